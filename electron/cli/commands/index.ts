@@ -1,0 +1,4 @@
+import type { Command } from '../command';
+
+/** Every subcommand, in the order `--help` lists them. A new command is one import and one entry. */
+export const commands: Command[] = [];

@@ -1,0 +1,166 @@
+/**
+ * Key and certificate minting for Velociraptor-compatible PKI (velociraptor-api.md §3.4).
+ * Keys come from WebCrypto's generateKey, which Node runs on its thread pool: generating RSA-4096
+ * never blocks the event loop. Certificates are built with @peculiar/x509. Private keys are
+ * exported as PKCS#1 PEM ("RSA PRIVATE KEY"), the format Velociraptor writes and reads, or SEC1 PEM
+ * for the optional ECDSA API/GUI keys.
+ */
+import 'reflect-metadata';
+import { createPrivateKey, randomBytes, webcrypto } from 'node:crypto';
+import * as x509 from '@peculiar/x509';
+
+x509.cryptoProvider.set(webcrypto as unknown as Crypto);
+
+export type KeyAlgorithm = { kind: 'rsa'; bits: 2048 | 3072 | 4096 } | { kind: 'ecdsa-p256' };
+export const DEFAULT_KEY: KeyAlgorithm = { kind: 'rsa', bits: 2048 };
+
+export interface KeyPair {
+  algorithm: KeyAlgorithm;
+  publicKey: CryptoKey;
+  privateKey: CryptoKey;
+}
+
+/** A certificate with its key, both as PEM (what configs and grpc-js take). */
+export interface IssuedCertificate {
+  certificatePem: string;
+  privateKeyPem: string;
+}
+
+/** A CA able to sign: its certificate and the key pair behind it. */
+export interface CertificateAuthority extends IssuedCertificate {
+  certificate: x509.X509Certificate;
+  keys: KeyPair;
+}
+
+const SERVER_AUTH = '1.3.6.1.5.5.7.3.1';
+const CLIENT_AUTH = '1.3.6.1.5.5.7.3.2';
+const DAY_MS = 86_400_000;
+
+function algorithmParams(alg: KeyAlgorithm): RsaHashedKeyGenParams | EcKeyGenParams {
+  return alg.kind === 'rsa'
+    ? { name: 'RSASSA-PKCS1-v1_5', hash: 'SHA-256', publicExponent: new Uint8Array([1, 0, 1]), modulusLength: alg.bits }
+    : { name: 'ECDSA', namedCurve: 'P-256' };
+}
+
+function signingAlgorithm(alg: KeyAlgorithm): Algorithm | EcdsaParams {
+  return alg.kind === 'rsa' ? { name: 'RSASSA-PKCS1-v1_5' } : { name: 'ECDSA', hash: 'SHA-256' };
+}
+
+export async function generateKeyPair(algorithm: KeyAlgorithm = DEFAULT_KEY): Promise<KeyPair> {
+  const pair = (await webcrypto.subtle.generateKey(algorithmParams(algorithm), true, ['sign', 'verify'])) as CryptoKeyPair;
+  return { algorithm, publicKey: pair.publicKey, privateKey: pair.privateKey };
+}
+
+/** PKCS#1 for RSA ("RSA PRIVATE KEY"), SEC1 for EC ("EC PRIVATE KEY"): what Velociraptor writes. */
+export async function exportPrivateKeyPem(keys: KeyPair): Promise<string> {
+  const pkcs8 = Buffer.from(await webcrypto.subtle.exportKey('pkcs8', keys.privateKey));
+  const key = createPrivateKey({ key: pkcs8, format: 'der', type: 'pkcs8' });
+  return key.export({ type: keys.algorithm.kind === 'rsa' ? 'pkcs1' : 'sec1', format: 'pem' }).toString();
+}
+
+function serialNumber(): string {
+  const bytes = randomBytes(16);
+  bytes[0] = (bytes[0] ?? 0) & 0x7f; // positive
+  return bytes.toString('hex');
+}
+
+function validity(days: number, notBefore?: Date): { notBefore: Date; notAfter: Date } {
+  // Back-date a little so a peer whose clock is slightly behind still accepts a fresh certificate.
+  const start = notBefore ?? new Date(Date.now() - 5 * 60_000);
+  return { notBefore: start, notAfter: new Date(start.getTime() + days * DAY_MS) };
+}
+
+export interface CaOptions {
+  algorithm?: KeyAlgorithm;
+  validityDays?: number;
+  /** Subject organisation; Velociraptor's own CA is `Velociraptor CA` with no CN. */
+  organization?: string;
+  notBefore?: Date;
+}
+
+/** A CA shaped like Velociraptor's: O=Velociraptor CA, SAN Velociraptor_ca.velocidex.com, 10 years. */
+export async function createCertificateAuthority(options: CaOptions = {}): Promise<CertificateAuthority> {
+  const algorithm = options.algorithm ?? DEFAULT_KEY;
+  if (algorithm.kind !== 'rsa') throw new Error('The CA stays RSA: agents and Velociraptor expect an RSA CA.');
+  const keys = await generateKeyPair(algorithm);
+  const certificate = await x509.X509CertificateGenerator.createSelfSigned({
+    serialNumber: serialNumber(),
+    name: `O=${options.organization ?? 'Velociraptor CA'}`,
+    ...validity(options.validityDays ?? 3650, options.notBefore),
+    signingAlgorithm: signingAlgorithm(algorithm),
+    keys: { publicKey: keys.publicKey, privateKey: keys.privateKey },
+    extensions: [
+      new x509.BasicConstraintsExtension(true, undefined, true),
+      new x509.KeyUsagesExtension(x509.KeyUsageFlags.keyCertSign | x509.KeyUsageFlags.cRLSign | x509.KeyUsageFlags.digitalSignature | x509.KeyUsageFlags.keyEncipherment, true),
+      new x509.ExtendedKeyUsageExtension([SERVER_AUTH, CLIENT_AUTH]),
+      new x509.SubjectAlternativeNameExtension([{ type: 'dns', value: 'Velociraptor_ca.velocidex.com' }]),
+      await x509.SubjectKeyIdentifierExtension.create(keys.publicKey),
+    ],
+  });
+  return { certificate, keys, certificatePem: certificate.toString('pem'), privateKeyPem: await exportPrivateKeyPem(keys) };
+}
+
+/** Loads a CA from PEM (a server config's Client.ca_certificate and CA.private_key). */
+export async function loadCertificateAuthority(certificatePem: string, privateKeyPem: string): Promise<CertificateAuthority> {
+  const certificate = new x509.X509Certificate(certificatePem);
+  const keyObject = createPrivateKey(privateKeyPem);
+  if (keyObject.asymmetricKeyType !== 'rsa') throw new Error('Only RSA CA keys are supported.');
+  const pkcs8 = keyObject.export({ type: 'pkcs8', format: 'der' });
+  const params = { name: 'RSASSA-PKCS1-v1_5', hash: 'SHA-256' };
+  const privateKey = await webcrypto.subtle.importKey('pkcs8', pkcs8, params, true, ['sign']);
+  const publicKey = await certificate.publicKey.export(params, ['verify']);
+  const bits = (keyObject.asymmetricKeyDetails?.modulusLength ?? 2048) as 2048 | 3072 | 4096;
+  return { certificate, certificatePem, privateKeyPem, keys: { algorithm: { kind: 'rsa', bits }, publicKey, privateKey } };
+}
+
+export interface LeafOptions {
+  /** Subject CN: `VelociraptorServer` for the Frontend/API cert, `GRPC_GW` for the gateway, the user name for API clients. */
+  commonName: string;
+  /** DNS SANs; defaults to [commonName] (IP SAN when the name parses as an IP), as Velociraptor does. */
+  dnsNames?: string[];
+  ipAddresses?: string[];
+  organization?: string;
+  algorithm?: KeyAlgorithm;
+  validityDays?: number;
+  notBefore?: Date;
+  /** Reuse an existing key pair (rotation that keeps the key). */
+  keys?: KeyPair;
+}
+
+const IPV4 = /^\d{1,3}(\.\d{1,3}){3}$/;
+
+/** A leaf certificate signed by `ca`, with ServerAuth+ClientAuth as Velociraptor mints them. */
+export async function issueCertificate(ca: CertificateAuthority, options: LeafOptions): Promise<IssuedCertificate> {
+  const algorithm = options.algorithm ?? options.keys?.algorithm ?? DEFAULT_KEY;
+  const keys = options.keys ?? (await generateKeyPair(algorithm));
+  const isIp = IPV4.test(options.commonName) || options.commonName.includes(':');
+  const names: x509.JsonGeneralName[] = [
+    ...(options.dnsNames ?? (isIp ? [] : [options.commonName])).map((value) => ({ type: 'dns' as const, value })),
+    ...(options.ipAddresses ?? (isIp ? [options.commonName] : [])).map((value) => ({ type: 'ip' as const, value })),
+  ];
+  const subject = `CN=${escapeDnValue(options.commonName)}, O=${escapeDnValue(options.organization ?? 'Velociraptor')}`;
+  const usage = algorithm.kind === 'rsa'
+    ? x509.KeyUsageFlags.digitalSignature | x509.KeyUsageFlags.keyEncipherment
+    : x509.KeyUsageFlags.digitalSignature;
+  const certificate = await x509.X509CertificateGenerator.create({
+    serialNumber: serialNumber(),
+    subject,
+    issuer: ca.certificate.subject,
+    ...validity(options.validityDays ?? 365, options.notBefore),
+    signingAlgorithm: signingAlgorithm(ca.keys.algorithm),
+    publicKey: keys.publicKey,
+    signingKey: ca.keys.privateKey,
+    extensions: [
+      new x509.BasicConstraintsExtension(false, undefined, true),
+      new x509.KeyUsagesExtension(usage, true),
+      new x509.ExtendedKeyUsageExtension([SERVER_AUTH, CLIENT_AUTH]),
+      ...(names.length ? [new x509.SubjectAlternativeNameExtension(names)] : []),
+      await x509.AuthorityKeyIdentifierExtension.create(ca.keys.publicKey),
+    ],
+  });
+  return { certificatePem: certificate.toString('pem'), privateKeyPem: await exportPrivateKeyPem(keys) };
+}
+
+function escapeDnValue(v: string): string {
+  return v.replace(/([,+"\\<>;=])/g, '\\$1');
+}

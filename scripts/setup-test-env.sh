@@ -1,0 +1,44 @@
+#!/usr/bin/env bash
+# Installs every Debian package the test suite needs. Safe to run twice; retries transient failures.
+# The suite starts its own daemons (keyring session, sshd, dockerd): nothing here starts a service.
+set -euo pipefail
+
+PACKAGES=(
+  chromium              # the browser Playwright drives (never `npx playwright install`)
+  xvfb xauth            # a real X display for headful runs and Electron specs
+  gnome-keyring dbus dbus-x11 libsecret-tools   # Secret Service for the OS-keychain tests
+  openssh-server openssh-client                 # real sshd targets on loopback
+  docker.io runc                                # a real Docker engine on its own socket
+  openssl                                       # `openssl verify` of generated chains
+  python3-grpcio python3-protobuf               # the peers' client, the stream benchmark baseline
+  procps iproute2 ca-certificates
+)
+
+retry() {
+  local n=0
+  until "$@"; do
+    n=$((n + 1))
+    if [ "$n" -ge 4 ]; then echo "setup: '$*' failed $n times" >&2; return 1; fi
+    echo "setup: '$*' failed, retrying in $((n * 5)) s" >&2
+    sleep $((n * 5))
+  done
+}
+
+missing=()
+for p in "${PACKAGES[@]}"; do
+  dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
+done
+
+if [ "${#missing[@]}" -gt 0 ]; then
+  SUDO=""
+  [ "$(id -u)" -eq 0 ] || SUDO="sudo"
+  export DEBIAN_FRONTEND=noninteractive
+  retry $SUDO apt-get update -q
+  retry $SUDO apt-get install -y -q --no-install-recommends "${missing[@]}"
+else
+  echo "setup: all ${#PACKAGES[@]} Debian packages already installed"
+fi
+
+# sshd refuses to start without its privilege-separation directory.
+[ -d /run/sshd ] || { mkdir -p /run/sshd 2>/dev/null || sudo mkdir -p /run/sshd; }
+echo "setup: done"

@@ -1,0 +1,101 @@
+/**
+ * Typed errors with stable codes. Every failure that crosses a boundary (IPC, WebSocket, MCP, CLI)
+ * carries one of these codes so callers can react to it and tests can assert on it, and a message
+ * a responder can act on. The same file is imported by main, core, CLI and renderer: no runtime
+ * dependency on Node or the DOM.
+ */
+
+export const ErrorCodes = {
+  // Contract / transport
+  CONTRACT_UNKNOWN_CHANNEL: 'The call names a channel that does not exist.',
+  CONTRACT_INVALID_INPUT: 'The call carried input that does not match its contract.',
+  CONTRACT_INVALID_OUTPUT: 'A service returned a value that does not match its contract (a bug).',
+  CONTRACT_FORBIDDEN_SENDER: 'The call came from a frame or client that may not use the contract.',
+  STREAM_NOT_FOUND: 'The stream is unknown or already finished.',
+  CANCELLED: 'The operation was cancelled.',
+  TIMEOUT: 'The operation did not finish in time.',
+  INTERNAL: 'An unexpected internal error.',
+  NOT_FOUND: 'The thing asked for does not exist.',
+  INVALID_ARGUMENT: 'An argument is not valid.',
+  CONFLICT: 'The thing already exists or changed meanwhile.',
+
+  // API client configs and certificates
+  CONFIG_NOT_YAML: 'The file is not valid YAML.',
+  CONFIG_MISSING_KEY: 'A required key is missing from the config.',
+  CONFIG_UNKNOWN_KEY: 'The config has a key Velociraptor does not write.',
+  CONFIG_INVALID_PEM: 'A PEM block in the config cannot be parsed.',
+  CONFIG_BAD_CONNECTION_STRING: 'The api_connection_string is not host:port or unix:///path.',
+  CONFIG_PASSPHRASE_REQUIRED: 'The private key is encrypted and needs its passphrase.',
+  CONFIG_WRONG_PASSPHRASE: 'The passphrase does not decrypt the private key.',
+  CERT_KEY_MISMATCH: 'The private key does not belong to the certificate.',
+  CERT_NOT_SIGNED_BY_CA: 'The certificate was not signed by the configured CA.',
+  CERT_EXPIRED: 'The certificate has expired.',
+  CERT_NOT_YET_VALID: 'The certificate is not valid yet.',
+
+  // Velociraptor server
+  SERVER_UNREACHABLE: 'The Velociraptor server cannot be reached.',
+  TLS_HANDSHAKE_FAILED: 'The TLS handshake with the server failed.',
+  PERMISSION_DENIED: 'The API user lacks a permission for this action.',
+  USER_UNKNOWN: 'The server does not know the API user of this certificate.',
+  VQL_ERROR: 'The VQL query failed on the server.',
+  CONNECTION_NOT_FOUND: 'No connection with that name is configured.',
+
+  // Credentials
+  KEYCHAIN_UNAVAILABLE: 'No OS keychain (Secret Service) is available.',
+  KEYCHAIN_LOCKED: 'The OS keychain is locked or did not answer in time.',
+  KEYCHAIN_ACCESS_DENIED: 'The OS keychain refused access.',
+  SECRET_MISSING: 'A secret listed in the index is missing from the keychain.',
+  STORE_CORRUPT: 'The credential index is damaged.',
+  VAULT_WRONG_PASSPHRASE: 'The passphrase does not open the file vault.',
+
+  // MCP
+  APPROVAL_DENIED: 'The responder denied the action.',
+  APPROVAL_TIMEOUT: 'The responder did not answer the approval request in time.',
+  POLICY_FORBIDDEN: 'The assistant policy does not allow this action.',
+
+  // Deployment
+  DEPLOY_PREFLIGHT_FAILED: 'A pre-flight check failed; nothing was created.',
+  DEPLOY_FAILED: 'The deployment failed.',
+} as const;
+
+export type ErrorCode = keyof typeof ErrorCodes;
+
+export interface ErrorPayload {
+  code: ErrorCode;
+  message: string;
+  details?: Record<string, unknown>;
+}
+
+export class AppError extends Error {
+  readonly code: ErrorCode;
+  readonly details: Record<string, unknown> | undefined;
+
+  constructor(
+    code: ErrorCode,
+    message?: string,
+    options?: { details?: Record<string, unknown>; cause?: unknown },
+  ) {
+    super(message ?? ErrorCodes[code], options?.cause === undefined ? undefined : { cause: options.cause });
+    this.name = 'AppError';
+    this.code = code;
+    this.details = options?.details;
+  }
+
+  toPayload(): ErrorPayload {
+    return this.details === undefined
+      ? { code: this.code, message: this.message }
+      : { code: this.code, message: this.message, details: this.details };
+  }
+
+  static fromPayload(p: ErrorPayload): AppError {
+    return new AppError(p.code, p.message, p.details === undefined ? undefined : { details: p.details });
+  }
+}
+
+export function isErrorCode(value: unknown): value is ErrorCode {
+  return typeof value === 'string' && Object.prototype.hasOwnProperty.call(ErrorCodes, value);
+}
+
+export function isAppError(e: unknown, code?: ErrorCode): e is AppError {
+  return e instanceof AppError && (code === undefined || e.code === code);
+}
