@@ -169,7 +169,11 @@ export class Dispatcher<C extends ContractShape> {
   }
 
   private spec(channel: string, kind: 'call' | 'stream') {
-    if (!this.has(channel)) {
+    // Transports pass whatever arrived on the wire: a non-string channel is a malformed request.
+    if (typeof channel !== 'string' || !this.has(channel)) {
+      if (typeof channel !== 'string') {
+        throw new AppError('CONTRACT_UNKNOWN_CHANNEL', 'The request has no channel name.');
+      }
       throw new AppError('CONTRACT_UNKNOWN_CHANNEL', `Unknown channel "${channel.slice(0, 80)}".`);
     }
     const spec = this.contract[channel];

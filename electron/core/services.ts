@@ -1,0 +1,61 @@
+/**
+ * The core composition root: every core service is built here, once, with its dependencies passed
+ * in (no module singletons), and every contract channel is mapped to the service that answers it.
+ * Electron's main process and `megaraptor serve` both call `createCoreServices` and hand the
+ * handlers to one Dispatcher, so the desktop app and browser mode run the same core.
+ *
+ * A new domain: build its service below, add its channels to `handlers`, release it in `dispose`.
+ */
+import type { Contract } from '../../shared/contracts/index';
+import { AppInfoService } from './app/app-info';
+import { resolveDataDir } from './app/data-dir';
+import { probeKeychain as realProbe, type KeychainStatus } from './credentials/keychain-probe';
+import type { Handlers } from './rpc/dispatcher';
+
+export interface CoreOptions {
+  mode: 'electron' | 'browser';
+  version: string;
+  /** Electron passes app.getPath('userData'); MEGARAPTOR_DATA_DIR still wins (tests). */
+  userDataFallback?: string;
+  env?: NodeJS.ProcessEnv;
+  /** Injectable for tests; defaults to the real OS-keychain probe. */
+  probeKeychain?: () => Promise<KeychainStatus>;
+}
+
+export interface CoreServices {
+  dataDir: string;
+  handlers: Handlers<Contract>;
+  /** Stops background work and closes what the services opened. Safe to call twice. */
+  dispose(): Promise<void>;
+}
+
+export function createCoreServices(options: CoreOptions): CoreServices {
+  const dataDir = resolveDataDir({
+    ...(options.env ? { env: options.env } : {}),
+    ...(options.userDataFallback ? { fallback: options.userDataFallback } : {}),
+  });
+
+  const appInfo = new AppInfoService({
+    name: 'Megaraptor Desktop',
+    version: options.version,
+    mode: options.mode,
+    dataDir,
+    probeKeychain: options.probeKeychain ?? (() => realProbe()),
+  });
+
+  const handlers: Handlers<Contract> = {
+    'app:info': () => appInfo.info(),
+  };
+
+  const disposers: Array<() => Promise<void> | void> = [];
+  let disposed = false;
+  return {
+    dataDir,
+    handlers,
+    async dispose() {
+      if (disposed) return;
+      disposed = true;
+      for (const d of disposers.reverse()) await d();
+    },
+  };
+}
