@@ -1,4 +1,5 @@
 import type { Command } from '../command';
+import { serveCommand } from './serve';
 
 /** Every subcommand, in the order `--help` lists them. A new command is one import and one entry. */
-export const commands: Command[] = [];
+export const commands: Command[] = [serveCommand];
