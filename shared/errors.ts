@@ -15,6 +15,7 @@ export const ErrorCodes = {
   CANCELLED: 'The operation was cancelled.',
   TIMEOUT: 'The operation did not finish in time.',
   INTERNAL: 'An unexpected internal error.',
+  TRANSPORT_CLOSED: 'The connection between the window and the app core closed; reload the window.',
   NOT_FOUND: 'The thing asked for does not exist.',
   INVALID_ARGUMENT: 'An argument is not valid.',
   CONFLICT: 'The thing already exists or changed meanwhile.',
