@@ -1,0 +1,219 @@
+/**
+ * Approvals and policy. A tool that changes an endpoint or a deployment asks the gate before it acts.
+ * The policy decides first: `read-only` refuses every such tool, `allow-listed` lets the listed tools
+ * run without asking (others still ask), `ask` (the default) asks the responder every time. Asking
+ * goes to an Approver: inside the app the ApprovalBroker (the Assistants page shows its pending list),
+ * in a stdio server launched by an assistant the approval socket to the running app
+ * (approval-socket.ts). An unanswered request times out as APPROVAL_TIMEOUT.
+ */
+import { randomUUID } from 'node:crypto';
+import { readFile, rename, writeFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import { z } from 'zod';
+import { AppError } from '../../../shared/errors';
+
+export const PolicyMode = z.enum(['read-only', 'ask', 'allow-listed']);
+export type PolicyMode = z.infer<typeof PolicyMode>;
+
+export const McpPolicy = z.object({
+  mode: PolicyMode,
+  /** Tools that run without asking in `allow-listed` mode (and headless, with no app running). */
+  allowTools: z.array(z.string().min(1).max(100)).max(200),
+  approvalTimeoutSeconds: z.number().int().min(5).max(3600),
+});
+export type McpPolicy = z.infer<typeof McpPolicy>;
+
+export const DEFAULT_POLICY: McpPolicy = { mode: 'ask', allowTools: [], approvalTimeoutSeconds: 120 };
+
+/** What the responder approves: the exact operations, with their arguments and the VQL they run. */
+export const ApprovalPlan = z.object({
+  summary: z.string(),
+  server: z.string().optional(),
+  org: z.string().optional(),
+  operations: z.array(
+    z.object({
+      operation: z.string(),
+      details: z.record(z.string(), z.unknown()),
+      /** The VQL the operation sends, where the builder can show it (user values are env, listed apart). */
+      vql: z.string().optional(),
+      env: z.record(z.string(), z.string()).optional(),
+    }),
+  ),
+});
+export type ApprovalPlan = z.infer<typeof ApprovalPlan>;
+
+export const ApprovalRequest = z.object({
+  id: z.string(),
+  tool: z.string(),
+  /** The MCP client (its name and version) and transport that asked. */
+  client: z.string(),
+  arguments: z.record(z.string(), z.unknown()),
+  plan: ApprovalPlan,
+  createdAt: z.string(),
+  expiresAt: z.string(),
+});
+export type ApprovalRequest = z.infer<typeof ApprovalRequest>;
+
+export const ApprovalAnswer = z.object({
+  decision: z.enum(['approved', 'denied']),
+  reason: z.string().max(500).optional(),
+});
+export type ApprovalAnswer = z.infer<typeof ApprovalAnswer>;
+
+/** How a gated call was let through (or why not), for the audit log. */
+export type GateOutcome = 'not-required' | 'approved' | 'allowed-by-policy' | 'denied' | 'timeout' | 'forbidden-by-policy';
+
+export interface Approver {
+  /** Resolves with the responder's answer; rejects with APPROVAL_TIMEOUT or POLICY_FORBIDDEN. */
+  ask(request: ApprovalRequest, signal?: AbortSignal): Promise<ApprovalAnswer>;
+}
+
+/** The policy as a file in the data dir, shared by the app and stdio servers it did not start. */
+export class PolicyStore {
+  readonly path: string;
+  constructor(dataDir: string) {
+    this.path = join(dataDir, 'mcp-policy.json');
+  }
+
+  async get(): Promise<McpPolicy> {
+    let text: string;
+    try {
+      text = await readFile(this.path, 'utf8');
+    } catch (e) {
+      if ((e as NodeJS.ErrnoException).code === 'ENOENT') return { ...DEFAULT_POLICY };
+      throw e;
+    }
+    let raw: unknown;
+    try {
+      raw = JSON.parse(text);
+    } catch (e) {
+      throw new AppError('STORE_CORRUPT', `The assistant policy file ${this.path} is not JSON. Fix or delete it.`, { cause: e });
+    }
+    const parsed = McpPolicy.partial().safeParse(raw);
+    if (!parsed.success) {
+      throw new AppError('STORE_CORRUPT', `The assistant policy file ${this.path} does not match the policy format. Fix or delete it.`);
+    }
+    return { ...DEFAULT_POLICY, ...parsed.data };
+  }
+
+  async set(policy: McpPolicy): Promise<McpPolicy> {
+    const valid = McpPolicy.parse(policy);
+    const tmp = `${this.path}.${process.pid}.tmp`;
+    await writeFile(tmp, JSON.stringify(valid, null, 2) + '\n', { mode: 0o600 });
+    await rename(tmp, this.path);
+    return valid;
+  }
+}
+
+/**
+ * Decides whether a gated call may run. Returns how it was let through, or throws APPROVAL_DENIED,
+ * APPROVAL_TIMEOUT or POLICY_FORBIDDEN (the outcome is in the error's details for the audit log).
+ */
+export async function gate(
+  policy: McpPolicy,
+  approver: Approver,
+  request: Omit<ApprovalRequest, 'id' | 'createdAt' | 'expiresAt'>,
+  signal?: AbortSignal,
+): Promise<GateOutcome> {
+  if (policy.mode === 'read-only') {
+    throw new AppError('POLICY_FORBIDDEN', `The assistant policy is read-only: ${request.tool} changes an endpoint or a deployment and is refused. The responder can change the policy on the Assistants page.`, {
+      details: { outcome: 'forbidden-by-policy' },
+    });
+  }
+  if (policy.mode === 'allow-listed' && policy.allowTools.includes(request.tool)) return 'allowed-by-policy';
+  const now = Date.now();
+  const full: ApprovalRequest = {
+    ...request,
+    id: randomUUID(),
+    createdAt: new Date(now).toISOString(),
+    expiresAt: new Date(now + policy.approvalTimeoutSeconds * 1000).toISOString(),
+  };
+  const answer = await approver.ask(full, signal);
+  if (answer.decision === 'approved') return 'approved';
+  throw new AppError('APPROVAL_DENIED', `The responder denied ${request.tool}${answer.reason ? `: ${answer.reason}` : '.'} Do not retry it unless the responder asks you to.`, {
+    details: { outcome: 'denied' },
+  });
+}
+
+export interface PendingApproval {
+  request: ApprovalRequest;
+  resolve: (a: ApprovalAnswer) => void;
+  reject: (e: unknown) => void;
+  timer: NodeJS.Timeout;
+}
+
+export type BrokerEvent = { type: 'added'; request: ApprovalRequest } | { type: 'resolved'; id: string; outcome: 'approved' | 'denied' | 'timeout' | 'cancelled' };
+
+/** The in-app approver: holds pending requests until the responder answers on the Assistants page. */
+export class ApprovalBroker implements Approver {
+  private readonly pending = new Map<string, PendingApproval>();
+  private readonly listeners = new Set<(e: BrokerEvent) => void>();
+
+  ask(request: ApprovalRequest, signal?: AbortSignal): Promise<ApprovalAnswer> {
+    return new Promise<ApprovalAnswer>((resolve, reject) => {
+      const ms = Math.max(0, Date.parse(request.expiresAt) - Date.now());
+      const finish = (outcome: 'approved' | 'denied' | 'timeout' | 'cancelled') => {
+        const p = this.pending.get(request.id);
+        if (!p) return false;
+        clearTimeout(p.timer);
+        this.pending.delete(request.id);
+        this.emit({ type: 'resolved', id: request.id, outcome });
+        return true;
+      };
+      const timer = setTimeout(() => {
+        if (finish('timeout')) {
+          reject(new AppError('APPROVAL_TIMEOUT', `Nobody answered the approval request for ${request.tool} within ${Math.round(ms / 1000)} s; nothing was run.`, { details: { outcome: 'timeout' } }));
+        }
+      }, ms);
+      timer.unref?.();
+      this.pending.set(request.id, {
+        request,
+        timer,
+        resolve: (a) => {
+          if (finish(a.decision)) resolve(a);
+        },
+        reject: (e) => {
+          if (finish('cancelled')) reject(e);
+        },
+      });
+      signal?.addEventListener('abort', () => this.pending.get(request.id)?.reject(new AppError('CANCELLED', 'The assistant cancelled the call while it waited for approval.')), { once: true });
+      this.emit({ type: 'added', request });
+    });
+  }
+
+  list(): ApprovalRequest[] {
+    return [...this.pending.values()].map((p) => p.request);
+  }
+
+  /** The responder's answer. Returns false when the request is unknown or already answered. */
+  decide(id: string, answer: ApprovalAnswer): boolean {
+    const p = this.pending.get(id);
+    if (!p) return false;
+    p.resolve(answer);
+    return true;
+  }
+
+  subscribe(listener: (e: BrokerEvent) => void): () => void {
+    this.listeners.add(listener);
+    return () => this.listeners.delete(listener);
+  }
+
+  /** Denies everything still pending (app shutdown). */
+  close(): void {
+    for (const p of [...this.pending.values()]) p.resolve({ decision: 'denied', reason: 'the app is closing' });
+  }
+
+  private emit(e: BrokerEvent): void {
+    for (const l of this.listeners) l(e);
+  }
+}
+
+/** An approver that refuses everything: headless stdio with no app to ask. */
+export class RefusingApprover implements Approver {
+  constructor(private readonly why: string) {}
+  async ask(request: ApprovalRequest): Promise<ApprovalAnswer> {
+    throw new AppError('POLICY_FORBIDDEN', `${request.tool} needs the responder's approval, but ${this.why}. Start Megaraptor Desktop, or allow the tool in the assistant policy file.`, {
+      details: { outcome: 'forbidden-by-policy' },
+    });
+  }
+}

@@ -1,0 +1,158 @@
+/**
+ * What the MCP layer needs from the rest of the core, as narrow interfaces. The tools call these and
+ * nothing else: the Velociraptor operations are implemented once, in `core/velociraptor` (typed
+ * operations over the one safe VQL builder), and bound to this port by `velociraptor-port.ts`.
+ * Keeping the port here lets every tool be tested on its own and keeps a second client from growing
+ * inside the MCP code.
+ */
+
+/** One result row exactly as the server sent it. Endpoint data: hostile until proven otherwise. */
+export type Row = Record<string, unknown>;
+
+/** Which server (connection name) and org a call goes to. Both optional: defaults apply. */
+export interface Target {
+  server?: string | undefined;
+  org?: string | undefined;
+}
+
+export interface Page {
+  /** Rows to skip (the cursor's offset). */
+  offset: number;
+  /** Rows wanted; implementations may return one more so the caller can tell there are more. */
+  limit: number;
+}
+
+export interface ConnectionSummary {
+  name: string;
+  /** host:port the connection dials. */
+  address: string;
+  /** The API user (certificate common name), never key material. */
+  user: string;
+  isDefault: boolean;
+  /** Roles known for that identity, when the app minted or probed it. */
+  roles?: string[] | undefined;
+}
+
+export type ClientOs = 'windows' | 'linux' | 'darwin' | 'unknown';
+
+export interface CollectRequest {
+  clientId: string;
+  artifacts: string[];
+  /** Per-artifact parameters: `{ArtifactName: {Param: value}}`. Values go to the server as strings. */
+  parameters?: Record<string, Record<string, string>> | undefined;
+  timeoutSeconds?: number | undefined;
+  urgent?: boolean | undefined;
+  maxRows?: number | undefined;
+  maxBytes?: number | undefined;
+  cpuLimit?: number | undefined;
+}
+
+export interface FlowRef {
+  clientId: string;
+  flowId: string;
+}
+
+export interface CollectAndWaitResult {
+  flowId: string;
+  /** FINISHED, ERROR, RUNNING (wait ran out), ... */
+  state: string;
+  /** One entry per artifact source that produced rows, named `Artifact` or `Artifact/Source`. */
+  sources: Array<{ source: string; rows: Row[] }>;
+  /** Log lines of the flow that carry ERROR/WARN (the server reports VQL failures only as logs). */
+  errors: string[];
+}
+
+export interface HuntSpec {
+  description: string;
+  artifacts: string[];
+  parameters?: Record<string, Record<string, string>> | undefined;
+  includeLabels?: string[] | undefined;
+  excludeLabels?: string[] | undefined;
+  os?: 'windows' | 'linux' | 'darwin' | undefined;
+  expiresHours?: number | undefined;
+  timeoutSeconds?: number | undefined;
+  maxRows?: number | undefined;
+  cpuLimit?: number | undefined;
+}
+
+export interface DownloadResult {
+  path: string;
+  sha256: string;
+  size: number;
+}
+
+export interface QueryOptions {
+  /** Query timeout on the server, seconds. */
+  timeoutSeconds?: number | undefined;
+  /** Run as the configured least-privilege identity of this server (read-only VQL mode). */
+  readOnlyIdentity?: boolean | undefined;
+  signal?: AbortSignal | undefined;
+}
+
+export interface QueryResult {
+  rows: Row[];
+  /** Log lines that carry an error (VQL reports many failures only as logs). */
+  errors: string[];
+}
+
+/** The Velociraptor operations the tools use. Every user value goes to the server through env. */
+export interface VelociraptorPort {
+  connections(): Promise<ConnectionSummary[]>;
+  serverInfo(t: Target): Promise<Row>;
+  orgs(t: Target): Promise<Row[]>;
+
+  searchClients(t: Target, search: string, page: Page): Promise<Row[]>;
+  clientInfo(t: Target, clientId: string): Promise<Row | null>;
+  clientOs(t: Target, clientId: string): Promise<ClientOs>;
+  label(t: Target, clientId: string, labels: string[], op: 'set' | 'remove'): Promise<string[]>;
+  /** Starts the quarantine (or un-quarantine) artifact for the client's OS; returns its flow id. */
+  quarantine(t: Target, clientId: string, quarantine: boolean, message?: string): Promise<{ flowId: string; artifact: string }>;
+
+  listArtifacts(t: Target, filter: { search?: string | undefined; type?: 'CLIENT' | 'SERVER' | 'NOTEBOOK' | undefined }, page: Page): Promise<Row[]>;
+  artifactDefinition(t: Target, name: string): Promise<Row | null>;
+
+  collect(t: Target, req: CollectRequest): Promise<{ flowId: string }>;
+  collectAndWait(t: Target, req: CollectRequest, wait: { waitSeconds: number; signal?: AbortSignal | undefined }): Promise<CollectAndWaitResult>;
+  flows(t: Target, clientId: string, page: Page): Promise<Row[]>;
+  flowStatus(t: Target, flow: FlowRef): Promise<Row | null>;
+  flowLogs(t: Target, flow: FlowRef, page: Page): Promise<Row[]>;
+  flowResults(t: Target, flow: FlowRef, source: string, page: Page): Promise<Row[]>;
+  cancelFlow(t: Target, flow: FlowRef): Promise<void>;
+  uploads(t: Target, flow: FlowRef, page: Page): Promise<Row[]>;
+  /** Fetches an uploaded file (VFSGetBuffer) into `folder`; returns where it went and its sha256. */
+  downloadUpload(t: Target, flow: FlowRef, vfsPath: string, folder: string): Promise<DownloadResult>;
+
+  vfsList(t: Target, clientId: string, path: string, page: Page): Promise<Row[]>;
+  vfsRefresh(t: Target, clientId: string, path: string, opts: { depth: number; accessor?: string | undefined }): Promise<{ flowId: string }>;
+
+  createHunt(t: Target, spec: HuntSpec): Promise<{ huntId: string }>;
+  /** Clients a hunt with this scope would reach now (label / OS conditions). */
+  previewHuntScope(t: Target, scope: Pick<HuntSpec, 'includeLabels' | 'excludeLabels' | 'os'>, page: Page): Promise<{ total: number; clients: Row[] }>;
+  startHunt(t: Target, huntId: string): Promise<void>;
+  stopHunt(t: Target, huntId: string): Promise<void>;
+  hunts(t: Target, filter: { state?: string | undefined }, page: Page): Promise<Row[]>;
+  hunt(t: Target, huntId: string): Promise<Row | null>;
+  huntResults(t: Target, huntId: string, source: string, page: Page): Promise<Row[]>;
+
+  /** Runs VQL the assistant wrote; env values are bound as VQLEnv, never spliced. */
+  query(t: Target, vql: string, env: Record<string, string>, opts: QueryOptions): Promise<QueryResult>;
+  /** The server's own VQL reference (plugins, functions, their args and descriptions). */
+  vqlReference(t: Target): Promise<Row[]>;
+}
+
+/** Secrets in the OS keychain (the credentials store), reduced to what the MCP layer needs. */
+export interface SecretStore {
+  get(key: string): Promise<string | undefined>;
+  set(key: string, value: string): Promise<void>;
+}
+
+/** An in-memory secret store: tests, and a stdio server started from an API config file. */
+export class MemorySecretStore implements SecretStore {
+  private readonly values = new Map<string, string>();
+  async get(key: string): Promise<string | undefined> {
+    return this.values.get(key);
+  }
+  async set(key: string, value: string): Promise<void> {
+    this.values.set(key, value);
+  }
+}
