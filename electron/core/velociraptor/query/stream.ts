@@ -1,0 +1,129 @@
+/**
+ * The streaming Query call as an async iterator of typed events. Back-pressure is the Readable's:
+ * grpc-js only asks HTTP/2 for the next message when the consumer has pulled the buffered ones,
+ * so a slow consumer pauses the server through flow control. Breaking out of the loop, aborting
+ * the signal or a deadline cancels the call, which ends the query on the server.
+ */
+import type { ClientReadableStream } from '@grpc/grpc-js';
+import type { APIClient } from '../../../../proto/gen/proto/API';
+import type { VQLCollectorArgs } from '../../../../proto/gen/proto/VQLCollectorArgs';
+import type { VQLResponse__Output } from '../../../../proto/gen/proto/VQLResponse';
+import { AppError, type ErrorCode } from '../../../../shared/errors';
+import { mapGrpcError } from '../grpc-errors';
+import type { BuiltQuery } from '../vql/builder';
+import { parseRows, type BigIntMode, type Row } from './json';
+import { classifyLog, type LogLevel } from './logs';
+
+export const DEFAULT_MAX_ROW = 1000;
+export const DEFAULT_MAX_WAIT_S = 1;
+
+export interface QueryOptions {
+  /** Rows per response message; always sent (0 makes the server send one row per message). */
+  maxRow?: number;
+  /** Seconds after which the server flushes buffered rows. */
+  maxWait?: number;
+  /** Server-side VQL timeout in seconds (the server cancels the query). */
+  timeoutSeconds?: number;
+  /** Client-side deadline for the whole call, in ms from now. */
+  deadlineMs?: number;
+  signal?: AbortSignal;
+  /** Org to run in; defaults to the connection's org. */
+  orgId?: string;
+  cpuLimit?: number;
+  /** How integers beyond 2^53 come back. Default 'bigint'. */
+  bigInts?: BigIntMode;
+  /** Free label echoed in server logs. */
+  name?: string;
+}
+
+export interface RowsEvent {
+  type: 'rows';
+  rows: Row[];
+  columns: string[];
+  /** Index of the statement in the VQL text (LETs count). */
+  queryId: number;
+  part: number;
+  timestampUs: number;
+}
+
+export interface LogEvent {
+  type: 'log';
+  level: LogLevel;
+  message: string;
+  /** Set when the line reports a failure (VQL error, permission, timeout). */
+  problem?: ErrorCode;
+  timestampUs: number;
+}
+
+export type QueryEvent = RowsEvent | LogEvent;
+
+export function collectorArgs(q: BuiltQuery, opts: QueryOptions, defaultOrg: string): VQLCollectorArgs {
+  const maxRow = opts.maxRow ?? DEFAULT_MAX_ROW;
+  if (!Number.isSafeInteger(maxRow) || maxRow < 1) throw new AppError('INVALID_ARGUMENT', 'max_row must be a positive integer.');
+  return {
+    Query: [{ Name: opts.name ?? 'megaraptor', VQL: q.vql }],
+    env: Object.entries(q.env).map(([key, value]) => ({ key, value })),
+    max_row: maxRow,
+    max_wait: Math.max(1, Math.round(opts.maxWait ?? DEFAULT_MAX_WAIT_S)),
+    timeout: opts.timeoutSeconds === undefined ? 0 : Math.max(1, Math.ceil(opts.timeoutSeconds)),
+    org_id: opts.orgId ?? defaultOrg,
+    ...(opts.cpuLimit === undefined ? {} : { cpu_limit: opts.cpuLimit }),
+  };
+}
+
+function toEvent(m: VQLResponse__Output, mode: BigIntMode): QueryEvent | undefined {
+  const timestampUs = Number(m.timestamp);
+  if (m.log) {
+    const c = classifyLog(m.log);
+    return c.problem === undefined
+      ? { type: 'log', level: c.level, message: c.message, timestampUs }
+      : { type: 'log', level: c.level, message: c.message, problem: c.problem, timestampUs };
+  }
+  const text = m.Response || m.JSONLResponse;
+  if (!text && !m.Query) return undefined;
+  let rows: Row[];
+  try {
+    rows = m.Response ? parseRows(m.Response, mode) : parseJsonl(m.JSONLResponse, mode);
+  } catch (cause) {
+    throw new AppError('INTERNAL', 'The server sent a result batch that is not valid JSON.', { cause });
+  }
+  return { type: 'rows', rows, columns: m.Columns, queryId: Number(m.query_id), part: Number(m.part), timestampUs };
+}
+
+function parseJsonl(text: string, mode: BigIntMode): Row[] {
+  if (!text) return [];
+  return text
+    .split('\n')
+    .filter((l) => l.trim() !== '')
+    .flatMap((l) => parseRows(`[${l}]`, mode));
+}
+
+/** Runs one query; yields rows and log events until the server ends the stream. */
+export async function* streamQuery(
+  client: APIClient,
+  serverLabel: string,
+  q: BuiltQuery,
+  opts: QueryOptions = {},
+  defaultOrg = '',
+): AsyncGenerator<QueryEvent, void, undefined> {
+  const args = collectorArgs(q, opts, defaultOrg);
+  if (opts.signal?.aborted) throw new AppError('CANCELLED', 'The query was cancelled before it started.');
+  const call: ClientReadableStream<VQLResponse__Output> =
+    opts.deadlineMs === undefined ? client.Query(args) : client.Query(args, { deadline: Date.now() + opts.deadlineMs });
+  const onAbort = (): void => call.cancel();
+  opts.signal?.addEventListener('abort', onAbort, { once: true });
+  const mode = opts.bigInts ?? 'bigint';
+  try {
+    for await (const m of call as AsyncIterable<VQLResponse__Output>) {
+      const ev = toEvent(m, mode);
+      if (ev) yield ev;
+    }
+  } catch (e) {
+    if (opts.signal?.aborted) throw new AppError('CANCELLED', 'The query was cancelled.', { cause: e });
+    throw mapGrpcError(e, serverLabel);
+  } finally {
+    opts.signal?.removeEventListener('abort', onAbort);
+    // No-op after a normal end; when the consumer stops early it tells the server to stop.
+    call.cancel();
+  }
+}
