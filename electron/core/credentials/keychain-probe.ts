@@ -34,7 +34,7 @@ export function backendName(platform: NodeJS.Platform = process.platform): strin
 /** The real factory: loads @napi-rs/keyring on first use; on Linux pins the Secret Service store. */
 export const napiEntryFactory: ProbeEntryFactory = async (service, account) => {
   const mod = await import('@napi-rs/keyring');
-  const options = process.platform === 'linux' ? { linux: { store: mod.LinuxStore.SecretService } } : undefined;
+  const options = process.platform === 'linux' ? { linux: { store: 'secret-service' as const } } : undefined;
   return new mod.AsyncEntry(service, account, options);
 };
 

@@ -7,6 +7,8 @@ import { randomUUID } from 'node:crypto';
 import { z } from 'zod';
 import type {
   CallChannels,
+  CallSpec,
+  ChannelSpec,
   ContractShape,
   Envelope,
   ParsedInputOf,
@@ -23,12 +25,12 @@ export interface CallContext {
 }
 
 type CallHandler<C extends ContractShape, K extends keyof C> = (
-  input: ParsedInputOf<C[K]>,
+  input: ParsedInputOf<Extract<C[K], ChannelSpec>>,
   ctx: CallContext,
 ) => Promise<unknown> | unknown;
 
 type StreamHandler<C extends ContractShape, K extends keyof C> = (
-  input: ParsedInputOf<C[K]>,
+  input: ParsedInputOf<Extract<C[K], ChannelSpec>>,
   ctx: CallContext,
 ) => AsyncIterable<unknown>;
 
@@ -78,7 +80,7 @@ export class Dispatcher<C extends ContractShape> {
   /** One request/response call. Never throws: failures come back as `{ok: false}`. */
   async call(channel: string, rawInput: unknown, owner: string): Promise<Envelope<unknown>> {
     try {
-      const spec = this.spec(channel, 'call');
+      const spec = this.spec(channel, 'call') as CallSpec;
       const input: unknown = spec.input.parse(rawInput ?? {});
       const handler = (this.handlers as Record<string, CallHandler<C, keyof C>>)[channel];
       if (!handler) throw new AppError('CONTRACT_UNKNOWN_CHANNEL', `No handler for ${channel}.`);
@@ -176,7 +178,7 @@ export class Dispatcher<C extends ContractShape> {
       }
       throw new AppError('CONTRACT_UNKNOWN_CHANNEL', `Unknown channel "${channel.slice(0, 80)}".`);
     }
-    const spec = this.contract[channel];
+    const spec = this.contract[channel] as ChannelSpec | undefined;
     if (!spec || spec.kind !== kind) {
       throw new AppError('CONTRACT_UNKNOWN_CHANNEL', `"${channel}" is not a ${kind} channel.`);
     }

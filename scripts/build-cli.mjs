@@ -1,0 +1,43 @@
+#!/usr/bin/env node
+// Bundles the `megaraptor` CLI into out/cli/megaraptor.mjs: ONE self-contained ESM file that plain
+// `node` runs anywhere (the simulator runs from it in a container without node_modules). Only
+// @napi-rs/keyring (a native addon, imported lazily) and electron stay external. CommonJS
+// dependencies get a real `require` through the createRequire banner.
+import { chmodSync, readFileSync } from 'node:fs';
+import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { build } from 'esbuild';
+
+const root = join(dirname(fileURLToPath(import.meta.url)), '..');
+
+export async function buildCli() {
+  const pkg = JSON.parse(readFileSync(join(root, 'package.json'), 'utf8'));
+  const outfile = join(root, 'out', 'cli', 'megaraptor.mjs');
+  await build({
+    entryPoints: [join(root, 'electron', 'cli', 'megaraptor.ts')],
+    outfile,
+    bundle: true,
+    platform: 'node',
+    target: 'node20',
+    format: 'esm',
+    external: ['@napi-rs/keyring', 'electron'],
+    define: { __APP_VERSION__: JSON.stringify(pkg.version) },
+    banner: {
+      js: [
+        '#!/usr/bin/env node',
+        "import { createRequire as __mrCreateRequire } from 'node:module';",
+        'const require = __mrCreateRequire(import.meta.url);',
+      ].join('\n'),
+    },
+    sourcemap: 'linked',
+    legalComments: 'none',
+    logLevel: 'warning',
+  });
+  chmodSync(outfile, 0o755);
+  return outfile;
+}
+
+if (process.argv[1] && fileURLToPath(import.meta.url) === process.argv[1]) {
+  await buildCli();
+  console.log('build-cli: out/cli/megaraptor.mjs written');
+}
