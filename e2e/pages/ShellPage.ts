@@ -1,0 +1,46 @@
+import { expect, type Locator, type Page } from '@playwright/test';
+import type { ServeInfo } from '../serve';
+
+/** The app shell: open it, wait for readiness, move between areas, toggle the theme. */
+export class ShellPage {
+  readonly root: Locator;
+  readonly main: Locator;
+  readonly themeToggle: Locator;
+
+  constructor(
+    readonly page: Page,
+    readonly server: ServeInfo,
+  ) {
+    this.root = page.locator('#root');
+    this.main = page.locator('main');
+    this.themeToggle = page.getByTestId('theme-toggle');
+  }
+
+  /** Opens the URL `megaraptor serve` printed (token in the fragment) and waits until ready. */
+  async open(path = '/'): Promise<void> {
+    const url = new URL(this.server.url);
+    url.pathname = path;
+    await this.page.goto(url.toString());
+    await this.waitReady();
+  }
+
+  async waitReady(): Promise<void> {
+    await expect(this.root).toHaveAttribute('data-app-state', 'ready');
+  }
+
+  navLink(id: string): Locator {
+    return this.page.getByTestId(`nav-${id}`);
+  }
+
+  async goTo(id: string): Promise<Locator> {
+    await this.navLink(id).click();
+    const page = this.page.getByTestId(`page-${id}`);
+    await expect(page).toBeVisible();
+    return page;
+  }
+
+  /** The color scheme Mantine applied to <html>. */
+  async colorScheme(): Promise<string | null> {
+    return this.page.locator('html').getAttribute('data-mantine-color-scheme');
+  }
+}

@@ -1,0 +1,76 @@
+import { mkdirSync } from 'node:fs';
+import { join } from 'node:path';
+import { expect, test } from './fixtures';
+import { ROOT } from './serve';
+
+const AREAS = [
+  ['connections', 'Connections'],
+  ['clients', 'Clients'],
+  ['notebooks', 'Notebooks'],
+  ['hunts', 'Hunts'],
+  ['deployments', 'Deployments'],
+  ['credentials', 'Credentials'],
+  ['assistants', 'Assistants (MCP)'],
+  ['settings', 'Settings'],
+] as const;
+
+test('the shell renders and reaches data-app-state=ready', async ({ shell, page }) => {
+  await shell.open();
+  await expect(page).toHaveTitle('Megaraptor Desktop');
+  await expect(page.getByTestId('header-mode')).toHaveText('browser mode');
+  // The token left the address bar once it was read.
+  expect(page.url()).not.toContain('token=');
+  // The default area is the first one.
+  await expect(page).toHaveURL(/\/connections$/);
+  await expect(shell.navLink('connections')).toHaveAttribute('data-active', 'true');
+});
+
+test('navigation reaches every area, with history and deep links', async ({ shell, page }) => {
+  await shell.open();
+  await expect(page.locator('[data-testid^="nav-"]')).toHaveCount(AREAS.length);
+  for (const [id, title] of AREAS) {
+    const area = await shell.goTo(id);
+    await expect(page).toHaveURL(new RegExp(`/${id}$`));
+    await expect(area.getByRole('heading', { level: 2 })).toHaveText(title);
+    await expect(shell.navLink(id)).toHaveAttribute('data-active', 'true');
+    if (id !== 'settings') await expect(area.getByTestId('area-empty-state')).toBeVisible();
+  }
+  await page.goBack();
+  await expect(page.getByTestId('page-assistants')).toBeVisible();
+  // A reload of a deep link keeps the area (the token survives in this tab's session).
+  await page.reload();
+  await shell.waitReady();
+  await expect(page.getByTestId('page-assistants')).toBeVisible();
+});
+
+test('the theme toggles between light and dark and is remembered', async ({ shell, page }) => {
+  await shell.open();
+  const before = await shell.colorScheme();
+  await shell.themeToggle.click();
+  const after = await shell.colorScheme();
+  expect(after).not.toBe(before);
+  expect(['light', 'dark']).toContain(after);
+  await page.reload();
+  await shell.waitReady();
+  expect(await shell.colorScheme()).toBe(after);
+});
+
+test('no CSP violations or page errors while the UI runs', async ({ shell, page }) => {
+  const problems: string[] = [];
+  page.on('pageerror', (e) => problems.push(`pageerror: ${e.message}`));
+  page.on('console', (m) => {
+    if (m.type() === 'error') problems.push(`console: ${m.text()}`);
+  });
+  await shell.open('/settings');
+  await shell.goTo('hunts');
+  expect(problems).toEqual([]);
+});
+
+test('screenshot of the running UI for the README', async ({ shell, page }) => {
+  await page.emulateMedia({ colorScheme: 'light' });
+  await shell.open('/settings');
+  await expect(page.getByTestId('about-version')).toBeVisible();
+  const dir = join(ROOT, 'docs', 'screenshots');
+  mkdirSync(dir, { recursive: true });
+  await page.screenshot({ path: join(dir, 'shell.png') });
+});
