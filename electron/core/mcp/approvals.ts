@@ -138,7 +138,7 @@ export async function gate(
 export interface PendingApproval {
   request: ApprovalRequest;
   resolve: (a: ApprovalAnswer) => void;
-  reject: (e: unknown) => void;
+  reject: (e: Error) => void;
   timer: NodeJS.Timeout;
 }
 
@@ -172,7 +172,7 @@ export class ApprovalBroker implements Approver {
         resolve: (a) => {
           if (finish(a.decision)) resolve(a);
         },
-        reject: (e) => {
+        reject: (e: Error) => {
           if (finish('cancelled')) reject(e);
         },
       });

@@ -62,7 +62,7 @@ export interface ToolSpec<I extends Shape, O extends Shape> {
   /** True when the output carries data from endpoints (rows, file names, logs): framed as untrusted. */
   endpointData: boolean;
   /** Present on tools that change an endpoint, the server or this machine: what the responder approves. */
-  plan?: (call: ToolCall<Args<I>>) => Promise<ApprovalPlan> | ApprovalPlan;
+  plan?: (call: ToolCall<Args<I>>) => Promise<ApprovalPlan | null> | ApprovalPlan | null;
   run(call: ToolCall<Args<I>>): Promise<z.output<z.ZodObject<O>>>;
 }
 
@@ -124,8 +124,8 @@ export function defineTool<I extends Shape, O extends Shape>(spec: ToolSpec<I, O
         org: typeof plain.org === 'string' ? plain.org : undefined,
       };
       const call: ToolCall<Args<I>> = { args, target, ctx, signal };
-      if (spec.plan) {
-        const plan = await spec.plan(call);
+      const plan = spec.plan ? await spec.plan(call) : null;
+      if (plan) {
         try {
           approval = await gate(await ctx.policy(), ctx.approver, {
             tool: spec.name,

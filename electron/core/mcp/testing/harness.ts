@@ -1,0 +1,58 @@
+/** Builds an MCP context and an in-process SDK client for tests and the benchmark. */
+import { mkdtempSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { Client } from '@modelcontextprotocol/sdk/client/index.js';
+import { InMemoryTransport } from '@modelcontextprotocol/sdk/inMemory.js';
+import { ApprovalBroker, DEFAULT_POLICY, type Approver, type McpPolicy } from '../approvals';
+import { AuditLog } from '../audit';
+import { Redactor } from '../redact';
+import { createMcpServer } from '../server';
+import type { McpContext } from '../tool-kit';
+import type { VelociraptorPort } from '../ports';
+
+export interface Harness {
+  ctx: McpContext;
+  dataDir: string;
+  broker: ApprovalBroker;
+  redactor: Redactor;
+  audit: AuditLog;
+  setPolicy(p: Partial<McpPolicy>): void;
+}
+
+export function makeHarness(port: VelociraptorPort, opts: { dataDir?: string; approver?: Approver; policy?: Partial<McpPolicy>; clientLabel?: string } = {}): Harness {
+  const dataDir = opts.dataDir ?? mkdtempSync(join(tmpdir(), 'mr-mcp-'));
+  const redactor = new Redactor();
+  const audit = new AuditLog(dataDir, redactor);
+  const broker = new ApprovalBroker();
+  let policy: McpPolicy = { ...DEFAULT_POLICY, ...opts.policy };
+  const ctx: McpContext = {
+    port,
+    redactor,
+    audit,
+    policy: async () => policy,
+    approver: opts.approver ?? broker,
+    resultsDir: join(dataDir, 'mcp-results'),
+    clientLabel: () => opts.clientLabel ?? 'test (direct)',
+  };
+  return {
+    ctx,
+    dataDir,
+    broker,
+    redactor,
+    audit,
+    setPolicy(p) {
+      policy = { ...policy, ...p };
+    },
+  };
+}
+
+/** An SDK client connected in-process to a server built on the harness's context. */
+export async function connectInProcess(h: Harness): Promise<Client> {
+  const server = createMcpServer({ version: 'test', transport: 'memory' }, (label) => ({ ...h.ctx, clientLabel: label }));
+  const [a, b] = InMemoryTransport.createLinkedPair();
+  await server.connect(a);
+  const client = new Client({ name: 'vitest', version: '1.0' });
+  await client.connect(b);
+  return client;
+}

@@ -1,0 +1,116 @@
+/** Clients: find endpoints, read one, label them, quarantine them (with the artifact for their OS). */
+import { z } from 'zod';
+import { AppError } from '../../../../shared/errors';
+import { pagedOutput, pagedRead, pagingInput } from '../results';
+import { defineTool, READ, type McpTool } from '../tool-kit';
+import { clientId, isoTime, notFound, obj, plan, str, strings } from './common';
+import type { Row } from '../ports';
+
+/** A client row reduced to what a model needs to pick a machine; the full row is in get_client. */
+export function clientSummary(r: Row): Row {
+  const os = obj(r.os_info);
+  const lastSeen = typeof r.last_seen_at === 'number' ? r.last_seen_at : undefined;
+  const online = lastSeen !== undefined ? Date.now() - lastSeen / 1000 < 15 * 60 * 1000 : undefined;
+  return {
+    client_id: str(r.client_id),
+    hostname: str(os.hostname),
+    fqdn: str(os.fqdn),
+    os: str(os.system),
+    release: str(os.release),
+    labels: strings(r.labels),
+    last_ip: str(r.last_ip),
+    first_seen: isoTime(r.first_seen_at),
+    last_seen: isoTime(r.last_seen_at),
+    online,
+  };
+}
+
+export const searchClients = defineTool({
+  name: 'search_clients',
+  title: 'Search clients',
+  description:
+    'Find endpoints (Velociraptor clients) by hostname or other terms. Search syntax: a bare word matches host names; prefixes host:, label:, ip:, mac:, client:; * wildcards; "all" or empty lists every client. Start here to get a client_id for any other client tool.',
+  input: { search: z.string().max(500).default('').describe('Search terms, e.g. "web*", "label:servers", "ip:10.0.0.5". Empty for all.'), ...pagingInput },
+  output: pagedOutput,
+  annotations: READ,
+  endpointData: true,
+  async run({ args, target, ctx }) {
+    return pagedRead('search_clients', args, async (p) => (await ctx.port.searchClients(target, args.search, p)).map(clientSummary), ctx.resultsDir);
+  },
+});
+
+export const getClient = defineTool({
+  name: 'get_client',
+  title: 'Get client details',
+  description: 'Everything the server knows about one client: OS, agent version, labels, addresses, first/last seen. Use it to learn a client\'s OS before choosing OS-specific artifacts.',
+  input: { client_id: clientId },
+  output: { client: z.record(z.string(), z.unknown()), summary: z.record(z.string(), z.unknown()) },
+  annotations: READ,
+  endpointData: true,
+  async run({ args, target, ctx }) {
+    const row = await ctx.port.clientInfo(target, args.client_id);
+    if (!row) throw notFound(`Client ${args.client_id}`);
+    return { client: row, summary: clientSummary(row) };
+  },
+});
+
+export const labelClient = defineTool({
+  name: 'label_client',
+  title: 'Add or remove client labels',
+  description: 'Add labels to a client or remove them. Labels scope hunts (include_labels) and group machines, e.g. "compromised", "contained". Returns the labels the client has afterwards.',
+  input: {
+    client_id: clientId,
+    labels: z.array(z.string().min(1).max(100)).min(1).max(50),
+    operation: z.enum(['add', 'remove']).default('add'),
+  },
+  output: { client_id: z.string(), labels: z.array(z.string()) },
+  annotations: { readOnlyHint: false, destructiveHint: false, idempotentHint: true, openWorldHint: false },
+  endpointData: false,
+  plan: ({ args, target }) =>
+    plan(`${args.operation === 'add' ? 'Add' : 'Remove'} labels ${JSON.stringify(args.labels)} ${args.operation === 'add' ? 'to' : 'from'} ${args.client_id}`, target, 'label', {
+      client_id: args.client_id,
+      labels: args.labels,
+      op: args.operation === 'add' ? 'set' : 'remove',
+    }),
+  async run({ args, target, ctx }) {
+    const labels = await ctx.port.label(target, args.client_id, args.labels, args.operation === 'add' ? 'set' : 'remove');
+    return { client_id: args.client_id, labels };
+  },
+});
+
+const QUARANTINE_ARTIFACT: Record<string, string> = {
+  windows: 'Windows.Remediation.Quarantine',
+  linux: 'Linux.Remediation.Quarantine',
+  darwin: 'MacOS.Remediation.Quarantine',
+};
+
+export const quarantineClient = defineTool({
+  name: 'quarantine_client',
+  title: 'Quarantine or release a client',
+  description:
+    'Network-isolate an endpoint so it can only talk to the Velociraptor server (quarantine=true), or lift the isolation (quarantine=false). Uses the quarantine artifact of the client\'s OS (Windows, Linux, macOS). This cuts the machine off from the network: use it only when the responder wants containment.',
+  input: {
+    client_id: clientId,
+    quarantine: z.boolean().default(true),
+    message: z.string().max(500).optional().describe('Message shown to the logged-on user (Windows).'),
+  },
+  output: { client_id: z.string(), flow_id: z.string(), artifact: z.string(), quarantine: z.boolean() },
+  annotations: { readOnlyHint: false, destructiveHint: true, idempotentHint: true, openWorldHint: true },
+  endpointData: false,
+  async plan({ args, target, ctx }) {
+    const os = await ctx.port.clientOs(target, args.client_id);
+    const artifact = QUARANTINE_ARTIFACT[os];
+    if (!artifact) throw new AppError('INVALID_ARGUMENT', `Client ${args.client_id} runs an OS this tool cannot quarantine (${os}).`);
+    return plan(`${args.quarantine ? 'Quarantine (network-isolate)' : 'Release from quarantine'} ${args.client_id} (${os})`, target, 'collect', {
+      client_id: args.client_id,
+      artifact,
+      parameters: args.quarantine ? (args.message ? { MessageBox: args.message } : {}) : { RemovePolicy: 'Y' },
+    });
+  },
+  async run({ args, target, ctx }) {
+    const r = await ctx.port.quarantine(target, args.client_id, args.quarantine, args.message);
+    return { client_id: args.client_id, flow_id: r.flowId, artifact: r.artifact, quarantine: args.quarantine };
+  },
+});
+
+export const clientTools: McpTool[] = [searchClients, getClient, labelClient, quarantineClient];

@@ -1,0 +1,218 @@
+/**
+ * Collections (flows): start one, start one and wait for its results, read a flow's status, logs,
+ * results (per named source) and uploads, cancel it, and download an uploaded file to a folder.
+ */
+import { isAbsolute } from 'node:path';
+import { z } from 'zod';
+import { AppError } from '../../../../shared/errors';
+import { PageSummary, pagedOutput, pagedRead, pagingInput, queryKey, shapePage, type PagingArgs } from '../results';
+import { defineTool, READ, type McpTool } from '../tool-kit';
+import { artifactName, clientId, flowId, isoTime, notFound, obj, parameters, plan, sourceName, str, strings } from './common';
+import type { CollectAndWaitResult, CollectRequest, Row, Target } from '../ports';
+
+const collectInput = {
+  client_id: clientId,
+  artifacts: z.array(artifactName).min(1).max(20),
+  parameters,
+  timeout_seconds: z.number().int().min(10).max(86_400).default(600).describe('How long the endpoint may run the collection.'),
+  urgent: z.boolean().default(false).describe('Skip the client\'s queue (use for triage of one machine).'),
+  max_rows: z.number().int().min(1).max(10_000_000).optional().describe('Stop the collection after this many rows.'),
+  cpu_limit: z.number().int().min(1).max(100).optional().describe('Percent of one CPU the collection may use on the endpoint.'),
+};
+
+function collectRequest(a: { client_id: string; artifacts: string[]; parameters?: Record<string, Record<string, string>> | undefined; timeout_seconds: number; urgent: boolean; max_rows?: number | undefined; cpu_limit?: number | undefined }): CollectRequest {
+  return { clientId: a.client_id, artifacts: a.artifacts, parameters: a.parameters, timeoutSeconds: a.timeout_seconds, urgent: a.urgent, maxRows: a.max_rows, cpuLimit: a.cpu_limit };
+}
+
+export const collectArtifact = defineTool({
+  name: 'collect_artifact',
+  title: 'Start a collection',
+  description:
+    'Schedule artifacts for collection on one client and return the flow id at once (the client runs it when online). Follow with get_flow_status and get_flow_results, or use collect_and_wait to get results in one call. Use "server" artifacts only with client_id of a server collection.',
+  input: collectInput,
+  output: { client_id: z.string(), flow_id: z.string(), artifacts: z.array(z.string()) },
+  annotations: { readOnlyHint: false, destructiveHint: false, idempotentHint: false, openWorldHint: true },
+  endpointData: false,
+  plan: ({ args, target }) => plan(`Collect ${args.artifacts.join(', ')} on ${args.client_id}`, target, 'collect', { ...collectRequest(args) }),
+  async run({ args, target, ctx }) {
+    const r = await ctx.port.collect(target, collectRequest(args));
+    return { client_id: args.client_id, flow_id: r.flowId, artifacts: args.artifacts };
+  },
+});
+
+const SourceResult = z.object({ source: z.string(), rows: z.array(z.record(z.string(), z.unknown())), page: PageSummary });
+
+/** Shapes the rows of each source of a finished collection; cursors continue in get_flow_results. */
+export function shapeSources(result: CollectAndWaitResult, clientIdValue: string, t: Target, paging: PagingArgs): Array<z.infer<typeof SourceResult>> {
+  return result.sources.map((s) => {
+    const key = queryKey('get_flow_results', { client_id: clientIdValue, flow_id: result.flowId, source: s.source, server: t.server, org: t.org });
+    const shaped = shapePage(s.rows, 0, key, paging);
+    return { source: s.source, rows: shaped.rows, page: shaped.page };
+  });
+}
+
+export const CollectAndWaitOutput = {
+  client_id: z.string(),
+  flow_id: z.string(),
+  state: z.string(),
+  finished: z.boolean(),
+  errors: z.array(z.string()).describe('Errors the flow logged (VQL errors arrive only as logs).'),
+  sources: z.array(SourceResult),
+};
+
+export const collectAndWait = defineTool({
+  name: 'collect_and_wait',
+  title: 'Collect and wait for results',
+  description:
+    'Collect artifacts on one client, wait until the collection finishes (or wait_seconds pass) and return the first page of rows of every source. Best for triage of one online machine. If it is still running when the wait ends, finished=false: read the rest later with get_flow_results. Each source\'s page.next_cursor continues in get_flow_results with that source.',
+  input: {
+    ...collectInput,
+    urgent: z.boolean().default(true),
+    wait_seconds: z.number().int().min(5).max(1800).default(120),
+    columns: pagingInput.columns,
+    max_rows: pagingInput.max_rows,
+    max_bytes: pagingInput.max_bytes,
+  },
+  output: CollectAndWaitOutput,
+  annotations: { readOnlyHint: false, destructiveHint: false, idempotentHint: false, openWorldHint: true },
+  endpointData: true,
+  plan: ({ args, target }) => plan(`Collect ${args.artifacts.join(', ')} on ${args.client_id} and wait up to ${args.wait_seconds} s`, target, 'collect', { ...collectRequest(args) }),
+  async run({ args, target, ctx, signal }) {
+    const r = await ctx.port.collectAndWait(target, collectRequest(args), { waitSeconds: args.wait_seconds, signal });
+    return {
+      client_id: args.client_id,
+      flow_id: r.flowId,
+      state: r.state,
+      finished: r.state === 'FINISHED' || r.state === 'ERROR',
+      errors: r.errors,
+      sources: shapeSources(r, args.client_id, target, args),
+    };
+  },
+});
+
+function flowSummary(r: Row): Row {
+  const req = obj(r.request);
+  return {
+    flow_id: str(r.session_id),
+    state: str(r.state),
+    artifacts: strings(req.artifacts),
+    artifacts_with_results: strings(r.artifacts_with_results),
+    creator: str(req.creator),
+    created: isoTime(r.create_time),
+    started: isoTime(r.start_time),
+    active: isoTime(r.active_time),
+    total_rows: r.total_collected_rows,
+    uploaded_files: r.total_uploaded_files,
+    uploaded_bytes: r.total_uploaded_bytes,
+    log_rows: r.total_logs,
+    status: str(r.status),
+  };
+}
+
+export const listFlows = defineTool({
+  name: 'list_flows',
+  title: 'List collections of a client',
+  description: 'The collections (flows) run on one client, newest first: state, artifacts, times, rows and uploads. Use it to find earlier results before collecting again.',
+  input: { client_id: clientId, ...pagingInput },
+  output: pagedOutput,
+  annotations: READ,
+  endpointData: true,
+  async run({ args, target, ctx }) {
+    return pagedRead('list_flows', args, async (p) => (await ctx.port.flows(target, args.client_id, p)).map(flowSummary), ctx.resultsDir);
+  },
+});
+
+export const getFlowStatus = defineTool({
+  name: 'get_flow_status',
+  title: 'Get collection status',
+  description: 'State of one collection (RUNNING, WAITING, FINISHED, ERROR...), its timing, row and upload counts, the artifacts that produced results (use those names with get_flow_results) and any error status.',
+  input: { client_id: clientId, flow_id: flowId },
+  output: { flow: z.record(z.string(), z.unknown()), finished: z.boolean() },
+  annotations: READ,
+  endpointData: true,
+  async run({ args, target, ctx }) {
+    const row = await ctx.port.flowStatus(target, { clientId: args.client_id, flowId: args.flow_id });
+    if (!row) throw notFound(`Flow ${args.flow_id} of ${args.client_id}`);
+    const s = flowSummary(row);
+    return { flow: s, finished: s.state === 'FINISHED' || s.state === 'ERROR' };
+  },
+});
+
+export const getFlowLogs = defineTool({
+  name: 'get_flow_logs',
+  title: 'Get collection logs',
+  description: 'The log lines of one collection. Read them when a flow has no rows or state ERROR: Velociraptor reports most query failures only here.',
+  input: { client_id: clientId, flow_id: flowId, ...pagingInput },
+  output: pagedOutput,
+  annotations: READ,
+  endpointData: true,
+  async run({ args, target, ctx }) {
+    return pagedRead('get_flow_logs', args, (p) => ctx.port.flowLogs(target, { clientId: args.client_id, flowId: args.flow_id }, p), ctx.resultsDir);
+  },
+});
+
+export const getFlowResults = defineTool({
+  name: 'get_flow_results',
+  title: 'Get collection results',
+  description:
+    'Rows one collection produced for one artifact source. Artifacts with several sources need Artifact/Source (get_flow_status lists them as artifacts_with_results). Page with cursor; choose columns to keep pages small; to_file for large results.',
+  input: { client_id: clientId, flow_id: flowId, source: sourceName, ...pagingInput },
+  output: pagedOutput,
+  annotations: READ,
+  endpointData: true,
+  async run({ args, target, ctx }) {
+    return pagedRead('get_flow_results', args, (p) => ctx.port.flowResults(target, { clientId: args.client_id, flowId: args.flow_id }, args.source, p), ctx.resultsDir);
+  },
+});
+
+export const cancelFlow = defineTool({
+  name: 'cancel_flow',
+  title: 'Cancel a collection',
+  description: 'Stop a running collection on its client. Rows already sent are kept.',
+  input: { client_id: clientId, flow_id: flowId },
+  output: { client_id: z.string(), flow_id: z.string(), cancelled: z.boolean() },
+  annotations: { readOnlyHint: false, destructiveHint: true, idempotentHint: true, openWorldHint: true },
+  endpointData: false,
+  plan: ({ args, target }) => plan(`Cancel collection ${args.flow_id} on ${args.client_id}`, target, 'cancel_flow', { client_id: args.client_id, flow_id: args.flow_id }),
+  async run({ args, target, ctx }) {
+    await ctx.port.cancelFlow(target, { clientId: args.client_id, flowId: args.flow_id });
+    return { client_id: args.client_id, flow_id: args.flow_id, cancelled: true };
+  },
+});
+
+export const listFlowUploads = defineTool({
+  name: 'list_flow_uploads',
+  title: 'List files a collection uploaded',
+  description: 'Files a collection uploaded to the server (path on the endpoint, size, server path). Use the vfs_path with download_upload to fetch one.',
+  input: { client_id: clientId, flow_id: flowId, ...pagingInput },
+  output: pagedOutput,
+  annotations: READ,
+  endpointData: true,
+  async run({ args, target, ctx }) {
+    return pagedRead('list_flow_uploads', args, (p) => ctx.port.uploads(target, { clientId: args.client_id, flowId: args.flow_id }, p), ctx.resultsDir);
+  },
+});
+
+export const downloadUpload = defineTool({
+  name: 'download_upload',
+  title: 'Download an uploaded file',
+  description:
+    'Copy one file a collection uploaded from the server\'s file store to a folder on this machine, and return its local path, size and sha256. The file is evidence from an endpoint: it is written, never opened or run.',
+  input: {
+    client_id: clientId,
+    flow_id: flowId,
+    vfs_path: z.string().min(1).max(2000).describe('vfs_path from list_flow_uploads.'),
+    folder: z.string().min(1).max(1000).refine(isAbsolute, 'an absolute folder path').describe('Absolute path of the folder to write the file into (created if missing).'),
+  },
+  output: { path: z.string(), sha256: z.string(), size: z.number().int() },
+  annotations: { readOnlyHint: false, destructiveHint: false, idempotentHint: true, openWorldHint: false },
+  endpointData: true,
+  plan: ({ args, target }) => plan(`Download ${args.vfs_path} from flow ${args.flow_id} into ${args.folder}`, target, 'download', { ...args }),
+  async run({ args, target, ctx }) {
+    if (args.folder.includes('\0')) throw new AppError('INVALID_ARGUMENT', 'The folder path contains a NUL byte.');
+    const r = await ctx.port.downloadUpload(target, { clientId: args.client_id, flowId: args.flow_id }, args.vfs_path, args.folder);
+    return { path: r.path, sha256: r.sha256, size: r.size };
+  },
+});
+
+export const collectionTools: McpTool[] = [collectArtifact, collectAndWait, listFlows, getFlowStatus, getFlowLogs, getFlowResults, cancelFlow, listFlowUploads, downloadUpload];

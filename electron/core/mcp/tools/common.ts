@@ -1,0 +1,61 @@
+/**
+ * Argument shapes the tool groups share. The patterns are Velociraptor's id formats: they refuse
+ * quoting tricks at the door, and the values still only ever reach VQL through env.
+ */
+import { z } from 'zod';
+import { AppError } from '../../../../shared/errors';
+import type { ApprovalPlan } from '../approvals';
+import type { Row, Target } from '../ports';
+
+export const clientId = z
+  .string()
+  .regex(/^C\.[0-9A-Za-z]{1,64}$/, 'a client id looks like C.1234abcd5678ef90')
+  .describe('Velociraptor client id, e.g. C.1234abcd5678ef90 (from search_clients).');
+export const flowId = z.string().regex(/^F\.[0-9A-Za-z._-]{1,64}$/, 'a flow id looks like F.CU3B1VEPK2A2I').describe('Flow (collection) id, e.g. F.CU3B1VEPK2A2I.');
+export const huntId = z.string().regex(/^H\.[0-9A-Za-z._-]{1,64}$/, 'a hunt id looks like H.CU3B1VEPK2A2I').describe('Hunt id, e.g. H.CU3B1VEPK2A2I.');
+export const artifactName = z
+  .string()
+  .regex(/^[A-Za-z0-9_]+(\.[A-Za-z0-9_]+)*$/, 'an artifact name looks like Windows.System.Pslist')
+  .max(200)
+  .describe('Artifact name, e.g. Windows.System.Pslist (from list_artifacts).');
+export const sourceName = z
+  .string()
+  .regex(/^[A-Za-z0-9_]+(\.[A-Za-z0-9_]+)*(\/[A-Za-z0-9_ .-]+)?$/, 'a source looks like Artifact.Name or Artifact.Name/SourceName')
+  .max(300)
+  .describe('Artifact, or Artifact/Source for artifacts with named sources (see get_artifact).');
+export const parameters = z
+  .record(artifactName, z.record(z.string().max(200), z.string().max(100_000)))
+  .optional()
+  .describe('Artifact parameters: {"Artifact.Name": {"Param": "value"}}. Values are strings; the server converts them per declared type.');
+
+export function plan(summary: string, t: Target, operation: string, details: Record<string, unknown>): ApprovalPlan {
+  return {
+    summary,
+    ...(t.server ? { server: t.server } : {}),
+    ...(t.org ? { org: t.org } : {}),
+    operations: [{ operation, details }],
+  };
+}
+
+export function notFound(what: string): AppError {
+  return new AppError('NOT_FOUND', `${what} was not found on the server. Check the id (and the org).`);
+}
+
+/** Velociraptor timestamps come in seconds or microseconds; models read ISO strings best. */
+export function isoTime(v: unknown): string | undefined {
+  if (typeof v !== 'number' || !Number.isFinite(v) || v <= 0) return typeof v === 'string' && v !== '' ? v : undefined;
+  const ms = v > 1e14 ? v / 1000 : v > 1e11 ? v : v * 1000;
+  return new Date(ms).toISOString();
+}
+
+export function str(v: unknown): string | undefined {
+  return typeof v === 'string' ? v : typeof v === 'number' ? String(v) : undefined;
+}
+
+export function obj(v: unknown): Row {
+  return v !== null && typeof v === 'object' && !Array.isArray(v) ? (v as Row) : {};
+}
+
+export function strings(v: unknown): string[] {
+  return Array.isArray(v) ? v.filter((x): x is string => typeof x === 'string') : [];
+}

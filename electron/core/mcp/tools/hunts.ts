@@ -1,0 +1,170 @@
+/**
+ * Hunts: create (always paused), preview who a scope reaches, start, stop, list, status with stats,
+ * results. Starting is a separate, approved step: a hunt runs on every matching endpoint.
+ */
+import { z } from 'zod';
+import { pagedOutput, pagedRead, pagingInput } from '../results';
+import { defineTool, READ, type McpTool } from '../tool-kit';
+import { artifactName, huntId, isoTime, notFound, obj, parameters, plan, sourceName, str, strings } from './common';
+import { clientSummary } from './clients';
+import type { Row } from '../ports';
+
+const scopeInput = {
+  include_labels: z.array(z.string().min(1).max(100)).max(20).optional().describe('Only clients with any of these labels.'),
+  exclude_labels: z.array(z.string().min(1).max(100)).max(20).optional(),
+  os: z.enum(['windows', 'linux', 'darwin']).optional().describe('Only clients of this OS. Velociraptor ignores include_labels when os is set: use one or the other.'),
+};
+
+export function huntSummary(r: Row): Row {
+  const stats = obj(r.stats);
+  const req = obj(r.start_request);
+  return {
+    hunt_id: str(r.hunt_id),
+    description: str(r.hunt_description),
+    state: str(r.state),
+    artifacts: strings(r.artifacts).length ? strings(r.artifacts) : strings(req.artifacts),
+    creator: str(r.creator),
+    created: isoTime(r.create_time),
+    started: isoTime(r.start_time),
+    expires: isoTime(r.expires),
+    clients_scheduled: stats.total_clients_scheduled,
+    clients_with_results: stats.total_clients_with_results,
+    clients_with_errors: stats.total_clients_with_errors,
+    clients_completed: stats.total_clients_completed,
+  };
+}
+
+export const createHunt = defineTool({
+  name: 'create_hunt',
+  title: 'Create a hunt (paused)',
+  description:
+    'Create a hunt that collects artifacts across many clients. It is always created PAUSED: nothing runs until start_hunt (which the responder approves). Check its reach first with preview_hunt_scope.',
+  input: {
+    description: z.string().min(1).max(1000),
+    artifacts: z.array(artifactName).min(1).max(20),
+    parameters,
+    ...scopeInput,
+    expires_hours: z.number().min(1).max(24 * 30).default(24),
+    timeout_seconds: z.number().int().min(10).max(86_400).default(600),
+    max_rows: z.number().int().min(1).max(100_000_000).optional(),
+    cpu_limit: z.number().int().min(1).max(100).optional(),
+  },
+  output: { hunt_id: z.string(), state: z.literal('PAUSED') },
+  annotations: { readOnlyHint: false, destructiveHint: false, idempotentHint: false, openWorldHint: false },
+  endpointData: false,
+  async run({ args, target, ctx }) {
+    const r = await ctx.port.createHunt(target, {
+      description: args.description,
+      artifacts: args.artifacts,
+      parameters: args.parameters,
+      includeLabels: args.include_labels,
+      excludeLabels: args.exclude_labels,
+      os: args.os,
+      expiresHours: args.expires_hours,
+      timeoutSeconds: args.timeout_seconds,
+      maxRows: args.max_rows,
+      cpuLimit: args.cpu_limit,
+    });
+    return { hunt_id: r.huntId, state: 'PAUSED' as const };
+  },
+});
+
+export const previewHuntScope = defineTool({
+  name: 'preview_hunt_scope',
+  title: 'Preview which clients a hunt reaches',
+  description: 'How many clients (and which) a hunt with these label/OS conditions would reach now. Use it before create_hunt/start_hunt to avoid hunting the whole fleet by mistake.',
+  input: { ...scopeInput, ...pagingInput },
+  output: { total: z.number().int(), ...pagedOutput },
+  annotations: READ,
+  endpointData: true,
+  async run({ args, target, ctx }) {
+    let total = 0;
+    const scope = { includeLabels: args.include_labels, excludeLabels: args.exclude_labels, os: args.os };
+    const paged = await pagedRead('preview_hunt_scope', args, async (p) => {
+      const r = await ctx.port.previewHuntScope(target, scope, p);
+      total = r.total;
+      return r.clients.map(clientSummary);
+    }, ctx.resultsDir);
+    return { total, ...paged };
+  },
+});
+
+export const startHunt = defineTool({
+  name: 'start_hunt',
+  title: 'Start a hunt',
+  description: 'Start a paused hunt: every client in its scope runs its artifacts. Check the scope with preview_hunt_scope and the hunt with get_hunt first.',
+  input: { hunt_id: huntId },
+  output: { hunt_id: z.string(), state: z.string() },
+  annotations: { readOnlyHint: false, destructiveHint: true, idempotentHint: true, openWorldHint: true },
+  endpointData: false,
+  async plan({ args, target, ctx }) {
+    const h = await ctx.port.hunt(target, args.hunt_id);
+    if (!h) throw notFound(`Hunt ${args.hunt_id}`);
+    const s = huntSummary(h);
+    return plan(`Start hunt ${args.hunt_id} (${str(s.description) ?? ''}) collecting ${JSON.stringify(s.artifacts)}`, target, 'hunt_update', { hunt_id: args.hunt_id, start: true, hunt: s });
+  },
+  async run({ args, target, ctx }) {
+    await ctx.port.startHunt(target, args.hunt_id);
+    const h = await ctx.port.hunt(target, args.hunt_id);
+    return { hunt_id: args.hunt_id, state: str(h?.state) ?? 'RUNNING' };
+  },
+});
+
+export const stopHunt = defineTool({
+  name: 'stop_hunt',
+  title: 'Stop a hunt',
+  description: 'Stop a running hunt: no new clients start it. Results already collected stay.',
+  input: { hunt_id: huntId },
+  output: { hunt_id: z.string(), state: z.string() },
+  annotations: { readOnlyHint: false, destructiveHint: true, idempotentHint: true, openWorldHint: false },
+  endpointData: false,
+  plan: ({ args, target }) => plan(`Stop hunt ${args.hunt_id}`, target, 'hunt_update', { hunt_id: args.hunt_id, stop: true }),
+  async run({ args, target, ctx }) {
+    await ctx.port.stopHunt(target, args.hunt_id);
+    const h = await ctx.port.hunt(target, args.hunt_id);
+    return { hunt_id: args.hunt_id, state: str(h?.state) ?? 'STOPPED' };
+  },
+});
+
+export const listHunts = defineTool({
+  name: 'list_hunts',
+  title: 'List hunts',
+  description: 'Hunts on the server, newest first, with state and client statistics. Filter by state.',
+  input: { state: z.enum(['RUNNING', 'PAUSED', 'STOPPED', 'COMPLETED', 'ARCHIVED']).optional(), ...pagingInput },
+  output: pagedOutput,
+  annotations: READ,
+  endpointData: false,
+  async run({ args, target, ctx }) {
+    return pagedRead('list_hunts', args, async (p) => (await ctx.port.hunts(target, { state: args.state }, p)).map(huntSummary), ctx.resultsDir);
+  },
+});
+
+export const getHunt = defineTool({
+  name: 'get_hunt',
+  title: 'Get hunt status',
+  description: 'One hunt: state, artifacts, scope, expiry and statistics (clients scheduled, completed, with results, with errors).',
+  input: { hunt_id: huntId },
+  output: { hunt: z.record(z.string(), z.unknown()), summary: z.record(z.string(), z.unknown()) },
+  annotations: READ,
+  endpointData: false,
+  async run({ args, target, ctx }) {
+    const h = await ctx.port.hunt(target, args.hunt_id);
+    if (!h) throw notFound(`Hunt ${args.hunt_id}`);
+    return { hunt: h, summary: huntSummary(h) };
+  },
+});
+
+export const getHuntResults = defineTool({
+  name: 'get_hunt_results',
+  title: 'Get hunt results',
+  description: 'Rows a hunt collected for one artifact source across all clients (each row carries ClientId and Fqdn). Page with cursor; select columns; to_file for large hunts.',
+  input: { hunt_id: huntId, source: sourceName, ...pagingInput },
+  output: pagedOutput,
+  annotations: READ,
+  endpointData: true,
+  async run({ args, target, ctx }) {
+    return pagedRead('get_hunt_results', args, (p) => ctx.port.huntResults(target, args.hunt_id, args.source, p), ctx.resultsDir);
+  },
+});
+
+export const huntTools: McpTool[] = [createHunt, previewHuntScope, startHunt, stopHunt, listHunts, getHunt, getHuntResults];
