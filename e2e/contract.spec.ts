@@ -1,3 +1,4 @@
+import type { Page } from '@playwright/test';
 import { expect, test } from './fixtures';
 import { callOver, openSocket } from './ws-client';
 
@@ -8,7 +9,7 @@ interface Answer {
 }
 
 /** Sends raw messages over the page's own (browser) WebSocket, exactly as the renderer would. */
-async function sendFromPage(page: import('@playwright/test').Page, token: string, messages: string[]): Promise<Answer[]> {
+async function sendFromPage(page: Page, token: string, messages: string[]): Promise<Answer[]> {
   return page.evaluate(
     async ({ token, messages }) => {
       const ws = new WebSocket(`ws://${location.host}/rpc?token=${encodeURIComponent(token)}`);

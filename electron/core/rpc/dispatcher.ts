@@ -27,7 +27,7 @@ export interface CallContext {
 type CallHandler<C extends ContractShape, K extends keyof C> = (
   input: ParsedInputOf<Extract<C[K], ChannelSpec>>,
   ctx: CallContext,
-) => Promise<unknown> | unknown;
+) => unknown; // a value or a Promise of one
 
 type StreamHandler<C extends ContractShape, K extends keyof C> = (
   input: ParsedInputOf<Extract<C[K], ChannelSpec>>,

@@ -14,18 +14,12 @@ const contract = {
   'echo:say': call(z.object({ text: z.string() }).strict(), z.object({ text: z.string() })),
   'tick:forever': stream(z.object({}), z.number()),
 };
-let ticking = 0;
 const dispatcher = new Dispatcher(contract, {
   'echo:say': ({ text }) => ({ text }),
   'tick:forever': async function* (_i, ctx) {
-    ticking++;
-    try {
-      for (let i = 0; i < 100_000 && !ctx.signal.aborted; i++) {
-        yield i;
-        await new Promise((r) => setTimeout(r, 5));
-      }
-    } finally {
-      ticking--;
+    for (let i = 0; i < 100_000 && !ctx.signal.aborted; i++) {
+      yield i;
+      await new Promise((r) => setTimeout(r, 5));
     }
   },
 });

@@ -125,7 +125,8 @@ function serveSocket<C extends ContractShape>(ws: WebSocket, dispatcher: Dispatc
     let message: ClientMessage;
     try {
       if (isBinary) throw new AppError('CONTRACT_INVALID_INPUT', 'Binary messages are not part of the protocol.');
-      const parsed = ClientMessage.safeParse(JSON.parse(Buffer.isBuffer(raw) ? raw.toString('utf8') : String(raw)));
+      const bytes = Buffer.isBuffer(raw) ? raw : Array.isArray(raw) ? Buffer.concat(raw) : Buffer.from(raw);
+      const parsed = ClientMessage.safeParse(JSON.parse(bytes.toString('utf8')));
       if (!parsed.success) throw parsed.error;
       message = parsed.data;
     } catch (e) {
