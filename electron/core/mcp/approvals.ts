@@ -9,56 +9,12 @@
 import { randomUUID } from 'node:crypto';
 import { readFile, rename, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { z } from 'zod';
+import { ApprovalAnswer, ApprovalPlan, ApprovalRequest, McpPolicy, PolicyMode } from '../../../shared/contracts/mcp';
 import { AppError } from '../../../shared/errors';
 
-export const PolicyMode = z.enum(['read-only', 'ask', 'allow-listed']);
-export type PolicyMode = z.infer<typeof PolicyMode>;
-
-export const McpPolicy = z.object({
-  mode: PolicyMode,
-  /** Tools that run without asking in `allow-listed` mode (and headless, with no app running). */
-  allowTools: z.array(z.string().min(1).max(100)).max(200),
-  approvalTimeoutSeconds: z.number().int().min(5).max(3600),
-});
-export type McpPolicy = z.infer<typeof McpPolicy>;
+export { ApprovalAnswer, ApprovalPlan, ApprovalRequest, McpPolicy, PolicyMode };
 
 export const DEFAULT_POLICY: McpPolicy = { mode: 'ask', allowTools: [], approvalTimeoutSeconds: 120 };
-
-/** What the responder approves: the exact operations, with their arguments and the VQL they run. */
-export const ApprovalPlan = z.object({
-  summary: z.string(),
-  server: z.string().optional(),
-  org: z.string().optional(),
-  operations: z.array(
-    z.object({
-      operation: z.string(),
-      details: z.record(z.string(), z.unknown()),
-      /** The VQL the operation sends, where the builder can show it (user values are env, listed apart). */
-      vql: z.string().optional(),
-      env: z.record(z.string(), z.string()).optional(),
-    }),
-  ),
-});
-export type ApprovalPlan = z.infer<typeof ApprovalPlan>;
-
-export const ApprovalRequest = z.object({
-  id: z.string(),
-  tool: z.string(),
-  /** The MCP client (its name and version) and transport that asked. */
-  client: z.string(),
-  arguments: z.record(z.string(), z.unknown()),
-  plan: ApprovalPlan,
-  createdAt: z.string(),
-  expiresAt: z.string(),
-});
-export type ApprovalRequest = z.infer<typeof ApprovalRequest>;
-
-export const ApprovalAnswer = z.object({
-  decision: z.enum(['approved', 'denied']),
-  reason: z.string().max(500).optional(),
-});
-export type ApprovalAnswer = z.infer<typeof ApprovalAnswer>;
 
 /** How a gated call was let through (or why not), for the audit log. */
 export type GateOutcome = 'not-required' | 'approved' | 'allowed-by-policy' | 'denied' | 'timeout' | 'forbidden-by-policy';

@@ -6,23 +6,10 @@
  */
 import { appendFile, open, stat } from 'node:fs/promises';
 import { join } from 'node:path';
-import { z } from 'zod';
+import { AuditEntry } from '../../../shared/contracts/mcp';
 import type { Redactor } from './redact';
 
-export const AuditEntry = z.object({
-  time: z.string(),
-  /** MCP client name/version and transport, e.g. `claude-code 1.2 (http)`. */
-  client: z.string(),
-  kind: z.enum(['tool', 'resource', 'prompt']),
-  /** Tool or prompt name, or resource URI. */
-  name: z.string(),
-  arguments: z.record(z.string(), z.unknown()),
-  approval: z.enum(['not-required', 'approved', 'allowed-by-policy', 'denied', 'timeout', 'forbidden-by-policy']),
-  durationMs: z.number(),
-  resultBytes: z.number().int(),
-  error: z.object({ code: z.string(), message: z.string() }).optional(),
-});
-export type AuditEntry = z.infer<typeof AuditEntry>;
+export { AuditEntry };
 
 export class AuditLog {
   readonly path: string;

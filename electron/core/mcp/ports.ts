@@ -139,20 +139,3 @@ export interface VelociraptorPort {
   /** The server's own VQL reference (plugins, functions, their args and descriptions). */
   vqlReference(t: Target): Promise<Row[]>;
 }
-
-/** Secrets in the OS keychain (the credentials store), reduced to what the MCP layer needs. */
-export interface SecretStore {
-  get(key: string): Promise<string | undefined>;
-  set(key: string, value: string): Promise<void>;
-}
-
-/** An in-memory secret store: tests, and a stdio server started from an API config file. */
-export class MemorySecretStore implements SecretStore {
-  private readonly values = new Map<string, string>();
-  async get(key: string): Promise<string | undefined> {
-    return this.values.get(key);
-  }
-  async set(key: string, value: string): Promise<void> {
-    this.values.set(key, value);
-  }
-}

@@ -1,0 +1,119 @@
+import { appendFileSync, mkdtempSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { Client } from '@modelcontextprotocol/sdk/client/index.js';
+import { StreamableHTTPClientTransport } from '@modelcontextprotocol/sdk/client/streamableHttp.js';
+import type { CallToolResult } from '@modelcontextprotocol/sdk/types.js';
+import { afterEach, describe, expect, it } from 'vitest';
+import { mcpContract } from '../../../shared/contracts/mcp';
+import { McpService, mcpHandlers, TOKEN_REF } from './service';
+import { FakePort } from './testing/fake-port';
+import { MemorySecrets } from './testing/memory-secrets';
+
+describe('McpService', () => {
+  let svc: McpService | undefined;
+  afterEach(async () => {
+    await svc?.dispose();
+    svc = undefined;
+  });
+
+  function make(secrets = new MemorySecrets()) {
+    const dataDir = mkdtempSync(join(tmpdir(), 'mr-mcp-svc-'));
+    svc = new McpService({ dataDir, version: 't', port: new FakePort(), secrets, stdioCommand: ['/usr/bin/node', '/opt/megaraptor app/megaraptor.mjs'] });
+    return { svc, secrets, dataDir };
+  }
+
+  it('keeps the token in the secret store, serves HTTP with it, and rotates it', async () => {
+    const { svc, secrets } = make();
+    const status = await svc.start();
+    expect(status.running).toBe(true);
+    expect(status.url).toMatch(/^http:\/\/127\.0\.0\.1:\d+\/mcp$/);
+    const { token } = await svc.getToken();
+    expect(secrets.values.get(TOKEN_REF)).toBe(token);
+    expect(token.length).toBeGreaterThanOrEqual(40);
+    const client = new Client({ name: 'svc', version: '1' });
+    await client.connect(new StreamableHTTPClientTransport(new URL(status.url!), { requestInit: { headers: { Authorization: `Bearer ${token}` } } }));
+    expect((await client.listTools()).tools.length).toBeGreaterThan(30);
+    await client.close();
+    const rotated = await svc.rotateToken();
+    expect(rotated.token).not.toBe(token);
+    expect(secrets.values.get(TOKEN_REF)).toBe(rotated.token);
+    const stale = new Client({ name: 'svc', version: '1' });
+    await expect(stale.connect(new StreamableHTTPClientTransport(new URL(status.url!), { requestInit: { headers: { Authorization: `Bearer ${token}` } } }))).rejects.toThrow();
+  });
+
+  it('reuses a token already in the keychain', async () => {
+    const secrets = new MemorySecrets();
+    secrets.values.set(TOKEN_REF, 'existing-token-abcdefghijklmnop');
+    const { svc } = make(secrets);
+    expect((await svc.getToken()).token).toBe('existing-token-abcdefghijklmnop');
+  });
+
+  it('gives config snippets for Claude Desktop, Claude Code and generic clients', async () => {
+    const { svc } = make();
+    await svc.start();
+    const s = await svc.snippets();
+    const { token } = await svc.getToken();
+    const desktop = JSON.parse(s.claudeDesktop) as { mcpServers: { megaraptor: { command: string; args: string[] } } };
+    expect(desktop.mcpServers.megaraptor).toEqual({ command: '/usr/bin/node', args: ['/opt/megaraptor app/megaraptor.mjs', 'mcp', '--stdio'] });
+    expect(s.claudeCode).toContain(`Bearer ${token}`);
+    expect(s.claudeCode).toContain((await svc.status()).url);
+    expect(JSON.parse(s.genericHttp)).toMatchObject({ mcpServers: { megaraptor: { type: 'http' } } });
+    expect(s.stdio).toBe('/usr/bin/node "/opt/megaraptor app/megaraptor.mjs" mcp --stdio');
+  });
+
+  it('streams approvals (snapshot, added, resolved) and answers them; handlers match the contract', async () => {
+    const { svc } = make();
+    await svc.start();
+    const h = mcpHandlers(svc);
+    expect(Object.keys(h).sort()).toEqual(Object.keys(mcpContract).sort());
+    const ac = new AbortController();
+    const events: string[] = [];
+    const reader = (async () => {
+      for await (const e of svc.approvalEvents(ac.signal)) {
+        events.push(e.type);
+        if (e.type === 'added') svc.decide(e.request.id, { decision: 'denied' });
+        if (e.type === 'resolved') ac.abort();
+      }
+    })();
+    const { token } = await svc.getToken();
+    const client = new Client({ name: 'svc', version: '1' });
+    await client.connect(new StreamableHTTPClientTransport(new URL((await svc.status()).url!), { requestInit: { headers: { Authorization: `Bearer ${token}` } } }));
+    const r = (await client.callTool({ name: 'label_client', arguments: { client_id: 'C.1111111111111111', labels: ['x'] } })) as CallToolResult;
+    expect(r.isError).toBe(true);
+    expect(JSON.stringify(r.content)).toContain('APPROVAL_DENIED');
+    await reader;
+    expect(events).toEqual(['snapshot', 'added', 'resolved']);
+    await client.close();
+  });
+
+  it('tails audit entries written by another process, and pages them after a restart', async () => {
+    const { svc, dataDir } = make();
+    const ac = new AbortController();
+    const seen: string[] = [];
+    const tail = (async () => {
+      for await (const e of svc.auditTail(ac.signal)) {
+        seen.push(e.name);
+        if (seen.length === 2) ac.abort();
+      }
+    })();
+    await new Promise((r) => setTimeout(r, 100));
+    const entry = { time: new Date().toISOString(), client: 'other (stdio)', kind: 'tool', name: 'search_clients', arguments: {}, approval: 'not-required', durationMs: 1, resultBytes: 10 };
+    appendFileSync(join(dataDir, 'mcp-audit.jsonl'), JSON.stringify(entry) + '\n' + JSON.stringify({ ...entry, name: 'list_hunts' }) + '\n');
+    await tail;
+    expect(seen).toEqual(['search_clients', 'list_hunts']);
+    await svc.dispose();
+    const again = new McpService({ dataDir, version: 't', port: new FakePort(), secrets: new MemorySecrets(), stdioCommand: ['node'] });
+    const page = await again.auditPage(10);
+    expect(page.total).toBe(2);
+    expect(page.entries.map((e) => e.name)).toEqual(['list_hunts', 'search_clients']);
+    await again.dispose();
+  });
+
+  it('persists the policy in the data dir', async () => {
+    const { svc } = make();
+    expect((await svc.getPolicy()).mode).toBe('ask');
+    await svc.setPolicy({ mode: 'read-only', allowTools: [], approvalTimeoutSeconds: 60 });
+    expect((await svc.status()).policy.mode).toBe('read-only');
+  });
+});

@@ -1,0 +1,223 @@
+/**
+ * The MCP service inside the app: runs the HTTP endpoint and the approval socket, owns the approval
+ * broker, the audit log and the policy, and answers the `mcp:*` contract for the Assistants page.
+ * The bearer token lives in the secret store (the OS keychain), never in a file.
+ */
+import { randomBytes } from 'node:crypto';
+import { join } from 'node:path';
+import type { AuditEntry, McpSnippets, McpStatus } from '../../../shared/contracts/mcp';
+import type { ApprovalEvent } from '../../../shared/contracts/mcp';
+import { AppError } from '../../../shared/errors';
+import type { SecretStore } from '../credentials/secret-store';
+import { startApprovalSocket, type ApprovalSocketServer } from './approval-socket';
+import { ApprovalBroker, PolicyStore, type ApprovalAnswer, type ApprovalRequest, type McpPolicy } from './approvals';
+import { AuditLog } from './audit';
+import { startHttpTransport, type RunningHttp } from './http';
+import type { VelociraptorPort } from './ports';
+import { Redactor } from './redact';
+import { createMcpServer } from './server';
+import type { McpContext } from './tool-kit';
+
+export const TOKEN_REF = 'mcp:http-token';
+
+export interface McpServiceDeps {
+  dataDir: string;
+  version: string;
+  port: VelociraptorPort;
+  secrets: SecretStore;
+  /** How an assistant launches the stdio server: [node, /path/to/megaraptor.mjs]. */
+  stdioCommand: string[];
+  /** Fixed HTTP port (0 or absent: any free port). */
+  httpPort?: number;
+  /** Secret values to redact everywhere (API key material known to the app). */
+  secretsToRedact?: () => string[];
+}
+
+/** Turns a subscribe/unsubscribe pair into an async iterable that ends when `signal` aborts. */
+export async function* eventsUntil<T>(subscribe: (push: (v: T) => void) => () => void, signal: AbortSignal, initial: T[] = []): AsyncGenerator<T> {
+  const queue: T[] = [...initial];
+  let wake: (() => void) | undefined;
+  const unsubscribe = subscribe((v) => {
+    queue.push(v);
+    wake?.();
+  });
+  const onAbort = () => wake?.();
+  signal.addEventListener('abort', onAbort);
+  try {
+    while (!signal.aborted) {
+      const next = queue.shift();
+      if (next !== undefined) {
+        yield next;
+        continue;
+      }
+      await new Promise<void>((r) => (wake = r));
+      wake = undefined;
+    }
+  } finally {
+    signal.removeEventListener('abort', onAbort);
+    unsubscribe();
+  }
+}
+
+export class McpService {
+  readonly broker = new ApprovalBroker();
+  readonly redactor = new Redactor();
+  readonly audit: AuditLog;
+  readonly policyStore: PolicyStore;
+  private http: RunningHttp | undefined;
+  private socket: ApprovalSocketServer | undefined;
+  private token: string | undefined;
+  private lastError: string | undefined;
+
+  constructor(private readonly deps: McpServiceDeps) {
+    this.audit = new AuditLog(deps.dataDir, this.redactor);
+    this.policyStore = new PolicyStore(deps.dataDir);
+  }
+
+  private context(clientLabel: () => string): McpContext {
+    for (const s of this.deps.secretsToRedact?.() ?? []) this.redactor.addSecret(s);
+    return {
+      port: this.deps.port,
+      redactor: this.redactor,
+      audit: this.audit,
+      policy: () => this.policyStore.get(),
+      approver: this.broker,
+      resultsDir: join(this.deps.dataDir, 'mcp-results'),
+      clientLabel,
+    };
+  }
+
+  private async currentToken(): Promise<string> {
+    if (this.token) return this.token;
+    let t = await this.deps.secrets.get(TOKEN_REF);
+    if (!t) {
+      t = randomBytes(32).toString('base64url');
+      await this.deps.secrets.set(TOKEN_REF, t);
+    }
+    this.token = t;
+    this.redactor.addSecret(t);
+    return t;
+  }
+
+  /** Starts the approval socket (always) and the HTTP endpoint (when `http`). */
+  async start(options: { http?: boolean } = {}): Promise<McpStatus> {
+    this.socket ??= await startApprovalSocket(this.deps.dataDir, this.broker);
+    if (options.http ?? true) await this.setEnabled(true);
+    return this.status();
+  }
+
+  async setEnabled(enabled: boolean): Promise<McpStatus> {
+    if (enabled && !this.http) {
+      try {
+        await this.currentToken();
+        this.http = await startHttpTransport({
+          ...(this.deps.httpPort !== undefined ? { port: this.deps.httpPort } : {}),
+          token: () => this.token ?? '',
+          makeServer: () => createMcpServer({ version: this.deps.version, transport: 'http' }, (label) => this.context(label)),
+        });
+        this.lastError = undefined;
+      } catch (e) {
+        this.lastError = e instanceof Error ? e.message : String(e);
+        throw e instanceof AppError ? e : new AppError('INTERNAL', `The MCP endpoint did not start: ${this.lastError}`, { cause: e });
+      }
+    } else if (!enabled && this.http) {
+      await this.http.close();
+      this.http = undefined;
+    }
+    return this.status();
+  }
+
+  async status(): Promise<McpStatus> {
+    return {
+      running: this.http !== undefined,
+      ...(this.http ? { url: this.http.url, port: this.http.port } : {}),
+      sessions: this.http?.sessions() ?? 0,
+      tokenStore: this.deps.secrets.backend,
+      ...(this.socket ? { approvalSocket: this.socket.path } : {}),
+      auditLog: this.audit.path,
+      policy: await this.policyStore.get(),
+      pendingApprovals: this.broker.list().length,
+      ...(this.lastError ? { error: this.lastError } : {}),
+    };
+  }
+
+  async getToken(): Promise<{ token: string }> {
+    return { token: await this.currentToken() };
+  }
+
+  async rotateToken(): Promise<{ token: string }> {
+    const t = randomBytes(32).toString('base64url');
+    await this.deps.secrets.set(TOKEN_REF, t);
+    this.token = t;
+    this.redactor.addSecret(t);
+    return { token: t };
+  }
+
+  async snippets(): Promise<McpSnippets> {
+    const token = await this.currentToken();
+    const url = this.http?.url ?? `http://127.0.0.1:${this.deps.httpPort ?? 'PORT'}/mcp`;
+    const [cmd, ...args] = this.deps.stdioCommand;
+    const stdioArgs = [...args, 'mcp', '--stdio'];
+    return {
+      claudeDesktop: JSON.stringify({ mcpServers: { megaraptor: { command: cmd, args: stdioArgs } } }, null, 2),
+      claudeCode: `claude mcp add --transport http megaraptor ${url} --header "Authorization: Bearer ${token}"`,
+      genericHttp: JSON.stringify({ mcpServers: { megaraptor: { type: 'http', url, headers: { Authorization: `Bearer ${token}` } } } }, null, 2),
+      stdio: [cmd, ...stdioArgs].map((a) => (/\s/.test(a ?? '') ? JSON.stringify(a) : a)).join(' '),
+    };
+  }
+
+  auditPage(limit: number, before?: number) {
+    return this.audit.page(limit, before);
+  }
+
+  auditTail(signal: AbortSignal): AsyncGenerator<AuditEntry> {
+    return eventsUntil<AuditEntry>((push) => this.audit.subscribe(push), signal);
+  }
+
+  approvals(): { pending: ApprovalRequest[] } {
+    return { pending: this.broker.list() };
+  }
+
+  approvalEvents(signal: AbortSignal): AsyncGenerator<ApprovalEvent> {
+    return eventsUntil<ApprovalEvent>((push) => this.broker.subscribe(push), signal, [{ type: 'snapshot', pending: this.broker.list() }]);
+  }
+
+  decide(id: string, answer: ApprovalAnswer): { found: boolean } {
+    return { found: this.broker.decide(id, answer) };
+  }
+
+  getPolicy(): Promise<McpPolicy> {
+    return this.policyStore.get();
+  }
+
+  setPolicy(p: McpPolicy): Promise<McpPolicy> {
+    return this.policyStore.set(p);
+  }
+
+  async dispose(): Promise<void> {
+    this.broker.close();
+    await this.http?.close();
+    this.http = undefined;
+    await this.socket?.close();
+    this.socket = undefined;
+    this.audit.close();
+  }
+}
+
+/** The `mcp:*` handlers for the composition root. */
+export function mcpHandlers(svc: McpService) {
+  return {
+    'mcp:status': () => svc.status(),
+    'mcp:setEnabled': (i: { enabled: boolean }) => svc.setEnabled(i.enabled),
+    'mcp:token': () => svc.getToken(),
+    'mcp:rotateToken': () => svc.rotateToken(),
+    'mcp:snippets': () => svc.snippets(),
+    'mcp:auditPage': (i: { limit: number; before?: number | undefined }) => svc.auditPage(i.limit, i.before),
+    'mcp:auditTail': (_i: Record<string, never>, ctx: { signal: AbortSignal }) => svc.auditTail(ctx.signal),
+    'mcp:approvals': () => svc.approvals(),
+    'mcp:approvalEvents': (_i: Record<string, never>, ctx: { signal: AbortSignal }) => svc.approvalEvents(ctx.signal),
+    'mcp:decide': (i: { id: string; decision: 'approved' | 'denied'; reason?: string | undefined }) => svc.decide(i.id, { decision: i.decision, ...(i.reason ? { reason: i.reason } : {}) }),
+    'mcp:getPolicy': () => svc.getPolicy(),
+    'mcp:setPolicy': (p: McpPolicy) => svc.setPolicy(p),
+  };
+}

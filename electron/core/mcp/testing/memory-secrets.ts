@@ -1,0 +1,16 @@
+/** An in-memory SecretStore for tests (the app uses the OS keychain store). */
+import type { SecretStore } from '../../credentials/secret-store';
+
+export class MemorySecrets implements SecretStore {
+  readonly backend = 'memory (test)';
+  readonly values = new Map<string, string>();
+  async get(ref: string): Promise<string | null> {
+    return this.values.get(ref) ?? null;
+  }
+  async set(ref: string, value: string): Promise<void> {
+    this.values.set(ref, value);
+  }
+  async delete(ref: string): Promise<boolean> {
+    return this.values.delete(ref);
+  }
+}

@@ -1,0 +1,120 @@
+/**
+ * The assistants (MCP) domain: endpoint status and token, copy-paste client configs, the audit log
+ * (page + live tail), pending approvals and the responder's answers, and the assistant policy.
+ */
+import { z } from 'zod';
+import { call, stream } from '../contract';
+
+export const PolicyMode = z.enum(['read-only', 'ask', 'allow-listed']);
+export type PolicyMode = z.infer<typeof PolicyMode>;
+
+export const McpPolicy = z.object({
+  mode: PolicyMode,
+  /** Tools that run without asking in `allow-listed` mode (and headless, with no app running). */
+  allowTools: z.array(z.string().min(1).max(100)).max(200),
+  approvalTimeoutSeconds: z.number().int().min(5).max(3600),
+});
+export type McpPolicy = z.infer<typeof McpPolicy>;
+
+/** What the responder approves: the exact operations, with their arguments and the VQL they run. */
+export const ApprovalPlan = z.object({
+  summary: z.string(),
+  server: z.string().optional(),
+  org: z.string().optional(),
+  operations: z.array(
+    z.object({
+      operation: z.string(),
+      details: z.record(z.string(), z.unknown()),
+      /** The VQL the operation sends, where it is known (user values are env, listed apart). */
+      vql: z.string().optional(),
+      env: z.record(z.string(), z.string()).optional(),
+    }),
+  ),
+});
+export type ApprovalPlan = z.infer<typeof ApprovalPlan>;
+
+export const ApprovalRequest = z.object({
+  id: z.string(),
+  tool: z.string(),
+  /** The MCP client (its name and version) and transport that asked. */
+  client: z.string(),
+  arguments: z.record(z.string(), z.unknown()),
+  plan: ApprovalPlan,
+  createdAt: z.string(),
+  expiresAt: z.string(),
+});
+export type ApprovalRequest = z.infer<typeof ApprovalRequest>;
+
+export const ApprovalAnswer = z.object({
+  decision: z.enum(['approved', 'denied']),
+  reason: z.string().max(500).optional(),
+});
+export type ApprovalAnswer = z.infer<typeof ApprovalAnswer>;
+
+export const ApprovalOutcome = z.enum(['not-required', 'approved', 'allowed-by-policy', 'denied', 'timeout', 'forbidden-by-policy']);
+
+export const AuditEntry = z.object({
+  time: z.string(),
+  /** MCP client name/version and transport, e.g. `claude-code 1.2 (http)`. */
+  client: z.string(),
+  kind: z.enum(['tool', 'resource', 'prompt']),
+  /** Tool or prompt name, or resource URI. */
+  name: z.string(),
+  arguments: z.record(z.string(), z.unknown()),
+  approval: ApprovalOutcome,
+  durationMs: z.number(),
+  resultBytes: z.number().int(),
+  error: z.object({ code: z.string(), message: z.string() }).optional(),
+});
+export type AuditEntry = z.infer<typeof AuditEntry>;
+
+export const McpStatus = z.object({
+  running: z.boolean(),
+  /** http://127.0.0.1:PORT/mcp when running. */
+  url: z.string().optional(),
+  port: z.number().int().optional(),
+  sessions: z.number().int(),
+  /** Where the token comes from: the OS keychain, or memory when no keychain exists. */
+  tokenStore: z.string(),
+  approvalSocket: z.string().optional(),
+  auditLog: z.string(),
+  policy: McpPolicy,
+  pendingApprovals: z.number().int(),
+  /** Why the endpoint is not running, when it failed to start. */
+  error: z.string().optional(),
+});
+export type McpStatus = z.infer<typeof McpStatus>;
+
+export const McpSnippets = z.object({
+  claudeDesktop: z.string(),
+  claudeCode: z.string(),
+  genericHttp: z.string(),
+  stdio: z.string(),
+});
+export type McpSnippets = z.infer<typeof McpSnippets>;
+
+export const ApprovalEvent = z.union([
+  z.object({ type: z.literal('snapshot'), pending: z.array(ApprovalRequest) }),
+  z.object({ type: z.literal('added'), request: ApprovalRequest }),
+  z.object({ type: z.literal('resolved'), id: z.string(), outcome: z.enum(['approved', 'denied', 'timeout', 'cancelled']) }),
+]);
+export type ApprovalEvent = z.infer<typeof ApprovalEvent>;
+
+const Empty = z.object({}).strict();
+
+export const mcpContract = {
+  'mcp:status': call(Empty, McpStatus),
+  /** Starts or stops the HTTP endpoint. */
+  'mcp:setEnabled': call(z.object({ enabled: z.boolean() }), McpStatus),
+  'mcp:token': call(Empty, z.object({ token: z.string() })),
+  /** A new token; sessions opened with the old one keep working until they end. */
+  'mcp:rotateToken': call(Empty, z.object({ token: z.string() })),
+  'mcp:snippets': call(Empty, McpSnippets),
+  'mcp:auditPage': call(z.object({ limit: z.number().int().min(1).max(500).default(100), before: z.number().int().min(0).optional() }), z.object({ entries: z.array(AuditEntry.extend({ index: z.number().int() })), total: z.number().int() })),
+  'mcp:auditTail': stream(Empty, AuditEntry),
+  'mcp:approvals': call(Empty, z.object({ pending: z.array(ApprovalRequest) })),
+  'mcp:approvalEvents': stream(Empty, ApprovalEvent),
+  'mcp:decide': call(z.object({ id: z.string().min(1).max(100), decision: z.enum(['approved', 'denied']), reason: z.string().max(500).optional() }), z.object({ found: z.boolean() })),
+  'mcp:getPolicy': call(Empty, McpPolicy),
+  'mcp:setPolicy': call(McpPolicy, McpPolicy),
+};
