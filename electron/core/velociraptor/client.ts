@@ -5,10 +5,9 @@
  * ping more often than every 5 minutes.
  */
 import { credentials, type ChannelOptions } from '@grpc/grpc-js';
-import { api } from '../../../proto/load';
-import type { APIClient } from '../../../proto/gen/proto/API';
 import type { ApiConfig } from './config/api-config';
 import { grpcTarget } from './config/connection-string';
+import { createStub, type ApiStub } from './query/wire';
 
 /** 8 MiB: a 64 KiB window caps a stream at ~1 window per RTT; measured ~1.5× throughput. */
 export const FLOW_CONTROL_WINDOW = 8 * 1024 * 1024;
@@ -34,12 +33,11 @@ export function channelKey(config: ApiConfig): string {
   return `${grpcTarget(config.endpoint)}|${config.serverName}|${config.clientCertFingerprint}`;
 }
 
-export function createApiClient(config: ApiConfig): APIClient {
+export function createApiClient(config: ApiConfig): ApiStub {
   const creds = credentials.createSsl(
     Buffer.from(config.caCertificatePem),
     Buffer.from(config.clientPrivateKeyPem),
     Buffer.from(config.clientCertPem),
   );
-  const API = api().proto.API;
-  return new API(grpcTarget(config.endpoint), creds, channelOptions(config));
+  return createStub(grpcTarget(config.endpoint), creds, channelOptions(config));
 }

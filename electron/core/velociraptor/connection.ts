@@ -2,7 +2,7 @@
  * A server + org to talk to. Cheap to create: it shares the registry's cached channel. All typed
  * operations and the raw VQL paths go through `query`/`queryRows`/`readBuffer` here.
  */
-import type { APIClient } from '../../../proto/gen/proto/API';
+import type { ApiStub } from './query/wire';
 import type { VFSFileBuffer__Output } from '../../../proto/gen/proto/VFSFileBuffer';
 import { AppError } from '../../../shared/errors';
 import type { ApiConfig } from './config/api-config';
@@ -24,7 +24,7 @@ export class VelociraptorConnection {
     readonly server: string,
     /** Org id ('' = root). */
     readonly orgId: string,
-    private readonly client: APIClient,
+    private readonly client: ApiStub,
     readonly config: Readonly<ApiConfig>,
   ) {
     if (orgId !== '') validateId('orgId', orgId);

@@ -3,7 +3,7 @@
  * identity, created on first use, shared by every org connection and every call, and closed when
  * the last server using it is removed. No globals: the composition root owns one registry.
  */
-import type { APIClient } from '../../../proto/gen/proto/API';
+import type { ApiStub } from './query/wire';
 import { AppError } from '../../../shared/errors';
 import { loadApiConfig, type ApiConfig } from './config/api-config';
 import { channelKey, createApiClient } from './client';
@@ -24,7 +24,7 @@ export interface ServerSummary {
 export interface RegistryDeps {
   secrets: SecretStore;
   /** Injected for tests; defaults to a real grpc-js client. */
-  createClient?: (config: ApiConfig) => APIClient;
+  createClient?: (config: ApiConfig) => ApiStub;
   now?: () => Date;
 }
 
@@ -35,7 +35,7 @@ interface Entry {
 }
 
 interface Channel {
-  client: APIClient;
+  client: ApiStub;
 }
 
 const SERVER_NAME = /^[\p{L}\p{N}_.@ -]{1,64}$/u;
@@ -45,7 +45,7 @@ export class ConnectionRegistry {
   private readonly channels = new Map<string, Channel>();
   /** How many server entries use each channel key. */
   private readonly users = new Map<string, number>();
-  private readonly createClient: (config: ApiConfig) => APIClient;
+  private readonly createClient: (config: ApiConfig) => ApiStub;
 
   constructor(private readonly deps: RegistryDeps) {
     this.createClient = deps.createClient ?? createApiClient;

@@ -1,11 +1,12 @@
 /**
  * Exact JSON for Velociraptor rows. uint64 fields can exceed 2^53, and Node 20's JSON.parse has no
  * reviver source text, so a reviver could not recover them anyway (and costs ~4×). Instead:
- * a cheap pre-check looks for a digit run that could be an unsafe integer (17+ digits, or 16
- * digits starting with 9: everything below 9·10^15 is safe, which keeps µs timestamps on the
- * fast path); only then a tokenizing regex quotes the unsafe integer literals outside strings
- * with a per-process marker, JSON.parse runs natively, and a walk turns marked strings into
- * BigInt (or decimal strings).
+ * JSON.parse runs natively, a walk counts integers that lost precision (cheap: ~5% of the parse),
+ * and only when there are some is the text re-parsed with those literals quoted under a
+ * per-process marker; a second walk turns the marked strings into BigInt (or decimal strings).
+ * Finding the literals: a candidate regex (a 16+ digit integer between JSON delimiters) is tried
+ * first; it is accepted when its count equals the walk's count, the result parses, and nothing
+ * imprecise is left. Otherwise a full tokenizer that skips strings decides.
  */
 import { randomBytes } from 'node:crypto';
 
@@ -13,7 +14,8 @@ export type JsonValue = null | boolean | number | bigint | string | JsonValue[] 
 export type Row = Record<string, JsonValue>;
 export type BigIntMode = 'bigint' | 'string';
 
-const MAYBE_UNSAFE = /\d{17}|9\d{15}/;
+// A 16+ digit integer literal standing between JSON delimiters (compact or spaced).
+const CANDIDATE = /(?<=[:,[]\s*)-?\d{16,}(?=\s*[,}\]])/g;
 // A JSON string, or an integer literal of 16+ digits not part of a fraction/exponent.
 // The string branch is the unrolled form: it does not grow the backtrack stack per character.
 const TOKEN = /"[^"\\]*(?:\\.[^"\\]*)*"|(?<![\d.eE+-])-?\d{16,}(?![\d.eE])/g;
@@ -23,8 +25,18 @@ const MARK = `\u0001bi${randomBytes(6).toString('hex')}:`;
 const MARK_IN_JSON = JSON.stringify(MARK).slice(1, -1);
 const MAX_SAFE = BigInt(Number.MAX_SAFE_INTEGER);
 
-export function mayHaveUnsafeIntegers(text: string): boolean {
-  return MAYBE_UNSAFE.test(text);
+function isUnsafeNumber(v: number): boolean {
+  return (v > Number.MAX_SAFE_INTEGER || v < -Number.MAX_SAFE_INTEGER) && Number.isInteger(v);
+}
+
+/** How many numbers in a parsed value are integers beyond ±(2^53−1). */
+export function countUnsafe(v: unknown): number {
+  if (typeof v === 'number') return isUnsafeNumber(v) ? 1 : 0;
+  if (typeof v !== 'object' || v === null) return 0;
+  let n = 0;
+  const values = Array.isArray(v) ? (v as unknown[]) : Object.values(v);
+  for (let i = 0; i < values.length; i++) n += countUnsafe(values[i]);
+  return n;
 }
 
 function isUnsafe(literal: string): boolean {
@@ -52,15 +64,31 @@ function revive(value: unknown, mode: BigIntMode): JsonValue {
 
 /** Parses JSON keeping integers beyond ±(2^53−1) exact. */
 export function parseJsonExact(text: string, mode: BigIntMode = 'bigint'): JsonValue {
-  if (!mayHaveUnsafeIntegers(text)) return JSON.parse(text) as JsonValue;
-  let found = false;
-  const rewritten = text.replace(TOKEN, (tok) => {
-    if (tok.charCodeAt(0) === 34 /* " */ || !isUnsafe(tok)) return tok;
-    found = true;
+  const parsed = JSON.parse(text) as JsonValue;
+  const unsafe = countUnsafe(parsed);
+  return unsafe === 0 ? parsed : reparseExact(text, unsafe, mode);
+}
+
+/** Second pass for text whose plain parse had `unsafe` imprecise integers. */
+export function reparseExact(text: string, unsafe: number, mode: BigIntMode): JsonValue {
+  let hits = 0;
+  const quick = text.replace(CANDIDATE, (tok) => {
+    if (!isUnsafe(tok)) return tok;
+    hits++;
     return `"${MARK_IN_JSON}${tok}"`;
   });
-  const parsed: unknown = JSON.parse(rewritten);
-  return found ? revive(parsed, mode) : (parsed as JsonValue);
+  if (hits === unsafe) {
+    // A look-alike inside a string would have split that string (a syntax error), and a missed
+    // literal (e.g. 1e20) would still be imprecise: either way the full tokenizer decides.
+    try {
+      const v = revive(JSON.parse(quick), mode);
+      if (countUnsafe(v) === 0) return v;
+    } catch {
+      /* fall through */
+    }
+  }
+  const full = text.replace(TOKEN, (tok) => (tok.charCodeAt(0) === 34 /* " */ || !isUnsafe(tok) ? tok : `"${MARK_IN_JSON}${tok}"`));
+  return revive(JSON.parse(full), mode);
 }
 
 /** A Velociraptor `Response`: a JSON array of row objects. */

@@ -5,14 +5,14 @@
  * the signal or a deadline cancels the call, which ends the query on the server.
  */
 import type { ClientReadableStream } from '@grpc/grpc-js';
-import type { APIClient } from '../../../../proto/gen/proto/API';
 import type { VQLCollectorArgs } from '../../../../proto/gen/proto/VQLCollectorArgs';
-import type { VQLResponse__Output } from '../../../../proto/gen/proto/VQLResponse';
 import { AppError, type ErrorCode } from '../../../../shared/errors';
 import { mapGrpcError } from '../grpc-errors';
 import type { BuiltQuery } from '../vql/builder';
+import { parseRowsBuffer } from './batch-parse';
 import { parseRows, type BigIntMode, type Row } from './json';
 import { classifyLog, type LogLevel } from './logs';
+import { toNumber, type ApiStub, type RawVQLResponse } from './wire';
 
 export const DEFAULT_MAX_ROW = 1000;
 export const DEFAULT_MAX_WAIT_S = 1;
@@ -71,23 +71,23 @@ export function collectorArgs(q: BuiltQuery, opts: QueryOptions, defaultOrg: str
   };
 }
 
-function toEvent(m: VQLResponse__Output, mode: BigIntMode): QueryEvent | undefined {
-  const timestampUs = Number(m.timestamp);
+function toEvent(m: RawVQLResponse, mode: BigIntMode): QueryEvent | undefined {
+  const timestampUs = toNumber(m.timestamp);
   if (m.log) {
     const c = classifyLog(m.log);
     return c.problem === undefined
       ? { type: 'log', level: c.level, message: c.message, timestampUs }
       : { type: 'log', level: c.level, message: c.message, problem: c.problem, timestampUs };
   }
-  const text = m.Response || m.JSONLResponse;
-  if (!text && !m.Query) return undefined;
+  const body = m.Response;
+  if (!body?.length && !m.JSONLResponse && !m.Query) return undefined;
   let rows: Row[];
   try {
-    rows = m.Response ? parseRows(m.Response, mode) : parseJsonl(m.JSONLResponse, mode);
+    rows = body?.length ? parseRowsBuffer(body, mode) : parseJsonl(m.JSONLResponse ?? '', mode);
   } catch (cause) {
     throw new AppError('INTERNAL', 'The server sent a result batch that is not valid JSON.', { cause });
   }
-  return { type: 'rows', rows, columns: m.Columns, queryId: Number(m.query_id), part: Number(m.part), timestampUs };
+  return { type: 'rows', rows, columns: m.Columns ?? [], queryId: toNumber(m.query_id), part: toNumber(m.part), timestampUs };
 }
 
 function parseJsonl(text: string, mode: BigIntMode): Row[] {
@@ -100,7 +100,7 @@ function parseJsonl(text: string, mode: BigIntMode): Row[] {
 
 /** Runs one query; yields rows and log events until the server ends the stream. */
 export async function* streamQuery(
-  client: APIClient,
+  client: ApiStub,
   serverLabel: string,
   q: BuiltQuery,
   opts: QueryOptions = {},
@@ -108,13 +108,13 @@ export async function* streamQuery(
 ): AsyncGenerator<QueryEvent, void, undefined> {
   const args = collectorArgs(q, opts, defaultOrg);
   if (opts.signal?.aborted) throw new AppError('CANCELLED', 'The query was cancelled before it started.');
-  const call: ClientReadableStream<VQLResponse__Output> =
+  const call: ClientReadableStream<RawVQLResponse> =
     opts.deadlineMs === undefined ? client.Query(args) : client.Query(args, { deadline: Date.now() + opts.deadlineMs });
   const onAbort = (): void => call.cancel();
   opts.signal?.addEventListener('abort', onAbort, { once: true });
   const mode = opts.bigInts ?? 'bigint';
   try {
-    for await (const m of call as AsyncIterable<VQLResponse__Output>) {
+    for await (const m of call as AsyncIterable<RawVQLResponse>) {
       const ev = toEvent(m, mode);
       if (ev) yield ev;
     }

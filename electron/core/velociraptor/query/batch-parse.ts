@@ -1,0 +1,70 @@
+/**
+ * Rows from a `Response` buffer (a JSON array of objects) without building one big string: the
+ * buffer is cut at `},{"` — a byte sequence that cannot occur inside a JSON string (its quote
+ * would be escaped) — into slices of ~32 kB, and each slice is parsed on its own. A cut inside a
+ * nested array leaves some slice unbalanced, which makes its parse fail; then the whole batch is
+ * parsed in one piece. Integers beyond 2^53 are detected after parsing by a walk over the values
+ * (measured ~5% of JSON.parse; a /\d{16}/ pre-scan cost 60%) and only that slice is re-parsed
+ * exactly.
+ */
+import { countUnsafe, reparseExact, type BigIntMode, type JsonValue, type Row } from './json';
+
+const SEP = Buffer.from('},{"');
+const SLICE = 32 * 1024;
+const MAX = Number.MAX_SAFE_INTEGER;
+
+function hasUnsafe(v: JsonValue): boolean {
+  if (typeof v === 'number') return (v > MAX || v < -MAX) && Number.isInteger(v);
+  if (typeof v !== 'object' || v === null) return false;
+  if (Array.isArray(v)) {
+    for (const x of v) if (hasUnsafe(x)) return true;
+    return false;
+  }
+  for (const k in v) if (hasUnsafe(v[k] as JsonValue)) return true;
+  return false;
+}
+
+function rowsHaveUnsafe(rows: Row[]): boolean {
+  for (let i = 0; i < rows.length; i++) {
+    const row = rows[i];
+    if (typeof row !== 'object' || row === null) continue;
+    const values = Object.values(row);
+    for (let j = 0; j < values.length; j++) {
+      const v = values[j] as JsonValue;
+      if (typeof v === 'number') {
+        if ((v > MAX || v < -MAX) && Number.isInteger(v)) return true;
+      } else if (typeof v === 'object' && v !== null && hasUnsafe(v)) return true;
+    }
+  }
+  return false;
+}
+
+function parseSlice(text: string, mode: BigIntMode): Row[] {
+  const rows = JSON.parse(text) as Row[];
+  return rowsHaveUnsafe(rows) ? (reparseExact(text, countUnsafe(rows), mode) as Row[]) : rows;
+}
+
+export function parseRowsBuffer(buf: Buffer, mode: BigIntMode = 'bigint'): Row[] {
+  const n = buf.length;
+  if (n === 0) return [];
+  if (n <= 2 * SLICE) return parseSlice(buf.toString('utf8'), mode);
+  const out: Row[] = [];
+  try {
+    let start = 1; // after '['
+    let cut = buf.indexOf(SEP, SLICE);
+    while (cut !== -1) {
+      pushAll(out, parseSlice(`[${buf.toString('utf8', start, cut + 1)}]`, mode));
+      start = cut + 2;
+      cut = n - start > 2 * SLICE ? buf.indexOf(SEP, start + SLICE) : -1;
+    }
+    pushAll(out, parseSlice(`[${buf.toString('utf8', start, n)}`, mode));
+    return out;
+  } catch {
+    // A cut inside a nested value (or a malformed batch): parse whole, which also reports errors.
+    return parseSlice(buf.toString('utf8'), mode);
+  }
+}
+
+function pushAll(out: Row[], rows: Row[]): void {
+  for (let i = 0; i < rows.length; i++) out.push(rows[i] as Row);
+}
