@@ -1,0 +1,114 @@
+/**
+ * The artifact catalogue the simulator knows: real Velociraptor artifact names with typed parameters
+ * and named sources. The `query` text is illustrative (the simulator does not run it on endpoints; the
+ * rows come from triage-rows.ts).
+ */
+export type ParamType = 'string' | 'bool' | 'int' | 'regex' | 'csv' | 'choices' | 'timestamp' | 'upload' | 'yaml' | 'json';
+
+export interface ArtifactParameter {
+  name: string;
+  type: ParamType;
+  default: string;
+  description: string;
+  choices?: string[];
+}
+
+export interface ArtifactDefinition {
+  name: string;
+  description: string;
+  type: 'CLIENT' | 'SERVER' | 'CLIENT_EVENT' | 'SERVER_EVENT' | 'INTERNAL';
+  /** Which client OSes it applies to (for precondition-shaped rows); empty = any. */
+  os: Array<'windows' | 'linux' | 'darwin'>;
+  parameters: ArtifactParameter[];
+  /** Source names; '' is the single unnamed source. */
+  sources: string[];
+  /** Artifacts this one calls (artifact_definitions(deps=TRUE)). */
+  deps?: string[];
+  /** Basic artifacts may be collected with COLLECT_BASIC. */
+  basic?: boolean;
+}
+
+const p = (name: string, type: ParamType, def: string, description: string, choices?: string[]): ArtifactParameter =>
+  choices ? { name, type, default: def, description, choices } : { name, type, default: def, description };
+
+export const ARTIFACTS: ArtifactDefinition[] = [
+  { name: 'Generic.Client.Info', type: 'CLIENT', os: [], basic: true, description: 'Collect basic information about the client. This artifact is collected when any new client is enrolled.', parameters: [], sources: ['BasicInformation', 'Users'] },
+  { name: 'Windows.System.Pslist', type: 'CLIENT', os: ['windows'], description: 'List processes and their running binaries.', parameters: [p('ProcessRegex', 'regex', '.', 'A regex applied to process names.'), p('PidRegex', 'regex', '.', 'A regex applied to the pid.'), p('UntrustedAuthenticode', 'bool', '', 'Show only binaries that are not signed.')], sources: [''] },
+  { name: 'Linux.Sys.Pslist', type: 'CLIENT', os: ['linux'], description: 'List processes and their running binaries.', parameters: [p('processRegex', 'regex', '.', 'A regex applied to process names.')], sources: [''] },
+  { name: 'Generic.System.Pstree', type: 'CLIENT', os: [], description: 'Show the process tree with call chains.', parameters: [p('ProcessRegex', 'regex', '.', 'A regex applied to process names.')], sources: [''], deps: ['Generic.System.Pslist'] },
+  { name: 'Generic.System.Pslist', type: 'CLIENT', os: [], description: 'List processes on any OS.', parameters: [p('ProcessRegex', 'regex', '.', 'A regex applied to process names.')], sources: [''] },
+  { name: 'Windows.Network.Netstat', type: 'CLIENT', os: ['windows'], description: 'Show information about open sockets.', parameters: [], sources: [''] },
+  { name: 'Linux.Network.Netstat', type: 'CLIENT', os: ['linux'], description: 'Parse /proc to list network connections.', parameters: [], sources: [''] },
+  { name: 'MacOS.Network.Netstat', type: 'CLIENT', os: ['darwin'], description: 'Report network connections.', parameters: [], sources: [''] },
+  { name: 'Windows.System.Services', type: 'CLIENT', os: ['windows'], description: 'List services from the registry with their binaries.', parameters: [p('Calculate_hashes', 'bool', 'N', 'Hash service binaries.'), p('CertificateInfo', 'bool', 'N', 'Show authenticode information.')], sources: [''] },
+  { name: 'Linux.Sys.Services', type: 'CLIENT', os: ['linux'], description: 'Parse services from systemd.', parameters: [], sources: [''] },
+  { name: 'Windows.System.TaskScheduler', type: 'CLIENT', os: ['windows'], description: 'Collect and parse scheduled tasks.', parameters: [p('TasksPath', 'string', 'c:/Windows/System32/Tasks/**', 'Glob of task files.'), p('AlsoUpload', 'bool', '', 'Also upload the task XML files.')], sources: ['Analysis'] },
+  { name: 'Windows.Sys.StartupItems', type: 'CLIENT', os: ['windows'], description: 'Applications that will be started up from the various run key locations.', parameters: [], sources: [''] },
+  { name: 'MacOS.Detection.Autoruns', type: 'CLIENT', os: ['darwin'], description: 'Launch agents, launch daemons and login items.', parameters: [], sources: ['Launchd'] },
+  { name: 'Linux.Sys.Crontab', type: 'CLIENT', os: ['linux'], description: 'Displays parsed information from crontab.', parameters: [p('cronTabGlob', 'string', '/etc/crontab,/etc/cron.d/**,/var/at/tabs/**,/var/spool/cron/**', 'Cron file globs.')], sources: ['CronTabs'] },
+  { name: 'Windows.Sys.Users', type: 'CLIENT', os: ['windows'], description: 'List user accounts from the SAM and profiles.', parameters: [], sources: [''] },
+  { name: 'Linux.Sys.Users', type: 'CLIENT', os: ['linux'], description: 'Get user specific information from /etc/passwd.', parameters: [], sources: [''] },
+  { name: 'MacOS.System.Users', type: 'CLIENT', os: ['darwin'], description: 'Local user accounts from the directory service plists.', parameters: [], sources: [''] },
+  { name: 'Linux.Sys.LastUserLogin', type: 'CLIENT', os: ['linux'], description: 'Find and parse system wtmp files.', parameters: [p('wtmpGlobs', 'string', '/var/log/wtmp*', 'wtmp globs.')], sources: [''] },
+  { name: 'Windows.EventLogs.RDPAuth', type: 'CLIENT', os: ['windows'], description: 'Logon, logoff and RDP authentication events.', parameters: [p('DateAfter', 'timestamp', '', 'Only events after this time.'), p('SearchVerbose', 'bool', '', 'Include logoff events.')], sources: [''] },
+  { name: 'Windows.Applications.Chrome.History', type: 'CLIENT', os: ['windows'], description: 'Chrome browser history.', parameters: [p('historyGlobs', 'string', '\\AppData\\Local\\Google\\Chrome\\User Data\\*\\History', 'History file globs.'), p('urlSQLQuery', 'string', 'SELECT * FROM urls', 'SQL query.')], sources: [''] },
+  { name: 'MacOS.Applications.Chrome.History', type: 'CLIENT', os: ['darwin'], description: 'Chrome browser history.', parameters: [], sources: [''] },
+  { name: 'Windows.Search.FileFinder', type: 'CLIENT', os: ['windows'], description: 'Find files by glob, with optional hashing, YARA and upload.', parameters: [p('SearchFilesGlob', 'string', 'C:\\Users\\**\\*.exe', 'Glob to search.'), p('Accessor', 'choices', 'auto', 'Accessor.', ['auto', 'ntfs', 'file']), p('YaraRule', 'string', '', 'Optional YARA rule.'), p('Upload_File', 'bool', 'N', 'Upload matching files.'), p('Calculate_Hash', 'bool', 'N', 'Hash matching files.'), p('MoreRecentThan', 'timestamp', '', 'Modified after.')], sources: [''] },
+  { name: 'Linux.Search.FileFinder', type: 'CLIENT', os: ['linux'], description: 'Find files by glob.', parameters: [p('SearchFilesGlob', 'string', '/home/*/**', 'Glob to search.'), p('Upload_File', 'bool', 'N', 'Upload matching files.'), p('Calculate_Hash', 'bool', 'N', 'Hash matching files.')], sources: [''] },
+  { name: 'MacOS.Search.FileFinder', type: 'CLIENT', os: ['darwin'], description: 'Find files by glob.', parameters: [p('SearchFilesGlob', 'string', '/Users/*/**', 'Glob to search.'), p('Upload_File', 'bool', 'N', 'Upload matching files.'), p('Calculate_Hash', 'bool', 'N', 'Hash matching files.')], sources: [''] },
+  { name: 'Generic.Detection.HashHunter', type: 'CLIENT', os: [], description: 'Hash files and compare against a list of known bad hashes.', parameters: [p('TargetGlob', 'string', '/**', 'Files to hash.'), p('Hashes', 'csv', 'Hash\n', 'Known bad SHA256 hashes.')], sources: [''] },
+  { name: 'Generic.Detection.Yara.Glob', type: 'CLIENT', os: [], description: 'Search files with YARA.', parameters: [p('PathGlob', 'string', '/**', 'Files to scan.'), p('YaraRule', 'string', '', 'YARA rule text.'), p('NumberOfHits', 'int', '1', 'Hits per file.'), p('UploadHits', 'bool', 'N', 'Upload hit files.')], sources: [''] },
+  { name: 'Windows.Detection.Yara.Process', type: 'CLIENT', os: ['windows'], description: 'Scan process memory with YARA.', parameters: [p('ProcessRegex', 'regex', '.', 'Processes to scan.'), p('YaraRule', 'string', '', 'YARA rule text.')], sources: [''] },
+  { name: 'Linux.Detection.Yara.Process', type: 'CLIENT', os: ['linux'], description: 'Scan process memory with YARA.', parameters: [p('ProcessRegex', 'regex', '.', 'Processes to scan.'), p('YaraRule', 'string', '', 'YARA rule text.')], sources: [''] },
+  { name: 'System.VFS.ListDirectory', type: 'CLIENT', os: [], basic: true, description: 'List a single directory (the GUI VFS view).', parameters: [p('Path', 'string', '/', 'Directory to list.'), p('Components', 'json', '', 'Path components.'), p('Accessor', 'string', 'auto', 'Accessor.'), p('Depth', 'int', '0', 'Recursion depth.')], sources: ['Listing', 'Stats'] },
+  { name: 'System.VFS.DownloadFile', type: 'CLIENT', os: [], basic: true, description: 'Download a file into the VFS.', parameters: [p('Path', 'string', '/', 'File to download.'), p('Components', 'json', '', 'Path components.'), p('Accessor', 'string', 'auto', 'Accessor.'), p('Recursively', 'bool', '', 'Download a directory.')], sources: [''] },
+  { name: 'Server.Utils.CreateMSI', type: 'SERVER', os: [], description: 'Repack the official MSI with the client config (in the simulator: stand-in files only).', parameters: [p('AlsoBuild_x86', 'bool', '', 'Also build the 32-bit MSI.'), p('CustomConfig', 'yaml', '', 'Client config to embed.')], sources: [''] },
+  { name: 'Server.Utils.CreateLinuxPackages', type: 'SERVER', os: [], description: 'Build deb and rpm client packages (in the simulator: stand-in files only).', parameters: [p('CustomConfig', 'yaml', '', 'Client config to embed.')], sources: [''] },
+  { name: 'Server.Utils.CreateCollector', type: 'SERVER', os: [], description: 'Build an offline collector (in the simulator: a stand-in file only).', parameters: [p('OS', 'choices', 'Windows', 'Target OS.', ['Windows', 'Windows_x86', 'Linux', 'MacOS', 'MacOSArm']), p('artifacts', 'json', '["Generic.Client.Info"]', 'Artifacts to collect.'), p('opt_output_directory', 'string', '', 'Output directory.')], sources: [''] },
+  { name: 'System.Flow.Completion', type: 'INTERNAL', os: [], description: 'An internal artifact that produces events for every flow completion in the system.', parameters: [], sources: [''] },
+  { name: 'Generic.Client.Stats', type: 'CLIENT_EVENT', os: [], description: 'An Event artifact which generates client CPU and memory statistics.', parameters: [p('Frequency', 'int', '10', 'Seconds between samples.')], sources: [''] },
+];
+
+const BY_NAME = new Map(ARTIFACTS.map((a) => [a.name, a]));
+
+export function findArtifact(name: string): ArtifactDefinition | undefined {
+  return BY_NAME.get(name);
+}
+
+/** Result keys as Velociraptor stores them: "Artifact" for an unnamed source, else "Artifact/Source". */
+export function sourceKeys(def: ArtifactDefinition): string[] {
+  return def.sources.map((s) => (s === '' ? def.name : `${def.name}/${s}`));
+}
+
+/** Artifact parameters arrive as strings and are converted per declared type (VR launcher/parameters.go). */
+export function typedParameter(def: ArtifactDefinition, env: Record<string, string>, name: string): unknown {
+  const param = def.parameters.find((x) => x.name === name);
+  const raw = env[name] ?? param?.default ?? '';
+  switch (param?.type) {
+    case 'bool':
+      return /^(Y|TRUE|YES|OK)$/i.test(raw);
+    case 'int':
+      return Number.parseInt(raw, 10) || 0;
+    case 'json':
+    case 'yaml':
+      try {
+        return raw ? (JSON.parse(raw) as unknown) : null;
+      } catch {
+        return raw;
+      }
+    default:
+      return raw;
+  }
+}
+
+/** Serialises a definition as artifact_definitions() rows do (sanitize drops the VQL and tools). */
+export function definitionRow(def: ArtifactDefinition, sanitize: boolean): Record<string, unknown> {
+  return {
+    name: def.name,
+    description: def.description,
+    type: def.type,
+    parameters: def.parameters.map((x) => ({ name: x.name, default: x.default, description: x.description, type: x.type, ...(x.choices ? { choices: x.choices } : {}) })),
+    sources: def.sources.map((s) => (sanitize ? { name: s } : { name: s, query: `-- Simulated by Megaraptor: rows are generated, this VQL is not executed.\nSELECT * FROM scope()` })),
+    ...(def.os.length ? { precondition: `SELECT OS From info() where OS IN ${JSON.stringify(def.os)}` } : {}),
+  };
+}

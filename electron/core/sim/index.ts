@@ -1,0 +1,151 @@
+/**
+ * The Velociraptor simulator: a faithful stand-in server for tests, demos and deployment checks
+ * (velociraptor-api.md). It is labelled as a simulator wherever a user can see it. Free of electron
+ * and of native modules, so the bundled CLI runs it with no node_modules.
+ */
+import { mkdtempSync } from 'node:fs';
+import type { Server } from 'node:https';
+import type { Socket } from 'node:net';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { FileStore } from './filestore';
+import { startFrontendServer } from './frontend';
+import { startApiServer, type ReceivedQuery } from './grpc-server';
+import { startGuiServer } from './gui-server';
+import { serverPlugins, SIM_VERSION } from './server-plugins';
+import { parseServerConfig } from './server-config';
+import { mintApiClientConfig, setupPki } from './sim-pki';
+import { normaliseOrg, UserStore } from './users';
+import { builtinFunctions, builtinPlugins } from './vql/builtins';
+import type { FunctionDef, PluginDef } from './vql/scope';
+import { World } from './world';
+
+export interface SimulatorOptions {
+  host?: string;
+  apiPort?: number;
+  guiPort?: number;
+  frontendPort?: number;
+  serverConfig?: string;
+  caKeyPem?: string;
+  datastoreDir?: string;
+  speed?: number;
+  users?: Array<{ name: string; roles: string[] }>;
+  now?: () => number;
+}
+
+export interface RunningSimulator {
+  host: string;
+  apiPort: number;
+  guiPort: number;
+  frontendPort: number;
+  caCertificatePem: string;
+  datastoreDir: string;
+  mintApiConfig(name: string, roles: string[] | null, options?: { validityDays?: number; notBefore?: Date }): Promise<string>;
+  grantRoles(name: string, roles: string[]): void;
+  receivedQueries(): ReceivedQuery[];
+  stop(): Promise<void>;
+  kill(): void;
+}
+
+export { SIM_VERSION };
+export { SIMULATOR_BANNER } from './gui-server';
+export type { ReceivedQuery };
+
+function trackSockets(server: Server): Set<Socket> {
+  const sockets = new Set<Socket>();
+  server.on('connection', (s: Socket) => {
+    sockets.add(s);
+    s.on('close', () => sockets.delete(s));
+  });
+  return sockets;
+}
+
+export async function startSimulator(options: SimulatorOptions = {}): Promise<RunningSimulator> {
+  const host = options.host ?? '127.0.0.1';
+  const now = options.now ?? Date.now;
+  const config = options.serverConfig ? parseServerConfig(options.serverConfig) : undefined;
+  const pki = await setupPki(config, options.caKeyPem);
+  const datastoreDir = options.datastoreDir ?? mkdtempSync(join(tmpdir(), 'megaraptor-sim-'));
+  const world = new World(now, options.speed ?? 1, new FileStore(datastoreDir));
+  const users = new UserStore();
+  for (const u of config?.initialUsers ?? []) {
+    for (const orgId of world.orgs.keys()) users.grant(u.name, ['administrator'], orgId, { password_hash: u.password_hash, password_salt: u.password_salt });
+  }
+  for (const u of options.users ?? []) users.grant(u.name, u.roles);
+
+  const server = serverPlugins({ world, users, startMs: world.startMs });
+  const plugins = new Map<string, PluginDef>([...builtinPlugins, ...server.plugins].map((p) => [p.name, p]));
+  const functions = new Map<string, FunctionDef>([...builtinFunctions, ...server.functions].map((f) => [f.name, f]));
+  const received: ReceivedQuery[] = [];
+
+  const api = await startApiServer(host, options.apiPort ?? config?.apiPort ?? 0, pki, {
+    userExists: (name) => users.get(name) !== undefined,
+    orgExists: (orgId) => world.orgs.has(normaliseOrg(orgId)),
+    hasPermission: (user, orgId, p) => users.has(user, orgId, p),
+    now,
+    plugins,
+    functions,
+    recordQuery: (q) => received.push(q),
+    readFile: async (_orgId, clientId, components, offset, length) => {
+      const full = clientId && components[0] !== 'clients' ? ['clients', clientId, ...components] : components;
+      return world.store.read(full, offset, length);
+    },
+  });
+  let gui: Server | undefined;
+  let frontend: Server | undefined;
+  try {
+    gui = await startGuiServer(host, options.guiPort ?? config?.guiPort ?? 0, pki, users, SIM_VERSION);
+    frontend = await startFrontendServer(host, options.frontendPort ?? config?.frontendPort ?? 0, pki, world, config?.clientNonce);
+  } catch (e) {
+    api.kill();
+    gui?.close();
+    throw e;
+  }
+  const guiSockets = trackSockets(gui);
+  const frontendSockets = trackSockets(frontend);
+  const portOf = (s: Server): number => {
+    const a = s.address();
+    return typeof a === 'object' && a ? a.port : 0;
+  };
+  const apiPort = api.port;
+  const connection = `${host.includes(':') ? `[${host}]` : host}:${apiPort}`;
+  const guiServer = gui;
+  const frontendServer = frontend;
+
+  return {
+    host,
+    apiPort,
+    guiPort: portOf(gui),
+    frontendPort: portOf(frontend),
+    caCertificatePem: pki.caCertificatePem,
+    datastoreDir,
+    async mintApiConfig(name, roles, mintOptions) {
+      const yaml = await mintApiClientConfig(pki, name, connection, mintOptions);
+      if (roles !== null) users.grant(name, roles);
+      return yaml;
+    },
+    grantRoles(name, roles) {
+      users.grant(name, roles);
+    },
+    receivedQueries: () => received.map((q) => ({ ...q, queries: [...q.queries], env: [...q.env] })),
+    async stop() {
+      await Promise.all([
+        api.stop(),
+        new Promise<void>((resolve) => {
+          guiServer.close(() => resolve());
+          guiServer.closeIdleConnections();
+        }),
+        new Promise<void>((resolve) => {
+          frontendServer.close(() => resolve());
+          frontendServer.closeIdleConnections();
+        }),
+      ]);
+    },
+    kill() {
+      api.kill();
+      for (const s of [...guiSockets, ...frontendSockets]) s.destroy();
+      guiServer.close();
+      frontendServer.close();
+    },
+  };
+}

@@ -1,0 +1,467 @@
+/**
+ * The simulated server state: orgs, clients, flows and hunts, with progress over time driven by an
+ * injectable clock. State is derived from the clock when read (refresh()), so a fake clock moves a
+ * collection WAITING → IN_PROGRESS → FINISHED and grows a hunt's stats without timers; `speed`
+ * divides every delay.
+ */
+import { ARTIFACTS, findArtifact, sourceKeys, type ArtifactDefinition } from './dataset/artifacts';
+import { AGENT_VERSION, seedClients, type ClientOs, type ClientRecord } from './dataset/clients';
+import { Rng } from './dataset/prng';
+import { generateArtifactResults } from './dataset/triage-rows';
+import type { FileStore } from './filestore';
+import type { Row } from './vql/values';
+
+export const ONLINE_WINDOW_MS = 15 * 60_000;
+const WAITING_MS = 1_500;
+const RUNNING_MS = 4_000;
+const HUNT_SCHEDULE_GAP_MS = 400;
+
+export type FlowState = 'RUNNING' | 'WAITING' | 'IN_PROGRESS' | 'FINISHED' | 'ERROR' | 'UNRESPONSIVE';
+
+export interface UploadRecord {
+  vfs_path: string;
+  client_path: string;
+  accessor: string;
+  components: string[];
+  size: number;
+  timestampMs: number;
+}
+
+export interface FlowRecord {
+  client_id: string;
+  session_id: string;
+  creator: string;
+  artifacts: string[];
+  env: Record<string, Record<string, string>>;
+  timeout: number;
+  max_rows: number;
+  urgent: boolean;
+  createMs: number;
+  startMs: number;
+  finishMs: number;
+  /** A seeded flow frozen in this state (ERROR, UNRESPONSIVE, RUNNING). */
+  fixedState?: FlowState;
+  status: string;
+  cancelled?: { atMs: number; by: string };
+  finalised: boolean;
+  results: Map<string, Row[]>;
+  logs: Row[];
+  uploads: UploadRecord[];
+  huntId?: string;
+}
+
+export type HuntState = 'PAUSED' | 'RUNNING' | 'STOPPED' | 'ARCHIVED';
+
+export interface HuntRecord {
+  hunt_id: string;
+  description: string;
+  creator: string;
+  artifacts: string[];
+  env: Record<string, Record<string, string>>;
+  createMs: number;
+  startMs: number | null;
+  stopMs: number | null;
+  expiresMs: number;
+  state: HuntState;
+  os: ClientOs | null;
+  includeLabels: string[];
+  excludeLabels: string[];
+  tags: string[];
+  timeout: number;
+  max_rows: number;
+  /** client id → flow id */
+  flows: Map<string, string>;
+}
+
+export interface OrgData {
+  id: string;
+  name: string;
+  clients: Map<string, ClientRecord>;
+  flows: Map<string, FlowRecord>;
+  hunts: Map<string, HuntRecord>;
+}
+
+export interface CompletionEvent {
+  seq: number;
+  orgId: string;
+  row: Row;
+}
+
+export interface CollectRequest {
+  clientId: string;
+  artifacts: string[];
+  env: Record<string, Record<string, string>>;
+  timeout: number;
+  maxRows: number;
+  urgent: boolean;
+  flowId?: string;
+}
+
+export class World {
+  readonly orgs = new Map<string, OrgData>();
+  readonly completions: CompletionEvent[] = [];
+  private seq = 0;
+  private readonly rng: Rng;
+  readonly startMs: number;
+
+  constructor(
+    readonly now: () => number,
+    readonly speed: number,
+    readonly store: FileStore,
+    seed = 'megaraptor-sim',
+  ) {
+    this.rng = new Rng(`${seed}/ids`);
+    this.startMs = now();
+    const root: OrgData = { id: 'root', name: '<root>', clients: new Map(), flows: new Map(), hunts: new Map() };
+    for (const c of seedClients(this.startMs, seed)) root.clients.set(c.client_id, c);
+    const lab: OrgData = { id: 'O123', name: 'Test Org (simulator)', clients: new Map(), flows: new Map(), hunts: new Map() };
+    for (const c of seedClients(this.startMs, `${seed}/O123`, 'lab.example').slice(0, 3)) lab.clients.set(c.client_id, c);
+    this.orgs.set(root.id, root);
+    this.orgs.set(lab.id, lab);
+    this.seedHistory(root);
+    this.refresh('root');
+  }
+
+  org(orgId: string): OrgData {
+    const org = this.orgs.get(orgId);
+    if (!org) throw new Error(`Org ${orgId} not found`);
+    return org;
+  }
+
+  private delay(ms: number): number {
+    return ms / (this.speed > 0 ? this.speed : 1);
+  }
+
+  newFlowId(): string {
+    return `F.${this.rng.base32()}`;
+  }
+
+  newHuntId(): string {
+    return `H.${this.rng.base32()}`;
+  }
+
+  lastSeenUs(c: ClientRecord): number {
+    if (c.offline_last_seen_us !== null) return c.offline_last_seen_us;
+    // Online agents poll continuously: report a contact a few seconds ago.
+    return Math.floor((this.now() - (parseInt(c.client_id.slice(2, 4), 16) % 20) * 1000) * 1000);
+  }
+
+  isOnline(c: ClientRecord): boolean {
+    return this.now() - this.lastSeenUs(c) / 1000 < ONLINE_WINDOW_MS;
+  }
+
+  // ---------------------------------------------------------------- flows
+
+  collect(orgId: string, creator: string, req: CollectRequest, createMs = this.now()): FlowRecord {
+    const org = this.org(orgId);
+    const flow: FlowRecord = {
+      client_id: req.clientId,
+      session_id: req.flowId ?? this.newFlowId(),
+      creator,
+      artifacts: req.artifacts,
+      env: req.env,
+      timeout: req.timeout,
+      max_rows: req.maxRows,
+      urgent: req.urgent,
+      createMs,
+      startMs: createMs + this.delay(req.clientId === 'server' ? 200 : WAITING_MS),
+      finishMs: createMs + this.delay(req.clientId === 'server' ? 1_200 : WAITING_MS + RUNNING_MS),
+      status: '',
+      finalised: false,
+      results: new Map(),
+      logs: [],
+      uploads: [],
+    };
+    org.flows.set(flowKey(req.clientId, flow.session_id), flow);
+    return flow;
+  }
+
+  getFlow(orgId: string, clientId: string, flowId: string): FlowRecord | undefined {
+    return this.org(orgId).flows.get(flowKey(clientId, flowId));
+  }
+
+  cancel(orgId: string, clientId: string, flowId: string, by: string): FlowRecord | undefined {
+    const flow = this.getFlow(orgId, clientId, flowId);
+    if (!flow) return undefined;
+    if (this.flowState(orgId, flow) === 'FINISHED') return flow;
+    flow.cancelled = { atMs: this.now(), by };
+    flow.status = `Cancelled by ${by}`;
+    flow.logs.push(logRow(this.now(), 'DEFAULT', `Cancelled by ${by}`));
+    this.emitCompletion(orgId, flow);
+    return flow;
+  }
+
+  flowState(orgId: string, flow: FlowRecord): FlowState {
+    if (flow.cancelled) return 'ERROR';
+    if (flow.fixedState) return flow.fixedState;
+    if (flow.finalised) return 'FINISHED';
+    const now = this.now();
+    const client = flow.client_id === 'server' ? null : this.orgs.get(orgId)?.clients.get(flow.client_id);
+    if (client && !this.isOnline(client)) return 'WAITING';
+    if (now < flow.startMs) return 'WAITING';
+    if (now < flow.finishMs) return 'IN_PROGRESS';
+    return 'FINISHED';
+  }
+
+  /** Finalises every flow whose time has come and schedules hunt flows. Cheap enough to call per query. */
+  refresh(orgId: string): void {
+    const org = this.orgs.get(orgId);
+    if (!org) return;
+    for (const hunt of org.hunts.values()) this.scheduleHunt(org, hunt);
+    for (const flow of org.flows.values()) {
+      if (!flow.finalised && !flow.cancelled && !flow.fixedState && this.flowState(orgId, flow) === 'FINISHED') this.finalise(org, flow);
+    }
+  }
+
+  private finalise(org: OrgData, flow: FlowRecord): void {
+    flow.finalised = true;
+    const client = flow.client_id === 'server' ? null : org.clients.get(flow.client_id) ?? null;
+    flow.logs.push(logRow(flow.startMs, 'INFO', `Starting collection of ${flow.artifacts.join(', ')}`));
+    for (const name of flow.artifacts) {
+      const def = findArtifact(name);
+      if (!def) continue;
+      const gen = generateArtifactResults(def, client, flow.env[name] ?? {}, flow.session_id, flow.finishMs);
+      for (const [key, rows] of gen.results) flow.results.set(key, flow.max_rows > 0 ? rows.slice(0, flow.max_rows) : rows);
+      for (const line of gen.logs) flow.logs.push(logRow(flow.finishMs, 'INFO', line));
+      for (const up of gen.uploads) {
+        const components = ['clients', flow.client_id, 'collections', flow.session_id, 'uploads', up.accessor, ...up.components];
+        this.store.write(components, up.content);
+        const clientPath = client?.os === 'windows' ? up.components.join('\\') : '/' + up.components.join('/');
+        flow.uploads.push({ vfs_path: `/clients/${flow.client_id}/collections/${flow.session_id}/uploads/${up.accessor}/${up.components.join('/')}`, client_path: clientPath, accessor: up.accessor, components, size: up.content.length, timestampMs: flow.finishMs });
+      }
+    }
+    flow.logs.push(logRow(flow.finishMs, 'DEFAULT', 'Collection is done after ' + ((flow.finishMs - flow.startMs) / 1000).toFixed(3) + 's'));
+    this.emitCompletion(org.id, flow);
+  }
+
+  private emitCompletion(orgId: string, flow: FlowRecord): void {
+    const flowRow = this.flowRow(orgId, flow);
+    this.completions.push({ seq: ++this.seq, orgId, row: { Timestamp: Math.floor(this.now() / 1000), Flow: flowRow, FlowId: flow.session_id, ClientId: flow.client_id } });
+    if (this.completions.length > 10_000) this.completions.splice(0, this.completions.length - 10_000);
+  }
+
+  lastCompletionSeq(): number {
+    return this.seq;
+  }
+
+  flowRow(orgId: string, flow: FlowRecord): Row {
+    const state = this.flowState(orgId, flow);
+    const done = flow.finalised || state === 'FINISHED';
+    const rows = [...flow.results.values()].reduce((n, r) => n + r.length, 0);
+    const uploaded = flow.uploads.reduce((n, u) => n + u.size, 0);
+    return {
+      client_id: flow.client_id,
+      session_id: flow.session_id,
+      request: this.flowRequest(flow),
+      create_time: Math.floor(flow.createMs * 1000),
+      start_time: state === 'WAITING' ? 0 : Math.floor(flow.startMs * 1000),
+      active_time: Math.floor(Math.min(this.now(), flow.finishMs) * 1000),
+      total_uploaded_files: flow.uploads.length,
+      total_expected_uploaded_bytes: uploaded,
+      total_uploaded_bytes: uploaded,
+      total_collected_rows: rows,
+      total_logs: flow.logs.length,
+      state,
+      status: flow.status,
+      artifacts_with_results: done ? [...flow.results.entries()].filter(([, r]) => r.length > 0).map(([k]) => k) : [],
+      execution_duration: done ? Math.floor((flow.finishMs - flow.startMs) * 1_000_000) : 0,
+    };
+  }
+
+  flowRequest(flow: FlowRecord): Row {
+    return {
+      creator: flow.creator,
+      client_id: flow.client_id,
+      flow_id: flow.session_id,
+      artifacts: flow.artifacts,
+      specs: flow.artifacts.map((a) => ({ artifact: a, parameters: { env: Object.entries(flow.env[a] ?? {}).map(([key, value]) => ({ key, value })) } })),
+      timeout: flow.timeout,
+      max_rows: flow.max_rows,
+      urgent: flow.urgent,
+    };
+  }
+
+  // ---------------------------------------------------------------- hunts
+
+  matchesHunt(hunt: HuntRecord, c: ClientRecord): boolean {
+    if (hunt.excludeLabels.some((l) => hasLabel(c, l))) return false;
+    if (hunt.os) return c.os === hunt.os;
+    if (hunt.includeLabels.length) return hunt.includeLabels.some((l) => hasLabel(c, l));
+    return true;
+  }
+
+  private scheduleHunt(org: OrgData, hunt: HuntRecord): void {
+    if (hunt.startMs === null || hunt.state === 'PAUSED') return;
+    const until = Math.min(this.now(), hunt.stopMs ?? Infinity, hunt.expiresMs);
+    const eligible = [...org.clients.values()].filter((c) => this.matchesHunt(hunt, c) && c.offline_last_seen_us === null).sort((a, b) => a.client_id.localeCompare(b.client_id));
+    eligible.forEach((c, i) => {
+      if (hunt.flows.has(c.client_id)) return;
+      const at = (hunt.startMs ?? 0) + this.delay(i * HUNT_SCHEDULE_GAP_MS);
+      if (at > until) return;
+      const flow = this.collect(org.id, hunt.creator, { clientId: c.client_id, artifacts: hunt.artifacts, env: hunt.env, timeout: hunt.timeout, maxRows: hunt.max_rows, urgent: false, flowId: `F.${hunt.hunt_id.slice(2)}.${c.client_id.slice(2, 8).toUpperCase()}` }, at);
+      flow.huntId = hunt.hunt_id;
+      hunt.flows.set(c.client_id, flow.session_id);
+    });
+  }
+
+  huntStats(orgId: string, hunt: HuntRecord): Row {
+    let finished = 0;
+    let withResults = 0;
+    let errors = 0;
+    let rows = 0;
+    let bytes = 0;
+    for (const [clientId, flowId] of hunt.flows) {
+      const flow = this.getFlow(orgId, clientId, flowId);
+      if (!flow) continue;
+      const state = this.flowState(orgId, flow);
+      if (state === 'FINISHED') finished++;
+      if (state === 'ERROR') errors++;
+      const n = [...flow.results.values()].reduce((s, r) => s + r.length, 0);
+      if (n > 0) withResults++;
+      rows += n;
+      bytes += flow.uploads.reduce((s, u) => s + u.size, 0);
+    }
+    return {
+      total_clients_scheduled: hunt.flows.size,
+      total_clients_with_results: withResults,
+      total_clients_with_errors: errors,
+      total_clients_without_results: finished - withResults,
+      total_uploaded_bytes: bytes,
+      total_collected_rows: rows,
+      total_finished_clients: finished + errors,
+      stopped: hunt.state === 'STOPPED' || hunt.state === 'ARCHIVED',
+    };
+  }
+
+  huntRow(orgId: string, hunt: HuntRecord): Row {
+    const state = hunt.state === 'RUNNING' && this.now() > hunt.expiresMs ? 'STOPPED' : hunt.state;
+    const specs = hunt.artifacts.map((a) => ({ artifact: a, parameters: { env: Object.entries(hunt.env[a] ?? {}).map(([key, value]) => ({ key, value })) } }));
+    return {
+      hunt_id: hunt.hunt_id,
+      create_time: Math.floor(hunt.createMs * 1000),
+      start_time: hunt.startMs === null ? 0 : Math.floor(hunt.startMs * 1000),
+      hunt_description: hunt.description,
+      creator: hunt.creator,
+      condition: hunt.os ? { os: { os: hunt.os.toUpperCase() } } : hunt.includeLabels.length ? { labels: { label: hunt.includeLabels } } : {},
+      ...(hunt.excludeLabels.length ? { excluded_labels: { label: hunt.excludeLabels } } : {}),
+      state,
+      expires: Math.floor(hunt.expiresMs * 1000),
+      start_request: { creator: hunt.creator, artifacts: hunt.artifacts, specs, timeout: hunt.timeout, max_rows: hunt.max_rows },
+      artifacts: hunt.artifacts,
+      artifact_sources: hunt.artifacts.flatMap((a) => {
+        const def = findArtifact(a);
+        return def ? sourceKeys(def) : [a];
+      }),
+      stats: this.huntStats(orgId, hunt),
+      tags: hunt.tags,
+      org_ids: [orgId],
+      version: Math.floor(this.now() * 1000),
+    };
+  }
+
+  // ---------------------------------------------------------------- enrolment (stand-in agents)
+
+  enrol(orgId: string, info: { client_id?: string; hostname: string; os: ClientOs; release: string; machine: string; fqdn: string; mac: string; ip: string }): ClientRecord {
+    const org = this.org(orgId);
+    const existing = info.client_id ? org.clients.get(info.client_id) : undefined;
+    const record: ClientRecord = existing ?? {
+      client_id: info.client_id && /^C\.[0-9a-f]{16}$/.test(info.client_id) ? info.client_id : `C.${new Rng(`${info.hostname}/${this.now()}/${org.clients.size}`).hex(16)}`,
+      hostname: info.hostname,
+      fqdn: info.fqdn,
+      os: info.os,
+      release: info.release,
+      machine: info.machine,
+      mac_addresses: info.mac ? [info.mac] : [],
+      first_seen_at: Math.floor(this.now() / 1000),
+      offline_last_seen_us: null,
+      last_ip: info.ip,
+      labels: [],
+      last_label_timestamp: 0,
+      last_interrogate_flow_id: '',
+      agent_version: AGENT_VERSION,
+      enrolled: true,
+    };
+    record.offline_last_seen_us = null;
+    record.last_ip = info.ip;
+    org.clients.set(record.client_id, record);
+    if (!existing) {
+      const flow = this.collect(orgId, 'VelociraptorServer', { clientId: record.client_id, artifacts: ['Generic.Client.Info'], env: {}, timeout: 600, maxRows: 0, urgent: true });
+      record.last_interrogate_flow_id = flow.session_id;
+    }
+    return record;
+  }
+
+  // ---------------------------------------------------------------- seed
+
+  private seedHistory(org: OrgData): void {
+    const clients = [...org.clients.values()];
+    const day = 86_400_000;
+    for (const c of clients) {
+      const created = c.first_seen_at * 1000 + 60_000;
+      const flow = this.collect(org.id, 'VelociraptorServer', { clientId: c.client_id, artifacts: ['Generic.Client.Info'], env: {}, timeout: 600, maxRows: 0, urgent: true, flowId: c.last_interrogate_flow_id }, created);
+      flow.startMs = created + 1_000;
+      flow.finishMs = created + 3_000;
+      if (c.offline_last_seen_us === null || c.offline_last_seen_us / 1000 > flow.finishMs) this.finalise(org, flow);
+    }
+    const byName = new Map(clients.map((c) => [c.hostname, c]));
+    const at = (name: string): ClientRecord => byName.get(name) as ClientRecord;
+    const past = (client: ClientRecord, artifacts: string[], daysAgo: number, env: Record<string, Record<string, string>> = {}, creator = 'admin'): FlowRecord => {
+      const created = this.startMs - daysAgo * day;
+      const flow = this.collect(org.id, creator, { clientId: client.client_id, artifacts, env, timeout: 600, maxRows: 0, urgent: false }, created);
+      flow.startMs = created + 2_000;
+      flow.finishMs = created + 9_000;
+      return flow;
+    };
+    this.finalise(org, past(at('WKS-FIN-002'), ['Windows.System.Pslist', 'Windows.Network.Netstat'], 1.5));
+    this.finalise(org, past(at('WKS-FIN-002'), ['Windows.Search.FileFinder'], 1.2, { 'Windows.Search.FileFinder': { SearchFilesGlob: 'C:\\Users\\**\\*.dll', Upload_File: 'Y', Calculate_Hash: 'Y' } }));
+    this.finalise(org, past(at('web-prod-02'), ['Linux.Sys.Pslist', 'Linux.Sys.Crontab'], 1.1));
+    this.finalise(org, past(at('MBP-MALLORY'), ['MacOS.Detection.Autoruns', 'MacOS.Applications.Chrome.History'], 0.9));
+    this.finalise(org, past(at('SQL01'), ['System.VFS.ListDirectory'], 0.5, { 'System.VFS.ListDirectory': { Path: 'C:\\', Accessor: 'auto', Depth: '0' } }));
+    const errored = past(at('DC01'), ['Windows.EventLogs.RDPAuth'], 0.7);
+    errored.fixedState = 'ERROR';
+    errored.status = 'Windows.EventLogs.RDPAuth: query timed out after 600s';
+    errored.logs.push(logRow(errored.finishMs, 'ERROR', errored.status));
+    const unresponsive = past(at('FS01'), ['Generic.Detection.Yara.Glob'], 0.3);
+    unresponsive.fixedState = 'UNRESPONSIVE';
+    unresponsive.status = 'The client did not respond in time';
+    const legacy = past(at('JUMP01'), ['Windows.System.Services'], 0.2);
+    legacy.fixedState = 'RUNNING';
+    // A long collection that is still in progress when the simulator starts.
+    const long = this.collect(org.id, 'alice', { clientId: at('WKS-ENG-001').client_id, artifacts: ['Windows.Search.FileFinder'], env: {}, timeout: 3600, maxRows: 0, urgent: false }, this.startMs - 60_000);
+    long.startMs = this.startMs - 55_000;
+    long.finishMs = this.startMs + this.delay(10 * 60_000);
+    // Offline clients with queued work stay WAITING.
+    for (const c of clients.filter((x) => x.offline_last_seen_us !== null).slice(0, 3)) past(c, [c.os === 'windows' ? 'Windows.System.Pslist' : c.os === 'linux' ? 'Linux.Sys.Pslist' : 'MacOS.Network.Netstat'], 0.05);
+    const server = this.collect(org.id, 'admin', { clientId: 'server', artifacts: ['Server.Utils.CreateMSI'], env: { 'Server.Utils.CreateMSI': { AlsoBuild_x86: 'Y' } }, timeout: 600, maxRows: 0, urgent: false }, this.startMs - 3 * day);
+    server.startMs = server.createMs + 1_000;
+    server.finishMs = server.createMs + 20_000;
+    this.finalise(org, server);
+
+    const hunt = (h: Partial<HuntRecord> & { description: string; artifacts: string[] }): HuntRecord => {
+      const rec: HuntRecord = {
+        hunt_id: this.newHuntId(), creator: 'admin', env: {}, createMs: this.startMs, startMs: null, stopMs: null, expiresMs: this.startMs + 7 * day,
+        state: 'PAUSED', os: null, includeLabels: [], excludeLabels: [], tags: [], timeout: 600, max_rows: 0, flows: new Map(), ...h,
+      };
+      org.hunts.set(rec.hunt_id, rec);
+      return rec;
+    };
+    hunt({ description: 'Incident-2024-117: process listing on affected Windows hosts', artifacts: ['Windows.System.Pslist'], includeLabels: ['Incident-2024-117'], createMs: this.startMs - 2 * day, startMs: this.startMs - 2 * day + 60_000, stopMs: this.startMs - day, state: 'STOPPED', tags: ['incident'] });
+    hunt({ description: 'Fleet inventory (Generic.Client.Info)', artifacts: ['Generic.Client.Info'], createMs: this.startMs - 5 * 60_000, startMs: this.startMs, state: 'RUNNING', tags: ['inventory'] });
+    hunt({ description: 'YARA sweep for Cobalt Strike beacons on Windows', artifacts: ['Windows.Detection.Yara.Process'], os: 'windows', createMs: this.startMs - 3_600_000, state: 'PAUSED', env: { 'Windows.Detection.Yara.Process': { YaraRule: 'rule x { strings: $a = "beacon" condition: $a }' } } });
+    hunt({ description: 'Old hunt: Linux cron persistence', artifacts: ['Linux.Sys.Crontab'], os: 'linux', createMs: this.startMs - 30 * day, startMs: this.startMs - 30 * day, stopMs: this.startMs - 29 * day, state: 'ARCHIVED', expiresMs: this.startMs - 23 * day });
+  }
+}
+
+export function flowKey(clientId: string, flowId: string): string {
+  return `${clientId}/${flowId}`;
+}
+
+export function hasLabel(c: ClientRecord, label: string): boolean {
+  return c.labels.some((l) => l.toLowerCase() === label.toLowerCase());
+}
+
+function logRow(ms: number, level: string, message: string): Row {
+  return { _ts: Math.floor(ms / 1000), client_time: Math.floor(ms / 1000), level, message };
+}
+
+export { ARTIFACTS, type ArtifactDefinition };
