@@ -6,10 +6,12 @@
  * for the optional ECDSA API/GUI keys.
  */
 import 'reflect-metadata';
-import { createPrivateKey, randomBytes, webcrypto } from 'node:crypto';
+import { createPrivateKey, createPublicKey, randomBytes, webcrypto } from 'node:crypto';
 import * as x509 from '@peculiar/x509';
 
-x509.cryptoProvider.set(webcrypto as unknown as Crypto);
+type CryptoKey = webcrypto.CryptoKey;
+
+x509.cryptoProvider.set(webcrypto);
 
 export type KeyAlgorithm = { kind: 'rsa'; bits: 2048 | 3072 | 4096 } | { kind: 'ecdsa-p256' };
 export const DEFAULT_KEY: KeyAlgorithm = { kind: 'rsa', bits: 2048 };
@@ -36,18 +38,18 @@ const SERVER_AUTH = '1.3.6.1.5.5.7.3.1';
 const CLIENT_AUTH = '1.3.6.1.5.5.7.3.2';
 const DAY_MS = 86_400_000;
 
-function algorithmParams(alg: KeyAlgorithm): RsaHashedKeyGenParams | EcKeyGenParams {
+function algorithmParams(alg: KeyAlgorithm): webcrypto.RsaHashedKeyGenParams | webcrypto.EcKeyGenParams {
   return alg.kind === 'rsa'
     ? { name: 'RSASSA-PKCS1-v1_5', hash: 'SHA-256', publicExponent: new Uint8Array([1, 0, 1]), modulusLength: alg.bits }
     : { name: 'ECDSA', namedCurve: 'P-256' };
 }
 
-function signingAlgorithm(alg: KeyAlgorithm): Algorithm | EcdsaParams {
+function signingAlgorithm(alg: KeyAlgorithm): webcrypto.Algorithm | webcrypto.EcdsaParams {
   return alg.kind === 'rsa' ? { name: 'RSASSA-PKCS1-v1_5' } : { name: 'ECDSA', hash: 'SHA-256' };
 }
 
 export async function generateKeyPair(algorithm: KeyAlgorithm = DEFAULT_KEY): Promise<KeyPair> {
-  const pair = (await webcrypto.subtle.generateKey(algorithmParams(algorithm), true, ['sign', 'verify'])) as CryptoKeyPair;
+  const pair = (await webcrypto.subtle.generateKey(algorithmParams(algorithm), true, ['sign', 'verify']));
   return { algorithm, publicKey: pair.publicKey, privateKey: pair.privateKey };
 }
 
@@ -108,7 +110,9 @@ export async function loadCertificateAuthority(certificatePem: string, privateKe
   const pkcs8 = keyObject.export({ type: 'pkcs8', format: 'der' });
   const params = { name: 'RSASSA-PKCS1-v1_5', hash: 'SHA-256' };
   const privateKey = await webcrypto.subtle.importKey('pkcs8', pkcs8, params, true, ['sign']);
-  const publicKey = await certificate.publicKey.export(params, ['verify']);
+  // From the private key, not the certificate: the pair is consistent even if the PEMs are not.
+  const spki = createPublicKey(keyObject).export({ type: 'spki', format: 'der' });
+  const publicKey = await webcrypto.subtle.importKey('spki', spki, params, true, ['verify']);
   const bits = (keyObject.asymmetricKeyDetails?.modulusLength ?? 2048) as 2048 | 3072 | 4096;
   return { certificate, certificatePem, privateKeyPem, keys: { algorithm: { kind: 'rsa', bits }, publicKey, privateKey } };
 }

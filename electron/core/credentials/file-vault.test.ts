@@ -1,0 +1,72 @@
+import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { FileVaultSecretStore, type ScryptParams } from './file-vault';
+
+// Low cost for speed; the production default is exercised once below.
+const FAST: ScryptParams = { N: 2 ** 10, r: 8, p: 1 };
+
+let dir: string;
+beforeEach(async () => {
+  dir = await mkdtemp(join(tmpdir(), 'megaraptor-vault-'));
+});
+afterEach(async () => {
+  await rm(dir, { recursive: true, force: true });
+});
+
+describe('FileVaultSecretStore', () => {
+  it('stores secrets encrypted and opens again with the right passphrase', async () => {
+    const path = join(dir, 'vault.json');
+    const vault = await FileVaultSecretStore.create(path, 'correct horse battery', FAST);
+    await vault.set('cred-1', '-----BEGIN RSA PRIVATE KEY-----SECRETBODY');
+    await vault.set('cred-2', 'hunter2-password');
+    const onDisk = await readFile(path, 'utf8');
+    expect(onDisk).not.toContain('SECRETBODY');
+    expect(onDisk).not.toContain('hunter2');
+    const again = await FileVaultSecretStore.open(path, 'correct horse battery');
+    expect(await again.get('cred-1')).toBe('-----BEGIN RSA PRIVATE KEY-----SECRETBODY');
+    expect(await again.listRefs()).toEqual(['cred-1', 'cred-2']);
+    expect(await again.delete('cred-2')).toBe(true);
+    expect(await again.get('cred-2')).toBeNull();
+  });
+
+  it('says VAULT_WRONG_PASSPHRASE for a wrong passphrase (never an empty vault)', async () => {
+    const path = join(dir, 'vault.json');
+    const vault = await FileVaultSecretStore.create(path, 'correct horse battery', FAST);
+    await vault.set('cred-1', 'x');
+    await expect(FileVaultSecretStore.open(path, 'wrong horse battery')).rejects.toMatchObject({ code: 'VAULT_WRONG_PASSPHRASE' });
+  });
+
+  it('detects an altered entry and an entry moved under another name', async () => {
+    const path = join(dir, 'vault.json');
+    const vault = await FileVaultSecretStore.create(path, 'correct horse battery', FAST);
+    await vault.set('a', 'secret-a');
+    await vault.set('b', 'secret-b');
+    const file = JSON.parse(await readFile(path, 'utf8')) as { entries: Record<string, { ct: string }> };
+    file.entries.b = file.entries.a!; // swap: AAD binds each ciphertext to its name
+    await writeFile(path, JSON.stringify(file));
+    await expect(vault.get('b')).rejects.toMatchObject({ code: 'STORE_CORRUPT' });
+    const ct = Buffer.from(file.entries.a!.ct, 'base64');
+    ct[0]! ^= 1;
+    file.entries.a!.ct = ct.toString('base64');
+    await writeFile(path, JSON.stringify(file));
+    await expect(vault.get('a')).rejects.toMatchObject({ code: 'STORE_CORRUPT' });
+  });
+
+  it('reports a damaged vault file as STORE_CORRUPT, not as a wrong passphrase', async () => {
+    const path = join(dir, 'vault.json');
+    await FileVaultSecretStore.create(path, 'correct horse battery', FAST);
+    const text = await readFile(path, 'utf8');
+    await writeFile(path, text.slice(0, text.length / 2));
+    await expect(FileVaultSecretStore.open(path, 'correct horse battery')).rejects.toMatchObject({ code: 'STORE_CORRUPT' });
+  });
+
+  it('refuses to replace an existing vault, and locks', async () => {
+    const path = join(dir, 'vault.json');
+    const vault = await FileVaultSecretStore.create(path, 'correct horse battery');
+    await expect(FileVaultSecretStore.create(path, 'another passphrase', FAST)).rejects.toMatchObject({ code: 'CONFLICT' });
+    vault.lock();
+    await expect(vault.get('a')).rejects.toMatchObject({ code: 'KEYCHAIN_LOCKED' });
+  });
+});
