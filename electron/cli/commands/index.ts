@@ -1,5 +1,6 @@
 import type { Command } from '../command';
 import { serveCommand } from './serve';
+import { simCommand } from './sim';
 
 /** Every subcommand, in the order `--help` lists them. A new command is one import and one entry. */
-export const commands: Command[] = [serveCommand];
+export const commands: Command[] = [serveCommand, simCommand];
