@@ -10,6 +10,8 @@ import type { Contract } from '../../shared/contracts/index';
 import { AppInfoService } from './app/app-info';
 import { resolveDataDir } from './app/data-dir';
 import { probeKeychain as realProbe, type KeychainStatus } from './credentials/keychain-probe';
+import { KeychainSecretStore } from './credentials/keychain-store';
+import { createInvestigation } from './investigation/index';
 import type { Handlers } from './rpc/dispatcher';
 
 export interface CoreOptions {
@@ -43,11 +45,15 @@ export function createCoreServices(options: CoreOptions): CoreServices {
     probeKeychain: options.probeKeychain ?? (() => realProbe()),
   });
 
+  const probe = options.probeKeychain ?? (() => realProbe());
+  const investigation = createInvestigation(dataDir, async () => ((await probe()).available ? new KeychainSecretStore() : null));
+
   const handlers: Handlers<Contract> = {
     'app:info': () => appInfo.info(),
+    ...investigation.handlers,
   };
 
-  const disposers: Array<() => Promise<void> | void> = [];
+  const disposers: Array<() => Promise<void> | void> = [() => investigation.dispose()];
   let disposed = false;
   return {
     dataDir,

@@ -3,9 +3,21 @@
  * A new domain adds its file and one spread below.
  */
 import { appContract } from './app';
+import { clientsContract } from './clients';
+import { collectionsContract } from './collections';
+import { connectionsContract } from './connections';
+import { huntsContract } from './hunts';
+import { notebooksContract } from './notebooks';
+import { vqlContract } from './vql';
 
 export const contract = {
   ...appContract,
+  ...connectionsContract,
+  ...clientsContract,
+  ...collectionsContract,
+  ...notebooksContract,
+  ...vqlContract,
+  ...huntsContract,
 };
 
 export type Contract = typeof contract;

@@ -1,14 +1,97 @@
-import { Title } from '@mantine/core';
-import { IconTarget } from '@tabler/icons-react';
+import { Badge, Button, Group, Progress, Stack, Table, Text, Title } from '@mantine/core';
+import { IconPlus, IconTarget } from '@tabler/icons-react';
+import { useEffect, useState } from 'react';
+import type { Target } from '../../../../shared/contracts/connections';
+import type { HuntSummary } from '../../../../shared/contracts/hunts';
+import { useApi } from '../../api/index';
 import { AreaEmptyState } from '../../app/AreaEmptyState';
+import { navigate, usePath } from '../../app/router';
+import { errorText } from '../../components/investigation/errors';
+import { RequireServer, ServerSwitcher } from '../../components/investigation/ServerSwitcher';
+import { useTarget } from '../../components/investigation/target-store';
+import { TimeText } from '../../components/investigation/Time';
+import { HuntDashboard } from './HuntDashboard';
+import { HuntWizard } from './HuntWizard';
+
+function HuntList(props: { target: Target }) {
+  const api = useApi();
+  const [hunts, setHunts] = useState<HuntSummary[] | null>(null);
+  const [error, setError] = useState<string | null>(null);
+  const [wizard, setWizard] = useState(false);
+  useEffect(() => {
+    let live = true;
+    const load = () => api.call('hunts:list', { target: props.target }).then((h) => live && setHunts(h), (e: unknown) => live && setError(errorText(e)));
+    void load();
+    const t = setInterval(() => void load(), 5000);
+    return () => {
+      live = false;
+      clearInterval(t);
+    };
+  }, [api, props.target]);
+  return (
+    <Stack>
+      <Group>
+        <Button leftSection={<IconPlus size={14} />} onClick={() => setWizard(true)} data-testid="new-hunt">
+          New hunt
+        </Button>
+      </Group>
+      {error ? <Text c="red">{error}</Text> : null}
+      {hunts && hunts.length === 0 ? (
+        <AreaEmptyState icon={<IconTarget size={28} />} title="No hunts on this server">
+          A hunt runs artifacts on every matching client, including ones that come online later. Press “New hunt” to choose artifacts and clients.
+        </AreaEmptyState>
+      ) : null}
+      {hunts && hunts.length > 0 ? (
+        <Table highlightOnHover data-testid="hunt-table">
+          <Table.Thead>
+            <Table.Tr>
+              <Table.Th>State</Table.Th>
+              <Table.Th>Description</Table.Th>
+              <Table.Th>Artifacts</Table.Th>
+              <Table.Th>Created</Table.Th>
+              <Table.Th w={220}>Progress</Table.Th>
+            </Table.Tr>
+          </Table.Thead>
+          <Table.Tbody>
+            {hunts.map((h) => (
+              <Table.Tr key={h.huntId} style={{ cursor: 'pointer' }} tabIndex={0} onClick={() => navigate(`/hunts/${h.huntId}`)} onKeyDown={(e) => e.key === 'Enter' && navigate(`/hunts/${h.huntId}`)}>
+                <Table.Td><Badge color={h.state === 'RUNNING' ? 'green' : h.state === 'PAUSED' ? 'yellow' : 'gray'}>{h.state}</Badge></Table.Td>
+                <Table.Td>{h.description}</Table.Td>
+                <Table.Td>{h.artifacts.join(', ')}</Table.Td>
+                <Table.Td><TimeText ms={h.createdMs} /></Table.Td>
+                <Table.Td>
+                  <Progress.Root size="lg" aria-label={`${h.stats.completed} of ${h.stats.scheduled} finished`}>
+                    <Progress.Section value={h.stats.scheduled ? (100 * (h.stats.completed - h.stats.errors)) / h.stats.scheduled : 0} color="green" />
+                    <Progress.Section value={h.stats.scheduled ? (100 * h.stats.errors) / h.stats.scheduled : 0} color="red" />
+                  </Progress.Root>
+                  <Text size="xs" c="dimmed">
+                    {h.stats.completed}/{h.stats.scheduled} finished · {h.stats.withResults} with results · {h.stats.errors} errors
+                  </Text>
+                </Table.Td>
+              </Table.Tr>
+            ))}
+          </Table.Tbody>
+        </Table>
+      ) : null}
+      <HuntWizard target={props.target} opened={wizard} onClose={() => setWizard(false)} onCreated={(id) => navigate(`/hunts/${id}`)} />
+    </Stack>
+  );
+}
 
 export function HuntsPage() {
+  const [path] = usePath();
+  const target = useTarget();
+  const id = path.split('/')[2];
   return (
-    <>
-      <Title order={2}>Hunts</Title>
-      <AreaEmptyState icon={<IconTarget size={28} />} title="No hunts yet">
-        Hunts you create or watch on your connected servers will be listed here with their progress and results. Hunt management is not built yet.
-      </AreaEmptyState>
-    </>
+    <Stack>
+      <Group justify="space-between">
+        <Group>
+          <Title order={2}>Hunts</Title>
+          {id ? <Button variant="subtle" size="xs" onClick={() => navigate('/hunts')}>All hunts</Button> : null}
+        </Group>
+        <ServerSwitcher />
+      </Group>
+      <RequireServer what="Hunts">{target ? id ? <HuntDashboard key={id} target={target} huntId={decodeURIComponent(id)} /> : <HuntList target={target} /> : null}</RequireServer>
+    </Stack>
   );
 }

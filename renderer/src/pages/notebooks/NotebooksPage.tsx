@@ -1,14 +1,67 @@
-import { Title } from '@mantine/core';
-import { IconNotebook } from '@tabler/icons-react';
+import { Button, Card, Group, SimpleGrid, Stack, Text, TextInput, Title } from '@mantine/core';
+import { notifications } from '@mantine/notifications';
+import { IconNotebook, IconPlus } from '@tabler/icons-react';
+import { useEffect, useState } from 'react';
+import type { NotebookSummary } from '../../../../shared/contracts/notebooks';
+import { useApi } from '../../api/index';
 import { AreaEmptyState } from '../../app/AreaEmptyState';
+import { navigate, usePath } from '../../app/router';
+import { errorText } from '../../components/investigation/errors';
+import { RequireServer, ServerSwitcher } from '../../components/investigation/ServerSwitcher';
+import { useTarget } from '../../components/investigation/target-store';
+import { TimeText } from '../../components/investigation/Time';
+import { NotebookView } from './NotebookView';
+
+function NotebookList() {
+  const api = useApi();
+  const [list, setList] = useState<NotebookSummary[] | null>(null);
+  const [title, setTitle] = useState('');
+  useEffect(() => {
+    api.call('notebooks:list', {}).then(setList, (e: unknown) => notifications.show({ color: 'red', message: errorText(e) }));
+  }, [api]);
+  const create = () =>
+    api.call('notebooks:create', { title: title.trim() || 'Untitled investigation' }).then(
+      (nb) => navigate(`/notebooks/${nb.id}`),
+      (e: unknown) => notifications.show({ color: 'red', message: errorText(e) }),
+    );
+  return (
+    <Stack>
+      <Group>
+        <TextInput placeholder="Notebook title, e.g. INC-2041 lateral movement" value={title} onChange={(e) => setTitle(e.currentTarget.value)} w={380} aria-label="New notebook title" />
+        <Button leftSection={<IconPlus size={14} />} onClick={() => void create()} data-testid="new-notebook">
+          New notebook
+        </Button>
+      </Group>
+      {list && list.length === 0 ? (
+        <AreaEmptyState icon={<IconNotebook size={28} />} title="No notebooks yet">
+          A notebook holds VQL queries and Markdown notes for one investigation, saved on this machine. Create one above; Ctrl+Enter runs a VQL cell.
+        </AreaEmptyState>
+      ) : null}
+      <SimpleGrid cols={{ base: 1, md: 3 }}>
+        {list?.map((n) => (
+          <Card key={n.id} withBorder style={{ cursor: 'pointer' }} onClick={() => navigate(`/notebooks/${n.id}`)} tabIndex={0} onKeyDown={(e) => e.key === 'Enter' && navigate(`/notebooks/${n.id}`)}>
+            <Text fw={700}>{n.title}</Text>
+            <Text size="sm" c="dimmed">
+              {n.cells} cells · <TimeText ms={Date.parse(n.updatedAt)} />
+            </Text>
+          </Card>
+        ))}
+      </SimpleGrid>
+    </Stack>
+  );
+}
 
 export function NotebooksPage() {
+  const [path] = usePath();
+  const target = useTarget();
+  const id = path.split('/')[2];
   return (
-    <>
-      <Title order={2}>Notebooks</Title>
-      <AreaEmptyState icon={<IconNotebook size={28} />} title="No notebooks yet">
-        VQL notebooks you write against a connected server will be kept here, with their cells and results. The notebook editor is not built yet.
-      </AreaEmptyState>
-    </>
+    <Stack>
+      <Group justify="space-between">
+        <Title order={2}>Notebooks</Title>
+        <ServerSwitcher />
+      </Group>
+      <RequireServer what="Notebook queries">{target ? id ? <NotebookView key={id} id={id} target={target} /> : <NotebookList /> : null}</RequireServer>
+    </Stack>
   );
 }

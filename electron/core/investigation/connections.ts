@@ -1,0 +1,196 @@
+/**
+ * The responder's servers: the connection registry (API configs; private keys only in the
+ * keychain or, for "this session only", in memory), a small metadata file in the data dir
+ * (names, storage kind, active server/org) and the demo server, an in-process simulator.
+ */
+import { mkdir, readFile, rename, writeFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import { z } from 'zod';
+import type { ConnectionInfo, ConnectionList, OrgInfo, Target } from '../../../shared/contracts/connections';
+import { AppError } from '../../../shared/errors';
+import { ConnectionRegistry, type ServerSummary } from '../velociraptor/registry';
+import type { SecretStore } from '../velociraptor/secret-store';
+import { InvestigationOps } from './ops';
+
+export const DEMO_NAME = 'demo-simulator';
+
+const Meta = z.object({
+  servers: z.array(z.object({ name: z.string(), storage: z.enum(['keychain', 'session', 'demo']), addedAt: z.string() })),
+  active: z.object({ server: z.string(), org: z.string() }).nullable(),
+});
+type Meta = z.infer<typeof Meta>;
+
+/** Starts a simulator and returns an API config for it (injected: tests and the CLI differ). */
+export type DemoFactory = () => Promise<{ yaml: string; stop(): Promise<void> }>;
+
+export interface ConnectionManagerDeps {
+  dataDir: string;
+  /** The OS keychain, or null when none is available (then only session storage works). */
+  secrets: () => Promise<SecretStore | null>;
+  demo: DemoFactory;
+}
+
+class NoKeychain implements SecretStore {
+  private fail(): never {
+    throw new AppError('KEYCHAIN_UNAVAILABLE', 'No OS keychain is available, so the API config cannot be saved. Choose "This session only", or start a Secret Service (gnome-keyring) and try again.');
+  }
+  get(): Promise<string | undefined> {
+    return Promise.resolve(undefined);
+  }
+  set(): Promise<void> {
+    this.fail();
+  }
+  delete(): Promise<void> {
+    return Promise.resolve();
+  }
+}
+
+export class ConnectionManager {
+  readonly registry: ConnectionRegistry;
+  private meta: Meta = { servers: [], active: null };
+  private problems: Array<{ name: string; message: string }> = [];
+  private demo: { stop(): Promise<void> } | undefined;
+  private demoStarting: Promise<ConnectionInfo> | undefined;
+  private loaded: Promise<void> | undefined;
+  private keychain: SecretStore | null = null;
+
+  constructor(private readonly deps: ConnectionManagerDeps) {
+    // The registry asks for secrets only after ensureLoaded() resolved the keychain.
+    this.registry = new ConnectionRegistry({
+      secrets: {
+        get: (ref) => (this.keychain ?? new NoKeychain()).get(ref),
+        set: (ref, v) => (this.keychain ?? new NoKeychain()).set(ref, v),
+        delete: (ref) => (this.keychain ?? new NoKeychain()).delete(ref),
+      },
+    });
+  }
+
+  /** Resolves once the keychain was probed and saved servers were re-opened. */
+  ready(): Promise<void> {
+    return this.ensureLoaded();
+  }
+
+  private get metaFile(): string {
+    return join(this.deps.dataDir, 'connections.json');
+  }
+
+  /** Reads metadata and re-opens keychain-stored servers, once. Session/demo entries do not survive. */
+  private ensureLoaded(): Promise<void> {
+    this.loaded ??= (async () => {
+      this.keychain = await this.deps.secrets().catch(() => null);
+      try {
+        const parsed = Meta.safeParse(JSON.parse(await readFile(this.metaFile, 'utf8')));
+        if (parsed.success) this.meta = { ...parsed.data, servers: parsed.data.servers.filter((s) => s.storage === 'keychain') };
+      } catch {
+        // No file yet: first run.
+      }
+      for (const s of this.meta.servers) {
+        try {
+          await this.registry.restore(s.name);
+        } catch (e) {
+          this.problems.push({ name: s.name, message: e instanceof Error ? e.message : String(e) });
+        }
+      }
+      if (this.meta.active && !this.registry.has(this.meta.active.server)) this.meta.active = null;
+    })();
+    return this.loaded;
+  }
+
+  private async saveMeta(): Promise<void> {
+    await mkdir(this.deps.dataDir, { recursive: true });
+    const tmp = `${this.metaFile}.tmp`;
+    await writeFile(tmp, JSON.stringify(this.meta, null, 2), { mode: 0o600 });
+    await rename(tmp, this.metaFile);
+  }
+
+  private info(summary: ServerSummary): ConnectionInfo {
+    const m = this.meta.servers.find((s) => s.name === summary.name);
+    return { name: summary.name, endpoint: summary.connectionString, user: summary.user, certNotAfter: summary.certNotAfter, storage: m?.storage ?? 'session', addedAt: m?.addedAt ?? '' };
+  }
+
+  async list(): Promise<ConnectionList> {
+    await this.ensureLoaded();
+    return {
+      connections: this.registry.list().map((s) => this.info(s)),
+      active: this.meta.active,
+      keychainAvailable: this.keychain !== null,
+      problems: this.problems,
+    };
+  }
+
+  async import(input: { name: string; yaml: string; passphrase?: string | undefined; storage: 'keychain' | 'session' }): Promise<ConnectionInfo> {
+    await this.ensureLoaded();
+    if (this.registry.has(input.name)) throw new AppError('CONFLICT', `A server named "${input.name}" already exists. Choose another name or remove the old one first.`);
+    const summary = await this.registry.add(input.name, input.yaml, {
+      persist: input.storage === 'keychain',
+      ...(input.passphrase ? { passphrase: input.passphrase } : {}),
+    });
+    this.meta.servers.push({ name: input.name, storage: input.storage, addedAt: new Date().toISOString() });
+    this.meta.active ??= { server: input.name, org: '' };
+    this.problems = this.problems.filter((p) => p.name !== input.name);
+    await this.saveMeta();
+    return this.info(summary);
+  }
+
+  async remove(name: string): Promise<boolean> {
+    await this.ensureLoaded();
+    if (!this.registry.has(name)) return false;
+    await this.registry.remove(name);
+    this.meta.servers = this.meta.servers.filter((s) => s.name !== name);
+    if (this.meta.active?.server === name) {
+      const next = this.registry.list()[0];
+      this.meta.active = next ? { server: next.name, org: '' } : null;
+    }
+    await this.saveMeta();
+    return true;
+  }
+
+  async select(t: Target): Promise<Target> {
+    await this.ensureLoaded();
+    this.ops(t);
+    this.meta.active = { server: t.server, org: t.org };
+    await this.saveMeta();
+    return this.meta.active;
+  }
+
+  async orgs(server: string): Promise<OrgInfo[]> {
+    const rows = await this.ops({ server, org: '' }).orgs();
+    return rows.map((r) => ({ id: String(r.OrgId ?? r.id ?? ''), name: String(r.Name ?? r.name ?? '') })).filter((o) => o.id !== '');
+  }
+
+  summary(name: string): ServerSummary {
+    return this.registry.summary(name);
+  }
+
+  /** Operations on one server + org. `root` (the simulator's name for it) and '' both mean root. */
+  ops(t: Target): InvestigationOps {
+    const org = t.org === 'root' ? '' : t.org;
+    return new InvestigationOps(this.registry.connection(t.server, org));
+  }
+
+  /** Starts the simulator once per app run and connects to it. */
+  startDemo(): Promise<ConnectionInfo> {
+    this.demoStarting ??= (async () => {
+      await this.ensureLoaded();
+      if (this.registry.has(DEMO_NAME)) return this.info(this.registry.summary(DEMO_NAME));
+      const sim = await this.deps.demo();
+      this.demo = sim;
+      const summary = await this.registry.add(DEMO_NAME, sim.yaml, { persist: false });
+      this.meta.servers = this.meta.servers.filter((s) => s.name !== DEMO_NAME);
+      this.meta.servers.push({ name: DEMO_NAME, storage: 'demo', addedAt: new Date().toISOString() });
+      this.meta.active = { server: DEMO_NAME, org: '' };
+      await this.saveMeta();
+      return this.info(summary);
+    })();
+    const p = this.demoStarting;
+    p.catch(() => {
+      this.demoStarting = undefined;
+    });
+    return p;
+  }
+
+  async dispose(): Promise<void> {
+    this.registry.close();
+    await this.demo?.stop();
+  }
+}

@@ -1,0 +1,78 @@
+/** Contract channels of the investigation domains → the connection manager, notebooks and service. */
+import type { clientsContract } from '../../../shared/contracts/clients';
+import type { collectionsContract } from '../../../shared/contracts/collections';
+import type { connectionsContract } from '../../../shared/contracts/connections';
+import type { huntsContract } from '../../../shared/contracts/hunts';
+import type { notebooksContract } from '../../../shared/contracts/notebooks';
+import type { vqlContract } from '../../../shared/contracts/vql';
+import type { Handlers } from '../rpc/dispatcher';
+import type { ConnectionManager } from './connections';
+import { testConnection } from './connection-test';
+import type { NotebookStore } from './notebook-store';
+import type { InvestigationService } from './service';
+
+type InvestigationContract = typeof connectionsContract &
+  typeof clientsContract &
+  typeof collectionsContract &
+  typeof notebooksContract &
+  typeof vqlContract &
+  typeof huntsContract;
+
+export function investigationHandlers(conn: ConnectionManager, svc: InvestigationService, notebooks: NotebookStore): Handlers<InvestigationContract> {
+  return {
+    'connections:list': () => conn.list(),
+    'connections:import': (i) => conn.import(i),
+    'connections:remove': async (i) => ({ removed: await conn.remove(i.name) }),
+    'connections:select': (i) => conn.select(i),
+    'connections:orgs': (i) => conn.orgs(i.server),
+    'connections:test': (i) => testConnection(conn.summary(i.name), conn.ops({ server: i.name, org: '' })),
+    'connections:demo': () => conn.startDemo(),
+
+    'clients:search': (i) => svc.searchClients(i.target, i.query, i.limit),
+    'clients:get': (i) => svc.client(i.target, i.clientId),
+    'clients:setLabels': (i) => svc.setLabels(i.target, i.clientId, i.add, i.remove),
+    'clients:flows': (i) => svc.flows(i.target, i.clientId, i.limit),
+    'clients:vfsList': (i) => svc.vfsList(i.target, i.clientId, i.path),
+    'clients:vfsRefresh': (i) => svc.vfsRefresh(i.target, i.clientId, i.path),
+    'clients:download': (i, ctx) => svc.download(i.target, i.clientId, i.path, ctx.signal),
+
+    'artifacts:list': (i) => svc.artifacts(i.target, i.search, i.kind),
+    'collections:launch': (i) => svc.launch(i.target, i.clientIds, i.artifacts, i.parameters, i.resources),
+    'collections:flow': (i) => svc.flow(i.target, i.clientId, i.flowId),
+    'collections:logs': (i) => svc.logs(i.target, i.clientId, i.flowId),
+    'collections:results': (i, ctx) => svc.flowResults(i.target, i.clientId, i.flowId, i.source, ctx.owner),
+    'collections:uploads': (i) => svc.uploads(i.target, i.clientId, i.flowId),
+    'collections:cancel': async (i) => ({ cancelled: await svc.cancel(i.target, i.clientId, i.flowId) }),
+    'collections:export': (i, ctx) => svc.exportFlow(i.target, i.clientId, i.flowId, ctx.signal),
+
+    'notebooks:list': () => notebooks.list(),
+    'notebooks:get': (i) => notebooks.get(i.id),
+    'notebooks:create': (i) => notebooks.create(i.title),
+    'notebooks:save': (i) => notebooks.save(i),
+    'notebooks:delete': async (i) => ({ deleted: await notebooks.delete(i.id) }),
+    'notebooks:export': (i) => notebooks.export(i.id, i.format),
+
+    'vql:run': (i, ctx) => svc.run(i.target, i.vql, i.timeoutSeconds, ctx.owner, ctx.signal),
+    'vql:completions': async (i) => ({ items: await svc.completions(i.target) }),
+    'results:window': (i) => {
+      const set = svc.results.get(i.resultId);
+      const w = set.window(i.offset, i.limit, i.view);
+      return { total: set.rows.length, matched: w.matched, columns: [...set.columns], offset: i.offset, rows: w.rows, complete: set.complete };
+    },
+    'results:export': (i) => {
+      const set = svc.results.get(i.resultId);
+      const r = set.exportText(i.format, i.columns, i.view);
+      return { fileName: `results-${new Date().toISOString().replace(/[:.]/g, '-')}.${i.format === 'csv' ? 'csv' : 'jsonl'}`, text: r.text, rows: r.rows };
+    },
+    'results:release': (i) => ({ released: svc.results.release(i.resultId) }),
+
+    'hunts:list': (i) => svc.hunts(i.target),
+    'hunts:get': (i) => svc.hunt(i.target, i.huntId),
+    'hunts:estimate': (i) => svc.estimate(i.target, i.scope),
+    'hunts:create': (i) => svc.createHunt(i.target, i),
+    'hunts:start': (i) => svc.updateHunt(i.target, i.huntId, 'start'),
+    'hunts:stop': (i) => svc.updateHunt(i.target, i.huntId, 'stop'),
+    'hunts:flows': (i) => svc.huntFlows(i.target, i.huntId),
+    'hunts:results': (i, ctx) => svc.huntResults(i.target, i.huntId, i.source, ctx.owner),
+  };
+}

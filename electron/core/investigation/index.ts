@@ -1,0 +1,37 @@
+/**
+ * Builds the investigation domain for the composition root: connection manager (keychain when
+ * available, else session-only), notebooks in the data dir, the service, and the demo simulator
+ * started on request in this process.
+ */
+import type { SecretStore as KeychainStore } from '../credentials/secret-store';
+import { startSimulator } from '../sim/index';
+import { ConnectionManager } from './connections';
+import { investigationHandlers } from './handlers';
+import { KeychainSecrets } from './keychain-adapter';
+import { NotebookStore } from './notebook-store';
+import { InvestigationService } from './service';
+
+export interface InvestigationDomain {
+  handlers: ReturnType<typeof investigationHandlers>;
+  dispose(): Promise<void>;
+}
+
+/** `keychain` resolves to the OS keychain store, or null when the probe found none. */
+export function createInvestigation(dataDir: string, keychain: () => Promise<KeychainStore | null>): InvestigationDomain {
+  const manager = new ConnectionManager({
+    dataDir,
+    secrets: async () => {
+      const store = await keychain();
+      return store ? new KeychainSecrets(store) : null;
+    },
+    demo: async () => {
+      const sim = await startSimulator({ host: '127.0.0.1' });
+      return { yaml: await sim.mintApiConfig('megaraptor-demo', ['administrator']), stop: () => sim.stop() };
+    },
+  });
+  const svc = new InvestigationService(manager, dataDir);
+  return {
+    handlers: investigationHandlers(manager, svc, new NotebookStore(dataDir)),
+    dispose: () => manager.dispose(),
+  };
+}

@@ -1,0 +1,104 @@
+/**
+ * Server + org switcher shown at the top of every investigation page. Lists every connected
+ * server; orgs are fetched from the chosen server when it has more than the root org.
+ */
+import { Button, Group, Select } from '@mantine/core';
+import { notifications } from '@mantine/notifications';
+import { IconPlugConnected } from '@tabler/icons-react';
+import { useEffect, useState, type ReactNode } from 'react';
+import type { OrgInfo } from '../../../../shared/contracts/connections';
+import { useApi } from '../../api/index';
+import { AreaEmptyState } from '../../app/AreaEmptyState';
+import { navigate } from '../../app/router';
+import { errorText } from './errors';
+import { refreshConnections, selectTarget, serverLabel, useConnections } from './target-store';
+import { TimeZoneToggle } from './Time';
+
+export function ServerSwitcher() {
+  const api = useApi();
+  const { list } = useConnections();
+  const [orgs, setOrgs] = useState<OrgInfo[]>([]);
+  const active = list?.active ?? null;
+
+  useEffect(() => {
+    if (!list) void refreshConnections(api).catch(() => undefined);
+  }, [api, list]);
+
+  useEffect(() => {
+    if (!active) return;
+    let live = true;
+    api.call('connections:orgs', { server: active.server }).then(
+      (o) => live && setOrgs(o),
+      () => live && setOrgs([]),
+    );
+    return () => {
+      live = false;
+    };
+  }, [api, active?.server]); // eslint-disable-line react-hooks/exhaustive-deps -- orgs depend on the server only
+
+  if (!list || list.connections.length === 0) return null;
+  const change = (server: string, org: string) =>
+    selectTarget(api, { server, org }).catch((e: unknown) => notifications.show({ color: 'red', title: 'Could not switch', message: errorText(e) }));
+  return (
+    <Group gap="xs" data-testid="server-switcher">
+      <Select
+        size="xs"
+        aria-label="Server"
+        allowDeselect={false}
+        value={active?.server ?? null}
+        data={list.connections.map((c) => ({ value: c.name, label: serverLabel(c.name) }))}
+        onChange={(v) => v && void change(v, '')}
+        w={220}
+      />
+      {orgs.length > 1 ? (
+        <Select
+          size="xs"
+          aria-label="Org"
+          allowDeselect={false}
+          value={active?.org || orgs[0]?.id || null}
+          data={orgs.map((o) => ({ value: o.id, label: `${o.name} (${o.id})` }))}
+          onChange={(v) => active && v && void change(active.server, v === 'root' ? '' : v)}
+          w={180}
+        />
+      ) : null}
+      <TimeZoneToggle />
+    </Group>
+  );
+}
+
+/** Renders children only when a server is selected; otherwise teaches how to get one. */
+export function RequireServer(props: { children: ReactNode; what: string }) {
+  const { list, error } = useConnections();
+  const api = useApi();
+  const [starting, setStarting] = useState(false);
+  useEffect(() => {
+    if (!list) void refreshConnections(api).catch(() => undefined);
+  }, [api, list]);
+  if (error && !list) return <AreaEmptyState icon={<IconPlugConnected size={28} />} title="Connections could not be loaded">{error}</AreaEmptyState>;
+  if (!list) return null;
+  if (list.active) return <>{props.children}</>;
+  return (
+    <AreaEmptyState icon={<IconPlugConnected size={28} />} title="No Velociraptor server connected">
+      {props.what} come from a Velociraptor server. Import an API client config under Connections, or try the demo server.
+      <Group justify="center" mt="md">
+        <Button variant="default" onClick={() => navigate('/connections')}>
+          Go to Connections
+        </Button>
+        <Button
+          loading={starting}
+          data-testid="start-demo-inline"
+          onClick={() => {
+            setStarting(true);
+            api
+              .call('connections:demo', {})
+              .then(() => refreshConnections(api))
+              .catch((e: unknown) => notifications.show({ color: 'red', title: 'Demo server did not start', message: errorText(e) }))
+              .finally(() => setStarting(false));
+          }}
+        >
+          Start demo server (simulator)
+        </Button>
+      </Group>
+    </AreaEmptyState>
+  );
+}

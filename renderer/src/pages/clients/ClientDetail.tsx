@@ -1,0 +1,152 @@
+/** One client: overview, labels, recent flows, VFS, collect. */
+import { Badge, Button, Card, Group, SimpleGrid, Stack, Table, TagsInput, Tabs, Text, Title } from '@mantine/core';
+import { notifications } from '@mantine/notifications';
+import { IconArrowLeft, IconPlayerPlay } from '@tabler/icons-react';
+import { useCallback, useEffect, useState } from 'react';
+import type { ClientSummary, FlowSummary } from '../../../../shared/contracts/clients';
+import type { Target } from '../../../../shared/contracts/connections';
+import { useApi } from '../../api/index';
+import { navigate } from '../../app/router';
+import { CollectModal } from '../../components/collect/CollectModal';
+import { errorText } from '../../components/investigation/errors';
+import { ago } from '../../components/investigation/time';
+import { TimeText } from '../../components/investigation/Time';
+import { FlowView } from './FlowView';
+import { VfsBrowser } from './VfsBrowser';
+
+export function ClientDetail(props: { target: Target; clientId: string; flowId: string | undefined; tab: string | undefined }) {
+  const api = useApi();
+  const { target, clientId } = props;
+  const [client, setClient] = useState<ClientSummary | null>(null);
+  const [flows, setFlows] = useState<FlowSummary[]>([]);
+  const [error, setError] = useState<string | null>(null);
+  const [collecting, setCollecting] = useState(false);
+
+  const load = useCallback(() => {
+    api.call('clients:get', { target, clientId }).then(setClient, (e: unknown) => setError(errorText(e)));
+    api.call('clients:flows', { target, clientId, limit: 50 }).then(setFlows, (e: unknown) => setError(errorText(e)));
+  }, [api, target, clientId]);
+  useEffect(load, [load]);
+
+  const setLabels = (next: string[]) => {
+    if (!client) return;
+    const add = next.filter((l) => !client.labels.includes(l));
+    const remove = client.labels.filter((l) => !next.includes(l));
+    api.call('clients:setLabels', { target, clientId, add, remove }).then(
+      (r) => setClient({ ...client, labels: r.labels }),
+      (e: unknown) => notifications.show({ color: 'red', title: 'Labels not changed', message: errorText(e) }),
+    );
+  };
+
+  const tab = props.flowId ? 'flows' : props.tab ?? 'overview';
+  return (
+    <Stack data-testid="client-detail">
+      <Group justify="space-between">
+        <Group>
+          <Button variant="subtle" leftSection={<IconArrowLeft size={14} />} onClick={() => navigate('/clients')}>
+            Clients
+          </Button>
+          <Title order={3}>{client?.hostname ?? clientId}</Title>
+          {client ? <Badge color={client.online ? 'green' : 'gray'}>{client.online ? 'online' : `offline, seen ${ago(client.lastSeenMs)}`}</Badge> : null}
+        </Group>
+        <Button leftSection={<IconPlayerPlay size={14} />} onClick={() => setCollecting(true)} data-testid="collect-button">
+          Collect…
+        </Button>
+      </Group>
+      {error ? <Text c="red">{error}</Text> : null}
+      <Tabs value={tab} onChange={(v) => navigate(`/clients/${clientId}${v && v !== 'overview' ? `/${v}` : ''}`)}>
+        <Tabs.List>
+          <Tabs.Tab value="overview">Overview</Tabs.Tab>
+          <Tabs.Tab value="flows">Collections ({flows.length})</Tabs.Tab>
+          <Tabs.Tab value="vfs">Files (VFS)</Tabs.Tab>
+        </Tabs.List>
+        <Tabs.Panel value="overview" pt="sm">
+          {client ? (
+            <SimpleGrid cols={{ base: 1, md: 2 }}>
+              <Card withBorder>
+                <Table>
+                  <Table.Tbody>
+                    {[
+                      ['Client ID', client.clientId],
+                      ['FQDN', client.fqdn],
+                      ['OS', `${client.os} ${client.release}`],
+                      ['Agent', client.agentVersion],
+                      ['Last IP', client.lastIp],
+                    ].map(([k, v]) => (
+                      <Table.Tr key={k}>
+                        <Table.Th>{k}</Table.Th>
+                        <Table.Td>{v}</Table.Td>
+                      </Table.Tr>
+                    ))}
+                    <Table.Tr>
+                      <Table.Th>Last seen</Table.Th>
+                      <Table.Td><TimeText ms={client.lastSeenMs} /></Table.Td>
+                    </Table.Tr>
+                    <Table.Tr>
+                      <Table.Th>First seen</Table.Th>
+                      <Table.Td><TimeText ms={client.firstSeenMs} /></Table.Td>
+                    </Table.Tr>
+                  </Table.Tbody>
+                </Table>
+              </Card>
+              <Card withBorder>
+                <TagsInput label="Labels" description="Type a label and press Enter; remove with ×. Saved on the server at once." value={client.labels} onChange={setLabels} data-testid="labels-input" />
+              </Card>
+            </SimpleGrid>
+          ) : null}
+        </Tabs.Panel>
+        <Tabs.Panel value="flows" pt="sm">
+          {props.flowId ? (
+            <>
+              <Button variant="subtle" size="xs" mb="xs" onClick={() => navigate(`/clients/${clientId}/flows`)}>
+                All collections
+              </Button>
+              <FlowView target={target} clientId={clientId} flowId={props.flowId} />
+            </>
+          ) : flows.length === 0 ? (
+            <Text c="dimmed">Nothing was collected from this client yet. Press “Collect…” to start.</Text>
+          ) : (
+            <Table highlightOnHover data-testid="flow-table">
+              <Table.Thead>
+                <Table.Tr>
+                  <Table.Th>Flow</Table.Th>
+                  <Table.Th>State</Table.Th>
+                  <Table.Th>Artifacts</Table.Th>
+                  <Table.Th>Created</Table.Th>
+                  <Table.Th>Rows</Table.Th>
+                  <Table.Th>By</Table.Th>
+                </Table.Tr>
+              </Table.Thead>
+              <Table.Tbody>
+                {flows.map((f) => (
+                  <Table.Tr key={f.flowId} tabIndex={0} style={{ cursor: 'pointer' }} onClick={() => navigate(`/clients/${clientId}/flows/${f.flowId}`)} onKeyDown={(e) => e.key === 'Enter' && navigate(`/clients/${clientId}/flows/${f.flowId}`)}>
+                    <Table.Td><code>{f.flowId}</code></Table.Td>
+                    <Table.Td><Badge size="sm" color={f.state === 'FINISHED' ? 'green' : f.state === 'ERROR' ? 'red' : 'blue'}>{f.state}</Badge></Table.Td>
+                    <Table.Td>{f.artifacts.join(', ')}</Table.Td>
+                    <Table.Td><TimeText ms={f.createdMs} /></Table.Td>
+                    <Table.Td>{f.rows}</Table.Td>
+                    <Table.Td>{f.creator}</Table.Td>
+                  </Table.Tr>
+                ))}
+              </Table.Tbody>
+            </Table>
+          )}
+        </Tabs.Panel>
+        <Tabs.Panel value="vfs" pt="sm">
+          {client ? <VfsBrowser target={target} clientId={clientId} os={client.os} /> : null}
+        </Tabs.Panel>
+      </Tabs>
+      <CollectModal
+        target={target}
+        clientIds={[clientId]}
+        opened={collecting}
+        onClose={() => setCollecting(false)}
+        onLaunched={(fl) => {
+          setCollecting(false);
+          load();
+          if (fl[0]) navigate(`/clients/${clientId}/flows/${fl[0].flowId}`);
+        }}
+      />
+    </Stack>
+  );
+}

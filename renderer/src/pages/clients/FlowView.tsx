@@ -1,0 +1,162 @@
+/** One flow: status, results per named source (grid), logs, uploads, zip export. */
+import { Badge, Button, Code, Group, Progress, Stack, Table, Tabs, Text } from '@mantine/core';
+import { notifications } from '@mantine/notifications';
+import { useEffect, useState } from 'react';
+import type { FlowSummary, DownloadProgress } from '../../../../shared/contracts/clients';
+import type { LogLine, UploadInfo } from '../../../../shared/contracts/collections';
+import type { Target } from '../../../../shared/contracts/connections';
+import { useApi } from '../../api/index';
+import { ResultGrid } from '../../components/grid/ResultGrid';
+import { errorText } from '../../components/investigation/errors';
+import { TimeText } from '../../components/investigation/Time';
+
+const FINAL = new Set(['FINISHED', 'ERROR', 'UNRESPONSIVE']);
+
+function SourceResults(props: { target: Target; clientId: string; flowId: string; source: string }) {
+  const api = useApi();
+  const [id, setId] = useState<string | null>(null);
+  const [error, setError] = useState<string | null>(null);
+  useEffect(() => {
+    let live = true;
+    api.call('collections:results', { target: props.target, clientId: props.clientId, flowId: props.flowId, source: props.source }).then(
+      (r) => live && setId(r.resultId),
+      (e: unknown) => live && setError(errorText(e)),
+    );
+    return () => {
+      live = false;
+    };
+  }, [api, props.target, props.clientId, props.flowId, props.source]);
+  if (error) return <Text c="red">{error}</Text>;
+  return id ? <ResultGrid resultId={id} version={0} testId={`results-${props.source}`} /> : <Text c="dimmed">Loading rows…</Text>;
+}
+
+export function FlowView(props: { target: Target; clientId: string; flowId: string }) {
+  const api = useApi();
+  const [flow, setFlow] = useState<FlowSummary | null>(null);
+  const [logs, setLogs] = useState<LogLine[]>([]);
+  const [uploads, setUploads] = useState<UploadInfo[]>([]);
+  const [error, setError] = useState<string | null>(null);
+  const [exp, setExp] = useState<DownloadProgress | null>(null);
+  const { target, clientId, flowId } = props;
+
+  useEffect(() => {
+    let live = true;
+    let timer: ReturnType<typeof setTimeout> | undefined;
+    const poll = () => {
+      Promise.all([api.call('collections:flow', { target, clientId, flowId }), api.call('collections:logs', { target, clientId, flowId }), api.call('collections:uploads', { target, clientId, flowId })]).then(
+        ([f, l, u]) => {
+          if (!live) return;
+          setFlow(f);
+          setLogs(l);
+          setUploads(u);
+          if (!FINAL.has(f.state)) timer = setTimeout(poll, 1000);
+        },
+        (e: unknown) => live && setError(errorText(e)),
+      );
+    };
+    poll();
+    return () => {
+      live = false;
+      clearTimeout(timer);
+    };
+  }, [api, target, clientId, flowId]);
+
+  const exportZip = () => {
+    setExp({ received: 0, total: 0, done: false });
+    api.stream('collections:export', { target, clientId, flowId }, {
+      data: setExp,
+      error: (e) => {
+        setExp(null);
+        notifications.show({ color: 'red', title: 'Export failed', message: errorText(e) });
+      },
+    });
+  };
+
+  if (error) return <Text c="red">{error}</Text>;
+  if (!flow) return <Text c="dimmed">Loading flow…</Text>;
+  const done = FINAL.has(flow.state);
+  return (
+    <Stack data-testid="flow-view">
+      <Group>
+        <Text fw={700}>
+          Flow <code>{flow.flowId}</code>
+        </Text>
+        <Badge data-testid="flow-state" color={flow.state === 'FINISHED' ? 'green' : flow.state === 'ERROR' ? 'red' : 'blue'}>
+          {flow.state}
+        </Badge>
+        <Text size="sm" c="dimmed">
+          {flow.artifacts.join(', ')} · by {flow.creator} · <TimeText ms={flow.createdMs} /> · {flow.rows} rows · {flow.uploads} uploads
+        </Text>
+        {!done ? (
+          <Button size="xs" variant="default" color="red" onClick={() => void api.call('collections:cancel', { target, clientId, flowId }).catch((e: unknown) => notifications.show({ color: 'red', message: errorText(e) }))}>
+            Cancel
+          </Button>
+        ) : (
+          <Button size="xs" variant="default" onClick={exportZip} loading={exp !== null && !exp.done} data-testid="export-zip">
+            Export zip
+          </Button>
+        )}
+      </Group>
+      {!done ? <Progress value={100} animated striped aria-label="Collection running" /> : null}
+      {flow.status ? <Text c="red">{flow.status}</Text> : null}
+      {exp?.done ? (
+        <Text size="sm" data-testid="export-done">
+          Saved to <Code>{exp.savedTo}</Code> ({exp.received.toLocaleString()} bytes, sha256 <Code>{exp.sha256}</Code>)
+        </Text>
+      ) : null}
+      <Tabs defaultValue="results" keepMounted={false}>
+        <Tabs.List>
+          <Tabs.Tab value="results">Results ({flow.withResults.length} sources)</Tabs.Tab>
+          <Tabs.Tab value="logs">Logs ({logs.length})</Tabs.Tab>
+          <Tabs.Tab value="uploads">Uploads ({uploads.length})</Tabs.Tab>
+        </Tabs.List>
+        <Tabs.Panel value="results" pt="sm">
+          {flow.withResults.length === 0 ? (
+            <Text c="dimmed">{done ? 'This collection produced no rows.' : 'Results appear here when the client has sent them.'}</Text>
+          ) : (
+            <Tabs defaultValue={flow.withResults[0]} keepMounted={false}>
+              <Tabs.List>
+                {flow.withResults.map((s) => (
+                  <Tabs.Tab key={s} value={s}>
+                    {s}
+                  </Tabs.Tab>
+                ))}
+              </Tabs.List>
+              {flow.withResults.map((s) => (
+                <Tabs.Panel key={s} value={s} pt="xs">
+                  <SourceResults target={target} clientId={clientId} flowId={flowId} source={s} />
+                </Tabs.Panel>
+              ))}
+            </Tabs>
+          )}
+        </Tabs.Panel>
+        <Tabs.Panel value="logs" pt="sm">
+          <Table data-testid="flow-logs">
+            <Table.Tbody>
+              {logs.map((l, i) => (
+                <Table.Tr key={i}>
+                  <Table.Td><TimeText ms={l.timeMs} /></Table.Td>
+                  <Table.Td><Badge size="sm" color={l.level === 'ERROR' ? 'red' : l.level === 'WARN' ? 'orange' : 'gray'}>{l.level}</Badge></Table.Td>
+                  <Table.Td>{l.message}</Table.Td>
+                </Table.Tr>
+              ))}
+            </Table.Tbody>
+          </Table>
+        </Tabs.Panel>
+        <Tabs.Panel value="uploads" pt="sm">
+          {uploads.length === 0 ? <Text c="dimmed">No files were uploaded by this collection.</Text> : null}
+          <Table>
+            <Table.Tbody>
+              {uploads.map((u) => (
+                <Table.Tr key={u.vfsPath}>
+                  <Table.Td>{u.clientPath}</Table.Td>
+                  <Table.Td>{u.size.toLocaleString()} bytes</Table.Td>
+                </Table.Tr>
+              ))}
+            </Table.Tbody>
+          </Table>
+        </Tabs.Panel>
+      </Tabs>
+    </Stack>
+  );
+}

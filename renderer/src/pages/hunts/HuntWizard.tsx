@@ -1,0 +1,118 @@
+/** Hunt creation: artifacts → parameters → scope with a live estimate → limits/expiry → review. */
+import { Alert, Button, Group, List, Modal, NumberInput, SegmentedControl, Stepper, Switch, TagsInput, Text, Textarea } from '@mantine/core';
+import { useDebouncedValue } from '@mantine/hooks';
+import { notifications } from '@mantine/notifications';
+import { useEffect, useState } from 'react';
+import type { ArtifactSummary, Resources } from '../../../../shared/contracts/collections';
+import type { Target } from '../../../../shared/contracts/connections';
+import type { HuntScope } from '../../../../shared/contracts/hunts';
+import { useApi } from '../../api/index';
+import { ArtifactPicker } from '../../components/collect/ArtifactPicker';
+import { buildParameters, ParamsEditor, ResourcesEditor, type ParamValues } from '../../components/collect/ParamsAndResources';
+import { errorText } from '../../components/investigation/errors';
+
+export function HuntWizard(props: { target: Target; opened: boolean; onClose(): void; onCreated(id: string): void }) {
+  const api = useApi();
+  const [step, setStep] = useState(0);
+  const [artifacts, setArtifacts] = useState<ArtifactSummary[]>([]);
+  const [values, setValues] = useState<ParamValues>({});
+  const [scope, setScope] = useState<HuntScope>({ includeLabels: [], excludeLabels: [], os: '' });
+  const [dScope] = useDebouncedValue(scope, 300);
+  const [estimate, setEstimate] = useState<{ count: number; online: number; sample: string[] } | null>(null);
+  const [description, setDescription] = useState('');
+  const [expiresHours, setExpiresHours] = useState(24 * 7);
+  const [resources, setResources] = useState<Resources>({ urgent: false });
+  const [paused, setPaused] = useState(true);
+  const [busy, setBusy] = useState(false);
+
+  useEffect(() => {
+    let live = true;
+    api.call('hunts:estimate', { target: props.target, scope: dScope }).then(
+      (e) => live && setEstimate(e),
+      () => live && setEstimate(null),
+    );
+    return () => {
+      live = false;
+    };
+  }, [api, props.target, dScope]);
+
+  let parameters: Record<string, Record<string, string>> = {};
+  let paramError: string | null = null;
+  try {
+    parameters = buildParameters(artifacts, values);
+  } catch (e) {
+    paramError = errorText(e);
+  }
+  const create = () => {
+    setBusy(true);
+    api
+      .call('hunts:create', { target: props.target, description: description.trim() || artifacts.map((a) => a.name).join(', '), artifacts: artifacts.map((a) => a.name), parameters, scope, expiresHours, resources, paused })
+      .then((r) => {
+        notifications.show({ color: 'green', message: `Hunt ${r.huntId} created${paused ? ' (paused: start it when ready)' : ''}.` });
+        setStep(0);
+        setArtifacts([]);
+        props.onCreated(r.huntId);
+      })
+      .catch((e: unknown) => notifications.show({ color: 'red', title: 'Hunt not created', message: errorText(e) }))
+      .finally(() => setBusy(false));
+  };
+  const last = 4;
+  return (
+    <Modal opened={props.opened} onClose={props.onClose} size="xl" title="New hunt">
+      <Stepper active={step} onStepClick={setStep} size="sm">
+        <Stepper.Step label="Artifacts">
+          <ArtifactPicker target={props.target} selected={artifacts} onChange={setArtifacts} />
+        </Stepper.Step>
+        <Stepper.Step label="Parameters">
+          <ParamsEditor artifacts={artifacts} values={values} onChange={setValues} />
+        </Stepper.Step>
+        <Stepper.Step label="Clients">
+          <Text size="sm" mb={4}>Operating system (Velociraptor ignores include labels when an OS is chosen)</Text>
+          <SegmentedControl
+            value={scope.os}
+            onChange={(v) => setScope({ ...scope, os: v === 'windows' || v === 'linux' || v === 'darwin' ? v : '' })}
+            data={[
+              { value: '', label: 'Any' },
+              { value: 'windows', label: 'Windows' },
+              { value: 'linux', label: 'Linux' },
+              { value: 'darwin', label: 'macOS' },
+            ]}
+          />
+          <TagsInput mt="sm" label="Include clients with any of these labels" disabled={scope.os !== ''} value={scope.includeLabels} onChange={(v) => setScope({ ...scope, includeLabels: v })} />
+          <TagsInput mt="sm" label="Exclude clients with these labels" value={scope.excludeLabels} onChange={(v) => setScope({ ...scope, excludeLabels: v })} />
+          <Alert mt="sm" color="blue" data-testid="hunt-estimate">
+            {estimate ? `About ${estimate.count} clients match now (${estimate.online} online)${estimate.sample.length ? `, e.g. ${estimate.sample.join(', ')}` : ''}. Clients that appear later join while the hunt runs.` : 'Estimating…'}
+          </Alert>
+        </Stepper.Step>
+        <Stepper.Step label="Limits">
+          <Textarea label="Description" placeholder="What this hunt looks for and why" value={description} onChange={(e) => setDescription(e.currentTarget.value)} />
+          <NumberInput mt="sm" label="Expires after (hours)" min={1} value={expiresHours} onChange={(v) => setExpiresHours(Number(v) || 1)} />
+          <Text fw={600} mt="sm">Resources per client</Text>
+          <ResourcesEditor value={resources} onChange={setResources} showUrgent={false} />
+          <Switch mt="md" label="Create paused (start it from the dashboard)" checked={paused} onChange={(e) => setPaused(e.currentTarget.checked)} />
+        </Stepper.Step>
+        <Stepper.Step label="Review">
+          <List size="sm" data-testid="hunt-review">
+            <List.Item>Artifacts: {artifacts.map((a) => a.name).join(', ')}</List.Item>
+            <List.Item>Parameters: {Object.keys(parameters).length ? JSON.stringify(parameters) : 'defaults'}</List.Item>
+            <List.Item>Clients: {scope.os ? `OS ${scope.os}` : scope.includeLabels.length ? `labels ${scope.includeLabels.join(', ')}` : 'all'}{scope.excludeLabels.length ? `, excluding ${scope.excludeLabels.join(', ')}` : ''} (≈{estimate?.count ?? '?'})</List.Item>
+            <List.Item>Expires in {expiresHours} h · {paused ? 'created paused' : 'starts at once'}</List.Item>
+          </List>
+          {paramError ? <Text c="red">{paramError}</Text> : null}
+        </Stepper.Step>
+      </Stepper>
+      <Group justify="flex-end" mt="md">
+        {step > 0 ? <Button variant="default" onClick={() => setStep(step - 1)}>Back</Button> : null}
+        {step < last ? (
+          <Button disabled={artifacts.length === 0} onClick={() => setStep(step + 1)} data-testid="hunt-next">
+            Next
+          </Button>
+        ) : (
+          <Button loading={busy} disabled={paramError !== null} onClick={create} data-testid="hunt-create">
+            Create hunt
+          </Button>
+        )}
+      </Group>
+    </Modal>
+  );
+}

@@ -1,0 +1,53 @@
+/**
+ * Monaco editing one VQL cell. This module (and Monaco) is loaded with a dynamic import from the
+ * notebook (see LazyVqlEditor), so the first screen never pays for it. Ctrl/Cmd+Enter runs the cell.
+ */
+import { useComputedColorScheme } from '@mantine/core';
+import { useEffect, useRef } from 'react';
+import { monaco, registerVql } from './monaco-vql';
+
+registerVql();
+
+export interface VqlEditorProps {
+  value: string;
+  onChange(v: string): void;
+  onRun(): void;
+  testId?: string;
+}
+
+export default function VqlEditor(props: VqlEditorProps) {
+  const host = useRef<HTMLDivElement>(null);
+  const editor = useRef<ReturnType<typeof monaco.editor.create> | null>(null);
+  const latest = useRef(props);
+  latest.current = props;
+  const scheme = useComputedColorScheme('light');
+
+  useEffect(() => {
+    if (!host.current) return;
+    const ed = monaco.editor.create(host.current, {
+      value: props.value,
+      language: 'vql',
+      minimap: { enabled: false },
+      automaticLayout: true,
+      scrollBeyondLastLine: false,
+      fontSize: 13,
+      lineNumbers: 'on',
+      matchBrackets: 'always',
+      wordWrap: 'on',
+      tabSize: 2,
+      theme: scheme === 'dark' ? 'vs-dark' : 'vs',
+      ariaLabel: 'VQL editor. Ctrl+Enter runs the cell.',
+    });
+    ed.onDidChangeModelContent(() => latest.current.onChange(ed.getValue()));
+    ed.addCommand(monaco.KeyMod.CtrlCmd | monaco.KeyCode.Enter, () => latest.current.onRun());
+    editor.current = ed;
+    return () => ed.dispose();
+    // eslint-disable-next-line react-hooks/exhaustive-deps -- the editor is created once; value flows out through onChange
+  }, []);
+
+  useEffect(() => {
+    monaco.editor.setTheme(scheme === 'dark' ? 'vs-dark' : 'vs');
+  }, [scheme]);
+
+  return <div ref={host} data-testid={props.testId} style={{ height: 140, border: '1px solid var(--mantine-color-default-border)', borderRadius: 4 }} />;
+}
