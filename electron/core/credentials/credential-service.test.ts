@@ -12,13 +12,13 @@ class MemoryStore implements EnumerableSecretStore {
   readonly backend = 'memory';
   readonly data = new Map<string, string>();
   async get(ref: string) {
-    return this.data.get(ref) ?? null;
+    return this.data.get(ref);
   }
   async set(ref: string, value: string) {
     this.data.set(ref, value);
   }
   async delete(ref: string) {
-    return this.data.delete(ref);
+    this.data.delete(ref);
   }
   async listRefs() {
     return [...this.data.keys()];

@@ -103,7 +103,7 @@ export class CredentialService {
   async secret(id: string): Promise<string> {
     const meta = await this.get(id);
     const value = await this.store.get(id);
-    if (value === null) {
+    if (value === undefined) {
       throw new AppError('SECRET_MISSING', `The secret of "${meta.name}" is listed but missing from the ${this.store.backend}. Run Repair, then re-create it.`, {
         details: { id, name: meta.name },
       });
@@ -163,7 +163,7 @@ export class CredentialService {
     const quarantined = await this.index.quarantined();
     const store = this.store;
     const existing = isEnumerable(store) ? new Set(await store.listRefs()) : undefined;
-    const has = async (id: string): Promise<boolean> => (existing ? existing.has(id) : (await store.get(id)) !== null);
+    const has = async (id: string): Promise<boolean> => (existing ? existing.has(id) : (await store.get(id)) !== undefined);
     const findings: RepairFinding[] = [];
     const now = this.clock().toISOString();
     const act = <A extends RepairFinding['action']>(a: A): A | 'none' => (options.dryRun ? 'none' : a);

@@ -140,11 +140,11 @@ export class FileVaultSecretStore implements EnumerableSecretStore {
     this.key = undefined;
   }
 
-  async get(ref: SecretRef): Promise<string | null> {
+  async get(ref: SecretRef): Promise<string | undefined> {
     const key = this.requireKey(ref);
     const file = await this.requireFile();
     const sealed = file.entries[ref];
-    if (!sealed) return null;
+    if (!sealed) return undefined;
     try {
       return open(key, sealed, ref);
     } catch {
@@ -159,14 +159,11 @@ export class FileVaultSecretStore implements EnumerableSecretStore {
     });
   }
 
-  async delete(ref: SecretRef): Promise<boolean> {
+  async delete(ref: SecretRef): Promise<void> {
     this.requireKey(ref);
-    let deleted = false;
     await this.mutate((file) => {
-      deleted = ref in file.entries;
       delete file.entries[ref];
     });
-    return deleted;
   }
 
   async listRefs(): Promise<SecretRef[]> {

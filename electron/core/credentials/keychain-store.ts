@@ -52,16 +52,16 @@ export class KeychainSecretStore implements EnumerableSecretStore {
     this.backend = backendName(options.platform ?? process.platform);
   }
 
-  get(ref: SecretRef): Promise<string | null> {
-    return this.run('read', ref, (entry, signal) => entry.getPassword(signal));
+  get(ref: SecretRef): Promise<string | undefined> {
+    return this.run('read', ref, async (entry, signal) => (await entry.getPassword(signal)) ?? undefined);
   }
 
   set(ref: SecretRef, value: string): Promise<void> {
     return this.run('store', ref, (entry, signal) => entry.setPassword(value, signal));
   }
 
-  delete(ref: SecretRef): Promise<boolean> {
-    return this.run('delete', ref, (entry, signal) => entry.deletePassword(signal));
+  async delete(ref: SecretRef): Promise<void> {
+    await this.run('delete', ref, (entry, signal) => entry.deletePassword(signal));
   }
 
   listRefs(): Promise<SecretRef[]> {

@@ -5,20 +5,26 @@
  * vault (only when the responder explicitly chose it because no keychain exists).
  */
 
+import type { SecretStore as RegistrySecretStore } from '../velociraptor/secret-store';
+
 /** An opaque secret reference: `[A-Za-z0-9._:-]{1,200}` (safe as a keychain account name). */
 export type SecretRef = string;
 
 export const SECRET_REF_PATTERN = /^[A-Za-z0-9._:-]{1,200}$/;
 
-export interface SecretStore {
+/**
+ * Extends the interface the connection registry injects (electron/core/velociraptor/secret-store.ts),
+ * so a KeychainSecretStore can be handed to it as is.
+ */
+export interface SecretStore extends RegistrySecretStore {
   /** Which store this is, for status displays ("Secret Service", "file vault"). */
   readonly backend: string;
-  /** The secret, or null when no secret exists under `ref`. Rejects with KEYCHAIN_* errors. */
-  get(ref: SecretRef): Promise<string | null>;
+  /** The secret, or undefined when no secret exists under `ref`. Rejects with KEYCHAIN_* errors. */
+  get(ref: SecretRef): Promise<string | undefined>;
   /** Creates or replaces the secret under `ref`. */
   set(ref: SecretRef, value: string): Promise<void>;
-  /** True when a secret was deleted, false when there was none. */
-  delete(ref: SecretRef): Promise<boolean>;
+  /** Deletes the secret; deleting a secret that does not exist is not an error. */
+  delete(ref: SecretRef): Promise<void>;
 }
 
 /** A store that can also enumerate its references (needed by `repair` to find orphans). */
