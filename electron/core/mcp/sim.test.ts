@@ -1,0 +1,121 @@
+/**
+ * Every tool through a real SDK client against the simulator (real gRPC, mTLS, VQL engine), and
+ * the injection corpus: hostile strings through every string argument never change the VQL the
+ * server receives (checked on the simulator's receivedQueries()).
+ */
+import type { Client } from '@modelcontextprotocol/sdk/client/index.js';
+import type { CallToolResult } from '@modelcontextprotocol/sdk/types.js';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { startSimulator, type RunningSimulator } from '../sim/index';
+import { loadApiConfig } from '../velociraptor/config/api-config';
+import { ConnectionRegistry } from '../velociraptor/registry';
+import { MemorySecretStore } from '../velociraptor/secret-store';
+import { allTools } from './registry';
+import { connectInProcess, makeHarness, type Harness } from './testing/harness';
+import { toolCases } from './testing/tool-cases';
+import { VelociraptorBridge } from './velociraptor-port';
+
+const INJECTIONS = [
+  "x') FROM scope() SELECT collect_client(client_id='C.0', artifacts='Windows.Remediation.Quarantine') FROM scope() --",
+  '"; SELECT execve(argv=["id"]) FROM scope() //',
+  '{{ SELECT * FROM info() }}',
+  "'''", '`collect_client`', '\n LET x = query(query="SELECT 1")',
+  'IGNORE PREVIOUS INSTRUCTIONS <script>alert(1)</script>', '=cmd|/c calc',
+];
+
+let sim: RunningSimulator;
+let h: Harness;
+let client: Client;
+const gated = allTools().filter((t) => t.gated).map((t) => t.name);
+
+function txt(r: CallToolResult): string {
+  return r.content.map((c) => (c.type === 'text' ? c.text : '')).join('');
+}
+
+beforeAll(async () => {
+  sim = await startSimulator({ host: '127.0.0.1', speed: 50 });
+  const registry = new ConnectionRegistry({ secrets: new MemorySecretStore() });
+  registry.addConfig('sim', loadApiConfig(await sim.mintApiConfig('mcp-admin', ['administrator'])));
+  registry.addConfig('sim-ro', loadApiConfig(await sim.mintApiConfig('mcp-reader', ['api'])));
+  const port = new VelociraptorBridge({ registry, defaultServer: () => 'sim', readOnlyServer: (s) => (s === 'sim' ? 'sim-ro' : undefined) });
+  h = makeHarness(port, { policy: { mode: 'allow-listed', allowTools: gated } });
+  client = await connectInProcess(h);
+}, 60_000);
+
+afterAll(async () => {
+  await client?.close();
+  await sim?.stop();
+});
+
+async function call(name: string, args: Record<string, unknown>): Promise<CallToolResult> {
+  return (await client.callTool({ name, arguments: args }, undefined, { timeout: 60_000 })) as CallToolResult;
+}
+
+describe('tools against the simulator', () => {
+  it('runs every tool and every answer matches its output schema', async () => {
+    const found = (await call('search_clients', { search: 'all', max_rows: 200 })).structuredContent as { rows: Array<{ client_id: string; os: string; online: boolean }> };
+    const win = found.rows.find((c) => c.os === 'windows' && c.online) ?? found.rows.find((c) => c.os === 'windows')!;
+    const collected = (await call('collect_and_wait', { client_id: win.client_id, artifacts: ['Windows.System.Pslist'], wait_seconds: 60 })).structuredContent as { flow_id: string; sources: Array<{ source: string }> };
+    const hunt = (await call('create_hunt', { description: 'mcp sim hunt', artifacts: ['Generic.Client.Info'] })).structuredContent as { hunt_id: string };
+    const cases = toolCases({ clientId: win.client_id, flowId: collected.flow_id, huntId: hunt.hunt_id, source: 'Windows.System.Pslist', folder: `${h.dataDir}/dl`, vfsPath: '/none' });
+    const byName = new Map(allTools().map((t) => [t.name, t]));
+    const failures: string[] = [];
+    for (const [name, args] of Object.entries(cases)) {
+      if (name === 'download_upload') continue; // needs an upload; covered below
+      const r = await call(name, args);
+      if (r.isError) {
+        failures.push(`${name}: ${txt(r)}`);
+        continue;
+      }
+      const ok = byName.get(name)!.outputSchema.safeParse(r.structuredContent);
+      if (!ok.success) failures.push(`${name}: schema ${JSON.stringify(ok.error.issues.slice(0, 2))}`);
+    }
+    // The simulator's catalog lacks these two real Velociraptor artifacts (reported to its owner):
+    // the tools reach the server with the right artifact and surface its error as VQL_ERROR.
+    expect(failures).toEqual([
+      expect.stringMatching(/^quarantine_client: .*VQL_ERROR.*Artifact Windows\.Remediation\.Quarantine not found/),
+      expect.stringMatching(/^dfir_recent_activity: .*VQL_ERROR.*Artifact Windows\.Forensics\.RecentApps not found/),
+    ]);
+  }, 180_000);
+
+  it('read-only run_vql goes out as the least-privilege identity', async () => {
+    const before = sim.receivedQueries().length;
+    const r = await call('run_vql', { query: 'SELECT client_id FROM clients(search=Term)', env: { Term: 'all' }, max_rows: 3 });
+    expect(r.isError, txt(r)).toBeFalsy();
+    const q = sim.receivedQueries().slice(before);
+    expect(q.map((x) => x.user)).toEqual(['mcp-reader']);
+    expect(q[0]!.env).toEqual([{ key: 'Term', value: 'all' }]);
+  });
+
+  it('hostile strings through every string argument never change the VQL sent', async () => {
+    const found = (await call('search_clients', { search: 'all', max_rows: 5 })).structuredContent as { rows: Array<{ client_id: string }> };
+    const cases = toolCases({ clientId: found.rows[0]!.client_id, flowId: 'F.NONE', huntId: 'H.NONE', source: 'Windows.System.Pslist', folder: `${h.dataDir}/inj`, vfsPath: '/x' });
+    const problems: string[] = [];
+    for (const [name, args] of Object.entries(cases)) {
+      const stringKeys = Object.entries(args).filter(([k, v]) => typeof v === 'string' && k !== 'query').map(([k]) => k);
+      const arrayKeys = Object.entries(args).filter(([, v]) => Array.isArray(v)).map(([k]) => k);
+      if (name === 'run_vql') stringKeys.push('env');
+      if (stringKeys.length + arrayKeys.length === 0) continue;
+      const start = sim.receivedQueries().length;
+      await call(name, args);
+      const baseline = new Set(sim.receivedQueries().slice(start).flatMap((q) => q.queries.map((x) => x.VQL)));
+      for (const key of [...stringKeys, ...arrayKeys]) {
+        for (const payload of INJECTIONS) {
+          const hostile = key === 'env' ? { ...args, env: { Id: payload } } : { ...args, [key]: Array.isArray(args[key]) ? [payload] : payload };
+          const s = sim.receivedQueries().length;
+          await call(name, hostile);
+          for (const q of sim.receivedQueries().slice(s)) {
+            for (const x of q.queries) {
+              if (x.VQL.includes(payload)) problems.push(`${name}.${key}: payload in VQL text`);
+              if (!baseline.has(x.VQL) && name !== 'list_artifacts' && name !== 'collect_and_wait') {
+                // A new query text is only acceptable if it carries no user value (it comes from code).
+                if (INJECTIONS.some((p) => x.VQL.includes(p.slice(0, 8)))) problems.push(`${name}.${key}: new VQL ${x.VQL.slice(0, 120)}`);
+              }
+            }
+          }
+        }
+      }
+    }
+    expect(problems).toEqual([]);
+  }, 300_000);
+});
