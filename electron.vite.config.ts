@@ -8,10 +8,16 @@ import { readFileSync } from 'node:fs';
 import { resolve } from 'node:path';
 import react from '@vitejs/plugin-react';
 import { defineConfig } from 'electron-vite';
+import type { Rollup } from 'vite';
 
 const root = import.meta.dirname;
 const pkg = JSON.parse(readFileSync(resolve(root, 'package.json'), 'utf8')) as { version: string };
 const define = { __APP_VERSION__: JSON.stringify(pkg.version) };
+
+// zod ships /* @__PURE__ */ comments in positions Rollup ignores; it says so on every build. Noise only.
+const onwarn = (warning: Rollup.RollupLog, warn: (w: Rollup.RollupLog) => void) => {
+  if (warning.code !== 'INVALID_ANNOTATION') warn(warning);
+};
 
 export default defineConfig({
   main: {
@@ -29,6 +35,7 @@ export default defineConfig({
       rollupOptions: {
         input: { index: resolve(root, 'electron/preload/index.ts') },
         external: ['electron'],
+        onwarn,
         output: { format: 'cjs', entryFileNames: '[name].cjs', inlineDynamicImports: true },
       },
     },
@@ -44,7 +51,7 @@ export default defineConfig({
       outDir: resolve(root, 'out/renderer'),
       emptyOutDir: true,
       chunkSizeWarningLimit: 4096,
-      rollupOptions: { input: { index: resolve(root, 'renderer/index.html') } },
+      rollupOptions: { input: { index: resolve(root, 'renderer/index.html') }, onwarn },
     },
   },
 });
