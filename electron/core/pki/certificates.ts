@@ -6,8 +6,9 @@
  * for the optional ECDSA API/GUI keys.
  */
 import 'reflect-metadata';
-import { createPrivateKey, createPublicKey, randomBytes, webcrypto } from 'node:crypto';
+import { createPrivateKey, createPublicKey, randomBytes, webcrypto, X509Certificate } from 'node:crypto';
 import * as x509 from '@peculiar/x509';
+import { AppError } from '../../../shared/errors';
 
 type CryptoKey = webcrypto.CryptoKey;
 
@@ -83,7 +84,7 @@ export interface CaOptions {
 /** A CA shaped like Velociraptor's: O=Velociraptor CA, SAN Velociraptor_ca.velocidex.com, 10 years. */
 export async function createCertificateAuthority(options: CaOptions = {}): Promise<CertificateAuthority> {
   const algorithm = options.algorithm ?? DEFAULT_KEY;
-  if (algorithm.kind !== 'rsa') throw new Error('The CA stays RSA: agents and Velociraptor expect an RSA CA.');
+  if (algorithm.kind !== 'rsa') throw new AppError('INVALID_ARGUMENT', 'The CA stays RSA: agents and Velociraptor expect an RSA CA.');
   const keys = await generateKeyPair(algorithm);
   const certificate = await x509.X509CertificateGenerator.createSelfSigned({
     serialNumber: serialNumber(),
@@ -106,7 +107,11 @@ export async function createCertificateAuthority(options: CaOptions = {}): Promi
 export async function loadCertificateAuthority(certificatePem: string, privateKeyPem: string): Promise<CertificateAuthority> {
   const certificate = new x509.X509Certificate(certificatePem);
   const keyObject = createPrivateKey(privateKeyPem);
-  if (keyObject.asymmetricKeyType !== 'rsa') throw new Error('Only RSA CA keys are supported.');
+  if (keyObject.asymmetricKeyType !== 'rsa') throw new AppError('INVALID_ARGUMENT', 'Only RSA CA keys are supported.');
+  // A CA key that does not fit its certificate would sign leaves nobody can verify.
+  if (!new X509Certificate(certificatePem).checkPrivateKey(keyObject)) {
+    throw new AppError('CERT_KEY_MISMATCH', 'The CA private key does not belong to the CA certificate.');
+  }
   const pkcs8 = keyObject.export({ type: 'pkcs8', format: 'der' });
   const params = { name: 'RSASSA-PKCS1-v1_5', hash: 'SHA-256' };
   const privateKey = await webcrypto.subtle.importKey('pkcs8', pkcs8, params, true, ['sign']);
@@ -163,6 +168,51 @@ export async function issueCertificate(ca: CertificateAuthority, options: LeafOp
     ],
   });
   return { certificatePem: certificate.toString('pem'), privateKeyPem: await exportPrivateKeyPem(keys) };
+}
+
+/** Velociraptor's user-name rule (VR services/users ValidateUsername) and its two reserved names. */
+export const USER_NAME_PATTERN = /^[a-zA-Z0-9@.\-_#+]+$/;
+export const SERVER_NAME = 'VelociraptorServer';
+export const GATEWAY_NAME = 'GRPC_GW';
+
+export function validateUserName(name: string, pinnedServerName: string = SERVER_NAME): string {
+  if (!USER_NAME_PATTERN.test(name)) {
+    throw new AppError('INVALID_ARGUMENT', `"${name}" is not a valid Velociraptor user name (letters, digits and @ . - _ # + only).`);
+  }
+  if (name === pinnedServerName || name === SERVER_NAME || name === GATEWAY_NAME) {
+    throw new AppError('INVALID_ARGUMENT', `"${name}" is reserved by Velociraptor (server and gateway identities).`);
+  }
+  return name;
+}
+
+/** RSA only: agents encrypt to the Frontend's RSA key. Also the API server certificate. */
+export function issueFrontendCertificate(
+  ca: CertificateAuthority,
+  options: { pinnedName?: string; bits?: 2048 | 3072 | 4096; validityDays?: number; notBefore?: Date } = {},
+): Promise<IssuedCertificate> {
+  return issueCertificate(ca, {
+    commonName: options.pinnedName ?? SERVER_NAME,
+    algorithm: { kind: 'rsa', bits: options.bits ?? 2048 },
+    ...(options.validityDays !== undefined ? { validityDays: options.validityDays } : {}),
+    ...(options.notBefore ? { notBefore: options.notBefore } : {}),
+  });
+}
+
+/** The GUI's gRPC gateway identity (GUI.gw_certificate): CN GRPC_GW; RSA by default, P-256 allowed. */
+export function issueGatewayCertificate(
+  ca: CertificateAuthority,
+  options: { algorithm?: KeyAlgorithm; validityDays?: number } = {},
+): Promise<IssuedCertificate> {
+  return issueCertificate(ca, { commonName: GATEWAY_NAME, ...options });
+}
+
+/** An API client identity: CN = user name (validated); RSA by default, P-256 allowed. */
+export function issueApiClientCertificate(
+  ca: CertificateAuthority,
+  name: string,
+  options: { algorithm?: KeyAlgorithm; validityDays?: number; notBefore?: Date } = {},
+): Promise<IssuedCertificate> {
+  return issueCertificate(ca, { commonName: validateUserName(name), ...options });
 }
 
 function escapeDnValue(v: string): string {
