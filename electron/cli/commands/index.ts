@@ -1,6 +1,7 @@
 import type { Command } from '../command';
+import { mcpCommand } from './mcp';
 import { serveCommand } from './serve';
 import { simCommand } from './sim';
 
 /** Every subcommand, in the order `--help` lists them. A new command is one import and one entry. */
-export const commands: Command[] = [serveCommand, simCommand];
+export const commands: Command[] = [serveCommand, simCommand, mcpCommand];

@@ -1,0 +1,94 @@
+/**
+ * `megaraptor mcp --stdio` — the MCP server for assistants that launch a command (Claude Desktop,
+ * Claude Code, other stdio clients). With an API config file (--api-config or
+ * VELOCIRAPTOR_API_CONFIG) it needs no keychain; with --connection it opens a connection the app
+ * saved in the OS keychain.
+ */
+import { readFile } from 'node:fs/promises';
+import { resolve } from 'node:path';
+import { AppError } from '../../../shared/errors';
+import { resolveDataDir } from '../../core/app/data-dir';
+import { runStdio } from '../../core/mcp/stdio';
+import { VelociraptorBridge } from '../../core/mcp/velociraptor-port';
+import { loadApiConfig } from '../../core/velociraptor/config/api-config';
+import { ConnectionRegistry } from '../../core/velociraptor/registry';
+import { MemorySecretStore } from '../../core/velociraptor/secret-store';
+import type { CliIO, Command } from '../command';
+
+declare const __APP_VERSION__: string;
+const VERSION = typeof __APP_VERSION__ === 'string' ? __APP_VERSION__ : '0.0.0-dev';
+
+const USAGE = `Usage: megaraptor mcp --stdio [--api-config FILE | --connection NAME] [--read-only-api-config FILE]
+
+Serves the Megaraptor MCP tools, resources and prompts on stdin/stdout for an AI assistant.
+
+Options:
+  --stdio                      serve over stdio (the HTTP endpoint runs inside the app)
+  --api-config FILE            Velociraptor API client config (default: $VELOCIRAPTOR_API_CONFIG)
+  --connection NAME            a connection saved in the app (needs the OS keychain)
+  --read-only-api-config FILE  a least-privilege identity (roles: api) used for read-only VQL
+
+Actions that change endpoints need the responder's approval in the running app; with no app
+running they are refused unless the assistant policy file (<data dir>/mcp-policy.json) allows them.
+`;
+
+function flag(argv: string[], name: string): string | undefined {
+  const i = argv.indexOf(name);
+  if (i < 0) return undefined;
+  const v = argv[i + 1];
+  if (v === undefined || v.startsWith('--')) throw new AppError('INVALID_ARGUMENT', `${name} needs a value.`);
+  return v;
+}
+
+export const mcpCommand: Command = {
+  name: 'mcp',
+  summary: 'serve MCP tools to an AI assistant over stdio',
+  usage: USAGE,
+  async run(argv: string[], io: CliIO): Promise<number> {
+    if (!argv.includes('--stdio')) {
+      io.stderr.write('megaraptor mcp: only --stdio is available from the command line (the HTTP endpoint runs in the app).\n' + USAGE);
+      return 2;
+    }
+    try {
+      const dataDir = resolveDataDir({ env: io.env, cwd: io.cwd });
+      const registry = new ConnectionRegistry({ secrets: new MemorySecretStore() });
+      const secrets: string[] = [];
+      const configPath = flag(argv, '--api-config') ?? io.env.VELOCIRAPTOR_API_CONFIG;
+      const connection = flag(argv, '--connection');
+      let server: string;
+      if (configPath) {
+        const cfg = loadApiConfig(await readFile(resolve(io.cwd, configPath), 'utf8'));
+        secrets.push(cfg.clientPrivateKeyPem);
+        server = cfg.name || 'default';
+        registry.addConfig(server, cfg);
+      } else if (connection) {
+        const { KeychainSecretStore } = await import('../../core/credentials/keychain-store');
+        const keychainRegistry = new ConnectionRegistry({ secrets: new KeychainSecretStore() });
+        await keychainRegistry.restore(connection);
+        return await serve(keychainRegistry, connection, undefined);
+      } else {
+        io.stderr.write('megaraptor mcp: give --api-config FILE, set VELOCIRAPTOR_API_CONFIG, or --connection NAME.\n');
+        return 2;
+      }
+      const roPath = flag(argv, '--read-only-api-config');
+      let ro: string | undefined;
+      if (roPath) {
+        const cfg = loadApiConfig(await readFile(resolve(io.cwd, roPath), 'utf8'));
+        secrets.push(cfg.clientPrivateKeyPem);
+        ro = `${server}-read-only`;
+        registry.addConfig(ro, cfg);
+      }
+      return await serve(registry, server, ro);
+
+      async function serve(reg: ConnectionRegistry, name: string, readOnly: string | undefined): Promise<number> {
+        const port = new VelociraptorBridge({ registry: reg, defaultServer: () => name, readOnlyServer: () => readOnly });
+        await runStdio({ dataDir, version: VERSION, port, secrets, stdin: io.stdin, stdout: io.stdout });
+        reg.close();
+        return 0;
+      }
+    } catch (e) {
+      io.stderr.write(`megaraptor mcp: ${e instanceof Error ? e.message : String(e)}\n`);
+      return 1;
+    }
+  },
+};

@@ -1,0 +1,105 @@
+/**
+ * The real CLI over stdio: the CLI is bundled with esbuild (as scripts/build-cli.mjs does), spawned
+ * by the SDK's StdioClientTransport with an API config from VELOCIRAPTOR_API_CONFIG (no keychain),
+ * against the simulator. Gated tools are refused with no app running, and go through the approval
+ * socket to an in-process broker when one listens.
+ */
+import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { Client } from '@modelcontextprotocol/sdk/client/index.js';
+import { StdioClientTransport } from '@modelcontextprotocol/sdk/client/stdio.js';
+import type { CallToolResult } from '@modelcontextprotocol/sdk/types.js';
+import { build } from 'esbuild';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { startSimulator, type RunningSimulator } from '../sim/index';
+import { startApprovalSocket } from './approval-socket';
+import { ApprovalBroker } from './approvals';
+import { allTools } from './registry';
+
+let sim: RunningSimulator;
+let cli: string;
+let dataDir: string;
+let configPath: string;
+let keyMaterial: string;
+
+beforeAll(async () => {
+  const out = mkdtempSync(join(tmpdir(), 'mr-cli-'));
+  cli = join(out, 'megaraptor.mjs');
+  await build({
+    entryPoints: [join(import.meta.dirname, '..', '..', 'cli', 'megaraptor.ts')],
+    outfile: cli,
+    bundle: true,
+    platform: 'node',
+    target: 'node20',
+    format: 'esm',
+    external: ['@napi-rs/keyring', 'electron'],
+    banner: { js: "import { createRequire as __mrCreateRequire } from 'node:module';\nconst require = __mrCreateRequire(import.meta.url);" },
+    logLevel: 'warning',
+  });
+  sim = await startSimulator({ host: '127.0.0.1', speed: 50 });
+  dataDir = mkdtempSync(join(tmpdir(), 'mr-stdio-data-'));
+  configPath = join(dataDir, 'api.yaml');
+  const yaml = await sim.mintApiConfig('mcp-stdio', ['administrator']);
+  keyMaterial = /client_private_key: \|?\s*\n?\s*(-----BEGIN[^\n]*\n\s*[A-Za-z0-9+/=]{20})/.exec(yaml)?.[1] ?? 'MISSING';
+  writeFileSync(configPath, yaml, { mode: 0o600 });
+  expect(keyMaterial).not.toBe('MISSING');
+}, 120_000);
+
+afterAll(async () => {
+  await sim?.stop();
+});
+
+async function connect(): Promise<Client> {
+  const client = new Client({ name: 'stdio-test', version: '1.0' });
+  await client.connect(new StdioClientTransport({ command: process.execPath, args: [cli, 'mcp', '--stdio'], env: { PATH: process.env.PATH ?? '', VELOCIRAPTOR_API_CONFIG: configPath, MEGARAPTOR_DATA_DIR: dataDir }, stderr: 'pipe' }));
+  return client;
+}
+
+describe('megaraptor mcp --stdio (built CLI, simulator)', () => {
+  it('lists every tool and calls read tools; output matches the schema', async () => {
+    const client = await connect();
+    try {
+      const tools = await client.listTools();
+      expect(tools.tools.map((t) => t.name).sort()).toEqual(allTools().map((t) => t.name).sort());
+      const r = (await client.callTool({ name: 'search_clients', arguments: { search: 'all', max_rows: 5 } })) as CallToolResult;
+      expect(r.isError, JSON.stringify(r.content)).toBeFalsy();
+      expect(allTools().find((t) => t.name === 'search_clients')!.outputSchema.safeParse(r.structuredContent).success).toBe(true);
+      expect((r.structuredContent as { rows: unknown[] }).rows).toHaveLength(5);
+      const info = (await client.callTool({ name: 'list_connections', arguments: {} })) as CallToolResult;
+      expect(JSON.stringify(info)).not.toContain(keyMaterial);
+    } finally {
+      await client.close();
+    }
+    const log = readFileSync(join(dataDir, 'mcp-audit.jsonl'), 'utf8');
+    expect(log).toContain('"client":"stdio-test 1.0 (stdio)"');
+    expect(log).not.toContain(keyMaterial);
+  }, 60_000);
+
+  it('refuses a gated tool when no app runs, and asks the app when one listens', async () => {
+    const client = await connect();
+    try {
+      const found = (await client.callTool({ name: 'search_clients', arguments: { search: 'all', max_rows: 1 } })) as CallToolResult;
+      const clientId = (found.structuredContent as { rows: Array<{ client_id: string }> }).rows[0]!.client_id;
+      const refused = (await client.callTool({ name: 'label_client', arguments: { client_id: clientId, labels: ['stdio'] } })) as CallToolResult;
+      expect(refused.isError).toBe(true);
+      expect(JSON.stringify(refused.content)).toContain('POLICY_FORBIDDEN');
+
+      const broker = new ApprovalBroker();
+      const sock = await startApprovalSocket(dataDir, broker);
+      try {
+        const pending = client.callTool({ name: 'label_client', arguments: { client_id: clientId, labels: ['stdio'] } });
+        await expect.poll(() => broker.list().length, { timeout: 10_000 }).toBe(1);
+        expect(broker.list()[0]!.client).toBe('stdio-test 1.0 (stdio)');
+        broker.decide(broker.list()[0]!.id, { decision: 'approved' });
+        const r = (await pending) as CallToolResult;
+        expect(r.isError, JSON.stringify(r.content)).toBeFalsy();
+        expect((r.structuredContent as { labels: string[] }).labels).toContain('stdio');
+      } finally {
+        await sock.close();
+      }
+    } finally {
+      await client.close();
+    }
+  }, 60_000);
+});
