@@ -25,8 +25,12 @@ export class MemorySecretStore implements SecretStore {
   }
 }
 
-/** Secret references used by the registry. */
+/**
+ * Secret references used by the registry. Server names may hold spaces or '@', keychain account
+ * names must stay within [A-Za-z0-9._:-], so the name is base64url-encoded.
+ */
+const enc = (server: string): string => Buffer.from(server, 'utf8').toString('base64url');
 export const secretRefs = {
-  apiConfig: (server: string): string => `velociraptor/${server}/api-config`,
-  passphrase: (server: string): string => `velociraptor/${server}/passphrase`,
+  apiConfig: (server: string): string => `velociraptor:${enc(server)}:api-config`,
+  passphrase: (server: string): string => `velociraptor:${enc(server)}:passphrase`,
 };

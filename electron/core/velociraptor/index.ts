@@ -1,0 +1,19 @@
+/** Public surface of the Velociraptor client for the composition root, MCP tools, UI handlers and CLI. */
+export { loadApiConfig, configNeedsPassphrase, DEFAULT_SERVER_NAME, type ApiConfig, type LoadOptions } from './config/api-config';
+export { parseConnectionString, type Endpoint } from './config/connection-string';
+export { ConnectionRegistry, type RegistryDeps, type ServerSummary } from './registry';
+export { VelociraptorConnection } from './connection';
+export { VelociraptorService } from './service';
+export { MemorySecretStore, secretRefs, type SecretStore } from './secret-store';
+export { testConnection, type ConnectionTestReport, type ConnectionStep } from './test-connection';
+export { mapGrpcError } from './grpc-errors';
+export type { QueryEvent, RowsEvent, LogEvent, QueryOptions } from './query/stream';
+export type { QueryResult, RowsOptions } from './query/rows';
+export { parseJsonExact, stringifyExact, type Row, type JsonValue, type BigIntMode } from './query/json';
+export * as vqlBuilder from './vql/builder';
+export type * from './operations/clients';
+export type * from './operations/flows';
+export type * from './operations/hunts';
+export type * from './operations/artifacts';
+export type * from './operations/server';
+export type * from './operations/vfs';

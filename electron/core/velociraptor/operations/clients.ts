@@ -1,0 +1,144 @@
+/** Clients: search (Velociraptor's search syntax), details with online status, labels, quarantine. */
+import { z } from 'zod';
+import { AppError } from '../../../../shared/errors';
+import type { VelociraptorConnection } from '../connection';
+import { clientId as clientIdArg, int, labels as labelsArg, str, validateId, vql } from '../vql/builder';
+import { callFunction, limitOf, optNum, queryTyped, rowsOptions, secondsToIso, strList, usToIso, type OpOptions } from './common';
+import { collectArtifacts, type LaunchedFlow } from './flows';
+
+/** A client counts as online when it was seen within this window (Velociraptor's GUI uses 15 min). */
+export const ONLINE_WINDOW_MS = 15 * 60_000;
+
+const ClientRowSchema = z.looseObject({
+  client_id: z.string(),
+  os_info: z
+    .looseObject({
+      system: z.string().optional(),
+      hostname: z.string().optional(),
+      release: z.string().optional(),
+      machine: z.string().optional(),
+      fqdn: z.string().optional(),
+      mac_addresses: strList,
+    })
+    .nullable()
+    .optional(),
+  agent_information: z.looseObject({ version: z.string().optional() }).nullable().optional(),
+  first_seen_at: optNum,
+  last_seen_at: optNum,
+  last_ip: z.string().nullable().optional(),
+  labels: strList,
+});
+
+export interface ClientSummary {
+  clientId: string;
+  hostname: string;
+  fqdn: string;
+  os: string;
+  release: string;
+  machine: string;
+  macAddresses: string[];
+  agentVersion: string;
+  labels: string[];
+  lastIp: string;
+  /** ISO time; first_seen_at is in seconds on the wire. */
+  firstSeen: string | undefined;
+  /** ISO time; last_seen_at is in microseconds on the wire. */
+  lastSeen: string | undefined;
+  online: boolean;
+}
+
+export function toClientSummary(row: z.output<typeof ClientRowSchema>, nowMs: number): ClientSummary {
+  const lastSeenUs = row.last_seen_at;
+  return {
+    clientId: row.client_id,
+    hostname: row.os_info?.hostname ?? '',
+    fqdn: row.os_info?.fqdn ?? '',
+    os: row.os_info?.system ?? '',
+    release: row.os_info?.release ?? '',
+    machine: row.os_info?.machine ?? '',
+    macAddresses: row.os_info?.mac_addresses ?? [],
+    agentVersion: row.agent_information?.version ?? '',
+    labels: row.labels,
+    lastIp: row.last_ip ?? '',
+    firstSeen: secondsToIso(row.first_seen_at),
+    lastSeen: usToIso(lastSeenUs),
+    online: lastSeenUs !== undefined && nowMs - lastSeenUs / 1000 < ONLINE_WINDOW_MS,
+  };
+}
+
+export interface SearchClientsInput {
+  /** Velociraptor search syntax: bare term (= host:), label:, label:none, host:, mac:, client:, ip:, recent, all; '*' wildcards. */
+  search?: string;
+  limit?: number;
+  /** Only clients seen within the online window. */
+  onlineOnly?: boolean;
+}
+
+export async function searchClients(
+  conn: VelociraptorConnection,
+  input: SearchClientsInput = {},
+  opts?: OpOptions & { now?: () => number },
+): Promise<ClientSummary[]> {
+  const limit = limitOf(input.limit, 100);
+  const search = (input.search ?? '').trim();
+  const rows = await queryTyped(conn, vql`SELECT * FROM clients(search=${str(search)}) LIMIT ${int(limit)}`, ClientRowSchema, rowsOptions(opts, true));
+  const now = opts?.now?.() ?? Date.now();
+  const out = rows.map((r) => toClientSummary(r, now));
+  return input.onlineOnly ? out.filter((c) => c.online) : out;
+}
+
+export async function getClient(conn: VelociraptorConnection, clientId: string, opts?: OpOptions & { now?: () => number }): Promise<ClientSummary> {
+  const rows = await queryTyped(conn, vql`SELECT * FROM clients(client_id=${clientIdArg(clientId)})`, ClientRowSchema, rowsOptions(opts, true));
+  const row = rows[0];
+  if (!row) throw new AppError('NOT_FOUND', `${conn.label} has no client ${clientId}.`);
+  return toClientSummary(row, opts?.now?.() ?? Date.now());
+}
+
+export type LabelOp = 'set' | 'remove';
+
+/** Adds or removes labels. `op` is always sent: Velociraptor's label() does nothing without it. */
+export async function setLabels(conn: VelociraptorConnection, clientId: string, labels: string[], op: LabelOp, opts?: OpOptions): Promise<string[]> {
+  if (op !== 'set' && op !== 'remove') throw new AppError('INVALID_ARGUMENT', "op must be 'set' or 'remove'.");
+  if (labels.length === 0) throw new AppError('INVALID_ARGUMENT', 'Give at least one label.');
+  await callFunction(
+    conn,
+    vql`label(client_id=${clientIdArg(clientId)}, labels=${labelsArg(labels)}, op=${str(op)})`,
+    z.unknown(),
+    rowsOptions(opts, false),
+    `label(op=${op})`,
+  );
+  return (await getClient(conn, clientId, opts)).labels;
+}
+
+/** Quarantine artifacts by client OS; all take RemovePolicy=Y to lift the quarantine. */
+export const QUARANTINE_ARTIFACTS: Record<string, string> = {
+  windows: 'Windows.Remediation.Quarantine',
+  linux: 'Linux.Remediation.Quarantine',
+  darwin: 'MacOS.Remediation.Quarantine',
+};
+
+export interface QuarantineInput {
+  clientId: string;
+  /** true lifts the quarantine (RemovePolicy). */
+  remove?: boolean;
+  /** Windows only: message shown to logged-in users. */
+  message?: string;
+  urgent?: boolean;
+}
+
+export async function quarantine(conn: VelociraptorConnection, input: QuarantineInput, opts?: OpOptions): Promise<LaunchedFlow & { artifact: string }> {
+  validateId('clientId', input.clientId);
+  const client = await getClient(conn, input.clientId, opts);
+  const artifact = QUARANTINE_ARTIFACTS[client.os.toLowerCase()];
+  if (!artifact) throw new AppError('INVALID_ARGUMENT', `No quarantine artifact for OS "${client.os}" of ${input.clientId}.`);
+  const params: Record<string, string> = {};
+  if (input.remove) params.RemovePolicy = 'Y';
+  if (input.message && artifact.startsWith('Windows.')) params.MessageBox = input.message;
+  const flow = await collectArtifacts(
+    conn,
+    { clientId: input.clientId, artifacts: [artifact], parameters: { [artifact]: params }, urgent: input.urgent ?? true },
+    opts,
+  );
+  return { ...flow, artifact };
+}
+

@@ -1,0 +1,144 @@
+/**
+ * Hunts: create (paused unless asked), start/stop via hunt_update(start=TRUE / stop=TRUE) — the
+ * function has no `state` argument — list, status with stats, flows and results. hunt() answers a
+ * dict keyed `HuntId`, not `hunt_id`.
+ */
+import { z } from 'zod';
+import { AppError } from '../../../../shared/errors';
+import type { VelociraptorConnection } from '../connection';
+import type { Row } from '../query/json';
+import { artifactNames, artifactSource, bool, build, huntId as huntIdArg, int, join, json, labels as labelsArg, str, vql } from '../vql/builder';
+import { callFunction, limitOf, optNum, queryTyped, rowsOptions, strList, usToIso, type OpOptions } from './common';
+import { limitArgs, specOf, type ArtifactParameters, type ResourceLimits } from './flows';
+
+export type HuntOs = 'windows' | 'linux' | 'darwin';
+
+export interface CreateHuntInput extends ResourceLimits {
+  description: string;
+  artifacts: string[];
+  parameters?: ArtifactParameters;
+  includeLabels?: string[];
+  excludeLabels?: string[];
+  /** Mutually exclusive with includeLabels (Velociraptor ignores labels when os is set). */
+  os?: HuntOs;
+  /** Seconds from now until the hunt expires (default 7 days). */
+  expiresInSeconds?: number;
+  /** Start immediately instead of creating it paused. Default false. */
+  start?: boolean;
+  tags?: string[];
+}
+
+const HuntCreatedSchema = z.looseObject({ HuntId: z.string() });
+
+export async function createHunt(conn: VelociraptorConnection, input: CreateHuntInput, opts?: OpOptions): Promise<{ huntId: string }> {
+  if (input.artifacts.length === 0) throw new AppError('INVALID_ARGUMENT', 'Name at least one artifact.');
+  if (input.os && input.includeLabels?.length) {
+    throw new AppError('INVALID_ARGUMENT', 'Choose either an OS or include-labels: Velociraptor ignores labels when an OS is set.');
+  }
+  if (input.os && !['windows', 'linux', 'darwin'].includes(input.os)) throw new AppError('INVALID_ARGUMENT', 'os must be windows, linux or darwin.');
+  const expires = input.expiresInSeconds ?? 7 * 86_400;
+  if (!Number.isSafeInteger(expires) || expires < 60) throw new AppError('INVALID_ARGUMENT', 'The expiry must be at least 60 seconds away.');
+  const args = [
+    vql`description=${str(input.description)}`,
+    vql`artifacts=${artifactNames(input.artifacts)}`,
+    vql`spec=${json(specOf(input.artifacts, input.parameters))}`,
+    vql`expires=now() + ${int(expires)}`,
+    vql`pause=${bool(!input.start)}`,
+    ...(input.includeLabels?.length ? [vql`include_labels=${labelsArg(input.includeLabels)}`] : []),
+    ...(input.excludeLabels?.length ? [vql`exclude_labels=${labelsArg(input.excludeLabels)}`] : []),
+    ...(input.os ? [vql`os=${str(input.os)}`] : []),
+    ...(input.tags?.length ? [vql`tags=${labelsArg(input.tags)}`] : []),
+    ...limitArgs(input),
+  ];
+  const r = await callFunction(conn, vql`hunt(${join(args, ', ')})`, HuntCreatedSchema, rowsOptions(opts, false), 'hunt()');
+  return { huntId: r.HuntId };
+}
+
+async function huntUpdate(conn: VelociraptorConnection, huntId: string, action: 'start' | 'stop', opts?: OpOptions): Promise<HuntSummary> {
+  const flag = action === 'start' ? vql`start=${bool(true)}` : vql`stop=${bool(true)}`;
+  await callFunction(conn, vql`hunt_update(hunt_id=${huntIdArg(huntId)}, ${flag})`, z.unknown(), rowsOptions(opts, false), `hunt_update(${action})`);
+  return huntStatus(conn, huntId, opts);
+}
+
+export const startHunt = (conn: VelociraptorConnection, huntId: string, opts?: OpOptions): Promise<HuntSummary> => huntUpdate(conn, huntId, 'start', opts);
+export const stopHunt = (conn: VelociraptorConnection, huntId: string, opts?: OpOptions): Promise<HuntSummary> => huntUpdate(conn, huntId, 'stop', opts);
+
+const StatsSchema = z
+  .looseObject({
+    total_clients_scheduled: optNum,
+    total_clients_with_results: optNum,
+    total_clients_with_errors: optNum,
+    total_clients_without_results: optNum,
+    total_finished_clients: optNum,
+    total_collected_rows: optNum,
+    total_uploaded_bytes: optNum,
+    stopped: z.boolean().optional(),
+  })
+  .nullable()
+  .optional()
+  .transform((s) => ({
+    scheduled: s?.total_clients_scheduled ?? 0,
+    withResults: s?.total_clients_with_results ?? 0,
+    withErrors: s?.total_clients_with_errors ?? 0,
+    withoutResults: s?.total_clients_without_results ?? 0,
+    finished: s?.total_finished_clients ?? 0,
+    collectedRows: s?.total_collected_rows ?? 0,
+    uploadedBytes: s?.total_uploaded_bytes ?? 0,
+  }));
+
+export const HuntSummarySchema = z
+  .looseObject({
+    hunt_id: z.string(),
+    hunt_description: z.string().nullable().optional(),
+    state: z.string().optional(),
+    creator: z.string().optional(),
+    create_time: optNum,
+    start_time: optNum,
+    expires: optNum,
+    artifacts: strList,
+    tags: strList,
+    stats: StatsSchema,
+  })
+  .transform((h) => ({
+    huntId: h.hunt_id,
+    description: h.hunt_description ?? '',
+    state: h.state ?? 'UNSET',
+    creator: h.creator ?? '',
+    createTime: usToIso(h.create_time),
+    startTime: usToIso(h.start_time),
+    expires: usToIso(h.expires),
+    artifacts: h.artifacts,
+    tags: h.tags,
+    stats: h.stats,
+  }));
+export type HuntSummary = z.output<typeof HuntSummarySchema>;
+
+export async function listHunts(conn: VelociraptorConnection, options: { limit?: number } & OpOptions = {}): Promise<HuntSummary[]> {
+  return queryTyped(conn, vql`SELECT * FROM hunts() LIMIT ${int(limitOf(options.limit, 100))}`, HuntSummarySchema, rowsOptions(options, true));
+}
+
+export async function huntStatus(conn: VelociraptorConnection, huntId: string, opts?: OpOptions): Promise<HuntSummary> {
+  const rows = await queryTyped(conn, vql`SELECT * FROM hunts(hunt_id=${huntIdArg(huntId)})`, HuntSummarySchema, rowsOptions(opts, true));
+  const h = rows.find((r) => r.huntId === huntId);
+  if (!h) throw new AppError('NOT_FOUND', `${conn.label} has no hunt ${huntId}.`);
+  return h;
+}
+
+export const HuntFlowSchema = z
+  .looseObject({ HuntId: z.string().optional(), ClientId: z.string(), FlowId: z.string(), Flow: z.looseObject({ state: z.string().optional(), total_collected_rows: optNum }).nullable().optional() })
+  .transform((f) => ({ clientId: f.ClientId, flowId: f.FlowId, state: f.Flow?.state ?? 'UNSET', totalRows: f.Flow?.total_collected_rows ?? 0 }));
+export type HuntFlow = z.output<typeof HuntFlowSchema>;
+
+export async function huntFlows(conn: VelociraptorConnection, huntId: string, options: { limit?: number } & OpOptions = {}): Promise<HuntFlow[]> {
+  return queryTyped(conn, vql`SELECT * FROM hunt_flows(hunt_id=${huntIdArg(huntId)}) LIMIT ${int(limitOf(options.limit, 1000))}`, HuntFlowSchema, rowsOptions(options, true));
+}
+
+export async function huntResults(
+  conn: VelociraptorConnection,
+  huntId: string,
+  artifact: string,
+  options: { limit?: number } & OpOptions = {},
+): Promise<Row[]> {
+  const q = vql`SELECT * FROM hunt_results(hunt_id=${huntIdArg(huntId)}, artifact=${artifactSource(artifact)}) LIMIT ${int(limitOf(options.limit, 1000, 1_000_000))}`;
+  return (await conn.queryRows(build(q), rowsOptions(options, true))).rows;
+}

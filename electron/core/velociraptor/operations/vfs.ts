@@ -1,0 +1,154 @@
+/**
+ * Client files: directory listing through System.VFS.ListDirectory, a flow's uploads, downloads
+ * through VFSGetBuffer (chunked, streamed to disk, sha256, progress) and zip exports of flows and
+ * hunts (create_*_download, then the same download path).
+ */
+import { createHash } from 'node:crypto';
+import { open, rename, rm } from 'node:fs/promises';
+import { z } from 'zod';
+import { AppError } from '../../../../shared/errors';
+import type { VelociraptorConnection } from '../connection';
+import type { Row } from '../query/json';
+import { bool, clientId as clientIdArg, flowId as flowIdArg, huntId as huntIdArg, vql, type VqlFragment } from '../vql/builder';
+import { optNum, queryTyped, rowsOptions, strList, type OpOptions } from './common';
+import { collectAndWait, collectArtifacts, type LaunchedFlow, type WaitOptions } from './flows';
+
+export const VFS_LIST_ARTIFACT = 'System.VFS.ListDirectory';
+
+export interface VfsPathInput {
+  clientId: string;
+  path: string;
+  accessor?: string;
+  depth?: number;
+}
+
+function vfsParams(input: VfsPathInput): Record<string, string> {
+  const depth = input.depth ?? 0;
+  if (!Number.isSafeInteger(depth) || depth < 0 || depth > 10) throw new AppError('INVALID_ARGUMENT', 'depth must be 0–10.');
+  if (input.path === '') throw new AppError('INVALID_ARGUMENT', 'Give a directory path.');
+  return { Path: input.path, Accessor: input.accessor ?? 'auto', Depth: String(depth) };
+}
+
+/** Starts a refresh of a client directory; returns the flow (results arrive when the client answers). */
+export async function vfsRefresh(conn: VelociraptorConnection, input: VfsPathInput, opts?: OpOptions): Promise<LaunchedFlow> {
+  return collectArtifacts(conn, { clientId: input.clientId, artifacts: [VFS_LIST_ARTIFACT], parameters: { [VFS_LIST_ARTIFACT]: vfsParams(input) }, urgent: true }, opts);
+}
+
+/** Refreshes a directory and waits for its listing. */
+export async function vfsList(conn: VelociraptorConnection, input: VfsPathInput, options: WaitOptions = {}): Promise<{ flowId: string; entries: Row[] }> {
+  const r = await collectAndWait(
+    conn,
+    { clientId: input.clientId, artifacts: [VFS_LIST_ARTIFACT], parameters: { [VFS_LIST_ARTIFACT]: vfsParams(input) }, urgent: true },
+    { timeoutMs: 120_000, ...options },
+  );
+  const entries = Object.entries(r.results)
+    .filter(([k]) => k.startsWith(VFS_LIST_ARTIFACT))
+    .flatMap(([, rows]) => rows);
+  return { flowId: r.flow.flowId, entries };
+}
+
+export const UploadSchema = z
+  .looseObject({
+    vfs_path: z.string().optional(),
+    client_path: z.string().optional(),
+    file_size: optNum,
+    uploaded_size: optNum,
+    _Components: strList,
+    Upload: z.looseObject({ Components: strList, Size: optNum, Accessor: z.string().optional(), Path: z.string().optional() }).nullable().optional(),
+  })
+  .transform((u) => ({
+    vfsPath: u.vfs_path ?? u.Upload?.Path ?? '',
+    clientPath: u.client_path ?? '',
+    size: u.file_size ?? u.Upload?.Size ?? 0,
+    uploadedSize: u.uploaded_size ?? u.file_size ?? 0,
+    accessor: u.Upload?.Accessor ?? '',
+    components: u.Upload?.Components.length ? u.Upload.Components : u._Components,
+  }));
+export type UploadInfo = z.output<typeof UploadSchema>;
+
+export async function listUploads(conn: VelociraptorConnection, clientId: string, flowId: string, opts?: OpOptions): Promise<UploadInfo[]> {
+  return queryTyped(conn, vql`SELECT * FROM uploads(client_id=${clientIdArg(clientId)}, flow_id=${flowIdArg(flowId)})`, UploadSchema, rowsOptions(opts, true));
+}
+
+export interface DownloadOptions extends OpOptions {
+  /** Bytes per VFSGetBuffer call (default 1 MiB). */
+  chunkSize?: number;
+  onProgress?: (p: { bytes: number; total?: number }) => void;
+  /** Known size, for progress only. */
+  total?: number;
+  /** Refuse files larger than this (default 64 GiB). */
+  maxBytes?: number;
+}
+
+export interface DownloadResult {
+  path: string;
+  bytes: number;
+  sha256: string;
+}
+
+/**
+ * Streams a filestore file to `dest` chunk by chunk (never the whole file in memory), hashing
+ * as it goes. Writes `dest.part` and renames on success, so a failed download leaves no file that
+ * looks complete.
+ */
+export async function downloadFile(
+  conn: VelociraptorConnection,
+  source: { components: string[]; clientId?: string },
+  dest: string,
+  options: DownloadOptions = {},
+): Promise<DownloadResult> {
+  if (source.components.length === 0) throw new AppError('INVALID_ARGUMENT', 'The file has no path components.');
+  const chunk = options.chunkSize ?? 1024 * 1024;
+  if (!Number.isSafeInteger(chunk) || chunk < 1 || chunk > 8 * 1024 * 1024) throw new AppError('INVALID_ARGUMENT', 'chunkSize must be 1 B–8 MiB.');
+  const max = options.maxBytes ?? 64 * 1024 ** 3;
+  const part = `${dest}.part`;
+  const hash = createHash('sha256');
+  const fh = await open(part, 'w', 0o600);
+  let offset = 0;
+  try {
+    for (;;) {
+      const data = await conn.readBuffer(
+        { components: source.components, clientId: source.clientId, offset, length: chunk },
+        { signal: options.signal, deadlineMs: options.deadlineMs ?? 60_000 },
+      );
+      if (data.length === 0) break;
+      await fh.write(data, 0, data.length);
+      hash.update(data);
+      offset += data.length;
+      if (offset > max) throw new AppError('INVALID_ARGUMENT', `The file is larger than the ${max} byte limit.`);
+      options.onProgress?.({ bytes: offset, total: options.total });
+    }
+    await fh.close();
+    await rename(part, dest);
+    return { path: dest, bytes: offset, sha256: hash.digest('hex') };
+  } catch (e) {
+    await fh.close().catch(() => undefined);
+    await rm(part, { force: true });
+    throw e;
+  }
+}
+
+const PathSpecRowSchema = z.looseObject({ Components: strList });
+
+async function exportZip(conn: VelociraptorConnection, call: VqlFragment, what: string, dest: string, options: DownloadOptions): Promise<DownloadResult & { components: string[] }> {
+  // The function returns a path spec; its Components are what VFSGetBuffer takes.
+  const rows = await queryTyped(
+    conn,
+    vql`LET MrPath <= ${call} SELECT MrPath.Components AS Components FROM scope()`,
+    PathSpecRowSchema,
+    { ...rowsOptions(options, false), deadlineMs: options.deadlineMs ?? 600_000 },
+  );
+  const components = rows[0]?.Components ?? [];
+  if (components.length === 0) throw new AppError('VQL_ERROR', `${conn.label}: ${what} returned no download path.`);
+  const r = await downloadFile(conn, { components }, dest, options);
+  return { ...r, components };
+}
+
+/** Builds the flow's zip on the server (waits for it) and downloads it to `dest`. */
+export function exportFlowZip(conn: VelociraptorConnection, clientId: string, flowId: string, dest: string, options: DownloadOptions = {}): Promise<DownloadResult & { components: string[] }> {
+  return exportZip(conn, vql`create_flow_download(client_id=${clientIdArg(clientId)}, flow_id=${flowIdArg(flowId)}, wait=${bool(true)})`, 'create_flow_download()', dest, options);
+}
+
+export function exportHuntZip(conn: VelociraptorConnection, huntId: string, dest: string, options: DownloadOptions = {}): Promise<DownloadResult & { components: string[] }> {
+  return exportZip(conn, vql`create_hunt_download(hunt_id=${huntIdArg(huntId)}, wait=${bool(true)})`, 'create_hunt_download()', dest, options);
+}
