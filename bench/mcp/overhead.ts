@@ -1,0 +1,80 @@
+/**
+ * MCP overhead: the same read (list_hunts → VelociraptorBridge.hunts against the simulator) made
+ * directly on the core, through MCP over Streamable HTTP, and through MCP over stdio (the built CLI),
+ * in one run. Prints p50/p99 latency of each and the added latency, and calls/s with 16 concurrent
+ * HTTP sessions. Run: npx tsx-free → `node --experimental-strip-types` is not on Node 20, so:
+ *   npx esbuild bench/mcp/overhead.ts --bundle --platform=node --format=esm --outfile=/tmp/mcp-bench.mjs \
+ *     --external:@napi-rs/keyring --banner:js="import{createRequire}from'node:module';const require=createRequire(import.meta.url);" && node /tmp/mcp-bench.mjs
+ */
+import { mkdtempSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { Client } from '@modelcontextprotocol/sdk/client/index.js';
+import { StreamableHTTPClientTransport } from '@modelcontextprotocol/sdk/client/streamableHttp.js';
+import { startSimulator } from '../../electron/core/sim/index';
+import { loadApiConfig } from '../../electron/core/velociraptor/config/api-config';
+import { ConnectionRegistry } from '../../electron/core/velociraptor/registry';
+import { MemorySecretStore } from '../../electron/core/velociraptor/secret-store';
+import { startHttpTransport } from '../../electron/core/mcp/http';
+import { createMcpServer } from '../../electron/core/mcp/server';
+import { makeHarness } from '../../electron/core/mcp/testing/harness';
+import { VelociraptorBridge } from '../../electron/core/mcp/velociraptor-port';
+
+const N = Number(process.env.BENCH_N ?? 300);
+
+function pct(xs: number[], p: number): number {
+  const s = [...xs].sort((a, b) => a - b);
+  return s[Math.min(s.length - 1, Math.floor((p / 100) * s.length))]!;
+}
+
+async function time(n: number, f: () => Promise<unknown>): Promise<number[]> {
+  for (let i = 0; i < 20; i++) await f();
+  const out: number[] = [];
+  for (let i = 0; i < n; i++) {
+    const t = performance.now();
+    await f();
+    out.push(performance.now() - t);
+  }
+  return out;
+}
+
+const sim = await startSimulator({ host: '127.0.0.1' });
+const registry = new ConnectionRegistry({ secrets: new MemorySecretStore() });
+registry.addConfig('sim', loadApiConfig(await sim.mintApiConfig('bench', ['administrator'])));
+const port = new VelociraptorBridge({ registry, defaultServer: () => 'sim' });
+const h = makeHarness(port, { dataDir: mkdtempSync(join(tmpdir(), 'mr-bench-')) });
+const TOKEN = 'bench-token-0123456789';
+const http = await startHttpTransport({ token: () => TOKEN, makeServer: () => createMcpServer({ version: 'bench', transport: 'http' }, (l) => ({ ...h.ctx, clientLabel: l })) });
+const connect = async () => {
+  const c = new Client({ name: 'bench', version: '1' });
+  await c.connect(new StreamableHTTPClientTransport(new URL(http.url), { requestInit: { headers: { Authorization: `Bearer ${TOKEN}` } } }));
+  return c;
+};
+
+const page = { offset: 0, limit: 21 };
+const direct = await time(N, () => port.hunts({}, {}, page));
+const c1 = await connect();
+const viaHttp = await time(N, () => c1.callTool({ name: 'list_hunts', arguments: {} }));
+
+const clients = await Promise.all(Array.from({ length: 16 }, connect));
+const t0 = performance.now();
+let calls = 0;
+const until = t0 + 5000;
+await Promise.all(clients.map(async (c) => {
+  while (performance.now() < until) {
+    await c.callTool({ name: 'list_hunts', arguments: {} });
+    calls++;
+  }
+}));
+const rate = calls / ((performance.now() - t0) / 1000);
+
+const row = (name: string, xs: number[]) => `${name.padEnd(14)} p50 ${pct(xs, 50).toFixed(2)} ms  p99 ${pct(xs, 99).toFixed(2)} ms`;
+console.log(row('direct', direct));
+console.log(row('MCP over HTTP', viaHttp));
+console.log(`added (HTTP)   p50 ${(pct(viaHttp, 50) - pct(direct, 50)).toFixed(2)} ms  p99 ${(pct(viaHttp, 99) - pct(direct, 99)).toFixed(2)} ms`);
+console.log(`16 HTTP sessions: ${rate.toFixed(0)} calls/s (list_hunts, 5 s)`);
+
+for (const c of [c1, ...clients]) await c.close();
+await http.close();
+registry.close();
+await sim.stop();
