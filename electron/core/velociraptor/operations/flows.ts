@@ -236,7 +236,10 @@ export async function waitForFlow(conn: VelociraptorConnection, clientId: string
 function abortError(cancelled: boolean, flowId: string, timeoutMs: number): AppError {
   return cancelled
     ? new AppError('CANCELLED', `Stopped waiting for flow ${flowId}.`)
-    : new AppError('TIMEOUT', `Flow ${flowId} did not finish within ${Math.round(timeoutMs / 1000)} s. It keeps running on the server; check it later.`);
+    : new AppError('TIMEOUT', `Flow ${flowId} did not finish within ${Math.round(timeoutMs / 1000)} s. It keeps running on the server; check it later.`, {
+        // Callers that launched the flow (collectAndWait) need its id to report partial progress.
+        details: { flowId },
+      });
 }
 
 function sleep(ms: number, signal: AbortSignal): Promise<void> {
