@@ -7,6 +7,6 @@ export function cellText(v: unknown): string {
   try {
     return JSON.stringify(v, (_k, x: unknown) => (typeof x === 'bigint' ? x.toString() : x));
   } catch {
-    return String(v);
+    return Object.prototype.toString.call(v);
   }
 }

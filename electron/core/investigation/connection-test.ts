@@ -9,6 +9,7 @@ import { isAppError } from '../../../shared/errors';
 import { parseConnectionString } from '../velociraptor/config/connection-string';
 import type { ServerSummary } from '../velociraptor/registry';
 import type { InvestigationOps } from './ops';
+import { text } from './map';
 
 const HINTS: Partial<Record<string, string>> = {
   SERVER_UNREACHABLE: 'Check that the server is running and that api_connection_string (host:port, default port 8001) is reachable from this machine: firewall, VPN, port forwarding.',
@@ -85,7 +86,7 @@ export async function* testConnection(summary: ServerSummary, ops: Investigation
   yield { step: 'identity', status: 'running', message: 'Asking the server who we are…' };
   try {
     const rows = await ops.whoami();
-    const user = String(rows[0]?.User ?? '');
+    const user = text(rows[0]?.User);
     yield { step: 'identity', status: 'ok', message: `The server knows us as "${user || summary.user}".` };
   } catch (e) {
     yield failed('identity', e);

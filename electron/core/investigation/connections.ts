@@ -10,6 +10,7 @@ import type { ConnectionInfo, ConnectionList, OrgInfo, Target } from '../../../s
 import { AppError } from '../../../shared/errors';
 import { ConnectionRegistry, type ServerSummary } from '../velociraptor/registry';
 import type { SecretStore } from '../velociraptor/secret-store';
+import { text } from './map';
 import { InvestigationOps } from './ops';
 
 export const DEMO_NAME = 'demo-simulator';
@@ -155,7 +156,7 @@ export class ConnectionManager {
 
   async orgs(server: string): Promise<OrgInfo[]> {
     const rows = await this.ops({ server, org: '' }).orgs();
-    return rows.map((r) => ({ id: String(r.OrgId ?? r.id ?? ''), name: String(r.Name ?? r.name ?? '') })).filter((o) => o.id !== '');
+    return rows.map((r) => ({ id: text(r.OrgId ?? r.id), name: text(r.Name ?? r.name) })).filter((o) => o.id !== '');
   }
 
   summary(name: string): ServerSummary {

@@ -10,7 +10,9 @@ import type { Row } from './ops';
 
 export const ONLINE_WINDOW_MS = 15 * 60_000;
 
-const s = (v: unknown): string => (typeof v === 'string' ? v : v === null || v === undefined ? '' : String(v));
+const s = (v: unknown): string => (typeof v === 'string' ? v : typeof v === 'number' || typeof v === 'boolean' || typeof v === 'bigint' ? String(v) : '');
+/** A scalar as text; objects and null become ''. */
+export const text = (v: unknown): string => s(v);
 const n = (v: unknown): number => {
   const x = typeof v === 'number' ? v : typeof v === 'string' ? Number(v) : NaN;
   return Number.isFinite(x) ? x : 0;

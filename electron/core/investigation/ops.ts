@@ -50,13 +50,13 @@ export class InvestigationOps {
 
   private async rows(f: VqlFragment, opts: { timeoutSeconds?: number } = {}): Promise<Row[]> {
     const r = await this.conn.queryRows(build(f), { idempotent: true, bigInts: 'string', timeoutSeconds: opts.timeoutSeconds ?? 60 });
-    return r.rows as Row[];
+    return r.rows;
   }
 
   /** A write: not retried, so a lost answer never launches twice. */
   private async write(f: VqlFragment): Promise<Row[]> {
     const r = await this.conn.queryRows(build(f), { bigInts: 'string', timeoutSeconds: 60 });
-    return r.rows as Row[];
+    return r.rows;
   }
 
   whoami(): Promise<Row[]> {

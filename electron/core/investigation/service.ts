@@ -15,7 +15,7 @@ import type { CompletionItem, RunEvent } from '../../../shared/contracts/vql';
 import { AppError } from '../../../shared/errors';
 import type { QueryEvent } from '../velociraptor/query/stream';
 import type { ConnectionManager } from './connections';
-import { flowParams, toArtifact, toClient, toCompletion, toFlow, toHunt, toHuntFlow, toVfsEntry, usToMs } from './map';
+import { flowParams, text, toArtifact, toClient, toCompletion, toFlow, toHunt, toHuntFlow, toVfsEntry, usToMs } from './map';
 import type { InvestigationOps, Row } from './ops';
 import { ResultStore, type ResultSet } from './result-store';
 
@@ -91,7 +91,7 @@ export class InvestigationService {
     yield { received: 0, total: 0, done: false };
     const flowId = await ops.collect({ clientId, artifacts: [DOWNLOAD_FILE], parameters: { [DOWNLOAD_FILE]: { Path: path, Accessor: 'auto' } }, urgent: true });
     const flow = await ops.waitFlow(clientId, flowId, 300_000, signal);
-    if (String(flow.state) !== 'FINISHED') throw new AppError('VQL_ERROR', `The client could not fetch ${path} (flow ${flowId}: ${String(flow.state)} ${String(flow.status ?? '')}).`);
+    if (String(flow.state) !== 'FINISHED') throw new AppError('VQL_ERROR', `The client could not fetch ${path} (flow ${flowId}: ${String(flow.state)} ${text(flow.status)}).`);
     const up = (await ops.uploads(clientId, flowId))[0];
     const upload = up?.Upload as { Components?: unknown; Size?: unknown } | undefined;
     if (!upload || !Array.isArray(upload.Components)) throw new AppError('NOT_FOUND', `The collection finished but uploaded no file for ${path}.`);
@@ -170,13 +170,13 @@ export class InvestigationService {
     // Velociraptor stamps flow log rows with _ts in seconds.
     return (await (await this.ops(t)).flowLogs(clientId, flowId)).map((r) => ({
       timeMs: Number(r._ts ?? r.client_time ?? 0) * 1000,
-      level: String(r.level ?? 'INFO'),
-      message: String(r.message ?? ''),
+      level: text(r.level) || 'INFO',
+      message: text(r.message),
     }));
   }
 
   async uploads(t: Target, clientId: string, flowId: string): Promise<UploadInfo[]> {
-    return (await (await this.ops(t)).uploads(clientId, flowId)).map((r) => ({ vfsPath: String(r.vfs_path ?? ''), clientPath: String(r.client_path ?? ''), size: Number(r.file_size ?? 0), uploadedSize: Number(r.uploaded_size ?? 0) }));
+    return (await (await this.ops(t)).uploads(clientId, flowId)).map((r) => ({ vfsPath: text(r.vfs_path), clientPath: text(r.client_path), size: Number(r.file_size ?? 0), uploadedSize: Number(r.uploaded_size ?? 0) }));
   }
 
   async flowResults(t: Target, clientId: string, flowId: string, source: string, owner: string) {
@@ -189,7 +189,7 @@ export class InvestigationService {
 
   private async fill(events: AsyncIterable<QueryEvent>, owner: string): Promise<{ resultId: string; total: number; columns: string[] }> {
     const set = this.results.create(owner);
-    for await (const ev of events) if (ev.type === 'rows') set.push(ev.rows as Row[], ev.columns);
+    for await (const ev of events) if (ev.type === 'rows') set.push(ev.rows, ev.columns);
     set.complete = true;
     return { resultId: set.id, total: set.rows.length, columns: set.columns };
   }
@@ -293,7 +293,7 @@ export class InvestigationService {
         continue;
       }
       if (ev.rows.length === 0) continue;
-      set.push(ev.rows as Row[], ev.columns);
+      set.push(ev.rows, ev.columns);
       const now = Date.now();
       if (firstRowsMs === null) firstRowsMs = now - started;
       if (now - lastEmit > 120 || lastEmit === 0) {
@@ -310,7 +310,7 @@ export class InvestigationService {
 
 async function drain(events: AsyncIterable<QueryEvent>): Promise<Row[]> {
   const out: Row[] = [];
-  for await (const ev of events) if (ev.type === 'rows') for (const r of ev.rows) out.push(r as Row);
+  for await (const ev of events) if (ev.type === 'rows') for (const r of ev.rows) out.push(r);
   return out;
 }
 

@@ -1,6 +1,7 @@
 import { Loader } from '@mantine/core';
 import { lazy, Suspense } from 'react';
 import { applyStyleNonce } from './csp-styles';
+import type { CompletionItem } from '../../../shared/contracts/vql';
 import type { VqlEditorProps } from './VqlEditor';
 
 // The nonce patch must be in place before Monaco's modules evaluate and insert their styles.
@@ -10,7 +11,7 @@ const Editor = lazy(() => {
 });
 
 /** Also exposes the completion setter without pulling Monaco into the caller's chunk. */
-export async function loadCompletionSetter(): Promise<(items: Parameters<typeof import('./monaco-vql').setCompletionItems>[0]) => void> {
+export async function loadCompletionSetter(): Promise<(items: CompletionItem[]) => void> {
   applyStyleNonce();
   const m = await import('./monaco-vql');
   return m.setCompletionItems;

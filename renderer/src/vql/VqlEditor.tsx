@@ -10,8 +10,8 @@ registerVql();
 
 export interface VqlEditorProps {
   value: string;
-  onChange(v: string): void;
-  onRun(): void;
+  onChange: (v: string) => void;
+  onRun: () => void;
   testId?: string;
 }
 
@@ -19,7 +19,9 @@ export default function VqlEditor(props: VqlEditorProps) {
   const host = useRef<HTMLDivElement>(null);
   const editor = useRef<ReturnType<typeof monaco.editor.create> | null>(null);
   const latest = useRef(props);
-  latest.current = props;
+  useEffect(() => {
+    latest.current = props;
+  });
   const scheme = useComputedColorScheme('light');
 
   useEffect(() => {

@@ -10,10 +10,11 @@ export function applyStyleNonce(doc: Document = document): void {
   patched = true;
   const nonce = doc.querySelector<HTMLMetaElement>('meta[property="csp-nonce"]')?.nonce;
   if (!nonce) return;
-  const create = doc.createElement.bind(doc) as (tag: string, options?: ElementCreationOptions) => HTMLElement;
-  doc.createElement = ((tag: string, options?: ElementCreationOptions) => {
+  const create = doc.createElement.bind(doc);
+  const patchedCreate = (tag: string, options?: ElementCreationOptions): HTMLElement => {
     const el = create(tag, options);
     if (tag.toLowerCase() === 'style') el.setAttribute('nonce', nonce);
     return el;
-  }) as typeof doc.createElement;
+  };
+  Object.defineProperty(doc, 'createElement', { value: patchedCreate, configurable: true, writable: true });
 }

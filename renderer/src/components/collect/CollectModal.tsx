@@ -9,7 +9,7 @@ import { errorText } from '../investigation/errors';
 import { ArtifactPicker } from './ArtifactPicker';
 import { buildParameters, ParamsEditor, ResourcesEditor, type ParamValues } from './ParamsAndResources';
 
-export function CollectModal(props: { target: Target; clientIds: string[]; opened: boolean; onClose(): void; onLaunched(flows: Array<{ clientId: string; flowId: string }>): void }) {
+export function CollectModal(props: { target: Target; clientIds: string[]; opened: boolean; onClose: () => void; onLaunched: (flows: Array<{ clientId: string; flowId: string }>) => void }) {
   const api = useApi();
   const [step, setStep] = useState(0);
   const [artifacts, setArtifacts] = useState<ArtifactSummary[]>([]);

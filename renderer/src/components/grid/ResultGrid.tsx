@@ -41,6 +41,7 @@ export function ResultGrid(props: ResultGridProps) {
   const scrollRef = useRef<HTMLDivElement>(null);
   const view = useMemo(() => ({ sort, filter }), [sort, filter]);
 
+  // eslint-disable-next-line react-hooks/incompatible-library -- nothing here relies on the compiler memoizing the virtualizer
   const virtualizer = useVirtualizer({ count: matched, getScrollElement: () => scrollRef.current, estimateSize: () => ROW_H, overscan: 20 });
   const items = virtualizer.getVirtualItems();
   const first = items[0]?.index ?? 0;

@@ -90,7 +90,9 @@ export function ClientDetail(props: { target: Target; clientId: string; flowId: 
                 </Table>
               </Card>
               <Card withBorder>
-                <TagsInput label="Labels" description="Type a label and press Enter; remove with ×. Saved on the server at once." value={client.labels} onChange={setLabels} data-testid="labels-input" />
+                <div data-testid="labels-input">
+                  <TagsInput label="Labels" description="Type a label and press Enter; remove with ×. Saved on the server at once." value={client.labels} onChange={setLabels} />
+                </div>
               </Card>
             </SimpleGrid>
           ) : null}

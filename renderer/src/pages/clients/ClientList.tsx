@@ -19,36 +19,39 @@ export function ClientList(props: { target: Target }) {
   const [dq] = useDebouncedValue(q, 250);
   const [res, setRes] = useState<{ clients: ClientSummary[]; more: boolean } | null>(null);
   const [error, setError] = useState<string | null>(null);
-  const [busy, setBusy] = useState(false);
+  const [loadedFor, setLoadedFor] = useState<string | null>(null);
+  const busy = loadedFor !== dq;
   useEffect(() => {
     let live = true;
-    setBusy(true);
     api
       .call('clients:search', { target: props.target, query: dq, limit: 200 })
       .then(
         (r) => live && (setRes(r), setError(null)),
         (e: unknown) => live && setError(errorText(e)),
       )
-      .finally(() => live && setBusy(false));
+      .finally(() => live && setLoadedFor(dq));
     return () => {
       live = false;
     };
   }, [api, props.target, dq]);
   const labels = [...new Set(res?.clients.flatMap((c) => c.labels) ?? [])].slice(0, 20);
-  const data = [...SUGGESTIONS, ...labels.map((l) => `label:${l}`)].filter((s) => s.startsWith(q) || q === '' || s.includes(q));
+  const data = [...SUGGESTIONS, ...labels.map((l) => `label:${l}`)].filter(
+    (s) => s.startsWith(q) || q === '' || s.includes(q),
+  );
   return (
     <>
       <Group mb="sm">
-        <Autocomplete
-          w={420}
-          leftSection={busy ? <Loader size={14} /> : <IconSearch size={14} />}
-          aria-label="Search clients"
-          data-testid="client-search"
-          placeholder="hostname, label:web, host:dc*, client:C.1234, recent, all"
-          data={[...new Set(data)]}
-          value={q}
-          onChange={setQ}
-        />
+        <div data-testid="client-search">
+          <Autocomplete
+            w={420}
+            leftSection={busy ? <Loader size={14} /> : <IconSearch size={14} />}
+            aria-label="Search clients"
+            placeholder="hostname, label:web, host:dc*, client:C.1234, recent, all"
+            data={[...new Set(data)]}
+            value={q}
+            onChange={setQ}
+          />
+        </div>
         <Text size="sm" c="dimmed">
           A bare word searches host names; * is a wildcard.
         </Text>
@@ -56,7 +59,8 @@ export function ClientList(props: { target: Target }) {
       {error ? <Text c="red">{error}</Text> : null}
       {res && res.clients.length === 0 ? (
         <Text c="dimmed" data-testid="no-clients">
-          No client matches “{dq}”. Try <code>all</code>, a host name with <code>*</code>, or <code>label:</code>.
+          No client matches “{dq}”. Try <code>all</code>, a host name with <code>*</code>, or{' '}
+          <code>label:</code>.
         </Text>
       ) : null}
       {res && res.clients.length > 0 ? (
@@ -110,7 +114,11 @@ export function ClientList(props: { target: Target }) {
           </Table.Tbody>
         </Table>
       ) : null}
-      {res?.more ? <Text size="sm" c="dimmed">Showing the first 200 matches; refine the search to see others.</Text> : null}
+      {res?.more ? (
+        <Text size="sm" c="dimmed">
+          Showing the first 200 matches; refine the search to see others.
+        </Text>
+      ) : null}
     </>
   );
 }

@@ -29,9 +29,9 @@ export function VfsBrowser(props: { target: Target; clientId: string; os: string
   const { target, clientId } = props;
 
   const load = useCallback(() => {
-    setError(null);
     api.call('clients:vfsList', { target, clientId, path }).then(
       (r) => {
+        setError(null);
         setEntries(r.entries);
         setRefreshedMs(r.refreshedMs);
       },

@@ -35,8 +35,11 @@ export function ConnectionTest(props: { name: string; autoStart?: boolean }) {
     });
   };
   useEffect(() => {
-    if (props.autoStart) run();
-    return () => cancel.current?.();
+    const t = props.autoStart ? setTimeout(run, 0) : undefined;
+    return () => {
+      clearTimeout(t);
+      cancel.current?.();
+    };
     // eslint-disable-next-line react-hooks/exhaustive-deps -- run once per mount
   }, []);
 

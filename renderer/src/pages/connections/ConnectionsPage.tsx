@@ -58,7 +58,9 @@ export function ConnectionsPage() {
                 </Group>
                 <Group gap="xs">
                   {list.active?.server !== c.name ? (
-                    <Button size="xs" variant="default" onClick={() => void selectTarget(api, { server: c.name, org: '' })}>
+                    <Button size="xs" variant="default" onClick={() => {
+                        void selectTarget(api, { server: c.name, org: '' });
+                      }}>
                       Use
                     </Button>
                   ) : (
@@ -71,12 +73,12 @@ export function ConnectionsPage() {
                     color="red"
                     variant="subtle"
                     leftSection={<IconTrash size={14} />}
-                    onClick={() =>
+                    onClick={() => {
                       api.call('connections:remove', { name: c.name }).then(
                         () => refreshConnections(api),
                         (e: unknown) => notifications.show({ color: 'red', message: errorText(e) }),
-                      )
-                    }
+                      );
+                    }}
                   >
                     Remove
                   </Button>

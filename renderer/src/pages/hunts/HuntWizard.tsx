@@ -11,7 +11,7 @@ import { ArtifactPicker } from '../../components/collect/ArtifactPicker';
 import { buildParameters, ParamsEditor, ResourcesEditor, type ParamValues } from '../../components/collect/ParamsAndResources';
 import { errorText } from '../../components/investigation/errors';
 
-export function HuntWizard(props: { target: Target; opened: boolean; onClose(): void; onCreated(id: string): void }) {
+export function HuntWizard(props: { target: Target; opened: boolean; onClose: () => void; onCreated: (id: string) => void }) {
   const api = useApi();
   const [step, setStep] = useState(0);
   const [artifacts, setArtifacts] = useState<ArtifactSummary[]>([]);

@@ -11,7 +11,7 @@ import { SafeMarkdown } from '../../components/safe/SafeMarkdown';
 import { loadCompletionSetter } from '../../vql/LazyVqlEditor';
 import { VqlCell } from './VqlCell';
 
-function MarkdownCell(props: { id: string; source: string; onChange(v: string): void }) {
+function MarkdownCell(props: { id: string; source: string; onChange: (v: string) => void }) {
   const [editing, setEditing] = useState(false);
   return editing ? (
     <Stack gap={4}>

@@ -1,7 +1,7 @@
 /** A VQL cell: editor, run/cancel, streaming results grid, log lines and the error beside it. */
 import { Alert, Badge, Button, Grid, Group, ScrollArea, Stack, Text } from '@mantine/core';
 import { IconPlayerPlay, IconPlayerStop } from '@tabler/icons-react';
-import { useRef, useState } from 'react';
+import { useEffect, useRef, useState } from 'react';
 import type { Target } from '../../../../shared/contracts/connections';
 import { useApi } from '../../api/index';
 import { ResultGrid } from '../../components/grid/ResultGrid';
@@ -16,7 +16,7 @@ interface LogLine {
   problem?: string | undefined;
 }
 
-export function VqlCell(props: { id: string; source: string; target: Target; onChange(v: string): void }) {
+export function VqlCell(props: { id: string; source: string; target: Target; onChange: (v: string) => void }) {
   const api = useApi();
   const [resultId, setResultId] = useState<string | null>(null);
   const [version, setVersion] = useState(0);
@@ -27,7 +27,9 @@ export function VqlCell(props: { id: string; source: string; target: Target; onC
   const [stats, setStats] = useState<string | null>(null);
   const cancel = useRef<(() => void) | null>(null);
   const source = useRef(props.source);
-  source.current = props.source;
+  useEffect(() => {
+    source.current = props.source;
+  }, [props.source]);
 
   const run = () => {
     cancel.current?.();
