@@ -1,0 +1,84 @@
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { PassThrough } from 'node:stream';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { startSimulator, type RunningSimulator } from '../../core/sim/index';
+import { main } from '../megaraptor';
+
+let sim: RunningSimulator;
+let dir: string;
+let config: string;
+
+async function run(argv: string[], env: NodeJS.ProcessEnv = {}): Promise<{ code: number; out: string; err: string }> {
+  const stdout = new PassThrough();
+  const stderr = new PassThrough();
+  let out = '';
+  let err = '';
+  stdout.on('data', (d: Buffer) => (out += d.toString()));
+  stderr.on('data', (d: Buffer) => (err += d.toString()));
+  const code = await main(argv, { stdout, stderr, stdin: new PassThrough(), env, cwd: dir });
+  return { code, out, err };
+}
+
+beforeAll(async () => {
+  sim = await startSimulator({ speed: 40 });
+  dir = mkdtempSync(join(tmpdir(), 'mr-cli-vql-'));
+  config = join(dir, 'api.yaml');
+  writeFileSync(config, await sim.mintApiConfig('cli-user', ['administrator']), { mode: 0o600 });
+});
+
+afterAll(async () => {
+  await sim.stop();
+  rmSync(dir, { recursive: true, force: true });
+});
+
+describe('megaraptor vql', () => {
+  it('streams rows as JSON to stdout and logs to stderr', async () => {
+    const r = await run(['vql', '--api-config', config, 'SELECT whoami() AS User, Host FROM scope()', '--env', 'Host=h1']);
+    expect(r.code).toBe(0);
+    expect(JSON.parse(r.out)).toEqual([{ User: 'cli-user', Host: 'h1' }]);
+    expect(r.err).toContain('Starting query execution');
+  });
+
+  it('reads the config from VELOCIRAPTOR_API_CONFIG and writes JSON lines', async () => {
+    const r = await run(['vql', '--format', 'jsonl', '--quiet', 'SELECT client_id FROM clients() LIMIT 3'], { VELOCIRAPTOR_API_CONFIG: 'api.yaml' });
+    expect(r.code).toBe(0);
+    const lines = r.out.trim().split('\n').map((l) => JSON.parse(l) as { client_id: string });
+    expect(lines).toHaveLength(3);
+    expect(lines[0]?.client_id).toMatch(/^C\./);
+    expect(r.err).toBe('');
+  });
+
+  it('writes formula-safe CSV', async () => {
+    const r = await run(['vql', '--api-config', config, '--format', 'csv', '--quiet', 'SELECT X, 1 AS N FROM scope()', '--env', 'X==HYPERLINK("http://evil","x")']);
+    expect(r.code).toBe(0);
+    expect(r.out).toBe('X,N\r\n"\'=HYPERLINK(""http://evil"",""x"")",1\r\n');
+  });
+
+  it('exits 1 on a VQL error reported as a log line', async () => {
+    const r = await run(['vql', '--api-config', config, 'SELECT * FROM no_such_plugin()']);
+    expect(r.code).toBe(1);
+    expect(r.err).toMatch(/\[ERROR\].*no_such_plugin/);
+  });
+
+  it('exits 1 with a typed message on permission errors and 2 on usage errors', async () => {
+    const reader = join(dir, 'reader.yaml');
+    writeFileSync(reader, await sim.mintApiConfig('cli-reader', ['reader']), { mode: 0o600 });
+    const r = await run(['vql', '--api-config', reader, 'SELECT 1 FROM scope()']);
+    expect(r.code).toBe(1);
+    expect(r.err).toContain('PERMISSION_DENIED');
+    expect((await run(['vql', 'SELECT 1 FROM scope()'])).code).toBe(2);
+    expect((await run(['vql', '--api-config', config, '--format', 'xml', 'SELECT 1 FROM scope()'])).code).toBe(2);
+  });
+
+  it('honours --org and --max-row', async () => {
+    await run(['vql', '--api-config', config, "SELECT user_grant(user='cli-user', roles=['administrator'], orgs=['O123']) FROM scope()"]);
+    const r = await run(['vql', '--api-config', config, '--org', 'O123', '--max-row', '1', '--format', 'jsonl', '--quiet', 'SELECT client_id FROM clients()']);
+    expect(r.code).toBe(0);
+    expect(r.out.trim().split('\n')).toHaveLength(3);
+    const q = sim.receivedQueries().at(-1);
+    expect(q?.orgId).toBe('O123');
+    expect(q?.maxRow).toBe(1);
+  });
+});
