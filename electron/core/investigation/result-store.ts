@@ -38,9 +38,8 @@ export class ResultSet {
     for (const c of columns) this.addColumn(c);
     for (const r of rows) {
       this.rows.push(r);
-      // Rows of one query usually share their keys; check the first of each batch and any
-      // row whose key count differs, so a wide result costs no per-row key scan.
-      if (this.rows.length === 1 || Object.keys(r).length !== this.columns.length) for (const k of Object.keys(r)) this.addColumn(k);
+      // Every row's keys: a later row may carry a column the first ones lacked (a Set lookup each).
+      for (const k in r) if (!this.known.has(k)) this.addColumn(k);
     }
   }
 

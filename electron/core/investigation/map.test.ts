@@ -1,0 +1,34 @@
+import { describe, expect, it } from 'vitest';
+import { encodeRef } from './keychain-adapter';
+import { toClient, toHunt } from './map';
+
+describe('row mapping units', () => {
+  const now = Date.UTC(2026, 7, 21, 12, 0, 0);
+  it('reads last_seen_at as microseconds and first_seen_at as seconds', () => {
+    const c = toClient({ client_id: 'C.1', last_seen_at: (now - 60_000) * 1000, first_seen_at: now / 1000 - 86_400, os_info: { hostname: 'h', system: 'linux' }, labels: ['a'] }, now);
+    expect(c.lastSeenMs).toBe(now - 60_000);
+    expect(c.firstSeenMs).toBe(now - 86_400_000);
+    expect(c.online).toBe(true);
+  });
+  it('is offline after 15 minutes without contact, and never-seen is offline', () => {
+    expect(toClient({ last_seen_at: (now - 16 * 60_000) * 1000 }, now).online).toBe(false);
+    expect(toClient({}, now).online).toBe(false);
+  });
+  it('keeps objects out of text fields', () => {
+    expect(toClient({ client_id: { evil: 1 }, os_info: { hostname: ['x'] } }, now)).toMatchObject({ clientId: '', hostname: '' });
+  });
+  it('derives hunt completion from the stats', () => {
+    const h = toHunt({ hunt_id: 'H.1', stats: { total_clients_scheduled: 10, total_clients_with_results: 3, total_clients_without_results: 4, total_clients_with_errors: 1 }, condition: { os: { os: 'WINDOWS' } } });
+    expect(h.stats).toEqual({ scheduled: 10, completed: 8, withResults: 3, errors: 1 });
+    expect(h.os).toBe('windows');
+  });
+});
+
+describe('keychain reference encoding', () => {
+  it('maps registry refs onto the keychain alphabet reversibly and without collisions', () => {
+    const a = encodeRef('velociraptor/lab server/api-config');
+    expect(a).toMatch(/^[A-Za-z0-9._:-]+$/);
+    expect(a).not.toBe(encodeRef('velociraptor/lab_server/api-config'));
+    expect(encodeRef('velociraptor/é/x')).toMatch(/^[A-Za-z0-9._:-]+$/);
+  });
+});
