@@ -5,7 +5,7 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { TestStep } from '../../../shared/contracts/connections';
 import type { RunEvent } from '../../../shared/contracts/vql';
-import { AppError } from '../../../shared/errors';
+import { type AppError } from '../../../shared/errors';
 import { startSimulator, type RunningSimulator } from '../sim/index';
 import { testConnection } from './connection-test';
 import { ConnectionManager, DEMO_NAME } from './connections';
