@@ -12,6 +12,7 @@ import { DEFAULT_MAX_BYTES, shapePage } from './results';
 import type { McpContext } from './tool-kit';
 import { artifactName, clientId, flowId, huntId, notFound, sourceName } from './tools/common';
 import { clientSummary } from './tools/clients';
+import { flowSummary } from './tools/collection';
 import { huntSummary } from './tools/hunts';
 import type { Row } from './ports';
 
@@ -75,26 +76,26 @@ export function registerResources(server: McpServer, ctx: McpContext): void {
   server.registerResource('server-info', 'velociraptor://server-info', { ...json, title: 'Server info', description: 'Host, OS and version of the default server.' },
     fixed(async () => ctx.port.serverInfo(t)));
   server.registerResource('clients', 'velociraptor://clients', { ...json, title: 'Clients', description: `First ${ROWS} clients of the default server.` },
-    fixed(async () => rowsBody((await ctx.port.searchClients(t, 'all', page)).map(clientSummary), true)));
+    fixed(async () => rowsBody((await ctx.port.searchClients(t, 'all', page)).map((c) => clientSummary(c)), true)));
   server.registerResource('client', new ResourceTemplate('velociraptor://clients/{client_id}', { list: undefined }), { ...json, title: 'Client', description: 'One client.' },
     audited(async (_u, v) => {
       const id = one(v, 'client_id', clientId);
-      const row = await ctx.port.clientInfo(t, id);
-      if (!row) throw notFound(`Client ${id}`);
-      return { notice: UNTRUSTED, data: row };
+      const c = await ctx.port.clientInfo(t, id);
+      if (!c) throw notFound(`Client ${id}`);
+      return { notice: UNTRUSTED, data: clientSummary(c, true) };
     }));
   server.registerResource('client-flows', new ResourceTemplate('velociraptor://clients/{client_id}/flows', { list: undefined }), { ...json, title: 'Flows of a client', description: `Latest ${ROWS} collections of a client.` },
-    audited(async (_u, v) => rowsBody(await ctx.port.flows(t, one(v, 'client_id', clientId), page), true)));
+    audited(async (_u, v) => rowsBody((await ctx.port.flows(t, one(v, 'client_id', clientId), page)).map(flowSummary), true)));
   server.registerResource('flow-results', new ResourceTemplate('velociraptor://clients/{client_id}/flows/{flow_id}/results/{source}', { list: undefined }), { ...json, title: 'Flow results', description: `First ${ROWS} rows of one source of a collection (source is URL-encoded Artifact or Artifact/Source).` },
     audited(async (_u, v) => rowsBody(await ctx.port.flowResults(t, { clientId: one(v, 'client_id', clientId), flowId: one(v, 'flow_id', flowId) }, one(v, 'source', sourceName), page), true)));
   server.registerResource('hunts', 'velociraptor://hunts', { ...json, title: 'Hunts', description: `Latest ${ROWS} hunts.` },
-    fixed(async () => rowsBody((await ctx.port.hunts(t, {}, page)).map(huntSummary), false)));
+    fixed(async () => rowsBody((await ctx.port.hunts(t, {}, page)).map((h) => huntSummary(h)), false)));
   server.registerResource('hunt', new ResourceTemplate('velociraptor://hunts/{hunt_id}', { list: undefined }), { ...json, title: 'Hunt', description: 'One hunt with statistics.' },
     audited(async (_u, v) => {
       const id = one(v, 'hunt_id', huntId);
       const h = await ctx.port.hunt(t, id);
       if (!h) throw notFound(`Hunt ${id}`);
-      return { summary: huntSummary(h), hunt: h };
+      return huntSummary(h);
     }));
   server.registerResource('hunt-results', new ResourceTemplate('velociraptor://hunts/{hunt_id}/results/{source}', { list: undefined }), { ...json, title: 'Hunt results', description: `First ${ROWS} rows of one source of a hunt.` },
     audited(async (_u, v) => rowsBody(await ctx.port.huntResults(t, one(v, 'hunt_id', huntId), one(v, 'source', sourceName), page), true)));
@@ -102,8 +103,7 @@ export function registerResources(server: McpServer, ctx: McpContext): void {
     fixed(async () => {
       const rows = await ctx.port.listArtifacts(t, {}, { offset: 0, limit: 5000 });
       const groups: Record<string, string[]> = {};
-      for (const r of rows) {
-        const name = typeof r.name === 'string' ? r.name : '';
+      for (const { name } of rows) {
         const g = name.split('.')[0] ?? '';
         (groups[g] ??= []).push(name);
       }

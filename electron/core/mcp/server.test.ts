@@ -66,7 +66,7 @@ describe('MCP server (in-process SDK client, fake port)', () => {
     for (const t of tools) {
       if (t.annotations.readOnlyHint) expect(t.gated, t.name).toBe(false);
     }
-    for (const n of ['label_client', 'quarantine_client', 'collect_artifact', 'collect_and_wait', 'cancel_flow', 'start_hunt', 'stop_hunt', 'vfs_refresh', 'dfir_processes', 'dfir_file_search', 'download_upload', 'run_vql']) {
+    for (const n of ['label_client', 'quarantine_client', 'collect_artifact', 'collect_and_wait', 'cancel_flow', 'start_hunt', 'stop_hunt', 'vfs_refresh', 'vfs_list', 'dfir_processes', 'dfir_file_search', 'download_upload', 'run_vql']) {
       expect(byName.get(n)!.gated, n).toBe(true);
     }
   });

@@ -2,19 +2,15 @@
 import { z } from 'zod';
 import { pagedOutput, pagedRead, pagingInput } from '../results';
 import { defineTool, READ, type McpTool } from '../tool-kit';
-import { artifactName, notFound, str } from './common';
-import type { Row } from '../ports';
+import { artifactName, notFound } from './common';
+import type { ArtifactSummary, Row } from '../ports';
 
-function shortArtifact(r: Row): Row {
-  const description = str(r.description) ?? '';
-  const params = Array.isArray(r.parameters) ? (r.parameters as Row[]).map((p) => str(p.name)).filter((n) => n !== undefined) : [];
-  const sources = Array.isArray(r.sources) ? (r.sources as Row[]).map((s) => str(s.name)).filter((n) => n !== undefined && n !== '') : [];
+function shortArtifact(a: ArtifactSummary): Row {
   return {
-    name: str(r.name),
-    type: str(r.type),
-    description: description.length > 300 ? description.slice(0, 300) + '…' : description,
-    parameters: params,
-    sources,
+    name: a.name,
+    type: a.type,
+    description: a.description.length > 300 ? a.description.slice(0, 300) + '…' : a.description,
+    parameters: a.parameters.map((p) => p.name),
   };
 }
 
@@ -22,9 +18,9 @@ export const listArtifacts = defineTool({
   name: 'list_artifacts',
   title: 'List or search artifacts',
   description:
-    'Search the artifacts the server knows (built-in and custom) by a regular expression on name or description, optionally by type. Use it to find the right artifact before collecting; names are OS-specific (Windows.*, Linux.*, MacOS.*, Generic.*). Returns names, a short description, parameter names and named sources.',
+    'Search the artifacts the server knows (built-in and custom) by part of the name, optionally by type. Use it to find the right artifact before collecting; names are OS-specific (Windows.*, Linux.*, MacOS.*, Generic.*). Returns names, a short description and parameter names; get_artifact gives the sources.',
   input: {
-    search: z.string().max(300).optional().describe('Regular expression matched against name and description, e.g. "Pslist|Netstat".'),
+    search: z.string().max(300).optional().describe('Part of the artifact name, case-insensitive, taken literally, e.g. "Pslist" or "Windows.Network".'),
     type: z.enum(['CLIENT', 'SERVER', 'NOTEBOOK']).optional(),
     ...pagingInput,
   },
@@ -45,9 +41,9 @@ export const getArtifact = defineTool({
   annotations: READ,
   endpointData: false,
   async run({ args, target, ctx }) {
-    const row = await ctx.port.artifactDefinition(target, args.name);
-    if (!row) throw notFound(`Artifact ${args.name}`);
-    return { artifact: row };
+    const a = await ctx.port.artifactDefinition(target, args.name);
+    if (!a) throw notFound(`Artifact ${args.name}`);
+    return { artifact: { name: a.name, type: a.type, description: a.description, parameters: a.parameters, sources: a.sources, precondition: a.precondition, required_permissions: a.requiredPermissions } };
   },
 });
 

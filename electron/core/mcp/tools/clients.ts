@@ -3,25 +3,24 @@ import { z } from 'zod';
 import { AppError } from '../../../../shared/errors';
 import { pagedOutput, pagedRead, pagingInput } from '../results';
 import { defineTool, READ, type McpTool } from '../tool-kit';
-import { clientId, isoTime, notFound, obj, plan, str, strings } from './common';
-import type { Row } from '../ports';
+import { QUARANTINE_ARTIFACTS } from '../../velociraptor/operations/clients';
+import { clientId, notFound, plan } from './common';
+import type { ClientSummary, Row } from '../ports';
 
-/** A client row reduced to what a model needs to pick a machine; the full row is in get_client. */
-export function clientSummary(r: Row): Row {
-  const os = obj(r.os_info);
-  const lastSeen = typeof r.last_seen_at === 'number' ? r.last_seen_at : undefined;
-  const online = lastSeen !== undefined ? Date.now() - lastSeen / 1000 < 15 * 60 * 1000 : undefined;
+/** A client in the tools' snake_case; `full` adds what only get_client needs. */
+export function clientSummary(c: ClientSummary, full = false): Row {
   return {
-    client_id: str(r.client_id),
-    hostname: str(os.hostname),
-    fqdn: str(os.fqdn),
-    os: str(os.system),
-    release: str(os.release),
-    labels: strings(r.labels),
-    last_ip: str(r.last_ip),
-    first_seen: isoTime(r.first_seen_at),
-    last_seen: isoTime(r.last_seen_at),
-    online,
+    client_id: c.clientId,
+    hostname: c.hostname,
+    fqdn: c.fqdn,
+    os: c.os,
+    release: c.release,
+    labels: c.labels,
+    last_ip: c.lastIp,
+    first_seen: c.firstSeen,
+    last_seen: c.lastSeen,
+    online: c.online,
+    ...(full ? { machine: c.machine, agent_version: c.agentVersion, mac_addresses: c.macAddresses } : {}),
   };
 }
 
@@ -35,7 +34,7 @@ export const searchClients = defineTool({
   annotations: READ,
   endpointData: true,
   async run({ args, target, ctx }) {
-    return pagedRead('search_clients', args, async (p) => (await ctx.port.searchClients(target, args.search, p)).map(clientSummary), ctx.resultsDir);
+    return pagedRead('search_clients', args, async (p) => (await ctx.port.searchClients(target, args.search, p)).map((c) => clientSummary(c)), ctx.resultsDir);
   },
 });
 
@@ -44,13 +43,13 @@ export const getClient = defineTool({
   title: 'Get client details',
   description: 'Everything the server knows about one client: OS, agent version, labels, addresses, first/last seen. Use it to learn a client\'s OS before choosing OS-specific artifacts.',
   input: { client_id: clientId },
-  output: { client: z.record(z.string(), z.unknown()), summary: z.record(z.string(), z.unknown()) },
+  output: { client: z.record(z.string(), z.unknown()) },
   annotations: READ,
   endpointData: true,
   async run({ args, target, ctx }) {
-    const row = await ctx.port.clientInfo(target, args.client_id);
-    if (!row) throw notFound(`Client ${args.client_id}`);
-    return { client: row, summary: clientSummary(row) };
+    const c = await ctx.port.clientInfo(target, args.client_id);
+    if (!c) throw notFound(`Client ${args.client_id}`);
+    return { client: clientSummary(c, true) };
   },
 });
 
@@ -78,12 +77,6 @@ export const labelClient = defineTool({
   },
 });
 
-const QUARANTINE_ARTIFACT: Record<string, string> = {
-  windows: 'Windows.Remediation.Quarantine',
-  linux: 'Linux.Remediation.Quarantine',
-  darwin: 'MacOS.Remediation.Quarantine',
-};
-
 export const quarantineClient = defineTool({
   name: 'quarantine_client',
   title: 'Quarantine or release a client',
@@ -99,7 +92,7 @@ export const quarantineClient = defineTool({
   endpointData: false,
   async plan({ args, target, ctx }) {
     const os = await ctx.port.clientOs(target, args.client_id);
-    const artifact = QUARANTINE_ARTIFACT[os];
+    const artifact = QUARANTINE_ARTIFACTS[os];
     if (!artifact) throw new AppError('INVALID_ARGUMENT', `Client ${args.client_id} runs an OS this tool cannot quarantine (${os}).`);
     return plan(`${args.quarantine ? 'Quarantine (network-isolate)' : 'Release from quarantine'} ${args.client_id} (${os})`, target, 'collect', {
       client_id: args.client_id,

@@ -7,8 +7,8 @@ import { z } from 'zod';
 import { AppError } from '../../../../shared/errors';
 import { PageSummary, pagedOutput, pagedRead, pagingInput, queryKey, shapePage, type PagingArgs } from '../results';
 import { defineTool, READ, type McpTool } from '../tool-kit';
-import { artifactName, clientId, flowId, isoTime, notFound, obj, parameters, plan, sourceName, str, strings } from './common';
-import type { CollectAndWaitResult, CollectRequest, Row, Target } from '../ports';
+import { artifactName, clientId, flowId, notFound, parameters, plan, sourceName } from './common';
+import type { CollectAndWaitResult, CollectRequest, FlowSummary, Row, Target } from '../ports';
 
 const collectInput = {
   client_id: clientId,
@@ -90,22 +90,20 @@ export const collectAndWait = defineTool({
   },
 });
 
-function flowSummary(r: Row): Row {
-  const req = obj(r.request);
+export function flowSummary(f: FlowSummary): Row {
   return {
-    flow_id: str(r.session_id),
-    state: str(r.state),
-    artifacts: strings(req.artifacts),
-    artifacts_with_results: strings(r.artifacts_with_results),
-    creator: str(req.creator),
-    created: isoTime(r.create_time),
-    started: isoTime(r.start_time),
-    active: isoTime(r.active_time),
-    total_rows: r.total_collected_rows,
-    uploaded_files: r.total_uploaded_files,
-    uploaded_bytes: r.total_uploaded_bytes,
-    log_rows: r.total_logs,
-    status: str(r.status),
+    flow_id: f.flowId,
+    client_id: f.clientId,
+    state: f.state,
+    artifacts: f.artifacts,
+    artifacts_with_results: f.artifactsWithResults,
+    creator: f.creator,
+    created: f.createTime,
+    last_active: f.lastActive,
+    total_rows: f.totalRows,
+    uploaded_files: f.totalUploadedFiles,
+    uploaded_bytes: f.totalUploadedBytes,
+    status: f.status,
   };
 }
 
@@ -131,10 +129,9 @@ export const getFlowStatus = defineTool({
   annotations: READ,
   endpointData: true,
   async run({ args, target, ctx }) {
-    const row = await ctx.port.flowStatus(target, { clientId: args.client_id, flowId: args.flow_id });
-    if (!row) throw notFound(`Flow ${args.flow_id} of ${args.client_id}`);
-    const s = flowSummary(row);
-    return { flow: s, finished: s.state === 'FINISHED' || s.state === 'ERROR' };
+    const f = await ctx.port.flowStatus(target, { clientId: args.client_id, flowId: args.flow_id });
+    if (!f) throw notFound(`Flow ${args.flow_id} of ${args.client_id}`);
+    return { flow: flowSummary(f), finished: f.done };
   },
 });
 
@@ -147,7 +144,7 @@ export const getFlowLogs = defineTool({
   annotations: READ,
   endpointData: true,
   async run({ args, target, ctx }) {
-    return pagedRead('get_flow_logs', args, (p) => ctx.port.flowLogs(target, { clientId: args.client_id, flowId: args.flow_id }, p), ctx.resultsDir);
+    return pagedRead('get_flow_logs', args, async (p) => (await ctx.port.flowLogs(target, { clientId: args.client_id, flowId: args.flow_id }, p)).map((l) => ({ time: l.time, level: l.level, message: l.message })), ctx.resultsDir);
   },
 });
 
@@ -189,7 +186,12 @@ export const listFlowUploads = defineTool({
   annotations: READ,
   endpointData: true,
   async run({ args, target, ctx }) {
-    return pagedRead('list_flow_uploads', args, (p) => ctx.port.uploads(target, { clientId: args.client_id, flowId: args.flow_id }, p), ctx.resultsDir);
+    return pagedRead(
+      'list_flow_uploads',
+      args,
+      async (p) => (await ctx.port.uploads(target, { clientId: args.client_id, flowId: args.flow_id }, p)).map((u) => ({ vfs_path: u.vfsPath, client_path: u.clientPath, size: u.size, uploaded_size: u.uploadedSize, accessor: u.accessor })),
+      ctx.resultsDir,
+    );
   },
 });
 

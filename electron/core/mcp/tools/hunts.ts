@@ -5,9 +5,9 @@
 import { z } from 'zod';
 import { pagedOutput, pagedRead, pagingInput } from '../results';
 import { defineTool, READ, type McpTool } from '../tool-kit';
-import { artifactName, huntId, isoTime, notFound, obj, parameters, plan, sourceName, str, strings } from './common';
+import { artifactName, huntId, notFound, parameters, plan, sourceName } from './common';
 import { clientSummary } from './clients';
-import type { Row } from '../ports';
+import type { HuntSummary, Row } from '../ports';
 
 const scopeInput = {
   include_labels: z.array(z.string().min(1).max(100)).max(20).optional().describe('Only clients with any of these labels.'),
@@ -15,22 +15,22 @@ const scopeInput = {
   os: z.enum(['windows', 'linux', 'darwin']).optional().describe('Only clients of this OS. Velociraptor ignores include_labels when os is set: use one or the other.'),
 };
 
-export function huntSummary(r: Row): Row {
-  const stats = obj(r.stats);
-  const req = obj(r.start_request);
+export function huntSummary(h: HuntSummary): Row {
   return {
-    hunt_id: str(r.hunt_id),
-    description: str(r.hunt_description),
-    state: str(r.state),
-    artifacts: strings(r.artifacts).length ? strings(r.artifacts) : strings(req.artifacts),
-    creator: str(r.creator),
-    created: isoTime(r.create_time),
-    started: isoTime(r.start_time),
-    expires: isoTime(r.expires),
-    clients_scheduled: stats.total_clients_scheduled,
-    clients_with_results: stats.total_clients_with_results,
-    clients_with_errors: stats.total_clients_with_errors,
-    clients_completed: stats.total_clients_completed,
+    hunt_id: h.huntId,
+    description: h.description,
+    state: h.state,
+    artifacts: h.artifacts,
+    tags: h.tags,
+    creator: h.creator,
+    created: h.createTime,
+    started: h.startTime,
+    expires: h.expires,
+    clients_scheduled: h.stats.scheduled,
+    clients_finished: h.stats.finished,
+    clients_with_results: h.stats.withResults,
+    clients_with_errors: h.stats.withErrors,
+    collected_rows: h.stats.collectedRows,
   };
 }
 
@@ -83,7 +83,7 @@ export const previewHuntScope = defineTool({
     const paged = await pagedRead('preview_hunt_scope', args, async (p) => {
       const r = await ctx.port.previewHuntScope(target, scope, p);
       total = r.total;
-      return r.clients.map(clientSummary);
+      return r.clients.map((c) => clientSummary(c));
     }, ctx.resultsDir);
     return { total, ...paged };
   },
@@ -101,12 +101,11 @@ export const startHunt = defineTool({
     const h = await ctx.port.hunt(target, args.hunt_id);
     if (!h) throw notFound(`Hunt ${args.hunt_id}`);
     const s = huntSummary(h);
-    return plan(`Start hunt ${args.hunt_id} (${str(s.description) ?? ''}) collecting ${JSON.stringify(s.artifacts)}`, target, 'hunt_update', { hunt_id: args.hunt_id, start: true, hunt: s });
+    return plan(`Start hunt ${args.hunt_id} (${h.description}) collecting ${JSON.stringify(h.artifacts)}`, target, 'hunt_update', { hunt_id: args.hunt_id, start: true, hunt: s });
   },
   async run({ args, target, ctx }) {
-    await ctx.port.startHunt(target, args.hunt_id);
-    const h = await ctx.port.hunt(target, args.hunt_id);
-    return { hunt_id: args.hunt_id, state: str(h?.state) ?? 'RUNNING' };
+    const h = await ctx.port.startHunt(target, args.hunt_id);
+    return { hunt_id: args.hunt_id, state: h.state };
   },
 });
 
@@ -120,9 +119,8 @@ export const stopHunt = defineTool({
   endpointData: false,
   plan: ({ args, target }) => plan(`Stop hunt ${args.hunt_id}`, target, 'hunt_update', { hunt_id: args.hunt_id, stop: true }),
   async run({ args, target, ctx }) {
-    await ctx.port.stopHunt(target, args.hunt_id);
-    const h = await ctx.port.hunt(target, args.hunt_id);
-    return { hunt_id: args.hunt_id, state: str(h?.state) ?? 'STOPPED' };
+    const h = await ctx.port.stopHunt(target, args.hunt_id);
+    return { hunt_id: args.hunt_id, state: h.state };
   },
 });
 
@@ -144,13 +142,13 @@ export const getHunt = defineTool({
   title: 'Get hunt status',
   description: 'One hunt: state, artifacts, scope, expiry and statistics (clients scheduled, completed, with results, with errors).',
   input: { hunt_id: huntId },
-  output: { hunt: z.record(z.string(), z.unknown()), summary: z.record(z.string(), z.unknown()) },
+  output: { hunt: z.record(z.string(), z.unknown()) },
   annotations: READ,
   endpointData: false,
   async run({ args, target, ctx }) {
     const h = await ctx.port.hunt(target, args.hunt_id);
     if (!h) throw notFound(`Hunt ${args.hunt_id}`);
-    return { hunt: h, summary: huntSummary(h) };
+    return { hunt: huntSummary(h) };
   },
 });
 

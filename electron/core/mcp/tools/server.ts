@@ -39,7 +39,7 @@ export const listOrgs = defineTool({
   annotations: READ,
   endpointData: false,
   async run({ args, target, ctx }) {
-    return pagedRead('list_orgs', args, async (p) => sliceSource(await ctx.port.orgs(target))(p), ctx.resultsDir);
+    return pagedRead('list_orgs', args, async (p) => sliceSource((await ctx.port.orgs(target)).map((o) => ({ id: o.id, name: o.name })))(p), ctx.resultsDir);
   },
 });
 

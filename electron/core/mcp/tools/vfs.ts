@@ -1,43 +1,57 @@
-/** VFS: browse the server's cached view of a client's file system, and refresh it from the client. */
+/**
+ * VFS: list a directory on a client now (System.VFS.ListDirectory, waited for), or start a refresh
+ * without waiting. Both run an artifact on the endpoint, so both go through the approval gate.
+ */
 import { z } from 'zod';
-import { pagedOutput, pagedRead, pagingInput } from '../results';
-import { defineTool, READ, type McpTool } from '../tool-kit';
+import { pagedOutput, pagedRead, pagingInput, sliceSource } from '../results';
+import { defineTool, type McpTool } from '../tool-kit';
 import { clientId, plan } from './common';
+import type { Row } from '../ports';
+
+const VFS_ARTIFACT = 'System.VFS.ListDirectory';
 
 const vfsPath = z
   .string()
   .min(1)
   .max(2000)
-  .describe('Path in the client VFS: /auto/C:/Users, /file/etc, /ntfs/\\\\.\\C:/... ("/" lists the accessors).');
+  .describe('Directory on the client, e.g. C:/Users (Windows) or /etc (Linux, macOS).');
+const accessor = z.enum(['auto', 'file', 'ntfs', 'registry']).optional().describe('How the client reads the path (default auto).');
 
 export const vfsList = defineTool({
   name: 'vfs_list',
   title: 'List a directory on a client',
   description:
-    'The server\'s cached listing of one directory of a client (names, sizes, times, mode). The cache is what the last refresh saw: if it is empty or old, call vfs_refresh first, wait for its flow, then list again.',
-  input: { client_id: clientId, path: vfsPath, ...pagingInput },
-  output: pagedOutput,
-  annotations: READ,
+    'List one directory of a client as it is now (names, sizes, times, mode): the client runs System.VFS.ListDirectory and the tool waits for its answer. The client must be online. Page with cursor; the flow id lets you read the listing again with get_flow_results.',
+  input: { client_id: clientId, path: vfsPath, accessor, wait_seconds: z.number().int().min(5).max(600).default(60), ...pagingInput },
+  output: { flow_id: z.string(), ...pagedOutput },
+  annotations: { readOnlyHint: false, destructiveHint: false, idempotentHint: true, openWorldHint: true },
   endpointData: true,
-  async run({ args, target, ctx }) {
-    return pagedRead('vfs_list', args, (p) => ctx.port.vfsList(target, args.client_id, args.path, p), ctx.resultsDir);
+  plan: ({ args, target }) => plan(`List ${args.path} on ${args.client_id}`, target, 'collect', { client_id: args.client_id, artifact: VFS_ARTIFACT, path: args.path, depth: 0, accessor: args.accessor ?? 'auto' }),
+  async run({ args, target, ctx, signal }) {
+    let flowId = '';
+    let entries: Row[] | undefined;
+    const paged = await pagedRead('vfs_list', args, async (p) => {
+      if (!entries) ({ flowId, entries } = await ctx.port.vfsList(target, args.client_id, args.path, { accessor: args.accessor, waitSeconds: args.wait_seconds, signal }));
+      return sliceSource(entries)(p);
+    }, ctx.resultsDir);
+    return { flow_id: flowId, ...paged };
   },
 });
 
 export const vfsRefresh = defineTool({
   name: 'vfs_refresh',
   title: 'Refresh a directory listing from the client',
-  description: 'Ask the client to list a directory again (System.VFS.ListDirectory), optionally recursively, so vfs_list shows current data. Returns the flow id; check it with get_flow_status.',
+  description: 'Ask the client to list a directory again (System.VFS.ListDirectory), optionally recursively, without waiting. Returns the flow id; check it with get_flow_status and read it with get_flow_results.',
   input: {
     client_id: clientId,
     path: vfsPath,
     depth: z.number().int().min(0).max(10).default(0).describe('0 lists just the directory; n recurses n levels.'),
-    accessor: z.enum(['auto', 'file', 'ntfs', 'registry']).optional(),
+    accessor,
   },
   output: { client_id: z.string(), flow_id: z.string() },
   annotations: { readOnlyHint: false, destructiveHint: false, idempotentHint: true, openWorldHint: true },
   endpointData: false,
-  plan: ({ args, target }) => plan(`List ${args.path} on ${args.client_id} (depth ${args.depth})`, target, 'collect', { client_id: args.client_id, artifact: 'System.VFS.ListDirectory', path: args.path, depth: args.depth, accessor: args.accessor }),
+  plan: ({ args, target }) => plan(`List ${args.path} on ${args.client_id} (depth ${args.depth})`, target, 'collect', { client_id: args.client_id, artifact: VFS_ARTIFACT, path: args.path, depth: args.depth, accessor: args.accessor ?? 'auto' }),
   async run({ args, target, ctx }) {
     const r = await ctx.port.vfsRefresh(target, args.client_id, args.path, { depth: args.depth, accessor: args.accessor });
     return { client_id: args.client_id, flow_id: r.flowId };

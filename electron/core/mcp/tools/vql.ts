@@ -7,7 +7,6 @@ import { AppError } from '../../../../shared/errors';
 import { pagedOutput, pagedRead, pagingInput, sliceSource } from '../results';
 import { assertReadOnlyVql } from '../vql-readonly';
 import { defineTool, READ, type McpTool } from '../tool-kit';
-import { str } from './common';
 import type { Row } from '../ports';
 
 const envName = z.string().regex(/^[A-Za-z_][A-Za-z0-9_]{0,63}$/, 'env names are identifiers');
@@ -76,11 +75,9 @@ export const vqlHelp = defineTool({
       }
     }
     const ref = await ctx.port.vqlReference(target);
-    const hits = ref.filter((r) => {
-      const type = (str(r.type) ?? '').toLowerCase();
-      if (args.kind && type !== args.kind) return false;
-      return !re || re.test(str(r.name) ?? '') || re.test(str(r.description) ?? '');
-    });
+    const hits: Row[] = ref
+      .filter((r) => (!args.kind || r.kind === args.kind) && (!re || re.test(r.name) || re.test(r.description)))
+      .map((r) => ({ name: r.name, kind: r.kind, description: r.description, args: r.args }));
     return pagedRead('vql_help', args, sliceSource(hits), ctx.resultsDir);
   },
 });
