@@ -70,6 +70,7 @@ try {
     };
   }
   const lim = results.limit.json_parse.rows_per_s;
+  results.ratio_ours_big_to_peer = results.big.ratio_ours_to_peer;
   results.ratio_ours_to_json_parse_limit = Math.round((results.plain.ours_rows_per_s / lim) * 100) / 100;
   console.log(JSON.stringify({ rows: ROWS, runs: RUNS, node: process.version, ...results }, null, 2));
 } finally {

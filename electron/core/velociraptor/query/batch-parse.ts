@@ -41,7 +41,7 @@ function rowsHaveUnsafe(rows: Row[]): boolean {
 
 function parseSlice(text: string, mode: BigIntMode): Row[] {
   const rows = JSON.parse(text) as Row[];
-  return rowsHaveUnsafe(rows) ? (reparseExact(text, countUnsafe(rows), mode) as Row[]) : rows;
+  return rowsHaveUnsafe(rows) ? (reparseExact(text, countUnsafe(rows), mode, rows) as Row[]) : rows;
 }
 
 export function parseRowsBuffer(buf: Buffer, mode: BigIntMode = 'bigint'): Row[] {

@@ -44,6 +44,16 @@ describe('parseJsonExact', () => {
     expect(row?.f).toBe(1e20);
   });
 
+  it('stays exact when integer-like keys reorder an object', () => {
+    const row = parseRows('[{"b":18446744073709551614,"1":18446744073709551615}]')[0];
+    expect(row?.b).toBe(18446744073709551614n);
+    expect(row?.['1']).toBe(18446744073709551615n);
+  });
+
+  it('stays exact with duplicate keys', () => {
+    expect(parseRows('[{"a":18446744073709551614,"a":18446744073709551615}]')[0]?.a).toBe(18446744073709551615n);
+  });
+
   it('nested arrays and objects are revived', () => {
     const v = parseJsonExact('{"x":[{"y":[12345678901234567890]}]}') as { x: { y: bigint[] }[] };
     expect(v.x[0]?.y[0]).toBe(12345678901234567890n);
