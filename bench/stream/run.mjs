@@ -5,7 +5,7 @@
 // they alternate; medians of --runs (default 3). Usage: node bench/stream/run.mjs [--rows N] [--runs N]
 import { spawn, spawnSync } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { loadavg, tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { createInterface } from 'node:readline';
 import { fileURLToPath } from 'node:url';
@@ -59,10 +59,16 @@ try {
     for (const r of [...peer, ...ours]) if (r.rows !== ROWS) throw new Error(`a reader counted ${r.rows} rows, expected ${ROWS}`);
     const p = median(peer.map((r) => r.rows_per_s));
     const o = median(ours.map((r) => r.rows_per_s));
+    // Best-of filters interference from other processes on a shared machine; medians are kept too.
+    const pb = Math.max(...peer.map((r) => r.rows_per_s));
+    const ob = Math.max(...ours.map((r) => r.rows_per_s));
     results[variant] = {
       peer_rows_per_s: p,
       ours_rows_per_s: o,
       ratio_ours_to_peer: Math.round((o / p) * 100) / 100,
+      peer_best_rows_per_s: pb,
+      ours_best_rows_per_s: ob,
+      ratio_best: Math.round((ob / pb) * 100) / 100,
       peer_peak_rss_mb: Math.max(...peer.map((r) => r.peak_rss_mb)),
       ours_peak_rss_mb: Math.max(...ours.map((r) => r.peak_rss_mb)),
       ours_bigint_rows: ours[0].bigint_rows,
@@ -72,7 +78,7 @@ try {
   const lim = results.limit.json_parse.rows_per_s;
   results.ratio_ours_big_to_peer = results.big.ratio_ours_to_peer;
   results.ratio_ours_to_json_parse_limit = Math.round((results.plain.ours_rows_per_s / lim) * 100) / 100;
-  console.log(JSON.stringify({ rows: ROWS, runs: RUNS, node: process.version, ...results }, null, 2));
+  console.log(JSON.stringify({ rows: ROWS, runs: RUNS, node: process.version, loadavg_1m_at_end: Math.round(loadavg()[0] * 10) / 10, ...results }, null, 2));
 } finally {
   server.kill();
   rmSync(out, { recursive: true, force: true });
