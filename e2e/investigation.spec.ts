@@ -13,7 +13,7 @@ import { expect, test } from './fixtures';
 import { InvestigationPage } from './pages/InvestigationPage';
 import { CLI } from './serve';
 
-test.describe.configure({ mode: 'serial' });
+// Tests run in file order on one server (the demo started by the second one serves the rest).
 
 let sim: ChildProcess | undefined;
 let apiConfigFile = '';
@@ -66,6 +66,8 @@ test('the demo server starts, tests green, and becomes the active server', async
 
 test('clients: search, online status, open a client, edit labels', async ({ shell, page }) => {
   const inv = new InvestigationPage(page);
+  await shell.open('/connections');
+  await inv.ensureDemo();
   await shell.open('/clients');
   await expect(inv.testId('client-table')).toBeVisible();
   expect(await page.locator('[data-testid^="client-row-"]').count()).toBeGreaterThanOrEqual(50);
@@ -73,8 +75,8 @@ test('clients: search, online status, open a client, edit labels', async ({ shel
   await inv.screenshot('clients');
   await inv.openFirstClient('linux');
   const labels = inv.testId('labels-input');
-  await labels.locator('input').fill('e2e-mark');
-  await labels.locator('input').press('Enter');
+  await labels.getByRole('combobox').fill('e2e-mark');
+  await labels.getByRole('combobox').press('Enter');
   await expect(labels).toContainText('e2e-mark');
   await page.reload();
   await shell.waitReady();
@@ -83,8 +85,10 @@ test('clients: search, online status, open a client, edit labels', async ({ shel
 
 test('collect an artifact and see its results; hostile strings stay text', async ({ shell, page }) => {
   const inv = new InvestigationPage(page);
+  await shell.open('/connections');
+  await inv.ensureDemo();
   await shell.open('/clients');
-  await inv.testId('client-search').locator('input').fill('all');
+  await inv.testId('client-search').getByRole('combobox').fill('all');
   await inv.openFirstClient('linux');
   await inv.collect('Linux.Sys.Services', 'Linux.Sys.Serv');
   const grid = inv.grid(inv.testId('flow-view'));
@@ -96,9 +100,11 @@ test('collect an artifact and see its results; hostile strings stay text', async
 
 test('VFS: list a directory from the client and download a file with its sha256', async ({ shell, page }) => {
   const inv = new InvestigationPage(page);
+  await shell.open('/connections');
+  await inv.ensureDemo();
   await shell.open('/clients');
   const id = await inv.openFirstClient('linux');
-  await page.goto(page.url().replace(/\/clients\/.*/, `/clients/${id}/vfs`));
+  await page.goto(new URL(`/clients?client=${id}&tab=vfs`, page.url()).toString());
   await shell.waitReady();
   await inv.testId('vfs-refresh').click();
   await expect(inv.testId('vfs-table')).toBeVisible({ timeout: 45_000 });
@@ -113,6 +119,8 @@ test('VFS: list a directory from the client and download a file with its sha256'
 
 test('notebook: a VQL error shows beside the cell; Markdown stays inert', async ({ shell, page }) => {
   const inv = new InvestigationPage(page);
+  await shell.open('/connections');
+  await inv.ensureDemo();
   await shell.open('/notebooks');
   await inv.testId('new-notebook').click();
   await expect(inv.testId('notebook-view')).toBeVisible();
@@ -149,6 +157,8 @@ test('notebook: a VQL error shows beside the cell; Markdown stays inert', async 
 
 test('hunt: create with the wizard, start it, and watch its stats change', async ({ shell, page }) => {
   const inv = new InvestigationPage(page);
+  await shell.open('/connections');
+  await inv.ensureDemo();
   await shell.open('/hunts');
   await inv.testId('new-hunt').click();
   await page.getByRole('textbox', { name: 'Search artifacts' }).fill('Generic.Client.Info');

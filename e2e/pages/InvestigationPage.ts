@@ -14,6 +14,12 @@ export class InvestigationPage {
     await this.page.screenshot({ path: join(ROOT, 'docs', 'screenshots', `${name}.png`), fullPage: false });
   }
 
+  /** Connects the demo server unless this app run already has it (a worker restart loses it). */
+  async ensureDemo(): Promise<void> {
+    await expect(this.testId('start-demo').or(this.testId('connection-demo-simulator'))).toBeVisible();
+    if (await this.testId('start-demo').isVisible()) await this.startDemo();
+  }
+
   async startDemo(): Promise<void> {
     await this.testId('start-demo').click();
     await expect(this.testId('connection-demo-simulator')).toBeVisible({ timeout: 30_000 });

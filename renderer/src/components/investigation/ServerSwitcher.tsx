@@ -8,8 +8,8 @@ import { IconPlugConnected } from '@tabler/icons-react';
 import { useEffect, useState, type ReactNode } from 'react';
 import type { OrgInfo } from '../../../../shared/contracts/connections';
 import { useApi } from '../../api/index';
+import { go } from './location';
 import { AreaEmptyState } from '../../app/AreaEmptyState';
-import { navigate } from '../../app/router';
 import { errorText } from './errors';
 import { refreshConnections, selectTarget, serverLabel, useConnections } from './target-store';
 import { TimeZoneToggle } from './Time';
@@ -81,7 +81,7 @@ export function RequireServer(props: { children: ReactNode; what: string }) {
     <AreaEmptyState icon={<IconPlugConnected size={28} />} title="No Velociraptor server connected">
       {props.what} come from a Velociraptor server. Import an API client config under Connections, or try the demo server.
       <Group justify="center" mt="md">
-        <Button variant="default" onClick={() => navigate('/connections')}>
+        <Button variant="default" onClick={() => go('/connections')}>
           Go to Connections
         </Button>
         <Button

@@ -6,7 +6,7 @@ import { useCallback, useEffect, useState } from 'react';
 import type { ClientSummary, FlowSummary } from '../../../../shared/contracts/clients';
 import type { Target } from '../../../../shared/contracts/connections';
 import { useApi } from '../../api/index';
-import { navigate } from '../../app/router';
+import { go } from '../../components/investigation/location';
 import { CollectModal } from '../../components/collect/CollectModal';
 import { errorText } from '../../components/investigation/errors';
 import { ago } from '../../components/investigation/time';
@@ -43,7 +43,7 @@ export function ClientDetail(props: { target: Target; clientId: string; flowId: 
     <Stack data-testid="client-detail">
       <Group justify="space-between">
         <Group>
-          <Button variant="subtle" leftSection={<IconArrowLeft size={14} />} onClick={() => navigate('/clients')}>
+          <Button variant="subtle" leftSection={<IconArrowLeft size={14} />} onClick={() => go('/clients')}>
             Clients
           </Button>
           <Title order={3}>{client?.hostname ?? clientId}</Title>
@@ -54,7 +54,7 @@ export function ClientDetail(props: { target: Target; clientId: string; flowId: 
         </Button>
       </Group>
       {error ? <Text c="red">{error}</Text> : null}
-      <Tabs value={tab} onChange={(v) => navigate(`/clients/${clientId}${v && v !== 'overview' ? `/${v}` : ''}`)}>
+      <Tabs value={tab} onChange={(v) => go('/clients', { client: clientId, tab: v && v !== 'overview' ? v : undefined })}>
         <Tabs.List>
           <Tabs.Tab value="overview">Overview</Tabs.Tab>
           <Tabs.Tab value="flows">Collections ({flows.length})</Tabs.Tab>
@@ -100,7 +100,7 @@ export function ClientDetail(props: { target: Target; clientId: string; flowId: 
         <Tabs.Panel value="flows" pt="sm">
           {props.flowId ? (
             <>
-              <Button variant="subtle" size="xs" mb="xs" onClick={() => navigate(`/clients/${clientId}/flows`)}>
+              <Button variant="subtle" size="xs" mb="xs" onClick={() => go('/clients', { client: clientId, tab: 'flows' })}>
                 All collections
               </Button>
               <FlowView target={target} clientId={clientId} flowId={props.flowId} />
@@ -121,7 +121,7 @@ export function ClientDetail(props: { target: Target; clientId: string; flowId: 
               </Table.Thead>
               <Table.Tbody>
                 {flows.map((f) => (
-                  <Table.Tr key={f.flowId} tabIndex={0} style={{ cursor: 'pointer' }} onClick={() => navigate(`/clients/${clientId}/flows/${f.flowId}`)} onKeyDown={(e) => e.key === 'Enter' && navigate(`/clients/${clientId}/flows/${f.flowId}`)}>
+                  <Table.Tr key={f.flowId} tabIndex={0} style={{ cursor: 'pointer' }} onClick={() => go('/clients', { client: clientId, tab: 'flows', flow: f.flowId })} onKeyDown={(e) => e.key === 'Enter' && go('/clients', { client: clientId, tab: 'flows', flow: f.flowId })}>
                     <Table.Td><code>{f.flowId}</code></Table.Td>
                     <Table.Td><Badge size="sm" color={f.state === 'FINISHED' ? 'green' : f.state === 'ERROR' ? 'red' : 'blue'}>{f.state}</Badge></Table.Td>
                     <Table.Td>{f.artifacts.join(', ')}</Table.Td>
@@ -146,7 +146,7 @@ export function ClientDetail(props: { target: Target; clientId: string; flowId: 
         onLaunched={(fl) => {
           setCollecting(false);
           load();
-          if (fl[0]) navigate(`/clients/${clientId}/flows/${fl[0].flowId}`);
+          if (fl[0]) go('/clients', { client: clientId, tab: 'flows', flow: fl[0].flowId });
         }}
       />
     </Stack>

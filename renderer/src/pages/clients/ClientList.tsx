@@ -6,7 +6,7 @@ import { useEffect, useState } from 'react';
 import type { ClientSummary } from '../../../../shared/contracts/clients';
 import type { Target } from '../../../../shared/contracts/connections';
 import { useApi } from '../../api/index';
-import { navigate } from '../../app/router';
+import { go } from '../../components/investigation/location';
 import { errorText } from '../../components/investigation/errors';
 import { ago } from '../../components/investigation/time';
 import { TimeText } from '../../components/investigation/Time';
@@ -82,8 +82,8 @@ export function ClientList(props: { target: Target }) {
                 tabIndex={0}
                 style={{ cursor: 'pointer' }}
                 data-testid={`client-row-${c.clientId}`}
-                onClick={() => navigate(`/clients/${c.clientId}`)}
-                onKeyDown={(e) => e.key === 'Enter' && navigate(`/clients/${c.clientId}`)}
+                onClick={() => go('/clients', { client: c.clientId })}
+                onKeyDown={(e) => e.key === 'Enter' && go('/clients', { client: c.clientId })}
               >
                 <Table.Td>
                   <Badge color={c.online ? 'green' : 'gray'} variant={c.online ? 'filled' : 'light'}>

@@ -1,15 +1,16 @@
 import { Group, Stack, Title } from '@mantine/core';
-import { usePath } from '../../app/router';
+import { useQueryParam } from '../../components/investigation/location';
 import { RequireServer, ServerSwitcher } from '../../components/investigation/ServerSwitcher';
 import { useTarget } from '../../components/investigation/target-store';
 import { ClientDetail } from './ClientDetail';
 import { ClientList } from './ClientList';
 
-/** /clients, /clients/<id>[/flows|/vfs], /clients/<id>/flows/<flow id>. */
+/** /clients, /clients?client=C.1[&tab=flows|vfs][&flow=F.2]. */
 export function ClientsPage() {
-  const [path] = usePath();
   const target = useTarget();
-  const [, , clientId, tab, flowId] = path.split('/').map(decodeURIComponent);
+  const clientId = useQueryParam('client');
+  const tab = useQueryParam('tab');
+  const flowId = useQueryParam('flow');
   return (
     <Stack>
       <Group justify="space-between">

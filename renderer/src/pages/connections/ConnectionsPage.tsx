@@ -3,7 +3,7 @@ import { notifications } from '@mantine/notifications';
 import { IconFlask, IconTrash } from '@tabler/icons-react';
 import { useEffect, useState } from 'react';
 import { useApi } from '../../api/index';
-import { navigate } from '../../app/router';
+import { go } from '../../components/investigation/location';
 import { errorText } from '../../components/investigation/errors';
 import { ServerSwitcher } from '../../components/investigation/ServerSwitcher';
 import { refreshConnections, selectTarget, serverLabel, useConnections } from '../../components/investigation/target-store';
@@ -64,7 +64,7 @@ export function ConnectionsPage() {
                       Use
                     </Button>
                   ) : (
-                    <Button size="xs" onClick={() => navigate('/clients')}>
+                    <Button size="xs" onClick={() => go('/clients')}>
                       Open clients
                     </Button>
                   )}

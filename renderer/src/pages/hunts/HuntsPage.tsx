@@ -4,8 +4,8 @@ import { useEffect, useState } from 'react';
 import type { Target } from '../../../../shared/contracts/connections';
 import type { HuntSummary } from '../../../../shared/contracts/hunts';
 import { useApi } from '../../api/index';
+import { go, useQueryParam } from '../../components/investigation/location';
 import { AreaEmptyState } from '../../app/AreaEmptyState';
-import { navigate, usePath } from '../../app/router';
 import { errorText } from '../../components/investigation/errors';
 import { RequireServer, ServerSwitcher } from '../../components/investigation/ServerSwitcher';
 import { useTarget } from '../../components/investigation/target-store';
@@ -54,7 +54,7 @@ function HuntList(props: { target: Target }) {
           </Table.Thead>
           <Table.Tbody>
             {hunts.map((h) => (
-              <Table.Tr key={h.huntId} style={{ cursor: 'pointer' }} tabIndex={0} onClick={() => navigate(`/hunts/${h.huntId}`)} onKeyDown={(e) => e.key === 'Enter' && navigate(`/hunts/${h.huntId}`)}>
+              <Table.Tr key={h.huntId} style={{ cursor: 'pointer' }} tabIndex={0} onClick={() => go('/hunts', { hunt: h.huntId })} onKeyDown={(e) => e.key === 'Enter' && go('/hunts', { hunt: h.huntId })}>
                 <Table.Td><Badge color={h.state === 'RUNNING' ? 'green' : h.state === 'PAUSED' ? 'yellow' : 'gray'}>{h.state}</Badge></Table.Td>
                 <Table.Td>{h.description}</Table.Td>
                 <Table.Td>{h.artifacts.join(', ')}</Table.Td>
@@ -73,25 +73,24 @@ function HuntList(props: { target: Target }) {
           </Table.Tbody>
         </Table>
       ) : null}
-      <HuntWizard target={props.target} opened={wizard} onClose={() => setWizard(false)} onCreated={(id) => navigate(`/hunts/${id}`)} />
+      <HuntWizard target={props.target} opened={wizard} onClose={() => setWizard(false)} onCreated={(id) => go('/hunts', { hunt: id })} />
     </Stack>
   );
 }
 
 export function HuntsPage() {
-  const [path] = usePath();
   const target = useTarget();
-  const id = path.split('/')[2];
+  const id = useQueryParam('hunt');
   return (
     <Stack>
       <Group justify="space-between">
         <Group>
           <Title order={2}>Hunts</Title>
-          {id ? <Button variant="subtle" size="xs" onClick={() => navigate('/hunts')}>All hunts</Button> : null}
+          {id ? <Button variant="subtle" size="xs" onClick={() => go('/hunts')}>All hunts</Button> : null}
         </Group>
         <ServerSwitcher />
       </Group>
-      <RequireServer what="Hunts">{target ? id ? <HuntDashboard key={id} target={target} huntId={decodeURIComponent(id)} /> : <HuntList target={target} /> : null}</RequireServer>
+      <RequireServer what="Hunts">{target ? id ? <HuntDashboard key={id} target={target} huntId={id} /> : <HuntList target={target} /> : null}</RequireServer>
     </Stack>
   );
 }

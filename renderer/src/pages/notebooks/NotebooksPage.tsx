@@ -4,8 +4,8 @@ import { IconNotebook, IconPlus } from '@tabler/icons-react';
 import { useEffect, useState } from 'react';
 import type { NotebookSummary } from '../../../../shared/contracts/notebooks';
 import { useApi } from '../../api/index';
+import { go, useQueryParam } from '../../components/investigation/location';
 import { AreaEmptyState } from '../../app/AreaEmptyState';
-import { navigate, usePath } from '../../app/router';
 import { errorText } from '../../components/investigation/errors';
 import { RequireServer, ServerSwitcher } from '../../components/investigation/ServerSwitcher';
 import { useTarget } from '../../components/investigation/target-store';
@@ -21,7 +21,7 @@ function NotebookList() {
   }, [api]);
   const create = () =>
     api.call('notebooks:create', { title: title.trim() || 'Untitled investigation' }).then(
-      (nb) => navigate(`/notebooks/${nb.id}`),
+      (nb) => go('/notebooks', { id: nb.id }),
       (e: unknown) => notifications.show({ color: 'red', message: errorText(e) }),
     );
   return (
@@ -39,7 +39,7 @@ function NotebookList() {
       ) : null}
       <SimpleGrid cols={{ base: 1, md: 3 }}>
         {list?.map((n) => (
-          <Card key={n.id} withBorder style={{ cursor: 'pointer' }} onClick={() => navigate(`/notebooks/${n.id}`)} tabIndex={0} onKeyDown={(e) => e.key === 'Enter' && navigate(`/notebooks/${n.id}`)}>
+          <Card key={n.id} withBorder style={{ cursor: 'pointer' }} onClick={() => go('/notebooks', { id: n.id })} tabIndex={0} onKeyDown={(e) => e.key === 'Enter' && go('/notebooks', { id: n.id })}>
             <Text fw={700}>{n.title}</Text>
             <Text size="sm" c="dimmed">
               {n.cells} cells · <TimeText ms={Date.parse(n.updatedAt)} />
@@ -52,9 +52,8 @@ function NotebookList() {
 }
 
 export function NotebooksPage() {
-  const [path] = usePath();
   const target = useTarget();
-  const id = path.split('/')[2];
+  const id = useQueryParam('id');
   return (
     <Stack>
       <Group justify="space-between">
