@@ -84,3 +84,13 @@ describe('KeychainSecretStore', () => {
     expect(await store.get('a')).toBeUndefined();
   });
 });
+
+describe('KeychainSecretStore on the worker backend', () => {
+  it('reports a missing native module as KEYCHAIN_UNAVAILABLE instead of crashing', async () => {
+    const { WorkerKeychainBackend } = await import('./keychain-worker');
+    const store = new KeychainSecretStore({ backend: new WorkerKeychainBackend('/nonexistent/keyring/index.js'), timeoutMs: 10_000 });
+    const err = await store.get('cred-1').catch((e: unknown) => e);
+    expect(isAppError(err, 'KEYCHAIN_UNAVAILABLE')).toBe(true);
+    expect((err as Error).message).toMatch(/Cannot find module/);
+  });
+});

@@ -53,8 +53,9 @@ export class WorkerKeychainBackend implements KeychainBackend {
   private nextId = 1;
   private readonly pending = new Map<number, Pending>();
 
+  /** `modulePath` is resolved on first use, so a missing native module is a keychain error, not a crash. */
   constructor(
-    private readonly modulePath: string = keyringModulePath(),
+    private readonly modulePath?: string,
     private readonly pinSecretService: boolean = process.platform === 'linux',
   ) {}
 
@@ -79,7 +80,12 @@ export class WorkerKeychainBackend implements KeychainBackend {
   }
 
   private call(op: Op, service: string, account: string, value?: string): Promise<unknown> {
-    const worker = this.ensureWorker();
+    let worker: Worker;
+    try {
+      worker = this.ensureWorker();
+    } catch (e) {
+      return Promise.reject(e instanceof Error ? e : new Error(String(e)));
+    }
     const id = this.nextId++;
     return new Promise((resolve, reject) => {
       this.pending.set(id, { resolve, reject });
@@ -91,7 +97,7 @@ export class WorkerKeychainBackend implements KeychainBackend {
     if (this.worker) return this.worker;
     const worker = new Worker(WORKER_SOURCE, {
       eval: true,
-      workerData: { modulePath: this.modulePath, pinSecretService: this.pinSecretService },
+      workerData: { modulePath: this.modulePath ?? keyringModulePath(), pinSecretService: this.pinSecretService },
     });
     worker.unref(); // an idle keychain worker must not keep the CLI alive
     worker.on('message', (r: Reply) => {
