@@ -50,20 +50,41 @@ function parseSlice(text: string, mode: BigIntMode): Row[] {
   return rowsHaveUnsafe(rows) ? (reparseExact(text, countUnsafe(rows), mode, rows) as Row[]) : rows;
 }
 
+const OPEN = 0x5b; // [
+const CLOSE = 0x5d; // ]
+
+/**
+ * The text of buf[from..to) as a JSON array: the delimiter bytes around the slice (',' or '[' before,
+ * ',' or ']' after) are swapped for brackets while it is decoded, so no string concatenation (and no
+ * second copy) is needed. The buffer is ours (a decoded message) and is restored before returning.
+ */
+function sliceAsArray(buf: Buffer, from: number, to: number): string {
+  const before = buf[from - 1] as number;
+  const after = buf[to] as number;
+  buf[from - 1] = OPEN;
+  buf[to] = CLOSE;
+  try {
+    return buf.toString('utf8', from - 1, to + 1);
+  } finally {
+    buf[from - 1] = before;
+    buf[to] = after;
+  }
+}
+
 export function parseRowsBuffer(buf: Buffer, mode: BigIntMode = 'bigint'): Row[] {
   const n = buf.length;
   if (n === 0) return [];
-  if (n <= 2 * SLICE) return parseSlice(buf.toString('utf8'), mode);
+  if (n <= 2 * SLICE || buf[0] !== OPEN) return parseSlice(buf.toString('utf8'), mode);
   const out: Row[] = [];
   try {
     let start = 1; // after '['
     let cut = buf.indexOf(SEP, SLICE);
     while (cut !== -1) {
-      pushAll(out, parseSlice(`[${buf.toString('utf8', start, cut + 1)}]`, mode));
+      pushAll(out, parseSlice(sliceAsArray(buf, start, cut + 1), mode));
       start = cut + 2;
       cut = n - start > 2 * SLICE ? buf.indexOf(SEP, start + SLICE) : -1;
     }
-    pushAll(out, parseSlice(`[${buf.toString('utf8', start, n)}`, mode));
+    pushAll(out, parseSlice(buf.toString('utf8', start - 1, n).replace(/^,/, '['), mode));
     return out;
   } catch {
     // A cut inside a nested value (or a malformed batch): parse whole, which also reports errors.
