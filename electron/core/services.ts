@@ -12,6 +12,7 @@ import { resolveDataDir } from './app/data-dir';
 import { probeKeychain as realProbe, type KeychainStatus } from './credentials/keychain-probe';
 import { KeychainSecretStore } from './credentials/keychain-store';
 import { createInvestigation } from './investigation/index';
+import { createMcpDomain } from './mcp/app';
 import type { Handlers } from './rpc/dispatcher';
 
 export interface CoreOptions {
@@ -48,12 +49,17 @@ export function createCoreServices(options: CoreOptions): CoreServices {
   const probe = options.probeKeychain ?? (() => realProbe());
   const investigation = createInvestigation(dataDir, async () => ((await probe()).available ? new KeychainSecretStore() : null));
 
+  // Assistants (MCP): HTTP endpoint + approval socket start with the app, over the saved connections.
+  const mcp = createMcpDomain({ dataDir, version: options.version, mode: options.mode, env: options.env ?? process.env, keychain: async () => ((await probe()).available ? new KeychainSecretStore() : null) });
+  void mcp.start();
+
   const handlers: Handlers<Contract> = {
     'app:info': () => appInfo.info(),
     ...investigation.handlers,
+    ...mcp.handlers,
   };
 
-  const disposers: Array<() => Promise<void> | void> = [() => investigation.dispose()];
+  const disposers: Array<() => Promise<void> | void> = [() => investigation.dispose(), () => mcp.dispose()];
   let disposed = false;
   return {
     dataDir,

@@ -7,6 +7,7 @@ import { clientsContract } from './clients';
 import { collectionsContract } from './collections';
 import { connectionsContract } from './connections';
 import { huntsContract } from './hunts';
+import { mcpContract } from './mcp';
 import { notebooksContract } from './notebooks';
 import { vqlContract } from './vql';
 
@@ -18,6 +19,7 @@ export const contract = {
   ...notebooksContract,
   ...vqlContract,
   ...huntsContract,
+  ...mcpContract,
 };
 
 export type Contract = typeof contract;

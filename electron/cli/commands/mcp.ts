@@ -8,6 +8,7 @@ import { readFile } from 'node:fs/promises';
 import { resolve } from 'node:path';
 import { AppError } from '../../../shared/errors';
 import { resolveDataDir } from '../../core/app/data-dir';
+import { AppConnections } from '../../core/mcp/app-connections';
 import { runStdio } from '../../core/mcp/stdio';
 import { VelociraptorBridge } from '../../core/mcp/velociraptor-port';
 import { loadApiConfig } from '../../core/velociraptor/config/api-config';
@@ -62,10 +63,31 @@ export const mcpCommand: Command = {
         server = cfg.name || 'default';
         registry.addConfig(server, cfg);
       } else if (connection) {
+        // The app's saved connections: its metadata file in the data dir, the API configs in the
+        // keychain under the references the app wrote them with (read by the app's own code).
         const { KeychainSecretStore } = await import('../../core/credentials/keychain-store');
-        const keychainRegistry = new ConnectionRegistry({ secrets: new KeychainSecretStore() });
-        await keychainRegistry.restore(connection);
-        return await serve(keychainRegistry, connection, undefined);
+        const { WorkerKeychainBackend } = await import('../../core/credentials/keychain-worker');
+        const backend = new WorkerKeychainBackend();
+        const saved = new AppConnections({ dataDir, keychain: () => Promise.resolve(new KeychainSecretStore({ backend })), closeDelayMs: 0 });
+        try {
+          await saved.refresh();
+          const reg = saved.registry();
+          if (!reg.has(connection)) {
+            const names = reg.list().map((c) => c.name);
+            const problem = saved.problems().find((p) => p.name === connection);
+            throw new AppError(
+              'CONNECTION_NOT_FOUND',
+              problem
+                ? `The saved connection "${connection}" could not be opened: ${problem.message}`
+                : `No saved connection named "${connection}" in ${dataDir}. Saved: ${names.length ? names.join(', ') : 'none'}.`,
+            );
+          }
+          return await serve(reg, connection, undefined);
+        } finally {
+          await saved.dispose();
+          // Once a Secret Service call ran, its worker holds the process open at exit: end it.
+          backend.reset();
+        }
       } else {
         io.stderr.write('megaraptor mcp: give --api-config FILE, set VELOCIRAPTOR_API_CONFIG, or --connection NAME.\n');
         return 2;
@@ -83,7 +105,7 @@ export const mcpCommand: Command = {
       async function serve(reg: ConnectionRegistry, name: string, readOnly: string | undefined): Promise<number> {
         const port = new VelociraptorBridge({ registry: reg, defaultServer: () => name, readOnlyServer: () => readOnly });
         await runStdio({ dataDir, version: VERSION, port, secrets, stdin: io.stdin, stdout: io.stdout });
-        reg.close();
+        if (reg === registry) reg.close();
         return 0;
       }
     } catch (e) {

@@ -27,8 +27,10 @@ export interface McpServiceDeps {
   secrets: SecretStore;
   /** How an assistant launches the stdio server: [node, /path/to/megaraptor.mjs]. */
   stdioCommand: string[];
-  /** Fixed HTTP port (0 or absent: any free port). */
+  /** Preferred HTTP port (0 or absent: any free port; taken: falls back to a free one). */
   httpPort?: number;
+  /** The saved connection a stdio snippet should name (`--connection`), when there is one. */
+  defaultConnection?: () => string | undefined;
   /** Secret values to redact everywhere (API key material known to the app). */
   secretsToRedact?: () => string[];
 }
@@ -110,11 +112,19 @@ export class McpService {
     if (enabled && !this.http) {
       try {
         await this.currentToken();
-        this.http = await startHttpTransport({
-          ...(this.deps.httpPort !== undefined ? { port: this.deps.httpPort } : {}),
-          token: () => this.token ?? '',
-          makeServer: () => createMcpServer({ version: this.deps.version, transport: 'http' }, (label) => this.context(label)),
-        });
+        const listen = (port: number): Promise<RunningHttp> =>
+          startHttpTransport({
+            port,
+            token: () => this.token ?? '',
+            makeServer: () => createMcpServer({ version: this.deps.version, transport: 'http' }, (label) => this.context(label)),
+          });
+        try {
+          this.http = await listen(this.deps.httpPort ?? 0);
+        } catch (e) {
+          // The preferred port keeps client configs valid across runs; if it is taken, any port beats none.
+          if (!this.deps.httpPort || (e as NodeJS.ErrnoException).code !== 'EADDRINUSE') throw e;
+          this.http = await listen(0);
+        }
         this.lastError = undefined;
       } catch (e) {
         this.lastError = e instanceof Error ? e.message : String(e);
@@ -157,7 +167,8 @@ export class McpService {
     const token = await this.currentToken();
     const url = this.http?.url ?? `http://127.0.0.1:${this.deps.httpPort ?? 'PORT'}/mcp`;
     const [cmd, ...args] = this.deps.stdioCommand;
-    const stdioArgs = [...args, 'mcp', '--stdio'];
+    const conn = this.deps.defaultConnection?.();
+    const stdioArgs = [...args, 'mcp', '--stdio', ...(conn ? ['--connection', conn] : [])];
     return {
       claudeDesktop: JSON.stringify({ mcpServers: { megaraptor: { command: cmd, args: stdioArgs } } }, null, 2),
       claudeCode: `claude mcp add --transport http megaraptor ${url} --header "Authorization: Bearer ${token}"`,

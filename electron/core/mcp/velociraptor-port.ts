@@ -95,7 +95,10 @@ function isProblem(l: FlowLog): boolean {
 }
 
 export interface BridgeDeps {
-  registry: ConnectionRegistry;
+  /** The registry, or how to get the current one (the app's saved connections can be re-read). */
+  registry: ConnectionRegistry | (() => ConnectionRegistry);
+  /** Brings the registry up to date before a call (re-reads connections the app saved). */
+  refresh?: () => Promise<void>;
   /** The server used when a call names none. */
   defaultServer: () => string | undefined;
   /** The least-privilege identity (a registry name) for read-only VQL on `server`, when configured. */
@@ -105,25 +108,32 @@ export interface BridgeDeps {
 export class VelociraptorBridge implements VelociraptorPort {
   constructor(private readonly deps: BridgeDeps) {}
 
-  private conn(t: Target, readOnly = false): VelociraptorConnection {
-    const server = t.server ?? this.deps.defaultServer();
-    if (!server) throw new AppError('CONNECTION_NOT_FOUND', 'No Velociraptor server is connected. Add one in the app (or start the stdio server with --api-config).');
-    if (!this.deps.registry.has(server)) throw new AppError('CONNECTION_NOT_FOUND', `No connection named "${server}". Call list_connections for the names.`);
-    const name = (readOnly && this.deps.readOnlyServer?.(server)) || server;
-    return this.deps.registry.connection(name, t.org ?? '');
+  private async registry(): Promise<ConnectionRegistry> {
+    await this.deps.refresh?.();
+    return typeof this.deps.registry === 'function' ? this.deps.registry() : this.deps.registry;
   }
 
-  private svc(t: Target, readOnly = false): VelociraptorService {
-    return new VelociraptorService(this.conn(t, readOnly));
+  private async conn(t: Target, readOnly = false): Promise<VelociraptorConnection> {
+    const registry = await this.registry();
+    const server = t.server ?? this.deps.defaultServer();
+    if (!server) throw new AppError('CONNECTION_NOT_FOUND', 'No Velociraptor server is connected. Add one in the app (or start the stdio server with --api-config).');
+    if (!registry.has(server)) throw new AppError('CONNECTION_NOT_FOUND', `No connection named "${server}". Call list_connections for the names.`);
+    const name = (readOnly && this.deps.readOnlyServer?.(server)) || server;
+    return registry.connection(name, t.org ?? '');
+  }
+
+  private async svc(t: Target, readOnly = false): Promise<VelociraptorService> {
+    return new VelociraptorService(await this.conn(t, readOnly));
   }
 
   async connections(): Promise<ConnectionSummary[]> {
+    const registry = await this.registry();
     const def = this.deps.defaultServer();
-    return this.deps.registry.list().map((s) => ({ name: s.name, address: s.connectionString, user: s.user, isDefault: s.name === def }));
+    return registry.list().map((s) => ({ name: s.name, address: s.connectionString, user: s.user, isDefault: s.name === def }));
   }
 
   async serverInfo(t: Target): Promise<Row> {
-    const svc = this.svc(t);
+    const svc = await this.svc(t);
     const user = await svc.whoami();
     try {
       return { user, ...(await svc.serverInfo()) };
@@ -134,46 +144,46 @@ export class VelociraptorBridge implements VelociraptorPort {
     }
   }
 
-  orgs(t: Target): Promise<Org[]> {
-    return this.svc(t).listOrgs();
+  async orgs(t: Target): Promise<Org[]> {
+    return (await this.svc(t)).listOrgs();
   }
 
   async searchClients(t: Target, search: string, page: Page): Promise<ClientSummary[]> {
-    return slice(await this.svc(t).searchClients({ search, limit: upTo(page) }), page);
+    return slice(await (await this.svc(t)).searchClients({ search, limit: upTo(page) }), page);
   }
 
-  clientInfo(t: Target, clientId: string): Promise<ClientSummary | null> {
-    return orNull(this.svc(t).getClient(clientId));
+  async clientInfo(t: Target, clientId: string): Promise<ClientSummary | null> {
+    return orNull((await this.svc(t)).getClient(clientId));
   }
 
   async clientOs(t: Target, clientId: string): Promise<ClientOs> {
-    const s = (await this.svc(t).getClient(clientId)).os.toLowerCase();
+    const s = (await (await this.svc(t)).getClient(clientId)).os.toLowerCase();
     return s === 'windows' || s === 'linux' || s === 'darwin' ? s : 'unknown';
   }
 
-  label(t: Target, clientId: string, labels: string[], op: 'set' | 'remove'): Promise<string[]> {
-    return this.svc(t).setLabels(clientId, labels, op);
+  async label(t: Target, clientId: string, labels: string[], op: 'set' | 'remove'): Promise<string[]> {
+    return (await this.svc(t)).setLabels(clientId, labels, op);
   }
 
   async quarantine(t: Target, clientId: string, quarantine: boolean, message?: string): Promise<{ flowId: string; artifact: string }> {
-    const r = await this.svc(t).quarantine({ clientId, remove: !quarantine, message, urgent: true });
+    const r = await (await this.svc(t)).quarantine({ clientId, remove: !quarantine, message, urgent: true });
     return { flowId: r.flowId, artifact: r.artifact };
   }
 
   async listArtifacts(t: Target, filter: { search?: string | undefined; type?: string | undefined }, page: Page): Promise<ArtifactSummary[]> {
-    return slice(await this.svc(t).listArtifacts({ search: filter.search, type: filter.type, limit: upTo(page) }), page);
+    return slice(await (await this.svc(t)).listArtifacts({ search: filter.search, type: filter.type, limit: upTo(page) }), page);
   }
 
   async artifactDefinition(t: Target, name: string): Promise<ArtifactDefinition | null> {
-    return (await orNull(this.svc(t).getArtifacts([name])))?.[0] ?? null;
+    return (await orNull((await this.svc(t)).getArtifacts([name])))?.[0] ?? null;
   }
 
   async collect(t: Target, req: CollectRequest): Promise<{ flowId: string }> {
-    return { flowId: (await this.svc(t).collect(collectInput(req))).flowId };
+    return { flowId: (await (await this.svc(t)).collect(collectInput(req))).flowId };
   }
 
   async collectAndWait(t: Target, req: CollectRequest, wait: { waitSeconds: number; signal?: AbortSignal | undefined }): Promise<CollectAndWaitResult> {
-    const svc = this.svc(t);
+    const svc = await this.svc(t);
     let flowId: string;
     let flow: FlowSummary | undefined;
     let results: Record<string, WireRow[]> = {};
@@ -199,32 +209,32 @@ export class VelociraptorBridge implements VelociraptorPort {
   }
 
   async flows(t: Target, clientId: string, page: Page): Promise<FlowSummary[]> {
-    return slice(await this.svc(t).listFlows(clientId, { limit: upTo(page) }), page);
+    return slice(await (await this.svc(t)).listFlows(clientId, { limit: upTo(page) }), page);
   }
 
-  flowStatus(t: Target, f: FlowRef): Promise<FlowSummary | null> {
-    return orNull(this.svc(t).flowStatus(f.clientId, f.flowId));
+  async flowStatus(t: Target, f: FlowRef): Promise<FlowSummary | null> {
+    return orNull((await this.svc(t)).flowStatus(f.clientId, f.flowId));
   }
 
   async flowLogs(t: Target, f: FlowRef, page: Page): Promise<FlowLog[]> {
-    return slice(await this.svc(t).flowLogs(f.clientId, f.flowId, { limit: upTo(page) }), page);
+    return slice(await (await this.svc(t)).flowLogs(f.clientId, f.flowId, { limit: upTo(page) }), page);
   }
 
   async flowResults(t: Target, f: FlowRef, source: string, page: Page): Promise<Row[]> {
-    const rows = await this.svc(t).flowResults({ clientId: f.clientId, flowId: f.flowId, artifact: source, startRow: page.offset, limit: page.limit });
+    const rows = await (await this.svc(t)).flowResults({ clientId: f.clientId, flowId: f.flowId, artifact: source, startRow: page.offset, limit: page.limit });
     return rows.map(plainRow);
   }
 
   async cancelFlow(t: Target, f: FlowRef): Promise<void> {
-    await this.svc(t).cancelFlow(f.clientId, f.flowId);
+    await (await this.svc(t)).cancelFlow(f.clientId, f.flowId);
   }
 
   async uploads(t: Target, f: FlowRef, page: Page): Promise<UploadInfo[]> {
-    return slice(await this.svc(t).listUploads(f.clientId, f.flowId), page);
+    return slice(await (await this.svc(t)).listUploads(f.clientId, f.flowId), page);
   }
 
   async downloadUpload(t: Target, f: FlowRef, vfsPath: string, folder: string): Promise<DownloadResult> {
-    const svc = this.svc(t);
+    const svc = await this.svc(t);
     const up = (await svc.listUploads(f.clientId, f.flowId)).find((u) => u.vfsPath === vfsPath);
     if (!up) throw new AppError('NOT_FOUND', `Flow ${f.flowId} has no upload ${vfsPath}. Call list_flow_uploads for the paths.`);
     if (up.components.length === 0) throw new AppError('VQL_ERROR', 'The server did not give the file store path of this upload.');
@@ -246,16 +256,16 @@ export class VelociraptorBridge implements VelociraptorPort {
   }
 
   async vfsList(t: Target, clientId: string, path: string, opts: { accessor?: string | undefined; waitSeconds: number; signal?: AbortSignal | undefined }): Promise<{ flowId: string; entries: Row[] }> {
-    const r = await this.svc(t).vfsList({ clientId, path, accessor: opts.accessor }, { timeoutMs: opts.waitSeconds * 1000, pollMs: 500, signal: opts.signal });
+    const r = await (await this.svc(t)).vfsList({ clientId, path, accessor: opts.accessor }, { timeoutMs: opts.waitSeconds * 1000, pollMs: 500, signal: opts.signal });
     return { flowId: r.flowId, entries: r.entries.map(plainRow) };
   }
 
   async vfsRefresh(t: Target, clientId: string, path: string, opts: { depth: number; accessor?: string | undefined }): Promise<{ flowId: string }> {
-    return { flowId: (await this.svc(t).vfsRefresh({ clientId, path, depth: opts.depth, accessor: opts.accessor })).flowId };
+    return { flowId: (await (await this.svc(t)).vfsRefresh({ clientId, path, depth: opts.depth, accessor: opts.accessor })).flowId };
   }
 
-  createHunt(t: Target, spec: HuntSpec): Promise<{ huntId: string }> {
-    return this.svc(t).createHunt({
+  async createHunt(t: Target, spec: HuntSpec): Promise<{ huntId: string }> {
+    return (await this.svc(t)).createHunt({
       description: spec.description,
       artifacts: spec.artifacts,
       parameters: spec.parameters,
@@ -271,7 +281,7 @@ export class VelociraptorBridge implements VelociraptorPort {
   }
 
   async previewHuntScope(t: Target, scope: Pick<HuntSpec, 'includeLabels' | 'excludeLabels' | 'os'>, page: Page): Promise<{ total: number; clients: ClientSummary[] }> {
-    const all = await this.svc(t).searchClients({ search: 'all', limit: LIST_MAX });
+    const all = await (await this.svc(t)).searchClients({ search: 'all', limit: LIST_MAX });
     // Velociraptor's own rule: with an OS condition the include-labels are ignored.
     const inc = scope.os ? [] : (scope.includeLabels ?? []);
     const exc = scope.excludeLabels ?? [];
@@ -283,30 +293,30 @@ export class VelociraptorBridge implements VelociraptorPort {
     return { total: match.length, clients: slice(match, page) };
   }
 
-  startHunt(t: Target, huntId: string): Promise<HuntSummary> {
-    return this.svc(t).startHunt(huntId);
+  async startHunt(t: Target, huntId: string): Promise<HuntSummary> {
+    return (await this.svc(t)).startHunt(huntId);
   }
 
-  stopHunt(t: Target, huntId: string): Promise<HuntSummary> {
-    return this.svc(t).stopHunt(huntId);
+  async stopHunt(t: Target, huntId: string): Promise<HuntSummary> {
+    return (await this.svc(t)).stopHunt(huntId);
   }
 
   async hunts(t: Target, filter: { state?: string | undefined }, page: Page): Promise<HuntSummary[]> {
-    const all = await this.svc(t).listHunts({ limit: filter.state ? LIST_MAX : upTo(page) });
+    const all = await (await this.svc(t)).listHunts({ limit: filter.state ? LIST_MAX : upTo(page) });
     return slice(filter.state ? all.filter((h) => h.state === filter.state) : all, page);
   }
 
-  hunt(t: Target, huntId: string): Promise<HuntSummary | null> {
-    return orNull(this.svc(t).huntStatus(huntId));
+  async hunt(t: Target, huntId: string): Promise<HuntSummary | null> {
+    return orNull((await this.svc(t)).huntStatus(huntId));
   }
 
   async huntResults(t: Target, huntId: string, source: string, page: Page): Promise<Row[]> {
-    const rows = await this.svc(t).huntResults(huntId, source, { limit: upTo(page, 1_000_000), deadlineMs: 300_000 });
+    const rows = await (await this.svc(t)).huntResults(huntId, source, { limit: upTo(page, 1_000_000), deadlineMs: 300_000 });
     return slice(rows, page).map(plainRow);
   }
 
   async query(t: Target, text: string, env: Record<string, string>, opts: QueryOptions): Promise<QueryResult> {
-    const r = await this.svc(t, opts.readOnlyIdentity === true).runVql(text, env, {
+    const r = await (await this.svc(t, opts.readOnlyIdentity === true)).runVql(text, env, {
       bigInts: 'string',
       timeoutSeconds: opts.timeoutSeconds ?? 60,
       failOnLogErrors: false,
@@ -316,7 +326,7 @@ export class VelociraptorBridge implements VelociraptorPort {
     return { rows: r.rows.map(plainRow), errors: r.logs.filter((l) => l.problem !== undefined).map((l) => l.message) };
   }
 
-  vqlReference(t: Target): Promise<HelpEntry[]> {
-    return this.svc(t).vqlHelp();
+  async vqlReference(t: Target): Promise<HelpEntry[]> {
+    return (await this.svc(t)).vqlHelp();
   }
 }

@@ -1,0 +1,131 @@
+/**
+ * MCP over the connections the responder saved in the app, with the real OS keychain
+ * (gnome-keyring; `npm test` runs integration tests inside a private D-Bus session with an unlocked
+ * keyring, MEGARAPTOR_TEST_KEYRING=1; in CI a missing keyring fails): the app's connection manager
+ * saves a server, then `megaraptor mcp --stdio --connection NAME` (the bundled CLI, another process)
+ * opens it, and the in-app MCP domain sees it over HTTP without a restart.
+ */
+import { spawnSync } from 'node:child_process';
+import { mkdirSync, mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { Client } from '@modelcontextprotocol/sdk/client/index.js';
+import { StdioClientTransport } from '@modelcontextprotocol/sdk/client/stdio.js';
+import { StreamableHTTPClientTransport } from '@modelcontextprotocol/sdk/client/streamableHttp.js';
+import type { CallToolResult } from '@modelcontextprotocol/sdk/types.js';
+import { build } from 'esbuild';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { KeychainSecretStore } from '../credentials/keychain-store';
+import { ConnectionManager } from '../investigation/connections';
+import { KeychainSecrets } from '../investigation/keychain-adapter';
+import { startSimulator, type RunningSimulator } from '../sim/index';
+import { createMcpDomain, type McpDomain } from './app';
+
+const CI = process.env.CI === 'true' || process.env.CI === '1';
+const inSession = process.env.MEGARAPTOR_TEST_KEYRING === '1';
+// A space and a dot: the app encodes such names into keychain references; the CLI must read them back.
+const NAME = `saved lab.${process.pid}`;
+
+let sim: RunningSimulator | undefined;
+let cli: string;
+let out: string | undefined;
+let dataDir: string;
+let manager: ConnectionManager | undefined;
+let domain: McpDomain | undefined;
+
+function text(r: CallToolResult): string {
+  return r.content.map((c) => (c.type === 'text' ? c.text : '')).join('\n');
+}
+
+beforeAll(async () => {
+  if (!inSession && !CI) return;
+  // Inside the project, so the bundle's one external (@napi-rs/keyring, the keychain) resolves.
+  const cache = join(import.meta.dirname, '..', '..', '..', 'node_modules', '.cache');
+  mkdirSync(cache, { recursive: true });
+  out = mkdtempSync(join(cache, 'mr-cli-conn-'));
+  cli = join(out, 'megaraptor.mjs');
+  await build({
+    entryPoints: [join(import.meta.dirname, '..', '..', 'cli', 'megaraptor.ts')],
+    outfile: cli,
+    bundle: true,
+    platform: 'node',
+    target: 'node20',
+    format: 'esm',
+    external: ['@napi-rs/keyring', 'electron'],
+    banner: { js: "import { createRequire as __mrCreateRequire } from 'node:module';\nconst require = __mrCreateRequire(import.meta.url);" },
+    logLevel: 'warning',
+  });
+  sim = await startSimulator({ host: '127.0.0.1', speed: 50 });
+  dataDir = mkdtempSync(join(tmpdir(), 'mr-conn-data-'));
+  // The app's domain starts first, before anything is saved.
+  domain = createMcpDomain({ dataDir, version: 'test', mode: 'browser', env: { MEGARAPTOR_MCP_PORT: '0' }, keychain: () => Promise.resolve(new KeychainSecretStore()) });
+  await domain.start();
+  // Exactly how the app saves a server the responder imported with "Save in the keychain".
+  manager = new ConnectionManager({ dataDir, secrets: () => Promise.resolve(new KeychainSecrets(new KeychainSecretStore())), demo: () => Promise.reject(new Error('no demo in this test')) });
+  await manager.import({ name: NAME, yaml: await sim.mintApiConfig('mcp-saved', ['administrator']), storage: 'keychain' });
+}, 120_000);
+
+afterAll(async () => {
+  await manager?.remove(NAME).catch(() => undefined); // deletes the keychain entry too
+  await manager?.dispose();
+  await domain?.dispose();
+  await sim?.stop();
+  if (dataDir) rmSync(dataDir, { recursive: true, force: true });
+  if (out) rmSync(out, { recursive: true, force: true });
+});
+
+describe('saved app connections for MCP', () => {
+  it('runs inside a keyring session (required in CI)', () => {
+    if (!inSession && !CI) {
+      console.warn('app-connections.int: not inside a keyring session (run through `npm test -- integration`); keychain cases skipped');
+      return;
+    }
+    expect(inSession, 'MEGARAPTOR_TEST_KEYRING=1 (gnome-keyring session) is required in CI').toBe(true);
+  });
+
+  it.runIf(inSession || CI)('megaraptor mcp --stdio --connection NAME opens the connection the app saved', async () => {
+    const env: Record<string, string> = {};
+    for (const [k, v] of Object.entries(process.env)) if (v !== undefined && k !== 'VELOCIRAPTOR_API_CONFIG') env[k] = v;
+    env.MEGARAPTOR_DATA_DIR = dataDir;
+    const client = new Client({ name: 'conn-test', version: '1.0' });
+    const transport = new StdioClientTransport({ command: process.execPath, args: [cli, 'mcp', '--stdio', '--connection', NAME], env, stderr: 'pipe' });
+    let stderr = '';
+    transport.stderr?.on('data', (d: Buffer) => (stderr += d.toString()));
+    await client.connect(transport).catch((e: unknown) => {
+      throw new Error(`the CLI did not serve: ${String(e)}; stderr: ${stderr}`);
+    });
+    try {
+      const conns = (await client.callTool({ name: 'list_connections', arguments: {} })) as CallToolResult;
+      expect(conns.structuredContent).toMatchObject({ connections: [{ name: NAME, user: 'mcp-saved', is_default: true }] });
+      const info = (await client.callTool({ name: 'server_info', arguments: {} })) as CallToolResult;
+      expect(info.isError, text(info)).toBeFalsy();
+      expect(info.structuredContent).toMatchObject({ info: { user: 'mcp-saved' } });
+    } finally {
+      await client.close();
+    }
+    // A name the app never saved: refused, and the message names what is saved.
+    const bad = spawnSync(process.execPath, [cli, 'mcp', '--stdio', '--connection', 'never-saved'], { env, input: '', encoding: 'utf8', timeout: 30_000 });
+    expect(bad.status).toBe(1);
+    expect(bad.stderr).toContain('No saved connection named "never-saved"');
+    expect(bad.stderr).toContain(NAME);
+  }, 60_000);
+
+  it.runIf(inSession || CI)('the in-app endpoint serves a connection saved after it started, as the default server', async () => {
+    const status = await domain!.service.status();
+    expect(status.running, status.error).toBe(true);
+    expect(status.tokenStore).not.toMatch(/memory/);
+    const { token } = await domain!.service.getToken();
+    const client = new Client({ name: 'conn-http-test', version: '1.0' });
+    await client.connect(new StreamableHTTPClientTransport(new URL(status.url!), { requestInit: { headers: { Authorization: `Bearer ${token}` } } }));
+    try {
+      const hunts = (await client.callTool({ name: 'list_hunts', arguments: {} })) as CallToolResult;
+      expect(hunts.isError, text(hunts)).toBeFalsy();
+      const conns = (await client.callTool({ name: 'list_connections', arguments: {} })) as CallToolResult;
+      expect(conns.structuredContent).toMatchObject({ connections: [{ name: NAME, is_default: true }] });
+      // The stdio snippet names the saved connection.
+      expect((await domain!.service.snippets()).stdio).toContain(`--connection`);
+    } finally {
+      await client.close();
+    }
+  }, 60_000);
+});

@@ -1,0 +1,123 @@
+/**
+ * Builds the assistants (MCP) domain for the composition root: the MCP service with its HTTP
+ * endpoint on 127.0.0.1 (bearer token in the OS keychain; for this run only in memory when no
+ * keychain answers), the approval socket for stdio servers, and the Velociraptor port over the
+ * connections the responder saved in the app.
+ */
+import { resolve } from 'node:path';
+import type { SecretStore } from '../credentials/secret-store';
+import { AppConnections } from './app-connections';
+import { McpService, mcpHandlers } from './service';
+import { VelociraptorBridge } from './velociraptor-port';
+
+/** The port the endpoint tries first, so a client's saved config keeps working across restarts. */
+export const DEFAULT_MCP_PORT = 47_810;
+
+/** Holds the token for this run only: used when no keychain is available. */
+export class RunOnlySecrets implements SecretStore {
+  readonly backend = 'memory (this run only: no OS keychain)';
+  private readonly values = new Map<string, string>();
+  get(ref: string): Promise<string | undefined> {
+    return Promise.resolve(this.values.get(ref));
+  }
+  set(ref: string, value: string): Promise<void> {
+    this.values.set(ref, value);
+    return Promise.resolve();
+  }
+  delete(ref: string): Promise<void> {
+    this.values.delete(ref);
+    return Promise.resolve();
+  }
+}
+
+/** The keychain once the probe answered, else run-only memory. */
+class KeychainOrRunOnly implements SecretStore {
+  private resolved: SecretStore | undefined;
+  private pending: Promise<SecretStore> | undefined;
+  constructor(private readonly keychain: () => Promise<SecretStore | null>) {}
+  get backend(): string {
+    return this.resolved?.backend ?? 'OS keychain (not checked yet)';
+  }
+  private async store(): Promise<SecretStore> {
+    this.pending ??= this.keychain().then(
+      (s) => s ?? new RunOnlySecrets(),
+      () => new RunOnlySecrets(),
+    );
+    this.resolved = await this.pending;
+    return this.resolved;
+  }
+  async get(ref: string): Promise<string | undefined> {
+    return (await this.store()).get(ref);
+  }
+  async set(ref: string, value: string): Promise<void> {
+    await (await this.store()).set(ref, value);
+  }
+  async delete(ref: string): Promise<void> {
+    await (await this.store()).delete(ref);
+  }
+}
+
+export interface McpDomainOptions {
+  dataDir: string;
+  version: string;
+  mode: 'electron' | 'browser';
+  /** The OS keychain store, or null when the probe found none. */
+  keychain: () => Promise<SecretStore | null>;
+  env?: NodeJS.ProcessEnv;
+}
+
+export interface McpDomain {
+  service: McpService;
+  connections: AppConnections;
+  handlers: ReturnType<typeof mcpHandlers>;
+  /** Starts the approval socket and the HTTP endpoint; a failure is kept in the status. */
+  start(): Promise<void>;
+  dispose(): Promise<void>;
+}
+
+function httpPort(env: NodeJS.ProcessEnv): number {
+  const v = env.MEGARAPTOR_MCP_PORT;
+  if (v === undefined || v === '') return DEFAULT_MCP_PORT;
+  const n = Number(v);
+  return Number.isInteger(n) && n >= 0 && n < 65_536 ? n : DEFAULT_MCP_PORT;
+}
+
+/** How an assistant launches the stdio server from this installation. */
+function stdioCommand(mode: 'electron' | 'browser'): string[] {
+  const script = process.argv[1];
+  // Browser mode runs from the CLI bundle, so the same node + file serve `mcp --stdio`. The packaged
+  // Electron app cannot act as node (fuses), so the CLI on PATH is the launcher there.
+  return mode === 'browser' && script ? [process.execPath, resolve(script)] : ['megaraptor'];
+}
+
+export function createMcpDomain(o: McpDomainOptions): McpDomain {
+  let keychain: Promise<SecretStore | null> | undefined;
+  const once = (): Promise<SecretStore | null> => (keychain ??= o.keychain().catch(() => null));
+  const connections = new AppConnections({ dataDir: o.dataDir, keychain: once });
+  const port = new VelociraptorBridge({ registry: () => connections.registry(), refresh: () => connections.refresh(), defaultServer: () => connections.defaultServer() });
+  const service = new McpService({
+    dataDir: o.dataDir,
+    version: o.version,
+    port,
+    secrets: new KeychainOrRunOnly(once),
+    stdioCommand: stdioCommand(o.mode),
+    httpPort: httpPort(o.env ?? process.env),
+    defaultConnection: () => connections.defaultServer(),
+  });
+  return {
+    service,
+    connections,
+    handlers: mcpHandlers(service),
+    async start() {
+      try {
+        await service.start();
+      } catch {
+        // status() carries the reason; the Assistants page shows it and offers to retry.
+      }
+    },
+    async dispose() {
+      await service.dispose();
+      await connections.dispose();
+    },
+  };
+}
