@@ -1,6 +1,7 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { parseRowsBuffer } from './batch-parse';
+import { parseRows } from './json';
 
 const pad = 'x'.repeat(200);
 
@@ -39,6 +40,20 @@ describe('parseRowsBuffer', () => {
         expect(parseRowsBuffer(Buffer.from(text))).toEqual(expected);
       }),
       { numRuns: 40 },
+    );
+  });
+
+  it('agrees with the exact reference parser on rows with big integers (property)', () => {
+    const big = fc.bigInt({ min: -(2n ** 63n), max: 2n ** 64n - 1n });
+    const row = fc.record({ n: big, s: fc.string({ maxLength: 12 }), m: fc.array(big, { maxLength: 3 }), k: fc.dictionary(fc.string({ maxLength: 4 }), big, { maxKeys: 3 }) });
+    fc.assert(
+      fc.property(fc.array(row, { maxLength: 500 }), (rows) => {
+        const text = `[${rows
+          .map((r, i) => `{"n":${r.n},"s":${JSON.stringify(r.s)},"m":[${r.m.join(',')}],"k":{${Object.entries(r.k).map(([k, v]) => `${JSON.stringify(k)}:${v}`).join(',')}},"p":"${pad}${i}"}`)
+          .join(',')}]`;
+        expect(parseRowsBuffer(Buffer.from(text))).toEqual(parseRows(text));
+      }),
+      { numRuns: 30 },
     );
   });
 

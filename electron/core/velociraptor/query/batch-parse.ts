@@ -7,7 +7,7 @@
  * token exists at all; only then a walk over the parsed values finds imprecise ones, and only that
  * slice gets the exact treatment (json.ts). A plain /\d{16}/ scan cost 60% of JSON.parse.
  */
-import { countUnsafe, reparseExact, type BigIntMode, type JsonValue, type Row } from './json';
+import { reparseExact, type BigIntMode, type JsonValue, type Row } from './json';
 
 const SEP = Buffer.from('},{"');
 const SLICE = 32 * 1024;
@@ -47,7 +47,8 @@ const MAYBE_BIG = /[:,[]\s*-?\d{16}/;
 function parseSlice(text: string, mode: BigIntMode): Row[] {
   const rows = JSON.parse(text) as Row[];
   if (!MAYBE_BIG.test(text)) return rows;
-  return rowsHaveUnsafe(rows) ? (reparseExact(text, countUnsafe(rows), mode, rows) as Row[]) : rows;
+  // The in-place patch counts for itself; -1 sends a failed patch straight to the full tokenizer.
+  return rowsHaveUnsafe(rows) ? (reparseExact(text, -1, mode, rows) as Row[]) : rows;
 }
 
 const OPEN = 0x5b; // [

@@ -78,55 +78,64 @@ const INDEX_KEY = /^(?:0|[1-9]\d*)$/;
  * Fastest exact path: no second parse. The unsafe literals found by CANDIDATE, in text order, are
  * matched to the imprecise numbers met by a walk of the parsed value in document order. The walk
  * order equals text order unless an object has integer-like keys (V8 puts those first — and only
- * first, so checking each object's first key is enough). Every match must round to the parsed
- * double and the counts must agree; otherwise the caller re-parses. Mutates `parsed`.
+ * first, so checking each object's first key is enough). Every imprecise number must meet a literal
+ * that rounds to it, and every literal must be used; otherwise the caller re-parses. Mutates
+ * `parsed`.
  */
-function patchInPlace(text: string, parsed: JsonValue, unsafe: number, mode: BigIntMode): boolean {
+function patchInPlace(text: string, parsed: JsonValue, mode: BigIntMode): boolean {
   const lits: string[] = [];
   for (const m of text.matchAll(CANDIDATE)) {
     const lit = m[2] as string;
     if (isUnsafe(lit)) lits.push(lit);
   }
-  if (lits.length !== unsafe) return false;
+  if (lits.length === 0) return false;
   let i = 0;
   let ok = true;
-  const visit = (v: JsonValue): JsonValue => {
-    if (typeof v === 'number') {
-      if (!isUnsafeNumber(v)) return v;
-      const lit = lits[i++];
-      if (lit === undefined || Number(lit) !== v) {
-        ok = false;
-        return v;
-      }
-      return mode === 'bigint' ? BigInt(lit) : lit;
+  // Returns the replacement for an imprecise number, or undefined (and ok=false) on a mismatch.
+  const exact = (v: number): JsonValue | undefined => {
+    const lit = lits[i++];
+    if (lit === undefined || Number(lit) !== v) {
+      ok = false;
+      return undefined;
     }
-    if (Array.isArray(v)) {
-      for (let k = 0; k < v.length && ok; k++) v[k] = visit(v[k] as JsonValue);
-      return v;
-    }
-    if (v !== null && typeof v === 'object') {
-      const keys = Object.keys(v);
-      if (keys.length > 0 && INDEX_KEY.test(keys[0] ?? '')) {
-        ok = false;
-        return v;
-      }
-      for (let k = 0; k < keys.length && ok; k++) {
-        const key = keys[k] as string;
-        v[key] = visit(v[key] as JsonValue);
-      }
-    }
-    return v;
+    return mode === 'bigint' ? BigInt(lit) : lit;
   };
-  visit(parsed);
+  // Primitives are handled inline: a call per value cost more than the check itself.
+  const visit = (v: JsonValue[] | { [key: string]: JsonValue }): void => {
+    if (Array.isArray(v)) {
+      for (let k = 0; k < v.length && ok; k++) {
+        const x = v[k];
+        if (typeof x === 'number') {
+          if (isUnsafeNumber(x)) v[k] = exact(x) ?? x;
+        } else if (typeof x === 'object' && x !== null && typeof x !== 'bigint') visit(x);
+      }
+      return;
+    }
+    const keys = Object.keys(v);
+    if (keys.length > 0 && INDEX_KEY.test(keys[0] ?? '')) {
+      ok = false;
+      return;
+    }
+    for (let k = 0; k < keys.length && ok; k++) {
+      const key = keys[k] as string;
+      const x = v[key];
+      if (typeof x === 'number') {
+        if (isUnsafeNumber(x)) v[key] = exact(x) ?? x;
+      } else if (typeof x === 'object' && x !== null) visit(x);
+    }
+  };
+  if (typeof parsed === 'object' && parsed !== null && typeof parsed !== 'bigint') visit(parsed);
+  else return false;
   return ok && i === lits.length;
 }
 
 /**
- * Second pass for text whose plain parse had `unsafe` imprecise integers. With `parsed` (that plain
- * parse, which may be mutated) it first tries to patch it without parsing again.
+ * Second pass for text whose plain parse had `unsafe` imprecise integers (-1: not counted, which
+ * skips the regex-replace try). With `parsed` (that plain parse, which may be mutated) it first
+ * tries to patch it without parsing again.
  */
 export function reparseExact(text: string, unsafe: number, mode: BigIntMode, parsed?: JsonValue): JsonValue {
-  if (parsed !== undefined && patchInPlace(text, parsed, unsafe, mode)) return parsed;
+  if (parsed !== undefined && patchInPlace(text, parsed, mode)) return parsed;
   let hits = 0;
   const quick = text.replace(CANDIDATE, (whole, lead: string, lit: string) => {
     if (!isUnsafe(lit)) return whole;
