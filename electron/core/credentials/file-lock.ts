@@ -1,12 +1,14 @@
 /**
  * A cross-process lock on a file (the app and `megaraptor mcp` both write the credential index).
- * Taken by creating `<path>` with O_EXCL; the lock file records the owner's pid and the time. A lock
+ * Taken by creating `<path>` exclusively (link(2) of a filled temp file: like O_EXCL, but never
+ * leaves an empty lock behind); the lock file records the owner's pid and the time. A lock
  * is stale — and broken — when its owner process no longer exists, or when it is older than
  * `staleMs` (an owner that hangs must not block everyone forever). Breaking renames the stale file
  * to a unique name first, so two waiters cannot both break it and both enter.
  */
 import { randomBytes } from 'node:crypto';
-import { link, open, readFile, rename, stat, unlink } from 'node:fs/promises';
+import { link, readdir, readFile, rename, stat, unlink, writeFile } from 'node:fs/promises';
+import { basename, dirname, join } from 'node:path';
 import { AppError } from '../../../shared/errors';
 
 export interface LockOptions {
@@ -75,6 +77,41 @@ async function breakStale(path: string, judged: string): Promise<void> {
   await unlink(aside).catch(() => undefined);
 }
 
+/**
+ * Creates the lock with its content in one step: write a private temp file, then link() it to the
+ * lock name (atomic, fails if the lock exists). A lock file therefore never exists empty, even when
+ * its creator is killed mid-way — a killed creator leaves at most a temp file, swept by the next owner.
+ */
+async function tryCreate(path: string, token: string): Promise<boolean> {
+  const temp = `${path}.${process.pid}.${token}.tmp`;
+  await writeFile(temp, JSON.stringify({ pid: process.pid, createdAt: Date.now(), token } satisfies LockInfo), { mode: 0o600 });
+  try {
+    await link(temp, path);
+    return true;
+  } catch (e) {
+    if ((e as NodeJS.ErrnoException).code === 'EEXIST') return false;
+    throw e;
+  } finally {
+    await unlink(temp).catch(() => undefined);
+  }
+}
+
+/** Temp files of lock attempts whose process died between write and link. */
+async function sweepAttempts(path: string, ownToken: string): Promise<void> {
+  const dir = dirname(path);
+  const prefix = `${basename(path)}.`;
+  const names = await readdir(dir).catch(() => [] as string[]);
+  const now = Date.now();
+  for (const name of names) {
+    if (!name.startsWith(prefix) || !name.endsWith('.tmp') || name.includes(ownToken)) continue;
+    const full = join(dir, name);
+    // A live process may be between its write and link: only its death or age makes the file junk.
+    const pid = Number(name.slice(prefix.length).split('.')[0]);
+    const s = await stat(full).catch(() => undefined);
+    if (s && ((Number.isInteger(pid) && pid > 0 && !pidAlive(pid)) || now - s.mtimeMs > 5000)) await unlink(full).catch(() => undefined);
+  }
+}
+
 export async function withFileLock<T>(path: string, fn: () => Promise<T>, options: LockOptions = {}): Promise<T> {
   const timeoutMs = options.timeoutMs ?? 10_000;
   const staleMs = options.staleMs ?? 30_000;
@@ -82,17 +119,7 @@ export async function withFileLock<T>(path: string, fn: () => Promise<T>, option
   const token = randomBytes(8).toString('hex');
   const deadline = Date.now() + timeoutMs;
   for (;;) {
-    try {
-      const handle = await open(path, 'wx', 0o600);
-      try {
-        await handle.writeFile(JSON.stringify({ pid: process.pid, createdAt: Date.now(), token } satisfies LockInfo));
-      } finally {
-        await handle.close();
-      }
-      break;
-    } catch (e) {
-      if ((e as NodeJS.ErrnoException).code !== 'EEXIST') throw e;
-    }
+    if (await tryCreate(path, token)) break;
     const stale = await staleToken(path, staleMs);
     if (stale !== undefined) {
       await breakStale(path, stale);
@@ -106,6 +133,7 @@ export async function withFileLock<T>(path: string, fn: () => Promise<T>, option
     }
     await new Promise((r) => setTimeout(r, retryMs + Math.random() * retryMs));
   }
+  await sweepAttempts(path, token);
   try {
     return await fn();
   } finally {
