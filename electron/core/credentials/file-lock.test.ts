@@ -71,6 +71,17 @@ describe('withFileLock', () => {
     expect(maxInside).toBe(1);
   });
 
+  it('sweeps temp files of lock attempts whose process died, keeps a live one’s', async () => {
+    const lock = join(dir, 'x.lock');
+    const dead = join(dir, `x.lock.${deadPid()}.abcd.tmp`);
+    const live = join(dir, `x.lock.${process.pid}.efgh.tmp`);
+    await writeFile(dead, '{}');
+    await writeFile(live, '{}');
+    await withFileLock(lock, async () => undefined);
+    expect(existsSync(dead)).toBe(false);
+    expect(existsSync(live)).toBe(true);
+  });
+
   it('releases the lock when the work throws', async () => {
     const lock = join(dir, 'x.lock');
     await expect(withFileLock(lock, () => Promise.reject(new Error('boom')))).rejects.toThrow('boom');
