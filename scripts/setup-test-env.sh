@@ -41,4 +41,7 @@ fi
 
 # sshd refuses to start without its privilege-separation directory.
 [ -d /run/sshd ] || { mkdir -p /run/sshd 2>/dev/null || sudo mkdir -p /run/sshd; }
+# The MCP Inspector CLI and the Node 22 it needs, pinned in a nested package of their own (lockfile),
+# so the Inspector integration test fetches nothing and Node 22 never shadows the project's Node.
+retry npm ci --prefix "$(cd "$(dirname "$0")/.." && pwd)/tools/mcp-inspector" --no-audit --no-fund
 echo "setup: done"
