@@ -1,14 +1,339 @@
-import { Title } from '@mantine/core';
-import { IconRobot } from '@tabler/icons-react';
-import { AreaEmptyState } from '../../app/AreaEmptyState';
+/**
+ * Assistants (MCP): the local endpoint (status, URL, token), configs to paste into Claude Desktop /
+ * Claude Code / other clients, the policy for actions that change endpoints, the audit log of every
+ * assistant call (live), and the approval dialog for actions waiting on the responder.
+ */
+import { ActionIcon, Alert, Badge, Button, Card, Code, CopyButton, Group, MultiSelect, NumberInput, SegmentedControl, Stack, Switch, Table, Tabs, Text, TextInput, Title, Tooltip } from '@mantine/core';
+import { notifications } from '@mantine/notifications';
+import { IconCheck, IconCopy, IconEye, IconEyeOff, IconRefresh } from '@tabler/icons-react';
+import { useEffect, useState } from 'react';
+import type { McpPolicy, McpSnippets } from '../../../../shared/contracts/mcp';
+import { useApi } from '../../api/index';
+import { errorText } from '../../components/investigation/errors';
+import { ApprovalDialog } from './ApprovalDialog';
+import { useAuditLog, useMcpStatus } from './hooks';
+
+function Copy({ value, label }: { value: string; label: string }) {
+  return (
+    <CopyButton value={value} timeout={1500}>
+      {({ copied, copy }) => (
+        <Tooltip label={copied ? 'Copied' : label}>
+          <ActionIcon variant="subtle" onClick={copy} aria-label={label}>
+            {copied ? <IconCheck size={16} /> : <IconCopy size={16} />}
+          </ActionIcon>
+        </Tooltip>
+      )}
+    </CopyButton>
+  );
+}
+
+function EndpointCard({ onRotated }: { onRotated: () => void }) {
+  const api = useApi();
+  const { status, error, refresh, setStatus } = useMcpStatus();
+  const [token, setToken] = useState<string>();
+  const [shown, setShown] = useState(false);
+  const [busy, setBusy] = useState(false);
+
+  useEffect(() => {
+    api
+      .call('mcp:token', {})
+      .then((t) => setToken(t.token))
+      .catch(() => undefined);
+  }, [api]);
+
+  const toggle = (enabled: boolean) => {
+    setBusy(true);
+    api
+      .call('mcp:setEnabled', { enabled })
+      .then(setStatus)
+      .catch((e: unknown) => {
+        notifications.show({ color: 'red', title: enabled ? 'The endpoint did not start' : 'The endpoint did not stop', message: errorText(e) });
+        refresh();
+      })
+      .finally(() => setBusy(false));
+  };
+
+  const rotate = () => {
+    setBusy(true);
+    api
+      .call('mcp:rotateToken', {})
+      .then((t) => {
+        setToken(t.token);
+        onRotated();
+        notifications.show({ color: 'green', title: 'New token', message: 'Update the assistants that use the HTTP endpoint. Sessions already open keep working until they end.' });
+      })
+      .catch((e: unknown) => notifications.show({ color: 'red', title: 'The token was not rotated', message: errorText(e) }))
+      .finally(() => setBusy(false));
+  };
+
+  return (
+    <Card withBorder>
+      <Stack gap="sm">
+        <Group justify="space-between">
+          <Group gap="xs">
+            <Text fw={600}>Local MCP endpoint</Text>
+            {status ? (
+              <Badge color={status.running ? 'green' : 'gray'} data-testid="mcp-status">
+                {status.running ? 'running' : 'stopped'}
+              </Badge>
+            ) : null}
+            {status?.running ? <Text size="sm" c="dimmed">{`${status.sessions} session${status.sessions === 1 ? '' : 's'} · ${status.pendingApprovals} waiting for approval`}</Text> : null}
+          </Group>
+          <Switch label="Serve over HTTP" checked={status?.running ?? false} disabled={!status || busy} onChange={(e) => toggle(e.currentTarget.checked)} />
+        </Group>
+        {error ? <Alert color="red">{error}</Alert> : null}
+        {status?.error ? (
+          <Alert color="red" title="The endpoint is not running">
+            {status.error}
+          </Alert>
+        ) : null}
+        <Group gap="xs" align="end">
+          <TextInput label="URL (Streamable HTTP, this machine only)" value={status?.url ?? '—'} readOnly style={{ flex: 1 }} data-testid="mcp-url" />
+          {status?.url ? <Copy value={status.url} label="Copy URL" /> : null}
+        </Group>
+        <Group gap="xs" align="end">
+          <TextInput
+            label="Bearer token"
+            description={`Kept in: ${status?.tokenStore ?? '…'}`}
+            value={token ? (shown ? token : '•'.repeat(24)) : '…'}
+            readOnly
+            style={{ flex: 1 }}
+            styles={{ input: { fontFamily: 'monospace' } }}
+            data-testid="mcp-token"
+          />
+          <Tooltip label={shown ? 'Hide' : 'Reveal'}>
+            <ActionIcon variant="subtle" onClick={() => setShown((s) => !s)} aria-label={shown ? 'Hide token' : 'Reveal token'}>
+              {shown ? <IconEyeOff size={16} /> : <IconEye size={16} />}
+            </ActionIcon>
+          </Tooltip>
+          {token ? <Copy value={token} label="Copy token" /> : null}
+          <Button variant="default" leftSection={<IconRefresh size={16} />} onClick={rotate} loading={busy}>
+            Rotate
+          </Button>
+        </Group>
+        {status ? (
+          <Text size="xs" c="dimmed">
+            Audit log: <Code>{status.auditLog}</Code>
+            {status.approvalSocket ? (
+              <>
+                {' '}
+                · approvals for stdio servers: <Code>{status.approvalSocket}</Code>
+              </>
+            ) : null}
+          </Text>
+        ) : null}
+      </Stack>
+    </Card>
+  );
+}
+
+function SnippetsCard({ version }: { version: number }) {
+  const api = useApi();
+  const [snippets, setSnippets] = useState<McpSnippets>();
+  const [error, setError] = useState<string>();
+  useEffect(() => {
+    api
+      .call('mcp:snippets', {})
+      .then(setSnippets)
+      .catch((e: unknown) => setError(errorText(e)));
+  }, [api, version]);
+  const tabs: Array<{ id: keyof McpSnippets; label: string; where: string }> = [
+    { id: 'claudeDesktop', label: 'Claude Desktop', where: 'Add to claude_desktop_config.json (Claude Desktop launches the stdio server; approvals come to this app).' },
+    { id: 'claudeCode', label: 'Claude Code', where: 'Run in a terminal (HTTP endpoint; the token is included).' },
+    { id: 'genericHttp', label: 'Other clients (HTTP)', where: 'For clients that take an mcpServers JSON with a URL and headers.' },
+    { id: 'stdio', label: 'Command (stdio)', where: 'For clients that launch a command.' },
+  ];
+  return (
+    <Card withBorder>
+      <Stack gap="sm">
+        <Text fw={600}>Connect an assistant</Text>
+        {error ? <Alert color="red">{error}</Alert> : null}
+        <Tabs defaultValue="claudeDesktop">
+          <Tabs.List>
+            {tabs.map((t) => (
+              <Tabs.Tab key={t.id} value={t.id}>
+                {t.label}
+              </Tabs.Tab>
+            ))}
+          </Tabs.List>
+          {tabs.map((t) => (
+            <Tabs.Panel key={t.id} value={t.id} pt="xs">
+              <Stack gap={4}>
+                <Group justify="space-between">
+                  <Text size="sm" c="dimmed">
+                    {t.where}
+                  </Text>
+                  {snippets ? <Copy value={snippets[t.id]} label={`Copy ${t.label} config`} /> : null}
+                </Group>
+                <Code block data-testid={`snippet-${t.id}`}>
+                  {snippets ? snippets[t.id] : '…'}
+                </Code>
+              </Stack>
+            </Tabs.Panel>
+          ))}
+        </Tabs>
+      </Stack>
+    </Card>
+  );
+}
+
+const MODES: Array<{ value: McpPolicy['mode']; label: string; help: string }> = [
+  { value: 'read-only', label: 'Read-only', help: 'Assistants can read; every action that changes an endpoint is refused without asking.' },
+  { value: 'ask', label: 'Ask (default)', help: 'Every action that changes an endpoint waits for your approval here.' },
+  { value: 'allow-listed', label: 'Allow-list', help: 'The tools you list run without asking; every other action waits for your approval.' },
+];
+
+const GATED_TOOLS = [
+  'collect_artifact', 'collect_and_wait', 'cancel_flow', 'download_upload', 'label_client', 'quarantine_client', 'vfs_list', 'vfs_refresh',
+  'create_hunt', 'start_hunt', 'stop_hunt', 'run_vql',
+  'dfir_processes', 'dfir_network_connections', 'dfir_persistence', 'dfir_logons_users', 'dfir_recent_activity', 'dfir_file_search',
+];
+
+function PolicyCard() {
+  const api = useApi();
+  const [policy, setPolicy] = useState<McpPolicy>();
+  const [busy, setBusy] = useState(false);
+  useEffect(() => {
+    api
+      .call('mcp:getPolicy', {})
+      .then(setPolicy)
+      .catch((e: unknown) => notifications.show({ color: 'red', title: 'The policy could not be read', message: errorText(e) }));
+  }, [api]);
+  const save = (next: McpPolicy) => {
+    setBusy(true);
+    api
+      .call('mcp:setPolicy', next)
+      .then(setPolicy)
+      .catch((e: unknown) => notifications.show({ color: 'red', title: 'The policy was not saved', message: errorText(e) }))
+      .finally(() => setBusy(false));
+  };
+  if (!policy) return null;
+  return (
+    <Card withBorder>
+      <Stack gap="sm">
+        <Text fw={600}>Policy for actions that change endpoints</Text>
+        <SegmentedControl data-testid="mcp-policy" value={policy.mode} disabled={busy} data={MODES.map((m) => ({ value: m.value, label: m.label }))} onChange={(mode) => save({ ...policy, mode })} />
+        <Text size="sm" c="dimmed">
+          {MODES.find((m) => m.value === policy.mode)?.help}
+        </Text>
+        {policy.mode === 'allow-listed' ? (
+          <MultiSelect label="Tools that run without asking" data={[...new Set([...GATED_TOOLS, ...policy.allowTools])]} value={policy.allowTools} onChange={(allowTools) => save({ ...policy, allowTools })} disabled={busy} searchable clearable />
+        ) : null}
+        <NumberInput
+          label="Refuse when not answered within (seconds)"
+          min={5}
+          max={3600}
+          value={policy.approvalTimeoutSeconds}
+          disabled={busy}
+          onBlur={(e) => {
+            const n = Number(e.currentTarget.value);
+            if (Number.isInteger(n) && n >= 5 && n <= 3600 && n !== policy.approvalTimeoutSeconds) save({ ...policy, approvalTimeoutSeconds: n });
+          }}
+          w={320}
+        />
+      </Stack>
+    </Card>
+  );
+}
+
+const OUTCOME_COLOR: Record<string, string> = {
+  approved: 'green',
+  'allowed-by-policy': 'teal',
+  'not-required': 'gray',
+  denied: 'red',
+  timeout: 'orange',
+  'forbidden-by-policy': 'red',
+};
+
+function AuditCard() {
+  const { rows, total, live, error } = useAuditLog();
+  return (
+    <Card withBorder>
+      <Stack gap="sm">
+        <Group justify="space-between">
+          <Text fw={600}>Audit log</Text>
+          <Group gap="xs">
+            <Text size="sm" c="dimmed">
+              {total} call{total === 1 ? '' : 's'}
+            </Text>
+            <Badge color={live ? 'green' : 'gray'} variant="dot">
+              {live ? 'live' : 'not live'}
+            </Badge>
+          </Group>
+        </Group>
+        {error ? <Alert color="red">{error}</Alert> : null}
+        {rows.length === 0 ? (
+          <Text size="sm" c="dimmed">
+            No assistant has called the endpoint yet. Every call (tool, resource or prompt) will appear here as it happens.
+          </Text>
+        ) : (
+          <Table.ScrollContainer minWidth={800} maxHeight={480}>
+            <Table striped highlightOnHover data-testid="mcp-audit">
+              <Table.Thead>
+                <Table.Tr>
+                  <Table.Th>Time</Table.Th>
+                  <Table.Th>Assistant</Table.Th>
+                  <Table.Th>Call</Table.Th>
+                  <Table.Th>Arguments</Table.Th>
+                  <Table.Th>Approval</Table.Th>
+                  <Table.Th>Result</Table.Th>
+                </Table.Tr>
+              </Table.Thead>
+              <Table.Tbody>
+                {rows.map((r) => (
+                  <Table.Tr key={r.key} data-testid="mcp-audit-row">
+                    <Table.Td>
+                      <Text size="xs">{new Date(r.time).toLocaleTimeString()}</Text>
+                    </Table.Td>
+                    <Table.Td>
+                      <Text size="xs">{r.client}</Text>
+                    </Table.Td>
+                    <Table.Td>
+                      <Code>{r.name}</Code>
+                    </Table.Td>
+                    <Table.Td maw={320}>
+                      <Text size="xs" ff="monospace" truncate="end" title={JSON.stringify(r.arguments)}>
+                        {JSON.stringify(r.arguments)}
+                      </Text>
+                    </Table.Td>
+                    <Table.Td>
+                      <Badge size="sm" variant="light" color={OUTCOME_COLOR[r.approval] ?? 'gray'}>
+                        {r.approval}
+                      </Badge>
+                    </Table.Td>
+                    <Table.Td>
+                      {r.error ? (
+                        <Text size="xs" c="red" title={r.error.message}>
+                          {r.error.code}
+                        </Text>
+                      ) : (
+                        <Text size="xs">{`${r.resultBytes} B · ${Math.round(r.durationMs)} ms`}</Text>
+                      )}
+                    </Table.Td>
+                  </Table.Tr>
+                ))}
+              </Table.Tbody>
+            </Table>
+          </Table.ScrollContainer>
+        )}
+      </Stack>
+    </Card>
+  );
+}
 
 export function AssistantsPage() {
+  const [snippetVersion, setSnippetVersion] = useState(0);
   return (
-    <>
+    <Stack>
       <Title order={2}>Assistants (MCP)</Title>
-      <AreaEmptyState icon={<IconRobot size={28} />} title="No assistants connected">
-        AI assistants that use the local MCP endpoint will appear here, with an audit log of every call and the actions waiting for your approval. The MCP endpoint is not built yet.
-      </AreaEmptyState>
-    </>
+      <Text c="dimmed" size="sm">
+        AI assistants reach Velociraptor through this app&apos;s MCP endpoint. You see every call below, and every action that changes an endpoint waits for your approval.
+      </Text>
+      <EndpointCard onRotated={() => setSnippetVersion((v) => v + 1)} />
+      <SnippetsCard version={snippetVersion} />
+      <PolicyCard />
+      <AuditCard />
+      <ApprovalDialog />
+    </Stack>
   );
 }
