@@ -1,0 +1,69 @@
+/**
+ * The built CLI (out/cli/megaraptor.mjs, from `npm run build`) run as a separate process against
+ * the simulator over mTLS: what a user, CI job or assistant sandbox runs.
+ */
+import { spawn } from 'node:child_process';
+import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { startSimulator, type RunningSimulator } from '../../core/sim/index';
+
+const CLI = join(process.cwd(), 'out', 'cli', 'megaraptor.mjs');
+const built = existsSync(CLI) && readFileSync(CLI, 'utf8').includes('megaraptor vql');
+const CI = process.env.CI === 'true' || process.env.CI === '1';
+if (!built && CI) throw new Error(`${CLI} with the vql command is missing: run \`npm run build\` first.`);
+if (!built) console.warn(`vql.int.test: skipped, ${CLI} is not built with the vql command (npm run build).`);
+
+function cli(args: string[], env: NodeJS.ProcessEnv): Promise<{ code: number; out: string; err: string }> {
+  return new Promise((resolve, reject) => {
+    const child = spawn(process.execPath, [CLI, ...args], { env: { PATH: process.env.PATH, ...env } });
+    let out = '';
+    let err = '';
+    child.stdout.on('data', (d: Buffer) => (out += d.toString()));
+    child.stderr.on('data', (d: Buffer) => (err += d.toString()));
+    const timer = setTimeout(() => child.kill('SIGKILL'), 30_000);
+    child.on('error', reject);
+    child.on('close', (code) => {
+      clearTimeout(timer);
+      resolve({ code: code ?? 1, out, err });
+    });
+  });
+}
+
+describe.skipIf(!built)('megaraptor vql (built CLI)', () => {
+  let sim: RunningSimulator;
+  let dir: string;
+  let config: string;
+
+  beforeAll(async () => {
+    sim = await startSimulator({ speed: 40 });
+    dir = mkdtempSync(join(tmpdir(), 'mr-cli-int-'));
+    config = join(dir, 'api.yaml');
+    writeFileSync(config, await sim.mintApiConfig('cli-int', ['investigator', 'api']), { mode: 0o600 });
+  });
+
+  afterAll(async () => {
+    await sim.stop();
+    rmSync(dir, { recursive: true, force: true });
+  });
+
+  it('prints rows to stdout, logs to stderr, exit 0', async () => {
+    const r = await cli(['vql', '--format', 'jsonl', 'SELECT client_id, os_info.hostname AS Host FROM clients(search=Term) LIMIT 2', '--env', 'Term=all'], {
+      VELOCIRAPTOR_API_CONFIG: config,
+    });
+    expect(r.code).toBe(0);
+    const rows = r.out.trim().split('\n').map((l) => JSON.parse(l) as { client_id: string });
+    expect(rows).toHaveLength(2);
+    expect(rows[0]?.client_id).toMatch(/^C\./);
+    expect(r.err).toContain('Starting query execution');
+  });
+
+  it('exits non-zero on a VQL error and on a missing permission', async () => {
+    const bad = await cli(['vql', '--api-config', config, 'SELECT * FROM info()'], {});
+    expect(bad.code).toBe(1);
+    expect(bad.err).toMatch(/Permission denied/i);
+    const syntax = await cli(['vql', '--api-config', config, 'SELECT FROM WHERE'], {});
+    expect(syntax.code).toBe(1);
+  });
+});
