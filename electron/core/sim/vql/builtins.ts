@@ -86,6 +86,21 @@ export const builtinFunctions: FunctionDef[] = [
       }
     },
   }),
+  fn({
+    // As in Velociraptor: parse_json() is for objects, parse_json_array() for a JSON list; the
+    // app's VQL builder passes every list this way.
+    name: 'parse_json_array', doc: 'Parse a JSON string into an array.', args: { data: { type: 'string', required: true } },
+    call: (a) => {
+      let parsed: unknown;
+      try {
+        parsed = JSON.parse(String(a.data));
+      } catch (e) {
+        throw new Error(`parse_json_array: ${e instanceof Error ? e.message : String(e)}`, { cause: e });
+      }
+      if (!Array.isArray(parsed)) throw new Error('parse_json_array: the data is not a JSON array');
+      return parsed as unknown[];
+    },
+  }),
   fn({ name: 'upcase', doc: 'Returns an upper case version of the string.', args: { string: { type: 'string', required: true } }, call: (a) => String(a.string).toUpperCase() }),
   fn({ name: 'lowcase', doc: 'Returns a lower case version of the string.', args: { string: { type: 'string', required: true } }, call: (a) => String(a.string).toLowerCase() }),
   fn({

@@ -8,6 +8,7 @@ import { World } from '../world';
 import { builtinFunctions, builtinPlugins } from './builtins';
 import { parseVql } from './parser';
 import { VqlSyntaxError } from './lexer';
+import { build, labels, vql } from '../../velociraptor/vql/builder';
 import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -84,6 +85,15 @@ describe('evaluator corpus', () => {
   ];
   it.each(cases)('%s', async (_name, vql, check) => {
     check(await run(vql, { Host: 'DC01' }));
+  });
+
+  it('decodes the VQL builder\'s lists with parse_json_array, as Velociraptor does', async () => {
+    const q = build(vql`SELECT ${labels(['Case 42', 'x'])} AS L FROM scope()`);
+    expect(q.vql).toBe('SELECT parse_json_array(data=MrArg0) AS L FROM scope()');
+    expect((await run(q.vql, q.env)).rows).toEqual([{ L: ['Case 42', 'x'] }]);
+    const notList = await run("SELECT parse_json_array(data='{\"v\": 1}') AS L FROM scope()");
+    expect(notList.rows).toEqual([{ L: null }]);
+    expect(notList.logs.some((l) => l.includes('parse_json_array: the data is not a JSON array'))).toBe(true);
   });
 
   it('hostile strings appear in generated triage rows (for inertness tests)', async () => {

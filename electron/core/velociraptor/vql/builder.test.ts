@@ -61,7 +61,8 @@ describe('VQL builder', () => {
 
   it('decodes structured values with parse_json', () => {
     const q = build(vql`SELECT collect_client(client_id=${clientId('server')}, artifacts=${jsonArray(['A.B'])}, spec=${json({ 'A.B': { P: '1' } })}) FROM scope()`);
-    expect(q.vql).toBe('SELECT collect_client(client_id=MrArg0, artifacts=parse_json(data=MrArg1).v, spec=parse_json(data=MrArg2)) FROM scope()');
+    expect(q.vql).toBe('SELECT collect_client(client_id=MrArg0, artifacts=parse_json_array(data=MrArg1), spec=parse_json(data=MrArg2)) FROM scope()');
+    expect(JSON.parse(q.env.MrArg1 ?? '')).toEqual(['A.B']);
     expect(JSON.parse(q.env.MrArg2 ?? '')).toEqual({ 'A.B': { P: '1' } });
   });
 
@@ -72,7 +73,7 @@ describe('VQL builder', () => {
       expect(q.vql).toBe(reference);
       expect(q.env.MrArg0).toBe(hostile);
       expect(JSON.parse(q.env.MrArg3 ?? '')).toEqual({ v: hostile });
-      expect(JSON.parse(q.env.MrArg4 ?? '')).toEqual({ v: [hostile, hostile] });
+      expect(JSON.parse(q.env.MrArg4 ?? '')).toEqual([hostile, hostile]);
     }
   });
 

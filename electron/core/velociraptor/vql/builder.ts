@@ -86,9 +86,8 @@ export function build(fragment: VqlFragment, extraEnv: Record<string, string> = 
         const name = `${ENV_PREFIX}${n++}`;
         env[name] = a.value;
         if (a.kind === 'json') return `parse_json(data=${name})`;
-        // Wrapped in a dict: parse_json returns dicts on every server version; arrays need
-        // parse_json_array, which not every server (or the simulator) has.
-        if (a.kind === 'json-array') return `parse_json(data=${name}).v`;
+        // Velociraptor's parse_json() decodes objects only; a JSON list needs parse_json_array().
+        if (a.kind === 'json-array') return `parse_json_array(data=${name})`;
         return name;
       }
     }
@@ -127,9 +126,9 @@ export function json(value: Record<string, unknown>): VqlArg {
   return VqlArg.make('json', JSON.stringify(value));
 }
 
-/** A list, decoded in VQL as parse_json(data=…).v from {"v": [...]}. */
+/** A list, decoded in VQL with parse_json_array(). */
 export function jsonArray(values: readonly unknown[]): VqlArg {
-  return VqlArg.make('json-array', JSON.stringify({ v: values }));
+  return VqlArg.make('json-array', JSON.stringify(values));
 }
 
 export function int(value: number): VqlArg {
