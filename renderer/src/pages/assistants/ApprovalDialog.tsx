@@ -3,7 +3,20 @@
  * arguments and the plan (operations, their parameters and any VQL with its env values), the time
  * left before it is refused, and Approve / Deny. One request at a time, oldest first.
  */
-import { Alert, Badge, Button, Code, Group, Modal, Progress, Stack, Table, Text, Textarea } from '@mantine/core';
+import {
+  Alert,
+  Badge,
+  Button,
+  Code,
+  Group,
+  Modal,
+  Progress,
+  ScrollArea,
+  Stack,
+  Table,
+  Text,
+  Textarea,
+} from '@mantine/core';
 import { notifications } from '@mantine/notifications';
 import { IconAlertTriangle } from '@tabler/icons-react';
 import { useState } from 'react';
@@ -22,7 +35,8 @@ function RequestView({ request }: { request: ApprovalRequest }) {
   return (
     <Stack gap="sm">
       <Alert color="orange" icon={<IconAlertTriangle size={18} />} title={request.plan.summary}>
-        An assistant wants to run an action that changes an endpoint or a server. Nothing runs unless you approve it.
+        An assistant wants to run an action that changes an endpoint or a server. Nothing runs unless you
+        approve it.
       </Alert>
       <Table withRowBorders={false} verticalSpacing={4}>
         <Table.Tbody>
@@ -47,47 +61,56 @@ function RequestView({ request }: { request: ApprovalRequest }) {
           ) : null}
         </Table.Tbody>
       </Table>
-      <Text size="sm" fw={600}>
-        Arguments
-      </Text>
-      <Code block data-testid="approval-arguments">
-        {json(request.arguments)}
-      </Code>
-      <Text size="sm" fw={600}>
-        What will run
-      </Text>
-      {request.plan.operations.map((op, i) => (
-        <Stack key={i} gap={4} data-testid="approval-operation">
-          <Group gap="xs">
-            <Badge variant="light">{op.operation}</Badge>
-          </Group>
-          <Code block>{json(op.details)}</Code>
-          {op.vql ? (
-            <>
-              <Text size="xs" c="dimmed">
-                VQL
-              </Text>
-              <Code block data-testid="approval-vql">
-                {op.vql}
-              </Code>
-            </>
-          ) : null}
-          {op.env && Object.keys(op.env).length ? (
-            <>
-              <Text size="xs" c="dimmed">
-                Values (sent as VQL env, never in the query text)
-              </Text>
-              <Code block>{json(op.env)}</Code>
-            </>
-          ) : null}
-        </Stack>
-      ))}
       <Group justify="space-between" gap="xs">
         <Text size="sm" data-testid="approval-time-left">
           Refused automatically in {left} s
         </Text>
       </Group>
-      <Progress value={(left / total) * 100} color={left < 15 ? 'red' : 'orange'} size="sm" aria-label="Time left to decide" />
+      <Progress
+        value={(left / total) * 100}
+        color={left < 15 ? 'red' : 'orange'}
+        size="sm"
+        aria-label="Time left to decide"
+      />
+      <ScrollArea.Autosize mah={200} type="auto" offsetScrollbars>
+        <Stack gap="sm">
+          <Text size="sm" fw={600}>
+            Arguments
+          </Text>
+          <Code block data-testid="approval-arguments">
+            {json(request.arguments)}
+          </Code>
+          <Text size="sm" fw={600}>
+            What will run
+          </Text>
+          {request.plan.operations.map((op, i) => (
+            <Stack key={i} gap={4} data-testid="approval-operation">
+              <Group gap="xs">
+                <Badge variant="light">{op.operation}</Badge>
+              </Group>
+              <Code block>{json(op.details)}</Code>
+              {op.vql ? (
+                <>
+                  <Text size="xs" c="dimmed">
+                    VQL
+                  </Text>
+                  <Code block data-testid="approval-vql">
+                    {op.vql}
+                  </Code>
+                </>
+              ) : null}
+              {op.env && Object.keys(op.env).length ? (
+                <>
+                  <Text size="xs" c="dimmed">
+                    Values (sent as VQL env, never in the query text)
+                  </Text>
+                  <Code block>{json(op.env)}</Code>
+                </>
+              ) : null}
+            </Stack>
+          ))}
+        </Stack>
+      </ScrollArea.Autosize>
     </Stack>
   );
 }
@@ -106,10 +129,17 @@ export function ApprovalDialog() {
     api
       .call('mcp:decide', { id: request.id, decision, ...(reason.trim() ? { reason: reason.trim() } : {}) })
       .then((r) => {
-        if (!r.found) notifications.show({ color: 'yellow', title: 'Too late', message: 'This request was already answered or timed out.' });
+        if (!r.found)
+          notifications.show({
+            color: 'yellow',
+            title: 'Too late',
+            message: 'This request was already answered or timed out.',
+          });
         setReason('');
       })
-      .catch((e: unknown) => notifications.show({ color: 'red', title: 'The answer was not delivered', message: errorText(e) }))
+      .catch((e: unknown) =>
+        notifications.show({ color: 'red', title: 'The answer was not delivered', message: errorText(e) }),
+      )
       .finally(() => setBusy(false));
   };
 
@@ -127,7 +157,14 @@ export function ApprovalDialog() {
       {request ? (
         <Stack>
           <RequestView key={request.id} request={request} />
-          <Textarea label="Reason (optional, sent to the assistant when you deny)" value={reason} onChange={(e) => setReason(e.currentTarget.value)} maxLength={500} autosize minRows={1} />
+          <Textarea
+            label="Reason (optional, sent to the assistant when you deny)"
+            value={reason}
+            onChange={(e) => setReason(e.currentTarget.value)}
+            maxLength={500}
+            autosize
+            minRows={1}
+          />
           <Group justify="flex-end">
             <Button variant="default" color="red" onClick={() => decide('denied')} loading={busy}>
               Deny

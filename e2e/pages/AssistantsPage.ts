@@ -1,0 +1,47 @@
+import { expect, type Locator, type Page } from '@playwright/test';
+
+/** The Assistants (MCP) page: endpoint, token, approval dialog and audit log. */
+export class AssistantsPage {
+  readonly status: Locator;
+  readonly url: Locator;
+  readonly token: Locator;
+  readonly dialog: Locator;
+  readonly audit: Locator;
+
+  constructor(readonly page: Page) {
+    this.status = page.getByTestId('mcp-status');
+    this.url = page.getByTestId('mcp-url');
+    this.token = page.getByTestId('mcp-token');
+    this.dialog = page.getByRole('dialog', { name: /Approve an assistant action/ });
+    this.audit = page.getByTestId('mcp-audit');
+  }
+
+  async endpointUrl(): Promise<string> {
+    await expect(this.status).toHaveText('running');
+    await expect(this.url).toHaveValue(/^http:\/\/127\.0\.0\.1:\d+\/mcp$/);
+    return this.url.inputValue();
+  }
+
+  /** Reveals the token (hidden by default) and reads it. */
+  async revealToken(): Promise<string> {
+    await expect(this.token).toHaveValue(/^•+$/);
+    await this.page.getByRole('button', { name: 'Reveal token' }).click();
+    await expect(this.token).not.toHaveValue(/•/);
+    return this.token.inputValue();
+  }
+
+  async approve(): Promise<void> {
+    await this.dialog.getByRole('button', { name: 'Approve' }).click();
+    await expect(this.dialog).toBeHidden();
+  }
+
+  async deny(reason: string): Promise<void> {
+    await this.dialog.getByLabel(/Reason/).fill(reason);
+    await this.dialog.getByRole('button', { name: 'Deny' }).click();
+    await expect(this.dialog).toBeHidden();
+  }
+
+  auditRow(name: string, approval: string): Locator {
+    return this.audit.getByTestId('mcp-audit-row').filter({ hasText: name }).filter({ hasText: approval });
+  }
+}
