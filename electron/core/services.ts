@@ -10,7 +10,7 @@ import type { Contract } from '../../shared/contracts/index';
 import { AppInfoService } from './app/app-info';
 import { resolveDataDir } from './app/data-dir';
 import { probeKeychain as realProbe, type KeychainStatus } from './credentials/keychain-probe';
-import { KeychainSecretStore } from './credentials/keychain-store';
+import { createCredentialService, credentialHandlers } from './credentials/index';
 import { createInvestigation } from './investigation/index';
 import { createMcpDomain } from './mcp/app';
 import type { Handlers } from './rpc/dispatcher';
@@ -47,19 +47,22 @@ export function createCoreServices(options: CoreOptions): CoreServices {
   });
 
   const probe = options.probeKeychain ?? (() => realProbe());
-  const investigation = createInvestigation(dataDir, async () => ((await probe()).available ? new KeychainSecretStore() : null));
+  // One credential service, and with it one keychain store, for the whole process.
+  const credentials = createCredentialService(dataDir, { probe });
+  const investigation = createInvestigation(dataDir, async () => ((await probe()).available ? credentials.store : null));
 
   // Assistants (MCP): HTTP endpoint + approval socket start with the app, over the saved connections.
-  const mcp = createMcpDomain({ dataDir, version: options.version, mode: options.mode, env: options.env ?? process.env, keychain: async () => ((await probe()).available ? new KeychainSecretStore() : null) });
+  const mcp = createMcpDomain({ dataDir, version: options.version, mode: options.mode, env: options.env ?? process.env, keychain: async () => ((await probe()).available ? credentials.store : null) });
   void mcp.start();
 
   const handlers: Handlers<Contract> = {
     'app:info': () => appInfo.info(),
     ...investigation.handlers,
     ...mcp.handlers,
+    ...credentialHandlers(credentials),
   };
 
-  const disposers: Array<() => Promise<void> | void> = [() => investigation.dispose(), () => mcp.dispose()];
+  const disposers: Array<() => Promise<void> | void> = [() => credentials.dispose(), () => investigation.dispose(), () => mcp.dispose()];
   let disposed = false;
   return {
     dataDir,

@@ -6,6 +6,7 @@ import { appContract } from './app';
 import { clientsContract } from './clients';
 import { collectionsContract } from './collections';
 import { connectionsContract } from './connections';
+import { credentialsContract } from './credentials';
 import { huntsContract } from './hunts';
 import { mcpContract } from './mcp';
 import { notebooksContract } from './notebooks';
@@ -20,6 +21,7 @@ export const contract = {
   ...vqlContract,
   ...huntsContract,
   ...mcpContract,
+  ...credentialsContract,
 };
 
 export type Contract = typeof contract;

@@ -4,7 +4,7 @@
  * other core services take a `SecretStore` (the keychain store, or `service.store`).
  */
 import { join } from 'node:path';
-import { probeKeychain } from './keychain-probe';
+import { probeKeychain, type KeychainStatus } from './keychain-probe';
 import { CredentialService } from './credential-service';
 import { KeychainSecretStore } from './keychain-store';
 
@@ -18,12 +18,15 @@ export { writeFileAtomic } from './atomic-file';
 export type { SecretStore, EnumerableSecretStore, SecretRef } from './secret-store';
 
 /** The production wiring: index and vault in the app-data folder, the OS keychain, the real probe. */
-export function createCredentialService(dataDir: string, options: { clock?: () => Date } = {}): CredentialService {
+export function createCredentialService(
+  dataDir: string,
+  options: { clock?: () => Date; probe?: () => Promise<KeychainStatus> } = {},
+): CredentialService {
   return new CredentialService({
     indexPath: join(dataDir, 'credentials.json'),
     vaultPath: join(dataDir, 'credentials-vault.json'),
     keychain: new KeychainSecretStore(),
-    probe: () => probeKeychain(),
+    probe: options.probe ?? (() => probeKeychain()),
     ...(options.clock ? { clock: options.clock } : {}),
   });
 }
