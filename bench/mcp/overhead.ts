@@ -2,14 +2,16 @@
  * MCP overhead: the same read (list_hunts → VelociraptorBridge.hunts against the simulator) made
  * directly on the core, through MCP over Streamable HTTP, and through MCP over stdio (the built CLI),
  * in one run. Prints p50/p99 latency of each and the added latency, and calls/s with 16 concurrent
- * HTTP sessions. Run: npx tsx-free → `node --experimental-strip-types` is not on Node 20, so:
+ * HTTP sessions. The stdio path runs `node out/cli/megaraptor.mjs mcp --stdio` (build first) with an
+ * API config for the same simulator. Node 20 has no TypeScript stripping, so from the repo root:
  *   npx esbuild bench/mcp/overhead.ts --bundle --platform=node --format=esm --outfile=/tmp/mcp-bench.mjs \
  *     --external:@napi-rs/keyring --banner:js="import{createRequire}from'node:module';const require=createRequire(import.meta.url);" && node /tmp/mcp-bench.mjs
  */
-import { mkdtempSync } from 'node:fs';
+import { existsSync, mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { join, resolve } from 'node:path';
 import { Client } from '@modelcontextprotocol/sdk/client/index.js';
+import { StdioClientTransport } from '@modelcontextprotocol/sdk/client/stdio.js';
 import { StreamableHTTPClientTransport } from '@modelcontextprotocol/sdk/client/streamableHttp.js';
 import { startSimulator } from '../../electron/core/sim/index';
 import { loadApiConfig } from '../../electron/core/velociraptor/config/api-config';
@@ -68,13 +70,28 @@ await Promise.all(clients.map(async (c) => {
 }));
 const rate = calls / ((performance.now() - t0) / 1000);
 
+// stdio: the built CLI in its own process, as an assistant launches it.
+const cli = resolve(process.cwd(), 'out', 'cli', 'megaraptor.mjs');
+if (!existsSync(cli)) throw new Error(`${cli} is missing: run \`npm run build\` (and run this from the repo root).`);
+const stdioDir = mkdtempSync(join(tmpdir(), 'mr-bench-stdio-'));
+const stdioConfig = join(stdioDir, 'api.yaml');
+writeFileSync(stdioConfig, await sim.mintApiConfig('bench-stdio', ['administrator']), { mode: 0o600 });
+const cs = new Client({ name: 'bench-stdio', version: '1' });
+await cs.connect(new StdioClientTransport({ command: process.execPath, args: [cli, 'mcp', '--stdio', '--api-config', stdioConfig], env: { PATH: process.env.PATH ?? '', MEGARAPTOR_DATA_DIR: stdioDir } }));
+// Direct again right before, so both stdio numbers share the machine's load of the moment.
+const direct2 = await time(N, () => port.hunts({}, {}, page));
+const viaStdio = await time(N, () => cs.callTool({ name: 'list_hunts', arguments: {} }));
+
 const row = (name: string, xs: number[]) => `${name.padEnd(14)} p50 ${pct(xs, 50).toFixed(2)} ms  p99 ${pct(xs, 99).toFixed(2)} ms`;
 console.log(row('direct', direct));
 console.log(row('MCP over HTTP', viaHttp));
 console.log(`added (HTTP)   p50 ${(pct(viaHttp, 50) - pct(direct, 50)).toFixed(2)} ms  p99 ${(pct(viaHttp, 99) - pct(direct, 99)).toFixed(2)} ms`);
 console.log(`16 HTTP sessions: ${rate.toFixed(0)} calls/s (list_hunts, 5 s)`);
+console.log(row('direct (2)', direct2));
+console.log(row('MCP over stdio', viaStdio));
+console.log(`added (stdio)  p50 ${(pct(viaStdio, 50) - pct(direct2, 50)).toFixed(2)} ms  p99 ${(pct(viaStdio, 99) - pct(direct2, 99)).toFixed(2)} ms`);
 
-for (const c of [c1, ...clients]) await c.close();
+for (const c of [c1, cs, ...clients]) await c.close();
 await http.close();
 registry.close();
 await sim.stop();
