@@ -49,7 +49,7 @@ export function createCoreServices(options: CoreOptions): CoreServices {
   const probe = options.probeKeychain ?? (() => realProbe());
   // One credential service, and with it one keychain store, for the whole process.
   const credentials = createCredentialService(dataDir, { probe });
-  const investigation = createInvestigation(dataDir, async () => ((await probe()).available ? credentials.store : null));
+  const investigation = createInvestigation(dataDir, async () => ((await probe()).available ? credentials.store : null), credentials);
 
   // Assistants (MCP): HTTP endpoint + approval socket start with the app, over the saved connections.
   const mcp = createMcpDomain({ dataDir, version: options.version, mode: options.mode, env: options.env ?? process.env, keychain: async () => ((await probe()).available ? credentials.store : null) });

@@ -94,6 +94,23 @@ describe('CredentialService', () => {
     expect(await service.delete(meta.id)).toEqual({ deleted: false });
   });
 
+  it('register lists a secret another service stored (index only, createdAt kept on replace); repair then finds nothing', async () => {
+    await store.set('velociraptor:bGFi:api-config', 'API-CONFIG-YAML');
+    const first = await service.register({ id: 'velociraptor:bGFi:api-config', name: 'lab', kind: 'api-config', owner: { serverName: 'lab' }, expiresAt: days(10), fingerprint: 'AA:BB' });
+    expect(store.data.get(first.id)).toBe('API-CONFIG-YAML');
+    expect((await service.repair({ dryRun: true })).findings).toEqual([]);
+    const listed = await service.list();
+    expect(listed.items).toMatchObject([{ id: first.id, name: 'lab', kind: 'api-config', owner: { serverName: 'lab' }, expiringSoon: true, expired: false, fingerprint: 'AA:BB' }]);
+    const again = await service.register({ id: first.id, name: 'lab', kind: 'api-config', expiresAt: days(400), fingerprint: 'CC:DD' });
+    expect(again.createdAt).toBe(first.createdAt);
+    expect((await service.list()).items.map((i) => [i.fingerprint, i.expiringSoon])).toEqual([['CC:DD', false]]);
+    expect(await service.unregister(first.id)).toBe(true);
+    expect(await service.unregister(first.id)).toBe(false);
+    expect((await service.list()).total).toBe(0);
+    // unregister leaves the secret to its owner
+    expect(store.data.has(first.id)).toBe(true);
+  });
+
   it('repair reports first (dry run), then fixes both directions', async () => {
     await service.add({ id: 'keep', name: 'keep', kind: 'token', secret: 'k' });
     await service.add({ id: 'lost', name: 'lost secret', kind: 'token', secret: 'l' });

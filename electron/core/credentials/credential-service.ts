@@ -93,6 +93,32 @@ export class CredentialService {
     });
   }
 
+  /**
+   * Lists a secret another core service already wrote to `this.store` under `id` (the connection
+   * registry saves API configs itself): index entry only, created or replaced. A replaced entry
+   * keeps its `createdAt`. Secret first, then the entry, as in `add`.
+   */
+  async register(input: Omit<AddCredentialInput, 'secret' | 'id'> & { id: string }): Promise<CredentialMeta> {
+    return this.index.update((entries) => {
+      const old = entries.find((e) => e.id === input.id);
+      const meta: CredentialMeta = {
+        id: input.id,
+        name: input.name,
+        kind: input.kind,
+        owner: input.owner ?? {},
+        createdAt: old?.createdAt ?? this.clock().toISOString(),
+        expiresAt: input.expiresAt ? input.expiresAt.toISOString() : null,
+        fingerprint: input.fingerprint ?? null,
+      };
+      return { entries: [...entries.filter((e) => e.id !== input.id), meta], result: meta };
+    });
+  }
+
+  /** Removes an index entry only (its owner already deleted the secret); false when it was not listed. */
+  async unregister(id: string): Promise<boolean> {
+    return this.index.update((entries) => ({ entries: entries.filter((e) => e.id !== id), result: entries.some((e) => e.id === id) }));
+  }
+
   async get(id: string): Promise<CredentialMeta> {
     const found = (await this.index.read()).find((e) => e.id === id);
     if (!found) throw new AppError('NOT_FOUND', `No credential with id ${id}.`);

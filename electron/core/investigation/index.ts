@@ -3,9 +3,11 @@
  * available, else session-only), notebooks in the data dir, the service, and the demo simulator
  * started on request in this process.
  */
+import type { CredentialService } from '../credentials/credential-service';
 import type { SecretStore as KeychainStore } from '../credentials/secret-store';
 import { startSimulator } from '../sim/index';
 import { ConnectionManager } from './connections';
+import { connectionCredentials } from './credential-records';
 import { investigationHandlers } from './handlers';
 import { KeychainSecrets } from './keychain-adapter';
 import { NotebookStore } from './notebook-store';
@@ -16,10 +18,14 @@ export interface InvestigationDomain {
   dispose(): Promise<void>;
 }
 
-/** `keychain` resolves to the OS keychain store, or null when the probe found none. */
-export function createInvestigation(dataDir: string, keychain: () => Promise<KeychainStore | null>): InvestigationDomain {
+/**
+ * `keychain` resolves to the OS keychain store, or null when the probe found none; `credentials`
+ * lists the configs saved there on the Credentials page.
+ */
+export function createInvestigation(dataDir: string, keychain: () => Promise<KeychainStore | null>, credentials?: CredentialService): InvestigationDomain {
   const manager = new ConnectionManager({
     dataDir,
+    ...(credentials ? { credentials: connectionCredentials(credentials) } : {}),
     secrets: async () => {
       const store = await keychain();
       return store ? new KeychainSecrets(store) : null;

@@ -1,0 +1,59 @@
+/**
+ * The connection registry writes API configs (and key passphrases) to the keychain itself; these
+ * records list them in the credential index too, under the very keychain reference the registry
+ * used, so the Credentials page shows them (owner = connection name, expiry = the client
+ * certificate's notAfter) and repair does not mistake them for orphans.
+ */
+import { parse } from 'yaml';
+import type { CredentialService } from '../credentials/credential-service';
+import { fingerprintSha256 } from '../pki/validate';
+import type { ServerSummary } from '../velociraptor/registry';
+import { secretRefs } from '../velociraptor/secret-store';
+import { encodeRef } from './keychain-adapter';
+
+export interface ConnectionCredentials {
+  /** The registry saved `name`'s config (and its passphrase, when given) in the keychain. */
+  saved(name: string, input: { yaml: string; passphrase: boolean; summary: ServerSummary }): Promise<void>;
+  /** The registry deleted `name`'s secrets. */
+  removed(name: string): Promise<void>;
+}
+
+/** Credential ids = the keychain accounts the registry's secrets land in (see keychain-adapter). */
+export function connectionCredentialIds(name: string): { apiConfig: string; passphrase: string } {
+  return { apiConfig: encodeRef(secretRefs.apiConfig(name)), passphrase: encodeRef(secretRefs.passphrase(name)) };
+}
+
+/** SHA-256 of the config's client certificate (colon-separated hex), or null when it cannot be read. */
+export function clientCertFingerprint(yaml: string): string | null {
+  try {
+    const doc: unknown = parse(yaml);
+    const pem = typeof doc === 'object' && doc !== null ? (doc as Record<string, unknown>).client_cert : undefined;
+    return typeof pem === 'string' ? fingerprintSha256(pem) : null;
+  } catch {
+    return null;
+  }
+}
+
+export function connectionCredentials(service: Pick<CredentialService, 'register' | 'unregister'>): ConnectionCredentials {
+  return {
+    async saved(name, input) {
+      const ids = connectionCredentialIds(name);
+      const owner = { serverName: name };
+      await service.register({
+        id: ids.apiConfig,
+        name: `${name} — API client config (${input.summary.user})`.slice(0, 200),
+        kind: 'api-config',
+        owner,
+        expiresAt: new Date(input.summary.certNotAfter),
+        fingerprint: clientCertFingerprint(input.yaml),
+      });
+      if (input.passphrase) await service.register({ id: ids.passphrase, name: `${name} — key passphrase`, kind: 'passphrase', owner });
+      else await service.unregister(ids.passphrase);
+    },
+    async removed(name) {
+      const ids = connectionCredentialIds(name);
+      await service.unregister(ids.apiConfig);
+      await service.unregister(ids.passphrase);
+    },
+  };
+}
