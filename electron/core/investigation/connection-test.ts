@@ -8,8 +8,7 @@ import type { TestStep, TestStepId } from '../../../shared/contracts/connections
 import { isAppError } from '../../../shared/errors';
 import { parseConnectionString } from '../velociraptor/config/connection-string';
 import type { ServerSummary } from '../velociraptor/registry';
-import type { InvestigationOps } from './ops';
-import { text } from './map';
+import type { VelociraptorService } from '../velociraptor/service';
 
 const HINTS: Partial<Record<string, string>> = {
   SERVER_UNREACHABLE: 'Check that the server is running and that api_connection_string (host:port, default port 8001) is reachable from this machine: firewall, VPN, port forwarding.',
@@ -46,7 +45,7 @@ function failed(step: TestStepId, e: unknown): TestStep {
   return { step, status: 'failed', message, ...(hint ? { hint } : {}), ...(code ? { code } : {}) };
 }
 
-export async function* testConnection(summary: ServerSummary, ops: InvestigationOps, now = new Date()): AsyncGenerator<TestStep> {
+export async function* testConnection(summary: ServerSummary, ops: VelociraptorService, now = new Date()): AsyncGenerator<TestStep> {
   const steps: TestStepId[] = ['config', 'reachable', 'tls', 'identity', 'permissions'];
   const skipRest = function* (from: number): Generator<TestStep> {
     for (const s of steps.slice(from)) yield { step: s, status: 'skipped', message: 'Skipped: an earlier step failed.' };
@@ -75,7 +74,7 @@ export async function* testConnection(summary: ServerSummary, ops: Investigation
 
   yield { step: 'tls', status: 'running', message: 'Mutual TLS handshake and health check…' };
   try {
-    const status = await ops.check();
+    const status = await ops.conn.check();
     yield { step: 'tls', status: 'ok', message: `TLS established with "${summary.serverName}"; health: ${status}.` };
   } catch (e) {
     yield failed('tls', e);
@@ -85,8 +84,7 @@ export async function* testConnection(summary: ServerSummary, ops: Investigation
 
   yield { step: 'identity', status: 'running', message: 'Asking the server who we are…' };
   try {
-    const rows = await ops.whoami();
-    const user = text(rows[0]?.User);
+    const user = await ops.whoami();
     yield { step: 'identity', status: 'ok', message: `The server knows us as "${user || summary.user}".` };
   } catch (e) {
     yield failed('identity', e);
@@ -96,7 +94,7 @@ export async function* testConnection(summary: ServerSummary, ops: Investigation
 
   yield { step: 'permissions', status: 'running', message: 'Checking that this user may read clients…' };
   try {
-    const rows = await ops.searchClients('all', 1);
+    const rows = await ops.searchClients({ search: 'all', limit: 1 });
     yield { step: 'permissions', status: 'ok', message: rows.length ? 'Can read clients (READ_RESULTS).' : 'Can read clients (READ_RESULTS); the server has no clients yet.' };
   } catch (e) {
     yield failed('permissions', e);

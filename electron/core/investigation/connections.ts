@@ -10,9 +10,7 @@ import type { ConnectionInfo, ConnectionList, OrgInfo, Target } from '../../../s
 import { AppError } from '../../../shared/errors';
 import { ConnectionRegistry, type ServerSummary } from '../velociraptor/registry';
 import type { SecretStore } from '../velociraptor/secret-store';
-import type { ConnectionCredentials } from './credential-records';
-import { text } from './map';
-import { InvestigationOps } from './ops';
+import { VelociraptorService } from '../velociraptor/service';
 
 export const DEMO_NAME = 'demo-simulator';
 
@@ -30,8 +28,6 @@ export interface ConnectionManagerDeps {
   /** The OS keychain, or null when none is available (then only session storage works). */
   secrets: () => Promise<SecretStore | null>;
   demo: DemoFactory;
-  /** Lists keychain-saved configs on the Credentials page (the credential index). */
-  credentials?: ConnectionCredentials;
 }
 
 class NoKeychain implements SecretStore {
@@ -133,16 +129,13 @@ export class ConnectionManager {
     this.meta.active ??= { server: input.name, org: '' };
     this.problems = this.problems.filter((p) => p.name !== input.name);
     await this.saveMeta();
-    if (summary.persisted) await this.indexCredentials(() => this.deps.credentials?.saved(input.name, { yaml: input.yaml, passphrase: !!input.passphrase, summary }));
     return this.info(summary);
   }
 
   async remove(name: string): Promise<boolean> {
     await this.ensureLoaded();
     if (!this.registry.has(name)) return false;
-    const persisted = this.registry.summary(name).persisted;
     await this.registry.remove(name);
-    if (persisted) await this.indexCredentials(() => this.deps.credentials?.removed(name));
     this.meta.servers = this.meta.servers.filter((s) => s.name !== name);
     if (this.meta.active?.server === name) {
       const next = this.registry.list()[0];
@@ -152,29 +145,16 @@ export class ConnectionManager {
     return true;
   }
 
-  /**
-   * The secrets are already saved (or deleted) by the registry; a failure to update the credential
-   * index must not undo that. Repair on the Credentials page reconciles whatever is left over.
-   */
-  private async indexCredentials(fn: () => Promise<void> | undefined): Promise<void> {
-    try {
-      await fn();
-    } catch {
-      // Left to repair: an unlisted secret is reported there as an orphan, a stale entry as missing.
-    }
-  }
-
   async select(t: Target): Promise<Target> {
     await this.ensureLoaded();
-    this.ops(t);
+    this.service(t);
     this.meta.active = { server: t.server, org: t.org };
     await this.saveMeta();
     return this.meta.active;
   }
 
   async orgs(server: string): Promise<OrgInfo[]> {
-    const rows = await this.ops({ server, org: '' }).orgs();
-    return rows.map((r) => ({ id: text(r.OrgId ?? r.id), name: text(r.Name ?? r.name) })).filter((o) => o.id !== '');
+    return (await this.service({ server, org: '' }).listOrgs()).filter((o) => o.id !== '');
   }
 
   summary(name: string): ServerSummary {
@@ -182,9 +162,9 @@ export class ConnectionManager {
   }
 
   /** Operations on one server + org. `root` (the simulator's name for it) and '' both mean root. */
-  ops(t: Target): InvestigationOps {
+  service(t: Target): VelociraptorService {
     const org = t.org === 'root' ? '' : t.org;
-    return new InvestigationOps(this.registry.connection(t.server, org));
+    return new VelociraptorService(this.registry.connection(t.server, org));
   }
 
   /** Starts the simulator once per app run and connects to it. */

@@ -3,8 +3,6 @@
  * operations of one server + org at a time. Files fetched from servers land under
  * <dataDir>/downloads (VFS files) and <dataDir>/exports (flow zips), hashed while written.
  */
-import { createHash } from 'node:crypto';
-import { createWriteStream } from 'node:fs';
 import { mkdir } from 'node:fs/promises';
 import { basename, join } from 'node:path';
 import type { ClientSummary, DownloadProgress, FlowSummary, VfsEntry } from '../../../shared/contracts/clients';
@@ -12,17 +10,20 @@ import type { Target } from '../../../shared/contracts/connections';
 import type { ArtifactSummary, LogLine, Resources, UploadInfo } from '../../../shared/contracts/collections';
 import type { HuntFlow, HuntScope, HuntSummary } from '../../../shared/contracts/hunts';
 import type { CompletionItem, RunEvent } from '../../../shared/contracts/vql';
-import { AppError } from '../../../shared/errors';
+import { AppError, isAppError } from '../../../shared/errors';
+import type { HuntOs, ResourceLimits, VelociraptorService } from '../velociraptor/index';
 import type { QueryEvent } from '../velociraptor/query/stream';
 import type { ConnectionManager } from './connections';
-import { flowParams, text, toArtifact, toClient, toCompletion, toFlow, toHunt, toHuntFlow, toVfsEntry, usToMs } from './map';
-import type { InvestigationOps, Row } from './ops';
+import { isoToMs, toArtifact, toClient, toCompletion, toFlow, toHunt, toHuntFlow, toVfsEntry } from './map';
 import { ResultStore, type ResultSet } from './result-store';
 
 const LIST_DIR = 'System.VFS.ListDirectory';
 const DOWNLOAD_FILE = 'System.VFS.DownloadFile';
-const CHUNK = 1024 * 1024;
 const CACHE_MS = 5 * 60_000;
+/** The operations' ceiling for one list read; the UI's lists (clients for an estimate, hunts, logs) stay below it. */
+const ALL = 10_000;
+/** Result grids and cells keep big integers exact as text (rows go over IPC/WebSocket as JSON). */
+const GRID = { bigInts: 'string' } as const;
 
 export class InvestigationService {
   readonly results = new ResultStore();
@@ -35,100 +36,108 @@ export class InvestigationService {
     private readonly now: () => number = Date.now,
   ) {}
 
-  private async ops(t: Target): Promise<InvestigationOps> {
+  private async ops(t: Target): Promise<VelociraptorService> {
     await this.connections.ready();
-    return this.connections.ops(t);
+    return this.connections.service(t);
   }
 
   // ---- clients -------------------------------------------------------------------------------
 
   async searchClients(t: Target, query: string, limit: number): Promise<{ clients: ClientSummary[]; more: boolean }> {
-    const rows = await (await this.ops(t)).searchClients(query.trim(), limit + 1);
-    const now = this.now();
-    return { clients: rows.slice(0, limit).map((r) => toClient(r, now)), more: rows.length > limit };
+    const rows = await (await this.ops(t)).searchClients({ search: query.trim(), limit: limit + 1 });
+    return { clients: rows.slice(0, limit).map(toClient), more: rows.length > limit };
   }
 
   async client(t: Target, clientId: string): Promise<ClientSummary> {
-    const r = await (await this.ops(t)).client(clientId);
-    if (!r) throw new AppError('NOT_FOUND', `The server has no client ${clientId}.`);
-    return toClient(r, this.now());
+    return toClient(await (await this.ops(t)).getClient(clientId));
   }
 
   async setLabels(t: Target, clientId: string, add: string[], remove: string[]): Promise<{ labels: string[] }> {
     const ops = await this.ops(t);
-    if (add.length) await ops.label(clientId, add, 'set');
-    if (remove.length) await ops.label(clientId, remove, 'remove');
+    if (add.length) await ops.setLabels(clientId, add, 'set');
+    if (remove.length) await ops.setLabels(clientId, remove, 'remove');
     return { labels: (await this.client(t, clientId)).labels };
   }
 
   async flows(t: Target, clientId: string, limit: number): Promise<FlowSummary[]> {
-    return (await (await this.ops(t)).flows(clientId, limit)).map(toFlow);
+    return (await (await this.ops(t)).listFlows(clientId, { limit })).map(toFlow);
   }
 
   // ---- VFS -------------------------------------------------------------------------------------
 
+  /** The last finished listing of `path` (no new collection), and which of its files were downloaded. */
   async vfsList(t: Target, clientId: string, path: string): Promise<{ entries: VfsEntry[]; refreshedMs: number | null }> {
     const ops = await this.ops(t);
-    const flows = await ops.flows(clientId, 500);
-    const done = flows.filter((f) => String(f.state) === 'FINISHED');
-    const listing = done.find((f) => toFlow(f).artifacts.includes(LIST_DIR) && samePath(flowParams(f, LIST_DIR).Path ?? '', path));
-    const downloaded = new Set(done.filter((f) => toFlow(f).artifacts.includes(DOWNLOAD_FILE)).map((f) => flowParams(f, DOWNLOAD_FILE).Path ?? ''));
+    const done = (await ops.listFlows(clientId, { limit: 500 })).filter((f) => f.state === 'FINISHED');
+    const listing = done.find((f) => f.artifacts.includes(LIST_DIR) && samePath(f.parameters[LIST_DIR]?.Path ?? '', path));
+    const downloaded = new Set(done.filter((f) => f.artifacts.includes(DOWNLOAD_FILE)).map((f) => f.parameters[DOWNLOAD_FILE]?.Path ?? ''));
     if (!listing) return { entries: [], refreshedMs: null };
-    const rows = await drain(ops.flowResults(clientId, String(listing.session_id), `${LIST_DIR}/Listing`));
+    const rows = await drain(ops.streamFlowResults({ clientId, flowId: listing.flowId, artifact: `${LIST_DIR}/Listing` }, GRID));
     const entries = rows.map((r) => toVfsEntry(r, downloaded)).sort((a, b) => Number(b.isDir) - Number(a.isDir) || a.name.localeCompare(b.name));
-    return { entries, refreshedMs: usToMs(listing.create_time) };
+    return { entries, refreshedMs: isoToMs(listing.createTime) };
   }
 
   async vfsRefresh(t: Target, clientId: string, path: string): Promise<{ flowId: string; state: string }> {
     const ops = await this.ops(t);
-    const flowId = await ops.collect({ clientId, artifacts: [LIST_DIR], parameters: { [LIST_DIR]: { Path: path, Accessor: 'auto', Depth: '0' } }, urgent: true });
-    const f = await ops.waitFlow(clientId, flowId, 120_000);
-    return { flowId, state: String(f.state) };
+    const { flowId } = await ops.vfsRefresh({ clientId, path });
+    const f = await ops.waitForFlow(clientId, flowId, { timeoutMs: 120_000 });
+    return { flowId, state: f.state };
   }
 
   async *download(t: Target, clientId: string, path: string, signal: AbortSignal): AsyncGenerator<DownloadProgress> {
     const ops = await this.ops(t);
     yield { received: 0, total: 0, done: false };
-    const flowId = await ops.collect({ clientId, artifacts: [DOWNLOAD_FILE], parameters: { [DOWNLOAD_FILE]: { Path: path, Accessor: 'auto' } }, urgent: true });
-    const flow = await ops.waitFlow(clientId, flowId, 300_000, signal);
-    if (String(flow.state) !== 'FINISHED') throw new AppError('VQL_ERROR', `The client could not fetch ${path} (flow ${flowId}: ${String(flow.state)} ${text(flow.status)}).`);
-    const up = (await ops.uploads(clientId, flowId))[0];
-    const upload = up?.Upload as { Components?: unknown; Size?: unknown } | undefined;
-    if (!upload || !Array.isArray(upload.Components)) throw new AppError('NOT_FOUND', `The collection finished but uploaded no file for ${path}.`);
+    const { flowId } = await ops.collect({ clientId, artifacts: [DOWNLOAD_FILE], parameters: { [DOWNLOAD_FILE]: { Path: path, Accessor: 'auto' } }, urgent: true }, { signal });
+    const flow = await ops.waitForFlow(clientId, flowId, { timeoutMs: 300_000, signal });
+    if (flow.state !== 'FINISHED') throw new AppError('VQL_ERROR', `The client could not fetch ${path} (flow ${flowId}: ${flow.state} ${flow.status}).`);
+    const upload = (await ops.listUploads(clientId, flowId, { signal }))[0];
+    if (!upload || upload.components.length === 0) throw new AppError('NOT_FOUND', `The collection finished but uploaded no file for ${path}.`);
     const name = basename(path.replace(/\\/g, '/')) || 'file';
     const dir = join(this.dataDir, 'downloads', safeSegment(t.server), safeSegment(clientId));
-    yield* this.fetchToFile(ops, upload.Components.map(String), Number(upload.Size ?? 0), dir, `${flowId}-${safeSegment(name)}`, signal);
+    yield* this.fetchToFile(ops, upload.components, upload.size, dir, `${flowId}-${safeSegment(name)}`, signal);
   }
 
   async *exportFlow(t: Target, clientId: string, flowId: string, signal: AbortSignal): AsyncGenerator<DownloadProgress> {
     const ops = await this.ops(t);
     yield { received: 0, total: 0, done: false };
-    const components = await ops.flowDownload(clientId, flowId);
+    const components = await ops.prepareFlowZip(clientId, flowId, { signal, deadlineMs: 600_000 });
     const dir = join(this.dataDir, 'exports', safeSegment(t.server));
     yield* this.fetchToFile(ops, components, 0, dir, safeSegment(components[components.length - 1] ?? `${clientId}-${flowId}.zip`), signal);
   }
 
-  /** VFSGetBuffer in 1 MiB chunks until an empty buffer; sha256 computed over what was written. */
-  private async *fetchToFile(ops: InvestigationOps, components: string[], total: number, dir: string, name: string, signal: AbortSignal): AsyncGenerator<DownloadProgress> {
+  /** The operations' chunked, hashed download, its progress callbacks turned into stream events. */
+  private async *fetchToFile(ops: VelociraptorService, components: string[], total: number, dir: string, name: string, signal: AbortSignal): AsyncGenerator<DownloadProgress> {
     await mkdir(dir, { recursive: true, mode: 0o700 });
-    const target = join(dir, name);
-    const out = createWriteStream(target, { mode: 0o600 });
-    const hash = createHash('sha256');
-    let received = 0;
-    try {
-      for (;;) {
-        const buf = await ops.readBuffer(components, received, CHUNK, signal);
-        if (buf.length === 0) break;
-        hash.update(buf);
-        if (!out.write(buf)) await new Promise<void>((r) => out.once('drain', () => r()));
-        received += buf.length;
+    let latest: { bytes: number } | undefined;
+    let wake: (() => void) | undefined;
+    let settled = false;
+    const run = ops
+      .downloadFile({ components }, join(dir, name), {
+        signal,
+        onProgress: (p) => {
+          latest = p;
+          wake?.();
+        },
+      })
+      .finally(() => {
+        settled = true;
+        wake?.();
+      });
+    run.catch(() => undefined); // awaited below; this only stops an unhandled rejection meanwhile
+    for (;;) {
+      // Only the newest count is kept: a slow renderer never holds the download back or buffers it.
+      if (latest) {
+        const received = latest.bytes;
+        latest = undefined;
         yield { received, total: Math.max(total, received), done: false };
-        if (buf.length < CHUNK && total > 0 && received >= total) break;
+        continue;
       }
-    } finally {
-      await new Promise<void>((r) => out.end(() => r()));
+      if (settled) break;
+      await new Promise<void>((r) => (wake = r));
+      wake = undefined;
     }
-    yield { received, total: received, done: true, sha256: hash.digest('hex'), savedTo: target };
+    const r = await run;
+    yield { received: r.bytes, total: r.bytes, done: true, sha256: r.sha256, savedTo: r.path };
   }
 
   // ---- collections -----------------------------------------------------------------------------
@@ -137,20 +146,21 @@ export class InvestigationService {
     const key = t.server + '|' + t.org;
     let cached = this.artifactCache.get(key);
     if (!cached || this.now() - cached.at > CACHE_MS) {
-      cached = { at: this.now(), list: (await (await this.ops(t)).artifacts()).map(toArtifact).sort((a, b) => a.name.localeCompare(b.name)) };
+      cached = { at: this.now(), list: (await (await this.ops(t)).listArtifacts({ limit: ALL })).map(toArtifact).sort((a, b) => a.name.localeCompare(b.name)) };
       this.artifactCache.set(key, cached);
     }
     const q = search.trim().toLowerCase();
     return cached.list.filter((a) => (kind === 'ANY' || a.type === kind) && (!q || a.name.toLowerCase().includes(q) || a.description.toLowerCase().includes(q)));
   }
 
+  /** One collection per client; a client that refuses is reported, the others still start. */
   async launch(t: Target, clientIds: string[], artifacts: string[], parameters: Record<string, Record<string, string>>, r: Resources) {
     const ops = await this.ops(t);
     const flows: Array<{ clientId: string; flowId: string }> = [];
     const failures: Array<{ clientId: string; message: string }> = [];
     for (const clientId of clientIds) {
       try {
-        const flowId = await ops.collect({ clientId, artifacts, parameters, urgent: r.urgent, timeoutSeconds: r.timeoutSeconds, cpuLimit: r.cpuLimit, maxRows: r.maxRows, maxBytes: r.maxBytes });
+        const { flowId } = await ops.collect({ clientId, artifacts, parameters, urgent: r.urgent, ...limits(r) });
         flows.push({ clientId, flowId });
       } catch (e) {
         failures.push({ clientId, message: e instanceof Error ? e.message : String(e) });
@@ -161,30 +171,30 @@ export class InvestigationService {
   }
 
   async flow(t: Target, clientId: string, flowId: string): Promise<FlowSummary> {
-    const r = await (await this.ops(t)).flow(clientId, flowId);
-    if (!r) throw new AppError('NOT_FOUND', `No flow ${flowId} on ${clientId}.`);
-    return toFlow(r);
+    return toFlow(await (await this.ops(t)).flowStatus(clientId, flowId));
   }
 
   async logs(t: Target, clientId: string, flowId: string): Promise<LogLine[]> {
-    // Velociraptor stamps flow log rows with _ts in seconds.
-    return (await (await this.ops(t)).flowLogs(clientId, flowId)).map((r) => ({
-      timeMs: Number(r._ts ?? r.client_time ?? 0) * 1000,
-      level: text(r.level) || 'INFO',
-      message: text(r.message),
-    }));
+    return (await (await this.ops(t)).flowLogs(clientId, flowId, { limit: ALL })).map((l) => ({ timeMs: isoToMs(l.time), level: l.level || 'INFO', message: l.message }));
   }
 
   async uploads(t: Target, clientId: string, flowId: string): Promise<UploadInfo[]> {
-    return (await (await this.ops(t)).uploads(clientId, flowId)).map((r) => ({ vfsPath: text(r.vfs_path), clientPath: text(r.client_path), size: Number(r.file_size ?? 0), uploadedSize: Number(r.uploaded_size ?? 0) }));
+    return (await (await this.ops(t)).listUploads(clientId, flowId)).map((u) => ({ vfsPath: u.vfsPath, clientPath: u.clientPath, size: u.size, uploadedSize: u.uploadedSize }));
   }
 
   async flowResults(t: Target, clientId: string, flowId: string, source: string, owner: string) {
-    return this.fill((await this.ops(t)).flowResults(clientId, flowId, source), owner);
+    return this.fill((await this.ops(t)).streamFlowResults({ clientId, flowId, artifact: source }, GRID), owner);
   }
 
+  /** false when the server had nothing to cancel (cancel_flow answered nothing). */
   async cancel(t: Target, clientId: string, flowId: string): Promise<boolean> {
-    return (await this.ops(t)).cancelFlow(clientId, flowId);
+    try {
+      await (await this.ops(t)).cancelFlow(clientId, flowId);
+      return true;
+    } catch (e) {
+      if (isAppError(e, 'VQL_ERROR')) return false;
+      throw e;
+    }
   }
 
   private async fill(events: AsyncIterable<QueryEvent>, owner: string): Promise<{ resultId: string; total: number; columns: string[] }> {
@@ -197,19 +207,20 @@ export class InvestigationService {
   // ---- hunts -----------------------------------------------------------------------------------
 
   async hunts(t: Target): Promise<HuntSummary[]> {
-    return (await (await this.ops(t)).hunts()).map(toHunt);
+    return (await (await this.ops(t)).listHunts({ limit: ALL })).map(toHunt);
   }
 
   async hunt(t: Target, huntId: string): Promise<HuntSummary> {
-    const r = await (await this.ops(t)).hunt(huntId);
-    if (!r) throw new AppError('NOT_FOUND', `No hunt ${huntId}.`);
-    return toHunt(r);
+    return toHunt(await (await this.ops(t)).huntStatus(huntId));
+  }
+
+  private async allClients(ops: VelociraptorService): Promise<ClientSummary[]> {
+    return (await ops.searchClients({ search: 'all', limit: ALL })).map(toClient);
   }
 
   /** Which clients a hunt with this scope would reach now (Velociraptor: OS beats include labels). */
   async estimate(t: Target, scope: HuntScope): Promise<{ count: number; online: number; sample: string[] }> {
-    const now = this.now();
-    const all = (await (await this.ops(t)).searchClients('all', 100_000)).map((r) => toClient(r, now));
+    const all = await this.allClients(await this.ops(t));
     const lower = (xs: string[]) => xs.map((x) => x.toLowerCase());
     const inc = lower(scope.includeLabels);
     const exc = lower(scope.excludeLabels);
@@ -223,39 +234,36 @@ export class InvestigationService {
   }
 
   async createHunt(t: Target, input: { description: string; artifacts: string[]; parameters: Record<string, Record<string, string>>; scope: HuntScope; expiresHours: number; resources: Resources; paused: boolean }) {
-    const huntId = await (await this.ops(t)).createHunt({
+    const os: HuntOs | undefined = input.scope.os || undefined;
+    return (await this.ops(t)).createHunt({
       description: input.description,
       artifacts: input.artifacts,
       parameters: input.parameters,
-      includeLabels: input.scope.includeLabels,
+      // The scope form offers both; as in Velociraptor, an OS wins over include labels.
+      ...(os ? { os } : { includeLabels: input.scope.includeLabels }),
       excludeLabels: input.scope.excludeLabels,
-      os: input.scope.os,
-      expiresHours: input.expiresHours,
-      timeoutSeconds: input.resources.timeoutSeconds,
-      cpuLimit: input.resources.cpuLimit,
-      maxRows: input.resources.maxRows,
-      maxBytes: input.resources.maxBytes,
-      paused: input.paused,
+      expiresInSeconds: Math.floor(input.expiresHours * 3600),
+      start: !input.paused,
+      ...limits(input.resources),
     });
-    return { huntId };
   }
 
   async updateHunt(t: Target, huntId: string, action: 'start' | 'stop'): Promise<{ state: string }> {
-    await (await this.ops(t)).updateHunt(huntId, action);
-    return { state: (await this.hunt(t, huntId)).state };
+    const ops = await this.ops(t);
+    const h = action === 'start' ? await ops.startHunt(huntId) : await ops.stopHunt(huntId);
+    return { state: h.state };
   }
 
   async huntFlows(t: Target, huntId: string): Promise<HuntFlow[]> {
     const ops = await this.ops(t);
-    const rows = await ops.huntFlows(huntId);
+    const flows = await ops.huntFlows(huntId, { limit: ALL });
     const names = new Map<string, string>();
-    const now = this.now();
-    if (rows.length) for (const r of await ops.searchClients('all', 100_000)) names.set(String(r.client_id), toClient(r, now).hostname);
-    return rows.map((r) => toHuntFlow(r, names));
+    if (flows.length) for (const c of await this.allClients(ops)) names.set(c.clientId, c.hostname);
+    return flows.map((f) => toHuntFlow(f, names));
   }
 
   async huntResults(t: Target, huntId: string, source: string, owner: string) {
-    return this.fill((await this.ops(t)).huntResults(huntId, source), owner);
+    return this.fill((await this.ops(t)).streamHuntResults(huntId, source, GRID), owner);
   }
 
   // ---- VQL -------------------------------------------------------------------------------------
@@ -265,9 +273,9 @@ export class InvestigationService {
     const c = this.completionCache.get(key);
     if (c && this.now() - c.at < CACHE_MS) return c.items;
     const ops = await this.ops(t);
-    const [help, arts] = await Promise.all([ops.help(), this.artifacts(t, '', 'ANY')]);
+    const [help, arts] = await Promise.all([ops.vqlHelp(), this.artifacts(t, '', 'ANY')]);
     const items: CompletionItem[] = [
-      ...help.map(toCompletion).filter((x): x is CompletionItem => x !== null),
+      ...help.map(toCompletion),
       ...arts.map((a) => ({ name: a.name, kind: 'artifact' as const, description: a.description, args: a.parameters.map((p) => ({ name: p.name, type: p.type, required: false, description: p.description })) })),
     ];
     this.completionCache.set(key, { at: this.now(), items });
@@ -286,7 +294,7 @@ export class InvestigationService {
     yield { type: 'started', resultId: set.id };
     let lastEmit = 0;
     const problems: string[] = [];
-    for await (const ev of (await this.ops(t)).userQuery(text, timeoutSeconds, signal)) {
+    for await (const ev of (await this.ops(t)).streamVql(text, {}, { ...GRID, timeoutSeconds, signal, maxWait: 1 })) {
       if (ev.type === 'log') {
         if (ev.problem) problems.push(ev.message);
         yield { type: 'log', timeMs: Math.floor(ev.timestampUs / 1000) || Date.now(), level: ev.level, message: ev.message, ...(ev.problem ? { problem: ev.problem } : {}) };
@@ -308,8 +316,19 @@ export class InvestigationService {
   }
 }
 
-async function drain(events: AsyncIterable<QueryEvent>): Promise<Row[]> {
-  const out: Row[] = [];
+/** The contract's resources → the operations' limits (cpu_limit is a whole percent; 0 = no limit). */
+function limits(r: Resources): ResourceLimits {
+  const cpu = r.cpuLimit === undefined ? 0 : Math.round(r.cpuLimit);
+  return {
+    ...(r.timeoutSeconds !== undefined ? { timeoutSeconds: r.timeoutSeconds } : {}),
+    ...(cpu > 0 ? { cpuLimit: cpu } : {}),
+    ...(r.maxRows !== undefined ? { maxRows: r.maxRows } : {}),
+    ...(r.maxBytes !== undefined ? { maxBytes: r.maxBytes } : {}),
+  };
+}
+
+async function drain(events: AsyncIterable<QueryEvent>): Promise<Array<Record<string, unknown>>> {
+  const out: Array<Record<string, unknown>> = [];
   for await (const ev of events) if (ev.type === 'rows') for (const r of ev.rows) out.push(r);
   return out;
 }

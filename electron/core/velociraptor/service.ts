@@ -56,6 +56,7 @@ export class VelociraptorService {
   flowStatus(clientId: string, flowId: string, o?: OpOptions): Promise<flows.FlowSummary> { return flows.flowStatus(this.conn, clientId, flowId, o); }
   flowLogs(clientId: string, flowId: string, i?: { limit?: number } & OpOptions): Promise<flows.FlowLog[]> { return flows.flowLogs(this.conn, clientId, flowId, i); }
   flowResults(i: flows.ResultsInput, o?: OpOptions): ReturnType<typeof flows.flowResults> { return flows.flowResults(this.conn, i, o); }
+  streamFlowResults(i: Omit<flows.ResultsInput, 'startRow' | 'limit'>, o?: QueryOptions): AsyncGenerator<QueryEvent, void, undefined> { return flows.streamFlowResults(this.conn, i, o); }
   cancelFlow(clientId: string, flowId: string, o?: OpOptions): Promise<void> { return flows.cancelFlow(this.conn, clientId, flowId, o); }
   waitForFlow(clientId: string, flowId: string, o?: flows.WaitOptions): Promise<flows.FlowSummary> { return flows.waitForFlow(this.conn, clientId, flowId, o); }
 
@@ -65,6 +66,7 @@ export class VelociraptorService {
   listUploads(clientId: string, flowId: string, o?: OpOptions): Promise<vfs.UploadInfo[]> { return vfs.listUploads(this.conn, clientId, flowId, o); }
   downloadFile(source: { components: string[]; clientId?: string }, dest: string, o?: vfs.DownloadOptions): Promise<vfs.DownloadResult> { return vfs.downloadFile(this.conn, source, dest, o); }
   exportFlowZip(clientId: string, flowId: string, dest: string, o?: vfs.DownloadOptions): ReturnType<typeof vfs.exportFlowZip> { return vfs.exportFlowZip(this.conn, clientId, flowId, dest, o); }
+  prepareFlowZip(clientId: string, flowId: string, o?: OpOptions): Promise<string[]> { return vfs.prepareFlowZip(this.conn, clientId, flowId, o); }
   exportHuntZip(huntId: string, dest: string, o?: vfs.DownloadOptions): ReturnType<typeof vfs.exportHuntZip> { return vfs.exportHuntZip(this.conn, huntId, dest, o); }
 
   // Hunts
@@ -75,4 +77,5 @@ export class VelociraptorService {
   huntStatus(huntId: string, o?: OpOptions): Promise<hunts.HuntSummary> { return hunts.huntStatus(this.conn, huntId, o); }
   huntFlows(huntId: string, i?: { limit?: number } & OpOptions): Promise<hunts.HuntFlow[]> { return hunts.huntFlows(this.conn, huntId, i); }
   huntResults(huntId: string, artifact: string, i?: { limit?: number } & OpOptions): ReturnType<typeof hunts.huntResults> { return hunts.huntResults(this.conn, huntId, artifact, i); }
+  streamHuntResults(huntId: string, artifact: string, o?: QueryOptions): AsyncGenerator<QueryEvent, void, undefined> { return hunts.streamHuntResults(this.conn, huntId, artifact, o); }
 }

@@ -49,6 +49,7 @@ function flow(flowId: string, extra: Partial<FlowSummary> = {}): FlowSummary {
     totalUploadedFiles: 0,
     totalUploadedBytes: 0,
     artifactsWithResults: ['Windows.System.Pslist'],
+    parameters: {},
     done: true,
     ...extra,
   };
@@ -65,6 +66,9 @@ const HUNT: HuntSummary = {
   artifacts: ['Windows.System.Pslist'],
   tags: [],
   stats: { scheduled: 3, withResults: 0, withErrors: 0, withoutResults: 0, finished: 0, collectedRows: 0, uploadedBytes: 0 },
+  includeLabels: [],
+  excludeLabels: [],
+  os: '',
 };
 
 export class FakePort implements VelociraptorPort {
@@ -116,8 +120,8 @@ export class FakePort implements VelociraptorPort {
   async listArtifacts(t: Target, filter: { search?: string | undefined }, page: { offset: number; limit: number }) {
     this.record('listArtifacts', t, filter, page);
     const all: ArtifactSummary[] = [
-      { name: 'Windows.System.Pslist', type: 'CLIENT', description: 'List processes', parameters: [{ name: 'ProcessRegex', type: 'regex', default: '.', description: '' }] },
-      { name: 'Generic.Client.Info', type: 'CLIENT', description: 'Client info', parameters: [] },
+      { name: 'Windows.System.Pslist', type: 'CLIENT', description: 'List processes', parameters: [{ name: 'ProcessRegex', type: 'regex', default: '.', description: '' }], sources: [''] },
+      { name: 'Generic.Client.Info', type: 'CLIENT', description: 'Client info', parameters: [], sources: [''] },
     ];
     return all.filter((a) => !filter.search || a.name.toLowerCase().includes(filter.search.toLowerCase())).slice(page.offset, page.offset + page.limit);
   }

@@ -3,15 +3,34 @@ import { z } from 'zod';
 import { AppError } from '../../../../shared/errors';
 import type { VelociraptorConnection } from '../connection';
 import { artifactNames, int, str, vql } from '../vql/builder';
-import { limitOf, queryTyped, rowsOptions, type OpOptions } from './common';
+import { limitOf, queryTyped, rowsOptions, strList, type OpOptions } from './common';
 
 const ParamSchema = z
-  .looseObject({ name: z.string(), type: z.string().nullable().optional(), default: z.unknown().optional(), description: z.string().nullable().optional() })
-  .transform((p) => ({ name: p.name, type: p.type ?? 'string', default: typeof p.default === 'string' ? p.default : p.default === undefined || p.default === null ? '' : JSON.stringify(p.default), description: p.description ?? '' }));
+  .looseObject({ name: z.string(), type: z.string().nullable().optional(), default: z.unknown().optional(), description: z.string().nullable().optional(), choices: strList })
+  .transform((p) => ({
+    name: p.name,
+    type: p.type || 'string',
+    default: typeof p.default === 'string' ? p.default : p.default === undefined || p.default === null ? '' : JSON.stringify(p.default),
+    description: p.description ?? '',
+    ...(p.choices.length ? { choices: p.choices } : {}),
+  }));
 
 export const ArtifactSummarySchema = z
-  .looseObject({ name: z.string(), description: z.string().nullable().optional(), type: z.string().nullable().optional(), parameters: z.array(ParamSchema).nullable().optional() })
-  .transform((a) => ({ name: a.name, description: a.description ?? '', type: (a.type ?? 'CLIENT').toUpperCase(), parameters: a.parameters ?? [] }));
+  .looseObject({
+    name: z.string(),
+    description: z.string().nullable().optional(),
+    type: z.string().nullable().optional(),
+    parameters: z.array(ParamSchema).nullable().optional(),
+    sources: z.array(z.looseObject({ name: z.string().nullable().optional() })).nullable().optional(),
+  })
+  .transform((a) => ({
+    name: a.name,
+    description: a.description ?? '',
+    type: (a.type || 'CLIENT').toUpperCase(),
+    parameters: a.parameters ?? [],
+    /** Source names ('' for an unnamed source). */
+    sources: (a.sources ?? []).map((s) => s.name ?? ''),
+  }));
 export type ArtifactSummary = z.output<typeof ArtifactSummarySchema>;
 
 export const ArtifactDefinitionSchema = z
@@ -53,8 +72,8 @@ export async function listArtifacts(conn: VelociraptorConnection, input: ListArt
   const type = (input.type ?? '').toUpperCase();
   if (type && !/^[A-Z_]{1,20}$/.test(type)) throw new AppError('INVALID_ARGUMENT', 'Unknown artifact type.');
   const q = type
-    ? vql`SELECT name, description, type, parameters FROM artifact_definitions() WHERE name =~ ${str(pattern)} AND upcase(string=type) = ${str(type)} LIMIT ${int(limit)}`
-    : vql`SELECT name, description, type, parameters FROM artifact_definitions() WHERE name =~ ${str(pattern)} LIMIT ${int(limit)}`;
+    ? vql`SELECT name, description, type, parameters, sources FROM artifact_definitions() WHERE name =~ ${str(pattern)} AND upcase(string=type) = ${str(type)} LIMIT ${int(limit)}`
+    : vql`SELECT name, description, type, parameters, sources FROM artifact_definitions() WHERE name =~ ${str(pattern)} LIMIT ${int(limit)}`;
   return queryTyped(conn, q, ArtifactSummarySchema, rowsOptions(opts, true));
 }
 

@@ -9,7 +9,7 @@ import { collectArtifacts, type LaunchedFlow } from './flows';
 /** A client counts as online when it was seen within this window (Velociraptor's GUI uses 15 min). */
 export const ONLINE_WINDOW_MS = 15 * 60_000;
 
-const ClientRowSchema = z.looseObject({
+export const ClientRowSchema = z.looseObject({
   client_id: z.string(),
   os_info: z
     .looseObject({

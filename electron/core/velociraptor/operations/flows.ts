@@ -3,6 +3,7 @@ import { z } from 'zod';
 import { AppError } from '../../../../shared/errors';
 import type { VelociraptorConnection } from '../connection';
 import type { Row } from '../query/json';
+import type { QueryEvent, QueryOptions } from '../query/stream';
 import {
   artifactNames,
   artifactSource,
@@ -107,7 +108,17 @@ const FlowRowSchema = z.looseObject({
   total_logs: optNum,
   execution_duration: optNum,
   artifacts_with_results: strList,
-  request: z.looseObject({ artifacts: strList, creator: z.string().optional() }).nullable().optional(),
+  request: z
+    .looseObject({
+      artifacts: strList,
+      creator: z.string().optional(),
+      specs: z
+        .array(z.looseObject({ artifact: z.string().optional(), parameters: z.looseObject({ env: z.array(z.looseObject({ key: z.string(), value: z.string().optional() })).nullable().optional() }).nullable().optional() }))
+        .nullable()
+        .optional(),
+    })
+    .nullable()
+    .optional(),
 });
 
 export const FlowSummarySchema = FlowRowSchema.transform((f) => ({
@@ -123,6 +134,8 @@ export const FlowSummarySchema = FlowRowSchema.transform((f) => ({
   totalUploadedFiles: f.total_uploaded_files ?? 0,
   totalUploadedBytes: f.total_uploaded_bytes ?? 0,
   artifactsWithResults: f.artifacts_with_results,
+  /** The request's parameters per artifact (finds e.g. which path a VFS listing covered). */
+  parameters: Object.fromEntries((f.request?.specs ?? []).map((s) => [s.artifact ?? '', Object.fromEntries((s.parameters?.env ?? []).map((e) => [e.key, e.value ?? '']))])) satisfies ArtifactParameters,
   done: f.state === 'FINISHED' || f.state === 'ERROR',
 }));
 export type FlowSummary = z.output<typeof FlowSummarySchema>;
@@ -173,6 +186,12 @@ export async function flowResults(conn: VelociraptorConnection, input: ResultsIn
   const start = input.startRow ?? 0;
   const q = vql`SELECT * FROM source(client_id=${clientIdArg(input.clientId)}, flow_id=${flowIdArg(input.flowId)}, artifact=${artifactSource(input.artifact)}, start_row=${int(start)}) LIMIT ${int(limit)}`;
   return (await conn.queryRows(build(q), rowsOptions(opts, true))).rows;
+}
+
+/** All rows of one source as they arrive (result grids hold millions of rows: never buffered here). */
+export function streamFlowResults(conn: VelociraptorConnection, input: Omit<ResultsInput, 'startRow' | 'limit'>, opts: QueryOptions = {}): AsyncGenerator<QueryEvent, void, undefined> {
+  const q = vql`SELECT * FROM source(client_id=${clientIdArg(input.clientId)}, flow_id=${flowIdArg(input.flowId)}, artifact=${artifactSource(input.artifact)})`;
+  return conn.query(build(q), opts);
 }
 
 export async function cancelFlow(conn: VelociraptorConnection, clientId: string, flowId: string, opts?: OpOptions): Promise<void> {

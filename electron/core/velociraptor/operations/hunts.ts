@@ -7,6 +7,7 @@ import { z } from 'zod';
 import { AppError } from '../../../../shared/errors';
 import type { VelociraptorConnection } from '../connection';
 import type { Row } from '../query/json';
+import type { QueryEvent, QueryOptions } from '../query/stream';
 import { artifactNames, artifactSource, bool, build, huntId as huntIdArg, int, join, json, labels as labelsArg, str, vql } from '../vql/builder';
 import { callFunction, limitOf, optNum, queryTyped, rowsOptions, strList, usToIso, type OpOptions } from './common';
 import { limitArgs, specOf, type ArtifactParameters, type ResourceLimits } from './flows';
@@ -96,8 +97,14 @@ export const HuntSummarySchema = z
     start_time: optNum,
     expires: optNum,
     artifacts: strList,
+    start_request: z.looseObject({ artifacts: strList }).nullable().optional(),
     tags: strList,
     stats: StatsSchema,
+    condition: z
+      .looseObject({ labels: z.looseObject({ label: strList }).nullable().optional(), os: z.looseObject({ os: z.string().optional() }).nullable().optional() })
+      .nullable()
+      .optional(),
+    excluded_labels: z.looseObject({ label: strList }).nullable().optional(),
   })
   .transform((h) => ({
     huntId: h.hunt_id,
@@ -107,9 +114,13 @@ export const HuntSummarySchema = z
     createTime: usToIso(h.create_time),
     startTime: usToIso(h.start_time),
     expires: usToIso(h.expires),
-    artifacts: h.artifacts,
+    artifacts: h.artifacts.length ? h.artifacts : (h.start_request?.artifacts ?? []),
     tags: h.tags,
     stats: h.stats,
+    includeLabels: h.condition?.labels?.label ?? [],
+    excludeLabels: h.excluded_labels?.label ?? [],
+    /** Lower case; '' when the hunt is not limited to one OS. */
+    os: (h.condition?.os?.os ?? '').toLowerCase(),
   }));
 export type HuntSummary = z.output<typeof HuntSummarySchema>;
 
@@ -125,8 +136,8 @@ export async function huntStatus(conn: VelociraptorConnection, huntId: string, o
 }
 
 export const HuntFlowSchema = z
-  .looseObject({ HuntId: z.string().optional(), ClientId: z.string(), FlowId: z.string(), Flow: z.looseObject({ state: z.string().optional(), total_collected_rows: optNum }).nullable().optional() })
-  .transform((f) => ({ clientId: f.ClientId, flowId: f.FlowId, state: f.Flow?.state ?? 'UNSET', totalRows: f.Flow?.total_collected_rows ?? 0 }));
+  .looseObject({ HuntId: z.string().optional(), ClientId: z.string(), FlowId: z.string(), Flow: z.looseObject({ state: z.string().optional(), total_collected_rows: optNum, start_time: optNum }).nullable().optional() })
+  .transform((f) => ({ clientId: f.ClientId, flowId: f.FlowId, state: f.Flow?.state ?? 'UNSET', totalRows: f.Flow?.total_collected_rows ?? 0, startTime: usToIso(f.Flow?.start_time) }));
 export type HuntFlow = z.output<typeof HuntFlowSchema>;
 
 export async function huntFlows(conn: VelociraptorConnection, huntId: string, options: { limit?: number } & OpOptions = {}): Promise<HuntFlow[]> {
@@ -141,4 +152,9 @@ export async function huntResults(
 ): Promise<Row[]> {
   const q = vql`SELECT * FROM hunt_results(hunt_id=${huntIdArg(huntId)}, artifact=${artifactSource(artifact)}) LIMIT ${int(limitOf(options.limit, 1000, 1_000_000))}`;
   return (await conn.queryRows(build(q), rowsOptions(options, true))).rows;
+}
+
+/** All rows of one hunt source as they arrive (for result grids; never buffered here). */
+export function streamHuntResults(conn: VelociraptorConnection, huntId: string, artifact: string, opts: QueryOptions = {}): AsyncGenerator<QueryEvent, void, undefined> {
+  return conn.query(build(vql`SELECT * FROM hunt_results(hunt_id=${huntIdArg(huntId)}, artifact=${artifactSource(artifact)})`), opts);
 }

@@ -130,7 +130,8 @@ export async function downloadFile(
 
 const PathSpecRowSchema = z.looseObject({ Components: strList });
 
-async function exportZip(conn: VelociraptorConnection, call: VqlFragment, what: string, dest: string, options: DownloadOptions): Promise<DownloadResult & { components: string[] }> {
+/** Runs a create_*_download call and returns the file store components of the zip it made. */
+async function prepareZip(conn: VelociraptorConnection, call: VqlFragment, what: string, options: OpOptions): Promise<string[]> {
   // The function returns a path spec; its Components are what VFSGetBuffer takes.
   const rows = await queryTyped(
     conn,
@@ -140,13 +141,25 @@ async function exportZip(conn: VelociraptorConnection, call: VqlFragment, what: 
   );
   const components = rows[0]?.Components ?? [];
   if (components.length === 0) throw new AppError('VQL_ERROR', `${conn.label}: ${what} returned no download path.`);
+  return components;
+}
+
+async function exportZip(conn: VelociraptorConnection, call: VqlFragment, what: string, dest: string, options: DownloadOptions): Promise<DownloadResult & { components: string[] }> {
+  const components = await prepareZip(conn, call, what, options);
   const r = await downloadFile(conn, { components }, dest, options);
   return { ...r, components };
 }
 
+const flowZipCall = (clientId: string, flowId: string): VqlFragment => vql`create_flow_download(client_id=${clientIdArg(clientId)}, flow_id=${flowIdArg(flowId)}, wait=${bool(true)})`;
+
 /** Builds the flow's zip on the server (waits for it) and downloads it to `dest`. */
 export function exportFlowZip(conn: VelociraptorConnection, clientId: string, flowId: string, dest: string, options: DownloadOptions = {}): Promise<DownloadResult & { components: string[] }> {
-  return exportZip(conn, vql`create_flow_download(client_id=${clientIdArg(clientId)}, flow_id=${flowIdArg(flowId)}, wait=${bool(true)})`, 'create_flow_download()', dest, options);
+  return exportZip(conn, flowZipCall(clientId, flowId), 'create_flow_download()', dest, options);
+}
+
+/** Builds the flow's zip on the server and returns its components (for callers naming the file after it). */
+export function prepareFlowZip(conn: VelociraptorConnection, clientId: string, flowId: string, opts: OpOptions = {}): Promise<string[]> {
+  return prepareZip(conn, flowZipCall(clientId, flowId), 'create_flow_download()', opts);
 }
 
 export function exportHuntZip(conn: VelociraptorConnection, huntId: string, dest: string, options: DownloadOptions = {}): Promise<DownloadResult & { components: string[] }> {
