@@ -10,6 +10,7 @@ import type { ConnectionInfo, ConnectionList, OrgInfo, Target } from '../../../s
 import { AppError } from '../../../shared/errors';
 import { ConnectionRegistry, type ServerSummary } from '../velociraptor/registry';
 import type { SecretStore } from '../velociraptor/secret-store';
+import type { ConnectionCredentials } from './credential-records';
 import { VelociraptorService } from '../velociraptor/service';
 
 export const DEMO_NAME = 'demo-simulator';
@@ -28,6 +29,8 @@ export interface ConnectionManagerDeps {
   /** The OS keychain, or null when none is available (then only session storage works). */
   secrets: () => Promise<SecretStore | null>;
   demo: DemoFactory;
+  /** Lists keychain-saved configs on the Credentials page (the credential index). */
+  credentials?: ConnectionCredentials;
 }
 
 class NoKeychain implements SecretStore {
@@ -129,13 +132,16 @@ export class ConnectionManager {
     this.meta.active ??= { server: input.name, org: '' };
     this.problems = this.problems.filter((p) => p.name !== input.name);
     await this.saveMeta();
+    if (summary.persisted) await this.indexCredentials(() => this.deps.credentials?.saved(input.name, { yaml: input.yaml, passphrase: !!input.passphrase, summary }));
     return this.info(summary);
   }
 
   async remove(name: string): Promise<boolean> {
     await this.ensureLoaded();
     if (!this.registry.has(name)) return false;
+    const persisted = this.registry.summary(name).persisted;
     await this.registry.remove(name);
+    if (persisted) await this.indexCredentials(() => this.deps.credentials?.removed(name));
     this.meta.servers = this.meta.servers.filter((s) => s.name !== name);
     if (this.meta.active?.server === name) {
       const next = this.registry.list()[0];
@@ -143,6 +149,18 @@ export class ConnectionManager {
     }
     await this.saveMeta();
     return true;
+  }
+
+  /**
+   * The secrets are already saved (or deleted) by the registry; a failure to update the credential
+   * index must not undo that. Repair on the Credentials page reconciles whatever is left over.
+   */
+  private async indexCredentials(fn: () => Promise<void> | undefined): Promise<void> {
+    try {
+      await fn();
+    } catch {
+      // Left to repair: an unlisted secret is reported there as an orphan, a stale entry as missing.
+    }
   }
 
   async select(t: Target): Promise<Target> {
