@@ -111,6 +111,8 @@ describe('saved app connections for MCP', () => {
   }, 60_000);
 
   it.runIf(inSession || CI)('the in-app endpoint serves a connection saved after it started, as the default server', async () => {
+    // Before any MCP call: the snippets already name the connection the app saved.
+    expect((await domain!.handlers['mcp:snippets']()).stdio).toContain(`--connection ${JSON.stringify(NAME)}`);
     const status = await domain!.service.status();
     expect(status.running, status.error).toBe(true);
     expect(status.tokenStore).not.toMatch(/memory/);
@@ -122,8 +124,6 @@ describe('saved app connections for MCP', () => {
       expect(hunts.isError, text(hunts)).toBeFalsy();
       const conns = (await client.callTool({ name: 'list_connections', arguments: {} })) as CallToolResult;
       expect(conns.structuredContent).toMatchObject({ connections: [{ name: NAME, is_default: true }] });
-      // The stdio snippet names the saved connection.
-      expect((await domain!.service.snippets()).stdio).toContain(`--connection`);
     } finally {
       await client.close();
     }

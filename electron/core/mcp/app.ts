@@ -107,7 +107,14 @@ export function createMcpDomain(o: McpDomainOptions): McpDomain {
   return {
     service,
     connections,
-    handlers: mcpHandlers(service),
+    handlers: {
+      ...mcpHandlers(service),
+      // The stdio snippet names the app's current connection: read the saved ones first.
+      'mcp:snippets': async () => {
+        await connections.refresh().catch(() => undefined);
+        return service.snippets();
+      },
+    },
     async start() {
       try {
         await service.start();
