@@ -1,5 +1,6 @@
 import { appendFileSync, mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
+import { createServer, type AddressInfo } from 'node:net';
 import { join } from 'node:path';
 import { Client } from '@modelcontextprotocol/sdk/client/index.js';
 import { StreamableHTTPClientTransport } from '@modelcontextprotocol/sdk/client/streamableHttp.js';
@@ -40,6 +41,26 @@ describe('McpService', () => {
     expect(secrets.values.get(TOKEN_REF)).toBe(rotated.token);
     const stale = new Client({ name: 'svc', version: '1' });
     await expect(stale.connect(new StreamableHTTPClientTransport(new URL(status.url!), { requestInit: { headers: { Authorization: `Bearer ${token}` } } }))).rejects.toThrow();
+  });
+
+  it('listens on the preferred port, and on a free one when another process holds it', async () => {
+    const blocker = createServer();
+    await new Promise<void>((r) => blocker.listen(0, '127.0.0.1', r));
+    const taken = (blocker.address() as AddressInfo).port;
+    try {
+      const dataDir = mkdtempSync(join(tmpdir(), 'mr-mcp-svc-'));
+      svc = new McpService({ dataDir, version: 't', port: new FakePort(), secrets: new MemorySecrets(), stdioCommand: ['node'], httpPort: taken });
+      const status = await svc.start();
+      expect(status.running).toBe(true);
+      expect(status.port).not.toBe(taken);
+      await svc.dispose();
+      blocker.close();
+      await new Promise((r) => blocker.once('close', r));
+      svc = new McpService({ dataDir, version: 't', port: new FakePort(), secrets: new MemorySecrets(), stdioCommand: ['node'], httpPort: taken });
+      expect((await svc.start()).port).toBe(taken);
+    } finally {
+      if (blocker.listening) blocker.close();
+    }
   });
 
   it('reuses a token already in the keychain', async () => {
