@@ -25,7 +25,12 @@
       readyObs.disconnect();
     }
   });
-  readyObs.observe(document, { subtree: true, attributes: true, attributeFilter: ['data-app-state'], childList: true });
+  readyObs.observe(document, {
+    subtree: true,
+    attributes: true,
+    attributeFilter: ['data-app-state'],
+    childList: true,
+  });
 
   // Stream events of the contract over the browser-mode WebSocket (shared/wire.ts ServerMessage).
   const Native = window.WebSocket;
@@ -37,7 +42,14 @@
         if (typeof d !== 'string') return;
         const now = performance.now();
         // The grid's first window answer after the first batch (not parsed: a prefix/substring test).
-        if (B.firstRows !== null && B.firstWindow === null && d.startsWith('{"type":"result"') && d.includes('"matched"') && !d.includes('"rows":[]')) B.firstWindow = now;
+        if (
+          B.firstRows !== null &&
+          B.firstWindow === null &&
+          d.startsWith('{"type":"result"') &&
+          d.includes('"matched"') &&
+          !d.includes('"rows":[]')
+        )
+          B.firstWindow = now;
         // Only stream events are parsed; window answers (large) are never parsed a second time.
         if (!d.startsWith('{"type":"event"')) return;
         let m;

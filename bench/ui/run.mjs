@@ -33,7 +33,15 @@ const CLIENT_RUNS = Math.max(1, arg('--client-runs', 2));
 const JSON_ONLY = process.argv.includes('--json-only');
 const QUERY = `SELECT * FROM simulator_bulk_rows(rows=${ROWS})`;
 const CHROMIUM = process.env.MEGARAPTOR_CHROMIUM ?? '/usr/bin/chromium';
-const ARGS = ['--headless', '--no-sandbox', '--disable-gpu', '--disable-background-networking', '--disable-component-update', '--disable-sync', '--no-first-run'];
+const ARGS = [
+  '--headless',
+  '--no-sandbox',
+  '--disable-gpu',
+  '--disable-background-networking',
+  '--disable-component-update',
+  '--disable-sync',
+  '--no-first-run',
+];
 const TARGETS = { first_paint_ms: 200, ratio_to_client: 0.5, scroll_p95_ms: 16.7, heap_mb: 500 };
 
 for (const [what, p] of [
@@ -62,7 +70,14 @@ const pct = (xs, p) => {
   return s[Math.min(s.length - 1, Math.ceil((p / 100) * s.length) - 1)];
 };
 // rAF timestamps are vsync-aligned: 16.7 ms is one frame, 33.3 ms one dropped frame (jitter ~0.1 ms).
-const frameStats = (d) => ({ frames: d.length, p50_ms: r1(pct(d, 50)), p95_ms: r1(pct(d, 95)), p99_ms: r1(pct(d, 99)), max_ms: r1(d.length ? Math.max(...d) : null), longer_than_one_frame: d.filter((x) => x > 20).length });
+const frameStats = (d) => ({
+  frames: d.length,
+  p50_ms: r1(pct(d, 50)),
+  p95_ms: r1(pct(d, 95)),
+  p99_ms: r1(pct(d, 99)),
+  max_ms: r1(d.length ? Math.max(...d) : null),
+  longer_than_one_frame: d.filter((x) => x > 20).length,
+});
 function procMem(pid) {
   try {
     const s = readFileSync(`/proc/${pid}/status`, 'utf8');
@@ -79,35 +94,46 @@ function statOf(pid) {
   try {
     const raw = readFileSync(`/proc/${pid}/stat`, 'utf8');
     const f = raw.slice(raw.lastIndexOf(')') + 2).split(' ');
-    return { ppid: Number(f[1]), cpu: (Number(f[11]) + Number(f[12])) / TICK, comm: raw.slice(raw.indexOf('(') + 1, raw.lastIndexOf(')')) };
+    return {
+      ppid: Number(f[1]),
+      cpu: (Number(f[11]) + Number(f[12])) / TICK,
+      comm: raw.slice(raw.indexOf('(') + 1, raw.lastIndexOf(')')),
+    };
   } catch {
     return null;
   }
 }
 function browserCpu() {
   const all = new Map();
-  for (const d of readdirSync('/proc')) if (/^\d+$/.test(d)) {
-    const st = statOf(d);
-    if (st) all.set(Number(d), st);
-  }
+  for (const d of readdirSync('/proc'))
+    if (/^\d+$/.test(d)) {
+      const st = statOf(d);
+      if (st) all.set(Number(d), st);
+    }
   const mine = new Set([process.pid]);
   let grew = true;
   while (grew) {
     grew = false;
-    for (const [pid, st] of all) if (!mine.has(pid) && mine.has(st.ppid) && !children.some((c) => c.pid === pid)) {
-      mine.add(pid);
-      grew = true;
-    }
+    for (const [pid, st] of all)
+      if (!mine.has(pid) && mine.has(st.ppid) && !children.some((c) => c.pid === pid)) {
+        mine.add(pid);
+        grew = true;
+      }
   }
   let cpu = 0;
-  for (const pid of mine) if (pid !== process.pid && /chrom/i.test(all.get(pid).comm)) cpu += all.get(pid).cpu;
+  for (const pid of mine)
+    if (pid !== process.pid && /chrom/i.test(all.get(pid).comm)) cpu += all.get(pid).cpu;
   return cpu;
 }
 const cpuOf = (pid) => statOf(pid)?.cpu ?? NaN;
 const r2 = (x) => Math.round(x * 100) / 100;
 
 function startProcess(args, env, ready) {
-  const child = spawn(process.execPath, [CLI, ...args], { cwd: tmpdir(), env: { ...process.env, ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
+  const child = spawn(process.execPath, [CLI, ...args], {
+    cwd: tmpdir(),
+    env: { ...process.env, ...env },
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
   children.push(child);
   let out = '';
   child.stdout.on('data', (c) => (out += c));
@@ -144,22 +170,36 @@ try {
     format: 'esm',
     target: 'node20',
     outExtension: { '.js': '.mjs' },
-    banner: { js: "import { createRequire as __cr } from 'node:module'; const require = __cr(import.meta.url);" },
+    banner: {
+      js: "import { createRequire as __cr } from 'node:module'; const require = __cr(import.meta.url);",
+    },
     logLevel: 'warning',
   });
 
   // One simulator process for both the app and the client-only reader.
   const apiConfig = join(tmp, 'api.config.yaml');
-  const sim = await startProcess(['sim', '--write-api-config', apiConfig, '--role', 'investigator', '--name', 'bench-ui'], {}, () => existsSync(apiConfig) && readFileSync(apiConfig, 'utf8').includes('api_connection_string'));
+  const sim = await startProcess(
+    ['sim', '--write-api-config', apiConfig, '--role', 'investigator', '--name', 'bench-ui'],
+    {},
+    () => existsSync(apiConfig) && readFileSync(apiConfig, 'utf8').includes('api_connection_string'),
+  );
 
   const client = [];
   const clientOnly = () => {
     const simCpu0 = cpuOf(sim.child.pid);
     // bash's `times` prints the children's user and system CPU after the reader exits.
-    const r = spawnSync('bash', ['-c', '"$0" "$1" "$2" "$3" && times >&2', process.execPath, join(tmp, 'ours.mjs'), apiConfig, QUERY], { encoding: 'utf8', maxBuffer: 1 << 20 });
+    const r = spawnSync(
+      'bash',
+      ['-c', '"$0" "$1" "$2" "$3" && times >&2', process.execPath, join(tmp, 'ours.mjs'), apiConfig, QUERY],
+      { encoding: 'utf8', maxBuffer: 1 << 20 },
+    );
     if (r.status !== 0) throw new Error(`client-only reader failed: ${r.stderr}`);
     const o = JSON.parse(r.stdout.trim().split('\n').pop());
-    const t = r.stderr.trim().split('\n').pop().match(/(\d+)m([\d.]+)s\s+(\d+)m([\d.]+)s/);
+    const t = r.stderr
+      .trim()
+      .split('\n')
+      .pop()
+      .match(/(\d+)m([\d.]+)s\s+(\d+)m([\d.]+)s/);
     o.cpu_s = t ? r2(Number(t[1]) * 60 + Number(t[2]) + Number(t[3]) * 60 + Number(t[4])) : null;
     o.sim_cpu_s = r2(cpuOf(sim.child.pid) - simCpu0);
     if (o.rows !== ROWS) throw new Error(`client-only reader counted ${o.rows} rows, expected ${ROWS}`);
@@ -172,16 +212,20 @@ try {
 
   // The app in browser mode with its own data dir.
   const dataDir = join(tmp, 'data');
-  const serve = await startProcess(['serve', '--port', '0', '--json'], { MEGARAPTOR_DATA_DIR: dataDir }, (out) => {
-    const line = out.split('\n').find((l) => l.startsWith('{"event":"listening"'));
-    return line ? JSON.parse(line) : null;
-  });
+  const serve = await startProcess(
+    ['serve', '--port', '0', '--json'],
+    { MEGARAPTOR_DATA_DIR: dataDir },
+    (out) => {
+      const line = out.split('\n').find((l) => l.startsWith('{"event":"listening"'));
+      return line ? JSON.parse(line) : null;
+    },
+  );
   const info = serve.value;
 
   browser = await chromium.launch({ executablePath: CHROMIUM, args: ARGS, headless: true });
   chromiumVersion = browser.version();
   const context = await browser.newContext({ viewport: { width: 1400, height: 1000 } });
-  await context.addInitScript({ content: readFileSync(join(here, 'instrument.js'), 'utf8') });
+  await context.addInitScript({ content: readFileSync(join(here, 'instrument.mjs'), 'utf8') });
   const page = await context.newPage();
   page.on('dialog', (d) => void d.dismiss());
   const cdp = await context.newCDPSession(page);
@@ -199,7 +243,16 @@ try {
   const firstScreen = await page.evaluate(() => {
     const ready = window.__bench.ready;
     const nav = performance.getEntriesByType('navigation')[0];
-    const res = performance.getEntriesByType('resource').map((e) => ({ name: new URL(e.name).pathname, type: e.initiatorType, start: e.startTime, end: e.responseEnd, transfer: e.transferSize, body: e.decodedBodySize }));
+    const res = performance
+      .getEntriesByType('resource')
+      .map((e) => ({
+        name: new URL(e.name).pathname,
+        type: e.initiatorType,
+        start: e.startTime,
+        end: e.responseEnd,
+        transfer: e.transferSize,
+        body: e.decodedBodySize,
+      }));
     return { ready, doc: { transfer: nav.transferSize, body: nav.decodedBodySize }, res };
   });
   const isCode = (r) => /\.(m?js|css)$/.test(r.name);
@@ -212,7 +265,10 @@ try {
     js_css_decoded_kb: Math.round(sum(preCode, 'body') / 1024),
     all_transferred_kb_incl_html_fonts: Math.round((sum(pre, 'transfer') + firstScreen.doc.transfer) / 1024),
     // serve sends no Content-Encoding; what gzip would make of the same files, for scale.
-    js_css_gzip_kb: Math.round(preCode.reduce((a, r) => a + gzipSync(readFileSync(join(ROOT, 'out', 'renderer', r.name))).length, 0) / 1024),
+    js_css_gzip_kb: Math.round(
+      preCode.reduce((a, r) => a + gzipSync(readFileSync(join(ROOT, 'out', 'renderer', r.name))).length, 0) /
+        1024,
+    ),
     files_before_ready: preCode.map((r) => `${r.name} ${Math.round(r.transfer / 1024)} kB`),
     monaco_before_ready: pre.some((r) => /monaco|editor\.worker/i.test(r.name)),
     monaco_within_1_5_s_after_ready: firstScreen.res.some((r) => /monaco|editor\.worker/i.test(r.name)),
@@ -227,7 +283,11 @@ try {
   await page.getByTestId('import-submit').click();
   await page.getByTestId('connection-bench-sim').waitFor({ timeout: 30_000 });
   for (const step of ['config', 'reachable', 'tls', 'identity', 'permissions']) {
-    await page.getByTestId('connection-test-bench-sim').getByTestId(`test-step-${step}`).and(page.locator('[data-status="ok"]')).waitFor({ timeout: 30_000 });
+    await page
+      .getByTestId('connection-test-bench-sim')
+      .getByTestId(`test-step-${step}`)
+      .and(page.locator('[data-status="ok"]'))
+      .waitFor({ timeout: 30_000 });
   }
 
   // 3. A new notebook; its VQL cell gets the query through Monaco (lazy chunk).
@@ -235,7 +295,10 @@ try {
   await waitReady();
   await page.getByTestId('new-notebook').click();
   await page.getByTestId('notebook-view').waitFor({ timeout: 30_000 });
-  const cell = page.locator('[data-testid^="cell-"]').filter({ has: page.locator('[data-testid^="editor-"]') }).first();
+  const cell = page
+    .locator('[data-testid^="cell-"]')
+    .filter({ has: page.locator('[data-testid^="editor-"]') })
+    .first();
   const lines = cell.locator('[data-testid^="editor-"] .view-lines');
   await lines.waitFor({ timeout: 150_000 });
   await lines.click();
@@ -249,8 +312,14 @@ try {
   // 4. Run: watch the first real cell, record frames while streaming, click Run from the page.
   const loadAtRun = load();
   await cdp.send('Performance.enable', { timeDomain: 'threadTicks' });
-  const metrics = async () => Object.fromEntries((await cdp.send('Performance.getMetrics')).metrics.map((m) => [m.name, m.value]));
-  const cpu0 = { serve: cpuOf(serve.child.pid), sim: cpuOf(sim.child.pid), browser: browserCpu(), m: await metrics() };
+  const metrics = async () =>
+    Object.fromEntries((await cdp.send('Performance.getMetrics')).metrics.map((m) => [m.name, m.value]));
+  const cpu0 = {
+    serve: cpuOf(serve.child.pid),
+    sim: cpuOf(sim.child.pid),
+    browser: browserCpu(),
+    m: await metrics(),
+  };
   await cell.evaluate((el) => {
     const B = window.__bench;
     B.watchFirstCells(el);
@@ -258,11 +327,26 @@ try {
     B.clickAt = performance.now();
     el.querySelector('[data-testid="cell-run"]').click();
   });
-  await page.waitForFunction(() => window.__bench.done !== null, null, { timeout: 20 * 60_000, polling: 500 });
+  await page.waitForFunction(() => window.__bench.done !== null, null, {
+    timeout: 20 * 60_000,
+    polling: 500,
+  });
   const stream = await page.evaluate(() => {
     const B = window.__bench;
     B.frames.stop = true;
-    return { clickAt: B.clickAt, started: B.started, firstRows: B.firstRows, firstWindow: B.firstWindow, firstRowsTotal: B.firstRowsTotal, rowsEvents: B.rowsEvents, logEvents: B.logEvents, done: B.done, doneEvent: B.doneEvent, paint: B.paint, frames: B.frames.deltas };
+    return {
+      clickAt: B.clickAt,
+      started: B.started,
+      firstRows: B.firstRows,
+      firstWindow: B.firstWindow,
+      firstRowsTotal: B.firstRowsTotal,
+      rowsEvents: B.rowsEvents,
+      logEvents: B.logEvents,
+      done: B.done,
+      doneEvent: B.doneEvent,
+      paint: B.paint,
+      frames: B.frames.deltas,
+    };
   });
   const loadAfterRun = load();
   const m1 = await metrics();
@@ -273,15 +357,24 @@ try {
     renderer_script_s: r2(m1.ScriptDuration - cpu0.m.ScriptDuration),
     sim_cpu_s: r2(cpuOf(sim.child.pid) - cpu0.sim),
   };
-  if (stream.doneEvent.total !== ROWS) throw new Error(`the cell got ${stream.doneEvent.total} rows, expected ${ROWS}`);
+  if (stream.doneEvent.total !== ROWS)
+    throw new Error(`the cell got ${stream.doneEvent.total} rows, expected ${ROWS}`);
   await page.waitForTimeout(1500);
-  const gridState = await cell.evaluate((el) => ({ badge: el.querySelector('[data-testid="grid-count"]')?.textContent, ariaRows: Number(el.querySelector('[data-testid="grid-scroll"]')?.getAttribute('aria-rowcount')) }));
+  const gridState = await cell.evaluate((el) => ({
+    badge: el.querySelector('[data-testid="grid-count"]')?.textContent,
+    ariaRows: Number(el.querySelector('[data-testid="grid-scroll"]')?.getAttribute('aria-rowcount')),
+  }));
   // What the grid shows once 'done' arrived (it learns counts from window answers only).
   emit({ bench: 'ui', step: 'grid-after-done', ...gridState });
 
   const totalMs = stream.done - stream.clickAt;
   const firstPaint = stream.paint
-    ? { window_answer_ms: r1(stream.firstWindow - stream.firstRows), dom_ms: r1(stream.paint.dom - stream.firstRows), frame_ms: r1(stream.paint.raf - stream.firstRows), painted_ms: r1(stream.paint.painted - stream.firstRows) }
+    ? {
+        window_answer_ms: r1(stream.firstWindow - stream.firstRows),
+        dom_ms: r1(stream.paint.dom - stream.firstRows),
+        frame_ms: r1(stream.paint.raf - stream.firstRows),
+        painted_ms: r1(stream.paint.painted - stream.firstRows),
+      }
     : null;
   const uiRowsPerS = Math.round(ROWS / (totalMs / 1000));
   emit({
@@ -348,7 +441,12 @@ try {
         const rec = B.recordFrames(steps[a.name]);
         await new Promise((r) => setTimeout(r, a.ms));
         rec.stop = true;
-        return { deltas: rec.deltas, blank: rec.extra, wall: performance.now() - t0, top: scroller.scrollTop };
+        return {
+          deltas: rec.deltas,
+          blank: rec.extra,
+          wall: performance.now() - t0,
+          top: scroller.scrollTop,
+        };
       },
       { name, ms },
     );
@@ -359,7 +457,9 @@ try {
       ...(name === 'idle' ? {} : { frames_with_placeholder_mid_row: r.blank }),
       main_thread_busy_ms_per_frame: r1(busy('TaskDuration') / Math.max(1, r.deltas.length)),
       script_ms_per_frame: r1(busy('ScriptDuration') / Math.max(1, r.deltas.length)),
-      layout_style_ms_per_frame: r1((busy('LayoutDuration') + busy('RecalcStyleDuration')) / Math.max(1, r.deltas.length)),
+      layout_style_ms_per_frame: r1(
+        (busy('LayoutDuration') + busy('RecalcStyleDuration')) / Math.max(1, r.deltas.length),
+      ),
       other_task_ms_per_frame: r1(busy('TaskOtherDuration') / Math.max(1, r.deltas.length)),
       main_thread_busy_share: Math.round((busy('TaskDuration') / r.wall) * 100) / 100,
       end_scroll_top_px: Math.round(r.top),
@@ -398,19 +498,29 @@ try {
   // The same cell run over the browser-mode WebSocket by a bare Node client (no rendering): what the
   // core + socket path gives when no browser competes for the cores. Diagnostic, not a target.
   const coreOnly = await new Promise((res, rej) => {
-    const ws = new WebSocket(`ws://127.0.0.1:${info.port}/rpc?token=${encodeURIComponent(info.token)}`, { origin: info.origin });
+    const ws = new WebSocket(`ws://127.0.0.1:${info.port}/rpc?token=${encodeURIComponent(info.token)}`, {
+      origin: info.origin,
+    });
     const serveCpu0 = cpuOf(serve.child.pid);
     let t0 = 0;
     const counts = { rows: 0, log: 0 };
     const timer = setTimeout(() => rej(new Error('core-only run did not finish within 10 min')), 600_000);
     ws.on('open', () => {
       t0 = performance.now();
-      ws.send(JSON.stringify({ type: 'stream', id: 'bench-core-only', channel: 'vql:run', input: { target: { server: 'bench-sim', org: '' }, vql: QUERY } }));
+      ws.send(
+        JSON.stringify({
+          type: 'stream',
+          id: 'bench-core-only',
+          channel: 'vql:run',
+          input: { target: { server: 'bench-sim', org: '' }, vql: QUERY },
+        }),
+      );
     });
     ws.on('message', (raw) => {
       const m = JSON.parse(raw.toString());
       if (m.type !== 'event' || m.event.id !== 'bench-core-only') return;
-      if (m.event.type === 'error') return rej(new Error(`core-only run failed: ${JSON.stringify(m.event.error)}`));
+      if (m.event.type === 'error')
+        return rej(new Error(`core-only run failed: ${JSON.stringify(m.event.error)}`));
       if (m.event.type !== 'data') return;
       const d = m.event.data;
       if (d.type in counts) counts[d.type]++;
@@ -418,7 +528,16 @@ try {
         clearTimeout(timer);
         const ms = performance.now() - t0;
         ws.close();
-        res({ rows: d.total, ms: Math.round(ms), core_elapsed_ms: d.elapsedMs, rows_per_s: Math.round(d.total / (ms / 1000)), rows_events: counts.rows, log_events: counts.log, core_serve_cpu_s: r2(cpuOf(serve.child.pid) - serveCpu0), load: load() });
+        res({
+          rows: d.total,
+          ms: Math.round(ms),
+          core_elapsed_ms: d.elapsedMs,
+          rows_per_s: Math.round(d.total / (ms / 1000)),
+          rows_events: counts.rows,
+          log_events: counts.log,
+          core_serve_cpu_s: r2(cpuOf(serve.child.pid) - serveCpu0),
+          load: load(),
+        });
       }
     });
     ws.on('error', rej);
@@ -444,7 +563,10 @@ try {
     client_only_rows_per_s: clientRates,
     client_only_cpu_s: client.map((c) => c.cpu_s),
     ui_cpu_s: cpu,
-    build: { cli_bundle_mtime: statSync(CLI).mtime.toISOString(), renderer_entry: bundle.files_before_ready[0] },
+    build: {
+      cli_bundle_mtime: statSync(CLI).mtime.toISOString(),
+      renderer_entry: bundle.files_before_ready[0],
+    },
     core_only_ws_rows_per_s: coreOnly.rows_per_s,
     ratio_to_client_mean: Math.round((uiRowsPerS / clientMean) * 100) / 100,
     ratio_to_client_best: Math.round((uiRowsPerS / clientBest) * 100) / 100,
@@ -458,7 +580,8 @@ try {
     machine_after: { uptime: uptime(), load: load() },
   };
   summary.targets = {
-    first_rows_painted_lt_200ms: summary.first_rows_painted_ms !== null && summary.first_rows_painted_ms < TARGETS.first_paint_ms,
+    first_rows_painted_lt_200ms:
+      summary.first_rows_painted_ms !== null && summary.first_rows_painted_ms < TARGETS.first_paint_ms,
     ratio_ge_0_5: summary.ratio_to_client_mean >= TARGETS.ratio_to_client,
     scroll_p95_lt_16_7ms: summary.scroll_wheel_p95_ms < TARGETS.scroll_p95_ms,
     heap_lt_500mb: memory.renderer_heap_used_mb < TARGETS.heap_mb,
@@ -469,23 +592,80 @@ try {
   if (!JSON_ONLY) {
     const ok = (b) => (b ? 'met' : 'MISSED');
     const rowsT = [
-      ['First rows painted after first batch', `${summary.first_rows_painted_ms} ms (window answer ${firstPaint?.window_answer_ms}, DOM ${firstPaint?.dom_ms} ms)`, '< 200 ms', ok(summary.targets.first_rows_painted_lt_200ms)],
-      ['Total, click to all rows', `${(totalMs / 1000).toFixed(1)} s = ${uiRowsPerS.toLocaleString('en-US')} rows/s`, '', ''],
-      ['Client-only (bench/stream ours.ts)', `${clientRates.map((x) => x.toLocaleString('en-US')).join(' / ')} rows/s`, '', ''],
-      ['CPU for the rows: client-only / UI', `${client.map((c) => c.cpu_s).join(' / ')} s / core ${cpu.core_serve_cpu_s} s + browser ${cpu.browser_all_processes_cpu_s} s (renderer main ${cpu.renderer_main_thread_busy_s} s)`, '', ''],
-      ['Same cell over WS, no browser (diagnostic)', `${coreOnly.rows_per_s.toLocaleString('en-US')} rows/s, core CPU ${coreOnly.core_serve_cpu_s} s`, '', ''],
-      ['UI ÷ client-only (mean / best)', `${summary.ratio_to_client_mean} / ${summary.ratio_to_client_best}`, '≥ 0.5', ok(summary.targets.ratio_ge_0_5)],
-      ['Scroll p95 frame, wheel-like', `${scroll.wheel.p95_ms} ms (p50 ${scroll.wheel.p50_ms}, max ${scroll.wheel.max_ms}; main thread CPU ${scroll.wheel.main_thread_busy_ms_per_frame} ms/frame)`, '< 16.7 ms', ok(summary.targets.scroll_p95_lt_16_7ms)],
-      ['Scroll p95 frame, random jumps', `${scroll.jump.p95_ms} ms (p50 ${scroll.jump.p50_ms}, max ${scroll.jump.max_ms}; main thread CPU ${scroll.jump.main_thread_busy_ms_per_frame} ms/frame)`, '', ''],
+      [
+        'First rows painted after first batch',
+        `${summary.first_rows_painted_ms} ms (window answer ${firstPaint?.window_answer_ms}, DOM ${firstPaint?.dom_ms} ms)`,
+        '< 200 ms',
+        ok(summary.targets.first_rows_painted_lt_200ms),
+      ],
+      [
+        'Total, click to all rows',
+        `${(totalMs / 1000).toFixed(1)} s = ${uiRowsPerS.toLocaleString('en-US')} rows/s`,
+        '',
+        '',
+      ],
+      [
+        'Client-only (bench/stream ours.ts)',
+        `${clientRates.map((x) => x.toLocaleString('en-US')).join(' / ')} rows/s`,
+        '',
+        '',
+      ],
+      [
+        'CPU for the rows: client-only / UI',
+        `${client.map((c) => c.cpu_s).join(' / ')} s / core ${cpu.core_serve_cpu_s} s + browser ${cpu.browser_all_processes_cpu_s} s (renderer main ${cpu.renderer_main_thread_busy_s} s)`,
+        '',
+        '',
+      ],
+      [
+        'Same cell over WS, no browser (diagnostic)',
+        `${coreOnly.rows_per_s.toLocaleString('en-US')} rows/s, core CPU ${coreOnly.core_serve_cpu_s} s`,
+        '',
+        '',
+      ],
+      [
+        'UI ÷ client-only (mean / best)',
+        `${summary.ratio_to_client_mean} / ${summary.ratio_to_client_best}`,
+        '≥ 0.5',
+        ok(summary.targets.ratio_ge_0_5),
+      ],
+      [
+        'Scroll p95 frame, wheel-like',
+        `${scroll.wheel.p95_ms} ms (p50 ${scroll.wheel.p50_ms}, max ${scroll.wheel.max_ms}; main thread CPU ${scroll.wheel.main_thread_busy_ms_per_frame} ms/frame)`,
+        '< 16.7 ms',
+        ok(summary.targets.scroll_p95_lt_16_7ms),
+      ],
+      [
+        'Scroll p95 frame, random jumps',
+        `${scroll.jump.p95_ms} ms (p50 ${scroll.jump.p50_ms}, max ${scroll.jump.max_ms}; main thread CPU ${scroll.jump.main_thread_busy_ms_per_frame} ms/frame)`,
+        '',
+        '',
+      ],
       ['Idle p95 frame (baseline)', `${scroll.idle.p95_ms} ms`, '', ''],
       ['Frames while streaming p95', `${frameStats(stream.frames).p95_ms} ms`, '', ''],
-      ['Renderer JS heap at end (after GC)', `${memory.renderer_heap_used_mb} MB (${memory.renderer_heap_used_after_gc_mb} MB)`, '< 500 MB', ok(summary.targets.heap_lt_500mb)],
-      ['Core (serve) RSS / peak', `${memory.core_serve_process?.rss_mb} / ${memory.core_serve_process?.peak_rss_mb} MB`, '', ''],
-      ['JS+CSS before first screen', `${bundle.js_css_transferred_kb} kB (Monaco before ready: ${bundle.monaco_before_ready})`, 'Monaco lazy', ok(summary.targets.monaco_lazy)],
+      [
+        'Renderer JS heap at end (after GC)',
+        `${memory.renderer_heap_used_mb} MB (${memory.renderer_heap_used_after_gc_mb} MB)`,
+        '< 500 MB',
+        ok(summary.targets.heap_lt_500mb),
+      ],
+      [
+        'Core (serve) RSS / peak',
+        `${memory.core_serve_process?.rss_mb} / ${memory.core_serve_process?.peak_rss_mb} MB`,
+        '',
+        '',
+      ],
+      [
+        'JS+CSS before first screen',
+        `${bundle.js_css_transferred_kb} kB (Monaco before ready: ${bundle.monaco_before_ready})`,
+        'Monaco lazy',
+        ok(summary.targets.monaco_lazy),
+      ],
     ];
     const w = [0, 1, 2, 3].map((i) => Math.max(...rowsT.map((r) => r[i].length), 6));
     console.log('\n' + rowsT.map((r) => r.map((c, i) => c.padEnd(w[i])).join(' | ')).join('\n'));
-    console.log(`\nload before ${machineBefore.load.join(' ')}, at run ${loadAtRun.join(' ')}, after ${summary.machine_after.load.join(' ')}`);
+    console.log(
+      `\nload before ${machineBefore.load.join(' ')}, at run ${loadAtRun.join(' ')}, after ${summary.machine_after.load.join(' ')}`,
+    );
   }
 } catch (e) {
   console.error(e instanceof Error ? e.stack : e);
