@@ -1,102 +1,57 @@
 /**
- * The step-by-step connection test. Each step isolates one cause so the message can say what to
- * fix: the config itself, the network path, TLS (CA / server name / client cert), whether the
- * server knows the API user, and whether that user may read clients.
+ * The step-by-step connection test as the UI streams it: the config step (read from the saved
+ * server) and then the connectivity layer's own test (reachable, TLS, identity, permissions), each
+ * step reported as it starts and ends.
  */
-import { connect } from 'node:net';
-import type { TestStep, TestStepId } from '../../../shared/contracts/connections';
-import { isAppError } from '../../../shared/errors';
-import { parseConnectionString } from '../velociraptor/config/connection-string';
+import type { TestStep } from '../../../shared/contracts/connections';
+import type { ApiConfig } from '../velociraptor/config/api-config';
 import type { ServerSummary } from '../velociraptor/registry';
-import type { VelociraptorService } from '../velociraptor/service';
+import { connectionHint, testConnection as runTest, type ConnectionStep, type StepId } from '../velociraptor/test-connection';
 
-const HINTS: Partial<Record<string, string>> = {
-  SERVER_UNREACHABLE: 'Check that the server is running and that api_connection_string (host:port, default port 8001) is reachable from this machine: firewall, VPN, port forwarding.',
-  TLS_HANDSHAKE_FAILED: 'The server\'s certificate was not signed by this config\'s CA, or its name does not match. Re-export the API config from this server with `velociraptor config api_client`.',
-  USER_UNKNOWN: 'The server does not know this API user. Create it on the server: `velociraptor --config server.config.yaml config api_client --name <user> --role investigator api.config.yaml`.',
-  PERMISSION_DENIED: 'The API user lacks a role. Grant one on the server: `velociraptor acl grant <user> --role investigator` (or administrator).',
-  CERT_EXPIRED: 'The API client certificate expired. Mint a new API config on the server.',
-  TIMEOUT: 'The server did not answer in time: it may be overloaded or a proxy is holding the connection.',
-};
-
-function tcpProbe(host: string, port: number, timeoutMs: number): Promise<void> {
-  return new Promise((resolve, reject) => {
-    const sock = connect({ host, port });
-    const t = setTimeout(() => {
-      sock.destroy();
-      reject(new Error(`no answer from ${host}:${port} within ${timeoutMs / 1000} s`));
-    }, timeoutMs);
-    sock.once('connect', () => {
-      clearTimeout(t);
-      sock.end();
-      resolve();
-    });
-    sock.once('error', (e) => {
-      clearTimeout(t);
-      reject(e);
-    });
-  });
-}
-
-function failed(step: TestStepId, e: unknown): TestStep {
-  const code = isAppError(e) ? e.code : undefined;
-  const message = e instanceof Error ? e.message : String(e);
-  const hint = (code && HINTS[code]) ?? (step === 'reachable' ? HINTS.SERVER_UNREACHABLE : undefined);
-  return { step, status: 'failed', message, ...(hint ? { hint } : {}), ...(code ? { code } : {}) };
-}
-
-export async function* testConnection(summary: ServerSummary, ops: VelociraptorService, now = new Date()): AsyncGenerator<TestStep> {
-  const steps: TestStepId[] = ['config', 'reachable', 'tls', 'identity', 'permissions'];
-  const skipRest = function* (from: number): Generator<TestStep> {
-    for (const s of steps.slice(from)) yield { step: s, status: 'skipped', message: 'Skipped: an earlier step failed.' };
+function toStep(s: ConnectionStep | { id: StepId; status: 'running' }): TestStep {
+  if (s.status === 'running') return { step: s.id, status: 'running', message: 'Checking…' };
+  return {
+    step: s.id,
+    // The contract has no warning state: a step that works with a caveat is ok, and says why.
+    status: s.status === 'warning' ? 'ok' : s.status,
+    message: s.message,
+    ...(s.hint ? { hint: s.hint } : {}),
+    ...(s.errorCode ? { code: s.errorCode } : {}),
   };
+}
 
+export async function* testConnection(summary: ServerSummary, config: ApiConfig, now = new Date()): AsyncGenerator<TestStep> {
   yield { step: 'config', status: 'running', message: 'Checking the API config…' };
   if (new Date(summary.certNotAfter) < now) {
-    yield { step: 'config', status: 'failed', message: `The client certificate expired on ${summary.certNotAfter}.`, hint: HINTS.CERT_EXPIRED ?? '', code: 'CERT_EXPIRED' };
-    yield* skipRest(1);
+    yield { step: 'config', status: 'failed', message: `The client certificate expired on ${summary.certNotAfter}.`, hint: connectionHint('CERT_EXPIRED') ?? '', code: 'CERT_EXPIRED' };
+    for (const step of ['reachable', 'tls', 'identity', 'permissions'] as const) yield { step, status: 'skipped', message: 'Skipped: an earlier step failed.' };
     return;
   }
   yield { step: 'config', status: 'ok', message: `API user "${summary.user}", certificate valid until ${summary.certNotAfter}.` };
 
-  yield { step: 'reachable', status: 'running', message: `Opening a TCP connection to ${summary.connectionString}…` };
-  try {
-    const ep = parseConnectionString(summary.connectionString);
-    if (ep.kind === 'tcp') {
-      await tcpProbe(ep.host, ep.port, 5000);
-      yield { step: 'reachable', status: 'ok', message: `${ep.host}:${ep.port} accepts connections.` };
-    } else yield { step: 'reachable', status: 'ok', message: `Unix socket ${ep.path}.` };
-  } catch (e) {
-    yield failed('reachable', e);
-    yield* skipRest(2);
-    return;
+  // The connectivity test reports through a callback; queue its steps and yield them as they come.
+  const queue: TestStep[] = [];
+  let wake: (() => void) | undefined;
+  let finished = false;
+  const run = runTest(config, {
+    onStep: (s) => {
+      queue.push(toStep(s));
+      wake?.();
+    },
+  }).finally(() => {
+    finished = true;
+    wake?.();
+  });
+  run.catch(() => undefined); // awaited below
+  for (;;) {
+    const next = queue.shift();
+    if (next) {
+      yield next;
+      continue;
+    }
+    if (finished) break;
+    await new Promise<void>((r) => (wake = r));
+    wake = undefined;
   }
-
-  yield { step: 'tls', status: 'running', message: 'Mutual TLS handshake and health check…' };
-  try {
-    const status = await ops.conn.check();
-    yield { step: 'tls', status: 'ok', message: `TLS established with "${summary.serverName}"; health: ${status}.` };
-  } catch (e) {
-    yield failed('tls', e);
-    yield* skipRest(3);
-    return;
-  }
-
-  yield { step: 'identity', status: 'running', message: 'Asking the server who we are…' };
-  try {
-    const user = await ops.whoami();
-    yield { step: 'identity', status: 'ok', message: `The server knows us as "${user || summary.user}".` };
-  } catch (e) {
-    yield failed('identity', e);
-    yield* skipRest(4);
-    return;
-  }
-
-  yield { step: 'permissions', status: 'running', message: 'Checking that this user may read clients…' };
-  try {
-    const rows = await ops.searchClients({ search: 'all', limit: 1 });
-    yield { step: 'permissions', status: 'ok', message: rows.length ? 'Can read clients (READ_RESULTS).' : 'Can read clients (READ_RESULTS); the server has no clients yet.' };
-  } catch (e) {
-    yield failed('permissions', e);
-  }
+  await run;
 }

@@ -25,7 +25,7 @@ export function investigationHandlers(conn: ConnectionManager, svc: Investigatio
     'connections:remove': async (i) => ({ removed: await conn.remove(i.name) }),
     'connections:select': (i) => conn.select(i),
     'connections:orgs': (i) => conn.orgs(i.server),
-    'connections:test': (i) => testConnection(conn.summary(i.name), conn.service({ server: i.name, org: '' })),
+    'connections:test': (i) => testConnection(conn.summary(i.name), conn.registry.config(i.name)),
     'connections:demo': () => conn.startDemo(),
 
     'clients:search': (i) => svc.searchClients(i.target, i.query, i.limit),

@@ -62,12 +62,12 @@ describe('investigation service on the simulator', () => {
 
   it('passes every connection test step, and names the failing one for an unknown user', async () => {
     const steps: TestStep[] = [];
-    for await (const s of testConnection(manager.summary(DEMO_NAME), manager.service(demo))) steps.push(s);
+    for await (const s of testConnection(manager.summary(DEMO_NAME), manager.registry.config(DEMO_NAME))) steps.push(s);
     expect(steps.filter((s) => s.status !== 'running').map((s) => `${s.step}:${s.status}`)).toEqual(['config:ok', 'reachable:ok', 'tls:ok', 'identity:ok', 'permissions:ok']);
 
     await manager.import({ name: 'ghost', yaml: await sim.mintApiConfig('ghost-user', null), storage: 'session' });
     const ghost: TestStep[] = [];
-    for await (const s of testConnection(manager.summary('ghost'), manager.service({ server: 'ghost', org: '' }))) ghost.push(s);
+    for await (const s of testConnection(manager.summary('ghost'), manager.registry.config('ghost'))) ghost.push(s);
     const failed = ghost.find((s) => s.status === 'failed');
     expect(failed?.step).toMatch(/tls|identity/);
     expect(failed?.hint).toBeTruthy();

@@ -103,6 +103,11 @@ export class ConnectionRegistry {
     };
   }
 
+  /** The validated config of `name` (for the step-by-step connection test). */
+  config(name: string): ApiConfig {
+    return this.entry(name).config;
+  }
+
   /** A connection to `name` in `orgId` ('' = root org), sharing the cached channel. */
   connection(name: string, orgId = ''): VelociraptorConnection {
     const e = this.entry(name);

@@ -20,6 +20,22 @@ export interface ConnectionStep {
   durationMs: number;
   message: string;
   errorCode?: ErrorCode;
+  /** What the responder can do about a failure. */
+  hint?: string;
+}
+
+/** What to do about each failure a step can report, shown next to the step's message. */
+const HINTS: Partial<Record<ErrorCode, string>> = {
+  SERVER_UNREACHABLE: 'Check that the server is running and that api_connection_string (host:port, default port 8001) is reachable from this machine: firewall, VPN, port forwarding.',
+  TLS_HANDSHAKE_FAILED: 'The server\'s certificate was not signed by this config\'s CA, or its name does not match. Re-export the API config from this server with `velociraptor config api_client`.',
+  USER_UNKNOWN: 'The server does not know this API user. Create it on the server: `velociraptor --config server.config.yaml config api_client --name <user> --role investigator api.config.yaml`.',
+  PERMISSION_DENIED: 'The API user lacks a role. Grant one on the server: `velociraptor acl grant <user> --role investigator` (or administrator).',
+  CERT_EXPIRED: 'The API client certificate expired. Mint a new API config on the server.',
+  TIMEOUT: 'The server did not answer in time: it may be overloaded or a proxy is holding the connection.',
+};
+
+export function connectionHint(code: ErrorCode): string | undefined {
+  return HINTS[code];
 }
 
 export interface ConnectionTestReport {
@@ -32,6 +48,8 @@ export interface ConnectionTestReport {
 export interface TestConnectionOptions {
   timeoutMs?: number;
   orgId?: string;
+  /** Called as each step starts (status 'running') and ends, for a UI that shows progress live. */
+  onStep?: (step: ConnectionStep | { id: StepId; status: 'running' }) => void;
 }
 
 function withTimeout<T>(p: Promise<T>, ms: number, what: string): Promise<T> {
@@ -83,20 +101,26 @@ export async function testConnection(config: ApiConfig, options: TestConnectionO
   const left = (): number => deadline - Date.now();
   const steps: ConnectionStep[] = [];
   const report: ConnectionTestReport = { ok: false, steps };
-  const run = async (id: StepId, fn: () => Promise<string>): Promise<boolean> => {
+  const push = (s: ConnectionStep): void => {
+    steps.push(s);
+    options.onStep?.(s);
+  };
+  const run = async (id: StepId, fn: () => Promise<string>, warnOn?: ErrorCode): Promise<boolean> => {
     const t = performance.now();
+    options.onStep?.({ id, status: 'running' });
     try {
       const message = await withTimeout(fn(), left(), id);
-      steps.push({ id, status: 'ok', durationMs: Math.round(performance.now() - t), message });
+      push({ id, status: 'ok', durationMs: Math.round(performance.now() - t), message });
       return true;
     } catch (e) {
       const err = isAppError(e) ? e : new AppError('INTERNAL', e instanceof Error ? e.message : String(e), { cause: e });
-      steps.push({ id, status: 'failed', durationMs: Math.round(performance.now() - t), message: err.message, errorCode: err.code });
+      const hint = HINTS[err.code];
+      push({ id, status: err.code === warnOn ? 'warning' : 'failed', durationMs: Math.round(performance.now() - t), message: err.message, errorCode: err.code, ...(hint ? { hint } : {}) });
       return false;
     }
   };
   const skipRest = (from: StepId[]): void => {
-    for (const id of from) steps.push({ id, status: 'skipped', durationMs: 0, message: 'Skipped: an earlier step failed.' });
+    for (const id of from) push({ id, status: 'skipped', durationMs: 0, message: 'Skipped: an earlier step failed.' });
   };
 
   if (!(await run('reachable', async () => {
@@ -130,12 +154,8 @@ export async function testConnection(config: ApiConfig, options: TestConnectionO
       const u = await currentUser(conn, { deadlineMs: Math.max(1, left()) });
       report.roles = u.roles;
       return u.roles.length ? `Roles in this org: ${u.roles.join(', ')}.` : 'The user has no roles in this org.';
-    });
-    const perm = steps.find((s) => s.id === 'permissions');
-    if (perm && perm.status === 'failed' && perm.errorCode === 'PERMISSION_DENIED') {
       // Queries run (whoami worked) but roles are not readable: a warning, not a failure.
-      perm.status = 'warning';
-    }
+    }, 'PERMISSION_DENIED');
     report.ok = steps.every((s) => s.status === 'ok' || s.status === 'warning');
     return report;
   } finally {
