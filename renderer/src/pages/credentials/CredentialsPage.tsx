@@ -63,7 +63,7 @@ function CredentialRow({ item, now, onReveal, onDelete }: { item: CredentialList
       <Table.Td>
         {item.fingerprint ? (
           <Tooltip label={`SHA-256 ${item.fingerprint}`} multiline maw={420}>
-            <Text size="xs" ff="monospace" tabIndex={0} aria-label={`SHA-256 fingerprint ${item.fingerprint}`} data-testid="credential-fingerprint">
+            <Text size="xs" ff="monospace" style={{ whiteSpace: 'nowrap' }} tabIndex={0} aria-label={`SHA-256 fingerprint ${item.fingerprint}`} data-testid="credential-fingerprint">
               {shortFingerprint(item.fingerprint)}
             </Text>
           </Tooltip>
