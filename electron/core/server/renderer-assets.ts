@@ -41,6 +41,16 @@ function text(status: number, body: string): AssetResponse {
   return { status, headers: { 'Content-Type': 'text/plain; charset=utf-8', ...COMMON_HEADERS }, body: Buffer.from(body) };
 }
 
+/**
+ * Whether a (missing) path names a built asset rather than a client-side route: anything under
+ * assets/ (Vite's output folder) or a top-level file with a known static type (favicon.ico,
+ * robots.txt). Route segments such as `C.4f2a` or `H.1234` have no known type and reach the app.
+ */
+function isAssetPath(rel: string): boolean {
+  if (rel === 'assets' || rel.startsWith('assets/')) return true;
+  return !rel.includes('/') && extname(rel).toLowerCase() in TYPES;
+}
+
 export class RendererAssets {
   private rootReal: string | undefined;
 
@@ -50,7 +60,11 @@ export class RendererAssets {
     private readonly connectSrc: string[] = [],
   ) {}
 
-  /** `pathname` is the URL path, still percent-encoded. Unknown paths without an extension get index.html. */
+  /**
+   * `pathname` is the URL path, still percent-encoded. A path that is not an existing file gets
+   * index.html (client-side routes, including ids with dots such as /clients/C.4f2a), except a
+   * missing built asset (see isAssetPath), which is a real 404.
+   */
   async get(pathname: string): Promise<AssetResponse> {
     let decoded: string;
     try {
@@ -64,8 +78,8 @@ export class RendererAssets {
     const file = join(root, rel);
     const real = await realpath(file).catch(() => undefined);
     if (real === undefined || !(await stat(real)).isFile()) {
-      // Client-side routes (no extension) fall back to the app; missing assets are a real 404.
-      return extname(rel) === '' ? this.index() : text(404, 'Not found');
+      // Client-side routes fall back to the app; missing assets are a real 404.
+      return isAssetPath(rel) ? text(404, 'Not found') : this.index();
     }
     if (real !== root && !real.startsWith(root + sep)) return text(403, 'Forbidden');
     if (rel === 'index.html') return this.index();

@@ -100,6 +100,27 @@ describe('browser-mode HTTP', () => {
     expect((await get('/assets/missing.js')).status).toBe(404);
   });
 
+  it('serves the app with its nonce CSP for deep routes whose segments contain dots', async () => {
+    for (const path of ['/clients/C.4f2a', '/clients/C.4f2a/flows/F.CQ1A2B3C', '/hunts/H.1234/results', '/notebooks/N.abc.def']) {
+      const r = await get(path);
+      expect(r.status, path).toBe(200);
+      expect(r.headers['content-type'], path).toMatch(/text\/html/);
+      expect(r.body, path).toContain('<html>');
+      const nonce = /nonce="([^"]+)"/.exec(r.body)?.[1];
+      expect(nonce, path).toBeTruthy();
+      expect(nonce, path).not.toBe('__CSP_NONCE__');
+      expect(String(r.headers['content-security-policy']), path).toContain(`script-src 'nonce-${nonce}' 'strict-dynamic'`);
+    }
+  });
+
+  it('still answers 404 for missing built assets', async () => {
+    for (const path of ['/assets/missing.js', '/assets/missing.css', '/assets/x/C.4f2a', '/assets', '/favicon.ico']) {
+      const r = await get(path);
+      expect(r.status, path).toBe(404);
+      expect(r.body, path).not.toContain('<html>');
+    }
+  });
+
   it('refuses traversal, symlinks out of the folder and foreign Host headers', async () => {
     // The URL parser folds literal dot segments; encoded slashes reach our own check.
     const folded = await get('/../secret.txt');
@@ -108,6 +129,9 @@ describe('browser-mode HTTP', () => {
     expect((await get('/..%2fsecret.txt')).status).toBe(400);
     expect((await get('/assets%2f..%2f..%2fsecret.txt')).status).toBe(400);
     expect((await get('/link.txt')).status).toBe(403);
+    // The route fallback does not weaken traversal checks for route-like paths.
+    expect((await get('/clients%2f..%2f..%2fsecret.txt')).status).toBe(400);
+    expect((await get('/clients/C.4f2a/..%2f..%2f..%2fsecret.txt')).status).toBe(400);
     expect((await get('/', 'evil.example:80')).status).toBe(421);
     expect((await get('/', `localhost:${server.port}`)).status).toBe(200);
   });
