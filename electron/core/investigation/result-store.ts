@@ -7,7 +7,7 @@
 import { randomUUID } from 'node:crypto';
 import { AppError } from '../../../shared/errors';
 import { cellText } from './cell-text';
-import { csvLine } from './csv';
+import { csvLine } from '../../../shared/csv';
 
 type Row = Record<string, unknown>;
 

@@ -1,29 +1,19 @@
 /**
  * Row output for the CLI and exports: JSON array, JSON lines, CSV. Big integers stay exact.
- * CSV neutralises spreadsheet formula injection: a text cell starting with = + - @ (or tab / CR)
- * gets a leading apostrophe, since result rows carry attacker-controlled strings.
+ * CSV cells go through shared/csv (spreadsheet formula injection neutralised in text cells).
  */
+import { csvField, csvLine, quoteField } from '../../../../shared/csv';
 import type { JsonValue, Row } from '../query/json';
 import { stringifyExact } from '../query/json';
 
 export type OutputFormat = 'json' | 'jsonl' | 'csv';
 
-const FORMULA_START = /^[=+\-@\t\r]/;
-
+/** One CSV cell for a JSON value: text (and nested JSON) neutralised, numbers and booleans as they are. */
 export function csvCell(v: JsonValue | undefined): string {
-  let text: string;
-  if (v === undefined || v === null) text = '';
-  else if (typeof v === 'string') text = FORMULA_START.test(v) ? `'${v}` : v;
-  else if (typeof v === 'number' || typeof v === 'bigint' || typeof v === 'boolean') text = String(v);
-  else {
-    const json = stringifyExact(v);
-    text = FORMULA_START.test(json) ? `'${json}` : json;
-  }
-  return /[",\n\r]/.test(text) ? `"${text.replace(/"/g, '""')}"` : text;
-}
-
-export function csvLine(cells: Array<JsonValue | undefined>): string {
-  return cells.map(csvCell).join(',') + '\r\n';
+  if (v === undefined || v === null) return '';
+  if (typeof v === 'string') return csvField(v);
+  if (typeof v === 'number' || typeof v === 'bigint' || typeof v === 'boolean') return quoteField(String(v));
+  return csvField(stringifyExact(v));
 }
 
 /** Incremental writer: feed row batches, get text chunks to write. */
@@ -47,10 +37,10 @@ export class RowFormatter {
         if (this.columns) out += '\r\n';
         this.columns = columns.length ? columns : Object.keys(rows[0] ?? {});
         this.queryId = queryId;
-        out += this.columns.map((c) => csvCell(c)).join(',') + '\r\n';
+        out += csvLine(this.columns) + '\r\n';
       }
       const cols = this.columns;
-      for (const r of rows) out += csvLine(cols.map((c) => r[c]));
+      for (const r of rows) out += cols.map((c) => csvCell(r[c])).join(',') + '\r\n';
       this.count += rows.length;
       return out;
     }
