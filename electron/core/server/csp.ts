@@ -1,9 +1,11 @@
 /**
  * The renderer's Content-Security-Policy, one definition for both ways the UI is served (Electron's
- * app:// protocol and `megaraptor serve`). Scripts load only with the per-response nonce (plus what
- * they load: 'strict-dynamic'); Mantine's runtime <style> tags get the nonce through
- * MantineProvider's getStyleNonce. renderer/index.html carries the same policy as a meta tag with the
- * nonce placeholder, which Vite also stamps on the tags it emits (html.cspNonce).
+ * app:// protocol and `megaraptor serve`, both through RendererAssets). Scripts load only with the
+ * per-response nonce (plus what they load: 'strict-dynamic'); Mantine's runtime <style> tags get the
+ * nonce through MantineProvider's getStyleNonce; inline style attributes are allowed (style-src-attr,
+ * see buildCsp). renderer/index.html carries a copy of the policy as a meta tag with the nonce
+ * placeholder, which Vite also stamps on the tags it emits (html.cspNonce); keep that copy in sync
+ * (browsers enforce both, so the stricter one wins).
  */
 import { randomBytes } from 'node:crypto';
 
@@ -18,7 +20,13 @@ export function buildCsp(options: { nonce: string; connectSrc?: string[] }): str
   return [
     "default-src 'none'",
     `script-src 'nonce-${options.nonce}' 'strict-dynamic'`,
+    // <style> elements stay nonce-only (style-src-elem; style-src is the fallback for browsers without
+    // the CSP3 split). Inline style="" attributes cannot carry a nonce, and Monaco (layout, decorations)
+    // and Mantine (style props, floating elements) set them, so style-src-attr allows them. An
+    // attribute can only style the element it sits on; it cannot load or run anything.
     `style-src 'self' 'nonce-${options.nonce}'`,
+    `style-src-elem 'self' 'nonce-${options.nonce}'`,
+    "style-src-attr 'unsafe-inline'",
     "img-src 'self' data:",
     "font-src 'self' data:",
     `connect-src ${connect}`,
