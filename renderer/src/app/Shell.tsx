@@ -2,6 +2,8 @@ import { ActionIcon, AppShell, Badge, Burger, Group, NavLink, Title, Tooltip, us
 import { useDisclosure } from '@mantine/hooks';
 import { IconMoon, IconSun } from '@tabler/icons-react';
 import { useEffect } from 'react';
+import { ServerSwitcher } from '../components/investigation/ServerSwitcher';
+import { ApprovalDialog } from '../pages/assistants/ApprovalDialog';
 import { useAppInfo } from './app-info-context';
 import { ErrorBoundary } from './ErrorBoundary';
 import { navigate, usePath } from './router';
@@ -33,17 +35,21 @@ export function Shell() {
               </Badge>
             ) : null}
           </Group>
-          <Tooltip label={scheme === 'dark' ? 'Light theme' : 'Dark theme'}>
-            <ActionIcon
-              variant="default"
-              size="lg"
-              aria-label="Toggle color scheme"
-              data-testid="theme-toggle"
-              onClick={() => setColorScheme(scheme === 'dark' ? 'light' : 'dark')}
-            >
-              {scheme === 'dark' ? <IconSun size={18} /> : <IconMoon size={18} />}
-            </ActionIcon>
-          </Tooltip>
+          <Group gap="sm" wrap="nowrap">
+            {/* One server/org switcher for every page; the investigation pages read the same target store. */}
+            <ServerSwitcher />
+            <Tooltip label={scheme === 'dark' ? 'Light theme' : 'Dark theme'}>
+              <ActionIcon
+                variant="default"
+                size="lg"
+                aria-label="Toggle color scheme"
+                data-testid="theme-toggle"
+                onClick={() => setColorScheme(scheme === 'dark' ? 'light' : 'dark')}
+              >
+                {scheme === 'dark' ? <IconSun size={18} /> : <IconMoon size={18} />}
+              </ActionIcon>
+            </Tooltip>
+          </Group>
         </Group>
       </AppShell.Header>
       <AppShell.Navbar p="xs" aria-label="Areas">
@@ -66,6 +72,8 @@ export function Shell() {
       <AppShell.Main data-testid={current ? `page-${current.id}` : undefined}>
         <ErrorBoundary key={current?.id}>{Page ? <Page /> : null}</ErrorBoundary>
       </AppShell.Main>
+      {/* Mounted once here so an assistant's approval request appears on whatever page is open. */}
+      <ApprovalDialog />
     </AppShell>
   );
 }

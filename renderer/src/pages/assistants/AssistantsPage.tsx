@@ -10,7 +10,6 @@ import { useEffect, useState } from 'react';
 import type { McpPolicy, McpSnippets } from '../../../../shared/contracts/mcp';
 import { useApi } from '../../api/index';
 import { errorText } from '../../components/investigation/errors';
-import { ApprovalDialog } from './ApprovalDialog';
 import { useAuditLog, useMcpStatus } from './hooks';
 
 function Copy({ value, label }: { value: string; label: string }) {
@@ -333,7 +332,6 @@ export function AssistantsPage() {
       <SnippetsCard version={snippetVersion} />
       <PolicyCard />
       <AuditCard />
-      <ApprovalDialog />
     </Stack>
   );
 }

@@ -1,6 +1,6 @@
 import { Group, Stack, Title } from '@mantine/core';
 import { useQueryParam } from '../../components/investigation/location';
-import { RequireServer, ServerSwitcher } from '../../components/investigation/ServerSwitcher';
+import { RequireServer } from '../../components/investigation/ServerSwitcher';
 import { useTarget } from '../../components/investigation/target-store';
 import { ClientDetail } from './ClientDetail';
 import { ClientList } from './ClientList';
@@ -15,7 +15,6 @@ export function ClientsPage() {
     <Stack>
       <Group justify="space-between">
         <Title order={2}>Clients</Title>
-        <ServerSwitcher />
       </Group>
       <RequireServer what="Clients">
         {target ? clientId ? <ClientDetail key={`${target.server}|${target.org}|${clientId}`} target={target} clientId={clientId} tab={tab} flowId={flowId} /> : <ClientList target={target} /> : null}

@@ -5,7 +5,6 @@ import { useEffect, useState } from 'react';
 import { useApi } from '../../api/index';
 import { go } from '../../components/investigation/location';
 import { errorText } from '../../components/investigation/errors';
-import { ServerSwitcher } from '../../components/investigation/ServerSwitcher';
 import { refreshConnections, selectTarget, serverLabel, useConnections } from '../../components/investigation/target-store';
 import { TimeText } from '../../components/investigation/Time';
 import { ConnectionTest } from './ConnectionTest';
@@ -38,7 +37,6 @@ export function ConnectionsPage() {
     <Stack>
       <Group justify="space-between">
         <Title order={2}>Connections</Title>
-        <ServerSwitcher />
       </Group>
       {error ? <Alert color="red">{error}</Alert> : null}
       {list?.problems.map((p) => (

@@ -7,7 +7,7 @@ import { useApi } from '../../api/index';
 import { go, useQueryParam } from '../../components/investigation/location';
 import { AreaEmptyState } from '../../app/AreaEmptyState';
 import { errorText } from '../../components/investigation/errors';
-import { RequireServer, ServerSwitcher } from '../../components/investigation/ServerSwitcher';
+import { RequireServer } from '../../components/investigation/ServerSwitcher';
 import { useTarget } from '../../components/investigation/target-store';
 import { TimeText } from '../../components/investigation/Time';
 import { HuntDashboard } from './HuntDashboard';
@@ -88,7 +88,6 @@ export function HuntsPage() {
           <Title order={2}>Hunts</Title>
           {id ? <Button variant="subtle" size="xs" onClick={() => go('/hunts')}>All hunts</Button> : null}
         </Group>
-        <ServerSwitcher />
       </Group>
       <RequireServer what="Hunts">{target ? id ? <HuntDashboard key={id} target={target} huntId={id} /> : <HuntList target={target} /> : null}</RequireServer>
     </Stack>

@@ -7,7 +7,7 @@ import { useApi } from '../../api/index';
 import { go, useQueryParam } from '../../components/investigation/location';
 import { AreaEmptyState } from '../../app/AreaEmptyState';
 import { errorText } from '../../components/investigation/errors';
-import { RequireServer, ServerSwitcher } from '../../components/investigation/ServerSwitcher';
+import { RequireServer } from '../../components/investigation/ServerSwitcher';
 import { useTarget } from '../../components/investigation/target-store';
 import { TimeText } from '../../components/investigation/Time';
 import { NotebookView } from './NotebookView';
@@ -58,7 +58,6 @@ export function NotebooksPage() {
     <Stack>
       <Group justify="space-between">
         <Title order={2}>Notebooks</Title>
-        <ServerSwitcher />
       </Group>
       <RequireServer what="Notebook queries">{target ? id ? <NotebookView key={id} id={id} target={target} /> : <NotebookList /> : null}</RequireServer>
     </Stack>
