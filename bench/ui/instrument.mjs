@@ -8,7 +8,8 @@
     firstRows: null, // first 'rows' event with total > 0 received: the core got its first batch
     firstRowsTotal: null,
     rowsEvents: 0,
-    logEvents: 0,
+    logEvents: 0, // separate 'log' events (before coalescing)
+    logLines: 0, // log lines received, in 'log' events or inside 'rows' events
     done: null, // 'done' event received
     doneEvent: null,
     clickAt: null,
@@ -63,11 +64,16 @@
         if (data.type === 'started' && B.clickAt !== null && B.started === null) B.started = now;
         else if (data.type === 'rows' && B.clickAt !== null) {
           B.rowsEvents++;
+          // Progress events carry the log lines since the previous one (coalesced in the core).
+          if (Array.isArray(data.logs)) B.logLines += data.logs.length;
           if (B.firstRows === null && data.total > 0) {
             B.firstRows = now;
             B.firstRowsTotal = data.total;
           }
-        } else if (data.type === 'log' && B.clickAt !== null) B.logEvents++;
+        } else if (data.type === 'log' && B.clickAt !== null) {
+          B.logEvents++;
+          B.logLines++;
+        }
         else if (data.type === 'done' && B.clickAt !== null && B.done === null) {
           B.done = now;
           B.doneEvent = data;

@@ -342,6 +342,7 @@ try {
       firstRowsTotal: B.firstRowsTotal,
       rowsEvents: B.rowsEvents,
       logEvents: B.logEvents,
+      logLines: B.logLines,
       done: B.done,
       doneEvent: B.doneEvent,
       paint: B.paint,
@@ -390,6 +391,7 @@ try {
     core_elapsed_ms: stream.doneEvent.elapsedMs,
     rows_events: stream.rowsEvents,
     log_events: stream.logEvents,
+    log_lines: stream.logLines,
     ui_rows_per_s: uiRowsPerS,
     frames_while_streaming: frameStats(stream.frames),
     cpu_during_stream: cpu,
@@ -524,6 +526,8 @@ try {
       if (m.event.type !== 'data') return;
       const d = m.event.data;
       if (d.type in counts) counts[d.type]++;
+      if (d.type === 'log') counts.log_lines++;
+      if (d.type === 'rows' && Array.isArray(d.logs)) counts.log_lines += d.logs.length;
       if (d.type === 'done') {
         clearTimeout(timer);
         const ms = performance.now() - t0;
@@ -535,6 +539,7 @@ try {
           rows_per_s: Math.round(d.total / (ms / 1000)),
           rows_events: counts.rows,
           log_events: counts.log,
+          log_lines: counts.log_lines,
           core_serve_cpu_s: r2(cpuOf(serve.child.pid) - serveCpu0),
           load: load(),
         });

@@ -7,11 +7,23 @@ import { z } from 'zod';
 import { call, stream } from '../contract';
 import { Target } from './connections';
 
+export const LogLine = z.object({ timeMs: z.number(), level: z.string(), message: z.string(), problem: z.string().optional() });
+export type LogLine = z.infer<typeof LogLine>;
+
 export const RunEvent = z.discriminatedUnion('type', [
   z.object({ type: z.literal('started'), resultId: z.string() }),
-  /** Emitted at most a few times a second: the grid refetches its window on each. */
-  z.object({ type: z.literal('rows'), total: z.number(), columns: z.array(z.string()) }),
-  z.object({ type: z.literal('log'), timeMs: z.number(), level: z.string(), message: z.string(), problem: z.string().optional() }),
+  /**
+   * Progress, coalesced in the core to at most ~8 a second: the row count so far, every log line since
+   * the previous event (none is dropped), and, on the first event with rows, the cell text of the
+   * first rows (`first`, in `columns` order) so the grid paints without a window round trip.
+   */
+  z.object({
+    type: z.literal('rows'),
+    total: z.number(),
+    columns: z.array(z.string()),
+    logs: z.array(LogLine).optional(),
+    first: z.array(z.array(z.string())).optional(),
+  }),
   z.object({ type: z.literal('done'), total: z.number(), elapsedMs: z.number(), firstRowsMs: z.number().nullable() }),
 ]);
 export type RunEvent = z.infer<typeof RunEvent>;

@@ -99,11 +99,15 @@ describe('investigation service on the simulator', () => {
     expect(started && done && done.type === 'done' && done.total).toBeGreaterThanOrEqual(50);
     const set = svc.results.get(started && started.type === 'started' ? started.resultId : '');
     expect(set.window(0, 5, { sort: null, filter: '' }).rows[0]?.[0]).toMatch(/^C\./);
+    // The first progress event with rows carries their text; the last one before done has the final count.
+    const progress = ok.events.filter((e) => e.type === 'rows');
+    expect(progress.find((e) => e.total > 0)?.first?.[0]?.[0]).toMatch(/^C\./);
+    expect(progress.at(-1)?.total).toBe(done?.type === 'done' ? done.total : -1);
 
     const bad = await collect(svc.run(demo, 'SELECT * FROM no_such_plugin()', 60, 'o', new AbortController().signal));
     expect(bad.error?.code).toBe('VQL_ERROR');
     expect(bad.error?.message).toMatch(/no_such_plugin/);
-    expect(bad.events.some((e) => e.type === 'log' && e.problem)).toBe(true);
+    expect(bad.events.some((e) => e.type === 'rows' && e.logs?.some((l) => l.problem))).toBe(true);
   });
 
   it('estimates a hunt scope and creates a paused hunt that starts', async () => {

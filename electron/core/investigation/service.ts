@@ -16,6 +16,7 @@ import type { QueryEvent } from '../velociraptor/query/stream';
 import type { ConnectionManager } from './connections';
 import { isoToMs, toArtifact, toClient, toCompletion, toFlow, toHunt, toHuntFlow, toVfsEntry } from './map';
 import { ResultStore, type ResultSet } from './result-store';
+import { coalesce, RunProgress } from './run-stream';
 
 const LIST_DIR = 'System.VFS.ListDirectory';
 const DOWNLOAD_FILE = 'System.VFS.DownloadFile';
@@ -283,34 +284,35 @@ export class InvestigationService {
   }
 
   /**
-   * Runs a cell. Rows go into a result set; the renderer gets a row count at most ~8 times a second
-   * and fetches the window it shows. Log lines that report a failure end the stream with VQL_ERROR
-   * after everything else was delivered, so the cell shows both the partial rows and the error.
+   * Runs a cell. Rows go into a result set; the renderer gets coalesced progress (row count, log lines,
+   * the first rows' text once) at most ~8 times a second and fetches the window it shows. Log lines that
+   * report a failure end the stream with VQL_ERROR after everything else was delivered, so the cell
+   * shows both the partial rows and the error.
    */
   async *run(t: Target, text: string, timeoutSeconds: number, owner: string, signal: AbortSignal): AsyncGenerator<RunEvent> {
     const set: ResultSet = this.results.create(owner);
     const started = Date.now();
     let firstRowsMs: number | null = null;
     yield { type: 'started', resultId: set.id };
-    let lastEmit = 0;
     const problems: string[] = [];
-    for await (const ev of (await this.ops(t)).streamVql(text, {}, { ...GRID, timeoutSeconds, signal, maxWait: 1 })) {
+    const progress = new RunProgress(set);
+    const source = (await this.ops(t)).streamVql(text, {}, { ...GRID, timeoutSeconds, signal, maxWait: 1 });
+    const absorb = (ev: QueryEvent): boolean => {
       if (ev.type === 'log') {
         if (ev.problem) problems.push(ev.message);
-        yield { type: 'log', timeMs: Math.floor(ev.timestampUs / 1000) || Date.now(), level: ev.level, message: ev.message, ...(ev.problem ? { problem: ev.problem } : {}) };
-        continue;
+        progress.log({ timeMs: Math.floor(ev.timestampUs / 1000) || Date.now(), level: ev.level, message: ev.message, ...(ev.problem ? { problem: ev.problem } : {}) });
+        return false;
       }
-      if (ev.rows.length === 0) continue;
+      if (ev.rows.length === 0) return false;
       set.push(ev.rows, ev.columns);
-      const now = Date.now();
-      if (firstRowsMs === null) firstRowsMs = now - started;
-      if (now - lastEmit > 120 || lastEmit === 0) {
-        lastEmit = now;
-        yield { type: 'rows', total: set.rows.length, columns: [...set.columns] };
-      }
-    }
+      if (firstRowsMs !== null) return false;
+      firstRowsMs = Date.now() - started;
+      return true; // the first rows go out at once, with their text: the grid paints without a round trip
+    };
+    yield* coalesce(source, absorb, () => progress.flush());
     set.complete = true;
-    yield { type: 'rows', total: set.rows.length, columns: [...set.columns] };
+    const final = progress.flush(true);
+    if (final) yield final;
     yield { type: 'done', total: set.rows.length, elapsedMs: Date.now() - started, firstRowsMs };
     if (problems.length) throw new AppError('VQL_ERROR', problems[0] ?? 'The query failed.', { details: { logs: problems.slice(0, 20) } });
   }

@@ -13,10 +13,13 @@ export interface Page {
 export class WindowCache {
   private pages = new Map<number, Page>();
   private inflight = new Set<number>();
+  /** Bumped by clear(): answers to requests made before it are dropped. */
+  private generation = 0;
 
   clear(): void {
     this.pages.clear();
     this.inflight.clear();
+    this.generation++;
   }
 
   /** Drops pages that were read short (they may have more rows now). */
@@ -28,23 +31,51 @@ export class WindowCache {
     return this.pages.get(Math.floor(i / PAGE))?.rows[i % PAGE];
   }
 
-  /** Page numbers covering [first, last] that are neither cached nor being fetched. */
+  /**
+   * Page numbers covering [first, last] that are not being fetched and not cached, or cached short
+   * of rows the range needs (read before the set grew; `last` is bounded by the known count).
+   */
   missing(first: number, last: number): number[] {
     const out: number[] = [];
-    for (let p = Math.floor(first / PAGE); p <= Math.floor(last / PAGE); p++) if (!this.pages.has(p) && !this.inflight.has(p)) out.push(p);
+    for (let p = Math.floor(first / PAGE); p <= Math.floor(last / PAGE); p++) {
+      if (this.inflight.has(p)) continue;
+      const page = this.pages.get(p);
+      if (!page || (!page.full && p * PAGE + page.rows.length <= last)) out.push(p);
+    }
     return out;
   }
 
-  start(p: number): void {
+  /** Marks a page as being fetched; pass the returned ticket to put() or fail(). */
+  start(p: number): number {
     this.inflight.add(p);
+    return this.generation;
   }
 
-  put(p: number, rows: string[][]): void {
+  /**
+   * Stores a page. Ignored when the cache was cleared since the request (another result or view), or
+   * when it holds more rows of that page already (a late answer read before the set grew, e.g. after
+   * the first page came with the stream). Returns whether the page was taken.
+   */
+  put(p: number, rows: string[][], ticket = this.generation): boolean {
+    if (ticket !== this.generation) return false;
     this.inflight.delete(p);
+    const old = this.pages.get(p);
+    if (old && old.rows.length > rows.length) return false;
     this.pages.set(p, { rows, full: rows.length === PAGE });
+    return true;
   }
 
-  fail(p: number): void {
-    this.inflight.delete(p);
+  fail(p: number, ticket = this.generation): void {
+    if (ticket === this.generation) this.inflight.delete(p);
   }
+}
+
+/**
+ * The row count a grid shows. Unfiltered, every row of the set is shown: the count is the larger of
+ * what the owner's stream reported (`streamTotal`, it knows first, including the final count at the
+ * end) and the last window answer. Filtered, only the core knows how many match: the answer's count.
+ */
+export function gridCounts(a: { filtered: boolean; matched: number; total: number; streamTotal: number | undefined }): { rows: number; total: number } {
+  const total = Math.max(a.total, a.streamTotal ?? 0);
+  return { rows: a.filtered ? a.matched : total, total };
 }

@@ -1,19 +1,35 @@
 /** A VQL cell: editor, run/cancel, streaming results grid, log lines and the error beside it. */
 import { Alert, Badge, Button, Grid, Group, ScrollArea, Stack, Text } from '@mantine/core';
 import { IconPlayerPlay, IconPlayerStop } from '@tabler/icons-react';
-import { useEffect, useRef, useState } from 'react';
+import { memo, useCallback, useEffect, useMemo, useRef, useState } from 'react';
 import type { Target } from '../../../../shared/contracts/connections';
+import type { LogLine } from '../../../../shared/contracts/vql';
 import { useApi } from '../../api/index';
 import { ResultGrid } from '../../components/grid/ResultGrid';
 import { errorText } from '../../components/investigation/errors';
 import { TimeText } from '../../components/investigation/Time';
 import { LazyVqlEditor } from '../../vql/LazyVqlEditor';
 
-interface LogLine {
-  timeMs: number;
-  level: string;
-  message: string;
-  problem?: string | undefined;
+/** Lines kept per run (the oldest go first) and lines rendered (the newest). */
+const KEEP_LINES = 10_000;
+const SHOW_LINES = 200;
+
+interface Logs {
+  lines: LogLine[];
+  /** Lines dropped from the front to stay under KEEP_LINES. */
+  dropped: number;
+}
+const NO_LOGS: Logs = { lines: [], dropped: 0 };
+
+function appendLogs(old: Logs, more: LogLine[]): Logs {
+  const lines = old.lines.concat(more);
+  const over = Math.max(0, lines.length - KEEP_LINES);
+  return { lines: over ? lines.slice(over) : lines, dropped: old.dropped + over };
+}
+
+interface Seed {
+  first: string[][];
+  columns: string[];
 }
 
 export function VqlCell(props: { id: string; source: string; target: Target; onChange: (v: string) => void }) {
@@ -21,7 +37,8 @@ export function VqlCell(props: { id: string; source: string; target: Target; onC
   const [resultId, setResultId] = useState<string | null>(null);
   const [version, setVersion] = useState(0);
   const [total, setTotal] = useState(0);
-  const [logs, setLogs] = useState<LogLine[]>([]);
+  const [seed, setSeed] = useState<Seed | null>(null);
+  const [logs, setLogs] = useState<Logs>(NO_LOGS);
   const [error, setError] = useState<string | null>(null);
   const [running, setRunning] = useState(false);
   const [stats, setStats] = useState<string | null>(null);
@@ -31,23 +48,34 @@ export function VqlCell(props: { id: string; source: string; target: Target; onC
     source.current = props.source;
   }, [props.source]);
 
-  const run = () => {
+  const run = useCallback(() => {
     cancel.current?.();
     setError(null);
-    setLogs([]);
+    setLogs(NO_LOGS);
     setStats(null);
     setTotal(0);
+    setSeed(null);
     setRunning(true);
+    let shownTotal = -1;
     cancel.current = api.stream('vql:run', { target: props.target, vql: source.current }, {
       data: (ev) => {
         if (ev.type === 'started') {
+          shownTotal = -1;
           setResultId(ev.resultId);
           setVersion(0);
         } else if (ev.type === 'rows') {
-          setTotal(ev.total);
-          setVersion((v) => v + 1);
-        } else if (ev.type === 'log') setLogs((l) => [...l.slice(-499), ev]);
-        else setStats(`${ev.total.toLocaleString()} rows in ${(ev.elapsedMs / 1000).toFixed(2)} s`);
+          // Progress: log lines only re-render the log list; the grid only hears of new rows.
+          if (ev.logs?.length) {
+            const more = ev.logs;
+            setLogs((l) => appendLogs(l, more));
+          }
+          if (ev.first) setSeed({ first: ev.first, columns: ev.columns });
+          if (ev.total !== shownTotal) {
+            shownTotal = ev.total;
+            setTotal(ev.total);
+            setVersion((v) => v + 1);
+          }
+        } else setStats(`${ev.total.toLocaleString()} rows in ${(ev.elapsedMs / 1000).toFixed(2)} s`);
       },
       end: () => setRunning(false),
       error: (e) => {
@@ -56,11 +84,17 @@ export function VqlCell(props: { id: string; source: string; target: Target; onC
         else setStats((s) => s ?? 'Cancelled.');
       },
     });
-  };
+  }, [api, props.target]);
+
+  const editor = useMemo(
+    () => <LazyVqlEditor value={props.source} onChange={props.onChange} onRun={run} testId={`editor-${props.id}`} />,
+    [props.source, props.onChange, props.id, run],
+  );
+  const hasLogs = logs.lines.length > 0;
 
   return (
     <Stack gap="xs" data-testid={`cell-${props.id}`}>
-      <LazyVqlEditor value={props.source} onChange={props.onChange} onRun={run} testId={`editor-${props.id}`} />
+      {editor}
       <Group gap="xs">
         {running ? (
           <Button size="xs" color="red" variant="light" leftSection={<IconPlayerStop size={14} />} onClick={() => cancel.current?.()} data-testid="cell-cancel">
@@ -74,23 +108,19 @@ export function VqlCell(props: { id: string; source: string; target: Target; onC
         {running ? <Badge variant="light">running · {total.toLocaleString()} rows</Badge> : null}
         {stats ? <Text size="xs" c="dimmed" data-testid="cell-stats">{stats}</Text> : null}
       </Group>
-      {resultId || logs.length || error ? (
+      {resultId || hasLogs || error ? (
         <Grid>
-          <Grid.Col span={{ base: 12, md: logs.length || error ? 8 : 12 }}>{resultId ? <ResultGrid resultId={resultId} version={version} /> : null}</Grid.Col>
-          {logs.length || error ? (
+          <Grid.Col span={{ base: 12, md: hasLogs || error ? 8 : 12 }}>
+            {resultId ? <ResultGrid resultId={resultId} version={version} total={total} first={seed?.first} columns={seed?.columns} /> : null}
+          </Grid.Col>
+          {hasLogs || error ? (
             <Grid.Col span={{ base: 12, md: 4 }}>
               {error ? (
                 <Alert color="red" title="The query failed" data-testid="cell-error" mb="xs">
                   {error}
                 </Alert>
               ) : null}
-              <ScrollArea h={300} data-testid="cell-logs">
-                {logs.map((l, i) => (
-                  <Text key={i} size="xs" c={l.problem ? 'red' : 'dimmed'} ff="monospace">
-                    <TimeText ms={l.timeMs} /> {l.level} {l.message}
-                  </Text>
-                ))}
-              </ScrollArea>
+              <LogList logs={logs} />
             </Grid.Col>
           ) : null}
         </Grid>
@@ -98,3 +128,29 @@ export function VqlCell(props: { id: string; source: string; target: Target; onC
     </Stack>
   );
 }
+
+/** The newest lines only (a run can log thousands); lines that report a problem in red. */
+const LogList = memo(function LogList({ logs }: { logs: Logs }) {
+  const hidden = logs.dropped + Math.max(0, logs.lines.length - SHOW_LINES);
+  const shown = hidden > logs.dropped ? logs.lines.slice(-SHOW_LINES) : logs.lines;
+  return (
+    <ScrollArea h={300} data-testid="cell-logs">
+      {hidden > 0 ? (
+        <Text size="xs" c="dimmed" fs="italic" data-testid="cell-logs-hidden">
+          {hidden.toLocaleString()} earlier lines not shown; the newest {shown.length.toLocaleString()} follow.
+        </Text>
+      ) : null}
+      {shown.map((l, i) => (
+        <LogRow key={logs.dropped + logs.lines.length - shown.length + i} line={l} />
+      ))}
+    </ScrollArea>
+  );
+});
+
+const LogRow = memo(function LogRow({ line }: { line: LogLine }) {
+  return (
+    <Text size="xs" c={line.problem ? 'red' : 'dimmed'} ff="monospace">
+      <TimeText ms={line.timeMs} /> {line.level} {line.message}
+    </Text>
+  );
+});
