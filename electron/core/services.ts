@@ -51,8 +51,16 @@ export function createCoreServices(options: CoreOptions): CoreServices {
   const credentials = createCredentialService(dataDir, { probe });
   const investigation = createInvestigation(dataDir, async () => ((await probe()).available ? credentials.store : null), credentials);
 
-  // Assistants (MCP): HTTP endpoint + approval socket start with the app, over the saved connections.
-  const mcp = createMcpDomain({ dataDir, version: options.version, mode: options.mode, env: options.env ?? process.env, keychain: async () => ((await probe()).available ? credentials.store : null) });
+  // Assistants (MCP): HTTP endpoint + approval socket start with the app.
+  // It shares the investigation's live connection manager: same servers, same selected server as the UI.
+  const mcp = createMcpDomain({
+    dataDir,
+    version: options.version,
+    mode: options.mode,
+    env: options.env ?? process.env,
+    keychain: async () => ((await probe()).available ? credentials.store : null),
+    liveConnections: investigation.connections,
+  });
   void mcp.start();
 
   const handlers: Handlers<Contract> = {

@@ -15,6 +15,8 @@ import { InvestigationService } from './service';
 
 export interface InvestigationDomain {
   handlers: ReturnType<typeof investigationHandlers>;
+  /** The live connection manager (the MCP domain shares it). */
+  connections: ConnectionManager;
   dispose(): Promise<void>;
 }
 
@@ -38,6 +40,7 @@ export function createInvestigation(dataDir: string, keychain: () => Promise<Key
   const svc = new InvestigationService(manager, dataDir);
   return {
     handlers: investigationHandlers(manager, svc, new NotebookStore(dataDir)),
+    connections: manager,
     dispose: () => manager.dispose(),
   };
 }

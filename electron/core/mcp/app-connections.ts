@@ -1,9 +1,10 @@
 /**
  * The Velociraptor connections the responder saved in the app, for the MCP servers: the app's own
  * connection manager (core/investigation) reads its metadata file and re-opens each saved server
- * from the keychain, through the same reference encoding the app used to store it. Used by the
- * in-app HTTP endpoint and by `megaraptor mcp --stdio --connection NAME` (another process, so the
- * saved store is the only thing the two share). Re-read when the metadata file changes.
+ * from the keychain, through the same reference encoding the app used to store it. Used by
+ * `megaraptor mcp --stdio --connection NAME` (another process, so the saved store is the only thing
+ * the two share) and by createMcpDomain when no live manager is given (the app passes its own).
+ * Re-read when the metadata file changes.
  */
 import { stat } from 'node:fs/promises';
 import { join } from 'node:path';

@@ -2,10 +2,13 @@
  * Builds the assistants (MCP) domain for the composition root: the MCP service with its HTTP
  * endpoint on 127.0.0.1 (bearer token in the OS keychain; for this run only in memory when no
  * keychain answers), the approval socket for stdio servers, and the Velociraptor port over the
- * connections the responder saved in the app.
+ * app's connections: the live investigation ConnectionManager when the composition root passes it
+ * (same registry, same selected server as the UI), else the saved files (AppConnections).
  */
 import { resolve } from 'node:path';
 import type { SecretStore } from '../credentials/secret-store';
+import type { ConnectionManager } from '../investigation/connections';
+import type { ConnectionRegistry } from '../velociraptor/registry';
 import { AppConnections } from './app-connections';
 import { McpService, mcpHandlers } from './service';
 import { VelociraptorBridge } from './velociraptor-port';
@@ -64,11 +67,52 @@ export interface McpDomainOptions {
   /** The OS keychain store, or null when the probe found none. */
   keychain: () => Promise<SecretStore | null>;
   env?: NodeJS.ProcessEnv;
+  /**
+   * The app's live connection manager (createInvestigation's). Given, MCP uses its registry and
+   * selected server directly; without it, MCP re-reads the saved connections (AppConnections).
+   */
+  liveConnections?: ConnectionManager;
+}
+
+/** What the MCP domain needs from the app's connections. */
+export type McpConnections = Pick<AppConnections, 'registry' | 'defaultServer' | 'problems' | 'refresh' | 'dispose'>;
+
+/** The live manager seen as McpConnections. The investigation domain owns (and disposes) it. */
+class LiveConnections implements McpConnections {
+  private active: string | undefined;
+  private problemList: Array<{ name: string; message: string }> = [];
+
+  constructor(private readonly manager: ConnectionManager) {}
+
+  registry(): ConnectionRegistry {
+    return this.manager.registry;
+  }
+
+  defaultServer(): string | undefined {
+    return this.active;
+  }
+
+  problems(): Array<{ name: string; message: string }> {
+    return this.problemList;
+  }
+
+  /** Reads the selected server (the bridge refreshes before each call). */
+  async refresh(): Promise<void> {
+    const list = await this.manager.list();
+    const registry = this.manager.registry;
+    const active = list.active?.server;
+    this.active = active && registry.has(active) ? active : registry.list()[0]?.name;
+    this.problemList = list.problems;
+  }
+
+  async dispose(): Promise<void> {
+    // Owned by the investigation domain.
+  }
 }
 
 export interface McpDomain {
   service: McpService;
-  connections: AppConnections;
+  connections: McpConnections;
   handlers: ReturnType<typeof mcpHandlers>;
   /** Starts the approval socket and the HTTP endpoint; a failure is kept in the status. */
   start(): Promise<void>;
@@ -93,7 +137,7 @@ function stdioCommand(mode: 'electron' | 'browser'): string[] {
 export function createMcpDomain(o: McpDomainOptions): McpDomain {
   let keychain: Promise<SecretStore | null> | undefined;
   const once = (): Promise<SecretStore | null> => (keychain ??= o.keychain().catch(() => null));
-  const connections = new AppConnections({ dataDir: o.dataDir, keychain: once });
+  const connections: McpConnections = o.liveConnections ? new LiveConnections(o.liveConnections) : new AppConnections({ dataDir: o.dataDir, keychain: once });
   const port = new VelociraptorBridge({ registry: () => connections.registry(), refresh: () => connections.refresh(), defaultServer: () => connections.defaultServer() });
   const service = new McpService({
     dataDir: o.dataDir,
