@@ -2,78 +2,119 @@
  * Certificate checks used everywhere a PEM comes in (API client configs, server configs, rotation):
  * parse, key/cert match, chain to a CA (or a CA bundle), validity window, SHA-256 fingerprint.
  * Built on Node's X509Certificate (native, synchronous but cheap: no key generation here). Each
- * failure is an AppError with the code a caller can react to.
+ * failure is an AppError with the code a caller can react to, so a broken config fails when it is
+ * loaded (with a reason a responder can fix), never at the first call.
  */
 import { createPrivateKey, X509Certificate, type KeyObject } from 'node:crypto';
-import { AppError } from '../../../shared/errors';
+import { AppError, type ErrorCode } from '../../../shared/errors';
 
 const PEM_CERT = /-----BEGIN CERTIFICATE-----[\s\S]+?-----END CERTIFICATE-----/g;
 
+/**
+ * What the responder should do, per error code, appended to a check's message. A caller with a more
+ * specific remedy (e.g. the API config loader: "Re-export the API config from the server.") passes its own.
+ */
+export type Remedies = Partial<Record<ErrorCode, string>>;
+
+const DEFAULT_REMEDIES: Remedies = {
+  CERT_NOT_SIGNED_BY_CA: 'Use the config produced by this server.',
+  CERT_NOT_YET_VALID: "Check this computer's clock.",
+  CERT_EXPIRED: 'Rotate it (Deployments → Rotate) or ask for a new config.',
+};
+
+function fail(code: ErrorCode, message: string, remedies: Remedies | undefined, extra: { details: Record<string, unknown>; cause?: unknown }): AppError {
+  const remedy = remedies?.[code] ?? DEFAULT_REMEDIES[code];
+  return new AppError(code, remedy ? `${message} ${remedy}` : message, extra);
+}
+
 /** One certificate; CONFIG_INVALID_PEM names `what` (e.g. "client_cert") when it does not parse. */
-export function parseCertificate(pem: string, what = 'certificate'): X509Certificate {
+export function parseCertificate(pem: string, what = 'certificate', remedies?: Remedies): X509Certificate {
+  if (!/-----BEGIN CERTIFICATE-----[\s\S]+?-----END CERTIFICATE-----/.test(pem)) {
+    throw fail('CONFIG_INVALID_PEM', `The ${what} holds no "BEGIN CERTIFICATE" PEM block.`, remedies, { details: { what } });
+  }
   try {
     return new X509Certificate(pem);
-  } catch (e) {
-    throw new AppError('CONFIG_INVALID_PEM', `The ${what} is not a valid PEM certificate.`, { cause: e, details: { what } });
+  } catch (cause) {
+    throw fail('CONFIG_INVALID_PEM', `The ${what} is not a valid PEM certificate.`, remedies, { details: { what }, cause });
   }
 }
 
 /** All certificates of a bundle (a ca_certificate during CA rotation holds two). */
-export function parseCertificateBundle(pem: string, what = 'CA bundle'): X509Certificate[] {
+export function parseCertificateBundle(pem: string, what = 'CA bundle', remedies?: Remedies): X509Certificate[] {
   const blocks = pem.match(PEM_CERT) ?? [];
-  if (blocks.length === 0) throw new AppError('CONFIG_INVALID_PEM', `The ${what} holds no PEM certificate.`, { details: { what } });
-  return blocks.map((b, i) => parseCertificate(b, `${what} #${i + 1}`));
+  if (blocks.length === 0) throw fail('CONFIG_INVALID_PEM', `The ${what} holds no PEM certificate.`, remedies, { details: { what } });
+  return blocks.map((b, i) => parseCertificate(b, `${what} #${i + 1}`, remedies));
 }
 
-export function parsePrivateKey(pem: string, what = 'private key'): KeyObject {
-  if (/ENCRYPTED/.test(pem)) {
-    throw new AppError('CONFIG_PASSPHRASE_REQUIRED', `The ${what} is encrypted and needs its passphrase.`, { details: { what } });
+/** Legacy OpenSSL "Proc-Type: 4,ENCRYPTED" PEM or PKCS#8 "ENCRYPTED PRIVATE KEY" (also on a whole config text). */
+export function isEncryptedKey(pem: string): boolean {
+  return /Proc-Type:\s*4,ENCRYPTED|BEGIN ENCRYPTED PRIVATE KEY/.test(pem);
+}
+
+/**
+ * A private key. An encrypted key needs `passphrase` (CONFIG_PASSPHRASE_REQUIRED without one,
+ * CONFIG_WRONG_PASSPHRASE when it does not decrypt); the passphrase never appears in a message.
+ */
+export function parsePrivateKey(pem: string, what = 'private key', options: { passphrase?: string; remedies?: Remedies } = {}): KeyObject {
+  const { passphrase, remedies } = options;
+  if (!/-----BEGIN [A-Z ]*PRIVATE KEY-----/.test(pem)) {
+    throw fail('CONFIG_INVALID_PEM', `The ${what} holds no "BEGIN … PRIVATE KEY" PEM block.`, remedies, { details: { what } });
+  }
+  const encrypted = isEncryptedKey(pem);
+  if (encrypted && (passphrase === undefined || passphrase === '')) {
+    throw fail('CONFIG_PASSPHRASE_REQUIRED', `The ${what} is encrypted and needs its passphrase.`, remedies, { details: { what } });
   }
   try {
-    return createPrivateKey(pem);
-  } catch (e) {
-    throw new AppError('CONFIG_INVALID_PEM', `The ${what} is not a valid PEM private key.`, { cause: e, details: { what } });
+    return encrypted ? createPrivateKey({ key: pem, format: 'pem', passphrase }) : createPrivateKey({ key: pem, format: 'pem' });
+  } catch (cause) {
+    if (encrypted) throw fail('CONFIG_WRONG_PASSPHRASE', `The passphrase does not decrypt the ${what}.`, remedies, { details: { what }, cause });
+    throw fail('CONFIG_INVALID_PEM', `The ${what} is not a valid PEM private key.`, remedies, { details: { what }, cause });
   }
 }
 
 export function keyMatchesCertificate(cert: X509Certificate, key: KeyObject): boolean {
-  return cert.checkPrivateKey(key);
+  try {
+    return cert.checkPrivateKey(key);
+  } catch {
+    return false; // different key types make OpenSSL throw instead of answering false
+  }
 }
 
-export function assertKeyMatches(cert: X509Certificate, key: KeyObject, what = 'certificate'): void {
+export function assertKeyMatches(cert: X509Certificate, key: KeyObject, what = 'certificate', remedies?: Remedies): void {
   if (!keyMatchesCertificate(cert, key)) {
-    throw new AppError('CERT_KEY_MISMATCH', `The private key does not belong to the ${what} (${cert.subject.replace(/\n/g, ', ')}).`, { details: { what } });
+    throw fail('CERT_KEY_MISMATCH', `The private key does not belong to the ${what} (${cert.subject.replace(/\n/g, ', ')}).`, remedies, { details: { what } });
   }
 }
 
 /** The CA of `cas` that issued and signed `cert`, or undefined. */
 export function findIssuer(cert: X509Certificate, cas: X509Certificate[]): X509Certificate | undefined {
-  return cas.find((ca) => ca.ca && cert.checkIssued(ca) && cert.verify(ca.publicKey));
+  return cas.find((ca) => {
+    try {
+      return ca.ca && cert.checkIssued(ca) && cert.verify(ca.publicKey);
+    } catch {
+      return false;
+    }
+  });
 }
 
-export function assertSignedBy(cert: X509Certificate, cas: X509Certificate[], what = 'certificate'): X509Certificate {
+export function assertSignedBy(cert: X509Certificate, cas: X509Certificate[], what = 'certificate', remedies?: Remedies): X509Certificate {
   const issuer = findIssuer(cert, cas);
   if (!issuer) {
-    throw new AppError('CERT_NOT_SIGNED_BY_CA', `The ${what} was not signed by the configured CA. Use the config produced by this server.`, {
-      details: { what, caFingerprints: cas.map((c) => c.fingerprint256) },
+    throw fail('CERT_NOT_SIGNED_BY_CA', `The ${what} was not signed by the configured CA.`, remedies, {
+      details: { what, issuer: cert.issuer, caFingerprints: cas.map((c) => c.fingerprint256) },
     });
   }
   return issuer;
 }
 
-export function assertValidAt(cert: X509Certificate, now: Date = new Date(), what = 'certificate'): void {
-  const from = new Date(cert.validFrom);
-  const to = new Date(cert.validTo);
-  if (now < from) {
-    throw new AppError('CERT_NOT_YET_VALID', `The ${what} is valid only from ${from.toISOString()}; check this computer's clock.`, {
-      details: { what, validFrom: from.toISOString() },
-    });
-  }
-  if (now > to) {
-    throw new AppError('CERT_EXPIRED', `The ${what} expired on ${to.toISOString()}. Rotate it (Deployments → Rotate) or ask for a new config.`, {
-      details: { what, validTo: to.toISOString() },
-    });
-  }
+/** Throws CERT_EXPIRED / CERT_NOT_YET_VALID with both dates (and now), so the responder sees the window. */
+export function assertValidAt(cert: X509Certificate, now: Date = new Date(), what = 'certificate', remedies?: Remedies): Validity {
+  const v = validityWindow(cert);
+  const window = `valid from ${v.notBefore.toISOString()} to ${v.notAfter.toISOString()} (now ${now.toISOString()})`;
+  const details = { what, notBefore: v.notBefore.toISOString(), notAfter: v.notAfter.toISOString() };
+  if (now.getTime() > v.notAfter.getTime()) throw fail('CERT_EXPIRED', `The ${what} expired: ${window}.`, remedies, { details });
+  if (now.getTime() < v.notBefore.getTime()) throw fail('CERT_NOT_YET_VALID', `The ${what} is not valid yet: ${window}.`, remedies, { details });
+  return v;
 }
 
 /** SHA-256 over the DER, colon-separated upper-case hex (what openssl -fingerprint prints). */
@@ -81,12 +122,21 @@ export function fingerprintSha256(cert: X509Certificate | string): string {
   return (typeof cert === 'string' ? parseCertificate(cert) : cert).fingerprint256;
 }
 
-export function validityWindow(cert: X509Certificate): { notBefore: Date; notAfter: Date } {
+export interface Validity {
+  notBefore: Date;
+  notAfter: Date;
+}
+
+export function validityWindow(cert: X509Certificate): Validity {
   return { notBefore: new Date(cert.validFrom), notAfter: new Date(cert.validTo) };
 }
 
+/** The user name Velociraptor derives from a client cert: Subject CN, else first DNS SAN, else IP SAN. */
 export function commonName(cert: X509Certificate): string | undefined {
-  return /(?:^|\n)CN=([^\n]*)/.exec(cert.subject)?.[1];
+  const cn = /(?:^|\n)CN=([^\n]*)/.exec(cert.subject)?.[1];
+  if (cn) return cn;
+  const san = cert.subjectAltName ?? '';
+  return /DNS:([^,]+)/.exec(san)?.[1] ?? /IP Address:([^,]+)/.exec(san)?.[1];
 }
 
 export interface CheckedPair {

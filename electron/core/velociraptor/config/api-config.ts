@@ -8,7 +8,7 @@ import { parseDocument } from 'yaml';
 import { z } from 'zod';
 import { AppError } from '../../../../shared/errors';
 import { parseConnectionString, type Endpoint } from './connection-string';
-import { checkKeyMatchesCert, checkSignedBy, checkValidity, commonNameOf, parseCertificate, parsePrivateKey } from './pem';
+import { assertKeyMatches, assertSignedBy, assertValidAt, commonName, isEncryptedKey, parseCertificate, parsePrivateKey, type Remedies } from '../../pki/validate';
 
 export const DEFAULT_SERVER_NAME = 'VelociraptorServer';
 export const DEFAULT_MAX_RECV_BYTES = 64 * 1024 * 1024;
@@ -107,6 +107,17 @@ function checkKeys(value: Record<string, unknown>): void {
   }
 }
 
+/** What a responder does about each PEM failure of an API config. */
+const REMEDIES: Remedies = {
+  CONFIG_INVALID_PEM: 'Re-export the API config from the server.',
+  CONFIG_PASSPHRASE_REQUIRED: 'Enter the passphrase that was set when the API config was created.',
+  CONFIG_WRONG_PASSPHRASE: 'Check it and try again.',
+  CERT_KEY_MISMATCH: 'Use the key and certificate from the same API config.',
+  CERT_NOT_SIGNED_BY_CA: 'The config mixes material from different servers.',
+  CERT_EXPIRED: 'Issue a new API config on the server.',
+  CERT_NOT_YET_VALID: "Check this machine's clock.",
+};
+
 export function loadApiConfig(text: string, options: LoadOptions = {}): ApiConfig {
   const value = parseYaml(text) as Record<string, unknown>;
   checkKeys(value);
@@ -120,16 +131,16 @@ export function loadApiConfig(text: string, options: LoadOptions = {}): ApiConfi
   const raw = parsed.data;
   const now = options.now ?? new Date();
 
-  const ca = parseCertificate(raw.ca_certificate, 'ca_certificate');
-  const cert = parseCertificate(raw.client_cert, 'client_cert');
-  const key = parsePrivateKey(raw.client_private_key, options.passphrase);
-  checkKeyMatchesCert(cert, key);
-  checkSignedBy(cert, ca, 'client_cert');
-  checkValidity(ca, 'ca_certificate', now);
-  const validity = checkValidity(cert, 'client_cert', now);
+  const ca = parseCertificate(raw.ca_certificate, 'ca_certificate', REMEDIES);
+  const cert = parseCertificate(raw.client_cert, 'client_cert', REMEDIES);
+  const key = parsePrivateKey(raw.client_private_key, 'client_private_key', { passphrase: options.passphrase, remedies: REMEDIES });
+  assertKeyMatches(cert, key, 'client_cert', REMEDIES);
+  assertSignedBy(cert, [ca], 'client_cert', REMEDIES);
+  assertValidAt(ca, now, 'ca_certificate', REMEDIES);
+  const validity = assertValidAt(cert, now, 'client_cert', REMEDIES);
   const endpoint = parseConnectionString(raw.api_connection_string);
 
-  const commonName = commonNameOf(cert) ?? '';
+  const cn = commonName(cert) ?? '';
   const maxRecv = raw.max_grpc_recv_size === undefined ? 0 : Number(raw.max_grpc_recv_size);
   const serverName = raw.pinned_server_name?.trim() || DEFAULT_SERVER_NAME;
   return {
@@ -138,8 +149,8 @@ export function loadApiConfig(text: string, options: LoadOptions = {}): ApiConfi
     clientPrivateKeyPem: key.export({ type: 'pkcs8', format: 'pem' }).toString(),
     endpoint,
     connectionString: raw.api_connection_string.trim(),
-    name: raw.name?.trim() || commonName,
-    commonName,
+    name: raw.name?.trim() || cn,
+    commonName: cn,
     serverName,
     // Velociraptor's default 4 MiB is too small for wide rows; never go below our default.
     maxRecvBytes: Math.min(Math.max(maxRecv, DEFAULT_MAX_RECV_BYTES), 2 ** 31 - 1),
@@ -151,5 +162,5 @@ export function loadApiConfig(text: string, options: LoadOptions = {}): ApiConfi
 
 /** True when the key in this YAML needs a passphrase (to prompt before loading). */
 export function configNeedsPassphrase(text: string): boolean {
-  return /Proc-Type:\s*4,ENCRYPTED|BEGIN ENCRYPTED PRIVATE KEY/.test(text);
+  return isEncryptedKey(text);
 }
