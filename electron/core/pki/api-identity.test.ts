@@ -20,9 +20,9 @@ describe('API identities', () => {
     expect(q.vql).not.toContain('brien');
     expect(Object.values(q.env)).toContain('o.brien#1+ir');
     expect(() => userCreateQuery("o'brien", ['api'])).toThrow(/not a valid Velociraptor user name/);
-    expect(q.vql).toMatch(/^SELECT user_create\(user=\w+, roles=parse_json\(data=\w+\)\.v\) AS User FROM scope\(\)$/);
+    expect(q.vql).toMatch(/^SELECT user_create\(user=\w+, roles=parse_json_array\(data=\w+\)\) AS User FROM scope\(\)$/);
     const r = revokeRolesQuery('mcp-bot');
-    expect(Object.values(r.env)).toContain(JSON.stringify({ v: [] }));
+    expect(Object.values(r.env)).toContain(JSON.stringify([]));
     expect(() => userCreateQuery('VelociraptorServer', ['api'])).toThrow();
   });
 });

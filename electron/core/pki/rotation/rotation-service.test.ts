@@ -91,7 +91,7 @@ describe('RotationService', () => {
     expect(Object.values(ran[0]!.env)).toContain('bot-2');
     await service.confirm(r.rotationId, { admin });
     expect(ran[1]!.vql).toMatch(/user_grant/);
-    expect(Object.values(ran[1]!.env)).toEqual(['bot', JSON.stringify({ v: [] })]);
+    expect(Object.values(ran[1]!.env)).toEqual(['bot', JSON.stringify([])]);
   });
 
   it('CA rotation: bundle + plan, switch gated on the share, bundle holders connect after the switch, others listed', async () => {
