@@ -1,0 +1,84 @@
+#!/usr/bin/env node
+// `npm run bench [-- <name>...] [-- <args for a single benchmark>]`: runs the benchmarks in bench/, one
+// after another, each one's output printed as it comes. Without names, all of them (slow: tens of
+// minutes). Results are written up by hand in bench/README.md.
+//   stream  bench/stream/run.mjs  query stream throughput vs the Python peer (bundles its own entries)
+//   pki     bench/pki/run.mjs     key generation off the event loop (bundles chain.ts)
+//   mcp     bench/mcp/overhead.ts MCP overhead, bundled here with esbuild (needs `npm run build`: stdio
+//                                 runs the built CLI)
+//   ui      bench/ui/run.mjs      investigation UI in Chromium (needs `npm run build`)
+// Arguments after the names are passed to each benchmark (useful with one name), e.g.
+// `npm run bench -- ui --rows 100000`.
+import { spawnSync } from 'node:child_process';
+import { existsSync, mkdirSync, mkdtempSync, rmSync } from 'node:fs';
+import { dirname, join, resolve } from 'node:path';
+import { fileURLToPath } from 'node:url';
+
+const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '..');
+const CLI = join(ROOT, 'out', 'cli', 'megaraptor.mjs');
+const RENDERER = join(ROOT, 'out', 'renderer', 'index.html');
+
+/** Each benchmark: what it needs first, and how to run it (returns the exit code). */
+const BENCHES = {
+  stream: { needs: [], run: (args) => node([join(ROOT, 'bench', 'stream', 'run.mjs'), ...args]) },
+  pki: { needs: [], run: (args) => node([join(ROOT, 'bench', 'pki', 'run.mjs'), ...args]) },
+  mcp: { needs: [CLI], run: (args) => mcp(args) },
+  ui: { needs: [CLI, RENDERER], run: (args) => node([join(ROOT, 'bench', 'ui', 'run.mjs'), ...args]) },
+};
+
+function node(args) {
+  const r = spawnSync(process.execPath, args, { cwd: ROOT, stdio: 'inherit' });
+  if (r.error) console.error(r.error.message);
+  return r.status ?? 1;
+}
+
+/** bench/mcp has no runner of its own: bundle overhead.ts as its header says, then run it. */
+async function mcp(args) {
+  const { build } = await import('esbuild');
+  // Inside the repo so the external (native) package resolves from node_modules at run time.
+  const cacheDir = join(ROOT, 'node_modules', '.cache');
+  mkdirSync(cacheDir, { recursive: true });
+  const out = mkdtempSync(join(cacheDir, 'mr-bench-mcp-'));
+  try {
+    await build({
+      entryPoints: [join(ROOT, 'bench', 'mcp', 'overhead.ts')],
+      outfile: join(out, 'overhead.mjs'),
+      bundle: true,
+      platform: 'node',
+      format: 'esm',
+      target: 'node20',
+      external: ['@napi-rs/keyring'],
+      banner: { js: "import{createRequire}from'node:module';const require=createRequire(import.meta.url);" },
+      logLevel: 'warning',
+    });
+    return node([join(out, 'overhead.mjs'), ...args]);
+  } finally {
+    rmSync(out, { recursive: true, force: true });
+  }
+}
+
+const argv = process.argv.slice(2);
+const names = [];
+while (argv.length && argv[0] in BENCHES) names.push(argv.shift());
+if (argv.length && !argv[0].startsWith('-')) {
+  console.error(`Unknown benchmark "${argv[0]}". Known: ${Object.keys(BENCHES).join(', ')}.`);
+  process.exit(2);
+}
+const chosen = names.length ? names : Object.keys(BENCHES);
+
+let failed = 0;
+for (const name of chosen) {
+  const b = BENCHES[name];
+  const missing = b.needs.filter((p) => !existsSync(p));
+  console.log(`\n=== bench ${name} ===`);
+  if (missing.length) {
+    console.error(`bench ${name}: ${missing.join(', ')} missing: run \`npm run build\` first.`);
+    failed++;
+    continue;
+  }
+  const t0 = Date.now();
+  const code = await b.run(argv);
+  console.log(`=== bench ${name}: ${code === 0 ? 'done' : `failed (exit ${code})`} in ${((Date.now() - t0) / 1000).toFixed(0)} s ===`);
+  if (code !== 0) failed++;
+}
+process.exitCode = failed ? 1 : 0;
