@@ -1,4 +1,4 @@
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
@@ -32,6 +32,17 @@ describe('buildCsp', () => {
     expect(d.get('form-action')).toBe("'none'");
     expect(d.get('frame-ancestors')).toBe("'none'");
     expect([...d.keys()].filter((k) => k.startsWith('style-src'))).toEqual(['style-src', 'style-src-elem', 'style-src-attr']);
+  });
+
+  it('matches the meta-tag copy in renderer/index.html (browsers enforce both; the stricter wins)', () => {
+    const html = readFileSync(join(import.meta.dirname, '../../../renderer/index.html'), 'utf8');
+    const meta = /http-equiv="Content-Security-Policy"\s+content="([^"]+)"/.exec(html)?.[1];
+    expect(meta).toBeDefined();
+    const fromMeta = directives(meta!);
+    const fromHeader = directives(buildCsp({ nonce: '__CSP_NONCE__' }));
+    // frame-ancestors is ignored in a meta tag, so only the header carries it.
+    fromHeader.delete('frame-ancestors');
+    expect(Object.fromEntries(fromMeta)).toEqual(Object.fromEntries(fromHeader));
   });
 
   it('gives each page a fresh nonce', () => {
