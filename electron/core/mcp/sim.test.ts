@@ -70,13 +70,61 @@ describe('tools against the simulator', () => {
       const ok = byName.get(name)!.outputSchema.safeParse(r.structuredContent);
       if (!ok.success) failures.push(`${name}: schema ${JSON.stringify(ok.error.issues.slice(0, 2))}`);
     }
-    // The simulator's catalog lacks these two real Velociraptor artifacts (reported to its owner):
-    // the tools reach the server with the right artifact and surface its error as VQL_ERROR.
-    expect(failures).toEqual([
-      expect.stringMatching(/^quarantine_client: .*VQL_ERROR.*Artifact Windows\.Remediation\.Quarantine not found/),
-      expect.stringMatching(/^dfir_recent_activity: .*VQL_ERROR.*Artifact Windows\.Forensics\.RecentApps not found/),
-    ]);
+    expect(failures).toEqual([]);
   }, 180_000);
+
+  it('quarantines a client with the real artifact and its parameters, and results arrive', async () => {
+    const found = (await call('search_clients', { search: 'all', max_rows: 200 })).structuredContent as { rows: Array<{ client_id: string; os: string; online: boolean }> };
+    const win = found.rows.find((c) => c.os === 'windows' && c.online)!;
+    const before = sim.receivedQueries().length;
+    const r = await call('quarantine_client', { client_id: win.client_id, quarantine: true, message: 'IR 42: stay off the network' });
+    expect(r.isError, txt(r)).toBeFalsy();
+    const out = r.structuredContent as { flow_id: string; artifact: string; quarantine: boolean };
+    expect(out).toMatchObject({ client_id: win.client_id, artifact: 'Windows.Remediation.Quarantine', quarantine: true });
+    const collect = sim.receivedQueries().slice(before).filter((q) => q.queries[0]?.VQL.includes('collect_client'));
+    expect(collect).toHaveLength(1);
+    const values = collect[0]!.env.map((e) => e.value).join(' ');
+    expect(values).toContain('Windows.Remediation.Quarantine');
+    expect(values).toContain('MessageBox');
+    expect(values).toContain('IR 42: stay off the network');
+    expect(values).not.toContain('RemovePolicy');
+    let rows: Array<Record<string, unknown>> = [];
+    for (let i = 0; i < 50 && rows.length === 0; i++) {
+      const res = await call('get_flow_results', { client_id: win.client_id, flow_id: out.flow_id, source: 'Windows.Remediation.Quarantine', max_rows: 20 });
+      rows = ((res.structuredContent as { rows?: Array<Record<string, unknown>> } | undefined)?.rows) ?? [];
+      if (rows.length === 0) await new Promise((res2) => setTimeout(res2, 200));
+    }
+    expect(rows.map((x) => x.Result)).toContain('VelociraptorQuarantine IPSec policy applied.');
+  }, 60_000);
+
+  it('dfir_recent_activity collects Windows.Forensics.RecentApps and returns its rows', async () => {
+    const found = (await call('search_clients', { search: 'all', max_rows: 200 })).structuredContent as { rows: Array<{ client_id: string; os: string; online: boolean }> };
+    const win = found.rows.find((c) => c.os === 'windows' && c.online)!;
+    const r = await call('dfir_recent_activity', { client_id: win.client_id, wait_seconds: 60, max_rows: 50 });
+    expect(r.isError, txt(r)).toBeFalsy();
+    const out = r.structuredContent as { finished: boolean; errors: string[]; sources: Array<{ source: string; rows: Array<Record<string, unknown>> }> };
+    expect(out.finished).toBe(true);
+    expect(out.errors).toEqual([]);
+    const recent = out.sources.find((s) => s.source === 'Windows.Forensics.RecentApps');
+    expect(recent?.rows.length).toBeGreaterThan(0);
+    expect(recent!.rows[0]).toMatchObject({ User: expect.any(String), AppPath: expect.any(String), LaunchCount: expect.any(Number) });
+  }, 90_000);
+
+  it('dfir_file_search by hash sends HashHunter TargetGlob and hash lists, and returns the matching file', async () => {
+    const found = (await call('search_clients', { search: 'all', max_rows: 200 })).structuredContent as { rows: Array<{ client_id: string; os: string; online: boolean }> };
+    const win = found.rows.find((c) => c.os === 'windows' && c.online)!;
+    const md5 = 'd41d8cd98f00b204e9800998ecf8427e';
+    const before = sim.receivedQueries().length;
+    const r = await call('dfir_file_search', { client_id: win.client_id, glob: 'C:/Users/*/Downloads/**', hashes: [md5], wait_seconds: 60, max_rows: 50 });
+    expect(r.isError, txt(r)).toBeFalsy();
+    const values = sim.receivedQueries().slice(before).filter((q) => q.queries[0]?.VQL.includes('collect_client')).flatMap((q) => q.env.map((e) => e.value)).join(' ');
+    for (const v of ['Generic.Detection.HashHunter', 'TargetGlob', 'C:/Users/*/Downloads/**', 'MD5List', md5]) expect(values).toContain(v);
+    const out = r.structuredContent as { finished: boolean; sources: Array<{ source: string; rows: Array<Record<string, unknown>> }> };
+    expect(out.finished).toBe(true);
+    const hits = out.sources.find((s) => s.source === 'Generic.Detection.HashHunter')?.rows ?? [];
+    expect(hits).toHaveLength(1);
+    expect(hits[0]).toMatchObject({ OSPath: expect.any(String), Hash: { MD5: md5 } });
+  }, 90_000);
 
   it('read-only run_vql goes out as the least-privilege identity', async () => {
     const before = sim.receivedQueries().length;

@@ -7,7 +7,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { credentials } from '@grpc/grpc-js';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { AppError, isAppError, type ErrorCode } from '../../../shared/errors';
+import { isAppError, type AppError, type ErrorCode } from '../../../shared/errors';
 import { startSimulator, type RunningSimulator } from '../sim/index';
 import { loadApiConfig } from './config/api-config';
 import { channelOptions } from './client';
@@ -266,16 +266,45 @@ describe('clients', () => {
     expect(q?.env.map((e) => e.value)).toContain('remove');
   });
 
-  it('quarantines with the artifact for the client OS', async () => {
-    const win = (await svc.searchClients({ search: 'all', limit: 100 })).find((c) => c.os === 'windows')!;
-    const r = await svc.quarantine({ clientId: win.clientId, message: 'IR in progress' }).catch((e: unknown) => e);
+  it('quarantines with the artifact for the client OS, and releases', async () => {
+    const win = (await svc.searchClients({ search: 'all', onlineOnly: true, limit: 100 })).find((c) => c.os === 'windows')!;
+    const r = await svc.quarantine({ clientId: win.clientId, message: 'IR in progress' });
+    expect(r.artifact).toBe('Windows.Remediation.Quarantine');
     const sent = sim.receivedQueries().filter((q) => q.queries[0]?.VQL.includes('collect_client')).at(-1);
     const values = sent?.env.map((e) => e.value).join(' ') ?? '';
     expect(values).toContain('Windows.Remediation.Quarantine');
+    expect(values).toContain('MessageBox');
     expect(values).toContain('IR in progress');
-    // The simulator may not ship the quarantine artifacts; then the server's own error surfaces typed.
-    if (r instanceof AppError) expect(r.code).toBe('VQL_ERROR');
-    else expect((r as { artifact: string }).artifact).toBe('Windows.Remediation.Quarantine');
+    expect(values).not.toContain('RemovePolicy');
+    const status = await svc.waitForFlow(win.clientId, r.flowId, { timeoutMs: 30_000, pollMs: 200 });
+    expect(status.state).toBe('FINISHED');
+    expect(status.artifacts).toEqual(['Windows.Remediation.Quarantine']);
+    const rows = await svc.flowResults({ clientId: win.clientId, flowId: r.flowId, artifact: 'Windows.Remediation.Quarantine' });
+    expect(rows.map((x) => x.Result)).toContain('VelociraptorQuarantine IPSec policy applied.');
+    expect(rows.at(-1)?.Result).toBe('VelociraptorQuarantine connection test successful. MessageBox sent.');
+
+    const off = await svc.quarantine({ clientId: win.clientId, remove: true });
+    const sentOff = sim.receivedQueries().filter((q) => q.queries[0]?.VQL.includes('collect_client')).at(-1);
+    expect(sentOff?.env.map((e) => e.value).join(' ')).toContain('RemovePolicy');
+    expect((await svc.waitForFlow(win.clientId, off.flowId, { timeoutMs: 30_000, pollMs: 200 })).state).toBe('FINISHED');
+    const offRows = await svc.flowResults({ clientId: win.clientId, flowId: off.flowId, artifact: 'Windows.Remediation.Quarantine' });
+    expect(offRows.map((x) => x.Result)).toEqual(['VelociraptorQuarantine IPSec policy removed.']);
+  });
+
+  it('quarantines Linux and macOS clients with their own artifacts', async () => {
+    const all = await svc.searchClients({ search: 'all', onlineOnly: true, limit: 200 });
+    for (const [os, artifact, last] of [
+      ['linux', 'Linux.Remediation.Quarantine', 'vrr_quarantine_table connection test successful.'],
+      ['darwin', 'MacOS.Remediation.Quarantine', 'com.apple/velociraptor.quarantine connection test successful.'],
+    ] as const) {
+      const c = all.find((x) => x.os.toLowerCase() === os);
+      expect(c, `an online ${os} client in the simulator`).toBeDefined();
+      const r = await svc.quarantine({ clientId: c!.clientId });
+      expect(r.artifact).toBe(artifact);
+      expect((await svc.waitForFlow(c!.clientId, r.flowId, { timeoutMs: 30_000, pollMs: 200 })).state).toBe('FINISHED');
+      const rows = await svc.flowResults({ clientId: c!.clientId, flowId: r.flowId, artifact });
+      expect(rows.at(-1)?.Result).toBe(last);
+    }
   });
 });
 

@@ -192,7 +192,75 @@ const fileFinder: Gen = (c, rng, env, def, now) => {
   return findFiles(c, rng, glob, now).map((r) => ({ ...r, Hash: hash ? { MD5: rng.hex(32), SHA1: rng.hex(40), SHA256: rng.hex(64) } : null }));
 };
 
-const hashHunter: Gen = (c, rng, _e, _d, now) => findFiles(c, rng, '/**', now).slice(0, 2).map((r) => ({ FullPath: r.OSPath, Size: r.Size, SHA256: rng.hex(64), Matched: true }));
+/** Generic.Detection.HashHunter: the globbed files whose hash is on a list (the first hash of each given list matches). */
+const hashHunter: Gen = (c, rng, env, def, now) => {
+  const lists = (['MD5', 'SHA1', 'SHA256'] as const)
+    .map((kind) => ({ kind, hashes: paramText(def, env, `${kind}List`, '').split(/\s+/).filter(Boolean) }))
+    .filter((l) => l.hashes.length > 0);
+  if (!lists.length) return [];
+  const glob = paramText(def, env, 'TargetGlob', '');
+  return findFiles(c, rng, glob, now).slice(0, lists.length).map((r, i) => {
+    const hit = lists[i]!;
+    const hash: Record<string, string> = {};
+    for (const l of lists) hash[l.kind] = l === hit ? l.hashes[0]! : rng.hex(l.kind === 'MD5' ? 32 : l.kind === 'SHA1' ? 40 : 64);
+    const path = String(r.OSPath);
+    return { OSPath: path, Name: path.split(/[\\/]/).at(-1), Size: r.Size, Timestamps: { Mtime: r.MTime, Atime: r.ATime, Ctime: r.CTime, Btime: r.BTime }, Hash: hash };
+  });
+};
+
+/** Windows.Forensics.RecentApps: RecentApps registry entries per user hive. */
+const recentApps: Gen = (_c, rng, env, def, now) => {
+  const userFilter = paramText(def, env, 'UserFilter', '');
+  const rows = [
+    { User: 'alice', AppId: 'Microsoft.Windows.Explorer', AppPath: 'C:\\Windows\\explorer.exe' },
+    { User: 'alice', AppId: '{6D809377-6AF0-444B-8957-A3773F02200E}\\Microsoft Office\\root\\Office16\\EXCEL.EXE', AppPath: 'C:\\Program Files\\Microsoft Office\\root\\Office16\\EXCEL.EXE' },
+    { User: 'alice', AppId: 'Microsoft.Windows.PowerShell', AppPath: 'C:\\Windows\\System32\\WindowsPowerShell\\v1.0\\powershell.exe' },
+    { User: 'admin', AppId: '{1AC14E77-02E7-4E5D-B744-2EB1AE5198B7}\\mstsc.exe', AppPath: 'C:\\Windows\\System32\\mstsc.exe' },
+  ].map((r) => ({ LastExecution: iso(now - rng.int(1, 2000) * 60_000), ...r, LaunchCount: rng.int(1, 80) }));
+  if (!userFilter) return rows;
+  try {
+    const re = new RegExp(userFilter, 'i');
+    return rows.filter((r) => re.test(r.User));
+  } catch {
+    return [];
+  }
+};
+
+/** *.Remediation.Quarantine: the status rows (Time, Result) the real artifacts emit per step. */
+const quarantineRows: Gen = (c, rng, env, def, now) => {
+  const remove = typedParameter(def, env, 'RemovePolicy') === true;
+  const message = paramText(def, env, 'MessageBox', '');
+  let t = now - 2_000;
+  const row = (Result: string, extra: Record<string, unknown> = {}): Record<string, unknown> => ({ Time: iso((t += rng.int(100, 400))), ...extra, Result });
+  const tested = (name: string): string => `${name} connection test successful.${message ? ' MessageBox sent.' : ''}`;
+  if (c.os === 'windows') {
+    const name = paramText(def, env, 'PolicyName', 'VelociraptorQuarantine');
+    if (remove) return [row(`${name} IPSec policy removed.`)];
+    return [
+      row(`${name} IPSec policy removed.`),
+      row(`${name} IPSec policy created.`),
+      row(`Entry added: netsh ipsec static add filter filterlist=${name} PermitFilterList srcaddr=me srcport=0 dstaddr=velociraptor.example dstport=8000 protocol=tcp mirrored=yes description=VelociraptorFrontEnd`),
+      row(`Entry added: netsh ipsec static add filter filterlist=${name} BlockFilterList srcaddr=any dstaddr=any mirrored=yes description=All other traffic`),
+      row(`${name} IPSec policy applied.`),
+      row(tested(name)),
+    ];
+  }
+  if (c.os === 'linux') {
+    const table = paramText(def, env, 'TableName', 'vrr_quarantine_table');
+    if (remove) return [row(`${table} table removed.`)];
+    return [
+      row(`${table} table removed.`),
+      row(`${table} added.`),
+      row(`Added inbound_chain to ${table} table.`),
+      row(`Added outbound_chain to ${table} table.`),
+      row(`Added forward_chain to ${table} table.`),
+      row(tested(table)),
+    ];
+  }
+  const anchor = paramText(def, env, 'AnchorName', 'com.apple/velociraptor.quarantine');
+  if (remove) return [row(`${anchor} anchor flushed.`, { ReturnCode: 0 }), row('PF enable reference released.', { ReturnCode: 0 }), row('PF enable reference token file removed.', { ReturnCode: 0 })];
+  return [row('PF quarantine rules validated.', { ReturnCode: 0 }), row(`PF quarantine rules loaded into ${anchor}.`, { ReturnCode: 0 }), row(tested(anchor), { ReturnCode: 0 })];
+};
 
 const yara: Gen = (c, rng) => [
   { ProcessName: c.os === 'windows' ? 'rundll32.exe' : 'python3', Pid: rng.int(1000, 9000), Rule: 'CobaltStrike_Beacon_Generic', Tags: ['malware'], Meta: { author: 'sim', description: HOSTILE.img }, String: { Name: '$s1', Offset: rng.int(1000, 90000), HexData: ['4d5a9000'], Data: 'TVqQAA==' } },
@@ -253,6 +321,10 @@ const GENERATORS: Record<string, Gen> = {
   'Linux.Search.FileFinder': fileFinder,
   'MacOS.Search.FileFinder': fileFinder,
   'Generic.Detection.HashHunter': hashHunter,
+  'Windows.Forensics.RecentApps': recentApps,
+  'Windows.Remediation.Quarantine': quarantineRows,
+  'Linux.Remediation.Quarantine': quarantineRows,
+  'MacOS.Remediation.Quarantine': quarantineRows,
   'Generic.Detection.Yara.Glob': yara,
   'Windows.Detection.Yara.Process': yara,
   'Linux.Detection.Yara.Process': yara,
