@@ -8,7 +8,7 @@ import { IconPlugConnected } from '@tabler/icons-react';
 import { useEffect, useState, type ReactNode } from 'react';
 import type { OrgInfo } from '../../../../shared/contracts/connections';
 import { useApi } from '../../api/index';
-import { go } from './location';
+import { go } from '../../app/router';
 import { AreaEmptyState } from '../../app/AreaEmptyState';
 import { errorText } from './errors';
 import { refreshConnections, selectTarget, serverLabel, useConnections } from './target-store';

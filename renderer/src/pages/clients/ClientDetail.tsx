@@ -6,7 +6,7 @@ import { useCallback, useEffect, useState } from 'react';
 import type { ClientSummary, FlowSummary } from '../../../../shared/contracts/clients';
 import type { Target } from '../../../../shared/contracts/connections';
 import { useApi } from '../../api/index';
-import { go } from '../../components/investigation/location';
+import { go } from '../../app/router';
 import { CollectModal } from '../../components/collect/CollectModal';
 import { errorText } from '../../components/investigation/errors';
 import { ago } from '../../components/investigation/time';

@@ -6,7 +6,7 @@ import { useEffect, useState } from 'react';
 import type { ClientSummary } from '../../../../shared/contracts/clients';
 import type { Target } from '../../../../shared/contracts/connections';
 import { useApi } from '../../api/index';
-import { go } from '../../components/investigation/location';
+import { go } from '../../app/router';
 import { errorText } from '../../components/investigation/errors';
 import { ago } from '../../components/investigation/time';
 import { TimeText } from '../../components/investigation/Time';

@@ -1,5 +1,5 @@
 import { Group, Stack, Title } from '@mantine/core';
-import { useQueryParam } from '../../components/investigation/location';
+import { useQueryParam } from '../../app/router';
 import { RequireServer } from '../../components/investigation/ServerSwitcher';
 import { useTarget } from '../../components/investigation/target-store';
 import { ClientDetail } from './ClientDetail';

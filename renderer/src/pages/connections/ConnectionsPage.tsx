@@ -3,7 +3,7 @@ import { notifications } from '@mantine/notifications';
 import { IconFlask, IconTrash } from '@tabler/icons-react';
 import { useEffect, useState } from 'react';
 import { useApi } from '../../api/index';
-import { go } from '../../components/investigation/location';
+import { go } from '../../app/router';
 import { errorText } from '../../components/investigation/errors';
 import { refreshConnections, selectTarget, serverLabel, useConnections } from '../../components/investigation/target-store';
 import { TimeText } from '../../components/investigation/Time';

@@ -4,7 +4,7 @@ import { useEffect, useState } from 'react';
 import type { Target } from '../../../../shared/contracts/connections';
 import type { HuntSummary } from '../../../../shared/contracts/hunts';
 import { useApi } from '../../api/index';
-import { go, useQueryParam } from '../../components/investigation/location';
+import { go, useQueryParam } from '../../app/router';
 import { AreaEmptyState } from '../../app/AreaEmptyState';
 import { errorText } from '../../components/investigation/errors';
 import { RequireServer } from '../../components/investigation/ServerSwitcher';

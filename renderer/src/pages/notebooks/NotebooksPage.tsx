@@ -4,7 +4,7 @@ import { IconNotebook, IconPlus } from '@tabler/icons-react';
 import { useEffect, useState } from 'react';
 import type { NotebookSummary } from '../../../../shared/contracts/notebooks';
 import { useApi } from '../../api/index';
-import { go, useQueryParam } from '../../components/investigation/location';
+import { go, useQueryParam } from '../../app/router';
 import { AreaEmptyState } from '../../app/AreaEmptyState';
 import { errorText } from '../../components/investigation/errors';
 import { RequireServer } from '../../components/investigation/ServerSwitcher';
