@@ -7,7 +7,7 @@
 import { z } from 'zod';
 import { AppError } from '../../../../shared/errors';
 import { choicesFor, FILE_FINDER, HASH_HUNTER, type DfirTopic } from '../dfir-catalog';
-import { pagingInput } from '../results';
+import { pagingInput, type PagingArgs } from '../results';
 import { defineTool, type McpTool, type ToolCall } from '../tool-kit';
 import { CollectAndWaitOutput, shapeSources } from './collection';
 import { clientId, plan } from './common';
@@ -32,6 +32,19 @@ async function osOf(call: ToolCall<{ client_id: string }>): Promise<Exclude<Clie
   return os;
 }
 
+/** Collects, waits and shapes the flow's results: the part every DFIR tool's answer shares. */
+async function collectShaped(call: ToolCall<PagingArgs & { client_id: string; wait_seconds: number }>, req: CollectRequest) {
+  const r = await call.ctx.port.collectAndWait(call.target, req, { waitSeconds: call.args.wait_seconds, signal: call.signal });
+  return {
+    client_id: call.args.client_id,
+    flow_id: r.flowId,
+    state: r.state,
+    finished: r.state === 'FINISHED' || r.state === 'ERROR',
+    errors: r.errors,
+    sources: shapeSources(r, call.args.client_id, call.target, call.args),
+  };
+}
+
 function topicTool(topic: DfirTopic, name: string, title: string, description: string): McpTool {
   return defineTool({
     name,
@@ -53,17 +66,7 @@ function topicTool(topic: DfirTopic, name: string, title: string, description: s
       const os = await osOf(call);
       const choices = choicesFor(topic, os);
       const req: CollectRequest = { clientId: call.args.client_id, artifacts: choices.map((c) => c.artifact), urgent: true, timeoutSeconds: 600 };
-      const r = await call.ctx.port.collectAndWait(call.target, req, { waitSeconds: call.args.wait_seconds, signal: call.signal });
-      return {
-        client_id: call.args.client_id,
-        flow_id: r.flowId,
-        state: r.state,
-        finished: r.state === 'FINISHED' || r.state === 'ERROR',
-        errors: r.errors,
-        sources: shapeSources(r, call.args.client_id, call.target, call.args),
-        os,
-        artifacts: choices,
-      };
+      return { ...(await collectShaped(call, req)), os, artifacts: choices };
     },
   });
 }
@@ -115,14 +118,8 @@ export const dfirFileSearch = defineTool({
   async run(call) {
     const os = await osOf(call);
     const req = fileSearchRequest(call.args.client_id, os, call.args);
-    const r = await call.ctx.port.collectAndWait(call.target, req, { waitSeconds: call.args.wait_seconds, signal: call.signal });
     return {
-      client_id: call.args.client_id,
-      flow_id: r.flowId,
-      state: r.state,
-      finished: r.state === 'FINISHED' || r.state === 'ERROR',
-      errors: r.errors,
-      sources: shapeSources(r, call.args.client_id, call.target, call.args),
+      ...(await collectShaped(call, req)),
       os,
       artifacts: req.artifacts.map((a) => ({ artifact: a, why: a === HASH_HUNTER ? 'hash sweep over the glob' : 'file finder (glob, YARA, hashes)' })),
     };
