@@ -59,6 +59,38 @@ export const DownloadProgress = z.object({
 });
 export type DownloadProgress = z.infer<typeof DownloadProgress>;
 
+/** Velociraptor label text as the VQL builder accepts it (letters, digits, space and _ . : @ # + -). */
+export const LabelName = z
+  .string()
+  .trim()
+  .regex(/^[\p{L}\p{N}_.:@#+\- ]{1,128}$/u, 'A label is 1–128 letters, digits, spaces or _ . : @ # + -.');
+
+/** How many clients one bulk action (collect, label) takes; beyond it a hunt is the tool. */
+export const BULK_MAX_CLIENTS = 1000;
+
+export const ClientRef = z.object({ clientId: z.string(), hostname: z.string() });
+export type ClientRef = z.infer<typeof ClientRef>;
+
+export const LabelOutcome = z.object({
+  clientId: z.string(),
+  ok: z.boolean(),
+  /** The client's labels after the change (empty when it failed). */
+  labels: z.array(z.string()),
+  message: z.string().optional(),
+});
+export type LabelOutcome = z.infer<typeof LabelOutcome>;
+
+export const FileRange = z.object({
+  offset: z.number(),
+  /** The bytes of the range, base64. Shorter than asked at the end of the file. */
+  data: z.string(),
+  /** Size of the downloaded file on the server. */
+  size: z.number(),
+  /** The download collection the bytes come from. */
+  flowId: z.string(),
+});
+export type FileRange = z.infer<typeof FileRange>;
+
 export const clientsContract = {
   'clients:search': call(
     z.object({ target: Target, query: z.string().max(512), limit: z.number().int().min(1).max(1000).default(200) }),
@@ -82,4 +114,24 @@ export const clientsContract = {
   ),
   /** Fetches a file from the client into the server, then into the data dir, with progress. */
   'clients:download': stream(z.object({ target: Target, clientId: z.string(), path: z.string().max(4096) }), DownloadProgress),
+  /** Ids and host names of every client a search matches (for "select all matching"). */
+  'clients:matching': call(
+    z.object({ target: Target, query: z.string().max(512), limit: z.number().int().min(1).max(10_000).default(10_000) }),
+    z.object({ clients: z.array(ClientRef), more: z.boolean() }),
+  ),
+  /** Adds or removes labels on many clients (bounded concurrency); one outcome per client. */
+  'clients:labelMany': call(
+    z.object({
+      target: Target,
+      clientIds: z.array(z.string()).min(1).max(BULK_MAX_CLIENTS),
+      labels: z.array(LabelName).min(1).max(20),
+      op: z.enum(['add', 'remove']),
+    }),
+    z.object({ results: z.array(LabelOutcome) }),
+  ),
+  /** One range of a file downloaded from the client (VFSGetBuffer on the server's copy); for the hex view. */
+  'clients:vfsReadRange': call(
+    z.object({ target: Target, clientId: z.string(), path: z.string().max(4096), offset: z.number().int().min(0), length: z.number().int().min(1).max(65_536).default(4096) }),
+    FileRange,
+  ),
 };

@@ -69,4 +69,9 @@ export const collectionsContract = {
   'collections:cancel': call(z.object({ target: Target, clientId: z.string(), flowId: z.string() }), z.object({ cancelled: z.boolean() })),
   /** Prepares the flow's zip on the server and downloads it into the data dir. */
   'collections:export': stream(z.object({ target: Target, clientId: z.string(), flowId: z.string() }), DownloadProgress),
+  /** The state of many flows at once (a multi-client launch's result panel polls this). */
+  'collections:flowStates': call(
+    z.object({ target: Target, flows: z.array(z.object({ clientId: z.string(), flowId: z.string() })).min(1).max(1000) }),
+    z.array(z.object({ clientId: z.string(), flowId: z.string(), state: z.string(), status: z.string(), rows: z.number(), error: z.string().optional() })),
+  ),
 };

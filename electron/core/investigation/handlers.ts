@@ -6,6 +6,7 @@ import type { huntsContract } from '../../../shared/contracts/hunts';
 import type { notebooksContract } from '../../../shared/contracts/notebooks';
 import type { vqlContract } from '../../../shared/contracts/vql';
 import type { Handlers } from '../rpc/dispatcher';
+import { BulkActions } from './bulk';
 import type { ConnectionManager } from './connections';
 import { testConnection } from './connection-test';
 import type { NotebookStore } from './notebook-store';
@@ -19,6 +20,7 @@ type InvestigationContract = typeof connectionsContract &
   typeof huntsContract;
 
 export function investigationHandlers(conn: ConnectionManager, svc: InvestigationService, notebooks: NotebookStore): Handlers<InvestigationContract> {
+  const bulk = new BulkActions(conn);
   return {
     'connections:list': () => conn.list(),
     'connections:import': (i) => conn.import(i),
@@ -74,5 +76,10 @@ export function investigationHandlers(conn: ConnectionManager, svc: Investigatio
     'hunts:stop': (i) => svc.updateHunt(i.target, i.huntId, 'stop'),
     'hunts:flows': (i) => svc.huntFlows(i.target, i.huntId),
     'hunts:results': (i, ctx) => svc.huntResults(i.target, i.huntId, i.source, ctx.owner),
+
+    'clients:matching': (i) => bulk.matching(i.target, i.query, i.limit),
+    'clients:labelMany': (i) => bulk.labelMany(i.target, i.clientIds, i.labels, i.op),
+    'clients:vfsReadRange': (i) => bulk.readFileRange(i.target, i.clientId, i.path, i.offset, i.length),
+    'collections:flowStates': (i) => bulk.flowStates(i.target, i.flows),
   };
 }

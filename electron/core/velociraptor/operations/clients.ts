@@ -142,3 +142,25 @@ export async function quarantine(conn: VelociraptorConnection, input: Quarantine
   return { ...flow, artifact };
 }
 
+
+export interface ClientRef {
+  clientId: string;
+  hostname: string;
+}
+
+const ClientRefRowSchema = z.looseObject({ client_id: z.string(), Hostname: z.string().nullable().optional() });
+
+/**
+ * Only the ids (and host names) of the clients a search matches: what "select all matching" needs,
+ * without every client's full record.
+ */
+export async function searchClientIds(conn: VelociraptorConnection, search: string, limit: number, opts?: OpOptions): Promise<ClientRef[]> {
+  const n = limitOf(limit, 1000);
+  const rows = await queryTyped(
+    conn,
+    vql`SELECT client_id, os_info.hostname AS Hostname FROM clients(search=${str(search.trim())}) LIMIT ${int(n)}`,
+    ClientRefRowSchema,
+    rowsOptions(opts, true),
+  );
+  return rows.map((r) => ({ clientId: r.client_id, hostname: r.Hostname ?? '' }));
+}

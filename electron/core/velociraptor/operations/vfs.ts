@@ -165,3 +165,25 @@ export function prepareFlowZip(conn: VelociraptorConnection, clientId: string, f
 export function exportHuntZip(conn: VelociraptorConnection, huntId: string, dest: string, options: DownloadOptions = {}): Promise<DownloadResult & { components: string[] }> {
   return exportZip(conn, vql`create_hunt_download(hunt_id=${huntIdArg(huntId)}, wait=${bool(true)})`, 'create_hunt_download()', dest, options);
 }
+
+/** The largest range one readRange call returns (what a hex view page needs, never a whole file). */
+export const MAX_RANGE_BYTES = 64 * 1024;
+
+/**
+ * One range of a filestore file (VFSGetBuffer offset/length). Shorter than asked at the end of the
+ * file; empty past it.
+ */
+export async function readRange(
+  conn: VelociraptorConnection,
+  source: { components: string[]; clientId?: string },
+  offset: number,
+  length: number,
+  opts: OpOptions = {},
+): Promise<Buffer> {
+  if (source.components.length === 0) throw new AppError('INVALID_ARGUMENT', 'The file has no path components.');
+  if (!Number.isSafeInteger(offset) || offset < 0) throw new AppError('INVALID_ARGUMENT', 'offset must be a whole number ≥ 0.');
+  if (!Number.isSafeInteger(length) || length < 1 || length > MAX_RANGE_BYTES) throw new AppError('INVALID_ARGUMENT', `length must be 1–${MAX_RANGE_BYTES} bytes.`);
+  const data = await conn.readBuffer({ components: source.components, clientId: source.clientId, offset, length }, { signal: opts.signal, deadlineMs: opts.deadlineMs ?? 60_000 });
+  // A server may answer with more than asked; the caller's page size is the contract.
+  return data.length > length ? data.subarray(0, length) : data;
+}
