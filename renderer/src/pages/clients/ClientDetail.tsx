@@ -143,10 +143,11 @@ export function ClientDetail(props: { target: Target; clientId: string; flowId: 
         clientIds={[clientId]}
         opened={collecting}
         onClose={() => setCollecting(false)}
-        onLaunched={(fl) => {
+        names={client ? new Map([[clientId, client.hostname]]) : undefined}
+        onLaunched={(r) => {
           setCollecting(false);
           load();
-          if (fl[0]) go('/clients', { client: clientId, tab: 'flows', flow: fl[0].flowId });
+          if (r.flows[0]) go('/clients', { client: clientId, tab: 'flows', flow: r.flows[0].flowId });
         }}
       />
     </Stack>

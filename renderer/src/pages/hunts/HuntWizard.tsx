@@ -1,4 +1,7 @@
-/** Hunt creation: artifacts → parameters → scope with a live estimate → limits/expiry → review. */
+/**
+ * Hunt creation: artifacts → parameters → scope with a live estimate → limits/expiry → review.
+ * `initial` prefills it (the Clients page hands over a multi-client collection's choices and a scope).
+ */
 import { Alert, Button, Group, List, Modal, NumberInput, SegmentedControl, Stepper, Switch, TagsInput, Text, Textarea } from '@mantine/core';
 import { useDebouncedValue } from '@mantine/hooks';
 import { notifications } from '@mantine/notifications';
@@ -8,20 +11,27 @@ import type { Target } from '../../../../shared/contracts/connections';
 import type { HuntScope } from '../../../../shared/contracts/hunts';
 import { useApi } from '../../api/index';
 import { ArtifactPicker } from '../../components/collect/ArtifactPicker';
-import { buildParameters, ParamsEditor, ResourcesEditor, type ParamValues } from '../../components/collect/ParamsAndResources';
+import { ParameterStep, ParameterSummary, useArtifactParameters, type ParamValues, type WizardDraft } from '../../components/collect/ParameterStep';
+import { ResourcesEditor } from '../../components/collect/ParamsAndResources';
 import { errorText } from '../../components/investigation/errors';
 
-export function HuntWizard(props: { target: Target; opened: boolean; onClose: () => void; onCreated: (id: string) => void }) {
+export interface HuntPrefill extends Partial<WizardDraft> {
+  scope?: HuntScope;
+  description?: string;
+}
+
+export function HuntWizard(props: { target: Target; opened: boolean; onClose: () => void; onCreated: (id: string) => void; initial?: HuntPrefill }) {
   const api = useApi();
-  const [step, setStep] = useState(0);
-  const [artifacts, setArtifacts] = useState<ArtifactSummary[]>([]);
-  const [values, setValues] = useState<ParamValues>({});
-  const [scope, setScope] = useState<HuntScope>({ includeLabels: [], excludeLabels: [], os: '' });
+  const init = props.initial;
+  const [step, setStep] = useState(init?.artifacts?.length ? 1 : 0);
+  const [artifacts, setArtifacts] = useState<ArtifactSummary[]>(init?.artifacts ?? []);
+  const [values, setValues] = useState<ParamValues>(init?.values ?? {});
+  const [scope, setScope] = useState<HuntScope>(init?.scope ?? { includeLabels: [], excludeLabels: [], os: '' });
   const [dScope] = useDebouncedValue(scope, 300);
   const [estimate, setEstimate] = useState<{ count: number; online: number; sample: string[] } | null>(null);
-  const [description, setDescription] = useState('');
+  const [description, setDescription] = useState(init?.description ?? '');
   const [expiresHours, setExpiresHours] = useState(24 * 7);
-  const [resources, setResources] = useState<Resources>({ urgent: false });
+  const [resources, setResources] = useState<Resources>({ ...(init?.resources ?? {}), urgent: false });
   const [paused, setPaused] = useState(true);
   const [busy, setBusy] = useState(false);
 
@@ -36,13 +46,7 @@ export function HuntWizard(props: { target: Target; opened: boolean; onClose: ()
     };
   }, [api, props.target, dScope]);
 
-  let parameters: Record<string, Record<string, string>> = {};
-  let paramError: string | null = null;
-  try {
-    parameters = buildParameters(artifacts, values);
-  } catch (e) {
-    paramError = errorText(e);
-  }
+  const { parameters, error: paramError } = useArtifactParameters(artifacts, values);
   const create = () => {
     setBusy(true);
     api
@@ -64,7 +68,7 @@ export function HuntWizard(props: { target: Target; opened: boolean; onClose: ()
           <ArtifactPicker target={props.target} selected={artifacts} onChange={setArtifacts} />
         </Stepper.Step>
         <Stepper.Step label="Parameters">
-          <ParamsEditor artifacts={artifacts} values={values} onChange={setValues} />
+          <ParameterStep artifacts={artifacts} values={values} onChange={setValues} error={paramError} />
         </Stepper.Step>
         <Stepper.Step label="Clients">
           <Text size="sm" mb={4}>Operating system (Velociraptor ignores include labels when an OS is chosen)</Text>
@@ -93,8 +97,11 @@ export function HuntWizard(props: { target: Target; opened: boolean; onClose: ()
         </Stepper.Step>
         <Stepper.Step label="Review">
           <List size="sm" data-testid="hunt-review">
-            <List.Item>Artifacts: {artifacts.map((a) => a.name).join(', ')}</List.Item>
-            <List.Item>Parameters: {Object.keys(parameters).length ? JSON.stringify(parameters) : 'defaults'}</List.Item>
+            {artifacts.map((a) => (
+              <List.Item key={a.name}>
+                <ParameterSummary artifact={a.name} parameters={parameters} />
+              </List.Item>
+            ))}
             <List.Item>Clients: {scope.os ? `OS ${scope.os}` : scope.includeLabels.length ? `labels ${scope.includeLabels.join(', ')}` : 'all'}{scope.excludeLabels.length ? `, excluding ${scope.excludeLabels.join(', ')}` : ''} (≈{estimate?.count ?? '?'})</List.Item>
             <List.Item>Expires in {expiresHours} h · {paused ? 'created paused' : 'starts at once'}</List.Item>
           </List>
@@ -104,7 +111,7 @@ export function HuntWizard(props: { target: Target; opened: boolean; onClose: ()
       <Group justify="flex-end" mt="md">
         {step > 0 ? <Button variant="default" onClick={() => setStep(step - 1)}>Back</Button> : null}
         {step < last ? (
-          <Button disabled={artifacts.length === 0} onClick={() => setStep(step + 1)} data-testid="hunt-next">
+          <Button disabled={artifacts.length === 0 || (step === 1 && paramError !== null)} onClick={() => setStep(step + 1)} data-testid="hunt-next">
             Next
           </Button>
         ) : (
