@@ -10,7 +10,7 @@
 //   - the renderer's JS heap at the end (CDP Runtime.getHeapUsage, before and after a forced GC) and
 //     the core (serve) process's memory, which holds the rows;
 //   - JS/CSS transferred before #root[data-app-state=ready] on a cold first load (Resource Timing).
-// Needs `npm run build` first. Usage: node bench/ui/run.mjs [--rows N] [--client-runs N] [--json-only]
+// Needs `npm run build` first. Usage: node bench/ui/run.mjs [--rows N] [--client-runs N] [--json-only] [--trace]
 import { spawn, spawnSync } from 'node:child_process';
 import { existsSync, mkdtempSync, readFileSync, readdirSync, rmSync, statSync } from 'node:fs';
 import { loadavg, tmpdir } from 'node:os';
@@ -20,6 +20,8 @@ import { gzipSync } from 'node:zlib';
 import { build } from 'esbuild';
 import { chromium } from 'playwright-core';
 import { WebSocket } from 'ws';
+import { CHROMIUM_ARGS, CHROMIUM_PATH } from '../../e2e/chromium.mjs';
+import { startTrace, stopTrace, summarize } from './trace.mjs';
 
 const here = dirname(fileURLToPath(import.meta.url));
 const ROOT = resolve(here, '..', '..');
@@ -31,17 +33,13 @@ const arg = (name, def) => {
 const ROWS = arg('--rows', 1_000_000);
 const CLIENT_RUNS = Math.max(1, arg('--client-runs', 2));
 const JSON_ONLY = process.argv.includes('--json-only');
+// --trace: a CDP trace (bench/ui/trace.mjs) around the stream and the scroll phases, reduced to where
+// the renderer main thread's time went and each Chromium thread's busy time. Tracing costs CPU itself:
+// compare traced runs with traced runs only.
+const TRACE = process.argv.includes('--trace');
 const QUERY = `SELECT * FROM simulator_bulk_rows(rows=${ROWS})`;
-const CHROMIUM = process.env.MEGARAPTOR_CHROMIUM ?? '/usr/bin/chromium';
-const ARGS = [
-  '--headless',
-  '--no-sandbox',
-  '--disable-gpu',
-  '--disable-background-networking',
-  '--disable-component-update',
-  '--disable-sync',
-  '--no-first-run',
-];
+const CHROMIUM = CHROMIUM_PATH;
+const ARGS = [...CHROMIUM_ARGS];
 const TARGETS = { first_paint_ms: 200, ratio_to_client: 0.5, scroll_p95_ms: 16.7, heap_mb: 500 };
 
 for (const [what, p] of [
@@ -229,6 +227,7 @@ try {
   const page = await context.newPage();
   page.on('dialog', (d) => void d.dismiss());
   const cdp = await context.newCDPSession(page);
+  const tracer = TRACE ? await browser.newBrowserCDPSession() : null;
   const at = (path) => {
     const u = new URL(info.url);
     u.pathname = path;
@@ -320,6 +319,7 @@ try {
     browser: browserCpu(),
     m: await metrics(),
   };
+  if (tracer) await startTrace(tracer);
   await cell.evaluate((el) => {
     const B = window.__bench;
     B.watchFirstCells(el);
@@ -351,6 +351,7 @@ try {
   });
   const loadAfterRun = load();
   const m1 = await metrics();
+  if (tracer) emit({ bench: 'ui', step: 'trace-stream', ...summarize(await stopTrace(tracer), stream.frames.length) });
   const cpu = {
     core_serve_cpu_s: r2(cpuOf(serve.child.pid) - cpu0.serve),
     browser_all_processes_cpu_s: r2(browserCpu() - cpu0.browser),
@@ -412,14 +413,18 @@ try {
     return Number(sc.getAttribute('aria-rowcount'));
   });
   const phase = async (name, ms) => {
+    if (tracer && name !== 'idle') await startTrace(tracer);
     const m0 = await metrics();
     const r = await cell.evaluate(
       async (el, a) => {
         const B = window.__bench;
         const scroller = el.querySelector('[data-testid="grid-scroll"]');
         // A row in the middle of the viewport still shows the placeholder (its page is not fetched yet).
+        // Rows may sit in the DOM in any order (a recycled pool): the median row index is the middle.
         const blankNow = () => {
-          const rows = scroller.querySelectorAll('[role="row"][data-row]');
+          const rows = Array.from(scroller.querySelectorAll('[role="row"][data-row]')).sort(
+            (x, y) => Number(x.getAttribute('data-row')) - Number(y.getAttribute('data-row')),
+          );
           const mid = rows[Math.floor(rows.length / 2)];
           const c = mid && mid.querySelector('[role="gridcell"]');
           return !c || c.textContent === '…';
@@ -453,6 +458,8 @@ try {
       { name, ms },
     );
     const m1 = await metrics();
+    if (tracer && name !== 'idle')
+      emit({ bench: 'ui', step: `trace-${name}`, ...summarize(await stopTrace(tracer), r.deltas.length) });
     const busy = (k) => (m1[k] - m0[k]) * 1000;
     return {
       ...frameStats(r.deltas),

@@ -4,25 +4,29 @@
  * Sorting and filtering run in the core over the whole set. Cells are plain text (React escapes
  * them), so endpoint data can never become markup here.
  *
- * Rendering: the toolbar and the scrolled body are separate memoized components, so a scroll event
- * re-renders the body only; rows are memoized on their cached cell array (stable while the page is
- * held), positioned by transform at a fixed height, styled by classes (grid.module.css).
+ * Rendering: the toolbar and the scrolled body are separate memoized components; the rows are a
+ * fixed pool of DOM elements outside React (row-pool.ts) that a scroll event rewrites slot by slot
+ * (textContent only, no mount/unmount, no React render), with fixed-height arithmetic instead of
+ * per-row measurement (grid-layout.ts) and only the columns in view. Pages are asked for centre first,
+ * plus the next page in the scroll direction, a few at a time; far pages are dropped.
  */
 import { ActionIcon, Badge, Button, Checkbox, Group, Menu, Text, TextInput, Tooltip } from '@mantine/core';
 import { useDebouncedValue } from '@mantine/hooks';
 import { notifications } from '@mantine/notifications';
 import { IconArrowDown, IconArrowUp, IconColumns, IconCopy, IconDownload, IconSearch } from '@tabler/icons-react';
-import { useVirtualizer } from '@tanstack/react-virtual';
-import { memo, useCallback, useEffect, useMemo, useReducer, useRef, useState, type CSSProperties } from 'react';
+import { memo, useCallback, useEffect, useLayoutEffect, useMemo, useReducer, useRef, useState, type CSSProperties } from 'react';
 import type { SortSpec } from '../../../../shared/contracts/vql';
 import { useApi } from '../../api/index';
 import { errorText } from '../investigation/errors';
 import css from './grid.module.css';
+import { COL_W, ROW_H, rowWindow, wantedPages } from './grid-layout';
+import { PLACEHOLDER, RowPool } from './row-pool';
 import { gridCounts, PAGE, WindowCache } from './window-cache';
 
-const ROW_H = 28;
-const COL_W = 200;
-const OVERSCAN = 4;
+/** Window requests in flight at once: a fast scroll asks for where it is now, not for every page it passed. */
+const MAX_INFLIGHT = 3;
+/** Pages kept (200 rows each); the farthest from the view go first. */
+const MAX_PAGES = 40;
 
 export interface ResultGridProps {
   resultId: string;
@@ -51,10 +55,12 @@ export const ResultGrid = memo(function ResultGrid(props: ResultGridProps) {
   const [filter] = useDebouncedValue(filterText, 250);
   const [selected, setSelected] = useState<number | null>(null);
   const view = useMemo(() => ({ sort, filter }), [sort, filter]);
-  const range = useRef({ first: 0, last: PAGE - 1 });
+  const range = useRef({ first: 0, last: PAGE - 1, dir: 0, count: 0 });
   const shownId = useRef<string | null>(null);
   const counts = gridCounts({ filtered: filter !== '', matched, total, streamTotal: props.total });
 
+  // `request` is called from answers to earlier requests; the ref always holds the current one.
+  const requestRef = useRef<() => void>(() => undefined);
   const fetchPages = useCallback(
     (list: number[]) => {
       for (const p of list) {
@@ -62,10 +68,13 @@ export const ResultGrid = memo(function ResultGrid(props: ResultGridProps) {
         api.call('results:window', { resultId: props.resultId, offset: p * PAGE, limit: PAGE, view }).then(
           (w) => {
             if (!cache.current.put(p, w.rows, ticket)) return;
+            const { first, last } = range.current;
+            cache.current.evict(MAX_PAGES, Math.floor((first + last) / 2 / PAGE));
             setColumns((old) => (old.length === w.columns.length ? old : w.columns));
             setMatched(w.matched);
             setTotal(w.total);
             repaint();
+            requestRef.current();
           },
           (e: unknown) => {
             cache.current.fail(p, ticket);
@@ -77,6 +86,23 @@ export const ResultGrid = memo(function ResultGrid(props: ResultGridProps) {
     [api, props.resultId, view],
   );
 
+  /** Asks for the pages the rendered rows need (then the next one in the scroll direction), a few at a time. */
+  const request = useCallback(() => {
+    const c = cache.current;
+    const { first, last, dir, count } = range.current;
+    const want: number[] = [];
+    for (const p of wantedPages(first, last, count, dir)) {
+      if (c.pending + want.length >= MAX_INFLIGHT) break;
+      // Rows of the page the view needs: up to `last` for pages in range, the whole page ahead of it.
+      const upTo = Math.min(count - 1, p * PAGE > last || (p + 1) * PAGE <= first ? (p + 1) * PAGE - 1 : last);
+      if (c.needs(p, upTo)) want.push(p);
+    }
+    if (want.length) fetchPages(want);
+  }, [fetchPages]);
+  useEffect(() => {
+    requestRef.current = request;
+  }, [request]);
+
   // A new result or a new view: start over from the first page.
   useEffect(() => {
     cache.current.clear();
@@ -86,8 +112,10 @@ export const ResultGrid = memo(function ResultGrid(props: ResultGridProps) {
       setTotal(0);
     }
     setSelected(null);
+    repaint();
     fetchPages([0]);
-  }, [props.resultId, view, fetchPages]);
+    request();
+  }, [props.resultId, view, fetchPages, request]);
 
   // The first rows came with the stream: paint them without a window round trip.
   useEffect(() => {
@@ -102,21 +130,21 @@ export const ResultGrid = memo(function ResultGrid(props: ResultGridProps) {
   // More rows arrived: sorted/filtered views are recomputed in the core, so refetch what is shown.
   useEffect(() => {
     if (props.version === 0) return;
-    if (view.sort || view.filter) cache.current.clear();
-    else cache.current.dropPartial();
-    const { first, last } = range.current;
-    fetchPages(cache.current.missing(first, Math.max(last, 0)));
+    if (view.sort || view.filter) {
+      cache.current.clear();
+      repaint();
+    } else cache.current.dropPartial();
+    request();
     // eslint-disable-next-line react-hooks/exhaustive-deps -- only on growth; scrolling is handled by onRange
   }, [props.version]);
 
+  // The body reports the rows it renders (on scroll, resize and count changes).
   const onRange = useCallback(
-    (first: number, last: number, count: number) => {
-      range.current = { first, last };
-      if (count === 0) return;
-      const m = cache.current.missing(first, Math.min(last, count - 1));
-      if (m.length) fetchPages(m);
+    (first: number, last: number, dir: number, count: number) => {
+      range.current = { first, last, dir, count };
+      if (count > 0) requestRef.current();
     },
-    [fetchPages],
+    [],
   );
 
   const shown = useMemo(() => columns.filter((c) => !hidden.has(c)), [columns, hidden]);
@@ -263,37 +291,80 @@ interface BodyProps {
   selected: number | null;
   onSelect: (i: number) => void;
   onCopy: (i: number) => void;
-  onRange: (first: number, last: number, count: number) => void;
+  onRange: (first: number, last: number, dir: number, count: number) => void;
   cache: WindowCache;
   /** Bumped when a page arrived: the rows read the cache again. */
   pages: number;
   height: number;
 }
 
+/**
+ * The scroller, header and body. React renders the frame only; the rows are a RowPool of DOM elements
+ * written on scroll events (no React render per scroll), see row-pool.ts.
+ */
 const GridBody = memo(function GridBody(p: BodyProps) {
   const scrollRef = useRef<HTMLDivElement>(null);
-  const virtualizer = useVirtualizer({ count: p.count, getScrollElement: () => scrollRef.current, estimateSize: () => ROW_H, overscan: OVERSCAN });
-  const items = virtualizer.getVirtualItems();
-  const first = items[0]?.index ?? 0;
-  const last = items[items.length - 1]?.index ?? Math.min(p.count, PAGE) - 1;
-  const { onRange, count } = p;
-  useEffect(() => onRange(first, last, count), [first, last, count, onRange]);
+  const layerRef = useRef<HTMLDivElement>(null);
+  const pool = useRef<RowPool | null>(null);
+  const { onRange } = p;
+  const input = useMemo(() => ({ count: p.count, idx: p.idx, cache: p.cache, selected: p.selected }), [p.count, p.idx, p.cache, p.selected]);
+
+  // The pool lives as long as the body; it hears of scrolls and resizes directly.
+  useLayoutEffect(() => {
+    const sc = scrollRef.current;
+    const layer = layerRef.current;
+    if (!sc || !layer) return;
+    const rp = new RowPool(layer, { h: sc.clientHeight - ROW_H, w: sc.clientWidth }, input, onRange);
+    pool.current = rp;
+    const onScroll = () => rp.scrolled(sc.scrollTop, sc.scrollLeft);
+    sc.addEventListener('scroll', onScroll, { passive: true });
+    const ro = new ResizeObserver(() => rp.resized(sc.clientHeight - ROW_H, sc.clientWidth));
+    ro.observe(sc);
+    return () => {
+      sc.removeEventListener('scroll', onScroll);
+      ro.disconnect();
+      pool.current = null;
+      layer.replaceChildren();
+    };
+    // eslint-disable-next-line react-hooks/exhaustive-deps -- created once; update() below feeds it
+  }, [onRange]);
+
+  // New count, columns, selection or a page arrived: the pool repaints what changed.
+  useLayoutEffect(() => {
+    pool.current?.update(input);
+  }, [input, p.pages]);
 
   const width = Math.max(p.shown.length * COL_W, 300);
   const sized = useMemo(() => ({ width, '--grid-row-w': `${width}px` }) as CSSProperties, [width]);
+  const bodyH = rowWindow(0, 0, p.count).bodyH;
 
-  const onKey = (e: React.KeyboardEvent) => {
-    if (p.count === 0) return;
-    if (e.key === 'ArrowDown' || e.key === 'ArrowUp') {
-      e.preventDefault();
-      const next = Math.min(p.count - 1, Math.max(0, (p.selected ?? -1) + (e.key === 'ArrowDown' ? 1 : -1)));
-      p.onSelect(next);
-      virtualizer.scrollToIndex(next);
-    } else if ((e.ctrlKey || e.metaKey) && e.key === 'c' && p.selected !== null) {
-      e.preventDefault();
-      p.onCopy(p.selected);
-    }
-  };
+  const { count, selected, onSelect, onCopy } = p;
+  const onKey = useCallback(
+    (e: React.KeyboardEvent<HTMLDivElement>) => {
+      if (count === 0) return;
+      if (e.key === 'ArrowDown' || e.key === 'ArrowUp') {
+        e.preventDefault();
+        const next = Math.min(count - 1, Math.max(0, (selected ?? -1) + (e.key === 'ArrowDown' ? 1 : -1)));
+        onSelect(next);
+        const top = pool.current?.scrollTopFor(next);
+        if (top !== undefined && top !== e.currentTarget.scrollTop) e.currentTarget.scrollTop = top;
+      } else if ((e.ctrlKey || e.metaKey) && e.key === 'c' && selected !== null) {
+        e.preventDefault();
+        onCopy(selected);
+      }
+    },
+    [count, selected, onSelect, onCopy],
+  );
+
+  // One handler for every row: the row index is on the row element.
+  const onClick = useCallback(
+    (e: React.MouseEvent) => {
+      const row = e.target instanceof Element ? e.target.closest('[data-row]') : null;
+      const i = row ? Number(row.getAttribute('data-row')) : NaN;
+      if (Number.isInteger(i) && i >= 0) onSelect(i);
+    },
+    [onSelect],
+  );
 
   return (
     <div
@@ -313,13 +384,10 @@ const GridBody = memo(function GridBody(p: BodyProps) {
         <Text c="dimmed" p="sm" size="sm">
           {p.filtered ? 'No rows match the filter.' : 'No rows.'}
         </Text>
-      ) : (
-        <div className={css.body} style={{ ...sized, height: virtualizer.getTotalSize() }}>
-          {items.map((v) => (
-            <GridRow key={v.index} index={v.index} start={v.start} cells={p.cache.row(v.index)} idx={p.idx} selected={p.selected === v.index} onSelect={p.onSelect} />
-          ))}
-        </div>
-      )}
+      ) : null}
+      <div className={css.body} style={{ ...sized, height: bodyH }} onClick={onClick}>
+        <div ref={layerRef} className={css.layer} />
+      </div>
     </div>
   );
 });
@@ -329,17 +397,18 @@ function showTitle(e: React.MouseEvent) {
   const t = e.target;
   if (t instanceof HTMLElement && t.getAttribute('role') === 'gridcell') {
     const text = t.textContent;
-    if (t.title !== text) t.title = text === '…' ? '' : text;
+    if (t.title !== text) t.title = text === PLACEHOLDER ? '' : text;
   }
 }
 
 const GridHeader = memo(function GridHeader(p: { shown: string[]; sort: SortSpec | null; onSort: (c: string) => void; style: CSSProperties }) {
   return (
     <div role="row" className={css.header} style={p.style}>
-      {p.shown.map((c) => (
+      {p.shown.map((c, k) => (
         <div
           key={c}
           role="columnheader"
+          aria-colindex={k + 1}
           tabIndex={0}
           aria-sort={p.sort?.column === c ? (p.sort.desc ? 'descending' : 'ascending') : 'none'}
           onClick={() => p.onSort(c)}
@@ -348,19 +417,6 @@ const GridHeader = memo(function GridHeader(p: { shown: string[]; sort: SortSpec
           title={`Sort by ${c}`}
         >
           {c} {p.sort?.column === c ? p.sort.desc ? <IconArrowDown size={12} /> : <IconArrowUp size={12} /> : null}
-        </div>
-      ))}
-    </div>
-  );
-});
-
-const GridRow = memo(function GridRow(p: { index: number; start: number; cells: string[] | undefined; idx: number[]; selected: boolean; onSelect: (i: number) => void }) {
-  const cls = p.selected ? `${css.row} ${css.selected}` : p.index % 2 ? `${css.row} ${css.odd}` : css.row;
-  return (
-    <div role="row" aria-rowindex={p.index + 1} aria-selected={p.selected} data-row={p.index} onClick={() => p.onSelect(p.index)} className={cls} style={{ transform: `translateY(${p.start}px)` }}>
-      {p.idx.map((j, k) => (
-        <div key={k} role="gridcell" className={css.cell}>
-          {p.cells ? p.cells[j] : '…'}
         </div>
       ))}
     </div>

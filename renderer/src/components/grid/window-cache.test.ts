@@ -46,3 +46,22 @@ describe('grid counts', () => {
     expect(gridCounts({ filtered: true, matched: 12, total: 900, streamTotal: 1_000 })).toEqual({ rows: 12, total: 1_000 });
   });
 });
+
+describe('grid window cache, bounded', () => {
+  it('keeps the pages nearest the view and drops the farthest', () => {
+    const c = new WindowCache();
+    for (const p of [0, 1, 2, 50, 51, 400]) c.put(p, rows(PAGE));
+    c.evict(3, 50);
+    expect([0, 1, 2, 50, 51, 400].filter((p) => c.row(p * PAGE) !== undefined)).toEqual([2, 50, 51]);
+  });
+  it('counts requests in flight and does not ask twice for a page', () => {
+    const c = new WindowCache();
+    const t = c.start(4);
+    expect(c.pending).toBe(1);
+    expect(c.needs(4, 4 * PAGE + 10)).toBe(false);
+    c.put(4, rows(PAGE), t);
+    expect(c.pending).toBe(0);
+    expect(c.needs(4, 5 * PAGE - 1)).toBe(false);
+    expect(c.needs(5, 5 * PAGE)).toBe(true);
+  });
+});

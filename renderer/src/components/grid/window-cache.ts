@@ -37,12 +37,27 @@ export class WindowCache {
    */
   missing(first: number, last: number): number[] {
     const out: number[] = [];
-    for (let p = Math.floor(first / PAGE); p <= Math.floor(last / PAGE); p++) {
-      if (this.inflight.has(p)) continue;
-      const page = this.pages.get(p);
-      if (!page || (!page.full && p * PAGE + page.rows.length <= last)) out.push(p);
-    }
+    for (let p = Math.floor(first / PAGE); p <= Math.floor(last / PAGE); p++) if (this.needs(p, last)) out.push(p);
     return out;
+  }
+
+  /** Whether page `p` must be fetched to show rows up to `last` (not in flight, not cached, or cached short). */
+  needs(p: number, last: number): boolean {
+    if (this.inflight.has(p)) return false;
+    const page = this.pages.get(p);
+    return !page || (!page.full && p * PAGE + page.rows.length <= last);
+  }
+
+  /** Requests in flight (answers of requests made before a clear are not counted). */
+  get pending(): number {
+    return this.inflight.size;
+  }
+
+  /** Keeps at most `max` pages: drops those farthest from page `around` (jumps through a big result leave many). */
+  evict(max: number, around: number): void {
+    if (this.pages.size <= max) return;
+    const far = [...this.pages.keys()].sort((a, b) => Math.abs(b - around) - Math.abs(a - around));
+    for (const k of far.slice(0, this.pages.size - max)) this.pages.delete(k);
   }
 
   /** Marks a page as being fetched; pass the returned ticket to put() or fail(). */

@@ -1,0 +1,124 @@
+/**
+ * Pure geometry of the result grid: which rows and columns a scroll position shows, which pooled DOM
+ * row (slot) shows a row, where rows sit, and which pages to ask for next. No DOM here (unit-tested).
+ *
+ * Rows have a fixed height, so the visible range is arithmetic (no per-row measurement: a million-row
+ * count costs nothing). The body is at most MAX_BODY_H tall; a longer result is mapped onto it
+ * proportionally (the scrollbar spans all rows, rows still move pixel by pixel between jumps).
+ */
+import { PAGE } from './window-cache';
+
+export const ROW_H = 28;
+export const COL_W = 200;
+/** Rows rendered above and below the visible ones. */
+export const OVERSCAN = 4;
+/** Columns rendered left and right of the visible ones. */
+export const OVERSCAN_COLS = 1;
+/** Tallest body the grid lays out (Chromium clamps layout sizes at ~33.5M px). */
+export const MAX_BODY_H = 30_000_000;
+/** Rows are positioned relative to a base row that moves in steps of this many rows. */
+export const BASE_STEP = 1_000;
+
+export interface RowWindow {
+  /** First and last row rendered (overscan included); last < first when there are no rows. */
+  first: number;
+  last: number;
+  /** First and last row at least partly visible. */
+  visibleFirst: number;
+  visibleLast: number;
+  /** Height of the body element. */
+  bodyH: number;
+  /** Rows are placed at (i - base) * ROW_H inside a layer translated by layerY. */
+  base: number;
+  layerY: number;
+}
+
+/**
+ * The rows a scroller shows. `scrollTop` is the body's scroll offset, `viewH` the height under the
+ * sticky header.
+ */
+export function rowWindow(scrollTop: number, viewH: number, count: number, overscan = OVERSCAN): RowWindow {
+  const full = count * ROW_H;
+  const bodyH = Math.min(full, MAX_BODY_H);
+  if (count <= 0) return { first: 0, last: -1, visibleFirst: 0, visibleLast: -1, bodyH: 0, base: 0, layerY: 0 };
+  const maxScroll = Math.max(0, bodyH - viewH);
+  const top = Math.min(Math.max(0, scrollTop), maxScroll);
+  // The virtual offset of the rows at the top of the view (equal to top unless the body is scaled).
+  const virtualTop = full === bodyH || maxScroll === 0 ? top : (top * (full - viewH)) / maxScroll;
+  const visibleFirst = Math.min(count - 1, Math.floor(virtualTop / ROW_H));
+  const visibleLast = Math.min(count - 1, Math.max(visibleFirst, Math.ceil((virtualTop + viewH) / ROW_H) - 1));
+  const first = Math.max(0, visibleFirst - overscan);
+  const last = Math.min(count - 1, visibleLast + overscan);
+  const base = Math.floor(first / BASE_STEP) * BASE_STEP;
+  // Row i sits at body y = i * ROW_H - virtualTop + top; relative to the base row that is layerY.
+  const layerY = base * ROW_H - virtualTop + top;
+  return { first, last, visibleFirst, visibleLast, bodyH, base, layerY };
+}
+
+/** The scrollTop that shows row `i` fully, moving as little as possible (unchanged if it shows already). */
+export function scrollTopFor(i: number, scrollTop: number, viewH: number, count: number): number {
+  const w = rowWindow(scrollTop, viewH, count, 0);
+  const full = count * ROW_H;
+  const maxScroll = Math.max(0, w.bodyH - viewH);
+  // Virtual offset wanted, then mapped back onto the (possibly scaled) body.
+  const rowTop = i * ROW_H;
+  const virtualTop = full === w.bodyH || maxScroll === 0 ? scrollTop : (scrollTop * (full - viewH)) / maxScroll;
+  let want = virtualTop;
+  if (rowTop < virtualTop) want = rowTop;
+  else if (rowTop + ROW_H > virtualTop + viewH) want = rowTop + ROW_H - viewH;
+  else return scrollTop;
+  const toScroll = full === w.bodyH || full - viewH <= 0 ? want : (want * maxScroll) / (full - viewH);
+  return Math.min(Math.max(0, toScroll), maxScroll);
+}
+
+/** Number of pooled row elements for a view height: every row that can be partly visible, plus overscan. */
+export function poolSize(viewH: number, overscan = OVERSCAN): number {
+  return Math.ceil(Math.max(0, viewH) / ROW_H) + 1 + 2 * overscan;
+}
+
+/**
+ * The pooled element that shows row `i`. Consecutive rows land in distinct slots (the rendered range is
+ * never longer than the pool), and a row keeps its slot while it stays in range: scrolling by k rows
+ * rewrites k slots, the others keep their text and position.
+ */
+export function slotOf(i: number, pool: number): number {
+  return i % pool;
+}
+
+export interface ColWindow {
+  /** First and last column rendered; to < from when there are none. */
+  from: number;
+  to: number;
+}
+
+/** Columns a horizontal scroll position shows, plus OVERSCAN_COLS either side. */
+export function colWindow(scrollLeft: number, viewW: number, cols: number, overscan = OVERSCAN_COLS): ColWindow {
+  if (cols <= 0) return { from: 0, to: -1 };
+  const left = Math.max(0, scrollLeft);
+  const from = Math.max(0, Math.min(cols - 1, Math.floor(left / COL_W)) - overscan);
+  const to = Math.min(cols - 1, Math.ceil((left + Math.max(0, viewW)) / COL_W) - 1 + overscan);
+  return { from, to: Math.max(from, to) };
+}
+
+/** Cells a pooled row needs so any column window fits (all columns when they are few). */
+export function cellsPerRow(viewW: number, cols: number, overscan = OVERSCAN_COLS): number {
+  return Math.min(cols, Math.ceil(Math.max(0, viewW) / COL_W) + 1 + 2 * overscan);
+}
+
+/**
+ * Pages to ask for, most wanted first: those covering the rendered rows (the one under the middle of
+ * the view first), then the next page in the scroll direction (`dir` > 0 down, < 0 up, 0 none) so a
+ * steady scroll finds its rows fetched.
+ */
+export function wantedPages(first: number, last: number, count: number, dir: number): number[] {
+  if (count <= 0 || last < first) return [];
+  const lo = Math.floor(first / PAGE);
+  const hi = Math.floor(Math.min(last, count - 1) / PAGE);
+  const mid = Math.floor((first + last) / 2 / PAGE);
+  const out = [mid];
+  for (let p = lo; p <= hi; p++) if (p !== mid) out.push(p);
+  const lastPage = Math.floor((count - 1) / PAGE);
+  if (dir > 0 && hi + 1 <= lastPage) out.push(hi + 1);
+  else if (dir < 0 && lo - 1 >= 0) out.push(lo - 1);
+  return out;
+}
