@@ -65,6 +65,8 @@ export const AuditEntry = z.object({
   durationMs: z.number(),
   resultBytes: z.number().int(),
   error: z.object({ code: z.string(), message: z.string() }).optional(),
+  /** The VQL a gated call's plan showed (and the call then sent), with its env. */
+  queries: z.array(z.object({ vql: z.string(), env: z.record(z.string(), z.string()) })).optional(),
 });
 export type AuditEntry = z.infer<typeof AuditEntry>;
 

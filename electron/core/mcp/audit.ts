@@ -1,8 +1,15 @@
 /**
  * The audit log: one JSON line per MCP call (tools, resources, prompts), appended to a file in the
  * data dir so it survives restarts and so a stdio server started by an assistant writes to the same
- * log the app shows. Arguments are redacted before they are written. Appends are single `write`
- * calls on an O_APPEND file, so lines from several processes do not interleave.
+ * log the app shows. Arguments are redacted before they are written.
+ *
+ * Appends are queued in call order and written by one writer, a batch of lines per `write` on an
+ * O_APPEND file (lines from several processes do not interleave), so a tool's answer does not wait
+ * for the disk. Durable and ordered: a failed write keeps its lines at the head of the queue and
+ * the next append retries them; `flush()` resolves once everything queued is on disk (the stdio
+ * server and the app call it on shutdown; pending writes also keep the process alive until done).
+ * `failing` tells callers that the last write failed, so they can wait for their own entry and
+ * withhold a result that cannot be audited (fail closed).
  */
 import { appendFile, open, stat } from 'node:fs/promises';
 import { join } from 'node:path';
@@ -11,12 +18,35 @@ import type { Redactor } from './redact';
 
 export { AuditEntry };
 
+interface Batch {
+  promise: Promise<void>;
+  resolve: () => void;
+  reject: (e: Error) => void;
+}
+
+function batch(): Batch {
+  let resolve!: () => void;
+  let reject!: (e: Error) => void;
+  const promise = new Promise<void>((res, rej) => {
+    resolve = res;
+    reject = rej;
+  });
+  // Callers that do not wait for their line must not see an unhandled rejection.
+  promise.catch(() => undefined);
+  return { promise, resolve, reject };
+}
+
 export class AuditLog {
   readonly path: string;
   private readonly listeners = new Set<(e: AuditEntry) => void>();
   private tailOffset = -1;
   private tailTimer: NodeJS.Timeout | undefined;
   private tailing: Promise<void> | undefined;
+  /** Serialised lines not yet written, oldest first, and the batch their appends wait on. */
+  private queue: string[] = [];
+  private open: Batch | undefined;
+  private writer: Promise<void> | undefined;
+  private lastError: Error | undefined;
 
   constructor(
     dataDir: string,
@@ -25,13 +55,61 @@ export class AuditLog {
     this.path = join(dataDir, 'mcp-audit.jsonl');
   }
 
-  async append(entry: AuditEntry): Promise<void> {
+  /** True while the last write failed (its lines wait at the head of the queue for a retry). */
+  get failing(): boolean {
+    return this.lastError !== undefined;
+  }
+
+  /**
+   * Queues one entry (redacted and validated now: an invalid entry throws here) and returns a
+   * promise that resolves when its line is on disk. Lines are written in the order of the calls.
+   */
+  append(entry: AuditEntry): Promise<void> {
     const safe = AuditEntry.parse(this.redactor.value(entry));
-    await appendFile(this.path, JSON.stringify(safe) + '\n', { mode: 0o600, flag: 'a' });
+    this.queue.push(JSON.stringify(safe) + '\n');
+    const b = (this.open ??= batch());
+    this.writer ??= this.drain();
+    return b.promise;
+  }
+
+  /** Resolves when every entry queued so far is written; rejects if a write fails. */
+  async flush(): Promise<void> {
+    while (this.queue.length > 0 || this.writer) {
+      this.writer ??= this.drain();
+      await this.writer;
+      if (this.lastError && this.queue.length > 0) throw this.lastError;
+    }
+  }
+
+  private async drain(): Promise<void> {
+    try {
+      while (this.queue.length > 0) {
+        const lines = this.queue;
+        const b = this.open ?? batch();
+        this.queue = [];
+        this.open = undefined;
+        try {
+          await appendFile(this.path, lines.join(''), { mode: 0o600, flag: 'a' });
+          this.lastError = undefined;
+          b.resolve();
+        } catch (e) {
+          // Keep order and lose nothing: the lines go back in front of those queued meanwhile, and
+          // the next append (or flush) retries them.
+          this.queue = [...lines, ...this.queue];
+          this.lastError = e instanceof Error ? e : new Error(String(e));
+          b.reject(this.lastError);
+          return;
+        }
+      }
+    } finally {
+      this.writer = undefined;
+    }
   }
 
   /** Newest first: entries before `beforeIndex` (line number), at most `limit`. */
   async page(limit: number, beforeIndex?: number): Promise<{ entries: Array<AuditEntry & { index: number }>; total: number }> {
+    // This process's queued lines first, so a reader sees every call made before it asked.
+    await this.flush().catch(() => undefined);
     const all = await this.readAll();
     const end = beforeIndex === undefined ? all.length : Math.min(beforeIndex, all.length);
     const start = Math.max(0, end - limit);

@@ -87,6 +87,19 @@ export interface DownloadResult {
   size: number;
 }
 
+/** A query an operation will send, built by that operation's own builder without running it. */
+export interface PlannedQuery {
+  vql: string;
+  env: Record<string, string>;
+}
+
+export interface QuarantinePlan {
+  os: ClientOs;
+  artifact: string;
+  parameters: Record<string, string>;
+  query: PlannedQuery;
+}
+
 export interface QueryOptions {
   /** Query timeout on the server, seconds. */
   timeoutSeconds?: number | undefined;
@@ -114,12 +127,16 @@ export interface VelociraptorPort {
   label(t: Target, clientId: string, labels: string[], op: 'set' | 'remove'): Promise<string[]>;
   /** Starts the quarantine (or un-quarantine) artifact for the client's OS; returns its flow id. */
   quarantine(t: Target, clientId: string, quarantine: boolean, message?: string): Promise<{ flowId: string; artifact: string }>;
+  /** What quarantine() with the same arguments will launch (artifact, parameters, query), without running it. */
+  planQuarantine(t: Target, clientId: string, quarantine: boolean, message?: string): Promise<QuarantinePlan>;
 
   /** `search` is a case-insensitive substring of the name. */
   listArtifacts(t: Target, filter: { search?: string | undefined; type?: 'CLIENT' | 'SERVER' | 'NOTEBOOK' | undefined }, page: Page): Promise<ArtifactSummary[]>;
   artifactDefinition(t: Target, name: string): Promise<ArtifactDefinition | null>;
 
   collect(t: Target, req: CollectRequest): Promise<{ flowId: string }>;
+  /** The collect_client() query collect() and collectAndWait() send for `req`, without running it. */
+  planCollect(t: Target, req: CollectRequest): PlannedQuery;
   collectAndWait(t: Target, req: CollectRequest, wait: { waitSeconds: number; signal?: AbortSignal | undefined }): Promise<CollectAndWaitResult>;
   flows(t: Target, clientId: string, page: Page): Promise<FlowSummary[]>;
   flowStatus(t: Target, flow: FlowRef): Promise<FlowSummary | null>;
@@ -139,6 +156,8 @@ export interface VelociraptorPort {
   previewHuntScope(t: Target, scope: Pick<HuntSpec, 'includeLabels' | 'excludeLabels' | 'os'>, page: Page): Promise<{ total: number; clients: ClientSummary[] }>;
   startHunt(t: Target, huntId: string): Promise<HuntSummary>;
   stopHunt(t: Target, huntId: string): Promise<HuntSummary>;
+  /** The hunt_update() query startHunt() / stopHunt() send, without running it. */
+  planHuntUpdate(t: Target, huntId: string, action: 'start' | 'stop'): PlannedQuery;
   hunts(t: Target, filter: { state?: string | undefined }, page: Page): Promise<HuntSummary[]>;
   hunt(t: Target, huntId: string): Promise<HuntSummary | null>;
   huntResults(t: Target, huntId: string, source: string, page: Page): Promise<Row[]>;

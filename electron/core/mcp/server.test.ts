@@ -250,6 +250,7 @@ describe('secret canaries', () => {
       outputs.push(JSON.stringify(await client.callTool({ name, arguments: args })));
     }
     outputs.push(JSON.stringify(await client.readResource({ uri: 'velociraptor://clients/C.1111111111111111' })));
+    await h.audit.flush();
     outputs.push(readFileSync(h.audit.path, 'utf8'));
     const all = outputs.join('\n');
     expect(all).not.toContain(canary);

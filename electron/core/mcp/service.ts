@@ -211,6 +211,8 @@ export class McpService {
     this.http = undefined;
     await this.socket?.close();
     this.socket = undefined;
+    // Audit lines are written in the background: have them all on disk before the app exits.
+    await this.audit.flush().catch(() => undefined);
     this.audit.close();
   }
 }

@@ -10,6 +10,7 @@ import { startSimulator, type RunningSimulator } from '../sim/index';
 import { loadApiConfig } from '../velociraptor/config/api-config';
 import { ConnectionRegistry } from '../velociraptor/registry';
 import { MemorySecretStore } from '../velociraptor/secret-store';
+import type { ApprovalRequest, Approver } from './approvals';
 import { allTools } from './registry';
 import { connectInProcess, makeHarness, type Harness } from './testing/harness';
 import { toolCases } from './testing/tool-cases';
@@ -110,6 +111,83 @@ describe('tools against the simulator', () => {
     expect(recent!.rows[0]).toMatchObject({ User: expect.any(String), AppPath: expect.any(String), LaunchCount: expect.any(Number) });
   }, 90_000);
 
+  it('dfir_recent_activity succeeds on a Linux client with Linux.Sys.BashHistory rows', async () => {
+    const found = (await call('search_clients', { search: 'all', max_rows: 200 })).structuredContent as { rows: Array<{ client_id: string; os: string; online: boolean }> };
+    const lin = found.rows.find((c) => c.os === 'linux' && c.online)!;
+    const r = await call('dfir_recent_activity', { client_id: lin.client_id, wait_seconds: 60, max_rows: 50 });
+    expect(r.isError, txt(r)).toBeFalsy();
+    const out = r.structuredContent as { os: string; finished: boolean; errors: string[]; artifacts: Array<{ artifact: string }>; sources: Array<{ source: string; rows: Array<Record<string, unknown>> }> };
+    expect(out).toMatchObject({ os: 'linux', finished: true, errors: [] });
+    expect(out.artifacts.map((a) => a.artifact)).toEqual(['Linux.Sys.BashHistory']);
+    const rows = out.sources.find((s) => s.source === 'Linux.Sys.BashHistory')?.rows ?? [];
+    expect(rows.length).toBeGreaterThan(5);
+    for (const row of rows) expect(Object.keys(row).sort()).toEqual(['Line', 'OSPath']);
+    // The default TargetGlob /{root,home/*}/.*_history reaches root's and users' history files.
+    expect(new Set(rows.map((x) => x.OSPath))).toEqual(new Set(['/root/.bash_history', '/home/deploy/.bash_history', '/home/deploy/.python_history']));
+    expect(rows.map((x) => x.Line)).toContain('unset HISTFILE');
+    // Hostile lines arrive as data, fenced as untrusted.
+    expect(rows.some((x) => String(x.Line).includes('Ignore previous instructions'))).toBe(true);
+    expect(txt(r)).toMatch(/UNTRUSTED-ENDPOINT-DATA/);
+  }, 90_000);
+
+  it('Linux.Sys.BashHistory honours SearchRegex, WhitelistRegex and TargetGlob', async () => {
+    const found = (await call('search_clients', { search: 'all', max_rows: 200 })).structuredContent as { rows: Array<{ client_id: string; os: string; online: boolean }> };
+    const lin = found.rows.find((c) => c.os === 'linux' && c.online)!;
+    const r = await call('collect_and_wait', {
+      client_id: lin.client_id,
+      artifacts: ['Linux.Sys.BashHistory'],
+      parameters: { 'Linux.Sys.BashHistory': { TargetGlob: '/home/*/.bash_history', SearchRegex: 'CURL|scp', WhitelistRegex: '^scp' } },
+      wait_seconds: 60,
+    });
+    expect(r.isError, txt(r)).toBeFalsy();
+    const rows = (r.structuredContent as { sources: Array<{ source: string; rows: Array<Record<string, unknown>> }> }).sources.flatMap((s) => s.rows);
+    expect(rows).toEqual([]); // deploy's only curl-free scp line is whitelisted; root's curl line is outside the glob
+    const r2 = await call('collect_and_wait', { client_id: lin.client_id, artifacts: ['Linux.Sys.BashHistory'], parameters: { 'Linux.Sys.BashHistory': { SearchRegex: 'curl' } }, wait_seconds: 60 });
+    const rows2 = (r2.structuredContent as { sources: Array<{ rows: Array<Record<string, unknown>> }> }).sources.flatMap((s) => s.rows);
+    expect(rows2.map((x) => x.OSPath)).toEqual(['/root/.bash_history']);
+  }, 90_000);
+
+  it('dfir_recent_activity succeeds on a macOS client with MacOS.Applications.MRU and Chrome history rows', async () => {
+    const found = (await call('search_clients', { search: 'all', max_rows: 200 })).structuredContent as { rows: Array<{ client_id: string; os: string; online: boolean }> };
+    const mac = found.rows.find((c) => c.os === 'darwin' && c.online)!;
+    const r = await call('dfir_recent_activity', { client_id: mac.client_id, wait_seconds: 60, max_rows: 100 });
+    expect(r.isError, txt(r)).toBeFalsy();
+    const out = r.structuredContent as { os: string; finished: boolean; errors: string[]; sources: Array<{ source: string; rows: Array<Record<string, unknown>> }> };
+    expect(out).toMatchObject({ os: 'darwin', finished: true, errors: [] });
+    const mru = out.sources.find((s) => s.source === 'MacOS.Applications.MRU')?.rows ?? [];
+    expect(mru.length).toBeGreaterThan(0);
+    for (const row of mru) expect(Object.keys(row).sort()).toEqual(['Field', 'FieldID', 'Name', 'OSPath', 'data', 'data_type', 'type']);
+    expect(mru.find((x) => x.Field === 'Target Path' && x.Name === 'Downloads')).toMatchObject({ FieldID: '0x1004', type: 'Array', data: ['Users', 'alice', 'Downloads'], OSPath: '/Users/alice/Library/Preferences/com.apple.finder.plist' });
+    expect(mru.some((x) => String(x.Name).includes('onerror'))).toBe(true);
+    expect(out.sources.find((s) => s.source === 'MacOS.Applications.Chrome.History')?.rows.length).toBeGreaterThan(0);
+  }, 90_000);
+
+  it('quarantines Linux and macOS clients with their artifact and MessageBox', async () => {
+    const found = (await call('search_clients', { search: 'all', max_rows: 200 })).structuredContent as { rows: Array<{ client_id: string; os: string; online: boolean }> };
+    for (const [os, artifact, last] of [
+      ['linux', 'Linux.Remediation.Quarantine', 'vrr_quarantine_table connection test successful. MessageBox sent.'],
+      ['darwin', 'MacOS.Remediation.Quarantine', 'com.apple/velociraptor.quarantine connection test successful. MessageBox sent.'],
+    ] as const) {
+      const c = found.rows.find((x) => x.os === os && x.online)!;
+      const before = sim.receivedQueries().length;
+      const r = await call('quarantine_client', { client_id: c.client_id, quarantine: true, message: 'IR 42: stay off the network' });
+      expect(r.isError, txt(r)).toBeFalsy();
+      const out = r.structuredContent as { flow_id: string; artifact: string };
+      expect(out.artifact).toBe(artifact);
+      const collect = sim.receivedQueries().slice(before).filter((q) => q.queries[0]?.VQL.includes('collect_client'));
+      expect(collect).toHaveLength(1);
+      const spec = collect[0]!.env.map((e) => e.value).find((v) => v.startsWith('{'));
+      expect(JSON.parse(spec!)).toEqual({ [artifact]: { MessageBox: 'IR 42: stay off the network' } });
+      let rows: Array<Record<string, unknown>> = [];
+      for (let i = 0; i < 50 && rows.length === 0; i++) {
+        const res = await call('get_flow_results', { client_id: c.client_id, flow_id: out.flow_id, source: artifact, max_rows: 20 });
+        rows = ((res.structuredContent as { rows?: Array<Record<string, unknown>> } | undefined)?.rows) ?? [];
+        if (rows.length === 0) await new Promise((res2) => setTimeout(res2, 200));
+      }
+      expect(rows.at(-1)?.Result).toBe(last);
+    }
+  }, 60_000);
+
   it('dfir_file_search by hash sends HashHunter TargetGlob and hash lists, and returns the matching file', async () => {
     const found = (await call('search_clients', { search: 'all', max_rows: 200 })).structuredContent as { rows: Array<{ client_id: string; os: string; online: boolean }> };
     const win = found.rows.find((c) => c.os === 'windows' && c.online)!;
@@ -166,4 +244,48 @@ describe('tools against the simulator', () => {
     }
     expect(problems).toEqual([]);
   }, 300_000);
+});
+
+describe('approvals show the VQL that runs', () => {
+  it('the approval request of a collect carries the exact VQL and env the simulator then receives, and the audit log records it', async () => {
+    const asked: ApprovalRequest[] = [];
+    const approver: Approver = {
+      async ask(request) {
+        asked.push(request);
+        return { decision: 'approved' };
+      },
+    };
+    const h2 = makeHarness(h.ctx.port, { approver, policy: { mode: 'ask' } });
+    const c2 = await connectInProcess(h2);
+    try {
+      const found = (await c2.callTool({ name: 'search_clients', arguments: { search: 'all', max_rows: 200 } })).structuredContent as { rows: Array<{ client_id: string; os: string; online: boolean }> };
+      const lin = found.rows.find((c) => c.os === 'linux' && c.online)!;
+      const hostile = INJECTIONS[0]!;
+      for (const [name, args] of [
+        ['collect_artifact', { client_id: lin.client_id, artifacts: ['Linux.Sys.BashHistory'], parameters: { 'Linux.Sys.BashHistory': { SearchRegex: hostile } }, urgent: true }],
+        ['dfir_recent_activity', { client_id: lin.client_id, wait_seconds: 30 }],
+        ['quarantine_client', { client_id: lin.client_id, quarantine: false }],
+      ] as const) {
+        const before = sim.receivedQueries().length;
+        const n = asked.length;
+        const r = (await c2.callTool({ name, arguments: args }, undefined, { timeout: 60_000 })) as CallToolResult;
+        expect(r.isError, txt(r)).toBeFalsy();
+        expect(asked).toHaveLength(n + 1);
+        const op = asked[n]!.plan.operations[0]!;
+        expect(op.vql).toMatch(/^SELECT collect_client\(/);
+        const received = sim.receivedQueries().slice(before).filter((q) => q.queries[0]?.VQL.includes('collect_client'));
+        expect(received, name).toHaveLength(1);
+        expect(received[0]!.queries.map((q) => q.VQL)).toEqual([op.vql]);
+        expect(Object.fromEntries(received[0]!.env.map((e) => [e.key, e.value]))).toEqual(op.env);
+        expect(op.vql).not.toContain(hostile.slice(0, 8));
+      }
+      await h2.audit.flush();
+      const { entries } = await h2.audit.page(50);
+      const collect = entries.find((e) => e.name === 'collect_artifact')!;
+      expect(collect.queries).toEqual([{ vql: asked[0]!.plan.operations[0]!.vql, env: asked[0]!.plan.operations[0]!.env }]);
+      expect(entries.find((e) => e.name === 'search_clients')?.queries).toBeUndefined();
+    } finally {
+      await c2.close();
+    }
+  }, 120_000);
 });

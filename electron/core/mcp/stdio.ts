@@ -45,5 +45,6 @@ export async function runStdio(opts: StdioOptions): Promise<void> {
   (opts.stdin ?? process.stdin).on('end', () => void server.close());
   await server.connect(transport);
   await closed;
-  audit.close();
+  // Every call's audit line is on disk before the process may exit.
+  await audit.flush().finally(() => audit.close());
 }

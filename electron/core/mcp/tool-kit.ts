@@ -110,6 +110,7 @@ export function defineTool<I extends Shape, O extends Shape>(spec: ToolSpec<I, O
     let result: CallToolResult;
     let errorPayload: { code: string; message: string } | undefined;
     let auditArgs: Record<string, unknown> = {};
+    let queries: Array<{ vql: string; env: Record<string, string> }> = [];
     try {
       const parsed = inputSchema.safeParse(rawArgs ?? {});
       if (!parsed.success) {
@@ -126,12 +127,14 @@ export function defineTool<I extends Shape, O extends Shape>(spec: ToolSpec<I, O
       const call: ToolCall<Args<I>> = { args, target, ctx, signal };
       const plan = spec.plan ? await spec.plan(call) : null;
       if (plan) {
+        const shown = ctx.redactor.value(plan) as ApprovalPlan;
+        queries = shown.operations.flatMap((o) => (o.vql === undefined ? [] : [{ vql: o.vql, env: o.env ?? {} }]));
         try {
           approval = await gate(await ctx.policy(), ctx.approver, {
             tool: spec.name,
             client: ctx.clientLabel(),
             arguments: ctx.redactor.value(args) as Record<string, unknown>,
-            plan: ctx.redactor.value(plan) as ApprovalPlan,
+            plan: shown,
           }, signal);
         } catch (e) {
           const outcome = isAppError(e) ? e.details?.outcome : undefined;
@@ -154,7 +157,8 @@ export function defineTool<I extends Shape, O extends Shape>(spec: ToolSpec<I, O
     }
     const resultBytes = Buffer.byteLength(result.content.map((c) => (c.type === 'text' ? c.text : '')).join(''));
     try {
-      await ctx.audit.append({
+      // Queued, written in call order in the background: the answer does not wait for the disk.
+      const written = ctx.audit.append({
         time: new Date().toISOString(),
         client: ctx.clientLabel(),
         kind: 'tool',
@@ -164,7 +168,10 @@ export function defineTool<I extends Shape, O extends Shape>(spec: ToolSpec<I, O
         durationMs: Math.round((performance.now() - started) * 100) / 100,
         resultBytes,
         ...(errorPayload ? { error: errorPayload } : {}),
+        ...(queries.length ? { queries } : {}),
       });
+      // After a failed write, wait for this entry (the retry writes the earlier ones with it).
+      if (ctx.audit.failing) await written;
     } catch (e) {
       // Fail closed: a call that cannot be audited does not return its data.
       const msg = e instanceof Error ? e.message : String(e);

@@ -9,7 +9,9 @@ import { mkdir, open, rm } from 'node:fs/promises';
 import { basename, join } from 'node:path';
 import { AppError, isAppError } from '../../../shared/errors';
 import type { VelociraptorConnection } from '../velociraptor/connection';
-import type { CollectInput } from '../velociraptor/operations/flows';
+import { planQuarantine as planQuarantineOp, type QuarantineInput } from '../velociraptor/operations/clients';
+import { planCollect as planCollectOp, type CollectInput } from '../velociraptor/operations/flows';
+import { planHuntUpdate as planHuntUpdateOp } from '../velociraptor/operations/hunts';
 import type { JsonValue, Row as WireRow } from '../velociraptor/query/json';
 import type { ConnectionRegistry } from '../velociraptor/registry';
 import { VelociraptorService } from '../velociraptor/service';
@@ -30,6 +32,8 @@ import type {
   HuntSummary,
   Org,
   Page,
+  PlannedQuery,
+  QuarantinePlan,
   QueryOptions,
   QueryResult,
   Row,
@@ -88,6 +92,11 @@ function collectInput(req: CollectRequest): CollectInput {
     maxBytes: req.maxBytes,
     cpuLimit: req.cpuLimit,
   };
+}
+
+/** quarantine() and planQuarantine() map their arguments the same way. */
+function quarantineInput(clientId: string, quarantine: boolean, message: string | undefined): QuarantineInput {
+  return { clientId, remove: !quarantine, message, urgent: true };
 }
 
 function isProblem(l: FlowLog): boolean {
@@ -166,8 +175,14 @@ export class VelociraptorBridge implements VelociraptorPort {
   }
 
   async quarantine(t: Target, clientId: string, quarantine: boolean, message?: string): Promise<{ flowId: string; artifact: string }> {
-    const r = await (await this.svc(t)).quarantine({ clientId, remove: !quarantine, message, urgent: true });
+    const r = await (await this.svc(t)).quarantine(quarantineInput(clientId, quarantine, message));
     return { flowId: r.flowId, artifact: r.artifact };
+  }
+
+  async planQuarantine(t: Target, clientId: string, quarantine: boolean, message?: string): Promise<QuarantinePlan> {
+    const os = await this.clientOs(t, clientId);
+    const p = planQuarantineOp(os, quarantineInput(clientId, quarantine, message));
+    return { os, artifact: p.artifact, parameters: p.parameters, query: p.query };
   }
 
   async listArtifacts(t: Target, filter: { search?: string | undefined; type?: string | undefined }, page: Page): Promise<ArtifactSummary[]> {
@@ -180,6 +195,10 @@ export class VelociraptorBridge implements VelociraptorPort {
 
   async collect(t: Target, req: CollectRequest): Promise<{ flowId: string }> {
     return { flowId: (await (await this.svc(t)).collect(collectInput(req))).flowId };
+  }
+
+  planCollect(_t: Target, req: CollectRequest): PlannedQuery {
+    return planCollectOp(collectInput(req));
   }
 
   async collectAndWait(t: Target, req: CollectRequest, wait: { waitSeconds: number; signal?: AbortSignal | undefined }): Promise<CollectAndWaitResult> {
@@ -299,6 +318,10 @@ export class VelociraptorBridge implements VelociraptorPort {
 
   async stopHunt(t: Target, huntId: string): Promise<HuntSummary> {
     return (await this.svc(t)).stopHunt(huntId);
+  }
+
+  planHuntUpdate(_t: Target, huntId: string, action: 'start' | 'stop'): PlannedQuery {
+    return planHuntUpdateOp(huntId, action);
   }
 
   async hunts(t: Target, filter: { state?: string | undefined }, page: Page): Promise<HuntSummary[]> {

@@ -3,7 +3,6 @@ import { z } from 'zod';
 import { AppError } from '../../../../shared/errors';
 import { pagedOutput, pagedRead, pagingInput } from '../results';
 import { defineTool, READ, type McpTool } from '../tool-kit';
-import { QUARANTINE_ARTIFACTS } from '../../velociraptor/operations/clients';
 import { clientId, notFound, plan } from './common';
 import type { ClientSummary, Row } from '../ports';
 
@@ -85,20 +84,20 @@ export const quarantineClient = defineTool({
   input: {
     client_id: clientId,
     quarantine: z.boolean().default(true),
-    message: z.string().max(500).optional().describe('Message shown to the logged-on user (Windows).'),
+    message: z.string().max(256).optional().describe('Message shown to the logged-in users when the quarantine is applied (Windows message box, Linux wall, macOS notification); at most 256 characters.'),
   },
   output: { client_id: z.string(), flow_id: z.string(), artifact: z.string(), quarantine: z.boolean() },
   annotations: { readOnlyHint: false, destructiveHint: true, idempotentHint: true, openWorldHint: true },
   endpointData: false,
   async plan({ args, target, ctx }) {
     const os = await ctx.port.clientOs(target, args.client_id);
-    const artifact = QUARANTINE_ARTIFACTS[os];
-    if (!artifact) throw new AppError('INVALID_ARGUMENT', `Client ${args.client_id} runs an OS this tool cannot quarantine (${os}).`);
-    return plan(`${args.quarantine ? 'Quarantine (network-isolate)' : 'Release from quarantine'} ${args.client_id} (${os})`, target, 'collect', {
+    if (os === 'unknown') throw new AppError('INVALID_ARGUMENT', `Client ${args.client_id} runs an OS this tool cannot quarantine (${os}).`);
+    const p = await ctx.port.planQuarantine(target, args.client_id, args.quarantine, args.message);
+    return plan(`${args.quarantine ? 'Quarantine (network-isolate)' : 'Release from quarantine'} ${args.client_id} (${p.os})`, target, 'collect', {
       client_id: args.client_id,
-      artifact,
-      parameters: args.quarantine ? (args.message ? { MessageBox: args.message } : {}) : { RemovePolicy: 'Y' },
-    });
+      artifact: p.artifact,
+      parameters: p.parameters,
+    }, p.query);
   },
   async run({ args, target, ctx }) {
     const r = await ctx.port.quarantine(target, args.client_id, args.quarantine, args.message);

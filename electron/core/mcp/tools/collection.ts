@@ -6,7 +6,7 @@ import { isAbsolute } from 'node:path';
 import { z } from 'zod';
 import { AppError } from '../../../../shared/errors';
 import { PageSummary, pagedOutput, pagedRead, pagingInput, queryKey, shapePage, type PagingArgs } from '../results';
-import { defineTool, READ, type McpTool } from '../tool-kit';
+import { defineTool, READ, type McpTool, type ToolCall } from '../tool-kit';
 import { artifactName, clientId, flowId, notFound, parameters, plan, sourceName } from './common';
 import type { CollectAndWaitResult, CollectRequest, FlowSummary, Row, Target } from '../ports';
 
@@ -33,7 +33,10 @@ export const collectArtifact = defineTool({
   output: { client_id: z.string(), flow_id: z.string(), artifacts: z.array(z.string()) },
   annotations: { readOnlyHint: false, destructiveHint: false, idempotentHint: false, openWorldHint: true },
   endpointData: false,
-  plan: ({ args, target }) => plan(`Collect ${args.artifacts.join(', ')} on ${args.client_id}`, target, 'collect', { ...collectRequest(args) }),
+  plan: ({ args, target, ctx }) => {
+    const req = collectRequest(args);
+    return plan(`Collect ${args.artifacts.join(', ')} on ${args.client_id}`, target, 'collect', { ...req }, ctx.port.planCollect(target, req));
+  },
   async run({ args, target, ctx }) {
     const r = await ctx.port.collect(target, collectRequest(args));
     return { client_id: args.client_id, flow_id: r.flowId, artifacts: args.artifacts };
@@ -60,6 +63,25 @@ export const CollectAndWaitOutput = {
   sources: z.array(SourceResult),
 };
 
+/**
+ * Collects, waits and shapes the flow's results (the CollectAndWaitOutput fields): the answer
+ * collect_and_wait and every DFIR tool share.
+ */
+export async function collectAndShape(
+  call: ToolCall<PagingArgs & { client_id: string; wait_seconds: number }>,
+  req: CollectRequest,
+): Promise<z.output<z.ZodObject<typeof CollectAndWaitOutput>>> {
+  const r = await call.ctx.port.collectAndWait(call.target, req, { waitSeconds: call.args.wait_seconds, signal: call.signal });
+  return {
+    client_id: call.args.client_id,
+    flow_id: r.flowId,
+    state: r.state,
+    finished: r.state === 'FINISHED' || r.state === 'ERROR',
+    errors: r.errors,
+    sources: shapeSources(r, call.args.client_id, call.target, call.args),
+  };
+}
+
 export const collectAndWait = defineTool({
   name: 'collect_and_wait',
   title: 'Collect and wait for results',
@@ -76,18 +98,11 @@ export const collectAndWait = defineTool({
   output: CollectAndWaitOutput,
   annotations: { readOnlyHint: false, destructiveHint: false, idempotentHint: false, openWorldHint: true },
   endpointData: true,
-  plan: ({ args, target }) => plan(`Collect ${args.artifacts.join(', ')} on ${args.client_id} and wait up to ${args.wait_seconds} s`, target, 'collect', { ...collectRequest(args) }),
-  async run({ args, target, ctx, signal }) {
-    const r = await ctx.port.collectAndWait(target, collectRequest(args), { waitSeconds: args.wait_seconds, signal });
-    return {
-      client_id: args.client_id,
-      flow_id: r.flowId,
-      state: r.state,
-      finished: r.state === 'FINISHED' || r.state === 'ERROR',
-      errors: r.errors,
-      sources: shapeSources(r, args.client_id, target, args),
-    };
+  plan: ({ args, target, ctx }) => {
+    const req = collectRequest(args);
+    return plan(`Collect ${args.artifacts.join(', ')} on ${args.client_id} and wait up to ${args.wait_seconds} s`, target, 'collect', { ...req }, ctx.port.planCollect(target, req));
   },
+  run: (call) => collectAndShape(call, collectRequest(call.args)),
 });
 
 export function flowSummary(f: FlowSummary): Row {

@@ -5,7 +5,7 @@
 import { z } from 'zod';
 import { AppError } from '../../../../shared/errors';
 import type { ApprovalPlan } from '../approvals';
-import type { Row, Target } from '../ports';
+import type { PlannedQuery, Row, Target } from '../ports';
 
 export const clientId = z
   .string()
@@ -28,12 +28,16 @@ export const parameters = z
   .optional()
   .describe('Artifact parameters: {"Artifact.Name": {"Param": "value"}}. Values are strings; the server converts them per declared type.');
 
-export function plan(summary: string, t: Target, operation: string, details: Record<string, unknown>): ApprovalPlan {
+/**
+ * An approval plan of one operation. `query` is the VQL the operation will send, built by the
+ * operation's own builder (the port's plan* methods), so the responder approves exactly what runs.
+ */
+export function plan(summary: string, t: Target, operation: string, details: Record<string, unknown>, query?: PlannedQuery): ApprovalPlan {
   return {
     summary,
     ...(t.server ? { server: t.server } : {}),
     ...(t.org ? { org: t.org } : {}),
-    operations: [{ operation, details }],
+    operations: [{ operation, details, ...(query ? { vql: query.vql, env: query.env } : {}) }],
   };
 }
 

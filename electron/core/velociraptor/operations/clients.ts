@@ -2,9 +2,9 @@
 import { z } from 'zod';
 import { AppError } from '../../../../shared/errors';
 import type { VelociraptorConnection } from '../connection';
-import { clientId as clientIdArg, int, labels as labelsArg, str, validateId, vql } from '../vql/builder';
+import { clientId as clientIdArg, int, labels as labelsArg, str, validateId, vql, type BuiltQuery } from '../vql/builder';
 import { callFunction, limitOf, optNum, queryTyped, rowsOptions, secondsToIso, strList, usToIso, type OpOptions } from './common';
-import { collectArtifacts, type LaunchedFlow } from './flows';
+import { collectArtifacts, planCollect, type CollectInput, type LaunchedFlow } from './flows';
 
 /** A client counts as online when it was seen within this window (Velociraptor's GUI uses 15 min). */
 export const ONLINE_WINDOW_MS = 15 * 60_000;
@@ -121,27 +121,42 @@ export interface QuarantineInput {
   clientId: string;
   /** true lifts the quarantine (RemovePolicy). */
   remove?: boolean;
-  /** Windows only: message shown to logged-in users. */
+  /**
+   * Message for the logged-in users when the quarantine is applied: every OS's artifact takes it as
+   * MessageBox (Windows message box, Linux `wall`, macOS Notification Center) and cuts it to 256 characters.
+   */
   message?: string;
   urgent?: boolean;
+}
+
+export interface QuarantinePlan {
+  artifact: string;
+  parameters: Record<string, string>;
+  /** The collection quarantine() launches. */
+  request: CollectInput;
+  /** The collect_client() query it sends, as collectArtifacts() builds it. */
+  query: BuiltQuery;
+}
+
+/** The quarantine collection for a client of OS `os` (as clients() reports it), built without running it. */
+export function planQuarantine(os: string, input: QuarantineInput): QuarantinePlan {
+  validateId('clientId', input.clientId);
+  const artifact = QUARANTINE_ARTIFACTS[os.toLowerCase()];
+  if (!artifact) throw new AppError('INVALID_ARGUMENT', `No quarantine artifact for OS "${os}" of ${input.clientId}.`);
+  const parameters: Record<string, string> = {};
+  if (input.remove) parameters.RemovePolicy = 'Y';
+  else if (input.message) parameters.MessageBox = input.message;
+  const request: CollectInput = { clientId: input.clientId, artifacts: [artifact], parameters: { [artifact]: parameters }, urgent: input.urgent ?? true };
+  return { artifact, parameters, request, query: planCollect(request) };
 }
 
 export async function quarantine(conn: VelociraptorConnection, input: QuarantineInput, opts?: OpOptions): Promise<LaunchedFlow & { artifact: string }> {
   validateId('clientId', input.clientId);
   const client = await getClient(conn, input.clientId, opts);
-  const artifact = QUARANTINE_ARTIFACTS[client.os.toLowerCase()];
-  if (!artifact) throw new AppError('INVALID_ARGUMENT', `No quarantine artifact for OS "${client.os}" of ${input.clientId}.`);
-  const params: Record<string, string> = {};
-  if (input.remove) params.RemovePolicy = 'Y';
-  if (input.message && artifact.startsWith('Windows.')) params.MessageBox = input.message;
-  const flow = await collectArtifacts(
-    conn,
-    { clientId: input.clientId, artifacts: [artifact], parameters: { [artifact]: params }, urgent: input.urgent ?? true },
-    opts,
-  );
-  return { ...flow, artifact };
+  const planned = planQuarantine(client.os, input);
+  const flow = await collectArtifacts(conn, planned.request, opts);
+  return { ...flow, artifact: planned.artifact };
 }
-
 
 export interface ClientRef {
   clientId: string;

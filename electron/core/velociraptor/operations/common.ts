@@ -7,7 +7,7 @@ import { AppError } from '../../../../shared/errors';
 import type { VelociraptorConnection } from '../connection';
 import type { Row } from '../query/json';
 import type { RowsOptions } from '../query/rows';
-import { build, vql, type VqlFragment } from '../vql/builder';
+import { build, vql, type BuiltQuery, type VqlFragment } from '../vql/builder';
 
 /** Numbers from the server may arrive as BigInt when beyond 2^53; times and sizes fit a double. */
 export const num = z.union([z.number(), z.bigint(), z.string().regex(/^-?\d+(\.\d+)?$/)]).transform((v) => Number(v));
@@ -45,6 +45,11 @@ export function parseRow<S extends z.ZodType>(schema: S, row: Row, index: number
   return r.data;
 }
 
+/** The query that runs a VQL function call: `SELECT <call> AS Result FROM scope()`. */
+export function functionQuery(call: VqlFragment): BuiltQuery {
+  return build(vql`SELECT ${call} AS Result FROM scope()`);
+}
+
 /** A VQL function call wrapped in `SELECT … AS Result FROM scope()`; null means it failed. */
 export async function callFunction<S extends z.ZodType>(
   conn: VelociraptorConnection,
@@ -53,7 +58,18 @@ export async function callFunction<S extends z.ZodType>(
   opts: RowsOptions,
   what: string,
 ): Promise<z.output<S>> {
-  const { rows } = await conn.queryRows(build(vql`SELECT ${call} AS Result FROM scope()`), opts);
+  return callBuiltFunction(conn, functionQuery(call), schema, opts, what);
+}
+
+/** Runs a query built by functionQuery() (the one a plan showed) and checks its Result. */
+export async function callBuiltFunction<S extends z.ZodType>(
+  conn: VelociraptorConnection,
+  query: BuiltQuery,
+  schema: S,
+  opts: RowsOptions,
+  what: string,
+): Promise<z.output<S>> {
+  const { rows } = await conn.queryRows(query, opts);
   const value = rows[0]?.Result;
   if (value === undefined || value === null || value === false) {
     throw new AppError('VQL_ERROR', `${conn.label}: ${what} returned nothing; the server logged no reason.`);

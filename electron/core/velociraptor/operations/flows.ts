@@ -16,9 +16,10 @@ import {
   json,
   validateId,
   vql,
+  type BuiltQuery,
   type VqlFragment,
 } from '../vql/builder';
-import { callFunction, limitOf, optNum, queryTyped, rowsOptions, strList, usToIso, type OpOptions } from './common';
+import { callBuiltFunction, callFunction, functionQuery, limitOf, optNum, queryTyped, rowsOptions, strList, usToIso, type OpOptions } from './common';
 
 /** Per-artifact parameters; values are strings (Velociraptor converts per declared type). */
 export type ArtifactParameters = Record<string, Record<string, string>>;
@@ -78,7 +79,11 @@ export function specOf(artifacts: string[], parameters: ArtifactParameters = {})
 
 const CollectResultSchema = z.looseObject({ flow_id: z.string(), request: z.looseObject({ client_id: z.string().optional(), artifacts: strList }).optional() });
 
-export async function collectArtifacts(conn: VelociraptorConnection, input: CollectInput, opts?: OpOptions): Promise<LaunchedFlow> {
+/**
+ * The query collectArtifacts sends for `input`, built without running it: approvals show this and
+ * collectArtifacts runs exactly this (the builder names env values in order, so it is deterministic).
+ */
+export function planCollect(input: CollectInput): BuiltQuery {
   validateId('clientId', input.clientId);
   if (input.artifacts.length === 0) throw new AppError('INVALID_ARGUMENT', 'Name at least one artifact.');
   const args = [
@@ -88,7 +93,11 @@ export async function collectArtifacts(conn: VelociraptorConnection, input: Coll
     ...limitArgs(input),
     ...(input.urgent ? [vql`urgent=${bool(true)}`] : []),
   ];
-  const r = await callFunction(conn, vql`collect_client(${join(args, ', ')})`, CollectResultSchema, rowsOptions(opts, false), 'collect_client()');
+  return functionQuery(vql`collect_client(${join(args, ', ')})`);
+}
+
+export async function collectArtifacts(conn: VelociraptorConnection, input: CollectInput, opts?: OpOptions): Promise<LaunchedFlow> {
+  const r = await callBuiltFunction(conn, planCollect(input), CollectResultSchema, rowsOptions(opts, false), 'collect_client()');
   return { clientId: r.request?.client_id ?? input.clientId, flowId: r.flow_id, artifacts: r.request?.artifacts.length ? r.request.artifacts : input.artifacts };
 }
 

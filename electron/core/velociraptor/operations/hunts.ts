@@ -8,8 +8,8 @@ import { AppError } from '../../../../shared/errors';
 import type { VelociraptorConnection } from '../connection';
 import type { Row } from '../query/json';
 import type { QueryEvent, QueryOptions } from '../query/stream';
-import { artifactNames, artifactSource, bool, build, huntId as huntIdArg, int, join, json, labels as labelsArg, str, vql } from '../vql/builder';
-import { callFunction, limitOf, optNum, queryTyped, rowsOptions, strList, usToIso, type OpOptions } from './common';
+import { artifactNames, artifactSource, bool, build, huntId as huntIdArg, int, join, json, labels as labelsArg, str, vql, type BuiltQuery } from '../vql/builder';
+import { callBuiltFunction, functionQuery, limitOf, optNum, queryTyped, rowsOptions, strList, usToIso, type OpOptions } from './common';
 import { limitArgs, specOf, type ArtifactParameters, type ResourceLimits } from './flows';
 
 export type HuntOs = 'windows' | 'linux' | 'darwin';
@@ -31,7 +31,8 @@ export interface CreateHuntInput extends ResourceLimits {
 
 const HuntCreatedSchema = z.looseObject({ HuntId: z.string() });
 
-export async function createHunt(conn: VelociraptorConnection, input: CreateHuntInput, opts?: OpOptions): Promise<{ huntId: string }> {
+/** The hunt() query createHunt sends for `input`, built without running it (what an approval shows). */
+export function planCreateHunt(input: CreateHuntInput): BuiltQuery {
   if (input.artifacts.length === 0) throw new AppError('INVALID_ARGUMENT', 'Name at least one artifact.');
   if (input.os && input.includeLabels?.length) {
     throw new AppError('INVALID_ARGUMENT', 'Choose either an OS or include-labels: Velociraptor ignores labels when an OS is set.');
@@ -51,13 +52,22 @@ export async function createHunt(conn: VelociraptorConnection, input: CreateHunt
     ...(input.tags?.length ? [vql`tags=${labelsArg(input.tags)}`] : []),
     ...limitArgs(input),
   ];
-  const r = await callFunction(conn, vql`hunt(${join(args, ', ')})`, HuntCreatedSchema, rowsOptions(opts, false), 'hunt()');
+  return functionQuery(vql`hunt(${join(args, ', ')})`);
+}
+
+export async function createHunt(conn: VelociraptorConnection, input: CreateHuntInput, opts?: OpOptions): Promise<{ huntId: string }> {
+  const r = await callBuiltFunction(conn, planCreateHunt(input), HuntCreatedSchema, rowsOptions(opts, false), 'hunt()');
   return { huntId: r.HuntId };
 }
 
-async function huntUpdate(conn: VelociraptorConnection, huntId: string, action: 'start' | 'stop', opts?: OpOptions): Promise<HuntSummary> {
+/** The hunt_update() query that starts or stops a hunt, built without running it. */
+export function planHuntUpdate(huntId: string, action: 'start' | 'stop'): BuiltQuery {
   const flag = action === 'start' ? vql`start=${bool(true)}` : vql`stop=${bool(true)}`;
-  await callFunction(conn, vql`hunt_update(hunt_id=${huntIdArg(huntId)}, ${flag})`, z.unknown(), rowsOptions(opts, false), `hunt_update(${action})`);
+  return functionQuery(vql`hunt_update(hunt_id=${huntIdArg(huntId)}, ${flag})`);
+}
+
+async function huntUpdate(conn: VelociraptorConnection, huntId: string, action: 'start' | 'stop', opts?: OpOptions): Promise<HuntSummary> {
+  await callBuiltFunction(conn, planHuntUpdate(huntId, action), z.unknown(), rowsOptions(opts, false), `hunt_update(${action})`);
   return huntStatus(conn, huntId, opts);
 }
 
