@@ -30,7 +30,7 @@ export function CollectModal(props: {
   names?: ReadonlyMap<string, string>;
   opened: boolean;
   onClose: () => void;
-  onLaunched: (result: LaunchResult) => void;
+  onLaunched: (result: LaunchResult, artifacts: string[]) => void;
   /** When given, many clients get a "Create a hunt instead" button that hands over the choices. */
   onHuntInstead?: (draft: WizardDraft) => void;
 }) {
@@ -56,7 +56,7 @@ export function CollectModal(props: {
       .then((r) => {
         if (n === 1) for (const f of r.failures) notifications.show({ color: 'red', title: `Not launched on ${f.clientId}`, message: f.message });
         notifications.show({ color: r.failures.length ? 'yellow' : 'green', message: `Collection started on ${r.flows.length} client(s)${r.failures.length ? `; ${r.failures.length} failed` : ''}.` });
-        props.onLaunched(r);
+        props.onLaunched(r, artifacts.map((a) => a.name));
         reset();
       })
       .catch((e: unknown) => notifications.show({ color: 'red', title: 'Collection not started', message: errorText(e) }))

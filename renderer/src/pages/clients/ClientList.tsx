@@ -1,43 +1,132 @@
-/** Client search with Velociraptor's syntax; the suggestions teach the prefixes. */
-import { Autocomplete, Badge, Group, Loader, Table, Text } from '@mantine/core';
+/**
+ * Client search with Velociraptor's syntax (the suggestions teach the prefixes), and actions on
+ * many clients: select rows (checkboxes, Space on a focused row, the header box for the shown
+ * rows, or every client the search matches), then collect on them, add/remove labels, or turn the
+ * selection into a hunt. The selection, the search and the last launch's result survive a visit
+ * to a client page.
+ */
+import { Autocomplete, Badge, Button, Checkbox, Group, Loader, Paper, Table, Text } from '@mantine/core';
 import { useDebouncedValue } from '@mantine/hooks';
-import { IconSearch } from '@tabler/icons-react';
-import { useEffect, useState } from 'react';
-import type { ClientSummary } from '../../../../shared/contracts/clients';
+import { IconPlayerPlay, IconSearch, IconTags, IconX } from '@tabler/icons-react';
+import { useEffect, useState, type KeyboardEvent } from 'react';
+import type { ClientRef, ClientSummary } from '../../../../shared/contracts/clients';
 import type { Target } from '../../../../shared/contracts/connections';
 import { useApi } from '../../api/index';
 import { go } from '../../app/router';
+import { CollectModal, type LaunchResult } from '../../components/collect/CollectModal';
+import type { WizardDraft } from '../../components/collect/ParameterStep';
 import { errorText } from '../../components/investigation/errors';
 import { ago } from '../../components/investigation/time';
 import { TimeText } from '../../components/investigation/Time';
+import { HuntWizard, type HuntPrefill } from '../hunts/HuntWizard';
+import { BulkLabelModal } from './BulkLabelModal';
+import { HuntScopeModal } from './HuntScopeModal';
+import { LaunchResultPanel } from './LaunchResultPanel';
 
 const SUGGESTIONS = ['all', 'recent', 'label:', 'label:none', 'host:', 'client:', 'mac:', 'ip:'];
+const SHOWN = 200;
+
+interface Remembered {
+  query: string;
+  selected: Map<string, string>;
+  launch: { result: LaunchResult; artifacts: string[]; names: Map<string, string> } | null;
+}
+/** Per server + org, for this window's life: coming back from a client page finds the list as it was. */
+const memory = new Map<string, Remembered>();
+function remembered(key: string): Remembered {
+  return memory.get(key) ?? { query: 'all', selected: new Map(), launch: null };
+}
+function remember(key: string, patch: Partial<Remembered>): void {
+  memory.set(key, { ...remembered(key), ...patch });
+}
 
 export function ClientList(props: { target: Target }) {
   const api = useApi();
-  const [q, setQ] = useState('all');
+  const key = `${props.target.server}|${props.target.org}`;
+  const mem = remembered(key);
+  const [q, setQ] = useState(mem.query);
   const [dq] = useDebouncedValue(q, 250);
+  const [reload, setReload] = useState(0);
   const [res, setRes] = useState<{ clients: ClientSummary[]; more: boolean } | null>(null);
+  const [matching, setMatching] = useState<{ query: string; clients: ClientRef[]; more: boolean } | null>(null);
   const [error, setError] = useState<string | null>(null);
   const [loadedFor, setLoadedFor] = useState<string | null>(null);
+  const [selected, setSelectedState] = useState<Map<string, string>>(mem.selected);
+  const [launch, setLaunchState] = useState(mem.launch);
+  const [modal, setModal] = useState<'collect' | 'label' | 'scope' | 'hunt' | null>(null);
+  const [draft, setDraft] = useState<WizardDraft | null>(null);
+  const [prefill, setPrefill] = useState<HuntPrefill | null>(null);
   const busy = loadedFor !== dq;
+
+  const setSelected = (next: Map<string, string>) => {
+    remember(key, { selected: next });
+    setSelectedState(next);
+  };
+  const setLaunch = (next: Remembered['launch']) => {
+    remember(key, { launch: next });
+    setLaunchState(next);
+  };
+  useEffect(() => remember(key, { query: q }), [key, q]);
+
   useEffect(() => {
     let live = true;
     api
-      .call('clients:search', { target: props.target, query: dq, limit: 200 })
+      .call('clients:search', { target: props.target, query: dq, limit: SHOWN })
       .then(
         (r) => live && (setRes(r), setError(null)),
         (e: unknown) => live && setError(errorText(e)),
       )
       .finally(() => live && setLoadedFor(dq));
+    // Ids of every match, for "select all matching" (light: no client records).
+    api.call('clients:matching', { target: props.target, query: dq, limit: 10_000 }).then(
+      (m) => live && setMatching({ query: dq, ...m }),
+      () => live && setMatching(null),
+    );
     return () => {
       live = false;
     };
-  }, [api, props.target, dq]);
-  const labels = [...new Set(res?.clients.flatMap((c) => c.labels) ?? [])].slice(0, 20);
-  const data = [...SUGGESTIONS, ...labels.map((l) => `label:${l}`)].filter(
-    (s) => s.startsWith(q) || q === '' || s.includes(q),
-  );
+  }, [api, props.target, dq, reload]);
+
+  const shown = res?.clients ?? [];
+  const labels = [...new Set(shown.flatMap((c) => c.labels))];
+  const data = [...SUGGESTIONS, ...labels.slice(0, 20).map((l) => `label:${l}`)].filter((s) => s.startsWith(q) || q === '' || s.includes(q));
+  const isSelected = (id: string) => selected.has(id);
+  const allShown = shown.length > 0 && shown.every((c) => isSelected(c.clientId));
+  const someShown = shown.some((c) => isSelected(c.clientId));
+  const current = matching && matching.query === dq ? matching : null;
+  const allMatching = current !== null && !current.more && current.clients.length > 0 && current.clients.length === selected.size && current.clients.every((c) => selected.has(c.clientId));
+  const elsewhere = [...selected.keys()].filter((id) => !shown.some((c) => c.clientId === id)).length;
+  const ids = [...selected.keys()];
+
+  const toggle = (c: ClientSummary) => {
+    const next = new Map(selected);
+    if (next.has(c.clientId)) next.delete(c.clientId);
+    else next.set(c.clientId, c.hostname);
+    setSelected(next);
+  };
+  const toggleShown = () => {
+    const next = new Map(selected);
+    for (const c of shown) {
+      if (allShown) next.delete(c.clientId);
+      else next.set(c.clientId, c.hostname);
+    }
+    setSelected(next);
+  };
+  const selectAllMatching = () => {
+    if (!current) return;
+    const next = new Map(selected);
+    for (const c of current.clients) next.set(c.clientId, c.hostname);
+    setSelected(next);
+  };
+  const rowKey = (e: KeyboardEvent<HTMLTableRowElement>, c: ClientSummary) => {
+    if (e.target !== e.currentTarget) return; // keys on the row's checkbox are the checkbox's
+    if (e.key === 'Enter') go('/clients', { client: c.clientId });
+    if (e.key === ' ') {
+      e.preventDefault();
+      toggle(c);
+    }
+  };
+
   return (
     <>
       <Group mb="sm">
@@ -53,20 +142,61 @@ export function ClientList(props: { target: Target }) {
           />
         </div>
         <Text size="sm" c="dimmed">
-          A bare word searches host names; * is a wildcard.
+          A bare word searches host names; * is a wildcard. Space on a row selects it.
         </Text>
       </Group>
+      {launch ? <LaunchResultPanel target={props.target} result={launch.result} artifacts={launch.artifacts} names={launch.names} onDismiss={() => setLaunch(null)} /> : null}
       {error ? <Text c="red">{error}</Text> : null}
+      {shown.length > 0 || selected.size > 0 ? (
+        <Paper withBorder p="xs" my="xs" data-testid="selection-bar" aria-live="polite">
+          <Group justify="space-between">
+            <Group gap="xs">
+              <Text size="sm" fw={600} data-testid="selection-count">
+                {selected.size} selected
+              </Text>
+              {elsewhere > 0 ? (
+                <Text size="sm" c="dimmed">
+                  ({elsewhere} not in this view)
+                </Text>
+              ) : null}
+              {current && current.clients.length > 0 && !allMatching ? (
+                <Button size="compact-sm" variant="subtle" onClick={selectAllMatching} data-testid="select-all-matching">
+                  Select all {current.clients.length.toLocaleString()}
+                  {current.more ? '+' : ''} matching “{dq || 'all'}”
+                </Button>
+              ) : null}
+              {allMatching ? (
+                <Text size="sm" c="dimmed" data-testid="all-matching-selected">
+                  All {current.clients.length.toLocaleString()} clients matching “{dq || 'all'}” are selected.
+                </Text>
+              ) : null}
+            </Group>
+            <Group gap="xs">
+              <Button size="xs" leftSection={<IconPlayerPlay size={14} />} disabled={selected.size === 0} onClick={() => setModal('collect')} data-testid="bulk-collect">
+                Collect on {selected.size} client{selected.size === 1 ? '' : 's'}…
+              </Button>
+              <Button size="xs" variant="default" leftSection={<IconTags size={14} />} disabled={selected.size === 0} onClick={() => setModal('label')} data-testid="bulk-label">
+                Labels…
+              </Button>
+              <Button size="xs" variant="subtle" leftSection={<IconX size={14} />} disabled={selected.size === 0} onClick={() => setSelected(new Map())} data-testid="bulk-clear">
+                Clear
+              </Button>
+            </Group>
+          </Group>
+        </Paper>
+      ) : null}
       {res && res.clients.length === 0 ? (
         <Text c="dimmed" data-testid="no-clients">
-          No client matches “{dq}”. Try <code>all</code>, a host name with <code>*</code>, or{' '}
-          <code>label:</code>.
+          No client matches “{dq}”. Try <code>all</code>, a host name with <code>*</code>, or <code>label:</code>.
         </Text>
       ) : null}
-      {res && res.clients.length > 0 ? (
+      {shown.length > 0 ? (
         <Table highlightOnHover stickyHeader data-testid="client-table">
           <Table.Thead>
             <Table.Tr>
+              <Table.Th w={36}>
+                <Checkbox aria-label="Select all shown clients" checked={allShown} indeterminate={someShown && !allShown} onChange={toggleShown} data-testid="select-shown" />
+              </Table.Th>
               <Table.Th>Status</Table.Th>
               <Table.Th>Host</Table.Th>
               <Table.Th>Client ID</Table.Th>
@@ -76,15 +206,20 @@ export function ClientList(props: { target: Target }) {
             </Table.Tr>
           </Table.Thead>
           <Table.Tbody>
-            {res.clients.map((c) => (
+            {shown.map((c) => (
               <Table.Tr
                 key={c.clientId}
                 tabIndex={0}
                 style={{ cursor: 'pointer' }}
+                aria-selected={isSelected(c.clientId)}
+                bg={isSelected(c.clientId) ? 'var(--mantine-primary-color-light)' : undefined}
                 data-testid={`client-row-${c.clientId}`}
                 onClick={() => go('/clients', { client: c.clientId })}
-                onKeyDown={(e) => e.key === 'Enter' && go('/clients', { client: c.clientId })}
+                onKeyDown={(e) => rowKey(e, c)}
               >
+                <Table.Td onClick={(e) => e.stopPropagation()}>
+                  <Checkbox aria-label={`Select ${c.hostname || c.clientId}`} checked={isSelected(c.clientId)} onChange={() => toggle(c)} data-testid={`select-${c.clientId}`} />
+                </Table.Td>
                 <Table.Td>
                   <Badge color={c.online ? 'green' : 'gray'} variant={c.online ? 'filled' : 'light'}>
                     {c.online ? 'online' : 'offline'}
@@ -98,7 +233,7 @@ export function ClientList(props: { target: Target }) {
                   {c.os} {c.release}
                 </Table.Td>
                 <Table.Td>
-                  <Group gap={4}>
+                  <Group gap={4} data-testid="client-labels">
                     {c.labels.map((l) => (
                       <Badge key={l} size="sm" variant="outline" style={{ textTransform: 'none' }}>
                         {l}
@@ -116,8 +251,51 @@ export function ClientList(props: { target: Target }) {
       ) : null}
       {res?.more ? (
         <Text size="sm" c="dimmed">
-          Showing the first 200 matches; refine the search to see others.
+          Showing the first {SHOWN} matches; refine the search to see others, or select all matching to act on every one.
         </Text>
+      ) : null}
+
+      <CollectModal
+        target={props.target}
+        clientIds={ids}
+        names={selected}
+        opened={modal === 'collect'}
+        onClose={() => setModal(null)}
+        onLaunched={(result, artifacts) => {
+          setModal(null);
+          setLaunch({ result, artifacts, names: new Map(selected) });
+        }}
+        onHuntInstead={(d) => {
+          setDraft(d);
+          setModal('scope');
+        }}
+      />
+      <BulkLabelModal
+        target={props.target}
+        clientIds={ids}
+        names={selected}
+        known={labels}
+        opened={modal === 'label'}
+        onClose={() => setModal(null)}
+        onDone={() => setReload((r) => r + 1)}
+      />
+      {modal === 'scope' && draft ? (
+        <HuntScopeModal
+          target={props.target}
+          clientIds={ids}
+          query={dq}
+          allMatching={allMatching}
+          opened
+          onClose={() => setModal(null)}
+          onScope={(scope, why) => {
+            setPrefill({ ...draft, scope, description: `${draft.artifacts.map((a) => a.name).join(', ')} on ${why}` });
+            setReload((r) => r + 1);
+            setModal('hunt');
+          }}
+        />
+      ) : null}
+      {modal === 'hunt' && prefill ? (
+        <HuntWizard target={props.target} opened initial={prefill} onClose={() => setModal(null)} onCreated={(id) => go('/hunts', { hunt: id })} />
       ) : null}
     </>
   );

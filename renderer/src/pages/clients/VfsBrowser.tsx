@@ -1,15 +1,17 @@
 /**
  * The VFS browser: the server's cached listing of a directory, refreshed on demand by a listing
- * collection on the client; files are downloaded with progress and their sha256 shown.
+ * collection on the client; files are downloaded with progress and their sha256 shown, and a
+ * downloaded file opens in the hex view (read page by page from the server's copy).
  */
 import { Anchor, Breadcrumbs, Button, Code, Group, Progress, Stack, Table, Text } from '@mantine/core';
-import { IconDownload, IconFile, IconFolder, IconRefresh } from '@tabler/icons-react';
+import { IconBinary, IconDownload, IconFile, IconFolder, IconRefresh } from '@tabler/icons-react';
 import { useCallback, useEffect, useState } from 'react';
 import type { DownloadProgress, VfsEntry } from '../../../../shared/contracts/clients';
 import type { Target } from '../../../../shared/contracts/connections';
 import { useApi } from '../../api/index';
 import { errorText } from '../../components/investigation/errors';
 import { TimeText } from '../../components/investigation/Time';
+import { HexView } from './HexView';
 
 function parent(path: string, sep: string): string {
   const parts = path.split(/[\\/]/).filter(Boolean);
@@ -26,6 +28,7 @@ export function VfsBrowser(props: { target: Target; clientId: string; os: string
   const [busy, setBusy] = useState(false);
   const [error, setError] = useState<string | null>(null);
   const [downloads, setDownloads] = useState<Record<string, DownloadProgress & { error?: string }>>({});
+  const [hexPath, setHexPath] = useState<string | null>(null);
   const { target, clientId } = props;
 
   const load = useCallback(() => {
@@ -140,6 +143,11 @@ export function VfsBrowser(props: { target: Target; clientId: string; os: string
                       </Button>
                     ) : null}
                     {d && !d.done ? <Progress value={d.total ? (100 * d.received) / d.total : 5} animated aria-label={`Downloading ${e.name}`} /> : null}
+                    {!e.isDir && (e.downloaded || (d?.done && d.sha256)) ? (
+                      <Button size="xs" variant="subtle" leftSection={<IconBinary size={14} />} onClick={() => setHexPath(e.path)} data-testid={`hex-${e.name}`}>
+                        Hex
+                      </Button>
+                    ) : null}
                     {d?.error ? <Text c="red" size="xs">{d.error}</Text> : null}
                     {d?.done && d.sha256 ? (
                       <Text size="xs" data-testid={`download-done-${e.name}`}>
@@ -155,6 +163,7 @@ export function VfsBrowser(props: { target: Target; clientId: string; os: string
           </Table.Tbody>
         </Table>
       ) : null}
+      {hexPath ? <HexView target={target} clientId={clientId} path={hexPath} onClose={() => setHexPath(null)} /> : null}
     </Stack>
   );
 }
