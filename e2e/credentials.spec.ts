@@ -1,9 +1,12 @@
 /**
- * The Credentials page end to end in browser mode: keychain status and the empty state; a connection
- * imported into the keychain is listed (kind, owner, expiry = its client cert's notAfter in UTC,
- * fingerprint); reveal needs an explicit confirmation (no reveal request before it) and shows the
- * value masked until asked; repair's dry run reports without changing anything; delete removes the
- * credential. A second server without any Secret Service says so and offers the file vault.
+ * The Credentials page end to end in browser mode: keychain status; the app's own MCP HTTP token is
+ * listed (kind token, never expires); a connection imported into the keychain is listed (kind, owner,
+ * expiry = its client cert's notAfter in UTC, fingerprint) and counted once; reveal needs an explicit
+ * confirmation (no reveal request before it) and shows the value masked until asked; repair's dry run
+ * reports without changing anything; delete removes the credential. A second server without any
+ * Secret Service says so, lists nothing (the token lives for that run only), shows how credentials
+ * get there and offers the file vault.
+ * Assertions are about what each test creates: counts are compared with the count before it.
  * Screenshot: docs/screenshots/credentials.png.
  */
 import { spawn, type ChildProcess } from 'node:child_process';
@@ -45,7 +48,19 @@ test.afterAll(() => {
 /** `2026-03-01 14:05 UTC`, as the page writes times. */
 const utc = (d: Date) => `${d.toISOString().slice(0, 16).replace('T', ' ')} UTC`;
 
-test('shows where secrets are kept and, with nothing stored, how credentials get here', async ({ shell, page }) => {
+/** The keychain reference (= credential id) of the MCP HTTP endpoint's bearer token. */
+const MCP_TOKEN_ID = 'mcp:http-token';
+const MCP_TOKEN_NAME = 'MCP HTTP endpoint bearer token';
+
+/** The token is listed once the MCP endpoint started (right after the server): refresh until then. */
+async function expectMcpToken(creds: CredentialsPage): Promise<void> {
+  await expect(async () => {
+    await creds.refresh();
+    await expect(creds.page.getByTestId(`credential-row-${MCP_TOKEN_ID}`)).toBeVisible({ timeout: 1000 });
+  }).toPass({ timeout: 15_000 });
+}
+
+test('shows where secrets are kept and lists the MCP token as a token that never expires', async ({ shell, page }) => {
   const creds = new CredentialsPage(page);
   await shell.open('/credentials');
   await expect(creds.status).toBeVisible();
@@ -55,15 +70,26 @@ test('shows where secrets are kept and, with nothing stored, how credentials get
     test.skip(true, 'no Secret Service (gnome-keyring) answers in this session: run inside dbus-run-session with an unlocked keyring');
   }
   await expect(creds.status).toContainText('OS keychain');
-  await expect(creds.emptyState).toContainText('import a server connection');
-  await page.getByTestId('empty-go-connections').click();
-  await expect(page.getByTestId('page-connections')).toBeVisible();
+  await expectMcpToken(creds);
+  const token = creds.rowsNamed(MCP_TOKEN_NAME);
+  await expect(token).toHaveCount(1);
+  await expect(token).toHaveAttribute('data-testid', `credential-row-${MCP_TOKEN_ID}`);
+  await expect(token).toHaveAttribute('data-kind', 'token');
+  await expect(token).toHaveAttribute('data-server', '');
+  await expect(token.getByTestId('credential-expires')).toHaveText('never');
+  await expect(token.getByTestId('expiry-badge')).toHaveCount(0);
+  await expect(token.getByTestId('credential-fingerprint')).toHaveCount(0);
 });
 
 test('an imported connection is listed with kind, owner, expiry (UTC) and fingerprint', async ({ shell, page }) => {
   const inv = new InvestigationPage(page);
   const creds = new CredentialsPage(page);
-  await shell.open('/connections');
+  await shell.open('/credentials');
+  await expectMcpToken(creds);
+  await expect(creds.rowsOf(SERVER)).toHaveCount(0);
+  const before = await creds.total();
+
+  await shell.goTo('connections');
   await page.locator('input[type="file"]').setInputFiles(apiConfigFile);
   await expect(inv.testId('config-yaml')).toHaveValue(/api_connection_string/);
   await inv.testId('config-name').fill(SERVER);
@@ -78,7 +104,8 @@ test('an imported connection is listed with kind, owner, expiry (UTC) and finger
   await expect(row).toContainText(`server ${SERVER}`);
   await expect(row.getByTestId('credential-expires')).toContainText(utc(new Date(cert.validTo)));
   await expect(row.getByTestId('credential-fingerprint')).toHaveAttribute('aria-label', `SHA-256 fingerprint ${cert.fingerprint256}`);
-  await expect(page.getByTestId('credentials-total')).toHaveText(/^1 credential/);
+  // One entry for the import (its key is not encrypted, so no passphrase entry).
+  await creds.expectTotal(before + 1);
   await creds.screenshot('credentials');
 });
 
@@ -125,11 +152,13 @@ test('repair: the dry run reports and changes nothing; the imported credential i
   await shell.open('/credentials');
   const row = creds.rowsOf(SERVER);
   const id = (await row.getAttribute('data-testid'))!.replace('credential-row-', '');
+  const before = await creds.total();
   await creds.dryRunRepair();
   await expect(creds.repairReport).toHaveAttribute('data-dry-run', 'true');
   await expect(creds.repairReport).toContainText('dry run');
-  // Its secret is in the keychain under the listed id: neither "missing" nor "orphan".
+  // Its secret is in the keychain under the listed id: neither "missing" nor "orphan". Nor is the MCP token.
   await expect(creds.repairReport.getByTestId(`repair-finding-${id}`)).toHaveCount(0);
+  await expect(creds.repairReport.getByTestId(`repair-finding-${MCP_TOKEN_ID}`)).toHaveCount(0);
   // Whatever else the shared test keychain holds is only reported, with "would", and can then be applied.
   const findings = Number(await creds.repairReport.getAttribute('data-findings'));
   if (findings > 0) {
@@ -139,7 +168,8 @@ test('repair: the dry run reports and changes nothing; the imported credential i
     await expect(page.getByTestId('repair-clean')).toBeVisible();
   }
   await creds.refresh();
-  await expect(page.getByTestId('credentials-total')).toHaveText(/^1 credential/);
+  await creds.expectTotal(before);
+  await expect(row).toHaveCount(1);
 });
 
 test('delete asks, then removes the credential and its secret', async ({ shell, page }) => {
@@ -147,6 +177,7 @@ test('delete asks, then removes the credential and its secret', async ({ shell, 
   await shell.open('/credentials');
   const row = creds.rowsOf(SERVER);
   const id = (await row.getAttribute('data-testid'))!.replace('credential-row-', '');
+  const before = await creds.total();
 
   await creds.openDelete(row);
   await expect(creds.deleteModal).toContainText(`“${SERVER}” will no longer re-open`);
@@ -157,13 +188,15 @@ test('delete asks, then removes the credential and its secret', async ({ shell, 
   await creds.deleteModal.getByTestId('delete-confirm').click();
   await expect(creds.deleteModal).toBeHidden();
   await expect(row).toHaveCount(0);
-  await expect(creds.emptyState).toBeVisible();
+  await creds.expectTotal(before - 1);
+  // Only that one: the app's token stays.
+  await expect(creds.rowsNamed(MCP_TOKEN_NAME)).toHaveCount(1);
   // The keychain entry went too: repair finds no orphan under that id.
   await creds.dryRunRepair();
   await expect(creds.repairReport.getByTestId(`repair-finding-${id}`)).toHaveCount(0);
 });
 
-test('without a Secret Service the page says so and offers the file vault as an explicit choice', async ({ page }) => {
+test('without a Secret Service the page says so, shows how credentials get here and offers the file vault', async ({ page }) => {
   // Its own server whose session bus leads nowhere: no keychain can answer.
   const other = await startServe({ env: { DBUS_SESSION_BUS_ADDRESS: 'unix:path=/nonexistent/megaraptor-e2e-bus' } });
   try {
@@ -182,6 +215,12 @@ test('without a Secret Service the page says so and offers the file vault as an 
     await submit.click();
     await expect(creds.status).toHaveAttribute('data-store', 'vault');
     await expect(creds.status).toContainText('file vault');
+    // Nothing is stored here: the MCP token of a run without a keychain is kept for that run only.
+    await creds.refresh();
+    await expect(creds.emptyState).toContainText('import a server connection');
+    await expect(page.getByTestId(`credential-row-${MCP_TOKEN_ID}`)).toHaveCount(0);
+    await page.getByTestId('empty-go-connections').click();
+    await expect(page.getByTestId('page-connections')).toBeVisible();
   } finally {
     await other.stop();
   }

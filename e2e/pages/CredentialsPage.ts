@@ -25,6 +25,27 @@ export class CredentialsPage {
     return this.page.locator(`[data-testid^="credential-row-"][data-server="${server}"]`);
   }
 
+  /** Rows whose credential is called exactly `name`. */
+  rowsNamed(name: string): Locator {
+    return this.page.locator('[data-testid^="credential-row-"]').filter({ has: this.page.getByText(name, { exact: true }) });
+  }
+
+  /**
+   * How many credentials the page lists in all (0 when it shows the empty state), once loaded. Specs
+   * compare it before and after what they do: the app lists its own credentials too (the MCP token).
+   */
+  async total(): Promise<number> {
+    const total = this.page.getByTestId('credentials-total');
+    await expect(total.filter({ hasText: /^\d+ credential/ }).or(this.emptyState)).toBeVisible();
+    if (await this.emptyState.isVisible()) return 0;
+    return Number(/^(\d+) credential/.exec(await total.innerText())?.[1]);
+  }
+
+  /** Expects the list to say `n` credentials in all. */
+  async expectTotal(n: number): Promise<void> {
+    await expect(this.page.getByTestId('credentials-total')).toHaveText(new RegExp(`^${n} credentials?\\b`));
+  }
+
   async refresh(): Promise<void> {
     await this.page.getByTestId('credentials-refresh').click();
   }

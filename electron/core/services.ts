@@ -60,6 +60,7 @@ export function createCoreServices(options: CoreOptions): CoreServices {
     env: options.env ?? process.env,
     keychain: async () => ((await probe()).available ? credentials.store : null),
     liveConnections: investigation.connections,
+    credentials,
   });
   void mcp.start();
 

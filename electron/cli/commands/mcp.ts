@@ -65,10 +65,11 @@ export const mcpCommand: Command = {
       } else if (connection) {
         // The app's saved connections: its metadata file in the data dir, the API configs in the
         // keychain under the references the app wrote them with (read by the app's own code).
-        const { KeychainSecretStore } = await import('../../core/credentials/keychain-store');
+        // Under the data folder's own keychain namespace, as the app wrote them.
+        const { keychainStoreFor } = await import('../../core/credentials/index');
         const { WorkerKeychainBackend } = await import('../../core/credentials/keychain-worker');
         const backend = new WorkerKeychainBackend();
-        const saved = new AppConnections({ dataDir, keychain: () => Promise.resolve(new KeychainSecretStore({ backend })), closeDelayMs: 0 });
+        const saved = new AppConnections({ dataDir, keychain: () => Promise.resolve(keychainStoreFor(dataDir, { backend })), closeDelayMs: 0 });
         try {
           await saved.refresh();
           const reg = saved.registry();

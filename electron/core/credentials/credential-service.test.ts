@@ -1,4 +1,4 @@
-import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
+import { mkdtemp, readFile, rm, stat, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
@@ -109,6 +109,26 @@ describe('CredentialService', () => {
     expect((await service.list()).total).toBe(0);
     // unregister leaves the secret to its owner
     expect(store.data.has(first.id)).toBe(true);
+  });
+
+  it('register of an entry already listed exactly so, and unregister of an unknown id, write nothing', async () => {
+    const path = join(dir, 'credentials.json');
+    expect(await service.unregister('never-listed')).toBe(false);
+    await expect(readFile(path, 'utf8')).rejects.toMatchObject({ code: 'ENOENT' });
+
+    const input = { id: 'velociraptor:bGFi:api-config', name: 'lab', kind: 'api-config' as const, owner: { serverName: 'lab' }, expiresAt: days(10), fingerprint: 'AA:BB' };
+    const first = await service.register(input);
+    // Every index write is an atomic rename of a new file: the inode shows whether a call wrote.
+    const written = (await stat(path)).ino;
+    expect(await service.register(input)).toEqual(first);
+    expect(await service.register({ ...input, owner: { serverName: 'lab' } })).toEqual(first);
+    expect(await service.unregister('still-never-listed')).toBe(false);
+    expect((await stat(path)).ino).toBe(written);
+    // Any difference is written: here a renewed certificate.
+    const renewed = await service.register({ ...input, expiresAt: days(400) });
+    expect(renewed).toMatchObject({ createdAt: first.createdAt, expiresAt: days(400).toISOString() });
+    expect((await stat(path)).ino).not.toBe(written);
+    expect((await service.list()).total).toBe(1);
   });
 
   it('repair reports first (dry run), then fixes both directions', async () => {

@@ -45,6 +45,22 @@ export interface AddCredentialInput {
   secret: string;
 }
 
+/** What `register` lists: the metadata of a secret another core service stored under `id`. */
+export type RegisterInput = Omit<AddCredentialInput, 'secret' | 'id'> & { id: string };
+
+/** Whether `entry` already says what `input` would write (createdAt aside, which register keeps). */
+function sameMeta(entry: CredentialMeta, input: RegisterInput): boolean {
+  const owner = input.owner ?? {};
+  return (
+    entry.name === input.name &&
+    entry.kind === input.kind &&
+    entry.owner.serverName === owner.serverName &&
+    entry.owner.deploymentId === owner.deploymentId &&
+    entry.expiresAt === (input.expiresAt ? input.expiresAt.toISOString() : null) &&
+    entry.fingerprint === (input.fingerprint ?? null)
+  );
+}
+
 export interface ListInput {
   page?: number;
   pageSize?: number;
@@ -96,9 +112,12 @@ export class CredentialService {
   /**
    * Lists a secret another core service already wrote to `this.store` under `id` (the connection
    * registry saves API configs itself): index entry only, created or replaced. A replaced entry
-   * keeps its `createdAt`. Secret first, then the entry, as in `add`.
+   * keeps its `createdAt`. Secret first, then the entry, as in `add`. Idempotent: an entry already
+   * listed exactly so is returned as it is, without a write (owners re-register at every start).
    */
-  async register(input: Omit<AddCredentialInput, 'secret' | 'id'> & { id: string }): Promise<CredentialMeta> {
+  async register(input: RegisterInput): Promise<CredentialMeta> {
+    const listed = (await this.index.read()).find((e) => e.id === input.id);
+    if (listed && sameMeta(listed, input)) return listed;
     return this.index.update((entries) => {
       const old = entries.find((e) => e.id === input.id);
       const meta: CredentialMeta = {
@@ -114,8 +133,9 @@ export class CredentialService {
     });
   }
 
-  /** Removes an index entry only (its owner already deleted the secret); false when it was not listed. */
+  /** Removes an index entry only (its owner already deleted the secret); false when it was not listed (nothing is written then). */
   async unregister(id: string): Promise<boolean> {
+    if (!(await this.index.read()).some((e) => e.id === id)) return false;
     return this.index.update((entries) => ({ entries: entries.filter((e) => e.id !== id), result: entries.some((e) => e.id === id) }));
   }
 

@@ -6,26 +6,36 @@
 import { join } from 'node:path';
 import { probeKeychain, type KeychainStatus } from './keychain-probe';
 import { CredentialService } from './credential-service';
-import { KeychainSecretStore } from './keychain-store';
+import { KeychainSecretStore, type KeychainBackend } from './keychain-store';
+import { keychainServiceFor } from './keychain-namespace';
 
-export { CredentialService, type AddCredentialInput, type ListInput } from './credential-service';
+export { CredentialService, type AddCredentialInput, type ListInput, type RegisterInput } from './credential-service';
 export { credentialHandlers } from './handlers';
 export { KeychainSecretStore, KEYCHAIN_SERVICE, type KeychainBackend } from './keychain-store';
 export { FileVaultSecretStore } from './file-vault';
+export { keychainServiceFor, LEGACY_KEYCHAIN_SERVICE } from './keychain-namespace';
 export { CredentialIndex } from './metadata-index';
 export { withFileLock } from './file-lock';
 export { writeFileAtomic } from './atomic-file';
 export type { SecretStore, EnumerableSecretStore, SecretRef } from './secret-store';
 
+/**
+ * The OS keychain store of `dataDir`: every secret the app writes lands under that data folder's
+ * own service name (keychain-namespace.ts), so the app and the CLI must both build it here.
+ */
+export function keychainStoreFor(dataDir: string, options: { backend?: KeychainBackend } = {}): KeychainSecretStore {
+  return new KeychainSecretStore({ service: keychainServiceFor(dataDir), ...(options.backend ? { backend: options.backend } : {}) });
+}
+
 /** The production wiring: index and vault in the app-data folder, the OS keychain, the real probe. */
 export function createCredentialService(
   dataDir: string,
-  options: { clock?: () => Date; probe?: () => Promise<KeychainStatus> } = {},
+  options: { clock?: () => Date; probe?: () => Promise<KeychainStatus>; backend?: KeychainBackend } = {},
 ): CredentialService {
   return new CredentialService({
     indexPath: join(dataDir, 'credentials.json'),
     vaultPath: join(dataDir, 'credentials-vault.json'),
-    keychain: new KeychainSecretStore(),
+    keychain: keychainStoreFor(dataDir, options.backend ? { backend: options.backend } : {}),
     probe: options.probe ?? (() => probeKeychain()),
     ...(options.clock ? { clock: options.clock } : {}),
   });

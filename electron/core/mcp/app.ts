@@ -10,7 +10,7 @@ import type { SecretStore } from '../credentials/secret-store';
 import type { ConnectionManager } from '../investigation/connections';
 import type { ConnectionRegistry } from '../velociraptor/registry';
 import { AppConnections } from './app-connections';
-import { McpService, mcpHandlers } from './service';
+import { McpService, mcpHandlers, type TokenRecord } from './service';
 import { VelociraptorBridge } from './velociraptor-port';
 
 /** The port the endpoint tries first, so a client's saved config keeps working across restarts. */
@@ -72,6 +72,8 @@ export interface McpDomainOptions {
    * selected server directly; without it, MCP re-reads the saved connections (AppConnections).
    */
   liveConnections?: ConnectionManager;
+  /** The credential index (CredentialService): the HTTP token is listed there while it is in the keychain. */
+  credentials?: TokenRecord;
 }
 
 /** What the MCP domain needs from the app's connections. */
@@ -134,6 +136,16 @@ function stdioCommand(mode: 'electron' | 'browser'): string[] {
   return mode === 'browser' && script ? [process.execPath, resolve(script)] : ['megaraptor'];
 }
 
+/** Lists the token only when it went to the keychain; a run-only token has no entry (a stale one is dropped). */
+function keychainOnlyRecord(credentials: TokenRecord, keychain: () => Promise<SecretStore | null>): TokenRecord {
+  return {
+    async register(input) {
+      return (await keychain()) ? credentials.register(input) : credentials.unregister(input.id);
+    },
+    unregister: (id) => credentials.unregister(id),
+  };
+}
+
 export function createMcpDomain(o: McpDomainOptions): McpDomain {
   let keychain: Promise<SecretStore | null> | undefined;
   const once = (): Promise<SecretStore | null> => (keychain ??= o.keychain().catch(() => null));
@@ -147,6 +159,7 @@ export function createMcpDomain(o: McpDomainOptions): McpDomain {
     stdioCommand: stdioCommand(o.mode),
     httpPort: httpPort(o.env ?? process.env),
     defaultConnection: () => connections.defaultServer(),
+    ...(o.credentials ? { tokenRecord: keychainOnlyRecord(o.credentials, once) } : {}),
   });
   return {
     service,

@@ -33,6 +33,14 @@ export interface McpServiceDeps {
   defaultConnection?: () => string | undefined;
   /** Secret values to redact everywhere (API key material known to the app). */
   secretsToRedact?: () => string[];
+  /** Lists the token in the credential index (so repair does not take it for an orphan). */
+  tokenRecord?: TokenRecord;
+}
+
+/** The part of CredentialService the MCP domain uses for its token's index entry. */
+export interface TokenRecord {
+  register(input: { id: string; name: string; kind: 'token'; owner: Record<string, never>; expiresAt: null }): Promise<unknown>;
+  unregister(id: string): Promise<unknown>;
 }
 
 /** Turns a subscribe/unsubscribe pair into an async iterable that ends when `signal` aborts. */
@@ -96,9 +104,18 @@ export class McpService {
       t = randomBytes(32).toString('base64url');
       await this.deps.secrets.set(TOKEN_REF, t);
     }
+    // Also for a token found already stored: older versions wrote it without an index entry.
+    await this.registerToken();
     this.token = t;
     this.redactor.addSecret(t);
     return t;
+  }
+
+  /** Index entry for the token; a failure leaves MCP working (repair can adopt the secret later). */
+  private async registerToken(): Promise<void> {
+    await this.deps.tokenRecord
+      ?.register({ id: TOKEN_REF, name: 'MCP HTTP endpoint bearer token', kind: 'token', owner: {}, expiresAt: null })
+      .catch(() => undefined);
   }
 
   /** Starts the approval socket (always) and the HTTP endpoint (when `http`). */
@@ -158,6 +175,7 @@ export class McpService {
   async rotateToken(): Promise<{ token: string }> {
     const t = randomBytes(32).toString('base64url');
     await this.deps.secrets.set(TOKEN_REF, t);
+    await this.registerToken();
     this.token = t;
     this.redactor.addSecret(t);
     return { token: t };
