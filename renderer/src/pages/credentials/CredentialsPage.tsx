@@ -15,7 +15,7 @@ import { navigate } from '../../app/router';
 import { errorText } from '../../components/investigation/errors';
 import { canReveal, clampPage, expiryBadge, formatUtc, kindLabel, ownerLabel, shortFingerprint } from './credential-view';
 import { RepairPanel } from './RepairPanel';
-import { DeleteModal, RevealModal } from './SecretModals';
+import { SecretModal } from './SecretModals';
 import { StatusBanner } from './StatusBanner';
 
 const PAGE_SIZE = 20;
@@ -266,8 +266,8 @@ export function CredentialsPage() {
         </Stack>
       )}
 
-      <RevealModal item={revealing} onClose={() => setRevealing(undefined)} />
-      <DeleteModal item={deleting} onClose={() => setDeleting(undefined)} onDeleted={onDeleted} />
+      <SecretModal action="reveal" item={revealing} onClose={() => setRevealing(undefined)} />
+      <SecretModal action="delete" item={deleting} onClose={() => setDeleting(undefined)} onDone={onDeleted} />
     </Stack>
   );
 }
