@@ -50,6 +50,9 @@ export function createCoreServices(options: CoreOptions): CoreServices {
   // One credential service, and with it one keychain store, for the whole process.
   const credentials = createCredentialService(dataDir, { probe });
   const investigation = createInvestigation(dataDir, async () => ((await probe()).available ? credentials.store : null), credentials);
+  // Re-open saved servers now, not on the first page that asks: that also lists servers saved by a
+  // version without the credential index, so the Credentials page shows them from the start.
+  void investigation.connections.ready();
 
   // Assistants (MCP): HTTP endpoint + approval socket start with the app.
   // It shares the investigation's live connection manager: same servers, same selected server as the UI.

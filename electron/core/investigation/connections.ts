@@ -8,7 +8,7 @@ import { join } from 'node:path';
 import { z } from 'zod';
 import type { ConnectionInfo, ConnectionList, OrgInfo, Target } from '../../../shared/contracts/connections';
 import { AppError } from '../../../shared/errors';
-import { ConnectionRegistry, type ServerSummary } from '../velociraptor/registry';
+import { ConnectionRegistry, type RestoredServer, type ServerSummary } from '../velociraptor/registry';
 import type { SecretStore } from '../velociraptor/secret-store';
 import type { ConnectionCredentials } from './credential-records';
 import { VelociraptorService } from '../velociraptor/service';
@@ -68,7 +68,7 @@ export class ConnectionManager {
     });
   }
 
-  /** Resolves once the keychain was probed and saved servers were re-opened. */
+  /** Resolves once the keychain was probed and saved servers were re-opened (and listed in the credential index). */
   ready(): Promise<void> {
     return this.ensureLoaded();
   }
@@ -77,7 +77,11 @@ export class ConnectionManager {
     return join(this.deps.dataDir, 'connections.json');
   }
 
-  /** Reads metadata and re-opens keychain-stored servers, once. Session/demo entries do not survive. */
+  /**
+   * Reads metadata and re-opens keychain-stored servers, once. Session/demo entries do not survive.
+   * Each re-opened server is listed in the credential index when it is not yet (saved by a version
+   * without the index) or listed differently; one already listed costs a read, no write. Never rejects.
+   */
   private ensureLoaded(): Promise<void> {
     this.loaded ??= (async () => {
       this.keychain = await this.deps.secrets().catch(() => null);
@@ -88,11 +92,15 @@ export class ConnectionManager {
         // No file yet: first run.
       }
       for (const s of this.meta.servers) {
+        let restored: RestoredServer;
         try {
-          await this.registry.restore(s.name);
+          restored = await this.registry.restore(s.name);
         } catch (e) {
           this.problems.push({ name: s.name, message: e instanceof Error ? e.message : String(e) });
+          continue;
         }
+        const { summary, config, passphrase } = restored;
+        await this.indexCredentials(() => this.deps.credentials?.restored(s.name, { clientCertPem: config.clientCertPem, passphrase, summary }));
       }
       if (this.meta.active && !this.registry.has(this.meta.active.server)) this.meta.active = null;
     })();

@@ -1,15 +1,15 @@
 /** Imported connections appear in the credential index under the keychain entry the registry wrote. */
-import { X509Certificate } from 'node:crypto';
-import { mkdtemp, rm } from 'node:fs/promises';
+import { createPrivateKey, X509Certificate } from 'node:crypto';
+import { mkdtemp, rm, stat } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { parse } from 'yaml';
+import { parse, stringify } from 'yaml';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { CredentialService } from '../credentials/credential-service';
 import type { EnumerableSecretStore } from '../credentials/secret-store';
 import { startSimulator, type RunningSimulator } from '../sim/index';
 import { ConnectionManager } from './connections';
-import { clientCertFingerprint, connectionCredentials } from './credential-records';
+import { clientCertFingerprint, connectionCredentials, type ConnectionCredentials } from './credential-records';
 import { KeychainSecrets } from './keychain-adapter';
 
 class MemoryStore implements EnumerableSecretStore {
@@ -88,6 +88,76 @@ describe('connection credentials', () => {
     expect((await creds.list()).total).toBe(0);
     expect(store.data.size).toBe(0);
     expect((await creds.repair({ dryRun: true })).findings).toEqual([]);
+  });
+
+  it('a connection saved before the index existed is listed when the app starts, once', async () => {
+    const legacyDir = await mkdtemp(join(tmpdir(), 'mr-conn-legacy-'));
+    const legacyStore = new MemoryStore();
+    const legacyCreds = new CredentialService({
+      indexPath: join(legacyDir, 'credentials.json'),
+      vaultPath: join(legacyDir, 'vault.json'),
+      keychain: legacyStore,
+      probe: () => Promise.resolve({ available: true, backend: 'memory' }),
+    });
+    const start = (credentials?: ConnectionCredentials) =>
+      new ConnectionManager({
+        dataDir: legacyDir,
+        secrets: () => Promise.resolve(new KeychainSecrets(legacyStore)),
+        demo: () => Promise.reject(new Error('no demo here')),
+        ...(credentials ? { credentials } : {}),
+      });
+    // An earlier version: saves the config (key encrypted, passphrase kept) without listing anything.
+    const doc = parse(yaml) as Record<string, string>;
+    const encrypted = stringify({ ...doc, client_private_key: createPrivateKey(doc.client_private_key!).export({ type: 'pkcs8', format: 'pem', cipher: 'aes-256-cbc', passphrase: 'pw' }).toString() });
+    const old = start();
+    await old.import({ name: 'old lab', yaml: encrypted, passphrase: 'pw', storage: 'keychain' });
+    await old.import({ name: 'plain lab', yaml, storage: 'keychain' });
+    await old.dispose();
+    expect((await legacyCreds.list()).total).toBe(0);
+    expect((await legacyCreds.repair({ dryRun: true })).findings.map((f) => f.kind)).toEqual(['orphan-secret', 'orphan-secret', 'orphan-secret']);
+
+    // This version starts: every re-opened server is listed with its certificate's expiry and fingerprint.
+    const cert = new X509Certificate(doc.client_cert!);
+    const next = start(connectionCredentials(legacyCreds));
+    await next.ready();
+    const items = (await legacyCreds.list()).items;
+    expect(items.map((i) => [i.owner.serverName, i.kind])).toEqual([
+      ['old lab', 'api-config'],
+      ['old lab', 'passphrase'],
+      ['plain lab', 'api-config'],
+    ]);
+    for (const i of items.filter((x) => x.kind === 'api-config')) {
+      expect(i).toMatchObject({ expiresAt: new Date(cert.validTo).toISOString(), fingerprint: cert.fingerprint256 });
+      expect(legacyStore.data.get(i.id)).toContain('client_cert');
+    }
+    expect((await legacyCreds.repair({ dryRun: true })).findings).toEqual([]);
+    await next.dispose();
+
+    // The next start finds them listed: the index is not rewritten, createdAt stays.
+    const indexFile = join(legacyDir, 'credentials.json');
+    const written = (await stat(indexFile)).ino;
+    const third = start(connectionCredentials(legacyCreds));
+    await third.ready();
+    expect((await stat(indexFile)).ino).toBe(written);
+    expect((await legacyCreds.list()).items).toEqual(items);
+    expect((await third.list()).connections.map((c) => c.name)).toEqual(['old lab', 'plain lab']);
+    await third.dispose();
+    await rm(legacyDir, { recursive: true, force: true });
+  });
+
+  it('a server that cannot be re-opened is reported and not listed', async () => {
+    const d = await mkdtemp(join(tmpdir(), 'mr-conn-broken-'));
+    const s = new MemoryStore();
+    const c = new CredentialService({ indexPath: join(d, 'credentials.json'), vaultPath: join(d, 'vault.json'), keychain: s, probe: () => Promise.resolve({ available: true, backend: 'memory' }) });
+    const m = new ConnectionManager({ dataDir: d, secrets: () => Promise.resolve(new KeychainSecrets(s)), demo: () => Promise.reject(new Error('no demo here')) });
+    await m.import({ name: 'gone', yaml, storage: 'keychain' });
+    await m.dispose();
+    s.data.clear(); // the keychain lost it
+    const next = new ConnectionManager({ dataDir: d, secrets: () => Promise.resolve(new KeychainSecrets(s)), demo: () => Promise.reject(new Error('no demo here')), credentials: connectionCredentials(c) });
+    expect((await next.list()).problems.map((p) => p.name)).toEqual(['gone']);
+    expect((await c.list()).total).toBe(0);
+    await next.dispose();
+    await rm(d, { recursive: true, force: true });
   });
 
   it('fingerprint is null for a config without a readable client_cert', () => {

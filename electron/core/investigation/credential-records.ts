@@ -14,6 +14,11 @@ import { encodeRef } from './keychain-adapter';
 export interface ConnectionCredentials {
   /** The registry saved `name`'s config (and its passphrase, when given) in the keychain. */
   saved(name: string, input: { yaml: string; passphrase: boolean; summary: ServerSummary }): Promise<void>;
+  /**
+   * The registry re-opened `name` from the keychain at start. Lists it when it is not listed yet
+   * (saved before the index existed) or listed differently; writes nothing when it already is.
+   */
+  restored(name: string, input: { clientCertPem: string; passphrase: boolean; summary: ServerSummary }): Promise<void>;
   /** The registry deleted `name`'s secrets. */
   removed(name: string): Promise<void>;
 }
@@ -23,33 +28,48 @@ export function connectionCredentialIds(name: string): { apiConfig: string; pass
   return { apiConfig: encodeRef(secretRefs.apiConfig(name)), passphrase: encodeRef(secretRefs.passphrase(name)) };
 }
 
-/** SHA-256 of the config's client certificate (colon-separated hex), or null when it cannot be read. */
-export function clientCertFingerprint(yaml: string): string | null {
+/** SHA-256 of a PEM certificate (colon-separated hex), or null when it cannot be read. */
+function certFingerprint(pem: string): string | null {
   try {
-    const doc: unknown = parse(yaml);
-    const pem = typeof doc === 'object' && doc !== null ? (doc as Record<string, unknown>).client_cert : undefined;
-    return typeof pem === 'string' ? fingerprintSha256(pem) : null;
+    return fingerprintSha256(pem);
   } catch {
     return null;
   }
 }
 
+/** SHA-256 of the config's client certificate (colon-separated hex), or null when it cannot be read. */
+export function clientCertFingerprint(yaml: string): string | null {
+  try {
+    const doc: unknown = parse(yaml);
+    const pem = typeof doc === 'object' && doc !== null ? (doc as Record<string, unknown>).client_cert : undefined;
+    return typeof pem === 'string' ? certFingerprint(pem) : null;
+  } catch {
+    return null;
+  }
+}
+
+/**
+ * `register` and `unregister` write only what differs from the index (CredentialService), so
+ * listing a server again - at every start - costs one read.
+ */
 export function connectionCredentials(service: Pick<CredentialService, 'register' | 'unregister'>): ConnectionCredentials {
+  const list = async (name: string, input: { fingerprint: string | null; passphrase: boolean; summary: ServerSummary }) => {
+    const ids = connectionCredentialIds(name);
+    const owner = { serverName: name };
+    await service.register({
+      id: ids.apiConfig,
+      name: `${name} — API client config (${input.summary.user})`.slice(0, 200),
+      kind: 'api-config',
+      owner,
+      expiresAt: new Date(input.summary.certNotAfter),
+      fingerprint: input.fingerprint,
+    });
+    if (input.passphrase) await service.register({ id: ids.passphrase, name: `${name} — key passphrase`, kind: 'passphrase', owner });
+    else await service.unregister(ids.passphrase);
+  };
   return {
-    async saved(name, input) {
-      const ids = connectionCredentialIds(name);
-      const owner = { serverName: name };
-      await service.register({
-        id: ids.apiConfig,
-        name: `${name} — API client config (${input.summary.user})`.slice(0, 200),
-        kind: 'api-config',
-        owner,
-        expiresAt: new Date(input.summary.certNotAfter),
-        fingerprint: clientCertFingerprint(input.yaml),
-      });
-      if (input.passphrase) await service.register({ id: ids.passphrase, name: `${name} — key passphrase`, kind: 'passphrase', owner });
-      else await service.unregister(ids.passphrase);
-    },
+    saved: (name, input) => list(name, { fingerprint: clientCertFingerprint(input.yaml), passphrase: input.passphrase, summary: input.summary }),
+    restored: (name, input) => list(name, { fingerprint: certFingerprint(input.clientCertPem), passphrase: input.passphrase, summary: input.summary }),
     async removed(name) {
       const ids = connectionCredentialIds(name);
       await service.unregister(ids.apiConfig);

@@ -59,11 +59,24 @@ describe('ConnectionRegistry', () => {
     await reg.add('enc', toYaml({ ...alice, client_private_key: key }), { passphrase: 'pw' });
     expect(secrets.refs().sort()).toEqual([secretRefs.apiConfig('enc'), secretRefs.passphrase('enc')].sort());
     const reg2 = new ConnectionRegistry({ secrets, createClient: fakeClients().create });
-    expect((await reg2.restore('enc')).user).toBe('alice');
+    const restored = await reg2.restore('enc');
+    // The loaded config comes back with the summary (the credential index lists it from these).
+    expect(restored.summary).toEqual(reg2.summary('enc'));
+    expect(restored.summary.user).toBe('alice');
+    expect(restored.passphrase).toBe(true);
+    expect(restored.config.clientCertPem).toBe(alice.client_cert);
+    expect(restored.config.clientCertNotAfter.toISOString()).toBe(restored.summary.certNotAfter);
     await reg2.remove('enc');
     expect(secrets.refs()).toEqual([]);
     expect(reg.summary('enc').persisted).toBe(true);
     for (const ref of [secretRefs.apiConfig('x y@z'), secretRefs.passphrase('ü')]) expect(ref).toMatch(/^[A-Za-z0-9._:-]{1,200}$/);
+  });
+
+  it('restore says when no passphrase is saved', async () => {
+    const secrets = new MemorySecretStore();
+    await new ConnectionRegistry({ secrets, createClient: fakeClients().create }).add('plain', toYaml(bob));
+    const restored = await new ConnectionRegistry({ secrets, createClient: fakeClients().create }).restore('plain');
+    expect(restored).toMatchObject({ passphrase: false, summary: { name: 'plain', user: 'bob', persisted: true } });
   });
 
   it('validates at add time and reports unknown names', async () => {

@@ -21,6 +21,15 @@ export interface ServerSummary {
   persisted: boolean;
 }
 
+/** What `restore` re-opened: enough for the credential index to list a server saved before it kept one. */
+export interface RestoredServer {
+  summary: ServerSummary;
+  /** The validated config (its client certificate gives the fingerprint). Stays in the core. */
+  config: ApiConfig;
+  /** A key passphrase is saved with it. */
+  passphrase: boolean;
+}
+
 export interface RegistryDeps {
   secrets: SecretStore;
   /** Injected for tests; defaults to a real grpc-js client. */
@@ -65,14 +74,18 @@ export class ConnectionRegistry {
     return this.summary(name);
   }
 
-  /** Re-opens a server saved by `add` (app start). */
-  async restore(name: string): Promise<ServerSummary> {
+  /**
+   * Re-opens a server saved by `add` (app start). Returns the loaded config too, so the caller can
+   * list the saved secrets in the credential index (servers saved before it existed are not listed).
+   */
+  async restore(name: string): Promise<RestoredServer> {
     checkName(name);
     const text = await this.deps.secrets.get(secretRefs.apiConfig(name));
     if (text === undefined) throw new AppError('CONNECTION_NOT_FOUND', `No saved API config for "${name}". Import it again.`);
     const passphrase = await this.deps.secrets.get(secretRefs.passphrase(name));
-    this.put(name, loadApiConfig(text, { passphrase, now: this.deps.now?.() }), true);
-    return this.summary(name);
+    const config = loadApiConfig(text, { passphrase, now: this.deps.now?.() });
+    this.put(name, config, true);
+    return { summary: this.summary(name), config, passphrase: passphrase !== undefined };
   }
 
   /** An already validated config kept in memory only (CLI with --api-config). */
