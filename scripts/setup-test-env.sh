@@ -11,6 +11,7 @@ PACKAGES=(
   docker.io runc                                # a real Docker engine on its own socket
   openssl                                       # `openssl verify` of generated chains
   python3-grpcio python3-protobuf               # the peers' client, the stream benchmark baseline
+  strace                                        # proves the CLI writes no key material to disk
   procps iproute2 ca-certificates
 )
 
