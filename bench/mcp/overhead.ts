@@ -1,11 +1,12 @@
 /**
  * MCP overhead: the same read (list_hunts → VelociraptorBridge.hunts against the simulator) made
- * directly on the core, through MCP over Streamable HTTP, and through MCP over stdio (the built CLI),
- * in one run. Prints p50/p99 latency of each and the added latency, and calls/s with 16 concurrent
- * HTTP sessions. The stdio path runs `node out/cli/megaraptor.mjs mcp --stdio` (build first) with an
- * API config for the same simulator. Node 20 has no TypeScript stripping, so from the repo root:
- *   npx esbuild bench/mcp/overhead.ts --bundle --platform=node --format=esm --outfile=/tmp/mcp-bench.mjs \
- *     --external:@napi-rs/keyring --banner:js="import{createRequire}from'node:module';const require=createRequire(import.meta.url);" && node /tmp/mcp-bench.mjs
+ * directly on the core, through MCP over Streamable HTTP (SSE answers, the default, and JSON answers,
+ * the SDK's enableJsonResponse, each its own endpoint in the same process), and through MCP over stdio
+ * (the built CLI), in one run. Prints p50/p99 latency of each and the added latency, and calls/s with 16
+ * concurrent HTTP sessions. The stdio path runs `node out/cli/megaraptor.mjs mcp --stdio` (build first)
+ * with an API config for the same simulator; `--no-stdio` skips it. `--cpu-prof` style profiling: run
+ * the bundle with `node --cpu-prof`. Node 20 has no TypeScript stripping, so from the repo root:
+ *   npm run bench -- mcp [--no-stdio]
  */
 import { existsSync, mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -46,52 +47,79 @@ registry.addConfig('sim', loadApiConfig(await sim.mintApiConfig('bench', ['admin
 const port = new VelociraptorBridge({ registry, defaultServer: () => 'sim' });
 const h = makeHarness(port, { dataDir: mkdtempSync(join(tmpdir(), 'mr-bench-')) });
 const TOKEN = 'bench-token-0123456789';
-const http = await startHttpTransport({ token: () => TOKEN, makeServer: () => createMcpServer({ version: 'bench', transport: 'http' }, (l) => ({ ...h.ctx, clientLabel: l })) });
-const connect = async () => {
+const makeServer = () => createMcpServer({ version: 'bench', transport: 'http' }, (l) => ({ ...h.ctx, clientLabel: l }));
+const httpSse = await startHttpTransport({ token: () => TOKEN, makeServer });
+const httpJson = await startHttpTransport({ token: () => TOKEN, makeServer, jsonResponse: true });
+const connect = async (url: string) => {
   const c = new Client({ name: 'bench', version: '1' });
-  await c.connect(new StreamableHTTPClientTransport(new URL(http.url), { requestInit: { headers: { Authorization: `Bearer ${TOKEN}` } } }));
+  await c.connect(new StreamableHTTPClientTransport(new URL(url), { requestInit: { headers: { Authorization: `Bearer ${TOKEN}` } } }));
   return c;
 };
+const call = (c: Client) => c.callTool({ name: 'list_hunts', arguments: {} });
 
 const page = { offset: 0, limit: 21 };
-const direct = await time(N, () => port.hunts({}, {}, page));
-const c1 = await connect();
-const viaHttp = await time(N, () => c1.callTool({ name: 'list_hunts', arguments: {} }));
-
-const clients = await Promise.all(Array.from({ length: 16 }, connect));
-const t0 = performance.now();
-let calls = 0;
-const until = t0 + 5000;
-await Promise.all(clients.map(async (c) => {
-  while (performance.now() < until) {
-    await c.callTool({ name: 'list_hunts', arguments: {} });
-    calls++;
+const cSse = await connect(httpSse.url);
+const cJson = await connect(httpJson.url);
+// Interleaved series (direct, SSE, JSON, direct, ...) so all three share the machine's load.
+const direct: number[] = [];
+const viaHttp: number[] = [];
+const viaJson: number[] = [];
+for (const [xs, f] of [[direct, () => port.hunts({}, {}, page)], [viaHttp, () => call(cSse)], [viaJson, () => call(cJson)]] as const) for (let i = 0; i < 20; i++) await f();
+for (let i = 0; i < N; i++) {
+  for (const [xs, f] of [[direct, () => port.hunts({}, {}, page)], [viaHttp, () => call(cSse)], [viaJson, () => call(cJson)]] as const) {
+    const t = performance.now();
+    await f();
+    xs.push(performance.now() - t);
   }
-}));
-const rate = calls / ((performance.now() - t0) / 1000);
+}
+
+async function concurrent(url: string): Promise<number> {
+  const clients = await Promise.all(Array.from({ length: 16 }, () => connect(url)));
+  const t0 = performance.now();
+  let calls = 0;
+  const until = t0 + 5000;
+  await Promise.all(clients.map(async (c) => {
+    while (performance.now() < until) {
+      await call(c);
+      calls++;
+    }
+  }));
+  const rate = calls / ((performance.now() - t0) / 1000);
+  for (const c of clients) await c.close();
+  return rate;
+}
+const rate = await concurrent(httpSse.url);
+const rateJson = await concurrent(httpJson.url);
+
+const row = (name: string, xs: number[]) => `${name.padEnd(20)} p50 ${pct(xs, 50).toFixed(2)} ms  p99 ${pct(xs, 99).toFixed(2)} ms`;
+const added = (name: string, xs: number[], base: number[]) => `${name.padEnd(20)} p50 ${(pct(xs, 50) - pct(base, 50)).toFixed(2)} ms  p99 ${(pct(xs, 99) - pct(base, 99)).toFixed(2)} ms`;
+console.log(row('direct', direct));
+console.log(row('MCP over HTTP (SSE)', viaHttp));
+console.log(row('MCP over HTTP (JSON)', viaJson));
+console.log(added('added (HTTP SSE)', viaHttp, direct));
+console.log(added('added (HTTP JSON)', viaJson, direct));
+console.log(`16 HTTP sessions: ${rate.toFixed(0)} calls/s SSE, ${rateJson.toFixed(0)} calls/s JSON (list_hunts, 5 s each)`);
+for (const c of [cSse, cJson]) await c.close();
+await httpSse.close();
+await httpJson.close();
 
 // stdio: the built CLI in its own process, as an assistant launches it.
-const cli = resolve(process.cwd(), 'out', 'cli', 'megaraptor.mjs');
-if (!existsSync(cli)) throw new Error(`${cli} is missing: run \`npm run build\` (and run this from the repo root).`);
-const stdioDir = mkdtempSync(join(tmpdir(), 'mr-bench-stdio-'));
-const stdioConfig = join(stdioDir, 'api.yaml');
-writeFileSync(stdioConfig, await sim.mintApiConfig('bench-stdio', ['administrator']), { mode: 0o600 });
-const cs = new Client({ name: 'bench-stdio', version: '1' });
-await cs.connect(new StdioClientTransport({ command: process.execPath, args: [cli, 'mcp', '--stdio', '--api-config', stdioConfig], env: { PATH: process.env.PATH ?? '', MEGARAPTOR_DATA_DIR: stdioDir } }));
-// Direct again right before, so both stdio numbers share the machine's load of the moment.
-const direct2 = await time(N, () => port.hunts({}, {}, page));
-const viaStdio = await time(N, () => cs.callTool({ name: 'list_hunts', arguments: {} }));
+if (!process.argv.includes('--no-stdio')) {
+  const cli = resolve(process.cwd(), 'out', 'cli', 'megaraptor.mjs');
+  if (!existsSync(cli)) throw new Error(`${cli} is missing: run \`npm run build\` (and run this from the repo root), or pass --no-stdio.`);
+  const stdioDir = mkdtempSync(join(tmpdir(), 'mr-bench-stdio-'));
+  const stdioConfig = join(stdioDir, 'api.yaml');
+  writeFileSync(stdioConfig, await sim.mintApiConfig('bench-stdio', ['administrator']), { mode: 0o600 });
+  const cs = new Client({ name: 'bench-stdio', version: '1' });
+  await cs.connect(new StdioClientTransport({ command: process.execPath, args: [cli, 'mcp', '--stdio', '--api-config', stdioConfig], env: { PATH: process.env.PATH ?? '', MEGARAPTOR_DATA_DIR: stdioDir } }));
+  // Direct again right before, so both stdio numbers share the machine's load of the moment.
+  const direct2 = await time(N, () => port.hunts({}, {}, page));
+  const viaStdio = await time(N, () => call(cs));
+  console.log(row('direct (2)', direct2));
+  console.log(row('MCP over stdio', viaStdio));
+  console.log(added('added (stdio)', viaStdio, direct2));
+  await cs.close();
+}
 
-const row = (name: string, xs: number[]) => `${name.padEnd(14)} p50 ${pct(xs, 50).toFixed(2)} ms  p99 ${pct(xs, 99).toFixed(2)} ms`;
-console.log(row('direct', direct));
-console.log(row('MCP over HTTP', viaHttp));
-console.log(`added (HTTP)   p50 ${(pct(viaHttp, 50) - pct(direct, 50)).toFixed(2)} ms  p99 ${(pct(viaHttp, 99) - pct(direct, 99)).toFixed(2)} ms`);
-console.log(`16 HTTP sessions: ${rate.toFixed(0)} calls/s (list_hunts, 5 s)`);
-console.log(row('direct (2)', direct2));
-console.log(row('MCP over stdio', viaStdio));
-console.log(`added (stdio)  p50 ${(pct(viaStdio, 50) - pct(direct2, 50)).toFixed(2)} ms  p99 ${(pct(viaStdio, 99) - pct(direct2, 99)).toFixed(2)} ms`);
-
-for (const c of [c1, cs, ...clients]) await c.close();
-await http.close();
 registry.close();
 await sim.stop();

@@ -63,7 +63,8 @@ describe('tool calls and the audit log', () => {
     const call = async () => (await listConnections.invoke({}, h.ctx));
     expect((await call()).isError).toBeFalsy();
     await h.audit.flush();
-    // Swap the file for a directory: the next writes fail.
+    await new Promise((r) => setTimeout(r, 1200)); // idle: the log closes its file
+    // Swap the file for a directory: the next open fails.
     renameSync(h.audit.path, h.audit.path + '.saved');
     mkdirSync(h.audit.path);
     const second = await call(); // released before its write fails (the log is not known to fail yet)

@@ -5,13 +5,14 @@
  *
  * Appends are queued in call order and written by one writer, a batch of lines per `write` on an
  * O_APPEND file (lines from several processes do not interleave), so a tool's answer does not wait
- * for the disk. Durable and ordered: a failed write keeps its lines at the head of the queue and
+ * for the disk. The file stays open while calls keep coming and is closed after a second idle
+ * (opening and closing it for every line cost more CPU than the call itself). Durable and ordered: a failed write keeps its lines at the head of the queue and
  * the next append retries them; `flush()` resolves once everything queued is on disk (the stdio
  * server and the app call it on shutdown; pending writes also keep the process alive until done).
  * `failing` tells callers that the last write failed, so they can wait for their own entry and
  * withhold a result that cannot be audited (fail closed).
  */
-import { appendFile, open, stat } from 'node:fs/promises';
+import { open, stat, type FileHandle } from 'node:fs/promises';
 import { join } from 'node:path';
 import { AuditEntry } from '../../../shared/contracts/mcp';
 import type { Redactor } from './redact';
@@ -47,6 +48,8 @@ export class AuditLog {
   private open: Batch | undefined;
   private writer: Promise<void> | undefined;
   private lastError: Error | undefined;
+  private fh: FileHandle | undefined;
+  private idleTimer: NodeJS.Timeout | undefined;
 
   constructor(
     dataDir: string,
@@ -82,6 +85,8 @@ export class AuditLog {
   }
 
   private async drain(): Promise<void> {
+    if (this.idleTimer) clearTimeout(this.idleTimer);
+    this.idleTimer = undefined;
     try {
       while (this.queue.length > 0) {
         const lines = this.queue;
@@ -89,21 +94,41 @@ export class AuditLog {
         this.queue = [];
         this.open = undefined;
         try {
-          await appendFile(this.path, lines.join(''), { mode: 0o600, flag: 'a' });
+          await this.write(Buffer.from(lines.join(''), 'utf8'));
           this.lastError = undefined;
           b.resolve();
         } catch (e) {
           // Keep order and lose nothing: the lines go back in front of those queued meanwhile, and
-          // the next append (or flush) retries them.
+          // the next append (or flush) retries them, on a freshly opened file.
           this.queue = [...lines, ...this.queue];
           this.lastError = e instanceof Error ? e : new Error(String(e));
+          await this.closeFile();
           b.reject(this.lastError);
           return;
         }
       }
     } finally {
       this.writer = undefined;
+      if (this.fh && !this.idleTimer) {
+        this.idleTimer = setTimeout(() => {
+          this.idleTimer = undefined;
+          if (!this.writer) void this.closeFile();
+        }, 1000);
+        this.idleTimer.unref();
+      }
     }
+  }
+
+  private async write(buf: Buffer): Promise<void> {
+    this.fh ??= await open(this.path, 'a', 0o600);
+    let off = 0;
+    while (off < buf.length) off += (await this.fh.write(buf, off, buf.length - off)).bytesWritten;
+  }
+
+  private async closeFile(): Promise<void> {
+    const fh = this.fh;
+    this.fh = undefined;
+    await fh?.close().catch(() => undefined);
   }
 
   /** Newest first: entries before `beforeIndex` (line number), at most `limit`. */
@@ -197,10 +222,14 @@ export class AuditLog {
     return out;
   }
 
+  /** Stops tailing and closes the file once queued lines are written (call flush() first to wait). */
   close(): void {
     if (this.tailTimer) clearInterval(this.tailTimer);
     this.tailTimer = undefined;
     this.listeners.clear();
+    if (this.idleTimer) clearTimeout(this.idleTimer);
+    this.idleTimer = undefined;
+    void (this.writer ?? Promise.resolve()).then(() => (this.writer ? undefined : this.closeFile()));
   }
 }
 

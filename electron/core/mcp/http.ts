@@ -24,6 +24,13 @@ export interface HttpOptions {
   makeServer: () => McpServer;
   maxSessions?: number;
   idleMs?: number;
+  /**
+   * Answer a POST with one JSON body instead of an SSE stream (the SDK's enableJsonResponse). Off by
+   * default: an SSE answer sends its headers at once and keep-alive comments while a tool waits
+   * (collect_and_wait may wait 30 min; fetch-based clients give up on a response whose headers take
+   * over 5 min), and it can carry progress notifications. Measured in bench/mcp (bench/README.md).
+   */
+  jsonResponse?: boolean;
 }
 
 export interface RunningHttp {
@@ -131,6 +138,7 @@ export async function startHttpTransport(opts: HttpOptions): Promise<RunningHttp
     const server = opts.makeServer();
     const transport: StreamableHTTPServerTransport = new StreamableHTTPServerTransport({
       sessionIdGenerator: () => randomUUID(),
+      enableJsonResponse: opts.jsonResponse === true,
       onsessioninitialized: (id) => {
         sessions.set(id, { transport, server, lastSeen: Date.now() });
       },
