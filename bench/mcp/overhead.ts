@@ -64,7 +64,7 @@ const cJson = await connect(httpJson.url);
 const direct: number[] = [];
 const viaHttp: number[] = [];
 const viaJson: number[] = [];
-for (const [xs, f] of [[direct, () => port.hunts({}, {}, page)], [viaHttp, () => call(cSse)], [viaJson, () => call(cJson)]] as const) for (let i = 0; i < 20; i++) await f();
+for (const [, f] of [[direct, () => port.hunts({}, {}, page)], [viaHttp, () => call(cSse)], [viaJson, () => call(cJson)]] as const) for (let i = 0; i < 20; i++) await f();
 for (let i = 0; i < N; i++) {
   for (const [xs, f] of [[direct, () => port.hunts({}, {}, page)], [viaHttp, () => call(cSse)], [viaJson, () => call(cJson)]] as const) {
     const t = performance.now();
