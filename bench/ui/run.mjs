@@ -37,6 +37,8 @@ const JSON_ONLY = process.argv.includes('--json-only');
 // the renderer main thread's time went and each Chromium thread's busy time. Tracing costs CPU itself:
 // compare traced runs with traced runs only.
 const TRACE = process.argv.includes('--trace');
+// BENCH_TRACE_DIR: also keep each phase's raw trace there (stream.json, wheel.json, jump.json).
+const traceFile = (name) => (process.env.BENCH_TRACE_DIR ? join(process.env.BENCH_TRACE_DIR, `${name}.json`) : undefined);
 const QUERY = `SELECT * FROM simulator_bulk_rows(rows=${ROWS})`;
 const CHROMIUM = CHROMIUM_PATH;
 const ARGS = [...CHROMIUM_ARGS];
@@ -351,7 +353,7 @@ try {
   });
   const loadAfterRun = load();
   const m1 = await metrics();
-  if (tracer) emit({ bench: 'ui', step: 'trace-stream', ...summarize(await stopTrace(tracer), stream.frames.length) });
+  if (tracer) emit({ bench: 'ui', step: 'trace-stream', ...summarize(await stopTrace(tracer, traceFile('stream')), stream.frames.length) });
   const cpu = {
     core_serve_cpu_s: r2(cpuOf(serve.child.pid) - cpu0.serve),
     browser_all_processes_cpu_s: r2(browserCpu() - cpu0.browser),
@@ -459,7 +461,7 @@ try {
     );
     const m1 = await metrics();
     if (tracer && name !== 'idle')
-      emit({ bench: 'ui', step: `trace-${name}`, ...summarize(await stopTrace(tracer), r.deltas.length) });
+      emit({ bench: 'ui', step: `trace-${name}`, ...summarize(await stopTrace(tracer, traceFile(name)), r.deltas.length) });
     const busy = (k) => (m1[k] - m0[k]) * 1000;
     return {
       ...frameStats(r.deltas),

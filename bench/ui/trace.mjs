@@ -3,7 +3,9 @@
 // multiply the page's own script time) around a phase and reduces it to where the
 // time went: self time per event name on the page's renderer main thread, grouped into script / GC /
 // style / layout / paint / commit / other, and busy time (top-level task time) per thread name across
-// all Chromium processes (raster workers, compositor, viz, browser IO). Plain Node, no imports.
+// all Chromium processes (raster workers, compositor, viz, browser IO). Times are thread CPU time
+// (tdur/tts) where the event has it, so a loaded machine's waiting for a core is not counted as work.
+import { writeFileSync } from 'node:fs';
 
 const CATEGORIES = [
   'devtools.timeline',
@@ -19,8 +21,11 @@ export async function startTrace(session) {
   await session.send('Tracing.start', { categories: CATEGORIES, transferMode: 'ReturnAsStream' });
 }
 
-/** Ends the trace and returns its events. */
-export async function stopTrace(session) {
+/**
+ * Ends the trace and returns its events; with `saveAs` also writes them (open in DevTools' Performance
+ * panel or ui.perfetto.dev).
+ */
+export async function stopTrace(session, saveAs) {
   const done = new Promise((res) => session.once('Tracing.tracingComplete', res));
   await session.send('Tracing.end');
   const { stream } = await done;
@@ -31,6 +36,7 @@ export async function stopTrace(session) {
     if (r.eof) break;
   }
   await session.send('IO.close', { handle: stream });
+  if (saveAs) writeFileSync(saveAs, text);
   const parsed = JSON.parse(text);
   return Array.isArray(parsed) ? parsed : parsed.traceEvents;
 }
@@ -63,14 +69,21 @@ function threads(events) {
       continue;
     }
     let iv = null;
-    if (e.ph === 'X' && typeof e.dur === 'number') iv = { name: e.name, ts: e.ts, dur: e.dur, cat: e.cat };
+    if (e.ph === 'X' && typeof e.dur === 'number')
+      iv = { name: e.name, ts: e.ts, dur: e.dur, cpu: typeof e.tdur === 'number' ? e.tdur : e.dur };
     else if (e.ph === 'B') {
       const s = open.get(key) ?? [];
       s.push(e);
       open.set(key, s);
     } else if (e.ph === 'E') {
       const b = open.get(key)?.pop();
-      if (b) iv = { name: b.name, ts: b.ts, dur: e.ts - b.ts, cat: b.cat };
+      if (b)
+        iv = {
+          name: b.name,
+          ts: b.ts,
+          dur: e.ts - b.ts,
+          cpu: typeof b.tts === 'number' && typeof e.tts === 'number' ? e.tts - b.tts : e.ts - b.ts,
+        };
     }
     if (iv) {
       if (!by.has(key)) by.set(key, []);
@@ -81,7 +94,10 @@ function threads(events) {
   return { names, procNames, by };
 }
 
-/** Self time per event name and top-level busy time of one thread's intervals (microseconds). */
+/**
+ * Self CPU time per event name and top-level busy CPU time of one thread's intervals (microseconds).
+ * Nesting comes from wall-clock spans; the time attributed is thread time.
+ */
 function selfTimes(list) {
   const self = new Map();
   const stack = [];
@@ -91,12 +107,11 @@ function selfTimes(list) {
     const parent = stack[stack.length - 1];
     if (parent) {
       // Clip a child that overruns its parent (clock jitter between B/E and X events).
-      const end = Math.min(iv.ts + iv.dur, parent.ts + parent.dur);
-      const d = Math.max(0, end - iv.ts);
-      self.set(parent.name, (self.get(parent.name) ?? 0) - d);
-      iv.dur = d;
-    } else busy += iv.dur;
-    self.set(iv.name, (self.get(iv.name) ?? 0) + iv.dur);
+      if (iv.ts + iv.dur > parent.ts + parent.dur) iv.dur = Math.max(0, parent.ts + parent.dur - iv.ts);
+      iv.cpu = Math.min(iv.cpu, parent.cpu);
+      self.set(parent.name, (self.get(parent.name) ?? 0) - iv.cpu);
+    } else busy += iv.cpu;
+    self.set(iv.name, (self.get(iv.name) ?? 0) + iv.cpu);
     stack.push(iv);
   }
   return { self, busy };

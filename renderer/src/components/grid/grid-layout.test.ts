@@ -79,6 +79,14 @@ describe('slots', () => {
     for (let i = b.first; i <= b.last; i++) if (before.get(slotOf(i, n)) !== i) rewritten++;
     expect(rewritten).toBe(8);
   });
+  it('keeps a slot on rows of one parity (stripe classes stay put)', () => {
+    for (const h of [0, 300, 330, 331, 1000]) {
+      const n = poolSize(h);
+      expect(n % 2).toBe(0);
+      expect(slotOf(1_001, n) % 2).toBe(1);
+      expect(slotOf(1_000 + n, n)).toBe(slotOf(1_000, n));
+    }
+  });
 });
 
 describe('column window', () => {

@@ -71,9 +71,14 @@ export function scrollTopFor(i: number, scrollTop: number, viewH: number, count:
   return Math.min(Math.max(0, toScroll), maxScroll);
 }
 
-/** Number of pooled row elements for a view height: every row that can be partly visible, plus overscan. */
+/**
+ * Number of pooled row elements for a view height: every row that can be partly visible, plus overscan,
+ * rounded up to an even number so a slot always shows rows of the same parity (its odd/even stripe
+ * class never changes while scrolling: no style recalculation for it).
+ */
 export function poolSize(viewH: number, overscan = OVERSCAN): number {
-  return Math.ceil(Math.max(0, viewH) / ROW_H) + 1 + 2 * overscan;
+  const n = Math.ceil(Math.max(0, viewH) / ROW_H) + 1 + 2 * overscan;
+  return n + (n % 2);
 }
 
 /**
