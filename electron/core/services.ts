@@ -13,7 +13,7 @@ import { probeKeychain as realProbe, type KeychainStatus } from './credentials/k
 import { createCredentialService, credentialHandlers } from './credentials/index';
 import { createInvestigation } from './investigation/index';
 import { createMcpDomain } from './mcp/app';
-import type { Handlers } from './rpc/dispatcher';
+import { OWNER_RELEASED, type Handlers } from './rpc/dispatcher';
 
 export interface CoreOptions {
   mode: 'electron' | 'browser';
@@ -72,6 +72,8 @@ export function createCoreServices(options: CoreOptions): CoreServices {
     ...investigation.handlers,
     ...mcp.handlers,
     ...credentialHandlers(credentials),
+    // Called by the Dispatcher when a window closes or a socket drops: the investigation drops its result sets.
+    [OWNER_RELEASED]: (owner) => investigation.handlers[OWNER_RELEASED]?.(owner),
   };
 
   const disposers: Array<() => Promise<void> | void> = [() => credentials.dispose(), () => investigation.dispose(), () => mcp.dispose()];

@@ -5,7 +5,7 @@ import type { connectionsContract } from '../../../shared/contracts/connections'
 import type { huntsContract } from '../../../shared/contracts/hunts';
 import type { notebooksContract } from '../../../shared/contracts/notebooks';
 import type { vqlContract } from '../../../shared/contracts/vql';
-import type { Handlers } from '../rpc/dispatcher';
+import { OWNER_RELEASED, type Handlers } from '../rpc/dispatcher';
 import { BulkActions } from './bulk';
 import type { ConnectionManager } from './connections';
 import { testConnection } from './connection-test';
@@ -59,7 +59,7 @@ export function investigationHandlers(conn: ConnectionManager, svc: Investigatio
     'results:window': (i) => {
       const set = svc.results.get(i.resultId);
       const w = set.window(i.offset, i.limit, i.view);
-      return { total: set.rows.length, matched: w.matched, columns: [...set.columns], offset: i.offset, rows: w.rows, complete: set.complete };
+      return { total: set.size, matched: w.matched, columns: [...set.columns], offset: i.offset, rows: w.rows, complete: set.complete };
     },
     'results:export': (i) => {
       const set = svc.results.get(i.resultId);
@@ -67,6 +67,8 @@ export function investigationHandlers(conn: ConnectionManager, svc: Investigatio
       return { fileName: `results-${new Date().toISOString().replace(/[:.]/g, '-')}.${i.format === 'csv' ? 'csv' : 'jsonl'}`, text: r.text, rows: r.rows };
     },
     'results:release': (i) => ({ released: svc.results.release(i.resultId) }),
+    // A closed window or socket takes its result sets with it (they can hold millions of rows).
+    [OWNER_RELEASED]: (owner) => void svc.results.releaseOwner(owner),
 
     'hunts:list': (i) => svc.hunts(i.target),
     'hunts:get': (i) => svc.hunt(i.target, i.huntId),

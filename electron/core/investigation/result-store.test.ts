@@ -1,11 +1,44 @@
+import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { ResultSet, ResultStore } from './result-store';
+import { isAppError } from '../../../shared/errors';
+import { scanRows } from '../velociraptor/query/row-scan';
+import type { RawRows } from '../velociraptor/query/stream';
+import { ResultSet, ResultStore, type View } from './result-store';
 
-function set(rows: Array<Record<string, unknown>>): ResultSet {
+type Row = Record<string, unknown>;
+
+function rawText(text: string): RawRows {
+  const bytes = Buffer.from(text);
+  return { bytes, ...scanRows(bytes) };
+}
+const raw = (rows: Row[]): RawRows => rawText(JSON.stringify(rows));
+
+function set(rows: Row[]): ResultSet {
   const s = new ResultSet('id', 'owner');
   s.push(rows, []);
   return s;
 }
+
+/** The rows as a raw set, cut into batches of `sizes` (cycled); Columns = the batch's first row's keys, as Velociraptor sends them. */
+function rawSet(rows: Row[], sizes: number[] = [2], options?: ConstructorParameters<typeof ResultSet>[2]): ResultSet {
+  const s = new ResultSet('raw', 'owner', options);
+  for (let i = 0, b = 0; i < rows.length; b++) {
+    const n = Math.max(1, sizes[b % sizes.length] ?? 1);
+    const batch = rows.slice(i, i + n);
+    s.pushRaw(raw(batch), Object.keys(batch[0] ?? {}));
+    i += n;
+  }
+  return s;
+}
+
+/** A window as records by column name: column order may differ between the two paths. */
+function records(s: ResultSet, offset: number, limit: number, view: View): { matched: number; rows: Array<Record<string, string>> } {
+  const w = s.window(offset, limit, view);
+  const cols = [...s.columns];
+  return { matched: w.matched, rows: w.rows.map((r) => Object.fromEntries(cols.map((c, i) => [c, r[i] ?? ''] as const).filter(([, v]) => v !== ''))) };
+}
+
+const noView: View = { sort: null, filter: '' };
 
 describe('ResultSet', () => {
   const rows = [
@@ -14,48 +47,170 @@ describe('ResultSet', () => {
     { Name: 'C', Pid: 100, Extra: '<script>' },
   ];
 
-  it('learns columns from rows in arrival order, including late ones', () => {
-    expect(set(rows).columns).toEqual(['Name', 'Pid', 'Obj', 'Extra']);
-  });
+  for (const [kind, make] of [
+    ['parsed', set],
+    ['raw', (r: Row[]) => rawSet(r, [1])],
+  ] as const) {
+    describe(`${kind} rows`, () => {
+      it('returns the requested window as cell text, with columns met in later rows', () => {
+        const s = make(rows);
+        const w = s.window(1, 5, noView);
+        expect(w.matched).toBe(3);
+        expect(s.columns).toEqual(['Name', 'Pid', 'Obj', 'Extra']);
+        expect(w.rows).toEqual([
+          ['a', '9', '', ''],
+          ['C', '100', '', '<script>'],
+        ]);
+        expect(make(rows).window(0, 1, noView).rows[0]?.[2]).toBe('{"x":1}');
+      });
 
-  it('returns the requested window as cell text', () => {
-    const w = set(rows).window(1, 5, { sort: null, filter: '' });
-    expect(w.matched).toBe(3);
-    expect(w.rows).toEqual([
-      ['a', '9', '', ''],
-      ['C', '100', '', '<script>'],
-    ]);
-    expect(set(rows).window(0, 1, { sort: null, filter: '' }).rows[0]?.[2]).toBe('{"x":1}');
-  });
+      it('sorts numbers numerically and text case-insensitively, both directions', () => {
+        const s = make(rows);
+        s.window(0, 3, noView);
+        expect(s.window(0, 3, { sort: { column: 'Pid', desc: false }, filter: '' }).rows.map((r) => r[1])).toEqual(['9', '10', '100']);
+        expect(s.window(0, 3, { sort: { column: 'Name', desc: true }, filter: '' }).rows.map((r) => r[0])).toEqual(['C', 'b', 'a']);
+      });
 
-  it('sorts numbers numerically and text case-insensitively, both directions', () => {
-    const s = set(rows);
-    expect(s.window(0, 3, { sort: { column: 'Pid', desc: false }, filter: '' }).rows.map((r) => r[1])).toEqual(['9', '10', '100']);
-    expect(s.window(0, 3, { sort: { column: 'Name', desc: true }, filter: '' }).rows.map((r) => r[0])).toEqual(['C', 'b', 'a']);
-  });
+      it('filters over all cells, case-insensitively, and extends the view when rows arrive', () => {
+        const s = make(rows);
+        expect(s.window(0, 10, { sort: null, filter: 'SCRIPT' }).matched).toBe(1);
+        if (kind === 'raw') s.pushRaw(raw([{ Name: 'script-runner', Pid: 1 }]), ['Name', 'Pid']);
+        else s.push([{ Name: 'script-runner', Pid: 1 }], []);
+        expect(s.window(0, 10, { sort: null, filter: 'script' }).matched).toBe(2);
+        expect(s.window(0, 10, { sort: { column: 'Pid', desc: false }, filter: 'script' }).rows.map((r) => r[0])).toEqual(['script-runner', 'C']);
+      });
 
-  it('filters over all cells, case-insensitively, and recomputes when rows arrive', () => {
-    const s = set(rows);
-    expect(s.window(0, 10, { sort: null, filter: 'SCRIPT' }).matched).toBe(1);
-    s.push([{ Name: 'script-runner', Pid: 1 }], []);
-    expect(s.window(0, 10, { sort: null, filter: 'script' }).matched).toBe(2);
-  });
+      it('exports the view as neutralised CSV or JSON lines, with the chosen columns', () => {
+        const s = make([{ A: '=HYPERLINK("x")', B: 1 }, { A: 'ok', B: 2 }]);
+        expect(s.exportText('csv', ['A'], noView).text).toBe(`A\n"'=HYPERLINK(""x"")"\nok\n`);
+        expect(s.exportText('json', undefined, { sort: { column: 'B', desc: true }, filter: '' }).text).toBe('{"A":"ok","B":2}\n{"A":"=HYPERLINK(\\"x\\")","B":1}\n');
+      });
+    });
+  }
 
-  it('exports the view as neutralised CSV or JSON lines, with the chosen columns', () => {
-    const s = set([{ A: '=HYPERLINK("x")', B: 1 }, { A: 'ok', B: 2 }]);
-    expect(s.exportText('csv', ['A'], { sort: null, filter: '' }).text).toBe(`A\n"'=HYPERLINK(""x"")"\nok\n`);
-    expect(s.exportText('json', undefined, { sort: { column: 'B', desc: true }, filter: '' }).text).toBe('{"A":"ok","B":2}\n{"A":"=HYPERLINK(\\"x\\")","B":1}\n');
-  });
-
-  it('pages a million rows without touching the ones not asked for', () => {
-    const s = new ResultSet('big', 'o');
+  it('pages a million rows without touching the ones not asked for (parsed and raw)', () => {
     const batch = Array.from({ length: 1000 }, (_, i) => ({ i, v: `row ${i}` }));
-    for (let b = 0; b < 1000; b++) s.push(batch, ['i', 'v']);
-    const t = performance.now();
-    const w = s.window(999_800, 200, { sort: null, filter: '' });
-    expect(performance.now() - t).toBeLessThan(50);
-    expect(w.matched).toBe(1_000_000);
-    expect(w.rows).toHaveLength(200);
+    const parsed = new ResultSet('big', 'o');
+    const bytes = raw(batch);
+    const rawBig = new ResultSet('big-raw', 'o');
+    for (let b = 0; b < 1000; b++) {
+      parsed.push(batch, ['i', 'v']);
+      rawBig.pushRaw(bytes, ['i', 'v']);
+    }
+    for (const s of [parsed, rawBig]) {
+      const t = performance.now();
+      const w = s.window(999_800, 200, noView);
+      expect(performance.now() - t).toBeLessThan(50);
+      expect(w.matched).toBe(1_000_000);
+      expect(s.size).toBe(1_000_000);
+      expect(w.rows).toHaveLength(200);
+      expect(w.rows[199]).toEqual(['999', 'row 999']);
+    }
+  });
+
+  it('windows across chunk boundaries equal the parsed path, for any offset (raw batches of uneven sizes)', () => {
+    const data = Array.from({ length: 97 }, (_, i) => ({ i, s: `r${i}`, ...(i % 10 === 9 ? { late: i } : {}) }));
+    const parsed = set(data);
+    const r = rawSet(data, [7, 1, 13, 2, 30]);
+    for (let offset = 0; offset < 100; offset += 3) {
+      for (const limit of [1, 5, 20, 200]) expect(records(r, offset, limit, noView), `${offset}+${limit}`).toEqual(records(parsed, offset, limit, noView));
+    }
+  });
+
+  it('sort, filter and export equal the parsed path (property)', () => {
+    const cell = fc.oneof(fc.string({ maxLength: 6 }), fc.integer({ min: -50, max: 50 }), fc.constantFrom('10', '9', 'A', 'a', '-1.5'), fc.constant(null), fc.array(fc.integer(), { maxLength: 2 }));
+    const row = fc.record({ k: cell, n: cell, s: cell, x: cell }, { requiredKeys: ['k'] });
+    const view = fc.record({ sort: fc.option(fc.record({ column: fc.constantFrom('k', 'n', 's', 'x', 'none'), desc: fc.boolean() }), { nil: null }), filter: fc.oneof(fc.constant(''), fc.constantFrom('a', '1', 'null', '[', ' A ')) });
+    fc.assert(
+      fc.property(fc.array(row, { maxLength: 60 }), fc.array(fc.integer({ min: 1, max: 9 }), { minLength: 1, maxLength: 5 }), view, (data, sizes, v) => {
+        const parsed = set(data);
+        const r = rawSet(data, sizes, { parsedChunks: 2 });
+        expect(r.size).toBe(parsed.size);
+        expect(records(r, 0, 100, v)).toEqual(records(parsed, 0, 100, v));
+        const cols = ['x', 'k', 's', 'n', 'none'];
+        expect(r.exportText('csv', cols, v)).toEqual(parsed.exportText('csv', cols, v));
+        const lines = (t: string) => t.split('\n').filter(Boolean).map((l) => JSON.parse(l) as unknown);
+        const pj = parsed.exportText('json', undefined, v);
+        const rj = r.exportText('json', undefined, v);
+        expect(rj.rows).toBe(pj.rows);
+        expect(lines(rj.text)).toEqual(lines(pj.text));
+      }),
+      { numRuns: 150 },
+    );
+  });
+
+  it('keeps integers beyond 2^53 exact in windows, sorts and exports', () => {
+    const s = new ResultSet('big', 'o');
+    s.pushRaw(rawText('[{"id":18446744073709551615,"n":1},{"id":9007199254740993,"n":2},{"id":-9223372036854775808,"n":3}]'), ['id', 'n']);
+    expect(s.window(0, 3, noView).rows.map((r) => r[0])).toEqual(['18446744073709551615', '9007199254740993', '-9223372036854775808']);
+    expect(s.window(0, 3, { sort: { column: 'id', desc: true }, filter: '' }).rows.map((r) => r[1])).toEqual(['1', '2', '3']);
+    expect(s.window(1, 1, { sort: null, filter: '9007199254740993' }).matched).toBe(1);
+    expect(s.exportText('csv', undefined, noView).text).toBe("id,n\n18446744073709551615,1\n9007199254740993,2\n'-9223372036854775808,3\n");
+  });
+
+  it('learns columns a later row carries when its rows are read; CSV pads the rows read before', () => {
+    const s = new ResultSet('late', 'o');
+    s.pushRaw(raw([{ a: 1 }, { a: 2 }]), ['a']);
+    s.pushRaw(raw([{ a: 3 }, { a: 4, c: 'x' }]), ['a']);
+    expect(s.columns).toEqual(['a']);
+    expect(s.window(0, 1, noView)).toEqual({ matched: 4, rows: [['1']] });
+    expect(s.exportText('csv', undefined, noView).text).toBe('a,c\n1,\n2,\n3,\n4,x\n');
+    expect(s.columns).toEqual(['a', 'c']);
+    const fresh = new ResultSet('late2', 'o');
+    fresh.pushRaw(raw([{ a: 3 }, { a: 4, c: 'x' }]), ['a']);
+    // A window of a later row: the answer's columns include what that row brought.
+    expect(fresh.window(1, 1, noView).rows).toEqual([['4', 'x']]);
+    expect(fresh.columns).toEqual(['a', 'c']);
+    // An export naming a column no read has met yet reads the rest first.
+    const named = new ResultSet('late3', 'o');
+    named.pushRaw(raw([{ a: 1 }, { a: 2, z: 'zz' }]), ['a']);
+    expect(named.exportText('csv', ['z', 'a'], noView).text).toBe('z,a\n,1\nzz,2\n');
+  });
+
+  it('holds at most `parsedChunks` parsed chunks, and builds views without keeping rows', () => {
+    const s = new ResultSet('lru', 'o', { parsedChunks: 3 });
+    for (let b = 0; b < 20; b++) s.pushRaw(raw(Array.from({ length: 10 }, (_, i) => ({ b, i }))), ['b', 'i']);
+    expect(s.viewIndex({ sort: { column: 'i', desc: true }, filter: '' })).toHaveLength(200);
+    expect(s.exportText('json', undefined, { sort: null, filter: '1' }).rows).toBe(119); // b in {1, 10..19}: 110, i = 1 elsewhere: 9
+    expect(s.parsedChunks).toBe(0);
+    expect(s.window(5, 150, { sort: { column: 'i', desc: true }, filter: '' }).rows[0]).toEqual(['5', '9']); // i = 9 first, ties in arrival order
+    expect(s.parsedChunks).toBe(3);
+    for (let b = 0; b < 20; b++) {
+      expect(s.window(b * 10, 10, noView).rows[9]).toEqual([String(b), '9']);
+      expect(s.parsedChunks).toBeLessThanOrEqual(3);
+    }
+    expect(s.parsedChunks).toBe(3);
+    // A page of a few rows of a chunk parses those rows only.
+    const few = new ResultSet('few', 'o', { parsedChunks: 3 });
+    few.pushRaw(raw(Array.from({ length: 100 }, (_, i) => ({ i }))), ['i']);
+    expect(few.window(40, 3, noView).rows).toEqual([['40'], ['41'], ['42']]);
+    expect(few.parsedChunks).toBe(0);
+  });
+
+  it('a batch that scanned but does not parse fails when read, with the stream error', () => {
+    const s = new ResultSet('bad', 'o');
+    s.pushRaw(raw([{ a: 1 }]), ['a']);
+    s.pushRaw(rawText('[{"a":2},{"a":tru}]'), ['a']);
+    expect(s.size).toBe(3);
+    expect(s.window(0, 1, noView).rows).toEqual([['1']]);
+    let error: unknown;
+    try {
+      s.window(0, 3, noView);
+    } catch (e) {
+      error = e;
+    }
+    expect(isAppError(error, 'INTERNAL') && /not valid JSON/.test(error.message)).toBe(true);
+    expect(() => s.exportText('csv', undefined, noView)).toThrow(/not valid JSON/);
+  });
+
+  it('sorts a big view by rank: equal keys keep arrival order in both directions', () => {
+    const data = Array.from({ length: 5000 }, (_, i) => ({ h: `host-${i % 7}`, i }));
+    const s = rawSet(data, [1000]);
+    const asc = s.window(0, 5000, { sort: { column: 'h', desc: false }, filter: '' }).rows.map((r) => Number(r[1]));
+    const desc = s.window(0, 5000, { sort: { column: 'h', desc: true }, filter: '' }).rows.map((r) => Number(r[1]));
+    const expected = (d: boolean) => [...data].sort((a, b) => (d ? b.h.localeCompare(a.h) : a.h.localeCompare(b.h)) || a.i - b.i).map((r) => r.i);
+    expect(asc).toEqual(expected(false));
+    expect(desc).toEqual(expected(true));
   });
 });
 
@@ -66,5 +221,16 @@ describe('ResultStore', () => {
     store.create('o');
     store.create('o');
     expect(() => store.get(a.id)).toThrow(/Run the cell or open the results again/);
+  });
+
+  it('releases every set of an owner and only those', () => {
+    const store = new ResultStore();
+    const a = store.create('win-a');
+    store.create('win-a');
+    const b = store.create('win-b');
+    expect(store.releaseOwner('win-a')).toBe(2);
+    expect(store.count('win-a')).toBe(0);
+    expect(store.get(b.id)).toBe(b);
+    expect(() => store.get(a.id)).toThrow(/no longer held/);
   });
 });

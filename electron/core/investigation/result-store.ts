@@ -1,13 +1,24 @@
 /**
  * Result sets behind the grids, kept in the core so the renderer holds only the rows it paints.
- * Rows are stored as the parsed objects the query produced; cell text is made only for the window
- * asked for. A view (sort + filter) is an index array computed once per (set size, sort, filter)
- * and reused while the user scrolls.
+ * A set is a list of chunks, one per batch. A VQL cell's batches stay as the bytes the server sent
+ * (`pushRaw`: counted and delimited by row-scan.ts, not parsed): a million parsed rows cost ~550 MB
+ * and, being long-lived, made every major GC mark them while the query was still streaming; bytes
+ * cost their size and no GC work. Rows pushed parsed (`push`: flow and hunt results) stay parsed.
+ *
+ * A window finds its chunks by binary search and parses only what it needs (a run of rows, or a
+ * whole chunk when it needs a good part of it, then kept in a small LRU). Big integers stay exact
+ * (parseRowRange). Columns are the union of the batches' Columns in arrival order plus the keys met
+ * whenever rows are parsed: a later row may carry a column the batch's first row lacked, and it
+ * appears once its rows were read. A view (sort + filter) is an index array built by reading the
+ * chunks one by one without keeping their rows (only sort keys and matches), extended as rows arrive.
  */
 import { randomUUID } from 'node:crypto';
-import { AppError } from '../../../shared/errors';
-import { cellText } from './cell-text';
 import { csvLine } from '../../../shared/csv';
+import { AppError } from '../../../shared/errors';
+import { parseRowRange } from '../velociraptor/query/batch-parse';
+import type { BigIntMode } from '../velociraptor/query/json';
+import type { RawRows } from '../velociraptor/query/stream';
+import { cellText } from './cell-text';
 
 type Row = Record<string, unknown>;
 
@@ -16,31 +27,89 @@ export interface View {
   filter: string;
 }
 
+interface Chunk {
+  /** Index of the chunk's first row in the set. */
+  readonly start: number;
+  readonly count: number;
+  readonly raw: RawRows | null;
+  readonly rows: readonly Row[] | null;
+  /** Every row's keys are among the set's columns. */
+  keysSeen: boolean;
+}
+
+type SortKey = string | number;
+
 interface CachedView {
   key: string;
-  size: number;
+  filter: string;
+  sort: View['sort'];
+  /** Chunks read so far. */
+  chunks: number;
+  /** Rows that pass the filter, in arrival order, and their sort keys. */
+  ids: number[];
+  keys: SortKey[] | null;
   index: Uint32Array | null;
+  /** The set's size when `index` was built. */
+  size: number;
+}
+
+export interface ResultSetOptions {
+  /** Parsed raw chunks kept for windows (LRU). Default 8. */
+  parsedChunks?: number;
+  /** How integers beyond 2^53 are parsed from raw chunks. Default 'string' (grid text is the same). */
+  bigInts?: BigIntMode;
 }
 
 export class ResultSet {
-  readonly rows: Row[] = [];
   readonly columns: string[] = [];
-  private readonly known = new Set<string>();
   complete = false;
+  private readonly known = new Set<string>();
+  private readonly chunks: Chunk[] = [];
+  private readonly starts: number[] = [];
+  private total = 0;
   private cached: CachedView | undefined;
+  private readonly parsed = new Map<Chunk, readonly Row[]>();
+  private readonly maxParsed: number;
+  private readonly mode: BigIntMode;
 
   constructor(
     readonly id: string,
     readonly owner: string,
-  ) {}
+    options: ResultSetOptions = {},
+  ) {
+    this.maxParsed = Math.max(1, options.parsedChunks ?? 8);
+    this.mode = options.bigInts ?? 'string';
+  }
 
+  /** Rows held. */
+  get size(): number {
+    return this.total;
+  }
+
+  /** Raw chunks currently held parsed (bounded by `parsedChunks`). */
+  get parsedChunks(): number {
+    return this.parsed.size;
+  }
+
+  /** Parsed rows (kept as they are). */
   push(rows: readonly Row[], columns: readonly string[]): void {
     for (const c of columns) this.addColumn(c);
-    for (const r of rows) {
-      this.rows.push(r);
-      // Every row's keys: a later row may carry a column the first ones lacked (a Set lookup each).
-      for (const k in r) if (!this.known.has(k)) this.addColumn(k);
-    }
+    if (rows.length === 0) return;
+    this.learnKeys(rows);
+    this.addChunk({ start: this.total, count: rows.length, raw: null, rows, keysSeen: true });
+  }
+
+  /** A raw batch (QueryOptions.raw): kept as bytes, parsed when read. */
+  pushRaw(raw: RawRows, columns: readonly string[]): void {
+    for (const c of columns) this.addColumn(c);
+    if (raw.count === 0) return;
+    this.addChunk({ start: this.total, count: raw.count, raw, rows: null, keysSeen: false });
+  }
+
+  private addChunk(c: Chunk): void {
+    this.chunks.push(c);
+    this.starts.push(c.start);
+    this.total += c.count;
   }
 
   private addColumn(c: string): void {
@@ -50,74 +119,211 @@ export class ResultSet {
     }
   }
 
+  private learnKeys(rows: readonly Row[]): void {
+    for (let i = 0; i < rows.length; i++) for (const k in rows[i]) if (!this.known.has(k)) this.addColumn(k);
+  }
+
+  /** The chunk holding row `row` (0 <= row < size). */
+  private chunkAt(row: number): number {
+    let lo = 0;
+    let hi = this.starts.length - 1;
+    while (lo < hi) {
+      const mid = (lo + hi + 1) >>> 1;
+      if ((this.starts[mid] as number) <= row) lo = mid;
+      else hi = mid - 1;
+    }
+    return lo;
+  }
+
+  /** A chunk's rows, whole: parsed once (keys learned); kept in the LRU when `keep`. */
+  private chunkRows(c: Chunk, keep: boolean): readonly Row[] {
+    if (c.rows) return c.rows;
+    const hit = this.parsed.get(c);
+    if (hit) {
+      this.parsed.delete(c);
+      this.parsed.set(c, hit);
+      return hit;
+    }
+    const raw = c.raw as RawRows;
+    const rows = parseRowRange(raw.bytes, raw.delims, 0, raw.count, this.mode);
+    if (!c.keysSeen) {
+      this.learnKeys(rows);
+      c.keysSeen = true;
+    }
+    if (keep) {
+      this.parsed.set(c, rows);
+      while (this.parsed.size > this.maxParsed) {
+        const oldest = this.parsed.keys().next().value;
+        if (oldest === undefined) break;
+        this.parsed.delete(oldest);
+      }
+    }
+    return rows;
+  }
+
+  /** The rows with these ids (any order), parsing only what is not held. */
+  private rowsFor(ids: ArrayLike<number>): Row[] {
+    const n = ids.length;
+    const out = new Array<Row>(n);
+    const order = Array.from({ length: n }, (_, p) => p).sort((p, q) => (ids[p] as number) - (ids[q] as number));
+    const idAt = (k: number): number => ids[order[k] as number] as number;
+    let k = 0;
+    while (k < n) {
+      const c = this.chunks[this.chunkAt(idAt(k))] as Chunk;
+      const end = c.start + c.count;
+      let k2 = k + 1;
+      while (k2 < n && idAt(k2) < end) k2++;
+      const held = c.rows ?? this.parsed.get(c);
+      if (held || (k2 - k) * 4 >= c.count) {
+        const rows = this.chunkRows(c, true);
+        for (let t = k; t < k2; t++) out[order[t] as number] = rows[idAt(t) - c.start] as Row;
+      } else {
+        // Few rows of a big chunk (a sorted view's page touches many chunks): parse runs of adjacent rows.
+        const raw = c.raw as RawRows;
+        let r = k;
+        while (r < k2) {
+          let s = r;
+          while (s + 1 < k2 && idAt(s + 1) === idAt(s) + 1) s++;
+          const a = idAt(r) - c.start;
+          const part = parseRowRange(raw.bytes, raw.delims, a, idAt(s) - c.start + 1, this.mode);
+          this.learnKeys(part);
+          for (let t = r; t <= s; t++) out[order[t] as number] = part[idAt(t) - c.start - a] as Row;
+          r = s + 1;
+        }
+      }
+      k = k2;
+    }
+    return out;
+  }
+
+  /** Reads every chunk whose keys were not learned yet (rows not kept). */
+  private learnAllKeys(): void {
+    for (const c of this.chunks) if (!c.keysSeen) this.chunkRows(c, false);
+  }
+
   /** Indices of rows in view order, or null for "all rows in arrival order". */
   viewIndex(view: View): Uint32Array | null {
     const filter = view.filter.trim().toLowerCase();
     if (!view.sort && !filter) return null;
     const key = JSON.stringify([view.sort, filter]);
-    if (this.cached && this.cached.key === key && this.cached.size === this.rows.length) return this.cached.index;
-    let idx: number[] = [];
-    if (filter) {
-      for (let i = 0; i < this.rows.length; i++) {
-        const r = this.rows[i]!;
-        for (const c of this.columns) {
-          if (cellText(r[c]).toLowerCase().includes(filter)) {
-            idx.push(i);
-            break;
-          }
-        }
-      }
-    } else idx = Array.from({ length: this.rows.length }, (_, i) => i);
-    const sort = view.sort;
-    if (sort) {
-      const keys = new Map<number, string | number>();
-      for (const i of idx) keys.set(i, sortKey(this.rows[i]![sort.column]));
-      const dir = sort.desc ? -1 : 1;
-      idx.sort((a, b) => dir * compare(keys.get(a)!, keys.get(b)!) || a - b);
+    let v = this.cached;
+    if (!v || v.key !== key) {
+      v = { key, filter, sort: view.sort, chunks: 0, ids: [], keys: view.sort ? [] : null, index: null, size: -1 };
+      this.cached = v;
     }
-    const index = Uint32Array.from(idx);
-    this.cached = { key, size: this.rows.length, index };
-    return index;
+    if (v.index && v.size === this.total) return v.index;
+    const column = v.sort?.column ?? '';
+    for (; v.chunks < this.chunks.length; v.chunks++) {
+      const c = this.chunks[v.chunks] as Chunk;
+      const rows = this.chunkRows(c, false);
+      for (let j = 0; j < rows.length; j++) {
+        const r = rows[j] as Row;
+        if (filter && !matches(r, filter)) continue;
+        v.ids.push(c.start + j);
+        if (v.keys) v.keys.push(sortKey(r[column]));
+      }
+    }
+    v.index = v.keys ? sortedIndex(v.ids, v.keys, v.sort?.desc === true) : Uint32Array.from(v.ids);
+    v.size = this.total;
+    return v.index;
   }
 
   window(offset: number, limit: number, view: View): { matched: number; rows: string[][] } {
     const index = this.viewIndex(view);
-    const matched = index ? index.length : this.rows.length;
-    const out: string[][] = [];
+    const matched = index ? index.length : this.total;
     const end = Math.min(matched, offset + limit);
-    for (let i = offset; i < end; i++) {
-      const r = this.rows[index ? index[i]! : i]!;
-      out.push(this.columns.map((c) => cellText(r[c])));
-    }
-    return { matched, rows: out };
+    const ids: number[] = [];
+    for (let i = offset; i < end; i++) ids.push(index ? (index[i] as number) : i);
+    const rows = this.rowsFor(ids);
+    // After the read: it may have met columns the batches' Columns lacked.
+    const cols = this.columns;
+    return { matched, rows: rows.map((r) => cols.map((c) => cellText(r[c]))) };
   }
 
   exportText(format: 'csv' | 'json', columns: readonly string[] | undefined, view: View): { text: string; rows: number } {
-    const cols = columns?.length ? columns.filter((c) => this.known.has(c)) : this.columns;
     const index = this.viewIndex(view);
-    const n = index ? index.length : this.rows.length;
-    const parts: string[] = [];
-    if (format === 'csv') parts.push(csvLine(cols));
-    for (let i = 0; i < n; i++) {
-      const r = this.rows[index ? index[i]! : i]!;
-      if (format === 'csv') parts.push(csvLine(cols.map((c) => cellText(r[c]))));
-      else parts.push(cellText(Object.fromEntries(cols.map((c) => [c, r[c]]))));
+    const n = index ? index.length : this.total;
+    let fixed: string[] | null = null;
+    if (columns?.length) {
+      if (columns.some((c) => !this.known.has(c))) this.learnAllKeys();
+      fixed = columns.filter((c) => this.known.has(c));
     }
+    // Rows are read chunk by chunk (never all parsed at once) and placed at their view position.
+    let pos: Int32Array | null = null;
+    if (index) {
+      pos = new Int32Array(this.total).fill(-1);
+      for (let i = 0; i < index.length; i++) pos[index[i] as number] = i;
+    }
+    const head = format === 'csv' ? 1 : 0;
+    const parts = new Array<string>(n + head);
+    // Without a column choice the columns can grow while reading; CSV lines written before get
+    // empty cells appended (their rows had none of the later columns).
+    const widths = format === 'csv' && !fixed ? new Uint32Array(n) : null;
+    for (const c of this.chunks) {
+      const rows = this.chunkRows(c, false);
+      const cols = fixed ?? this.columns;
+      for (let j = 0; j < rows.length; j++) {
+        const p = pos ? (pos[c.start + j] as number) : c.start + j;
+        if (p < 0) continue;
+        const r = rows[j] as Row;
+        parts[p + head] = format === 'csv' ? csvLine(cols.map((col) => cellText(r[col]))) : cellText(Object.fromEntries(cols.map((col) => [col, r[col]])));
+        if (widths) widths[p] = cols.length;
+      }
+    }
+    const finalCols = fixed ?? this.columns;
+    if (widths) {
+      const w = finalCols.length;
+      for (let p = 0; p < n; p++) {
+        const have = widths[p] as number;
+        if (have < w) parts[p + 1] += ','.repeat(have === 0 ? w - 1 : w - have);
+      }
+    }
+    if (head) parts[0] = csvLine(finalCols);
     return { text: parts.join('\n') + '\n', rows: n };
   }
 }
 
-function sortKey(v: unknown): string | number {
+/** Case-insensitive substring over the row's cells (cells of absent columns are empty). */
+function matches(r: Row, filter: string): boolean {
+  for (const k in r) if (cellText(r[k]).toLowerCase().includes(filter)) return true;
+  return false;
+}
+
+function sortKey(v: unknown): SortKey {
   if (typeof v === 'number') return v;
   if (typeof v === 'string' && v !== '' && /^-?\d+(\.\d+)?$/.test(v)) return Number(v);
   return cellText(v).toLowerCase();
 }
 
-function compare(a: string | number, b: string | number): number {
+function compare(a: SortKey, b: SortKey): number {
   if (typeof a === 'number' && typeof b === 'number') return a - b;
   if (typeof a === 'number') return -1;
   if (typeof b === 'number') return 1;
   return a < b ? -1 : a > b ? 1 : 0;
+}
+
+/**
+ * `ids` ordered by their keys, equal keys in arrival order. The distinct keys are sorted once and
+ * the rows placed by rank (counting sort): results repeat values a lot (host names, users), and a
+ * comparator sort over a million rows costs seconds.
+ */
+function sortedIndex(ids: readonly number[], keys: readonly SortKey[], desc: boolean): Uint32Array {
+  const rankOf = new Map<SortKey, number>();
+  for (let i = 0; i < keys.length; i++) if (!rankOf.has(keys[i] as SortKey)) rankOf.set(keys[i] as SortKey, 0);
+  const values = [...rankOf.keys()].sort(compare);
+  const d = values.length;
+  for (let r = 0; r < d; r++) rankOf.set(values[r] as SortKey, desc ? d - 1 - r : r);
+  const next = new Uint32Array(d + 1);
+  const rank = new Uint32Array(keys.length);
+  for (let i = 0; i < keys.length; i++) {
+    const r = rankOf.get(keys[i] as SortKey) as number;
+    rank[i] = r;
+    next[r + 1]!++;
+  }
+  for (let r = 0; r < d; r++) next[r + 1]! += next[r]!;
+  const out = new Uint32Array(keys.length);
+  for (let i = 0; i < keys.length; i++) out[next[rank[i]!]!++] = ids[i]!;
+  return out;
 }
 
 /** Result sets by id. A caller may hold a few; the oldest go when the cap is reached. */
@@ -125,8 +331,8 @@ export class ResultStore {
   private readonly sets = new Map<string, ResultSet>();
   constructor(private readonly maxSets = 24) {}
 
-  create(owner: string): ResultSet {
-    const set = new ResultSet(randomUUID(), owner);
+  create(owner: string, options?: ResultSetOptions): ResultSet {
+    const set = new ResultSet(randomUUID(), owner, options);
     this.sets.set(set.id, set);
     while (this.sets.size > this.maxSets) {
       const oldest = this.sets.keys().next().value;
@@ -146,7 +352,23 @@ export class ResultStore {
     return this.sets.delete(id);
   }
 
-  releaseOwner(owner: string): void {
-    for (const [id, s] of this.sets) if (s.owner === owner) this.sets.delete(id);
+  /** Drops every set of an owner (its window closed, its socket dropped); returns how many. */
+  releaseOwner(owner: string): number {
+    let n = 0;
+    for (const [id, s] of this.sets) {
+      if (s.owner === owner) {
+        this.sets.delete(id);
+        n++;
+      }
+    }
+    return n;
+  }
+
+  /** Sets held (all owners, or one). */
+  count(owner?: string): number {
+    if (owner === undefined) return this.sets.size;
+    let n = 0;
+    for (const s of this.sets.values()) if (s.owner === owner) n++;
+    return n;
   }
 }

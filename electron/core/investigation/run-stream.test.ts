@@ -1,5 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import type { LogLine } from '../../../shared/contracts/vql';
+import { scanRows } from '../velociraptor/query/row-scan';
+import { ResultSet } from './result-store';
 import { coalesce, RunProgress } from './run-stream';
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
@@ -10,6 +12,9 @@ function fakeSet() {
   const set = {
     rows: [] as number[],
     columns: [] as string[],
+    get size() {
+      return set.rows.length;
+    },
     window: (offset: number, limit: number) => ({ rows: set.rows.slice(offset, offset + limit).map((r) => [String(r)]) }),
   };
   return set;
@@ -108,5 +113,17 @@ describe('run progress coalescing', () => {
     expect(progress.flush()?.total).toBe(0);
     expect(progress.flush()).toBeNull();
     expect(progress.flush(true)).toMatchObject({ type: 'rows', total: 0 });
+  });
+
+  it('the first rows event names the columns its rows brought (read before the columns are copied)', () => {
+    const set = new ResultSet('r', 'o');
+    const bytes = Buffer.from(JSON.stringify([{ a: 1 }, { a: 2, late: 'x' }]));
+    set.pushRaw({ bytes, ...scanRows(bytes) }, ['a']); // Velociraptor's Columns: the first row's keys only
+    const ev = new RunProgress(set).flush();
+    expect(ev?.columns).toEqual(['a', 'late']);
+    expect(ev?.first).toEqual([
+      ['1', ''],
+      ['2', 'x'],
+    ]);
   });
 });

@@ -16,7 +16,8 @@ export const PROGRESS_MS = 125;
 export const FIRST_ROWS = 200;
 
 interface ProgressSource {
-  readonly rows: { readonly length: number };
+  /** Rows held so far. */
+  readonly size: number;
   readonly columns: readonly string[];
   window(offset: number, limit: number, view: { sort: null; filter: string }): { rows: string[][] };
 }
@@ -39,17 +40,20 @@ export class RunProgress {
 
   /** The event to send now, or null when nothing changed (`final` always gives one). */
   flush(final = false): ProgressEvent | null {
-    const total = this.set.rows.length;
+    const total = this.set.size;
     if (!final && this.logs.length === 0 && total === this.sentTotal && this.set.columns.length === this.sentColumns) return null;
+    // The first rows are read before the columns are copied: reading them may add columns.
+    let first: string[][] | undefined;
+    if (!this.firstSent && total > 0) {
+      this.firstSent = true;
+      first = this.set.window(0, this.firstRows, { sort: null, filter: '' }).rows;
+    }
     const ev: ProgressEvent = { type: 'rows', total, columns: [...this.set.columns] };
     if (this.logs.length) {
       ev.logs = this.logs;
       this.logs = [];
     }
-    if (!this.firstSent && total > 0) {
-      this.firstSent = true;
-      ev.first = this.set.window(0, this.firstRows, { sort: null, filter: '' }).rows;
-    }
+    if (first) ev.first = first;
     this.sentTotal = total;
     this.sentColumns = this.set.columns.length;
     return ev;

@@ -12,7 +12,7 @@ import type { HuntFlow, HuntScope, HuntSummary } from '../../../shared/contracts
 import type { CompletionItem, RunEvent } from '../../../shared/contracts/vql';
 import { AppError, isAppError } from '../../../shared/errors';
 import type { HuntOs, ResourceLimits, VelociraptorService } from '../velociraptor/index';
-import type { QueryEvent } from '../velociraptor/query/stream';
+import type { QueryEvent, RowsEvent } from '../velociraptor/query/stream';
 import type { ConnectionManager } from './connections';
 import { isoToMs, toArtifact, toClient, toCompletion, toFlow, toHunt, toHuntFlow, toVfsEntry } from './map';
 import { ResultStore, type ResultSet } from './result-store';
@@ -25,6 +25,8 @@ const CACHE_MS = 5 * 60_000;
 const ALL = 10_000;
 /** Result grids and cells keep big integers exact as text (rows go over IPC/WebSocket as JSON). */
 const GRID = { bigInts: 'string' } as const;
+/** Rows kept in a result set stay unparsed until a window, view or export reads them (result-store.ts). */
+const KEPT = { ...GRID, raw: true } as const;
 
 export class InvestigationService {
   readonly results = new ResultStore();
@@ -184,7 +186,7 @@ export class InvestigationService {
   }
 
   async flowResults(t: Target, clientId: string, flowId: string, source: string, owner: string) {
-    return this.fill((await this.ops(t)).streamFlowResults({ clientId, flowId, artifact: source }, GRID), owner);
+    return this.fill((await this.ops(t)).streamFlowResults({ clientId, flowId, artifact: source }, KEPT), owner);
   }
 
   /** false when the server had nothing to cancel (cancel_flow answered nothing). */
@@ -200,9 +202,9 @@ export class InvestigationService {
 
   private async fill(events: AsyncIterable<QueryEvent>, owner: string): Promise<{ resultId: string; total: number; columns: string[] }> {
     const set = this.results.create(owner);
-    for await (const ev of events) if (ev.type === 'rows') set.push(ev.rows, ev.columns);
+    for await (const ev of events) if (ev.type === 'rows') addRows(set, ev);
     set.complete = true;
-    return { resultId: set.id, total: set.rows.length, columns: set.columns };
+    return { resultId: set.id, total: set.size, columns: set.columns };
   }
 
   // ---- hunts -----------------------------------------------------------------------------------
@@ -264,7 +266,7 @@ export class InvestigationService {
   }
 
   async huntResults(t: Target, huntId: string, source: string, owner: string) {
-    return this.fill((await this.ops(t)).streamHuntResults(huntId, source, GRID), owner);
+    return this.fill((await this.ops(t)).streamHuntResults(huntId, source, KEPT), owner);
   }
 
   // ---- VQL -------------------------------------------------------------------------------------
@@ -296,15 +298,14 @@ export class InvestigationService {
     yield { type: 'started', resultId: set.id };
     const problems: string[] = [];
     const progress = new RunProgress(set);
-    const source = (await this.ops(t)).streamVql(text, {}, { ...GRID, timeoutSeconds, signal, maxWait: 1 });
+    const source = (await this.ops(t)).streamVql(text, {}, { ...KEPT, timeoutSeconds, signal, maxWait: 1 });
     const absorb = (ev: QueryEvent): boolean => {
       if (ev.type === 'log') {
         if (ev.problem) problems.push(ev.message);
         progress.log({ timeMs: Math.floor(ev.timestampUs / 1000) || Date.now(), level: ev.level, message: ev.message, ...(ev.problem ? { problem: ev.problem } : {}) });
         return false;
       }
-      if (ev.rows.length === 0) return false;
-      set.push(ev.rows, ev.columns);
+      if (addRows(set, ev) === 0) return false;
       if (firstRowsMs !== null) return false;
       firstRowsMs = Date.now() - started;
       return true; // the first rows go out at once, with their text: the grid paints without a round trip
@@ -313,7 +314,7 @@ export class InvestigationService {
     set.complete = true;
     const final = progress.flush(true);
     if (final) yield final;
-    yield { type: 'done', total: set.rows.length, elapsedMs: Date.now() - started, firstRowsMs };
+    yield { type: 'done', total: set.size, elapsedMs: Date.now() - started, firstRowsMs };
     if (problems.length) throw new AppError('VQL_ERROR', problems[0] ?? 'The query failed.', { details: { logs: problems.slice(0, 20) } });
   }
 }
@@ -327,6 +328,16 @@ function limits(r: Resources): ResourceLimits {
     ...(r.maxRows !== undefined ? { maxRows: r.maxRows } : {}),
     ...(r.maxBytes !== undefined ? { maxBytes: r.maxBytes } : {}),
   };
+}
+
+/** A rows event into a result set: raw batches as bytes, parsed ones as rows. Returns the rows added. */
+function addRows(set: ResultSet, ev: RowsEvent): number {
+  if (ev.raw) {
+    set.pushRaw(ev.raw, ev.columns);
+    return ev.raw.count;
+  }
+  set.push(ev.rows, ev.columns);
+  return ev.rows.length;
 }
 
 async function drain(events: AsyncIterable<QueryEvent>): Promise<Array<Record<string, unknown>>> {

@@ -2,7 +2,7 @@ import { describe, expect, it } from 'vitest';
 import { z } from 'zod';
 import { call, stream, type StreamEvent } from '../../../shared/contract';
 import { AppError } from '../../../shared/errors';
-import { Dispatcher, type Handlers } from './dispatcher';
+import { Dispatcher, OWNER_RELEASED, type Handlers } from './dispatcher';
 
 const testContract = {
   'math:add': call(z.object({ a: z.number(), b: z.number() }).strict(), z.object({ sum: z.number() })),
@@ -36,7 +36,7 @@ function setup() {
       }
     },
   };
-  return { d: new Dispatcher(testContract, handlers), signal: () => foreverSignal };
+  return { d: new Dispatcher(testContract, handlers), signal: () => foreverSignal, handlers };
 }
 
 function collect(d: Dispatcher<typeof testContract>, channel: string, input: unknown, owner = 'w1') {
@@ -172,6 +172,28 @@ describe('Dispatcher streams', () => {
     d.releaseOwner('win-b');
     await b.done;
     expect(d.activeStreams()).toBe(0);
+  });
+
+  it('tells the handlers when an owner goes, after cancelling its streams, and survives a failing hook', async () => {
+    const released: Array<{ owner: string; streamAborted: boolean | undefined }> = [];
+    const { handlers, signal } = setup();
+    const d = new Dispatcher(testContract, {
+      ...handlers,
+      [OWNER_RELEASED]: (owner: string) => {
+        released.push({ owner, streamAborted: signal()?.aborted });
+        if (owner === 'bad') throw new Error('hook failed');
+      },
+    });
+    const a = collect(d, 'count:forever', {}, 'win-a');
+    await new Promise((r) => setTimeout(r, 20));
+    expect(d.releaseOwner('win-a')).toBe(1);
+    await a.done;
+    expect(a.events.at(-1)).toMatchObject({ type: 'error', error: { code: 'CANCELLED' } });
+    expect(released).toEqual([{ owner: 'win-a', streamAborted: true }]); // once, after its stream was aborted
+    expect(d.releaseOwner('bad')).toBe(0);
+    expect(released.map((r) => r.owner)).toEqual(['win-a', 'bad']);
+    // A symbol entry is not a channel.
+    expect(d.has('megaraptor.ownerReleased')).toBe(false);
   });
 
   it('uses a requested id only when it is free', async () => {

@@ -34,10 +34,19 @@ type StreamHandler<C extends ContractShape, K extends keyof C> = (
   ctx: CallContext,
 ) => AsyncIterable<unknown>;
 
+/**
+ * Optional entry of a handlers map (a symbol, so it can never collide with a channel): called with an
+ * owner when its window closes or its socket drops, after its streams were cancelled, so a domain can
+ * drop what it holds for that caller (result sets). The composition root sets it.
+ */
+export const OWNER_RELEASED: unique symbol = Symbol('megaraptor.ownerReleased');
+
 export type Handlers<C extends ContractShape> = {
   [K in CallChannels<C>]: CallHandler<C, K>;
 } & {
   [K in StreamChannels<C>]: StreamHandler<C, K>;
+} & {
+  [OWNER_RELEASED]?: (owner: string) => void;
 };
 
 /** Turns anything thrown into the wire error shape, without leaking stack traces or secrets. */
@@ -153,7 +162,10 @@ export class Dispatcher<C extends ContractShape> {
     return true;
   }
 
-  /** Cancels every stream of an owner: called when its window closes or its socket drops. */
+  /**
+   * Cancels every stream of an owner and tells the handlers (OWNER_RELEASED): called when its window
+   * closes or its socket drops. Returns how many streams were cancelled.
+   */
   releaseOwner(owner: string): number {
     let n = 0;
     for (const s of this.streams.values()) {
@@ -161,6 +173,11 @@ export class Dispatcher<C extends ContractShape> {
         s.controller.abort();
         n++;
       }
+    }
+    try {
+      this.handlers[OWNER_RELEASED]?.(owner);
+    } catch {
+      // Transports call this from close/error events: a failing domain must not break the others' cleanup.
     }
     return n;
   }

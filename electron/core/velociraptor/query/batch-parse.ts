@@ -7,7 +7,13 @@
  * token exists at all; only then a walk over the parsed values finds imprecise ones, and only that
  * slice gets the exact treatment (json.ts). A plain /\d{16}/ scan cost 60% of JSON.parse.
  */
+import { AppError } from '../../../../shared/errors';
 import { reparseExact, type BigIntMode, type JsonValue, type Row } from './json';
+
+/** The error every path reports for a batch that is not valid JSON (stream, scan, later parse). */
+export function invalidBatch(cause: unknown): AppError {
+  return new AppError('INTERNAL', 'The server sent a result batch that is not valid JSON.', { cause });
+}
 
 const SEP = Buffer.from('},{"');
 const SLICE = 32 * 1024;
@@ -27,7 +33,11 @@ function hasUnsafe(v: JsonValue): boolean {
 function rowsHaveUnsafe(rows: Row[]): boolean {
   for (let i = 0; i < rows.length; i++) {
     const row = rows[i];
-    if (typeof row !== 'object' || row === null) continue;
+    if (typeof row !== 'object' || row === null) {
+      // Not a row object (arrays of scalars are valid batches too): check the value itself.
+      if (hasUnsafe(row as JsonValue)) return true;
+      continue;
+    }
     const values = Object.values(row);
     for (let j = 0; j < values.length; j++) {
       const v = values[j] as JsonValue;
@@ -95,4 +105,35 @@ export function parseRowsBuffer(buf: Buffer, mode: BigIntMode = 'bigint'): Row[]
 
 function pushAll(out: Row[], rows: Row[]): void {
   for (let i = 0; i < rows.length; i++) out.push(rows[i] as Row);
+}
+
+/**
+ * Rows a..b-1 of a batch whose top-level delimiters a scan found (row-scan.ts `scanRows`: `delims[k]`
+ * is the `[` or `,` before row k). Cut exactly at row boundaries into ~32 kB slices, so no slice can
+ * fail for being cut inside a nested value and no whole-batch string is built. Big integers stay exact
+ * as in `parseRowsBuffer`. A malformed batch throws `invalidBatch`.
+ */
+export function parseRowRange(buf: Buffer, delims: Uint32Array, a: number, b: number, mode: BigIntMode = 'bigint'): Row[] {
+  const out: Row[] = [];
+  try {
+    let i = a;
+    while (i < b) {
+      // The furthest j (at least i + 1) whose slice stays within SLICE bytes.
+      let lo = i + 1;
+      let hi = b;
+      const limit = (delims[i] as number) + SLICE;
+      while (lo < hi) {
+        const mid = (lo + hi + 1) >>> 1;
+        if ((delims[mid] as number) <= limit) lo = mid;
+        else hi = mid - 1;
+      }
+      const rows = parseSlice(sliceAsArray(buf, (delims[i] as number) + 1, delims[lo] as number), mode);
+      if (rows.length !== lo - i) throw new Error(`expected ${lo - i} rows, parsed ${rows.length}`);
+      pushAll(out, rows);
+      i = lo;
+    }
+  } catch (e) {
+    throw invalidBatch(e);
+  }
+  return out;
 }

@@ -6,6 +6,7 @@
 import { setTimeout as sleep } from 'node:timers/promises';
 import { AppError } from '../../../../shared/errors';
 import { isRetryable } from '../grpc-errors';
+import { parseRowRange } from './batch-parse';
 import type { Row } from './json';
 import type { LogEvent, QueryEvent, QueryOptions } from './stream';
 
@@ -42,7 +43,9 @@ export async function collectRows(run: StreamFactory, serverLabel: string, opts:
           continue;
         }
         if (result.columns.length === 0 && ev.columns.length > 0) result.columns = ev.columns;
-        for (const r of ev.rows) result.rows.push(r);
+        // Collecting means parsing: a raw batch (QueryOptions.raw) is parsed here.
+        const rows = ev.raw ? parseRowRange(ev.raw.bytes, ev.raw.delims, 0, ev.raw.count, opts.bigInts ?? 'bigint') : ev.rows;
+        for (const r of rows) result.rows.push(r);
         if (result.rows.length > (opts.rowLimit ?? 1_000_000)) {
           throw new AppError('INVALID_ARGUMENT', `The query returned more than ${opts.rowLimit ?? 1_000_000} rows; add a LIMIT or stream the results.`);
         }

@@ -13,6 +13,7 @@ import { ConnectionRegistry } from '../registry';
 import { MemorySecretStore } from '../secret-store';
 import { createTestPki, mintApiConfigFields, toYaml } from '../testing/mint';
 import { userQuery } from '../vql/builder';
+import { parseRowRange } from './batch-parse';
 import type { QueryEvent } from './stream';
 
 type Script = (call: grpc.ServerWritableStream<VQLCollectorArgs__Output, VQLResponse>, state: ServerState) => void;
@@ -163,5 +164,62 @@ describe('streamQuery', () => {
     const ok = await registry.connection('scripted').queryRows(userQuery('x'), { failOnLogErrors: false });
     expect(ok.rows).toEqual([{ a: 1 }]);
     expect(ok.logs[0]?.problem).toBe('VQL_ERROR');
+  });
+
+  it('raw mode: rows events carry the bytes, the exact count and the delimiters instead of parsed rows', async () => {
+    const small = '[{"a":1,"s":"},{\\"a\\":2}"},{"a":[{"b":18446744073709551615}]}]';
+    script = (call) => {
+      call.write({ log: 'Starting query execution.\n', timestamp: 1 });
+      call.write({ Response: small, Columns: ['a', 's'], query_id: 1, part: 0, timestamp: 2 });
+      call.write({ Response: BATCH, Columns: ['pad'], query_id: 1, part: 1, timestamp: 3 });
+      call.write({ Response: '[]', query_id: 1, part: 2, timestamp: 4, Query: { Name: 'n', VQL: 'q' } });
+      call.write({ JSONLResponse: '{"j":1}\n{"j":2}\n', query_id: 1, part: 3, timestamp: 5, Query: { Name: 'n', VQL: 'q' } });
+      call.end();
+    };
+    const events: QueryEvent[] = [];
+    for await (const ev of registry.connection('scripted').query(userQuery('x'), { raw: true, bigInts: 'string' })) events.push(ev);
+    const rows = events.filter((e) => e.type === 'rows');
+    expect(rows.map((e) => (e.type === 'rows' ? [e.rows.length, e.raw?.count] : null))).toEqual([
+      [0, 2],
+      [0, 100],
+      [0, 0],
+      [2, undefined], // JSONLResponse batches are parsed as before
+    ]);
+    const first = rows[0]?.type === 'rows' ? rows[0].raw : undefined;
+    expect(first?.bytes.toString()).toBe(small);
+    expect(first && parseRowRange(first.bytes, first.delims, 0, first.count, 'string')).toEqual([{ a: 1, s: '},{"a":2}' }, { a: [{ b: '18446744073709551615' }] }]);
+    // A small batch is copied out of the shared message buffer it was decoded into.
+    expect(first?.bytes.buffer.byteLength).toBeLessThanOrEqual(2 * small.length + 4096);
+    expect(rows[1]).toMatchObject({ columns: ['pad'], part: 1 });
+  });
+
+  it('a malformed batch fails the stream with the same error in raw and parsed mode', async () => {
+    script = (call) => {
+      call.write({ Response: '[{"a":1}]', timestamp: 1 });
+      call.write({ Response: '[{"a":"unterminated}]', timestamp: 2 });
+      call.end();
+    };
+    const run = async (raw: boolean): Promise<unknown> => {
+      try {
+        for await (const _ of registry.connection('scripted').query(userQuery('x'), { raw })) void _;
+      } catch (e) {
+        return e;
+      }
+      return null;
+    };
+    const [parsed, raw] = [await run(false), await run(true)];
+    expect(isAppError(parsed, 'INTERNAL')).toBe(true);
+    expect(isAppError(raw, 'INTERNAL')).toBe(true);
+    expect((raw as Error).message).toBe((parsed as Error).message);
+    expect((raw as Error).message).toMatch(/not valid JSON/);
+  });
+
+  it('queryRows parses raw batches', async () => {
+    script = (call) => {
+      call.write({ Response: '[{"a":1},{"a":18446744073709551615}]', Columns: ['a'], timestamp: 1 });
+      call.end();
+    };
+    const r = await registry.connection('scripted').queryRows(userQuery('x'), { raw: true });
+    expect(r.rows).toEqual([{ a: 1 }, { a: 18446744073709551615n }]);
   });
 });

@@ -9,9 +9,10 @@ import type { VQLCollectorArgs } from '../../../../proto/gen/proto/VQLCollectorA
 import { AppError, type ErrorCode } from '../../../../shared/errors';
 import { mapGrpcError } from '../grpc-errors';
 import type { BuiltQuery } from '../vql/builder';
-import { parseRowsBuffer } from './batch-parse';
+import { invalidBatch, parseRowsBuffer } from './batch-parse';
 import { parseRows, type BigIntMode, type Row } from './json';
 import { classifyLog, type LogLevel } from './logs';
+import { scanRows } from './row-scan';
 import { toNumber, type ApiStub, type RawVQLResponse } from './wire';
 
 export const DEFAULT_MAX_ROW = 1000;
@@ -34,11 +35,29 @@ export interface QueryOptions {
   bigInts?: BigIntMode;
   /** Free label echoed in server logs. */
   name?: string;
+  /**
+   * Rows events carry the batch's bytes and exact row count (`raw`) instead of parsed rows, for a
+   * consumer that keeps results and parses only what it shows (the result store). `rows` is then
+   * empty, except for batches that came as JSONLResponse, which are parsed as usual. Default false.
+   */
+  raw?: boolean;
+}
+
+/** One batch, unparsed: `Response` as received and where its rows are (row-scan.ts). */
+export interface RawRows {
+  bytes: Buffer;
+  /** Exact number of rows in `bytes`. */
+  count: number;
+  /** `scanRows` delimiters: parse rows a..b-1 with `parseRowRange(bytes, delims, a, b)`. */
+  delims: Uint32Array;
 }
 
 export interface RowsEvent {
   type: 'rows';
+  /** The batch's rows; empty when `raw` is set. */
   rows: Row[];
+  /** Set instead of `rows` in raw mode (QueryOptions.raw). */
+  raw?: RawRows;
   columns: string[];
   /** Index of the statement in the VQL text (LETs count). */
   queryId: number;
@@ -71,7 +90,16 @@ export function collectorArgs(q: BuiltQuery, opts: QueryOptions, defaultOrg: str
   };
 }
 
-function toEvent(m: RawVQLResponse, mode: BigIntMode): QueryEvent | undefined {
+// A decoded message's bytes share one buffer with the whole message; a small batch may sit in an
+// 8 kB pool slab that other data shares. Kept batches are copied when they would pin much more.
+function keepable(b: Buffer): Buffer {
+  if (b.buffer.byteLength <= 2 * b.length + 4096) return b;
+  const own = Buffer.allocUnsafeSlow(b.length); // not from the pool either
+  b.copy(own);
+  return own;
+}
+
+function toEvent(m: RawVQLResponse, mode: BigIntMode, raw: boolean): QueryEvent | undefined {
   const timestampUs = toNumber(m.timestamp);
   if (m.log) {
     const c = classifyLog(m.log);
@@ -81,13 +109,19 @@ function toEvent(m: RawVQLResponse, mode: BigIntMode): QueryEvent | undefined {
   }
   const body = m.Response;
   if (!body?.length && !m.JSONLResponse && !m.Query) return undefined;
+  const base = { type: 'rows', columns: m.Columns ?? [], queryId: toNumber(m.query_id), part: toNumber(m.part), timestampUs } as const;
+  if (raw && body?.length) {
+    // scanRows throws invalidBatch itself; a batch it accepts but JSON.parse refuses fails when parsed.
+    const { count, delims } = scanRows(body);
+    return { ...base, rows: [], raw: { bytes: keepable(body), count, delims } };
+  }
   let rows: Row[];
   try {
     rows = body?.length ? parseRowsBuffer(body, mode) : parseJsonl(m.JSONLResponse ?? '', mode);
   } catch (cause) {
-    throw new AppError('INTERNAL', 'The server sent a result batch that is not valid JSON.', { cause });
+    throw invalidBatch(cause);
   }
-  return { type: 'rows', rows, columns: m.Columns ?? [], queryId: toNumber(m.query_id), part: toNumber(m.part), timestampUs };
+  return { ...base, rows };
 }
 
 function parseJsonl(text: string, mode: BigIntMode): Row[] {
@@ -113,9 +147,10 @@ export async function* streamQuery(
   const onAbort = (): void => call.cancel();
   opts.signal?.addEventListener('abort', onAbort, { once: true });
   const mode = opts.bigInts ?? 'bigint';
+  const raw = opts.raw === true;
   try {
     for await (const m of call as AsyncIterable<RawVQLResponse>) {
-      const ev = toEvent(m, mode);
+      const ev = toEvent(m, mode, raw);
       if (ev) yield ev;
     }
   } catch (e) {

@@ -1,0 +1,271 @@
+#!/usr/bin/env node
+// Core over WebSocket, no browser: the notebook cell `SELECT * FROM simulator_bulk_rows(rows=N)` run
+// through `megaraptor serve` by a bare Node WebSocket client (the "core-only-over-websocket" step of
+// bench/ui, without Chromium), next to the client-only reader (bench/stream/ours.ts) against the SAME
+// simulator. Several CLI builds can be compared in one run (e.g. the commit before a change and after):
+// they alternate, each serve process is fresh, and for each run it reports rows/s, the serve process's
+// CPU seconds during the stream, its RSS while holding the rows (after a forced settle), and the time
+// of a few `results:window` calls on the full set (last page; a page sorted by a column; a filtered page).
+//
+// Usage: node bench/stream/core-ws.mjs [--rows 1000000] [--runs 2] [--cli label=path/to/megaraptor.mjs ...]
+// Default --cli is out/cli/megaraptor.mjs (run `npm run build` or `node scripts/build-cli.mjs` first).
+import { spawn, spawnSync } from 'node:child_process';
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { loadavg, tmpdir } from 'node:os';
+import { dirname, join, resolve } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { build } from 'esbuild';
+import { WebSocket } from 'ws';
+
+const here = dirname(fileURLToPath(import.meta.url));
+const ROOT = resolve(here, '..', '..');
+const argv = process.argv.slice(2);
+const num = (name, def) => {
+  const i = argv.indexOf(name);
+  return i >= 0 ? Number(argv[i + 1]) : def;
+};
+const ROWS = num('--rows', 1_000_000);
+const RUNS = Math.max(1, num('--runs', 2));
+const clis = [];
+for (let i = 0; i < argv.length; i++) {
+  if (argv[i] !== '--cli') continue;
+  const v = argv[++i] ?? '';
+  const eq = v.indexOf('=');
+  clis.push(eq > 0 ? { label: v.slice(0, eq), path: resolve(v.slice(eq + 1)) } : { label: v, path: resolve(v) });
+}
+if (clis.length === 0) clis.push({ label: 'current', path: join(ROOT, 'out', 'cli', 'megaraptor.mjs') });
+for (const c of clis) {
+  if (!existsSync(c.path)) {
+    console.error(`${c.path} is missing: build the CLI first (node scripts/build-cli.mjs).`);
+    process.exit(2);
+  }
+}
+const QUERY = `SELECT * FROM simulator_bulk_rows(rows=${ROWS})`;
+const TICK = Number(spawnSync('getconf', ['CLK_TCK'], { encoding: 'utf8' }).stdout.trim()) || 100;
+const r2 = (x) => Math.round(x * 100) / 100;
+const load = () => loadavg().map(r2);
+const emit = (o) => process.stdout.write(JSON.stringify(o) + '\n');
+
+function cpuOf(pid) {
+  const raw = readFileSync(`/proc/${pid}/stat`, 'utf8');
+  const f = raw.slice(raw.lastIndexOf(')') + 2).split(' ');
+  return (Number(f[11]) + Number(f[12])) / TICK;
+}
+function rssOf(pid) {
+  const s = readFileSync(`/proc/${pid}/status`, 'utf8');
+  const kb = (k) => Number((s.match(new RegExp(`^${k}:\\s+(\\d+)`, 'm')) ?? [])[1] ?? NaN);
+  return { rss_mb: Math.round(kb('VmRSS') / 1024), peak_rss_mb: Math.round(kb('VmHWM') / 1024) };
+}
+
+const tmp = mkdtempSync(join(tmpdir(), 'mr-bench-corews-'));
+const children = [];
+
+function start(cli, args, env, ready) {
+  const child = spawn(process.execPath, [cli, ...args], { cwd: tmp, env: { ...process.env, ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
+  children.push(child);
+  let out = '';
+  child.stdout.on('data', (c) => (out += c));
+  child.stderr.on('data', (c) => (out += c));
+  return new Promise((res, rej) => {
+    const timer = setTimeout(() => rej(new Error(`${args[0]} did not start within 60 s:\n${out}`)), 60_000);
+    const poll = setInterval(() => {
+      const v = ready(out);
+      if (v) {
+        clearTimeout(timer);
+        clearInterval(poll);
+        res({ child, value: v });
+      }
+    }, 50);
+    child.once('exit', (code) => {
+      clearTimeout(timer);
+      clearInterval(poll);
+      rej(new Error(`${args[0]} exited with ${code}:\n${out}`));
+    });
+  });
+}
+
+function stop(child) {
+  return new Promise((res) => {
+    if (child.exitCode !== null) return res();
+    child.once('exit', () => res());
+    child.kill('SIGTERM');
+    setTimeout(() => child.exitCode === null && child.kill('SIGKILL'), 5000);
+  });
+}
+
+/** A tiny client of the app's WebSocket protocol: calls and one stream. */
+function connect(info) {
+  const ws = new WebSocket(`ws://127.0.0.1:${info.port}/rpc?token=${encodeURIComponent(info.token)}`, { origin: info.origin });
+  const pending = new Map();
+  const streams = new Map();
+  let seq = 0;
+  ws.on('message', (raw) => {
+    const m = JSON.parse(raw.toString());
+    if (m.type === 'result') pending.get(m.id)?.(m.envelope);
+    else if (m.type === 'event') streams.get(m.event.id)?.(m.event);
+  });
+  const call = (channel, input) =>
+    new Promise((res, rej) => {
+      const id = `c${++seq}`;
+      pending.set(id, (env) => (pending.delete(id), env.ok ? res(env.value) : rej(new Error(`${channel}: ${JSON.stringify(env.error)}`))));
+      ws.send(JSON.stringify({ type: 'call', id, channel, input }));
+    });
+  const stream = (channel, input, onEvent) => {
+    const id = `s${++seq}`;
+    streams.set(id, onEvent);
+    ws.send(JSON.stringify({ type: 'stream', id, channel, input }));
+  };
+  return new Promise((res, rej) => {
+    ws.once('open', () => res({ ws, call, stream }));
+    ws.once('error', rej);
+  });
+}
+
+async function timed(f) {
+  const t = performance.now();
+  const v = await f();
+  return { ms: r2(performance.now() - t), v };
+}
+
+async function coreRun(cli, apiYaml, run) {
+  const rendererDir = join(tmp, 'renderer');
+  const dataDir = join(tmp, `data-${cli.label}-${run}`);
+  const serve = await start(cli.path, ['serve', '--port', '0', '--json', '--renderer-dir', rendererDir], { MEGARAPTOR_DATA_DIR: dataDir }, (out) => {
+    const line = out.split('\n').find((l) => l.startsWith('{"event":"listening"'));
+    return line ? JSON.parse(line) : null;
+  });
+  const pid = serve.child.pid;
+  try {
+    const c = await connect(serve.value);
+    await c.call('connections:import', { name: 'bench', yaml: apiYaml, storage: 'session' });
+    const target = { server: 'bench', org: '' };
+    const rss0 = rssOf(pid);
+    const cpu0 = cpuOf(pid);
+    const t0 = performance.now();
+    const done = await new Promise((res, rej) => {
+      let resultId = '';
+      let events = 0;
+      c.stream('vql:run', { target, vql: QUERY }, (ev) => {
+        if (ev.type === 'error') return rej(new Error(`vql:run failed: ${JSON.stringify(ev.error)}`));
+        if (ev.type !== 'data') return;
+        events++;
+        if (ev.data.type === 'started') resultId = ev.data.resultId;
+        if (ev.data.type === 'done') res({ ...ev.data, resultId, events });
+      });
+    });
+    const ms = performance.now() - t0;
+    const cpu = cpuOf(pid) - cpu0;
+    if (done.total !== ROWS) throw new Error(`${cli.label}: the cell got ${done.total} rows, expected ${ROWS}`);
+    // Let the stream's garbage go before reading what holding the rows costs.
+    await new Promise((r) => setTimeout(r, 1500));
+    const holding = rssOf(pid);
+    const view = { sort: null, filter: '' };
+    const last = await timed(() => c.call('results:window', { resultId: done.resultId, offset: ROWS - 200, limit: 200, view }));
+    const sorted = await timed(() => c.call('results:window', { resultId: done.resultId, offset: 0, limit: 200, view: { sort: { column: 'Hostname', desc: true }, filter: '' } }));
+    const sortedDeep = await timed(() => c.call('results:window', { resultId: done.resultId, offset: Math.floor(ROWS / 2), limit: 200, view: { sort: { column: 'Hostname', desc: true }, filter: '' } }));
+    const filtered = await timed(() => c.call('results:window', { resultId: done.resultId, offset: 0, limit: 200, view: { sort: null, filter: 'host-042' } }));
+    const cpuViews = cpuOf(pid) - cpu0 - cpu;
+    c.ws.close();
+    const o = {
+      step: 'core-only-over-websocket',
+      build: cli.label,
+      run,
+      rows: done.total,
+      ms: Math.round(ms),
+      rows_per_s: Math.round(done.total / (ms / 1000)),
+      core_serve_cpu_s: r2(cpu),
+      core_cpu_s_per_1m_rows: r2((cpu * 1_000_000) / done.total),
+      stream_events: done.events,
+      serve_rss_mb_before: rss0.rss_mb,
+      serve_rss_mb_holding_rows: holding.rss_mb,
+      serve_peak_rss_mb: holding.peak_rss_mb,
+      window_last_page_ms: last.ms,
+      window_sorted_first_page_ms: sorted.ms,
+      window_sorted_middle_page_ms: sortedDeep.ms,
+      window_filtered_ms: filtered.ms,
+      filtered_matched: filtered.v.matched,
+      sorted_first_cell: sorted.v.rows[0]?.[sorted.v.columns.indexOf('Hostname')],
+      cpu_s_for_the_window_calls: r2(cpuViews),
+      load: load(),
+    };
+    emit(o);
+    return o;
+  } finally {
+    await stop(serve.child);
+  }
+}
+
+function clientOnly(ours, apiConfig) {
+  const r = spawnSync('bash', ['-c', '"$0" "$1" "$2" "$3" && times >&2', process.execPath, ours, apiConfig, QUERY], { encoding: 'utf8', maxBuffer: 1 << 20 });
+  if (r.status !== 0) throw new Error(`client-only reader failed: ${r.stderr}`);
+  const o = JSON.parse(r.stdout.trim().split('\n').pop());
+  const t = r.stderr.trim().split('\n').pop().match(/(\d+)m([\d.]+)s\s+(\d+)m([\d.]+)s/);
+  const cpu = t ? Number(t[1]) * 60 + Number(t[2]) + Number(t[3]) * 60 + Number(t[4]) : NaN;
+  if (o.rows !== ROWS) throw new Error(`client-only reader counted ${o.rows} rows, expected ${ROWS}`);
+  const res = { step: 'client-only', rows: o.rows, rows_per_s: o.rows_per_s, cpu_s: r2(cpu), peak_rss_mb: o.peak_rss_mb, load: load() };
+  emit(res);
+  return res;
+}
+
+const median = (xs) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
+try {
+  mkdirSync(join(tmp, 'renderer'));
+  writeFileSync(join(tmp, 'renderer', 'index.html'), '<html></html>');
+  await build({
+    entryPoints: { ours: join(here, 'ours.ts') },
+    outdir: tmp,
+    bundle: true,
+    platform: 'node',
+    format: 'esm',
+    target: 'node20',
+    outExtension: { '.js': '.mjs' },
+    banner: { js: "import { createRequire as __cr } from 'node:module'; const require = __cr(import.meta.url);" },
+    logLevel: 'warning',
+  });
+  const apiConfig = join(tmp, 'api.config.yaml');
+  const sim = await start(clis[0].path, ['sim', '--write-api-config', apiConfig, '--role', 'investigator', '--name', 'bench-core'], {}, () => existsSync(apiConfig) && readFileSync(apiConfig, 'utf8').includes('api_connection_string'));
+  const apiYaml = readFileSync(apiConfig, 'utf8');
+  const loadBefore = load();
+  const client = [];
+  const core = Object.fromEntries(clis.map((c) => [c.label, []]));
+  for (let run = 0; run < RUNS; run++) {
+    client.push(clientOnly(join(tmp, 'ours.mjs'), apiConfig));
+    // Alternate the order between runs so no build always goes first.
+    const order = run % 2 === 0 ? clis : [...clis].reverse();
+    for (const c of order) core[c.label].push(await coreRun(c, apiYaml, run));
+  }
+  client.push(clientOnly(join(tmp, 'ours.mjs'), apiConfig));
+  await stop(sim.child);
+  const summary = {
+    step: 'summary',
+    date: new Date().toISOString(),
+    node: process.version,
+    rows: ROWS,
+    runs: RUNS,
+    client_only_rows_per_s: client.map((c) => c.rows_per_s),
+    client_only_cpu_s: client.map((c) => c.cpu_s),
+    builds: Object.fromEntries(
+      Object.entries(core).map(([label, rs]) => [
+        label,
+        {
+          rows_per_s: rs.map((r) => r.rows_per_s),
+          median_rows_per_s: median(rs.map((r) => r.rows_per_s)),
+          core_cpu_s: rs.map((r) => r.core_serve_cpu_s),
+          median_core_cpu_s: median(rs.map((r) => r.core_serve_cpu_s)),
+          rss_mb_holding_rows: rs.map((r) => r.serve_rss_mb_holding_rows),
+          ratio_to_client_mean: r2(median(rs.map((r) => r.rows_per_s)) / (client.reduce((a, c) => a + c.rows_per_s, 0) / client.length)),
+        },
+      ]),
+    ),
+    load_before: loadBefore,
+    load_after: load(),
+  };
+  emit(summary);
+} catch (e) {
+  console.error(e instanceof Error ? e.stack : e);
+  process.exitCode = 1;
+} finally {
+  for (const c of children) if (c.exitCode === null) c.kill('SIGTERM');
+  await new Promise((r) => setTimeout(r, 300));
+  rmSync(tmp, { recursive: true, force: true });
+}
