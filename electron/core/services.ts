@@ -38,18 +38,24 @@ export function createCoreServices(options: CoreOptions): CoreServices {
     ...(options.userDataFallback ? { fallback: options.userDataFallback } : {}),
   });
 
+  const probe = options.probeKeychain ?? (() => realProbe());
+  // At start the keychain is probed once (a probe writes to it and may take seconds), and app info,
+  // the saved connections and MCP share the answer; the Credentials page's status probes anew.
+  let startProbe: Promise<KeychainStatus> | undefined;
+  const probeAtStart = () => (startProbe ??= probe());
+  const keychainAtStart = async () => ((await probeAtStart()).available ? credentials.store : null);
+
   const appInfo = new AppInfoService({
     name: 'Megaraptor Desktop',
     version: options.version,
     mode: options.mode,
     dataDir,
-    probeKeychain: options.probeKeychain ?? (() => realProbe()),
+    probeKeychain: probeAtStart,
   });
 
-  const probe = options.probeKeychain ?? (() => realProbe());
   // One credential service, and with it one keychain store, for the whole process.
   const credentials = createCredentialService(dataDir, { probe });
-  const investigation = createInvestigation(dataDir, async () => ((await probe()).available ? credentials.store : null), credentials);
+  const investigation = createInvestigation(dataDir, keychainAtStart, credentials);
   // Re-open saved servers now, not on the first page that asks: that also lists servers saved by a
   // version without the credential index, so the Credentials page shows them from the start.
   void investigation.connections.ready();
@@ -61,7 +67,7 @@ export function createCoreServices(options: CoreOptions): CoreServices {
     version: options.version,
     mode: options.mode,
     env: options.env ?? process.env,
-    keychain: async () => ((await probe()).available ? credentials.store : null),
+    keychain: keychainAtStart,
     liveConnections: investigation.connections,
     credentials,
   });
