@@ -32,10 +32,10 @@ function hasUnsafe(v: JsonValue): boolean {
 
 function rowsHaveUnsafe(rows: Row[]): boolean {
   for (let i = 0; i < rows.length; i++) {
-    const row = rows[i];
+    // Batches are arrays of row objects, but any JSON array is valid: a scalar is checked itself.
+    const row = rows[i] as JsonValue;
     if (typeof row !== 'object' || row === null) {
-      // Not a row object (arrays of scalars are valid batches too): check the value itself.
-      if (hasUnsafe(row as JsonValue)) return true;
+      if (hasUnsafe(row)) return true;
       continue;
     }
     const values = Object.values(row);
