@@ -3,7 +3,8 @@
  * directly on the core, through MCP over Streamable HTTP (SSE answers, the default, and JSON answers,
  * the SDK's enableJsonResponse, each its own endpoint in the same process), and through MCP over stdio
  * (the built CLI), in one run. Prints p50/p99 latency of each and the added latency, and calls/s with 16
- * concurrent HTTP sessions. The stdio path runs `node out/cli/megaraptor.mjs mcp --stdio` (build first)
+ * concurrent HTTP sessions, and the process CPU time per call (client + server + simulator in this process:
+ * robust to a loaded machine). The stdio path runs `node out/cli/megaraptor.mjs mcp --stdio` (build first)
  * with an API config for the same simulator; `--no-stdio` skips it. `--cpu-prof` style profiling: run
  * the bundle with `node --cpu-prof`. Node 20 has no TypeScript stripping, so from the repo root:
  *   npm run bench -- mcp [--no-stdio]
@@ -73,6 +74,17 @@ for (let i = 0; i < N; i++) {
   }
 }
 
+/** CPU time of this process (SDK client, MCP server, simulator) per call: robust to the machine's load. */
+async function cpuPerCall(f: () => Promise<unknown>): Promise<number> {
+  const c0 = process.cpuUsage();
+  for (let i = 0; i < N; i++) await f();
+  const c = process.cpuUsage(c0);
+  return (c.user + c.system) / N / 1000;
+}
+const cpuDirect = await cpuPerCall(() => port.hunts({}, {}, page));
+const cpuSse = await cpuPerCall(() => call(cSse));
+const cpuJson = await cpuPerCall(() => call(cJson));
+
 async function concurrent(url: string): Promise<number> {
   const clients = await Promise.all(Array.from({ length: 16 }, () => connect(url)));
   const t0 = performance.now();
@@ -98,6 +110,7 @@ console.log(row('MCP over HTTP (SSE)', viaHttp));
 console.log(row('MCP over HTTP (JSON)', viaJson));
 console.log(added('added (HTTP SSE)', viaHttp, direct));
 console.log(added('added (HTTP JSON)', viaJson, direct));
+console.log(`CPU per call         direct ${cpuDirect.toFixed(2)} ms, HTTP SSE ${cpuSse.toFixed(2)} ms (+${(cpuSse - cpuDirect).toFixed(2)}), HTTP JSON ${cpuJson.toFixed(2)} ms (+${(cpuJson - cpuDirect).toFixed(2)})`);
 console.log(`16 HTTP sessions: ${rate.toFixed(0)} calls/s SSE, ${rateJson.toFixed(0)} calls/s JSON (list_hunts, 5 s each)`);
 for (const c of [cSse, cJson]) await c.close();
 await httpSse.close();

@@ -14,13 +14,13 @@ import { toolCases } from './testing/tool-cases';
 
 const TOKEN = 'test-token-0123456789abcdef';
 
-function raw(port: number, headers: Record<string, string>, body: unknown): Promise<{ status: number; text: string }> {
+function raw(port: number, headers: Record<string, string>, body: unknown): Promise<{ status: number; text: string; type: string; session: string }> {
   return new Promise((resolve, reject) => {
     const data = JSON.stringify(body);
     const req = request({ host: '127.0.0.1', port, path: '/mcp', method: 'POST', headers: { 'content-type': 'application/json', accept: 'application/json, text/event-stream', 'content-length': String(Buffer.byteLength(data)), ...headers } }, (res) => {
       let text = '';
       res.on('data', (c: Buffer) => (text += c.toString()));
-      res.on('end', () => resolve({ status: res.statusCode ?? 0, text }));
+      res.on('end', () => resolve({ status: res.statusCode ?? 0, text, type: String(res.headers['content-type'] ?? ''), session: String(res.headers['mcp-session-id'] ?? '') }));
     });
     req.on('error', reject);
     req.end(data);
@@ -142,5 +142,30 @@ describe('approval socket (stdio server → running app)', () => {
       await sock.close();
     }
     expect(DEFAULT_POLICY.mode).toBe('ask');
+  });
+});
+
+describe('answer framing', () => {
+  it.each([
+    [false, 'text/event-stream'],
+    [true, 'application/json'],
+  ])('jsonResponse=%s answers a tool call as %s, with the same result', async (jsonResponse, type) => {
+    const h = makeHarness(new FakePort());
+    const http = await startHttpTransport({ token: () => TOKEN, jsonResponse, makeServer: () => createMcpServer({ version: 'test', transport: 'http' }, (label) => ({ ...h.ctx, clientLabel: label })) });
+    try {
+      const host = `127.0.0.1:${http.port}`;
+      const auth = { host, authorization: `Bearer ${TOKEN}` };
+      const first = await raw(http.port, auth, init);
+      expect(first.type).toContain(type);
+      const session = { ...auth, 'mcp-session-id': first.session, 'mcp-protocol-version': '2025-06-18' };
+      expect((await raw(http.port, session, { jsonrpc: '2.0', method: 'notifications/initialized' })).status).toBe(202);
+      const r = await raw(http.port, session, { jsonrpc: '2.0', id: 2, method: 'tools/call', params: { name: 'list_connections', arguments: {} } });
+      expect(r.status).toBe(200);
+      expect(r.type).toContain(type);
+      const body = type === 'application/json' ? r.text : r.text.split('\n').find((l) => l.startsWith('data: '))!.slice(6);
+      expect(JSON.parse(body)).toMatchObject({ jsonrpc: '2.0', id: 2, result: { structuredContent: { connections: expect.any(Array) } } });
+    } finally {
+      await http.close();
+    }
   });
 });
