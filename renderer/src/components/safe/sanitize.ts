@@ -20,6 +20,9 @@ function ensureHooks(): void {
         node.setAttribute('data-href', href);
         node.setAttribute('title', `Link not followed: ${href}`);
       }
+    } else if (node.hasAttribute('href')) {
+      // Only <a> keeps its target (as data-href); any other element with a URL to follow loses it.
+      node.removeAttribute('href');
     }
     if (node.tagName === 'IMG') {
       const src = node.getAttribute('src') ?? '';
@@ -33,7 +36,7 @@ export function sanitizeHtml(html: string): string {
   ensureHooks();
   return DOMPurify.sanitize(html, {
     USE_PROFILES: { html: true },
-    FORBID_TAGS: ['style', 'form', 'input', 'button', 'iframe', 'frame', 'object', 'embed', 'link', 'meta', 'base', 'svg', 'math', 'video', 'audio', 'source'],
+    FORBID_TAGS: ['style', 'form', 'input', 'button', 'iframe', 'frame', 'object', 'embed', 'link', 'meta', 'base', 'svg', 'math', 'video', 'audio', 'source', 'area', 'map'],
     FORBID_ATTR: ['style', 'srcset', 'action', 'formaction', 'background', 'poster'],
   });
 }
