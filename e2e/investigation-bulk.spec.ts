@@ -191,8 +191,11 @@ test('hex view: the downloaded file’s bytes, paged from the server copy, with 
   await expect(last).toHaveAttribute('data-marked', 'true');
   await expect(last.getByTestId('hex-bytes')).toHaveText(hexOf(file.subarray(lastOffset)));
   await expect(last.getByTestId('hex-ascii')).toHaveText(asciiOf(file.subarray(lastOffset)));
+  await view.getByTestId('hex-jump').fill('0x40');
+  await view.getByTestId('hex-go').click();
+  await expect(view.getByTestId('hex-row-00000040')).toHaveAttribute('data-marked', 'true');
+  await inv.screenshot('vfs-hex');
   await view.getByTestId('hex-jump').fill(String(file.length + 100));
   await view.getByTestId('hex-go').click();
   await expect(view).toContainText(`The file has ${file.length.toLocaleString('en-US')} bytes`);
-  await inv.screenshot('vfs-hex');
 });

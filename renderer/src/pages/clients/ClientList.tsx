@@ -220,8 +220,8 @@ export function ClientList(props: { target: Target }) {
                 <Table.Td onClick={(e) => e.stopPropagation()}>
                   <Checkbox aria-label={`Select ${c.hostname || c.clientId}`} checked={isSelected(c.clientId)} onChange={() => toggle(c)} data-testid={`select-${c.clientId}`} />
                 </Table.Td>
-                <Table.Td>
-                  <Badge color={c.online ? 'green' : 'gray'} variant={c.online ? 'filled' : 'light'}>
+                <Table.Td miw={96}>
+                  <Badge color={c.online ? 'green' : 'gray'} variant={c.online ? 'filled' : 'light'} style={{ overflow: 'visible' }}>
                     {c.online ? 'online' : 'offline'}
                   </Badge>
                 </Table.Td>

@@ -102,6 +102,7 @@ export function HexView(props: { target: Target; clientId: string; path: string;
               role="row"
               data-testid={`hex-row-${r.offsetText}`}
               data-marked={mark === r.offset || undefined}
+              ref={mark === r.offset ? (el) => el?.scrollIntoView({ block: 'nearest' }) : undefined}
               style={{ display: 'flex', gap: 16, whiteSpace: 'pre', background: mark === r.offset ? 'var(--mantine-primary-color-light)' : undefined }}
             >
               <span role="cell" style={{ color: 'var(--mantine-color-dimmed)' }}>
