@@ -13,6 +13,13 @@ import { LazyVqlEditor } from '../../vql/LazyVqlEditor';
 /** Lines kept per run (the oldest go first) and lines rendered (the newest). */
 const KEEP_LINES = 10_000;
 const SHOW_LINES = 200;
+/**
+ * Progress (row count, grid growth, log lines) is shown at most this often while a query streams: every
+ * update re-renders the cell and repaints the badge, the grid's scrollbar and the log list, and with
+ * software compositing each repainted frame costs the browser CPU the core needs. The first rows and
+ * the end are shown at once.
+ */
+const PROGRESS_MS = 250;
 
 interface Logs {
   lines: LogLine[];
@@ -43,6 +50,11 @@ export function VqlCell(props: { id: string; source: string; target: Target; onC
   const [running, setRunning] = useState(false);
   const [stats, setStats] = useState<string | null>(null);
   const cancel = useRef<(() => void) | null>(null);
+  const progress = useRef<{ timer: ReturnType<typeof setTimeout> | undefined; run: number }>({ timer: undefined, run: 0 });
+  useEffect(() => {
+    const p = progress.current;
+    return () => clearTimeout(p.timer);
+  }, []);
   const source = useRef(props.source);
   useEffect(() => {
     source.current = props.source;
@@ -56,29 +68,57 @@ export function VqlCell(props: { id: string; source: string; target: Target; onC
     setTotal(0);
     setSeed(null);
     setRunning(true);
+    clearTimeout(progress.current.timer);
+    progress.current.timer = undefined;
+    const runNo = ++progress.current.run;
     let shownTotal = -1;
+    // Progress waiting to be shown (see PROGRESS_MS); flushed by the timer, the first rows and the end.
+    const pending = { total: -1, logs: [] as LogLine[] };
+    const flush = () => {
+      // A cancelled earlier run's late end must not show its counts over this one's.
+      if (progress.current.run !== runNo) return;
+      clearTimeout(progress.current.timer);
+      progress.current.timer = undefined;
+      if (pending.logs.length) {
+        const more = pending.logs;
+        pending.logs = [];
+        setLogs((l) => appendLogs(l, more));
+      }
+      if (pending.total !== shownTotal) {
+        shownTotal = pending.total;
+        setTotal(pending.total);
+        setVersion((v) => v + 1);
+      }
+    };
+    const later = () => {
+      if (progress.current.timer === undefined) progress.current.timer = setTimeout(flush, PROGRESS_MS);
+    };
     cancel.current = api.stream('vql:run', { target: props.target, vql: source.current }, {
       data: (ev) => {
         if (ev.type === 'started') {
           shownTotal = -1;
+          pending.total = -1;
           setResultId(ev.resultId);
           setVersion(0);
         } else if (ev.type === 'rows') {
           // Progress: log lines only re-render the log list; the grid only hears of new rows.
-          if (ev.logs?.length) {
-            const more = ev.logs;
-            setLogs((l) => appendLogs(l, more));
-          }
-          if (ev.first) setSeed({ first: ev.first, columns: ev.columns });
-          if (ev.total !== shownTotal) {
-            shownTotal = ev.total;
-            setTotal(ev.total);
-            setVersion((v) => v + 1);
-          }
-        } else setStats(`${ev.total.toLocaleString()} rows in ${(ev.elapsedMs / 1000).toFixed(2)} s`);
+          if (ev.logs?.length) pending.logs.push(...ev.logs);
+          pending.total = ev.total;
+          if (ev.first) {
+            setSeed({ first: ev.first, columns: ev.columns });
+            flush();
+          } else later();
+        } else {
+          flush();
+          setStats(`${ev.total.toLocaleString()} rows in ${(ev.elapsedMs / 1000).toFixed(2)} s`);
+        }
       },
-      end: () => setRunning(false),
+      end: () => {
+        flush();
+        setRunning(false);
+      },
       error: (e) => {
+        flush();
         setRunning(false);
         if (e.code !== 'CANCELLED') setError(errorText(e));
         else setStats((s) => s ?? 'Cancelled.');
