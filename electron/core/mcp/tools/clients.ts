@@ -1,6 +1,5 @@
 /** Clients: find endpoints, read one, label them, quarantine them (with the artifact for their OS). */
 import { z } from 'zod';
-import { AppError } from '../../../../shared/errors';
 import { pagedOutput, pagedRead, pagingInput } from '../results';
 import { defineTool, READ, type McpTool } from '../tool-kit';
 import { clientId, notFound, plan } from './common';
@@ -90,8 +89,7 @@ export const quarantineClient = defineTool({
   annotations: { readOnlyHint: false, destructiveHint: true, idempotentHint: true, openWorldHint: true },
   endpointData: false,
   async plan({ args, target, ctx }) {
-    const os = await ctx.port.clientOs(target, args.client_id);
-    if (os === 'unknown') throw new AppError('INVALID_ARGUMENT', `Client ${args.client_id} runs an OS this tool cannot quarantine (${os}).`);
+    // Fails with INVALID_ARGUMENT for an OS without a quarantine artifact (or one never reported).
     const p = await ctx.port.planQuarantine(target, args.client_id, args.quarantine, args.message);
     return plan(`${args.quarantine ? 'Quarantine (network-isolate)' : 'Release from quarantine'} ${args.client_id} (${p.os})`, target, 'collect', {
       client_id: args.client_id,
