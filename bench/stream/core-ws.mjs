@@ -8,6 +8,7 @@
 // of a few `results:window` calls on the full set (last page; a page sorted by a column; a filtered page).
 //
 // Usage: node bench/stream/core-ws.mjs [--rows 1000000] [--runs 2] [--cli label=path/to/megaraptor.mjs ...]
+//        [--serve-node-args "--cpu-prof --cpu-prof-dir=/tmp/prof"]   (node flags for the serve processes)
 // Default --cli is out/cli/megaraptor.mjs (run `npm run build` or `node scripts/build-cli.mjs` first).
 import { spawn, spawnSync } from 'node:child_process';
 import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
@@ -40,6 +41,8 @@ for (const c of clis) {
     process.exit(2);
   }
 }
+const si = argv.indexOf('--serve-node-args');
+const SERVE_NODE_ARGS = si >= 0 ? (argv[si + 1] ?? '').split(' ').filter(Boolean) : [];
 const QUERY = `SELECT * FROM simulator_bulk_rows(rows=${ROWS})`;
 const TICK = Number(spawnSync('getconf', ['CLK_TCK'], { encoding: 'utf8' }).stdout.trim()) || 100;
 const r2 = (x) => Math.round(x * 100) / 100;
@@ -60,8 +63,8 @@ function rssOf(pid) {
 const tmp = mkdtempSync(join(tmpdir(), 'mr-bench-corews-'));
 const children = [];
 
-function start(cli, args, env, ready) {
-  const child = spawn(process.execPath, [cli, ...args], { cwd: tmp, env: { ...process.env, ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
+function start(cli, args, env, ready, nodeArgs = []) {
+  const child = spawn(process.execPath, [...nodeArgs, cli, ...args], { cwd: tmp, env: { ...process.env, ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
   children.push(child);
   let out = '';
   child.stdout.on('data', (c) => (out += c));
@@ -133,7 +136,7 @@ async function coreRun(cli, apiYaml, run) {
   const serve = await start(cli.path, ['serve', '--port', '0', '--json', '--renderer-dir', rendererDir], { MEGARAPTOR_DATA_DIR: dataDir }, (out) => {
     const line = out.split('\n').find((l) => l.startsWith('{"event":"listening"'));
     return line ? JSON.parse(line) : null;
-  });
+  }, SERVE_NODE_ARGS);
   const pid = serve.child.pid;
   try {
     const c = await connect(serve.value);
