@@ -130,6 +130,18 @@ describe('tools against the simulator', () => {
     expect(txt(r)).toMatch(/UNTRUSTED-ENDPOINT-DATA/);
   }, 90_000);
 
+  it('collect_and_wait: max_rows is the page size, row_limit the collection limit (they are not one field)', async () => {
+    const found = (await call('search_clients', { search: 'all', max_rows: 200 })).structuredContent as { rows: Array<{ client_id: string; os: string; online: boolean }> };
+    const win = found.rows.find((c) => c.os === 'windows' && c.online)!;
+    const r = await call('collect_and_wait', { client_id: win.client_id, artifacts: ['Windows.System.Pslist'], wait_seconds: 60, max_rows: 2 });
+    expect(r.isError, txt(r)).toBeFalsy();
+    const out = r.structuredContent as { flow_id: string; sources: Array<{ rows: unknown[]; page: { next_cursor?: string | null } }> };
+    expect(out.sources[0]?.rows).toHaveLength(2);
+    expect(out.sources[0]?.page.next_cursor).toBeTruthy();
+    const status = (await call('get_flow_status', { client_id: win.client_id, flow_id: out.flow_id })).structuredContent as { flow: { total_rows: number } };
+    expect(status.flow.total_rows).toBeGreaterThan(2); // a page of 2 did not stop the collection at 2 rows
+  }, 90_000);
+
   it('Linux.Sys.BashHistory honours SearchRegex, WhitelistRegex and TargetGlob', async () => {
     const found = (await call('search_clients', { search: 'all', max_rows: 200 })).structuredContent as { rows: Array<{ client_id: string; os: string; online: boolean }> };
     const lin = found.rows.find((c) => c.os === 'linux' && c.online)!;

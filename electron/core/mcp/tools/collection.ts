@@ -87,8 +87,11 @@ export const collectAndWait = defineTool({
   title: 'Collect and wait for results',
   description:
     'Collect artifacts on one client, wait until the collection finishes (or wait_seconds pass) and return the first page of rows of every source. Best for triage of one online machine. If it is still running when the wait ends, finished=false: read the rest later with get_flow_results. Each source\'s page.next_cursor continues in get_flow_results with that source.',
+  // max_rows is the page size here, as in every paged tool; the collection's own limit is row_limit
+  // (one name for both made a page size of 50 also stop the collection after 50 rows).
   input: {
     ...collectInput,
+    row_limit: collectInput.max_rows,
     urgent: z.boolean().default(true),
     wait_seconds: z.number().int().min(5).max(1800).default(120),
     columns: pagingInput.columns,
@@ -99,10 +102,10 @@ export const collectAndWait = defineTool({
   annotations: { readOnlyHint: false, destructiveHint: false, idempotentHint: false, openWorldHint: true },
   endpointData: true,
   plan: ({ args, target, ctx }) => {
-    const req = collectRequest(args);
+    const req = collectRequest({ ...args, max_rows: args.row_limit });
     return plan(`Collect ${args.artifacts.join(', ')} on ${args.client_id} and wait up to ${args.wait_seconds} s`, target, 'collect', { ...req }, ctx.port.planCollect(target, req));
   },
-  run: (call) => collectAndShape(call, collectRequest(call.args)),
+  run: (call) => collectAndShape(call, collectRequest({ ...call.args, max_rows: call.args.row_limit })),
 });
 
 export function flowSummary(f: FlowSummary): Row {
