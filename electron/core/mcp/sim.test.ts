@@ -174,6 +174,32 @@ describe('tools against the simulator', () => {
     expect(out.sources.find((s) => s.source === 'MacOS.Applications.Chrome.History')?.rows.length).toBeGreaterThan(0);
   }, 90_000);
 
+  it('dfir_persistence on Linux includes Linux.Ssh.AuthorizedKeys, split as authorized_keys(5) reads it; keyTypes filters', async () => {
+    const found = (await call('search_clients', { search: 'all', max_rows: 200 })).structuredContent as { rows: Array<{ client_id: string; os: string; online: boolean }> };
+    const lin = found.rows.find((c) => c.os === 'linux' && c.online)!;
+    const r = await call('dfir_persistence', { client_id: lin.client_id, wait_seconds: 60, max_rows: 100 });
+    expect(r.isError, txt(r)).toBeFalsy();
+    const out = r.structuredContent as { os: string; errors: string[]; sources: Array<{ source: string; rows: Array<Record<string, unknown>> }> };
+    expect(out).toMatchObject({ os: 'linux', errors: [] });
+    const keys = out.sources.find((s) => s.source === 'Linux.Ssh.AuthorizedKeys')?.rows ?? [];
+    expect(keys.map((k) => [k.User, k.KeyType])).toEqual([
+      ['root', 'ssh-ed25519'],
+      ['root', 'ssh-rsa'],
+      ['root', 'ssh-rsa'],
+      ['deploy', 'ecdsa-sha2-nistp256'],
+      ['deploy', 'ssh-ed25519'],
+      ['deploy', 'sk-ssh-ed25519@openssh.com'],
+      ['backup2', 'ssh-rsa'],
+    ]);
+    expect(keys[1]).toMatchObject({ Options: 'command="/usr/local/bin/backup-only",no-pty,no-port-forwarding', Comment: 'backup@nas', OSPath: '/root/.ssh/authorized_keys' });
+    expect(keys[0]).toMatchObject({ Options: '', Comment: 'ops@bastion' });
+    expect(txt(r)).toMatch(/UNTRUSTED-ENDPOINT-DATA/); // the hostile comment stays fenced
+
+    const only = await call('collect_and_wait', { client_id: lin.client_id, artifacts: ['Linux.Ssh.AuthorizedKeys'], parameters: { 'Linux.Ssh.AuthorizedKeys': { keyTypes: 'ssh-rsa', sshKeyFiles: '.ssh/authorized_keys' } }, wait_seconds: 60 });
+    const rows = (only.structuredContent as { sources: Array<{ rows: Array<Record<string, unknown>> }> }).sources.flatMap((s) => s.rows);
+    expect(rows.map((k) => [k.User, k.KeyType])).toEqual([['root', 'ssh-rsa'], ['root', 'ssh-rsa'], ['backup2', 'ssh-rsa']]);
+  }, 90_000);
+
   it('quarantines Linux and macOS clients with their artifact and MessageBox', async () => {
     const found = (await call('search_clients', { search: 'all', max_rows: 200 })).structuredContent as { rows: Array<{ client_id: string; os: string; online: boolean }> };
     for (const [os, artifact, last] of [

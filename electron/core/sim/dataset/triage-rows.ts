@@ -240,6 +240,51 @@ const bashHistory: Gen = (c, _rng, env, def) => {
   return rows;
 };
 
+/** authorized_keys files of the Linux users above (home → lines, comments and blank lines included). */
+const AUTHORIZED_KEYS: Array<{ uid: string; user: string; home: string; file: string; lines: string[] }> = [
+  { uid: '0', user: 'root', home: '/root', file: '.ssh/authorized_keys', lines: [
+    '# managed by ansible',
+    'ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIHb8Qm1x2t0Vq7yq9T8i2bq6k8Jm3fN0sVd4bZ9xk1Qe ops@bastion',
+    '',
+    'command="/usr/local/bin/backup-only",no-pty,no-port-forwarding ssh-rsa AAAAB3NzaC1yc2EAAAADAQABAAABAQC7mRr9 backup@nas',
+    'ssh-rsa AAAAB3NzaC1yc2EAAAADAQABAAABgQDkworker0x9 root@kworker-build',
+  ] },
+  { uid: '1000', user: 'deploy', home: '/home/deploy', file: '.ssh/authorized_keys', lines: [
+    'ecdsa-sha2-nistp256 AAAAE2VjZHNhLXNoYTItbmlzdHAyNTYAAAAIbmlzdHAyNTYAAABBBCi deploy@ci',
+    `ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIPx9 ${HOSTILE.prompt}`,
+  ] },
+  { uid: '1000', user: 'deploy', home: '/home/deploy', file: '.ssh/authorized_keys2', lines: [`sk-ssh-ed25519@openssh.com AAAAGnNrLXNzaC1lZDI1NTE5QG9wZW5zc2guY29t ${HOSTILE.csv}`] },
+  { uid: '0', user: 'backup2', home: '/tmp', file: '.ssh/authorized_keys', lines: ['from="198.51.100.23" ssh-rsa AAAAB3NzaC1yc2EAAAADAQABAAACAQDx backup2@198.51.100.23'] },
+];
+
+/**
+ * Linux.Ssh.AuthorizedKeys: one row per key line of the files matching `sshKeyFiles` under each
+ * user's home (comments and blank lines skipped), split into options, key type, key and comment the
+ * way authorized_keys(5) reads them; a line whose type does not match `keyTypes` is left out.
+ */
+const authorizedKeys: Gen = (c, _rng, env, def, now) => {
+  if (c.os !== 'linux') return [];
+  const relative = paramText(def, env, 'sshKeyFiles', '.ssh/authorized_keys*');
+  // A key type field is one of keyTypes, possibly with a suffix (sk-ssh-ed25519@openssh.com).
+  const types = paramRegex(`^(?:${paramText(def, env, 'keyTypes', '.')})\\S*$`);
+  if (!types) return [];
+  const rows: Array<Record<string, unknown>> = [];
+  for (const f of AUTHORIZED_KEYS) {
+    const path = `${f.home}/${f.file}`;
+    if (!globRegex(`${f.home}/${relative}`).test(path)) continue;
+    for (const line of f.lines) {
+      if (line.trim() === '' || line.startsWith('#')) continue;
+      // Options come first when the first field is not a key type (they never contain a space outside quotes here).
+      const fields = line.split(' ');
+      const hasOptions = !types.test(fields[0] ?? '');
+      const [options, keyType, key, ...comment] = hasOptions ? fields : ['', ...fields];
+      if (!keyType || !types.test(keyType)) continue;
+      rows.push({ Uid: f.uid, User: f.user, OSPath: path, Mtime: iso(now - 40 * 86_400_000), Options: options, KeyType: keyType, Key: key, Comment: comment.join(' ') });
+    }
+  }
+  return rows;
+};
+
 /** Finder recent folders per macOS user: folder name and target path components. */
 const RECENT_FOLDERS: Array<{ user: string; uid: number; name: string; path: string[] }> = [
   { user: 'alice', uid: 501, name: 'Downloads', path: ['Users', 'alice', 'Downloads'] },
@@ -421,6 +466,7 @@ const GENERATORS: Record<string, Gen> = {
   'Linux.Sys.Users': users,
   'MacOS.System.Users': users,
   'Linux.Sys.BashHistory': bashHistory,
+  'Linux.Ssh.AuthorizedKeys': authorizedKeys,
   'MacOS.Applications.MRU': macMru,
   'Linux.Sys.LastUserLogin': logons,
   'Windows.EventLogs.RDPAuth': logons,
