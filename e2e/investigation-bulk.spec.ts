@@ -18,7 +18,10 @@ test.beforeEach(({ page }) => {
   });
 });
 
-test('select clients with mouse and keyboard, collect on them, and follow their flows', async ({ shell, page }) => {
+test('select clients with mouse and keyboard, collect on them, and follow their flows', async ({
+  shell,
+  page,
+}) => {
   const inv = new InvestigationPage(page);
   const bulk = new ClientsBulkPage(page);
   await shell.open('/connections');
@@ -65,7 +68,10 @@ test('select clients with mouse and keyboard, collect on them, and follow their 
   await bulk.expectSelected(3);
 });
 
-test('select every matching client: the count, the hunt suggestion, and a prefilled hunt', async ({ shell, page }) => {
+test('select every matching client: the count, the hunt suggestion, and a prefilled hunt', async ({
+  shell,
+  page,
+}) => {
   const inv = new InvestigationPage(page);
   const bulk = new ClientsBulkPage(page);
   await shell.open('/connections');
@@ -76,7 +82,9 @@ test('select every matching client: the count, the hunt suggestion, and a prefil
   await expect(bulk.testId('select-all-matching')).toHaveText(`Select all ${shown} matching “all”`);
   await bulk.testId('select-all-matching').click();
   await bulk.expectSelected(shown);
-  await expect(bulk.testId('all-matching-selected')).toContainText(`All ${shown} clients matching “all” are selected.`);
+  await expect(bulk.testId('all-matching-selected')).toContainText(
+    `All ${shown} clients matching “all” are selected.`,
+  );
   await expect(bulk.testId('select-shown')).toBeChecked();
   await inv.screenshot('clients-multiselect');
 
@@ -98,7 +106,10 @@ test('select every matching client: the count, the hunt suggestion, and a prefil
   await expect(inv.testId('hunt-state')).toHaveText('PAUSED');
 });
 
-test('bulk labels: add a label on several clients, see it per client and in the list, then remove it', async ({ shell, page }) => {
+test('bulk labels: add a label on several clients, see it per client and in the list, then remove it', async ({
+  shell,
+  page,
+}) => {
   const inv = new InvestigationPage(page);
   const bulk = new ClientsBulkPage(page);
   await shell.open('/connections');
@@ -128,7 +139,8 @@ test('bulk labels: add a label on several clients, see it per client and in the 
   }
   await bulk.testId('label-close').click();
   // The list refreshed: the label shows in each row.
-  for (const id of ids) await expect(bulk.testId(`client-row-${id}`).getByTestId('client-labels')).toContainText('IR-2026-bulk');
+  for (const id of ids)
+    await expect(bulk.testId(`client-row-${id}`).getByTestId('client-labels')).toContainText('IR-2026-bulk');
 
   await bulk.search('label:IR-2026-bulk');
   await expect(page.locator('[data-testid^="client-row-"]')).toHaveCount(4);
@@ -146,7 +158,10 @@ test('bulk labels: add a label on several clients, see it per client and in the 
   await expect(bulk.testId('no-clients')).toBeVisible();
 });
 
-test('hex view: the downloaded file’s bytes, paged from the server copy, with jump to offset', async ({ shell, page }) => {
+test('hex view: the downloaded file’s bytes, paged from the server copy, with jump to offset', async ({
+  shell,
+  page,
+}) => {
   const inv = new InvestigationPage(page);
   const bulk = new ClientsBulkPage(page);
   await shell.open('/connections');
@@ -168,8 +183,10 @@ test('hex view: the downloaded file’s bytes, paged from the server copy, with 
   await inv.testId('hex-notes.txt').click();
   const view = inv.testId('hex-view');
   await expect(view.getByTestId('hex-range')).toContainText(`of ${file.length.toLocaleString('en-US')}`);
-  const hexOf = (b: Buffer) => [...b].map((x, i) => (i === 8 ? ' ' : '') + x.toString(16).padStart(2, '0')).join(' ');
-  const asciiOf = (b: Buffer) => [...b].map((x) => (x >= 0x20 && x <= 0x7e ? String.fromCharCode(x) : '.')).join('');
+  const hexOf = (b: Buffer) =>
+    [...b].map((x, i) => (i === 8 ? ' ' : '') + x.toString(16).padStart(2, '0')).join(' ');
+  const asciiOf = (b: Buffer) =>
+    [...b].map((x) => (x >= 0x20 && x <= 0x7e ? String.fromCharCode(x) : '.')).join('');
   const first = view.getByTestId('hex-row-00000000');
   await expect(first.getByTestId('hex-bytes')).toHaveText(hexOf(file.subarray(0, 16)));
   await expect(first.getByTestId('hex-ascii')).toHaveText('Simulated conten');

@@ -20,7 +20,9 @@ interface SanitizerGlobal {
   sanitizeHtml(html: string): string;
 }
 
-const test = base.extend<{ sanitizer: { md: (s: string) => Promise<string>; html: (s: string) => Promise<string>; requests: string[] } }>({
+const test = base.extend<{
+  sanitizer: { md: (s: string) => Promise<string>; html: (s: string) => Promise<string>; requests: string[] };
+}>({
   sanitizer: async ({ page }, use, testInfo) => {
     if (!existsSync(CHROMIUM)) {
       if (CI) throw new Error(`${CHROMIUM} is missing: run scripts/setup-test-env.sh`);
@@ -40,10 +42,18 @@ const test = base.extend<{ sanitizer: { md: (s: string) => Promise<string>; html
     page.on('request', (r) => {
       if (!r.url().startsWith('data:') && r.url() !== 'about:blank') requests.push(r.url());
     });
-    await page.setContent('<!doctype html><html><head><title>sanitizer</title></head><body><div id="out"></div></body></html>');
+    await page.setContent(
+      '<!doctype html><html><head><title>sanitizer</title></head><body><div id="out"></div></body></html>',
+    );
     await page.addScriptTag({ content: bundle.outputFiles[0]!.text });
     const run = (fn: 'renderMarkdown' | 'sanitizeHtml') => (s: string) =>
-      page.evaluate(([f, input]) => (window as unknown as { MrSanitize: SanitizerGlobal }).MrSanitize[f as 'renderMarkdown' | 'sanitizeHtml'](input!), [fn, s]);
+      page.evaluate(
+        ([f, input]) =>
+          (window as unknown as { MrSanitize: SanitizerGlobal }).MrSanitize[
+            f as 'renderMarkdown' | 'sanitizeHtml'
+          ](input!),
+        [fn, s],
+      );
     await use({ md: run('renderMarkdown'), html: run('sanitizeHtml'), requests });
   },
 });
@@ -101,37 +111,75 @@ const HOSTILE = [
 ];
 
 test.describe('Markdown and HTML sanitisation', () => {
-  test('every hostile input comes out with nothing that runs, loads or navigates', async ({ page, sanitizer }) => {
+  test('every hostile input comes out with nothing that runs, loads or navigates', async ({
+    page,
+    sanitizer,
+  }) => {
     const outputs: string[] = [];
     for (const h of HOSTILE) outputs.push(await sanitizer.md(h), await sanitizer.html(h));
     for (const o of outputs) {
-      expect(o).not.toMatch(/<script|<iframe|<object|<embed|<svg|<math|<style|<link|<meta|<base|<form|<input|<button|<video|<audio|<source/i);
+      expect(o).not.toMatch(
+        /<script|<iframe|<object|<embed|<svg|<math|<style|<link|<meta|<base|<form|<input|<button|<video|<audio|<source/i,
+      );
       expect(o).not.toMatch(/\son[a-z]+\s*=/i);
-      expect(o).not.toMatch(/\s(href|src|srcset|srcdoc|action|formaction|background|poster|style|xlink:href)\s*=/i);
+      expect(o).not.toMatch(
+        /\s(href|src|srcset|srcdoc|action|formaction|background|poster|style|xlink:href)\s*=/i,
+      );
       expect(o).not.toMatch(/=\s*["']?\s*(?:javascript|vbscript):/i);
     }
     // Into the document: nothing runs, nothing loads.
     await page.evaluate((html) => {
       document.getElementById('out')!.innerHTML = html;
     }, outputs.join('\n'));
-    await page.locator('#out div').first().hover().catch(() => undefined);
+    await page
+      .locator('#out div')
+      .first()
+      .hover()
+      .catch(() => undefined);
     await page.waitForTimeout(300);
     const report = await page.evaluate(() => {
       const out = document.getElementById('out')!;
       const all = [...out.querySelectorAll('*')];
       return {
         pwned: (window as unknown as { __pwned?: unknown }).__pwned ?? null,
-        forbidden: out.querySelectorAll('script,iframe,frame,object,embed,svg,math,style,link,meta,base,form,input,button,video,audio,source,area,map').length,
-        handlers: all.flatMap((e) => [...e.attributes].filter((a) => a.name.toLowerCase().startsWith('on')).map((a) => `${e.tagName}.${a.name}`)),
-        urls: all.flatMap((e) => ['href', 'src', 'srcset', 'srcdoc', 'action', 'formaction', 'background', 'poster', 'style', 'xlink:href', 'target'].filter((n) => e.hasAttribute(n)).map((n) => `${e.tagName}.${n}=${e.getAttribute(n)}`)),
+        forbidden: out.querySelectorAll(
+          'script,iframe,frame,object,embed,svg,math,style,link,meta,base,form,input,button,video,audio,source,area,map',
+        ).length,
+        handlers: all.flatMap((e) =>
+          [...e.attributes]
+            .filter((a) => a.name.toLowerCase().startsWith('on'))
+            .map((a) => `${e.tagName}.${a.name}`),
+        ),
+        urls: all.flatMap((e) =>
+          [
+            'href',
+            'src',
+            'srcset',
+            'srcdoc',
+            'action',
+            'formaction',
+            'background',
+            'poster',
+            'style',
+            'xlink:href',
+            'target',
+          ]
+            .filter((n) => e.hasAttribute(n))
+            .map((n) => `${e.tagName}.${n}=${e.getAttribute(n)}`),
+        ),
       };
     });
     expect(report).toEqual({ pwned: null, forbidden: 0, handlers: [], urls: [] });
     expect(sanitizer.requests).toEqual([]);
   });
 
-  test('links keep their text and target as data, and a click does not navigate', async ({ page, sanitizer }) => {
-    const html = await sanitizer.md('See [the report](http://evil.example/report) and <https://evil.example/auto>.');
+  test('links keep their text and target as data, and a click does not navigate', async ({
+    page,
+    sanitizer,
+  }) => {
+    const html = await sanitizer.md(
+      'See [the report](http://evil.example/report) and <https://evil.example/auto>.',
+    );
     expect(html).toContain('data-href="http://evil.example/report"');
     expect(html).toContain('title="Link not followed: http://evil.example/report"');
     expect(html).not.toMatch(/\shref=/);
@@ -146,9 +194,14 @@ test.describe('Markdown and HTML sanitisation', () => {
     expect(sanitizer.requests).toEqual([]);
   });
 
-  test('harmless Markdown survives: emphasis, code, tables, lists, and data: images', async ({ sanitizer }) => {
-    const png = 'data:image/png;base64,iVBORw0KGgoAAAANSUhEUgAAAAEAAAABCAQAAAC1HAwCAAAAC0lEQVR42mNkYAAAAAYAAjCB0C8AAAAASUVORK5CYII=';
-    const html = await sanitizer.md(`# Title\n\n**bold** _it_ \`code <b>\`\n\n| a | b |\n|---|---|\n| 1 | 2 |\n\n- one\n- two\n\n![dot](${png})`);
+  test('harmless Markdown survives: emphasis, code, tables, lists, and data: images', async ({
+    sanitizer,
+  }) => {
+    const png =
+      'data:image/png;base64,iVBORw0KGgoAAAANSUhEUgAAAAEAAAABCAQAAAC1HAwCAAAAC0lEQVR42mNkYAAAAAYAAjCB0C8AAAAASUVORK5CYII=';
+    const html = await sanitizer.md(
+      `# Title\n\n**bold** _it_ \`code <b>\`\n\n| a | b |\n|---|---|\n| 1 | 2 |\n\n- one\n- two\n\n![dot](${png})`,
+    );
     expect(html).toContain('<h1>Title</h1>');
     expect(html).toContain('<strong>bold</strong>');
     expect(html).toContain('<em>it</em>');

@@ -16,7 +16,9 @@ export class ClientsBulkPage {
 
   /** Rows of online clients of one OS (the simulator keeps online agents online). */
   onlineRows(os: string): Locator {
-    return this.page.locator('[data-testid^="client-row-"]', { hasText: os }).filter({ has: this.page.getByText('online', { exact: true }) });
+    return this.page
+      .locator('[data-testid^="client-row-"]', { hasText: os })
+      .filter({ has: this.page.getByText('online', { exact: true }) });
   }
 
   async idOf(row: Locator): Promise<string> {

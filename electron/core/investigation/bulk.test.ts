@@ -22,7 +22,10 @@ beforeAll(async () => {
   manager = new ConnectionManager({
     dataDir,
     secrets: () => Promise.resolve(null),
-    demo: async () => ({ yaml: await sim.mintApiConfig('demo-user', ['administrator']), stop: () => Promise.resolve() }),
+    demo: async () => ({
+      yaml: await sim.mintApiConfig('demo-user', ['administrator']),
+      stop: () => Promise.resolve(),
+    }),
   });
   svc = new InvestigationService(manager, dataDir);
   bulk = new BulkActions(manager, 3);
@@ -63,12 +66,19 @@ describe('bulk actions on the simulator', () => {
     expect(capped.clients).toHaveLength(5);
     expect(capped.more).toBe(true);
     const windows = await bulk.matching(demo, 'label:Workstations', 10_000);
-    expect(windows.clients.length).toBe((await svc.searchClients(demo, 'label:Workstations', 500)).clients.length);
+    expect(windows.clients.length).toBe(
+      (await svc.searchClients(demo, 'label:Workstations', 500)).clients.length,
+    );
   });
 
   it('adds and removes a label on many clients, one outcome per client, and reports an unknown client', async () => {
     const ids = (await bulk.matching(demo, 'all', 7)).clients.map((c) => c.clientId);
-    const added = await bulk.labelMany(demo, [...ids, ids[0]!, 'C.0000000000000bad'], ['Bulk-E2E', ' Triage '], 'add');
+    const added = await bulk.labelMany(
+      demo,
+      [...ids, ids[0]!, 'C.0000000000000bad'],
+      ['Bulk-E2E', ' Triage '],
+      'add',
+    );
     expect(added.results).toHaveLength(ids.length + 1); // the duplicate id is labelled once
     for (const r of added.results.slice(0, ids.length)) {
       expect(r.ok).toBe(true);
@@ -81,27 +91,43 @@ describe('bulk actions on the simulator', () => {
     expect(found.clients.map((c) => c.clientId).sort()).toEqual([...ids].sort());
 
     const removed = await bulk.labelMany(demo, ids, ['bulk-e2e'], 'remove');
-    expect(removed.results.every((r) => r.ok && !r.labels.includes('Bulk-E2E') && r.labels.includes('Triage'))).toBe(true);
+    expect(
+      removed.results.every((r) => r.ok && !r.labels.includes('Bulk-E2E') && r.labels.includes('Triage')),
+    ).toBe(true);
     expect((await svc.searchClients(demo, 'label:Bulk-E2E', 500)).clients).toEqual([]);
-    await expect(bulk.labelMany(demo, ids, ['  '], 'add')).rejects.toMatchObject({ code: 'INVALID_ARGUMENT' });
+    await expect(bulk.labelMany(demo, ids, ['  '], 'add')).rejects.toMatchObject({
+      code: 'INVALID_ARGUMENT',
+    });
   });
 
   it('launches on several clients and reads every flow state at once', async () => {
     const ids = (await bulk.matching(demo, 'all', 3)).clients.map((c) => c.clientId);
     const launched = await svc.launch(demo, ids, ['Generic.Client.Info'], {}, { urgent: false });
     expect(launched.flows.map((f) => f.clientId)).toEqual(ids);
-    const states = await bulk.flowStates(demo, [...launched.flows, { clientId: ids[0]!, flowId: 'F.NOSUCHFLOW' }]);
+    const states = await bulk.flowStates(demo, [
+      ...launched.flows,
+      { clientId: ids[0]!, flowId: 'F.NOSUCHFLOW' },
+    ]);
     expect(states.slice(0, ids.length).map((s) => s.flowId)).toEqual(launched.flows.map((f) => f.flowId));
-    expect(states.slice(0, ids.length).every((s) => ['WAITING', 'IN_PROGRESS', 'RUNNING', 'FINISHED'].includes(s.state))).toBe(true);
+    expect(
+      states
+        .slice(0, ids.length)
+        .every((s) => ['WAITING', 'IN_PROGRESS', 'RUNNING', 'FINISHED'].includes(s.state)),
+    ).toBe(true);
     expect(states.at(-1)).toMatchObject({ flowId: 'F.NOSUCHFLOW', state: 'UNKNOWN' });
     expect(states.at(-1)?.error).toBeTruthy();
   });
 
   it('reads a downloaded file by range: the same bytes as the download, paged, short at the end', async () => {
-    const client = (await svc.searchClients(demo, 'all', 500)).clients.find((c) => c.os === 'linux' && c.online)!;
-    await expect(bulk.readFileRange(demo, client.clientId, '/notes.txt', 0, 16)).rejects.toMatchObject({ code: 'NOT_FOUND' });
+    const client = (await svc.searchClients(demo, 'all', 500)).clients.find(
+      (c) => c.os === 'linux' && c.online,
+    )!;
+    await expect(bulk.readFileRange(demo, client.clientId, '/notes.txt', 0, 16)).rejects.toMatchObject({
+      code: 'NOT_FOUND',
+    });
     let last: DownloadProgress | undefined;
-    for await (const p of svc.download(demo, client.clientId, '/notes.txt', new AbortController().signal)) last = p;
+    for await (const p of svc.download(demo, client.clientId, '/notes.txt', new AbortController().signal))
+      last = p;
     const file = readFileSync(last!.savedTo!);
     expect(createHash('sha256').update(file).digest('hex')).toBe(last!.sha256);
 
@@ -111,11 +137,19 @@ describe('bulk actions on the simulator', () => {
     expect(Buffer.from(head.data, 'base64').toString('latin1')).toMatch(/^Simulated content of \/notes\.txt/);
 
     const pages: Buffer[] = [];
-    for (let off = 0; off < head.size; off += 1000) pages.push(Buffer.from((await bulk.readFileRange(demo, client.clientId, '/notes.txt', off, 1000)).data, 'base64'));
+    for (let off = 0; off < head.size; off += 1000)
+      pages.push(
+        Buffer.from(
+          (await bulk.readFileRange(demo, client.clientId, '/notes.txt', off, 1000)).data,
+          'base64',
+        ),
+      );
     expect(Buffer.concat(pages)).toEqual(file);
 
     const tail = await bulk.readFileRange(demo, client.clientId, '/notes.txt', file.length - 5, 4096);
     expect(Buffer.from(tail.data, 'base64')).toEqual(file.subarray(file.length - 5));
-    expect((await bulk.readFileRange(demo, client.clientId, '/notes.txt', file.length + 10, 16)).data).toBe('');
+    expect((await bulk.readFileRange(demo, client.clientId, '/notes.txt', file.length + 10, 16)).data).toBe(
+      '',
+    );
   });
 });

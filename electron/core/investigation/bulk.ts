@@ -22,7 +22,11 @@ const RESOLVE_MS = 60_000;
 const message = (e: unknown): string => (e instanceof Error ? e.message : String(e));
 
 /** Runs `fn` over `items` with at most `limit` in flight; results keep the input order. */
-export async function mapBounded<T, R>(items: readonly T[], limit: number, fn: (item: T, index: number) => Promise<R>): Promise<R[]> {
+export async function mapBounded<T, R>(
+  items: readonly T[],
+  limit: number,
+  fn: (item: T, index: number) => Promise<R>,
+): Promise<R[]> {
   const out = new Array<R>(items.length);
   let next = 0;
   const worker = async (): Promise<void> => {
@@ -67,7 +71,12 @@ export class BulkActions {
    * Adds (Velociraptor op `set`) or removes labels on each client. Duplicate ids are done once. A
    * client that fails (unknown, no LABEL_CLIENT permission, unreachable server) gets its reason.
    */
-  async labelMany(t: Target, clientIds: string[], labels: string[], op: 'add' | 'remove'): Promise<{ results: LabelOutcome[] }> {
+  async labelMany(
+    t: Target,
+    clientIds: string[],
+    labels: string[],
+    op: 'add' | 'remove',
+  ): Promise<{ results: LabelOutcome[] }> {
     const ops = await this.ops(t);
     const wanted = [...new Set(labels.map((l) => l.trim()).filter(Boolean))];
     if (wanted.length === 0) throw new AppError('INVALID_ARGUMENT', 'Give at least one label.');
@@ -100,29 +109,61 @@ export class BulkActions {
    * One range of the newest downloaded copy of `path` on the server (the upload of the last
    * finished System.VFS.DownloadFile collection for it), read with VFSGetBuffer.
    */
-  async readFileRange(t: Target, clientId: string, path: string, offset: number, length: number): Promise<FileRange> {
+  async readFileRange(
+    t: Target,
+    clientId: string,
+    path: string,
+    offset: number,
+    length: number,
+  ): Promise<FileRange> {
     const ops = await this.ops(t);
     const file = await this.resolve(ops, t, clientId, path);
-    const data = offset >= file.size ? Buffer.alloc(0) : await readRange(ops.conn, { components: file.components, clientId }, offset, Math.min(length, file.size - offset));
+    const data =
+      offset >= file.size
+        ? Buffer.alloc(0)
+        : await readRange(
+            ops.conn,
+            { components: file.components, clientId },
+            offset,
+            Math.min(length, file.size - offset),
+          );
     return { offset, data: data.toString('base64'), size: file.size, flowId: file.flowId };
   }
 
-  private async resolve(ops: VelociraptorService, t: Target, clientId: string, path: string): Promise<Resolved> {
+  private async resolve(
+    ops: VelociraptorService,
+    t: Target,
+    clientId: string,
+    path: string,
+  ): Promise<Resolved> {
     const key = `${t.server}|${t.org}|${clientId}|${path}`;
     const hit = this.resolved.get(key);
     if (hit && this.now() - hit.at < RESOLVE_MS) return hit;
     const flows = await ops.listFlows(clientId, { limit: 500 });
     const downloads = flows
-      .filter((f) => f.state === 'FINISHED' && f.artifacts.includes(DOWNLOAD_FILE) && samePath(f.parameters[DOWNLOAD_FILE]?.Path ?? '', path))
+      .filter(
+        (f) =>
+          f.state === 'FINISHED' &&
+          f.artifacts.includes(DOWNLOAD_FILE) &&
+          samePath(f.parameters[DOWNLOAD_FILE]?.Path ?? '', path),
+      )
       .sort((a, b) => (b.createTime ?? '').localeCompare(a.createTime ?? ''));
     for (const f of downloads) {
       const upload = (await ops.listUploads(clientId, f.flowId)).find((u) => u.components.length > 0);
       if (!upload) continue;
-      const r: Resolved = { at: this.now(), flowId: f.flowId, components: upload.components, size: upload.size };
+      const r: Resolved = {
+        at: this.now(),
+        flowId: f.flowId,
+        components: upload.components,
+        size: upload.size,
+      };
       this.resolved.set(key, r);
       return r;
     }
-    throw new AppError('NOT_FOUND', `${path} was not downloaded from ${clientId} yet. Download it first, then open the hex view.`);
+    throw new AppError(
+      'NOT_FOUND',
+      `${path} was not downloaded from ${clientId} yet. Download it first, then open the hex view.`,
+    );
   }
 }
 

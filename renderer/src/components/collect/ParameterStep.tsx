@@ -20,7 +20,10 @@ export interface WizardDraft {
 }
 
 /** The parameters to send, or the first validation error ("Name: what is wrong"). */
-export function useArtifactParameters(artifacts: ArtifactSummary[], values: ParamValues): { parameters: Record<string, Record<string, string>>; error: string | null } {
+export function useArtifactParameters(
+  artifacts: ArtifactSummary[],
+  values: ParamValues,
+): { parameters: Record<string, Record<string, string>>; error: string | null } {
   return useMemo(() => {
     try {
       return { parameters: buildParameters(artifacts, values), error: null };
@@ -41,7 +44,9 @@ export function ParameterStep(props: {
 }) {
   return (
     <Stack gap="sm" data-testid="parameter-step">
-      {props.artifacts.length === 0 ? <Text c="dimmed">Choose at least one artifact in the previous step.</Text> : null}
+      {props.artifacts.length === 0 ? (
+        <Text c="dimmed">Choose at least one artifact in the previous step.</Text>
+      ) : null}
       {props.error ? (
         <Alert color="red" data-testid="parameter-error" title="A parameter needs fixing">
           {props.error}
@@ -53,7 +58,11 @@ export function ParameterStep(props: {
           <Text fw={600} mt="md">
             Resources
           </Text>
-          <ResourcesEditor value={props.resources.value} onChange={props.resources.onChange} showUrgent={props.resources.showUrgent} />
+          <ResourcesEditor
+            value={props.resources.value}
+            onChange={props.resources.onChange}
+            showUrgent={props.resources.showUrgent}
+          />
         </>
       ) : null}
     </Stack>
@@ -61,13 +70,20 @@ export function ParameterStep(props: {
 }
 
 /** The review line for one artifact: its changed parameters, or "(defaults)". */
-export function ParameterSummary(props: { artifact: string; parameters: Record<string, Record<string, string>> }) {
+export function ParameterSummary(props: {
+  artifact: string;
+  parameters: Record<string, Record<string, string>>;
+}) {
   const p = props.parameters[props.artifact];
   return (
     <>
       {props.artifact}{' '}
       <Text span c="dimmed">
-        {p ? Object.entries(p).map(([k, v]) => `${k}=${v.length > 60 ? `${v.slice(0, 60)}…` : v}`).join(', ') : '(defaults)'}
+        {p
+          ? Object.entries(p)
+              .map(([k, v]) => `${k}=${v.length > 60 ? `${v.slice(0, 60)}…` : v}`)
+              .join(', ')
+          : '(defaults)'}
       </Text>
     </>
   );

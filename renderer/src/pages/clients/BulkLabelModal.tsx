@@ -50,11 +50,17 @@ export function BulkLabelModal(props: {
   };
   const ok = results?.filter((r) => r.ok).length ?? 0;
   return (
-    <Modal opened={props.opened} onClose={close} size="lg" title={`Labels on ${n} client${n === 1 ? '' : 's'}`}>
+    <Modal
+      opened={props.opened}
+      onClose={close}
+      size="lg"
+      title={`Labels on ${n} client${n === 1 ? '' : 's'}`}
+    >
       {results ? (
         <>
           <Alert color={ok === results.length ? 'green' : 'yellow'} mb="sm" data-testid="label-summary">
-            {op === 'add' ? 'Added' : 'Removed'} {labels.join(', ')} on {ok} of {results.length} clients{ok < results.length ? `; ${results.length - ok} failed (reasons below)` : ''}.
+            {op === 'add' ? 'Added' : 'Removed'} {labels.join(', ')} on {ok} of {results.length} clients
+            {ok < results.length ? `; ${results.length - ok} failed (reasons below)` : ''}.
           </Alert>
           <Table data-testid="label-results" verticalSpacing={2}>
             <Table.Thead>
@@ -74,7 +80,11 @@ export function BulkLabelModal(props: {
                   <Table.Td>
                     {r.ok ? (
                       <Group gap={4}>
-                        {r.labels.length === 0 ? <Text size="sm" c="dimmed">no labels</Text> : null}
+                        {r.labels.length === 0 ? (
+                          <Text size="sm" c="dimmed">
+                            no labels
+                          </Text>
+                        ) : null}
                         {r.labels.map((l) => (
                           <Badge key={l} size="sm" variant="outline" style={{ textTransform: 'none' }}>
                             {l}
@@ -116,7 +126,11 @@ export function BulkLabelModal(props: {
               data={props.known}
               value={labels}
               onChange={setLabels}
-              error={invalid ? `“${invalid.l}”: ${invalid.r.error?.issues[0]?.message ?? 'not a valid label'}` : undefined}
+              error={
+                invalid
+                  ? `“${invalid.l}”: ${invalid.r.error?.issues[0]?.message ?? 'not a valid label'}`
+                  : undefined
+              }
               data-autofocus
             />
           </div>
@@ -129,7 +143,12 @@ export function BulkLabelModal(props: {
             <Button variant="default" onClick={close}>
               Cancel
             </Button>
-            <Button loading={busy} disabled={labels.length === 0 || invalid !== undefined} onClick={apply} data-testid="label-apply">
+            <Button
+              loading={busy}
+              disabled={labels.length === 0 || invalid !== undefined}
+              onClick={apply}
+              data-testid="label-apply"
+            >
               {op === 'add' ? 'Add' : 'Remove'} on {n} client{n === 1 ? '' : 's'}
             </Button>
           </Group>

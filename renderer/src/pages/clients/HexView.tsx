@@ -50,7 +50,10 @@ export function HexView(props: { target: Target; clientId: string; path: string;
   const doJump = () => {
     const n = parseOffset(jump);
     if (n === null) return setJumpError('Enter an offset: 4096, 0x1000 or 1000h.');
-    if (page && n >= size) return setJumpError(`The file has ${size.toLocaleString()} bytes (last offset 0x${hexOffset(Math.max(0, size - 1))}).`);
+    if (page && n >= size)
+      return setJumpError(
+        `The file has ${size.toLocaleString()} bytes (last offset 0x${hexOffset(Math.max(0, size - 1))}).`,
+      );
     setJumpError(null);
     setMark(n - (n % ROW_BYTES));
     go(n);
@@ -63,19 +66,47 @@ export function HexView(props: { target: Target; clientId: string; path: string;
       <Stack gap="xs" data-testid="hex-view">
         <Group justify="space-between">
           <Text size="sm" c="dimmed" data-testid="hex-range">
-            {page ? `Bytes ${page.offset.toLocaleString()}–${Math.max(page.offset, end - 1).toLocaleString()} of ${size.toLocaleString()} · server copy from ${page.flowId}` : 'Reading…'}
+            {page
+              ? `Bytes ${page.offset.toLocaleString()}–${Math.max(page.offset, end - 1).toLocaleString()} of ${size.toLocaleString()} · server copy from ${page.flowId}`
+              : 'Reading…'}
           </Text>
           <Group gap={4}>
-            <Button size="compact-sm" variant="default" aria-label="First page" disabled={offset === 0} onClick={() => go(0)}>
+            <Button
+              size="compact-sm"
+              variant="default"
+              aria-label="First page"
+              disabled={offset === 0}
+              onClick={() => go(0)}
+            >
               <IconChevronsLeft size={14} />
             </Button>
-            <Button size="compact-sm" variant="default" aria-label="Previous page" disabled={offset === 0} onClick={() => go(offset - PAGE_BYTES)} data-testid="hex-prev">
+            <Button
+              size="compact-sm"
+              variant="default"
+              aria-label="Previous page"
+              disabled={offset === 0}
+              onClick={() => go(offset - PAGE_BYTES)}
+              data-testid="hex-prev"
+            >
               <IconChevronLeft size={14} />
             </Button>
-            <Button size="compact-sm" variant="default" aria-label="Next page" disabled={!page || offset >= lastPage} onClick={() => go(offset + PAGE_BYTES)} data-testid="hex-next">
+            <Button
+              size="compact-sm"
+              variant="default"
+              aria-label="Next page"
+              disabled={!page || offset >= lastPage}
+              onClick={() => go(offset + PAGE_BYTES)}
+              data-testid="hex-next"
+            >
               <IconChevronRight size={14} />
             </Button>
-            <Button size="compact-sm" variant="default" aria-label="Last page" disabled={!page || offset >= lastPage} onClick={() => go(lastPage)}>
+            <Button
+              size="compact-sm"
+              variant="default"
+              aria-label="Last page"
+              disabled={!page || offset >= lastPage}
+              onClick={() => go(lastPage)}
+            >
               <IconChevronsRight size={14} />
             </Button>
           </Group>
@@ -87,7 +118,16 @@ export function HexView(props: { target: Target; clientId: string; path: string;
           }}
         >
           <Group align="flex-start" gap="xs">
-            <TextInput size="xs" w={220} aria-label="Jump to offset" placeholder="Offset: 4096, 0x1000, 1000h" value={jump} onChange={(e) => setJump(e.currentTarget.value)} error={jumpError} data-testid="hex-jump" />
+            <TextInput
+              size="xs"
+              w={220}
+              aria-label="Jump to offset"
+              placeholder="Offset: 4096, 0x1000, 1000h"
+              value={jump}
+              onChange={(e) => setJump(e.currentTarget.value)}
+              error={jumpError}
+              data-testid="hex-jump"
+            />
             <Button size="xs" type="submit" variant="light" data-testid="hex-go">
               Go
             </Button>
@@ -95,7 +135,18 @@ export function HexView(props: { target: Target; clientId: string; path: string;
         </form>
         {error ? <Text c="red">{error}</Text> : null}
         {page && page.bytes.length === 0 ? <Text c="dimmed">The file is empty.</Text> : null}
-        <div style={{ maxHeight: 480, overflow: 'auto', fontFamily: 'var(--mantine-font-family-monospace)', fontSize: 12, lineHeight: 1.5 }} role="table" aria-label={`Bytes of ${path}`} data-testid="hex-rows">
+        <div
+          style={{
+            maxHeight: 480,
+            overflow: 'auto',
+            fontFamily: 'var(--mantine-font-family-monospace)',
+            fontSize: 12,
+            lineHeight: 1.5,
+          }}
+          role="table"
+          aria-label={`Bytes of ${path}`}
+          data-testid="hex-rows"
+        >
           {rows.map((r) => (
             <div
               key={r.offset}
@@ -103,7 +154,12 @@ export function HexView(props: { target: Target; clientId: string; path: string;
               data-testid={`hex-row-${r.offsetText}`}
               data-marked={mark === r.offset || undefined}
               ref={mark === r.offset ? (el) => el?.scrollIntoView({ block: 'nearest' }) : undefined}
-              style={{ display: 'flex', gap: 16, whiteSpace: 'pre', background: mark === r.offset ? 'var(--mantine-primary-color-light)' : undefined }}
+              style={{
+                display: 'flex',
+                gap: 16,
+                whiteSpace: 'pre',
+                background: mark === r.offset ? 'var(--mantine-primary-color-light)' : undefined,
+              }}
             >
               <span role="cell" style={{ color: 'var(--mantine-color-dimmed)' }}>
                 {r.offsetText}

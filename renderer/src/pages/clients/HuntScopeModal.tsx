@@ -35,7 +35,9 @@ export function HuntScopeModal(props: {
   const api = useApi();
   const searchLabel = props.allMatching ? labelOfSearch(props.query) : null;
   const everything = props.allMatching && ['', 'all'].includes(props.query.trim().toLowerCase());
-  const [choice, setChoice] = useState<'search' | 'all' | 'label'>(searchLabel ? 'search' : everything ? 'all' : 'label');
+  const [choice, setChoice] = useState<'search' | 'all' | 'label'>(
+    searchLabel ? 'search' : everything ? 'all' : 'label',
+  );
   const [label, setLabel] = useState(defaultLabel);
   const [busy, setBusy] = useState(false);
   const [error, setError] = useState<string | null>(null);
@@ -44,16 +46,26 @@ export function HuntScopeModal(props: {
   const empty: HuntScope = { includeLabels: [], excludeLabels: [], os: '' };
 
   const next = () => {
-    if (choice === 'search' && searchLabel) return props.onScope({ ...empty, includeLabels: [searchLabel] }, `clients labelled ${searchLabel}`);
+    if (choice === 'search' && searchLabel)
+      return props.onScope({ ...empty, includeLabels: [searchLabel] }, `clients labelled ${searchLabel}`);
     if (choice === 'all') return props.onScope(empty, 'all clients');
     setBusy(true);
     setError(null);
     api
-      .call('clients:labelMany', { target: props.target, clientIds: props.clientIds, labels: [label], op: 'add' })
+      .call('clients:labelMany', {
+        target: props.target,
+        clientIds: props.clientIds,
+        labels: [label],
+        op: 'add',
+      })
       .then((r) => {
         const failed = r.results.filter((x) => !x.ok);
-        if (failed.length === r.results.length) throw new Error(`No client could be labelled: ${failed[0]?.message ?? 'no reason given'}`);
-        props.onScope({ ...empty, includeLabels: [label.trim()] }, `${n - failed.length} selected clients (label ${label.trim()})${failed.length ? `; ${failed.length} could not be labelled` : ''}`);
+        if (failed.length === r.results.length)
+          throw new Error(`No client could be labelled: ${failed[0]?.message ?? 'no reason given'}`);
+        props.onScope(
+          { ...empty, includeLabels: [label.trim()] },
+          `${n - failed.length} selected clients (label ${label.trim()})${failed.length ? `; ${failed.length} could not be labelled` : ''}`,
+        );
       })
       .catch((e: unknown) => setError(errorText(e)))
       .finally(() => setBusy(false));
@@ -62,12 +74,33 @@ export function HuntScopeModal(props: {
   return (
     <Modal opened={props.opened} onClose={props.onClose} size="lg" title="Create a hunt for these clients">
       <Stack data-testid="hunt-scope">
-        <Text size="sm">A hunt chooses clients by label or operating system. How should it reach the {n} selected clients?</Text>
-        <Radio.Group value={choice} onChange={(v) => setChoice(v === 'search' ? 'search' : v === 'all' ? 'all' : 'label')}>
+        <Text size="sm">
+          A hunt chooses clients by label or operating system. How should it reach the {n} selected clients?
+        </Text>
+        <Radio.Group
+          value={choice}
+          onChange={(v) => setChoice(v === 'search' ? 'search' : v === 'all' ? 'all' : 'label')}
+        >
           <Stack gap="xs">
-            {searchLabel ? <Radio value="search" label={`Every client labelled “${searchLabel}” (the ${n} now, and any labelled later)`} data-testid="hunt-scope-search" /> : null}
-            {everything ? <Radio value="all" label="Every client of this server (including ones that enrol later)" data-testid="hunt-scope-all" /> : null}
-            <Radio value="label" label={`Label exactly the ${n} selected clients and hunt that label`} data-testid="hunt-scope-label" />
+            {searchLabel ? (
+              <Radio
+                value="search"
+                label={`Every client labelled “${searchLabel}” (the ${n} now, and any labelled later)`}
+                data-testid="hunt-scope-search"
+              />
+            ) : null}
+            {everything ? (
+              <Radio
+                value="all"
+                label="Every client of this server (including ones that enrol later)"
+                data-testid="hunt-scope-all"
+              />
+            ) : null}
+            <Radio
+              value="label"
+              label={`Label exactly the ${n} selected clients and hunt that label`}
+              data-testid="hunt-scope-label"
+            />
           </Stack>
         </Radio.Group>
         {choice === 'label' ? (
@@ -85,7 +118,12 @@ export function HuntScopeModal(props: {
           <Button variant="default" onClick={props.onClose}>
             Cancel
           </Button>
-          <Button loading={busy} disabled={choice === 'label' && !valid.success} onClick={next} data-testid="hunt-scope-next">
+          <Button
+            loading={busy}
+            disabled={choice === 'label' && !valid.success}
+            onClick={next}
+            data-testid="hunt-scope-next"
+          >
             {choice === 'label' ? `Label ${n} clients and open the hunt wizard` : 'Open the hunt wizard'}
           </Button>
         </Group>

@@ -23,7 +23,13 @@ interface FlowState {
   error?: string;
 }
 
-export function LaunchResultPanel(props: { target: Target; result: LaunchResult; names: ReadonlyMap<string, string>; artifacts: string[]; onDismiss: () => void }) {
+export function LaunchResultPanel(props: {
+  target: Target;
+  result: LaunchResult;
+  names: ReadonlyMap<string, string>;
+  artifacts: string[];
+  onDismiss: () => void;
+}) {
   const api = useApi();
   const { flows, failures } = props.result;
   const [states, setStates] = useState<Record<string, FlowState>>({});
@@ -60,11 +66,22 @@ export function LaunchResultPanel(props: { target: Target; result: LaunchResult;
   const finished = flows.filter((f) => states[f.flowId]?.state === 'FINISHED').length;
   const host = (id: string) => props.names.get(id) ?? '';
   return (
-    <Alert color={failures.length ? 'yellow' : 'green'} data-testid="launch-result" title={`Collected ${props.artifacts.join(', ')} on ${flows.length} client(s)${failures.length ? `; ${failures.length} refused` : ''}`} withCloseButton onClose={props.onDismiss}>
+    <Alert
+      color={failures.length ? 'yellow' : 'green'}
+      data-testid="launch-result"
+      title={`Collected ${props.artifacts.join(', ')} on ${flows.length} client(s)${failures.length ? `; ${failures.length} refused` : ''}`}
+      withCloseButton
+      onClose={props.onDismiss}
+    >
       <Text size="sm" mb="xs" data-testid="launch-summary">
-        {finished} of {flows.length} finished. Offline clients keep their collection queued until they next check in.
+        {finished} of {flows.length} finished. Offline clients keep their collection queued until they next
+        check in.
       </Text>
-      {pollError ? <Text size="sm" c="red">Could not refresh the states: {pollError}</Text> : null}
+      {pollError ? (
+        <Text size="sm" c="red">
+          Could not refresh the states: {pollError}
+        </Text>
+      ) : null}
       <Table withRowBorders={false} verticalSpacing={2} data-testid="launch-flows">
         <Table.Thead>
           <Table.Tr>
@@ -85,12 +102,21 @@ export function LaunchResultPanel(props: { target: Target; result: LaunchResult;
                   <code>{f.clientId}</code>
                 </Table.Td>
                 <Table.Td>
-                  <Anchor component="button" onClick={() => go('/clients', { client: f.clientId, tab: 'flows', flow: f.flowId })} data-testid={`launch-flow-link-${f.clientId}`}>
+                  <Anchor
+                    component="button"
+                    onClick={() => go('/clients', { client: f.clientId, tab: 'flows', flow: f.flowId })}
+                    data-testid={`launch-flow-link-${f.clientId}`}
+                  >
                     {f.flowId}
                   </Anchor>
                 </Table.Td>
                 <Table.Td>
-                  <Badge size="sm" data-testid="launch-flow-state" color={s?.state === 'FINISHED' ? 'green' : s && FINAL.has(s.state) ? 'red' : 'blue'} title={s?.error ?? s?.status}>
+                  <Badge
+                    size="sm"
+                    data-testid="launch-flow-state"
+                    color={s?.state === 'FINISHED' ? 'green' : s && FINAL.has(s.state) ? 'red' : 'blue'}
+                    title={s?.error ?? s?.status}
+                  >
                     {s?.state ?? 'STARTED'}
                   </Badge>
                 </Table.Td>

@@ -17,12 +17,16 @@ describe('hex view rows', () => {
     const ascii = asciiOf(all);
     expect(ascii).toHaveLength(256);
     expect(ascii.slice(0, 32)).toBe('.'.repeat(32));
-    expect(ascii.slice(0x20, 0x7f)).toBe(Array.from({ length: 0x5f }, (_, i) => String.fromCharCode(0x20 + i)).join(''));
+    expect(ascii.slice(0x20, 0x7f)).toBe(
+      Array.from({ length: 0x5f }, (_, i) => String.fromCharCode(0x20 + i)).join(''),
+    );
     expect(ascii.slice(0x7f)).toBe('.'.repeat(129));
     // Bidi overrides, NUL, ESC sequences: all dots.
     expect(asciiOf(new TextEncoder().encode('\u202e\u0000\u001b[31m'))).toBe('.....[31m');
     // Markup stays the same characters; the view puts them in a text node, never HTML.
-    expect(asciiOf(new TextEncoder().encode('<img src=x onerror=alert(1)>'))).toBe('<img src=x onerror=alert(1)>');
+    expect(asciiOf(new TextEncoder().encode('<img src=x onerror=alert(1)>'))).toBe(
+      '<img src=x onerror=alert(1)>',
+    );
     expect(hexOf(Uint8Array.of(0, 255))).toBe('00 ff');
   });
 

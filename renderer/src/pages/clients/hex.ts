@@ -36,7 +36,12 @@ export function hexRows(bytes: Uint8Array, baseOffset: number, width = ROW_BYTES
   const rows: HexRow[] = [];
   for (let i = 0; i < bytes.length; i += width) {
     const slice = bytes.subarray(i, i + width);
-    rows.push({ offset: baseOffset + i, offsetText: hexOffset(baseOffset + i), hex: hexOf(slice), ascii: asciiOf(slice) });
+    rows.push({
+      offset: baseOffset + i,
+      offsetText: hexOffset(baseOffset + i),
+      hex: hexOf(slice),
+      ascii: asciiOf(slice),
+    });
   }
   return rows;
 }
