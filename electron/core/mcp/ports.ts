@@ -125,6 +125,8 @@ export interface VelociraptorPort {
   clientInfo(t: Target, clientId: string): Promise<ClientSummary | null>;
   clientOs(t: Target, clientId: string): Promise<ClientOs>;
   label(t: Target, clientId: string, labels: string[], op: 'set' | 'remove'): Promise<string[]>;
+  /** The label() query label() sends, without running it. */
+  planLabel(t: Target, clientId: string, labels: string[], op: 'set' | 'remove'): PlannedQuery;
   /** Starts the quarantine (or un-quarantine) artifact for the client's OS; returns its flow id. */
   quarantine(t: Target, clientId: string, quarantine: boolean, message?: string): Promise<{ flowId: string; artifact: string }>;
   /** What quarantine() with the same arguments will launch (artifact, parameters, query), without running it. */
@@ -150,6 +152,8 @@ export interface VelociraptorPort {
   /** Lists a client directory now: runs System.VFS.ListDirectory on the client and waits for it. */
   vfsList(t: Target, clientId: string, path: string, opts: { accessor?: string | undefined; waitSeconds: number; signal?: AbortSignal | undefined }): Promise<{ flowId: string; entries: Row[] }>;
   vfsRefresh(t: Target, clientId: string, path: string, opts: { depth: number; accessor?: string | undefined }): Promise<{ flowId: string }>;
+  /** The collect_client() query vfsList() and vfsRefresh() send, without running it. */
+  planVfsRefresh(t: Target, clientId: string, path: string, opts: { depth: number; accessor?: string | undefined }): PlannedQuery;
 
   createHunt(t: Target, spec: HuntSpec): Promise<{ huntId: string }>;
   /** Clients a hunt with this scope would reach now (label / OS conditions). */

@@ -285,7 +285,7 @@ describe('tools against the simulator', () => {
 });
 
 describe('approvals show the VQL that runs', () => {
-  it('the approval request of a collect carries the exact VQL and env the simulator then receives, and the audit log records it', async () => {
+  it('the approval request of a collect, a VFS listing or a label change carries the exact VQL and env the simulator then receives, and the audit log records it', async () => {
     const asked: ApprovalRequest[] = [];
     const approver: Approver = {
       async ask(request) {
@@ -303,6 +303,9 @@ describe('approvals show the VQL that runs', () => {
         ['collect_artifact', { client_id: lin.client_id, artifacts: ['Linux.Sys.BashHistory'], parameters: { 'Linux.Sys.BashHistory': { SearchRegex: hostile } }, urgent: true }],
         ['dfir_recent_activity', { client_id: lin.client_id, wait_seconds: 30 }],
         ['quarantine_client', { client_id: lin.client_id, quarantine: false }],
+        ['vfs_refresh', { client_id: lin.client_id, path: '/etc', depth: 1 }],
+        ['vfs_list', { client_id: lin.client_id, path: '/home', wait_seconds: 30 }],
+        ['label_client', { client_id: lin.client_id, labels: ['Incident-2026-11'], operation: 'add' }],
       ] as const) {
         const before = sim.receivedQueries().length;
         const n = asked.length;
@@ -310,8 +313,9 @@ describe('approvals show the VQL that runs', () => {
         expect(r.isError, txt(r)).toBeFalsy();
         expect(asked).toHaveLength(n + 1);
         const op = asked[n]!.plan.operations[0]!;
-        expect(op.vql).toMatch(/^SELECT collect_client\(/);
-        const received = sim.receivedQueries().slice(before).filter((q) => q.queries[0]?.VQL.includes('collect_client'));
+        const fn = name === 'label_client' ? 'label' : 'collect_client';
+        expect(op.vql?.startsWith(`SELECT ${fn}(`), op.vql).toBe(true);
+        const received = sim.receivedQueries().slice(before).filter((q) => q.queries[0]?.VQL.includes(`${fn}(`));
         expect(received, name).toHaveLength(1);
         expect(received[0]!.queries.map((q) => q.VQL)).toEqual([op.vql]);
         expect(Object.fromEntries(received[0]!.env.map((e) => [e.key, e.value]))).toEqual(op.env);

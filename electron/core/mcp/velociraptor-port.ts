@@ -9,7 +9,8 @@ import { mkdir, open, rm } from 'node:fs/promises';
 import { basename, join } from 'node:path';
 import { AppError, isAppError } from '../../../shared/errors';
 import type { VelociraptorConnection } from '../velociraptor/connection';
-import { planQuarantine as planQuarantineOp, type QuarantineInput } from '../velociraptor/operations/clients';
+import { planLabels as planLabelsOp, planQuarantine as planQuarantineOp, type QuarantineInput } from '../velociraptor/operations/clients';
+import { planVfsRefresh as planVfsRefreshOp } from '../velociraptor/operations/vfs';
 import { planCollect as planCollectOp, type CollectInput } from '../velociraptor/operations/flows';
 import { planHuntUpdate as planHuntUpdateOp } from '../velociraptor/operations/hunts';
 import type { JsonValue, Row as WireRow } from '../velociraptor/query/json';
@@ -318,6 +319,14 @@ export class VelociraptorBridge implements VelociraptorPort {
 
   async stopHunt(t: Target, huntId: string): Promise<HuntSummary> {
     return (await this.svc(t)).stopHunt(huntId);
+  }
+
+  planLabel(_t: Target, clientId: string, labels: string[], op: 'set' | 'remove') {
+    return planLabelsOp(clientId, labels, op);
+  }
+
+  planVfsRefresh(_t: Target, clientId: string, path: string, opts: { depth: number; accessor?: string | undefined }) {
+    return planVfsRefreshOp({ clientId, path, depth: opts.depth, accessor: opts.accessor });
   }
 
   planHuntUpdate(_t: Target, huntId: string, action: 'start' | 'stop'): PlannedQuery {

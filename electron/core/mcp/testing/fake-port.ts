@@ -6,7 +6,8 @@
 import { createHash } from 'node:crypto';
 import { mkdir, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { planQuarantine as planQuarantineOp } from '../../velociraptor/operations/clients';
+import { planLabels as planLabelsOp, planQuarantine as planQuarantineOp } from '../../velociraptor/operations/clients';
+import { planVfsRefresh as planVfsRefreshOp } from '../../velociraptor/operations/vfs';
 import { planCollect as planCollectOp } from '../../velociraptor/operations/flows';
 import { planHuntUpdate as planHuntUpdateOp } from '../../velociraptor/operations/hunts';
 import type { ArtifactSummary, ClientOs, ClientSummary, CollectRequest, FlowSummary, HuntSummary, Row, Target, VelociraptorPort } from '../ports';
@@ -128,6 +129,14 @@ export class FakePort implements VelociraptorPort {
   planCollect(_t: Target, req: CollectRequest) {
     return planCollectOp(req);
   }
+  planLabel(_t: Target, clientId: string, labels: string[], op: 'set' | 'remove') {
+    return planLabelsOp(clientId, labels, op);
+  }
+
+  planVfsRefresh(_t: Target, clientId: string, path: string, opts: { depth: number; accessor?: string | undefined }) {
+    return planVfsRefreshOp({ clientId, path, depth: opts.depth, accessor: opts.accessor });
+  }
+
   planHuntUpdate(_t: Target, id: string, action: 'start' | 'stop') {
     return planHuntUpdateOp(id, action);
   }

@@ -63,12 +63,16 @@ export const labelClient = defineTool({
   output: { client_id: z.string(), labels: z.array(z.string()) },
   annotations: { readOnlyHint: false, destructiveHint: false, idempotentHint: true, openWorldHint: false },
   endpointData: false,
-  plan: ({ args, target }) =>
-    plan(`${args.operation === 'add' ? 'Add' : 'Remove'} labels ${JSON.stringify(args.labels)} ${args.operation === 'add' ? 'to' : 'from'} ${args.client_id}`, target, 'label', {
-      client_id: args.client_id,
-      labels: args.labels,
-      op: args.operation === 'add' ? 'set' : 'remove',
-    }),
+  plan: ({ args, target, ctx }) => {
+    const op = args.operation === 'add' ? 'set' : 'remove';
+    return plan(
+      `${args.operation === 'add' ? 'Add' : 'Remove'} labels ${JSON.stringify(args.labels)} ${args.operation === 'add' ? 'to' : 'from'} ${args.client_id}`,
+      target,
+      'label',
+      { client_id: args.client_id, labels: args.labels, op },
+      ctx.port.planLabel(target, args.client_id, args.labels, op),
+    );
+  },
   async run({ args, target, ctx }) {
     const labels = await ctx.port.label(target, args.client_id, args.labels, args.operation === 'add' ? 'set' : 'remove');
     return { client_id: args.client_id, labels };

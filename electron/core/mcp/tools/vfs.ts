@@ -26,7 +26,8 @@ export const vfsList = defineTool({
   output: { flow_id: z.string(), ...pagedOutput },
   annotations: { readOnlyHint: false, destructiveHint: false, idempotentHint: true, openWorldHint: true },
   endpointData: true,
-  plan: ({ args, target }) => plan(`List ${args.path} on ${args.client_id}`, target, 'collect', { client_id: args.client_id, artifact: VFS_ARTIFACT, path: args.path, depth: 0, accessor: args.accessor ?? 'auto' }),
+  plan: ({ args, target, ctx }) =>
+    plan(`List ${args.path} on ${args.client_id}`, target, 'collect', { client_id: args.client_id, artifact: VFS_ARTIFACT, path: args.path, depth: 0, accessor: args.accessor ?? 'auto' }, ctx.port.planVfsRefresh(target, args.client_id, args.path, { depth: 0, accessor: args.accessor })),
   async run({ args, target, ctx, signal }) {
     let flowId = '';
     let entries: Row[] | undefined;
@@ -51,7 +52,8 @@ export const vfsRefresh = defineTool({
   output: { client_id: z.string(), flow_id: z.string() },
   annotations: { readOnlyHint: false, destructiveHint: false, idempotentHint: true, openWorldHint: true },
   endpointData: false,
-  plan: ({ args, target }) => plan(`List ${args.path} on ${args.client_id} (depth ${args.depth})`, target, 'collect', { client_id: args.client_id, artifact: VFS_ARTIFACT, path: args.path, depth: args.depth, accessor: args.accessor ?? 'auto' }),
+  plan: ({ args, target, ctx }) =>
+    plan(`List ${args.path} on ${args.client_id} (depth ${args.depth})`, target, 'collect', { client_id: args.client_id, artifact: VFS_ARTIFACT, path: args.path, depth: args.depth, accessor: args.accessor ?? 'auto' }, ctx.port.planVfsRefresh(target, args.client_id, args.path, { depth: args.depth, accessor: args.accessor })),
   async run({ args, target, ctx }) {
     const r = await ctx.port.vfsRefresh(target, args.client_id, args.path, { depth: args.depth, accessor: args.accessor });
     return { client_id: args.client_id, flow_id: r.flowId };

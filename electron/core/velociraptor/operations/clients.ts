@@ -3,7 +3,7 @@ import { z } from 'zod';
 import { AppError } from '../../../../shared/errors';
 import type { VelociraptorConnection } from '../connection';
 import { clientId as clientIdArg, int, labels as labelsArg, str, validateId, vql, type BuiltQuery } from '../vql/builder';
-import { callFunction, limitOf, optNum, queryTyped, rowsOptions, secondsToIso, strList, usToIso, type OpOptions } from './common';
+import { callBuiltFunction, functionQuery, limitOf, optNum, queryTyped, rowsOptions, secondsToIso, strList, usToIso, type OpOptions } from './common';
 import { collectArtifacts, planCollect, type CollectInput, type LaunchedFlow } from './flows';
 
 /** A client counts as online when it was seen within this window (Velociraptor's GUI uses 15 min). */
@@ -96,17 +96,16 @@ export async function getClient(conn: VelociraptorConnection, clientId: string, 
 
 export type LabelOp = 'set' | 'remove';
 
-/** Adds or removes labels. `op` is always sent: Velociraptor's label() does nothing without it. */
-export async function setLabels(conn: VelociraptorConnection, clientId: string, labels: string[], op: LabelOp, opts?: OpOptions): Promise<string[]> {
+/** The label() query setLabels sends, built without running it (approvals show exactly this). */
+export function planLabels(clientId: string, labels: string[], op: LabelOp): BuiltQuery {
   if (op !== 'set' && op !== 'remove') throw new AppError('INVALID_ARGUMENT', "op must be 'set' or 'remove'.");
   if (labels.length === 0) throw new AppError('INVALID_ARGUMENT', 'Give at least one label.');
-  await callFunction(
-    conn,
-    vql`label(client_id=${clientIdArg(clientId)}, labels=${labelsArg(labels)}, op=${str(op)})`,
-    z.unknown(),
-    rowsOptions(opts, false),
-    `label(op=${op})`,
-  );
+  return functionQuery(vql`label(client_id=${clientIdArg(clientId)}, labels=${labelsArg(labels)}, op=${str(op)})`);
+}
+
+/** Adds or removes labels. `op` is always sent: Velociraptor's label() does nothing without it. */
+export async function setLabels(conn: VelociraptorConnection, clientId: string, labels: string[], op: LabelOp, opts?: OpOptions): Promise<string[]> {
+  await callBuiltFunction(conn, planLabels(clientId, labels, op), z.unknown(), rowsOptions(opts, false), `label(op=${op})`);
   return (await getClient(conn, clientId, opts)).labels;
 }
 

@@ -9,9 +9,9 @@ import { z } from 'zod';
 import { AppError } from '../../../../shared/errors';
 import type { VelociraptorConnection } from '../connection';
 import type { Row } from '../query/json';
-import { bool, clientId as clientIdArg, flowId as flowIdArg, huntId as huntIdArg, vql, type VqlFragment } from '../vql/builder';
+import { bool, clientId as clientIdArg, flowId as flowIdArg, huntId as huntIdArg, vql, type BuiltQuery, type VqlFragment } from '../vql/builder';
 import { optNum, queryTyped, rowsOptions, strList, type OpOptions } from './common';
-import { collectAndWait, collectArtifacts, type LaunchedFlow, type WaitOptions } from './flows';
+import { collectAndWait, collectArtifacts, planCollect, type CollectInput, type LaunchedFlow, type WaitOptions } from './flows';
 
 export const VFS_LIST_ARTIFACT = 'System.VFS.ListDirectory';
 
@@ -29,18 +29,24 @@ function vfsParams(input: VfsPathInput): Record<string, string> {
   return { Path: input.path, Accessor: input.accessor ?? 'auto', Depth: String(depth) };
 }
 
+/** The directory-listing collection a refresh or a list launches. */
+function vfsCollect(input: VfsPathInput): CollectInput {
+  return { clientId: input.clientId, artifacts: [VFS_LIST_ARTIFACT], parameters: { [VFS_LIST_ARTIFACT]: vfsParams(input) }, urgent: true };
+}
+
+/** The collect_client() query a refresh or list sends, built without running it (for approvals). */
+export function planVfsRefresh(input: VfsPathInput): BuiltQuery {
+  return planCollect(vfsCollect(input));
+}
+
 /** Starts a refresh of a client directory; returns the flow (results arrive when the client answers). */
 export async function vfsRefresh(conn: VelociraptorConnection, input: VfsPathInput, opts?: OpOptions): Promise<LaunchedFlow> {
-  return collectArtifacts(conn, { clientId: input.clientId, artifacts: [VFS_LIST_ARTIFACT], parameters: { [VFS_LIST_ARTIFACT]: vfsParams(input) }, urgent: true }, opts);
+  return collectArtifacts(conn, vfsCollect(input), opts);
 }
 
 /** Refreshes a directory and waits for its listing. */
 export async function vfsList(conn: VelociraptorConnection, input: VfsPathInput, options: WaitOptions = {}): Promise<{ flowId: string; entries: Row[] }> {
-  const r = await collectAndWait(
-    conn,
-    { clientId: input.clientId, artifacts: [VFS_LIST_ARTIFACT], parameters: { [VFS_LIST_ARTIFACT]: vfsParams(input) }, urgent: true },
-    { timeoutMs: 120_000, ...options },
-  );
+  const r = await collectAndWait(conn, vfsCollect(input), { timeoutMs: 120_000, ...options });
   const entries = Object.entries(r.results)
     .filter(([k]) => k.startsWith(VFS_LIST_ARTIFACT))
     .flatMap(([, rows]) => rows);
