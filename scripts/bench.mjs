@@ -34,23 +34,13 @@ function node(args) {
 
 /** bench/mcp has no runner of its own: bundle overhead.ts as its header says, then run it. */
 async function mcp(args) {
-  const { build } = await import('esbuild');
+  const { bundleForNode } = await import('../bench/lib.mjs');
   // Inside the repo so the external (native) package resolves from node_modules at run time.
   const cacheDir = join(ROOT, 'node_modules', '.cache');
   mkdirSync(cacheDir, { recursive: true });
   const out = mkdtempSync(join(cacheDir, 'mr-bench-mcp-'));
   try {
-    await build({
-      entryPoints: [join(ROOT, 'bench', 'mcp', 'overhead.ts')],
-      outfile: join(out, 'overhead.mjs'),
-      bundle: true,
-      platform: 'node',
-      format: 'esm',
-      target: 'node20',
-      external: ['@napi-rs/keyring'],
-      banner: { js: "import{createRequire}from'node:module';const require=createRequire(import.meta.url);" },
-      logLevel: 'warning',
-    });
+    await bundleForNode({ overhead: join(ROOT, 'bench', 'mcp', 'overhead.ts') }, out, { external: ['@napi-rs/keyring'] });
     return node([join(out, 'overhead.mjs'), ...args]);
   } finally {
     rmSync(out, { recursive: true, force: true });

@@ -78,18 +78,8 @@ await before.close(); await after.close(); await afterJson.close(); registry.clo
 `;
   mkdirSync(join(base, 'bench'), { recursive: true });
   writeFileSync(join(base, 'bench', 'before-after.ts'), entry);
-  const { build } = await import('esbuild');
-  await build({
-    entryPoints: [join(base, 'bench', 'before-after.ts')],
-    outfile: join(base, 'before-after.mjs'),
-    bundle: true,
-    platform: 'node',
-    format: 'esm',
-    target: 'node20',
-    external: ['@napi-rs/keyring'],
-    banner: { js: "import{createRequire}from'node:module';const require=createRequire(import.meta.url);" },
-    logLevel: 'warning',
-  });
+  const { bundleForNode } = await import('../lib.mjs');
+  await bundleForNode({ 'before-after': join(base, 'bench', 'before-after.ts') }, base, { external: ['@napi-rs/keyring'] });
   const r = spawnSync(process.execPath, [join(base, 'before-after.mjs')], { cwd: ROOT, stdio: 'inherit' });
   process.exitCode = r.status ?? 1;
 } finally {

@@ -10,12 +10,12 @@
 // Usage: node bench/stream/core-ws.mjs [--rows 1000000] [--runs 2] [--cli label=path/to/megaraptor.mjs ...]
 //        [--serve-node-args "--cpu-prof --cpu-prof-dir=/tmp/prof"]   (node flags for the serve processes)
 // Default --cli is out/cli/megaraptor.mjs (run `npm run build` or `node scripts/build-cli.mjs` first).
-import { spawn, spawnSync } from 'node:child_process';
+import { spawnSync } from 'node:child_process';
 import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { loadavg, tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { build } from 'esbuild';
+import { bundleForNode, median, startProcess, stopProcess } from '../lib.mjs';
 import { WebSocket } from 'ws';
 
 const here = dirname(fileURLToPath(import.meta.url));
@@ -64,36 +64,7 @@ const tmp = mkdtempSync(join(tmpdir(), 'mr-bench-corews-'));
 const children = [];
 
 function start(cli, args, env, ready, nodeArgs = []) {
-  const child = spawn(process.execPath, [...nodeArgs, cli, ...args], { cwd: tmp, env: { ...process.env, ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
-  children.push(child);
-  let out = '';
-  child.stdout.on('data', (c) => (out += c));
-  child.stderr.on('data', (c) => (out += c));
-  return new Promise((res, rej) => {
-    const timer = setTimeout(() => rej(new Error(`${args[0]} did not start within 60 s:\n${out}`)), 60_000);
-    const poll = setInterval(() => {
-      const v = ready(out);
-      if (v) {
-        clearTimeout(timer);
-        clearInterval(poll);
-        res({ child, value: v });
-      }
-    }, 50);
-    child.once('exit', (code) => {
-      clearTimeout(timer);
-      clearInterval(poll);
-      rej(new Error(`${args[0]} exited with ${code}:\n${out}`));
-    });
-  });
-}
-
-function stop(child) {
-  return new Promise((res) => {
-    if (child.exitCode !== null) return res();
-    child.once('exit', () => res());
-    child.kill('SIGTERM');
-    setTimeout(() => child.exitCode === null && child.kill('SIGKILL'), 5000);
-  });
+  return startProcess({ script: cli, args, env, ready, cwd: tmp, nodeArgs, children });
 }
 
 /** A tiny client of the app's WebSocket protocol: calls and one stream. */
@@ -194,7 +165,7 @@ async function coreRun(cli, apiYaml, run) {
     emit(o);
     return o;
   } finally {
-    await stop(serve.child);
+    await stopProcess(serve.child);
   }
 }
 
@@ -210,21 +181,10 @@ function clientOnly(ours, apiConfig) {
   return res;
 }
 
-const median = (xs) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
 try {
   mkdirSync(join(tmp, 'renderer'));
   writeFileSync(join(tmp, 'renderer', 'index.html'), '<html></html>');
-  await build({
-    entryPoints: { ours: join(here, 'ours.ts') },
-    outdir: tmp,
-    bundle: true,
-    platform: 'node',
-    format: 'esm',
-    target: 'node20',
-    outExtension: { '.js': '.mjs' },
-    banner: { js: "import { createRequire as __cr } from 'node:module'; const require = __cr(import.meta.url);" },
-    logLevel: 'warning',
-  });
+  await bundleForNode({ ours: join(here, 'ours.ts') }, tmp);
   const apiConfig = join(tmp, 'api.config.yaml');
   const sim = await start(clis[0].path, ['sim', '--write-api-config', apiConfig, '--role', 'investigator', '--name', 'bench-core'], {}, () => existsSync(apiConfig) && readFileSync(apiConfig, 'utf8').includes('api_connection_string'));
   const apiYaml = readFileSync(apiConfig, 'utf8');
@@ -238,7 +198,7 @@ try {
     for (const c of order) core[c.label].push(await coreRun(c, apiYaml, run));
   }
   client.push(clientOnly(join(tmp, 'ours.mjs'), apiConfig));
-  await stop(sim.child);
+  await stopProcess(sim.child);
   const summary = {
     step: 'summary',
     date: new Date().toISOString(),

@@ -7,7 +7,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { loadavg, tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { build } from 'esbuild';
+import { bundleForNode, median } from '../lib.mjs';
 
 const here = dirname(fileURLToPath(import.meta.url));
 const arg = (name, def) => {
@@ -17,21 +17,10 @@ const arg = (name, def) => {
 const ROWS = arg('--rows', 1_000_000);
 const RUNS = Math.max(1, arg('--runs', 3));
 const out = mkdtempSync(join(tmpdir(), 'mr-bench-store-'));
-const median = (xs) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
 const r2 = (x) => Math.round(x * 100) / 100;
 
 try {
-  await build({
-    entryPoints: { store: join(here, 'result-store.ts') },
-    outdir: out,
-    bundle: true,
-    platform: 'node',
-    format: 'esm',
-    target: 'node20',
-    outExtension: { '.js': '.mjs' },
-    banner: { js: "import { createRequire as __cr } from 'node:module'; const require = __cr(import.meta.url);" },
-    logLevel: 'warning',
-  });
+  await bundleForNode({ store: join(here, 'result-store.ts') }, out);
   const runs = { parsed: [], raw: [] };
   const loadBefore = loadavg().map(r2);
   for (let i = 0; i < RUNS; i++) {

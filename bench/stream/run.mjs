@@ -9,7 +9,7 @@ import { loadavg, tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { createInterface } from 'node:readline';
 import { fileURLToPath } from 'node:url';
-import { build } from 'esbuild';
+import { bundleForNode, median } from '../lib.mjs';
 
 const here = dirname(fileURLToPath(import.meta.url));
 const arg = (name, def) => {
@@ -20,17 +20,7 @@ const ROWS = arg('--rows', 1_000_000);
 const RUNS = arg('--runs', 3);
 const out = mkdtempSync(join(tmpdir(), 'mr-bench-build-'));
 
-await build({
-  entryPoints: { server: join(here, 'server.ts'), ours: join(here, 'ours.ts'), limit: join(here, 'limit.ts') },
-  outdir: out,
-  bundle: true,
-  platform: 'node',
-  format: 'esm',
-  target: 'node20',
-  outExtension: { '.js': '.mjs' },
-  banner: { js: "import { createRequire as __cr } from 'node:module'; const require = __cr(import.meta.url);" },
-  logLevel: 'warning',
-});
+await bundleForNode({ server: join(here, 'server.ts'), ours: join(here, 'ours.ts'), limit: join(here, 'limit.ts') }, out);
 
 const server = spawn(process.execPath, [join(out, 'server.mjs')], { stdio: ['ignore', 'pipe', 'inherit'] });
 const info = await new Promise((resolve, reject) => {
@@ -44,7 +34,6 @@ function runJson(cmd, args) {
   return JSON.parse(r.stdout.trim().split('\n').pop());
 }
 
-const median = (xs) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
 const results = {};
 try {
   results.limit = runJson(process.execPath, [join(out, 'limit.mjs'), String(ROWS)]);
