@@ -86,7 +86,7 @@ describe('bulk actions on the simulator', () => {
     }
     const bad = added.results.at(-1)!;
     expect(bad).toMatchObject({ clientId: 'C.0000000000000bad', ok: false, labels: [] });
-    expect(bad.message).toMatch(/label\(op=set\)/);
+    expect(bad.message).toMatch(/has no client C\.0000000000000bad/);
     const found = await svc.searchClients(demo, 'label:Bulk-E2E', 500);
     expect(found.clients.map((c) => c.clientId).sort()).toEqual([...ids].sort());
 

@@ -1,6 +1,6 @@
 /** Clients: search (Velociraptor's search syntax), details with online status, labels, quarantine. */
 import { z } from 'zod';
-import { AppError } from '../../../../shared/errors';
+import { AppError, isAppError } from '../../../../shared/errors';
 import type { VelociraptorConnection } from '../connection';
 import { clientId as clientIdArg, int, labels as labelsArg, str, validateId, vql, type BuiltQuery } from '../vql/builder';
 import { callBuiltFunction, functionQuery, limitOf, optNum, queryTyped, rowsOptions, secondsToIso, strList, usToIso, type OpOptions } from './common';
@@ -105,7 +105,13 @@ export function planLabels(clientId: string, labels: string[], op: LabelOp): Bui
 
 /** Adds or removes labels. `op` is always sent: Velociraptor's label() does nothing without it. */
 export async function setLabels(conn: VelociraptorConnection, clientId: string, labels: string[], op: LabelOp, opts?: OpOptions): Promise<string[]> {
-  await callBuiltFunction(conn, planLabels(clientId, labels, op), z.unknown(), rowsOptions(opts, false), `label(op=${op})`);
+  try {
+    await callBuiltFunction(conn, planLabels(clientId, labels, op), z.unknown(), rowsOptions(opts, false), `label(op=${op})`);
+  } catch (e) {
+    // label() answers nothing, with no log, for a client the server does not know: say which it was.
+    if (isAppError(e, 'VQL_ERROR')) await getClient(conn, clientId, opts);
+    throw e;
+  }
   return (await getClient(conn, clientId, opts)).labels;
 }
 
