@@ -79,7 +79,6 @@ export class ResultSet {
   complete = false;
   private readonly known = new Set<string>();
   private readonly chunks: Chunk[] = [];
-  private readonly starts: number[] = [];
   private total = 0;
   private cached: CachedView | undefined;
   private readonly parsed = new Map<Chunk, readonly Row[]>();
@@ -147,7 +146,6 @@ export class ResultSet {
 
   private addChunk(c: Chunk): void {
     this.chunks.push(c);
-    this.starts.push(c.start);
     this.total += c.count;
   }
 
@@ -165,10 +163,10 @@ export class ResultSet {
   /** The chunk holding row `row` (0 <= row < size). */
   private chunkAt(row: number): number {
     let lo = 0;
-    let hi = this.starts.length - 1;
+    let hi = this.chunks.length - 1;
     while (lo < hi) {
       const mid = (lo + hi + 1) >>> 1;
-      if ((this.starts[mid] as number) <= row) lo = mid;
+      if ((this.chunks[mid] as Chunk).start <= row) lo = mid;
       else hi = mid - 1;
     }
     return lo;
