@@ -6,7 +6,7 @@
  */
 import { Button, Group, Modal, Stack, Text, TextInput } from '@mantine/core';
 import { IconChevronLeft, IconChevronRight, IconChevronsLeft, IconChevronsRight } from '@tabler/icons-react';
-import { useEffect, useState } from 'react';
+import { useEffect, useState, type ReactNode } from 'react';
 import type { Target } from '../../../../shared/contracts/connections';
 import { useApi } from '../../api/index';
 import { errorText } from '../../components/investigation/errors';
@@ -17,6 +17,28 @@ interface Page {
   bytes: Uint8Array;
   size: number;
   flowId: string;
+}
+
+/** One of the four paging buttons: an icon with its accessible name. */
+function PageButton(props: {
+  label: string;
+  disabled: boolean;
+  onClick: () => void;
+  testId?: string;
+  children: ReactNode;
+}) {
+  return (
+    <Button
+      size="compact-sm"
+      variant="default"
+      aria-label={props.label}
+      disabled={props.disabled}
+      onClick={props.onClick}
+      data-testid={props.testId}
+    >
+      {props.children}
+    </Button>
+  );
 }
 
 export function HexView(props: { target: Target; clientId: string; path: string; onClose: () => void }) {
@@ -71,44 +93,28 @@ export function HexView(props: { target: Target; clientId: string; path: string;
               : 'Reading…'}
           </Text>
           <Group gap={4}>
-            <Button
-              size="compact-sm"
-              variant="default"
-              aria-label="First page"
-              disabled={offset === 0}
-              onClick={() => go(0)}
-            >
+            <PageButton label="First page" disabled={offset === 0} onClick={() => go(0)}>
               <IconChevronsLeft size={14} />
-            </Button>
-            <Button
-              size="compact-sm"
-              variant="default"
-              aria-label="Previous page"
+            </PageButton>
+            <PageButton
+              label="Previous page"
               disabled={offset === 0}
               onClick={() => go(offset - PAGE_BYTES)}
-              data-testid="hex-prev"
+              testId="hex-prev"
             >
               <IconChevronLeft size={14} />
-            </Button>
-            <Button
-              size="compact-sm"
-              variant="default"
-              aria-label="Next page"
+            </PageButton>
+            <PageButton
+              label="Next page"
               disabled={!page || offset >= lastPage}
               onClick={() => go(offset + PAGE_BYTES)}
-              data-testid="hex-next"
+              testId="hex-next"
             >
               <IconChevronRight size={14} />
-            </Button>
-            <Button
-              size="compact-sm"
-              variant="default"
-              aria-label="Last page"
-              disabled={!page || offset >= lastPage}
-              onClick={() => go(lastPage)}
-            >
+            </PageButton>
+            <PageButton label="Last page" disabled={!page || offset >= lastPage} onClick={() => go(lastPage)}>
               <IconChevronsRight size={14} />
-            </Button>
+            </PageButton>
           </Group>
         </Group>
         <form
