@@ -209,6 +209,22 @@ describe('ResultSet', () => {
     expect(s.window(49, 1, noView).rows[0]?.[0]).toHaveLength(Math.ceil((300 + 49) / 3) * 4);
   });
 
+  it('holds a small batch decoded into a larger message buffer as its own copy', () => {
+    const text = JSON.stringify([{ a: 1 }, { a: 2 }]);
+    const message = Buffer.alloc(64 * 1024, ' ');
+    message.write(text, 100);
+    const bytes = message.subarray(100, 100 + text.length);
+    const { count, delims } = scanRows(bytes);
+    for (const compress of [false, true]) {
+      const s = new ResultSet('small', 'o', { compress });
+      s.pushRaw({ bytes, count, delims }, ['a']);
+      // Reusing the message buffer (as the transport may) must not change what the set holds.
+      message.fill('x', 100, 100 + text.length);
+      expect(s.window(0, 2, noView).rows).toEqual([['1'], ['2']]);
+      message.write(text, 100);
+    }
+  });
+
   it('a batch that scanned but does not parse fails when read, with the stream error', () => {
     const s = new ResultSet('bad', 'o');
     s.pushRaw(raw([{ a: 1 }]), ['a']);

@@ -74,6 +74,18 @@ const PACK = { params: { [zlib.BROTLI_PARAM_QUALITY]: 0, [zlib.BROTLI_PARAM_MODE
 /** Kept plain when compression saves less than this share (base64 blobs save ~25%: not worth a decompression per read). */
 const MIN_SAVING = 0.3;
 
+/**
+ * `b`, or a copy of just its bytes when its underlying buffer holds more than `spare` other bytes: a
+ * kept batch must not pin memory it does not use. The copy is not from the pool (a pooled copy would
+ * pin an 8 kB slab in turn).
+ */
+function ownBytes(b: Buffer, spare: number): Buffer {
+  if (b.buffer.byteLength - b.length <= spare) return b;
+  const own = Buffer.allocUnsafeSlow(b.length);
+  b.copy(own);
+  return own;
+}
+
 export class ResultSet {
   readonly columns: string[] = [];
   complete = false;
@@ -124,16 +136,19 @@ export class ResultSet {
   pushRaw(raw: RawRows, columns: readonly string[]): void {
     for (const c of columns) this.addColumn(c);
     if (raw.count === 0) return;
-    let kept = raw;
+    let kept: RawRows | null = null;
     let packedFrom = 0;
     if (this.compress) {
       const packed = brotliCompressSync(raw.bytes, { ...PACK, params: { ...PACK.params, [zlib.BROTLI_PARAM_SIZE_HINT]: raw.bytes.length } });
       if (packed.length <= raw.bytes.length * (1 - MIN_SAVING)) {
         // zlib hands back a slice of its 16 kB output chunk when one was enough: keep only the bytes.
-        kept = { ...raw, bytes: packed.buffer.byteLength > packed.length + 1024 ? Buffer.from(Uint8Array.prototype.slice.call(packed)) : packed };
+        kept = { ...raw, bytes: ownBytes(packed, 1024) };
         packedFrom = raw.bytes.length;
       }
     }
+    // Kept as received: a decoded message's bytes share one buffer with the whole message, and a small
+    // batch may sit in a pool slab other data shares; copied when that would pin much more.
+    kept ??= { ...raw, bytes: ownBytes(raw.bytes, raw.bytes.length + 4096) };
     this.held += kept.bytes.length;
     this.addChunk({ start: this.total, count: raw.count, raw: kept, packedFrom, rows: null, keysSeen: false });
   }

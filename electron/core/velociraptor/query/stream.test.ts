@@ -188,8 +188,6 @@ describe('streamQuery', () => {
     const first = rows[0]?.type === 'rows' ? rows[0].raw : undefined;
     expect(first?.bytes.toString()).toBe(small);
     expect(first && parseRowRange(first.bytes, first.delims, 0, first.count, 'string')).toEqual([{ a: 1, s: '},{"a":2}' }, { a: [{ b: '18446744073709551615' }] }]);
-    // A small batch is copied out of the shared message buffer it was decoded into.
-    expect(first?.bytes.buffer.byteLength).toBeLessThanOrEqual(2 * small.length + 4096);
     expect(rows[1]).toMatchObject({ columns: ['pad'], part: 1 });
   });
 

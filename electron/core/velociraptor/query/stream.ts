@@ -90,15 +90,6 @@ export function collectorArgs(q: BuiltQuery, opts: QueryOptions, defaultOrg: str
   };
 }
 
-// A decoded message's bytes share one buffer with the whole message; a small batch may sit in an
-// 8 kB pool slab that other data shares. Kept batches are copied when they would pin much more.
-function keepable(b: Buffer): Buffer {
-  if (b.buffer.byteLength <= 2 * b.length + 4096) return b;
-  const own = Buffer.allocUnsafeSlow(b.length); // not from the pool either
-  b.copy(own);
-  return own;
-}
-
 function toEvent(m: RawVQLResponse, mode: BigIntMode, raw: boolean): QueryEvent | undefined {
   const timestampUs = toNumber(m.timestamp);
   if (m.log) {
@@ -113,7 +104,7 @@ function toEvent(m: RawVQLResponse, mode: BigIntMode, raw: boolean): QueryEvent 
   if (raw && body?.length) {
     // scanRows throws invalidBatch itself; a batch it accepts but JSON.parse refuses fails when parsed.
     const { count, delims } = scanRows(body);
-    return { ...base, rows: [], raw: { bytes: keepable(body), count, delims } };
+    return { ...base, rows: [], raw: { bytes: body, count, delims } };
   }
   let rows: Row[];
   try {
