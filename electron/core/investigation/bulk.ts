@@ -55,8 +55,7 @@ export class BulkActions {
     private readonly now: () => number = Date.now,
   ) {}
 
-  private async ops(t: Target): Promise<VelociraptorService> {
-    await this.connections.ready();
+  private ops(t: Target): Promise<VelociraptorService> {
     return this.connections.service(t);
   }
 

@@ -172,23 +172,26 @@ export class ConnectionManager {
   }
 
   async select(t: Target): Promise<Target> {
-    await this.ensureLoaded();
-    this.service(t);
+    await this.service(t); // unknown server or org → its error, before anything is saved
     this.meta.active = { server: t.server, org: t.org };
     await this.saveMeta();
     return this.meta.active;
   }
 
   async orgs(server: string): Promise<OrgInfo[]> {
-    return (await this.service({ server, org: '' }).listOrgs()).filter((o) => o.id !== '');
+    return (await (await this.service({ server, org: '' })).listOrgs()).filter((o) => o.id !== '');
   }
 
   summary(name: string): ServerSummary {
     return this.registry.summary(name);
   }
 
-  /** Operations on one server + org. `root` (the simulator's name for it) and '' both mean root. */
-  service(t: Target): VelociraptorService {
+  /**
+   * Operations on one server + org, once the saved servers are loaded. `root` (the simulator's name
+   * for it) and '' both mean root.
+   */
+  async service(t: Target): Promise<VelociraptorService> {
+    await this.ensureLoaded();
     const org = t.org === 'root' ? '' : t.org;
     return new VelociraptorService(this.registry.connection(t.server, org));
   }

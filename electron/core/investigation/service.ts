@@ -39,8 +39,7 @@ export class InvestigationService {
     private readonly now: () => number = Date.now,
   ) {}
 
-  private async ops(t: Target): Promise<VelociraptorService> {
-    await this.connections.ready();
+  private ops(t: Target): Promise<VelociraptorService> {
     return this.connections.service(t);
   }
 
