@@ -5,12 +5,28 @@
  * the bytes of a downloaded file. The multi-select screen's screenshot goes to docs/screenshots/.
  */
 import { readFileSync } from 'node:fs';
+import type { Page } from '@playwright/test';
 import { expect, test } from './fixtures';
 import { ClientsBulkPage } from './pages/ClientsBulkPage';
 import { InvestigationPage } from './pages/InvestigationPage';
+import type { ShellPage } from './pages/ShellPage';
 
 // Starting the demo server and waiting for simulated collections take a while on a loaded machine.
 test.describe.configure({ timeout: 180_000 });
+
+/** Every test starts the same way: the demo server connected, the Clients page listing all clients. */
+async function allClients(
+  shell: ShellPage,
+  page: Page,
+): Promise<{ inv: InvestigationPage; bulk: ClientsBulkPage }> {
+  const inv = new InvestigationPage(page);
+  const bulk = new ClientsBulkPage(page);
+  await shell.open('/connections');
+  await inv.ensureDemo();
+  await shell.open('/clients');
+  await bulk.search('all');
+  return { inv, bulk };
+}
 
 test.beforeEach(({ page }) => {
   page.on('dialog', (d) => {
@@ -22,12 +38,7 @@ test('select clients with mouse and keyboard, collect on them, and follow their 
   shell,
   page,
 }) => {
-  const inv = new InvestigationPage(page);
-  const bulk = new ClientsBulkPage(page);
-  await shell.open('/connections');
-  await inv.ensureDemo();
-  await shell.open('/clients');
-  await bulk.search('all');
+  const { inv, bulk } = await allClients(shell, page);
   const rows = bulk.onlineRows('linux');
   expect(await rows.count()).toBeGreaterThanOrEqual(3);
   const ids = [await bulk.idOf(rows.nth(0)), await bulk.idOf(rows.nth(1)), await bulk.idOf(rows.nth(2))];
@@ -72,12 +83,7 @@ test('select every matching client: the count, the hunt suggestion, and a prefil
   shell,
   page,
 }) => {
-  const inv = new InvestigationPage(page);
-  const bulk = new ClientsBulkPage(page);
-  await shell.open('/connections');
-  await inv.ensureDemo();
-  await shell.open('/clients');
-  await bulk.search('all');
+  const { inv, bulk } = await allClients(shell, page);
   const shown = await page.locator('[data-testid^="client-row-"]').count();
   await expect(bulk.testId('select-all-matching')).toHaveText(`Select all ${shown} matching “all”`);
   await bulk.testId('select-all-matching').click();
@@ -110,12 +116,7 @@ test('bulk labels: add a label on several clients, see it per client and in the 
   shell,
   page,
 }) => {
-  const inv = new InvestigationPage(page);
-  const bulk = new ClientsBulkPage(page);
-  await shell.open('/connections');
-  await inv.ensureDemo();
-  await shell.open('/clients');
-  await bulk.search('all');
+  const { bulk } = await allClients(shell, page);
   const rows = page.locator('[data-testid^="client-row-"]');
   const ids: string[] = [];
   for (let i = 0; i < 4; i++) ids.push(await bulk.idOf(rows.nth(i * 3)));
@@ -162,12 +163,7 @@ test('hex view: the downloaded file’s bytes, paged from the server copy, with 
   shell,
   page,
 }) => {
-  const inv = new InvestigationPage(page);
-  const bulk = new ClientsBulkPage(page);
-  await shell.open('/connections');
-  await inv.ensureDemo();
-  await shell.open('/clients');
-  await bulk.search('all');
+  const { inv, bulk } = await allClients(shell, page);
   const id = await bulk.idOf(bulk.onlineRows('linux').first());
   await page.goto(new URL(`/clients?client=${id}&tab=vfs`, page.url()).toString());
   await shell.waitReady();
