@@ -10,9 +10,9 @@ import { build } from 'esbuild';
 
 const root = join(dirname(fileURLToPath(import.meta.url)), '..');
 
-export async function buildCli() {
+/** Writes the bundle to `outfile` (default out/cli/megaraptor.mjs; tests bundle into a folder of their own). */
+export async function buildCli(outfile = join(root, 'out', 'cli', 'megaraptor.mjs')) {
   const pkg = JSON.parse(readFileSync(join(root, 'package.json'), 'utf8'));
-  const outfile = join(root, 'out', 'cli', 'megaraptor.mjs');
   await build({
     entryPoints: [join(root, 'electron', 'cli', 'megaraptor.ts')],
     outfile,

@@ -13,8 +13,8 @@ import { Client } from '@modelcontextprotocol/sdk/client/index.js';
 import { StdioClientTransport } from '@modelcontextprotocol/sdk/client/stdio.js';
 import { StreamableHTTPClientTransport } from '@modelcontextprotocol/sdk/client/streamableHttp.js';
 import type { CallToolResult } from '@modelcontextprotocol/sdk/types.js';
-import { build } from 'esbuild';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { buildCli } from '../../../scripts/build-cli.mjs';
 import { KeychainSecretStore } from '../credentials/keychain-store';
 import { ConnectionManager } from '../investigation/connections';
 import { KeychainSecrets } from '../investigation/keychain-adapter';
@@ -44,17 +44,7 @@ beforeAll(async () => {
   mkdirSync(cache, { recursive: true });
   out = mkdtempSync(join(cache, 'mr-cli-conn-'));
   cli = join(out, 'megaraptor.mjs');
-  await build({
-    entryPoints: [join(import.meta.dirname, '..', '..', 'cli', 'megaraptor.ts')],
-    outfile: cli,
-    bundle: true,
-    platform: 'node',
-    target: 'node20',
-    format: 'esm',
-    external: ['@napi-rs/keyring', 'electron'],
-    banner: { js: "import { createRequire as __mrCreateRequire } from 'node:module';\nconst require = __mrCreateRequire(import.meta.url);" },
-    logLevel: 'warning',
-  });
+  await buildCli(cli);
   sim = await startSimulator({ host: '127.0.0.1', speed: 50 });
   dataDir = mkdtempSync(join(tmpdir(), 'mr-conn-data-'));
   // The app's domain starts first, before anything is saved.

@@ -1,5 +1,5 @@
 /**
- * The real CLI over stdio: the CLI is bundled with esbuild (as scripts/build-cli.mjs does), spawned
+ * The real CLI over stdio: the CLI is bundled by scripts/build-cli.mjs into a folder of the test's own, spawned
  * by the SDK's StdioClientTransport with an API config from VELOCIRAPTOR_API_CONFIG (no keychain),
  * against the simulator. Gated tools are refused with no app running, and go through the approval
  * socket to an in-process broker when one listens.
@@ -10,8 +10,8 @@ import { join } from 'node:path';
 import { Client } from '@modelcontextprotocol/sdk/client/index.js';
 import { StdioClientTransport } from '@modelcontextprotocol/sdk/client/stdio.js';
 import type { CallToolResult } from '@modelcontextprotocol/sdk/types.js';
-import { build } from 'esbuild';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { buildCli } from '../../../scripts/build-cli.mjs';
 import { startSimulator, type RunningSimulator } from '../sim/index';
 import { startApprovalSocket } from './approval-socket';
 import { ApprovalBroker } from './approvals';
@@ -26,17 +26,7 @@ let keyMaterial: string;
 beforeAll(async () => {
   const out = mkdtempSync(join(tmpdir(), 'mr-cli-'));
   cli = join(out, 'megaraptor.mjs');
-  await build({
-    entryPoints: [join(import.meta.dirname, '..', '..', 'cli', 'megaraptor.ts')],
-    outfile: cli,
-    bundle: true,
-    platform: 'node',
-    target: 'node20',
-    format: 'esm',
-    external: ['@napi-rs/keyring', 'electron'],
-    banner: { js: "import { createRequire as __mrCreateRequire } from 'node:module';\nconst require = __mrCreateRequire(import.meta.url);" },
-    logLevel: 'warning',
-  });
+  await buildCli(cli);
   sim = await startSimulator({ host: '127.0.0.1', speed: 50 });
   dataDir = mkdtempSync(join(tmpdir(), 'mr-stdio-data-'));
   configPath = join(dataDir, 'api.yaml');
