@@ -34,6 +34,17 @@ export interface RowWindow {
 }
 
 /**
+ * The rows' own offset (row i at i * ROW_H) at the top of the view for a scroll offset of the body:
+ * equal unless the body is scaled, then mapped proportionally.
+ */
+function virtualOffset(top: number, count: number, viewH: number): number {
+  const full = count * ROW_H;
+  const bodyH = Math.min(full, MAX_BODY_H);
+  const maxScroll = Math.max(0, bodyH - viewH);
+  return full === bodyH || maxScroll === 0 ? top : (top * (full - viewH)) / maxScroll;
+}
+
+/**
  * The rows a scroller shows. `scrollTop` is the body's scroll offset, `viewH` the height under the
  * sticky header.
  */
@@ -43,8 +54,7 @@ export function rowWindow(scrollTop: number, viewH: number, count: number, overs
   if (count <= 0) return { first: 0, last: -1, visibleFirst: 0, visibleLast: -1, bodyH: 0, base: 0, layerY: 0 };
   const maxScroll = Math.max(0, bodyH - viewH);
   const top = Math.min(Math.max(0, scrollTop), maxScroll);
-  // The virtual offset of the rows at the top of the view (equal to top unless the body is scaled).
-  const virtualTop = full === bodyH || maxScroll === 0 ? top : (top * (full - viewH)) / maxScroll;
+  const virtualTop = virtualOffset(top, count, viewH);
   const visibleFirst = Math.min(count - 1, Math.floor(virtualTop / ROW_H));
   const visibleLast = Math.min(count - 1, Math.max(visibleFirst, Math.ceil((virtualTop + viewH) / ROW_H) - 1));
   const first = Math.max(0, visibleFirst - overscan);
@@ -57,17 +67,17 @@ export function rowWindow(scrollTop: number, viewH: number, count: number, overs
 
 /** The scrollTop that shows row `i` fully, moving as little as possible (unchanged if it shows already). */
 export function scrollTopFor(i: number, scrollTop: number, viewH: number, count: number): number {
-  const w = rowWindow(scrollTop, viewH, count, 0);
   const full = count * ROW_H;
-  const maxScroll = Math.max(0, w.bodyH - viewH);
+  const bodyH = Math.min(full, MAX_BODY_H);
+  const maxScroll = Math.max(0, bodyH - viewH);
   // Virtual offset wanted, then mapped back onto the (possibly scaled) body.
   const rowTop = i * ROW_H;
-  const virtualTop = full === w.bodyH || maxScroll === 0 ? scrollTop : (scrollTop * (full - viewH)) / maxScroll;
+  const virtualTop = virtualOffset(scrollTop, count, viewH);
   let want = virtualTop;
   if (rowTop < virtualTop) want = rowTop;
   else if (rowTop + ROW_H > virtualTop + viewH) want = rowTop + ROW_H - viewH;
   else return scrollTop;
-  const toScroll = full === w.bodyH || full - viewH <= 0 ? want : (want * maxScroll) / (full - viewH);
+  const toScroll = full === bodyH || full - viewH <= 0 ? want : (want * maxScroll) / (full - viewH);
   return Math.min(Math.max(0, toScroll), maxScroll);
 }
 
