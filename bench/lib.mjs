@@ -5,7 +5,8 @@ import { spawn } from 'node:child_process';
 import { build } from 'esbuild';
 
 // Bundled ESM has no `require`; some dependencies (grpc-js, protobufjs) still call it.
-const REQUIRE_BANNER = "import { createRequire as __cr } from 'node:module'; const require = __cr(import.meta.url);";
+const REQUIRE_BANNER =
+  "import { createRequire as __cr } from 'node:module'; const require = __cr(import.meta.url);";
 
 /**
  * Bundles TS entries for node: `entries` maps an output name to a source path; each lands in
@@ -32,8 +33,21 @@ export async function bundleForNode(entries, outdir, { external = [] } = {}) {
  * value is passed on); rejects if the process exits first or after 60 s. The child is pushed to
  * `children` so the runner can kill whatever is left on exit.
  */
-export function startProcess({ script, args, env = {}, ready, cwd, nodeArgs = [], children = [], pollMs = 50 }) {
-  const child = spawn(process.execPath, [...nodeArgs, script, ...args], { cwd, env: { ...process.env, ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
+export function startProcess({
+  script,
+  args,
+  env = {},
+  ready,
+  cwd,
+  nodeArgs = [],
+  children = [],
+  pollMs = 50,
+}) {
+  const child = spawn(process.execPath, [...nodeArgs, script, ...args], {
+    cwd,
+    env: { ...process.env, ...env },
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
   children.push(child);
   let out = '';
   child.stdout.on('data', (c) => (out += c));

@@ -9,7 +9,10 @@ import Ajv from 'ajv';
 import { describe, expect, it } from 'vitest';
 
 const root = resolve(import.meta.dirname, '..');
-const config = JSON.parse(readFileSync(join(root, 'build', 'electron-builder.json'), 'utf8')) as Record<string, unknown> & {
+const config = JSON.parse(readFileSync(join(root, 'build', 'electron-builder.json'), 'utf8')) as Record<
+  string,
+  unknown
+> & {
   electronFuses: Record<string, boolean>;
   linux: { target: string[] };
   mac: { target: string[] };
@@ -17,7 +20,9 @@ const config = JSON.parse(readFileSync(join(root, 'build', 'electron-builder.jso
   files: string[];
   icon: string;
 };
-const schema = JSON.parse(readFileSync(join(root, 'node_modules', 'app-builder-lib', 'scheme.json'), 'utf8')) as object;
+const schema = JSON.parse(
+  readFileSync(join(root, 'node_modules', 'app-builder-lib', 'scheme.json'), 'utf8'),
+) as object;
 
 // Compiling the schema takes seconds: once per file.
 const check = new Ajv({ allErrors: true, strict: false }).compile(schema);
@@ -36,7 +41,9 @@ describe('build/electron-builder.json', () => {
 
   it('the schema check can fail (a typo in a key is caught)', () => {
     expect(validate({ ...config, linuxx: {} }).ok).toBe(false);
-    expect(validate({ ...config, electronFuses: { ...config.electronFuses, runAsNode: 'no' } }).ok).toBe(false);
+    expect(validate({ ...config, electronFuses: { ...config.electronFuses, runAsNode: 'no' } }).ok).toBe(
+      false,
+    );
   });
 
   it('sets the hardening fuses', () => {
@@ -63,7 +70,9 @@ describe('build/electron-builder.json', () => {
   });
 
   it('packages the built app, not the sources', () => {
-    expect(config.files).toEqual(expect.arrayContaining(['out/main/**', 'out/preload/**', 'out/renderer/**']));
+    expect(config.files).toEqual(
+      expect.arrayContaining(['out/main/**', 'out/preload/**', 'out/renderer/**']),
+    );
     expect(config.files.some((f) => f.startsWith('electron/') || f.startsWith('renderer/'))).toBe(false);
     const pkg = JSON.parse(readFileSync(join(root, 'package.json'), 'utf8')) as { main: string };
     expect(pkg.main).toBe('out/main/index.js');

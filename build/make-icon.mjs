@@ -35,7 +35,8 @@ const chunk = (type, data) => {
 };
 
 function inRoundedSquare(x, y) {
-  const r = 110, m = 16;
+  const r = 110,
+    m = 16;
   const cx = Math.min(Math.max(x, m + r), S - m - r);
   const cy = Math.min(Math.max(y, m + r), S - m - r);
   return (x - cx) ** 2 + (y - cy) ** 2 <= r * r && x >= m && x <= S - m && y >= m && y <= S - m;
@@ -54,17 +55,20 @@ const raw = Buffer.alloc(S * (S * 4 + 1));
 for (let y = 0; y < S; y++) {
   raw[y * (S * 4 + 1)] = 0;
   for (let x = 0; x < S; x++) {
-    let bg = 0, claw = 0;
+    let bg = 0,
+      claw = 0;
     for (let sy = 0; sy < SS; sy++)
       for (let sx = 0; sx < SS; sx++) {
-        const px = x + (sx + 0.5) / SS, py = y + (sy + 0.5) / SS;
+        const px = x + (sx + 0.5) / SS,
+          py = y + (sy + 0.5) / SS;
         if (inRoundedSquare(px, py)) {
           bg++;
           if (inClaw(px, py, 0) || inClaw(px, py, 85) || inClaw(px, py, 170)) claw++;
         }
       }
     const n = SS * SS;
-    const a = bg / n, w = bg ? claw / bg : 0;
+    const a = bg / n,
+      w = bg ? claw / bg : 0;
     // Indigo gradient (top-left lighter) blended with white claws.
     const g = (x + y) / (2 * S);
     const base = [Math.round(92 - 40 * g), Math.round(98 - 45 * g), Math.round(230 - 60 * g)];

@@ -33,7 +33,11 @@ async function sendFromPage(page: Page, token: string, messages: string[]): Prom
   );
 }
 
-test('invalid contract calls over the real WebSocket get typed error codes', async ({ shell, server, page }) => {
+test('invalid contract calls over the real WebSocket get typed error codes', async ({
+  shell,
+  server,
+  page,
+}) => {
   await shell.open();
   const answers = await sendFromPage(page, server.token, [
     JSON.stringify({ type: 'call', id: 'a', channel: 'nope:nothing', input: {} }),
@@ -46,15 +50,24 @@ test('invalid contract calls over the real WebSocket get typed error codes', asy
   expect(byId('a')?.envelope).toMatchObject({ ok: false, error: { code: 'CONTRACT_UNKNOWN_CHANNEL' } });
   expect(byId('b')?.envelope).toMatchObject({ ok: false, error: { code: 'CONTRACT_INVALID_INPUT' } });
   expect(byId('c')?.envelope).toMatchObject({ ok: false, error: { code: 'CONTRACT_INVALID_INPUT' } });
-  expect(answers.find((a) => a.type === 'protocol-error')?.envelope).toMatchObject({ ok: false, error: { code: 'CONTRACT_INVALID_INPUT' } });
+  expect(answers.find((a) => a.type === 'protocol-error')?.envelope).toMatchObject({
+    ok: false,
+    error: { code: 'CONTRACT_INVALID_INPUT' },
+  });
   // The socket survived the bad messages and still answers.
   expect(byId('d')?.envelope).toMatchObject({ ok: true });
 });
 
 test('non-object input and prototype keys are refused with typed codes', async ({ server }) => {
   const ws = await openSocket(server);
-  expect(await callOver(ws, 'app:info', [])).toMatchObject({ ok: false, error: { code: 'CONTRACT_INVALID_INPUT' } });
-  expect(await callOver(ws, '__proto__', {})).toMatchObject({ ok: false, error: { code: 'CONTRACT_UNKNOWN_CHANNEL' } });
+  expect(await callOver(ws, 'app:info', [])).toMatchObject({
+    ok: false,
+    error: { code: 'CONTRACT_INVALID_INPUT' },
+  });
+  expect(await callOver(ws, '__proto__', {})).toMatchObject({
+    ok: false,
+    error: { code: 'CONTRACT_UNKNOWN_CHANNEL' },
+  });
   ws.close();
 });
 

@@ -32,13 +32,24 @@ let cert: X509Certificate;
 
 test.beforeAll(async () => {
   apiConfigFile = join(mkdtempSync(join(tmpdir(), 'mr-cred-')), 'api.config.yaml');
-  sim = spawn(process.execPath, [CLI, 'sim', '--write-api-config', apiConfigFile, '--role', 'investigator', '--name', 'e2e-credentials'], { stdio: ['ignore', 'pipe', 'pipe'] });
+  sim = spawn(
+    process.execPath,
+    [CLI, 'sim', '--write-api-config', apiConfigFile, '--role', 'investigator', '--name', 'e2e-credentials'],
+    { stdio: ['ignore', 'pipe', 'pipe'] },
+  );
   const deadline = Date.now() + 20_000;
   while (!existsSync(apiConfigFile) && Date.now() < deadline) await new Promise((r) => setTimeout(r, 100));
   expect(existsSync(apiConfigFile)).toBe(true);
   // The file appears before it is complete only in theory; wait until it parses.
-  await expect.poll(() => typeof (parse(readFileSync(apiConfigFile, 'utf8')) as { client_cert?: unknown } | null)?.client_cert).toBe('string');
-  cert = new X509Certificate((parse(readFileSync(apiConfigFile, 'utf8')) as { client_cert: string }).client_cert);
+  await expect
+    .poll(
+      () =>
+        typeof (parse(readFileSync(apiConfigFile, 'utf8')) as { client_cert?: unknown } | null)?.client_cert,
+    )
+    .toBe('string');
+  cert = new X509Certificate(
+    (parse(readFileSync(apiConfigFile, 'utf8')) as { client_cert: string }).client_cert,
+  );
 });
 
 test.afterAll(() => {
@@ -60,14 +71,23 @@ async function expectMcpToken(creds: CredentialsPage): Promise<void> {
   }).toPass({ timeout: 15_000 });
 }
 
-test('shows where secrets are kept and lists the MCP token as a token that never expires', async ({ shell, page }) => {
+test('shows where secrets are kept and lists the MCP token as a token that never expires', async ({
+  shell,
+  page,
+}) => {
   const creds = new CredentialsPage(page);
   await shell.open('/credentials');
   await expect(creds.status).toBeVisible();
   const store = await creds.status.getAttribute('data-store');
   if (store !== 'keychain') {
-    if (CI) throw new Error(`No keychain in CI (status: ${store ?? 'none'}): npm test runs e2e with an unlocked gnome-keyring.`);
-    test.skip(true, 'no Secret Service (gnome-keyring) answers in this session: run inside dbus-run-session with an unlocked keyring');
+    if (CI)
+      throw new Error(
+        `No keychain in CI (status: ${store ?? 'none'}): npm test runs e2e with an unlocked gnome-keyring.`,
+      );
+    test.skip(
+      true,
+      'no Secret Service (gnome-keyring) answers in this session: run inside dbus-run-session with an unlocked keyring',
+    );
   }
   await expect(creds.status).toContainText('OS keychain');
   await expectMcpToken(creds);
@@ -81,7 +101,10 @@ test('shows where secrets are kept and lists the MCP token as a token that never
   await expect(token.getByTestId('credential-fingerprint')).toHaveCount(0);
 });
 
-test('an imported connection is listed with kind, owner, expiry (UTC) and fingerprint', async ({ shell, page }) => {
+test('an imported connection is listed with kind, owner, expiry (UTC) and fingerprint', async ({
+  shell,
+  page,
+}) => {
   const inv = new InvestigationPage(page);
   const creds = new CredentialsPage(page);
   await shell.open('/credentials');
@@ -103,7 +126,10 @@ test('an imported connection is listed with kind, owner, expiry (UTC) and finger
   await expect(row).toContainText('API client config');
   await expect(row).toContainText(`server ${SERVER}`);
   await expect(row.getByTestId('credential-expires')).toContainText(utc(new Date(cert.validTo)));
-  await expect(row.getByTestId('credential-fingerprint')).toHaveAttribute('aria-label', `SHA-256 fingerprint ${cert.fingerprint256}`);
+  await expect(row.getByTestId('credential-fingerprint')).toHaveAttribute(
+    'aria-label',
+    `SHA-256 fingerprint ${cert.fingerprint256}`,
+  );
   // One entry for the import (its key is not encrypted, so no passphrase entry).
   await creds.expectTotal(before + 1);
   await creds.screenshot('credentials');
@@ -112,9 +138,12 @@ test('an imported connection is listed with kind, owner, expiry (UTC) and finger
 test('reveal asks first, then shows the value masked until Show', async ({ shell, page }) => {
   const creds = new CredentialsPage(page);
   const sentReveals: string[] = [];
-  page.on('websocket', (ws) => ws.on('framesent', (f) => {
-    if (typeof f.payload === 'string' && f.payload.includes('"credentials:reveal"')) sentReveals.push(f.payload);
-  }));
+  page.on('websocket', (ws) =>
+    ws.on('framesent', (f) => {
+      if (typeof f.payload === 'string' && f.payload.includes('"credentials:reveal"'))
+        sentReveals.push(f.payload);
+    }),
+  );
   await shell.open('/credentials');
   const row = creds.rowsOf(SERVER);
 
@@ -133,7 +162,10 @@ test('reveal asks first, then shows the value masked until Show', async ({ shell
   await expect(value).toHaveAttribute('data-shown', 'false');
   await expect(value).not.toHaveValue(/api_connection_string|PRIVATE KEY/);
   expect(sentReveals).toHaveLength(1);
-  expect(JSON.parse(sentReveals[0]!)).toMatchObject({ channel: 'credentials:reveal', input: { confirm: true } });
+  expect(JSON.parse(sentReveals[0]!)).toMatchObject({
+    channel: 'credentials:reveal',
+    input: { confirm: true },
+  });
   await creds.revealModal.getByTestId('reveal-toggle').click();
   await expect(value).toHaveValue(/api_connection_string/);
   await expect(value).toHaveValue(/client_private_key/);
@@ -147,7 +179,10 @@ test('reveal asks first, then shows the value masked until Show', async ({ shell
   await page.keyboard.press('Escape');
 });
 
-test('repair: the dry run reports and changes nothing; the imported credential is consistent', async ({ shell, page }) => {
+test('repair: the dry run reports and changes nothing; the imported credential is consistent', async ({
+  shell,
+  page,
+}) => {
   const creds = new CredentialsPage(page);
   await shell.open('/credentials');
   const row = creds.rowsOf(SERVER);
@@ -196,9 +231,13 @@ test('delete asks, then removes the credential and its secret', async ({ shell, 
   await expect(creds.repairReport.getByTestId(`repair-finding-${id}`)).toHaveCount(0);
 });
 
-test('without a Secret Service the page says so, shows how credentials get here and offers the file vault', async ({ page }) => {
+test('without a Secret Service the page says so, shows how credentials get here and offers the file vault', async ({
+  page,
+}) => {
   // Its own server whose session bus leads nowhere: no keychain can answer.
-  const other = await startServe({ env: { DBUS_SESSION_BUS_ADDRESS: 'unix:path=/nonexistent/megaraptor-e2e-bus' } });
+  const other = await startServe({
+    env: { DBUS_SESSION_BUS_ADDRESS: 'unix:path=/nonexistent/megaraptor-e2e-bus' },
+  });
   try {
     const shell = new ShellPage(page, other);
     const creds = new CredentialsPage(page);

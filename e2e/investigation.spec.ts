@@ -21,7 +21,11 @@ let apiConfigFile = '';
 test.beforeAll(async () => {
   // A second, separate simulator process to import a real API config from (not the demo server).
   apiConfigFile = join(mkdtempSync(join(tmpdir(), 'mr-inv-')), 'api.config.yaml');
-  sim = spawn(process.execPath, [CLI, 'sim', '--write-api-config', apiConfigFile, '--role', 'investigator', '--name', 'e2e-investigator'], { stdio: ['ignore', 'pipe', 'pipe'] });
+  sim = spawn(
+    process.execPath,
+    [CLI, 'sim', '--write-api-config', apiConfigFile, '--role', 'investigator', '--name', 'e2e-investigator'],
+    { stdio: ['ignore', 'pipe', 'pipe'] },
+  );
   const deadline = Date.now() + 20_000;
   while (!existsSync(apiConfigFile) && Date.now() < deadline) await new Promise((r) => setTimeout(r, 100));
   expect(existsSync(apiConfigFile)).toBe(true);
@@ -38,7 +42,10 @@ test.beforeEach(({ page }) => {
   });
 });
 
-test('an invalid config is refused with a specific error; a real one imports and passes the connection test', async ({ shell, page }) => {
+test('an invalid config is refused with a specific error; a real one imports and passes the connection test', async ({
+  shell,
+  page,
+}) => {
   const inv = new InvestigationPage(page);
   await shell.open('/connections');
   await inv.testId('config-yaml').fill('ca_certificate: nope\n');
@@ -93,7 +100,11 @@ test('collect an artifact and see its results; hostile strings stay text', async
   await inv.collect('Linux.Sys.Services', 'Linux.Sys.Serv');
   const grid = inv.grid(inv.testId('flow-view'));
   await expect(grid.getByRole('gridcell').first()).toBeVisible();
-  await expect(grid.getByRole('gridcell', { name: '<script>alert("megaraptor-xss")</script>' }).or(grid.getByText('<script>alert("megaraptor-xss")</script>'))).toBeVisible();
+  await expect(
+    grid
+      .getByRole('gridcell', { name: '<script>alert("megaraptor-xss")</script>' })
+      .or(grid.getByText('<script>alert("megaraptor-xss")</script>')),
+  ).toBeVisible();
   expect(await page.locator('main script').count()).toBe(0);
   await inv.screenshot('flow-results');
 });
@@ -128,7 +139,10 @@ test('notebook: a VQL error shows beside the cell; Markdown stays inert', async 
   await expect(inv.testId('notebook-view')).toBeVisible();
   await expect(page.locator('[data-testid^="editor-"] .view-lines').first()).toBeVisible({ timeout: 60_000 });
   // The seeded VQL cell: SELECT * FROM info(); run it with the keyboard shortcut.
-  const cell = page.locator('[data-testid^="cell-"]').filter({ has: page.locator('[data-testid^="editor-"]') }).first();
+  const cell = page
+    .locator('[data-testid^="cell-"]')
+    .filter({ has: page.locator('[data-testid^="editor-"]') })
+    .first();
   await cell.locator('[data-testid^="editor-"] .view-lines').click();
   await page.keyboard.press('Control+A');
   await page.keyboard.type('SELECT * FROM no_such_plugin()');
@@ -146,7 +160,11 @@ test('notebook: a VQL error shows beside the cell; Markdown stays inert', async 
   await page.getByRole('button', { name: 'Add Markdown cell' }).click();
   const md = page.locator('[data-testid^="markdown-"]').last();
   await md.getByRole('button', { name: 'Edit' }).click();
-  await page.getByRole('textbox', { name: 'Markdown' }).fill('Hostile: <img src="http://198.51.100.23/x.png" onerror="alert(1)"> <script>alert(2)</script> [click](http://evil.example/)');
+  await page
+    .getByRole('textbox', { name: 'Markdown' })
+    .fill(
+      'Hostile: <img src="http://198.51.100.23/x.png" onerror="alert(1)"> <script>alert(2)</script> [click](http://evil.example/)',
+    );
   await page.getByRole('button', { name: 'Done' }).click();
   const rendered = page.locator('[data-testid^="markdown-"]').last();
   await expect(rendered).toContainText('Hostile:');
@@ -172,7 +190,11 @@ test('hunt: create with the wizard, start it, and watch its stats change', async
   await expect(inv.testId('hunt-state')).toHaveText('PAUSED');
   await inv.testId('hunt-start').click();
   await expect(inv.testId('hunt-state')).toHaveText('RUNNING');
-  await expect.poll(async () => Number(await inv.testId('stat-scheduled').textContent()), { timeout: 45_000 }).toBeGreaterThan(0);
-  await expect.poll(async () => Number(await inv.testId('stat-finished').textContent()), { timeout: 60_000 }).toBeGreaterThan(0);
+  await expect
+    .poll(async () => Number(await inv.testId('stat-scheduled').textContent()), { timeout: 45_000 })
+    .toBeGreaterThan(0);
+  await expect
+    .poll(async () => Number(await inv.testId('stat-finished').textContent()), { timeout: 60_000 })
+    .toBeGreaterThan(0);
   await inv.screenshot('hunt-dashboard');
 });

@@ -25,7 +25,11 @@ let apiConfigFile = '';
 
 test.beforeAll(async () => {
   apiConfigFile = join(mkdtempSync(join(tmpdir(), 'mr-mcp-e2e-')), 'api.config.yaml');
-  sim = spawn(process.execPath, [CLI, 'sim', '--write-api-config', apiConfigFile, '--role', 'administrator', '--name', 'e2e-mcp'], { stdio: ['ignore', 'pipe', 'pipe'] });
+  sim = spawn(
+    process.execPath,
+    [CLI, 'sim', '--write-api-config', apiConfigFile, '--role', 'administrator', '--name', 'e2e-mcp'],
+    { stdio: ['ignore', 'pipe', 'pipe'] },
+  );
   const deadline = Date.now() + 20_000;
   while (!existsSync(apiConfigFile) && Date.now() < deadline) await new Promise((r) => setTimeout(r, 100));
   expect(existsSync(apiConfigFile)).toBe(true);
@@ -39,11 +43,17 @@ function text(r: CallToolResult): string {
   return r.content.map((c) => (c.type === 'text' ? c.text : '')).join('\n');
 }
 
-test('a destructive MCP call waits for the dialog; approve runs it, deny refuses it; the audit log shows both', async ({ shell, page }) => {
+test('a destructive MCP call waits for the dialog; approve runs it, deny refuses it; the audit log shows both', async ({
+  shell,
+  page,
+}) => {
   test.setTimeout(120_000);
   if (!KEYRING) {
     // The endpoint serves the connections saved in the keychain; without one there is nothing to serve.
-    if (CI) throw new Error('MEGARAPTOR_TEST_KEYRING=1 (a gnome-keyring session) is required in CI: run through `npm test -- e2e`.');
+    if (CI)
+      throw new Error(
+        'MEGARAPTOR_TEST_KEYRING=1 (a gnome-keyring session) is required in CI: run through `npm test -- e2e`.',
+      );
     test.skip(true, 'needs a keyring session (run through `npm test -- e2e`)');
   }
   const inv = new InvestigationPage(page);
@@ -63,23 +73,34 @@ test('a destructive MCP call waits for the dialog; approve runs it, deny refuses
   await expect(assistants.token).toHaveValue(/^•+$/);
 
   const client = new Client({ name: 'e2e-assistant', version: '1.0' });
-  await client.connect(new StreamableHTTPClientTransport(new URL(url), { requestInit: { headers: { Authorization: `Bearer ${token}` } } }));
+  await client.connect(
+    new StreamableHTTPClientTransport(new URL(url), {
+      requestInit: { headers: { Authorization: `Bearer ${token}` } },
+    }),
+  );
   try {
     // Creating a hunt does not touch endpoints (it is created paused): no approval.
-    const created = (await client.callTool({ name: 'create_hunt', arguments: { description: 'e2e approval hunt', artifacts: ['Generic.Client.Info'] } })) as CallToolResult;
+    const created = (await client.callTool({
+      name: 'create_hunt',
+      arguments: { description: 'e2e approval hunt', artifacts: ['Generic.Client.Info'] },
+    })) as CallToolResult;
     expect(created.isError, text(created)).toBeFalsy();
     const huntId = (created.structuredContent as { hunt_id: string }).hunt_id;
     await expect(assistants.dialog).toBeHidden();
 
     // Approve: the dialog shows exactly what will run; the call succeeds after the click.
-    const started = client.callTool({ name: 'start_hunt', arguments: { hunt_id: huntId } }, undefined, { timeout: 60_000 });
+    const started = client.callTool({ name: 'start_hunt', arguments: { hunt_id: huntId } }, undefined, {
+      timeout: 60_000,
+    });
     await expect(assistants.dialog).toBeVisible();
     await expect(assistants.dialog.getByTestId('approval-tool')).toHaveText('start_hunt');
     await expect(assistants.dialog.getByTestId('approval-arguments')).toContainText(huntId);
     await expect(assistants.dialog.getByTestId('approval-client')).toContainText('e2e-assistant 1.0 (http)');
     await expect(assistants.dialog.getByTestId('approval-operation')).toContainText('hunt_update');
     await expect(assistants.dialog.getByTestId('approval-operation')).toContainText('Generic.Client.Info');
-    await expect(assistants.dialog.getByTestId('approval-time-left')).toHaveText(/Refused automatically in \d+ s/);
+    await expect(assistants.dialog.getByTestId('approval-time-left')).toHaveText(
+      /Refused automatically in \d+ s/,
+    );
     await page.screenshot({ path: join(ROOT, 'docs', 'screenshots', 'assistants.png') });
     await assistants.approve();
     const startedResult = (await started) as CallToolResult;
@@ -87,13 +108,18 @@ test('a destructive MCP call waits for the dialog; approve runs it, deny refuses
     expect(startedResult.structuredContent).toMatchObject({ hunt_id: huntId, state: 'RUNNING' });
 
     // Deny: the assistant gets APPROVAL_DENIED with the reason, and the hunt keeps running.
-    const stopped = client.callTool({ name: 'stop_hunt', arguments: { hunt_id: huntId } }, undefined, { timeout: 60_000 });
+    const stopped = client.callTool({ name: 'stop_hunt', arguments: { hunt_id: huntId } }, undefined, {
+      timeout: 60_000,
+    });
     await expect(assistants.dialog.getByTestId('approval-tool')).toHaveText('stop_hunt');
     await assistants.deny('not during the sweep');
     const stoppedResult = (await stopped) as CallToolResult;
     expect(stoppedResult.isError).toBe(true);
     expect(text(stoppedResult)).toContain('APPROVAL_DENIED');
-    const hunt = (await client.callTool({ name: 'get_hunt', arguments: { hunt_id: huntId } })) as CallToolResult;
+    const hunt = (await client.callTool({
+      name: 'get_hunt',
+      arguments: { hunt_id: huntId },
+    })) as CallToolResult;
     expect(hunt.structuredContent).toMatchObject({ hunt: { state: 'RUNNING' } });
   } finally {
     await client.close();

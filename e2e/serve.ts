@@ -25,7 +25,9 @@ export interface RunningServer extends ServeInfo {
   stop(): Promise<void>;
 }
 
-export async function startServe(options: { env?: NodeJS.ProcessEnv; args?: string[] } = {}): Promise<RunningServer> {
+export async function startServe(
+  options: { env?: NodeJS.ProcessEnv; args?: string[] } = {},
+): Promise<RunningServer> {
   if (!existsSync(CLI)) throw new Error(`${CLI} is missing: run \`npm run build\` before the e2e suite.`);
   const dataDir = mkdtempSync(join(tmpdir(), 'megaraptor-e2e-'));
   const child = spawn(process.execPath, [CLI, 'serve', '--port', '0', '--json', ...(options.args ?? [])], {
@@ -38,7 +40,10 @@ export async function startServe(options: { env?: NodeJS.ProcessEnv; args?: stri
   child.stderr.on('data', (c: Buffer) => (out += c.toString()));
 
   const info = await new Promise<ServeInfo>((resolveInfo, reject) => {
-    const timer = setTimeout(() => reject(new Error(`megaraptor serve did not start within 20 s:\n${out}`)), 20_000);
+    const timer = setTimeout(
+      () => reject(new Error(`megaraptor serve did not start within 20 s:\n${out}`)),
+      20_000,
+    );
     const onData = () => {
       const line = out.split('\n').find((l) => l.startsWith('{"event":"listening"'));
       if (!line) return;

@@ -40,7 +40,9 @@ async function mcp(args) {
   mkdirSync(cacheDir, { recursive: true });
   const out = mkdtempSync(join(cacheDir, 'mr-bench-mcp-'));
   try {
-    await bundleForNode({ overhead: join(ROOT, 'bench', 'mcp', 'overhead.ts') }, out, { external: ['@napi-rs/keyring'] });
+    await bundleForNode({ overhead: join(ROOT, 'bench', 'mcp', 'overhead.ts') }, out, {
+      external: ['@napi-rs/keyring'],
+    });
     return node([join(out, 'overhead.mjs'), ...args]);
   } finally {
     rmSync(out, { recursive: true, force: true });
@@ -68,7 +70,9 @@ for (const name of chosen) {
   }
   const t0 = Date.now();
   const code = await b.run(argv);
-  console.log(`=== bench ${name}: ${code === 0 ? 'done' : `failed (exit ${code})`} in ${((Date.now() - t0) / 1000).toFixed(0)} s ===`);
+  console.log(
+    `=== bench ${name}: ${code === 0 ? 'done' : `failed (exit ${code})`} in ${((Date.now() - t0) / 1000).toFixed(0)} s ===`,
+  );
   if (code !== 0) failed++;
 }
 process.exitCode = failed ? 1 : 0;

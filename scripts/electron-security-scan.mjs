@@ -16,11 +16,15 @@ mkdirSync(dirname(sarifFile), { recursive: true });
 const cli = join(root, 'node_modules', '@doyensec', 'electronegativity', 'dist', 'index.js');
 const t0 = Date.now();
 // AvailableSecurityFixesGlobalCheck needs the network (it fetches Electron release notes).
-const r = spawnSync(process.execPath, [cli, '-i', '.', '-r', '-o', sarifFile, '-x', 'AvailableSecurityFixesGlobalCheck'], {
-  cwd: root,
-  encoding: 'utf8',
-  maxBuffer: 64 * 1024 * 1024,
-});
+const r = spawnSync(
+  process.execPath,
+  [cli, '-i', '.', '-r', '-o', sarifFile, '-x', 'AvailableSecurityFixesGlobalCheck'],
+  {
+    cwd: root,
+    encoding: 'utf8',
+    maxBuffer: 64 * 1024 * 1024,
+  },
+);
 const output = `${r.stdout ?? ''}${r.stderr ?? ''}`;
 if (r.status !== 0) {
   console.error(output);
@@ -28,8 +32,15 @@ if (r.status !== 0) {
   process.exit(1);
 }
 if (/Error parsing/i.test(output)) {
-  console.error(output.split('\n').filter((l) => /Error parsing/i.test(l)).join('\n'));
-  console.error('electron-security: electronegativity could not parse some files (their findings would be missing)');
+  console.error(
+    output
+      .split('\n')
+      .filter((l) => /Error parsing/i.test(l))
+      .join('\n'),
+  );
+  console.error(
+    'electron-security: electronegativity could not parse some files (their findings would be missing)',
+  );
   process.exit(1);
 }
 
@@ -66,17 +77,24 @@ const used = new Set(findings.filter(excepted).map((f) => `${f.check} ${f.file}`
 // Proof that the scan read our main process at all: our preload registration must be seen.
 const sawMain = findings.some((f) => f.check === 'PRELOAD_JS_CHECK' && f.file === 'electron/main/window.ts');
 
-console.log(`electron-security: ${findings.length} findings, ${findings.length - unexpected.length} excepted, ${unexpected.length} not excepted (${((Date.now() - t0) / 1000).toFixed(1)} s)`);
+console.log(
+  `electron-security: ${findings.length} findings, ${findings.length - unexpected.length} excepted, ${unexpected.length} not excepted (${((Date.now() - t0) / 1000).toFixed(1)} s)`,
+);
 for (const e of exceptions) {
-  if (!used.has(`${e.check} ${e.file}`)) console.log(`electron-security: note: exception not needed this run: ${e.check} ${e.file}`);
+  if (!used.has(`${e.check} ${e.file}`))
+    console.log(`electron-security: note: exception not needed this run: ${e.check} ${e.file}`);
 }
 for (const f of unexpected) console.error(`  ${f.check}  ${f.file}:${f.line}  ${f.message}`);
 if (!sawMain) {
-  console.error('electron-security: the scan did not report electron/main/window.ts at all; it may not have parsed the main process');
+  console.error(
+    'electron-security: the scan did not report electron/main/window.ts at all; it may not have parsed the main process',
+  );
   process.exit(1);
 }
 if (unexpected.length > 0) {
-  console.error(`electron-security: fix these or add them with a one-line reason to ${relative(root, exceptionsFile)}`);
+  console.error(
+    `electron-security: fix these or add them with a one-line reason to ${relative(root, exceptionsFile)}`,
+  );
   process.exit(1);
 }
 console.log(`electron-security: ok (SARIF: ${relative(root, sarifFile)})`);

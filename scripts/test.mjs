@@ -47,13 +47,22 @@ function keyringSession(cmd, args) {
   };
   const quoted = [cmd, ...args].map((a) => `'${a.replaceAll("'", "'\\''")}'`).join(' ');
   const script = `echo -n test | gnome-keyring-daemon --unlock --components=secrets >/dev/null; exec ${quoted}`;
-  return { cmd: 'dbus-run-session', args: ['--', 'sh', '-c', script], env, cleanup: () => rmSync(home, { recursive: true, force: true }) };
+  return {
+    cmd: 'dbus-run-session',
+    args: ['--', 'sh', '-c', script],
+    env,
+    cleanup: () => rmSync(home, { recursive: true, force: true }),
+  };
 }
 
 function vitestCounts(file) {
   try {
     const r = JSON.parse(readFileSync(file, 'utf8'));
-    return { passed: r.numPassedTests ?? 0, failed: r.numFailedTests ?? 0, skipped: (r.numPendingTests ?? 0) + (r.numTodoTests ?? 0) };
+    return {
+      passed: r.numPassedTests ?? 0,
+      failed: r.numFailedTests ?? 0,
+      skipped: (r.numPendingTests ?? 0) + (r.numTodoTests ?? 0),
+    };
   } catch {
     return undefined;
   }
@@ -69,7 +78,7 @@ function playwrightCounts(file) {
   }
 }
 
-const known = ['generate', 'lint', 'typecheck', 'build', 'unit', 'integration', 'e2e', 'electron-security'];
+const known = ['generate', 'format', 'lint', 'typecheck', 'build', 'unit', 'integration', 'e2e', 'electron-security'];
 for (const name of only) {
   if (!known.includes(name)) {
     console.error(`test: unknown stage "${name}"; stages: ${known.join(', ')}`);
@@ -79,18 +88,36 @@ for (const name of only) {
 
 const stages = [
   { name: 'generate', run: () => run(process.execPath, ['scripts/gen-proto.mjs']) },
+  // One repo-wide style: a file Prettier would change fails here, with its name (`npm run format` fixes it).
+  { name: 'format', run: () => run(bin('prettier'), ['--check', '--log-level', 'warn', '.']) },
   { name: 'lint', run: () => run(bin('eslint'), ['.', '--max-warnings', '0']) },
   { name: 'typecheck', run: () => run('npm', ['run', '-s', 'typecheck']) },
   { name: 'build', run: () => run(process.execPath, ['scripts/build.mjs', '--skip-proto']) },
   {
     name: 'unit',
-    run: () => run(bin('vitest'), ['run', '--project', 'unit', '--reporter=default', '--reporter=json', `--outputFile.json=${join(reports, 'unit.json')}`]),
+    run: () =>
+      run(bin('vitest'), [
+        'run',
+        '--project',
+        'unit',
+        '--reporter=default',
+        '--reporter=json',
+        `--outputFile.json=${join(reports, 'unit.json')}`,
+      ]),
     counts: () => vitestCounts(join(reports, 'unit.json')),
   },
   {
     name: 'integration',
     run: async () => {
-      const args = ['run', '--project', 'integration', '--reporter=default', '--reporter=json', `--outputFile.json=${join(reports, 'integration.json')}`, '--passWithNoTests'];
+      const args = [
+        'run',
+        '--project',
+        'integration',
+        '--reporter=default',
+        '--reporter=json',
+        `--outputFile.json=${join(reports, 'integration.json')}`,
+        '--passWithNoTests',
+      ];
       if (!have('dbus-run-session') || !have('gnome-keyring-daemon')) {
         const msg = 'dbus-run-session / gnome-keyring-daemon not installed (run scripts/setup-test-env.sh)';
         if (CI) {
@@ -122,15 +149,20 @@ const stages = [
         console.warn(`test: ${msg}; the browser specs will be skipped`);
       }
       if (!existsSync(join(root, 'out', 'cli', 'megaraptor.mjs'))) {
-        console.error('test: out/cli/megaraptor.mjs is missing: run the build stage first (`npm test -- build e2e`)');
+        console.error(
+          'test: out/cli/megaraptor.mjs is missing: run the build stage first (`npm test -- build e2e`)',
+        );
         return 1;
       }
       const env = { ...process.env, PLAYWRIGHT_JSON_OUTPUT_NAME: join(reports, 'e2e.json') };
       // Inside the keyring session the UI reports the real Secret Service (and the screenshot shows it).
-      if (!have('dbus-run-session') || !have('gnome-keyring-daemon')) return run(bin('playwright'), ['test'], { env });
+      if (!have('dbus-run-session') || !have('gnome-keyring-daemon'))
+        return run(bin('playwright'), ['test'], { env });
       const s = keyringSession(bin('playwright'), ['test']);
       try {
-        return await run(s.cmd, s.args, { env: { ...s.env, PLAYWRIGHT_JSON_OUTPUT_NAME: env.PLAYWRIGHT_JSON_OUTPUT_NAME } });
+        return await run(s.cmd, s.args, {
+          env: { ...s.env, PLAYWRIGHT_JSON_OUTPUT_NAME: env.PLAYWRIGHT_JSON_OUTPUT_NAME },
+        });
       } finally {
         s.cleanup();
       }
@@ -156,7 +188,9 @@ for (const stage of stages) {
 }
 
 console.log('\nStage            result   time      tests');
-let passed = 0, failed = 0, skipped = 0;
+let passed = 0,
+  failed = 0,
+  skipped = 0;
 for (const r of results) {
   const c = r.counts;
   if (c) {

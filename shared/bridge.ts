@@ -8,7 +8,11 @@ import type { CallChannels, Envelope, StreamChannels, StreamEvent } from './cont
 import type { Contract } from './contracts/index';
 
 export type BridgeCall = (input: unknown) => Promise<Envelope<unknown>>;
-export type BridgeStream = (id: string, input: unknown, onEvent: (event: StreamEvent<unknown>) => void) => () => void;
+export type BridgeStream = (
+  id: string,
+  input: unknown,
+  onEvent: (event: StreamEvent<unknown>) => void,
+) => () => void;
 
 export type MegaraptorBridge = { readonly [K in CallChannels<Contract>]: BridgeCall } & {
   readonly [K in StreamChannels<Contract>]: BridgeStream;

@@ -8,8 +8,18 @@ import { z } from 'zod';
 import type { Envelope, StreamEvent } from './contract';
 
 export const ClientMessage = z.discriminatedUnion('type', [
-  z.object({ type: z.literal('call'), id: z.string().min(1).max(100), channel: z.string().max(200), input: z.unknown() }),
-  z.object({ type: z.literal('stream'), id: z.string().min(1).max(100), channel: z.string().max(200), input: z.unknown() }),
+  z.object({
+    type: z.literal('call'),
+    id: z.string().min(1).max(100),
+    channel: z.string().max(200),
+    input: z.unknown(),
+  }),
+  z.object({
+    type: z.literal('stream'),
+    id: z.string().min(1).max(100),
+    channel: z.string().max(200),
+    input: z.unknown(),
+  }),
   z.object({ type: z.literal('cancel'), id: z.string().min(1).max(100) }),
 ]);
 export type ClientMessage = z.infer<typeof ClientMessage>;

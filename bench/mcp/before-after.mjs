@@ -20,7 +20,10 @@ const rev = args.find((a, i) => !a.startsWith('--') && args[i - 1] !== '--n') ??
 
 const base = mkdtempSync(join(tmpdir(), 'mr-mcp-before-'));
 try {
-  const tar = execFileSync('git', ['archive', rev, 'electron', 'shared', 'proto', 'package.json'], { cwd: ROOT, maxBuffer: 1 << 30 });
+  const tar = execFileSync('git', ['archive', rev, 'electron', 'shared', 'proto', 'package.json'], {
+    cwd: ROOT,
+    maxBuffer: 1 << 30,
+  });
   execFileSync('tar', ['-x', '-C', base], { input: tar });
   // Generated protobuf descriptors are not committed: the working tree's are the same schema.
   cpSync(join(ROOT, 'proto', 'gen'), join(base, 'proto', 'gen'), { recursive: true });
@@ -79,7 +82,9 @@ await before.close(); await after.close(); await afterJson.close(); registry.clo
   mkdirSync(join(base, 'bench'), { recursive: true });
   writeFileSync(join(base, 'bench', 'before-after.ts'), entry);
   const { bundleForNode } = await import('../lib.mjs');
-  await bundleForNode({ 'before-after': join(base, 'bench', 'before-after.ts') }, base, { external: ['@napi-rs/keyring'] });
+  await bundleForNode({ 'before-after': join(base, 'bench', 'before-after.ts') }, base, {
+    external: ['@napi-rs/keyring'],
+  });
   const r = spawnSync(process.execPath, [join(base, 'before-after.mjs')], { cwd: ROOT, stdio: 'inherit' });
   process.exitCode = r.status ?? 1;
 } finally {

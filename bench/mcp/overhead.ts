@@ -48,12 +48,17 @@ registry.addConfig('sim', loadApiConfig(await sim.mintApiConfig('bench', ['admin
 const port = new VelociraptorBridge({ registry, defaultServer: () => 'sim' });
 const h = makeHarness(port, { dataDir: mkdtempSync(join(tmpdir(), 'mr-bench-')) });
 const TOKEN = 'bench-token-0123456789';
-const makeServer = () => createMcpServer({ version: 'bench', transport: 'http' }, (l) => ({ ...h.ctx, clientLabel: l }));
+const makeServer = () =>
+  createMcpServer({ version: 'bench', transport: 'http' }, (l) => ({ ...h.ctx, clientLabel: l }));
 const httpSse = await startHttpTransport({ token: () => TOKEN, makeServer });
 const httpJson = await startHttpTransport({ token: () => TOKEN, makeServer, jsonResponse: true });
 const connect = async (url: string) => {
   const c = new Client({ name: 'bench', version: '1' });
-  await c.connect(new StreamableHTTPClientTransport(new URL(url), { requestInit: { headers: { Authorization: `Bearer ${TOKEN}` } } }));
+  await c.connect(
+    new StreamableHTTPClientTransport(new URL(url), {
+      requestInit: { headers: { Authorization: `Bearer ${TOKEN}` } },
+    }),
+  );
   return c;
 };
 const call = (c: Client) => c.callTool({ name: 'list_hunts', arguments: {} });
@@ -65,9 +70,18 @@ const cJson = await connect(httpJson.url);
 const direct: number[] = [];
 const viaHttp: number[] = [];
 const viaJson: number[] = [];
-for (const [, f] of [[direct, () => port.hunts({}, {}, page)], [viaHttp, () => call(cSse)], [viaJson, () => call(cJson)]] as const) for (let i = 0; i < 20; i++) await f();
+for (const [, f] of [
+  [direct, () => port.hunts({}, {}, page)],
+  [viaHttp, () => call(cSse)],
+  [viaJson, () => call(cJson)],
+] as const)
+  for (let i = 0; i < 20; i++) await f();
 for (let i = 0; i < N; i++) {
-  for (const [xs, f] of [[direct, () => port.hunts({}, {}, page)], [viaHttp, () => call(cSse)], [viaJson, () => call(cJson)]] as const) {
+  for (const [xs, f] of [
+    [direct, () => port.hunts({}, {}, page)],
+    [viaHttp, () => call(cSse)],
+    [viaJson, () => call(cJson)],
+  ] as const) {
     const t = performance.now();
     await f();
     xs.push(performance.now() - t);
@@ -90,12 +104,14 @@ async function concurrent(url: string): Promise<number> {
   const t0 = performance.now();
   let calls = 0;
   const until = t0 + 5000;
-  await Promise.all(clients.map(async (c) => {
-    while (performance.now() < until) {
-      await call(c);
-      calls++;
-    }
-  }));
+  await Promise.all(
+    clients.map(async (c) => {
+      while (performance.now() < until) {
+        await call(c);
+        calls++;
+      }
+    }),
+  );
   const rate = calls / ((performance.now() - t0) / 1000);
   for (const c of clients) await c.close();
   return rate;
@@ -103,15 +119,21 @@ async function concurrent(url: string): Promise<number> {
 const rate = await concurrent(httpSse.url);
 const rateJson = await concurrent(httpJson.url);
 
-const row = (name: string, xs: number[]) => `${name.padEnd(20)} p50 ${pct(xs, 50).toFixed(2)} ms  p99 ${pct(xs, 99).toFixed(2)} ms`;
-const added = (name: string, xs: number[], base: number[]) => `${name.padEnd(20)} p50 ${(pct(xs, 50) - pct(base, 50)).toFixed(2)} ms  p99 ${(pct(xs, 99) - pct(base, 99)).toFixed(2)} ms`;
+const row = (name: string, xs: number[]) =>
+  `${name.padEnd(20)} p50 ${pct(xs, 50).toFixed(2)} ms  p99 ${pct(xs, 99).toFixed(2)} ms`;
+const added = (name: string, xs: number[], base: number[]) =>
+  `${name.padEnd(20)} p50 ${(pct(xs, 50) - pct(base, 50)).toFixed(2)} ms  p99 ${(pct(xs, 99) - pct(base, 99)).toFixed(2)} ms`;
 console.log(row('direct', direct));
 console.log(row('MCP over HTTP (SSE)', viaHttp));
 console.log(row('MCP over HTTP (JSON)', viaJson));
 console.log(added('added (HTTP SSE)', viaHttp, direct));
 console.log(added('added (HTTP JSON)', viaJson, direct));
-console.log(`CPU per call         direct ${cpuDirect.toFixed(2)} ms, HTTP SSE ${cpuSse.toFixed(2)} ms (+${(cpuSse - cpuDirect).toFixed(2)}), HTTP JSON ${cpuJson.toFixed(2)} ms (+${(cpuJson - cpuDirect).toFixed(2)})`);
-console.log(`16 HTTP sessions: ${rate.toFixed(0)} calls/s SSE, ${rateJson.toFixed(0)} calls/s JSON (list_hunts, 5 s each)`);
+console.log(
+  `CPU per call         direct ${cpuDirect.toFixed(2)} ms, HTTP SSE ${cpuSse.toFixed(2)} ms (+${(cpuSse - cpuDirect).toFixed(2)}), HTTP JSON ${cpuJson.toFixed(2)} ms (+${(cpuJson - cpuDirect).toFixed(2)})`,
+);
+console.log(
+  `16 HTTP sessions: ${rate.toFixed(0)} calls/s SSE, ${rateJson.toFixed(0)} calls/s JSON (list_hunts, 5 s each)`,
+);
 for (const c of [cSse, cJson]) await c.close();
 await httpSse.close();
 await httpJson.close();
@@ -119,12 +141,21 @@ await httpJson.close();
 // stdio: the built CLI in its own process, as an assistant launches it.
 if (!process.argv.includes('--no-stdio')) {
   const cli = resolve(process.cwd(), 'out', 'cli', 'megaraptor.mjs');
-  if (!existsSync(cli)) throw new Error(`${cli} is missing: run \`npm run build\` (and run this from the repo root), or pass --no-stdio.`);
+  if (!existsSync(cli))
+    throw new Error(
+      `${cli} is missing: run \`npm run build\` (and run this from the repo root), or pass --no-stdio.`,
+    );
   const stdioDir = mkdtempSync(join(tmpdir(), 'mr-bench-stdio-'));
   const stdioConfig = join(stdioDir, 'api.yaml');
   writeFileSync(stdioConfig, await sim.mintApiConfig('bench-stdio', ['administrator']), { mode: 0o600 });
   const cs = new Client({ name: 'bench-stdio', version: '1' });
-  await cs.connect(new StdioClientTransport({ command: process.execPath, args: [cli, 'mcp', '--stdio', '--api-config', stdioConfig], env: { PATH: process.env.PATH ?? '', MEGARAPTOR_DATA_DIR: stdioDir } }));
+  await cs.connect(
+    new StdioClientTransport({
+      command: process.execPath,
+      args: [cli, 'mcp', '--stdio', '--api-config', stdioConfig],
+      env: { PATH: process.env.PATH ?? '', MEGARAPTOR_DATA_DIR: stdioDir },
+    }),
+  );
   // Direct again right before, so both stdio numbers share the machine's load of the moment.
   const direct2 = await time(N, () => port.hunts({}, {}, page));
   const viaStdio = await time(N, () => call(cs));

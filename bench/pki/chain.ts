@@ -11,7 +11,11 @@ import forge from 'node-forge';
 
 // Without this node-forge quietly calls Node's native generateKeyPairSync: force its own JS code.
 (forge as unknown as { options: { usePureJavaScript: boolean } }).options.usePureJavaScript = true;
-import { createCertificateAuthority, issueApiClientCertificate, issueFrontendCertificate } from '../../electron/core/pki/certificates';
+import {
+  createCertificateAuthority,
+  issueApiClientCertificate,
+  issueFrontendCertificate,
+} from '../../electron/core/pki/certificates';
 
 const arg = (name: string, def: number): number => {
   const i = process.argv.indexOf(name);
@@ -62,7 +66,15 @@ function blockingProbe(): { stop(): number } {
   };
 }
 
-async function ours(bits: 2048 | 4096): Promise<{ ms: number; maxLoopDelayMs: number; p99LoopDelayMs: number; mainCpuMs: number; maxBlockingMs: number }> {
+async function ours(
+  bits: 2048 | 4096,
+): Promise<{
+  ms: number;
+  maxLoopDelayMs: number;
+  p99LoopDelayMs: number;
+  mainCpuMs: number;
+  maxBlockingMs: number;
+}> {
   const h = monitorEventLoopDelay({ resolution: 1 });
   h.enable();
   const probe = blockingProbe();
@@ -73,7 +85,13 @@ async function ours(bits: 2048 | 4096): Promise<{ ms: number; maxLoopDelayMs: nu
   await issueApiClientCertificate(ca, 'bench-user', { algorithm: { kind: 'rsa', bits } });
   const ms = performance.now() - t0;
   h.disable();
-  return { ms, maxLoopDelayMs: h.max / 1e6, p99LoopDelayMs: h.percentile(99) / 1e6, mainCpuMs: mainThreadCpuMs() - c0, maxBlockingMs: probe.stop() };
+  return {
+    ms,
+    maxLoopDelayMs: h.max / 1e6,
+    p99LoopDelayMs: h.percentile(99) / 1e6,
+    mainCpuMs: mainThreadCpuMs() - c0,
+    maxBlockingMs: probe.stop(),
+  };
 }
 
 function forgeKeys(bits: number, count: number): { ms: number; maxLoopDelayMs: number } {

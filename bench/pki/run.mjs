@@ -12,7 +12,9 @@ const here = dirname(fileURLToPath(import.meta.url));
 const out = mkdtempSync(join(tmpdir(), 'mr-bench-pki-'));
 try {
   await bundleForNode({ chain: join(here, 'chain.ts') }, out);
-  const r = spawnSync(process.execPath, [join(out, 'chain.mjs'), ...process.argv.slice(2)], { stdio: 'inherit' });
+  const r = spawnSync(process.execPath, [join(out, 'chain.mjs'), ...process.argv.slice(2)], {
+    stdio: 'inherit',
+  });
   process.exitCode = r.status ?? 1;
 } finally {
   rmSync(out, { recursive: true, force: true });

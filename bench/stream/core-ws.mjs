@@ -32,7 +32,9 @@ for (let i = 0; i < argv.length; i++) {
   if (argv[i] !== '--cli') continue;
   const v = argv[++i] ?? '';
   const eq = v.indexOf('=');
-  clis.push(eq > 0 ? { label: v.slice(0, eq), path: resolve(v.slice(eq + 1)) } : { label: v, path: resolve(v) });
+  clis.push(
+    eq > 0 ? { label: v.slice(0, eq), path: resolve(v.slice(eq + 1)) } : { label: v, path: resolve(v) },
+  );
 }
 if (clis.length === 0) clis.push({ label: 'current', path: join(ROOT, 'out', 'cli', 'megaraptor.mjs') });
 for (const c of clis) {
@@ -69,7 +71,9 @@ function start(cli, args, env, ready, nodeArgs = []) {
 
 /** A tiny client of the app's WebSocket protocol: calls and one stream. */
 function connect(info) {
-  const ws = new WebSocket(`ws://127.0.0.1:${info.port}/rpc?token=${encodeURIComponent(info.token)}`, { origin: info.origin });
+  const ws = new WebSocket(`ws://127.0.0.1:${info.port}/rpc?token=${encodeURIComponent(info.token)}`, {
+    origin: info.origin,
+  });
   const pending = new Map();
   const streams = new Map();
   let seq = 0;
@@ -81,7 +85,13 @@ function connect(info) {
   const call = (channel, input) =>
     new Promise((res, rej) => {
       const id = `c${++seq}`;
-      pending.set(id, (env) => (pending.delete(id), env.ok ? res(env.value) : rej(new Error(`${channel}: ${JSON.stringify(env.error)}`))));
+      pending.set(
+        id,
+        (env) => (
+          pending.delete(id),
+          env.ok ? res(env.value) : rej(new Error(`${channel}: ${JSON.stringify(env.error)}`))
+        ),
+      );
       ws.send(JSON.stringify({ type: 'call', id, channel, input }));
     });
   const stream = (channel, input, onEvent) => {
@@ -104,10 +114,16 @@ async function timed(f) {
 async function coreRun(cli, apiYaml, run) {
   const rendererDir = join(tmp, 'renderer');
   const dataDir = join(tmp, `data-${cli.label}-${run}`);
-  const serve = await start(cli.path, ['serve', '--port', '0', '--json', '--renderer-dir', rendererDir], { MEGARAPTOR_DATA_DIR: dataDir }, (out) => {
-    const line = out.split('\n').find((l) => l.startsWith('{"event":"listening"'));
-    return line ? JSON.parse(line) : null;
-  }, SERVE_NODE_ARGS);
+  const serve = await start(
+    cli.path,
+    ['serve', '--port', '0', '--json', '--renderer-dir', rendererDir],
+    { MEGARAPTOR_DATA_DIR: dataDir },
+    (out) => {
+      const line = out.split('\n').find((l) => l.startsWith('{"event":"listening"'));
+      return line ? JSON.parse(line) : null;
+    },
+    SERVE_NODE_ARGS,
+  );
   const pid = serve.child.pid;
   try {
     const c = await connect(serve.value);
@@ -129,15 +145,39 @@ async function coreRun(cli, apiYaml, run) {
     });
     const ms = performance.now() - t0;
     const cpu = cpuOf(pid) - cpu0;
-    if (done.total !== ROWS) throw new Error(`${cli.label}: the cell got ${done.total} rows, expected ${ROWS}`);
+    if (done.total !== ROWS)
+      throw new Error(`${cli.label}: the cell got ${done.total} rows, expected ${ROWS}`);
     // Let the stream's garbage go before reading what holding the rows costs.
     await new Promise((r) => setTimeout(r, 1500));
     const holding = rssOf(pid);
     const view = { sort: null, filter: '' };
-    const last = await timed(() => c.call('results:window', { resultId: done.resultId, offset: ROWS - 200, limit: 200, view }));
-    const sorted = await timed(() => c.call('results:window', { resultId: done.resultId, offset: 0, limit: 200, view: { sort: { column: 'Hostname', desc: true }, filter: '' } }));
-    const sortedDeep = await timed(() => c.call('results:window', { resultId: done.resultId, offset: Math.floor(ROWS / 2), limit: 200, view: { sort: { column: 'Hostname', desc: true }, filter: '' } }));
-    const filtered = await timed(() => c.call('results:window', { resultId: done.resultId, offset: 0, limit: 200, view: { sort: null, filter: 'host-042' } }));
+    const last = await timed(() =>
+      c.call('results:window', { resultId: done.resultId, offset: ROWS - 200, limit: 200, view }),
+    );
+    const sorted = await timed(() =>
+      c.call('results:window', {
+        resultId: done.resultId,
+        offset: 0,
+        limit: 200,
+        view: { sort: { column: 'Hostname', desc: true }, filter: '' },
+      }),
+    );
+    const sortedDeep = await timed(() =>
+      c.call('results:window', {
+        resultId: done.resultId,
+        offset: Math.floor(ROWS / 2),
+        limit: 200,
+        view: { sort: { column: 'Hostname', desc: true }, filter: '' },
+      }),
+    );
+    const filtered = await timed(() =>
+      c.call('results:window', {
+        resultId: done.resultId,
+        offset: 0,
+        limit: 200,
+        view: { sort: null, filter: 'host-042' },
+      }),
+    );
     const cpuViews = cpuOf(pid) - cpu0 - cpu;
     c.ws.close();
     const o = {
@@ -170,13 +210,28 @@ async function coreRun(cli, apiYaml, run) {
 }
 
 function clientOnly(ours, apiConfig) {
-  const r = spawnSync('bash', ['-c', '"$0" "$1" "$2" "$3" && times >&2', process.execPath, ours, apiConfig, QUERY], { encoding: 'utf8', maxBuffer: 1 << 20 });
+  const r = spawnSync(
+    'bash',
+    ['-c', '"$0" "$1" "$2" "$3" && times >&2', process.execPath, ours, apiConfig, QUERY],
+    { encoding: 'utf8', maxBuffer: 1 << 20 },
+  );
   if (r.status !== 0) throw new Error(`client-only reader failed: ${r.stderr}`);
   const o = JSON.parse(r.stdout.trim().split('\n').pop());
-  const t = r.stderr.trim().split('\n').pop().match(/(\d+)m([\d.]+)s\s+(\d+)m([\d.]+)s/);
+  const t = r.stderr
+    .trim()
+    .split('\n')
+    .pop()
+    .match(/(\d+)m([\d.]+)s\s+(\d+)m([\d.]+)s/);
   const cpu = t ? Number(t[1]) * 60 + Number(t[2]) + Number(t[3]) * 60 + Number(t[4]) : NaN;
   if (o.rows !== ROWS) throw new Error(`client-only reader counted ${o.rows} rows, expected ${ROWS}`);
-  const res = { step: 'client-only', rows: o.rows, rows_per_s: o.rows_per_s, cpu_s: r2(cpu), peak_rss_mb: o.peak_rss_mb, load: load() };
+  const res = {
+    step: 'client-only',
+    rows: o.rows,
+    rows_per_s: o.rows_per_s,
+    cpu_s: r2(cpu),
+    peak_rss_mb: o.peak_rss_mb,
+    load: load(),
+  };
   emit(res);
   return res;
 }
@@ -186,7 +241,12 @@ try {
   writeFileSync(join(tmp, 'renderer', 'index.html'), '<html></html>');
   await bundleForNode({ ours: join(here, 'ours.ts') }, tmp);
   const apiConfig = join(tmp, 'api.config.yaml');
-  const sim = await start(clis[0].path, ['sim', '--write-api-config', apiConfig, '--role', 'investigator', '--name', 'bench-core'], {}, () => existsSync(apiConfig) && readFileSync(apiConfig, 'utf8').includes('api_connection_string'));
+  const sim = await start(
+    clis[0].path,
+    ['sim', '--write-api-config', apiConfig, '--role', 'investigator', '--name', 'bench-core'],
+    {},
+    () => existsSync(apiConfig) && readFileSync(apiConfig, 'utf8').includes('api_connection_string'),
+  );
   const apiYaml = readFileSync(apiConfig, 'utf8');
   const loadBefore = load();
   const client = [];
@@ -216,7 +276,10 @@ try {
           core_cpu_s: rs.map((r) => r.core_serve_cpu_s),
           median_core_cpu_s: median(rs.map((r) => r.core_serve_cpu_s)),
           rss_mb_holding_rows: rs.map((r) => r.serve_rss_mb_holding_rows),
-          ratio_to_client_mean: r2(median(rs.map((r) => r.rows_per_s)) / (client.reduce((a, c) => a + c.rows_per_s, 0) / client.length)),
+          ratio_to_client_mean: r2(
+            median(rs.map((r) => r.rows_per_s)) /
+              (client.reduce((a, c) => a + c.rows_per_s, 0) / client.length),
+          ),
         },
       ]),
     ),

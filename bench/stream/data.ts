@@ -10,7 +10,9 @@ export function makeBatch(index: number, big: boolean): string {
   for (let i = 0; i < ROWS_PER_BATCH; i++) {
     const n = index * ROWS_PER_BATCH + i;
     const pid = 1000 + (n % 60000);
-    const bigField = big ? `,"FileId":${(18446744073709551615n - BigInt(n)).toString()}` : `,"FileId":${4_000_000_000 + n}`;
+    const bigField = big
+      ? `,"FileId":${(18446744073709551615n - BigInt(n)).toString()}`
+      : `,"FileId":${4_000_000_000 + n}`;
     rows.push(
       `{"Pid":${pid},"Ppid":${pid % 977},"Name":"svc-${n % 97}.exe","Username":"CORP\\\\user${n % 31}",` +
         `"CommandLine":"C:\\\\Program Files\\\\Vendor ${n % 13}\\\\svc-${n % 97}.exe --config C:\\\\ProgramData\\\\cfg${n % 7}.json",` +

@@ -12,7 +12,9 @@ for (const big of [false, true]) {
   const strings = Array.from({ length: DISTINCT_BATCHES }, (_, i) => makeBatch(i, big));
   const buffers = strings.map((s) => Buffer.from(s));
   const sfx = big ? '_big' : '';
-  out[`bytes_per_row${sfx}`] = Math.round(buffers.reduce((s, b) => s + b.length, 0) / DISTINCT_BATCHES / ROWS_PER_BATCH);
+  out[`bytes_per_row${sfx}`] = Math.round(
+    buffers.reduce((s, b) => s + b.length, 0) / DISTINCT_BATCHES / ROWS_PER_BATCH,
+  );
   const measure = (name: string, parse: (i: number) => unknown[]): void => {
     let rows = 0;
     const t = performance.now();

@@ -23,7 +23,15 @@ async function main(): Promise<void> {
   const ms = performance.now() - t;
   registry.close();
   process.stdout.write(
-    JSON.stringify({ client: 'ours (grpc-js + exact JSON)', rows, log_lines: logs, bigint_rows: bigs, ms: Math.round(ms), rows_per_s: Math.round((rows / ms) * 1000), peak_rss_mb: Math.round(process.resourceUsage().maxRSS / 1024) }) + '\n',
+    JSON.stringify({
+      client: 'ours (grpc-js + exact JSON)',
+      rows,
+      log_lines: logs,
+      bigint_rows: bigs,
+      ms: Math.round(ms),
+      rows_per_s: Math.round((rows / ms) * 1000),
+      peak_rss_mb: Math.round(process.resourceUsage().maxRSS / 1024),
+    }) + '\n',
   );
 }
 

@@ -25,7 +25,10 @@ try {
   const loadBefore = loadavg().map(r2);
   for (let i = 0; i < RUNS; i++) {
     for (const mode of i % 2 === 0 ? ['parsed', 'raw'] : ['raw', 'parsed']) {
-      const r = spawnSync(process.execPath, ['--expose-gc', join(out, 'store.mjs'), mode, String(ROWS)], { encoding: 'utf8', maxBuffer: 1 << 20 });
+      const r = spawnSync(process.execPath, ['--expose-gc', join(out, 'store.mjs'), mode, String(ROWS)], {
+        encoding: 'utf8',
+        maxBuffer: 1 << 20,
+      });
       if (r.status !== 0) throw new Error(`${mode} run failed: ${r.stderr}`);
       const o = JSON.parse(r.stdout.trim().split('\n').pop());
       if (o.rows !== ROWS) throw new Error(`${mode} held ${o.rows} rows, expected ${ROWS}`);
@@ -35,8 +38,28 @@ try {
     }
   }
   const med = (mode, k) => median(runs[mode].map((r) => r[k]));
-  const keys = ['ingest_cpu_s', 'ingest_wall_s', 'ingest_gc_ms', 'rss_mb', 'heap_used_mb', 'external_mb', 'peak_rss_mb', 'window_last_page_ms', 'window_sorted_page_ms', 'window_sorted_next_page_ms', 'window_filtered_ms'];
-  const summary = { rows: ROWS, runs: RUNS, node: process.version, load_before: loadBefore, load_after: loadavg().map(r2), median: {}, ratio_raw_to_parsed: {} };
+  const keys = [
+    'ingest_cpu_s',
+    'ingest_wall_s',
+    'ingest_gc_ms',
+    'rss_mb',
+    'heap_used_mb',
+    'external_mb',
+    'peak_rss_mb',
+    'window_last_page_ms',
+    'window_sorted_page_ms',
+    'window_sorted_next_page_ms',
+    'window_filtered_ms',
+  ];
+  const summary = {
+    rows: ROWS,
+    runs: RUNS,
+    node: process.version,
+    load_before: loadBefore,
+    load_after: loadavg().map(r2),
+    median: {},
+    ratio_raw_to_parsed: {},
+  };
   for (const k of keys) {
     summary.median[k] = { parsed: med('parsed', k), raw: med('raw', k) };
     summary.ratio_raw_to_parsed[k] = med('parsed', k) ? r2(med('raw', k) / med('parsed', k)) : null;

@@ -57,8 +57,12 @@ async function main(): Promise<void> {
   const mem = process.memoryUsage();
   const view = { sort: null, filter: '' };
   const last = timed(() => set.window(rows - 200, 200, view));
-  const sorted = timed(() => set.window(rows / 2, 200, { sort: { column: 'Hostname', desc: true }, filter: '' }));
-  const sortedAgain = timed(() => set.window(rows / 2 + 200, 200, { sort: { column: 'Hostname', desc: true }, filter: '' }));
+  const sorted = timed(() =>
+    set.window(rows / 2, 200, { sort: { column: 'Hostname', desc: true }, filter: '' }),
+  );
+  const sortedAgain = timed(() =>
+    set.window(rows / 2 + 200, 200, { sort: { column: 'Hostname', desc: true }, filter: '' }),
+  );
   const filtered = timed(() => set.window(0, 200, { sort: null, filter: 'host-042' }));
   process.stdout.write(
     JSON.stringify({

@@ -20,7 +20,10 @@ const ROWS = arg('--rows', 1_000_000);
 const RUNS = arg('--runs', 3);
 const out = mkdtempSync(join(tmpdir(), 'mr-bench-build-'));
 
-await bundleForNode({ server: join(here, 'server.ts'), ours: join(here, 'ours.ts'), limit: join(here, 'limit.ts') }, out);
+await bundleForNode(
+  { server: join(here, 'server.ts'), ours: join(here, 'ours.ts'), limit: join(here, 'limit.ts') },
+  out,
+);
 
 const server = spawn(process.execPath, [join(out, 'server.mjs')], { stdio: ['ignore', 'pipe', 'inherit'] });
 const info = await new Promise((resolve, reject) => {
@@ -42,10 +45,18 @@ try {
     const peer = [];
     const ours = [];
     for (let i = 0; i < RUNS; i++) {
-      peer.push(runJson('/usr/bin/python3', ['/work/shared/bench/py-peer-client.py', '--api-config', info.configPath, query]));
+      peer.push(
+        runJson('/usr/bin/python3', [
+          '/work/shared/bench/py-peer-client.py',
+          '--api-config',
+          info.configPath,
+          query,
+        ]),
+      );
       ours.push(runJson(process.execPath, [join(out, 'ours.mjs'), info.configPath, query]));
     }
-    for (const r of [...peer, ...ours]) if (r.rows !== ROWS) throw new Error(`a reader counted ${r.rows} rows, expected ${ROWS}`);
+    for (const r of [...peer, ...ours])
+      if (r.rows !== ROWS) throw new Error(`a reader counted ${r.rows} rows, expected ${ROWS}`);
     const p = median(peer.map((r) => r.rows_per_s));
     const o = median(ours.map((r) => r.rows_per_s));
     // Best-of filters interference from other processes on a shared machine; medians are kept too.
@@ -67,7 +78,19 @@ try {
   const lim = results.limit.json_parse.rows_per_s;
   results.ratio_ours_big_to_peer = results.big.ratio_ours_to_peer;
   results.ratio_ours_to_json_parse_limit = Math.round((results.plain.ours_rows_per_s / lim) * 100) / 100;
-  console.log(JSON.stringify({ rows: ROWS, runs: RUNS, node: process.version, loadavg_1m_at_end: Math.round(loadavg()[0] * 10) / 10, ...results }, null, 2));
+  console.log(
+    JSON.stringify(
+      {
+        rows: ROWS,
+        runs: RUNS,
+        node: process.version,
+        loadavg_1m_at_end: Math.round(loadavg()[0] * 10) / 10,
+        ...results,
+      },
+      null,
+      2,
+    ),
+  );
 } finally {
   server.kill();
   rmSync(out, { recursive: true, force: true });

@@ -16,14 +16,32 @@ import { DISTINCT_BATCHES, ROWS_PER_BATCH, makeBatch } from './data';
 
 const root = protobuf.Root.fromJSON(descriptor as unknown as protobuf.INamespace);
 const VQLResponse = root.lookupType('proto.VQLResponse');
-const enc = (o: Record<string, unknown>): Buffer => Buffer.from(VQLResponse.encode(VQLResponse.fromObject(o)).finish());
+const enc = (o: Record<string, unknown>): Buffer =>
+  Buffer.from(VQLResponse.encode(VQLResponse.fromObject(o)).finish());
 
-const COLUMNS = ['Pid', 'Ppid', 'Name', 'Username', 'CommandLine', 'CreateTime', 'MemoryUsage', 'Hash', 'FileId', 'Online'];
+const COLUMNS = [
+  'Pid',
+  'Ppid',
+  'Name',
+  'Username',
+  'CommandLine',
+  'CreateTime',
+  'MemoryUsage',
+  'Hash',
+  'FileId',
+  'Online',
+];
 
 function prebuilt(big: boolean): Buffer[] {
   const out: Buffer[] = [];
   for (let i = 0; i < DISTINCT_BATCHES; i++) {
-    out.push(enc({ Response: makeBatch(i, big), Columns: COLUMNS, Query: { Name: 'bench', VQL: 'SELECT * FROM bench()' } }));
+    out.push(
+      enc({
+        Response: makeBatch(i, big),
+        Columns: COLUMNS,
+        Query: { Name: 'bench', VQL: 'SELECT * FROM bench()' },
+      }),
+    );
   }
   return out;
 }
@@ -58,7 +76,9 @@ async function main(): Promise<void> {
       const pump = (): void => {
         while (part < total && !cancelled) {
           const ts = Date.now() * 1000;
-          call.write(enc({ log: `Time 0: bench: Sending response part ${part} 300 kB (1000 rows).\n`, timestamp: ts }));
+          call.write(
+            enc({ log: `Time 0: bench: Sending response part ${part} 300 kB (1000 rows).\n`, timestamp: ts }),
+          );
           const body = set[part % set.length]!;
           const ok = call.write(Buffer.concat([enc({ timestamp: ts, part, query_id: 0 }), body]));
           part++;
@@ -74,13 +94,22 @@ async function main(): Promise<void> {
   });
   const creds = grpc.ServerCredentials.createSsl(
     Buffer.from(pki.ca.certificatePem),
-    [{ cert_chain: Buffer.from(pki.server.certificatePem), private_key: Buffer.from(pki.server.privateKeyPem) }],
+    [
+      {
+        cert_chain: Buffer.from(pki.server.certificatePem),
+        private_key: Buffer.from(pki.server.privateKeyPem),
+      },
+    ],
     true,
   );
-  const port = await new Promise<number>((res, rej) => server.bindAsync('127.0.0.1:0', creds, (e, p) => (e ? rej(e) : res(p))));
+  const port = await new Promise<number>((res, rej) =>
+    server.bindAsync('127.0.0.1:0', creds, (e, p) => (e ? rej(e) : res(p))),
+  );
   const dir = mkdtempSync(join(tmpdir(), 'mr-bench-'));
   const configPath = join(dir, 'api.yaml');
-  writeFileSync(configPath, toYaml(await mintApiConfigFields(pki, 'bench', `127.0.0.1:${port}`)), { mode: 0o600 });
+  writeFileSync(configPath, toYaml(await mintApiConfigFields(pki, 'bench', `127.0.0.1:${port}`)), {
+    mode: 0o600,
+  });
   process.stdout.write(JSON.stringify({ port, configPath, dir }) + '\n');
 }
 

@@ -73,8 +73,7 @@
         } else if (data.type === 'log' && B.clickAt !== null) {
           B.logEvents++;
           B.logLines++;
-        }
-        else if (data.type === 'done' && B.clickAt !== null && B.done === null) {
+        } else if (data.type === 'done' && B.clickAt !== null && B.done === null) {
           B.done = now;
           B.doneEvent = data;
         }

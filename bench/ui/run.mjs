@@ -38,7 +38,8 @@ const JSON_ONLY = process.argv.includes('--json-only');
 // compare traced runs with traced runs only.
 const TRACE = process.argv.includes('--trace');
 // BENCH_TRACE_DIR: also keep each phase's raw trace there (stream.json, wheel.json, jump.json).
-const traceFile = (name) => (process.env.BENCH_TRACE_DIR ? join(process.env.BENCH_TRACE_DIR, `${name}.json`) : undefined);
+const traceFile = (name) =>
+  process.env.BENCH_TRACE_DIR ? join(process.env.BENCH_TRACE_DIR, `${name}.json`) : undefined;
 const QUERY = `SELECT * FROM simulator_bulk_rows(rows=${ROWS})`;
 const CHROMIUM = CHROMIUM_PATH;
 const ARGS = [...CHROMIUM_ARGS];
@@ -208,16 +209,14 @@ try {
   const firstScreen = await page.evaluate(() => {
     const ready = window.__bench.ready;
     const nav = performance.getEntriesByType('navigation')[0];
-    const res = performance
-      .getEntriesByType('resource')
-      .map((e) => ({
-        name: new URL(e.name).pathname,
-        type: e.initiatorType,
-        start: e.startTime,
-        end: e.responseEnd,
-        transfer: e.transferSize,
-        body: e.decodedBodySize,
-      }));
+    const res = performance.getEntriesByType('resource').map((e) => ({
+      name: new URL(e.name).pathname,
+      type: e.initiatorType,
+      start: e.startTime,
+      end: e.responseEnd,
+      transfer: e.transferSize,
+      body: e.decodedBodySize,
+    }));
     return { ready, doc: { transfer: nav.transferSize, body: nav.decodedBodySize }, res };
   });
   const isCode = (r) => /\.(m?js|css)$/.test(r.name);
@@ -317,7 +316,12 @@ try {
   });
   const loadAfterRun = load();
   const m1 = await metrics();
-  if (tracer) emit({ bench: 'ui', step: 'trace-stream', ...summarize(await stopTrace(tracer, traceFile('stream')), stream.frames.length) });
+  if (tracer)
+    emit({
+      bench: 'ui',
+      step: 'trace-stream',
+      ...summarize(await stopTrace(tracer, traceFile('stream')), stream.frames.length),
+    });
   const cpu = {
     core_serve_cpu_s: r2(cpuOf(serve.child.pid) - cpu0.serve),
     browser_all_processes_cpu_s: r2(browserCpu() - cpu0.browser),
@@ -425,7 +429,11 @@ try {
     );
     const m1 = await metrics();
     if (tracer && name !== 'idle')
-      emit({ bench: 'ui', step: `trace-${name}`, ...summarize(await stopTrace(tracer, traceFile(name)), r.deltas.length) });
+      emit({
+        bench: 'ui',
+        step: `trace-${name}`,
+        ...summarize(await stopTrace(tracer, traceFile(name)), r.deltas.length),
+      });
     const busy = (k) => (m1[k] - m0[k]) * 1000;
     return {
       ...frameStats(r.deltas),

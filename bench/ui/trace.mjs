@@ -44,14 +44,29 @@ export async function stopTrace(session, saveAs) {
 // Event name -> bucket on the renderer main thread (self time). Anything else is "other" (listed).
 const BUCKETS = [
   ['gc', /GC|Gc|garbage|Sweep|Scavenge|Mark-?Compact|V8\.GC|BlinkGC|CppGC/],
-  ['script', /^(FunctionCall|EvaluateScript|v8\.run|v8\.compile|v8\.callFunction|V8\.Execute|RunMicrotasks|v8\.produceCache|v8\.parseOnBackground|TimerFire|FireAnimationFrame|EventDispatch|v8\.newInstance|V8\.|v8\.)/],
-  ['style', /^(UpdateLayoutTree|RecalculateStyles|ParseAuthorStyleSheet|ScheduleStyleRecalculation|StyleRecalc|Document::(updateStyle|recalcStyle|rebuildLayoutTree)|InvalidateLayout)/],
-  ['layout', /^(Layout|UpdateLayout|LocalFrameView::(layout|performLayout)|InlineNode|LayoutObject|LayoutBlock)/],
-  ['paint', /^(PrePaint|Paint|PaintImage|RasterTask|UpdateLayer|UpdateLayerTree|Layerize|PaintArtifactCompositor|LocalFrameView::RunPaintLifecyclePhase|PaintController)/],
+  [
+    'script',
+    /^(FunctionCall|EvaluateScript|v8\.run|v8\.compile|v8\.callFunction|V8\.Execute|RunMicrotasks|v8\.produceCache|v8\.parseOnBackground|TimerFire|FireAnimationFrame|EventDispatch|v8\.newInstance|V8\.|v8\.)/,
+  ],
+  [
+    'style',
+    /^(UpdateLayoutTree|RecalculateStyles|ParseAuthorStyleSheet|ScheduleStyleRecalculation|StyleRecalc|Document::(updateStyle|recalcStyle|rebuildLayoutTree)|InvalidateLayout)/,
+  ],
+  [
+    'layout',
+    /^(Layout|UpdateLayout|LocalFrameView::(layout|performLayout)|InlineNode|LayoutObject|LayoutBlock)/,
+  ],
+  [
+    'paint',
+    /^(PrePaint|Paint|PaintImage|RasterTask|UpdateLayer|UpdateLayerTree|Layerize|PaintArtifactCompositor|LocalFrameView::RunPaintLifecyclePhase|PaintController)/,
+  ],
   ['commit', /^(Commit|ProxyMain::BeginMainFrame::commit|LayerTreeHost::|CompositeLayers|ActivateLayerTree)/],
   ['hit-test and hover', /^(HitTest|EventHandler::handleMouse)/],
   // Self time of the task wrappers: scheduling and IPC dispatch around the work above.
-  ['task and IPC', /^(RunTask|ThreadControllerImpl::RunTask|Receive mojo message|ThreadController|SequenceManager|SimpleWatcher)/],
+  [
+    'task and IPC',
+    /^(RunTask|ThreadControllerImpl::RunTask|Receive mojo message|ThreadController|SequenceManager|SimpleWatcher)/,
+  ],
 ];
 const bucketOf = (name) => (BUCKETS.find(([, re]) => re.test(name)) ?? ['other'])[0];
 

@@ -11,7 +11,10 @@ export function electronBinary(): { path?: string; reason?: string } {
   const pkg = join(ROOT, 'node_modules', 'electron');
   const pathFile = join(pkg, 'path.txt');
   if (!existsSync(pathFile)) {
-    return { reason: 'no Electron binary (node_modules/electron/path.txt is missing: installed with ELECTRON_SKIP_BINARY_DOWNLOAD=1)' };
+    return {
+      reason:
+        'no Electron binary (node_modules/electron/path.txt is missing: installed with ELECTRON_SKIP_BINARY_DOWNLOAD=1)',
+    };
   }
   const rel = readFileSync(pathFile, 'utf8').trim();
   const dist = process.env.ELECTRON_OVERRIDE_DIST_PATH ?? join(pkg, 'dist');

@@ -35,14 +35,20 @@ test('the window is hardened and reaches ready over IPC', async () => {
   const page = await app.firstWindow();
   await expect(page.locator('#root')).toHaveAttribute('data-app-state', 'ready');
   await expect(page.getByTestId('header-mode')).toHaveText('desktop');
-  const url = await app.evaluate(({ BrowserWindow }) => BrowserWindow.getAllWindows()[0]!.webContents.getURL());
+  const url = await app.evaluate(({ BrowserWindow }) =>
+    BrowserWindow.getAllWindows()[0]!.webContents.getURL(),
+  );
   expect(url).toBe('app://megaraptor/index.html');
   // Sandboxed, isolated renderer: no Node globals, and the bridge holds only contract functions.
-  expect(await page.evaluate(() => [typeof (globalThis as { require?: unknown }).require, typeof (globalThis as { process?: unknown }).process])).toEqual([
-    'undefined',
-    'undefined',
-  ]);
-  const bridge = await page.evaluate(() => Object.keys((window as unknown as { megaraptor: object }).megaraptor));
+  expect(
+    await page.evaluate(() => [
+      typeof (globalThis as { require?: unknown }).require,
+      typeof (globalThis as { process?: unknown }).process,
+    ]),
+  ).toEqual(['undefined', 'undefined']);
+  const bridge = await page.evaluate(() =>
+    Object.keys((window as unknown as { megaraptor: object }).megaraptor),
+  );
   expect(bridge).toContain('app:info');
 });
 

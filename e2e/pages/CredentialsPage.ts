@@ -27,7 +27,9 @@ export class CredentialsPage {
 
   /** Rows whose credential is called exactly `name`. */
   rowsNamed(name: string): Locator {
-    return this.page.locator('[data-testid^="credential-row-"]').filter({ has: this.page.getByText(name, { exact: true }) });
+    return this.page
+      .locator('[data-testid^="credential-row-"]')
+      .filter({ has: this.page.getByText(name, { exact: true }) });
   }
 
   /**

@@ -29,7 +29,9 @@ export class InvestigationPage {
   async expectTestPassed(name: string): Promise<void> {
     const box = this.testId(`connection-test-${name}`);
     for (const step of ['config', 'reachable', 'tls', 'identity', 'permissions']) {
-      await expect(box.getByTestId(`test-step-${step}`)).toHaveAttribute('data-status', 'ok', { timeout: 20_000 });
+      await expect(box.getByTestId(`test-step-${step}`)).toHaveAttribute('data-status', 'ok', {
+        timeout: 20_000,
+      });
     }
   }
 

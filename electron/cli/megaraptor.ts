@@ -47,9 +47,18 @@ export async function main(argv: string[], io: CliIO): Promise<number> {
   return command.run(rest, io);
 }
 
-const isEntry = typeof process !== 'undefined' && process.argv[1] !== undefined && /megaraptor\.(mjs|js|ts)$/.test(process.argv[1]);
+const isEntry =
+  typeof process !== 'undefined' &&
+  process.argv[1] !== undefined &&
+  /megaraptor\.(mjs|js|ts)$/.test(process.argv[1]);
 if (isEntry) {
-  main(process.argv.slice(2), { stdout: process.stdout, stderr: process.stderr, stdin: process.stdin, env: process.env, cwd: process.cwd() }).then(
+  main(process.argv.slice(2), {
+    stdout: process.stdout,
+    stderr: process.stderr,
+    stdin: process.stdin,
+    env: process.env,
+    cwd: process.cwd(),
+  }).then(
     (code) => {
       process.exitCode = code;
     },

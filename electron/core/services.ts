@@ -82,7 +82,11 @@ export function createCoreServices(options: CoreOptions): CoreServices {
     [OWNER_RELEASED]: (owner) => investigation.handlers[OWNER_RELEASED]?.(owner),
   };
 
-  const disposers: Array<() => Promise<void> | void> = [() => credentials.dispose(), () => investigation.dispose(), () => mcp.dispose()];
+  const disposers: Array<() => Promise<void> | void> = [
+    () => credentials.dispose(),
+    () => investigation.dispose(),
+    () => mcp.dispose(),
+  ];
   let disposed = false;
   return {
     dataDir,

@@ -24,7 +24,10 @@ if (dataDirOverride) app.setPath('userData', dataDirOverride);
 
 app.enableSandbox();
 protocol.registerSchemesAsPrivileged([
-  { scheme: APP_SCHEME, privileges: { standard: true, secure: true, supportFetchAPI: true, codeCache: true } },
+  {
+    scheme: APP_SCHEME,
+    privileges: { standard: true, secure: true, supportFetchAPI: true, codeCache: true },
+  },
 ]);
 
 let core: CoreServices | undefined;
@@ -53,7 +56,11 @@ if (!app.requestSingleInstanceLock()) {
 }
 
 async function start(): Promise<void> {
-  core = createCoreServices({ mode: 'electron', version: app.getVersion(), userDataFallback: app.getPath('userData') });
+  core = createCoreServices({
+    mode: 'electron',
+    version: app.getVersion(),
+    userDataFallback: app.getPath('userData'),
+  });
   const dispatcher = new Dispatcher(contract, core.handlers);
 
   // Deny every permission (camera, notifications, geolocation, ...): the app needs none.

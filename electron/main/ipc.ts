@@ -4,7 +4,13 @@
  * cancelled when it is destroyed or navigates away.
  */
 import { ipcMain, type IpcMainEvent, type IpcMainInvokeEvent, type WebContents } from 'electron';
-import { STREAM_CANCEL, STREAM_EVENT, STREAM_START, type ContractShape, type Envelope } from '../../shared/contract';
+import {
+  STREAM_CANCEL,
+  STREAM_EVENT,
+  STREAM_START,
+  type ContractShape,
+  type Envelope,
+} from '../../shared/contract';
 import { IPC_CALL } from '../../shared/bridge';
 import type { ErrorPayload } from '../../shared/errors';
 import type { Dispatcher } from '../core/rpc/dispatcher';
@@ -15,10 +21,16 @@ function facts(event: IpcMainEvent | IpcMainInvokeEvent) {
   return { url: frame?.url, isTopFrame: frame !== null && frame !== undefined && frame.parent === null };
 }
 
-const forbiddenError: ErrorPayload = { code: 'CONTRACT_FORBIDDEN_SENDER', message: 'This frame may not use the app contract.' };
+const forbiddenError: ErrorPayload = {
+  code: 'CONTRACT_FORBIDDEN_SENDER',
+  message: 'This frame may not use the app contract.',
+};
 const forbidden: Envelope<never> = { ok: false, error: forbiddenError };
 
-export function installIpc<C extends ContractShape>(dispatcher: Dispatcher<C>, options: { devServerUrl?: string | undefined }): () => void {
+export function installIpc<C extends ContractShape>(
+  dispatcher: Dispatcher<C>,
+  options: { devServerUrl?: string | undefined },
+): () => void {
   const tracked = new WeakSet<WebContents>();
   const ownerOf = (wc: WebContents) => {
     const owner = `wc:${wc.id}`;
@@ -40,7 +52,11 @@ export function installIpc<C extends ContractShape>(dispatcher: Dispatcher<C>, o
   });
 
   ipcMain.on(STREAM_START, (event, message: unknown) => {
-    const m = (typeof message === 'object' && message !== null ? message : {}) as { id?: unknown; channel?: unknown; input?: unknown };
+    const m = (typeof message === 'object' && message !== null ? message : {}) as {
+      id?: unknown;
+      channel?: unknown;
+      input?: unknown;
+    };
     const id = typeof m.id === 'string' && m.id.length > 0 && m.id.length <= 100 ? m.id : undefined;
     if (id === undefined) return;
     const wc = event.sender;

@@ -23,7 +23,10 @@ function originOf(url: string): string | undefined {
   }
 }
 
-export function isTrustedSender(sender: SenderFacts, options: { devServerUrl?: string | undefined } = {}): boolean {
+export function isTrustedSender(
+  sender: SenderFacts,
+  options: { devServerUrl?: string | undefined } = {},
+): boolean {
   if (!sender.isTopFrame || sender.url === undefined) return false;
   const origin = originOf(sender.url);
   if (origin === undefined) return false;

@@ -11,7 +11,8 @@ import { APP_ORIGIN, isAllowedExternalUrl } from './sender';
 /** External links the app may open. Each opener names its URL literally (reviewable at a glance). */
 const EXTERNAL_LINKS: Record<string, () => Promise<void>> = {
   'https://docs.velociraptor.app/': () => shell.openExternal('https://docs.velociraptor.app/'),
-  'https://github.com/Velocidex/velociraptor': () => shell.openExternal('https://github.com/Velocidex/velociraptor'),
+  'https://github.com/Velocidex/velociraptor': () =>
+    shell.openExternal('https://github.com/Velocidex/velociraptor'),
 };
 
 function openExternalIfAllowed(url: string): void {
@@ -23,7 +24,10 @@ function openExternalIfAllowed(url: string): void {
 function isAppUrl(url: string, devServerUrl: string | undefined): boolean {
   try {
     const origin = new URL(url).origin;
-    return url.startsWith(`${APP_ORIGIN}/`) || (devServerUrl !== undefined && origin === new URL(devServerUrl).origin);
+    return (
+      url.startsWith(`${APP_ORIGIN}/`) ||
+      (devServerUrl !== undefined && origin === new URL(devServerUrl).origin)
+    );
   } catch {
     return false;
   }
@@ -46,7 +50,10 @@ export function hardenWebContents(contents: WebContents, devServerUrl: string | 
   });
 }
 
-export function createMainWindow(options: { stateStore: WindowStateStore; devServerUrl: string | undefined }): BrowserWindow {
+export function createMainWindow(options: {
+  stateStore: WindowStateStore;
+  devServerUrl: string | undefined;
+}): BrowserWindow {
   const state = options.stateStore.load(screen.getAllDisplays().map((d) => d.workArea));
   const preload = join(fileURLToPath(new URL('.', import.meta.url)), '..', 'preload', 'index.cjs');
   const win = new BrowserWindow({
@@ -80,7 +87,13 @@ export function createMainWindow(options: { stateStore: WindowStateStore; devSer
   win.on('close', () => {
     try {
       const b = win.getNormalBounds();
-      options.stateStore.save({ x: b.x, y: b.y, width: Math.max(640, b.width), height: Math.max(480, b.height), maximized: win.isMaximized() });
+      options.stateStore.save({
+        x: b.x,
+        y: b.y,
+        width: Math.max(640, b.width),
+        height: Math.max(480, b.height),
+        maximized: win.isMaximized(),
+      });
     } catch (e) {
       console.error('megaraptor: cannot save window state', e);
     }

@@ -3,7 +3,13 @@
  * raw ipcRenderer). Built as one CommonJS file (sandboxed preloads cannot load modules or ESM).
  */
 import { contextBridge, ipcRenderer, type IpcRendererEvent } from 'electron';
-import { STREAM_CANCEL, STREAM_EVENT, STREAM_START, type Envelope, type StreamEvent } from '../../shared/contract';
+import {
+  STREAM_CANCEL,
+  STREAM_EVENT,
+  STREAM_START,
+  type Envelope,
+  type StreamEvent,
+} from '../../shared/contract';
 import { BRIDGE_GLOBAL, IPC_CALL, type BridgeCall, type BridgeStream } from '../../shared/bridge';
 import { contract } from '../../shared/contracts/index';
 

@@ -28,7 +28,12 @@ try {
 
 createRoot(root).render(
   <StrictMode>
-    <MantineProvider theme={theme} defaultColorScheme="auto" colorSchemeManager={localStorageColorSchemeManager({ key: 'megaraptor-color-scheme' })} getStyleNonce={styleNonce}>
+    <MantineProvider
+      theme={theme}
+      defaultColorScheme="auto"
+      colorSchemeManager={localStorageColorSchemeManager({ key: 'megaraptor-color-scheme' })}
+      getStyleNonce={styleNonce}
+    >
       <Notifications position="bottom-right" />
       <ErrorBoundary>
         {api ? (

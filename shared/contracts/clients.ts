@@ -93,15 +93,27 @@ export type FileRange = z.infer<typeof FileRange>;
 
 export const clientsContract = {
   'clients:search': call(
-    z.object({ target: Target, query: z.string().max(512), limit: z.number().int().min(1).max(1000).default(200) }),
+    z.object({
+      target: Target,
+      query: z.string().max(512),
+      limit: z.number().int().min(1).max(1000).default(200),
+    }),
     z.object({ clients: z.array(ClientSummary), more: z.boolean() }),
   ),
   'clients:get': call(z.object({ target: Target, clientId: z.string() }), ClientSummary),
   'clients:setLabels': call(
-    z.object({ target: Target, clientId: z.string(), add: z.array(z.string().min(1).max(128)), remove: z.array(z.string().min(1).max(128)) }),
+    z.object({
+      target: Target,
+      clientId: z.string(),
+      add: z.array(z.string().min(1).max(128)),
+      remove: z.array(z.string().min(1).max(128)),
+    }),
     z.object({ labels: z.array(z.string()) }),
   ),
-  'clients:flows': call(z.object({ target: Target, clientId: z.string(), limit: z.number().int().min(1).max(500).default(50) }), z.array(FlowSummary)),
+  'clients:flows': call(
+    z.object({ target: Target, clientId: z.string(), limit: z.number().int().min(1).max(500).default(50) }),
+    z.array(FlowSummary),
+  ),
   /** The server's cached listing of a directory (from the last refresh). */
   'clients:vfsList': call(
     z.object({ target: Target, clientId: z.string(), path: z.string().max(4096) }),
@@ -113,10 +125,17 @@ export const clientsContract = {
     z.object({ flowId: z.string(), state: z.string() }),
   ),
   /** Fetches a file from the client into the server, then into the data dir, with progress. */
-  'clients:download': stream(z.object({ target: Target, clientId: z.string(), path: z.string().max(4096) }), DownloadProgress),
+  'clients:download': stream(
+    z.object({ target: Target, clientId: z.string(), path: z.string().max(4096) }),
+    DownloadProgress,
+  ),
   /** Ids and host names of every client a search matches (for "select all matching"). */
   'clients:matching': call(
-    z.object({ target: Target, query: z.string().max(512), limit: z.number().int().min(1).max(10_000).default(10_000) }),
+    z.object({
+      target: Target,
+      query: z.string().max(512),
+      limit: z.number().int().min(1).max(10_000).default(10_000),
+    }),
     z.object({ clients: z.array(ClientRef), more: z.boolean() }),
   ),
   /** Adds or removes labels on many clients (bounded concurrency); one outcome per client. */
@@ -131,7 +150,13 @@ export const clientsContract = {
   ),
   /** One range of a file downloaded from the client (VFSGetBuffer on the server's copy); for the hex view. */
   'clients:vfsReadRange': call(
-    z.object({ target: Target, clientId: z.string(), path: z.string().max(4096), offset: z.number().int().min(0), length: z.number().int().min(1).max(65_536).default(4096) }),
+    z.object({
+      target: Target,
+      clientId: z.string(),
+      path: z.string().max(4096),
+      offset: z.number().int().min(0),
+      length: z.number().int().min(1).max(65_536).default(4096),
+    }),
     FileRange,
   ),
 };

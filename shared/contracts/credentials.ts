@@ -20,19 +20,21 @@ export const CredentialKind = z.enum([
 ]);
 export type CredentialKind = z.infer<typeof CredentialKind>;
 
-export const CredentialMeta = z.object({
-  id: CredentialId,
-  name: z.string().min(1).max(200),
-  kind: CredentialKind,
-  /** What it belongs to: a deployment and/or a server connection (either may be absent). */
-  owner: z.object({ deploymentId: z.string().optional(), serverName: z.string().optional() }).strict(),
-  /** ISO 8601. */
-  createdAt: z.string(),
-  /** ISO 8601, or null when it does not expire (passwords). Certificates: their notAfter. */
-  expiresAt: z.string().nullable(),
-  /** SHA-256 fingerprint of the certificate that goes with the key, colon-separated hex; else null. */
-  fingerprint: z.string().nullable(),
-}).strict();
+export const CredentialMeta = z
+  .object({
+    id: CredentialId,
+    name: z.string().min(1).max(200),
+    kind: CredentialKind,
+    /** What it belongs to: a deployment and/or a server connection (either may be absent). */
+    owner: z.object({ deploymentId: z.string().optional(), serverName: z.string().optional() }).strict(),
+    /** ISO 8601. */
+    createdAt: z.string(),
+    /** ISO 8601, or null when it does not expire (passwords). Certificates: their notAfter. */
+    expiresAt: z.string().nullable(),
+    /** SHA-256 fingerprint of the certificate that goes with the key, colon-separated hex; else null. */
+    fingerprint: z.string().nullable(),
+  })
+  .strict();
 export type CredentialMeta = z.infer<typeof CredentialMeta>;
 
 export const CredentialListItem = CredentialMeta.extend({
@@ -42,15 +44,17 @@ export const CredentialListItem = CredentialMeta.extend({
 });
 export type CredentialListItem = z.infer<typeof CredentialListItem>;
 
-export const CredentialListInput = z.object({
-  page: z.number().int().min(1).default(1),
-  pageSize: z.number().int().min(1).max(500).default(50),
-  kind: CredentialKind.optional(),
-  /** Flag items expiring within this many days (default 30). */
-  expiringWithinDays: z.number().int().min(0).max(3650).default(30),
-  /** Only return flagged (expiring or expired) items. */
-  onlyExpiring: z.boolean().default(false),
-}).strict();
+export const CredentialListInput = z
+  .object({
+    page: z.number().int().min(1).default(1),
+    pageSize: z.number().int().min(1).max(500).default(50),
+    kind: CredentialKind.optional(),
+    /** Flag items expiring within this many days (default 30). */
+    expiringWithinDays: z.number().int().min(0).max(3650).default(30),
+    /** Only return flagged (expiring or expired) items. */
+    onlyExpiring: z.boolean().default(false),
+  })
+  .strict();
 
 export const CredentialListOutput = z.object({
   items: z.array(CredentialListItem),

@@ -35,13 +35,23 @@ export const HuntScope = z.object({
 });
 export type HuntScope = z.infer<typeof HuntScope>;
 
-export const HuntFlow = z.object({ clientId: z.string(), hostname: z.string(), flowId: z.string(), state: z.string(), rows: z.number(), startedMs: z.number() });
+export const HuntFlow = z.object({
+  clientId: z.string(),
+  hostname: z.string(),
+  flowId: z.string(),
+  state: z.string(),
+  rows: z.number(),
+  startedMs: z.number(),
+});
 export type HuntFlow = z.infer<typeof HuntFlow>;
 
 export const huntsContract = {
   'hunts:list': call(z.object({ target: Target }), z.array(HuntSummary)),
   'hunts:get': call(z.object({ target: Target, huntId: z.string() }), HuntSummary),
-  'hunts:estimate': call(z.object({ target: Target, scope: HuntScope }), z.object({ count: z.number(), online: z.number(), sample: z.array(z.string()) })),
+  'hunts:estimate': call(
+    z.object({ target: Target, scope: HuntScope }),
+    z.object({ count: z.number(), online: z.number(), sample: z.array(z.string()) }),
+  ),
   'hunts:create': call(
     z.object({
       target: Target,
@@ -49,7 +59,10 @@ export const huntsContract = {
       artifacts: z.array(z.string()).min(1).max(50),
       parameters: ArtifactParameters.default({}),
       scope: HuntScope,
-      expiresHours: z.number().min(1).max(24 * 365),
+      expiresHours: z
+        .number()
+        .min(1)
+        .max(24 * 365),
       resources: Resources.default({ urgent: false }),
       paused: z.boolean().default(true),
     }),

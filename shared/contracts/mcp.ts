@@ -51,7 +51,14 @@ export const ApprovalAnswer = z.object({
 });
 export type ApprovalAnswer = z.infer<typeof ApprovalAnswer>;
 
-export const ApprovalOutcome = z.enum(['not-required', 'approved', 'allowed-by-policy', 'denied', 'timeout', 'forbidden-by-policy']);
+export const ApprovalOutcome = z.enum([
+  'not-required',
+  'approved',
+  'allowed-by-policy',
+  'denied',
+  'timeout',
+  'forbidden-by-policy',
+]);
 
 export const AuditEntry = z.object({
   time: z.string(),
@@ -98,7 +105,11 @@ export type McpSnippets = z.infer<typeof McpSnippets>;
 export const ApprovalEvent = z.union([
   z.object({ type: z.literal('snapshot'), pending: z.array(ApprovalRequest) }),
   z.object({ type: z.literal('added'), request: ApprovalRequest }),
-  z.object({ type: z.literal('resolved'), id: z.string(), outcome: z.enum(['approved', 'denied', 'timeout', 'cancelled']) }),
+  z.object({
+    type: z.literal('resolved'),
+    id: z.string(),
+    outcome: z.enum(['approved', 'denied', 'timeout', 'cancelled']),
+  }),
 ]);
 export type ApprovalEvent = z.infer<typeof ApprovalEvent>;
 
@@ -112,11 +123,24 @@ export const mcpContract = {
   /** A new token; sessions opened with the old one keep working until they end. */
   'mcp:rotateToken': call(Empty, z.object({ token: z.string() })),
   'mcp:snippets': call(Empty, McpSnippets),
-  'mcp:auditPage': call(z.object({ limit: z.number().int().min(1).max(500).default(100), before: z.number().int().min(0).optional() }), z.object({ entries: z.array(AuditEntry.extend({ index: z.number().int() })), total: z.number().int() })),
+  'mcp:auditPage': call(
+    z.object({
+      limit: z.number().int().min(1).max(500).default(100),
+      before: z.number().int().min(0).optional(),
+    }),
+    z.object({ entries: z.array(AuditEntry.extend({ index: z.number().int() })), total: z.number().int() }),
+  ),
   'mcp:auditTail': stream(Empty, AuditEntry),
   'mcp:approvals': call(Empty, z.object({ pending: z.array(ApprovalRequest) })),
   'mcp:approvalEvents': stream(Empty, ApprovalEvent),
-  'mcp:decide': call(z.object({ id: z.string().min(1).max(100), decision: z.enum(['approved', 'denied']), reason: z.string().max(500).optional() }), z.object({ found: z.boolean() })),
+  'mcp:decide': call(
+    z.object({
+      id: z.string().min(1).max(100),
+      decision: z.enum(['approved', 'denied']),
+      reason: z.string().max(500).optional(),
+    }),
+    z.object({ found: z.boolean() }),
+  ),
   'mcp:getPolicy': call(Empty, McpPolicy),
   'mcp:setPolicy': call(McpPolicy, McpPolicy),
 };

@@ -21,7 +21,9 @@ export const Notebook = z.object({
 });
 export type Notebook = z.infer<typeof Notebook>;
 
-export const NotebookSummary = Notebook.pick({ id: true, title: true, updatedAt: true }).extend({ cells: z.number() });
+export const NotebookSummary = Notebook.pick({ id: true, title: true, updatedAt: true }).extend({
+  cells: z.number(),
+});
 export type NotebookSummary = z.infer<typeof NotebookSummary>;
 
 export const notebooksContract = {
@@ -31,5 +33,8 @@ export const notebooksContract = {
   'notebooks:save': call(Notebook.pick({ id: true, title: true, cells: true }), Notebook),
   'notebooks:delete': call(z.object({ id: Notebook.shape.id }), z.object({ deleted: z.boolean() })),
   /** The notebook as Markdown (VQL cells fenced) for reports, or as its JSON file. */
-  'notebooks:export': call(z.object({ id: Notebook.shape.id, format: z.enum(['markdown', 'json']) }), z.object({ fileName: z.string(), text: z.string() })),
+  'notebooks:export': call(
+    z.object({ id: Notebook.shape.id, format: z.enum(['markdown', 'json']) }),
+    z.object({ fileName: z.string(), text: z.string() }),
+  ),
 };

@@ -7,7 +7,12 @@ import { z } from 'zod';
 import { call, stream } from '../contract';
 import { Target } from './connections';
 
-export const LogLine = z.object({ timeMs: z.number(), level: z.string(), message: z.string(), problem: z.string().optional() });
+export const LogLine = z.object({
+  timeMs: z.number(),
+  level: z.string(),
+  message: z.string(),
+  problem: z.string().optional(),
+});
 export type LogLine = z.infer<typeof LogLine>;
 
 export const RunEvent = z.discriminatedUnion('type', [
@@ -24,7 +29,12 @@ export const RunEvent = z.discriminatedUnion('type', [
     logs: z.array(LogLine).optional(),
     first: z.array(z.array(z.string())).optional(),
   }),
-  z.object({ type: z.literal('done'), total: z.number(), elapsedMs: z.number(), firstRowsMs: z.number().nullable() }),
+  z.object({
+    type: z.literal('done'),
+    total: z.number(),
+    elapsedMs: z.number(),
+    firstRowsMs: z.number().nullable(),
+  }),
 ]);
 export type RunEvent = z.infer<typeof RunEvent>;
 
@@ -50,7 +60,12 @@ export const ResultWindow = z.object({
 });
 export type ResultWindow = z.infer<typeof ResultWindow>;
 
-export const CompletionArg = z.object({ name: z.string(), type: z.string(), required: z.boolean(), description: z.string() });
+export const CompletionArg = z.object({
+  name: z.string(),
+  type: z.string(),
+  required: z.boolean(),
+  description: z.string(),
+});
 export const CompletionItem = z.object({
   name: z.string(),
   kind: z.enum(['plugin', 'function', 'artifact']),
@@ -61,17 +76,31 @@ export type CompletionItem = z.infer<typeof CompletionItem>;
 
 export const vqlContract = {
   'vql:run': stream(
-    z.object({ target: Target, vql: z.string().min(1).max(200_000), timeoutSeconds: z.number().int().min(1).max(86_400).default(600) }),
+    z.object({
+      target: Target,
+      vql: z.string().min(1).max(200_000),
+      timeoutSeconds: z.number().int().min(1).max(86_400).default(600),
+    }),
     RunEvent,
   ),
   'vql:completions': call(z.object({ target: Target }), z.object({ items: z.array(CompletionItem) })),
   'results:window': call(
-    z.object({ resultId: z.string(), offset: z.number().int().min(0), limit: z.number().int().min(0).max(2000), view: ViewSpec.default({ sort: null, filter: '' }) }),
+    z.object({
+      resultId: z.string(),
+      offset: z.number().int().min(0),
+      limit: z.number().int().min(0).max(2000),
+      view: ViewSpec.default({ sort: null, filter: '' }),
+    }),
     ResultWindow,
   ),
   /** CSV (formula injection neutralised) or JSON Lines of the current view; returned as text. */
   'results:export': call(
-    z.object({ resultId: z.string(), format: z.enum(['csv', 'json']), columns: z.array(z.string()).optional(), view: ViewSpec.default({ sort: null, filter: '' }) }),
+    z.object({
+      resultId: z.string(),
+      format: z.enum(['csv', 'json']),
+      columns: z.array(z.string()).optional(),
+      view: ViewSpec.default({ sort: null, filter: '' }),
+    }),
     z.object({ fileName: z.string(), text: z.string(), rows: z.number() }),
   ),
   'results:release': call(z.object({ resultId: z.string() }), z.object({ released: z.boolean() })),

@@ -47,7 +47,10 @@ export const mcpCommand: Command = {
   usage: USAGE,
   async run(argv: string[], io: CliIO): Promise<number> {
     if (!argv.includes('--stdio')) {
-      io.stderr.write('megaraptor mcp: only --stdio is available from the command line (the HTTP endpoint runs in the app).\n' + USAGE);
+      io.stderr.write(
+        'megaraptor mcp: only --stdio is available from the command line (the HTTP endpoint runs in the app).\n' +
+          USAGE,
+      );
       return 2;
     }
     try {
@@ -69,7 +72,11 @@ export const mcpCommand: Command = {
         const { keychainStoreFor } = await import('../../core/credentials/index');
         const { WorkerKeychainBackend } = await import('../../core/credentials/keychain-worker');
         const backend = new WorkerKeychainBackend();
-        const saved = new AppConnections({ dataDir, keychain: () => Promise.resolve(keychainStoreFor(dataDir, { backend })), closeDelayMs: 0 });
+        const saved = new AppConnections({
+          dataDir,
+          keychain: () => Promise.resolve(keychainStoreFor(dataDir, { backend })),
+          closeDelayMs: 0,
+        });
         try {
           await saved.refresh();
           const reg = saved.registry();
@@ -90,7 +97,9 @@ export const mcpCommand: Command = {
           backend.reset();
         }
       } else {
-        io.stderr.write('megaraptor mcp: give --api-config FILE, set VELOCIRAPTOR_API_CONFIG, or --connection NAME.\n');
+        io.stderr.write(
+          'megaraptor mcp: give --api-config FILE, set VELOCIRAPTOR_API_CONFIG, or --connection NAME.\n',
+        );
         return 2;
       }
       const roPath = flag(argv, '--read-only-api-config');
@@ -103,8 +112,16 @@ export const mcpCommand: Command = {
       }
       return await serve(registry, server, ro);
 
-      async function serve(reg: ConnectionRegistry, name: string, readOnly: string | undefined): Promise<number> {
-        const port = new VelociraptorBridge({ registry: reg, defaultServer: () => name, readOnlyServer: () => readOnly });
+      async function serve(
+        reg: ConnectionRegistry,
+        name: string,
+        readOnly: string | undefined,
+      ): Promise<number> {
+        const port = new VelociraptorBridge({
+          registry: reg,
+          defaultServer: () => name,
+          readOnlyServer: () => readOnly,
+        });
         await runStdio({ dataDir, version: VERSION, port, secrets, stdin: io.stdin, stdout: io.stdout });
         if (reg === registry) reg.close();
         return 0;

@@ -81,11 +81,15 @@ export const serveCommand: Command = {
         );
         return 2;
       }
-      io.stderr.write(`megaraptor serve: WARNING: binding ${host}; anyone who can reach it and has the URL controls this app.\n`);
+      io.stderr.write(
+        `megaraptor serve: WARNING: binding ${host}; anyone who can reach it and has the URL controls this app.\n`,
+      );
     }
     const rendererDir = values['renderer-dir'] ?? defaultRendererDir();
     if (!existsSync(rendererDir)) {
-      io.stderr.write(`megaraptor serve: no built renderer at ${rendererDir}. Run \`npm run build\` first.\n`);
+      io.stderr.write(
+        `megaraptor serve: no built renderer at ${rendererDir}. Run \`npm run build\` first.\n`,
+      );
       return 1;
     }
 
@@ -94,10 +98,19 @@ export const serveCommand: Command = {
     const server = await startBrowserServer({ dispatcher, rendererDir, host, port });
     if (values.json) {
       io.stdout.write(
-        JSON.stringify({ event: 'listening', url: server.url, origin: server.origin, port: server.port, token: server.token, dataDir: core.dataDir }) + '\n',
+        JSON.stringify({
+          event: 'listening',
+          url: server.url,
+          origin: server.origin,
+          port: server.port,
+          token: server.token,
+          dataDir: core.dataDir,
+        }) + '\n',
       );
     } else {
-      io.stdout.write(`Megaraptor Desktop (browser mode) ${VERSION}\nOpen ${server.url}\nData folder: ${core.dataDir}\nPress Ctrl+C to stop.\n`);
+      io.stdout.write(
+        `Megaraptor Desktop (browser mode) ${VERSION}\nOpen ${server.url}\nData folder: ${core.dataDir}\nPress Ctrl+C to stop.\n`,
+      );
     }
     const why = await untilStopped();
     await server.close();

@@ -65,7 +65,9 @@ async function runAgentCommand(argv: string[], io: CliIO): Promise<number> {
   }
   const cfg = parseClientConfig(readFileSync(resolve(io.cwd, config), 'utf8'));
   const agent = await runAgent(cfg, localIdentity(overrides));
-  io.stdout.write(`Stand-in agent (Megaraptor simulator protocol, not Velociraptor's) enrolled as ${agent.clientId}\n`);
+  io.stdout.write(
+    `Stand-in agent (Megaraptor simulator protocol, not Velociraptor's) enrolled as ${agent.clientId}\n`,
+  );
   await waitForSignal();
   agent.stop();
   return 0;
@@ -95,23 +97,45 @@ export const simCommand: Command = {
         return v;
       };
       switch (a) {
-        case '--port': options.apiPort = num(need(), a); break;
-        case '--gui-port': options.guiPort = num(need(), a); break;
-        case '--frontend-port': options.frontendPort = num(need(), a); break;
-        case '--host': options.host = need(); break;
-        case '--config': options.serverConfig = readFileSync(resolve(io.cwd, need()), 'utf8'); break;
-        case '--ca-key': options.caKeyPem = readFileSync(resolve(io.cwd, need()), 'utf8'); break;
-        case '--datastore': options.datastoreDir = resolve(io.cwd, need()); break;
-        case '--speed': options.speed = num(need(), a); break;
+        case '--port':
+          options.apiPort = num(need(), a);
+          break;
+        case '--gui-port':
+          options.guiPort = num(need(), a);
+          break;
+        case '--frontend-port':
+          options.frontendPort = num(need(), a);
+          break;
+        case '--host':
+          options.host = need();
+          break;
+        case '--config':
+          options.serverConfig = readFileSync(resolve(io.cwd, need()), 'utf8');
+          break;
+        case '--ca-key':
+          options.caKeyPem = readFileSync(resolve(io.cwd, need()), 'utf8');
+          break;
+        case '--datastore':
+          options.datastoreDir = resolve(io.cwd, need());
+          break;
+        case '--speed':
+          options.speed = num(need(), a);
+          break;
         case '--user': {
           const [user, roles] = need().split('=');
           if (!user || !roles) throw new Error('--user takes NAME=ROLE[,ROLE]');
           options.users?.push({ name: user, roles: roles.split(',').filter(Boolean) });
           break;
         }
-        case '--write-api-config': writeApiConfig = resolve(io.cwd, need()); break;
-        case '--role': role = need(); break;
-        case '--name': name = need(); break;
+        case '--write-api-config':
+          writeApiConfig = resolve(io.cwd, need());
+          break;
+        case '--role':
+          role = need();
+          break;
+        case '--name':
+          name = need();
+          break;
         default:
           io.stderr.write(`megaraptor sim: unknown option "${String(a)}"\n${USAGE}`);
           return 2;

@@ -20,7 +20,11 @@ function cli(args: string[], env: NodeJS.ProcessEnv): Promise<{ code: number; ou
   return run(process.execPath, [CLI, ...args], env);
 }
 
-function run(cmd: string, args: string[], env: NodeJS.ProcessEnv): Promise<{ code: number; out: string; err: string }> {
+function run(
+  cmd: string,
+  args: string[],
+  env: NodeJS.ProcessEnv,
+): Promise<{ code: number; out: string; err: string }> {
   return new Promise((resolve, reject) => {
     const child = spawn(cmd, args, { env: { PATH: process.env.PATH, ...env } });
     let out = '';
@@ -54,11 +58,24 @@ describe.skipIf(!built)('megaraptor vql (built CLI)', () => {
   });
 
   it('prints rows to stdout, logs to stderr, exit 0', async () => {
-    const r = await cli(['vql', '--format', 'jsonl', 'SELECT client_id, os_info.hostname AS Host FROM clients(search=Term) LIMIT 2', '--env', 'Term=all'], {
-      VELOCIRAPTOR_API_CONFIG: config,
-    });
+    const r = await cli(
+      [
+        'vql',
+        '--format',
+        'jsonl',
+        'SELECT client_id, os_info.hostname AS Host FROM clients(search=Term) LIMIT 2',
+        '--env',
+        'Term=all',
+      ],
+      {
+        VELOCIRAPTOR_API_CONFIG: config,
+      },
+    );
     expect(r.code).toBe(0);
-    const rows = r.out.trim().split('\n').map((l) => JSON.parse(l) as { client_id: string });
+    const rows = r.out
+      .trim()
+      .split('\n')
+      .map((l) => JSON.parse(l) as { client_id: string });
     expect(rows).toHaveLength(2);
     expect(rows[0]?.client_id).toMatch(/^C\./);
     expect(r.err).toContain('Starting query execution');
@@ -75,16 +92,41 @@ describe.skipIf(!built)('megaraptor vql (built CLI)', () => {
   // Audit concern "temporary certificate files not securely deleted": key material stays in memory
   // (PEM buffers handed to grpc-js), so a whole query writes no file at all. strace sees every open
   // for writing, creation, rename or mkdir made by the process and its threads.
-  it.skipIf(!hasStrace && !CI)('writes no file while it connects and queries (no temp copies of the key)', async () => {
-    if (!hasStrace) throw new Error('strace is missing: scripts/setup-test-env.sh installs it.');
-    const trace = join(dir, 'trace.txt');
-    // Asynchronous: the simulator answering the CLI runs in this process.
-    const r = await run('strace', ['-f', '-qq', '-e', 'trace=open,openat,creat,rename,renameat,renameat2,mkdir,mkdirat,link,symlink', '-e', 'status=successful', '-o', trace, process.execPath, CLI, 'vql', '--api-config', config, 'SELECT client_id FROM clients() LIMIT 2'], {});
-    expect(r.code).toBe(0);
-    expect(JSON.parse(r.out)).toHaveLength(2);
-    const calls = readFileSync(trace, 'utf8').split('\n').filter(Boolean);
-    expect(calls.some((l) => l.includes(config) && l.includes('O_RDONLY'))).toBe(true); // the trace does see file access
-    const writes = calls.filter((l) => !/^\d+\s+(open|openat)\(/.test(l.replace(/^\[pid\s+/, '')) || /O_WRONLY|O_RDWR|O_CREAT/.test(l));
-    expect(writes.filter((l) => !/"\/dev\//.test(l))).toEqual([]);
-  });
+  it.skipIf(!hasStrace && !CI)(
+    'writes no file while it connects and queries (no temp copies of the key)',
+    async () => {
+      if (!hasStrace) throw new Error('strace is missing: scripts/setup-test-env.sh installs it.');
+      const trace = join(dir, 'trace.txt');
+      // Asynchronous: the simulator answering the CLI runs in this process.
+      const r = await run(
+        'strace',
+        [
+          '-f',
+          '-qq',
+          '-e',
+          'trace=open,openat,creat,rename,renameat,renameat2,mkdir,mkdirat,link,symlink',
+          '-e',
+          'status=successful',
+          '-o',
+          trace,
+          process.execPath,
+          CLI,
+          'vql',
+          '--api-config',
+          config,
+          'SELECT client_id FROM clients() LIMIT 2',
+        ],
+        {},
+      );
+      expect(r.code).toBe(0);
+      expect(JSON.parse(r.out)).toHaveLength(2);
+      const calls = readFileSync(trace, 'utf8').split('\n').filter(Boolean);
+      expect(calls.some((l) => l.includes(config) && l.includes('O_RDONLY'))).toBe(true); // the trace does see file access
+      const writes = calls.filter(
+        (l) =>
+          !/^\d+\s+(open|openat)\(/.test(l.replace(/^\[pid\s+/, '')) || /O_WRONLY|O_RDWR|O_CREAT/.test(l),
+      );
+      expect(writes.filter((l) => !/"\/dev\//.test(l))).toEqual([]);
+    },
+  );
 });

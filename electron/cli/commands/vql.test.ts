@@ -10,7 +10,10 @@ let sim: RunningSimulator;
 let dir: string;
 let config: string;
 
-async function run(argv: string[], env: NodeJS.ProcessEnv = {}): Promise<{ code: number; out: string; err: string }> {
+async function run(
+  argv: string[],
+  env: NodeJS.ProcessEnv = {},
+): Promise<{ code: number; out: string; err: string }> {
   const stdout = new PassThrough();
   const stderr = new PassThrough();
   let out = '';
@@ -35,23 +38,45 @@ afterAll(async () => {
 
 describe('megaraptor vql', () => {
   it('streams rows as JSON to stdout and logs to stderr', async () => {
-    const r = await run(['vql', '--api-config', config, 'SELECT whoami() AS User, Host FROM scope()', '--env', 'Host=h1']);
+    const r = await run([
+      'vql',
+      '--api-config',
+      config,
+      'SELECT whoami() AS User, Host FROM scope()',
+      '--env',
+      'Host=h1',
+    ]);
     expect(r.code).toBe(0);
     expect(JSON.parse(r.out)).toEqual([{ User: 'cli-user', Host: 'h1' }]);
     expect(r.err).toContain('Starting query execution');
   });
 
   it('reads the config from VELOCIRAPTOR_API_CONFIG and writes JSON lines', async () => {
-    const r = await run(['vql', '--format', 'jsonl', '--quiet', 'SELECT client_id FROM clients() LIMIT 3'], { VELOCIRAPTOR_API_CONFIG: 'api.yaml' });
+    const r = await run(['vql', '--format', 'jsonl', '--quiet', 'SELECT client_id FROM clients() LIMIT 3'], {
+      VELOCIRAPTOR_API_CONFIG: 'api.yaml',
+    });
     expect(r.code).toBe(0);
-    const lines = r.out.trim().split('\n').map((l) => JSON.parse(l) as { client_id: string });
+    const lines = r.out
+      .trim()
+      .split('\n')
+      .map((l) => JSON.parse(l) as { client_id: string });
     expect(lines).toHaveLength(3);
     expect(lines[0]?.client_id).toMatch(/^C\./);
     expect(r.err).toBe('');
   });
 
   it('writes formula-safe CSV', async () => {
-    const r = await run(['vql', '--api-config', config, '--format', 'csv', '--quiet', 'SELECT X, 1 AS N FROM scope()', '--env', 'X==HYPERLINK("http://evil","x")']);
+    const r = await run([
+      'vql',
+      '--api-config',
+      config,
+      '--format',
+      'csv',
+      '--quiet',
+      'SELECT X, 1 AS N FROM scope()',
+      '--env',
+      'X==HYPERLINK("http://evil","x")',
+    ]);
     expect(r.code).toBe(0);
     expect(r.out).toBe('X,N\r\n"\'=HYPERLINK(""http://evil"",""x"")",1\r\n');
   });
@@ -69,12 +94,31 @@ describe('megaraptor vql', () => {
     expect(r.code).toBe(1);
     expect(r.err).toContain('PERMISSION_DENIED');
     expect((await run(['vql', 'SELECT 1 FROM scope()'])).code).toBe(2);
-    expect((await run(['vql', '--api-config', config, '--format', 'xml', 'SELECT 1 FROM scope()'])).code).toBe(2);
+    expect(
+      (await run(['vql', '--api-config', config, '--format', 'xml', 'SELECT 1 FROM scope()'])).code,
+    ).toBe(2);
   });
 
   it('honours --org and --max-row', async () => {
-    await run(['vql', '--api-config', config, "SELECT user_grant(user='cli-user', roles=['administrator'], orgs=['O123']) FROM scope()"]);
-    const r = await run(['vql', '--api-config', config, '--org', 'O123', '--max-row', '1', '--format', 'jsonl', '--quiet', 'SELECT client_id FROM clients()']);
+    await run([
+      'vql',
+      '--api-config',
+      config,
+      "SELECT user_grant(user='cli-user', roles=['administrator'], orgs=['O123']) FROM scope()",
+    ]);
+    const r = await run([
+      'vql',
+      '--api-config',
+      config,
+      '--org',
+      'O123',
+      '--max-row',
+      '1',
+      '--format',
+      'jsonl',
+      '--quiet',
+      'SELECT client_id FROM clients()',
+    ]);
     expect(r.code).toBe(0);
     expect(r.out.trim().split('\n')).toHaveLength(3);
     const q = sim.receivedQueries().at(-1);

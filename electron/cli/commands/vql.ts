@@ -70,7 +70,8 @@ function parseArgs(argv: string[]): Args {
       }
       case '--format': {
         const f = value(i++, arg);
-        if (f !== 'json' && f !== 'jsonl' && f !== 'csv') throw new UsageError('--format is json, jsonl or csv');
+        if (f !== 'json' && f !== 'jsonl' && f !== 'csv')
+          throw new UsageError('--format is json, jsonl or csv');
         a.format = f;
         break;
       }
@@ -82,7 +83,8 @@ function parseArgs(argv: string[]): Args {
       }
       case '--timeout': {
         const n = Number(value(i++, arg));
-        if (!Number.isFinite(n) || n <= 0) throw new UsageError('--timeout must be a positive number of seconds');
+        if (!Number.isFinite(n) || n <= 0)
+          throw new UsageError('--timeout must be a positive number of seconds');
         a.timeout = n;
         break;
       }
@@ -112,7 +114,8 @@ export const vqlCommand: Command = {
       args = parseArgs(argv);
       if (!args.query) throw new UsageError('no query given');
       args.config ??= io.env.VELOCIRAPTOR_API_CONFIG;
-      if (!args.config) throw new UsageError('no API config: pass --api-config FILE or set VELOCIRAPTOR_API_CONFIG');
+      if (!args.config)
+        throw new UsageError('no API config: pass --api-config FILE or set VELOCIRAPTOR_API_CONFIG');
     } catch (e) {
       if (!(e instanceof UsageError)) throw e;
       io.stderr.write(`megaraptor vql: ${e.message}\n\n${USAGE}`);
@@ -130,7 +133,12 @@ export const vqlCommand: Command = {
       const conn = registry.connection('cli', args.org);
       const q = userQuery(args.query, args.env);
       await write(io.stdout, out.start());
-      for await (const ev of conn.query(q, { maxRow: args.maxRow, timeoutSeconds: args.timeout, signal: ac.signal, name: 'megaraptor-cli' })) {
+      for await (const ev of conn.query(q, {
+        maxRow: args.maxRow,
+        timeoutSeconds: args.timeout,
+        signal: ac.signal,
+        name: 'megaraptor-cli',
+      })) {
         if (ev.type === 'rows') {
           await write(io.stdout, out.rows(ev.rows, ev.columns, ev.queryId));
         } else {
@@ -141,7 +149,9 @@ export const vqlCommand: Command = {
       await write(io.stdout, out.end());
       return failed ? 1 : 0;
     } catch (e) {
-      io.stderr.write(`megaraptor vql: ${isAppError(e) ? `${e.code}: ${e.message}` : e instanceof Error ? e.message : String(e)}\n`);
+      io.stderr.write(
+        `megaraptor vql: ${isAppError(e) ? `${e.code}: ${e.message}` : e instanceof Error ? e.message : String(e)}\n`,
+      );
       return 1;
     } finally {
       process.removeListener('SIGINT', onSigint);

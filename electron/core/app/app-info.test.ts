@@ -20,7 +20,11 @@ function tmp(): string {
 describe('data dir', () => {
   it('prefers MEGARAPTOR_DATA_DIR and creates it owner-only', () => {
     const base = tmp();
-    const dir = resolveDataDir({ env: { MEGARAPTOR_DATA_DIR: 'sub/data' }, cwd: base, fallback: '/nonexistent' });
+    const dir = resolveDataDir({
+      env: { MEGARAPTOR_DATA_DIR: 'sub/data' },
+      cwd: base,
+      fallback: '/nonexistent',
+    });
     expect(dir).toBe(join(base, 'sub', 'data'));
     expect(statSync(dir).mode & 0o777).toBe(0o700);
   });
@@ -28,9 +32,13 @@ describe('data dir', () => {
   it('falls back to Electron userData, then the platform folder', () => {
     const fb = join(tmp(), 'user-data');
     expect(resolveDataDir({ env: {}, fallback: fb })).toBe(fb);
-    expect(platformUserDataDir('linux', { XDG_CONFIG_HOME: '/x/cfg' }, '/home/u')).toBe('/x/cfg/Megaraptor Desktop');
+    expect(platformUserDataDir('linux', { XDG_CONFIG_HOME: '/x/cfg' }, '/home/u')).toBe(
+      '/x/cfg/Megaraptor Desktop',
+    );
     expect(platformUserDataDir('linux', {}, '/home/u')).toBe('/home/u/.config/Megaraptor Desktop');
-    expect(platformUserDataDir('darwin', {}, '/Users/u')).toBe('/Users/u/Library/Application Support/Megaraptor Desktop');
+    expect(platformUserDataDir('darwin', {}, '/Users/u')).toBe(
+      '/Users/u/Library/Application Support/Megaraptor Desktop',
+    );
     expect(platformUserDataDir('win32', { APPDATA: 'C:\\AppData' }, 'C:\\u')).toContain('Megaraptor Desktop');
   });
 });

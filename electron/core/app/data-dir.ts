@@ -26,7 +26,9 @@ export function platformUserDataDir(
  * The data dir: MEGARAPTOR_DATA_DIR when set (resolved against cwd), else `fallback` (Electron's
  * userData) or the platform folder. Created with owner-only permissions.
  */
-export function resolveDataDir(options: { env?: NodeJS.ProcessEnv; fallback?: string; cwd?: string } = {}): string {
+export function resolveDataDir(
+  options: { env?: NodeJS.ProcessEnv; fallback?: string; cwd?: string } = {},
+): string {
   const env = options.env ?? process.env;
   const override = env[DATA_DIR_ENV];
   const dir =

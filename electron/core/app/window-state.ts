@@ -43,7 +43,9 @@ export class WindowStateStore {
     if (state.x !== undefined && state.y !== undefined && displays.length > 0) {
       const { x, y } = state;
       // Visible if the title bar's top-left area lies on some display.
-      const visible = displays.some((d) => x + 100 > d.x && x < d.x + d.width && y >= d.y && y < d.y + d.height);
+      const visible = displays.some(
+        (d) => x + 100 > d.x && x < d.x + d.width && y >= d.y && y < d.y + d.height,
+      );
       if (!visible) return { width: state.width, height: state.height, maximized: state.maximized };
     }
     return state;

@@ -40,7 +40,10 @@ beforeEach(async () => {
     indexPath: join(dir, 'credentials.json'),
     vaultPath: join(dir, 'vault.json'),
     keychain: store,
-    probe: async () => (keychainAvailable ? { available: true, backend: 'Secret Service' } : { available: false, backend: 'Secret Service', detail: 'No Secret Service answered.' }),
+    probe: async () =>
+      keychainAvailable
+        ? { available: true, backend: 'Secret Service' }
+        : { available: false, backend: 'Secret Service', detail: 'No Secret Service answered.' },
     clock: () => NOW,
   });
 });
@@ -51,7 +54,12 @@ afterEach(async () => {
 
 describe('CredentialService', () => {
   it('keeps secrets out of the index and out of list output', async () => {
-    const meta = await service.add({ name: 'api key', kind: 'private-key', secret: 'PRIVATE-KEY-MATERIAL', expiresAt: days(100) });
+    const meta = await service.add({
+      name: 'api key',
+      kind: 'private-key',
+      secret: 'PRIVATE-KEY-MATERIAL',
+      expiresAt: days(100),
+    });
     expect(store.data.get(meta.id)).toBe('PRIVATE-KEY-MATERIAL');
     expect(await readFile(join(dir, 'credentials.json'), 'utf8')).not.toContain('PRIVATE-KEY-MATERIAL');
     const listed = await service.list();
@@ -61,7 +69,13 @@ describe('CredentialService', () => {
 
   it('paginates in a stable order and flags expiring and expired items', async () => {
     for (let i = 0; i < 7; i++) {
-      await service.add({ id: `c${i}`, name: `cred ${i}`, kind: 'token', secret: `s${i}`, expiresAt: i === 0 ? days(-1) : i === 1 ? days(10) : null });
+      await service.add({
+        id: `c${i}`,
+        name: `cred ${i}`,
+        kind: 'token',
+        secret: `s${i}`,
+        expiresAt: i === 0 ? days(-1) : i === 1 ? days(10) : null,
+      });
     }
     const p1 = await service.list({ page: 1, pageSize: 3, expiringWithinDays: 30 });
     const p3 = await service.list({ page: 3, pageSize: 3, expiringWithinDays: 30 });
@@ -80,7 +94,9 @@ describe('CredentialService', () => {
     const meta = await service.add({ name: 'pw', kind: 'password', secret: 'pa55' });
     await expect(service.reveal(meta.id, false)).rejects.toMatchObject({ code: 'INVALID_ARGUMENT' });
     expect(await service.reveal(meta.id, true)).toEqual({ id: meta.id, value: 'pa55' });
-    expect(() => credentialsContract['credentials:reveal'].input.parse({ id: meta.id, confirm: false })).toThrow();
+    expect(() =>
+      credentialsContract['credentials:reveal'].input.parse({ id: meta.id, confirm: false }),
+    ).toThrow();
     store.data.delete(meta.id);
     await expect(service.secret(meta.id)).rejects.toMatchObject({ code: 'SECRET_MISSING' });
     await expect(service.secret('nope')).rejects.toMatchObject({ code: 'NOT_FOUND' });
@@ -96,14 +112,39 @@ describe('CredentialService', () => {
 
   it('register lists a secret another service stored (index only, createdAt kept on replace); repair then finds nothing', async () => {
     await store.set('velociraptor:bGFi:api-config', 'API-CONFIG-YAML');
-    const first = await service.register({ id: 'velociraptor:bGFi:api-config', name: 'lab', kind: 'api-config', owner: { serverName: 'lab' }, expiresAt: days(10), fingerprint: 'AA:BB' });
+    const first = await service.register({
+      id: 'velociraptor:bGFi:api-config',
+      name: 'lab',
+      kind: 'api-config',
+      owner: { serverName: 'lab' },
+      expiresAt: days(10),
+      fingerprint: 'AA:BB',
+    });
     expect(store.data.get(first.id)).toBe('API-CONFIG-YAML');
     expect((await service.repair({ dryRun: true })).findings).toEqual([]);
     const listed = await service.list();
-    expect(listed.items).toMatchObject([{ id: first.id, name: 'lab', kind: 'api-config', owner: { serverName: 'lab' }, expiringSoon: true, expired: false, fingerprint: 'AA:BB' }]);
-    const again = await service.register({ id: first.id, name: 'lab', kind: 'api-config', expiresAt: days(400), fingerprint: 'CC:DD' });
+    expect(listed.items).toMatchObject([
+      {
+        id: first.id,
+        name: 'lab',
+        kind: 'api-config',
+        owner: { serverName: 'lab' },
+        expiringSoon: true,
+        expired: false,
+        fingerprint: 'AA:BB',
+      },
+    ]);
+    const again = await service.register({
+      id: first.id,
+      name: 'lab',
+      kind: 'api-config',
+      expiresAt: days(400),
+      fingerprint: 'CC:DD',
+    });
     expect(again.createdAt).toBe(first.createdAt);
-    expect((await service.list()).items.map((i) => [i.fingerprint, i.expiringSoon])).toEqual([['CC:DD', false]]);
+    expect((await service.list()).items.map((i) => [i.fingerprint, i.expiringSoon])).toEqual([
+      ['CC:DD', false],
+    ]);
     expect(await service.unregister(first.id)).toBe(true);
     expect(await service.unregister(first.id)).toBe(false);
     expect((await service.list()).total).toBe(0);
@@ -116,7 +157,14 @@ describe('CredentialService', () => {
     expect(await service.unregister('never-listed')).toBe(false);
     await expect(readFile(path, 'utf8')).rejects.toMatchObject({ code: 'ENOENT' });
 
-    const input = { id: 'velociraptor:bGFi:api-config', name: 'lab', kind: 'api-config' as const, owner: { serverName: 'lab' }, expiresAt: days(10), fingerprint: 'AA:BB' };
+    const input = {
+      id: 'velociraptor:bGFi:api-config',
+      name: 'lab',
+      kind: 'api-config' as const,
+      owner: { serverName: 'lab' },
+      expiresAt: days(10),
+      fingerprint: 'AA:BB',
+    };
     const first = await service.register(input);
     // Every index write is an atomic rename of a new file: the inode shows whether a call wrote.
     const written = (await stat(path)).ino;
@@ -155,7 +203,8 @@ describe('CredentialService', () => {
   });
 
   it('after index corruption, repair restores the recoverable entries whose secrets exist', async () => {
-    for (const id of ['a', 'b', 'c']) await service.add({ id, name: `cred ${id}`, kind: 'private-key', secret: id, expiresAt: days(200) });
+    for (const id of ['a', 'b', 'c'])
+      await service.add({ id, name: `cred ${id}`, kind: 'private-key', secret: id, expiresAt: days(200) });
     const path = join(dir, 'credentials.json');
     const text = await readFile(path, 'utf8');
     await writeFile(path, text.slice(0, text.indexOf('"id":"c"'))); // c's line lost
@@ -175,13 +224,18 @@ describe('CredentialService', () => {
     expect(status).toMatchObject({ store: 'none', available: false, vaultOffered: true, vaultLocked: false });
     expect(status.detail).toMatch(/file vault/);
     const handlers = credentialHandlers(service);
-    const opened = await handlers['credentials:vault-open']({ passphrase: 'a long passphrase', create: true });
+    const opened = await handlers['credentials:vault-open']({
+      passphrase: 'a long passphrase',
+      create: true,
+    });
     expect(opened).toMatchObject({ store: 'vault', available: true });
     const meta = await service.add({ name: 'in vault', kind: 'password', secret: 'vaulted' });
     expect(store.data.has(meta.id)).toBe(false);
     expect(await readFile(join(dir, 'vault.json'), 'utf8')).not.toContain('vaulted');
     expect(await service.secret(meta.id)).toBe('vaulted');
     service.dispose();
-    await expect(service.openVault('wrong passphrase!', false)).rejects.toMatchObject({ code: 'VAULT_WRONG_PASSPHRASE' });
+    await expect(service.openVault('wrong passphrase!', false)).rejects.toMatchObject({
+      code: 'VAULT_WRONG_PASSPHRASE',
+    });
   });
 });

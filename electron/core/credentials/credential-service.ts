@@ -101,7 +101,8 @@ export class CredentialService {
       fingerprint: input.fingerprint ?? null,
     };
     return this.index.update(async (entries) => {
-      if (entries.some((e) => e.id === meta.id)) throw new AppError('CONFLICT', `A credential with id ${meta.id} already exists.`);
+      if (entries.some((e) => e.id === meta.id))
+        throw new AppError('CONFLICT', `A credential with id ${meta.id} already exists.`);
       // Secret first: a crash between the two leaves an orphan secret, which repair adopts —
       // never an index entry pointing at nothing.
       await this.store.set(meta.id, input.secret);
@@ -136,7 +137,10 @@ export class CredentialService {
   /** Removes an index entry only (its owner already deleted the secret); false when it was not listed (nothing is written then). */
   async unregister(id: string): Promise<boolean> {
     if (!(await this.index.read()).some((e) => e.id === id)) return false;
-    return this.index.update((entries) => ({ entries: entries.filter((e) => e.id !== id), result: entries.some((e) => e.id === id) }));
+    return this.index.update((entries) => ({
+      entries: entries.filter((e) => e.id !== id),
+      result: entries.some((e) => e.id === id),
+    }));
   }
 
   async get(id: string): Promise<CredentialMeta> {
@@ -150,15 +154,20 @@ export class CredentialService {
     const meta = await this.get(id);
     const value = await this.store.get(id);
     if (value === undefined) {
-      throw new AppError('SECRET_MISSING', `The secret of "${meta.name}" is listed but missing from the ${this.store.backend}. Run Repair, then re-create it.`, {
-        details: { id, name: meta.name },
-      });
+      throw new AppError(
+        'SECRET_MISSING',
+        `The secret of "${meta.name}" is listed but missing from the ${this.store.backend}. Run Repair, then re-create it.`,
+        {
+          details: { id, name: meta.name },
+        },
+      );
     }
     return value;
   }
 
   async reveal(id: string, confirm: boolean): Promise<{ id: string; value: string }> {
-    if (confirm !== true) throw new AppError('INVALID_ARGUMENT', 'Revealing a secret needs an explicit confirmation.');
+    if (confirm !== true)
+      throw new AppError('INVALID_ARGUMENT', 'Revealing a secret needs an explicit confirmation.');
     return { id, value: await this.secret(id) };
   }
 
@@ -209,7 +218,8 @@ export class CredentialService {
     const quarantined = await this.index.quarantined();
     const store = this.store;
     const existing = isEnumerable(store) ? new Set(await store.listRefs()) : undefined;
-    const has = async (id: string): Promise<boolean> => (existing ? existing.has(id) : (await store.get(id)) !== undefined);
+    const has = async (id: string): Promise<boolean> =>
+      existing ? existing.has(id) : (await store.get(id)) !== undefined;
     const findings: RepairFinding[] = [];
     const now = this.clock().toISOString();
     const act = <A extends RepairFinding['action']>(a: A): A | 'none' => (options.dryRun ? 'none' : a);
@@ -220,7 +230,12 @@ export class CredentialService {
         for (const r of q.recoverable) {
           if (byId.has(r.id) || !(await has(r.id))) continue;
           byId.set(r.id, r);
-          findings.push({ kind: 'recovered-from-quarantine', id: r.id, name: r.name, action: act('added-to-index') });
+          findings.push({
+            kind: 'recovered-from-quarantine',
+            id: r.id,
+            name: r.name,
+            action: act('added-to-index'),
+          });
         }
       }
       for (const e of [...byId.values()]) {
@@ -230,7 +245,15 @@ export class CredentialService {
       }
       for (const ref of existing ?? []) {
         if (byId.has(ref)) continue;
-        byId.set(ref, { id: ref, name: `Recovered secret ${ref}`, kind: 'other', owner: {}, createdAt: now, expiresAt: null, fingerprint: null });
+        byId.set(ref, {
+          id: ref,
+          name: `Recovered secret ${ref}`,
+          kind: 'other',
+          owner: {},
+          createdAt: now,
+          expiresAt: null,
+          fingerprint: null,
+        });
         findings.push({ kind: 'orphan-secret', id: ref, action: act('added-to-index') });
       }
       return { entries: options.dryRun ? entries : [...byId.values()], result: undefined };
@@ -252,11 +275,29 @@ export class CredentialService {
     const quarantinedIndexes = (await this.index.quarantined()).length;
     const vaultExists = await FileVaultSecretStore.exists(this.vaultPath);
     if (this.vault) {
-      return { store: 'vault', backend: this.vault.backend, available: true, vaultOffered: true, vaultLocked: false, count, expiringCount, quarantinedIndexes };
+      return {
+        store: 'vault',
+        backend: this.vault.backend,
+        available: true,
+        vaultOffered: true,
+        vaultLocked: false,
+        count,
+        expiringCount,
+        quarantinedIndexes,
+      };
     }
     const probe = await this.probe();
     if (probe.available) {
-      return { store: 'keychain', backend: probe.backend, available: true, vaultOffered: false, vaultLocked: vaultExists, count, expiringCount, quarantinedIndexes };
+      return {
+        store: 'keychain',
+        backend: probe.backend,
+        available: true,
+        vaultOffered: false,
+        vaultLocked: vaultExists,
+        count,
+        expiringCount,
+        quarantinedIndexes,
+      };
     }
     return {
       store: 'none',
@@ -274,7 +315,9 @@ export class CredentialService {
   /** The responder chose the file vault: create it or open the existing one. */
   async openVault(passphrase: string, create: boolean): Promise<CredentialStatus> {
     this.vault?.lock();
-    this.vault = create ? await FileVaultSecretStore.create(this.vaultPath, passphrase) : await FileVaultSecretStore.open(this.vaultPath, passphrase);
+    this.vault = create
+      ? await FileVaultSecretStore.create(this.vaultPath, passphrase)
+      : await FileVaultSecretStore.open(this.vaultPath, passphrase);
     return this.status();
   }
 

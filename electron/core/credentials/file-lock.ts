@@ -39,7 +39,11 @@ function pidAlive(pid: number): boolean {
 async function readLock(path: string): Promise<LockInfo | undefined> {
   try {
     const parsed = JSON.parse(await readFile(path, 'utf8')) as Partial<LockInfo>;
-    if (typeof parsed.pid === 'number' && typeof parsed.createdAt === 'number' && typeof parsed.token === 'string') {
+    if (
+      typeof parsed.pid === 'number' &&
+      typeof parsed.createdAt === 'number' &&
+      typeof parsed.token === 'string'
+    ) {
       return parsed as LockInfo;
     }
   } catch {
@@ -84,7 +88,11 @@ async function breakStale(path: string, judged: string): Promise<void> {
  */
 async function tryCreate(path: string, token: string): Promise<boolean> {
   const temp = `${path}.${process.pid}.${token}.tmp`;
-  await writeFile(temp, JSON.stringify({ pid: process.pid, createdAt: Date.now(), token } satisfies LockInfo), { mode: 0o600 });
+  await writeFile(
+    temp,
+    JSON.stringify({ pid: process.pid, createdAt: Date.now(), token } satisfies LockInfo),
+    { mode: 0o600 },
+  );
   try {
     await link(temp, path);
     return true;
@@ -108,11 +116,16 @@ async function sweepAttempts(path: string, ownToken: string): Promise<void> {
     // A live process may be between its write and link: only its death or age makes the file junk.
     const pid = Number(name.slice(prefix.length).split('.')[0]);
     const s = await stat(full).catch(() => undefined);
-    if (s && ((Number.isInteger(pid) && pid > 0 && !pidAlive(pid)) || now - s.mtimeMs > 5000)) await unlink(full).catch(() => undefined);
+    if (s && ((Number.isInteger(pid) && pid > 0 && !pidAlive(pid)) || now - s.mtimeMs > 5000))
+      await unlink(full).catch(() => undefined);
   }
 }
 
-export async function withFileLock<T>(path: string, fn: () => Promise<T>, options: LockOptions = {}): Promise<T> {
+export async function withFileLock<T>(
+  path: string,
+  fn: () => Promise<T>,
+  options: LockOptions = {},
+): Promise<T> {
   const timeoutMs = options.timeoutMs ?? 10_000;
   const staleMs = options.staleMs ?? 30_000;
   const retryMs = options.retryMs ?? 10;
@@ -127,9 +140,13 @@ export async function withFileLock<T>(path: string, fn: () => Promise<T>, option
     }
     if (Date.now() > deadline) {
       const owner = await readLock(path);
-      throw new AppError('TIMEOUT', `Another Megaraptor process holds the lock ${path}${owner ? ` (pid ${owner.pid})` : ''}. Try again when it is done.`, {
-        details: { path, ...(owner ? { pid: owner.pid } : {}) },
-      });
+      throw new AppError(
+        'TIMEOUT',
+        `Another Megaraptor process holds the lock ${path}${owner ? ` (pid ${owner.pid})` : ''}. Try again when it is done.`,
+        {
+          details: { path, ...(owner ? { pid: owner.pid } : {}) },
+        },
+      );
     }
     await new Promise((r) => setTimeout(r, retryMs + Math.random() * retryMs));
   }

@@ -35,7 +35,9 @@ describe('FileVaultSecretStore', () => {
     const path = join(dir, 'vault.json');
     const vault = await FileVaultSecretStore.create(path, 'correct horse battery', FAST);
     await vault.set('cred-1', 'x');
-    await expect(FileVaultSecretStore.open(path, 'wrong horse battery')).rejects.toMatchObject({ code: 'VAULT_WRONG_PASSPHRASE' });
+    await expect(FileVaultSecretStore.open(path, 'wrong horse battery')).rejects.toMatchObject({
+      code: 'VAULT_WRONG_PASSPHRASE',
+    });
   });
 
   it('detects an altered entry and an entry moved under another name', async () => {
@@ -59,13 +61,17 @@ describe('FileVaultSecretStore', () => {
     await FileVaultSecretStore.create(path, 'correct horse battery', FAST);
     const text = await readFile(path, 'utf8');
     await writeFile(path, text.slice(0, text.length / 2));
-    await expect(FileVaultSecretStore.open(path, 'correct horse battery')).rejects.toMatchObject({ code: 'STORE_CORRUPT' });
+    await expect(FileVaultSecretStore.open(path, 'correct horse battery')).rejects.toMatchObject({
+      code: 'STORE_CORRUPT',
+    });
   });
 
   it('refuses to replace an existing vault, and locks', async () => {
     const path = join(dir, 'vault.json');
     const vault = await FileVaultSecretStore.create(path, 'correct horse battery');
-    await expect(FileVaultSecretStore.create(path, 'another passphrase', FAST)).rejects.toMatchObject({ code: 'CONFLICT' });
+    await expect(FileVaultSecretStore.create(path, 'another passphrase', FAST)).rejects.toMatchObject({
+      code: 'CONFLICT',
+    });
     vault.lock();
     await expect(vault.get('a')).rejects.toMatchObject({ code: 'KEYCHAIN_LOCKED' });
   });

@@ -6,7 +6,13 @@
  * one secret. A wrong passphrase fails the verifier: VAULT_WRONG_PASSPHRASE, never an empty vault.
  * Same file discipline as the index: lock, re-read, atomic write.
  */
-import { createCipheriv, createDecipheriv, randomBytes, scrypt as scryptCb, type ScryptOptions } from 'node:crypto';
+import {
+  createCipheriv,
+  createDecipheriv,
+  randomBytes,
+  scrypt as scryptCb,
+  type ScryptOptions,
+} from 'node:crypto';
 import { mkdir, readFile } from 'node:fs/promises';
 import { dirname } from 'node:path';
 import { z } from 'zod';
@@ -21,13 +27,23 @@ const VERIFIER_PLAINTEXT = 'megaraptor-vault-ok';
 
 const Sealed = z.object({ iv: z.string(), ct: z.string(), tag: z.string() }).strict();
 type Sealed = z.infer<typeof Sealed>;
-const VaultFile = z.object({
-  format: z.literal(VAULT_FORMAT),
-  version: z.literal(1),
-  kdf: z.object({ name: z.literal('scrypt'), salt: z.string(), N: z.number().int(), r: z.number().int(), p: z.number().int() }).strict(),
-  verifier: Sealed,
-  entries: z.record(z.string(), Sealed),
-}).strict();
+const VaultFile = z
+  .object({
+    format: z.literal(VAULT_FORMAT),
+    version: z.literal(1),
+    kdf: z
+      .object({
+        name: z.literal('scrypt'),
+        salt: z.string(),
+        N: z.number().int(),
+        r: z.number().int(),
+        p: z.number().int(),
+      })
+      .strict(),
+    verifier: Sealed,
+    entries: z.record(z.string(), Sealed),
+  })
+  .strict();
 type VaultFile = z.infer<typeof VaultFile>;
 
 export interface ScryptParams {
@@ -39,9 +55,16 @@ export interface ScryptParams {
 export const DEFAULT_SCRYPT: ScryptParams = { N: 2 ** 15, r: 8, p: 1 };
 
 function deriveKey(passphrase: string, salt: Buffer, params: ScryptParams): Promise<Buffer> {
-  const options: ScryptOptions = { N: params.N, r: params.r, p: params.p, maxmem: 256 * params.N * params.r + 1024 * 1024 };
+  const options: ScryptOptions = {
+    N: params.N,
+    r: params.r,
+    p: params.p,
+    maxmem: 256 * params.N * params.r + 1024 * 1024,
+  };
   return new Promise((resolve, reject) => {
-    scryptCb(passphrase.normalize('NFC'), salt, 32, options, (err, key) => (err ? reject(err) : resolve(key)));
+    scryptCb(passphrase.normalize('NFC'), salt, 32, options, (err, key) =>
+      err ? reject(err) : resolve(key),
+    );
   });
 }
 
@@ -50,7 +73,11 @@ function seal(key: Buffer, plaintext: string, aad: string): Sealed {
   const cipher = createCipheriv('aes-256-gcm', key, iv);
   cipher.setAAD(Buffer.from(aad, 'utf8'));
   const ct = Buffer.concat([cipher.update(plaintext, 'utf8'), cipher.final()]);
-  return { iv: iv.toString('base64'), ct: ct.toString('base64'), tag: cipher.getAuthTag().toString('base64') };
+  return {
+    iv: iv.toString('base64'),
+    ct: ct.toString('base64'),
+    tag: cipher.getAuthTag().toString('base64'),
+  };
 }
 
 /** Throws when authentication fails (wrong key or altered data). */
@@ -58,7 +85,9 @@ function open(key: Buffer, sealed: Sealed, aad: string): string {
   const decipher = createDecipheriv('aes-256-gcm', key, Buffer.from(sealed.iv, 'base64'));
   decipher.setAAD(Buffer.from(aad, 'utf8'));
   decipher.setAuthTag(Buffer.from(sealed.tag, 'base64'));
-  return Buffer.concat([decipher.update(Buffer.from(sealed.ct, 'base64')), decipher.final()]).toString('utf8');
+  return Buffer.concat([decipher.update(Buffer.from(sealed.ct, 'base64')), decipher.final()]).toString(
+    'utf8',
+  );
 }
 
 async function readVault(path: string): Promise<VaultFile | undefined> {
@@ -73,10 +102,17 @@ async function readVault(path: string): Promise<VaultFile | undefined> {
   try {
     json = JSON.parse(text);
   } catch {
-    throw new AppError('STORE_CORRUPT', `The file vault ${path} is damaged (not valid JSON). Restore it from a backup.`, { details: { path } });
+    throw new AppError(
+      'STORE_CORRUPT',
+      `The file vault ${path} is damaged (not valid JSON). Restore it from a backup.`,
+      { details: { path } },
+    );
   }
   const parsed = VaultFile.safeParse(json);
-  if (!parsed.success) throw new AppError('STORE_CORRUPT', `The file vault ${path} is damaged (unexpected structure).`, { details: { path } });
+  if (!parsed.success)
+    throw new AppError('STORE_CORRUPT', `The file vault ${path} is damaged (unexpected structure).`, {
+      details: { path },
+    });
   return parsed.data;
 }
 
@@ -96,13 +132,19 @@ export class FileVaultSecretStore implements EnumerableSecretStore {
   }
 
   /** Creates a new, empty vault. Refuses to replace an existing one. */
-  static async create(path: string, passphrase: string, params: ScryptParams = DEFAULT_SCRYPT): Promise<FileVaultSecretStore> {
-    if (passphrase.length < 8) throw new AppError('INVALID_ARGUMENT', 'Choose a vault passphrase of at least 8 characters.');
+  static async create(
+    path: string,
+    passphrase: string,
+    params: ScryptParams = DEFAULT_SCRYPT,
+  ): Promise<FileVaultSecretStore> {
+    if (passphrase.length < 8)
+      throw new AppError('INVALID_ARGUMENT', 'Choose a vault passphrase of at least 8 characters.');
     await mkdir(dirname(path), { recursive: true, mode: 0o700 });
     const salt = randomBytes(16);
     const key = await deriveKey(passphrase, salt, params);
     await withFileLock(`${path}.lock`, async () => {
-      if ((await readVault(path)) !== undefined) throw new AppError('CONFLICT', `A file vault already exists at ${path}; open it instead.`);
+      if ((await readVault(path)) !== undefined)
+        throw new AppError('CONFLICT', `A file vault already exists at ${path}; open it instead.`);
       const file: VaultFile = {
         format: VAULT_FORMAT,
         version: 1,
@@ -124,9 +166,13 @@ export class FileVaultSecretStore implements EnumerableSecretStore {
     try {
       plain = open(key, file.verifier, VERIFIER_AAD);
     } catch {
-      throw new AppError('VAULT_WRONG_PASSPHRASE', 'The passphrase does not open the file vault. Check it and try again.');
+      throw new AppError(
+        'VAULT_WRONG_PASSPHRASE',
+        'The passphrase does not open the file vault. Check it and try again.',
+      );
     }
-    if (plain !== VERIFIER_PLAINTEXT) throw new AppError('VAULT_WRONG_PASSPHRASE', 'The passphrase does not open the file vault.');
+    if (plain !== VERIFIER_PLAINTEXT)
+      throw new AppError('VAULT_WRONG_PASSPHRASE', 'The passphrase does not open the file vault.');
     return new FileVaultSecretStore(path, key);
   }
 
@@ -148,7 +194,11 @@ export class FileVaultSecretStore implements EnumerableSecretStore {
     try {
       return open(key, sealed, ref);
     } catch {
-      throw new AppError('STORE_CORRUPT', `The vault entry ${ref} fails authentication: it was altered or damaged.`, { details: { ref } });
+      throw new AppError(
+        'STORE_CORRUPT',
+        `The vault entry ${ref} fails authentication: it was altered or damaged.`,
+        { details: { ref } },
+      );
     }
   }
 
@@ -171,14 +221,22 @@ export class FileVaultSecretStore implements EnumerableSecretStore {
   }
 
   private requireKey(ref: SecretRef): Buffer {
-    if (!SECRET_REF_PATTERN.test(ref)) throw new AppError('INVALID_ARGUMENT', 'A secret reference may only hold letters, digits and . _ : - (1–200 characters).');
-    if (!this.key) throw new AppError('KEYCHAIN_LOCKED', 'The file vault is locked: open it with its passphrase first.');
+    if (!SECRET_REF_PATTERN.test(ref))
+      throw new AppError(
+        'INVALID_ARGUMENT',
+        'A secret reference may only hold letters, digits and . _ : - (1–200 characters).',
+      );
+    if (!this.key)
+      throw new AppError('KEYCHAIN_LOCKED', 'The file vault is locked: open it with its passphrase first.');
     return this.key;
   }
 
   private async requireFile(): Promise<VaultFile> {
     const file = await readVault(this.path);
-    if (!file) throw new AppError('STORE_CORRUPT', `The file vault ${this.path} has disappeared.`, { details: { path: this.path } });
+    if (!file)
+      throw new AppError('STORE_CORRUPT', `The file vault ${this.path} has disappeared.`, {
+        details: { path: this.path },
+      });
     return file;
   }
 

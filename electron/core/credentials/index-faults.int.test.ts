@@ -25,8 +25,15 @@ afterAll(async () => {
   if (dir) await rm(dir, { recursive: true, force: true });
 });
 
-function startWriter(indexPath: string, prefix: string, count: number): { proc: ChildProcess; lines: string[]; ready: Promise<void>; exit: Promise<number | null> } {
-  const proc = spawn(process.execPath, [child.file, 'write-loop', indexPath, prefix, String(count)], { env: child.env, stdio: ['ignore', 'pipe', 'pipe'] });
+function startWriter(
+  indexPath: string,
+  prefix: string,
+  count: number,
+): { proc: ChildProcess; lines: string[]; ready: Promise<void>; exit: Promise<number | null> } {
+  const proc = spawn(process.execPath, [child.file, 'write-loop', indexPath, prefix, String(count)], {
+    env: child.env,
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
   const lines: string[] = [];
   let stderr = '';
   let onReady: () => void = () => undefined;
@@ -74,7 +81,9 @@ describe('credential index under process faults', () => {
         if (existsSync(`${indexPath}.lock`)) stats.killedHoldingLock++;
         // The index must parse and pass its checksum; the dead writer's lock must not block us.
         const entries = await index.read();
-        const mine = entries.filter((e) => e.id.startsWith(`${prefix}-`)).map((e) => Number(e.id.slice(prefix.length + 1)));
+        const mine = entries
+          .filter((e) => e.id.startsWith(`${prefix}-`))
+          .map((e) => Number(e.id.slice(prefix.length + 1)));
         mine.sort((a, b) => a - b);
         // Entries are committed in order: exactly 0..k-1, with k = acknowledged or one more
         // (killed after the rename but before printing).

@@ -9,7 +9,12 @@ import { CredentialService } from './credential-service';
 import { KeychainSecretStore, type KeychainBackend } from './keychain-store';
 import { keychainServiceFor } from './keychain-namespace';
 
-export { CredentialService, type AddCredentialInput, type ListInput, type RegisterInput } from './credential-service';
+export {
+  CredentialService,
+  type AddCredentialInput,
+  type ListInput,
+  type RegisterInput,
+} from './credential-service';
 export { credentialHandlers } from './handlers';
 export { KeychainSecretStore, KEYCHAIN_SERVICE, type KeychainBackend } from './keychain-store';
 export { FileVaultSecretStore } from './file-vault';
@@ -23,8 +28,14 @@ export type { SecretStore, EnumerableSecretStore, SecretRef } from './secret-sto
  * The OS keychain store of `dataDir`: every secret the app writes lands under that data folder's
  * own service name (keychain-namespace.ts), so the app and the CLI must both build it here.
  */
-export function keychainStoreFor(dataDir: string, options: { backend?: KeychainBackend } = {}): KeychainSecretStore {
-  return new KeychainSecretStore({ service: keychainServiceFor(dataDir), ...(options.backend ? { backend: options.backend } : {}) });
+export function keychainStoreFor(
+  dataDir: string,
+  options: { backend?: KeychainBackend } = {},
+): KeychainSecretStore {
+  return new KeychainSecretStore({
+    service: keychainServiceFor(dataDir),
+    ...(options.backend ? { backend: options.backend } : {}),
+  });
 }
 
 /** The production wiring: index and vault in the app-data folder, the OS keychain, the real probe. */

@@ -6,12 +6,14 @@
  */
 import { AppError } from '../../../shared/errors';
 
-const LOCKED = /prompt was dismissed|is locked|locked collection|interaction is not allowed|errSecInteractionNotAllowed/i;
+const LOCKED =
+  /prompt was dismissed|is locked|locked collection|interaction is not allowed|errSecInteractionNotAllowed/i;
 /** No bus, no Secret Service on the bus, or no default collection. */
 const NO_SERVICE = /Failed to connect|autolaunch|ServiceUnknown|not provided by any|no result found/i;
 /** The kernel-keyring fallback's refusal: what an unpinned entry reports when there is no Secret Service. */
 const KEYUTILS_DENIAL = /^Couldn't access platform storage: AccessDenied$/;
-const DENIED = /AccessDenied|access denied|not authori[sz]ed|permission denied|user canceled|errSecAuthFailed|ERROR_ACCESS_DENIED/i;
+const DENIED =
+  /AccessDenied|access denied|not authori[sz]ed|permission denied|user canceled|errSecAuthFailed|ERROR_ACCESS_DENIED/i;
 
 const LINUX_ADVICE =
   'Start a desktop session with a keyring (GNOME Keyring or KWallet) or run inside `dbus-run-session` with ' +
@@ -23,10 +25,14 @@ export function keychainError(e: unknown, operation: string, backend: string): A
   // Order matters: "Couldn't access platform storage: Secret Service: unlock prompt was dismissed"
   // is a locked keyring, not a missing one.
   if (LOCKED.test(message)) {
-    return new AppError('KEYCHAIN_LOCKED', `The ${backend} is locked (${operation} refused: ${message}). Unlock your keyring and try again.`, {
-      cause: e,
-      details: { operation, backend },
-    });
+    return new AppError(
+      'KEYCHAIN_LOCKED',
+      `The ${backend} is locked (${operation} refused: ${message}). Unlock your keyring and try again.`,
+      {
+        cause: e,
+        details: { operation, backend },
+      },
+    );
   }
   if (NO_SERVICE.test(message) || KEYUTILS_DENIAL.test(message)) {
     return new AppError('KEYCHAIN_UNAVAILABLE', `No ${backend} is available (${message}). ${LINUX_ADVICE}`, {

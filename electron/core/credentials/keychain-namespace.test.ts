@@ -6,7 +6,12 @@ import { createMcpDomain } from '../mcp/app';
 import { McpService, TOKEN_REF } from '../mcp/service';
 import { FakePort } from '../mcp/testing/fake-port';
 import { createCredentialService } from './index';
-import { keychainServiceFor, LEGACY_KEYCHAIN_SERVICE, LEGACY_MARKERS, NAMESPACE_FILE } from './keychain-namespace';
+import {
+  keychainServiceFor,
+  LEGACY_KEYCHAIN_SERVICE,
+  LEGACY_MARKERS,
+  NAMESPACE_FILE,
+} from './keychain-namespace';
 import type { KeychainBackend } from './keychain-store';
 
 /** One shared in-memory "OS keychain": entries keyed by service and account, like the real one. */
@@ -32,7 +37,7 @@ const probe = async () => ({ available: true, backend: 'Secret Service' });
 const dir = () => mkdtempSync(join(tmpdir(), 'mr-ns-'));
 
 describe('keychain namespace per data folder', () => {
-  it('keeps two data folders apart: repair in one does not list the other one\'s secrets', async () => {
+  it("keeps two data folders apart: repair in one does not list the other one's secrets", async () => {
     const keychain = sharedKeychain();
     const [a, b] = [dir(), dir()];
     const credA = createCredentialService(a, { probe, backend: keychain });
@@ -42,7 +47,10 @@ describe('keychain namespace per data folder', () => {
     expect(keychain.services()).toHaveLength(2);
     expect(keychainServiceFor(a)).not.toBe(keychainServiceFor(b));
 
-    for (const [cred, own] of [[credA, 'cred-a'], [credB, 'cred-b']] as const) {
+    for (const [cred, own] of [
+      [credA, 'cred-a'],
+      [credB, 'cred-b'],
+    ] as const) {
       const report = await cred.repair({ dryRun: true });
       expect(report.findings).toEqual([]);
       expect((await cred.list()).items.map((i) => i.id)).toEqual([own]);
@@ -67,17 +75,20 @@ describe('keychain namespace per data folder', () => {
     expect(readFileSync(join(old, NAMESPACE_FILE), 'utf8').trim()).toBe(LEGACY_KEYCHAIN_SERVICE);
   });
 
-  it.each(LEGACY_MARKERS)('a folder an earlier version used (%s) keeps the legacy name, so its MCP token stays valid', (marker) => {
-    const old = dir();
-    if (marker === 'notebooks') mkdirSync(join(old, marker));
-    else writeFileSync(join(old, marker), '{}');
-    expect(keychainServiceFor(old)).toBe(LEGACY_KEYCHAIN_SERVICE);
-    // Decided once: files written later do not change it, nor does a fresh folder become legacy later.
-    const fresh = dir();
-    const first = keychainServiceFor(fresh);
-    writeFileSync(join(fresh, 'credentials.json'), '{}');
-    expect(keychainServiceFor(fresh)).toBe(first);
-  });
+  it.each(LEGACY_MARKERS)(
+    'a folder an earlier version used (%s) keeps the legacy name, so its MCP token stays valid',
+    (marker) => {
+      const old = dir();
+      if (marker === 'notebooks') mkdirSync(join(old, marker));
+      else writeFileSync(join(old, marker), '{}');
+      expect(keychainServiceFor(old)).toBe(LEGACY_KEYCHAIN_SERVICE);
+      // Decided once: files written later do not change it, nor does a fresh folder become legacy later.
+      const fresh = dir();
+      const first = keychainServiceFor(fresh);
+      writeFileSync(join(fresh, 'credentials.json'), '{}');
+      expect(keychainServiceFor(fresh)).toBe(first);
+    },
+  );
 
   it('a damaged namespace file is replaced once, so the name stays stable afterwards', () => {
     const d = dir();
@@ -93,7 +104,14 @@ describe('keychain namespace per data folder', () => {
     const keychain = sharedKeychain();
     const dataDir = dir();
     const cred = createCredentialService(dataDir, { probe, backend: keychain });
-    const mcp = new McpService({ dataDir, version: 't', port: new FakePort(), secrets: cred.store, stdioCommand: ['node'], tokenRecord: cred });
+    const mcp = new McpService({
+      dataDir,
+      version: 't',
+      port: new FakePort(),
+      secrets: cred.store,
+      stdioCommand: ['node'],
+      tokenRecord: cred,
+    });
     const { token } = await mcp.getToken();
     const item = await cred.get(TOKEN_REF);
     expect(item).toMatchObject({ kind: 'token', expiresAt: null, name: 'MCP HTTP endpoint bearer token' });
@@ -114,7 +132,14 @@ describe('keychain namespace per data folder', () => {
     const cred = createCredentialService(dataDir, { probe, backend: keychain });
     await cred.store.set(TOKEN_REF, 'token-from-an-earlier-version');
     expect((await cred.repair({ dryRun: true })).findings.map((f) => f.kind)).toEqual(['orphan-secret']);
-    const mcp = new McpService({ dataDir, version: 't', port: new FakePort(), secrets: cred.store, stdioCommand: ['node'], tokenRecord: cred });
+    const mcp = new McpService({
+      dataDir,
+      version: 't',
+      port: new FakePort(),
+      secrets: cred.store,
+      stdioCommand: ['node'],
+      tokenRecord: cred,
+    });
     expect((await mcp.getToken()).token).toBe('token-from-an-earlier-version');
     expect(await cred.get(TOKEN_REF)).toMatchObject({ kind: 'token', expiresAt: null, owner: {} });
     expect((await cred.repair({ dryRun: true })).findings).toEqual([]);
@@ -125,16 +150,41 @@ describe('keychain namespace per data folder', () => {
     const keychain = sharedKeychain();
     const withKeychain = dir();
     const cred = createCredentialService(withKeychain, { probe, backend: keychain });
-    const domain = createMcpDomain({ dataDir: withKeychain, version: 't', mode: 'browser', env: {}, keychain: () => Promise.resolve(cred.store), credentials: cred });
+    const domain = createMcpDomain({
+      dataDir: withKeychain,
+      version: 't',
+      mode: 'browser',
+      env: {},
+      keychain: () => Promise.resolve(cred.store),
+      credentials: cred,
+    });
     await domain.service.getToken();
-    expect((await cred.list()).items.map((i) => [i.id, i.kind, i.expiresAt])).toEqual([[TOKEN_REF, 'token', null]]);
+    expect((await cred.list()).items.map((i) => [i.id, i.kind, i.expiresAt])).toEqual([
+      [TOKEN_REF, 'token', null],
+    ]);
     await domain.dispose();
 
     const without = dir();
-    const credNone = createCredentialService(without, { probe: async () => ({ available: false, backend: 'Secret Service' }), backend: keychain });
+    const credNone = createCredentialService(without, {
+      probe: async () => ({ available: false, backend: 'Secret Service' }),
+      backend: keychain,
+    });
     // A stale entry from a run that had a keychain is dropped.
-    await credNone.register({ id: TOKEN_REF, name: 'MCP HTTP endpoint bearer token', kind: 'token', owner: {}, expiresAt: null });
-    const runOnly = createMcpDomain({ dataDir: without, version: 't', mode: 'browser', env: {}, keychain: () => Promise.resolve(null), credentials: credNone });
+    await credNone.register({
+      id: TOKEN_REF,
+      name: 'MCP HTTP endpoint bearer token',
+      kind: 'token',
+      owner: {},
+      expiresAt: null,
+    });
+    const runOnly = createMcpDomain({
+      dataDir: without,
+      version: 't',
+      mode: 'browser',
+      env: {},
+      keychain: () => Promise.resolve(null),
+      credentials: credNone,
+    });
     await runOnly.service.getToken();
     expect((await credNone.list()).total).toBe(0);
     await runOnly.dispose();

@@ -17,7 +17,14 @@ import { join } from 'node:path';
 export const LEGACY_KEYCHAIN_SERVICE = 'megaraptor-desktop';
 export const NAMESPACE_FILE = 'keychain-namespace';
 /** Files or folders that only a run of the app (any version) leaves in its data folder. */
-export const LEGACY_MARKERS = ['credentials.json', 'connections.json', 'mcp-policy.json', 'mcp-audit.jsonl', 'notebooks', 'window-state.json'] as const;
+export const LEGACY_MARKERS = [
+  'credentials.json',
+  'connections.json',
+  'mcp-policy.json',
+  'mcp-audit.jsonl',
+  'notebooks',
+  'window-state.json',
+] as const;
 
 const VALID = /^megaraptor-desktop(:[0-9a-f-]{36})?$/;
 

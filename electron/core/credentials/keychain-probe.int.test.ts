@@ -29,7 +29,8 @@ describe('probeKeychain (real @napi-rs/keyring)', () => {
     const file = join(dir, `probe-${process.pid}.mjs`);
     await build({
       stdin: {
-        contents: "import { probeKeychain } from './keychain-probe'; console.log(JSON.stringify(await probeKeychain({ timeoutMs: 10000 })));",
+        contents:
+          "import { probeKeychain } from './keychain-probe'; console.log(JSON.stringify(await probeKeychain({ timeoutMs: 10000 })));",
         resolveDir: import.meta.dirname,
         loader: 'ts',
       },

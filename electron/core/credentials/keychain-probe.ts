@@ -78,7 +78,11 @@ export async function probeKeychain(
     try {
       const back = await entry.getPassword(controller.signal);
       if (back !== secret) {
-        return { available: false, backend, detail: `The ${backend} stored the probe secret but returned something else.` };
+        return {
+          available: false,
+          backend,
+          detail: `The ${backend} stored the probe secret but returned something else.`,
+        };
       }
     } finally {
       await entry.deletePassword(controller.signal).catch(() => false);

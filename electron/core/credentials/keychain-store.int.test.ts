@@ -19,7 +19,12 @@ import { KeychainSecretStore } from './keychain-store';
 const run = promisify(execFile);
 const CI = process.env.CI === 'true' || process.env.CI === '1';
 const inSession = process.env.MEGARAPTOR_TEST_KEYRING === '1';
-const haveDaemon = spawnSync('sh', ['-c', 'command -v dbus-run-session && command -v gnome-keyring-daemon && command -v gdbus'], { stdio: 'ignore' }).status === 0;
+const haveDaemon =
+  spawnSync(
+    'sh',
+    ['-c', 'command -v dbus-run-session && command -v gnome-keyring-daemon && command -v gdbus'],
+    { stdio: 'ignore' },
+  ).status === 0;
 
 let child: BundledChild;
 let dir: string;
@@ -51,13 +56,23 @@ async function inOwnSession(script: string): Promise<ChildResult> {
   await mkdir(join(home, 'data'));
   await mkdir(join(home, 'run'));
   await chmod(join(home, 'run'), 0o700);
-  const env = { ...child.env, HOME: home, XDG_DATA_HOME: join(home, 'data'), XDG_RUNTIME_DIR: join(home, 'run'), CHILD: child.file, NODE: process.execPath };
+  const env = {
+    ...child.env,
+    HOME: home,
+    XDG_DATA_HOME: join(home, 'data'),
+    XDG_RUNTIME_DIR: join(home, 'run'),
+    CHILD: child.file,
+    NODE: process.execPath,
+  };
   const setup = [
     'echo -n test | gnome-keyring-daemon --unlock --components=secrets >/dev/null',
     // The daemon claims its bus name asynchronously: wait for it (bounded), and learn its pid.
     'for i in $(seq 100); do PID=$(gdbus call --session --dest org.freedesktop.DBus --object-path /org/freedesktop/DBus --method org.freedesktop.DBus.GetConnectionUnixProcessID org.freedesktop.secrets 2>/dev/null | sed -E "s/^[(]uint32 ([0-9]+),[)]$/\\1/") && [ -n "$PID" ] && break; sleep 0.05; done',
   ].join('; ');
-  const { stdout, stderr } = await run('dbus-run-session', ['--', 'sh', '-c', `${setup}; ${script}`], { env, timeout: 60_000 });
+  const { stdout, stderr } = await run('dbus-run-session', ['--', 'sh', '-c', `${setup}; ${script}`], {
+    env,
+    timeout: 60_000,
+  });
   try {
     return parseChild(stdout);
   } catch {
@@ -68,7 +83,9 @@ async function inOwnSession(script: string): Promise<ChildResult> {
 describe('keychain store: real Secret Service', () => {
   it('runs inside a keyring session (required in CI)', () => {
     if (!inSession && !CI) {
-      console.warn('keychain-store.int: not inside a keyring session (run through `npm test -- integration`); real-keyring cases skipped');
+      console.warn(
+        'keychain-store.int: not inside a keyring session (run through `npm test -- integration`); real-keyring cases skipped',
+      );
       return;
     }
     expect(inSession, 'MEGARAPTOR_TEST_KEYRING=1 (gnome-keyring session) is required in CI').toBe(true);
@@ -89,36 +106,50 @@ describe('keychain store: real Secret Service', () => {
     expect(await store.listRefs()).toEqual([]);
   });
 
-  it.runIf(inSession || CI)('CredentialService over the real keychain: add, reveal, delete, repair', async () => {
-    const keychain = new KeychainSecretStore({ service: `megaraptor-test-${randomBytes(4).toString('hex')}`, timeoutMs: 10_000 });
-    const service = new CredentialService({
-      indexPath: join(dir, 'svc', 'credentials.json'),
-      vaultPath: join(dir, 'svc', 'vault.json'),
-      keychain,
-      probe: () => probeKeychain({ timeoutMs: 10_000 }),
-    });
-    const a = await service.add({ name: 'api client key', kind: 'private-key', secret: 'KEY-A' });
-    const b = await service.add({ name: 'admin password', kind: 'password', secret: 'PW-B' });
-    expect(await service.reveal(a.id, true)).toEqual({ id: a.id, value: 'KEY-A' });
-    expect(await service.status()).toMatchObject({ store: 'keychain', available: true, count: 2, vaultOffered: false });
-    // The keychain loses b; another app leaves an entry under our service name.
-    await keychain.delete(b.id);
-    await keychain.set('stray-entry', 'S');
-    await expect(service.secret(b.id)).rejects.toMatchObject({ code: 'SECRET_MISSING' });
-    const report = await service.repair({ dryRun: false });
-    expect(report.findings.map((f) => `${f.kind}:${f.id}:${f.action}`).sort()).toEqual([
-      `missing-secret:${b.id}:removed-from-index`,
-      'orphan-secret:stray-entry:added-to-index',
-    ]);
-    expect((await service.list()).items.map((i) => i.id).sort()).toEqual([a.id, 'stray-entry'].sort());
-    for (const id of [a.id, 'stray-entry']) expect(await service.delete(id)).toEqual({ deleted: true });
-    expect(await keychain.listRefs()).toEqual([]);
-  });
+  it.runIf(inSession || CI)(
+    'CredentialService over the real keychain: add, reveal, delete, repair',
+    async () => {
+      const keychain = new KeychainSecretStore({
+        service: `megaraptor-test-${randomBytes(4).toString('hex')}`,
+        timeoutMs: 10_000,
+      });
+      const service = new CredentialService({
+        indexPath: join(dir, 'svc', 'credentials.json'),
+        vaultPath: join(dir, 'svc', 'vault.json'),
+        keychain,
+        probe: () => probeKeychain({ timeoutMs: 10_000 }),
+      });
+      const a = await service.add({ name: 'api client key', kind: 'private-key', secret: 'KEY-A' });
+      const b = await service.add({ name: 'admin password', kind: 'password', secret: 'PW-B' });
+      expect(await service.reveal(a.id, true)).toEqual({ id: a.id, value: 'KEY-A' });
+      expect(await service.status()).toMatchObject({
+        store: 'keychain',
+        available: true,
+        count: 2,
+        vaultOffered: false,
+      });
+      // The keychain loses b; another app leaves an entry under our service name.
+      await keychain.delete(b.id);
+      await keychain.set('stray-entry', 'S');
+      await expect(service.secret(b.id)).rejects.toMatchObject({ code: 'SECRET_MISSING' });
+      const report = await service.repair({ dryRun: false });
+      expect(report.findings.map((f) => `${f.kind}:${f.id}:${f.action}`).sort()).toEqual([
+        `missing-secret:${b.id}:removed-from-index`,
+        'orphan-secret:stray-entry:added-to-index',
+      ]);
+      expect((await service.list()).items.map((i) => i.id).sort()).toEqual([a.id, 'stray-entry'].sort());
+      for (const id of [a.id, 'stray-entry']) expect(await service.delete(id)).toEqual({ deleted: true });
+      expect(await keychain.listRefs()).toEqual([]);
+    },
+  );
 
   it('without a D-Bus session: KEYCHAIN_UNAVAILABLE, fast, with advice', async () => {
     const env = { ...child.env };
     delete env.DBUS_SESSION_BUS_ADDRESS;
-    const { stdout } = await run(process.execPath, [child.file, 'keychain-get', 'cred-x', '5000'], { env, timeout: 30_000 });
+    const { stdout } = await run(process.execPath, [child.file, 'keychain-get', 'cred-x', '5000'], {
+      env,
+      timeout: 30_000,
+    });
     const r = parseChild(stdout);
     expect(r).toMatchObject({ ok: false, code: 'KEYCHAIN_UNAVAILABLE' });
     expect(r.message).toMatch(/DBus error/);
@@ -131,20 +162,23 @@ describe('keychain store: real Secret Service', () => {
       // Write first: gnome-keyring creates the login collection on first use.
       `"$NODE" "$CHILD" keychain-set warmup 3000 >/dev/null; gdbus call --session --dest org.freedesktop.secrets --object-path /org/freedesktop/secrets --method org.freedesktop.Secret.Service.Lock "['/org/freedesktop/secrets/collection/login']" >/dev/null; "$NODE" "$CHILD" keychain-set cred-x 3000`,
     );
-    expect(r, JSON.stringify(r)).toMatchObject({ ok: false, code: "KEYCHAIN_LOCKED" });
+    expect(r, JSON.stringify(r)).toMatchObject({ ok: false, code: 'KEYCHAIN_LOCKED' });
     expect(r.ms).toBeLessThan(3500);
   });
 
-  it.runIf(haveDaemon || CI)('a keyring daemon that stops answering: KEYCHAIN_LOCKED when the timeout fires', async () => {
-    const r = await inOwnSession(
-      // SIGSTOP freezes the daemon: calls hang like an unanswered unlock prompt. Resume and stop it after.
-      `"$NODE" "$CHILD" keychain-set warmup 3000 >/dev/null; kill -STOP "$PID"; "$NODE" "$CHILD" keychain-set cred-x 1200; kill -CONT "$PID"; kill "$PID"; true`,
-    );
-    expect(r, JSON.stringify(r)).toMatchObject({ ok: false, code: "KEYCHAIN_LOCKED" });
-    expect(r.message).toMatch(/did not answer within 1200 ms/);
-    expect(r.ms).toBeGreaterThanOrEqual(1190);
-    expect(r.ms).toBeLessThan(2500);
-    // The D-Bus wait happens on the keychain worker: the main event loop never stalls.
-    expect(r.maxLoopDelayMs).toBeLessThan(300);
-  });
+  it.runIf(haveDaemon || CI)(
+    'a keyring daemon that stops answering: KEYCHAIN_LOCKED when the timeout fires',
+    async () => {
+      const r = await inOwnSession(
+        // SIGSTOP freezes the daemon: calls hang like an unanswered unlock prompt. Resume and stop it after.
+        `"$NODE" "$CHILD" keychain-set warmup 3000 >/dev/null; kill -STOP "$PID"; "$NODE" "$CHILD" keychain-set cred-x 1200; kill -CONT "$PID"; kill "$PID"; true`,
+      );
+      expect(r, JSON.stringify(r)).toMatchObject({ ok: false, code: 'KEYCHAIN_LOCKED' });
+      expect(r.message).toMatch(/did not answer within 1200 ms/);
+      expect(r.ms).toBeGreaterThanOrEqual(1190);
+      expect(r.ms).toBeLessThan(2500);
+      // The D-Bus wait happens on the keychain worker: the main event loop never stalls.
+      expect(r.maxLoopDelayMs).toBeLessThan(300);
+    },
+  );
 });

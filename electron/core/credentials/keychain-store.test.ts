@@ -2,7 +2,10 @@ import { describe, expect, it } from 'vitest';
 import { isAppError } from '../../../shared/errors';
 import { KeychainSecretStore, type KeychainBackend, type KeychainEntry } from './keychain-store';
 
-function backendWith(entry: Partial<KeychainEntry>, accounts: string[] = []): KeychainBackend & { seen: Array<{ service: string; account: string }> } {
+function backendWith(
+  entry: Partial<KeychainEntry>,
+  accounts: string[] = [],
+): KeychainBackend & { seen: Array<{ service: string; account: string }> } {
   const seen: Array<{ service: string; account: string }> = [];
   const never = () => new Promise<never>(() => undefined);
   return {
@@ -37,7 +40,10 @@ describe('KeychainSecretStore', () => {
   });
 
   it('classifies native failures and uses its own service name with the reference as account', async () => {
-    const backend = backendWith({ setPassword: () => Promise.reject(new Error('Platform failure: DBus error: Failed to connect to socket /x')) });
+    const backend = backendWith({
+      setPassword: () =>
+        Promise.reject(new Error('Platform failure: DBus error: Failed to connect to socket /x')),
+    });
     const store = new KeychainSecretStore({ backend, timeoutMs: 1000 });
     await expect(store.set('cred-2', 's3cret')).rejects.toMatchObject({ code: 'KEYCHAIN_UNAVAILABLE' });
     expect(backend.seen).toEqual([{ service: 'megaraptor-desktop', account: 'cred-2' }]);
@@ -45,16 +51,27 @@ describe('KeychainSecretStore', () => {
 
   it('reports a throwing entry constructor (no D-Bus) the same way', async () => {
     const backend: KeychainBackend = {
-      entry: () => Promise.reject(new Error('Platform failure: DBus error: Using X11 for dbus-daemon autolaunch was disabled')),
+      entry: () =>
+        Promise.reject(
+          new Error('Platform failure: DBus error: Using X11 for dbus-daemon autolaunch was disabled'),
+        ),
       accounts: async () => [],
     };
-    await expect(new KeychainSecretStore({ backend }).get('x')).rejects.toMatchObject({ code: 'KEYCHAIN_UNAVAILABLE' });
+    await expect(new KeychainSecretStore({ backend }).get('x')).rejects.toMatchObject({
+      code: 'KEYCHAIN_UNAVAILABLE',
+    });
   });
 
   it('never leaks the secret into errors', async () => {
-    const backend = backendWith({ setPassword: () => Promise.reject(new Error("Couldn't access platform storage: AccessDenied")) });
-    const err = await new KeychainSecretStore({ backend }).set('cred-3', 'TOPSECRET-VALUE').catch((e: unknown) => e);
-    expect(JSON.stringify({ m: (err as Error).message, d: (err as { details: unknown }).details })).not.toContain('TOPSECRET');
+    const backend = backendWith({
+      setPassword: () => Promise.reject(new Error("Couldn't access platform storage: AccessDenied")),
+    });
+    const err = await new KeychainSecretStore({ backend })
+      .set('cred-3', 'TOPSECRET-VALUE')
+      .catch((e: unknown) => e);
+    expect(
+      JSON.stringify({ m: (err as Error).message, d: (err as { details: unknown }).details }),
+    ).not.toContain('TOPSECRET');
   });
 
   it('rejects references that are not safe account names', async () => {
@@ -88,7 +105,10 @@ describe('KeychainSecretStore', () => {
 describe('KeychainSecretStore on the worker backend', () => {
   it('reports a missing native module as KEYCHAIN_UNAVAILABLE instead of crashing', async () => {
     const { WorkerKeychainBackend } = await import('./keychain-worker');
-    const store = new KeychainSecretStore({ backend: new WorkerKeychainBackend('/nonexistent/keyring/index.js'), timeoutMs: 10_000 });
+    const store = new KeychainSecretStore({
+      backend: new WorkerKeychainBackend('/nonexistent/keyring/index.js'),
+      timeoutMs: 10_000,
+    });
     const err = await store.get('cred-1').catch((e: unknown) => e);
     expect(isAppError(err, 'KEYCHAIN_UNAVAILABLE')).toBe(true);
     expect((err as Error).message).toMatch(/Cannot find module/);

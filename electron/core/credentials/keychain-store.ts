@@ -68,9 +68,18 @@ export class KeychainSecretStore implements EnumerableSecretStore {
     return this.bounded('list', (signal) => this.impl.accounts(this.service, signal));
   }
 
-  private run<T>(operation: string, ref: SecretRef, fn: (entry: KeychainEntry, signal: AbortSignal) => Promise<T>): Promise<T> {
+  private run<T>(
+    operation: string,
+    ref: SecretRef,
+    fn: (entry: KeychainEntry, signal: AbortSignal) => Promise<T>,
+  ): Promise<T> {
     if (!SECRET_REF_PATTERN.test(ref)) {
-      return Promise.reject(new AppError('INVALID_ARGUMENT', 'A secret reference may only hold letters, digits and . _ : - (1–200 characters).'));
+      return Promise.reject(
+        new AppError(
+          'INVALID_ARGUMENT',
+          'A secret reference may only hold letters, digits and . _ : - (1–200 characters).',
+        ),
+      );
     }
     return this.bounded(operation, async (signal) => fn(await this.impl.entry(this.service, ref), signal));
   }

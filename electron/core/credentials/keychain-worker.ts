@@ -97,7 +97,10 @@ export class WorkerKeychainBackend implements KeychainBackend {
     if (this.worker) return this.worker;
     const worker = new Worker(WORKER_SOURCE, {
       eval: true,
-      workerData: { modulePath: this.modulePath ?? keyringModulePath(), pinSecretService: this.pinSecretService },
+      workerData: {
+        modulePath: this.modulePath ?? keyringModulePath(),
+        pinSecretService: this.pinSecretService,
+      },
     });
     worker.unref(); // an idle keychain worker must not keep the CLI alive
     worker.on('message', (r: Reply) => {

@@ -36,7 +36,10 @@ describe('CredentialIndex', () => {
   it('starts empty and round-trips entries through an update', async () => {
     const index = new CredentialIndex(join(dir, 'credentials.json'));
     expect(await index.read()).toEqual([]);
-    await index.update((es) => ({ entries: [...es, entry('b'), entry('a', { expiresAt: null })], result: undefined }));
+    await index.update((es) => ({
+      entries: [...es, entry('b'), entry('a', { expiresAt: null })],
+      result: undefined,
+    }));
     expect((await index.read()).map((e) => e.id)).toEqual(['a', 'b']);
     expect(await readdir(dir)).toEqual(['credentials.json']); // no temp or lock file left
   });
@@ -44,7 +47,9 @@ describe('CredentialIndex', () => {
   it('refuses duplicate ids and writes nothing', async () => {
     const index = new CredentialIndex(join(dir, 'credentials.json'));
     await index.update(() => ({ entries: [entry('a')], result: undefined }));
-    await expect(index.update((es) => ({ entries: [...es, entry('a')], result: undefined }))).rejects.toMatchObject({ code: 'CONFLICT' });
+    await expect(
+      index.update((es) => ({ entries: [...es, entry('a')], result: undefined })),
+    ).rejects.toMatchObject({ code: 'CONFLICT' });
     expect(await index.read()).toHaveLength(1);
   });
 
@@ -73,13 +78,18 @@ describe('CredentialIndex', () => {
     await index.update(() => ({ entries: [entry('a'), entry('b')], result: undefined }));
     const text = await readFile(path, 'utf8');
     await writeFile(path, text.replace('name of b', 'name of c'));
-    await expect(index.update((es) => ({ entries: es, result: undefined }))).rejects.toMatchObject({ code: 'STORE_CORRUPT' });
+    await expect(index.update((es) => ({ entries: es, result: undefined }))).rejects.toMatchObject({
+      code: 'STORE_CORRUPT',
+    });
     const [q] = await index.quarantined();
     expect(await readFile(q!.path, 'utf8')).toContain('name of c');
   });
 
   it('detects every single bit flip', () => {
-    const text = serializeIndex([entry('a'), entry('b', { kind: 'password', expiresAt: null, fingerprint: null })]);
+    const text = serializeIndex([
+      entry('a'),
+      entry('b', { kind: 'password', expiresAt: null, fingerprint: null }),
+    ]);
     const original = parseIndex(text);
     expect(original.ok).toBe(true);
     const bytes = Buffer.from(text, 'utf8');
@@ -101,7 +111,9 @@ describe('CredentialIndex', () => {
   it('serializes in-process concurrent updates (no lost write)', async () => {
     const index = new CredentialIndex(join(dir, 'credentials.json'));
     await Promise.all(
-      Array.from({ length: 25 }, (_, i) => index.update((es) => ({ entries: [...es, entry(`e${i}`)], result: undefined }))),
+      Array.from({ length: 25 }, (_, i) =>
+        index.update((es) => ({ entries: [...es, entry(`e${i}`)], result: undefined })),
+      ),
     );
     expect(await index.read()).toHaveLength(25);
   });

@@ -37,7 +37,9 @@ export function canonicalJson(value: unknown): string {
 }
 
 export function indexChecksum(entries: CredentialMeta[]): string {
-  return createHash('sha256').update(canonicalJson({ format: INDEX_FORMAT, version: INDEX_VERSION, entries })).digest('hex');
+  return createHash('sha256')
+    .update(canonicalJson({ format: INDEX_FORMAT, version: INDEX_VERSION, entries }))
+    .digest('hex');
 }
 
 export function serializeIndex(entries: CredentialMeta[]): string {
@@ -57,7 +59,8 @@ export function parseIndex(text: string): ParseResult {
   }
   if (doc === null || typeof doc !== 'object') return { ok: false, reason: 'not a JSON object' };
   const d = doc as { format?: unknown; version?: unknown; checksum?: unknown; entries?: unknown };
-  if (d.format !== INDEX_FORMAT || d.version !== INDEX_VERSION) return { ok: false, reason: 'unknown format or version' };
+  if (d.format !== INDEX_FORMAT || d.version !== INDEX_VERSION)
+    return { ok: false, reason: 'unknown format or version' };
   if (!Array.isArray(d.entries)) return { ok: false, reason: 'entries missing' };
   const entries: CredentialMeta[] = [];
   for (const raw of d.entries) {
@@ -114,7 +117,11 @@ export class CredentialIndex {
    * Read-modify-write under the lock. `fn` gets the current entries and returns the new list and a
    * result. A damaged index is quarantined and STORE_CORRUPT thrown: nothing is written over it.
    */
-  async update<T>(fn: (entries: CredentialMeta[]) => Promise<{ entries: CredentialMeta[]; result: T }> | { entries: CredentialMeta[]; result: T }): Promise<T> {
+  async update<T>(
+    fn: (
+      entries: CredentialMeta[],
+    ) => Promise<{ entries: CredentialMeta[]; result: T }> | { entries: CredentialMeta[]; result: T },
+  ): Promise<T> {
     await mkdir(dirname(this.path), { recursive: true, mode: 0o700 });
     return withFileLock(
       this.lockPath,
@@ -195,6 +202,10 @@ export class CredentialIndex {
     } catch {
       return;
     }
-    await Promise.all(names.filter((n) => n.startsWith(prefix) && n.endsWith('.tmp')).map((n) => unlink(join(dir, n)).catch(() => undefined)));
+    await Promise.all(
+      names
+        .filter((n) => n.startsWith(prefix) && n.endsWith('.tmp'))
+        .map((n) => unlink(join(dir, n)).catch(() => undefined)),
+    );
   }
 }

@@ -6,7 +6,12 @@
 import type { TestStep } from '../../../shared/contracts/connections';
 import type { ApiConfig } from '../velociraptor/config/api-config';
 import type { ServerSummary } from '../velociraptor/registry';
-import { connectionHint, testConnection as runTest, type ConnectionStep, type StepId } from '../velociraptor/test-connection';
+import {
+  connectionHint,
+  testConnection as runTest,
+  type ConnectionStep,
+  type StepId,
+} from '../velociraptor/test-connection';
 
 function toStep(s: ConnectionStep | { id: StepId; status: 'running' }): TestStep {
   if (s.status === 'running') return { step: s.id, status: 'running', message: 'Checking…' };
@@ -20,14 +25,29 @@ function toStep(s: ConnectionStep | { id: StepId; status: 'running' }): TestStep
   };
 }
 
-export async function* testConnection(summary: ServerSummary, config: ApiConfig, now = new Date()): AsyncGenerator<TestStep> {
+export async function* testConnection(
+  summary: ServerSummary,
+  config: ApiConfig,
+  now = new Date(),
+): AsyncGenerator<TestStep> {
   yield { step: 'config', status: 'running', message: 'Checking the API config…' };
   if (new Date(summary.certNotAfter) < now) {
-    yield { step: 'config', status: 'failed', message: `The client certificate expired on ${summary.certNotAfter}.`, hint: connectionHint('CERT_EXPIRED') ?? '', code: 'CERT_EXPIRED' };
-    for (const step of ['reachable', 'tls', 'identity', 'permissions'] as const) yield { step, status: 'skipped', message: 'Skipped: an earlier step failed.' };
+    yield {
+      step: 'config',
+      status: 'failed',
+      message: `The client certificate expired on ${summary.certNotAfter}.`,
+      hint: connectionHint('CERT_EXPIRED') ?? '',
+      code: 'CERT_EXPIRED',
+    };
+    for (const step of ['reachable', 'tls', 'identity', 'permissions'] as const)
+      yield { step, status: 'skipped', message: 'Skipped: an earlier step failed.' };
     return;
   }
-  yield { step: 'config', status: 'ok', message: `API user "${summary.user}", certificate valid until ${summary.certNotAfter}.` };
+  yield {
+    step: 'config',
+    status: 'ok',
+    message: `API user "${summary.user}", certificate valid until ${summary.certNotAfter}.`,
+  };
 
   // The connectivity test reports through a callback; queue its steps and yield them as they come.
   const queue: TestStep[] = [];

@@ -16,7 +16,9 @@ import { VelociraptorService } from '../velociraptor/service';
 export const DEMO_NAME = 'demo-simulator';
 
 const Meta = z.object({
-  servers: z.array(z.object({ name: z.string(), storage: z.enum(['keychain', 'session', 'demo']), addedAt: z.string() })),
+  servers: z.array(
+    z.object({ name: z.string(), storage: z.enum(['keychain', 'session', 'demo']), addedAt: z.string() }),
+  ),
   active: z.object({ server: z.string(), org: z.string() }).nullable(),
 });
 type Meta = z.infer<typeof Meta>;
@@ -35,7 +37,10 @@ export interface ConnectionManagerDeps {
 
 class NoKeychain implements SecretStore {
   private fail(): never {
-    throw new AppError('KEYCHAIN_UNAVAILABLE', 'No OS keychain is available, so the API config cannot be saved. Choose "This session only", or start a Secret Service (gnome-keyring) and try again.');
+    throw new AppError(
+      'KEYCHAIN_UNAVAILABLE',
+      'No OS keychain is available, so the API config cannot be saved. Choose "This session only", or start a Secret Service (gnome-keyring) and try again.',
+    );
   }
   get(): Promise<string | undefined> {
     return Promise.resolve(undefined);
@@ -87,7 +92,11 @@ export class ConnectionManager {
       this.keychain = await this.deps.secrets().catch(() => null);
       try {
         const parsed = Meta.safeParse(JSON.parse(await readFile(this.metaFile, 'utf8')));
-        if (parsed.success) this.meta = { ...parsed.data, servers: parsed.data.servers.filter((s) => s.storage === 'keychain') };
+        if (parsed.success)
+          this.meta = {
+            ...parsed.data,
+            servers: parsed.data.servers.filter((s) => s.storage === 'keychain'),
+          };
       } catch {
         // No file yet: first run.
       }
@@ -100,7 +109,13 @@ export class ConnectionManager {
           continue;
         }
         const { summary, config, passphrase } = restored;
-        await this.indexCredentials(() => this.deps.credentials?.restored(s.name, { clientCertPem: config.clientCertPem, passphrase, summary }));
+        await this.indexCredentials(() =>
+          this.deps.credentials?.restored(s.name, {
+            clientCertPem: config.clientCertPem,
+            passphrase,
+            summary,
+          }),
+        );
       }
       if (this.meta.active && !this.registry.has(this.meta.active.server)) this.meta.active = null;
     })();
@@ -116,7 +131,14 @@ export class ConnectionManager {
 
   private info(summary: ServerSummary): ConnectionInfo {
     const m = this.meta.servers.find((s) => s.name === summary.name);
-    return { name: summary.name, endpoint: summary.connectionString, user: summary.user, certNotAfter: summary.certNotAfter, storage: m?.storage ?? 'session', addedAt: m?.addedAt ?? '' };
+    return {
+      name: summary.name,
+      endpoint: summary.connectionString,
+      user: summary.user,
+      certNotAfter: summary.certNotAfter,
+      storage: m?.storage ?? 'session',
+      addedAt: m?.addedAt ?? '',
+    };
   }
 
   async list(): Promise<ConnectionList> {
@@ -129,9 +151,18 @@ export class ConnectionManager {
     };
   }
 
-  async import(input: { name: string; yaml: string; passphrase?: string | undefined; storage: 'keychain' | 'session' }): Promise<ConnectionInfo> {
+  async import(input: {
+    name: string;
+    yaml: string;
+    passphrase?: string | undefined;
+    storage: 'keychain' | 'session';
+  }): Promise<ConnectionInfo> {
     await this.ensureLoaded();
-    if (this.registry.has(input.name)) throw new AppError('CONFLICT', `A server named "${input.name}" already exists. Choose another name or remove the old one first.`);
+    if (this.registry.has(input.name))
+      throw new AppError(
+        'CONFLICT',
+        `A server named "${input.name}" already exists. Choose another name or remove the old one first.`,
+      );
     const summary = await this.registry.add(input.name, input.yaml, {
       persist: input.storage === 'keychain',
       ...(input.passphrase ? { passphrase: input.passphrase } : {}),
@@ -140,7 +171,14 @@ export class ConnectionManager {
     this.meta.active ??= { server: input.name, org: '' };
     this.problems = this.problems.filter((p) => p.name !== input.name);
     await this.saveMeta();
-    if (summary.persisted) await this.indexCredentials(() => this.deps.credentials?.saved(input.name, { yaml: input.yaml, passphrase: !!input.passphrase, summary }));
+    if (summary.persisted)
+      await this.indexCredentials(() =>
+        this.deps.credentials?.saved(input.name, {
+          yaml: input.yaml,
+          passphrase: !!input.passphrase,
+          summary,
+        }),
+      );
     return this.info(summary);
   }
 

@@ -52,7 +52,11 @@ afterAll(() => {
 /** The app's core as the composition root wires it, on `dataDir`. */
 function startApp(dataDir: string) {
   const credentials = createCredentialService(dataDir, { probe });
-  const investigation = createInvestigation(dataDir, async () => ((await probe()).available ? credentials.store : null), credentials);
+  const investigation = createInvestigation(
+    dataDir,
+    async () => ((await probe()).available ? credentials.store : null),
+    credentials,
+  );
   return {
     credentials,
     connections: investigation.connections,
@@ -66,79 +70,102 @@ function startApp(dataDir: string) {
 describe('saved connections in the credential index (real keychain)', () => {
   it('runs inside a keyring session (required in CI)', () => {
     if (!inSession && !CI) {
-      console.warn('credential-records.int: not inside a keyring session (run through `npm test -- integration`); keychain cases skipped');
+      console.warn(
+        'credential-records.int: not inside a keyring session (run through `npm test -- integration`); keychain cases skipped',
+      );
       return;
     }
     expect(inSession, 'MEGARAPTOR_TEST_KEYRING=1 (gnome-keyring session) is required in CI').toBe(true);
   });
 
-  it.runIf(inSession || CI)('a server saved by an earlier version (no index) is listed at start, once, under the legacy service', async () => {
-    const dataDir = tempDir();
-    const legacyStore = new KeychainSecretStore({ timeoutMs: 10_000 });
-    // The earlier version: the shared service name, no credential index, no namespace file.
-    const old = new ConnectionManager({ dataDir, secrets: () => Promise.resolve(new KeychainSecrets(legacyStore)), demo: () => Promise.reject(new Error('no demo')) });
-    await old.import({ name: NAME, yaml, storage: 'keychain' });
-    await old.dispose();
-    const id = connectionCredentialIds(NAME).apiConfig;
-    expect(await legacyStore.listRefs()).toContain(id);
+  it.runIf(inSession || CI)(
+    'a server saved by an earlier version (no index) is listed at start, once, under the legacy service',
+    async () => {
+      const dataDir = tempDir();
+      const legacyStore = new KeychainSecretStore({ timeoutMs: 10_000 });
+      // The earlier version: the shared service name, no credential index, no namespace file.
+      const old = new ConnectionManager({
+        dataDir,
+        secrets: () => Promise.resolve(new KeychainSecrets(legacyStore)),
+        demo: () => Promise.reject(new Error('no demo')),
+      });
+      await old.import({ name: NAME, yaml, storage: 'keychain' });
+      await old.dispose();
+      const id = connectionCredentialIds(NAME).apiConfig;
+      expect(await legacyStore.listRefs()).toContain(id);
 
-    const app = startApp(dataDir);
-    try {
-      expect(keychainServiceFor(dataDir)).toBe(LEGACY_KEYCHAIN_SERVICE);
-      await app.connections.ready();
-      const item = await app.credentials.get(id);
-      expect(item).toMatchObject({ kind: 'api-config', owner: { serverName: NAME }, expiresAt: new Date(cert.validTo).toISOString(), fingerprint: cert.fingerprint256 });
-      expect((await app.credentials.reveal(id, true)).value).toBe(yaml);
-      // Other tests may leave entries under the shared legacy service; this one is consistent.
-      expect((await app.credentials.repair({ dryRun: true })).findings.filter((f) => f.id === id)).toEqual([]);
-    } finally {
-      await app.stop();
-    }
+      const app = startApp(dataDir);
+      try {
+        expect(keychainServiceFor(dataDir)).toBe(LEGACY_KEYCHAIN_SERVICE);
+        await app.connections.ready();
+        const item = await app.credentials.get(id);
+        expect(item).toMatchObject({
+          kind: 'api-config',
+          owner: { serverName: NAME },
+          expiresAt: new Date(cert.validTo).toISOString(),
+          fingerprint: cert.fingerprint256,
+        });
+        expect((await app.credentials.reveal(id, true)).value).toBe(yaml);
+        // Other tests may leave entries under the shared legacy service; this one is consistent.
+        expect((await app.credentials.repair({ dryRun: true })).findings.filter((f) => f.id === id)).toEqual(
+          [],
+        );
+      } finally {
+        await app.stop();
+      }
 
-    // Next start: already listed, nothing is written.
-    const index = join(dataDir, 'credentials.json');
-    const written = statSync(index).ino;
-    const again = startApp(dataDir);
-    try {
-      await again.connections.ready();
-      expect(statSync(index).ino).toBe(written);
-      expect((await again.credentials.list()).items.filter((i) => i.owner.serverName === NAME)).toHaveLength(1);
-      // Removing the connection deletes its keychain entry and its index entry.
-      expect(await again.connections.remove(NAME)).toBe(true);
-      expect(await legacyStore.listRefs()).not.toContain(id);
-      expect((await again.credentials.list()).items.filter((i) => i.owner.serverName === NAME)).toEqual([]);
-    } finally {
-      await again.stop();
-    }
-  });
+      // Next start: already listed, nothing is written.
+      const index = join(dataDir, 'credentials.json');
+      const written = statSync(index).ino;
+      const again = startApp(dataDir);
+      try {
+        await again.connections.ready();
+        expect(statSync(index).ino).toBe(written);
+        expect(
+          (await again.credentials.list()).items.filter((i) => i.owner.serverName === NAME),
+        ).toHaveLength(1);
+        // Removing the connection deletes its keychain entry and its index entry.
+        expect(await again.connections.remove(NAME)).toBe(true);
+        expect(await legacyStore.listRefs()).not.toContain(id);
+        expect((await again.credentials.list()).items.filter((i) => i.owner.serverName === NAME)).toEqual([]);
+      } finally {
+        await again.stop();
+      }
+    },
+  );
 
-  it.runIf(inSession || CI)('a new data folder keeps its secrets under its own service, listed once across restarts', async () => {
-    const dataDir = tempDir();
-    const id = connectionCredentialIds(FRESH).apiConfig;
-    const app = startApp(dataDir);
-    const service = keychainServiceFor(dataDir);
-    expect(service).toMatch(/^megaraptor-desktop:[0-9a-f-]{36}$/);
-    try {
-      await app.connections.import({ name: FRESH, yaml, storage: 'keychain' });
-    } finally {
-      await app.stop();
-    }
-    const own = new KeychainSecretStore({ service, timeoutMs: 10_000 });
-    expect(await own.listRefs()).toEqual([id]);
-    expect(await new KeychainSecretStore({ timeoutMs: 10_000 }).listRefs()).not.toContain(id);
+  it.runIf(inSession || CI)(
+    'a new data folder keeps its secrets under its own service, listed once across restarts',
+    async () => {
+      const dataDir = tempDir();
+      const id = connectionCredentialIds(FRESH).apiConfig;
+      const app = startApp(dataDir);
+      const service = keychainServiceFor(dataDir);
+      expect(service).toMatch(/^megaraptor-desktop:[0-9a-f-]{36}$/);
+      try {
+        await app.connections.import({ name: FRESH, yaml, storage: 'keychain' });
+      } finally {
+        await app.stop();
+      }
+      const own = new KeychainSecretStore({ service, timeoutMs: 10_000 });
+      expect(await own.listRefs()).toEqual([id]);
+      expect(await new KeychainSecretStore({ timeoutMs: 10_000 }).listRefs()).not.toContain(id);
 
-    const again = startApp(dataDir);
-    try {
-      const listed = await again.connections.list();
-      expect(listed.connections.map((c) => c.name)).toEqual([FRESH]);
-      expect(listed.problems).toEqual([]);
-      const items = (await again.credentials.list()).items;
-      expect(items.map((i) => [i.id, i.kind, i.fingerprint])).toEqual([[id, 'api-config', cert.fingerprint256]]);
-      expect((await again.credentials.repair({ dryRun: true })).findings).toEqual([]);
-      expect(await again.connections.remove(FRESH)).toBe(true);
-      expect(await own.listRefs()).toEqual([]);
-    } finally {
-      await again.stop();
-    }
-  });
+      const again = startApp(dataDir);
+      try {
+        const listed = await again.connections.list();
+        expect(listed.connections.map((c) => c.name)).toEqual([FRESH]);
+        expect(listed.problems).toEqual([]);
+        const items = (await again.credentials.list()).items;
+        expect(items.map((i) => [i.id, i.kind, i.fingerprint])).toEqual([
+          [id, 'api-config', cert.fingerprint256],
+        ]);
+        expect((await again.credentials.repair({ dryRun: true })).findings).toEqual([]);
+        expect(await again.connections.remove(FRESH)).toBe(true);
+        expect(await own.listRefs()).toEqual([]);
+      } finally {
+        await again.stop();
+      }
+    },
+  );
 });

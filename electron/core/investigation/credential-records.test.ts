@@ -9,7 +9,11 @@ import { CredentialService } from '../credentials/credential-service';
 import type { EnumerableSecretStore } from '../credentials/secret-store';
 import { startSimulator, type RunningSimulator } from '../sim/index';
 import { ConnectionManager } from './connections';
-import { clientCertFingerprint, connectionCredentials, type ConnectionCredentials } from './credential-records';
+import {
+  clientCertFingerprint,
+  connectionCredentials,
+  type ConnectionCredentials,
+} from './credential-records';
 import { KeychainSecrets } from './keychain-adapter';
 
 class MemoryStore implements EnumerableSecretStore {
@@ -70,7 +74,14 @@ describe('connection credentials', () => {
     expect(items).toHaveLength(1);
     const item = items[0]!;
     const cert = new X509Certificate((parse(yaml) as { client_cert: string }).client_cert);
-    expect(item).toMatchObject({ kind: 'api-config', owner: { serverName: 'lab server' }, expiresAt: info.certNotAfter, fingerprint: cert.fingerprint256, expiringSoon: true, expired: false });
+    expect(item).toMatchObject({
+      kind: 'api-config',
+      owner: { serverName: 'lab server' },
+      expiresAt: info.certNotAfter,
+      fingerprint: cert.fingerprint256,
+      expiringSoon: true,
+      expired: false,
+    });
     expect(item.name).toContain('lab server');
     // The entry names the very keychain account holding the config: reveal returns it, repair has nothing to fix.
     expect(store.data.get(item.id)).toBe(yaml);
@@ -108,13 +119,22 @@ describe('connection credentials', () => {
       });
     // An earlier version: saves the config (key encrypted, passphrase kept) without listing anything.
     const doc = parse(yaml) as Record<string, string>;
-    const encrypted = stringify({ ...doc, client_private_key: createPrivateKey(doc.client_private_key!).export({ type: 'pkcs8', format: 'pem', cipher: 'aes-256-cbc', passphrase: 'pw' }).toString() });
+    const encrypted = stringify({
+      ...doc,
+      client_private_key: createPrivateKey(doc.client_private_key!)
+        .export({ type: 'pkcs8', format: 'pem', cipher: 'aes-256-cbc', passphrase: 'pw' })
+        .toString(),
+    });
     const old = start();
     await old.import({ name: 'old lab', yaml: encrypted, passphrase: 'pw', storage: 'keychain' });
     await old.import({ name: 'plain lab', yaml, storage: 'keychain' });
     await old.dispose();
     expect((await legacyCreds.list()).total).toBe(0);
-    expect((await legacyCreds.repair({ dryRun: true })).findings.map((f) => f.kind)).toEqual(['orphan-secret', 'orphan-secret', 'orphan-secret']);
+    expect((await legacyCreds.repair({ dryRun: true })).findings.map((f) => f.kind)).toEqual([
+      'orphan-secret',
+      'orphan-secret',
+      'orphan-secret',
+    ]);
 
     // This version starts: every re-opened server is listed with its certificate's expiry and fingerprint.
     const cert = new X509Certificate(doc.client_cert!);
@@ -127,7 +147,10 @@ describe('connection credentials', () => {
       ['plain lab', 'api-config'],
     ]);
     for (const i of items.filter((x) => x.kind === 'api-config')) {
-      expect(i).toMatchObject({ expiresAt: new Date(cert.validTo).toISOString(), fingerprint: cert.fingerprint256 });
+      expect(i).toMatchObject({
+        expiresAt: new Date(cert.validTo).toISOString(),
+        fingerprint: cert.fingerprint256,
+      });
       expect(legacyStore.data.get(i.id)).toContain('client_cert');
     }
     expect((await legacyCreds.repair({ dryRun: true })).findings).toEqual([]);
@@ -148,12 +171,26 @@ describe('connection credentials', () => {
   it('a server that cannot be re-opened is reported and not listed', async () => {
     const d = await mkdtemp(join(tmpdir(), 'mr-conn-broken-'));
     const s = new MemoryStore();
-    const c = new CredentialService({ indexPath: join(d, 'credentials.json'), vaultPath: join(d, 'vault.json'), keychain: s, probe: () => Promise.resolve({ available: true, backend: 'memory' }) });
-    const m = new ConnectionManager({ dataDir: d, secrets: () => Promise.resolve(new KeychainSecrets(s)), demo: () => Promise.reject(new Error('no demo here')) });
+    const c = new CredentialService({
+      indexPath: join(d, 'credentials.json'),
+      vaultPath: join(d, 'vault.json'),
+      keychain: s,
+      probe: () => Promise.resolve({ available: true, backend: 'memory' }),
+    });
+    const m = new ConnectionManager({
+      dataDir: d,
+      secrets: () => Promise.resolve(new KeychainSecrets(s)),
+      demo: () => Promise.reject(new Error('no demo here')),
+    });
     await m.import({ name: 'gone', yaml, storage: 'keychain' });
     await m.dispose();
     s.data.clear(); // the keychain lost it
-    const next = new ConnectionManager({ dataDir: d, secrets: () => Promise.resolve(new KeychainSecrets(s)), demo: () => Promise.reject(new Error('no demo here')), credentials: connectionCredentials(c) });
+    const next = new ConnectionManager({
+      dataDir: d,
+      secrets: () => Promise.resolve(new KeychainSecrets(s)),
+      demo: () => Promise.reject(new Error('no demo here')),
+      credentials: connectionCredentials(c),
+    });
     expect((await next.list()).problems.map((p) => p.name)).toEqual(['gone']);
     expect((await c.list()).total).toBe(0);
     await next.dispose();

@@ -18,14 +18,20 @@ export interface ConnectionCredentials {
    * The registry re-opened `name` from the keychain at start. Lists it when it is not listed yet
    * (saved before the index existed) or listed differently; writes nothing when it already is.
    */
-  restored(name: string, input: { clientCertPem: string; passphrase: boolean; summary: ServerSummary }): Promise<void>;
+  restored(
+    name: string,
+    input: { clientCertPem: string; passphrase: boolean; summary: ServerSummary },
+  ): Promise<void>;
   /** The registry deleted `name`'s secrets. */
   removed(name: string): Promise<void>;
 }
 
 /** Credential ids = the keychain accounts the registry's secrets land in (see keychain-adapter). */
 export function connectionCredentialIds(name: string): { apiConfig: string; passphrase: string } {
-  return { apiConfig: encodeRef(secretRefs.apiConfig(name)), passphrase: encodeRef(secretRefs.passphrase(name)) };
+  return {
+    apiConfig: encodeRef(secretRefs.apiConfig(name)),
+    passphrase: encodeRef(secretRefs.passphrase(name)),
+  };
 }
 
 /** SHA-256 of a PEM certificate (colon-separated hex), or null when it cannot be read. */
@@ -41,7 +47,8 @@ function certFingerprint(pem: string): string | null {
 export function clientCertFingerprint(yaml: string): string | null {
   try {
     const doc: unknown = parse(yaml);
-    const pem = typeof doc === 'object' && doc !== null ? (doc as Record<string, unknown>).client_cert : undefined;
+    const pem =
+      typeof doc === 'object' && doc !== null ? (doc as Record<string, unknown>).client_cert : undefined;
     return typeof pem === 'string' ? certFingerprint(pem) : null;
   } catch {
     return null;
@@ -52,8 +59,13 @@ export function clientCertFingerprint(yaml: string): string | null {
  * `register` and `unregister` write only what differs from the index (CredentialService), so
  * listing a server again - at every start - costs one read.
  */
-export function connectionCredentials(service: Pick<CredentialService, 'register' | 'unregister'>): ConnectionCredentials {
-  const list = async (name: string, input: { fingerprint: string | null; passphrase: boolean; summary: ServerSummary }) => {
+export function connectionCredentials(
+  service: Pick<CredentialService, 'register' | 'unregister'>,
+): ConnectionCredentials {
+  const list = async (
+    name: string,
+    input: { fingerprint: string | null; passphrase: boolean; summary: ServerSummary },
+  ) => {
     const ids = connectionCredentialIds(name);
     const owner = { serverName: name };
     await service.register({
@@ -64,12 +76,28 @@ export function connectionCredentials(service: Pick<CredentialService, 'register
       expiresAt: new Date(input.summary.certNotAfter),
       fingerprint: input.fingerprint,
     });
-    if (input.passphrase) await service.register({ id: ids.passphrase, name: `${name} — key passphrase`, kind: 'passphrase', owner });
+    if (input.passphrase)
+      await service.register({
+        id: ids.passphrase,
+        name: `${name} — key passphrase`,
+        kind: 'passphrase',
+        owner,
+      });
     else await service.unregister(ids.passphrase);
   };
   return {
-    saved: (name, input) => list(name, { fingerprint: clientCertFingerprint(input.yaml), passphrase: input.passphrase, summary: input.summary }),
-    restored: (name, input) => list(name, { fingerprint: certFingerprint(input.clientCertPem), passphrase: input.passphrase, summary: input.summary }),
+    saved: (name, input) =>
+      list(name, {
+        fingerprint: clientCertFingerprint(input.yaml),
+        passphrase: input.passphrase,
+        summary: input.summary,
+      }),
+    restored: (name, input) =>
+      list(name, {
+        fingerprint: certFingerprint(input.clientCertPem),
+        passphrase: input.passphrase,
+        summary: input.summary,
+      }),
     async removed(name) {
       const ids = connectionCredentialIds(name);
       await service.unregister(ids.apiConfig);

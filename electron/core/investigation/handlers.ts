@@ -19,7 +19,11 @@ type InvestigationContract = typeof connectionsContract &
   typeof vqlContract &
   typeof huntsContract;
 
-export function investigationHandlers(conn: ConnectionManager, svc: InvestigationService, notebooks: NotebookStore): Handlers<InvestigationContract> {
+export function investigationHandlers(
+  conn: ConnectionManager,
+  svc: InvestigationService,
+  notebooks: NotebookStore,
+): Handlers<InvestigationContract> {
   const bulk = new BulkActions(conn);
   return {
     'connections:list': () => conn.list(),
@@ -59,12 +63,23 @@ export function investigationHandlers(conn: ConnectionManager, svc: Investigatio
     'results:window': (i) => {
       const set = svc.results.get(i.resultId);
       const w = set.window(i.offset, i.limit, i.view);
-      return { total: set.size, matched: w.matched, columns: [...set.columns], offset: i.offset, rows: w.rows, complete: set.complete };
+      return {
+        total: set.size,
+        matched: w.matched,
+        columns: [...set.columns],
+        offset: i.offset,
+        rows: w.rows,
+        complete: set.complete,
+      };
     },
     'results:export': (i) => {
       const set = svc.results.get(i.resultId);
       const r = set.exportText(i.format, i.columns, i.view);
-      return { fileName: `results-${new Date().toISOString().replace(/[:.]/g, '-')}.${i.format === 'csv' ? 'csv' : 'jsonl'}`, text: r.text, rows: r.rows };
+      return {
+        fileName: `results-${new Date().toISOString().replace(/[:.]/g, '-')}.${i.format === 'csv' ? 'csv' : 'jsonl'}`,
+        text: r.text,
+        rows: r.rows,
+      };
     },
     'results:release': (i) => ({ released: svc.results.release(i.resultId) }),
     // A closed window or socket takes its result sets with it (they can hold millions of rows).

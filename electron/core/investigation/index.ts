@@ -24,7 +24,11 @@ export interface InvestigationDomain {
  * `keychain` resolves to the OS keychain store, or null when the probe found none; `credentials`
  * lists the configs saved there on the Credentials page.
  */
-export function createInvestigation(dataDir: string, keychain: () => Promise<KeychainStore | null>, credentials?: CredentialService): InvestigationDomain {
+export function createInvestigation(
+  dataDir: string,
+  keychain: () => Promise<KeychainStore | null>,
+  credentials?: CredentialService,
+): InvestigationDomain {
   const manager = new ConnectionManager({
     dataDir,
     ...(credentials ? { credentials: connectionCredentials(credentials) } : {}),

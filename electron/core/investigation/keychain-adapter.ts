@@ -8,7 +8,13 @@ import type { SecretStore as RegistrySecrets } from '../velociraptor/secret-stor
 
 export function encodeRef(ref: string): string {
   return Array.from(ref)
-    .map((ch) => (/[A-Za-z0-9.:-]/.test(ch) ? ch : Array.from(Buffer.from(ch, 'utf8')).map((b) => `_${b.toString(16).padStart(2, '0')}`).join('')))
+    .map((ch) =>
+      /[A-Za-z0-9.:-]/.test(ch)
+        ? ch
+        : Array.from(Buffer.from(ch, 'utf8'))
+            .map((b) => `_${b.toString(16).padStart(2, '0')}`)
+            .join(''),
+    )
     .join('');
 }
 

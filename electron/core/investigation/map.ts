@@ -10,11 +10,17 @@ import type * as vr from '../velociraptor/index';
 
 type Row = Record<string, unknown>;
 
-const s = (v: unknown): string => (typeof v === 'string' ? v : typeof v === 'number' || typeof v === 'boolean' || typeof v === 'bigint' ? String(v) : '');
+const s = (v: unknown): string =>
+  typeof v === 'string'
+    ? v
+    : typeof v === 'number' || typeof v === 'boolean' || typeof v === 'bigint'
+      ? String(v)
+      : '';
 /** A scalar as text; objects and null become ''. */
 export const text = (v: unknown): string => s(v);
 const n = (v: unknown): number => {
-  const x = typeof v === 'number' || typeof v === 'bigint' ? Number(v) : typeof v === 'string' ? Number(v) : NaN;
+  const x =
+    typeof v === 'number' || typeof v === 'bigint' ? Number(v) : typeof v === 'string' ? Number(v) : NaN;
   return Number.isFinite(x) ? x : 0;
 };
 /** ISO time from an operation → epoch ms (0 when unknown). */
@@ -54,7 +60,15 @@ export function toFlow(f: vr.FlowSummary): FlowSummary {
 /** A System.VFS.ListDirectory row (the artifact's own columns). */
 export function toVfsEntry(r: Row, downloaded: Set<string>): VfsEntry {
   const path = s(r.OSPath);
-  return { name: s(r.Name), path, isDir: r.IsDir === true, size: n(r.Size), mode: s(r.Mode), mtime: s(r.mtime), downloaded: downloaded.has(path) };
+  return {
+    name: s(r.Name),
+    path,
+    isDir: r.IsDir === true,
+    size: n(r.Size),
+    mode: s(r.Mode),
+    mtime: s(r.mtime),
+    downloaded: downloaded.has(path),
+  };
 }
 
 export function toArtifact(a: vr.ArtifactSummary): ArtifactSummary {
@@ -62,7 +76,13 @@ export function toArtifact(a: vr.ArtifactSummary): ArtifactSummary {
     name: a.name,
     description: a.description,
     type: a.type,
-    parameters: a.parameters.map((p) => ({ name: p.name, type: p.type, default: p.default, description: p.description, ...(p.choices?.length ? { choices: p.choices } : {}) })),
+    parameters: a.parameters.map((p) => ({
+      name: p.name,
+      type: p.type,
+      default: p.default,
+      description: p.description,
+      ...(p.choices?.length ? { choices: p.choices } : {}),
+    })),
     sources: a.sources,
   };
 }
@@ -78,7 +98,12 @@ export function toHunt(h: vr.HuntSummary): HuntSummary {
     startedMs: isoToMs(h.startTime),
     expiresMs: isoToMs(h.expires),
     creator: h.creator,
-    stats: { scheduled: st.scheduled, completed: st.withResults + st.withoutResults + st.withErrors, withResults: st.withResults, errors: st.withErrors },
+    stats: {
+      scheduled: st.scheduled,
+      completed: st.withResults + st.withoutResults + st.withErrors,
+      withResults: st.withResults,
+      errors: st.withErrors,
+    },
     includeLabels: h.includeLabels,
     excludeLabels: h.excludeLabels,
     os: h.os,
@@ -86,9 +111,26 @@ export function toHunt(h: vr.HuntSummary): HuntSummary {
 }
 
 export function toHuntFlow(f: vr.HuntFlow, hostnames: Map<string, string>): HuntFlow {
-  return { clientId: f.clientId, hostname: hostnames.get(f.clientId) ?? '', flowId: f.flowId, state: f.state, rows: f.totalRows, startedMs: isoToMs(f.startTime) };
+  return {
+    clientId: f.clientId,
+    hostname: hostnames.get(f.clientId) ?? '',
+    flowId: f.flowId,
+    state: f.state,
+    rows: f.totalRows,
+    startedMs: isoToMs(f.startTime),
+  };
 }
 
 export function toCompletion(h: vr.HelpEntry): CompletionItem {
-  return { name: h.name, kind: h.kind === 'plugin' ? 'plugin' : 'function', description: h.description, args: h.args.map((a) => ({ name: a.name, type: a.type, required: a.required, description: a.description })) };
+  return {
+    name: h.name,
+    kind: h.kind === 'plugin' ? 'plugin' : 'function',
+    description: h.description,
+    args: h.args.map((a) => ({
+      name: a.name,
+      type: a.type,
+      required: a.required,
+      description: a.description,
+    })),
+  };
 }

@@ -48,7 +48,11 @@ export class NotebookStore {
       throw new AppError('NOT_FOUND', `Notebook ${id} does not exist.`, { cause });
     }
     const parsed = Notebook.safeParse(JSON.parse(text));
-    if (!parsed.success) throw new AppError('STORE_CORRUPT', `The notebook file ${id}.json is damaged; restore it from a backup or delete it.`);
+    if (!parsed.success)
+      throw new AppError(
+        'STORE_CORRUPT',
+        `The notebook file ${id}.json is damaged; restore it from a backup or delete it.`,
+      );
     return parsed.data;
   }
 
@@ -57,7 +61,11 @@ export class NotebookStore {
       id: `nb-${randomBytes(6).toString('hex')}`,
       title,
       cells: [
-        { id: 'c1', kind: 'markdown', source: `# ${title}\n\nNotes for this investigation. VQL cells below run on the selected server.` },
+        {
+          id: 'c1',
+          kind: 'markdown',
+          source: `# ${title}\n\nNotes for this investigation. VQL cells below run on the selected server.`,
+        },
         { id: 'c2', kind: 'vql', source: 'SELECT * FROM info()' },
       ],
       createdAt: now.toISOString(),
@@ -87,7 +95,9 @@ export class NotebookStore {
     const nb = await this.get(id);
     const base = nb.title.replace(/[^A-Za-z0-9_-]+/g, '_').slice(0, 60) || nb.id;
     if (format === 'json') return { fileName: `${base}.json`, text: JSON.stringify(nb, null, 2) };
-    const body = nb.cells.map((c) => (c.kind === 'markdown' ? c.source : '```vql\n' + c.source + '\n```')).join('\n\n');
+    const body = nb.cells
+      .map((c) => (c.kind === 'markdown' ? c.source : '```vql\n' + c.source + '\n```'))
+      .join('\n\n');
     return { fileName: `${base}.md`, text: body + '\n' };
   }
 

@@ -30,7 +30,10 @@ beforeAll(async () => {
     env: { MEGARAPTOR_DATA_DIR: join(dir, 'data'), MEGARAPTOR_MCP_PORT: '0' },
     probeKeychain: () => Promise.resolve({ available: false, backend: 'test', detail: 'none' }),
   });
-  server = await startBrowserServer({ dispatcher: new Dispatcher(contract, core.handlers), rendererDir: join(dir, 'renderer') });
+  server = await startBrowserServer({
+    dispatcher: new Dispatcher(contract, core.handlers),
+    rendererDir: join(dir, 'renderer'),
+  });
 });
 
 afterAll(async () => {
@@ -47,7 +50,9 @@ interface Client {
 
 let seq = 0;
 async function open(): Promise<Client> {
-  const ws = new WebSocket(`ws://127.0.0.1:${server.port}/rpc?token=${encodeURIComponent(server.token)}`, { origin: server.origin });
+  const ws = new WebSocket(`ws://127.0.0.1:${server.port}/rpc?token=${encodeURIComponent(server.token)}`, {
+    origin: server.origin,
+  });
   await new Promise((res, rej) => {
     ws.once('open', res);
     ws.once('error', rej);
@@ -79,12 +84,20 @@ async function open(): Promise<Client> {
           if (d.type === 'started') resultId = d.resultId ?? '';
           if (d.type === 'done') resolve({ resultId, total: d.total ?? -1 });
         });
-        ws.send(JSON.stringify({ type: 'stream', id, channel: 'vql:run', input: { target: { server: DEMO_NAME, org: '' }, vql } }));
+        ws.send(
+          JSON.stringify({
+            type: 'stream',
+            id,
+            channel: 'vql:run',
+            input: { target: { server: DEMO_NAME, org: '' }, vql },
+          }),
+        );
       }),
   };
 }
 
-const window = (c: Client, resultId: string) => c.call('results:window', { resultId, offset: 2990, limit: 20 });
+const window = (c: Client, resultId: string) =>
+  c.call('results:window', { resultId, offset: 2990, limit: 20 });
 
 describe('result sets and closed sockets', () => {
   it('a closed WebSocket frees the result sets it made; other sockets keep theirs', async () => {

@@ -21,7 +21,11 @@ function set(rows: Row[]): ResultSet {
 }
 
 /** The rows as a raw set, cut into batches of `sizes` (cycled); Columns = the batch's first row's keys, as Velociraptor sends them. */
-function rawSet(rows: Row[], sizes: number[] = [2], options?: ConstructorParameters<typeof ResultSet>[2]): ResultSet {
+function rawSet(
+  rows: Row[],
+  sizes: number[] = [2],
+  options?: ConstructorParameters<typeof ResultSet>[2],
+): ResultSet {
   const s = new ResultSet('raw', 'owner', options);
   for (let i = 0, b = 0; i < rows.length; b++) {
     const n = Math.max(1, sizes[b % sizes.length] ?? 1);
@@ -33,10 +37,20 @@ function rawSet(rows: Row[], sizes: number[] = [2], options?: ConstructorParamet
 }
 
 /** A window as records by column name: column order may differ between the two paths. */
-function records(s: ResultSet, offset: number, limit: number, view: View): { matched: number; rows: Array<Record<string, string>> } {
+function records(
+  s: ResultSet,
+  offset: number,
+  limit: number,
+  view: View,
+): { matched: number; rows: Array<Record<string, string>> } {
   const w = s.window(offset, limit, view);
   const cols = [...s.columns];
-  return { matched: w.matched, rows: w.rows.map((r) => Object.fromEntries(cols.map((c, i) => [c, r[i] ?? ''] as const).filter(([, v]) => v !== ''))) };
+  return {
+    matched: w.matched,
+    rows: w.rows.map((r) =>
+      Object.fromEntries(cols.map((c, i) => [c, r[i] ?? ''] as const).filter(([, v]) => v !== '')),
+    ),
+  };
 }
 
 const noView: View = { sort: null, filter: '' };
@@ -68,8 +82,12 @@ describe('ResultSet', () => {
       it('sorts numbers numerically and text case-insensitively, both directions', () => {
         const s = make(rows);
         s.window(0, 3, noView);
-        expect(s.window(0, 3, { sort: { column: 'Pid', desc: false }, filter: '' }).rows.map((r) => r[1])).toEqual(['9', '10', '100']);
-        expect(s.window(0, 3, { sort: { column: 'Name', desc: true }, filter: '' }).rows.map((r) => r[0])).toEqual(['C', 'b', 'a']);
+        expect(
+          s.window(0, 3, { sort: { column: 'Pid', desc: false }, filter: '' }).rows.map((r) => r[1]),
+        ).toEqual(['9', '10', '100']);
+        expect(
+          s.window(0, 3, { sort: { column: 'Name', desc: true }, filter: '' }).rows.map((r) => r[0]),
+        ).toEqual(['C', 'b', 'a']);
       });
 
       it('filters over all cells, case-insensitively, and extends the view when rows arrive', () => {
@@ -78,13 +96,20 @@ describe('ResultSet', () => {
         if (kind === 'raw') s.pushRaw(raw([{ Name: 'script-runner', Pid: 1 }]), ['Name', 'Pid']);
         else s.push([{ Name: 'script-runner', Pid: 1 }], []);
         expect(s.window(0, 10, { sort: null, filter: 'script' }).matched).toBe(2);
-        expect(s.window(0, 10, { sort: { column: 'Pid', desc: false }, filter: 'script' }).rows.map((r) => r[0])).toEqual(['script-runner', 'C']);
+        expect(
+          s.window(0, 10, { sort: { column: 'Pid', desc: false }, filter: 'script' }).rows.map((r) => r[0]),
+        ).toEqual(['script-runner', 'C']);
       });
 
       it('exports the view as neutralised CSV or JSON lines, with the chosen columns', () => {
-        const s = make([{ A: '=HYPERLINK("x")', B: 1 }, { A: 'ok', B: 2 }]);
+        const s = make([
+          { A: '=HYPERLINK("x")', B: 1 },
+          { A: 'ok', B: 2 },
+        ]);
         expect(s.exportText('csv', ['A'], noView).text).toBe(`A\n"'=HYPERLINK(""x"")"\nok\n`);
-        expect(s.exportText('json', undefined, { sort: { column: 'B', desc: true }, filter: '' }).text).toBe('{"A":"ok","B":2}\n{"A":"=HYPERLINK(\\"x\\")","B":1}\n');
+        expect(s.exportText('json', undefined, { sort: { column: 'B', desc: true }, filter: '' }).text).toBe(
+          '{"A":"ok","B":2}\n{"A":"=HYPERLINK(\\"x\\")","B":1}\n',
+        );
       });
     });
   }
@@ -110,43 +135,87 @@ describe('ResultSet', () => {
   });
 
   it('windows across chunk boundaries equal the parsed path, for any offset (raw batches of uneven sizes)', () => {
-    const data = Array.from({ length: 97 }, (_, i) => ({ i, s: `r${i}`, ...(i % 10 === 9 ? { late: i } : {}) }));
+    const data = Array.from({ length: 97 }, (_, i) => ({
+      i,
+      s: `r${i}`,
+      ...(i % 10 === 9 ? { late: i } : {}),
+    }));
     const parsed = set(data);
     const r = rawSet(data, [7, 1, 13, 2, 30]);
     for (let offset = 0; offset < 100; offset += 3) {
-      for (const limit of [1, 5, 20, 200]) expect(records(r, offset, limit, noView), `${offset}+${limit}`).toEqual(records(parsed, offset, limit, noView));
+      for (const limit of [1, 5, 20, 200])
+        expect(records(r, offset, limit, noView), `${offset}+${limit}`).toEqual(
+          records(parsed, offset, limit, noView),
+        );
     }
   });
 
   it('sort, filter and export equal the parsed path (property)', () => {
-    const cell = fc.oneof(fc.string({ maxLength: 6 }), fc.integer({ min: -50, max: 50 }), fc.constantFrom('10', '9', 'A', 'a', '-1.5'), fc.constant(null), fc.array(fc.integer(), { maxLength: 2 }));
+    const cell = fc.oneof(
+      fc.string({ maxLength: 6 }),
+      fc.integer({ min: -50, max: 50 }),
+      fc.constantFrom('10', '9', 'A', 'a', '-1.5'),
+      fc.constant(null),
+      fc.array(fc.integer(), { maxLength: 2 }),
+    );
     const row = fc.record({ k: cell, n: cell, s: cell, x: cell }, { requiredKeys: ['k'] });
-    const view = fc.record({ sort: fc.option(fc.record({ column: fc.constantFrom('k', 'n', 's', 'x', 'none'), desc: fc.boolean() }), { nil: null }), filter: fc.oneof(fc.constant(''), fc.constantFrom('a', '1', 'null', '[', ' A ')) });
+    const view = fc.record({
+      sort: fc.option(
+        fc.record({ column: fc.constantFrom('k', 'n', 's', 'x', 'none'), desc: fc.boolean() }),
+        { nil: null },
+      ),
+      filter: fc.oneof(fc.constant(''), fc.constantFrom('a', '1', 'null', '[', ' A ')),
+    });
     fc.assert(
-      fc.property(fc.array(row, { maxLength: 60 }), fc.array(fc.integer({ min: 1, max: 30 }), { minLength: 1, maxLength: 5 }), view, fc.boolean(), (data, sizes, v, compress) => {
-        const parsed = set(data);
-        const r = rawSet(data, sizes, { parsedChunks: 2, compress });
-        expect(r.size).toBe(parsed.size);
-        expect(records(r, 0, 100, v)).toEqual(records(parsed, 0, 100, v));
-        const cols = ['x', 'k', 's', 'n', 'none'];
-        expect(r.exportText('csv', cols, v)).toEqual(parsed.exportText('csv', cols, v));
-        const lines = (t: string) => t.split('\n').filter(Boolean).map((l) => JSON.parse(l) as unknown);
-        const pj = parsed.exportText('json', undefined, v);
-        const rj = r.exportText('json', undefined, v);
-        expect(rj.rows).toBe(pj.rows);
-        expect(lines(rj.text)).toEqual(lines(pj.text));
-      }),
+      fc.property(
+        fc.array(row, { maxLength: 60 }),
+        fc.array(fc.integer({ min: 1, max: 30 }), { minLength: 1, maxLength: 5 }),
+        view,
+        fc.boolean(),
+        (data, sizes, v, compress) => {
+          const parsed = set(data);
+          const r = rawSet(data, sizes, { parsedChunks: 2, compress });
+          expect(r.size).toBe(parsed.size);
+          expect(records(r, 0, 100, v)).toEqual(records(parsed, 0, 100, v));
+          const cols = ['x', 'k', 's', 'n', 'none'];
+          expect(r.exportText('csv', cols, v)).toEqual(parsed.exportText('csv', cols, v));
+          const lines = (t: string) =>
+            t
+              .split('\n')
+              .filter(Boolean)
+              .map((l) => JSON.parse(l) as unknown);
+          const pj = parsed.exportText('json', undefined, v);
+          const rj = r.exportText('json', undefined, v);
+          expect(rj.rows).toBe(pj.rows);
+          expect(lines(rj.text)).toEqual(lines(pj.text));
+        },
+      ),
       { numRuns: 150 },
     );
   });
 
   it('keeps integers beyond 2^53 exact in windows, sorts and exports', () => {
     const s = new ResultSet('big', 'o');
-    s.pushRaw(rawText('[{"id":18446744073709551615,"n":1},{"id":9007199254740993,"n":2},{"id":-9223372036854775808,"n":3}]'), ['id', 'n']);
-    expect(s.window(0, 3, noView).rows.map((r) => r[0])).toEqual(['18446744073709551615', '9007199254740993', '-9223372036854775808']);
-    expect(s.window(0, 3, { sort: { column: 'id', desc: true }, filter: '' }).rows.map((r) => r[1])).toEqual(['1', '2', '3']);
+    s.pushRaw(
+      rawText(
+        '[{"id":18446744073709551615,"n":1},{"id":9007199254740993,"n":2},{"id":-9223372036854775808,"n":3}]',
+      ),
+      ['id', 'n'],
+    );
+    expect(s.window(0, 3, noView).rows.map((r) => r[0])).toEqual([
+      '18446744073709551615',
+      '9007199254740993',
+      '-9223372036854775808',
+    ]);
+    expect(s.window(0, 3, { sort: { column: 'id', desc: true }, filter: '' }).rows.map((r) => r[1])).toEqual([
+      '1',
+      '2',
+      '3',
+    ]);
     expect(s.window(1, 1, { sort: null, filter: '9007199254740993' }).matched).toBe(1);
-    expect(s.exportText('csv', undefined, noView).text).toBe("id,n\n18446744073709551615,1\n9007199254740993,2\n'-9223372036854775808,3\n");
+    expect(s.exportText('csv', undefined, noView).text).toBe(
+      "id,n\n18446744073709551615,1\n9007199254740993,2\n'-9223372036854775808,3\n",
+    );
   });
 
   it('learns columns a later row carries when its rows are read; CSV pads the rows read before', () => {
@@ -189,7 +258,12 @@ describe('ResultSet', () => {
   });
 
   it('keeps raw batches compressed unless that saves little, and reads them back the same', () => {
-    const rows = Array.from({ length: 1000 }, (_, i) => ({ Pid: i, Name: 'svchost.exe', CommandLine: 'C:\\Windows\\System32\\svchost.exe -k netsvcs', Hash: 'e3b0c44298fc1c149afbf4c8996fb924' }));
+    const rows = Array.from({ length: 1000 }, (_, i) => ({
+      Pid: i,
+      Name: 'svchost.exe',
+      CommandLine: 'C:\\Windows\\System32\\svchost.exe -k netsvcs',
+      Hash: 'e3b0c44298fc1c149afbf4c8996fb924',
+    }));
     const batch = raw(rows);
     const packed = new ResultSet('p', 'o');
     const plain = new ResultSet('q', 'o', { compress: false });
@@ -197,12 +271,18 @@ describe('ResultSet', () => {
     plain.pushRaw(batch, ['Pid']);
     expect(plain.heldBytes).toBe(batch.bytes.length);
     expect(packed.heldBytes).toBeLessThan(batch.bytes.length / 5);
-    for (const view of [noView, { sort: { column: 'Pid', desc: true }, filter: '' }, { sort: null, filter: '99' }]) {
+    for (const view of [
+      noView,
+      { sort: { column: 'Pid', desc: true }, filter: '' },
+      { sort: null, filter: '99' },
+    ]) {
       expect(packed.window(3, 300, view)).toEqual(plain.window(3, 300, view));
     }
     expect(packed.exportText('csv', undefined, noView)).toEqual(plain.exportText('csv', undefined, noView));
     // Base64 of random bytes saves ~25%: kept as received.
-    const noise = rawText(JSON.stringify(Array.from({ length: 50 }, (_, i) => ({ b: randomBytes(300 + i).toString('base64') }))));
+    const noise = rawText(
+      JSON.stringify(Array.from({ length: 50 }, (_, i) => ({ b: randomBytes(300 + i).toString('base64') }))),
+    );
     const s = new ResultSet('n', 'o');
     s.pushRaw(noise, ['b']);
     expect(s.heldBytes).toBe(noise.bytes.length);
@@ -244,9 +324,16 @@ describe('ResultSet', () => {
   it('sorts a big view by rank: equal keys keep arrival order in both directions', () => {
     const data = Array.from({ length: 5000 }, (_, i) => ({ h: `host-${i % 7}`, i }));
     const s = rawSet(data, [1000]);
-    const asc = s.window(0, 5000, { sort: { column: 'h', desc: false }, filter: '' }).rows.map((r) => Number(r[1]));
-    const desc = s.window(0, 5000, { sort: { column: 'h', desc: true }, filter: '' }).rows.map((r) => Number(r[1]));
-    const expected = (d: boolean) => [...data].sort((a, b) => (d ? b.h.localeCompare(a.h) : a.h.localeCompare(b.h)) || a.i - b.i).map((r) => r.i);
+    const asc = s
+      .window(0, 5000, { sort: { column: 'h', desc: false }, filter: '' })
+      .rows.map((r) => Number(r[1]));
+    const desc = s
+      .window(0, 5000, { sort: { column: 'h', desc: true }, filter: '' })
+      .rows.map((r) => Number(r[1]));
+    const expected = (d: boolean) =>
+      [...data]
+        .sort((a, b) => (d ? b.h.localeCompare(a.h) : a.h.localeCompare(b.h)) || a.i - b.i)
+        .map((r) => r.i);
     expect(asc).toEqual(expected(false));
     expect(desc).toEqual(expected(true));
   });

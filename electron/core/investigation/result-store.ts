@@ -139,7 +139,10 @@ export class ResultSet {
     let kept: RawRows | null = null;
     let packedFrom = 0;
     if (this.compress) {
-      const packed = brotliCompressSync(raw.bytes, { ...PACK, params: { ...PACK.params, [zlib.BROTLI_PARAM_SIZE_HINT]: raw.bytes.length } });
+      const packed = brotliCompressSync(raw.bytes, {
+        ...PACK,
+        params: { ...PACK.params, [zlib.BROTLI_PARAM_SIZE_HINT]: raw.bytes.length },
+      });
       if (packed.length <= raw.bytes.length * (1 - MIN_SAVING)) {
         // zlib hands back a slice of its 16 kB output chunk when one was enough: keep only the bytes.
         kept = { ...raw, bytes: ownBytes(packed, 1024) };
@@ -150,13 +153,22 @@ export class ResultSet {
     // batch may sit in a pool slab other data shares; copied when that would pin much more.
     kept ??= { ...raw, bytes: ownBytes(raw.bytes, raw.bytes.length + 4096) };
     this.held += kept.bytes.length;
-    this.addChunk({ start: this.total, count: raw.count, raw: kept, packedFrom, rows: null, keysSeen: false });
+    this.addChunk({
+      start: this.total,
+      count: raw.count,
+      raw: kept,
+      packedFrom,
+      rows: null,
+      keysSeen: false,
+    });
   }
 
   /** A raw chunk's batch bytes (restored when compressed: a new buffer each time). */
   private bytesOf(c: Chunk): Buffer {
     const raw = c.raw as RawRows;
-    return c.packedFrom ? brotliDecompressSync(raw.bytes, { chunkSize: Math.max(1024, c.packedFrom) }) : raw.bytes;
+    return c.packedFrom
+      ? brotliDecompressSync(raw.bytes, { chunkSize: Math.max(1024, c.packedFrom) })
+      : raw.bytes;
   }
 
   private addChunk(c: Chunk): void {
@@ -217,7 +229,9 @@ export class ResultSet {
   private rowsFor(ids: ArrayLike<number>): Row[] {
     const n = ids.length;
     const out = new Array<Row>(n);
-    const order = Array.from({ length: n }, (_, p) => p).sort((p, q) => (ids[p] as number) - (ids[q] as number));
+    const order = Array.from({ length: n }, (_, p) => p).sort(
+      (p, q) => (ids[p] as number) - (ids[q] as number),
+    );
     const idAt = (k: number): number => ids[order[k] as number] as number;
     let k = 0;
     while (k < n) {
@@ -261,7 +275,16 @@ export class ResultSet {
     const key = JSON.stringify([view.sort, filter]);
     let v = this.cached;
     if (!v || v.key !== key) {
-      v = { key, filter, sort: view.sort, chunks: 0, ids: [], keys: view.sort ? [] : null, index: null, size: -1 };
+      v = {
+        key,
+        filter,
+        sort: view.sort,
+        chunks: 0,
+        ids: [],
+        keys: view.sort ? [] : null,
+        index: null,
+        size: -1,
+      };
       this.cached = v;
     }
     if (v.index && v.size === this.total) return v.index;
@@ -293,7 +316,11 @@ export class ResultSet {
     return { matched, rows: rows.map((r) => cols.map((c) => cellText(r[c]))) };
   }
 
-  exportText(format: 'csv' | 'json', columns: readonly string[] | undefined, view: View): { text: string; rows: number } {
+  exportText(
+    format: 'csv' | 'json',
+    columns: readonly string[] | undefined,
+    view: View,
+  ): { text: string; rows: number } {
     const index = this.viewIndex(view);
     const n = index ? index.length : this.total;
     let fixed: string[] | null = null;
@@ -319,7 +346,10 @@ export class ResultSet {
         const p = pos ? (pos[c.start + j] as number) : c.start + j;
         if (p < 0) continue;
         const r = rows[j] as Row;
-        parts[p + head] = format === 'csv' ? csvLine(cols.map((col) => cellText(r[col]))) : cellText(Object.fromEntries(cols.map((col) => [col, r[col]])));
+        parts[p + head] =
+          format === 'csv'
+            ? csvLine(cols.map((col) => cellText(r[col])))
+            : cellText(Object.fromEntries(cols.map((col) => [col, r[col]])));
         if (widths) widths[p] = cols.length;
       }
     }
@@ -362,7 +392,8 @@ function compare(a: SortKey, b: SortKey): number {
  */
 function sortedIndex(ids: readonly number[], keys: readonly SortKey[], desc: boolean): Uint32Array {
   const rankOf = new Map<SortKey, number>();
-  for (let i = 0; i < keys.length; i++) if (!rankOf.has(keys[i] as SortKey)) rankOf.set(keys[i] as SortKey, 0);
+  for (let i = 0; i < keys.length; i++)
+    if (!rankOf.has(keys[i] as SortKey)) rankOf.set(keys[i] as SortKey, 0);
   const values = [...rankOf.keys()].sort(compare);
   const d = values.length;
   for (let r = 0; r < d; r++) rankOf.set(values[r] as SortKey, desc ? d - 1 - r : r);
@@ -397,7 +428,11 @@ export class ResultStore {
 
   get(id: string): ResultSet {
     const s = this.sets.get(id);
-    if (!s) throw new AppError('NOT_FOUND', 'These results are no longer held (too many result sets were opened since). Run the cell or open the results again.');
+    if (!s)
+      throw new AppError(
+        'NOT_FOUND',
+        'These results are no longer held (too many result sets were opened since). Run the cell or open the results again.',
+      );
     return s;
   }
 

@@ -15,7 +15,9 @@ function fakeSet() {
     get size() {
       return set.rows.length;
     },
-    window: (offset: number, limit: number) => ({ rows: set.rows.slice(offset, offset + limit).map((r) => [String(r)]) }),
+    window: (offset: number, limit: number) => ({
+      rows: set.rows.slice(offset, offset + limit).map((r) => [String(r)]),
+    }),
   };
   return set;
 }
@@ -47,12 +49,15 @@ describe('run progress coalescing', () => {
     };
     const t0 = Date.now();
     const events = [];
-    for await (const ev of coalesce(source(items, 0), absorb, () => progress.flush(), 50)) events.push({ ...ev, at: Date.now() - t0 });
+    for await (const ev of coalesce(source(items, 0), absorb, () => progress.flush(), 50))
+      events.push({ ...ev, at: Date.now() - t0 });
     const final = progress.flush(true);
     expect(final?.total).toBe(3000);
     expect(final?.logs).toBeUndefined();
     // Every line, in order, exactly once.
-    expect(events.flatMap((e) => e.logs ?? []).map((l) => l.timeMs)).toEqual(items.filter((i) => 'log' in i).map((i) => (i).log));
+    expect(events.flatMap((e) => e.logs ?? []).map((l) => l.timeMs)).toEqual(
+      items.filter((i) => 'log' in i).map((i) => i.log),
+    );
     // The first event with rows has the first rows' text (capped) and comes without waiting for the interval.
     const firstRows = events.find((e) => e.total > 0);
     expect(firstRows?.first).toEqual([['0'], ['1'], ['2']]);
@@ -102,7 +107,13 @@ describe('run progress coalescing', () => {
       throw new Error('boom');
     })();
     const run = async () => {
-      for await (const ev of coalesce(failing, (n: number) => (progress.log(line(n)), false), () => progress.flush(), 10_000)) got.push(...(ev.logs ?? []).map((l) => l.message));
+      for await (const ev of coalesce(
+        failing,
+        (n: number) => (progress.log(line(n)), false),
+        () => progress.flush(),
+        10_000,
+      ))
+        got.push(...(ev.logs ?? []).map((l) => l.message));
     };
     await expect(run()).rejects.toThrow('boom');
     expect(got).toEqual(['line 1', 'line 2']);

@@ -41,7 +41,13 @@ export class RunProgress {
   /** The event to send now, or null when nothing changed (`final` always gives one). */
   flush(final = false): ProgressEvent | null {
     const total = this.set.size;
-    if (!final && this.logs.length === 0 && total === this.sentTotal && this.set.columns.length === this.sentColumns) return null;
+    if (
+      !final &&
+      this.logs.length === 0 &&
+      total === this.sentTotal &&
+      this.set.columns.length === this.sentColumns
+    )
+      return null;
     // The first rows are read before the columns are copied: reading them may add columns.
     let first: string[][] | undefined;
     if (!this.firstSent && total > 0) {

@@ -22,7 +22,10 @@ beforeAll(async () => {
   manager = new ConnectionManager({
     dataDir,
     secrets: () => Promise.resolve(null),
-    demo: async () => ({ yaml: await sim.mintApiConfig('demo-user', ['administrator']), stop: () => Promise.resolve() }),
+    demo: async () => ({
+      yaml: await sim.mintApiConfig('demo-user', ['administrator']),
+      stop: () => Promise.resolve(),
+    }),
   });
   svc = new InvestigationService(manager, dataDir);
   await manager.startDemo();
@@ -54,20 +57,36 @@ describe('investigation service on the simulator', () => {
 
   it('refuses to keep a secret without a keychain, but imports for the session', async () => {
     const yaml = await sim.mintApiConfig('reader', ['reader']);
-    await expect(manager.import({ name: 'kept', yaml, storage: 'keychain' })).rejects.toMatchObject({ code: 'KEYCHAIN_UNAVAILABLE' });
+    await expect(manager.import({ name: 'kept', yaml, storage: 'keychain' })).rejects.toMatchObject({
+      code: 'KEYCHAIN_UNAVAILABLE',
+    });
     const info = await manager.import({ name: 'session one', yaml, storage: 'session' });
     expect(info).toMatchObject({ storage: 'session', user: 'reader' });
-    await expect(manager.import({ name: 'bad', yaml: 'ca_certificate: [', storage: 'session' })).rejects.toMatchObject({ code: 'CONFIG_NOT_YAML' });
+    await expect(
+      manager.import({ name: 'bad', yaml: 'ca_certificate: [', storage: 'session' }),
+    ).rejects.toMatchObject({ code: 'CONFIG_NOT_YAML' });
   });
 
   it('passes every connection test step, and names the failing one for an unknown user', async () => {
     const steps: TestStep[] = [];
-    for await (const s of testConnection(manager.summary(DEMO_NAME), manager.registry.config(DEMO_NAME))) steps.push(s);
-    expect(steps.filter((s) => s.status !== 'running').map((s) => `${s.step}:${s.status}`)).toEqual(['config:ok', 'reachable:ok', 'tls:ok', 'identity:ok', 'permissions:ok']);
+    for await (const s of testConnection(manager.summary(DEMO_NAME), manager.registry.config(DEMO_NAME)))
+      steps.push(s);
+    expect(steps.filter((s) => s.status !== 'running').map((s) => `${s.step}:${s.status}`)).toEqual([
+      'config:ok',
+      'reachable:ok',
+      'tls:ok',
+      'identity:ok',
+      'permissions:ok',
+    ]);
 
-    await manager.import({ name: 'ghost', yaml: await sim.mintApiConfig('ghost-user', null), storage: 'session' });
+    await manager.import({
+      name: 'ghost',
+      yaml: await sim.mintApiConfig('ghost-user', null),
+      storage: 'session',
+    });
     const ghost: TestStep[] = [];
-    for await (const s of testConnection(manager.summary('ghost'), manager.registry.config('ghost'))) ghost.push(s);
+    for await (const s of testConnection(manager.summary('ghost'), manager.registry.config('ghost')))
+      ghost.push(s);
     const failed = ghost.find((s) => s.status === 'failed');
     expect(failed?.step).toMatch(/tls|identity/);
     expect(failed?.hint).toBeTruthy();
@@ -87,12 +106,16 @@ describe('investigation service on the simulator', () => {
     if (label) {
       const byLabel = await svc.searchClients(demo, `label:${label}`, 500);
       expect(byLabel.clients.length).toBeGreaterThan(0);
-      expect(byLabel.clients.every((c) => c.labels.map((l) => l.toLowerCase()).includes(label.toLowerCase()))).toBe(true);
+      expect(
+        byLabel.clients.every((c) => c.labels.map((l) => l.toLowerCase()).includes(label.toLowerCase())),
+      ).toBe(true);
     }
   });
 
   it('streams a VQL cell into a result set and reports a VQL error after the logs', async () => {
-    const ok = await collect(svc.run(demo, 'SELECT client_id FROM clients()', 60, 'o', new AbortController().signal));
+    const ok = await collect(
+      svc.run(demo, 'SELECT client_id FROM clients()', 60, 'o', new AbortController().signal),
+    );
     expect(ok.error).toBeUndefined();
     const started = ok.events.find((e) => e.type === 'started');
     const done = ok.events.find((e) => e.type === 'done');
@@ -104,7 +127,9 @@ describe('investigation service on the simulator', () => {
     expect(progress.find((e) => e.total > 0)?.first?.[0]?.[0]).toMatch(/^C\./);
     expect(progress.at(-1)?.total).toBe(done?.type === 'done' ? done.total : -1);
 
-    const bad = await collect(svc.run(demo, 'SELECT * FROM no_such_plugin()', 60, 'o', new AbortController().signal));
+    const bad = await collect(
+      svc.run(demo, 'SELECT * FROM no_such_plugin()', 60, 'o', new AbortController().signal),
+    );
     expect(bad.error?.code).toBe('VQL_ERROR');
     expect(bad.error?.message).toMatch(/no_such_plugin/);
     expect(bad.events.some((e) => e.type === 'rows' && e.logs?.some((l) => l.problem))).toBe(true);
@@ -114,14 +139,24 @@ describe('investigation service on the simulator', () => {
     const all = (await svc.searchClients(demo, 'all', 500)).clients;
     const est = await svc.estimate(demo, { includeLabels: [], excludeLabels: [], os: 'windows' });
     expect(est.count).toBe(all.filter((c) => c.os.toLowerCase() === 'windows').length);
-    const { huntId } = await svc.createHunt(demo, { description: 'unit', artifacts: ['Generic.Client.Info'], parameters: {}, scope: { includeLabels: [], excludeLabels: [], os: 'linux' }, expiresHours: 1, resources: { urgent: false }, paused: true });
+    const { huntId } = await svc.createHunt(demo, {
+      description: 'unit',
+      artifacts: ['Generic.Client.Info'],
+      parameters: {},
+      scope: { includeLabels: [], excludeLabels: [], os: 'linux' },
+      expiresHours: 1,
+      resources: { urgent: false },
+      paused: true,
+    });
     expect((await svc.hunt(demo, huntId)).state).toBe('PAUSED');
     expect((await svc.updateHunt(demo, huntId, 'start')).state).toBe('RUNNING');
   });
 
   it('offers plugin, function and artifact completions from the server', async () => {
     const items = await svc.completions(demo);
-    expect(items.find((i) => i.name === 'clients' && i.kind === 'plugin')?.args.map((a) => a.name)).toContain('search');
+    expect(items.find((i) => i.name === 'clients' && i.kind === 'plugin')?.args.map((a) => a.name)).toContain(
+      'search',
+    );
     expect(items.some((i) => i.kind === 'function' && i.name === 'collect_client')).toBe(true);
     expect(items.some((i) => i.kind === 'artifact' && i.name === 'Windows.System.Pslist')).toBe(true);
   });

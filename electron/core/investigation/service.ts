@@ -5,7 +5,12 @@
  */
 import { mkdir } from 'node:fs/promises';
 import { basename, join } from 'node:path';
-import type { ClientSummary, DownloadProgress, FlowSummary, VfsEntry } from '../../../shared/contracts/clients';
+import type {
+  ClientSummary,
+  DownloadProgress,
+  FlowSummary,
+  VfsEntry,
+} from '../../../shared/contracts/clients';
 import type { Target } from '../../../shared/contracts/connections';
 import type { ArtifactSummary, LogLine, Resources, UploadInfo } from '../../../shared/contracts/collections';
 import type { HuntFlow, HuntScope, HuntSummary } from '../../../shared/contracts/hunts';
@@ -45,7 +50,11 @@ export class InvestigationService {
 
   // ---- clients -------------------------------------------------------------------------------
 
-  async searchClients(t: Target, query: string, limit: number): Promise<{ clients: ClientSummary[]; more: boolean }> {
+  async searchClients(
+    t: Target,
+    query: string,
+    limit: number,
+  ): Promise<{ clients: ClientSummary[]; more: boolean }> {
     const rows = await (await this.ops(t)).searchClients({ search: query.trim(), limit: limit + 1 });
     return { clients: rows.slice(0, limit).map(toClient), more: rows.length > limit };
   }
@@ -54,7 +63,12 @@ export class InvestigationService {
     return toClient(await (await this.ops(t)).getClient(clientId));
   }
 
-  async setLabels(t: Target, clientId: string, add: string[], remove: string[]): Promise<{ labels: string[] }> {
+  async setLabels(
+    t: Target,
+    clientId: string,
+    add: string[],
+    remove: string[],
+  ): Promise<{ labels: string[] }> {
     const ops = await this.ops(t);
     if (add.length) await ops.setLabels(clientId, add, 'set');
     if (remove.length) await ops.setLabels(clientId, remove, 'remove');
@@ -68,14 +82,28 @@ export class InvestigationService {
   // ---- VFS -------------------------------------------------------------------------------------
 
   /** The last finished listing of `path` (no new collection), and which of its files were downloaded. */
-  async vfsList(t: Target, clientId: string, path: string): Promise<{ entries: VfsEntry[]; refreshedMs: number | null }> {
+  async vfsList(
+    t: Target,
+    clientId: string,
+    path: string,
+  ): Promise<{ entries: VfsEntry[]; refreshedMs: number | null }> {
     const ops = await this.ops(t);
     const done = (await ops.listFlows(clientId, { limit: 500 })).filter((f) => f.state === 'FINISHED');
-    const listing = done.find((f) => f.artifacts.includes(LIST_DIR) && samePath(f.parameters[LIST_DIR]?.Path ?? '', path));
-    const downloaded = new Set(done.filter((f) => f.artifacts.includes(DOWNLOAD_FILE)).map((f) => f.parameters[DOWNLOAD_FILE]?.Path ?? ''));
+    const listing = done.find(
+      (f) => f.artifacts.includes(LIST_DIR) && samePath(f.parameters[LIST_DIR]?.Path ?? '', path),
+    );
+    const downloaded = new Set(
+      done
+        .filter((f) => f.artifacts.includes(DOWNLOAD_FILE))
+        .map((f) => f.parameters[DOWNLOAD_FILE]?.Path ?? ''),
+    );
     if (!listing) return { entries: [], refreshedMs: null };
-    const rows = await drain(ops.streamFlowResults({ clientId, flowId: listing.flowId, artifact: `${LIST_DIR}/Listing` }, GRID));
-    const entries = rows.map((r) => toVfsEntry(r, downloaded)).sort((a, b) => Number(b.isDir) - Number(a.isDir) || a.name.localeCompare(b.name));
+    const rows = await drain(
+      ops.streamFlowResults({ clientId, flowId: listing.flowId, artifact: `${LIST_DIR}/Listing` }, GRID),
+    );
+    const entries = rows
+      .map((r) => toVfsEntry(r, downloaded))
+      .sort((a, b) => Number(b.isDir) - Number(a.isDir) || a.name.localeCompare(b.name));
     return { entries, refreshedMs: isoToMs(listing.createTime) };
   }
 
@@ -86,29 +114,73 @@ export class InvestigationService {
     return { flowId, state: f.state };
   }
 
-  async *download(t: Target, clientId: string, path: string, signal: AbortSignal): AsyncGenerator<DownloadProgress> {
+  async *download(
+    t: Target,
+    clientId: string,
+    path: string,
+    signal: AbortSignal,
+  ): AsyncGenerator<DownloadProgress> {
     const ops = await this.ops(t);
     yield { received: 0, total: 0, done: false };
-    const { flowId } = await ops.collect({ clientId, artifacts: [DOWNLOAD_FILE], parameters: { [DOWNLOAD_FILE]: { Path: path, Accessor: 'auto' } }, urgent: true }, { signal });
+    const { flowId } = await ops.collect(
+      {
+        clientId,
+        artifacts: [DOWNLOAD_FILE],
+        parameters: { [DOWNLOAD_FILE]: { Path: path, Accessor: 'auto' } },
+        urgent: true,
+      },
+      { signal },
+    );
     const flow = await ops.waitForFlow(clientId, flowId, { timeoutMs: 300_000, signal });
-    if (flow.state !== 'FINISHED') throw new AppError('VQL_ERROR', `The client could not fetch ${path} (flow ${flowId}: ${flow.state} ${flow.status}).`);
+    if (flow.state !== 'FINISHED')
+      throw new AppError(
+        'VQL_ERROR',
+        `The client could not fetch ${path} (flow ${flowId}: ${flow.state} ${flow.status}).`,
+      );
     const upload = (await ops.listUploads(clientId, flowId, { signal }))[0];
-    if (!upload || upload.components.length === 0) throw new AppError('NOT_FOUND', `The collection finished but uploaded no file for ${path}.`);
+    if (!upload || upload.components.length === 0)
+      throw new AppError('NOT_FOUND', `The collection finished but uploaded no file for ${path}.`);
     const name = basename(path.replace(/\\/g, '/')) || 'file';
     const dir = join(this.dataDir, 'downloads', safeSegment(t.server), safeSegment(clientId));
-    yield* this.fetchToFile(ops, upload.components, upload.size, dir, `${flowId}-${safeSegment(name)}`, signal);
+    yield* this.fetchToFile(
+      ops,
+      upload.components,
+      upload.size,
+      dir,
+      `${flowId}-${safeSegment(name)}`,
+      signal,
+    );
   }
 
-  async *exportFlow(t: Target, clientId: string, flowId: string, signal: AbortSignal): AsyncGenerator<DownloadProgress> {
+  async *exportFlow(
+    t: Target,
+    clientId: string,
+    flowId: string,
+    signal: AbortSignal,
+  ): AsyncGenerator<DownloadProgress> {
     const ops = await this.ops(t);
     yield { received: 0, total: 0, done: false };
     const components = await ops.prepareFlowZip(clientId, flowId, { signal, deadlineMs: 600_000 });
     const dir = join(this.dataDir, 'exports', safeSegment(t.server));
-    yield* this.fetchToFile(ops, components, 0, dir, safeSegment(components[components.length - 1] ?? `${clientId}-${flowId}.zip`), signal);
+    yield* this.fetchToFile(
+      ops,
+      components,
+      0,
+      dir,
+      safeSegment(components[components.length - 1] ?? `${clientId}-${flowId}.zip`),
+      signal,
+    );
   }
 
   /** The operations' chunked, hashed download, its progress callbacks turned into stream events. */
-  private async *fetchToFile(ops: VelociraptorService, components: string[], total: number, dir: string, name: string, signal: AbortSignal): AsyncGenerator<DownloadProgress> {
+  private async *fetchToFile(
+    ops: VelociraptorService,
+    components: string[],
+    total: number,
+    dir: string,
+    name: string,
+    signal: AbortSignal,
+  ): AsyncGenerator<DownloadProgress> {
     await mkdir(dir, { recursive: true, mode: 0o700 });
     let latest: { bytes: number } | undefined;
     let wake: (() => void) | undefined;
@@ -148,21 +220,42 @@ export class InvestigationService {
     const key = t.server + '|' + t.org;
     let cached = this.artifactCache.get(key);
     if (!cached || this.now() - cached.at > CACHE_MS) {
-      cached = { at: this.now(), list: (await (await this.ops(t)).listArtifacts({ limit: ALL })).map(toArtifact).sort((a, b) => a.name.localeCompare(b.name)) };
+      cached = {
+        at: this.now(),
+        list: (await (await this.ops(t)).listArtifacts({ limit: ALL }))
+          .map(toArtifact)
+          .sort((a, b) => a.name.localeCompare(b.name)),
+      };
       this.artifactCache.set(key, cached);
     }
     const q = search.trim().toLowerCase();
-    return cached.list.filter((a) => (kind === 'ANY' || a.type === kind) && (!q || a.name.toLowerCase().includes(q) || a.description.toLowerCase().includes(q)));
+    return cached.list.filter(
+      (a) =>
+        (kind === 'ANY' || a.type === kind) &&
+        (!q || a.name.toLowerCase().includes(q) || a.description.toLowerCase().includes(q)),
+    );
   }
 
   /** One collection per client; a client that refuses is reported, the others still start. */
-  async launch(t: Target, clientIds: string[], artifacts: string[], parameters: Record<string, Record<string, string>>, r: Resources) {
+  async launch(
+    t: Target,
+    clientIds: string[],
+    artifacts: string[],
+    parameters: Record<string, Record<string, string>>,
+    r: Resources,
+  ) {
     const ops = await this.ops(t);
     const flows: Array<{ clientId: string; flowId: string }> = [];
     const failures: Array<{ clientId: string; message: string }> = [];
     for (const clientId of clientIds) {
       try {
-        const { flowId } = await ops.collect({ clientId, artifacts, parameters, urgent: r.urgent, ...limits(r) });
+        const { flowId } = await ops.collect({
+          clientId,
+          artifacts,
+          parameters,
+          urgent: r.urgent,
+          ...limits(r),
+        });
         flows.push({ clientId, flowId });
       } catch (e) {
         failures.push({ clientId, message: e instanceof Error ? e.message : String(e) });
@@ -177,15 +270,27 @@ export class InvestigationService {
   }
 
   async logs(t: Target, clientId: string, flowId: string): Promise<LogLine[]> {
-    return (await (await this.ops(t)).flowLogs(clientId, flowId, { limit: ALL })).map((l) => ({ timeMs: isoToMs(l.time), level: l.level || 'INFO', message: l.message }));
+    return (await (await this.ops(t)).flowLogs(clientId, flowId, { limit: ALL })).map((l) => ({
+      timeMs: isoToMs(l.time),
+      level: l.level || 'INFO',
+      message: l.message,
+    }));
   }
 
   async uploads(t: Target, clientId: string, flowId: string): Promise<UploadInfo[]> {
-    return (await (await this.ops(t)).listUploads(clientId, flowId)).map((u) => ({ vfsPath: u.vfsPath, clientPath: u.clientPath, size: u.size, uploadedSize: u.uploadedSize }));
+    return (await (await this.ops(t)).listUploads(clientId, flowId)).map((u) => ({
+      vfsPath: u.vfsPath,
+      clientPath: u.clientPath,
+      size: u.size,
+      uploadedSize: u.uploadedSize,
+    }));
   }
 
   async flowResults(t: Target, clientId: string, flowId: string, source: string, owner: string) {
-    return this.fill((await this.ops(t)).streamFlowResults({ clientId, flowId, artifact: source }, KEPT), owner);
+    return this.fill(
+      (await this.ops(t)).streamFlowResults({ clientId, flowId, artifact: source }, KEPT),
+      owner,
+    );
   }
 
   /** false when the server had nothing to cancel (cancel_flow answered nothing). */
@@ -199,7 +304,10 @@ export class InvestigationService {
     }
   }
 
-  private async fill(events: AsyncIterable<QueryEvent>, owner: string): Promise<{ resultId: string; total: number; columns: string[] }> {
+  private async fill(
+    events: AsyncIterable<QueryEvent>,
+    owner: string,
+  ): Promise<{ resultId: string; total: number; columns: string[] }> {
     const set = this.results.create(owner);
     for await (const ev of events) if (ev.type === 'rows') addRows(set, ev);
     set.complete = true;
@@ -232,10 +340,25 @@ export class InvestigationService {
       if (scope.os) return c.os.toLowerCase() === scope.os;
       return inc.length === 0 || inc.some((l) => labels.includes(l));
     });
-    return { count: matched.length, online: matched.filter((c) => c.online).length, sample: matched.slice(0, 8).map((c) => c.hostname || c.clientId) };
+    return {
+      count: matched.length,
+      online: matched.filter((c) => c.online).length,
+      sample: matched.slice(0, 8).map((c) => c.hostname || c.clientId),
+    };
   }
 
-  async createHunt(t: Target, input: { description: string; artifacts: string[]; parameters: Record<string, Record<string, string>>; scope: HuntScope; expiresHours: number; resources: Resources; paused: boolean }) {
+  async createHunt(
+    t: Target,
+    input: {
+      description: string;
+      artifacts: string[];
+      parameters: Record<string, Record<string, string>>;
+      scope: HuntScope;
+      expiresHours: number;
+      resources: Resources;
+      paused: boolean;
+    },
+  ) {
     const os: HuntOs | undefined = input.scope.os || undefined;
     return (await this.ops(t)).createHunt({
       description: input.description,
@@ -278,7 +401,17 @@ export class InvestigationService {
     const [help, arts] = await Promise.all([ops.vqlHelp(), this.artifacts(t, '', 'ANY')]);
     const items: CompletionItem[] = [
       ...help.map(toCompletion),
-      ...arts.map((a) => ({ name: a.name, kind: 'artifact' as const, description: a.description, args: a.parameters.map((p) => ({ name: p.name, type: p.type, required: false, description: p.description })) })),
+      ...arts.map((a) => ({
+        name: a.name,
+        kind: 'artifact' as const,
+        description: a.description,
+        args: a.parameters.map((p) => ({
+          name: p.name,
+          type: p.type,
+          required: false,
+          description: p.description,
+        })),
+      })),
     ];
     this.completionCache.set(key, { at: this.now(), items });
     return items;
@@ -290,7 +423,13 @@ export class InvestigationService {
    * report a failure end the stream with VQL_ERROR after everything else was delivered, so the cell
    * shows both the partial rows and the error.
    */
-  async *run(t: Target, text: string, timeoutSeconds: number, owner: string, signal: AbortSignal): AsyncGenerator<RunEvent> {
+  async *run(
+    t: Target,
+    text: string,
+    timeoutSeconds: number,
+    owner: string,
+    signal: AbortSignal,
+  ): AsyncGenerator<RunEvent> {
     const set: ResultSet = this.results.create(owner);
     const started = Date.now();
     let firstRowsMs: number | null = null;
@@ -301,7 +440,12 @@ export class InvestigationService {
     const absorb = (ev: QueryEvent): boolean => {
       if (ev.type === 'log') {
         if (ev.problem) problems.push(ev.message);
-        progress.log({ timeMs: Math.floor(ev.timestampUs / 1000) || Date.now(), level: ev.level, message: ev.message, ...(ev.problem ? { problem: ev.problem } : {}) });
+        progress.log({
+          timeMs: Math.floor(ev.timestampUs / 1000) || Date.now(),
+          level: ev.level,
+          message: ev.message,
+          ...(ev.problem ? { problem: ev.problem } : {}),
+        });
         return false;
       }
       if (addRows(set, ev) === 0) return false;
@@ -314,7 +458,10 @@ export class InvestigationService {
     const final = progress.flush(true);
     if (final) yield final;
     yield { type: 'done', total: set.size, elapsedMs: Date.now() - started, firstRowsMs };
-    if (problems.length) throw new AppError('VQL_ERROR', problems[0] ?? 'The query failed.', { details: { logs: problems.slice(0, 20) } });
+    if (problems.length)
+      throw new AppError('VQL_ERROR', problems[0] ?? 'The query failed.', {
+        details: { logs: problems.slice(0, 20) },
+      });
   }
 }
 
@@ -351,5 +498,10 @@ function samePath(a: string, b: string): boolean {
 }
 
 function safeSegment(s: string): string {
-  return s.replace(/[^A-Za-z0-9._-]+/g, '_').replace(/^\.+/, '_').slice(0, 120) || '_';
+  return (
+    s
+      .replace(/[^A-Za-z0-9._-]+/g, '_')
+      .replace(/^\.+/, '_')
+      .slice(0, 120) || '_'
+  );
 }

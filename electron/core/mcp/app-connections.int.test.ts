@@ -48,11 +48,25 @@ beforeAll(async () => {
   sim = await startSimulator({ host: '127.0.0.1', speed: 50 });
   dataDir = mkdtempSync(join(tmpdir(), 'mr-conn-data-'));
   // The app's domain starts first, before anything is saved.
-  domain = createMcpDomain({ dataDir, version: 'test', mode: 'browser', env: { MEGARAPTOR_MCP_PORT: '0' }, keychain: () => Promise.resolve(new KeychainSecretStore()) });
+  domain = createMcpDomain({
+    dataDir,
+    version: 'test',
+    mode: 'browser',
+    env: { MEGARAPTOR_MCP_PORT: '0' },
+    keychain: () => Promise.resolve(new KeychainSecretStore()),
+  });
   await domain.start();
   // Exactly how the app saves a server the responder imported with "Save in the keychain".
-  manager = new ConnectionManager({ dataDir, secrets: () => Promise.resolve(new KeychainSecrets(new KeychainSecretStore())), demo: () => Promise.reject(new Error('no demo in this test')) });
-  await manager.import({ name: NAME, yaml: await sim.mintApiConfig('mcp-saved', ['administrator']), storage: 'keychain' });
+  manager = new ConnectionManager({
+    dataDir,
+    secrets: () => Promise.resolve(new KeychainSecrets(new KeychainSecretStore())),
+    demo: () => Promise.reject(new Error('no demo in this test')),
+  });
+  await manager.import({
+    name: NAME,
+    yaml: await sim.mintApiConfig('mcp-saved', ['administrator']),
+    storage: 'keychain',
+  });
 }, 120_000);
 
 afterAll(async () => {
@@ -67,55 +81,84 @@ afterAll(async () => {
 describe('saved app connections for MCP', () => {
   it('runs inside a keyring session (required in CI)', () => {
     if (!inSession && !CI) {
-      console.warn('app-connections.int: not inside a keyring session (run through `npm test -- integration`); keychain cases skipped');
+      console.warn(
+        'app-connections.int: not inside a keyring session (run through `npm test -- integration`); keychain cases skipped',
+      );
       return;
     }
     expect(inSession, 'MEGARAPTOR_TEST_KEYRING=1 (gnome-keyring session) is required in CI').toBe(true);
   });
 
-  it.runIf(inSession || CI)('megaraptor mcp --stdio --connection NAME opens the connection the app saved', async () => {
-    const env: Record<string, string> = {};
-    for (const [k, v] of Object.entries(process.env)) if (v !== undefined && k !== 'VELOCIRAPTOR_API_CONFIG') env[k] = v;
-    env.MEGARAPTOR_DATA_DIR = dataDir;
-    const client = new Client({ name: 'conn-test', version: '1.0' });
-    const transport = new StdioClientTransport({ command: process.execPath, args: [cli, 'mcp', '--stdio', '--connection', NAME], env, stderr: 'pipe' });
-    let stderr = '';
-    transport.stderr?.on('data', (d: Buffer) => (stderr += d.toString()));
-    await client.connect(transport).catch((e: unknown) => {
-      throw new Error(`the CLI did not serve: ${String(e)}; stderr: ${stderr}`);
-    });
-    try {
-      const conns = (await client.callTool({ name: 'list_connections', arguments: {} })) as CallToolResult;
-      expect(conns.structuredContent).toMatchObject({ connections: [{ name: NAME, user: 'mcp-saved', is_default: true }] });
-      const info = (await client.callTool({ name: 'server_info', arguments: {} })) as CallToolResult;
-      expect(info.isError, text(info)).toBeFalsy();
-      expect(info.structuredContent).toMatchObject({ info: { user: 'mcp-saved' } });
-    } finally {
-      await client.close();
-    }
-    // A name the app never saved: refused, and the message names what is saved.
-    const bad = spawnSync(process.execPath, [cli, 'mcp', '--stdio', '--connection', 'never-saved'], { env, input: '', encoding: 'utf8', timeout: 30_000 });
-    expect(bad.status).toBe(1);
-    expect(bad.stderr).toContain('No saved connection named "never-saved"');
-    expect(bad.stderr).toContain(NAME);
-  }, 60_000);
+  it.runIf(inSession || CI)(
+    'megaraptor mcp --stdio --connection NAME opens the connection the app saved',
+    async () => {
+      const env: Record<string, string> = {};
+      for (const [k, v] of Object.entries(process.env))
+        if (v !== undefined && k !== 'VELOCIRAPTOR_API_CONFIG') env[k] = v;
+      env.MEGARAPTOR_DATA_DIR = dataDir;
+      const client = new Client({ name: 'conn-test', version: '1.0' });
+      const transport = new StdioClientTransport({
+        command: process.execPath,
+        args: [cli, 'mcp', '--stdio', '--connection', NAME],
+        env,
+        stderr: 'pipe',
+      });
+      let stderr = '';
+      transport.stderr?.on('data', (d: Buffer) => (stderr += d.toString()));
+      await client.connect(transport).catch((e: unknown) => {
+        throw new Error(`the CLI did not serve: ${String(e)}; stderr: ${stderr}`);
+      });
+      try {
+        const conns = (await client.callTool({ name: 'list_connections', arguments: {} })) as CallToolResult;
+        expect(conns.structuredContent).toMatchObject({
+          connections: [{ name: NAME, user: 'mcp-saved', is_default: true }],
+        });
+        const info = (await client.callTool({ name: 'server_info', arguments: {} })) as CallToolResult;
+        expect(info.isError, text(info)).toBeFalsy();
+        expect(info.structuredContent).toMatchObject({ info: { user: 'mcp-saved' } });
+      } finally {
+        await client.close();
+      }
+      // A name the app never saved: refused, and the message names what is saved.
+      const bad = spawnSync(process.execPath, [cli, 'mcp', '--stdio', '--connection', 'never-saved'], {
+        env,
+        input: '',
+        encoding: 'utf8',
+        timeout: 30_000,
+      });
+      expect(bad.status).toBe(1);
+      expect(bad.stderr).toContain('No saved connection named "never-saved"');
+      expect(bad.stderr).toContain(NAME);
+    },
+    60_000,
+  );
 
-  it.runIf(inSession || CI)('the in-app endpoint serves a connection saved after it started, as the default server', async () => {
-    // Before any MCP call: the snippets already name the connection the app saved.
-    expect((await domain!.handlers['mcp:snippets']()).stdio).toContain(`--connection ${JSON.stringify(NAME)}`);
-    const status = await domain!.service.status();
-    expect(status.running, status.error).toBe(true);
-    expect(status.tokenStore).not.toMatch(/memory/);
-    const { token } = await domain!.service.getToken();
-    const client = new Client({ name: 'conn-http-test', version: '1.0' });
-    await client.connect(new StreamableHTTPClientTransport(new URL(status.url!), { requestInit: { headers: { Authorization: `Bearer ${token}` } } }));
-    try {
-      const hunts = (await client.callTool({ name: 'list_hunts', arguments: {} })) as CallToolResult;
-      expect(hunts.isError, text(hunts)).toBeFalsy();
-      const conns = (await client.callTool({ name: 'list_connections', arguments: {} })) as CallToolResult;
-      expect(conns.structuredContent).toMatchObject({ connections: [{ name: NAME, is_default: true }] });
-    } finally {
-      await client.close();
-    }
-  }, 60_000);
+  it.runIf(inSession || CI)(
+    'the in-app endpoint serves a connection saved after it started, as the default server',
+    async () => {
+      // Before any MCP call: the snippets already name the connection the app saved.
+      expect((await domain!.handlers['mcp:snippets']()).stdio).toContain(
+        `--connection ${JSON.stringify(NAME)}`,
+      );
+      const status = await domain!.service.status();
+      expect(status.running, status.error).toBe(true);
+      expect(status.tokenStore).not.toMatch(/memory/);
+      const { token } = await domain!.service.getToken();
+      const client = new Client({ name: 'conn-http-test', version: '1.0' });
+      await client.connect(
+        new StreamableHTTPClientTransport(new URL(status.url!), {
+          requestInit: { headers: { Authorization: `Bearer ${token}` } },
+        }),
+      );
+      try {
+        const hunts = (await client.callTool({ name: 'list_hunts', arguments: {} })) as CallToolResult;
+        expect(hunts.isError, text(hunts)).toBeFalsy();
+        const conns = (await client.callTool({ name: 'list_connections', arguments: {} })) as CallToolResult;
+        expect(conns.structuredContent).toMatchObject({ connections: [{ name: NAME, is_default: true }] });
+      } finally {
+        await client.close();
+      }
+    },
+    60_000,
+  );
 });

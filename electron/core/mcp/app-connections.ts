@@ -72,7 +72,13 @@ export class AppConnections {
     const next = new ConnectionManager({
       dataDir: this.deps.dataDir,
       secrets: () => Promise.resolve(store ? new KeychainSecrets(store) : null),
-      demo: () => Promise.reject(new AppError('INVALID_ARGUMENT', 'The demo server is started from the app, not from the MCP server.')),
+      demo: () =>
+        Promise.reject(
+          new AppError(
+            'INVALID_ARGUMENT',
+            'The demo server is started from the app, not from the MCP server.',
+          ),
+        ),
     });
     const list = await next.list();
     const old = this.manager;

@@ -77,7 +77,10 @@ export interface McpDomainOptions {
 }
 
 /** What the MCP domain needs from the app's connections. */
-export type McpConnections = Pick<AppConnections, 'registry' | 'defaultServer' | 'problems' | 'refresh' | 'dispose'>;
+export type McpConnections = Pick<
+  AppConnections,
+  'registry' | 'defaultServer' | 'problems' | 'refresh' | 'dispose'
+>;
 
 /** The live manager seen as McpConnections. The investigation domain owns (and disposes) it. */
 class LiveConnections implements McpConnections {
@@ -137,7 +140,10 @@ function stdioCommand(mode: 'electron' | 'browser'): string[] {
 }
 
 /** Lists the token only when it went to the keychain; a run-only token has no entry (a stale one is dropped). */
-function keychainOnlyRecord(credentials: TokenRecord, keychain: () => Promise<SecretStore | null>): TokenRecord {
+function keychainOnlyRecord(
+  credentials: TokenRecord,
+  keychain: () => Promise<SecretStore | null>,
+): TokenRecord {
   return {
     async register(input) {
       return (await keychain()) ? credentials.register(input) : credentials.unregister(input.id);
@@ -149,8 +155,14 @@ function keychainOnlyRecord(credentials: TokenRecord, keychain: () => Promise<Se
 export function createMcpDomain(o: McpDomainOptions): McpDomain {
   let keychain: Promise<SecretStore | null> | undefined;
   const once = (): Promise<SecretStore | null> => (keychain ??= o.keychain().catch(() => null));
-  const connections: McpConnections = o.liveConnections ? new LiveConnections(o.liveConnections) : new AppConnections({ dataDir: o.dataDir, keychain: once });
-  const port = new VelociraptorBridge({ registry: () => connections.registry(), refresh: () => connections.refresh(), defaultServer: () => connections.defaultServer() });
+  const connections: McpConnections = o.liveConnections
+    ? new LiveConnections(o.liveConnections)
+    : new AppConnections({ dataDir: o.dataDir, keychain: once });
+  const port = new VelociraptorBridge({
+    registry: () => connections.registry(),
+    refresh: () => connections.refresh(),
+    defaultServer: () => connections.defaultServer(),
+  });
   const service = new McpService({
     dataDir: o.dataDir,
     version: o.version,

@@ -16,7 +16,8 @@ import { AppError, isErrorCode } from '../../../shared/errors';
 import { ApprovalAnswer, ApprovalRequest, type Approver } from './approvals';
 
 export function approvalSocketPath(dataDir: string, platform: NodeJS.Platform = process.platform): string {
-  if (platform === 'win32') return `\\\\.\\pipe\\megaraptor-mcp-${createHash('sha256').update(dataDir).digest('hex').slice(0, 16)}`;
+  if (platform === 'win32')
+    return `\\\\.\\pipe\\megaraptor-mcp-${createHash('sha256').update(dataDir).digest('hex').slice(0, 16)}`;
   return join(dataDir, 'mcp-approvals.sock');
 }
 
@@ -52,7 +53,10 @@ export interface ApprovalSocketServer {
 }
 
 /** The app side: answers asks with `approver` (the ApprovalBroker). */
-export async function startApprovalSocket(dataDir: string, approver: Approver): Promise<ApprovalSocketServer> {
+export async function startApprovalSocket(
+  dataDir: string,
+  approver: Approver,
+): Promise<ApprovalSocketServer> {
   const path = approvalSocketPath(dataDir);
   const token = randomBytes(32).toString('base64url');
   const tokenFile = approvalTokenPath(dataDir);
@@ -81,7 +85,10 @@ export async function startApprovalSocket(dataDir: string, approver: Approver): 
         const given = Buffer.from(h.success ? h.data.token : '');
         const want = Buffer.from(token);
         if (!h.success || given.length !== want.length || !timingSafeEqual(given, want)) {
-          reply({ type: 'error', error: { code: 'CONTRACT_FORBIDDEN_SENDER', message: 'Wrong approval-socket token.' } });
+          reply({
+            type: 'error',
+            error: { code: 'CONTRACT_FORBIDDEN_SENDER', message: 'Wrong approval-socket token.' },
+          });
           return;
         }
         authed = true;
@@ -89,12 +96,22 @@ export async function startApprovalSocket(dataDir: string, approver: Approver): 
       }
       const a = Ask.safeParse(msg);
       if (!a.success) {
-        reply({ type: 'error', error: { code: 'CONTRACT_INVALID_INPUT', message: 'Malformed approval request.' } });
+        reply({
+          type: 'error',
+          error: { code: 'CONTRACT_INVALID_INPUT', message: 'Malformed approval request.' },
+        });
         return;
       }
       approver.ask(a.data.request, abort.signal).then(
         (answer) => reply({ type: 'answer', answer }),
-        (e: unknown) => reply({ type: 'error', error: e instanceof AppError ? { code: e.code, message: e.message } : { code: 'INTERNAL', message: String(e) } }),
+        (e: unknown) =>
+          reply({
+            type: 'error',
+            error:
+              e instanceof AppError
+                ? { code: e.code, message: e.message }
+                : { code: 'INTERNAL', message: String(e) },
+          }),
       );
     });
   });
@@ -119,9 +136,13 @@ export class SocketApprover implements Approver {
 
   async ask(request: ApprovalRequest, signal?: AbortSignal): Promise<ApprovalAnswer> {
     const noApp = (why: string) =>
-      new AppError('POLICY_FORBIDDEN', `${request.tool} needs the responder's approval, but ${why}. Start Megaraptor Desktop (its Assistants page answers approvals), or allow the tool in the assistant policy file.`, {
-        details: { outcome: 'forbidden-by-policy' },
-      });
+      new AppError(
+        'POLICY_FORBIDDEN',
+        `${request.tool} needs the responder's approval, but ${why}. Start Megaraptor Desktop (its Assistants page answers approvals), or allow the tool in the assistant policy file.`,
+        {
+          details: { outcome: 'forbidden-by-policy' },
+        },
+      );
     let token: string;
     try {
       token = (await readFile(approvalTokenPath(this.dataDir), 'utf8')).trim();
@@ -138,12 +159,17 @@ export class SocketApprover implements Approver {
         socket.destroy();
         f();
       };
-      const onAbort = () => done(() => reject(new AppError('CANCELLED', 'The assistant cancelled the call while it waited for approval.')));
+      const onAbort = () =>
+        done(() =>
+          reject(new AppError('CANCELLED', 'The assistant cancelled the call while it waited for approval.')),
+        );
       signal?.addEventListener('abort', onAbort, { once: true });
       socket.on('error', () => done(() => reject(noApp('Megaraptor Desktop is not running'))));
       socket.on('close', () => done(() => reject(noApp('the app closed the approval connection'))));
       socket.on('connect', () => {
-        socket.write(JSON.stringify({ type: 'hello', token }) + '\n' + JSON.stringify({ type: 'ask', request }) + '\n');
+        socket.write(
+          JSON.stringify({ type: 'hello', token }) + '\n' + JSON.stringify({ type: 'ask', request }) + '\n',
+        );
       });
       lines(socket, (line) => {
         let parsed: z.infer<typeof Reply>;
@@ -158,7 +184,20 @@ export class SocketApprover implements Approver {
           done(() => resolve(answer));
         } else {
           const { code, message } = parsed.error;
-          done(() => reject(new AppError(isErrorCode(code) ? code : 'INTERNAL', message, { details: { outcome: code === 'APPROVAL_TIMEOUT' ? 'timeout' : code === 'APPROVAL_DENIED' ? 'denied' : 'forbidden-by-policy' } })));
+          done(() =>
+            reject(
+              new AppError(isErrorCode(code) ? code : 'INTERNAL', message, {
+                details: {
+                  outcome:
+                    code === 'APPROVAL_TIMEOUT'
+                      ? 'timeout'
+                      : code === 'APPROVAL_DENIED'
+                        ? 'denied'
+                        : 'forbidden-by-policy',
+                },
+              }),
+            ),
+          );
         }
       });
     });

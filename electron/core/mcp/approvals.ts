@@ -9,7 +9,13 @@
 import { randomUUID } from 'node:crypto';
 import { readFile, rename, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { ApprovalAnswer, ApprovalPlan, ApprovalRequest, McpPolicy, PolicyMode } from '../../../shared/contracts/mcp';
+import {
+  ApprovalAnswer,
+  ApprovalPlan,
+  ApprovalRequest,
+  McpPolicy,
+  PolicyMode,
+} from '../../../shared/contracts/mcp';
 import { AppError } from '../../../shared/errors';
 
 export { ApprovalAnswer, ApprovalPlan, ApprovalRequest, McpPolicy, PolicyMode };
@@ -17,7 +23,8 @@ export { ApprovalAnswer, ApprovalPlan, ApprovalRequest, McpPolicy, PolicyMode };
 export const DEFAULT_POLICY: McpPolicy = { mode: 'ask', allowTools: [], approvalTimeoutSeconds: 120 };
 
 /** How a gated call was let through (or why not), for the audit log. */
-export type GateOutcome = 'not-required' | 'approved' | 'allowed-by-policy' | 'denied' | 'timeout' | 'forbidden-by-policy';
+export type GateOutcome =
+  'not-required' | 'approved' | 'allowed-by-policy' | 'denied' | 'timeout' | 'forbidden-by-policy';
 
 export interface Approver {
   /** Resolves with the responder's answer; rejects with APPROVAL_TIMEOUT or POLICY_FORBIDDEN. */
@@ -43,11 +50,18 @@ export class PolicyStore {
     try {
       raw = JSON.parse(text);
     } catch (e) {
-      throw new AppError('STORE_CORRUPT', `The assistant policy file ${this.path} is not JSON. Fix or delete it.`, { cause: e });
+      throw new AppError(
+        'STORE_CORRUPT',
+        `The assistant policy file ${this.path} is not JSON. Fix or delete it.`,
+        { cause: e },
+      );
     }
     const parsed = McpPolicy.partial().safeParse(raw);
     if (!parsed.success) {
-      throw new AppError('STORE_CORRUPT', `The assistant policy file ${this.path} does not match the policy format. Fix or delete it.`);
+      throw new AppError(
+        'STORE_CORRUPT',
+        `The assistant policy file ${this.path} does not match the policy format. Fix or delete it.`,
+      );
     }
     return { ...DEFAULT_POLICY, ...parsed.data };
   }
@@ -72,9 +86,13 @@ export async function gate(
   signal?: AbortSignal,
 ): Promise<GateOutcome> {
   if (policy.mode === 'read-only') {
-    throw new AppError('POLICY_FORBIDDEN', `The assistant policy is read-only: ${request.tool} changes an endpoint or a deployment and is refused. The responder can change the policy on the Assistants page.`, {
-      details: { outcome: 'forbidden-by-policy' },
-    });
+    throw new AppError(
+      'POLICY_FORBIDDEN',
+      `The assistant policy is read-only: ${request.tool} changes an endpoint or a deployment and is refused. The responder can change the policy on the Assistants page.`,
+      {
+        details: { outcome: 'forbidden-by-policy' },
+      },
+    );
   }
   if (policy.mode === 'allow-listed' && policy.allowTools.includes(request.tool)) return 'allowed-by-policy';
   const now = Date.now();
@@ -86,9 +104,13 @@ export async function gate(
   };
   const answer = await approver.ask(full, signal);
   if (answer.decision === 'approved') return 'approved';
-  throw new AppError('APPROVAL_DENIED', `The responder denied ${request.tool}${answer.reason ? `: ${answer.reason}` : '.'} Do not retry it unless the responder asks you to.`, {
-    details: { outcome: 'denied' },
-  });
+  throw new AppError(
+    'APPROVAL_DENIED',
+    `The responder denied ${request.tool}${answer.reason ? `: ${answer.reason}` : '.'} Do not retry it unless the responder asks you to.`,
+    {
+      details: { outcome: 'denied' },
+    },
+  );
 }
 
 export interface PendingApproval {
@@ -98,7 +120,9 @@ export interface PendingApproval {
   timer: NodeJS.Timeout;
 }
 
-export type BrokerEvent = { type: 'added'; request: ApprovalRequest } | { type: 'resolved'; id: string; outcome: 'approved' | 'denied' | 'timeout' | 'cancelled' };
+export type BrokerEvent =
+  | { type: 'added'; request: ApprovalRequest }
+  | { type: 'resolved'; id: string; outcome: 'approved' | 'denied' | 'timeout' | 'cancelled' };
 
 /** The in-app approver: holds pending requests until the responder answers on the Assistants page. */
 export class ApprovalBroker implements Approver {
@@ -118,7 +142,13 @@ export class ApprovalBroker implements Approver {
       };
       const timer = setTimeout(() => {
         if (finish('timeout')) {
-          reject(new AppError('APPROVAL_TIMEOUT', `Nobody answered the approval request for ${request.tool} within ${Math.round(ms / 1000)} s; nothing was run.`, { details: { outcome: 'timeout' } }));
+          reject(
+            new AppError(
+              'APPROVAL_TIMEOUT',
+              `Nobody answered the approval request for ${request.tool} within ${Math.round(ms / 1000)} s; nothing was run.`,
+              { details: { outcome: 'timeout' } },
+            ),
+          );
         }
       }, ms);
       timer.unref?.();
@@ -132,7 +162,16 @@ export class ApprovalBroker implements Approver {
           if (finish('cancelled')) reject(e);
         },
       });
-      signal?.addEventListener('abort', () => this.pending.get(request.id)?.reject(new AppError('CANCELLED', 'The assistant cancelled the call while it waited for approval.')), { once: true });
+      signal?.addEventListener(
+        'abort',
+        () =>
+          this.pending
+            .get(request.id)
+            ?.reject(
+              new AppError('CANCELLED', 'The assistant cancelled the call while it waited for approval.'),
+            ),
+        { once: true },
+      );
       this.emit({ type: 'added', request });
     });
   }
@@ -156,7 +195,8 @@ export class ApprovalBroker implements Approver {
 
   /** Denies everything still pending (app shutdown). */
   close(): void {
-    for (const p of [...this.pending.values()]) p.resolve({ decision: 'denied', reason: 'the app is closing' });
+    for (const p of [...this.pending.values()])
+      p.resolve({ decision: 'denied', reason: 'the app is closing' });
   }
 
   private emit(e: BrokerEvent): void {
@@ -168,8 +208,12 @@ export class ApprovalBroker implements Approver {
 export class RefusingApprover implements Approver {
   constructor(private readonly why: string) {}
   async ask(request: ApprovalRequest): Promise<ApprovalAnswer> {
-    throw new AppError('POLICY_FORBIDDEN', `${request.tool} needs the responder's approval, but ${this.why}. Start Megaraptor Desktop, or allow the tool in the assistant policy file.`, {
-      details: { outcome: 'forbidden-by-policy' },
-    });
+    throw new AppError(
+      'POLICY_FORBIDDEN',
+      `${request.tool} needs the responder's approval, but ${this.why}. Start Megaraptor Desktop, or allow the tool in the assistant policy file.`,
+      {
+        details: { outcome: 'forbidden-by-policy' },
+      },
+    );
   }
 }

@@ -16,11 +16,23 @@ import { makeHarness } from './testing/harness';
 import { listConnections } from './tools/server';
 
 function entry(i: number): AuditEntry {
-  return { time: new Date(0).toISOString(), client: 'test', kind: 'tool', name: `call-${i}`, arguments: { i }, approval: 'not-required', durationMs: 0, resultBytes: 0 };
+  return {
+    time: new Date(0).toISOString(),
+    client: 'test',
+    kind: 'tool',
+    name: `call-${i}`,
+    arguments: { i },
+    approval: 'not-required',
+    durationMs: 0,
+    resultBytes: 0,
+  };
 }
 
 function names(path: string): string[] {
-  return readFileSync(path, 'utf8').trim().split('\n').map((l) => (JSON.parse(l) as AuditEntry).name);
+  return readFileSync(path, 'utf8')
+    .trim()
+    .split('\n')
+    .map((l) => (JSON.parse(l) as AuditEntry).name);
 }
 
 describe('AuditLog queue', () => {
@@ -60,7 +72,7 @@ describe('AuditLog queue', () => {
 describe('tool calls and the audit log', () => {
   it('answers, then withholds results while the log cannot be written, and writes every entry in order once it can', async () => {
     const h = makeHarness(new FakePort());
-    const call = async () => (await listConnections.invoke({}, h.ctx));
+    const call = async () => await listConnections.invoke({}, h.ctx);
     expect((await call()).isError).toBeFalsy();
     await h.audit.flush();
     await new Promise((r) => setTimeout(r, 1200)); // idle: the log closes its file
@@ -77,7 +89,12 @@ describe('tool calls and the audit log', () => {
     renameSync(h.audit.path + '.saved', h.audit.path);
     expect((await call()).isError).toBeFalsy();
     await h.audit.flush();
-    expect(names(h.audit.path)).toEqual(['list_connections', 'list_connections', 'list_connections', 'list_connections']);
+    expect(names(h.audit.path)).toEqual([
+      'list_connections',
+      'list_connections',
+      'list_connections',
+      'list_connections',
+    ]);
   });
 
   it('stdio: on a clean shutdown (client closes stdin) every call is in the log, in order', async () => {
@@ -100,16 +117,32 @@ describe('tool calls and the audit log', () => {
       for (let i = 0; i < 1000 && order.length < n; i++) await new Promise((r) => setTimeout(r, 5));
       expect(order.length).toBe(n);
     };
-    send({ id: 0, method: 'initialize', params: { protocolVersion: '2025-06-18', capabilities: {}, clientInfo: { name: 'audit-test', version: '1' } } });
+    send({
+      id: 0,
+      method: 'initialize',
+      params: {
+        protocolVersion: '2025-06-18',
+        capabilities: {},
+        clientInfo: { name: 'audit-test', version: '1' },
+      },
+    });
     await until(1);
     send({ method: 'notifications/initialized' });
     // Pipelined calls: many audit lines are still queued or being written when the last answer arrives.
-    for (let i = 1; i <= 200; i++) send({ id: i, method: 'tools/call', params: { name: 'search_clients', arguments: { search: `q${i}` } } });
+    for (let i = 1; i <= 200; i++)
+      send({
+        id: i,
+        method: 'tools/call',
+        params: { name: 'search_clients', arguments: { search: `q${i}` } },
+      });
     await until(201);
     stdin.end();
     await done;
     // No flush here: runStdio's own shutdown must have written everything, in the order answered.
-    const lines = readFileSync(join(dataDir, 'mcp-audit.jsonl'), 'utf8').trim().split('\n').map((l) => JSON.parse(l) as AuditEntry);
+    const lines = readFileSync(join(dataDir, 'mcp-audit.jsonl'), 'utf8')
+      .trim()
+      .split('\n')
+      .map((l) => JSON.parse(l) as AuditEntry);
     expect(lines.map((e) => e.arguments.search)).toEqual(order.slice(1).map((id) => `q${id}`));
   }, 30_000);
 });

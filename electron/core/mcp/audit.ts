@@ -132,13 +132,19 @@ export class AuditLog {
   }
 
   /** Newest first: entries before `beforeIndex` (line number), at most `limit`. */
-  async page(limit: number, beforeIndex?: number): Promise<{ entries: Array<AuditEntry & { index: number }>; total: number }> {
+  async page(
+    limit: number,
+    beforeIndex?: number,
+  ): Promise<{ entries: Array<AuditEntry & { index: number }>; total: number }> {
     // This process's queued lines first, so a reader sees every call made before it asked.
     await this.flush().catch(() => undefined);
     const all = await this.readAll();
     const end = beforeIndex === undefined ? all.length : Math.min(beforeIndex, all.length);
     const start = Math.max(0, end - limit);
-    const entries = all.slice(start, end).map((e, i) => ({ ...e, index: start + i })).reverse();
+    const entries = all
+      .slice(start, end)
+      .map((e, i) => ({ ...e, index: start + i }))
+      .reverse();
     return { entries, total: all.length };
   }
 

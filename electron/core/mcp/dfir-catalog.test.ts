@@ -16,7 +16,10 @@ describe('DFIR catalogue against the simulator catalogue', () => {
   it('the file-search artifacts take the parameters the tool sends', () => {
     for (const [os, f] of Object.entries(FILE_FINDER)) {
       const names = (findArtifact(f.artifact)?.parameters ?? []).map((p) => p.name);
-      expect({ os, missing: [f.glob, f.yara, f.hash].filter((n) => !names.includes(n)) }).toEqual({ os, missing: [] });
+      expect({ os, missing: [f.glob, f.yara, f.hash].filter((n) => !names.includes(n)) }).toEqual({
+        os,
+        missing: [],
+      });
     }
     const hunter = (findArtifact(HASH_HUNTER)?.parameters ?? []).map((p) => p.name);
     for (const n of ['TargetGlob', 'MD5List', 'SHA1List', 'SHA256List']) expect(hunter).toContain(n);

@@ -17,9 +17,13 @@ type Os = Exclude<ClientOs, 'unknown'>;
 
 export const DFIR_CATALOG: Record<DfirTopic, Record<Os, ArtifactChoice[]>> = {
   processes: {
-    windows: [{ artifact: 'Windows.System.Pslist', why: 'running processes with command lines, users, hashes' }],
+    windows: [
+      { artifact: 'Windows.System.Pslist', why: 'running processes with command lines, users, hashes' },
+    ],
     linux: [{ artifact: 'Linux.Sys.Pslist', why: 'running processes with command lines and users' }],
-    darwin: [{ artifact: 'Generic.System.Pstree', why: 'process tree (macOS has no dedicated pslist artifact)' }],
+    darwin: [
+      { artifact: 'Generic.System.Pstree', why: 'process tree (macOS has no dedicated pslist artifact)' },
+    ],
   },
   network: {
     windows: [{ artifact: 'Windows.Network.Netstat', why: 'open sockets with owning process' }],
@@ -37,7 +41,9 @@ export const DFIR_CATALOG: Record<DfirTopic, Record<Os, ArtifactChoice[]>> = {
       { artifact: 'Linux.Sys.Services', why: 'systemd services' },
       { artifact: 'Linux.Ssh.AuthorizedKeys', why: 'SSH keys that grant logins' },
     ],
-    darwin: [{ artifact: 'MacOS.Detection.Autoruns', why: 'launch agents/daemons, login items and other autoruns' }],
+    darwin: [
+      { artifact: 'MacOS.Detection.Autoruns', why: 'launch agents/daemons, login items and other autoruns' },
+    ],
   },
   logons_users: {
     windows: [
@@ -65,9 +71,24 @@ export const DFIR_CATALOG: Record<DfirTopic, Record<Os, ArtifactChoice[]>> = {
 
 /** File search artifacts per OS, with the parameter names each takes. */
 export const FILE_FINDER: Record<Os, { artifact: string; glob: string; yara: string; hash: string }> = {
-  windows: { artifact: 'Windows.Search.FileFinder', glob: 'SearchFilesGlob', yara: 'YaraRule', hash: 'Calculate_Hash' },
-  linux: { artifact: 'Linux.Search.FileFinder', glob: 'SearchFilesGlob', yara: 'YaraRule', hash: 'Calculate_Hash' },
-  darwin: { artifact: 'MacOS.Search.FileFinder', glob: 'SearchFilesGlob', yara: 'YaraRule', hash: 'Calculate_Hash' },
+  windows: {
+    artifact: 'Windows.Search.FileFinder',
+    glob: 'SearchFilesGlob',
+    yara: 'YaraRule',
+    hash: 'Calculate_Hash',
+  },
+  linux: {
+    artifact: 'Linux.Search.FileFinder',
+    glob: 'SearchFilesGlob',
+    yara: 'YaraRule',
+    hash: 'Calculate_Hash',
+  },
+  darwin: {
+    artifact: 'MacOS.Search.FileFinder',
+    glob: 'SearchFilesGlob',
+    yara: 'YaraRule',
+    hash: 'Calculate_Hash',
+  },
 };
 
 /** Hash sweeps: Generic.Detection.HashHunter (TargetGlob + MD5List/SHA1List/SHA256List). */
@@ -81,7 +102,8 @@ export function choicesFor(topic: DfirTopic, os: ClientOs): ArtifactChoice[] {
 /** Names of every artifact in the catalog, for checks against a server's artifact list. */
 export function catalogArtifacts(): string[] {
   const names = new Set<string>([HASH_HUNTER]);
-  for (const byOs of Object.values(DFIR_CATALOG)) for (const list of Object.values(byOs)) for (const c of list) names.add(c.artifact);
+  for (const byOs of Object.values(DFIR_CATALOG))
+    for (const list of Object.values(byOs)) for (const c of list) names.add(c.artifact);
   for (const f of Object.values(FILE_FINDER)) names.add(f.artifact);
   return [...names].sort();
 }

@@ -14,24 +14,58 @@ import { toolCases } from './testing/tool-cases';
 
 const TOKEN = 'test-token-0123456789abcdef';
 
-function raw(port: number, headers: Record<string, string>, body: unknown): Promise<{ status: number; text: string; type: string; session: string }> {
+function raw(
+  port: number,
+  headers: Record<string, string>,
+  body: unknown,
+): Promise<{ status: number; text: string; type: string; session: string }> {
   return new Promise((resolve, reject) => {
     const data = JSON.stringify(body);
-    const req = request({ host: '127.0.0.1', port, path: '/mcp', method: 'POST', headers: { 'content-type': 'application/json', accept: 'application/json, text/event-stream', 'content-length': String(Buffer.byteLength(data)), ...headers } }, (res) => {
-      let text = '';
-      res.on('data', (c: Buffer) => (text += c.toString()));
-      res.on('end', () => resolve({ status: res.statusCode ?? 0, text, type: String(res.headers['content-type'] ?? ''), session: String(res.headers['mcp-session-id'] ?? '') }));
-    });
+    const req = request(
+      {
+        host: '127.0.0.1',
+        port,
+        path: '/mcp',
+        method: 'POST',
+        headers: {
+          'content-type': 'application/json',
+          accept: 'application/json, text/event-stream',
+          'content-length': String(Buffer.byteLength(data)),
+          ...headers,
+        },
+      },
+      (res) => {
+        let text = '';
+        res.on('data', (c: Buffer) => (text += c.toString()));
+        res.on('end', () =>
+          resolve({
+            status: res.statusCode ?? 0,
+            text,
+            type: String(res.headers['content-type'] ?? ''),
+            session: String(res.headers['mcp-session-id'] ?? ''),
+          }),
+        );
+      },
+    );
     req.on('error', reject);
     req.end(data);
   });
 }
 
-const init = { jsonrpc: '2.0', id: 1, method: 'initialize', params: { protocolVersion: '2025-06-18', capabilities: {}, clientInfo: { name: 'raw', version: '1' } } };
+const init = {
+  jsonrpc: '2.0',
+  id: 1,
+  method: 'initialize',
+  params: { protocolVersion: '2025-06-18', capabilities: {}, clientInfo: { name: 'raw', version: '1' } },
+};
 
 async function connect(url: string, token = TOKEN): Promise<Client> {
   const client = new Client({ name: 'http-test', version: '1.0' });
-  await client.connect(new StreamableHTTPClientTransport(new URL(url), { requestInit: { headers: { Authorization: `Bearer ${token}` } } }));
+  await client.connect(
+    new StreamableHTTPClientTransport(new URL(url), {
+      requestInit: { headers: { Authorization: `Bearer ${token}` } },
+    }),
+  );
   return client;
 }
 
@@ -39,10 +73,21 @@ describe('Streamable HTTP transport', () => {
   let h: Harness;
   let http: RunningHttp;
   beforeAll(async () => {
-    h = makeHarness(new FakePort(), { policy: { mode: 'allow-listed', allowTools: allTools().filter((t) => t.gated).map((t) => t.name) } });
+    h = makeHarness(new FakePort(), {
+      policy: {
+        mode: 'allow-listed',
+        allowTools: allTools()
+          .filter((t) => t.gated)
+          .map((t) => t.name),
+      },
+    });
     http = await startHttpTransport({
       token: () => TOKEN,
-      makeServer: () => createMcpServer({ version: 'test', transport: 'http' }, (label) => ({ ...h.ctx, clientLabel: label })),
+      makeServer: () =>
+        createMcpServer({ version: 'test', transport: 'http' }, (label) => ({
+          ...h.ctx,
+          clientLabel: label,
+        })),
     });
   });
   afterAll(async () => {
@@ -64,20 +109,51 @@ describe('Streamable HTTP transport', () => {
     const auth = { authorization: `Bearer ${TOKEN}` };
     expect((await raw(http.port, { ...auth, host: `evil.example:${http.port}` }, init)).status).toBe(403);
     expect((await raw(http.port, { ...auth, host: `127.0.0.1:${http.port + 1}` }, init)).status).toBe(403);
-    expect((await raw(http.port, { ...auth, host: `127.0.0.1:${http.port}`, origin: 'https://evil.example' }, init)).status).toBe(403);
-    expect((await raw(http.port, { ...auth, host: `127.0.0.1:${http.port}`, origin: `http://localhost:${http.port}` }, init)).status).toBe(200);
+    expect(
+      (
+        await raw(
+          http.port,
+          { ...auth, host: `127.0.0.1:${http.port}`, origin: 'https://evil.example' },
+          init,
+        )
+      ).status,
+    ).toBe(403);
+    expect(
+      (
+        await raw(
+          http.port,
+          { ...auth, host: `127.0.0.1:${http.port}`, origin: `http://localhost:${http.port}` },
+          init,
+        )
+      ).status,
+    ).toBe(200);
   });
 
   it('refuses a non-initialize first request and an unknown session', async () => {
     const auth = { authorization: `Bearer ${TOKEN}`, host: `127.0.0.1:${http.port}` };
     expect((await raw(http.port, auth, { jsonrpc: '2.0', id: 2, method: 'tools/list' })).status).toBe(400);
-    expect((await raw(http.port, { ...auth, 'mcp-session-id': 'nope' }, { jsonrpc: '2.0', id: 2, method: 'tools/list' })).status).toBe(404);
+    expect(
+      (
+        await raw(
+          http.port,
+          { ...auth, 'mcp-session-id': 'nope' },
+          { jsonrpc: '2.0', id: 2, method: 'tools/list' },
+        )
+      ).status,
+    ).toBe(404);
   });
 
   it('calls every tool through the SDK client over HTTP and validates output schemas', async () => {
     const client = await connect(http.url);
     const byName = new Map(allTools().map((t) => [t.name, t]));
-    const cases = toolCases({ clientId: 'C.1111111111111111', flowId: 'F.C1', huntId: 'H.1', source: 'Windows.System.Pslist', folder: `${h.dataDir}/dl`, vfsPath: '/x' });
+    const cases = toolCases({
+      clientId: 'C.1111111111111111',
+      flowId: 'F.C1',
+      huntId: 'H.1',
+      source: 'Windows.System.Pslist',
+      folder: `${h.dataDir}/dl`,
+      vfsPath: '/x',
+    });
     for (const [name, args] of Object.entries(cases)) {
       const r = (await client.callTool({ name, arguments: args })) as CallToolResult;
       expect(r.isError, `${name}: ${JSON.stringify(r.content)}`).toBeFalsy();
@@ -91,26 +167,38 @@ describe('Streamable HTTP transport', () => {
   it('keeps sessions apart and serves 16 at once; DELETE ends a session', async () => {
     const clients = await Promise.all(Array.from({ length: 16 }, () => connect(http.url)));
     expect(http.sessions()).toBeGreaterThanOrEqual(16);
-    const results = await Promise.all(clients.map((c, i) => c.callTool({ name: 'search_clients', arguments: { search: `s${i}` } })));
+    const results = await Promise.all(
+      clients.map((c, i) => c.callTool({ name: 'search_clients', arguments: { search: `s${i}` } })),
+    );
     expect(results.every((r) => !r.isError)).toBe(true);
     const before = http.sessions();
-    await Promise.all(clients.map(async (c) => {
-      await (c.transport as StreamableHTTPClientTransport).terminateSession();
-      await c.close();
-    }));
+    await Promise.all(
+      clients.map(async (c) => {
+        await (c.transport as StreamableHTTPClientTransport).terminateSession();
+        await c.close();
+      }),
+    );
     expect(http.sessions()).toBeLessThanOrEqual(before - 16);
   });
 });
 
 describe('approval socket (stdio server → running app)', () => {
-  it('routes an ask to the app broker and returns the responder\'s answer', async () => {
+  it("routes an ask to the app broker and returns the responder's answer", async () => {
     const h = makeHarness(new FakePort());
     const broker = new ApprovalBroker();
     const sock = await startApprovalSocket(h.dataDir, broker);
     try {
       const approver = new SocketApprover(h.dataDir);
       const now = Date.now();
-      const req = { id: 'r1', tool: 'collect_artifact', client: 'x (stdio)', arguments: {}, plan: { summary: 's', operations: [] }, createdAt: new Date(now).toISOString(), expiresAt: new Date(now + 60_000).toISOString() };
+      const req = {
+        id: 'r1',
+        tool: 'collect_artifact',
+        client: 'x (stdio)',
+        arguments: {},
+        plan: { summary: 's', operations: [] },
+        createdAt: new Date(now).toISOString(),
+        expiresAt: new Date(now + 60_000).toISOString(),
+      };
       const pending = approver.ask(req);
       await expect.poll(() => broker.list().length).toBe(1);
       broker.decide('r1', { decision: 'approved' });
@@ -129,7 +217,15 @@ describe('approval socket (stdio server → running app)', () => {
   it('refuses with POLICY_FORBIDDEN when no app is running, and a wrong token is refused', async () => {
     const h = makeHarness(new FakePort());
     const approver = new SocketApprover(h.dataDir);
-    const req = { id: 'r1', tool: 'cancel_flow', client: 'x', arguments: {}, plan: { summary: 's', operations: [] }, createdAt: new Date().toISOString(), expiresAt: new Date(Date.now() + 60_000).toISOString() };
+    const req = {
+      id: 'r1',
+      tool: 'cancel_flow',
+      client: 'x',
+      arguments: {},
+      plan: { summary: 's', operations: [] },
+      createdAt: new Date().toISOString(),
+      expiresAt: new Date(Date.now() + 60_000).toISOString(),
+    };
     await expect(approver.ask(req)).rejects.toMatchObject({ code: 'POLICY_FORBIDDEN' });
     const broker = new ApprovalBroker();
     const sock = await startApprovalSocket(h.dataDir, broker);
@@ -151,19 +247,44 @@ describe('answer framing', () => {
     [true, 'application/json'],
   ])('jsonResponse=%s answers a tool call as %s, with the same result', async (jsonResponse, type) => {
     const h = makeHarness(new FakePort());
-    const http = await startHttpTransport({ token: () => TOKEN, jsonResponse, makeServer: () => createMcpServer({ version: 'test', transport: 'http' }, (label) => ({ ...h.ctx, clientLabel: label })) });
+    const http = await startHttpTransport({
+      token: () => TOKEN,
+      jsonResponse,
+      makeServer: () =>
+        createMcpServer({ version: 'test', transport: 'http' }, (label) => ({
+          ...h.ctx,
+          clientLabel: label,
+        })),
+    });
     try {
       const host = `127.0.0.1:${http.port}`;
       const auth = { host, authorization: `Bearer ${TOKEN}` };
       const first = await raw(http.port, auth, init);
       expect(first.type).toContain(type);
       const session = { ...auth, 'mcp-session-id': first.session, 'mcp-protocol-version': '2025-06-18' };
-      expect((await raw(http.port, session, { jsonrpc: '2.0', method: 'notifications/initialized' })).status).toBe(202);
-      const r = await raw(http.port, session, { jsonrpc: '2.0', id: 2, method: 'tools/call', params: { name: 'list_connections', arguments: {} } });
+      expect(
+        (await raw(http.port, session, { jsonrpc: '2.0', method: 'notifications/initialized' })).status,
+      ).toBe(202);
+      const r = await raw(http.port, session, {
+        jsonrpc: '2.0',
+        id: 2,
+        method: 'tools/call',
+        params: { name: 'list_connections', arguments: {} },
+      });
       expect(r.status).toBe(200);
       expect(r.type).toContain(type);
-      const body = type === 'application/json' ? r.text : r.text.split('\n').find((l) => l.startsWith('data: '))!.slice(6);
-      expect(JSON.parse(body)).toMatchObject({ jsonrpc: '2.0', id: 2, result: { structuredContent: { connections: expect.any(Array) } } });
+      const body =
+        type === 'application/json'
+          ? r.text
+          : r.text
+              .split('\n')
+              .find((l) => l.startsWith('data: '))!
+              .slice(6);
+      expect(JSON.parse(body)).toMatchObject({
+        jsonrpc: '2.0',
+        id: 2,
+        result: { structuredContent: { connections: expect.any(Array) } },
+      });
     } finally {
       await http.close();
     }

@@ -46,10 +46,17 @@ interface Session {
   lastSeen: number;
 }
 
-function send(res: ServerResponse, status: number, message: string, headers: Record<string, string> = {}): void {
+function send(
+  res: ServerResponse,
+  status: number,
+  message: string,
+  headers: Record<string, string> = {},
+): void {
   if (res.headersSent) return;
   res.writeHead(status, { 'content-type': 'application/json', ...headers });
-  res.end(JSON.stringify({ jsonrpc: '2.0', error: { code: status === 401 ? -32001 : -32000, message }, id: null }));
+  res.end(
+    JSON.stringify({ jsonrpc: '2.0', error: { code: status === 401 ? -32001 : -32000, message }, id: null }),
+  );
 }
 
 function readBody(req: IncomingMessage): Promise<unknown> {
@@ -101,11 +108,15 @@ export async function startHttpTransport(opts: HttpOptions): Promise<RunningHttp
     const url = new URL(req.url ?? '/', 'http://127.0.0.1');
     if (url.pathname !== MCP_PATH) return send(res, 404, 'Not found: the MCP endpoint is /mcp.');
     const allowedHosts = [`127.0.0.1:${port}`, `localhost:${port}`, `[::1]:${port}`];
-    if (!allowedHosts.includes(req.headers.host ?? '')) return send(res, 403, 'Forbidden: Host header does not name this loopback endpoint.');
+    if (!allowedHosts.includes(req.headers.host ?? ''))
+      return send(res, 403, 'Forbidden: Host header does not name this loopback endpoint.');
     const origin = req.headers.origin;
-    if (origin !== undefined && !allowedHosts.some((h) => origin === `http://${h}`)) return send(res, 403, 'Forbidden: Origin not allowed.');
+    if (origin !== undefined && !allowedHosts.some((h) => origin === `http://${h}`))
+      return send(res, 403, 'Forbidden: Origin not allowed.');
     if (!tokenMatches(req.headers.authorization, opts.token())) {
-      return send(res, 401, 'Unauthorized: send Authorization: Bearer <token> (see the Assistants page).', { 'www-authenticate': 'Bearer realm="megaraptor-mcp"' });
+      return send(res, 401, 'Unauthorized: send Authorization: Bearer <token> (see the Assistants page).', {
+        'www-authenticate': 'Bearer realm="megaraptor-mcp"',
+      });
     }
 
     const sid = req.headers['mcp-session-id'];
@@ -133,8 +144,10 @@ export async function startHttpTransport(opts: HttpOptions): Promise<RunningHttp
     } catch {
       return send(res, 400, 'Bad request: the body is not JSON.');
     }
-    if (!isInitializeRequest(body)) return send(res, 400, 'Bad request: the first request of a session must be initialize.');
-    if (sessions.size >= maxSessions) return send(res, 503, `Too many MCP sessions (${maxSessions}); close one.`);
+    if (!isInitializeRequest(body))
+      return send(res, 400, 'Bad request: the first request of a session must be initialize.');
+    if (sessions.size >= maxSessions)
+      return send(res, 503, `Too many MCP sessions (${maxSessions}); close one.`);
     const server = opts.makeServer();
     const transport: StreamableHTTPServerTransport = new StreamableHTTPServerTransport({
       sessionIdGenerator: () => randomUUID(),
@@ -154,7 +167,9 @@ export async function startHttpTransport(opts: HttpOptions): Promise<RunningHttp
   };
 
   const http: Server = createServer((req, res) => {
-    handle(req, res).catch((e: unknown) => send(res, 500, `Internal error: ${e instanceof Error ? e.message : String(e)}`));
+    handle(req, res).catch((e: unknown) =>
+      send(res, 500, `Internal error: ${e instanceof Error ? e.message : String(e)}`),
+    );
   });
   await new Promise<void>((resolve, reject) => {
     http.once('error', reject);
@@ -162,10 +177,13 @@ export async function startHttpTransport(opts: HttpOptions): Promise<RunningHttp
   });
   port = (http.address() as AddressInfo).port;
 
-  const sweep = setInterval(() => {
-    const now = Date.now();
-    for (const [id, s] of sessions) if (now - s.lastSeen > idleMs) void closeSession(id);
-  }, Math.min(60_000, idleMs));
+  const sweep = setInterval(
+    () => {
+      const now = Date.now();
+      for (const [id, s] of sessions) if (now - s.lastSeen > idleMs) void closeSession(id);
+    },
+    Math.min(60_000, idleMs),
+  );
   sweep.unref();
 
   return {

@@ -17,10 +17,23 @@ import { allTools } from './registry';
 const CI = process.env.CI === 'true' || process.env.CI === '1';
 const root = resolve(import.meta.dirname, '..', '..', '..');
 const node22 = join(root, 'tools', 'mcp-inspector', 'node_modules', 'node', 'bin', 'node');
-const inspectorCli = join(root, 'tools', 'mcp-inspector', 'node_modules', '@modelcontextprotocol', 'inspector', 'clients', 'cli', 'build', 'index.js');
+const inspectorCli = join(
+  root,
+  'tools',
+  'mcp-inspector',
+  'node_modules',
+  '@modelcontextprotocol',
+  'inspector',
+  'clients',
+  'cli',
+  'build',
+  'index.js',
+);
 const megaraptor = join(root, 'out', 'cli', 'megaraptor.mjs');
 const missing = [
-  ...(existsSync(node22) && existsSync(inspectorCli) ? [] : ['the Inspector package (run: npm ci --prefix tools/mcp-inspector)']),
+  ...(existsSync(node22) && existsSync(inspectorCli)
+    ? []
+    : ['the Inspector package (run: npm ci --prefix tools/mcp-inspector)']),
   ...(existsSync(megaraptor) ? [] : ['out/cli/megaraptor.mjs (run: npm run build)']),
 ];
 const ready = missing.length === 0;
@@ -60,7 +73,15 @@ function inspect(...args: string[]): Promise<Run> {
   return new Promise((done) => {
     execFile(
       node22,
-      [inspectorCli, ...target, '-e', `MEGARAPTOR_DATA_DIR=${join(dir, 'data')}`, '--format', 'json', ...args],
+      [
+        inspectorCli,
+        ...target,
+        '-e',
+        `MEGARAPTOR_DATA_DIR=${join(dir, 'data')}`,
+        '--format',
+        'json',
+        ...args,
+      ],
       { env, timeout: 60_000, maxBuffer: 32 * 1024 * 1024 },
       (err, stdout, stderr) => {
         const code = err ? (typeof err.code === 'number' ? err.code : -1) : 0;
@@ -77,7 +98,9 @@ function json<T>(r: Run): T {
     if (parsed.result === undefined) throw new Error('no result');
     return parsed.result;
   } catch {
-    throw new Error(`Inspector printed no JSON (exit ${r.code}): ${r.stdout.slice(0, 500)} ${r.stderr.slice(0, 500)}`);
+    throw new Error(
+      `Inspector printed no JSON (exit ${r.code}): ${r.stdout.slice(0, 500)} ${r.stderr.slice(0, 500)}`,
+    );
   }
 }
 
@@ -90,40 +113,90 @@ describe('MCP Inspector CLI against megaraptor mcp --stdio', () => {
     expect(missing, 'missing parts').toEqual([]);
   });
 
-  it.runIf(ready)('lists tools, resources and prompts', async () => {
-    const tools = await inspect('--method', 'tools/list');
-    expect(tools.code, tools.stderr).toBe(0);
-    const names = json<{ tools: Array<{ name: string; annotations?: { readOnlyHint?: boolean } }> }>(tools).tools.map((t) => t.name);
-    expect(names.sort()).toEqual(allTools().map((t) => t.name).sort());
+  it.runIf(ready)(
+    'lists tools, resources and prompts',
+    async () => {
+      const tools = await inspect('--method', 'tools/list');
+      expect(tools.code, tools.stderr).toBe(0);
+      const names = json<{ tools: Array<{ name: string; annotations?: { readOnlyHint?: boolean } }> }>(
+        tools,
+      ).tools.map((t) => t.name);
+      expect(names.sort()).toEqual(
+        allTools()
+          .map((t) => t.name)
+          .sort(),
+      );
 
-    const resources = await inspect('--method', 'resources/list');
-    expect(resources.code, resources.stderr).toBe(0);
-    expect(json<{ resources: Array<{ uri: string }> }>(resources).resources.map((r) => r.uri)).toContain('velociraptor://clients');
+      const resources = await inspect('--method', 'resources/list');
+      expect(resources.code, resources.stderr).toBe(0);
+      expect(json<{ resources: Array<{ uri: string }> }>(resources).resources.map((r) => r.uri)).toContain(
+        'velociraptor://clients',
+      );
 
-    const prompts = await inspect('--method', 'prompts/list');
-    expect(prompts.code, prompts.stderr).toBe(0);
-    expect(json<{ prompts: Array<{ name: string }> }>(prompts).prompts.map((p) => p.name)).toContain('triage_incident');
-  }, 120_000);
+      const prompts = await inspect('--method', 'prompts/list');
+      expect(prompts.code, prompts.stderr).toBe(0);
+      expect(json<{ prompts: Array<{ name: string }> }>(prompts).prompts.map((p) => p.name)).toContain(
+        'triage_incident',
+      );
+    },
+    120_000,
+  );
 
-  it.runIf(ready)('calls a read tool', async () => {
-    const r = await inspect('--method', 'tools/call', '--tool-name', 'search_clients', '--tool-arg', 'search=all', 'max_rows=3');
-    expect(r.code, r.stderr).toBe(0);
-    const out = json<{ isError?: boolean; structuredContent: { rows: Array<{ client_id: string }> } }>(r);
-    expect(out.isError ?? false).toBe(false);
-    expect(out.structuredContent.rows).toHaveLength(3);
-    expect(out.structuredContent.rows[0]!.client_id).toMatch(/^C\./);
-  }, 60_000);
+  it.runIf(ready)(
+    'calls a read tool',
+    async () => {
+      const r = await inspect(
+        '--method',
+        'tools/call',
+        '--tool-name',
+        'search_clients',
+        '--tool-arg',
+        'search=all',
+        'max_rows=3',
+      );
+      expect(r.code, r.stderr).toBe(0);
+      const out = json<{ isError?: boolean; structuredContent: { rows: Array<{ client_id: string }> } }>(r);
+      expect(out.isError ?? false).toBe(false);
+      expect(out.structuredContent.rows).toHaveLength(3);
+      expect(out.structuredContent.rows[0]!.client_id).toMatch(/^C\./);
+    },
+    60_000,
+  );
 
-  it.runIf(ready)('a destructive tool is refused without approval (exit 5, POLICY_FORBIDDEN) and nothing is collected', async () => {
-    const found = json<{ structuredContent: { rows: Array<{ client_id: string }> } }>(await inspect('--method', 'tools/call', '--tool-name', 'search_clients', '--tool-arg', 'search=all', 'max_rows=1'));
-    const clientId = found.structuredContent.rows[0]!.client_id;
-    const before = sim!.receivedQueries().length;
-    const r = await inspect('--method', 'tools/call', '--tool-name', 'quarantine_client', '--tool-arg', `client_id=${clientId}`);
-    expect(r.code).toBe(5);
-    expect(r.stdout + r.stderr).toContain('POLICY_FORBIDDEN');
-    expect(r.stdout + r.stderr).toMatch(/needs the responder's approval/);
-    // The refusal came before any query that could change the endpoint.
-    const sent = sim!.receivedQueries().slice(before).flatMap((q) => q.queries.map((x) => x.VQL));
-    expect(sent.filter((v) => /collect_client|label\(/.test(v))).toEqual([]);
-  }, 60_000);
+  it.runIf(ready)(
+    'a destructive tool is refused without approval (exit 5, POLICY_FORBIDDEN) and nothing is collected',
+    async () => {
+      const found = json<{ structuredContent: { rows: Array<{ client_id: string }> } }>(
+        await inspect(
+          '--method',
+          'tools/call',
+          '--tool-name',
+          'search_clients',
+          '--tool-arg',
+          'search=all',
+          'max_rows=1',
+        ),
+      );
+      const clientId = found.structuredContent.rows[0]!.client_id;
+      const before = sim!.receivedQueries().length;
+      const r = await inspect(
+        '--method',
+        'tools/call',
+        '--tool-name',
+        'quarantine_client',
+        '--tool-arg',
+        `client_id=${clientId}`,
+      );
+      expect(r.code).toBe(5);
+      expect(r.stdout + r.stderr).toContain('POLICY_FORBIDDEN');
+      expect(r.stdout + r.stderr).toMatch(/needs the responder's approval/);
+      // The refusal came before any query that could change the endpoint.
+      const sent = sim!
+        .receivedQueries()
+        .slice(before)
+        .flatMap((q) => q.queries.map((x) => x.VQL));
+      expect(sent.filter((v) => /collect_client|label\(/.test(v))).toEqual([]);
+    },
+    60_000,
+  );
 });

@@ -6,9 +6,31 @@
  * Keeping the port here lets every tool be tested on its own and keeps a second client from growing
  * inside the MCP code.
  */
-import type { ArtifactDefinition, ArtifactSummary, ClientSummary, FlowLog, FlowSummary, HelpEntry, HuntSummary, LaunchedFlow, Org, UploadInfo } from '../velociraptor';
+import type {
+  ArtifactDefinition,
+  ArtifactSummary,
+  ClientSummary,
+  FlowLog,
+  FlowSummary,
+  HelpEntry,
+  HuntSummary,
+  LaunchedFlow,
+  Org,
+  UploadInfo,
+} from '../velociraptor';
 
-export type { ArtifactDefinition, ArtifactSummary, ClientSummary, FlowLog, FlowSummary, HelpEntry, HuntSummary, LaunchedFlow, Org, UploadInfo };
+export type {
+  ArtifactDefinition,
+  ArtifactSummary,
+  ClientSummary,
+  FlowLog,
+  FlowSummary,
+  HelpEntry,
+  HuntSummary,
+  LaunchedFlow,
+  Org,
+  UploadInfo,
+};
 
 /** One result row exactly as the server sent it. Endpoint data: hostile until proven otherwise. */
 export type Row = Record<string, unknown>;
@@ -128,18 +150,31 @@ export interface VelociraptorPort {
   /** The label() query label() sends, without running it. */
   planLabel(t: Target, clientId: string, labels: string[], op: 'set' | 'remove'): PlannedQuery;
   /** Starts the quarantine (or un-quarantine) artifact for the client's OS; returns its flow id. */
-  quarantine(t: Target, clientId: string, quarantine: boolean, message?: string): Promise<{ flowId: string; artifact: string }>;
+  quarantine(
+    t: Target,
+    clientId: string,
+    quarantine: boolean,
+    message?: string,
+  ): Promise<{ flowId: string; artifact: string }>;
   /** What quarantine() with the same arguments will launch (artifact, parameters, query), without running it. */
   planQuarantine(t: Target, clientId: string, quarantine: boolean, message?: string): Promise<QuarantinePlan>;
 
   /** `search` is a case-insensitive substring of the name. */
-  listArtifacts(t: Target, filter: { search?: string | undefined; type?: 'CLIENT' | 'SERVER' | 'NOTEBOOK' | undefined }, page: Page): Promise<ArtifactSummary[]>;
+  listArtifacts(
+    t: Target,
+    filter: { search?: string | undefined; type?: 'CLIENT' | 'SERVER' | 'NOTEBOOK' | undefined },
+    page: Page,
+  ): Promise<ArtifactSummary[]>;
   artifactDefinition(t: Target, name: string): Promise<ArtifactDefinition | null>;
 
   collect(t: Target, req: CollectRequest): Promise<{ flowId: string }>;
   /** The collect_client() query collect() and collectAndWait() send for `req`, without running it. */
   planCollect(t: Target, req: CollectRequest): PlannedQuery;
-  collectAndWait(t: Target, req: CollectRequest, wait: { waitSeconds: number; signal?: AbortSignal | undefined }): Promise<CollectAndWaitResult>;
+  collectAndWait(
+    t: Target,
+    req: CollectRequest,
+    wait: { waitSeconds: number; signal?: AbortSignal | undefined },
+  ): Promise<CollectAndWaitResult>;
   flows(t: Target, clientId: string, page: Page): Promise<FlowSummary[]>;
   flowStatus(t: Target, flow: FlowRef): Promise<FlowSummary | null>;
   flowLogs(t: Target, flow: FlowRef, page: Page): Promise<FlowLog[]>;
@@ -150,14 +185,33 @@ export interface VelociraptorPort {
   downloadUpload(t: Target, flow: FlowRef, vfsPath: string, folder: string): Promise<DownloadResult>;
 
   /** Lists a client directory now: runs System.VFS.ListDirectory on the client and waits for it. */
-  vfsList(t: Target, clientId: string, path: string, opts: { accessor?: string | undefined; waitSeconds: number; signal?: AbortSignal | undefined }): Promise<{ flowId: string; entries: Row[] }>;
-  vfsRefresh(t: Target, clientId: string, path: string, opts: { depth: number; accessor?: string | undefined }): Promise<{ flowId: string }>;
+  vfsList(
+    t: Target,
+    clientId: string,
+    path: string,
+    opts: { accessor?: string | undefined; waitSeconds: number; signal?: AbortSignal | undefined },
+  ): Promise<{ flowId: string; entries: Row[] }>;
+  vfsRefresh(
+    t: Target,
+    clientId: string,
+    path: string,
+    opts: { depth: number; accessor?: string | undefined },
+  ): Promise<{ flowId: string }>;
   /** The collect_client() query vfsList() and vfsRefresh() send, without running it. */
-  planVfsRefresh(t: Target, clientId: string, path: string, opts: { depth: number; accessor?: string | undefined }): PlannedQuery;
+  planVfsRefresh(
+    t: Target,
+    clientId: string,
+    path: string,
+    opts: { depth: number; accessor?: string | undefined },
+  ): PlannedQuery;
 
   createHunt(t: Target, spec: HuntSpec): Promise<{ huntId: string }>;
   /** Clients a hunt with this scope would reach now (label / OS conditions). */
-  previewHuntScope(t: Target, scope: Pick<HuntSpec, 'includeLabels' | 'excludeLabels' | 'os'>, page: Page): Promise<{ total: number; clients: ClientSummary[] }>;
+  previewHuntScope(
+    t: Target,
+    scope: Pick<HuntSpec, 'includeLabels' | 'excludeLabels' | 'os'>,
+    page: Page,
+  ): Promise<{ total: number; clients: ClientSummary[] }>;
   startHunt(t: Target, huntId: string): Promise<HuntSummary>;
   stopHunt(t: Target, huntId: string): Promise<HuntSummary>;
   /** The hunt_update() query startHunt() / stopHunt() send, without running it. */

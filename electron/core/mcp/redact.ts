@@ -7,7 +7,8 @@
 
 export const REDACTED = '[REDACTED]';
 
-const SECRET_KEY = /(pass(word|phrase)?|secret|token|private[_-]?key|api[_-]?key|authorization|cookie|credential)/i;
+const SECRET_KEY =
+  /(pass(word|phrase)?|secret|token|private[_-]?key|api[_-]?key|authorization|cookie|credential)/i;
 const PEM_PRIVATE = /-----BEGIN [A-Z0-9 ]*PRIVATE KEY-----[\s\S]*?(-----END [A-Z0-9 ]*PRIVATE KEY-----|$)/g;
 const BEARER = /\bBearer\s+[A-Za-z0-9._~+/=-]{8,}/g;
 
@@ -39,7 +40,10 @@ export class Redactor {
     if (Array.isArray(v)) return v.map((x) => this.value(x, depth + 1, seen));
     const out: Record<string, unknown> = {};
     for (const [k, x] of Object.entries(v)) {
-      out[k] = SECRET_KEY.test(k) && x !== null && x !== undefined && x !== '' ? REDACTED : this.value(x, depth + 1, seen);
+      out[k] =
+        SECRET_KEY.test(k) && x !== null && x !== undefined && x !== ''
+          ? REDACTED
+          : this.value(x, depth + 1, seen);
     }
     return out;
   }

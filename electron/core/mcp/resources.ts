@@ -37,21 +37,23 @@ type Reader = (uri: URL, vars: Record<string, string | string[]>) => Promise<unk
 
 export function registerResources(server: McpServer, ctx: McpContext): void {
   const t = {};
-  const audited = (reader: Reader) => async (uri: URL, vars: Record<string, string | string[]>): Promise<ReadResourceResult> => {
-    const started = performance.now();
-    let text: string;
-    let error: { code: string; message: string } | undefined;
-    try {
-      text = JSON.stringify(ctx.redactor.value(await reader(uri, vars)), null, 1);
-    } catch (e) {
-      const p = toErrorPayload(e);
-      error = { code: p.code, message: ctx.redactor.text(p.message) };
-      await audit(uri, started, 0, error);
-      throw new AppError(p.code, error.message);
-    }
-    await audit(uri, started, Buffer.byteLength(text));
-    return { contents: [{ uri: uri.href, mimeType: 'application/json', text }] };
-  };
+  const audited =
+    (reader: Reader) =>
+    async (uri: URL, vars: Record<string, string | string[]>): Promise<ReadResourceResult> => {
+      const started = performance.now();
+      let text: string;
+      let error: { code: string; message: string } | undefined;
+      try {
+        text = JSON.stringify(ctx.redactor.value(await reader(uri, vars)), null, 1);
+      } catch (e) {
+        const p = toErrorPayload(e);
+        error = { code: p.code, message: ctx.redactor.text(p.message) };
+        await audit(uri, started, 0, error);
+        throw new AppError(p.code, error.message);
+      }
+      await audit(uri, started, Buffer.byteLength(text));
+      return { contents: [{ uri: uri.href, mimeType: 'application/json', text }] };
+    };
   const audit = (uri: URL, started: number, bytes: number, error?: { code: string; message: string }) =>
     ctx.audit.append({
       time: new Date().toISOString(),
@@ -71,35 +73,107 @@ export function registerResources(server: McpServer, ctx: McpContext): void {
   const json = { mimeType: 'application/json' };
   const page = { offset: 0, limit: ROWS + 1 };
 
-  server.registerResource('connections', 'velociraptor://connections', { ...json, title: 'Connections', description: 'Velociraptor servers this app is connected to.' },
-    fixed(async () => ({ connections: await ctx.port.connections() })));
-  server.registerResource('server-info', 'velociraptor://server-info', { ...json, title: 'Server info', description: 'Host, OS and version of the default server.' },
-    fixed(async () => ctx.port.serverInfo(t)));
-  server.registerResource('clients', 'velociraptor://clients', { ...json, title: 'Clients', description: `First ${ROWS} clients of the default server.` },
-    fixed(async () => rowsBody((await ctx.port.searchClients(t, 'all', page)).map((c) => clientSummary(c)), true)));
-  server.registerResource('client', new ResourceTemplate('velociraptor://clients/{client_id}', { list: undefined }), { ...json, title: 'Client', description: 'One client.' },
+  server.registerResource(
+    'connections',
+    'velociraptor://connections',
+    { ...json, title: 'Connections', description: 'Velociraptor servers this app is connected to.' },
+    fixed(async () => ({ connections: await ctx.port.connections() })),
+  );
+  server.registerResource(
+    'server-info',
+    'velociraptor://server-info',
+    { ...json, title: 'Server info', description: 'Host, OS and version of the default server.' },
+    fixed(async () => ctx.port.serverInfo(t)),
+  );
+  server.registerResource(
+    'clients',
+    'velociraptor://clients',
+    { ...json, title: 'Clients', description: `First ${ROWS} clients of the default server.` },
+    fixed(async () =>
+      rowsBody(
+        (await ctx.port.searchClients(t, 'all', page)).map((c) => clientSummary(c)),
+        true,
+      ),
+    ),
+  );
+  server.registerResource(
+    'client',
+    new ResourceTemplate('velociraptor://clients/{client_id}', { list: undefined }),
+    { ...json, title: 'Client', description: 'One client.' },
     audited(async (_u, v) => {
       const id = one(v, 'client_id', clientId);
       const c = await ctx.port.clientInfo(t, id);
       if (!c) throw notFound(`Client ${id}`);
       return { notice: UNTRUSTED, data: clientSummary(c, true) };
-    }));
-  server.registerResource('client-flows', new ResourceTemplate('velociraptor://clients/{client_id}/flows', { list: undefined }), { ...json, title: 'Flows of a client', description: `Latest ${ROWS} collections of a client.` },
-    audited(async (_u, v) => rowsBody((await ctx.port.flows(t, one(v, 'client_id', clientId), page)).map(flowSummary), true)));
-  server.registerResource('flow-results', new ResourceTemplate('velociraptor://clients/{client_id}/flows/{flow_id}/results/{source}', { list: undefined }), { ...json, title: 'Flow results', description: `First ${ROWS} rows of one source of a collection (source is URL-encoded Artifact or Artifact/Source).` },
-    audited(async (_u, v) => rowsBody(await ctx.port.flowResults(t, { clientId: one(v, 'client_id', clientId), flowId: one(v, 'flow_id', flowId) }, one(v, 'source', sourceName), page), true)));
-  server.registerResource('hunts', 'velociraptor://hunts', { ...json, title: 'Hunts', description: `Latest ${ROWS} hunts.` },
-    fixed(async () => rowsBody((await ctx.port.hunts(t, {}, page)).map((h) => huntSummary(h)), false)));
-  server.registerResource('hunt', new ResourceTemplate('velociraptor://hunts/{hunt_id}', { list: undefined }), { ...json, title: 'Hunt', description: 'One hunt with statistics.' },
+    }),
+  );
+  server.registerResource(
+    'client-flows',
+    new ResourceTemplate('velociraptor://clients/{client_id}/flows', { list: undefined }),
+    { ...json, title: 'Flows of a client', description: `Latest ${ROWS} collections of a client.` },
+    audited(async (_u, v) =>
+      rowsBody((await ctx.port.flows(t, one(v, 'client_id', clientId), page)).map(flowSummary), true),
+    ),
+  );
+  server.registerResource(
+    'flow-results',
+    new ResourceTemplate('velociraptor://clients/{client_id}/flows/{flow_id}/results/{source}', {
+      list: undefined,
+    }),
+    {
+      ...json,
+      title: 'Flow results',
+      description: `First ${ROWS} rows of one source of a collection (source is URL-encoded Artifact or Artifact/Source).`,
+    },
+    audited(async (_u, v) =>
+      rowsBody(
+        await ctx.port.flowResults(
+          t,
+          { clientId: one(v, 'client_id', clientId), flowId: one(v, 'flow_id', flowId) },
+          one(v, 'source', sourceName),
+          page,
+        ),
+        true,
+      ),
+    ),
+  );
+  server.registerResource(
+    'hunts',
+    'velociraptor://hunts',
+    { ...json, title: 'Hunts', description: `Latest ${ROWS} hunts.` },
+    fixed(async () =>
+      rowsBody(
+        (await ctx.port.hunts(t, {}, page)).map((h) => huntSummary(h)),
+        false,
+      ),
+    ),
+  );
+  server.registerResource(
+    'hunt',
+    new ResourceTemplate('velociraptor://hunts/{hunt_id}', { list: undefined }),
+    { ...json, title: 'Hunt', description: 'One hunt with statistics.' },
     audited(async (_u, v) => {
       const id = one(v, 'hunt_id', huntId);
       const h = await ctx.port.hunt(t, id);
       if (!h) throw notFound(`Hunt ${id}`);
       return huntSummary(h);
-    }));
-  server.registerResource('hunt-results', new ResourceTemplate('velociraptor://hunts/{hunt_id}/results/{source}', { list: undefined }), { ...json, title: 'Hunt results', description: `First ${ROWS} rows of one source of a hunt.` },
-    audited(async (_u, v) => rowsBody(await ctx.port.huntResults(t, one(v, 'hunt_id', huntId), one(v, 'source', sourceName), page), true)));
-  server.registerResource('artifacts', 'velociraptor://artifacts', { ...json, title: 'Artifacts', description: 'Artifact names grouped by their first name segment.' },
+    }),
+  );
+  server.registerResource(
+    'hunt-results',
+    new ResourceTemplate('velociraptor://hunts/{hunt_id}/results/{source}', { list: undefined }),
+    { ...json, title: 'Hunt results', description: `First ${ROWS} rows of one source of a hunt.` },
+    audited(async (_u, v) =>
+      rowsBody(
+        await ctx.port.huntResults(t, one(v, 'hunt_id', huntId), one(v, 'source', sourceName), page),
+        true,
+      ),
+    ),
+  );
+  server.registerResource(
+    'artifacts',
+    'velociraptor://artifacts',
+    { ...json, title: 'Artifacts', description: 'Artifact names grouped by their first name segment.' },
     fixed(async () => {
       const rows = await ctx.port.listArtifacts(t, {}, { offset: 0, limit: 5000 });
       const groups: Record<string, string[]> = {};
@@ -108,12 +182,17 @@ export function registerResources(server: McpServer, ctx: McpContext): void {
         (groups[g] ??= []).push(name);
       }
       return { total: rows.length, groups };
-    }));
-  server.registerResource('artifact', new ResourceTemplate('velociraptor://artifacts/{name}', { list: undefined }), { ...json, title: 'Artifact', description: 'One artifact definition.' },
+    }),
+  );
+  server.registerResource(
+    'artifact',
+    new ResourceTemplate('velociraptor://artifacts/{name}', { list: undefined }),
+    { ...json, title: 'Artifact', description: 'One artifact definition.' },
     audited(async (_u, v) => {
       const name = one(v, 'name', artifactName);
       const a = await ctx.port.artifactDefinition(t, name);
       if (!a) throw notFound(`Artifact ${name}`);
       return a;
-    }));
+    }),
+  );
 }

@@ -22,11 +22,36 @@ export const FILE_MAX_ROWS = 1_000_000;
 
 /** Input fields every row-returning tool accepts. */
 export const pagingInput = {
-  columns: z.array(z.string().min(1).max(200)).max(100).optional().describe('Only these columns (case-sensitive). Omit for all.'),
-  max_rows: z.number().int().min(1).max(HARD_MAX_ROWS).optional().describe(`Rows per page (default ${DEFAULT_MAX_ROWS}).`),
-  max_bytes: z.number().int().min(1_000).max(HARD_MAX_BYTES).optional().describe(`Byte budget of the page (default ${DEFAULT_MAX_BYTES}).`),
-  cursor: z.string().max(500).optional().describe('next_cursor from a previous call with the same arguments, to get the next page.'),
-  to_file: z.boolean().optional().describe('Write all rows to a JSONL file in the app data folder and return its path instead of rows. Use for large results you will not read whole.'),
+  columns: z
+    .array(z.string().min(1).max(200))
+    .max(100)
+    .optional()
+    .describe('Only these columns (case-sensitive). Omit for all.'),
+  max_rows: z
+    .number()
+    .int()
+    .min(1)
+    .max(HARD_MAX_ROWS)
+    .optional()
+    .describe(`Rows per page (default ${DEFAULT_MAX_ROWS}).`),
+  max_bytes: z
+    .number()
+    .int()
+    .min(1_000)
+    .max(HARD_MAX_BYTES)
+    .optional()
+    .describe(`Byte budget of the page (default ${DEFAULT_MAX_BYTES}).`),
+  cursor: z
+    .string()
+    .max(500)
+    .optional()
+    .describe('next_cursor from a previous call with the same arguments, to get the next page.'),
+  to_file: z
+    .boolean()
+    .optional()
+    .describe(
+      'Write all rows to a JSONL file in the app data folder and return its path instead of rows. Use for large results you will not read whole.',
+    ),
 };
 
 export const PageSummary = z.object({
@@ -39,7 +64,12 @@ export const PageSummary = z.object({
 });
 export type PageSummary = z.infer<typeof PageSummary>;
 
-export const ResultFile = z.object({ path: z.string(), rows: z.number().int(), bytes: z.number().int(), sha256: z.string() });
+export const ResultFile = z.object({
+  path: z.string(),
+  rows: z.number().int(),
+  bytes: z.number().int(),
+  sha256: z.string(),
+});
 export type ResultFile = z.infer<typeof ResultFile>;
 
 /** Output fields of every row-returning tool. */
@@ -67,10 +97,16 @@ export interface Paged {
 export function queryKey(tool: string, args: Record<string, unknown>): string {
   const rest: Record<string, unknown> = {};
   for (const k of Object.keys(args).sort()) {
-    if (k === 'cursor' || k === 'max_rows' || k === 'max_bytes' || k === 'columns' || k === 'to_file') continue;
+    if (k === 'cursor' || k === 'max_rows' || k === 'max_bytes' || k === 'columns' || k === 'to_file')
+      continue;
     rest[k] = args[k];
   }
-  return createHash('sha256').update(tool).update('\0').update(JSON.stringify(rest)).digest('base64url').slice(0, 16);
+  return createHash('sha256')
+    .update(tool)
+    .update('\0')
+    .update(JSON.stringify(rest))
+    .digest('base64url')
+    .slice(0, 16);
 }
 
 export function encodeCursor(key: string, offset: number): string {
@@ -83,12 +119,22 @@ export function decodeCursor(cursor: string | undefined, key: string): number {
   try {
     parsed = JSON.parse(Buffer.from(cursor, 'base64url').toString('utf8'));
   } catch {
-    throw new AppError('INVALID_ARGUMENT', 'The cursor is not one this server issued. Call again without a cursor.');
+    throw new AppError(
+      'INVALID_ARGUMENT',
+      'The cursor is not one this server issued. Call again without a cursor.',
+    );
   }
   const p = z.object({ k: z.string(), o: z.number().int().min(0) }).safeParse(parsed);
-  if (!p.success) throw new AppError('INVALID_ARGUMENT', 'The cursor is not one this server issued. Call again without a cursor.');
+  if (!p.success)
+    throw new AppError(
+      'INVALID_ARGUMENT',
+      'The cursor is not one this server issued. Call again without a cursor.',
+    );
   if (p.data.k !== key) {
-    throw new AppError('INVALID_ARGUMENT', 'The cursor belongs to a call with other arguments. Repeat the same arguments, or drop the cursor.');
+    throw new AppError(
+      'INVALID_ARGUMENT',
+      'The cursor belongs to a call with other arguments. Repeat the same arguments, or drop the cursor.',
+    );
   }
   return p.data.o;
 }
@@ -121,7 +167,13 @@ function cutCells(row: Row): { row: Row; cut: number } {
  * Shapes one page. `fetched` holds the rows from `offset` on, and at least one more than the page can
  * take when more exist (`hasMore` says so when the source knows better).
  */
-export function shapePage(fetched: Row[], offset: number, key: string, args: PagingArgs, hasMore = false): Paged {
+export function shapePage(
+  fetched: Row[],
+  offset: number,
+  key: string,
+  args: PagingArgs,
+  hasMore = false,
+): Paged {
   const maxRows = args.max_rows ?? DEFAULT_MAX_ROWS;
   const maxBytes = args.max_bytes ?? DEFAULT_MAX_BYTES;
   const missing = new Set<string>();
@@ -159,7 +211,8 @@ export function shapePage(fetched: Row[], offset: number, key: string, args: Pag
   }
   const more = stoppedBy !== null || hasMore;
   if (stoppedBy === 'rows') cut.push(`stopped at max_rows=${maxRows}; more rows follow`);
-  if (stoppedBy === 'bytes') cut.push(`stopped at max_bytes=${maxBytes} after ${rows.length} rows; more rows follow`);
+  if (stoppedBy === 'bytes')
+    cut.push(`stopped at max_bytes=${maxBytes} after ${rows.length} rows; more rows follow`);
   if (stoppedBy === null && hasMore) cut.push('more rows follow');
   if (cellsCut > 0) cut.push(`${cellsCut} cells longer than ${MAX_CELL_CHARS} characters were shortened`);
   if (missing.size > 0) cut.push(`columns not present in the rows: ${[...missing].slice(0, 10).join(', ')}`);
@@ -226,7 +279,13 @@ export async function pagedRead(
     const file = await writeResultFile(resultsDir, tool, fetchPage, args.columns);
     return {
       rows: [],
-      page: { returned_rows: 0, offset: 0, truncated: true, cut: [`all ${file.rows} rows went to the file; none are inline`], bytes: 2 },
+      page: {
+        returned_rows: 0,
+        offset: 0,
+        truncated: true,
+        cut: [`all ${file.rows} rows went to the file; none are inline`],
+        bytes: 2,
+      },
       file,
     };
   }

@@ -24,11 +24,20 @@ describe('MCP server (in-process SDK client, fake port)', () => {
   let port: FakePort;
   let h: Harness;
   let client: Client;
-  const cases = toolCases({ clientId: 'C.1111111111111111', flowId: 'F.C1', huntId: 'H.1', source: 'Windows.System.Pslist', folder: '', vfsPath: '/clients/C.1/collections/F.C1/uploads/auto/C%3A/evil.exe' });
+  const cases = toolCases({
+    clientId: 'C.1111111111111111',
+    flowId: 'F.C1',
+    huntId: 'H.1',
+    source: 'Windows.System.Pslist',
+    folder: '',
+    vfsPath: '/clients/C.1/collections/F.C1/uploads/auto/C%3A/evil.exe',
+  });
 
   beforeEach(async () => {
     port = new FakePort();
-    h = makeHarness(port, { policy: { mode: 'allow-listed', allowTools: tools.filter((t) => t.gated).map((t) => t.name) } });
+    h = makeHarness(port, {
+      policy: { mode: 'allow-listed', allowTools: tools.filter((t) => t.gated).map((t) => t.name) },
+    });
     cases.download_upload!.folder = join(h.dataDir, 'evidence');
     client = await connectInProcess(h);
   });
@@ -55,7 +64,9 @@ describe('MCP server (in-process SDK client, fake port)', () => {
     expect(Object.keys(cases).sort()).toEqual(tools.map((t) => t.name).sort());
   });
 
-  it.each(Object.keys(toolCases({ clientId: '', flowId: '', huntId: '', source: '', folder: '', vfsPath: '' })))('%s answers with structured content matching its output schema', async (name) => {
+  it.each(
+    Object.keys(toolCases({ clientId: '', flowId: '', huntId: '', source: '', folder: '', vfsPath: '' })),
+  )('%s answers with structured content matching its output schema', async (name) => {
     const r = (await client.callTool({ name, arguments: cases[name] })) as CallToolResult;
     expect(r.isError, text(r)).toBeFalsy();
     const parsed = byName.get(name)!.outputSchema.safeParse(r.structuredContent);
@@ -66,13 +77,30 @@ describe('MCP server (in-process SDK client, fake port)', () => {
     for (const t of tools) {
       if (t.annotations.readOnlyHint) expect(t.gated, t.name).toBe(false);
     }
-    for (const n of ['label_client', 'quarantine_client', 'collect_artifact', 'collect_and_wait', 'cancel_flow', 'start_hunt', 'stop_hunt', 'vfs_refresh', 'vfs_list', 'dfir_processes', 'dfir_file_search', 'download_upload', 'run_vql']) {
+    for (const n of [
+      'label_client',
+      'quarantine_client',
+      'collect_artifact',
+      'collect_and_wait',
+      'cancel_flow',
+      'start_hunt',
+      'stop_hunt',
+      'vfs_refresh',
+      'vfs_list',
+      'dfir_processes',
+      'dfir_file_search',
+      'download_upload',
+      'run_vql',
+    ]) {
       expect(byName.get(n)!.gated, n).toBe(true);
     }
   });
 
   it('passes server and org through to the port', async () => {
-    await client.callTool({ name: 'search_clients', arguments: { search: 'x', server: 'lab2', org: 'O123' } });
+    await client.callTool({
+      name: 'search_clients',
+      arguments: { search: 'x', server: 'lab2', org: 'O123' },
+    });
     expect(port.calls.at(-1)).toMatchObject({ op: 'searchClients', target: { server: 'lab2', org: 'O123' } });
   });
 
@@ -88,21 +116,48 @@ describe('MCP server (in-process SDK client, fake port)', () => {
   });
 
   it('pages with a cursor, and refuses a cursor from other arguments', async () => {
-    const args = { client_id: 'C.1111111111111111', flow_id: 'F.C1', source: 'Windows.System.Pslist', max_rows: 100 };
+    const args = {
+      client_id: 'C.1111111111111111',
+      flow_id: 'F.C1',
+      source: 'Windows.System.Pslist',
+      max_rows: 100,
+    };
     const p1 = (await client.callTool({ name: 'get_flow_results', arguments: args })) as CallToolResult;
-    const s1 = p1.structuredContent as { rows: Array<{ Pid: number }>; page: { next_cursor?: string; returned_rows: number } };
+    const s1 = p1.structuredContent as {
+      rows: Array<{ Pid: number }>;
+      page: { next_cursor?: string; returned_rows: number };
+    };
     expect(s1.page.returned_rows).toBe(100);
     expect(s1.page.next_cursor).toBeDefined();
-    const p2 = (await client.callTool({ name: 'get_flow_results', arguments: { ...args, cursor: s1.page.next_cursor } })) as CallToolResult;
+    const p2 = (await client.callTool({
+      name: 'get_flow_results',
+      arguments: { ...args, cursor: s1.page.next_cursor },
+    })) as CallToolResult;
     const s2 = p2.structuredContent as { rows: Array<{ Pid: number }> };
     expect(s2.rows[0]!.Pid).toBe(100);
-    const bad = (await client.callTool({ name: 'get_flow_results', arguments: { ...args, flow_id: 'F.OTHER', cursor: s1.page.next_cursor } })) as CallToolResult;
+    const bad = (await client.callTool({
+      name: 'get_flow_results',
+      arguments: { ...args, flow_id: 'F.OTHER', cursor: s1.page.next_cursor },
+    })) as CallToolResult;
     expect(errorCode(bad)).toBe('INVALID_ARGUMENT');
   });
 
   it('stops at the byte cap and says so; selects columns', async () => {
-    const r = (await client.callTool({ name: 'get_flow_results', arguments: { client_id: 'C.1111111111111111', flow_id: 'F.C1', source: 'X', max_rows: 1000, max_bytes: 2000, columns: ['Pid', 'Nope'] } })) as CallToolResult;
-    const s = r.structuredContent as { rows: Array<Record<string, unknown>>; page: { bytes: number; cut: string[]; truncated: boolean } };
+    const r = (await client.callTool({
+      name: 'get_flow_results',
+      arguments: {
+        client_id: 'C.1111111111111111',
+        flow_id: 'F.C1',
+        source: 'X',
+        max_rows: 1000,
+        max_bytes: 2000,
+        columns: ['Pid', 'Nope'],
+      },
+    })) as CallToolResult;
+    const s = r.structuredContent as {
+      rows: Array<Record<string, unknown>>;
+      page: { bytes: number; cut: string[]; truncated: boolean };
+    };
     expect(s.page.bytes).toBeLessThanOrEqual(2000);
     expect(s.page.truncated).toBe(true);
     expect(s.page.cut.join(' ')).toMatch(/max_bytes=2000/);
@@ -111,7 +166,10 @@ describe('MCP server (in-process SDK client, fake port)', () => {
   });
 
   it('writes large results to a file when asked and returns only its path and hash', async () => {
-    const r = (await client.callTool({ name: 'get_flow_results', arguments: { client_id: 'C.1111111111111111', flow_id: 'F.C1', source: 'X', to_file: true } })) as CallToolResult;
+    const r = (await client.callTool({
+      name: 'get_flow_results',
+      arguments: { client_id: 'C.1111111111111111', flow_id: 'F.C1', source: 'X', to_file: true },
+    })) as CallToolResult;
     const s = r.structuredContent as { rows: unknown[]; file: { path: string; rows: number } };
     expect(s.rows).toEqual([]);
     expect(s.file.rows).toBe(250);
@@ -120,18 +178,33 @@ describe('MCP server (in-process SDK client, fake port)', () => {
   });
 
   it('run_vql read-only refuses a writing query without reaching the server, and runs an allowed one with env', async () => {
-    const bad = (await client.callTool({ name: 'run_vql', arguments: { query: "SELECT collect_client(client_id='C.1', artifacts='X') FROM scope()" } })) as CallToolResult;
+    const bad = (await client.callTool({
+      name: 'run_vql',
+      arguments: { query: "SELECT collect_client(client_id='C.1', artifacts='X') FROM scope()" },
+    })) as CallToolResult;
     expect(errorCode(bad)).toBe('POLICY_FORBIDDEN');
     expect(port.calls.some((c) => c.op === 'query')).toBe(false);
-    await client.callTool({ name: 'run_vql', arguments: { query: 'SELECT * FROM clients(search=Term)', env: { Term: "x' OR 1" } } });
-    expect(port.calls.at(-1)).toMatchObject({ op: 'query', args: ['SELECT * FROM clients(search=Term)', { Term: "x' OR 1" }, { readOnlyIdentity: true }] });
-    const broken = (await client.callTool({ name: 'run_vql', arguments: { query: 'SELECT * FROM scope() WHERE broken' } })) as CallToolResult;
+    await client.callTool({
+      name: 'run_vql',
+      arguments: { query: 'SELECT * FROM clients(search=Term)', env: { Term: "x' OR 1" } },
+    });
+    expect(port.calls.at(-1)).toMatchObject({
+      op: 'query',
+      args: ['SELECT * FROM clients(search=Term)', { Term: "x' OR 1" }, { readOnlyIdentity: true }],
+    });
+    const broken = (await client.callTool({
+      name: 'run_vql',
+      arguments: { query: 'SELECT * FROM scope() WHERE broken' },
+    })) as CallToolResult;
     expect(errorCode(broken)).toBe('VQL_ERROR');
   });
 
   it('rejects malformed ids before any server call', async () => {
     const before = port.calls.length;
-    const r = (await client.callTool({ name: 'get_client', arguments: { client_id: "C.1' OR 1=1" } })) as CallToolResult;
+    const r = (await client.callTool({
+      name: 'get_client',
+      arguments: { client_id: "C.1' OR 1=1" },
+    })) as CallToolResult;
     expect(r.isError).toBe(true);
     expect(port.calls.length).toBe(before);
   });
@@ -140,21 +213,53 @@ describe('MCP server (in-process SDK client, fake port)', () => {
     await client.callTool({ name: 'dfir_processes', arguments: { client_id: 'C.2222222222222222' } });
     expect((port.calls.at(-1)!.args[0] as { artifacts: string[] }).artifacts).toEqual(['Linux.Sys.Pslist']);
     await client.callTool({ name: 'dfir_persistence', arguments: { client_id: 'C.3333333333333333' } });
-    expect((port.calls.at(-1)!.args[0] as { artifacts: string[] }).artifacts).toEqual(['MacOS.Detection.Autoruns']);
+    expect((port.calls.at(-1)!.args[0] as { artifacts: string[] }).artifacts).toEqual([
+      'MacOS.Detection.Autoruns',
+    ]);
     await client.callTool({ name: 'quarantine_client', arguments: { client_id: 'C.2222222222222222' } });
-    expect(port.calls.at(-1)).toMatchObject({ op: 'quarantine', args: ['C.2222222222222222', true, undefined] });
-    await client.callTool({ name: 'dfir_file_search', arguments: { client_id: 'C.1111111111111111', glob: 'C:/x/*', hashes: ['d41d8cd98f00b204e9800998ecf8427e'] } });
-    expect(port.calls.at(-1)!.args[0]).toMatchObject({ artifacts: ['Generic.Detection.HashHunter'], parameters: { 'Generic.Detection.HashHunter': { TargetGlob: 'C:/x/*', MD5List: 'd41d8cd98f00b204e9800998ecf8427e' } } });
+    expect(port.calls.at(-1)).toMatchObject({
+      op: 'quarantine',
+      args: ['C.2222222222222222', true, undefined],
+    });
+    await client.callTool({
+      name: 'dfir_file_search',
+      arguments: {
+        client_id: 'C.1111111111111111',
+        glob: 'C:/x/*',
+        hashes: ['d41d8cd98f00b204e9800998ecf8427e'],
+      },
+    });
+    expect(port.calls.at(-1)!.args[0]).toMatchObject({
+      artifacts: ['Generic.Detection.HashHunter'],
+      parameters: {
+        'Generic.Detection.HashHunter': { TargetGlob: 'C:/x/*', MD5List: 'd41d8cd98f00b204e9800998ecf8427e' },
+      },
+    });
   });
 
   it('audits every call with redacted arguments and the approval outcome', async () => {
-    await client.callTool({ name: 'label_client', arguments: { client_id: 'C.1111111111111111', labels: ['a'] } });
-    await client.callTool({ name: 'run_vql', arguments: { query: 'SELECT * FROM scope()', env: { password: 'hunter2-secret' } } });
+    await client.callTool({
+      name: 'label_client',
+      arguments: { client_id: 'C.1111111111111111', labels: ['a'] },
+    });
+    await client.callTool({
+      name: 'run_vql',
+      arguments: { query: 'SELECT * FROM scope()', env: { password: 'hunter2-secret' } },
+    });
     await client.readResource({ uri: 'velociraptor://hunts' });
     await client.getPrompt({ name: 'persistence_review', arguments: { client_id: 'C.3333333333333333' } });
     const { entries } = await h.audit.page(10);
-    expect(entries.map((e) => e.name)).toEqual(['persistence_review', 'velociraptor://hunts', 'run_vql', 'label_client']);
-    expect(entries[3]).toMatchObject({ kind: 'tool', approval: 'allowed-by-policy', client: 'vitest 1.0 (memory)' });
+    expect(entries.map((e) => e.name)).toEqual([
+      'persistence_review',
+      'velociraptor://hunts',
+      'run_vql',
+      'label_client',
+    ]);
+    expect(entries[3]).toMatchObject({
+      kind: 'tool',
+      approval: 'allowed-by-policy',
+      client: 'vitest 1.0 (memory)',
+    });
     expect(JSON.stringify(entries[2])).not.toContain('hunter2-secret');
     expect(entries[2]!.resultBytes).toBeGreaterThan(0);
   });
@@ -174,12 +279,18 @@ describe('approval gate through MCP', () => {
   });
 
   it('waits for the responder; approve runs the action once with the approved plan', async () => {
-    const pending = client.callTool({ name: 'collect_artifact', arguments: { client_id: 'C.1111111111111111', artifacts: ['Windows.System.Pslist'] } });
+    const pending = client.callTool({
+      name: 'collect_artifact',
+      arguments: { client_id: 'C.1111111111111111', artifacts: ['Windows.System.Pslist'] },
+    });
     await expect.poll(() => h.broker.list().length).toBe(1);
     const req = h.broker.list()[0]!;
     expect(req.tool).toBe('collect_artifact');
     expect(req.client).toBe('vitest 1.0 (memory)');
-    expect(req.plan.operations[0]).toMatchObject({ operation: 'collect', details: { clientId: 'C.1111111111111111', artifacts: ['Windows.System.Pslist'] } });
+    expect(req.plan.operations[0]).toMatchObject({
+      operation: 'collect',
+      details: { clientId: 'C.1111111111111111', artifacts: ['Windows.System.Pslist'] },
+    });
     expect(port.calls.some((c) => c.op === 'collect')).toBe(false);
     h.broker.decide(req.id, { decision: 'approved' });
     const r = (await pending) as CallToolResult;
@@ -189,21 +300,33 @@ describe('approval gate through MCP', () => {
   });
 
   it('deny → APPROVAL_DENIED and nothing runs', async () => {
-    const pending = client.callTool({ name: 'quarantine_client', arguments: { client_id: 'C.1111111111111111' } });
+    const pending = client.callTool({
+      name: 'quarantine_client',
+      arguments: { client_id: 'C.1111111111111111' },
+    });
     await expect.poll(() => h.broker.list().length).toBe(1);
-    expect(h.broker.list()[0]!.plan.operations[0]!.details).toMatchObject({ artifact: 'Windows.Remediation.Quarantine' });
+    expect(h.broker.list()[0]!.plan.operations[0]!.details).toMatchObject({
+      artifact: 'Windows.Remediation.Quarantine',
+    });
     h.broker.decide(h.broker.list()[0]!.id, { decision: 'denied', reason: 'not now' });
     const r = (await pending) as CallToolResult;
     expect(errorCode(r)).toBe('APPROVAL_DENIED');
     expect(port.calls.some((c) => c.op === 'quarantine')).toBe(false);
-    expect((await h.audit.page(1)).entries[0]).toMatchObject({ approval: 'denied', error: { code: 'APPROVAL_DENIED' } });
+    expect((await h.audit.page(1)).entries[0]).toMatchObject({
+      approval: 'denied',
+      error: { code: 'APPROVAL_DENIED' },
+    });
   });
 
   it('timeout → APPROVAL_TIMEOUT', async () => {
     h.setPolicy({ approvalTimeoutSeconds: 5 });
     const started = Date.now();
     // Shorten by answering through the broker's timer: fake a past expiry by a 5 s policy and a poll.
-    const r = (await client.callTool({ name: 'cancel_flow', arguments: { client_id: 'C.1111111111111111', flow_id: 'F.C1' } }, undefined, { timeout: 20_000 })) as CallToolResult;
+    const r = (await client.callTool(
+      { name: 'cancel_flow', arguments: { client_id: 'C.1111111111111111', flow_id: 'F.C1' } },
+      undefined,
+      { timeout: 20_000 },
+    )) as CallToolResult;
     expect(errorCode(r)).toBe('APPROVAL_TIMEOUT');
     expect(Date.now() - started).toBeGreaterThanOrEqual(4900);
     expect(port.calls.some((c) => c.op === 'cancelFlow')).toBe(false);
@@ -212,7 +335,10 @@ describe('approval gate through MCP', () => {
 
   it('read-only policy refuses gated tools without asking; read tools still work', async () => {
     h.setPolicy({ mode: 'read-only' });
-    const r = (await client.callTool({ name: 'start_hunt', arguments: { hunt_id: 'H.1' } })) as CallToolResult;
+    const r = (await client.callTool({
+      name: 'start_hunt',
+      arguments: { hunt_id: 'H.1' },
+    })) as CallToolResult;
     expect(errorCode(r)).toBe('POLICY_FORBIDDEN');
     expect(h.broker.list()).toHaveLength(0);
     const ok = (await client.callTool({ name: 'list_hunts', arguments: {} })) as CallToolResult;
@@ -220,12 +346,21 @@ describe('approval gate through MCP', () => {
   });
 
   it('run_vql with read_only=false is gated and shows the VQL and env in the plan', async () => {
-    const pending = client.callTool({ name: 'run_vql', arguments: { query: 'SELECT * FROM info()', env: { A: 'b' }, read_only: false } });
+    const pending = client.callTool({
+      name: 'run_vql',
+      arguments: { query: 'SELECT * FROM info()', env: { A: 'b' }, read_only: false },
+    });
     await expect.poll(() => h.broker.list().length).toBe(1);
-    expect(h.broker.list()[0]!.plan.operations[0]).toMatchObject({ vql: 'SELECT * FROM info()', env: { A: 'b' } });
+    expect(h.broker.list()[0]!.plan.operations[0]).toMatchObject({
+      vql: 'SELECT * FROM info()',
+      env: { A: 'b' },
+    });
     h.broker.decide(h.broker.list()[0]!.id, { decision: 'approved' });
     expect(((await pending) as CallToolResult).isError).toBeFalsy();
-    expect(port.calls.at(-1)).toMatchObject({ op: 'query', args: ['SELECT * FROM info()', { A: 'b' }, { readOnlyIdentity: false }] });
+    expect(port.calls.at(-1)).toMatchObject({
+      op: 'query',
+      args: ['SELECT * FROM info()', { A: 'b' }, { readOnlyIdentity: false }],
+    });
   });
 });
 
@@ -234,7 +369,14 @@ describe('secret canaries', () => {
     const canary = 'CANARY-7f3a9e-SECRET-VALUE';
     const pem = '-----BEGIN EC PRIVATE KEY-----\nMHcCAQEEIBk3\n-----END EC PRIVATE KEY-----';
     const port = new FakePort();
-    port.results = [{ Name: `token=${canary}`, Key: pem, password: 'plain-pass', nested: { client_private_key: 'abc123456' } }];
+    port.results = [
+      {
+        Name: `token=${canary}`,
+        Key: pem,
+        password: 'plain-pass',
+        nested: { client_private_key: 'abc123456' },
+      },
+    ];
     port.clients[0]!.labels = [canary];
     const h = makeHarness(port, { policy: { mode: 'allow-listed', allowTools: ['collect_and_wait'] } });
     h.redactor.addSecret(canary);
@@ -249,7 +391,9 @@ describe('secret canaries', () => {
     })) {
       outputs.push(JSON.stringify(await client.callTool({ name, arguments: args })));
     }
-    outputs.push(JSON.stringify(await client.readResource({ uri: 'velociraptor://clients/C.1111111111111111' })));
+    outputs.push(
+      JSON.stringify(await client.readResource({ uri: 'velociraptor://clients/C.1111111111111111' })),
+    );
     await h.audit.flush();
     outputs.push(readFileSync(h.audit.path, 'utf8'));
     const all = outputs.join('\n');
@@ -267,14 +411,31 @@ describe('prompts and resources', () => {
     const h = makeHarness(new FakePort());
     const client = await connectInProcess(h);
     const prompts = await client.listPrompts();
-    expect(prompts.prompts.map((p) => p.name).sort()).toEqual(['investigate_endpoint', 'ioc_sweep', 'lateral_movement', 'malware_analysis', 'persistence_review', 'ransomware_triage', 'threat_hunt', 'triage_incident']);
-    const linux = await client.getPrompt({ name: 'investigate_endpoint', arguments: { client_id: 'C.2222222222222222' } });
+    expect(prompts.prompts.map((p) => p.name).sort()).toEqual([
+      'investigate_endpoint',
+      'ioc_sweep',
+      'lateral_movement',
+      'malware_analysis',
+      'persistence_review',
+      'ransomware_triage',
+      'threat_hunt',
+      'triage_incident',
+    ]);
+    const linux = await client.getPrompt({
+      name: 'investigate_endpoint',
+      arguments: { client_id: 'C.2222222222222222' },
+    });
     const t = JSON.stringify(linux.messages);
     expect(t).toContain('Linux.Sys.Pslist');
     expect(t).not.toContain('Windows.System.Pslist');
-    const mac = JSON.stringify((await client.getPrompt({ name: 'persistence_review', arguments: { client_id: 'C.3333333333333333' } })).messages);
+    const mac = JSON.stringify(
+      (await client.getPrompt({ name: 'persistence_review', arguments: { client_id: 'C.3333333333333333' } }))
+        .messages,
+    );
     expect(mac).toContain('MacOS.Detection.Autoruns');
-    const hunt = JSON.stringify((await client.getPrompt({ name: 'threat_hunt', arguments: { indicators: INJECTION } })).messages);
+    const hunt = JSON.stringify(
+      (await client.getPrompt({ name: 'threat_hunt', arguments: { indicators: INJECTION } })).messages,
+    );
     expect(hunt).toContain('<<<INDICATORS');
     await client.close();
   });
@@ -283,7 +444,13 @@ describe('prompts and resources', () => {
     const h = makeHarness(new FakePort());
     const client = await connectInProcess(h);
     const res = await client.listResources();
-    expect(res.resources.map((r) => r.uri).sort()).toEqual(['velociraptor://artifacts', 'velociraptor://clients', 'velociraptor://connections', 'velociraptor://hunts', 'velociraptor://server-info']);
+    expect(res.resources.map((r) => r.uri).sort()).toEqual([
+      'velociraptor://artifacts',
+      'velociraptor://clients',
+      'velociraptor://connections',
+      'velociraptor://hunts',
+      'velociraptor://server-info',
+    ]);
     const tpl = await client.listResourceTemplates();
     expect(tpl.resourceTemplates.map((r) => r.uriTemplate).sort()).toEqual([
       'velociraptor://artifacts/{name}',
@@ -293,8 +460,13 @@ describe('prompts and resources', () => {
       'velociraptor://hunts/{hunt_id}',
       'velociraptor://hunts/{hunt_id}/results/{source}',
     ]);
-    const fr = await client.readResource({ uri: 'velociraptor://clients/C.1111111111111111/flows/F.C1/results/Windows.System.Pslist' });
-    const body = JSON.parse((fr.contents[0] as { text: string }).text) as { notice: string; data: { rows: unknown[]; truncated: boolean } };
+    const fr = await client.readResource({
+      uri: 'velociraptor://clients/C.1111111111111111/flows/F.C1/results/Windows.System.Pslist',
+    });
+    const body = JSON.parse((fr.contents[0] as { text: string }).text) as {
+      notice: string;
+      data: { rows: unknown[]; truncated: boolean };
+    };
     expect(body.notice).toMatch(/UNTRUSTED/);
     expect(body.data.rows).toHaveLength(100);
     expect(body.data.truncated).toBe(true);

@@ -20,7 +20,13 @@ describe('McpService', () => {
 
   function make(secrets = new MemorySecrets()) {
     const dataDir = mkdtempSync(join(tmpdir(), 'mr-mcp-svc-'));
-    svc = new McpService({ dataDir, version: 't', port: new FakePort(), secrets, stdioCommand: ['/usr/bin/node', '/opt/megaraptor app/megaraptor.mjs'] });
+    svc = new McpService({
+      dataDir,
+      version: 't',
+      port: new FakePort(),
+      secrets,
+      stdioCommand: ['/usr/bin/node', '/opt/megaraptor app/megaraptor.mjs'],
+    });
     return { svc, secrets, dataDir };
   }
 
@@ -33,14 +39,24 @@ describe('McpService', () => {
     expect(secrets.values.get(TOKEN_REF)).toBe(token);
     expect(token.length).toBeGreaterThanOrEqual(40);
     const client = new Client({ name: 'svc', version: '1' });
-    await client.connect(new StreamableHTTPClientTransport(new URL(status.url!), { requestInit: { headers: { Authorization: `Bearer ${token}` } } }));
+    await client.connect(
+      new StreamableHTTPClientTransport(new URL(status.url!), {
+        requestInit: { headers: { Authorization: `Bearer ${token}` } },
+      }),
+    );
     expect((await client.listTools()).tools.length).toBeGreaterThan(30);
     await client.close();
     const rotated = await svc.rotateToken();
     expect(rotated.token).not.toBe(token);
     expect(secrets.values.get(TOKEN_REF)).toBe(rotated.token);
     const stale = new Client({ name: 'svc', version: '1' });
-    await expect(stale.connect(new StreamableHTTPClientTransport(new URL(status.url!), { requestInit: { headers: { Authorization: `Bearer ${token}` } } }))).rejects.toThrow();
+    await expect(
+      stale.connect(
+        new StreamableHTTPClientTransport(new URL(status.url!), {
+          requestInit: { headers: { Authorization: `Bearer ${token}` } },
+        }),
+      ),
+    ).rejects.toThrow();
   });
 
   it('listens on the preferred port, and on a free one when another process holds it', async () => {
@@ -49,14 +65,28 @@ describe('McpService', () => {
     const taken = (blocker.address() as AddressInfo).port;
     try {
       const dataDir = mkdtempSync(join(tmpdir(), 'mr-mcp-svc-'));
-      svc = new McpService({ dataDir, version: 't', port: new FakePort(), secrets: new MemorySecrets(), stdioCommand: ['node'], httpPort: taken });
+      svc = new McpService({
+        dataDir,
+        version: 't',
+        port: new FakePort(),
+        secrets: new MemorySecrets(),
+        stdioCommand: ['node'],
+        httpPort: taken,
+      });
       const status = await svc.start();
       expect(status.running).toBe(true);
       expect(status.port).not.toBe(taken);
       await svc.dispose();
       blocker.close();
       await new Promise((r) => blocker.once('close', r));
-      svc = new McpService({ dataDir, version: 't', port: new FakePort(), secrets: new MemorySecrets(), stdioCommand: ['node'], httpPort: taken });
+      svc = new McpService({
+        dataDir,
+        version: 't',
+        port: new FakePort(),
+        secrets: new MemorySecrets(),
+        stdioCommand: ['node'],
+        httpPort: taken,
+      });
       expect((await svc.start()).port).toBe(taken);
     } finally {
       if (blocker.listening) blocker.close();
@@ -75,8 +105,13 @@ describe('McpService', () => {
     await svc.start();
     const s = await svc.snippets();
     const { token } = await svc.getToken();
-    const desktop = JSON.parse(s.claudeDesktop) as { mcpServers: { megaraptor: { command: string; args: string[] } } };
-    expect(desktop.mcpServers.megaraptor).toEqual({ command: '/usr/bin/node', args: ['/opt/megaraptor app/megaraptor.mjs', 'mcp', '--stdio'] });
+    const desktop = JSON.parse(s.claudeDesktop) as {
+      mcpServers: { megaraptor: { command: string; args: string[] } };
+    };
+    expect(desktop.mcpServers.megaraptor).toEqual({
+      command: '/usr/bin/node',
+      args: ['/opt/megaraptor app/megaraptor.mjs', 'mcp', '--stdio'],
+    });
     expect(s.claudeCode).toContain(`Bearer ${token}`);
     expect(s.claudeCode).toContain((await svc.status()).url);
     expect(JSON.parse(s.genericHttp)).toMatchObject({ mcpServers: { megaraptor: { type: 'http' } } });
@@ -99,8 +134,15 @@ describe('McpService', () => {
     })();
     const { token } = await svc.getToken();
     const client = new Client({ name: 'svc', version: '1' });
-    await client.connect(new StreamableHTTPClientTransport(new URL((await svc.status()).url!), { requestInit: { headers: { Authorization: `Bearer ${token}` } } }));
-    const r = (await client.callTool({ name: 'label_client', arguments: { client_id: 'C.1111111111111111', labels: ['x'] } })) as CallToolResult;
+    await client.connect(
+      new StreamableHTTPClientTransport(new URL((await svc.status()).url!), {
+        requestInit: { headers: { Authorization: `Bearer ${token}` } },
+      }),
+    );
+    const r = (await client.callTool({
+      name: 'label_client',
+      arguments: { client_id: 'C.1111111111111111', labels: ['x'] },
+    })) as CallToolResult;
     expect(r.isError).toBe(true);
     expect(JSON.stringify(r.content)).toContain('APPROVAL_DENIED');
     await reader;
@@ -119,12 +161,30 @@ describe('McpService', () => {
       }
     })();
     await new Promise((r) => setTimeout(r, 100));
-    const entry = { time: new Date().toISOString(), client: 'other (stdio)', kind: 'tool', name: 'search_clients', arguments: {}, approval: 'not-required', durationMs: 1, resultBytes: 10 };
-    appendFileSync(join(dataDir, 'mcp-audit.jsonl'), JSON.stringify(entry) + '\n' + JSON.stringify({ ...entry, name: 'list_hunts' }) + '\n');
+    const entry = {
+      time: new Date().toISOString(),
+      client: 'other (stdio)',
+      kind: 'tool',
+      name: 'search_clients',
+      arguments: {},
+      approval: 'not-required',
+      durationMs: 1,
+      resultBytes: 10,
+    };
+    appendFileSync(
+      join(dataDir, 'mcp-audit.jsonl'),
+      JSON.stringify(entry) + '\n' + JSON.stringify({ ...entry, name: 'list_hunts' }) + '\n',
+    );
     await tail;
     expect(seen).toEqual(['search_clients', 'list_hunts']);
     await svc.dispose();
-    const again = new McpService({ dataDir, version: 't', port: new FakePort(), secrets: new MemorySecrets(), stdioCommand: ['node'] });
+    const again = new McpService({
+      dataDir,
+      version: 't',
+      port: new FakePort(),
+      secrets: new MemorySecrets(),
+      stdioCommand: ['node'],
+    });
     const page = await again.auditPage(10);
     expect(page.total).toBe(2);
     expect(page.entries.map((e) => e.name)).toEqual(['list_hunts', 'search_clients']);

@@ -10,7 +10,13 @@ import type { ApprovalEvent } from '../../../shared/contracts/mcp';
 import { AppError } from '../../../shared/errors';
 import type { SecretStore } from '../credentials/secret-store';
 import { startApprovalSocket, type ApprovalSocketServer } from './approval-socket';
-import { ApprovalBroker, PolicyStore, type ApprovalAnswer, type ApprovalRequest, type McpPolicy } from './approvals';
+import {
+  ApprovalBroker,
+  PolicyStore,
+  type ApprovalAnswer,
+  type ApprovalRequest,
+  type McpPolicy,
+} from './approvals';
 import { AuditLog } from './audit';
 import { startHttpTransport, type RunningHttp } from './http';
 import type { VelociraptorPort } from './ports';
@@ -39,12 +45,22 @@ export interface McpServiceDeps {
 
 /** The part of CredentialService the MCP domain uses for its token's index entry. */
 export interface TokenRecord {
-  register(input: { id: string; name: string; kind: 'token'; owner: Record<string, never>; expiresAt: null }): Promise<unknown>;
+  register(input: {
+    id: string;
+    name: string;
+    kind: 'token';
+    owner: Record<string, never>;
+    expiresAt: null;
+  }): Promise<unknown>;
   unregister(id: string): Promise<unknown>;
 }
 
 /** Turns a subscribe/unsubscribe pair into an async iterable that ends when `signal` aborts. */
-export async function* eventsUntil<T>(subscribe: (push: (v: T) => void) => () => void, signal: AbortSignal, initial: T[] = []): AsyncGenerator<T> {
+export async function* eventsUntil<T>(
+  subscribe: (push: (v: T) => void) => () => void,
+  signal: AbortSignal,
+  initial: T[] = [],
+): AsyncGenerator<T> {
   const queue: T[] = [...initial];
   let wake: (() => void) | undefined;
   const unsubscribe = subscribe((v) => {
@@ -114,7 +130,13 @@ export class McpService {
   /** Index entry for the token; a failure leaves MCP working (repair can adopt the secret later). */
   private async registerToken(): Promise<void> {
     await this.deps.tokenRecord
-      ?.register({ id: TOKEN_REF, name: 'MCP HTTP endpoint bearer token', kind: 'token', owner: {}, expiresAt: null })
+      ?.register({
+        id: TOKEN_REF,
+        name: 'MCP HTTP endpoint bearer token',
+        kind: 'token',
+        owner: {},
+        expiresAt: null,
+      })
       .catch(() => undefined);
   }
 
@@ -133,7 +155,10 @@ export class McpService {
           startHttpTransport({
             port,
             token: () => this.token ?? '',
-            makeServer: () => createMcpServer({ version: this.deps.version, transport: 'http' }, (label) => this.context(label)),
+            makeServer: () =>
+              createMcpServer({ version: this.deps.version, transport: 'http' }, (label) =>
+                this.context(label),
+              ),
           });
         try {
           this.http = await listen(this.deps.httpPort ?? 0);
@@ -145,7 +170,9 @@ export class McpService {
         this.lastError = undefined;
       } catch (e) {
         this.lastError = e instanceof Error ? e.message : String(e);
-        throw e instanceof AppError ? e : new AppError('INTERNAL', `The MCP endpoint did not start: ${this.lastError}`, { cause: e });
+        throw e instanceof AppError
+          ? e
+          : new AppError('INTERNAL', `The MCP endpoint did not start: ${this.lastError}`, { cause: e });
       }
     } else if (!enabled && this.http) {
       await this.http.close();
@@ -188,9 +215,17 @@ export class McpService {
     const conn = this.deps.defaultConnection?.();
     const stdioArgs = [...args, 'mcp', '--stdio', ...(conn ? ['--connection', conn] : [])];
     return {
-      claudeDesktop: JSON.stringify({ mcpServers: { megaraptor: { command: cmd, args: stdioArgs } } }, null, 2),
+      claudeDesktop: JSON.stringify(
+        { mcpServers: { megaraptor: { command: cmd, args: stdioArgs } } },
+        null,
+        2,
+      ),
       claudeCode: `claude mcp add --transport http megaraptor ${url} --header "Authorization: Bearer ${token}"`,
-      genericHttp: JSON.stringify({ mcpServers: { megaraptor: { type: 'http', url, headers: { Authorization: `Bearer ${token}` } } } }, null, 2),
+      genericHttp: JSON.stringify(
+        { mcpServers: { megaraptor: { type: 'http', url, headers: { Authorization: `Bearer ${token}` } } } },
+        null,
+        2,
+      ),
       stdio: [cmd, ...stdioArgs].map((a) => (/\s/.test(a ?? '') ? JSON.stringify(a) : a)).join(' '),
     };
   }
@@ -208,7 +243,9 @@ export class McpService {
   }
 
   approvalEvents(signal: AbortSignal): AsyncGenerator<ApprovalEvent> {
-    return eventsUntil<ApprovalEvent>((push) => this.broker.subscribe(push), signal, [{ type: 'snapshot', pending: this.broker.list() }]);
+    return eventsUntil<ApprovalEvent>((push) => this.broker.subscribe(push), signal, [
+      { type: 'snapshot', pending: this.broker.list() },
+    ]);
   }
 
   decide(id: string, answer: ApprovalAnswer): { found: boolean } {
@@ -246,8 +283,10 @@ export function mcpHandlers(svc: McpService) {
     'mcp:auditPage': (i: { limit: number; before?: number | undefined }) => svc.auditPage(i.limit, i.before),
     'mcp:auditTail': (_i: Record<string, never>, ctx: { signal: AbortSignal }) => svc.auditTail(ctx.signal),
     'mcp:approvals': () => svc.approvals(),
-    'mcp:approvalEvents': (_i: Record<string, never>, ctx: { signal: AbortSignal }) => svc.approvalEvents(ctx.signal),
-    'mcp:decide': (i: { id: string; decision: 'approved' | 'denied'; reason?: string | undefined }) => svc.decide(i.id, { decision: i.decision, ...(i.reason ? { reason: i.reason } : {}) }),
+    'mcp:approvalEvents': (_i: Record<string, never>, ctx: { signal: AbortSignal }) =>
+      svc.approvalEvents(ctx.signal),
+    'mcp:decide': (i: { id: string; decision: 'approved' | 'denied'; reason?: string | undefined }) =>
+      svc.decide(i.id, { decision: i.decision, ...(i.reason ? { reason: i.reason } : {}) }),
     'mcp:getPolicy': () => svc.getPolicy(),
     'mcp:setPolicy': (p: McpPolicy) => svc.setPolicy(p),
   };

@@ -31,7 +31,8 @@ beforeAll(async () => {
   dataDir = mkdtempSync(join(tmpdir(), 'mr-stdio-data-'));
   configPath = join(dataDir, 'api.yaml');
   const yaml = await sim.mintApiConfig('mcp-stdio', ['administrator']);
-  keyMaterial = /client_private_key: \|?\s*\n?\s*(-----BEGIN[^\n]*\n\s*[A-Za-z0-9+/=]{20})/.exec(yaml)?.[1] ?? 'MISSING';
+  keyMaterial =
+    /client_private_key: \|?\s*\n?\s*(-----BEGIN[^\n]*\n\s*[A-Za-z0-9+/=]{20})/.exec(yaml)?.[1] ?? 'MISSING';
   writeFileSync(configPath, yaml, { mode: 0o600 });
   expect(keyMaterial).not.toBe('MISSING');
 }, 120_000);
@@ -42,7 +43,18 @@ afterAll(async () => {
 
 async function connect(): Promise<Client> {
   const client = new Client({ name: 'stdio-test', version: '1.0' });
-  await client.connect(new StdioClientTransport({ command: process.execPath, args: [cli, 'mcp', '--stdio'], env: { PATH: process.env.PATH ?? '', VELOCIRAPTOR_API_CONFIG: configPath, MEGARAPTOR_DATA_DIR: dataDir }, stderr: 'pipe' }));
+  await client.connect(
+    new StdioClientTransport({
+      command: process.execPath,
+      args: [cli, 'mcp', '--stdio'],
+      env: {
+        PATH: process.env.PATH ?? '',
+        VELOCIRAPTOR_API_CONFIG: configPath,
+        MEGARAPTOR_DATA_DIR: dataDir,
+      },
+      stderr: 'pipe',
+    }),
+  );
   return client;
 }
 
@@ -51,10 +63,21 @@ describe('megaraptor mcp --stdio (built CLI, simulator)', () => {
     const client = await connect();
     try {
       const tools = await client.listTools();
-      expect(tools.tools.map((t) => t.name).sort()).toEqual(allTools().map((t) => t.name).sort());
-      const r = (await client.callTool({ name: 'search_clients', arguments: { search: 'all', max_rows: 5 } })) as CallToolResult;
+      expect(tools.tools.map((t) => t.name).sort()).toEqual(
+        allTools()
+          .map((t) => t.name)
+          .sort(),
+      );
+      const r = (await client.callTool({
+        name: 'search_clients',
+        arguments: { search: 'all', max_rows: 5 },
+      })) as CallToolResult;
       expect(r.isError, JSON.stringify(r.content)).toBeFalsy();
-      expect(allTools().find((t) => t.name === 'search_clients')!.outputSchema.safeParse(r.structuredContent).success).toBe(true);
+      expect(
+        allTools()
+          .find((t) => t.name === 'search_clients')!
+          .outputSchema.safeParse(r.structuredContent).success,
+      ).toBe(true);
       expect((r.structuredContent as { rows: unknown[] }).rows).toHaveLength(5);
       const info = (await client.callTool({ name: 'list_connections', arguments: {} })) as CallToolResult;
       expect(JSON.stringify(info)).not.toContain(keyMaterial);
@@ -69,16 +92,25 @@ describe('megaraptor mcp --stdio (built CLI, simulator)', () => {
   it('refuses a gated tool when no app runs, and asks the app when one listens', async () => {
     const client = await connect();
     try {
-      const found = (await client.callTool({ name: 'search_clients', arguments: { search: 'all', max_rows: 1 } })) as CallToolResult;
+      const found = (await client.callTool({
+        name: 'search_clients',
+        arguments: { search: 'all', max_rows: 1 },
+      })) as CallToolResult;
       const clientId = (found.structuredContent as { rows: Array<{ client_id: string }> }).rows[0]!.client_id;
-      const refused = (await client.callTool({ name: 'label_client', arguments: { client_id: clientId, labels: ['stdio'] } })) as CallToolResult;
+      const refused = (await client.callTool({
+        name: 'label_client',
+        arguments: { client_id: clientId, labels: ['stdio'] },
+      })) as CallToolResult;
       expect(refused.isError).toBe(true);
       expect(JSON.stringify(refused.content)).toContain('POLICY_FORBIDDEN');
 
       const broker = new ApprovalBroker();
       const sock = await startApprovalSocket(dataDir, broker);
       try {
-        const pending = client.callTool({ name: 'label_client', arguments: { client_id: clientId, labels: ['stdio'] } });
+        const pending = client.callTool({
+          name: 'label_client',
+          arguments: { client_id: clientId, labels: ['stdio'] },
+        });
         await expect.poll(() => broker.list().length, { timeout: 10_000 }).toBe(1);
         expect(broker.list()[0]!.client).toBe('stdio-test 1.0 (stdio)');
         broker.decide(broker.list()[0]!.id, { decision: 'approved' });

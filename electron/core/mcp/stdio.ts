@@ -38,7 +38,10 @@ export async function runStdio(opts: StdioOptions): Promise<void> {
     resultsDir: join(opts.dataDir, 'mcp-results'),
     clientLabel,
   }));
-  const transport = new StdioServerTransport(opts.stdin as NodeJS.ReadStream | undefined, opts.stdout as NodeJS.WriteStream | undefined);
+  const transport = new StdioServerTransport(
+    opts.stdin as NodeJS.ReadStream | undefined,
+    opts.stdout as NodeJS.WriteStream | undefined,
+  );
   const closed = new Promise<void>((resolve) => {
     transport.onclose = () => resolve();
   });

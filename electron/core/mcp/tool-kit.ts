@@ -45,8 +45,18 @@ export interface ToolAnnotations {
 }
 
 export const targetInput = {
-  server: z.string().min(1).max(200).optional().describe('Connection name (see list_connections). Omit for the default server.'),
-  org: z.string().min(1).max(100).optional().describe('Velociraptor org id. Omit for the connection\'s default org (root).'),
+  server: z
+    .string()
+    .min(1)
+    .max(200)
+    .optional()
+    .describe('Connection name (see list_connections). Omit for the default server.'),
+  org: z
+    .string()
+    .min(1)
+    .max(100)
+    .optional()
+    .describe("Velociraptor org id. Omit for the connection's default org (root)."),
 };
 
 type Shape = z.ZodRawShape;
@@ -92,7 +102,8 @@ export function frameUntrusted(summary: string, json: string): string {
 }
 
 function summarise(name: string, value: Record<string, unknown>): string {
-  const page = value.page as { returned_rows?: number; truncated?: boolean; next_cursor?: string } | undefined;
+  const page = value.page as
+    { returned_rows?: number; truncated?: boolean; next_cursor?: string } | undefined;
   if (page && typeof page.returned_rows === 'number') {
     const more = page.next_cursor ? ' More rows exist: call again with cursor=page.next_cursor.' : '';
     return `${name}: ${page.returned_rows} rows${page.truncated ? ' (cut: see page.cut)' : ''}.${more}`;
@@ -104,7 +115,11 @@ export function defineTool<I extends Shape, O extends Shape>(spec: ToolSpec<I, O
   const inputSchema = z.object({ ...spec.input, ...targetInput });
   const outputSchema = z.object(spec.output);
 
-  async function invoke(rawArgs: unknown, ctx: McpContext, signal: AbortSignal = new AbortController().signal): Promise<CallToolResult> {
+  async function invoke(
+    rawArgs: unknown,
+    ctx: McpContext,
+    signal: AbortSignal = new AbortController().signal,
+  ): Promise<CallToolResult> {
     const started = performance.now();
     let approval: GateOutcome = 'not-required';
     let result: CallToolResult;
@@ -114,8 +129,15 @@ export function defineTool<I extends Shape, O extends Shape>(spec: ToolSpec<I, O
     try {
       const parsed = inputSchema.safeParse(rawArgs ?? {});
       if (!parsed.success) {
-        auditArgs = typeof rawArgs === 'object' && rawArgs !== null ? (rawArgs as Record<string, unknown>) : {};
-        throw new AppError('INVALID_ARGUMENT', `Invalid arguments for ${spec.name}: ${parsed.error.issues.slice(0, 3).map((i) => `${i.path.join('.')}: ${i.message}`).join('; ')}`);
+        auditArgs =
+          typeof rawArgs === 'object' && rawArgs !== null ? (rawArgs as Record<string, unknown>) : {};
+        throw new AppError(
+          'INVALID_ARGUMENT',
+          `Invalid arguments for ${spec.name}: ${parsed.error.issues
+            .slice(0, 3)
+            .map((i) => `${i.path.join('.')}: ${i.message}`)
+            .join('; ')}`,
+        );
       }
       const args = parsed.data as Args<I>;
       const plain = args as Record<string, unknown>;
@@ -128,17 +150,27 @@ export function defineTool<I extends Shape, O extends Shape>(spec: ToolSpec<I, O
       const plan = spec.plan ? await spec.plan(call) : null;
       if (plan) {
         const shown = ctx.redactor.value(plan) as ApprovalPlan;
-        queries = shown.operations.flatMap((o) => (o.vql === undefined ? [] : [{ vql: o.vql, env: o.env ?? {} }]));
+        queries = shown.operations.flatMap((o) =>
+          o.vql === undefined ? [] : [{ vql: o.vql, env: o.env ?? {} }],
+        );
         try {
-          approval = await gate(await ctx.policy(), ctx.approver, {
-            tool: spec.name,
-            client: ctx.clientLabel(),
-            arguments: ctx.redactor.value(args) as Record<string, unknown>,
-            plan: shown,
-          }, signal);
+          approval = await gate(
+            await ctx.policy(),
+            ctx.approver,
+            {
+              tool: spec.name,
+              client: ctx.clientLabel(),
+              arguments: ctx.redactor.value(args) as Record<string, unknown>,
+              plan: shown,
+            },
+            signal,
+          );
         } catch (e) {
           const outcome = isAppError(e) ? e.details?.outcome : undefined;
-          approval = outcome === 'denied' || outcome === 'timeout' || outcome === 'forbidden-by-policy' ? outcome : 'denied';
+          approval =
+            outcome === 'denied' || outcome === 'timeout' || outcome === 'forbidden-by-policy'
+              ? outcome
+              : 'denied';
           throw e;
         }
       }
@@ -148,14 +180,18 @@ export function defineTool<I extends Shape, O extends Shape>(spec: ToolSpec<I, O
       const summary = summarise(spec.name, safe);
       result = {
         structuredContent: safe,
-        content: [{ type: 'text', text: spec.endpointData ? frameUntrusted(summary, json) : `${summary}\n${json}` }],
+        content: [
+          { type: 'text', text: spec.endpointData ? frameUntrusted(summary, json) : `${summary}\n${json}` },
+        ],
       };
     } catch (e) {
       const p = toErrorPayload(e);
       errorPayload = { code: p.code, message: ctx.redactor.text(p.message) };
       result = { isError: true, content: [{ type: 'text', text: JSON.stringify({ error: errorPayload }) }] };
     }
-    const resultBytes = Buffer.byteLength(result.content.map((c) => (c.type === 'text' ? c.text : '')).join(''));
+    const resultBytes = Buffer.byteLength(
+      result.content.map((c) => (c.type === 'text' ? c.text : '')).join(''),
+    );
     try {
       // Queued, written in call order in the background: the answer does not wait for the disk.
       const written = ctx.audit.append({
@@ -175,7 +211,20 @@ export function defineTool<I extends Shape, O extends Shape>(spec: ToolSpec<I, O
     } catch (e) {
       // Fail closed: a call that cannot be audited does not return its data.
       const msg = e instanceof Error ? e.message : String(e);
-      return { isError: true, content: [{ type: 'text', text: JSON.stringify({ error: { code: 'INTERNAL', message: `The audit log could not be written (${ctx.redactor.text(msg)}); the result is withheld.` } }) }] };
+      return {
+        isError: true,
+        content: [
+          {
+            type: 'text',
+            text: JSON.stringify({
+              error: {
+                code: 'INTERNAL',
+                message: `The audit log could not be written (${ctx.redactor.text(msg)}); the result is withheld.`,
+              },
+            }),
+          },
+        ],
+      };
     }
     return result;
   }
@@ -192,7 +241,11 @@ export function defineTool<I extends Shape, O extends Shape>(spec: ToolSpec<I, O
         spec.name,
         {
           title: spec.title,
-          description: spec.description + (spec.plan ? ' Needs the responder\'s approval in Megaraptor Desktop: the call waits until they answer and fails with APPROVAL_DENIED or APPROVAL_TIMEOUT otherwise.' : ''),
+          description:
+            spec.description +
+            (spec.plan
+              ? " Needs the responder's approval in Megaraptor Desktop: the call waits until they answer and fails with APPROVAL_DENIED or APPROVAL_TIMEOUT otherwise."
+              : ''),
           inputSchema,
           outputSchema,
           annotations: { title: spec.title, ...spec.annotations },
@@ -204,5 +257,15 @@ export function defineTool<I extends Shape, O extends Shape>(spec: ToolSpec<I, O
 }
 
 /** Shorthand annotation sets, so every tool states all four hints. */
-export const READ: ToolAnnotations = { readOnlyHint: true, destructiveHint: false, idempotentHint: true, openWorldHint: false };
-export const READ_ENDPOINT: ToolAnnotations = { readOnlyHint: true, destructiveHint: false, idempotentHint: true, openWorldHint: true };
+export const READ: ToolAnnotations = {
+  readOnlyHint: true,
+  destructiveHint: false,
+  idempotentHint: true,
+  openWorldHint: false,
+};
+export const READ_ENDPOINT: ToolAnnotations = {
+  readOnlyHint: true,
+  destructiveHint: false,
+  idempotentHint: true,
+  openWorldHint: true,
+};

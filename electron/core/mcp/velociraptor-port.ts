@@ -9,7 +9,11 @@ import { mkdir, open, rm } from 'node:fs/promises';
 import { basename, join } from 'node:path';
 import { AppError, isAppError } from '../../../shared/errors';
 import type { VelociraptorConnection } from '../velociraptor/connection';
-import { planLabels as planLabelsOp, planQuarantine as planQuarantineOp, type QuarantineInput } from '../velociraptor/operations/clients';
+import {
+  planLabels as planLabelsOp,
+  planQuarantine as planQuarantineOp,
+  type QuarantineInput,
+} from '../velociraptor/operations/clients';
 import { planVfsRefresh as planVfsRefreshOp } from '../velociraptor/operations/vfs';
 import { planCollect as planCollectOp, type CollectInput } from '../velociraptor/operations/flows';
 import { planHuntUpdate as planHuntUpdateOp } from '../velociraptor/operations/hunts';
@@ -65,7 +69,8 @@ function plainRow(r: WireRow): Row {
 /** Operations take a row limit from the start; the tools page with an offset. */
 function upTo(page: Page, max = LIST_MAX): number {
   const n = page.offset + page.limit;
-  if (n > max) throw new AppError('INVALID_ARGUMENT', `Cannot page beyond row ${max} here; narrow the search instead.`);
+  if (n > max)
+    throw new AppError('INVALID_ARGUMENT', `Cannot page beyond row ${max} here; narrow the search instead.`);
   return n;
 }
 
@@ -96,7 +101,11 @@ function collectInput(req: CollectRequest): CollectInput {
 }
 
 /** quarantine() and planQuarantine() map their arguments the same way. */
-function quarantineInput(clientId: string, quarantine: boolean, message: string | undefined): QuarantineInput {
+function quarantineInput(
+  clientId: string,
+  quarantine: boolean,
+  message: string | undefined,
+): QuarantineInput {
   return { clientId, remove: !quarantine, message, urgent: true };
 }
 
@@ -126,8 +135,16 @@ export class VelociraptorBridge implements VelociraptorPort {
   private async conn(t: Target, readOnly = false): Promise<VelociraptorConnection> {
     const registry = await this.registry();
     const server = t.server ?? this.deps.defaultServer();
-    if (!server) throw new AppError('CONNECTION_NOT_FOUND', 'No Velociraptor server is connected. Add one in the app (or start the stdio server with --api-config).');
-    if (!registry.has(server)) throw new AppError('CONNECTION_NOT_FOUND', `No connection named "${server}". Call list_connections for the names.`);
+    if (!server)
+      throw new AppError(
+        'CONNECTION_NOT_FOUND',
+        'No Velociraptor server is connected. Add one in the app (or start the stdio server with --api-config).',
+      );
+    if (!registry.has(server))
+      throw new AppError(
+        'CONNECTION_NOT_FOUND',
+        `No connection named "${server}". Call list_connections for the names.`,
+      );
     const name = (readOnly && this.deps.readOnlyServer?.(server)) || server;
     return registry.connection(name, t.org ?? '');
   }
@@ -139,7 +156,9 @@ export class VelociraptorBridge implements VelociraptorPort {
   async connections(): Promise<ConnectionSummary[]> {
     const registry = await this.registry();
     const def = this.deps.defaultServer();
-    return registry.list().map((s) => ({ name: s.name, address: s.connectionString, user: s.user, isDefault: s.name === def }));
+    return registry
+      .list()
+      .map((s) => ({ name: s.name, address: s.connectionString, user: s.user, isDefault: s.name === def }));
   }
 
   async serverInfo(t: Target): Promise<Row> {
@@ -175,19 +194,38 @@ export class VelociraptorBridge implements VelociraptorPort {
     return (await this.svc(t)).setLabels(clientId, labels, op);
   }
 
-  async quarantine(t: Target, clientId: string, quarantine: boolean, message?: string): Promise<{ flowId: string; artifact: string }> {
+  async quarantine(
+    t: Target,
+    clientId: string,
+    quarantine: boolean,
+    message?: string,
+  ): Promise<{ flowId: string; artifact: string }> {
     const r = await (await this.svc(t)).quarantine(quarantineInput(clientId, quarantine, message));
     return { flowId: r.flowId, artifact: r.artifact };
   }
 
-  async planQuarantine(t: Target, clientId: string, quarantine: boolean, message?: string): Promise<QuarantinePlan> {
+  async planQuarantine(
+    t: Target,
+    clientId: string,
+    quarantine: boolean,
+    message?: string,
+  ): Promise<QuarantinePlan> {
     const os = await this.clientOs(t, clientId);
     const p = planQuarantineOp(os, quarantineInput(clientId, quarantine, message));
     return { os, artifact: p.artifact, parameters: p.parameters, query: p.query };
   }
 
-  async listArtifacts(t: Target, filter: { search?: string | undefined; type?: string | undefined }, page: Page): Promise<ArtifactSummary[]> {
-    return slice(await (await this.svc(t)).listArtifacts({ search: filter.search, type: filter.type, limit: upTo(page) }), page);
+  async listArtifacts(
+    t: Target,
+    filter: { search?: string | undefined; type?: string | undefined },
+    page: Page,
+  ): Promise<ArtifactSummary[]> {
+    return slice(
+      await (
+        await this.svc(t)
+      ).listArtifacts({ search: filter.search, type: filter.type, limit: upTo(page) }),
+      page,
+    );
   }
 
   async artifactDefinition(t: Target, name: string): Promise<ArtifactDefinition | null> {
@@ -202,13 +240,22 @@ export class VelociraptorBridge implements VelociraptorPort {
     return planCollectOp(collectInput(req));
   }
 
-  async collectAndWait(t: Target, req: CollectRequest, wait: { waitSeconds: number; signal?: AbortSignal | undefined }): Promise<CollectAndWaitResult> {
+  async collectAndWait(
+    t: Target,
+    req: CollectRequest,
+    wait: { waitSeconds: number; signal?: AbortSignal | undefined },
+  ): Promise<CollectAndWaitResult> {
     const svc = await this.svc(t);
     let flowId: string;
     let flow: FlowSummary | undefined;
     let results: Record<string, WireRow[]> = {};
     try {
-      const r = await svc.collectAndWait(collectInput(req), { timeoutMs: wait.waitSeconds * 1000, pollMs: 500, resultLimit: WAIT_RESULT_ROWS, signal: wait.signal });
+      const r = await svc.collectAndWait(collectInput(req), {
+        timeoutMs: wait.waitSeconds * 1000,
+        pollMs: 500,
+        resultLimit: WAIT_RESULT_ROWS,
+        signal: wait.signal,
+      });
       ({ flow, results } = r);
       flowId = r.flow.flowId;
     } catch (e) {
@@ -241,7 +288,15 @@ export class VelociraptorBridge implements VelociraptorPort {
   }
 
   async flowResults(t: Target, f: FlowRef, source: string, page: Page): Promise<Row[]> {
-    const rows = await (await this.svc(t)).flowResults({ clientId: f.clientId, flowId: f.flowId, artifact: source, startRow: page.offset, limit: page.limit });
+    const rows = await (
+      await this.svc(t)
+    ).flowResults({
+      clientId: f.clientId,
+      flowId: f.flowId,
+      artifact: source,
+      startRow: page.offset,
+      limit: page.limit,
+    });
     return rows.map(plainRow);
   }
 
@@ -256,14 +311,27 @@ export class VelociraptorBridge implements VelociraptorPort {
   async downloadUpload(t: Target, f: FlowRef, vfsPath: string, folder: string): Promise<DownloadResult> {
     const svc = await this.svc(t);
     const up = (await svc.listUploads(f.clientId, f.flowId)).find((u) => u.vfsPath === vfsPath);
-    if (!up) throw new AppError('NOT_FOUND', `Flow ${f.flowId} has no upload ${vfsPath}. Call list_flow_uploads for the paths.`);
-    if (up.components.length === 0) throw new AppError('VQL_ERROR', 'The server did not give the file store path of this upload.');
-    const name = basename(up.components[up.components.length - 1] ?? '').replace(/[^A-Za-z0-9._-]/g, '_').replace(/^\.+$/, '') || 'upload';
+    if (!up)
+      throw new AppError(
+        'NOT_FOUND',
+        `Flow ${f.flowId} has no upload ${vfsPath}. Call list_flow_uploads for the paths.`,
+      );
+    if (up.components.length === 0)
+      throw new AppError('VQL_ERROR', 'The server did not give the file store path of this upload.');
+    const name =
+      basename(up.components[up.components.length - 1] ?? '')
+        .replace(/[^A-Za-z0-9._-]/g, '_')
+        .replace(/^\.+$/, '') || 'upload';
     await mkdir(folder, { recursive: true, mode: 0o700 });
     const path = join(folder, name);
     // Claim the name first: evidence already in the folder is never overwritten.
     const fh = await open(path, 'wx', 0o600).catch((e: NodeJS.ErrnoException) => {
-      throw new AppError(e.code === 'EEXIST' ? 'CONFLICT' : 'INVALID_ARGUMENT', e.code === 'EEXIST' ? `${path} exists already; choose another folder.` : `Cannot write into ${folder}: ${e.message}`);
+      throw new AppError(
+        e.code === 'EEXIST' ? 'CONFLICT' : 'INVALID_ARGUMENT',
+        e.code === 'EEXIST'
+          ? `${path} exists already; choose another folder.`
+          : `Cannot write into ${folder}: ${e.message}`,
+      );
     });
     await fh.close();
     try {
@@ -275,13 +343,32 @@ export class VelociraptorBridge implements VelociraptorPort {
     }
   }
 
-  async vfsList(t: Target, clientId: string, path: string, opts: { accessor?: string | undefined; waitSeconds: number; signal?: AbortSignal | undefined }): Promise<{ flowId: string; entries: Row[] }> {
-    const r = await (await this.svc(t)).vfsList({ clientId, path, accessor: opts.accessor }, { timeoutMs: opts.waitSeconds * 1000, pollMs: 500, signal: opts.signal });
+  async vfsList(
+    t: Target,
+    clientId: string,
+    path: string,
+    opts: { accessor?: string | undefined; waitSeconds: number; signal?: AbortSignal | undefined },
+  ): Promise<{ flowId: string; entries: Row[] }> {
+    const r = await (
+      await this.svc(t)
+    ).vfsList(
+      { clientId, path, accessor: opts.accessor },
+      { timeoutMs: opts.waitSeconds * 1000, pollMs: 500, signal: opts.signal },
+    );
     return { flowId: r.flowId, entries: r.entries.map(plainRow) };
   }
 
-  async vfsRefresh(t: Target, clientId: string, path: string, opts: { depth: number; accessor?: string | undefined }): Promise<{ flowId: string }> {
-    return { flowId: (await (await this.svc(t)).vfsRefresh({ clientId, path, depth: opts.depth, accessor: opts.accessor })).flowId };
+  async vfsRefresh(
+    t: Target,
+    clientId: string,
+    path: string,
+    opts: { depth: number; accessor?: string | undefined },
+  ): Promise<{ flowId: string }> {
+    return {
+      flowId: (
+        await (await this.svc(t)).vfsRefresh({ clientId, path, depth: opts.depth, accessor: opts.accessor })
+      ).flowId,
+    };
   }
 
   async createHunt(t: Target, spec: HuntSpec): Promise<{ huntId: string }> {
@@ -300,7 +387,11 @@ export class VelociraptorBridge implements VelociraptorPort {
     });
   }
 
-  async previewHuntScope(t: Target, scope: Pick<HuntSpec, 'includeLabels' | 'excludeLabels' | 'os'>, page: Page): Promise<{ total: number; clients: ClientSummary[] }> {
+  async previewHuntScope(
+    t: Target,
+    scope: Pick<HuntSpec, 'includeLabels' | 'excludeLabels' | 'os'>,
+    page: Page,
+  ): Promise<{ total: number; clients: ClientSummary[] }> {
     const all = await (await this.svc(t)).searchClients({ search: 'all', limit: LIST_MAX });
     // Velociraptor's own rule: with an OS condition the include-labels are ignored.
     const inc = scope.os ? [] : (scope.includeLabels ?? []);
@@ -325,7 +416,12 @@ export class VelociraptorBridge implements VelociraptorPort {
     return planLabelsOp(clientId, labels, op);
   }
 
-  planVfsRefresh(_t: Target, clientId: string, path: string, opts: { depth: number; accessor?: string | undefined }) {
+  planVfsRefresh(
+    _t: Target,
+    clientId: string,
+    path: string,
+    opts: { depth: number; accessor?: string | undefined },
+  ) {
     return planVfsRefreshOp({ clientId, path, depth: opts.depth, accessor: opts.accessor });
   }
 
@@ -343,19 +439,31 @@ export class VelociraptorBridge implements VelociraptorPort {
   }
 
   async huntResults(t: Target, huntId: string, source: string, page: Page): Promise<Row[]> {
-    const rows = await (await this.svc(t)).huntResults(huntId, source, { limit: upTo(page, 1_000_000), deadlineMs: 300_000 });
+    const rows = await (
+      await this.svc(t)
+    ).huntResults(huntId, source, { limit: upTo(page, 1_000_000), deadlineMs: 300_000 });
     return slice(rows, page).map(plainRow);
   }
 
-  async query(t: Target, text: string, env: Record<string, string>, opts: QueryOptions): Promise<QueryResult> {
-    const r = await (await this.svc(t, opts.readOnlyIdentity === true)).runVql(text, env, {
+  async query(
+    t: Target,
+    text: string,
+    env: Record<string, string>,
+    opts: QueryOptions,
+  ): Promise<QueryResult> {
+    const r = await (
+      await this.svc(t, opts.readOnlyIdentity === true)
+    ).runVql(text, env, {
       bigInts: 'string',
       timeoutSeconds: opts.timeoutSeconds ?? 60,
       failOnLogErrors: false,
       rowLimit: 100_000,
       signal: opts.signal,
     });
-    return { rows: r.rows.map(plainRow), errors: r.logs.filter((l) => l.problem !== undefined).map((l) => l.message) };
+    return {
+      rows: r.rows.map(plainRow),
+      errors: r.logs.filter((l) => l.problem !== undefined).map((l) => l.message),
+    };
   }
 
   async vqlReference(t: Target): Promise<HelpEntry[]> {

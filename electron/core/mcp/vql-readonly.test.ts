@@ -16,17 +16,35 @@ const ALLOWED = [
 ];
 
 const BYPASSES: Array<[string, string]> = [
-  ['direct write', "SELECT collect_client(client_id='C.1', artifacts='Windows.Remediation.Quarantine') FROM scope()"],
-  ['query() string', "SELECT * FROM query(query=\"SELECT collect_client(client_id='C.1', artifacts='X') FROM scope()\")"],
+  [
+    'direct write',
+    "SELECT collect_client(client_id='C.1', artifacts='Windows.Remediation.Quarantine') FROM scope()",
+  ],
+  [
+    'query() string',
+    "SELECT * FROM query(query=\"SELECT collect_client(client_id='C.1', artifacts='X') FROM scope()\")",
+  ],
   ['artifact plugin', 'SELECT * FROM Artifact.Windows.Remediation.Quarantine()'],
   ['artifact plugin without parens', 'SELECT * FROM Artifact.Generic.Client.Info'],
   ['artifact mixed case', 'SELECT * FROM artifact.Windows.System.Pslist()'],
   ['backtick identifier', "SELECT `collect_client`(client_id='C.1', artifacts='X') FROM scope()"],
-  ['foreach body', "SELECT * FROM foreach(row={SELECT client_id FROM clients()}, query={SELECT label(client_id=client_id, labels=['x'], op='set') FROM scope()})"],
-  ['foreach string query', "SELECT * FROM foreach(row={SELECT * FROM scope()}, query='SELECT hunt_update(hunt_id=\"H.1\", start=TRUE) FROM scope()')"],
-  ['LET body', "LET x = SELECT hunt(artifacts='Windows.System.Pslist', description='d') FROM scope() SELECT * FROM x"],
-  ['LET alias of a function', 'LET f = collect_client SELECT f(client_id=\'C.1\') FROM scope()'],
-  ['LET shadowing an allowed name', "LET count = SELECT cancel_flow(client_id='C.1', flow_id='F.1') FROM scope() SELECT * FROM count()"],
+  [
+    'foreach body',
+    "SELECT * FROM foreach(row={SELECT client_id FROM clients()}, query={SELECT label(client_id=client_id, labels=['x'], op='set') FROM scope()})",
+  ],
+  [
+    'foreach string query',
+    'SELECT * FROM foreach(row={SELECT * FROM scope()}, query=\'SELECT hunt_update(hunt_id="H.1", start=TRUE) FROM scope()\')',
+  ],
+  [
+    'LET body',
+    "LET x = SELECT hunt(artifacts='Windows.System.Pslist', description='d') FROM scope() SELECT * FROM x",
+  ],
+  ['LET alias of a function', "LET f = collect_client SELECT f(client_id='C.1') FROM scope()"],
+  [
+    'LET shadowing an allowed name',
+    "LET count = SELECT cancel_flow(client_id='C.1', flow_id='F.1') FROM scope() SELECT * FROM count()",
+  ],
   ['comment hides a quote', "// it's\nSELECT collect_client(client_id='C.1') FROM scope() // '"],
   ['block comment', "/* ' */ SELECT execve(argv=['id']) FROM scope() /* ' */"],
   ['dash comment', "SELECT * FROM clients() -- '\n, execve(argv=['x'])"],
@@ -35,7 +53,7 @@ const BYPASSES: Array<[string, string]> = [
   ['nested in where', "SELECT * FROM clients() WHERE label(client_id=client_id, labels=['x'], op='set')"],
   ['file read', "SELECT * FROM read_file(filenames='/etc/passwd')"],
   ['execve', "SELECT * FROM execve(argv=['id'])"],
-  ['unknown dotted call', "SELECT * FROM server.collect_client()"],
+  ['unknown dotted call', 'SELECT * FROM server.collect_client()'],
   ['if with string', "SELECT * FROM if(condition=TRUE, then='SELECT * FROM execve(argv=[1])')"],
   ['user admin', "SELECT user_create(user='x', roles=['administrator'], password='p') FROM scope()"],
   ['artifact_set', "SELECT artifact_set(definition='name: X') FROM scope()"],
@@ -57,7 +75,11 @@ describe('read-only VQL allow-list', () => {
   });
 
   it('lists every call it saw', () => {
-    expect(checkReadOnlyVql('SELECT count() FROM flows(client_id=X) WHERE now() > 0').calls.sort()).toEqual(['count', 'flows', 'now']);
+    expect(checkReadOnlyVql('SELECT count() FROM flows(client_id=X) WHERE now() > 0').calls.sort()).toEqual([
+      'count',
+      'flows',
+      'now',
+    ]);
   });
 
   it('throws POLICY_FORBIDDEN naming the offender', () => {

@@ -18,27 +18,138 @@ import { tokenize, VqlSyntaxError, type Token } from '../sim/vql/lexer';
 
 /** Plugins that read Velociraptor's own data (results, clients, hunts, artifacts) and nothing else. */
 export const READ_ONLY_PLUGINS: ReadonlySet<string> = new Set([
-  'scope', 'info', 'clients', 'flows', 'source', 'flow_results', 'flow_logs', 'uploads', 'hunts', 'hunt_results',
-  'hunt_flows', 'artifact_definitions', 'orgs', 'gui_users', 'monitoring', 'flatten', 'chain', 'range', 'items',
-  'foreach', 'if', 'switch', 'parse_records_with_regex', 'split_records', 'help', 'timeline', 'client_flows',
+  'scope',
+  'info',
+  'clients',
+  'flows',
+  'source',
+  'flow_results',
+  'flow_logs',
+  'uploads',
+  'hunts',
+  'hunt_results',
+  'hunt_flows',
+  'artifact_definitions',
+  'orgs',
+  'gui_users',
+  'monitoring',
+  'flatten',
+  'chain',
+  'range',
+  'items',
+  'foreach',
+  'if',
+  'switch',
+  'parse_records_with_regex',
+  'split_records',
+  'help',
+  'timeline',
+  'client_flows',
 ]);
 
 /** Pure functions and functions that only read the server's data. */
 export const READ_ONLY_FUNCTIONS: ReadonlySet<string> = new Set([
-  'count', 'sum', 'min', 'max', 'avg', 'enumerate', 'format', 'dict', 'array', 'len', 'upcase', 'lowcase',
-  'regex_replace', 'split', 'join', 'now', 'timestamp', 'humanize', 'int', 'str', 'float', 'parse_json',
-  'parse_json_array', 'parse_json_array_string', 'get', 'if', 'items', 'serialize', 'base64decode', 'base64encode',
-  'strip', 'substr', 'basename', 'dirname', 'path_join', 'path_split', 'filter', 'slice', 'encode', 'to_dict',
-  'unhex', 'hex', 'url', 'whoami', 'client_info', 'client_metadata', 'hunt_info', 'org', 'server_version',
-  'strftime', 'parse_string_with_regex', 'unzip', 'set', 'atoi', 'bool', 'crypto_rc4', 'entropy', 'ip', 'lookup',
-  'utf16', 'utf16_encode', 'sort', 'uniq', 'typeof', 'version', 'trim', 'lowcase', 'elide', 'format_time',
-  'dedup', 'coalesce', 'starl', 'xor', 'get_client_monitoring', 'get_server_monitoring',
+  'count',
+  'sum',
+  'min',
+  'max',
+  'avg',
+  'enumerate',
+  'format',
+  'dict',
+  'array',
+  'len',
+  'upcase',
+  'lowcase',
+  'regex_replace',
+  'split',
+  'join',
+  'now',
+  'timestamp',
+  'humanize',
+  'int',
+  'str',
+  'float',
+  'parse_json',
+  'parse_json_array',
+  'parse_json_array_string',
+  'get',
+  'if',
+  'items',
+  'serialize',
+  'base64decode',
+  'base64encode',
+  'strip',
+  'substr',
+  'basename',
+  'dirname',
+  'path_join',
+  'path_split',
+  'filter',
+  'slice',
+  'encode',
+  'to_dict',
+  'unhex',
+  'hex',
+  'url',
+  'whoami',
+  'client_info',
+  'client_metadata',
+  'hunt_info',
+  'org',
+  'server_version',
+  'strftime',
+  'parse_string_with_regex',
+  'unzip',
+  'set',
+  'atoi',
+  'bool',
+  'crypto_rc4',
+  'entropy',
+  'ip',
+  'lookup',
+  'utf16',
+  'utf16_encode',
+  'sort',
+  'uniq',
+  'typeof',
+  'version',
+  'trim',
+  'lowcase',
+  'elide',
+  'format_time',
+  'dedup',
+  'coalesce',
+  'starl',
+  'xor',
+  'get_client_monitoring',
+  'get_server_monitoring',
 ]);
 
 /** Plugins/functions whose arguments are queries: a string there could be compiled as VQL. */
 const QUERY_TAKING = new Set(['foreach', 'chain', 'if', 'switch', 'flatten']);
 
-const KEYWORDS = new Set(['SELECT', 'FROM', 'WHERE', 'LET', 'AND', 'OR', 'NOT', 'AS', 'ORDER', 'GROUP', 'BY', 'LIMIT', 'DESC', 'ASC', 'IN', 'EXPLAIN', 'NULL', 'TRUE', 'FALSE']);
+const KEYWORDS = new Set([
+  'SELECT',
+  'FROM',
+  'WHERE',
+  'LET',
+  'AND',
+  'OR',
+  'NOT',
+  'AS',
+  'ORDER',
+  'GROUP',
+  'BY',
+  'LIMIT',
+  'DESC',
+  'ASC',
+  'IN',
+  'EXPLAIN',
+  'NULL',
+  'TRUE',
+  'FALSE',
+]);
 
 export interface ReadOnlyVerdict {
   ok: boolean;
@@ -84,7 +195,9 @@ export function checkReadOnlyVql(source: string): ReadOnlyVerdict {
   }
   for (const t of tokens) {
     if (t.kind === 'string' && !t.text.startsWith("'''") && /\\['"]/.test(t.text)) {
-      reasons.push('escaped quotes inside strings are not allowed in read-only mode; use the other quote kind or an env parameter');
+      reasons.push(
+        'escaped quotes inside strings are not allowed in read-only mode; use the other quote kind or an env parameter',
+      );
       break;
     }
   }
@@ -105,9 +218,21 @@ export function checkReadOnlyVql(source: string): ReadOnlyVerdict {
         const eq = tokens[i + 2];
         const body = tokens[i + 3];
         const after = tokens[i + 4];
-        if (eq?.kind === 'op' && (eq.text === '=' || eq.text === '<=') && body?.kind === 'ident' && !isKeyword(body)) {
-          const afterIsEnd = after === undefined || after.kind === 'eof' || isKeyword(after) || (after.kind === 'op' && after.text === ';');
-          if (afterIsEnd) reasons.push(`LET ${name} aliases "${String(body.value)}"; aliases are not allowed in read-only mode`);
+        if (
+          eq?.kind === 'op' &&
+          (eq.text === '=' || eq.text === '<=') &&
+          body?.kind === 'ident' &&
+          !isKeyword(body)
+        ) {
+          const afterIsEnd =
+            after === undefined ||
+            after.kind === 'eof' ||
+            isKeyword(after) ||
+            (after.kind === 'op' && after.text === ';');
+          if (afterIsEnd)
+            reasons.push(
+              `LET ${name} aliases "${String(body.value)}"; aliases are not allowed in read-only mode`,
+            );
         }
       }
     }
@@ -124,7 +249,11 @@ export function checkReadOnlyVql(source: string): ReadOnlyVerdict {
     const lower = name.toLowerCase();
     const afterName = tokens[next];
     const isCall = afterName?.kind === 'op' && afterName.text === '(';
-    const prevIsFrom = before !== undefined && before.kind === 'ident' && !before.text.startsWith('`') && before.text.toUpperCase() === 'FROM';
+    const prevIsFrom =
+      before !== undefined &&
+      before.kind === 'ident' &&
+      !before.text.startsWith('`') &&
+      before.text.toUpperCase() === 'FROM';
     if (lower.split('.')[0] === 'artifact' && (name.includes('.') || isCall || prevIsFrom)) {
       reasons.push(`"${name}" runs an artifact; not allowed in read-only mode`);
       continue;
@@ -137,7 +266,9 @@ export function checkReadOnlyVql(source: string): ReadOnlyVerdict {
     }
     calls.push(lower);
     if (defined.has(lower)) continue;
-    const allowed = prevIsFrom ? READ_ONLY_PLUGINS.has(lower) : READ_ONLY_FUNCTIONS.has(lower) || READ_ONLY_PLUGINS.has(lower);
+    const allowed = prevIsFrom
+      ? READ_ONLY_PLUGINS.has(lower)
+      : READ_ONLY_FUNCTIONS.has(lower) || READ_ONLY_PLUGINS.has(lower);
     if (!allowed) {
       reasons.push(`"${name}" is not on the read-only allow-list`);
       continue;
@@ -168,8 +299,12 @@ export function checkReadOnlyVql(source: string): ReadOnlyVerdict {
 export function assertReadOnlyVql(source: string): void {
   const v = checkReadOnlyVql(source);
   if (!v.ok) {
-    throw new AppError('POLICY_FORBIDDEN', `The query is not read-only: ${v.reasons.slice(0, 3).join('; ')}.`, {
-      details: { reasons: v.reasons },
-    });
+    throw new AppError(
+      'POLICY_FORBIDDEN',
+      `The query is not read-only: ${v.reasons.slice(0, 3).join('; ')}.`,
+      {
+        details: { reasons: v.reasons },
+      },
+    );
   }
 }

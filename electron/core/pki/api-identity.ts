@@ -9,17 +9,32 @@ import { AppError } from '../../../shared/errors';
 import { build, jsonArray, str, vql, type BuiltQuery } from '../velociraptor/vql/builder';
 import { validateUserName } from './certificates';
 
-export const ROLES = ['administrator', 'org_admin', 'reader', 'analyst', 'investigator', 'artifact_writer', 'api'] as const;
+export const ROLES = [
+  'administrator',
+  'org_admin',
+  'reader',
+  'analyst',
+  'investigator',
+  'artifact_writer',
+  'api',
+] as const;
 export type Role = (typeof ROLES)[number];
 export const DEFAULT_API_ROLES: readonly Role[] = ['api', 'investigator'];
 
-export function validateRoles(roles: readonly string[], options: { allowAdministrator?: boolean } = {}): Role[] {
+export function validateRoles(
+  roles: readonly string[],
+  options: { allowAdministrator?: boolean } = {},
+): Role[] {
   const unique = [...new Set(roles)];
   for (const r of unique) {
-    if (!(ROLES as readonly string[]).includes(r)) throw new AppError('INVALID_ARGUMENT', `"${r}" is not a Velociraptor role (${ROLES.join(', ')}).`);
+    if (!(ROLES as readonly string[]).includes(r))
+      throw new AppError('INVALID_ARGUMENT', `"${r}" is not a Velociraptor role (${ROLES.join(', ')}).`);
   }
   if (unique.includes('administrator') && !options.allowAdministrator) {
-    throw new AppError('INVALID_ARGUMENT', 'The administrator role must be asked for explicitly (least privilege: api + investigator).');
+    throw new AppError(
+      'INVALID_ARGUMENT',
+      'The administrator role must be asked for explicitly (least privilege: api + investigator).',
+    );
   }
   // The Query RPC checks ANY_QUERY: `reader` or `artifact_writer` alone cannot use the API.
   if (!unique.some((r) => r === 'api' || r === 'administrator' || r === 'analyst' || r === 'investigator')) {
@@ -29,19 +44,39 @@ export function validateRoles(roles: readonly string[], options: { allowAdminist
 }
 
 /** argv for deploy time (run before the server starts; users are cached once it runs). */
-export function userAddCommand(configPath: string, name: string, roles: readonly string[], options: { allowAdministrator?: boolean; binary?: string } = {}): string[] {
+export function userAddCommand(
+  configPath: string,
+  name: string,
+  roles: readonly string[],
+  options: { allowAdministrator?: boolean; binary?: string } = {},
+): string[] {
   validateUserName(name);
   const ok = validateRoles(roles, options);
-  return [options.binary ?? 'velociraptor', '--config', configPath, 'user', 'add', name, '--role', ok.join(',')];
+  return [
+    options.binary ?? 'velociraptor',
+    '--config',
+    configPath,
+    'user',
+    'add',
+    name,
+    '--role',
+    ok.join(','),
+  ];
 }
 
 /** The same as a shell line, each argument single-quoted (for a plan shown to the responder). */
 export function shellLine(argv: readonly string[]): string {
-  return argv.map((a) => (/^[A-Za-z0-9@%+=:,./_-]+$/.test(a) ? a : `'${a.replace(/'/g, `'\\''`)}'`)).join(' ');
+  return argv
+    .map((a) => (/^[A-Za-z0-9@%+=:,./_-]+$/.test(a) ? a : `'${a.replace(/'/g, `'\\''`)}'`))
+    .join(' ');
 }
 
 /** Creates (or updates) the user with exactly these roles. Needs an identity with SERVER_ADMIN. */
-export function userCreateQuery(name: string, roles: readonly string[], options: { allowAdministrator?: boolean } = {}): BuiltQuery {
+export function userCreateQuery(
+  name: string,
+  roles: readonly string[],
+  options: { allowAdministrator?: boolean } = {},
+): BuiltQuery {
   validateUserName(name);
   const ok = validateRoles(roles, options);
   return build(vql`SELECT user_create(user=${str(name)}, roles=${jsonArray(ok)}) AS User FROM scope()`);

@@ -4,9 +4,23 @@ import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
-import { createCertificateAuthority, issueApiClientCertificate, issueCertificate, loadCertificateAuthority, validateUserName } from './certificates';
+import {
+  createCertificateAuthority,
+  issueApiClientCertificate,
+  issueCertificate,
+  loadCertificateAuthority,
+  validateUserName,
+} from './certificates';
 import { testChain } from './testing/fixtures';
-import { assertSignedBy, assertValidAt, checkLeaf, fingerprintSha256, parseCertificate, parseCertificateBundle, parsePrivateKey } from './validate';
+import {
+  assertSignedBy,
+  assertValidAt,
+  checkLeaf,
+  fingerprintSha256,
+  parseCertificate,
+  parseCertificateBundle,
+  parsePrivateKey,
+} from './validate';
 
 // Certificates are public: writing them (never keys) to a temp dir for openssl is fine.
 const dir = mkdtempSync(join(tmpdir(), 'megaraptor-pki-'));
@@ -15,7 +29,9 @@ afterAll(() => rmSync(dir, { recursive: true, force: true }));
 function opensslVerify(caPem: string, leafPem: string): string {
   writeFileSync(join(dir, 'ca.pem'), caPem);
   writeFileSync(join(dir, 'leaf.pem'), leafPem);
-  return execFileSync('openssl', ['verify', '-CAfile', join(dir, 'ca.pem'), join(dir, 'leaf.pem')], { encoding: 'utf8' });
+  return execFileSync('openssl', ['verify', '-CAfile', join(dir, 'ca.pem'), join(dir, 'leaf.pem')], {
+    encoding: 'utf8',
+  });
 }
 
 function sans(cert: X509Certificate): string | undefined {
@@ -32,7 +48,9 @@ describe('certificates shaped like Velociraptor (api.md §3.4)', () => {
     const years = (Date.parse(cert.validTo) - Date.parse(cert.validFrom)) / (365.25 * 86_400_000);
     expect(years).toBeGreaterThan(9.9);
     expect(ca.privateKeyPem).toMatch(/^-----BEGIN RSA PRIVATE KEY-----/);
-    await expect(createCertificateAuthority({ algorithm: { kind: 'ecdsa-p256' } })).rejects.toMatchObject({ code: 'INVALID_ARGUMENT' });
+    await expect(createCertificateAuthority({ algorithm: { kind: 'ecdsa-p256' } })).rejects.toMatchObject({
+      code: 'INVALID_ARGUMENT',
+    });
   });
 
   it('Frontend, gateway and API client leaves', async () => {
@@ -73,46 +91,67 @@ describe('certificates shaped like Velociraptor (api.md §3.4)', () => {
     const loaded = await loadCertificateAuthority(ca.certificatePem, ca.privateKeyPem);
     const leaf = await issueCertificate(loaded, { commonName: 'x' });
     expect(opensslVerify(ca.certificatePem, leaf.certificatePem)).toMatch(/OK/);
-    await expect(loadCertificateAuthority(ca.certificatePem, other.privateKeyPem)).rejects.toMatchObject({ code: 'CERT_KEY_MISMATCH' });
+    await expect(loadCertificateAuthority(ca.certificatePem, other.privateKeyPem)).rejects.toMatchObject({
+      code: 'CERT_KEY_MISMATCH',
+    });
   });
 
   it('user names follow Velociraptor rules and reserved names are refused', () => {
     expect(validateUserName('alice@corp.example')).toBe('alice@corp.example');
-    for (const bad of ['VelociraptorServer', 'GRPC_GW', 'bad name', 'x/y', '']) expect(() => validateUserName(bad)).toThrow();
+    for (const bad of ['VelociraptorServer', 'GRPC_GW', 'bad name', 'x/y', ''])
+      expect(() => validateUserName(bad)).toThrow();
   });
 });
 
 describe('validation helpers', () => {
   it('detects a key that is not the certificate’s', async () => {
     const { ca, frontend, apiClient } = await testChain(2048);
-    expect(() => checkLeaf({ certificatePem: frontend.certificatePem, privateKeyPem: apiClient.privateKeyPem, caPem: ca.certificatePem })).toThrow(
-      expect.objectContaining({ code: 'CERT_KEY_MISMATCH' }),
-    );
+    expect(() =>
+      checkLeaf({
+        certificatePem: frontend.certificatePem,
+        privateKeyPem: apiClient.privateKeyPem,
+        caPem: ca.certificatePem,
+      }),
+    ).toThrow(expect.objectContaining({ code: 'CERT_KEY_MISMATCH' }));
   });
 
   it('detects a certificate from another CA, and accepts it from a bundle holding both CAs', async () => {
     const { ca, apiClient } = await testChain(2048);
     const other = await createCertificateAuthority();
     const cert = parseCertificate(apiClient.certificatePem);
-    expect(() => assertSignedBy(cert, parseCertificateBundle(other.certificatePem))).toThrow(expect.objectContaining({ code: 'CERT_NOT_SIGNED_BY_CA' }));
+    expect(() => assertSignedBy(cert, parseCertificateBundle(other.certificatePem))).toThrow(
+      expect.objectContaining({ code: 'CERT_NOT_SIGNED_BY_CA' }),
+    );
     const bundle = other.certificatePem + ca.certificatePem;
     expect(assertSignedBy(cert, parseCertificateBundle(bundle)).subject).toBe('O=Velociraptor CA');
   });
 
   it('checks the validity window', async () => {
     const { ca } = await testChain(2048);
-    const old = await issueCertificate(ca, { commonName: 'old', validityDays: 1, notBefore: new Date(Date.now() - 3 * 86_400_000) });
+    const old = await issueCertificate(ca, {
+      commonName: 'old',
+      validityDays: 1,
+      notBefore: new Date(Date.now() - 3 * 86_400_000),
+    });
     const cert = parseCertificate(old.certificatePem);
     expect(() => assertValidAt(cert)).toThrow(expect.objectContaining({ code: 'CERT_EXPIRED' }));
-    expect(() => assertValidAt(cert, new Date(Date.now() - 4 * 86_400_000))).toThrow(expect.objectContaining({ code: 'CERT_NOT_YET_VALID' }));
+    expect(() => assertValidAt(cert, new Date(Date.now() - 4 * 86_400_000))).toThrow(
+      expect.objectContaining({ code: 'CERT_NOT_YET_VALID' }),
+    );
     expect(() => assertValidAt(cert, new Date(Date.now() - 2.5 * 86_400_000))).not.toThrow();
   });
 
   it('fingerprint equals openssl’s SHA-256 fingerprint; junk PEM is CONFIG_INVALID_PEM', async () => {
     const { frontend } = await testChain(2048);
     writeFileSync(join(dir, 'f.pem'), frontend.certificatePem);
-    const out = execFileSync('openssl', ['x509', '-noout', '-fingerprint', '-sha256', '-in', join(dir, 'f.pem')], { encoding: 'utf8' });
+    const out = execFileSync(
+      'openssl',
+      ['x509', '-noout', '-fingerprint', '-sha256', '-in', join(dir, 'f.pem')],
+      { encoding: 'utf8' },
+    );
     expect(out.trim().split('=')[1]).toBe(fingerprintSha256(frontend.certificatePem));
-    expect(() => parseCertificate('-----BEGIN CERTIFICATE-----\nnope\n-----END CERTIFICATE-----')).toThrow(expect.objectContaining({ code: 'CONFIG_INVALID_PEM' }));
+    expect(() => parseCertificate('-----BEGIN CERTIFICATE-----\nnope\n-----END CERTIFICATE-----')).toThrow(
+      expect.objectContaining({ code: 'CONFIG_INVALID_PEM' }),
+    );
   });
 });

@@ -41,7 +41,12 @@ const DAY_MS = 86_400_000;
 
 function algorithmParams(alg: KeyAlgorithm): webcrypto.RsaHashedKeyGenParams | webcrypto.EcKeyGenParams {
   return alg.kind === 'rsa'
-    ? { name: 'RSASSA-PKCS1-v1_5', hash: 'SHA-256', publicExponent: new Uint8Array([1, 0, 1]), modulusLength: alg.bits }
+    ? {
+        name: 'RSASSA-PKCS1-v1_5',
+        hash: 'SHA-256',
+        publicExponent: new Uint8Array([1, 0, 1]),
+        modulusLength: alg.bits,
+      }
     : { name: 'ECDSA', namedCurve: 'P-256' };
 }
 
@@ -50,7 +55,7 @@ function signingAlgorithm(alg: KeyAlgorithm): webcrypto.Algorithm | webcrypto.Ec
 }
 
 export async function generateKeyPair(algorithm: KeyAlgorithm = DEFAULT_KEY): Promise<KeyPair> {
-  const pair = (await webcrypto.subtle.generateKey(algorithmParams(algorithm), true, ['sign', 'verify']));
+  const pair = await webcrypto.subtle.generateKey(algorithmParams(algorithm), true, ['sign', 'verify']);
   return { algorithm, publicKey: pair.publicKey, privateKey: pair.privateKey };
 }
 
@@ -84,7 +89,8 @@ export interface CaOptions {
 /** A CA shaped like Velociraptor's: O=Velociraptor CA, SAN Velociraptor_ca.velocidex.com, 10 years. */
 export async function createCertificateAuthority(options: CaOptions = {}): Promise<CertificateAuthority> {
   const algorithm = options.algorithm ?? DEFAULT_KEY;
-  if (algorithm.kind !== 'rsa') throw new AppError('INVALID_ARGUMENT', 'The CA stays RSA: agents and Velociraptor expect an RSA CA.');
+  if (algorithm.kind !== 'rsa')
+    throw new AppError('INVALID_ARGUMENT', 'The CA stays RSA: agents and Velociraptor expect an RSA CA.');
   const keys = await generateKeyPair(algorithm);
   const certificate = await x509.X509CertificateGenerator.createSelfSigned({
     serialNumber: serialNumber(),
@@ -94,20 +100,35 @@ export async function createCertificateAuthority(options: CaOptions = {}): Promi
     keys: { publicKey: keys.publicKey, privateKey: keys.privateKey },
     extensions: [
       new x509.BasicConstraintsExtension(true, undefined, true),
-      new x509.KeyUsagesExtension(x509.KeyUsageFlags.keyCertSign | x509.KeyUsageFlags.cRLSign | x509.KeyUsageFlags.digitalSignature | x509.KeyUsageFlags.keyEncipherment, true),
+      new x509.KeyUsagesExtension(
+        x509.KeyUsageFlags.keyCertSign |
+          x509.KeyUsageFlags.cRLSign |
+          x509.KeyUsageFlags.digitalSignature |
+          x509.KeyUsageFlags.keyEncipherment,
+        true,
+      ),
       new x509.ExtendedKeyUsageExtension([SERVER_AUTH, CLIENT_AUTH]),
       new x509.SubjectAlternativeNameExtension([{ type: 'dns', value: 'Velociraptor_ca.velocidex.com' }]),
       await x509.SubjectKeyIdentifierExtension.create(keys.publicKey),
     ],
   });
-  return { certificate, keys, certificatePem: certificate.toString('pem'), privateKeyPem: await exportPrivateKeyPem(keys) };
+  return {
+    certificate,
+    keys,
+    certificatePem: certificate.toString('pem'),
+    privateKeyPem: await exportPrivateKeyPem(keys),
+  };
 }
 
 /** Loads a CA from PEM (a server config's Client.ca_certificate and CA.private_key). */
-export async function loadCertificateAuthority(certificatePem: string, privateKeyPem: string): Promise<CertificateAuthority> {
+export async function loadCertificateAuthority(
+  certificatePem: string,
+  privateKeyPem: string,
+): Promise<CertificateAuthority> {
   const certificate = new x509.X509Certificate(certificatePem);
   const keyObject = createPrivateKey(privateKeyPem);
-  if (keyObject.asymmetricKeyType !== 'rsa') throw new AppError('INVALID_ARGUMENT', 'Only RSA CA keys are supported.');
+  if (keyObject.asymmetricKeyType !== 'rsa')
+    throw new AppError('INVALID_ARGUMENT', 'Only RSA CA keys are supported.');
   // A CA key that does not fit its certificate would sign leaves nobody can verify.
   if (!new X509Certificate(certificatePem).checkPrivateKey(keyObject)) {
     throw new AppError('CERT_KEY_MISMATCH', 'The CA private key does not belong to the CA certificate.');
@@ -119,7 +140,12 @@ export async function loadCertificateAuthority(certificatePem: string, privateKe
   const spki = createPublicKey(keyObject).export({ type: 'spki', format: 'der' });
   const publicKey = await webcrypto.subtle.importKey('spki', spki, params, true, ['verify']);
   const bits = (keyObject.asymmetricKeyDetails?.modulusLength ?? 2048) as 2048 | 3072 | 4096;
-  return { certificate, certificatePem, privateKeyPem, keys: { algorithm: { kind: 'rsa', bits }, publicKey, privateKey } };
+  return {
+    certificate,
+    certificatePem,
+    privateKeyPem,
+    keys: { algorithm: { kind: 'rsa', bits }, publicKey, privateKey },
+  };
 }
 
 export interface LeafOptions {
@@ -139,18 +165,28 @@ export interface LeafOptions {
 const IPV4 = /^\d{1,3}(\.\d{1,3}){3}$/;
 
 /** A leaf certificate signed by `ca`, with ServerAuth+ClientAuth as Velociraptor mints them. */
-export async function issueCertificate(ca: CertificateAuthority, options: LeafOptions): Promise<IssuedCertificate> {
+export async function issueCertificate(
+  ca: CertificateAuthority,
+  options: LeafOptions,
+): Promise<IssuedCertificate> {
   const algorithm = options.algorithm ?? options.keys?.algorithm ?? DEFAULT_KEY;
   const keys = options.keys ?? (await generateKeyPair(algorithm));
   const isIp = IPV4.test(options.commonName) || options.commonName.includes(':');
   const names: x509.JsonGeneralName[] = [
-    ...(options.dnsNames ?? (isIp ? [] : [options.commonName])).map((value) => ({ type: 'dns' as const, value })),
-    ...(options.ipAddresses ?? (isIp ? [options.commonName] : [])).map((value) => ({ type: 'ip' as const, value })),
+    ...(options.dnsNames ?? (isIp ? [] : [options.commonName])).map((value) => ({
+      type: 'dns' as const,
+      value,
+    })),
+    ...(options.ipAddresses ?? (isIp ? [options.commonName] : [])).map((value) => ({
+      type: 'ip' as const,
+      value,
+    })),
   ];
   const subject = `CN=${escapeDnValue(options.commonName)}, O=${escapeDnValue(options.organization ?? 'Velociraptor')}`;
-  const usage = algorithm.kind === 'rsa'
-    ? x509.KeyUsageFlags.digitalSignature | x509.KeyUsageFlags.keyEncipherment
-    : x509.KeyUsageFlags.digitalSignature;
+  const usage =
+    algorithm.kind === 'rsa'
+      ? x509.KeyUsageFlags.digitalSignature | x509.KeyUsageFlags.keyEncipherment
+      : x509.KeyUsageFlags.digitalSignature;
   const certificate = await x509.X509CertificateGenerator.create({
     serialNumber: serialNumber(),
     subject,
@@ -177,10 +213,16 @@ export const GATEWAY_NAME = 'GRPC_GW';
 
 export function validateUserName(name: string, pinnedServerName: string = SERVER_NAME): string {
   if (!USER_NAME_PATTERN.test(name)) {
-    throw new AppError('INVALID_ARGUMENT', `"${name}" is not a valid Velociraptor user name (letters, digits and @ . - _ # + only).`);
+    throw new AppError(
+      'INVALID_ARGUMENT',
+      `"${name}" is not a valid Velociraptor user name (letters, digits and @ . - _ # + only).`,
+    );
   }
   if (name === pinnedServerName || name === SERVER_NAME || name === GATEWAY_NAME) {
-    throw new AppError('INVALID_ARGUMENT', `"${name}" is reserved by Velociraptor (server and gateway identities).`);
+    throw new AppError(
+      'INVALID_ARGUMENT',
+      `"${name}" is reserved by Velociraptor (server and gateway identities).`,
+    );
   }
   return name;
 }

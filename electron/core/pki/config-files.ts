@@ -51,9 +51,11 @@ export interface WrittenServerConfig {
 function ports(input: ServerConfigInput): Record<keyof typeof DEFAULT_PORTS, number> {
   const p = { ...DEFAULT_PORTS, ...input.ports };
   for (const [k, v] of Object.entries(p)) {
-    if (!Number.isInteger(v) || v < 1 || v > 65535) throw new AppError('INVALID_ARGUMENT', `The ${k} port ${v} is not a TCP port.`);
+    if (!Number.isInteger(v) || v < 1 || v > 65535)
+      throw new AppError('INVALID_ARGUMENT', `The ${k} port ${v} is not a TCP port.`);
   }
-  if (new Set(Object.values(p)).size !== 3) throw new AppError('INVALID_ARGUMENT', 'The frontend, API and GUI ports must differ.');
+  if (new Set(Object.values(p)).size !== 3)
+    throw new AppError('INVALID_ARGUMENT', 'The frontend, API and GUI ports must differ.');
   return p;
 }
 
@@ -75,7 +77,10 @@ function clientSection(input: ServerConfigInput, frontendPort: number): Record<s
       install_path: '$ProgramFiles\\Velociraptor\\Velociraptor.exe',
       service_description: 'Velociraptor service',
     },
-    darwin_installer: { service_name: 'com.velocidex.velociraptor', install_path: '/usr/local/sbin/velociraptor' },
+    darwin_installer: {
+      service_name: 'com.velocidex.velociraptor',
+      install_path: '/usr/local/sbin/velociraptor',
+    },
   };
 }
 
@@ -86,30 +91,62 @@ export function writeServerConfig(input: ServerConfigInput): WrittenServerConfig
   const now = input.now ?? new Date();
   // Refuse to write a config Velociraptor would fail on at start: every pair must fit and chain.
   checkLeaf({ ...pairOf(input.frontend), caPem: input.caCertificatePem, now, what: 'Frontend certificate' });
-  checkLeaf({ ...pairOf(input.gateway), caPem: input.caCertificatePem, now, what: 'GUI gateway certificate' });
+  checkLeaf({
+    ...pairOf(input.gateway),
+    caPem: input.caCertificatePem,
+    now,
+    what: 'GUI gateway certificate',
+  });
   if (input.caPrivateKeyPem) {
     const cas = parseCertificateBundle(input.caCertificatePem);
-    checkLeaf({ certificatePem: cas[cas.length - 1]!.toString(), privateKeyPem: input.caPrivateKeyPem, caPem: input.caCertificatePem, now, what: 'CA' });
-    warnings.push('This server config carries the CA private key. Keep it off deployed servers: anyone with it can mint API identities.');
+    checkLeaf({
+      certificatePem: cas[cas.length - 1]!.toString(),
+      privateKeyPem: input.caPrivateKeyPem,
+      caPem: input.caCertificatePem,
+      now,
+      what: 'CA',
+    });
+    warnings.push(
+      'This server config carries the CA private key. Keep it off deployed servers: anyone with it can mint API identities.',
+    );
   }
 
   const inContainer = input.placement === 'container';
   const apiBind = inContainer || input.exposeApi ? '0.0.0.0' : '127.0.0.1';
   const guiBind = inContainer || input.exposeGui ? '0.0.0.0' : '127.0.0.1';
-  if (!inContainer && input.exposeApi) warnings.push(`The API (port ${p.api}) will listen on all interfaces: anyone who can reach it and holds an API certificate can query the server. Restrict it with a firewall.`);
-  if (!inContainer && input.exposeGui) warnings.push(`The GUI (port ${p.gui}) will listen on all interfaces. Restrict it with a firewall or put it behind a VPN.`);
-  if (inContainer) warnings.push(`Inside the container API and GUI bind 0.0.0.0; publish ports ${p.api} and ${p.gui} on the host's 127.0.0.1 only.`);
+  if (!inContainer && input.exposeApi)
+    warnings.push(
+      `The API (port ${p.api}) will listen on all interfaces: anyone who can reach it and holds an API certificate can query the server. Restrict it with a firewall.`,
+    );
+  if (!inContainer && input.exposeGui)
+    warnings.push(
+      `The GUI (port ${p.gui}) will listen on all interfaces. Restrict it with a firewall or put it behind a VPN.`,
+    );
+  if (inContainer)
+    warnings.push(
+      `Inside the container API and GUI bind 0.0.0.0; publish ports ${p.api} and ${p.gui} on the host's 127.0.0.1 only.`,
+    );
 
   const admins = (input.admins ?? []).map((a) => {
     validateUserName(a.name, serverName);
-    if (a.password.length < 12) throw new AppError('INVALID_ARGUMENT', `The password of ${a.name} is too short (12 characters minimum).`);
+    if (a.password.length < 12)
+      throw new AppError(
+        'INVALID_ARGUMENT',
+        `The password of ${a.name} is too short (12 characters minimum).`,
+      );
     return { name: a.name, ...hashPassword(a.password) };
   });
 
   const config: Record<string, unknown> = {
     version: { name: 'velociraptor', version: input.version ?? '0.74.1' },
     Client: clientSection(input, p.frontend),
-    API: { hostname: input.frontendHostname, bind_address: apiBind, bind_port: p.api, bind_scheme: 'tcp', pinned_gw_name: GATEWAY_NAME },
+    API: {
+      hostname: input.frontendHostname,
+      bind_address: apiBind,
+      bind_port: p.api,
+      bind_scheme: 'tcp',
+      pinned_gw_name: GATEWAY_NAME,
+    },
     GUI: {
       bind_address: guiBind,
       bind_port: p.gui,
@@ -128,7 +165,11 @@ export function writeServerConfig(input: ServerConfigInput): WrittenServerConfig
       private_key: input.frontend.privateKeyPem,
       default_client_monitoring_artifacts: ['Generic.Client.Stats'],
     },
-    Datastore: { implementation: 'FileBaseDataStore', location: input.datastoreDir, filestore_directory: input.datastoreDir },
+    Datastore: {
+      implementation: 'FileBaseDataStore',
+      location: input.datastoreDir,
+      filestore_directory: input.datastoreDir,
+    },
     Logging: { output_directory: `${input.datastoreDir}/logs`, separate_logs_per_component: true },
     Monitoring: { bind_address: '127.0.0.1', bind_port: 8003 },
     obfuscation_nonce: randomBytes(8).toString('base64'),
@@ -142,12 +183,18 @@ function pairOf(c: IssuedCertificate): { certificatePem: string; privateKeyPem: 
 }
 
 /** `velociraptor config client`: only `version` and `Client` (VR config/client.go StripClientConfig). */
-export function writeClientConfig(serverConfig: Record<string, unknown>, overrides: { caCertificatePem?: string } = {}): string {
+export function writeClientConfig(
+  serverConfig: Record<string, unknown>,
+  overrides: { caCertificatePem?: string } = {},
+): string {
   const client = serverConfig.Client as Record<string, unknown> | undefined;
   if (!client) throw new AppError('CONFIG_MISSING_KEY', 'The server config has no Client section.');
   const out = {
     version: serverConfig.version,
-    Client: { ...client, ...(overrides.caCertificatePem ? { ca_certificate: overrides.caCertificatePem } : {}) },
+    Client: {
+      ...client,
+      ...(overrides.caCertificatePem ? { ca_certificate: overrides.caCertificatePem } : {}),
+    },
   };
   return stringify(out, { lineWidth: 0 });
 }
@@ -162,12 +209,22 @@ export interface ApiClientConfigInput {
 }
 
 /** The exact key set Velociraptor's strict loader accepts, in the order `config api_client` writes. */
-export const API_CLIENT_KEYS = ['ca_certificate', 'client_cert', 'client_private_key', 'api_connection_string', 'name', 'pinned_server_name'] as const;
+export const API_CLIENT_KEYS = [
+  'ca_certificate',
+  'client_cert',
+  'client_private_key',
+  'api_connection_string',
+  'name',
+  'pinned_server_name',
+] as const;
 
 export function writeApiClientConfig(input: ApiClientConfigInput): string {
   validateUserName(input.name, input.pinnedServerName);
   if (!/^(unix:\/\/\/.+|[^\s:/]+:\d{1,5}|\[[0-9a-fA-F:]+\]:\d{1,5})$/.test(input.apiConnectionString)) {
-    throw new AppError('CONFIG_BAD_CONNECTION_STRING', `"${input.apiConnectionString}" is not host:port or unix:///path.`);
+    throw new AppError(
+      'CONFIG_BAD_CONNECTION_STRING',
+      `"${input.apiConnectionString}" is not host:port or unix:///path.`,
+    );
   }
   const doc: Record<(typeof API_CLIENT_KEYS)[number], string | undefined> = {
     ca_certificate: input.caCertificatePem,
@@ -185,6 +242,9 @@ export function apiConnectionString(config: Record<string, unknown>, publishedPo
   const api = (config.API ?? {}) as { bind_address?: string; bind_port?: number; hostname?: string };
   const port = publishedPort ?? api.bind_port ?? DEFAULT_PORTS.api;
   // VR grpc_client GetAPIHostname: 127.0.0.1 when bound there, else API.hostname.
-  const host = api.bind_address === '127.0.0.1' || publishedPort !== undefined ? '127.0.0.1' : (api.hostname ?? api.bind_address ?? '127.0.0.1');
+  const host =
+    api.bind_address === '127.0.0.1' || publishedPort !== undefined
+      ? '127.0.0.1'
+      : (api.hostname ?? api.bind_address ?? '127.0.0.1');
   return `${host}:${port}`;
 }

@@ -8,5 +8,10 @@ export * from './validate';
 export * from './config-files';
 export * from './api-identity';
 export { hashPassword, verifyPassword, type PasswordHash } from './password-hash';
-export { RotationService, type AgentConfigReport, type CaRotationPlan, type ServerAdmin } from './rotation/rotation-service';
+export {
+  RotationService,
+  type AgentConfigReport,
+  type CaRotationPlan,
+  type ServerAdmin,
+} from './rotation/rotation-service';
 export { RotationJournal, type JournalRecord } from './rotation/journal';

@@ -25,7 +25,12 @@ let connection: string;
 async function apiConfig(name: string): Promise<string> {
   const { ca } = await testChain(2048);
   const client = await issueApiClientCertificate(ca, name);
-  return writeApiClientConfig({ caCertificatePem: ca.certificatePem, client, name, apiConnectionString: connection });
+  return writeApiClientConfig({
+    caCertificatePem: ca.certificatePem,
+    client,
+    name,
+    apiConnectionString: connection,
+  });
 }
 
 async function run(configYaml: string, q: BuiltQuery | string) {
@@ -49,7 +54,11 @@ async function run(configYaml: string, q: BuiltQuery | string) {
  */
 async function canQuery(configYaml: string): Promise<{ ok: boolean; rows: number; detail: string }> {
   const r = await run(configYaml, 'SELECT * FROM info()');
-  return { ok: r.error === null, rows: r.rows.length, detail: r.error ? `${r.error.code} ${r.error.details}` : `${r.rows.length} rows; ${r.logs.join(' | ')}` };
+  return {
+    ok: r.error === null,
+    rows: r.rows.length,
+    detail: r.error ? `${r.error.code} ${r.error.details}` : `${r.rows.length} rows; ${r.logs.join(' | ')}`,
+  };
 }
 
 let adminYaml: string;
@@ -66,8 +75,22 @@ beforeAll(async () => {
   dir = await mkdtemp(join(tmpdir(), 'megaraptor-sim-identity-'));
   const { ca, frontend, gateway } = await testChain(2048);
   // Our deployable server config: no CA key; an admin API identity provisioned "at deploy time".
-  const { yaml } = writeServerConfig({ caCertificatePem: ca.certificatePem, frontend, gateway, frontendHostname: 'localhost', placement: 'host', datastoreDir: dir });
-  sim = await startSimulator({ serverConfig: yaml, apiPort: 0, guiPort: 0, frontendPort: 0, datastoreDir: dir, users: [{ name: 'deploy-admin', roles: ['administrator'] }] });
+  const { yaml } = writeServerConfig({
+    caCertificatePem: ca.certificatePem,
+    frontend,
+    gateway,
+    frontendHostname: 'localhost',
+    placement: 'host',
+    datastoreDir: dir,
+  });
+  sim = await startSimulator({
+    serverConfig: yaml,
+    apiPort: 0,
+    guiPort: 0,
+    frontendPort: 0,
+    datastoreDir: dir,
+    users: [{ name: 'deploy-admin', roles: ['administrator'] }],
+  });
   connection = `127.0.0.1:${sim.apiPort}`;
   expect(sim.caCertificatePem.trim()).toBe(ca.certificatePem.trim());
   adminYaml = await apiConfig('deploy-admin');
@@ -96,8 +119,18 @@ describe('API identities on the simulator started with our server config', () =>
     const { ca } = await testChain(2048);
     const oldYaml = await apiConfig('mcp-bot');
     await admin.run(userCreateQuery('mcp-bot', DEFAULT_API_ROLES));
-    const rotations = new RotationService({ journalPath: join(dir, 'rotations.jsonl'), secrets: new MemorySecretStore() });
-    const r = await rotations.rotateApiClient({ ca, admin, oldName: 'mcp-bot', newName: 'mcp-bot-2', roles: DEFAULT_API_ROLES, apiConnectionString: connection });
+    const rotations = new RotationService({
+      journalPath: join(dir, 'rotations.jsonl'),
+      secrets: new MemorySecretStore(),
+    });
+    const r = await rotations.rotateApiClient({
+      ca,
+      admin,
+      oldName: 'mcp-bot',
+      newName: 'mcp-bot-2',
+      roles: DEFAULT_API_ROLES,
+      apiConnectionString: connection,
+    });
     expect((await canQuery(oldYaml)).ok).toBe(true);
     expect((await canQuery(r.apiConfigYaml)).ok).toBe(true);
     await rotations.confirm(r.rotationId, { admin });

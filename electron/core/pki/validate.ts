@@ -22,7 +22,12 @@ const DEFAULT_REMEDIES: Remedies = {
   CERT_EXPIRED: 'Rotate it (Deployments → Rotate) or ask for a new config.',
 };
 
-function fail(code: ErrorCode, message: string, remedies: Remedies | undefined, extra: { details: Record<string, unknown>; cause?: unknown }): AppError {
+function fail(
+  code: ErrorCode,
+  message: string,
+  remedies: Remedies | undefined,
+  extra: { details: Record<string, unknown>; cause?: unknown },
+): AppError {
   const remedy = remedies?.[code] ?? DEFAULT_REMEDIES[code];
   return new AppError(code, remedy ? `${message} ${remedy}` : message, extra);
 }
@@ -30,19 +35,31 @@ function fail(code: ErrorCode, message: string, remedies: Remedies | undefined, 
 /** One certificate; CONFIG_INVALID_PEM names `what` (e.g. "client_cert") when it does not parse. */
 export function parseCertificate(pem: string, what = 'certificate', remedies?: Remedies): X509Certificate {
   if (!/-----BEGIN CERTIFICATE-----[\s\S]+?-----END CERTIFICATE-----/.test(pem)) {
-    throw fail('CONFIG_INVALID_PEM', `The ${what} holds no "BEGIN CERTIFICATE" PEM block.`, remedies, { details: { what } });
+    throw fail('CONFIG_INVALID_PEM', `The ${what} holds no "BEGIN CERTIFICATE" PEM block.`, remedies, {
+      details: { what },
+    });
   }
   try {
     return new X509Certificate(pem);
   } catch (cause) {
-    throw fail('CONFIG_INVALID_PEM', `The ${what} is not a valid PEM certificate.`, remedies, { details: { what }, cause });
+    throw fail('CONFIG_INVALID_PEM', `The ${what} is not a valid PEM certificate.`, remedies, {
+      details: { what },
+      cause,
+    });
   }
 }
 
 /** All certificates of a bundle (a ca_certificate during CA rotation holds two). */
-export function parseCertificateBundle(pem: string, what = 'CA bundle', remedies?: Remedies): X509Certificate[] {
+export function parseCertificateBundle(
+  pem: string,
+  what = 'CA bundle',
+  remedies?: Remedies,
+): X509Certificate[] {
   const blocks = pem.match(PEM_CERT) ?? [];
-  if (blocks.length === 0) throw fail('CONFIG_INVALID_PEM', `The ${what} holds no PEM certificate.`, remedies, { details: { what } });
+  if (blocks.length === 0)
+    throw fail('CONFIG_INVALID_PEM', `The ${what} holds no PEM certificate.`, remedies, {
+      details: { what },
+    });
   return blocks.map((b, i) => parseCertificate(b, `${what} #${i + 1}`, remedies));
 }
 
@@ -55,20 +72,37 @@ export function isEncryptedKey(pem: string): boolean {
  * A private key. An encrypted key needs `passphrase` (CONFIG_PASSPHRASE_REQUIRED without one,
  * CONFIG_WRONG_PASSPHRASE when it does not decrypt); the passphrase never appears in a message.
  */
-export function parsePrivateKey(pem: string, what = 'private key', options: { passphrase?: string; remedies?: Remedies } = {}): KeyObject {
+export function parsePrivateKey(
+  pem: string,
+  what = 'private key',
+  options: { passphrase?: string; remedies?: Remedies } = {},
+): KeyObject {
   const { passphrase, remedies } = options;
   if (!/-----BEGIN [A-Z ]*PRIVATE KEY-----/.test(pem)) {
-    throw fail('CONFIG_INVALID_PEM', `The ${what} holds no "BEGIN … PRIVATE KEY" PEM block.`, remedies, { details: { what } });
+    throw fail('CONFIG_INVALID_PEM', `The ${what} holds no "BEGIN … PRIVATE KEY" PEM block.`, remedies, {
+      details: { what },
+    });
   }
   const encrypted = isEncryptedKey(pem);
   if (encrypted && (passphrase === undefined || passphrase === '')) {
-    throw fail('CONFIG_PASSPHRASE_REQUIRED', `The ${what} is encrypted and needs its passphrase.`, remedies, { details: { what } });
+    throw fail('CONFIG_PASSPHRASE_REQUIRED', `The ${what} is encrypted and needs its passphrase.`, remedies, {
+      details: { what },
+    });
   }
   try {
-    return encrypted ? createPrivateKey({ key: pem, format: 'pem', passphrase }) : createPrivateKey({ key: pem, format: 'pem' });
+    return encrypted
+      ? createPrivateKey({ key: pem, format: 'pem', passphrase })
+      : createPrivateKey({ key: pem, format: 'pem' });
   } catch (cause) {
-    if (encrypted) throw fail('CONFIG_WRONG_PASSPHRASE', `The passphrase does not decrypt the ${what}.`, remedies, { details: { what }, cause });
-    throw fail('CONFIG_INVALID_PEM', `The ${what} is not a valid PEM private key.`, remedies, { details: { what }, cause });
+    if (encrypted)
+      throw fail('CONFIG_WRONG_PASSPHRASE', `The passphrase does not decrypt the ${what}.`, remedies, {
+        details: { what },
+        cause,
+      });
+    throw fail('CONFIG_INVALID_PEM', `The ${what} is not a valid PEM private key.`, remedies, {
+      details: { what },
+      cause,
+    });
   }
 }
 
@@ -80,9 +114,19 @@ export function keyMatchesCertificate(cert: X509Certificate, key: KeyObject): bo
   }
 }
 
-export function assertKeyMatches(cert: X509Certificate, key: KeyObject, what = 'certificate', remedies?: Remedies): void {
+export function assertKeyMatches(
+  cert: X509Certificate,
+  key: KeyObject,
+  what = 'certificate',
+  remedies?: Remedies,
+): void {
   if (!keyMatchesCertificate(cert, key)) {
-    throw fail('CERT_KEY_MISMATCH', `The private key does not belong to the ${what} (${cert.subject.replace(/\n/g, ', ')}).`, remedies, { details: { what } });
+    throw fail(
+      'CERT_KEY_MISMATCH',
+      `The private key does not belong to the ${what} (${cert.subject.replace(/\n/g, ', ')}).`,
+      remedies,
+      { details: { what } },
+    );
   }
 }
 
@@ -97,7 +141,12 @@ export function findIssuer(cert: X509Certificate, cas: X509Certificate[]): X509C
   });
 }
 
-export function assertSignedBy(cert: X509Certificate, cas: X509Certificate[], what = 'certificate', remedies?: Remedies): X509Certificate {
+export function assertSignedBy(
+  cert: X509Certificate,
+  cas: X509Certificate[],
+  what = 'certificate',
+  remedies?: Remedies,
+): X509Certificate {
   const issuer = findIssuer(cert, cas);
   if (!issuer) {
     throw fail('CERT_NOT_SIGNED_BY_CA', `The ${what} was not signed by the configured CA.`, remedies, {
@@ -108,12 +157,19 @@ export function assertSignedBy(cert: X509Certificate, cas: X509Certificate[], wh
 }
 
 /** Throws CERT_EXPIRED / CERT_NOT_YET_VALID with both dates (and now), so the responder sees the window. */
-export function assertValidAt(cert: X509Certificate, now: Date = new Date(), what = 'certificate', remedies?: Remedies): Validity {
+export function assertValidAt(
+  cert: X509Certificate,
+  now: Date = new Date(),
+  what = 'certificate',
+  remedies?: Remedies,
+): Validity {
   const v = validityWindow(cert);
   const window = `valid from ${v.notBefore.toISOString()} to ${v.notAfter.toISOString()} (now ${now.toISOString()})`;
   const details = { what, notBefore: v.notBefore.toISOString(), notAfter: v.notAfter.toISOString() };
-  if (now.getTime() > v.notAfter.getTime()) throw fail('CERT_EXPIRED', `The ${what} expired: ${window}.`, remedies, { details });
-  if (now.getTime() < v.notBefore.getTime()) throw fail('CERT_NOT_YET_VALID', `The ${what} is not valid yet: ${window}.`, remedies, { details });
+  if (now.getTime() > v.notAfter.getTime())
+    throw fail('CERT_EXPIRED', `The ${what} expired: ${window}.`, remedies, { details });
+  if (now.getTime() < v.notBefore.getTime())
+    throw fail('CERT_NOT_YET_VALID', `The ${what} is not valid yet: ${window}.`, remedies, { details });
   return v;
 }
 
@@ -148,12 +204,24 @@ export interface CheckedPair {
 }
 
 /** Everything at once for a leaf: parses, key matches, signed by one of `caPem`'s CAs, valid now. */
-export function checkLeaf(input: { certificatePem: string; privateKeyPem: string; caPem: string; now?: Date; what?: string }): CheckedPair {
+export function checkLeaf(input: {
+  certificatePem: string;
+  privateKeyPem: string;
+  caPem: string;
+  now?: Date;
+  what?: string;
+}): CheckedPair {
   const what = input.what ?? 'certificate';
   const certificate = parseCertificate(input.certificatePem, what);
   const key = parsePrivateKey(input.privateKeyPem, `${what} private key`);
   assertKeyMatches(certificate, key, what);
   const issuer = assertSignedBy(certificate, parseCertificateBundle(input.caPem, 'CA certificate'), what);
   assertValidAt(certificate, input.now, what);
-  return { certificate, key, issuer, fingerprint: certificate.fingerprint256, notAfter: new Date(certificate.validTo) };
+  return {
+    certificate,
+    key,
+    issuer,
+    fingerprint: certificate.fingerprint256,
+    notAfter: new Date(certificate.validTo),
+  };
 }

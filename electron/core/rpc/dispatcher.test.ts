@@ -119,7 +119,9 @@ describe('Dispatcher.call', () => {
   it('treats a missing input as an empty object', async () => {
     const { d } = setup();
     expect((await d.call('math:fail', undefined, 'w1')).ok).toBe(false);
-    expect(await d.call('math:add', undefined, 'w1')).toMatchObject({ error: { code: 'CONTRACT_INVALID_INPUT' } });
+    expect(await d.call('math:add', undefined, 'w1')).toMatchObject({
+      error: { code: 'CONTRACT_INVALID_INPUT' },
+    });
   });
 });
 
@@ -141,7 +143,13 @@ describe('Dispatcher streams', () => {
     const { d } = setup();
     const bad = collect(d, 'count:up', { to: -1 });
     await bad.done;
-    expect(bad.events).toEqual([{ id: bad.id, type: 'error', error: expect.objectContaining({ code: 'CONTRACT_INVALID_INPUT' }) as unknown }]);
+    expect(bad.events).toEqual([
+      {
+        id: bad.id,
+        type: 'error',
+        error: expect.objectContaining({ code: 'CONTRACT_INVALID_INPUT' }) as unknown,
+      },
+    ]);
     const unknown = collect(d, 'math:add', { a: 1, b: 1 });
     await unknown.done;
     expect(unknown.events[0]).toMatchObject({ type: 'error', error: { code: 'CONTRACT_UNKNOWN_CHANNEL' } });

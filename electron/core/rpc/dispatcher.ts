@@ -148,7 +148,13 @@ export class Dispatcher<C extends ContractShape> {
         emit({ id, type: 'end' });
       }
     } catch (e) {
-      emit({ id, type: 'error', error: controller.signal.aborted ? { code: 'CANCELLED', message: 'The stream was cancelled.' } : toErrorPayload(e) });
+      emit({
+        id,
+        type: 'error',
+        error: controller.signal.aborted
+          ? { code: 'CANCELLED', message: 'The stream was cancelled.' }
+          : toErrorPayload(e),
+      });
     } finally {
       this.streams.delete(id);
     }

@@ -31,7 +31,11 @@ describe('buildCsp', () => {
     expect(d.get('base-uri')).toBe("'none'");
     expect(d.get('form-action')).toBe("'none'");
     expect(d.get('frame-ancestors')).toBe("'none'");
-    expect([...d.keys()].filter((k) => k.startsWith('style-src'))).toEqual(['style-src', 'style-src-elem', 'style-src-attr']);
+    expect([...d.keys()].filter((k) => k.startsWith('style-src'))).toEqual([
+      'style-src',
+      'style-src-elem',
+      'style-src-attr',
+    ]);
   });
 
   it('matches the meta-tag copy in renderer/index.html (browsers enforce both; the stricter wins)', () => {
@@ -57,7 +61,9 @@ describe('buildCsp', () => {
       const r = await new RendererAssets(dir, ['ws://127.0.0.1:9']).get('/clients/C.4f2a');
       const nonce = /nonce="([^"]+)"/.exec(r.body.toString())?.[1];
       expect(nonce).toBeTruthy();
-      expect(r.headers['Content-Security-Policy']).toBe(buildCsp({ nonce: nonce!, connectSrc: ['ws://127.0.0.1:9'] }));
+      expect(r.headers['Content-Security-Policy']).toBe(
+        buildCsp({ nonce: nonce!, connectSrc: ['ws://127.0.0.1:9'] }),
+      );
     } finally {
       rmSync(dir, { recursive: true, force: true });
     }

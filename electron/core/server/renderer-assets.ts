@@ -38,7 +38,11 @@ const COMMON_HEADERS = {
 };
 
 function text(status: number, body: string): AssetResponse {
-  return { status, headers: { 'Content-Type': 'text/plain; charset=utf-8', ...COMMON_HEADERS }, body: Buffer.from(body) };
+  return {
+    status,
+    headers: { 'Content-Type': 'text/plain; charset=utf-8', ...COMMON_HEADERS },
+    body: Buffer.from(body),
+  };
 }
 
 /**
@@ -97,7 +101,10 @@ export class RendererAssets {
   private async index(): Promise<AssetResponse> {
     const template = await readFile(join(this.rendererDir, 'index.html'), 'utf8').catch(() => undefined);
     if (template === undefined) {
-      return text(500, `The renderer is not built (no index.html in ${this.rendererDir}). Run \`npm run build\`.`);
+      return text(
+        500,
+        `The renderer is not built (no index.html in ${this.rendererDir}). Run \`npm run build\`.`,
+      );
     }
     const nonce = newNonce();
     return {

@@ -29,7 +29,10 @@ let server: BrowserServer;
 beforeAll(async () => {
   dir = mkdtempSync(join(tmpdir(), 'megaraptor-serve-'));
   mkdirSync(join(dir, 'renderer', 'assets'), { recursive: true });
-  writeFileSync(join(dir, 'renderer', 'index.html'), '<html><script nonce="__CSP_NONCE__" src="./assets/a.js"></script></html>');
+  writeFileSync(
+    join(dir, 'renderer', 'index.html'),
+    '<html><script nonce="__CSP_NONCE__" src="./assets/a.js"></script></html>',
+  );
   writeFileSync(join(dir, 'renderer', 'assets', 'a.js'), 'console.log(1)');
   writeFileSync(join(dir, 'secret.txt'), 'outside');
   symlinkSync(join(dir, 'secret.txt'), join(dir, 'renderer', 'link.txt'));
@@ -40,7 +43,10 @@ afterAll(async () => {
   rmSync(dir, { recursive: true, force: true });
 });
 
-function get(path: string, host = `127.0.0.1:${server.port}`): Promise<{ status: number; headers: Record<string, unknown>; body: string }> {
+function get(
+  path: string,
+  host = `127.0.0.1:${server.port}`,
+): Promise<{ status: number; headers: Record<string, unknown>; body: string }> {
   return new Promise((resolve, reject) => {
     const req = request({ host: '127.0.0.1', port: server.port, path, headers: { host } }, (res) => {
       let body = '';
@@ -55,7 +61,9 @@ function get(path: string, host = `127.0.0.1:${server.port}`): Promise<{ status:
 function open(opts: { token?: string | null; origin?: string; path?: string } = {}): Promise<WebSocket> {
   const token = opts.token === undefined ? server.token : opts.token;
   const q = token === null ? '' : `?token=${encodeURIComponent(token)}`;
-  const ws = new WebSocket(`ws://127.0.0.1:${server.port}${opts.path ?? '/rpc'}${q}`, { origin: opts.origin ?? server.origin });
+  const ws = new WebSocket(`ws://127.0.0.1:${server.port}${opts.path ?? '/rpc'}${q}`, {
+    origin: opts.origin ?? server.origin,
+  });
   return new Promise((resolve, reject) => {
     ws.once('open', () => resolve(ws));
     ws.once('unexpected-response', (_req, res) => reject(new Error(`HTTP ${res.statusCode}`)));
@@ -101,7 +109,12 @@ describe('browser-mode HTTP', () => {
   });
 
   it('serves the app with its nonce CSP for deep routes whose segments contain dots', async () => {
-    for (const path of ['/clients/C.4f2a', '/clients/C.4f2a/flows/F.CQ1A2B3C', '/hunts/H.1234/results', '/notebooks/N.abc.def']) {
+    for (const path of [
+      '/clients/C.4f2a',
+      '/clients/C.4f2a/flows/F.CQ1A2B3C',
+      '/hunts/H.1234/results',
+      '/notebooks/N.abc.def',
+    ]) {
       const r = await get(path);
       expect(r.status, path).toBe(200);
       expect(r.headers['content-type'], path).toMatch(/text\/html/);
@@ -109,12 +122,20 @@ describe('browser-mode HTTP', () => {
       const nonce = /nonce="([^"]+)"/.exec(r.body)?.[1];
       expect(nonce, path).toBeTruthy();
       expect(nonce, path).not.toBe('__CSP_NONCE__');
-      expect(String(r.headers['content-security-policy']), path).toContain(`script-src 'nonce-${nonce}' 'strict-dynamic'`);
+      expect(String(r.headers['content-security-policy']), path).toContain(
+        `script-src 'nonce-${nonce}' 'strict-dynamic'`,
+      );
     }
   });
 
   it('still answers 404 for missing built assets', async () => {
-    for (const path of ['/assets/missing.js', '/assets/missing.css', '/assets/x/C.4f2a', '/assets', '/favicon.ico']) {
+    for (const path of [
+      '/assets/missing.js',
+      '/assets/missing.css',
+      '/assets/x/C.4f2a',
+      '/assets',
+      '/favicon.ico',
+    ]) {
       const r = await get(path);
       expect(r.status, path).toBe(404);
       expect(r.body, path).not.toContain('<html>');
@@ -155,20 +176,36 @@ describe('browser-mode WebSocket', () => {
   it('answers calls with envelopes, including typed errors', async () => {
     const ws = await open();
     ws.send(JSON.stringify({ type: 'call', id: '1', channel: 'echo:say', input: { text: 'hi' } }));
-    expect(await next(ws)).toEqual({ type: 'result', id: '1', envelope: { ok: true, value: { text: 'hi' } } });
+    expect(await next(ws)).toEqual({
+      type: 'result',
+      id: '1',
+      envelope: { ok: true, value: { text: 'hi' } },
+    });
     ws.send(JSON.stringify({ type: 'call', id: '2', channel: 'nope:x', input: {} }));
-    expect(await next(ws)).toMatchObject({ id: '2', envelope: { ok: false, error: { code: 'CONTRACT_UNKNOWN_CHANNEL' } } });
+    expect(await next(ws)).toMatchObject({
+      id: '2',
+      envelope: { ok: false, error: { code: 'CONTRACT_UNKNOWN_CHANNEL' } },
+    });
     ws.send(JSON.stringify({ type: 'call', id: '3', channel: 'echo:say', input: { text: 5 } }));
-    expect(await next(ws)).toMatchObject({ id: '3', envelope: { ok: false, error: { code: 'CONTRACT_INVALID_INPUT' } } });
+    expect(await next(ws)).toMatchObject({
+      id: '3',
+      envelope: { ok: false, error: { code: 'CONTRACT_INVALID_INPUT' } },
+    });
     ws.close();
   });
 
   it('answers malformed messages with a protocol error and keeps the socket', async () => {
     const ws = await open();
     ws.send('{not json');
-    expect(await next(ws)).toMatchObject({ type: 'protocol-error', envelope: { error: { code: 'CONTRACT_INVALID_INPUT' } } });
+    expect(await next(ws)).toMatchObject({
+      type: 'protocol-error',
+      envelope: { error: { code: 'CONTRACT_INVALID_INPUT' } },
+    });
     ws.send(JSON.stringify({ type: 'launch', id: 'x' }));
-    expect(await next(ws)).toMatchObject({ type: 'protocol-error', envelope: { error: { code: 'CONTRACT_INVALID_INPUT' } } });
+    expect(await next(ws)).toMatchObject({
+      type: 'protocol-error',
+      envelope: { error: { code: 'CONTRACT_INVALID_INPUT' } },
+    });
     ws.send(JSON.stringify({ type: 'call', id: '4', channel: 'echo:say', input: { text: 'still here' } }));
     expect(await next(ws)).toMatchObject({ id: '4', envelope: { ok: true } });
     ws.close();
@@ -179,13 +216,16 @@ describe('browser-mode WebSocket', () => {
     ws.send(JSON.stringify({ type: 'stream', id: 's1', channel: 'tick:forever', input: {} }));
     expect(await next(ws)).toEqual({ type: 'event', event: { id: 's1', type: 'data', data: 0 } });
     ws.send(JSON.stringify({ type: 'cancel', id: 's1' }));
-    expect(await next(ws, (m) => m.type === 'event' && m.event.type !== 'data')).toMatchObject({ event: { id: 's1', type: 'error', error: { code: 'CANCELLED' } } });
+    expect(await next(ws, (m) => m.type === 'event' && m.event.type !== 'data')).toMatchObject({
+      event: { id: 's1', type: 'error', error: { code: 'CANCELLED' } },
+    });
 
     ws.send(JSON.stringify({ type: 'stream', id: 's2', channel: 'tick:forever', input: {} }));
     await next(ws);
     expect(dispatcher.activeStreams()).toBe(1);
     ws.close();
-    for (let i = 0; i < 100 && dispatcher.activeStreams() > 0; i++) await new Promise((r) => setTimeout(r, 10));
+    for (let i = 0; i < 100 && dispatcher.activeStreams() > 0; i++)
+      await new Promise((r) => setTimeout(r, 10));
     expect(dispatcher.activeStreams()).toBe(0);
   });
 });

@@ -42,11 +42,17 @@ export function isLoopbackHost(host: string): boolean {
 }
 
 function refuseUpgrade(socket: Duplex, status: number, reason: string): void {
-  const text = { 400: 'Bad Request', 401: 'Unauthorized', 403: 'Forbidden', 421: 'Misdirected Request' }[status] ?? 'Error';
-  socket.end(`HTTP/1.1 ${status} ${text}\r\nConnection: close\r\nContent-Type: text/plain\r\nContent-Length: ${Buffer.byteLength(reason)}\r\n\r\n${reason}`);
+  const text =
+    { 400: 'Bad Request', 401: 'Unauthorized', 403: 'Forbidden', 421: 'Misdirected Request' }[status] ??
+    'Error';
+  socket.end(
+    `HTTP/1.1 ${status} ${text}\r\nConnection: close\r\nContent-Type: text/plain\r\nContent-Length: ${Buffer.byteLength(reason)}\r\n\r\n${reason}`,
+  );
 }
 
-export async function startBrowserServer<C extends ContractShape>(options: BrowserServerOptions<C>): Promise<BrowserServer> {
+export async function startBrowserServer<C extends ContractShape>(
+  options: BrowserServerOptions<C>,
+): Promise<BrowserServer> {
   const host = options.host ?? '127.0.0.1';
   const token = options.token ?? randomBytes(32).toString('base64url');
   const http: Server = createServer();
@@ -93,7 +99,11 @@ export async function startBrowserServer<C extends ContractShape>(options: Brows
       refuseUpgrade(socket, 400, 'Unknown endpoint');
       return;
     }
-    const refused = checkUpgrade({ host: req.headers.host, origin: req.headers.origin }, url.searchParams.get(WS_TOKEN_PARAM), policy);
+    const refused = checkUpgrade(
+      { host: req.headers.host, origin: req.headers.origin },
+      url.searchParams.get(WS_TOKEN_PARAM),
+      policy,
+    );
     if (refused) {
       refuseUpgrade(socket, refused.status, refused.reason);
       return;
@@ -124,24 +134,35 @@ function serveSocket<C extends ContractShape>(ws: WebSocket, dispatcher: Dispatc
   ws.on('message', (raw, isBinary) => {
     let message: ClientMessage;
     try {
-      if (isBinary) throw new AppError('CONTRACT_INVALID_INPUT', 'Binary messages are not part of the protocol.');
+      if (isBinary)
+        throw new AppError('CONTRACT_INVALID_INPUT', 'Binary messages are not part of the protocol.');
       const bytes = Buffer.isBuffer(raw) ? raw : Array.isArray(raw) ? Buffer.concat(raw) : Buffer.from(raw);
       const parsed = ClientMessage.safeParse(JSON.parse(bytes.toString('utf8')));
       if (!parsed.success) throw parsed.error;
       message = parsed.data;
     } catch (e) {
       const error =
-        e instanceof SyntaxError ? { code: 'CONTRACT_INVALID_INPUT' as const, message: 'The message is not JSON.' } : toErrorPayload(e);
+        e instanceof SyntaxError
+          ? { code: 'CONTRACT_INVALID_INPUT' as const, message: 'The message is not JSON.' }
+          : toErrorPayload(e);
       send({ type: 'protocol-error', envelope: { ok: false, error } });
       return;
     }
     if (message.type === 'call') {
       const { id } = message;
-      void dispatcher.call(message.channel, message.input, owner).then((envelope) => send({ type: 'result', id, envelope }));
+      void dispatcher
+        .call(message.channel, message.input, owner)
+        .then((envelope) => send({ type: 'result', id, envelope }));
     } else if (message.type === 'stream') {
       // Stream ids are global in the Dispatcher: scope the client's id to this socket and map back.
       const clientId = message.id;
-      dispatcher.startStream(message.channel, message.input, owner, (event) => send({ type: 'event', event: { ...event, id: clientId } }), `${owner}/${clientId}`);
+      dispatcher.startStream(
+        message.channel,
+        message.input,
+        owner,
+        (event) => send({ type: 'event', event: { ...event, id: clientId } }),
+        `${owner}/${clientId}`,
+      );
     } else {
       dispatcher.cancel(`${owner}/${message.id}`, owner);
     }

@@ -25,14 +25,23 @@ afterAll(async () => {
   await sim.stop();
 });
 
-function getBuffer(client: APIClient, req: { components?: string[]; client_id?: string; offset?: number; length?: number }): Promise<{ err: grpc.ServiceError | null; res?: VFSFileBuffer__Output }> {
+function getBuffer(
+  client: APIClient,
+  req: { components?: string[]; client_id?: string; offset?: number; length?: number },
+): Promise<{ err: grpc.ServiceError | null; res?: VFSFileBuffer__Output }> {
   return new Promise((resolve) => client.VFSGetBuffer(req, (err, res) => resolve({ err, res })));
 }
 
 describe('TLS and identity (§3)', () => {
   it('minted API config has exactly the keys Velociraptor writes, in order', async () => {
     const yaml = await sim.mintApiConfig('keys-check', ['api']);
-    expect(Object.keys(parse(yaml) as object)).toEqual(['ca_certificate', 'client_cert', 'client_private_key', 'api_connection_string', 'name']);
+    expect(Object.keys(parse(yaml) as object)).toEqual([
+      'ca_certificate',
+      'client_cert',
+      'client_private_key',
+      'api_connection_string',
+      'name',
+    ]);
     expect(yaml).toContain('-----BEGIN RSA PRIVATE KEY-----');
   });
 
@@ -44,7 +53,9 @@ describe('TLS and identity (§3)', () => {
   });
 
   it('Check answers SERVING without an ACL check', async () => {
-    const status = await new Promise<string>((resolve, reject) => reader.Check({ service: '' }, (e, r) => (e ? reject(e) : resolve(String(r?.status)))));
+    const status = await new Promise<string>((resolve, reject) =>
+      reader.Check({ service: '' }, (e, r) => (e ? reject(e) : resolve(String(r?.status)))),
+    );
     expect(status).toBe('SERVING');
   });
 
@@ -57,7 +68,12 @@ describe('TLS and identity (§3)', () => {
   });
 
   it('an expired client certificate is refused by the TLS layer', async () => {
-    const expired = connect(await sim.mintApiConfig('expired', ['api'], { notBefore: new Date(Date.now() - 10 * 86_400_000), validityDays: 1 }));
+    const expired = connect(
+      await sim.mintApiConfig('expired', ['api'], {
+        notBefore: new Date(Date.now() - 10 * 86_400_000),
+        validityDays: 1,
+      }),
+    );
     const r = await query(expired, 'SELECT * FROM scope()');
     expect(r.error?.code).toBe(grpc.status.UNAVAILABLE);
     expect(sim.receivedQueries().some((q) => q.user === 'expired')).toBe(false);
@@ -74,7 +90,9 @@ describe('permissions (§4.1, §5, §6)', () => {
   it('reader gets PermissionDenied for Query', async () => {
     const r = await query(reader, 'SELECT * FROM scope()');
     expect(r.error?.code).toBe(grpc.status.PERMISSION_DENIED);
-    expect(r.error?.details).toBe('Permission denied: User reader1 requires permission ANY_QUERY to run queries');
+    expect(r.error?.details).toBe(
+      'Permission denied: User reader1 requires permission ANY_QUERY to run queries',
+    );
   });
 
   it('grantRoles replaces roles; [] revokes everything', async () => {
@@ -99,12 +117,36 @@ describe('permissions (§4.1, §5, §6)', () => {
   });
 
   it.each([
-    ['api', "SELECT collect_client(client_id=C, artifacts='Generic.Client.Info') AS F FROM scope()", 'collect_client: Permission denied: [COLLECT_CLIENT]'],
-    ['api', "SELECT label(client_id=C, labels='x', op='set') AS L FROM scope()", 'label: Permission denied: [LABEL_CLIENT]'],
-    ['analyst', "SELECT hunt(description='x', artifacts='Generic.Client.Info') AS H FROM scope()", 'hunt: Permission denied: [START_HUNT]'],
-    ['api', "SELECT create_flow_download(client_id=C, flow_id='F.X') AS D FROM scope()", 'create_flow_download: Permission denied: [PREPARE_RESULTS]'],
-    ['analyst', "SELECT collect_client(client_id='server', artifacts='Server.Utils.CreateMSI') AS F FROM scope()", 'collect_client: Permission denied: [COLLECT_SERVER]'],
-    ['analyst', "SELECT user_create(user='x', roles='api') AS U FROM scope()", 'user_create: Permission denied: [SERVER_ADMIN]'],
+    [
+      'api',
+      "SELECT collect_client(client_id=C, artifacts='Generic.Client.Info') AS F FROM scope()",
+      'collect_client: Permission denied: [COLLECT_CLIENT]',
+    ],
+    [
+      'api',
+      "SELECT label(client_id=C, labels='x', op='set') AS L FROM scope()",
+      'label: Permission denied: [LABEL_CLIENT]',
+    ],
+    [
+      'analyst',
+      "SELECT hunt(description='x', artifacts='Generic.Client.Info') AS H FROM scope()",
+      'hunt: Permission denied: [START_HUNT]',
+    ],
+    [
+      'api',
+      "SELECT create_flow_download(client_id=C, flow_id='F.X') AS D FROM scope()",
+      'create_flow_download: Permission denied: [PREPARE_RESULTS]',
+    ],
+    [
+      'analyst',
+      "SELECT collect_client(client_id='server', artifacts='Server.Utils.CreateMSI') AS F FROM scope()",
+      'collect_client: Permission denied: [COLLECT_SERVER]',
+    ],
+    [
+      'analyst',
+      "SELECT user_create(user='x', roles='api') AS U FROM scope()",
+      'user_create: Permission denied: [SERVER_ADMIN]',
+    ],
   ])('%s: %s is denied with the plugin log line', async (role, vql, line) => {
     const client = role === 'api' ? api : analyst;
     const first = await query(admin, "SELECT client_id FROM clients(search='host:DC01')");
@@ -119,7 +161,9 @@ describe('permissions (§4.1, §5, §6)', () => {
     expect((await query(api, 'SELECT * FROM scope()', { org_id: '' })).error).toBeNull();
     expect((await query(api, 'SELECT * FROM scope()', { org_id: 'O999' })).error).not.toBeNull();
     // Roles are per org: apiuser has none in O123.
-    expect((await query(api, 'SELECT * FROM scope()', { org_id: 'O123' })).error?.code).toBe(grpc.status.PERMISSION_DENIED);
+    expect((await query(api, 'SELECT * FROM scope()', { org_id: 'O123' })).error?.code).toBe(
+      grpc.status.PERMISSION_DENIED,
+    );
   });
 });
 
@@ -131,12 +175,23 @@ describe('Query streaming (§4)', () => {
 
   it('log line formats, query_id counts LETs, part per statement, µs timestamps, LET yields no data', async () => {
     const before = Date.now() * 1000;
-    const r = await query(api, { Query: [{ Name: 'Q', VQL: 'LET x = 1 SELECT * FROM range(end=5) SELECT x AS X FROM scope()' }], max_row: 2, max_wait: 10 });
+    const r = await query(api, {
+      Query: [{ Name: 'Q', VQL: 'LET x = 1 SELECT * FROM range(end=5) SELECT x AS X FROM scope()' }],
+      max_row: 2,
+      max_wait: 10,
+    });
     const after = Date.now() * 1000;
     expect(r.logs[0]).toBe('Starting query execution.\n');
     const sending = r.logs.filter((l) => l.includes('Sending response part'));
     expect(sending[0]).toMatch(/^Time \d+: Q: Sending response part 0 \d+ B \(2 rows\)\.\n$/);
-    expect(r.data.map((d) => [Number(d.query_id), Number(d.part), (JSON.parse(d.Response) as unknown[]).length])).toEqual([[1, 0, 2], [1, 1, 2], [1, 2, 1], [2, 0, 1]]);
+    expect(
+      r.data.map((d) => [Number(d.query_id), Number(d.part), (JSON.parse(d.Response) as unknown[]).length]),
+    ).toEqual([
+      [1, 0, 2],
+      [1, 1, 2],
+      [1, 2, 1],
+      [2, 0, 1],
+    ]);
     for (const m of r.messages) {
       expect(Number(m.timestamp)).toBeGreaterThanOrEqual(before - 1_000_000);
       expect(Number(m.timestamp)).toBeLessThanOrEqual(after + 1_000_000);
@@ -159,15 +214,25 @@ describe('Query streaming (§4)', () => {
 
   it('max_row = 0: an initial "[]" then one row per message', async () => {
     const r = await query(api, 'SELECT * FROM range(end=3)', { max_row: 0 });
-    expect(r.data.map((d) => d.Response)).toEqual(['[]', '[{"_value":0}]', '[{"_value":1}]', '[{"_value":2}]']);
+    expect(r.data.map((d) => d.Response)).toEqual([
+      '[]',
+      '[{"_value":0}]',
+      '[{"_value":1}]',
+      '[{"_value":2}]',
+    ]);
   });
 
   it('max_wait flushes buffered rows before the statement ends', async () => {
     const started = Date.now();
     const times: number[] = [];
-    const r = await query(api, "SELECT * FROM chain(a={SELECT * FROM range(end=2)}, b={SELECT * FROM watch_monitoring(artifact='System.Flow.Completion')})", { max_row: 1000, max_wait: 1, timeout: 3 }, (m) => {
-      if (m.log === '' && m.Response !== '[]') times.push(Date.now() - started);
-    });
+    const r = await query(
+      api,
+      "SELECT * FROM chain(a={SELECT * FROM range(end=2)}, b={SELECT * FROM watch_monitoring(artifact='System.Flow.Completion')})",
+      { max_row: 1000, max_wait: 1, timeout: 3 },
+      (m) => {
+        if (m.log === '' && m.Response !== '[]') times.push(Date.now() - started);
+      },
+    );
     expect(r.error).toBeNull();
     expect(r.rows.slice(0, 2)).toEqual([{ _value: 0 }, { _value: 1 }]);
     // Flushed by the 1 s ticker, long before the 3 s timeout ends the statement.
@@ -175,7 +240,9 @@ describe('Query streaming (§4)', () => {
   });
 
   it('timeout: the collect Timeout Error log line, then OK', async () => {
-    const r = await query(api, "SELECT * FROM watch_monitoring(artifact='System.Flow.Completion')", { timeout: 1 });
+    const r = await query(api, "SELECT * FROM watch_monitoring(artifact='System.Flow.Completion')", {
+      timeout: 1,
+    });
     expect(r.error).toBeNull();
     expect(r.logs.at(-1)).toBe('collect: <red>Timeout Error:</> Collection timed out after 1s\n');
   });
@@ -186,9 +253,13 @@ describe('Query streaming (§4)', () => {
     expect(syntax.logs.some((l) => /^VQL Error: .+\.\n$/.test(l))).toBe(true);
     const plugin = await query(api, 'SELECT * FROM no_such_plugin()');
     expect(plugin.error).toBeNull();
-    expect(plugin.logs.some((l) => l.startsWith('ERROR:Plugin no_such_plugin not found. Current Scope is: '))).toBe(true);
+    expect(
+      plugin.logs.some((l) => l.startsWith('ERROR:Plugin no_such_plugin not found. Current Scope is: ')),
+    ).toBe(true);
     const fn = await query(api, 'SELECT no_such_function() AS X FROM scope()');
-    expect(fn.logs.some((l) => l.startsWith('ERROR:Symbol no_such_function not found. Current Scope is: '))).toBe(true);
+    expect(
+      fn.logs.some((l) => l.startsWith('ERROR:Symbol no_such_function not found. Current Scope is: ')),
+    ).toBe(true);
     expect(fn.rows).toEqual([{ X: null }]);
     const badArg = await query(admin, "SELECT hunt_update(hunt_id='H.X', state='PAUSED') AS U FROM scope()");
     expect(badArg.logs).toContain('hunt_update: Unexpected arg state\n');
@@ -196,11 +267,19 @@ describe('Query streaming (§4)', () => {
   });
 
   it('env values are strings in scope and are recorded with the request', async () => {
-    const r = await query(api, 'SELECT Term, int(int=N) + 1 AS Next FROM scope()', { env: [{ key: 'Term', value: "x' OR 1=1 --" }, { key: 'N', value: '41' }] });
+    const r = await query(api, 'SELECT Term, int(int=N) + 1 AS Next FROM scope()', {
+      env: [
+        { key: 'Term', value: "x' OR 1=1 --" },
+        { key: 'N', value: '41' },
+      ],
+    });
     expect(r.rows).toEqual([{ Term: "x' OR 1=1 --", Next: 42 }]);
     const last = sim.receivedQueries().at(-1);
     expect(last?.user).toBe('apiuser');
-    expect(last?.env).toEqual([{ key: 'Term', value: "x' OR 1=1 --" }, { key: 'N', value: '41' }]);
+    expect(last?.env).toEqual([
+      { key: 'Term', value: "x' OR 1=1 --" },
+      { key: 'N', value: '41' },
+    ]);
     expect(last?.maxRow).toBe(1000);
   });
 
@@ -218,7 +297,9 @@ describe('Query streaming (§4)', () => {
 
   it('bulk rows arrive in batches of 1000 with ~300-byte rows', async () => {
     const r = await query(api, 'SELECT * FROM simulator_bulk_rows(rows=5000)', { max_row: 1000 });
-    expect(r.data.map((d) => (JSON.parse(d.Response) as unknown[]).length)).toEqual([1000, 1000, 1000, 1000, 1000]);
+    expect(r.data.map((d) => (JSON.parse(d.Response) as unknown[]).length)).toEqual([
+      1000, 1000, 1000, 1000, 1000,
+    ]);
     const size = Buffer.byteLength(r.data[0]?.Response ?? '') / 1000;
     expect(size).toBeGreaterThan(250);
     expect(size).toBeLessThan(400);
@@ -229,8 +310,17 @@ describe('VFSGetBuffer (§2.6)', () => {
   it('reads uploads by components with offset/length; empty data is EOF; no pathspec is InvalidArgument', async () => {
     const host = await query(admin, "SELECT client_id FROM clients(search='host:WKS-FIN-002')");
     const clientId = String(host.rows[0]?.client_id);
-    const flows = await query(admin, 'SELECT session_id FROM flows(client_id=C) WHERE total_uploaded_files > 0', { env: [{ key: 'C', value: clientId }] });
-    const uploads = await query(admin, 'SELECT * FROM uploads(client_id=C, flow_id=F)', { env: [{ key: 'C', value: clientId }, { key: 'F', value: String(flows.rows[0]?.session_id) }] });
+    const flows = await query(
+      admin,
+      'SELECT session_id FROM flows(client_id=C) WHERE total_uploaded_files > 0',
+      { env: [{ key: 'C', value: clientId }] },
+    );
+    const uploads = await query(admin, 'SELECT * FROM uploads(client_id=C, flow_id=F)', {
+      env: [
+        { key: 'C', value: clientId },
+        { key: 'F', value: String(flows.rows[0]?.session_id) },
+      ],
+    });
     const up = uploads.rows[0] as { Upload: { Components: string[]; Size: number } };
     expect(up.Upload.Components[0]).toBe('clients');
     const whole = await getBuffer(api, { components: up.Upload.Components, offset: 0, length: 1 << 20 });
@@ -238,12 +328,19 @@ describe('VFSGetBuffer (§2.6)', () => {
     expect(whole.res?.data.length).toBe(up.Upload.Size);
     const part = await getBuffer(api, { components: up.Upload.Components, offset: 5, length: 10 });
     expect(part.res?.data.toString()).toBe(whole.res?.data.subarray(5, 15).toString());
-    const eof = await getBuffer(api, { components: up.Upload.Components, offset: up.Upload.Size, length: 10 });
+    const eof = await getBuffer(api, {
+      components: up.Upload.Components,
+      offset: up.Upload.Size,
+      length: 10,
+    });
     expect(eof.res?.data.length).toBe(0);
     const invalid = await getBuffer(api, { components: [] });
     expect(invalid.err?.code).toBe(grpc.status.INVALID_ARGUMENT);
     expect(invalid.err?.details).toBe('Invalid pathspec');
-    const denied = await getBuffer(connect(await sim.mintApiConfig('nobody', ['artifact_writer'])), { components: up.Upload.Components, length: 10 });
+    const denied = await getBuffer(connect(await sim.mintApiConfig('nobody', ['artifact_writer'])), {
+      components: up.Upload.Components,
+      length: 10,
+    });
     expect(denied.err?.code).toBe(grpc.status.PERMISSION_DENIED);
   });
 });

@@ -26,7 +26,13 @@ export function bulkBatch(size: number): PreSerializedBatch {
   let batch = cache.get(size);
   if (!batch) {
     const rows = Array.from({ length: size }, (_, i) => bulkRow(i));
-    batch = { kind: 'pre-serialized-batch', json: JSON.stringify(rows), columns: Object.keys(rows[0] ?? {}), rowCount: size, rows: () => rows.map((r) => ({ ...r })) };
+    batch = {
+      kind: 'pre-serialized-batch',
+      json: JSON.stringify(rows),
+      columns: Object.keys(rows[0] ?? {}),
+      rowCount: size,
+      rows: () => rows.map((r) => ({ ...r })),
+    };
     cache.set(size, batch);
   }
   return batch;

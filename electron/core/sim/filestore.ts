@@ -14,7 +14,8 @@ export class FileStore {
 
   private pathOf(components: string[]): string {
     for (const c of components) {
-      if (c === '' || c === '.' || c === '..' || c.includes('/') || c.includes('\\') || c.includes('\0')) throw new Error(`Invalid path component "${c}"`);
+      if (c === '' || c === '.' || c === '..' || c.includes('/') || c.includes('\\') || c.includes('\0'))
+        throw new Error(`Invalid path component "${c}"`);
     }
     const full = resolve(this.root, ...components.map((c) => c.replace(/:/g, '%3A')));
     if (!full.startsWith(resolve(this.root) + sep)) throw new Error('Invalid pathspec');

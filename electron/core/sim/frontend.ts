@@ -41,32 +41,57 @@ function parseEnrol(body: unknown): EnrolRequest | null {
   const s = (k: string): string => (typeof b[k] === 'string' ? b[k].slice(0, 255) : '');
   const os = s('os');
   if (!s('hostname') || (os !== 'windows' && os !== 'linux' && os !== 'darwin')) return null;
-  return { hostname: s('hostname'), os, release: s('release'), machine: s('machine'), fqdn: s('fqdn') || s('hostname'), mac: s('mac'), client_id: s('client_id') || undefined, org_id: s('org_id') || undefined, nonce: s('nonce') || undefined };
+  return {
+    hostname: s('hostname'),
+    os,
+    release: s('release'),
+    machine: s('machine'),
+    fqdn: s('fqdn') || s('hostname'),
+    mac: s('mac'),
+    client_id: s('client_id') || undefined,
+    org_id: s('org_id') || undefined,
+    nonce: s('nonce') || undefined,
+  };
 }
 
-export function startFrontendServer(host: string, port: number, pki: SimPki, world: World, nonce: string | undefined): Promise<Server> {
-  const server = createServer({ cert: pki.server.certificatePem, key: pki.server.privateKeyPem, minVersion: 'TLSv1.2' }, (req: IncomingMessage, res: ServerResponse) => {
-    const reply = (status: number, body: unknown): void => {
-      res.writeHead(status, { 'Content-Type': 'application/json' });
-      res.end(JSON.stringify(body));
-    };
-    if (req.method !== 'POST' || (req.url !== '/megaraptor-sim/enrol' && req.url !== '/megaraptor-sim/poll')) {
-      reply(404, { error: 'Megaraptor simulator frontend: only the stand-in agent protocol is served here' });
-      return;
-    }
-    readJson(req).then(
-      (body) => {
-        const enrol = parseEnrol(body);
-        if (!enrol) return reply(400, { error: 'bad enrolment request' });
-        if (nonce && enrol.nonce !== nonce) return reply(403, { error: 'nonce does not match this server' });
-        const orgId = enrol.org_id && world.orgs.has(enrol.org_id) ? enrol.org_id : 'root';
-        const ip = (req.socket.remoteAddress ?? '').replace(/^::ffff:/, '');
-        const record = world.enrol(orgId, { ...enrol, ip });
-        reply(200, { client_id: record.client_id, org_id: orgId, simulator: true });
-      },
-      (e: unknown) => reply(400, { error: e instanceof Error ? e.message : String(e) }),
-    );
-  });
+export function startFrontendServer(
+  host: string,
+  port: number,
+  pki: SimPki,
+  world: World,
+  nonce: string | undefined,
+): Promise<Server> {
+  const server = createServer(
+    { cert: pki.server.certificatePem, key: pki.server.privateKeyPem, minVersion: 'TLSv1.2' },
+    (req: IncomingMessage, res: ServerResponse) => {
+      const reply = (status: number, body: unknown): void => {
+        res.writeHead(status, { 'Content-Type': 'application/json' });
+        res.end(JSON.stringify(body));
+      };
+      if (
+        req.method !== 'POST' ||
+        (req.url !== '/megaraptor-sim/enrol' && req.url !== '/megaraptor-sim/poll')
+      ) {
+        reply(404, {
+          error: 'Megaraptor simulator frontend: only the stand-in agent protocol is served here',
+        });
+        return;
+      }
+      readJson(req).then(
+        (body) => {
+          const enrol = parseEnrol(body);
+          if (!enrol) return reply(400, { error: 'bad enrolment request' });
+          if (nonce && enrol.nonce !== nonce)
+            return reply(403, { error: 'nonce does not match this server' });
+          const orgId = enrol.org_id && world.orgs.has(enrol.org_id) ? enrol.org_id : 'root';
+          const ip = (req.socket.remoteAddress ?? '').replace(/^::ffff:/, '');
+          const record = world.enrol(orgId, { ...enrol, ip });
+          reply(200, { client_id: record.client_id, org_id: orgId, simulator: true });
+        },
+        (e: unknown) => reply(400, { error: e instanceof Error ? e.message : String(e) }),
+      );
+    },
+  );
   return new Promise((resolve, reject) => {
     server.once('error', reject);
     server.listen(port, host, () => resolve(server));

@@ -21,8 +21,17 @@ import type { FunctionDef, PluginDef } from './vql/scope';
 /** TLS 1.3 only, client certificate required and verified (grpc-js's createSsl cannot set minVersion). */
 class Tls13MutualCredentials extends grpc.ServerCredentials {
   constructor(caPem: string, certPem: string, keyPem: string) {
-    const server: SecureServerOptions = { requestCert: true, rejectUnauthorized: true, minVersion: 'TLSv1.3', ecdhCurve: 'P-521:P-384:P-256' };
-    const context: SecureContextOptions = { ca: Buffer.from(caPem), cert: Buffer.from(certPem), key: Buffer.from(keyPem) };
+    const server: SecureServerOptions = {
+      requestCert: true,
+      rejectUnauthorized: true,
+      minVersion: 'TLSv1.3',
+      ecdhCurve: 'P-521:P-384:P-256',
+    };
+    const context: SecureContextOptions = {
+      ca: Buffer.from(caPem),
+      cert: Buffer.from(certPem),
+      key: Buffer.from(keyPem),
+    };
     super(server, context);
   }
 
@@ -40,7 +49,13 @@ export interface ApiBackend {
   functions: ReadonlyMap<string, FunctionDef>;
   recordQuery(entry: ReceivedQuery): void;
   /** Reads a filestore file for VFSGetBuffer; null when it does not exist. */
-  readFile(orgId: string, clientId: string, components: string[], offset: number, length: number): Promise<Buffer | null>;
+  readFile(
+    orgId: string,
+    clientId: string,
+    components: string[],
+    offset: number,
+    length: number,
+  ): Promise<Buffer | null>;
 }
 
 export interface ReceivedQuery {
@@ -85,27 +100,46 @@ export interface ApiServer {
   kill(): void;
 }
 
-export async function startApiServer(host: string, port: number, pki: SimPki, backend: ApiBackend): Promise<ApiServer> {
+export async function startApiServer(
+  host: string,
+  port: number,
+  pki: SimPki,
+  backend: ApiBackend,
+): Promise<ApiServer> {
   const server = new grpc.Server({ 'grpc.max_send_message_length': -1 });
   const active = new Set<AbortController>();
 
-  const authorise = (call: AnyCall, orgId: string, permission: Permission, denied: (user: string) => string): { user: string } | grpc.ServiceError => {
+  const authorise = (
+    call: AnyCall,
+    orgId: string,
+    permission: Permission,
+    denied: (user: string) => string,
+  ): { user: string } | grpc.ServiceError => {
     const user = callerName(call);
     if (!user || !backend.userExists(user)) return statusError(grpc.status.UNKNOWN, 'User not found');
     if (!backend.orgExists(orgId)) return statusError(grpc.status.UNKNOWN, `Org ${orgId} not found`);
-    if (!backend.hasPermission(user, orgId, permission)) return statusError(grpc.status.PERMISSION_DENIED, denied(user));
+    if (!backend.hasPermission(user, orgId, permission))
+      return statusError(grpc.status.PERMISSION_DENIED, denied(user));
     return { user };
   };
 
   server.addService(api().proto.API.service, {
-    Check(_call: grpc.ServerUnaryCall<HealthCheckRequest__Output, HealthCheckResponse>, callback: grpc.sendUnaryData<HealthCheckResponse>) {
+    Check(
+      _call: grpc.ServerUnaryCall<HealthCheckRequest__Output, HealthCheckResponse>,
+      callback: grpc.sendUnaryData<HealthCheckResponse>,
+    ) {
       callback(null, { status: 'SERVING' });
     },
 
     Query(call: grpc.ServerWritableStream<VQLCollectorArgs__Output, VQLResponse>) {
       const args = call.request;
       const orgId = normalOrg(args.org_id);
-      const auth = authorise(call, orgId, 'ANY_QUERY', (u) => `Permission denied: User ${u} requires permission ANY_QUERY to run queries`);
+      const auth = authorise(
+        call,
+        orgId,
+        'ANY_QUERY',
+        (u) => `Permission denied: User ${u} requires permission ANY_QUERY to run queries`,
+      );
       if ('code' in auth) {
         call.emit('error', auth);
         return;
@@ -118,7 +152,15 @@ export async function startApiServer(host: string, port: number, pki: SimPki, ba
         timeout: num(args.timeout),
         org_id: orgId,
       };
-      backend.recordQuery({ user: auth.user, orgId, queries: request.Query, env: request.env, maxRow: request.max_row, maxWait: request.max_wait, timeout: request.timeout });
+      backend.recordQuery({
+        user: auth.user,
+        orgId,
+        queries: request.Query,
+        env: request.env,
+        maxRow: request.max_row,
+        maxWait: request.max_wait,
+        timeout: request.timeout,
+      });
       if (request.Query.length === 0) {
         call.emit('error', statusError(grpc.status.UNKNOWN, 'Query should be specified.'));
         return;
@@ -164,10 +206,18 @@ export async function startApiServer(host: string, port: number, pki: SimPki, ba
       );
     },
 
-    VFSGetBuffer(call: grpc.ServerUnaryCall<VFSFileBuffer__Output, VFSFileBuffer>, callback: grpc.sendUnaryData<VFSFileBuffer>) {
+    VFSGetBuffer(
+      call: grpc.ServerUnaryCall<VFSFileBuffer__Output, VFSFileBuffer>,
+      callback: grpc.sendUnaryData<VFSFileBuffer>,
+    ) {
       const req = call.request;
       const orgId = normalOrg(req.org_id);
-      const auth = authorise(call, orgId, 'READ_RESULTS', (u) => `Permission denied: User ${u} requires permission READ_RESULTS to read results`);
+      const auth = authorise(
+        call,
+        orgId,
+        'READ_RESULTS',
+        (u) => `Permission denied: User ${u} requires permission READ_RESULTS to read results`,
+      );
       if ('code' in auth) {
         callback(auth);
         return;
@@ -180,14 +230,21 @@ export async function startApiServer(host: string, port: number, pki: SimPki, ba
       }
       backend.readFile(orgId, clientId, components, num(req.offset), num(req.length)).then(
         (data) => callback(null, { ...req, data: data ?? Buffer.alloc(0) }),
-        (e: unknown) => callback(statusError(grpc.status.UNKNOWN, e instanceof Error ? e.message : String(e))),
+        (e: unknown) =>
+          callback(statusError(grpc.status.UNKNOWN, e instanceof Error ? e.message : String(e))),
       );
     },
   });
 
-  const credentials = new Tls13MutualCredentials(pki.caCertificatePem, pki.server.certificatePem, pki.server.privateKeyPem);
+  const credentials = new Tls13MutualCredentials(
+    pki.caCertificatePem,
+    pki.server.certificatePem,
+    pki.server.privateKeyPem,
+  );
   const boundPort = await new Promise<number>((resolve, reject) => {
-    server.bindAsync(`${host.includes(':') ? `[${host}]` : host}:${port}`, credentials, (err, p) => (err ? reject(err) : resolve(p)));
+    server.bindAsync(`${host.includes(':') ? `[${host}]` : host}:${port}`, credentials, (err, p) =>
+      err ? reject(err) : resolve(p),
+    );
   });
   return {
     port: boundPort,

@@ -25,23 +25,46 @@ function authenticate(req: IncomingMessage, users: UserStore): string | null {
   return verifyPassword(password, user.password) ? name : null;
 }
 
-export function startGuiServer(host: string, port: number, pki: SimPki, users: UserStore, version: string): Promise<Server> {
-  const server = createServer({ cert: pki.server.certificatePem, key: pki.server.privateKeyPem, minVersion: 'TLSv1.2' }, (req: IncomingMessage, res: ServerResponse) => {
-    const user = authenticate(req, users);
-    if (!user) {
-      res.writeHead(401, { 'WWW-Authenticate': 'Basic realm="Velociraptor (Megaraptor simulator)"', 'Content-Type': 'text/plain; charset=utf-8' });
-      res.end('Unauthorized\n');
-      return;
-    }
-    const info = { simulator: true, product: 'Megaraptor Velociraptor simulator', version, user, note: SIMULATOR_BANNER };
-    if ((req.url ?? '/').startsWith('/api/')) {
-      res.writeHead(200, { 'Content-Type': 'application/json' });
-      res.end(JSON.stringify(info));
-      return;
-    }
-    res.writeHead(200, { 'Content-Type': 'text/html; charset=utf-8', 'Content-Security-Policy': "default-src 'none'" });
-    res.end(`<!doctype html><html><head><title>Velociraptor simulator (Megaraptor)</title></head><body><h1>Velociraptor simulator</h1><p>${SIMULATOR_BANNER}.</p><p>Signed in as ${user.replace(/[<>&"']/g, '')}. Version ${version}.</p></body></html>`);
-  });
+export function startGuiServer(
+  host: string,
+  port: number,
+  pki: SimPki,
+  users: UserStore,
+  version: string,
+): Promise<Server> {
+  const server = createServer(
+    { cert: pki.server.certificatePem, key: pki.server.privateKeyPem, minVersion: 'TLSv1.2' },
+    (req: IncomingMessage, res: ServerResponse) => {
+      const user = authenticate(req, users);
+      if (!user) {
+        res.writeHead(401, {
+          'WWW-Authenticate': 'Basic realm="Velociraptor (Megaraptor simulator)"',
+          'Content-Type': 'text/plain; charset=utf-8',
+        });
+        res.end('Unauthorized\n');
+        return;
+      }
+      const info = {
+        simulator: true,
+        product: 'Megaraptor Velociraptor simulator',
+        version,
+        user,
+        note: SIMULATOR_BANNER,
+      };
+      if ((req.url ?? '/').startsWith('/api/')) {
+        res.writeHead(200, { 'Content-Type': 'application/json' });
+        res.end(JSON.stringify(info));
+        return;
+      }
+      res.writeHead(200, {
+        'Content-Type': 'text/html; charset=utf-8',
+        'Content-Security-Policy': "default-src 'none'",
+      });
+      res.end(
+        `<!doctype html><html><head><title>Velociraptor simulator (Megaraptor)</title></head><body><h1>Velociraptor simulator</h1><p>${SIMULATOR_BANNER}.</p><p>Signed in as ${user.replace(/[<>&"']/g, '')}. Version ${version}.</p></body></html>`,
+      );
+    },
+  );
   return new Promise((resolve, reject) => {
     server.once('error', reject);
     server.listen(port, host, () => resolve(server));

@@ -40,7 +40,11 @@ export interface RunningSimulator {
   frontendPort: number;
   caCertificatePem: string;
   datastoreDir: string;
-  mintApiConfig(name: string, roles: string[] | null, options?: { validityDays?: number; notBefore?: Date }): Promise<string>;
+  mintApiConfig(
+    name: string,
+    roles: string[] | null,
+    options?: { validityDays?: number; notBefore?: Date },
+  ): Promise<string>;
   grantRoles(name: string, roles: string[]): void;
   receivedQueries(): ReceivedQuery[];
   stop(): Promise<void>;
@@ -69,13 +73,19 @@ export async function startSimulator(options: SimulatorOptions = {}): Promise<Ru
   const world = new World(now, options.speed ?? 1, new FileStore(datastoreDir));
   const users = new UserStore();
   for (const u of config?.initialUsers ?? []) {
-    for (const orgId of world.orgs.keys()) users.grant(u.name, ['administrator'], orgId, { password_hash: u.password_hash, password_salt: u.password_salt });
+    for (const orgId of world.orgs.keys())
+      users.grant(u.name, ['administrator'], orgId, {
+        password_hash: u.password_hash,
+        password_salt: u.password_salt,
+      });
   }
   for (const u of options.users ?? []) users.grant(u.name, u.roles);
 
   const server = serverPlugins({ world, users, startMs: world.startMs });
   const plugins = new Map<string, PluginDef>([...builtinPlugins, ...server.plugins].map((p) => [p.name, p]));
-  const functions = new Map<string, FunctionDef>([...builtinFunctions, ...server.functions].map((f) => [f.name, f]));
+  const functions = new Map<string, FunctionDef>(
+    [...builtinFunctions, ...server.functions].map((f) => [f.name, f]),
+  );
   const received: ReceivedQuery[] = [];
 
   const api = await startApiServer(host, options.apiPort ?? config?.apiPort ?? 0, pki, {
@@ -87,7 +97,8 @@ export async function startSimulator(options: SimulatorOptions = {}): Promise<Ru
     functions,
     recordQuery: (q) => received.push(q),
     readFile: async (_orgId, clientId, components, offset, length) => {
-      const full = clientId && components[0] !== 'clients' ? ['clients', clientId, ...components] : components;
+      const full =
+        clientId && components[0] !== 'clients' ? ['clients', clientId, ...components] : components;
       return world.store.read(full, offset, length);
     },
   });
@@ -95,7 +106,13 @@ export async function startSimulator(options: SimulatorOptions = {}): Promise<Ru
   let frontend: Server | undefined;
   try {
     gui = await startGuiServer(host, options.guiPort ?? config?.guiPort ?? 0, pki, users, SIM_VERSION);
-    frontend = await startFrontendServer(host, options.frontendPort ?? config?.frontendPort ?? 0, pki, world, config?.clientNonce);
+    frontend = await startFrontendServer(
+      host,
+      options.frontendPort ?? config?.frontendPort ?? 0,
+      pki,
+      world,
+      config?.clientNonce,
+    );
   } catch (e) {
     api.kill();
     gui?.close();

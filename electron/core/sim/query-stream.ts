@@ -11,7 +11,14 @@ import { humanizeBytes } from './vql/builtins';
 import { isCancellation, runLet, runSelect } from './vql/engine';
 import { VqlSyntaxError } from './vql/lexer';
 import { parseVql } from './vql/parser';
-import { isBatch, Scope, type FunctionDef, type PluginDef, type PreSerializedBatch, type QueryContext } from './vql/scope';
+import {
+  isBatch,
+  Scope,
+  type FunctionDef,
+  type PluginDef,
+  type PreSerializedBatch,
+  type QueryContext,
+} from './vql/scope';
 import { toJson, type Row } from './vql/values';
 
 export interface QueryRequest {
@@ -58,19 +65,24 @@ export function goDuration(seconds: number): string {
   return `${s}s`;
 }
 
-export async function runQuery(request: QueryRequest, sink: QuerySink, options: QueryRunOptions): Promise<void> {
+export async function runQuery(
+  request: QueryRequest,
+  sink: QuerySink,
+  options: QueryRunOptions,
+): Promise<void> {
   const micros = (): number => Math.floor(options.now() * 1000);
   const start = micros();
   const controller = new AbortController();
   const onOuterAbort = (): void => controller.abort();
   options.signal.addEventListener('abort', onOuterAbort);
   let timedOut = false;
-  const timer = request.timeout > 0
-    ? setTimeout(() => {
-        timedOut = true;
-        controller.abort();
-      }, request.timeout * 1000)
-    : undefined;
+  const timer =
+    request.timeout > 0
+      ? setTimeout(() => {
+          timedOut = true;
+          controller.abort();
+        }, request.timeout * 1000)
+      : undefined;
 
   const blank = { Response: '', Columns: [], Query: null, query_id: 0, part: 0 };
   const log = (line: string): void => {
@@ -117,16 +129,25 @@ export async function runQuery(request: QueryRequest, sink: QuerySink, options: 
       }
     }
   } catch (e) {
-    if (!isCancellation(e) && !controller.signal.aborted) log(`VQL Error: ${e instanceof Error ? e.message : String(e)}.`);
+    if (!isCancellation(e) && !controller.signal.aborted)
+      log(`VQL Error: ${e instanceof Error ? e.message : String(e)}.`);
   } finally {
     if (timer) clearTimeout(timer);
     options.signal.removeEventListener('abort', onOuterAbort);
   }
   if (timedOut) {
-    await sink.write({ ...blank, timestamp: micros(), log: `collect: <red>Timeout Error:</> Collection timed out after ${goDuration(request.timeout)}\n` });
+    await sink.write({
+      ...blank,
+      timestamp: micros(),
+      log: `collect: <red>Timeout Error:</> Collection timed out after ${goDuration(request.timeout)}\n`,
+    });
   }
 
-  async function streamStatement(statement: Parameters<typeof runSelect>[0], queryId: number, vqlRequest: { Name: string; VQL: string }): Promise<void> {
+  async function streamStatement(
+    statement: Parameters<typeof runSelect>[0],
+    queryId: number,
+    vqlRequest: { Name: string; VQL: string },
+  ): Promise<void> {
     let part = 0;
     let rows: Row[] = [];
     /** A pre-serialised batch waiting to be sent when the next item (or the end) arrives, as rows would. */
@@ -136,16 +157,30 @@ export async function runQuery(request: QueryRequest, sink: QuerySink, options: 
     const send = (json: string, columns: string[], rowCount: number): Promise<void> | void => {
       const timestamp = micros();
       if (vqlRequest.Name !== '') {
-        log(`Time ${Math.floor((timestamp - start) / 1_000_000)}: ${vqlRequest.Name}: Sending response part ${part} ${humanizeBytes(Buffer.byteLength(json))} (${rowCount} rows).`);
+        log(
+          `Time ${Math.floor((timestamp - start) / 1_000_000)}: ${vqlRequest.Name}: Sending response part ${part} ${humanizeBytes(Buffer.byteLength(json))} (${rowCount} rows).`,
+        );
       }
-      const result = sink.write({ Response: json, Columns: columns, Query: { Name: vqlRequest.Name, VQL: vqlRequest.VQL }, timestamp, query_id: queryId, part, log: '' });
+      const result = sink.write({
+        Response: json,
+        Columns: columns,
+        Query: { Name: vqlRequest.Name, VQL: vqlRequest.VQL },
+        timestamp,
+        query_id: queryId,
+        part,
+        log: '',
+      });
       part++;
       return result;
     };
     const flushRows = (): Promise<void> | void => {
       const batch = rows;
       rows = [];
-      return send(`[${batch.map((r) => toJson(r)).join(',')}]`, batch.length ? Object.keys(batch[0] as Row) : [], batch.length);
+      return send(
+        `[${batch.map((r) => toJson(r)).join(',')}]`,
+        batch.length ? Object.keys(batch[0] as Row) : [],
+        batch.length,
+      );
     };
     const flushPending = (): Promise<void> | void => {
       const p = pending;

@@ -39,7 +39,8 @@ export function parseServerConfig(text: string): SimServerConfig {
   } catch (e) {
     throw new AppError('CONFIG_NOT_YAML', 'The server config is not valid YAML.', { cause: e });
   }
-  if (typeof doc !== 'object' || doc === null) throw new AppError('CONFIG_NOT_YAML', 'The server config is empty or not a YAML mapping.');
+  if (typeof doc !== 'object' || doc === null)
+    throw new AppError('CONFIG_NOT_YAML', 'The server config is empty or not a YAML mapping.');
   const root = doc as Record<string, unknown>;
   const client = section(root, 'Client');
   const ca = section(root, 'CA');
@@ -47,7 +48,8 @@ export function parseServerConfig(text: string): SimServerConfig {
   const gui = section(root, 'GUI');
   const api = section(root, 'API');
   const caCertificatePem = str(client.ca_certificate);
-  if (!caCertificatePem) throw new AppError('CONFIG_MISSING_KEY', 'The server config has no Client.ca_certificate.');
+  if (!caCertificatePem)
+    throw new AppError('CONFIG_MISSING_KEY', 'The server config has no Client.ca_certificate.');
   const users = Array.isArray(gui.initial_users) ? (gui.initial_users as unknown[]) : [];
   const initialUsers = users.flatMap((u) => {
     if (typeof u !== 'object' || u === null) return [];

@@ -34,8 +34,20 @@ function glob(pattern: string): RegExp {
 export function clientRow(world: World, c: ClientRecord): Row {
   return {
     client_id: c.client_id,
-    agent_information: { version: c.agent_version, name: 'velociraptor', build_time: '2026-08-21T00:00:00Z', build_url: '' },
-    os_info: { system: c.os, hostname: c.hostname, release: c.release, machine: c.machine, fqdn: c.fqdn, mac_addresses: c.mac_addresses },
+    agent_information: {
+      version: c.agent_version,
+      name: 'velociraptor',
+      build_time: '2026-08-21T00:00:00Z',
+      build_url: '',
+    },
+    os_info: {
+      system: c.os,
+      hostname: c.hostname,
+      release: c.release,
+      machine: c.machine,
+      fqdn: c.fqdn,
+      mac_addresses: c.mac_addresses,
+    },
     first_seen_at: c.first_seen_at,
     last_seen_at: world.lastSeenUs(c),
     last_ip: c.last_ip,
@@ -50,17 +62,25 @@ export function clientRow(world: World, c: ClientRecord): Row {
 }
 
 /** The clients() search syntax (VR services/indexing): bare term ⇒ host:, label:, label:none, mac:, client:, ip:, recent, all. */
-export function searchClients(world: World, orgId: string, search: string, recent: Set<string>): ClientRecord[] {
+export function searchClients(
+  world: World,
+  orgId: string,
+  search: string,
+  recent: Set<string>,
+): ClientRecord[] {
   const all = [...world.org(orgId).clients.values()];
   const term = search.trim();
   if (term === '' || term === 'all' || term === '*') return all;
   if (term === 'recent') return all.filter((c) => recent.has(c.client_id));
   const colon = term.indexOf(':');
-  const [kind, value] = colon > 0 ? [term.slice(0, colon).toLowerCase(), term.slice(colon + 1)] : ['host', term];
+  const [kind, value] =
+    colon > 0 ? [term.slice(0, colon).toLowerCase(), term.slice(colon + 1)] : ['host', term];
   const re = glob(value);
   switch (kind) {
     case 'label':
-      return value.toLowerCase() === 'none' ? all.filter((c) => c.labels.length === 0) : all.filter((c) => c.labels.some((l) => re.test(l)));
+      return value.toLowerCase() === 'none'
+        ? all.filter((c) => c.labels.length === 0)
+        : all.filter((c) => c.labels.some((l) => re.test(l)));
     case 'host':
       return all.filter((c) => re.test(c.hostname) || re.test(c.fqdn));
     case 'mac':
@@ -82,11 +102,17 @@ function fn(def: FunctionDef): FunctionDef {
 }
 
 /** Parses collect_client / hunt env= and spec= into per-artifact string parameters. */
-function artifactEnv(artifacts: string[], env: unknown, spec: unknown): Record<string, Record<string, string>> {
+function artifactEnv(
+  artifacts: string[],
+  env: unknown,
+  spec: unknown,
+): Record<string, Record<string, string>> {
   const out: Record<string, Record<string, string>> = {};
   const asStrings = (d: unknown): Record<string, string> => {
     const r: Record<string, string> = {};
-    if (isRow(d)) for (const [k, v] of Object.entries(d)) r[k] = typeof v === 'string' ? v : v instanceof VqlTime ? v.toJSON() : toJson(v);
+    if (isRow(d))
+      for (const [k, v] of Object.entries(d))
+        r[k] = typeof v === 'string' ? v : v instanceof VqlTime ? v.toJSON() : toJson(v);
     return r;
   };
   for (const a of artifacts) out[a] = { ...asStrings(env), ...(isRow(spec) ? asStrings(spec[a]) : {}) };
@@ -105,8 +131,10 @@ export function serverPlugins(env: ServerEnv): { plugins: PluginDef[]; functions
     world.refresh(scope.ctx.orgId);
     return scope.ctx.orgId;
   };
-  const flowOf = (scope: Scope, clientId: unknown, flowId: unknown): FlowRecord | undefined => world.getFlow(org(scope), toText(clientId), toText(flowId));
-  const huntOf = (scope: Scope, huntId: unknown): HuntRecord | undefined => world.org(org(scope)).hunts.get(toText(huntId));
+  const flowOf = (scope: Scope, clientId: unknown, flowId: unknown): FlowRecord | undefined =>
+    world.getFlow(org(scope), toText(clientId), toText(flowId));
+  const huntOf = (scope: Scope, huntId: unknown): HuntRecord | undefined =>
+    world.org(org(scope)).hunts.get(toText(huntId));
   const resultsOf = (flow: FlowRecord, artifact: string, source: string): Row[] => {
     const key = source ? `${artifact}/${source}` : artifact;
     return flow.results.get(key) ?? [];
@@ -145,14 +173,26 @@ export function serverPlugins(env: ServerEnv): { plugins: PluginDef[]; functions
     for (const flow of flows) {
       const base = `${prefix}${flow.client_id}/${flow.session_id}/`;
       for (const [key, rows] of flow.results) {
-        if (format !== 'csv_only') entries.push({ name: `${base}results/${key}.json`, data: Buffer.from(rows.map((r) => toJson(r)).join('\n') + (rows.length ? '\n' : '')) });
-        if (format === 'csv' || format === 'csv_only') entries.push({ name: `${base}results/${key}.csv`, data: Buffer.from(toCsv(rows)) });
+        if (format !== 'csv_only')
+          entries.push({
+            name: `${base}results/${key}.json`,
+            data: Buffer.from(rows.map((r) => toJson(r)).join('\n') + (rows.length ? '\n' : '')),
+          });
+        if (format === 'csv' || format === 'csv_only')
+          entries.push({ name: `${base}results/${key}.csv`, data: Buffer.from(toCsv(rows)) });
       }
-      entries.push({ name: `${base}logs.json`, data: Buffer.from(flow.logs.map((r) => toJson(r)).join('\n') + '\n') });
-      entries.push({ name: `${base}collection_context.json`, data: Buffer.from(toJson(world.flowRow(orgId, flow))) });
+      entries.push({
+        name: `${base}logs.json`,
+        data: Buffer.from(flow.logs.map((r) => toJson(r)).join('\n') + '\n'),
+      });
+      entries.push({
+        name: `${base}collection_context.json`,
+        data: Buffer.from(toJson(world.flowRow(orgId, flow))),
+      });
       for (const up of flow.uploads) {
         const data = world.store.readAll(up.components);
-        if (data) entries.push({ name: `${base}uploads/${up.accessor}/${up.components.slice(6).join('/')}`, data });
+        if (data)
+          entries.push({ name: `${base}uploads/${up.accessor}/${up.components.slice(6).join('/')}`, data });
       }
     }
     return buildZip(entries, new Date(world.now()));
@@ -160,15 +200,23 @@ export function serverPlugins(env: ServerEnv): { plugins: PluginDef[]; functions
 
   const plugins: PluginDef[] = [
     plugin({
-      name: 'info', doc: 'Get information about the running host (here: the simulator).', args: {},
+      name: 'info',
+      doc: 'Get information about the running host (here: the simulator).',
+      args: {},
       async *run(_a, scope): AsyncGenerator<PluginItem> {
         if (!scope.require('MACHINE_STATE', 'info')) return;
         yield infoRow(scope);
       },
     }),
     plugin({
-      name: 'clients', doc: 'Retrieve the list of clients.',
-      args: { search: { type: 'string' }, start: { type: 'int' }, count: { type: 'int' }, client_id: { type: 'string' } },
+      name: 'clients',
+      doc: 'Retrieve the list of clients.',
+      args: {
+        search: { type: 'string' },
+        start: { type: 'int' },
+        count: { type: 'int' },
+        client_id: { type: 'string' },
+      },
       async *run(a, scope): AsyncGenerator<PluginItem> {
         if (!scope.require('READ_RESULTS', 'clients')) return;
         const orgId = org(scope);
@@ -176,15 +224,27 @@ export function serverPlugins(env: ServerEnv): { plugins: PluginDef[]; functions
         if (typeof a.client_id === 'string' && a.client_id) {
           const c = world.org(orgId).clients.get(a.client_id);
           list = c ? [c] : [];
-        } else list = searchClients(world, orgId, typeof a.search === 'string' ? a.search : '', recentByUser.get(scope.ctx.user) ?? new Set());
+        } else
+          list = searchClients(
+            world,
+            orgId,
+            typeof a.search === 'string' ? a.search : '',
+            recentByUser.get(scope.ctx.user) ?? new Set(),
+          );
         const start = typeof a.start === 'number' ? a.start : 0;
         const count = typeof a.count === 'number' ? a.count : 1_000_000;
         for (const c of list.slice(start, start + count)) yield clientRow(world, c);
       },
     }),
     plugin({
-      name: 'flows', doc: 'Retrieve the flows launched on each client.',
-      args: { client_id: { type: 'string', required: true }, flow_id: { type: 'string' }, start: { type: 'int' }, count: { type: 'int' } },
+      name: 'flows',
+      doc: 'Retrieve the flows launched on each client.',
+      args: {
+        client_id: { type: 'string', required: true },
+        flow_id: { type: 'string' },
+        start: { type: 'int' },
+        count: { type: 'int' },
+      },
       async *run(a, scope): AsyncGenerator<PluginItem> {
         if (!scope.require('READ_RESULTS', 'flows')) return;
         const orgId = org(scope);
@@ -192,16 +252,29 @@ export function serverPlugins(env: ServerEnv): { plugins: PluginDef[]; functions
           .filter((f) => f.client_id === a.client_id && (!a.flow_id || f.session_id === a.flow_id))
           .sort((x, y) => y.createMs - x.createMs);
         const start = typeof a.start === 'number' ? a.start : 0;
-        for (const f of flows.slice(start, start + (typeof a.count === 'number' ? a.count : 1_000_000))) yield world.flowRow(orgId, f);
+        for (const f of flows.slice(start, start + (typeof a.count === 'number' ? a.count : 1_000_000)))
+          yield world.flowRow(orgId, f);
       },
     }),
     plugin({
-      name: 'source', doc: 'Retrieve rows from an artifact\'s source.',
-      args: { client_id: { type: 'string' }, flow_id: { type: 'string' }, artifact: { type: 'string' }, source: { type: 'string' }, hunt_id: { type: 'string' }, start_row: { type: 'int' }, count: { type: 'int' }, notebook_id: { type: 'string' }, notebook_cell_id: { type: 'string' }, orgs: { type: 'strings' } },
+      name: 'source',
+      doc: "Retrieve rows from an artifact's source.",
+      args: {
+        client_id: { type: 'string' },
+        flow_id: { type: 'string' },
+        artifact: { type: 'string' },
+        source: { type: 'string' },
+        hunt_id: { type: 'string' },
+        start_row: { type: 'int' },
+        count: { type: 'int' },
+        notebook_id: { type: 'string' },
+        notebook_cell_id: { type: 'string' },
+        orgs: { type: 'strings' },
+      },
       async *run(a, scope): AsyncGenerator<PluginItem> {
         if (!scope.require('READ_RESULTS', 'source')) return;
         const [artifact, fromName] = toText(a.artifact).split('/');
-        const source = typeof a.source === 'string' && a.source ? a.source : fromName ?? '';
+        const source = typeof a.source === 'string' && a.source ? a.source : (fromName ?? '');
         let rows: Row[] = [];
         if (a.hunt_id) {
           const hunt = huntOf(scope, a.hunt_id);
@@ -215,8 +288,14 @@ export function serverPlugins(env: ServerEnv): { plugins: PluginDef[]; functions
       },
     }),
     plugin({
-      name: 'flow_results', doc: 'Retrieve the results of a flow.',
-      args: { client_id: { type: 'string', required: true }, flow_id: { type: 'string', required: true }, artifact: { type: 'string' }, source: { type: 'string' } },
+      name: 'flow_results',
+      doc: 'Retrieve the results of a flow.',
+      args: {
+        client_id: { type: 'string', required: true },
+        flow_id: { type: 'string', required: true },
+        artifact: { type: 'string' },
+        source: { type: 'string' },
+      },
       async *run(a, scope): AsyncGenerator<PluginItem> {
         if (!scope.require('READ_RESULTS', 'flow_results')) return;
         const flow = flowOf(scope, a.client_id, a.flow_id);
@@ -226,11 +305,16 @@ export function serverPlugins(env: ServerEnv): { plugins: PluginDef[]; functions
           for (const rows of flow.results.values()) yield* rows;
           return;
         }
-        yield* resultsOf(flow, artifact, typeof a.source === 'string' && a.source ? a.source : fromName ?? '');
+        yield* resultsOf(
+          flow,
+          artifact,
+          typeof a.source === 'string' && a.source ? a.source : (fromName ?? ''),
+        );
       },
     }),
     plugin({
-      name: 'flow_logs', doc: 'Retrieve the logs of a flow.',
+      name: 'flow_logs',
+      doc: 'Retrieve the logs of a flow.',
       args: { client_id: { type: 'string', required: true }, flow_id: { type: 'string', required: true } },
       async *run(a, scope): AsyncGenerator<PluginItem> {
         if (!scope.require('READ_RESULTS', 'flow_logs')) return;
@@ -238,7 +322,8 @@ export function serverPlugins(env: ServerEnv): { plugins: PluginDef[]; functions
       },
     }),
     plugin({
-      name: 'uploads', doc: 'Retrieve information about a flow\'s uploads.',
+      name: 'uploads',
+      doc: "Retrieve information about a flow's uploads.",
       args: { client_id: { type: 'string', required: true }, flow_id: { type: 'string', required: true } },
       async *run(a, scope): AsyncGenerator<PluginItem> {
         if (!scope.require('READ_RESULTS', 'uploads')) return;
@@ -251,40 +336,73 @@ export function serverPlugins(env: ServerEnv): { plugins: PluginDef[]; functions
             file_size: up.size,
             uploaded_size: up.size,
             client_path: up.client_path,
-            Upload: { Path: up.vfs_path, Size: up.size, StoredSize: up.size, Components: up.components, Accessor: up.accessor, Type: '' },
+            Upload: {
+              Path: up.vfs_path,
+              Size: up.size,
+              StoredSize: up.size,
+              Components: up.components,
+              Accessor: up.accessor,
+              Type: '',
+            },
           };
         }
       },
     }),
     plugin({
-      name: 'hunts', doc: 'Retrieve the list of hunts.',
+      name: 'hunts',
+      doc: 'Retrieve the list of hunts.',
       args: { hunt_id: { type: 'string' }, summary: { type: 'bool' } },
       async *run(a, scope): AsyncGenerator<PluginItem> {
         if (!scope.require('READ_RESULTS', 'hunts')) return;
         const orgId = org(scope);
-        const list = [...world.org(orgId).hunts.values()].filter((h) => !a.hunt_id || h.hunt_id === a.hunt_id).sort((x, y) => y.createMs - x.createMs);
+        const list = [...world.org(orgId).hunts.values()]
+          .filter((h) => !a.hunt_id || h.hunt_id === a.hunt_id)
+          .sort((x, y) => y.createMs - x.createMs);
         for (const h of list) {
           const row = world.huntRow(orgId, h);
-          yield a.summary ? { hunt_id: row.hunt_id, hunt_description: row.hunt_description, state: row.state, create_time: row.create_time, stats: row.stats } : row;
+          yield a.summary
+            ? {
+                hunt_id: row.hunt_id,
+                hunt_description: row.hunt_description,
+                state: row.state,
+                create_time: row.create_time,
+                stats: row.stats,
+              }
+            : row;
         }
       },
     }),
     plugin({
-      name: 'hunt_results', doc: 'Retrieve the results of a hunt.',
-      args: { hunt_id: { type: 'string', required: true }, artifact: { type: 'string' }, source: { type: 'string' }, brief: { type: 'bool' }, orgs: { type: 'strings' } },
+      name: 'hunt_results',
+      doc: 'Retrieve the results of a hunt.',
+      args: {
+        hunt_id: { type: 'string', required: true },
+        artifact: { type: 'string' },
+        source: { type: 'string' },
+        brief: { type: 'bool' },
+        orgs: { type: 'strings' },
+      },
       async *run(a, scope): AsyncGenerator<PluginItem> {
         if (!scope.require('READ_RESULTS', 'hunt_results')) return;
         const hunt = huntOf(scope, a.hunt_id);
         if (!hunt) return;
         const [artifact, fromName] = (toText(a.artifact) || (hunt.artifacts[0] ?? '')).split('/');
         const def = findArtifact(artifact ?? '');
-        const source = typeof a.source === 'string' && a.source ? a.source : fromName ?? (def && def.sources.length === 1 ? def.sources[0] ?? '' : '');
+        const source =
+          typeof a.source === 'string' && a.source
+            ? a.source
+            : (fromName ?? (def && def.sources.length === 1 ? (def.sources[0] ?? '') : ''));
         yield* huntResults(scope.ctx.orgId, hunt, artifact ?? '', source);
       },
     }),
     plugin({
-      name: 'hunt_flows', doc: 'Retrieve the flows launched by a hunt.',
-      args: { hunt_id: { type: 'string', required: true }, start_row: { type: 'int' }, limit: { type: 'int' } },
+      name: 'hunt_flows',
+      doc: 'Retrieve the flows launched by a hunt.',
+      args: {
+        hunt_id: { type: 'string', required: true },
+        start_row: { type: 'int' },
+        limit: { type: 'int' },
+      },
       async *run(a, scope): AsyncGenerator<PluginItem> {
         if (!scope.require('READ_RESULTS', 'hunt_flows')) return;
         const orgId = org(scope);
@@ -292,14 +410,24 @@ export function serverPlugins(env: ServerEnv): { plugins: PluginDef[]; functions
         if (!hunt) return;
         const entries = [...hunt.flows.entries()];
         const start = typeof a.start_row === 'number' ? a.start_row : 0;
-        for (const [clientId, flowId] of entries.slice(start, start + (typeof a.limit === 'number' ? a.limit : 1e9))) {
+        for (const [clientId, flowId] of entries.slice(
+          start,
+          start + (typeof a.limit === 'number' ? a.limit : 1e9),
+        )) {
           const flow = world.getFlow(orgId, clientId, flowId);
-          if (flow) yield { HuntId: hunt.hunt_id, ClientId: clientId, FlowId: flowId, Flow: world.flowRow(orgId, flow) };
+          if (flow)
+            yield {
+              HuntId: hunt.hunt_id,
+              ClientId: clientId,
+              FlowId: flowId,
+              Flow: world.flowRow(orgId, flow),
+            };
         }
       },
     }),
     plugin({
-      name: 'artifact_definitions', doc: 'Dump artifact definitions.',
+      name: 'artifact_definitions',
+      doc: 'Dump artifact definitions.',
       args: { names: { type: 'strings' }, deps: { type: 'bool' }, sanitize: { type: 'bool' } },
       async *run(a, scope): AsyncGenerator<PluginItem> {
         if (!scope.require('READ_RESULTS', 'artifact_definitions')) return;
@@ -310,7 +438,8 @@ export function serverPlugins(env: ServerEnv): { plugins: PluginDef[]; functions
       },
     }),
     plugin({
-      name: 'watch_monitoring', doc: 'Watch a monitoring artifact\'s events (an event query: it never ends until cancelled or timed out).',
+      name: 'watch_monitoring',
+      doc: "Watch a monitoring artifact's events (an event query: it never ends until cancelled or timed out).",
       args: { artifact: { type: 'string', required: true }, client_id: { type: 'string' } },
       async *run(a, scope): AsyncGenerator<PluginItem> {
         if (!scope.require('READ_RESULTS', 'watch_monitoring')) return;
@@ -331,23 +460,31 @@ export function serverPlugins(env: ServerEnv): { plugins: PluginDef[]; functions
           }
           await new Promise<void>((resolve) => {
             const t = setTimeout(resolve, 200);
-            signal.addEventListener('abort', () => {
-              clearTimeout(t);
-              resolve();
-            }, { once: true });
+            signal.addEventListener(
+              'abort',
+              () => {
+                clearTimeout(t);
+                resolve();
+              },
+              { once: true },
+            );
           });
         }
       },
     }),
     plugin({
-      name: 'orgs', doc: 'Retrieve the list of orgs on this server.', args: {},
+      name: 'orgs',
+      doc: 'Retrieve the list of orgs on this server.',
+      args: {},
       async *run(_a, scope): AsyncGenerator<PluginItem> {
         if (!scope.require('READ_RESULTS', 'orgs')) return;
         for (const o of world.orgs.values()) yield { Name: o.name, OrgId: o.id };
       },
     }),
     plugin({
-      name: 'gui_users', doc: 'Retrieve the list of users on the server.', args: { all_orgs: { type: 'bool' } },
+      name: 'gui_users',
+      doc: 'Retrieve the list of users on the server.',
+      args: { all_orgs: { type: 'bool' } },
       async *run(a, scope): AsyncGenerator<PluginItem> {
         if (!scope.require('READ_RESULTS', 'gui_users')) return;
         for (const u of users.list()) {
@@ -355,16 +492,45 @@ export function serverPlugins(env: ServerEnv): { plugins: PluginDef[]; functions
             if (!a.all_orgs && orgId !== scope.ctx.orgId) continue;
             const perms = new Set<Permission>();
             for (const r of roles) for (const p of ROLE_PERMISSIONS[r] ?? []) perms.add(p);
-            yield { name: u.name, org_id: orgId, org_name: world.orgs.get(orgId)?.name ?? orgId, roles, _policy: { roles }, effective_policy: Object.fromEntries([...perms].map((p) => [p.toLowerCase(), true])) };
+            yield {
+              name: u.name,
+              org_id: orgId,
+              org_name: world.orgs.get(orgId)?.name ?? orgId,
+              roles,
+              _policy: { roles },
+              effective_policy: Object.fromEntries([...perms].map((p) => [p.toLowerCase(), true])),
+            };
           }
         }
       },
     }),
     plugin({
-      name: 'help', doc: 'Keyword completions and documentation: every VQL plugin and function this server offers.', args: {},
+      name: 'help',
+      doc: 'Keyword completions and documentation: every VQL plugin and function this server offers.',
+      args: {},
       async *run(_a, scope): AsyncGenerator<PluginItem> {
-        for (const p of [...scope.ctx.plugins.values()].sort((x, y) => x.name.localeCompare(y.name))) yield { name: p.name, type: 'Plugin', description: p.doc, args: Object.entries(p.args).map(([name, s]) => ({ name, type: s.type, required: s.required === true })) };
-        for (const f of [...scope.ctx.functions.values()].sort((x, y) => x.name.localeCompare(y.name))) yield { name: f.name, type: 'Function', description: f.doc, args: Object.entries(f.args).map(([name, s]) => ({ name, type: s.type, required: s.required === true })) };
+        for (const p of [...scope.ctx.plugins.values()].sort((x, y) => x.name.localeCompare(y.name)))
+          yield {
+            name: p.name,
+            type: 'Plugin',
+            description: p.doc,
+            args: Object.entries(p.args).map(([name, s]) => ({
+              name,
+              type: s.type,
+              required: s.required === true,
+            })),
+          };
+        for (const f of [...scope.ctx.functions.values()].sort((x, y) => x.name.localeCompare(y.name)))
+          yield {
+            name: f.name,
+            type: 'Function',
+            description: f.doc,
+            args: Object.entries(f.args).map(([name, s]) => ({
+              name,
+              type: s.type,
+              required: s.required === true,
+            })),
+          };
       },
     }),
     bulkRowsPlugin,
@@ -377,14 +543,17 @@ export function serverPlugins(env: ServerEnv): { plugins: PluginDef[]; functions
       const flow = world.getFlow(orgId, clientId, flowId);
       if (!flow?.finalised) continue;
       const client = world.org(orgId).clients.get(clientId);
-      for (const r of resultsOf(flow, artifact, source)) out.push({ ...r, FlowId: flowId, ClientId: clientId, _OrgId: orgId, Fqdn: client?.fqdn ?? '' });
+      for (const r of resultsOf(flow, artifact, source))
+        out.push({ ...r, FlowId: flowId, ClientId: clientId, _OrgId: orgId, Fqdn: client?.fqdn ?? '' });
     }
     return out;
   }
 
   const functions: FunctionDef[] = [
     fn({
-      name: 'client_info', doc: 'Returns client info (like the fqdn) for a client.', args: { client_id: { type: 'string', required: true } },
+      name: 'client_info',
+      doc: 'Returns client info (like the fqdn) for a client.',
+      args: { client_id: { type: 'string', required: true } },
       call: (a, scope) => {
         if (!scope.require('READ_RESULTS', 'client_info')) return null;
         const c = world.org(org(scope)).clients.get(String(a.client_id));
@@ -392,8 +561,13 @@ export function serverPlugins(env: ServerEnv): { plugins: PluginDef[]; functions
       },
     }),
     fn({
-      name: 'label', doc: 'Add the labels to the client. If op is \'remove\' then remove these labels.',
-      args: { client_id: { type: 'string', required: true }, labels: { type: 'strings', required: true }, op: { type: 'string' } },
+      name: 'label',
+      doc: "Add the labels to the client. If op is 'remove' then remove these labels.",
+      args: {
+        client_id: { type: 'string', required: true },
+        labels: { type: 'strings', required: true },
+        op: { type: 'string' },
+      },
       call: (a, scope) => {
         if (!scope.require('LABEL_CLIENT', 'label')) return null;
         const c = world.org(org(scope)).clients.get(String(a.client_id));
@@ -418,11 +592,23 @@ export function serverPlugins(env: ServerEnv): { plugins: PluginDef[]; functions
       },
     }),
     fn({
-      name: 'collect_client', doc: 'Launch an artifact collection against a client.',
+      name: 'collect_client',
+      doc: 'Launch an artifact collection against a client.',
       args: {
-        client_id: { type: 'string', required: true }, artifacts: { type: 'strings', required: true }, env: { type: 'dict' }, spec: { type: 'dict' },
-        timeout: { type: 'int' }, ops_per_sec: { type: 'int' }, cpu_limit: { type: 'float' }, iops_limit: { type: 'float' }, max_rows: { type: 'int' },
-        max_bytes: { type: 'int' }, urgent: { type: 'bool' }, flow_id: { type: 'string' }, org_id: { type: 'string' }, request: { type: 'any' },
+        client_id: { type: 'string', required: true },
+        artifacts: { type: 'strings', required: true },
+        env: { type: 'dict' },
+        spec: { type: 'dict' },
+        timeout: { type: 'int' },
+        ops_per_sec: { type: 'int' },
+        cpu_limit: { type: 'float' },
+        iops_limit: { type: 'float' },
+        max_rows: { type: 'int' },
+        max_bytes: { type: 'int' },
+        urgent: { type: 'bool' },
+        flow_id: { type: 'string' },
+        org_id: { type: 'string' },
+        request: { type: 'any' },
       },
       call: (a, scope) => {
         const clientId = String(a.client_id);
@@ -432,7 +618,10 @@ export function serverPlugins(env: ServerEnv): { plugins: PluginDef[]; functions
           if (!scope.require('COLLECT_SERVER', 'collect_client')) return null;
         } else {
           const basicOnly = artifacts.every((n) => findArtifact(n)?.basic === true);
-          if (!scope.ctx.hasPermission('COLLECT_CLIENT') && !(basicOnly && scope.ctx.hasPermission('COLLECT_BASIC'))) {
+          if (
+            !scope.ctx.hasPermission('COLLECT_CLIENT') &&
+            !(basicOnly && scope.ctx.hasPermission('COLLECT_BASIC'))
+          ) {
             scope.log(`collect_client: Permission denied: [COLLECT_CLIENT]`);
             return null;
           }
@@ -441,26 +630,39 @@ export function serverPlugins(env: ServerEnv): { plugins: PluginDef[]; functions
         for (const n of artifacts) {
           const def = findArtifact(n);
           if (!def) throw new Error(`Artifact ${n} not found`);
-          if ((def.type === 'SERVER') !== (clientId === 'server')) throw new Error(`Artifact ${n} is a ${def.type} artifact and can not be collected on ${clientId === 'server' ? 'the server' : 'a client'}`);
+          if ((def.type === 'SERVER') !== (clientId === 'server'))
+            throw new Error(
+              `Artifact ${n} is a ${def.type} artifact and can not be collected on ${clientId === 'server' ? 'the server' : 'a client'}`,
+            );
         }
         const flow = world.collect(orgId, scope.ctx.user, {
-          clientId, artifacts, env: artifactEnv(artifacts, a.env, a.spec), timeout: typeof a.timeout === 'number' ? a.timeout : 600,
-          maxRows: typeof a.max_rows === 'number' ? a.max_rows : 0, urgent: a.urgent === true, flowId: typeof a.flow_id === 'string' && a.flow_id ? a.flow_id : undefined,
+          clientId,
+          artifacts,
+          env: artifactEnv(artifacts, a.env, a.spec),
+          timeout: typeof a.timeout === 'number' ? a.timeout : 600,
+          maxRows: typeof a.max_rows === 'number' ? a.max_rows : 0,
+          urgent: a.urgent === true,
+          flowId: typeof a.flow_id === 'string' && a.flow_id ? a.flow_id : undefined,
         });
         if (clientId !== 'server') touch(scope.ctx.user, clientId);
         return { flow_id: flow.session_id, request: world.flowRequest(flow) };
       },
     }),
     fn({
-      name: 'cancel_flow', doc: 'Cancels the flow.', args: { client_id: { type: 'string', required: true }, flow_id: { type: 'string', required: true } },
+      name: 'cancel_flow',
+      doc: 'Cancels the flow.',
+      args: { client_id: { type: 'string', required: true }, flow_id: { type: 'string', required: true } },
       call: (a, scope) => {
-        if (!scope.require(a.client_id === 'server' ? 'COLLECT_SERVER' : 'COLLECT_CLIENT', 'cancel_flow')) return null;
+        if (!scope.require(a.client_id === 'server' ? 'COLLECT_SERVER' : 'COLLECT_CLIENT', 'cancel_flow'))
+          return null;
         const flow = world.cancel(org(scope), String(a.client_id), String(a.flow_id), scope.ctx.user);
         return flow ? { flow_id: flow.session_id } : null;
       },
     }),
     fn({
-      name: 'get_flow', doc: 'Gets flow details.', args: { client_id: { type: 'string', required: true }, flow_id: { type: 'string', required: true } },
+      name: 'get_flow',
+      doc: 'Gets flow details.',
+      args: { client_id: { type: 'string', required: true }, flow_id: { type: 'string', required: true } },
       call: (a, scope) => {
         if (!scope.require('READ_RESULTS', 'get_flow')) return null;
         const flow = flowOf(scope, a.client_id, a.flow_id);
@@ -468,30 +670,61 @@ export function serverPlugins(env: ServerEnv): { plugins: PluginDef[]; functions
       },
     }),
     fn({
-      name: 'create_flow_download', doc: 'Creates a download pack for the flow.',
-      args: { client_id: { type: 'string', required: true }, flow_id: { type: 'string', required: true }, wait: { type: 'bool' }, type: { type: 'string' }, name: { type: 'string' }, password: { type: 'string' }, expand_sparse: { type: 'bool' }, format: { type: 'string' } },
+      name: 'create_flow_download',
+      doc: 'Creates a download pack for the flow.',
+      args: {
+        client_id: { type: 'string', required: true },
+        flow_id: { type: 'string', required: true },
+        wait: { type: 'bool' },
+        type: { type: 'string' },
+        name: { type: 'string' },
+        password: { type: 'string' },
+        expand_sparse: { type: 'bool' },
+        format: { type: 'string' },
+      },
       call: (a, scope) => {
         if (!scope.require('PREPARE_RESULTS', 'create_flow_download')) return null;
         const orgId = org(scope);
         const flow = flowOf(scope, a.client_id, a.flow_id);
         if (!flow) throw new Error(`flow ${String(a.flow_id)} not found`);
-        if (typeof a.password === 'string' && a.password) scope.log('create_flow_download: the simulator does not encrypt download zips; password ignored');
+        if (typeof a.password === 'string' && a.password)
+          scope.log('create_flow_download: the simulator does not encrypt download zips; password ignored');
         const name = `${typeof a.name === 'string' && a.name ? a.name : `${flow.client_id}-${flow.session_id}`}.zip`;
         const components = ['downloads', flow.client_id, flow.session_id, name];
-        world.store.write(components, downloadZip(orgId, [flow], typeof a.format === 'string' && a.format ? a.format : 'json', ''));
+        world.store.write(
+          components,
+          downloadZip(orgId, [flow], typeof a.format === 'string' && a.format ? a.format : 'json', ''),
+        );
         return new VqlPath(components);
       },
     }),
     fn({
-      name: 'create_hunt_download', doc: 'Creates a download pack for a hunt.',
-      args: { hunt_id: { type: 'string', required: true }, wait: { type: 'bool' }, only_combined: { type: 'bool' }, format: { type: 'string' }, base: { type: 'string' }, password: { type: 'string' }, filename: { type: 'string' }, expand_sparse: { type: 'bool' } },
+      name: 'create_hunt_download',
+      doc: 'Creates a download pack for a hunt.',
+      args: {
+        hunt_id: { type: 'string', required: true },
+        wait: { type: 'bool' },
+        only_combined: { type: 'bool' },
+        format: { type: 'string' },
+        base: { type: 'string' },
+        password: { type: 'string' },
+        filename: { type: 'string' },
+        expand_sparse: { type: 'bool' },
+      },
       call: (a, scope) => {
         if (!scope.require('PREPARE_RESULTS', 'create_hunt_download')) return null;
         const orgId = org(scope);
         const hunt = huntOf(scope, a.hunt_id);
         if (!hunt) throw new Error(`hunt ${String(a.hunt_id)} not found`);
-        const flows = [...hunt.flows].map(([c, f]) => world.getFlow(orgId, c, f)).filter((f): f is FlowRecord => f !== undefined && f.finalised);
-        const entries: Buffer = downloadZip(orgId, flows, typeof a.format === 'string' && a.format ? a.format : 'json', 'clients/');
+        const flows = [...hunt.flows]
+          .map(([c, f]) => world.getFlow(orgId, c, f))
+          .filter((f): f is FlowRecord => f !== undefined && f.finalised);
+        const entries: Buffer = downloadZip(
+          orgId,
+          flows,
+          typeof a.format === 'string' && a.format ? a.format : 'json',
+          'clients/',
+        );
         const name = `${typeof a.filename === 'string' && a.filename ? a.filename : hunt.hunt_id}.zip`;
         const components = ['downloads', 'hunts', hunt.hunt_id, name];
         world.store.write(components, entries);
@@ -499,11 +732,26 @@ export function serverPlugins(env: ServerEnv): { plugins: PluginDef[]; functions
       },
     }),
     fn({
-      name: 'hunt', doc: 'Create and launch a hunt.',
+      name: 'hunt',
+      doc: 'Create and launch a hunt.',
       args: {
-        description: { type: 'string', required: true }, artifacts: { type: 'strings', required: true }, spec: { type: 'dict' }, env: { type: 'dict' }, expires: { type: 'any' },
-        include_labels: { type: 'strings' }, exclude_labels: { type: 'strings' }, os: { type: 'string' }, pause: { type: 'bool' }, timeout: { type: 'int' },
-        ops_per_sec: { type: 'int' }, cpu_limit: { type: 'float' }, iops_limit: { type: 'float' }, max_rows: { type: 'int' }, max_bytes: { type: 'int' }, tags: { type: 'strings' }, org_id: { type: 'strings' },
+        description: { type: 'string', required: true },
+        artifacts: { type: 'strings', required: true },
+        spec: { type: 'dict' },
+        env: { type: 'dict' },
+        expires: { type: 'any' },
+        include_labels: { type: 'strings' },
+        exclude_labels: { type: 'strings' },
+        os: { type: 'string' },
+        pause: { type: 'bool' },
+        timeout: { type: 'int' },
+        ops_per_sec: { type: 'int' },
+        cpu_limit: { type: 'float' },
+        iops_limit: { type: 'float' },
+        max_rows: { type: 'int' },
+        max_bytes: { type: 'int' },
+        tags: { type: 'strings' },
+        org_id: { type: 'strings' },
       },
       call: (a, scope) => {
         if (!scope.require('START_HUNT', 'hunt')) return null;
@@ -511,27 +759,57 @@ export function serverPlugins(env: ServerEnv): { plugins: PluginDef[]; functions
         if (orgIds.length > 1 && !scope.require('ORG_ADMIN', 'hunt')) return null;
         const orgId = org(scope);
         const now = scope.ctx.now();
-        const expiresMs = a.expires === undefined || a.expires === null ? now + 168 * 3_600_000 : a.expires instanceof VqlTime ? a.expires.ms : typeof a.expires === 'number' ? a.expires * 1000 : Date.parse(toText(a.expires));
+        const expiresMs =
+          a.expires === undefined || a.expires === null
+            ? now + 168 * 3_600_000
+            : a.expires instanceof VqlTime
+              ? a.expires.ms
+              : typeof a.expires === 'number'
+                ? a.expires * 1000
+                : Date.parse(toText(a.expires));
         if (!(expiresMs > now)) {
           scope.log('hunt: expiry time is in the past');
           return null;
         }
         const artifacts = a.artifacts as string[];
         for (const n of artifacts) if (!findArtifact(n)) throw new Error(`Artifact ${n} not found`);
-        const os = typeof a.os === 'string' && a.os ? (a.os.toLowerCase() as 'windows' | 'linux' | 'darwin') : null;
+        const os =
+          typeof a.os === 'string' && a.os ? (a.os.toLowerCase() as 'windows' | 'linux' | 'darwin') : null;
         const hunt: HuntRecord = {
-          hunt_id: world.newHuntId(), description: String(a.description), creator: scope.ctx.user, artifacts, env: artifactEnv(artifacts, a.env, a.spec),
-          createMs: now, startMs: a.pause === true ? null : now, stopMs: null, expiresMs, state: a.pause === true ? 'PAUSED' : 'RUNNING', os,
-          includeLabels: os ? [] : ((a.include_labels as string[] | undefined) ?? []), excludeLabels: (a.exclude_labels as string[] | undefined) ?? [],
-          tags: (a.tags as string[] | undefined) ?? [], timeout: typeof a.timeout === 'number' ? a.timeout : 600, max_rows: typeof a.max_rows === 'number' ? a.max_rows : 0, flows: new Map(),
+          hunt_id: world.newHuntId(),
+          description: String(a.description),
+          creator: scope.ctx.user,
+          artifacts,
+          env: artifactEnv(artifacts, a.env, a.spec),
+          createMs: now,
+          startMs: a.pause === true ? null : now,
+          stopMs: null,
+          expiresMs,
+          state: a.pause === true ? 'PAUSED' : 'RUNNING',
+          os,
+          includeLabels: os ? [] : ((a.include_labels as string[] | undefined) ?? []),
+          excludeLabels: (a.exclude_labels as string[] | undefined) ?? [],
+          tags: (a.tags as string[] | undefined) ?? [],
+          timeout: typeof a.timeout === 'number' ? a.timeout : 600,
+          max_rows: typeof a.max_rows === 'number' ? a.max_rows : 0,
+          flows: new Map(),
         };
         world.org(orgId).hunts.set(hunt.hunt_id, hunt);
         return { HuntId: hunt.hunt_id, Request: world.huntRow(orgId, hunt) };
       },
     }),
     fn({
-      name: 'hunt_update', doc: 'Update a hunt.',
-      args: { hunt_id: { type: 'string', required: true }, stop: { type: 'bool' }, start: { type: 'bool' }, description: { type: 'string' }, expires: { type: 'any' }, add_labels: { type: 'strings' }, del_labels: { type: 'strings' } },
+      name: 'hunt_update',
+      doc: 'Update a hunt.',
+      args: {
+        hunt_id: { type: 'string', required: true },
+        stop: { type: 'bool' },
+        start: { type: 'bool' },
+        description: { type: 'string' },
+        expires: { type: 'any' },
+        add_labels: { type: 'strings' },
+        del_labels: { type: 'strings' },
+      },
       call: (a, scope) => {
         if (!scope.require('START_HUNT', 'hunt_update')) return null;
         const hunt = huntOf(scope, a.hunt_id);
@@ -547,14 +825,20 @@ export function serverPlugins(env: ServerEnv): { plugins: PluginDef[]; functions
           hunt.stopMs = now;
         }
         if (typeof a.description === 'string' && a.description) hunt.description = a.description;
-        if (a.expires !== undefined) hunt.expiresMs = a.expires instanceof VqlTime ? a.expires.ms : Number(a.expires) * 1000;
-        for (const l of (a.add_labels as string[] | undefined) ?? []) if (!hunt.includeLabels.includes(l)) hunt.includeLabels.push(l);
-        hunt.includeLabels = hunt.includeLabels.filter((l) => !((a.del_labels as string[] | undefined) ?? []).includes(l));
+        if (a.expires !== undefined)
+          hunt.expiresMs = a.expires instanceof VqlTime ? a.expires.ms : Number(a.expires) * 1000;
+        for (const l of (a.add_labels as string[] | undefined) ?? [])
+          if (!hunt.includeLabels.includes(l)) hunt.includeLabels.push(l);
+        hunt.includeLabels = hunt.includeLabels.filter(
+          (l) => !((a.del_labels as string[] | undefined) ?? []).includes(l),
+        );
         return hunt.hunt_id;
       },
     }),
     fn({
-      name: 'hunt_info', doc: 'Retrieve the hunt information.', args: { hunt_id: { type: 'string', required: true } },
+      name: 'hunt_info',
+      doc: 'Retrieve the hunt information.',
+      args: { hunt_id: { type: 'string', required: true } },
       call: (a, scope) => {
         if (!scope.require('READ_RESULTS', 'hunt_info')) return null;
         const hunt = huntOf(scope, a.hunt_id);
@@ -562,17 +846,35 @@ export function serverPlugins(env: ServerEnv): { plugins: PluginDef[]; functions
       },
     }),
     fn({
-      name: 'user_create', doc: 'Creates a new user from the server, or updates their permissions or reset their password.',
-      args: { user: { type: 'string', required: true }, roles: { type: 'strings', required: true }, password: { type: 'string' }, orgs: { type: 'strings' } },
+      name: 'user_create',
+      doc: 'Creates a new user from the server, or updates their permissions or reset their password.',
+      args: {
+        user: { type: 'string', required: true },
+        roles: { type: 'strings', required: true },
+        password: { type: 'string' },
+        orgs: { type: 'strings' },
+      },
       call: (a, scope) => grantUser(a, scope, 'user_create'),
     }),
     fn({
-      name: 'user_grant', doc: 'Grants the user the specified roles.',
-      args: { user: { type: 'string', required: true }, roles: { type: 'strings' }, orgs: { type: 'strings' }, policy: { type: 'dict' } },
+      name: 'user_grant',
+      doc: 'Grants the user the specified roles.',
+      args: {
+        user: { type: 'string', required: true },
+        roles: { type: 'strings' },
+        orgs: { type: 'strings' },
+        policy: { type: 'dict' },
+      },
       call: (a, scope) => grantUser(a, scope, 'user_grant'),
     }),
     fn({
-      name: 'user_delete', doc: 'Deletes a user from the server.', args: { user: { type: 'string', required: true }, really_do_it: { type: 'bool' }, orgs: { type: 'strings' } },
+      name: 'user_delete',
+      doc: 'Deletes a user from the server.',
+      args: {
+        user: { type: 'string', required: true },
+        really_do_it: { type: 'bool' },
+        orgs: { type: 'strings' },
+      },
       call: (a, scope) => {
         if (!scope.require('SERVER_ADMIN', 'user_delete')) return null;
         if (a.really_do_it !== true) return `Would delete ${String(a.user)} (call with really_do_it=TRUE)`;
@@ -580,12 +882,20 @@ export function serverPlugins(env: ServerEnv): { plugins: PluginDef[]; functions
       },
     }),
     fn({
-      name: 'user', doc: 'Retrieves information about the user.', args: { user: { type: 'string' }, orgs: { type: 'strings' } },
+      name: 'user',
+      doc: 'Retrieves information about the user.',
+      args: { user: { type: 'string' }, orgs: { type: 'strings' } },
       call: (a, scope) => {
         const name = typeof a.user === 'string' && a.user ? a.user : scope.ctx.user;
         if (name !== scope.ctx.user && !scope.require('SERVER_ADMIN', 'user')) return null;
         const u = users.get(name);
-        return u ? { name: u.name, roles: users.rolesIn(u.name, scope.ctx.orgId), orgs: [...u.orgRoles.keys()].map((id) => ({ id, name: world.orgs.get(id)?.name ?? id })) } : null;
+        return u
+          ? {
+              name: u.name,
+              roles: users.rolesIn(u.name, scope.ctx.orgId),
+              orgs: [...u.orgRoles.keys()].map((id) => ({ id, name: world.orgs.get(id)?.name ?? id })),
+            }
+          : null;
       },
     }),
   ];
@@ -598,7 +908,12 @@ export function serverPlugins(env: ServerEnv): { plugins: PluginDef[]; functions
     const orgs = (a.orgs as string[] | undefined)?.length ? (a.orgs as string[]) : [scope.ctx.orgId];
     for (const o of orgs) {
       if (!world.orgs.has(normaliseOrg(o))) throw new Error(`Org ${o} not found`);
-      users.grant(String(a.user), roles, normaliseOrg(o), typeof a.password === 'string' && a.password ? hashPassword(a.password) : undefined);
+      users.grant(
+        String(a.user),
+        roles,
+        normaliseOrg(o),
+        typeof a.password === 'string' && a.password ? hashPassword(a.password) : undefined,
+      );
     }
     return String(a.user);
   }

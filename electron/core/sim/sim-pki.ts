@@ -6,7 +6,11 @@
 import { stringify } from 'yaml';
 import { AppError } from '../../../shared/errors';
 import {
-  createCertificateAuthority, issueCertificate, loadCertificateAuthority, type CertificateAuthority, type IssuedCertificate,
+  createCertificateAuthority,
+  issueCertificate,
+  loadCertificateAuthority,
+  type CertificateAuthority,
+  type IssuedCertificate,
 } from '../pki/certificates';
 import type { SimServerConfig } from './server-config';
 
@@ -19,7 +23,10 @@ export interface SimPki {
   server: IssuedCertificate;
 }
 
-export async function setupPki(config: SimServerConfig | undefined, caKeyPem: string | undefined): Promise<SimPki> {
+export async function setupPki(
+  config: SimServerConfig | undefined,
+  caKeyPem: string | undefined,
+): Promise<SimPki> {
   if (!config) {
     const ca = await createCertificateAuthority();
     const server = await issueCertificate(ca, { commonName: SERVER_NAME });
@@ -33,7 +40,10 @@ export async function setupPki(config: SimServerConfig | undefined, caKeyPem: st
   } else if (ca) {
     server = await issueCertificate(ca, { commonName: SERVER_NAME });
   } else {
-    throw new AppError('CONFIG_MISSING_KEY', 'The server config has no Frontend certificate and no CA key to mint one: give the CA key (--ca-key).');
+    throw new AppError(
+      'CONFIG_MISSING_KEY',
+      'The server config has no Frontend certificate and no CA key to mint one: give the CA key (--ca-key).',
+    );
   }
   return { caCertificatePem: config.caCertificatePem, ca, server };
 }
@@ -42,8 +52,13 @@ const USERNAME = /^[a-zA-Z0-9@.\-_#+]+$/;
 
 /** Velociraptor's ValidateUsername rules for `config api_client --name`. */
 export function validateUsername(name: string): void {
-  if (!USERNAME.test(name)) throw new AppError('INVALID_ARGUMENT', `Invalid user name "${name}": use letters, digits and @.-_#+ only.`);
-  if (name === SERVER_NAME || name === 'GRPC_GW') throw new AppError('INVALID_ARGUMENT', `The name ${name} is reserved by the server.`);
+  if (!USERNAME.test(name))
+    throw new AppError(
+      'INVALID_ARGUMENT',
+      `Invalid user name "${name}": use letters, digits and @.-_#+ only.`,
+    );
+  if (name === SERVER_NAME || name === 'GRPC_GW')
+    throw new AppError('INVALID_ARGUMENT', `The name ${name} is reserved by the server.`);
 }
 
 export async function mintApiClientConfig(
@@ -52,9 +67,17 @@ export async function mintApiClientConfig(
   connectionString: string,
   options: { validityDays?: number; notBefore?: Date } = {},
 ): Promise<string> {
-  if (!pki.ca) throw new AppError('CONFIG_MISSING_KEY', 'Minting an API client config needs the CA private key: pass it with --ca-key.');
+  if (!pki.ca)
+    throw new AppError(
+      'CONFIG_MISSING_KEY',
+      'Minting an API client config needs the CA private key: pass it with --ca-key.',
+    );
   validateUsername(name);
-  const leaf = await issueCertificate(pki.ca, { commonName: name, validityDays: options.validityDays, notBefore: options.notBefore });
+  const leaf = await issueCertificate(pki.ca, {
+    commonName: name,
+    validityDays: options.validityDays,
+    notBefore: options.notBefore,
+  });
   return stringify(
     {
       ca_certificate: pki.caCertificatePem,

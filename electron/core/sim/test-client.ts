@@ -20,9 +20,15 @@ export interface ApiConfig {
 export function connect(configYaml: string, withClientCert = true): APIClient {
   const cfg = parse(configYaml) as ApiConfig;
   const creds = withClientCert
-    ? grpc.credentials.createSsl(Buffer.from(cfg.ca_certificate), Buffer.from(cfg.client_private_key), Buffer.from(cfg.client_cert))
+    ? grpc.credentials.createSsl(
+        Buffer.from(cfg.ca_certificate),
+        Buffer.from(cfg.client_private_key),
+        Buffer.from(cfg.client_cert),
+      )
     : grpc.credentials.createSsl(Buffer.from(cfg.ca_certificate));
-  return new (api().proto.API)(cfg.api_connection_string, creds, { 'grpc.ssl_target_name_override': 'VelociraptorServer' });
+  return new (api().proto.API)(cfg.api_connection_string, creds, {
+    'grpc.ssl_target_name_override': 'VelociraptorServer',
+  });
 }
 
 export interface QueryResult {
@@ -33,8 +39,16 @@ export interface QueryResult {
   error: grpc.ServiceError | null;
 }
 
-export function query(client: APIClient, vql: string | VQLCollectorArgs, extra: Partial<VQLCollectorArgs> = {}, onMessage?: (m: VQLResponse__Output, call: grpc.ClientReadableStream<VQLResponse__Output>) => void): Promise<QueryResult> {
-  const args: VQLCollectorArgs = typeof vql === 'string' ? { Query: [{ Name: 'test', VQL: vql }], max_row: 1000, max_wait: 1, ...extra } : vql;
+export function query(
+  client: APIClient,
+  vql: string | VQLCollectorArgs,
+  extra: Partial<VQLCollectorArgs> = {},
+  onMessage?: (m: VQLResponse__Output, call: grpc.ClientReadableStream<VQLResponse__Output>) => void,
+): Promise<QueryResult> {
+  const args: VQLCollectorArgs =
+    typeof vql === 'string'
+      ? { Query: [{ Name: 'test', VQL: vql }], max_row: 1000, max_wait: 1, ...extra }
+      : vql;
   return new Promise((resolve) => {
     const messages: VQLResponse__Output[] = [];
     const call = client.Query(args);

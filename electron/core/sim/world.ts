@@ -112,10 +112,23 @@ export class World {
   ) {
     this.rng = new Rng(`${seed}/ids`);
     this.startMs = now();
-    const root: OrgData = { id: 'root', name: '<root>', clients: new Map(), flows: new Map(), hunts: new Map() };
+    const root: OrgData = {
+      id: 'root',
+      name: '<root>',
+      clients: new Map(),
+      flows: new Map(),
+      hunts: new Map(),
+    };
     for (const c of seedClients(this.startMs, seed)) root.clients.set(c.client_id, c);
-    const lab: OrgData = { id: 'O123', name: 'Test Org (simulator)', clients: new Map(), flows: new Map(), hunts: new Map() };
-    for (const c of seedClients(this.startMs, `${seed}/O123`, 'lab.example').slice(0, 3)) lab.clients.set(c.client_id, c);
+    const lab: OrgData = {
+      id: 'O123',
+      name: 'Test Org (simulator)',
+      clients: new Map(),
+      flows: new Map(),
+      hunts: new Map(),
+    };
+    for (const c of seedClients(this.startMs, `${seed}/O123`, 'lab.example').slice(0, 3))
+      lab.clients.set(c.client_id, c);
     this.orgs.set(root.id, root);
     this.orgs.set(lab.id, lab);
     this.seedHistory(root);
@@ -209,34 +222,72 @@ export class World {
     if (!org) return;
     for (const hunt of org.hunts.values()) this.scheduleHunt(org, hunt);
     for (const flow of org.flows.values()) {
-      if (!flow.finalised && !flow.cancelled && !flow.fixedState && this.flowState(orgId, flow) === 'FINISHED') this.finalise(org, flow);
+      if (
+        !flow.finalised &&
+        !flow.cancelled &&
+        !flow.fixedState &&
+        this.flowState(orgId, flow) === 'FINISHED'
+      )
+        this.finalise(org, flow);
     }
   }
 
   private finalise(org: OrgData, flow: FlowRecord): void {
     flow.finalised = true;
-    const client = flow.client_id === 'server' ? null : org.clients.get(flow.client_id) ?? null;
+    const client = flow.client_id === 'server' ? null : (org.clients.get(flow.client_id) ?? null);
     flow.logs.push(logRow(flow.startMs, 'INFO', `Starting collection of ${flow.artifacts.join(', ')}`));
     for (const name of flow.artifacts) {
       const def = findArtifact(name);
       if (!def) continue;
       const gen = generateArtifactResults(def, client, flow.env[name] ?? {}, flow.session_id, flow.finishMs);
-      for (const [key, rows] of gen.results) flow.results.set(key, flow.max_rows > 0 ? rows.slice(0, flow.max_rows) : rows);
+      for (const [key, rows] of gen.results)
+        flow.results.set(key, flow.max_rows > 0 ? rows.slice(0, flow.max_rows) : rows);
       for (const line of gen.logs) flow.logs.push(logRow(flow.finishMs, 'INFO', line));
       for (const up of gen.uploads) {
-        const components = ['clients', flow.client_id, 'collections', flow.session_id, 'uploads', up.accessor, ...up.components];
+        const components = [
+          'clients',
+          flow.client_id,
+          'collections',
+          flow.session_id,
+          'uploads',
+          up.accessor,
+          ...up.components,
+        ];
         this.store.write(components, up.content);
-        const clientPath = client?.os === 'windows' ? up.components.join('\\') : '/' + up.components.join('/');
-        flow.uploads.push({ vfs_path: `/clients/${flow.client_id}/collections/${flow.session_id}/uploads/${up.accessor}/${up.components.join('/')}`, client_path: clientPath, accessor: up.accessor, components, size: up.content.length, timestampMs: flow.finishMs });
+        const clientPath =
+          client?.os === 'windows' ? up.components.join('\\') : '/' + up.components.join('/');
+        flow.uploads.push({
+          vfs_path: `/clients/${flow.client_id}/collections/${flow.session_id}/uploads/${up.accessor}/${up.components.join('/')}`,
+          client_path: clientPath,
+          accessor: up.accessor,
+          components,
+          size: up.content.length,
+          timestampMs: flow.finishMs,
+        });
       }
     }
-    flow.logs.push(logRow(flow.finishMs, 'DEFAULT', 'Collection is done after ' + ((flow.finishMs - flow.startMs) / 1000).toFixed(3) + 's'));
+    flow.logs.push(
+      logRow(
+        flow.finishMs,
+        'DEFAULT',
+        'Collection is done after ' + ((flow.finishMs - flow.startMs) / 1000).toFixed(3) + 's',
+      ),
+    );
     this.emitCompletion(org.id, flow);
   }
 
   private emitCompletion(orgId: string, flow: FlowRecord): void {
     const flowRow = this.flowRow(orgId, flow);
-    this.completions.push({ seq: ++this.seq, orgId, row: { Timestamp: Math.floor(this.now() / 1000), Flow: flowRow, FlowId: flow.session_id, ClientId: flow.client_id } });
+    this.completions.push({
+      seq: ++this.seq,
+      orgId,
+      row: {
+        Timestamp: Math.floor(this.now() / 1000),
+        Flow: flowRow,
+        FlowId: flow.session_id,
+        ClientId: flow.client_id,
+      },
+    });
     if (this.completions.length > 10_000) this.completions.splice(0, this.completions.length - 10_000);
   }
 
@@ -263,7 +314,9 @@ export class World {
       total_logs: flow.logs.length,
       state,
       status: flow.status,
-      artifacts_with_results: done ? [...flow.results.entries()].filter(([, r]) => r.length > 0).map(([k]) => k) : [],
+      artifacts_with_results: done
+        ? [...flow.results.entries()].filter(([, r]) => r.length > 0).map(([k]) => k)
+        : [],
       execution_duration: done ? Math.floor((flow.finishMs - flow.startMs) * 1_000_000) : 0,
     };
   }
@@ -274,7 +327,10 @@ export class World {
       client_id: flow.client_id,
       flow_id: flow.session_id,
       artifacts: flow.artifacts,
-      specs: flow.artifacts.map((a) => ({ artifact: a, parameters: { env: Object.entries(flow.env[a] ?? {}).map(([key, value]) => ({ key, value })) } })),
+      specs: flow.artifacts.map((a) => ({
+        artifact: a,
+        parameters: { env: Object.entries(flow.env[a] ?? {}).map(([key, value]) => ({ key, value })) },
+      })),
       timeout: flow.timeout,
       max_rows: flow.max_rows,
       urgent: flow.urgent,
@@ -293,12 +349,27 @@ export class World {
   private scheduleHunt(org: OrgData, hunt: HuntRecord): void {
     if (hunt.startMs === null || hunt.state === 'PAUSED') return;
     const until = Math.min(this.now(), hunt.stopMs ?? Infinity, hunt.expiresMs);
-    const eligible = [...org.clients.values()].filter((c) => this.matchesHunt(hunt, c) && c.offline_last_seen_us === null).sort((a, b) => a.client_id.localeCompare(b.client_id));
+    const eligible = [...org.clients.values()]
+      .filter((c) => this.matchesHunt(hunt, c) && c.offline_last_seen_us === null)
+      .sort((a, b) => a.client_id.localeCompare(b.client_id));
     eligible.forEach((c, i) => {
       if (hunt.flows.has(c.client_id)) return;
       const at = (hunt.startMs ?? 0) + this.delay(i * HUNT_SCHEDULE_GAP_MS);
       if (at > until) return;
-      const flow = this.collect(org.id, hunt.creator, { clientId: c.client_id, artifacts: hunt.artifacts, env: hunt.env, timeout: hunt.timeout, maxRows: hunt.max_rows, urgent: false, flowId: `F.${hunt.hunt_id.slice(2)}.${c.client_id.slice(2, 8).toUpperCase()}` }, at);
+      const flow = this.collect(
+        org.id,
+        hunt.creator,
+        {
+          clientId: c.client_id,
+          artifacts: hunt.artifacts,
+          env: hunt.env,
+          timeout: hunt.timeout,
+          maxRows: hunt.max_rows,
+          urgent: false,
+          flowId: `F.${hunt.hunt_id.slice(2)}.${c.client_id.slice(2, 8).toUpperCase()}`,
+        },
+        at,
+      );
       flow.huntId = hunt.hunt_id;
       hunt.flows.set(c.client_id, flow.session_id);
     });
@@ -335,18 +406,31 @@ export class World {
 
   huntRow(orgId: string, hunt: HuntRecord): Row {
     const state = hunt.state === 'RUNNING' && this.now() > hunt.expiresMs ? 'STOPPED' : hunt.state;
-    const specs = hunt.artifacts.map((a) => ({ artifact: a, parameters: { env: Object.entries(hunt.env[a] ?? {}).map(([key, value]) => ({ key, value })) } }));
+    const specs = hunt.artifacts.map((a) => ({
+      artifact: a,
+      parameters: { env: Object.entries(hunt.env[a] ?? {}).map(([key, value]) => ({ key, value })) },
+    }));
     return {
       hunt_id: hunt.hunt_id,
       create_time: Math.floor(hunt.createMs * 1000),
       start_time: hunt.startMs === null ? 0 : Math.floor(hunt.startMs * 1000),
       hunt_description: hunt.description,
       creator: hunt.creator,
-      condition: hunt.os ? { os: { os: hunt.os.toUpperCase() } } : hunt.includeLabels.length ? { labels: { label: hunt.includeLabels } } : {},
+      condition: hunt.os
+        ? { os: { os: hunt.os.toUpperCase() } }
+        : hunt.includeLabels.length
+          ? { labels: { label: hunt.includeLabels } }
+          : {},
       ...(hunt.excludeLabels.length ? { excluded_labels: { label: hunt.excludeLabels } } : {}),
       state,
       expires: Math.floor(hunt.expiresMs * 1000),
-      start_request: { creator: hunt.creator, artifacts: hunt.artifacts, specs, timeout: hunt.timeout, max_rows: hunt.max_rows },
+      start_request: {
+        creator: hunt.creator,
+        artifacts: hunt.artifacts,
+        specs,
+        timeout: hunt.timeout,
+        max_rows: hunt.max_rows,
+      },
       artifacts: hunt.artifacts,
       artifact_sources: hunt.artifacts.flatMap((a) => {
         const def = findArtifact(a);
@@ -361,11 +445,26 @@ export class World {
 
   // ---------------------------------------------------------------- enrolment (stand-in agents)
 
-  enrol(orgId: string, info: { client_id?: string; hostname: string; os: ClientOs; release: string; machine: string; fqdn: string; mac: string; ip: string }): ClientRecord {
+  enrol(
+    orgId: string,
+    info: {
+      client_id?: string;
+      hostname: string;
+      os: ClientOs;
+      release: string;
+      machine: string;
+      fqdn: string;
+      mac: string;
+      ip: string;
+    },
+  ): ClientRecord {
     const org = this.org(orgId);
     const existing = info.client_id ? org.clients.get(info.client_id) : undefined;
     const record: ClientRecord = existing ?? {
-      client_id: info.client_id && /^C\.[0-9a-f]{16}$/.test(info.client_id) ? info.client_id : `C.${new Rng(`${info.hostname}/${this.now()}/${org.clients.size}`).hex(16)}`,
+      client_id:
+        info.client_id && /^C\.[0-9a-f]{16}$/.test(info.client_id)
+          ? info.client_id
+          : `C.${new Rng(`${info.hostname}/${this.now()}/${org.clients.size}`).hex(16)}`,
       hostname: info.hostname,
       fqdn: info.fqdn,
       os: info.os,
@@ -385,7 +484,14 @@ export class World {
     record.last_ip = info.ip;
     org.clients.set(record.client_id, record);
     if (!existing) {
-      const flow = this.collect(orgId, 'VelociraptorServer', { clientId: record.client_id, artifacts: ['Generic.Client.Info'], env: {}, timeout: 600, maxRows: 0, urgent: true });
+      const flow = this.collect(orgId, 'VelociraptorServer', {
+        clientId: record.client_id,
+        artifacts: ['Generic.Client.Info'],
+        env: {},
+        timeout: 600,
+        maxRows: 0,
+        urgent: true,
+      });
       record.last_interrogate_flow_id = flow.session_id;
     }
     return record;
@@ -398,25 +504,67 @@ export class World {
     const day = 86_400_000;
     for (const c of clients) {
       const created = c.first_seen_at * 1000 + 60_000;
-      const flow = this.collect(org.id, 'VelociraptorServer', { clientId: c.client_id, artifacts: ['Generic.Client.Info'], env: {}, timeout: 600, maxRows: 0, urgent: true, flowId: c.last_interrogate_flow_id }, created);
+      const flow = this.collect(
+        org.id,
+        'VelociraptorServer',
+        {
+          clientId: c.client_id,
+          artifacts: ['Generic.Client.Info'],
+          env: {},
+          timeout: 600,
+          maxRows: 0,
+          urgent: true,
+          flowId: c.last_interrogate_flow_id,
+        },
+        created,
+      );
       flow.startMs = created + 1_000;
       flow.finishMs = created + 3_000;
-      if (c.offline_last_seen_us === null || c.offline_last_seen_us / 1000 > flow.finishMs) this.finalise(org, flow);
+      if (c.offline_last_seen_us === null || c.offline_last_seen_us / 1000 > flow.finishMs)
+        this.finalise(org, flow);
     }
     const byName = new Map(clients.map((c) => [c.hostname, c]));
     const at = (name: string): ClientRecord => byName.get(name) as ClientRecord;
-    const past = (client: ClientRecord, artifacts: string[], daysAgo: number, env: Record<string, Record<string, string>> = {}, creator = 'admin'): FlowRecord => {
+    const past = (
+      client: ClientRecord,
+      artifacts: string[],
+      daysAgo: number,
+      env: Record<string, Record<string, string>> = {},
+      creator = 'admin',
+    ): FlowRecord => {
       const created = this.startMs - daysAgo * day;
-      const flow = this.collect(org.id, creator, { clientId: client.client_id, artifacts, env, timeout: 600, maxRows: 0, urgent: false }, created);
+      const flow = this.collect(
+        org.id,
+        creator,
+        { clientId: client.client_id, artifacts, env, timeout: 600, maxRows: 0, urgent: false },
+        created,
+      );
       flow.startMs = created + 2_000;
       flow.finishMs = created + 9_000;
       return flow;
     };
     this.finalise(org, past(at('WKS-FIN-002'), ['Windows.System.Pslist', 'Windows.Network.Netstat'], 1.5));
-    this.finalise(org, past(at('WKS-FIN-002'), ['Windows.Search.FileFinder'], 1.2, { 'Windows.Search.FileFinder': { SearchFilesGlob: 'C:\\Users\\**\\*.dll', Upload_File: 'Y', Calculate_Hash: 'Y' } }));
+    this.finalise(
+      org,
+      past(at('WKS-FIN-002'), ['Windows.Search.FileFinder'], 1.2, {
+        'Windows.Search.FileFinder': {
+          SearchFilesGlob: 'C:\\Users\\**\\*.dll',
+          Upload_File: 'Y',
+          Calculate_Hash: 'Y',
+        },
+      }),
+    );
     this.finalise(org, past(at('web-prod-02'), ['Linux.Sys.Pslist', 'Linux.Sys.Crontab'], 1.1));
-    this.finalise(org, past(at('MBP-MALLORY'), ['MacOS.Detection.Autoruns', 'MacOS.Applications.Chrome.History'], 0.9));
-    this.finalise(org, past(at('SQL01'), ['System.VFS.ListDirectory'], 0.5, { 'System.VFS.ListDirectory': { Path: 'C:\\', Accessor: 'auto', Depth: '0' } }));
+    this.finalise(
+      org,
+      past(at('MBP-MALLORY'), ['MacOS.Detection.Autoruns', 'MacOS.Applications.Chrome.History'], 0.9),
+    );
+    this.finalise(
+      org,
+      past(at('SQL01'), ['System.VFS.ListDirectory'], 0.5, {
+        'System.VFS.ListDirectory': { Path: 'C:\\', Accessor: 'auto', Depth: '0' },
+      }),
+    );
     const errored = past(at('DC01'), ['Windows.EventLogs.RDPAuth'], 0.7);
     errored.fixedState = 'ERROR';
     errored.status = 'Windows.EventLogs.RDPAuth: query timed out after 600s';
@@ -427,28 +575,111 @@ export class World {
     const legacy = past(at('JUMP01'), ['Windows.System.Services'], 0.2);
     legacy.fixedState = 'RUNNING';
     // A long collection that is still in progress when the simulator starts.
-    const long = this.collect(org.id, 'alice', { clientId: at('WKS-ENG-001').client_id, artifacts: ['Windows.Search.FileFinder'], env: {}, timeout: 3600, maxRows: 0, urgent: false }, this.startMs - 60_000);
+    const long = this.collect(
+      org.id,
+      'alice',
+      {
+        clientId: at('WKS-ENG-001').client_id,
+        artifacts: ['Windows.Search.FileFinder'],
+        env: {},
+        timeout: 3600,
+        maxRows: 0,
+        urgent: false,
+      },
+      this.startMs - 60_000,
+    );
     long.startMs = this.startMs - 55_000;
     long.finishMs = this.startMs + this.delay(10 * 60_000);
     // Offline clients with queued work stay WAITING.
-    for (const c of clients.filter((x) => x.offline_last_seen_us !== null).slice(0, 3)) past(c, [c.os === 'windows' ? 'Windows.System.Pslist' : c.os === 'linux' ? 'Linux.Sys.Pslist' : 'MacOS.Network.Netstat'], 0.05);
-    const server = this.collect(org.id, 'admin', { clientId: 'server', artifacts: ['Server.Utils.CreateMSI'], env: { 'Server.Utils.CreateMSI': { AlsoBuild_x86: 'Y' } }, timeout: 600, maxRows: 0, urgent: false }, this.startMs - 3 * day);
+    for (const c of clients.filter((x) => x.offline_last_seen_us !== null).slice(0, 3))
+      past(
+        c,
+        [
+          c.os === 'windows'
+            ? 'Windows.System.Pslist'
+            : c.os === 'linux'
+              ? 'Linux.Sys.Pslist'
+              : 'MacOS.Network.Netstat',
+        ],
+        0.05,
+      );
+    const server = this.collect(
+      org.id,
+      'admin',
+      {
+        clientId: 'server',
+        artifacts: ['Server.Utils.CreateMSI'],
+        env: { 'Server.Utils.CreateMSI': { AlsoBuild_x86: 'Y' } },
+        timeout: 600,
+        maxRows: 0,
+        urgent: false,
+      },
+      this.startMs - 3 * day,
+    );
     server.startMs = server.createMs + 1_000;
     server.finishMs = server.createMs + 20_000;
     this.finalise(org, server);
 
     const hunt = (h: Partial<HuntRecord> & { description: string; artifacts: string[] }): HuntRecord => {
       const rec: HuntRecord = {
-        hunt_id: this.newHuntId(), creator: 'admin', env: {}, createMs: this.startMs, startMs: null, stopMs: null, expiresMs: this.startMs + 7 * day,
-        state: 'PAUSED', os: null, includeLabels: [], excludeLabels: [], tags: [], timeout: 600, max_rows: 0, flows: new Map(), ...h,
+        hunt_id: this.newHuntId(),
+        creator: 'admin',
+        env: {},
+        createMs: this.startMs,
+        startMs: null,
+        stopMs: null,
+        expiresMs: this.startMs + 7 * day,
+        state: 'PAUSED',
+        os: null,
+        includeLabels: [],
+        excludeLabels: [],
+        tags: [],
+        timeout: 600,
+        max_rows: 0,
+        flows: new Map(),
+        ...h,
       };
       org.hunts.set(rec.hunt_id, rec);
       return rec;
     };
-    hunt({ description: 'Incident-2024-117: process listing on affected Windows hosts', artifacts: ['Windows.System.Pslist'], includeLabels: ['Incident-2024-117'], createMs: this.startMs - 2 * day, startMs: this.startMs - 2 * day + 60_000, stopMs: this.startMs - day, state: 'STOPPED', tags: ['incident'] });
-    hunt({ description: 'Fleet inventory (Generic.Client.Info)', artifacts: ['Generic.Client.Info'], createMs: this.startMs - 5 * 60_000, startMs: this.startMs, state: 'RUNNING', tags: ['inventory'] });
-    hunt({ description: 'YARA sweep for Cobalt Strike beacons on Windows', artifacts: ['Windows.Detection.Yara.Process'], os: 'windows', createMs: this.startMs - 3_600_000, state: 'PAUSED', env: { 'Windows.Detection.Yara.Process': { YaraRule: 'rule x { strings: $a = "beacon" condition: $a }' } } });
-    hunt({ description: 'Old hunt: Linux cron persistence', artifacts: ['Linux.Sys.Crontab'], os: 'linux', createMs: this.startMs - 30 * day, startMs: this.startMs - 30 * day, stopMs: this.startMs - 29 * day, state: 'ARCHIVED', expiresMs: this.startMs - 23 * day });
+    hunt({
+      description: 'Incident-2024-117: process listing on affected Windows hosts',
+      artifacts: ['Windows.System.Pslist'],
+      includeLabels: ['Incident-2024-117'],
+      createMs: this.startMs - 2 * day,
+      startMs: this.startMs - 2 * day + 60_000,
+      stopMs: this.startMs - day,
+      state: 'STOPPED',
+      tags: ['incident'],
+    });
+    hunt({
+      description: 'Fleet inventory (Generic.Client.Info)',
+      artifacts: ['Generic.Client.Info'],
+      createMs: this.startMs - 5 * 60_000,
+      startMs: this.startMs,
+      state: 'RUNNING',
+      tags: ['inventory'],
+    });
+    hunt({
+      description: 'YARA sweep for Cobalt Strike beacons on Windows',
+      artifacts: ['Windows.Detection.Yara.Process'],
+      os: 'windows',
+      createMs: this.startMs - 3_600_000,
+      state: 'PAUSED',
+      env: {
+        'Windows.Detection.Yara.Process': { YaraRule: 'rule x { strings: $a = "beacon" condition: $a }' },
+      },
+    });
+    hunt({
+      description: 'Old hunt: Linux cron persistence',
+      artifacts: ['Linux.Sys.Crontab'],
+      os: 'linux',
+      createMs: this.startMs - 30 * day,
+      startMs: this.startMs - 30 * day,
+      stopMs: this.startMs - 29 * day,
+      state: 'ARCHIVED',
+      expiresMs: this.startMs - 23 * day,
+    });
   }
 }
 

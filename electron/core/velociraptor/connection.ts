@@ -54,11 +54,22 @@ export class VelociraptorConnection {
         return;
       }
       const call = this.client.VFSGetBuffer(
-        { components: req.components, client_id: req.clientId ?? '', offset: req.offset, length: req.length, org_id: this.orgId },
+        {
+          components: req.components,
+          client_id: req.clientId ?? '',
+          offset: req.offset,
+          length: req.length,
+          org_id: this.orgId,
+        },
         { deadline: Date.now() + (opts.deadlineMs ?? 60_000) },
         (err: unknown, res?: VFSFileBuffer__Output) => {
           opts.signal?.removeEventListener('abort', onAbort);
-          if (err) reject(opts.signal?.aborted ? new AppError('CANCELLED', 'The download was cancelled.') : mapGrpcError(err, this.label));
+          if (err)
+            reject(
+              opts.signal?.aborted
+                ? new AppError('CANCELLED', 'The download was cancelled.')
+                : mapGrpcError(err, this.label),
+            );
           else resolve(res?.data ?? Buffer.alloc(0));
         },
       );

@@ -1,5 +1,11 @@
 /** Public surface of the Velociraptor client for the composition root, MCP tools, UI handlers and CLI. */
-export { loadApiConfig, configNeedsPassphrase, DEFAULT_SERVER_NAME, type ApiConfig, type LoadOptions } from './config/api-config';
+export {
+  loadApiConfig,
+  configNeedsPassphrase,
+  DEFAULT_SERVER_NAME,
+  type ApiConfig,
+  type LoadOptions,
+} from './config/api-config';
 export { parseConnectionString, type Endpoint } from './config/connection-string';
 export { ConnectionRegistry, type RegistryDeps, type ServerSummary } from './registry';
 export { VelociraptorConnection } from './connection';

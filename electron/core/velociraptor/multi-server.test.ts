@@ -16,7 +16,10 @@ let yamlB: string;
 
 beforeAll(async () => {
   [a, b] = await Promise.all([startSimulator({ speed: 40 }), startSimulator({ speed: 40 })]);
-  [yamlA, yamlB] = await Promise.all([a.mintApiConfig('ra', ['investigator']), b.mintApiConfig('rb', ['investigator'])]);
+  [yamlA, yamlB] = await Promise.all([
+    a.mintApiConfig('ra', ['investigator']),
+    b.mintApiConfig('rb', ['investigator']),
+  ]);
 });
 
 afterAll(async () => {
@@ -25,7 +28,8 @@ afterAll(async () => {
 
 async function count(reg: ConnectionRegistry, name: string, vql: string): Promise<number> {
   let n = 0;
-  for await (const ev of reg.connection(name).query(userQuery(vql), { maxRow: 100 })) if (ev.type === 'rows') n += ev.rows.length;
+  for await (const ev of reg.connection(name).query(userQuery(vql), { maxRow: 100 }))
+    if (ev.type === 'rows') n += ev.rows.length;
   return n;
 }
 
@@ -36,13 +40,19 @@ describe('several servers at once', () => {
       await reg.add('a', yamlA);
       await reg.add('b', yamlB);
       // Pull A's first batch, then stop pulling: the call stays open with the server paused by flow control.
-      const it = reg.connection('a').query(userQuery('SELECT * FROM simulator_bulk_rows(rows=2000000)'), { maxRow: 1000 })[Symbol.asyncIterator]();
+      const stream = reg
+        .connection('a')
+        .query(userQuery('SELECT * FROM simulator_bulk_rows(rows=2000000)'), { maxRow: 1000 });
+      const it = stream[Symbol.asyncIterator]();
       let first = await it.next();
       while (!first.done && first.value.type !== 'rows') first = await it.next();
       expect(first.done).toBe(false);
 
       // B: several complete queries while A is still open, concurrently with each other.
-      const counts = await Promise.all([count(reg, 'b', 'SELECT client_id FROM clients() LIMIT 7'), count(reg, 'b', 'SELECT client_id FROM clients() LIMIT 3')]);
+      const counts = await Promise.all([
+        count(reg, 'b', 'SELECT client_id FROM clients() LIMIT 7'),
+        count(reg, 'b', 'SELECT client_id FROM clients() LIMIT 3'),
+      ]);
       expect(counts).toEqual([7, 3]);
       expect(reg.openChannels()).toBe(2);
 

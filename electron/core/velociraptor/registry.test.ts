@@ -5,7 +5,13 @@ import type { ApiConfig } from './config/api-config';
 import type { ApiStub } from './query/wire';
 import { ConnectionRegistry } from './registry';
 import { MemorySecretStore, secretRefs } from './secret-store';
-import { createTestPki, mintApiConfigFields, toYaml, type ApiConfigFields, type TestPki } from './testing/mint';
+import {
+  createTestPki,
+  mintApiConfigFields,
+  toYaml,
+  type ApiConfigFields,
+  type TestPki,
+} from './testing/mint';
 
 let pki: TestPki;
 let alice: ApiConfigFields;
@@ -43,7 +49,11 @@ describe('ConnectionRegistry', () => {
     reg.connection('a2');
     reg.connection('b');
     expect(f.created).toEqual(['alice', 'bob']);
-    expect(reg.list().map((s) => [s.name, s.user])).toEqual([['a', 'alice'], ['a2', 'alice'], ['b', 'bob']]);
+    expect(reg.list().map((s) => [s.name, s.user])).toEqual([
+      ['a', 'alice'],
+      ['a2', 'alice'],
+      ['b', 'bob'],
+    ]);
     await reg.remove('a');
     expect(f.closed).toEqual([]); // a2 still uses alice's channel
     await reg.remove('a2');
@@ -54,7 +64,9 @@ describe('ConnectionRegistry', () => {
 
   it('keeps secrets in the store, restores them and deletes them on remove', async () => {
     const secrets = new MemorySecretStore();
-    const key = createPrivateKey(alice.client_private_key).export({ type: 'pkcs8', format: 'pem', cipher: 'aes-256-cbc', passphrase: 'pw' }).toString();
+    const key = createPrivateKey(alice.client_private_key)
+      .export({ type: 'pkcs8', format: 'pem', cipher: 'aes-256-cbc', passphrase: 'pw' })
+      .toString();
     const reg = new ConnectionRegistry({ secrets, createClient: fakeClients().create });
     await reg.add('enc', toYaml({ ...alice, client_private_key: key }), { passphrase: 'pw' });
     expect(secrets.refs().sort()).toEqual([secretRefs.apiConfig('enc'), secretRefs.passphrase('enc')].sort());
@@ -69,19 +81,30 @@ describe('ConnectionRegistry', () => {
     await reg2.remove('enc');
     expect(secrets.refs()).toEqual([]);
     expect(reg.summary('enc').persisted).toBe(true);
-    for (const ref of [secretRefs.apiConfig('x y@z'), secretRefs.passphrase('ü')]) expect(ref).toMatch(/^[A-Za-z0-9._:-]{1,200}$/);
+    for (const ref of [secretRefs.apiConfig('x y@z'), secretRefs.passphrase('ü')])
+      expect(ref).toMatch(/^[A-Za-z0-9._:-]{1,200}$/);
   });
 
   it('restore says when no passphrase is saved', async () => {
     const secrets = new MemorySecretStore();
     await new ConnectionRegistry({ secrets, createClient: fakeClients().create }).add('plain', toYaml(bob));
-    const restored = await new ConnectionRegistry({ secrets, createClient: fakeClients().create }).restore('plain');
-    expect(restored).toMatchObject({ passphrase: false, summary: { name: 'plain', user: 'bob', persisted: true } });
+    const restored = await new ConnectionRegistry({ secrets, createClient: fakeClients().create }).restore(
+      'plain',
+    );
+    expect(restored).toMatchObject({
+      passphrase: false,
+      summary: { name: 'plain', user: 'bob', persisted: true },
+    });
   });
 
   it('validates at add time and reports unknown names', async () => {
-    const reg = new ConnectionRegistry({ secrets: new MemorySecretStore(), createClient: fakeClients().create });
-    const e = await reg.add('bad', toYaml({ ...alice, client_private_key: bob.client_private_key })).catch((x: unknown) => x);
+    const reg = new ConnectionRegistry({
+      secrets: new MemorySecretStore(),
+      createClient: fakeClients().create,
+    });
+    const e = await reg
+      .add('bad', toYaml({ ...alice, client_private_key: bob.client_private_key }))
+      .catch((x: unknown) => x);
     expect(isAppError(e, 'CERT_KEY_MISMATCH')).toBe(true);
     expect(reg.has('bad')).toBe(false);
     expect(() => reg.connection('nope')).toThrow(/No Velociraptor server named/);

@@ -61,7 +61,11 @@ export class ConnectionRegistry {
   }
 
   /** Validates a config now (not at first call), stores it in the secret store when `persist`. */
-  async add(name: string, yamlText: string, options: { passphrase?: string; persist?: boolean } = {}): Promise<ServerSummary> {
+  async add(
+    name: string,
+    yamlText: string,
+    options: { passphrase?: string; persist?: boolean } = {},
+  ): Promise<ServerSummary> {
     checkName(name);
     const config = loadApiConfig(yamlText, { passphrase: options.passphrase, now: this.deps.now?.() });
     const persist = options.persist ?? true;
@@ -81,7 +85,8 @@ export class ConnectionRegistry {
   async restore(name: string): Promise<RestoredServer> {
     checkName(name);
     const text = await this.deps.secrets.get(secretRefs.apiConfig(name));
-    if (text === undefined) throw new AppError('CONNECTION_NOT_FOUND', `No saved API config for "${name}". Import it again.`);
+    if (text === undefined)
+      throw new AppError('CONNECTION_NOT_FOUND', `No saved API config for "${name}". Import it again.`);
     const passphrase = await this.deps.secrets.get(secretRefs.passphrase(name));
     const config = loadApiConfig(text, { passphrase, now: this.deps.now?.() });
     this.put(name, config, true);
@@ -182,7 +187,8 @@ export class ConnectionRegistry {
 
   private entry(name: string): Entry {
     const e = this.entries.get(name);
-    if (!e) throw new AppError('CONNECTION_NOT_FOUND', `No Velociraptor server named "${name}" is configured.`);
+    if (!e)
+      throw new AppError('CONNECTION_NOT_FOUND', `No Velociraptor server named "${name}" is configured.`);
     return e;
   }
 }

@@ -23,7 +23,11 @@ export class VelociraptorService {
   }
 
   // VQL typed by a person (notebook, MCP run_vql, CLI).
-  streamVql(text: string, env: Record<string, string> = {}, opts?: QueryOptions): AsyncGenerator<QueryEvent, void, undefined> {
+  streamVql(
+    text: string,
+    env: Record<string, string> = {},
+    opts?: QueryOptions,
+  ): AsyncGenerator<QueryEvent, void, undefined> {
     return this.conn.query(userQuery(text, env), opts);
   }
   runVql(text: string, env: Record<string, string> = {}, opts?: RowsOptions): Promise<QueryResult> {
@@ -31,51 +35,148 @@ export class VelociraptorService {
   }
 
   // Server
-  whoami(o?: OpOptions): Promise<string> { return server.whoami(this.conn, o); }
-  serverInfo(o?: OpOptions): Promise<server.ServerInfo> { return server.serverInfo(this.conn, o); }
-  currentUser(o?: OpOptions): Promise<server.CurrentUser> { return server.currentUser(this.conn, o); }
-  listOrgs(o?: OpOptions): Promise<server.Org[]> { return server.listOrgs(this.conn, o); }
-  listUsers(i?: { allOrgs?: boolean } & OpOptions): Promise<server.ServerUser[]> { return server.listUsers(this.conn, i); }
-  vqlHelp(o?: OpOptions): Promise<server.HelpEntry[]> { return server.vqlHelp(this.conn, o); }
-  completions(prefix?: string, o?: OpOptions): Promise<server.Completions> { return server.completions(this.conn, prefix, o); }
+  whoami(o?: OpOptions): Promise<string> {
+    return server.whoami(this.conn, o);
+  }
+  serverInfo(o?: OpOptions): Promise<server.ServerInfo> {
+    return server.serverInfo(this.conn, o);
+  }
+  currentUser(o?: OpOptions): Promise<server.CurrentUser> {
+    return server.currentUser(this.conn, o);
+  }
+  listOrgs(o?: OpOptions): Promise<server.Org[]> {
+    return server.listOrgs(this.conn, o);
+  }
+  listUsers(i?: { allOrgs?: boolean } & OpOptions): Promise<server.ServerUser[]> {
+    return server.listUsers(this.conn, i);
+  }
+  vqlHelp(o?: OpOptions): Promise<server.HelpEntry[]> {
+    return server.vqlHelp(this.conn, o);
+  }
+  completions(prefix?: string, o?: OpOptions): Promise<server.Completions> {
+    return server.completions(this.conn, prefix, o);
+  }
 
   // Clients
-  searchClients(i?: clients.SearchClientsInput, o?: OpOptions): Promise<clients.ClientSummary[]> { return clients.searchClients(this.conn, i, o); }
-  getClient(clientId: string, o?: OpOptions): Promise<clients.ClientSummary> { return clients.getClient(this.conn, clientId, o); }
-  setLabels(clientId: string, labels: string[], op: clients.LabelOp, o?: OpOptions): Promise<string[]> { return clients.setLabels(this.conn, clientId, labels, op, o); }
-  quarantine(i: clients.QuarantineInput, o?: OpOptions): Promise<flows.LaunchedFlow & { artifact: string }> { return clients.quarantine(this.conn, i, o); }
+  searchClients(i?: clients.SearchClientsInput, o?: OpOptions): Promise<clients.ClientSummary[]> {
+    return clients.searchClients(this.conn, i, o);
+  }
+  getClient(clientId: string, o?: OpOptions): Promise<clients.ClientSummary> {
+    return clients.getClient(this.conn, clientId, o);
+  }
+  setLabels(clientId: string, labels: string[], op: clients.LabelOp, o?: OpOptions): Promise<string[]> {
+    return clients.setLabels(this.conn, clientId, labels, op, o);
+  }
+  quarantine(i: clients.QuarantineInput, o?: OpOptions): Promise<flows.LaunchedFlow & { artifact: string }> {
+    return clients.quarantine(this.conn, i, o);
+  }
 
   // Artifacts
-  listArtifacts(i?: artifacts.ListArtifactsInput, o?: OpOptions): Promise<artifacts.ArtifactSummary[]> { return artifacts.listArtifacts(this.conn, i, o); }
-  getArtifacts(names: string[], o?: OpOptions): Promise<artifacts.ArtifactDefinition[]> { return artifacts.getArtifacts(this.conn, names, o); }
+  listArtifacts(i?: artifacts.ListArtifactsInput, o?: OpOptions): Promise<artifacts.ArtifactSummary[]> {
+    return artifacts.listArtifacts(this.conn, i, o);
+  }
+  getArtifacts(names: string[], o?: OpOptions): Promise<artifacts.ArtifactDefinition[]> {
+    return artifacts.getArtifacts(this.conn, names, o);
+  }
 
   // Flows
-  collect(i: flows.CollectInput, o?: OpOptions): Promise<flows.LaunchedFlow> { return flows.collectArtifacts(this.conn, i, o); }
-  collectAndWait(i: flows.CollectInput, o?: flows.WaitOptions & { resultLimit?: number }): Promise<flows.CollectAndWaitResult> { return flows.collectAndWait(this.conn, i, o); }
-  listFlows(clientId: string, i?: { limit?: number } & OpOptions): Promise<flows.FlowSummary[]> { return flows.listFlows(this.conn, clientId, i); }
-  flowStatus(clientId: string, flowId: string, o?: OpOptions): Promise<flows.FlowSummary> { return flows.flowStatus(this.conn, clientId, flowId, o); }
-  flowLogs(clientId: string, flowId: string, i?: { limit?: number } & OpOptions): Promise<flows.FlowLog[]> { return flows.flowLogs(this.conn, clientId, flowId, i); }
-  flowResults(i: flows.ResultsInput, o?: OpOptions): ReturnType<typeof flows.flowResults> { return flows.flowResults(this.conn, i, o); }
-  streamFlowResults(i: Omit<flows.ResultsInput, 'startRow' | 'limit'>, o?: QueryOptions): AsyncGenerator<QueryEvent, void, undefined> { return flows.streamFlowResults(this.conn, i, o); }
-  cancelFlow(clientId: string, flowId: string, o?: OpOptions): Promise<void> { return flows.cancelFlow(this.conn, clientId, flowId, o); }
-  waitForFlow(clientId: string, flowId: string, o?: flows.WaitOptions): Promise<flows.FlowSummary> { return flows.waitForFlow(this.conn, clientId, flowId, o); }
+  collect(i: flows.CollectInput, o?: OpOptions): Promise<flows.LaunchedFlow> {
+    return flows.collectArtifacts(this.conn, i, o);
+  }
+  collectAndWait(
+    i: flows.CollectInput,
+    o?: flows.WaitOptions & { resultLimit?: number },
+  ): Promise<flows.CollectAndWaitResult> {
+    return flows.collectAndWait(this.conn, i, o);
+  }
+  listFlows(clientId: string, i?: { limit?: number } & OpOptions): Promise<flows.FlowSummary[]> {
+    return flows.listFlows(this.conn, clientId, i);
+  }
+  flowStatus(clientId: string, flowId: string, o?: OpOptions): Promise<flows.FlowSummary> {
+    return flows.flowStatus(this.conn, clientId, flowId, o);
+  }
+  flowLogs(clientId: string, flowId: string, i?: { limit?: number } & OpOptions): Promise<flows.FlowLog[]> {
+    return flows.flowLogs(this.conn, clientId, flowId, i);
+  }
+  flowResults(i: flows.ResultsInput, o?: OpOptions): ReturnType<typeof flows.flowResults> {
+    return flows.flowResults(this.conn, i, o);
+  }
+  streamFlowResults(
+    i: Omit<flows.ResultsInput, 'startRow' | 'limit'>,
+    o?: QueryOptions,
+  ): AsyncGenerator<QueryEvent, void, undefined> {
+    return flows.streamFlowResults(this.conn, i, o);
+  }
+  cancelFlow(clientId: string, flowId: string, o?: OpOptions): Promise<void> {
+    return flows.cancelFlow(this.conn, clientId, flowId, o);
+  }
+  waitForFlow(clientId: string, flowId: string, o?: flows.WaitOptions): Promise<flows.FlowSummary> {
+    return flows.waitForFlow(this.conn, clientId, flowId, o);
+  }
 
   // Files
-  vfsRefresh(i: vfs.VfsPathInput, o?: OpOptions): Promise<flows.LaunchedFlow> { return vfs.vfsRefresh(this.conn, i, o); }
-  vfsList(i: vfs.VfsPathInput, o?: flows.WaitOptions): ReturnType<typeof vfs.vfsList> { return vfs.vfsList(this.conn, i, o); }
-  listUploads(clientId: string, flowId: string, o?: OpOptions): Promise<vfs.UploadInfo[]> { return vfs.listUploads(this.conn, clientId, flowId, o); }
-  downloadFile(source: { components: string[]; clientId?: string }, dest: string, o?: vfs.DownloadOptions): Promise<vfs.DownloadResult> { return vfs.downloadFile(this.conn, source, dest, o); }
-  exportFlowZip(clientId: string, flowId: string, dest: string, o?: vfs.DownloadOptions): ReturnType<typeof vfs.exportFlowZip> { return vfs.exportFlowZip(this.conn, clientId, flowId, dest, o); }
-  prepareFlowZip(clientId: string, flowId: string, o?: OpOptions): Promise<string[]> { return vfs.prepareFlowZip(this.conn, clientId, flowId, o); }
-  exportHuntZip(huntId: string, dest: string, o?: vfs.DownloadOptions): ReturnType<typeof vfs.exportHuntZip> { return vfs.exportHuntZip(this.conn, huntId, dest, o); }
+  vfsRefresh(i: vfs.VfsPathInput, o?: OpOptions): Promise<flows.LaunchedFlow> {
+    return vfs.vfsRefresh(this.conn, i, o);
+  }
+  vfsList(i: vfs.VfsPathInput, o?: flows.WaitOptions): ReturnType<typeof vfs.vfsList> {
+    return vfs.vfsList(this.conn, i, o);
+  }
+  listUploads(clientId: string, flowId: string, o?: OpOptions): Promise<vfs.UploadInfo[]> {
+    return vfs.listUploads(this.conn, clientId, flowId, o);
+  }
+  downloadFile(
+    source: { components: string[]; clientId?: string },
+    dest: string,
+    o?: vfs.DownloadOptions,
+  ): Promise<vfs.DownloadResult> {
+    return vfs.downloadFile(this.conn, source, dest, o);
+  }
+  exportFlowZip(
+    clientId: string,
+    flowId: string,
+    dest: string,
+    o?: vfs.DownloadOptions,
+  ): ReturnType<typeof vfs.exportFlowZip> {
+    return vfs.exportFlowZip(this.conn, clientId, flowId, dest, o);
+  }
+  prepareFlowZip(clientId: string, flowId: string, o?: OpOptions): Promise<string[]> {
+    return vfs.prepareFlowZip(this.conn, clientId, flowId, o);
+  }
+  exportHuntZip(huntId: string, dest: string, o?: vfs.DownloadOptions): ReturnType<typeof vfs.exportHuntZip> {
+    return vfs.exportHuntZip(this.conn, huntId, dest, o);
+  }
 
   // Hunts
-  createHunt(i: hunts.CreateHuntInput, o?: OpOptions): Promise<{ huntId: string }> { return hunts.createHunt(this.conn, i, o); }
-  startHunt(huntId: string, o?: OpOptions): Promise<hunts.HuntSummary> { return hunts.startHunt(this.conn, huntId, o); }
-  stopHunt(huntId: string, o?: OpOptions): Promise<hunts.HuntSummary> { return hunts.stopHunt(this.conn, huntId, o); }
-  listHunts(i?: { limit?: number } & OpOptions): Promise<hunts.HuntSummary[]> { return hunts.listHunts(this.conn, i); }
-  huntStatus(huntId: string, o?: OpOptions): Promise<hunts.HuntSummary> { return hunts.huntStatus(this.conn, huntId, o); }
-  huntFlows(huntId: string, i?: { limit?: number } & OpOptions): Promise<hunts.HuntFlow[]> { return hunts.huntFlows(this.conn, huntId, i); }
-  huntResults(huntId: string, artifact: string, i?: { limit?: number } & OpOptions): ReturnType<typeof hunts.huntResults> { return hunts.huntResults(this.conn, huntId, artifact, i); }
-  streamHuntResults(huntId: string, artifact: string, o?: QueryOptions): AsyncGenerator<QueryEvent, void, undefined> { return hunts.streamHuntResults(this.conn, huntId, artifact, o); }
+  createHunt(i: hunts.CreateHuntInput, o?: OpOptions): Promise<{ huntId: string }> {
+    return hunts.createHunt(this.conn, i, o);
+  }
+  startHunt(huntId: string, o?: OpOptions): Promise<hunts.HuntSummary> {
+    return hunts.startHunt(this.conn, huntId, o);
+  }
+  stopHunt(huntId: string, o?: OpOptions): Promise<hunts.HuntSummary> {
+    return hunts.stopHunt(this.conn, huntId, o);
+  }
+  listHunts(i?: { limit?: number } & OpOptions): Promise<hunts.HuntSummary[]> {
+    return hunts.listHunts(this.conn, i);
+  }
+  huntStatus(huntId: string, o?: OpOptions): Promise<hunts.HuntSummary> {
+    return hunts.huntStatus(this.conn, huntId, o);
+  }
+  huntFlows(huntId: string, i?: { limit?: number } & OpOptions): Promise<hunts.HuntFlow[]> {
+    return hunts.huntFlows(this.conn, huntId, i);
+  }
+  huntResults(
+    huntId: string,
+    artifact: string,
+    i?: { limit?: number } & OpOptions,
+  ): ReturnType<typeof hunts.huntResults> {
+    return hunts.huntResults(this.conn, huntId, artifact, i);
+  }
+  streamHuntResults(
+    huntId: string,
+    artifact: string,
+    o?: QueryOptions,
+  ): AsyncGenerator<QueryEvent, void, undefined> {
+    return hunts.streamHuntResults(this.conn, huntId, artifact, o);
+  }
 }

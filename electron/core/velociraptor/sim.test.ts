@@ -71,10 +71,16 @@ describe('connection and identity', () => {
   });
 
   it('testConnection stops at the first failing step with an actionable message', async () => {
-    const cfg = loadApiConfig(adminYaml.replace(/api_connection_string: .*/, 'api_connection_string: 127.0.0.1:1'));
+    const cfg = loadApiConfig(
+      adminYaml.replace(/api_connection_string: .*/, 'api_connection_string: 127.0.0.1:1'),
+    );
     const report = await testConnection(cfg, { timeoutMs: 5_000 });
     expect(report.ok).toBe(false);
-    expect(report.steps[0]).toMatchObject({ id: 'reachable', status: 'failed', errorCode: 'SERVER_UNREACHABLE' });
+    expect(report.steps[0]).toMatchObject({
+      id: 'reachable',
+      status: 'failed',
+      errorCode: 'SERVER_UNREACHABLE',
+    });
     expect(report.steps.slice(1).every((s) => s.status === 'skipped')).toBe(true);
   });
 
@@ -113,12 +119,20 @@ describe('connection and identity', () => {
 
   it('a client without a certificate is refused', async () => {
     const cfg = loadApiConfig(adminYaml);
-    const stub = createStub(grpcTarget(cfg.endpoint), credentials.createSsl(Buffer.from(cfg.caCertificatePem)), channelOptions(cfg));
+    const stub = createStub(
+      grpcTarget(cfg.endpoint),
+      credentials.createSsl(Buffer.from(cfg.caCertificatePem)),
+      channelOptions(cfg),
+    );
     const conn = new VelociraptorConnection('nocert', '', stub, cfg);
     try {
-      const code = await codeOf(conn.queryRows(userQuery('SELECT whoami() FROM scope()'), { deadlineMs: 5_000 }));
+      const code = await codeOf(
+        conn.queryRows(userQuery('SELECT whoami() FROM scope()'), { deadlineMs: 5_000 }),
+      );
       expect(['TLS_HANDSHAKE_FAILED', 'SERVER_UNREACHABLE']).toContain(code);
-      const e = await conn.queryRows(userQuery('SELECT 1 FROM scope()'), { deadlineMs: 5_000 }).catch((x: unknown) => x);
+      const e = await conn
+        .queryRows(userQuery('SELECT 1 FROM scope()'), { deadlineMs: 5_000 })
+        .catch((x: unknown) => x);
       expect((e as AppError).message).toMatch(/certificate/i);
     } finally {
       stub.close();
@@ -132,7 +146,10 @@ describe('connection and identity', () => {
     expect(isAppError(err, 'PERMISSION_DENIED')).toBe(true);
     expect((err as AppError).message).toContain('ANY_QUERY');
     const report = await testConnection(loadApiConfig(await sim.mintApiConfig('reader2', ['reader'])));
-    expect(report.steps.find((s) => s.id === 'identity')).toMatchObject({ status: 'failed', errorCode: 'PERMISSION_DENIED' });
+    expect(report.steps.find((s) => s.id === 'identity')).toMatchObject({
+      status: 'failed',
+      errorCode: 'PERMISSION_DENIED',
+    });
   });
 
   it('an unknown user is USER_UNKNOWN', async () => {
@@ -141,7 +158,10 @@ describe('connection and identity', () => {
   });
 
   it('an expired client certificate is rejected at load with both dates', async () => {
-    const yaml = await sim.mintApiConfig('old', ['api'], { notBefore: new Date('2021-03-01T00:00:00Z'), validityDays: 10 });
+    const yaml = await sim.mintApiConfig('old', ['api'], {
+      notBefore: new Date('2021-03-01T00:00:00Z'),
+      validityDays: 10,
+    });
     const e = await registry.add('old', yaml).catch((x: unknown) => x);
     expect(isAppError(e, 'CERT_EXPIRED')).toBe(true);
     expect((e as AppError).message).toContain('2021-03-01T00:00:00.000Z');
@@ -189,7 +209,8 @@ describe('queries', () => {
       }
     })().catch((e: unknown) => e);
     expect(isAppError(err, 'CANCELLED')).toBe(true);
-    const count = async (): Promise<number> => (await svc.getClient(cid)).labels.filter((l) => l.startsWith('cancel-')).length;
+    const count = async (): Promise<number> =>
+      (await svc.getClient(cid)).labels.filter((l) => l.startsWith('cancel-')).length;
     await new Promise((r) => setTimeout(r, 300));
     const a = await count();
     await new Promise((r) => setTimeout(r, 700));
@@ -210,7 +231,10 @@ describe('queries', () => {
       const conn = reg.connection('dying');
       const started = Date.now();
       const err = await (async () => {
-        for await (const ev of conn.query(userQuery("SELECT * FROM watch_monitoring(artifact='System.Flow.Completion')"), { deadlineMs: 20_000 })) {
+        for await (const ev of conn.query(
+          userQuery("SELECT * FROM watch_monitoring(artifact='System.Flow.Completion')"),
+          { deadlineMs: 20_000 },
+        )) {
           if (ev.type === 'log') sim2.kill();
         }
       })().catch((e: unknown) => e);
@@ -224,11 +248,17 @@ describe('queries', () => {
   });
 
   it('an idempotent read retries a bounded number of times when the server is down', async () => {
-    const cfg = loadApiConfig(adminYaml.replace(/api_connection_string: .*/, 'api_connection_string: 127.0.0.1:1'));
+    const cfg = loadApiConfig(
+      adminYaml.replace(/api_connection_string: .*/, 'api_connection_string: 127.0.0.1:1'),
+    );
     const reg = new ConnectionRegistry({ secrets: new MemorySecretStore() });
     reg.addConfig('down', cfg);
     const t = Date.now();
-    const code = await codeOf(reg.connection('down').queryRows(userQuery('SELECT 1 FROM scope()'), { idempotent: true, attempts: 3, deadlineMs: 2_000 }));
+    const code = await codeOf(
+      reg
+        .connection('down')
+        .queryRows(userQuery('SELECT 1 FROM scope()'), { idempotent: true, attempts: 3, deadlineMs: 2_000 }),
+    );
     reg.close();
     expect(code).toBe('SERVER_UNREACHABLE');
     expect(Date.now() - t).toBeGreaterThanOrEqual(700); // 250 + 500 ms of backoff
@@ -262,15 +292,23 @@ describe('clients', () => {
     const c = (await svc.searchClients({ search: 'all', limit: 3 }))[2]!;
     expect(await svc.setLabels(c.clientId, ['Case-42'], 'set')).toContain('Case-42');
     expect(await svc.setLabels(c.clientId, ['Case-42'], 'remove')).not.toContain('Case-42');
-    const q = sim.receivedQueries().filter((r) => r.queries[0]?.VQL.includes('label(')).at(-1);
+    const q = sim
+      .receivedQueries()
+      .filter((r) => r.queries[0]?.VQL.includes('label('))
+      .at(-1);
     expect(q?.env.map((e) => e.value)).toContain('remove');
   });
 
   it('quarantines with the artifact for the client OS, and releases', async () => {
-    const win = (await svc.searchClients({ search: 'all', onlineOnly: true, limit: 100 })).find((c) => c.os === 'windows')!;
+    const win = (await svc.searchClients({ search: 'all', onlineOnly: true, limit: 100 })).find(
+      (c) => c.os === 'windows',
+    )!;
     const r = await svc.quarantine({ clientId: win.clientId, message: 'IR in progress' });
     expect(r.artifact).toBe('Windows.Remediation.Quarantine');
-    const sent = sim.receivedQueries().filter((q) => q.queries[0]?.VQL.includes('collect_client')).at(-1);
+    const sent = sim
+      .receivedQueries()
+      .filter((q) => q.queries[0]?.VQL.includes('collect_client'))
+      .at(-1);
     const values = sent?.env.map((e) => e.value).join(' ') ?? '';
     expect(values).toContain('Windows.Remediation.Quarantine');
     expect(values).toContain('MessageBox');
@@ -279,15 +317,28 @@ describe('clients', () => {
     const status = await svc.waitForFlow(win.clientId, r.flowId, { timeoutMs: 30_000, pollMs: 200 });
     expect(status.state).toBe('FINISHED');
     expect(status.artifacts).toEqual(['Windows.Remediation.Quarantine']);
-    const rows = await svc.flowResults({ clientId: win.clientId, flowId: r.flowId, artifact: 'Windows.Remediation.Quarantine' });
+    const rows = await svc.flowResults({
+      clientId: win.clientId,
+      flowId: r.flowId,
+      artifact: 'Windows.Remediation.Quarantine',
+    });
     expect(rows.map((x) => x.Result)).toContain('VelociraptorQuarantine IPSec policy applied.');
     expect(rows.at(-1)?.Result).toBe('VelociraptorQuarantine connection test successful. MessageBox sent.');
 
     const off = await svc.quarantine({ clientId: win.clientId, remove: true });
-    const sentOff = sim.receivedQueries().filter((q) => q.queries[0]?.VQL.includes('collect_client')).at(-1);
+    const sentOff = sim
+      .receivedQueries()
+      .filter((q) => q.queries[0]?.VQL.includes('collect_client'))
+      .at(-1);
     expect(sentOff?.env.map((e) => e.value).join(' ')).toContain('RemovePolicy');
-    expect((await svc.waitForFlow(win.clientId, off.flowId, { timeoutMs: 30_000, pollMs: 200 })).state).toBe('FINISHED');
-    const offRows = await svc.flowResults({ clientId: win.clientId, flowId: off.flowId, artifact: 'Windows.Remediation.Quarantine' });
+    expect((await svc.waitForFlow(win.clientId, off.flowId, { timeoutMs: 30_000, pollMs: 200 })).state).toBe(
+      'FINISHED',
+    );
+    const offRows = await svc.flowResults({
+      clientId: win.clientId,
+      flowId: off.flowId,
+      artifact: 'Windows.Remediation.Quarantine',
+    });
     expect(offRows.map((x) => x.Result)).toEqual(['VelociraptorQuarantine IPSec policy removed.']);
   });
 
@@ -295,13 +346,19 @@ describe('clients', () => {
     const all = await svc.searchClients({ search: 'all', onlineOnly: true, limit: 200 });
     for (const [os, artifact, last] of [
       ['linux', 'Linux.Remediation.Quarantine', 'vrr_quarantine_table connection test successful.'],
-      ['darwin', 'MacOS.Remediation.Quarantine', 'com.apple/velociraptor.quarantine connection test successful.'],
+      [
+        'darwin',
+        'MacOS.Remediation.Quarantine',
+        'com.apple/velociraptor.quarantine connection test successful.',
+      ],
     ] as const) {
       const c = all.find((x) => x.os.toLowerCase() === os);
       expect(c, `an online ${os} client in the simulator`).toBeDefined();
       const r = await svc.quarantine({ clientId: c!.clientId });
       expect(r.artifact).toBe(artifact);
-      expect((await svc.waitForFlow(c!.clientId, r.flowId, { timeoutMs: 30_000, pollMs: 200 })).state).toBe('FINISHED');
+      expect((await svc.waitForFlow(c!.clientId, r.flowId, { timeoutMs: 30_000, pollMs: 200 })).state).toBe(
+        'FINISHED',
+      );
       const rows = await svc.flowResults({ clientId: c!.clientId, flowId: r.flowId, artifact });
       expect(rows.at(-1)?.Result).toBe(last);
     }
@@ -322,20 +379,40 @@ describe('artifacts, flows, files', () => {
   });
 
   it('collects with parameters and limits, waits, reads status, logs, results and flow list', async () => {
-    const c = (await svc.searchClients({ search: 'all', onlineOnly: true, limit: 100 })).find((x) => x.os === 'windows')!;
+    const c = (await svc.searchClients({ search: 'all', onlineOnly: true, limit: 100 })).find(
+      (x) => x.os === 'windows',
+    )!;
     const r = await svc.collectAndWait(
-      { clientId: c.clientId, artifacts: ['Windows.System.Pslist'], parameters: { 'Windows.System.Pslist': { ProcessRegex: 'svc' } }, timeoutSeconds: 300, cpuLimit: 50, maxRows: 10_000, urgent: true },
+      {
+        clientId: c.clientId,
+        artifacts: ['Windows.System.Pslist'],
+        parameters: { 'Windows.System.Pslist': { ProcessRegex: 'svc' } },
+        timeoutSeconds: 300,
+        cpuLimit: 50,
+        maxRows: 10_000,
+        urgent: true,
+      },
       { timeoutMs: 30_000, pollMs: 500 },
     );
     expect(r.flow.state).toBe('FINISHED');
     expect(Object.keys(r.results).length).toBeGreaterThan(0);
-    const sent = sim.receivedQueries().find((q) => q.queries[0]?.VQL.includes('collect_client') && q.env.some((e) => e.value.includes('ProcessRegex')));
+    const sent = sim
+      .receivedQueries()
+      .find(
+        (q) =>
+          q.queries[0]?.VQL.includes('collect_client') && q.env.some((e) => e.value.includes('ProcessRegex')),
+      );
     expect(sent?.queries[0]?.VQL).toMatch(/timeout=300.*cpu_limit=50.*max_rows=10000.*urgent=TRUE/);
     const status = await svc.flowStatus(c.clientId, r.flow.flowId);
     expect(status.done).toBe(true);
     expect(status.artifacts).toContain('Windows.System.Pslist');
     const source = r.flow.artifactsWithResults[0]!;
-    const rows = await svc.flowResults({ clientId: c.clientId, flowId: r.flow.flowId, artifact: source, limit: 5 });
+    const rows = await svc.flowResults({
+      clientId: c.clientId,
+      flowId: r.flow.flowId,
+      artifact: source,
+      limit: 5,
+    });
     expect(rows.length).toBeGreaterThan(0);
     expect(rows.length).toBeLessThanOrEqual(5);
     const logs = await svc.flowLogs(c.clientId, r.flow.flowId);
@@ -357,26 +434,39 @@ describe('artifacts, flows, files', () => {
   it('waiting for a flow times out with TIMEOUT on an offline client', async () => {
     const off = (await svc.searchClients({ search: 'all', limit: 100 })).find((c) => !c.online)!;
     const f = await svc.collect({ clientId: off.clientId, artifacts: ['Generic.Client.Info'] });
-    expect(await codeOf(svc.waitForFlow(off.clientId, f.flowId, { timeoutMs: 800, pollMs: 200 }))).toBe('TIMEOUT');
+    expect(await codeOf(svc.waitForFlow(off.clientId, f.flowId, { timeoutMs: 800, pollMs: 200 }))).toBe(
+      'TIMEOUT',
+    );
   });
 
   it('refreshes and lists a client directory through System.VFS.ListDirectory', async () => {
-    const c = (await svc.searchClients({ search: 'all', onlineOnly: true, limit: 100 })).find((x) => x.os === 'windows')!;
+    const c = (await svc.searchClients({ search: 'all', onlineOnly: true, limit: 100 })).find(
+      (x) => x.os === 'windows',
+    )!;
     const launched = await svc.vfsRefresh({ clientId: c.clientId, path: 'C:\\Users' });
     expect(launched.artifacts).toEqual(['System.VFS.ListDirectory']);
-    const listing = await svc.vfsList({ clientId: c.clientId, path: 'C:\\Users' }, { timeoutMs: 30_000, pollMs: 300 });
+    const listing = await svc.vfsList(
+      { clientId: c.clientId, path: 'C:\\Users' },
+      { timeoutMs: 30_000, pollMs: 300 },
+    );
     expect(listing.flowId).toMatch(/^F\./);
     expect(Array.isArray(listing.entries)).toBe(true);
   });
 
   it('lists uploads and downloads one through VFSGetBuffer with progress and sha256', async () => {
-    const server = await svc.collectAndWait({ clientId: 'server', artifacts: ['Server.Utils.CreateMSI'] }, { timeoutMs: 30_000, pollMs: 300 });
+    const server = await svc.collectAndWait(
+      { clientId: 'server', artifacts: ['Server.Utils.CreateMSI'] },
+      { timeoutMs: 30_000, pollMs: 300 },
+    );
     const uploads = await svc.listUploads('server', server.flow.flowId);
     expect(uploads.length).toBeGreaterThan(0);
     const up = uploads[0]!;
     const progress: number[] = [];
     const dest = join(tmp, 'upload.bin');
-    const r = await svc.downloadFile({ components: up.components }, dest, { chunkSize: 7, onProgress: (p) => progress.push(p.bytes) });
+    const r = await svc.downloadFile({ components: up.components }, dest, {
+      chunkSize: 7,
+      onProgress: (p) => progress.push(p.bytes),
+    });
     const data = readFileSync(dest);
     expect(r.bytes).toBe(data.length);
     expect(r.sha256).toBe(createHash('sha256').update(data).digest('hex'));
@@ -400,29 +490,50 @@ describe('artifacts, flows, files', () => {
 
 describe('hunts and orgs', () => {
   it('creates a paused hunt, starts and stops it with hunt_update, lists it with stats, flows and results', async () => {
-    const { huntId } = await svc.createHunt({ description: "IR '42' \"quoted\"", artifacts: ['Generic.Client.Info'], includeLabels: ['Servers'], expiresInSeconds: 3600 });
+    const { huntId } = await svc.createHunt({
+      description: 'IR \'42\' "quoted"',
+      artifacts: ['Generic.Client.Info'],
+      includeLabels: ['Servers'],
+      expiresInSeconds: 3600,
+    });
     expect(huntId).toMatch(/^H\./);
     expect((await svc.huntStatus(huntId)).state).toBe('PAUSED');
     expect((await svc.startHunt(huntId)).state).toBe('RUNNING');
     await new Promise((r) => setTimeout(r, 400));
     const running = await svc.huntStatus(huntId);
-    expect(running.description).toBe("IR '42' \"quoted\"");
+    expect(running.description).toBe('IR \'42\' "quoted"');
     expect(running.stats.scheduled).toBeGreaterThanOrEqual(0);
     expect((await svc.listHunts()).map((h) => h.huntId)).toContain(huntId);
     expect((await svc.stopHunt(huntId)).state).toBe('STOPPED');
-    const sent = sim.receivedQueries().filter((q) => q.queries[0]?.VQL.includes('hunt_update')).map((q) => q.queries[0]?.VQL ?? '');
+    const sent = sim
+      .receivedQueries()
+      .filter((q) => q.queries[0]?.VQL.includes('hunt_update'))
+      .map((q) => q.queries[0]?.VQL ?? '');
     expect(sent.some((v) => v.includes('start=TRUE'))).toBe(true);
     expect(sent.some((v) => v.includes('stop=TRUE'))).toBe(true);
 
     const finished = (await svc.listHunts()).find((h) => h.stats.withResults > 0)!;
     const hf = await svc.huntFlows(finished.huntId);
     expect(hf.length).toBeGreaterThan(0);
-    const rows = await svc.huntResults(finished.huntId, finished.artifacts[0]!.includes('/') ? finished.artifacts[0]! : `${finished.artifacts[0]!}`, { limit: 10 });
+    const rows = await svc.huntResults(
+      finished.huntId,
+      finished.artifacts[0]!.includes('/') ? finished.artifacts[0]! : `${finished.artifacts[0]!}`,
+      { limit: 10 },
+    );
     expect(Array.isArray(rows)).toBe(true);
   });
 
   it('refuses os together with include-labels', async () => {
-    expect(await codeOf(svc.createHunt({ description: 'x', artifacts: ['Generic.Client.Info'], os: 'windows', includeLabels: ['a'] }))).toBe('INVALID_ARGUMENT');
+    expect(
+      await codeOf(
+        svc.createHunt({
+          description: 'x',
+          artifacts: ['Generic.Client.Info'],
+          os: 'windows',
+          includeLabels: ['a'],
+        }),
+      ),
+    ).toBe('INVALID_ARGUMENT');
   });
 
   it('works in another org through the same channel', async () => {

@@ -26,10 +26,14 @@ export interface ConnectionStep {
 
 /** What to do about each failure a step can report, shown next to the step's message. */
 const HINTS: Partial<Record<ErrorCode, string>> = {
-  SERVER_UNREACHABLE: 'Check that the server is running and that api_connection_string (host:port, default port 8001) is reachable from this machine: firewall, VPN, port forwarding.',
-  TLS_HANDSHAKE_FAILED: 'The server\'s certificate was not signed by this config\'s CA, or its name does not match. Re-export the API config from this server with `velociraptor config api_client`.',
-  USER_UNKNOWN: 'The server does not know this API user. Create it on the server: `velociraptor --config server.config.yaml config api_client --name <user> --role investigator api.config.yaml`.',
-  PERMISSION_DENIED: 'The API user lacks a role. Grant one on the server: `velociraptor acl grant <user> --role investigator` (or administrator).',
+  SERVER_UNREACHABLE:
+    'Check that the server is running and that api_connection_string (host:port, default port 8001) is reachable from this machine: firewall, VPN, port forwarding.',
+  TLS_HANDSHAKE_FAILED:
+    "The server's certificate was not signed by this config's CA, or its name does not match. Re-export the API config from this server with `velociraptor config api_client`.",
+  USER_UNKNOWN:
+    'The server does not know this API user. Create it on the server: `velociraptor --config server.config.yaml config api_client --name <user> --role investigator api.config.yaml`.',
+  PERMISSION_DENIED:
+    'The API user lacks a role. Grant one on the server: `velociraptor acl grant <user> --role investigator` (or administrator).',
   CERT_EXPIRED: 'The API client certificate expired. Mint a new API config on the server.',
   TIMEOUT: 'The server did not answer in time: it may be overloaded or a proxy is holding the connection.',
 };
@@ -55,16 +59,31 @@ export interface TestConnectionOptions {
 function withTimeout<T>(p: Promise<T>, ms: number, what: string): Promise<T> {
   let timer: NodeJS.Timeout | undefined;
   const t = new Promise<never>((_, reject) => {
-    timer = setTimeout(() => reject(new AppError('TIMEOUT', `${what} did not answer within ${Math.max(0, Math.round(ms))} ms.`)), Math.max(0, ms));
+    timer = setTimeout(
+      () =>
+        reject(new AppError('TIMEOUT', `${what} did not answer within ${Math.max(0, Math.round(ms))} ms.`)),
+      Math.max(0, ms),
+    );
   });
   return Promise.race([p, t]).finally(() => clearTimeout(timer));
 }
 
 function rawSocket(config: ApiConfig): Promise<Socket> {
   return new Promise((resolve, reject) => {
-    const s = config.endpoint.kind === 'unix' ? netConnect({ path: config.endpoint.path }) : netConnect({ host: config.endpoint.host, port: config.endpoint.port });
+    const s =
+      config.endpoint.kind === 'unix'
+        ? netConnect({ path: config.endpoint.path })
+        : netConnect({ host: config.endpoint.host, port: config.endpoint.port });
     s.once('connect', () => resolve(s));
-    s.once('error', (e) => reject(new AppError('SERVER_UNREACHABLE', `Cannot reach ${config.connectionString}: ${e.message}. Check that the server runs and the API port is open to this machine.`, { cause: e })));
+    s.once('error', (e) =>
+      reject(
+        new AppError(
+          'SERVER_UNREACHABLE',
+          `Cannot reach ${config.connectionString}: ${e.message}. Check that the server runs and the API port is open to this machine.`,
+          { cause: e },
+        ),
+      ),
+    );
   });
 }
 
@@ -78,10 +97,19 @@ function tlsHandshake(config: ApiConfig): Promise<string> {
       servername: config.serverName,
       ALPNProtocols: ['h2'],
     };
-    const s = config.endpoint.kind === 'unix' ? tlsConnect({ ...base, path: config.endpoint.path }) : tlsConnect({ ...base, host: config.endpoint.host, port: config.endpoint.port });
+    const s =
+      config.endpoint.kind === 'unix'
+        ? tlsConnect({ ...base, path: config.endpoint.path })
+        : tlsConnect({ ...base, host: config.endpoint.host, port: config.endpoint.port });
     const fail = (e: Error): void => {
       s.destroy();
-      reject(new AppError('TLS_HANDSHAKE_FAILED', `TLS with ${config.connectionString} failed: ${e.message}. Check that this API config belongs to this server (CA and pinned name "${config.serverName}").`, { cause: e }));
+      reject(
+        new AppError(
+          'TLS_HANDSHAKE_FAILED',
+          `TLS with ${config.connectionString} failed: ${e.message}. Check that this API config belongs to this server (CA and pinned name "${config.serverName}").`,
+          { cause: e },
+        ),
+      );
     };
     s.once('error', fail);
     s.once('secureConnect', () => {
@@ -90,13 +118,18 @@ function tlsHandshake(config: ApiConfig): Promise<string> {
         s.removeListener('error', fail);
         s.destroy();
         const cn = peer.subject?.CN;
-        resolve(`server certificate "${Array.isArray(cn) ? cn.join(',') : (cn ?? '?')}" verified against the config's CA; valid until ${peer.valid_to}`);
+        resolve(
+          `server certificate "${Array.isArray(cn) ? cn.join(',') : (cn ?? '?')}" verified against the config's CA; valid until ${peer.valid_to}`,
+        );
       }, 150);
     });
   });
 }
 
-export async function testConnection(config: ApiConfig, options: TestConnectionOptions = {}): Promise<ConnectionTestReport> {
+export async function testConnection(
+  config: ApiConfig,
+  options: TestConnectionOptions = {},
+): Promise<ConnectionTestReport> {
   const deadline = Date.now() + (options.timeoutMs ?? 10_000);
   const left = (): number => deadline - Date.now();
   const steps: ConnectionStep[] = [];
@@ -113,21 +146,33 @@ export async function testConnection(config: ApiConfig, options: TestConnectionO
       push({ id, status: 'ok', durationMs: Math.round(performance.now() - t), message });
       return true;
     } catch (e) {
-      const err = isAppError(e) ? e : new AppError('INTERNAL', e instanceof Error ? e.message : String(e), { cause: e });
+      const err = isAppError(e)
+        ? e
+        : new AppError('INTERNAL', e instanceof Error ? e.message : String(e), { cause: e });
       const hint = HINTS[err.code];
-      push({ id, status: err.code === warnOn ? 'warning' : 'failed', durationMs: Math.round(performance.now() - t), message: err.message, errorCode: err.code, ...(hint ? { hint } : {}) });
+      push({
+        id,
+        status: err.code === warnOn ? 'warning' : 'failed',
+        durationMs: Math.round(performance.now() - t),
+        message: err.message,
+        errorCode: err.code,
+        ...(hint ? { hint } : {}),
+      });
       return false;
     }
   };
   const skipRest = (from: StepId[]): void => {
-    for (const id of from) push({ id, status: 'skipped', durationMs: 0, message: 'Skipped: an earlier step failed.' });
+    for (const id of from)
+      push({ id, status: 'skipped', durationMs: 0, message: 'Skipped: an earlier step failed.' });
   };
 
-  if (!(await run('reachable', async () => {
-    const s = await rawSocket(config);
-    s.destroy();
-    return `Connected to ${config.connectionString}.`;
-  }))) {
+  if (
+    !(await run('reachable', async () => {
+      const s = await rawSocket(config);
+      s.destroy();
+      return `Connected to ${config.connectionString}.`;
+    }))
+  ) {
     skipRest(['tls', 'identity', 'permissions']);
     return report;
   }
@@ -142,7 +187,10 @@ export async function testConnection(config: ApiConfig, options: TestConnectionO
       const user = await whoami(conn, { deadlineMs: Math.max(1, left()) });
       report.user = user;
       if (user !== config.commonName) {
-        throw new AppError('USER_UNKNOWN', `The server sees user "${user}" but the certificate names "${config.commonName}".`);
+        throw new AppError(
+          'USER_UNKNOWN',
+          `The server sees user "${user}" but the certificate names "${config.commonName}".`,
+        );
       }
       return `The server knows this certificate as user "${user}".`;
     });
@@ -150,12 +198,18 @@ export async function testConnection(config: ApiConfig, options: TestConnectionO
       skipRest(['permissions']);
       return report;
     }
-    await run('permissions', async () => {
-      const u = await currentUser(conn, { deadlineMs: Math.max(1, left()) });
-      report.roles = u.roles;
-      return u.roles.length ? `Roles in this org: ${u.roles.join(', ')}.` : 'The user has no roles in this org.';
-      // Queries run (whoami worked) but roles are not readable: a warning, not a failure.
-    }, 'PERMISSION_DENIED');
+    await run(
+      'permissions',
+      async () => {
+        const u = await currentUser(conn, { deadlineMs: Math.max(1, left()) });
+        report.roles = u.roles;
+        return u.roles.length
+          ? `Roles in this org: ${u.roles.join(', ')}.`
+          : 'The user has no roles in this org.';
+        // Queries run (whoami worked) but roles are not readable: a warning, not a failure.
+      },
+      'PERMISSION_DENIED',
+    );
     report.ok = steps.every((s) => s.status === 'ok' || s.status === 'warning');
     return report;
   } finally {

@@ -39,11 +39,20 @@ beforeAll(async () => {
   });
   const creds = grpc.ServerCredentials.createSsl(
     Buffer.from(pki.ca.certificatePem),
-    [{ cert_chain: Buffer.from(pki.server.certificatePem), private_key: Buffer.from(pki.server.privateKeyPem) }],
+    [
+      {
+        cert_chain: Buffer.from(pki.server.certificatePem),
+        private_key: Buffer.from(pki.server.privateKeyPem),
+      },
+    ],
     true,
   );
-  tcpPort = await new Promise<number>((res, rej) => server.bindAsync('127.0.0.1:0', creds, (e, p) => (e ? rej(e) : res(p))));
-  await new Promise<number>((res, rej) => server.bindAsync(`unix://${socket()}`, creds, (e, p) => (e ? rej(e) : res(p))));
+  tcpPort = await new Promise<number>((res, rej) =>
+    server.bindAsync('127.0.0.1:0', creds, (e, p) => (e ? rej(e) : res(p))),
+  );
+  await new Promise<number>((res, rej) =>
+    server.bindAsync(`unix://${socket()}`, creds, (e, p) => (e ? rej(e) : res(p))),
+  );
 });
 
 afterAll(() => {
@@ -54,7 +63,9 @@ afterAll(() => {
 describe('transport', () => {
   it('queries over a unix:// socket with mTLS', async () => {
     const reg = new ConnectionRegistry({ secrets: new MemorySecretStore() });
-    await reg.add('sock', toYaml(await mintApiConfigFields(pki, 'sock-user', `unix://${socket()}`)), { persist: false });
+    await reg.add('sock', toYaml(await mintApiConfigFields(pki, 'sock-user', `unix://${socket()}`)), {
+      persist: false,
+    });
     const r = await reg.connection('sock').queryRows(userQuery('SELECT whoami() FROM scope()'));
     reg.close();
     expect(r.rows).toEqual([{ whoami: 'sock-user' }]);
@@ -70,9 +81,15 @@ describe('transport', () => {
 
   it('a wrong pinned_server_name fails the handshake with a typed error', async () => {
     const reg = new ConnectionRegistry({ secrets: new MemorySecretStore() });
-    const fields = { ...(await mintApiConfigFields(pki, 'pin', `127.0.0.1:${tcpPort}`)), pinned_server_name: 'SomeOtherName' };
+    const fields = {
+      ...(await mintApiConfigFields(pki, 'pin', `127.0.0.1:${tcpPort}`)),
+      pinned_server_name: 'SomeOtherName',
+    };
     await reg.add('pin', toYaml(fields), { persist: false });
-    const e = await reg.connection('pin').queryRows(userQuery('SELECT 1 FROM scope()'), { deadlineMs: 5_000 }).catch((x: unknown) => x);
+    const e = await reg
+      .connection('pin')
+      .queryRows(userQuery('SELECT 1 FROM scope()'), { deadlineMs: 5_000 })
+      .catch((x: unknown) => x);
     reg.close();
     expect(isAppError(e, 'TLS_HANDSHAKE_FAILED')).toBe(true);
   });

@@ -15,8 +15,15 @@ export interface StreamHandlers<T> {
 
 export interface ApiClient {
   readonly transport: Transport['kind'];
-  call<K extends CallChannels<Contract>>(channel: K, input: InputOf<Contract[K]>): Promise<OutputOf<Contract[K]>>;
-  stream<K extends StreamChannels<Contract>>(channel: K, input: InputOf<Contract[K]>, handlers: StreamHandlers<DataOf<Contract[K]>>): () => void;
+  call<K extends CallChannels<Contract>>(
+    channel: K,
+    input: InputOf<Contract[K]>,
+  ): Promise<OutputOf<Contract[K]>>;
+  stream<K extends StreamChannels<Contract>>(
+    channel: K,
+    input: InputOf<Contract[K]>,
+    handlers: StreamHandlers<DataOf<Contract[K]>>,
+  ): () => void;
   /** Untyped escape hatch for tests and diagnostics: any channel name, any input. */
   callRaw(channel: string, input: unknown): Promise<unknown>;
 }

@@ -4,12 +4,16 @@ import type { BridgeCall, BridgeStream, MegaraptorBridge } from '../../../shared
 import { nextId, type Transport } from './transport';
 
 function unknownChannel(channel: string): Envelope<unknown> {
-  return { ok: false, error: { code: 'CONTRACT_UNKNOWN_CHANNEL', message: `Unknown channel "${channel.slice(0, 80)}".` } };
+  return {
+    ok: false,
+    error: { code: 'CONTRACT_UNKNOWN_CHANNEL', message: `Unknown channel "${channel.slice(0, 80)}".` },
+  };
 }
 
 export function createIpcTransport(bridge: MegaraptorBridge): Transport {
   const fns = bridge as unknown as Record<string, BridgeCall | BridgeStream | undefined>;
-  const lookup = (channel: string) => (Object.prototype.hasOwnProperty.call(fns, channel) ? fns[channel] : undefined);
+  const lookup = (channel: string) =>
+    Object.prototype.hasOwnProperty.call(fns, channel) ? fns[channel] : undefined;
   return {
     kind: 'ipc',
     call(channel, input) {

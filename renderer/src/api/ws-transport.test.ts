@@ -57,7 +57,11 @@ describe('WebSocket transport', () => {
     const { socket, client } = setup();
     socket.emit('open');
     const answer = client.callRaw('nope:x', {});
-    socket.reply({ type: 'result', id: socket.sent[0]!.id, envelope: { ok: false, error: { code: 'CONTRACT_UNKNOWN_CHANNEL', message: 'Unknown' } } });
+    socket.reply({
+      type: 'result',
+      id: socket.sent[0]!.id,
+      envelope: { ok: false, error: { code: 'CONTRACT_UNKNOWN_CHANNEL', message: 'Unknown' } },
+    });
     const e = await answer.catch((x: unknown) => x);
     expect(e).toBeInstanceOf(AppError);
     expect((e as AppError).code).toBe('CONTRACT_UNKNOWN_CHANNEL');
@@ -113,16 +117,25 @@ describe('takeToken', () => {
   it('moves the token from the fragment to the session and clears the address bar', () => {
     const storage = memoryStorage();
     const replaced: string[] = [];
-    const history = { state: null, replaceState: (_s: unknown, _t: string, url: string) => replaced.push(url) } as unknown as History;
+    const history = {
+      state: null,
+      replaceState: (_s: unknown, _t: string, url: string) => replaced.push(url),
+    } as unknown as History;
     const loc = { hash: '#token=abc-123', pathname: '/settings', search: '' } as Location;
     expect(takeToken(loc, storage, history)).toBe('abc-123');
     expect(replaced).toEqual(['/settings']);
     // A reload has no fragment any more but the same tab session.
-    expect(takeToken({ hash: '', pathname: '/settings', search: '' } as Location, storage, history)).toBe('abc-123');
-    expect(takeToken({ hash: '', pathname: '/', search: '' } as Location, memoryStorage(), history)).toBeUndefined();
+    expect(takeToken({ hash: '', pathname: '/settings', search: '' } as Location, storage, history)).toBe(
+      'abc-123',
+    );
+    expect(
+      takeToken({ hash: '', pathname: '/', search: '' } as Location, memoryStorage(), history),
+    ).toBeUndefined();
   });
 
   it('builds the socket URL on the page host', () => {
-    expect(wsUrlFor({ protocol: 'http:', host: '127.0.0.1:4000' } as Location, 'a b')).toBe('ws://127.0.0.1:4000/rpc?token=a%20b');
+    expect(wsUrlFor({ protocol: 'http:', host: '127.0.0.1:4000' } as Location, 'a b')).toBe(
+      'ws://127.0.0.1:4000/rpc?token=a%20b',
+    );
   });
 });

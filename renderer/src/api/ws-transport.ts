@@ -56,7 +56,10 @@ export function createWebSocketTransport(url: string, open: (url: string) => Soc
     for (const data of outbox.splice(0)) socket.send(data);
   });
   socket.addEventListener('close', () =>
-    fail({ code: 'TRANSPORT_CLOSED', message: 'The connection to `megaraptor serve` closed. Is it still running? Reload the page.' }),
+    fail({
+      code: 'TRANSPORT_CLOSED',
+      message: 'The connection to `megaraptor serve` closed. Is it still running? Reload the page.',
+    }),
   );
   socket.addEventListener('message', (ev) => {
     if (typeof ev.data !== 'string') return;

@@ -47,7 +47,13 @@ export function App(props: { root: HTMLElement }) {
   if (failure) {
     return (
       <Center h="100vh" p="xl">
-        <Alert color="red" icon={<IconPlugConnectedX />} title="The app core did not answer" maw={640} data-testid="core-unreachable">
+        <Alert
+          color="red"
+          icon={<IconPlugConnectedX />}
+          title="The app core did not answer"
+          maw={640}
+          data-testid="core-unreachable"
+        >
           {failure}
         </Alert>
       </Center>

@@ -27,7 +27,12 @@ export class ErrorBoundary extends Component<{ children: ReactNode }, State> {
       <Alert color="red" icon={<IconAlertTriangle />} title="This view failed" data-testid="error-boundary">
         <Stack gap="sm">
           <Code block>{this.state.error.message}</Code>
-          <Button variant="light" color="red" w="fit-content" onClick={() => this.setState({ error: undefined })}>
+          <Button
+            variant="light"
+            color="red"
+            w="fit-content"
+            onClick={() => this.setState({ error: undefined })}
+          >
             Try again
           </Button>
         </Stack>

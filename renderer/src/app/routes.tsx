@@ -33,7 +33,13 @@ export interface AppRoute {
 }
 
 export const routes: readonly AppRoute[] = [
-  { id: 'connections', path: '/connections', label: 'Connections', icon: IconPlugConnected, page: ConnectionsPage },
+  {
+    id: 'connections',
+    path: '/connections',
+    label: 'Connections',
+    icon: IconPlugConnected,
+    page: ConnectionsPage,
+  },
   { id: 'clients', path: '/clients', label: 'Clients', icon: IconDeviceDesktop, page: ClientsPage },
   { id: 'notebooks', path: '/notebooks', label: 'Notebooks', icon: IconNotebook, page: NotebooksPage },
   { id: 'hunts', path: '/hunts', label: 'Hunts', icon: IconTarget, page: HuntsPage },

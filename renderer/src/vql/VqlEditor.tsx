@@ -51,5 +51,11 @@ export default function VqlEditor(props: VqlEditorProps) {
     monaco.editor.setTheme(scheme === 'dark' ? 'vs-dark' : 'vs');
   }, [scheme]);
 
-  return <div ref={host} data-testid={props.testId} style={{ height: 140, border: '1px solid var(--mantine-color-default-border)', borderRadius: 4 }} />;
+  return (
+    <div
+      ref={host}
+      data-testid={props.testId}
+      style={{ height: 140, border: '1px solid var(--mantine-color-default-border)', borderRadius: 4 }}
+    />
+  );
 }

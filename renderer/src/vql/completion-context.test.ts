@@ -9,13 +9,33 @@ describe('VQL completion context', () => {
   });
 
   it('offers the arguments of the innermost open call, minus those already given', () => {
-    expect(completionContext('SELECT * FROM clients(')).toEqual({ kind: 'argument', callee: 'clients', prefix: '', used: [] });
-    expect(completionContext('SELECT * FROM flows(client_id="C.1", fl')).toEqual({ kind: 'argument', callee: 'flows', prefix: 'fl', used: ['client_id'] });
-    expect(completionContext('SELECT format(format="%v", args=[x]) FROM source(artifact="X", ')).toEqual({ kind: 'argument', callee: 'source', prefix: '', used: ['artifact'] });
+    expect(completionContext('SELECT * FROM clients(')).toEqual({
+      kind: 'argument',
+      callee: 'clients',
+      prefix: '',
+      used: [],
+    });
+    expect(completionContext('SELECT * FROM flows(client_id="C.1", fl')).toEqual({
+      kind: 'argument',
+      callee: 'flows',
+      prefix: 'fl',
+      used: ['client_id'],
+    });
+    expect(completionContext('SELECT format(format="%v", args=[x]) FROM source(artifact="X", ')).toEqual({
+      kind: 'argument',
+      callee: 'source',
+      prefix: '',
+      used: ['artifact'],
+    });
   });
 
   it('returns to the outer call once an inner call is closed', () => {
-    expect(completionContext('SELECT * FROM collect_client(client_id=get(item=x, member="a"), ')).toEqual({ kind: 'argument', callee: 'collect_client', prefix: '', used: ['client_id'] });
+    expect(completionContext('SELECT * FROM collect_client(client_id=get(item=x, member="a"), ')).toEqual({
+      kind: 'argument',
+      callee: 'collect_client',
+      prefix: '',
+      used: ['client_id'],
+    });
   });
 
   it('does not complete inside strings or comments', () => {
@@ -30,12 +50,21 @@ describe('VQL completion context', () => {
   });
 
   it('offers artifacts after Artifact.', () => {
-    expect(completionContext('SELECT * FROM Artifact.Windows.Sys')).toEqual({ kind: 'artifact', prefix: 'Windows.Sys' });
+    expect(completionContext('SELECT * FROM Artifact.Windows.Sys')).toEqual({
+      kind: 'artifact',
+      prefix: 'Windows.Sys',
+    });
   });
 
   it('offers functions in expressions, and not argument names after a comparison', () => {
     expect(completionContext('SELECT upc')).toEqual({ kind: 'expression', prefix: 'upc' });
-    expect(completionContext('SELECT * FROM clients() WHERE os =~ "win" AND ')).toEqual({ kind: 'expression', prefix: '' });
-    expect(completionContext('SELECT * FROM clients(search=x) WHERE a = ')).toEqual({ kind: 'expression', prefix: '' });
+    expect(completionContext('SELECT * FROM clients() WHERE os =~ "win" AND ')).toEqual({
+      kind: 'expression',
+      prefix: '',
+    });
+    expect(completionContext('SELECT * FROM clients(search=x) WHERE a = ')).toEqual({
+      kind: 'expression',
+      prefix: '',
+    });
   });
 });

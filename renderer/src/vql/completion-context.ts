@@ -64,7 +64,8 @@ function scan(text: string): Scan {
       if (popped && calls.length && calls[calls.length - 1]!.depthStart === stack.length + 1) calls.pop();
     } else if (c === '=' && calls.length && calls[calls.length - 1]!.depthStart === stack.length) {
       const m = /([A-Za-z_][A-Za-z0-9_]*)\s*$/.exec(text.slice(0, i));
-      if (m && text[i + 1] !== '~' && text[i - 1] !== '!' && text[i - 1] !== '<' && text[i - 1] !== '>') calls[calls.length - 1]!.used.push(m[1]!);
+      if (m && text[i + 1] !== '~' && text[i - 1] !== '!' && text[i - 1] !== '<' && text[i - 1] !== '>')
+        calls[calls.length - 1]!.used.push(m[1]!);
     }
   }
   return { inString: quote !== null, inComment: lineComment || blockComment, calls };
@@ -84,7 +85,8 @@ export function completionContext(before: string): CompletionContext {
   const call = s.calls[s.calls.length - 1];
   if (call) {
     // Directly after "(" or ",": an argument name is expected.
-    if (/[(,]\s*$/.test(head)) return { kind: 'argument', callee: call.callee, prefix: word, used: call.used };
+    if (/[(,]\s*$/.test(head))
+      return { kind: 'argument', callee: call.callee, prefix: word, used: call.used };
   }
   return { kind: 'expression', prefix: word };
 }

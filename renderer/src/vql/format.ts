@@ -2,7 +2,22 @@
  * A conservative VQL formatter: keywords upper-cased and the main clauses on their own lines.
  * Strings and comments are copied untouched, so formatting can never change a query's meaning.
  */
-const KEYWORDS = ['SELECT', 'FROM', 'WHERE', 'LET', 'LIMIT', 'ORDER BY', 'GROUP BY', 'AND', 'OR', 'NOT', 'AS', 'DESC', 'IN', 'IF'];
+const KEYWORDS = [
+  'SELECT',
+  'FROM',
+  'WHERE',
+  'LET',
+  'LIMIT',
+  'ORDER BY',
+  'GROUP BY',
+  'AND',
+  'OR',
+  'NOT',
+  'AS',
+  'DESC',
+  'IN',
+  'IF',
+];
 const BREAK_BEFORE = new Set(['FROM', 'WHERE', 'LIMIT', 'ORDER BY', 'GROUP BY', 'LET']);
 
 export function formatVql(text: string): string {
@@ -36,7 +51,8 @@ export function formatVql(text: string): string {
       const norm = word.replace(/\s+/g, ' ').toUpperCase();
       const isCall = /^\s*\(/.test(text.slice(i + word.length));
       if (KEYWORDS.includes(norm) && !isCall) {
-        if (BREAK_BEFORE.has(norm) && out.trim() !== '' && !/\n\s*$/.test(out)) out = out.replace(/[ \t]+$/, '') + '\n';
+        if (BREAK_BEFORE.has(norm) && out.trim() !== '' && !/\n\s*$/.test(out))
+          out = out.replace(/[ \t]+$/, '') + '\n';
         out += norm;
       } else out += word;
       i += word.length;

@@ -11,9 +11,31 @@ import { formatVql } from './format';
 
 export { monaco };
 
-(self as unknown as { MonacoEnvironment: { getWorker(): Worker } }).MonacoEnvironment = { getWorker: () => new EditorWorker() };
+(self as unknown as { MonacoEnvironment: { getWorker(): Worker } }).MonacoEnvironment = {
+  getWorker: () => new EditorWorker(),
+};
 
-const KEYWORDS = ['SELECT', 'FROM', 'WHERE', 'LET', 'LIMIT', 'ORDER', 'GROUP', 'BY', 'AND', 'OR', 'NOT', 'AS', 'DESC', 'IN', 'TRUE', 'FALSE', 'NULL', 'EXPLAIN', 'FOREACH'];
+const KEYWORDS = [
+  'SELECT',
+  'FROM',
+  'WHERE',
+  'LET',
+  'LIMIT',
+  'ORDER',
+  'GROUP',
+  'BY',
+  'AND',
+  'OR',
+  'NOT',
+  'AS',
+  'DESC',
+  'IN',
+  'TRUE',
+  'FALSE',
+  'NULL',
+  'EXPLAIN',
+  'FOREACH',
+];
 
 /** Completion items per editor model: the notebook sets them when the server changes. */
 let items: CompletionItem[] = [];
@@ -69,36 +91,89 @@ export function registerVql(): void {
     },
   });
   monaco.languages.registerDocumentFormattingEditProvider('vql', {
-    provideDocumentFormattingEdits: (model) => [{ range: model.getFullModelRange(), text: formatVql(model.getValue()) }],
+    provideDocumentFormattingEdits: (model) => [
+      { range: model.getFullModelRange(), text: formatVql(model.getValue()) },
+    ],
   });
   monaco.languages.registerCompletionItemProvider('vql', {
     triggerCharacters: ['(', ',', ' ', '.'],
     provideCompletionItems(model, position) {
-      const before = model.getValueInRange({ startLineNumber: 1, startColumn: 1, endLineNumber: position.lineNumber, endColumn: position.column });
+      const before = model.getValueInRange({
+        startLineNumber: 1,
+        startColumn: 1,
+        endLineNumber: position.lineNumber,
+        endColumn: position.column,
+      });
       const ctx = completionContext(before);
       const word = model.getWordUntilPosition(position);
-      const range = { startLineNumber: position.lineNumber, endLineNumber: position.lineNumber, startColumn: word.startColumn, endColumn: word.endColumn };
+      const range = {
+        startLineNumber: position.lineNumber,
+        endLineNumber: position.lineNumber,
+        startColumn: word.startColumn,
+        endColumn: word.endColumn,
+      };
       const K = monaco.languages.CompletionItemKind;
-      const doc = (it: CompletionItem) => ({ value: `${it.description}\n\n${it.args.map((a) => `- \`${a.name}\` (${a.type}${a.required ? ', required' : ''}) ${a.description}`).join('\n')}` });
+      const doc = (it: CompletionItem) => ({
+        value: `${it.description}\n\n${it.args.map((a) => `- \`${a.name}\` (${a.type}${a.required ? ', required' : ''}) ${a.description}`).join('\n')}`,
+      });
       switch (ctx.kind) {
         case 'none':
           return { suggestions: [] };
         case 'plugin':
-          return { suggestions: items.filter((i) => i.kind === 'plugin').map((i) => ({ label: i.name, kind: K.Module, insertText: i.name, documentation: doc(i), range })) };
+          return {
+            suggestions: items
+              .filter((i) => i.kind === 'plugin')
+              .map((i) => ({
+                label: i.name,
+                kind: K.Module,
+                insertText: i.name,
+                documentation: doc(i),
+                range,
+              })),
+          };
         case 'artifact': {
           const r = { ...range, startColumn: position.column - ctx.prefix.length };
-          return { suggestions: items.filter((i) => i.kind === 'artifact').map((i) => ({ label: i.name, kind: K.Class, insertText: i.name, documentation: doc(i), range: r })) };
+          return {
+            suggestions: items
+              .filter((i) => i.kind === 'artifact')
+              .map((i) => ({
+                label: i.name,
+                kind: K.Class,
+                insertText: i.name,
+                documentation: doc(i),
+                range: r,
+              })),
+          };
         }
         case 'argument': {
-          const callee = ctx.callee.startsWith('Artifact.') ? ctx.callee.slice('Artifact.'.length) : ctx.callee;
+          const callee = ctx.callee.startsWith('Artifact.')
+            ? ctx.callee.slice('Artifact.'.length)
+            : ctx.callee;
           const target = items.find((i) => i.name === callee);
           const args = target?.args.filter((a) => !ctx.used.includes(a.name)) ?? [];
-          return { suggestions: args.map((a) => ({ label: a.name, kind: K.Property, detail: `${a.type}${a.required ? ' (required)' : ''}`, documentation: a.description, insertText: `${a.name}=`, range })) };
+          return {
+            suggestions: args.map((a) => ({
+              label: a.name,
+              kind: K.Property,
+              detail: `${a.type}${a.required ? ' (required)' : ''}`,
+              documentation: a.description,
+              insertText: `${a.name}=`,
+              range,
+            })),
+          };
         }
         case 'expression':
           return {
             suggestions: [
-              ...items.filter((i) => i.kind === 'function').map((i) => ({ label: i.name, kind: K.Function, insertText: `${i.name}(`, documentation: doc(i), range })),
+              ...items
+                .filter((i) => i.kind === 'function')
+                .map((i) => ({
+                  label: i.name,
+                  kind: K.Function,
+                  insertText: `${i.name}(`,
+                  documentation: doc(i),
+                  range,
+                })),
               ...KEYWORDS.map((k) => ({ label: k, kind: K.Keyword, insertText: k, range })),
             ],
           };

@@ -20,7 +20,10 @@ export interface Harness {
   setPolicy(p: Partial<McpPolicy>): void;
 }
 
-export function makeHarness(port: VelociraptorPort, opts: { dataDir?: string; approver?: Approver; policy?: Partial<McpPolicy>; clientLabel?: string } = {}): Harness {
+export function makeHarness(
+  port: VelociraptorPort,
+  opts: { dataDir?: string; approver?: Approver; policy?: Partial<McpPolicy>; clientLabel?: string } = {},
+): Harness {
   const dataDir = opts.dataDir ?? mkdtempSync(join(tmpdir(), 'mr-mcp-'));
   const redactor = new Redactor();
   const audit = new AuditLog(dataDir, redactor);
@@ -49,7 +52,10 @@ export function makeHarness(port: VelociraptorPort, opts: { dataDir?: string; ap
 
 /** An SDK client connected in-process to a server built on the harness's context. */
 export async function connectInProcess(h: Harness): Promise<Client> {
-  const server = createMcpServer({ version: 'test', transport: 'memory' }, (label) => ({ ...h.ctx, clientLabel: label }));
+  const server = createMcpServer({ version: 'test', transport: 'memory' }, (label) => ({
+    ...h.ctx,
+    clientLabel: label,
+  }));
   const [a, b] = InMemoryTransport.createLinkedPair();
   await server.connect(a);
   const client = new Client({ name: 'vitest', version: '1.0' });

@@ -20,7 +20,13 @@ export const listArtifacts = defineTool({
   description:
     'Search the artifacts the server knows (built-in and custom) by part of the name, optionally by type. Use it to find the right artifact before collecting; names are OS-specific (Windows.*, Linux.*, MacOS.*, Generic.*). Returns names, a short description and parameter names; get_artifact gives the sources.',
   input: {
-    search: z.string().max(300).optional().describe('Part of the artifact name, case-insensitive, taken literally, e.g. "Pslist" or "Windows.Network".'),
+    search: z
+      .string()
+      .max(300)
+      .optional()
+      .describe(
+        'Part of the artifact name, case-insensitive, taken literally, e.g. "Pslist" or "Windows.Network".',
+      ),
     type: z.enum(['CLIENT', 'SERVER', 'NOTEBOOK']).optional(),
     ...pagingInput,
   },
@@ -28,14 +34,23 @@ export const listArtifacts = defineTool({
   annotations: READ,
   endpointData: false,
   async run({ args, target, ctx }) {
-    return pagedRead('list_artifacts', args, async (p) => (await ctx.port.listArtifacts(target, { search: args.search, type: args.type }, p)).map(shortArtifact), ctx.resultsDir);
+    return pagedRead(
+      'list_artifacts',
+      args,
+      async (p) =>
+        (await ctx.port.listArtifacts(target, { search: args.search, type: args.type }, p)).map(
+          shortArtifact,
+        ),
+      ctx.resultsDir,
+    );
   },
 });
 
 export const getArtifact = defineTool({
   name: 'get_artifact',
   title: 'Get an artifact definition',
-  description: 'The full definition of one artifact: description, parameters (names, types, defaults), sources (named sources are read as Artifact/Source), preconditions and required permissions. Read it before collecting an artifact with parameters.',
+  description:
+    'The full definition of one artifact: description, parameters (names, types, defaults), sources (named sources are read as Artifact/Source), preconditions and required permissions. Read it before collecting an artifact with parameters.',
   input: { name: artifactName },
   output: { artifact: z.record(z.string(), z.unknown()) },
   annotations: READ,
@@ -43,7 +58,17 @@ export const getArtifact = defineTool({
   async run({ args, target, ctx }) {
     const a = await ctx.port.artifactDefinition(target, args.name);
     if (!a) throw notFound(`Artifact ${args.name}`);
-    return { artifact: { name: a.name, type: a.type, description: a.description, parameters: a.parameters, sources: a.sources, precondition: a.precondition, required_permissions: a.requiredPermissions } };
+    return {
+      artifact: {
+        name: a.name,
+        type: a.type,
+        description: a.description,
+        parameters: a.parameters,
+        sources: a.sources,
+        precondition: a.precondition,
+        required_permissions: a.requiredPermissions,
+      },
+    };
   },
 });
 

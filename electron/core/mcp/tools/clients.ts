@@ -27,19 +27,32 @@ export const searchClients = defineTool({
   title: 'Search clients',
   description:
     'Find endpoints (Velociraptor clients) by hostname or other terms. Search syntax: a bare word matches host names; prefixes host:, label:, ip:, mac:, client:; * wildcards; "all" or empty lists every client. Start here to get a client_id for any other client tool.',
-  input: { search: z.string().max(500).default('').describe('Search terms, e.g. "web*", "label:servers", "ip:10.0.0.5". Empty for all.'), ...pagingInput },
+  input: {
+    search: z
+      .string()
+      .max(500)
+      .default('')
+      .describe('Search terms, e.g. "web*", "label:servers", "ip:10.0.0.5". Empty for all.'),
+    ...pagingInput,
+  },
   output: pagedOutput,
   annotations: READ,
   endpointData: true,
   async run({ args, target, ctx }) {
-    return pagedRead('search_clients', args, async (p) => (await ctx.port.searchClients(target, args.search, p)).map((c) => clientSummary(c)), ctx.resultsDir);
+    return pagedRead(
+      'search_clients',
+      args,
+      async (p) => (await ctx.port.searchClients(target, args.search, p)).map((c) => clientSummary(c)),
+      ctx.resultsDir,
+    );
   },
 });
 
 export const getClient = defineTool({
   name: 'get_client',
   title: 'Get client details',
-  description: 'Everything the server knows about one client: OS, agent version, labels, addresses, first/last seen. Use it to learn a client\'s OS before choosing OS-specific artifacts.',
+  description:
+    "Everything the server knows about one client: OS, agent version, labels, addresses, first/last seen. Use it to learn a client's OS before choosing OS-specific artifacts.",
   input: { client_id: clientId },
   output: { client: z.record(z.string(), z.unknown()) },
   annotations: READ,
@@ -54,7 +67,8 @@ export const getClient = defineTool({
 export const labelClient = defineTool({
   name: 'label_client',
   title: 'Add or remove client labels',
-  description: 'Add labels to a client or remove them. Labels scope hunts (include_labels) and group machines, e.g. "compromised", "contained". Returns the labels the client has afterwards.',
+  description:
+    'Add labels to a client or remove them. Labels scope hunts (include_labels) and group machines, e.g. "compromised", "contained". Returns the labels the client has afterwards.',
   input: {
     client_id: clientId,
     labels: z.array(z.string().min(1).max(100)).min(1).max(50),
@@ -74,7 +88,12 @@ export const labelClient = defineTool({
     );
   },
   async run({ args, target, ctx }) {
-    const labels = await ctx.port.label(target, args.client_id, args.labels, args.operation === 'add' ? 'set' : 'remove');
+    const labels = await ctx.port.label(
+      target,
+      args.client_id,
+      args.labels,
+      args.operation === 'add' ? 'set' : 'remove',
+    );
     return { client_id: args.client_id, labels };
   },
 });
@@ -83,11 +102,17 @@ export const quarantineClient = defineTool({
   name: 'quarantine_client',
   title: 'Quarantine or release a client',
   description:
-    'Network-isolate an endpoint so it can only talk to the Velociraptor server (quarantine=true), or lift the isolation (quarantine=false). Uses the quarantine artifact of the client\'s OS (Windows, Linux, macOS). This cuts the machine off from the network: use it only when the responder wants containment.',
+    "Network-isolate an endpoint so it can only talk to the Velociraptor server (quarantine=true), or lift the isolation (quarantine=false). Uses the quarantine artifact of the client's OS (Windows, Linux, macOS). This cuts the machine off from the network: use it only when the responder wants containment.",
   input: {
     client_id: clientId,
     quarantine: z.boolean().default(true),
-    message: z.string().max(256).optional().describe('Message shown to the logged-in users when the quarantine is applied (Windows message box, Linux wall, macOS notification); at most 256 characters.'),
+    message: z
+      .string()
+      .max(256)
+      .optional()
+      .describe(
+        'Message shown to the logged-in users when the quarantine is applied (Windows message box, Linux wall, macOS notification); at most 256 characters.',
+      ),
   },
   output: { client_id: z.string(), flow_id: z.string(), artifact: z.string(), quarantine: z.boolean() },
   annotations: { readOnlyHint: false, destructiveHint: true, idempotentHint: true, openWorldHint: true },
@@ -95,15 +120,26 @@ export const quarantineClient = defineTool({
   async plan({ args, target, ctx }) {
     // Fails with INVALID_ARGUMENT for an OS without a quarantine artifact (or one never reported).
     const p = await ctx.port.planQuarantine(target, args.client_id, args.quarantine, args.message);
-    return plan(`${args.quarantine ? 'Quarantine (network-isolate)' : 'Release from quarantine'} ${args.client_id} (${p.os})`, target, 'collect', {
-      client_id: args.client_id,
-      artifact: p.artifact,
-      parameters: p.parameters,
-    }, p.query);
+    return plan(
+      `${args.quarantine ? 'Quarantine (network-isolate)' : 'Release from quarantine'} ${args.client_id} (${p.os})`,
+      target,
+      'collect',
+      {
+        client_id: args.client_id,
+        artifact: p.artifact,
+        parameters: p.parameters,
+      },
+      p.query,
+    );
   },
   async run({ args, target, ctx }) {
     const r = await ctx.port.quarantine(target, args.client_id, args.quarantine, args.message);
-    return { client_id: args.client_id, flow_id: r.flowId, artifact: r.artifact, quarantine: args.quarantine };
+    return {
+      client_id: args.client_id,
+      flow_id: r.flowId,
+      artifact: r.artifact,
+      quarantine: args.quarantine,
+    };
   },
 });
 

@@ -5,7 +5,15 @@
 import { isAbsolute } from 'node:path';
 import { z } from 'zod';
 import { AppError } from '../../../../shared/errors';
-import { PageSummary, pagedOutput, pagedRead, pagingInput, queryKey, shapePage, type PagingArgs } from '../results';
+import {
+  PageSummary,
+  pagedOutput,
+  pagedRead,
+  pagingInput,
+  queryKey,
+  shapePage,
+  type PagingArgs,
+} from '../results';
 import { defineTool, READ, type McpTool, type ToolCall } from '../tool-kit';
 import { artifactName, clientId, flowId, notFound, parameters, plan, sourceName } from './common';
 import type { CollectAndWaitResult, CollectRequest, FlowSummary, Row, Target } from '../ports';
@@ -14,14 +22,48 @@ const collectInput = {
   client_id: clientId,
   artifacts: z.array(artifactName).min(1).max(20),
   parameters,
-  timeout_seconds: z.number().int().min(10).max(86_400).default(600).describe('How long the endpoint may run the collection.'),
-  urgent: z.boolean().default(false).describe('Skip the client\'s queue (use for triage of one machine).'),
-  max_rows: z.number().int().min(1).max(10_000_000).optional().describe('Stop the collection after this many rows.'),
-  cpu_limit: z.number().int().min(1).max(100).optional().describe('Percent of one CPU the collection may use on the endpoint.'),
+  timeout_seconds: z
+    .number()
+    .int()
+    .min(10)
+    .max(86_400)
+    .default(600)
+    .describe('How long the endpoint may run the collection.'),
+  urgent: z.boolean().default(false).describe("Skip the client's queue (use for triage of one machine)."),
+  max_rows: z
+    .number()
+    .int()
+    .min(1)
+    .max(10_000_000)
+    .optional()
+    .describe('Stop the collection after this many rows.'),
+  cpu_limit: z
+    .number()
+    .int()
+    .min(1)
+    .max(100)
+    .optional()
+    .describe('Percent of one CPU the collection may use on the endpoint.'),
 };
 
-function collectRequest(a: { client_id: string; artifacts: string[]; parameters?: Record<string, Record<string, string>> | undefined; timeout_seconds: number; urgent: boolean; max_rows?: number | undefined; cpu_limit?: number | undefined }): CollectRequest {
-  return { clientId: a.client_id, artifacts: a.artifacts, parameters: a.parameters, timeoutSeconds: a.timeout_seconds, urgent: a.urgent, maxRows: a.max_rows, cpuLimit: a.cpu_limit };
+function collectRequest(a: {
+  client_id: string;
+  artifacts: string[];
+  parameters?: Record<string, Record<string, string>> | undefined;
+  timeout_seconds: number;
+  urgent: boolean;
+  max_rows?: number | undefined;
+  cpu_limit?: number | undefined;
+}): CollectRequest {
+  return {
+    clientId: a.client_id,
+    artifacts: a.artifacts,
+    parameters: a.parameters,
+    timeoutSeconds: a.timeout_seconds,
+    urgent: a.urgent,
+    maxRows: a.max_rows,
+    cpuLimit: a.cpu_limit,
+  };
 }
 
 export const collectArtifact = defineTool({
@@ -35,7 +77,13 @@ export const collectArtifact = defineTool({
   endpointData: false,
   plan: ({ args, target, ctx }) => {
     const req = collectRequest(args);
-    return plan(`Collect ${args.artifacts.join(', ')} on ${args.client_id}`, target, 'collect', { ...req }, ctx.port.planCollect(target, req));
+    return plan(
+      `Collect ${args.artifacts.join(', ')} on ${args.client_id}`,
+      target,
+      'collect',
+      { ...req },
+      ctx.port.planCollect(target, req),
+    );
   },
   async run({ args, target, ctx }) {
     const r = await ctx.port.collect(target, collectRequest(args));
@@ -43,12 +91,27 @@ export const collectArtifact = defineTool({
   },
 });
 
-const SourceResult = z.object({ source: z.string(), rows: z.array(z.record(z.string(), z.unknown())), page: PageSummary });
+const SourceResult = z.object({
+  source: z.string(),
+  rows: z.array(z.record(z.string(), z.unknown())),
+  page: PageSummary,
+});
 
 /** Shapes the rows of each source of a finished collection; cursors continue in get_flow_results. */
-export function shapeSources(result: CollectAndWaitResult, clientIdValue: string, t: Target, paging: PagingArgs): Array<z.infer<typeof SourceResult>> {
+export function shapeSources(
+  result: CollectAndWaitResult,
+  clientIdValue: string,
+  t: Target,
+  paging: PagingArgs,
+): Array<z.infer<typeof SourceResult>> {
   return result.sources.map((s) => {
-    const key = queryKey('get_flow_results', { client_id: clientIdValue, flow_id: result.flowId, source: s.source, server: t.server, org: t.org });
+    const key = queryKey('get_flow_results', {
+      client_id: clientIdValue,
+      flow_id: result.flowId,
+      source: s.source,
+      server: t.server,
+      org: t.org,
+    });
     const shaped = shapePage(s.rows, 0, key, paging);
     return { source: s.source, rows: shaped.rows, page: shaped.page };
   });
@@ -71,7 +134,10 @@ export async function collectAndShape(
   call: ToolCall<PagingArgs & { client_id: string; wait_seconds: number }>,
   req: CollectRequest,
 ): Promise<z.output<z.ZodObject<typeof CollectAndWaitOutput>>> {
-  const r = await call.ctx.port.collectAndWait(call.target, req, { waitSeconds: call.args.wait_seconds, signal: call.signal });
+  const r = await call.ctx.port.collectAndWait(call.target, req, {
+    waitSeconds: call.args.wait_seconds,
+    signal: call.signal,
+  });
   return {
     client_id: call.args.client_id,
     flow_id: r.flowId,
@@ -86,7 +152,7 @@ export const collectAndWait = defineTool({
   name: 'collect_and_wait',
   title: 'Collect and wait for results',
   description:
-    'Collect artifacts on one client, wait until the collection finishes (or wait_seconds pass) and return the first page of rows of every source. Best for triage of one online machine. If it is still running when the wait ends, finished=false: read the rest later with get_flow_results. Each source\'s page.next_cursor continues in get_flow_results with that source.',
+    "Collect artifacts on one client, wait until the collection finishes (or wait_seconds pass) and return the first page of rows of every source. Best for triage of one online machine. If it is still running when the wait ends, finished=false: read the rest later with get_flow_results. Each source's page.next_cursor continues in get_flow_results with that source.",
   // max_rows is the page size here, as in every paged tool; the collection's own limit is row_limit
   // (one name for both made a page size of 50 also stop the collection after 50 rows).
   input: {
@@ -103,7 +169,13 @@ export const collectAndWait = defineTool({
   endpointData: true,
   plan: ({ args, target, ctx }) => {
     const req = collectRequest({ ...args, max_rows: args.row_limit });
-    return plan(`Collect ${args.artifacts.join(', ')} on ${args.client_id} and wait up to ${args.wait_seconds} s`, target, 'collect', { ...req }, ctx.port.planCollect(target, req));
+    return plan(
+      `Collect ${args.artifacts.join(', ')} on ${args.client_id} and wait up to ${args.wait_seconds} s`,
+      target,
+      'collect',
+      { ...req },
+      ctx.port.planCollect(target, req),
+    );
   },
   run: (call) => collectAndShape(call, collectRequest({ ...call.args, max_rows: call.args.row_limit })),
 });
@@ -128,20 +200,27 @@ export function flowSummary(f: FlowSummary): Row {
 export const listFlows = defineTool({
   name: 'list_flows',
   title: 'List collections of a client',
-  description: 'The collections (flows) run on one client, newest first: state, artifacts, times, rows and uploads. Use it to find earlier results before collecting again.',
+  description:
+    'The collections (flows) run on one client, newest first: state, artifacts, times, rows and uploads. Use it to find earlier results before collecting again.',
   input: { client_id: clientId, ...pagingInput },
   output: pagedOutput,
   annotations: READ,
   endpointData: true,
   async run({ args, target, ctx }) {
-    return pagedRead('list_flows', args, async (p) => (await ctx.port.flows(target, args.client_id, p)).map(flowSummary), ctx.resultsDir);
+    return pagedRead(
+      'list_flows',
+      args,
+      async (p) => (await ctx.port.flows(target, args.client_id, p)).map(flowSummary),
+      ctx.resultsDir,
+    );
   },
 });
 
 export const getFlowStatus = defineTool({
   name: 'get_flow_status',
   title: 'Get collection status',
-  description: 'State of one collection (RUNNING, WAITING, FINISHED, ERROR...), its timing, row and upload counts, the artifacts that produced results (use those names with get_flow_results) and any error status.',
+  description:
+    'State of one collection (RUNNING, WAITING, FINISHED, ERROR...), its timing, row and upload counts, the artifacts that produced results (use those names with get_flow_results) and any error status.',
   input: { client_id: clientId, flow_id: flowId },
   output: { flow: z.record(z.string(), z.unknown()), finished: z.boolean() },
   annotations: READ,
@@ -156,13 +235,24 @@ export const getFlowStatus = defineTool({
 export const getFlowLogs = defineTool({
   name: 'get_flow_logs',
   title: 'Get collection logs',
-  description: 'The log lines of one collection. Read them when a flow has no rows or state ERROR: Velociraptor reports most query failures only here.',
+  description:
+    'The log lines of one collection. Read them when a flow has no rows or state ERROR: Velociraptor reports most query failures only here.',
   input: { client_id: clientId, flow_id: flowId, ...pagingInput },
   output: pagedOutput,
   annotations: READ,
   endpointData: true,
   async run({ args, target, ctx }) {
-    return pagedRead('get_flow_logs', args, async (p) => (await ctx.port.flowLogs(target, { clientId: args.client_id, flowId: args.flow_id }, p)).map((l) => ({ time: l.time, level: l.level, message: l.message })), ctx.resultsDir);
+    return pagedRead(
+      'get_flow_logs',
+      args,
+      async (p) =>
+        (await ctx.port.flowLogs(target, { clientId: args.client_id, flowId: args.flow_id }, p)).map((l) => ({
+          time: l.time,
+          level: l.level,
+          message: l.message,
+        })),
+      ctx.resultsDir,
+    );
   },
 });
 
@@ -176,7 +266,12 @@ export const getFlowResults = defineTool({
   annotations: READ,
   endpointData: true,
   async run({ args, target, ctx }) {
-    return pagedRead('get_flow_results', args, (p) => ctx.port.flowResults(target, { clientId: args.client_id, flowId: args.flow_id }, args.source, p), ctx.resultsDir);
+    return pagedRead(
+      'get_flow_results',
+      args,
+      (p) => ctx.port.flowResults(target, { clientId: args.client_id, flowId: args.flow_id }, args.source, p),
+      ctx.resultsDir,
+    );
   },
 });
 
@@ -188,7 +283,11 @@ export const cancelFlow = defineTool({
   output: { client_id: z.string(), flow_id: z.string(), cancelled: z.boolean() },
   annotations: { readOnlyHint: false, destructiveHint: true, idempotentHint: true, openWorldHint: true },
   endpointData: false,
-  plan: ({ args, target }) => plan(`Cancel collection ${args.flow_id} on ${args.client_id}`, target, 'cancel_flow', { client_id: args.client_id, flow_id: args.flow_id }),
+  plan: ({ args, target }) =>
+    plan(`Cancel collection ${args.flow_id} on ${args.client_id}`, target, 'cancel_flow', {
+      client_id: args.client_id,
+      flow_id: args.flow_id,
+    }),
   async run({ args, target, ctx }) {
     await ctx.port.cancelFlow(target, { clientId: args.client_id, flowId: args.flow_id });
     return { client_id: args.client_id, flow_id: args.flow_id, cancelled: true };
@@ -198,7 +297,8 @@ export const cancelFlow = defineTool({
 export const listFlowUploads = defineTool({
   name: 'list_flow_uploads',
   title: 'List files a collection uploaded',
-  description: 'Files a collection uploaded to the server (path on the endpoint, size, server path). Use the vfs_path with download_upload to fetch one.',
+  description:
+    'Files a collection uploaded to the server (path on the endpoint, size, server path). Use the vfs_path with download_upload to fetch one.',
   input: { client_id: clientId, flow_id: flowId, ...pagingInput },
   output: pagedOutput,
   annotations: READ,
@@ -207,7 +307,14 @@ export const listFlowUploads = defineTool({
     return pagedRead(
       'list_flow_uploads',
       args,
-      async (p) => (await ctx.port.uploads(target, { clientId: args.client_id, flowId: args.flow_id }, p)).map((u) => ({ vfs_path: u.vfsPath, client_path: u.clientPath, size: u.size, uploaded_size: u.uploadedSize, accessor: u.accessor })),
+      async (p) =>
+        (await ctx.port.uploads(target, { clientId: args.client_id, flowId: args.flow_id }, p)).map((u) => ({
+          vfs_path: u.vfsPath,
+          client_path: u.clientPath,
+          size: u.size,
+          uploaded_size: u.uploadedSize,
+          accessor: u.accessor,
+        })),
       ctx.resultsDir,
     );
   },
@@ -217,22 +324,46 @@ export const downloadUpload = defineTool({
   name: 'download_upload',
   title: 'Download an uploaded file',
   description:
-    'Copy one file a collection uploaded from the server\'s file store to a folder on this machine, and return its local path, size and sha256. The file is evidence from an endpoint: it is written, never opened or run.',
+    "Copy one file a collection uploaded from the server's file store to a folder on this machine, and return its local path, size and sha256. The file is evidence from an endpoint: it is written, never opened or run.",
   input: {
     client_id: clientId,
     flow_id: flowId,
     vfs_path: z.string().min(1).max(2000).describe('vfs_path from list_flow_uploads.'),
-    folder: z.string().min(1).max(1000).refine(isAbsolute, 'an absolute folder path').describe('Absolute path of the folder to write the file into (created if missing).'),
+    folder: z
+      .string()
+      .min(1)
+      .max(1000)
+      .refine(isAbsolute, 'an absolute folder path')
+      .describe('Absolute path of the folder to write the file into (created if missing).'),
   },
   output: { path: z.string(), sha256: z.string(), size: z.number().int() },
   annotations: { readOnlyHint: false, destructiveHint: false, idempotentHint: true, openWorldHint: false },
   endpointData: true,
-  plan: ({ args, target }) => plan(`Download ${args.vfs_path} from flow ${args.flow_id} into ${args.folder}`, target, 'download', { ...args }),
+  plan: ({ args, target }) =>
+    plan(`Download ${args.vfs_path} from flow ${args.flow_id} into ${args.folder}`, target, 'download', {
+      ...args,
+    }),
   async run({ args, target, ctx }) {
-    if (args.folder.includes('\0')) throw new AppError('INVALID_ARGUMENT', 'The folder path contains a NUL byte.');
-    const r = await ctx.port.downloadUpload(target, { clientId: args.client_id, flowId: args.flow_id }, args.vfs_path, args.folder);
+    if (args.folder.includes('\0'))
+      throw new AppError('INVALID_ARGUMENT', 'The folder path contains a NUL byte.');
+    const r = await ctx.port.downloadUpload(
+      target,
+      { clientId: args.client_id, flowId: args.flow_id },
+      args.vfs_path,
+      args.folder,
+    );
     return { path: r.path, sha256: r.sha256, size: r.size };
   },
 });
 
-export const collectionTools: McpTool[] = [collectArtifact, collectAndWait, listFlows, getFlowStatus, getFlowLogs, getFlowResults, cancelFlow, listFlowUploads, downloadUpload];
+export const collectionTools: McpTool[] = [
+  collectArtifact,
+  collectAndWait,
+  listFlows,
+  getFlowStatus,
+  getFlowLogs,
+  getFlowResults,
+  cancelFlow,
+  listFlowUploads,
+  downloadUpload,
+];

@@ -11,8 +11,14 @@ export const clientId = z
   .string()
   .regex(/^C\.[0-9A-Za-z]{1,64}$/, 'a client id looks like C.1234abcd5678ef90')
   .describe('Velociraptor client id, e.g. C.1234abcd5678ef90 (from search_clients).');
-export const flowId = z.string().regex(/^F\.[0-9A-Za-z._-]{1,64}$/, 'a flow id looks like F.CU3B1VEPK2A2I').describe('Flow (collection) id, e.g. F.CU3B1VEPK2A2I.');
-export const huntId = z.string().regex(/^H\.[0-9A-Za-z._-]{1,64}$/, 'a hunt id looks like H.CU3B1VEPK2A2I').describe('Hunt id, e.g. H.CU3B1VEPK2A2I.');
+export const flowId = z
+  .string()
+  .regex(/^F\.[0-9A-Za-z._-]{1,64}$/, 'a flow id looks like F.CU3B1VEPK2A2I')
+  .describe('Flow (collection) id, e.g. F.CU3B1VEPK2A2I.');
+export const huntId = z
+  .string()
+  .regex(/^H\.[0-9A-Za-z._-]{1,64}$/, 'a hunt id looks like H.CU3B1VEPK2A2I')
+  .describe('Hunt id, e.g. H.CU3B1VEPK2A2I.');
 export const artifactName = z
   .string()
   .regex(/^[A-Za-z0-9_]+(\.[A-Za-z0-9_]+)*$/, 'an artifact name looks like Windows.System.Pslist')
@@ -20,19 +26,30 @@ export const artifactName = z
   .describe('Artifact name, e.g. Windows.System.Pslist (from list_artifacts).');
 export const sourceName = z
   .string()
-  .regex(/^[A-Za-z0-9_]+(\.[A-Za-z0-9_]+)*(\/[A-Za-z0-9_ .-]+)?$/, 'a source looks like Artifact.Name or Artifact.Name/SourceName')
+  .regex(
+    /^[A-Za-z0-9_]+(\.[A-Za-z0-9_]+)*(\/[A-Za-z0-9_ .-]+)?$/,
+    'a source looks like Artifact.Name or Artifact.Name/SourceName',
+  )
   .max(300)
   .describe('Artifact, or Artifact/Source for artifacts with named sources (see get_artifact).');
 export const parameters = z
   .record(artifactName, z.record(z.string().max(200), z.string().max(100_000)))
   .optional()
-  .describe('Artifact parameters: {"Artifact.Name": {"Param": "value"}}. Values are strings; the server converts them per declared type.');
+  .describe(
+    'Artifact parameters: {"Artifact.Name": {"Param": "value"}}. Values are strings; the server converts them per declared type.',
+  );
 
 /**
  * An approval plan of one operation. `query` is the VQL the operation will send, built by the
  * operation's own builder (the port's plan* methods), so the responder approves exactly what runs.
  */
-export function plan(summary: string, t: Target, operation: string, details: Record<string, unknown>, query?: PlannedQuery): ApprovalPlan {
+export function plan(
+  summary: string,
+  t: Target,
+  operation: string,
+  details: Record<string, unknown>,
+  query?: PlannedQuery,
+): ApprovalPlan {
   return {
     summary,
     ...(t.server ? { server: t.server } : {}),
@@ -47,7 +64,8 @@ export function notFound(what: string): AppError {
 
 /** Velociraptor timestamps come in seconds or microseconds; models read ISO strings best. */
 export function isoTime(v: unknown): string | undefined {
-  if (typeof v !== 'number' || !Number.isFinite(v) || v <= 0) return typeof v === 'string' && v !== '' ? v : undefined;
+  if (typeof v !== 'number' || !Number.isFinite(v) || v <= 0)
+    return typeof v === 'string' && v !== '' ? v : undefined;
   const ms = v > 1e14 ? v / 1000 : v > 1e11 ? v : v * 1000;
   return new Date(ms).toISOString();
 }

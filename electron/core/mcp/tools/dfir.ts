@@ -14,7 +14,12 @@ import { clientId, plan } from './common';
 import type { ApprovalPlan } from '../approvals';
 import type { ClientOs, CollectRequest } from '../ports';
 
-const COLLECT_ANNOTATIONS = { readOnlyHint: false, destructiveHint: false, idempotentHint: false, openWorldHint: true };
+const COLLECT_ANNOTATIONS = {
+  readOnlyHint: false,
+  destructiveHint: false,
+  idempotentHint: false,
+  openWorldHint: true,
+};
 
 const baseInput = {
   client_id: clientId,
@@ -24,17 +29,30 @@ const baseInput = {
   max_bytes: pagingInput.max_bytes,
 };
 
-const output = { ...CollectAndWaitOutput, os: z.string(), artifacts: z.array(z.object({ artifact: z.string(), why: z.string() })) };
+const output = {
+  ...CollectAndWaitOutput,
+  os: z.string(),
+  artifacts: z.array(z.object({ artifact: z.string(), why: z.string() })),
+};
 
 async function osOf(call: ToolCall<{ client_id: string }>): Promise<Exclude<ClientOs, 'unknown'>> {
   const os = await call.ctx.port.clientOs(call.target, call.args.client_id);
-  if (os === 'unknown') throw new AppError('INVALID_ARGUMENT', `The OS of ${call.args.client_id} is unknown (the client never reported it). Use collect_and_wait with an artifact you choose.`);
+  if (os === 'unknown')
+    throw new AppError(
+      'INVALID_ARGUMENT',
+      `The OS of ${call.args.client_id} is unknown (the client never reported it). Use collect_and_wait with an artifact you choose.`,
+    );
   return os;
 }
 
 /** The urgent collection of a topic's artifacts for the client's OS (the plan shows it, the run sends it). */
 function topicRequest(clientIdValue: string, choices: Array<{ artifact: string }>): CollectRequest {
-  return { clientId: clientIdValue, artifacts: choices.map((c) => c.artifact), urgent: true, timeoutSeconds: 600 };
+  return {
+    clientId: clientIdValue,
+    artifacts: choices.map((c) => c.artifact),
+    urgent: true,
+    timeoutSeconds: 600,
+  };
 }
 
 function topicTool(topic: DfirTopic, name: string, title: string, description: string): McpTool {
@@ -49,31 +67,74 @@ function topicTool(topic: DfirTopic, name: string, title: string, description: s
     async plan(call): Promise<ApprovalPlan> {
       const os = await osOf(call);
       const req = topicRequest(call.args.client_id, choicesFor(topic, os));
-      return plan(`${title} on ${call.args.client_id} (${os}): collect ${req.artifacts.join(', ')}`, call.target, 'collect', { ...req }, call.ctx.port.planCollect(call.target, req));
+      return plan(
+        `${title} on ${call.args.client_id} (${os}): collect ${req.artifacts.join(', ')}`,
+        call.target,
+        'collect',
+        { ...req },
+        call.ctx.port.planCollect(call.target, req),
+      );
     },
     async run(call) {
       const os = await osOf(call);
       const choices = choicesFor(topic, os);
-      return { ...(await collectAndShape(call, topicRequest(call.args.client_id, choices))), os, artifacts: choices };
+      return {
+        ...(await collectAndShape(call, topicRequest(call.args.client_id, choices))),
+        os,
+        artifacts: choices,
+      };
     },
   });
 }
 
-export const dfirProcesses = topicTool('processes', 'dfir_processes', 'Running processes', 'List the processes running on an endpoint now (command lines, users, parents).');
-export const dfirNetwork = topicTool('network', 'dfir_network_connections', 'Network connections', 'List open network connections and listening ports with their processes.');
-export const dfirPersistence = topicTool('persistence', 'dfir_persistence', 'Persistence review', 'List persistence mechanisms: services, scheduled tasks and Run keys (Windows); cron, systemd services and SSH authorized keys (Linux); launch agents/daemons and login items (macOS).');
-export const dfirLogons = topicTool('logons_users', 'dfir_logons_users', 'Logons and users', 'List local accounts and recent logons (RDP/logon events on Windows, wtmp on Linux).');
-export const dfirRecent = topicTool('recent_activity', 'dfir_recent_activity', 'Recent activity', 'Show recent user activity: recently used files and applications, shell history and browser history.');
+export const dfirProcesses = topicTool(
+  'processes',
+  'dfir_processes',
+  'Running processes',
+  'List the processes running on an endpoint now (command lines, users, parents).',
+);
+export const dfirNetwork = topicTool(
+  'network',
+  'dfir_network_connections',
+  'Network connections',
+  'List open network connections and listening ports with their processes.',
+);
+export const dfirPersistence = topicTool(
+  'persistence',
+  'dfir_persistence',
+  'Persistence review',
+  'List persistence mechanisms: services, scheduled tasks and Run keys (Windows); cron, systemd services and SSH authorized keys (Linux); launch agents/daemons and login items (macOS).',
+);
+export const dfirLogons = topicTool(
+  'logons_users',
+  'dfir_logons_users',
+  'Logons and users',
+  'List local accounts and recent logons (RDP/logon events on Windows, wtmp on Linux).',
+);
+export const dfirRecent = topicTool(
+  'recent_activity',
+  'dfir_recent_activity',
+  'Recent activity',
+  'Show recent user activity: recently used files and applications, shell history and browser history.',
+);
 
-const hexHash = z.string().regex(/^([0-9a-fA-F]{32}|[0-9a-fA-F]{40}|[0-9a-fA-F]{64})$/, 'an MD5, SHA1 or SHA256 in hex');
+const hexHash = z
+  .string()
+  .regex(/^([0-9a-fA-F]{32}|[0-9a-fA-F]{40}|[0-9a-fA-F]{64})$/, 'an MD5, SHA1 or SHA256 in hex');
 
-function fileSearchRequest(clientIdValue: string, os: Exclude<ClientOs, 'unknown'>, a: { glob: string; yara_rule?: string | undefined; hashes?: string[] | undefined }): CollectRequest {
+function fileSearchRequest(
+  clientIdValue: string,
+  os: Exclude<ClientOs, 'unknown'>,
+  a: { glob: string; yara_rule?: string | undefined; hashes?: string[] | undefined },
+): CollectRequest {
   if (a.hashes && a.hashes.length > 0) {
     const by = (len: number) => a.hashes!.filter((h) => h.length === len).join('\n');
     return {
       clientId: clientIdValue,
       artifacts: [HASH_HUNTER],
-      parameters: { [HASH_HUNTER]: { TargetGlob: a.glob, MD5List: by(32), SHA1List: by(40), SHA256List: by(64) } },
+      parameters: {
+        [HASH_HUNTER]: { TargetGlob: a.glob, MD5List: by(32), SHA1List: by(40), SHA256List: by(64) },
+      },
       urgent: true,
       timeoutSeconds: 1800,
     };
@@ -81,19 +142,37 @@ function fileSearchRequest(clientIdValue: string, os: Exclude<ClientOs, 'unknown
   const f = FILE_FINDER[os];
   const params: Record<string, string> = { [f.glob]: a.glob, [f.hash]: 'Y' };
   if (a.yara_rule) params[f.yara] = a.yara_rule;
-  return { clientId: clientIdValue, artifacts: [f.artifact], parameters: { [f.artifact]: params }, urgent: true, timeoutSeconds: 1800 };
+  return {
+    clientId: clientIdValue,
+    artifacts: [f.artifact],
+    parameters: { [f.artifact]: params },
+    urgent: true,
+    timeoutSeconds: 1800,
+  };
 }
 
 export const dfirFileSearch = defineTool({
   name: 'dfir_file_search',
   title: 'Search files by name, hash or YARA',
   description:
-    'Search an endpoint\'s files: by name/path glob (e.g. C:/Users/**/*.ps1, /tmp/**), by hash (MD5/SHA1/SHA256, through Generic.Detection.HashHunter), or by a YARA rule over the globbed files (the OS\'s FileFinder artifact). Narrow globs finish faster. Returns matching paths with sizes, times and hashes.',
+    "Search an endpoint's files: by name/path glob (e.g. C:/Users/**/*.ps1, /tmp/**), by hash (MD5/SHA1/SHA256, through Generic.Detection.HashHunter), or by a YARA rule over the globbed files (the OS's FileFinder artifact). Narrow globs finish faster. Returns matching paths with sizes, times and hashes.",
   input: {
     ...baseInput,
-    glob: z.string().min(1).max(2000).describe('Path glob of files to consider, e.g. C:/Users/*/Downloads/** or /home/*/.ssh/*.'),
-    hashes: z.array(hexHash).max(500).optional().describe('Hashes to look for; when given, only files with these hashes are returned.'),
-    yara_rule: z.string().max(100_000).optional().describe('A YARA rule (text) to match file contents against.'),
+    glob: z
+      .string()
+      .min(1)
+      .max(2000)
+      .describe('Path glob of files to consider, e.g. C:/Users/*/Downloads/** or /home/*/.ssh/*.'),
+    hashes: z
+      .array(hexHash)
+      .max(500)
+      .optional()
+      .describe('Hashes to look for; when given, only files with these hashes are returned.'),
+    yara_rule: z
+      .string()
+      .max(100_000)
+      .optional()
+      .describe('A YARA rule (text) to match file contents against.'),
   },
   output,
   annotations: COLLECT_ANNOTATIONS,
@@ -101,7 +180,13 @@ export const dfirFileSearch = defineTool({
   async plan(call) {
     const os = await osOf(call);
     const req = fileSearchRequest(call.args.client_id, os, call.args);
-    return plan(`Search files on ${call.args.client_id} (${os}) with ${req.artifacts.join(', ')}`, call.target, 'collect', { ...req }, call.ctx.port.planCollect(call.target, req));
+    return plan(
+      `Search files on ${call.args.client_id} (${os}) with ${req.artifacts.join(', ')}`,
+      call.target,
+      'collect',
+      { ...req },
+      call.ctx.port.planCollect(call.target, req),
+    );
   },
   async run(call) {
     const os = await osOf(call);
@@ -109,9 +194,19 @@ export const dfirFileSearch = defineTool({
     return {
       ...(await collectAndShape(call, req)),
       os,
-      artifacts: req.artifacts.map((a) => ({ artifact: a, why: a === HASH_HUNTER ? 'hash sweep over the glob' : 'file finder (glob, YARA, hashes)' })),
+      artifacts: req.artifacts.map((a) => ({
+        artifact: a,
+        why: a === HASH_HUNTER ? 'hash sweep over the glob' : 'file finder (glob, YARA, hashes)',
+      })),
     };
   },
 });
 
-export const dfirTools: McpTool[] = [dfirProcesses, dfirNetwork, dfirPersistence, dfirLogons, dfirRecent, dfirFileSearch];
+export const dfirTools: McpTool[] = [
+  dfirProcesses,
+  dfirNetwork,
+  dfirPersistence,
+  dfirLogons,
+  dfirRecent,
+  dfirFileSearch,
+];

@@ -10,9 +10,18 @@ import { clientSummary } from './clients';
 import type { HuntSummary, Row } from '../ports';
 
 const scopeInput = {
-  include_labels: z.array(z.string().min(1).max(100)).max(20).optional().describe('Only clients with any of these labels.'),
+  include_labels: z
+    .array(z.string().min(1).max(100))
+    .max(20)
+    .optional()
+    .describe('Only clients with any of these labels.'),
   exclude_labels: z.array(z.string().min(1).max(100)).max(20).optional(),
-  os: z.enum(['windows', 'linux', 'darwin']).optional().describe('Only clients of this OS. Velociraptor ignores include_labels when os is set: use one or the other.'),
+  os: z
+    .enum(['windows', 'linux', 'darwin'])
+    .optional()
+    .describe(
+      'Only clients of this OS. Velociraptor ignores include_labels when os is set: use one or the other.',
+    ),
 };
 
 export function huntSummary(h: HuntSummary): Row {
@@ -44,7 +53,11 @@ export const createHunt = defineTool({
     artifacts: z.array(artifactName).min(1).max(20),
     parameters,
     ...scopeInput,
-    expires_hours: z.number().min(1).max(24 * 30).default(24),
+    expires_hours: z
+      .number()
+      .min(1)
+      .max(24 * 30)
+      .default(24),
     timeout_seconds: z.number().int().min(10).max(86_400).default(600),
     max_rows: z.number().int().min(1).max(100_000_000).optional(),
     cpu_limit: z.number().int().min(1).max(100).optional(),
@@ -72,7 +85,8 @@ export const createHunt = defineTool({
 export const previewHuntScope = defineTool({
   name: 'preview_hunt_scope',
   title: 'Preview which clients a hunt reaches',
-  description: 'How many clients (and which) a hunt with these label/OS conditions would reach now. Use it before create_hunt/start_hunt to avoid hunting the whole fleet by mistake.',
+  description:
+    'How many clients (and which) a hunt with these label/OS conditions would reach now. Use it before create_hunt/start_hunt to avoid hunting the whole fleet by mistake.',
   input: { ...scopeInput, ...pagingInput },
   output: { total: z.number().int(), ...pagedOutput },
   annotations: READ,
@@ -80,11 +94,16 @@ export const previewHuntScope = defineTool({
   async run({ args, target, ctx }) {
     let total = 0;
     const scope = { includeLabels: args.include_labels, excludeLabels: args.exclude_labels, os: args.os };
-    const paged = await pagedRead('preview_hunt_scope', args, async (p) => {
-      const r = await ctx.port.previewHuntScope(target, scope, p);
-      total = r.total;
-      return r.clients.map((c) => clientSummary(c));
-    }, ctx.resultsDir);
+    const paged = await pagedRead(
+      'preview_hunt_scope',
+      args,
+      async (p) => {
+        const r = await ctx.port.previewHuntScope(target, scope, p);
+        total = r.total;
+        return r.clients.map((c) => clientSummary(c));
+      },
+      ctx.resultsDir,
+    );
     return { total, ...paged };
   },
 });
@@ -92,7 +111,8 @@ export const previewHuntScope = defineTool({
 export const startHunt = defineTool({
   name: 'start_hunt',
   title: 'Start a hunt',
-  description: 'Start a paused hunt: every client in its scope runs its artifacts. Check the scope with preview_hunt_scope and the hunt with get_hunt first.',
+  description:
+    'Start a paused hunt: every client in its scope runs its artifacts. Check the scope with preview_hunt_scope and the hunt with get_hunt first.',
   input: { hunt_id: huntId },
   output: { hunt_id: z.string(), state: z.string() },
   annotations: { readOnlyHint: false, destructiveHint: true, idempotentHint: true, openWorldHint: true },
@@ -101,7 +121,13 @@ export const startHunt = defineTool({
     const h = await ctx.port.hunt(target, args.hunt_id);
     if (!h) throw notFound(`Hunt ${args.hunt_id}`);
     const s = huntSummary(h);
-    return plan(`Start hunt ${args.hunt_id} (${h.description}) collecting ${JSON.stringify(h.artifacts)}`, target, 'hunt_update', { hunt_id: args.hunt_id, start: true, hunt: s }, ctx.port.planHuntUpdate(target, args.hunt_id, 'start'));
+    return plan(
+      `Start hunt ${args.hunt_id} (${h.description}) collecting ${JSON.stringify(h.artifacts)}`,
+      target,
+      'hunt_update',
+      { hunt_id: args.hunt_id, start: true, hunt: s },
+      ctx.port.planHuntUpdate(target, args.hunt_id, 'start'),
+    );
   },
   async run({ args, target, ctx }) {
     const h = await ctx.port.startHunt(target, args.hunt_id);
@@ -117,7 +143,14 @@ export const stopHunt = defineTool({
   output: { hunt_id: z.string(), state: z.string() },
   annotations: { readOnlyHint: false, destructiveHint: true, idempotentHint: true, openWorldHint: false },
   endpointData: false,
-  plan: ({ args, target, ctx }) => plan(`Stop hunt ${args.hunt_id}`, target, 'hunt_update', { hunt_id: args.hunt_id, stop: true }, ctx.port.planHuntUpdate(target, args.hunt_id, 'stop')),
+  plan: ({ args, target, ctx }) =>
+    plan(
+      `Stop hunt ${args.hunt_id}`,
+      target,
+      'hunt_update',
+      { hunt_id: args.hunt_id, stop: true },
+      ctx.port.planHuntUpdate(target, args.hunt_id, 'stop'),
+    ),
   async run({ args, target, ctx }) {
     const h = await ctx.port.stopHunt(target, args.hunt_id);
     return { hunt_id: args.hunt_id, state: h.state };
@@ -128,19 +161,28 @@ export const listHunts = defineTool({
   name: 'list_hunts',
   title: 'List hunts',
   description: 'Hunts on the server, newest first, with state and client statistics. Filter by state.',
-  input: { state: z.enum(['RUNNING', 'PAUSED', 'STOPPED', 'COMPLETED', 'ARCHIVED']).optional(), ...pagingInput },
+  input: {
+    state: z.enum(['RUNNING', 'PAUSED', 'STOPPED', 'COMPLETED', 'ARCHIVED']).optional(),
+    ...pagingInput,
+  },
   output: pagedOutput,
   annotations: READ,
   endpointData: false,
   async run({ args, target, ctx }) {
-    return pagedRead('list_hunts', args, async (p) => (await ctx.port.hunts(target, { state: args.state }, p)).map(huntSummary), ctx.resultsDir);
+    return pagedRead(
+      'list_hunts',
+      args,
+      async (p) => (await ctx.port.hunts(target, { state: args.state }, p)).map(huntSummary),
+      ctx.resultsDir,
+    );
   },
 });
 
 export const getHunt = defineTool({
   name: 'get_hunt',
   title: 'Get hunt status',
-  description: 'One hunt: state, artifacts, scope, expiry and statistics (clients scheduled, completed, with results, with errors).',
+  description:
+    'One hunt: state, artifacts, scope, expiry and statistics (clients scheduled, completed, with results, with errors).',
   input: { hunt_id: huntId },
   output: { hunt: z.record(z.string(), z.unknown()) },
   annotations: READ,
@@ -155,14 +197,28 @@ export const getHunt = defineTool({
 export const getHuntResults = defineTool({
   name: 'get_hunt_results',
   title: 'Get hunt results',
-  description: 'Rows a hunt collected for one artifact source across all clients (each row carries ClientId and Fqdn). Page with cursor; select columns; to_file for large hunts.',
+  description:
+    'Rows a hunt collected for one artifact source across all clients (each row carries ClientId and Fqdn). Page with cursor; select columns; to_file for large hunts.',
   input: { hunt_id: huntId, source: sourceName, ...pagingInput },
   output: pagedOutput,
   annotations: READ,
   endpointData: true,
   async run({ args, target, ctx }) {
-    return pagedRead('get_hunt_results', args, (p) => ctx.port.huntResults(target, args.hunt_id, args.source, p), ctx.resultsDir);
+    return pagedRead(
+      'get_hunt_results',
+      args,
+      (p) => ctx.port.huntResults(target, args.hunt_id, args.source, p),
+      ctx.resultsDir,
+    );
   },
 });
 
-export const huntTools: McpTool[] = [createHunt, previewHuntScope, startHunt, stopHunt, listHunts, getHunt, getHuntResults];
+export const huntTools: McpTool[] = [
+  createHunt,
+  previewHuntScope,
+  startHunt,
+  stopHunt,
+  listHunts,
+  getHunt,
+  getHuntResults,
+];

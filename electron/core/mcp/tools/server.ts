@@ -6,21 +6,41 @@ import { pagedOutput, pagedRead, pagingInput, sliceSource } from '../results';
 export const listConnections = defineTool({
   name: 'list_connections',
   title: 'List Velociraptor connections',
-  description: 'The Velociraptor servers this app is connected to (name, address, API user, default). Pass a name as "server" to any tool to use that server.',
+  description:
+    'The Velociraptor servers this app is connected to (name, address, API user, default). Pass a name as "server" to any tool to use that server.',
   input: {},
-  output: { connections: z.array(z.object({ name: z.string(), address: z.string(), user: z.string(), is_default: z.boolean(), roles: z.array(z.string()).optional() })) },
+  output: {
+    connections: z.array(
+      z.object({
+        name: z.string(),
+        address: z.string(),
+        user: z.string(),
+        is_default: z.boolean(),
+        roles: z.array(z.string()).optional(),
+      }),
+    ),
+  },
   annotations: READ,
   endpointData: false,
   async run({ ctx }) {
     const list = await ctx.port.connections();
-    return { connections: list.map((c) => ({ name: c.name, address: c.address, user: c.user, is_default: c.isDefault, ...(c.roles ? { roles: c.roles } : {}) })) };
+    return {
+      connections: list.map((c) => ({
+        name: c.name,
+        address: c.address,
+        user: c.user,
+        is_default: c.isDefault,
+        ...(c.roles ? { roles: c.roles } : {}),
+      })),
+    };
   },
 });
 
 export const serverInfo = defineTool({
   name: 'server_info',
   title: 'Server information',
-  description: 'The Velociraptor server\'s host, OS, version and uptime, and who this API user is. Use it to check a connection works.',
+  description:
+    "The Velociraptor server's host, OS, version and uptime, and who this API user is. Use it to check a connection works.",
   input: {},
   output: { info: z.record(z.string(), z.unknown()) },
   annotations: READ,
@@ -33,13 +53,19 @@ export const serverInfo = defineTool({
 export const listOrgs = defineTool({
   name: 'list_orgs',
   title: 'List orgs',
-  description: 'The orgs (tenants) on the server with their ids. Pass an id as "org" to any tool to work in that org.',
+  description:
+    'The orgs (tenants) on the server with their ids. Pass an id as "org" to any tool to work in that org.',
   input: { ...pagingInput },
   output: pagedOutput,
   annotations: READ,
   endpointData: false,
   async run({ args, target, ctx }) {
-    return pagedRead('list_orgs', args, async (p) => sliceSource((await ctx.port.orgs(target)).map((o) => ({ id: o.id, name: o.name })))(p), ctx.resultsDir);
+    return pagedRead(
+      'list_orgs',
+      args,
+      async (p) => sliceSource((await ctx.port.orgs(target)).map((o) => ({ id: o.id, name: o.name })))(p),
+      ctx.resultsDir,
+    );
   },
 });
 

@@ -15,26 +15,57 @@ const vfsPath = z
   .min(1)
   .max(2000)
   .describe('Directory on the client, e.g. C:/Users (Windows) or /etc (Linux, macOS).');
-const accessor = z.enum(['auto', 'file', 'ntfs', 'registry']).optional().describe('How the client reads the path (default auto).');
+const accessor = z
+  .enum(['auto', 'file', 'ntfs', 'registry'])
+  .optional()
+  .describe('How the client reads the path (default auto).');
 
 export const vfsList = defineTool({
   name: 'vfs_list',
   title: 'List a directory on a client',
   description:
     'List one directory of a client as it is now (names, sizes, times, mode): the client runs System.VFS.ListDirectory and the tool waits for its answer. The client must be online. Page with cursor; the flow id lets you read the listing again with get_flow_results.',
-  input: { client_id: clientId, path: vfsPath, accessor, wait_seconds: z.number().int().min(5).max(600).default(60), ...pagingInput },
+  input: {
+    client_id: clientId,
+    path: vfsPath,
+    accessor,
+    wait_seconds: z.number().int().min(5).max(600).default(60),
+    ...pagingInput,
+  },
   output: { flow_id: z.string(), ...pagedOutput },
   annotations: { readOnlyHint: false, destructiveHint: false, idempotentHint: true, openWorldHint: true },
   endpointData: true,
   plan: ({ args, target, ctx }) =>
-    plan(`List ${args.path} on ${args.client_id}`, target, 'collect', { client_id: args.client_id, artifact: VFS_ARTIFACT, path: args.path, depth: 0, accessor: args.accessor ?? 'auto' }, ctx.port.planVfsRefresh(target, args.client_id, args.path, { depth: 0, accessor: args.accessor })),
+    plan(
+      `List ${args.path} on ${args.client_id}`,
+      target,
+      'collect',
+      {
+        client_id: args.client_id,
+        artifact: VFS_ARTIFACT,
+        path: args.path,
+        depth: 0,
+        accessor: args.accessor ?? 'auto',
+      },
+      ctx.port.planVfsRefresh(target, args.client_id, args.path, { depth: 0, accessor: args.accessor }),
+    ),
   async run({ args, target, ctx, signal }) {
     let flowId = '';
     let entries: Row[] | undefined;
-    const paged = await pagedRead('vfs_list', args, async (p) => {
-      if (!entries) ({ flowId, entries } = await ctx.port.vfsList(target, args.client_id, args.path, { accessor: args.accessor, waitSeconds: args.wait_seconds, signal }));
-      return sliceSource(entries)(p);
-    }, ctx.resultsDir);
+    const paged = await pagedRead(
+      'vfs_list',
+      args,
+      async (p) => {
+        if (!entries)
+          ({ flowId, entries } = await ctx.port.vfsList(target, args.client_id, args.path, {
+            accessor: args.accessor,
+            waitSeconds: args.wait_seconds,
+            signal,
+          }));
+        return sliceSource(entries)(p);
+      },
+      ctx.resultsDir,
+    );
     return { flow_id: flowId, ...paged };
   },
 });
@@ -42,20 +73,45 @@ export const vfsList = defineTool({
 export const vfsRefresh = defineTool({
   name: 'vfs_refresh',
   title: 'Refresh a directory listing from the client',
-  description: 'Ask the client to list a directory again (System.VFS.ListDirectory), optionally recursively, without waiting. Returns the flow id; check it with get_flow_status and read it with get_flow_results.',
+  description:
+    'Ask the client to list a directory again (System.VFS.ListDirectory), optionally recursively, without waiting. Returns the flow id; check it with get_flow_status and read it with get_flow_results.',
   input: {
     client_id: clientId,
     path: vfsPath,
-    depth: z.number().int().min(0).max(10).default(0).describe('0 lists just the directory; n recurses n levels.'),
+    depth: z
+      .number()
+      .int()
+      .min(0)
+      .max(10)
+      .default(0)
+      .describe('0 lists just the directory; n recurses n levels.'),
     accessor,
   },
   output: { client_id: z.string(), flow_id: z.string() },
   annotations: { readOnlyHint: false, destructiveHint: false, idempotentHint: true, openWorldHint: true },
   endpointData: false,
   plan: ({ args, target, ctx }) =>
-    plan(`List ${args.path} on ${args.client_id} (depth ${args.depth})`, target, 'collect', { client_id: args.client_id, artifact: VFS_ARTIFACT, path: args.path, depth: args.depth, accessor: args.accessor ?? 'auto' }, ctx.port.planVfsRefresh(target, args.client_id, args.path, { depth: args.depth, accessor: args.accessor })),
+    plan(
+      `List ${args.path} on ${args.client_id} (depth ${args.depth})`,
+      target,
+      'collect',
+      {
+        client_id: args.client_id,
+        artifact: VFS_ARTIFACT,
+        path: args.path,
+        depth: args.depth,
+        accessor: args.accessor ?? 'auto',
+      },
+      ctx.port.planVfsRefresh(target, args.client_id, args.path, {
+        depth: args.depth,
+        accessor: args.accessor,
+      }),
+    ),
   async run({ args, target, ctx }) {
-    const r = await ctx.port.vfsRefresh(target, args.client_id, args.path, { depth: args.depth, accessor: args.accessor });
+    const r = await ctx.port.vfsRefresh(target, args.client_id, args.path, {
+      depth: args.depth,
+      accessor: args.accessor,
+    });
     return { client_id: args.client_id, flow_id: r.flowId };
   },
 });

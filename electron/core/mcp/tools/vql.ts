@@ -18,7 +18,10 @@ export const runVql = defineTool({
     'Run a VQL query on the server and return its rows. Pass every value (ids, search terms, paths) as env parameters and refer to them by name in the query, e.g. query "SELECT * FROM flows(client_id=ClientId)" with env {"ClientId": "C.123..."}: never paste values into the query text. read_only (default true) allows only plugins and functions that read Velociraptor\'s own data, with no comments; read_only=false can run anything and needs the responder\'s approval. Prefer the dedicated tools when one fits. Query failures come back as errors (from the server\'s logs).',
   input: {
     query: z.string().min(1).max(20_000),
-    env: z.record(envName, z.string().max(100_000)).default({}).describe('Query parameters, bound as VQL variables.'),
+    env: z
+      .record(envName, z.string().max(100_000))
+      .default({})
+      .describe('Query parameters, bound as VQL variables.'),
     read_only: z.boolean().default(true),
     timeout_seconds: z.number().int().min(1).max(3600).default(60),
     ...pagingInput,
@@ -33,7 +36,14 @@ export const runVql = defineTool({
       summary: 'Run an unrestricted VQL query written by the assistant',
       ...(target.server ? { server: target.server } : {}),
       ...(target.org ? { org: target.org } : {}),
-      operations: [{ operation: 'query', details: { timeout_seconds: args.timeout_seconds }, vql: args.query, env: args.env }],
+      operations: [
+        {
+          operation: 'query',
+          details: { timeout_seconds: args.timeout_seconds },
+          vql: args.query,
+          env: args.env,
+        },
+      ],
     };
   },
   async run({ args, target, ctx, signal }) {
@@ -42,16 +52,29 @@ export const runVql = defineTool({
     let all: Row[] | undefined;
     const fetchAll = async (): Promise<Row[]> => {
       if (!all) {
-        const r = await ctx.port.query(target, args.query, args.env, { timeoutSeconds: args.timeout_seconds, readOnlyIdentity: args.read_only, signal });
+        const r = await ctx.port.query(target, args.query, args.env, {
+          timeoutSeconds: args.timeout_seconds,
+          readOnlyIdentity: args.read_only,
+          signal,
+        });
         errors = r.errors;
         all = r.rows;
         if (r.rows.length === 0 && r.errors.length > 0) {
-          throw new AppError('VQL_ERROR', `The query failed on the server: ${r.errors.slice(0, 3).join(' | ')}`, { details: { errors: r.errors.slice(0, 20) } });
+          throw new AppError(
+            'VQL_ERROR',
+            `The query failed on the server: ${r.errors.slice(0, 3).join(' | ')}`,
+            { details: { errors: r.errors.slice(0, 20) } },
+          );
         }
       }
       return all;
     };
-    const paged = await pagedRead('run_vql', args, async (p) => sliceSource(await fetchAll())(p), ctx.resultsDir);
+    const paged = await pagedRead(
+      'run_vql',
+      args,
+      async (p) => sliceSource(await fetchAll())(p),
+      ctx.resultsDir,
+    );
     return { ...paged, log_errors: errors };
   },
 });
@@ -61,7 +84,15 @@ export const vqlHelp = defineTool({
   title: 'VQL reference',
   description:
     'Look up VQL plugins and functions in the connected server\'s own reference (name, plugin or function, description, arguments with types). Search by a word or regular expression, e.g. "glob", "^hunt". VQL facts: strings use single or double quotes; values come from env parameters; LET defines stored queries; plugins go in FROM.',
-  input: { search: z.string().max(200).optional().describe('Regular expression on name and description; omit for all.'), kind: z.enum(['plugin', 'function']).optional(), ...pagingInput },
+  input: {
+    search: z
+      .string()
+      .max(200)
+      .optional()
+      .describe('Regular expression on name and description; omit for all.'),
+    kind: z.enum(['plugin', 'function']).optional(),
+    ...pagingInput,
+  },
   output: pagedOutput,
   annotations: READ,
   endpointData: false,
@@ -76,7 +107,9 @@ export const vqlHelp = defineTool({
     }
     const ref = await ctx.port.vqlReference(target);
     const hits: Row[] = ref
-      .filter((r) => (!args.kind || r.kind === args.kind) && (!re || re.test(r.name) || re.test(r.description)))
+      .filter(
+        (r) => (!args.kind || r.kind === args.kind) && (!re || re.test(r.name) || re.test(r.description)),
+      )
       .map((r) => ({ name: r.name, kind: r.kind, description: r.description, args: r.args }));
     return pagedRead('vql_help', args, sliceSource(hits), ctx.resultsDir);
   },

@@ -60,7 +60,8 @@ export class RotationJournal {
   /** The latest record of each rotation. */
   async current(): Promise<Map<string, JournalRecord>> {
     const latest = new Map<string, JournalRecord>();
-    for (const r of await this.records()) latest.set(r.rotationId, { ...r, details: { ...latest.get(r.rotationId)?.details, ...r.details } });
+    for (const r of await this.records())
+      latest.set(r.rotationId, { ...r, details: { ...latest.get(r.rotationId)?.details, ...r.details } });
     return latest;
   }
 }

@@ -19,10 +19,13 @@ async function handshake(cert: string, key: string, caPem: string): Promise<stri
   const { port } = server.address() as AddressInfo;
   try {
     return await new Promise<string>((resolve) => {
-      const sock = connect({ host: '127.0.0.1', port, ca: caPem, servername: 'VelociraptorServer', minVersion: 'TLSv1.3' }, () => {
-        resolve('ok');
-        sock.destroy();
-      });
+      const sock = connect(
+        { host: '127.0.0.1', port, ca: caPem, servername: 'VelociraptorServer', minVersion: 'TLSv1.3' },
+        () => {
+          resolve('ok');
+          sock.destroy();
+        },
+      );
       sock.on('error', (e: NodeJS.ErrnoException) => resolve(e.code ?? e.message));
     });
   } finally {
@@ -30,7 +33,11 @@ async function handshake(cert: string, key: string, caPem: string): Promise<stri
   }
 }
 
-type Cfg = { Client: { ca_certificate: string }; Frontend: { certificate: string; private_key: string }; GUI: { gw_certificate: string } };
+type Cfg = {
+  Client: { ca_certificate: string };
+  Frontend: { certificate: string; private_key: string };
+  GUI: { gw_certificate: string };
+};
 
 let dir: string;
 let secrets: MemorySecretStore;
@@ -46,7 +53,17 @@ afterEach(async () => {
 
 async function serverConfig() {
   const { ca, frontend, gateway } = await testChain(2048);
-  return { ca, config: writeServerConfig({ caCertificatePem: ca.certificatePem, frontend, gateway, frontendHostname: 'vr.test', placement: 'host', datastoreDir: '/d' }).config };
+  return {
+    ca,
+    config: writeServerConfig({
+      caCertificatePem: ca.certificatePem,
+      frontend,
+      gateway,
+      frontendHostname: 'vr.test',
+      placement: 'host',
+      datastoreDir: '/d',
+    }).config,
+  };
 }
 
 describe('RotationService', () => {
@@ -58,10 +75,17 @@ describe('RotationService', () => {
     expect(after.Frontend.certificate).not.toBe(before.Frontend.certificate);
     expect(after.Client.ca_certificate).toBe(before.Client.ca_certificate);
     expect(after.GUI.gw_certificate).toBe(before.GUI.gw_certificate);
-    expect(await handshake(after.Frontend.certificate, after.Frontend.private_key, before.Client.ca_certificate)).toBe('ok');
+    expect(
+      await handshake(after.Frontend.certificate, after.Frontend.private_key, before.Client.ca_certificate),
+    ).toBe('ok');
     const journal = await readFile(join(dir, 'rotations.jsonl'), 'utf8');
     expect(journal).not.toMatch(/PRIVATE KEY/);
-    expect((await service.history())[0]).toMatchObject({ rotationId, kind: 'frontend', state: 'applied', details: { newFingerprint: fingerprintSha256(after.Frontend.certificate) } });
+    expect((await service.history())[0]).toMatchObject({
+      rotationId,
+      kind: 'frontend',
+      state: 'applied',
+      details: { newFingerprint: fingerprintSha256(after.Frontend.certificate) },
+    });
     const { config: restored } = await service.rollback(rotationId, { config: next });
     expect((restored as unknown as Cfg).Frontend).toMatchObject(before.Frontend);
     await expect(service.confirm(rotationId)).rejects.toMatchObject({ code: 'CONFLICT' });
@@ -71,8 +95,12 @@ describe('RotationService', () => {
   it('rotates the GUI gateway certificate alone and confirms (backup dropped)', async () => {
     const { ca, config } = await serverConfig();
     const { rotationId, config: next } = await service.rotateGui(config, ca);
-    expect((next as unknown as Cfg).GUI.gw_certificate).not.toBe((config as unknown as Cfg).GUI.gw_certificate);
-    expect((next as unknown as Cfg).Frontend.certificate).toBe((config as unknown as Cfg).Frontend.certificate);
+    expect((next as unknown as Cfg).GUI.gw_certificate).not.toBe(
+      (config as unknown as Cfg).GUI.gw_certificate,
+    );
+    expect((next as unknown as Cfg).Frontend.certificate).toBe(
+      (config as unknown as Cfg).Frontend.certificate,
+    );
     expect(secrets.refs()).toHaveLength(1);
     await service.confirm(rotationId);
     expect(secrets.refs()).toEqual([]);
@@ -83,8 +111,24 @@ describe('RotationService', () => {
     const { ca } = await serverConfig();
     const ran: BuiltQuery[] = [];
     const admin = { run: async (q: BuiltQuery) => void ran.push(q) };
-    await expect(service.rotateApiClient({ ca, admin, oldName: 'bot', newName: 'bot', roles: ['api'], apiConnectionString: '127.0.0.1:8001' })).rejects.toMatchObject({ code: 'INVALID_ARGUMENT' });
-    const r = await service.rotateApiClient({ ca, admin, oldName: 'bot', newName: 'bot-2', roles: ['api', 'investigator'], apiConnectionString: '127.0.0.1:8001' });
+    await expect(
+      service.rotateApiClient({
+        ca,
+        admin,
+        oldName: 'bot',
+        newName: 'bot',
+        roles: ['api'],
+        apiConnectionString: '127.0.0.1:8001',
+      }),
+    ).rejects.toMatchObject({ code: 'INVALID_ARGUMENT' });
+    const r = await service.rotateApiClient({
+      ca,
+      admin,
+      oldName: 'bot',
+      newName: 'bot-2',
+      roles: ['api', 'investigator'],
+      apiConnectionString: '127.0.0.1:8001',
+    });
     expect((parse(r.apiConfigYaml) as { name: string }).name).toBe('bot-2');
     expect(ran).toHaveLength(1);
     expect(ran[0]!.vql).toMatch(/user_create/);
@@ -111,16 +155,27 @@ describe('RotationService', () => {
     const bundle = bundleDoc.Client!.ca_certificate;
     expect(bundle.match(/BEGIN CERTIFICATE/g)).toHaveLength(2);
     // Two agents apply the bundle; the third does not.
-    const reported = agents.map((a, i) => (i < 2 ? { ...a, caFingerprints: [oldFp, plan.newCaFingerprint] } : a));
-    await expect(service.switchCa({ rotationId: plan.rotationId, config, agents: reported, minShare: 0.9 })).rejects.toMatchObject({
+    const reported = agents.map((a, i) =>
+      i < 2 ? { ...a, caFingerprints: [oldFp, plan.newCaFingerprint] } : a,
+    );
+    await expect(
+      service.switchCa({ rotationId: plan.rotationId, config, agents: reported, minShare: 0.9 }),
+    ).rejects.toMatchObject({
       code: 'CONFLICT',
       details: { notUpdated: [{ clientId: 'C.3', hostname: 'ws3' }] },
     });
-    const switched = await service.switchCa({ rotationId: plan.rotationId, config, agents: reported, minShare: 0.6 });
+    const switched = await service.switchCa({
+      rotationId: plan.rotationId,
+      config,
+      agents: reported,
+      minShare: 0.6,
+    });
     expect(switched.notUpdated.map((a) => a.clientId)).toEqual(['C.3']);
     const front = (switched.config as unknown as Cfg).Frontend;
     expect(await handshake(front.certificate, front.private_key, bundle)).toBe('ok');
-    expect(await handshake(front.certificate, front.private_key, oldCaPem)).toMatch(/UNABLE_TO_VERIFY_LEAF_SIGNATURE|UNABLE_TO_GET_ISSUER_CERT/);
+    expect(await handshake(front.certificate, front.private_key, oldCaPem)).toMatch(
+      /UNABLE_TO_VERIFY_LEAF_SIGNATURE|UNABLE_TO_GET_ISSUER_CERT/,
+    );
     // Before the switch, bundle holders also accept the old Frontend certificate.
     const oldFront = (config as unknown as Cfg).Frontend;
     expect(await handshake(oldFront.certificate, oldFront.private_key, bundle)).toBe('ok');

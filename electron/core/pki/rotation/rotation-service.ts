@@ -64,16 +64,15 @@ interface Backup {
 
 const section = (config: ServerConfig, name: string): Record<string, unknown> => {
   const s = config[name];
-  if (typeof s !== 'object' || s === null) throw new AppError('CONFIG_MISSING_KEY', `The server config has no ${name} section.`);
+  if (typeof s !== 'object' || s === null)
+    throw new AppError('CONFIG_MISSING_KEY', `The server config has no ${name} section.`);
   return s as Record<string, unknown>;
 };
 
 export class RotationService {
   private readonly journal: RotationJournal;
 
-  constructor(
-    private readonly options: { journalPath: string; secrets: SecretStore; clock?: () => Date },
-  ) {
+  constructor(private readonly options: { journalPath: string; secrets: SecretStore; clock?: () => Date }) {
     this.journal = new RotationJournal(options.journalPath);
   }
 
@@ -94,17 +93,41 @@ export class RotationService {
   }
 
   /** New Frontend certificate from the same CA. Returns the new server config. */
-  async rotateFrontend(config: ServerConfig, ca: CertificateAuthority, options: { bits?: 2048 | 3072 | 4096; pinnedName?: string } = {}) {
+  async rotateFrontend(
+    config: ServerConfig,
+    ca: CertificateAuthority,
+    options: { bits?: 2048 | 3072 | 4096; pinnedName?: string } = {},
+  ) {
     const frontend = section(config, 'Frontend');
     const issued = await issueFrontendCertificate(ca, options);
-    return this.replaceLeaf(config, 'frontend', 'Frontend', ['certificate', 'private_key'], String(frontend.certificate), String(frontend.private_key), issued);
+    return this.replaceLeaf(
+      config,
+      'frontend',
+      'Frontend',
+      ['certificate', 'private_key'],
+      String(frontend.certificate),
+      String(frontend.private_key),
+      issued,
+    );
   }
 
   /** New GUI gateway certificate (GUI.gw_certificate / gw_private_key). */
-  async rotateGui(config: ServerConfig, ca: CertificateAuthority, options: { algorithm?: KeyAlgorithm } = {}) {
+  async rotateGui(
+    config: ServerConfig,
+    ca: CertificateAuthority,
+    options: { algorithm?: KeyAlgorithm } = {},
+  ) {
     const gui = section(config, 'GUI');
     const issued = await issueGatewayCertificate(ca, options);
-    return this.replaceLeaf(config, 'gui', 'GUI', ['gw_certificate', 'gw_private_key'], String(gui.gw_certificate), String(gui.gw_private_key), issued);
+    return this.replaceLeaf(
+      config,
+      'gui',
+      'GUI',
+      ['gw_certificate', 'gw_private_key'],
+      String(gui.gw_certificate),
+      String(gui.gw_private_key),
+      issued,
+    );
   }
 
   private async replaceLeaf(
@@ -125,7 +148,11 @@ export class RotationService {
       rotationId,
       kind,
       state: 'applied',
-      details: { oldFingerprint: fingerprintSha256(oldCert), newFingerprint: fingerprintSha256(issued.certificatePem), backupRef: this.backupRef(rotationId) },
+      details: {
+        oldFingerprint: fingerprintSha256(oldCert),
+        newFingerprint: fingerprintSha256(issued.certificatePem),
+        backupRef: this.backupRef(rotationId),
+      },
     });
     return { rotationId, config: next };
   }
@@ -144,75 +171,158 @@ export class RotationService {
     apiConnectionString: string;
     algorithm?: KeyAlgorithm;
   }): Promise<{ rotationId: string; apiConfigYaml: string }> {
-    if (input.newName === input.oldName) throw new AppError('INVALID_ARGUMENT', 'The rotated identity needs a new user name: Velociraptor cannot revoke a certificate.');
-    const roles: Role[] = validateRoles(input.roles, { allowAdministrator: input.allowAdministrator ?? false });
-    const client = await issueApiClientCertificate(input.ca, input.newName, input.algorithm ? { algorithm: input.algorithm } : {});
+    if (input.newName === input.oldName)
+      throw new AppError(
+        'INVALID_ARGUMENT',
+        'The rotated identity needs a new user name: Velociraptor cannot revoke a certificate.',
+      );
+    const roles: Role[] = validateRoles(input.roles, {
+      allowAdministrator: input.allowAdministrator ?? false,
+    });
+    const client = await issueApiClientCertificate(
+      input.ca,
+      input.newName,
+      input.algorithm ? { algorithm: input.algorithm } : {},
+    );
     const rotationId = randomUUID();
-    await input.admin.run(userCreateQuery(input.newName, roles, { allowAdministrator: input.allowAdministrator ?? false }));
+    await input.admin.run(
+      userCreateQuery(input.newName, roles, { allowAdministrator: input.allowAdministrator ?? false }),
+    );
     await this.record({
       rotationId,
       kind: 'api-client',
       state: 'applied',
-      details: { oldName: input.oldName, newName: input.newName, roles, newFingerprint: fingerprintSha256(client.certificatePem) },
+      details: {
+        oldName: input.oldName,
+        newName: input.newName,
+        roles,
+        newFingerprint: fingerprintSha256(client.certificatePem),
+      },
     });
-    const apiConfigYaml = writeApiClientConfig({ caCertificatePem: input.ca.certificatePem, client, name: input.newName, apiConnectionString: input.apiConnectionString });
+    const apiConfigYaml = writeApiClientConfig({
+      caCertificatePem: input.ca.certificatePem,
+      client,
+      name: input.newName,
+      apiConnectionString: input.apiConnectionString,
+    });
     return { rotationId, apiConfigYaml };
   }
 
   /** Stage 1 of a CA rotation: new CA, the two-CA client config, and the agent plan. */
-  async stageCaRotation(input: { config: ServerConfig; agents: AgentConfigReport[] }): Promise<CaRotationPlan> {
+  async stageCaRotation(input: {
+    config: ServerConfig;
+    agents: AgentConfigReport[];
+  }): Promise<CaRotationPlan> {
     const client = section(input.config, 'Client');
     const oldCaPem = String(client.ca_certificate);
     const oldCa = parseCertificateBundle(oldCaPem)[0]!;
     const newCa = await createCertificateAuthority();
     const rotationId = randomUUID();
     // The new CA key is needed at stage 2 (and for every later API client): keep it in the store.
-    await this.options.secrets.set(`rotation:${rotationId}:new-ca`, JSON.stringify({ certificatePem: newCa.certificatePem, privateKeyPem: newCa.privateKeyPem }));
+    await this.options.secrets.set(
+      `rotation:${rotationId}:new-ca`,
+      JSON.stringify({ certificatePem: newCa.certificatePem, privateKeyPem: newCa.privateKeyPem }),
+    );
     const bundle = `${oldCa.toString().trim()}\n${newCa.certificatePem.trim()}\n`;
     const bundleClientConfig = writeClientConfig(input.config, { caCertificatePem: bundle });
-    const plan = this.planFor(rotationId, oldCa.fingerprint256, fingerprintSha256(newCa.certificatePem), bundleClientConfig, input.agents);
+    const plan = this.planFor(
+      rotationId,
+      oldCa.fingerprint256,
+      fingerprintSha256(newCa.certificatePem),
+      bundleClientConfig,
+      input.agents,
+    );
     await this.record({
       rotationId,
       kind: 'ca',
       state: 'staged',
-      details: { oldCaFingerprint: plan.oldCaFingerprint, newCaFingerprint: plan.newCaFingerprint, newCaRef: `rotation:${rotationId}:new-ca`, agents: input.agents.length },
+      details: {
+        oldCaFingerprint: plan.oldCaFingerprint,
+        newCaFingerprint: plan.newCaFingerprint,
+        newCaRef: `rotation:${rotationId}:new-ca`,
+        agents: input.agents.length,
+      },
     });
     return plan;
   }
 
-  private planFor(rotationId: string, oldFp: string, newFp: string, bundleClientConfig: string, agents: AgentConfigReport[]): CaRotationPlan {
-    const rows = agents.map((a) => ({ ...a, hasBundle: a.caFingerprints.includes(oldFp) && a.caFingerprints.includes(newFp) }));
+  private planFor(
+    rotationId: string,
+    oldFp: string,
+    newFp: string,
+    bundleClientConfig: string,
+    agents: AgentConfigReport[],
+  ): CaRotationPlan {
+    const rows = agents.map((a) => ({
+      ...a,
+      hasBundle: a.caFingerprints.includes(oldFp) && a.caFingerprints.includes(newFp),
+    }));
     const share = rows.length === 0 ? 1 : rows.filter((r) => r.hasBundle).length / rows.length;
-    return { rotationId, oldCaFingerprint: oldFp, newCaFingerprint: newFp, bundleClientConfig, agents: rows, share };
+    return {
+      rotationId,
+      oldCaFingerprint: oldFp,
+      newCaFingerprint: newFp,
+      bundleClientConfig,
+      agents: rows,
+      share,
+    };
   }
 
   /** The plan again with fresh agent reports (progress of stage 1). */
-  async caRotationPlan(rotationId: string, config: ServerConfig, agents: AgentConfigReport[]): Promise<CaRotationPlan> {
+  async caRotationPlan(
+    rotationId: string,
+    config: ServerConfig,
+    agents: AgentConfigReport[],
+  ): Promise<CaRotationPlan> {
     const rec = await this.find(rotationId, 'ca');
     const newCa = await this.newCa(rotationId);
     const oldCaPem = parseCertificateBundle(String(section(config, 'Client').ca_certificate))[0]!.toString();
     const bundle = `${oldCaPem.trim()}\n${newCa.certificatePem.trim()}\n`;
-    return this.planFor(rotationId, String(rec.details.oldCaFingerprint), String(rec.details.newCaFingerprint), writeClientConfig(config, { caCertificatePem: bundle }), agents);
+    return this.planFor(
+      rotationId,
+      String(rec.details.oldCaFingerprint),
+      String(rec.details.newCaFingerprint),
+      writeClientConfig(config, { caCertificatePem: bundle }),
+      agents,
+    );
   }
 
   /**
    * Stage 2: only when at least `minShare` of the agents hold the bundle. The server then presents a
    * Frontend certificate from the new CA and trusts both CAs (existing API clients keep working).
    */
-  async switchCa(input: { rotationId: string; config: ServerConfig; agents: AgentConfigReport[]; minShare: number }): Promise<{ config: ServerConfig; notUpdated: AgentConfigReport[]; newCa: CertificateAuthority }> {
+  async switchCa(input: {
+    rotationId: string;
+    config: ServerConfig;
+    agents: AgentConfigReport[];
+    minShare: number;
+  }): Promise<{ config: ServerConfig; notUpdated: AgentConfigReport[]; newCa: CertificateAuthority }> {
     const plan = await this.caRotationPlan(input.rotationId, input.config, input.agents);
     const notUpdated = plan.agents.filter((a) => !a.hasBundle).map(({ hasBundle: _h, ...a }) => a);
     if (plan.share < input.minShare) {
-      throw new AppError('CONFLICT', `Only ${Math.round(plan.share * 100)}% of agents hold the two-CA config (${Math.round(input.minShare * 100)}% needed). Push it to the listed agents first.`, {
-        details: { share: plan.share, minShare: input.minShare, notUpdated: notUpdated.map((a) => ({ clientId: a.clientId, hostname: a.hostname })) },
-      });
+      throw new AppError(
+        'CONFLICT',
+        `Only ${Math.round(plan.share * 100)}% of agents hold the two-CA config (${Math.round(input.minShare * 100)}% needed). Push it to the listed agents first.`,
+        {
+          details: {
+            share: plan.share,
+            minShare: input.minShare,
+            notUpdated: notUpdated.map((a) => ({ clientId: a.clientId, hostname: a.hostname })),
+          },
+        },
+      );
     }
     const newCa = await this.newCa(input.rotationId);
     const frontend = await issueFrontendCertificate(newCa);
     const next = structuredClone(input.config);
     const client = section(next, 'Client');
     const front = section(next, 'Frontend');
-    const backup: Backup = { section: 'CA', certificatePem: String(front.certificate), privateKeyPem: String(front.private_key), caCertificatePem: String(client.ca_certificate) };
+    const backup: Backup = {
+      section: 'CA',
+      certificatePem: String(front.certificate),
+      privateKeyPem: String(front.private_key),
+      caCertificatePem: String(client.ca_certificate),
+    };
     await this.options.secrets.set(this.backupRef(input.rotationId), JSON.stringify(backup));
     const bundle = `${parseCertificateBundle(String(client.ca_certificate))[0]!.toString().trim()}\n${newCa.certificatePem.trim()}\n`;
     client.ca_certificate = bundle;
@@ -222,7 +332,12 @@ export class RotationService {
       rotationId: input.rotationId,
       kind: 'ca',
       state: 'applied',
-      details: { share: plan.share, notUpdated: notUpdated.map((a) => a.clientId), backupRef: this.backupRef(input.rotationId), newFrontendFingerprint: fingerprintSha256(frontend.certificatePem) },
+      details: {
+        share: plan.share,
+        notUpdated: notUpdated.map((a) => a.clientId),
+        backupRef: this.backupRef(input.rotationId),
+        newFrontendFingerprint: fingerprintSha256(frontend.certificatePem),
+      },
     });
     return { config: next, notUpdated, newCa };
   }
@@ -230,9 +345,17 @@ export class RotationService {
   /** Makes an applied rotation final: drops rollback material; for API clients revokes the old user. */
   async confirm(rotationId: string, options: { admin?: ServerAdmin } = {}): Promise<void> {
     const rec = await this.find(rotationId);
-    if (rec.state !== 'applied') throw new AppError('CONFLICT', `Rotation ${rotationId} is ${rec.state}; only an applied rotation can be confirmed.`);
+    if (rec.state !== 'applied')
+      throw new AppError(
+        'CONFLICT',
+        `Rotation ${rotationId} is ${rec.state}; only an applied rotation can be confirmed.`,
+      );
     if (rec.kind === 'api-client') {
-      if (!options.admin) throw new AppError('INVALID_ARGUMENT', 'Confirming an API client rotation removes the old user’s roles: an administrator connection is needed.');
+      if (!options.admin)
+        throw new AppError(
+          'INVALID_ARGUMENT',
+          'Confirming an API client rotation removes the old user’s roles: an administrator connection is needed.',
+        );
       await options.admin.run(revokeRolesQuery(String(rec.details.oldName)));
     }
     await this.options.secrets.delete(this.backupRef(rotationId));
@@ -240,21 +363,42 @@ export class RotationService {
   }
 
   /** Undoes an applied (or staged) rotation. Returns the restored server config where one applies. */
-  async rollback(rotationId: string, options: { config?: ServerConfig; admin?: ServerAdmin } = {}): Promise<{ config?: ServerConfig }> {
+  async rollback(
+    rotationId: string,
+    options: { config?: ServerConfig; admin?: ServerAdmin } = {},
+  ): Promise<{ config?: ServerConfig }> {
     const rec = await this.find(rotationId);
-    if (rec.state === 'confirmed' || rec.state === 'rolled-back') throw new AppError('CONFLICT', `Rotation ${rotationId} is ${rec.state} and cannot be rolled back.`);
+    if (rec.state === 'confirmed' || rec.state === 'rolled-back')
+      throw new AppError('CONFLICT', `Rotation ${rotationId} is ${rec.state} and cannot be rolled back.`);
     let restored: ServerConfig | undefined;
     if (rec.kind === 'api-client') {
-      if (!options.admin) throw new AppError('INVALID_ARGUMENT', 'Rolling back an API client rotation removes the new user’s roles: an administrator connection is needed.');
+      if (!options.admin)
+        throw new AppError(
+          'INVALID_ARGUMENT',
+          'Rolling back an API client rotation removes the new user’s roles: an administrator connection is needed.',
+        );
       await options.admin.run(revokeRolesQuery(String(rec.details.newName)));
     } else if (rec.state === 'applied') {
-      if (!options.config) throw new AppError('INVALID_ARGUMENT', 'Pass the current server config to roll back into.');
+      if (!options.config)
+        throw new AppError('INVALID_ARGUMENT', 'Pass the current server config to roll back into.');
       const raw = await this.options.secrets.get(this.backupRef(rotationId));
-      if (!raw) throw new AppError('SECRET_MISSING', `The rollback material of rotation ${rotationId} is missing from the keychain.`);
+      if (!raw)
+        throw new AppError(
+          'SECRET_MISSING',
+          `The rollback material of rotation ${rotationId} is missing from the keychain.`,
+        );
       const b = JSON.parse(raw) as Backup;
       restored = structuredClone(options.config);
-      if (b.section === 'GUI') Object.assign(section(restored, 'GUI'), { gw_certificate: b.certificatePem, gw_private_key: b.privateKeyPem });
-      else Object.assign(section(restored, 'Frontend'), { certificate: b.certificatePem, private_key: b.privateKeyPem });
+      if (b.section === 'GUI')
+        Object.assign(section(restored, 'GUI'), {
+          gw_certificate: b.certificatePem,
+          gw_private_key: b.privateKeyPem,
+        });
+      else
+        Object.assign(section(restored, 'Frontend'), {
+          certificate: b.certificatePem,
+          private_key: b.privateKeyPem,
+        });
       if (b.section === 'CA') section(restored, 'Client').ca_certificate = b.caCertificatePem;
       await this.options.secrets.delete(this.backupRef(rotationId));
     }
@@ -264,14 +408,22 @@ export class RotationService {
 
   private async newCa(rotationId: string): Promise<CertificateAuthority> {
     const raw = await this.options.secrets.get(`rotation:${rotationId}:new-ca`);
-    if (!raw) throw new AppError('SECRET_MISSING', `The new CA of rotation ${rotationId} is missing from the keychain.`);
-    const { certificatePem, privateKeyPem } = JSON.parse(raw) as { certificatePem: string; privateKeyPem: string };
+    if (!raw)
+      throw new AppError(
+        'SECRET_MISSING',
+        `The new CA of rotation ${rotationId} is missing from the keychain.`,
+      );
+    const { certificatePem, privateKeyPem } = JSON.parse(raw) as {
+      certificatePem: string;
+      privateKeyPem: string;
+    };
     return loadCertificateAuthority(certificatePem, privateKeyPem);
   }
 
   private async find(rotationId: string, kind?: JournalRecord['kind']): Promise<JournalRecord> {
     const rec = (await this.journal.current()).get(rotationId);
-    if (!rec || (kind && rec.kind !== kind)) throw new AppError('NOT_FOUND', `No ${kind ?? ''} rotation ${rotationId} in the journal.`);
+    if (!rec || (kind && rec.kind !== kind))
+      throw new AppError('NOT_FOUND', `No ${kind ?? ''} rotation ${rotationId} in the journal.`);
     return rec;
   }
 }

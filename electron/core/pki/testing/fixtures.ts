@@ -2,7 +2,14 @@
  * Test PKI shared inside one test process: RSA-4096 keys are slow to make, so the chain is minted
  * once and reused by every test of the file (memoised promise; nothing written to disk).
  */
-import { createCertificateAuthority, issueApiClientCertificate, issueFrontendCertificate, issueGatewayCertificate, type CertificateAuthority, type IssuedCertificate } from '../certificates';
+import {
+  createCertificateAuthority,
+  issueApiClientCertificate,
+  issueFrontendCertificate,
+  issueGatewayCertificate,
+  type CertificateAuthority,
+  type IssuedCertificate,
+} from '../certificates';
 
 export interface TestChain {
   ca: CertificateAuthority;

@@ -3,7 +3,17 @@
  * "Field x Should be an int not string."): plugins and functions declare their args, the engine checks.
  */
 import type { ArgSpec } from './scope';
-import { isNull, isRow, LazyExpr, materialise, StoredQuery, toText, truthy, VqlTime, type Row } from './values';
+import {
+  isNull,
+  isRow,
+  LazyExpr,
+  materialise,
+  StoredQuery,
+  toText,
+  truthy,
+  VqlTime,
+  type Row,
+} from './values';
 
 export class ArgError extends Error {}
 
@@ -54,7 +64,10 @@ export async function extractArgs(spec: ArgSpec, raw: Row): Promise<Row> {
       case 'strings': {
         const v = await materialise(value);
         if (typeof v === 'string') out[name] = [v];
-        else if (Array.isArray(v)) out[name] = v.map((x) => (isRow(x) && Object.keys(x).length === 1 ? toText(Object.values(x)[0]) : toText(x)));
+        else if (Array.isArray(v))
+          out[name] = v.map((x) =>
+            isRow(x) && Object.keys(x).length === 1 ? toText(Object.values(x)[0]) : toText(x),
+          );
         else out[name] = [];
         break;
       }
@@ -70,7 +83,12 @@ export async function extractArgs(spec: ArgSpec, raw: Row): Promise<Row> {
       }
       case 'float': {
         const v = await materialise(value);
-        const n = typeof v === 'number' ? v : typeof v === 'string' && v.trim() !== '' && !Number.isNaN(Number(v)) ? Number(v) : undefined;
+        const n =
+          typeof v === 'number'
+            ? v
+            : typeof v === 'string' && v.trim() !== '' && !Number.isNaN(Number(v))
+              ? Number(v)
+              : undefined;
         if (n === undefined) throw new ArgError(`Field ${name} Should be a float not ${goType(v)}.`);
         out[name] = n;
         break;

@@ -15,7 +15,8 @@ export type Expr =
   | { kind: 'binary'; id: number; op: BinaryOp; left: Expr; right: Expr }
   | { kind: 'subquery'; id: number; query: SelectStatement };
 
-export type BinaryOp = 'AND' | 'OR' | '=' | '!=' | '<' | '>' | '<=' | '>=' | '=~' | 'IN' | '+' | '-' | '*' | '/';
+export type BinaryOp =
+  'AND' | 'OR' | '=' | '!=' | '<' | '>' | '<=' | '>=' | '=~' | 'IN' | '+' | '-' | '*' | '/';
 
 export interface Column {
   /** null for `*`. */

@@ -4,7 +4,17 @@
  */
 import { goSprintf } from './format';
 import type { FunctionDef, PluginDef, PluginItem } from './scope';
-import { isNull, isRow, materialise, StoredQuery, toText, truthy, VqlTime, type Row, compare } from './values';
+import {
+  isNull,
+  isRow,
+  materialise,
+  StoredQuery,
+  toText,
+  truthy,
+  VqlTime,
+  type Row,
+  compare,
+} from './values';
 
 function fn(def: FunctionDef): FunctionDef {
   return def;
@@ -43,12 +53,22 @@ function toTime(v: unknown): VqlTime | null {
 
 export const builtinFunctions: FunctionDef[] = [
   fn({
-    name: 'now', doc: 'Returns the current time in seconds since the epoch.', args: {},
+    name: 'now',
+    doc: 'Returns the current time in seconds since the epoch.',
+    args: {},
     call: (_a, scope) => Math.floor(scope.ctx.now() / 1000),
   }),
   fn({
-    name: 'timestamp', doc: 'Convert from different types to a time.Time.',
-    args: { epoch: { type: 'any' }, cocoatime: { type: 'int' }, mactime: { type: 'int' }, winfiletime: { type: 'int' }, string: { type: 'string' }, format: { type: 'string' } },
+    name: 'timestamp',
+    doc: 'Convert from different types to a time.Time.',
+    args: {
+      epoch: { type: 'any' },
+      cocoatime: { type: 'int' },
+      mactime: { type: 'int' },
+      winfiletime: { type: 'int' },
+      string: { type: 'string' },
+      format: { type: 'string' },
+    },
     call: (a) => {
       if (typeof a.winfiletime === 'number') return new VqlTime(a.winfiletime / 10_000 - 11_644_473_600_000);
       if (typeof a.cocoatime === 'number') return new VqlTime((a.cocoatime + 978_307_200) * 1000);
@@ -57,12 +77,15 @@ export const builtinFunctions: FunctionDef[] = [
     },
   }),
   fn({
-    name: 'format', doc: 'Format one or more items according to a format string.',
+    name: 'format',
+    doc: 'Format one or more items according to a format string.',
     args: { format: { type: 'string', required: true }, args: { type: 'any' } },
     call: (a) => goSprintf(String(a.format), Array.isArray(a.args) ? a.args : isNull(a.args) ? [] : [a.args]),
   }),
   fn({
-    name: 'len', doc: 'Returns the length of an object.', args: { list: { type: 'any', required: true } },
+    name: 'len',
+    doc: 'Returns the length of an object.',
+    args: { list: { type: 'any', required: true } },
     call: (a) => {
       const v = a.list;
       if (Array.isArray(v) || typeof v === 'string') return v.length;
@@ -70,13 +93,25 @@ export const builtinFunctions: FunctionDef[] = [
       return 0;
     },
   }),
-  fn({ name: 'int', doc: 'Truncate to an integer.', args: { int: { type: 'any' } }, call: (a) => toInt(a.int) }),
   fn({
-    name: 'str', doc: 'Normalize a String.', args: { str: { type: 'any', required: true } },
-    call: (a) => (typeof a.str === 'object' && a.str !== null && !(a.str instanceof VqlTime) ? JSON.stringify(a.str) : toText(a.str)),
+    name: 'int',
+    doc: 'Truncate to an integer.',
+    args: { int: { type: 'any' } },
+    call: (a) => toInt(a.int),
   }),
   fn({
-    name: 'parse_json', doc: 'Parse a JSON string into an object.', args: { data: { type: 'string', required: true } },
+    name: 'str',
+    doc: 'Normalize a String.',
+    args: { str: { type: 'any', required: true } },
+    call: (a) =>
+      typeof a.str === 'object' && a.str !== null && !(a.str instanceof VqlTime)
+        ? JSON.stringify(a.str)
+        : toText(a.str),
+  }),
+  fn({
+    name: 'parse_json',
+    doc: 'Parse a JSON string into an object.',
+    args: { data: { type: 'string', required: true } },
     call: (a) => {
       try {
         const parsed: unknown = JSON.parse(String(a.data));
@@ -89,7 +124,9 @@ export const builtinFunctions: FunctionDef[] = [
   fn({
     // As in Velociraptor: parse_json() is for objects, parse_json_array() for a JSON list; the
     // app's VQL builder passes every list this way.
-    name: 'parse_json_array', doc: 'Parse a JSON string into an array.', args: { data: { type: 'string', required: true } },
+    name: 'parse_json_array',
+    doc: 'Parse a JSON string into an array.',
+    args: { data: { type: 'string', required: true } },
     call: (a) => {
       let parsed: unknown;
       try {
@@ -101,38 +138,64 @@ export const builtinFunctions: FunctionDef[] = [
       return parsed as unknown[];
     },
   }),
-  fn({ name: 'upcase', doc: 'Returns an upper case version of the string.', args: { string: { type: 'string', required: true } }, call: (a) => String(a.string).toUpperCase() }),
-  fn({ name: 'lowcase', doc: 'Returns a lower case version of the string.', args: { string: { type: 'string', required: true } }, call: (a) => String(a.string).toLowerCase() }),
   fn({
-    name: 'count', doc: 'Counts the items.', aggregate: true, args: { items: { type: 'any' } },
+    name: 'upcase',
+    doc: 'Returns an upper case version of the string.',
+    args: { string: { type: 'string', required: true } },
+    call: (a) => String(a.string).toUpperCase(),
+  }),
+  fn({
+    name: 'lowcase',
+    doc: 'Returns a lower case version of the string.',
+    args: { string: { type: 'string', required: true } },
+    call: (a) => String(a.string).toLowerCase(),
+  }),
+  fn({
+    name: 'count',
+    doc: 'Counts the items.',
+    aggregate: true,
+    args: { items: { type: 'any' } },
     call: (_a, _scope, state) => {
       state.value = (typeof state.value === 'number' ? state.value : 0) + 1;
       return state.value;
     },
   }),
   fn({
-    name: 'sum', doc: 'Sums the items.', aggregate: true, args: { item: { type: 'any', required: true } },
+    name: 'sum',
+    doc: 'Sums the items.',
+    aggregate: true,
+    args: { item: { type: 'any', required: true } },
     call: (a, _s, state) => {
-      state.value = (typeof state.value === 'number' ? state.value : 0) + (typeof a.item === 'number' ? a.item : 0);
+      state.value =
+        (typeof state.value === 'number' ? state.value : 0) + (typeof a.item === 'number' ? a.item : 0);
       return state.value;
     },
   }),
   fn({
-    name: 'min', doc: 'Finds the smallest item in the aggregate.', aggregate: true, args: { item: { type: 'any', required: true } },
+    name: 'min',
+    doc: 'Finds the smallest item in the aggregate.',
+    aggregate: true,
+    args: { item: { type: 'any', required: true } },
     call: (a, _s, state) => {
       if (state.value === undefined || compare(a.item, state.value) === -1) state.value = a.item;
       return state.value;
     },
   }),
   fn({
-    name: 'max', doc: 'Finds the largest item in the aggregate.', aggregate: true, args: { item: { type: 'any', required: true } },
+    name: 'max',
+    doc: 'Finds the largest item in the aggregate.',
+    aggregate: true,
+    args: { item: { type: 'any', required: true } },
     call: (a, _s, state) => {
       if (state.value === undefined || compare(a.item, state.value) === 1) state.value = a.item;
       return state.value;
     },
   }),
   fn({
-    name: 'enumerate', doc: 'Collect all the items in each group by bin.', aggregate: true, args: { items: { type: 'any' } },
+    name: 'enumerate',
+    doc: 'Collect all the items in each group by bin.',
+    aggregate: true,
+    args: { items: { type: 'any' } },
     call: (a, _s, state) => {
       const list: unknown[] = Array.isArray(state.value) ? (state.value as unknown[]) : [];
       list.push(a.items);
@@ -140,15 +203,33 @@ export const builtinFunctions: FunctionDef[] = [
       return list;
     },
   }),
-  fn({ name: 'dict', doc: 'Construct a dict from arbitrary keyword args.', args: { '*': { type: 'any' } }, call: (a) => ({ ...a }) }),
-  fn({ name: 'whoami', doc: 'Returns the username that is running the query.', args: {}, call: (_a, scope) => scope.ctx.user }),
   fn({
-    name: 'if', doc: 'Conditional execution of query.', args: { condition: { type: 'any', required: true }, then: { type: 'query' }, else: { type: 'query' } },
+    name: 'dict',
+    doc: 'Construct a dict from arbitrary keyword args.',
+    args: { '*': { type: 'any' } },
+    call: (a) => ({ ...a }),
+  }),
+  fn({
+    name: 'whoami',
+    doc: 'Returns the username that is running the query.',
+    args: {},
+    call: (_a, scope) => scope.ctx.user,
+  }),
+  fn({
+    name: 'if',
+    doc: 'Conditional execution of query.',
+    args: { condition: { type: 'any', required: true }, then: { type: 'query' }, else: { type: 'query' } },
     call: async (a) => ((await truthy(a.condition)) ? a.then : a.else) ?? null,
   }),
   fn({
-    name: 'get', doc: 'Gets the member field from item.',
-    args: { item: { type: 'any' }, member: { type: 'string' }, field: { type: 'any' }, default: { type: 'any' } },
+    name: 'get',
+    doc: 'Gets the member field from item.',
+    args: {
+      item: { type: 'any' },
+      member: { type: 'string' },
+      field: { type: 'any' },
+      default: { type: 'any' },
+    },
     call: (a, scope) => {
       const path = typeof a.member === 'string' ? a.member : undefined;
       let base: unknown = a.item;
@@ -161,26 +242,73 @@ export const builtinFunctions: FunctionDef[] = [
         return base ?? a.default ?? null;
       }
       if (path !== undefined) for (const part of path.split('.')) base = isRow(base) ? base[part] : null;
-      else if (a.field !== undefined) base = isRow(base) ? base[toText(a.field)] : Array.isArray(base) && typeof a.field === 'number' ? base[a.field] : null;
+      else if (a.field !== undefined)
+        base = isRow(base)
+          ? base[toText(a.field)]
+          : Array.isArray(base) && typeof a.field === 'number'
+            ? base[a.field]
+            : null;
       return base ?? a.default ?? null;
     },
   }),
-  fn({ name: 'join', doc: 'Join all the args on a separator.', args: { array: { type: 'strings', required: true }, sep: { type: 'string' } }, call: (a) => (a.array as string[]).join(typeof a.sep === 'string' ? a.sep : '') }),
-  fn({ name: 'split', doc: 'Splits a string into an array based on a regexp separator.', args: { string: { type: 'string', required: true }, sep: { type: 'string', required: true }, sep_string: { type: 'string' } }, call: (a) => String(a.string).split(new RegExp(String(a.sep))) }),
-  fn({ name: 'array', doc: 'Create an array.', args: { '*': { type: 'any' } }, call: async (a) => Promise.all(Object.values(a).map(materialise)) }),
   fn({
-    name: 'regex_replace', doc: 'Search and replace a string with a regexp.',
-    args: { source: { type: 'string', required: true }, re: { type: 'string', required: true }, replace: { type: 'string' } },
-    call: (a) => String(a.source).replace(new RegExp(String(a.re), 'gi'), toText(a.replace).replace(/\$\{?(\d+)\}?/g, '$$$1')),
+    name: 'join',
+    doc: 'Join all the args on a separator.',
+    args: { array: { type: 'strings', required: true }, sep: { type: 'string' } },
+    call: (a) => (a.array as string[]).join(typeof a.sep === 'string' ? a.sep : ''),
   }),
-  fn({ name: 'base64encode', doc: 'Encode a string as base64.', args: { string: { type: 'string', required: true } }, call: (a) => Buffer.from(String(a.string), 'utf8').toString('base64') }),
-  fn({ name: 'base64decode', doc: 'Decodes a base64 encoded string.', args: { string: { type: 'string', required: true } }, call: (a) => Buffer.from(String(a.string), 'base64').toString('utf8') }),
   fn({
-    name: 'serialize', doc: 'Encode an object as a string.', args: { item: { type: 'any', required: true }, format: { type: 'string' } },
+    name: 'split',
+    doc: 'Splits a string into an array based on a regexp separator.',
+    args: {
+      string: { type: 'string', required: true },
+      sep: { type: 'string', required: true },
+      sep_string: { type: 'string' },
+    },
+    call: (a) => String(a.string).split(new RegExp(String(a.sep))),
+  }),
+  fn({
+    name: 'array',
+    doc: 'Create an array.',
+    args: { '*': { type: 'any' } },
+    call: async (a) => Promise.all(Object.values(a).map(materialise)),
+  }),
+  fn({
+    name: 'regex_replace',
+    doc: 'Search and replace a string with a regexp.',
+    args: {
+      source: { type: 'string', required: true },
+      re: { type: 'string', required: true },
+      replace: { type: 'string' },
+    },
+    call: (a) =>
+      String(a.source).replace(
+        new RegExp(String(a.re), 'gi'),
+        toText(a.replace).replace(/\$\{?(\d+)\}?/g, '$$$1'),
+      ),
+  }),
+  fn({
+    name: 'base64encode',
+    doc: 'Encode a string as base64.',
+    args: { string: { type: 'string', required: true } },
+    call: (a) => Buffer.from(String(a.string), 'utf8').toString('base64'),
+  }),
+  fn({
+    name: 'base64decode',
+    doc: 'Decodes a base64 encoded string.',
+    args: { string: { type: 'string', required: true } },
+    call: (a) => Buffer.from(String(a.string), 'base64').toString('utf8'),
+  }),
+  fn({
+    name: 'serialize',
+    doc: 'Encode an object as a string.',
+    args: { item: { type: 'any', required: true }, format: { type: 'string' } },
     call: (a) => JSON.stringify(a.item),
   }),
   fn({
-    name: 'humanize', doc: 'Format items in human readable way.', args: { bytes: { type: 'int' } },
+    name: 'humanize',
+    doc: 'Format items in human readable way.',
+    args: { bytes: { type: 'int' } },
     call: (a) => humanizeBytes(typeof a.bytes === 'number' ? a.bytes : 0),
   }),
 ];
@@ -207,14 +335,23 @@ async function* iterate(v: unknown, extra?: Row): AsyncGenerator<Row> {
 
 export const builtinPlugins: PluginDef[] = [
   {
-    name: 'scope', doc: 'The current scope as a single row.', args: {},
+    name: 'scope',
+    doc: 'The current scope as a single row.',
+    args: {},
     async *run(): AsyncGenerator<PluginItem> {
       yield {};
     },
   },
   {
-    name: 'foreach', doc: 'Executes \'query\' once for each row in the \'row\' query.',
-    args: { row: { type: 'query', required: true }, query: { type: 'query' }, async: { type: 'bool' }, workers: { type: 'int' }, column: { type: 'string' } },
+    name: 'foreach',
+    doc: "Executes 'query' once for each row in the 'row' query.",
+    args: {
+      row: { type: 'query', required: true },
+      query: { type: 'query' },
+      async: { type: 'bool' },
+      workers: { type: 'int' },
+      column: { type: 'string' },
+    },
     async *run(args): AsyncGenerator<PluginItem> {
       for await (const row of iterate(args.row)) {
         const vars: Row = typeof args.column === 'string' && args.column ? { _value: row[args.column] } : row;
@@ -227,7 +364,9 @@ export const builtinPlugins: PluginDef[] = [
     },
   },
   {
-    name: 'range', doc: 'Iterate over range.', args: { start: { type: 'int' }, end: { type: 'int', required: true }, step: { type: 'int' } },
+    name: 'range',
+    doc: 'Iterate over range.',
+    args: { start: { type: 'int' }, end: { type: 'int', required: true }, step: { type: 'int' } },
     async *run(args): AsyncGenerator<PluginItem> {
       const step = typeof args.step === 'number' && args.step > 0 ? args.step : 1;
       const end = Math.min(Number(args.end), 10_000_000);
@@ -235,7 +374,9 @@ export const builtinPlugins: PluginDef[] = [
     },
   },
   {
-    name: 'flatten', doc: 'Flatten the columns in query.', args: { query: { type: 'query', required: true } },
+    name: 'flatten',
+    doc: 'Flatten the columns in query.',
+    args: { query: { type: 'query', required: true } },
     async *run(args): AsyncGenerator<PluginItem> {
       for await (const row of iterate(args.query)) {
         const lists = Object.entries(row).filter(([, v]) => Array.isArray(v));
@@ -249,7 +390,9 @@ export const builtinPlugins: PluginDef[] = [
     },
   },
   {
-    name: 'chain', doc: 'Chain the output of several queries into the same table.', args: { '*': { type: 'query' } },
+    name: 'chain',
+    doc: 'Chain the output of several queries into the same table.',
+    args: { '*': { type: 'query' } },
     async *run(args): AsyncGenerator<PluginItem> {
       for (const q of Object.values(args)) yield* iterate(q);
     },

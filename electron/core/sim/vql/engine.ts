@@ -7,8 +7,21 @@ import type { Arg, Expr, SelectStatement, Statement } from './ast';
 import { ArgError, extractArgs } from './args';
 import { CachedThunk, isBatch, type PluginItem, type Scope } from './scope';
 import {
-  arithmetic, compare, equals, index, isRow, LazyExpr, materialise, member, membership, regexMatch, sortKey,
-  StoredFunction, StoredQuery, truthy, type Row,
+  arithmetic,
+  compare,
+  equals,
+  index,
+  isRow,
+  LazyExpr,
+  materialise,
+  member,
+  membership,
+  regexMatch,
+  sortKey,
+  StoredFunction,
+  StoredQuery,
+  truthy,
+  type Row,
 } from './values';
 
 class Cancelled extends Error {}
@@ -38,7 +51,8 @@ function similar(name: string, candidates: Iterable<string>): string[] {
   const out: string[] = [];
   for (const c of candidates) {
     const lc = c.toLowerCase();
-    if (lc !== lower && (lc.startsWith(lower) || lower.startsWith(lc) || editDistance(lc, lower) <= 2)) out.push(c);
+    if (lc !== lower && (lc.startsWith(lower) || lower.startsWith(lc) || editDistance(lc, lower) <= 2))
+      out.push(c);
   }
   return out.sort().slice(0, 5);
 }
@@ -51,7 +65,11 @@ function editDistance(a: string, b: string): number {
     for (let j = 1; j <= b.length; j++) {
       const row = d[i] as number[];
       const prev = d[i - 1] as number[];
-      row[j] = Math.min((prev[j] ?? 0) + 1, (row[j - 1] ?? 0) + 1, (prev[j - 1] ?? 0) + (a[i - 1] === b[j - 1] ? 0 : 1));
+      row[j] = Math.min(
+        (prev[j] ?? 0) + 1,
+        (row[j - 1] ?? 0) + 1,
+        (prev[j - 1] ?? 0) + (a[i - 1] === b[j - 1] ? 0 : 1),
+      );
     }
   }
   return (d[a.length] as number[])[b.length] ?? 0;
@@ -93,7 +111,9 @@ export async function evalExpr(expr: Expr, scope: Scope): Promise<unknown> {
       return evalBinary(expr, scope);
     case 'subquery': {
       const captured = scope;
-      return new StoredQuery(expr.query, (extra) => rowsOf(runSelect(expr.query, extra ? captured.child(extra) : captured)));
+      return new StoredQuery(expr.query, (extra) =>
+        rowsOf(runSelect(expr.query, extra ? captured.child(extra) : captured)),
+      );
     }
     case 'call':
       return callFunction(expr, scope);
@@ -101,8 +121,10 @@ export async function evalExpr(expr: Expr, scope: Scope): Promise<unknown> {
 }
 
 async function evalBinary(expr: Extract<Expr, { kind: 'binary' }>, scope: Scope): Promise<unknown> {
-  if (expr.op === 'AND') return (await truthy(await evalExpr(expr.left, scope))) && truthy(await evalExpr(expr.right, scope));
-  if (expr.op === 'OR') return (await truthy(await evalExpr(expr.left, scope))) || truthy(await evalExpr(expr.right, scope));
+  if (expr.op === 'AND')
+    return (await truthy(await evalExpr(expr.left, scope))) && truthy(await evalExpr(expr.right, scope));
+  if (expr.op === 'OR')
+    return (await truthy(await evalExpr(expr.left, scope))) || truthy(await evalExpr(expr.right, scope));
   let left = await evalExpr(expr.left, scope);
   let right = await evalExpr(expr.right, scope);
   if (left instanceof StoredQuery) left = await materialise(left);
@@ -250,7 +272,13 @@ async function* iterateValue(v: unknown): AsyncGenerator<PluginItem> {
 }
 
 function isPassThrough(stmt: SelectStatement): boolean {
-  return stmt.columns.length === 1 && stmt.columns[0]?.expr === null && !stmt.where && !stmt.groupBy.length && !stmt.orderBy;
+  return (
+    stmt.columns.length === 1 &&
+    stmt.columns[0]?.expr === null &&
+    !stmt.where &&
+    !stmt.groupBy.length &&
+    !stmt.orderBy
+  );
 }
 
 function columnName(c: SelectStatement['columns'][number]): string {
@@ -258,7 +286,11 @@ function columnName(c: SelectStatement['columns'][number]): string {
 }
 
 /** Builds the output row lazily: aliases are thunks so WHERE can use them before the rest is computed. */
-function projection(stmt: SelectStatement, source: Row, scope: Scope): { scope: Scope; finish: () => Promise<Row> } {
+function projection(
+  stmt: SelectStatement,
+  source: Row,
+  scope: Scope,
+): { scope: Scope; finish: () => Promise<Row> } {
   const thunks = new Map<string, CachedThunk>();
   const layer = new Map<string, unknown>();
   const rowScope = scope.child(source).child(layer);
@@ -356,7 +388,9 @@ export async function* runSelect(stmt: SelectStatement, outer: Scope): AsyncGene
 }
 
 function sortRows(rows: Row[], orderBy: NonNullable<SelectStatement['orderBy']>): Row[] {
-  const sorted = [...rows].sort((a, b) => sortKey(orderValue(a, orderBy.column), orderValue(b, orderBy.column)));
+  const sorted = [...rows].sort((a, b) =>
+    sortKey(orderValue(a, orderBy.column), orderValue(b, orderBy.column)),
+  );
   return orderBy.desc ? sorted.reverse() : sorted;
 }
 
@@ -371,7 +405,10 @@ export async function runLet(stmt: Extract<Statement, { kind: 'let' }>, scope: S
         const vars: Row = {};
         for (const p of params) vars[p] = args[p] ?? null;
         const inner = scope.child(vars);
-        if (value.kind === 'select') return new StoredQuery(value, (extra) => rowsOf(runSelect(value, extra ? inner.child(extra) : inner)));
+        if (value.kind === 'select')
+          return new StoredQuery(value, (extra) =>
+            rowsOf(runSelect(value, extra ? inner.child(extra) : inner)),
+          );
         return evalExpr(value, inner);
       }),
     );
@@ -386,7 +423,10 @@ export async function runLet(stmt: Extract<Statement, { kind: 'let' }>, scope: S
       }
       scope.set(stmt.name, rows);
     } else {
-      scope.set(stmt.name, new StoredQuery(value, (extra) => rowsOf(runSelect(value, extra ? scope.child(extra) : scope))));
+      scope.set(
+        stmt.name,
+        new StoredQuery(value, (extra) => rowsOf(runSelect(value, extra ? scope.child(extra) : scope))),
+      );
     }
     return;
   }

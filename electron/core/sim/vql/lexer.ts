@@ -17,9 +17,40 @@ export interface Token {
 
 export class VqlSyntaxError extends Error {}
 
-const OPERATORS = ['<=', '>=', '!=', '=~', '==', '(', ')', '[', ']', '{', '}', ',', '.', '=', '<', '>', '+', '-', '*', '/', ';', ':'];
+const OPERATORS = [
+  '<=',
+  '>=',
+  '!=',
+  '=~',
+  '==',
+  '(',
+  ')',
+  '[',
+  ']',
+  '{',
+  '}',
+  ',',
+  '.',
+  '=',
+  '<',
+  '>',
+  '+',
+  '-',
+  '*',
+  '/',
+  ';',
+  ':',
+];
 
-const ESCAPES: Record<string, string> = { n: '\n', t: '\t', r: '\r', '\\': '\\', "'": "'", '"': '"', '0': '\0' };
+const ESCAPES: Record<string, string> = {
+  n: '\n',
+  t: '\t',
+  r: '\r',
+  '\\': '\\',
+  "'": "'",
+  '"': '"',
+  '0': '\0',
+};
 
 export function tokenize(source: string): Token[] {
   const tokens: Token[] = [];

@@ -18,8 +18,33 @@
 import type { Arg, BinaryOp, Column, Expr, SelectStatement, Statement } from './ast';
 import { tokenize, VqlSyntaxError, type Token } from './lexer';
 
-const KEYWORDS = new Set(['SELECT', 'FROM', 'WHERE', 'LET', 'AND', 'OR', 'NOT', 'AS', 'ORDER', 'GROUP', 'BY', 'LIMIT', 'DESC', 'ASC', 'IN']);
-const COMPARE: Record<string, BinaryOp> = { '=': '=', '==': '=', '!=': '!=', '<': '<', '>': '>', '<=': '<=', '>=': '>=', '=~': '=~' };
+const KEYWORDS = new Set([
+  'SELECT',
+  'FROM',
+  'WHERE',
+  'LET',
+  'AND',
+  'OR',
+  'NOT',
+  'AS',
+  'ORDER',
+  'GROUP',
+  'BY',
+  'LIMIT',
+  'DESC',
+  'ASC',
+  'IN',
+]);
+const COMPARE: Record<string, BinaryOp> = {
+  '=': '=',
+  '==': '=',
+  '!=': '!=',
+  '<': '<',
+  '>': '>',
+  '<=': '<=',
+  '>=': '>=',
+  '=~': '=~',
+};
 
 export function parseVql(source: string): Statement[] {
   return new Parser(source).program();

@@ -17,7 +17,9 @@ export interface PreSerializedBatch {
 export type PluginItem = Row | PreSerializedBatch;
 
 export function isBatch(item: unknown): item is PreSerializedBatch {
-  return typeof item === 'object' && item !== null && (item as { kind?: unknown }).kind === 'pre-serialized-batch';
+  return (
+    typeof item === 'object' && item !== null && (item as { kind?: unknown }).kind === 'pre-serialized-batch'
+  );
 }
 
 export type ArgType = 'string' | 'int' | 'float' | 'bool' | 'strings' | 'any' | 'dict' | 'query';

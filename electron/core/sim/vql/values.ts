@@ -45,7 +45,10 @@ export class VqlTime {
 
 /** A filestore path as VQL functions like create_flow_download return it: `.Components` feeds VFSGetBuffer. */
 export class VqlPath {
-  constructor(readonly components: string[], readonly scheme = 'fs') {}
+  constructor(
+    readonly components: string[],
+    readonly scheme = 'fs',
+  ) {}
 
   get path(): string {
     return `${this.scheme}:/${this.components.join('/')}`;
@@ -105,7 +108,9 @@ export class StoredFunction {
 }
 
 export function isRow(v: unknown): v is Row {
-  return typeof v === 'object' && v !== null && !Array.isArray(v) && Object.getPrototypeOf(v) === Object.prototype;
+  return (
+    typeof v === 'object' && v !== null && !Array.isArray(v) && Object.getPrototypeOf(v) === Object.prototype
+  );
 }
 
 export function isNull(v: unknown): boolean {
@@ -155,7 +160,8 @@ export function equals(a: unknown, b: unknown): boolean {
   const tb = timeMs(b);
   if (ta !== undefined && tb !== undefined) return ta === tb;
   if (ta !== undefined && typeof b === 'number') return Math.floor(ta / 1000) === b;
-  if (Array.isArray(a) && Array.isArray(b)) return a.length === b.length && a.every((x, i) => equals(x, b[i]));
+  if (Array.isArray(a) && Array.isArray(b))
+    return a.length === b.length && a.every((x, i) => equals(x, b[i]));
   if (isRow(a) && isRow(b)) {
     const ka = Object.keys(a);
     return ka.length === Object.keys(b).length && ka.every((k) => equals(a[k], b[k]));
@@ -218,7 +224,8 @@ export function regexMatch(value: unknown, pattern: unknown): boolean {
 export function membership(needle: unknown, haystack: unknown): boolean {
   if (Array.isArray(haystack)) return haystack.some((h) => equals(needle, h));
   if (typeof haystack === 'string' && typeof needle === 'string') return haystack.includes(needle);
-  if (isRow(haystack) && typeof needle === 'string') return Object.prototype.hasOwnProperty.call(haystack, needle);
+  if (isRow(haystack) && typeof needle === 'string')
+    return Object.prototype.hasOwnProperty.call(haystack, needle);
   return false;
 }
 
@@ -238,7 +245,8 @@ export function arithmetic(op: '+' | '-' | '*' | '/', a: unknown, b: unknown): u
   }
   if (op === '+') {
     if (typeof a === 'string' && typeof b === 'string') return a + b;
-    if (Array.isArray(a)) return Array.isArray(b) ? [...(a as unknown[]), ...(b as unknown[])] : [...(a as unknown[]), b];
+    if (Array.isArray(a))
+      return Array.isArray(b) ? [...(a as unknown[]), ...(b as unknown[])] : [...(a as unknown[]), b];
     if (isRow(a) && isRow(b)) return { ...a, ...b };
     if (a instanceof VqlTime && typeof b === 'number') return new VqlTime(a.ms + b * 1000);
   }
@@ -280,7 +288,8 @@ export function toText(v: unknown): string {
 
 function replacer(_key: string, value: unknown): unknown {
   if (typeof value === 'number' && !Number.isFinite(value)) return null;
-  if (value instanceof LazyExpr || value instanceof StoredQuery || value instanceof StoredFunction) return null;
+  if (value instanceof LazyExpr || value instanceof StoredQuery || value instanceof StoredFunction)
+    return null;
   if (typeof value === 'bigint') return Number(value);
   return value;
 }

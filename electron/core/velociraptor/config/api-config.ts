@@ -8,7 +8,16 @@ import { parseDocument } from 'yaml';
 import { z } from 'zod';
 import { AppError } from '../../../../shared/errors';
 import { parseConnectionString, type Endpoint } from './connection-string';
-import { assertKeyMatches, assertSignedBy, assertValidAt, commonName, isEncryptedKey, parseCertificate, parsePrivateKey, type Remedies } from '../../pki/validate';
+import {
+  assertKeyMatches,
+  assertSignedBy,
+  assertValidAt,
+  commonName,
+  isEncryptedKey,
+  parseCertificate,
+  parsePrivateKey,
+  type Remedies,
+} from '../../pki/validate';
 
 export const DEFAULT_SERVER_NAME = 'VelociraptorServer';
 export const DEFAULT_MAX_RECV_BYTES = 64 * 1024 * 1024;
@@ -22,7 +31,12 @@ export const API_CONFIG_KEYS = [
   'pinned_server_name',
   'max_grpc_recv_size',
 ] as const;
-const REQUIRED_KEYS = ['ca_certificate', 'client_cert', 'client_private_key', 'api_connection_string'] as const;
+const REQUIRED_KEYS = [
+  'ca_certificate',
+  'client_cert',
+  'client_private_key',
+  'api_connection_string',
+] as const;
 
 const rawSchema = z
   .object({
@@ -67,22 +81,35 @@ function parseYaml(text: string): unknown {
   try {
     doc = parseDocument(text, { uniqueKeys: true, prettyErrors: false });
   } catch (cause) {
-    throw new AppError('CONFIG_NOT_YAML', 'The API config is not YAML. Choose the file `velociraptor config api_client` wrote.', { cause });
+    throw new AppError(
+      'CONFIG_NOT_YAML',
+      'The API config is not YAML. Choose the file `velociraptor config api_client` wrote.',
+      { cause },
+    );
   }
   if (doc.errors.length > 0) {
-    throw new AppError('CONFIG_NOT_YAML', `The API config is not valid YAML: ${doc.errors[0]?.message.split('\n')[0] ?? 'parse error'}.`, {
-      cause: doc.errors[0],
-    });
+    throw new AppError(
+      'CONFIG_NOT_YAML',
+      `The API config is not valid YAML: ${doc.errors[0]?.message.split('\n')[0] ?? 'parse error'}.`,
+      {
+        cause: doc.errors[0],
+      },
+    );
   }
   let value: unknown;
   try {
     value = doc.toJS({ maxAliasCount: 10 });
   } catch (cause) {
     // Unresolvable aliases and alias bombs surface here, not in doc.errors.
-    throw new AppError('CONFIG_NOT_YAML', 'The API config is not valid YAML (bad alias or anchor).', { cause });
+    throw new AppError('CONFIG_NOT_YAML', 'The API config is not valid YAML (bad alias or anchor).', {
+      cause,
+    });
   }
   if (value === null || typeof value !== 'object' || Array.isArray(value)) {
-    throw new AppError('CONFIG_NOT_YAML', 'The API config is not a YAML mapping of keys. Choose the file `velociraptor config api_client` wrote.');
+    throw new AppError(
+      'CONFIG_NOT_YAML',
+      'The API config is not a YAML mapping of keys. Choose the file `velociraptor config api_client` wrote.',
+    );
   }
   return value;
 }
@@ -100,9 +127,13 @@ function checkKeys(value: Record<string, unknown>): void {
   for (const key of REQUIRED_KEYS) {
     const v = value[key];
     if (v === undefined || v === null || v === '') {
-      throw new AppError('CONFIG_MISSING_KEY', `The API config has no "${key}". Re-export it with \`velociraptor config api_client\`.`, {
-        details: { key },
-      });
+      throw new AppError(
+        'CONFIG_MISSING_KEY',
+        `The API config has no "${key}". Re-export it with \`velociraptor config api_client\`.`,
+        {
+          details: { key },
+        },
+      );
     }
   }
 }
@@ -125,15 +156,27 @@ export function loadApiConfig(text: string, options: LoadOptions = {}): ApiConfi
   if (!parsed.success) {
     const issue = parsed.error.issues[0];
     const key = String(issue?.path[0] ?? '?');
-    const code = key === 'api_connection_string' ? 'CONFIG_BAD_CONNECTION_STRING' : key.endsWith('size') || key.includes('name') ? 'INVALID_ARGUMENT' : 'CONFIG_INVALID_PEM';
-    throw new AppError(code, `The API config key "${key}" has the wrong type: ${issue?.message ?? 'invalid'}.`, { details: { key } });
+    const code =
+      key === 'api_connection_string'
+        ? 'CONFIG_BAD_CONNECTION_STRING'
+        : key.endsWith('size') || key.includes('name')
+          ? 'INVALID_ARGUMENT'
+          : 'CONFIG_INVALID_PEM';
+    throw new AppError(
+      code,
+      `The API config key "${key}" has the wrong type: ${issue?.message ?? 'invalid'}.`,
+      { details: { key } },
+    );
   }
   const raw = parsed.data;
   const now = options.now ?? new Date();
 
   const ca = parseCertificate(raw.ca_certificate, 'ca_certificate', REMEDIES);
   const cert = parseCertificate(raw.client_cert, 'client_cert', REMEDIES);
-  const key = parsePrivateKey(raw.client_private_key, 'client_private_key', { passphrase: options.passphrase, remedies: REMEDIES });
+  const key = parsePrivateKey(raw.client_private_key, 'client_private_key', {
+    passphrase: options.passphrase,
+    remedies: REMEDIES,
+  });
   assertKeyMatches(cert, key, 'client_cert', REMEDIES);
   assertSignedBy(cert, [ca], 'client_cert', REMEDIES);
   assertValidAt(ca, now, 'ca_certificate', REMEDIES);

@@ -3,7 +3,8 @@ import { AppError } from '../../../../shared/errors';
 /** Where the API listens: `host:port` (Velociraptor writes no scheme) or `unix:///path`. */
 export type Endpoint = { kind: 'tcp'; host: string; port: number } | { kind: 'unix'; path: string };
 
-const HOSTNAME = /^(?=.{1,253}$)[A-Za-z0-9_](?:[A-Za-z0-9_-]{0,62})(?:\.[A-Za-z0-9_](?:[A-Za-z0-9_-]{0,62}))*\.?$/;
+const HOSTNAME =
+  /^(?=.{1,253}$)[A-Za-z0-9_](?:[A-Za-z0-9_-]{0,62})(?:\.[A-Za-z0-9_](?:[A-Za-z0-9_-]{0,62}))*\.?$/;
 const IPV4 = /^(?:25[0-5]|2[0-4]\d|1\d\d|[1-9]?\d)(?:\.(?:25[0-5]|2[0-4]\d|1\d\d|[1-9]?\d)){3}$/;
 const IPV6 = /^[0-9A-Fa-f:.]+(?:%[A-Za-z0-9_.-]+)?$/;
 
@@ -19,7 +20,8 @@ export function parseConnectionString(raw: string): Endpoint {
   const value = raw.trim();
   if (value.startsWith('unix://')) {
     const path = value.slice('unix://'.length);
-    if (!path.startsWith('/') || path.length < 2 || /[\0\n]/.test(path)) throw bad(value, 'needs an absolute socket path');
+    if (!path.startsWith('/') || path.length < 2 || /[\0\n]/.test(path))
+      throw bad(value, 'needs an absolute socket path');
     return { kind: 'unix', path };
   }
   if (/^[a-z][a-z0-9+.-]*:\/\//i.test(value)) throw bad(value, 'has a URL scheme; Velociraptor writes none');

@@ -6,11 +6,22 @@ import { artifactNames, int, str, vql } from '../vql/builder';
 import { limitOf, queryTyped, rowsOptions, strList, type OpOptions } from './common';
 
 const ParamSchema = z
-  .looseObject({ name: z.string(), type: z.string().nullable().optional(), default: z.unknown().optional(), description: z.string().nullable().optional(), choices: strList })
+  .looseObject({
+    name: z.string(),
+    type: z.string().nullable().optional(),
+    default: z.unknown().optional(),
+    description: z.string().nullable().optional(),
+    choices: strList,
+  })
   .transform((p) => ({
     name: p.name,
     type: p.type || 'string',
-    default: typeof p.default === 'string' ? p.default : p.default === undefined || p.default === null ? '' : JSON.stringify(p.default),
+    default:
+      typeof p.default === 'string'
+        ? p.default
+        : p.default === undefined || p.default === null
+          ? ''
+          : JSON.stringify(p.default),
     description: p.description ?? '',
     ...(p.choices.length ? { choices: p.choices } : {}),
   }));
@@ -21,7 +32,10 @@ export const ArtifactSummarySchema = z
     description: z.string().nullable().optional(),
     type: z.string().nullable().optional(),
     parameters: z.array(ParamSchema).nullable().optional(),
-    sources: z.array(z.looseObject({ name: z.string().nullable().optional() })).nullable().optional(),
+    sources: z
+      .array(z.looseObject({ name: z.string().nullable().optional() }))
+      .nullable()
+      .optional(),
   })
   .transform((a) => ({
     name: a.name,
@@ -39,7 +53,16 @@ export const ArtifactDefinitionSchema = z
     description: z.string().nullable().optional(),
     type: z.string().nullable().optional(),
     parameters: z.array(ParamSchema).nullable().optional(),
-    sources: z.array(z.looseObject({ name: z.string().nullable().optional(), query: z.string().nullable().optional(), precondition: z.string().nullable().optional() })).nullable().optional(),
+    sources: z
+      .array(
+        z.looseObject({
+          name: z.string().nullable().optional(),
+          query: z.string().nullable().optional(),
+          precondition: z.string().nullable().optional(),
+        }),
+      )
+      .nullable()
+      .optional(),
     required_permissions: z.array(z.string()).nullable().optional(),
     precondition: z.string().nullable().optional(),
   })
@@ -48,7 +71,11 @@ export const ArtifactDefinitionSchema = z
     description: a.description ?? '',
     type: (a.type ?? 'CLIENT').toUpperCase(),
     parameters: a.parameters ?? [],
-    sources: (a.sources ?? []).map((s) => ({ name: s.name ?? '', query: s.query ?? '', precondition: s.precondition ?? '' })),
+    sources: (a.sources ?? []).map((s) => ({
+      name: s.name ?? '',
+      query: s.query ?? '',
+      precondition: s.precondition ?? '',
+    })),
     requiredPermissions: a.required_permissions ?? [],
     precondition: a.precondition ?? '',
   }));
@@ -66,7 +93,11 @@ export interface ListArtifactsInput {
   limit?: number;
 }
 
-export async function listArtifacts(conn: VelociraptorConnection, input: ListArtifactsInput = {}, opts?: OpOptions): Promise<ArtifactSummary[]> {
+export async function listArtifacts(
+  conn: VelociraptorConnection,
+  input: ListArtifactsInput = {},
+  opts?: OpOptions,
+): Promise<ArtifactSummary[]> {
   const limit = limitOf(input.limit, 500);
   const pattern = `(?i)${escapeRegex(input.search ?? '')}`;
   const type = (input.type ?? '').toUpperCase();
@@ -77,9 +108,18 @@ export async function listArtifacts(conn: VelociraptorConnection, input: ListArt
   return queryTyped(conn, q, ArtifactSummarySchema, rowsOptions(opts, true));
 }
 
-export async function getArtifacts(conn: VelociraptorConnection, names: string[], opts?: OpOptions): Promise<ArtifactDefinition[]> {
+export async function getArtifacts(
+  conn: VelociraptorConnection,
+  names: string[],
+  opts?: OpOptions,
+): Promise<ArtifactDefinition[]> {
   if (names.length === 0) return [];
-  const rows = await queryTyped(conn, vql`SELECT * FROM artifact_definitions(names=${artifactNames(names)})`, ArtifactDefinitionSchema, rowsOptions(opts, true));
+  const rows = await queryTyped(
+    conn,
+    vql`SELECT * FROM artifact_definitions(names=${artifactNames(names)})`,
+    ArtifactDefinitionSchema,
+    rowsOptions(opts, true),
+  );
   const missing = names.filter((n) => !rows.some((r) => r.name === n));
   if (missing.length) throw new AppError('NOT_FOUND', `${conn.label} has no artifact ${missing.join(', ')}.`);
   return rows;

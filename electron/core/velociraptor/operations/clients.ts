@@ -2,8 +2,27 @@
 import { z } from 'zod';
 import { AppError, isAppError } from '../../../../shared/errors';
 import type { VelociraptorConnection } from '../connection';
-import { clientId as clientIdArg, int, labels as labelsArg, str, validateId, vql, type BuiltQuery } from '../vql/builder';
-import { callBuiltFunction, functionQuery, limitOf, optNum, queryTyped, rowsOptions, secondsToIso, strList, usToIso, type OpOptions } from './common';
+import {
+  clientId as clientIdArg,
+  int,
+  labels as labelsArg,
+  str,
+  validateId,
+  vql,
+  type BuiltQuery,
+} from '../vql/builder';
+import {
+  callBuiltFunction,
+  functionQuery,
+  limitOf,
+  optNum,
+  queryTyped,
+  rowsOptions,
+  secondsToIso,
+  strList,
+  usToIso,
+  type OpOptions,
+} from './common';
 import { collectArtifacts, planCollect, type CollectInput, type LaunchedFlow } from './flows';
 
 /** A client counts as online when it was seen within this window (Velociraptor's GUI uses 15 min). */
@@ -81,14 +100,28 @@ export async function searchClients(
 ): Promise<ClientSummary[]> {
   const limit = limitOf(input.limit, 100);
   const search = (input.search ?? '').trim();
-  const rows = await queryTyped(conn, vql`SELECT * FROM clients(search=${str(search)}) LIMIT ${int(limit)}`, ClientRowSchema, rowsOptions(opts, true));
+  const rows = await queryTyped(
+    conn,
+    vql`SELECT * FROM clients(search=${str(search)}) LIMIT ${int(limit)}`,
+    ClientRowSchema,
+    rowsOptions(opts, true),
+  );
   const now = opts?.now?.() ?? Date.now();
   const out = rows.map((r) => toClientSummary(r, now));
   return input.onlineOnly ? out.filter((c) => c.online) : out;
 }
 
-export async function getClient(conn: VelociraptorConnection, clientId: string, opts?: OpOptions & { now?: () => number }): Promise<ClientSummary> {
-  const rows = await queryTyped(conn, vql`SELECT * FROM clients(client_id=${clientIdArg(clientId)})`, ClientRowSchema, rowsOptions(opts, true));
+export async function getClient(
+  conn: VelociraptorConnection,
+  clientId: string,
+  opts?: OpOptions & { now?: () => number },
+): Promise<ClientSummary> {
+  const rows = await queryTyped(
+    conn,
+    vql`SELECT * FROM clients(client_id=${clientIdArg(clientId)})`,
+    ClientRowSchema,
+    rowsOptions(opts, true),
+  );
   const row = rows[0];
   if (!row) throw new AppError('NOT_FOUND', `${conn.label} has no client ${clientId}.`);
   return toClientSummary(row, opts?.now?.() ?? Date.now());
@@ -98,15 +131,30 @@ export type LabelOp = 'set' | 'remove';
 
 /** The label() query setLabels sends, built without running it (approvals show exactly this). */
 export function planLabels(clientId: string, labels: string[], op: LabelOp): BuiltQuery {
-  if (op !== 'set' && op !== 'remove') throw new AppError('INVALID_ARGUMENT', "op must be 'set' or 'remove'.");
+  if (op !== 'set' && op !== 'remove')
+    throw new AppError('INVALID_ARGUMENT', "op must be 'set' or 'remove'.");
   if (labels.length === 0) throw new AppError('INVALID_ARGUMENT', 'Give at least one label.');
-  return functionQuery(vql`label(client_id=${clientIdArg(clientId)}, labels=${labelsArg(labels)}, op=${str(op)})`);
+  return functionQuery(
+    vql`label(client_id=${clientIdArg(clientId)}, labels=${labelsArg(labels)}, op=${str(op)})`,
+  );
 }
 
 /** Adds or removes labels. `op` is always sent: Velociraptor's label() does nothing without it. */
-export async function setLabels(conn: VelociraptorConnection, clientId: string, labels: string[], op: LabelOp, opts?: OpOptions): Promise<string[]> {
+export async function setLabels(
+  conn: VelociraptorConnection,
+  clientId: string,
+  labels: string[],
+  op: LabelOp,
+  opts?: OpOptions,
+): Promise<string[]> {
   try {
-    await callBuiltFunction(conn, planLabels(clientId, labels, op), z.unknown(), rowsOptions(opts, false), `label(op=${op})`);
+    await callBuiltFunction(
+      conn,
+      planLabels(clientId, labels, op),
+      z.unknown(),
+      rowsOptions(opts, false),
+      `label(op=${op})`,
+    );
   } catch (e) {
     // label() answers nothing, with no log, for a client the server does not know: say which it was.
     if (isAppError(e, 'VQL_ERROR')) await getClient(conn, clientId, opts);
@@ -147,15 +195,25 @@ export interface QuarantinePlan {
 export function planQuarantine(os: string, input: QuarantineInput): QuarantinePlan {
   validateId('clientId', input.clientId);
   const artifact = QUARANTINE_ARTIFACTS[os.toLowerCase()];
-  if (!artifact) throw new AppError('INVALID_ARGUMENT', `No quarantine artifact for OS "${os}" of ${input.clientId}.`);
+  if (!artifact)
+    throw new AppError('INVALID_ARGUMENT', `No quarantine artifact for OS "${os}" of ${input.clientId}.`);
   const parameters: Record<string, string> = {};
   if (input.remove) parameters.RemovePolicy = 'Y';
   else if (input.message) parameters.MessageBox = input.message;
-  const request: CollectInput = { clientId: input.clientId, artifacts: [artifact], parameters: { [artifact]: parameters }, urgent: input.urgent ?? true };
+  const request: CollectInput = {
+    clientId: input.clientId,
+    artifacts: [artifact],
+    parameters: { [artifact]: parameters },
+    urgent: input.urgent ?? true,
+  };
   return { artifact, parameters, request, query: planCollect(request) };
 }
 
-export async function quarantine(conn: VelociraptorConnection, input: QuarantineInput, opts?: OpOptions): Promise<LaunchedFlow & { artifact: string }> {
+export async function quarantine(
+  conn: VelociraptorConnection,
+  input: QuarantineInput,
+  opts?: OpOptions,
+): Promise<LaunchedFlow & { artifact: string }> {
   validateId('clientId', input.clientId);
   const client = await getClient(conn, input.clientId, opts);
   const planned = planQuarantine(client.os, input);
@@ -168,13 +226,21 @@ export interface ClientRef {
   hostname: string;
 }
 
-const ClientRefRowSchema = z.looseObject({ client_id: z.string(), Hostname: z.string().nullable().optional() });
+const ClientRefRowSchema = z.looseObject({
+  client_id: z.string(),
+  Hostname: z.string().nullable().optional(),
+});
 
 /**
  * Only the ids (and host names) of the clients a search matches: what "select all matching" needs,
  * without every client's full record.
  */
-export async function searchClientIds(conn: VelociraptorConnection, search: string, limit: number, opts?: OpOptions): Promise<ClientRef[]> {
+export async function searchClientIds(
+  conn: VelociraptorConnection,
+  search: string,
+  limit: number,
+  opts?: OpOptions,
+): Promise<ClientRef[]> {
   const n = limitOf(limit, 1000);
   const rows = await queryTyped(
     conn,

@@ -10,9 +10,18 @@ import type { RowsOptions } from '../query/rows';
 import { build, vql, type BuiltQuery, type VqlFragment } from '../vql/builder';
 
 /** Numbers from the server may arrive as BigInt when beyond 2^53; times and sizes fit a double. */
-export const num = z.union([z.number(), z.bigint(), z.string().regex(/^-?\d+(\.\d+)?$/)]).transform((v) => Number(v));
-export const optNum = num.optional().nullable().transform((v) => v ?? undefined);
-export const strList = z.array(z.string()).nullable().optional().transform((v) => v ?? []);
+export const num = z
+  .union([z.number(), z.bigint(), z.string().regex(/^-?\d+(\.\d+)?$/)])
+  .transform((v) => Number(v));
+export const optNum = num
+  .optional()
+  .nullable()
+  .transform((v) => v ?? undefined);
+export const strList = z
+  .array(z.string())
+  .nullable()
+  .optional()
+  .transform((v) => v ?? []);
 
 export interface OpOptions {
   signal?: AbortSignal;
@@ -34,13 +43,22 @@ export async function queryTyped<S extends z.ZodType>(
   return rows.map((r, i) => parseRow(schema, r, i, conn.label));
 }
 
-export function parseRow<S extends z.ZodType>(schema: S, row: Row, index: number, server: string): z.output<S> {
+export function parseRow<S extends z.ZodType>(
+  schema: S,
+  row: Row,
+  index: number,
+  server: string,
+): z.output<S> {
   const r = schema.safeParse(row);
   if (!r.success) {
     const issue = r.error.issues[0];
-    throw new AppError('INTERNAL', `${server} answered with an unexpected row shape (row ${index}, ${issue?.path.join('.') ?? ''}: ${issue?.message ?? ''}).`, {
-      details: { path: issue?.path.map(String) },
-    });
+    throw new AppError(
+      'INTERNAL',
+      `${server} answered with an unexpected row shape (row ${index}, ${issue?.path.join('.') ?? ''}: ${issue?.message ?? ''}).`,
+      {
+        details: { path: issue?.path.map(String) },
+      },
+    );
   }
   return r.data;
 }
@@ -89,6 +107,7 @@ export function secondsToIso(s: number | undefined): string | undefined {
 
 export function limitOf(limit: number | undefined, def: number, max = 10_000): number {
   const n = limit ?? def;
-  if (!Number.isSafeInteger(n) || n < 1 || n > max) throw new AppError('INVALID_ARGUMENT', `limit must be 1–${max}.`);
+  if (!Number.isSafeInteger(n) || n < 1 || n > max)
+    throw new AppError('INVALID_ARGUMENT', `limit must be 1–${max}.`);
   return n;
 }

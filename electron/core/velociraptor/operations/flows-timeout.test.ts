@@ -29,10 +29,15 @@ afterAll(async () => {
 it('collectAndWait on an offline client fails with TIMEOUT naming the launched flow', async () => {
   const off = (await svc.searchClients({ search: 'all', limit: 100 })).find((c) => !c.online);
   expect(off, 'the dataset has an offline client').toBeDefined();
-  const err = await svc.collectAndWait({ clientId: off!.clientId, artifacts: ['Generic.Client.Info'] }, { timeoutMs: 800, pollMs: 200 }).then(
-    () => undefined,
-    (e: unknown) => e,
-  );
+  const err = await svc
+    .collectAndWait(
+      { clientId: off!.clientId, artifacts: ['Generic.Client.Info'] },
+      { timeoutMs: 800, pollMs: 200 },
+    )
+    .then(
+      () => undefined,
+      (e: unknown) => e,
+    );
   expect(isAppError(err) && err.code).toBe('TIMEOUT');
   const flowId = isAppError(err) ? err.details?.flowId : undefined;
   expect(flowId).toMatch(/^F\./);

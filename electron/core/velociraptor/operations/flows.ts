@@ -19,7 +19,18 @@ import {
   type BuiltQuery,
   type VqlFragment,
 } from '../vql/builder';
-import { callBuiltFunction, callFunction, functionQuery, limitOf, optNum, queryTyped, rowsOptions, strList, usToIso, type OpOptions } from './common';
+import {
+  callBuiltFunction,
+  callFunction,
+  functionQuery,
+  limitOf,
+  optNum,
+  queryTyped,
+  rowsOptions,
+  strList,
+  usToIso,
+  type OpOptions,
+} from './common';
 
 /** Per-artifact parameters; values are strings (Velociraptor converts per declared type). */
 export type ArtifactParameters = Record<string, Record<string, string>>;
@@ -50,7 +61,8 @@ export function limitArgs(l: ResourceLimits): VqlFragment[] {
   const out: VqlFragment[] = [];
   const pos = (v: number | undefined, name: string): number | undefined => {
     if (v === undefined) return undefined;
-    if (!Number.isSafeInteger(v) || v <= 0) throw new AppError('INVALID_ARGUMENT', `${name} must be a positive integer.`);
+    if (!Number.isSafeInteger(v) || v <= 0)
+      throw new AppError('INVALID_ARGUMENT', `${name} must be a positive integer.`);
     return v;
   };
   const t = pos(l.timeoutSeconds, 'timeout');
@@ -64,20 +76,28 @@ export function limitArgs(l: ResourceLimits): VqlFragment[] {
   return out;
 }
 
-export function specOf(artifacts: string[], parameters: ArtifactParameters = {}): Record<string, Record<string, string>> {
+export function specOf(
+  artifacts: string[],
+  parameters: ArtifactParameters = {},
+): Record<string, Record<string, string>> {
   const spec: Record<string, Record<string, string>> = {};
   for (const a of artifacts) spec[a] = {};
   for (const [a, params] of Object.entries(parameters)) {
-    if (!artifacts.includes(a)) throw new AppError('INVALID_ARGUMENT', `Parameters given for ${a}, which is not collected.`);
+    if (!artifacts.includes(a))
+      throw new AppError('INVALID_ARGUMENT', `Parameters given for ${a}, which is not collected.`);
     for (const [k, v] of Object.entries(params)) {
-      if (typeof v !== 'string') throw new AppError('INVALID_ARGUMENT', `Parameter ${a}.${k} must be a string.`);
+      if (typeof v !== 'string')
+        throw new AppError('INVALID_ARGUMENT', `Parameter ${a}.${k} must be a string.`);
       (spec[a] as Record<string, string>)[k] = v;
     }
   }
   return spec;
 }
 
-const CollectResultSchema = z.looseObject({ flow_id: z.string(), request: z.looseObject({ client_id: z.string().optional(), artifacts: strList }).optional() });
+const CollectResultSchema = z.looseObject({
+  flow_id: z.string(),
+  request: z.looseObject({ client_id: z.string().optional(), artifacts: strList }).optional(),
+});
 
 /**
  * The query collectArtifacts sends for `input`, built without running it: approvals show this and
@@ -96,9 +116,23 @@ export function planCollect(input: CollectInput): BuiltQuery {
   return functionQuery(vql`collect_client(${join(args, ', ')})`);
 }
 
-export async function collectArtifacts(conn: VelociraptorConnection, input: CollectInput, opts?: OpOptions): Promise<LaunchedFlow> {
-  const r = await callBuiltFunction(conn, planCollect(input), CollectResultSchema, rowsOptions(opts, false), 'collect_client()');
-  return { clientId: r.request?.client_id ?? input.clientId, flowId: r.flow_id, artifacts: r.request?.artifacts.length ? r.request.artifacts : input.artifacts };
+export async function collectArtifacts(
+  conn: VelociraptorConnection,
+  input: CollectInput,
+  opts?: OpOptions,
+): Promise<LaunchedFlow> {
+  const r = await callBuiltFunction(
+    conn,
+    planCollect(input),
+    CollectResultSchema,
+    rowsOptions(opts, false),
+    'collect_client()',
+  );
+  return {
+    clientId: r.request?.client_id ?? input.clientId,
+    flowId: r.flow_id,
+    artifacts: r.request?.artifacts.length ? r.request.artifacts : input.artifacts,
+  };
 }
 
 export const FLOW_FINAL_STATES = ['FINISHED', 'ERROR'] as const;
@@ -122,7 +156,20 @@ const FlowRowSchema = z.looseObject({
       artifacts: strList,
       creator: z.string().optional(),
       specs: z
-        .array(z.looseObject({ artifact: z.string().optional(), parameters: z.looseObject({ env: z.array(z.looseObject({ key: z.string(), value: z.string().optional() })).nullable().optional() }).nullable().optional() }))
+        .array(
+          z.looseObject({
+            artifact: z.string().optional(),
+            parameters: z
+              .looseObject({
+                env: z
+                  .array(z.looseObject({ key: z.string(), value: z.string().optional() }))
+                  .nullable()
+                  .optional(),
+              })
+              .nullable()
+              .optional(),
+          }),
+        )
         .nullable()
         .optional(),
     })
@@ -144,17 +191,36 @@ export const FlowSummarySchema = FlowRowSchema.transform((f) => ({
   totalUploadedBytes: f.total_uploaded_bytes ?? 0,
   artifactsWithResults: f.artifacts_with_results,
   /** The request's parameters per artifact (finds e.g. which path a VFS listing covered). */
-  parameters: Object.fromEntries((f.request?.specs ?? []).map((s) => [s.artifact ?? '', Object.fromEntries((s.parameters?.env ?? []).map((e) => [e.key, e.value ?? '']))])) satisfies ArtifactParameters,
+  parameters: Object.fromEntries(
+    (f.request?.specs ?? []).map((s) => [
+      s.artifact ?? '',
+      Object.fromEntries((s.parameters?.env ?? []).map((e) => [e.key, e.value ?? ''])),
+    ]),
+  ) satisfies ArtifactParameters,
   done: f.state === 'FINISHED' || f.state === 'ERROR',
 }));
 export type FlowSummary = z.output<typeof FlowSummarySchema>;
 
-export async function listFlows(conn: VelociraptorConnection, clientId: string, options: { limit?: number } & OpOptions = {}): Promise<FlowSummary[]> {
+export async function listFlows(
+  conn: VelociraptorConnection,
+  clientId: string,
+  options: { limit?: number } & OpOptions = {},
+): Promise<FlowSummary[]> {
   const limit = limitOf(options.limit, 50);
-  return queryTyped(conn, vql`SELECT * FROM flows(client_id=${clientIdArg(clientId)}) LIMIT ${int(limit)}`, FlowSummarySchema, rowsOptions(options, true));
+  return queryTyped(
+    conn,
+    vql`SELECT * FROM flows(client_id=${clientIdArg(clientId)}) LIMIT ${int(limit)}`,
+    FlowSummarySchema,
+    rowsOptions(options, true),
+  );
 }
 
-export async function flowStatus(conn: VelociraptorConnection, clientId: string, flowId: string, opts?: OpOptions): Promise<FlowSummary> {
+export async function flowStatus(
+  conn: VelociraptorConnection,
+  clientId: string,
+  flowId: string,
+  opts?: OpOptions,
+): Promise<FlowSummary> {
   const rows = await queryTyped(
     conn,
     vql`SELECT * FROM flows(client_id=${clientIdArg(clientId)}, flow_id=${flowIdArg(flowId)})`,
@@ -167,11 +233,26 @@ export async function flowStatus(conn: VelociraptorConnection, clientId: string,
 }
 
 export const FlowLogSchema = z
-  .looseObject({ _ts: optNum, Timestamp: z.unknown().optional(), level: z.string().optional(), message: z.string().optional(), Message: z.string().optional() })
-  .transform((l) => ({ time: typeof l.Timestamp === 'string' ? l.Timestamp : l._ts ? new Date(l._ts * 1000).toISOString() : '', level: l.level ?? '', message: l.message ?? l.Message ?? '' }));
+  .looseObject({
+    _ts: optNum,
+    Timestamp: z.unknown().optional(),
+    level: z.string().optional(),
+    message: z.string().optional(),
+    Message: z.string().optional(),
+  })
+  .transform((l) => ({
+    time: typeof l.Timestamp === 'string' ? l.Timestamp : l._ts ? new Date(l._ts * 1000).toISOString() : '',
+    level: l.level ?? '',
+    message: l.message ?? l.Message ?? '',
+  }));
 export type FlowLog = z.output<typeof FlowLogSchema>;
 
-export async function flowLogs(conn: VelociraptorConnection, clientId: string, flowId: string, options: { limit?: number } & OpOptions = {}): Promise<FlowLog[]> {
+export async function flowLogs(
+  conn: VelociraptorConnection,
+  clientId: string,
+  flowId: string,
+  options: { limit?: number } & OpOptions = {},
+): Promise<FlowLog[]> {
   const limit = limitOf(options.limit, 1000);
   return queryTyped(
     conn,
@@ -190,7 +271,11 @@ export interface ResultsInput {
   limit?: number;
 }
 
-export async function flowResults(conn: VelociraptorConnection, input: ResultsInput, opts?: OpOptions): Promise<Row[]> {
+export async function flowResults(
+  conn: VelociraptorConnection,
+  input: ResultsInput,
+  opts?: OpOptions,
+): Promise<Row[]> {
   const limit = limitOf(input.limit, 1000, 1_000_000);
   const start = input.startRow ?? 0;
   const q = vql`SELECT * FROM source(client_id=${clientIdArg(input.clientId)}, flow_id=${flowIdArg(input.flowId)}, artifact=${artifactSource(input.artifact)}, start_row=${int(start)}) LIMIT ${int(limit)}`;
@@ -198,13 +283,28 @@ export async function flowResults(conn: VelociraptorConnection, input: ResultsIn
 }
 
 /** All rows of one source as they arrive (result grids hold millions of rows: never buffered here). */
-export function streamFlowResults(conn: VelociraptorConnection, input: Omit<ResultsInput, 'startRow' | 'limit'>, opts: QueryOptions = {}): AsyncGenerator<QueryEvent, void, undefined> {
+export function streamFlowResults(
+  conn: VelociraptorConnection,
+  input: Omit<ResultsInput, 'startRow' | 'limit'>,
+  opts: QueryOptions = {},
+): AsyncGenerator<QueryEvent, void, undefined> {
   const q = vql`SELECT * FROM source(client_id=${clientIdArg(input.clientId)}, flow_id=${flowIdArg(input.flowId)}, artifact=${artifactSource(input.artifact)})`;
   return conn.query(build(q), opts);
 }
 
-export async function cancelFlow(conn: VelociraptorConnection, clientId: string, flowId: string, opts?: OpOptions): Promise<void> {
-  await callFunction(conn, vql`cancel_flow(client_id=${clientIdArg(clientId)}, flow_id=${flowIdArg(flowId)})`, z.unknown(), rowsOptions(opts, false), 'cancel_flow()');
+export async function cancelFlow(
+  conn: VelociraptorConnection,
+  clientId: string,
+  flowId: string,
+  opts?: OpOptions,
+): Promise<void> {
+  await callFunction(
+    conn,
+    vql`cancel_flow(client_id=${clientIdArg(clientId)}, flow_id=${flowIdArg(flowId)})`,
+    z.unknown(),
+    rowsOptions(opts, false),
+    'cancel_flow()',
+  );
 }
 
 export interface WaitOptions extends OpOptions {
@@ -218,7 +318,12 @@ export interface WaitOptions extends OpOptions {
  * Waits for a flow to finish: listens for its System.Flow.Completion event and polls flows() as a
  * backstop (a completion that happens before the listener starts would otherwise be missed).
  */
-export async function waitForFlow(conn: VelociraptorConnection, clientId: string, flowId: string, options: WaitOptions = {}): Promise<FlowSummary> {
+export async function waitForFlow(
+  conn: VelociraptorConnection,
+  clientId: string,
+  flowId: string,
+  options: WaitOptions = {},
+): Promise<FlowSummary> {
   validateId('clientId', clientId);
   validateId('flowId', flowId);
   const timeoutMs = options.timeoutMs ?? 600_000;
@@ -231,7 +336,10 @@ export async function waitForFlow(conn: VelociraptorConnection, clientId: string
     const watch = (async (): Promise<void> => {
       const q = vql`SELECT * FROM watch_monitoring(artifact='System.Flow.Completion') WHERE FlowId = ${flowIdArg(flowId)} LIMIT 1`;
       try {
-        for await (const ev of conn.query(build(q), { signal, timeoutSeconds: Math.ceil(timeoutMs / 1000) })) {
+        for await (const ev of conn.query(build(q), {
+          signal,
+          timeoutSeconds: Math.ceil(timeoutMs / 1000),
+        })) {
           if (ev.type === 'rows' && ev.rows.length > 0) return;
         }
       } catch {
@@ -264,19 +372,27 @@ export async function waitForFlow(conn: VelociraptorConnection, clientId: string
 function abortError(cancelled: boolean, flowId: string, timeoutMs: number): AppError {
   return cancelled
     ? new AppError('CANCELLED', `Stopped waiting for flow ${flowId}.`)
-    : new AppError('TIMEOUT', `Flow ${flowId} did not finish within ${Math.round(timeoutMs / 1000)} s. It keeps running on the server; check it later.`, {
-        // Callers that launched the flow (collectAndWait) need its id to report partial progress.
-        details: { flowId },
-      });
+    : new AppError(
+        'TIMEOUT',
+        `Flow ${flowId} did not finish within ${Math.round(timeoutMs / 1000)} s. It keeps running on the server; check it later.`,
+        {
+          // Callers that launched the flow (collectAndWait) need its id to report partial progress.
+          details: { flowId },
+        },
+      );
 }
 
 function sleep(ms: number, signal: AbortSignal): Promise<void> {
   return new Promise((resolve) => {
     const t = setTimeout(resolve, ms);
-    signal.addEventListener('abort', () => {
-      clearTimeout(t);
-      resolve();
-    }, { once: true });
+    signal.addEventListener(
+      'abort',
+      () => {
+        clearTimeout(t);
+        resolve();
+      },
+      { once: true },
+    );
   });
 }
 
@@ -296,8 +412,16 @@ export async function collectAndWait(
   const flow = await waitForFlow(conn, launched.clientId, launched.flowId, options);
   const results: Record<string, Row[]> = {};
   for (const source of flow.artifactsWithResults) {
-    results[source] = await flowResults(conn, { clientId: launched.clientId, flowId: launched.flowId, artifact: source, limit: options.resultLimit ?? 10_000 }, options);
+    results[source] = await flowResults(
+      conn,
+      {
+        clientId: launched.clientId,
+        flowId: launched.flowId,
+        artifact: source,
+        limit: options.resultLimit ?? 10_000,
+      },
+      options,
+    );
   }
   return { flow, results };
 }
-

@@ -8,8 +8,31 @@ import { AppError } from '../../../../shared/errors';
 import type { VelociraptorConnection } from '../connection';
 import type { Row } from '../query/json';
 import type { QueryEvent, QueryOptions } from '../query/stream';
-import { artifactNames, artifactSource, bool, build, huntId as huntIdArg, int, join, json, labels as labelsArg, str, vql, type BuiltQuery } from '../vql/builder';
-import { callBuiltFunction, functionQuery, limitOf, optNum, queryTyped, rowsOptions, strList, usToIso, type OpOptions } from './common';
+import {
+  artifactNames,
+  artifactSource,
+  bool,
+  build,
+  huntId as huntIdArg,
+  int,
+  join,
+  json,
+  labels as labelsArg,
+  str,
+  vql,
+  type BuiltQuery,
+} from '../vql/builder';
+import {
+  callBuiltFunction,
+  functionQuery,
+  limitOf,
+  optNum,
+  queryTyped,
+  rowsOptions,
+  strList,
+  usToIso,
+  type OpOptions,
+} from './common';
 import { limitArgs, specOf, type ArtifactParameters, type ResourceLimits } from './flows';
 
 export type HuntOs = 'windows' | 'linux' | 'darwin';
@@ -35,11 +58,16 @@ const HuntCreatedSchema = z.looseObject({ HuntId: z.string() });
 export function planCreateHunt(input: CreateHuntInput): BuiltQuery {
   if (input.artifacts.length === 0) throw new AppError('INVALID_ARGUMENT', 'Name at least one artifact.');
   if (input.os && input.includeLabels?.length) {
-    throw new AppError('INVALID_ARGUMENT', 'Choose either an OS or include-labels: Velociraptor ignores labels when an OS is set.');
+    throw new AppError(
+      'INVALID_ARGUMENT',
+      'Choose either an OS or include-labels: Velociraptor ignores labels when an OS is set.',
+    );
   }
-  if (input.os && !['windows', 'linux', 'darwin'].includes(input.os)) throw new AppError('INVALID_ARGUMENT', 'os must be windows, linux or darwin.');
+  if (input.os && !['windows', 'linux', 'darwin'].includes(input.os))
+    throw new AppError('INVALID_ARGUMENT', 'os must be windows, linux or darwin.');
   const expires = input.expiresInSeconds ?? 7 * 86_400;
-  if (!Number.isSafeInteger(expires) || expires < 60) throw new AppError('INVALID_ARGUMENT', 'The expiry must be at least 60 seconds away.');
+  if (!Number.isSafeInteger(expires) || expires < 60)
+    throw new AppError('INVALID_ARGUMENT', 'The expiry must be at least 60 seconds away.');
   const args = [
     vql`description=${str(input.description)}`,
     vql`artifacts=${artifactNames(input.artifacts)}`,
@@ -55,8 +83,18 @@ export function planCreateHunt(input: CreateHuntInput): BuiltQuery {
   return functionQuery(vql`hunt(${join(args, ', ')})`);
 }
 
-export async function createHunt(conn: VelociraptorConnection, input: CreateHuntInput, opts?: OpOptions): Promise<{ huntId: string }> {
-  const r = await callBuiltFunction(conn, planCreateHunt(input), HuntCreatedSchema, rowsOptions(opts, false), 'hunt()');
+export async function createHunt(
+  conn: VelociraptorConnection,
+  input: CreateHuntInput,
+  opts?: OpOptions,
+): Promise<{ huntId: string }> {
+  const r = await callBuiltFunction(
+    conn,
+    planCreateHunt(input),
+    HuntCreatedSchema,
+    rowsOptions(opts, false),
+    'hunt()',
+  );
   return { huntId: r.HuntId };
 }
 
@@ -66,13 +104,32 @@ export function planHuntUpdate(huntId: string, action: 'start' | 'stop'): BuiltQ
   return functionQuery(vql`hunt_update(hunt_id=${huntIdArg(huntId)}, ${flag})`);
 }
 
-async function huntUpdate(conn: VelociraptorConnection, huntId: string, action: 'start' | 'stop', opts?: OpOptions): Promise<HuntSummary> {
-  await callBuiltFunction(conn, planHuntUpdate(huntId, action), z.unknown(), rowsOptions(opts, false), `hunt_update(${action})`);
+async function huntUpdate(
+  conn: VelociraptorConnection,
+  huntId: string,
+  action: 'start' | 'stop',
+  opts?: OpOptions,
+): Promise<HuntSummary> {
+  await callBuiltFunction(
+    conn,
+    planHuntUpdate(huntId, action),
+    z.unknown(),
+    rowsOptions(opts, false),
+    `hunt_update(${action})`,
+  );
   return huntStatus(conn, huntId, opts);
 }
 
-export const startHunt = (conn: VelociraptorConnection, huntId: string, opts?: OpOptions): Promise<HuntSummary> => huntUpdate(conn, huntId, 'start', opts);
-export const stopHunt = (conn: VelociraptorConnection, huntId: string, opts?: OpOptions): Promise<HuntSummary> => huntUpdate(conn, huntId, 'stop', opts);
+export const startHunt = (
+  conn: VelociraptorConnection,
+  huntId: string,
+  opts?: OpOptions,
+): Promise<HuntSummary> => huntUpdate(conn, huntId, 'start', opts);
+export const stopHunt = (
+  conn: VelociraptorConnection,
+  huntId: string,
+  opts?: OpOptions,
+): Promise<HuntSummary> => huntUpdate(conn, huntId, 'stop', opts);
 
 const StatsSchema = z
   .looseObject({
@@ -111,7 +168,10 @@ export const HuntSummarySchema = z
     tags: strList,
     stats: StatsSchema,
     condition: z
-      .looseObject({ labels: z.looseObject({ label: strList }).nullable().optional(), os: z.looseObject({ os: z.string().optional() }).nullable().optional() })
+      .looseObject({
+        labels: z.looseObject({ label: strList }).nullable().optional(),
+        os: z.looseObject({ os: z.string().optional() }).nullable().optional(),
+      })
       .nullable()
       .optional(),
     excluded_labels: z.looseObject({ label: strList }).nullable().optional(),
@@ -134,24 +194,64 @@ export const HuntSummarySchema = z
   }));
 export type HuntSummary = z.output<typeof HuntSummarySchema>;
 
-export async function listHunts(conn: VelociraptorConnection, options: { limit?: number } & OpOptions = {}): Promise<HuntSummary[]> {
-  return queryTyped(conn, vql`SELECT * FROM hunts() LIMIT ${int(limitOf(options.limit, 100))}`, HuntSummarySchema, rowsOptions(options, true));
+export async function listHunts(
+  conn: VelociraptorConnection,
+  options: { limit?: number } & OpOptions = {},
+): Promise<HuntSummary[]> {
+  return queryTyped(
+    conn,
+    vql`SELECT * FROM hunts() LIMIT ${int(limitOf(options.limit, 100))}`,
+    HuntSummarySchema,
+    rowsOptions(options, true),
+  );
 }
 
-export async function huntStatus(conn: VelociraptorConnection, huntId: string, opts?: OpOptions): Promise<HuntSummary> {
-  const rows = await queryTyped(conn, vql`SELECT * FROM hunts(hunt_id=${huntIdArg(huntId)})`, HuntSummarySchema, rowsOptions(opts, true));
+export async function huntStatus(
+  conn: VelociraptorConnection,
+  huntId: string,
+  opts?: OpOptions,
+): Promise<HuntSummary> {
+  const rows = await queryTyped(
+    conn,
+    vql`SELECT * FROM hunts(hunt_id=${huntIdArg(huntId)})`,
+    HuntSummarySchema,
+    rowsOptions(opts, true),
+  );
   const h = rows.find((r) => r.huntId === huntId);
   if (!h) throw new AppError('NOT_FOUND', `${conn.label} has no hunt ${huntId}.`);
   return h;
 }
 
 export const HuntFlowSchema = z
-  .looseObject({ HuntId: z.string().optional(), ClientId: z.string(), FlowId: z.string(), Flow: z.looseObject({ state: z.string().optional(), total_collected_rows: optNum, start_time: optNum }).nullable().optional() })
-  .transform((f) => ({ clientId: f.ClientId, flowId: f.FlowId, state: f.Flow?.state ?? 'UNSET', totalRows: f.Flow?.total_collected_rows ?? 0, startTime: usToIso(f.Flow?.start_time) }));
+  .looseObject({
+    HuntId: z.string().optional(),
+    ClientId: z.string(),
+    FlowId: z.string(),
+    Flow: z
+      .looseObject({ state: z.string().optional(), total_collected_rows: optNum, start_time: optNum })
+      .nullable()
+      .optional(),
+  })
+  .transform((f) => ({
+    clientId: f.ClientId,
+    flowId: f.FlowId,
+    state: f.Flow?.state ?? 'UNSET',
+    totalRows: f.Flow?.total_collected_rows ?? 0,
+    startTime: usToIso(f.Flow?.start_time),
+  }));
 export type HuntFlow = z.output<typeof HuntFlowSchema>;
 
-export async function huntFlows(conn: VelociraptorConnection, huntId: string, options: { limit?: number } & OpOptions = {}): Promise<HuntFlow[]> {
-  return queryTyped(conn, vql`SELECT * FROM hunt_flows(hunt_id=${huntIdArg(huntId)}) LIMIT ${int(limitOf(options.limit, 1000))}`, HuntFlowSchema, rowsOptions(options, true));
+export async function huntFlows(
+  conn: VelociraptorConnection,
+  huntId: string,
+  options: { limit?: number } & OpOptions = {},
+): Promise<HuntFlow[]> {
+  return queryTyped(
+    conn,
+    vql`SELECT * FROM hunt_flows(hunt_id=${huntIdArg(huntId)}) LIMIT ${int(limitOf(options.limit, 1000))}`,
+    HuntFlowSchema,
+    rowsOptions(options, true),
+  );
 }
 
 export async function huntResults(
@@ -165,6 +265,16 @@ export async function huntResults(
 }
 
 /** All rows of one hunt source as they arrive (for result grids; never buffered here). */
-export function streamHuntResults(conn: VelociraptorConnection, huntId: string, artifact: string, opts: QueryOptions = {}): AsyncGenerator<QueryEvent, void, undefined> {
-  return conn.query(build(vql`SELECT * FROM hunt_results(hunt_id=${huntIdArg(huntId)}, artifact=${artifactSource(artifact)})`), opts);
+export function streamHuntResults(
+  conn: VelociraptorConnection,
+  huntId: string,
+  artifact: string,
+  opts: QueryOptions = {},
+): AsyncGenerator<QueryEvent, void, undefined> {
+  return conn.query(
+    build(
+      vql`SELECT * FROM hunt_results(hunt_id=${huntIdArg(huntId)}, artifact=${artifactSource(artifact)})`,
+    ),
+    opts,
+  );
 }

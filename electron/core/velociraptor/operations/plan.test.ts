@@ -10,7 +10,10 @@ import { collectArtifacts, planCollect } from './flows';
 import { createHunt, planCreateHunt, planHuntUpdate, startHunt } from './hunts';
 
 /** A connection that records each query and answers with canned rows per VQL function. */
-function recordingConn(answer: (q: BuiltQuery) => Array<Record<string, unknown>>): { conn: VelociraptorConnection; sent: BuiltQuery[] } {
+function recordingConn(answer: (q: BuiltQuery) => Array<Record<string, unknown>>): {
+  conn: VelociraptorConnection;
+  sent: BuiltQuery[];
+} {
   const sent: BuiltQuery[] = [];
   const conn = {
     label: 'fake',
@@ -26,24 +29,53 @@ const HOSTILE = "x') FROM scope() SELECT collect_client(client_id='C.0') --";
 
 describe('plans are the queries that run', () => {
   it('collectArtifacts sends planCollect(input), hostile values only in env', async () => {
-    const input = { clientId: 'C.1234abcd', artifacts: ['Linux.Sys.BashHistory'], parameters: { 'Linux.Sys.BashHistory': { SearchRegex: HOSTILE } }, urgent: true, timeoutSeconds: 60, maxRows: 10 };
+    const input = {
+      clientId: 'C.1234abcd',
+      artifacts: ['Linux.Sys.BashHistory'],
+      parameters: { 'Linux.Sys.BashHistory': { SearchRegex: HOSTILE } },
+      urgent: true,
+      timeoutSeconds: 60,
+      maxRows: 10,
+    };
     const planned = planCollect(input);
-    const { conn, sent } = recordingConn(() => [{ Result: { flow_id: 'F.1', request: { client_id: 'C.1234abcd', artifacts: ['Linux.Sys.BashHistory'] } } }]);
+    const { conn, sent } = recordingConn(() => [
+      {
+        Result: {
+          flow_id: 'F.1',
+          request: { client_id: 'C.1234abcd', artifacts: ['Linux.Sys.BashHistory'] },
+        },
+      },
+    ]);
     await collectArtifacts(conn, input);
     expect(sent).toEqual([planned]);
-    expect(planned.vql).toMatch(/^SELECT collect_client\(client_id=MrArg0, artifacts=parse_json_array\(data=MrArg1\), spec=parse_json\(data=MrArg2\), timeout=60, max_rows=10, urgent=TRUE\) AS Result FROM scope\(\)$/);
+    expect(planned.vql).toMatch(
+      /^SELECT collect_client\(client_id=MrArg0, artifacts=parse_json_array\(data=MrArg1\), spec=parse_json\(data=MrArg2\), timeout=60, max_rows=10, urgent=TRUE\) AS Result FROM scope\(\)$/,
+    );
     expect(planned.vql).not.toContain(HOSTILE);
     expect(JSON.parse(planned.env.MrArg2!)).toEqual({ 'Linux.Sys.BashHistory': { SearchRegex: HOSTILE } });
   });
 
   it('createHunt and startHunt send planCreateHunt / planHuntUpdate', async () => {
-    const input = { description: HOSTILE, artifacts: ['Generic.Client.Info'], os: 'linux' as const, expiresInSeconds: 3600 };
-    const { conn, sent } = recordingConn((q) => (q.vql.includes('hunt(') && !q.vql.includes('hunt_update') ? [{ Result: { HuntId: 'H.1' } }] : q.vql.includes('hunt_update') ? [{ Result: true }] : [{ hunt_id: 'H.1', state: 'RUNNING' }]));
+    const input = {
+      description: HOSTILE,
+      artifacts: ['Generic.Client.Info'],
+      os: 'linux' as const,
+      expiresInSeconds: 3600,
+    };
+    const { conn, sent } = recordingConn((q) =>
+      q.vql.includes('hunt(') && !q.vql.includes('hunt_update')
+        ? [{ Result: { HuntId: 'H.1' } }]
+        : q.vql.includes('hunt_update')
+          ? [{ Result: true }]
+          : [{ hunt_id: 'H.1', state: 'RUNNING' }],
+    );
     await createHunt(conn, input);
     expect(sent[0]).toEqual(planCreateHunt(input));
     await startHunt(conn, 'H.1');
     expect(sent[1]).toEqual(planHuntUpdate('H.1', 'start'));
-    expect(planHuntUpdate('H.1', 'stop').vql).toBe('SELECT hunt_update(hunt_id=MrArg0, stop=TRUE) AS Result FROM scope()');
+    expect(planHuntUpdate('H.1', 'stop').vql).toBe(
+      'SELECT hunt_update(hunt_id=MrArg0, stop=TRUE) AS Result FROM scope()',
+    );
   });
 });
 
@@ -52,15 +84,20 @@ describe('quarantine per OS', () => {
     ['windows', 'Windows.Remediation.Quarantine'],
     ['linux', 'Linux.Remediation.Quarantine'],
     ['darwin', 'MacOS.Remediation.Quarantine'],
-  ])('%s: the artifact of the OS with MessageBox when applying, RemovePolicy only when lifting', (os, artifact) => {
-    const on = planQuarantine(os, { clientId: 'C.1', message: 'IR 42: stay off the network' });
-    expect(on.artifact).toBe(artifact);
-    expect(on.parameters).toEqual({ MessageBox: 'IR 42: stay off the network' });
-    expect(JSON.parse(on.query.env.MrArg2!)).toEqual({ [artifact]: { MessageBox: 'IR 42: stay off the network' } });
-    const off = planQuarantine(os.toUpperCase(), { clientId: 'C.1', remove: true, message: 'ignored' });
-    expect(off.parameters).toEqual({ RemovePolicy: 'Y' });
-    expect(planQuarantine(os, { clientId: 'C.1' }).parameters).toEqual({});
-  });
+  ])(
+    '%s: the artifact of the OS with MessageBox when applying, RemovePolicy only when lifting',
+    (os, artifact) => {
+      const on = planQuarantine(os, { clientId: 'C.1', message: 'IR 42: stay off the network' });
+      expect(on.artifact).toBe(artifact);
+      expect(on.parameters).toEqual({ MessageBox: 'IR 42: stay off the network' });
+      expect(JSON.parse(on.query.env.MrArg2!)).toEqual({
+        [artifact]: { MessageBox: 'IR 42: stay off the network' },
+      });
+      const off = planQuarantine(os.toUpperCase(), { clientId: 'C.1', remove: true, message: 'ignored' });
+      expect(off.parameters).toEqual({ RemovePolicy: 'Y' });
+      expect(planQuarantine(os, { clientId: 'C.1' }).parameters).toEqual({});
+    },
+  );
 
   it('refuses an OS without a quarantine artifact', () => {
     expect(() => planQuarantine('freebsd', { clientId: 'C.1' })).toThrow(/No quarantine artifact/);
@@ -68,7 +105,16 @@ describe('quarantine per OS', () => {
 
   it('quarantine() sends the planned collection for the OS the server reports', async () => {
     const { conn, sent } = recordingConn((q) =>
-      q.vql.includes('clients(') ? [{ client_id: 'C.1', os_info: { system: 'linux' }, labels: [] }] : [{ Result: { flow_id: 'F.Q', request: { client_id: 'C.1', artifacts: ['Linux.Remediation.Quarantine'] } } }],
+      q.vql.includes('clients(')
+        ? [{ client_id: 'C.1', os_info: { system: 'linux' }, labels: [] }]
+        : [
+            {
+              Result: {
+                flow_id: 'F.Q',
+                request: { client_id: 'C.1', artifacts: ['Linux.Remediation.Quarantine'] },
+              },
+            },
+          ],
     );
     const r = await quarantine(conn, { clientId: 'C.1', message: 'hello' });
     expect(r).toMatchObject({ artifact: 'Linux.Remediation.Quarantine', flowId: 'F.Q' });

@@ -39,8 +39,19 @@ export async function whoami(conn: VelociraptorConnection, opts?: OpOptions): Pr
 }
 
 export const CurrentUserSchema = z
-  .looseObject({ name: z.string(), roles: strList, orgs: z.array(z.looseObject({ id: z.string(), name: z.string().optional() })).nullable().optional() })
-  .transform((u) => ({ name: u.name, roles: u.roles, orgs: (u.orgs ?? []).map((o) => ({ id: o.id, name: o.name ?? o.id })) }));
+  .looseObject({
+    name: z.string(),
+    roles: strList,
+    orgs: z
+      .array(z.looseObject({ id: z.string(), name: z.string().optional() }))
+      .nullable()
+      .optional(),
+  })
+  .transform((u) => ({
+    name: u.name,
+    roles: u.roles,
+    orgs: (u.orgs ?? []).map((o) => ({ id: o.id, name: o.name ?? o.id })),
+  }));
 export type CurrentUser = z.output<typeof CurrentUserSchema>;
 
 /** The caller's own user record (roles in the connection's org). */
@@ -48,7 +59,9 @@ export async function currentUser(conn: VelociraptorConnection, opts?: OpOptions
   return callFunction(conn, vql`user()`, CurrentUserSchema, rowsOptions(opts, true), 'user()');
 }
 
-export const OrgSchema = z.looseObject({ Name: z.string(), OrgId: z.string() }).transform((o) => ({ id: o.OrgId, name: o.Name }));
+export const OrgSchema = z
+  .looseObject({ Name: z.string(), OrgId: z.string() })
+  .transform((o) => ({ id: o.OrgId, name: o.Name }));
 export type Org = z.output<typeof OrgSchema>;
 
 export async function listOrgs(conn: VelociraptorConnection, opts?: OpOptions): Promise<Org[]> {
@@ -56,11 +69,19 @@ export async function listOrgs(conn: VelociraptorConnection, opts?: OpOptions): 
 }
 
 export const ServerUserSchema = z
-  .looseObject({ name: z.string(), org_id: z.string().optional(), org_name: z.string().optional(), roles: strList })
+  .looseObject({
+    name: z.string(),
+    org_id: z.string().optional(),
+    org_name: z.string().optional(),
+    roles: strList,
+  })
   .transform((u) => ({ name: u.name, orgId: u.org_id ?? '', orgName: u.org_name ?? '', roles: u.roles }));
 export type ServerUser = z.output<typeof ServerUserSchema>;
 
-export async function listUsers(conn: VelociraptorConnection, options: { allOrgs?: boolean } & OpOptions = {}): Promise<ServerUser[]> {
+export async function listUsers(
+  conn: VelociraptorConnection,
+  options: { allOrgs?: boolean } & OpOptions = {},
+): Promise<ServerUser[]> {
   const q = options.allOrgs ? vql`SELECT * FROM gui_users(all_orgs=TRUE)` : vql`SELECT * FROM gui_users()`;
   return queryTyped(conn, q, ServerUserSchema, rowsOptions(options, true));
 }
@@ -70,13 +91,28 @@ export const HelpEntrySchema = z
     name: z.string(),
     type: z.string(),
     description: z.string().nullable().optional(),
-    args: z.array(z.looseObject({ name: z.string(), type: z.string().optional(), description: z.string().optional(), required: z.boolean().optional() })).nullable().optional(),
+    args: z
+      .array(
+        z.looseObject({
+          name: z.string(),
+          type: z.string().optional(),
+          description: z.string().optional(),
+          required: z.boolean().optional(),
+        }),
+      )
+      .nullable()
+      .optional(),
   })
   .transform((h) => ({
     name: h.name,
-    kind: (/plugin/i.test(h.type) ? 'plugin' : 'function'),
+    kind: /plugin/i.test(h.type) ? 'plugin' : 'function',
     description: h.description ?? '',
-    args: (h.args ?? []).map((a) => ({ name: a.name, type: a.type ?? '', description: a.description ?? '', required: a.required ?? false })),
+    args: (h.args ?? []).map((a) => ({
+      name: a.name,
+      type: a.type ?? '',
+      description: a.description ?? '',
+      required: a.required ?? false,
+    })),
   }));
 export type HelpEntry = z.output<typeof HelpEntrySchema>;
 
@@ -92,16 +128,28 @@ export interface Completions {
 }
 
 /** Names for editor completion: plugins, functions and artifacts known to the server. */
-export async function completions(conn: VelociraptorConnection, prefix = '', opts?: OpOptions): Promise<Completions> {
+export async function completions(
+  conn: VelociraptorConnection,
+  prefix = '',
+  opts?: OpOptions,
+): Promise<Completions> {
   const [help, arts] = await Promise.all([
     vqlHelp(conn, opts),
-    queryTyped(conn, vql`SELECT name FROM artifact_definitions()`, z.looseObject({ name: z.string() }), rowsOptions(opts, true)),
+    queryTyped(
+      conn,
+      vql`SELECT name FROM artifact_definitions()`,
+      z.looseObject({ name: z.string() }),
+      rowsOptions(opts, true),
+    ),
   ]);
   const p = prefix.toLowerCase();
   const keep = (n: string): boolean => n.toLowerCase().startsWith(p);
   return {
     plugins: help.filter((h) => h.kind === 'plugin' && keep(h.name)).map((h) => h.name),
     functions: help.filter((h) => h.kind === 'function' && keep(h.name)).map((h) => h.name),
-    artifacts: arts.map((a) => a.name).filter(keep).sort(),
+    artifacts: arts
+      .map((a) => a.name)
+      .filter(keep)
+      .sort(),
   };
 }

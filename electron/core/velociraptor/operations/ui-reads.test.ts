@@ -34,22 +34,54 @@ async function rowsOf(events: AsyncIterable<QueryEvent>): Promise<Array<Record<s
 describe('reads for the investigation screens', () => {
   it('streams every row of a flow source and keeps the request parameters', async () => {
     const client = (await svc.searchClients({ search: 'all', limit: 100 })).find((c) => c.os === 'linux')!;
-    const launched = await svc.collect({ clientId: client.clientId, artifacts: ['System.VFS.ListDirectory'], parameters: { 'System.VFS.ListDirectory': { Path: '/etc', Depth: '0' } }, urgent: true });
+    const launched = await svc.collect({
+      clientId: client.clientId,
+      artifacts: ['System.VFS.ListDirectory'],
+      parameters: { 'System.VFS.ListDirectory': { Path: '/etc', Depth: '0' } },
+      urgent: true,
+    });
     const flow = await svc.waitForFlow(client.clientId, launched.flowId, { timeoutMs: 60_000, pollMs: 200 });
     expect(flow.parameters['System.VFS.ListDirectory']).toMatchObject({ Path: '/etc', Depth: '0' });
     const source = flow.artifactsWithResults[0] ?? '';
-    const streamed = await rowsOf(svc.streamFlowResults({ clientId: client.clientId, flowId: launched.flowId, artifact: source }, { bigInts: 'string' }));
+    const streamed = await rowsOf(
+      svc.streamFlowResults(
+        { clientId: client.clientId, flowId: launched.flowId, artifact: source },
+        { bigInts: 'string' },
+      ),
+    );
     expect(streamed.length).toBeGreaterThan(0);
-    expect(streamed).toEqual(await svc.flowResults({ clientId: client.clientId, flowId: launched.flowId, artifact: source, limit: 1_000_000 }).then((rs) => JSON.parse(JSON.stringify(rs, (_k, v: unknown) => (typeof v === 'bigint' ? v.toString() : v))) as unknown));
+    expect(streamed).toEqual(
+      await svc
+        .flowResults({
+          clientId: client.clientId,
+          flowId: launched.flowId,
+          artifact: source,
+          limit: 1_000_000,
+        })
+        .then(
+          (rs) =>
+            JSON.parse(
+              JSON.stringify(rs, (_k, v: unknown) => (typeof v === 'bigint' ? v.toString() : v)),
+            ) as unknown,
+        ),
+    );
     const zip = await svc.prepareFlowZip(client.clientId, launched.flowId);
     expect(zip.at(-1)).toMatch(/\.zip$/);
   });
 
   it('reads a hunt scope and streams hunt results', async () => {
-    const { huntId } = await svc.createHunt({ description: 'scope', artifacts: ['Generic.Client.Info'], includeLabels: ['servers'], excludeLabels: ['dev box'], start: true });
+    const { huntId } = await svc.createHunt({
+      description: 'scope',
+      artifacts: ['Generic.Client.Info'],
+      includeLabels: ['servers'],
+      excludeLabels: ['dev box'],
+      start: true,
+    });
     const h = await svc.huntStatus(huntId);
     expect(h).toMatchObject({ includeLabels: ['servers'], excludeLabels: ['dev box'], os: '' });
-    const byOs = await svc.huntStatus((await svc.createHunt({ description: 'os', artifacts: ['Generic.Client.Info'], os: 'windows' })).huntId);
+    const byOs = await svc.huntStatus(
+      (await svc.createHunt({ description: 'os', artifacts: ['Generic.Client.Info'], os: 'windows' })).huntId,
+    );
     expect(byOs.os).toBe('windows');
     const rows = await rowsOf(svc.streamHuntResults(huntId, 'Generic.Client.Info/BasicInformation'));
     expect(Array.isArray(rows)).toBe(true);

@@ -9,9 +9,24 @@ import { z } from 'zod';
 import { AppError } from '../../../../shared/errors';
 import type { VelociraptorConnection } from '../connection';
 import type { Row } from '../query/json';
-import { bool, clientId as clientIdArg, flowId as flowIdArg, huntId as huntIdArg, vql, type BuiltQuery, type VqlFragment } from '../vql/builder';
+import {
+  bool,
+  clientId as clientIdArg,
+  flowId as flowIdArg,
+  huntId as huntIdArg,
+  vql,
+  type BuiltQuery,
+  type VqlFragment,
+} from '../vql/builder';
 import { optNum, queryTyped, rowsOptions, strList, type OpOptions } from './common';
-import { collectAndWait, collectArtifacts, planCollect, type CollectInput, type LaunchedFlow, type WaitOptions } from './flows';
+import {
+  collectAndWait,
+  collectArtifacts,
+  planCollect,
+  type CollectInput,
+  type LaunchedFlow,
+  type WaitOptions,
+} from './flows';
 
 export const VFS_LIST_ARTIFACT = 'System.VFS.ListDirectory';
 
@@ -24,14 +39,20 @@ export interface VfsPathInput {
 
 function vfsParams(input: VfsPathInput): Record<string, string> {
   const depth = input.depth ?? 0;
-  if (!Number.isSafeInteger(depth) || depth < 0 || depth > 10) throw new AppError('INVALID_ARGUMENT', 'depth must be 0–10.');
+  if (!Number.isSafeInteger(depth) || depth < 0 || depth > 10)
+    throw new AppError('INVALID_ARGUMENT', 'depth must be 0–10.');
   if (input.path === '') throw new AppError('INVALID_ARGUMENT', 'Give a directory path.');
   return { Path: input.path, Accessor: input.accessor ?? 'auto', Depth: String(depth) };
 }
 
 /** The directory-listing collection a refresh or a list launches. */
 function vfsCollect(input: VfsPathInput): CollectInput {
-  return { clientId: input.clientId, artifacts: [VFS_LIST_ARTIFACT], parameters: { [VFS_LIST_ARTIFACT]: vfsParams(input) }, urgent: true };
+  return {
+    clientId: input.clientId,
+    artifacts: [VFS_LIST_ARTIFACT],
+    parameters: { [VFS_LIST_ARTIFACT]: vfsParams(input) },
+    urgent: true,
+  };
 }
 
 /** The collect_client() query a refresh or list sends, built without running it (for approvals). */
@@ -40,12 +61,20 @@ export function planVfsRefresh(input: VfsPathInput): BuiltQuery {
 }
 
 /** Starts a refresh of a client directory; returns the flow (results arrive when the client answers). */
-export async function vfsRefresh(conn: VelociraptorConnection, input: VfsPathInput, opts?: OpOptions): Promise<LaunchedFlow> {
+export async function vfsRefresh(
+  conn: VelociraptorConnection,
+  input: VfsPathInput,
+  opts?: OpOptions,
+): Promise<LaunchedFlow> {
   return collectArtifacts(conn, vfsCollect(input), opts);
 }
 
 /** Refreshes a directory and waits for its listing. */
-export async function vfsList(conn: VelociraptorConnection, input: VfsPathInput, options: WaitOptions = {}): Promise<{ flowId: string; entries: Row[] }> {
+export async function vfsList(
+  conn: VelociraptorConnection,
+  input: VfsPathInput,
+  options: WaitOptions = {},
+): Promise<{ flowId: string; entries: Row[] }> {
   const r = await collectAndWait(conn, vfsCollect(input), { timeoutMs: 120_000, ...options });
   const entries = Object.entries(r.results)
     .filter(([k]) => k.startsWith(VFS_LIST_ARTIFACT))
@@ -60,7 +89,15 @@ export const UploadSchema = z
     file_size: optNum,
     uploaded_size: optNum,
     _Components: strList,
-    Upload: z.looseObject({ Components: strList, Size: optNum, Accessor: z.string().optional(), Path: z.string().optional() }).nullable().optional(),
+    Upload: z
+      .looseObject({
+        Components: strList,
+        Size: optNum,
+        Accessor: z.string().optional(),
+        Path: z.string().optional(),
+      })
+      .nullable()
+      .optional(),
   })
   .transform((u) => ({
     vfsPath: u.vfs_path ?? u.Upload?.Path ?? '',
@@ -72,8 +109,18 @@ export const UploadSchema = z
   }));
 export type UploadInfo = z.output<typeof UploadSchema>;
 
-export async function listUploads(conn: VelociraptorConnection, clientId: string, flowId: string, opts?: OpOptions): Promise<UploadInfo[]> {
-  return queryTyped(conn, vql`SELECT * FROM uploads(client_id=${clientIdArg(clientId)}, flow_id=${flowIdArg(flowId)})`, UploadSchema, rowsOptions(opts, true));
+export async function listUploads(
+  conn: VelociraptorConnection,
+  clientId: string,
+  flowId: string,
+  opts?: OpOptions,
+): Promise<UploadInfo[]> {
+  return queryTyped(
+    conn,
+    vql`SELECT * FROM uploads(client_id=${clientIdArg(clientId)}, flow_id=${flowIdArg(flowId)})`,
+    UploadSchema,
+    rowsOptions(opts, true),
+  );
 }
 
 export interface DownloadOptions extends OpOptions {
@@ -103,9 +150,11 @@ export async function downloadFile(
   dest: string,
   options: DownloadOptions = {},
 ): Promise<DownloadResult> {
-  if (source.components.length === 0) throw new AppError('INVALID_ARGUMENT', 'The file has no path components.');
+  if (source.components.length === 0)
+    throw new AppError('INVALID_ARGUMENT', 'The file has no path components.');
   const chunk = options.chunkSize ?? 1024 * 1024;
-  if (!Number.isSafeInteger(chunk) || chunk < 1 || chunk > 8 * 1024 * 1024) throw new AppError('INVALID_ARGUMENT', 'chunkSize must be 1 B–8 MiB.');
+  if (!Number.isSafeInteger(chunk) || chunk < 1 || chunk > 8 * 1024 * 1024)
+    throw new AppError('INVALID_ARGUMENT', 'chunkSize must be 1 B–8 MiB.');
   const max = options.maxBytes ?? 64 * 1024 ** 3;
   const part = `${dest}.part`;
   const hash = createHash('sha256');
@@ -121,7 +170,8 @@ export async function downloadFile(
       await fh.write(data, 0, data.length);
       hash.update(data);
       offset += data.length;
-      if (offset > max) throw new AppError('INVALID_ARGUMENT', `The file is larger than the ${max} byte limit.`);
+      if (offset > max)
+        throw new AppError('INVALID_ARGUMENT', `The file is larger than the ${max} byte limit.`);
       options.onProgress?.({ bytes: offset, total: options.total });
     }
     await fh.close();
@@ -137,7 +187,12 @@ export async function downloadFile(
 const PathSpecRowSchema = z.looseObject({ Components: strList });
 
 /** Runs a create_*_download call and returns the file store components of the zip it made. */
-async function prepareZip(conn: VelociraptorConnection, call: VqlFragment, what: string, options: OpOptions): Promise<string[]> {
+async function prepareZip(
+  conn: VelociraptorConnection,
+  call: VqlFragment,
+  what: string,
+  options: OpOptions,
+): Promise<string[]> {
   // The function returns a path spec; its Components are what VFSGetBuffer takes.
   const rows = await queryTyped(
     conn,
@@ -146,30 +201,60 @@ async function prepareZip(conn: VelociraptorConnection, call: VqlFragment, what:
     { ...rowsOptions(options, false), deadlineMs: options.deadlineMs ?? 600_000 },
   );
   const components = rows[0]?.Components ?? [];
-  if (components.length === 0) throw new AppError('VQL_ERROR', `${conn.label}: ${what} returned no download path.`);
+  if (components.length === 0)
+    throw new AppError('VQL_ERROR', `${conn.label}: ${what} returned no download path.`);
   return components;
 }
 
-async function exportZip(conn: VelociraptorConnection, call: VqlFragment, what: string, dest: string, options: DownloadOptions): Promise<DownloadResult & { components: string[] }> {
+async function exportZip(
+  conn: VelociraptorConnection,
+  call: VqlFragment,
+  what: string,
+  dest: string,
+  options: DownloadOptions,
+): Promise<DownloadResult & { components: string[] }> {
   const components = await prepareZip(conn, call, what, options);
   const r = await downloadFile(conn, { components }, dest, options);
   return { ...r, components };
 }
 
-const flowZipCall = (clientId: string, flowId: string): VqlFragment => vql`create_flow_download(client_id=${clientIdArg(clientId)}, flow_id=${flowIdArg(flowId)}, wait=${bool(true)})`;
+const flowZipCall = (clientId: string, flowId: string): VqlFragment =>
+  vql`create_flow_download(client_id=${clientIdArg(clientId)}, flow_id=${flowIdArg(flowId)}, wait=${bool(true)})`;
 
 /** Builds the flow's zip on the server (waits for it) and downloads it to `dest`. */
-export function exportFlowZip(conn: VelociraptorConnection, clientId: string, flowId: string, dest: string, options: DownloadOptions = {}): Promise<DownloadResult & { components: string[] }> {
+export function exportFlowZip(
+  conn: VelociraptorConnection,
+  clientId: string,
+  flowId: string,
+  dest: string,
+  options: DownloadOptions = {},
+): Promise<DownloadResult & { components: string[] }> {
   return exportZip(conn, flowZipCall(clientId, flowId), 'create_flow_download()', dest, options);
 }
 
 /** Builds the flow's zip on the server and returns its components (for callers naming the file after it). */
-export function prepareFlowZip(conn: VelociraptorConnection, clientId: string, flowId: string, opts: OpOptions = {}): Promise<string[]> {
+export function prepareFlowZip(
+  conn: VelociraptorConnection,
+  clientId: string,
+  flowId: string,
+  opts: OpOptions = {},
+): Promise<string[]> {
   return prepareZip(conn, flowZipCall(clientId, flowId), 'create_flow_download()', opts);
 }
 
-export function exportHuntZip(conn: VelociraptorConnection, huntId: string, dest: string, options: DownloadOptions = {}): Promise<DownloadResult & { components: string[] }> {
-  return exportZip(conn, vql`create_hunt_download(hunt_id=${huntIdArg(huntId)}, wait=${bool(true)})`, 'create_hunt_download()', dest, options);
+export function exportHuntZip(
+  conn: VelociraptorConnection,
+  huntId: string,
+  dest: string,
+  options: DownloadOptions = {},
+): Promise<DownloadResult & { components: string[] }> {
+  return exportZip(
+    conn,
+    vql`create_hunt_download(hunt_id=${huntIdArg(huntId)}, wait=${bool(true)})`,
+    'create_hunt_download()',
+    dest,
+    options,
+  );
 }
 
 /** The largest range one readRange call returns (what a hex view page needs, never a whole file). */
@@ -186,10 +271,16 @@ export async function readRange(
   length: number,
   opts: OpOptions = {},
 ): Promise<Buffer> {
-  if (source.components.length === 0) throw new AppError('INVALID_ARGUMENT', 'The file has no path components.');
-  if (!Number.isSafeInteger(offset) || offset < 0) throw new AppError('INVALID_ARGUMENT', 'offset must be a whole number ≥ 0.');
-  if (!Number.isSafeInteger(length) || length < 1 || length > MAX_RANGE_BYTES) throw new AppError('INVALID_ARGUMENT', `length must be 1–${MAX_RANGE_BYTES} bytes.`);
-  const data = await conn.readBuffer({ components: source.components, clientId: source.clientId, offset, length }, { signal: opts.signal, deadlineMs: opts.deadlineMs ?? 60_000 });
+  if (source.components.length === 0)
+    throw new AppError('INVALID_ARGUMENT', 'The file has no path components.');
+  if (!Number.isSafeInteger(offset) || offset < 0)
+    throw new AppError('INVALID_ARGUMENT', 'offset must be a whole number ≥ 0.');
+  if (!Number.isSafeInteger(length) || length < 1 || length > MAX_RANGE_BYTES)
+    throw new AppError('INVALID_ARGUMENT', `length must be 1–${MAX_RANGE_BYTES} bytes.`);
+  const data = await conn.readBuffer(
+    { components: source.components, clientId: source.clientId, offset, length },
+    { signal: opts.signal, deadlineMs: opts.deadlineMs ?? 60_000 },
+  );
   // A server may answer with more than asked; the caller's page size is the contract.
   return data.length > length ? data.subarray(0, length) : data;
 }

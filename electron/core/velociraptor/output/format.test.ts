@@ -4,7 +4,14 @@ import { RowFormatter, csvCell } from './format';
 
 describe('output formats', () => {
   it('neutralises formula injection in CSV text cells', () => {
-    for (const bad of ['=HYPERLINK("http://x","y")', '+1+1', '-2+3', '@SUM(A1)', '\t=1', '=cmd|\' /C calc\'!A0']) {
+    for (const bad of [
+      '=HYPERLINK("http://x","y")',
+      '+1+1',
+      '-2+3',
+      '@SUM(A1)',
+      '\t=1',
+      "=cmd|' /C calc'!A0",
+    ]) {
       const cell = csvCell(bad);
       expect(cell.replace(/^"/, '').startsWith("'")).toBe(true);
     }
@@ -29,6 +36,12 @@ describe('output formats', () => {
     const e = new RowFormatter('json');
     expect(JSON.parse(e.start() + e.end())).toEqual([]);
     const l = new RowFormatter('jsonl');
-    expect(l.rows(rows, ['a'], 0).trim().split('\n').map((x) => JSON.parse(x) as unknown)).toEqual(rows);
+    expect(
+      l
+        .rows(rows, ['a'], 0)
+        .trim()
+        .split('\n')
+        .map((x) => JSON.parse(x) as unknown),
+    ).toEqual(rows);
   });
 });

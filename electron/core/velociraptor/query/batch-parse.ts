@@ -113,7 +113,13 @@ function pushAll(out: Row[], rows: Row[]): void {
  * fail for being cut inside a nested value and no whole-batch string is built. Big integers stay exact
  * as in `parseRowsBuffer`. A malformed batch throws `invalidBatch`.
  */
-export function parseRowRange(buf: Buffer, delims: Uint32Array, a: number, b: number, mode: BigIntMode = 'bigint'): Row[] {
+export function parseRowRange(
+  buf: Buffer,
+  delims: Uint32Array,
+  a: number,
+  b: number,
+  mode: BigIntMode = 'bigint',
+): Row[] {
   const out: Row[] = [];
   try {
     let i = a;

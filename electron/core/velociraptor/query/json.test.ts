@@ -15,7 +15,8 @@ describe('parseJsonExact', () => {
   });
 
   it('leaves safe 16-digit numbers (µs timestamps) and floats as numbers', () => {
-    const text = '[{"t":1764000000000000,"f":1.2345678901234567890,"e":12345678901234567e3,"s":9007199254740991}]';
+    const text =
+      '[{"t":1764000000000000,"f":1.2345678901234567890,"e":12345678901234567e3,"s":9007199254740991}]';
     const row = parseRows(text)[0];
     expect(row?.t).toBe(1764000000000000);
     expect(row?.f).toBe(1.2345678901234567);
@@ -24,7 +25,8 @@ describe('parseJsonExact', () => {
   });
 
   it('does not touch digit runs inside strings, including escaped quotes', () => {
-    const text = '[{"h":"99999999999999999999","q":"say \\"18446744073709551615\\" now","n":18446744073709551615}]';
+    const text =
+      '[{"h":"99999999999999999999","q":"say \\"18446744073709551615\\" now","n":18446744073709551615}]';
     const row = parseRows(text)[0];
     expect(row?.h).toBe('99999999999999999999');
     expect(row?.q).toBe('say "18446744073709551615" now');
@@ -51,7 +53,9 @@ describe('parseJsonExact', () => {
   });
 
   it('stays exact with duplicate keys', () => {
-    expect(parseRows('[{"a":18446744073709551614,"a":18446744073709551615}]')[0]?.a).toBe(18446744073709551615n);
+    expect(parseRows('[{"a":18446744073709551614,"a":18446744073709551615}]')[0]?.a).toBe(
+      18446744073709551615n,
+    );
   });
 
   it('nested arrays and objects are revived', () => {
@@ -79,7 +83,8 @@ describe('parseJsonExact', () => {
       fc.property(fc.bigInt({ min: -(2n ** 63n), max: 2n ** 64n - 1n }), fc.string(), (n, s) => {
         const text = `[{"n":${n.toString()},"s":${JSON.stringify(s)}}]`;
         const row = parseRows(text)[0];
-        const expected = n > BigInt(Number.MAX_SAFE_INTEGER) || n < -BigInt(Number.MAX_SAFE_INTEGER) ? n : Number(n);
+        const expected =
+          n > BigInt(Number.MAX_SAFE_INTEGER) || n < -BigInt(Number.MAX_SAFE_INTEGER) ? n : Number(n);
         expect(row?.n).toBe(expected);
         expect(row?.s).toBe(s);
         expect(stringifyExact(row)).toBe(`{"n":${n.toString()},"s":${JSON.stringify(s)}}`);
@@ -89,6 +94,8 @@ describe('parseJsonExact', () => {
   });
 
   it('stringifyExact writes bare digits and leaves look-alike strings quoted', () => {
-    expect(stringifyExact({ a: 18446744073709551615n, b: '\u0001bi:1' })).toBe('{"a":18446744073709551615,"b":"\\u0001bi:1"}');
+    expect(stringifyExact({ a: 18446744073709551615n, b: '\u0001bi:1' })).toBe(
+      '{"a":18446744073709551615,"b":"\\u0001bi:1"}',
+    );
   });
 });

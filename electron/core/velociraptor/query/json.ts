@@ -10,7 +10,8 @@
  */
 import { randomBytes } from 'node:crypto';
 
-export type JsonValue = null | boolean | number | bigint | string | JsonValue[] | { [key: string]: JsonValue };
+export type JsonValue =
+  null | boolean | number | bigint | string | JsonValue[] | { [key: string]: JsonValue };
 export type Row = Record<string, JsonValue>;
 export type BigIntMode = 'bigint' | 'string';
 
@@ -152,7 +153,9 @@ export function reparseExact(text: string, unsafe: number, mode: BigIntMode, par
       /* fall through */
     }
   }
-  const full = text.replace(TOKEN, (tok) => (tok.charCodeAt(0) === 34 /* " */ || !isUnsafe(tok) ? tok : `"${MARK_IN_JSON}${tok}"`));
+  const full = text.replace(TOKEN, (tok) =>
+    tok.charCodeAt(0) === 34 /* " */ || !isUnsafe(tok) ? tok : `"${MARK_IN_JSON}${tok}"`,
+  );
   return revive(JSON.parse(full), mode);
 }
 

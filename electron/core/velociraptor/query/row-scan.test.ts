@@ -7,7 +7,26 @@ import { scanRows } from './row-scan';
 
 // Strings made of the bytes a scanner can get wrong: quotes, backslashes, brackets, separators,
 // multi-byte UTF-8 and control characters (which JSON escapes).
-const hostileChar = fc.constantFrom('"', '\\', '\\\\', '{', '}', '[', ']', ',', ':', '},{"', '"}', 'a', ' ', '\n', '\u0000', 'é', '😀', '\u2028');
+const hostileChar = fc.constantFrom(
+  '"',
+  '\\',
+  '\\\\',
+  '{',
+  '}',
+  '[',
+  ']',
+  ',',
+  ':',
+  '},{"',
+  '"}',
+  'a',
+  ' ',
+  '\n',
+  '\u0000',
+  'é',
+  '😀',
+  '\u2028',
+);
 const hostileString = fc.array(hostileChar, { maxLength: 12 }).map((parts) => parts.join(''));
 const value: fc.Arbitrary<unknown> = fc.letrec((tie) => ({
   v: fc.oneof(
@@ -23,10 +42,14 @@ const value: fc.Arbitrary<unknown> = fc.letrec((tie) => ({
 })).v;
 // Arrays as Velociraptor sends them (objects), and any JSON array, compact or indented.
 const batch = fc.record({
-  items: fc.oneof(fc.array(fc.dictionary(hostileString, value, { maxKeys: 5 }), { maxLength: 30 }), fc.array(value, { maxLength: 30 })),
+  items: fc.oneof(
+    fc.array(fc.dictionary(hostileString, value, { maxKeys: 5 }), { maxLength: 30 }),
+    fc.array(value, { maxLength: 30 }),
+  ),
   indent: fc.constantFrom(0, 1, 2, '\t', ' \n'),
 });
-const text = (b: { items: unknown[]; indent: number | string }): string => JSON.stringify(b.items, null, b.indent);
+const text = (b: { items: unknown[]; indent: number | string }): string =>
+  JSON.stringify(b.items, null, b.indent);
 
 function failsAsBatchError(f: () => unknown): boolean {
   try {
@@ -58,7 +81,10 @@ describe('scanRows', () => {
         const expected = parseRows(t, 'string');
         const { count, delims } = scanRows(buf);
         expect(delims).toHaveLength(count + 1);
-        for (let k = 0; k < count; k++) expect(parseRows(`[${buf.toString('utf8', delims[k]! + 1, delims[k + 1])}]`, 'string')).toEqual([expected[k]]);
+        for (let k = 0; k < count; k++)
+          expect(parseRows(`[${buf.toString('utf8', delims[k]! + 1, delims[k + 1])}]`, 'string')).toEqual([
+            expected[k],
+          ]);
         const a = count ? x % (count + 1) : 0;
         const e = a + (count ? y % (count + 1 - a) : 0);
         expect(parseRowRange(buf, delims, a, e, 'string')).toEqual(expected.slice(a, e));
@@ -69,7 +95,11 @@ describe('scanRows', () => {
   });
 
   it('finds the rows of batches bigger than a parse slice, and keeps big integers exact', () => {
-    const parts = Array.from({ length: 3000 }, (_, i) => `{"i":${i},"s":"},{\\"x\\":[1,{\\"y\\":2}]","n":[{"a":[${i},{"b":"]"}]}],"big":${i === 2500 ? '18446744073709551615' : String(i)},"pad":"${'p'.repeat(60)}"}`);
+    const parts = Array.from(
+      { length: 3000 },
+      (_, i) =>
+        `{"i":${i},"s":"},{\\"x\\":[1,{\\"y\\":2}]","n":[{"a":[${i},{"b":"]"}]}],"big":${i === 2500 ? '18446744073709551615' : String(i)},"pad":"${'p'.repeat(60)}"}`,
+    );
     const buf = Buffer.from(`[${parts.join(',')}]`);
     const { count, delims } = scanRows(buf);
     expect(count).toBe(3000);
@@ -94,8 +124,28 @@ describe('scanRows', () => {
   });
 
   it('rejects structurally broken batches with the stream error', () => {
-    for (const t of ['', ' ', '{}', '[', '[1,', '[1,]', '[,1]', '[1,,2]', '["abc]', '["a\\"]', '[{]', '[{"a":[}]', '[}', '[1]x', '[1]]', '"[1]"']) {
-      expect(failsAsBatchError(() => scanRows(Buffer.from(t))), t).toBe(true);
+    for (const t of [
+      '',
+      ' ',
+      '{}',
+      '[',
+      '[1,',
+      '[1,]',
+      '[,1]',
+      '[1,,2]',
+      '["abc]',
+      '["a\\"]',
+      '[{]',
+      '[{"a":[}]',
+      '[}',
+      '[1]x',
+      '[1]]',
+      '"[1]"',
+    ]) {
+      expect(
+        failsAsBatchError(() => scanRows(Buffer.from(t))),
+        t,
+      ).toBe(true);
     }
   });
 
@@ -103,12 +153,20 @@ describe('scanRows', () => {
     for (const t of ['[tru]', '[1 2]', '[{"a":01}]', '[{"a" 1}]', '["\\x"]', '[{"a":1,}]', '[\u0001]']) {
       const buf = Buffer.from(t);
       const { count, delims } = scanRows(buf);
-      expect(failsAsBatchError(() => parseRowRange(buf, delims, 0, count)), t).toBe(true);
+      expect(
+        failsAsBatchError(() => parseRowRange(buf, delims, 0, count)),
+        t,
+      ).toBe(true);
     }
   });
 
   it('scan + parse succeeds exactly when JSON.parse does, with the same rows (property, corrupted batches)', () => {
-    const corrupt = fc.record({ b: batch, at: fc.nat(), byte: fc.integer({ min: 0, max: 255 }), cut: fc.boolean() });
+    const corrupt = fc.record({
+      b: batch,
+      at: fc.nat(),
+      byte: fc.integer({ min: 0, max: 255 }),
+      cut: fc.boolean(),
+    });
     fc.assert(
       fc.property(corrupt, ({ b, at, byte, cut }) => {
         const good = Buffer.from(text(b));

@@ -30,7 +30,11 @@ export interface RowsOptions extends QueryOptions {
 
 export type StreamFactory = (opts: QueryOptions) => AsyncIterable<QueryEvent>;
 
-export async function collectRows(run: StreamFactory, serverLabel: string, opts: RowsOptions = {}): Promise<QueryResult> {
+export async function collectRows(
+  run: StreamFactory,
+  serverLabel: string,
+  opts: RowsOptions = {},
+): Promise<QueryResult> {
   const attempts = opts.idempotent ? Math.max(1, Math.min(opts.attempts ?? 3, 5)) : 1;
   for (let attempt = 1; ; attempt++) {
     const result: QueryResult = { rows: [], columns: [], logs: [] };
@@ -44,14 +48,25 @@ export async function collectRows(run: StreamFactory, serverLabel: string, opts:
         }
         if (result.columns.length === 0 && ev.columns.length > 0) result.columns = ev.columns;
         // Collecting means parsing: a raw batch (QueryOptions.raw) is parsed here.
-        const rows = ev.raw ? parseRowRange(ev.raw.bytes, ev.raw.delims, 0, ev.raw.count, opts.bigInts ?? 'bigint') : ev.rows;
+        const rows = ev.raw
+          ? parseRowRange(ev.raw.bytes, ev.raw.delims, 0, ev.raw.count, opts.bigInts ?? 'bigint')
+          : ev.rows;
         for (const r of rows) result.rows.push(r);
         if (result.rows.length > (opts.rowLimit ?? 1_000_000)) {
-          throw new AppError('INVALID_ARGUMENT', `The query returned more than ${opts.rowLimit ?? 1_000_000} rows; add a LIMIT or stream the results.`);
+          throw new AppError(
+            'INVALID_ARGUMENT',
+            `The query returned more than ${opts.rowLimit ?? 1_000_000} rows; add a LIMIT or stream the results.`,
+          );
         }
       }
     } catch (e) {
-      if (e instanceof AppError && !received && attempt < attempts && isRetryable(e) && !opts.signal?.aborted) {
+      if (
+        e instanceof AppError &&
+        !received &&
+        attempt < attempts &&
+        isRetryable(e) &&
+        !opts.signal?.aborted
+      ) {
         await sleep(250 * 2 ** (attempt - 1), undefined, { signal: opts.signal }).catch(() => undefined);
         continue;
       }
@@ -72,6 +87,11 @@ export function throwOnProblem(logs: LogEvent[], serverLabel: string): void {
         ? ' Raise the timeout or narrow the query.'
         : '';
   throw new AppError(bad.problem, `${serverLabel}: ${bad.message}${hint}`, {
-    details: { logs: logs.filter((l) => l.problem !== undefined).map((l) => l.message).slice(0, 20) },
+    details: {
+      logs: logs
+        .filter((l) => l.problem !== undefined)
+        .map((l) => l.message)
+        .slice(0, 20),
+    },
   });
 }

@@ -16,7 +16,10 @@ import { userQuery } from '../vql/builder';
 import { parseRowRange } from './batch-parse';
 import type { QueryEvent } from './stream';
 
-type Script = (call: grpc.ServerWritableStream<VQLCollectorArgs__Output, VQLResponse>, state: ServerState) => void;
+type Script = (
+  call: grpc.ServerWritableStream<VQLCollectorArgs__Output, VQLResponse>,
+  state: ServerState,
+) => void;
 interface ServerState {
   written: number;
   cancelled: boolean;
@@ -47,12 +50,22 @@ beforeAll(async () => {
   });
   const creds = grpc.ServerCredentials.createSsl(
     Buffer.from(pki.ca.certificatePem),
-    [{ cert_chain: Buffer.from(pki.server.certificatePem), private_key: Buffer.from(pki.server.privateKeyPem) }],
+    [
+      {
+        cert_chain: Buffer.from(pki.server.certificatePem),
+        private_key: Buffer.from(pki.server.privateKeyPem),
+      },
+    ],
     true,
   );
-  const port = await new Promise<number>((res, rej) => server.bindAsync('127.0.0.1:0', creds, (e, p) => (e ? rej(e) : res(p))));
+  const port = await new Promise<number>((res, rej) =>
+    server.bindAsync('127.0.0.1:0', creds, (e, p) => (e ? rej(e) : res(p))),
+  );
   registry = new ConnectionRegistry({ secrets: new MemorySecretStore() });
-  registry.addConfig('scripted', loadApiConfig(toYaml(await mintApiConfigFields(pki, 'tester', `127.0.0.1:${port}`))));
+  registry.addConfig(
+    'scripted',
+    loadApiConfig(toYaml(await mintApiConfigFields(pki, 'tester', `127.0.0.1:${port}`))),
+  );
 });
 
 afterAll(() => {
@@ -66,17 +79,31 @@ describe('streamQuery', () => {
   it('yields typed rows and log events and always sends max_row', async () => {
     script = (call) => {
       call.write({ log: 'Starting query execution.\n', timestamp: 1 });
-      call.write({ Response: '[{"a":1,"b":18446744073709551615}]', Columns: ['a', 'b'], query_id: 1, part: 0, timestamp: 2, Query: { Name: 'n', VQL: 'q' } });
+      call.write({
+        Response: '[{"a":1,"b":18446744073709551615}]',
+        Columns: ['a', 'b'],
+        query_id: 1,
+        part: 0,
+        timestamp: 2,
+        Query: { Name: 'n', VQL: 'q' },
+      });
       call.write({ log: 'WARN:careful\n', timestamp: 3 });
       call.write({ Response: '[]', query_id: 1, part: 1, timestamp: 4, Query: { Name: 'n', VQL: 'q' } });
       call.end();
     };
     const events: QueryEvent[] = [];
-    for await (const ev of registry.connection('scripted', 'O1').query(userQuery('SELECT 1 FROM scope()'))) events.push(ev);
+    for await (const ev of registry.connection('scripted', 'O1').query(userQuery('SELECT 1 FROM scope()')))
+      events.push(ev);
     expect(state.lastArgs?.max_row).toBe('1000');
     expect(state.lastArgs?.org_id).toBe('O1');
     expect(events[0]).toMatchObject({ type: 'log', level: 'INFO', message: 'Starting query execution.' });
-    expect(events[1]).toMatchObject({ type: 'rows', columns: ['a', 'b'], queryId: 1, part: 0, rows: [{ a: 1, b: 18446744073709551615n }] });
+    expect(events[1]).toMatchObject({
+      type: 'rows',
+      columns: ['a', 'b'],
+      queryId: 1,
+      part: 0,
+      rows: [{ a: 1, b: 18446744073709551615n }],
+    });
     expect(events[2]).toMatchObject({ type: 'log', level: 'WARN', message: 'careful' });
     expect(events[3]).toMatchObject({ type: 'rows', rows: [], part: 1 });
   });
@@ -138,7 +165,8 @@ describe('streamQuery', () => {
         call.write({ Response: '[{"a":1}]', timestamp: 1 });
       }, 10);
     };
-    for await (const ev of registry.connection('scripted').query(userQuery('x'))) if (ev.type === 'rows') break;
+    for await (const ev of registry.connection('scripted').query(userQuery('x')))
+      if (ev.type === 'rows') break;
     await sleep(100);
     expect(state.cancelled).toBe(true);
   });
@@ -147,7 +175,8 @@ describe('streamQuery', () => {
     script = () => undefined; // never answers
     const t = Date.now();
     const err = await (async () => {
-      for await (const _ of registry.connection('scripted').query(userQuery('x'), { deadlineMs: 300 })) void _;
+      for await (const _ of registry.connection('scripted').query(userQuery('x'), { deadlineMs: 300 }))
+        void _;
     })().catch((e: unknown) => e);
     expect(isAppError(err, 'TIMEOUT')).toBe(true);
     expect(Date.now() - t).toBeLessThan(3_000);
@@ -159,7 +188,10 @@ describe('streamQuery', () => {
       call.write({ log: 'ERROR:Symbol foo not found. Current Scope is: [a]\n', timestamp: 2 });
       call.end();
     };
-    const err = await registry.connection('scripted').queryRows(userQuery('x')).catch((e: unknown) => e);
+    const err = await registry
+      .connection('scripted')
+      .queryRows(userQuery('x'))
+      .catch((e: unknown) => e);
     expect(isAppError(err, 'VQL_ERROR')).toBe(true);
     const ok = await registry.connection('scripted').queryRows(userQuery('x'), { failOnLogErrors: false });
     expect(ok.rows).toEqual([{ a: 1 }]);
@@ -173,11 +205,20 @@ describe('streamQuery', () => {
       call.write({ Response: small, Columns: ['a', 's'], query_id: 1, part: 0, timestamp: 2 });
       call.write({ Response: BATCH, Columns: ['pad'], query_id: 1, part: 1, timestamp: 3 });
       call.write({ Response: '[]', query_id: 1, part: 2, timestamp: 4, Query: { Name: 'n', VQL: 'q' } });
-      call.write({ JSONLResponse: '{"j":1}\n{"j":2}\n', query_id: 1, part: 3, timestamp: 5, Query: { Name: 'n', VQL: 'q' } });
+      call.write({
+        JSONLResponse: '{"j":1}\n{"j":2}\n',
+        query_id: 1,
+        part: 3,
+        timestamp: 5,
+        Query: { Name: 'n', VQL: 'q' },
+      });
       call.end();
     };
     const events: QueryEvent[] = [];
-    for await (const ev of registry.connection('scripted').query(userQuery('x'), { raw: true, bigInts: 'string' })) events.push(ev);
+    for await (const ev of registry
+      .connection('scripted')
+      .query(userQuery('x'), { raw: true, bigInts: 'string' }))
+      events.push(ev);
     const rows = events.filter((e) => e.type === 'rows');
     expect(rows.map((e) => (e.type === 'rows' ? [e.rows.length, e.raw?.count] : null))).toEqual([
       [0, 2],
@@ -187,7 +228,10 @@ describe('streamQuery', () => {
     ]);
     const first = rows[0]?.type === 'rows' ? rows[0].raw : undefined;
     expect(first?.bytes.toString()).toBe(small);
-    expect(first && parseRowRange(first.bytes, first.delims, 0, first.count, 'string')).toEqual([{ a: 1, s: '},{"a":2}' }, { a: [{ b: '18446744073709551615' }] }]);
+    expect(first && parseRowRange(first.bytes, first.delims, 0, first.count, 'string')).toEqual([
+      { a: 1, s: '},{"a":2}' },
+      { a: [{ b: '18446744073709551615' }] },
+    ]);
     expect(rows[1]).toMatchObject({ columns: ['pad'], part: 1 });
   });
 

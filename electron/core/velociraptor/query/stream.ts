@@ -78,7 +78,8 @@ export type QueryEvent = RowsEvent | LogEvent;
 
 export function collectorArgs(q: BuiltQuery, opts: QueryOptions, defaultOrg: string): VQLCollectorArgs {
   const maxRow = opts.maxRow ?? DEFAULT_MAX_ROW;
-  if (!Number.isSafeInteger(maxRow) || maxRow < 1) throw new AppError('INVALID_ARGUMENT', 'max_row must be a positive integer.');
+  if (!Number.isSafeInteger(maxRow) || maxRow < 1)
+    throw new AppError('INVALID_ARGUMENT', 'max_row must be a positive integer.');
   return {
     Query: [{ Name: opts.name ?? 'megaraptor', VQL: q.vql }],
     env: Object.entries(q.env).map(([key, value]) => ({ key, value })),
@@ -100,7 +101,13 @@ function toEvent(m: RawVQLResponse, mode: BigIntMode, raw: boolean): QueryEvent 
   }
   const body = m.Response;
   if (!body?.length && !m.JSONLResponse && !m.Query) return undefined;
-  const base = { type: 'rows', columns: m.Columns ?? [], queryId: toNumber(m.query_id), part: toNumber(m.part), timestampUs } as const;
+  const base = {
+    type: 'rows',
+    columns: m.Columns ?? [],
+    queryId: toNumber(m.query_id),
+    part: toNumber(m.part),
+    timestampUs,
+  } as const;
   if (raw && body?.length) {
     // scanRows throws invalidBatch itself; a batch it accepts but JSON.parse refuses fails when parsed.
     const { count, delims } = scanRows(body);
@@ -134,7 +141,9 @@ export async function* streamQuery(
   const args = collectorArgs(q, opts, defaultOrg);
   if (opts.signal?.aborted) throw new AppError('CANCELLED', 'The query was cancelled before it started.');
   const call: ClientReadableStream<RawVQLResponse> =
-    opts.deadlineMs === undefined ? client.Query(args) : client.Query(args, { deadline: Date.now() + opts.deadlineMs });
+    opts.deadlineMs === undefined
+      ? client.Query(args)
+      : client.Query(args, { deadline: Date.now() + opts.deadlineMs });
   const onAbort = (): void => call.cancel();
   opts.signal?.addEventListener('abort', onAbort, { once: true });
   const mode = opts.bigInts ?? 'bigint';

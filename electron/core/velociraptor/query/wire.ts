@@ -5,7 +5,14 @@
  * length-delimited) and rows are parsed from the bytes in row-aligned slices (batch-parse.ts).
  * Built at run time from the generated descriptor, so field numbers never drift from the .proto.
  */
-import { makeGenericClientConstructor, type ChannelCredentials, type ChannelOptions, type ClientReadableStream, type CallOptions, type ServiceDefinition } from '@grpc/grpc-js';
+import {
+  makeGenericClientConstructor,
+  type ChannelCredentials,
+  type ChannelOptions,
+  type ClientReadableStream,
+  type CallOptions,
+  type ServiceDefinition,
+} from '@grpc/grpc-js';
 import type { Long } from '@grpc/proto-loader';
 import protobuf from 'protobufjs';
 import { descriptor } from '../../../../proto/gen/descriptor';
@@ -20,7 +27,9 @@ type Uint64 = number | Long;
  * VQLResponse with `Response` as bytes and 64-bit fields as protobufjs decodes them. Fields absent
  * on the wire may be undefined (no defaults are filled in: that is part of the saving).
  */
-export type RawVQLResponse = Partial<Omit<VQLResponse__Output, 'Response' | 'timestamp' | 'query_id' | 'part'>> & {
+export type RawVQLResponse = Partial<
+  Omit<VQLResponse__Output, 'Response' | 'timestamp' | 'query_id' | 'part'>
+> & {
   Response?: Buffer;
   timestamp?: Uint64;
   query_id?: Uint64;

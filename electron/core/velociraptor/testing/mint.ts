@@ -3,7 +3,12 @@
  * project's PKI module (core/pki). Used by unit tests and the stream benchmark; never by the app.
  */
 import { stringify } from 'yaml';
-import { createCertificateAuthority, issueCertificate, type CertificateAuthority, type IssuedCertificate } from '../../pki/certificates';
+import {
+  createCertificateAuthority,
+  issueCertificate,
+  type CertificateAuthority,
+  type IssuedCertificate,
+} from '../../pki/certificates';
 
 export interface TestPki {
   ca: CertificateAuthority;

@@ -1,7 +1,24 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { isAppError } from '../../../../shared/errors';
-import { artifactName, build, clientId, flowId, huntId, int, json, jsonArray, labels, orgId, str, userQuery, validateId, vql, type IdKind, type VqlInterpolation } from './builder';
+import {
+  artifactName,
+  build,
+  clientId,
+  flowId,
+  huntId,
+  int,
+  json,
+  jsonArray,
+  labels,
+  orgId,
+  str,
+  userQuery,
+  validateId,
+  vql,
+  type IdKind,
+  type VqlInterpolation,
+} from './builder';
 
 /** Hostile inputs: quoting, comments, statement breaks, LET, unicode tricks, escapes. */
 export const INJECTION_CORPUS = [
@@ -49,19 +66,27 @@ const KINDS: Array<[IdKind, (v: string) => VqlInterpolation]> = [
 ];
 
 function textOf(value: string): { vql: string; env: Record<string, string> } {
-  return build(vql`LET a = ${str(value)} SELECT * FROM clients(search=${str(value)}) WHERE labels =~ ${str(value)} AND x = ${json({ v: value })} AND y IN ${jsonArray([value, value])}`);
+  return build(
+    vql`LET a = ${str(value)} SELECT * FROM clients(search=${str(value)}) WHERE labels =~ ${str(value)} AND x = ${json({ v: value })} AND y IN ${jsonArray([value, value])}`,
+  );
 }
 
 describe('VQL builder', () => {
   it('puts values in env and references them by name', () => {
-    const q = build(vql`SELECT * FROM flows(client_id=${clientId('C.1234567890abcdef')}, flow_id=${flowId('F.CN9OB8B3TQ4PS')}) LIMIT ${int(5)}`);
+    const q = build(
+      vql`SELECT * FROM flows(client_id=${clientId('C.1234567890abcdef')}, flow_id=${flowId('F.CN9OB8B3TQ4PS')}) LIMIT ${int(5)}`,
+    );
     expect(q.vql).toBe('SELECT * FROM flows(client_id=MrArg0, flow_id=MrArg1) LIMIT 5');
     expect(q.env).toEqual({ MrArg0: 'C.1234567890abcdef', MrArg1: 'F.CN9OB8B3TQ4PS' });
   });
 
   it('decodes structured values with parse_json', () => {
-    const q = build(vql`SELECT collect_client(client_id=${clientId('server')}, artifacts=${jsonArray(['A.B'])}, spec=${json({ 'A.B': { P: '1' } })}) FROM scope()`);
-    expect(q.vql).toBe('SELECT collect_client(client_id=MrArg0, artifacts=parse_json_array(data=MrArg1), spec=parse_json(data=MrArg2)) FROM scope()');
+    const q = build(
+      vql`SELECT collect_client(client_id=${clientId('server')}, artifacts=${jsonArray(['A.B'])}, spec=${json({ 'A.B': { P: '1' } })}) FROM scope()`,
+    );
+    expect(q.vql).toBe(
+      'SELECT collect_client(client_id=MrArg0, artifacts=parse_json_array(data=MrArg1), spec=parse_json(data=MrArg2)) FROM scope()',
+    );
     expect(JSON.parse(q.env.MrArg1 ?? '')).toEqual(['A.B']);
     expect(JSON.parse(q.env.MrArg2 ?? '')).toEqual({ 'A.B': { P: '1' } });
   });
@@ -80,10 +105,13 @@ describe('VQL builder', () => {
   it('query text never depends on any value (property)', () => {
     const reference = textOf('benign').vql;
     fc.assert(
-      fc.property(fc.oneof(fc.string(), fc.string({ unit: 'grapheme' }), fc.constantFrom(...INJECTION_CORPUS)), (v) => {
-        const q = textOf(v);
-        return q.vql === reference && q.env.MrArg1 === v;
-      }),
+      fc.property(
+        fc.oneof(fc.string(), fc.string({ unit: 'grapheme' }), fc.constantFrom(...INJECTION_CORPUS)),
+        (v) => {
+          const q = textOf(v);
+          return q.vql === reference && q.env.MrArg1 === v;
+        },
+      ),
       { numRuns: 500 },
     );
   });
@@ -100,21 +128,26 @@ describe('VQL builder', () => {
         }
         expect(code, `${kind} ${JSON.stringify(hostile)}`).toBe('INVALID_ARGUMENT');
       }
-      if (hostile.trim() !== '' && /['"\\;()/*$`{}]|\p{Cc}/u.test(hostile)) expect(() => labels([hostile])).toThrow();
+      if (hostile.trim() !== '' && /['"\\;()/*$`{}]|\p{Cc}/u.test(hostile))
+        expect(() => labels([hostile])).toThrow();
     }
   });
 
   it('identifiers accepted by a pattern contain no VQL syntax characters (property)', () => {
     fc.assert(
-      fc.property(fc.constantFrom(...KINDS.map((k) => k[0]), 'label' as const), fc.string({ unit: 'binary', maxLength: 30 }), (kind, v) => {
-        let ok = true;
-        try {
-          validateId(kind, v);
-        } catch {
-          ok = false;
-        }
-        return !ok || !/['"\\;()/*=$`[\]{},]|\p{Cc}/u.test(v);
-      }),
+      fc.property(
+        fc.constantFrom(...KINDS.map((k) => k[0]), 'label' as const),
+        fc.string({ unit: 'binary', maxLength: 30 }),
+        (kind, v) => {
+          let ok = true;
+          try {
+            validateId(kind, v);
+          } catch {
+            ok = false;
+          }
+          return !ok || !/['"\\;()/*=$`[\]{},]|\p{Cc}/u.test(v);
+        },
+      ),
       { numRuns: 1000 },
     );
   });
@@ -137,7 +170,10 @@ describe('VQL builder', () => {
   });
 
   it('userQuery validates env names and keeps text as typed', () => {
-    expect(userQuery('SELECT 1 FROM scope()', { Host: 'x' })).toEqual({ vql: 'SELECT 1 FROM scope()', env: { Host: 'x' } });
+    expect(userQuery('SELECT 1 FROM scope()', { Host: 'x' })).toEqual({
+      vql: 'SELECT 1 FROM scope()',
+      env: { Host: 'x' },
+    });
     expect(() => userQuery('SELECT 1 FROM scope()', { 'bad name': 'x' })).toThrow();
     expect(() => userQuery('  ')).toThrow();
   });

@@ -44,7 +44,10 @@ export function vql(strings: TemplateStringsArray, ...args: VqlInterpolation[]):
   for (const a of args) {
     if (!(a instanceof VqlArg) && !(a instanceof VqlFragment)) {
       // JavaScript callers or casts: refuse rather than splice text into the query.
-      throw new AppError('INTERNAL', 'VQL builder: a raw value was interpolated into query text; wrap it with str()/json()/an id helper.');
+      throw new AppError(
+        'INTERNAL',
+        'VQL builder: a raw value was interpolated into query text; wrap it with str()/json()/an id helper.',
+      );
     }
   }
   return new VqlFragment([...strings], args);
@@ -99,7 +102,10 @@ const ENV_KEY = /^[A-Za-z_][A-Za-z0-9_]{0,63}$/;
 
 export function checkEnvKey(key: string): void {
   if (!ENV_KEY.test(key) || key.startsWith(ENV_PREFIX)) {
-    throw new AppError('INVALID_ARGUMENT', `"${key}" is not a usable VQL variable name (letters, digits, _; not starting with ${ENV_PREFIX}).`);
+    throw new AppError(
+      'INVALID_ARGUMENT',
+      `"${key}" is not a usable VQL variable name (letters, digits, _; not starting with ${ENV_PREFIX}).`,
+    );
   }
 }
 
@@ -132,7 +138,8 @@ export function jsonArray(values: readonly unknown[]): VqlArg {
 }
 
 export function int(value: number): VqlArg {
-  if (!Number.isSafeInteger(value)) throw new AppError('INVALID_ARGUMENT', `Expected an integer, got ${String(value)}.`);
+  if (!Number.isSafeInteger(value))
+    throw new AppError('INVALID_ARGUMENT', `Expected an integer, got ${String(value)}.`);
   return VqlArg.make('int', String(value));
 }
 
@@ -157,7 +164,11 @@ export type IdKind = keyof typeof PATTERNS;
 
 export function validateId(kind: IdKind, value: string): string {
   if (typeof value !== 'string' || !PATTERNS[kind].test(value)) {
-    throw new AppError('INVALID_ARGUMENT', `${JSON.stringify(String(value)).slice(0, 80)} is not a valid ${kind}.`, { details: { kind } });
+    throw new AppError(
+      'INVALID_ARGUMENT',
+      `${JSON.stringify(String(value)).slice(0, 80)} is not a valid ${kind}.`,
+      { details: { kind } },
+    );
   }
   return value;
 }
@@ -170,4 +181,5 @@ export const artifactSource = (v: string): VqlArg => str(validateId('artifactSou
 export const orgId = (v: string): VqlArg => str(validateId('orgId', v));
 export const userName = (v: string): VqlArg => str(validateId('userName', v));
 export const labels = (vs: readonly string[]): VqlArg => jsonArray(vs.map((v) => validateId('label', v)));
-export const artifactNames = (vs: readonly string[]): VqlArg => jsonArray(vs.map((v) => validateId('artifact', v)));
+export const artifactNames = (vs: readonly string[]): VqlArg =>
+  jsonArray(vs.map((v) => validateId('artifact', v)));

@@ -8,7 +8,12 @@ import type { ArtifactSummary } from '../../../../shared/contracts/collections';
 import { useApi } from '../../api/index';
 import { errorText } from '../investigation/errors';
 
-export function ArtifactPicker(props: { target: Target; selected: ArtifactSummary[]; onChange(next: ArtifactSummary[]): void; kind?: 'CLIENT' | 'SERVER' }) {
+export function ArtifactPicker(props: {
+  target: Target;
+  selected: ArtifactSummary[];
+  onChange(next: ArtifactSummary[]): void;
+  kind?: 'CLIENT' | 'SERVER';
+}) {
   const api = useApi();
   const [q, setQ] = useState('');
   const [dq] = useDebouncedValue(q, 200);
@@ -25,10 +30,20 @@ export function ArtifactPicker(props: { target: Target; selected: ArtifactSummar
     };
   }, [api, props.target, dq, props.kind]);
   const chosen = new Set(props.selected.map((a) => a.name));
-  const toggle = (a: ArtifactSummary) => props.onChange(chosen.has(a.name) ? props.selected.filter((x) => x.name !== a.name) : [...props.selected, a]);
+  const toggle = (a: ArtifactSummary) =>
+    props.onChange(
+      chosen.has(a.name) ? props.selected.filter((x) => x.name !== a.name) : [...props.selected, a],
+    );
   return (
     <Stack gap="xs">
-      <TextInput leftSection={<IconSearch size={14} />} placeholder="Search artifacts by name or description (e.g. pslist, netstat, yara)" aria-label="Search artifacts" value={q} onChange={(e) => setQ(e.currentTarget.value)} data-autofocus />
+      <TextInput
+        leftSection={<IconSearch size={14} />}
+        placeholder="Search artifacts by name or description (e.g. pslist, netstat, yara)"
+        aria-label="Search artifacts"
+        value={q}
+        onChange={(e) => setQ(e.currentTarget.value)}
+        data-autofocus
+      />
       {props.selected.length ? (
         <Group gap={4}>
           {props.selected.map((a) => (
@@ -38,14 +53,30 @@ export function ArtifactPicker(props: { target: Target; selected: ArtifactSummar
           ))}
         </Group>
       ) : null}
-      {error ? <Text c="red" size="sm">{error}</Text> : null}
+      {error ? (
+        <Text c="red" size="sm">
+          {error}
+        </Text>
+      ) : null}
       {!list ? <Loader size="sm" /> : null}
       <ScrollArea h={320}>
         <Stack gap={4}>
           {list?.map((a) => (
-            <Paper key={a.name} withBorder p="xs" data-testid={`artifact-${a.name}`} style={{ cursor: 'pointer' }} onClick={() => toggle(a)}>
+            <Paper
+              key={a.name}
+              withBorder
+              p="xs"
+              data-testid={`artifact-${a.name}`}
+              style={{ cursor: 'pointer' }}
+              onClick={() => toggle(a)}
+            >
               <Group wrap="nowrap" align="flex-start">
-                <Checkbox aria-label={`Select ${a.name}`} checked={chosen.has(a.name)} onChange={() => toggle(a)} onClick={(e) => e.stopPropagation()} />
+                <Checkbox
+                  aria-label={`Select ${a.name}`}
+                  checked={chosen.has(a.name)}
+                  onChange={() => toggle(a)}
+                  onClick={(e) => e.stopPropagation()}
+                />
                 <div>
                   <Text size="sm" fw={600}>
                     {a.name}
@@ -57,7 +88,11 @@ export function ArtifactPicker(props: { target: Target; selected: ArtifactSummar
               </Group>
             </Paper>
           ))}
-          {list && list.length === 0 ? <Text c="dimmed" size="sm">No artifact matches “{dq}”. Try part of a name such as “Pslist”.</Text> : null}
+          {list && list.length === 0 ? (
+            <Text c="dimmed" size="sm">
+              No artifact matches “{dq}”. Try part of a name such as “Pslist”.
+            </Text>
+          ) : null}
         </Stack>
       </ScrollArea>
     </Stack>

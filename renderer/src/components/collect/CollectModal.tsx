@@ -13,7 +13,13 @@ import type { Target } from '../../../../shared/contracts/connections';
 import { useApi } from '../../api/index';
 import { errorText } from '../investigation/errors';
 import { ArtifactPicker } from './ArtifactPicker';
-import { ParameterStep, ParameterSummary, useArtifactParameters, type ParamValues, type WizardDraft } from './ParameterStep';
+import {
+  ParameterStep,
+  ParameterSummary,
+  useArtifactParameters,
+  type ParamValues,
+  type WizardDraft,
+} from './ParameterStep';
 
 export interface LaunchResult {
   flows: Array<{ clientId: string; flowId: string }>;
@@ -52,14 +58,30 @@ export function CollectModal(props: {
   const launch = () => {
     setBusy(true);
     api
-      .call('collections:launch', { target: props.target, clientIds: props.clientIds, artifacts: artifacts.map((a) => a.name), parameters, resources })
+      .call('collections:launch', {
+        target: props.target,
+        clientIds: props.clientIds,
+        artifacts: artifacts.map((a) => a.name),
+        parameters,
+        resources,
+      })
       .then((r) => {
-        if (n === 1) for (const f of r.failures) notifications.show({ color: 'red', title: `Not launched on ${f.clientId}`, message: f.message });
-        notifications.show({ color: r.failures.length ? 'yellow' : 'green', message: `Collection started on ${r.flows.length} client(s)${r.failures.length ? `; ${r.failures.length} failed` : ''}.` });
-        props.onLaunched(r, artifacts.map((a) => a.name));
+        if (n === 1)
+          for (const f of r.failures)
+            notifications.show({ color: 'red', title: `Not launched on ${f.clientId}`, message: f.message });
+        notifications.show({
+          color: r.failures.length ? 'yellow' : 'green',
+          message: `Collection started on ${r.flows.length} client(s)${r.failures.length ? `; ${r.failures.length} failed` : ''}.`,
+        });
+        props.onLaunched(
+          r,
+          artifacts.map((a) => a.name),
+        );
         reset();
       })
-      .catch((e: unknown) => notifications.show({ color: 'red', title: 'Collection not started', message: errorText(e) }))
+      .catch((e: unknown) =>
+        notifications.show({ color: 'red', title: 'Collection not started', message: errorText(e) }),
+      )
       .finally(() => setBusy(false));
   };
   const name = (id: string) => {
@@ -67,10 +89,23 @@ export function CollectModal(props: {
     return h ? `${h} (${id})` : id;
   };
   const suggestion = many ? (
-    <Alert color={tooMany ? 'red' : 'blue'} icon={<IconTarget size={16} />} mb="sm" data-testid="hunt-suggestion" title={tooMany ? `More than ${BULK_MAX_CLIENTS.toLocaleString()} clients: use a hunt` : `${n} clients: a hunt scales better`}>
+    <Alert
+      color={tooMany ? 'red' : 'blue'}
+      icon={<IconTarget size={16} />}
+      mb="sm"
+      data-testid="hunt-suggestion"
+      title={
+        tooMany
+          ? `More than ${BULK_MAX_CLIENTS.toLocaleString()} clients: use a hunt`
+          : `${n} clients: a hunt scales better`
+      }
+    >
       <Text size="sm">
-        {tooMany ? `One launch takes at most ${BULK_MAX_CLIENTS.toLocaleString()} clients. ` : `This starts ${n} separate collections, one request per client. `}A hunt is one schedule on the server: clients pick it up as they check in, including
-        those offline now, and its results are gathered in one place.
+        {tooMany
+          ? `One launch takes at most ${BULK_MAX_CLIENTS.toLocaleString()} clients. `
+          : `This starts ${n} separate collections, one request per client. `}
+        A hunt is one schedule on the server: clients pick it up as they check in, including those offline
+        now, and its results are gathered in one place.
       </Text>
       {props.onHuntInstead ? (
         <Button
@@ -87,14 +122,25 @@ export function CollectModal(props: {
     </Alert>
   ) : null;
   return (
-    <Modal opened={props.opened} onClose={props.onClose} size="xl" title={`Collect artifacts on ${n === 1 ? name(props.clientIds[0] ?? '') : `${n} clients`}`}>
+    <Modal
+      opened={props.opened}
+      onClose={props.onClose}
+      size="xl"
+      title={`Collect artifacts on ${n === 1 ? name(props.clientIds[0] ?? '') : `${n} clients`}`}
+    >
       {suggestion}
       <Stepper active={step} onStepClick={setStep} size="sm">
         <Stepper.Step label="Artifacts">
           <ArtifactPicker target={props.target} selected={artifacts} onChange={setArtifacts} />
         </Stepper.Step>
         <Stepper.Step label="Parameters">
-          <ParameterStep artifacts={artifacts} values={values} onChange={setValues} error={paramError} resources={{ value: resources, onChange: setResources }} />
+          <ParameterStep
+            artifacts={artifacts}
+            values={values}
+            onChange={setValues}
+            error={paramError}
+            resources={{ value: resources, onChange: setResources }}
+          />
         </Stepper.Step>
         <Stepper.Step label="Review">
           <List size="sm" data-testid="collect-review">
@@ -108,7 +154,8 @@ export function CollectModal(props: {
               </List.Item>
             ))}
             <List.Item>
-              Resources: {resources.timeoutSeconds ? `timeout ${resources.timeoutSeconds} s` : 'default timeout'}
+              Resources:{' '}
+              {resources.timeoutSeconds ? `timeout ${resources.timeoutSeconds} s` : 'default timeout'}
               {resources.cpuLimit ? `, CPU ≤ ${resources.cpuLimit}%` : ''}
               {resources.maxRows ? `, ≤ ${resources.maxRows} rows` : ''}
               {resources.maxBytes ? `, ≤ ${resources.maxBytes} bytes uploaded` : ''}
@@ -125,11 +172,20 @@ export function CollectModal(props: {
           </Button>
         ) : null}
         {step < 2 ? (
-          <Button disabled={artifacts.length === 0 || (step === 1 && paramError !== null)} onClick={() => setStep(step + 1)} data-testid="collect-next">
+          <Button
+            disabled={artifacts.length === 0 || (step === 1 && paramError !== null)}
+            onClick={() => setStep(step + 1)}
+            data-testid="collect-next"
+          >
             Next
           </Button>
         ) : (
-          <Button loading={busy} disabled={paramError !== null || tooMany} onClick={launch} data-testid="collect-launch">
+          <Button
+            loading={busy}
+            disabled={paramError !== null || tooMany}
+            onClick={launch}
+            data-testid="collect-launch"
+          >
             {n === 1 ? 'Launch' : `Launch on ${n} clients`}
           </Button>
         )}

@@ -6,7 +6,10 @@ import { ParamForm } from '../params/ParamForm';
 
 export type ParamValues = Record<string, Record<string, string | boolean>>;
 
-export function buildParameters(artifacts: ArtifactSummary[], values: ParamValues): Record<string, Record<string, string>> {
+export function buildParameters(
+  artifacts: ArtifactSummary[],
+  values: ParamValues,
+): Record<string, Record<string, string>> {
   const out: Record<string, Record<string, string>> = {};
   for (const a of artifacts) {
     const p = parametersToSend(fieldsFor(a.parameters), values[a.name] ?? {});
@@ -15,7 +18,11 @@ export function buildParameters(artifacts: ArtifactSummary[], values: ParamValue
   return out;
 }
 
-export function ParamsEditor(props: { artifacts: ArtifactSummary[]; values: ParamValues; onChange(v: ParamValues): void }) {
+export function ParamsEditor(props: {
+  artifacts: ArtifactSummary[];
+  values: ParamValues;
+  onChange(v: ParamValues): void;
+}) {
   return (
     <Accordion multiple defaultValue={props.artifacts.map((a) => a.name)}>
       {props.artifacts.map((a) => (
@@ -25,7 +32,9 @@ export function ParamsEditor(props: { artifacts: ArtifactSummary[]; values: Para
             <ParamForm
               fields={fieldsFor(a.parameters)}
               values={props.values[a.name] ?? {}}
-              onChange={(name, v) => props.onChange({ ...props.values, [a.name]: { ...(props.values[a.name] ?? {}), [name]: v } })}
+              onChange={(name, v) =>
+                props.onChange({ ...props.values, [a.name]: { ...(props.values[a.name] ?? {}), [name]: v } })
+              }
             />
           </Accordion.Panel>
         </Accordion.Item>
@@ -34,16 +43,50 @@ export function ParamsEditor(props: { artifacts: ArtifactSummary[]; values: Para
   );
 }
 
-export function ResourcesEditor(props: { value: Resources; onChange(v: Resources): void; showUrgent?: boolean }) {
+export function ResourcesEditor(props: {
+  value: Resources;
+  onChange(v: Resources): void;
+  showUrgent?: boolean;
+}) {
   const num = (v: string | number): number | undefined => (v === '' ? undefined : Number(v));
   const r = props.value;
   return (
     <Group grow align="flex-start">
-      <NumberInput label="Timeout (s)" description="Default 600" min={1} value={r.timeoutSeconds ?? ''} onChange={(v) => props.onChange({ ...r, timeoutSeconds: num(v) })} />
-      <NumberInput label="CPU limit (%)" description="0–100; empty: none" min={0} max={100} value={r.cpuLimit ?? ''} onChange={(v) => props.onChange({ ...r, cpuLimit: num(v) })} />
-      <NumberInput label="Max rows" min={1} value={r.maxRows ?? ''} onChange={(v) => props.onChange({ ...r, maxRows: num(v) })} />
-      <NumberInput label="Max upload bytes" min={1} value={r.maxBytes ?? ''} onChange={(v) => props.onChange({ ...r, maxBytes: num(v) })} />
-      {props.showUrgent !== false ? <Switch mt="xl" label="Urgent (skip the client's queue)" checked={r.urgent} onChange={(e) => props.onChange({ ...r, urgent: e.currentTarget.checked })} /> : null}
+      <NumberInput
+        label="Timeout (s)"
+        description="Default 600"
+        min={1}
+        value={r.timeoutSeconds ?? ''}
+        onChange={(v) => props.onChange({ ...r, timeoutSeconds: num(v) })}
+      />
+      <NumberInput
+        label="CPU limit (%)"
+        description="0–100; empty: none"
+        min={0}
+        max={100}
+        value={r.cpuLimit ?? ''}
+        onChange={(v) => props.onChange({ ...r, cpuLimit: num(v) })}
+      />
+      <NumberInput
+        label="Max rows"
+        min={1}
+        value={r.maxRows ?? ''}
+        onChange={(v) => props.onChange({ ...r, maxRows: num(v) })}
+      />
+      <NumberInput
+        label="Max upload bytes"
+        min={1}
+        value={r.maxBytes ?? ''}
+        onChange={(v) => props.onChange({ ...r, maxBytes: num(v) })}
+      />
+      {props.showUrgent !== false ? (
+        <Switch
+          mt="xl"
+          label="Urgent (skip the client's queue)"
+          checked={r.urgent}
+          onChange={(e) => props.onChange({ ...r, urgent: e.currentTarget.checked })}
+        />
+      ) : null}
     </Group>
   );
 }

@@ -13,8 +13,25 @@
 import { ActionIcon, Badge, Button, Checkbox, Group, Menu, Text, TextInput, Tooltip } from '@mantine/core';
 import { useDebouncedValue } from '@mantine/hooks';
 import { notifications } from '@mantine/notifications';
-import { IconArrowDown, IconArrowUp, IconColumns, IconCopy, IconDownload, IconSearch } from '@tabler/icons-react';
-import { memo, useCallback, useEffect, useLayoutEffect, useMemo, useReducer, useRef, useState, type CSSProperties } from 'react';
+import {
+  IconArrowDown,
+  IconArrowUp,
+  IconColumns,
+  IconCopy,
+  IconDownload,
+  IconSearch,
+} from '@tabler/icons-react';
+import {
+  memo,
+  useCallback,
+  useEffect,
+  useLayoutEffect,
+  useMemo,
+  useReducer,
+  useRef,
+  useState,
+  type CSSProperties,
+} from 'react';
 import type { SortSpec } from '../../../../shared/contracts/vql';
 import { useApi } from '../../api/index';
 import { errorText } from '../investigation/errors';
@@ -94,7 +111,10 @@ export const ResultGrid = memo(function ResultGrid(props: ResultGridProps) {
     for (const p of wantedPages(first, last, count, dir)) {
       if (c.pending + want.length >= MAX_INFLIGHT) break;
       // Rows of the page the view needs: up to `last` for pages in range, the whole page ahead of it.
-      const upTo = Math.min(count - 1, p * PAGE > last || (p + 1) * PAGE <= first ? (p + 1) * PAGE - 1 : last);
+      const upTo = Math.min(
+        count - 1,
+        p * PAGE > last || (p + 1) * PAGE <= first ? (p + 1) * PAGE - 1 : last,
+      );
       if (c.needs(p, upTo)) want.push(p);
     }
     if (want.length) fetchPages(want);
@@ -139,13 +159,10 @@ export const ResultGrid = memo(function ResultGrid(props: ResultGridProps) {
   }, [props.version]);
 
   // The body reports the rows it renders (on scroll, resize and count changes).
-  const onRange = useCallback(
-    (first: number, last: number, dir: number, count: number) => {
-      range.current = { first, last, dir, count };
-      if (count > 0) requestRef.current();
-    },
-    [],
-  );
+  const onRange = useCallback((first: number, last: number, dir: number, count: number) => {
+    range.current = { first, last, dir, count };
+    if (count > 0) requestRef.current();
+  }, []);
 
   const shown = useMemo(() => columns.filter((c) => !hidden.has(c)), [columns, hidden]);
   const idx = useMemo(() => shown.map((c) => columns.indexOf(c)), [shown, columns]);
@@ -173,7 +190,9 @@ export const ResultGrid = memo(function ResultGrid(props: ResultGridProps) {
           a.download = r.fileName;
           a.click();
           setTimeout(() => URL.revokeObjectURL(a.href), 10_000);
-          notifications.show({ message: `Exported ${r.rows.toLocaleString()} rows as ${format.toUpperCase()}.` });
+          notifications.show({
+            message: `Exported ${r.rows.toLocaleString()} rows as ${format.toUpperCase()}.`,
+          });
         },
         (e: unknown) => notifications.show({ color: 'red', title: 'Export failed', message: errorText(e) }),
       );
@@ -190,10 +209,14 @@ export const ResultGrid = memo(function ResultGrid(props: ResultGridProps) {
     });
   }, []);
   const onSort = useCallback((c: string) => {
-    setSort((s) => (s?.column === c ? (s.desc ? null : { column: c, desc: true }) : { column: c, desc: false }));
+    setSort((s) =>
+      s?.column === c ? (s.desc ? null : { column: c, desc: true }) : { column: c, desc: false },
+    );
   }, []);
 
-  const countText = filter ? `${counts.rows.toLocaleString()} of ${counts.total.toLocaleString()}` : counts.total.toLocaleString();
+  const countText = filter
+    ? `${counts.rows.toLocaleString()} of ${counts.total.toLocaleString()}`
+    : counts.total.toLocaleString();
 
   return (
     <div data-testid={props.testId ?? 'result-grid'}>
@@ -267,14 +290,30 @@ const GridToolbar = memo(function GridToolbar(p: {
         </Menu.Dropdown>
       </Menu>
       <Tooltip label="Copy the selected row (Ctrl+C)">
-        <ActionIcon variant="default" aria-label="Copy row" disabled={p.selected === null} onClick={() => p.selected !== null && p.onCopy(p.selected)}>
+        <ActionIcon
+          variant="default"
+          aria-label="Copy row"
+          disabled={p.selected === null}
+          onClick={() => p.selected !== null && p.onCopy(p.selected)}
+        >
           <IconCopy size={14} />
         </ActionIcon>
       </Tooltip>
-      <Button size="xs" variant="default" leftSection={<IconDownload size={14} />} onClick={() => p.onExport('csv')} data-testid="export-csv">
+      <Button
+        size="xs"
+        variant="default"
+        leftSection={<IconDownload size={14} />}
+        onClick={() => p.onExport('csv')}
+        data-testid="export-csv"
+      >
         CSV
       </Button>
-      <Button size="xs" variant="default" leftSection={<IconDownload size={14} />} onClick={() => p.onExport('json')}>
+      <Button
+        size="xs"
+        variant="default"
+        leftSection={<IconDownload size={14} />}
+        onClick={() => p.onExport('json')}
+      >
         JSON
       </Button>
     </Group>
@@ -307,7 +346,10 @@ const GridBody = memo(function GridBody(p: BodyProps) {
   const layerRef = useRef<HTMLDivElement>(null);
   const pool = useRef<RowPool | null>(null);
   const { onRange } = p;
-  const input = useMemo(() => ({ count: p.count, idx: p.idx, cache: p.cache, selected: p.selected }), [p.count, p.idx, p.cache, p.selected]);
+  const input = useMemo(
+    () => ({ count: p.count, idx: p.idx, cache: p.cache, selected: p.selected }),
+    [p.count, p.idx, p.cache, p.selected],
+  );
 
   // The pool lives as long as the body; it hears of scrolls and resizes directly.
   useLayoutEffect(() => {
@@ -401,7 +443,12 @@ function showTitle(e: React.MouseEvent) {
   }
 }
 
-const GridHeader = memo(function GridHeader(p: { shown: string[]; sort: SortSpec | null; onSort: (c: string) => void; style: CSSProperties }) {
+const GridHeader = memo(function GridHeader(p: {
+  shown: string[];
+  sort: SortSpec | null;
+  onSort: (c: string) => void;
+  style: CSSProperties;
+}) {
   return (
     <div role="row" className={css.header} style={p.style}>
       {p.shown.map((c, k) => (
@@ -416,7 +463,14 @@ const GridHeader = memo(function GridHeader(p: { shown: string[]; sort: SortSpec
           className={css.colhead}
           title={`Sort by ${c}`}
         >
-          {c} {p.sort?.column === c ? p.sort.desc ? <IconArrowDown size={12} /> : <IconArrowUp size={12} /> : null}
+          {c}{' '}
+          {p.sort?.column === c ? (
+            p.sort.desc ? (
+              <IconArrowDown size={12} />
+            ) : (
+              <IconArrowUp size={12} />
+            )
+          ) : null}
         </div>
       ))}
     </div>

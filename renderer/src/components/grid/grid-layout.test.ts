@@ -1,5 +1,18 @@
 import { describe, expect, it } from 'vitest';
-import { BASE_STEP, cellsPerRow, COL_W, colWindow, MAX_BODY_H, OVERSCAN, poolSize, ROW_H, rowWindow, scrollTopFor, slotOf, wantedPages } from './grid-layout';
+import {
+  BASE_STEP,
+  cellsPerRow,
+  COL_W,
+  colWindow,
+  MAX_BODY_H,
+  OVERSCAN,
+  poolSize,
+  ROW_H,
+  rowWindow,
+  scrollTopFor,
+  slotOf,
+  wantedPages,
+} from './grid-layout';
 import { PAGE } from './window-cache';
 
 const VIEW = 330; // a 360 px scroller: 2 px border, 28 px header
@@ -7,9 +20,22 @@ const VIEW = 330; // a 360 px scroller: 2 px border, 28 px header
 describe('row window', () => {
   it('shows the rows under the scroll offset plus overscan, without measuring rows', () => {
     const w = rowWindow(0, VIEW, 1_000_000);
-    expect(w).toMatchObject({ first: 0, visibleFirst: 0, visibleLast: 11, last: 11 + OVERSCAN, bodyH: 28_000_000, base: 0, layerY: 0 });
+    expect(w).toMatchObject({
+      first: 0,
+      visibleFirst: 0,
+      visibleLast: 11,
+      last: 11 + OVERSCAN,
+      bodyH: 28_000_000,
+      base: 0,
+      layerY: 0,
+    });
     const s = rowWindow(100 * ROW_H + 10, VIEW, 1_000_000);
-    expect(s).toMatchObject({ visibleFirst: 100, visibleLast: 112, first: 100 - OVERSCAN, last: 112 + OVERSCAN });
+    expect(s).toMatchObject({
+      visibleFirst: 100,
+      visibleLast: 112,
+      first: 100 - OVERSCAN,
+      last: 112 + OVERSCAN,
+    });
   });
 
   it('stops at the last row and handles short and empty results', () => {

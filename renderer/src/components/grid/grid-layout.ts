@@ -51,12 +51,16 @@ function virtualOffset(top: number, count: number, viewH: number): number {
 export function rowWindow(scrollTop: number, viewH: number, count: number, overscan = OVERSCAN): RowWindow {
   const full = count * ROW_H;
   const bodyH = Math.min(full, MAX_BODY_H);
-  if (count <= 0) return { first: 0, last: -1, visibleFirst: 0, visibleLast: -1, bodyH: 0, base: 0, layerY: 0 };
+  if (count <= 0)
+    return { first: 0, last: -1, visibleFirst: 0, visibleLast: -1, bodyH: 0, base: 0, layerY: 0 };
   const maxScroll = Math.max(0, bodyH - viewH);
   const top = Math.min(Math.max(0, scrollTop), maxScroll);
   const virtualTop = virtualOffset(top, count, viewH);
   const visibleFirst = Math.min(count - 1, Math.floor(virtualTop / ROW_H));
-  const visibleLast = Math.min(count - 1, Math.max(visibleFirst, Math.ceil((virtualTop + viewH) / ROW_H) - 1));
+  const visibleLast = Math.min(
+    count - 1,
+    Math.max(visibleFirst, Math.ceil((virtualTop + viewH) / ROW_H) - 1),
+  );
   const first = Math.max(0, visibleFirst - overscan);
   const last = Math.min(count - 1, visibleLast + overscan);
   const base = Math.floor(first / BASE_STEP) * BASE_STEP;
@@ -107,7 +111,12 @@ export interface ColWindow {
 }
 
 /** Columns a horizontal scroll position shows, plus OVERSCAN_COLS either side. */
-export function colWindow(scrollLeft: number, viewW: number, cols: number, overscan = OVERSCAN_COLS): ColWindow {
+export function colWindow(
+  scrollLeft: number,
+  viewW: number,
+  cols: number,
+  overscan = OVERSCAN_COLS,
+): ColWindow {
   if (cols <= 0) return { from: 0, to: -1 };
   const left = Math.max(0, scrollLeft);
   const from = Math.max(0, Math.min(cols - 1, Math.floor(left / COL_W)) - overscan);

@@ -6,7 +6,17 @@
  * scroll event, the view size from a ResizeObserver.
  */
 import css from './grid.module.css';
-import { cellsPerRow, COL_W, colWindow, poolSize, ROW_H, rowWindow, scrollTopFor, slotOf, type RowWindow } from './grid-layout';
+import {
+  cellsPerRow,
+  COL_W,
+  colWindow,
+  poolSize,
+  ROW_H,
+  rowWindow,
+  scrollTopFor,
+  slotOf,
+  type RowWindow,
+} from './grid-layout';
 import type { WindowCache } from './window-cache';
 
 /** Text of a row whose page has not arrived yet. */
@@ -81,7 +91,8 @@ export class RowPool {
     if (h === this.viewH && w === this.viewW) return;
     this.viewH = h;
     this.viewW = w;
-    if (poolSize(h) !== this.slots.length || cellsPerRow(w, this.input.idx.length) !== this.cellCount) this.build();
+    if (poolSize(h) !== this.slots.length || cellsPerRow(w, this.input.idx.length) !== this.cellCount)
+      this.build();
     else this.paint(false);
   }
 
@@ -133,7 +144,15 @@ export class RowPool {
       const s = this.slots[slotOf(i, n)];
       if (!s) continue;
       const data = cache.row(i);
-      if (force || s.row !== i || s.data !== data || s.from !== cols.from || s.to !== cols.to || s.base !== w.base) this.write(s, i, data, w.base, cols.from, cols.to);
+      if (
+        force ||
+        s.row !== i ||
+        s.data !== data ||
+        s.from !== cols.from ||
+        s.to !== cols.to ||
+        s.base !== w.base
+      )
+        this.write(s, i, data, w.base, cols.from, cols.to);
       const cls = rowClass(i, i === selected);
       if (cls !== s.cls) {
         s.cls = cls;
@@ -160,7 +179,14 @@ export class RowPool {
     }
   }
 
-  private write(s: Slot, i: number, data: string[] | undefined, base: number, from: number, to: number): void {
+  private write(
+    s: Slot,
+    i: number,
+    data: string[] | undefined,
+    base: number,
+    from: number,
+    to: number,
+  ): void {
     const { idx } = this.input;
     if (s.row !== i || s.base !== base) {
       s.el.style.transform = `translateY(${(i - base) * ROW_H}px)`;

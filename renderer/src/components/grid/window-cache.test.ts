@@ -37,13 +37,22 @@ describe('grid window cache, short pages', () => {
 
 describe('grid counts', () => {
   it('takes the stream total when it is ahead of the last window answer (the final count after done)', () => {
-    expect(gridCounts({ filtered: false, matched: 5_000, total: 5_000, streamTotal: 1_000_000 })).toEqual({ rows: 1_000_000, total: 1_000_000 });
+    expect(gridCounts({ filtered: false, matched: 5_000, total: 5_000, streamTotal: 1_000_000 })).toEqual({
+      rows: 1_000_000,
+      total: 1_000_000,
+    });
   });
   it('works without a stream (flow and hunt results)', () => {
-    expect(gridCounts({ filtered: false, matched: 80, total: 80, streamTotal: undefined })).toEqual({ rows: 80, total: 80 });
+    expect(gridCounts({ filtered: false, matched: 80, total: 80, streamTotal: undefined })).toEqual({
+      rows: 80,
+      total: 80,
+    });
   });
   it('shows the matched rows of a filter out of the total', () => {
-    expect(gridCounts({ filtered: true, matched: 12, total: 900, streamTotal: 1_000 })).toEqual({ rows: 12, total: 1_000 });
+    expect(gridCounts({ filtered: true, matched: 12, total: 900, streamTotal: 1_000 })).toEqual({
+      rows: 12,
+      total: 1_000,
+    });
   });
 });
 

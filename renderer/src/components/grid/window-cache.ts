@@ -37,7 +37,8 @@ export class WindowCache {
    */
   missing(first: number, last: number): number[] {
     const out: number[] = [];
-    for (let p = Math.floor(first / PAGE); p <= Math.floor(last / PAGE); p++) if (this.needs(p, last)) out.push(p);
+    for (let p = Math.floor(first / PAGE); p <= Math.floor(last / PAGE); p++)
+      if (this.needs(p, last)) out.push(p);
     return out;
   }
 
@@ -90,7 +91,12 @@ export class WindowCache {
  * what the owner's stream reported (`streamTotal`, it knows first, including the final count at the
  * end) and the last window answer. Filtered, only the core knows how many match: the answer's count.
  */
-export function gridCounts(a: { filtered: boolean; matched: number; total: number; streamTotal: number | undefined }): { rows: number; total: number } {
+export function gridCounts(a: {
+  filtered: boolean;
+  matched: number;
+  total: number;
+  streamTotal: number | undefined;
+}): { rows: number; total: number } {
   const total = Math.max(a.total, a.streamTotal ?? 0);
   return { rows: a.filtered ? a.matched : total, total };
 }

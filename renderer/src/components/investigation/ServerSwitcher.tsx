@@ -38,7 +38,9 @@ export function ServerSwitcher() {
 
   if (!list || list.connections.length === 0) return null;
   const change = (server: string, org: string) =>
-    selectTarget(api, { server, org }).catch((e: unknown) => notifications.show({ color: 'red', title: 'Could not switch', message: errorText(e) }));
+    selectTarget(api, { server, org }).catch((e: unknown) =>
+      notifications.show({ color: 'red', title: 'Could not switch', message: errorText(e) }),
+    );
   return (
     <Group gap="xs" data-testid="server-switcher">
       <Select
@@ -74,12 +76,18 @@ export function RequireServer(props: { children: ReactNode; what: string }) {
   useEffect(() => {
     if (!list) void refreshConnections(api).catch(() => undefined);
   }, [api, list]);
-  if (error && !list) return <AreaEmptyState icon={<IconPlugConnected size={28} />} title="Connections could not be loaded">{error}</AreaEmptyState>;
+  if (error && !list)
+    return (
+      <AreaEmptyState icon={<IconPlugConnected size={28} />} title="Connections could not be loaded">
+        {error}
+      </AreaEmptyState>
+    );
   if (!list) return null;
   if (list.active) return <>{props.children}</>;
   return (
     <AreaEmptyState icon={<IconPlugConnected size={28} />} title="No Velociraptor server connected">
-      {props.what} come from a Velociraptor server. Import an API client config under Connections, or try the demo server.
+      {props.what} come from a Velociraptor server. Import an API client config under Connections, or try the
+      demo server.
       <Group justify="center" mt="md">
         <Button variant="default" onClick={() => go('/connections')}>
           Go to Connections
@@ -92,7 +100,13 @@ export function RequireServer(props: { children: ReactNode; what: string }) {
             api
               .call('connections:demo', {})
               .then(() => refreshConnections(api))
-              .catch((e: unknown) => notifications.show({ color: 'red', title: 'Demo server did not start', message: errorText(e) }))
+              .catch((e: unknown) =>
+                notifications.show({
+                  color: 'red',
+                  title: 'Demo server did not start',
+                  message: errorText(e),
+                }),
+              )
               .finally(() => setStarting(false));
           }}
         >

@@ -1,11 +1,27 @@
 import { describe, expect, it } from 'vitest';
 import { fieldFor, fieldsFor, parametersToSend, toWire, validate } from './param-form';
 
-const p = (name: string, type: string, def = '', choices?: string[]) => ({ name, type, default: def, description: `${name} help`, ...(choices ? { choices } : {}) });
+const p = (name: string, type: string, def = '', choices?: string[]) => ({
+  name,
+  type,
+  default: def,
+  description: `${name} help`,
+  ...(choices ? { choices } : {}),
+});
 
 describe('parameter form generator', () => {
   it('maps each declared type to its field kind', () => {
-    const kinds = fieldsFor([p('a', 'bool'), p('b', 'choices', 'x', ['x', 'y']), p('c', 'int', '1'), p('d', 'timestamp'), p('e', 'csv', 'Hash\n'), p('f', 'yaml'), p('g', 'regex', '.'), p('h', 'string'), p('i', 'upload')]).map((f) => f.kind);
+    const kinds = fieldsFor([
+      p('a', 'bool'),
+      p('b', 'choices', 'x', ['x', 'y']),
+      p('c', 'int', '1'),
+      p('d', 'timestamp'),
+      p('e', 'csv', 'Hash\n'),
+      p('f', 'yaml'),
+      p('g', 'regex', '.'),
+      p('h', 'string'),
+      p('i', 'upload'),
+    ]).map((f) => f.kind);
     expect(kinds).toEqual(['bool', 'select', 'int', 'timestamp', 'csv', 'multiline', 'text', 'text', 'text']);
   });
 
@@ -30,9 +46,21 @@ describe('parameter form generator', () => {
   });
 
   it('sends only changed values, as Velociraptor strings', () => {
-    const fields = fieldsFor([p('Upload', 'bool', 'N'), p('Glob', 'string', '/**'), p('After', 'timestamp'), p('Acc', 'choices', 'auto', ['auto', 'ntfs'])]);
+    const fields = fieldsFor([
+      p('Upload', 'bool', 'N'),
+      p('Glob', 'string', '/**'),
+      p('After', 'timestamp'),
+      p('Acc', 'choices', 'auto', ['auto', 'ntfs']),
+    ]);
     expect(parametersToSend(fields, {})).toEqual({});
-    expect(parametersToSend(fields, { Upload: true, Glob: '/**', After: '2026-08-21T13:00:00+02:00', Acc: 'ntfs' })).toEqual({
+    expect(
+      parametersToSend(fields, {
+        Upload: true,
+        Glob: '/**',
+        After: '2026-08-21T13:00:00+02:00',
+        Acc: 'ntfs',
+      }),
+    ).toEqual({
       Upload: 'Y',
       After: '2026-08-21T11:00:00.000Z',
       Acc: 'ntfs',
@@ -40,6 +68,8 @@ describe('parameter form generator', () => {
   });
 
   it('refuses an invalid value naming the field', () => {
-    expect(() => parametersToSend(fieldsFor([p('Hits', 'int', '1')]), { Hits: 'many' })).toThrow(/Hits: Enter a whole number/);
+    expect(() => parametersToSend(fieldsFor([p('Hits', 'int', '1')]), { Hits: 'many' })).toThrow(
+      /Hits: Enter a whole number/,
+    );
   });
 });

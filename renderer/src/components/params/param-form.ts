@@ -26,7 +26,13 @@ const MULTILINE = new Set(['yaml', 'json', 'json_array', 'artifactset', 'hidden_
 
 export function fieldFor(p: ArtifactParameter): Field {
   const type = p.type.toLowerCase();
-  const base = { name: p.name, description: p.description, choices: [] as string[], csvColumns: [] as string[], hint: '' };
+  const base = {
+    name: p.name,
+    description: p.description,
+    choices: [] as string[],
+    csvColumns: [] as string[],
+    hint: '',
+  };
   switch (type) {
     case 'bool':
       return { ...base, kind: 'bool', initial: TRUE.test(p.default.trim()) };
@@ -38,15 +44,35 @@ export function fieldFor(p: ArtifactParameter): Field {
     case 'float':
       return { ...base, kind: 'float', initial: p.default, hint: 'A number.' };
     case 'timestamp':
-      return { ...base, kind: 'timestamp', initial: p.default, hint: 'UTC, e.g. 2026-08-21T13:00:00Z. Empty for no limit.' };
+      return {
+        ...base,
+        kind: 'timestamp',
+        initial: p.default,
+        hint: 'UTC, e.g. 2026-08-21T13:00:00Z. Empty for no limit.',
+      };
     case 'csv': {
       const [header = '', ...rest] = p.default.replace(/\r/g, '').split('\n');
-      return { ...base, kind: 'csv', initial: rest.filter((l) => l !== '').join('\n'), csvColumns: header.split(',').map((h) => h.trim()).filter(Boolean), hint: 'One row per line; columns separated by commas.' };
+      return {
+        ...base,
+        kind: 'csv',
+        initial: rest.filter((l) => l !== '').join('\n'),
+        csvColumns: header
+          .split(',')
+          .map((h) => h.trim())
+          .filter(Boolean),
+        hint: 'One row per line; columns separated by commas.',
+      };
     }
     case 'regex':
       return { ...base, kind: 'text', initial: p.default, hint: 'A regular expression (RE2 syntax).' };
     default:
-      if (MULTILINE.has(type) || p.default.includes('\n')) return { ...base, kind: 'multiline', initial: p.default, hint: type === 'json' ? 'JSON.' : type === 'yaml' ? 'YAML.' : '' };
+      if (MULTILINE.has(type) || p.default.includes('\n'))
+        return {
+          ...base,
+          kind: 'multiline',
+          initial: p.default,
+          hint: type === 'json' ? 'JSON.' : type === 'yaml' ? 'YAML.' : '',
+        };
       return { ...base, kind: 'text', initial: p.default };
   }
 }
@@ -62,8 +88,10 @@ export function validate(f: Field, v: string | boolean): string | null {
   if (t === '') return null;
   if (f.kind === 'int' && !/^-?\d+$/.test(t)) return 'Enter a whole number.';
   if (f.kind === 'float' && !Number.isFinite(Number(t))) return 'Enter a number.';
-  if (f.kind === 'timestamp' && Number.isNaN(Date.parse(t))) return 'Enter a date and time, e.g. 2026-08-21T13:00:00Z.';
-  if (f.kind === 'select' && f.choices.length && !f.choices.includes(v)) return `Choose one of: ${f.choices.join(', ')}.`;
+  if (f.kind === 'timestamp' && Number.isNaN(Date.parse(t)))
+    return 'Enter a date and time, e.g. 2026-08-21T13:00:00Z.';
+  if (f.kind === 'select' && f.choices.length && !f.choices.includes(v))
+    return `Choose one of: ${f.choices.join(', ')}.`;
   return null;
 }
 
@@ -77,7 +105,10 @@ export function toWire(f: Field, v: string | boolean): string {
       return t === '' ? '' : new Date(t).toISOString();
     }
     case 'csv': {
-      const body = String(v).replace(/\r/g, '').split('\n').filter((l) => l.trim() !== '');
+      const body = String(v)
+        .replace(/\r/g, '')
+        .split('\n')
+        .filter((l) => l.trim() !== '');
       return [f.csvColumns.join(','), ...body].join('\n') + '\n';
     }
     default:
@@ -89,7 +120,10 @@ export function toWire(f: Field, v: string | boolean): string {
  * Parameters to send: only those changed from the artifact's default, so the artifact's own
  * defaults keep applying. Throws the first validation error (with the field name).
  */
-export function parametersToSend(fields: readonly Field[], values: Readonly<Record<string, string | boolean>>): Record<string, string> {
+export function parametersToSend(
+  fields: readonly Field[],
+  values: Readonly<Record<string, string | boolean>>,
+): Record<string, string> {
   const out: Record<string, string> = {};
   for (const f of fields) {
     const v = values[f.name] ?? f.initial;

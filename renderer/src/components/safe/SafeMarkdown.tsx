@@ -6,5 +6,9 @@ import { renderMarkdown } from './sanitize';
 export function SafeMarkdown(props: { source: string; testId?: string }) {
   const html = useMemo(() => renderMarkdown(props.source), [props.source]);
   // The HTML was sanitized by DOMPurify in renderMarkdown.
-  return <Typography data-testid={props.testId}><div dangerouslySetInnerHTML={{ __html: html }} /></Typography>;
+  return (
+    <Typography data-testid={props.testId}>
+      <div dangerouslySetInnerHTML={{ __html: html }} />
+    </Typography>
+  );
 }

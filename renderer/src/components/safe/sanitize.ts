@@ -36,7 +36,26 @@ export function sanitizeHtml(html: string): string {
   ensureHooks();
   return DOMPurify.sanitize(html, {
     USE_PROFILES: { html: true },
-    FORBID_TAGS: ['style', 'form', 'input', 'button', 'iframe', 'frame', 'object', 'embed', 'link', 'meta', 'base', 'svg', 'math', 'video', 'audio', 'source', 'area', 'map'],
+    FORBID_TAGS: [
+      'style',
+      'form',
+      'input',
+      'button',
+      'iframe',
+      'frame',
+      'object',
+      'embed',
+      'link',
+      'meta',
+      'base',
+      'svg',
+      'math',
+      'video',
+      'audio',
+      'source',
+      'area',
+      'map',
+    ],
     FORBID_ATTR: ['style', 'srcset', 'action', 'formaction', 'background', 'poster'],
   });
 }

@@ -3,7 +3,27 @@
  * Claude Code / other clients, the policy for actions that change endpoints, the audit log of every
  * assistant call (live), and the approval dialog for actions waiting on the responder.
  */
-import { ActionIcon, Alert, Badge, Button, Card, Code, CopyButton, Group, MultiSelect, NumberInput, SegmentedControl, Stack, Switch, Table, Tabs, Text, TextInput, Title, Tooltip } from '@mantine/core';
+import {
+  ActionIcon,
+  Alert,
+  Badge,
+  Button,
+  Card,
+  Code,
+  CopyButton,
+  Group,
+  MultiSelect,
+  NumberInput,
+  SegmentedControl,
+  Stack,
+  Switch,
+  Table,
+  Tabs,
+  Text,
+  TextInput,
+  Title,
+  Tooltip,
+} from '@mantine/core';
 import { notifications } from '@mantine/notifications';
 import { IconCheck, IconCopy, IconEye, IconEyeOff, IconRefresh } from '@tabler/icons-react';
 import { useEffect, useState } from 'react';
@@ -46,7 +66,11 @@ function EndpointCard({ onRotated }: { onRotated: () => void }) {
       .call('mcp:setEnabled', { enabled })
       .then(setStatus)
       .catch((e: unknown) => {
-        notifications.show({ color: 'red', title: enabled ? 'The endpoint did not start' : 'The endpoint did not stop', message: errorText(e) });
+        notifications.show({
+          color: 'red',
+          title: enabled ? 'The endpoint did not start' : 'The endpoint did not stop',
+          message: errorText(e),
+        });
         refresh();
       })
       .finally(() => setBusy(false));
@@ -59,9 +83,16 @@ function EndpointCard({ onRotated }: { onRotated: () => void }) {
       .then((t) => {
         setToken(t.token);
         onRotated();
-        notifications.show({ color: 'green', title: 'New token', message: 'Update the assistants that use the HTTP endpoint. Sessions already open keep working until they end.' });
+        notifications.show({
+          color: 'green',
+          title: 'New token',
+          message:
+            'Update the assistants that use the HTTP endpoint. Sessions already open keep working until they end.',
+        });
       })
-      .catch((e: unknown) => notifications.show({ color: 'red', title: 'The token was not rotated', message: errorText(e) }))
+      .catch((e: unknown) =>
+        notifications.show({ color: 'red', title: 'The token was not rotated', message: errorText(e) }),
+      )
       .finally(() => setBusy(false));
   };
 
@@ -76,9 +107,19 @@ function EndpointCard({ onRotated }: { onRotated: () => void }) {
                 {status.running ? 'running' : 'stopped'}
               </Badge>
             ) : null}
-            {status?.running ? <Text size="sm" c="dimmed">{`${status.sessions} session${status.sessions === 1 ? '' : 's'} · ${status.pendingApprovals} waiting for approval`}</Text> : null}
+            {status?.running ? (
+              <Text
+                size="sm"
+                c="dimmed"
+              >{`${status.sessions} session${status.sessions === 1 ? '' : 's'} · ${status.pendingApprovals} waiting for approval`}</Text>
+            ) : null}
           </Group>
-          <Switch label="Serve over HTTP" checked={status?.running ?? false} disabled={!status || busy} onChange={(e) => toggle(e.currentTarget.checked)} />
+          <Switch
+            label="Serve over HTTP"
+            checked={status?.running ?? false}
+            disabled={!status || busy}
+            onChange={(e) => toggle(e.currentTarget.checked)}
+          />
         </Group>
         {error ? <Alert color="red">{error}</Alert> : null}
         {status?.error ? (
@@ -87,7 +128,13 @@ function EndpointCard({ onRotated }: { onRotated: () => void }) {
           </Alert>
         ) : null}
         <Group gap="xs" align="end">
-          <TextInput label="URL (Streamable HTTP, this machine only)" value={status?.url ?? '—'} readOnly style={{ flex: 1 }} data-testid="mcp-url" />
+          <TextInput
+            label="URL (Streamable HTTP, this machine only)"
+            value={status?.url ?? '—'}
+            readOnly
+            style={{ flex: 1 }}
+            data-testid="mcp-url"
+          />
           {status?.url ? <Copy value={status.url} label="Copy URL" /> : null}
         </Group>
         <Group gap="xs" align="end">
@@ -101,7 +148,11 @@ function EndpointCard({ onRotated }: { onRotated: () => void }) {
             data-testid="mcp-token"
           />
           <Tooltip label={shown ? 'Hide' : 'Reveal'}>
-            <ActionIcon variant="subtle" onClick={() => setShown((s) => !s)} aria-label={shown ? 'Hide token' : 'Reveal token'}>
+            <ActionIcon
+              variant="subtle"
+              onClick={() => setShown((s) => !s)}
+              aria-label={shown ? 'Hide token' : 'Reveal token'}
+            >
               {shown ? <IconEyeOff size={16} /> : <IconEye size={16} />}
             </ActionIcon>
           </Tooltip>
@@ -137,9 +188,22 @@ function SnippetsCard({ version }: { version: number }) {
       .catch((e: unknown) => setError(errorText(e)));
   }, [api, version]);
   const tabs: Array<{ id: keyof McpSnippets; label: string; where: string }> = [
-    { id: 'claudeDesktop', label: 'Claude Desktop', where: 'Add to claude_desktop_config.json (Claude Desktop launches the stdio server; approvals come to this app).' },
-    { id: 'claudeCode', label: 'Claude Code', where: 'Run in a terminal (HTTP endpoint; the token is included).' },
-    { id: 'genericHttp', label: 'Other clients (HTTP)', where: 'For clients that take an mcpServers JSON with a URL and headers.' },
+    {
+      id: 'claudeDesktop',
+      label: 'Claude Desktop',
+      where:
+        'Add to claude_desktop_config.json (Claude Desktop launches the stdio server; approvals come to this app).',
+    },
+    {
+      id: 'claudeCode',
+      label: 'Claude Code',
+      where: 'Run in a terminal (HTTP endpoint; the token is included).',
+    },
+    {
+      id: 'genericHttp',
+      label: 'Other clients (HTTP)',
+      where: 'For clients that take an mcpServers JSON with a URL and headers.',
+    },
     { id: 'stdio', label: 'Command (stdio)', where: 'For clients that launch a command.' },
   ];
   return (
@@ -177,15 +241,42 @@ function SnippetsCard({ version }: { version: number }) {
 }
 
 const MODES: Array<{ value: McpPolicy['mode']; label: string; help: string }> = [
-  { value: 'read-only', label: 'Read-only', help: 'Assistants can read; every action that changes an endpoint is refused without asking.' },
-  { value: 'ask', label: 'Ask (default)', help: 'Every action that changes an endpoint waits for your approval here.' },
-  { value: 'allow-listed', label: 'Allow-list', help: 'The tools you list run without asking; every other action waits for your approval.' },
+  {
+    value: 'read-only',
+    label: 'Read-only',
+    help: 'Assistants can read; every action that changes an endpoint is refused without asking.',
+  },
+  {
+    value: 'ask',
+    label: 'Ask (default)',
+    help: 'Every action that changes an endpoint waits for your approval here.',
+  },
+  {
+    value: 'allow-listed',
+    label: 'Allow-list',
+    help: 'The tools you list run without asking; every other action waits for your approval.',
+  },
 ];
 
 const GATED_TOOLS = [
-  'collect_artifact', 'collect_and_wait', 'cancel_flow', 'download_upload', 'label_client', 'quarantine_client', 'vfs_list', 'vfs_refresh',
-  'create_hunt', 'start_hunt', 'stop_hunt', 'run_vql',
-  'dfir_processes', 'dfir_network_connections', 'dfir_persistence', 'dfir_logons_users', 'dfir_recent_activity', 'dfir_file_search',
+  'collect_artifact',
+  'collect_and_wait',
+  'cancel_flow',
+  'download_upload',
+  'label_client',
+  'quarantine_client',
+  'vfs_list',
+  'vfs_refresh',
+  'create_hunt',
+  'start_hunt',
+  'stop_hunt',
+  'run_vql',
+  'dfir_processes',
+  'dfir_network_connections',
+  'dfir_persistence',
+  'dfir_logons_users',
+  'dfir_recent_activity',
+  'dfir_file_search',
 ];
 
 function PolicyCard() {
@@ -196,14 +287,18 @@ function PolicyCard() {
     api
       .call('mcp:getPolicy', {})
       .then(setPolicy)
-      .catch((e: unknown) => notifications.show({ color: 'red', title: 'The policy could not be read', message: errorText(e) }));
+      .catch((e: unknown) =>
+        notifications.show({ color: 'red', title: 'The policy could not be read', message: errorText(e) }),
+      );
   }, [api]);
   const save = (next: McpPolicy) => {
     setBusy(true);
     api
       .call('mcp:setPolicy', next)
       .then(setPolicy)
-      .catch((e: unknown) => notifications.show({ color: 'red', title: 'The policy was not saved', message: errorText(e) }))
+      .catch((e: unknown) =>
+        notifications.show({ color: 'red', title: 'The policy was not saved', message: errorText(e) }),
+      )
       .finally(() => setBusy(false));
   };
   if (!policy) return null;
@@ -211,12 +306,26 @@ function PolicyCard() {
     <Card withBorder>
       <Stack gap="sm">
         <Text fw={600}>Policy for actions that change endpoints</Text>
-        <SegmentedControl data-testid="mcp-policy" value={policy.mode} disabled={busy} data={MODES.map((m) => ({ value: m.value, label: m.label }))} onChange={(mode) => save({ ...policy, mode })} />
+        <SegmentedControl
+          data-testid="mcp-policy"
+          value={policy.mode}
+          disabled={busy}
+          data={MODES.map((m) => ({ value: m.value, label: m.label }))}
+          onChange={(mode) => save({ ...policy, mode })}
+        />
         <Text size="sm" c="dimmed">
           {MODES.find((m) => m.value === policy.mode)?.help}
         </Text>
         {policy.mode === 'allow-listed' ? (
-          <MultiSelect label="Tools that run without asking" data={[...new Set([...GATED_TOOLS, ...policy.allowTools])]} value={policy.allowTools} onChange={(allowTools) => save({ ...policy, allowTools })} disabled={busy} searchable clearable />
+          <MultiSelect
+            label="Tools that run without asking"
+            data={[...new Set([...GATED_TOOLS, ...policy.allowTools])]}
+            value={policy.allowTools}
+            onChange={(allowTools) => save({ ...policy, allowTools })}
+            disabled={busy}
+            searchable
+            clearable
+          />
         ) : null}
         <NumberInput
           label="Refuse when not answered within (seconds)"
@@ -226,7 +335,8 @@ function PolicyCard() {
           disabled={busy}
           onBlur={(e) => {
             const n = Number(e.currentTarget.value);
-            if (Number.isInteger(n) && n >= 5 && n <= 3600 && n !== policy.approvalTimeoutSeconds) save({ ...policy, approvalTimeoutSeconds: n });
+            if (Number.isInteger(n) && n >= 5 && n <= 3600 && n !== policy.approvalTimeoutSeconds)
+              save({ ...policy, approvalTimeoutSeconds: n });
           }}
           w={320}
         />
@@ -263,7 +373,8 @@ function AuditCard() {
         {error ? <Alert color="red">{error}</Alert> : null}
         {rows.length === 0 ? (
           <Text size="sm" c="dimmed">
-            No assistant has called the endpoint yet. Every call (tool, resource or prompt) will appear here as it happens.
+            No assistant has called the endpoint yet. Every call (tool, resource or prompt) will appear here
+            as it happens.
           </Text>
         ) : (
           <Table.ScrollContainer minWidth={800} maxHeight={480}>
@@ -326,7 +437,8 @@ export function AssistantsPage() {
     <Stack>
       <Title order={2}>Assistants (MCP)</Title>
       <Text c="dimmed" size="sm">
-        AI assistants reach Velociraptor through this app&apos;s MCP endpoint. You see every call below, and every action that changes an endpoint waits for your approval.
+        AI assistants reach Velociraptor through this app&apos;s MCP endpoint. You see every call below, and
+        every action that changes an endpoint waits for your approval.
       </Text>
       <EndpointCard onRotated={() => setSnippetVersion((v) => v + 1)} />
       <SnippetsCard version={snippetVersion} />

@@ -7,7 +7,12 @@ import type { ApprovalRequest, AuditEntry, McpStatus } from '../../../../shared/
 import { useApi } from '../../api/index';
 import { errorText } from '../../components/investigation/errors';
 
-export function useMcpStatus(): { status: McpStatus | undefined; error: string | undefined; refresh: () => void; setStatus: (s: McpStatus) => void } {
+export function useMcpStatus(): {
+  status: McpStatus | undefined;
+  error: string | undefined;
+  refresh: () => void;
+  setStatus: (s: McpStatus) => void;
+} {
   const api = useApi();
   const [status, setStatus] = useState<McpStatus>();
   const [error, setError] = useState<string>();
@@ -46,21 +51,25 @@ export function useAuditLog(): { rows: AuditRow[]; total: number; live: boolean;
     // entries come before the tail's.
     const tail: AuditRow[] = [];
     let loaded = false;
-    const cancel = api.stream('mcp:auditTail', {}, {
-      data: (e) => {
-        const row = { ...e, key: `t${seq++}` };
-        if (!loaded) tail.push(row);
-        else {
-          setRows((r) => [row, ...r].slice(0, MAX_ROWS));
-          setTotal((n) => n + 1);
-        }
+    const cancel = api.stream(
+      'mcp:auditTail',
+      {},
+      {
+        data: (e) => {
+          const row = { ...e, key: `t${seq++}` };
+          if (!loaded) tail.push(row);
+          else {
+            setRows((r) => [row, ...r].slice(0, MAX_ROWS));
+            setTotal((n) => n + 1);
+          }
+        },
+        end: () => setLive(false),
+        error: (e) => {
+          setLive(false);
+          setError(errorText(e));
+        },
       },
-      end: () => setLive(false),
-      error: (e) => {
-        setLive(false);
-        setError(errorText(e));
-      },
-    });
+    );
     api
       .call('mcp:auditPage', { limit: 200 })
       .then((p) => {
@@ -68,8 +77,12 @@ export function useAuditLog(): { rows: AuditRow[]; total: number; live: boolean;
         loaded = true;
         setLive(true);
         // Entries written while the page was read arrive in both: show them once.
-        const extra = tail.filter((t) => !p.entries.some((e) => e.time === t.time && e.name === t.name && e.client === t.client));
-        setRows([...extra.reverse(), ...p.entries.map((e) => ({ ...e, key: `p${e.index}` }))].slice(0, MAX_ROWS));
+        const extra = tail.filter(
+          (t) => !p.entries.some((e) => e.time === t.time && e.name === t.name && e.client === t.client),
+        );
+        setRows(
+          [...extra.reverse(), ...p.entries.map((e) => ({ ...e, key: `p${e.index}` }))].slice(0, MAX_ROWS),
+        );
         setTotal(p.total + extra.length);
       })
       .catch((e: unknown) => setError(errorText(e)));
@@ -87,14 +100,19 @@ export function useApprovals(): { pending: ApprovalRequest[]; error: string | un
   const [error, setError] = useState<string>();
   useEffect(
     () =>
-      api.stream('mcp:approvalEvents', {}, {
-        data: (ev) => {
-          if (ev.type === 'snapshot') setPending(ev.pending);
-          else if (ev.type === 'added') setPending((p) => [...p.filter((r) => r.id !== ev.request.id), ev.request]);
-          else setPending((p) => p.filter((r) => r.id !== ev.id));
+      api.stream(
+        'mcp:approvalEvents',
+        {},
+        {
+          data: (ev) => {
+            if (ev.type === 'snapshot') setPending(ev.pending);
+            else if (ev.type === 'added')
+              setPending((p) => [...p.filter((r) => r.id !== ev.request.id), ev.request]);
+            else setPending((p) => p.filter((r) => r.id !== ev.id));
+          },
+          error: (e) => setError(errorText(e)),
         },
-        error: (e) => setError(errorText(e)),
-      }),
+      ),
     [api],
   );
   return { pending, error };

@@ -1,5 +1,17 @@
 /** One client: overview, labels, recent flows, VFS, collect. */
-import { Badge, Button, Card, Group, SimpleGrid, Stack, Table, TagsInput, Tabs, Text, Title } from '@mantine/core';
+import {
+  Badge,
+  Button,
+  Card,
+  Group,
+  SimpleGrid,
+  Stack,
+  Table,
+  TagsInput,
+  Tabs,
+  Text,
+  Title,
+} from '@mantine/core';
 import { notifications } from '@mantine/notifications';
 import { IconArrowLeft, IconPlayerPlay } from '@tabler/icons-react';
 import { useCallback, useEffect, useState } from 'react';
@@ -14,7 +26,12 @@ import { TimeText } from '../../components/investigation/Time';
 import { FlowView } from './FlowView';
 import { VfsBrowser } from './VfsBrowser';
 
-export function ClientDetail(props: { target: Target; clientId: string; flowId: string | undefined; tab: string | undefined }) {
+export function ClientDetail(props: {
+  target: Target;
+  clientId: string;
+  flowId: string | undefined;
+  tab: string | undefined;
+}) {
   const api = useApi();
   const { target, clientId } = props;
   const [client, setClient] = useState<ClientSummary | null>(null);
@@ -24,7 +41,9 @@ export function ClientDetail(props: { target: Target; clientId: string; flowId: 
 
   const load = useCallback(() => {
     api.call('clients:get', { target, clientId }).then(setClient, (e: unknown) => setError(errorText(e)));
-    api.call('clients:flows', { target, clientId, limit: 50 }).then(setFlows, (e: unknown) => setError(errorText(e)));
+    api
+      .call('clients:flows', { target, clientId, limit: 50 })
+      .then(setFlows, (e: unknown) => setError(errorText(e)));
   }, [api, target, clientId]);
   useEffect(load, [load]);
 
@@ -34,11 +53,12 @@ export function ClientDetail(props: { target: Target; clientId: string; flowId: 
     const remove = client.labels.filter((l) => !next.includes(l));
     api.call('clients:setLabels', { target, clientId, add, remove }).then(
       (r) => setClient({ ...client, labels: r.labels }),
-      (e: unknown) => notifications.show({ color: 'red', title: 'Labels not changed', message: errorText(e) }),
+      (e: unknown) =>
+        notifications.show({ color: 'red', title: 'Labels not changed', message: errorText(e) }),
     );
   };
 
-  const tab = props.flowId ? 'flows' : props.tab ?? 'overview';
+  const tab = props.flowId ? 'flows' : (props.tab ?? 'overview');
   return (
     <Stack data-testid="client-detail">
       <Group justify="space-between">
@@ -47,14 +67,25 @@ export function ClientDetail(props: { target: Target; clientId: string; flowId: 
             Clients
           </Button>
           <Title order={3}>{client?.hostname ?? clientId}</Title>
-          {client ? <Badge color={client.online ? 'green' : 'gray'}>{client.online ? 'online' : `offline, seen ${ago(client.lastSeenMs)}`}</Badge> : null}
+          {client ? (
+            <Badge color={client.online ? 'green' : 'gray'}>
+              {client.online ? 'online' : `offline, seen ${ago(client.lastSeenMs)}`}
+            </Badge>
+          ) : null}
         </Group>
-        <Button leftSection={<IconPlayerPlay size={14} />} onClick={() => setCollecting(true)} data-testid="collect-button">
+        <Button
+          leftSection={<IconPlayerPlay size={14} />}
+          onClick={() => setCollecting(true)}
+          data-testid="collect-button"
+        >
           Collect…
         </Button>
       </Group>
       {error ? <Text c="red">{error}</Text> : null}
-      <Tabs value={tab} onChange={(v) => go('/clients', { client: clientId, tab: v && v !== 'overview' ? v : undefined })}>
+      <Tabs
+        value={tab}
+        onChange={(v) => go('/clients', { client: clientId, tab: v && v !== 'overview' ? v : undefined })}
+      >
         <Tabs.List>
           <Tabs.Tab value="overview">Overview</Tabs.Tab>
           <Tabs.Tab value="flows">Collections ({flows.length})</Tabs.Tab>
@@ -80,18 +111,27 @@ export function ClientDetail(props: { target: Target; clientId: string; flowId: 
                     ))}
                     <Table.Tr>
                       <Table.Th>Last seen</Table.Th>
-                      <Table.Td><TimeText ms={client.lastSeenMs} /></Table.Td>
+                      <Table.Td>
+                        <TimeText ms={client.lastSeenMs} />
+                      </Table.Td>
                     </Table.Tr>
                     <Table.Tr>
                       <Table.Th>First seen</Table.Th>
-                      <Table.Td><TimeText ms={client.firstSeenMs} /></Table.Td>
+                      <Table.Td>
+                        <TimeText ms={client.firstSeenMs} />
+                      </Table.Td>
                     </Table.Tr>
                   </Table.Tbody>
                 </Table>
               </Card>
               <Card withBorder>
                 <div data-testid="labels-input">
-                  <TagsInput label="Labels" description="Type a label and press Enter; remove with ×. Saved on the server at once." value={client.labels} onChange={setLabels} />
+                  <TagsInput
+                    label="Labels"
+                    description="Type a label and press Enter; remove with ×. Saved on the server at once."
+                    value={client.labels}
+                    onChange={setLabels}
+                  />
                 </div>
               </Card>
             </SimpleGrid>
@@ -100,7 +140,12 @@ export function ClientDetail(props: { target: Target; clientId: string; flowId: 
         <Tabs.Panel value="flows" pt="sm">
           {props.flowId ? (
             <>
-              <Button variant="subtle" size="xs" mb="xs" onClick={() => go('/clients', { client: clientId, tab: 'flows' })}>
+              <Button
+                variant="subtle"
+                size="xs"
+                mb="xs"
+                onClick={() => go('/clients', { client: clientId, tab: 'flows' })}
+              >
                 All collections
               </Button>
               <FlowView target={target} clientId={clientId} flowId={props.flowId} />
@@ -121,11 +166,30 @@ export function ClientDetail(props: { target: Target; clientId: string; flowId: 
               </Table.Thead>
               <Table.Tbody>
                 {flows.map((f) => (
-                  <Table.Tr key={f.flowId} tabIndex={0} style={{ cursor: 'pointer' }} onClick={() => go('/clients', { client: clientId, tab: 'flows', flow: f.flowId })} onKeyDown={(e) => e.key === 'Enter' && go('/clients', { client: clientId, tab: 'flows', flow: f.flowId })}>
-                    <Table.Td><code>{f.flowId}</code></Table.Td>
-                    <Table.Td><Badge size="sm" color={f.state === 'FINISHED' ? 'green' : f.state === 'ERROR' ? 'red' : 'blue'}>{f.state}</Badge></Table.Td>
+                  <Table.Tr
+                    key={f.flowId}
+                    tabIndex={0}
+                    style={{ cursor: 'pointer' }}
+                    onClick={() => go('/clients', { client: clientId, tab: 'flows', flow: f.flowId })}
+                    onKeyDown={(e) =>
+                      e.key === 'Enter' && go('/clients', { client: clientId, tab: 'flows', flow: f.flowId })
+                    }
+                  >
+                    <Table.Td>
+                      <code>{f.flowId}</code>
+                    </Table.Td>
+                    <Table.Td>
+                      <Badge
+                        size="sm"
+                        color={f.state === 'FINISHED' ? 'green' : f.state === 'ERROR' ? 'red' : 'blue'}
+                      >
+                        {f.state}
+                      </Badge>
+                    </Table.Td>
                     <Table.Td>{f.artifacts.join(', ')}</Table.Td>
-                    <Table.Td><TimeText ms={f.createdMs} /></Table.Td>
+                    <Table.Td>
+                      <TimeText ms={f.createdMs} />
+                    </Table.Td>
                     <Table.Td>{f.rows}</Table.Td>
                     <Table.Td>{f.creator}</Table.Td>
                   </Table.Tr>

@@ -48,7 +48,9 @@ export function ClientList(props: { target: Target }) {
   const [dq] = useDebouncedValue(q, 250);
   const [reload, setReload] = useState(0);
   const [res, setRes] = useState<{ clients: ClientSummary[]; more: boolean } | null>(null);
-  const [matching, setMatching] = useState<{ query: string; clients: ClientRef[]; more: boolean } | null>(null);
+  const [matching, setMatching] = useState<{ query: string; clients: ClientRef[]; more: boolean } | null>(
+    null,
+  );
   const [error, setError] = useState<string | null>(null);
   const [loadedFor, setLoadedFor] = useState<string | null>(null);
   const [selected, setSelectedState] = useState<Map<string, string>>(mem.selected);
@@ -89,12 +91,19 @@ export function ClientList(props: { target: Target }) {
 
   const shown = res?.clients ?? [];
   const labels = [...new Set(shown.flatMap((c) => c.labels))];
-  const data = [...SUGGESTIONS, ...labels.slice(0, 20).map((l) => `label:${l}`)].filter((s) => s.startsWith(q) || q === '' || s.includes(q));
+  const data = [...SUGGESTIONS, ...labels.slice(0, 20).map((l) => `label:${l}`)].filter(
+    (s) => s.startsWith(q) || q === '' || s.includes(q),
+  );
   const isSelected = (id: string) => selected.has(id);
   const allShown = shown.length > 0 && shown.every((c) => isSelected(c.clientId));
   const someShown = shown.some((c) => isSelected(c.clientId));
   const current = matching && matching.query === dq ? matching : null;
-  const allMatching = current !== null && !current.more && current.clients.length > 0 && current.clients.length === selected.size && current.clients.every((c) => selected.has(c.clientId));
+  const allMatching =
+    current !== null &&
+    !current.more &&
+    current.clients.length > 0 &&
+    current.clients.length === selected.size &&
+    current.clients.every((c) => selected.has(c.clientId));
   const elsewhere = [...selected.keys()].filter((id) => !shown.some((c) => c.clientId === id)).length;
   const ids = [...selected.keys()];
 
@@ -145,7 +154,15 @@ export function ClientList(props: { target: Target }) {
           A bare word searches host names; * is a wildcard. Space on a row selects it.
         </Text>
       </Group>
-      {launch ? <LaunchResultPanel target={props.target} result={launch.result} artifacts={launch.artifacts} names={launch.names} onDismiss={() => setLaunch(null)} /> : null}
+      {launch ? (
+        <LaunchResultPanel
+          target={props.target}
+          result={launch.result}
+          artifacts={launch.artifacts}
+          names={launch.names}
+          onDismiss={() => setLaunch(null)}
+        />
+      ) : null}
       {error ? <Text c="red">{error}</Text> : null}
       {shown.length > 0 || selected.size > 0 ? (
         <Paper withBorder p="xs" my="xs" data-testid="selection-bar" aria-live="polite">
@@ -160,7 +177,12 @@ export function ClientList(props: { target: Target }) {
                 </Text>
               ) : null}
               {current && current.clients.length > 0 && !allMatching ? (
-                <Button size="compact-sm" variant="subtle" onClick={selectAllMatching} data-testid="select-all-matching">
+                <Button
+                  size="compact-sm"
+                  variant="subtle"
+                  onClick={selectAllMatching}
+                  data-testid="select-all-matching"
+                >
                   Select all {current.clients.length.toLocaleString()}
                   {current.more ? '+' : ''} matching “{dq || 'all'}”
                 </Button>
@@ -172,13 +194,33 @@ export function ClientList(props: { target: Target }) {
               ) : null}
             </Group>
             <Group gap="xs">
-              <Button size="xs" leftSection={<IconPlayerPlay size={14} />} disabled={selected.size === 0} onClick={() => setModal('collect')} data-testid="bulk-collect">
+              <Button
+                size="xs"
+                leftSection={<IconPlayerPlay size={14} />}
+                disabled={selected.size === 0}
+                onClick={() => setModal('collect')}
+                data-testid="bulk-collect"
+              >
                 Collect on {selected.size} client{selected.size === 1 ? '' : 's'}…
               </Button>
-              <Button size="xs" variant="default" leftSection={<IconTags size={14} />} disabled={selected.size === 0} onClick={() => setModal('label')} data-testid="bulk-label">
+              <Button
+                size="xs"
+                variant="default"
+                leftSection={<IconTags size={14} />}
+                disabled={selected.size === 0}
+                onClick={() => setModal('label')}
+                data-testid="bulk-label"
+              >
                 Labels…
               </Button>
-              <Button size="xs" variant="subtle" leftSection={<IconX size={14} />} disabled={selected.size === 0} onClick={() => setSelected(new Map())} data-testid="bulk-clear">
+              <Button
+                size="xs"
+                variant="subtle"
+                leftSection={<IconX size={14} />}
+                disabled={selected.size === 0}
+                onClick={() => setSelected(new Map())}
+                data-testid="bulk-clear"
+              >
                 Clear
               </Button>
             </Group>
@@ -187,7 +229,8 @@ export function ClientList(props: { target: Target }) {
       ) : null}
       {res && res.clients.length === 0 ? (
         <Text c="dimmed" data-testid="no-clients">
-          No client matches “{dq}”. Try <code>all</code>, a host name with <code>*</code>, or <code>label:</code>.
+          No client matches “{dq}”. Try <code>all</code>, a host name with <code>*</code>, or{' '}
+          <code>label:</code>.
         </Text>
       ) : null}
       {shown.length > 0 ? (
@@ -195,7 +238,13 @@ export function ClientList(props: { target: Target }) {
           <Table.Thead>
             <Table.Tr>
               <Table.Th w={36}>
-                <Checkbox aria-label="Select all shown clients" checked={allShown} indeterminate={someShown && !allShown} onChange={toggleShown} data-testid="select-shown" />
+                <Checkbox
+                  aria-label="Select all shown clients"
+                  checked={allShown}
+                  indeterminate={someShown && !allShown}
+                  onChange={toggleShown}
+                  data-testid="select-shown"
+                />
               </Table.Th>
               <Table.Th>Status</Table.Th>
               <Table.Th>Host</Table.Th>
@@ -218,10 +267,19 @@ export function ClientList(props: { target: Target }) {
                 onKeyDown={(e) => rowKey(e, c)}
               >
                 <Table.Td onClick={(e) => e.stopPropagation()}>
-                  <Checkbox aria-label={`Select ${c.hostname || c.clientId}`} checked={isSelected(c.clientId)} onChange={() => toggle(c)} data-testid={`select-${c.clientId}`} />
+                  <Checkbox
+                    aria-label={`Select ${c.hostname || c.clientId}`}
+                    checked={isSelected(c.clientId)}
+                    onChange={() => toggle(c)}
+                    data-testid={`select-${c.clientId}`}
+                  />
                 </Table.Td>
                 <Table.Td miw={96}>
-                  <Badge color={c.online ? 'green' : 'gray'} variant={c.online ? 'filled' : 'light'} style={{ overflow: 'visible' }}>
+                  <Badge
+                    color={c.online ? 'green' : 'gray'}
+                    variant={c.online ? 'filled' : 'light'}
+                    style={{ overflow: 'visible' }}
+                  >
                     {c.online ? 'online' : 'offline'}
                   </Badge>
                 </Table.Td>
@@ -251,7 +309,8 @@ export function ClientList(props: { target: Target }) {
       ) : null}
       {res?.more ? (
         <Text size="sm" c="dimmed">
-          Showing the first {SHOWN} matches; refine the search to see others, or select all matching to act on every one.
+          Showing the first {SHOWN} matches; refine the search to see others, or select all matching to act on
+          every one.
         </Text>
       ) : null}
 
@@ -288,14 +347,24 @@ export function ClientList(props: { target: Target }) {
           opened
           onClose={() => setModal(null)}
           onScope={(scope, why) => {
-            setPrefill({ ...draft, scope, description: `${draft.artifacts.map((a) => a.name).join(', ')} on ${why}` });
+            setPrefill({
+              ...draft,
+              scope,
+              description: `${draft.artifacts.map((a) => a.name).join(', ')} on ${why}`,
+            });
             setReload((r) => r + 1);
             setModal('hunt');
           }}
         />
       ) : null}
       {modal === 'hunt' && prefill ? (
-        <HuntWizard target={props.target} opened initial={prefill} onClose={() => setModal(null)} onCreated={(id) => go('/hunts', { hunt: id })} />
+        <HuntWizard
+          target={props.target}
+          opened
+          initial={prefill}
+          onClose={() => setModal(null)}
+          onCreated={(id) => go('/hunts', { hunt: id })}
+        />
       ) : null}
     </>
   );

@@ -17,7 +17,19 @@ export function ClientsPage() {
         <Title order={2}>Clients</Title>
       </Group>
       <RequireServer what="Clients">
-        {target ? clientId ? <ClientDetail key={`${target.server}|${target.org}|${clientId}`} target={target} clientId={clientId} tab={tab} flowId={flowId} /> : <ClientList target={target} /> : null}
+        {target ? (
+          clientId ? (
+            <ClientDetail
+              key={`${target.server}|${target.org}|${clientId}`}
+              target={target}
+              clientId={clientId}
+              tab={tab}
+              flowId={flowId}
+            />
+          ) : (
+            <ClientList target={target} />
+          )
+        ) : null}
       </RequireServer>
     </Stack>
   );

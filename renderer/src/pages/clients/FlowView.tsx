@@ -18,16 +18,27 @@ function SourceResults(props: { target: Target; clientId: string; flowId: string
   const [error, setError] = useState<string | null>(null);
   useEffect(() => {
     let live = true;
-    api.call('collections:results', { target: props.target, clientId: props.clientId, flowId: props.flowId, source: props.source }).then(
-      (r) => live && setId(r.resultId),
-      (e: unknown) => live && setError(errorText(e)),
-    );
+    api
+      .call('collections:results', {
+        target: props.target,
+        clientId: props.clientId,
+        flowId: props.flowId,
+        source: props.source,
+      })
+      .then(
+        (r) => live && setId(r.resultId),
+        (e: unknown) => live && setError(errorText(e)),
+      );
     return () => {
       live = false;
     };
   }, [api, props.target, props.clientId, props.flowId, props.source]);
   if (error) return <Text c="red">{error}</Text>;
-  return id ? <ResultGrid resultId={id} version={0} testId={`results-${props.source}`} /> : <Text c="dimmed">Loading rows…</Text>;
+  return id ? (
+    <ResultGrid resultId={id} version={0} testId={`results-${props.source}`} />
+  ) : (
+    <Text c="dimmed">Loading rows…</Text>
+  );
 }
 
 export function FlowView(props: { target: Target; clientId: string; flowId: string }) {
@@ -43,7 +54,11 @@ export function FlowView(props: { target: Target; clientId: string; flowId: stri
     let live = true;
     let timer: ReturnType<typeof setTimeout> | undefined;
     const poll = () => {
-      Promise.all([api.call('collections:flow', { target, clientId, flowId }), api.call('collections:logs', { target, clientId, flowId }), api.call('collections:uploads', { target, clientId, flowId })]).then(
+      Promise.all([
+        api.call('collections:flow', { target, clientId, flowId }),
+        api.call('collections:logs', { target, clientId, flowId }),
+        api.call('collections:uploads', { target, clientId, flowId }),
+      ]).then(
         ([f, l, u]) => {
           if (!live) return;
           setFlow(f);
@@ -63,13 +78,17 @@ export function FlowView(props: { target: Target; clientId: string; flowId: stri
 
   const exportZip = () => {
     setExp({ received: 0, total: 0, done: false });
-    api.stream('collections:export', { target, clientId, flowId }, {
-      data: setExp,
-      error: (e) => {
-        setExp(null);
-        notifications.show({ color: 'red', title: 'Export failed', message: errorText(e) });
+    api.stream(
+      'collections:export',
+      { target, clientId, flowId },
+      {
+        data: setExp,
+        error: (e) => {
+          setExp(null);
+          notifications.show({ color: 'red', title: 'Export failed', message: errorText(e) });
+        },
       },
-    });
+    );
   };
 
   if (error) return <Text c="red">{error}</Text>;
@@ -81,18 +100,37 @@ export function FlowView(props: { target: Target; clientId: string; flowId: stri
         <Text fw={700}>
           Flow <code>{flow.flowId}</code>
         </Text>
-        <Badge data-testid="flow-state" color={flow.state === 'FINISHED' ? 'green' : flow.state === 'ERROR' ? 'red' : 'blue'}>
+        <Badge
+          data-testid="flow-state"
+          color={flow.state === 'FINISHED' ? 'green' : flow.state === 'ERROR' ? 'red' : 'blue'}
+        >
           {flow.state}
         </Badge>
         <Text size="sm" c="dimmed">
-          {flow.artifacts.join(', ')} · by {flow.creator} · <TimeText ms={flow.createdMs} /> · {flow.rows} rows · {flow.uploads} uploads
+          {flow.artifacts.join(', ')} · by {flow.creator} · <TimeText ms={flow.createdMs} /> · {flow.rows}{' '}
+          rows · {flow.uploads} uploads
         </Text>
         {!done ? (
-          <Button size="xs" variant="default" color="red" onClick={() => void api.call('collections:cancel', { target, clientId, flowId }).catch((e: unknown) => notifications.show({ color: 'red', message: errorText(e) }))}>
+          <Button
+            size="xs"
+            variant="default"
+            color="red"
+            onClick={() =>
+              void api
+                .call('collections:cancel', { target, clientId, flowId })
+                .catch((e: unknown) => notifications.show({ color: 'red', message: errorText(e) }))
+            }
+          >
             Cancel
           </Button>
         ) : (
-          <Button size="xs" variant="default" onClick={exportZip} loading={exp !== null && !exp.done} data-testid="export-zip">
+          <Button
+            size="xs"
+            variant="default"
+            onClick={exportZip}
+            loading={exp !== null && !exp.done}
+            data-testid="export-zip"
+          >
             Export zip
           </Button>
         )}
@@ -101,7 +139,8 @@ export function FlowView(props: { target: Target; clientId: string; flowId: stri
       {flow.status ? <Text c="red">{flow.status}</Text> : null}
       {exp?.done ? (
         <Text size="sm" data-testid="export-done">
-          Saved to <Code>{exp.savedTo}</Code> ({exp.received.toLocaleString()} bytes, sha256 <Code>{exp.sha256}</Code>)
+          Saved to <Code>{exp.savedTo}</Code> ({exp.received.toLocaleString()} bytes, sha256{' '}
+          <Code>{exp.sha256}</Code>)
         </Text>
       ) : null}
       <Tabs defaultValue="results" keepMounted={false}>
@@ -112,7 +151,11 @@ export function FlowView(props: { target: Target; clientId: string; flowId: stri
         </Tabs.List>
         <Tabs.Panel value="results" pt="sm">
           {flow.withResults.length === 0 ? (
-            <Text c="dimmed">{done ? 'This collection produced no rows.' : 'Results appear here when the client has sent them.'}</Text>
+            <Text c="dimmed">
+              {done
+                ? 'This collection produced no rows.'
+                : 'Results appear here when the client has sent them.'}
+            </Text>
           ) : (
             <Tabs defaultValue={flow.withResults[0]} keepMounted={false}>
               <Tabs.List>
@@ -135,8 +178,17 @@ export function FlowView(props: { target: Target; clientId: string; flowId: stri
             <Table.Tbody>
               {logs.map((l, i) => (
                 <Table.Tr key={i}>
-                  <Table.Td><TimeText ms={l.timeMs} /></Table.Td>
-                  <Table.Td><Badge size="sm" color={l.level === 'ERROR' ? 'red' : l.level === 'WARN' ? 'orange' : 'gray'}>{l.level}</Badge></Table.Td>
+                  <Table.Td>
+                    <TimeText ms={l.timeMs} />
+                  </Table.Td>
+                  <Table.Td>
+                    <Badge
+                      size="sm"
+                      color={l.level === 'ERROR' ? 'red' : l.level === 'WARN' ? 'orange' : 'gray'}
+                    >
+                      {l.level}
+                    </Badge>
+                  </Table.Td>
                   <Table.Td>{l.message}</Table.Td>
                 </Table.Tr>
               ))}

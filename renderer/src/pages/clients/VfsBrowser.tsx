@@ -53,10 +53,18 @@ export function VfsBrowser(props: { target: Target; clientId: string; os: string
 
   const download = (e: VfsEntry) => {
     setDownloads((d) => ({ ...d, [e.path]: { received: 0, total: e.size, done: false } }));
-    api.stream('clients:download', { target, clientId, path: e.path }, {
-      data: (p) => setDownloads((d) => ({ ...d, [e.path]: p })),
-      error: (err) => setDownloads((d) => ({ ...d, [e.path]: { received: 0, total: 0, done: true, error: errorText(err) } })),
-    });
+    api.stream(
+      'clients:download',
+      { target, clientId, path: e.path },
+      {
+        data: (p) => setDownloads((d) => ({ ...d, [e.path]: p })),
+        error: (err) =>
+          setDownloads((d) => ({
+            ...d,
+            [e.path]: { received: 0, total: 0, done: true, error: errorText(err) },
+          })),
+      },
+    );
   };
 
   const crumbs = path.split(/[\\/]/).filter(Boolean);
@@ -65,19 +73,39 @@ export function VfsBrowser(props: { target: Target; clientId: string; os: string
       <Group justify="space-between">
         <Breadcrumbs>
           <Anchor component="button" onClick={() => setPath(sep === '\\' ? `${crumbs[0] ?? 'C:'}\\` : '/')}>
-            {sep === '\\' ? crumbs[0] ?? 'C:' : '/'}
+            {sep === '\\' ? (crumbs[0] ?? 'C:') : '/'}
           </Anchor>
           {crumbs.slice(sep === '\\' ? 1 : 0).map((c, i) => (
-            <Anchor key={i} component="button" onClick={() => setPath(sep === '\\' ? crumbs.slice(0, i + 2).join('\\') : '/' + crumbs.slice(0, i + 1).join('/'))}>
+            <Anchor
+              key={i}
+              component="button"
+              onClick={() =>
+                setPath(
+                  sep === '\\' ? crumbs.slice(0, i + 2).join('\\') : '/' + crumbs.slice(0, i + 1).join('/'),
+                )
+              }
+            >
               {c}
             </Anchor>
           ))}
         </Breadcrumbs>
         <Group gap="xs">
           <Text size="xs" c="dimmed">
-            {refreshedMs ? <>Listed <TimeText ms={refreshedMs} /></> : 'Not listed yet'}
+            {refreshedMs ? (
+              <>
+                Listed <TimeText ms={refreshedMs} />
+              </>
+            ) : (
+              'Not listed yet'
+            )}
           </Text>
-          <Button size="xs" leftSection={<IconRefresh size={14} />} loading={busy} onClick={refresh} data-testid="vfs-refresh">
+          <Button
+            size="xs"
+            leftSection={<IconRefresh size={14} />}
+            loading={busy}
+            onClick={refresh}
+            data-testid="vfs-refresh"
+          >
             Refresh from client
           </Button>
         </Group>
@@ -138,20 +166,43 @@ export function VfsBrowser(props: { target: Target; clientId: string; os: string
                   </Table.Td>
                   <Table.Td w={360}>
                     {!e.isDir && !d ? (
-                      <Button size="xs" variant="default" leftSection={<IconDownload size={14} />} onClick={() => download(e)} data-testid={`download-${e.name}`}>
+                      <Button
+                        size="xs"
+                        variant="default"
+                        leftSection={<IconDownload size={14} />}
+                        onClick={() => download(e)}
+                        data-testid={`download-${e.name}`}
+                      >
                         Download
                       </Button>
                     ) : null}
-                    {d && !d.done ? <Progress value={d.total ? (100 * d.received) / d.total : 5} animated aria-label={`Downloading ${e.name}`} /> : null}
+                    {d && !d.done ? (
+                      <Progress
+                        value={d.total ? (100 * d.received) / d.total : 5}
+                        animated
+                        aria-label={`Downloading ${e.name}`}
+                      />
+                    ) : null}
                     {!e.isDir && (e.downloaded || (d?.done && d.sha256)) ? (
-                      <Button size="xs" variant="subtle" leftSection={<IconBinary size={14} />} onClick={() => setHexPath(e.path)} data-testid={`hex-${e.name}`}>
+                      <Button
+                        size="xs"
+                        variant="subtle"
+                        leftSection={<IconBinary size={14} />}
+                        onClick={() => setHexPath(e.path)}
+                        data-testid={`hex-${e.name}`}
+                      >
                         Hex
                       </Button>
                     ) : null}
-                    {d?.error ? <Text c="red" size="xs">{d.error}</Text> : null}
+                    {d?.error ? (
+                      <Text c="red" size="xs">
+                        {d.error}
+                      </Text>
+                    ) : null}
                     {d?.done && d.sha256 ? (
                       <Text size="xs" data-testid={`download-done-${e.name}`}>
-                        {d.received.toLocaleString()} bytes · sha256 <Code data-testid="download-sha256">{d.sha256}</Code>
+                        {d.received.toLocaleString()} bytes · sha256{' '}
+                        <Code data-testid="download-sha256">{d.sha256}</Code>
                         <br />
                         <Code data-testid="download-path">{d.savedTo}</Code>
                       </Text>
@@ -163,7 +214,9 @@ export function VfsBrowser(props: { target: Target; clientId: string; os: string
           </Table.Tbody>
         </Table>
       ) : null}
-      {hexPath ? <HexView target={target} clientId={clientId} path={hexPath} onClose={() => setHexPath(null)} /> : null}
+      {hexPath ? (
+        <HexView target={target} clientId={clientId} path={hexPath} onClose={() => setHexPath(null)} />
+      ) : null}
     </Stack>
   );
 }

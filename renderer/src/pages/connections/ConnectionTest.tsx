@@ -25,14 +25,18 @@ export function ConnectionTest(props: { name: string; autoStart?: boolean }) {
     setSteps({});
     setError(null);
     setRunning(true);
-    cancel.current = api.stream('connections:test', { name: props.name }, {
-      data: (s) => setSteps((old) => ({ ...old, [s.step]: s })),
-      end: () => setRunning(false),
-      error: (e) => {
-        setError(errorText(e));
-        setRunning(false);
+    cancel.current = api.stream(
+      'connections:test',
+      { name: props.name },
+      {
+        data: (s) => setSteps((old) => ({ ...old, [s.step]: s })),
+        end: () => setRunning(false),
+        error: (e) => {
+          setError(errorText(e));
+          setRunning(false);
+        },
       },
-    });
+    );
   };
   useEffect(() => {
     const t = props.autoStart ? setTimeout(run, 0) : undefined;
@@ -53,8 +57,18 @@ export function ConnectionTest(props: { name: string; autoStart?: boolean }) {
               {s?.status === 'running' ? (
                 <Loader size={18} />
               ) : (
-                <ThemeIcon size={18} radius="xl" color={s?.status === 'ok' ? 'green' : s?.status === 'failed' ? 'red' : 'gray'}>
-                  {s?.status === 'ok' ? <IconCheck size={12} /> : s?.status === 'failed' ? <IconX size={12} /> : <IconMinus size={12} />}
+                <ThemeIcon
+                  size={18}
+                  radius="xl"
+                  color={s?.status === 'ok' ? 'green' : s?.status === 'failed' ? 'red' : 'gray'}
+                >
+                  {s?.status === 'ok' ? (
+                    <IconCheck size={12} />
+                  ) : s?.status === 'failed' ? (
+                    <IconX size={12} />
+                  ) : (
+                    <IconMinus size={12} />
+                  )}
                 </ThemeIcon>
               )}
               <Text size="sm" fw={600}>
@@ -72,7 +86,11 @@ export function ConnectionTest(props: { name: string; autoStart?: boolean }) {
           </div>
         );
       })}
-      {error ? <Text c="red" size="sm">{error}</Text> : null}
+      {error ? (
+        <Text c="red" size="sm">
+          {error}
+        </Text>
+      ) : null}
       <Group>
         <Button size="xs" variant="default" onClick={run} loading={running} data-testid="run-connection-test">
           Test connection

@@ -5,7 +5,12 @@ import { useEffect, useState } from 'react';
 import { useApi } from '../../api/index';
 import { go } from '../../app/router';
 import { errorText } from '../../components/investigation/errors';
-import { refreshConnections, selectTarget, serverLabel, useConnections } from '../../components/investigation/target-store';
+import {
+  refreshConnections,
+  selectTarget,
+  serverLabel,
+  useConnections,
+} from '../../components/investigation/target-store';
 import { TimeText } from '../../components/investigation/Time';
 import { ConnectionTest } from './ConnectionTest';
 import { ImportForm } from './ImportForm';
@@ -28,7 +33,9 @@ export function ConnectionsPage() {
         setFresh(c.name);
         await refreshConnections(api);
       })
-      .catch((e: unknown) => notifications.show({ color: 'red', title: 'The demo server did not start', message: errorText(e) }))
+      .catch((e: unknown) =>
+        notifications.show({ color: 'red', title: 'The demo server did not start', message: errorText(e) }),
+      )
       .finally(() => setDemoBusy(false));
   };
 
@@ -51,14 +58,22 @@ export function ConnectionsPage() {
               <Group justify="space-between" mb="xs">
                 <Group gap="xs">
                   <Text fw={700}>{serverLabel(c.name)}</Text>
-                  {c.storage === 'demo' ? <Badge color="grape">simulator — not a real server</Badge> : <Badge variant="light">{c.storage === 'keychain' ? 'in keychain' : 'this session'}</Badge>}
+                  {c.storage === 'demo' ? (
+                    <Badge color="grape">simulator — not a real server</Badge>
+                  ) : (
+                    <Badge variant="light">{c.storage === 'keychain' ? 'in keychain' : 'this session'}</Badge>
+                  )}
                   {list.active?.server === c.name ? <Badge color="green">active</Badge> : null}
                 </Group>
                 <Group gap="xs">
                   {list.active?.server !== c.name ? (
-                    <Button size="xs" variant="default" onClick={() => {
+                    <Button
+                      size="xs"
+                      variant="default"
+                      onClick={() => {
                         void selectTarget(api, { server: c.name, org: '' });
-                      }}>
+                      }}
+                    >
                       Use
                     </Button>
                   ) : (
@@ -83,7 +98,8 @@ export function ConnectionsPage() {
                 </Group>
               </Group>
               <Text size="sm" c="dimmed">
-                {c.endpoint} · API user {c.user} · certificate until <TimeText ms={Date.parse(c.certNotAfter)} />
+                {c.endpoint} · API user {c.user} · certificate until{' '}
+                <TimeText ms={Date.parse(c.certNotAfter)} />
               </Text>
               <Paper mt="sm" p="xs" withBorder>
                 <ConnectionTest name={c.name} autoStart={fresh === c.name} />
@@ -93,7 +109,9 @@ export function ConnectionsPage() {
         </SimpleGrid>
       ) : list ? (
         <Alert color="blue" title="No Velociraptor server connected yet">
-          Import the API client config of your server below. First time here? Start the demo server: a simulator with about fifty seeded endpoints, artifacts, flows and hunts, so you can try every screen.
+          Import the API client config of your server below. First time here? Start the demo server: a
+          simulator with about fifty seeded endpoints, artifacts, flows and hunts, so you can try every
+          screen.
         </Alert>
       ) : null}
       {!hasDemo ? (
@@ -102,10 +120,17 @@ export function ConnectionsPage() {
             <div>
               <Text fw={700}>Demo server (simulator)</Text>
               <Text size="sm" c="dimmed">
-                Runs a Velociraptor simulator inside this app and connects to it. Its data is generated; nothing reaches real endpoints.
+                Runs a Velociraptor simulator inside this app and connects to it. Its data is generated;
+                nothing reaches real endpoints.
               </Text>
             </div>
-            <Button leftSection={<IconFlask size={16} />} color="grape" loading={demoBusy} onClick={startDemo} data-testid="start-demo">
+            <Button
+              leftSection={<IconFlask size={16} />}
+              color="grape"
+              loading={demoBusy}
+              onClick={startDemo}
+              data-testid="start-demo"
+            >
               Start demo server
             </Button>
           </Group>

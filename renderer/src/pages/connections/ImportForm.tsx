@@ -2,7 +2,19 @@
  * Import of an API client config: file picker, drag-and-drop or paste. The core validates it at
  * once (YAML, PEMs, key/cert match, CA signature, validity) and every failure says which.
  */
-import { Alert, Button, FileButton, Group, Paper, PasswordInput, SegmentedControl, Stack, Text, Textarea, TextInput } from '@mantine/core';
+import {
+  Alert,
+  Button,
+  FileButton,
+  Group,
+  Paper,
+  PasswordInput,
+  SegmentedControl,
+  Stack,
+  Text,
+  Textarea,
+  TextInput,
+} from '@mantine/core';
 import { IconFileUpload } from '@tabler/icons-react';
 import { useState } from 'react';
 import type { ConnectionInfo } from '../../../../shared/contracts/connections';
@@ -16,7 +28,9 @@ export function ImportForm(props: { keychainAvailable: boolean; onImported(c: Co
   const [fileName, setFileName] = useState<string | null>(null);
   const [passphrase, setPassphrase] = useState('');
   const [needsPass, setNeedsPass] = useState(false);
-  const [storage, setStorage] = useState<'keychain' | 'session'>(props.keychainAvailable ? 'keychain' : 'session');
+  const [storage, setStorage] = useState<'keychain' | 'session'>(
+    props.keychainAvailable ? 'keychain' : 'session',
+  );
   const [error, setError] = useState<{ code: string; message: string } | null>(null);
   const [busy, setBusy] = useState(false);
   const [dragging, setDragging] = useState(false);
@@ -24,13 +38,23 @@ export function ImportForm(props: { keychainAvailable: boolean; onImported(c: Co
   const load = (f: File | null) => {
     if (!f) return;
     if (f.size > 1_000_000) {
-      setError({ code: 'INVALID_ARGUMENT', message: 'That file is larger than 1 MB; an API config is a few kilobytes. Choose the file `velociraptor config api_client` wrote.' });
+      setError({
+        code: 'INVALID_ARGUMENT',
+        message:
+          'That file is larger than 1 MB; an API config is a few kilobytes. Choose the file `velociraptor config api_client` wrote.',
+      });
       return;
     }
     void f.text().then((t) => {
       setYaml(t);
       setFileName(f.name);
-      if (!name) setName(f.name.replace(/\.(ya?ml|config)$/i, '').replace(/[^\p{L}\p{N}_.@ -]/gu, '-').slice(0, 64));
+      if (!name)
+        setName(
+          f.name
+            .replace(/\.(ya?ml|config)$/i, '')
+            .replace(/[^\p{L}\p{N}_.@ -]/gu, '-')
+            .slice(0, 64),
+        );
     });
   };
 
@@ -60,7 +84,10 @@ export function ImportForm(props: { keychainAvailable: boolean; onImported(c: Co
         withBorder
         p="md"
         data-testid="config-dropzone"
-        style={{ borderStyle: 'dashed', background: dragging ? 'var(--mantine-primary-color-light)' : undefined }}
+        style={{
+          borderStyle: 'dashed',
+          background: dragging ? 'var(--mantine-primary-color-light)' : undefined,
+        }}
         onDragOver={(e) => {
           e.preventDefault();
           setDragging(true);
@@ -77,7 +104,9 @@ export function ImportForm(props: { keychainAvailable: boolean; onImported(c: Co
           <div style={{ flex: 1 }}>
             <Text fw={600}>Drop an API client config here</Text>
             <Text size="sm" c="dimmed">
-              The YAML file written by <code>velociraptor config api_client --name you --role investigator api.config.yaml</code>. {fileName ? `Loaded: ${fileName}` : ''}
+              The YAML file written by{' '}
+              <code>velociraptor config api_client --name you --role investigator api.config.yaml</code>.{' '}
+              {fileName ? `Loaded: ${fileName}` : ''}
             </Text>
           </div>
           <FileButton onChange={load} accept=".yaml,.yml,.config,text/yaml,text/plain">
@@ -101,8 +130,21 @@ export function ImportForm(props: { keychainAvailable: boolean; onImported(c: Co
         onChange={(e) => setYaml(e.currentTarget.value)}
       />
       <Group grow align="flex-start">
-        <TextInput label="Name for this server" description="Letters, digits, spaces, _ . @ -" value={name} onChange={(e) => setName(e.currentTarget.value)} data-testid="config-name" />
-        {needsPass ? <PasswordInput label="Key passphrase" description="The private key in this config is encrypted." value={passphrase} onChange={(e) => setPassphrase(e.currentTarget.value)} /> : null}
+        <TextInput
+          label="Name for this server"
+          description="Letters, digits, spaces, _ . @ -"
+          value={name}
+          onChange={(e) => setName(e.currentTarget.value)}
+          data-testid="config-name"
+        />
+        {needsPass ? (
+          <PasswordInput
+            label="Key passphrase"
+            description="The private key in this config is encrypted."
+            value={passphrase}
+            onChange={(e) => setPassphrase(e.currentTarget.value)}
+          />
+        ) : null}
       </Group>
       <div>
         <Text size="sm" fw={500}>
@@ -118,7 +160,8 @@ export function ImportForm(props: { keychainAvailable: boolean; onImported(c: Co
         />
         {!props.keychainAvailable ? (
           <Text size="xs" c="dimmed">
-            No OS keychain is available, so the config is kept in memory until the app closes. Details under Settings.
+            No OS keychain is available, so the config is kept in memory until the app closes. Details under
+            Settings.
           </Text>
         ) : null}
       </div>
@@ -128,7 +171,12 @@ export function ImportForm(props: { keychainAvailable: boolean; onImported(c: Co
         </Alert>
       ) : null}
       <Group>
-        <Button onClick={submit} loading={busy} disabled={!yaml.trim() || !name.trim()} data-testid="import-submit">
+        <Button
+          onClick={submit}
+          loading={busy}
+          disabled={!yaml.trim() || !name.trim()}
+          data-testid="import-submit"
+        >
           Import and connect
         </Button>
       </Group>

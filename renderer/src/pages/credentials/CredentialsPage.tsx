@@ -4,16 +4,42 @@
  * to draw it), reveal with confirmation, delete with confirmation, and repair (dry run first).
  * Times are UTC.
  */
-import { ActionIcon, Alert, Badge, Button, Group, Pagination, Stack, Switch, Table, Text, Title, Tooltip } from '@mantine/core';
+import {
+  ActionIcon,
+  Alert,
+  Badge,
+  Button,
+  Group,
+  Pagination,
+  Stack,
+  Switch,
+  Table,
+  Text,
+  Title,
+  Tooltip,
+} from '@mantine/core';
 import { notifications } from '@mantine/notifications';
 import { IconEye, IconKey, IconRefresh, IconStethoscope, IconTrash } from '@tabler/icons-react';
 import { useCallback, useEffect, useState } from 'react';
-import type { CredentialListItem, CredentialListOutput, CredentialStatus, RepairReport } from '../../../../shared/contracts/credentials';
+import type {
+  CredentialListItem,
+  CredentialListOutput,
+  CredentialStatus,
+  RepairReport,
+} from '../../../../shared/contracts/credentials';
 import { useApi } from '../../api/index';
 import { AreaEmptyState } from '../../app/AreaEmptyState';
 import { navigate } from '../../app/router';
 import { errorText } from '../../components/investigation/errors';
-import { canReveal, clampPage, expiryBadge, formatUtc, kindLabel, ownerLabel, shortFingerprint } from './credential-view';
+import {
+  canReveal,
+  clampPage,
+  expiryBadge,
+  formatUtc,
+  kindLabel,
+  ownerLabel,
+  shortFingerprint,
+} from './credential-view';
 import { RepairPanel } from './RepairPanel';
 import { SecretModal } from './SecretModals';
 import { StatusBanner } from './StatusBanner';
@@ -38,9 +64,23 @@ function ExpiryCell({ item, now }: { item: CredentialListItem; now: Date }) {
   );
 }
 
-function CredentialRow({ item, now, onReveal, onDelete }: { item: CredentialListItem; now: Date; onReveal: () => void; onDelete: () => void }) {
+function CredentialRow({
+  item,
+  now,
+  onReveal,
+  onDelete,
+}: {
+  item: CredentialListItem;
+  now: Date;
+  onReveal: () => void;
+  onDelete: () => void;
+}) {
   return (
-    <Table.Tr data-testid={`credential-row-${item.id}`} data-kind={item.kind} data-server={item.owner.serverName ?? ''}>
+    <Table.Tr
+      data-testid={`credential-row-${item.id}`}
+      data-kind={item.kind}
+      data-server={item.owner.serverName ?? ''}
+    >
       <Table.Td>
         <Text size="sm" fw={500}>
           {item.name}
@@ -63,7 +103,14 @@ function CredentialRow({ item, now, onReveal, onDelete }: { item: CredentialList
       <Table.Td>
         {item.fingerprint ? (
           <Tooltip label={`SHA-256 ${item.fingerprint}`} multiline maw={420}>
-            <Text size="xs" ff="monospace" style={{ whiteSpace: 'nowrap' }} tabIndex={0} aria-label={`SHA-256 fingerprint ${item.fingerprint}`} data-testid="credential-fingerprint">
+            <Text
+              size="xs"
+              ff="monospace"
+              style={{ whiteSpace: 'nowrap' }}
+              tabIndex={0}
+              aria-label={`SHA-256 fingerprint ${item.fingerprint}`}
+              data-testid="credential-fingerprint"
+            >
               {shortFingerprint(item.fingerprint)}
             </Text>
           </Tooltip>
@@ -77,7 +124,12 @@ function CredentialRow({ item, now, onReveal, onDelete }: { item: CredentialList
         <Group gap={4} wrap="nowrap" justify="flex-end">
           {canReveal(item.kind) ? (
             <Tooltip label="Reveal…">
-              <ActionIcon variant="subtle" onClick={onReveal} aria-label={`Reveal ${item.name}`} data-testid="credential-reveal">
+              <ActionIcon
+                variant="subtle"
+                onClick={onReveal}
+                aria-label={`Reveal ${item.name}`}
+                data-testid="credential-reveal"
+              >
                 <IconEye size={16} />
               </ActionIcon>
             </Tooltip>
@@ -89,7 +141,13 @@ function CredentialRow({ item, now, onReveal, onDelete }: { item: CredentialList
             </Tooltip>
           )}
           <Tooltip label="Delete…">
-            <ActionIcon variant="subtle" color="red" onClick={onDelete} aria-label={`Delete ${item.name}`} data-testid="credential-delete">
+            <ActionIcon
+              variant="subtle"
+              color="red"
+              onClick={onDelete}
+              aria-label={`Delete ${item.name}`}
+              data-testid="credential-delete"
+            >
               <IconTrash size={16} />
             </ActionIcon>
           </Tooltip>
@@ -149,13 +207,19 @@ export function CredentialsPage() {
     api
       .call('credentials:repair', { dryRun: true })
       .then(setRepair)
-      .catch((e: unknown) => notifications.show({ color: 'red', title: 'The check did not run', message: errorText(e) }))
+      .catch((e: unknown) =>
+        notifications.show({ color: 'red', title: 'The check did not run', message: errorText(e) }),
+      )
       .finally(() => setChecking(false));
   };
 
   const onDeleted = (item: CredentialListItem) => {
     setDeleting(undefined);
-    notifications.show({ color: 'green', title: 'Credential deleted', message: `“${item.name}” and its secret are gone.` });
+    notifications.show({
+      color: 'green',
+      title: 'Credential deleted',
+      message: `“${item.name}” and its secret are gone.`,
+    });
     refresh();
   };
 
@@ -168,10 +232,22 @@ export function CredentialsPage() {
       <Group justify="space-between">
         <Title order={2}>Credentials</Title>
         <Group gap="xs">
-          <Button variant="default" leftSection={<IconRefresh size={16} />} onClick={refresh} data-testid="credentials-refresh">
+          <Button
+            variant="default"
+            leftSection={<IconRefresh size={16} />}
+            onClick={refresh}
+            data-testid="credentials-refresh"
+          >
             Refresh
           </Button>
-          <Button variant="default" leftSection={<IconStethoscope size={16} />} onClick={checkRepair} loading={checking} disabled={!storeReady} data-testid="repair-check">
+          <Button
+            variant="default"
+            leftSection={<IconStethoscope size={16} />}
+            onClick={checkRepair}
+            loading={checking}
+            disabled={!storeReady}
+            data-testid="repair-check"
+          >
             Check for problems
           </Button>
         </Group>
@@ -186,7 +262,14 @@ export function CredentialsPage() {
         }}
       />
 
-      {repair ? <RepairPanel report={repair} onReport={setRepair} onClose={() => setRepair(undefined)} onApplied={refresh} /> : null}
+      {repair ? (
+        <RepairPanel
+          report={repair}
+          onReport={setRepair}
+          onClose={() => setRepair(undefined)}
+          onApplied={refresh}
+        />
+      ) : null}
 
       {listError ? (
         <Alert color="red" title="The list could not be read" data-testid="credentials-list-error">
@@ -198,11 +281,16 @@ export function CredentialsPage() {
         <AreaEmptyState icon={<IconKey size={28} />} title="No stored credentials yet">
           <Stack gap="xs" align="center">
             <span>
-              Credentials appear here when you import a server connection and keep it in the keychain, or when a deployment creates certificates and passwords. Only
-              names, kinds, owners, dates and fingerprints are listed; the secrets stay in the store.
+              Credentials appear here when you import a server connection and keep it in the keychain, or when
+              a deployment creates certificates and passwords. Only names, kinds, owners, dates and
+              fingerprints are listed; the secrets stay in the store.
             </span>
             <Group gap="xs" justify="center">
-              <Button variant="light" onClick={() => navigate('/connections')} data-testid="empty-go-connections">
+              <Button
+                variant="light"
+                onClick={() => navigate('/connections')}
+                data-testid="empty-go-connections"
+              >
                 Import a connection
               </Button>
               <Button variant="default" onClick={() => navigate('/deployments')}>
@@ -215,7 +303,9 @@ export function CredentialsPage() {
         <Stack gap="xs">
           <Group justify="space-between">
             <Text size="sm" c="dimmed" data-testid="credentials-total">
-              {list ? `${list.total} credential${list.total === 1 ? '' : 's'}${list.expiringCount ? ` · ${list.expiringCount} expired or expiring within 30 days` : ''}` : 'Loading…'}
+              {list
+                ? `${list.total} credential${list.total === 1 ? '' : 's'}${list.expiringCount ? ` · ${list.expiringCount} expired or expiring within 30 days` : ''}`
+                : 'Loading…'}
             </Text>
             <Switch
               label="Only expired or expiring"
@@ -244,7 +334,13 @@ export function CredentialsPage() {
               </Table.Thead>
               <Table.Tbody>
                 {items.map((item) => (
-                  <CredentialRow key={item.id} item={item} now={now} onReveal={() => setRevealing(item)} onDelete={() => setDeleting(item)} />
+                  <CredentialRow
+                    key={item.id}
+                    item={item}
+                    now={now}
+                    onReveal={() => setRevealing(item)}
+                    onDelete={() => setDeleting(item)}
+                  />
                 ))}
                 {list && items.length === 0 ? (
                   <Table.Tr>
@@ -260,14 +356,25 @@ export function CredentialsPage() {
           </Table.ScrollContainer>
           {pages > 1 ? (
             <Group justify="center">
-              <Pagination total={pages} value={page} onChange={setPage} getControlProps={(control) => ({ 'aria-label': `${control} page` })} data-testid="credentials-pagination" />
+              <Pagination
+                total={pages}
+                value={page}
+                onChange={setPage}
+                getControlProps={(control) => ({ 'aria-label': `${control} page` })}
+                data-testid="credentials-pagination"
+              />
             </Group>
           ) : null}
         </Stack>
       )}
 
       <SecretModal action="reveal" item={revealing} onClose={() => setRevealing(undefined)} />
-      <SecretModal action="delete" item={deleting} onClose={() => setDeleting(undefined)} onDone={onDeleted} />
+      <SecretModal
+        action="delete"
+        item={deleting}
+        onClose={() => setDeleting(undefined)}
+        onDone={onDeleted}
+      />
     </Stack>
   );
 }

@@ -10,7 +10,17 @@ import { useApi } from '../../api/index';
 import { errorText } from '../../components/investigation/errors';
 import { findingText } from './credential-view';
 
-export function RepairPanel({ report, onReport, onClose, onApplied }: { report: RepairReport; onReport: (r: RepairReport) => void; onClose: () => void; onApplied: () => void }) {
+export function RepairPanel({
+  report,
+  onReport,
+  onClose,
+  onApplied,
+}: {
+  report: RepairReport;
+  onReport: (r: RepairReport) => void;
+  onClose: () => void;
+  onApplied: () => void;
+}) {
   const api = useApi();
   const [busy, setBusy] = useState(false);
   const [error, setError] = useState<string>();
@@ -33,21 +43,35 @@ export function RepairPanel({ report, onReport, onClose, onApplied }: { report: 
     <Card withBorder data-testid="repair-report" data-dry-run={report.dryRun} data-findings={n}>
       <Stack gap="sm">
         <Group justify="space-between">
-          <Text fw={600}>{report.dryRun ? 'Repair — dry run (nothing changed yet)' : 'Repair — applied'}</Text>
-          <Button variant="subtle" size="compact-sm" leftSection={<IconX size={14} />} onClick={onClose} aria-label="Close the repair report">
+          <Text fw={600}>
+            {report.dryRun ? 'Repair — dry run (nothing changed yet)' : 'Repair — applied'}
+          </Text>
+          <Button
+            variant="subtle"
+            size="compact-sm"
+            leftSection={<IconX size={14} />}
+            onClick={onClose}
+            aria-label="Close the repair report"
+          >
             Close
           </Button>
         </Group>
         {n === 0 ? (
           <Text size="sm" data-testid="repair-clean">
-            {report.dryRun ? 'Nothing to repair: every listed credential has its secret, and every stored secret is listed.' : 'Nothing was left to repair.'}
+            {report.dryRun
+              ? 'Nothing to repair: every listed credential has its secret, and every stored secret is listed.'
+              : 'Nothing was left to repair.'}
           </Text>
         ) : (
           <>
             <Text size="sm">{`${n} finding${n === 1 ? '' : 's'}${report.dryRun ? '. This is what repair would do:' : ':'}`}</Text>
             <List size="sm" spacing={4}>
               {report.findings.map((f) => (
-                <List.Item key={`${f.kind}:${f.id}`} data-testid={`repair-finding-${f.id}`} data-kind={f.kind}>
+                <List.Item
+                  key={`${f.kind}:${f.id}`}
+                  data-testid={`repair-finding-${f.id}`}
+                  data-kind={f.kind}
+                >
                   {findingText(f, report.dryRun)}
                 </List.Item>
               ))}
@@ -65,7 +89,12 @@ export function RepairPanel({ report, onReport, onClose, onApplied }: { report: 
         {error ? <Alert color="red">{error}</Alert> : null}
         {report.dryRun && n > 0 ? (
           <Group>
-            <Button leftSection={<IconTool size={16} />} onClick={apply} loading={busy} data-testid="repair-apply">
+            <Button
+              leftSection={<IconTool size={16} />}
+              onClick={apply}
+              loading={busy}
+              data-testid="repair-apply"
+            >
               {`Apply ${n} fix${n === 1 ? '' : 'es'}`}
             </Button>
           </Group>

@@ -68,7 +68,13 @@ function VaultForm({ create, onOpened }: { create: boolean; onOpened: (s: Creden
               style={{ flex: 1 }}
             />
           ) : null}
-          <Button type="submit" loading={busy} disabled={tooShort || mismatch} leftSection={<IconLock size={16} />} data-testid="vault-submit">
+          <Button
+            type="submit"
+            loading={busy}
+            disabled={tooShort || mismatch}
+            leftSection={<IconLock size={16} />}
+            data-testid="vault-submit"
+          >
             {create ? 'Create the file vault' : 'Open the file vault'}
           </Button>
         </Group>
@@ -82,10 +88,23 @@ function VaultForm({ create, onOpened }: { create: boolean; onOpened: (s: Creden
   );
 }
 
-export function StatusBanner({ status, error, onStatus }: { status: CredentialStatus | undefined; error: string | undefined; onStatus: (s: CredentialStatus) => void }) {
+export function StatusBanner({
+  status,
+  error,
+  onStatus,
+}: {
+  status: CredentialStatus | undefined;
+  error: string | undefined;
+  onStatus: (s: CredentialStatus) => void;
+}) {
   if (error) {
     return (
-      <Alert color="red" title="The credential store did not answer" data-testid="credentials-status" data-store="error">
+      <Alert
+        color="red"
+        title="The credential store did not answer"
+        data-testid="credentials-status"
+        data-store="error"
+      >
         {error}
       </Alert>
     );
@@ -101,7 +120,13 @@ export function StatusBanner({ status, error, onStatus }: { status: CredentialSt
   if (status.store === 'keychain') {
     return (
       <Stack gap="xs">
-        <Alert color="teal" icon={<IconShieldCheck size={18} />} title={`Secrets are kept in the OS keychain (${status.backend})`} data-testid="credentials-status" data-store="keychain">
+        <Alert
+          color="teal"
+          icon={<IconShieldCheck size={18} />}
+          title={`Secrets are kept in the OS keychain (${status.backend})`}
+          data-testid="credentials-status"
+          data-store="keychain"
+        >
           {`${counts(status)}. This page lists what is stored; a secret is read from the keychain only when you reveal it or a connection needs it.`}
         </Alert>
         {damaged}
@@ -111,7 +136,13 @@ export function StatusBanner({ status, error, onStatus }: { status: CredentialSt
   if (status.store === 'vault') {
     return (
       <Stack gap="xs">
-        <Alert color="blue" icon={<IconLock size={18} />} title="Secrets are kept in your passphrase-encrypted file vault" data-testid="credentials-status" data-store="vault">
+        <Alert
+          color="blue"
+          icon={<IconLock size={18} />}
+          title="Secrets are kept in your passphrase-encrypted file vault"
+          data-testid="credentials-status"
+          data-store="vault"
+        >
           {`No OS keychain answered, and you chose the file vault (${status.backend}). It is open for this run. ${counts(status)}.`}
         </Alert>
         {damaged}
@@ -120,10 +151,19 @@ export function StatusBanner({ status, error, onStatus }: { status: CredentialSt
   }
   return (
     <Stack gap="xs">
-      <Alert color="orange" icon={<IconAlertTriangle size={18} />} title={`No OS keychain is available (${status.backend})`} data-testid="credentials-status" data-store="none">
+      <Alert
+        color="orange"
+        icon={<IconAlertTriangle size={18} />}
+        title={`No OS keychain is available (${status.backend})`}
+        data-testid="credentials-status"
+        data-store="none"
+      >
         <Stack gap="sm">
           <Text size="sm">{status.detail ?? 'No OS keychain answered.'}</Text>
-          <Text size="sm">Nothing is written in plain text. Start a Secret Service (for example gnome-keyring) and reload this page, or choose the file vault:</Text>
+          <Text size="sm">
+            Nothing is written in plain text. Start a Secret Service (for example gnome-keyring) and reload
+            this page, or choose the file vault:
+          </Text>
           {status.vaultOffered ? <VaultForm create={!status.vaultLocked} onOpened={onStatus} /> : null}
         </Stack>
       </Alert>

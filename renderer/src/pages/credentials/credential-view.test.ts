@@ -1,5 +1,14 @@
 import { describe, expect, it } from 'vitest';
-import { canReveal, clampPage, expiryBadge, findingText, formatUtc, kindLabel, ownerLabel, shortFingerprint } from './credential-view';
+import {
+  canReveal,
+  clampPage,
+  expiryBadge,
+  findingText,
+  formatUtc,
+  kindLabel,
+  ownerLabel,
+  shortFingerprint,
+} from './credential-view';
 
 const NOW = new Date('2026-03-01T12:00:00Z');
 const at = (days: number) => new Date(NOW.getTime() + days * 86_400_000).toISOString();
@@ -12,8 +21,16 @@ describe('credential view', () => {
   });
 
   it('expiry badge follows the core flags and words the distance', () => {
-    expect(expiryBadge({ expiresAt: at(-3), expired: true, expiringSoon: true }, NOW)).toEqual({ label: 'expired', color: 'red', when: '3 days ago' });
-    expect(expiryBadge({ expiresAt: at(12.5), expired: false, expiringSoon: true }, NOW)).toEqual({ label: 'expires soon', color: 'orange', when: 'in 12 days' });
+    expect(expiryBadge({ expiresAt: at(-3), expired: true, expiringSoon: true }, NOW)).toEqual({
+      label: 'expired',
+      color: 'red',
+      when: '3 days ago',
+    });
+    expect(expiryBadge({ expiresAt: at(12.5), expired: false, expiringSoon: true }, NOW)).toEqual({
+      label: 'expires soon',
+      color: 'orange',
+      when: 'in 12 days',
+    });
     expect(expiryBadge({ expiresAt: at(1), expired: false, expiringSoon: true }, NOW)?.when).toBe('in 1 day');
     expect(expiryBadge({ expiresAt: at(0.2), expired: false, expiringSoon: true }, NOW)?.when).toBe('today');
     expect(expiryBadge({ expiresAt: at(200), expired: false, expiringSoon: false }, NOW)).toBeNull();

@@ -2,7 +2,12 @@
  * Pure display logic of the Credentials page: UTC times, expiry badges, kind and owner labels, and
  * which kinds may be revealed at all.
  */
-import type { CredentialKind, CredentialListItem, CredentialMeta, RepairFinding } from '../../../../shared/contracts/credentials';
+import type {
+  CredentialKind,
+  CredentialListItem,
+  CredentialMeta,
+  RepairFinding,
+} from '../../../../shared/contracts/credentials';
 
 const DAY_MS = 86_400_000;
 
@@ -32,7 +37,10 @@ function relativeDays(deltaMs: number): string {
  * The badge next to the expiry date. The core's flags decide (they use the asked warning window);
  * `now` only words how far away it is. Null for credentials that are fine or never expire.
  */
-export function expiryBadge(item: Pick<CredentialListItem, 'expiresAt' | 'expired' | 'expiringSoon'>, now: Date): ExpiryBadge | null {
+export function expiryBadge(
+  item: Pick<CredentialListItem, 'expiresAt' | 'expired' | 'expiringSoon'>,
+  now: Date,
+): ExpiryBadge | null {
   if (item.expiresAt === null) return null;
   const t = Date.parse(item.expiresAt);
   if (Number.isNaN(t)) return null;
@@ -62,7 +70,10 @@ export function canReveal(kind: CredentialKind): boolean {
 }
 
 export function ownerLabel(owner: CredentialMeta['owner']): string {
-  const parts = [owner.serverName ? `server ${owner.serverName}` : '', owner.deploymentId ? `deployment ${owner.deploymentId}` : ''].filter((p) => p !== '');
+  const parts = [
+    owner.serverName ? `server ${owner.serverName}` : '',
+    owner.deploymentId ? `deployment ${owner.deploymentId}` : '',
+  ].filter((p) => p !== '');
   return parts.length ? parts.join(' · ') : '—';
 }
 

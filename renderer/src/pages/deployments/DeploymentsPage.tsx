@@ -7,7 +7,8 @@ export function DeploymentsPage() {
     <>
       <Title order={2}>Deployments</Title>
       <AreaEmptyState icon={<IconServer2 size={28} />} title="Nothing deployed yet">
-        Velociraptor servers and agents you deploy (Docker, SSH, AWS, Azure) will be journaled here, with health, rotation and teardown. The deployment wizard is not built yet.
+        Velociraptor servers and agents you deploy (Docker, SSH, AWS, Azure) will be journaled here, with
+        health, rotation and teardown. The deployment wizard is not built yet.
       </AreaEmptyState>
     </>
   );

@@ -1,7 +1,19 @@
 import '@mantine/charts/styles.css';
 /** A hunt's live dashboard: stats over time (polled), clients table, results grid, start/stop. */
 import { LineChart } from '@mantine/charts';
-import { Badge, Button, Card, Group, Progress, SimpleGrid, Stack, Table, Tabs, Text, Title } from '@mantine/core';
+import {
+  Badge,
+  Button,
+  Card,
+  Group,
+  Progress,
+  SimpleGrid,
+  Stack,
+  Table,
+  Tabs,
+  Text,
+  Title,
+} from '@mantine/core';
 import { notifications } from '@mantine/notifications';
 import { useEffect, useState } from 'react';
 import type { Target } from '../../../../shared/contracts/connections';
@@ -33,12 +45,24 @@ export function HuntDashboard(props: { target: Target; huntId: string }) {
   useEffect(() => {
     let live = true;
     const tick = () => {
-      Promise.all([api.call('hunts:get', { target, huntId }), api.call('hunts:flows', { target, huntId })]).then(
+      Promise.all([
+        api.call('hunts:get', { target, huntId }),
+        api.call('hunts:flows', { target, huntId }),
+      ]).then(
         ([h, f]) => {
           if (!live) return;
           setHunt(h);
           setFlows(f);
-          setSeries((s) => [...s.slice(-119), { time: formatTime(Date.now(), z).slice(11, 19), scheduled: h.stats.scheduled, finished: h.stats.completed, withResults: h.stats.withResults, errors: h.stats.errors }]);
+          setSeries((s) => [
+            ...s.slice(-119),
+            {
+              time: formatTime(Date.now(), z).slice(11, 19),
+              scheduled: h.stats.scheduled,
+              finished: h.stats.completed,
+              withResults: h.stats.withResults,
+              errors: h.stats.errors,
+            },
+          ]);
         },
         (e: unknown) => live && setError(errorText(e)),
       );
@@ -71,7 +95,10 @@ export function HuntDashboard(props: { target: Target; huntId: string }) {
       <Group justify="space-between">
         <Group>
           <Title order={3}>{hunt.description}</Title>
-          <Badge data-testid="hunt-state" color={hunt.state === 'RUNNING' ? 'green' : hunt.state === 'PAUSED' ? 'yellow' : 'gray'}>
+          <Badge
+            data-testid="hunt-state"
+            color={hunt.state === 'RUNNING' ? 'green' : hunt.state === 'PAUSED' ? 'yellow' : 'gray'}
+          >
             {hunt.state}
           </Badge>
         </Group>
@@ -82,14 +109,20 @@ export function HuntDashboard(props: { target: Target; huntId: string }) {
             </Button>
           ) : null}
           {hunt.state === 'RUNNING' ? (
-            <Button color="red" variant="light" onClick={() => void act('hunts:stop')} data-testid="hunt-stop">
+            <Button
+              color="red"
+              variant="light"
+              onClick={() => void act('hunts:stop')}
+              data-testid="hunt-stop"
+            >
               Stop
             </Button>
           ) : null}
         </Group>
       </Group>
       <Text size="sm" c="dimmed">
-        <code>{hunt.huntId}</code> · {hunt.artifacts.join(', ')} · created <TimeText ms={hunt.createdMs} /> by {hunt.creator} · expires <TimeText ms={hunt.expiresMs} />
+        <code>{hunt.huntId}</code> · {hunt.artifacts.join(', ')} · created <TimeText ms={hunt.createdMs} /> by{' '}
+        {hunt.creator} · expires <TimeText ms={hunt.expiresMs} />
       </Text>
       <SimpleGrid cols={4}>
         {[
@@ -129,15 +162,32 @@ export function HuntDashboard(props: { target: Target; huntId: string }) {
           <Tabs.Tab value="results">Results</Tabs.Tab>
         </Tabs.List>
         <Tabs.Panel value="clients" pt="sm">
-          {flows.length === 0 ? <Text c="dimmed">{hunt.state === 'PAUSED' ? 'No client was scheduled: the hunt is paused. Press Start.' : 'Clients appear here as they pick up the hunt.'}</Text> : null}
+          {flows.length === 0 ? (
+            <Text c="dimmed">
+              {hunt.state === 'PAUSED'
+                ? 'No client was scheduled: the hunt is paused. Press Start.'
+                : 'Clients appear here as they pick up the hunt.'}
+            </Text>
+          ) : null}
           <Table data-testid="hunt-clients">
             <Table.Tbody>
               {flows.slice(0, 500).map((f) => (
                 <Table.Tr key={f.clientId}>
                   <Table.Td>{f.hostname}</Table.Td>
-                  <Table.Td><code>{f.clientId}</code></Table.Td>
-                  <Table.Td><code>{f.flowId}</code></Table.Td>
-                  <Table.Td><Badge size="sm" color={f.state === 'FINISHED' ? 'green' : f.state === 'ERROR' ? 'red' : 'blue'}>{f.state}</Badge></Table.Td>
+                  <Table.Td>
+                    <code>{f.clientId}</code>
+                  </Table.Td>
+                  <Table.Td>
+                    <code>{f.flowId}</code>
+                  </Table.Td>
+                  <Table.Td>
+                    <Badge
+                      size="sm"
+                      color={f.state === 'FINISHED' ? 'green' : f.state === 'ERROR' ? 'red' : 'blue'}
+                    >
+                      {f.state}
+                    </Badge>
+                  </Table.Td>
                   <Table.Td>{f.rows} rows</Table.Td>
                 </Table.Tr>
               ))}
@@ -147,12 +197,24 @@ export function HuntDashboard(props: { target: Target; huntId: string }) {
         <Tabs.Panel value="results" pt="sm">
           <Group mb="xs">
             {hunt.artifacts.map((a) => (
-              <Button key={a} size="xs" variant={results?.source === a ? 'filled' : 'default'} onClick={() => void loadResults(a)}>
+              <Button
+                key={a}
+                size="xs"
+                variant={results?.source === a ? 'filled' : 'default'}
+                onClick={() => void loadResults(a)}
+              >
                 {a}
               </Button>
             ))}
           </Group>
-          {results ? <ResultGrid key={results.id} resultId={results.id} version={0} testId="hunt-results" /> : <Text c="dimmed">Choose an artifact to load the rows all clients returned so far; export them as CSV or JSON from the grid.</Text>}
+          {results ? (
+            <ResultGrid key={results.id} resultId={results.id} version={0} testId="hunt-results" />
+          ) : (
+            <Text c="dimmed">
+              Choose an artifact to load the rows all clients returned so far; export them as CSV or JSON from
+              the grid.
+            </Text>
+          )}
         </Tabs.Panel>
       </Tabs>
     </Stack>

@@ -2,7 +2,20 @@
  * Hunt creation: artifacts → parameters → scope with a live estimate → limits/expiry → review.
  * `initial` prefills it (the Clients page hands over a multi-client collection's choices and a scope).
  */
-import { Alert, Button, Group, List, Modal, NumberInput, SegmentedControl, Stepper, Switch, TagsInput, Text, Textarea } from '@mantine/core';
+import {
+  Alert,
+  Button,
+  Group,
+  List,
+  Modal,
+  NumberInput,
+  SegmentedControl,
+  Stepper,
+  Switch,
+  TagsInput,
+  Text,
+  Textarea,
+} from '@mantine/core';
 import { useDebouncedValue } from '@mantine/hooks';
 import { notifications } from '@mantine/notifications';
 import { useEffect, useState } from 'react';
@@ -11,7 +24,13 @@ import type { Target } from '../../../../shared/contracts/connections';
 import type { HuntScope } from '../../../../shared/contracts/hunts';
 import { useApi } from '../../api/index';
 import { ArtifactPicker } from '../../components/collect/ArtifactPicker';
-import { ParameterStep, ParameterSummary, useArtifactParameters, type ParamValues, type WizardDraft } from '../../components/collect/ParameterStep';
+import {
+  ParameterStep,
+  ParameterSummary,
+  useArtifactParameters,
+  type ParamValues,
+  type WizardDraft,
+} from '../../components/collect/ParameterStep';
 import { ResourcesEditor } from '../../components/collect/ParamsAndResources';
 import { errorText } from '../../components/investigation/errors';
 
@@ -20,13 +39,21 @@ export interface HuntPrefill extends Partial<WizardDraft> {
   description?: string;
 }
 
-export function HuntWizard(props: { target: Target; opened: boolean; onClose: () => void; onCreated: (id: string) => void; initial?: HuntPrefill }) {
+export function HuntWizard(props: {
+  target: Target;
+  opened: boolean;
+  onClose: () => void;
+  onCreated: (id: string) => void;
+  initial?: HuntPrefill;
+}) {
   const api = useApi();
   const init = props.initial;
   const [step, setStep] = useState(init?.artifacts?.length ? 1 : 0);
   const [artifacts, setArtifacts] = useState<ArtifactSummary[]>(init?.artifacts ?? []);
   const [values, setValues] = useState<ParamValues>(init?.values ?? {});
-  const [scope, setScope] = useState<HuntScope>(init?.scope ?? { includeLabels: [], excludeLabels: [], os: '' });
+  const [scope, setScope] = useState<HuntScope>(
+    init?.scope ?? { includeLabels: [], excludeLabels: [], os: '' },
+  );
   const [dScope] = useDebouncedValue(scope, 300);
   const [estimate, setEstimate] = useState<{ count: number; online: number; sample: string[] } | null>(null);
   const [description, setDescription] = useState(init?.description ?? '');
@@ -50,14 +77,28 @@ export function HuntWizard(props: { target: Target; opened: boolean; onClose: ()
   const create = () => {
     setBusy(true);
     api
-      .call('hunts:create', { target: props.target, description: description.trim() || artifacts.map((a) => a.name).join(', '), artifacts: artifacts.map((a) => a.name), parameters, scope, expiresHours, resources, paused })
+      .call('hunts:create', {
+        target: props.target,
+        description: description.trim() || artifacts.map((a) => a.name).join(', '),
+        artifacts: artifacts.map((a) => a.name),
+        parameters,
+        scope,
+        expiresHours,
+        resources,
+        paused,
+      })
       .then((r) => {
-        notifications.show({ color: 'green', message: `Hunt ${r.huntId} created${paused ? ' (paused: start it when ready)' : ''}.` });
+        notifications.show({
+          color: 'green',
+          message: `Hunt ${r.huntId} created${paused ? ' (paused: start it when ready)' : ''}.`,
+        });
         setStep(0);
         setArtifacts([]);
         props.onCreated(r.huntId);
       })
-      .catch((e: unknown) => notifications.show({ color: 'red', title: 'Hunt not created', message: errorText(e) }))
+      .catch((e: unknown) =>
+        notifications.show({ color: 'red', title: 'Hunt not created', message: errorText(e) }),
+      )
       .finally(() => setBusy(false));
   };
   const last = 4;
@@ -71,10 +112,14 @@ export function HuntWizard(props: { target: Target; opened: boolean; onClose: ()
           <ParameterStep artifacts={artifacts} values={values} onChange={setValues} error={paramError} />
         </Stepper.Step>
         <Stepper.Step label="Clients">
-          <Text size="sm" mb={4}>Operating system (Velociraptor ignores include labels when an OS is chosen)</Text>
+          <Text size="sm" mb={4}>
+            Operating system (Velociraptor ignores include labels when an OS is chosen)
+          </Text>
           <SegmentedControl
             value={scope.os}
-            onChange={(v) => setScope({ ...scope, os: v === 'windows' || v === 'linux' || v === 'darwin' ? v : '' })}
+            onChange={(v) =>
+              setScope({ ...scope, os: v === 'windows' || v === 'linux' || v === 'darwin' ? v : '' })
+            }
             data={[
               { value: '', label: 'Any' },
               { value: 'windows', label: 'Windows' },
@@ -82,18 +127,49 @@ export function HuntWizard(props: { target: Target; opened: boolean; onClose: ()
               { value: 'darwin', label: 'macOS' },
             ]}
           />
-          <TagsInput mt="sm" label="Include clients with any of these labels" disabled={scope.os !== ''} value={scope.includeLabels} onChange={(v) => setScope({ ...scope, includeLabels: v })} />
-          <TagsInput mt="sm" label="Exclude clients with these labels" value={scope.excludeLabels} onChange={(v) => setScope({ ...scope, excludeLabels: v })} />
+          <TagsInput
+            mt="sm"
+            label="Include clients with any of these labels"
+            disabled={scope.os !== ''}
+            value={scope.includeLabels}
+            onChange={(v) => setScope({ ...scope, includeLabels: v })}
+          />
+          <TagsInput
+            mt="sm"
+            label="Exclude clients with these labels"
+            value={scope.excludeLabels}
+            onChange={(v) => setScope({ ...scope, excludeLabels: v })}
+          />
           <Alert mt="sm" color="blue" data-testid="hunt-estimate">
-            {estimate ? `About ${estimate.count} clients match now (${estimate.online} online)${estimate.sample.length ? `, e.g. ${estimate.sample.join(', ')}` : ''}. Clients that appear later join while the hunt runs.` : 'Estimating…'}
+            {estimate
+              ? `About ${estimate.count} clients match now (${estimate.online} online)${estimate.sample.length ? `, e.g. ${estimate.sample.join(', ')}` : ''}. Clients that appear later join while the hunt runs.`
+              : 'Estimating…'}
           </Alert>
         </Stepper.Step>
         <Stepper.Step label="Limits">
-          <Textarea label="Description" placeholder="What this hunt looks for and why" value={description} onChange={(e) => setDescription(e.currentTarget.value)} />
-          <NumberInput mt="sm" label="Expires after (hours)" min={1} value={expiresHours} onChange={(v) => setExpiresHours(Number(v) || 1)} />
-          <Text fw={600} mt="sm">Resources per client</Text>
+          <Textarea
+            label="Description"
+            placeholder="What this hunt looks for and why"
+            value={description}
+            onChange={(e) => setDescription(e.currentTarget.value)}
+          />
+          <NumberInput
+            mt="sm"
+            label="Expires after (hours)"
+            min={1}
+            value={expiresHours}
+            onChange={(v) => setExpiresHours(Number(v) || 1)}
+          />
+          <Text fw={600} mt="sm">
+            Resources per client
+          </Text>
           <ResourcesEditor value={resources} onChange={setResources} showUrgent={false} />
-          <Switch mt="md" label="Create paused (start it from the dashboard)" checked={paused} onChange={(e) => setPaused(e.currentTarget.checked)} />
+          <Switch
+            mt="md"
+            label="Create paused (start it from the dashboard)"
+            checked={paused}
+            onChange={(e) => setPaused(e.currentTarget.checked)}
+          />
         </Stepper.Step>
         <Stepper.Step label="Review">
           <List size="sm" data-testid="hunt-review">
@@ -102,16 +178,35 @@ export function HuntWizard(props: { target: Target; opened: boolean; onClose: ()
                 <ParameterSummary artifact={a.name} parameters={parameters} />
               </List.Item>
             ))}
-            <List.Item>Clients: {scope.os ? `OS ${scope.os}` : scope.includeLabels.length ? `labels ${scope.includeLabels.join(', ')}` : 'all'}{scope.excludeLabels.length ? `, excluding ${scope.excludeLabels.join(', ')}` : ''} (≈{estimate?.count ?? '?'})</List.Item>
-            <List.Item>Expires in {expiresHours} h · {paused ? 'created paused' : 'starts at once'}</List.Item>
+            <List.Item>
+              Clients:{' '}
+              {scope.os
+                ? `OS ${scope.os}`
+                : scope.includeLabels.length
+                  ? `labels ${scope.includeLabels.join(', ')}`
+                  : 'all'}
+              {scope.excludeLabels.length ? `, excluding ${scope.excludeLabels.join(', ')}` : ''} (≈
+              {estimate?.count ?? '?'})
+            </List.Item>
+            <List.Item>
+              Expires in {expiresHours} h · {paused ? 'created paused' : 'starts at once'}
+            </List.Item>
           </List>
           {paramError ? <Text c="red">{paramError}</Text> : null}
         </Stepper.Step>
       </Stepper>
       <Group justify="flex-end" mt="md">
-        {step > 0 ? <Button variant="default" onClick={() => setStep(step - 1)}>Back</Button> : null}
+        {step > 0 ? (
+          <Button variant="default" onClick={() => setStep(step - 1)}>
+            Back
+          </Button>
+        ) : null}
         {step < last ? (
-          <Button disabled={artifacts.length === 0 || (step === 1 && paramError !== null)} onClick={() => setStep(step + 1)} data-testid="hunt-next">
+          <Button
+            disabled={artifacts.length === 0 || (step === 1 && paramError !== null)}
+            onClick={() => setStep(step + 1)}
+            data-testid="hunt-next"
+          >
             Next
           </Button>
         ) : (

@@ -20,7 +20,11 @@ function HuntList(props: { target: Target }) {
   const [wizard, setWizard] = useState(false);
   useEffect(() => {
     let live = true;
-    const load = () => api.call('hunts:list', { target: props.target }).then((h) => live && setHunts(h), (e: unknown) => live && setError(errorText(e)));
+    const load = () =>
+      api.call('hunts:list', { target: props.target }).then(
+        (h) => live && setHunts(h),
+        (e: unknown) => live && setError(errorText(e)),
+      );
     void load();
     const t = setInterval(() => void load(), 5000);
     return () => {
@@ -38,7 +42,8 @@ function HuntList(props: { target: Target }) {
       {error ? <Text c="red">{error}</Text> : null}
       {hunts && hunts.length === 0 ? (
         <AreaEmptyState icon={<IconTarget size={28} />} title="No hunts on this server">
-          A hunt runs artifacts on every matching client, including ones that come online later. Press “New hunt” to choose artifacts and clients.
+          A hunt runs artifacts on every matching client, including ones that come online later. Press “New
+          hunt” to choose artifacts and clients.
         </AreaEmptyState>
       ) : null}
       {hunts && hunts.length > 0 ? (
@@ -54,18 +59,44 @@ function HuntList(props: { target: Target }) {
           </Table.Thead>
           <Table.Tbody>
             {hunts.map((h) => (
-              <Table.Tr key={h.huntId} style={{ cursor: 'pointer' }} tabIndex={0} onClick={() => go('/hunts', { hunt: h.huntId })} onKeyDown={(e) => e.key === 'Enter' && go('/hunts', { hunt: h.huntId })}>
-                <Table.Td><Badge color={h.state === 'RUNNING' ? 'green' : h.state === 'PAUSED' ? 'yellow' : 'gray'}>{h.state}</Badge></Table.Td>
+              <Table.Tr
+                key={h.huntId}
+                style={{ cursor: 'pointer' }}
+                tabIndex={0}
+                onClick={() => go('/hunts', { hunt: h.huntId })}
+                onKeyDown={(e) => e.key === 'Enter' && go('/hunts', { hunt: h.huntId })}
+              >
+                <Table.Td>
+                  <Badge color={h.state === 'RUNNING' ? 'green' : h.state === 'PAUSED' ? 'yellow' : 'gray'}>
+                    {h.state}
+                  </Badge>
+                </Table.Td>
                 <Table.Td>{h.description}</Table.Td>
                 <Table.Td>{h.artifacts.join(', ')}</Table.Td>
-                <Table.Td><TimeText ms={h.createdMs} /></Table.Td>
                 <Table.Td>
-                  <Progress.Root size="lg" aria-label={`${h.stats.completed} of ${h.stats.scheduled} finished`}>
-                    <Progress.Section value={h.stats.scheduled ? (100 * (h.stats.completed - h.stats.errors)) / h.stats.scheduled : 0} color="green" />
-                    <Progress.Section value={h.stats.scheduled ? (100 * h.stats.errors) / h.stats.scheduled : 0} color="red" />
+                  <TimeText ms={h.createdMs} />
+                </Table.Td>
+                <Table.Td>
+                  <Progress.Root
+                    size="lg"
+                    aria-label={`${h.stats.completed} of ${h.stats.scheduled} finished`}
+                  >
+                    <Progress.Section
+                      value={
+                        h.stats.scheduled
+                          ? (100 * (h.stats.completed - h.stats.errors)) / h.stats.scheduled
+                          : 0
+                      }
+                      color="green"
+                    />
+                    <Progress.Section
+                      value={h.stats.scheduled ? (100 * h.stats.errors) / h.stats.scheduled : 0}
+                      color="red"
+                    />
                   </Progress.Root>
                   <Text size="xs" c="dimmed">
-                    {h.stats.completed}/{h.stats.scheduled} finished · {h.stats.withResults} with results · {h.stats.errors} errors
+                    {h.stats.completed}/{h.stats.scheduled} finished · {h.stats.withResults} with results ·{' '}
+                    {h.stats.errors} errors
                   </Text>
                 </Table.Td>
               </Table.Tr>
@@ -73,7 +104,12 @@ function HuntList(props: { target: Target }) {
           </Table.Tbody>
         </Table>
       ) : null}
-      <HuntWizard target={props.target} opened={wizard} onClose={() => setWizard(false)} onCreated={(id) => go('/hunts', { hunt: id })} />
+      <HuntWizard
+        target={props.target}
+        opened={wizard}
+        onClose={() => setWizard(false)}
+        onCreated={(id) => go('/hunts', { hunt: id })}
+      />
     </Stack>
   );
 }
@@ -86,10 +122,22 @@ export function HuntsPage() {
       <Group justify="space-between">
         <Group>
           <Title order={2}>Hunts</Title>
-          {id ? <Button variant="subtle" size="xs" onClick={() => go('/hunts')}>All hunts</Button> : null}
+          {id ? (
+            <Button variant="subtle" size="xs" onClick={() => go('/hunts')}>
+              All hunts
+            </Button>
+          ) : null}
         </Group>
       </Group>
-      <RequireServer what="Hunts">{target ? id ? <HuntDashboard key={id} target={target} huntId={id} /> : <HuntList target={target} /> : null}</RequireServer>
+      <RequireServer what="Hunts">
+        {target ? (
+          id ? (
+            <HuntDashboard key={id} target={target} huntId={id} />
+          ) : (
+            <HuntList target={target} />
+          )
+        ) : null}
+      </RequireServer>
     </Stack>
   );
 }

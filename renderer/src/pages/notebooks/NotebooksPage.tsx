@@ -17,7 +17,9 @@ function NotebookList() {
   const [list, setList] = useState<NotebookSummary[] | null>(null);
   const [title, setTitle] = useState('');
   useEffect(() => {
-    api.call('notebooks:list', {}).then(setList, (e: unknown) => notifications.show({ color: 'red', message: errorText(e) }));
+    api
+      .call('notebooks:list', {})
+      .then(setList, (e: unknown) => notifications.show({ color: 'red', message: errorText(e) }));
   }, [api]);
   const create = () =>
     api.call('notebooks:create', { title: title.trim() || 'Untitled investigation' }).then(
@@ -27,19 +29,33 @@ function NotebookList() {
   return (
     <Stack>
       <Group>
-        <TextInput placeholder="Notebook title, e.g. INC-2041 lateral movement" value={title} onChange={(e) => setTitle(e.currentTarget.value)} w={380} aria-label="New notebook title" />
+        <TextInput
+          placeholder="Notebook title, e.g. INC-2041 lateral movement"
+          value={title}
+          onChange={(e) => setTitle(e.currentTarget.value)}
+          w={380}
+          aria-label="New notebook title"
+        />
         <Button leftSection={<IconPlus size={14} />} onClick={() => void create()} data-testid="new-notebook">
           New notebook
         </Button>
       </Group>
       {list && list.length === 0 ? (
         <AreaEmptyState icon={<IconNotebook size={28} />} title="No notebooks yet">
-          A notebook holds VQL queries and Markdown notes for one investigation, saved on this machine. Create one above; Ctrl+Enter runs a VQL cell.
+          A notebook holds VQL queries and Markdown notes for one investigation, saved on this machine. Create
+          one above; Ctrl+Enter runs a VQL cell.
         </AreaEmptyState>
       ) : null}
       <SimpleGrid cols={{ base: 1, md: 3 }}>
         {list?.map((n) => (
-          <Card key={n.id} withBorder style={{ cursor: 'pointer' }} onClick={() => go('/notebooks', { id: n.id })} tabIndex={0} onKeyDown={(e) => e.key === 'Enter' && go('/notebooks', { id: n.id })}>
+          <Card
+            key={n.id}
+            withBorder
+            style={{ cursor: 'pointer' }}
+            onClick={() => go('/notebooks', { id: n.id })}
+            tabIndex={0}
+            onKeyDown={(e) => e.key === 'Enter' && go('/notebooks', { id: n.id })}
+          >
             <Text fw={700}>{n.title}</Text>
             <Text size="sm" c="dimmed">
               {n.cells} cells · <TimeText ms={Date.parse(n.updatedAt)} />
@@ -59,7 +75,9 @@ export function NotebooksPage() {
       <Group justify="space-between">
         <Title order={2}>Notebooks</Title>
       </Group>
-      <RequireServer what="Notebook queries">{target ? id ? <NotebookView key={id} id={id} target={target} /> : <NotebookList /> : null}</RequireServer>
+      <RequireServer what="Notebook queries">
+        {target ? id ? <NotebookView key={id} id={id} target={target} /> : <NotebookList /> : null}
+      </RequireServer>
     </Stack>
   );
 }

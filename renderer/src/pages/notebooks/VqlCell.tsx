@@ -39,7 +39,12 @@ interface Seed {
   columns: string[];
 }
 
-export function VqlCell(props: { id: string; source: string; target: Target; onChange: (v: string) => void }) {
+export function VqlCell(props: {
+  id: string;
+  source: string;
+  target: Target;
+  onChange: (v: string) => void;
+}) {
   const api = useApi();
   const [resultId, setResultId] = useState<string | null>(null);
   const [version, setVersion] = useState(0);
@@ -50,7 +55,10 @@ export function VqlCell(props: { id: string; source: string; target: Target; onC
   const [running, setRunning] = useState(false);
   const [stats, setStats] = useState<string | null>(null);
   const cancel = useRef<(() => void) | null>(null);
-  const progress = useRef<{ timer: ReturnType<typeof setTimeout> | undefined; run: number }>({ timer: undefined, run: 0 });
+  const progress = useRef<{ timer: ReturnType<typeof setTimeout> | undefined; run: number }>({
+    timer: undefined,
+    run: 0,
+  });
   useEffect(() => {
     const p = progress.current;
     return () => clearTimeout(p.timer);
@@ -93,41 +101,52 @@ export function VqlCell(props: { id: string; source: string; target: Target; onC
     const later = () => {
       if (progress.current.timer === undefined) progress.current.timer = setTimeout(flush, PROGRESS_MS);
     };
-    cancel.current = api.stream('vql:run', { target: props.target, vql: source.current }, {
-      data: (ev) => {
-        if (ev.type === 'started') {
-          shownTotal = -1;
-          pending.total = -1;
-          setResultId(ev.resultId);
-          setVersion(0);
-        } else if (ev.type === 'rows') {
-          // Progress: log lines only re-render the log list; the grid only hears of new rows.
-          if (ev.logs?.length) pending.logs.push(...ev.logs);
-          pending.total = ev.total;
-          if (ev.first) {
-            setSeed({ first: ev.first, columns: ev.columns });
+    cancel.current = api.stream(
+      'vql:run',
+      { target: props.target, vql: source.current },
+      {
+        data: (ev) => {
+          if (ev.type === 'started') {
+            shownTotal = -1;
+            pending.total = -1;
+            setResultId(ev.resultId);
+            setVersion(0);
+          } else if (ev.type === 'rows') {
+            // Progress: log lines only re-render the log list; the grid only hears of new rows.
+            if (ev.logs?.length) pending.logs.push(...ev.logs);
+            pending.total = ev.total;
+            if (ev.first) {
+              setSeed({ first: ev.first, columns: ev.columns });
+              flush();
+            } else later();
+          } else {
             flush();
-          } else later();
-        } else {
+            setStats(`${ev.total.toLocaleString()} rows in ${(ev.elapsedMs / 1000).toFixed(2)} s`);
+          }
+        },
+        end: () => {
           flush();
-          setStats(`${ev.total.toLocaleString()} rows in ${(ev.elapsedMs / 1000).toFixed(2)} s`);
-        }
+          setRunning(false);
+        },
+        error: (e) => {
+          flush();
+          setRunning(false);
+          if (e.code !== 'CANCELLED') setError(errorText(e));
+          else setStats((s) => s ?? 'Cancelled.');
+        },
       },
-      end: () => {
-        flush();
-        setRunning(false);
-      },
-      error: (e) => {
-        flush();
-        setRunning(false);
-        if (e.code !== 'CANCELLED') setError(errorText(e));
-        else setStats((s) => s ?? 'Cancelled.');
-      },
-    });
+    );
   }, [api, props.target]);
 
   const editor = useMemo(
-    () => <LazyVqlEditor value={props.source} onChange={props.onChange} onRun={run} testId={`editor-${props.id}`} />,
+    () => (
+      <LazyVqlEditor
+        value={props.source}
+        onChange={props.onChange}
+        onRun={run}
+        testId={`editor-${props.id}`}
+      />
+    ),
     [props.source, props.onChange, props.id, run],
   );
   const hasLogs = logs.lines.length > 0;
@@ -137,7 +156,14 @@ export function VqlCell(props: { id: string; source: string; target: Target; onC
       {editor}
       <Group gap="xs">
         {running ? (
-          <Button size="xs" color="red" variant="light" leftSection={<IconPlayerStop size={14} />} onClick={() => cancel.current?.()} data-testid="cell-cancel">
+          <Button
+            size="xs"
+            color="red"
+            variant="light"
+            leftSection={<IconPlayerStop size={14} />}
+            onClick={() => cancel.current?.()}
+            data-testid="cell-cancel"
+          >
             Cancel
           </Button>
         ) : (
@@ -146,12 +172,24 @@ export function VqlCell(props: { id: string; source: string; target: Target; onC
           </Button>
         )}
         {running ? <Badge variant="light">running · {total.toLocaleString()} rows</Badge> : null}
-        {stats ? <Text size="xs" c="dimmed" data-testid="cell-stats">{stats}</Text> : null}
+        {stats ? (
+          <Text size="xs" c="dimmed" data-testid="cell-stats">
+            {stats}
+          </Text>
+        ) : null}
       </Group>
       {resultId || hasLogs || error ? (
         <Grid>
           <Grid.Col span={{ base: 12, md: hasLogs || error ? 8 : 12 }}>
-            {resultId ? <ResultGrid resultId={resultId} version={version} total={total} first={seed?.first} columns={seed?.columns} /> : null}
+            {resultId ? (
+              <ResultGrid
+                resultId={resultId}
+                version={version}
+                total={total}
+                first={seed?.first}
+                columns={seed?.columns}
+              />
+            ) : null}
           </Grid.Col>
           {hasLogs || error ? (
             <Grid.Col span={{ base: 12, md: 4 }}>
@@ -177,7 +215,8 @@ const LogList = memo(function LogList({ logs }: { logs: Logs }) {
     <ScrollArea h={300} data-testid="cell-logs">
       {hidden > 0 ? (
         <Text size="xs" c="dimmed" fs="italic" data-testid="cell-logs-hidden">
-          {hidden.toLocaleString()} earlier lines not shown; the newest {shown.length.toLocaleString()} follow.
+          {hidden.toLocaleString()} earlier lines not shown; the newest {shown.length.toLocaleString()}{' '}
+          follow.
         </Text>
       ) : null}
       {shown.map((l, i) => (

@@ -20,7 +20,9 @@ export function SettingsPage() {
               </Table.Tr>
               <Table.Tr>
                 <Table.Th>Running as</Table.Th>
-                <Table.Td data-testid="about-mode">{info.mode === 'electron' ? 'Desktop app' : 'Browser mode'}</Table.Td>
+                <Table.Td data-testid="about-mode">
+                  {info.mode === 'electron' ? 'Desktop app' : 'Browser mode'}
+                </Table.Td>
               </Table.Tr>
               <Table.Tr>
                 <Table.Th>Platform</Table.Th>
