@@ -8,7 +8,7 @@ import type { CallToolResult } from '@modelcontextprotocol/sdk/types.js';
 import { afterEach, describe, expect, it } from 'vitest';
 import { mcpContract } from '../../../shared/contracts/mcp';
 import { McpService, mcpHandlers, TOKEN_REF } from './service';
-import { FakePort } from './testing/fake-port';
+import { noConnections } from './testing/harness';
 import { MemorySecrets } from './testing/memory-secrets';
 
 describe('McpService', () => {
@@ -23,7 +23,7 @@ describe('McpService', () => {
     svc = new McpService({
       dataDir,
       version: 't',
-      port: new FakePort(),
+      servers: noConnections(),
       secrets,
       stdioCommand: ['/usr/bin/node', '/opt/megaraptor app/megaraptor.mjs'],
     });
@@ -68,7 +68,7 @@ describe('McpService', () => {
       svc = new McpService({
         dataDir,
         version: 't',
-        port: new FakePort(),
+        servers: noConnections(),
         secrets: new MemorySecrets(),
         stdioCommand: ['node'],
         httpPort: taken,
@@ -82,7 +82,7 @@ describe('McpService', () => {
       svc = new McpService({
         dataDir,
         version: 't',
-        port: new FakePort(),
+        servers: noConnections(),
         secrets: new MemorySecrets(),
         stdioCommand: ['node'],
         httpPort: taken,
@@ -140,8 +140,8 @@ describe('McpService', () => {
       }),
     );
     const r = (await client.callTool({
-      name: 'label_client',
-      arguments: { client_id: 'C.1111111111111111', labels: ['x'] },
+      name: 'cancel_flow',
+      arguments: { client_id: 'C.1111111111111111', flow_id: 'F.C1' },
     })) as CallToolResult;
     expect(r.isError).toBe(true);
     expect(JSON.stringify(r.content)).toContain('APPROVAL_DENIED');
@@ -181,7 +181,7 @@ describe('McpService', () => {
     const again = new McpService({
       dataDir,
       version: 't',
-      port: new FakePort(),
+      servers: noConnections(),
       secrets: new MemorySecrets(),
       stdioCommand: ['node'],
     });

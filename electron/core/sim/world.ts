@@ -4,6 +4,7 @@
  * collection WAITING → IN_PROGRESS → FINISHED and grows a hunt's stats without timers; `speed`
  * divides every delay.
  */
+import { matchesHuntScope } from '../../../shared/hunt-scope';
 import { ARTIFACTS, findArtifact, sourceKeys, type ArtifactDefinition } from './dataset/artifacts';
 import { AGENT_VERSION, seedClients, type ClientOs, type ClientRecord } from './dataset/clients';
 import { Rng } from './dataset/prng';
@@ -340,10 +341,10 @@ export class World {
   // ---------------------------------------------------------------- hunts
 
   matchesHunt(hunt: HuntRecord, c: ClientRecord): boolean {
-    if (hunt.excludeLabels.some((l) => hasLabel(c, l))) return false;
-    if (hunt.os) return c.os === hunt.os;
-    if (hunt.includeLabels.length) return hunt.includeLabels.some((l) => hasLabel(c, l));
-    return true;
+    return matchesHuntScope(
+      { os: hunt.os ?? undefined, includeLabels: hunt.includeLabels, excludeLabels: hunt.excludeLabels },
+      c,
+    );
   }
 
   private scheduleHunt(org: OrgData, hunt: HuntRecord): void {
