@@ -7,8 +7,8 @@ import type { notebooksContract } from '../../../shared/contracts/notebooks';
 import type { vqlContract } from '../../../shared/contracts/vql';
 import { OWNER_RELEASED, type Handlers } from '../rpc/dispatcher';
 import { BulkActions } from './bulk';
-import type { ConnectionManager } from './connections';
-import { testConnection } from './connection-test';
+import type { ConnectionManager } from '../connections/manager';
+import { testConnection } from '../connections/connection-test';
 import type { NotebookStore } from './notebook-store';
 import type { InvestigationService } from './service';
 

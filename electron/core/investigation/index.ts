@@ -6,10 +6,10 @@
 import type { CredentialService } from '../credentials/credential-service';
 import type { SecretStore as KeychainStore } from '../credentials/secret-store';
 import { startSimulator } from '../sim/index';
-import { ConnectionManager } from './connections';
-import { connectionCredentials } from './credential-records';
+import { ConnectionManager } from '../connections/manager';
+import { connectionCredentials } from '../connections/credential-records';
 import { investigationHandlers } from './handlers';
-import { KeychainSecrets } from './keychain-adapter';
+import { KeychainSecrets } from '../connections/keychain-refs';
 import { NotebookStore } from './notebook-store';
 import { InvestigationService } from './service';
 

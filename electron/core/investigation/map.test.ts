@@ -3,7 +3,7 @@ import { ClientRowSchema, toClientSummary } from '../velociraptor/operations/cli
 import { parseRow } from '../velociraptor/operations/common';
 import type { Row } from '../velociraptor/query/json';
 import { HuntSummarySchema } from '../velociraptor/operations/hunts';
-import { encodeRef } from './keychain-adapter';
+import { encodeRef } from '../connections/keychain-refs';
 import { toClient, toHunt } from './map';
 
 /** A server row as the typed operation reads it, then as the UI contract shows it. */

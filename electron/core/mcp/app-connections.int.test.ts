@@ -16,8 +16,8 @@ import type { CallToolResult } from '@modelcontextprotocol/sdk/types.js';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { buildCli } from '../../../scripts/build-cli.mjs';
 import { KeychainSecretStore } from '../credentials/keychain-store';
-import { ConnectionManager } from '../investigation/connections';
-import { KeychainSecrets } from '../investigation/keychain-adapter';
+import { ConnectionManager } from '../connections/manager';
+import { KeychainSecrets } from '../connections/keychain-refs';
 import { startSimulator, type RunningSimulator } from '../sim/index';
 import { createMcpDomain, type McpDomain } from './app';
 

@@ -10,8 +10,8 @@ import { stat } from 'node:fs/promises';
 import { join } from 'node:path';
 import { AppError } from '../../../shared/errors';
 import type { SecretStore as KeychainStore } from '../credentials/secret-store';
-import { ConnectionManager } from '../investigation/connections';
-import { KeychainSecrets } from '../investigation/keychain-adapter';
+import { ConnectionManager } from '../connections/manager';
+import { KeychainSecrets } from '../connections/keychain-refs';
 import type { ConnectionRegistry } from '../velociraptor/registry';
 
 export interface AppConnectionsDeps {

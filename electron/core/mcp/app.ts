@@ -7,7 +7,7 @@
  */
 import { resolve } from 'node:path';
 import type { SecretStore } from '../credentials/secret-store';
-import type { ConnectionManager } from '../investigation/connections';
+import type { ConnectionManager } from '../connections/manager';
 import type { ConnectionRegistry } from '../velociraptor/registry';
 import { AppConnections } from './app-connections';
 import { McpService, mcpHandlers, type TokenRecord } from './service';

@@ -8,13 +8,13 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { CredentialService } from '../credentials/credential-service';
 import type { EnumerableSecretStore } from '../credentials/secret-store';
 import { startSimulator, type RunningSimulator } from '../sim/index';
-import { ConnectionManager } from './connections';
+import { ConnectionManager } from './manager';
 import {
   clientCertFingerprint,
   connectionCredentials,
   type ConnectionCredentials,
 } from './credential-records';
-import { KeychainSecrets } from './keychain-adapter';
+import { KeychainSecrets } from './keychain-refs';
 
 class MemoryStore implements EnumerableSecretStore {
   readonly backend = 'memory';

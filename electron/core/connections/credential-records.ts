@@ -9,7 +9,7 @@ import type { CredentialService } from '../credentials/credential-service';
 import { fingerprintSha256 } from '../pki/validate';
 import type { ServerSummary } from '../velociraptor/registry';
 import { secretRefs } from '../velociraptor/secret-store';
-import { encodeRef } from './keychain-adapter';
+import { encodeRef } from './keychain-refs';
 
 export interface ConnectionCredentials {
   /** The registry saved `name`'s config (and its passphrase, when given) in the keychain. */

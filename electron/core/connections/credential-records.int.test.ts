@@ -17,10 +17,10 @@ import { keychainServiceFor, LEGACY_KEYCHAIN_SERVICE } from '../credentials/keyc
 import { probeKeychain } from '../credentials/keychain-probe';
 import { KeychainSecretStore } from '../credentials/keychain-store';
 import { createTestPki, mintApiConfigFields, toYaml } from '../velociraptor/testing/mint';
-import { ConnectionManager } from './connections';
+import { ConnectionManager } from './manager';
 import { connectionCredentialIds } from './credential-records';
-import { createInvestigation } from './index';
-import { KeychainSecrets } from './keychain-adapter';
+import { createInvestigation } from '../investigation/index';
+import { KeychainSecrets } from './keychain-refs';
 
 const CI = process.env.CI === 'true' || process.env.CI === '1';
 const inSession = process.env.MEGARAPTOR_TEST_KEYRING === '1';
