@@ -18,9 +18,8 @@ import { probeKeychain } from '../credentials/keychain-probe';
 import { KeychainSecretStore } from '../credentials/keychain-store';
 import { createTestPki, mintApiConfigFields, toYaml } from '../velociraptor/testing/mint';
 import { ConnectionManager } from './manager';
-import { connectionCredentialIds } from './credential-records';
+import { connectionSecretRefs } from './keychain-refs';
 import { createInvestigation } from '../investigation/index';
-import { KeychainSecrets } from './keychain-refs';
 
 const CI = process.env.CI === 'true' || process.env.CI === '1';
 const inSession = process.env.MEGARAPTOR_TEST_KEYRING === '1';
@@ -86,12 +85,12 @@ describe('saved connections in the credential index (real keychain)', () => {
       // The earlier version: the shared service name, no credential index, no namespace file.
       const old = new ConnectionManager({
         dataDir,
-        secrets: () => Promise.resolve(new KeychainSecrets(legacyStore)),
+        secrets: () => Promise.resolve(legacyStore),
         demo: () => Promise.reject(new Error('no demo')),
       });
       await old.import({ name: NAME, yaml, storage: 'keychain' });
       await old.dispose();
-      const id = connectionCredentialIds(NAME).apiConfig;
+      const id = connectionSecretRefs(NAME).apiConfig;
       expect(await legacyStore.listRefs()).toContain(id);
 
       const app = startApp(dataDir);
@@ -138,7 +137,7 @@ describe('saved connections in the credential index (real keychain)', () => {
     'a new data folder keeps its secrets under its own service, listed once across restarts',
     async () => {
       const dataDir = tempDir();
-      const id = connectionCredentialIds(FRESH).apiConfig;
+      const id = connectionSecretRefs(FRESH).apiConfig;
       const app = startApp(dataDir);
       const service = keychainServiceFor(dataDir);
       expect(service).toMatch(/^megaraptor-desktop:[0-9a-f-]{36}$/);

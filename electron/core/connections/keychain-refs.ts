@@ -1,32 +1,52 @@
 /**
- * The connection registry addresses secrets as `velociraptor/<server name>/api-config`; the OS
- * keychain store accepts only [A-Za-z0-9._:-] references. This adapter encodes the registry's
- * references reversibly (other characters become `_xx` hex) and maps "missing" to undefined.
+ * Where a saved server's secrets live in the keychain: its API config (it holds the private key) and
+ * the key's passphrase. Keychain accounts stay within [A-Za-z0-9._:-] (SECRET_REF_PATTERN) while a
+ * server name may hold spaces, '@' or any letter, so the name is written in base64url with each '_'
+ * spelled '_5f'. Earlier versions reached the same accounts in two steps (base64url in the registry,
+ * then '_' → '_5f' in an adapter); one function now spells them, unchanged, so servers saved by those
+ * versions stay readable.
  */
-import type { SecretStore as KeychainStore } from '../credentials/secret-store';
-import type { SecretStore as RegistrySecrets } from '../velociraptor/secret-store';
+import { AppError } from '../../../shared/errors';
+import type { SecretRef, SecretStore } from '../credentials/index';
 
-export function encodeRef(ref: string): string {
-  return Array.from(ref)
-    .map((ch) =>
-      /[A-Za-z0-9.:-]/.test(ch)
-        ? ch
-        : Array.from(Buffer.from(ch, 'utf8'))
-            .map((b) => `_${b.toString(16).padStart(2, '0')}`)
-            .join(''),
-    )
-    .join('');
+function account(server: string, what: 'api-config' | 'passphrase'): SecretRef {
+  const name = Buffer.from(server, 'utf8').toString('base64url').replaceAll('_', '_5f');
+  return `velociraptor:${name}:${what}`;
 }
 
-export class KeychainSecrets implements RegistrySecrets {
-  constructor(private readonly store: KeychainStore) {}
-  async get(ref: string): Promise<string | undefined> {
-    return (await this.store.get(encodeRef(ref))) ?? undefined;
+/** The keychain accounts of `server` (also its ids in the credential index). */
+export function connectionSecretRefs(server: string): { apiConfig: SecretRef; passphrase: SecretRef } {
+  return { apiConfig: account(server, 'api-config'), passphrase: account(server, 'passphrase') };
+}
+
+export interface SavedConfig {
+  yaml: string;
+  passphrase: string | undefined;
+}
+
+/** Saved servers' API configs and passphrases in a SecretStore (the OS keychain in the app). */
+export class SavedConfigs {
+  constructor(private readonly store: SecretStore) {}
+
+  /** Saves the config and the passphrase; without a passphrase, an old one is deleted. */
+  async save(server: string, yaml: string, passphrase: string | undefined): Promise<void> {
+    const refs = connectionSecretRefs(server);
+    await this.store.set(refs.apiConfig, yaml);
+    if (passphrase) await this.store.set(refs.passphrase, passphrase);
+    else await this.store.delete(refs.passphrase);
   }
-  async set(ref: string, value: string): Promise<void> {
-    await this.store.set(encodeRef(ref), value);
+
+  async load(server: string): Promise<SavedConfig> {
+    const refs = connectionSecretRefs(server);
+    const yaml = await this.store.get(refs.apiConfig);
+    if (yaml === undefined)
+      throw new AppError('CONNECTION_NOT_FOUND', `No saved API config for "${server}". Import it again.`);
+    return { yaml, passphrase: await this.store.get(refs.passphrase) };
   }
-  async delete(ref: string): Promise<void> {
-    await this.store.delete(encodeRef(ref));
+
+  async delete(server: string): Promise<void> {
+    const refs = connectionSecretRefs(server);
+    await this.store.delete(refs.apiConfig);
+    await this.store.delete(refs.passphrase);
   }
 }

@@ -9,7 +9,6 @@ import { startSimulator } from '../sim/index';
 import { ConnectionManager } from '../connections/manager';
 import { connectionCredentials } from '../connections/credential-records';
 import { investigationHandlers } from './handlers';
-import { KeychainSecrets } from '../connections/keychain-refs';
 import { NotebookStore } from './notebook-store';
 import { InvestigationService } from './service';
 
@@ -32,10 +31,7 @@ export function createInvestigation(
   const manager = new ConnectionManager({
     dataDir,
     ...(credentials ? { credentials: connectionCredentials(credentials) } : {}),
-    secrets: async () => {
-      const store = await keychain();
-      return store ? new KeychainSecrets(store) : null;
-    },
+    secrets: keychain,
     demo: async () => {
       const sim = await startSimulator({ host: '127.0.0.1' });
       return { yaml: await sim.mintApiConfig('megaraptor-demo', ['administrator']), stop: () => sim.stop() };

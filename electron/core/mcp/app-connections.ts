@@ -11,7 +11,6 @@ import { join } from 'node:path';
 import { AppError } from '../../../shared/errors';
 import type { SecretStore as KeychainStore } from '../credentials/secret-store';
 import { ConnectionManager } from '../connections/manager';
-import { KeychainSecrets } from '../connections/keychain-refs';
 import type { ConnectionRegistry } from '../velociraptor/registry';
 
 export interface AppConnectionsDeps {
@@ -71,7 +70,7 @@ export class AppConnections {
     const store = await this.store;
     const next = new ConnectionManager({
       dataDir: this.deps.dataDir,
-      secrets: () => Promise.resolve(store ? new KeychainSecrets(store) : null),
+      secrets: () => Promise.resolve(store),
       demo: () =>
         Promise.reject(
           new AppError(

@@ -5,7 +5,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { parse } from 'yaml';
-import { MemorySecretStore } from '../../velociraptor/secret-store';
+import { MemorySecretStore } from '../../credentials/memory-store';
 import type { BuiltQuery } from '../../velociraptor/vql/builder';
 import { writeServerConfig } from '../config-files';
 import { testChain } from '../testing/fixtures';
@@ -89,7 +89,7 @@ describe('RotationService', () => {
     const { config: restored } = await service.rollback(rotationId, { config: next });
     expect((restored as unknown as Cfg).Frontend).toMatchObject(before.Frontend);
     await expect(service.confirm(rotationId)).rejects.toMatchObject({ code: 'CONFLICT' });
-    expect(secrets.refs()).toEqual([]);
+    expect([...secrets.data.keys()]).toEqual([]);
   });
 
   it('rotates the GUI gateway certificate alone and confirms (backup dropped)', async () => {
@@ -101,9 +101,9 @@ describe('RotationService', () => {
     expect((next as unknown as Cfg).Frontend.certificate).toBe(
       (config as unknown as Cfg).Frontend.certificate,
     );
-    expect(secrets.refs()).toHaveLength(1);
+    expect([...secrets.data.keys()]).toHaveLength(1);
     await service.confirm(rotationId);
-    expect(secrets.refs()).toEqual([]);
+    expect([...secrets.data.keys()]).toEqual([]);
     expect((await service.history())[0]!.state).toBe('confirmed');
   });
 
