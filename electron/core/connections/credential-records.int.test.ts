@@ -2,7 +2,7 @@
  * Saved connections in the credential index, against the real Secret Service (gnome-keyring; `npm
  * test` runs integration tests inside a private D-Bus session with an unlocked keyring,
  * MEGARAPTOR_TEST_KEYRING=1; in CI a missing keyring fails), wired as the composition root does
- * (createCredentialService + createInvestigation):
+ * (createCredentialService + a ConnectionManager listing into it):
  * - a data folder an earlier version used (configs in the keychain under the shared legacy service,
  *   no credential index) keeps that service, and its servers are listed when the app starts, once;
  * - a new data folder gets its own keychain service, and what it saves is listed once across restarts.
@@ -17,9 +17,9 @@ import { keychainServiceFor, LEGACY_KEYCHAIN_SERVICE } from '../credentials/keyc
 import { probeKeychain } from '../credentials/keychain-probe';
 import { KeychainSecretStore } from '../credentials/keychain-store';
 import { createTestPki, mintApiConfigFields, toYaml } from '../velociraptor/testing/mint';
-import { ConnectionManager } from './manager';
+import { connectionCredentials } from './credential-records';
 import { connectionSecretRefs } from './keychain-refs';
-import { createInvestigation } from '../investigation/index';
+import { ConnectionManager } from './manager';
 
 const CI = process.env.CI === 'true' || process.env.CI === '1';
 const inSession = process.env.MEGARAPTOR_TEST_KEYRING === '1';
@@ -51,16 +51,17 @@ afterAll(() => {
 /** The app's core as the composition root wires it, on `dataDir`. */
 function startApp(dataDir: string) {
   const credentials = createCredentialService(dataDir, { probe });
-  const investigation = createInvestigation(
+  const connections = new ConnectionManager({
     dataDir,
-    async () => ((await probe()).available ? credentials.store : null),
-    credentials,
-  );
+    secrets: async () => ((await probe()).available ? credentials.store : null),
+    demo: () => Promise.reject(new Error('no demo here')),
+    credentials: connectionCredentials(credentials),
+  });
   return {
     credentials,
-    connections: investigation.connections,
+    connections,
     async stop() {
-      await investigation.dispose();
+      await connections.dispose();
       credentials.dispose();
     },
   };

@@ -24,7 +24,15 @@ const Meta = z.object({
 });
 type Meta = z.infer<typeof Meta>;
 
-/** Starts a simulator and returns an API config for it (injected: tests and the CLI differ). */
+/** Where the saved servers' metadata lives; the one place its path is spelled. */
+export function connectionsFile(dataDir: string): string {
+  return join(dataDir, 'connections.json');
+}
+
+/**
+ * Starts a simulator and returns an API config for it. Injected by the composition root (the only
+ * core module besides the CLI that imports sim/); tests pass their own.
+ */
 export type DemoFactory = () => Promise<{ yaml: string; stop(): Promise<void> }>;
 
 export interface ConnectionManagerDeps {
@@ -63,7 +71,7 @@ export class ConnectionManager {
   }
 
   private get metaFile(): string {
-    return join(this.deps.dataDir, 'connections.json');
+    return connectionsFile(this.deps.dataDir);
   }
 
   /**

@@ -16,7 +16,7 @@ import type { CallToolResult } from '@modelcontextprotocol/sdk/types.js';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { buildCli } from '../../../scripts/build-cli.mjs';
 import { KeychainSecretStore } from '../credentials/keychain-store';
-import { ConnectionManager } from '../connections/manager';
+import { ConnectionManager } from '../connections/index';
 import { startSimulator, type RunningSimulator } from '../sim/index';
 import { createMcpDomain, type McpDomain } from './app';
 

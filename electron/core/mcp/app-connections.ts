@@ -7,10 +7,9 @@
  * Re-read when the metadata file changes.
  */
 import { stat } from 'node:fs/promises';
-import { join } from 'node:path';
 import { AppError } from '../../../shared/errors';
 import type { SecretStore as KeychainStore } from '../credentials/secret-store';
-import { ConnectionManager } from '../connections/manager';
+import { ConnectionManager, connectionsFile } from '../connections/index';
 import type { ConnectionRegistry } from '../velociraptor/registry';
 
 export interface AppConnectionsDeps {
@@ -33,7 +32,7 @@ export class AppConnections {
   constructor(private readonly deps: AppConnectionsDeps) {}
 
   private get metaFile(): string {
-    return join(this.deps.dataDir, 'connections.json');
+    return connectionsFile(this.deps.dataDir);
   }
 
   /** The registry as of the last refresh. */

@@ -7,7 +7,7 @@
  */
 import { resolve } from 'node:path';
 import type { SecretStore } from '../credentials/secret-store';
-import type { ConnectionManager } from '../connections/manager';
+import type { ConnectionManager } from '../connections/index';
 import type { ConnectionRegistry } from '../velociraptor/registry';
 import { AppConnections } from './app-connections';
 import { McpService, mcpHandlers, type TokenRecord } from './service';
@@ -68,7 +68,7 @@ export interface McpDomainOptions {
   keychain: () => Promise<SecretStore | null>;
   env?: NodeJS.ProcessEnv;
   /**
-   * The app's live connection manager (createInvestigation's). Given, MCP uses its registry and
+   * The app's live connection manager (the composition root's). Given, MCP uses its registry and
    * selected server directly; without it, MCP re-reads the saved connections (AppConnections).
    */
   liveConnections?: ConnectionManager;
