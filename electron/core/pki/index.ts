@@ -6,7 +6,7 @@
 export * from './certificates';
 export * from './validate';
 export * from './config-files';
-export * from './api-identity';
+export * from '../velociraptor/operations/users';
 export { hashPassword, verifyPassword, type PasswordHash } from './password-hash';
 export {
   RotationService,

@@ -12,7 +12,7 @@ import { MemorySecretStore } from '../credentials/memory-store';
 import { startSimulator, type RunningSimulator } from '../sim/index';
 import { connect, query } from '../sim/test-client';
 import type { BuiltQuery } from '../velociraptor/vql/builder';
-import { DEFAULT_API_ROLES, revokeRolesQuery, userCreateQuery } from './api-identity';
+import { DEFAULT_API_ROLES, revokeRolesQuery, userCreateQuery } from '../velociraptor/operations/users';
 import { issueApiClientCertificate } from './certificates';
 import { writeApiClientConfig, writeServerConfig } from './config-files';
 import { RotationService, type ServerAdmin } from './rotation/rotation-service';

@@ -15,7 +15,12 @@
 import { randomUUID } from 'node:crypto';
 import { AppError } from '../../../../shared/errors';
 import type { SecretStore } from '../../credentials/secret-store';
-import { revokeRolesQuery, userCreateQuery, validateRoles, type Role } from '../api-identity';
+import {
+  revokeRolesQuery,
+  userCreateQuery,
+  validateRoles,
+  type Role,
+} from '../../velociraptor/operations/users';
 import {
   createCertificateAuthority,
   issueApiClientCertificate,

@@ -6,7 +6,7 @@ import {
   userAddCommand,
   userCreateQuery,
   validateRoles,
-} from './api-identity';
+} from './users';
 
 describe('API identities', () => {
   it('plans the deploy-time user add with least privilege by default', () => {

@@ -5,9 +5,9 @@
  * at run time as VQL (user_create / user_grant) sent with an administrator identity. Roles default to
  * least privilege (api + investigator); administrator only when asked for.
  */
-import { AppError } from '../../../shared/errors';
-import { build, jsonArray, str, vql, type BuiltQuery } from '../velociraptor/vql/builder';
-import { validateUserName } from './certificates';
+import { AppError } from '../../../../shared/errors';
+import { build, jsonArray, str, vql, type BuiltQuery } from '../vql/builder';
+import { validateUserName } from '../../pki/certificates';
 
 export const ROLES = [
   'administrator',
