@@ -9,7 +9,7 @@ import type { ClientRef, FileRange, LabelOutcome } from '../../../shared/contrac
 import type { Target } from '../../../shared/contracts/connections';
 import { AppError } from '../../../shared/errors';
 import type { VelociraptorService } from '../velociraptor/index';
-import type { ConnectionManager } from './connections';
+import type { ConnectionManager } from '../connections/index';
 
 /** Concurrent per-client calls (Velociraptor's GUI labels one client per request; a few in flight keep the server responsive). */
 export const BULK_CONCURRENCY = 6;

@@ -23,7 +23,7 @@ import {
   type VelociraptorService,
 } from '../velociraptor/index';
 import type { QueryEvent, RowsEvent } from '../velociraptor/query/stream';
-import type { ConnectionManager } from './connections';
+import type { ConnectionManager } from '../connections/index';
 import { isoToMs, toArtifact, toClient, toCompletion, toFlow, toHunt, toHuntFlow, toVfsEntry } from './map';
 import { ResultStore, type ResultSet } from './result-store';
 import { coalesce, RunProgress } from './run-stream';

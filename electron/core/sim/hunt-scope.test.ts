@@ -8,7 +8,6 @@ import fc from 'fast-check';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { matchesHuntScope, type HuntOs } from '../../../shared/hunt-scope';
 import { ConnectionRegistry } from '../velociraptor/registry';
-import { MemorySecretStore } from '../velociraptor/secret-store';
 import { VelociraptorService } from '../velociraptor/service';
 import type { ClientSummary } from '../velociraptor/operations/clients';
 import { startSimulator, type RunningSimulator } from './index';
@@ -22,8 +21,8 @@ let labels: string[];
 
 beforeAll(async () => {
   sim = await startSimulator({ host: '127.0.0.1', now: () => clock });
-  registry = new ConnectionRegistry({ secrets: new MemorySecretStore() });
-  await registry.add('sim', await sim.mintApiConfig('scope-admin', ['administrator']));
+  registry = new ConnectionRegistry();
+  registry.add('sim', await sim.mintApiConfig('scope-admin', ['administrator']));
   svc = new VelociraptorService(registry.connection('sim'));
   clients = await svc.searchClients({ search: 'all', limit: 1000 });
   labels = [...new Set(clients.flatMap((c) => c.labels))].sort();

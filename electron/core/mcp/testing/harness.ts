@@ -10,7 +10,6 @@ import { Redactor } from '../redact';
 import { createMcpServer } from '../server';
 import type { McpContext } from '../tool-kit';
 import { ConnectionRegistry } from '../../velociraptor/registry';
-import { MemorySecretStore } from '../../velociraptor/secret-store';
 import { RegistryServers, type McpServers } from '../servers';
 
 export interface Harness {
@@ -25,7 +24,7 @@ export interface Harness {
 /** The servers seam with no Velociraptor connection: what an app without a saved server has. */
 export function noConnections(): McpServers {
   return new RegistryServers({
-    registry: new ConnectionRegistry({ secrets: new MemorySecretStore() }),
+    registry: new ConnectionRegistry(),
     defaultServer: () => undefined,
   });
 }

@@ -7,7 +7,6 @@
 import type { RunningSimulator } from '../../sim/index';
 import { loadApiConfig } from '../../velociraptor/config/api-config';
 import { ConnectionRegistry } from '../../velociraptor/registry';
-import { MemorySecretStore } from '../../velociraptor/secret-store';
 import type { VelociraptorService } from '../../velociraptor';
 import { RegistryServers } from '../servers';
 import type { ExampleIds } from '../tool-kit';
@@ -21,7 +20,7 @@ export interface SimServers {
 }
 
 export async function simServers(sim: RunningSimulator): Promise<SimServers> {
-  const registry = new ConnectionRegistry({ secrets: new MemorySecretStore() });
+  const registry = new ConnectionRegistry();
   registry.addConfig('sim', loadApiConfig(await sim.mintApiConfig('mcp-admin', ['administrator'])));
   registry.addConfig('sim-ro', loadApiConfig(await sim.mintApiConfig('mcp-reader', ['api'])));
   const servers = new RegistryServers({
