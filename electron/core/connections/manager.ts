@@ -7,7 +7,7 @@ import { mkdir, readFile, rename, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { z } from 'zod';
 import type { ConnectionInfo, ConnectionList, OrgInfo, Target } from '../../../shared/contracts/connections';
-import { AppError } from '../../../shared/errors';
+import { AppError, messageOf } from '../../../shared/errors';
 import type { SecretStore } from '../credentials/index';
 import { ConnectionRegistry, type ServerSummary } from '../velociraptor/registry';
 import type { ConnectionCredentials } from './credential-records';
@@ -101,7 +101,7 @@ export class ConnectionManager {
           summary = this.registry.add(s.name, saved.yaml, { passphrase: saved.passphrase });
           passphrase = saved.passphrase !== undefined;
         } catch (e) {
-          this.problems.push({ name: s.name, message: e instanceof Error ? e.message : String(e) });
+          this.problems.push({ name: s.name, message: messageOf(e) });
           continue;
         }
         const clientCertPem = this.registry.config(s.name).clientCertPem;

@@ -7,7 +7,7 @@ import { randomBytes } from 'node:crypto';
 import { join } from 'node:path';
 import type { AuditEntry, McpSnippets, McpStatus } from '../../../shared/contracts/mcp';
 import type { ApprovalEvent } from '../../../shared/contracts/mcp';
-import { AppError } from '../../../shared/errors';
+import { AppError, messageOf } from '../../../shared/errors';
 import type { SecretStore } from '../credentials/secret-store';
 import { startApprovalSocket, type ApprovalSocketServer } from './approval-socket';
 import {
@@ -169,7 +169,7 @@ export class McpService {
         }
         this.lastError = undefined;
       } catch (e) {
-        this.lastError = e instanceof Error ? e.message : String(e);
+        this.lastError = messageOf(e);
         throw e instanceof AppError
           ? e
           : new AppError('INTERNAL', `The MCP endpoint did not start: ${this.lastError}`, { cause: e });

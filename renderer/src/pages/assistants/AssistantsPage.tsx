@@ -29,8 +29,8 @@ import { IconCheck, IconCopy, IconEye, IconEyeOff, IconRefresh } from '@tabler/i
 import { useEffect, useState } from 'react';
 import type { McpPolicy, McpSnippets } from '../../../../shared/contracts/mcp';
 import { useApi } from '../../api/index';
-import { errorText } from '../../components/investigation/errors';
 import { useAuditLog, useMcpStatus } from './hooks';
+import { describeError } from '../../../../shared/errors';
 
 function Copy({ value, label }: { value: string; label: string }) {
   return (
@@ -69,7 +69,7 @@ function EndpointCard({ onRotated }: { onRotated: () => void }) {
         notifications.show({
           color: 'red',
           title: enabled ? 'The endpoint did not start' : 'The endpoint did not stop',
-          message: errorText(e),
+          message: describeError(e),
         });
         refresh();
       })
@@ -91,7 +91,7 @@ function EndpointCard({ onRotated }: { onRotated: () => void }) {
         });
       })
       .catch((e: unknown) =>
-        notifications.show({ color: 'red', title: 'The token was not rotated', message: errorText(e) }),
+        notifications.show({ color: 'red', title: 'The token was not rotated', message: describeError(e) }),
       )
       .finally(() => setBusy(false));
   };
@@ -185,7 +185,7 @@ function SnippetsCard({ version }: { version: number }) {
     api
       .call('mcp:snippets', {})
       .then(setSnippets)
-      .catch((e: unknown) => setError(errorText(e)));
+      .catch((e: unknown) => setError(describeError(e)));
   }, [api, version]);
   const tabs: Array<{ id: keyof McpSnippets; label: string; where: string }> = [
     {
@@ -288,7 +288,11 @@ function PolicyCard() {
       .call('mcp:getPolicy', {})
       .then(setPolicy)
       .catch((e: unknown) =>
-        notifications.show({ color: 'red', title: 'The policy could not be read', message: errorText(e) }),
+        notifications.show({
+          color: 'red',
+          title: 'The policy could not be read',
+          message: describeError(e),
+        }),
       );
   }, [api]);
   const save = (next: McpPolicy) => {
@@ -297,7 +301,7 @@ function PolicyCard() {
       .call('mcp:setPolicy', next)
       .then(setPolicy)
       .catch((e: unknown) =>
-        notifications.show({ color: 'red', title: 'The policy was not saved', message: errorText(e) }),
+        notifications.show({ color: 'red', title: 'The policy was not saved', message: describeError(e) }),
       )
       .finally(() => setBusy(false));
   };
