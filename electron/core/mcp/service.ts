@@ -21,6 +21,7 @@ import { AuditLog } from './audit';
 import { startHttpTransport, type RunningHttp } from './http';
 import type { VelociraptorPort } from './ports';
 import { Redactor } from './redact';
+import { allTools } from './registry';
 import { createMcpServer } from './server';
 import type { McpContext } from './tool-kit';
 
@@ -190,6 +191,9 @@ export class McpService {
       ...(this.socket ? { approvalSocket: this.socket.path } : {}),
       auditLog: this.audit.path,
       policy: await this.policyStore.get(),
+      gatedTools: allTools()
+        .filter((t) => t.gated)
+        .map((t) => t.name),
       pendingApprovals: this.broker.list().length,
       ...(this.lastError ? { error: this.lastError } : {}),
     };
