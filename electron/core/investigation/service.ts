@@ -15,7 +15,7 @@ import type { Target } from '../../../shared/contracts/connections';
 import type { ArtifactSummary, LogLine, Resources, UploadInfo } from '../../../shared/contracts/collections';
 import type { HuntFlow, HuntScope, HuntSummary } from '../../../shared/contracts/hunts';
 import type { CompletionItem, RunEvent } from '../../../shared/contracts/vql';
-import { AppError, isAppError } from '../../../shared/errors';
+import { AppError, isAppError, messageOf } from '../../../shared/errors';
 import type { HuntOs, ResourceLimits, VelociraptorService } from '../velociraptor/index';
 import type { QueryEvent, RowsEvent } from '../velociraptor/query/stream';
 import type { ConnectionManager } from '../connections/index';
@@ -258,7 +258,7 @@ export class InvestigationService {
         });
         flows.push({ clientId, flowId });
       } catch (e) {
-        failures.push({ clientId, message: e instanceof Error ? e.message : String(e) });
+        failures.push({ clientId, message: messageOf(e) });
       }
     }
     if (flows.length === 0 && failures[0]) throw new AppError('VQL_ERROR', failures[0].message);
