@@ -6,7 +6,7 @@
  */
 import { readFile } from 'node:fs/promises';
 import { resolve } from 'node:path';
-import { AppError } from '../../../shared/errors';
+import { AppError, messageOf } from '../../../shared/errors';
 import { resolveDataDir } from '../../core/app/data-dir';
 import { AppConnections } from '../../core/mcp/app-connections';
 import { runStdio } from '../../core/mcp/stdio';
@@ -126,7 +126,7 @@ export const mcpCommand: Command = {
         return 0;
       }
     } catch (e) {
-      io.stderr.write(`megaraptor mcp: ${e instanceof Error ? e.message : String(e)}\n`);
+      io.stderr.write(`megaraptor mcp: ${messageOf(e)}\n`);
       return 1;
     }
   },

@@ -7,7 +7,7 @@
  */
 import type { ClientRef, FileRange, LabelOutcome } from '../../../shared/contracts/clients';
 import type { Target } from '../../../shared/contracts/connections';
-import { AppError } from '../../../shared/errors';
+import { AppError, messageOf } from '../../../shared/errors';
 import type { VelociraptorService } from '../velociraptor/index';
 import type { ConnectionManager } from '../connections/index';
 
@@ -16,8 +16,6 @@ export const BULK_CONCURRENCY = 6;
 const DOWNLOAD_FILE = 'System.VFS.DownloadFile';
 /** How long a path → upload components resolution is reused while paging through a file. */
 const RESOLVE_MS = 60_000;
-
-const message = (e: unknown): string => (e instanceof Error ? e.message : String(e));
 
 /** Runs `fn` over `items` with at most `limit` in flight; results keep the input order. */
 export async function mapBounded<T, R>(
@@ -83,7 +81,7 @@ export class BulkActions {
         const after = await ops.setLabels(clientId, wanted, op === 'add' ? 'set' : 'remove');
         return { clientId, ok: true, labels: after };
       } catch (e) {
-        return { clientId, ok: false, labels: [], message: message(e) };
+        return { clientId, ok: false, labels: [], message: messageOf(e) };
       }
     });
     return { results };
@@ -97,7 +95,7 @@ export class BulkActions {
         const f = await ops.flowStatus(clientId, flowId);
         return { clientId, flowId, state: f.state, status: f.status, rows: f.totalRows };
       } catch (e) {
-        return { clientId, flowId, state: 'UNKNOWN', status: '', rows: 0, error: message(e) };
+        return { clientId, flowId, state: 'UNKNOWN', status: '', rows: 0, error: messageOf(e) };
       }
     });
   }

@@ -14,7 +14,7 @@ import type { Target } from '../../../shared/contracts/connections';
 import type { ArtifactSummary, LogLine, Resources, UploadInfo } from '../../../shared/contracts/collections';
 import type { HuntFlow, HuntScope, HuntSummary } from '../../../shared/contracts/hunts';
 import type { CompletionItem, RunEvent } from '../../../shared/contracts/vql';
-import { AppError, isAppError } from '../../../shared/errors';
+import { AppError, isAppError, messageOf } from '../../../shared/errors';
 import { matchesHuntScope } from '../../../shared/hunt-scope';
 import {
   evidenceFileName,
@@ -253,7 +253,7 @@ export class InvestigationService {
         });
         flows.push({ clientId, flowId });
       } catch (e) {
-        failures.push({ clientId, message: e instanceof Error ? e.message : String(e) });
+        failures.push({ clientId, message: messageOf(e) });
       }
     }
     if (flows.length === 0 && failures[0]) throw new AppError('VQL_ERROR', failures[0].message);

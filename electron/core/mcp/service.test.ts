@@ -10,6 +10,7 @@ import { mcpContract } from '../../../shared/contracts/mcp';
 import { McpService, mcpHandlers, TOKEN_REF } from './service';
 import { noConnections } from './testing/harness';
 import { MemorySecretStore } from '../credentials/memory-store';
+import { allTools } from './registry';
 
 describe('McpService', () => {
   let svc: McpService | undefined;
@@ -29,6 +30,19 @@ describe('McpService', () => {
     });
     return { svc, secrets, dataDir };
   }
+
+  it('reports the gated tools: exactly those that wait for approval', async () => {
+    const { svc } = make();
+    const { gatedTools } = await svc.status();
+    expect(gatedTools).toEqual(
+      allTools()
+        .filter((t) => t.gated)
+        .map((t) => t.name),
+    );
+    expect(gatedTools).toEqual(expect.arrayContaining(['collect_artifact', 'run_vql', 'start_hunt']));
+    expect(gatedTools).not.toContain('search_clients');
+    expect(gatedTools).not.toContain('create_hunt'); // creates a paused hunt; start_hunt is what asks
+  });
 
   it('keeps the token in the secret store, serves HTTP with it, and rotates it', async () => {
     const { svc, secrets } = make();

@@ -7,7 +7,7 @@ import { randomBytes } from 'node:crypto';
 import { join } from 'node:path';
 import type { AuditEntry, McpSnippets, McpStatus } from '../../../shared/contracts/mcp';
 import type { ApprovalEvent } from '../../../shared/contracts/mcp';
-import { AppError } from '../../../shared/errors';
+import { AppError, messageOf } from '../../../shared/errors';
 import type { SecretStore } from '../credentials/secret-store';
 import { startApprovalSocket, type ApprovalSocketServer } from './approval-socket';
 import {
@@ -21,6 +21,7 @@ import { AuditLog } from './audit';
 import { startHttpTransport, type RunningHttp } from './http';
 import type { McpServers } from './servers';
 import { Redactor } from './redact';
+import { allTools } from './registry';
 import { createMcpServer } from './server';
 import type { McpContext } from './tool-kit';
 
@@ -169,7 +170,7 @@ export class McpService {
         }
         this.lastError = undefined;
       } catch (e) {
-        this.lastError = e instanceof Error ? e.message : String(e);
+        this.lastError = messageOf(e);
         throw e instanceof AppError
           ? e
           : new AppError('INTERNAL', `The MCP endpoint did not start: ${this.lastError}`, { cause: e });
@@ -190,6 +191,9 @@ export class McpService {
       ...(this.socket ? { approvalSocket: this.socket.path } : {}),
       auditLog: this.audit.path,
       policy: await this.policyStore.get(),
+      gatedTools: allTools()
+        .filter((t) => t.gated)
+        .map((t) => t.name),
       pendingApprovals: this.broker.list().length,
       ...(this.lastError ? { error: this.lastError } : {}),
     };

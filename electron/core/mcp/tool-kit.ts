@@ -9,7 +9,7 @@ import { randomBytes } from 'node:crypto';
 import type { McpServer } from '@modelcontextprotocol/sdk/server/mcp.js';
 import type { CallToolResult } from '@modelcontextprotocol/sdk/types.js';
 import { z } from 'zod';
-import { AppError, isAppError } from '../../../shared/errors';
+import { AppError, isAppError, messageOf } from '../../../shared/errors';
 import { toErrorPayload } from '../rpc/dispatcher';
 import { gate, type ApprovalPlan, type Approver, type GateOutcome, type McpPolicy } from './approvals';
 import type { AuditLog } from './audit';
@@ -247,7 +247,7 @@ export function defineTool<I extends Shape, O extends Shape, D = undefined>(
       if (ctx.audit.failing) await written;
     } catch (e) {
       // Fail closed: a call that cannot be audited does not return its data.
-      const msg = e instanceof Error ? e.message : String(e);
+      const msg = messageOf(e);
       return {
         isError: true,
         content: [
