@@ -55,25 +55,23 @@ export async function identity(
   }
 }
 
+/** user()'s record: name, org_id, org_name, picture, email, roles, _policy, effective_policy (no orgs). */
 export const CurrentUserSchema = z
   .looseObject({
     name: z.string(),
+    org_id: z.string().nullable().optional(),
+    org_name: z.string().nullable().optional(),
     roles: strList,
-    orgs: z
-      .array(z.looseObject({ id: z.string(), name: z.string().optional() }))
-      .nullable()
-      .optional(),
   })
-  .transform((u) => ({
-    name: u.name,
-    roles: u.roles,
-    orgs: (u.orgs ?? []).map((o) => ({ id: o.id, name: o.name ?? o.id })),
-  }));
+  .transform((u) => ({ name: u.name, orgId: u.org_id ?? '', orgName: u.org_name ?? '', roles: u.roles }));
 export type CurrentUser = z.output<typeof CurrentUserSchema>;
 
-/** The caller's own user record (roles in the connection's org). */
+/**
+ * The caller's own user record (roles in the connection's org). user() needs `user=`: without it the
+ * server answers null ("user: Field user is required"), so the caller names itself with whoami().
+ */
 export async function currentUser(conn: VelociraptorConnection, opts?: OpOptions): Promise<CurrentUser> {
-  return callFunction(conn, vql`user()`, CurrentUserSchema, rowsOptions(opts, true), 'user()');
+  return callFunction(conn, vql`user(user=whoami())`, CurrentUserSchema, rowsOptions(opts, true), 'user()');
 }
 
 export const OrgSchema = z
