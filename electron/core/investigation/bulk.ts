@@ -9,8 +9,6 @@ import type { ClientRef, FileRange, LabelOutcome } from '../../../shared/contrac
 import type { Target } from '../../../shared/contracts/connections';
 import { AppError, messageOf } from '../../../shared/errors';
 import type { VelociraptorService } from '../velociraptor/index';
-import { searchClientIds } from '../velociraptor/operations/clients';
-import { readRange } from '../velociraptor/operations/vfs';
 import type { ConnectionManager } from '../connections/index';
 
 /** Concurrent per-client calls (Velociraptor's GUI labels one client per request; a few in flight keep the server responsive). */
@@ -60,7 +58,7 @@ export class BulkActions {
   /** Every client a search matches (ids and host names only), up to `limit`. */
   async matching(t: Target, query: string, limit: number): Promise<{ clients: ClientRef[]; more: boolean }> {
     const ops = await this.ops(t);
-    const rows = await searchClientIds(ops.conn, query, Math.min(limit + 1, 10_000));
+    const rows = await ops.searchClientIds(query, Math.min(limit + 1, 10_000));
     return { clients: rows.slice(0, limit), more: rows.length > limit };
   }
 
@@ -118,8 +116,7 @@ export class BulkActions {
     const data =
       offset >= file.size
         ? Buffer.alloc(0)
-        : await readRange(
-            ops.conn,
+        : await ops.readRange(
             { components: file.components, clientId },
             offset,
             Math.min(length, file.size - offset),

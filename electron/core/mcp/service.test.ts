@@ -8,7 +8,7 @@ import type { CallToolResult } from '@modelcontextprotocol/sdk/types.js';
 import { afterEach, describe, expect, it } from 'vitest';
 import { mcpContract } from '../../../shared/contracts/mcp';
 import { McpService, mcpHandlers, TOKEN_REF } from './service';
-import { FakePort } from './testing/fake-port';
+import { noConnections } from './testing/harness';
 import { MemorySecretStore } from '../credentials/memory-store';
 import { allTools } from './registry';
 
@@ -24,7 +24,7 @@ describe('McpService', () => {
     svc = new McpService({
       dataDir,
       version: 't',
-      port: new FakePort(),
+      servers: noConnections(),
       secrets,
       stdioCommand: ['/usr/bin/node', '/opt/megaraptor app/megaraptor.mjs'],
     });
@@ -82,7 +82,7 @@ describe('McpService', () => {
       svc = new McpService({
         dataDir,
         version: 't',
-        port: new FakePort(),
+        servers: noConnections(),
         secrets: new MemorySecretStore(),
         stdioCommand: ['node'],
         httpPort: taken,
@@ -96,7 +96,7 @@ describe('McpService', () => {
       svc = new McpService({
         dataDir,
         version: 't',
-        port: new FakePort(),
+        servers: noConnections(),
         secrets: new MemorySecretStore(),
         stdioCommand: ['node'],
         httpPort: taken,
@@ -154,8 +154,8 @@ describe('McpService', () => {
       }),
     );
     const r = (await client.callTool({
-      name: 'label_client',
-      arguments: { client_id: 'C.1111111111111111', labels: ['x'] },
+      name: 'cancel_flow',
+      arguments: { client_id: 'C.1111111111111111', flow_id: 'F.C1' },
     })) as CallToolResult;
     expect(r.isError).toBe(true);
     expect(JSON.stringify(r.content)).toContain('APPROVAL_DENIED');
@@ -195,7 +195,7 @@ describe('McpService', () => {
     const again = new McpService({
       dataDir,
       version: 't',
-      port: new FakePort(),
+      servers: noConnections(),
       secrets: new MemorySecretStore(),
       stdioCommand: ['node'],
     });

@@ -19,7 +19,7 @@ import {
 } from './approvals';
 import { AuditLog } from './audit';
 import { startHttpTransport, type RunningHttp } from './http';
-import type { VelociraptorPort } from './ports';
+import type { McpServers } from './servers';
 import { Redactor } from './redact';
 import { allTools } from './registry';
 import { createMcpServer } from './server';
@@ -30,7 +30,7 @@ export const TOKEN_REF = 'mcp:http-token';
 export interface McpServiceDeps {
   dataDir: string;
   version: string;
-  port: VelociraptorPort;
+  servers: McpServers;
   secrets: SecretStore;
   /** How an assistant launches the stdio server: [node, /path/to/megaraptor.mjs]. */
   stdioCommand: string[];
@@ -104,7 +104,7 @@ export class McpService {
   private context(clientLabel: () => string): McpContext {
     for (const s of this.deps.secretsToRedact?.() ?? []) this.redactor.addSecret(s);
     return {
-      port: this.deps.port,
+      servers: this.deps.servers,
       redactor: this.redactor,
       audit: this.audit,
       policy: () => this.policyStore.get(),

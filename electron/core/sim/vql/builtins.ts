@@ -1,6 +1,6 @@
 /**
  * The general-purpose VQL functions and plugins a responder uses in notebooks (vfilter's and
- * Velociraptor's names and argument names). Server-specific plugins live in ../server-plugins.
+ * Velociraptor's names and argument names). Server-specific plugins live in ../server/.
  */
 import { goSprintf } from './format';
 import type { FunctionDef, PluginDef, PluginItem } from './scope';
