@@ -8,10 +8,13 @@ import { readFile } from 'node:fs/promises';
 import { resolve } from 'node:path';
 import { once } from 'node:events';
 import { isAppError, messageOf } from '../../../shared/errors';
-import { loadApiConfig } from '../../core/velociraptor/config/api-config';
-import { RowFormatter, type OutputFormat } from '../../core/velociraptor/output/format';
-import { ConnectionRegistry } from '../../core/velociraptor/registry';
-import { userQuery } from '../../core/velociraptor/vql/builder';
+import {
+  loadApiConfig,
+  RowFormatter,
+  type OutputFormat,
+  ConnectionRegistry,
+  userQuery,
+} from '../../core/velociraptor/index';
 import type { CliIO, Command } from '../command';
 
 const USAGE = `Usage: megaraptor vql [options] "QUERY"

@@ -10,7 +10,7 @@ import type { McpServer } from '@modelcontextprotocol/sdk/server/mcp.js';
 import type { CallToolResult } from '@modelcontextprotocol/sdk/types.js';
 import { z } from 'zod';
 import { AppError, isAppError, messageOf } from '../../../shared/errors';
-import { toErrorPayload } from '../rpc/dispatcher';
+import { toErrorPayload } from '../rpc/index';
 import { gate, type ApprovalPlan, type Approver, type GateOutcome, type McpPolicy } from './approvals';
 import type { AuditLog } from './audit';
 import type { Redactor } from './redact';
