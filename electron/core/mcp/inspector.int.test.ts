@@ -7,7 +7,7 @@
  * 5 tool error, 4 unreachable, 3 auth required.
  */
 import { execFile } from 'node:child_process';
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, realpathSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -17,7 +17,11 @@ import { allTools } from './registry';
 
 const root = resolve(import.meta.dirname, '..', '..', '..');
 const node22 = join(root, 'tools', 'mcp-inspector', 'node_modules', 'node', 'bin', 'node');
-const inspectorCli = join(
+/**
+ * By its real path: the CLI runs only when argv[1] is its own file, and tools/mcp-inspector/node_modules
+ * may be a link (a git worktree sharing another checkout's install).
+ */
+const inspectorCliPath = join(
   root,
   'tools',
   'mcp-inspector',
@@ -29,6 +33,7 @@ const inspectorCli = join(
   'build',
   'index.js',
 );
+const inspectorCli = existsSync(inspectorCliPath) ? realpathSync(inspectorCliPath) : inspectorCliPath;
 const megaraptor = join(root, 'out', 'cli', 'megaraptor.mjs');
 const parts = allOf('the pinned Inspector and the built CLI', [
   files('the MCP Inspector package', [node22, inspectorCli], 'npm ci --prefix tools/mcp-inspector'),
