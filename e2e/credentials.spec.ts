@@ -15,13 +15,13 @@ import { existsSync, mkdtempSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { parse } from 'yaml';
+import { RealPart } from '../test/real-parts';
 import { expect, test } from './fixtures';
 import { CredentialsPage } from './pages/CredentialsPage';
 import { InvestigationPage } from './pages/InvestigationPage';
 import { ShellPage } from './pages/ShellPage';
 import { CLI, startServe } from './serve';
 
-const CI = process.env.CI === 'true' || process.env.CI === '1';
 const SERVER = 'cred lab';
 
 // Tests run in file order on one server: import, then reveal, repair and delete that credential.
@@ -79,16 +79,12 @@ test('shows where secrets are kept and lists the MCP token as a token that never
   await shell.open('/credentials');
   await expect(creds.status).toBeVisible();
   const store = await creds.status.getAttribute('data-store');
-  if (store !== 'keychain') {
-    if (CI)
-      throw new Error(
-        `No keychain in CI (status: ${store ?? 'none'}): npm test runs e2e with an unlocked gnome-keyring.`,
-      );
-    test.skip(
-      true,
-      'no Secret Service (gnome-keyring) answers in this session: run inside dbus-run-session with an unlocked keyring',
-    );
-  }
+  new RealPart(
+    'a Secret Service (gnome-keyring) answering the app',
+    store === 'keychain'
+      ? undefined
+      : `the app reports ${store ?? 'no'} store (run through \`npm test -- e2e\`, which starts an unlocked keyring)`,
+  ).skipOrFail((skip, why) => test.skip(skip, why));
   await expect(creds.status).toContainText('OS keychain');
   await expectMcpToken(creds);
   const token = creds.rowsNamed(MCP_TOKEN_NAME);

@@ -12,13 +12,11 @@ import { join } from 'node:path';
 import { Client } from '@modelcontextprotocol/sdk/client/index.js';
 import { StreamableHTTPClientTransport } from '@modelcontextprotocol/sdk/client/streamableHttp.js';
 import type { CallToolResult } from '@modelcontextprotocol/sdk/types.js';
+import { keyringSession } from '../test/real-parts';
 import { expect, test } from './fixtures';
 import { AssistantsPage } from './pages/AssistantsPage';
 import { InvestigationPage } from './pages/InvestigationPage';
 import { CLI, ROOT } from './serve';
-
-const CI = process.env.CI === 'true' || process.env.CI === '1';
-const KEYRING = process.env.MEGARAPTOR_TEST_KEYRING === '1';
 
 let sim: ChildProcess | undefined;
 let apiConfigFile = '';
@@ -48,14 +46,8 @@ test('a destructive MCP call waits for the dialog; approve runs it, deny refuses
   page,
 }) => {
   test.setTimeout(120_000);
-  if (!KEYRING) {
-    // The endpoint serves the connections saved in the keychain; without one there is nothing to serve.
-    if (CI)
-      throw new Error(
-        'MEGARAPTOR_TEST_KEYRING=1 (a gnome-keyring session) is required in CI: run through `npm test -- e2e`.',
-      );
-    test.skip(true, 'needs a keyring session (run through `npm test -- e2e`)');
-  }
+  // The endpoint serves the connections saved in the keychain; without one there is nothing to serve.
+  keyringSession().skipOrFail((skip, why) => test.skip(skip, why));
   const inv = new InvestigationPage(page);
   await shell.open('/connections');
   await page.locator('input[type="file"]').setInputFiles(apiConfigFile);

@@ -7,13 +7,16 @@
 import { readFile } from 'node:fs/promises';
 import { resolve } from 'node:path';
 import { once } from 'node:events';
-import { isAppError } from '../../../shared/errors';
-import { loadApiConfig } from '../../core/velociraptor/config/api-config';
-import { RowFormatter, rawLines, type OutputFormat } from '../../core/velociraptor/output/format';
-import { stripTerminalControls } from '../../core/velociraptor/output/terminal';
-import { ConnectionRegistry } from '../../core/velociraptor/registry';
-import { MemorySecretStore } from '../../core/velociraptor/secret-store';
-import { userQuery } from '../../core/velociraptor/vql/builder';
+import { isAppError, messageOf } from '../../../shared/errors';
+import {
+  loadApiConfig,
+  RowFormatter,
+  rawLines,
+  stripTerminalControls,
+  type OutputFormat,
+  ConnectionRegistry,
+  userQuery,
+} from '../../core/velociraptor/index';
 import type { CliIO, Command } from '../command';
 
 const USAGE = `Usage: megaraptor vql [options] "QUERY"
@@ -127,7 +130,7 @@ export const vqlCommand: Command = {
       io.stderr.write(`megaraptor vql: ${e.message}\n\n${USAGE}`);
       return 2;
     }
-    const registry = new ConnectionRegistry({ secrets: new MemorySecretStore() });
+    const registry = new ConnectionRegistry();
     const ac = new AbortController();
     const onSigint = (): void => ac.abort();
     process.once('SIGINT', onSigint);
@@ -159,9 +162,7 @@ export const vqlCommand: Command = {
       await write(io.stdout, out.end());
       return failed ? 1 : 0;
     } catch (e) {
-      io.stderr.write(
-        `megaraptor vql: ${clean(isAppError(e) ? `${e.code}: ${e.message}` : e instanceof Error ? e.message : String(e))}\n`,
-      );
+      io.stderr.write(`megaraptor vql: ${clean(isAppError(e) ? `${e.code}: ${e.message}` : messageOf(e))}\n`);
       return 1;
     } finally {
       process.removeListener('SIGINT', onSigint);

@@ -7,14 +7,14 @@
  * 5 tool error, 4 unreachable, 3 auth required.
  */
 import { execFile } from 'node:child_process';
-import { existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { allOf, builtCli, files } from '../../../test/real-parts';
 import { startSimulator, type RunningSimulator } from '../sim/index';
 import { allTools } from './registry';
 
-const CI = process.env.CI === 'true' || process.env.CI === '1';
 const root = resolve(import.meta.dirname, '..', '..', '..');
 const node22 = join(root, 'tools', 'mcp-inspector', 'node_modules', 'node', 'bin', 'node');
 const inspectorCli = join(
@@ -30,13 +30,11 @@ const inspectorCli = join(
   'index.js',
 );
 const megaraptor = join(root, 'out', 'cli', 'megaraptor.mjs');
-const missing = [
-  ...(existsSync(node22) && existsSync(inspectorCli)
-    ? []
-    : ['the Inspector package (run: npm ci --prefix tools/mcp-inspector)']),
-  ...(existsSync(megaraptor) ? [] : ['out/cli/megaraptor.mjs (run: npm run build)']),
-];
-const ready = missing.length === 0;
+const parts = allOf('the pinned Inspector and the built CLI', [
+  files('the MCP Inspector package', [node22, inspectorCli], 'npm ci --prefix tools/mcp-inspector'),
+  builtCli('mcp'),
+]);
+const ready = parts.ready;
 
 let sim: RunningSimulator | undefined;
 let dir: string;
@@ -105,13 +103,7 @@ function json<T>(r: Run): T {
 }
 
 describe('MCP Inspector CLI against megaraptor mcp --stdio', () => {
-  it('has the pinned Inspector and the built CLI (required in CI)', () => {
-    if (!ready && !CI) {
-      console.warn(`inspector.int: skipped, missing ${missing.join('; ')}`);
-      return;
-    }
-    expect(missing, 'missing parts').toEqual([]);
-  });
+  it(`has ${parts.name} (required in CI)`, () => parts.check());
 
   it.runIf(ready)(
     'lists tools, resources and prompts',

@@ -2,7 +2,7 @@
  * Conformance: the product's own operations, end to end, against one server and one client — the
  * typed operations (VelociraptorService), the UI's core calls (InvestigationService), the MCP tools
  * (SDK client in process) and the built CLI. CI runs it against the simulator; by hand it runs
- * against a real server (target.ts: MEGARAPTOR_CONFORMANCE_API_CONFIG + MEGARAPTOR_CONFORMANCE_CLIENT),
+ * against a real server (testing/conformance-target.ts: MEGARAPTOR_CONFORMANCE_API_CONFIG + MEGARAPTOR_CONFORMANCE_CLIENT),
  * and docs/real-server-conformance.md records the outcome per operation. Each test is one operation
  * and asserts what a responder relies on, not what today's code happens to return.
  *
@@ -23,20 +23,18 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { TestStep } from '../../../../shared/contracts/connections';
 import type { DownloadProgress } from '../../../../shared/contracts/clients';
 import { isAppError } from '../../../../shared/errors';
-import { testConnection as uiTestConnection } from '../../investigation/connection-test';
-import { ConnectionManager } from '../../investigation/connections';
+import { ConnectionManager, testConnection as uiTestConnection } from '../../connections/index';
 import { InvestigationService } from '../../investigation/service';
 import { connectInProcess, makeHarness } from '../../mcp/testing/harness';
-import { VelociraptorBridge } from '../../mcp/velociraptor-port';
-import { revokeRolesQuery, userCreateQuery } from '../../pki/api-identity';
+import { RegistryServers } from '../../mcp/servers';
 import { loadApiConfig } from '../config/api-config';
 import type { ClientSummary } from '../operations/clients';
+import { revokeRolesQuery, userCreateQuery } from '../operations/users';
 import { MAX_RANGE_BYTES, readRange } from '../operations/vfs';
 import { ConnectionRegistry } from '../registry';
-import { MemorySecretStore } from '../secret-store';
 import { VelociraptorService } from '../service';
 import { build, str, userName, vql } from '../vql/builder';
-import { conformanceTarget, type ConformanceTarget } from './target';
+import { conformanceTarget, type ConformanceTarget } from '../testing/conformance-target';
 
 const CLI = join(process.cwd(), 'out', 'cli', 'megaraptor.mjs');
 const INFO = 'Generic.Client.Info';
@@ -119,7 +117,7 @@ beforeAll(async () => {
   dir = mkdtempSync(join(tmpdir(), 'mr-conformance-'));
   configFile = join(dir, 'api.yaml');
   writeFileSync(configFile, target.yaml, { mode: 0o600 });
-  registry = new ConnectionRegistry({ secrets: new MemorySecretStore() });
+  registry = new ConnectionRegistry();
   registry.addConfig(SERVER, loadApiConfig(target.yaml));
   if (target.readOnlyYaml) registry.addConfig(`${SERVER}-ro`, loadApiConfig(target.readOnlyYaml));
   svc = new VelociraptorService(registry.connection(SERVER));
@@ -131,14 +129,14 @@ beforeAll(async () => {
   });
   await manager.import({ name: SERVER, yaml: target.yaml, storage: 'session' });
   ui = new InvestigationService(manager, dir);
-  const port = new VelociraptorBridge({
+  const servers = new RegistryServers({
     registry,
     defaultServer: () => SERVER,
     readOnlyServer: (s) => (s === SERVER && target.readOnlyYaml ? `${SERVER}-ro` : undefined),
   });
   // Gated tools are allowed by policy; nothing in this suite waits for a person.
   mkdirSync(join(dir, 'mcp'), { recursive: true });
-  const h = makeHarness(port, {
+  const h = makeHarness(servers, {
     dataDir: join(dir, 'mcp'),
     policy: {
       mode: 'allow-listed',
@@ -246,8 +244,8 @@ describe('collections', () => {
       { clientId: target.clientId, artifacts: [INFO] },
       { timeoutMs: 120_000 },
     );
-    state.flowId = r.flow.flowId;
-    expect(r.flow.state).toBe('FINISHED');
+    state.flowId = r.flowId;
+    expect(r.state).toBe('FINISHED');
     expect(Object.keys(r.results)).toContain(INFO_SOURCE);
     expect(Object.keys(r.results)).not.toContain(INFO);
     expect(r.results[INFO_SOURCE]?.[0]).toHaveProperty('Hostname');
@@ -286,8 +284,8 @@ describe('collections', () => {
 
   it('server collection: collect and wait, then its logs have a time and a level', async () => {
     const r = await svc.collectAndWait({ clientId: 'server', artifacts: [INFO] }, { timeoutMs: 120_000 });
-    expect(r.flow.state).toBe('FINISHED');
-    const logs = await svc.flowLogs('server', r.flow.flowId);
+    expect(r.state).toBe('FINISHED');
+    const logs = await svc.flowLogs('server', r.flowId);
     expect(logs.length).toBeGreaterThan(0);
     for (const l of logs) {
       expect(Date.parse(l.time)).toBeGreaterThan(Date.UTC(2015, 0, 1));

@@ -10,7 +10,6 @@ import { join } from 'node:path';
 import type { ApiConfig } from '../config/api-config';
 import { createApiClient } from '../client';
 import { ConnectionRegistry } from '../registry';
-import { MemorySecretStore } from '../secret-store';
 import { VelociraptorService } from '../service';
 import type { Exchange, WireMessage } from './recording-stub';
 import { RecordingStub } from './recording-stub';
@@ -99,7 +98,6 @@ export function recordingService(
 } {
   let recorder: RecordingStub | undefined;
   const registry = new ConnectionRegistry({
-    secrets: new MemorySecretStore(),
     createClient: (c) => {
       recorder = new RecordingStub(createApiClient(c));
       return recorder.stub;

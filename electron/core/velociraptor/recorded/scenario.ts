@@ -13,7 +13,7 @@ import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { AppError, isAppError } from '../../../../shared/errors';
-import { revokeRolesQuery, userCreateQuery } from '../../pki/api-identity';
+import { revokeRolesQuery, userCreateQuery } from '../operations/users';
 import type { VelociraptorService } from '../service';
 import { build, json, str, userName, vql } from '../vql/builder';
 
@@ -142,7 +142,7 @@ export const STEPS: Step[] = [
         { clientId: t.clientId, artifacts: [INFO] },
         { timeoutMs: 120_000 },
       );
-      s.flowId = r.flow.flowId;
+      s.flowId = r.flowId;
       return r.flow;
     },
   },

@@ -11,7 +11,6 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startSimulator, type RunningSimulator } from '../../sim/index';
 import { loadApiConfig } from '../config/api-config';
 import { ConnectionRegistry } from '../registry';
-import { MemorySecretStore } from '../secret-store';
 import { VelociraptorService } from '../service';
 import { recordScenario, type Recording } from './record';
 import { differences } from './shape';
@@ -37,7 +36,7 @@ let simRecordings: Recording[] = [];
 beforeAll(async () => {
   sim = await startSimulator({ host: '127.0.0.1', speed: 50 });
   const config = loadApiConfig(await sim.mintApiConfig('recorder', ['administrator']));
-  const registry = new ConnectionRegistry({ secrets: new MemorySecretStore() });
+  const registry = new ConnectionRegistry();
   registry.addConfig('sim', config);
   const svc = new VelociraptorService(registry.connection('sim'));
   const linux = (await svc.searchClients({ search: 'all', limit: 1000 })).find(

@@ -10,7 +10,6 @@ import { AppError } from '../../../../shared/errors';
 import { startSimulator } from '../../sim/index';
 import { loadApiConfig } from '../config/api-config';
 import { ConnectionRegistry } from '../registry';
-import { MemorySecretStore } from '../secret-store';
 import { VelociraptorService } from '../service';
 
 export interface ConformanceTarget {
@@ -50,7 +49,7 @@ export async function conformanceTarget(env: NodeJS.ProcessEnv = process.env): P
   const sim = await startSimulator({ host: '127.0.0.1', speed: 50 });
   const yaml = await sim.mintApiConfig('conformance-admin', ['administrator']);
   const readOnlyYaml = await sim.mintApiConfig('conformance-readonly', ['api']);
-  const registry = new ConnectionRegistry({ secrets: new MemorySecretStore() });
+  const registry = new ConnectionRegistry();
   try {
     registry.addConfig('sim', loadApiConfig(yaml));
     const clients = await new VelociraptorService(registry.connection('sim')).searchClients({
