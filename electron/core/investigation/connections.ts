@@ -23,8 +23,11 @@ const Meta = z.object({
 });
 type Meta = z.infer<typeof Meta>;
 
-/** Starts a simulator and returns an API config for it (injected: tests and the CLI differ). */
-export type DemoFactory = () => Promise<{ yaml: string; stop(): Promise<void> }>;
+/**
+ * Starts a simulator and returns an API config for it (injected: tests and the CLI differ), and
+ * one for a user with the `api` role alone: the assistants' read-only identity on the demo.
+ */
+export type DemoFactory = () => Promise<{ yaml: string; readOnlyYaml?: string; stop(): Promise<void> }>;
 
 export interface ConnectionManagerDeps {
   dataDir: string;
@@ -57,7 +60,7 @@ export class ConnectionManager {
   readonly registry: ConnectionRegistry;
   private meta: Meta = { servers: [], active: null };
   private problems: Array<{ name: string; message: string }> = [];
-  private demo: { stop(): Promise<void> } | undefined;
+  private demo: { readOnlyYaml?: string; stop(): Promise<void> } | undefined;
   private demoStarting: Promise<ConnectionInfo> | undefined;
   private loaded: Promise<void> | undefined;
   private keychain: SecretStore | null = null;
@@ -232,6 +235,11 @@ export class ConnectionManager {
     await this.ensureLoaded();
     const org = t.org === 'root' ? '' : t.org;
     return new VelociraptorService(this.registry.connection(t.server, org));
+  }
+
+  /** The demo simulator's read-only identity (API config), while it runs. */
+  demoReadOnlyConfig(name: string): string | undefined {
+    return name === DEMO_NAME && this.registry.has(DEMO_NAME) ? this.demo?.readOnlyYaml : undefined;
   }
 
   /** Starts the simulator once per app run and connects to it. */

@@ -38,7 +38,11 @@ export function createInvestigation(
     },
     demo: async () => {
       const sim = await startSimulator({ host: '127.0.0.1' });
-      return { yaml: await sim.mintApiConfig('megaraptor-demo', ['administrator']), stop: () => sim.stop() };
+      return {
+        yaml: await sim.mintApiConfig('megaraptor-demo', ['administrator']),
+        readOnlyYaml: await sim.mintApiConfig('megaraptor-demo-assistant-ro', ['api']),
+        stop: () => sim.stop(),
+      };
     },
   });
   const svc = new InvestigationService(manager, dataDir);

@@ -125,8 +125,6 @@ export interface QuarantinePlan {
 export interface QueryOptions {
   /** Query timeout on the server, seconds. */
   timeoutSeconds?: number | undefined;
-  /** Run as the configured least-privilege identity of this server (read-only VQL mode). */
-  readOnlyIdentity?: boolean | undefined;
   signal?: AbortSignal | undefined;
 }
 

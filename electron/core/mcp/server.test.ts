@@ -4,6 +4,7 @@ import type { Client } from '@modelcontextprotocol/sdk/client/index.js';
 import type { CallToolResult } from '@modelcontextprotocol/sdk/types.js';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { allTools } from './registry';
+import type { ReadOnlyVql } from './read-only-identity';
 import { FakePort, INJECTION } from './testing/fake-port';
 import { connectInProcess, makeHarness, type Harness } from './testing/harness';
 import { toolCases } from './testing/tool-cases';
@@ -190,7 +191,7 @@ describe('MCP server (in-process SDK client, fake port)', () => {
     });
     expect(port.calls.at(-1)).toMatchObject({
       op: 'query',
-      args: ['SELECT * FROM clients(search=Term)', { Term: "x' OR 1" }, { readOnlyIdentity: true }],
+      args: ['SELECT * FROM clients(search=Term)', { Term: "x' OR 1" }, { timeoutSeconds: 60 }],
     });
     const broken = (await client.callTool({
       name: 'run_vql',
@@ -359,8 +360,93 @@ describe('approval gate through MCP', () => {
     expect(((await pending) as CallToolResult).isError).toBeFalsy();
     expect(port.calls.at(-1)).toMatchObject({
       op: 'query',
-      args: ['SELECT * FROM info()', { A: 'b' }, { readOnlyIdentity: false }],
+      args: ['SELECT * FROM info()', { A: 'b' }, { timeoutSeconds: 60 }],
     });
+  });
+});
+
+describe('run_vql read_only: enforced by a least-privilege identity, else gated', () => {
+  const sent: Array<{ user: string; vql: string }> = [];
+  const withIdentity: ReadOnlyVql = {
+    decide: async () => ({
+      kind: 'identity',
+      user: 'mcp-reader',
+      query: async (vql) => {
+        sent.push({ user: 'mcp-reader', vql });
+        return { rows: [{ ok: 1 }], errors: [] };
+      },
+    }),
+  };
+  const without: ReadOnlyVql = {
+    decide: async () => ({ kind: 'none', reason: 'no least-privilege identity is set up for "s1"' }),
+  };
+
+  async function lastAudit(h: Harness) {
+    await h.audit.flush();
+    return (await h.audit.page(1)).entries[0]!;
+  }
+
+  it('runs as the identity with no approval, and the audit names it', async () => {
+    const port = new FakePort();
+    const h = makeHarness(port, { readOnly: withIdentity });
+    const client = await connectInProcess(h);
+    const r = (await client.callTool({
+      name: 'run_vql',
+      arguments: { query: 'SELECT * FROM clients()' },
+    })) as CallToolResult;
+    expect(r.isError).toBeFalsy();
+    expect(sent.at(-1)).toEqual({ user: 'mcp-reader', vql: 'SELECT * FROM clients()' });
+    expect(port.calls.some((c) => c.op === 'query')).toBe(false);
+    expect(await lastAudit(h)).toMatchObject({
+      approval: 'not-required',
+      readOnly: { identity: 'mcp-reader' },
+    });
+    await client.close();
+  });
+
+  it('without an identity asks the responder (fail closed) and the audit says why', async () => {
+    const port = new FakePort();
+    const h = makeHarness(port, { readOnly: without });
+    const client = await connectInProcess(h);
+    const pending = client.callTool({ name: 'run_vql', arguments: { query: 'SELECT * FROM clients()' } });
+    await expect.poll(() => h.broker.list().length).toBe(1);
+    const asked = h.broker.list()[0]!;
+    expect(asked.plan.summary).toContain('no least-privilege identity is set up for "s1"');
+    expect(asked.plan.operations[0]!.details).toMatchObject({ read_only_requested: true });
+    expect(port.calls.some((c) => c.op === 'query')).toBe(false);
+    h.broker.decide(asked.id, { decision: 'denied' });
+    expect(errorCode((await pending) as CallToolResult)).toBe('APPROVAL_DENIED');
+    expect(port.calls.some((c) => c.op === 'query')).toBe(false);
+    expect(await lastAudit(h)).toMatchObject({
+      approval: 'denied',
+      readOnly: { identity: null, reason: 'no least-privilege identity is set up for "s1"' },
+    });
+    await client.close();
+  });
+
+  it('with no read-only identities at all, asks too; refused queries never reach the approval', async () => {
+    const port = new FakePort();
+    const h = makeHarness(port);
+    const client = await connectInProcess(h);
+    const bad = (await client.callTool({
+      name: 'run_vql',
+      arguments: {
+        query:
+          "LET label = SELECT 1 FROM scope() SELECT label(client_id='C.1', labels=['x'], op='set') FROM scope()",
+      },
+    })) as CallToolResult;
+    expect(errorCode(bad)).toBe('POLICY_FORBIDDEN');
+    expect(h.broker.list()).toHaveLength(0);
+    const pending = client.callTool({ name: 'run_vql', arguments: { query: 'SELECT * FROM hunts()' } });
+    await expect.poll(() => h.broker.list().length).toBe(1);
+    h.broker.decide(h.broker.list()[0]!.id, { decision: 'approved' });
+    expect(((await pending) as CallToolResult).isError).toBeFalsy();
+    expect(port.calls.at(-1)).toMatchObject({
+      op: 'query',
+      args: ['SELECT * FROM hunts()', {}, { timeoutSeconds: 60 }],
+    });
+    expect(await lastAudit(h)).toMatchObject({ approval: 'approved', readOnly: { identity: null } });
+    await client.close();
   });
 });
 
@@ -378,7 +464,9 @@ describe('secret canaries', () => {
       },
     ];
     port.clients[0]!.labels = [canary];
-    const h = makeHarness(port, { policy: { mode: 'allow-listed', allowTools: ['collect_and_wait'] } });
+    const h = makeHarness(port, {
+      policy: { mode: 'allow-listed', allowTools: ['collect_and_wait', 'run_vql'] },
+    });
     h.redactor.addSecret(canary);
     const client = await connectInProcess(h);
     const outputs: string[] = [];

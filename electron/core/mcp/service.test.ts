@@ -59,35 +59,35 @@ describe('McpService', () => {
     ).rejects.toThrow();
   });
 
-  it('listens on the preferred port, and on a free one when another process holds it', async () => {
+  it('listens on its port; when another program holds it, says so and does not move', async () => {
     const blocker = createServer();
     await new Promise<void>((r) => blocker.listen(0, '127.0.0.1', r));
     const taken = (blocker.address() as AddressInfo).port;
     try {
       const dataDir = mkdtempSync(join(tmpdir(), 'mr-mcp-svc-'));
-      svc = new McpService({
-        dataDir,
-        version: 't',
-        port: new FakePort(),
-        secrets: new MemorySecrets(),
-        stdioCommand: ['node'],
-        httpPort: taken,
-      });
-      const status = await svc.start();
-      expect(status.running).toBe(true);
-      expect(status.port).not.toBe(taken);
+      const make = () =>
+        new McpService({
+          dataDir,
+          version: 't',
+          port: new FakePort(),
+          secrets: new MemorySecrets(),
+          stdioCommand: ['node'],
+          httpPort: taken,
+        });
+      svc = make();
+      await expect(svc.start()).rejects.toMatchObject({ code: 'CONFLICT' });
+      const status = await svc.status();
+      expect(status.running).toBe(false);
+      expect(status.error).toMatch(new RegExp(`Port ${taken} .* in use by another program`));
+      // The snippets name the port the endpoint is configured for, never one it did not take.
+      expect((await svc.snippets()).genericHttp).toContain(`127.0.0.1:${taken}/mcp`);
       await svc.dispose();
       blocker.close();
       await new Promise((r) => blocker.once('close', r));
-      svc = new McpService({
-        dataDir,
-        version: 't',
-        port: new FakePort(),
-        secrets: new MemorySecrets(),
-        stdioCommand: ['node'],
-        httpPort: taken,
-      });
-      expect((await svc.start()).port).toBe(taken);
+      svc = make();
+      const running = await svc.start();
+      expect(running.port).toBe(taken);
+      expect((await svc.snippets()).genericHttp).toContain(running.url!);
     } finally {
       if (blocker.listening) blocker.close();
     }

@@ -20,6 +20,8 @@ import {
 import { AuditLog } from './audit';
 import { startHttpTransport, type RunningHttp } from './http';
 import type { VelociraptorPort } from './ports';
+import type { ReadOnlyVql } from './read-only-identity';
+import type { ReadOnlySetup } from './read-only-setup';
 import { Redactor } from './redact';
 import { createMcpServer } from './server';
 import type { McpContext } from './tool-kit';
@@ -33,7 +35,7 @@ export interface McpServiceDeps {
   secrets: SecretStore;
   /** How an assistant launches the stdio server: [node, /path/to/megaraptor.mjs]. */
   stdioCommand: string[];
-  /** Preferred HTTP port (0 or absent: any free port; taken: falls back to a free one). */
+  /** The HTTP port (0 or absent: any free port). Taken by another program: the endpoint does not start. */
   httpPort?: number;
   /** The saved connection a stdio snippet should name (`--connection`), when there is one. */
   defaultConnection?: () => string | undefined;
@@ -41,7 +43,14 @@ export interface McpServiceDeps {
   secretsToRedact?: () => string[];
   /** Lists the token in the credential index (so repair does not take it for an orphan). */
   tokenRecord?: TokenRecord;
+  /** The least-privilege identities read-only VQL runs as. */
+  readOnly?: ReadOnlyVql;
+  /** Lists, creates, imports and forgets those identities (the Assistants page). */
+  readOnlySetup?: ReadOnlySetup;
 }
+
+/** Who made a change recorded with kind `app`. */
+export const RESPONDER = 'Megaraptor Desktop (responder)';
 
 /** The part of CredentialService the MCP domain uses for its token's index entry. */
 export interface TokenRecord {
@@ -110,7 +119,22 @@ export class McpService {
       approver: this.broker,
       resultsDir: join(this.deps.dataDir, 'mcp-results'),
       clientLabel,
+      ...(this.deps.readOnly ? { readOnly: this.deps.readOnly } : {}),
     };
+  }
+
+  /** One audit line for a change the responder made in the app. */
+  async recordChange(name: string, details: Record<string, unknown>): Promise<void> {
+    await this.audit.append({
+      time: new Date().toISOString(),
+      client: RESPONDER,
+      kind: 'app',
+      name,
+      arguments: details,
+      approval: 'not-required',
+      durationMs: 0,
+      resultBytes: 0,
+    });
   }
 
   private async currentToken(): Promise<string> {
@@ -160,12 +184,17 @@ export class McpService {
                 this.context(label),
               ),
           });
+        const port = this.deps.httpPort ?? 0;
         try {
-          this.http = await listen(this.deps.httpPort ?? 0);
+          this.http = await listen(port);
         } catch (e) {
-          // The preferred port keeps client configs valid across runs; if it is taken, any port beats none.
-          if (!this.deps.httpPort || (e as NodeJS.ErrnoException).code !== 'EADDRINUSE') throw e;
-          this.http = await listen(0);
+          // Never move silently: assistants configured for this port would reach whoever holds it.
+          if ((e as NodeJS.ErrnoException).code !== 'EADDRINUSE') throw e;
+          throw new AppError(
+            'CONFLICT',
+            `Port ${port} on 127.0.0.1 is in use by another program, so the MCP endpoint did not start there (assistants configured for it would reach that program). Free the port and turn the endpoint on again, or set MEGARAPTOR_MCP_PORT to another port and update the assistants' configs.`,
+            { cause: e },
+          );
         }
         this.lastError = undefined;
       } catch (e) {
@@ -256,8 +285,18 @@ export class McpService {
     return this.policyStore.get();
   }
 
-  setPolicy(p: McpPolicy): Promise<McpPolicy> {
-    return this.policyStore.set(p);
+  async setPolicy(p: McpPolicy): Promise<McpPolicy> {
+    const before = await this.policyStore.get().catch(() => undefined);
+    const after = await this.policyStore.set(p);
+    await this.recordChange('assistant policy changed', { ...(before ? { from: before } : {}), to: after });
+    return after;
+  }
+
+  /** The read-only identity setup, or an error saying this app has none. */
+  readOnlySetup(): ReadOnlySetup {
+    if (!this.deps.readOnlySetup)
+      throw new AppError('NOT_FOUND', 'Read-only identities are not available in this MCP server.');
+    return this.deps.readOnlySetup;
   }
 
   async dispose(): Promise<void> {
@@ -289,5 +328,13 @@ export function mcpHandlers(svc: McpService) {
       svc.decide(i.id, { decision: i.decision, ...(i.reason ? { reason: i.reason } : {}) }),
     'mcp:getPolicy': () => svc.getPolicy(),
     'mcp:setPolicy': (p: McpPolicy) => svc.setPolicy(p),
+    'mcp:readOnlyIdentities': () => svc.readOnlySetup().list(),
+    'mcp:createReadOnlyIdentity': (i: {
+      server: string;
+      serverConfig: string;
+      userName?: string | undefined;
+    }) => svc.readOnlySetup().create(i),
+    'mcp:importReadOnlyIdentity': (i: { server: string; yaml: string }) => svc.readOnlySetup().import(i),
+    'mcp:removeReadOnlyIdentity': (i: { server: string }) => svc.readOnlySetup().remove(i),
   };
 }

@@ -11,6 +11,7 @@ import { loadApiConfig } from '../velociraptor/config/api-config';
 import { ConnectionRegistry } from '../velociraptor/registry';
 import { MemorySecretStore } from '../velociraptor/secret-store';
 import type { ApprovalRequest, Approver } from './approvals';
+import { ReadOnlyIdentities } from './read-only-identity';
 import { allTools } from './registry';
 import { connectInProcess, makeHarness, type Harness } from './testing/harness';
 import { toolCases } from './testing/tool-cases';
@@ -28,6 +29,7 @@ const INJECTIONS = [
 ];
 
 let sim: RunningSimulator;
+let readOnly: ReadOnlyIdentities;
 let h: Harness;
 let client: Client;
 const gated = allTools()
@@ -42,18 +44,19 @@ beforeAll(async () => {
   sim = await startSimulator({ host: '127.0.0.1', speed: 50 });
   const registry = new ConnectionRegistry({ secrets: new MemorySecretStore() });
   registry.addConfig('sim', loadApiConfig(await sim.mintApiConfig('mcp-admin', ['administrator'])));
-  registry.addConfig('sim-ro', loadApiConfig(await sim.mintApiConfig('mcp-reader', ['api'])));
-  const port = new VelociraptorBridge({
-    registry,
+  const readerYaml = await sim.mintApiConfig('mcp-reader', ['api']);
+  const port = new VelociraptorBridge({ registry, defaultServer: () => 'sim' });
+  readOnly = new ReadOnlyIdentities({
+    source: { get: async (s) => (s === 'sim' ? readerYaml : undefined) },
     defaultServer: () => 'sim',
-    readOnlyServer: (s) => (s === 'sim' ? 'sim-ro' : undefined),
   });
-  h = makeHarness(port, { policy: { mode: 'allow-listed', allowTools: gated } });
+  h = makeHarness(port, { policy: { mode: 'allow-listed', allowTools: gated }, readOnly });
   client = await connectInProcess(h);
 }, 60_000);
 
 afterAll(async () => {
   await client?.close();
+  readOnly?.close();
   await sim?.stop();
 });
 
@@ -441,8 +444,10 @@ describe('tools against the simulator', () => {
     });
     expect(r.isError, txt(r)).toBeFalsy();
     const q = sim.receivedQueries().slice(before);
-    expect(q.map((x) => x.user)).toEqual(['mcp-reader']);
-    expect(q[0]!.env).toEqual([{ key: 'Term', value: 'all' }]);
+    // The identity's own check (its roles, read as itself) may come first; everything is mcp-reader.
+    expect(new Set(q.map((x) => x.user))).toEqual(new Set(['mcp-reader']));
+    expect(q.at(-1)!.queries[0]!.VQL).toBe('SELECT client_id FROM clients(search=Term)');
+    expect(q.at(-1)!.env).toEqual([{ key: 'Term', value: 'all' }]);
   });
 
   it('hostile strings through every string argument never change the VQL sent', async () => {

@@ -9,6 +9,7 @@ import { PolicyStore, type Approver } from './approvals';
 import { SocketApprover } from './approval-socket';
 import { AuditLog } from './audit';
 import type { VelociraptorPort } from './ports';
+import type { ReadOnlyVql } from './read-only-identity';
 import { Redactor } from './redact';
 import { createMcpServer } from './server';
 
@@ -18,6 +19,8 @@ export interface StdioOptions {
   port: VelociraptorPort;
   /** Values never to show (key material of the API config in use). */
   secrets: string[];
+  /** The least-privilege identities for read-only VQL; without, run_vql always asks for approval. */
+  readOnly?: ReadOnlyVql;
   approver?: Approver;
   stdin?: NodeJS.ReadableStream;
   stdout?: NodeJS.WritableStream;
@@ -37,6 +40,7 @@ export async function runStdio(opts: StdioOptions): Promise<void> {
     approver: opts.approver ?? new SocketApprover(opts.dataDir),
     resultsDir: join(opts.dataDir, 'mcp-results'),
     clientLabel,
+    ...(opts.readOnly ? { readOnly: opts.readOnly } : {}),
   }));
   const transport = new StdioServerTransport(
     opts.stdin as NodeJS.ReadStream | undefined,

@@ -12,8 +12,9 @@ import { z } from 'zod';
 import { AppError, isAppError } from '../../../shared/errors';
 import { toErrorPayload } from '../rpc/dispatcher';
 import { gate, type ApprovalPlan, type Approver, type GateOutcome, type McpPolicy } from './approvals';
-import type { AuditLog } from './audit';
+import type { AuditEntry, AuditLog } from './audit';
 import type { Target, VelociraptorPort } from './ports';
+import type { ReadOnlyVql } from './read-only-identity';
 import type { Redactor } from './redact';
 
 /** Everything a tool may use. Built once per MCP server (per session over HTTP). */
@@ -27,13 +28,20 @@ export interface McpContext {
   resultsDir: string;
   /** Who is calling: MCP client name/version and transport. */
   clientLabel: () => string;
+  /** The least-privilege identities for read-only VQL; absent, no query is read-only (fail closed). */
+  readOnly?: ReadOnlyVql;
 }
+
+/** What a tool adds to its call's audit line. */
+export type AuditNotes = Pick<AuditEntry, 'readOnly'>;
 
 export interface ToolCall<A> {
   args: A;
   target: Target;
   ctx: McpContext;
   signal: AbortSignal;
+  /** Filled by the tool (in plan or run); written with the call's audit line. */
+  notes: AuditNotes;
 }
 
 export interface ToolAnnotations {
@@ -126,6 +134,7 @@ export function defineTool<I extends Shape, O extends Shape>(spec: ToolSpec<I, O
     let errorPayload: { code: string; message: string } | undefined;
     let auditArgs: Record<string, unknown> = {};
     let queries: Array<{ vql: string; env: Record<string, string> }> = [];
+    const notes: AuditNotes = {};
     try {
       const parsed = inputSchema.safeParse(rawArgs ?? {});
       if (!parsed.success) {
@@ -146,7 +155,7 @@ export function defineTool<I extends Shape, O extends Shape>(spec: ToolSpec<I, O
         server: typeof plain.server === 'string' ? plain.server : undefined,
         org: typeof plain.org === 'string' ? plain.org : undefined,
       };
-      const call: ToolCall<Args<I>> = { args, target, ctx, signal };
+      const call: ToolCall<Args<I>> = { args, target, ctx, signal, notes };
       const plan = spec.plan ? await spec.plan(call) : null;
       if (plan) {
         const shown = ctx.redactor.value(plan) as ApprovalPlan;
@@ -205,6 +214,7 @@ export function defineTool<I extends Shape, O extends Shape>(spec: ToolSpec<I, O
         resultBytes,
         ...(errorPayload ? { error: errorPayload } : {}),
         ...(queries.length ? { queries } : {}),
+        ...notes,
       });
       // After a failed write, wait for this entry (the retry writes the earlier ones with it).
       if (ctx.audit.failing) await written;

@@ -120,8 +120,6 @@ export interface BridgeDeps {
   refresh?: () => Promise<void>;
   /** The server used when a call names none. */
   defaultServer: () => string | undefined;
-  /** The least-privilege identity (a registry name) for read-only VQL on `server`, when configured. */
-  readOnlyServer?: (server: string) => string | undefined;
 }
 
 export class VelociraptorBridge implements VelociraptorPort {
@@ -132,7 +130,7 @@ export class VelociraptorBridge implements VelociraptorPort {
     return typeof this.deps.registry === 'function' ? this.deps.registry() : this.deps.registry;
   }
 
-  private async conn(t: Target, readOnly = false): Promise<VelociraptorConnection> {
+  private async conn(t: Target): Promise<VelociraptorConnection> {
     const registry = await this.registry();
     const server = t.server ?? this.deps.defaultServer();
     if (!server)
@@ -145,12 +143,11 @@ export class VelociraptorBridge implements VelociraptorPort {
         'CONNECTION_NOT_FOUND',
         `No connection named "${server}". Call list_connections for the names.`,
       );
-    const name = (readOnly && this.deps.readOnlyServer?.(server)) || server;
-    return registry.connection(name, t.org ?? '');
+    return registry.connection(server, t.org ?? '');
   }
 
-  private async svc(t: Target, readOnly = false): Promise<VelociraptorService> {
-    return new VelociraptorService(await this.conn(t, readOnly));
+  private async svc(t: Target): Promise<VelociraptorService> {
+    return new VelociraptorService(await this.conn(t));
   }
 
   async connections(): Promise<ConnectionSummary[]> {
@@ -452,7 +449,7 @@ export class VelociraptorBridge implements VelociraptorPort {
     opts: QueryOptions,
   ): Promise<QueryResult> {
     const r = await (
-      await this.svc(t, opts.readOnlyIdentity === true)
+      await this.svc(t)
     ).runVql(text, env, {
       bigInts: 'string',
       timeoutSeconds: opts.timeoutSeconds ?? 60,

@@ -339,7 +339,7 @@ export class FakePort implements VelociraptorPort {
     t: Target,
     vql: string,
     env: Record<string, string>,
-    opts: { readOnlyIdentity?: boolean | undefined },
+    opts: { timeoutSeconds?: number | undefined },
   ) {
     this.record('query', t, vql, env, opts);
     if (vql.includes('broken')) return { rows: [], errors: ['VQL Error: syntax error'] };

@@ -10,6 +10,7 @@ import { Redactor } from '../redact';
 import { createMcpServer } from '../server';
 import type { McpContext } from '../tool-kit';
 import type { VelociraptorPort } from '../ports';
+import type { ReadOnlyVql } from '../read-only-identity';
 
 export interface Harness {
   ctx: McpContext;
@@ -22,7 +23,13 @@ export interface Harness {
 
 export function makeHarness(
   port: VelociraptorPort,
-  opts: { dataDir?: string; approver?: Approver; policy?: Partial<McpPolicy>; clientLabel?: string } = {},
+  opts: {
+    dataDir?: string;
+    approver?: Approver;
+    policy?: Partial<McpPolicy>;
+    clientLabel?: string;
+    readOnly?: ReadOnlyVql;
+  } = {},
 ): Harness {
   const dataDir = opts.dataDir ?? mkdtempSync(join(tmpdir(), 'mr-mcp-'));
   const redactor = new Redactor();
@@ -37,6 +44,7 @@ export function makeHarness(
     approver: opts.approver ?? broker,
     resultsDir: join(dataDir, 'mcp-results'),
     clientLabel: () => opts.clientLabel ?? 'test (direct)',
+    ...(opts.readOnly ? { readOnly: opts.readOnly } : {}),
   };
   return {
     ctx,

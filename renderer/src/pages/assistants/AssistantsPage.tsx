@@ -31,6 +31,7 @@ import type { McpPolicy, McpSnippets } from '../../../../shared/contracts/mcp';
 import { useApi } from '../../api/index';
 import { errorText } from '../../components/investigation/errors';
 import { useAuditLog, useMcpStatus } from './hooks';
+import { ReadOnlyIdentitiesCard } from './ReadOnlyIdentitiesCard';
 
 function Copy({ value, label }: { value: string; label: string }) {
   return (
@@ -400,6 +401,17 @@ function AuditCard() {
                     </Table.Td>
                     <Table.Td>
                       <Code>{r.name}</Code>
+                      {r.readOnly ? (
+                        <Text
+                          size="xs"
+                          c={r.readOnly.identity ? 'dimmed' : 'orange'}
+                          title={r.readOnly.reason}
+                        >
+                          {r.readOnly.identity
+                            ? `read-only as ${r.readOnly.identity}`
+                            : 'read-only not enforced'}
+                        </Text>
+                      ) : null}
                     </Table.Td>
                     <Table.Td maw={320}>
                       <Text size="xs" ff="monospace" truncate="end" title={JSON.stringify(r.arguments)}>
@@ -443,6 +455,7 @@ export function AssistantsPage() {
       <EndpointCard onRotated={() => setSnippetVersion((v) => v + 1)} />
       <SnippetsCard version={snippetVersion} />
       <PolicyCard />
+      <ReadOnlyIdentitiesCard />
       <AuditCard />
     </Stack>
   );
