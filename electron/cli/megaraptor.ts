@@ -2,6 +2,8 @@
  * `megaraptor` — the command-line entry. Built by scripts/build.mjs into out/cli/megaraptor.mjs, a
  * single file that plain `node` runs from any working directory.
  */
+import { isAppError } from '../../shared/errors';
+import { UsageError } from './args';
 import { commands } from './commands/index';
 import type { CliIO } from './command';
 
@@ -44,7 +46,19 @@ export async function main(argv: string[], io: CliIO): Promise<number> {
     io.stdout.write(command.usage.endsWith('\n') ? command.usage : command.usage + '\n');
     return 0;
   }
-  return command.run(rest, io);
+  try {
+    return await command.run(rest, io);
+  } catch (e) {
+    // Every subcommand: a flag it does not know (or a missing value) exits 2 with its usage.
+    if (e instanceof UsageError) {
+      io.stderr.write(`megaraptor ${command.name}: ${e.message}\n\n${command.usage}`);
+      return 2;
+    }
+    io.stderr.write(
+      `megaraptor ${command.name}: ${isAppError(e) ? `${e.code}: ${e.message}` : e instanceof Error ? e.message : String(e)}\n`,
+    );
+    return 1;
+  }
 }
 
 const isEntry =

@@ -4,16 +4,19 @@
  * keychain: the API config file holds the key (encrypted keys: passphrase from
  * MEGARAPTOR_API_PASSPHRASE).
  */
-import { readFile } from 'node:fs/promises';
 import { resolve } from 'node:path';
 import { once } from 'node:events';
 import { isAppError } from '../../../shared/errors';
 import { loadApiConfig } from '../../core/velociraptor/config/api-config';
+import { readConfigFile } from '../../core/velociraptor/config/read-config-file';
 import { RowFormatter, type OutputFormat } from '../../core/velociraptor/output/format';
 import { ConnectionRegistry } from '../../core/velociraptor/registry';
 import { MemorySecretStore } from '../../core/velociraptor/secret-store';
 import { userQuery } from '../../core/velociraptor/vql/builder';
+import { unknownFlagMessage } from '../args';
 import type { CliIO, Command } from '../command';
+
+const KNOWN_FLAGS = ['--api-config', '--org', '--env', '--format', '--max-row', '--timeout', '--quiet'];
 
 const USAGE = `Usage: megaraptor vql [options] "QUERY"
 
@@ -92,7 +95,7 @@ function parseArgs(argv: string[]): Args {
         a.quiet = true;
         break;
       default:
-        if (arg.startsWith('--')) throw new UsageError(`unknown option ${arg}`);
+        if (arg.startsWith('--')) throw new UsageError(unknownFlagMessage(arg, KNOWN_FLAGS));
         if (a.query !== undefined) throw new UsageError('give the query as one argument (quote it)');
         a.query = arg;
     }
@@ -128,7 +131,7 @@ export const vqlCommand: Command = {
     const out = new RowFormatter(args.format);
     let failed = false;
     try {
-      const text = await readFile(resolve(io.cwd, args.config), 'utf8');
+      const text = await readConfigFile(resolve(io.cwd, args.config), 'API config');
       registry.addConfig('cli', loadApiConfig(text, { passphrase: io.env.MEGARAPTOR_API_PASSPHRASE }));
       const conn = registry.connection('cli', args.org);
       const q = userQuery(args.query, args.env);

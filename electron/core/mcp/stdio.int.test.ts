@@ -41,12 +41,12 @@ afterAll(async () => {
   await sim?.stop();
 });
 
-async function connect(): Promise<Client> {
+async function connect(extra: string[] = []): Promise<Client> {
   const client = new Client({ name: 'stdio-test', version: '1.0' });
   await client.connect(
     new StdioClientTransport({
       command: process.execPath,
-      args: [cli, 'mcp', '--stdio'],
+      args: [cli, 'mcp', '--stdio', ...extra],
       env: {
         PATH: process.env.PATH ?? '',
         VELOCIRAPTOR_API_CONFIG: configPath,
@@ -123,5 +123,31 @@ describe('megaraptor mcp --stdio (built CLI, simulator)', () => {
     } finally {
       await client.close();
     }
+  }, 60_000);
+
+  it('runs read-only VQL as --read-only-api-config; without one it is gated (refused with no app)', async () => {
+    const roPath = join(dataDir, 'ro.yaml');
+    writeFileSync(roPath, await sim.mintApiConfig('mcp-stdio-ro', ['api']), { mode: 0o600 });
+    const query = { name: 'run_vql', arguments: { query: 'SELECT whoami() AS Me FROM scope()' } };
+    const withRo = await connect(['--read-only-api-config', roPath]);
+    try {
+      const r = (await withRo.callTool(query)) as CallToolResult;
+      expect(r.isError, JSON.stringify(r.content)).toBeFalsy();
+      expect((r.structuredContent as { rows: unknown[] }).rows).toEqual([{ Me: 'mcp-stdio-ro' }]);
+    } finally {
+      await withRo.close();
+    }
+    const without = await connect();
+    try {
+      const r = (await without.callTool(query)) as CallToolResult;
+      expect(r.isError).toBe(true);
+      expect(JSON.stringify(r.content)).toContain('POLICY_FORBIDDEN');
+    } finally {
+      await without.close();
+    }
+    const log = readFileSync(join(dataDir, 'mcp-audit.jsonl'), 'utf8').trim().split('\n');
+    const last = log.slice(-2).map((l) => JSON.parse(l) as { readOnly?: unknown; approval: string });
+    expect(last[0]).toMatchObject({ approval: 'not-required', readOnly: { identity: 'mcp-stdio-ro' } });
+    expect(last[1]).toMatchObject({ approval: 'forbidden-by-policy', readOnly: { identity: null } });
   }, 60_000);
 });
