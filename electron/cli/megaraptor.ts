@@ -2,7 +2,7 @@
  * `megaraptor` — the command-line entry. Built by scripts/build.mjs into out/cli/megaraptor.mjs, a
  * single file that plain `node` runs from any working directory.
  */
-import { isAppError } from '../../shared/errors';
+import { describeError, messageOf } from '../../shared/errors';
 import { UsageError } from './args';
 import { commands } from './commands/index';
 import type { CliIO } from './command';
@@ -54,9 +54,7 @@ export async function main(argv: string[], io: CliIO): Promise<number> {
       io.stderr.write(`megaraptor ${command.name}: ${e.message}\n\n${command.usage}`);
       return 2;
     }
-    io.stderr.write(
-      `megaraptor ${command.name}: ${isAppError(e) ? `${e.code}: ${e.message}` : e instanceof Error ? e.message : String(e)}\n`,
-    );
+    io.stderr.write(`megaraptor ${command.name}: ${describeError(e)}\n`);
     return 1;
   }
 }
@@ -77,7 +75,7 @@ if (isEntry) {
       process.exitCode = code;
     },
     (e: unknown) => {
-      process.stderr.write(`megaraptor: ${e instanceof Error ? e.message : String(e)}\n`);
+      process.stderr.write(`megaraptor: ${messageOf(e)}\n`);
       process.exitCode = 1;
     },
   );

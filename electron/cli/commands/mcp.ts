@@ -15,11 +15,10 @@ import {
 } from '../../core/mcp/read-only-identity';
 import { keyMaterialForms } from '../../core/mcp/redact';
 import { runStdio } from '../../core/mcp/stdio';
-import { VelociraptorBridge } from '../../core/mcp/velociraptor-port';
+import { RegistryServers } from '../../core/mcp/servers';
 import { loadApiConfig } from '../../core/velociraptor/config/api-config';
 import { readConfigFile } from '../../core/velociraptor/config/read-config-file';
 import { ConnectionRegistry } from '../../core/velociraptor/registry';
-import { MemorySecretStore } from '../../core/velociraptor/secret-store';
 import { AppError } from '../../../shared/errors';
 import { parseFlags, UsageError } from '../args';
 import type { CliIO, Command } from '../command';
@@ -89,7 +88,7 @@ export const mcpCommand: Command = {
         await runStdio({
           dataDir,
           version: VERSION,
-          port: new VelociraptorBridge({ registry, defaultServer: () => server }),
+          servers: new RegistryServers({ registry, defaultServer: () => server }),
           secrets,
           readOnly,
           stdin: io.stdin,
@@ -105,7 +104,7 @@ export const mcpCommand: Command = {
       const cfg = loadApiConfig(await readFile(configPath, 'API config'));
       secrets.push(...keyMaterialForms(cfg.clientPrivateKeyPem));
       const server = cfg.name || 'default';
-      const registry = new ConnectionRegistry({ secrets: new MemorySecretStore() });
+      const registry = new ConnectionRegistry();
       registry.addConfig(server, cfg);
       try {
         return await serve(

@@ -6,12 +6,11 @@
  */
 import { resolve } from 'node:path';
 import { once } from 'node:events';
-import { isAppError } from '../../../shared/errors';
+import { isAppError, messageOf } from '../../../shared/errors';
 import { loadApiConfig } from '../../core/velociraptor/config/api-config';
 import { readConfigFile } from '../../core/velociraptor/config/read-config-file';
 import { RowFormatter, type OutputFormat } from '../../core/velociraptor/output/format';
 import { ConnectionRegistry } from '../../core/velociraptor/registry';
-import { MemorySecretStore } from '../../core/velociraptor/secret-store';
 import { userQuery } from '../../core/velociraptor/vql/builder';
 import { unknownFlagMessage } from '../args';
 import type { CliIO, Command } from '../command';
@@ -124,7 +123,7 @@ export const vqlCommand: Command = {
       io.stderr.write(`megaraptor vql: ${e.message}\n\n${USAGE}`);
       return 2;
     }
-    const registry = new ConnectionRegistry({ secrets: new MemorySecretStore() });
+    const registry = new ConnectionRegistry();
     const ac = new AbortController();
     const onSigint = (): void => ac.abort();
     process.once('SIGINT', onSigint);
@@ -152,9 +151,7 @@ export const vqlCommand: Command = {
       await write(io.stdout, out.end());
       return failed ? 1 : 0;
     } catch (e) {
-      io.stderr.write(
-        `megaraptor vql: ${isAppError(e) ? `${e.code}: ${e.message}` : e instanceof Error ? e.message : String(e)}\n`,
-      );
+      io.stderr.write(`megaraptor vql: ${isAppError(e) ? `${e.code}: ${e.message}` : messageOf(e)}\n`);
       return 1;
     } finally {
       process.removeListener('SIGINT', onSigint);

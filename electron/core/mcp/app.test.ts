@@ -10,7 +10,7 @@ import { Client } from '@modelcontextprotocol/sdk/client/index.js';
 import { StreamableHTTPClientTransport } from '@modelcontextprotocol/sdk/client/streamableHttp.js';
 import type { CallToolResult } from '@modelcontextprotocol/sdk/types.js';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { ConnectionManager, DEMO_NAME } from '../investigation/connections';
+import { ConnectionManager, DEMO_NAME } from '../connections/index';
 import { startSimulator } from '../sim/index';
 import { createMcpDomain, type McpDomain } from './app';
 import { keyMaterialForms } from './redact';
@@ -79,7 +79,7 @@ describe('in-app MCP over the live connections', () => {
   it('redacts the connections key material in every spelling', async () => {
     const pem = manager.registry.config(DEMO_NAME).clientPrivateKeyPem;
     const forms = keyMaterialForms(pem);
-    const lines = pem.split('\n').filter((l) => l.length >= 16 && !l.startsWith('-----'));
+    const lines = pem.split('\n').filter((l: string) => l.length >= 16 && !l.startsWith('-----'));
     expect(lines.length).toBeGreaterThan(5);
     const r = (await client.callTool({
       name: 'run_vql',

@@ -13,7 +13,7 @@ import { testChain } from '../pki/testing/fixtures';
 import { startSimulator, type RunningSimulator } from '../sim/index';
 import { loadApiConfig } from '../velociraptor/config/api-config';
 import { ConnectionRegistry } from '../velociraptor/registry';
-import { MemorySecretStore } from '../velociraptor/secret-store';
+import { MemorySecretStore } from '../credentials/index';
 import { VelociraptorService } from '../velociraptor/service';
 import {
   caFromServerConfig,
@@ -44,7 +44,7 @@ beforeAll(async () => {
     datastoreDir: dir,
   }).yaml;
   sim = await startSimulator({ serverConfig, apiPort: 0, guiPort: 0, frontendPort: 0, datastoreDir: dir });
-  registry = new ConnectionRegistry({ secrets: new MemorySecretStore() });
+  registry = new ConnectionRegistry();
   registry.addConfig('lab', loadApiConfig(await sim.mintApiConfig('responder', ['administrator'])));
   registry.addConfig('analyst', loadApiConfig(await sim.mintApiConfig('analyst', ['investigator'])));
 }, 120_000);
@@ -150,7 +150,7 @@ describe('the Assistants page setup', () => {
     const registered: string[] = [];
     const setup = new ReadOnlySetup({
       registry: () => registry,
-      stored: new StoredReadOnlyIdentities(async () => ({ backend: 'memory', ...bind(store) })),
+      stored: new StoredReadOnlyIdentities(async () => store),
       credentials: {
         register: async (i) => registered.push(i.id),
         unregister: async (id) => registered.splice(registered.indexOf(id), 1),
@@ -179,11 +179,3 @@ describe('the Assistants page setup', () => {
     expect(audit).toEqual(['read-only identity imported: lab', 'read-only identity removed: lab']);
   });
 });
-
-function bind(s: MemorySecretStore) {
-  return {
-    get: (r: string) => s.get(r),
-    set: (r: string, v: string) => s.set(r, v),
-    delete: (r: string) => s.delete(r),
-  };
-}

@@ -16,10 +16,9 @@
  *   for the responder's approval like any gated tool, and the audit log says why.
  */
 import { parse } from 'yaml';
-import { AppError, isAppError } from '../../../shared/errors';
-import type { SecretStore } from '../credentials/secret-store';
-import { encodeRef } from '../investigation/keychain-adapter';
-import { userCreateQuery } from '../pki/api-identity';
+import { AppError, isAppError, messageOf } from '../../../shared/errors';
+import { keychainName } from '../connections/keychain-refs';
+import type { SecretStore } from '../credentials/index';
 import {
   issueApiClientCertificate,
   loadCertificateAuthority,
@@ -29,11 +28,10 @@ import {
 import { writeApiClientConfig } from '../pki/config-files';
 import { fingerprintSha256, parseCertificateBundle } from '../pki/validate';
 import { loadApiConfig, type ApiConfig } from '../velociraptor/config/api-config';
-import type { JsonValue, Row as WireRow } from '../velociraptor/query/json';
+import { userCreateQuery } from '../velociraptor/operations/users';
 import { ConnectionRegistry } from '../velociraptor/registry';
-import { MemorySecretStore } from '../velociraptor/secret-store';
 import { VelociraptorService } from '../velociraptor/service';
-import type { QueryOptions, QueryResult, Row, Target } from './ports';
+import type { Target } from './servers';
 
 /** The role a read-only identity holds, and all it holds. */
 export const READ_ONLY_ROLES: readonly string[] = ['api'];
@@ -42,9 +40,9 @@ const ALLOWED_POLICY_KEYS = new Set(['any_query', 'read_results', 'roles']);
 /** How long a successful check of an identity stays trusted (roles can change on the server). */
 export const VERIFY_TTL_MS = 10 * 60_000;
 
-/** The keychain reference (the keychain takes [A-Za-z0-9._:-] only: the name is encoded). */
+/** The keychain account (the keychain takes [A-Za-z0-9._:-] only: the name is encoded as for connections). */
 export function readOnlyIdentityRef(connection: string): string {
-  return encodeRef(`mcp:read-only-identity:${connection}`);
+  return `mcp:${keychainName(connection)}:read-only-identity`;
 }
 
 /** Where the least-privilege API config of a connection comes from (keychain, a file, the demo). */
@@ -57,7 +55,8 @@ export type ReadOnlyDecision =
       kind: 'identity';
       /** The Velociraptor user the query runs as. */
       user: string;
-      query(vql: string, env: Record<string, string>, opts: QueryOptions): Promise<QueryResult>;
+      /** The target's service as that identity. */
+      service: VelociraptorService;
     }
   | { kind: 'none'; reason: string };
 
@@ -90,7 +89,7 @@ export async function verifyReadOnly(svc: VelociraptorService): Promise<{ user: 
     if (isAppError(e, 'SERVER_UNREACHABLE') || isAppError(e, 'TLS_HANDSHAKE_FAILED')) throw e;
     throw new AppError(
       'PERMISSION_DENIED',
-      `The read-only identity could not read its own user record (${isAppError(e) ? e.message : String(e)}).`,
+      `The read-only identity could not read its own user record (${messageOf(e)}).`,
       { cause: e },
     );
   }
@@ -98,19 +97,6 @@ export async function verifyReadOnly(svc: VelociraptorService): Promise<{ user: 
   if (problem)
     throw new AppError('PERMISSION_DENIED', `The identity "${me.name}" is not read-only: ${problem}.`);
   return { user: me.name };
-}
-
-function plainValue(v: JsonValue): unknown {
-  if (typeof v === 'bigint') return v.toString();
-  if (Array.isArray(v)) return v.map(plainValue);
-  if (v !== null && typeof v === 'object') return plainRow(v);
-  return v;
-}
-
-function plainRow(r: WireRow): Row {
-  const out: Row = {};
-  for (const [k, v] of Object.entries(r)) out[k] = plainValue(v);
-  return out;
 }
 
 export interface ReadOnlyIdentitiesDeps {
@@ -122,7 +108,7 @@ export interface ReadOnlyIdentitiesDeps {
 
 /** Opens, checks and caches the least-privilege identities; answers run_vql's decide(). */
 export class ReadOnlyIdentities implements ReadOnlyVql {
-  private readonly registry = new ConnectionRegistry({ secrets: new MemorySecretStore() });
+  private readonly registry = new ConnectionRegistry();
   /** connection → fingerprint of the identity loaded under that name in `registry`. */
   private readonly loaded = new Map<string, string>();
   /** `${connection}\0${org}\0${fingerprint}` → when the check passed. */
@@ -149,7 +135,7 @@ export class ReadOnlyIdentities implements ReadOnlyVql {
     } catch (e) {
       return {
         kind: 'none',
-        reason: `the read-only identity saved for "${server}" does not load (${isAppError(e) ? e.message : String(e)})`,
+        reason: `the read-only identity saved for "${server}" does not load (${messageOf(e)})`,
       };
     }
     if (this.loaded.get(server) !== config.clientCertFingerprint) {
@@ -174,23 +160,7 @@ export class ReadOnlyIdentities implements ReadOnlyVql {
       }
       this.verified.set(key, this.now());
     }
-    return {
-      kind: 'identity',
-      user: config.commonName,
-      async query(vql, env, opts) {
-        const r = await svc.runVql(vql, env, {
-          bigInts: 'string',
-          timeoutSeconds: opts.timeoutSeconds ?? 60,
-          failOnLogErrors: false,
-          rowLimit: 100_000,
-          signal: opts.signal,
-        });
-        return {
-          rows: r.rows.map(plainRow),
-          errors: r.logs.filter((l) => l.problem !== undefined).map((l) => l.message),
-        };
-      },
-    };
+    return { kind: 'identity', user: config.commonName, service: svc };
   }
 
   close(): void {
@@ -298,7 +268,7 @@ export async function createReadOnlyIdentity(input: {
 
 /** Loads an API config and checks, on the server, that it is read-only. Returns its user name. */
 export async function checkReadOnlyConfig(yaml: string, org = ''): Promise<string> {
-  const registry = new ConnectionRegistry({ secrets: new MemorySecretStore() });
+  const registry = new ConnectionRegistry();
   try {
     registry.addConfig('read-only', loadApiConfig(yaml));
     return (await verifyReadOnly(new VelociraptorService(registry.connection('read-only', org)))).user;

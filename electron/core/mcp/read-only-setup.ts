@@ -5,7 +5,7 @@
  * simulator's is kept for the run only. Every change is written to the audit log.
  */
 import type { ReadOnlyIdentityStatus } from '../../../shared/contracts/mcp';
-import { AppError } from '../../../shared/errors';
+import { AppError, messageOf } from '../../../shared/errors';
 import { parseCertificateBundle } from '../pki/validate';
 import { loadApiConfig } from '../velociraptor/config/api-config';
 import type { ConnectionRegistry } from '../velociraptor/registry';
@@ -58,7 +58,7 @@ export class ReadOnlySetup {
     try {
       return { server, state: session ? 'session' : 'saved', user: loadApiConfig(yaml).commonName };
     } catch (e) {
-      return { server, state: 'saved', problem: e instanceof Error ? e.message : String(e) };
+      return { server, state: 'saved', problem: messageOf(e) };
     }
   }
 

@@ -11,12 +11,11 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startSimulator, type RunningSimulator } from '../sim/index';
 import { loadApiConfig } from '../velociraptor/config/api-config';
 import { ConnectionRegistry } from '../velociraptor/registry';
-import { MemorySecretStore } from '../velociraptor/secret-store';
 import { VelociraptorService } from '../velociraptor/service';
 import { ReadOnlyIdentities } from './read-only-identity';
 import { connectInProcess, makeHarness, type Harness } from './testing/harness';
 import { READ_ONLY_CORPUS } from './testing/readonly-corpus';
-import { VelociraptorBridge } from './velociraptor-port';
+import { RegistryServers } from './servers';
 
 let sim: RunningSimulator;
 let registry: ConnectionRegistry;
@@ -34,7 +33,7 @@ function codeOf(r: CallToolResult): string | undefined {
 
 beforeAll(async () => {
   sim = await startSimulator({ host: '127.0.0.1' });
-  registry = new ConnectionRegistry({ secrets: new MemorySecretStore() });
+  registry = new ConnectionRegistry();
   registry.addConfig('sim', loadApiConfig(await sim.mintApiConfig('corpus-admin', ['administrator'])));
   registry.addConfig('wide', loadApiConfig(await sim.mintApiConfig('corpus-admin-2', ['administrator'])));
   identities.sim = await sim.mintApiConfig('corpus-reader', ['api']);
@@ -43,7 +42,7 @@ beforeAll(async () => {
     source: { get: async (s) => identities[s] },
     defaultServer: () => 'sim',
   });
-  h = makeHarness(new VelociraptorBridge({ registry, defaultServer: () => 'sim' }), { readOnly });
+  h = makeHarness(new RegistryServers({ registry, defaultServer: () => 'sim' }), { readOnly });
   client = await connectInProcess(h);
   const svc = new VelociraptorService(registry.connection('sim'));
   clientId = (await svc.searchClients({ search: 'all', limit: 1 }))[0]!.clientId;
@@ -87,12 +86,12 @@ describe('the server enforces read-only', () => {
     const d = await readOnly.decide({ server: 'sim' });
     expect(d.kind).toBe('identity');
     if (d.kind !== 'identity') return;
-    const r = await d.query(
+    const r = await d.service.runVql(
       "SELECT label(client_id=ClientId, labels=['pwned'], op='set') AS L FROM scope()",
       { ClientId: clientId },
-      { timeoutSeconds: 10 },
+      { timeoutSeconds: 10, failOnLogErrors: false },
     );
-    expect(r.errors.join(' ')).toMatch(/LABEL_CLIENT/);
+    expect(r.logs.map((l) => l.message).join(' ')).toMatch(/LABEL_CLIENT/);
     const svc = new VelociraptorService(registry.connection('sim'));
     expect((await svc.getClient(clientId)).labels).not.toContain('pwned');
   });

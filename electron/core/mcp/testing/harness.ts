@@ -9,8 +9,9 @@ import { AuditLog } from '../audit';
 import { Redactor } from '../redact';
 import { createMcpServer } from '../server';
 import type { McpContext } from '../tool-kit';
-import type { VelociraptorPort } from '../ports';
+import { ConnectionRegistry } from '../../velociraptor/registry';
 import type { ReadOnlyVql } from '../read-only-identity';
+import { RegistryServers, type McpServers } from '../servers';
 
 export interface Harness {
   ctx: McpContext;
@@ -21,8 +22,16 @@ export interface Harness {
   setPolicy(p: Partial<McpPolicy>): void;
 }
 
+/** The servers seam with no Velociraptor connection: what an app without a saved server has. */
+export function noConnections(): McpServers {
+  return new RegistryServers({
+    registry: new ConnectionRegistry(),
+    defaultServer: () => undefined,
+  });
+}
+
 export function makeHarness(
-  port: VelociraptorPort,
+  servers: McpServers,
   opts: {
     dataDir?: string;
     approver?: Approver;
@@ -37,7 +46,7 @@ export function makeHarness(
   const broker = new ApprovalBroker();
   let policy: McpPolicy = { ...DEFAULT_POLICY, ...opts.policy };
   const ctx: McpContext = {
-    port,
+    servers,
     redactor,
     audit,
     policy: async () => policy,

@@ -9,10 +9,9 @@
  */
 import { z } from 'zod';
 import { AppError } from '../../../../shared/errors';
-import { pagedOutput, pagedRead, pagingInput, sliceSource } from '../results';
+import { pagedOutput, pagedRead, pagingInput, plainRows, sliceSource, type Row } from '../results';
 import { assertReadOnlyVql } from '../vql-readonly';
 import { defineTool, READ, type McpTool } from '../tool-kit';
-import type { QueryResult, Row } from '../ports';
 import type { ReadOnlyDecision } from '../read-only-identity';
 
 /** The decision plan() made for a call's read-only query, for run() to act on (keyed by the call's args). */
@@ -38,6 +37,10 @@ export const runVql = defineTool({
   output: { ...pagedOutput, log_errors: z.array(z.string()) },
   annotations: { readOnlyHint: false, destructiveHint: true, idempotentHint: false, openWorldHint: true },
   endpointData: true,
+  example: (ids) => ({
+    query: 'SELECT * FROM clients() WHERE client_id = Id',
+    env: { Id: ids.clientId },
+  }),
   plan: async ({ args, target, ctx, notes }) => {
     let why: string | undefined;
     if (args.read_only) {
@@ -73,25 +76,28 @@ export const runVql = defineTool({
       ],
     };
   },
-  async run({ args, target, ctx, signal }) {
+  async run({ args, ctx, signal, service }) {
     const d = decisions.get(args);
-    const opts = { timeoutSeconds: args.timeout_seconds, signal };
-    const send = (): Promise<QueryResult> =>
-      d?.kind === 'identity'
-        ? d.query(args.query, args.env, opts)
-        : ctx.port.query(target, args.query, args.env, opts);
     let errors: string[] = [];
     let all: Row[] | undefined;
     const fetchAll = async (): Promise<Row[]> => {
       if (!all) {
-        const r = await send();
-        errors = r.errors;
-        all = r.rows;
-        if (r.rows.length === 0 && r.errors.length > 0) {
+        // Read-only VQL runs as the least-privilege identity plan() found; otherwise (approved) as the connection.
+        const svc = d?.kind === 'identity' ? d.service : await service();
+        const r = await svc.runVql(args.query, args.env, {
+          bigInts: 'string',
+          timeoutSeconds: args.timeout_seconds,
+          failOnLogErrors: false,
+          rowLimit: 100_000,
+          signal,
+        });
+        errors = r.logs.filter((l) => l.problem !== undefined).map((l) => l.message);
+        all = plainRows(r.rows);
+        if (all.length === 0 && errors.length > 0) {
           throw new AppError(
             'VQL_ERROR',
-            `The query failed on the server: ${r.errors.slice(0, 3).join(' | ')}`,
-            { details: { errors: r.errors.slice(0, 20) } },
+            `The query failed on the server: ${errors.slice(0, 3).join(' | ')}`,
+            { details: { errors: errors.slice(0, 20) } },
           );
         }
       }
@@ -124,7 +130,8 @@ export const vqlHelp = defineTool({
   output: pagedOutput,
   annotations: READ,
   endpointData: false,
-  async run({ args, target, ctx }) {
+  example: () => ({ search: 'glob' }),
+  async run({ args, ctx, service }) {
     let re: RegExp | undefined;
     if (args.search) {
       try {
@@ -133,7 +140,7 @@ export const vqlHelp = defineTool({
         throw new AppError('INVALID_ARGUMENT', `"${args.search}" is not a valid regular expression.`);
       }
     }
-    const ref = await ctx.port.vqlReference(target);
+    const ref = await (await service()).vqlHelp();
     const hits: Row[] = ref
       .filter(
         (r) => (!args.kind || r.kind === args.kind) && (!re || re.test(r.name) || re.test(r.description)),

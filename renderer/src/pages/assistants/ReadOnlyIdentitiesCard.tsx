@@ -11,7 +11,7 @@ import { notifications } from '@mantine/notifications';
 import { useCallback, useEffect, useState } from 'react';
 import type { ReadOnlyIdentityStatus } from '../../../../shared/contracts/mcp';
 import { useApi } from '../../api/index';
-import { errorText } from '../../components/investigation/errors';
+import { describeError } from '../../../../shared/errors';
 
 const MAX_FILE = 1024 * 1024;
 
@@ -54,7 +54,7 @@ export function ReadOnlyIdentitiesCard() {
       .call('mcp:readOnlyIdentities', {})
       .then((r) => setRows(r.identities))
       .catch((e: unknown) =>
-        notifications.show({ color: 'red', title: 'Read-only identities', message: errorText(e) }),
+        notifications.show({ color: 'red', title: 'Read-only identities', message: describeError(e) }),
       );
   }, [api]);
   useEffect(refresh, [refresh]);
@@ -71,7 +71,7 @@ export function ReadOnlyIdentitiesCard() {
         refresh();
       })
       .catch((e: unknown) =>
-        notifications.show({ color: 'red', title: `${what}: failed`, message: errorText(e) }),
+        notifications.show({ color: 'red', title: `${what}: failed`, message: describeError(e) }),
       )
       .finally(() => setBusy(undefined));
   };
