@@ -85,6 +85,8 @@ export type AuditEntry = z.infer<typeof AuditEntry>;
 
 export const McpStatus = z.object({
   running: z.boolean(),
+  /** Why the policy file was refused (then the default applies); set the policy again to fix it. */
+  policyNotice: z.string().optional(),
   /** http://127.0.0.1:PORT/mcp when running. */
   url: z.string().optional(),
   port: z.number().int().optional(),

@@ -20,6 +20,7 @@ import { loadApiConfig } from '../../core/velociraptor/config/api-config';
 import { readConfigFile } from '../../core/velociraptor/config/read-config-file';
 import { ConnectionRegistry } from '../../core/velociraptor/registry';
 import { AppError } from '../../../shared/errors';
+import type { SecretStore } from '../../core/credentials/index';
 import { parseFlags, UsageError } from '../args';
 import type { CliIO, Command } from '../command';
 
@@ -39,8 +40,9 @@ Options:
 Read-only VQL (run_vql with read_only=true) runs as the read-only identity: the one given here, or
 the one the app saved for --connection. Without one, read-only queries need the responder's
 approval like any other action. Actions that change endpoints need the responder's approval in the
-running app; with no app running they are refused unless the assistant policy (set in the app)
-allows them.
+running app; with no app running they are refused unless the assistant policy allows them. The
+policy is set in the app only: its file is signed with a key in the OS keychain, and a file that
+fails the check is refused (the default applies: every action asks).
 `;
 
 const FLAGS = {
@@ -78,6 +80,19 @@ export const mcpCommand: Command = {
     const roYaml = roPath ? await readFile(roPath, 'read-only API config') : undefined;
     if (roYaml) secrets.push(...keyMaterialForms(loadApiConfig(roYaml).clientPrivateKeyPem));
 
+    // The OS keychain, opened on first use: the policy's signing key (both modes) and, with
+    // --connection, the saved configs. Under the data folder's own namespace, as the app wrote them.
+    let backend: { reset(): void } | undefined;
+    let keychain: Promise<SecretStore | null> | undefined;
+    const openKeychain = (): Promise<SecretStore | null> =>
+      (keychain ??= (async () => {
+        const { keychainStoreFor } = await import('../../core/credentials/index');
+        const { WorkerKeychainBackend } = await import('../../core/credentials/keychain-worker');
+        const worker = new WorkerKeychainBackend();
+        backend = worker;
+        return keychainStoreFor(dataDir, { backend: worker });
+      })().catch(() => null));
+
     const serve = async (
       registry: ConnectionRegistry,
       server: string,
@@ -91,11 +106,15 @@ export const mcpCommand: Command = {
           servers: new RegistryServers({ registry, defaultServer: () => server }),
           secrets,
           readOnly,
+          policySecrets: openKeychain,
+          warn: (line) => io.stderr.write(`megaraptor mcp: ${line}\n`),
           stdin: io.stdin,
           stdout: io.stdout,
         });
       } finally {
         readOnly.close();
+        // Once a Secret Service call ran, its worker holds the process open at exit: end it.
+        backend?.reset();
       }
       return 0;
     };
@@ -120,11 +139,8 @@ export const mcpCommand: Command = {
     // The app's saved connections: its metadata file in the data dir, the API configs in the
     // keychain under the references the app wrote them with (read by the app's own code).
     const name = connection as string;
-    const { keychainStoreFor } = await import('../../core/credentials/index');
-    const { WorkerKeychainBackend } = await import('../../core/credentials/keychain-worker');
-    const backend = new WorkerKeychainBackend();
-    const keychain = () => Promise.resolve(keychainStoreFor(dataDir, { backend }));
-    const saved = new AppConnections({ dataDir, keychain, closeDelayMs: 0 });
+    const store = () => openKeychain();
+    const saved = new AppConnections({ dataDir, keychain: store, closeDelayMs: 0 });
     try {
       await saved.refresh();
       const reg = saved.registry();
@@ -140,13 +156,12 @@ export const mcpCommand: Command = {
       }
       secrets.push(...keyMaterialForms(reg.config(name).clientPrivateKeyPem));
       // Read now, so its key is known to the redactor before the first call.
-      const ro = roYaml ?? (await new StoredReadOnlyIdentities(keychain).get(name));
+      const ro = roYaml ?? (await new StoredReadOnlyIdentities(store).get(name));
       if (ro && !roYaml) secrets.push(...keyMaterialForms(loadApiConfig(ro).clientPrivateKeyPem));
       return await serve(reg, name, ro ? fixedSource(name, ro) : { get: async () => undefined });
     } finally {
       await saved.dispose();
-      // Once a Secret Service call ran, its worker holds the process open at exit: end it.
-      backend.reset();
+      backend?.reset();
     }
   },
 };

@@ -1,4 +1,4 @@
-import { appendFileSync, mkdtempSync } from 'node:fs';
+import { appendFileSync, mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { createServer, type AddressInfo } from 'node:net';
 import { join } from 'node:path';
@@ -30,6 +30,27 @@ describe('McpService', () => {
     });
     return { svc, secrets, dataDir };
   }
+
+  it('changes the policy here only: signed, each change audited; a forged file is refused and shown', async () => {
+    const { svc, dataDir } = make();
+    await svc.setPolicy({ mode: 'allow-listed', allowTools: ['label_client'], approvalTimeoutSeconds: 30 });
+    await svc.setPolicy({ mode: 'read-only', allowTools: [], approvalTimeoutSeconds: 30 });
+    const changes = (await svc.auditPage(10)).entries.filter((e) => e.kind === 'app');
+    expect(changes.map((e) => [e.name, (e.arguments.to as { mode: string }).mode])).toEqual([
+      ['assistant policy changed', 'read-only'],
+      ['assistant policy changed', 'allow-listed'],
+    ]);
+    expect(changes[0]!.client).toBe('Megaraptor Desktop (responder)');
+    // An assistant's file tool (or anything but the app) writes the policy it would like.
+    writeFileSync(
+      join(dataDir, 'mcp-policy.json'),
+      JSON.stringify({ mode: 'allow-listed', allowTools: ['quarantine_client'], approvalTimeoutSeconds: 30 }),
+    );
+    const status = await svc.status();
+    expect(status.policy.mode).toBe('ask');
+    expect(status.policyNotice).toMatch(/was refused/);
+    expect(await svc.getPolicy()).toEqual({ mode: 'ask', allowTools: [], approvalTimeoutSeconds: 120 });
+  });
 
   it('reports the gated tools: exactly those that wait for approval', async () => {
     const { svc } = make();

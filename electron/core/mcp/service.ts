@@ -12,6 +12,7 @@ import type { SecretStore } from '../credentials/secret-store';
 import { startApprovalSocket, type ApprovalSocketServer } from './approval-socket';
 import {
   ApprovalBroker,
+  POLICY_KEY_REF,
   PolicyStore,
   type ApprovalAnswer,
   type ApprovalRequest,
@@ -48,6 +49,11 @@ export interface McpServiceDeps {
   readOnly?: ReadOnlyVql;
   /** Lists, creates, imports and forgets those identities (the Assistants page). */
   readOnlySetup?: ReadOnlySetup;
+  /**
+   * Where the policy's signing key lives. Default: `secrets` (the keychain, or this run's memory
+   * when none answers: then the app's own endpoint follows the policy, stdio servers refuse it).
+   */
+  policySecrets?: () => Promise<SecretStore | null>;
 }
 
 /** Who made a change recorded with kind `app`. */
@@ -107,7 +113,10 @@ export class McpService {
 
   constructor(private readonly deps: McpServiceDeps) {
     this.audit = new AuditLog(deps.dataDir, this.redactor);
-    this.policyStore = new PolicyStore(deps.dataDir);
+    this.policyStore = new PolicyStore(
+      deps.dataDir,
+      deps.policySecrets ?? (() => Promise.resolve(deps.secrets)),
+    );
   }
 
   private context(clientLabel: () => string): McpContext {
@@ -219,7 +228,10 @@ export class McpService {
       tokenStore: this.deps.secrets.backend,
       ...(this.socket ? { approvalSocket: this.socket.path } : {}),
       auditLog: this.audit.path,
-      policy: await this.policyStore.get(),
+      ...(await (async () => {
+        const { notice, ...policy } = await this.policyStore.get();
+        return { policy, ...(notice ? { policyNotice: notice } : {}) };
+      })()),
       gatedTools: allTools()
         .filter((t) => t.gated)
         .map((t) => t.name),
@@ -285,14 +297,29 @@ export class McpService {
     return { found: this.broker.decide(id, answer) };
   }
 
-  getPolicy(): Promise<McpPolicy> {
-    return this.policyStore.get();
+  async getPolicy(): Promise<McpPolicy> {
+    const { notice: _notice, ...policy } = await this.policyStore.get();
+    return policy;
   }
 
+  /** Only here (the app) is the policy changed: signed with the keychain's key, and audited. */
   async setPolicy(p: McpPolicy): Promise<McpPolicy> {
-    const before = await this.policyStore.get().catch(() => undefined);
+    const { notice, ...before } = await this.policyStore.get();
     const after = await this.policyStore.set(p);
-    await this.recordChange('assistant policy changed', { ...(before ? { from: before } : {}), to: after });
+    await this.deps.tokenRecord
+      ?.register({
+        id: POLICY_KEY_REF,
+        name: 'MCP assistant policy signing key',
+        kind: 'token',
+        owner: {},
+        expiresAt: null,
+      })
+      .catch(() => undefined);
+    await this.recordChange('assistant policy changed', {
+      from: before,
+      ...(notice ? { replaced_refused_file: notice } : {}),
+      to: after,
+    });
     return after;
   }
 

@@ -11,7 +11,14 @@ import type { CallToolResult } from '@modelcontextprotocol/sdk/types.js';
 import { z } from 'zod';
 import { AppError, isAppError, messageOf } from '../../../shared/errors';
 import { toErrorPayload } from '../rpc/dispatcher';
-import { gate, type ApprovalPlan, type Approver, type GateOutcome, type McpPolicy } from './approvals';
+import {
+  gate,
+  type ApprovalPlan,
+  type Approver,
+  type EffectivePolicy,
+  type GateOutcome,
+  type McpPolicy,
+} from './approvals';
 import type { AuditEntry, AuditLog } from './audit';
 import type { ReadOnlyVql } from './read-only-identity';
 import type { Redactor } from './redact';
@@ -186,9 +193,10 @@ export function defineTool<I extends Shape, O extends Shape>(spec: ToolSpec<I, O
         queries = shown.operations.flatMap((o) =>
           o.vql === undefined ? [] : [{ vql: o.vql, env: o.env ?? {} }],
         );
+        const policy: EffectivePolicy = await ctx.policy();
         try {
           approval = await gate(
-            await ctx.policy(),
+            policy,
             ctx.approver,
             {
               tool: spec.name,
@@ -204,6 +212,9 @@ export function defineTool<I extends Shape, O extends Shape>(spec: ToolSpec<I, O
             outcome === 'denied' || outcome === 'timeout' || outcome === 'forbidden-by-policy'
               ? outcome
               : 'denied';
+          // A refused policy file is why this call asked at all: say so with the refusal.
+          if (policy.notice && isAppError(e) && outcome !== 'denied')
+            throw new AppError(e.code, `${e.message} ${policy.notice}`, { details: e.details, cause: e });
           throw e;
         }
       }

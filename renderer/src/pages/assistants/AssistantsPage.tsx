@@ -260,10 +260,13 @@ const MODES: Array<{ value: McpPolicy['mode']; label: string; help: string }> = 
 ];
 
 /** `gatedTools`: which tools wait for approval, as the core reports them (mcp:status). */
-function PolicyCard({ gatedTools }: { gatedTools: readonly string[] }) {
+function PolicyCard({ gatedTools, notice }: { gatedTools: readonly string[]; notice?: string | undefined }) {
   const api = useApi();
   const [policy, setPolicy] = useState<McpPolicy>();
   const [busy, setBusy] = useState(false);
+  // The notice the responder answered by saving a policy (the status catches up on its next poll).
+  const [answered, setAnswered] = useState<string>();
+  const refused = notice !== undefined && notice !== answered ? notice : undefined;
   useEffect(() => {
     api
       .call('mcp:getPolicy', {})
@@ -280,7 +283,10 @@ function PolicyCard({ gatedTools }: { gatedTools: readonly string[] }) {
     setBusy(true);
     api
       .call('mcp:setPolicy', next)
-      .then(setPolicy)
+      .then((p) => {
+        setPolicy(p);
+        setAnswered(notice);
+      })
       .catch((e: unknown) =>
         notifications.show({ color: 'red', title: 'The policy was not saved', message: describeError(e) }),
       )
@@ -291,6 +297,11 @@ function PolicyCard({ gatedTools }: { gatedTools: readonly string[] }) {
     <Card withBorder>
       <Stack gap="sm">
         <Text fw={600}>Policy for actions that change endpoints</Text>
+        {refused ? (
+          <Alert color="orange" data-testid="mcp-policy-refused">
+            {refused} Choose the policy again here to sign a new one.
+          </Alert>
+        ) : null}
         <SegmentedControl
           data-testid="mcp-policy"
           value={policy.mode}
@@ -439,7 +450,7 @@ export function AssistantsPage() {
       </Text>
       <EndpointCard mcp={mcp} onRotated={() => setSnippetVersion((v) => v + 1)} />
       <SnippetsCard version={snippetVersion} />
-      <PolicyCard gatedTools={mcp.status?.gatedTools ?? []} />
+      <PolicyCard gatedTools={mcp.status?.gatedTools ?? []} notice={mcp.status?.policyNotice} />
       <ReadOnlyIdentitiesCard />
       <AuditCard />
     </Stack>
