@@ -62,16 +62,31 @@ export const CurrentUserSchema = z
     org_id: z.string().nullable().optional(),
     org_name: z.string().nullable().optional(),
     roles: strList,
+    /** Every permission the user holds in this org (roles and single grants), truthy ones only. */
+    effective_policy: z.record(z.string(), z.unknown()).nullable().optional(),
   })
-  .transform((u) => ({ name: u.name, orgId: u.org_id ?? '', orgName: u.org_name ?? '', roles: u.roles }));
+  .transform((u) => ({
+    name: u.name,
+    orgId: u.org_id ?? '',
+    orgName: u.org_name ?? '',
+    roles: u.roles,
+    ...(u.effective_policy ? { effectivePolicy: u.effective_policy } : {}),
+  }));
 export type CurrentUser = z.output<typeof CurrentUserSchema>;
 
 /**
- * The caller's own user record (roles in the connection's org). user() needs `user=`: without it the
- * server answers null ("user: Field user is required"), so the caller names itself with whoami().
+ * The caller's own user record (roles in the connection's org; the record has no `orgs`). The server
+ * requires `user=` (without it: null, "user: Field user is required"), and any user may read their
+ * own record whatever their roles (VR services/users GetUserWithHashes).
  */
 export async function currentUser(conn: VelociraptorConnection, opts?: OpOptions): Promise<CurrentUser> {
-  return callFunction(conn, vql`user(user=whoami())`, CurrentUserSchema, rowsOptions(opts, true), 'user()');
+  return callFunction(
+    conn,
+    vql`user(user=whoami())`,
+    CurrentUserSchema,
+    rowsOptions(opts, true),
+    'user(user=whoami())',
+  );
 }
 
 export const OrgSchema = z
