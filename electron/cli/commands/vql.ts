@@ -20,7 +20,16 @@ import {
 import { unknownFlagMessage } from '../args';
 import type { CliIO, Command } from '../command';
 
-const KNOWN_FLAGS = ['--api-config', '--org', '--env', '--format', '--max-row', '--timeout', '--quiet'];
+const KNOWN_FLAGS = [
+  '--api-config',
+  '--org',
+  '--env',
+  '--format',
+  '--max-row',
+  '--timeout',
+  '--quiet',
+  '--raw',
+];
 
 const USAGE = `Usage: megaraptor vql [options] "QUERY"
 
