@@ -230,7 +230,10 @@ export async function startApiServer(
         return;
       }
       backend.readFile(orgId, clientId, components, num(req.offset), num(req.length)).then(
-        (data) => callback(null, { ...req, data: data ?? Buffer.alloc(0) }),
+        (data) =>
+          data === null
+            ? callback(statusError(grpc.status.NOT_FOUND, 'Not Found'))
+            : callback(null, { ...req, data }),
         (e: unknown) => callback(statusError(grpc.status.UNKNOWN, messageOf(e))),
       );
     },

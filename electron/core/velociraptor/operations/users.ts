@@ -84,11 +84,12 @@ export function userCreateQuery(
 
 /**
  * Removes every role of a user: the way to make an API certificate useless, because Velociraptor has
- * no certificate revocation list.
+ * no certificate revocation list. It takes an explicit empty policy: user_grant() with `roles=[]` and
+ * no policy only logs "You must provide either roles or a policy object" and changes nothing.
  */
 export function revokeRolesQuery(name: string): BuiltQuery {
   validateUserName(name);
-  return build(vql`SELECT user_grant(user=${str(name)}, roles=${jsonArray([])}) AS User FROM scope()`);
+  return build(vql`SELECT user_grant(user=${str(name)}, policy=dict(roles=[])) AS User FROM scope()`);
 }
 
 /** `acl grant <name> --role ""` for deploy-time / offline revocation. */
