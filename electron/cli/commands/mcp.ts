@@ -6,20 +6,18 @@
  * --read-only-api-config gives the read-only identity as a file (it wins over the keychain's).
  */
 import { resolve } from 'node:path';
-import { resolveDataDir } from '../../core/app/data-dir';
-import { AppConnections } from '../../core/mcp/app-connections';
+import { AppError } from '../../../shared/errors';
+import { resolveDataDir } from '../../core/app/index';
 import {
+  AppConnections,
+  keyMaterialForms,
   ReadOnlyIdentities,
+  runStdio,
+  RegistryServers,
   StoredReadOnlyIdentities,
   type ReadOnlyConfigSource,
-} from '../../core/mcp/read-only-identity';
-import { keyMaterialForms } from '../../core/mcp/redact';
-import { runStdio } from '../../core/mcp/stdio';
-import { RegistryServers } from '../../core/mcp/servers';
-import { loadApiConfig } from '../../core/velociraptor/config/api-config';
-import { readConfigFile } from '../../core/velociraptor/config/read-config-file';
-import { ConnectionRegistry } from '../../core/velociraptor/registry';
-import { AppError } from '../../../shared/errors';
+} from '../../core/mcp/index';
+import { loadApiConfig, ConnectionRegistry, readConfigFile } from '../../core/velociraptor/index';
 import type { SecretStore } from '../../core/credentials/index';
 import { parseFlags, UsageError } from '../args';
 import type { CliIO, Command } from '../command';

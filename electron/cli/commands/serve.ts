@@ -6,8 +6,8 @@
 import { existsSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { contract } from '../../../shared/contracts/index';
-import { Dispatcher } from '../../core/rpc/dispatcher';
-import { isLoopbackHost, startBrowserServer } from '../../core/server/server';
+import { Dispatcher } from '../../core/rpc/index';
+import { isLoopbackHost, startBrowserServer } from '../../core/server/index';
 import { createCoreServices } from '../../core/services';
 import { parseFlags, UsageError } from '../args';
 import type { CliIO, Command } from '../command';

@@ -7,9 +7,16 @@ import { chmodSync, writeFileSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { parseFlags, UsageError } from '../args';
 import type { Command, CliIO } from '../command';
-import { readConfigFile } from '../../core/velociraptor/config/read-config-file';
-import { localIdentity, parseClientConfig, runAgent } from '../../core/sim/agent';
-import { SIMULATOR_BANNER, SIM_VERSION, startSimulator, type SimulatorOptions } from '../../core/sim/index';
+import { readConfigFile } from '../../core/velociraptor/index';
+import {
+  localIdentity,
+  parseClientConfig,
+  runAgent,
+  SIMULATOR_BANNER,
+  SIM_VERSION,
+  startSimulator,
+  type SimulatorOptions,
+} from '../../core/sim/index';
 
 const USAGE = `Usage: megaraptor sim [options]
        megaraptor sim agent --config client.config.yaml [--hostname NAME] [--os windows|linux|darwin]

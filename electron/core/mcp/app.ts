@@ -9,7 +9,7 @@ import { resolve } from 'node:path';
 import { KeychainOrMemory, type SecretStore } from '../credentials/index';
 import type { ConnectionManager } from '../connections/index';
 import type { ConnectionRegistry } from '../velociraptor';
-import { loadApiConfig } from '../velociraptor/config/api-config';
+import { loadApiConfig } from '../velociraptor/index';
 import { AppConnections } from './app-connections';
 import { ReadOnlyIdentities, StoredReadOnlyIdentities } from './read-only-identity';
 import { ReadOnlySetup, type IdentityRecord } from './read-only-setup';

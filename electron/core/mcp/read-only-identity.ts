@@ -17,20 +17,24 @@
  */
 import { parse } from 'yaml';
 import { AppError, isAppError, messageOf } from '../../../shared/errors';
-import { keychainName } from '../connections/keychain-refs';
+import { keychainName } from '../connections/index';
 import type { SecretStore } from '../credentials/index';
 import {
+  fingerprintSha256,
   issueApiClientCertificate,
   loadCertificateAuthority,
+  parseCertificateBundle,
   validateUserName,
+  writeApiClientConfig,
   type CertificateAuthority,
-} from '../pki/certificates';
-import { writeApiClientConfig } from '../pki/config-files';
-import { fingerprintSha256, parseCertificateBundle } from '../pki/validate';
-import { loadApiConfig, type ApiConfig } from '../velociraptor/config/api-config';
-import { userCreateQuery } from '../velociraptor/operations/users';
-import { ConnectionRegistry } from '../velociraptor/registry';
-import { VelociraptorService } from '../velociraptor/service';
+} from '../pki/index';
+import {
+  ConnectionRegistry,
+  loadApiConfig,
+  userCreateQuery,
+  VelociraptorService,
+  type ApiConfig,
+} from '../velociraptor/index';
 import type { Target } from './servers';
 
 /** The role a read-only identity holds, and all it holds. */

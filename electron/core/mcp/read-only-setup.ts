@@ -6,10 +6,8 @@
  */
 import type { ReadOnlyIdentityStatus } from '../../../shared/contracts/mcp';
 import { AppError, messageOf } from '../../../shared/errors';
-import { parseCertificateBundle } from '../pki/validate';
-import { loadApiConfig } from '../velociraptor/config/api-config';
-import type { ConnectionRegistry } from '../velociraptor/registry';
-import { VelociraptorService } from '../velociraptor/service';
+import { parseCertificateBundle } from '../pki/index';
+import { loadApiConfig, VelociraptorService, type ConnectionRegistry } from '../velociraptor/index';
 import {
   caFromServerConfig,
   checkReadOnlyConfig,

@@ -53,6 +53,14 @@ export interface RunningSimulator {
 
 export { SIM_VERSION };
 export { SIMULATOR_BANNER } from './gui-server';
+export {
+  localIdentity,
+  parseClientConfig,
+  runAgent,
+  type AgentConfig,
+  type AgentIdentity,
+  type RunningAgent,
+} from './agent';
 export type { ReceivedQuery };
 
 function trackSockets(server: Server): Set<Socket> {
