@@ -18,7 +18,8 @@ export {
   type StepId,
   type TestConnectionOptions,
 } from './test-connection';
-export { RowFormatter, type OutputFormat } from './output/format';
+export { RowFormatter, rawLines, type OutputFormat } from './output/format';
+export { stripTerminalControls } from './output/terminal';
 export { mapGrpcError } from './grpc-errors';
 export type { QueryEvent, RowsEvent, LogEvent, QueryOptions, RawRows } from './query/stream';
 export { parseRowRange } from './query/batch-parse';
