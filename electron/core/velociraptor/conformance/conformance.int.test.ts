@@ -27,6 +27,7 @@ import { ConnectionManager, testConnection as uiTestConnection } from '../../con
 import { InvestigationService } from '../../investigation/service';
 import { connectInProcess, makeHarness } from '../../mcp/testing/harness';
 import { RegistryServers } from '../../mcp/servers';
+import { ReadOnlyIdentities } from '../../mcp/read-only-identity';
 import { loadApiConfig } from '../config/api-config';
 import type { ClientSummary } from '../operations/clients';
 import { revokeRolesQuery, userCreateQuery } from '../operations/users';
@@ -54,6 +55,7 @@ let ui: InvestigationService;
 let mcp: Client;
 let dir: string;
 let configFile: string;
+let readOnly: ReadOnlyIdentities | undefined;
 let client: ClientSummary;
 const state: {
   flowId?: string;
@@ -119,7 +121,6 @@ beforeAll(async () => {
   writeFileSync(configFile, target.yaml, { mode: 0o600 });
   registry = new ConnectionRegistry();
   registry.addConfig(SERVER, loadApiConfig(target.yaml));
-  if (target.readOnlyYaml) registry.addConfig(`${SERVER}-ro`, loadApiConfig(target.readOnlyYaml));
   svc = new VelociraptorService(registry.connection(SERVER));
   client = await svc.getClient(target.clientId);
   manager = new ConnectionManager({
@@ -132,12 +133,20 @@ beforeAll(async () => {
   const servers = new RegistryServers({
     registry,
     defaultServer: () => SERVER,
-    readOnlyServer: (s) => (s === SERVER && target.readOnlyYaml ? `${SERVER}-ro` : undefined),
   });
+  // Read-only VQL runs as the target's least-privilege identity when the target gives one.
+  const readOnlyYaml = target.readOnlyYaml;
+  readOnly = readOnlyYaml
+    ? new ReadOnlyIdentities({
+        source: { get: (name) => Promise.resolve(name === SERVER ? readOnlyYaml : undefined) },
+        defaultServer: () => SERVER,
+      })
+    : undefined;
   // Gated tools are allowed by policy; nothing in this suite waits for a person.
   mkdirSync(join(dir, 'mcp'), { recursive: true });
   const h = makeHarness(servers, {
     dataDir: join(dir, 'mcp'),
+    ...(readOnly ? { readOnly } : {}),
     policy: {
       mode: 'allow-listed',
       allowTools: ['collect_and_wait', 'create_hunt', 'start_hunt', 'stop_hunt'],
@@ -148,6 +157,7 @@ beforeAll(async () => {
 }, 180_000);
 
 afterAll(async () => {
+  readOnly?.close();
   // Leave the server as it was: labels, user and a running hunt are undone whatever failed.
   await svc?.setLabels(target.clientId, [LABEL, EXCLUDED], 'remove').catch(() => undefined);
   if (state.huntId) await svc?.stopHunt(state.huntId).catch(() => undefined);
