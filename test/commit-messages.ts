@@ -17,6 +17,9 @@ export const GRANDFATHERED = new Set([
   '1351da5f6be106277ed467bff4df2ea1565ab4fa', // Merge real-server: recorder, recordings, … (78)
   '0402bf7a112c8bcd21a3d5f06b0ca4632b81b433', // bench/real: megaraptor vql and MCP against … (74)
   '7c931242e0515dd3e689239906fae96813d9fc55', // bench/README: jsonl CPU before and after … (no body)
+  '4dd505491b7dd08b381bf5918e012adf153a9091', // Merge security: lexer, gate, read-only identity, … (74)
+  '25ff3c507732f283b99c1b86148e477a43c93b24', // The assistant policy is signed by the app; … (75)
+  '0739f58a0390467c8187da62fbc0a64c20b6cee0', // Merge main (core-seams servers seam, arch …) into security (75)
 ]);
 
 export interface Commit {
