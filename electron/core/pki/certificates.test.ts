@@ -40,7 +40,7 @@ function sans(cert: X509Certificate): string | undefined {
   return cert.subjectAltName;
 }
 
-describe('certificates shaped like Velociraptor (api.md §3.4)', () => {
+describe('certificates shaped like Velociraptor (docs/velociraptor/certificates.md)', () => {
   it('CA: O=Velociraptor CA without CN, SAN Velociraptor_ca.velocidex.com, 10 years, PKCS#1 key', async () => {
     const { ca } = await testChain(2048);
     const cert = new X509Certificate(ca.certificatePem);

@@ -1,5 +1,5 @@
 /**
- * Key and certificate minting for Velociraptor-compatible PKI (velociraptor-api.md §3.4).
+ * Key and certificate minting for Velociraptor-compatible PKI (docs/velociraptor/certificates.md).
  * Keys come from WebCrypto's generateKey, which Node runs on its thread pool: generating RSA-4096
  * never blocks the event loop. Certificates are built with @peculiar/x509. Private keys are
  * exported as PKCS#1 PEM ("RSA PRIVATE KEY"), the format Velociraptor writes and reads, or SEC1 PEM
