@@ -7,6 +7,7 @@ export default tseslint.config(
     ignores: [
       'out/**',
       'dist/**',
+      '.venv-test/**',
       'node_modules/**',
       'proto/gen/**',
       'tools/**',
