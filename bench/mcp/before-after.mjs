@@ -39,7 +39,6 @@ import { StreamableHTTPClientTransport } from '@modelcontextprotocol/sdk/client/
 import { startSimulator } from ${now('electron/core/sim/index')};
 import { loadApiConfig } from ${now('electron/core/velociraptor/config/api-config')};
 import { ConnectionRegistry } from ${now('electron/core/velociraptor/registry')};
-import { MemorySecretStore } from ${now('electron/core/velociraptor/secret-store')};
 import { VelociraptorBridge } from ${now('electron/core/mcp/velociraptor-port')};
 import { startHttpTransport } from ${now('electron/core/mcp/http')};
 import { createMcpServer } from ${now('electron/core/mcp/server')};
@@ -50,7 +49,7 @@ import { makeHarness as harnessOld } from ${old('electron/core/mcp/testing/harne
 const N = ${n};
 const pct = (xs, p) => { const s = [...xs].sort((a, b) => a - b); return s[Math.min(s.length - 1, Math.floor((p / 100) * s.length))]; };
 const sim = await startSimulator({ host: '127.0.0.1' });
-const registry = new ConnectionRegistry({ secrets: new MemorySecretStore() });
+const registry = new ConnectionRegistry();
 registry.addConfig('sim', loadApiConfig(await sim.mintApiConfig('bench', ['administrator'])));
 const port = new VelociraptorBridge({ registry, defaultServer: () => 'sim' });
 const TOKEN = 'bench-token-0123456789';

@@ -18,7 +18,6 @@ import { StreamableHTTPClientTransport } from '@modelcontextprotocol/sdk/client/
 import { startSimulator } from '../../electron/core/sim/index';
 import { loadApiConfig } from '../../electron/core/velociraptor/config/api-config';
 import { ConnectionRegistry } from '../../electron/core/velociraptor/registry';
-import { MemorySecretStore } from '../../electron/core/velociraptor/secret-store';
 import { startHttpTransport } from '../../electron/core/mcp/http';
 import { createMcpServer } from '../../electron/core/mcp/server';
 import { makeHarness } from '../../electron/core/mcp/testing/harness';
@@ -43,7 +42,7 @@ async function time(n: number, f: () => Promise<unknown>): Promise<number[]> {
 }
 
 const sim = await startSimulator({ host: '127.0.0.1' });
-const registry = new ConnectionRegistry({ secrets: new MemorySecretStore() });
+const registry = new ConnectionRegistry();
 registry.addConfig('sim', loadApiConfig(await sim.mintApiConfig('bench', ['administrator'])));
 const port = new VelociraptorBridge({ registry, defaultServer: () => 'sim' });
 const h = makeHarness(port, { dataDir: mkdtempSync(join(tmpdir(), 'mr-bench-')) });

@@ -13,7 +13,6 @@ import { runStdio } from '../../core/mcp/stdio';
 import { VelociraptorBridge } from '../../core/mcp/velociraptor-port';
 import { loadApiConfig } from '../../core/velociraptor/config/api-config';
 import { ConnectionRegistry } from '../../core/velociraptor/registry';
-import { MemorySecretStore } from '../../core/velociraptor/secret-store';
 import type { CliIO, Command } from '../command';
 
 declare const __APP_VERSION__: string;
@@ -55,7 +54,7 @@ export const mcpCommand: Command = {
     }
     try {
       const dataDir = resolveDataDir({ env: io.env, cwd: io.cwd });
-      const registry = new ConnectionRegistry({ secrets: new MemorySecretStore() });
+      const registry = new ConnectionRegistry();
       const secrets: string[] = [];
       const configPath = flag(argv, '--api-config') ?? io.env.VELOCIRAPTOR_API_CONFIG;
       const connection = flag(argv, '--connection');

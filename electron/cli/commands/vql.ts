@@ -11,7 +11,6 @@ import { isAppError } from '../../../shared/errors';
 import { loadApiConfig } from '../../core/velociraptor/config/api-config';
 import { RowFormatter, type OutputFormat } from '../../core/velociraptor/output/format';
 import { ConnectionRegistry } from '../../core/velociraptor/registry';
-import { MemorySecretStore } from '../../core/velociraptor/secret-store';
 import { userQuery } from '../../core/velociraptor/vql/builder';
 import type { CliIO, Command } from '../command';
 
@@ -121,7 +120,7 @@ export const vqlCommand: Command = {
       io.stderr.write(`megaraptor vql: ${e.message}\n\n${USAGE}`);
       return 2;
     }
-    const registry = new ConnectionRegistry({ secrets: new MemorySecretStore() });
+    const registry = new ConnectionRegistry();
     const ac = new AbortController();
     const onSigint = (): void => ac.abort();
     process.once('SIGINT', onSigint);

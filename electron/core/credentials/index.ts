@@ -23,6 +23,8 @@ export { CredentialIndex } from './metadata-index';
 export { withFileLock } from './file-lock';
 export { writeFileAtomic } from './atomic-file';
 export type { SecretStore, EnumerableSecretStore, SecretRef } from './secret-store';
+export { MemorySecretStore } from './memory-store';
+export { KeychainOrMemory } from './keychain-or-memory';
 
 /**
  * The OS keychain store of `dataDir`: every secret the app writes lands under that data folder's

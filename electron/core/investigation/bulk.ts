@@ -11,7 +11,7 @@ import { AppError } from '../../../shared/errors';
 import type { VelociraptorService } from '../velociraptor/index';
 import { searchClientIds } from '../velociraptor/operations/clients';
 import { readRange } from '../velociraptor/operations/vfs';
-import type { ConnectionManager } from './connections';
+import type { ConnectionManager } from '../connections/index';
 
 /** Concurrent per-client calls (Velociraptor's GUI labels one client per request; a few in flight keep the server responsive). */
 export const BULK_CONCURRENCY = 6;

@@ -1,19 +1,16 @@
-/** Contract channels of the investigation domains → the connection manager, notebooks and service. */
+/** Contract channels of the investigation domain → its service, notebooks and bulk actions. */
 import type { clientsContract } from '../../../shared/contracts/clients';
 import type { collectionsContract } from '../../../shared/contracts/collections';
-import type { connectionsContract } from '../../../shared/contracts/connections';
 import type { huntsContract } from '../../../shared/contracts/hunts';
 import type { notebooksContract } from '../../../shared/contracts/notebooks';
 import type { vqlContract } from '../../../shared/contracts/vql';
 import { OWNER_RELEASED, type Handlers } from '../rpc/dispatcher';
 import { BulkActions } from './bulk';
-import type { ConnectionManager } from './connections';
-import { testConnection } from './connection-test';
+import type { ConnectionManager } from '../connections/index';
 import type { NotebookStore } from './notebook-store';
 import type { InvestigationService } from './service';
 
-type InvestigationContract = typeof connectionsContract &
-  typeof clientsContract &
+type InvestigationContract = typeof clientsContract &
   typeof collectionsContract &
   typeof notebooksContract &
   typeof vqlContract &
@@ -26,14 +23,6 @@ export function investigationHandlers(
 ): Handlers<InvestigationContract> {
   const bulk = new BulkActions(conn);
   return {
-    'connections:list': () => conn.list(),
-    'connections:import': (i) => conn.import(i),
-    'connections:remove': async (i) => ({ removed: await conn.remove(i.name) }),
-    'connections:select': (i) => conn.select(i),
-    'connections:orgs': (i) => conn.orgs(i.server),
-    'connections:test': (i) => testConnection(conn.summary(i.name), conn.registry.config(i.name)),
-    'connections:demo': () => conn.startDemo(),
-
     'clients:search': (i) => svc.searchClients(i.target, i.query, i.limit),
     'clients:get': (i) => svc.client(i.target, i.clientId),
     'clients:setLabels': (i) => svc.setLabels(i.target, i.clientId, i.add, i.remove),

@@ -16,8 +16,7 @@ import type { CallToolResult } from '@modelcontextprotocol/sdk/types.js';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { buildCli } from '../../../scripts/build-cli.mjs';
 import { KeychainSecretStore } from '../credentials/keychain-store';
-import { ConnectionManager } from '../investigation/connections';
-import { KeychainSecrets } from '../investigation/keychain-adapter';
+import { ConnectionManager } from '../connections/index';
 import { startSimulator, type RunningSimulator } from '../sim/index';
 import { createMcpDomain, type McpDomain } from './app';
 
@@ -59,7 +58,7 @@ beforeAll(async () => {
   // Exactly how the app saves a server the responder imported with "Save in the keychain".
   manager = new ConnectionManager({
     dataDir,
-    secrets: () => Promise.resolve(new KeychainSecrets(new KeychainSecretStore())),
+    secrets: () => Promise.resolve(new KeychainSecretStore()),
     demo: () => Promise.reject(new Error('no demo in this test')),
   });
   await manager.import({

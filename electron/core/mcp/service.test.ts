@@ -9,7 +9,7 @@ import { afterEach, describe, expect, it } from 'vitest';
 import { mcpContract } from '../../../shared/contracts/mcp';
 import { McpService, mcpHandlers, TOKEN_REF } from './service';
 import { FakePort } from './testing/fake-port';
-import { MemorySecrets } from './testing/memory-secrets';
+import { MemorySecretStore } from '../credentials/memory-store';
 
 describe('McpService', () => {
   let svc: McpService | undefined;
@@ -18,7 +18,7 @@ describe('McpService', () => {
     svc = undefined;
   });
 
-  function make(secrets = new MemorySecrets()) {
+  function make(secrets = new MemorySecretStore()) {
     const dataDir = mkdtempSync(join(tmpdir(), 'mr-mcp-svc-'));
     svc = new McpService({
       dataDir,
@@ -36,7 +36,7 @@ describe('McpService', () => {
     expect(status.running).toBe(true);
     expect(status.url).toMatch(/^http:\/\/127\.0\.0\.1:\d+\/mcp$/);
     const { token } = await svc.getToken();
-    expect(secrets.values.get(TOKEN_REF)).toBe(token);
+    expect(secrets.data.get(TOKEN_REF)).toBe(token);
     expect(token.length).toBeGreaterThanOrEqual(40);
     const client = new Client({ name: 'svc', version: '1' });
     await client.connect(
@@ -48,7 +48,7 @@ describe('McpService', () => {
     await client.close();
     const rotated = await svc.rotateToken();
     expect(rotated.token).not.toBe(token);
-    expect(secrets.values.get(TOKEN_REF)).toBe(rotated.token);
+    expect(secrets.data.get(TOKEN_REF)).toBe(rotated.token);
     const stale = new Client({ name: 'svc', version: '1' });
     await expect(
       stale.connect(
@@ -69,7 +69,7 @@ describe('McpService', () => {
         dataDir,
         version: 't',
         port: new FakePort(),
-        secrets: new MemorySecrets(),
+        secrets: new MemorySecretStore(),
         stdioCommand: ['node'],
         httpPort: taken,
       });
@@ -83,7 +83,7 @@ describe('McpService', () => {
         dataDir,
         version: 't',
         port: new FakePort(),
-        secrets: new MemorySecrets(),
+        secrets: new MemorySecretStore(),
         stdioCommand: ['node'],
         httpPort: taken,
       });
@@ -94,8 +94,8 @@ describe('McpService', () => {
   });
 
   it('reuses a token already in the keychain', async () => {
-    const secrets = new MemorySecrets();
-    secrets.values.set(TOKEN_REF, 'existing-token-abcdefghijklmnop');
+    const secrets = new MemorySecretStore();
+    secrets.data.set(TOKEN_REF, 'existing-token-abcdefghijklmnop');
     const { svc } = make(secrets);
     expect((await svc.getToken()).token).toBe('existing-token-abcdefghijklmnop');
   });
@@ -182,7 +182,7 @@ describe('McpService', () => {
       dataDir,
       version: 't',
       port: new FakePort(),
-      secrets: new MemorySecrets(),
+      secrets: new MemorySecretStore(),
       stdioCommand: ['node'],
     });
     const page = await again.auditPage(10);

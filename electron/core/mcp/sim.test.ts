@@ -9,7 +9,6 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startSimulator, type RunningSimulator } from '../sim/index';
 import { loadApiConfig } from '../velociraptor/config/api-config';
 import { ConnectionRegistry } from '../velociraptor/registry';
-import { MemorySecretStore } from '../velociraptor/secret-store';
 import type { ApprovalRequest, Approver } from './approvals';
 import { allTools } from './registry';
 import { connectInProcess, makeHarness, type Harness } from './testing/harness';
@@ -40,7 +39,7 @@ function txt(r: CallToolResult): string {
 
 beforeAll(async () => {
   sim = await startSimulator({ host: '127.0.0.1', speed: 50 });
-  const registry = new ConnectionRegistry({ secrets: new MemorySecretStore() });
+  const registry = new ConnectionRegistry();
   registry.addConfig('sim', loadApiConfig(await sim.mintApiConfig('mcp-admin', ['administrator'])));
   registry.addConfig('sim-ro', loadApiConfig(await sim.mintApiConfig('mcp-reader', ['api'])));
   const port = new VelociraptorBridge({

@@ -10,7 +10,6 @@ export { parseConnectionString, type Endpoint } from './config/connection-string
 export { ConnectionRegistry, type RegistryDeps, type ServerSummary } from './registry';
 export { VelociraptorConnection } from './connection';
 export { VelociraptorService } from './service';
-export { MemorySecretStore, secretRefs, type SecretStore } from './secret-store';
 export { testConnection, type ConnectionTestReport, type ConnectionStep } from './test-connection';
 export { mapGrpcError } from './grpc-errors';
 export type { QueryEvent, RowsEvent, LogEvent, QueryOptions } from './query/stream';

@@ -7,7 +7,6 @@ import { afterAll, beforeAll, expect, it } from 'vitest';
 import { isAppError } from '../../../../shared/errors';
 import { startSimulator, type RunningSimulator } from '../../sim/index';
 import { ConnectionRegistry } from '../registry';
-import { MemorySecretStore } from '../secret-store';
 import { VelociraptorService } from '../service';
 
 let sim: RunningSimulator;
@@ -16,8 +15,8 @@ let svc: VelociraptorService;
 
 beforeAll(async () => {
   sim = await startSimulator({ host: '127.0.0.1', speed: 40 });
-  registry = new ConnectionRegistry({ secrets: new MemorySecretStore() });
-  await registry.add('lab', await sim.mintApiConfig('admin', ['administrator']));
+  registry = new ConnectionRegistry();
+  registry.add('lab', await sim.mintApiConfig('admin', ['administrator']));
   svc = new VelociraptorService(registry.connection('lab'));
 }, 60_000);
 

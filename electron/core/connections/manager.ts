@@ -8,9 +8,10 @@ import { join } from 'node:path';
 import { z } from 'zod';
 import type { ConnectionInfo, ConnectionList, OrgInfo, Target } from '../../../shared/contracts/connections';
 import { AppError } from '../../../shared/errors';
-import { ConnectionRegistry, type RestoredServer, type ServerSummary } from '../velociraptor/registry';
-import type { SecretStore } from '../velociraptor/secret-store';
+import type { SecretStore } from '../credentials/index';
+import { ConnectionRegistry, type ServerSummary } from '../velociraptor/registry';
 import type { ConnectionCredentials } from './credential-records';
+import { SavedConfigs, type SavedConfig } from './keychain-refs';
 import { VelociraptorService } from '../velociraptor/service';
 
 export const DEMO_NAME = 'demo-simulator';
@@ -23,7 +24,15 @@ const Meta = z.object({
 });
 type Meta = z.infer<typeof Meta>;
 
-/** Starts a simulator and returns an API config for it (injected: tests and the CLI differ). */
+/** Where the saved servers' metadata lives; the one place its path is spelled. */
+export function connectionsFile(dataDir: string): string {
+  return join(dataDir, 'connections.json');
+}
+
+/**
+ * Starts a simulator and returns an API config for it. Injected by the composition root (the only
+ * core module besides the CLI that imports sim/); tests pass their own.
+ */
 export type DemoFactory = () => Promise<{ yaml: string; stop(): Promise<void> }>;
 
 export interface ConnectionManagerDeps {
@@ -35,22 +44,11 @@ export interface ConnectionManagerDeps {
   credentials?: ConnectionCredentials;
 }
 
-class NoKeychain implements SecretStore {
-  private fail(): never {
-    throw new AppError(
-      'KEYCHAIN_UNAVAILABLE',
-      'No OS keychain is available, so the API config cannot be saved. Choose "This session only", or start a Secret Service (gnome-keyring) and try again.',
-    );
-  }
-  get(): Promise<string | undefined> {
-    return Promise.resolve(undefined);
-  }
-  set(): Promise<void> {
-    this.fail();
-  }
-  delete(): Promise<void> {
-    return Promise.resolve();
-  }
+function noKeychain(): AppError {
+  return new AppError(
+    'KEYCHAIN_UNAVAILABLE',
+    'No OS keychain is available, so the API config cannot be saved. Choose "This session only", or start a Secret Service (gnome-keyring) and try again.',
+  );
 }
 
 export class ConnectionManager {
@@ -60,17 +58,11 @@ export class ConnectionManager {
   private demo: { stop(): Promise<void> } | undefined;
   private demoStarting: Promise<ConnectionInfo> | undefined;
   private loaded: Promise<void> | undefined;
-  private keychain: SecretStore | null = null;
+  /** Set by ensureLoaded(): the keychain's saved configs, or null when no keychain answered. */
+  private saved: SavedConfigs | null = null;
 
   constructor(private readonly deps: ConnectionManagerDeps) {
-    // The registry asks for secrets only after ensureLoaded() resolved the keychain.
-    this.registry = new ConnectionRegistry({
-      secrets: {
-        get: (ref) => (this.keychain ?? new NoKeychain()).get(ref),
-        set: (ref, v) => (this.keychain ?? new NoKeychain()).set(ref, v),
-        delete: (ref) => (this.keychain ?? new NoKeychain()).delete(ref),
-      },
-    });
+    this.registry = new ConnectionRegistry();
   }
 
   /** Resolves once the keychain was probed and saved servers were re-opened (and listed in the credential index). */
@@ -79,7 +71,7 @@ export class ConnectionManager {
   }
 
   private get metaFile(): string {
-    return join(this.deps.dataDir, 'connections.json');
+    return connectionsFile(this.deps.dataDir);
   }
 
   /**
@@ -89,7 +81,8 @@ export class ConnectionManager {
    */
   private ensureLoaded(): Promise<void> {
     this.loaded ??= (async () => {
-      this.keychain = await this.deps.secrets().catch(() => null);
+      const keychain = await this.deps.secrets().catch(() => null);
+      this.saved = keychain ? new SavedConfigs(keychain) : null;
       try {
         const parsed = Meta.safeParse(JSON.parse(await readFile(this.metaFile, 'utf8')));
         if (parsed.success)
@@ -101,25 +94,30 @@ export class ConnectionManager {
         // No file yet: first run.
       }
       for (const s of this.meta.servers) {
-        let restored: RestoredServer;
+        let summary: ServerSummary;
+        let passphrase: boolean;
         try {
-          restored = await this.registry.restore(s.name);
+          const saved = await this.reopen(s.name);
+          summary = this.registry.add(s.name, saved.yaml, { passphrase: saved.passphrase });
+          passphrase = saved.passphrase !== undefined;
         } catch (e) {
           this.problems.push({ name: s.name, message: e instanceof Error ? e.message : String(e) });
           continue;
         }
-        const { summary, config, passphrase } = restored;
+        const clientCertPem = this.registry.config(s.name).clientCertPem;
         await this.indexCredentials(() =>
-          this.deps.credentials?.restored(s.name, {
-            clientCertPem: config.clientCertPem,
-            passphrase,
-            summary,
-          }),
+          this.deps.credentials?.restored(s.name, { clientCertPem, passphrase, summary }),
         );
       }
       if (this.meta.active && !this.registry.has(this.meta.active.server)) this.meta.active = null;
     })();
     return this.loaded;
+  }
+
+  /** A keychain-saved server's config; without a keychain it reads as never saved. */
+  private async reopen(name: string): Promise<SavedConfig> {
+    if (this.saved) return this.saved.load(name);
+    throw new AppError('CONNECTION_NOT_FOUND', `No saved API config for "${name}". Import it again.`);
   }
 
   private async saveMeta(): Promise<void> {
@@ -146,7 +144,7 @@ export class ConnectionManager {
     return {
       connections: this.registry.list().map((s) => this.info(s)),
       active: this.meta.active,
-      keychainAvailable: this.keychain !== null,
+      keychainAvailable: this.saved !== null,
       problems: this.problems,
     };
   }
@@ -163,15 +161,23 @@ export class ConnectionManager {
         'CONFLICT',
         `A server named "${input.name}" already exists. Choose another name or remove the old one first.`,
       );
-    const summary = await this.registry.add(input.name, input.yaml, {
-      persist: input.storage === 'keychain',
-      ...(input.passphrase ? { passphrase: input.passphrase } : {}),
-    });
+    const passphrase = input.passphrase || undefined;
+    const summary = this.registry.add(input.name, input.yaml, { passphrase });
+    const keep = input.storage === 'keychain';
+    if (keep) {
+      try {
+        if (!this.saved) throw noKeychain();
+        await this.saved.save(input.name, input.yaml, passphrase);
+      } catch (e) {
+        this.registry.remove(input.name);
+        throw e;
+      }
+    }
     this.meta.servers.push({ name: input.name, storage: input.storage, addedAt: new Date().toISOString() });
     this.meta.active ??= { server: input.name, org: '' };
     this.problems = this.problems.filter((p) => p.name !== input.name);
     await this.saveMeta();
-    if (summary.persisted)
+    if (keep)
       await this.indexCredentials(() =>
         this.deps.credentials?.saved(input.name, {
           yaml: input.yaml,
@@ -185,9 +191,12 @@ export class ConnectionManager {
   async remove(name: string): Promise<boolean> {
     await this.ensureLoaded();
     if (!this.registry.has(name)) return false;
-    const persisted = this.registry.summary(name).persisted;
-    await this.registry.remove(name);
-    if (persisted) await this.indexCredentials(() => this.deps.credentials?.removed(name));
+    const kept = this.meta.servers.find((s) => s.name === name)?.storage === 'keychain';
+    this.registry.remove(name);
+    if (kept) {
+      await this.saved?.delete(name);
+      await this.indexCredentials(() => this.deps.credentials?.removed(name));
+    }
     this.meta.servers = this.meta.servers.filter((s) => s.name !== name);
     if (this.meta.active?.server === name) {
       const next = this.registry.list()[0];
@@ -198,7 +207,7 @@ export class ConnectionManager {
   }
 
   /**
-   * The secrets are already saved (or deleted) by the registry; a failure to update the credential
+   * The secrets are already saved (or deleted); a failure to update the credential
    * index must not undo that. Repair on the Credentials page reconciles whatever is left over.
    */
   private async indexCredentials(fn: () => Promise<void> | undefined): Promise<void> {
@@ -241,7 +250,7 @@ export class ConnectionManager {
       if (this.registry.has(DEMO_NAME)) return this.info(this.registry.summary(DEMO_NAME));
       const sim = await this.deps.demo();
       this.demo = sim;
-      const summary = await this.registry.add(DEMO_NAME, sim.yaml, { persist: false });
+      const summary = this.registry.add(DEMO_NAME, sim.yaml);
       this.meta.servers = this.meta.servers.filter((s) => s.name !== DEMO_NAME);
       this.meta.servers.push({ name: DEMO_NAME, storage: 'demo', addedAt: new Date().toISOString() });
       this.meta.active = { server: DEMO_NAME, org: '' };

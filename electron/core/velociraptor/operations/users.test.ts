@@ -2,11 +2,12 @@ import { describe, expect, it } from 'vitest';
 import {
   DEFAULT_API_ROLES,
   revokeRolesQuery,
+  serverAdmin,
   shellLine,
   userAddCommand,
   userCreateQuery,
   validateRoles,
-} from './api-identity';
+} from './users';
 
 describe('API identities', () => {
   it('plans the deploy-time user add with least privilege by default', () => {
@@ -44,5 +45,24 @@ describe('API identities', () => {
     const r = revokeRolesQuery('mcp-bot');
     expect(Object.values(r.env)).toContain(JSON.stringify([]));
     expect(() => userCreateQuery('VelociraptorServer', ['api'])).toThrow();
+  });
+
+  it('serverAdmin: checks roles before the server, creates with the granted roles, revokes all of them', async () => {
+    const ran: Array<{ vql: string; env: string[] }> = [];
+    const admin = serverAdmin((q) => {
+      ran.push({ vql: q.vql, env: Object.values(q.env).map(String) });
+      return Promise.resolve();
+    });
+    await expect(admin.createUser('bot', ['administrator'], { allowAdministrator: false })).rejects.toThrow(
+      /explicitly/,
+    );
+    expect(ran).toEqual([]);
+    expect(
+      await admin.createUser('bot-2', ['api', 'api', 'investigator'], { allowAdministrator: false }),
+    ).toEqual(['api', 'investigator']);
+    await admin.revokeRoles('bot');
+    expect(ran.map((r) => r.vql.match(/user_\w+/)?.[0])).toEqual(['user_create', 'user_grant']);
+    expect(ran[0]!.env).toEqual(['bot-2', JSON.stringify(['api', 'investigator'])]);
+    expect(ran[1]!.env).toEqual(['bot', JSON.stringify([])]);
   });
 });

@@ -1,37 +1,28 @@
 /**
- * The connection registry writes API configs (and key passphrases) to the keychain itself; these
- * records list them in the credential index too, under the very keychain reference the registry
- * used, so the Credentials page shows them (owner = connection name, expiry = the client
- * certificate's notAfter) and repair does not mistake them for orphans.
+ * The connection manager writes API configs (and key passphrases) to the keychain itself; these
+ * records list them in the credential index too, under the very keychain reference it used
+ * (keychain-refs.ts), so the Credentials page shows them (owner = connection name, expiry = the
+ * client certificate's notAfter) and repair does not mistake them for orphans.
  */
 import { parse } from 'yaml';
 import type { CredentialService } from '../credentials/credential-service';
 import { fingerprintSha256 } from '../pki/validate';
 import type { ServerSummary } from '../velociraptor/registry';
-import { secretRefs } from '../velociraptor/secret-store';
-import { encodeRef } from './keychain-adapter';
+import { connectionSecretRefs } from './keychain-refs';
 
 export interface ConnectionCredentials {
-  /** The registry saved `name`'s config (and its passphrase, when given) in the keychain. */
+  /** `name`'s config (and its passphrase, when given) was saved in the keychain. */
   saved(name: string, input: { yaml: string; passphrase: boolean; summary: ServerSummary }): Promise<void>;
   /**
-   * The registry re-opened `name` from the keychain at start. Lists it when it is not listed yet
+   * `name` was re-opened from the keychain at start. Lists it when it is not listed yet
    * (saved before the index existed) or listed differently; writes nothing when it already is.
    */
   restored(
     name: string,
     input: { clientCertPem: string; passphrase: boolean; summary: ServerSummary },
   ): Promise<void>;
-  /** The registry deleted `name`'s secrets. */
+  /** `name`'s secrets were deleted. */
   removed(name: string): Promise<void>;
-}
-
-/** Credential ids = the keychain accounts the registry's secrets land in (see keychain-adapter). */
-export function connectionCredentialIds(name: string): { apiConfig: string; passphrase: string } {
-  return {
-    apiConfig: encodeRef(secretRefs.apiConfig(name)),
-    passphrase: encodeRef(secretRefs.passphrase(name)),
-  };
 }
 
 /** SHA-256 of a PEM certificate (colon-separated hex), or null when it cannot be read. */
@@ -66,7 +57,7 @@ export function connectionCredentials(
     name: string,
     input: { fingerprint: string | null; passphrase: boolean; summary: ServerSummary },
   ) => {
-    const ids = connectionCredentialIds(name);
+    const ids = connectionSecretRefs(name);
     const owner = { serverName: name };
     await service.register({
       id: ids.apiConfig,
@@ -99,7 +90,7 @@ export function connectionCredentials(
         summary: input.summary,
       }),
     async removed(name) {
-      const ids = connectionCredentialIds(name);
+      const ids = connectionSecretRefs(name);
       await service.unregister(ids.apiConfig);
       await service.unregister(ids.passphrase);
     },

@@ -2,7 +2,7 @@
  * Saved connections in the credential index, against the real Secret Service (gnome-keyring; `npm
  * test` runs integration tests inside a private D-Bus session with an unlocked keyring,
  * MEGARAPTOR_TEST_KEYRING=1; in CI a missing keyring fails), wired as the composition root does
- * (createCredentialService + createInvestigation):
+ * (createCredentialService + a ConnectionManager listing into it):
  * - a data folder an earlier version used (configs in the keychain under the shared legacy service,
  *   no credential index) keeps that service, and its servers are listed when the app starts, once;
  * - a new data folder gets its own keychain service, and what it saves is listed once across restarts.
@@ -17,10 +17,9 @@ import { keychainServiceFor, LEGACY_KEYCHAIN_SERVICE } from '../credentials/keyc
 import { probeKeychain } from '../credentials/keychain-probe';
 import { KeychainSecretStore } from '../credentials/keychain-store';
 import { createTestPki, mintApiConfigFields, toYaml } from '../velociraptor/testing/mint';
-import { ConnectionManager } from './connections';
-import { connectionCredentialIds } from './credential-records';
-import { createInvestigation } from './index';
-import { KeychainSecrets } from './keychain-adapter';
+import { connectionCredentials } from './credential-records';
+import { connectionSecretRefs } from './keychain-refs';
+import { ConnectionManager } from './manager';
 
 const CI = process.env.CI === 'true' || process.env.CI === '1';
 const inSession = process.env.MEGARAPTOR_TEST_KEYRING === '1';
@@ -52,16 +51,17 @@ afterAll(() => {
 /** The app's core as the composition root wires it, on `dataDir`. */
 function startApp(dataDir: string) {
   const credentials = createCredentialService(dataDir, { probe });
-  const investigation = createInvestigation(
+  const connections = new ConnectionManager({
     dataDir,
-    async () => ((await probe()).available ? credentials.store : null),
-    credentials,
-  );
+    secrets: async () => ((await probe()).available ? credentials.store : null),
+    demo: () => Promise.reject(new Error('no demo here')),
+    credentials: connectionCredentials(credentials),
+  });
   return {
     credentials,
-    connections: investigation.connections,
+    connections,
     async stop() {
-      await investigation.dispose();
+      await connections.dispose();
       credentials.dispose();
     },
   };
@@ -86,12 +86,12 @@ describe('saved connections in the credential index (real keychain)', () => {
       // The earlier version: the shared service name, no credential index, no namespace file.
       const old = new ConnectionManager({
         dataDir,
-        secrets: () => Promise.resolve(new KeychainSecrets(legacyStore)),
+        secrets: () => Promise.resolve(legacyStore),
         demo: () => Promise.reject(new Error('no demo')),
       });
       await old.import({ name: NAME, yaml, storage: 'keychain' });
       await old.dispose();
-      const id = connectionCredentialIds(NAME).apiConfig;
+      const id = connectionSecretRefs(NAME).apiConfig;
       expect(await legacyStore.listRefs()).toContain(id);
 
       const app = startApp(dataDir);
@@ -138,7 +138,7 @@ describe('saved connections in the credential index (real keychain)', () => {
     'a new data folder keeps its secrets under its own service, listed once across restarts',
     async () => {
       const dataDir = tempDir();
-      const id = connectionCredentialIds(FRESH).apiConfig;
+      const id = connectionSecretRefs(FRESH).apiConfig;
       const app = startApp(dataDir);
       const service = keychainServiceFor(dataDir);
       expect(service).toMatch(/^megaraptor-desktop:[0-9a-f-]{36}$/);

@@ -5,9 +5,9 @@
  * at run time as VQL (user_create / user_grant) sent with an administrator identity. Roles default to
  * least privilege (api + investigator); administrator only when asked for.
  */
-import { AppError } from '../../../shared/errors';
-import { build, jsonArray, str, vql, type BuiltQuery } from '../velociraptor/vql/builder';
-import { validateUserName } from './certificates';
+import { AppError } from '../../../../shared/errors';
+import { build, jsonArray, str, vql, type BuiltQuery } from '../vql/builder';
+import { validateUserName, type ServerAdmin } from '../../pki/index';
 
 export const ROLES = [
   'administrator',
@@ -95,4 +95,19 @@ export function revokeRolesQuery(name: string): BuiltQuery {
 export function revokeRolesCommand(configPath: string, name: string, binary = 'velociraptor'): string[] {
   validateUserName(name);
   return [binary, '--config', configPath, 'acl', 'grant', name, '--role', ''];
+}
+
+/**
+ * The users part of an API client rotation (pki's ServerAdmin), over `run`: a runner that sends a
+ * query with an administrator identity and rejects when the server refuses it.
+ */
+export function serverAdmin(run: (query: BuiltQuery) => Promise<void>): ServerAdmin {
+  return {
+    async createUser(name, roles, options) {
+      const granted = validateRoles(roles, options);
+      await run(userCreateQuery(name, granted, options));
+      return granted;
+    },
+    revokeRoles: (name) => run(revokeRolesQuery(name)),
+  };
 }

@@ -6,39 +6,19 @@ import { join } from 'node:path';
 import { parse, stringify } from 'yaml';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { CredentialService } from '../credentials/credential-service';
-import type { EnumerableSecretStore } from '../credentials/secret-store';
+import { MemorySecretStore } from '../credentials/memory-store';
 import { startSimulator, type RunningSimulator } from '../sim/index';
-import { ConnectionManager } from './connections';
+import { ConnectionManager } from './manager';
 import {
   clientCertFingerprint,
   connectionCredentials,
   type ConnectionCredentials,
 } from './credential-records';
-import { KeychainSecrets } from './keychain-adapter';
-
-class MemoryStore implements EnumerableSecretStore {
-  readonly backend = 'memory';
-  readonly data = new Map<string, string>();
-  get(ref: string) {
-    return Promise.resolve(this.data.get(ref));
-  }
-  set(ref: string, value: string) {
-    this.data.set(ref, value);
-    return Promise.resolve();
-  }
-  delete(ref: string) {
-    this.data.delete(ref);
-    return Promise.resolve();
-  }
-  listRefs() {
-    return Promise.resolve([...this.data.keys()]);
-  }
-}
 
 let sim: RunningSimulator;
 let dir: string;
 let yaml: string;
-let store: MemoryStore;
+let store: MemorySecretStore;
 let creds: CredentialService;
 let manager: ConnectionManager;
 
@@ -46,7 +26,7 @@ beforeAll(async () => {
   sim = await startSimulator({ host: '127.0.0.1' });
   yaml = await sim.mintApiConfig('cred-user', ['investigator'], { validityDays: 20 });
   dir = await mkdtemp(join(tmpdir(), 'mr-conn-creds-'));
-  store = new MemoryStore();
+  store = new MemorySecretStore();
   creds = new CredentialService({
     indexPath: join(dir, 'credentials.json'),
     vaultPath: join(dir, 'vault.json'),
@@ -55,7 +35,7 @@ beforeAll(async () => {
   });
   manager = new ConnectionManager({
     dataDir: dir,
-    secrets: () => Promise.resolve(new KeychainSecrets(creds.store)),
+    secrets: () => Promise.resolve(creds.store),
     demo: () => Promise.reject(new Error('no demo here')),
     credentials: connectionCredentials(creds),
   });
@@ -103,7 +83,7 @@ describe('connection credentials', () => {
 
   it('a connection saved before the index existed is listed when the app starts, once', async () => {
     const legacyDir = await mkdtemp(join(tmpdir(), 'mr-conn-legacy-'));
-    const legacyStore = new MemoryStore();
+    const legacyStore = new MemorySecretStore();
     const legacyCreds = new CredentialService({
       indexPath: join(legacyDir, 'credentials.json'),
       vaultPath: join(legacyDir, 'vault.json'),
@@ -113,7 +93,7 @@ describe('connection credentials', () => {
     const start = (credentials?: ConnectionCredentials) =>
       new ConnectionManager({
         dataDir: legacyDir,
-        secrets: () => Promise.resolve(new KeychainSecrets(legacyStore)),
+        secrets: () => Promise.resolve(legacyStore),
         demo: () => Promise.reject(new Error('no demo here')),
         ...(credentials ? { credentials } : {}),
       });
@@ -170,7 +150,7 @@ describe('connection credentials', () => {
 
   it('a server that cannot be re-opened is reported and not listed', async () => {
     const d = await mkdtemp(join(tmpdir(), 'mr-conn-broken-'));
-    const s = new MemoryStore();
+    const s = new MemorySecretStore();
     const c = new CredentialService({
       indexPath: join(d, 'credentials.json'),
       vaultPath: join(d, 'vault.json'),
@@ -179,7 +159,7 @@ describe('connection credentials', () => {
     });
     const m = new ConnectionManager({
       dataDir: d,
-      secrets: () => Promise.resolve(new KeychainSecrets(s)),
+      secrets: () => Promise.resolve(s),
       demo: () => Promise.reject(new Error('no demo here')),
     });
     await m.import({ name: 'gone', yaml, storage: 'keychain' });
@@ -187,7 +167,7 @@ describe('connection credentials', () => {
     s.data.clear(); // the keychain lost it
     const next = new ConnectionManager({
       dataDir: d,
-      secrets: () => Promise.resolve(new KeychainSecrets(s)),
+      secrets: () => Promise.resolve(s),
       demo: () => Promise.reject(new Error('no demo here')),
       credentials: connectionCredentials(c),
     });
