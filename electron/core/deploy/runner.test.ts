@@ -4,7 +4,7 @@ import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import type { ProgressEvent } from '../../../shared/deploy';
 import { type AppError, isAppError } from '../../../shared/errors';
-import { MemorySecretStore } from '../velociraptor/secret-store';
+import { MemorySecretStore } from '../credentials/memory-store';
 import { JournalStore } from './journal';
 import { DeploymentRunner } from './runner';
 import { FileDeployer, type FileSettings } from './testing/file-deployer';
@@ -58,7 +58,7 @@ describe('DeploymentRunner', () => {
     expect(out.journal.owner).toBeNull();
     expect(out.journal.outputs).toMatchObject({ verified: true, 'files-a-done': true });
     expect(await targetFiles()).toHaveLength(6);
-    expect(secrets.refs().sort()).toEqual([
+    expect([...secrets.data.keys()].sort()).toEqual([
       `deploy:${plan.deploymentId}:s0`,
       `deploy:${plan.deploymentId}:s1`,
     ]);
@@ -105,7 +105,7 @@ describe('DeploymentRunner', () => {
     expect(rollback.every((r) => r.ok)).toBe(true);
     expect(rollback[0]!.id).toMatch(/files-b-1$/); // newest first
     expect(await targetFiles()).toEqual([]);
-    expect(secrets.refs()).toEqual([]);
+    expect([...secrets.data.keys()]).toEqual([]);
     const j = await journals.read(plan.deploymentId);
     expect(j.state).toBe('rolled-back');
     expect(j.error?.message).toMatch(/told to fail/);
@@ -191,7 +191,7 @@ describe('DeploymentRunner', () => {
     const outcomes = await runner.destroy(plan.deploymentId);
     expect(outcomes).toHaveLength(8);
     expect(await targetFiles()).toEqual([]);
-    expect(secrets.refs()).toEqual([]);
+    expect([...secrets.data.keys()]).toEqual([]);
     expect((await journals.list()).journals).toEqual([]);
   });
 
