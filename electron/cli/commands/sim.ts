@@ -8,11 +8,15 @@ import { resolve } from 'node:path';
 import type { Command, CliIO } from '../command';
 import { localIdentity, parseClientConfig, runAgent } from '../../core/sim/agent';
 import { SIMULATOR_BANNER, SIM_VERSION, startSimulator, type SimulatorOptions } from '../../core/sim/index';
+import { parseVelociraptorArgs, runVelociraptorCommandLine } from '../../core/sim/velociraptor-cli';
 
 const USAGE = `Usage: megaraptor sim [options]
        megaraptor sim agent --config client.config.yaml [--hostname NAME] [--os windows|linux|darwin]
+       megaraptor sim [--config F] frontend|user add NAME PW --role R|client|version|query VQL
 
 Runs the Megaraptor Velociraptor SIMULATOR (a stand-in server for tests and demos, not Velociraptor).
+With one of Velociraptor's own commands (frontend, user add, client, version, query) it takes
+Velociraptor's command line, so a launcher named \`velociraptor\` can stand in for the binary.
 
 Options:
   --port N                 gRPC API port (default: a free port, or API.bind_port of --config)
@@ -79,6 +83,8 @@ export const simCommand: Command = {
   usage: USAGE,
   async run(argv: string[], io: CliIO): Promise<number> {
     if (argv[0] === 'agent') return runAgentCommand(argv.slice(1), io);
+    // Velociraptor's own command line (frontend, user add, client, version, query): the drop-in mode.
+    if (parseVelociraptorArgs(argv)) return runVelociraptorCommandLine(argv, { ...io, waitForSignal });
     const options: SimulatorOptions = { users: [] };
     let writeApiConfig: string | undefined;
     let role = 'api';
