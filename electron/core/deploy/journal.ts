@@ -27,7 +27,7 @@ import {
   TargetKind,
 } from '../../../shared/deploy';
 import { AppError } from '../../../shared/errors';
-import { writeFileAtomic } from '../credentials/atomic-file';
+import { writeFileAtomic } from '../files/index';
 
 export const JOURNAL_FORMAT = 'megaraptor-deployment-journal';
 

@@ -7,7 +7,7 @@
 import { mkdir, readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { z } from 'zod';
-import { writeFileAtomic } from '../credentials/atomic-file';
+import { writeFileAtomic } from '../files/index';
 import type { PasswordHash } from '../pki/password-hash';
 
 export const USER_FILE = 'megaraptor-sim-users.json';
