@@ -6,11 +6,11 @@
  */
 import { readFile } from 'node:fs/promises';
 import { resolve } from 'node:path';
-import { AppError } from '../../../shared/errors';
+import { AppError, messageOf } from '../../../shared/errors';
 import { resolveDataDir } from '../../core/app/data-dir';
 import { AppConnections } from '../../core/mcp/app-connections';
 import { runStdio } from '../../core/mcp/stdio';
-import { VelociraptorBridge } from '../../core/mcp/velociraptor-port';
+import { RegistryServers } from '../../core/mcp/servers';
 import { loadApiConfig } from '../../core/velociraptor/config/api-config';
 import { ConnectionRegistry } from '../../core/velociraptor/registry';
 import type { CliIO, Command } from '../command';
@@ -116,17 +116,17 @@ export const mcpCommand: Command = {
         name: string,
         readOnly: string | undefined,
       ): Promise<number> {
-        const port = new VelociraptorBridge({
+        const servers = new RegistryServers({
           registry: reg,
           defaultServer: () => name,
           readOnlyServer: () => readOnly,
         });
-        await runStdio({ dataDir, version: VERSION, port, secrets, stdin: io.stdin, stdout: io.stdout });
+        await runStdio({ dataDir, version: VERSION, servers, secrets, stdin: io.stdin, stdout: io.stdout });
         if (reg === registry) reg.close();
         return 0;
       }
     } catch (e) {
-      io.stderr.write(`megaraptor mcp: ${e instanceof Error ? e.message : String(e)}\n`);
+      io.stderr.write(`megaraptor mcp: ${messageOf(e)}\n`);
       return 1;
     }
   },

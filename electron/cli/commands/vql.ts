@@ -7,7 +7,7 @@
 import { readFile } from 'node:fs/promises';
 import { resolve } from 'node:path';
 import { once } from 'node:events';
-import { isAppError } from '../../../shared/errors';
+import { isAppError, messageOf } from '../../../shared/errors';
 import { loadApiConfig } from '../../core/velociraptor/config/api-config';
 import { RowFormatter, type OutputFormat } from '../../core/velociraptor/output/format';
 import { ConnectionRegistry } from '../../core/velociraptor/registry';
@@ -148,9 +148,7 @@ export const vqlCommand: Command = {
       await write(io.stdout, out.end());
       return failed ? 1 : 0;
     } catch (e) {
-      io.stderr.write(
-        `megaraptor vql: ${isAppError(e) ? `${e.code}: ${e.message}` : e instanceof Error ? e.message : String(e)}\n`,
-      );
+      io.stderr.write(`megaraptor vql: ${isAppError(e) ? `${e.code}: ${e.message}` : messageOf(e)}\n`);
       return 1;
     } finally {
       process.removeListener('SIGINT', onSigint);

@@ -3,12 +3,12 @@
  * keychain or, for "this session only", in memory), a small metadata file in the data dir
  * (names, storage kind, active server/org) and the demo server, an in-process simulator.
  */
-import { mkdir, readFile, rename, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { z } from 'zod';
 import type { ConnectionInfo, ConnectionList, OrgInfo, Target } from '../../../shared/contracts/connections';
-import { AppError } from '../../../shared/errors';
+import { AppError, messageOf } from '../../../shared/errors';
 import type { SecretStore } from '../credentials/index';
+import { JsonFile } from '../files/index';
 import { ConnectionRegistry, type ServerSummary } from '../velociraptor/registry';
 import type { ConnectionCredentials } from './credential-records';
 import { SavedConfigs, type SavedConfig } from './keychain-refs';
@@ -61,17 +61,16 @@ export class ConnectionManager {
   /** Set by ensureLoaded(): the keychain's saved configs, or null when no keychain answered. */
   private saved: SavedConfigs | null = null;
 
+  private readonly metaFile: JsonFile<typeof Meta>;
+
   constructor(private readonly deps: ConnectionManagerDeps) {
     this.registry = new ConnectionRegistry();
+    this.metaFile = new JsonFile(connectionsFile(deps.dataDir), Meta);
   }
 
   /** Resolves once the keychain was probed and saved servers were re-opened (and listed in the credential index). */
   ready(): Promise<void> {
     return this.ensureLoaded();
-  }
-
-  private get metaFile(): string {
-    return connectionsFile(this.deps.dataDir);
   }
 
   /**
@@ -83,16 +82,9 @@ export class ConnectionManager {
     this.loaded ??= (async () => {
       const keychain = await this.deps.secrets().catch(() => null);
       this.saved = keychain ? new SavedConfigs(keychain) : null;
-      try {
-        const parsed = Meta.safeParse(JSON.parse(await readFile(this.metaFile, 'utf8')));
-        if (parsed.success)
-          this.meta = {
-            ...parsed.data,
-            servers: parsed.data.servers.filter((s) => s.storage === 'keychain'),
-          };
-      } catch {
-        // No file yet: first run.
-      }
+      // No file yet (first run) or a damaged one: start with no saved servers.
+      const saved = await this.metaFile.read().catch(() => undefined);
+      if (saved) this.meta = { ...saved, servers: saved.servers.filter((s) => s.storage === 'keychain') };
       for (const s of this.meta.servers) {
         let summary: ServerSummary;
         let passphrase: boolean;
@@ -101,7 +93,7 @@ export class ConnectionManager {
           summary = this.registry.add(s.name, saved.yaml, { passphrase: saved.passphrase });
           passphrase = saved.passphrase !== undefined;
         } catch (e) {
-          this.problems.push({ name: s.name, message: e instanceof Error ? e.message : String(e) });
+          this.problems.push({ name: s.name, message: messageOf(e) });
           continue;
         }
         const clientCertPem = this.registry.config(s.name).clientCertPem;
@@ -121,10 +113,7 @@ export class ConnectionManager {
   }
 
   private async saveMeta(): Promise<void> {
-    await mkdir(this.deps.dataDir, { recursive: true });
-    const tmp = `${this.metaFile}.tmp`;
-    await writeFile(tmp, JSON.stringify(this.meta, null, 2), { mode: 0o600 });
-    await rename(tmp, this.metaFile);
+    await this.metaFile.write(this.meta);
   }
 
   private info(summary: ServerSummary): ConnectionInfo {

@@ -21,7 +21,6 @@ export { FileVaultSecretStore } from './file-vault';
 export { keychainServiceFor, LEGACY_KEYCHAIN_SERVICE } from './keychain-namespace';
 export { CredentialIndex } from './metadata-index';
 export { withFileLock } from './file-lock';
-export { writeFileAtomic } from './atomic-file';
 export type { SecretStore, EnumerableSecretStore, SecretRef } from './secret-store';
 export { MemorySecretStore } from './memory-store';
 export { KeychainOrMemory } from './keychain-or-memory';

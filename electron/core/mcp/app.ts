@@ -1,17 +1,17 @@
 /**
  * Builds the assistants (MCP) domain for the composition root: the MCP service with its HTTP
  * endpoint on 127.0.0.1 (bearer token in the OS keychain; for this run only in memory when no
- * keychain answers), the approval socket for stdio servers, and the Velociraptor port over the
+ * keychain answers), the approval socket for stdio servers, and the Velociraptor servers over the
  * app's connections: the live investigation ConnectionManager when the composition root passes it
  * (same registry, same selected server as the UI), else the saved files (AppConnections).
  */
 import { resolve } from 'node:path';
 import { KeychainOrMemory, type SecretStore } from '../credentials/index';
 import type { ConnectionManager } from '../connections/index';
-import type { ConnectionRegistry } from '../velociraptor/registry';
+import type { ConnectionRegistry } from '../velociraptor';
 import { AppConnections } from './app-connections';
 import { McpService, mcpHandlers, type TokenRecord } from './service';
-import { VelociraptorBridge } from './velociraptor-port';
+import { RegistryServers } from './servers';
 
 /** The port the endpoint tries first, so a client's saved config keeps working across restarts. */
 export const DEFAULT_MCP_PORT = 47_810;
@@ -114,7 +114,7 @@ export function createMcpDomain(o: McpDomainOptions): McpDomain {
   const connections: McpConnections = o.liveConnections
     ? new LiveConnections(o.liveConnections)
     : new AppConnections({ dataDir: o.dataDir, keychain: once });
-  const port = new VelociraptorBridge({
+  const servers = new RegistryServers({
     registry: () => connections.registry(),
     refresh: () => connections.refresh(),
     defaultServer: () => connections.defaultServer(),
@@ -122,7 +122,7 @@ export function createMcpDomain(o: McpDomainOptions): McpDomain {
   const service = new McpService({
     dataDir: o.dataDir,
     version: o.version,
-    port,
+    servers,
     secrets: new KeychainOrMemory(once),
     stdioCommand: stdioCommand(o.mode),
     httpPort: httpPort(o.env ?? process.env),

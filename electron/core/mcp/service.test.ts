@@ -8,8 +8,9 @@ import type { CallToolResult } from '@modelcontextprotocol/sdk/types.js';
 import { afterEach, describe, expect, it } from 'vitest';
 import { mcpContract } from '../../../shared/contracts/mcp';
 import { McpService, mcpHandlers, TOKEN_REF } from './service';
-import { FakePort } from './testing/fake-port';
+import { noConnections } from './testing/harness';
 import { MemorySecretStore } from '../credentials/memory-store';
+import { allTools } from './registry';
 
 describe('McpService', () => {
   let svc: McpService | undefined;
@@ -23,12 +24,25 @@ describe('McpService', () => {
     svc = new McpService({
       dataDir,
       version: 't',
-      port: new FakePort(),
+      servers: noConnections(),
       secrets,
       stdioCommand: ['/usr/bin/node', '/opt/megaraptor app/megaraptor.mjs'],
     });
     return { svc, secrets, dataDir };
   }
+
+  it('reports the gated tools: exactly those that wait for approval', async () => {
+    const { svc } = make();
+    const { gatedTools } = await svc.status();
+    expect(gatedTools).toEqual(
+      allTools()
+        .filter((t) => t.gated)
+        .map((t) => t.name),
+    );
+    expect(gatedTools).toEqual(expect.arrayContaining(['collect_artifact', 'run_vql', 'start_hunt']));
+    expect(gatedTools).not.toContain('search_clients');
+    expect(gatedTools).not.toContain('create_hunt'); // creates a paused hunt; start_hunt is what asks
+  });
 
   it('keeps the token in the secret store, serves HTTP with it, and rotates it', async () => {
     const { svc, secrets } = make();
@@ -68,7 +82,7 @@ describe('McpService', () => {
       svc = new McpService({
         dataDir,
         version: 't',
-        port: new FakePort(),
+        servers: noConnections(),
         secrets: new MemorySecretStore(),
         stdioCommand: ['node'],
         httpPort: taken,
@@ -82,7 +96,7 @@ describe('McpService', () => {
       svc = new McpService({
         dataDir,
         version: 't',
-        port: new FakePort(),
+        servers: noConnections(),
         secrets: new MemorySecretStore(),
         stdioCommand: ['node'],
         httpPort: taken,
@@ -140,8 +154,8 @@ describe('McpService', () => {
       }),
     );
     const r = (await client.callTool({
-      name: 'label_client',
-      arguments: { client_id: 'C.1111111111111111', labels: ['x'] },
+      name: 'cancel_flow',
+      arguments: { client_id: 'C.1111111111111111', flow_id: 'F.C1' },
     })) as CallToolResult;
     expect(r.isError).toBe(true);
     expect(JSON.stringify(r.content)).toContain('APPROVAL_DENIED');
@@ -181,7 +195,7 @@ describe('McpService', () => {
     const again = new McpService({
       dataDir,
       version: 't',
-      port: new FakePort(),
+      servers: noConnections(),
       secrets: new MemorySecretStore(),
       stdioCommand: ['node'],
     });

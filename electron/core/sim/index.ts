@@ -12,7 +12,7 @@ import { FileStore } from './filestore';
 import { startFrontendServer } from './frontend';
 import { startApiServer, type ReceivedQuery } from './grpc-server';
 import { startGuiServer } from './gui-server';
-import { serverPlugins, SIM_VERSION } from './server-plugins';
+import { serverPlugins, SIM_VERSION } from './server/index';
 import { parseServerConfig } from './server-config';
 import { mintApiClientConfig, setupPki } from './sim-pki';
 import { readUserFile } from './user-file';

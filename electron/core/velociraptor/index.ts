@@ -16,6 +16,8 @@ export type { QueryEvent, RowsEvent, LogEvent, QueryOptions } from './query/stre
 export type { QueryResult, RowsOptions } from './query/rows';
 export { parseJsonExact, stringifyExact, type Row, type JsonValue, type BigIntMode } from './query/json';
 export * as vqlBuilder from './vql/builder';
+export type { BuiltQuery } from './vql/builder';
+export { evidenceFileName } from './operations/vfs';
 export type * from './operations/clients';
 export type * from './operations/flows';
 export type * from './operations/hunts';

@@ -395,7 +395,8 @@ describe('artifacts, flows, files', () => {
       },
       { timeoutMs: 30_000, pollMs: 500 },
     );
-    expect(r.flow.state).toBe('FINISHED');
+    expect(r.flow?.state).toBe('FINISHED');
+    expect(r.finished).toBe(true);
     expect(Object.keys(r.results).length).toBeGreaterThan(0);
     const sent = sim
       .receivedQueries()
@@ -404,22 +405,22 @@ describe('artifacts, flows, files', () => {
           q.queries[0]?.VQL.includes('collect_client') && q.env.some((e) => e.value.includes('ProcessRegex')),
       );
     expect(sent?.queries[0]?.VQL).toMatch(/timeout=300.*cpu_limit=50.*max_rows=10000.*urgent=TRUE/);
-    const status = await svc.flowStatus(c.clientId, r.flow.flowId);
+    const status = await svc.flowStatus(c.clientId, r.flowId);
     expect(status.done).toBe(true);
     expect(status.artifacts).toContain('Windows.System.Pslist');
-    const source = r.flow.artifactsWithResults[0]!;
+    const source = r.flow!.artifactsWithResults[0]!;
     const rows = await svc.flowResults({
       clientId: c.clientId,
-      flowId: r.flow.flowId,
+      flowId: r.flowId,
       artifact: source,
       limit: 5,
     });
     expect(rows.length).toBeGreaterThan(0);
     expect(rows.length).toBeLessThanOrEqual(5);
-    const logs = await svc.flowLogs(c.clientId, r.flow.flowId);
+    const logs = await svc.flowLogs(c.clientId, r.flowId);
     expect(logs.length).toBeGreaterThan(0);
     const flows = await svc.listFlows(c.clientId);
-    expect(flows.map((f) => f.flowId)).toContain(r.flow.flowId);
+    expect(flows.map((f) => f.flowId)).toContain(r.flowId);
   });
 
   it('collects server artifacts and cancels flows', async () => {
@@ -459,7 +460,7 @@ describe('artifacts, flows, files', () => {
       { clientId: 'server', artifacts: ['Server.Utils.CreateMSI'] },
       { timeoutMs: 30_000, pollMs: 300 },
     );
-    const uploads = await svc.listUploads('server', server.flow.flowId);
+    const uploads = await svc.listUploads('server', server.flowId);
     expect(uploads.length).toBeGreaterThan(0);
     const up = uploads[0]!;
     const progress: number[] = [];

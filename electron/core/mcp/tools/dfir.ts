@@ -12,7 +12,8 @@ import { defineTool, type McpTool, type ToolCall } from '../tool-kit';
 import { CollectAndWaitOutput, collectAndShape } from './collection';
 import { clientId, plan } from './common';
 import type { ApprovalPlan } from '../approvals';
-import type { ClientOs, CollectRequest } from '../ports';
+import type { ClientOs } from '../../velociraptor';
+import type { CollectInput } from '../../velociraptor';
 
 const COLLECT_ANNOTATIONS = {
   readOnlyHint: false,
@@ -36,7 +37,7 @@ const output = {
 };
 
 async function osOf(call: ToolCall<{ client_id: string }>): Promise<Exclude<ClientOs, 'unknown'>> {
-  const os = await call.ctx.port.clientOs(call.target, call.args.client_id);
+  const os = await (await call.service()).clientOs(call.args.client_id);
   if (os === 'unknown')
     throw new AppError(
       'INVALID_ARGUMENT',
@@ -46,7 +47,7 @@ async function osOf(call: ToolCall<{ client_id: string }>): Promise<Exclude<Clie
 }
 
 /** The urgent collection of a topic's artifacts for the client's OS (the plan shows it, the run sends it). */
-function topicRequest(clientIdValue: string, choices: Array<{ artifact: string }>): CollectRequest {
+function topicRequest(clientIdValue: string, choices: Array<{ artifact: string }>): CollectInput {
   return {
     clientId: clientIdValue,
     artifacts: choices.map((c) => c.artifact),
@@ -64,6 +65,7 @@ function topicTool(topic: DfirTopic, name: string, title: string, description: s
     output,
     annotations: COLLECT_ANNOTATIONS,
     endpointData: true,
+    example: (ids) => ({ client_id: ids.clientId, wait_seconds: 30, max_rows: 5 }),
     async plan(call): Promise<ApprovalPlan> {
       const os = await osOf(call);
       const req = topicRequest(call.args.client_id, choicesFor(topic, os));
@@ -72,7 +74,7 @@ function topicTool(topic: DfirTopic, name: string, title: string, description: s
         call.target,
         'collect',
         { ...req },
-        call.ctx.port.planCollect(call.target, req),
+        (await call.service()).planCollect(req),
       );
     },
     async run(call) {
@@ -126,7 +128,7 @@ function fileSearchRequest(
   clientIdValue: string,
   os: Exclude<ClientOs, 'unknown'>,
   a: { glob: string; yara_rule?: string | undefined; hashes?: string[] | undefined },
-): CollectRequest {
+): CollectInput {
   if (a.hashes && a.hashes.length > 0) {
     const by = (len: number) => a.hashes!.filter((h) => h.length === len).join('\n');
     return {
@@ -177,6 +179,12 @@ export const dfirFileSearch = defineTool({
   output,
   annotations: COLLECT_ANNOTATIONS,
   endpointData: true,
+  example: (ids) => ({
+    client_id: ids.clientId,
+    glob: 'C:/Users/*/Downloads/*.exe',
+    wait_seconds: 30,
+    max_rows: 5,
+  }),
   async plan(call) {
     const os = await osOf(call);
     const req = fileSearchRequest(call.args.client_id, os, call.args);
@@ -185,7 +193,7 @@ export const dfirFileSearch = defineTool({
       call.target,
       'collect',
       { ...req },
-      call.ctx.port.planCollect(call.target, req),
+      (await call.service()).planCollect(req),
     );
   },
   async run(call) {

@@ -3,11 +3,11 @@
  * results. Starting is a separate, approved step: a hunt runs on every matching endpoint.
  */
 import { z } from 'zod';
-import { pagedOutput, pagedRead, pagingInput } from '../results';
+import type { HuntSummary } from '../../velociraptor';
+import { LIST_MAX, pageOf, pagedOutput, pagedRead, pagingInput, plainRows, upTo, type Row } from '../results';
 import { defineTool, READ, type McpTool } from '../tool-kit';
-import { artifactName, huntId, notFound, parameters, plan, sourceName } from './common';
+import { artifactName, found, huntId, parameters, plan, sourceName } from './common';
 import { clientSummary } from './clients';
-import type { HuntSummary, Row } from '../ports';
 
 const scopeInput = {
   include_labels: z
@@ -65,18 +65,22 @@ export const createHunt = defineTool({
   output: { hunt_id: z.string(), state: z.literal('PAUSED') },
   annotations: { readOnlyHint: false, destructiveHint: false, idempotentHint: false, openWorldHint: false },
   endpointData: false,
-  async run({ args, target, ctx }) {
-    const r = await ctx.port.createHunt(target, {
+  example: () => ({ description: 'mcp test hunt', artifacts: ['Windows.System.Pslist'], os: 'windows' }),
+  async run({ args, service }) {
+    const r = await (
+      await service()
+    ).createHunt({
       description: args.description,
       artifacts: args.artifacts,
       parameters: args.parameters,
       includeLabels: args.include_labels,
       excludeLabels: args.exclude_labels,
       os: args.os,
-      expiresHours: args.expires_hours,
+      expiresInSeconds: Math.round(args.expires_hours * 3600),
       timeoutSeconds: args.timeout_seconds,
       maxRows: args.max_rows,
       cpuLimit: args.cpu_limit,
+      start: false,
     });
     return { hunt_id: r.huntId, state: 'PAUSED' as const };
   },
@@ -91,20 +95,17 @@ export const previewHuntScope = defineTool({
   output: { total: z.number().int(), ...pagedOutput },
   annotations: READ,
   endpointData: true,
-  async run({ args, target, ctx }) {
-    let total = 0;
+  example: () => ({ os: 'windows' }),
+  async run({ args, ctx, service }) {
     const scope = { includeLabels: args.include_labels, excludeLabels: args.exclude_labels, os: args.os };
+    const reached = await (await service()).previewHuntScope(scope);
     const paged = await pagedRead(
       'preview_hunt_scope',
       args,
-      async (p) => {
-        const r = await ctx.port.previewHuntScope(target, scope, p);
-        total = r.total;
-        return r.clients.map((c) => clientSummary(c));
-      },
+      async (p) => pageOf(reached, p).map((c) => clientSummary(c)),
       ctx.resultsDir,
     );
-    return { total, ...paged };
+    return { total: reached.length, ...paged };
   },
 });
 
@@ -117,20 +118,21 @@ export const startHunt = defineTool({
   output: { hunt_id: z.string(), state: z.string() },
   annotations: { readOnlyHint: false, destructiveHint: true, idempotentHint: true, openWorldHint: true },
   endpointData: false,
-  async plan({ args, target, ctx }) {
-    const h = await ctx.port.hunt(target, args.hunt_id);
-    if (!h) throw notFound(`Hunt ${args.hunt_id}`);
+  example: (ids) => ({ hunt_id: ids.huntId }),
+  async plan({ args, target, service }) {
+    const svc = await service();
+    const h = await found(svc.huntStatus(args.hunt_id), `Hunt ${args.hunt_id}`);
     const s = huntSummary(h);
     return plan(
       `Start hunt ${args.hunt_id} (${h.description}) collecting ${JSON.stringify(h.artifacts)}`,
       target,
       'hunt_update',
       { hunt_id: args.hunt_id, start: true, hunt: s },
-      ctx.port.planHuntUpdate(target, args.hunt_id, 'start'),
+      svc.planHuntUpdate(args.hunt_id, 'start'),
     );
   },
-  async run({ args, target, ctx }) {
-    const h = await ctx.port.startHunt(target, args.hunt_id);
+  async run({ args, service }) {
+    const h = await (await service()).startHunt(args.hunt_id);
     return { hunt_id: args.hunt_id, state: h.state };
   },
 });
@@ -143,16 +145,17 @@ export const stopHunt = defineTool({
   output: { hunt_id: z.string(), state: z.string() },
   annotations: { readOnlyHint: false, destructiveHint: true, idempotentHint: true, openWorldHint: false },
   endpointData: false,
-  plan: ({ args, target, ctx }) =>
+  example: (ids) => ({ hunt_id: ids.huntId }),
+  plan: async ({ args, target, service }) =>
     plan(
       `Stop hunt ${args.hunt_id}`,
       target,
       'hunt_update',
       { hunt_id: args.hunt_id, stop: true },
-      ctx.port.planHuntUpdate(target, args.hunt_id, 'stop'),
+      (await service()).planHuntUpdate(args.hunt_id, 'stop'),
     ),
-  async run({ args, target, ctx }) {
-    const h = await ctx.port.stopHunt(target, args.hunt_id);
+  async run({ args, service }) {
+    const h = await (await service()).stopHunt(args.hunt_id);
     return { hunt_id: args.hunt_id, state: h.state };
   },
 });
@@ -168,11 +171,13 @@ export const listHunts = defineTool({
   output: pagedOutput,
   annotations: READ,
   endpointData: false,
-  async run({ args, target, ctx }) {
+  example: () => ({}),
+  async run({ args, ctx, service }) {
+    const svc = await service();
     return pagedRead(
       'list_hunts',
       args,
-      async (p) => (await ctx.port.hunts(target, { state: args.state }, p)).map(huntSummary),
+      async (p) => pageOf(await svc.listHunts({ state: args.state, limit: upTo(p) }), p).map(huntSummary),
       ctx.resultsDir,
     );
   },
@@ -187,9 +192,9 @@ export const getHunt = defineTool({
   output: { hunt: z.record(z.string(), z.unknown()) },
   annotations: READ,
   endpointData: false,
-  async run({ args, target, ctx }) {
-    const h = await ctx.port.hunt(target, args.hunt_id);
-    if (!h) throw notFound(`Hunt ${args.hunt_id}`);
+  example: (ids) => ({ hunt_id: ids.huntId }),
+  async run({ args, service }) {
+    const h = await found((await service()).huntStatus(args.hunt_id), `Hunt ${args.hunt_id}`);
     return { hunt: huntSummary(h) };
   },
 });
@@ -203,11 +208,19 @@ export const getHuntResults = defineTool({
   output: pagedOutput,
   annotations: READ,
   endpointData: true,
-  async run({ args, target, ctx }) {
+  example: (ids) => ({ hunt_id: ids.huntId, source: ids.source, max_rows: 5 }),
+  async run({ args, ctx, service }) {
+    const svc = await service();
     return pagedRead(
       'get_hunt_results',
       args,
-      (p) => ctx.port.huntResults(target, args.hunt_id, args.source, p),
+      async (p) => {
+        const rows = await svc.huntResults(args.hunt_id, args.source, {
+          limit: upTo(p, 100 * LIST_MAX),
+          deadlineMs: 300_000,
+        });
+        return plainRows(pageOf(rows, p));
+      },
       ctx.resultsDir,
     );
   },

@@ -5,6 +5,7 @@
  */
 import { z } from 'zod';
 import { AppError } from '../../../../shared/errors';
+import { matchesHuntScope, type HuntOs, type HuntScopeRule } from '../../../../shared/hunt-scope';
 import type { VelociraptorConnection } from '../connection';
 import type { Row } from '../query/json';
 import type { QueryEvent, QueryOptions } from '../query/stream';
@@ -33,9 +34,10 @@ import {
   usToIso,
   type OpOptions,
 } from './common';
-import { limitArgs, specOf, type ArtifactParameters, type ResourceLimits } from './flows';
+import { searchClients, type ClientSummary } from './clients';
 
-export type HuntOs = 'windows' | 'linux' | 'darwin';
+export type { HuntOs, HuntScopeRule };
+import { limitArgs, specOf, type ArtifactParameters, type ResourceLimits } from './flows';
 
 export interface CreateHuntInput extends ResourceLimits {
   description: string;
@@ -196,11 +198,22 @@ export type HuntSummary = z.output<typeof HuntSummarySchema>;
 
 export async function listHunts(
   conn: VelociraptorConnection,
-  options: { limit?: number } & OpOptions = {},
+  options: { limit?: number; state?: string } & OpOptions = {},
 ): Promise<HuntSummary[]> {
+  const limit = limitOf(options.limit, 100);
+  if (options.state) {
+    // Hunts in one state: read them all, as the state filter happens here.
+    const all = await queryTyped(
+      conn,
+      vql`SELECT * FROM hunts()`,
+      HuntSummarySchema,
+      rowsOptions(options, true),
+    );
+    return all.filter((h) => h.state === options.state).slice(0, limit);
+  }
   return queryTyped(
     conn,
-    vql`SELECT * FROM hunts() LIMIT ${int(limitOf(options.limit, 100))}`,
+    vql`SELECT * FROM hunts() LIMIT ${int(limit)}`,
     HuntSummarySchema,
     rowsOptions(options, true),
   );
@@ -277,4 +290,17 @@ export function streamHuntResults(
     ),
     opts,
   );
+}
+
+/** The largest fleet a scope preview reads (the operations' ceiling for one list read). */
+const SCOPE_MAX_CLIENTS = 10_000;
+
+/** Which clients a hunt with this scope would reach now, by the server's own rule (matchesHuntScope). */
+export async function previewHuntScope(
+  conn: VelociraptorConnection,
+  scope: HuntScopeRule,
+  opts?: OpOptions,
+): Promise<ClientSummary[]> {
+  const all = await searchClients(conn, { search: 'all', limit: SCOPE_MAX_CLIENTS }, opts);
+  return all.filter((c) => matchesHuntScope(scope, c));
 }

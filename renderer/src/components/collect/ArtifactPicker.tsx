@@ -6,7 +6,7 @@ import { useEffect, useState } from 'react';
 import type { Target } from '../../../../shared/contracts/connections';
 import type { ArtifactSummary } from '../../../../shared/contracts/collections';
 import { useApi } from '../../api/index';
-import { errorText } from '../investigation/errors';
+import { describeError } from '../../../../shared/errors';
 
 export function ArtifactPicker(props: {
   target: Target;
@@ -23,7 +23,7 @@ export function ArtifactPicker(props: {
     let live = true;
     api.call('artifacts:list', { target: props.target, search: dq, kind: props.kind ?? 'CLIENT' }).then(
       (l) => live && (setList(l), setError(null)),
-      (e: unknown) => live && setError(errorText(e)),
+      (e: unknown) => live && setError(describeError(e)),
     );
     return () => {
       live = false;

@@ -34,11 +34,11 @@ import {
 } from 'react';
 import type { SortSpec } from '../../../../shared/contracts/vql';
 import { useApi } from '../../api/index';
-import { errorText } from '../investigation/errors';
 import css from './grid.module.css';
 import { COL_W, ROW_H, rowWindow, wantedPages } from './grid-layout';
 import { PLACEHOLDER, RowPool } from './row-pool';
 import { gridCounts, PAGE, WindowCache } from './window-cache';
+import { describeError } from '../../../../shared/errors';
 
 /** Window requests in flight at once: a fast scroll asks for where it is now, not for every page it passed. */
 const MAX_INFLIGHT = 3;
@@ -95,7 +95,11 @@ export const ResultGrid = memo(function ResultGrid(props: ResultGridProps) {
           },
           (e: unknown) => {
             cache.current.fail(p, ticket);
-            notifications.show({ color: 'red', title: 'Rows could not be loaded', message: errorText(e) });
+            notifications.show({
+              color: 'red',
+              title: 'Rows could not be loaded',
+              message: describeError(e),
+            });
           },
         );
       }
@@ -174,7 +178,7 @@ export const ResultGrid = memo(function ResultGrid(props: ResultGridProps) {
       const text = idx.map((j) => r[j] ?? '').join('\t');
       navigator.clipboard.writeText(text).then(
         () => notifications.show({ message: 'Row copied as tab-separated text.' }),
-        (e: unknown) => notifications.show({ color: 'red', message: `Copy failed: ${errorText(e)}` }),
+        (e: unknown) => notifications.show({ color: 'red', message: `Copy failed: ${describeError(e)}` }),
       );
     },
     [idx],
@@ -194,7 +198,8 @@ export const ResultGrid = memo(function ResultGrid(props: ResultGridProps) {
             message: `Exported ${r.rows.toLocaleString()} rows as ${format.toUpperCase()}.`,
           });
         },
-        (e: unknown) => notifications.show({ color: 'red', title: 'Export failed', message: errorText(e) }),
+        (e: unknown) =>
+          notifications.show({ color: 'red', title: 'Export failed', message: describeError(e) }),
       );
     },
     [api, props.resultId, shown, view],

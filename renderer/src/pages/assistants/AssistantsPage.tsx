@@ -29,8 +29,8 @@ import { IconCheck, IconCopy, IconEye, IconEyeOff, IconRefresh } from '@tabler/i
 import { useEffect, useState } from 'react';
 import type { McpPolicy, McpSnippets } from '../../../../shared/contracts/mcp';
 import { useApi } from '../../api/index';
-import { errorText } from '../../components/investigation/errors';
 import { useAuditLog, useMcpStatus } from './hooks';
+import { describeError } from '../../../../shared/errors';
 
 function Copy({ value, label }: { value: string; label: string }) {
   return (
@@ -46,9 +46,9 @@ function Copy({ value, label }: { value: string; label: string }) {
   );
 }
 
-function EndpointCard({ onRotated }: { onRotated: () => void }) {
+function EndpointCard({ mcp, onRotated }: { mcp: ReturnType<typeof useMcpStatus>; onRotated: () => void }) {
   const api = useApi();
-  const { status, error, refresh, setStatus } = useMcpStatus();
+  const { status, error, refresh, setStatus } = mcp;
   const [token, setToken] = useState<string>();
   const [shown, setShown] = useState(false);
   const [busy, setBusy] = useState(false);
@@ -69,7 +69,7 @@ function EndpointCard({ onRotated }: { onRotated: () => void }) {
         notifications.show({
           color: 'red',
           title: enabled ? 'The endpoint did not start' : 'The endpoint did not stop',
-          message: errorText(e),
+          message: describeError(e),
         });
         refresh();
       })
@@ -91,7 +91,7 @@ function EndpointCard({ onRotated }: { onRotated: () => void }) {
         });
       })
       .catch((e: unknown) =>
-        notifications.show({ color: 'red', title: 'The token was not rotated', message: errorText(e) }),
+        notifications.show({ color: 'red', title: 'The token was not rotated', message: describeError(e) }),
       )
       .finally(() => setBusy(false));
   };
@@ -185,7 +185,7 @@ function SnippetsCard({ version }: { version: number }) {
     api
       .call('mcp:snippets', {})
       .then(setSnippets)
-      .catch((e: unknown) => setError(errorText(e)));
+      .catch((e: unknown) => setError(describeError(e)));
   }, [api, version]);
   const tabs: Array<{ id: keyof McpSnippets; label: string; where: string }> = [
     {
@@ -258,28 +258,8 @@ const MODES: Array<{ value: McpPolicy['mode']; label: string; help: string }> = 
   },
 ];
 
-const GATED_TOOLS = [
-  'collect_artifact',
-  'collect_and_wait',
-  'cancel_flow',
-  'download_upload',
-  'label_client',
-  'quarantine_client',
-  'vfs_list',
-  'vfs_refresh',
-  'create_hunt',
-  'start_hunt',
-  'stop_hunt',
-  'run_vql',
-  'dfir_processes',
-  'dfir_network_connections',
-  'dfir_persistence',
-  'dfir_logons_users',
-  'dfir_recent_activity',
-  'dfir_file_search',
-];
-
-function PolicyCard() {
+/** `gatedTools`: which tools wait for approval, as the core reports them (mcp:status). */
+function PolicyCard({ gatedTools }: { gatedTools: readonly string[] }) {
   const api = useApi();
   const [policy, setPolicy] = useState<McpPolicy>();
   const [busy, setBusy] = useState(false);
@@ -288,7 +268,11 @@ function PolicyCard() {
       .call('mcp:getPolicy', {})
       .then(setPolicy)
       .catch((e: unknown) =>
-        notifications.show({ color: 'red', title: 'The policy could not be read', message: errorText(e) }),
+        notifications.show({
+          color: 'red',
+          title: 'The policy could not be read',
+          message: describeError(e),
+        }),
       );
   }, [api]);
   const save = (next: McpPolicy) => {
@@ -297,7 +281,7 @@ function PolicyCard() {
       .call('mcp:setPolicy', next)
       .then(setPolicy)
       .catch((e: unknown) =>
-        notifications.show({ color: 'red', title: 'The policy was not saved', message: errorText(e) }),
+        notifications.show({ color: 'red', title: 'The policy was not saved', message: describeError(e) }),
       )
       .finally(() => setBusy(false));
   };
@@ -319,7 +303,7 @@ function PolicyCard() {
         {policy.mode === 'allow-listed' ? (
           <MultiSelect
             label="Tools that run without asking"
-            data={[...new Set([...GATED_TOOLS, ...policy.allowTools])]}
+            data={[...new Set([...gatedTools, ...policy.allowTools])]}
             value={policy.allowTools}
             onChange={(allowTools) => save({ ...policy, allowTools })}
             disabled={busy}
@@ -432,6 +416,7 @@ function AuditCard() {
 }
 
 export function AssistantsPage() {
+  const mcp = useMcpStatus();
   const [snippetVersion, setSnippetVersion] = useState(0);
   return (
     <Stack>
@@ -440,9 +425,9 @@ export function AssistantsPage() {
         AI assistants reach Velociraptor through this app&apos;s MCP endpoint. You see every call below, and
         every action that changes an endpoint waits for your approval.
       </Text>
-      <EndpointCard onRotated={() => setSnippetVersion((v) => v + 1)} />
+      <EndpointCard mcp={mcp} onRotated={() => setSnippetVersion((v) => v + 1)} />
       <SnippetsCard version={snippetVersion} />
-      <PolicyCard />
+      <PolicyCard gatedTools={mcp.status?.gatedTools ?? []} />
       <AuditCard />
     </Stack>
   );

@@ -5,7 +5,7 @@
 import { useCallback, useEffect, useState } from 'react';
 import type { ApprovalRequest, AuditEntry, McpStatus } from '../../../../shared/contracts/mcp';
 import { useApi } from '../../api/index';
-import { errorText } from '../../components/investigation/errors';
+import { describeError } from '../../../../shared/errors';
 
 export function useMcpStatus(): {
   status: McpStatus | undefined;
@@ -23,7 +23,7 @@ export function useMcpStatus(): {
         setStatus(s);
         setError(undefined);
       })
-      .catch((e: unknown) => setError(errorText(e)));
+      .catch((e: unknown) => setError(describeError(e)));
   }, [api]);
   useEffect(() => {
     refresh();
@@ -66,7 +66,7 @@ export function useAuditLog(): { rows: AuditRow[]; total: number; live: boolean;
         end: () => setLive(false),
         error: (e) => {
           setLive(false);
-          setError(errorText(e));
+          setError(describeError(e));
         },
       },
     );
@@ -85,7 +85,7 @@ export function useAuditLog(): { rows: AuditRow[]; total: number; live: boolean;
         );
         setTotal(p.total + extra.length);
       })
-      .catch((e: unknown) => setError(errorText(e)));
+      .catch((e: unknown) => setError(describeError(e)));
     return () => {
       stopped = true;
       cancel();
@@ -110,7 +110,7 @@ export function useApprovals(): { pending: ApprovalRequest[]; error: string | un
               setPending((p) => [...p.filter((r) => r.id !== ev.request.id), ev.request]);
             else setPending((p) => p.filter((r) => r.id !== ev.id));
           },
-          error: (e) => setError(errorText(e)),
+          error: (e) => setError(describeError(e)),
         },
       ),
     [api],

@@ -20,11 +20,11 @@ import type { Target } from '../../../../shared/contracts/connections';
 import { useApi } from '../../api/index';
 import { go } from '../../app/router';
 import { CollectModal } from '../../components/collect/CollectModal';
-import { errorText } from '../../components/investigation/errors';
 import { ago } from '../../components/investigation/time';
 import { TimeText } from '../../components/investigation/Time';
 import { FlowView } from './FlowView';
 import { VfsBrowser } from './VfsBrowser';
+import { describeError } from '../../../../shared/errors';
 
 export function ClientDetail(props: {
   target: Target;
@@ -40,10 +40,10 @@ export function ClientDetail(props: {
   const [collecting, setCollecting] = useState(false);
 
   const load = useCallback(() => {
-    api.call('clients:get', { target, clientId }).then(setClient, (e: unknown) => setError(errorText(e)));
+    api.call('clients:get', { target, clientId }).then(setClient, (e: unknown) => setError(describeError(e)));
     api
       .call('clients:flows', { target, clientId, limit: 50 })
-      .then(setFlows, (e: unknown) => setError(errorText(e)));
+      .then(setFlows, (e: unknown) => setError(describeError(e)));
   }, [api, target, clientId]);
   useEffect(load, [load]);
 
@@ -54,7 +54,7 @@ export function ClientDetail(props: {
     api.call('clients:setLabels', { target, clientId, add, remove }).then(
       (r) => setClient({ ...client, labels: r.labels }),
       (e: unknown) =>
-        notifications.show({ color: 'red', title: 'Labels not changed', message: errorText(e) }),
+        notifications.show({ color: 'red', title: 'Labels not changed', message: describeError(e) }),
     );
   };
 

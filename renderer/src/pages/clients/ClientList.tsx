@@ -15,13 +15,13 @@ import { useApi } from '../../api/index';
 import { go } from '../../app/router';
 import { CollectModal, type LaunchResult } from '../../components/collect/CollectModal';
 import type { WizardDraft } from '../../components/collect/ParameterStep';
-import { errorText } from '../../components/investigation/errors';
 import { ago } from '../../components/investigation/time';
 import { TimeText } from '../../components/investigation/Time';
 import { HuntWizard, type HuntPrefill } from '../hunts/HuntWizard';
 import { BulkLabelModal } from './BulkLabelModal';
 import { HuntScopeModal } from './HuntScopeModal';
 import { LaunchResultPanel } from './LaunchResultPanel';
+import { describeError } from '../../../../shared/errors';
 
 const SUGGESTIONS = ['all', 'recent', 'label:', 'label:none', 'host:', 'client:', 'mac:', 'ip:'];
 const SHOWN = 200;
@@ -76,7 +76,7 @@ export function ClientList(props: { target: Target }) {
       .call('clients:search', { target: props.target, query: dq, limit: SHOWN })
       .then(
         (r) => live && (setRes(r), setError(null)),
-        (e: unknown) => live && setError(errorText(e)),
+        (e: unknown) => live && setError(describeError(e)),
       )
       .finally(() => live && setLoadedFor(dq));
     // Ids of every match, for "select all matching" (light: no client records).

@@ -7,8 +7,8 @@ import type { LogLine, UploadInfo } from '../../../../shared/contracts/collectio
 import type { Target } from '../../../../shared/contracts/connections';
 import { useApi } from '../../api/index';
 import { ResultGrid } from '../../components/grid/ResultGrid';
-import { errorText } from '../../components/investigation/errors';
 import { TimeText } from '../../components/investigation/Time';
+import { describeError } from '../../../../shared/errors';
 
 const FINAL = new Set(['FINISHED', 'ERROR', 'UNRESPONSIVE']);
 
@@ -27,7 +27,7 @@ function SourceResults(props: { target: Target; clientId: string; flowId: string
       })
       .then(
         (r) => live && setId(r.resultId),
-        (e: unknown) => live && setError(errorText(e)),
+        (e: unknown) => live && setError(describeError(e)),
       );
     return () => {
       live = false;
@@ -66,7 +66,7 @@ export function FlowView(props: { target: Target; clientId: string; flowId: stri
           setUploads(u);
           if (!FINAL.has(f.state)) timer = setTimeout(poll, 1000);
         },
-        (e: unknown) => live && setError(errorText(e)),
+        (e: unknown) => live && setError(describeError(e)),
       );
     };
     poll();
@@ -85,7 +85,7 @@ export function FlowView(props: { target: Target; clientId: string; flowId: stri
         data: setExp,
         error: (e) => {
           setExp(null);
-          notifications.show({ color: 'red', title: 'Export failed', message: errorText(e) });
+          notifications.show({ color: 'red', title: 'Export failed', message: describeError(e) });
         },
       },
     );
@@ -118,7 +118,7 @@ export function FlowView(props: { target: Target; clientId: string; flowId: stri
             onClick={() =>
               void api
                 .call('collections:cancel', { target, clientId, flowId })
-                .catch((e: unknown) => notifications.show({ color: 'red', message: errorText(e) }))
+                .catch((e: unknown) => notifications.show({ color: 'red', message: describeError(e) }))
             }
           >
             Cancel

@@ -9,8 +9,8 @@ import { IconChevronLeft, IconChevronRight, IconChevronsLeft, IconChevronsRight 
 import { useEffect, useState, type ReactNode } from 'react';
 import type { Target } from '../../../../shared/contracts/connections';
 import { useApi } from '../../api/index';
-import { errorText } from '../../components/investigation/errors';
 import { fromBase64, hexOffset, hexRows, pageOf, PAGE_BYTES, parseOffset, ROW_BYTES } from './hex';
+import { describeError } from '../../../../shared/errors';
 
 interface Page {
   offset: number;
@@ -59,7 +59,7 @@ export function HexView(props: { target: Target; clientId: string; path: string;
         setError(null);
         setPage({ offset: r.offset, bytes: fromBase64(r.data), size: r.size, flowId: r.flowId });
       },
-      (e: unknown) => live && setError(errorText(e)),
+      (e: unknown) => live && setError(describeError(e)),
     );
     return () => {
       live = false;

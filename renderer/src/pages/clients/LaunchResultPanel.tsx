@@ -9,7 +9,7 @@ import type { Target } from '../../../../shared/contracts/connections';
 import { useApi } from '../../api/index';
 import { go } from '../../app/router';
 import type { LaunchResult } from '../../components/collect/CollectModal';
-import { errorText } from '../../components/investigation/errors';
+import { describeError } from '../../../../shared/errors';
 
 const FINAL = new Set(['FINISHED', 'ERROR', 'CANCELLED', 'UNRESPONSIVE', 'UNKNOWN']);
 const POLL_MS = 2500;
@@ -52,7 +52,7 @@ export function LaunchResultPanel(props: {
         })
         .catch((e: unknown) => {
           if (!live) return;
-          setPollError(errorText(e));
+          setPollError(describeError(e));
           timer = setTimeout(poll, POLL_MS * 4);
         });
     };

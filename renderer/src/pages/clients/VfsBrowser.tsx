@@ -9,9 +9,9 @@ import { useCallback, useEffect, useState } from 'react';
 import type { DownloadProgress, VfsEntry } from '../../../../shared/contracts/clients';
 import type { Target } from '../../../../shared/contracts/connections';
 import { useApi } from '../../api/index';
-import { errorText } from '../../components/investigation/errors';
 import { TimeText } from '../../components/investigation/Time';
 import { HexView } from './HexView';
+import { describeError } from '../../../../shared/errors';
 
 function parent(path: string, sep: string): string {
   const parts = path.split(/[\\/]/).filter(Boolean);
@@ -38,7 +38,7 @@ export function VfsBrowser(props: { target: Target; clientId: string; os: string
         setEntries(r.entries);
         setRefreshedMs(r.refreshedMs);
       },
-      (e: unknown) => setError(errorText(e)),
+      (e: unknown) => setError(describeError(e)),
     );
   }, [api, target, clientId, path]);
   useEffect(load, [load]);
@@ -47,7 +47,7 @@ export function VfsBrowser(props: { target: Target; clientId: string; os: string
     setBusy(true);
     api
       .call('clients:vfsRefresh', { target, clientId, path })
-      .then(load, (e: unknown) => setError(errorText(e)))
+      .then(load, (e: unknown) => setError(describeError(e)))
       .finally(() => setBusy(false));
   };
 
@@ -61,7 +61,7 @@ export function VfsBrowser(props: { target: Target; clientId: string; os: string
         error: (err) =>
           setDownloads((d) => ({
             ...d,
-            [e.path]: { received: 0, total: 0, done: true, error: errorText(err) },
+            [e.path]: { received: 0, total: 0, done: true, error: describeError(err) },
           })),
       },
     );

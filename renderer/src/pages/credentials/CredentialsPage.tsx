@@ -30,7 +30,6 @@ import type {
 import { useApi } from '../../api/index';
 import { AreaEmptyState } from '../../app/AreaEmptyState';
 import { navigate } from '../../app/router';
-import { errorText } from '../../components/investigation/errors';
 import {
   canReveal,
   clampPage,
@@ -43,6 +42,7 @@ import {
 import { RepairPanel } from './RepairPanel';
 import { SecretModal } from './SecretModals';
 import { StatusBanner } from './StatusBanner';
+import { describeError } from '../../../../shared/errors';
 
 const PAGE_SIZE = 20;
 
@@ -178,7 +178,7 @@ export function CredentialsPage() {
         setStatus(s);
         setStatusError(undefined);
       })
-      .catch((e: unknown) => setStatusError(errorText(e)));
+      .catch((e: unknown) => setStatusError(describeError(e)));
   }, [api]);
 
   const refreshList = useCallback(() => {
@@ -191,7 +191,7 @@ export function CredentialsPage() {
         if (fixed !== page) setPage(fixed);
         else setList(l);
       })
-      .catch((e: unknown) => setListError(errorText(e)));
+      .catch((e: unknown) => setListError(describeError(e)));
   }, [api, page, onlyExpiring]);
 
   const refresh = useCallback(() => {
@@ -208,7 +208,7 @@ export function CredentialsPage() {
       .call('credentials:repair', { dryRun: true })
       .then(setRepair)
       .catch((e: unknown) =>
-        notifications.show({ color: 'red', title: 'The check did not run', message: errorText(e) }),
+        notifications.show({ color: 'red', title: 'The check did not run', message: describeError(e) }),
       )
       .finally(() => setChecking(false));
   };

@@ -20,9 +20,9 @@ import type { Target } from '../../../../shared/contracts/connections';
 import type { HuntFlow, HuntSummary } from '../../../../shared/contracts/hunts';
 import { useApi } from '../../api/index';
 import { ResultGrid } from '../../components/grid/ResultGrid';
-import { errorText } from '../../components/investigation/errors';
 import { formatTime, useTimeZone } from '../../components/investigation/time';
 import { TimeText } from '../../components/investigation/Time';
+import { describeError } from '../../../../shared/errors';
 
 interface Point {
   time: string;
@@ -64,7 +64,7 @@ export function HuntDashboard(props: { target: Target; huntId: string }) {
             },
           ]);
         },
-        (e: unknown) => live && setError(errorText(e)),
+        (e: unknown) => live && setError(describeError(e)),
       );
     };
     tick();
@@ -78,13 +78,14 @@ export function HuntDashboard(props: { target: Target; huntId: string }) {
   const loadResults = (source: string) =>
     api.call('hunts:results', { target, huntId, source }).then(
       (r) => setResults({ source, id: r.resultId }),
-      (e: unknown) => notifications.show({ color: 'red', message: errorText(e) }),
+      (e: unknown) => notifications.show({ color: 'red', message: describeError(e) }),
     );
 
   const act = (action: 'hunts:start' | 'hunts:stop') =>
     api.call(action, { target, huntId }).then(
       (r) => hunt && setHunt({ ...hunt, state: r.state }),
-      (e: unknown) => notifications.show({ color: 'red', title: 'Hunt not changed', message: errorText(e) }),
+      (e: unknown) =>
+        notifications.show({ color: 'red', title: 'Hunt not changed', message: describeError(e) }),
     );
 
   if (error) return <Text c="red">{error}</Text>;

@@ -6,12 +6,12 @@ import type { HuntSummary } from '../../../../shared/contracts/hunts';
 import { useApi } from '../../api/index';
 import { go, useQueryParam } from '../../app/router';
 import { AreaEmptyState } from '../../app/AreaEmptyState';
-import { errorText } from '../../components/investigation/errors';
 import { RequireServer } from '../../components/investigation/ServerSwitcher';
 import { useTarget } from '../../components/investigation/target-store';
 import { TimeText } from '../../components/investigation/Time';
 import { HuntDashboard } from './HuntDashboard';
 import { HuntWizard } from './HuntWizard';
+import { describeError } from '../../../../shared/errors';
 
 function HuntList(props: { target: Target }) {
   const api = useApi();
@@ -23,7 +23,7 @@ function HuntList(props: { target: Target }) {
     const load = () =>
       api.call('hunts:list', { target: props.target }).then(
         (h) => live && setHunts(h),
-        (e: unknown) => live && setError(errorText(e)),
+        (e: unknown) => live && setError(describeError(e)),
       );
     void load();
     const t = setInterval(() => void load(), 5000);

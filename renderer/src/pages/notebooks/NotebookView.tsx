@@ -25,10 +25,10 @@ import { useEffect, useRef, useState } from 'react';
 import type { Target } from '../../../../shared/contracts/connections';
 import type { Cell, Notebook } from '../../../../shared/contracts/notebooks';
 import { useApi } from '../../api/index';
-import { errorText } from '../../components/investigation/errors';
 import { SafeMarkdown } from '../../components/safe/SafeMarkdown';
 import { loadCompletionSetter } from '../../vql/LazyVqlEditor';
 import { VqlCell } from './VqlCell';
+import { describeError } from '../../../../shared/errors';
 
 function MarkdownCell(props: { id: string; source: string; onChange: (v: string) => void }) {
   const [editing, setEditing] = useState(false);
@@ -73,7 +73,7 @@ export function NotebookView(props: { id: string; target: Target }) {
   const dirty = useRef(false);
 
   useEffect(() => {
-    api.call('notebooks:get', { id: props.id }).then(setNb, (e: unknown) => setError(errorText(e)));
+    api.call('notebooks:get', { id: props.id }).then(setNb, (e: unknown) => setError(describeError(e)));
   }, [api, props.id]);
 
   // Completions come from the connected server; fetched once per server and handed to Monaco.
@@ -95,7 +95,7 @@ export function NotebookView(props: { id: string; target: Target }) {
       api
         .call('notebooks:save', { id: nb.id, title: nb.title, cells: nb.cells })
         .catch((e: unknown) =>
-          notifications.show({ color: 'red', title: 'Notebook not saved', message: errorText(e) }),
+          notifications.show({ color: 'red', title: 'Notebook not saved', message: describeError(e) }),
         );
     }, 600);
     return () => clearTimeout(t);
@@ -131,7 +131,7 @@ export function NotebookView(props: { id: string; target: Target }) {
         a.download = r.fileName;
         a.click();
       },
-      (e: unknown) => notifications.show({ color: 'red', message: errorText(e) }),
+      (e: unknown) => notifications.show({ color: 'red', message: describeError(e) }),
     );
 
   return (

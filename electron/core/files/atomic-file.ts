@@ -4,12 +4,21 @@
  * the new content, never a mix; the directory fsync makes the rename itself survive a power loss.
  */
 import { randomBytes } from 'node:crypto';
+import { closeSync, fsyncSync, openSync, renameSync, unlinkSync, writeFileSync } from 'node:fs';
 import { open, rename, unlink } from 'node:fs/promises';
 import { basename, dirname, join } from 'node:path';
 
+/**
+ * A temp name of its own for every write: two writers of one file (two calls in this process, the
+ * app and the CLI) never share a temp file, so neither renames the other's half-written one.
+ */
+function tempFor(path: string): string {
+  return join(dirname(path), `.${basename(path)}.${process.pid}.${randomBytes(6).toString('hex')}.tmp`);
+}
+
 export async function writeFileAtomic(path: string, data: string | Uint8Array, mode = 0o600): Promise<void> {
   const dir = dirname(path);
-  const temp = join(dir, `.${basename(path)}.${process.pid}.${randomBytes(4).toString('hex')}.tmp`);
+  const temp = tempFor(path);
   const handle = await open(temp, 'wx', mode);
   try {
     await handle.writeFile(data);
@@ -27,6 +36,38 @@ export async function writeFileAtomic(path: string, data: string | Uint8Array, m
     throw e;
   }
   await syncDir(dir);
+}
+
+/** The same steps, blocking: for the few writes that must finish before the process may exit. */
+export function writeFileAtomicSync(path: string, data: string | Uint8Array, mode = 0o600): void {
+  const temp = tempFor(path);
+  const fd = openSync(temp, 'wx', mode);
+  try {
+    writeFileSync(fd, data);
+    fsyncSync(fd);
+  } catch (e) {
+    closeSync(fd);
+    unlinkSync(temp);
+    throw e;
+  }
+  closeSync(fd);
+  try {
+    renameSync(temp, path);
+  } catch (e) {
+    unlinkSync(temp);
+    throw e;
+  }
+  syncDirSync(dirname(path));
+}
+
+function syncDirSync(dir: string): void {
+  if (process.platform === 'win32') return;
+  const fd = openSync(dir, 'r');
+  try {
+    fsyncSync(fd);
+  } finally {
+    closeSync(fd);
+  }
 }
 
 export async function syncDir(dir: string): Promise<void> {
