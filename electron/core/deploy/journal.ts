@@ -12,7 +12,7 @@
  * It never holds a secret: settings, facts and outputs are checked for key material before writing.
  */
 import { randomBytes } from 'node:crypto';
-import { mkdir, readdir, readFile, unlink } from 'node:fs/promises';
+import { readdir, unlink } from 'node:fs/promises';
 import { join } from 'node:path';
 import { z } from 'zod';
 import {
@@ -27,7 +27,7 @@ import {
   TargetKind,
 } from '../../../shared/deploy';
 import { AppError } from '../../../shared/errors';
-import { writeFileAtomic } from '../files/index';
+import { JsonFile } from '../files/index';
 
 export const JOURNAL_FORMAT = 'megaraptor-deployment-journal';
 
@@ -85,7 +85,7 @@ export const JournalDoc = z.object({
 export type JournalDoc = z.infer<typeof JournalDoc>;
 
 /** Key material must never reach the journal; a match is a bug in the caller, refused loudly. */
-const SECRET_SHAPES = /PRIVATE KEY|BEGIN OPENSSH|password_hash|"password"\s*:/i;
+const SECRET_SHAPES = /-----BEGIN [A-Z ]*PRIVATE KEY-----|-----BEGIN OPENSSH|password_hash|"password"\s*:/;
 
 export function assertNoSecrets(doc: unknown): void {
   const text = JSON.stringify(doc);
@@ -149,30 +149,17 @@ export class JournalStore {
     return join(this.dir, `${checkDeploymentId(id)}.json`);
   }
 
+  private file(id: string): JsonFile<typeof JournalDoc> {
+    return new JsonFile(this.pathOf(id), JournalDoc, {
+      damaged: (damage, path) =>
+        `The journal of deployment ${id} ${damage === 'not-json' ? 'is not valid JSON' : 'has an unexpected structure'} (${path}). Its resources must be checked by hand.`,
+    });
+  }
+
   async read(id: string): Promise<JournalDoc> {
-    let text: string;
-    try {
-      text = await readFile(this.pathOf(id), 'utf8');
-    } catch (e) {
-      if ((e as NodeJS.ErrnoException).code === 'ENOENT')
-        throw new AppError('NOT_FOUND', `No deployment "${id}" is journaled.`, { details: { id } });
-      throw e;
-    }
-    let json: unknown;
-    try {
-      json = JSON.parse(text);
-    } catch (cause) {
-      throw new AppError('STORE_CORRUPT', `The journal of deployment ${id} is not valid JSON.`, {
-        details: { id, path: this.pathOf(id) },
-        cause,
-      });
-    }
-    const parsed = JournalDoc.safeParse(json);
-    if (!parsed.success)
-      throw new AppError('STORE_CORRUPT', `The journal of deployment ${id} has an unexpected structure.`, {
-        details: { id, path: this.pathOf(id) },
-      });
-    return parsed.data;
+    const doc = await this.file(id).read();
+    if (!doc) throw new AppError('NOT_FOUND', `No deployment "${id}" is journaled.`, { details: { id } });
+    return doc;
   }
 
   /** Every journal; unreadable ones are reported, not hidden. */
@@ -198,9 +185,7 @@ export class JournalStore {
 
   async write(doc: JournalDoc): Promise<void> {
     assertNoSecrets(doc);
-    const valid = JournalDoc.parse(doc);
-    await mkdir(this.dir, { recursive: true, mode: 0o700 });
-    await writeFileAtomic(this.pathOf(valid.id), JSON.stringify(valid, null, 1));
+    await this.file(doc.id).write(doc);
   }
 
   async delete(id: string): Promise<void> {

@@ -100,10 +100,17 @@ export interface StepDefinition {
 /** What a deployed server offers, from the journal's outputs (URLs, fingerprints, connection name). */
 export type DeploymentOutputs = Record<string, Scalar>;
 
+export interface RemoveContext {
+  signal: AbortSignal;
+  log(line: string): void;
+  /** The deployment's journaled settings (how to reach its target again after a restart). */
+  settings: unknown;
+}
+
 /** Removes resources of the kinds a target makes. Removing a resource that is already gone succeeds. */
 export interface ResourceRemover {
   readonly kinds: readonly ResourceRef['kind'][];
-  remove(ref: ResourceRef, ctx: { signal: AbortSignal; log(line: string): void }): Promise<void>;
+  remove(ref: ResourceRef, ctx: RemoveContext): Promise<void>;
 }
 
 export interface Deployer<S = unknown> extends ResourceRemover {

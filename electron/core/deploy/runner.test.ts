@@ -199,7 +199,7 @@ describe('DeploymentRunner', () => {
     const plan = await runner.plan('ssh', {
       name: 'f',
       profile: 'standard',
-      settings: { ...settings(), note: '-----BEGIN RSA PRIVATE KEY-----' } as FileSettings,
+      settings: { ...settings(), note: '-----BEGIN RSA PRIVATE KEY-----' },
     });
     await expect(runner.deploy(plan)).rejects.toThrow(/Refusing to write key material/);
   });

@@ -88,15 +88,15 @@ export class DeploymentRunner {
   }
 
   /** Resolves and enforces the profile, then asks the target for its plan. No side effects. */
-  async plan<S>(target: TargetKind, request: DeployRequest<S>): Promise<DeploymentPlan<S>> {
+  async plan(target: TargetKind, request: DeployRequest<unknown>): Promise<DeploymentPlan> {
     const profile: ResolvedProfile = resolveProfile(request.profile, request.overrides);
     checkTarget(profile, target);
-    const deployer = this.deployer(target) as Deployer<S>;
+    const deployer = this.deployer(target);
     return deployer.plan(request, { deploymentId: newDeploymentId(), now: this.now(), profile });
   }
 
   /** Journals the plan and runs it to a deployed, verified server (or rolls back and throws). */
-  async deploy<S>(plan: DeploymentPlan<S>, options: RunOptions = {}): Promise<DeployOutcome> {
+  async deploy(plan: DeploymentPlan, options: RunOptions = {}): Promise<DeployOutcome> {
     const now = this.now().toISOString();
     const doc: JournalDoc = {
       format: 'megaraptor-deployment-journal',
@@ -524,6 +524,7 @@ export class DeploymentRunner {
         const remover = own && own.kinds.includes(ref.kind) ? own : removers[0]!;
         await remover.remove(ref, {
           signal: options.signal ?? new AbortController().signal,
+          settings: handle.doc.settings,
           log: (line) =>
             this.emit(options, { type: 'log', deploymentId: id, at: Date.now(), step, level: 'info', line }),
         });

@@ -38,6 +38,10 @@ export interface IdentitySettings {
   frontendHostname: string;
   /** Ports the server listens on where it runs (inside the container, or on the host). */
   ports: { frontend: number; api: number; gui: number };
+  /** The port agents dial when the host publishes the frontend on another one (Client.server_urls). */
+  frontendPublicPort?: number;
+  /** Frontend.bind_address; 0.0.0.0 unless the responder chose an address. */
+  frontendBindAddress?: string;
   /** 'container': API and GUI bind 0.0.0.0 inside (the host publishes them); 'host': 127.0.0.1 unless exposed. */
   placement: 'container' | 'host';
   exposeApi?: boolean;
@@ -165,6 +169,11 @@ export function serverConfigYaml(
     ...(settings.version ? { version: settings.version } : {}),
   });
   const config = written.config;
+  const client = config.Client as Record<string, unknown>;
+  const frontendSection = config.Frontend as Record<string, unknown>;
+  if (settings.frontendPublicPort !== undefined)
+    client.server_urls = [`https://${settings.frontendHostname}:${settings.frontendPublicPort}/`];
+  if (settings.frontendBindAddress) frontendSection.bind_address = settings.frontendBindAddress;
   const logging = (config.Logging ?? {}) as Record<string, unknown>;
   // Velociraptor deletes log files older than Logging.max_age (seconds).
   config.Logging = { ...logging, max_age: settings.logRetentionDays * 86_400 };

@@ -4,10 +4,9 @@
  * way deployers register identities) writes here, and `frontend` reads them at start. The file format
  * is the simulator's own (JSON), not Velociraptor's datastore layout.
  */
-import { mkdir, readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { z } from 'zod';
-import { writeFileAtomic } from '../files/index';
+import { JsonFile } from '../files/index';
 import type { PasswordHash } from '../pki/password-hash';
 
 export const USER_FILE = 'megaraptor-sim-users.json';
@@ -24,15 +23,12 @@ const UserFile = z.object({
 });
 export type PersistedUser = z.infer<typeof UserFile>['users'][number];
 
+function userFile(datastoreDir: string): JsonFile<typeof UserFile> {
+  return new JsonFile(join(datastoreDir, USER_FILE), UserFile);
+}
+
 export async function readUserFile(datastoreDir: string): Promise<PersistedUser[]> {
-  let text: string;
-  try {
-    text = await readFile(join(datastoreDir, USER_FILE), 'utf8');
-  } catch (e) {
-    if ((e as NodeJS.ErrnoException).code === 'ENOENT') return [];
-    throw e;
-  }
-  return UserFile.parse(JSON.parse(text)).users;
+  return (await userFile(datastoreDir).read())?.users ?? [];
 }
 
 /** Adds or replaces one user (roles in the root org, and a password), as `user add` does. */
@@ -42,6 +38,5 @@ export async function addUser(
 ): Promise<void> {
   const users = (await readUserFile(datastoreDir)).filter((u) => u.name !== user.name);
   users.push({ name: user.name, orgRoles: { root: [...new Set(user.roles)] }, password: user.password });
-  await mkdir(datastoreDir, { recursive: true });
-  await writeFileAtomic(join(datastoreDir, USER_FILE), JSON.stringify({ users }, null, 1));
+  await userFile(datastoreDir).write({ users });
 }

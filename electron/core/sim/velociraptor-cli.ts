@@ -22,10 +22,9 @@ import { SIMULATOR_BANNER } from './gui-server';
 import { isKnownRole } from './permissions';
 import { runQuery, type QueryResponseMessage } from './query-stream';
 import { parseServerConfig } from './server-config';
-import { SIM_VERSION } from './server/index';
 import { validateUsername } from './sim-pki';
 import { addUser } from './user-file';
-import { startSimulator } from './index';
+import { SIM_VERSION, startSimulator } from './index';
 import { builtinFunctions, builtinPlugins } from './vql/builtins';
 import { httpClientPlugin } from './vql/http-client';
 
