@@ -85,7 +85,7 @@ export function sudoRefusal(stderr: string, username: string): string | null {
   if (/incorrect password|Sorry, try again|no password was provided/i.test(stderr))
     return `sudo on the host did not accept the password saved in the keychain for "${username}".`;
   if (/a password is required|a terminal is required/i.test(stderr))
-    return `sudo on the host asks "${username}" for a password: save it in the keychain for this host, or allow NOPASSWD for this user.`;
+    return `sudo on the host asks "${username}" for a password (or does not let it use sudo at all): save the password in the keychain for this host, or allow NOPASSWD for this user.`;
   if (/is not in the sudoers file|not allowed to execute|may not run sudo/i.test(stderr))
     return `"${username}" may not use sudo on the host. Log in as a user that may, or as root.`;
   if (/must have a tty/i.test(stderr))

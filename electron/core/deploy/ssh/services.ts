@@ -5,6 +5,7 @@
  * every unit a deployment makes is a journaled remote path.
  */
 import type { SshConnection } from './connection';
+import type { RemotePlatform } from './platform';
 import type { RemoteFiles } from './remote-files';
 import { sh } from './shell';
 
@@ -17,6 +18,8 @@ export interface ServiceStatus {
 
 export interface ServiceManager {
   readonly kind: string;
+  /** Why this manager cannot run services on that host, or null when it can. */
+  unsupported(platform: RemotePlatform): string | null;
   /** Where unit `name` lives on the host. */
   unitPath(name: string): string;
   /** Writes a unit file (mode 0644, root) and makes the manager read it. */
@@ -44,6 +47,12 @@ export class SystemdServiceManager implements ServiceManager {
     private readonly files: RemoteFiles,
     private readonly unitDir = '/etc/systemd/system',
   ) {}
+
+  unsupported(platform: RemotePlatform): string | null {
+    return platform.init === 'systemd'
+      ? null
+      : `${this.conn.name} does not run systemd (${platform.distro?.prettyName ?? platform.os}); the server needs a systemd host.`;
+  }
 
   unitPath(name: string): string {
     return `${this.unitDir}/${name}`;
