@@ -14,7 +14,8 @@ import { JournalStore } from './journal';
 import { DeploymentRunner } from './runner';
 import { bundleScript, type BundledScript } from './testing/bundle';
 import { runChild } from './testing/child-run';
-import { openVault, type CrashChildConfig } from './testing/crash-child';
+import type { CrashChildConfig } from './testing/crash-child';
+import { openVault } from './testing/vault';
 import { FileDeployer } from './testing/file-deployer';
 
 let child: BundledScript;
@@ -30,7 +31,7 @@ afterAll(async () => {
 
 async function world(name: string) {
   const dir = join(root, name);
-  const config: Omit<CrashChildConfig, 'stopAt' | 'mode'> = {
+  const config: Omit<Extract<CrashChildConfig, { target: 'files' }>, 'stopAt' | 'mode'> = {
     journalDir: join(dir, 'deployments'),
     vaultPath: join(dir, 'vault.json'),
     vaultPassphrase: 'crash-test-passphrase',

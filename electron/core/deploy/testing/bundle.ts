@@ -28,7 +28,7 @@ export async function bundleScript(entry: string): Promise<BundledScript> {
     platform: 'node',
     format: 'cjs',
     target: 'node20',
-    external: ['@napi-rs/keyring'],
+    external: ['@napi-rs/keyring', 'dockerode', 'ssh2', 'cpu-features'],
     supported: { 'dynamic-import': false },
     define: { 'import.meta.url': '__importMetaUrl' },
     banner: { js: "const __importMetaUrl = require('node:url').pathToFileURL(__filename).href;" },
