@@ -20,13 +20,20 @@ export async function buildCli(outfile = join(root, 'out', 'cli', 'megaraptor.mj
     platform: 'node',
     target: 'node20',
     format: 'esm',
-    external: ['@napi-rs/keyring', 'electron'],
+    // Native addons stay out: ssh2 (through dockerode) loads its optional .node bindings in a
+    // try/catch and falls back to pure JS, so the bundle stays self-contained.
+    external: ['@napi-rs/keyring', 'electron', '*.node'],
     define: { __APP_VERSION__: JSON.stringify(pkg.version) },
     banner: {
       js: [
         '#!/usr/bin/env node',
         "import { createRequire as __mrCreateRequire } from 'node:module';",
         'const require = __mrCreateRequire(import.meta.url);',
+        // CommonJS dependencies (ssh2 through dockerode) read these at load time.
+        "import { fileURLToPath as __mrFileUrlToPath } from 'node:url';",
+        'const __filename = __mrFileUrlToPath(import.meta.url);',
+        "import { dirname as __mrDirname } from 'node:path';",
+        'const __dirname = __mrDirname(__filename);',
       ].join('\n'),
     },
     sourcemap: 'linked',
