@@ -189,15 +189,13 @@ export async function hostChecks(input: {
     ),
   );
 
-  const existing: string[] = [];
-  for (const p of [
+  const existing = await files.existing([
     layout.binary,
     layout.config,
     layout.datastore,
     services.unitPath(layout.serverUnit),
     ...(input.rapid ? [layout.expireScript, services.unitPath(layout.expireTimer)] : []),
-  ])
-    if (await files.exists(p)) existing.push(p);
+  ]);
   out.push(
     check(
       'existing',
@@ -208,15 +206,17 @@ export async function hostChecks(input: {
         : 'Nothing is installed where the server goes.',
     ),
   );
-  const missingParents: string[] = [];
-  for (const p of [
-    layout.binary,
-    services.unitPath(layout.serverUnit),
-    ...(input.rapid ? [layout.expireScript] : []),
-  ]) {
-    const dir = posix.dirname(p);
-    if (!missingParents.includes(dir) && !(await files.exists(dir))) missingParents.push(dir);
-  }
+  const parents = [
+    ...new Set(
+      [
+        layout.binary,
+        services.unitPath(layout.serverUnit),
+        ...(input.rapid ? [layout.expireScript] : []),
+      ].map((p) => posix.dirname(p)),
+    ),
+  ];
+  const present = await files.existing(parents);
+  const missingParents = parents.filter((p) => !present.includes(p));
   if (missingParents.length)
     out.push(
       check(

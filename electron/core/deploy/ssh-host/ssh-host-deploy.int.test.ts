@@ -164,7 +164,7 @@ describe.runIf(!missing || CI)('Linux host over SSH, against real sshd hosts', (
     await secrets.set('ssh:deployer-sudo', TEST_PASSWORDS.deployer);
     world = await sshWorld({
       dataDir,
-      release: { server: releases, key: signer.key },
+      release: { url: releases.url, caPem: releases.caPem, key: signer.key },
       secrets,
       hosts: [a, b, small],
       clock: () => now,
@@ -268,6 +268,12 @@ describe.runIf(!missing || CI)('Linux host over SSH, against real sshd hosts', (
       .filter((e) => e.type === 'step' && e.state === 'done')
       .map((e) => (e as { step: string }).step);
     expect(done).toEqual(['preflight', ...plan.steps.map((s) => s.id)]);
+    console.log(
+      events
+        .map((e) => (e.type === 'step' && e.state === 'done' ? `${e.step} ${e.ms ?? 0} ms` : ''))
+        .filter(Boolean)
+        .join(', '),
+    );
     expect(events.some((e) => e.type === 'progress' && e.step === 'install' && e.fraction === 1)).toBe(true);
 
     // On the host: the files as upstream's package lays them out, owned by the user the step made.

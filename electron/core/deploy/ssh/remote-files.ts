@@ -152,6 +152,16 @@ export class RemoteFiles {
     );
   }
 
+  /** Which of `paths` exist (one command, as root). */
+  async existing(paths: readonly string[]): Promise<string[]> {
+    if (!paths.length) return [];
+    const r = await this.conn.run(
+      `for p in ${sh(paths.map(checked))}; do if [ -e "$p" ] || [ -L "$p" ]; then printf '%s\\n' "$p"; fi; done`,
+      { root: true, what: 'Checking paths' },
+    );
+    return r.stdout.split('\n').filter((p) => paths.includes(p));
+  }
+
   /** sha256 of a file on the host (sha256sum, or shasum on macOS). */
   async sha256(path: string): Promise<string> {
     const p = sh([checked(path)]);

@@ -22,7 +22,7 @@ import { SshHostDeployer } from '../ssh-host/ssh-host-deployer';
 import type { SshHostSettingsInput } from '../ssh-host/settings';
 import type { SshTargetInput } from '../ssh/target';
 import { freePort } from './docker-world';
-import type { ReleaseServer, ServedRelease } from './release-server';
+import type { ServedRelease } from './release-server';
 import { ServiceRecorder } from './recording-services';
 import type { SshdHost } from './sshd-host';
 
@@ -70,10 +70,10 @@ export async function signedRelease(
 
 export interface SshWorldOptions {
   dataDir: string;
-  release: { server: ReleaseServer; key: TrustedKey };
+  release: { url: string; caPem: string; key: TrustedKey };
   secrets: SecretStore;
   /** Hosts whose keys the responder confirmed (remembered in the app's known-hosts file). */
-  hosts: SshdHost[];
+  hosts: Array<Pick<SshdHost, 'host' | 'port' | 'hostKeyBlob'>>;
   clock?: () => Date;
   afterJournalWrite?: RunnerDeps['afterJournalWrite'];
 }
@@ -99,13 +99,13 @@ export async function sshWorld(o: SshWorldOptions): Promise<SshWorld> {
     dir: join(o.dataDir, 'releases'),
     source: new ReleaseSource({
       kind: 'github',
-      apiBase: o.release.server.url,
-      caCertificates: o.release.server.caPem,
+      apiBase: o.release.url,
+      caCertificates: o.release.caPem,
     }),
     trustedKey: o.release.key,
   });
   const hostKeys = new HostKeyStore({ appFile: join(o.dataDir, 'ssh', 'known_hosts'), userFiles: [] });
-  for (const h of o.hosts) await hostKeys.remember(h.host, h.port, h.hostKeyBlob);
+  for (const h of o.hosts) await hostKeys.verify(h.host, h.port, h.hostKeyBlob, () => Promise.resolve(true));
   const services = new ServiceRecorder();
   const deployer = new SshHostDeployer({
     ssh: { secrets: o.secrets, hostKeys },
