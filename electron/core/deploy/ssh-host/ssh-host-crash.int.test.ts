@@ -56,11 +56,10 @@ describe.runIf(!missing || CI)('SSH host deployment killed at each step boundary
     root = await mkdtemp(join(tmpdir(), 'megaraptor-ssh-crash-'));
     await chmod(root, 0o755);
     keys = await makeClientKeys();
-    [child, host, signer] = await Promise.all([
-      bundleScript(join(__dirname, '..', 'testing', 'ssh-crash-child.ts')),
-      startSshdHost(keys),
-      makeTestSigner(),
-    ]);
+    // One at a time, so afterAll stops whatever started even when a later one fails.
+    host = await startSshdHost(keys);
+    signer = await makeTestSigner();
+    child = await bundleScript(join(__dirname, '..', 'testing', 'ssh-crash-child.ts'));
     await makeSkeleton(host.prefix);
     const cli = await buildCli(join(root, 'megaraptor.mjs'));
     const bin = await testServerBinary(cli);

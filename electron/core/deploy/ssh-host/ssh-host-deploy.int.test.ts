@@ -129,12 +129,11 @@ describe.runIf(!missing || CI)('Linux host over SSH, against real sshd hosts', (
     deployer.auth.keyPath = keys.plain;
     root = await mkdtemp(join(tmpdir(), 'megaraptor-ssh-host-int-'));
     await chmod(root, 0o755);
-    [signer, a, b, small] = await Promise.all([
-      makeTestSigner(),
-      startSshdHost(keys),
-      startSshdHost(keys),
-      startSshdHost(keys, { smallFsBytes: 2 * 1024 * 1024 }),
-    ]);
+    // One at a time, so afterAll stops whatever started even when a later one fails.
+    a = await startSshdHost(keys);
+    b = await startSshdHost(keys);
+    small = await startSshdHost(keys, { smallFsBytes: 2 * 1024 * 1024 });
+    signer = await makeTestSigner();
     await Promise.all([a, b, small].map((h) => makeSkeleton(h.prefix)));
     const cli = await buildCli(join(root, 'megaraptor.mjs'));
     const server = await testServerBinary(cli);

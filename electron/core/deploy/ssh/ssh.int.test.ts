@@ -94,12 +94,11 @@ describe.runIf(!missing || CI)('SSH layer against real sshd hosts', () => {
   beforeAll(async () => {
     keys = await makeClientKeys();
     work = await mkdtemp(join(tmpdir(), 'megaraptor-ssh-test-'));
-    [a, b, small, jump] = await Promise.all([
-      startSshdHost(keys),
-      startSshdHost(keys, { passwordAuth: true }),
-      startSshdHost(keys, { smallFsBytes: 1024 * 1024 }),
-      startSshdHost(keys, { logLevel: 'DEBUG1' }),
-    ]);
+    // One at a time, so afterAll stops whatever started even when a later one fails.
+    a = await startSshdHost(keys);
+    b = await startSshdHost(keys, { passwordAuth: true });
+    small = await startSshdHost(keys, { smallFsBytes: 1024 * 1024 });
+    jump = await startSshdHost(keys, { logLevel: 'DEBUG1' });
     await secrets.set('ssh:passphrase', keys.passphrase);
     await secrets.set('ssh:deployer', TEST_PASSWORDS.deployer);
     await secrets.set('ssh:wrong', 'not-the-password');

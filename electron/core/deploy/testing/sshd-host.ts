@@ -208,15 +208,18 @@ export async function startSshdHost(keys: ClientKeys, options: SshdHostOptions =
   const startDaemon = async (): Promise<void> => {
     const log = createWriteStream(logFile, { flags: 'a' });
     await new Promise<void>((r) => log.once('open', () => r()));
-    child = spawn('unshare', ['--mount', '--propagation', 'private', 'sh', join(dir, 'start.sh')], {
+    const started = spawn('unshare', ['--mount', '--propagation', 'private', 'sh', join(dir, 'start.sh')], {
       stdio: ['ignore', log, log],
     });
-    child.once('exit', () => log.end());
-    if (!(await waitForBanner(port)))
+    child = started;
+    started.once('exit', () => log.end());
+    if (!(await waitForBanner(port))) {
+      started.kill('SIGKILL');
       throw new Error(
         `sshd did not start on port ${port}:\n${await readFile(logFile, 'utf8').catch(() => '')}`,
       );
-    ns = await readlink(`/proc/${child.pid}/ns/mnt`);
+    }
+    ns = await readlink(`/proc/${started.pid}/ns/mnt`);
   };
 
   const stopDaemon = async (): Promise<void> => {
