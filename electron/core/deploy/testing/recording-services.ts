@@ -146,8 +146,10 @@ export class RecordingServiceManager implements ServiceManager {
   private stopLines(name: string): string[] {
     const pid = sh([this.pidFile(name)]);
     return [
-      `if [ -s ${pid} ]; then p=$(cat ${pid}); kill -TERM "$p" 2>/dev/null;`,
-      `  for i in $(seq 1 50); do kill -0 "$p" 2>/dev/null || break; sleep 0.1; done; kill -KILL "$p" 2>/dev/null; fi`,
+      // The whole process group (started with setsid), like systemd's KillMode=control-group.
+      // (dash's kill takes a negative pid only as `kill -s SIG -- -PGID`.)
+      `if [ -s ${pid} ]; then p=$(cat ${pid}); kill -s TERM -- -"$p" 2>/dev/null;`,
+      `  for i in $(seq 1 50); do kill -s 0 -- -"$p" 2>/dev/null || break; sleep 0.1; done; kill -s KILL -- -"$p" 2>/dev/null; fi`,
       `rm -f ${pid} ${sh([`${this.runDir}/${name}.timer`, `${this.runDir}/${name}.enabled`, `${this.runDir}/${name}.log`])}`,
     ];
   }
