@@ -1,6 +1,6 @@
 /**
  * The deployments domain's one service, built once by the composition root: the runner with every
- * available target (Docker today; SSH host, local lab and clouds join here), one Docker client per
+ * available target (Docker, SSH host, local lab; clouds join here), one Docker client per
  * engine, the release cache in the data dir, the journal folder, and the app's connections as where
  * verified servers land. At start it knows which deployments a dead process left unfinished; the UI
  * offers resume or clean-up for those.
@@ -15,6 +15,9 @@ import { connectionSink, ConnectionRemover } from './connection-sink';
 import { DockerDeployer } from './docker/docker-deployer';
 import { DockerEngines } from './docker/engine';
 import { isInterrupted, JournalStore, type JournalDoc } from './journal';
+import { LabDeployer } from './lab/lab-deployer';
+import { SshHostDeployer } from './ssh-host/ssh-host-deployer';
+import { HostKeyStore } from './ssh/host-keys';
 import type { DeploymentPlan, DeployRequest } from './model';
 import { ReleaseCache } from './releases/cache';
 import { ReleaseSource, type ReleaseSourceConfig } from './releases/source';
@@ -44,10 +47,14 @@ export class DeploymentService {
   readonly engines = new DockerEngines();
   readonly journals: JournalStore;
   readonly releases: ReleaseCache;
+  /** SSH host keys the responder confirmed (OpenSSH format, hashed), besides ~/.ssh/known_hosts. */
+  readonly hostKeys: HostKeyStore;
+  private sshHost: SshHostDeployer | undefined;
   private runnerPromise: Promise<DeploymentRunner> | undefined;
 
   constructor(private readonly deps: DeploymentServiceDeps) {
     this.journals = new JournalStore(join(deps.dataDir, 'deployments'));
+    this.hostKeys = new HostKeyStore({ appFile: join(deps.dataDir, 'ssh', 'known_hosts') });
     this.releases = new ReleaseCache({
       dir: join(deps.dataDir, 'releases'),
       source: new ReleaseSource(deps.releaseSource ?? { kind: 'github' }),
@@ -69,6 +76,16 @@ export class DeploymentService {
         secrets,
         deployers: [
           new DockerDeployer({ engines: this.engines, releases: this.releases, connections: sink }),
+          (this.sshHost = new SshHostDeployer({
+            ssh: { secrets, hostKeys: this.hostKeys },
+            releases: this.releases,
+            connections: sink,
+          })),
+          new LabDeployer({
+            labsDir: join(this.deps.dataDir, 'labs'),
+            releases: this.releases,
+            connections: sink,
+          }),
         ],
         removers: [new ConnectionRemover(sink)],
       });
@@ -121,6 +138,7 @@ export class DeploymentService {
   }
 
   async dispose(): Promise<void> {
+    this.sshHost?.close();
     await this.engines.close();
   }
 }
