@@ -124,7 +124,7 @@ async function main(): Promise<void> {
       const res = (await (docker.importImage(tarStream(entries), {
         repo: 'megaraptor/bench-baseline',
         tag: String(i),
-      } as never) as unknown as Promise<NodeJS.ReadableStream>)) as NodeJS.ReadableStream;
+      } as never) as unknown as Promise<NodeJS.ReadableStream>));
       await new Promise<void>((resolve, reject) =>
         docker.modem.followProgress(res, (e: Error | null) => (e ? reject(e) : resolve())),
       );

@@ -7,12 +7,9 @@
 import { readFile } from 'node:fs/promises';
 import { resolve } from 'node:path';
 import { AppError, messageOf } from '../../../shared/errors';
-import { resolveDataDir } from '../../core/app/data-dir';
-import { AppConnections } from '../../core/mcp/app-connections';
-import { runStdio } from '../../core/mcp/stdio';
-import { RegistryServers } from '../../core/mcp/servers';
-import { loadApiConfig } from '../../core/velociraptor/config/api-config';
-import { ConnectionRegistry } from '../../core/velociraptor/registry';
+import { resolveDataDir } from '../../core/app/index';
+import { AppConnections, runStdio, RegistryServers } from '../../core/mcp/index';
+import { loadApiConfig, ConnectionRegistry } from '../../core/velociraptor/index';
 import type { CliIO, Command } from '../command';
 
 declare const __APP_VERSION__: string;

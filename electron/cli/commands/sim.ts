@@ -6,9 +6,17 @@
 import { chmodSync, readFileSync, writeFileSync } from 'node:fs';
 import { resolve } from 'node:path';
 import type { Command, CliIO } from '../command';
-import { localIdentity, parseClientConfig, runAgent } from '../../core/sim/agent';
-import { SIMULATOR_BANNER, SIM_VERSION, startSimulator, type SimulatorOptions } from '../../core/sim/index';
-import { parseVelociraptorArgs, runVelociraptorCommandLine } from '../../core/sim/velociraptor-cli';
+import {
+  localIdentity,
+  parseClientConfig,
+  parseVelociraptorArgs,
+  runAgent,
+  runVelociraptorCommandLine,
+  SIMULATOR_BANNER,
+  SIM_VERSION,
+  startSimulator,
+  type SimulatorOptions,
+} from '../../core/sim/index';
 
 const USAGE = `Usage: megaraptor sim [options]
        megaraptor sim agent --config client.config.yaml [--hostname NAME] [--os windows|linux|darwin]

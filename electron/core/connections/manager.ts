@@ -9,10 +9,9 @@ import type { ConnectionInfo, ConnectionList, OrgInfo, Target } from '../../../s
 import { AppError, messageOf } from '../../../shared/errors';
 import type { SecretStore } from '../credentials/index';
 import { JsonFile } from '../files/index';
-import { ConnectionRegistry, type ServerSummary } from '../velociraptor/registry';
+import { ConnectionRegistry, type ServerSummary, VelociraptorService } from '../velociraptor/index';
 import type { ConnectionCredentials } from './credential-records';
 import { SavedConfigs, type SavedConfig } from './keychain-refs';
-import { VelociraptorService } from '../velociraptor/service';
 
 export const DEMO_NAME = 'demo-simulator';
 

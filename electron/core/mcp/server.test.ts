@@ -139,6 +139,7 @@ describe('MCP server (in-process SDK client, simulator)', () => {
       'collect_artifact',
       'collect_and_wait',
       'cancel_flow',
+      'create_hunt',
       'start_hunt',
       'stop_hunt',
       'vfs_refresh',

@@ -8,7 +8,7 @@ import { join } from 'node:path';
 import type { AuditEntry, McpSnippets, McpStatus } from '../../../shared/contracts/mcp';
 import type { ApprovalEvent } from '../../../shared/contracts/mcp';
 import { AppError, messageOf } from '../../../shared/errors';
-import type { SecretStore } from '../credentials/secret-store';
+import type { SecretStore } from '../credentials/index';
 import { startApprovalSocket, type ApprovalSocketServer } from './approval-socket';
 import {
   ApprovalBroker,

@@ -10,7 +10,7 @@ import type { McpServer } from '@modelcontextprotocol/sdk/server/mcp.js';
 import type { CallToolResult } from '@modelcontextprotocol/sdk/types.js';
 import { z } from 'zod';
 import { AppError, isAppError, messageOf } from '../../../shared/errors';
-import { toErrorPayload } from '../rpc/dispatcher';
+import { toErrorPayload } from '../rpc/index';
 import { gate, type ApprovalPlan, type Approver, type GateOutcome, type McpPolicy } from './approvals';
 import type { AuditLog } from './audit';
 import type { Redactor } from './redact';
@@ -31,13 +31,15 @@ export interface McpContext {
   clientLabel: () => string;
 }
 
-export interface ToolCall<A> {
+export interface ToolCall<A, D = undefined> {
   args: A;
   target: Target;
   ctx: McpContext;
   signal: AbortSignal;
   /** The Velociraptor service of this call's target (read-only VQL asks for the least-privilege identity). */
   service: (opts?: { readOnly?: boolean }) => Promise<VelociraptorService>;
+  /** What the tool's `decide` settled before the plan (undefined without one): run uses it as approved. */
+  decided: D;
 }
 
 /** Ids of a server's data that example arguments refer to (tests fill them from the simulator). */
@@ -76,7 +78,7 @@ export const targetInput = {
 type Shape = z.ZodRawShape;
 type Args<I extends Shape> = z.output<z.ZodObject<I & typeof targetInput>>;
 
-export interface ToolSpec<I extends Shape, O extends Shape> {
+export interface ToolSpec<I extends Shape, O extends Shape, D = undefined> {
   name: string;
   title: string;
   description: string;
@@ -87,9 +89,14 @@ export interface ToolSpec<I extends Shape, O extends Shape> {
   endpointData: boolean;
   /** Valid arguments for one call (the tool's own test case: every tool is run with it against the simulator). */
   example: (ids: ExampleIds) => Record<string, unknown>;
+  /**
+   * What a tool settles once per call, before its plan (e.g. which artifacts for the client's OS):
+   * the plan shows it and run acts on the same value, so what runs is what was approved.
+   */
+  decide?: (call: ToolCall<Args<I>>) => Promise<D>;
   /** Present on tools that change an endpoint, the server or this machine: what the responder approves. */
-  plan?: (call: ToolCall<Args<I>>) => Promise<ApprovalPlan | null> | ApprovalPlan | null;
-  run(call: ToolCall<Args<I>>): Promise<z.output<z.ZodObject<O>>>;
+  plan?: (call: ToolCall<Args<I>, D>) => Promise<ApprovalPlan | null> | ApprovalPlan | null;
+  run(call: ToolCall<Args<I>, D>): Promise<z.output<z.ZodObject<O>>>;
 }
 
 /** A tool with its types erased, for the registry. */
@@ -128,7 +135,9 @@ function summarise(name: string, value: Record<string, unknown>): string {
   return `${name}: done.`;
 }
 
-export function defineTool<I extends Shape, O extends Shape>(spec: ToolSpec<I, O>): McpTool {
+export function defineTool<I extends Shape, O extends Shape, D = undefined>(
+  spec: ToolSpec<I, O, D>,
+): McpTool {
   const inputSchema = z.object({ ...spec.input, ...targetInput });
   const outputSchema = z.object(spec.output);
 
@@ -163,12 +172,17 @@ export function defineTool<I extends Shape, O extends Shape>(spec: ToolSpec<I, O
         server: typeof plain.server === 'string' ? plain.server : undefined,
         org: typeof plain.org === 'string' ? plain.org : undefined,
       };
-      const call: ToolCall<Args<I>> = {
+      const base: ToolCall<Args<I>> = {
         args,
         target,
         ctx,
         signal,
         service: (opts) => ctx.servers.service(target, opts),
+        decided: undefined,
+      };
+      const call: ToolCall<Args<I>, D> = {
+        ...base,
+        decided: spec.decide ? await spec.decide(base) : (undefined as D),
       };
       const plan = spec.plan ? await spec.plan(call) : null;
       if (plan) {
