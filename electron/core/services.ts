@@ -7,20 +7,23 @@
  * A new domain: build its service below, add its channels to `handlers`, release it in `dispose`.
  */
 import type { Contract } from '../../shared/contracts/index';
-import { AppInfoService } from './app/app-info';
-import { resolveDataDir } from './app/data-dir';
+import { AppInfoService, resolveDataDir } from './app/index';
 import {
   ConnectionManager,
   connectionCredentials,
   connectionHandlers,
   type DemoFactory,
 } from './connections/index';
-import { probeKeychain as realProbe, type KeychainStatus } from './credentials/keychain-probe';
-import { createCredentialService, credentialHandlers } from './credentials/index';
+import {
+  probeKeychain as realProbe,
+  type KeychainStatus,
+  createCredentialService,
+  credentialHandlers,
+} from './credentials/index';
 import { DeploymentService, deployHandlers, releaseSourceFromEnv } from './deploy/index';
 import { createInvestigation } from './investigation/index';
-import { createMcpDomain } from './mcp/app';
-import { OWNER_RELEASED, type Handlers } from './rpc/dispatcher';
+import { createMcpDomain } from './mcp/index';
+import { OWNER_RELEASED, type Handlers } from './rpc/index';
 import { startSimulator } from './sim/index';
 
 export interface CoreOptions {
@@ -46,7 +49,12 @@ export interface CoreServices {
  */
 const demoSimulator: DemoFactory = async () => {
   const sim = await startSimulator({ host: '127.0.0.1' });
-  return { yaml: await sim.mintApiConfig('megaraptor-demo', ['administrator']), stop: () => sim.stop() };
+  return {
+    yaml: await sim.mintApiConfig('megaraptor-demo', ['administrator']),
+    // The assistants' read-only identity on the demo: the api role alone.
+    readOnlyYaml: await sim.mintApiConfig('megaraptor-demo-assistant-ro', ['api']),
+    stop: () => sim.stop(),
+  };
 };
 
 export function createCoreServices(options: CoreOptions): CoreServices {

@@ -4,14 +4,13 @@
  * step reported as it starts and ends.
  */
 import type { TestStep } from '../../../shared/contracts/connections';
-import type { ApiConfig } from '../velociraptor/config/api-config';
-import type { ServerSummary } from '../velociraptor/registry';
+import type { ApiConfig, ServerSummary } from '../velociraptor/index';
 import {
   connectionHint,
   testConnection as runTest,
   type ConnectionStep,
   type StepId,
-} from '../velociraptor/test-connection';
+} from '../velociraptor/index';
 
 function toStep(s: ConnectionStep | { id: StepId; status: 'running' }): TestStep {
   if (s.status === 'running') return { step: s.id, status: 'running', message: 'Checking…' };

@@ -12,6 +12,7 @@ import { mkdtempSync, rmSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { keyringSession } from '../../../test/real-parts';
 import { createCredentialService } from '../credentials/index';
 import { keychainServiceFor, LEGACY_KEYCHAIN_SERVICE } from '../credentials/keychain-namespace';
 import { probeKeychain } from '../credentials/keychain-probe';
@@ -21,8 +22,7 @@ import { connectionCredentials } from './credential-records';
 import { connectionSecretRefs } from './keychain-refs';
 import { ConnectionManager } from './manager';
 
-const CI = process.env.CI === 'true' || process.env.CI === '1';
-const inSession = process.env.MEGARAPTOR_TEST_KEYRING === '1';
+const keyring = keyringSession();
 // A space and a dot: encoded into the keychain reference, as the app does.
 const NAME = `legacy lab.${process.pid}`;
 const FRESH = `fresh lab.${process.pid}`;
@@ -68,17 +68,9 @@ function startApp(dataDir: string) {
 }
 
 describe('saved connections in the credential index (real keychain)', () => {
-  it('runs inside a keyring session (required in CI)', () => {
-    if (!inSession && !CI) {
-      console.warn(
-        'credential-records.int: not inside a keyring session (run through `npm test -- integration`); keychain cases skipped',
-      );
-      return;
-    }
-    expect(inSession, 'MEGARAPTOR_TEST_KEYRING=1 (gnome-keyring session) is required in CI').toBe(true);
-  });
+  it(`runs inside ${keyring.name} (required in CI)`, () => keyring.check());
 
-  it.runIf(inSession || CI)(
+  it.runIf(keyring.run)(
     'a server saved by an earlier version (no index) is listed at start, once, under the legacy service',
     async () => {
       const dataDir = tempDir();
@@ -134,7 +126,7 @@ describe('saved connections in the credential index (real keychain)', () => {
     },
   );
 
-  it.runIf(inSession || CI)(
+  it.runIf(keyring.run)(
     'a new data folder keeps its secrets under its own service, listed once across restarts',
     async () => {
       const dataDir = tempDir();

@@ -5,9 +5,9 @@
  * client certificate's notAfter) and repair does not mistake them for orphans.
  */
 import { parse } from 'yaml';
-import type { CredentialService } from '../credentials/credential-service';
-import { fingerprintSha256 } from '../pki/validate';
-import type { ServerSummary } from '../velociraptor/registry';
+import type { CredentialService } from '../credentials/index';
+import { fingerprintSha256 } from '../pki/index';
+import type { ServerSummary } from '../velociraptor/index';
 import { connectionSecretRefs } from './keychain-refs';
 
 export interface ConnectionCredentials {

@@ -1,6 +1,6 @@
 /** Contract channels of the connections domain → the connection manager. */
 import type { connectionsContract } from '../../../shared/contracts/connections';
-import type { Handlers } from '../rpc/dispatcher';
+import type { Handlers } from '../rpc/index';
 import { testConnection } from './connection-test';
 import type { ConnectionManager } from './manager';
 

@@ -16,6 +16,7 @@ export {
   type RegisterInput,
 } from './credential-service';
 export { credentialHandlers } from './handlers';
+export { probeKeychain, type KeychainStatus } from './keychain-probe';
 export { KeychainSecretStore, KEYCHAIN_SERVICE, type KeychainBackend } from './keychain-store';
 export { FileVaultSecretStore } from './file-vault';
 export { keychainServiceFor, LEGACY_KEYCHAIN_SERVICE } from './keychain-namespace';

@@ -12,7 +12,7 @@ import { mkdir, readdir, readFile, rename, unlink } from 'node:fs/promises';
 import { basename, dirname, join } from 'node:path';
 import { CredentialMeta } from '../../../shared/contracts/credentials';
 import { AppError, messageOf } from '../../../shared/errors';
-import { writeFileAtomic } from '../files/atomic-file';
+import { writeFileAtomic } from '../files/index';
 import { withFileLock, type LockOptions } from './file-lock';
 
 export const INDEX_FORMAT = 'megaraptor-credential-index';

@@ -1,6 +1,6 @@
 /** The deployments contract (shared/contracts/deploy.ts) answered by the DeploymentService. */
 import type { deployContract } from '../../../shared/contracts/deploy';
-import type { Handlers } from '../rpc/dispatcher';
+import type { Handlers } from '../rpc/index';
 import type { RemovalOutcome } from './runner';
 import type { DeploymentService } from './service';
 

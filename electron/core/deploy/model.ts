@@ -16,7 +16,7 @@ import type {
   ResourceRef,
   TargetKind,
 } from '../../../shared/deploy';
-import type { SecretStore } from '../credentials/secret-store';
+import type { SecretStore } from '../credentials/index';
 import type { ProfileName } from '../../../shared/deploy';
 import type { ProfileOverrides, ResolvedProfile } from './profiles';
 

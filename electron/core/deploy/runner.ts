@@ -8,7 +8,7 @@
  */
 import type { ProgressEvent, ResourceRef, TargetKind } from '../../../shared/deploy';
 import { AppError, isAppError } from '../../../shared/errors';
-import type { SecretStore } from '../credentials/secret-store';
+import type { SecretStore } from '../credentials/index';
 import {
   isInterrupted,
   JournalHandle,

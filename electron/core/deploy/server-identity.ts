@@ -16,7 +16,7 @@ import { randomBytes } from 'node:crypto';
 import { parse, stringify } from 'yaml';
 import { AppError } from '../../../shared/errors';
 import type { ResourceRef } from '../../../shared/deploy';
-import type { SecretStore } from '../credentials/secret-store';
+import type { SecretStore } from '../credentials/index';
 import {
   createCertificateAuthority,
   fingerprintSha256,
@@ -29,7 +29,7 @@ import {
   writeServerConfig,
   type IssuedCertificate,
 } from '../pki/index';
-import { DEFAULT_API_ROLES, userAddCommand } from '../velociraptor/operations/users';
+import { DEFAULT_API_ROLES, userAddCommand } from '../velociraptor/index';
 import type { StepContext } from './model';
 import type { CertificateLifetimes } from './profiles';
 

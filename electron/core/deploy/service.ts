@@ -10,7 +10,7 @@ import type { DeploymentSummary } from '../../../shared/contracts/deploy';
 import type { ProfileName, ProgressEvent, TargetKind } from '../../../shared/deploy';
 import { AppError } from '../../../shared/errors';
 import type { ConnectionManager } from '../connections/index';
-import type { SecretStore } from '../credentials/secret-store';
+import type { SecretStore } from '../credentials/index';
 import { connectionSink, ConnectionRemover } from './connection-sink';
 import { DockerDeployer } from './docker/docker-deployer';
 import { DockerEngines } from './docker/engine';

@@ -6,11 +6,8 @@
  */
 import { request } from 'node:https';
 import { AppError, isAppError } from '../../../shared/errors';
-import { createApiClient } from '../velociraptor/client';
-import { loadApiConfig } from '../velociraptor/config/api-config';
-import { VelociraptorConnection } from '../velociraptor/connection';
-import { build, vql } from '../velociraptor/vql/builder';
-import { SERVER_NAME } from '../pki/certificates';
+import { SERVER_NAME } from '../pki/index';
+import { ConnectionRegistry, vqlBuilder } from '../velociraptor/index';
 
 export interface RetryOptions {
   timeoutMs?: number;
@@ -49,12 +46,14 @@ export async function verifyApi(
   expectedUser: string,
   options: RetryOptions = {},
 ): Promise<string> {
-  const config = loadApiConfig(apiConfigYaml);
-  const client = createApiClient(config);
+  // A registry of its own: the check's channel is closed after it, whatever the app holds.
+  const registry = new ConnectionRegistry();
+  const summary = registry.add('deployment-check', apiConfigYaml);
   try {
-    const conn = new VelociraptorConnection('deployment-check', '', client, config);
+    const conn = registry.connection('deployment-check');
+    const { build, vql } = vqlBuilder;
     const rows = await retry(
-      `The API at ${config.connectionString} did not answer with the registered identity`,
+      `The API at ${summary.connectionString} did not answer with the registered identity`,
       async () =>
         (await conn.queryRows(build(vql`SELECT whoami() AS User FROM scope()`), { idempotent: false })).rows,
       options,
@@ -68,7 +67,7 @@ export async function verifyApi(
       );
     return user;
   } finally {
-    client.close();
+    registry.remove('deployment-check');
   }
 }
 

@@ -4,7 +4,7 @@ import type { collectionsContract } from '../../../shared/contracts/collections'
 import type { huntsContract } from '../../../shared/contracts/hunts';
 import type { notebooksContract } from '../../../shared/contracts/notebooks';
 import type { vqlContract } from '../../../shared/contracts/vql';
-import { OWNER_RELEASED, type Handlers } from '../rpc/dispatcher';
+import { OWNER_RELEASED, type Handlers } from '../rpc/index';
 import { BulkActions } from './bulk';
 import type { ConnectionManager } from '../connections/index';
 import type { NotebookStore } from './notebook-store';

@@ -17,9 +17,8 @@ import { randomUUID } from 'node:crypto';
 import { brotliCompressSync, brotliDecompressSync, constants as zlib } from 'node:zlib';
 import { csvLine } from '../../../shared/csv';
 import { AppError } from '../../../shared/errors';
-import { parseRowRange } from '../velociraptor/query/batch-parse';
-import type { BigIntMode } from '../velociraptor/query/json';
-import type { RawRows } from '../velociraptor/query/stream';
+import { parseRowRange } from '../velociraptor/index';
+import type { BigIntMode, RawRows } from '../velociraptor/index';
 import { cellText } from './cell-text';
 
 type Row = Record<string, unknown>;

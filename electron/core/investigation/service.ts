@@ -22,7 +22,7 @@ import {
   type ResourceLimits,
   type VelociraptorService,
 } from '../velociraptor/index';
-import type { QueryEvent, RowsEvent } from '../velociraptor/query/stream';
+import type { QueryEvent, RowsEvent } from '../velociraptor/index';
 import type { ConnectionManager } from '../connections/index';
 import { isoToMs, toArtifact, toClient, toCompletion, toFlow, toHunt, toHuntFlow, toVfsEntry } from './map';
 import { ResultStore, type ResultSet } from './result-store';

@@ -14,14 +14,16 @@ import { StdioClientTransport } from '@modelcontextprotocol/sdk/client/stdio.js'
 import { StreamableHTTPClientTransport } from '@modelcontextprotocol/sdk/client/streamableHttp.js';
 import type { CallToolResult } from '@modelcontextprotocol/sdk/types.js';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { keyringSession } from '../../../test/real-parts';
 import { buildCli } from '../../../scripts/build-cli.mjs';
 import { KeychainSecretStore } from '../credentials/keychain-store';
 import { ConnectionManager } from '../connections/index';
 import { startSimulator, type RunningSimulator } from '../sim/index';
 import { createMcpDomain, type McpDomain } from './app';
+import { StoredReadOnlyIdentities } from './read-only-identity';
+import { keyMaterialForms } from './redact';
 
-const CI = process.env.CI === 'true' || process.env.CI === '1';
-const inSession = process.env.MEGARAPTOR_TEST_KEYRING === '1';
+const keyring = keyringSession();
 // A space and a dot: the app encodes such names into keychain references; the CLI must read them back.
 const NAME = `saved lab.${process.pid}`;
 
@@ -31,13 +33,15 @@ let out: string | undefined;
 let dataDir: string;
 let manager: ConnectionManager | undefined;
 let domain: McpDomain | undefined;
+let savedKey = '';
+const identities = new StoredReadOnlyIdentities(() => Promise.resolve(new KeychainSecretStore()));
 
 function text(r: CallToolResult): string {
   return r.content.map((c) => (c.type === 'text' ? c.text : '')).join('\n');
 }
 
 beforeAll(async () => {
-  if (!inSession && !CI) return;
+  if (!keyring.run) return;
   // Inside the project, so the bundle's one external (@napi-rs/keyring, the keychain) resolves.
   const cache = join(import.meta.dirname, '..', '..', '..', 'node_modules', '.cache');
   mkdirSync(cache, { recursive: true });
@@ -66,9 +70,13 @@ beforeAll(async () => {
     yaml: await sim.mintApiConfig('mcp-saved', ['administrator']),
     storage: 'keychain',
   });
+  savedKey = manager.registry.config(NAME).clientPrivateKeyPem;
+  // As the Assistants page keeps a connection's read-only identity.
+  await identities.set(NAME, await sim.mintApiConfig('mcp-saved-ro', ['api']));
 }, 120_000);
 
 afterAll(async () => {
+  await identities.delete(NAME).catch(() => undefined);
   await manager?.remove(NAME).catch(() => undefined); // deletes the keychain entry too
   await manager?.dispose();
   await domain?.dispose();
@@ -78,17 +86,9 @@ afterAll(async () => {
 });
 
 describe('saved app connections for MCP', () => {
-  it('runs inside a keyring session (required in CI)', () => {
-    if (!inSession && !CI) {
-      console.warn(
-        'app-connections.int: not inside a keyring session (run through `npm test -- integration`); keychain cases skipped',
-      );
-      return;
-    }
-    expect(inSession, 'MEGARAPTOR_TEST_KEYRING=1 (gnome-keyring session) is required in CI').toBe(true);
-  });
+  it(`runs inside ${keyring.name} (required in CI)`, () => keyring.check());
 
-  it.runIf(inSession || CI)(
+  it.runIf(keyring.run)(
     'megaraptor mcp --stdio --connection NAME opens the connection the app saved',
     async () => {
       const env: Record<string, string> = {};
@@ -115,6 +115,21 @@ describe('saved app connections for MCP', () => {
         const info = (await client.callTool({ name: 'server_info', arguments: {} })) as CallToolResult;
         expect(info.isError, text(info)).toBeFalsy();
         expect(info.structuredContent).toMatchObject({ info: { user: 'mcp-saved' } });
+        // Read-only VQL runs as the identity the app saved for this connection, and the
+        // connection's key comes back redacted in every spelling.
+        const ro = (await client.callTool({
+          name: 'run_vql',
+          arguments: {
+            query:
+              "SELECT whoami() AS Me, base64encode(string=K) AS B, split(string=K, sep='\\n') AS L FROM scope()",
+            env: { K: savedKey },
+          },
+        })) as CallToolResult;
+        expect(ro.isError, text(ro)).toBeFalsy();
+        expect((ro.structuredContent as { rows: Array<{ Me: string }> }).rows[0]!.Me).toBe('mcp-saved-ro');
+        const seen = JSON.stringify(ro);
+        for (const form of keyMaterialForms(savedKey)) expect(seen).not.toContain(form);
+        expect(seen).toContain('[REDACTED]');
       } finally {
         await client.close();
       }
@@ -132,7 +147,7 @@ describe('saved app connections for MCP', () => {
     60_000,
   );
 
-  it.runIf(inSession || CI)(
+  it.runIf(keyring.run)(
     'the in-app endpoint serves a connection saved after it started, as the default server',
     async () => {
       // Before any MCP call: the snippets already name the connection the app saved.

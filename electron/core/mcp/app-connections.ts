@@ -8,9 +8,9 @@
  */
 import { stat } from 'node:fs/promises';
 import { AppError } from '../../../shared/errors';
-import type { SecretStore as KeychainStore } from '../credentials/secret-store';
+import type { SecretStore as KeychainStore } from '../credentials/index';
 import { ConnectionManager, connectionsFile } from '../connections/index';
-import type { ConnectionRegistry } from '../velociraptor/registry';
+import type { ConnectionRegistry } from '../velociraptor/index';
 
 export interface AppConnectionsDeps {
   dataDir: string;

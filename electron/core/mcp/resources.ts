@@ -7,7 +7,7 @@ import { ResourceTemplate, type McpServer } from '@modelcontextprotocol/sdk/serv
 import type { ReadResourceResult } from '@modelcontextprotocol/sdk/types.js';
 import type { z } from 'zod';
 import { AppError } from '../../../shared/errors';
-import { toErrorPayload } from '../rpc/dispatcher';
+import { toErrorPayload } from '../rpc/index';
 import { DEFAULT_MAX_BYTES, plainRows, shapePage, type Row } from './results';
 import type { McpContext } from './tool-kit';
 import { artifactName, clientId, flowId, found, huntId, sourceName } from './tools/common';

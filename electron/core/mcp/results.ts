@@ -9,7 +9,7 @@ import { mkdir, open } from 'node:fs/promises';
 import { join } from 'node:path';
 import { z } from 'zod';
 import { AppError } from '../../../shared/errors';
-import type { JsonValue, Row as WireRow } from '../velociraptor/query/json';
+import type { JsonValue, Row as WireRow } from '../velociraptor/index';
 
 /** One result row exactly as the server sent it. Endpoint data: hostile until proven otherwise. */
 export type Row = Record<string, unknown>;

@@ -10,9 +10,17 @@ import type { McpServer } from '@modelcontextprotocol/sdk/server/mcp.js';
 import type { CallToolResult } from '@modelcontextprotocol/sdk/types.js';
 import { z } from 'zod';
 import { AppError, isAppError, messageOf } from '../../../shared/errors';
-import { toErrorPayload } from '../rpc/dispatcher';
-import { gate, type ApprovalPlan, type Approver, type GateOutcome, type McpPolicy } from './approvals';
-import type { AuditLog } from './audit';
+import { toErrorPayload } from '../rpc/index';
+import {
+  gate,
+  type ApprovalPlan,
+  type Approver,
+  type EffectivePolicy,
+  type GateOutcome,
+  type McpPolicy,
+} from './approvals';
+import type { AuditEntry, AuditLog } from './audit';
+import type { ReadOnlyVql } from './read-only-identity';
 import type { Redactor } from './redact';
 import type { McpServers, Target } from './servers';
 import type { VelociraptorService } from '../velociraptor';
@@ -29,15 +37,24 @@ export interface McpContext {
   resultsDir: string;
   /** Who is calling: MCP client name/version and transport. */
   clientLabel: () => string;
+  /** The least-privilege identities for read-only VQL; absent, no query is read-only (fail closed). */
+  readOnly?: ReadOnlyVql;
 }
 
-export interface ToolCall<A> {
+/** What a tool adds to its call's audit line. */
+export type AuditNotes = Pick<AuditEntry, 'readOnly'>;
+
+export interface ToolCall<A, D = undefined> {
   args: A;
   target: Target;
   ctx: McpContext;
   signal: AbortSignal;
-  /** The Velociraptor service of this call's target (read-only VQL asks for the least-privilege identity). */
-  service: (opts?: { readOnly?: boolean }) => Promise<VelociraptorService>;
+  /** The Velociraptor service of this call's target (the connection's own identity). */
+  service: () => Promise<VelociraptorService>;
+  /** What the tool's `decide` settled before the plan (undefined without one): run uses it as approved. */
+  decided: D;
+  /** Filled by the tool (in plan or run); written with the call's audit line. */
+  notes: AuditNotes;
 }
 
 /** Ids of a server's data that example arguments refer to (tests fill them from the simulator). */
@@ -76,7 +93,7 @@ export const targetInput = {
 type Shape = z.ZodRawShape;
 type Args<I extends Shape> = z.output<z.ZodObject<I & typeof targetInput>>;
 
-export interface ToolSpec<I extends Shape, O extends Shape> {
+export interface ToolSpec<I extends Shape, O extends Shape, D = undefined> {
   name: string;
   title: string;
   description: string;
@@ -87,9 +104,14 @@ export interface ToolSpec<I extends Shape, O extends Shape> {
   endpointData: boolean;
   /** Valid arguments for one call (the tool's own test case: every tool is run with it against the simulator). */
   example: (ids: ExampleIds) => Record<string, unknown>;
+  /**
+   * What a tool settles once per call, before its plan (e.g. which artifacts for the client's OS):
+   * the plan shows it and run acts on the same value, so what runs is what was approved.
+   */
+  decide?: (call: ToolCall<Args<I>>) => Promise<D>;
   /** Present on tools that change an endpoint, the server or this machine: what the responder approves. */
-  plan?: (call: ToolCall<Args<I>>) => Promise<ApprovalPlan | null> | ApprovalPlan | null;
-  run(call: ToolCall<Args<I>>): Promise<z.output<z.ZodObject<O>>>;
+  plan?: (call: ToolCall<Args<I>, D>) => Promise<ApprovalPlan | null> | ApprovalPlan | null;
+  run(call: ToolCall<Args<I>, D>): Promise<z.output<z.ZodObject<O>>>;
 }
 
 /** A tool with its types erased, for the registry. */
@@ -128,7 +150,9 @@ function summarise(name: string, value: Record<string, unknown>): string {
   return `${name}: done.`;
 }
 
-export function defineTool<I extends Shape, O extends Shape>(spec: ToolSpec<I, O>): McpTool {
+export function defineTool<I extends Shape, O extends Shape, D = undefined>(
+  spec: ToolSpec<I, O, D>,
+): McpTool {
   const inputSchema = z.object({ ...spec.input, ...targetInput });
   const outputSchema = z.object(spec.output);
 
@@ -143,6 +167,7 @@ export function defineTool<I extends Shape, O extends Shape>(spec: ToolSpec<I, O
     let errorPayload: { code: string; message: string } | undefined;
     let auditArgs: Record<string, unknown> = {};
     let queries: Array<{ vql: string; env: Record<string, string> }> = [];
+    const notes: AuditNotes = {};
     try {
       const parsed = inputSchema.safeParse(rawArgs ?? {});
       if (!parsed.success) {
@@ -163,12 +188,18 @@ export function defineTool<I extends Shape, O extends Shape>(spec: ToolSpec<I, O
         server: typeof plain.server === 'string' ? plain.server : undefined,
         org: typeof plain.org === 'string' ? plain.org : undefined,
       };
-      const call: ToolCall<Args<I>> = {
+      const base: ToolCall<Args<I>> = {
         args,
         target,
         ctx,
         signal,
-        service: (opts) => ctx.servers.service(target, opts),
+        service: () => ctx.servers.service(target),
+        decided: undefined,
+        notes,
+      };
+      const call: ToolCall<Args<I>, D> = {
+        ...base,
+        decided: spec.decide ? await spec.decide(base) : (undefined as D),
       };
       const plan = spec.plan ? await spec.plan(call) : null;
       if (plan) {
@@ -176,9 +207,10 @@ export function defineTool<I extends Shape, O extends Shape>(spec: ToolSpec<I, O
         queries = shown.operations.flatMap((o) =>
           o.vql === undefined ? [] : [{ vql: o.vql, env: o.env ?? {} }],
         );
+        const policy: EffectivePolicy = await ctx.policy();
         try {
           approval = await gate(
-            await ctx.policy(),
+            policy,
             ctx.approver,
             {
               tool: spec.name,
@@ -194,6 +226,9 @@ export function defineTool<I extends Shape, O extends Shape>(spec: ToolSpec<I, O
             outcome === 'denied' || outcome === 'timeout' || outcome === 'forbidden-by-policy'
               ? outcome
               : 'denied';
+          // A refused policy file is why this call asked at all: say so with the refusal.
+          if (policy.notice && isAppError(e) && outcome !== 'denied')
+            throw new AppError(e.code, `${e.message} ${policy.notice}`, { details: e.details, cause: e });
           throw e;
         }
       }
@@ -228,6 +263,7 @@ export function defineTool<I extends Shape, O extends Shape>(spec: ToolSpec<I, O
         resultBytes,
         ...(errorPayload ? { error: errorPayload } : {}),
         ...(queries.length ? { queries } : {}),
+        ...notes,
       });
       // After a failed write, wait for this entry (the retry writes the earlier ones with it).
       if (ctx.audit.failing) await written;

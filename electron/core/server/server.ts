@@ -11,7 +11,7 @@ import { WebSocketServer, type WebSocket } from 'ws';
 import { ClientMessage, WS_PATH, WS_TOKEN_PARAM, type ServerMessage } from '../../../shared/wire';
 import type { ContractShape } from '../../../shared/contract';
 import { AppError, messageOf } from '../../../shared/errors';
-import { toErrorPayload, type Dispatcher } from '../rpc/dispatcher';
+import { toErrorPayload, type Dispatcher } from '../rpc/index';
 import { checkHost, checkUpgrade, policyFor, type AccessPolicy } from './access';
 import { RendererAssets } from './renderer-assets';
 

@@ -58,7 +58,17 @@ export interface RunningSimulator {
 
 export { SIM_VERSION };
 export { SIMULATOR_BANNER } from './gui-server';
+export {
+  localIdentity,
+  parseClientConfig,
+  runAgent,
+  type AgentConfig,
+  type AgentIdentity,
+  type RunningAgent,
+} from './agent';
 export type { ReceivedQuery };
+export { parseVelociraptorArgs, runVelociraptorCommandLine, type VrIO } from './velociraptor-cli';
+export { velociraptorLauncher } from './launcher';
 
 function trackSockets(server: Server): Set<Socket> {
   const sockets = new Set<Socket>();

@@ -7,7 +7,7 @@
 import { join } from 'node:path';
 import { z } from 'zod';
 import { JsonFile } from '../files/index';
-import type { PasswordHash } from '../pki/password-hash';
+import type { PasswordHash } from '../pki/index';
 
 export const USER_FILE = 'megaraptor-sim-users.json';
 

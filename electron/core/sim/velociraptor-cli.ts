@@ -16,7 +16,7 @@
 import { mkdtempSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
-import { hashPassword } from '../pki/password-hash';
+import { hashPassword } from '../pki/index';
 import { localIdentity, parseClientConfig, runAgent } from './agent';
 import { SIMULATOR_BANNER } from './gui-server';
 import { isKnownRole } from './permissions';

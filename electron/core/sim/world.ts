@@ -71,6 +71,8 @@ export interface HuntRecord {
   tags: string[];
   timeout: number;
   max_rows: number;
+  max_bytes: number;
+  cpu_limit: number;
   /** client id → flow id */
   flows: Map<string, string>;
 }
@@ -556,6 +558,8 @@ export class World {
         tags: [],
         timeout: 600,
         max_rows: 0,
+        max_bytes: 0,
+        cpu_limit: 0,
         flows: new Map(),
         ...h,
       };

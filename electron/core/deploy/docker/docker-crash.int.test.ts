@@ -15,7 +15,7 @@ import { bundleScript, type BundledScript } from '../testing/bundle';
 import { runChild } from '../testing/child-run';
 import type { CrashChildConfig } from '../testing/crash-child';
 import { openVault } from '../testing/vault';
-import { CI, testEngine, type TestEngine } from '../testing/docker-engine';
+import { dockerEngine, startTestEngine, type TestEngine } from '../testing/docker-engine';
 import {
   dockerWorld,
   hostNetworkSettings,
@@ -30,6 +30,7 @@ import { simRuntime, type SimRuntime } from '../testing/sim-runtime';
 import type { FileVaultSecretStore } from '../../credentials/file-vault';
 import { LABEL } from './spec';
 
+const part = dockerEngine();
 let engine: TestEngine;
 let child: BundledScript;
 let signer: TestSigner;
@@ -42,8 +43,8 @@ let docker: Docker;
 const VAULT = { vaultPassphrase: 'crash-test-passphrase' };
 
 beforeAll(async () => {
-  engine = await testEngine();
-  if ('skip' in engine) return;
+  if (!part.ready) return;
+  engine = await startTestEngine();
   root = await mkdtemp(join(tmpdir(), 'megaraptor-docker-crash-'));
   [child, signer, runtime] = await Promise.all([
     bundleScript(join(__dirname, '..', 'testing', 'crash-child.ts')),
@@ -70,7 +71,7 @@ beforeAll(async () => {
 }, 240_000);
 
 afterAll(async () => {
-  if (!engine || 'skip' in engine) return;
+  if (!engine) return;
   await world?.close();
   await releases?.close();
   await signer?.cleanup();
@@ -80,7 +81,6 @@ afterAll(async () => {
 }, 120_000);
 
 async function config(stopAt: number | null): Promise<CrashChildConfig> {
-  if ('skip' in engine) throw new Error(engine.skip);
   return {
     target: 'docker',
     mode: 'deploy',
@@ -120,97 +120,101 @@ async function leftovers(id: string, name: string, w: DockerWorld = world) {
 }
 
 describe('a Docker deploy process killed at its step boundaries', () => {
+  it(`has ${part.name} (required in CI)`, () => part.check());
+
   let boundaries: Array<{ n: number; label: string }> = [];
 
-  it('runs to the end in a child and lists its journal writes', async () => {
-    if ('skip' in engine) {
-      if (CI) throw new Error(`A Docker engine is required in CI: ${engine.skip}`);
-      console.warn(`skipped: ${engine.skip}`);
-      return;
-    }
-    const c = await config(null);
-    const r = await runChild(child.file, [JSON.stringify(c)], child.env, { timeoutMs: 180_000 });
-    expect(r.stdout, r.stderr).toMatch(/DONE deployed/);
-    const writes = [...r.stdout.matchAll(/^W (\d+) (\S+)$/gm)].map((m) => ({
-      n: Number(m[1]),
-      label: m[2]!,
-    }));
-    // Every resource boundary, and a few step and state boundaries between them.
-    const id = /PLANNED (\S+)/.exec(r.stdout)![1]!;
-    boundaries = writes
-      .map((w) => ({ ...w, label: w.label.replaceAll(id, '<id>').replaceAll(c.name!, '<name>') }))
-      .filter(
-        (w) =>
-          w.label.startsWith('resource:') ||
-          [
-            'state:applying',
-            'step:start:running',
-            'step:verify-api:running',
-            'step:connect:running',
-            'state:verifying',
-          ].includes(w.label),
-      );
-    expect(boundaries.length).toBeGreaterThanOrEqual(20);
-    await world.runner.destroy(id);
-    expect(await leftovers(id, c.name!)).toEqual({
-      containers: [],
-      volumes: [],
-      images: [],
-      secrets: [],
-      connections: [],
-      journals: [],
-    });
-  }, 240_000);
-
-  it('is listed as interrupted after each kill, and clean-up leaves nothing', async () => {
-    if ('skip' in engine) return;
-    for (const b of boundaries) {
-      const c = await config(b.n);
-      const r = await runChild(child.file, [JSON.stringify(c)], child.env, {
-        killWhen: /BOUNDARY \d+/,
-        timeoutMs: 180_000,
-      });
-      const id = /PLANNED (\S+)/.exec(r.stdout)?.[1];
-      // A fresh app over the same data dir: the connections file changed behind the old manager's back.
-      const fresh = dockerWorld({
-        dataDir: join(root, 'data'),
-        engine: engine.ref,
-        release: { url: releases.url, caPem: releases.caPem, key: signer.key },
-        secrets: vault,
-        extraFiles: runtime.extraFiles,
-      });
-      let cleaned = false;
-      try {
-        expect(r.killed, `${b.label}: ${r.stdout}${r.stderr}`).toBe(true);
-        expect(id).toBeDefined();
-        if (!id) return;
-        expect(r.stdout.replaceAll(id, '<id>').replaceAll(c.name!, '<name>')).toContain(
-          `BOUNDARY ${b.n} ${b.label}`,
+  it.runIf(part.run)(
+    'runs to the end in a child and lists its journal writes',
+    async () => {
+      const c = await config(null);
+      const r = await runChild(child.file, [JSON.stringify(c)], child.env, { timeoutMs: 180_000 });
+      expect(r.stdout, r.stderr).toMatch(/DONE deployed/);
+      const writes = [...r.stdout.matchAll(/^W (\d+) (\S+)$/gm)].map((m) => ({
+        n: Number(m[1]),
+        label: m[2]!,
+      }));
+      // Every resource boundary, and a few step and state boundaries between them.
+      const id = /PLANNED (\S+)/.exec(r.stdout)![1]!;
+      boundaries = writes
+        .map((w) => ({ ...w, label: w.label.replaceAll(id, '<id>').replaceAll(c.name!, '<name>') }))
+        .filter(
+          (w) =>
+            w.label.startsWith('resource:') ||
+            [
+              'state:applying',
+              'step:start:running',
+              'step:verify-api:running',
+              'step:connect:running',
+              'state:verifying',
+            ].includes(w.label),
         );
-        const interrupted = await fresh.runner.interrupted();
-        expect(
-          interrupted.map((j) => j.id),
-          b.label,
-        ).toEqual([id]);
-        const outcome = await fresh.runner.cleanup(id);
-        cleaned = true;
-        expect(
-          outcome.filter((o) => !o.ok),
-          b.label,
-        ).toEqual([]);
-        expect(await leftovers(id, c.name!, fresh), `after a kill at ${b.label}`).toEqual({
-          containers: [],
-          volumes: [],
-          images: [],
-          secrets: [],
-          connections: [],
-          journals: [],
+      expect(boundaries.length).toBeGreaterThanOrEqual(20);
+      await world.runner.destroy(id);
+      expect(await leftovers(id, c.name!)).toEqual({
+        containers: [],
+        volumes: [],
+        images: [],
+        secrets: [],
+        connections: [],
+        journals: [],
+      });
+    },
+    240_000,
+  );
+
+  it.runIf(part.run)(
+    'is listed as interrupted after each kill, and clean-up leaves nothing',
+    async () => {
+      for (const b of boundaries) {
+        const c = await config(b.n);
+        const r = await runChild(child.file, [JSON.stringify(c)], child.env, {
+          killWhen: /BOUNDARY \d+/,
+          timeoutMs: 180_000,
         });
-      } finally {
-        // A failed assertion must not leave this round's containers behind for the next tests.
-        if (id && !cleaned) await fresh.runner.cleanup(id).catch(() => undefined);
-        await fresh.close();
+        const id = /PLANNED (\S+)/.exec(r.stdout)?.[1];
+        // A fresh app over the same data dir: the connections file changed behind the old manager's back.
+        const fresh = dockerWorld({
+          dataDir: join(root, 'data'),
+          engine: engine.ref,
+          release: { url: releases.url, caPem: releases.caPem, key: signer.key },
+          secrets: vault,
+          extraFiles: runtime.extraFiles,
+        });
+        let cleaned = false;
+        try {
+          expect(r.killed, `${b.label}: ${r.stdout}${r.stderr}`).toBe(true);
+          expect(id).toBeDefined();
+          if (!id) return;
+          expect(r.stdout.replaceAll(id, '<id>').replaceAll(c.name!, '<name>')).toContain(
+            `BOUNDARY ${b.n} ${b.label}`,
+          );
+          const interrupted = await fresh.runner.interrupted();
+          expect(
+            interrupted.map((j) => j.id),
+            b.label,
+          ).toEqual([id]);
+          const outcome = await fresh.runner.cleanup(id);
+          cleaned = true;
+          expect(
+            outcome.filter((o) => !o.ok),
+            b.label,
+          ).toEqual([]);
+          expect(await leftovers(id, c.name!, fresh), `after a kill at ${b.label}`).toEqual({
+            containers: [],
+            volumes: [],
+            images: [],
+            secrets: [],
+            connections: [],
+            journals: [],
+          });
+        } finally {
+          // A failed assertion must not leave this round's containers behind for the next tests.
+          if (id && !cleaned) await fresh.runner.cleanup(id).catch(() => undefined);
+          await fresh.close();
+        }
       }
-    }
-  }, 1_800_000);
+    },
+    1_800_000,
+  );
 });

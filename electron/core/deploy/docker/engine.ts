@@ -6,7 +6,7 @@
  */
 import { Agent as HttpAgent } from 'node:http';
 import { readFile } from 'node:fs/promises';
-import Docker from 'dockerode';
+import type Docker from 'dockerode';
 import { AppError } from '../../../../shared/errors';
 
 export type EngineRef =
@@ -54,10 +54,15 @@ export function engineIsLocal(ref: EngineRef): boolean {
   return ref.kind === 'socket' || ref.host === '127.0.0.1' || ref.host === 'localhost' || ref.host === '::1';
 }
 
-/** docker-modem takes an `agent` (its keep-alive pool); dockerode's types do not list it. */
-function client(options: Docker.DockerOptions, agent: HttpAgent): Docker {
+/**
+ * dockerode is loaded on first use: it pulls in ssh2's native addon, which the CLI bundle must not
+ * carry (the simulator runs from that bundle in a container without node_modules).
+ */
+async function client(options: Docker.DockerOptions, agent: HttpAgent): Promise<Docker> {
+  const { default: DockerClient } = await import('dockerode');
+  // docker-modem takes an `agent` (its keep-alive pool); dockerode's types do not list it.
   const withAgent: Docker.DockerOptions & { agent: HttpAgent } = { ...options, agent };
-  return new Docker(withAgent);
+  return new DockerClient(withAgent);
 }
 
 interface Entry {
@@ -86,14 +91,14 @@ export class DockerEngines {
   private async open(ref: EngineRef): Promise<Entry> {
     // Keep-alive: every call of a deployment reuses a few connections instead of opening one each.
     const agent = new HttpAgent({ keepAlive: true, maxSockets: 8 });
-    if (ref.kind === 'socket') return { docker: client({ socketPath: ref.path }, agent), agent };
+    if (ref.kind === 'socket') return { docker: await client({ socketPath: ref.path }, agent), agent };
     if (!ref.tls) {
       if (!engineIsLocal(ref))
         throw new AppError(
           'DEPLOY_PREFLIGHT_FAILED',
           `The Docker engine at ${ref.host}:${ref.port} is reached without TLS: anyone on the network could drive it. Enable TLS (DOCKER_TLS_VERIFY, DOCKER_CERT_PATH) or use an SSH tunnel.`,
         );
-      return { docker: client({ host: ref.host, port: ref.port, protocol: 'http' }, agent), agent };
+      return { docker: await client({ host: ref.host, port: ref.port, protocol: 'http' }, agent), agent };
     }
     const [ca, cert, key] = await Promise.all([
       readFile(ref.tls.caPath),
@@ -114,7 +119,7 @@ export class DockerEngines {
       key,
     });
     return {
-      docker: client({ host: ref.host, port: ref.port, protocol: 'https', ca, cert, key }, tlsAgent),
+      docker: await client({ host: ref.host, port: ref.port, protocol: 'https', ca, cert, key }, tlsAgent),
       agent: tlsAgent,
     };
   }

@@ -23,9 +23,10 @@ export interface SimRuntime {
   cli: string;
 }
 
-export async function simRuntime(dir: string): Promise<SimRuntime> {
+/** `prebuiltCli`: an already built bundle (the benchmark uses out/cli/megaraptor.mjs) instead of a fresh one. */
+export async function simRuntime(dir: string, prebuiltCli?: string): Promise<SimRuntime> {
   await mkdir(dir, { recursive: true });
-  const cli = await buildCli(join(dir, 'megaraptor.mjs'));
+  const cli = prebuiltCli ?? (await buildCli(join(dir, 'megaraptor.mjs')));
   const launcher = join(dir, 'velociraptor');
   await writeFile(launcher, velociraptorLauncher(IMAGE_CLI_PATH), { mode: 0o755 });
   const node = await realpath(process.execPath);

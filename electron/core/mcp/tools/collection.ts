@@ -140,7 +140,7 @@ export const CollectAndWaitOutput = {
  * collect_and_wait and every DFIR tool share.
  */
 export async function collectAndShape(
-  call: ToolCall<PagingArgs & { client_id: string; wait_seconds: number }>,
+  call: ToolCall<PagingArgs & { client_id: string; wait_seconds: number }, unknown>,
   req: CollectInput,
 ): Promise<z.output<z.ZodObject<typeof CollectAndWaitOutput>>> {
   const r = await (

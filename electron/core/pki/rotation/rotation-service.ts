@@ -14,7 +14,7 @@
  */
 import { randomUUID } from 'node:crypto';
 import { AppError } from '../../../../shared/errors';
-import type { SecretStore } from '../../credentials/secret-store';
+import type { SecretStore } from '../../credentials/index';
 import {
   createCertificateAuthority,
   issueApiClientCertificate,

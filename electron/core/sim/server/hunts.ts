@@ -136,6 +136,8 @@ export function huntPlugins(ctx: ServerContext): PluginGroup {
             tags: (a.tags as string[] | undefined) ?? [],
             timeout: typeof a.timeout === 'number' ? a.timeout : 600,
             max_rows: typeof a.max_rows === 'number' ? a.max_rows : 0,
+            max_bytes: typeof a.max_bytes === 'number' ? a.max_bytes : 0,
+            cpu_limit: typeof a.cpu_limit === 'number' ? a.cpu_limit : 0,
             flows: new Map(),
           };
           world.org(orgId).hunts.set(hunt.hunt_id, hunt);

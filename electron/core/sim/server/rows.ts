@@ -116,6 +116,8 @@ export function huntRow(world: World, orgId: string, hunt: HuntRecord): Row {
       specs: specsOf(hunt.artifacts, hunt.env),
       timeout: hunt.timeout,
       max_rows: hunt.max_rows,
+      max_upload_bytes: hunt.max_bytes,
+      cpu_limit: hunt.cpu_limit,
     },
     artifacts: hunt.artifacts,
     artifact_sources: hunt.artifacts.flatMap((a) => {

@@ -2,7 +2,7 @@
  * Users and orgs (VR vql/server/users, orgs): gui_users(), user(), user_create(), user_grant(),
  * user_delete(), orgs().
  */
-import { hashPassword } from '../../pki/password-hash';
+import { hashPassword } from '../../pki/index';
 import { isKnownRole } from '../permissions';
 import { normaliseOrg } from '../users';
 import type { PluginItem, Scope } from '../vql/scope';

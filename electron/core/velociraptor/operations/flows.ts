@@ -27,6 +27,8 @@ import {
   optNum,
   queryTyped,
   rowsOptions,
+  SpecsSchema,
+  specParameters,
   strList,
   usToIso,
   type OpOptions,
@@ -155,23 +157,7 @@ const FlowRowSchema = z.looseObject({
     .looseObject({
       artifacts: strList,
       creator: z.string().optional(),
-      specs: z
-        .array(
-          z.looseObject({
-            artifact: z.string().optional(),
-            parameters: z
-              .looseObject({
-                env: z
-                  .array(z.looseObject({ key: z.string(), value: z.string().optional() }))
-                  .nullable()
-                  .optional(),
-              })
-              .nullable()
-              .optional(),
-          }),
-        )
-        .nullable()
-        .optional(),
+      specs: SpecsSchema,
     })
     .nullable()
     .optional(),
@@ -191,12 +177,7 @@ export const FlowSummarySchema = FlowRowSchema.transform((f) => ({
   totalUploadedBytes: f.total_uploaded_bytes ?? 0,
   artifactsWithResults: f.artifacts_with_results,
   /** The request's parameters per artifact (finds e.g. which path a VFS listing covered). */
-  parameters: Object.fromEntries(
-    (f.request?.specs ?? []).map((s) => [
-      s.artifact ?? '',
-      Object.fromEntries((s.parameters?.env ?? []).map((e) => [e.key, e.value ?? ''])),
-    ]),
-  ) satisfies ArtifactParameters,
+  parameters: specParameters(f.request?.specs) satisfies ArtifactParameters,
   done: f.state === 'FINISHED' || f.state === 'ERROR',
 }));
 export type FlowSummary = z.output<typeof FlowSummarySchema>;

@@ -30,6 +30,8 @@ import {
   optNum,
   queryTyped,
   rowsOptions,
+  SpecsSchema,
+  specParameters,
   strList,
   usToIso,
   type OpOptions,
@@ -156,6 +158,11 @@ const StatsSchema = z
     uploadedBytes: s?.total_uploaded_bytes ?? 0,
   }));
 
+/** Unset proto numbers arrive as 0: no limit was asked for. */
+function positive(n: number | undefined): number | undefined {
+  return n !== undefined && n > 0 ? n : undefined;
+}
+
 export const HuntSummarySchema = z
   .looseObject({
     hunt_id: z.string(),
@@ -166,7 +173,17 @@ export const HuntSummarySchema = z
     start_time: optNum,
     expires: optNum,
     artifacts: strList,
-    start_request: z.looseObject({ artifacts: strList }).nullable().optional(),
+    start_request: z
+      .looseObject({
+        artifacts: strList,
+        specs: SpecsSchema,
+        timeout: optNum,
+        max_rows: optNum,
+        max_upload_bytes: optNum,
+        cpu_limit: optNum,
+      })
+      .nullable()
+      .optional(),
     tags: strList,
     stats: StatsSchema,
     condition: z
@@ -188,6 +205,15 @@ export const HuntSummarySchema = z
     expires: usToIso(h.expires),
     artifacts: h.artifacts.length ? h.artifacts : (h.start_request?.artifacts ?? []),
     tags: h.tags,
+    /** The parameters each artifact was given (the others take their defaults). */
+    parameters: specParameters(h.start_request?.specs),
+    /** Resource limits of every collection the hunt starts (undefined: the server's default). */
+    limits: {
+      timeoutSeconds: positive(h.start_request?.timeout),
+      maxRows: positive(h.start_request?.max_rows),
+      maxBytes: positive(h.start_request?.max_upload_bytes),
+      cpuLimit: positive(h.start_request?.cpu_limit),
+    },
     stats: h.stats,
     includeLabels: h.condition?.labels?.label ?? [],
     excludeLabels: h.excluded_labels?.label ?? [],
