@@ -342,6 +342,17 @@ describe.runIf(hosts.run)('Linux host over SSH, against real sshd hosts', () => 
       { User: 'megaraptor-app' },
     ]);
 
+    // No secret in what the app shows or keeps, nor on the host's side of the SSH log.
+    const adminPassword = (await secrets.get(identitySecrets(plan.deploymentId).adminPassword.id))!;
+    const seen = [
+      JSON.stringify(events),
+      await readFile(world.journals.pathOf(plan.deploymentId), 'utf8'),
+      await a.log(),
+      await readFile(join(root, 'data', 'connections.json'), 'utf8'),
+    ].join('\n');
+    for (const secret of [TEST_PASSWORDS.deployer, adminPassword, 'PRIVATE KEY'])
+      expect(seen).not.toContain(secret);
+
     // Destroy: nothing left anywhere.
     const removed = await world.runner.destroy(plan.deploymentId);
     expect(removed.filter((r) => !r.ok)).toEqual([]);
