@@ -22,14 +22,14 @@ function nested(): string {
   // Every call's argument list contains all the calls below it: the worst case for per-call scans.
   const open = 'lowcase(string=';
   const depth = Math.floor((MAX - 40) / (open.length + 1));
-  return `SELECT ${open.repeat(depth)}'x'${')'.repeat(depth)} AS x FROM info()`;
+  return `SELECT ${open.repeat(depth)}'x'${')'.repeat(depth)} AS x FROM clients()`;
 }
 
 const shapes = (): Record<string, string> => ({
   'deep nesting': nested(),
   'many calls': fill('SELECT ', 'upcase(string=format(format="%v", args=[Name])), ', ' 1 FROM clients()'),
   'many LETs': fill('', 'LET a = SELECT client_id FROM clients() ', 'SELECT * FROM a'),
-  'one long string': fill("SELECT '", 'x', "' AS s FROM info()"),
+  'one long string': fill("SELECT '", 'x', "' AS s FROM clients()"),
   'many brackets': fill('SELECT ', 'Name[0][1:2]["k"], ', ' 1 FROM clients()'),
   'refused everywhere': fill('SELECT ', 'execve(argv=["id"]), ', ' 1 FROM info()'),
 });
