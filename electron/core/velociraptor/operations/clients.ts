@@ -1,6 +1,6 @@
 /** Clients: search (Velociraptor's search syntax), details with online status, labels, quarantine. */
 import { z } from 'zod';
-import { AppError, isAppError } from '../../../../shared/errors';
+import { AppError } from '../../../../shared/errors';
 import type { VelociraptorConnection } from '../connection';
 import {
   clientId as clientIdArg,
@@ -107,7 +107,8 @@ export async function searchClients(
     rowsOptions(opts, true),
   );
   const now = opts?.now?.() ?? Date.now();
-  const out = rows.map((r) => toClientSummary(r, now));
+  // Once server collections ran, clients() also lists a pseudo-client "server": not an endpoint.
+  const out = rows.filter((r) => r.client_id !== 'server').map((r) => toClientSummary(r, now));
   return input.onlineOnly ? out.filter((c) => c.online) : out;
 }
 
@@ -155,7 +156,10 @@ export function planLabels(clientId: string, labels: string[], op: LabelOp): Bui
   );
 }
 
-/** Adds or removes labels. `op` is always sent: Velociraptor's label() does nothing without it. */
+/**
+ * Adds or removes labels. `op` is always sent: Velociraptor's label() does nothing without it. The
+ * client is checked first: label() on an id the server does not know creates a ghost client.
+ */
 export async function setLabels(
   conn: VelociraptorConnection,
   clientId: string,
@@ -163,19 +167,9 @@ export async function setLabels(
   op: LabelOp,
   opts?: OpOptions,
 ): Promise<string[]> {
-  try {
-    await callBuiltFunction(
-      conn,
-      planLabels(clientId, labels, op),
-      z.unknown(),
-      rowsOptions(opts, false),
-      `label(op=${op})`,
-    );
-  } catch (e) {
-    // label() answers nothing, with no log, for a client the server does not know: say which it was.
-    if (isAppError(e, 'VQL_ERROR')) await getClient(conn, clientId, opts);
-    throw e;
-  }
+  const query = planLabels(clientId, labels, op);
+  await getClient(conn, clientId, opts);
+  await callBuiltFunction(conn, query, z.unknown(), rowsOptions(opts, false), `label(op=${op})`);
   return (await getClient(conn, clientId, opts)).labels;
 }
 
@@ -264,5 +258,7 @@ export async function searchClientIds(
     ClientRefRowSchema,
     rowsOptions(opts, true),
   );
-  return rows.map((r) => ({ clientId: r.client_id, hostname: r.Hostname ?? '' }));
+  return rows
+    .filter((r) => r.client_id !== 'server')
+    .map((r) => ({ clientId: r.client_id, hostname: r.Hostname ?? '' }));
 }
