@@ -2,8 +2,9 @@
  * Approvals end to end in browser mode: the app connects to a simulator (an API config imported
  * through the Connections page and kept in the OS keychain, where the MCP endpoint finds it), an
  * MCP SDK client calls the app's HTTP endpoint with the token the Assistants page shows, a
- * destructive call (start_hunt, stop_hunt) opens the approval dialog with the exact tool, arguments
- * and plan, Approve lets it run, Deny answers APPROVAL_DENIED, and the audit log shows the calls.
+ * call that changes the server or an endpoint (create_hunt, start_hunt, stop_hunt) opens the approval
+ * dialog with the exact tool, arguments and plan, Approve lets it run, Deny answers APPROVAL_DENIED,
+ * and the audit log shows the calls.
  */
 import { Client } from '@modelcontextprotocol/sdk/client/index.js';
 import { StreamableHTTPClientTransport } from '@modelcontextprotocol/sdk/client/streamableHttp.js';
@@ -62,8 +63,8 @@ test('a destructive MCP call waits for the dialog; approve runs it, deny refuses
       { timeout: 60_000 },
     );
     await expect(assistants.dialog).toBeVisible();
-    await expect(assistants.dialog.getByTestId('approval-tool')).toHaveText('create_hunt');
-    await expect(assistants.dialog.getByTestId('approval-operation')).toContainText('Generic.Client.Info');
+    await expect(assistants.approvalTool).toHaveText('create_hunt');
+    await expect(assistants.approvalOperation).toContainText('Generic.Client.Info');
     await assistants.approve();
     const created = (await creating) as CallToolResult;
     expect(created.isError, text(created)).toBeFalsy();

@@ -9,7 +9,7 @@ export const MAX_SUBJECT = 72;
 /** The last commit before the rule was checked: older history is not held to it. */
 export const RULE_BASE = '73da686662eb8f79d5586198365752520d85d925';
 
-/** Subjects merged after RULE_BASE but before the check existed; history is not rewritten. */
+/** Commits merged after RULE_BASE but before the check reached main; history is not rewritten. */
 export const GRANDFATHERED = new Set([
   '7bf07115c7dfc819bf05f312435d6c95de986785', // connections: move the connection manager … (77)
   'f0efded81f5bfd752b663c485094b54655da8fd6', // Merge core-seams: VelociraptorService … (73)

@@ -1,6 +1,6 @@
 /**
  * The typed Velociraptor operations' shapes → the UI contract's shapes. Units were already
- * converted by the operations (velociraptor-api.md §5); the contract carries times as epoch ms.
+ * converted by the operations (docs/velociraptor/vql.md); the contract carries times as epoch ms.
  */
 import type { ClientSummary, FlowSummary, VfsEntry } from '../../../shared/contracts/clients';
 import type { ArtifactSummary } from '../../../shared/contracts/collections';

@@ -1,6 +1,6 @@
 /**
  * The Velociraptor simulator: a faithful stand-in server for tests, demos and deployment checks
- * (velociraptor-api.md). It is labelled as a simulator wherever a user can see it. Free of electron
+ * (docs/velociraptor/). It is labelled as a simulator wherever a user can see it. Free of electron
  * and of native modules, so the bundled CLI runs it with no node_modules.
  */
 import { mkdtempSync } from 'node:fs';

@@ -1,9 +1,10 @@
 /**
  * API identities on the server. A certificate alone lets no one in: Velociraptor maps the CN to a
- * user that must exist with roles (velociraptor-api.md §3.2, §6). So every identity we mint is paired
- * with its server-side user — at deploy time as a `user add` command run before the server starts,
- * at run time as VQL (user_create / user_grant) sent with an administrator identity. Roles default to
- * least privilege (api + investigator); administrator only when asked for.
+ * user that must exist with roles (docs/velociraptor/api-client-config.md#producing-it and
+ * permissions.md). So every identity we mint is paired with its server-side user — at deploy time
+ * as a `user add` command run before the server starts, at run time as VQL (user_create /
+ * user_grant) sent with an administrator identity. Roles default to least privilege
+ * (api + investigator); administrator only when asked for.
  */
 import { AppError } from '../../../../shared/errors';
 import { build, jsonArray, str, vql, type BuiltQuery } from '../vql/builder';
