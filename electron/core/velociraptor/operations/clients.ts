@@ -24,6 +24,7 @@ import {
   type OpOptions,
 } from './common';
 import { collectArtifacts, planCollect, type CollectInput, type LaunchedFlow } from './flows';
+import { artifactCatalog, pickParameter, requireArtifact, type Declarations } from './catalog';
 
 /** A client counts as online when it was seen within this window (Velociraptor's GUI uses 15 min). */
 export const ONLINE_WINDOW_MS = 15 * 60_000;
@@ -201,15 +202,26 @@ export interface QuarantinePlan {
   query: BuiltQuery;
 }
 
-/** The quarantine collection for a client of OS `os` (as clients() reports it), built without running it. */
-export function planQuarantine(os: string, input: QuarantineInput): QuarantinePlan {
-  validateId('clientId', input.clientId);
+/** The quarantine artifact for a client of OS `os` (as clients() reports it). */
+export function quarantineArtifact(os: string, clientId: string): string {
   const artifact = QUARANTINE_ARTIFACTS[os.toLowerCase()];
   if (!artifact)
-    throw new AppError('INVALID_ARGUMENT', `No quarantine artifact for OS "${os}" of ${input.clientId}.`);
+    throw new AppError('INVALID_ARGUMENT', `No quarantine artifact for OS "${os}" of ${clientId}.`);
+  return artifact;
+}
+
+/**
+ * The quarantine collection for a client of OS `os`, built without running it, in the form the
+ * server declares (`d` holds its quarantine artifact's declaration): an artifact the server lacks
+ * (MacOS.Remediation.Quarantine before 0.77.2) is refused with the reason.
+ */
+export function planQuarantine(d: Declarations, os: string, input: QuarantineInput): QuarantinePlan {
+  validateId('clientId', input.clientId);
+  const artifact = quarantineArtifact(os, input.clientId);
+  requireArtifact(d, artifact);
   const parameters: Record<string, string> = {};
-  if (input.remove) parameters.RemovePolicy = 'Y';
-  else if (input.message) parameters.MessageBox = input.message;
+  if (input.remove) parameters[pickParameter(d, artifact, ['RemovePolicy'], 'a removal switch')] = 'Y';
+  else if (input.message) parameters[pickParameter(d, artifact, ['MessageBox'], 'a message')] = input.message;
   const request: CollectInput = {
     clientId: input.clientId,
     artifacts: [artifact],
@@ -226,7 +238,8 @@ export async function quarantine(
 ): Promise<LaunchedFlow & { artifact: string }> {
   validateId('clientId', input.clientId);
   const client = await getClient(conn, input.clientId, opts);
-  const planned = planQuarantine(client.os, input);
+  const d = await artifactCatalog.declarations(conn, [quarantineArtifact(client.os, input.clientId)], opts);
+  const planned = planQuarantine(d, client.os, input);
   const flow = await collectArtifacts(conn, planned.request, opts);
   return { ...flow, artifact: planned.artifact };
 }

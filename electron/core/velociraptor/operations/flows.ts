@@ -33,6 +33,7 @@ import {
   usToIso,
   type OpOptions,
 } from './common';
+import { artifactCatalog } from './catalog';
 
 /** Per-artifact parameters; values are strings (Velociraptor converts per declared type). */
 export type ArtifactParameters = Record<string, Record<string, string>>;
@@ -123,9 +124,12 @@ export async function collectArtifacts(
   input: CollectInput,
   opts?: OpOptions,
 ): Promise<LaunchedFlow> {
+  const query = planCollect(input);
+  // Never send what the server would drop silently (an undeclared parameter runs the default).
+  await artifactCatalog.check(conn, input.artifacts, input.parameters, opts);
   const r = await callBuiltFunction(
     conn,
-    planCollect(input),
+    query,
     CollectResultSchema,
     rowsOptions(opts, false),
     'collect_client()',
