@@ -14,7 +14,7 @@
 import { z } from 'zod';
 import { AppError } from '../../../../shared/errors';
 import type { VelociraptorConnection } from '../connection';
-import { artifactNames, int, vql } from '../vql/builder';
+import { artifactNames, int, str, vql } from '../vql/builder';
 import { ArtifactSummarySchema, type ArtifactSummary } from './artifacts';
 import { queryTyped, rowsOptions, type OpOptions } from './common';
 
@@ -29,6 +29,11 @@ const ALL = 100_000;
 /** Releases that brought an artifact the product uses, for a message that says why it is missing. */
 const ARTIFACT_SINCE: Record<string, string> = {
   'MacOS.Remediation.Quarantine': '0.77.2',
+};
+
+/** Releases that brought a function argument the product uses. */
+const ARGUMENT_SINCE: Record<string, string> = {
+  'hunt.tags': 'hunt tags came with Velociraptor 0.77',
 };
 
 /** The declarations of some artifacts on one server: what a request may send there. */
@@ -49,9 +54,12 @@ interface Cached<T> {
 interface ServerEntry {
   definitions: Map<string, Cached<ArtifactSummary | undefined>>;
   all?: Cached<ArtifactSummary[]>;
+  /** VQL functions' argument names, as help() lists them (undefined: no such function). */
+  functions: Map<string, Cached<string[] | undefined>>;
 }
 
 const VersionRow = z.looseObject({ Version: z.string().nullable().optional() });
+const HelpRow = z.looseObject({ Args: z.array(z.string()).nullable().optional() });
 
 /**
  * One process-wide cache for every connection: the UI, MCP tools, CLI and bulk actions all read
@@ -151,11 +159,47 @@ export class ArtifactCatalog {
     return fresh;
   }
 
+  /**
+   * Refuses a call of the VQL function `fn` with an argument the server's release does not take
+   * (hunt(tags=…) before 0.77 answers null and logs "Unexpected arg": nothing is created).
+   */
+  async requireFunctionArgs(
+    conn: VelociraptorConnection,
+    fn: string,
+    args: string[],
+    opts?: OpOptions,
+  ): Promise<void> {
+    if (!args.length) return;
+    const version = await this.version(conn, opts);
+    const entry = this.entry(conn, version);
+    let hit = entry.functions.get(fn);
+    if (!hit || this.now() - hit.at >= DEFINITION_MS) {
+      const rows = await queryTyped(
+        conn,
+        vql`SELECT args.name AS Args FROM help() WHERE type = 'Function' AND name = ${str(fn)}`,
+        HelpRow,
+        rowsOptions(opts, true),
+      );
+      hit = { at: this.now(), value: rows[0] ? (rows[0].Args ?? []) : undefined };
+      entry.functions.set(fn, hit);
+    }
+    const taken = hit.value;
+    // A server whose help() does not list the function is not second-guessed: it answers itself.
+    if (!taken) return;
+    const unknown = args.filter((a) => !taken.includes(a));
+    if (unknown.length)
+      throw new AppError(
+        'INVALID_ARGUMENT',
+        `${fn}() on ${serverLabel(conn, version)} takes no ${unknown.join(', ')} (${ARGUMENT_SINCE[`${fn}.${unknown[0]}`] ?? 'a newer release has it'}). Leave ${unknown.length === 1 ? 'it' : 'them'} out, or upgrade the server.`,
+        { details: { function: fn, unknown, version } },
+      );
+  }
+
   private entry(conn: VelociraptorConnection, version: string): ServerEntry {
     const key = `${endpointKey(conn)}|${version}`;
     let entry = this.servers.get(key);
     if (!entry) {
-      entry = { definitions: new Map() };
+      entry = { definitions: new Map(), functions: new Map() };
       this.servers.set(key, entry);
       if (this.servers.size > MAX_SERVERS) {
         const oldest = this.servers.keys().next().value;

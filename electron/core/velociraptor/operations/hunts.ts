@@ -106,6 +106,8 @@ export async function createHunt(
   const query = planCreateHunt(input);
   // Never send what the server would drop silently (an undeclared parameter runs the default).
   await artifactCatalog.check(conn, input.artifacts, input.parameters, opts);
+  // hunt() has no tags before 0.77: it would answer null and create nothing.
+  if (input.tags?.length) await artifactCatalog.requireFunctionArgs(conn, 'hunt', ['tags'], opts);
   const r = await callBuiltFunction(conn, query, HuntCreatedSchema, rowsOptions(opts, false), 'hunt()');
   return { huntId: r.HuntId };
 }
