@@ -223,6 +223,9 @@ export class World {
       uploads: [],
     };
     org.flows.set(flowKey(req.clientId, flow.session_id), flow);
+    // The real server then lists a pseudo-client "server" in clients() (never seen, no OS).
+    if (req.clientId === 'server' && !org.clients.has('server'))
+      org.clients.set('server', serverPseudoClient());
     return flow;
   }
 
@@ -660,6 +663,17 @@ const SERVER_HOST: ClientRecord = {
   last_interrogate_flow_id: '',
   agent_version: AGENT_VERSION,
 };
+
+/** The record clients() shows for "server" once a server collection ran (real 0.75.7 and 0.77.2). */
+function serverPseudoClient(): ClientRecord {
+  return {
+    ...SERVER_HOST,
+    os: '' as ClientRecord['os'],
+    release: '',
+    machine: '',
+    agent_version: '',
+  };
+}
 
 export function flowKey(clientId: string, flowId: string): string {
   return `${clientId}/${flowId}`;
