@@ -749,6 +749,7 @@ function endpointFiles(c: ClientRecord): Array<{ path: string; dir?: true }> {
         { path: 'C:\\Users\\alice\\Downloads\\notes-empty.txt' },
         { path: 'C:\\Users\\Public\\update.dll' },
         { path: 'C:\\Users\\alice\\AppData\\Roaming\\notes.txt' },
+        { path: 'C:\\Windows\\win.ini' },
       ]
     : c.os === 'linux'
       ? [
@@ -757,6 +758,7 @@ function endpointFiles(c: ClientRecord): Array<{ path: string; dir?: true }> {
           { path: '/home/deploy/.bash_history' },
           { path: '/home/deploy/.cache/empty' },
           { path: '/var/www/html/shell.php' },
+          { path: '/etc/passwd' },
         ]
       : [
           { path: '/Users/alice', dir: true },
@@ -764,6 +766,7 @@ function endpointFiles(c: ClientRecord): Array<{ path: string; dir?: true }> {
           { path: '/Users/alice/Downloads/Invoice.pdf.app' },
           { path: '/Users/alice/Downloads/empty.txt' },
           { path: '/Users/alice/Documents/notes.txt' },
+          { path: '/etc/passwd' },
         ];
 }
 

@@ -149,7 +149,7 @@ beforeAll(async () => {
     ...(readOnly ? { readOnly } : {}),
     policy: {
       mode: 'allow-listed',
-      allowTools: ['collect_and_wait', 'create_hunt', 'start_hunt', 'stop_hunt'],
+      allowTools: ['collect_and_wait', 'create_hunt', 'start_hunt', 'stop_hunt', 'dfir_file_search'],
     },
     approver: { ask: () => Promise.resolve({ decision: 'denied', reason: 'conformance suite' }) },
   });
@@ -492,6 +492,58 @@ describe('users and roles', () => {
     const left = await rolesOf();
     expect(left === null || (Array.isArray(left) && left.length === 0)).toBe(true);
     expect((await svc.listUsers()).find((x) => x.name === USER)?.roles ?? []).toEqual([]);
+  });
+});
+
+describe('version-aware artifacts', () => {
+  it('file search (MCP dfir_file_search): the glob form the server declares reaches the client', async () => {
+    const windows = client.os.toLowerCase() === 'windows';
+    const glob = windows ? 'C:\\Windows\\win.i*' : '/etc/pass*';
+    const r = structured<{
+      flow_id: string;
+      finished: boolean;
+      sources: Array<{ rows: Array<Record<string, unknown>> }>;
+    }>(await tool('dfir_file_search', { client_id: target.clientId, glob, wait_seconds: 240 }));
+    expect(r.finished).toBe(true);
+    // A server keeps only declared parameters in the stored request: the glob is there, as sent.
+    const f = await svc.flowStatus(target.clientId, r.flow_id);
+    const [artifact, params] = Object.entries(f.parameters)[0] ?? ['', {}];
+    expect(artifact).toMatch(/\.Search\.FileFinder$/);
+    expect(Object.values(params).join('\n')).toContain(glob);
+    // and the search ran it, not the artifact's default glob.
+    const paths = r.sources.flatMap((s) => s.rows.map((row) => str0(row.OSPath).replace(/\\/g, '/')));
+    expect(paths.some((p) => /\/(passwd|win\.ini)$/i.test(p))).toBe(true);
+  });
+
+  it('an undeclared artifact parameter is refused before it is sent, naming what the server declares', async () => {
+    const before = (await svc.listFlows(target.clientId, { limit: 5 })).map((x) => x.flowId);
+    const err = await svc
+      .collect({
+        clientId: target.clientId,
+        artifacts: [INFO],
+        parameters: { [INFO]: { MegaraptorNoSuchParameter: 'x' } },
+      })
+      .catch((e: unknown) => e);
+    expect(isAppError(err, 'INVALID_ARGUMENT')).toBe(true);
+    expect((err as Error).message).toMatch(/does not declare parameter MegaraptorNoSuchParameter/);
+    expect((await svc.listFlows(target.clientId, { limit: 5 })).map((x) => x.flowId)).toEqual(before);
+  });
+
+  it('hunt tags: applied where hunt() takes them, refused naming the release where it does not', async () => {
+    try {
+      const { huntId } = await svc.createHunt({
+        description: `megaraptor conformance tags ${run}`,
+        artifacts: [INFO],
+        tags: [LABEL],
+        expiresInSeconds: 3600,
+      });
+      expect((await svc.huntStatus(huntId)).tags).toEqual([LABEL]);
+      await svc.stopHunt(huntId);
+    } catch (e) {
+      if (!isAppError(e, 'INVALID_ARGUMENT')) throw e;
+      expect(e.message).toMatch(/takes no tags.*0\.77/);
+      expect(await svc.serverVersion()).toMatch(/^0\.(7[0-6])\./);
+    }
   });
 });
 
