@@ -224,6 +224,9 @@ export class InvestigationService {
     r: Resources,
   ) {
     const ops = await this.ops(t);
+    // An artifact or parameter this server does not declare is refused once, with its own code,
+    // not as one identical failure per client.
+    await ops.checkDeclared(artifacts, parameters);
     const flows: Array<{ clientId: string; flowId: string }> = [];
     const failures: Array<{ clientId: string; message: string }> = [];
     for (const clientId of clientIds) {
