@@ -75,6 +75,8 @@ export interface HuntRecord {
   includeLabels: string[];
   excludeLabels: string[];
   tags: string[];
+  /** hunt() was called without spec or env: its answer's start_request then has no specs. */
+  withoutSpecs?: true;
   timeout: number;
   max_rows: number;
   max_bytes: number;

@@ -156,6 +156,7 @@ export function huntPlugins(ctx: ServerContext): PluginGroup {
             includeLabels: applied.includeLabels,
             excludeLabels: applied.excludeLabels,
             tags: (a.tags as string[] | undefined) ?? [],
+            ...(a.spec === undefined && a.env === undefined ? { withoutSpecs: true as const } : {}),
             timeout: typeof a.timeout === 'number' ? a.timeout : 0,
             max_rows: typeof a.max_rows === 'number' ? a.max_rows : 0,
             max_bytes: typeof a.max_bytes === 'number' ? a.max_bytes : world.profile.defaultMaxUploadBytes,

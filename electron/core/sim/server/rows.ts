@@ -391,12 +391,15 @@ export function huntCreatedRow(world: World, orgId: string, hunt: HuntRecord): R
       creator: start.creator,
       flow_id: start.flow_id,
       artifacts: start.artifacts,
-      specs: hunt.artifacts.map((artifact) => ({
-        artifact,
-        parameters: Object.keys(hunt.env[artifact] ?? {}).length
-          ? { env: Object.entries(hunt.env[artifact] ?? {}).map(([key, value]) => ({ key, value })) }
-          : {},
-      })),
+      // Proto-JSON leaves out what is unset: no specs when hunt() got neither spec nor env.
+      specs: hunt.withoutSpecs
+        ? undefined
+        : hunt.artifacts.map((artifact) => ({
+            artifact,
+            parameters: Object.keys(hunt.env[artifact] ?? {}).length
+              ? { env: Object.entries(hunt.env[artifact] ?? {}).map(([key, value]) => ({ key, value })) }
+              : {},
+          })),
       timeout: stringified(hunt.timeout),
       max_rows: stringified(hunt.max_rows),
       max_upload_bytes: stringified(hunt.max_bytes),

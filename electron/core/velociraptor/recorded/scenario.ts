@@ -6,7 +6,7 @@
  *
  * Some steps send, as raw queries, the forms a real server answers differently from what a caller
  * may expect (issue 12: `user()` without `user=`, a bare artifact name for a multi-source artifact,
- * a VFS path without Components, revocation by empty roles): their answers are part of the record on
+ * a VFS path without Components, revocation by empty roles, hunt tags on 0.75): their answers are part of the record on
  * purpose, so the simulator is held to the same answers. The product itself no longer sends them.
  */
 import { mkdtemp, rm } from 'node:fs/promises';
@@ -314,6 +314,18 @@ export const STEPS: Step[] = [
         tags: ['megaraptor'],
         expiresInSeconds: 3600,
       }),
+  },
+  {
+    name: 'hunts.create-tags-raw',
+    // hunt(tags=…) as a raw query: 0.75 answers null with "hunt: Unexpected arg tags" (the product
+    // refuses tags there before sending, from help()), 0.77 creates the hunt.
+    run: (t) =>
+      runQuery(
+        t,
+        build(
+          vql`SELECT hunt(description=${str('megaraptor recorder: raw tags')}, artifacts=${jsonArray([INFO])}, tags=${jsonArray(['megaraptor'])}, pause=TRUE, expires=now() + 3600) AS Result FROM scope()`,
+        ),
+      ),
   },
   { name: 'hunts.status', needs: ['huntId'], run: (t, s) => t.svc.huntStatus(s.huntId ?? '') },
   { name: 'hunts.start', needs: ['huntId'], run: (t, s) => t.svc.startHunt(s.huntId ?? '') },
