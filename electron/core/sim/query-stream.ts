@@ -9,7 +9,7 @@
 import type { Permission } from './permissions';
 import { humanizeBytes } from './vql/builtins';
 import { isCancellation, runLet, runSelect } from './vql/engine';
-import { VqlSyntaxError } from './vql/lexer';
+import { VqlSyntaxError } from '../../../shared/vql/lexer';
 import { parseVql } from './vql/parser';
 import {
   isBatch,

@@ -63,17 +63,29 @@ export const CurrentUserSchema = z
       .array(z.looseObject({ id: z.string(), name: z.string().optional() }))
       .nullable()
       .optional(),
+    /** Every permission the user holds in this org (roles and single grants), truthy ones only. */
+    effective_policy: z.record(z.string(), z.unknown()).nullable().optional(),
   })
   .transform((u) => ({
     name: u.name,
     roles: u.roles,
     orgs: (u.orgs ?? []).map((o) => ({ id: o.id, name: o.name ?? o.id })),
+    ...(u.effective_policy ? { effectivePolicy: u.effective_policy } : {}),
   }));
 export type CurrentUser = z.output<typeof CurrentUserSchema>;
 
-/** The caller's own user record (roles in the connection's org). */
+/**
+ * The caller's own user record (roles in the connection's org). The server requires `user=`, and
+ * any user may read their own record whatever their roles (VR services/users GetUserWithHashes).
+ */
 export async function currentUser(conn: VelociraptorConnection, opts?: OpOptions): Promise<CurrentUser> {
-  return callFunction(conn, vql`user()`, CurrentUserSchema, rowsOptions(opts, true), 'user()');
+  return callFunction(
+    conn,
+    vql`user(user=whoami())`,
+    CurrentUserSchema,
+    rowsOptions(opts, true),
+    'user(user=whoami())',
+  );
 }
 
 export const OrgSchema = z

@@ -150,6 +150,20 @@ export function ConnectionsPage() {
             onImported={(c) => {
               setFresh(c.name);
               void refreshConnections(api);
+              notifications.show({
+                color: 'blue',
+                autoClose: 12_000,
+                title: `Assistants on ${c.name}`,
+                message: (
+                  <span>
+                    Read-only queries from assistants run only as a least-privilege identity.{' '}
+                    <a href="/assistants" onClick={(e) => (e.preventDefault(), go('/assistants'))}>
+                      Set one up for {c.name}
+                    </a>
+                    .
+                  </span>
+                ),
+              });
             }}
           />
         ) : null}
