@@ -90,15 +90,8 @@ export const simCommand: Command = {
   usage: USAGE,
   async run(argv: string[], io: CliIO): Promise<number> {
     if (argv[0] === 'agent') return runAgentCommand(argv.slice(1), io);
-<<<<<<< HEAD
     // Velociraptor's own command line (frontend, user add, client, version, query): the drop-in mode.
     if (parseVelociraptorArgs(argv)) return runVelociraptorCommandLine(argv, { ...io, waitForSignal });
-    const options: SimulatorOptions = { users: [] };
-    let writeApiConfig: string | undefined;
-    let role = 'api';
-    let name = 'api-user';
-    const num = (v: string | undefined, flag: string): number => {
-=======
     const flags = parseFlags(argv, {
       '--port': { value: true },
       '--gui-port': { value: true },
@@ -116,7 +109,6 @@ export const simCommand: Command = {
     const num = (flag: string): number | undefined => {
       const v = flags.get(flag);
       if (v === undefined) return undefined;
->>>>>>> main
       const n = Number(v);
       if (!Number.isFinite(n) || n < 0) throw new UsageError(`${flag} needs a number`);
       return n;

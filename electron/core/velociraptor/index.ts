@@ -29,7 +29,6 @@ export { parseJsonExact, stringifyExact, type Row, type JsonValue, type BigIntMo
 export * as vqlBuilder from './vql/builder';
 export { userQuery, type BuiltQuery } from './vql/builder';
 export { evidenceFileName } from './operations/vfs';
-export { DEFAULT_API_ROLES, userAddCommand, validateRoles, type Role } from './operations/users';
 export type * from './operations/clients';
 export type * from './operations/flows';
 export type * from './operations/hunts';
