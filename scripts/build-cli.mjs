@@ -1,7 +1,7 @@
 #!/usr/bin/env node
 // Bundles the `megaraptor` CLI into out/cli/megaraptor.mjs: ONE self-contained ESM file that plain
 // `node` runs anywhere (the simulator runs from it in a container without node_modules). Only
-// @napi-rs/keyring and dockerode (native addons, imported lazily) and electron stay external. CommonJS
+// @napi-rs/keyring (a native addon, imported lazily) and electron stay external. CommonJS
 // dependencies get a real `require` through the createRequire banner.
 import { chmodSync, readFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
@@ -20,14 +20,20 @@ export async function buildCli(outfile = join(root, 'out', 'cli', 'megaraptor.mj
     platform: 'node',
     target: 'node20',
     format: 'esm',
-    // dockerode (through ssh2) carries native addons; the deployer imports it lazily, on first use.
-    external: ['@napi-rs/keyring', 'electron', 'dockerode'],
+    // Native addons stay out: ssh2 (through dockerode) loads its optional .node bindings in a
+    // try/catch and falls back to pure JS, so the bundle stays self-contained.
+    external: ['@napi-rs/keyring', 'electron', '*.node'],
     define: { __APP_VERSION__: JSON.stringify(pkg.version) },
     banner: {
       js: [
         '#!/usr/bin/env node',
         "import { createRequire as __mrCreateRequire } from 'node:module';",
         'const require = __mrCreateRequire(import.meta.url);',
+        // CommonJS dependencies (ssh2 through dockerode) read these at load time.
+        "import { fileURLToPath as __mrFileUrlToPath } from 'node:url';",
+        'const __filename = __mrFileUrlToPath(import.meta.url);',
+        "import { dirname as __mrDirname } from 'node:path';",
+        'const __dirname = __mrDirname(__filename);',
       ].join('\n'),
     },
     sourcemap: 'linked',

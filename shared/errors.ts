@@ -66,6 +66,15 @@ export const ErrorCodes = {
   RELEASE_ASSET_MISSING: 'The release has no asset for this operating system and architecture.',
   RELEASE_DOWNLOAD_INCOMPLETE: 'The download ended before the whole file arrived.',
   RELEASE_SIGNATURE_INVALID: 'The file does not carry a valid signature of the trusted release key.',
+
+  // SSH targets (server hosts, agent pushes)
+  SSH_UNREACHABLE: 'The SSH host (or its jump host) cannot be reached.',
+  SSH_AUTH_FAILED: 'The SSH host refused the login (user, key, agent or password).',
+  SSH_HOST_KEY_UNKNOWN: 'The SSH host key is not known yet; confirm its fingerprint first.',
+  SSH_HOST_KEY_MISMATCH: 'The SSH host key differs from the one remembered for that host.',
+  SSH_SUDO_REFUSED: 'sudo on the SSH host refused to run the command as root.',
+  SSH_NO_SPACE: 'The SSH host has no space left where the file was to be written.',
+  SSH_COMMAND_FAILED: 'A command on the SSH host failed.',
 } as const;
 
 export type ErrorCode = keyof typeof ErrorCodes;
