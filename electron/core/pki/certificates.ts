@@ -296,7 +296,7 @@ export function issueFrontendCertificate(
 /** The GUI's gRPC gateway identity (GUI.gw_certificate): CN GRPC_GW; RSA by default, P-256 allowed. */
 export function issueGatewayCertificate(
   ca: CertificateAuthority,
-  options: { algorithm?: KeyAlgorithm; validityDays?: number } = {},
+  options: { algorithm?: KeyAlgorithm; validityDays?: number; notBefore?: Date } = {},
 ): Promise<IssuedCertificate> {
   return issueCertificate(ca, { commonName: GATEWAY_NAME, ...options });
 }
