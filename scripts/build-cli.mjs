@@ -20,8 +20,10 @@ export async function buildCli(outfile = join(root, 'out', 'cli', 'megaraptor.mj
     platform: 'node',
     target: 'node20',
     format: 'esm',
-    // Native addons stay out: ssh2 (through dockerode) loads its optional .node bindings in a
-    // try/catch and falls back to pure JS, so the bundle stays self-contained.
+    // dockerode is bundled (the Docker deployer imports it lazily, on first use, so other commands do
+    // not load it): an external dockerode fails with "Cannot find package" wherever the bundle runs
+    // without node_modules. Its ssh2 and the SSH layer's load their optional .node bindings in a
+    // try/catch with a pure-JS fallback, so leaving *.node out keeps the bundle self-contained.
     external: ['@napi-rs/keyring', 'electron', '*.node'],
     define: { __APP_VERSION__: JSON.stringify(pkg.version) },
     banner: {
@@ -29,7 +31,7 @@ export async function buildCli(outfile = join(root, 'out', 'cli', 'megaraptor.mj
         '#!/usr/bin/env node',
         "import { createRequire as __mrCreateRequire } from 'node:module';",
         'const require = __mrCreateRequire(import.meta.url);',
-        // CommonJS dependencies (ssh2 through dockerode) read these at load time.
+        // CommonJS dependencies (ssh2's agent module) read these at load time.
         "import { fileURLToPath as __mrFileUrlToPath } from 'node:url';",
         'const __filename = __mrFileUrlToPath(import.meta.url);',
         "import { dirname as __mrDirname } from 'node:path';",

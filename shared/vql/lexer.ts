@@ -114,12 +114,19 @@ function foldsTo(ch: string, upper: string): boolean {
   return (upper === 'S' && ch === '\u017f') || (upper === 'K' && ch === '\u212a');
 }
 
-/** The length of keyword `word` at `i`, or 0. */
-function keywordAt(src: string, i: number, word: string): number {
+/** Keywords by their first letter (upper case), each split into its words, in rule order. */
+const KEYWORDS_BY_INITIAL = new Map<string, Array<{ word: VqlKeyword; parts: string[] }>>();
+for (const word of KEYWORDS) {
+  const list = KEYWORDS_BY_INITIAL.get(word[0] ?? '') ?? [];
+  list.push({ word, parts: word.split(' ') });
+  KEYWORDS_BY_INITIAL.set(word[0] ?? '', list);
+}
+
+/** The length of the keyword made of `parts` at `i`, or 0. */
+function keywordAt(src: string, i: number, parts: readonly string[]): number {
   // \b before: the match starts the rest of the input, so its first character must be a word character.
   if (!isWord(src.charCodeAt(i))) return 0;
   let j = i;
-  const parts = word.split(' ');
   for (let p = 0; p < parts.length; p++) {
     if (p > 0) {
       const ws = j;
@@ -134,6 +141,18 @@ function keywordAt(src: string, i: number, word: string): number {
   // \b after: RE2's boundary is ASCII, so a final ſ (not a word character) needs a word character next.
   if (isWord(src.charCodeAt(j - 1)) === isWord(src.charCodeAt(j))) return 0;
   return j - i;
+}
+
+/** The keyword at `i` (the first in rule order that matches) and its length. */
+function keywordMatch(src: string, i: number): { word: VqlKeyword; length: number } | undefined {
+  const c = src.charCodeAt(i);
+  // Keywords start with an ASCII letter (ſ and K never start one: \b needs an ASCII word character).
+  if (!((c >= 65 && c <= 90) || (c >= 97 && c <= 122))) return undefined;
+  for (const k of KEYWORDS_BY_INITIAL.get(String.fromCharCode(c & ~32)) ?? []) {
+    const length = keywordAt(src, i, k.parts);
+    if (length > 0) return { word: k.word, length };
+  }
+  return undefined;
 }
 
 /** The length of a number at `i` (vfilter's Number rule, leftmost-first), or 0. */
@@ -349,17 +368,9 @@ export function lexVql(source: string, options: LexOptions = {}): VqlToken[] {
       push('comment', nl < 0 ? source.length : nl);
       continue;
     }
-    let kw = 0;
-    let word: VqlKeyword | undefined;
-    for (const k of KEYWORDS) {
-      kw = keywordAt(source, i, k);
-      if (kw > 0) {
-        word = k;
-        break;
-      }
-    }
-    if (word) {
-      push('keyword', i + kw, { value: word });
+    const kw = keywordMatch(source, i);
+    if (kw) {
+      push('keyword', i + kw.length, { value: kw.word });
       continue;
     }
     if (ch === '|') {

@@ -19,7 +19,7 @@ import type {
   TargetHealth,
   TargetKind,
 } from '../../../shared/deploy';
-import { AppError, isAppError, messageOf } from '../../../shared/errors';
+import { AppError, asError, isAppError, messageOf } from '../../../shared/errors';
 import type { ConnectionManager } from '../connections/index';
 import type { SecretStore } from '../credentials/index';
 import { RotationService, writeClientConfig } from '../pki/index';
@@ -43,7 +43,14 @@ import {
   type RunOptions,
 } from './runner';
 import { apiClientConfig, loadServerConfig } from './server-identity';
-import { builtInTargets, targetOf, type DeploymentTarget, type TargetDeps } from './targets';
+import { HostKeyStore } from './ssh/host-keys';
+import {
+  appKnownHostsFile,
+  builtInTargets,
+  targetOf,
+  type DeploymentTarget,
+  type TargetDeps,
+} from './targets';
 
 const HOUR_MS = 3_600_000;
 const DAY_MS = 86_400_000;
@@ -114,9 +121,12 @@ export class DeploymentService {
   private watcher: NodeJS.Timeout | undefined;
   /** What the watch did lately (a reaped deployment has no journal left to show it). */
   private recent: DeploymentNotice[] = [];
+  /** SSH host keys the responder confirmed (OpenSSH format, hashed), besides ~/.ssh/known_hosts. */
+  readonly hostKeys: HostKeyStore;
 
   constructor(private readonly deps: DeploymentServiceDeps) {
     this.journals = new JournalStore(join(deps.dataDir, 'deployments'));
+    this.hostKeys = new HostKeyStore({ appFile: appKnownHostsFile(deps.dataDir) });
     this.releases = new ReleaseCache({
       dir: join(deps.dataDir, 'releases'),
       source: new ReleaseSource(deps.releaseSource ?? { kind: 'github' }),
@@ -142,6 +152,7 @@ export class DeploymentService {
         engines: this.engines,
         releases: this.releases,
         connections: sink,
+        hostKeys: this.hostKeys,
         ...(this.deps.clock ? { clock: this.deps.clock } : {}),
       };
       const targets = (this.deps.targets ?? builtInTargets)(targetDeps);
@@ -850,7 +861,7 @@ async function* events(
       wake?.();
     },
     (e: unknown) => {
-      failure = e instanceof Error ? e : new Error(String(e));
+      failure = asError(e);
       finished = true;
       wake?.();
     },

@@ -14,7 +14,7 @@ import { LabDeployer } from './lab/lab-deployer';
 import { LabOperations } from './lab/operations';
 import type { Deployer } from './model';
 import type { ReleaseCache } from './releases/cache';
-import { HostKeyStore } from './ssh/host-keys';
+import type { HostKeyStore } from './ssh/host-keys';
 import { SshHostDeployer } from './ssh-host/ssh-host-deployer';
 import { SshHostOperations } from './ssh-host/operations';
 import type { TargetOperations } from './target-operations';
@@ -32,6 +32,8 @@ export interface TargetDeps {
   engines: DockerEngines;
   releases: ReleaseCache;
   connections: ConnectionSink;
+  /** The SSH host keys the responder confirmed (one store per app: the service's). */
+  hostKeys: HostKeyStore;
   clock?: () => Date;
 }
 
@@ -44,7 +46,7 @@ export function builtInTargets(d: TargetDeps): DeploymentTarget[] {
   const clock = d.clock ? { clock: d.clock } : {};
   const docker = new DockerDeployer({ engines: d.engines, releases: d.releases, connections: d.connections });
   const ssh = new SshHostDeployer({
-    ssh: { secrets: d.secrets, hostKeys: new HostKeyStore({ appFile: appKnownHostsFile(d.dataDir) }) },
+    ssh: { secrets: d.secrets, hostKeys: d.hostKeys },
     releases: d.releases,
     connections: d.connections,
   });

@@ -39,7 +39,7 @@ import type { Target } from './servers';
 
 /** The role a read-only identity holds, and all it holds. */
 export const READ_ONLY_ROLES: readonly string[] = ['api'];
-/** The permissions `api` grants (velociraptor-api.md §6); `roles` lists the role names themselves. */
+/** The permissions `api` grants (docs/velociraptor/permissions.md); `roles` lists the role names themselves. */
 const ALLOWED_POLICY_KEYS = new Set(['any_query', 'read_results', 'roles']);
 /** How long a successful check of an identity stays trusted (roles can change on the server). */
 export const VERIFY_TTL_MS = 10 * 60_000;

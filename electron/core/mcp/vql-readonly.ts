@@ -168,14 +168,17 @@ function bracketPartners(tokens: VqlToken[]): Int32Array {
 const isOpen = (t: VqlToken | undefined): boolean =>
   t?.kind === 'op' && (t.value === '(' || t.value === '[' || t.value === '{');
 
+/** An argument `name = value`: the value is tokens[from, to). */
+interface Arg {
+  name: string;
+  from: number;
+  to: number;
+}
+
 /** The top-level `name = value` arguments of the call whose '(' is at `open`. */
-function callArgs(
-  tokens: VqlToken[],
-  partner: Int32Array,
-  open: number,
-): Array<{ name: string; value: VqlToken[] }> {
+function callArgs(tokens: VqlToken[], partner: Int32Array, open: number): Arg[] {
   const close = partner[open] ?? tokens.length;
-  const args: Array<{ name: string; value: VqlToken[] }> = [];
+  const args: Arg[] = [];
   let j = open + 1;
   while (j < close) {
     let end = j;
@@ -183,7 +186,7 @@ function callArgs(
       end = isOpen(tokens[end]) ? (partner[end] ?? close) + 1 : end + 1;
     const nameTok = tokens[j];
     if (nameTok?.kind === 'ident' && isOp(tokens[j + 1], '='))
-      args.push({ name: nameTok.value, value: tokens.slice(j + 2, Math.min(end, close)) });
+      args.push({ name: nameTok.value, from: j + 2, to: Math.min(end, close) });
     j = end + 1;
   }
   return args;
@@ -283,7 +286,7 @@ export function checkReadOnlyVql(source: string): ReadOnlyVerdict {
         reasons.push(`the ${kind} "${name}" is not on the read-only allow-list`);
         continue;
       }
-      checkArgs(kind, name, callArgs(tokens, partner, j), reasons);
+      checkArgs(kind, name, tokens, callArgs(tokens, partner, j), reasons);
       continue;
     }
     if (defined(name)) continue;
@@ -296,18 +299,13 @@ export function checkReadOnlyVql(source: string): ReadOnlyVerdict {
   return { ok: reasons.length === 0, calls, reasons: [...new Set(reasons)] };
 }
 
-function checkArgs(
-  kind: Kind,
-  name: string,
-  args: Array<{ name: string; value: VqlToken[] }>,
-  reasons: string[],
-): void {
+function checkArgs(kind: Kind, name: string, tokens: VqlToken[], args: Arg[], reasons: string[]): void {
   const code = (VQL_CODE_ARGS[kind][name] ?? []).map((a) => a.toLowerCase());
   const keys = KEY_ARGS[`${kind}:${name}`] ?? [];
   for (const a of args) {
     if (code.includes(a.name.toLowerCase()))
       reasons.push(`${name}(${a.name}=…) is compiled as VQL by the server; not allowed in read-only mode`);
-    if (keys.includes(a.name)) checkLiteralKey(`${name}(${a.name}=…)`, a.value, reasons);
+    if (keys.includes(a.name)) checkLiteralKey(`${name}(${a.name}=…)`, tokens.slice(a.from, a.to), reasons);
   }
   if (kind === 'function' && name === 'get' && !args.some((a) => a.name === 'item'))
     reasons.push('get() without item= reads the scope itself; give item=');

@@ -103,16 +103,25 @@ export async function stopProcess(
   const mark = await processStartMark(p.pid);
   if (!mark) return 'gone';
   if (p.mark && mark !== p.mark) return 'not-ours';
-  process.kill(p.pid, 'SIGTERM');
+  // Detached processes lead a process group of their own: signal the group, so a child the server
+  // started (Velociraptor's frontend runs two processes) ends with it, as systemd would do.
+  const target = process.platform === 'win32' ? p.pid : -p.pid;
+  const signal = (sig: NodeJS.Signals): void => {
+    try {
+      process.kill(target, sig);
+    } catch {
+      // ended meanwhile
+    }
+  };
+  signal('SIGTERM');
   const deadline = Date.now() + graceMs;
   while (Date.now() < deadline) {
     await new Promise((r) => setTimeout(r, 100));
-    if ((await processStartMark(p.pid)) !== mark) return 'stopped';
+    if ((await processStartMark(p.pid)) !== mark) {
+      signal('SIGKILL'); // whatever of the group is left
+      return 'stopped';
+    }
   }
-  try {
-    process.kill(p.pid, 'SIGKILL');
-  } catch {
-    // ended between the check and the kill
-  }
+  signal('SIGKILL');
   return 'stopped';
 }

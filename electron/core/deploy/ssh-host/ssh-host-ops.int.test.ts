@@ -22,7 +22,7 @@ import { startReleaseServer, type ReleaseServer } from '../testing/release-serve
 import { servedCertificate } from '../testing/served-certificate';
 import {
   makeClientKeys,
-  sshdHostsMissing,
+  sshdHosts,
   startSshdHost,
   type ClientKeys,
   type SshdHost,
@@ -40,16 +40,12 @@ import {
 import { sshHostPlan } from './ssh-host-deployer';
 import { SshHostOperations } from './operations';
 
-const CI = process.env.CI === 'true' || process.env.CI === '1';
-const missing = sshdHostsMissing();
+const hosts = sshdHosts();
 const DAY = 86_400_000;
 
-it('has real sshd hosts (required in CI)', () => {
-  if (missing && CI) throw new Error(`${missing} (required in CI)`);
-  if (missing) console.warn(`skipped: ${missing}`);
-});
+it(`has ${hosts.name} (required in CI)`, () => hosts.check());
 
-describe.runIf(!missing || CI)('operations on a Linux host over SSH', () => {
+describe.runIf(hosts.run)('operations on a Linux host over SSH', () => {
   let keys: ClientKeys;
   let signer: TestSigner;
   let releases: ReleaseServer;

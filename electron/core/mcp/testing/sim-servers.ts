@@ -4,6 +4,7 @@
  * least-privilege one read-only VQL runs as ('mcp-reader', roles: api), and prepares the ids the
  * tools' example arguments refer to.
  */
+import { toCsv } from '../../../../shared/csv';
 import type { RunningSimulator } from '../../sim/index';
 import { loadApiConfig } from '../../velociraptor/config/api-config';
 import { ConnectionRegistry } from '../../velociraptor/registry';
@@ -58,7 +59,9 @@ export async function exampleIds(svc: VelociraptorService, folder: string): Prom
     {
       clientId: win.clientId,
       artifacts: [EXAMPLE_ARTIFACT],
-      parameters: { [EXAMPLE_ARTIFACT]: { SearchFilesGlob: 'C:/Users/**', Upload_File: 'Y' } },
+      parameters: {
+        [EXAMPLE_ARTIFACT]: { SearchFilesGlobTable: toCsv([{ Glob: 'C:/Users/**' }]), Upload_File: 'Y' },
+      },
       urgent: true,
     },
     { timeoutMs: 60_000, pollMs: 100 },

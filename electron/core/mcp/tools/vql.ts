@@ -113,17 +113,36 @@ export const runVql = defineTool({
   },
 });
 
+/** Longest search vql_help takes: words, not programs. */
+export const HELP_SEARCH_MAX = 100;
+
+/**
+ * vql_help's matcher: plain, case-insensitive words that must all occur in the name or the
+ * description; a leading ^ anchors the first word at the start of the name. Never a regular
+ * expression: an assistant's pattern must not be able to run for minutes (ReDoS), and substring
+ * tests are linear in the text.
+ */
+export function helpMatcher(search: string): (name: string, description: string) => boolean {
+  const anchored = search.trimStart().startsWith('^');
+  const words = search.trim().replace(/^\^/, '').toLowerCase().split(/\s+/).filter(Boolean);
+  return (name, description) => {
+    const n = name.toLowerCase();
+    const d = description.toLowerCase();
+    return words.every((w, i) => (anchored && i === 0 ? n.startsWith(w) : n.includes(w) || d.includes(w)));
+  };
+}
+
 export const vqlHelp = defineTool({
   name: 'vql_help',
   title: 'VQL reference',
   description:
-    'Look up VQL plugins and functions in the connected server\'s own reference (name, plugin or function, description, arguments with types). Search by a word or regular expression, e.g. "glob", "^hunt". VQL facts: strings use single or double quotes; values come from env parameters; LET defines stored queries; plugins go in FROM.',
+    'Look up VQL plugins and functions in the connected server\'s own reference (name, plugin or function, description, arguments with types). Search by plain words that must all appear in the name or description, e.g. "glob", "hunt results"; a leading ^ matches the start of the name, e.g. "^hunt". (Words, not regular expressions.) VQL facts: strings use single or double quotes; values come from env parameters; LET defines stored queries; plugins go in FROM.',
   input: {
     search: z
       .string()
-      .max(200)
+      .max(HELP_SEARCH_MAX)
       .optional()
-      .describe('Regular expression on name and description; omit for all.'),
+      .describe('Plain words (all must match), optionally starting with ^; omit for all.'),
     kind: z.enum(['plugin', 'function']).optional(),
     ...pagingInput,
   },
@@ -132,19 +151,10 @@ export const vqlHelp = defineTool({
   endpointData: false,
   example: () => ({ search: 'glob' }),
   async run({ args, ctx, service }) {
-    let re: RegExp | undefined;
-    if (args.search) {
-      try {
-        re = new RegExp(args.search, 'i');
-      } catch {
-        throw new AppError('INVALID_ARGUMENT', `"${args.search}" is not a valid regular expression.`);
-      }
-    }
+    const matches = args.search ? helpMatcher(args.search) : undefined;
     const ref = await (await service()).vqlHelp();
     const hits: Row[] = ref
-      .filter(
-        (r) => (!args.kind || r.kind === args.kind) && (!re || re.test(r.name) || re.test(r.description)),
-      )
+      .filter((r) => (!args.kind || r.kind === args.kind) && (!matches || matches(r.name, r.description)))
       .map((r) => ({ name: r.name, kind: r.kind, description: r.description, args: r.args }));
     return pagedRead('vql_help', args, sliceSource(hits), ctx.resultsDir);
   },
