@@ -9,6 +9,7 @@ import { z } from 'zod';
 import { choicesFor, DFIR_CATALOG, FILE_FINDER, HASH_HUNTER, type DfirTopic } from './dfir-catalog';
 import type { ClientOs } from '../velociraptor';
 import type { McpContext } from './tool-kit';
+import { deploymentPrompts } from './tools/deploy';
 
 const SAFETY = [
   'Rules for this work:',
@@ -285,4 +286,12 @@ export function registerPrompts(server: McpServer, ctx: McpContext): void {
       );
     }),
   );
+
+  if (ctx.deployments)
+    for (const p of deploymentPrompts)
+      server.registerPrompt(
+        p.name,
+        { title: p.title, description: p.description, argsSchema: p.argsSchema },
+        audited(p.name, (a: Record<string, string | undefined>) => Promise.resolve(text(p.text(a)))),
+      );
 }

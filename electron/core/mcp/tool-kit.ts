@@ -24,6 +24,21 @@ import type { ReadOnlyVql } from './read-only-identity';
 import type { Redactor } from './redact';
 import type { McpServers, Target } from './servers';
 import type { VelociraptorService } from '../velociraptor';
+import type { DeploymentService } from '../deploy/index';
+
+/** What the deployment tools use of the app's deployments (the composition root's DeploymentService). */
+export type McpDeployments = Pick<
+  DeploymentService,
+  | 'plan'
+  | 'deploy'
+  | 'list'
+  | 'status'
+  | 'find'
+  | 'destroy'
+  | 'renewCertificates'
+  | 'exportDocs'
+  | 'evidenceFolder'
+>;
 
 /** Everything a tool may use. Built once per MCP server (per session over HTTP). */
 export interface McpContext {
@@ -39,6 +54,8 @@ export interface McpContext {
   clientLabel: () => string;
   /** The least-privilege identities for read-only VQL; absent, no query is read-only (fail closed). */
   readOnly?: ReadOnlyVql;
+  /** The app's deployments; absent (a stdio server), the deployment tools say where they run. */
+  deployments?: McpDeployments;
 }
 
 /** What a tool adds to its call's audit line. */
@@ -105,10 +122,22 @@ export interface ToolSpec<I extends Shape, O extends Shape, D = undefined> {
   /** Valid arguments for one call (the tool's own test case: every tool is run with it against the simulator). */
   example: (ids: ExampleIds) => Record<string, unknown>;
   /**
+   * False for tools that address no Velociraptor server (the deployment tools: they act on this
+   * app's deployments): then the `server` and `org` arguments are not offered.
+   */
+  targets?: false;
+  /** What the tool needs beyond a Velociraptor server (tests run such tools where it exists). */
+  needs?: 'deployments';
+  /**
    * What a tool settles once per call, before its plan (e.g. which artifacts for the client's OS):
    * the plan shows it and run acts on the same value, so what runs is what was approved.
    */
   decide?: (call: ToolCall<Args<I>>) => Promise<D>;
+  /**
+   * True for a change that cannot be undone (destroying a deployment): the responder is asked even
+   * when the policy allow-lists the tool.
+   */
+  alwaysAsk?: true;
   /** Present on tools that change an endpoint, the server or this machine: what the responder approves. */
   plan?: (call: ToolCall<Args<I>, D>) => Promise<ApprovalPlan | null> | ApprovalPlan | null;
   run(call: ToolCall<Args<I>, D>): Promise<z.output<z.ZodObject<O>>>;
@@ -122,6 +151,7 @@ export interface McpTool {
   inputSchema: z.ZodObject;
   outputSchema: z.ZodObject;
   example: (ids: ExampleIds) => Record<string, unknown>;
+  needs?: 'deployments';
   register(server: McpServer, ctx: McpContext): void;
   /** Runs the tool as a call through MCP would (gate, redaction, framing, audit), without MCP. */
   invoke(rawArgs: unknown, ctx: McpContext, signal?: AbortSignal): Promise<CallToolResult>;
@@ -153,7 +183,9 @@ function summarise(name: string, value: Record<string, unknown>): string {
 export function defineTool<I extends Shape, O extends Shape, D = undefined>(
   spec: ToolSpec<I, O, D>,
 ): McpTool {
-  const inputSchema = z.object({ ...spec.input, ...targetInput });
+  const inputSchema = z.object(
+    spec.targets === false ? { ...spec.input } : { ...spec.input, ...targetInput },
+  );
   const outputSchema = z.object(spec.output);
 
   async function invoke(
@@ -210,7 +242,9 @@ export function defineTool<I extends Shape, O extends Shape, D = undefined>(
         const policy: EffectivePolicy = await ctx.policy();
         try {
           approval = await gate(
-            policy,
+            spec.alwaysAsk
+              ? { ...policy, allowTools: policy.allowTools.filter((t) => t !== spec.name) }
+              : policy,
             ctx.approver,
             {
               tool: spec.name,
@@ -295,6 +329,7 @@ export function defineTool<I extends Shape, O extends Shape, D = undefined>(
     inputSchema,
     outputSchema,
     example: spec.example,
+    ...(spec.needs ? { needs: spec.needs } : {}),
     invoke,
     register(server, ctx) {
       server.registerTool(
