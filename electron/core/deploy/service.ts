@@ -310,6 +310,12 @@ export class DeploymentService {
             title: 'Stop and start the server',
             run: (ctx) => t.operations.restart(plan, ctx),
           },
+          // Listening ports alone do not prove the new process serves them (the real binary's
+          // listeners can outlive a stop by a moment, or another program take a freed port).
+          ...t.deployer
+            .steps(plan)
+            .filter((s) => s.phase === 'verify' && s.id === 'verify-api')
+            .map((v) => ({ id: v.id, title: v.title, run: (ctx: StepContext) => v.run(ctx) })),
         ],
       },
       options,

@@ -137,6 +137,14 @@ describe('operations on a local lab', () => {
         await loadAdminPassword(secrets, id),
       );
 
+      // A restart is done when the new process answers as the registered identity, not when the
+      // ports are open (the real binary's listeners can outlive the stop by a moment).
+      const restarted = await s.restart(id);
+      expect(restarted.operation).toMatchObject({
+        state: 'done',
+        steps: ['restart-restart', 'restart-verify-api'],
+      });
+
       // Evidence before destruction: every flow and hunt, zips + manifest whose SHA-256s match.
       const svc = new VelociraptorService(conn);
       const clientId = String(out.journal.outputs.labClientId);

@@ -220,6 +220,10 @@ describe('MCP deployment tools on a local lab', () => {
     expect((await world.service.find(id)).state).toBe('deployed');
 
     // Approved with the evidence export: the plan listed every live resource; nothing is left.
+    // A hunt on the new server through the app's connection: the export has it to carry (a real
+    // server starts with no flow or hunt; the simulator with a seeded fleet).
+    const svc = await world.connections.service({ server: 'mcp-lab', org: '' });
+    const hunt = await svc.createHunt({ description: 'mcp evidence', artifacts: ['Generic.Client.Info'] });
     approver.next = 'approved';
     const pids = journal.resources.filter((x) => x.kind === 'process').map((x) => Number(x.facts?.pid));
     expect(pids.length).toBeGreaterThan(0);
@@ -234,6 +238,9 @@ describe('MCP deployment tools on a local lab', () => {
     };
     expect(d.removed.filter((x) => !x.ok)).toEqual([]);
     expect(d.evidence_files).toBeGreaterThan(0);
+    expect(await readFile(join(d.evidence_folder, 'SHA256SUMS'), 'utf8')).toContain(
+      `hunts/${hunt.huntId}.zip`,
+    );
     expect(await readdir(d.evidence_folder)).toEqual(expect.arrayContaining(['manifest.json', 'SHA256SUMS']));
     expect(pids.some(alive)).toBe(false);
     expect(await readdir(join(h.dataDir, 'labs'))).toEqual([]);
