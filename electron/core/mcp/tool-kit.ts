@@ -61,6 +61,37 @@ export interface McpContext {
 /** What a tool adds to its call's audit line. */
 export type AuditNotes = Pick<AuditEntry, 'readOnly'>;
 
+/**
+ * How far a long call is: MCP progress notifications when the client asked for them (a progressToken),
+ * nothing otherwise. Values that do not increase are dropped (the protocol wants them increasing).
+ */
+export type ProgressReporter = (progress: number, total: number | undefined, message: string) => void;
+
+const noProgress: ProgressReporter = () => undefined;
+
+function progressOf(extra: {
+  _meta?: { progressToken?: string | number };
+  sendNotification: (n: {
+    method: 'notifications/progress';
+    params: { progressToken: string | number; progress: number; total?: number; message?: string };
+  }) => Promise<void>;
+}): ProgressReporter {
+  const token = extra._meta?.progressToken;
+  if (token === undefined) return noProgress;
+  let last = -Infinity;
+  return (progress, total, message) => {
+    if (progress <= last) return;
+    last = progress;
+    extra
+      .sendNotification({
+        method: 'notifications/progress',
+        params: { progressToken: token, progress, ...(total !== undefined ? { total } : {}), message },
+      })
+      // A client gone meanwhile: the call's own answer says what happened.
+      .catch(() => undefined);
+  };
+}
+
 export interface ToolCall<A, D = undefined> {
   args: A;
   target: Target;
@@ -72,6 +103,8 @@ export interface ToolCall<A, D = undefined> {
   decided: D;
   /** Filled by the tool (in plan or run); written with the call's audit line. */
   notes: AuditNotes;
+  /** Reports how far the call is (long tools: deployments). */
+  progress: ProgressReporter;
 }
 
 /** Ids of a server's data that example arguments refer to (tests fill them from the simulator). */
@@ -154,7 +187,12 @@ export interface McpTool {
   needs?: 'deployments';
   register(server: McpServer, ctx: McpContext): void;
   /** Runs the tool as a call through MCP would (gate, redaction, framing, audit), without MCP. */
-  invoke(rawArgs: unknown, ctx: McpContext, signal?: AbortSignal): Promise<CallToolResult>;
+  invoke(
+    rawArgs: unknown,
+    ctx: McpContext,
+    signal?: AbortSignal,
+    progress?: ProgressReporter,
+  ): Promise<CallToolResult>;
 }
 
 /** The delimiter that fences endpoint data; the nonce keeps data from closing the fence itself. */
@@ -192,6 +230,7 @@ export function defineTool<I extends Shape, O extends Shape, D = undefined>(
     rawArgs: unknown,
     ctx: McpContext,
     signal: AbortSignal = new AbortController().signal,
+    progress: ProgressReporter = noProgress,
   ): Promise<CallToolResult> {
     const started = performance.now();
     let approval: GateOutcome = 'not-required';
@@ -228,6 +267,7 @@ export function defineTool<I extends Shape, O extends Shape, D = undefined>(
         service: () => ctx.servers.service(target),
         decided: undefined,
         notes,
+        progress,
       };
       const call: ToolCall<Args<I>, D> = {
         ...base,
@@ -345,7 +385,7 @@ export function defineTool<I extends Shape, O extends Shape, D = undefined>(
           outputSchema,
           annotations: { title: spec.title, ...spec.annotations },
         },
-        (args: unknown, extra) => invoke(args, ctx, extra.signal),
+        (args: unknown, extra) => invoke(args, ctx, extra.signal, progressOf(extra)),
       );
     },
   };

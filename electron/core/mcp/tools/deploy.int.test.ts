@@ -133,14 +133,30 @@ describe('MCP deployment tools on a local lab', () => {
     // Deployed "6 days ago" with 7-day certificates: renewal has something to move.
     world.shift(-6 * DAY);
     approver.asked.length = 0;
-    const deployed = await call('deploy_server', {
-      target: 'lab',
-      name: 'mcp-lab',
-      profile: 'standard',
-      settings: { binary: { kind: 'release', tag: SSH_TEST_TAG }, client: false },
-    });
+    const progress: Array<{ progress: number; total?: number; message?: string }> = [];
+    const deployed = (await client.callTool(
+      {
+        name: 'deploy_server',
+        arguments: {
+          target: 'lab',
+          name: 'mcp-lab',
+          profile: 'standard',
+          settings: { binary: { kind: 'release', tag: SSH_TEST_TAG }, client: false },
+        },
+      },
+      undefined,
+      { timeout: 180_000, onprogress: (p) => progress.push(p) },
+    )) as CallToolResult;
     world.shift(0);
     expect(deployed.isError, txt(deployed)).toBeFalsy();
+    // Progress while it ran: increasing, out of the plan's steps, ending with all of them done.
+    expect(progress.length).toBeGreaterThan(5);
+    for (let i = 1; i < progress.length; i++)
+      expect(progress[i]!.progress).toBeGreaterThan(progress[i - 1]!.progress);
+    // The approval lists each step, then the settings and the warnings.
+    const steps = approver.asked[0]!.plan.operations.length - 2;
+    expect(progress.at(-1)).toMatchObject({ progress: steps, total: steps });
+    expect(progress.map((p) => p.message).join('\n')).toContain('Start the server');
     const out = deployed.structuredContent as {
       deployment_id: string;
       state: string;

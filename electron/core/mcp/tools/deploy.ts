@@ -12,6 +12,7 @@
  */
 import { z } from 'zod';
 import type { DeploymentSummary } from '../../../../shared/contracts/deploy';
+import type { ProgressEvent } from '../../../../shared/deploy';
 import { AppError } from '../../../../shared/errors';
 import {
   RECOMMENDED_RELEASE,
@@ -21,7 +22,14 @@ import {
   type JournalDoc,
 } from '../../deploy/index';
 import type { ApprovalPlan } from '../approvals';
-import { defineTool, READ, type McpDeployments, type McpTool, type ToolCall } from '../tool-kit';
+import {
+  defineTool,
+  READ,
+  type McpDeployments,
+  type McpTool,
+  type ProgressReporter,
+  type ToolCall,
+} from '../tool-kit';
 
 export const deploymentRef = z
   .string()
@@ -108,6 +116,24 @@ const StatusShape = {
   resources: z.array(z.object({ kind: z.string(), id: z.string(), state: z.string() })),
 };
 
+/**
+ * The runner's events as MCP progress: steps ended out of `steps` (the plan's, when known), with the
+ * fraction of the running one. A deployment takes 15-30 s, a first release download longer: the
+ * client sees it move instead of a silent call.
+ */
+function stepProgress(progress: ProgressReporter, steps?: string[]): (e: ProgressEvent) => void {
+  const counted = (id: string) => !steps || steps.some((s) => id === s || id.endsWith(`-${s}`));
+  let ended = 0;
+  return (e) => {
+    if (e.type === 'step' && counted(e.step)) {
+      if (e.state === 'running') progress(ended + 0.01, steps?.length, e.title);
+      else if (e.state !== 'pending') progress(++ended, steps?.length, `${e.title}: ${e.state}`);
+    } else if (e.type === 'progress' && e.fraction !== undefined && counted(e.step)) {
+      progress(ended + e.fraction * 0.98, steps?.length, e.message ?? '');
+    }
+  };
+}
+
 /** The approval plan of a deployment: every step with the resources it creates, and the warnings. */
 export function deployApproval(plan: DeploymentPlan): ApprovalPlan {
   return {
@@ -182,7 +208,13 @@ export const deployServer = defineTool({
     }),
   plan: ({ decided }) => deployApproval(decided),
   async run(call) {
-    const out = await deployments(call).deploy(call.decided, { signal: call.signal });
+    const out = await deployments(call).deploy(call.decided, {
+      signal: call.signal,
+      onEvent: stepProgress(
+        call.progress,
+        call.decided.steps.map((s) => s.id),
+      ),
+    });
     return {
       deployment_id: out.deploymentId,
       state: out.journal.state,
@@ -265,7 +297,10 @@ export const renewDeploymentCertificates = defineTool({
     ],
   }),
   async run(call) {
-    const r = await deployments(call).renewCertificates(call.decided.id, 'renew', { signal: call.signal });
+    const r = await deployments(call).renewCertificates(call.decided.id, 'renew', {
+      signal: call.signal,
+      onEvent: stepProgress(call.progress),
+    });
     return {
       operation: r.operation.id,
       state: r.operation.state,
@@ -349,6 +384,7 @@ export const destroyDeployment = defineTool({
     const r = await deployments(call).destroy(call.decided.doc.id, {
       exportTo: call.decided.exportTo,
       signal: call.signal,
+      onEvent: stepProgress(call.progress),
     });
     return {
       removed: r.removed.map((x) => ({
