@@ -24,6 +24,7 @@ import {
   issueFrontendCertificate,
   issueGatewayCertificate,
   parseCertificate,
+  serverUrl,
   validateUserName,
   writeApiClientConfig,
   writeServerConfig,
@@ -172,7 +173,7 @@ export function serverConfigYaml(
   const client = config.Client as Record<string, unknown>;
   const frontendSection = config.Frontend as Record<string, unknown>;
   if (settings.frontendPublicPort !== undefined)
-    client.server_urls = [`https://${settings.frontendHostname}:${settings.frontendPublicPort}/`];
+    client.server_urls = [serverUrl(settings.frontendHostname, settings.frontendPublicPort)];
   if (settings.frontendBindAddress) frontendSection.bind_address = settings.frontendBindAddress;
   const logging = (config.Logging ?? {}) as Record<string, unknown>;
   // Velociraptor deletes log files older than Logging.max_age (seconds).

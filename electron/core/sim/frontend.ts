@@ -23,6 +23,7 @@ export interface EnrolRequest {
   client_id?: string;
   org_id?: string;
   nonce?: string;
+  labels: string[];
 }
 
 async function readJson(req: IncomingMessage): Promise<unknown> {
@@ -52,15 +53,23 @@ function parseEnrol(body: unknown): EnrolRequest | null {
     client_id: s('client_id') || undefined,
     org_id: s('org_id') || undefined,
     nonce: s('nonce') || undefined,
+    labels: Array.isArray(b.labels)
+      ? b.labels.filter((l): l is string => typeof l === 'string').map((l) => l.slice(0, 128))
+      : [],
   };
 }
 
+/**
+ * `strictNonce`: the server was started from a config, so an agent must present the nonce of one of
+ * its orgs (and lands in that org, as with Velociraptor's per-org nonces); otherwise an agent without
+ * a known nonce is taken into the org it names, or root.
+ */
 export function startFrontendServer(
   host: string,
   port: number,
   pki: SimPki,
   world: World,
-  nonce: string | undefined,
+  strictNonce: boolean,
 ): Promise<Server> {
   const server = createServer(
     { cert: pki.server.certificatePem, key: pki.server.privateKeyPem, minVersion: 'TLSv1.2' },
@@ -87,9 +96,9 @@ export function startFrontendServer(
         (body) => {
           const enrol = parseEnrol(body);
           if (!enrol) return reply(400, { error: 'bad enrolment request' });
-          if (nonce && enrol.nonce !== nonce)
-            return reply(403, { error: 'nonce does not match this server' });
-          const orgId = enrol.org_id && world.orgs.has(enrol.org_id) ? enrol.org_id : 'root';
+          const byNonce = world.orgByNonce(enrol.nonce);
+          if (strictNonce && !byNonce) return reply(403, { error: 'nonce does not match this server' });
+          const orgId = byNonce ?? (enrol.org_id && world.orgs.has(enrol.org_id) ? enrol.org_id : 'root');
           const ip = (req.socket.remoteAddress ?? '').replace(/^::ffff:/, '');
           const record = world.enrol(orgId, { ...enrol, ip });
           reply(200, { client_id: record.client_id, org_id: orgId, simulator: true });

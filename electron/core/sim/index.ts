@@ -13,7 +13,8 @@ import { startFrontendServer } from './frontend';
 import { startApiServer, type ReceivedQuery } from './grpc-server';
 import { startGuiServer } from './gui-server';
 import { serverPlugins, SIM_VERSION } from './server/index';
-import { parseServerConfig } from './server-config';
+import { stringify } from 'yaml';
+import { parseServerConfig, type SimServerConfig } from './server-config';
 import { mintApiClientConfig, setupPki } from './sim-pki';
 import { readUserFile } from './user-file';
 import { normaliseOrg, UserStore } from './users';
@@ -79,6 +80,40 @@ function trackSockets(server: Server): Set<Socket> {
   return sockets;
 }
 
+/**
+ * The client config each org hands out through orgs() (version + Client): the server config's own
+ * Client section when there is one, else what `velociraptor gui` would write for this frontend; the
+ * org's nonce either way.
+ */
+function setOrgClientConfigs(
+  world: World,
+  config: SimServerConfig | undefined,
+  caCertificatePem: string,
+  frontendHost: string,
+  frontendPort: number,
+): void {
+  const dial = frontendHost === '0.0.0.0' || frontendHost === '::' ? '127.0.0.1' : frontendHost;
+  const base: Record<string, unknown> = config?.client.server_urls
+    ? { ...config.client }
+    : {
+        server_urls: [`https://${dial.includes(':') ? `[${dial}]` : dial}:${frontendPort}/`],
+        ca_certificate: caCertificatePem,
+        use_self_signed_ssl: true,
+        writeback_darwin: '/etc/velociraptor.writeback.yaml',
+        writeback_linux: '/etc/velociraptor.writeback.yaml',
+        writeback_windows: '$ProgramFiles\\Velociraptor\\velociraptor.writeback.yaml',
+        max_poll: 60,
+      };
+  for (const org of world.orgs.values())
+    org.clientConfig = stringify(
+      {
+        version: config?.version ?? { name: 'velociraptor', version: SIM_VERSION },
+        Client: { ...base, nonce: org.nonce },
+      },
+      { lineWidth: 0 },
+    );
+}
+
 export async function startSimulator(options: SimulatorOptions = {}): Promise<RunningSimulator> {
   const host = options.host ?? '127.0.0.1';
   const now = options.now ?? Date.now;
@@ -131,12 +166,14 @@ export async function startSimulator(options: SimulatorOptions = {}): Promise<Ru
   let frontend: Server | undefined;
   try {
     gui = await startGuiServer(guiHost, options.guiPort ?? config?.guiPort ?? 0, pki, users, SIM_VERSION);
+    const rootOrg = world.org('root');
+    if (config?.clientNonce) rootOrg.nonce = config.clientNonce;
     frontend = await startFrontendServer(
       frontendHost,
       options.frontendPort ?? config?.frontendPort ?? 0,
       pki,
       world,
-      config?.clientNonce,
+      config?.clientNonce !== undefined,
     );
   } catch (e) {
     api.kill();
@@ -149,6 +186,7 @@ export async function startSimulator(options: SimulatorOptions = {}): Promise<Ru
     const a = s.address();
     return typeof a === 'object' && a ? a.port : 0;
   };
+  setOrgClientConfigs(world, config, pki.caCertificatePem, frontendHost, portOf(frontend));
   const apiPort = api.port;
   // A wildcard bind is dialled on loopback.
   const dialHost = apiHost === '0.0.0.0' || apiHost === '::' ? '127.0.0.1' : apiHost;

@@ -17,7 +17,7 @@ import { mkdtempSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { hashPassword } from '../pki/index';
-import { localIdentity, parseClientConfig, runAgent } from './agent';
+import { loadOrCreateWriteback, localIdentity, parseClientConfig, runAgent } from './agent';
 import { SIMULATOR_BANNER } from './gui-server';
 import { isKnownRole } from './permissions';
 import { runQuery, type QueryResponseMessage } from './query-stream';
@@ -173,7 +173,12 @@ async function userAdd(p: Parsed, io: VrIO): Promise<number> {
 
 async function client(p: Parsed, io: VrIO): Promise<number> {
   if (!p.config) return fail(io, 'client', 'a client config is required (--config client.config.yaml)');
-  const agent = await runAgent(parseClientConfig(readConfig(io, p.config)), localIdentity());
+  const config = parseClientConfig(readConfig(io, p.config));
+  const identity = localIdentity();
+  // Like Velociraptor's client: the identity lives in the writeback of this OS, made at first start.
+  const writeback = config.writeback[identity.os];
+  const known = writeback ? loadOrCreateWriteback(writeback) : undefined;
+  const agent = await runAgent(config, identity, 10_000, known?.clientId);
   io.stderr.write(
     `Stand-in agent (Megaraptor simulator protocol, not Velociraptor's) enrolled as ${agent.clientId}\n`,
   );

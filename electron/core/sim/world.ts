@@ -82,6 +82,10 @@ export interface HuntRecord {
 export interface OrgData {
   id: string;
   name: string;
+  /** Client.nonce of the org: an agent's enrolment names its org by it (VR orgs carry one each). */
+  nonce: string;
+  /** The org's client config (version + Client) as orgs() hands it out; set once the frontend listens. */
+  clientConfig?: string;
   clients: Map<string, ClientRecord>;
   flows: Map<string, FlowRecord>;
   hunts: Map<string, HuntRecord>;
@@ -121,6 +125,7 @@ export class World {
     const root: OrgData = {
       id: 'root',
       name: '<root>',
+      nonce: new Rng(`${seed}/nonce/root`).hex(16),
       clients: new Map(),
       flows: new Map(),
       hunts: new Map(),
@@ -129,6 +134,7 @@ export class World {
     const lab: OrgData = {
       id: 'O123',
       name: 'Test Org (simulator)',
+      nonce: new Rng(`${seed}/nonce/O123`).hex(16),
       clients: new Map(),
       flows: new Map(),
       hunts: new Map(),
@@ -375,10 +381,18 @@ export class World {
 
   // ---------------------------------------------------------------- enrolment (stand-in agents)
 
+  /** The org whose Client.nonce this is. */
+  orgByNonce(nonce: string | undefined): string | undefined {
+    if (!nonce) return undefined;
+    for (const o of this.orgs.values()) if (o.nonce === nonce) return o.id;
+    return undefined;
+  }
+
   enrol(
     orgId: string,
     info: {
       client_id?: string;
+      labels?: string[];
       hostname: string;
       os: ClientOs;
       release: string;
@@ -412,6 +426,8 @@ export class World {
     };
     record.offline_last_seen_us = null;
     record.last_ip = info.ip;
+    // Client.labels come with the client's information and are applied at enrolment.
+    for (const l of info.labels ?? []) if (!record.labels.includes(l)) record.labels.push(l);
     org.clients.set(record.client_id, record);
     if (!existing) {
       const flow = this.collect(orgId, 'VelociraptorServer', {

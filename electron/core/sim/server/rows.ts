@@ -234,8 +234,9 @@ export function helpRow(def: PluginDef | FunctionDef, type: 'Plugin' | 'Function
 }
 
 /** An orgs() row. */
-export function orgRow(o: { id: string; name: string }): Row {
-  return { Name: o.name, OrgId: o.id };
+export function orgRow(o: { id: string; name: string; clientConfig?: string }): Row {
+  // Velociraptor lists _client_config for orgs with a nonce (VR vql/server/orgs/orgs.go).
+  return { Name: o.name, OrgId: o.id, ...(o.clientConfig ? { _client_config: o.clientConfig } : {}) };
 }
 
 /** A user record (user(), gui_users()): one user in one org, with no `orgs` list. */
