@@ -3,9 +3,9 @@
  * host's state machine, the events a run streams to its live table, and the run summary. Pure zod,
  * no Node or DOM.
  *
- * A host walks queued → connecting → uploading → installing → verifying → enrolled, or ends failed
- * (with a reason) or cancelled at any point; a transient failure (the host could not be reached) sends
- * it back to queued for another attempt.
+ * A host walks queued → connecting → uploading → installing → verifying → enrolled (an uninstall ends
+ * `removed`), or ends failed (with a reason) or cancelled at any point; a transient failure (the host
+ * could not be reached) sends it back to queued for another attempt.
  */
 import { z } from 'zod';
 
@@ -22,13 +22,14 @@ export const HostState = z.enum([
   'installing',
   'verifying',
   'enrolled',
+  'removed',
   'failed',
   'cancelled',
 ]);
 export type HostState = z.infer<typeof HostState>;
 
 /** States a host ends in; the others are work in progress (a resumed run re-queues them). */
-export const FINAL_HOST_STATES: readonly HostState[] = ['enrolled', 'failed', 'cancelled'];
+export const FINAL_HOST_STATES: readonly HostState[] = ['enrolled', 'removed', 'failed', 'cancelled'];
 
 /** A host name or an IPv4/IPv6 literal: no spaces, no user@, no port. */
 export const HostName = z
@@ -83,6 +84,7 @@ export const RunCounts = z.object({
   queued: z.number(),
   active: z.number(),
   enrolled: z.number(),
+  removed: z.number(),
   failed: z.number(),
   cancelled: z.number(),
 });

@@ -4,7 +4,14 @@ import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import type { AgentRunEvent } from '../../../../shared/agents';
 import { AppError } from '../../../../shared/errors';
-import { AgentPushRunner, hostErrorOf, type HostContext, type HostPusher, type PushSession } from './fanout';
+import {
+  AgentPushRunner,
+  hostErrorOf,
+  type HostContext,
+  type HostPusher,
+  type PushOutcome,
+  type PushSession,
+} from './fanout';
 import { AgentRunStore, type AgentRunDoc } from './run-journal';
 import { runSummary, summaryCsv } from './summary';
 
@@ -47,7 +54,7 @@ class ScriptedPusher implements HostPusher {
     };
   }
 
-  private async push(ctx: HostContext): Promise<{ clientId: string }> {
+  private async push(ctx: HostContext): Promise<PushOutcome> {
     const name = ctx.host.host;
     this.attempts.set(name, (this.attempts.get(name) ?? 0) + 1);
     this.active++;
@@ -79,7 +86,10 @@ class ScriptedPusher implements HostPusher {
       if (name.startsWith('slow-') && this.slow) await wait(60_000);
       await ctx.enter('verifying');
       await wait(this.stepMs);
-      return { clientId: `C.${Buffer.from(name).toString('hex').padEnd(16, '0').slice(0, 16)}` };
+      return {
+        outcome: 'enrolled',
+        clientId: `C.${Buffer.from(name).toString('hex').padEnd(16, '0').slice(0, 16)}`,
+      };
     } finally {
       this.active--;
     }
@@ -150,6 +160,7 @@ describe('fan-out', () => {
       queued: 0,
       active: 0,
       enrolled: 30,
+      removed: 0,
       failed: 0,
       cancelled: 0,
     });

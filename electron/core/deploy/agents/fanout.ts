@@ -11,6 +11,7 @@
  * What is done once per run (the verified release, the client config, the installer server) belongs to
  * the channel's session (`HostPusher.open`), not to each host.
  */
+import { setMaxListeners } from 'node:events';
 import type {
   AgentChannel,
   AgentRunEvent,
@@ -47,15 +48,24 @@ export interface HostContext {
   /** What the host is, once detected. */
   setPlatform(text: string): Promise<void>;
   log(line: string, level?: 'info' | 'warn' | 'error'): void;
-  /** Journals `resource` intended, runs `make`, journals it created. */
-  create<T>(resource: Omit<HostResource, 'state'>, make: () => Promise<T>): Promise<T>;
+  /** Journals the resource(s) intended, runs `make`, journals them created. */
+  create<T>(
+    resource: Omit<HostResource, 'state'> | Array<Omit<HostResource, 'state'>>,
+    make: () => Promise<T>,
+  ): Promise<T>;
+  /** Journals resources as removed (uninstall). */
+  removed(resources: Array<Omit<HostResource, 'state'>>): Promise<void>;
   /** The resources an earlier attempt or run journaled on this host (for idempotent re-runs). */
   readonly resources: readonly HostResource[];
 }
 
+/** How a host's push ended well: an agent enrolled, or (uninstall) the agent is gone. */
+export type PushOutcome =
+  { outcome: 'enrolled'; clientId: string } | { outcome: 'removed'; clientId?: string };
+
 /** One run of a channel: opened once (release, config, servers), then pushes each host. */
 export interface PushSession {
-  push(ctx: HostContext): Promise<{ clientId: string }>;
+  push(ctx: HostContext): Promise<PushOutcome>;
   close(): Promise<void>;
 }
 
@@ -115,19 +125,6 @@ export function hostErrorOf(e: unknown, state: HostState): HostError {
 function defaultRetryDelay(attempt: number): number {
   const base = Math.min(30_000, 2_000 * 2 ** (attempt - 1));
   return Math.round(base * (0.5 + Math.random() / 2));
-}
-
-function sleep(ms: number, signal: AbortSignal): Promise<void> {
-  return new Promise((resolve) => {
-    if (signal.aborted) return resolve();
-    const t = setTimeout(done, ms);
-    function done(): void {
-      clearTimeout(t);
-      signal.removeEventListener('abort', done);
-      resolve();
-    }
-    signal.addEventListener('abort', done, { once: true });
-  });
 }
 
 function hostKey(host: string, port: number): string {
@@ -254,6 +251,8 @@ export class AgentPushRunner {
     };
 
     const controller = new AbortController();
+    // One listener per host in flight (at most the concurrency) plus the run's own.
+    setMaxListeners(MAX_CONCURRENCY + 16, controller.signal);
     const onAbort = (): void => controller.abort();
     if (options.signal?.aborted) controller.abort();
     options.signal?.addEventListener('abort', onAbort, { once: true });
@@ -286,6 +285,8 @@ export class AgentPushRunner {
     const progressEvery = this.deps.progressEveryMs ?? 250;
 
     let wake: () => void = () => undefined;
+    // Hosts waiting for another attempt; cancelling ends the wait (workers return, timers are cleared).
+    const retryTimers = new Set<NodeJS.Timeout>();
     const pushOne = async (key: string): Promise<void> => {
       const h = journal.host(key);
       const attempt = h.attempts + 1;
@@ -329,16 +330,28 @@ export class AgentPushRunner {
         },
         log: (line, level = 'info') => log(line, level, key),
         create: async (resource, make) => {
+          const list = Array.isArray(resource) ? resource : [resource];
           const upsert = (s: HostResource['state']): void => {
-            const i = h.resources.findIndex((r) => r.kind === resource.kind && r.id === resource.id);
-            const entry = { ...resource, state: s };
-            if (i >= 0) h.resources[i] = entry;
-            else h.resources.push(entry);
+            for (const r of list) {
+              const i = h.resources.findIndex((x) => x.kind === r.kind && x.id === r.id);
+              const entry = { ...r, state: s };
+              if (i >= 0) h.resources[i] = entry;
+              else h.resources.push(entry);
+            }
           };
           await journal.update(() => upsert('intended'));
           const made = await make();
           await journal.update(() => upsert('created'));
           return made;
+        },
+        removed: async (list) => {
+          await journal.update(() => {
+            for (const r of list) {
+              const i = h.resources.findIndex((x) => x.kind === r.kind && x.id === r.id);
+              if (i >= 0) h.resources[i] = { ...r, state: 'removed' };
+              else h.resources.push({ ...r, state: 'removed' });
+            }
+          });
         },
       };
       await journal.update(() => {
@@ -352,16 +365,16 @@ export class AgentPushRunner {
       });
       hostEvent(h);
       try {
-        const { clientId } = await session.push(ctx);
+        const done = await session.push(ctx);
         await journal.update(() => {
-          h.state = 'enrolled';
-          h.clientId = clientId;
+          h.state = done.outcome;
+          if (done.clientId) h.clientId = done.clientId;
           h.progress = 1;
-          h.message = `enrolled as ${clientId}`;
+          h.message = done.outcome === 'enrolled' ? `enrolled as ${done.clientId}` : 'agent removed';
           h.endedAt = this.now().toISOString();
         });
         hostEvent(h);
-        log(`${h.host}: enrolled as ${clientId}`, 'info', key);
+        log(`${h.host}: ${h.message}`, 'info', key);
       } catch (e) {
         const cancelled = signal.aborted;
         const err = cancelled
@@ -379,12 +392,13 @@ export class AgentPushRunner {
         log(`${h.host}: ${retry ? 'will retry' : 'failed'} — ${err.message}`, retry ? 'warn' : 'error', key);
         if (retry) {
           waiting++;
-          const delay = retryDelay(attempt);
-          void sleep(delay, signal).then(() => {
+          const timer = setTimeout(() => {
+            retryTimers.delete(timer);
             waiting--;
             ready.push({ key, at: 0 });
             wake();
-          });
+          }, retryDelay(attempt));
+          retryTimers.add(timer);
         }
       } finally {
         signal.removeEventListener('abort', stop);
@@ -427,6 +441,7 @@ export class AgentPushRunner {
       );
       await Promise.all(workers);
     } finally {
+      for (const t of retryTimers) clearTimeout(t);
       signal.removeEventListener('abort', notify);
       await session
         .close()

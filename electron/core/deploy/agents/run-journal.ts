@@ -69,10 +69,19 @@ export function checkRunId(id: string): string {
 }
 
 export function countsOf(hosts: readonly Pick<RunHost, 'state'>[]): RunCounts {
-  const c: RunCounts = { total: hosts.length, queued: 0, active: 0, enrolled: 0, failed: 0, cancelled: 0 };
+  const c: RunCounts = {
+    total: hosts.length,
+    queued: 0,
+    active: 0,
+    enrolled: 0,
+    removed: 0,
+    failed: 0,
+    cancelled: 0,
+  };
   for (const h of hosts) {
     if (h.state === 'queued') c.queued++;
     else if (h.state === 'enrolled') c.enrolled++;
+    else if (h.state === 'removed') c.removed++;
     else if (h.state === 'failed') c.failed++;
     else if (h.state === 'cancelled') c.cancelled++;
     else c.active++;

@@ -32,9 +32,12 @@ export interface ServiceCall {
 export class ServiceRecorder {
   readonly calls: ServiceCall[] = [];
 
-  /** The factory a deployer takes (SshHostDeployerDeps.services). */
-  readonly factory = (conn: SshConnection, files: RemoteFiles, layout: HostLayout): RecordingServiceManager =>
-    new RecordingServiceManager(conn, files, layout, this);
+  /** The factory a deployer takes (SshHostDeployerDeps.services, and the agent push's). */
+  readonly factory = (
+    conn: SshConnection,
+    files: RemoteFiles,
+    layout: Pick<HostLayout, 'prefix' | 'unitDir'>,
+  ): RecordingServiceManager => new RecordingServiceManager(conn, files, layout, this);
 }
 
 export class RecordingServiceManager implements ServiceManager {
@@ -44,7 +47,7 @@ export class RecordingServiceManager implements ServiceManager {
   constructor(
     private readonly conn: SshConnection,
     private readonly files: RemoteFiles,
-    private readonly layout: HostLayout,
+    private readonly layout: Pick<HostLayout, 'prefix' | 'unitDir'>,
     private readonly recorder: ServiceRecorder,
   ) {
     this.runDir = `${layout.prefix}/run/megaraptor-test-services`;
