@@ -6,6 +6,7 @@
  * core parses it the same way. Duplicates are dropped (first one kept); every problem names its line.
  */
 import { AgentOsChoice, PushHost, type PushHostInput } from './agents';
+import { messageOf } from './errors';
 
 /** A push to more hosts than this is refused: split it (a typo like /8 must not queue 16 million hosts). */
 export const MAX_HOSTS = 4096;
@@ -127,7 +128,7 @@ function collect(
         hosts.push(parsed.data);
       }
     } catch (err) {
-      const message = err instanceof Error ? err.message : String(err);
+      const message = messageOf(err);
       problems.push({ line: e.line, text: e.text, message });
       if (err instanceof TooMany) break;
     }

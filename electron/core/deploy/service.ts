@@ -8,7 +8,7 @@
 import { join } from 'node:path';
 import type { DeploymentSummary } from '../../../shared/contracts/deploy';
 import type { ProfileName, ProgressEvent, TargetKind } from '../../../shared/deploy';
-import { AppError } from '../../../shared/errors';
+import { AppError, asError } from '../../../shared/errors';
 import type { ConnectionManager } from '../connections/index';
 import type { SecretStore } from '../credentials/index';
 import { connectionSink, ConnectionRemover } from './connection-sink';
@@ -185,7 +185,7 @@ async function* events(
       wake?.();
     },
     (e: unknown) => {
-      failure = e instanceof Error ? e : new Error(String(e));
+      failure = asError(e);
       finished = true;
       wake?.();
     },

@@ -16,6 +16,7 @@
  *
  * Everything it prints names the simulator; it is never mistaken for Velociraptor.
  */
+import { messageOf } from '../../../shared/errors';
 import { chmodSync, copyFileSync, mkdirSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, extname, join, resolve } from 'node:path';
@@ -103,7 +104,7 @@ export async function runVelociraptorCommandLine(argv: string[], io: VrIO): Prom
         return serviceInstall(parsed, io);
     }
   } catch (e) {
-    return fail(io, parsed.command, e instanceof Error ? e.message : String(e));
+    return fail(io, parsed.command, messageOf(e));
   }
   return fail(io, parsed.command, 'not supported by the simulator');
 }

@@ -1,8 +1,8 @@
 /**
  * Issue 12 item 1: the places where the client, the MCP tools and the UI's core calls disagreed
  * with the real Velociraptor server, each checked on the product's own layer against the simulator
- * that now behaves as the real server does (facts: docs/velociraptor/vql.md#pitfalls-found-in-the-source and the real-server
- * findings). Each test names its item ("12.1.N") and fails on the old behaviour.
+ * that now behaves as the real server does (facts: docs/velociraptor/vql.md, in particular
+ * vql.md#pitfalls-found-in-the-source, and the real-server findings). Each test names its item ("12.1.N") and fails on the old behaviour.
  */
 import { mkdtempSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -195,9 +195,16 @@ describe('collections and hunts', () => {
       includeLabels: ['Servers'],
       start: true,
     });
+    // Wait for every scheduled client: comparing two reads while clients still finish races.
     await expect
-      .poll(async () => (await svc.huntStatus(huntId)).stats.finished, { timeout: 20_000 })
-      .toBeGreaterThan(0);
+      .poll(
+        async () => {
+          const { stats } = await svc.huntStatus(huntId);
+          return stats.scheduled > 0 && stats.finished === stats.scheduled;
+        },
+        { timeout: 30_000 },
+      )
+      .toBe(true);
     const hunt = await ui.hunt(demo, huntId);
     expect(hunt.sources).toEqual(
       expect.arrayContaining(['Generic.Client.Info/BasicInformation', 'Linux.Sys.Crontab/CronTabs']),

@@ -15,7 +15,7 @@ import { readdir } from 'node:fs/promises';
 import { join } from 'node:path';
 import { z } from 'zod';
 import { AgentChannel, HostStatus, RunState, type RunCounts } from '../../../../shared/agents';
-import { AppError, asError } from '../../../../shared/errors';
+import { AppError, asError, messageOf } from '../../../../shared/errors';
 import { JsonFile } from '../../files/index';
 import { assertNoSecrets, JournalOwner, ownerAlive, OWNER_STALE_MS } from '../journal';
 
@@ -127,7 +127,7 @@ export class AgentRunStore {
       try {
         runs.push(await this.read(id));
       } catch (e) {
-        problems.push({ id, message: e instanceof Error ? e.message : String(e) });
+        problems.push({ id, message: messageOf(e) });
       }
     }
     return { runs, problems };

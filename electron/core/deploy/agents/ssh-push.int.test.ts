@@ -13,9 +13,8 @@ import { readFile, stat } from 'node:fs/promises';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { parse } from 'yaml';
-import { RealPart } from '../../../../test/real-parts';
 import { keychainStoreFor } from '../../credentials/index';
-import { sshdHostsMissing } from '../testing/sshd-host';
+import { sshdHosts } from '../testing/sshd-host';
 import { systemdVerify } from '../testing/recording-services';
 import { writebackClientId } from './enrollment';
 import { LINUX_CLIENT_UNIT } from './layout';
@@ -25,7 +24,7 @@ import { summaryCsv } from './summary';
 import { agentWorld, AGENT_TEST_TAG, type AgentTestHost, type AgentWorld } from './testing/agent-world';
 import { parsePlist, parseXml } from './xml';
 
-const sshd = new RealPart('sshd hosts in namespaces', sshdHostsMissing());
+const sshd = sshdHosts();
 
 it(`has ${sshd.name} (required in CI)`, () => sshd.check());
 

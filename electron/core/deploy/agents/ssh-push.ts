@@ -22,7 +22,7 @@ import { openSsh, type SshDeps } from '../ssh/connect';
 import type { SshConnection } from '../ssh/connection';
 import { detectPlatform, type RemotePlatform } from '../ssh/platform';
 import { RemoteFiles } from '../ssh/remote-files';
-import { SystemdServiceManager, type ServiceManager } from '../ssh/services';
+import { systemdServices, type ServiceManager, type ServiceManagerFactory } from '../ssh/services';
 import { sh } from '../ssh/shell';
 import { SshAuth, SshHop, SudoPolicy } from '../ssh/target';
 import { agentConfig, checkLabel, type AgentConfigOptions } from './client-config';
@@ -91,12 +91,6 @@ export const SshPushSettings = z.object({
 });
 export type SshPushSettings = z.output<typeof SshPushSettings>;
 export type SshPushSettingsInput = z.input<typeof SshPushSettings>;
-
-export type ServiceManagerFactory = (
-  conn: SshConnection,
-  files: RemoteFiles,
-  where: { prefix: string; unitDir: string },
-) => ServiceManager;
 
 export interface SshPusherDeps {
   ssh: SshDeps;
@@ -271,8 +265,10 @@ export class SshAgentPusher implements HostPusher {
   }
 
   private serviceManager(conn: SshConnection, files: RemoteFiles, layout: LinuxAgentLayout): ServiceManager {
-    const where = { prefix: layout.root, unitDir: layout.unitDir };
-    return this.deps.services?.(conn, files, where) ?? new SystemdServiceManager(conn, files, layout.unitDir);
+    return (this.deps.services ?? systemdServices)(conn, files, {
+      prefix: layout.root,
+      unitDir: layout.unitDir,
+    });
   }
 
   private async uploadBinary(

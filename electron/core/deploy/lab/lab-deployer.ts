@@ -22,10 +22,7 @@ import { z } from 'zod';
 import type { PreflightCheck, ResourceRef } from '../../../../shared/deploy';
 import { AppError, messageOf } from '../../../../shared/errors';
 import { writeClientConfig } from '../../pki/index';
-import { createApiClient } from '../../velociraptor/client';
-import { loadApiConfig } from '../../velociraptor/config/api-config';
-import { VelociraptorConnection } from '../../velociraptor/connection';
-import { build, vql } from '../../velociraptor/vql/builder';
+import { ConnectionRegistry, vqlBuilder } from '../../velociraptor/index';
 import type { ConnectionSink } from '../connection-sink';
 import { portFree } from '../docker/preflight';
 import type {
@@ -494,10 +491,12 @@ export class LabDeployer implements Deployer<LabSettings> {
 
   /** The client shows up in clients() through the API (the enrolment the responder would see). */
   private async verifyClient(plan: DeploymentPlan<LabSettings>, ctx: StepContext): Promise<void> {
-    const config = loadApiConfig(await this.apiYaml(plan, ctx));
-    const api = createApiClient(config);
+    // A registry of its own: the check's channel is closed after it, whatever the app holds.
+    const registry = new ConnectionRegistry();
+    registry.add('lab-check', await this.apiYaml(plan, ctx));
     try {
-      const conn = new VelociraptorConnection('lab-check', '', api, config);
+      const conn = registry.connection('lab-check');
+      const { build, vql } = vqlBuilder;
       const t0 = Date.now();
       for (;;) {
         const rows = (
@@ -522,7 +521,7 @@ export class LabDeployer implements Deployer<LabSettings> {
         await new Promise((r) => setTimeout(r, 500));
       }
     } finally {
-      api.close();
+      registry.remove('lab-check');
     }
   }
 

@@ -16,10 +16,9 @@ import { promisify } from 'node:util';
 import { AppError } from '../../../../shared/errors';
 import type { SshConnection } from '../ssh/connection';
 import type { RemoteFiles } from '../ssh/remote-files';
-import type { ServiceManager, ServiceStatus } from '../ssh/services';
+import type { ServiceManager, ServiceManagerFactory, ServiceStatus, UnitHost } from '../ssh/services';
 import { sh } from '../ssh/shell';
 import { parseExecLine, parseOnCalendarAt, parseUnit, unitValue } from '../ssh/systemd-unit';
-import type { HostLayout } from '../ssh-host/layout';
 
 const run = promisify(execFile);
 
@@ -33,11 +32,8 @@ export class ServiceRecorder {
   readonly calls: ServiceCall[] = [];
 
   /** The factory a deployer takes (SshHostDeployerDeps.services, and the agent push's). */
-  readonly factory = (
-    conn: SshConnection,
-    files: RemoteFiles,
-    layout: Pick<HostLayout, 'prefix' | 'unitDir'>,
-  ): RecordingServiceManager => new RecordingServiceManager(conn, files, layout, this);
+  readonly factory = ((conn: SshConnection, files: RemoteFiles, host: UnitHost): RecordingServiceManager =>
+    new RecordingServiceManager(conn, files, host, this)) satisfies ServiceManagerFactory;
 }
 
 export class RecordingServiceManager implements ServiceManager {
@@ -47,10 +43,10 @@ export class RecordingServiceManager implements ServiceManager {
   constructor(
     private readonly conn: SshConnection,
     private readonly files: RemoteFiles,
-    private readonly layout: Pick<HostLayout, 'prefix' | 'unitDir'>,
+    private readonly host: UnitHost,
     private readonly recorder: ServiceRecorder,
   ) {
-    this.runDir = `${layout.prefix}/run/megaraptor-test-services`;
+    this.runDir = `${host.prefix}/run/megaraptor-test-services`;
   }
 
   unsupported(): string | null {
@@ -58,7 +54,7 @@ export class RecordingServiceManager implements ServiceManager {
   }
 
   unitPath(name: string): string {
-    return `${this.layout.unitDir}/${name}`;
+    return `${this.host.unitDir}/${name}`;
   }
 
   private pidFile(name: string): string {
