@@ -80,12 +80,12 @@ export async function startAgentHost(
   });
   for (const d of SKELETON) await mkdir(join(host.prefix, d), { recursive: true });
   await chmod(join(host.prefix, 'var/tmp'), 0o1777);
-  const stop = host.stop;
+  const stopSshd = host.stop.bind(host);
   return Object.assign(host, {
     kind,
     name,
     stop: async () => {
-      await stop();
+      await stopSshd();
       await rm(setupDir, { recursive: true, force: true });
     },
   });
