@@ -36,6 +36,18 @@ web1.lab
     expect(expandRange('db[1-2]')).toEqual(['db1', 'db2']);
   });
 
+  it('a range with a port: each host gets it', () => {
+    expect(parseHostList('10.0.0.1-2:2222 web[1-2].lab:22 10.1.1.0/31:8022').hosts).toEqual([
+      { host: '10.0.0.1', port: 2222, os: 'auto' },
+      { host: '10.0.0.2', port: 2222, os: 'auto' },
+      { host: 'web1.lab', port: 22, os: 'auto' },
+      { host: 'web2.lab', port: 22, os: 'auto' },
+      { host: '10.1.1.0', port: 8022, os: 'auto' },
+      { host: '10.1.1.1', port: 8022, os: 'auto' },
+    ]);
+    expect(parseHostList('10.0.0.1-2:99999').problems[0]?.message).toMatch(/port/);
+  });
+
   it('refuses what would queue too many hosts, backwards ranges and bad tokens, naming the line', () => {
     const big = parseHostList('ok.lab\n10.0.0.0/8');
     expect(big.hosts.map((h) => h.host)).toEqual(['ok.lab']);

@@ -108,7 +108,11 @@ function collect(
   const seen = new Set<string>();
   for (const e of entries) {
     try {
-      for (const expanded of expandRange(e.token, MAX_HOSTS - hosts.length)) {
+      // A range may carry a port (10.0.0.1-20:2222): expand the range, keep the port on each host.
+      const ported = /^(?!\[)([^:]+)(:\d+)$/.exec(e.token);
+      const range = ported ? ported[1]! : e.token;
+      for (const name of expandRange(range, MAX_HOSTS - hosts.length)) {
+        const expanded = ported ? `${name}${ported[2]!}` : name;
         const hp = splitHostPort(expanded);
         const input: PushHostInput = {
           host: hp.host,

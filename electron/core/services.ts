@@ -20,7 +20,7 @@ import {
   createCredentialService,
   credentialHandlers,
 } from './credentials/index';
-import { DeploymentService, deployHandlers, releaseSourceFromEnv } from './deploy/index';
+import { AgentService, DeploymentService, deployHandlers, releaseSourceFromEnv } from './deploy/index';
 import { createInvestigation } from './investigation/index';
 import { createMcpDomain } from './mcp/index';
 import { OWNER_RELEASED, type Handlers } from './rpc/index';
@@ -92,6 +92,25 @@ export function createCoreServices(options: CoreOptions): CoreServices {
   void connections.ready();
   const investigation = createInvestigation(dataDir, connections);
 
+  // Deployments: one runner, one Docker client per engine; journals a dead process left unfinished
+  // are listed (deploy:list, `interrupted`) for the responder to resume or clean up.
+  const deployments = new DeploymentService({
+    dataDir,
+    secrets: keychainAtStart,
+    connections,
+    releaseSource: releaseSourceFromEnv(options.env ?? process.env),
+  });
+
+  // Agent pushes: the same release cache and confirmed host keys as deployments; servers through the
+  // live connections. MCP's agent tools use this service too.
+  const agents = new AgentService({
+    dataDir,
+    secrets: keychainAtStart,
+    server: (t) => connections.service(t),
+    releases: deployments.releases,
+    hostKeys: deployments.hostKeys,
+  });
+
   // Assistants (MCP): HTTP endpoint + approval socket start with the app.
   // It shares the live connection manager: same servers, same selected server as the UI.
   const mcp = createMcpDomain({
@@ -102,17 +121,9 @@ export function createCoreServices(options: CoreOptions): CoreServices {
     keychain: keychainAtStart,
     liveConnections: connections,
     credentials,
+    agents,
   });
   void mcp.start();
-
-  // Deployments: one runner, one Docker client per engine; journals a dead process left unfinished
-  // are listed (deploy:list, `interrupted`) for the responder to resume or clean up.
-  const deployments = new DeploymentService({
-    dataDir,
-    secrets: keychainAtStart,
-    connections,
-    releaseSource: releaseSourceFromEnv(options.env ?? process.env),
-  });
 
   const handlers: Handlers<Contract> = {
     'app:info': () => appInfo.info(),

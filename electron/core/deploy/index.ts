@@ -52,3 +52,4 @@ export {
   type SshPushRequest,
   type SshPushSettingsInput,
 } from './agents/index';
+export { HostKeyStore, type ConfirmHostKey } from './ssh/index';

@@ -27,6 +27,7 @@ import { Redactor } from './redact';
 import { allTools } from './registry';
 import { createMcpServer } from './server';
 import type { McpContext } from './tool-kit';
+import type { AgentPushes } from './tools/agents';
 
 export const TOKEN_REF = 'mcp:http-token';
 
@@ -49,6 +50,8 @@ export interface McpServiceDeps {
   readOnly?: ReadOnlyVql;
   /** Lists, creates, imports and forgets those identities (the Assistants page). */
   readOnlySetup?: ReadOnlySetup;
+  /** The app's agent pushes, for the agent tools. */
+  agents?: AgentPushes;
   /**
    * Where the policy's signing key lives. Default: `secrets` (the keychain, or this run's memory
    * when none answers: then the app's own endpoint follows the policy, stdio servers refuse it).
@@ -130,6 +133,7 @@ export class McpService {
       resultsDir: join(this.deps.dataDir, 'mcp-results'),
       clientLabel,
       ...(this.deps.readOnly ? { readOnly: this.deps.readOnly } : {}),
+      ...(this.deps.agents ? { agents: this.deps.agents } : {}),
     };
   }
 
