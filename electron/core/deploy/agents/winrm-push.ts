@@ -194,6 +194,8 @@ export class WinRmAgentPusher implements HostPusher {
       const config = agentConfig(await server.orgClientConfig({ signal: ctx.signal }), {
         frontends: s.config.frontends,
         labels: s.config.labels,
+        // The path the status script reads, written out (not $ProgramFiles) so both name one file.
+        writeback: { windows: WRITEBACK },
       });
       const msi = await this.obtainMsi(s, ctx);
       const configData = Buffer.from(config.yaml);

@@ -51,7 +51,8 @@ export interface RecordedCommand {
   user: string;
 }
 
-export type CommandHandler = (c: RecordedCommand) => { stdout?: string; stderr?: string; exitCode?: number };
+export type CommandOutput = { stdout?: string; stderr?: string; exitCode?: number };
+export type CommandHandler = (c: RecordedCommand) => CommandOutput | Promise<CommandOutput>;
 
 export interface WinRmFakeOptions {
   accounts: FakeAccount[];
@@ -207,7 +208,8 @@ export async function startWinRmFake(o: WinRmFakeOptions): Promise<WinRmFake> {
     (req, res) => {
       const chunks: Buffer[] = [];
       req.on('data', (c: Buffer) => chunks.push(c));
-      req.on('end', () => {
+      req.on('end', () => void handle());
+      const handle = async (): Promise<void> => {
         const send = (status: number, body: string, headers: Record<string, string | string[]> = {}) => {
           res.writeHead(status, {
             'Content-Type': 'application/soap+xml;charset=UTF-8',
@@ -271,7 +273,7 @@ export async function startWinRmFake(o: WinRmFakeOptions): Promise<WinRmFake> {
                 user,
               };
               commands.push(rec);
-              const out = o.onCommand?.(rec) ?? {};
+              const out = (await o.onCommand?.(rec)) ?? {};
               const id = randomUUID().toUpperCase();
               outputs.set(id, {
                 stdout: out.stdout ?? '',
@@ -332,7 +334,7 @@ export async function startWinRmFake(o: WinRmFakeOptions): Promise<WinRmFake> {
             fault(messageId, 'SchemaValidationError', '2150858817', `The request is not valid: ${String(e)}`),
           );
         }
-      });
+      };
     },
   );
   await new Promise<void>((r) => server.listen(0, '127.0.0.1', () => r()));
