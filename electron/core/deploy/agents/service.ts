@@ -16,6 +16,7 @@ import { AgentPushRunner, type RunOptions } from './fanout';
 import { AgentRunStore, type AgentRunDoc } from './run-journal';
 import { SshAgentPusher, type SshPushSettingsInput } from './ssh-push';
 import { runSummary, summaryCsv } from './summary';
+import { WinRmAgentPusher, type WinRmPushSettingsInput } from './winrm-push';
 
 export interface AgentServiceDeps {
   dataDir: string;
@@ -51,6 +52,14 @@ function keychainWhenNeeded(open: () => Promise<SecretStore | null>): SecretStor
   };
 }
 
+export interface WinRmPushRequest {
+  name: string;
+  settings: WinRmPushSettingsInput;
+  hosts: PushHostInput[];
+  concurrency?: number;
+  retries?: number;
+}
+
 export interface SshPushRequest {
   name: string;
   settings: SshPushSettingsInput;
@@ -75,13 +84,18 @@ export class AgentService {
       releases: deps.releases,
       server: deps.server,
     });
-    this.runner = new AgentPushRunner({ store: this.store, pushers: [ssh] });
+    const winrm = new WinRmAgentPusher({
+      secrets: keychainWhenNeeded(deps.secrets),
+      releases: deps.releases,
+      server: deps.server,
+    });
+    this.runner = new AgentPushRunner({ store: this.store, pushers: [ssh, winrm] });
   }
 
-  private plan(r: SshPushRequest) {
+  private plan(r: SshPushRequest | WinRmPushRequest, channel: 'ssh' | 'winrm' = 'ssh') {
     return {
       name: r.name,
-      channel: 'ssh' as const,
+      channel,
       settings: r.settings,
       hosts: r.hosts.map((h) => ({ host: h.host, ...(h.port ? { port: h.port } : {}), os: h.os ?? 'auto' })),
       concurrency: r.concurrency ?? 8,
@@ -97,6 +111,11 @@ export class AgentService {
   /** Pushes to every host; resolves with the final journal. `cancel(id)` stops it. */
   async pushSsh(r: SshPushRequest, options: RunOptions = {}): Promise<AgentRunDoc> {
     return this.tracked(options, (o) => this.runner.start(this.plan(r), o));
+  }
+
+  /** Pushes the MSI to Windows hosts over WinRM; resolves with the final journal. */
+  async pushWinrm(r: WinRmPushRequest, options: RunOptions = {}): Promise<AgentRunDoc> {
+    return this.tracked(options, (o) => this.runner.start(this.plan(r, 'winrm'), o));
   }
 
   /** Continues a run a dead process (or a cancel) left unfinished. */
