@@ -136,4 +136,60 @@ describe('megaraptor agents push', () => {
     expect(header).toMatch(/^host,port,/);
     expect(row).toMatch(/^127\.0\.0\.1,1,.*failed.*SSH_UNREACHABLE/);
   }, 60_000);
+
+  it('--winrm --dry-run: Windows hosts on WinRM’s port, the settings checked', async () => {
+    const r = await run([
+      'agents',
+      'push',
+      '--winrm',
+      '--connection',
+      'prod',
+      '--host',
+      '10.0.1.5-6',
+      '--host',
+      'win3.corp:5985',
+      '--user',
+      'Administrator',
+      '--domain',
+      'CORP',
+      '--password-ref',
+      'winrm:admin',
+      '--winrm-fingerprint',
+      `10.0.1.5=SHA256:${'ab'.repeat(32)}`,
+      '--serve-host',
+      '10.0.0.2',
+      '--dry-run',
+    ]);
+    expect(r.code, r.err).toBe(0);
+    expect(r.out.trim().split('\n')).toEqual(['10.0.1.5:5986', '10.0.1.6:5986', 'win3.corp:5985']);
+    expect(r.err).toMatch(/Push to 3 host\(s\) over WinRM/);
+  });
+
+  it.each([
+    [['--user', 'a', '--password-ref', 'r', '--serve-host', 'h'], /how listener certificates are checked/],
+    [['--user', 'a', '--password-ref', 'r', '--winrm-unchecked'], /--winrm needs --serve-host/],
+    [['--user', 'a', '--winrm-unchecked', '--serve-host', 'h'], /--winrm needs --user and --password-ref/],
+    [
+      ['--user', 'a', '--password-ref', 'r', '--winrm-unchecked', '--serve-host', 'h', '--sudo'],
+      /--sudo is for SSH/,
+    ],
+    [
+      ['--user', 'a', '--password-ref', 'r', '--winrm-fingerprint', 'nofp', '--serve-host', 'h'],
+      /HOST\[:PORT\]=SHA256/,
+    ],
+  ])('--winrm refuses %j (exit 2)', async (args, message) => {
+    const r = await run([
+      'agents',
+      'push',
+      '--winrm',
+      '--connection',
+      'prod',
+      '--host',
+      'w1',
+      ...args,
+      '--dry-run',
+    ]);
+    expect(r.code).toBe(2);
+    expect(r.err).toMatch(message);
+  });
 });

@@ -21,6 +21,7 @@ import {
   summaryCsv,
   type AgentRunDoc,
   type SshPushSettingsInput,
+  type WinRmPushSettingsInput,
 } from '../../core/deploy/index';
 import {
   ConnectionRegistry,
@@ -72,6 +73,19 @@ Agent:
                               darwin-arm64; repeatable; a FILE.sig beside it is checked)
   --enroll-timeout S          how long to wait for each agent to be listed (default 180)
 
+Windows (--winrm: WinRM over HTTPS, port 5986 unless host:port says otherwise):
+  --winrm                     push the MSI to Windows hosts over WinRM instead of SSH
+  --user USER --password-ref REF   the account and its password's keychain reference
+  --domain DOMAIN             NTLM domain (default: a local account); --basic for Basic (local accounts)
+  --winrm-ca FILE             the CA that issued the listeners' certificates, or
+  --winrm-fingerprint HOST[:PORT]=SHA256  each listener's confirmed certificate (repeatable), or
+  --winrm-unchecked           do not check them (warned; never the default)
+  --serve-host HOST           the name or address of this machine as the Windows hosts reach it (required):
+                              they download the MSI and config from a server of this run
+  --serve-bind ADDR, --serve-port N  where that server listens (default 0.0.0.0, any free port)
+  --msi FILE                  your own MSI instead of the release's windows-amd64.msi (--tag)
+  (--label, --frontend, --concurrency, --retries, --uninstall, --drop-writeback as above)
+
 Run:
   --name NAME                 the run's name (default: agents-<date>)
   --concurrency N             hosts at once (default 8, at most 64)
@@ -111,6 +125,16 @@ const PUSH: Record<string, FlagSpec> = {
   '--dry-run': {},
   '--json': {},
   '--csv': {},
+  '--winrm': {},
+  '--domain': { value: true },
+  '--basic': {},
+  '--winrm-ca': { value: true },
+  '--winrm-fingerprint': { value: true, repeat: true },
+  '--winrm-unchecked': {},
+  '--msi': { value: true },
+  '--serve-host': { value: true },
+  '--serve-bind': { value: true },
+  '--serve-port': { value: true },
 };
 
 function integer(flags: ParsedFlags, flag: string, min: number, max: number): number | undefined {
@@ -215,6 +239,78 @@ export function pushSettings(flags: ParsedFlags, cwd: string, server: string): S
       ? { kind: 'files', files }
       : { kind: 'release', tag: flags.get('--tag') ?? 'latest' },
     config: { frontends, labels: flags.all('--label') },
+    ...(timeout ? { enrollTimeoutMs: timeout * 1000 } : {}),
+    keepWriteback: !flags.has('--drop-writeback'),
+  };
+}
+
+/** The WinRM push settings the flags describe (passwords as keychain references only). */
+export async function winrmSettings(
+  flags: ParsedFlags,
+  cwd: string,
+  server: string,
+): Promise<WinRmPushSettingsInput> {
+  const user = flags.get('--user');
+  const passwordRef = flags.get('--password-ref');
+  if (!user || !passwordRef) throw new UsageError('--winrm needs --user and --password-ref');
+  for (const f of ['--key', '--agent', '--sudo', '--binary', '--os'])
+    if (flags.has(f)) throw new UsageError(`${f} is for SSH pushes, not --winrm`);
+  const tlsWays = [
+    flags.has('--winrm-ca'),
+    flags.has('--winrm-fingerprint'),
+    flags.has('--winrm-unchecked'),
+  ].filter(Boolean).length;
+  if (tlsWays !== 1)
+    throw new UsageError(
+      'give how listener certificates are checked: --winrm-ca FILE, --winrm-fingerprint HOST=FP, or --winrm-unchecked',
+    );
+  let tls: WinRmPushSettingsInput['tls'];
+  if (flags.has('--winrm-ca'))
+    tls = { kind: 'ca', caPem: await readFile(resolve(cwd, flags.get('--winrm-ca')!), 'utf8') };
+  else if (flags.has('--winrm-unchecked')) tls = { kind: 'unchecked', acknowledged: true };
+  else {
+    const fingerprints: Record<string, string> = {};
+    for (const spec of flags.all('--winrm-fingerprint')) {
+      const m = /^([^=]+)=(.+)$/.exec(spec);
+      if (!m) throw new UsageError(`--winrm-fingerprint is HOST[:PORT]=SHA256, not "${spec}"`);
+      fingerprints[m[1]!] = m[2]!;
+    }
+    tls = { kind: 'pinned', fingerprints };
+  }
+  const serveHost = flags.get('--serve-host');
+  if (!serveHost && !flags.has('--uninstall'))
+    throw new UsageError('--winrm needs --serve-host: how the Windows hosts reach this machine');
+  const servePort = integer(flags, '--serve-port', 0, 65535);
+  if (flags.has('--msi') && flags.has('--tag')) throw new UsageError('give --tag or --msi, not both');
+  const frontends = flags.all('--frontend').map((f) => {
+    const m = /^(\[[0-9a-fA-F:]+\]|[^:[\]]+):(\d{1,5})$/.exec(f);
+    if (!m) throw new UsageError(`--frontend is HOST:PORT, not "${f}"`);
+    return {
+      host: m[1]!.replace(/^\[|\]$/g, ''),
+      port: Number(m[2]),
+      scheme: flags.has('--wss') ? ('wss' as const) : ('https' as const),
+    };
+  });
+  const timeout = integer(flags, '--enroll-timeout', 5, 3600);
+  return {
+    mode: flags.has('--uninstall') ? 'uninstall' : 'install',
+    server: { connection: server, org: flags.get('--org') ?? '' },
+    login: {
+      user,
+      domain: flags.get('--domain') ?? '',
+      auth: flags.has('--basic') ? 'basic' : 'ntlm',
+      passwordRef,
+    },
+    tls,
+    msi: flags.has('--msi')
+      ? { kind: 'file', path: resolve(cwd, flags.get('--msi')!) }
+      : { kind: 'release', tag: flags.get('--tag') ?? 'latest' },
+    config: { frontends, labels: flags.all('--label') },
+    serve: {
+      host: serveHost ?? 'localhost',
+      ...(flags.get('--serve-bind') ? { bind: flags.get('--serve-bind')! } : {}),
+      ...(servePort !== undefined ? { port: servePort } : {}),
+    },
     ...(timeout ? { enrollTimeoutMs: timeout * 1000 } : {}),
     keepWriteback: !flags.has('--drop-writeback'),
   };
@@ -329,9 +425,9 @@ async function push(argv: string[], io: CliIO): Promise<number> {
   const hosts = await hostsOf(flags, io.cwd);
   const a = await openAgents(io, flags);
   try {
-    const request = {
+    const winrm = flags.has('--winrm');
+    const common = {
       name: flags.get('--name') ?? `agents-${new Date().toISOString().slice(0, 16)}`,
-      settings: pushSettings(flags, io.cwd, a.serverName),
       hosts,
       ...(integer(flags, '--concurrency', 1, 64) !== undefined
         ? { concurrency: integer(flags, '--concurrency', 1, 64)! }
@@ -340,9 +436,14 @@ async function push(argv: string[], io: CliIO): Promise<number> {
         ? { retries: integer(flags, '--retries', 0, 10)! }
         : {}),
     };
-    const draft = a.service.review(request);
+    const sshRequest = winrm ? undefined : { ...common, settings: pushSettings(flags, io.cwd, a.serverName) };
+    const winrmRequest = winrm
+      ? { ...common, settings: await winrmSettings(flags, io.cwd, a.serverName) }
+      : undefined;
+    const draft = winrmRequest ? a.service.review(winrmRequest, 'winrm') : a.service.review(sshRequest!);
+    const mode = (winrmRequest ?? sshRequest)!.settings.mode;
     io.stderr.write(
-      `${request.settings.mode === 'uninstall' ? 'Uninstall from' : 'Push to'} ${draft.hosts.length} host(s) over SSH, ${draft.concurrency} at once, ${draft.retries} retries; agents enrol with "${a.serverName}".\n`,
+      `${mode === 'uninstall' ? 'Uninstall from' : 'Push to'} ${draft.hosts.length} host(s) over ${winrm ? 'WinRM' : 'SSH'}, ${draft.concurrency} at once, ${draft.retries} retries; agents enrol with "${a.serverName}".\n`,
     );
     if (flags.has('--dry-run')) {
       for (const h of draft.hosts) io.stdout.write(`${h.key}${h.os === 'auto' ? '' : ` (${h.os})`}\n`);
@@ -355,10 +456,10 @@ async function push(argv: string[], io: CliIO): Promise<number> {
     };
     process.once('SIGINT', onSignal);
     try {
-      const doc = await a.service.pushSsh(request, {
-        signal: controller.signal,
-        onEvent: progressPrinter(io),
-      });
+      const options = { signal: controller.signal, onEvent: progressPrinter(io) };
+      const doc = winrmRequest
+        ? await a.service.pushWinrm(winrmRequest, options)
+        : await a.service.pushSsh(sshRequest!, options);
       printOutcome(io, doc, flags);
       return doc.hosts.some((h) => h.state === 'failed') || doc.state !== 'finished' ? 1 : 0;
     } finally {
@@ -429,7 +530,7 @@ async function resume(argv: string[], io: CliIO): Promise<number> {
 
 export const agentsCommand: Command = {
   name: 'agents',
-  summary: 'push Velociraptor agents to hosts over SSH; list, show and resume runs',
+  summary: 'push Velociraptor agents over SSH or WinRM; list, show and resume runs',
   usage: USAGE,
   async run(argv: string[], io: CliIO): Promise<number> {
     const [sub, ...rest] = argv;

@@ -51,5 +51,7 @@ export {
   type RunHost,
   type SshPushRequest,
   type SshPushSettingsInput,
+  type WinRmPushSettingsInput,
+  type WinRmPushRequest,
 } from './agents/index';
 export { HostKeyStore, type ConfirmHostKey } from './ssh/index';

@@ -104,8 +104,10 @@ export class AgentService {
   }
 
   /** The run as it would be journaled (hosts deduplicated, settings checked), without touching a host. */
-  review(r: SshPushRequest): AgentRunDoc {
-    return this.runner.draft(this.plan(r));
+  review(r: SshPushRequest): AgentRunDoc;
+  review(r: WinRmPushRequest, channel: 'winrm'): AgentRunDoc;
+  review(r: SshPushRequest | WinRmPushRequest, channel: 'ssh' | 'winrm' = 'ssh'): AgentRunDoc {
+    return this.runner.draft(this.plan(r, channel));
   }
 
   /** Pushes to every host; resolves with the final journal. `cancel(id)` stops it. */
