@@ -114,3 +114,42 @@ describe('push_agents_ssh', () => {
     expect(listed.run.hosts).toHaveLength(3);
   });
 });
+
+describe('push_agents_winrm', () => {
+  const win = {
+    hosts: ['127.0.0.1-2:1'],
+    user: 'Administrator',
+    domain: 'CORP',
+    password_ref: 'winrm:admin',
+    certificate_fingerprints: { '127.0.0.1:1': 'AB'.repeat(32) },
+    serve_host: '127.0.0.1',
+    retries: 0,
+    wait_seconds: 60,
+  };
+
+  it('the plan names the hosts, the account (no password), how certificates are checked, where the MSI comes from', async () => {
+    answer = 'denied';
+    const r = await call('push_agents_winrm', win);
+    expect(r.isError).toBe(true);
+    const p = asked[0]!.plan;
+    expect(p.summary).toBe(
+      'Install the Velociraptor MSI on 2 Windows host(s) over WinRM as CORP\\Administrator, enrolling with sim',
+    );
+    expect(p.operations[0]!.details).toMatchObject({
+      hosts: ['127.0.0.1:1', '127.0.0.2:1'],
+      login: { user: 'Administrator', domain: 'CORP', auth: 'ntlm' },
+      certificates: { pinned: { '127.0.0.1:1': 'AB'.repeat(32) } },
+      downloads_from: '127.0.0.1',
+    });
+  });
+
+  it('refuses without a certificate check, and an install without serve_host, before asking', async () => {
+    const { certificate_fingerprints: _f, ...unchecked } = win;
+    expect(text(await call('push_agents_winrm', unchecked))).toMatch(
+      /how the WinRM certificates are checked/,
+    );
+    const { serve_host: _s, ...noServe } = win;
+    expect(text(await call('push_agents_winrm', noServe))).toMatch(/serve_host is needed/);
+    expect(asked).toHaveLength(0);
+  });
+});

@@ -9,7 +9,7 @@
 import { z } from 'zod';
 import { parseHostList } from '../../../../shared/agent-hosts';
 import { AppError } from '../../../../shared/errors';
-import type { AgentRunDoc, SshPushRequest } from '../../deploy/index';
+import type { AgentRunDoc, SshPushRequest, WinRmPushRequest } from '../../deploy/index';
 import { defineTool, type McpContext } from '../tool-kit';
 import type { Target } from '../servers';
 import { plan } from './common';
@@ -17,7 +17,9 @@ import { plan } from './common';
 /** The app's agent service, as MCP uses it. */
 export interface AgentPushes {
   review(r: SshPushRequest): AgentRunDoc;
+  review(r: WinRmPushRequest, channel: 'winrm'): AgentRunDoc;
   pushSsh(r: SshPushRequest, o?: { onEvent?: (e: { runId: string }) => void }): Promise<AgentRunDoc>;
+  pushWinrm(r: WinRmPushRequest, o?: { onEvent?: (e: { runId: string }) => void }): Promise<AgentRunDoc>;
   get(id: string): Promise<AgentRunDoc>;
   list(): Promise<AgentRunDoc[]>;
 }
@@ -267,26 +269,160 @@ export const pushAgentsSsh = defineTool({
       },
     );
   },
-  async run({ args, ctx, decided }) {
-    const agents = pushes(ctx);
-    let id: string | undefined;
-    const running = agents.pushSsh(decided.request, {
-      onEvent: (e) => {
-        id ??= e.runId;
-      },
-    });
-    // The run goes on when this call stops waiting; its outcome is in its journal.
-    running.catch(() => undefined);
-    let timer: NodeJS.Timeout | undefined;
-    const waited = await Promise.race([
-      running,
-      new Promise<null>((r) => (timer = setTimeout(() => r(null), args.wait_seconds * 1000))),
-    ]).finally(() => clearTimeout(timer));
-    if (waited) return runRows(waited);
-    if (!id)
-      throw new AppError('TIMEOUT', 'The run had not started when the wait ended; see the agents page.');
-    return runRows(await agents.get(id));
+  run: ({ args, ctx, decided }) =>
+    waitForRun(args.wait_seconds, pushes(ctx), (o) => pushes(ctx).pushSsh(decided.request, o)),
+});
+
+/** Starts a run and waits up to `seconds` for it; a longer run goes on (its journal has the outcome). */
+async function waitForRun(
+  seconds: number,
+  agents: AgentPushes,
+  start: (o: { onEvent: (e: { runId: string }) => void }) => Promise<AgentRunDoc>,
+) {
+  let id: string | undefined;
+  const running = start({
+    onEvent: (e) => {
+      id ??= e.runId;
+    },
+  });
+  running.catch(() => undefined);
+  let timer: NodeJS.Timeout | undefined;
+  const waited = await Promise.race([
+    running,
+    new Promise<null>((r) => (timer = setTimeout(() => r(null), seconds * 1000))),
+  ]).finally(() => clearTimeout(timer));
+  if (waited) return runRows(waited);
+  if (!id) throw new AppError('TIMEOUT', 'The run had not started when the wait ended; see the agents page.');
+  return runRows(await agents.get(id));
+}
+
+const winrmInput = {
+  hosts: pushInput.hosts,
+  user: z.string().min(1).max(104).describe('The Windows account.'),
+  domain: z.string().max(255).default('').describe('NTLM domain; empty for a local account.'),
+  auth: z.enum(['ntlm', 'basic']).default('ntlm').describe('basic works for local accounts only.'),
+  password_ref: z.string().min(1).max(200).describe('Keychain reference of the password.'),
+  certificate_fingerprints: z
+    .record(z.string(), z.string())
+    .optional()
+    .describe('Confirmed SHA-256 fingerprints of the listeners, by host or host:port.'),
+  ca_pem: z
+    .string()
+    .max(20000)
+    .optional()
+    .describe('Or the CA that issued the listeners’ certificates (PEM).'),
+  certificates_unchecked: z
+    .literal(true)
+    .optional()
+    .describe('Or do not check the listeners’ certificates: only when the responder said so.'),
+  serve_host: z
+    .string()
+    .min(1)
+    .max(253)
+    .optional()
+    .describe(
+      'This machine as the Windows hosts reach it: they download the MSI and config from it (install).',
+    ),
+  labels: pushInput.labels,
+  release_tag: pushInput.release_tag,
+  mode: pushInput.mode,
+  keep_writeback: pushInput.keep_writeback,
+  concurrency: pushInput.concurrency,
+  retries: pushInput.retries,
+  wait_seconds: pushInput.wait_seconds,
+};
+
+type WinRmArgs = z.output<z.ZodObject<typeof winrmInput>>;
+
+function winrmRequest(args: WinRmArgs, server: string, org: string): WinRmPushRequest {
+  const list = parseHostList(args.hosts.join('\n'));
+  const bad = list.problems[0];
+  if (bad) throw new AppError('INVALID_ARGUMENT', `Host "${bad.text}": ${bad.message}`);
+  const ways = [args.certificate_fingerprints, args.ca_pem, args.certificates_unchecked].filter(
+    (x) => x !== undefined,
+  );
+  if (ways.length !== 1)
+    throw new AppError(
+      'INVALID_ARGUMENT',
+      'Say how the WinRM certificates are checked: certificate_fingerprints, ca_pem, or certificates_unchecked.',
+    );
+  if (args.mode === 'install' && !args.serve_host)
+    throw new AppError(
+      'INVALID_ARGUMENT',
+      'serve_host is needed: the Windows hosts download the MSI from this machine.',
+    );
+  return {
+    name: `mcp winrm ${args.mode} ${new Date().toISOString().slice(0, 16)}`,
+    hosts: list.hosts.map((h) => ({ ...h, os: 'windows' as const })),
+    concurrency: args.concurrency,
+    retries: args.retries,
+    settings: {
+      mode: args.mode,
+      server: { connection: server, org },
+      login: { user: args.user, domain: args.domain, auth: args.auth, passwordRef: args.password_ref },
+      tls: args.certificate_fingerprints
+        ? { kind: 'pinned', fingerprints: args.certificate_fingerprints }
+        : args.ca_pem
+          ? { kind: 'ca', caPem: args.ca_pem }
+          : { kind: 'unchecked', acknowledged: true },
+      msi: { kind: 'release', tag: args.release_tag },
+      config: { frontends: [], labels: args.labels },
+      serve: { host: args.serve_host ?? 'localhost' },
+      keepWriteback: args.keep_writeback,
+    },
+  };
+}
+
+export const pushAgentsWinrm = defineTool({
+  name: 'push_agents_winrm',
+  title: 'Push Velociraptor agents over WinRM (Windows)',
+  description:
+    'Install (or uninstall) the Velociraptor MSI on Windows hosts over WinRM (HTTPS, NTLMv2 or Basic): each host downloads the signature-verified MSI and the client config from a server this app runs for the push (certificate pinned, sha256 checked), installs it quietly, and is checked until the server lists its client. Listener certificates are checked by confirmed fingerprint or CA. Kerberos is not supported.',
+  input: winrmInput,
+  output: runOutput,
+  annotations: { readOnlyHint: false, destructiveHint: false, idempotentHint: true, openWorldHint: true },
+  endpointData: true,
+  example: () => ({
+    hosts: ['127.0.0.1:1'],
+    user: 'Administrator',
+    password_ref: 'winrm:admin',
+    certificate_fingerprints: { '127.0.0.1:1': 'AB'.repeat(32) },
+    mode: 'uninstall',
+    retries: 0,
+    wait_seconds: 60,
+  }),
+  decide: async ({ args, target, ctx }) => {
+    const r = winrmRequest(args, await serverName(ctx, target), target.org ?? '');
+    return { request: r, draft: pushes(ctx).review(r, 'winrm') };
   },
+  plan: ({ args, target, decided }) => {
+    const { draft, request: r } = decided;
+    const tls = r.settings.tls;
+    return plan(
+      `${args.mode === 'install' ? 'Install the Velociraptor MSI on' : 'Remove the Velociraptor agent from'} ${draft.hosts.length} Windows host(s) over WinRM as ${args.domain ? `${args.domain}\\` : ''}${args.user}, enrolling with ${r.settings.server.connection}`,
+      target,
+      `agents ${args.mode} (WinRM)`,
+      {
+        hosts: draft.hosts.map((h) => h.key),
+        login: { user: args.user, domain: args.domain, auth: args.auth },
+        certificates:
+          tls.kind === 'pinned'
+            ? { pinned: tls.fingerprints }
+            : tls.kind === 'ca'
+              ? 'checked against the CA given'
+              : 'NOT checked',
+        server: r.settings.server.connection,
+        labels: args.labels,
+        release: args.release_tag,
+        ...(args.serve_host ? { downloads_from: args.serve_host } : {}),
+        concurrency: draft.concurrency,
+        retries: draft.retries,
+        ...(args.mode === 'uninstall' ? { keep_writeback: args.keep_writeback } : {}),
+      },
+    );
+  },
+  run: ({ args, ctx, decided }) =>
+    waitForRun(args.wait_seconds, pushes(ctx), (o) => pushes(ctx).pushWinrm(decided.request, o)),
 });
 
 export const agentRuns = defineTool({
@@ -323,4 +459,4 @@ export const agentRuns = defineTool({
   },
 });
 
-export const agentTools = [pushAgentsSsh, agentRuns];
+export const agentTools = [pushAgentsSsh, pushAgentsWinrm, agentRuns];
