@@ -12,3 +12,4 @@ export { runSummary, summaryCsv, SUMMARY_COLUMNS } from './summary';
 export { FULL_DISK_ACCESS_NOTE } from './mac-service';
 export { WinRmAgentPusher, WinRmPushSettings, type WinRmPushSettingsInput } from './winrm-push';
 export { WinRmClient, probeCertificate, type CertificatePolicy, type WinRmOptions } from './winrm/client';
+export { writeAnsibleKit, type AnsibleKit, type AnsibleKitInput } from './ansible-kit';
