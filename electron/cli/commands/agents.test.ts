@@ -1,5 +1,5 @@
 import { execFileSync } from 'node:child_process';
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { PassThrough } from 'node:stream';
@@ -191,5 +191,43 @@ describe('megaraptor agents push', () => {
     ]);
     expect(r.code).toBe(2);
     expect(r.err).toMatch(message);
+  });
+
+  it('kit ansible: role, playbook and inventory with the server’s config and the binary given', async () => {
+    writeFileSync(join(dir, 'velociraptor-v0.77.2-linux-amd64'), 'stand-in binary');
+    const r = await run([
+      'agents',
+      'kit',
+      'ansible',
+      '--api-config',
+      'api.yaml',
+      '--host',
+      '10.0.0.1-2',
+      '--host',
+      'web9:2222',
+      '--user',
+      'ir',
+      '--label',
+      'Case-42',
+      '--binary',
+      'velociraptor-v0.77.2-linux-amd64',
+      '--out',
+      'kit',
+    ]);
+    expect(r.code, r.err).toBe(0);
+    expect(r.err).toMatch(/carries no release signature/);
+    expect(r.out).toMatch(/roles\/velociraptor_agent\/tasks\/main\.yml/);
+    const inventory = readFileSync(join(dir, 'kit', 'inventory.ini'), 'utf8');
+    expect(inventory).toContain('10.0.0.1 ansible_port=22\n10.0.0.2 ansible_port=22\nweb9 ansible_port=2222');
+    expect(inventory).toContain('ansible_user=ir');
+    const config = readFileSync(
+      join(dir, 'kit', 'roles', 'velociraptor_agent', 'files', 'client.config.yaml'),
+      'utf8',
+    );
+    expect(config).toMatch(/labels:\n\s+- Case-42/);
+    expect(config).toMatch(/writeback_linux: \/etc\/velociraptor\.writeback\.yaml/);
+    expect(
+      readFileSync(join(dir, 'kit', 'roles', 'velociraptor_agent', 'files', 'velociraptor_client'), 'utf8'),
+    ).toBe('stand-in binary');
   });
 });

@@ -14,8 +14,11 @@ import { resolveDataDir } from '../../core/app/index';
 import { ConnectionManager } from '../../core/connections/index';
 import type { SecretStore } from '../../core/credentials/index';
 import {
+  acceptLocalBinary,
   AgentService,
+  agentConfig,
   DeploymentService,
+  writeAnsibleKit,
   releaseSourceFromEnv,
   runSummary,
   summaryCsv,
@@ -33,7 +36,7 @@ import {
 import { parseFlags, UsageError, type FlagSpec, type ParsedFlags } from '../args';
 import type { CliIO, Command } from '../command';
 
-const USAGE = `Usage: megaraptor agents push|runs|show|resume …
+const USAGE = `Usage: megaraptor agents push|runs|show|resume|kit …
 
   megaraptor agents push (--connection NAME | --api-config FILE) HOSTS LOGIN [options]
       Installs (or with --uninstall removes) the Velociraptor client on Linux and macOS hosts over SSH.
@@ -41,6 +44,9 @@ const USAGE = `Usage: megaraptor agents push|runs|show|resume …
       resumed. Exit code 1 when any host failed.
   megaraptor agents runs [--json]            the runs in the data folder, newest first
   megaraptor agents show RUN [--csv|--json]  one run: every host with state, client id and error
+  megaraptor agents kit ansible (--connection NAME | --api-config FILE) HOSTS --user USER --out DIR
+      [--label L] [--frontend HOST:PORT] [--tag TAG | --binary FILE]
+      writes an Ansible role, playbook and inventory that install the Linux agent (binary verified)
   megaraptor agents resume RUN [--retry-failed] [--api-config FILE]
       continues a run a stopped process (or Ctrl-C) left unfinished
 
@@ -355,6 +361,8 @@ function printOutcome(io: CliIO, doc: AgentRunDoc, flags: ParsedFlags): void {
 interface Opened {
   service: AgentService;
   serverName: string;
+  server(t: { server: string; org: string }): Promise<VelociraptorService>;
+  releases: DeploymentService['releases'];
   close(): Promise<void>;
 }
 
@@ -409,6 +417,8 @@ async function openAgents(io: CliIO, flags: ParsedFlags | null): Promise<Opened>
   return {
     service,
     serverName,
+    server,
+    releases: deployments.releases,
     async close() {
       await deployments.dispose();
       await connections.dispose();
@@ -528,6 +538,72 @@ async function resume(argv: string[], io: CliIO): Promise<number> {
   }
 }
 
+const KIT: Record<string, FlagSpec> = {
+  '--connection': { value: true },
+  '--api-config': { value: true },
+  '--org': { value: true },
+  '--host': { value: true, repeat: true },
+  '--hosts-file': { value: true },
+  '--user': { value: true },
+  '--out': { value: true },
+  '--label': { value: true, repeat: true },
+  '--frontend': { value: true, repeat: true },
+  '--wss': {},
+  '--tag': { value: true },
+  '--binary': { value: true },
+};
+
+/** `agents kit ansible`: the role, playbook and inventory, with the server's config and a verified binary. */
+async function kit(argv: string[], io: CliIO): Promise<number> {
+  const [kind, ...rest] = argv;
+  if (kind !== 'ansible') throw new UsageError(`the kit is ansible${kind ? `, not "${kind}"` : ''}`);
+  const flags = parseFlags(rest, KIT);
+  if (!flags.has('--connection') && !flags.has('--api-config'))
+    throw new UsageError('give the server agents enrol with: --connection NAME or --api-config FILE');
+  const user = flags.get('--user');
+  const out = flags.get('--out');
+  if (!user || !out) throw new UsageError('kit ansible needs --user USER and --out DIR');
+  if (flags.has('--tag') && flags.has('--binary')) throw new UsageError('give --tag or --binary, not both');
+  const hosts = await hostsOf(flags, io.cwd);
+  const a = await openAgents(io, flags);
+  try {
+    const server = await a.server({ server: a.serverName, org: flags.get('--org') ?? '' });
+    const frontends = flags.all('--frontend').map((f) => {
+      const m = /^(\[[0-9a-fA-F:]+\]|[^:[\]]+):(\d{1,5})$/.exec(f);
+      if (!m) throw new UsageError(`--frontend is HOST:PORT, not "${f}"`);
+      return {
+        host: m[1]!.replace(/^\[|\]$/g, ''),
+        port: Number(m[2]),
+        scheme: flags.has('--wss') ? ('wss' as const) : ('https' as const),
+      };
+    });
+    const config = agentConfig(await server.orgClientConfig(), { frontends, labels: flags.all('--label') });
+    const file = flags.get('--binary');
+    const binary = file
+      ? await acceptLocalBinary(resolve(io.cwd, file))
+      : await a.releases.obtain(flags.get('--tag') ?? 'latest', { os: 'linux', arch: 'amd64', variant: '' });
+    if (binary.warning) io.stderr.write(`warning: ${binary.warning}\n`);
+    const made = await writeAnsibleKit({
+      configYaml: config.yaml,
+      binaryPath: binary.path,
+      hosts: hosts.map((h) => ({ host: h.host, ...(h.port ? { port: h.port } : {}), os: 'linux' as const })),
+      user,
+      dir: resolve(io.cwd, out),
+    });
+    io.stdout.write(
+      [
+        `Ansible kit in ${resolve(io.cwd, out)} (agents dial ${config.serverUrls.join(', ')}; binary sha256 ${made.binarySha256}):`,
+        ...made.files.map((f) => `  ${f}`),
+        `Run: ansible-playbook -i inventory.ini site.yml --ask-become-pass`,
+        '',
+      ].join('\n'),
+    );
+    return 0;
+  } finally {
+    await a.close();
+  }
+}
+
 export const agentsCommand: Command = {
   name: 'agents',
   summary: 'push Velociraptor agents over SSH or WinRM; list, show and resume runs',
@@ -543,8 +619,12 @@ export const agentsCommand: Command = {
         return show(rest, io);
       case 'resume':
         return resume(rest, io);
+      case 'kit':
+        return kit(rest, io);
       default:
-        throw new UsageError(`the subcommand is push, runs, show or resume${sub ? `, not "${sub}"` : ''}`);
+        throw new UsageError(
+          `the subcommand is push, runs, show, resume or kit${sub ? `, not "${sub}"` : ''}`,
+        );
     }
   },
 };

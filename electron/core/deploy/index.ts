@@ -44,6 +44,7 @@ export { DockerEngines, engineFromEnv, type EngineRef } from './docker/engine';
 export {
   AgentService,
   agentConfig,
+  writeAnsibleKit,
   runSummary,
   summaryCsv,
   FULL_DISK_ACCESS_NOTE,
