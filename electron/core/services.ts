@@ -111,6 +111,10 @@ export function createCoreServices(options: CoreOptions): CoreServices {
     hostKeys: deployments.hostKeys,
   });
 
+  // Rapid deployments past their time are destroyed (after their evidence is exported) and due
+  // certificates renewed, at start and every few minutes while the app runs.
+  deployments.watch();
+
   // Assistants (MCP): HTTP endpoint + approval socket start with the app.
   // It shares the live connection manager: same servers, same selected server as the UI.
   const mcp = createMcpDomain({
@@ -122,6 +126,7 @@ export function createCoreServices(options: CoreOptions): CoreServices {
     liveConnections: connections,
     credentials,
     agents,
+    deployments,
   });
   void mcp.start();
 
@@ -131,7 +136,7 @@ export function createCoreServices(options: CoreOptions): CoreServices {
     ...investigation.handlers,
     ...mcp.handlers,
     ...credentialHandlers(credentials),
-    ...deployHandlers(deployments),
+    ...deployHandlers(deployments, options.env ?? process.env),
     // Called by the Dispatcher when a window closes or a socket drops: the investigation drops its result sets.
     [OWNER_RELEASED]: (owner) => investigation.handlers[OWNER_RELEASED]?.(owner),
   };

@@ -17,6 +17,7 @@ import { ReadOnlySetup, type IdentityRecord } from './read-only-setup';
 import { keyMaterialForms } from './redact';
 import { McpService, mcpHandlers, type TokenRecord } from './service';
 import { RegistryServers } from './servers';
+import type { McpDeployments } from './tool-kit';
 
 /** The port the endpoint tries first, so a client's saved config keeps working across restarts. */
 export const DEFAULT_MCP_PORT = 47_810;
@@ -37,6 +38,8 @@ export interface McpDomainOptions {
   credentials?: TokenRecord & IdentityRecord;
   /** The app's agent pushes (the agents page's service), for the agent tools. */
   agents?: AgentPushes;
+  /** The app's deployments (the composition root's DeploymentService): the deployment tools use them. */
+  deployments?: McpDeployments;
 }
 
 /** What the MCP domain needs from the app's connections. */
@@ -166,6 +169,7 @@ export function createMcpDomain(o: McpDomainOptions): McpDomain {
     readOnly,
     readOnlySetup: setup,
     ...(o.agents ? { agents: o.agents } : {}),
+    ...(o.deployments ? { deployments: o.deployments } : {}),
     secretsToRedact: () => {
       let registry: ConnectionRegistry;
       try {

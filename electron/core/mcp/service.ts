@@ -26,7 +26,7 @@ import type { McpServers } from './servers';
 import { Redactor } from './redact';
 import { allTools } from './registry';
 import { createMcpServer } from './server';
-import type { McpContext } from './tool-kit';
+import type { McpContext, McpDeployments } from './tool-kit';
 import type { AgentPushes } from './tools/agents';
 
 export const TOKEN_REF = 'mcp:http-token';
@@ -52,6 +52,8 @@ export interface McpServiceDeps {
   readOnlySetup?: ReadOnlySetup;
   /** The app's agent pushes, for the agent tools. */
   agents?: AgentPushes;
+  /** The app's deployments: with them the endpoint offers the deployment tools, resources, prompts. */
+  deployments?: McpDeployments;
   /**
    * Where the policy's signing key lives. Default: `secrets` (the keychain, or this run's memory
    * when none answers: then the app's own endpoint follows the policy, stdio servers refuse it).
@@ -134,6 +136,7 @@ export class McpService {
       clientLabel,
       ...(this.deps.readOnly ? { readOnly: this.deps.readOnly } : {}),
       ...(this.deps.agents ? { agents: this.deps.agents } : {}),
+      ...(this.deps.deployments ? { deployments: this.deps.deployments } : {}),
     };
   }
 

@@ -59,17 +59,12 @@ function parseEnrol(body: unknown): EnrolRequest | null {
   };
 }
 
-/**
- * `strictNonce`: the server was started from a config, so an agent must present the nonce of one of
- * its orgs (and lands in that org, as with Velociraptor's per-org nonces); otherwise an agent without
- * a known nonce is taken into the org it names, or root.
- */
 export function startFrontendServer(
   host: string,
   port: number,
   pki: SimPki,
   world: World,
-  strictNonce: boolean,
+  nonce: string | undefined,
 ): Promise<Server> {
   const server = createServer(
     { cert: pki.server.certificatePem, key: pki.server.privateKeyPem, minVersion: 'TLSv1.2' },
@@ -96,9 +91,9 @@ export function startFrontendServer(
         (body) => {
           const enrol = parseEnrol(body);
           if (!enrol) return reply(400, { error: 'bad enrolment request' });
-          const byNonce = world.orgByNonce(enrol.nonce);
-          if (strictNonce && !byNonce) return reply(403, { error: 'nonce does not match this server' });
-          const orgId = byNonce ?? (enrol.org_id && world.orgs.has(enrol.org_id) ? enrol.org_id : 'root');
+          if (nonce && enrol.nonce !== nonce)
+            return reply(403, { error: 'nonce does not match this server' });
+          const orgId = enrol.org_id && world.orgs.has(enrol.org_id) ? enrol.org_id : 'root';
           const ip = (req.socket.remoteAddress ?? '').replace(/^::ffff:/, '');
           const record = world.enrol(orgId, { ...enrol, ip });
           reply(200, { client_id: record.client_id, org_id: orgId, simulator: true });

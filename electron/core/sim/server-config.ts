@@ -24,9 +24,6 @@ export interface SimServerConfig {
   frontendBindAddress?: string;
   /** Datastore.location: where `user add` keeps users for the next start. */
   datastoreLocation?: string;
-  /** The config's `version` and `Client` sections as written (orgs() hands them out as the client config). */
-  version?: unknown;
-  client: Record<string, unknown>;
 }
 
 function section(doc: Record<string, unknown>, key: string): Record<string, unknown> {
@@ -85,7 +82,5 @@ export function parseServerConfig(text: string): SimServerConfig {
     guiBindAddress: str(gui.bind_address),
     frontendBindAddress: str(frontend.bind_address),
     datastoreLocation: str(datastore.location),
-    version: root.version,
-    client,
   };
 }
