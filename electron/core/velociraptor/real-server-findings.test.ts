@@ -41,10 +41,10 @@ function sentSince(mark: number): string[] {
     .flatMap((q) => q.queries.map((x) => x.VQL));
 }
 
-/** `conn`, except that the first `misses` flows() reads answer no row (as a real server may). */
-function lagging(misses: number): VelociraptorConnection {
+/** `base`, except that the first `misses` flows() reads answer no row (as a real server may). */
+function lagging(misses: number, base: VelociraptorConnection = conn): VelociraptorConnection {
   let left = misses;
-  return new Proxy(conn, {
+  return new Proxy(base, {
     get(target, prop) {
       if (prop === 'queryRows')
         return (async (q, o) => {
@@ -78,6 +78,29 @@ describe('real-server findings', () => {
     const { flowId } = await svc.collect({ clientId: 'server', artifacts: ['Generic.Client.Info'] });
     const f = await waitForFlow(lagging(2), 'server', flowId, { timeoutMs: 30_000, pollMs: 50 });
     expect(f.done).toBe(true);
+  });
+
+  it('a server flow that finished before the completion watch started is found at once', async () => {
+    // Seen on 0.75.7: the collection finished between the first flows() read and the watch's
+    // subscription, so no event came and the wait lasted a full poll interval.
+    const fast = await startSimulator({ host: '127.0.0.1', speed: 50, instantServerFlows: true });
+    const reg = new ConnectionRegistry();
+    try {
+      reg.addConfig('fast', loadApiConfig(await fast.mintApiConfig('findings', ['administrator'])));
+      const base = reg.connection('fast');
+      const { flowId } = await new VelociraptorService(base).collect({
+        clientId: 'server',
+        artifacts: ['Generic.Client.Info'],
+      });
+      // The first read sees the flow not yet listed; only the event or a later read can end the wait.
+      const t0 = Date.now();
+      const f = await waitForFlow(lagging(1, base), 'server', flowId, { timeoutMs: 8_000, pollMs: 60_000 });
+      expect(f.state).toBe('FINISHED');
+      expect(Date.now() - t0).toBeLessThan(5_000);
+    } finally {
+      reg.close();
+      await fast.stop();
+    }
   });
 
   it('N15 labelling an unknown client is refused before label() runs, so no ghost client is made', async () => {
