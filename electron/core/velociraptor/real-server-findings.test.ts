@@ -2,8 +2,9 @@
  * Findings beyond issue 12's 18 items, seen on the real Velociraptor 0.75.7 and 0.77.2 servers
  * (docs/real-server-conformance.md), each checked against the simulator, which behaves as the real
  * servers did: N1 function errors logged without ERROR:, N3 a server flow missing from flows() for
- * a moment, N15 label() on an unknown id creating a ghost client, N18 waitForFlow's abort
- * listeners, N20 the "server" pseudo-client in clients().
+ * a moment, N6 orgs() sending every org's client config, N15 label() on an unknown id creating a
+ * ghost client, N18 waitForFlow's abort listeners, N20 the "server" pseudo-client in clients(),
+ * and a server flow finishing before the completion watch subscribes.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { isAppError } from '../../../shared/errors';
@@ -101,6 +102,28 @@ describe('real-server findings', () => {
       reg.close();
       await fast.stop();
     }
+  });
+
+  it('N6 listing orgs fetches their names and ids, not their client configs', async () => {
+    const answered: Array<{ vql: string; columns: string[]; rows: unknown[] }> = [];
+    const watched = new Proxy(conn, {
+      get(target, prop) {
+        if (prop === 'queryRows')
+          return (async (q, o) => {
+            const r = await target.queryRows(q, o);
+            answered.push({ vql: q.vql, columns: r.columns, rows: r.rows });
+            return r;
+          }) satisfies VelociraptorConnection['queryRows'];
+        const v: unknown = Reflect.get(target, prop, target);
+        return typeof v === 'function' ? (v as (...a: unknown[]) => unknown).bind(target) : v;
+      },
+    });
+    const orgs = await new VelociraptorService(watched).listOrgs();
+    expect(orgs.map((o) => o.id).sort()).toEqual(['O123', 'root']);
+    const sent = answered.filter((a) => a.vql.includes('orgs()'));
+    expect(sent).toHaveLength(1);
+    expect(sent[0]!.columns.sort()).toEqual(['Name', 'OrgId']);
+    expect(JSON.stringify(sent[0]!.rows)).not.toContain('_client_config');
   });
 
   it('N15 labelling an unknown client is refused before label() runs, so no ghost client is made', async () => {
