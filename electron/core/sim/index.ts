@@ -39,6 +39,11 @@ export interface SimulatorOptions {
   now?: () => number;
   /** The Velociraptor release to play: 0.75 or 0.77 (its catalogue, records and errors). Default 0.77.2. */
   velociraptorVersion?: string;
+  /**
+   * Server collections finish inside collect_client(), their completion published before any
+   * watch can start (the order a real server shows now and then with short server artifacts).
+   */
+  instantServerFlows?: boolean;
 }
 
 export interface RunningSimulator {
@@ -93,6 +98,7 @@ export async function startSimulator(options: SimulatorOptions = {}): Promise<Ru
   const datastoreDir = options.datastoreDir ?? mkdtempSync(join(tmpdir(), 'megaraptor-sim-'));
   const profile = versionProfile(options.velociraptorVersion);
   const world = new World(now, options.speed ?? 1, new FileStore(datastoreDir), undefined, profile);
+  world.instantServerFlows = options.instantServerFlows ?? false;
   const users = new UserStore();
   for (const u of config?.initialUsers ?? []) {
     for (const orgId of world.orgs.keys())

@@ -128,6 +128,12 @@ export class World {
   private seq = 0;
   private readonly rng: Rng;
   readonly startMs: number;
+  /**
+   * When true, a server collection finishes inside collect_client() and its completion event is
+   * published at once, before the caller can start watching for it (a real server does this with
+   * short server artifacts now and then).
+   */
+  instantServerFlows = false;
 
   constructor(
     readonly now: () => number,
@@ -228,6 +234,10 @@ export class World {
     // The real server then lists a pseudo-client "server" in clients() (never seen, no OS).
     if (req.clientId === 'server' && !org.clients.has('server'))
       org.clients.set('server', serverPseudoClient());
+    if (req.clientId === 'server' && this.instantServerFlows) {
+      flow.startMs = flow.finishMs = createMs;
+      this.finalise(org, flow);
+    }
     return flow;
   }
 

@@ -2,8 +2,9 @@
  * Findings beyond issue 12's 18 items, seen on the real Velociraptor 0.75.7 and 0.77.2 servers
  * (docs/real-server-conformance.md), each checked against the simulator, which behaves as the real
  * servers did: N1 function errors logged without ERROR:, N3 a server flow missing from flows() for
- * a moment, N15 label() on an unknown id creating a ghost client, N18 waitForFlow's abort
- * listeners, N20 the "server" pseudo-client in clients().
+ * a moment, N6 orgs() sending every org's client config, N15 label() on an unknown id creating a
+ * ghost client, N18 waitForFlow's abort listeners, N20 the "server" pseudo-client in clients(),
+ * and a server flow finishing before the completion watch subscribes.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { isAppError } from '../../../shared/errors';
@@ -41,10 +42,10 @@ function sentSince(mark: number): string[] {
     .flatMap((q) => q.queries.map((x) => x.VQL));
 }
 
-/** `conn`, except that the first `misses` flows() reads answer no row (as a real server may). */
-function lagging(misses: number): VelociraptorConnection {
+/** `base`, except that the first `misses` flows() reads answer no row (as a real server may). */
+function lagging(misses: number, base: VelociraptorConnection = conn): VelociraptorConnection {
   let left = misses;
-  return new Proxy(conn, {
+  return new Proxy(base, {
     get(target, prop) {
       if (prop === 'queryRows')
         return (async (q, o) => {
@@ -78,6 +79,51 @@ describe('real-server findings', () => {
     const { flowId } = await svc.collect({ clientId: 'server', artifacts: ['Generic.Client.Info'] });
     const f = await waitForFlow(lagging(2), 'server', flowId, { timeoutMs: 30_000, pollMs: 50 });
     expect(f.done).toBe(true);
+  });
+
+  it('a server flow that finished before the completion watch started is found at once', async () => {
+    // Seen on 0.75.7: the collection finished between the first flows() read and the watch's
+    // subscription, so no event came and the wait lasted a full poll interval.
+    const fast = await startSimulator({ host: '127.0.0.1', speed: 50, instantServerFlows: true });
+    const reg = new ConnectionRegistry();
+    try {
+      reg.addConfig('fast', loadApiConfig(await fast.mintApiConfig('findings', ['administrator'])));
+      const base = reg.connection('fast');
+      const { flowId } = await new VelociraptorService(base).collect({
+        clientId: 'server',
+        artifacts: ['Generic.Client.Info'],
+      });
+      // The first read sees the flow not yet listed; only the event or a later read can end the wait.
+      const t0 = Date.now();
+      const f = await waitForFlow(lagging(1, base), 'server', flowId, { timeoutMs: 8_000, pollMs: 60_000 });
+      expect(f.state).toBe('FINISHED');
+      expect(Date.now() - t0).toBeLessThan(5_000);
+    } finally {
+      reg.close();
+      await fast.stop();
+    }
+  });
+
+  it('N6 listing orgs fetches their names and ids, not their client configs', async () => {
+    const answered: Array<{ vql: string; columns: string[]; rows: unknown[] }> = [];
+    const watched = new Proxy(conn, {
+      get(target, prop) {
+        if (prop === 'queryRows')
+          return (async (q, o) => {
+            const r = await target.queryRows(q, o);
+            answered.push({ vql: q.vql, columns: r.columns, rows: r.rows });
+            return r;
+          }) satisfies VelociraptorConnection['queryRows'];
+        const v: unknown = Reflect.get(target, prop, target);
+        return typeof v === 'function' ? (v as (...a: unknown[]) => unknown).bind(target) : v;
+      },
+    });
+    const orgs = await new VelociraptorService(watched).listOrgs();
+    expect(orgs.map((o) => o.id).sort()).toEqual(['O123', 'root']);
+    const sent = answered.filter((a) => a.vql.includes('orgs()'));
+    expect(sent).toHaveLength(1);
+    expect(sent[0]!.columns.sort()).toEqual(['Name', 'OrgId']);
+    expect(JSON.stringify(sent[0]!.rows)).not.toContain('_client_config');
   });
 
   it('N15 labelling an unknown client is refused before label() runs, so no ghost client is made', async () => {

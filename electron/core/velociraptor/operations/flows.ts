@@ -319,8 +319,11 @@ export interface WaitOptions extends OpOptions {
 }
 
 /**
- * Waits for a flow to finish: listens for its System.Flow.Completion event and polls flows() as a
- * backstop (a completion that happens before the listener starts would otherwise be missed).
+ * Waits for a flow to finish: listens for its System.Flow.Completion event and reads flows(), first
+ * once the watch runs, then as a backstop. A completion that happened before the watch subscribed
+ * never reaches it (a short server flow can finish that fast), so the state read after the watch
+ * started is what finds it; the server gives no sign of the subscription itself, only the query's
+ * first answer just before it, hence a second read shortly after.
  */
 export async function waitForFlow(
   conn: VelociraptorConnection,
@@ -331,12 +334,15 @@ export async function waitForFlow(
   validateId('clientId', clientId);
   validateId('flowId', flowId);
   const timeoutMs = options.timeoutMs ?? 600_000;
+  const pollMs = options.pollMs ?? 2_000;
   const inner = new AbortController();
   const onOuter = (): void => inner.abort();
   options.signal?.addEventListener('abort', onOuter, { once: true });
   const timer = setTimeout(() => inner.abort(), timeoutMs);
   const signal = inner.signal;
   try {
+    let markLive = (): void => undefined;
+    const watchLive = new Promise<void>((resolve) => (markLive = resolve));
     const watch = (async (): Promise<void> => {
       const q = vql`SELECT * FROM watch_monitoring(artifact='System.Flow.Completion') WHERE FlowId = ${flowIdArg(flowId)} LIMIT 1`;
       try {
@@ -344,18 +350,23 @@ export async function waitForFlow(
           signal,
           timeoutSeconds: Math.ceil(timeoutMs / 1000),
         })) {
+          markLive();
           if (ev.type === 'rows' && ev.rows.length > 0) return;
         }
       } catch {
         /* the poller decides; a failed watch only loses the fast path */
+      } finally {
+        markLive();
       }
       await new Promise<void>(() => undefined); // never resolves by itself: the poller or timeout ends it
     })();
     let fired = false;
     void watch.then(() => (fired = true));
-    const started = Date.now();
     const poll = (async (): Promise<FlowSummary> => {
-      for (;;) {
+      await Promise.race([watchLive, sleep(WATCH_START_MS, signal)]);
+      const started = Date.now();
+      for (let reads = 1; ; reads++) {
+        if (signal.aborted) throw abortError(options.signal?.aborted === true, flowId, timeoutMs);
         let f: FlowSummary | undefined;
         try {
           f = await flowStatus(conn, clientId, flowId, { signal, deadlineMs: 30_000 });
@@ -365,7 +376,8 @@ export async function waitForFlow(
         }
         if (f?.done) return f;
         // After the completion event, the flow record may lag a moment: re-check shortly.
-        await (fired ? sleep(200, signal) : Promise.race([watch, sleep(options.pollMs ?? 2_000, signal)]));
+        const pause = reads === 1 ? Math.min(SUBSCRIBED_MS, pollMs) : pollMs;
+        await (fired ? sleep(200, signal) : Promise.race([watch, sleep(pause, signal)]));
         if (signal.aborted) throw abortError(options.signal?.aborted === true, flowId, timeoutMs);
       }
     })();
@@ -379,6 +391,11 @@ export async function waitForFlow(
     inner.abort(); // stops the watch query on the server
   }
 }
+
+/** How long the first read waits for the watch query to start on the server. */
+const WATCH_START_MS = 1_000;
+/** After the watch query's first answer, by when its subscription is surely in place. */
+const SUBSCRIBED_MS = 250;
 
 function abortError(cancelled: boolean, flowId: string, timeoutMs: number): AppError {
   return cancelled

@@ -94,8 +94,9 @@ export const OrgSchema = z
   .transform((o) => ({ id: o.OrgId, name: o.Name }));
 export type Org = z.output<typeof OrgSchema>;
 
+/** Names and ids only: `SELECT *` would also carry each org's whole client config (`_client_config`). */
 export async function listOrgs(conn: VelociraptorConnection, opts?: OpOptions): Promise<Org[]> {
-  return queryTyped(conn, vql`SELECT * FROM orgs()`, OrgSchema, rowsOptions(opts, true));
+  return queryTyped(conn, vql`SELECT Name, OrgId FROM orgs()`, OrgSchema, rowsOptions(opts, true));
 }
 
 export const ServerUserSchema = z
