@@ -12,6 +12,7 @@ import { AppError, asError } from '../../../shared/errors';
 import type { ConnectionManager } from '../connections/index';
 import type { SecretStore } from '../credentials/index';
 import { connectionSink, ConnectionRemover } from './connection-sink';
+import { listedDeploymentSecrets, type CredentialRecords } from './credential-records';
 import { DockerDeployer } from './docker/docker-deployer';
 import { DockerEngines } from './docker/engine';
 import { isInterrupted, JournalStore, type JournalDoc } from './journal';
@@ -28,6 +29,8 @@ export interface DeploymentServiceDeps {
   /** The OS keychain, or null when none answered: then nothing can be deployed (secrets live there). */
   secrets: () => Promise<SecretStore | null>;
   connections: ConnectionManager;
+  /** Lists the deployments' secrets in the credential index (the Credentials page, confirmed reveal). */
+  credentials?: CredentialRecords;
   releaseSource?: ReleaseSourceConfig;
 }
 
@@ -64,12 +67,19 @@ export class DeploymentService {
   /** The runner, once the keychain answered (every deployment keeps its secrets there). */
   runner(): Promise<DeploymentRunner> {
     this.runnerPromise ??= (async () => {
-      const secrets = await this.deps.secrets();
-      if (!secrets)
+      const keychain = await this.deps.secrets();
+      if (!keychain)
         throw new AppError(
           'KEYCHAIN_UNAVAILABLE',
           'Deployments keep their CA key, API identity and admin password in the OS keychain, and none is available. Start a Secret Service (gnome-keyring) or unlock the keychain, then try again.',
         );
+      const secrets = this.deps.credentials
+        ? listedDeploymentSecrets(
+            keychain,
+            this.deps.credentials,
+            async (id) => (await this.journals.read(id)).name,
+          )
+        : keychain;
       const sink = connectionSink(this.deps.connections);
       return new DeploymentRunner({
         journals: this.journals,
