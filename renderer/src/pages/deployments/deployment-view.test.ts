@@ -22,8 +22,8 @@ describe('deployment view', () => {
         frontendUrl: '',
       }),
     ).toEqual([
-      { label: 'GUI', value: 'https://127.0.0.1:8889/' },
-      { label: 'API', value: '127.0.0.1:8001' },
+      { key: 'guiUrl', label: 'GUI', value: 'https://127.0.0.1:8889/' },
+      { key: 'apiEndpoint', label: 'API', value: '127.0.0.1:8001' },
     ]);
   });
 });

@@ -65,10 +65,12 @@ const URL_LABELS: Record<string, string> = {
 };
 
 /** The URLs among the outputs, labelled, in a fixed order. */
-export function urlsOf(outputs: DeploymentSummary['outputs']): Array<{ label: string; value: string }> {
+export function urlsOf(
+  outputs: DeploymentSummary['outputs'],
+): Array<{ key: string; label: string; value: string }> {
   return Object.entries(URL_LABELS)
     .filter(([k]) => typeof outputs[k] === 'string' && outputs[k] !== '')
-    .map(([k, label]) => ({ label, value: String(outputs[k]) }));
+    .map(([key, label]) => ({ key, label, value: String(outputs[key]) }));
 }
 
 /** Journals whose deployment is gone and which only await removal from the list. */
@@ -78,3 +80,37 @@ export function isFinished(d: Pick<DeploymentSummary, 'state'>): boolean {
 
 /** Secrets of a deployment are kept under `deploy:<id>:<name>` (electron/core/deploy/server-identity.ts). */
 export const adminPasswordRef = (deploymentId: string): string => `deploy:${deploymentId}:admin-password`;
+
+export interface CertificateView {
+  title: string;
+  notAfter: string;
+  daysLeft: number;
+}
+
+const CERTIFICATE_OUTPUTS: Array<[string, string]> = [
+  ['caNotAfter', 'CA'],
+  ['frontendCertNotAfter', 'Frontend and API server'],
+  ['gatewayCertNotAfter', 'GUI'],
+  ['apiCertNotAfter', "App's API identity"],
+];
+
+/** The certificates a deployment recorded (their expiry dates are public outputs), soonest first. */
+export function certificatesOf(outputs: DeploymentSummary['outputs'], now: number): CertificateView[] {
+  return CERTIFICATE_OUTPUTS.flatMap(([key, title]) => {
+    const v = outputs[key];
+    const t = typeof v === 'string' ? Date.parse(v) : NaN;
+    return Number.isNaN(t) ? [] : [{ title, notAfter: String(v), daysLeft: (t - now) / 86_400_000 }];
+  }).sort((a, b) => a.daysLeft - b.daysLeft);
+}
+
+/** Warnings at 30, 7 and 1 days before expiry. */
+export function expiryColor(daysLeft: number): string {
+  return daysLeft <= 1 ? 'red' : daysLeft <= 7 ? 'orange' : daysLeft <= 30 ? 'yellow' : 'green';
+}
+
+/** `in 6 d`, `in 5 h`, `expired 2 d ago`. */
+export function daysLeftLabel(daysLeft: number): string {
+  const abs = Math.abs(daysLeft);
+  const amount = abs >= 1 ? `${Math.floor(abs)} d` : `${Math.max(1, Math.floor(abs * 24))} h`;
+  return daysLeft < 0 ? `expired ${amount} ago` : `in ${amount}`;
+}
