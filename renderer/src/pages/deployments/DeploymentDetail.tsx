@@ -1,7 +1,9 @@
 /**
- * One deployment in full: URLs, its certificates and their expiry, the public facts it recorded, the
- * warnings, the error it ended with, and every resource the journal lists (what clean-up or destroy
- * removes). Test id: `deployment-detail`.
+ * One deployment in full: its health as the target sees it now, URLs, certificates and their expiry,
+ * a legal hold, the notices, the operations run on it, the public facts it recorded, the warnings, the
+ * error it ended with, and every resource the journal lists (what clean-up or destroy removes).
+ * Test ids: `deployment-detail`, `deployment-health` (data-ok), `deployment-certificates`,
+ * `deployment-hold`, `deployment-operations`, `deployment-resources`, `url-<key>`.
  */
 import {
   Alert,
@@ -10,30 +12,70 @@ import {
   CopyButton,
   Group,
   List,
+  Loader,
   Stack,
   Table,
   Text,
   Title,
   Tooltip,
 } from '@mantine/core';
-import type { ReactNode } from 'react';
+import { useEffect, useState, type ReactNode } from 'react';
 import type { DeploymentSummary } from '../../../../shared/contracts/deploy';
+import type { TargetHealth } from '../../../../shared/deploy';
+import { describeError } from '../../../../shared/errors';
+import { useApi } from '../../api/index';
 import { formatUtc } from '../credentials/credential-view';
-import { certificatesOf, daysLeftLabel, expiryColor, TARGET_LABELS, urlsOf } from './deployment-view';
+import { daysLeftLabel, EXPIRY_COLORS, isFinished, TARGET_LABELS, urlsOf } from './deployment-view';
 
 const HIDDEN_FACTS = new Set(['guiUrl', 'frontendUrl', 'apiEndpoint']);
 
+/** The target's view right now (`deploy:status`), read when the drawer opens and after each change. */
+function Health({ d }: { d: DeploymentSummary }) {
+  const api = useApi();
+  const [health, setHealth] = useState<{ health: TargetHealth | null; error?: string }>();
+  const [error, setError] = useState<string>();
+  useEffect(() => {
+    if (isFinished(d)) return;
+    let live = true;
+    api
+      .call('deploy:status', { id: d.id })
+      .then(
+        (s) => live && setHealth({ health: s.health, ...(s.healthError ? { error: s.healthError } : {}) }),
+      )
+      .catch((e: unknown) => live && setError(describeError(e)));
+    return () => {
+      live = false;
+    };
+  }, [api, d]);
+  if (error) return <Alert color="red">{error}</Alert>;
+  if (!health) return <Loader size="xs" />;
+  if (!health.health)
+    return (
+      <Text size="sm" c="dimmed" data-testid="deployment-health" data-ok="unknown">
+        {health.error ?? 'The target cannot be asked in this state.'}
+      </Text>
+    );
+  const h = health.health;
+  return (
+    <Group gap="xs" data-testid="deployment-health" data-ok={h.ok}>
+      <Badge color={h.ok ? 'green' : 'red'} variant="light">
+        {h.ok ? 'healthy' : 'not healthy'}
+      </Badge>
+      <Text size="sm">{`${h.state} — ${h.detail}`}</Text>
+      <Text size="xs" c="dimmed">{`checked ${formatUtc(h.checkedAt)}`}</Text>
+    </Group>
+  );
+}
+
 export function DeploymentDetail({
   deployment: d,
-  now,
   actions,
 }: {
   deployment: DeploymentSummary;
-  now: number;
   actions: ReactNode;
 }) {
-  const certs = certificatesOf(d.outputs, now);
   const facts = Object.entries(d.outputs).filter(([k]) => !HIDDEN_FACTS.has(k) && !k.endsWith('NotAfter'));
+  const urls = urlsOf(d.outputs);
   return (
     <Stack data-testid="deployment-detail" gap="md">
       <Group gap="xs">
@@ -41,11 +83,31 @@ export function DeploymentDetail({
         <Badge variant="light" color="grape">
           {d.profile}
         </Badge>
+        {d.legalHold ? (
+          <Badge color="orange" data-testid="deployment-hold">
+            legal hold
+          </Badge>
+        ) : null}
         <Text size="xs" c="dimmed" ff="monospace">
           {d.id}
         </Text>
       </Group>
       {actions}
+      <Health d={d} />
+      {d.legalHold ? (
+        <Alert color="orange" title="Under legal hold">
+          {`Since ${formatUtc(d.legalHold.since)}${d.legalHold.reason ? `: ${d.legalHold.reason}` : ''}. Nothing destroys it until the hold is lifted.`}
+        </Alert>
+      ) : null}
+      {d.notices.length ? (
+        <Alert color={d.notices.some((n) => n.level === 'critical') ? 'red' : 'blue'} title="Notices">
+          <List size="sm">
+            {d.notices.map((n) => (
+              <List.Item key={n.key}>{n.message}</List.Item>
+            ))}
+          </List>
+        </Alert>
+      ) : null}
       {d.error ? (
         <Alert color="red" title="It ended with an error" data-testid="deployment-error">
           {`${d.error.message} (${d.error.code})`}
@@ -60,10 +122,10 @@ export function DeploymentDetail({
           </List>
         </Alert>
       ) : null}
-      {urlsOf(d.outputs).length ? (
+      {urls.length ? (
         <Stack gap={4}>
           <Title order={5}>Addresses</Title>
-          {urlsOf(d.outputs).map((u) => (
+          {urls.map((u) => (
             <Group key={u.key} gap="xs">
               <Text size="sm" w={140}>
                 {u.label}
@@ -83,19 +145,55 @@ export function DeploymentDetail({
           ))}
         </Stack>
       ) : null}
-      {certs.length ? (
+      {d.certificates.length ? (
         <Stack gap={4}>
           <Title order={5}>Certificates</Title>
           <Table fz="sm" data-testid="deployment-certificates">
             <Table.Tbody>
-              {certs.map((c) => (
-                <Table.Tr key={c.title}>
+              {d.certificates.map((c) => (
+                <Table.Tr key={c.role} data-level={c.level}>
                   <Table.Td>{c.title}</Table.Td>
                   <Table.Td>{formatUtc(c.notAfter)}</Table.Td>
                   <Table.Td>
-                    <Badge variant="light" color={expiryColor(c.daysLeft)}>
+                    <Badge variant="light" color={EXPIRY_COLORS[c.level]}>
                       {daysLeftLabel(c.daysLeft)}
                     </Badge>
+                  </Table.Td>
+                  <Table.Td>
+                    <Text size="xs" c="dimmed">
+                      {c.renewable ? 'renewable, same key' : 'not renewed (agents pin it)'}
+                    </Text>
+                  </Table.Td>
+                </Table.Tr>
+              ))}
+            </Table.Tbody>
+          </Table>
+        </Stack>
+      ) : null}
+      {d.operations.length ? (
+        <Stack gap={4}>
+          <Title order={5}>Operations</Title>
+          <Table fz="xs" data-testid="deployment-operations">
+            <Table.Tbody>
+              {[...d.operations].reverse().map((o) => (
+                <Table.Tr key={o.id}>
+                  <Table.Td>{o.title}</Table.Td>
+                  <Table.Td>
+                    <Badge
+                      size="xs"
+                      variant="light"
+                      color={o.state === 'done' ? 'green' : o.state === 'failed' ? 'red' : 'blue'}
+                    >
+                      {o.state}
+                    </Badge>
+                  </Table.Td>
+                  <Table.Td>{formatUtc(o.startedAt)}</Table.Td>
+                  <Table.Td>
+                    {o.error ? (
+                      <Text size="xs" c="red">
+                        {`${o.error.message} (${o.error.code})`}
+                      </Text>
+                    ) : null}
                   </Table.Td>
                 </Table.Tr>
               ))}

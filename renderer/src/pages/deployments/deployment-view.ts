@@ -4,7 +4,7 @@
  * deployment in a given state offers.
  */
 import type { DeploymentSummary } from '../../../../shared/contracts/deploy';
-import type { DeploymentState, TargetKind } from '../../../../shared/deploy';
+import type { CertificateStatus, DeploymentState, ExpiryLevel, TargetKind } from '../../../../shared/deploy';
 
 export const TARGET_LABELS: Record<TargetKind, string> = {
   docker: 'Docker',
@@ -81,31 +81,20 @@ export function isFinished(d: Pick<DeploymentSummary, 'state'>): boolean {
 /** Secrets of a deployment are kept under `deploy:<id>:<name>` (electron/core/deploy/server-identity.ts). */
 export const adminPasswordRef = (deploymentId: string): string => `deploy:${deploymentId}:admin-password`;
 
-export interface CertificateView {
-  title: string;
-  notAfter: string;
-  daysLeft: number;
-}
+/** The core says how close a certificate is to expiry (warnings at 30, 7 and 1 days); this colours it. */
+export const EXPIRY_COLORS: Record<ExpiryLevel, string> = {
+  ok: 'green',
+  'within-30d': 'yellow',
+  'within-7d': 'orange',
+  'within-1d': 'red',
+  expired: 'red',
+};
 
-const CERTIFICATE_OUTPUTS: Array<[string, string]> = [
-  ['caNotAfter', 'CA'],
-  ['frontendCertNotAfter', 'Frontend and API server'],
-  ['gatewayCertNotAfter', 'GUI'],
-  ['apiCertNotAfter', "App's API identity"],
-];
-
-/** The certificates a deployment recorded (their expiry dates are public outputs), soonest first. */
-export function certificatesOf(outputs: DeploymentSummary['outputs'], now: number): CertificateView[] {
-  return CERTIFICATE_OUTPUTS.flatMap(([key, title]) => {
-    const v = outputs[key];
-    const t = typeof v === 'string' ? Date.parse(v) : NaN;
-    return Number.isNaN(t) ? [] : [{ title, notAfter: String(v), daysLeft: (t - now) / 86_400_000 }];
-  }).sort((a, b) => a.daysLeft - b.daysLeft);
-}
-
-/** Warnings at 30, 7 and 1 days before expiry. */
-export function expiryColor(daysLeft: number): string {
-  return daysLeft <= 1 ? 'red' : daysLeft <= 7 ? 'orange' : daysLeft <= 30 ? 'yellow' : 'green';
+/** The certificate that expires first (the one the list shows). */
+export function soonestCertificate(
+  d: Pick<DeploymentSummary, 'certificates'>,
+): CertificateStatus | undefined {
+  return [...d.certificates].sort((a, b) => a.daysLeft - b.daysLeft)[0];
 }
 
 /** `in 6 d`, `in 5 h`, `expired 2 d ago`. */
