@@ -99,6 +99,7 @@ test('the wizard deploys a local lab to the end: plan, live progress, result, co
   await expect(deployments.resultUrl('frontendUrl')).toHaveText(/^https:\/\/.+:\d+\/$/);
   await expect(deployments.resultAdminUser).toHaveText('admin');
   await expect(deployments.resultConnection).toContainText('e2e-lab');
+  await saveScreenshot(page, 'deploy-result');
   const creds = new CredentialsPage(page);
   await deployments.resultReveal.click();
   await expect(creds.revealModal).toBeVisible();
@@ -108,7 +109,6 @@ test('the wizard deploys a local lab to the end: plan, live progress, result, co
   await expect(creds.revealValue).toHaveValue(/^[A-Za-z0-9]{24}$/);
   await page.keyboard.press('Escape');
   await expect(creds.revealModal).toHaveCount(0);
-  await saveScreenshot(page, 'deploy-result');
   await deployments.close.click();
 
   // The list: deployed, rapid, counting down from 72 h.

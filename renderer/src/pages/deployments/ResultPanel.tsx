@@ -148,7 +148,7 @@ export function ResultPanel({ deployment: d }: { deployment: DeploymentSummary }
       {switchError ? <Alert color="red">{switchError}</Alert> : null}
       <Stack gap={4}>
         <Title order={5}>Next: agents</Title>
-        <List size="sm">
+        <List size="sm" style={{ overflowWrap: 'anywhere' }}>
           {d.target === 'lab' && d.outputs.labClientId ? (
             <List.Item>{`A client of this machine is enrolled (${String(d.outputs.labClientId)}).`}</List.Item>
           ) : null}

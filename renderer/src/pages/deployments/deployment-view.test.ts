@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { countdown, countdownColor, urlsOf } from './deployment-view';
+import { countdown, countdownColor, daysLeftLabel, soonestCertificate, urlsOf } from './deployment-view';
 
 describe('deployment view', () => {
   const now = Date.parse('2026-12-06T20:00:00Z');
@@ -25,5 +25,28 @@ describe('deployment view', () => {
       { key: 'guiUrl', label: 'GUI', value: 'https://127.0.0.1:8889/' },
       { key: 'apiEndpoint', label: 'API', value: '127.0.0.1:8001' },
     ]);
+  });
+});
+
+describe('certificates', () => {
+  const cert = (role: 'ca' | 'api', daysLeft: number) => ({
+    role,
+    title: role,
+    notAfter: '2027-01-01T00:00:00Z',
+    daysLeft,
+    level: 'ok' as const,
+    renewable: role !== 'ca',
+  });
+
+  it('shows the one that expires first', () => {
+    expect(soonestCertificate({ certificates: [cert('ca', 3600), cert('api', 6.5)] })?.role).toBe('api');
+    expect(soonestCertificate({ certificates: [] })).toBeUndefined();
+  });
+
+  it('words the time left in days, then hours, and the time since expiry', () => {
+    expect(daysLeftLabel(6.9)).toBe('in 6 d');
+    expect(daysLeftLabel(0.5)).toBe('in 12 h');
+    expect(daysLeftLabel(0.001)).toBe('in 1 h');
+    expect(daysLeftLabel(-2.2)).toBe('expired 2 d ago');
   });
 });
