@@ -12,9 +12,10 @@
  * simulator runtime image; the Docker deployer is covered by its integration tests on a real engine.
  *
  * Every test removes what it deployed (afterEach, through the core), so it runs alone and in any order.
- * Screenshots: docs/screenshots/deploy-wizard.png (review), deploy-result.png, deployments.png (the list).
+ * Screenshots: docs/screenshots/deploy-wizard.png (review), deploy-result.png,
+ * deploy-timeline.png, deployments.png (the list).
  */
-import { chmodSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { chmodSync, existsSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { keyringSession } from '../test/real-parts';
@@ -100,6 +101,13 @@ test('the wizard deploys a local lab to the end: plan, live progress, result, co
   await expect(deployments.resultAdminUser).toHaveText('admin');
   await expect(deployments.resultConnection).toContainText('e2e-lab');
   await saveScreenshot(page, 'deploy-result');
+  // How it went, kept beside the result: every step done, and how long each took on one time axis.
+  await deployments.resultRun.click();
+  await expect(deployments.step('connect')).toHaveAttribute('data-state', 'done');
+  await deployments.progress.getByText('Timeline').click();
+  await expect(deployments.timeline).toContainText('Start the server');
+  await deployments.timeline.scrollIntoViewIfNeeded();
+  await saveScreenshot(page, 'deploy-timeline');
   const creds = new CredentialsPage(page);
   await deployments.resultReveal.click();
   await expect(creds.revealModal).toBeVisible();
@@ -157,4 +165,74 @@ test("a plan the core refuses shows the core's own message, and nothing is deplo
   await deployments.profile('enterprise').click({ force: true });
   await expect(deployments.profile('enterprise')).toHaveAttribute('aria-disabled', 'true');
   await expect(deployments.profile('enterprise')).toHaveAttribute('data-selected', 'false');
+});
+
+/** A journal as a deploying process leaves it when it dies in the middle (state `applying`, a dead owner). */
+function interruptedJournal(id: string, file: string): object {
+  const at = new Date().toISOString();
+  return {
+    format: 'megaraptor-deployment-journal',
+    version: 1,
+    id,
+    name: 'left-behind',
+    target: 'lab',
+    profile: { name: 'rapid' },
+    settings: {},
+    plannedSteps: [],
+    warnings: [],
+    state: 'applying',
+    // A pid above Linux's pid_max: no process has it, so the journal's owner is gone.
+    owner: { pid: 2 ** 22 + 7, token: 't', since: at, heartbeatAt: at },
+    createdAt: at,
+    updatedAt: at,
+    autoDestroyAt: null,
+    steps: [{ id: 'files', phase: 'apply', state: 'running', startedAt: at }],
+    resources: [
+      {
+        kind: 'local-file',
+        id: file,
+        scope: 'this machine',
+        title: 'server config',
+        state: 'created',
+        step: 'files',
+        at,
+        facts: { type: 'file' },
+      },
+    ],
+    outputs: {},
+  };
+}
+
+test('a deployment a dead process left unfinished is offered resume and clean-up, which removes what it made', async ({
+  shell,
+  page,
+  server,
+}) => {
+  const id = 'e2e-left-01';
+  const labDir = join(server.dataDir, 'labs', id);
+  mkdirSync(labDir, { recursive: true });
+  const file = join(labDir, 'server.config.yaml');
+  writeFileSync(file, 'made before the crash');
+  mkdirSync(join(server.dataDir, 'deployments'), { recursive: true });
+  writeFileSync(
+    join(server.dataDir, 'deployments', `${id}.json`),
+    JSON.stringify(interruptedJournal(id, file)),
+  );
+
+  await shell.open();
+  await shell.goTo('deployments');
+  const deployments = new DeploymentsPage(page);
+  await expect(deployments.interrupted).toContainText('left-behind');
+  const row = deployments.rowsNamed('left-behind');
+  await expect(row).toHaveAttribute('data-interrupted', 'true');
+  await expect(deployments.stateOf(row)).toHaveText('interrupted (applying)');
+  await expect(deployments.action(row, 'resume')).toBeVisible();
+
+  await deployments.action(row, 'cleanup').click();
+  await expect(deployments.confirmModal).toContainText('1 resource (');
+  await deployments.confirmRun.click();
+  await expect(deployments.confirmModal).toHaveCount(0, { timeout: 30_000 });
+  await expect(deployments.rowsNamed('left-behind')).toHaveCount(0);
+  await expect(deployments.interrupted).toHaveCount(0);
+  expect(existsSync(file)).toBe(false);
 });

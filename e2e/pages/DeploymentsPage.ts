@@ -23,6 +23,8 @@ export class DeploymentsPage {
   readonly reviewWarnings: Locator;
   readonly progress: Locator;
   readonly progressLog: Locator;
+  readonly timeline: Locator;
+  readonly resultRun: Locator;
   readonly result: Locator;
   readonly resultReveal: Locator;
   readonly resultAdminUser: Locator;
@@ -54,6 +56,8 @@ export class DeploymentsPage {
     this.reviewWarnings = this.wizard.getByTestId('review-warnings');
     this.progress = this.wizard.getByTestId('progress-view');
     this.progressLog = this.wizard.getByTestId('progress-log');
+    this.timeline = this.wizard.getByTestId('progress-timeline');
+    this.resultRun = this.wizard.getByTestId('result-run');
     this.result = this.wizard.getByTestId('deploy-result');
     this.resultReveal = this.wizard.getByTestId('result-reveal');
     this.resultAdminUser = this.wizard.getByTestId('result-admin-user');

@@ -7,6 +7,7 @@
  * `wizard-review`, `review-step-<id>`, `review-warnings`, `wizard-deploy`, `wizard-error`, `wizard-close`.
  */
 import {
+  Accordion,
   Alert,
   Badge,
   Button,
@@ -24,7 +25,7 @@ import {
   Title,
 } from '@mantine/core';
 import { IconBrandDocker, IconFlask, IconServer, IconShieldCheck } from '@tabler/icons-react';
-import { useCallback, useEffect, useState, type ReactNode } from 'react';
+import { useCallback, useEffect, useRef, useState, type ReactNode } from 'react';
 import type { DeploymentSummary, PlanView, ProfileView } from '../../../../shared/contracts/deploy';
 import { describeError } from '../../../../shared/errors';
 import { useApi } from '../../api/index';
@@ -129,6 +130,12 @@ function WizardBody({ onClose, onChanged }: { onClose: () => void; onChanged: ()
   );
   const run = useProgressRun(finished);
 
+  // Each step starts at its top: the result is taller than the dialog, and the step before ended at its bottom.
+  const top = useRef<HTMLDivElement>(null);
+  useEffect(() => {
+    top.current?.scrollIntoView({ block: 'start' });
+  }, [step]);
+
   const update = useCallback(
     (change: (f: WizardForm) => WizardForm) => setForm((f) => (f ? change(f) : f)),
     [],
@@ -189,7 +196,7 @@ function WizardBody({ onClose, onChanged }: { onClose: () => void; onChanged: ()
   const close = () => (running ? setAsking(true) : onClose());
 
   return (
-    <Stack data-testid="deploy-wizard" data-step={step}>
+    <Stack data-testid="deploy-wizard" data-step={step} ref={top}>
       <Stepper active={step} size="sm" allowNextStepsSelect={false}>
         <Stepper.Step label="Target">
           <SimpleGrid cols={3}>
@@ -272,7 +279,25 @@ function WizardBody({ onClose, onChanged }: { onClose: () => void; onChanged: ()
         <Stepper.Step label="Deploy" loading={running}>
           <ProgressView model={run.model} running={running} />
         </Stepper.Step>
-        <Stepper.Completed>{result ? <ResultPanel deployment={result} /> : <Loader />}</Stepper.Completed>
+        <Stepper.Completed>
+          {result ? (
+            <Stack>
+              <ResultPanel deployment={result} />
+              <Accordion variant="contained">
+                <Accordion.Item value="run">
+                  <Accordion.Control data-testid="result-run">
+                    How it went: steps, timeline, log
+                  </Accordion.Control>
+                  <Accordion.Panel>
+                    <ProgressView model={run.model} running={false} />
+                  </Accordion.Panel>
+                </Accordion.Item>
+              </Accordion>
+            </Stack>
+          ) : (
+            <Loader />
+          )}
+        </Stepper.Completed>
       </Stepper>
 
       {problems.length ? (

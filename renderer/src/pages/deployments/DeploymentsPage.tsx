@@ -107,6 +107,8 @@ function CertificateCell({ d }: { d: DeploymentSummary }) {
   );
 }
 
+const plural = (n: number, what: string) => `${n} ${what}${n === 1 ? '' : 's'}`;
+
 /** What the removal said, as one notification: every resource that could not be removed is named. */
 function reportRemoval(name: string, what: string, removed: RemovedItem[], extra?: string): void {
   const failed = removed.filter((r) => !r.ok);
@@ -151,7 +153,7 @@ export function DeploymentsPage() {
       confirmLabel: 'Clean up',
       body: (
         <Text size="sm">
-          {`Removes exactly what its journal lists (${d.resources.filter((r) => r.state !== 'removed').length} resources: containers, volumes, files, keychain secrets, the connection), then the journal. Nothing else is touched.`}
+          {`Removes exactly what its journal lists — ${plural(d.resources.filter((r) => r.state !== 'removed').length, 'resource')} (containers, volumes, files, processes, keychain secrets, the connection) — then the journal. Nothing else is touched.`}
         </Text>
       ),
       run: async () => {
