@@ -72,7 +72,8 @@ test('the wizard deploys a local lab to the end: plan, live progress, result, co
   await shell.goTo('deployments');
   const deployments = new DeploymentsPage(page);
 
-  await deployments.start('lab', 'rapid');
+  // Rapid, with its 72 h self-destruction shortened to 12 h (a profile override the core checks).
+  await deployments.start('lab', 'rapid', { autoDestroyHours: 12 });
   await deployments.name.fill('e2e-lab');
   await deployments.useBinaryFile(launcher);
   await expect(deployments.problems).toHaveCount(0);
@@ -85,6 +86,7 @@ test('the wizard deploys a local lab to the end: plan, live progress, result, co
   await expect(deployments.reviewStep('identity')).toContainText('admin-password');
   await expect(deployments.reviewWarnings).toContainText('carries no release signature');
   await expect(deployments.review).toContainText('Destroys itself around');
+  await expect(deployments.review).toContainText('overridden: autoDestroyHours');
   await saveScreenshot(page, 'deploy-wizard');
 
   // Live progress: steps turn done one by one, the log streams.
@@ -119,11 +121,11 @@ test('the wizard deploys a local lab to the end: plan, live progress, result, co
   await expect(creds.revealModal).toHaveCount(0);
   await deployments.close.click();
 
-  // The list: deployed, rapid, counting down from 72 h.
+  // The list: deployed, rapid, counting down from 12 h.
   const row = deployments.rowsNamed('e2e-lab');
   await expect(row).toHaveCount(1);
   await expect(deployments.stateOf(row)).toHaveText('deployed');
-  await expect(deployments.countdownOf(row)).toHaveText(/^2 d 2[23]:\d\d:\d\d$/);
+  await expect(deployments.countdownOf(row)).toHaveText(/^1[01]:\d\d:\d\d$/);
   await saveScreenshot(page, 'deployments');
 
   // Its details: healthy as the target sees it now, every certificate with its expiry, every resource.

@@ -120,14 +120,20 @@ export class DeploymentsPage {
     return this.detail;
   }
 
-  /** Opens the wizard and picks target and profile. */
-  async start(target: 'docker' | 'ssh' | 'lab', profile: 'rapid' | 'standard' | 'enterprise'): Promise<void> {
+  /** Opens the wizard and picks target and profile (and its self-destruction time, when given). */
+  async start(
+    target: 'docker' | 'ssh' | 'lab',
+    profile: 'rapid' | 'standard' | 'enterprise',
+    options: { autoDestroyHours?: number } = {},
+  ): Promise<void> {
     await this.newDeployment.click();
     await expect(this.wizard).toBeVisible();
     await this.target(target).click();
     await this.next.click();
     await this.profile(profile).click();
     await expect(this.profile(profile)).toHaveAttribute('data-selected', 'true');
+    if (options.autoDestroyHours !== undefined)
+      await this.wizard.getByTestId('wizard-auto-destroy').fill(String(options.autoDestroyHours));
     await this.next.click();
     await expect(this.name).toBeVisible();
   }

@@ -16,6 +16,7 @@ import {
   List,
   Loader,
   Modal,
+  NumberInput,
   SimpleGrid,
   Stack,
   Stepper,
@@ -37,6 +38,7 @@ import { useProgressRun } from './use-progress-run';
 import {
   defaultForm,
   formProblems,
+  overridesOf,
   profileRules,
   settingsOf,
   type WizardForm,
@@ -160,6 +162,7 @@ function WizardBody({ onClose, onChanged }: { onClose: () => void; onChanged: ()
   const profile = options.profiles.find((p) => p.name === form.profile);
   const problems = step === STEP.settings ? formProblems(form) : [];
 
+  const overrides = profile ? overridesOf(form, profile) : undefined;
   const makePlan = () => {
     setPlanning(true);
     setError(undefined);
@@ -169,6 +172,7 @@ function WizardBody({ onClose, onChanged }: { onClose: () => void; onChanged: ()
         target: form.target,
         name: form.name.trim(),
         profile: form.profile,
+        ...(overrides ? { overrides } : {}),
         settings: settingsOf(form),
       })
       .then((p) => {
@@ -267,6 +271,25 @@ function WizardBody({ onClose, onChanged }: { onClose: () => void; onChanged: ()
               );
             })}
           </SimpleGrid>
+          {profile?.autoDestroyHours != null ? (
+            <NumberInput
+              mt="sm"
+              maw={320}
+              label="Destroys itself after (hours)"
+              description="Enforced on the target too (its own timer); it can be extended later, up to two weeks"
+              min={1}
+              max={14 * 24}
+              value={form.autoDestroyHours ?? profile.autoDestroyHours}
+              onChange={(v) => {
+                const hours = typeof v === 'number' ? v : Number(v);
+                update((f) => ({
+                  ...f,
+                  autoDestroyHours: Number.isFinite(hours) && hours > 0 ? hours : null,
+                }));
+              }}
+              data-testid="wizard-auto-destroy"
+            />
+          ) : null}
           <Text size="xs" c="dimmed" mt="xs">
             A profile is enforced, not only recorded: the plan refuses targets it does not allow and a target
             below its minimum fails the pre-flight checks before anything is made.

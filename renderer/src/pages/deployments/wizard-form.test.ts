@@ -3,6 +3,7 @@ import {
   defaultForm,
   formProblems,
   isLoopback,
+  overridesOf,
   profileRules,
   settingsOf,
   type WizardForm,
@@ -101,5 +102,14 @@ describe('wizard form', () => {
   it('tells loopback addresses from the rest', () => {
     expect(['127.0.0.1', '127.1.2.3', '::1', 'localhost'].every(isLoopback)).toBe(true);
     expect(['0.0.0.0', '10.0.0.5', '::', '128.0.0.1'].some(isLoopback)).toBe(false);
+  });
+
+  it("overrides the profile's self-destruction only when the responder changed it", () => {
+    const rapid = { autoDestroyHours: 72 };
+    expect(overridesOf({ autoDestroyHours: null }, rapid)).toBeUndefined();
+    expect(overridesOf({ autoDestroyHours: 72 }, rapid)).toBeUndefined();
+    expect(overridesOf({ autoDestroyHours: 12 }, rapid)).toEqual({ autoDestroyHours: 12 });
+    // A profile that never destroys itself is not made to by a leftover value.
+    expect(overridesOf({ autoDestroyHours: 12 }, { autoDestroyHours: null })).toBeUndefined();
   });
 });

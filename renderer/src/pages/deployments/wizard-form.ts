@@ -29,6 +29,8 @@ export interface PortChoice {
 export interface WizardForm {
   target: WizardTarget;
   profile: ProfileName;
+  /** Hours until self-destruction when it differs from the profile's (rapid: 72); null keeps the profile's. */
+  autoDestroyHours: number | null;
   name: string;
   adminUser: string;
   binary: BinaryChoice;
@@ -71,6 +73,7 @@ export function defaultForm(options: {
   return {
     target: 'docker',
     profile: 'rapid',
+    autoDestroyHours: null,
     name: '',
     adminUser: 'admin',
     binary: { source: 'release', tag: options.defaultTag, path: '', signaturePath: '' },
@@ -161,6 +164,18 @@ export function settingsOf(form: WizardForm): Record<string, unknown> {
   }
   const ports = Object.fromEntries(Object.entries(form.lab.ports).filter(([, p]) => p > 0));
   return { ...admin, binary: binarySettings(form.binary), ports, client: form.lab.client };
+}
+
+/** The profile overrides of `deploy:plan`: only what the responder changed (the core checks the bounds). */
+export function overridesOf(
+  form: Pick<WizardForm, 'autoDestroyHours'>,
+  profile: { autoDestroyHours: number | null },
+): { autoDestroyHours: number } | undefined {
+  return form.autoDestroyHours !== null &&
+    profile.autoDestroyHours !== null &&
+    form.autoDestroyHours !== profile.autoDestroyHours
+    ? { autoDestroyHours: form.autoDestroyHours }
+    : undefined;
 }
 
 /**
