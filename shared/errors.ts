@@ -77,6 +77,19 @@ export const ErrorCodes = {
   SSH_SUDO_REFUSED: 'sudo on the SSH host refused to run the command as root.',
   SSH_NO_SPACE: 'The SSH host has no space left where the file was to be written.',
   SSH_COMMAND_FAILED: 'A command on the SSH host failed.',
+
+  // Agents (push, installers, kits)
+  WINRM_UNREACHABLE: 'The WinRM listener of the host cannot be reached.',
+  WINRM_AUTH_FAILED: 'The host refused the WinRM login (user, password, NTLM or Basic).',
+  WINRM_CERT_UNTRUSTED: 'The WinRM listener presented a certificate that is not trusted for this host.',
+  WINRM_CERT_UNKNOWN: 'The WinRM listener certificate is not pinned yet; confirm its fingerprint first.',
+  WINRM_FAULT: 'The host answered a WS-Management request with a fault.',
+  WINRM_COMMAND_FAILED: 'A command run over WinRM failed.',
+  AGENT_PLATFORM_UNSUPPORTED: 'The host runs a system or architecture no agent can be pushed to.',
+  AGENT_NOT_ENROLLED: 'The agent was installed but did not enroll with the server in time.',
+  AGENT_INSTALL_FAILED: 'The agent could not be installed on the host.',
+  AGENT_RUN_IN_PROGRESS: 'Another process is working on this agent push.',
+  KIT_BUILD_FAILED: 'An installer, kit or collector could not be built.',
 } as const;
 
 export type ErrorCode = keyof typeof ErrorCodes;

@@ -20,7 +20,7 @@ import {
   createCredentialService,
   credentialHandlers,
 } from './credentials/index';
-import { DeploymentService, deployHandlers, releaseSourceFromEnv } from './deploy/index';
+import { AgentService, DeploymentService, deployHandlers, releaseSourceFromEnv } from './deploy/index';
 import { createInvestigation } from './investigation/index';
 import { createMcpDomain } from './mcp/index';
 import { OWNER_RELEASED, type Handlers } from './rpc/index';
@@ -102,6 +102,16 @@ export function createCoreServices(options: CoreOptions): CoreServices {
     releaseSource: releaseSourceFromEnv(options.env ?? process.env),
   });
 
+  // Agent pushes: the same release cache and confirmed host keys as deployments; servers through the
+  // live connections. MCP's agent tools use this service too.
+  const agents = new AgentService({
+    dataDir,
+    secrets: keychainAtStart,
+    server: (t) => connections.service(t),
+    releases: deployments.releases,
+    hostKeys: deployments.hostKeys,
+  });
+
   // Rapid deployments past their time are destroyed (after their evidence is exported) and due
   // certificates renewed, at start and every few minutes while the app runs.
   deployments.watch();
@@ -116,6 +126,7 @@ export function createCoreServices(options: CoreOptions): CoreServices {
     keychain: keychainAtStart,
     liveConnections: connections,
     credentials,
+    agents,
     deployments,
   });
   void mcp.start();

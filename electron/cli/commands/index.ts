@@ -1,4 +1,5 @@
 import type { Command } from '../command';
+import { agentsCommand } from './agents';
 import { deployCommand } from './deploy';
 import { deploymentsCommand } from './deployments';
 import { mcpCommand } from './mcp';
@@ -14,4 +15,5 @@ export const commands: Command[] = [
   vqlCommand,
   deployCommand,
   deploymentsCommand,
+  agentsCommand,
 ];

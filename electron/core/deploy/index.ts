@@ -64,3 +64,18 @@ export { CONTAINER_PLATFORM, hostPlatform, pickAsset, type PlatformWanted } from
 export { VELOCIDEX_RELEASE_KEY, type TrustedKey } from './releases/signature';
 export { DockerDeployer, DockerSettings, dockerPlan } from './docker/docker-deployer';
 export { DockerEngines, engineFromEnv, type EngineRef } from './docker/engine';
+export {
+  AgentService,
+  agentConfig,
+  writeAnsibleKit,
+  runSummary,
+  summaryCsv,
+  FULL_DISK_ACCESS_NOTE,
+  type AgentRunDoc,
+  type RunHost,
+  type SshPushRequest,
+  type SshPushSettingsInput,
+  type WinRmPushSettingsInput,
+  type WinRmPushRequest,
+} from './agents/index';
+export { HostKeyStore, type ConfirmHostKey } from './ssh/index';

@@ -24,6 +24,7 @@ import {
   issueFrontendCertificate,
   issueGatewayCertificate,
   parseCertificate,
+  serverUrl,
   validateUserName,
   writeApiClientConfig,
   writeServerConfig,
@@ -179,7 +180,7 @@ export function serverConfigYaml(
   const client = config.Client as Record<string, unknown>;
   const frontendSection = config.Frontend as Record<string, unknown>;
   if (settings.frontendPublicPort !== undefined)
-    client.server_urls = [`https://${settings.frontendHostname}:${settings.frontendPublicPort}/`];
+    client.server_urls = [serverUrl(settings.frontendHostname, settings.frontendPublicPort)];
   if (settings.frontendBindAddress) frontendSection.bind_address = settings.frontendBindAddress;
   if (settings.monitoringPort !== undefined)
     config.Monitoring = { bind_address: '127.0.0.1', bind_port: settings.monitoringPort };

@@ -5,6 +5,7 @@
  * app's connections: the live investigation ConnectionManager when the composition root passes it
  * (same registry, same selected server as the UI), else the saved files (AppConnections).
  */
+import type { AgentPushes } from './tools/agents';
 import { resolve } from 'node:path';
 import { KeychainOrMemory, type SecretStore } from '../credentials/index';
 import type { ConnectionManager } from '../connections/index';
@@ -35,6 +36,8 @@ export interface McpDomainOptions {
   liveConnections?: ConnectionManager;
   /** The credential index (CredentialService): the HTTP token and read-only identities are listed there. */
   credentials?: TokenRecord & IdentityRecord;
+  /** The app's agent pushes (the agents page's service), for the agent tools. */
+  agents?: AgentPushes;
   /** The app's deployments (the composition root's DeploymentService): the deployment tools use them. */
   deployments?: McpDeployments;
 }
@@ -165,6 +168,7 @@ export function createMcpDomain(o: McpDomainOptions): McpDomain {
     defaultConnection: () => connections.defaultServer(),
     readOnly,
     readOnlySetup: setup,
+    ...(o.agents ? { agents: o.agents } : {}),
     ...(o.deployments ? { deployments: o.deployments } : {}),
     secretsToRedact: () => {
       let registry: ConnectionRegistry;

@@ -2,6 +2,7 @@
  * Every tool group, in the order tools/list shows them. A new group (deployment, agents...) is one
  * module under tools/ and one entry here.
  */
+import { agentTools } from './tools/agents';
 import { artifactTools } from './tools/artifacts';
 import { clientTools } from './tools/clients';
 import { collectionTools } from './tools/collection';
@@ -22,6 +23,7 @@ export const toolGroups: Record<string, McpTool[]> = {
   hunts: huntTools,
   vql: vqlTools,
   dfir: dfirTools,
+  agents: agentTools,
   deploy: deployTools,
 };
 

@@ -27,6 +27,7 @@ import { Redactor } from './redact';
 import { allTools } from './registry';
 import { createMcpServer } from './server';
 import type { McpContext, McpDeployments } from './tool-kit';
+import type { AgentPushes } from './tools/agents';
 
 export const TOKEN_REF = 'mcp:http-token';
 
@@ -49,6 +50,8 @@ export interface McpServiceDeps {
   readOnly?: ReadOnlyVql;
   /** Lists, creates, imports and forgets those identities (the Assistants page). */
   readOnlySetup?: ReadOnlySetup;
+  /** The app's agent pushes, for the agent tools. */
+  agents?: AgentPushes;
   /** The app's deployments: with them the endpoint offers the deployment tools, resources, prompts. */
   deployments?: McpDeployments;
   /**
@@ -132,6 +135,7 @@ export class McpService {
       resultsDir: join(this.deps.dataDir, 'mcp-results'),
       clientLabel,
       ...(this.deps.readOnly ? { readOnly: this.deps.readOnly } : {}),
+      ...(this.deps.agents ? { agents: this.deps.agents } : {}),
       ...(this.deps.deployments ? { deployments: this.deps.deployments } : {}),
     };
   }

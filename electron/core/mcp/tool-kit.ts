@@ -21,6 +21,7 @@ import {
 } from './approvals';
 import type { AuditEntry, AuditLog } from './audit';
 import type { ReadOnlyVql } from './read-only-identity';
+import type { AgentPushes } from './tools/agents';
 import type { Redactor } from './redact';
 import type { McpServers, Target } from './servers';
 import type { VelociraptorService } from '../velociraptor';
@@ -54,6 +55,8 @@ export interface McpContext {
   clientLabel: () => string;
   /** The least-privilege identities for read-only VQL; absent, no query is read-only (fail closed). */
   readOnly?: ReadOnlyVql;
+  /** The app's agent pushes; absent where none run (a stdio server): those tools say so. */
+  agents?: AgentPushes;
   /** The app's deployments; absent (a stdio server), the deployment tools say where they run. */
   deployments?: McpDeployments;
 }

@@ -14,6 +14,7 @@ import { stringify } from 'yaml';
 import { AppError } from '../../../shared/errors';
 import { GATEWAY_NAME, SERVER_NAME, validateUserName, type IssuedCertificate } from './certificates';
 import { hashPassword } from './password-hash';
+import { serverUrl, webUrl } from './server-url';
 import { checkLeaf, parseCertificateBundle } from './validate';
 
 export const DEFAULT_PORTS = { frontend: 8000, api: 8001, gui: 8889 } as const;
@@ -63,7 +64,7 @@ function ports(input: ServerConfigInput): Record<keyof typeof DEFAULT_PORTS, num
 /** The Client section both configs share (VR config.proto ClientConfig). */
 function clientSection(input: ServerConfigInput, frontendPort: number): Record<string, unknown> {
   return {
-    server_urls: [`https://${input.frontendHostname}:${frontendPort}/`],
+    server_urls: [serverUrl(input.frontendHostname, frontendPort)],
     ca_certificate: input.caCertificatePem,
     nonce: input.nonce ?? randomBytes(8).toString('base64'),
     ...(input.pinnedServerName ? { pinned_server_name: input.pinnedServerName } : {}),
@@ -153,7 +154,11 @@ export function writeServerConfig(input: ServerConfigInput): WrittenServerConfig
       bind_port: p.gui,
       gw_certificate: input.gateway.certificatePem,
       gw_private_key: input.gateway.privateKeyPem,
-      public_url: `https://${inContainer || input.exposeGui ? input.frontendHostname : 'localhost'}:${p.gui}/app/index.html`,
+      public_url: webUrl(
+        inContainer || input.exposeGui ? input.frontendHostname : 'localhost',
+        p.gui,
+        '/app/index.html',
+      ),
       authenticator: { type: 'Basic' },
       ...(admins.length ? { initial_users: admins } : {}),
     },

@@ -7,6 +7,7 @@
 export * from './certificates';
 export * from './validate';
 export * from './config-files';
+export * from './server-url';
 export { hashPassword, verifyPassword, type PasswordHash } from './password-hash';
 export {
   RotationService,

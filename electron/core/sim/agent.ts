@@ -1,11 +1,18 @@
 /**
  * The stand-in agent (`megaraptor sim agent --config client.config.yaml`): enrols with the simulator's
  * frontend using OUR OWN simplified protocol (see frontend.ts; not Velociraptor's client protocol),
- * pinning the server certificate to the config's CA, then polls until stopped.
+ * pinning the server certificate to the config's CA, then polls until stopped. Like Velociraptor's
+ * client it keeps its identity in the writeback file of its OS (Client.writeback_linux …): an RSA key
+ * whose public modulus gives the client id (VR crypto/utils ClientIDFromPublicKey), so a reinstalled
+ * agent that kept its writeback comes back under the same id; and it reports Client.labels, which the
+ * server applies at enrolment (VR actions/client_info.go).
  */
+import { createHash, createPublicKey, generateKeyPairSync } from 'node:crypto';
+import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { dirname } from 'node:path';
 import { request } from 'node:https';
 import { hostname as osHostname, networkInterfaces, release as osRelease, arch } from 'node:os';
-import { parse } from 'yaml';
+import { parse, stringify } from 'yaml';
 import { AppError, asError } from '../../../shared/errors';
 import { SERVER_NAME } from './sim-pki';
 
@@ -13,6 +20,8 @@ export interface AgentConfig {
   serverUrls: string[];
   caCertificatePem: string;
   nonce?: string;
+  labels: string[];
+  writeback: { linux?: string; darwin?: string; windows?: string };
 }
 
 export function parseClientConfig(text: string): AgentConfig {
@@ -28,11 +37,60 @@ export function parseClientConfig(text: string): AgentConfig {
   if (!urls.length) throw new AppError('CONFIG_MISSING_KEY', 'The client config has no Client.server_urls.');
   if (typeof c.ca_certificate !== 'string')
     throw new AppError('CONFIG_MISSING_KEY', 'The client config has no Client.ca_certificate.');
+  const opt = (v: unknown): string | undefined => (typeof v === 'string' && v ? v : undefined);
   return {
     serverUrls: urls,
     caCertificatePem: c.ca_certificate,
-    nonce: typeof c.nonce === 'string' ? c.nonce : undefined,
+    nonce: opt(c.nonce),
+    labels: Array.isArray(c.labels) ? c.labels.filter((l): l is string => typeof l === 'string') : [],
+    writeback: {
+      linux: opt(c.writeback_linux),
+      darwin: opt(c.writeback_darwin),
+      windows: opt(c.writeback_windows),
+    },
   };
+}
+
+/** Velociraptor's client id of an RSA public key: "C." + hex of the first 8 bytes of sha256(mpint(N)). */
+export function clientIdOfKey(privateKeyPem: string): string {
+  const jwk = createPublicKey(privateKeyPem).export({ format: 'jwk' });
+  let n = Buffer.from(String(jwk.n), 'base64url');
+  while (n.length > 1 && n[0] === 0) n = n.subarray(1);
+  const prefix = Buffer.alloc(5);
+  prefix.writeUInt32BE(n.length + 1, 0);
+  return `C.${createHash('sha256')
+    .update(Buffer.concat([prefix, n]))
+    .digest('hex')
+    .slice(0, 16)}`;
+}
+
+/**
+ * The agent's identity from its writeback file, made (key, client id, install time; mode 0600) when
+ * the file does not exist yet — as Velociraptor's client does at its first start.
+ */
+export function loadOrCreateWriteback(
+  path: string,
+  now = Date.now(),
+): { clientId: string; created: boolean } {
+  if (existsSync(path)) {
+    const doc = parse(readFileSync(path, 'utf8')) as Record<string, unknown> | null;
+    const key = typeof doc?.private_key === 'string' ? doc.private_key : undefined;
+    if (!key) throw new AppError('CONFIG_MISSING_KEY', `The writeback ${path} holds no private_key.`);
+    return { clientId: clientIdOfKey(key), created: false };
+  }
+  const { privateKey } = generateKeyPairSync('rsa', { modulusLength: 2048 });
+  const pem = privateKey.export({ type: 'pkcs1', format: 'pem' }).toString();
+  const clientId = clientIdOfKey(pem);
+  mkdirSync(dirname(path), { recursive: true });
+  writeFileSync(
+    path,
+    stringify(
+      { install_time: Math.floor(now / 1000), private_key: pem, client_id: clientId },
+      { lineWidth: 0 },
+    ),
+    { mode: 0o600 },
+  );
+  return { clientId, created: true };
 }
 
 export interface AgentIdentity {
@@ -108,9 +166,15 @@ export async function runAgent(
   config: AgentConfig,
   identity: AgentIdentity,
   pollMs = 10_000,
+  knownId?: string,
 ): Promise<RunningAgent> {
   const base = new URL(config.serverUrls[0] ?? '');
-  const body = { ...identity, nonce: config.nonce };
+  const body = {
+    ...identity,
+    nonce: config.nonce,
+    labels: config.labels,
+    ...(knownId ? { client_id: knownId } : {}),
+  };
   const enrolled = await post(new URL('/megaraptor-sim/enrol', base), config.caCertificatePem, body);
   const clientId = String(enrolled.client_id);
   const timer = setInterval(() => {

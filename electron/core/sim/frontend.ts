@@ -23,6 +23,7 @@ export interface EnrolRequest {
   client_id?: string;
   org_id?: string;
   nonce?: string;
+  labels: string[];
 }
 
 async function readJson(req: IncomingMessage): Promise<unknown> {
@@ -52,6 +53,9 @@ function parseEnrol(body: unknown): EnrolRequest | null {
     client_id: s('client_id') || undefined,
     org_id: s('org_id') || undefined,
     nonce: s('nonce') || undefined,
+    labels: Array.isArray(b.labels)
+      ? b.labels.filter((l): l is string => typeof l === 'string').map((l) => l.slice(0, 128))
+      : [],
   };
 }
 

@@ -9,6 +9,8 @@ export function velociraptorLauncher(cliBundlePath: string, nodePath = '/usr/bin
     `#!${nodePath}`,
     '// Megaraptor Velociraptor SIMULATOR launcher — not Velociraptor. Runs `megaraptor sim <args>`.',
     "'use strict';",
+    // Where this "binary" is (commands that copy or embed the binary, like `service install`, read it).
+    'process.env.MEGARAPTOR_SIM_SELF = process.argv[1];',
     // The CLI bundle starts itself when argv[1] is its own file name.
     `process.argv.splice(1, 1, ${JSON.stringify(cliBundlePath)}, 'sim');`,
     `import(${JSON.stringify(cliBundlePath)});`,

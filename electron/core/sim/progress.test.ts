@@ -332,6 +332,8 @@ describe('GUI port and stand-in agents', () => {
         serverUrls: [`https://127.0.0.1:${s.frontendPort}/`],
         caCertificatePem: ca.certificatePem,
         nonce: 'N0nce',
+        labels: [],
+        writeback: {},
       };
       const a1 = await runAgent(
         agentConfig,

@@ -10,15 +10,19 @@
  *   velociraptor version                                 version information (says it is the simulator)
  *   velociraptor query [--format json|jsonl] VQL…        a local query (http_client, log(level=ERROR)
  *                                                        makes the exit status 1, as Velociraptor's does)
+ *   velociraptor service install --config F              macOS service install, STAND-IN: copies the
+ *                                                        binary and config as Velociraptor does and writes
+ *                                                        its plist under $MEGARAPTOR_SIM_ROOT (tests)
  *
  * Everything it prints names the simulator; it is never mistaken for Velociraptor.
  */
 import { messageOf } from '../../../shared/errors';
-import { mkdtempSync, readFileSync } from 'node:fs';
+import { chmodSync, copyFileSync, mkdirSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { join, resolve } from 'node:path';
+import { dirname, extname, join, resolve } from 'node:path';
+import { parse } from 'yaml';
 import { hashPassword } from '../pki/index';
-import { localIdentity, parseClientConfig, runAgent } from './agent';
+import { loadOrCreateWriteback, localIdentity, parseClientConfig, runAgent } from './agent';
 import { SIMULATOR_BANNER } from './gui-server';
 import { isKnownRole } from './permissions';
 import { runQuery, type QueryResponseMessage } from './query-stream';
@@ -30,7 +34,7 @@ import { versionProfile } from './version';
 import { builtinFunctions, builtinPlugins } from './vql/builtins';
 import { httpClientPlugin } from './vql/http-client';
 
-export const VELOCIRAPTOR_COMMANDS = ['frontend', 'user', 'client', 'version', 'query'] as const;
+export const VELOCIRAPTOR_COMMANDS = ['frontend', 'user', 'client', 'version', 'query', 'service'] as const;
 
 export interface VrIO {
   stdout: NodeJS.WritableStream;
@@ -97,6 +101,8 @@ export async function runVelociraptorCommandLine(argv: string[], io: VrIO): Prom
         return await client(parsed, io);
       case 'query':
         return await query(parsed, io);
+      case 'service':
+        return serviceInstall(parsed, io);
     }
   } catch (e) {
     return fail(io, parsed.command, messageOf(e));
@@ -175,7 +181,17 @@ async function userAdd(p: Parsed, io: VrIO): Promise<number> {
 
 async function client(p: Parsed, io: VrIO): Promise<number> {
   if (!p.config) return fail(io, 'client', 'a client config is required (--config client.config.yaml)');
-  const agent = await runAgent(parseClientConfig(readConfig(io, p.config)), localIdentity());
+  const config = parseClientConfig(readConfig(io, p.config));
+  // A stand-in agent started for a test host that presents itself as another system (launchd
+  // stand-in on a "macOS" host) is told so; it reports that OS and uses that OS's writeback.
+  const simOs = process.env.MEGARAPTOR_SIM_OS;
+  const identity = localIdentity(
+    simOs === 'darwin' || simOs === 'windows' || simOs === 'linux' ? { os: simOs } : {},
+  );
+  // Like Velociraptor's client: the identity lives in the writeback of this OS, made at first start.
+  const writeback = config.writeback[identity.os];
+  const known = writeback ? loadOrCreateWriteback(writeback) : undefined;
+  const agent = await runAgent(config, identity, 10_000, known?.clientId);
   io.stderr.write(
     `Stand-in agent (Megaraptor simulator protocol, not Velociraptor's) enrolled as ${agent.clientId}\n`,
   );
@@ -244,5 +260,73 @@ async function query(p: Parsed, io: VrIO): Promise<number> {
       : `${JSON.stringify(rows, null, 1)}\n`,
   );
   if (errors.length) return fail(io, 'query', errors[errors.length - 1]!);
+  return 0;
+}
+
+/**
+ * `service install` as Velociraptor does it on macOS (VR bin/installer_darwin.go): copy the binary to
+ * Client.darwin_installer.install_path, the config beside it (`<path without extension>.config.yaml`),
+ * and write /Library/LaunchDaemons/<service_name>.plist with upstream's template — then launchd loads
+ * it. STAND-IN: no launchd here, so the plist goes under $MEGARAPTOR_SIM_ROOT (the test host's install
+ * root) and loading is left to the test's launchd stand-in. Never on a real system.
+ */
+function serviceInstall(p: Parsed, io: VrIO): number {
+  if (p.rest[0] !== 'install')
+    return fail(io, 'service', `only "service install" is simulated, not "service ${p.rest[0] ?? ''}"`);
+  const root = process.env.MEGARAPTOR_SIM_ROOT;
+  const self = process.env.MEGARAPTOR_SIM_SELF;
+  if (!root || !self)
+    return fail(
+      io,
+      'service install',
+      'the simulator installs a service only under MEGARAPTOR_SIM_ROOT (tests); it is not Velociraptor',
+    );
+  if (!p.config)
+    return fail(io, 'service install', 'Unable to load config file: a config is required (--config)');
+  const doc = parse(readConfig(io, p.config)) as {
+    Client?: { darwin_installer?: Record<string, unknown> };
+  } | null;
+  const installer = doc?.Client?.darwin_installer ?? {};
+  const name =
+    typeof installer.service_name === 'string' ? installer.service_name : 'com.velocidex.velociraptor';
+  const target =
+    typeof installer.install_path === 'string' ? installer.install_path : '/usr/local/bin/velociraptor';
+  mkdirSync(dirname(target), { recursive: true, mode: 0o755 });
+  copyFileSync(self, target);
+  chmodSync(target, 0o755);
+  const configTarget = `${target.slice(0, target.length - extname(target).length)}.config.yaml`;
+  copyFileSync(resolve(io.cwd, p.config), configTarget);
+  chmodSync(configTarget, 0o755);
+  const plistDir = join(root, 'Library', 'LaunchDaemons');
+  mkdirSync(plistDir, { recursive: true });
+  // Upstream's template, leading newline included.
+  writeFileSync(
+    join(plistDir, `${name}.plist`),
+    `
+<?xml version="1.0" encoding="UTF-8"?>
+<!DOCTYPE plist PUBLIC "-//Apple Computer//DTD PLIST 1.0//EN" "http://www.apple.com/DTDs/PropertyList-1.0.dtd">
+<plist version="1.0">
+<dict>
+        <key>Label</key>
+        <string>${name}</string>
+        <key>ProgramArguments</key>
+        <array>
+                <string>${target}</string>
+                <string>client</string>
+
+                <string>--config</string>
+                <string>${target}.config.yaml</string>
+
+                <string>--quiet</string>
+        </array>
+        <key>KeepAlive</key>
+        <true/>
+</dict>
+</plist>`,
+    { mode: 0o644 },
+  );
+  io.stderr.write(
+    `STAND-IN (Megaraptor simulator): installed ${target} and ${plistDir}/${name}.plist; launchctl load is left to the test's launchd stand-in.\n`,
+  );
   return 0;
 }

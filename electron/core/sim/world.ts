@@ -412,6 +412,7 @@ export class World {
     orgId: string,
     info: {
       client_id?: string;
+      labels?: string[];
       hostname: string;
       os: ClientOs;
       release: string;
@@ -445,6 +446,8 @@ export class World {
     };
     record.offline_last_seen_us = null;
     record.last_ip = info.ip;
+    // Client.labels come with the client's information and are applied at enrolment.
+    for (const l of info.labels ?? []) if (!record.labels.includes(l)) record.labels.push(l);
     org.clients.set(record.client_id, record);
     if (!existing) {
       const flow = this.collect(orgId, 'VelociraptorServer', {

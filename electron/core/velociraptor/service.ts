@@ -9,6 +9,7 @@ import type { HuntScopeRule } from '../../../shared/hunt-scope';
 import type { VelociraptorConnection } from './connection';
 import type { QueryResult, RowsOptions } from './query/rows';
 import type { QueryEvent, QueryOptions } from './query/stream';
+import * as agentConfig from './operations/agent-config';
 import * as artifacts from './operations/artifacts';
 import { artifactCatalog, type Declarations } from './operations/catalog';
 import * as clients from './operations/clients';
@@ -58,6 +59,10 @@ export class VelociraptorService {
   }
   listUsers(i?: { allOrgs?: boolean } & OpOptions): Promise<server.ServerUser[]> {
     return server.listUsers(this.conn, i);
+  }
+  /** The org's client config YAML (version + Client), as installers get it. */
+  orgClientConfig(o?: OpOptions & { orgId?: string }): Promise<string> {
+    return agentConfig.orgClientConfig(this.conn, o);
   }
   vqlHelp(o?: OpOptions): Promise<server.HelpEntry[]> {
     return server.vqlHelp(this.conn, o);

@@ -19,6 +19,7 @@ import { z } from 'zod';
 import type Docker from 'dockerode';
 import type { PreflightCheck, ResourceRef } from '../../../../shared/deploy';
 import { AppError } from '../../../../shared/errors';
+import { serverUrl, webUrl } from '../../pki/index';
 import type { ConnectionSink } from '../connection-sink';
 import type {
   Deployer,
@@ -644,8 +645,8 @@ export class DockerDeployer implements Deployer<DockerSettings> {
     const gui = published(ports.gui, s.gui);
     await ctx.setOutput('containerId', info.Id);
     await ctx.setOutput('apiEndpoint', `${bracket(api.host)}:${api.port}`);
-    await ctx.setOutput('guiUrl', `https://${bracket(gui.host)}:${gui.port}/`);
-    await ctx.setOutput('frontendUrl', `https://${s.frontend.hostname}:${s.frontend.port}/`);
+    await ctx.setOutput('guiUrl', webUrl(gui.host, gui.port));
+    await ctx.setOutput('frontendUrl', serverUrl(s.frontend.hostname, s.frontend.port));
     ctx.log(`Healthy after ${Math.round((Date.now() - t0) / 100) / 10} s`);
   }
 

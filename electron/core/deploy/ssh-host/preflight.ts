@@ -8,6 +8,7 @@ import { isIP } from 'node:net';
 import { posix } from 'node:path';
 import type { PreflightCheck } from '../../../../shared/deploy';
 import { messageOf } from '../../../../shared/errors';
+import { serverUrl } from '../../pki/index';
 import type { ResolvedProfile } from '../profiles';
 import type { SshConnection } from '../ssh/connection';
 import { userExists } from '../ssh/accounts';
@@ -55,7 +56,7 @@ export function settingsChecks(s: SshHostSettings): PreflightCheck[] {
         isLoopback(s.frontend.hostname) ? 'warn' : 'ok',
         isLoopback(s.frontend.hostname)
           ? `Agents are told to dial ${s.frontend.hostname}: only agents on the host itself can reach it. Give the host's name or address as agents see it.`
-          : `Agents dial https://${s.frontend.hostname}:${s.frontend.port}/ (listening on ${s.frontend.bindAddress}).`,
+          : `Agents dial ${serverUrl(s.frontend.hostname, s.frontend.port)} (listening on ${s.frontend.bindAddress}).`,
       ),
     );
   for (const [which, c] of [

@@ -21,6 +21,7 @@
  */
 import type { PreflightCheck, ResourceRef } from '../../../../shared/deploy';
 import { AppError, isAppError, messageOf } from '../../../../shared/errors';
+import { serverUrl, webUrl } from '../../pki/index';
 import type { ConnectionSink } from '../connection-sink';
 import type {
   Deployer,
@@ -593,11 +594,8 @@ export class SshHostDeployer implements Deployer<SshHostSettings> {
     });
     const host = s.ssh.host.includes(':') ? `[${s.ssh.host}]` : s.ssh.host;
     await ctx.setOutput('apiEndpoint', s.api.expose ? `${host}:${s.api.port}` : `127.0.0.1:${s.api.port}`);
-    await ctx.setOutput(
-      'guiUrl',
-      s.gui.expose ? `https://${host}:${s.gui.port}/` : `https://127.0.0.1:${s.gui.port}/`,
-    );
-    await ctx.setOutput('frontendUrl', `https://${s.frontend.hostname}:${s.frontend.port}/`);
+    await ctx.setOutput('guiUrl', webUrl(s.gui.expose ? s.ssh.host : '127.0.0.1', s.gui.port));
+    await ctx.setOutput('frontendUrl', serverUrl(s.frontend.hostname, s.frontend.port));
     if (!s.api.expose || !s.gui.expose)
       await ctx.setOutput(
         'tunnelCommand',

@@ -31,7 +31,7 @@ export interface ServiceCall {
 export class ServiceRecorder {
   readonly calls: ServiceCall[] = [];
 
-  /** The factory a deployer takes (SshHostDeployerDeps.services). */
+  /** The factory a deployer takes (SshHostDeployerDeps.services, and the agent push's). */
   readonly factory = ((conn: SshConnection, files: RemoteFiles, host: UnitHost): RecordingServiceManager =>
     new RecordingServiceManager(conn, files, host, this)) satisfies ServiceManagerFactory;
 }

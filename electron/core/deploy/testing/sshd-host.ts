@@ -36,6 +36,13 @@ export interface SshdHostOptions {
   logLevel?: string;
   /** Client keys that may log in (public key lines); default the shared test keys. */
   authorizedKeys?: string[];
+  /** A host name of its own (a private UTS namespace), as the agent on it reports it. */
+  hostname?: string;
+  /**
+   * Shell lines run as root inside the host's namespaces before sshd starts (e.g. bind-mount a fake
+   * `uname` so the host presents itself as another system). They change only this host's view.
+   */
+  setupLines?: string[];
 }
 
 export interface SshdHost {
@@ -218,6 +225,8 @@ export async function startSshdHost(keys: ClientKeys, options: SshdHostOptions =
           ]
         : []),
       `grep -q '^deployer:' /etc/passwd || sh ${join(dir, 'users.sh')}`,
+      ...(options.hostname ? [`hostname ${options.hostname}`] : []),
+      ...(options.setupLines ?? []),
       `exec /usr/sbin/sshd -D -e -f ${join(dir, 'sshd_config')}`,
       '',
     ].join('\n'),
@@ -229,9 +238,14 @@ export async function startSshdHost(keys: ClientKeys, options: SshdHostOptions =
   const startDaemon = async (): Promise<void> => {
     const log = createWriteStream(logFile, { flags: 'a' });
     await new Promise<void>((r) => log.once('open', () => r()));
-    const started = spawn('unshare', ['--mount', '--propagation', 'private', 'sh', join(dir, 'start.sh')], {
-      stdio: ['ignore', log, log],
-    });
+    const namespaces = options.hostname ? ['--uts', '--mount'] : ['--mount'];
+    const started = spawn(
+      'unshare',
+      [...namespaces, '--propagation', 'private', 'sh', join(dir, 'start.sh')],
+      {
+        stdio: ['ignore', log, log],
+      },
+    );
     child = started;
     started.once('exit', () => log.end());
     if (!(await waitForBanner(port))) {

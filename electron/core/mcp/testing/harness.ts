@@ -12,6 +12,7 @@ import type { McpContext } from '../tool-kit';
 import { ConnectionRegistry } from '../../velociraptor/registry';
 import type { ReadOnlyVql } from '../read-only-identity';
 import { RegistryServers, type McpServers } from '../servers';
+import { AgentService, HostKeyStore, ReleaseCache, ReleaseSource } from '../../deploy/index';
 
 export interface Harness {
   ctx: McpContext;
@@ -54,6 +55,18 @@ export function makeHarness(
     resultsDir: join(dataDir, 'mcp-results'),
     clientLabel: () => opts.clientLabel ?? 'test (direct)',
     ...(opts.readOnly ? { readOnly: opts.readOnly } : {}),
+    agents: new AgentService({
+      dataDir,
+      // No keychain in these tests: a push that reads a secret says so.
+      secrets: () => Promise.resolve(null),
+      server: (t) => servers.service(t),
+      // Never reached: the example's host is unreachable, so no release is fetched.
+      releases: new ReleaseCache({
+        dir: join(dataDir, 'releases'),
+        source: new ReleaseSource({ kind: 'mirror', baseUrl: 'https://127.0.0.1:9/' }),
+      }),
+      hostKeys: new HostKeyStore({ appFile: join(dataDir, 'ssh', 'known_hosts'), userFiles: [] }),
+    }),
   };
   return {
     ctx,

@@ -1,0 +1,15 @@
+/**
+ * Public API of agent pushes (issue 17): client configs from any server, host lists, the journaled
+ * fan-out, the SSH pusher (Linux in upstream's client layout, macOS through `service install`), and the
+ * service the app, the CLI and MCP build.
+ */
+export { AgentService, type AgentServiceDeps, type SshPushRequest, type WinRmPushRequest } from './service';
+export { agentConfig, checkLabel, clientConfigOfServerConfig, type AgentConfig } from './client-config';
+export { AgentPushRunner, MAX_CONCURRENCY, type PushPlan, type RunOptions } from './fanout';
+export { AgentRunStore, type AgentRunDoc, type RunHost } from './run-journal';
+export { SshAgentPusher, SshPushSettings, type SshPushSettingsInput } from './ssh-push';
+export { runSummary, summaryCsv, SUMMARY_COLUMNS } from './summary';
+export { FULL_DISK_ACCESS_NOTE } from './mac-service';
+export { WinRmAgentPusher, WinRmPushSettings, type WinRmPushSettingsInput } from './winrm-push';
+export { WinRmClient, probeCertificate, type CertificatePolicy, type WinRmOptions } from './winrm/client';
+export { writeAnsibleKit, type AnsibleKit, type AnsibleKitInput } from './ansible-kit';

@@ -1,0 +1,462 @@
+/**
+ * Agents (issue 17): push the Velociraptor client to Linux and macOS hosts over SSH, follow a run,
+ * and check that its agents are enrolled. A push is an approved step: the plan lists every host (ranges
+ * expanded, duplicates dropped), the login (user and keychain references, never a secret), the
+ * server agents enrol with, the labels and the release. The push runs in the app's agent service (the
+ * same journaled runs as the agents page); a call waits up to `wait_seconds`, and a longer run goes on
+ * and is followed with agent_run_status.
+ */
+import { z } from 'zod';
+import { parseHostList } from '../../../../shared/agent-hosts';
+import { AppError } from '../../../../shared/errors';
+import type { AgentRunDoc, SshPushRequest, WinRmPushRequest } from '../../deploy/index';
+import { defineTool, type McpContext } from '../tool-kit';
+import type { Target } from '../servers';
+import { plan } from './common';
+
+/** The app's agent service, as MCP uses it. */
+export interface AgentPushes {
+  review(r: SshPushRequest): AgentRunDoc;
+  review(r: WinRmPushRequest, channel: 'winrm'): AgentRunDoc;
+  pushSsh(r: SshPushRequest, o?: { onEvent?: (e: { runId: string }) => void }): Promise<AgentRunDoc>;
+  pushWinrm(r: WinRmPushRequest, o?: { onEvent?: (e: { runId: string }) => void }): Promise<AgentRunDoc>;
+  get(id: string): Promise<AgentRunDoc>;
+  list(): Promise<AgentRunDoc[]>;
+}
+
+function pushes(ctx: McpContext): AgentPushes {
+  if (!ctx.agents)
+    throw new AppError(
+      'NOT_FOUND',
+      'Agent pushes run in the Megaraptor Desktop app (its MCP endpoint) or with `megaraptor agents push`, not in this MCP server.',
+    );
+  return ctx.agents;
+}
+
+const runId = z
+  .string()
+  .regex(/^r[a-z0-9]{6,40}$/)
+  .describe('A run id (push_agents_ssh returns it).');
+
+const hostRow = z.object({
+  host: z.string(),
+  port: z.number(),
+  state: z.string(),
+  attempts: z.number(),
+  client_id: z.string().optional(),
+  platform: z.string().optional(),
+  message: z.string().optional(),
+  error_code: z.string().optional(),
+  error: z.string().optional(),
+});
+
+const runOutput = {
+  run_id: z.string(),
+  name: z.string(),
+  state: z.string(),
+  still_running: z.boolean(),
+  counts: z.object({
+    total: z.number(),
+    queued: z.number(),
+    active: z.number(),
+    enrolled: z.number(),
+    removed: z.number(),
+    failed: z.number(),
+    cancelled: z.number(),
+  }),
+  hosts: z.array(hostRow),
+};
+
+function runRows(doc: AgentRunDoc) {
+  const counts = {
+    total: doc.hosts.length,
+    queued: 0,
+    active: 0,
+    enrolled: 0,
+    removed: 0,
+    failed: 0,
+    cancelled: 0,
+  };
+  for (const h of doc.hosts) {
+    if (
+      h.state === 'queued' ||
+      h.state === 'enrolled' ||
+      h.state === 'removed' ||
+      h.state === 'failed' ||
+      h.state === 'cancelled'
+    )
+      counts[h.state]++;
+    else counts.active++;
+  }
+  return {
+    run_id: doc.id,
+    name: doc.name,
+    state: doc.state,
+    still_running: doc.state === 'running',
+    counts,
+    hosts: doc.hosts.map((h) => ({
+      host: h.host,
+      port: h.port,
+      state: h.state,
+      attempts: h.attempts,
+      ...(h.clientId ? { client_id: h.clientId } : {}),
+      ...(h.platform ? { platform: h.platform } : {}),
+      ...(h.message ? { message: h.message } : {}),
+      ...(h.error ? { error_code: h.error.code, error: h.error.message } : {}),
+    })),
+  };
+}
+
+async function serverName(ctx: McpContext, t: Target): Promise<string> {
+  if (t.server) return t.server;
+  const def = (await ctx.servers.connections()).find((c) => c.isDefault);
+  if (!def) throw new AppError('NOT_FOUND', 'No default server: name one (see list_connections).');
+  return def.name;
+}
+
+const pushInput = {
+  hosts: z
+    .array(z.string().min(1).max(300))
+    .min(1)
+    .max(256)
+    .describe(
+      'Hosts: name, IPv4/IPv6, host:port, or a range (10.0.0.1-20, 10.0.0.0/28). At most 4096 once expanded.',
+    ),
+  os: z.enum(['auto', 'linux', 'darwin']).default('auto').describe('What the hosts run; auto detects it.'),
+  user: z.string().min(1).max(64).describe('The SSH login user.'),
+  auth: z
+    .enum(['key', 'agent', 'password'])
+    .describe('key: key_path (passphrase from the keychain); agent: ssh-agent; password: password_ref.'),
+  key_path: z.string().min(1).max(1000).optional().describe("A private key file on the responder's machine."),
+  key_passphrase_ref: z
+    .string()
+    .min(1)
+    .max(200)
+    .optional()
+    .describe('Keychain reference of the key passphrase.'),
+  password_ref: z.string().min(1).max(200).optional().describe('Keychain reference of the login password.'),
+  sudo: z.boolean().default(true).describe('Become root with sudo (else the user must be root).'),
+  sudo_password_ref: z
+    .string()
+    .min(1)
+    .max(200)
+    .optional()
+    .describe('Keychain reference of the sudo password.'),
+  labels: z
+    .array(z.string().min(1).max(64))
+    .max(32)
+    .default([])
+    .describe('Labels the server puts on each agent at enrolment, e.g. the case name.'),
+  frontend: z
+    .string()
+    .max(300)
+    .optional()
+    .describe('HOST:PORT of the frontend as the hosts reach it; default the server’s own URLs.'),
+  release_tag: z
+    .string()
+    .min(1)
+    .max(40)
+    .default('latest')
+    .describe('Velociraptor release (verified once per platform).'),
+  mode: z.enum(['install', 'uninstall']).default('install'),
+  keep_writeback: z
+    .boolean()
+    .default(true)
+    .describe('Uninstall: keep the client identity so a reinstall is the same client.'),
+  concurrency: z.number().int().min(1).max(64).default(8),
+  retries: z.number().int().min(0).max(10).default(2),
+  wait_seconds: z
+    .number()
+    .int()
+    .min(0)
+    .max(600)
+    .default(120)
+    .describe('How long this call waits for the run; it goes on after (follow it with agent_run_status).'),
+};
+
+type PushArgs = z.output<z.ZodObject<typeof pushInput>>;
+
+function request(args: PushArgs, server: string, org: string): SshPushRequest {
+  const list = parseHostList(args.hosts.join('\n'));
+  const bad = list.problems[0];
+  if (bad) throw new AppError('INVALID_ARGUMENT', `Host "${bad.text}": ${bad.message}`);
+  const auth =
+    args.auth === 'key'
+      ? {
+          method: 'key' as const,
+          keyPath: args.key_path ?? '',
+          ...(args.key_passphrase_ref ? { passphraseRef: args.key_passphrase_ref } : {}),
+        }
+      : args.auth === 'password'
+        ? { method: 'password' as const, passwordRef: args.password_ref ?? '' }
+        : { method: 'agent' as const };
+  if (args.auth === 'key' && !args.key_path)
+    throw new AppError('INVALID_ARGUMENT', 'auth "key" needs key_path.');
+  if (args.auth === 'password' && !args.password_ref)
+    throw new AppError('INVALID_ARGUMENT', 'auth "password" needs password_ref (a keychain reference).');
+  let frontends: Array<{ host: string; port: number }> = [];
+  if (args.frontend) {
+    const m = /^(\[[0-9a-fA-F:]+\]|[^:[\]]+):(\d{1,5})$/.exec(args.frontend);
+    if (!m) throw new AppError('INVALID_ARGUMENT', `frontend is HOST:PORT, not "${args.frontend}".`);
+    frontends = [{ host: m[1]!.replace(/^\[|\]$/g, ''), port: Number(m[2]) }];
+  }
+  return {
+    name: `mcp ${args.mode} ${new Date().toISOString().slice(0, 16)}`,
+    hosts: list.hosts.map((h) => ({ ...h, os: h.os === 'auto' ? args.os : h.os })),
+    concurrency: args.concurrency,
+    retries: args.retries,
+    settings: {
+      mode: args.mode,
+      server: { connection: server, org },
+      login: {
+        username: args.user,
+        auth,
+        sudo: args.sudo
+          ? { mode: 'sudo', ...(args.sudo_password_ref ? { passwordRef: args.sudo_password_ref } : {}) }
+          : { mode: 'none' },
+      },
+      binary: { kind: 'release', tag: args.release_tag },
+      config: { frontends, labels: args.labels },
+      keepWriteback: args.keep_writeback,
+    },
+  };
+}
+
+export const pushAgentsSsh = defineTool({
+  name: 'push_agents_ssh',
+  title: 'Push Velociraptor agents over SSH',
+  description:
+    'Install (or uninstall) the Velociraptor client on Linux and macOS hosts over SSH, enrolling with the server: client config from the server, a signature-verified release, upstream’s service layout, then each host is checked until the server lists its client. Host keys must be known or confirmed in the app; secrets are keychain references. Returns per-host state; long runs continue (agent_run_status).',
+  input: pushInput,
+  output: runOutput,
+  annotations: { readOnlyHint: false, destructiveHint: false, idempotentHint: true, openWorldHint: true },
+  endpointData: true,
+  example: () => ({
+    hosts: ['127.0.0.1:1'],
+    user: 'ir',
+    auth: 'agent',
+    sudo: false,
+    labels: ['mcp-test'],
+    retries: 0,
+    wait_seconds: 60,
+  }),
+  decide: async ({ args, target, ctx }) => {
+    const r = request(args, await serverName(ctx, target), target.org ?? '');
+    return { request: r, draft: pushes(ctx).review(r) };
+  },
+  plan: ({ args, target, decided }) => {
+    const { draft, request: r } = decided;
+    const s = r.settings;
+    return plan(
+      `${args.mode === 'install' ? 'Install the Velociraptor agent on' : 'Remove the Velociraptor agent from'} ${draft.hosts.length} host(s) over SSH as ${args.user}${args.sudo ? ' (sudo)' : ''}, enrolling with ${s.server.connection}`,
+      target,
+      `agents ${args.mode} (SSH)`,
+      {
+        hosts: draft.hosts.map((h) => h.key),
+        login: {
+          user: args.user,
+          auth: args.auth,
+          ...(args.key_path ? { key_path: args.key_path } : {}),
+          sudo: args.sudo,
+        },
+        server: s.server.connection,
+        labels: args.labels,
+        release: args.release_tag,
+        ...(args.frontend ? { frontend: args.frontend } : {}),
+        concurrency: draft.concurrency,
+        retries: draft.retries,
+        ...(args.mode === 'uninstall' ? { keep_writeback: args.keep_writeback } : {}),
+      },
+    );
+  },
+  run: ({ args, ctx, decided }) =>
+    waitForRun(args.wait_seconds, pushes(ctx), (o) => pushes(ctx).pushSsh(decided.request, o)),
+});
+
+/** Starts a run and waits up to `seconds` for it; a longer run goes on (its journal has the outcome). */
+async function waitForRun(
+  seconds: number,
+  agents: AgentPushes,
+  start: (o: { onEvent: (e: { runId: string }) => void }) => Promise<AgentRunDoc>,
+) {
+  let id: string | undefined;
+  const running = start({
+    onEvent: (e) => {
+      id ??= e.runId;
+    },
+  });
+  running.catch(() => undefined);
+  let timer: NodeJS.Timeout | undefined;
+  const waited = await Promise.race([
+    running,
+    new Promise<null>((r) => (timer = setTimeout(() => r(null), seconds * 1000))),
+  ]).finally(() => clearTimeout(timer));
+  if (waited) return runRows(waited);
+  if (!id) throw new AppError('TIMEOUT', 'The run had not started when the wait ended; see the agents page.');
+  return runRows(await agents.get(id));
+}
+
+const winrmInput = {
+  hosts: pushInput.hosts,
+  user: z.string().min(1).max(104).describe('The Windows account.'),
+  domain: z.string().max(255).default('').describe('NTLM domain; empty for a local account.'),
+  auth: z.enum(['ntlm', 'basic']).default('ntlm').describe('basic works for local accounts only.'),
+  password_ref: z.string().min(1).max(200).describe('Keychain reference of the password.'),
+  certificate_fingerprints: z
+    .record(z.string(), z.string())
+    .optional()
+    .describe('Confirmed SHA-256 fingerprints of the listeners, by host or host:port.'),
+  ca_pem: z
+    .string()
+    .max(20000)
+    .optional()
+    .describe('Or the CA that issued the listeners’ certificates (PEM).'),
+  certificates_unchecked: z
+    .literal(true)
+    .optional()
+    .describe('Or do not check the listeners’ certificates: only when the responder said so.'),
+  serve_host: z
+    .string()
+    .min(1)
+    .max(253)
+    .optional()
+    .describe(
+      'This machine as the Windows hosts reach it: they download the MSI and config from it (install).',
+    ),
+  labels: pushInput.labels,
+  release_tag: pushInput.release_tag,
+  mode: pushInput.mode,
+  keep_writeback: pushInput.keep_writeback,
+  concurrency: pushInput.concurrency,
+  retries: pushInput.retries,
+  wait_seconds: pushInput.wait_seconds,
+};
+
+type WinRmArgs = z.output<z.ZodObject<typeof winrmInput>>;
+
+function winrmRequest(args: WinRmArgs, server: string, org: string): WinRmPushRequest {
+  const list = parseHostList(args.hosts.join('\n'));
+  const bad = list.problems[0];
+  if (bad) throw new AppError('INVALID_ARGUMENT', `Host "${bad.text}": ${bad.message}`);
+  const ways = [args.certificate_fingerprints, args.ca_pem, args.certificates_unchecked].filter(
+    (x) => x !== undefined,
+  );
+  if (ways.length !== 1)
+    throw new AppError(
+      'INVALID_ARGUMENT',
+      'Say how the WinRM certificates are checked: certificate_fingerprints, ca_pem, or certificates_unchecked.',
+    );
+  if (args.mode === 'install' && !args.serve_host)
+    throw new AppError(
+      'INVALID_ARGUMENT',
+      'serve_host is needed: the Windows hosts download the MSI from this machine.',
+    );
+  return {
+    name: `mcp winrm ${args.mode} ${new Date().toISOString().slice(0, 16)}`,
+    hosts: list.hosts.map((h) => ({ ...h, os: 'windows' as const })),
+    concurrency: args.concurrency,
+    retries: args.retries,
+    settings: {
+      mode: args.mode,
+      server: { connection: server, org },
+      login: { user: args.user, domain: args.domain, auth: args.auth, passwordRef: args.password_ref },
+      tls: args.certificate_fingerprints
+        ? { kind: 'pinned', fingerprints: args.certificate_fingerprints }
+        : args.ca_pem
+          ? { kind: 'ca', caPem: args.ca_pem }
+          : { kind: 'unchecked', acknowledged: true },
+      msi: { kind: 'release', tag: args.release_tag },
+      config: { frontends: [], labels: args.labels },
+      serve: { host: args.serve_host ?? 'localhost' },
+      keepWriteback: args.keep_writeback,
+    },
+  };
+}
+
+export const pushAgentsWinrm = defineTool({
+  name: 'push_agents_winrm',
+  title: 'Push Velociraptor agents over WinRM (Windows)',
+  description:
+    'Install (or uninstall) the Velociraptor MSI on Windows hosts over WinRM (HTTPS, NTLMv2 or Basic): each host downloads the signature-verified MSI and the client config from a server this app runs for the push (certificate pinned, sha256 checked), installs it quietly, and is checked until the server lists its client. Listener certificates are checked by confirmed fingerprint or CA. Kerberos is not supported.',
+  input: winrmInput,
+  output: runOutput,
+  annotations: { readOnlyHint: false, destructiveHint: false, idempotentHint: true, openWorldHint: true },
+  endpointData: true,
+  example: () => ({
+    hosts: ['127.0.0.1:1'],
+    user: 'Administrator',
+    password_ref: 'winrm:admin',
+    certificate_fingerprints: { '127.0.0.1:1': 'AB'.repeat(32) },
+    mode: 'uninstall',
+    retries: 0,
+    wait_seconds: 60,
+  }),
+  decide: async ({ args, target, ctx }) => {
+    const r = winrmRequest(args, await serverName(ctx, target), target.org ?? '');
+    return { request: r, draft: pushes(ctx).review(r, 'winrm') };
+  },
+  plan: ({ args, target, decided }) => {
+    const { draft, request: r } = decided;
+    const tls = r.settings.tls;
+    return plan(
+      `${args.mode === 'install' ? 'Install the Velociraptor MSI on' : 'Remove the Velociraptor agent from'} ${draft.hosts.length} Windows host(s) over WinRM as ${args.domain ? `${args.domain}\\` : ''}${args.user}, enrolling with ${r.settings.server.connection}`,
+      target,
+      `agents ${args.mode} (WinRM)`,
+      {
+        hosts: draft.hosts.map((h) => h.key),
+        login: { user: args.user, domain: args.domain, auth: args.auth },
+        certificates:
+          tls.kind === 'pinned'
+            ? { pinned: tls.fingerprints }
+            : tls.kind === 'ca'
+              ? 'checked against the CA given'
+              : 'NOT checked',
+        server: r.settings.server.connection,
+        labels: args.labels,
+        release: args.release_tag,
+        ...(args.serve_host ? { downloads_from: args.serve_host } : {}),
+        concurrency: draft.concurrency,
+        retries: draft.retries,
+        ...(args.mode === 'uninstall' ? { keep_writeback: args.keep_writeback } : {}),
+      },
+    );
+  },
+  run: ({ args, ctx, decided }) =>
+    waitForRun(args.wait_seconds, pushes(ctx), (o) => pushes(ctx).pushWinrm(decided.request, o)),
+});
+
+export const agentRuns = defineTool({
+  name: 'agent_runs',
+  title: 'Agent push runs and their hosts',
+  description:
+    'The agent push runs, newest first, with their counts; with run_id, also every host of that run with its state (queued, connecting, uploading, installing, verifying, enrolled, removed, failed, cancelled), client id, detected platform and error.',
+  input: {
+    run_id: runId.optional(),
+    max_runs: z.number().int().min(1).max(100).default(20),
+  },
+  output: {
+    runs: z.array(
+      z.object({
+        run_id: z.string(),
+        name: z.string(),
+        state: z.string(),
+        created: z.string(),
+        counts: runOutput.counts,
+      }),
+    ),
+    run: z.object(runOutput).optional(),
+  },
+  annotations: { readOnlyHint: true, destructiveHint: false, idempotentHint: true, openWorldHint: false },
+  endpointData: true,
+  example: () => ({ max_runs: 5 }),
+  async run({ args, ctx }) {
+    const agents = pushes(ctx);
+    const runs = (await agents.list()).slice(0, args.max_runs).map((d) => {
+      const r = runRows(d);
+      return { run_id: r.run_id, name: r.name, state: r.state, created: d.createdAt, counts: r.counts };
+    });
+    return { runs, ...(args.run_id ? { run: runRows(await agents.get(args.run_id)) } : {}) };
+  },
+});
+
+export const agentTools = [pushAgentsSsh, pushAgentsWinrm, agentRuns];
