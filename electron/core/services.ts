@@ -98,6 +98,7 @@ export function createCoreServices(options: CoreOptions): CoreServices {
     dataDir,
     secrets: keychainAtStart,
     connections,
+    credentials,
     releaseSource: releaseSourceFromEnv(options.env ?? process.env),
   });
 

@@ -26,6 +26,7 @@ import { RotationService, writeClientConfig } from '../pki/index';
 import { ConnectionRegistry, VelociraptorService } from '../velociraptor/index';
 import { certificateOperation, certificateStatuses, renewalDue } from './certificates';
 import { connectionSink, ConnectionRemover, type ConnectionSink } from './connection-sink';
+import { listedDeploymentSecrets, type CredentialRecords } from './credential-records';
 import { deploymentDocs } from './docs-export';
 import { DockerEngines } from './docker/engine';
 import { exportEvidence, type EvidenceExport, type EvidenceProgress } from './evidence-export';
@@ -60,6 +61,8 @@ export interface DeploymentServiceDeps {
   /** The OS keychain, or null when none answered: then nothing can be deployed (secrets live there). */
   secrets: () => Promise<SecretStore | null>;
   connections: ConnectionManager;
+  /** Lists the deployments' secrets in the credential index (the Credentials page, confirmed reveal). */
+  credentials?: CredentialRecords;
   releaseSource?: ReleaseSourceConfig;
   /** Now, for expiry, notices and the reaper (tests pass a fake clock). */
   clock?: () => Date;
@@ -139,12 +142,19 @@ export class DeploymentService {
 
   private build(): Promise<Built> {
     this.built ??= (async () => {
-      const secrets = await this.deps.secrets();
-      if (!secrets)
+      const keychain = await this.deps.secrets();
+      if (!keychain)
         throw new AppError(
           'KEYCHAIN_UNAVAILABLE',
           'Deployments keep their CA key, API identity and admin password in the OS keychain, and none is available. Start a Secret Service (gnome-keyring) or unlock the keychain, then try again.',
         );
+      const secrets = this.deps.credentials
+        ? listedDeploymentSecrets(
+            keychain,
+            this.deps.credentials,
+            async (id) => (await this.journals.read(id)).name,
+          )
+        : keychain;
       const sink = connectionSink(this.deps.connections);
       const targetDeps: TargetDeps = {
         dataDir: this.deps.dataDir,

@@ -1,0 +1,338 @@
+/**
+ * The wizard's settings step: name and administrator, where the Velociraptor binary comes from, and
+ * the target's own choices — each with its safe default and why (wizard-form.ts holds the defaults).
+ */
+import {
+  Alert,
+  Checkbox,
+  Divider,
+  Group,
+  NumberInput,
+  SegmentedControl,
+  Stack,
+  Switch,
+  Text,
+  TextInput,
+} from '@mantine/core';
+import type { ReactNode } from 'react';
+import { isLoopback, type PortChoice, type WizardForm } from './wizard-form';
+
+type Update = (change: (f: WizardForm) => WizardForm) => void;
+
+const port = (v: string | number) => (typeof v === 'number' ? v : Number(v) || 0);
+
+function Why({ children }: { children: ReactNode }) {
+  return (
+    <Text size="xs" c="dimmed">
+      {children}
+    </Text>
+  );
+}
+
+function PortRow({
+  label,
+  value,
+  onChange,
+  testId,
+}: {
+  label: string;
+  value: PortChoice;
+  onChange: (p: PortChoice) => void;
+  testId: string;
+}) {
+  return (
+    <Group grow align="flex-start">
+      <TextInput
+        label={`${label} bind address`}
+        value={value.bindAddress}
+        onChange={(e) => onChange({ ...value, bindAddress: e.currentTarget.value })}
+        data-testid={`${testId}-bind`}
+      />
+      <NumberInput
+        label={`${label} port`}
+        min={1}
+        max={65535}
+        value={value.port}
+        onChange={(v) => onChange({ ...value, port: port(v) })}
+        data-testid={`${testId}-port`}
+      />
+    </Group>
+  );
+}
+
+function BinarySettings({ form, update }: { form: WizardForm; update: Update }) {
+  const b = form.binary;
+  const set = (change: Partial<WizardForm['binary']>) =>
+    update((f) => ({ ...f, binary: { ...f.binary, ...change } }));
+  if (form.target === 'docker' && form.docker.image === 'official')
+    return (
+      <TextInput
+        label="Release tag of upstream's image"
+        value={b.tag}
+        onChange={(e) => set({ tag: e.currentTarget.value })}
+        data-testid="settings-release-tag"
+      />
+    );
+  return (
+    <Stack gap="xs">
+      <Text size="sm" fw={500}>
+        Velociraptor binary
+      </Text>
+      <SegmentedControl
+        value={b.source}
+        onChange={(v) => set({ source: v === 'file' ? 'file' : 'release' })}
+        data={[
+          { value: 'release', label: 'Verified release' },
+          { value: 'file', label: 'A binary I have' },
+        ]}
+        data-testid="settings-binary-source"
+      />
+      {b.source === 'release' ? (
+        <>
+          <TextInput
+            label="Release tag"
+            value={b.tag}
+            onChange={(e) => set({ tag: e.currentTarget.value })}
+            data-testid="settings-release-tag"
+          />
+          <Why>
+            Downloaded once from the configured release source (GitHub, or a mirror for isolated networks),
+            the asset picked for the target&apos;s OS and architecture, and its signature checked against
+            Velocidex&apos;s key before it is used.
+          </Why>
+        </>
+      ) : (
+        <>
+          <TextInput
+            label="Path of the binary on this machine"
+            placeholder="/opt/velociraptor/velociraptor-v0.77.2-linux-amd64"
+            value={b.path}
+            onChange={(e) => set({ path: e.currentTarget.value })}
+            data-testid="settings-binary-path"
+          />
+          <TextInput
+            label="Its detached signature (.sig), if you have it"
+            value={b.signaturePath}
+            onChange={(e) => set({ signaturePath: e.currentTarget.value })}
+            data-testid="settings-binary-signature"
+          />
+          <Why>
+            Its sha256 is shown in the review; without a valid signature it is used with a warning, because
+            nothing proves where it came from.
+          </Why>
+        </>
+      )}
+    </Stack>
+  );
+}
+
+function DockerSettings({ form, update }: { form: WizardForm; update: Update }) {
+  const d = form.docker;
+  const set = (change: Partial<WizardForm['docker']>) =>
+    update((f) => ({ ...f, docker: { ...f.docker, ...change } }));
+  const engine = d.engine.kind === 'socket' ? d.engine.path : `tcp://${d.engine.host}:${d.engine.port}`;
+  const exposed = !isLoopback(d.gui.bindAddress) || !isLoopback(d.api.bindAddress);
+  return (
+    <Stack gap="xs">
+      <Text size="sm">
+        Docker engine: <code>{engine}</code>
+      </Text>
+      <Why>From DOCKER_HOST, else the local socket. The engine must run Linux containers.</Why>
+      <SegmentedControl
+        value={d.image}
+        onChange={(v) => set({ image: v === 'official' ? 'official' : 'local' })}
+        data={[
+          { value: 'local', label: 'Image built here from the verified binary' },
+          { value: 'official', label: "Upstream's image, pinned to the tag" },
+        ]}
+      />
+      <Why>
+        The local image needs no registry and holds exactly the verified binary; upstream&apos;s image is
+        unsigned and amd64 only, pinned to the release tag (never :latest, which is built from master).
+      </Why>
+      <TextInput
+        label="Name agents use to reach the server"
+        value={d.frontendHostname}
+        onChange={(e) => set({ frontendHostname: e.currentTarget.value })}
+        data-testid="settings-frontend-hostname"
+      />
+      <PortRow
+        label="Frontend"
+        value={d.frontend}
+        onChange={(p) => set({ frontend: p })}
+        testId="settings-frontend"
+      />
+      <Why>
+        The frontend is the one port agents must reach: 127.0.0.1 keeps it to this machine; choose this
+        machine&apos;s address (or 0.0.0.0) when agents on other machines will enrol.
+      </Why>
+      <PortRow label="GUI" value={d.gui} onChange={(p) => set({ gui: p })} testId="settings-gui" />
+      <PortRow label="API" value={d.api} onChange={(p) => set({ api: p })} testId="settings-api" />
+      <Why>
+        The GUI and the API give full control of the server: on 127.0.0.1 only this machine reaches them (the
+        app connects there).
+      </Why>
+      {exposed ? (
+        <Alert color="orange">
+          <Checkbox
+            label="I mean it: make the GUI or API reachable from the network (restrict it with a firewall or a VPN)"
+            checked={d.exposeAdminPorts}
+            onChange={(e) => set({ exposeAdminPorts: e.currentTarget.checked })}
+            data-testid="settings-expose-confirm"
+          />
+        </Alert>
+      ) : null}
+    </Stack>
+  );
+}
+
+function SshSettings({ form, update }: { form: WizardForm; update: Update }) {
+  const s = form.ssh;
+  const set = (change: Partial<WizardForm['ssh']>) => update((f) => ({ ...f, ssh: { ...f.ssh, ...change } }));
+  return (
+    <Stack gap="xs">
+      <Group grow align="flex-start">
+        <TextInput
+          label="Host"
+          placeholder="ir-server.example.org"
+          value={s.host}
+          onChange={(e) => set({ host: e.currentTarget.value })}
+          data-testid="settings-ssh-host"
+        />
+        <NumberInput
+          label="SSH port"
+          min={1}
+          max={65535}
+          value={s.port}
+          onChange={(v) => set({ port: port(v) })}
+        />
+        <TextInput
+          label="Login"
+          value={s.username}
+          onChange={(e) => set({ username: e.currentTarget.value })}
+          data-testid="settings-ssh-user"
+        />
+      </Group>
+      <SegmentedControl
+        value={s.auth}
+        onChange={(v) => set({ auth: v === 'key' ? 'key' : 'agent' })}
+        data={[
+          { value: 'agent', label: 'Keys in ssh-agent' },
+          { value: 'key', label: 'A private key file' },
+        ]}
+      />
+      {s.auth === 'key' ? (
+        <TextInput
+          label="Private key file"
+          placeholder="~/.ssh/id_ed25519"
+          value={s.keyPath}
+          onChange={(e) => set({ keyPath: e.currentTarget.value })}
+        />
+      ) : null}
+      <Why>
+        The host key is checked against known_hosts (or confirmed once and remembered); no password is stored
+        in the plan.
+      </Why>
+      <Switch
+        label="Become root with sudo (needed unless the login is root)"
+        checked={s.sudo}
+        onChange={(e) => set({ sudo: e.currentTarget.checked })}
+      />
+      <TextInput
+        label="Name agents use to reach the server"
+        placeholder={s.host || 'the host'}
+        value={s.frontendHostname}
+        onChange={(e) => set({ frontendHostname: e.currentTarget.value })}
+      />
+      <PortRow
+        label="Frontend"
+        value={s.frontend}
+        onChange={(p) => set({ frontend: p })}
+        testId="settings-frontend"
+      />
+      <Why>
+        Agents connect to the frontend, so it listens on every address of the host by default. The GUI (8889)
+        and API (8001) stay on the host&apos;s 127.0.0.1; the app reaches them through an SSH tunnel.
+      </Why>
+      <Switch
+        label="Expose the GUI on the network"
+        checked={s.exposeGui}
+        onChange={(e) => set({ exposeGui: e.currentTarget.checked })}
+      />
+      <Switch
+        label="Expose the API on the network"
+        checked={s.exposeApi}
+        onChange={(e) => set({ exposeApi: e.currentTarget.checked })}
+      />
+    </Stack>
+  );
+}
+
+function LabSettings({ form, update }: { form: WizardForm; update: Update }) {
+  const l = form.lab;
+  const setPort = (which: keyof WizardForm['lab']['ports'], v: string | number) =>
+    update((f) => ({ ...f, lab: { ...f.lab, ports: { ...f.lab.ports, [which]: port(v) } } }));
+  return (
+    <Stack gap="xs">
+      <Group grow>
+        {(['frontend', 'api', 'gui'] as const).map((w) => (
+          <NumberInput
+            key={w}
+            label={`${w === 'gui' ? 'GUI' : w === 'api' ? 'API' : 'Frontend'} port`}
+            placeholder="automatic"
+            min={0}
+            max={65535}
+            value={l.ports[w] || ''}
+            onChange={(v) => setPort(w, v)}
+          />
+        ))}
+      </Group>
+      <Why>
+        Everything listens on 127.0.0.1 only. Empty: Velociraptor&apos;s default port when it is free, else a
+        free one.
+      </Why>
+      <Switch
+        label="Enrol a client of this machine"
+        checked={l.client}
+        onChange={(e) => {
+          const client = e.currentTarget.checked;
+          update((f) => ({ ...f, lab: { ...f.lab, client } }));
+        }}
+      />
+    </Stack>
+  );
+}
+
+export function SettingsStep({ form, update }: { form: WizardForm; update: Update }) {
+  return (
+    <Stack gap="sm" data-testid="wizard-settings">
+      <Group grow align="flex-start">
+        <TextInput
+          label="Name"
+          description="Also the name of the connection the app adds"
+          placeholder="incident-2026-12"
+          value={form.name}
+          onChange={(e) => {
+            const name = e.currentTarget.value;
+            update((f) => ({ ...f, name }));
+          }}
+          data-testid="settings-name"
+        />
+        <TextInput
+          label="GUI administrator"
+          description="Its password is generated and kept in the keychain"
+          value={form.adminUser}
+          onChange={(e) => {
+            const adminUser = e.currentTarget.value;
+            update((f) => ({ ...f, adminUser }));
+          }}
+        />
+      </Group>
+      <BinarySettings form={form} update={update} />
+      <Divider />
+      {form.target === 'docker' ? <DockerSettings form={form} update={update} /> : null}
+      {form.target === 'ssh' ? <SshSettings form={form} update={update} /> : null}
+      {form.target === 'lab' ? <LabSettings form={form} update={update} /> : null}
+    </Stack>
+  );
+}

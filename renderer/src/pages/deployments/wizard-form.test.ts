@@ -1,0 +1,115 @@
+import { describe, expect, it } from 'vitest';
+import {
+  defaultForm,
+  formProblems,
+  isLoopback,
+  overridesOf,
+  profileRules,
+  settingsOf,
+  type WizardForm,
+} from './wizard-form';
+
+const base = () =>
+  defaultForm({ defaultTag: 'v0.77.2', dockerEngine: { kind: 'socket', path: '/var/run/docker.sock' } });
+
+describe('wizard form', () => {
+  it('defaults to the verified release and keeps the GUI and API on this machine', () => {
+    const form: WizardForm = { ...base(), name: 'ir-1' };
+    expect(formProblems(form)).toEqual([]);
+    expect(settingsOf(form)).toEqual({
+      adminUser: 'admin',
+      engine: { kind: 'socket', path: '/var/run/docker.sock' },
+      image: { kind: 'local', binary: { kind: 'release', tag: 'v0.77.2' } },
+      frontend: { hostname: 'localhost', bindAddress: '127.0.0.1', port: 8000 },
+      gui: { bindAddress: '127.0.0.1', port: 8889 },
+      api: { bindAddress: '127.0.0.1', port: 8001 },
+    });
+  });
+
+  it('publishes the GUI or API on the network only when the responder confirms it', () => {
+    const form = base();
+    form.name = 'ir-1';
+    form.docker.gui.bindAddress = '0.0.0.0';
+    expect(formProblems(form)).toEqual([
+      'The GUI or API would be reachable from the network: confirm it, or keep 127.0.0.1.',
+    ]);
+    form.docker.exposeAdminPorts = true;
+    expect(formProblems(form)).toEqual([]);
+    const s = settingsOf(form) as { gui: object; api: object };
+    expect(s.gui).toEqual({ bindAddress: '0.0.0.0', port: 8889, expose: true });
+    expect(s.api).toEqual({ bindAddress: '127.0.0.1', port: 8001 });
+  });
+
+  it('maps an SSH host: agent or key login, sudo, the frontend named after the host by default', () => {
+    const form = base();
+    form.target = 'ssh';
+    form.name = 'host';
+    expect(formProblems(form)).toEqual(['Give the host to deploy to.', 'Give the login name on the host.']);
+    Object.assign(form.ssh, {
+      host: 'ir.example.org',
+      username: 'deployer',
+      auth: 'key',
+      keyPath: ' /k/id ',
+    });
+    expect(settingsOf(form)).toMatchObject({
+      ssh: {
+        host: 'ir.example.org',
+        port: 22,
+        username: 'deployer',
+        auth: { method: 'key', keyPath: '/k/id' },
+        sudo: { mode: 'sudo' },
+      },
+      binary: { kind: 'release', tag: 'v0.77.2' },
+      frontend: { hostname: 'ir.example.org', bindAddress: '0.0.0.0', port: 8000 },
+      api: { port: 8001, expose: false },
+      gui: { port: 8889, expose: false },
+    });
+  });
+
+  it("maps the local lab with the responder's own binary and only the ports chosen", () => {
+    const form = base();
+    form.target = 'lab';
+    form.name = 'lab';
+    form.binary = { source: 'file', tag: '', path: '', signaturePath: '' };
+    expect(formProblems(form)).toEqual(['Give the path of the binary.']);
+    form.binary.path = '/opt/velociraptor';
+    form.lab.ports.gui = 9889;
+    expect(settingsOf(form)).toEqual({
+      adminUser: 'admin',
+      binary: { kind: 'file', path: '/opt/velociraptor' },
+      ports: { gui: 9889 },
+      client: true,
+    });
+  });
+
+  it('says what a profile enforces', () => {
+    const rules = profileRules({
+      limits: { memoryBytes: 4 * 1024 ** 3, nanoCpus: 2e9, pids: 4096 },
+      minimum: { cpus: 1, memoryBytes: 2 * 1024 ** 3, diskBytes: 10 * 1024 ** 3 },
+      certificates: { caDays: 30, serverDays: 7, apiDays: 7 },
+      autoDestroyHours: 72,
+      logRetentionDays: 7,
+    });
+    expect(rules).toEqual([
+      'Destroys itself 72 h after deployment (on the target too), unless extended',
+      'Server capped at 4 GiB memory, 2 CPUs, 4096 processes',
+      'Target needs 1 CPU, 2 GiB memory, 10 GiB free disk',
+      'Certificates: CA 30 d, server 7 d, API identity 7 d',
+      'Server logs kept 7 days',
+    ]);
+  });
+
+  it('tells loopback addresses from the rest', () => {
+    expect(['127.0.0.1', '127.1.2.3', '::1', 'localhost'].every(isLoopback)).toBe(true);
+    expect(['0.0.0.0', '10.0.0.5', '::', '128.0.0.1'].some(isLoopback)).toBe(false);
+  });
+
+  it("overrides the profile's self-destruction only when the responder changed it", () => {
+    const rapid = { autoDestroyHours: 72 };
+    expect(overridesOf({ autoDestroyHours: null }, rapid)).toBeUndefined();
+    expect(overridesOf({ autoDestroyHours: 72 }, rapid)).toBeUndefined();
+    expect(overridesOf({ autoDestroyHours: 12 }, rapid)).toEqual({ autoDestroyHours: 12 });
+    // A profile that never destroys itself is not made to by a leftover value.
+    expect(overridesOf({ autoDestroyHours: 12 }, { autoDestroyHours: null })).toBeUndefined();
+  });
+});
