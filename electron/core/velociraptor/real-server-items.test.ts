@@ -1,7 +1,7 @@
 /**
  * Issue 12 item 1: the places where the client, the MCP tools and the UI's core calls disagreed
  * with the real Velociraptor server, each checked on the product's own layer against the simulator
- * that now behaves as the real server does (facts: velociraptor-api.md §5/§5b and the real-server
+ * that now behaves as the real server does (facts: docs/velociraptor/vql.md#pitfalls-found-in-the-source and the real-server
  * findings). Each test names its item ("12.1.N") and fails on the old behaviour.
  */
 import { mkdtempSync, readFileSync } from 'node:fs';
