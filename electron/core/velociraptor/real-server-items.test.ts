@@ -1,8 +1,8 @@
 /**
  * Issue 12 item 1: the places where the client, the MCP tools and the UI's core calls disagreed
  * with the real Velociraptor server, each checked on the product's own layer against the simulator
- * that now behaves as the real server does (facts: docs/velociraptor/vql.md#pitfalls-found-in-the-source and the real-server
- * findings). Each test names its item ("12.1.N") and fails on the old behaviour.
+ * that now behaves as the real server does (facts: docs/velociraptor/vql.md, in particular
+ * vql.md#pitfalls-found-in-the-source, and the real-server findings). Each test names its item ("12.1.N") and fails on the old behaviour.
  */
 import { mkdtempSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
