@@ -114,13 +114,17 @@ export function createCoreServices(options: CoreOptions): CoreServices {
     releaseSource: releaseSourceFromEnv(options.env ?? process.env),
   });
 
+  // Rapid deployments past their time are destroyed (after their evidence is exported) and due
+  // certificates renewed, at start and every few minutes while the app runs.
+  deployments.watch();
+
   const handlers: Handlers<Contract> = {
     'app:info': () => appInfo.info(),
     ...connectionHandlers(connections),
     ...investigation.handlers,
     ...mcp.handlers,
     ...credentialHandlers(credentials),
-    ...deployHandlers(deployments),
+    ...deployHandlers(deployments, options.env ?? process.env),
     // Called by the Dispatcher when a window closes or a socket drops: the investigation drops its result sets.
     [OWNER_RELEASED]: (owner) => investigation.handlers[OWNER_RELEASED]?.(owner),
   };

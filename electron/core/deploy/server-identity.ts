@@ -119,12 +119,14 @@ export async function mintIdentities(ctx: StepContext, settings: IdentitySetting
   const refs = identitySecrets(ctx.deploymentId);
   const { caDays, serverDays, apiDays } = settings.certificates;
   ctx.progress({ fraction: 0, message: 'Making the CA' });
-  const ca = await createCertificateAuthority({ validityDays: caDays });
+  // From the runner's clock (a test's fake clock too), back-dated a little for peers slightly behind.
+  const notBefore = new Date(ctx.now().getTime() - 5 * 60_000);
+  const ca = await createCertificateAuthority({ validityDays: caDays, notBefore });
   ctx.progress({ fraction: 0.3, message: 'Making the server and API certificates' });
   const [frontend, gateway, api] = await Promise.all([
-    issueFrontendCertificate(ca, { validityDays: serverDays }),
-    issueGatewayCertificate(ca, { validityDays: serverDays }),
-    issueApiClientCertificate(ca, settings.apiUser, { validityDays: apiDays }),
+    issueFrontendCertificate(ca, { validityDays: serverDays, notBefore }),
+    issueGatewayCertificate(ca, { validityDays: serverDays, notBefore }),
+    issueApiClientCertificate(ca, settings.apiUser, { validityDays: apiDays, notBefore }),
   ]);
   const adminPassword = randomPassword();
   const config = serverConfigYaml(ca.certificatePem, frontend, gateway, settings, adminPassword);

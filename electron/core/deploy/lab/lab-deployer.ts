@@ -22,10 +22,7 @@ import { z } from 'zod';
 import type { PreflightCheck, ResourceRef } from '../../../../shared/deploy';
 import { AppError, messageOf } from '../../../../shared/errors';
 import { writeClientConfig } from '../../pki/index';
-import { createApiClient } from '../../velociraptor/client';
-import { loadApiConfig } from '../../velociraptor/config/api-config';
-import { VelociraptorConnection } from '../../velociraptor/connection';
-import { build, vql } from '../../velociraptor/vql/builder';
+import { ConnectionRegistry, vqlBuilder } from '../../velociraptor/index';
 import type { ConnectionSink } from '../connection-sink';
 import { portFree } from '../docker/preflight';
 import type {
@@ -76,7 +73,8 @@ export type LabSettings = z.output<typeof LabSettings> & {
   dir: string;
 };
 
-const Planned = LabSettings.extend({
+/** The settings as planned (ports chosen, folder named): what the journal holds. */
+export const PlannedLabSettings = LabSettings.extend({
   ports: z.object({ frontend: Port, api: Port, gui: Port }),
   dir: z.string().min(1),
 });
@@ -138,7 +136,8 @@ export class LabDeployer implements Deployer<LabSettings> {
 
   constructor(private readonly deps: LabDeployerDeps) {}
 
-  private paths(s: { dir: string }) {
+  /** Where the lab keeps its configs, logs and pid files. */
+  paths(s: { dir: string }) {
     return {
       dir: s.dir,
       serverConfig: join(s.dir, 'server.config.yaml'),
@@ -262,7 +261,7 @@ export class LabDeployer implements Deployer<LabSettings> {
   }
 
   async preflight(plan: DeploymentPlan<LabSettings>, _ctx: PreflightContext): Promise<PreflightCheck[]> {
-    const s = Planned.parse(plan.settings);
+    const s = PlannedLabSettings.parse(plan.settings);
     const checks: PreflightCheck[] = [];
     const taken: string[] = [];
     for (const [k, port] of Object.entries(s.ports))
@@ -301,7 +300,7 @@ export class LabDeployer implements Deployer<LabSettings> {
   }
 
   steps(planIn: DeploymentPlan<LabSettings>): StepDefinition[] {
-    const plan = { ...planIn, settings: Planned.parse(planIn.settings) };
+    const plan = { ...planIn, settings: PlannedLabSettings.parse(planIn.settings) };
     const run: Record<StepId, (ctx: StepContext) => Promise<void>> = {
       binary: (ctx) => this.binary(plan, ctx),
       identity: (ctx) =>
@@ -494,10 +493,12 @@ export class LabDeployer implements Deployer<LabSettings> {
 
   /** The client shows up in clients() through the API (the enrolment the responder would see). */
   private async verifyClient(plan: DeploymentPlan<LabSettings>, ctx: StepContext): Promise<void> {
-    const config = loadApiConfig(await this.apiYaml(plan, ctx));
-    const api = createApiClient(config);
+    // A registry of its own: the check's channel is closed after it, whatever the app holds.
+    const registry = new ConnectionRegistry();
+    registry.add('lab-check', await this.apiYaml(plan, ctx));
+    const { build, vql } = vqlBuilder;
     try {
-      const conn = new VelociraptorConnection('lab-check', '', api, config);
+      const conn = registry.connection('lab-check');
       const t0 = Date.now();
       for (;;) {
         const rows = (
@@ -522,7 +523,7 @@ export class LabDeployer implements Deployer<LabSettings> {
         await new Promise((r) => setTimeout(r, 500));
       }
     } finally {
-      api.close();
+      registry.close();
     }
   }
 

@@ -125,12 +125,12 @@ export class SshHostDeployer implements Deployer<SshHostSettings> {
     this.pool.closeAll();
   }
 
-  private layout(plan: { deploymentId: string; settings: SshHostSettings }): HostLayout {
+  layout(plan: { deploymentId: string; settings: SshHostSettings }): HostLayout {
     return hostLayout(plan.deploymentId, plan.settings.prefix, plan.settings.datastoreDir);
   }
 
   /** Runs `work` on the host with its files and service manager. */
-  private onHost<T>(
+  onHost<T>(
     s: SshHostSettings,
     layout: HostLayout,
     work: (h: { conn: SshConnection; files: RemoteFiles; services: ServiceManager }) => Promise<T>,
@@ -396,7 +396,7 @@ export class SshHostDeployer implements Deployer<SshHostSettings> {
   }
 
   /** Runs `work` with the staging folder made (journaled) before and removed after. */
-  private async staged(
+  async staged(
     plan: DeploymentPlan<SshHostSettings>,
     ctx: StepContext,
     work: (h: { conn: SshConnection; files: RemoteFiles; services: ServiceManager }) => Promise<void>,
@@ -617,7 +617,7 @@ export class SshHostDeployer implements Deployer<SshHostSettings> {
   }
 
   /** Runs `work` with `host:port` reachable from here: directly when exposed, else through a tunnel. */
-  private async reach<T>(
+  async reach<T>(
     plan: DeploymentPlan<SshHostSettings>,
     port: number,
     exposed: boolean,
