@@ -77,6 +77,12 @@ export const ErrorCodes = {
   SSH_SUDO_REFUSED: 'sudo on the SSH host refused to run the command as root.',
   SSH_NO_SPACE: 'The SSH host has no space left where the file was to be written.',
   SSH_COMMAND_FAILED: 'A command on the SSH host failed.',
+
+  // Cloud targets (AWS, Azure)
+  CLOUD_CREDENTIALS_MISSING: 'No cloud credentials were found, or they have expired.',
+  CLOUD_ACCESS_DENIED: 'The cloud account may not do this (a missing permission or a policy).',
+  CLOUD_QUOTA_EXCEEDED: 'A cloud quota or limit stops this (instances, addresses, vCPUs).',
+  CLOUD_REQUEST_FAILED: 'The cloud API refused or failed a request.',
 } as const;
 
 export type ErrorCode = keyof typeof ErrorCodes;
