@@ -121,10 +121,10 @@ async function main(): Promise<void> {
     for (let i = 1; i <= Math.max(1, RUNS - 1); i++) {
       const t0 = performance.now();
       const entries = rootfsEntries(BINARY ?? runtime.launcher, extraFiles);
-      const res = (await (docker.importImage(tarStream(entries), {
+      const res = await (docker.importImage(tarStream(entries), {
         repo: 'megaraptor/bench-baseline',
         tag: String(i),
-      } as never) as unknown as Promise<NodeJS.ReadableStream>));
+      } as never) as unknown as Promise<NodeJS.ReadableStream>);
       await new Promise<void>((resolve, reject) =>
         docker.modem.followProgress(res, (e: Error | null) => (e ? reject(e) : resolve())),
       );

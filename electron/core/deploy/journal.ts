@@ -27,7 +27,7 @@ import {
   StepState,
   TargetKind,
 } from '../../../shared/deploy';
-import { AppError } from '../../../shared/errors';
+import { AppError, messageOf } from '../../../shared/errors';
 import { JsonFile } from '../files/index';
 
 export const JOURNAL_FORMAT = 'megaraptor-deployment-journal';
@@ -200,7 +200,7 @@ export class JournalStore {
       try {
         journals.push(await this.read(id));
       } catch (e) {
-        problems.push({ id, message: e instanceof Error ? e.message : String(e) });
+        problems.push({ id, message: messageOf(e) });
       }
     }
     return { journals, problems };

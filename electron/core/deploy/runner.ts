@@ -7,7 +7,7 @@
  * stays in the journal — never hidden.
  */
 import type { ProgressEvent, ResourceRef, TargetKind } from '../../../shared/deploy';
-import { AppError, isAppError } from '../../../shared/errors';
+import { AppError, isAppError, messageOf } from '../../../shared/errors';
 import type { SecretStore } from '../credentials/index';
 import {
   isInterrupted,
@@ -83,9 +83,7 @@ export function refuseHeld(doc: JournalDoc): JournalDoc {
 }
 
 function errorOf(e: unknown): { code: string; message: string } {
-  return isAppError(e)
-    ? { code: e.code, message: e.message }
-    : { code: 'INTERNAL', message: e instanceof Error ? e.message : String(e) };
+  return isAppError(e) ? { code: e.code, message: e.message } : { code: 'INTERNAL', message: messageOf(e) };
 }
 
 export class DeploymentRunner {

@@ -1,7 +1,7 @@
 /**
  * A deployment's identities and secrets, made on the responder's machine and kept in its keychain:
  * - the deployment's own CA — its private key never leaves this machine (server configs carry no
- *   `CA.private_key`: upstream's own advice; renewals are signed here, see velociraptor-api.md §7.4);
+ *   `CA.private_key`: upstream's own advice; renewals are signed here, see docs/velociraptor/deployment.md#identities-on-a-deployed-server);
  * - the Frontend (also the API server certificate) and GUI gateway certificates, in the server config;
  * - the app's API identity, minted here like `config api_client` does (CN = user, O=Velociraptor,
  *   server+client auth) and registered on the server with `user add NAME RANDOM --role api,investigator`

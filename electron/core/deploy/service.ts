@@ -19,7 +19,7 @@ import type {
   TargetHealth,
   TargetKind,
 } from '../../../shared/deploy';
-import { AppError, isAppError, messageOf } from '../../../shared/errors';
+import { AppError, asError, isAppError, messageOf } from '../../../shared/errors';
 import type { ConnectionManager } from '../connections/index';
 import type { SecretStore } from '../credentials/index';
 import { RotationService, writeClientConfig } from '../pki/index';
@@ -850,7 +850,7 @@ async function* events(
       wake?.();
     },
     (e: unknown) => {
-      failure = e instanceof Error ? e : new Error(String(e));
+      failure = asError(e);
       finished = true;
       wake?.();
     },

@@ -5,7 +5,7 @@
  * deadline; a wrong answer fails at once.
  */
 import { request } from 'node:https';
-import { AppError, isAppError } from '../../../shared/errors';
+import { AppError, isAppError, messageOf } from '../../../shared/errors';
 import { SERVER_NAME } from '../pki/index';
 import { ConnectionRegistry, vqlBuilder } from '../velociraptor/index';
 
@@ -30,11 +30,11 @@ async function retry<T>(what: string, fn: () => Promise<T>, options: RetryOption
     } catch (e) {
       const retriable = isAppError(e) && RETRIABLE.has(e.code);
       if (!retriable || Date.now() > deadline || options.signal?.aborted) {
-        throw new AppError('DEPLOY_VERIFY_FAILED', `${what}: ${e instanceof Error ? e.message : String(e)}`, {
+        throw new AppError('DEPLOY_VERIFY_FAILED', `${what}: ${messageOf(e)}`, {
           cause: e,
         });
       }
-      options.onAttempt?.(attempt, e instanceof Error ? e.message : String(e));
+      options.onAttempt?.(attempt, messageOf(e));
       await new Promise((r) => setTimeout(r, Math.min(250 * attempt, 1000)));
     }
   }

@@ -13,6 +13,7 @@
  *
  * Everything it prints names the simulator; it is never mistaken for Velociraptor.
  */
+import { messageOf } from '../../../shared/errors';
 import { mkdtempSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
@@ -97,7 +98,7 @@ export async function runVelociraptorCommandLine(argv: string[], io: VrIO): Prom
         return await query(parsed, io);
     }
   } catch (e) {
-    return fail(io, parsed.command, e instanceof Error ? e.message : String(e));
+    return fail(io, parsed.command, messageOf(e));
   }
   return fail(io, parsed.command, 'not supported by the simulator');
 }

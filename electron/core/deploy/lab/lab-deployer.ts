@@ -496,9 +496,9 @@ export class LabDeployer implements Deployer<LabSettings> {
     // A registry of its own: the check's channel is closed after it, whatever the app holds.
     const registry = new ConnectionRegistry();
     registry.add('lab-check', await this.apiYaml(plan, ctx));
-    const { build, vql } = vqlBuilder;
     try {
       const conn = registry.connection('lab-check');
+      const { build, vql } = vqlBuilder;
       const t0 = Date.now();
       for (;;) {
         const rows = (
@@ -523,7 +523,7 @@ export class LabDeployer implements Deployer<LabSettings> {
         await new Promise((r) => setTimeout(r, 500));
       }
     } finally {
-      registry.close();
+      registry.remove('lab-check');
     }
   }
 

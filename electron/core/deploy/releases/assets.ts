@@ -1,6 +1,6 @@
 /**
  * Which asset of a release fits a target, read from the release's own asset list. Velociraptor names
- * assets `velociraptor-v<version>-<os>-<arch>[-<variant>…][.exe|.msi]` (velociraptor-api.md §7.4);
+ * assets `velociraptor-v<version>-<os>-<arch>[-<variant>…][.exe|.msi]` (docs/velociraptor/deployment.md#releases-and-images);
  * the asset version may differ from the tag (tag v0.6.5-2 ships v0.6.5-2 or v0.6.5 assets), so the
  * version is read from the asset name. Each asset must come with its detached `.sig`. No fallback:
  * a container needs the static musl build and never gets the glibc one instead.

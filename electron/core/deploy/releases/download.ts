@@ -6,8 +6,7 @@
  */
 import { createWriteStream } from 'node:fs';
 import { rename, rm, stat } from 'node:fs/promises';
-import { pipeline } from 'node:stream/promises';
-import { Transform } from 'node:stream';
+import { once } from 'node:events';
 import { AppError, isAppError } from '../../../../shared/errors';
 import { httpsGet, safeUrl, type HttpSettings } from './http';
 
@@ -80,40 +79,45 @@ async function attempt(
   let done = offset;
   const resumedFrom = offset;
   options.onProgress?.({ done, total: options.expectedSize, resumedFrom });
-  const count = new Transform({
-    transform(chunk: Buffer, _enc, cb) {
-      done += chunk.length;
-      if (done > options.expectedSize) {
-        // Not the file the release lists: no retry, and the bytes so far are dropped below.
-        cb(
-          new AppError(
-            'RELEASE_UNAVAILABLE',
-            `${safeUrl(url)} sent more bytes than the release lists; refused.`,
-            {
-              details: { url: safeUrl(url), expected: options.expectedSize, status: res.statusCode },
-            },
-          ),
-        );
-        return;
-      }
-      options.onProgress?.({ done, total: options.expectedSize, resumedFrom });
-      cb(null, chunk);
-    },
-  });
+  // Written chunk by chunk and closed (flushed) whatever happens, so every byte that arrived before a
+  // cut is on disk for the next attempt to resume from.
+  const out = createWriteStream(part, { flags: offset > 0 ? 'a' : 'w', mode: 0o600 });
+  let failure: unknown;
   try {
-    await pipeline(res, count, createWriteStream(part, { flags: offset > 0 ? 'a' : 'w', mode: 0o600 }));
-  } catch (e) {
-    if (options.signal?.aborted) throw new AppError('CANCELLED', 'The download was cancelled.', { cause: e });
-    if (isAppError(e)) {
-      await rm(part, { force: true });
-      throw e;
+    for await (const chunk of res as AsyncIterable<Buffer>) {
+      if (done + chunk.length > options.expectedSize) {
+        res.destroy();
+        // Not the file the release lists: no retry, and the bytes so far are dropped below.
+        throw new AppError(
+          'RELEASE_UNAVAILABLE',
+          `${safeUrl(url)} sent more bytes than the release lists; refused.`,
+          {
+            details: { url: safeUrl(url), expected: options.expectedSize, status: res.statusCode },
+          },
+        );
+      }
+      done += chunk.length;
+      if (!out.write(chunk)) await once(out, 'drain');
+      options.onProgress?.({ done, total: options.expectedSize, resumedFrom });
     }
-    // Bytes counted may not all have reached the disk: the kept file is what the next attempt resumes.
-    const kept = await sizeOf(part);
+  } catch (e) {
+    failure = e;
+  }
+  await new Promise<void>((resolve, reject) => {
+    out.once('error', reject);
+    out.end(resolve);
+  });
+  if (failure !== undefined) {
+    if (options.signal?.aborted)
+      throw new AppError('CANCELLED', 'The download was cancelled.', { cause: failure });
+    if (isAppError(failure)) {
+      await rm(part, { force: true });
+      throw failure;
+    }
     throw new AppError(
       'RELEASE_DOWNLOAD_INCOMPLETE',
-      `The download of ${safeUrl(url)} broke off after ${kept} of ${options.expectedSize} bytes; it resumes from there.`,
-      { details: { url: safeUrl(url), done: kept, total: options.expectedSize }, cause: e },
+      `The download of ${safeUrl(url)} broke off after ${done} of ${options.expectedSize} bytes; it resumes from there.`,
+      { details: { url: safeUrl(url), done, total: options.expectedSize }, cause: failure },
     );
   }
   if (done !== options.expectedSize)

@@ -8,7 +8,7 @@ import { createReadStream } from 'node:fs';
 import { Readable } from 'node:stream';
 import type { ReadableStream as WebReadableStream } from 'node:stream/web';
 import * as openpgp from 'openpgp';
-import { AppError } from '../../../../shared/errors';
+import { AppError, messageOf } from '../../../../shared/errors';
 import { VELOCIDEX_KEY_FINGERPRINT, VELOCIDEX_PUBLIC_KEY } from './velocidex-key';
 
 export interface TrustedKey {
@@ -92,7 +92,7 @@ export async function verifyDetached(
   } catch (cause) {
     throw new AppError(
       'RELEASE_SIGNATURE_INVALID',
-      `The file does not carry a valid signature of the release key ${normalise(trusted.fingerprint)}: ${cause instanceof Error ? cause.message : String(cause)}`,
+      `The file does not carry a valid signature of the release key ${normalise(trusted.fingerprint)}: ${messageOf(cause)}`,
       { cause, details: { keyId: first.keyID.toHex() } },
     );
   }

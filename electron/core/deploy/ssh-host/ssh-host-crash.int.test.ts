@@ -29,21 +29,17 @@ import {
 } from '../testing/ssh-world';
 import {
   makeClientKeys,
-  sshdHostsMissing,
+  sshdHosts,
   startSshdHost,
   type ClientKeys,
   type SshdHost,
 } from '../testing/sshd-host';
 
-const CI = process.env.CI === 'true' || process.env.CI === '1';
-const missing = sshdHostsMissing();
+const hosts = sshdHosts();
 
-it('has real sshd hosts (required in CI)', () => {
-  if (missing && CI) throw new Error(`${missing} (required in CI)`);
-  if (missing) console.warn(`skipped: ${missing}`);
-});
+it(`has ${hosts.name} (required in CI)`, () => hosts.check());
 
-describe.runIf(!missing || CI)('SSH host deployment killed at each step boundary', () => {
+describe.runIf(hosts.run)('SSH host deployment killed at each step boundary', () => {
   let child: BundledScript;
   let root: string;
   let keys: ClientKeys;

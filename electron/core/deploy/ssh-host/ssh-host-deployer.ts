@@ -50,7 +50,7 @@ import type { SshConnection } from '../ssh/connection';
 import { detectPlatform, listeningSockets } from '../ssh/platform';
 import { SshPool } from '../ssh/pool';
 import { RemoteFiles } from '../ssh/remote-files';
-import { SystemdServiceManager, type ServiceManager } from '../ssh/services';
+import { systemdServices, type ServiceManager, type ServiceManagerFactory } from '../ssh/services';
 import { sh } from '../ssh/shell';
 import { describeHop, targetScope } from '../ssh/target';
 import { verifyApi, verifyGui } from '../verify';
@@ -58,16 +58,6 @@ import { hostLayout, type HostLayout } from './layout';
 import { hostChecks, settingsChecks } from './preflight';
 import { SshHostSettings, type SshHostSettingsInput } from './settings';
 import { expireScript, expireServiceUnit, expireTimerUnit, serverUnit } from './units';
-
-/** Makes the host's service manager for a connection (systemd; the tests' recording one). */
-export type ServiceManagerFactory = (
-  conn: SshConnection,
-  files: RemoteFiles,
-  layout: HostLayout,
-) => ServiceManager;
-
-export const systemdServices: ServiceManagerFactory = (conn, files, layout) =>
-  new SystemdServiceManager(conn, files, layout.unitDir);
 
 export interface SshHostDeployerDeps {
   ssh: SshDeps;

@@ -9,6 +9,7 @@ import { chmod, mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { onPath } from '../../../../test/real-parts';
 import { resolveProfile } from '../profiles';
 import type { ServiceManager } from '../ssh/services';
 import { parseUnit, unitValue } from '../ssh/systemd-unit';
@@ -16,15 +17,7 @@ import { systemdVerify } from '../testing/recording-services';
 import { hostLayout, type HostLayout } from './layout';
 import { expireScript, expireServiceUnit, expireTimerUnit, serverUnit } from './units';
 
-const haveSystemdAnalyze = (() => {
-  try {
-    execFileSync('systemd-analyze', ['--version'], { stdio: 'ignore' });
-    return true;
-  } catch {
-    return false;
-  }
-})();
-const CI = process.env.CI === 'true' || process.env.CI === '1';
+const analyze = onPath(['systemd-analyze'], 'apt-get install systemd');
 
 /** systemd's own teardown lines, without a connection (they are pure strings). */
 const systemdLines: Pick<ServiceManager, 'teardownLines'> = {
@@ -80,7 +73,9 @@ describe('units of an SSH host deployment', () => {
     ]);
   });
 
-  it.runIf(haveSystemdAnalyze || CI)('passes systemd-analyze verify, every unit, silently', async () => {
+  it(`has ${analyze.name} (required in CI)`, () => analyze.check());
+
+  it.runIf(analyze.run)('passes systemd-analyze verify, every unit, silently', async () => {
     const at = new Date('2026-06-04T08:00:00Z');
     const units = {
       'velociraptor_server.service': serverUnit({

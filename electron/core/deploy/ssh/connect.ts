@@ -8,7 +8,7 @@ import { readFile } from 'node:fs/promises';
 import type { Duplex } from 'node:stream';
 import { Client, type ConnectConfig } from 'ssh2';
 import { AppError, isAppError } from '../../../../shared/errors';
-import type { SecretStore } from '../../credentials/secret-store';
+import type { SecretStore } from '../../credentials/index';
 import { SshConnection } from './connection';
 import { connectError } from './errors';
 import type { ConfirmHostKey, HostKeyStore, PresentedHostKey } from './host-keys';

@@ -7,7 +7,7 @@
 import { createServer, type AddressInfo, type Server, type Socket } from 'node:net';
 import type { Client, ClientChannel, SFTPWrapper } from 'ssh2';
 import { AppError, isAppError } from '../../../../shared/errors';
-import type { SecretStore } from '../../credentials/secret-store';
+import type { SecretStore } from '../../credentials/index';
 import { mentionsNoSpace, sudoRefusal } from './errors';
 import { sh } from './shell';
 import { describeHop, type SshTarget } from './target';

@@ -22,5 +22,12 @@ export {
 } from './platform';
 export { RemoteFiles, assertRemovable, type Ownership, type UploadSource } from './remote-files';
 export { createSystemUser, removeSystemUser, userExists, groupExists } from './accounts';
-export { SystemdServiceManager, type ServiceManager, type ServiceStatus } from './services';
+export {
+  SystemdServiceManager,
+  systemdServices,
+  type ServiceManager,
+  type ServiceManagerFactory,
+  type ServiceStatus,
+  type UnitHost,
+} from './services';
 export { renderUnit, execLine, parseUnit, unitValue, onCalendarAt, type UnitSections } from './systemd-unit';

@@ -9,6 +9,22 @@ import type { RemotePlatform } from './platform';
 import type { RemoteFiles } from './remote-files';
 import { sh } from './shell';
 
+/** Where a host keeps its units, under the install root (`prefix` is '' on a real host). */
+export interface UnitHost {
+  prefix: string;
+  unitDir: string;
+}
+
+/** Makes a host's service manager for an open connection (systemd on real hosts; tests record). */
+export type ServiceManagerFactory = (
+  conn: SshConnection,
+  files: RemoteFiles,
+  host: UnitHost,
+) => ServiceManager;
+
+export const systemdServices: ServiceManagerFactory = (conn, files, host) =>
+  new SystemdServiceManager(conn, files, host.unitDir);
+
 export interface ServiceStatus {
   active: boolean;
   /** systemd's ActiveState (active, inactive, failed, activating…) or the test manager's. */

@@ -5,7 +5,7 @@
  * references (SecretStore refs), read only at the moment of login or sudo.
  */
 import { z } from 'zod';
-import { SECRET_REF_PATTERN } from '../../credentials/secret-store';
+import { SECRET_REF_PATTERN } from '../../credentials/index';
 
 const SecretRef = z.string().regex(SECRET_REF_PATTERN, 'a keychain reference');
 

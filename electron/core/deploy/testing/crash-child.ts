@@ -4,6 +4,7 @@
  * parent's SIGKILL. Secrets live in a real file vault so they survive the kill like keychain entries.
  * Input: one JSON argument (CrashChildConfig).
  */
+import { messageOf } from '../../../../shared/errors';
 import type { DockerSettingsInput } from '../docker/docker-deployer';
 import type { ImageFile } from '../docker/spec';
 import { JournalStore } from '../journal';
@@ -90,6 +91,6 @@ async function main(): Promise<void> {
 }
 
 main().catch((e: unknown) => {
-  process.stdout.write(`ERROR ${e instanceof Error ? e.message : String(e)}\n`);
+  process.stdout.write(`ERROR ${messageOf(e)}\n`);
   process.exitCode = 1;
 });

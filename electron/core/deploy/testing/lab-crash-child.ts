@@ -6,6 +6,7 @@
  */
 import { labWorld } from './lab-world';
 import { openVault } from './vault';
+import { messageOf } from '../../../../shared/errors';
 
 export interface LabCrashChildConfig {
   dataDir: string;
@@ -44,6 +45,6 @@ async function main(): Promise<void> {
 }
 
 main().catch((e: unknown) => {
-  process.stdout.write(`ERROR ${e instanceof Error ? e.message : String(e)}\n`);
+  process.stdout.write(`ERROR ${messageOf(e)}\n`);
   process.exitCode = 1;
 });

@@ -16,10 +16,9 @@ import { promisify } from 'node:util';
 import { AppError } from '../../../../shared/errors';
 import type { SshConnection } from '../ssh/connection';
 import type { RemoteFiles } from '../ssh/remote-files';
-import type { ServiceManager, ServiceStatus } from '../ssh/services';
+import type { ServiceManager, ServiceManagerFactory, ServiceStatus, UnitHost } from '../ssh/services';
 import { sh } from '../ssh/shell';
 import { parseExecLine, parseOnCalendarAt, parseUnit, unitValue } from '../ssh/systemd-unit';
-import type { HostLayout } from '../ssh-host/layout';
 
 const run = promisify(execFile);
 
@@ -33,8 +32,8 @@ export class ServiceRecorder {
   readonly calls: ServiceCall[] = [];
 
   /** The factory a deployer takes (SshHostDeployerDeps.services). */
-  readonly factory = (conn: SshConnection, files: RemoteFiles, layout: HostLayout): RecordingServiceManager =>
-    new RecordingServiceManager(conn, files, layout, this);
+  readonly factory = ((conn: SshConnection, files: RemoteFiles, host: UnitHost): RecordingServiceManager =>
+    new RecordingServiceManager(conn, files, host, this)) satisfies ServiceManagerFactory;
 }
 
 export class RecordingServiceManager implements ServiceManager {
@@ -44,10 +43,10 @@ export class RecordingServiceManager implements ServiceManager {
   constructor(
     private readonly conn: SshConnection,
     private readonly files: RemoteFiles,
-    private readonly layout: HostLayout,
+    private readonly host: UnitHost,
     private readonly recorder: ServiceRecorder,
   ) {
-    this.runDir = `${layout.prefix}/run/megaraptor-test-services`;
+    this.runDir = `${host.prefix}/run/megaraptor-test-services`;
   }
 
   unsupported(): string | null {
@@ -55,7 +54,7 @@ export class RecordingServiceManager implements ServiceManager {
   }
 
   unitPath(name: string): string {
-    return `${this.layout.unitDir}/${name}`;
+    return `${this.host.unitDir}/${name}`;
   }
 
   private pidFile(name: string): string {

@@ -88,7 +88,9 @@ export async function startReleaseServer(
     const cut = cuts.get(m[2]!);
     if (cut !== undefined) {
       cuts.delete(m[2]!);
-      res.write(body.subarray(0, cut), () => res.destroy());
+      // A graceful close after the bytes (FIN, not RST): the client receives exactly `cut` bytes and
+      // then the end of a response that promised more — a cut connection, reproducibly.
+      res.write(body.subarray(0, cut), () => res.socket?.end());
       return;
     }
     res.end(body);

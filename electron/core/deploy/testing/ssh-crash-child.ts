@@ -7,6 +7,7 @@
  */
 import type { SshHostSettingsInput } from '../ssh-host/settings';
 import { openVault } from './vault';
+import { messageOf } from '../../../../shared/errors';
 import { SMALL } from './docker-world';
 import { sshWorld } from './ssh-world';
 
@@ -60,6 +61,6 @@ async function main(): Promise<void> {
 }
 
 main().catch((e: unknown) => {
-  process.stdout.write(`ERROR ${e instanceof Error ? e.message : String(e)}\n`);
+  process.stdout.write(`ERROR ${messageOf(e)}\n`);
   process.exitCode = 1;
 });

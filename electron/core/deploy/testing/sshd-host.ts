@@ -16,6 +16,7 @@ import { connect, createServer, type AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
+import { allOf, files, onPath, RealPart } from '../../../../test/real-parts';
 import { parseKnownHosts } from '../ssh/known-hosts';
 
 const run = promisify(execFile);
@@ -266,8 +267,20 @@ export async function startSshdHost(keys: ClientKeys, options: SshdHostOptions =
   return host;
 }
 
-/** What sshd on loopback needs here: root (namespaces, other users), sshd, unshare, sudo. */
-export function sshdHostsMissing(): string | undefined {
-  if (process.getuid?.() !== 0) return 'these tests start sshd hosts in mount namespaces and need root';
-  return undefined;
+/**
+ * What the sshd test hosts need (required in CI, skipped with the reason elsewhere): root (mount
+ * namespaces, other users), OpenSSH's sshd and tools, sudo, util-linux's unshare/setpriv/prlimit.
+ */
+export function sshdHosts(): RealPart {
+  return allOf('sshd test hosts', [
+    new RealPart(
+      'root',
+      process.getuid?.() === 0 ? undefined : 'the hosts run in mount namespaces with users of their own',
+    ),
+    files('OpenSSH sshd', ['/usr/sbin/sshd'], 'scripts/setup-test-env.sh'),
+    onPath(
+      ['ssh-keygen', 'ssh-agent', 'ssh-add', 'sudo', 'unshare', 'setpriv', 'prlimit', 'systemd-analyze'],
+      'scripts/setup-test-env.sh',
+    ),
+  ]);
 }
