@@ -28,17 +28,26 @@ import {
   EC2Client,
 } from '@aws-sdk/client-ec2';
 import { ListSecretsCommand, SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
-import { mkdtemp, readdir, rm, writeFile } from 'node:fs/promises';
+import { mkdtemp, readdir, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { buildCli } from '../../../../scripts/build-cli.mjs';
 import { MemorySecretStore } from '../../credentials/memory-store';
+import { RotationService } from '../../pki/index';
 import { build, vql } from '../../velociraptor/vql/builder';
+import { certificateOperation } from '../certificates';
 import type { RunnerDeps } from '../runner';
 import { identitySecrets } from '../server-identity';
 import { AwsFleet } from '../testing/aws-fleet';
-import { AWS_TEST_REGION, awsTestSettings, awsWorld, type AwsWorld } from '../testing/aws-world';
+import {
+  AWS_TEST_REGION,
+  awsLeftovers,
+  awsTestSettings,
+  awsWorld,
+  NOTHING,
+  type AwsWorld,
+} from '../testing/aws-world';
 import { freePort, SMALL } from '../testing/docker-world';
 import { makeTestSigner, type TestSigner } from '../testing/gpg';
 import { MOTO_CREDENTIALS, motoServer, startMoto, type Moto } from '../testing/moto';
@@ -80,7 +89,7 @@ beforeAll(async () => {
     dir: join(root, 'vms'),
     caFile: join(root, 'release-ca.pem'),
   });
-  fleet.start();
+  await fleet.start();
   const config = { region: AWS_TEST_REGION, endpoint: moto.endpoint, credentials: MOTO_CREDENTIALS };
   ec2 = new EC2Client(config);
   cfn = new CloudFormationClient(config);
@@ -103,7 +112,7 @@ function world(
 ): AwsWorld {
   return awsWorld({
     dataDir: join(root, name),
-    motoEndpoint: moto.endpoint,
+    motoEndpoint: fleet.endpoint,
     vmRoot: join(root, 'vm'),
     release: { url: releases.url, caPem: releases.caPem, key: signer.key },
     secrets,
@@ -111,55 +120,15 @@ function world(
   });
 }
 
-/** Everything of deployment `id` that could be left on "AWS", in the keychain, the app or the journal. */
-async function leftovers(w: AwsWorld, secrets: MemorySecretStore, id: string, name: string) {
-  const stack = await cfn
-    .send(new DescribeStacksCommand({ StackName: stackNameOf(id) }))
-    .then((r) => r.Stacks?.[0]?.StackStatus ?? null)
-    .catch(() => null);
-  const instances = (
-    await ec2.send(
-      new DescribeInstancesCommand({ Filters: [{ Name: 'tag:megaraptor:deployment', Values: [id] }] }),
-    )
-  ).Reservations?.flatMap((r) => r.Instances ?? [])
-    .filter((i) => i.State?.Name !== 'terminated')
-    .map((i) => i.InstanceId);
-  const groups = (
-    await ec2.send(
-      new DescribeSecurityGroupsCommand({ Filters: [{ Name: 'tag:megaraptor:deployment', Values: [id] }] }),
-    )
-  ).SecurityGroups?.map((g) => g.GroupId);
-  const secretsLeft = (await sm.send(new ListSecretsCommand({}))).SecretList?.filter((s) =>
-    s.Name?.includes(id),
-  ).map((s) => s.Name);
-  return {
-    stack: stack === 'DELETE_COMPLETE' ? null : stack,
-    instances: instances ?? [],
-    groups: groups ?? [],
-    secrets: secretsLeft ?? [],
-    vms: fleet.of(id).map((v) => v.instanceId),
-    keychain: (await secrets.listRefs()).filter((r) => r.includes(id)),
-    connections: (await w.connections.list()).connections.filter((c) => c.name === name).map((c) => c.name),
-    journals: (await readdir(w.journals.dir).catch(() => [] as string[])).filter((f) => f.startsWith(id)),
-  };
+function leftovers(w: AwsWorld, secrets: MemorySecretStore, id: string, name: string) {
+  return awsLeftovers({ ec2, cfn, sm, fleet }, w, secrets, id, name);
 }
-
-const NOTHING = {
-  stack: null,
-  instances: [],
-  groups: [],
-  secrets: [],
-  vms: [],
-  keychain: [],
-  connections: [],
-  journals: [],
-};
 
 describe('an AWS deployment against moto', () => {
   it(`has ${part.name} (required in CI)`, () => part.check());
 
   it.runIf(part.run)(
-    'makes the stack, delivers the config through Secrets Manager only, verifies, connects, and destroys to nothing',
+    'makes the stack, delivers the config through Secrets Manager only, verifies, renews, extends, destroys to nothing',
     async () => {
       const secrets = new MemorySecretStore();
       const w = world('one', secrets);
@@ -311,6 +280,78 @@ describe('an AWS deployment against moto', () => {
         expect((await conn.queryRows(build(vql`SELECT whoami() AS User FROM scope()`))).rows).toEqual([
           { User: 'megaraptor-app' },
         ]);
+
+        // Operations through AWS's channels: renewal = a new config in Secrets Manager, a stop and start
+        // (the fetcher puts it in place before the server starts), verify, the secret deleted again.
+        const renewed = await w.runner.operate(
+          id,
+          certificateOperation({
+            plan,
+            mode: 'renew',
+            deployer: w.deployer,
+            operations: w.operations,
+            rotations: new RotationService({ journalPath: join(root, 'one-rotations.jsonl'), secrets }),
+            connections: w.sink,
+            lifetimes: plan.profile.certificates,
+          }),
+        );
+        expect(renewed.operation.state).toBe('done');
+        expect(standIn!.restarts).toEqual(['StopInstances', 'StartInstances']);
+        const onDisk = await readFile(
+          join(standIn!.vm.o.dir, w.deployer.layout(id).config.slice(join(root, 'vm').length)),
+          'utf8',
+        );
+        // The fetcher writes what the CLI prints (one newline more).
+        expect(onDisk.trimEnd()).toBe((await secrets.get(identitySecrets(id).serverConfig.id))?.trimEnd());
+        const appCalls = (await moto.requests())
+          .filter((r) => r.userAgent.includes('aws-sdk-js'))
+          .map(action);
+        expect(
+          appCalls.filter((a) => /^(CreateSecret|DeleteSecret|StopInstances|StartInstances)$/.test(a ?? '')),
+        ).toEqual([
+          'CreateSecret',
+          'DeleteSecret',
+          'DeleteSecret',
+          'CreateSecret',
+          'StopInstances',
+          'StartInstances',
+          'DeleteSecret',
+        ]);
+        expect(
+          ((await sm.send(new ListSecretsCommand({}))).SecretList ?? []).filter((s) => s.Name?.includes(id)),
+        ).toEqual([]);
+        // The connection now holds the renewed API identity (a new channel).
+        await w.connections.service({ server: 'aws-one', org: '' });
+        const renewedConn = w.connections.registry.connection('aws-one');
+        expect((await renewedConn.queryRows(build(vql`SELECT whoami() AS User FROM scope()`))).rows).toEqual([
+          { User: 'megaraptor-app' },
+        ]);
+
+        // Extending moves the instance's tag, which the on-instance timer reads; health reads AWS.
+        const later = new Date(Date.now() + 96 * 3_600_000);
+        await w.runner.operate(id, {
+          kind: 'extend',
+          title: 'Extend',
+          steps: [
+            { id: 'timer', title: 'Timer', run: (ctx) => w.operations.rescheduleExpiry(plan, later, ctx) },
+          ],
+        });
+        const tags = (await ec2.send(new DescribeInstancesCommand({ InstanceIds: [instanceId] })))
+          .Reservations?.[0]?.Instances?.[0]?.Tags;
+        expect(tags).toContainEqual({ Key: 'megaraptor:destroy-at', Value: later.toISOString() });
+        // The fleet copies the tag into the stand-in's instance metadata; at the old deadline the
+        // on-instance timer reads it and moves itself instead of shutting the VM down.
+        await new Promise((r) => setTimeout(r, 1_000));
+        const fired = await standIn!.vm.fireTimers(new Date(Date.now() + 73 * 3_600_000));
+        expect(fired.map((f) => f.output).join('\n')).toContain(
+          `self-destruction moved to ${later.toISOString()}`,
+        );
+        expect(standIn!.vm.shutdownRequested()).toBe(false);
+        expect(await w.operations.health(plan)).toMatchObject({
+          ok: true,
+          state: 'running',
+        });
+        expect(typeof (await w.operations.logs(plan, 20))).toBe('string');
 
         // Destroy: nothing left anywhere.
         const removed = await w.runner.destroy(id);

@@ -186,7 +186,8 @@ export class AwsDeployer implements Deployer<AwsSettings> {
     this.reach.close();
   }
 
-  private aws(s: AwsSettings): AwsClients {
+  /** The SDK clients of the deployment's account and region. */
+  aws(s: AwsSettings): AwsClients {
     return this.clients.get({ region: s.region, credentials: s.credentials });
   }
 
@@ -211,6 +212,11 @@ export class AwsDeployer implements Deployer<AwsSettings> {
       // With a shared file store the datastore is on EFS: the root volume holds the system only.
       diskGiB: plan.settings.diskGiB ?? (multi ? 30 : Math.max(d.diskGiB, minDisk)),
     };
+  }
+
+  /** The config secret's journal entry (made at deploy and by a config delivery, deleted once verified). */
+  secretRef(plan: { deploymentId: string; name: string; settings: AwsSettings }): ResourceRef {
+    return this.refs(plan, '').secret[0]!;
   }
 
   private refs(

@@ -1,8 +1,9 @@
 /**
  * TEST STAND-IN for what EC2 does with an instance once it exists, since moto only records it: every
  * running instance a deployment's stack made boots as a CloudVm running the user-data moto holds (the
- * real boot script, base64 as AWS keeps it). The fleet also plays AWS's part afterwards: a reboot the
- * app asks for (seen in moto's request recording) reruns the config unit and the server; an OS
+ * real boot script, base64 as AWS keeps it). The fleet also plays AWS's part afterwards: a stop the
+ * app asks for (through the fleet's relay to moto) stops the server, a start reruns the config unit
+ * and the server; an OS
  * shutdown from the VM terminates the instance in moto (the shutdown behaviour is terminate); an
  * instance moto terminated (stack deleted) takes its processes with it. IMDS answers (the instance's
  * tags) come from moto's state.
@@ -13,9 +14,12 @@ import {
   EC2Client,
   TerminateInstancesCommand,
 } from '@aws-sdk/client-ec2';
+import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
+import type { AddressInfo } from 'node:net';
 import { join } from 'node:path';
 import { configUnitName } from '../cloud/vm-script';
 import { TAG } from '../aws/names';
+import { SERVER_UNIT } from '../ssh-host/layout';
 import { CloudVm, type CommandResult } from './cloud-vm';
 import { MOTO_CREDENTIALS, type Moto } from './moto';
 
@@ -24,14 +28,28 @@ export interface FleetVm {
   deploymentId: string;
   vm: CloudVm;
   boot: Promise<CommandResult>;
+  /** StopInstances / StartInstances played on this VM, in order. */
+  restarts: string[];
+  /** The last start's boot (config fetcher, server). */
+  started?: Promise<CommandResult>;
 }
+
+/** Headers that belong to one HTTP hop, not to the request the relay passes on. */
+const HOP_HEADERS = new Set([
+  'host',
+  'connection',
+  'content-length',
+  'transfer-encoding',
+  'keep-alive',
+  'expect',
+]);
 
 export class AwsFleet {
   readonly vms = new Map<string, FleetVm>();
   private readonly ec2: EC2Client;
   private timer: NodeJS.Timeout | undefined;
   private busy = false;
-  private seenRequests = 0;
+  private relayServer: Server | undefined;
   private count = 0;
 
   constructor(
@@ -49,7 +67,13 @@ export class AwsFleet {
     this.ec2 = new EC2Client({ region: o.region, endpoint: o.moto.endpoint, credentials: MOTO_CREDENTIALS });
   }
 
-  start(): void {
+  /** Where the app's SDK clients send their requests (set by start). */
+  endpoint = '';
+
+  async start(): Promise<void> {
+    this.relayServer = createServer((req, res) => void this.relay(req, res));
+    await new Promise<void>((resolve) => this.relayServer!.listen(0, '127.0.0.1', resolve));
+    this.endpoint = `http://127.0.0.1:${(this.relayServer.address() as AddressInfo).port}`;
     this.timer = setInterval(() => void this.tick(), 300);
   }
 
@@ -82,7 +106,6 @@ export class AwsFleet {
           await this.ec2.send(new TerminateInstancesCommand({ InstanceIds: [v.instanceId] }));
           await this.drop(v.instanceId);
         }
-      await this.reboots();
     } catch {
       // moto may be stopping at the end of a test run; the next tick retries.
     } finally {
@@ -116,6 +139,7 @@ export class AwsFleet {
       instanceId,
       deploymentId,
       vm,
+      restarts: [],
       boot: script ? vm.boot(script) : Promise.resolve({ code: 1, output: 'no user-data' }),
     });
   }
@@ -127,18 +151,50 @@ export class AwsFleet {
     await v.vm.destroy();
   }
 
-  /** RebootInstances the app sent since the last look. */
-  private async reboots(): Promise<void> {
-    const all = await this.o.moto.requests();
-    const fresh = all.slice(this.seenRequests);
-    this.seenRequests = all.length;
-    for (const req of fresh) {
-      if (req.action !== 'RebootInstances') continue;
-      const params = new URLSearchParams(req.body);
-      for (const [k, id] of params) {
-        const v = k.startsWith('InstanceId.') ? this.vms.get(id) : undefined;
-        if (v) await v.vm.reboot(configUnitName(v.deploymentId), 'velociraptor_server.service');
-      }
+  /**
+   * The app's AWS endpoint: moto behind a relay that plays EC2's part in a stop and a start, which
+   * moto only records. A stop stops the VM's server before moto answers (on EC2 a stopped instance
+   * serves nothing); a start, once moto answered, boots the existing machine again — the config
+   * fetcher, then the server — while the app waits for the API as it does on EC2.
+   */
+  private async relay(req: IncomingMessage, res: ServerResponse): Promise<void> {
+    try {
+      const chunks: Buffer[] = [];
+      for await (const c of req) chunks.push(c as Buffer);
+      const body = Buffer.concat(chunks);
+      const params = new URLSearchParams(body.toString('utf8'));
+      const action = params.get('Action') ?? '';
+      const vms = [...params]
+        .filter(([k]) => k.startsWith('InstanceId.'))
+        .map(([, id]) => this.vms.get(id))
+        .filter((v): v is FleetVm => !!v);
+      if (action === 'StopInstances')
+        for (const v of vms) {
+          v.restarts.push(action);
+          await v.vm.exec(['systemctl', 'stop', SERVER_UNIT]);
+        }
+      const headers = Object.entries(req.headers).filter(
+        (e): e is [string, string] => typeof e[1] === 'string' && !HOP_HEADERS.has(e[0]),
+      );
+      const upstream = await fetch(`${this.o.moto.endpoint}${req.url ?? '/'}`, {
+        method: req.method ?? 'GET',
+        headers,
+        ...(body.length ? { body } : {}),
+      });
+      const answer = Buffer.from(await upstream.arrayBuffer());
+      res.writeHead(
+        upstream.status,
+        [...upstream.headers].filter(([k]) => !HOP_HEADERS.has(k) && k !== 'content-encoding'),
+      );
+      res.end(answer);
+      if (action === 'StartInstances' && upstream.ok)
+        for (const v of vms) {
+          v.restarts.push(action);
+          v.started = v.vm.reboot(configUnitName(v.deploymentId), SERVER_UNIT);
+        }
+    } catch (e) {
+      res.writeHead(502, { 'content-type': 'text/plain' });
+      res.end(`stand-in relay: ${e instanceof Error ? e.message : String(e)}`);
     }
   }
 
@@ -150,7 +206,11 @@ export class AwsFleet {
   async stop(): Promise<void> {
     clearInterval(this.timer);
     while (this.busy) await new Promise((r) => setTimeout(r, 50));
+    await Promise.all([...this.vms.values()].map((v) => v.started));
     for (const id of [...this.vms.keys()]) await this.drop(id);
     this.ec2.destroy();
+    await new Promise<void>((resolve) =>
+      this.relayServer ? this.relayServer.close(() => resolve()) : resolve(),
+    );
   }
 }

@@ -5,16 +5,23 @@
  * public addresses are dialled on loopback (the stand-in VMs listen there), and whose boot script keeps
  * its paths under the stand-ins' root folder.
  */
+import { DescribeStacksCommand, type CloudFormationClient } from '@aws-sdk/client-cloudformation';
+import { DescribeInstancesCommand, DescribeSecurityGroupsCommand, type EC2Client } from '@aws-sdk/client-ec2';
+import { ListSecretsCommand, type SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
+import { readdir } from 'node:fs/promises';
 import { join } from 'node:path';
 import { ConnectionManager } from '../../connections/index';
-import type { SecretStore } from '../../credentials/secret-store';
+import type { EnumerableSecretStore, SecretStore } from '../../credentials/secret-store';
 import { AwsDeployer, type AwsSettingsInput } from '../aws/aws-deployer';
+import { AwsOperations } from '../aws/operations';
 import { connectionSink, ConnectionRemover } from '../connection-sink';
 import { JournalStore } from '../journal';
 import { ReleaseCache } from '../releases/cache';
 import type { TrustedKey } from '../releases/signature';
 import { ReleaseSource } from '../releases/source';
 import { DeploymentRunner, type RunnerDeps } from '../runner';
+import { stackNameOf, TAG } from '../aws/names';
+import type { AwsFleet } from './aws-fleet';
 import { MOTO_CREDENTIALS } from './moto';
 
 export const AWS_TEST_REGION = 'eu-west-1';
@@ -50,6 +57,7 @@ export function awsWorld(o: AwsWorldOptions) {
     vm: { root: o.vmRoot, bindAddress: '127.0.0.1', pollSeconds: 1, configWaitSeconds: 120 },
     pollMs: 200,
   });
+  const operations = new AwsOperations({ deployer, pollMs: 200 });
   const journals = new JournalStore(join(o.dataDir, 'deployments'));
   const runner = new DeploymentRunner({
     journals,
@@ -61,6 +69,8 @@ export function awsWorld(o: AwsWorldOptions) {
   return {
     connections,
     deployer,
+    operations,
+    sink,
     runner,
     journals,
     async close() {
@@ -89,3 +99,50 @@ export function awsTestSettings(
     ...extra,
   };
 }
+
+/** Everything of deployment `id` that could be left on "AWS" (moto), in the keychain, the app or the journal. */
+export async function awsLeftovers(
+  aws: { ec2: EC2Client; cfn: CloudFormationClient; sm: SecretsManagerClient; fleet: AwsFleet },
+  w: Pick<AwsWorld, 'connections' | 'journals'>,
+  secrets: Pick<EnumerableSecretStore, 'listRefs'>,
+  id: string,
+  name: string,
+) {
+  const byTag = [{ Name: `tag:${TAG.deployment}`, Values: [id] }];
+  const stack = await aws.cfn
+    .send(new DescribeStacksCommand({ StackName: stackNameOf(id) }))
+    .then((r) => r.Stacks?.[0]?.StackStatus ?? null)
+    .catch(() => null);
+  const instances = (
+    await aws.ec2.send(new DescribeInstancesCommand({ Filters: byTag }))
+  ).Reservations?.flatMap((r) => r.Instances ?? [])
+    .filter((i) => i.State?.Name !== 'terminated')
+    .map((i) => i.InstanceId);
+  const groups = (
+    await aws.ec2.send(new DescribeSecurityGroupsCommand({ Filters: byTag }))
+  ).SecurityGroups?.map((g) => g.GroupId);
+  const secretsLeft = (await aws.sm.send(new ListSecretsCommand({}))).SecretList?.filter((s) =>
+    s.Name?.includes(id),
+  ).map((s) => s.Name);
+  return {
+    stack: stack === 'DELETE_COMPLETE' ? null : stack,
+    instances: instances ?? [],
+    groups: groups ?? [],
+    secrets: secretsLeft ?? [],
+    vms: aws.fleet.of(id).map((v) => v.instanceId),
+    keychain: (await secrets.listRefs()).filter((r) => r.includes(id)),
+    connections: (await w.connections.list()).connections.filter((c) => c.name === name).map((c) => c.name),
+    journals: (await readdir(w.journals.dir).catch(() => [] as string[])).filter((f) => f.startsWith(id)),
+  };
+}
+
+export const NOTHING = {
+  stack: null,
+  instances: [],
+  groups: [],
+  secrets: [],
+  vms: [],
+  keychain: [],
+  connections: [],
+  journals: [],
+};
