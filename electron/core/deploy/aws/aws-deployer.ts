@@ -28,10 +28,11 @@ import {
 import { ValidateTemplateCommand } from '@aws-sdk/client-cloudformation';
 import { z } from 'zod';
 import type { PreflightCheck, ResourceRef } from '../../../../shared/deploy';
-import { AppError, isAppError, messageOf } from '../../../../shared/errors';
+import { AppError, messageOf } from '../../../../shared/errors';
 import type { SecretStore } from '../../credentials/index';
 import { describeCost, costHint } from '../cloud/cost';
 import { CloudReach, hostPort, type Dial } from '../cloud/reach';
+import { waitForServer } from '../cloud/server-wait';
 import { CloudCommon, minionPortsOf, type CloudAccess } from '../cloud/settings';
 import { bootScript, NODE_HOST_TOKEN } from '../cloud/vm-script';
 import type { ConnectionSink } from '../connection-sink';
@@ -753,53 +754,26 @@ export class AwsDeployer implements Deployer<AwsSettings> {
 
   private async boot(plan: DeploymentPlan<AwsSettings>, ctx: StepContext): Promise<void> {
     const s = plan.settings;
-    const deadline = Date.now() + s.bootTimeoutMs;
-    const t0 = Date.now();
-    let lastCheck = 0;
-    for (let attempt = 1; ; attempt++) {
-      if (ctx.signal.aborted) throw new AppError('CANCELLED', 'The deployment was cancelled.');
-      if (Date.now() - lastCheck > 30_000 || attempt === 1) {
-        lastCheck = Date.now();
-        const states = await this.instanceStates(plan, ctx.outputs);
-        const gone = [...states].filter(([, st]) => st !== 'running' && st !== 'pending');
-        if (gone.length)
-          throw new AppError(
-            'DEPLOY_FAILED',
-            `Instance(s) ${gone.map(([id, st]) => `${id} (${st})`).join(', ')} stopped while booting: see their console output in the EC2 console.`,
-          );
-      }
-      try {
-        const user = await this.withApi(plan, ctx.outputs, async (endpoint) =>
-          verifyApi(await this.apiYaml(plan, ctx, endpoint), s.apiUser, { timeoutMs: 1, signal: ctx.signal }),
-        );
-        ctx.log(`The server answered as ${user} after ${Math.round((Date.now() - t0) / 1000)} s`);
-        return;
-      } catch (e) {
-        const cause = isAppError(e) && isAppError(e.cause) ? e.cause.code : isAppError(e) ? e.code : '';
-        // Not up yet: refused, reset, timed out. Anything else (a wrong identity) is a failure now.
-        if (
-          ![
-            'SERVER_UNREACHABLE',
-            'TLS_HANDSHAKE_FAILED',
-            'TIMEOUT',
-            'DEPLOY_TARGET_UNREACHABLE',
-            'SSH_UNREACHABLE',
-            'USER_UNKNOWN',
-          ].includes(cause)
-        )
-          throw e;
-        if (Date.now() > deadline)
-          throw new AppError(
-            'TIMEOUT',
-            `The server did not answer within ${waited(s.bootTimeoutMs)} of the stack being ready (${messageOf(e)}). The boot script logs to the instance's console output (EC2 console → Get system log).`,
-            { cause: e, details: { bootTimeoutMs: s.bootTimeoutMs } },
-          );
-        ctx.progress({
-          message: `Waiting for the server to boot (${Math.round((Date.now() - t0) / 1000)} s)`,
-        });
-        await new Promise((r) => setTimeout(r, Math.min(this.pollMs(), 10_000)));
-      }
-    }
+    await waitForServer(
+      {
+        apiUser: s.apiUser,
+        timeoutMs: s.bootTimeoutMs,
+        pollMs: this.pollMs(),
+        withApiYaml: (work) =>
+          this.withApi(plan, ctx.outputs, async (endpoint) => work(await this.apiYaml(plan, ctx, endpoint))),
+        stillThere: async () => {
+          const states = await this.instanceStates(plan, ctx.outputs);
+          const gone = [...states].filter(([, st]) => st !== 'running' && st !== 'pending');
+          if (gone.length)
+            throw new AppError(
+              'DEPLOY_FAILED',
+              `Instance(s) ${gone.map(([id, st]) => `${id} (${st})`).join(', ')} stopped while booting: see their console output in the EC2 console.`,
+            );
+        },
+        logHint: "The boot script logs to the instance's console output (EC2 console → Get system log).",
+      },
+      ctx,
+    );
   }
 
   private async verifyApi(plan: DeploymentPlan<AwsSettings>, ctx: StepContext): Promise<void> {
@@ -893,10 +867,6 @@ export class AwsDeployer implements Deployer<AwsSettings> {
       ctx.log(`Secret ${ref.id} deleted`);
     } else throw new AppError('INTERNAL', `The AWS target does not make ${ref.kind} resources.`);
   }
-}
-
-function waited(ms: number): string {
-  return ms < 120_000 ? `${Math.round(ms / 1000)} s` : `${Math.round(ms / 60_000)} minutes`;
 }
 
 function s0(subnetId: string | undefined): string {

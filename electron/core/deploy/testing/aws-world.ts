@@ -22,7 +22,7 @@ import { ReleaseSource } from '../releases/source';
 import { DeploymentRunner, type RunnerDeps } from '../runner';
 import { stackNameOf, TAG } from '../aws/names';
 import type { AwsFleet } from './aws-fleet';
-import { MOTO_CREDENTIALS } from './moto';
+import { MOTO_CREDENTIALS } from './moto-credentials';
 
 export const AWS_TEST_REGION = 'eu-west-1';
 

@@ -10,15 +10,11 @@ import { mkdtemp, readFile, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { REPO_ROOT, RealPart } from '../../../../test/real-parts';
-import type { AwsAccessKey } from '../aws/clients';
 import { freePort } from './docker-world';
 
-const SERVER = join(REPO_ROOT, '.venv-test', 'bin', 'moto_server');
+export { MOTO_CREDENTIALS } from './moto-credentials';
 
-export const MOTO_CREDENTIALS: AwsAccessKey = {
-  accessKeyId: 'AKIAMOTOTESTING00000',
-  secretAccessKey: 'moto-testing-secret-key-0000000000',
-};
+const SERVER = join(REPO_ROOT, '.venv-test', 'bin', 'moto_server');
 
 export function motoServer(): RealPart {
   return new RealPart(
