@@ -28,6 +28,7 @@ export const ResourceKind = z.enum([
   'secret',
   'connection',
   'cloud-stack',
+  'cloud-resource-group',
   'cloud-secret',
   'process',
 ]);

@@ -206,7 +206,7 @@ export class AwsFleet {
   async stop(): Promise<void> {
     clearInterval(this.timer);
     while (this.busy) await new Promise((r) => setTimeout(r, 50));
-    await Promise.all([...this.vms.values()].map((v) => v.started));
+    for (const v of this.vms.values()) if (v.started) await v.started;
     for (const id of [...this.vms.keys()]) await this.drop(id);
     this.ec2.destroy();
     await new Promise<void>((resolve) =>
