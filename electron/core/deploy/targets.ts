@@ -1,13 +1,15 @@
 /**
  * The targets the app deploys to, each a Deployer (plan, preflight, steps, removal) with its
  * TargetOperations (health, logs, config delivery, restart, self-destruction timer): Docker, a Linux
- * host over SSH, the local lab and AWS. Built once by the DeploymentService; tests pass their own.
+ * host over SSH, the local lab, AWS and Azure. Built once by the DeploymentService; tests pass their own.
  */
 import { join } from 'node:path';
 import type { TargetKind } from '../../../shared/deploy';
 import type { SecretStore } from '../credentials/index';
 import { AwsDeployer } from './aws/aws-deployer';
 import { AwsOperations } from './aws/operations';
+import { AzureDeployer } from './azure/azure-deployer';
+import { AzureOperations } from './azure/operations';
 import type { ConnectionSink } from './connection-sink';
 import { DockerDeployer } from './docker/docker-deployer';
 import type { DockerEngines } from './docker/engine';
@@ -65,6 +67,7 @@ export function builtInTargets(d: TargetDeps): DeploymentTarget[] {
     secrets: d.secrets,
     ssh: sshDeps,
   });
+  const azure = new AzureDeployer({ releases: d.releases, connections: d.connections, ssh: sshDeps });
   return [
     {
       deployer: docker,
@@ -80,6 +83,11 @@ export function builtInTargets(d: TargetDeps): DeploymentTarget[] {
       deployer: aws,
       operations: new AwsOperations({ deployer: aws, ...clock }),
       close: () => aws.close(),
+    },
+    {
+      deployer: azure,
+      operations: new AzureOperations({ deployer: azure, ...clock }),
+      close: () => azure.close(),
     },
   ];
 }

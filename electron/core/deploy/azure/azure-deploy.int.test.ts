@@ -11,13 +11,15 @@
  * verify; a query through the app's connection; destroy leaving nothing (the vault purged, not only
  * soft-deleted). A failure midway (the template fails) rolls everything back.
  */
-import { mkdtemp, readdir, rm, writeFile } from 'node:fs/promises';
+import { mkdtemp, readdir, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { buildCli } from '../../../../scripts/build-cli.mjs';
 import { MemorySecretStore } from '../../credentials/memory-store';
+import { RotationService } from '../../pki/index';
 import { build, vql } from '../../velociraptor/vql/builder';
+import { certificateOperation } from '../certificates';
 import { identitySecrets } from '../server-identity';
 import { FakeAzure } from '../testing/azure-arm';
 import { AzureFleet } from '../testing/azure-fleet';
@@ -49,6 +51,10 @@ beforeAll(async () => {
     tenantId: AZURE_TEST.tenantId,
     onVm: fleet.onVm,
     onGroupDeleted: fleet.onGroupDeleted,
+    onPowerOff: fleet.onPowerOff,
+    onStart: fleet.onStart,
+    onTags: fleet.onTags,
+    serialLog: fleet.serialLog,
   });
   await fake.start();
   fleet.fakePort = fake.port;
@@ -104,7 +110,7 @@ const NOTHING = {
 type Template = { resources: Array<{ type: string; name: string; properties: Record<string, unknown> }> };
 
 describe('an Azure deployment against the fake ARM and Key Vault', () => {
-  it('makes the group and the VM, delivers the config through Key Vault only, verifies, destroys to nothing', async () => {
+  it('makes the group and the VM, delivers the config through Key Vault only, verifies, renews, extends, destroys to nothing', async () => {
     const secrets = new MemorySecretStore();
     const w = world('one', secrets);
     try {
@@ -230,6 +236,53 @@ describe('an Azure deployment against the fake ARM and Key Vault', () => {
       expect((await conn.queryRows(build(vql`SELECT whoami() AS User FROM scope()`))).rows).toEqual([
         { User: 'megaraptor-app' },
       ]);
+
+      // Renewal through Azure's channels: the config in Key Vault again, power-off and start (the
+      // fetcher puts it in place before the server starts), verify, the secret deleted and purged.
+      const renewed = await w.runner.operate(
+        id,
+        certificateOperation({
+          plan,
+          mode: 'renew',
+          deployer: w.deployer,
+          operations: w.operations,
+          rotations: new RotationService({ journalPath: join(root, 'one-rotations.jsonl'), secrets }),
+          connections: w.sink,
+          lifetimes: plan.profile.certificates,
+        }),
+      );
+      expect(renewed.operation.state).toBe('done');
+      const standIn = fleet.of(rg)!;
+      expect(standIn.restarts).toEqual(['powerOff', 'start']);
+      const onDisk = await readFile(
+        join(standIn.vm.o.dir, w.deployer.layout(id).config.slice(join(root, 'vm').length)),
+        'utf8',
+      );
+      expect(onDisk).toBe(await secrets.get(identitySecrets(id).serverConfig.id));
+      expect(fake.secretNames()).toEqual([]);
+      expect(fake.vaults.get(vault)?.deleted.size).toBe(0);
+      await w.connections.service({ server: 'azure-one', org: '' });
+      const renewedConn = w.connections.registry.connection('azure-one');
+      expect((await renewedConn.queryRows(build(vql`SELECT whoami() AS User FROM scope()`))).rows).toEqual([
+        { User: 'megaraptor-app' },
+      ]);
+
+      // Extending re-tags the VM; at the old deadline the on-VM timer reads the tag and moves itself.
+      const later = new Date(Date.now() + 96 * 3_600_000);
+      await w.runner.operate(id, {
+        kind: 'extend',
+        title: 'Extend',
+        steps: [
+          { id: 'timer', title: 'Timer', run: (ctx) => w.operations.rescheduleExpiry(plan, later, ctx) },
+        ],
+      });
+      const fired = await standIn.vm.fireTimers(new Date(Date.now() + 73 * 3_600_000));
+      expect(fired.map((f) => f.output).join('\n')).toContain(
+        `self-destruction moved to ${later.toISOString()}`,
+      );
+      expect(standIn.vm.shutdownRequested()).toBe(false);
+      expect(await w.operations.health(plan)).toMatchObject({ ok: true, state: 'running' });
+      expect(await w.operations.logs(plan, 200)).toContain('megaraptor-boot:');
 
       const removed = await w.runner.destroy(id);
       expect(removed.filter((r) => !r.ok)).toEqual([]);

@@ -210,6 +210,10 @@ export class AzureDeployer implements Deployer<AzureSettings> {
     return this.deps.pollMs ?? 5_000;
   }
 
+  connection(s: AzureSettings): AzureConnection {
+    return connectionOf(s);
+  }
+
   layout(deploymentId: string): HostLayout {
     return hostLayout(deploymentId, this.deps.vm?.root ?? '', DATASTORE);
   }
@@ -589,10 +593,12 @@ export class AzureDeployer implements Deployer<AzureSettings> {
     });
   }
 
-  private async secret(plan: DeploymentPlan<AzureSettings>, ctx: StepContext): Promise<void> {
+  /** Puts a server config in the deployment's vault for the VM (journaled until deleted). */
+  async putConfig(plan: DeploymentPlan<AzureSettings>, yaml: string, ctx: StepContext): Promise<void> {
     const ref = this.refs(plan).secret[0]!;
-    const client = this.clients.vault(connectionOf(plan.settings), String(ctx.outputs.vaultUri));
-    const yaml = await loadServerConfig(ctx.secrets, plan.deploymentId);
+    const vaultUri =
+      typeof ctx.outputs.vaultUri === 'string' ? ctx.outputs.vaultUri : vaultUriOf(plan.deploymentId);
+    const client = this.clients.vault(connectionOf(plan.settings), vaultUri);
     await ctx.create(
       ref,
       async () => {
@@ -602,11 +608,15 @@ export class AzureDeployer implements Deployer<AzureSettings> {
             tags: { 'megaraptor-deployment': plan.deploymentId },
           });
         } catch (e) {
-          throw azureError(e, `writing the config to ${String(ctx.outputs.vaultUri)}`);
+          throw azureError(e, `writing the config to ${vaultUri}`);
         }
       },
       (made) => ({ version: made.properties.version ?? '' }),
     );
+  }
+
+  private async secret(plan: DeploymentPlan<AzureSettings>, ctx: StepContext): Promise<void> {
+    await this.putConfig(plan, await loadServerConfig(ctx.secrets, plan.deploymentId), ctx);
     ctx.log(`Server config in Key Vault as ${N.secret}; only the VM's identity may read it`);
   }
 

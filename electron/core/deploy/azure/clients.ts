@@ -10,7 +10,7 @@
  */
 import { ResourceManagementClient } from '@azure/arm-resources';
 import type { TokenCredential } from '@azure/core-auth';
-import type { Agent } from 'node:https';
+import { get as httpsGet, type Agent } from 'node:https';
 import { createPipelineRequest } from '@azure/core-rest-pipeline';
 import { AzureCliCredential, DefaultAzureCredential } from '@azure/identity';
 import { SecretClient } from '@azure/keyvault-secrets';
@@ -175,8 +175,70 @@ export class AzureClientPool {
   }
 
   /**
+   * One ARM REST call through the ARM client's pipeline (its credential, retries, TLS), for the
+   * actions the generic resources client has no method for (a VM's power actions, Key Vault's
+   * purge). A long-running answer (202 with a Location) is followed until it ends.
+   */
+  async armCall(
+    c: AzureConnection,
+    method: 'GET' | 'POST',
+    path: string,
+    apiVersion: string,
+    o: { doing: string; timeoutMs?: number; pollMs?: number; allow404?: boolean },
+  ): Promise<{ status: number; body: unknown }> {
+    const arm = this.arm(c);
+    const send = async (m: 'GET' | 'POST', url: string) => {
+      try {
+        return await arm.sendRequest(createPipelineRequest({ url, method: m }));
+      } catch (e) {
+        throw azureError(e, o.doing);
+      }
+    };
+    let r = await send(
+      method,
+      this.armUrl(`${path}${path.includes('?') ? '&' : '?'}api-version=${apiVersion}`),
+    );
+    const deadline = Date.now() + (o.timeoutMs ?? 10 * 60_000);
+    while (r.status === 202 && r.headers.get('location')) {
+      if (Date.now() > deadline)
+        throw new AppError(
+          'TIMEOUT',
+          `Azure was still ${o.doing} after ${Math.round((o.timeoutMs ?? 600_000) / 1000)} s.`,
+        );
+      await new Promise((res) => setTimeout(res, o.pollMs ?? 5_000));
+      r = await send('GET', r.headers.get('location')!);
+    }
+    if (r.status === 404 && o.allow404) return { status: 404, body: null };
+    if (r.status >= 300) throw azureError({ statusCode: r.status, message: r.bodyAsText ?? '' }, o.doing);
+    return { status: r.status, body: r.bodyAsText ? (JSON.parse(r.bodyAsText) as unknown) : null };
+  }
+
+  /** A URL outside ARM (a boot diagnostics blob with its own SAS), fetched without our token. */
+  fetchText(url: string, doing: string): Promise<string> {
+    return new Promise((resolve, reject) => {
+      const req = httpsGet(
+        url,
+        { ...(this.overrides.caPem ? { ca: this.overrides.caPem } : {}), timeout: 60_000 },
+        (res) => {
+          const chunks: Buffer[] = [];
+          res.on('data', (c: Buffer) => chunks.push(c));
+          res.on('end', () => {
+            const text = Buffer.concat(chunks).toString('utf8');
+            if ((res.statusCode ?? 500) >= 300)
+              reject(azureError({ statusCode: res.statusCode, message: text.slice(0, 300) }, doing));
+            else resolve(text);
+          });
+          res.on('error', (e) => reject(azureError(e, doing)));
+        },
+      );
+      req.on('timeout', () => req.destroy(new Error('no answer within 60 s')));
+      req.on('error', (e) => reject(azureError(e, doing)));
+    });
+  }
+
+  /**
    * Purges a soft-deleted Key Vault (its name is reserved until then), waiting until it is gone;
-   * none to purge is success. Key Vault's management API, sent through the ARM client's pipeline.
+   * none to purge is success. Key Vault's management API, through the ARM client's pipeline.
    */
   async purgeDeletedVault(
     c: AzureConnection,
@@ -185,29 +247,17 @@ export class AzureClientPool {
     timeoutMs: number,
     pollMs: number,
   ): Promise<boolean> {
-    const arm = this.arm(c);
     const path = `/subscriptions/${c.subscriptionId}/providers/Microsoft.KeyVault/locations/${location}/deletedVaults/${name}`;
-    const send = async (method: 'GET' | 'POST', suffix: string) =>
-      arm.sendRequest(
-        createPipelineRequest({
-          url: this.armUrl(`${path}${suffix}?api-version=${API_VERSIONS.keyVault}`),
-          method,
-        }),
-      );
-    const exists = async () => {
-      const r = await send('GET', '');
-      if (r.status === 404) return false;
-      if (r.status >= 300)
-        throw azureError(
-          { statusCode: r.status, message: r.bodyAsText },
-          `reading the deleted vault ${name}`,
-        );
-      return true;
-    };
+    const doing = `purging the vault ${name}`;
+    const exists = async () =>
+      (await this.armCall(c, 'GET', path, API_VERSIONS.keyVault, { doing, allow404: true })).status !== 404;
     if (!(await exists())) return false;
-    const r = await send('POST', '/purge');
-    if (r.status >= 300 && r.status !== 404)
-      throw azureError({ statusCode: r.status, message: r.bodyAsText }, `purging the vault ${name}`);
+    await this.armCall(c, 'POST', `${path}/purge`, API_VERSIONS.keyVault, {
+      doing,
+      timeoutMs,
+      pollMs,
+      allow404: true,
+    });
     const deadline = Date.now() + timeoutMs;
     while (await exists()) {
       if (Date.now() > deadline)

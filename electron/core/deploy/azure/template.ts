@@ -206,6 +206,8 @@ export function azureTemplate(input: AzureTemplateInput): Json {
             },
           },
         },
+        // Managed boot diagnostics: the serial log (the boot script's output) the app shows as logs.
+        diagnosticsProfile: { bootDiagnostics: { enabled: true } },
         networkProfile: {
           networkInterfaces: [
             { id: rid('Microsoft.Network/networkInterfaces', N.nic), properties: { deleteOption: 'Delete' } },

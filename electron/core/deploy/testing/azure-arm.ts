@@ -6,7 +6,8 @@
  *
  *   ARM         resource groups (PUT, GET, HEAD, DELETE as a long-running operation with a Location to
  *               poll), template deployments (PUT → Succeeded or Failed, GET), generic resources by id
- *               (GET), soft-deleted vaults (GET, POST …/purge)
+ *               (GET, PATCH of tags), a VM's instance view, powerOff and start (long-running), its
+ *               boot diagnostics (a serial log blob URL with a SAS), soft-deleted vaults (GET, POST …/purge)
  *   Key Vault   secrets (PUT, GET, DELETE → deleted secret, GET/DELETE deletedsecrets = purge), with
  *               the bearer challenge (401 + WWW-Authenticate) the SDK expects before its first call;
  *               the vault is the Host's `<name>.vault.azure.net` (the app and the stand-in VMs reach
@@ -65,6 +66,13 @@ export interface FakeAzureOptions {
   /** A VM template resource was made / its group deleted: the stand-in fleet boots or drops it. */
   onVm?: (vm: FakeVm) => void;
   onGroupDeleted?: (group: string) => void;
+  /** The VM's power was cut (answered once its server stopped) / it starts again. */
+  onPowerOff?: (group: string) => Promise<void>;
+  onStart?: (group: string) => void;
+  /** The VM's tags changed (the instance metadata shows them). */
+  onTags?: (group: string, tags: Record<string, string>) => Promise<void>;
+  /** The VM's serial log (boot diagnostics). */
+  serialLog?: (group: string) => Promise<string>;
 }
 
 export class FakeAzure {
@@ -95,34 +103,45 @@ export class FakeAzure {
     this.server = createServer({ cert: leaf.certificatePem, key: leaf.privateKeyPem }, (req, res) => {
       const chunks: Buffer[] = [];
       req.on('data', (c: Buffer) => chunks.push(c));
-      req.on('end', () => {
-        const body = Buffer.concat(chunks).toString('utf8');
-        // The SDK sends a resource id (which starts with '/') after the host's '/': ARM accepts '//'.
-        const url = new URL(`https://fake${(req.url ?? '/').replace(/^\/+/, '/')}`);
-        const host = String(req.headers.host ?? '');
-        const authorized = /^Bearer \S+/.test(String(req.headers.authorization ?? ''));
-        this.requests.push({
-          method: req.method ?? '',
-          path: url.pathname + url.search,
-          host,
-          body,
-          authorized,
-          userAgent: String(req.headers['user-agent'] ?? ''),
-        });
-        let answer: { status: number; body?: unknown; headers?: Record<string, string> };
-        try {
-          answer = this.route(req.method ?? 'GET', url, host, body, authorized);
-        } catch (e) {
-          answer = { status: 500, body: { error: { code: 'InternalServerError', message: String(e) } } };
-        }
-        const text = answer.body === undefined ? '' : JSON.stringify(answer.body);
-        res.writeHead(answer.status, {
-          ...(text ? { 'content-type': 'application/json; charset=utf-8' } : {}),
-          'x-ms-request-id': randomUUID(),
-          ...answer.headers,
-        });
-        res.end(req.method === 'HEAD' ? undefined : text);
-      });
+      req.on(
+        'end',
+        () =>
+          void (async () => {
+            const body = Buffer.concat(chunks).toString('utf8');
+            // The SDK sends a resource id (which starts with '/') after the host's '/': ARM accepts '//'.
+            const url = new URL(`https://fake${(req.url ?? '/').replace(/^\/+/, '/')}`);
+            const host = String(req.headers.host ?? '');
+            const authorized = /^Bearer \S+/.test(String(req.headers.authorization ?? ''));
+            this.requests.push({
+              method: req.method ?? '',
+              path: url.pathname + url.search,
+              host,
+              body,
+              authorized,
+              userAgent: String(req.headers['user-agent'] ?? ''),
+            });
+            let answer: { status: number; body?: unknown; headers?: Record<string, string>; text?: boolean };
+            try {
+              answer = await this.route(req.method ?? 'GET', url, host, body, authorized);
+            } catch (e) {
+              answer = { status: 500, body: { error: { code: 'InternalServerError', message: String(e) } } };
+            }
+            const text =
+              answer.body === undefined
+                ? ''
+                : answer.text && typeof answer.body === 'string'
+                  ? answer.body
+                  : JSON.stringify(answer.body);
+            res.writeHead(answer.status, {
+              ...(text
+                ? { 'content-type': answer.text ? 'text/plain' : 'application/json; charset=utf-8' }
+                : {}),
+              'x-ms-request-id': randomUUID(),
+              ...answer.headers,
+            });
+            res.end(req.method === 'HEAD' ? undefined : text);
+          })(),
+      );
     });
     await new Promise<void>((r) => this.server!.listen(0, '127.0.0.1', r));
     this.endpoint = `https://127.0.0.1:${(this.server.address() as AddressInfo).port}`;
@@ -139,9 +158,19 @@ export class FakeAzure {
 
   // ---- routing -------------------------------------------------------------------------------
 
-  private route(method: string, url: URL, host: string, body: string, authorized: boolean) {
+  private async route(
+    method: string,
+    url: URL,
+    host: string,
+    body: string,
+    authorized: boolean,
+  ): Promise<{ status: number; body?: unknown; headers?: Record<string, string>; text?: boolean }> {
     const vaultHost = /^([a-z0-9-]+)\.vault\.azure\.net(:\d+)?$/i.exec(host)?.[1];
     if (vaultHost) return this.keyVault(method, vaultHost, url.pathname, body, authorized);
+    const diag = /^\/bootdiag\/([^/]+)$/.exec(url.pathname);
+    // A blob with its own SAS in the URL: no bearer token.
+    if (diag && url.searchParams.get('sig'))
+      return { status: 200, body: (await this.o.serialLog?.(diag[1]!)) ?? '', text: true };
     if (!authorized) return armError(401, 'AuthenticationFailed', 'No bearer token.');
     const p = url.pathname;
     let m: RegExpExecArray | null;
@@ -186,13 +215,68 @@ export class FakeAzure {
         ))
     )
       return this.deployment(method, m[1]!, m[2]!, m[3]!, body);
-    if ((m = /^\/subscriptions\/[^/]+\/resourcegroups\/[^/]+\/providers\/.+$/i.exec(p))) {
+    if (
+      (m =
+        /^(\/subscriptions\/[^/]+\/resourcegroups\/([^/]+)\/providers\/Microsoft\.Compute\/virtualMachines\/[^/]+)\/(instanceView|powerOff|start|retrieveBootDiagnosticsData)$/i.exec(
+          p,
+        ))
+    )
+      return this.vmAction(method, m[1]!, m[2]!, m[3]!);
+    if ((m = /^\/subscriptions\/[^/]+\/resourcegroups\/([^/]+)\/providers\/.+$/i.exec(p))) {
       const r = this.resources.get(p.toLowerCase());
-      return r && method === 'GET'
-        ? { status: 200, body: r }
-        : armError(404, 'ResourceNotFound', `The resource ${p} was not found.`);
+      if (!r) return armError(404, 'ResourceNotFound', `The resource ${p} was not found.`);
+      if (method === 'GET') return { status: 200, body: r };
+      if (method === 'PATCH') {
+        const input = JSON.parse(body || '{}') as { tags?: Record<string, string> };
+        if (input.tags) r.tags = input.tags;
+        if (r.type === 'Microsoft.Compute/virtualMachines') await this.o.onTags?.(m[1]!, r.tags ?? {});
+        return { status: 200, body: r };
+      }
+      return armError(405, 'MethodNotAllowed', method);
     }
     return armError(404, 'NotFound', `The fake has no route for ${method} ${p}.`);
+  }
+
+  /** Power state per VM id: Azure's instance view, powerOff (waits for the fleet to stop it) and start. */
+  readonly power = new Map<string, string>();
+
+  private async vmAction(method: string, vmPath: string, group: string, action: string) {
+    const id = vmPath.toLowerCase();
+    if (!this.resources.has(id)) return armError(404, 'ResourceNotFound', `The VM ${vmPath} was not found.`);
+    const lro = () => {
+      const op = randomUUID();
+      this.pending.set(op, 2);
+      return { status: 202, headers: { location: `${this.endpoint}/operations/${op}`, 'retry-after': '0' } };
+    };
+    if (action === 'instanceView' && method === 'GET')
+      return {
+        status: 200,
+        body: {
+          statuses: [
+            { code: 'ProvisioningState/succeeded', level: 'Info' },
+            { code: `PowerState/${this.power.get(id) ?? 'running'}`, level: 'Info' },
+          ],
+        },
+      };
+    if (action === 'powerOff' && method === 'POST') {
+      this.power.set(id, 'stopped');
+      await this.o.onPowerOff?.(group);
+      return lro();
+    }
+    if (action === 'start' && method === 'POST') {
+      this.power.set(id, 'running');
+      this.o.onStart?.(group);
+      return lro();
+    }
+    if (action === 'retrieveBootDiagnosticsData' && method === 'POST')
+      return {
+        status: 200,
+        body: {
+          consoleScreenshotBlobUri: `${this.endpoint}/bootdiag/${group}.bmp?sig=test`,
+          serialConsoleLogBlobUri: `${this.endpoint}/bootdiag/${group}?sig=test`,
+        },
+      };
+    return armError(405, 'MethodNotAllowed', `${method} ${action}`);
   }
 
   private group(method: string, sub: string, name: string, body: string) {

@@ -3,16 +3,25 @@
  * it): each VM boots as a CloudVm running the custom data the template carried (the real boot
  * script), cloud-init's way. The instance metadata service answers from files: a managed-identity
  * token for Key Vault and the VM's tags. The VM's curl reaches `<vault>.vault.azure.net:443` at the
- * fake's port and trusts its CA (and the release server's). Deleting the group takes the VM with it.
+ * fake's port and trusts its CA (and the release server's). Deleting the group takes the VM with it;
+ * a power-off stops the server before Azure answers, a start reruns the config fetcher and the server.
  */
 import { join } from 'node:path';
+import { AZURE_TAG } from '../azure/names';
+import { configUnitName } from '../cloud/vm-script';
+import { SERVER_UNIT } from '../ssh-host/layout';
 import { CloudVm, type CommandResult } from './cloud-vm';
 import type { FakeVm } from './azure-arm';
 
 export interface AzureFleetVm {
   group: string;
+  deploymentId: string;
   vm: CloudVm;
   boot: Promise<CommandResult>;
+  /** powerOff / start played on this VM, in order. */
+  restarts: string[];
+  /** Its serial console: the boot script's output and every later boot's. */
+  serial: string;
 }
 
 export class AzureFleet {
@@ -55,6 +64,34 @@ export class AzureFleet {
     void done.then(() => this.launching.delete(done));
   }
 
+  /** FakeAzure's onPowerOff: answered once the VM's server stopped, as a stopped VM serves nothing. */
+  onPowerOff = async (group: string): Promise<void> => {
+    const v = this.vms.get(group);
+    if (!v) return;
+    v.restarts.push('powerOff');
+    await v.vm.exec(['systemctl', 'stop', SERVER_UNIT]);
+  };
+
+  /** FakeAzure's onStart: a boot of the existing machine — the config fetcher, then the server. */
+  onStart = (group: string): void => {
+    const v = this.vms.get(group);
+    if (!v) return;
+    v.restarts.push('start');
+    this.track(group, async () => {
+      const r = await v.vm.reboot(configUnitName(v.deploymentId), SERVER_UNIT);
+      v.serial += r.output;
+    });
+  };
+
+  /** FakeAzure's onTags: the instance metadata shows the VM's tags. */
+  onTags = async (group: string, tags: Record<string, string>): Promise<void> => {
+    const v = this.vms.get(group);
+    if (v) await this.setTags(v.vm, tags);
+  };
+
+  /** FakeAzure's serialLog: what the boot script printed. */
+  serialLog = (group: string): Promise<string> => Promise.resolve(this.vms.get(group)?.serial ?? '');
+
   private async launch(v: FakeVm): Promise<void> {
     const vm = new CloudVm({
       root: this.o.root,
@@ -75,11 +112,22 @@ export class AzureFleet {
       }),
     );
     await this.setTags(vm, v.resource.tags ?? {});
-    this.vms.set(v.group, {
+    const deploymentId = v.resource.tags?.[AZURE_TAG.deployment] ?? '';
+    const entry: AzureFleetVm = {
       group: v.group,
+      deploymentId,
       vm,
-      boot: vm.boot(v.customData).catch((e: unknown) => ({ code: -1, output: String(e) })),
-    });
+      restarts: [],
+      serial: '',
+      boot: vm
+        .boot(v.customData)
+        .catch((e: unknown) => ({ code: -1, output: String(e) }))
+        .then((r) => {
+          entry.serial += r.output;
+          return r;
+        }),
+    };
+    this.vms.set(v.group, entry);
   }
 
   async setTags(vm: CloudVm, tags: Record<string, string>): Promise<void> {

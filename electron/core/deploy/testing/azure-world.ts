@@ -11,6 +11,7 @@ import { join } from 'node:path';
 import { ConnectionManager } from '../../connections/index';
 import type { SecretStore } from '../../credentials/secret-store';
 import { AzureDeployer, type AzureSettingsInput } from '../azure/azure-deployer';
+import { AzureOperations } from '../azure/operations';
 import { connectionSink, ConnectionRemover } from '../connection-sink';
 import { JournalStore } from '../journal';
 import { ReleaseCache } from '../releases/cache';
@@ -83,6 +84,7 @@ export function azureWorld(o: AzureWorldOptions) {
     vm: { root: o.vmRoot, bindAddress: '127.0.0.1', pollSeconds: 1, configWaitSeconds: 120 },
     pollMs: 200,
   });
+  const operations = new AzureOperations({ deployer, pollMs: 200 });
   const journals = new JournalStore(join(o.dataDir, 'deployments'));
   const runner = new DeploymentRunner({
     journals,
@@ -94,6 +96,8 @@ export function azureWorld(o: AzureWorldOptions) {
   return {
     connections,
     deployer,
+    operations,
+    sink,
     runner,
     journals,
     async close() {
