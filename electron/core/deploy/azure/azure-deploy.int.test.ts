@@ -11,7 +11,7 @@
  * verify; a query through the app's connection; destroy leaving nothing (the vault purged, not only
  * soft-deleted). A failure midway (the template fails) rolls everything back.
  */
-import { mkdtemp, readdir, readFile, rm, writeFile } from 'node:fs/promises';
+import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -23,7 +23,14 @@ import { certificateOperation } from '../certificates';
 import { identitySecrets } from '../server-identity';
 import { FakeAzure } from '../testing/azure-arm';
 import { AzureFleet } from '../testing/azure-fleet';
-import { AZURE_TEST, azureTestSettings, azureWorld, type AzureWorld } from '../testing/azure-world';
+import {
+  AZURE_TEST,
+  azureLeftovers,
+  azureTestSettings,
+  azureWorld,
+  NOTHING,
+  type AzureWorld,
+} from '../testing/azure-world';
 import { freePort, SMALL } from '../testing/docker-world';
 import { makeTestSigner, type TestSigner } from '../testing/gpg';
 import { startReleaseServer, type ReleaseServer } from '../testing/release-server';
@@ -83,29 +90,9 @@ async function ports() {
   return { frontend: await freePort(), api: await freePort(), gui: await freePort() };
 }
 
-/** Everything of deployment `id` that could be left on "Azure", in the keychain, the app or the journal. */
-async function leftovers(w: AzureWorld, secrets: MemorySecretStore, id: string, name: string) {
-  const vault = vaultNameOf(id);
-  return {
-    groups: [...fake.groups.values()].map((g) => g.name).filter((n) => n.includes(id)),
-    resources: [...fake.resources.keys()].filter((r) => r.includes(id.toLowerCase())),
-    vaults: [...fake.vaults.keys(), ...fake.deletedVaults.keys()].filter((v) => v === vault),
-    vms: fleet.of(resourceGroupOf(id)) ? [resourceGroupOf(id)] : [],
-    keychain: (await secrets.listRefs()).filter((r) => r.includes(id)),
-    connections: (await w.connections.list()).connections.filter((c) => c.name === name).map((c) => c.name),
-    journals: (await readdir(w.journals.dir).catch(() => [] as string[])).filter((f) => f.startsWith(id)),
-  };
+function leftovers(w: AzureWorld, secrets: MemorySecretStore, id: string, name: string) {
+  return azureLeftovers(fake, fleet, w, secrets, id, name);
 }
-
-const NOTHING = {
-  groups: [],
-  resources: [],
-  vaults: [],
-  vms: [],
-  keychain: [],
-  connections: [],
-  journals: [],
-};
 
 type Template = { resources: Array<{ type: string; name: string; properties: Record<string, unknown> }> };
 

@@ -6,12 +6,16 @@
  * the vault's address mapped onto the fake, the VM's public address dialled on loopback.
  */
 import type { AccessToken, TokenCredential } from '@azure/core-auth';
+import { readdir } from 'node:fs/promises';
 import { Agent } from 'node:https';
 import { join } from 'node:path';
 import { ConnectionManager } from '../../connections/index';
-import type { SecretStore } from '../../credentials/secret-store';
+import type { EnumerableSecretStore, SecretStore } from '../../credentials/secret-store';
 import { AzureDeployer, type AzureSettingsInput } from '../azure/azure-deployer';
+import { resourceGroupOf, vaultNameOf } from '../azure/names';
 import { AzureOperations } from '../azure/operations';
+import type { FakeAzure } from './azure-arm';
+import type { AzureFleet } from './azure-fleet';
 import { connectionSink, ConnectionRemover } from '../connection-sink';
 import { JournalStore } from '../journal';
 import { ReleaseCache } from '../releases/cache';
@@ -122,3 +126,34 @@ export function azureTestSettings(
     ...extra,
   };
 }
+
+/** Everything of deployment `id` that could be left on "Azure" (the fake), in the keychain, the app or the journal. */
+export async function azureLeftovers(
+  fake: FakeAzure,
+  fleet: AzureFleet,
+  w: Pick<AzureWorld, 'connections' | 'journals'>,
+  secrets: Pick<EnumerableSecretStore, 'listRefs'>,
+  id: string,
+  name: string,
+) {
+  const vault = vaultNameOf(id);
+  return {
+    groups: [...fake.groups.values()].map((g) => g.name).filter((n) => n.includes(id)),
+    resources: [...fake.resources.keys()].filter((r) => r.includes(id.toLowerCase())),
+    vaults: [...fake.vaults.keys(), ...fake.deletedVaults.keys()].filter((v) => v === vault),
+    vms: fleet.of(resourceGroupOf(id)) ? [resourceGroupOf(id)] : [],
+    keychain: (await secrets.listRefs()).filter((r) => r.includes(id)),
+    connections: (await w.connections.list()).connections.filter((c) => c.name === name).map((c) => c.name),
+    journals: (await readdir(w.journals.dir).catch(() => [] as string[])).filter((f) => f.startsWith(id)),
+  };
+}
+
+export const NOTHING = {
+  groups: [],
+  resources: [],
+  vaults: [],
+  vms: [],
+  keychain: [],
+  connections: [],
+  journals: [],
+};
