@@ -11,8 +11,9 @@
  *   store folder (EFS on AWS, one volume on Docker);
  * - spreads agents across the frontends: `Client.server_urls` lists every frontend (agents rotate
  *   through the list; no load balancer is needed).
- * A minion runs no API and no GUI (services.MinionServicesSpec). Facts read from Velociraptor 0.77.2's
- * source (/work/vr/src-HEAD); not yet run by hand against the real multi-frontend.
+ * A minion runs no API and no GUI (services.MinionServicesSpec). Run by hand with the real 0.77.2 (a
+ * master and a minion from one config of ours, docs/real-server-conformance.md): the master's API
+ * reports the minion in `Server.Internal.FrontendMetrics` rows, `Node` = `<hostname>-<port>`.
  */
 import { AppError } from '../../../shared/errors';
 
