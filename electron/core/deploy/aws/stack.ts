@@ -18,7 +18,7 @@ import {
   DeleteSecretCommand,
   type SecretsManagerClient,
 } from '@aws-sdk/client-secrets-manager';
-import { AppError } from '../../../../shared/errors';
+import { AppError, messageOf } from '../../../../shared/errors';
 import { awsError, isAwsNotFound } from './errors';
 import { TAG } from './names';
 
@@ -203,7 +203,27 @@ export function outputsOf(s: Stack): Record<string, string> {
   return out;
 }
 
+/** How long a name stays taken after a forced delete (Secrets Manager deletes asynchronously). */
+const NAME_RELEASE_MS = 60_000;
+
 export async function createConfigSecret(
+  sm: SecretsManagerClient,
+  input: { name: string; value: string; deploymentId: string },
+): Promise<string> {
+  const deadline = Date.now() + NAME_RELEASE_MS;
+  for (;;) {
+    try {
+      return await createSecretOnce(sm, input);
+    } catch (e) {
+      // A config delivered again right after the previous secret was deleted: the name frees shortly.
+      const pending = /scheduled for deletion/i.test(messageOf(e));
+      if (!pending || Date.now() > deadline) throw e;
+      await new Promise((r) => setTimeout(r, 2_000));
+    }
+  }
+}
+
+async function createSecretOnce(
   sm: SecretsManagerClient,
   input: { name: string; value: string; deploymentId: string },
 ): Promise<string> {
