@@ -35,7 +35,9 @@ import { buildCli } from '../../../../scripts/build-cli.mjs';
 import { MemorySecretStore } from '../../credentials/memory-store';
 import { RotationService } from '../../pki/index';
 import { build, vql } from '../../velociraptor/vql/builder';
+import { PlanView } from '../../../../shared/contracts/deploy';
 import { certificateOperation } from '../certificates';
+import { planView } from '../handlers';
 import type { RunnerDeps } from '../runner';
 import { identitySecrets } from '../server-identity';
 import { AwsFleet } from '../testing/aws-fleet';
@@ -152,6 +154,8 @@ describe('an AWS deployment against moto', () => {
           'connect',
         ]);
         expect(plan.cost?.hourly).toBeGreaterThan(0);
+        // The review step (IPC) gets the cost hint too.
+        expect(PlanView.parse(planView(plan)).cost).toEqual(plan.cost);
         expect(plan.warnings.join('\n')).toMatch(
           /Estimated cost: about \$.*until it destroys itself in 72 h/,
         );

@@ -18,7 +18,8 @@
  * lives at most a day, and the app's reaper deletes the group. One server only: the multi-frontend
  * (minions) is built for AWS and Docker.
  */
-import { generateKeyPairSync } from 'node:crypto';
+import { generateKeyPair } from 'node:crypto';
+import { promisify } from 'node:util';
 import { z } from 'zod';
 import type { PreflightCheck, ResourceRef } from '../../../../shared/deploy';
 import { AppError, messageOf } from '../../../../shared/errors';
@@ -173,8 +174,10 @@ export function vaultUriOf(deploymentId: string): string {
 }
 
 /** An OpenSSH public key whose private half is never kept: the VM needs one, nobody logs in with it. */
-export function throwAwayPublicKey(): string {
-  const { publicKey } = generateKeyPairSync('rsa', { modulusLength: 3072 });
+const generateKeyPairAsync = promisify(generateKeyPair);
+
+export async function throwAwayPublicKey(): Promise<string> {
+  const { publicKey } = await generateKeyPairAsync('rsa', { modulusLength: 3072 });
   const jwk = publicKey.export({ format: 'jwk' });
   // RFC 4253 §6.6: string "ssh-rsa", mpint e, mpint n.
   const field = (b: Buffer) =>
@@ -521,7 +524,7 @@ export class AzureDeployer implements Deployer<AzureSettings> {
       tenantId: String(ctx.outputs.azureTenantId),
       appObjectId: String(ctx.outputs.azureObjectId),
       destroyAt,
-      sshPublicKey: s.sshPublicKey ?? throwAwayPublicKey(),
+      sshPublicKey: s.sshPublicKey ?? (await throwAwayPublicKey()),
     });
     ctx.progress({ message: `ARM deployment in ${rg}` });
     let result;

@@ -89,8 +89,8 @@ describe('the Azure template', () => {
     });
   });
 
-  it('gives the VM an OpenSSH key nobody holds the private half of', () => {
-    const key = throwAwayPublicKey();
+  it('gives the VM an OpenSSH key nobody holds the private half of', async () => {
+    const key = await throwAwayPublicKey();
     const parsed = sshUtils.parseKey(key);
     expect(parsed instanceof Error ? parsed.message : (parsed as { type: string }).type).toBe('ssh-rsa');
   });

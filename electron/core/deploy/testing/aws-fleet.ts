@@ -17,6 +17,7 @@ import {
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { join } from 'node:path';
+import { messageOf } from '../../../../shared/errors';
 import { configUnitName } from '../cloud/vm-script';
 import { TAG } from '../aws/names';
 import { SERVER_UNIT } from '../ssh-host/layout';
@@ -194,7 +195,7 @@ export class AwsFleet {
         }
     } catch (e) {
       res.writeHead(502, { 'content-type': 'text/plain' });
-      res.end(`stand-in relay: ${e instanceof Error ? e.message : String(e)}`);
+      res.end(`stand-in relay: ${messageOf(e)}`);
     }
   }
 

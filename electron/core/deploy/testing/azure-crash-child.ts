@@ -10,6 +10,7 @@ import type { AzureSettingsInput } from '../azure/azure-deployer';
 import { azureWorld } from './azure-world';
 import { SMALL } from './docker-world';
 import { openVault } from './vault';
+import { messageOf } from '../../../../shared/errors';
 
 export interface AzureCrashChildConfig {
   dataDir: string;
@@ -56,6 +57,6 @@ async function main(): Promise<void> {
 }
 
 main().catch((e: unknown) => {
-  process.stdout.write(`ERROR ${e instanceof Error ? e.message : String(e)}\n`);
+  process.stdout.write(`ERROR ${messageOf(e)}\n`);
   process.exitCode = 1;
 });
