@@ -89,7 +89,8 @@ async function processesOf(host: SshdHost): Promise<number[]> {
   for (const pid of await readdir('/proc')) {
     if (!/^\d+$/.test(pid)) continue;
     const cmd = await readFile(`/proc/${pid}/cmdline`, 'utf8').catch(() => '');
-    if (cmd.includes(host.prefix)) out.push(Number(pid));
+    // The test service manager's supervisor shell names the host's run dir too; it is not the service.
+    if (cmd.includes(host.prefix) && !cmd.startsWith('sh\0-c\0')) out.push(Number(pid));
   }
   return out;
 }

@@ -8,6 +8,7 @@ import type { ArtifactDefinition } from './artifacts';
 import { findArtifact, sourceKeys, typedParameter } from './artifacts';
 import type { ClientRecord } from './clients';
 import { Rng } from './prng';
+import { versionProfile, type VersionProfile } from '../version';
 
 export const HOSTILE = {
   script: '<script>alert("megaraptor-xss")</script>',
@@ -54,6 +55,7 @@ type Gen = (
   env: Record<string, string>,
   def: ArtifactDefinition,
   nowMs: number,
+  profile?: VersionProfile,
 ) => Array<Record<string, unknown>>;
 
 const iso = (ms: number): string => new Date(ms).toISOString().replace(/\.\d{3}Z$/, 'Z');
@@ -747,6 +749,7 @@ function endpointFiles(c: ClientRecord): Array<{ path: string; dir?: true }> {
         { path: 'C:\\Users\\alice\\Downloads\\notes-empty.txt' },
         { path: 'C:\\Users\\Public\\update.dll' },
         { path: 'C:\\Users\\alice\\AppData\\Roaming\\notes.txt' },
+        { path: 'C:\\Windows\\win.ini' },
       ]
     : c.os === 'linux'
       ? [
@@ -755,6 +758,7 @@ function endpointFiles(c: ClientRecord): Array<{ path: string; dir?: true }> {
           { path: '/home/deploy/.bash_history' },
           { path: '/home/deploy/.cache/empty' },
           { path: '/var/www/html/shell.php' },
+          { path: '/etc/passwd' },
         ]
       : [
           { path: '/Users/alice', dir: true },
@@ -762,6 +766,7 @@ function endpointFiles(c: ClientRecord): Array<{ path: string; dir?: true }> {
           { path: '/Users/alice/Downloads/Invoice.pdf.app' },
           { path: '/Users/alice/Downloads/empty.txt' },
           { path: '/Users/alice/Documents/notes.txt' },
+          { path: '/etc/passwd' },
         ];
 }
 
@@ -1010,14 +1015,54 @@ export function clientPathOf(c: ClientRecord, components: string[]): string {
   return c.os === 'windows' ? components.join('\\') : '/' + components.join('/');
 }
 
-/** Names in every simulated directory (the drive list at the root of a Windows client). */
-function directoryNames(c: ClientRecord, components: string[]): string[] {
-  if (c.os === 'windows' && components.length === 0) return ['C:'];
-  return c.os === 'windows'
-    ? ['Program Files', 'ProgramData', 'Users', 'Windows', 'pagefile.sys', 'notes.txt']
-    : c.os === 'linux'
-      ? ['bin', 'etc', 'home', 'tmp', 'var', 'notes.txt']
-      : ['Applications', 'Library', 'System', 'Users', 'private', 'notes.txt'];
+/** A simulated directory entry: a file, a directory, or a symlink (with its target). */
+interface DirEntry {
+  name: string;
+  kind: 'file' | 'dir' | 'link';
+  link?: string;
+}
+
+/** What every simulated directory holds (the drive list at the root of a Windows client). */
+function directoryEntries(c: ClientRecord, components: string[]): DirEntry[] {
+  const file = (name: string): DirEntry => ({ name, kind: 'file' });
+  const dir = (name: string): DirEntry => ({ name, kind: 'dir' });
+  if (c.os === 'windows')
+    return components.length === 0
+      ? [dir('C:')]
+      : [
+          dir('Program Files'),
+          dir('ProgramData'),
+          dir('Users'),
+          dir('Windows'),
+          file('pagefile.sys'),
+          file('notes.txt'),
+        ];
+  if (c.os === 'darwin')
+    return [
+      dir('Applications'),
+      dir('Library'),
+      dir('System'),
+      dir('Users'),
+      dir('private'),
+      file('notes.txt'),
+    ];
+  return components.length === 0
+    ? [
+        { name: 'bin', kind: 'link', link: 'usr/bin' },
+        dir('etc'),
+        dir('home'),
+        dir('tmp'),
+        dir('usr'),
+        dir('var'),
+        file('notes.txt'),
+      ]
+    : [
+        dir('ssh'),
+        file('hosts'),
+        file('passwd'),
+        { name: 'os-release', kind: 'link', link: '../usr/lib/os-release' },
+        file('notes.txt'),
+      ];
 }
 
 /** Rows a listing at most gives (a deep recursion over the stand-in tree would never end). */
@@ -1030,67 +1075,124 @@ function vfsListing(
   def: ArtifactDefinition,
   now: number,
   rng: Rng,
+  profile: VersionProfile = versionProfile(),
 ): Array<Record<string, unknown>> {
   const accessor = paramText(def, env, 'Accessor', 'auto');
   const depth = Math.max(0, Math.min(10, Number(typedParameter(def, env, 'Depth')) || 0));
   const rows: Array<Record<string, unknown>> = [];
+  // A directory's own entries first, then each subdirectory's (level by level).
   const list = (dir: string[], level: number): void => {
-    for (const name of directoryNames(c, dir)) {
+    const subdirs: string[][] = [];
+    for (const entry of directoryEntries(c, dir)) {
       if (rows.length >= MAX_LISTING_ROWS) return;
-      const components = [...dir, name];
-      const isDir = !name.includes('.') || name.endsWith(':');
+      const components = [...dir, entry.name];
+      const path = clientPathOf(c, components);
+      const isDir = entry.kind === 'dir';
       rows.push({
-        _OSPath: clientPathOf(c, components),
+        _OSPath: path,
         _Components: components,
         _Accessor: accessor,
-        _Data: { DevMajor: 0, DevMinor: 0 },
-        Name: name,
-        Size: isDir ? 0 : rng.int(100, 8_000_000_000),
-        Mode: isDir ? 'drwxr-xr-x' : '-rw-r--r--',
+        _Data: {
+          DevMajor: 254,
+          DevMinor: 0,
+          FSType: c.os === 'windows' ? 'NTFS' : 'ext4',
+          ...(entry.link ? { Link: entry.link } : {}),
+        },
+        Name: entry.name,
+        Size:
+          entry.kind === 'file'
+            ? fileContent(c, path).length
+            : entry.kind === 'link'
+              ? (entry.link?.length ?? 0)
+              : 4096,
+        Mode: isDir ? 'drwxr-xr-x' : entry.kind === 'link' ? 'Lrwxrwxrwx' : '-rw-r--r--',
         mtime: iso(now - rng.int(1, 9000) * 3_600_000),
         atime: iso(now - rng.int(1, 100) * 3_600_000),
         ctime: iso(now - rng.int(1, 9000) * 3_600_000),
-        btime: iso(now - rng.int(9000, 20000) * 3_600_000),
+        // The file systems of these stand-in hosts do not record a birth time.
+        btime: profile.unknownBtime,
         _Idx: rows.length,
       });
-      if (isDir && level < depth) list(components, level + 1);
+      if (isDir && level < depth) subdirs.push(components);
     }
+    for (const sub of subdirs) list(sub, level + 1);
   };
   list(vfsComponents(def, env), 0);
   return rows;
 }
 
+/**
+ * Generic.Client.Info's sources, as a real client answers them: BasicInformation and DetailedInfo
+ * everywhere, LinuxInfo on Linux, WindowsInfo and Users on Windows (their preconditions).
+ */
 const clientInfo = (
   c: ClientRecord,
   _rng: Rng,
   _e: Record<string, string>,
   _d: ArtifactDefinition,
   now: number,
-): Map<string, Array<Record<string, unknown>>> =>
-  new Map<string, Array<Record<string, unknown>>>([
-    [
-      'Generic.Client.Info/BasicInformation',
-      [
-        {
-          Name: 'velociraptor',
-          BuildTime: '2026-08-21T00:00:00Z',
-          Version: c.agent_version,
-          build_url: '',
-          Labels: c.labels,
-          Hostname: c.hostname,
-          OS: c.os,
-          Architecture: c.machine === 'arm64' ? 'arm64' : 'amd64',
-          Platform:
-            c.os === 'windows' ? 'Microsoft Windows' : c.os === 'linux' ? c.release.split(' ')[0] : 'darwin',
-          PlatformVersion: c.release,
-          KernelVersion: c.os === 'linux' ? '6.1.0-18-amd64' : c.release,
-          Fqdn: c.fqdn,
-          MACAddresses: c.mac_addresses,
-          ClientStart: iso(now - 86_400_000),
+): Map<string, Array<Record<string, unknown>>> => {
+  const basic = {
+    Name: 'velociraptor',
+    BuildTime: '',
+    Version: c.agent_version,
+    build_url: '',
+    install_time: 0,
+    Labels: c.labels,
+    Hostname: c.hostname,
+    OS: c.os,
+    Architecture: c.machine === 'arm64' ? 'arm64' : 'amd64',
+    Platform:
+      c.os === 'windows' ? 'Microsoft Windows' : c.os === 'linux' ? c.release.split(' ')[0] : 'darwin',
+    PlatformVersion: c.release,
+    KernelVersion: c.os === 'linux' ? '6.1.0-18-amd64' : c.release,
+    Fqdn: c.fqdn,
+    MACAddresses: c.mac_addresses,
+  };
+  const detailed = Object.entries({
+    Hostname: c.hostname,
+    Uptime: 86_400,
+    BootTime: Math.floor((now - 86_400_000) / 1000),
+    OS: c.os,
+    Platform: basic.Platform,
+    PlatformVersion: c.release,
+    KernelVersion: basic.KernelVersion,
+    Fqdn: c.fqdn,
+    Architecture: basic.Architecture,
+  }).map(([Param, Value]) => ({ Param, Value }));
+  const out = new Map<string, Array<Record<string, unknown>>>([
+    ['Generic.Client.Info/BasicInformation', [basic]],
+    ['Generic.Client.Info/DetailedInfo', detailed],
+  ]);
+  if (c.os === 'linux')
+    out.set('Generic.Client.Info/LinuxInfo', [
+      {
+        'Computer Info': {
+          TotalPhysicalMemory: 17_179_869_184,
+          TotalFreeMemory: 8_589_934_592,
+          TotalSharedMemory: 10_551_296,
+          TotalSwap: 0,
+          FreeSwap: 0,
         },
-      ],
-    ],
-    [
+        'Network Info': c.mac_addresses.map((mac, i) => ({
+          Name: `eth${i}`,
+          MACAddress: mac,
+          Up: 'Y',
+          PointToPoint: 'N',
+          IPAddresses: [`${c.last_ip}/24`],
+        })),
+      },
+    ]);
+  if (c.os === 'windows') {
+    out.set('Generic.Client.Info/WindowsInfo', [
+      {
+        ComputerName: c.hostname,
+        Domain: c.fqdn.split('.').slice(1).join('.'),
+        DomainRole: 'Member Workstation',
+        ProductName: c.release,
+      },
+    ]);
+    out.set(
       'Generic.Client.Info/Users',
       users(c, new Rng(c.client_id), {}, _d, now).map((u) => ({
         Name: u.Name ?? u.User,
@@ -1100,8 +1202,10 @@ const clientInfo = (
         Type: u.Type ?? 'local',
         Directory: u.Directory ?? u.Homedir,
       })),
-    ],
-  ]);
+    );
+  }
+  return out;
+};
 
 const GENERATORS: Record<string, Gen> = {
   'Windows.System.Pslist': procs,
@@ -1142,12 +1246,13 @@ const GENERATORS: Record<string, Gen> = {
   'Generic.Detection.Yara.Glob': yara,
   'Windows.Detection.Yara.Process': yara,
   'Linux.Detection.Yara.Process': yara,
-  'System.VFS.ListDirectory/Listing': (c, rng, env, def, now) => vfsListing(c, env, def, now, rng),
-  'System.VFS.ListDirectory/Stats': (c, rng, env, def, now) => [
+  'System.VFS.ListDirectory/Listing': (c, rng, env, def, now, profile) =>
+    vfsListing(c, env, def, now, rng, profile),
+  'System.VFS.ListDirectory/Stats': (c, rng, env, def, now, profile) => [
     {
       Components: vfsComponents(def, env),
       Accessor: paramText(def, env, 'Accessor', 'auto'),
-      Stats: { start_idx: 0, end_idx: vfsListing(c, env, def, now, rng).length },
+      Stats: { start_idx: 0, end_idx: vfsListing(c, env, def, now, rng, profile).length },
     },
   ],
 };
@@ -1216,6 +1321,7 @@ export function generateArtifactResults(
   env: Record<string, string>,
   flowId: string,
   nowMs: number,
+  profile: VersionProfile,
 ): GeneratedResults {
   const rng = new Rng(`${flowId}/${def.name}`);
   const results = new Map<string, Array<Record<string, unknown>>>();
@@ -1265,7 +1371,7 @@ export function generateArtifactResults(
   }
   for (const key of sourceKeys(def)) {
     const gen = GENERATORS[key];
-    results.set(key, gen ? gen(client, rng, env, def, nowMs) : []);
+    results.set(key, gen ? gen(client, rng, env, def, nowMs, profile) : []);
   }
   if (def.name === 'System.VFS.DownloadFile') {
     const { rows, upload } = downloadFile(client, env, def);
