@@ -20,10 +20,11 @@ export async function buildCli(outfile = join(root, 'out', 'cli', 'megaraptor.mj
     platform: 'node',
     target: 'node20',
     format: 'esm',
-    // dockerode (through ssh2) carries native addons; the Docker deployer imports it lazily, on first
-    // use. The SSH layer imports ssh2 itself: its optional .node bindings are loaded in a try/catch
-    // with a pure-JS fallback, so leaving them out keeps the bundle self-contained.
-    external: ['@napi-rs/keyring', 'electron', 'dockerode', '*.node'],
+    // dockerode is bundled (the Docker deployer imports it lazily, on first use, so other commands do
+    // not load it): an external dockerode fails with "Cannot find package" wherever the bundle runs
+    // without node_modules. Its ssh2 and the SSH layer's load their optional .node bindings in a
+    // try/catch with a pure-JS fallback, so leaving *.node out keeps the bundle self-contained.
+    external: ['@napi-rs/keyring', 'electron', '*.node'],
     define: { __APP_VERSION__: JSON.stringify(pkg.version) },
     banner: {
       js: [

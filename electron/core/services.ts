@@ -92,19 +92,6 @@ export function createCoreServices(options: CoreOptions): CoreServices {
   void connections.ready();
   const investigation = createInvestigation(dataDir, connections);
 
-  // Assistants (MCP): HTTP endpoint + approval socket start with the app.
-  // It shares the live connection manager: same servers, same selected server as the UI.
-  const mcp = createMcpDomain({
-    dataDir,
-    version: options.version,
-    mode: options.mode,
-    env: options.env ?? process.env,
-    keychain: keychainAtStart,
-    liveConnections: connections,
-    credentials,
-  });
-  void mcp.start();
-
   // Deployments: one runner, one Docker client per engine; journals a dead process left unfinished
   // are listed (deploy:list, `interrupted`) for the responder to resume or clean up.
   const deployments = new DeploymentService({
@@ -117,6 +104,20 @@ export function createCoreServices(options: CoreOptions): CoreServices {
   // Rapid deployments past their time are destroyed (after their evidence is exported) and due
   // certificates renewed, at start and every few minutes while the app runs.
   deployments.watch();
+
+  // Assistants (MCP): HTTP endpoint + approval socket start with the app.
+  // It shares the live connection manager: same servers, same selected server as the UI.
+  const mcp = createMcpDomain({
+    dataDir,
+    version: options.version,
+    mode: options.mode,
+    env: options.env ?? process.env,
+    keychain: keychainAtStart,
+    liveConnections: connections,
+    credentials,
+    deployments,
+  });
+  void mcp.start();
 
   const handlers: Handlers<Contract> = {
     'app:info': () => appInfo.info(),

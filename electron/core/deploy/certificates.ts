@@ -5,12 +5,12 @@
  *
  * The server cannot renew them itself: its config carries no CA key (upstream's own advice), and
  * Velociraptor renews an expired Frontend certificate at start only when `CA.private_key` is there
- * (velociraptor-api.md §7.4). So the app renews them here, under the CA kept in the keychain, KEEPING
- * THE KEYS (a new Frontend key would orphan collections encrypted to the old one), through the pki
- * rotation service (journaled, reversible until confirmed), and pushes the new config through the
- * target's own channel: deliver → restart → verify → the app's connection updated → confirm. A
- * failure undoes it: the previous secrets come back and, if the new config had reached the server,
- * the previous one is delivered again.
+ * (docs/velociraptor/deployment.md#identities-on-a-deployed-server). So the app renews them here,
+ * under the CA kept in the keychain, KEEPING THE KEYS (a new Frontend key would orphan collections
+ * encrypted to the old one), through the pki rotation service (journaled, reversible until
+ * confirmed), and pushes the new config through the target's own channel: deliver → restart →
+ * verify → the app's connection updated → confirm. A failure undoes it: the previous secrets come
+ * back and, if the new config had reached the server, the previous one is delivered again.
  */
 import { parse, stringify } from 'yaml';
 import type { CertificateRole, CertificateStatus, ExpiryLevel } from '../../../shared/deploy';

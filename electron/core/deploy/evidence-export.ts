@@ -37,9 +37,8 @@ export interface EvidenceProgress {
   what: string;
 }
 
-const MAX_CLIENTS = 100_000;
-const MAX_FLOWS_PER_CLIENT = 100_000;
-const MAX_HUNTS = 100_000;
+/** The most one listing call returns; a listing that reaches it is reported as incomplete. */
+const LIST_LIMIT = 10_000;
 
 /** Ids become file names: only Velociraptor's id characters survive. */
 function safe(id: string): string {
@@ -63,10 +62,21 @@ export async function exportEvidence(
 ): Promise<EvidenceExport> {
   const signal = options.signal;
   await mkdir(folder, { recursive: true, mode: 0o700 });
-  const clients = await service.searchClients({ search: 'all', limit: MAX_CLIENTS });
+  const failures: EvidenceExport['failures'] = [];
+  const capped = (what: string, n: number) => {
+    // Refuse to call a capped listing complete: destruction after it would lose what was not listed.
+    if (n >= LIST_LIMIT)
+      failures.push({
+        what,
+        error: `${LIST_LIMIT} or more: the listing may be incomplete; export them on the server`,
+      });
+  };
+  const clients = await service.searchClients({ search: 'all', limit: LIST_LIMIT });
+  capped('clients', clients.length);
   const jobs: Array<{ what: string; dest: string; run: (dest: string) => Promise<EvidenceFile> }> = [];
   for (const c of clients) {
-    const flows = await service.listFlows(c.clientId, { limit: MAX_FLOWS_PER_CLIENT });
+    const flows = await service.listFlows(c.clientId, { limit: LIST_LIMIT });
+    capped(`flows of ${c.clientId}`, flows.length);
     for (const f of flows) {
       const dest = join(folder, 'flows', safe(c.clientId), `${safe(f.flowId)}.zip`);
       jobs.push({
@@ -86,7 +96,9 @@ export async function exportEvidence(
       });
     }
   }
-  for (const h of await service.listHunts({ limit: MAX_HUNTS })) {
+  const hunts = await service.listHunts({ limit: LIST_LIMIT });
+  capped('hunts', hunts.length);
+  for (const h of hunts) {
     const dest = join(folder, 'hunts', `${safe(h.huntId)}.zip`);
     jobs.push({
       what: `hunt ${h.huntId}`,
@@ -99,7 +111,6 @@ export async function exportEvidence(
   }
 
   const files: EvidenceFile[] = [];
-  const failures: EvidenceExport['failures'] = [];
   for (const [i, job] of jobs.entries()) {
     if (signal?.aborted) throw new AppError('CANCELLED', 'The evidence export was cancelled.');
     options.onProgress?.({ done: i, total: jobs.length, what: job.what });

@@ -17,6 +17,7 @@ export type {
 } from './model';
 export {
   DeploymentRunner,
+  refuseHeld,
   type DeployOutcome,
   type OperationOutcome,
   type RemovalOutcome,

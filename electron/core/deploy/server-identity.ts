@@ -56,6 +56,11 @@ export interface IdentitySettings {
   version?: string;
   /** Minions of a multi-frontend deployment (frontends.ts); absent for one server. */
   frontends?: FrontendsSpec;
+  /**
+   * Monitoring.bind_port (Prometheus metrics on 127.0.0.1), when not Velociraptor's 8003: two servers
+   * on one machine would share it (the second runs without metrics, its bind error only logged).
+   */
+  monitoringPort?: number;
 }
 
 /** Keychain references of one deployment's secrets. */
@@ -179,6 +184,8 @@ export function serverConfigYaml(
   if (settings.frontendPublicPort !== undefined)
     client.server_urls = [`https://${settings.frontendHostname}:${settings.frontendPublicPort}/`];
   if (settings.frontendBindAddress) frontendSection.bind_address = settings.frontendBindAddress;
+  if (settings.monitoringPort !== undefined)
+    config.Monitoring = { bind_address: '127.0.0.1', bind_port: settings.monitoringPort };
   const logging = (config.Logging ?? {}) as Record<string, unknown>;
   // Velociraptor deletes log files older than Logging.max_age (seconds).
   config.Logging = { ...logging, max_age: settings.logRetentionDays * 86_400 };

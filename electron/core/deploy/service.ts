@@ -43,7 +43,14 @@ import {
   type RunOptions,
 } from './runner';
 import { apiClientConfig, loadServerConfig } from './server-identity';
-import { builtInTargets, targetOf, type DeploymentTarget, type TargetDeps } from './targets';
+import { HostKeyStore } from './ssh/host-keys';
+import {
+  appKnownHostsFile,
+  builtInTargets,
+  targetOf,
+  type DeploymentTarget,
+  type TargetDeps,
+} from './targets';
 
 const HOUR_MS = 3_600_000;
 const DAY_MS = 86_400_000;
@@ -114,9 +121,12 @@ export class DeploymentService {
   private watcher: NodeJS.Timeout | undefined;
   /** What the watch did lately (a reaped deployment has no journal left to show it). */
   private recent: DeploymentNotice[] = [];
+  /** SSH host keys the responder confirmed (OpenSSH format, hashed), besides ~/.ssh/known_hosts. */
+  readonly hostKeys: HostKeyStore;
 
   constructor(private readonly deps: DeploymentServiceDeps) {
     this.journals = new JournalStore(join(deps.dataDir, 'deployments'));
+    this.hostKeys = new HostKeyStore({ appFile: appKnownHostsFile(deps.dataDir) });
     this.releases = new ReleaseCache({
       dir: join(deps.dataDir, 'releases'),
       source: new ReleaseSource(deps.releaseSource ?? { kind: 'github' }),
@@ -142,6 +152,7 @@ export class DeploymentService {
         engines: this.engines,
         releases: this.releases,
         connections: sink,
+        hostKeys: this.hostKeys,
         ...(this.deps.clock ? { clock: this.deps.clock } : {}),
       };
       const targets = (this.deps.targets ?? builtInTargets)(targetDeps);
@@ -299,6 +310,12 @@ export class DeploymentService {
             title: 'Stop and start the server',
             run: (ctx) => t.operations.restart(plan, ctx),
           },
+          // Listening ports alone do not prove the new process serves them (the real binary's
+          // listeners can outlive a stop by a moment, or another program take a freed port).
+          ...t.deployer
+            .steps(plan)
+            .filter((s) => s.phase === 'verify' && s.id === 'verify-api')
+            .map((v) => ({ id: v.id, title: v.title, run: (ctx: StepContext) => v.run(ctx) })),
         ],
       },
       options,

@@ -18,7 +18,7 @@ import { LabDeployer } from './lab/lab-deployer';
 import { LabOperations } from './lab/operations';
 import type { Deployer } from './model';
 import type { ReleaseCache } from './releases/cache';
-import { HostKeyStore } from './ssh/host-keys';
+import type { HostKeyStore } from './ssh/host-keys';
 import { SshHostDeployer } from './ssh-host/ssh-host-deployer';
 import { SshHostOperations } from './ssh-host/operations';
 import type { TargetOperations } from './target-operations';
@@ -36,6 +36,8 @@ export interface TargetDeps {
   engines: DockerEngines;
   releases: ReleaseCache;
   connections: ConnectionSink;
+  /** The SSH host keys the responder confirmed (one store per app: the service's). */
+  hostKeys: HostKeyStore;
   clock?: () => Date;
 }
 
@@ -47,10 +49,7 @@ export function appKnownHostsFile(dataDir: string): string {
 export function builtInTargets(d: TargetDeps): DeploymentTarget[] {
   const clock = d.clock ? { clock: d.clock } : {};
   const docker = new DockerDeployer({ engines: d.engines, releases: d.releases, connections: d.connections });
-  const sshDeps = {
-    secrets: d.secrets,
-    hostKeys: new HostKeyStore({ appFile: appKnownHostsFile(d.dataDir) }),
-  };
+  const sshDeps = { secrets: d.secrets, hostKeys: d.hostKeys };
   const ssh = new SshHostDeployer({
     ssh: sshDeps,
     releases: d.releases,

@@ -9,6 +9,7 @@ import { z } from 'zod';
 import { FILE_FINDER, HASH_HUNTER, type ClientOs } from '../velociraptor';
 import { choicesFor, DFIR_CATALOG, type DfirTopic } from './dfir-catalog';
 import type { McpContext } from './tool-kit';
+import { deploymentPrompts } from './tools/deploy';
 
 const SAFETY = [
   'Rules for this work:',
@@ -274,4 +275,12 @@ export function registerPrompts(server: McpServer, ctx: McpContext): void {
       );
     }),
   );
+
+  if (ctx.deployments)
+    for (const p of deploymentPrompts)
+      server.registerPrompt(
+        p.name,
+        { title: p.title, description: p.description, argsSchema: p.argsSchema },
+        audited(p.name, (a: Record<string, string | undefined>) => Promise.resolve(text(p.text(a)))),
+      );
 }

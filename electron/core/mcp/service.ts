@@ -26,7 +26,7 @@ import type { McpServers } from './servers';
 import { Redactor } from './redact';
 import { allTools } from './registry';
 import { createMcpServer } from './server';
-import type { McpContext } from './tool-kit';
+import type { McpContext, McpDeployments } from './tool-kit';
 
 export const TOKEN_REF = 'mcp:http-token';
 
@@ -49,6 +49,8 @@ export interface McpServiceDeps {
   readOnly?: ReadOnlyVql;
   /** Lists, creates, imports and forgets those identities (the Assistants page). */
   readOnlySetup?: ReadOnlySetup;
+  /** The app's deployments: with them the endpoint offers the deployment tools, resources, prompts. */
+  deployments?: McpDeployments;
   /**
    * Where the policy's signing key lives. Default: `secrets` (the keychain, or this run's memory
    * when none answers: then the app's own endpoint follows the policy, stdio servers refuse it).
@@ -130,6 +132,7 @@ export class McpService {
       resultsDir: join(this.deps.dataDir, 'mcp-results'),
       clientLabel,
       ...(this.deps.readOnly ? { readOnly: this.deps.readOnly } : {}),
+      ...(this.deps.deployments ? { deployments: this.deps.deployments } : {}),
     };
   }
 

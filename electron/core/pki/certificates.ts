@@ -240,7 +240,8 @@ export async function issueCertificate(
 /**
  * The same certificate again with a new validity: same key, subject, organisation and names, signed by
  * `ca`. Keeping the key is what makes a renewal safe where a rotation is not — agents encrypt to the
- * Frontend key, so a new one would orphan collections encrypted to the old (velociraptor-api.md §7.4).
+ * Frontend key, so a new one would orphan collections encrypted to the old
+ * (docs/velociraptor/deployment.md#generating-a-server-config).
  */
 export async function renewCertificate(
   ca: CertificateAuthority,

@@ -4,6 +4,7 @@
  * refuses before anything is made.
  */
 import { describe, expect, it } from 'vitest';
+import { deployApproval } from '../../mcp/tools/deploy';
 import { ReleaseCache } from '../releases/cache';
 import { ReleaseSource } from '../releases/source';
 import { resolveProfile } from '../profiles';
@@ -45,6 +46,13 @@ describe('an AWS plan', () => {
     ]);
     expect(p.autoDestroyAt).toBeNull();
     expect(p.warnings[0]).toMatch(/does not destroy itself/);
+    // The MCP approval shows every cloud resource the stack holds, and the cost.
+    const approval = JSON.stringify(deployApproval(p));
+    expect(approval).toContain(
+      '"kind":"cloud-stack","id":"megaraptor-dplan000001","where":"aws://eu-west-1"',
+    );
+    expect(approval).toContain('3 × EC2::Instance');
+    expect(approval).toContain('"cost":{"currency":"USD"');
   });
 
   it('plans one server without frontends checks for the rapid profile', async () => {

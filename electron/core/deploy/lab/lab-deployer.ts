@@ -59,6 +59,8 @@ export const LabSettings = z.object({
   ]),
   /** Ports on 127.0.0.1; absent ones are Velociraptor's defaults when free, else free ports (chosen at plan). */
   ports: z.object({ frontend: Port, api: Port, gui: Port }).partial().default({}),
+  /** Velociraptor's metrics listener on 127.0.0.1: 8003 when free, else a free port (chosen at plan). */
+  monitoringPort: Port.optional(),
   /** Enrol a client of this machine (default yes). */
   client: z.boolean().default(true),
   adminUser: z.string().default('admin'),
@@ -102,6 +104,8 @@ const STEP_TITLES = {
 type StepId = keyof typeof STEP_TITLES;
 const VERIFY: readonly StepId[] = ['verify-api', 'verify-gui', 'verify-client', 'connect'];
 const DEFAULT_PORTS = { frontend: 8000, api: 8001, gui: 8889 } as const;
+/** Velociraptor's Monitoring.bind_port (Prometheus metrics). */
+const DEFAULT_MONITORING_PORT = 8003;
 
 function tcpOpen(port: number): Promise<boolean> {
   return new Promise((done) => {
@@ -235,8 +239,12 @@ export class LabDeployer implements Deployer<LabSettings> {
       const wanted = DEFAULT_PORTS[k];
       ports[k] = (await portFree('127.0.0.1', wanted)) ? wanted : await freePort();
     }
+    const monitoringPort =
+      parsed.data.monitoringPort ??
+      ((await portFree('127.0.0.1', DEFAULT_MONITORING_PORT)) ? DEFAULT_MONITORING_PORT : await freePort());
     const s: LabSettings = {
       ...parsed.data,
+      monitoringPort,
       ports: ports as LabSettings['ports'],
       dir: join(this.deps.labsDir, ctx.deploymentId),
     };
@@ -308,6 +316,9 @@ export class LabDeployer implements Deployer<LabSettings> {
           frontendHostname: 'localhost',
           ports: plan.settings.ports,
           frontendBindAddress: '127.0.0.1',
+          ...(plan.settings.monitoringPort !== undefined
+            ? { monitoringPort: plan.settings.monitoringPort }
+            : {}),
           placement: 'host',
           datastoreDir: this.paths(plan.settings).datastore,
           adminUser: plan.settings.adminUser,

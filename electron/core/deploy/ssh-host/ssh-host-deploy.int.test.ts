@@ -113,7 +113,10 @@ describe.runIf(hosts.run)('Linux host over SSH, against real sshd hosts', () => 
   let b: SshdHost; // root login, and NOPASSWD sudo
   let small: SshdHost; // a tiny filesystem
   let real = false;
-  let now = new Date('2026-06-01T08:00:00Z');
+  // The fake clock stays near the real one: certificates are minted at the clock's time and the
+  // server's TLS peers check them at the real one.
+  const base = Math.floor(Date.now() / 60_000) * 60_000;
+  let now = new Date(base - 24 * HOUR);
 
   const deployer = {
     username: 'deployer',
@@ -406,7 +409,7 @@ describe.runIf(hosts.run)('Linux host over SSH, against real sshd hosts', () => 
   }, 300_000);
 
   it('destroys itself on the host at the auto-destroy time (fake clock), and the app finds nothing left', async () => {
-    now = new Date('2026-06-02T08:00:00Z');
+    now = new Date(base);
     const settings = await hostSettings(b, {
       username: 'nopass',
       auth: { method: 'key', keyPath: keys.plain },
@@ -452,6 +455,8 @@ describe.runIf(hosts.run)('Linux host over SSH, against real sshd hosts', () => 
     const removed = await world.runner.destroy(plan.deploymentId);
     expect(removed.filter((r) => !r.ok)).toEqual([]);
     expect(await readdir(world.journals.dir)).toEqual([]);
+    // Back to the present: later deployments mint certificates at the clock's time.
+    now = new Date(base);
   }, 300_000);
 
   it('refuses a host whose key changed, before logging in, and makes nothing', async () => {
