@@ -1,7 +1,7 @@
 #!/usr/bin/env node
 // Bundles the `megaraptor` CLI into out/cli/megaraptor.mjs: ONE self-contained ESM file that plain
 // `node` runs anywhere (the simulator runs from it in a container without node_modules). Only
-// @napi-rs/keyring (a native addon, imported lazily) and electron stay external. CommonJS
+// @napi-rs/keyring and dockerode (native addons, imported lazily) and electron stay external. CommonJS
 // dependencies get a real `require` through the createRequire banner.
 import { chmodSync, readFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';

@@ -28,6 +28,7 @@ export const ResourceKind = z.enum([
   'secret',
   'connection',
   'cloud-stack',
+  'cloud-resource-group',
   'cloud-secret',
   'process',
 ]);
@@ -208,3 +209,20 @@ export const TargetHealth = z.object({
   checkedAt: z.string(),
 });
 export type TargetHealth = z.infer<typeof TargetHealth>;
+
+/**
+ * What a cloud deployment will cost, roughly, shown in the review: each billed item with its hourly
+ * list price, and the total until the self-destruction (null when the deployment stays).
+ */
+export const CostHint = z.object({
+  currency: z.literal('USD'),
+  items: z.array(z.object({ what: z.string(), count: z.number(), hourly: z.number() })),
+  /** Sum of the items per hour. */
+  hourly: z.number(),
+  /** Hours until the self-destruction; null = no self-destruction. */
+  hours: z.number().nullable(),
+  total: z.number().nullable(),
+  /** Where the prices come from and what they leave out. */
+  basis: z.string(),
+});
+export type CostHint = z.infer<typeof CostHint>;

@@ -90,6 +90,11 @@ export const ErrorCodes = {
   AGENT_INSTALL_FAILED: 'The agent could not be installed on the host.',
   AGENT_RUN_IN_PROGRESS: 'Another process is working on this agent push.',
   KIT_BUILD_FAILED: 'An installer, kit or collector could not be built.',
+  // Cloud targets (AWS, Azure)
+  CLOUD_CREDENTIALS_MISSING: 'No cloud credentials were found, or they have expired.',
+  CLOUD_ACCESS_DENIED: 'The cloud account may not do this (a missing permission or a policy).',
+  CLOUD_QUOTA_EXCEEDED: 'A cloud quota or limit stops this (instances, addresses, vCPUs).',
+  CLOUD_REQUEST_FAILED: 'The cloud API refused or failed a request.',
 } as const;
 
 export type ErrorCode = keyof typeof ErrorCodes;

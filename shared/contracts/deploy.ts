@@ -9,6 +9,7 @@ import { z } from 'zod';
 import { call, stream } from '../contract';
 import {
   CertificateStatus,
+  CostHint,
   DeploymentNotice,
   DeploymentState,
   OperationKind,
@@ -129,6 +130,8 @@ export const PlanView = z.object({
   steps: z.array(PlannedStep),
   warnings: z.array(z.string()),
   autoDestroyAt: z.string().nullable(),
+  /** Cloud targets: billed items at list prices and the total until the self-destruction. */
+  cost: CostHint.optional(),
   settings: z.record(z.string(), z.unknown()),
 });
 export type PlanView = z.infer<typeof PlanView>;

@@ -1,9 +1,10 @@
 /**
- * `megaraptor deploy docker|ssh|lab …` — a Velociraptor server from the command line, the way the
+ * `megaraptor deploy docker|ssh|lab|aws|azure …` — a Velociraptor server from the command line, the way the
  * wizard deploys it: the plan is printed (every step with the resources it makes, and the warnings),
  * then deployed with live progress on stderr; the outcome (URLs, CA fingerprint, connection) goes to
  * stdout. `--dry-run` stops after the plan. Secrets stay in the keychain; nothing here takes one.
  */
+import { readFileSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { isAppError } from '../../../shared/errors';
 import type { ProfileName } from '../../../shared/deploy';
@@ -12,7 +13,7 @@ import { parseFlags, UsageError, type FlagSpec, type ParsedFlags } from '../args
 import type { CliIO, Command } from '../command';
 import { openDeployments, progressPrinter, writeJson } from './deploy-common';
 
-const USAGE = `Usage: megaraptor deploy docker|ssh|lab --name NAME [options]
+const USAGE = `Usage: megaraptor deploy docker|ssh|lab|aws|azure --name NAME [options]
 
 Deploys a Velociraptor server: plan (printed), pre-flight checks, every step journaled, verified
 over the API and the GUI, added to the app's connections. Progress goes to stderr, the outcome to
@@ -50,6 +51,19 @@ ssh (a Linux host with systemd):
 
 lab (this machine):
   --no-client                 no client of this machine
+
+aws and azure (a VM of its own; the config reaches it through Secrets Manager / Key Vault):
+  --agents CIDR               where agents connect from (repeatable, required)
+  --responder CIDR            your own address(es): GUI and API open to these only (repeatable, required)
+  --ssh-tunnel --ssh-key FILE only SSH open to --responder; the app tunnels to GUI and API
+  --hostname NAME             a DNS name you point at the VM (default: its public address)
+  --frontend-port N, --api-port N, --gui-port N   (defaults 8000, 8001, 8889)
+aws:
+  --region R                  (required) --aws-profile NAME (else the standard credential chain)
+  --instance-type T  --subnet subnet-…  --key-pair NAME  --minions N (enterprise: multi-frontend)
+azure:
+  --subscription ID --location L  (required) --tenant ID  --vm-size S  --ssh-public-key FILE
+  Credentials: Azure Identity's default chain (az login, environment, managed identity).
 `;
 
 const COMMON: Record<string, FlagSpec> = {
@@ -95,6 +109,37 @@ const SSH: Record<string, FlagSpec> = {
 };
 
 const LAB: Record<string, FlagSpec> = { ...COMMON, '--no-client': {} };
+
+const CLOUD: Record<string, FlagSpec> = {
+  ...COMMON,
+  '--agents': { value: true, repeat: true },
+  '--responder': { value: true, repeat: true },
+  '--ssh-tunnel': {},
+  '--ssh-key': { value: true },
+  '--hostname': { value: true },
+  '--frontend-port': { value: true },
+  '--api-port': { value: true },
+  '--gui-port': { value: true },
+};
+
+const AWS: Record<string, FlagSpec> = {
+  ...CLOUD,
+  '--region': { value: true },
+  '--aws-profile': { value: true },
+  '--instance-type': { value: true },
+  '--subnet': { value: true },
+  '--key-pair': { value: true },
+  '--minions': { value: true },
+};
+
+const AZURE: Record<string, FlagSpec> = {
+  ...CLOUD,
+  '--subscription': { value: true },
+  '--tenant': { value: true },
+  '--location': { value: true },
+  '--vm-size': { value: true },
+  '--ssh-public-key': { value: true },
+};
 
 function port(flags: ParsedFlags, flag: string): number | undefined {
   const v = flags.get(flag);
@@ -196,20 +241,85 @@ function sshSettings(flags: ParsedFlags, io: CliIO): Record<string, unknown> {
   };
 }
 
+/** What both clouds share: who reaches which port, the ports, the release (a cloud VM downloads it). */
+function cloudSettings(flags: ParsedFlags, io: CliIO): Record<string, unknown> {
+  const agentCidrs = flags.all('--agents');
+  const responderCidrs = flags.all('--responder');
+  if (!agentCidrs.length || !responderCidrs.length)
+    throw new UsageError('a cloud deployment needs --agents CIDR and --responder CIDR (your own address)');
+  if (flags.has('--binary'))
+    throw new UsageError('a cloud VM downloads a release itself: use --tag, not --binary');
+  const key = flags.get('--ssh-key');
+  if (flags.has('--ssh-tunnel') !== Boolean(key))
+    throw new UsageError('--ssh-tunnel goes with --ssh-key FILE');
+  return {
+    access: {
+      agentCidrs,
+      responderCidrs,
+      via: key
+        ? { mode: 'ssh-tunnel', auth: { method: 'key', keyPath: resolve(io.cwd, key) } }
+        : { mode: 'direct' },
+    },
+    ports: {
+      frontend: port(flags, '--frontend-port') ?? 8000,
+      api: port(flags, '--api-port') ?? 8001,
+      gui: port(flags, '--gui-port') ?? 8889,
+    },
+    release: { tag: flags.get('--tag') ?? RECOMMENDED_RELEASE },
+    ...(flags.get('--hostname') ? { frontendHostname: flags.get('--hostname') } : {}),
+  };
+}
+
+function awsSettings(flags: ParsedFlags, io: CliIO): Record<string, unknown> {
+  const region = flags.get('--region');
+  if (!region) throw new UsageError('aws needs --region');
+  const minions = flags.get('--minions');
+  if (minions !== undefined && !/^\d$/.test(minions))
+    throw new UsageError('--minions is a number from 0 to 5');
+  const profile = flags.get('--aws-profile');
+  return {
+    ...cloudSettings(flags, io),
+    region,
+    credentials: profile ? { source: 'profile', profile } : { source: 'chain' },
+    ...(flags.get('--instance-type') ? { instanceType: flags.get('--instance-type') } : {}),
+    ...(flags.get('--subnet') ? { subnetId: flags.get('--subnet') } : {}),
+    ...(flags.get('--key-pair') ? { keyPair: flags.get('--key-pair') } : {}),
+    ...(minions !== undefined ? { minions: Number(minions) } : {}),
+  };
+}
+
+function azureSettings(flags: ParsedFlags, io: CliIO): Record<string, unknown> {
+  const subscriptionId = flags.get('--subscription');
+  const location = flags.get('--location');
+  if (!subscriptionId || !location) throw new UsageError('azure needs --subscription and --location');
+  const keyFile = flags.get('--ssh-public-key');
+  return {
+    ...cloudSettings(flags, io),
+    subscriptionId,
+    location,
+    ...(flags.get('--tenant') ? { tenantId: flags.get('--tenant') } : {}),
+    ...(flags.get('--vm-size') ? { vmSize: flags.get('--vm-size') } : {}),
+    ...(keyFile ? { sshPublicKey: readFileSync(resolve(io.cwd, keyFile), 'utf8').trim() } : {}),
+  };
+}
+
 function labSettings(flags: ParsedFlags, io: CliIO): Record<string, unknown> {
   return { binary: binary(flags, io.cwd), client: !flags.has('--no-client') };
 }
 
 export const deployCommand: Command = {
   name: 'deploy',
-  summary: 'deploy a Velociraptor server (docker, ssh, lab) with live progress',
+  summary: 'deploy a Velociraptor server (docker, ssh, lab, aws, azure) with live progress',
   usage: USAGE,
   async run(argv: string[], io: CliIO): Promise<number> {
     const [target, ...rest] = argv;
-    const specs = { docker: DOCKER, ssh: SSH, lab: LAB } as const;
-    if (target !== 'docker' && target !== 'ssh' && target !== 'lab')
-      throw new UsageError(`the target is docker, ssh or lab${target ? `, not "${target}"` : ''}`);
-    const flags = parseFlags(rest, specs[target]);
+    const specs = { docker: DOCKER, ssh: SSH, lab: LAB, aws: AWS, azure: AZURE } as const;
+    if (!target || !Object.hasOwn(specs, target))
+      throw new UsageError(
+        `the target is docker, ssh, lab, aws or azure${target ? `, not "${target}"` : ''}`,
+      );
+    const kind = target as keyof typeof specs;
+    const flags = parseFlags(rest, specs[kind]);
     const name = flags.get('--name');
     if (!name) throw new UsageError('--name is required');
     const profile = (flags.get('--profile') ?? 'rapid') as ProfileName;
@@ -219,17 +329,18 @@ export const deployCommand: Command = {
     const hours = hoursText === undefined ? undefined : Number(hoursText);
     if (hours !== undefined && !(hours > 0))
       throw new UsageError('--auto-destroy-hours must be a positive number');
-    const settings =
-      target === 'docker'
-        ? dockerSettings(flags, io)
-        : target === 'ssh'
-          ? sshSettings(flags, io)
-          : labSettings(flags, io);
+    const settings = {
+      docker: dockerSettings,
+      ssh: sshSettings,
+      lab: labSettings,
+      aws: awsSettings,
+      azure: azureSettings,
+    }[kind](flags, io);
     const json = flags.has('--json');
 
     const d = await openDeployments(io);
     try {
-      const plan = await d.service.plan(target, {
+      const plan = await d.service.plan(kind, {
         name,
         profile,
         ...(hours !== undefined ? { overrides: { autoDestroyHours: hours } } : {}),

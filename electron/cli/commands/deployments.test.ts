@@ -37,6 +37,36 @@ describe('megaraptor deploy / deployments', () => {
     expect(a.err).toMatch(/unknown option --engin \(did you mean --engine\?\)/);
     expect((await run(['deploy', 'kubernetes', '--name', 'x'])).code).toBe(2);
     expect((await run(['deploy', 'lab'])).err).toMatch(/--name is required/);
+    expect(
+      (await run(['deploy', 'aws', '--name', 'x', '--region', 'eu-west-1', '--agents', '198.51.100.0/24']))
+        .err,
+    ).toMatch(/--agents CIDR and --responder CIDR/);
+    expect(
+      (await run(['deploy', 'aws', '--name', 'x', '--agents', '0.0.0.0/0', '--responder', '203.0.113.7/32']))
+        .err,
+    ).toMatch(/aws needs --region/);
+    const azure = await run([
+      'deploy',
+      'azure',
+      '--name',
+      'x',
+      '--subscription',
+      '11111111-2222-4333-8444-555555555555',
+      '--location',
+      'westeurope',
+      '--agents',
+      '0.0.0.0/0',
+      '--responder',
+      '203.0.113.7/32',
+      '--ssh-tunnel',
+    ]);
+    expect([azure.code, azure.err]).toEqual([
+      2,
+      expect.stringMatching(/--ssh-tunnel goes with --ssh-key FILE/),
+    ]);
+    expect((await run(['deploy', 'azure', '--name', 'x', '--region', 'x'])).err).toMatch(
+      /unknown option --region/,
+    );
     expect((await run(['deploy', 'lab', '--name', 'x', '--profile', 'huge'])).code).toBe(2);
     expect((await run(['deployments', 'frobnicate'])).code).toBe(2);
     expect((await run(['deployments', 'list', '--all'])).code).toBe(2);

@@ -48,6 +48,7 @@ export function planView(plan: DeploymentPlan): PlanView {
     steps: plan.steps,
     warnings: plan.warnings,
     autoDestroyAt: plan.autoDestroyAt,
+    ...(plan.cost ? { cost: plan.cost } : {}),
     settings: JSON.parse(JSON.stringify(plan.settings)) as Record<string, unknown>,
   };
 }

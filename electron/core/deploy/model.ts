@@ -9,6 +9,7 @@
  * and `ctx.secrets` (the keychain).
  */
 import type {
+  CostHint,
   PlannedStep,
   PreflightCheck,
   ProgressEvent,
@@ -49,6 +50,8 @@ export interface DeploymentPlan<S = unknown> {
   createdAt: string;
   /** ISO time at which the deployment destroys itself, from the profile; null = never. */
   autoDestroyAt: string | null;
+  /** Cloud targets: what it will cost per hour and until its self-destruction (list prices). */
+  cost?: CostHint;
 }
 
 export interface ProgressReport {

@@ -31,6 +31,7 @@ import {
   type IssuedCertificate,
 } from '../pki/index';
 import { DEFAULT_API_ROLES, userAddCommand } from '../velociraptor/index';
+import { applyFrontends, type FrontendsSpec } from './frontends';
 import type { StepContext } from './model';
 import type { CertificateLifetimes } from './profiles';
 
@@ -54,6 +55,8 @@ export interface IdentitySettings {
   logRetentionDays: number;
   /** The release version, written into the config's `version` (informational). */
   version?: string;
+  /** Minions of a multi-frontend deployment (frontends.ts); absent for one server. */
+  frontends?: FrontendsSpec;
   /**
    * Monitoring.bind_port (Prometheus metrics on 127.0.0.1), when not Velociraptor's 8003: two servers
    * on one machine would share it (the second runs without metrics, its bind error only logged).
@@ -187,6 +190,7 @@ export function serverConfigYaml(
   const logging = (config.Logging ?? {}) as Record<string, unknown>;
   // Velociraptor deletes log files older than Logging.max_age (seconds).
   config.Logging = { ...logging, max_age: settings.logRetentionDays * 86_400 };
+  if (settings.frontends) applyFrontends(config, settings.frontends);
   assertNoCaKey(config);
   return stringify(config, { lineWidth: 0 });
 }

@@ -1,11 +1,15 @@
 /**
  * The targets the app deploys to, each a Deployer (plan, preflight, steps, removal) with its
  * TargetOperations (health, logs, config delivery, restart, self-destruction timer): Docker, a Linux
- * host over SSH and the local lab. Built once by the DeploymentService; tests pass their own.
+ * host over SSH, the local lab, AWS and Azure. Built once by the DeploymentService; tests pass their own.
  */
 import { join } from 'node:path';
 import type { TargetKind } from '../../../shared/deploy';
 import type { SecretStore } from '../credentials/index';
+import { AwsDeployer } from './aws/aws-deployer';
+import { AwsOperations } from './aws/operations';
+import { AzureDeployer } from './azure/azure-deployer';
+import { AzureOperations } from './azure/operations';
 import type { ConnectionSink } from './connection-sink';
 import { DockerDeployer } from './docker/docker-deployer';
 import type { DockerEngines } from './docker/engine';
@@ -45,8 +49,9 @@ export function appKnownHostsFile(dataDir: string): string {
 export function builtInTargets(d: TargetDeps): DeploymentTarget[] {
   const clock = d.clock ? { clock: d.clock } : {};
   const docker = new DockerDeployer({ engines: d.engines, releases: d.releases, connections: d.connections });
+  const sshDeps = { secrets: d.secrets, hostKeys: d.hostKeys };
   const ssh = new SshHostDeployer({
-    ssh: { secrets: d.secrets, hostKeys: d.hostKeys },
+    ssh: sshDeps,
     releases: d.releases,
     connections: d.connections,
   });
@@ -55,6 +60,13 @@ export function builtInTargets(d: TargetDeps): DeploymentTarget[] {
     releases: d.releases,
     connections: d.connections,
   });
+  const aws = new AwsDeployer({
+    releases: d.releases,
+    connections: d.connections,
+    secrets: d.secrets,
+    ssh: sshDeps,
+  });
+  const azure = new AzureDeployer({ releases: d.releases, connections: d.connections, ssh: sshDeps });
   return [
     {
       deployer: docker,
@@ -66,6 +78,16 @@ export function builtInTargets(d: TargetDeps): DeploymentTarget[] {
       close: () => ssh.close(),
     },
     { deployer: lab, operations: new LabOperations({ deployer: lab, ...clock }) },
+    {
+      deployer: aws,
+      operations: new AwsOperations({ deployer: aws, ...clock }),
+      close: () => aws.close(),
+    },
+    {
+      deployer: azure,
+      operations: new AzureOperations({ deployer: azure, ...clock }),
+      close: () => azure.close(),
+    },
   ];
 }
 

@@ -26,6 +26,8 @@ export interface VerifiedBinary {
   version: string | null;
   tag: string | null;
   assetName: string | null;
+  /** Where the release offers the asset (a cloud VM fetches it there and checks `sha256`); null for a file. */
+  url: string | null;
   signature: ({ status: 'valid' } & VerifiedSignature) | { status: 'missing' };
   /** Shown before the binary is used (an unsigned file). */
   warning: string | null;
@@ -84,7 +86,7 @@ export class ReleaseCache {
 
     if ((await sizeOf(file)) === picked.asset.size && (await sizeOf(sigFile)) === picked.signature.size) {
       try {
-        return await this.describe(file, sigFile, release.tag);
+        return await this.describe(file, sigFile, release.tag, picked.asset.url);
       } catch (e) {
         if (!isAppError(e, 'RELEASE_SIGNATURE_INVALID')) throw e;
         // The cached copy changed since it was verified: fetch it again.
@@ -103,7 +105,7 @@ export class ReleaseCache {
       onProgress: progress(picked.asset.name),
     });
     try {
-      return await this.describe(file, sigFile, release.tag);
+      return await this.describe(file, sigFile, release.tag, picked.asset.url);
     } catch (e) {
       // A file that does not verify is never kept where a later call could pick it up.
       await rm(file, { force: true });
@@ -122,13 +124,18 @@ export class ReleaseCache {
         if (!p || p.os !== platform.os || p.arch !== platform.arch || p.variant !== platform.variant)
           continue;
         if (!names.includes(`${name}.sig`)) continue;
-        return this.describe(join(dir, name), join(dir, `${name}.sig`), t);
+        return this.describe(join(dir, name), join(dir, `${name}.sig`), t, null);
       }
     }
     return null;
   }
 
-  private async describe(file: string, sigFile: string, tag: string): Promise<VerifiedBinary> {
+  private async describe(
+    file: string,
+    sigFile: string,
+    tag: string,
+    url: string | null,
+  ): Promise<VerifiedBinary> {
     const signature = await verifyDetached(file, await readFile(sigFile), this.trusted);
     await chmod(file, 0o755);
     const name = file.split(/[\\/]/).pop()!;
@@ -140,6 +147,7 @@ export class ReleaseCache {
       version: parseAssetName(name)?.version ?? null,
       tag,
       assetName: name,
+      url,
       signature: { status: 'valid', ...signature },
       warning: null,
     };
@@ -172,6 +180,7 @@ export async function acceptLocalBinary(
     version: parsed?.version ?? null,
     tag: null,
     assetName: parsed ? name : null,
+    url: null,
   };
   if (!sig) {
     return {

@@ -18,15 +18,21 @@ export function serverUnit(input: {
   limits: ResourceLimits;
   deploymentId: string;
   name: string;
+  /** The arguments after the binary; `--config <config> frontend` by default (a minion adds its own). */
+  args?: readonly string[];
+  /** Units that must have run first (a cloud VM's config fetcher). */
+  after?: readonly string[];
 }): string {
   const { layout, limits } = input;
+  const after = ['network.target', ...(input.after ?? [])].join(' ');
   return renderUnit(
     [
       [
         'Unit',
         [
           ['Description', `Velociraptor server (Megaraptor deployment ${input.deploymentId})`],
-          ['After', 'network.target'],
+          ['After', after],
+          ...(input.after?.length ? [['Wants', input.after.join(' ')] as const] : []),
         ],
       ],
       [
@@ -37,7 +43,10 @@ export function serverUnit(input: {
           ['RestartSec', '120'],
           ['LimitNOFILE', '20000'],
           ['Environment', 'LANG=en_US.UTF-8'],
-          ['ExecStart', execLine([layout.binary, '--config', layout.config, 'frontend'])],
+          [
+            'ExecStart',
+            execLine([layout.binary, ...(input.args ?? ['--config', layout.config, 'frontend'])]),
+          ],
           ['User', input.user],
           ['Group', input.user],
           ['CapabilityBoundingSet', 'CAP_SYS_RESOURCE CAP_NET_BIND_SERVICE'],

@@ -154,6 +154,7 @@ export function deployApproval(plan: DeploymentPlan): ApprovalPlan {
         operation: 'Warnings',
         details: {
           warnings: plan.warnings,
+          ...(plan.cost ? { cost: plan.cost } : {}),
           limits: plan.profile.limits,
           certificates_days: plan.profile.certificates,
           auto_destroy_hours: plan.profile.autoDestroyHours,
@@ -166,16 +167,16 @@ export function deployApproval(plan: DeploymentPlan): ApprovalPlan {
 const SettingsInput = z
   .record(z.string(), z.unknown())
   .describe(
-    "The target's settings, as the app's wizard makes them. docker: {engine:{kind:'socket',path}, image:{kind:'local',binary:{kind:'release',tag}}, network, frontend:{hostname,bindAddress,port}, api:{bindAddress:'127.0.0.1',port}, gui:{bindAddress:'127.0.0.1',port}}. ssh: {ssh:{host,port,username,auth:{method:'agent'|'key',keyPath},sudo:{mode:'sudo'}}, binary:{kind:'release',tag}, frontend:{hostname}}. lab: {binary:{kind:'release',tag}}. Secrets are never given here: SSH passphrases and passwords are keychain references.",
+    "The target's settings, as the app's wizard makes them. docker: {engine:{kind:'socket',path}, image:{kind:'local',binary:{kind:'release',tag}}, network, frontend:{hostname,bindAddress,port}, api:{bindAddress:'127.0.0.1',port}, gui:{bindAddress:'127.0.0.1',port}}. ssh: {ssh:{host,port,username,auth:{method:'agent'|'key',keyPath},sudo:{mode:'sudo'}}, binary:{kind:'release',tag}, frontend:{hostname}}. lab: {binary:{kind:'release',tag}}. aws: {region, access:{agentCidrs:[…], responderCidrs:[your address/32]}, release:{tag}, credentials:{source:'chain'|'profile',profile}}. azure: {subscriptionId, location, access:{…}, release:{tag}}. Secrets are never given here: SSH passphrases and passwords are keychain references.",
   );
 
 export const deployServer = defineTool({
   name: 'deploy_server',
   title: 'Deploy a Velociraptor server',
   description:
-    'Deploy a Velociraptor server to Docker, a Linux host over SSH, or this machine (lab): verified release, certificates and identities made locally (the CA key stays in the keychain), every resource journaled, verified over the API and the GUI, added to the connections. The rapid profile destroys itself after 72 h (auto_destroy_hours changes it). Returns the URLs and the connection name; the admin password stays in the keychain.',
+    "Deploy a Velociraptor server to Docker, a Linux host over SSH, this machine (lab), or a VM on AWS or Azure (config through Secrets Manager / Key Vault, GUI and API open to the responder's ranges only; the approval lists every cloud resource and the cost): verified release, certificates and identities made locally (the CA key stays in the keychain), every resource journaled, verified over the API and the GUI, added to the connections. The rapid profile destroys itself after 72 h (auto_destroy_hours changes it). Returns the URLs and the connection name; the admin password stays in the keychain.",
   input: {
-    target: z.enum(['docker', 'ssh', 'lab']),
+    target: z.enum(['docker', 'ssh', 'lab', 'aws', 'azure']),
     name: z.string().min(1).max(100).describe('Deployment and connection name.'),
     profile: z.enum(['rapid', 'standard', 'enterprise']).default('rapid'),
     auto_destroy_hours: z.number().min(1).max(336).optional(),

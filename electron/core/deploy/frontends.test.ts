@@ -1,0 +1,80 @@
+import { describe, expect, it } from 'vitest';
+import { applyFrontends, frontendUrl, minionArgs, minionsOf, nodeName } from './frontends';
+
+function config(): Record<string, unknown> {
+  return {
+    Client: { server_urls: ['https://203.0.113.10:8000/'] },
+    API: { hostname: 'localhost', bind_address: '127.0.0.1', bind_port: 8001 },
+    Frontend: { hostname: '203.0.113.10', bind_address: '0.0.0.0', bind_port: 8000 },
+    Datastore: { implementation: 'FileBaseDataStore', location: '/data' },
+  };
+}
+
+describe('applyFrontends', () => {
+  it('writes master and minions as `config frontend` does', () => {
+    const c = config();
+    applyFrontends(c, {
+      minions: [
+        { hostname: '203.0.113.11', port: 8000, bindAddress: '0.0.0.0' },
+        { hostname: '203.0.113.10', port: 8100, bindAddress: '0.0.0.0' },
+      ],
+      apiHostname: '10.0.0.5',
+      apiBindAddress: '0.0.0.0',
+    });
+    expect(c).toMatchObject({
+      ExtraFrontends: [
+        { hostname: '203.0.113.11', bind_address: '0.0.0.0', bind_port: 8000 },
+        { hostname: '203.0.113.10', bind_address: '0.0.0.0', bind_port: 8100 },
+      ],
+      API: { hostname: '10.0.0.5', bind_address: '0.0.0.0', bind_port: 8001 },
+      Datastore: {
+        implementation: '',
+        master_implementation: 'MemcacheFileDataStore',
+        minion_implementation: 'RemoteFileDataStore',
+        location: '/data',
+      },
+      Client: {
+        server_urls: [
+          'https://203.0.113.10:8000/',
+          'https://203.0.113.11:8000/',
+          'https://203.0.113.10:8100/',
+        ],
+      },
+    });
+    expect(minionsOf(c)).toEqual([
+      { hostname: '203.0.113.11', port: 8000, bindAddress: '0.0.0.0' },
+      { hostname: '203.0.113.10', port: 8100, bindAddress: '0.0.0.0' },
+    ]);
+  });
+
+  it('leaves a one-server config as it is', () => {
+    const c = config();
+    applyFrontends(c, { minions: [], apiHostname: 'x' });
+    expect(c).toEqual(config());
+    expect(minionsOf(c)).toEqual([]);
+  });
+
+  it('refuses two frontends with one node name (Velociraptor could not tell them apart)', () => {
+    expect(() =>
+      applyFrontends(config(), {
+        minions: [{ hostname: '203.0.113.10', port: 8000, bindAddress: '0.0.0.0' }],
+        apiHostname: '10.0.0.5',
+      }),
+    ).toThrow(/Two frontends would be the node "203\.0\.113\.10-8000"/);
+  });
+
+  it('names nodes and starts minions as the binary expects', () => {
+    const node = { hostname: 'fe1.example.org', port: 8000, bindAddress: '0.0.0.0' };
+    expect(nodeName(node)).toBe('fe1.example.org-8000');
+    expect(frontendUrl({ hostname: '2001:db8::5', port: 8000 })).toBe('https://[2001:db8::5]:8000/');
+    expect(minionArgs('/etc/velociraptor/server.config.yaml', node)).toEqual([
+      '--config',
+      '/etc/velociraptor/server.config.yaml',
+      'frontend',
+      '--minion',
+      '--node',
+      'fe1.example.org-8000',
+      '-v',
+    ]);
+  });
+});

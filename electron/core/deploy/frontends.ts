@@ -1,0 +1,101 @@
+/**
+ * Velociraptor's own multi-frontend architecture, as its `config frontend` generator writes it
+ * (tools/survey/frontend.go `compileFrontend`, services/frontend/frontend.go, bin/minions.go): one
+ * master and N minions run from ONE server config that
+ * - lists every minion under `ExtraFrontends` (hostname, bind_address, bind_port); a minion started
+ *   with `frontend --minion --node <hostname>-<port>` merges its entry into `Frontend`;
+ * - lets minions reach the master's API: `API.bind_address` 0.0.0.0 (only where the minions are other
+ *   machines or containers) and `API.hostname` = where they dial it (grpc_client GetAPIHostname);
+ * - gives the master a caching datastore and the minions the remote one (`Datastore.master_implementation`
+ *   MemcacheFileDataStore, `minion_implementation` RemoteFileDataStore), all of them sharing the file
+ *   store folder (EFS on AWS, one volume on Docker);
+ * - spreads agents across the frontends: `Client.server_urls` lists every frontend (agents rotate
+ *   through the list; no load balancer is needed).
+ * A minion runs no API and no GUI (services.MinionServicesSpec). Run by hand with the real 0.77.2 (a
+ * master and a minion from one config of ours, docs/real-server-conformance.md): the master's API
+ * reports the minion in `Server.Internal.FrontendMetrics` rows, `Node` = `<hostname>-<port>`.
+ */
+import { AppError } from '../../../shared/errors';
+
+export interface FrontendNode {
+  /** The name agents dial (a public address or DNS name). */
+  hostname: string;
+  /** The port the node listens on and agents dial. */
+  port: number;
+  /** Where it binds (0.0.0.0 on its own machine or container; a loopback address on a shared host). */
+  bindAddress: string;
+}
+
+export interface FrontendsSpec {
+  minions: FrontendNode[];
+  /** Where minions dial the master's API (API.hostname). */
+  apiHostname: string;
+  /** API.bind_address: 0.0.0.0 when the minions run elsewhere; unchanged when omitted. */
+  apiBindAddress?: string;
+}
+
+/** Velociraptor's node name of a frontend (services.GetNodeName): `<hostname>-<port>`. */
+export function nodeName(node: Pick<FrontendNode, 'hostname' | 'port'>): string {
+  return `${node.hostname}-${node.port}`;
+}
+
+export function frontendUrl(node: Pick<FrontendNode, 'hostname' | 'port'>): string {
+  const host = node.hostname.includes(':') ? `[${node.hostname}]` : node.hostname;
+  return `https://${host}:${node.port}/`;
+}
+
+/** The argv after the binary that starts one minion (bin/frontend.go: --minion, --node). */
+export function minionArgs(configPath: string, node: FrontendNode): string[] {
+  return ['--config', configPath, 'frontend', '--minion', '--node', nodeName(node), '-v'];
+}
+
+function section(config: Record<string, unknown>, key: string): Record<string, unknown> {
+  const v = config[key];
+  if (typeof v !== 'object' || v === null)
+    throw new AppError('INTERNAL', `The server config has no ${key} section to add minions to.`);
+  return v as Record<string, unknown>;
+}
+
+/**
+ * Adds the minions to a server config (in place) the way `config frontend` does. Node names must be
+ * unique, the master's included, or Velociraptor cannot tell which entry a minion is.
+ */
+export function applyFrontends(config: Record<string, unknown>, spec: FrontendsSpec): void {
+  if (!spec.minions.length) return;
+  const frontend = section(config, 'Frontend');
+  const api = section(config, 'API');
+  const datastore = section(config, 'Datastore');
+  const client = section(config, 'Client');
+  const master = { hostname: String(frontend.hostname), port: Number(frontend.bind_port) };
+  const names = [nodeName(master), ...spec.minions.map(nodeName)];
+  const dup = names.find((n, i) => names.indexOf(n) !== i);
+  if (dup)
+    throw new AppError(
+      'INVALID_ARGUMENT',
+      `Two frontends would be the node "${dup}": every frontend needs its own host name or port.`,
+    );
+  config.ExtraFrontends = spec.minions.map((m) => ({
+    hostname: m.hostname,
+    bind_address: m.bindAddress,
+    bind_port: m.port,
+  }));
+  api.hostname = spec.apiHostname;
+  if (spec.apiBindAddress) api.bind_address = spec.apiBindAddress;
+  datastore.implementation = '';
+  datastore.master_implementation = 'MemcacheFileDataStore';
+  datastore.minion_implementation = 'RemoteFileDataStore';
+  client.server_urls = [frontendUrl(master), ...spec.minions.map(frontendUrl)];
+}
+
+/** The minions a config lists (ExtraFrontends), for scale-out and verification. */
+export function minionsOf(config: Record<string, unknown>): FrontendNode[] {
+  const extra = Array.isArray(config.ExtraFrontends) ? (config.ExtraFrontends as unknown[]) : [];
+  return extra.map((e) => {
+    const r = e as Record<string, unknown>;
+    return {
+      hostname: typeof r.hostname === 'string' ? r.hostname : '',
+      port: Number(r.bind_port ?? 0),
+      bindAddress: typeof r.bind_address === 'string' ? r.bind_address : '0.0.0.0',
+    };
+  });
+}
