@@ -1,29 +1,27 @@
 import { Alert, Center, Loader } from '@mantine/core';
 import { notifications } from '@mantine/notifications';
 import { IconPlugConnectedX } from '@tabler/icons-react';
-import { useEffect, useState } from 'react';
-import type { AppInfo } from '../../../shared/contracts/app';
-import { isAppError } from '../../../shared/errors';
-import { useApi } from '../api/index';
+import { useEffect } from 'react';
+import { useCall } from '../api/use-call';
 import { AppInfoContext } from './app-info-context';
 import { Shell } from './Shell';
+
+/** The root element's data-app-state, which tests wait on. */
+function markState(root: HTMLElement, state: 'ready' | 'error'): void {
+  root.dataset.appState = state;
+}
 
 /**
  * Asks the core for `app:info` once; the answer proves the transport works end to end. The root
  * element's data-app-state goes loading → ready | error, which tests wait on.
  */
 export function App(props: { root: HTMLElement }) {
-  const api = useApi();
-  const [info, setInfo] = useState<AppInfo>();
-  const [failure, setFailure] = useState<string>();
-
-  useEffect(() => {
-    let live = true;
-    api.call('app:info', {}).then(
-      (value) => {
-        if (!live) return;
-        setInfo(value);
-        props.root.dataset.appState = 'ready';
+  const { root } = props;
+  const { value: info, error: failure } = useCall(
+    'app:info',
+    {},
+    {
+      onValue: (value) => {
         if (!value.keychain.available) {
           notifications.show({
             color: 'orange',
@@ -32,17 +30,12 @@ export function App(props: { root: HTMLElement }) {
           });
         }
       },
-      (e: unknown) => {
-        if (!live) return;
-        const message = isAppError(e) ? `${e.message} (${e.code})` : String(e);
-        setFailure(message);
-        props.root.dataset.appState = 'error';
-      },
-    );
-    return () => {
-      live = false;
-    };
-  }, [api, props.root]);
+    },
+  );
+  useEffect(() => {
+    if (info) markState(root, 'ready');
+    else if (failure) markState(root, 'error');
+  }, [root, info, failure]);
 
   if (failure) {
     return (

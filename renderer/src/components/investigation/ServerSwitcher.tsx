@@ -6,8 +6,8 @@ import { Button, Group, Select } from '@mantine/core';
 import { notifications } from '@mantine/notifications';
 import { IconPlugConnected } from '@tabler/icons-react';
 import { useEffect, useState, type ReactNode } from 'react';
-import type { OrgInfo } from '../../../../shared/contracts/connections';
 import { useApi } from '../../api/index';
+import { useCall } from '../../api/use-call';
 import { go } from '../../app/router';
 import { AreaEmptyState } from '../../app/AreaEmptyState';
 import { errorText } from './errors';
@@ -17,24 +17,12 @@ import { TimeZoneToggle } from './Time';
 export function ServerSwitcher() {
   const api = useApi();
   const { list } = useConnections();
-  const [orgs, setOrgs] = useState<OrgInfo[]>([]);
   const active = list?.active ?? null;
+  const orgs = useCall('connections:orgs', active ? { server: active.server } : null).value ?? [];
 
   useEffect(() => {
     if (!list) void refreshConnections(api).catch(() => undefined);
   }, [api, list]);
-
-  useEffect(() => {
-    if (!active) return;
-    let live = true;
-    api.call('connections:orgs', { server: active.server }).then(
-      (o) => live && setOrgs(o),
-      () => live && setOrgs([]),
-    );
-    return () => {
-      live = false;
-    };
-  }, [api, active?.server]); // eslint-disable-line react-hooks/exhaustive-deps -- orgs depend on the server only
 
   if (!list || list.connections.length === 0) return null;
   const change = (server: string, org: string) =>

@@ -26,9 +26,10 @@ import {
 } from '@mantine/core';
 import { notifications } from '@mantine/notifications';
 import { IconCheck, IconCopy, IconEye, IconEyeOff, IconRefresh } from '@tabler/icons-react';
-import { useEffect, useState } from 'react';
+import { useState } from 'react';
 import type { McpPolicy, McpSnippets } from '../../../../shared/contracts/mcp';
 import { useApi } from '../../api/index';
+import { useCall, useLoad } from '../../api/use-call';
 import { errorText } from '../../components/investigation/errors';
 import { useAuditLog, useMcpStatus } from './hooks';
 
@@ -49,16 +50,10 @@ function Copy({ value, label }: { value: string; label: string }) {
 function EndpointCard({ onRotated }: { onRotated: () => void }) {
   const api = useApi();
   const { status, error, refresh, setStatus } = useMcpStatus();
-  const [token, setToken] = useState<string>();
+  const tokenCall = useCall('mcp:token', {});
+  const token = tokenCall.value?.token;
   const [shown, setShown] = useState(false);
   const [busy, setBusy] = useState(false);
-
-  useEffect(() => {
-    api
-      .call('mcp:token', {})
-      .then((t) => setToken(t.token))
-      .catch(() => undefined);
-  }, [api]);
 
   const toggle = (enabled: boolean) => {
     setBusy(true);
@@ -81,7 +76,7 @@ function EndpointCard({ onRotated }: { onRotated: () => void }) {
     api
       .call('mcp:rotateToken', {})
       .then((t) => {
-        setToken(t.token);
+        tokenCall.set(t);
         onRotated();
         notifications.show({
           color: 'green',
@@ -179,14 +174,10 @@ function EndpointCard({ onRotated }: { onRotated: () => void }) {
 
 function SnippetsCard({ version }: { version: number }) {
   const api = useApi();
-  const [snippets, setSnippets] = useState<McpSnippets>();
-  const [error, setError] = useState<string>();
-  useEffect(() => {
-    api
-      .call('mcp:snippets', {})
-      .then(setSnippets)
-      .catch((e: unknown) => setError(errorText(e)));
-  }, [api, version]);
+  // A rotated token changes the snippets: `version` asks again.
+  const { value: snippets, error } = useLoad(`mcp:snippets:${version}`, () => api.call('mcp:snippets', {}), {
+    keepPrevious: true,
+  });
   const tabs: Array<{ id: keyof McpSnippets; label: string; where: string }> = [
     {
       id: 'claudeDesktop',
@@ -281,16 +272,10 @@ const GATED_TOOLS = [
 
 function PolicyCard() {
   const api = useApi();
-  const [policy, setPolicy] = useState<McpPolicy>();
+  const policyCall = useCall('mcp:getPolicy', {});
+  const policy = policyCall.value;
+  const setPolicy = policyCall.set;
   const [busy, setBusy] = useState(false);
-  useEffect(() => {
-    api
-      .call('mcp:getPolicy', {})
-      .then(setPolicy)
-      .catch((e: unknown) =>
-        notifications.show({ color: 'red', title: 'The policy could not be read', message: errorText(e) }),
-      );
-  }, [api]);
   const save = (next: McpPolicy) => {
     setBusy(true);
     api
@@ -301,6 +286,12 @@ function PolicyCard() {
       )
       .finally(() => setBusy(false));
   };
+  if (policyCall.error)
+    return (
+      <Alert color="red" title="The policy could not be read">
+        {policyCall.error}
+      </Alert>
+    );
   if (!policy) return null;
   return (
     <Card withBorder>

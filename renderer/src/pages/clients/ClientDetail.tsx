@@ -14,10 +14,10 @@ import {
 } from '@mantine/core';
 import { notifications } from '@mantine/notifications';
 import { IconArrowLeft, IconPlayerPlay } from '@tabler/icons-react';
-import { useCallback, useEffect, useState } from 'react';
-import type { ClientSummary, FlowSummary } from '../../../../shared/contracts/clients';
+import { useState } from 'react';
 import type { Target } from '../../../../shared/contracts/connections';
 import { useApi } from '../../api/index';
+import { useCall } from '../../api/use-call';
 import { go } from '../../app/router';
 import { CollectModal } from '../../components/collect/CollectModal';
 import { errorText } from '../../components/investigation/errors';
@@ -34,18 +34,13 @@ export function ClientDetail(props: {
 }) {
   const api = useApi();
   const { target, clientId } = props;
-  const [client, setClient] = useState<ClientSummary | null>(null);
-  const [flows, setFlows] = useState<FlowSummary[]>([]);
-  const [error, setError] = useState<string | null>(null);
+  const clientCall = useCall('clients:get', { target, clientId });
+  const flowsCall = useCall('clients:flows', { target, clientId, limit: 50 });
+  const client = clientCall.value ?? null;
+  const flows = flowsCall.value ?? [];
+  const error = clientCall.error ?? flowsCall.error;
   const [collecting, setCollecting] = useState(false);
-
-  const load = useCallback(() => {
-    api.call('clients:get', { target, clientId }).then(setClient, (e: unknown) => setError(errorText(e)));
-    api
-      .call('clients:flows', { target, clientId, limit: 50 })
-      .then(setFlows, (e: unknown) => setError(errorText(e)));
-  }, [api, target, clientId]);
-  useEffect(load, [load]);
+  const setClient = clientCall.set;
 
   const setLabels = (next: string[]) => {
     if (!client) return;
@@ -210,7 +205,7 @@ export function ClientDetail(props: {
         names={client ? new Map([[clientId, client.hostname]]) : undefined}
         onLaunched={(r) => {
           setCollecting(false);
-          load();
+          flowsCall.reload();
           if (r.flows[0]) go('/clients', { client: clientId, tab: 'flows', flow: r.flows[0].flowId });
         }}
       />

@@ -9,13 +9,12 @@ import { Autocomplete, Badge, Button, Checkbox, Group, Loader, Paper, Table, Tex
 import { useDebouncedValue } from '@mantine/hooks';
 import { IconPlayerPlay, IconSearch, IconTags, IconX } from '@tabler/icons-react';
 import { useEffect, useState, type KeyboardEvent } from 'react';
-import type { ClientRef, ClientSummary } from '../../../../shared/contracts/clients';
+import type { ClientSummary } from '../../../../shared/contracts/clients';
 import type { Target } from '../../../../shared/contracts/connections';
-import { useApi } from '../../api/index';
+import { useCall } from '../../api/use-call';
 import { go } from '../../app/router';
 import { CollectModal, type LaunchResult } from '../../components/collect/CollectModal';
 import type { WizardDraft } from '../../components/collect/ParameterStep';
-import { errorText } from '../../components/investigation/errors';
 import { ago } from '../../components/investigation/time';
 import { TimeText } from '../../components/investigation/Time';
 import { HuntWizard, type HuntPrefill } from '../hunts/HuntWizard';
@@ -41,24 +40,31 @@ function remember(key: string, patch: Partial<Remembered>): void {
 }
 
 export function ClientList(props: { target: Target }) {
-  const api = useApi();
   const key = `${props.target.server}|${props.target.org}`;
   const mem = remembered(key);
   const [q, setQ] = useState(mem.query);
   const [dq] = useDebouncedValue(q, 250);
-  const [reload, setReload] = useState(0);
-  const [res, setRes] = useState<{ clients: ClientSummary[]; more: boolean } | null>(null);
-  const [matching, setMatching] = useState<{ query: string; clients: ClientRef[]; more: boolean } | null>(
-    null,
+  // The list stays while the next search loads (typing does not blank it).
+  const search = useCall(
+    'clients:search',
+    { target: props.target, query: dq, limit: SHOWN },
+    { keepPrevious: true },
   );
-  const [error, setError] = useState<string | null>(null);
-  const [loadedFor, setLoadedFor] = useState<string | null>(null);
+  // Ids of every match, for "select all matching" (light: no client records).
+  const matchingCall = useCall('clients:matching', { target: props.target, query: dq, limit: 10_000 });
+  const res = search.value ?? null;
+  const error = search.error;
+  const matching = matchingCall.value ? { query: dq, ...matchingCall.value } : null;
   const [selected, setSelectedState] = useState<Map<string, string>>(mem.selected);
   const [launch, setLaunchState] = useState(mem.launch);
   const [modal, setModal] = useState<'collect' | 'label' | 'scope' | 'hunt' | null>(null);
   const [draft, setDraft] = useState<WizardDraft | null>(null);
   const [prefill, setPrefill] = useState<HuntPrefill | null>(null);
-  const busy = loadedFor !== dq;
+  const busy = search.loading || q !== dq;
+  const reloadAll = () => {
+    search.reload();
+    matchingCall.reload();
+  };
 
   const setSelected = (next: Map<string, string>) => {
     remember(key, { selected: next });
@@ -69,25 +75,6 @@ export function ClientList(props: { target: Target }) {
     setLaunchState(next);
   };
   useEffect(() => remember(key, { query: q }), [key, q]);
-
-  useEffect(() => {
-    let live = true;
-    api
-      .call('clients:search', { target: props.target, query: dq, limit: SHOWN })
-      .then(
-        (r) => live && (setRes(r), setError(null)),
-        (e: unknown) => live && setError(errorText(e)),
-      )
-      .finally(() => live && setLoadedFor(dq));
-    // Ids of every match, for "select all matching" (light: no client records).
-    api.call('clients:matching', { target: props.target, query: dq, limit: 10_000 }).then(
-      (m) => live && setMatching({ query: dq, ...m }),
-      () => live && setMatching(null),
-    );
-    return () => {
-      live = false;
-    };
-  }, [api, props.target, dq, reload]);
 
   const shown = res?.clients ?? [];
   const labels = [...new Set(shown.flatMap((c) => c.labels))];
@@ -336,7 +323,7 @@ export function ClientList(props: { target: Target }) {
         known={labels}
         opened={modal === 'label'}
         onClose={() => setModal(null)}
-        onDone={() => setReload((r) => r + 1)}
+        onDone={() => reloadAll()}
       />
       {modal === 'scope' && draft ? (
         <HuntScopeModal
@@ -352,7 +339,7 @@ export function ClientList(props: { target: Target }) {
               scope,
               description: `${draft.artifacts.map((a) => a.name).join(', ')} on ${why}`,
             });
-            setReload((r) => r + 1);
+            reloadAll();
             setModal('hunt');
           }}
         />

@@ -1,11 +1,11 @@
 /** One flow: status, results per named source (grid), logs, uploads, zip export. */
 import { Badge, Button, Code, Group, Progress, Stack, Table, Tabs, Text } from '@mantine/core';
 import { notifications } from '@mantine/notifications';
-import { useEffect, useState } from 'react';
-import type { FlowSummary, DownloadProgress } from '../../../../shared/contracts/clients';
-import type { LogLine, UploadInfo } from '../../../../shared/contracts/collections';
+import { useState } from 'react';
+import type { DownloadProgress } from '../../../../shared/contracts/clients';
 import type { Target } from '../../../../shared/contracts/connections';
 import { useApi } from '../../api/index';
+import { callKey, useCall, useLoad } from '../../api/use-call';
 import { ResultGrid } from '../../components/grid/ResultGrid';
 import { errorText } from '../../components/investigation/errors';
 import { TimeText } from '../../components/investigation/Time';
@@ -13,29 +13,15 @@ import { TimeText } from '../../components/investigation/Time';
 const FINAL = new Set(['FINISHED', 'ERROR', 'UNRESPONSIVE']);
 
 function SourceResults(props: { target: Target; clientId: string; flowId: string; source: string }) {
-  const api = useApi();
-  const [id, setId] = useState<string | null>(null);
-  const [error, setError] = useState<string | null>(null);
-  useEffect(() => {
-    let live = true;
-    api
-      .call('collections:results', {
-        target: props.target,
-        clientId: props.clientId,
-        flowId: props.flowId,
-        source: props.source,
-      })
-      .then(
-        (r) => live && setId(r.resultId),
-        (e: unknown) => live && setError(errorText(e)),
-      );
-    return () => {
-      live = false;
-    };
-  }, [api, props.target, props.clientId, props.flowId, props.source]);
+  const { value, error } = useCall('collections:results', {
+    target: props.target,
+    clientId: props.clientId,
+    flowId: props.flowId,
+    source: props.source,
+  });
   if (error) return <Text c="red">{error}</Text>;
-  return id ? (
-    <ResultGrid resultId={id} version={0} testId={`results-${props.source}`} />
+  return value ? (
+    <ResultGrid resultId={value.resultId} version={0} testId={`results-${props.source}`} />
   ) : (
     <Text c="dimmed">Loading rows…</Text>
   );
@@ -43,38 +29,22 @@ function SourceResults(props: { target: Target; clientId: string; flowId: string
 
 export function FlowView(props: { target: Target; clientId: string; flowId: string }) {
   const api = useApi();
-  const [flow, setFlow] = useState<FlowSummary | null>(null);
-  const [logs, setLogs] = useState<LogLine[]>([]);
-  const [uploads, setUploads] = useState<UploadInfo[]>([]);
-  const [error, setError] = useState<string | null>(null);
   const [exp, setExp] = useState<DownloadProgress | null>(null);
   const { target, clientId, flowId } = props;
-
-  useEffect(() => {
-    let live = true;
-    let timer: ReturnType<typeof setTimeout> | undefined;
-    const poll = () => {
+  const ids = { target, clientId, flowId };
+  // Status, logs and uploads together, every second until the flow is final.
+  const polled = useLoad(
+    callKey('collections:flow', ids),
+    () =>
       Promise.all([
-        api.call('collections:flow', { target, clientId, flowId }),
-        api.call('collections:logs', { target, clientId, flowId }),
-        api.call('collections:uploads', { target, clientId, flowId }),
-      ]).then(
-        ([f, l, u]) => {
-          if (!live) return;
-          setFlow(f);
-          setLogs(l);
-          setUploads(u);
-          if (!FINAL.has(f.state)) timer = setTimeout(poll, 1000);
-        },
-        (e: unknown) => live && setError(errorText(e)),
-      );
-    };
-    poll();
-    return () => {
-      live = false;
-      clearTimeout(timer);
-    };
-  }, [api, target, clientId, flowId]);
+        api.call('collections:flow', ids),
+        api.call('collections:logs', ids),
+        api.call('collections:uploads', ids),
+      ]),
+    { poll: { everyMs: 1000, until: ([f]) => FINAL.has(f.state) } },
+  );
+  const [flow, logs, uploads] = polled.value ?? [null, [], []];
+  const error = flow ? null : polled.error;
 
   const exportZip = () => {
     setExp({ received: 0, total: 0, done: false });
@@ -137,6 +107,11 @@ export function FlowView(props: { target: Target; clientId: string; flowId: stri
       </Group>
       {!done ? <Progress value={100} animated striped aria-label="Collection running" /> : null}
       {flow.status ? <Text c="red">{flow.status}</Text> : null}
+      {polled.error ? (
+        <Text c="orange" size="sm">
+          Could not refresh this flow: {polled.error}
+        </Text>
+      ) : null}
       {exp?.done ? (
         <Text size="sm" data-testid="export-done">
           Saved to <Code>{exp.savedTo}</Code> ({exp.received.toLocaleString()} bytes, sha256{' '}

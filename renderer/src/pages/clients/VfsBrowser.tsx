@@ -5,10 +5,11 @@
  */
 import { Anchor, Breadcrumbs, Button, Code, Group, Progress, Stack, Table, Text } from '@mantine/core';
 import { IconBinary, IconDownload, IconFile, IconFolder, IconRefresh } from '@tabler/icons-react';
-import { useCallback, useEffect, useState } from 'react';
+import { useState } from 'react';
 import type { DownloadProgress, VfsEntry } from '../../../../shared/contracts/clients';
 import type { Target } from '../../../../shared/contracts/connections';
 import { useApi } from '../../api/index';
+import { useCall } from '../../api/use-call';
 import { errorText } from '../../components/investigation/errors';
 import { TimeText } from '../../components/investigation/Time';
 import { HexView } from './HexView';
@@ -23,31 +24,23 @@ export function VfsBrowser(props: { target: Target; clientId: string; os: string
   const api = useApi();
   const sep = props.os.toLowerCase() === 'windows' ? '\\' : '/';
   const [path, setPath] = useState(sep === '\\' ? 'C:\\' : '/');
-  const [entries, setEntries] = useState<VfsEntry[] | null>(null);
-  const [refreshedMs, setRefreshedMs] = useState<number | null>(null);
   const [busy, setBusy] = useState(false);
-  const [error, setError] = useState<string | null>(null);
+  const [refreshError, setError] = useState<string | null>(null);
   const [downloads, setDownloads] = useState<Record<string, DownloadProgress & { error?: string }>>({});
   const [hexPath, setHexPath] = useState<string | null>(null);
   const { target, clientId } = props;
 
-  const load = useCallback(() => {
-    api.call('clients:vfsList', { target, clientId, path }).then(
-      (r) => {
-        setError(null);
-        setEntries(r.entries);
-        setRefreshedMs(r.refreshedMs);
-      },
-      (e: unknown) => setError(errorText(e)),
-    );
-  }, [api, target, clientId, path]);
-  useEffect(load, [load]);
+  const listing = useCall('clients:vfsList', { target, clientId, path });
+  const entries = listing.value?.entries ?? null;
+  const refreshedMs = listing.value?.refreshedMs ?? null;
+  const error = refreshError ?? listing.error;
 
   const refresh = () => {
     setBusy(true);
+    setError(null);
     api
       .call('clients:vfsRefresh', { target, clientId, path })
-      .then(load, (e: unknown) => setError(errorText(e)))
+      .then(listing.reload, (e: unknown) => setError(errorText(e)))
       .finally(() => setBusy(false));
   };
 

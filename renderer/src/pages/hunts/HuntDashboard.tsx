@@ -15,10 +15,11 @@ import {
   Title,
 } from '@mantine/core';
 import { notifications } from '@mantine/notifications';
-import { useEffect, useState } from 'react';
+import { useState } from 'react';
 import type { Target } from '../../../../shared/contracts/connections';
 import type { HuntFlow, HuntSummary } from '../../../../shared/contracts/hunts';
 import { useApi } from '../../api/index';
+import { callKey, useLoad } from '../../api/use-call';
 import { ResultGrid } from '../../components/grid/ResultGrid';
 import { errorText } from '../../components/investigation/errors';
 import { formatTime, useTimeZone } from '../../components/investigation/time';
@@ -35,45 +36,34 @@ interface Point {
 export function HuntDashboard(props: { target: Target; huntId: string }) {
   const api = useApi();
   const z = useTimeZone();
-  const [hunt, setHunt] = useState<HuntSummary | null>(null);
   const [series, setSeries] = useState<Point[]>([]);
-  const [flows, setFlows] = useState<HuntFlow[]>([]);
-  const [error, setError] = useState<string | null>(null);
   const [results, setResults] = useState<{ source: string; id: string } | null>(null);
   const { target, huntId } = props;
 
-  useEffect(() => {
-    let live = true;
-    const tick = () => {
-      Promise.all([
-        api.call('hunts:get', { target, huntId }),
-        api.call('hunts:flows', { target, huntId }),
-      ]).then(
-        ([h, f]) => {
-          if (!live) return;
-          setHunt(h);
-          setFlows(f);
-          setSeries((s) => [
-            ...s.slice(-119),
-            {
-              time: formatTime(Date.now(), z).slice(11, 19),
-              scheduled: h.stats.scheduled,
-              finished: h.stats.completed,
-              withResults: h.stats.withResults,
-              errors: h.stats.errors,
-            },
-          ]);
-        },
-        (e: unknown) => live && setError(errorText(e)),
-      );
-    };
-    tick();
-    const t = setInterval(tick, 2000);
-    return () => {
-      live = false;
-      clearInterval(t);
-    };
-  }, [api, target, huntId, z]);
+  const polled = useLoad(
+    callKey('hunts:get', { target, huntId }),
+    () =>
+      Promise.all([api.call('hunts:get', { target, huntId }), api.call('hunts:flows', { target, huntId })]),
+    {
+      poll: { everyMs: 2000 },
+      onValue: ([h]) =>
+        setSeries((s) => [
+          ...s.slice(-119),
+          {
+            time: formatTime(Date.now(), z).slice(11, 19),
+            scheduled: h.stats.scheduled,
+            finished: h.stats.completed,
+            withResults: h.stats.withResults,
+            errors: h.stats.errors,
+          },
+        ]),
+    },
+  );
+  const [polledHunt, flows] = polled.value ?? [null, [] as HuntFlow[]];
+  const [acted, setHunt] = useState<HuntSummary | null>(null);
+  // An action's answer shows until the next poll brings the server's view.
+  const hunt = acted && acted.huntId === polledHunt?.huntId && polled.loading ? acted : polledHunt;
+  const error = polledHunt ? null : polled.error;
 
   const loadResults = (source: string) =>
     api.call('hunts:results', { target, huntId, source }).then(
@@ -83,7 +73,10 @@ export function HuntDashboard(props: { target: Target; huntId: string }) {
 
   const act = (action: 'hunts:start' | 'hunts:stop') =>
     api.call(action, { target, huntId }).then(
-      (r) => hunt && setHunt({ ...hunt, state: r.state }),
+      (r) => {
+        if (hunt) setHunt({ ...hunt, state: r.state });
+        polled.reload();
+      },
       (e: unknown) => notifications.show({ color: 'red', title: 'Hunt not changed', message: errorText(e) }),
     );
 

@@ -18,11 +18,12 @@ import {
 } from '@mantine/core';
 import { useDebouncedValue } from '@mantine/hooks';
 import { notifications } from '@mantine/notifications';
-import { useEffect, useState } from 'react';
+import { useState } from 'react';
 import type { ArtifactSummary, Resources } from '../../../../shared/contracts/collections';
 import type { Target } from '../../../../shared/contracts/connections';
 import type { HuntScope } from '../../../../shared/contracts/hunts';
 import { useApi } from '../../api/index';
+import { useCall } from '../../api/use-call';
 import { ArtifactPicker } from '../../components/collect/ArtifactPicker';
 import {
   ParameterStep,
@@ -55,23 +56,12 @@ export function HuntWizard(props: {
     init?.scope ?? { includeLabels: [], excludeLabels: [], os: '' },
   );
   const [dScope] = useDebouncedValue(scope, 300);
-  const [estimate, setEstimate] = useState<{ count: number; online: number; sample: string[] } | null>(null);
+  const estimate = useCall('hunts:estimate', { target: props.target, scope: dScope }).value ?? null;
   const [description, setDescription] = useState(init?.description ?? '');
   const [expiresHours, setExpiresHours] = useState(24 * 7);
   const [resources, setResources] = useState<Resources>({ ...(init?.resources ?? {}), urgent: false });
   const [paused, setPaused] = useState(true);
   const [busy, setBusy] = useState(false);
-
-  useEffect(() => {
-    let live = true;
-    api.call('hunts:estimate', { target: props.target, scope: dScope }).then(
-      (e) => live && setEstimate(e),
-      () => live && setEstimate(null),
-    );
-    return () => {
-      live = false;
-    };
-  }, [api, props.target, dScope]);
 
   const { parameters, error: paramError } = useArtifactParameters(artifacts, values);
   const create = () => {

@@ -25,6 +25,7 @@ import { useEffect, useRef, useState } from 'react';
 import type { Target } from '../../../../shared/contracts/connections';
 import type { Cell, Notebook } from '../../../../shared/contracts/notebooks';
 import { useApi } from '../../api/index';
+import { callKey, useCall, useLoad } from '../../api/use-call';
 import { errorText } from '../../components/investigation/errors';
 import { SafeMarkdown } from '../../components/safe/SafeMarkdown';
 import { loadCompletionSetter } from '../../vql/LazyVqlEditor';
@@ -68,25 +69,22 @@ const newId = () => `c${Date.now().toString(36)}${(counter++).toString(36)}`;
 
 export function NotebookView(props: { id: string; target: Target }) {
   const api = useApi();
-  const [nb, setNb] = useState<Notebook | null>(null);
-  const [error, setError] = useState<string | null>(null);
+  const loaded = useCall('notebooks:get', { id: props.id });
+  // Local edits replace the loaded notebook; they are saved (debounced) below.
+  const [edited, setNb] = useState<Notebook | null>(null);
+  const nb = edited ?? loaded.value ?? null;
+  const error = loaded.error;
   const dirty = useRef(false);
 
-  useEffect(() => {
-    api.call('notebooks:get', { id: props.id }).then(setNb, (e: unknown) => setError(errorText(e)));
-  }, [api, props.id]);
-
   // Completions come from the connected server; fetched once per server and handed to Monaco.
+  const completions = useLoad(callKey('vql:completions', props.target), () =>
+    Promise.all([api.call('vql:completions', { target: props.target }), loadCompletionSetter()]),
+  ).value;
   useEffect(() => {
-    let live = true;
-    Promise.all([api.call('vql:completions', { target: props.target }), loadCompletionSetter()]).then(
-      ([r, set]) => live && set(r.items),
-      () => undefined,
-    );
-    return () => {
-      live = false;
-    };
-  }, [api, props.target]);
+    if (!completions) return;
+    const [r, set] = completions;
+    set(r.items);
+  }, [completions]);
 
   useEffect(() => {
     if (!nb || !dirty.current) return;

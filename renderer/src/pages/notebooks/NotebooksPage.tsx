@@ -1,9 +1,9 @@
 import { Button, Card, Group, SimpleGrid, Stack, Text, TextInput, Title } from '@mantine/core';
 import { notifications } from '@mantine/notifications';
 import { IconNotebook, IconPlus } from '@tabler/icons-react';
-import { useEffect, useState } from 'react';
-import type { NotebookSummary } from '../../../../shared/contracts/notebooks';
+import { useState } from 'react';
 import { useApi } from '../../api/index';
+import { useCall } from '../../api/use-call';
 import { go, useQueryParam } from '../../app/router';
 import { AreaEmptyState } from '../../app/AreaEmptyState';
 import { errorText } from '../../components/investigation/errors';
@@ -14,13 +14,8 @@ import { NotebookView } from './NotebookView';
 
 function NotebookList() {
   const api = useApi();
-  const [list, setList] = useState<NotebookSummary[] | null>(null);
+  const { value: list, error } = useCall('notebooks:list', {});
   const [title, setTitle] = useState('');
-  useEffect(() => {
-    api
-      .call('notebooks:list', {})
-      .then(setList, (e: unknown) => notifications.show({ color: 'red', message: errorText(e) }));
-  }, [api]);
   const create = () =>
     api.call('notebooks:create', { title: title.trim() || 'Untitled investigation' }).then(
       (nb) => go('/notebooks', { id: nb.id }),
@@ -40,6 +35,7 @@ function NotebookList() {
           New notebook
         </Button>
       </Group>
+      {error ? <Text c="red">{error}</Text> : null}
       {list && list.length === 0 ? (
         <AreaEmptyState icon={<IconNotebook size={28} />} title="No notebooks yet">
           A notebook holds VQL queries and Markdown notes for one investigation, saved on this machine. Create
