@@ -41,9 +41,19 @@ export default function VqlEditor(props: VqlEditorProps) {
       ariaLabel: 'VQL editor. Ctrl+Enter runs the cell.',
     });
     ed.onDidChangeModelContent(() => latest.current.onChange(ed.getValue()));
-    ed.addCommand(monaco.KeyMod.CtrlCmd | monaco.KeyCode.Enter, () => latest.current.onRun());
+    // An action, not addCommand: addCommand registers a page-wide keybinding (the last editor created
+    // wins, so Ctrl+Enter in cell 1 ran another cell); an action's keybinding holds only in its editor.
+    const runAction = ed.addAction({
+      id: 'megaraptor.runCell',
+      label: 'Run this cell',
+      keybindings: [monaco.KeyMod.CtrlCmd | monaco.KeyCode.Enter],
+      run: () => latest.current.onRun(),
+    });
     editor.current = ed;
-    return () => ed.dispose();
+    return () => {
+      runAction.dispose();
+      ed.dispose();
+    };
     // eslint-disable-next-line react-hooks/exhaustive-deps -- the editor is created once; value flows out through onChange
   }, []);
 
