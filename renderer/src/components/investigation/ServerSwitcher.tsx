@@ -12,7 +12,6 @@ import { go } from '../../app/router';
 import { AreaEmptyState } from '../../app/AreaEmptyState';
 import { errorText } from './errors';
 import { refreshConnections, selectTarget, serverLabel, useConnections } from './target-store';
-import { TimeZoneToggle } from './Time';
 
 export function ServerSwitcher() {
   const api = useApi();
@@ -51,7 +50,6 @@ export function ServerSwitcher() {
           w={180}
         />
       ) : null}
-      <TimeZoneToggle />
     </Group>
   );
 }

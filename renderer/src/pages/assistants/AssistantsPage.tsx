@@ -31,6 +31,7 @@ import type { McpPolicy, McpSnippets } from '../../../../shared/contracts/mcp';
 import { useApi } from '../../api/index';
 import { useCall, useLoad } from '../../api/use-call';
 import { errorText } from '../../components/investigation/errors';
+import { TimeText } from '../../components/investigation/Time';
 import { useAuditLog, useMcpStatus } from './hooks';
 
 function Copy({ value, label }: { value: string; label: string }) {
@@ -384,7 +385,9 @@ function AuditCard() {
                 {rows.map((r) => (
                   <Table.Tr key={r.key} data-testid="mcp-audit-row">
                     <Table.Td>
-                      <Text size="xs">{new Date(r.time).toLocaleTimeString()}</Text>
+                      <Text size="xs">
+                        <TimeText ms={Date.parse(r.time)} />
+                      </Text>
                     </Table.Td>
                     <Table.Td>
                       <Text size="xs">{r.client}</Text>

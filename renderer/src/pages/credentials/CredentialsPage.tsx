@@ -2,7 +2,7 @@
  * Credentials: where secrets are kept (keychain status, or the file vault as the responder's
  * explicit choice), the paginated list of what is stored (from the metadata index; no secret is read
  * to draw it), reveal with confirmation, delete with confirmation, and repair (dry run first).
- * Times are UTC.
+ * Times follow the app's one time rule (components/investigation/time.ts).
  */
 import {
   ActionIcon,
@@ -27,11 +27,11 @@ import { useCall } from '../../api/use-call';
 import { AreaEmptyState } from '../../app/AreaEmptyState';
 import { navigate } from '../../app/router';
 import { errorText } from '../../components/investigation/errors';
+import { TimeText } from '../../components/investigation/Time';
 import {
   canReveal,
   clampPage,
   expiryBadge,
-  formatUtc,
   kindLabel,
   ownerLabel,
   shortFingerprint,
@@ -47,7 +47,7 @@ function ExpiryCell({ item, now }: { item: CredentialListItem; now: Date }) {
   return (
     <Group gap={6} wrap="nowrap">
       <Text size="sm" style={{ whiteSpace: 'nowrap' }}>
-        {item.expiresAt === null ? 'never' : formatUtc(item.expiresAt)}
+        {item.expiresAt === null ? 'never' : <TimeText ms={Date.parse(item.expiresAt)} />}
       </Text>
       {badge ? (
         <Tooltip label={`${badge.label === 'expired' ? 'Expired' : 'Expires'} ${badge.when}`}>
@@ -90,7 +90,7 @@ function CredentialRow({
       </Table.Td>
       <Table.Td>
         <Text size="sm" style={{ whiteSpace: 'nowrap' }}>
-          {formatUtc(item.createdAt)}
+          <TimeText ms={Date.parse(item.createdAt)} />
         </Text>
       </Table.Td>
       <Table.Td data-testid="credential-expires">
