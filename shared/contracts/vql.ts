@@ -100,6 +100,8 @@ export const vqlContract = {
       format: z.enum(['csv', 'json']),
       columns: z.array(z.string()).optional(),
       view: ViewSpec.default({ sort: null, filter: '' }),
+      /** The file's name without extension, e.g. host_artifact_flow (made safe for file systems). */
+      name: z.string().max(300).optional(),
     }),
     z.object({ fileName: z.string(), text: z.string(), rows: z.number() }),
   ),

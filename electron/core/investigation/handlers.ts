@@ -10,7 +10,7 @@ import { BulkActions } from './bulk';
 import type { ConnectionManager } from './connections';
 import { testConnection } from './connection-test';
 import type { NotebookStore } from './notebook-store';
-import type { InvestigationService } from './service';
+import { safeSegment, type InvestigationService } from './service';
 
 type InvestigationContract = typeof connectionsContract &
   typeof clientsContract &
@@ -75,8 +75,9 @@ export function investigationHandlers(
     'results:export': (i) => {
       const set = svc.results.get(i.resultId);
       const r = set.exportText(i.format, i.columns, i.view);
+      const base = i.name ? safeSegment(i.name) : `results-${new Date().toISOString().replace(/[:.]/g, '-')}`;
       return {
-        fileName: `results-${new Date().toISOString().replace(/[:.]/g, '-')}.${i.format === 'csv' ? 'csv' : 'jsonl'}`,
+        fileName: `${base}.${i.format === 'csv' ? 'csv' : 'jsonl'}`,
         text: r.text,
         rows: r.rows,
       };

@@ -497,7 +497,8 @@ function samePath(a: string, b: string): boolean {
   return norm(a) === norm(b);
 }
 
-function safeSegment(s: string): string {
+/** A name safe as one path segment on every file system (letters, digits, `._-`; at most 120). */
+export function safeSegment(s: string): string {
   return (
     s
       .replace(/[^A-Za-z0-9._-]+/g, '_')

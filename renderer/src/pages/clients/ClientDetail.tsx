@@ -143,7 +143,12 @@ export function ClientDetail(props: {
               >
                 All collections
               </Button>
-              <FlowView target={target} clientId={clientId} flowId={props.flowId} />
+              <FlowView
+                target={target}
+                clientId={clientId}
+                hostname={client?.hostname ?? ''}
+                flowId={props.flowId}
+              />
             </>
           ) : flows.length === 0 ? (
             <Text c="dimmed">Nothing was collected from this client yet. Press “Collect…” to start.</Text>

@@ -12,7 +12,13 @@ import { TimeText } from '../../components/investigation/Time';
 
 const FINAL = new Set(['FINISHED', 'ERROR', 'UNRESPONSIVE']);
 
-function SourceResults(props: { target: Target; clientId: string; flowId: string; source: string }) {
+function SourceResults(props: {
+  target: Target;
+  clientId: string;
+  hostname: string;
+  flowId: string;
+  source: string;
+}) {
   const { value, error } = useCall('collections:results', {
     target: props.target,
     clientId: props.clientId,
@@ -21,13 +27,19 @@ function SourceResults(props: { target: Target; clientId: string; flowId: string
   });
   if (error) return <Text c="red">{error}</Text>;
   return value ? (
-    <ResultGrid resultId={value.resultId} version={0} testId={`results-${props.source}`} />
+    <ResultGrid
+      resultId={value.resultId}
+      version={0}
+      testId={`results-${props.source}`}
+      layoutKey={props.source}
+      exportName={`${props.hostname || props.clientId}_${props.source}_${props.flowId}`}
+    />
   ) : (
     <Text c="dimmed">Loading rows…</Text>
   );
 }
 
-export function FlowView(props: { target: Target; clientId: string; flowId: string }) {
+export function FlowView(props: { target: Target; clientId: string; hostname: string; flowId: string }) {
   const api = useApi();
   const [exp, setExp] = useState<DownloadProgress | null>(null);
   const { target, clientId, flowId } = props;
@@ -142,7 +154,13 @@ export function FlowView(props: { target: Target; clientId: string; flowId: stri
               </Tabs.List>
               {flow.withResults.map((s) => (
                 <Tabs.Panel key={s} value={s} pt="xs">
-                  <SourceResults target={target} clientId={clientId} flowId={flowId} source={s} />
+                  <SourceResults
+                    target={target}
+                    clientId={clientId}
+                    hostname={props.hostname}
+                    flowId={flowId}
+                    source={s}
+                  />
                 </Tabs.Panel>
               ))}
             </Tabs>

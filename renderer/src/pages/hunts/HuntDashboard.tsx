@@ -25,6 +25,9 @@ import { errorText } from '../../components/investigation/errors';
 import { formatTime, useTimeZone } from '../../components/investigation/time';
 import { TimeText } from '../../components/investigation/Time';
 
+/** A hunt's rows come from many hosts: which one comes first (hunt_results adds Fqdn and ClientId). */
+const HOST_FIRST = ['Fqdn', 'ClientId'];
+
 interface Point {
   time: string;
   scheduled: number;
@@ -201,7 +204,15 @@ export function HuntDashboard(props: { target: Target; huntId: string }) {
             ))}
           </Group>
           {results ? (
-            <ResultGrid key={results.id} resultId={results.id} version={0} testId="hunt-results" />
+            <ResultGrid
+              key={results.id}
+              resultId={results.id}
+              version={0}
+              testId="hunt-results"
+              layoutKey={`hunt:${results.source}`}
+              lead={HOST_FIRST}
+              exportName={`${huntId}_${results.source}`}
+            />
           ) : (
             <Text c="dimmed">
               Choose an artifact to load the rows all clients returned so far; export them as CSV or JSON from
