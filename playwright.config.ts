@@ -5,8 +5,7 @@
  */
 import { defineConfig } from '@playwright/test';
 import { CHROMIUM_ARGS, CHROMIUM_PATH } from './e2e/chromium.mjs';
-
-const CI = process.env.CI === 'true' || process.env.CI === '1';
+import { IN_CI } from './test/real-parts';
 
 export default defineConfig({
   testDir: 'e2e',
@@ -17,7 +16,7 @@ export default defineConfig({
   // Two shared cores: one worker keeps timings honest; each spec file gets its own server anyway.
   workers: 1,
   retries: 0,
-  forbidOnly: CI,
+  forbidOnly: IN_CI,
   reporter: [
     ['list'],
     ['json', { outputFile: process.env.PLAYWRIGHT_JSON_OUTPUT_NAME ?? 'test-results/e2e.json' }],

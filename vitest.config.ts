@@ -9,7 +9,7 @@ export default defineConfig({
       {
         test: {
           name: 'unit',
-          include: ['{electron,shared,renderer,scripts,build}/**/*.test.{ts,tsx}'],
+          include: ['{electron,shared,renderer,scripts,build,test}/**/*.test.{ts,tsx}'],
           exclude: ['**/*.int.test.{ts,tsx}', 'node_modules/**', 'out/**'],
           environment: 'node',
           testTimeout: 30_000,

@@ -98,8 +98,8 @@ test.describe('a WebSocket is refused', () => {
   });
 });
 
-test('a page opened without its token says how to open it', async ({ server, page }) => {
+test('a page opened without its token says how to open it', async ({ shell, server, page }) => {
   await page.goto(server.origin + '/');
-  await expect(page.locator('#root')).toHaveAttribute('data-app-state', 'error');
-  await expect(page.getByTestId('core-unreachable')).toContainText('megaraptor serve');
+  await expect(shell.root).toHaveAttribute('data-app-state', 'error');
+  await expect(shell.coreUnreachable).toContainText('megaraptor serve');
 });

@@ -8,13 +8,10 @@
  * file (files run one after another in a worker) and stopped when the next file starts or the
  * worker ends. `shell` is the page object of the app shell. Page objects live in e2e/pages/.
  */
-import { existsSync } from 'node:fs';
 import { test as base, expect } from '@playwright/test';
+import { chromium } from '../test/real-parts';
 import { ShellPage } from './pages/ShellPage';
 import { startServe, type RunningServer, type ServeInfo } from './serve';
-
-const CI = process.env.CI === 'true' || process.env.CI === '1';
-const CHROMIUM = process.env.MEGARAPTOR_CHROMIUM ?? '/usr/bin/chromium';
 
 class PerFileServers {
   private current: { file: string; server: RunningServer } | undefined;
@@ -44,11 +41,7 @@ export const test = base.extend<{ server: ServeInfo; shell: ShellPage }, { serve
     { scope: 'worker' },
   ],
   server: async ({ servers }, use, testInfo) => {
-    if (!existsSync(CHROMIUM)) {
-      // In CI a missing browser is a failure (DEVELOPERS.md); locally, say what to install.
-      if (CI) throw new Error(`${CHROMIUM} is missing: run scripts/setup-test-env.sh`);
-      testInfo.skip(true, `${CHROMIUM} is not installed (run scripts/setup-test-env.sh)`);
-    }
+    chromium().skipOrFail((skip, why) => testInfo.skip(skip, why));
     const s = await servers.forFile(testInfo.file);
     await use({ url: s.url, origin: s.origin, port: s.port, token: s.token, dataDir: s.dataDir });
   },

@@ -5,9 +5,10 @@
  * exact bytes on hover; a client id that opens its client. Each test makes its own notebook.
  */
 import { expect, test } from './fixtures';
-import { InvestigationPage } from './pages/InvestigationPage';
+import { ConnectionsPage } from './pages/ConnectionsPage';
 import { NotebookPage } from './pages/NotebookPage';
 import { ResultGridPage } from './pages/ResultGridPage';
+import { saveScreenshot } from './pages/screenshots';
 
 // A zone with an offset, so UTC and local differ (and the offset shown is checked).
 test.use({ timezoneId: 'Europe/Paris' });
@@ -18,7 +19,7 @@ const QUERY =
 test.beforeEach(async ({ shell, page }) => {
   test.setTimeout(150_000);
   await shell.open('/connections');
-  await new InvestigationPage(page).ensureDemo();
+  await new ConnectionsPage(page).ensureDemo();
   await shell.open('/notebooks');
 });
 
@@ -92,7 +93,7 @@ test('a click or Enter opens the row detail: full values, JSON folded, copy; Esc
   // Wrap shows long values on taller rows.
   await grid.wrap.click();
   await expect.poll(async () => (await grid.row(0).boundingBox())?.height).toBe(64);
-  await new InvestigationPage(page).screenshot('grid-detail');
+  await saveScreenshot(page, 'grid-detail');
 });
 
 test('times follow the UTC/Local switch with the zone shown; sizes read for people, bytes on hover', async ({

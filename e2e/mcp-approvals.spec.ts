@@ -5,39 +5,23 @@
  * destructive call (start_hunt, stop_hunt) opens the approval dialog with the exact tool, arguments
  * and plan, Approve lets it run, Deny answers APPROVAL_DENIED, and the audit log shows the calls.
  */
-import { spawn, type ChildProcess } from 'node:child_process';
-import { existsSync, mkdtempSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import { Client } from '@modelcontextprotocol/sdk/client/index.js';
 import { StreamableHTTPClientTransport } from '@modelcontextprotocol/sdk/client/streamableHttp.js';
 import type { CallToolResult } from '@modelcontextprotocol/sdk/types.js';
+import { keyringSession } from '../test/real-parts';
 import { expect, test } from './fixtures';
 import { AssistantsPage } from './pages/AssistantsPage';
-import { InvestigationPage } from './pages/InvestigationPage';
-import { CLI, ROOT } from './serve';
+import { ConnectionsPage } from './pages/ConnectionsPage';
+import { saveScreenshot } from './pages/screenshots';
+import { startSimWithConfig, type SimWithConfig } from './sim';
 
-const CI = process.env.CI === 'true' || process.env.CI === '1';
-const KEYRING = process.env.MEGARAPTOR_TEST_KEYRING === '1';
-
-let sim: ChildProcess | undefined;
-let apiConfigFile = '';
+let sim: SimWithConfig;
 
 test.beforeAll(async () => {
-  apiConfigFile = join(mkdtempSync(join(tmpdir(), 'mr-mcp-e2e-')), 'api.config.yaml');
-  sim = spawn(
-    process.execPath,
-    [CLI, 'sim', '--write-api-config', apiConfigFile, '--role', 'administrator', '--name', 'e2e-mcp'],
-    { stdio: ['ignore', 'pipe', 'pipe'] },
-  );
-  const deadline = Date.now() + 20_000;
-  while (!existsSync(apiConfigFile) && Date.now() < deadline) await new Promise((r) => setTimeout(r, 100));
-  expect(existsSync(apiConfigFile)).toBe(true);
+  sim = await startSimWithConfig({ role: 'administrator', name: 'e2e-mcp' });
 });
 
-test.afterAll(() => {
-  sim?.kill('SIGTERM');
-});
+test.afterAll(() => sim?.stop());
 
 function text(r: CallToolResult): string {
   return r.content.map((c) => (c.type === 'text' ? c.text : '')).join('\n');
@@ -48,28 +32,17 @@ test('a destructive MCP call waits for the dialog; approve runs it, deny refuses
   page,
 }) => {
   test.setTimeout(120_000);
-  if (!KEYRING) {
-    // The endpoint serves the connections saved in the keychain; without one there is nothing to serve.
-    if (CI)
-      throw new Error(
-        'MEGARAPTOR_TEST_KEYRING=1 (a gnome-keyring session) is required in CI: run through `npm test -- e2e`.',
-      );
-    test.skip(true, 'needs a keyring session (run through `npm test -- e2e`)');
-  }
-  const inv = new InvestigationPage(page);
+  // The endpoint serves the connections saved in the keychain; without one there is nothing to serve.
+  keyringSession().skipOrFail((skip, why) => test.skip(skip, why));
   await shell.open('/connections');
-  await page.locator('input[type="file"]').setInputFiles(apiConfigFile);
-  await expect(inv.testId('config-yaml')).toHaveValue(/api_connection_string/);
-  await inv.testId('config-name').fill('mcp lab');
-  await inv.testId('import-submit').click();
-  await expect(inv.testId('connection-mcp lab')).toBeVisible();
+  await new ConnectionsPage(page).importFile(sim.apiConfigFile, 'mcp lab');
 
   await shell.goTo('assistants');
   const assistants = new AssistantsPage(page);
   const url = await assistants.endpointUrl();
   const token = await assistants.revealToken();
   expect(token).toMatch(/^[A-Za-z0-9_-]{40,}$/);
-  await page.getByRole('button', { name: 'Hide token' }).click();
+  await assistants.hideToken.click();
   await expect(assistants.token).toHaveValue(/^•+$/);
 
   const client = new Client({ name: 'e2e-assistant', version: '1.0' });
@@ -93,15 +66,13 @@ test('a destructive MCP call waits for the dialog; approve runs it, deny refuses
       timeout: 60_000,
     });
     await expect(assistants.dialog).toBeVisible();
-    await expect(assistants.dialog.getByTestId('approval-tool')).toHaveText('start_hunt');
-    await expect(assistants.dialog.getByTestId('approval-arguments')).toContainText(huntId);
-    await expect(assistants.dialog.getByTestId('approval-client')).toContainText('e2e-assistant 1.0 (http)');
-    await expect(assistants.dialog.getByTestId('approval-operation')).toContainText('hunt_update');
-    await expect(assistants.dialog.getByTestId('approval-operation')).toContainText('Generic.Client.Info');
-    await expect(assistants.dialog.getByTestId('approval-time-left')).toHaveText(
-      /Refused automatically in \d+ s/,
-    );
-    await page.screenshot({ path: join(ROOT, 'docs', 'screenshots', 'assistants.png') });
+    await expect(assistants.approvalTool).toHaveText('start_hunt');
+    await expect(assistants.approvalArguments).toContainText(huntId);
+    await expect(assistants.approvalClient).toContainText('e2e-assistant 1.0 (http)');
+    await expect(assistants.approvalOperation).toContainText('hunt_update');
+    await expect(assistants.approvalOperation).toContainText('Generic.Client.Info');
+    await expect(assistants.approvalTimeLeft).toHaveText(/Refused automatically in \d+ s/);
+    await saveScreenshot(page, 'assistants');
     await assistants.approve();
     const startedResult = (await started) as CallToolResult;
     expect(startedResult.isError, text(startedResult)).toBeFalsy();
@@ -111,7 +82,7 @@ test('a destructive MCP call waits for the dialog; approve runs it, deny refuses
     const stopped = client.callTool({ name: 'stop_hunt', arguments: { hunt_id: huntId } }, undefined, {
       timeout: 60_000,
     });
-    await expect(assistants.dialog.getByTestId('approval-tool')).toHaveText('stop_hunt');
+    await expect(assistants.approvalTool).toHaveText('stop_hunt');
     await assistants.deny('not during the sweep');
     const stoppedResult = (await stopped) as CallToolResult;
     expect(stoppedResult.isError).toBe(true);

@@ -4,14 +4,14 @@
  * test runs alone or in any order.
  */
 import { expect, test } from './fixtures';
-import { InvestigationPage } from './pages/InvestigationPage';
+import { ConnectionsPage } from './pages/ConnectionsPage';
 import { NotebookPage } from './pages/NotebookPage';
 
 test.beforeEach(async ({ shell, page }) => {
   // Monaco is a large lazy chunk; on a loaded two-core machine its first parse can take a while.
   test.setTimeout(150_000);
   await shell.open('/connections');
-  await new InvestigationPage(page).ensureDemo();
+  await new ConnectionsPage(page).ensureDemo();
   await shell.open('/notebooks');
 });
 

@@ -8,12 +8,9 @@
  */
 import { test as base, expect } from '@playwright/test';
 import { build } from 'esbuild';
-import { existsSync } from 'node:fs';
 import { join } from 'node:path';
+import { chromium } from '../test/real-parts';
 import { ROOT } from './serve';
-
-const CHROMIUM = process.env.MEGARAPTOR_CHROMIUM ?? '/usr/bin/chromium';
-const CI = process.env.CI === 'true' || process.env.CI === '1';
 
 interface SanitizerGlobal {
   renderMarkdown(md: string): string;
@@ -24,10 +21,7 @@ const test = base.extend<{
   sanitizer: { md: (s: string) => Promise<string>; html: (s: string) => Promise<string>; requests: string[] };
 }>({
   sanitizer: async ({ page }, use, testInfo) => {
-    if (!existsSync(CHROMIUM)) {
-      if (CI) throw new Error(`${CHROMIUM} is missing: run scripts/setup-test-env.sh`);
-      testInfo.skip(true, `${CHROMIUM} is not installed (run scripts/setup-test-env.sh)`);
-    }
+    chromium().skipOrFail((skip, why) => testInfo.skip(skip, why));
     const bundle = await build({
       entryPoints: [join(ROOT, 'renderer', 'src', 'components', 'safe', 'sanitize.ts')],
       bundle: true,

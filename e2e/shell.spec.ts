@@ -1,7 +1,6 @@
-import { mkdirSync } from 'node:fs';
-import { join } from 'node:path';
 import { expect, test } from './fixtures';
-import { ROOT } from './serve';
+import { saveScreenshot } from './pages/screenshots';
+import { SettingsPage } from './pages/SettingsPage';
 
 const AREAS = [
   ['connections', 'Connections'],
@@ -17,7 +16,7 @@ const AREAS = [
 test('the shell renders and reaches data-app-state=ready', async ({ shell, page }) => {
   await shell.open();
   await expect(page).toHaveTitle('Megaraptor Desktop');
-  await expect(page.getByTestId('header-mode')).toHaveText('browser mode');
+  await expect(shell.headerMode).toHaveText('browser mode');
   // The token left the address bar once it was read.
   expect(page.url()).not.toContain('token=');
   // The default area is the first one.
@@ -27,21 +26,21 @@ test('the shell renders and reaches data-app-state=ready', async ({ shell, page 
 
 test('navigation reaches every area, with history and deep links', async ({ shell, page }) => {
   await shell.open();
-  await expect(page.locator('[data-testid^="nav-"]')).toHaveCount(AREAS.length);
+  await expect(shell.navLinks).toHaveCount(AREAS.length);
   for (const [id, title] of AREAS) {
     const area = await shell.goTo(id);
     await expect(page).toHaveURL(new RegExp(`/${id}$`));
     await expect(area.getByRole('heading', { level: 2 })).toHaveText(title);
     await expect(shell.navLink(id)).toHaveAttribute('data-active', 'true');
     // Areas that are not built yet show an honest empty state; built ones show their own content.
-    await expect(area.getByTestId('error-boundary')).toHaveCount(0);
+    await expect(shell.errorBoundary(area)).toHaveCount(0);
   }
   await page.goBack();
-  await expect(page.getByTestId('page-assistants')).toBeVisible();
+  await expect(shell.area('assistants')).toBeVisible();
   // A reload of a deep link keeps the area (the token survives in this tab's session).
   await page.reload();
   await shell.waitReady();
-  await expect(page.getByTestId('page-assistants')).toBeVisible();
+  await expect(shell.area('assistants')).toBeVisible();
 });
 
 test('the theme toggles between light and dark and is remembered', async ({ shell, page }) => {
@@ -70,8 +69,6 @@ test('no CSP violations or page errors while the UI runs', async ({ shell, page 
 test('screenshot of the running UI for the README', async ({ shell, page }) => {
   await page.emulateMedia({ colorScheme: 'light' });
   await shell.open('/settings');
-  await expect(page.getByTestId('about-version')).toBeVisible();
-  const dir = join(ROOT, 'docs', 'screenshots');
-  mkdirSync(dir, { recursive: true });
-  await page.screenshot({ path: join(dir, 'shell.png') });
+  await expect(new SettingsPage(page).version).toBeVisible();
+  await saveScreenshot(page, 'shell');
 });

@@ -45,4 +45,9 @@ fi
 # The MCP Inspector CLI and the Node 22 it needs, pinned in a nested package of their own (lockfile),
 # so the Inspector integration test fetches nothing and Node 22 never shadows the project's Node.
 retry npm ci --prefix "$(cd "$(dirname "$0")/.." && pwd)/tools/mcp-inspector" --no-audit --no-fund
+# Python test tools (moto, pywinrm, ansible-core) pinned in requirements-test.txt, in a virtual environment of the
+# repo's own: the machine's python3 is not Debian's, and nothing goes into a system site-packages.
+root="$(cd "$(dirname "$0")/.." && pwd)"
+[ -x "$root/.venv-test/bin/python" ] || python3 -m venv "$root/.venv-test"
+retry "$root/.venv-test/bin/pip" install -q --disable-pip-version-check -r "$root/requirements-test.txt"
 echo "setup: done"

@@ -78,7 +78,17 @@ function playwrightCounts(file) {
   }
 }
 
-const known = ['generate', 'format', 'lint', 'typecheck', 'build', 'unit', 'integration', 'e2e', 'electron-security'];
+const known = [
+  'generate',
+  'format',
+  'lint',
+  'typecheck',
+  'build',
+  'unit',
+  'integration',
+  'e2e',
+  'electron-security',
+];
 for (const name of only) {
   if (!known.includes(name)) {
     console.error(`test: unknown stage "${name}"; stages: ${known.join(', ')}`);

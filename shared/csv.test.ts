@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { csvField, csvLine, neutraliseCell, quoteField } from './csv';
+import { csvField, csvLine, neutraliseCell, quoteField, toCsv } from './csv';
 
 describe('CSV formula neutralisation', () => {
   it('prefixes cells that spreadsheets would evaluate', () => {
@@ -15,5 +15,27 @@ describe('CSV formula neutralisation', () => {
   it('quotes without neutralising for non-text values', () => {
     expect(quoteField('-5')).toBe('-5');
     expect(quoteField('a,b')).toBe('"a,b"');
+  });
+});
+
+describe('toCsv', () => {
+  const rows = [
+    { Name: 'a,b', Size: 5, Meta: { x: 1 }, Gone: null },
+    { Name: '=cmd', Size: 12n, Meta: [1, 2], Gone: undefined },
+  ];
+  it('writes a header from the first row and one line per row; values that are not text as JSON', () => {
+    expect(toCsv(rows)).toBe('Name,Size,Meta,Gone\n"a,b",5,"{""x"":1}",\n=cmd,12,"[1,2]",\n');
+  });
+  it('neutralises formula-like text for spreadsheets when asked, with chosen columns and line ends', () => {
+    expect(toCsv(rows, { columns: ['Name'], neutralise: true, newline: '\r\n' })).toBe(
+      'Name\r\n"a,b"\r\n\'=cmd\r\n',
+    );
+  });
+  it('writes a one-column table a parameter takes (header Glob)', () => {
+    expect(toCsv([{ Glob: 'C:/Users/*/a,b.exe' }])).toBe('Glob\n"C:/Users/*/a,b.exe"\n');
+  });
+  it('is empty for no rows and no columns, and a header alone for columns without rows', () => {
+    expect(toCsv([])).toBe('');
+    expect(toCsv([], { columns: ['A', 'B'] })).toBe('A,B\n');
   });
 });

@@ -100,3 +100,18 @@ export function isErrorCode(value: unknown): value is ErrorCode {
 export function isAppError(e: unknown, code?: ErrorCode): e is AppError {
   return e instanceof AppError && (code === undefined || e.code === code);
 }
+
+/** The message of anything thrown: an Error's own message, else its string form. */
+export function messageOf(e: unknown): string {
+  return e instanceof Error ? e.message : String(e);
+}
+
+/** Anything thrown, as an Error (for a rejection or a `cause` that must be one). */
+export function asError(e: unknown): Error {
+  return e instanceof Error ? e : new Error(String(e));
+}
+
+/** Anything thrown as one line a responder can act on: the message, and an AppError's stable code. */
+export function describeError(e: unknown): string {
+  return isAppError(e) ? `${e.message} (${e.code})` : messageOf(e);
+}

@@ -1,7 +1,7 @@
 #!/usr/bin/env node
 // MCP over HTTP, before/after in one process: the MCP server code of a git revision (default HEAD) and
 // of the working tree, each on its own Streamable HTTP endpoint in front of the same simulator and
-// VelociraptorBridge, with calls interleaved one by one (direct, before, after SSE, after JSON; the order
+// Velociraptor service, with calls interleaved one by one (direct, before, after SSE, after JSON; the order
 // flips every round) so both sides share the machine's load of each moment. Prints p25/p50/p99 and the
 // added latency over the direct call. Run from the repo root:
 //   node bench/mcp/before-after.mjs [REV] [--n 400]
@@ -39,8 +39,7 @@ import { StreamableHTTPClientTransport } from '@modelcontextprotocol/sdk/client/
 import { startSimulator } from ${now('electron/core/sim/index')};
 import { loadApiConfig } from ${now('electron/core/velociraptor/config/api-config')};
 import { ConnectionRegistry } from ${now('electron/core/velociraptor/registry')};
-import { MemorySecretStore } from ${now('electron/core/velociraptor/secret-store')};
-import { VelociraptorBridge } from ${now('electron/core/mcp/velociraptor-port')};
+import { RegistryServers } from ${now('electron/core/mcp/servers')};
 import { startHttpTransport } from ${now('electron/core/mcp/http')};
 import { createMcpServer } from ${now('electron/core/mcp/server')};
 import { makeHarness } from ${now('electron/core/mcp/testing/harness')};
@@ -50,21 +49,23 @@ import { makeHarness as harnessOld } from ${old('electron/core/mcp/testing/harne
 const N = ${n};
 const pct = (xs, p) => { const s = [...xs].sort((a, b) => a - b); return s[Math.min(s.length - 1, Math.floor((p / 100) * s.length))]; };
 const sim = await startSimulator({ host: '127.0.0.1' });
-const registry = new ConnectionRegistry({ secrets: new MemorySecretStore() });
+const registry = new ConnectionRegistry();
 registry.addConfig('sim', loadApiConfig(await sim.mintApiConfig('bench', ['administrator'])));
-const port = new VelociraptorBridge({ registry, defaultServer: () => 'sim' });
+const servers = new RegistryServers({ registry, defaultServer: () => 'sim' });
+// Revisions before the MCP servers seam bound tools to a VelociraptorBridge port.
+const oldBridge = await import(${old('electron/core/mcp/velociraptor-port')}).catch(() => null);
+const oldDeps = oldBridge ? new oldBridge.VelociraptorBridge({ registry, defaultServer: () => 'sim' }) : servers;
 const TOKEN = 'bench-token-0123456789';
-const hNew = makeHarness(port, { dataDir: mkdtempSync(join(tmpdir(), 'mr-ab-new-')) });
-const hOld = harnessOld(port, { dataDir: mkdtempSync(join(tmpdir(), 'mr-ab-old-')) });
+const hNew = makeHarness(servers, { dataDir: mkdtempSync(join(tmpdir(), 'mr-ab-new-')) });
+const hOld = harnessOld(oldDeps, { dataDir: mkdtempSync(join(tmpdir(), 'mr-ab-old-')) });
 const before = await startOld({ token: () => TOKEN, makeServer: () => createOld({ version: 'before', transport: 'http' }, (l) => ({ ...hOld.ctx, clientLabel: l })) });
 const after = await startHttpTransport({ token: () => TOKEN, makeServer: () => createMcpServer({ version: 'after', transport: 'http' }, (l) => ({ ...hNew.ctx, clientLabel: l })) });
 const afterJson = await startHttpTransport({ token: () => TOKEN, jsonResponse: true, makeServer: () => createMcpServer({ version: 'after', transport: 'http' }, (l) => ({ ...hNew.ctx, clientLabel: l })) });
 const connect = async (url) => { const c = new Client({ name: 'ab', version: '1' }); await c.connect(new StreamableHTTPClientTransport(new URL(url), { requestInit: { headers: { Authorization: 'Bearer ' + TOKEN } } })); return c; };
 const [cb, ca, cj] = [await connect(before.url), await connect(after.url), await connect(afterJson.url)];
-const page = { offset: 0, limit: 21 };
 const call = (c) => c.callTool({ name: 'list_hunts', arguments: {} });
 const series = [
-  ['direct core call', () => port.hunts({}, {}, page)],
+  ['direct core call', async () => (await servers.service({})).listHunts({ limit: 21 })],
   ['before (${rev}): HTTP, SSE', () => call(cb)],
   ['after: HTTP, SSE', () => call(ca)],
   ['after: HTTP, JSON answers', () => call(cj)],

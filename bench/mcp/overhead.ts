@@ -1,5 +1,5 @@
 /**
- * MCP overhead: the same read (list_hunts → VelociraptorBridge.hunts against the simulator) made
+ * MCP overhead: the same read (list_hunts → VelociraptorService.listHunts against the simulator) made
  * directly on the core, through MCP over Streamable HTTP (SSE answers, the default, and JSON answers,
  * the SDK's enableJsonResponse, each its own endpoint in the same process), and through MCP over stdio
  * (the built CLI), in one run. Prints p50/p99 latency of each and the added latency, and calls/s with 16
@@ -18,11 +18,10 @@ import { StreamableHTTPClientTransport } from '@modelcontextprotocol/sdk/client/
 import { startSimulator } from '../../electron/core/sim/index';
 import { loadApiConfig } from '../../electron/core/velociraptor/config/api-config';
 import { ConnectionRegistry } from '../../electron/core/velociraptor/registry';
-import { MemorySecretStore } from '../../electron/core/velociraptor/secret-store';
 import { startHttpTransport } from '../../electron/core/mcp/http';
 import { createMcpServer } from '../../electron/core/mcp/server';
 import { makeHarness } from '../../electron/core/mcp/testing/harness';
-import { VelociraptorBridge } from '../../electron/core/mcp/velociraptor-port';
+import { RegistryServers } from '../../electron/core/mcp/servers';
 
 const N = Number(process.env.BENCH_N ?? 300);
 
@@ -43,10 +42,11 @@ async function time(n: number, f: () => Promise<unknown>): Promise<number[]> {
 }
 
 const sim = await startSimulator({ host: '127.0.0.1' });
-const registry = new ConnectionRegistry({ secrets: new MemorySecretStore() });
+const registry = new ConnectionRegistry();
 registry.addConfig('sim', loadApiConfig(await sim.mintApiConfig('bench', ['administrator'])));
-const port = new VelociraptorBridge({ registry, defaultServer: () => 'sim' });
-const h = makeHarness(port, { dataDir: mkdtempSync(join(tmpdir(), 'mr-bench-')) });
+const servers = new RegistryServers({ registry, defaultServer: () => 'sim' });
+const directRead = async () => (await servers.service({})).listHunts({ limit: 21 });
+const h = makeHarness(servers, { dataDir: mkdtempSync(join(tmpdir(), 'mr-bench-')) });
 const TOKEN = 'bench-token-0123456789';
 const makeServer = () =>
   createMcpServer({ version: 'bench', transport: 'http' }, (l) => ({ ...h.ctx, clientLabel: l }));
@@ -63,7 +63,6 @@ const connect = async (url: string) => {
 };
 const call = (c: Client) => c.callTool({ name: 'list_hunts', arguments: {} });
 
-const page = { offset: 0, limit: 21 };
 const cSse = await connect(httpSse.url);
 const cJson = await connect(httpJson.url);
 // Interleaved series (direct, SSE, JSON, direct, ...) so all three share the machine's load.
@@ -71,14 +70,14 @@ const direct: number[] = [];
 const viaHttp: number[] = [];
 const viaJson: number[] = [];
 for (const [, f] of [
-  [direct, () => port.hunts({}, {}, page)],
+  [direct, directRead],
   [viaHttp, () => call(cSse)],
   [viaJson, () => call(cJson)],
 ] as const)
   for (let i = 0; i < 20; i++) await f();
 for (let i = 0; i < N; i++) {
   for (const [xs, f] of [
-    [direct, () => port.hunts({}, {}, page)],
+    [direct, directRead],
     [viaHttp, () => call(cSse)],
     [viaJson, () => call(cJson)],
   ] as const) {
@@ -95,7 +94,7 @@ async function cpuPerCall(f: () => Promise<unknown>): Promise<number> {
   const c = process.cpuUsage(c0);
   return (c.user + c.system) / N / 1000;
 }
-const cpuDirect = await cpuPerCall(() => port.hunts({}, {}, page));
+const cpuDirect = await cpuPerCall(directRead);
 const cpuSse = await cpuPerCall(() => call(cSse));
 const cpuJson = await cpuPerCall(() => call(cJson));
 
@@ -157,7 +156,7 @@ if (!process.argv.includes('--no-stdio')) {
     }),
   );
   // Direct again right before, so both stdio numbers share the machine's load of the moment.
-  const direct2 = await time(N, () => port.hunts({}, {}, page));
+  const direct2 = await time(N, directRead);
   const viaStdio = await time(N, () => call(cs));
   console.log(row('direct (2)', direct2));
   console.log(row('MCP over stdio', viaStdio));

@@ -66,9 +66,7 @@ function blockingProbe(): { stop(): number } {
   };
 }
 
-async function ours(
-  bits: 2048 | 4096,
-): Promise<{
+async function ours(bits: 2048 | 4096): Promise<{
   ms: number;
   maxLoopDelayMs: number;
   p99LoopDelayMs: number;

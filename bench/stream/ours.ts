@@ -2,12 +2,11 @@
 import { readFileSync } from 'node:fs';
 import { loadApiConfig } from '../../electron/core/velociraptor/config/api-config';
 import { ConnectionRegistry } from '../../electron/core/velociraptor/registry';
-import { MemorySecretStore } from '../../electron/core/velociraptor/secret-store';
 import { userQuery } from '../../electron/core/velociraptor/vql/builder';
 
 async function main(): Promise<void> {
   const [configPath, query] = process.argv.slice(2) as [string, string];
-  const registry = new ConnectionRegistry({ secrets: new MemorySecretStore() });
+  const registry = new ConnectionRegistry();
   registry.addConfig('bench', loadApiConfig(readFileSync(configPath, 'utf8')));
   const conn = registry.connection('bench');
   let rows = 0;

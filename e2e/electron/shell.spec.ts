@@ -7,6 +7,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { _electron as electron, expect, test, type ElectronApplication } from '@playwright/test';
+import { IN_CI } from '../../test/real-parts';
 import { ROOT } from '../serve';
 import { electronBinary } from './electron-binary';
 
@@ -21,7 +22,7 @@ test.beforeAll(async () => {
   dataDir = mkdtempSync(join(tmpdir(), 'megaraptor-electron-'));
   app = await electron.launch({
     executablePath: binary.path!,
-    args: [ROOT, ...(process.env.CI ? ['--no-sandbox'] : [])],
+    args: [ROOT, ...(IN_CI ? ['--no-sandbox'] : [])],
     env: { ...process.env, MEGARAPTOR_DATA_DIR: dataDir },
   });
 });

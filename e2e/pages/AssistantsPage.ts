@@ -5,14 +5,29 @@ export class AssistantsPage {
   readonly status: Locator;
   readonly url: Locator;
   readonly token: Locator;
+  readonly revealTokenButton: Locator;
+  readonly hideToken: Locator;
   readonly dialog: Locator;
+  // What the approval dialog shows of the waiting call.
+  readonly approvalTool: Locator;
+  readonly approvalArguments: Locator;
+  readonly approvalClient: Locator;
+  readonly approvalOperation: Locator;
+  readonly approvalTimeLeft: Locator;
   readonly audit: Locator;
 
   constructor(readonly page: Page) {
     this.status = page.getByTestId('mcp-status');
     this.url = page.getByTestId('mcp-url');
     this.token = page.getByTestId('mcp-token');
+    this.revealTokenButton = page.getByRole('button', { name: 'Reveal token' });
+    this.hideToken = page.getByRole('button', { name: 'Hide token' });
     this.dialog = page.getByRole('dialog', { name: /Approve an assistant action/ });
+    this.approvalTool = this.dialog.getByTestId('approval-tool');
+    this.approvalArguments = this.dialog.getByTestId('approval-arguments');
+    this.approvalClient = this.dialog.getByTestId('approval-client');
+    this.approvalOperation = this.dialog.getByTestId('approval-operation');
+    this.approvalTimeLeft = this.dialog.getByTestId('approval-time-left');
     this.audit = page.getByTestId('mcp-audit');
   }
 
@@ -25,7 +40,7 @@ export class AssistantsPage {
   /** Reveals the token (hidden by default) and reads it. */
   async revealToken(): Promise<string> {
     await expect(this.token).toHaveValue(/^•+$/);
-    await this.page.getByRole('button', { name: 'Reveal token' }).click();
+    await this.revealTokenButton.click();
     await expect(this.token).not.toHaveValue(/•/);
     return this.token.inputValue();
   }

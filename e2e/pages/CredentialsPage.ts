@@ -1,6 +1,4 @@
 import { expect, type Locator, type Page } from '@playwright/test';
-import { join } from 'node:path';
-import { ROOT } from '../serve';
 
 /** Page object of the Credentials page: status banner, table, reveal/delete dialogs, repair report. */
 export class CredentialsPage {
@@ -8,16 +6,64 @@ export class CredentialsPage {
   readonly table: Locator;
   readonly emptyState: Locator;
   readonly repairReport: Locator;
+  readonly repairApply: Locator;
+  readonly repairClean: Locator;
   readonly revealModal: Locator;
+  readonly revealConfirm: Locator;
+  /** The revealed value (masked until revealToggle). */
+  readonly revealValue: Locator;
+  readonly revealToggle: Locator;
   readonly deleteModal: Locator;
+  readonly deleteConfirm: Locator;
+  readonly goToConnections: Locator;
+  // The file vault offered when no OS keychain answers.
+  readonly vaultPassphrase: Locator;
+  readonly vaultPassphraseConfirm: Locator;
+  readonly vaultSubmit: Locator;
 
   constructor(readonly page: Page) {
     this.status = page.getByTestId('credentials-status');
     this.table = page.getByTestId('credentials-table');
     this.emptyState = page.getByTestId('area-empty-state');
     this.repairReport = page.getByTestId('repair-report');
+    this.repairApply = page.getByTestId('repair-apply');
+    this.repairClean = page.getByTestId('repair-clean');
     this.revealModal = page.getByRole('dialog', { name: /^Reveal/ });
+    this.revealConfirm = this.revealModal.getByTestId('reveal-confirm');
+    this.revealValue = this.revealModal.getByTestId('reveal-value');
+    this.revealToggle = this.revealModal.getByTestId('reveal-toggle');
     this.deleteModal = page.getByRole('dialog', { name: /^Delete/ });
+    this.deleteConfirm = this.deleteModal.getByTestId('delete-confirm');
+    this.goToConnections = page.getByTestId('empty-go-connections');
+    this.vaultPassphrase = page.getByTestId('vault-passphrase');
+    this.vaultPassphraseConfirm = page.getByTestId('vault-passphrase-confirm');
+    this.vaultSubmit = page.getByTestId('vault-submit');
+  }
+
+  /** The row of credential `id`. */
+  row(id: string): Locator {
+    return this.page.getByTestId(`credential-row-${id}`);
+  }
+
+  /** The credential id a row shows. */
+  async idOf(row: Locator): Promise<string> {
+    return (await row.getAttribute('data-testid'))!.replace('credential-row-', '');
+  }
+
+  /** Parts of one row: its expiry, its expiry badge, its fingerprint. */
+  expiresOf(row: Locator): Locator {
+    return row.getByTestId('credential-expires');
+  }
+  expiryBadgeOf(row: Locator): Locator {
+    return row.getByTestId('expiry-badge');
+  }
+  fingerprintOf(row: Locator): Locator {
+    return row.getByTestId('credential-fingerprint');
+  }
+
+  /** What repair reports about credential `id` (nothing when it is consistent). */
+  repairFinding(id: string): Locator {
+    return this.repairReport.getByTestId(`repair-finding-${id}`);
   }
 
   /** Rows whose owner is the server `name`. */
@@ -65,9 +111,5 @@ export class CredentialsPage {
   async dryRunRepair(): Promise<void> {
     await this.page.getByTestId('repair-check').click();
     await expect(this.repairReport).toBeVisible();
-  }
-
-  async screenshot(name: string): Promise<void> {
-    await this.page.screenshot({ path: join(ROOT, 'docs', 'screenshots', `${name}.png`), fullPage: false });
   }
 }

@@ -6,6 +6,10 @@ export class ShellPage {
   readonly root: Locator;
   readonly main: Locator;
   readonly themeToggle: Locator;
+  readonly headerMode: Locator;
+  readonly navLinks: Locator;
+  /** What the page says when it cannot reach the core (opened without its token, server gone). */
+  readonly coreUnreachable: Locator;
 
   constructor(
     readonly page: Page,
@@ -14,6 +18,14 @@ export class ShellPage {
     this.root = page.locator('#root');
     this.main = page.locator('main');
     this.themeToggle = page.getByTestId('theme-toggle');
+    this.headerMode = page.getByTestId('header-mode');
+    this.navLinks = page.locator('[data-testid^="nav-"]');
+    this.coreUnreachable = page.getByTestId('core-unreachable');
+  }
+
+  /** The error boundary inside `scope` (present only when a page crashed). */
+  errorBoundary(scope: Locator): Locator {
+    return scope.getByTestId('error-boundary');
   }
 
   /** Opens the URL `megaraptor serve` printed (token in the fragment) and waits until ready. */
@@ -32,11 +44,15 @@ export class ShellPage {
     return this.page.getByTestId(`nav-${id}`);
   }
 
+  /** The content of area `id` (connections, clients, …). */
+  area(id: string): Locator {
+    return this.page.getByTestId(`page-${id}`);
+  }
+
   async goTo(id: string): Promise<Locator> {
     await this.navLink(id).click();
-    const page = this.page.getByTestId(`page-${id}`);
-    await expect(page).toBeVisible();
-    return page;
+    await expect(this.area(id)).toBeVisible();
+    return this.area(id);
   }
 
   /** The color scheme Mantine applied to <html>. */

@@ -4,6 +4,7 @@
  */
 import { commands } from './commands/index';
 import type { CliIO } from './command';
+import { messageOf } from '../../shared/errors';
 
 declare const __APP_VERSION__: string;
 const VERSION = typeof __APP_VERSION__ === 'string' ? __APP_VERSION__ : '0.0.0-dev';
@@ -63,7 +64,7 @@ if (isEntry) {
       process.exitCode = code;
     },
     (e: unknown) => {
-      process.stderr.write(`megaraptor: ${e instanceof Error ? e.message : String(e)}\n`);
+      process.stderr.write(`megaraptor: ${messageOf(e)}\n`);
       process.exitCode = 1;
     },
   );

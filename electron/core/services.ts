@@ -7,13 +7,23 @@
  * A new domain: build its service below, add its channels to `handlers`, release it in `dispose`.
  */
 import type { Contract } from '../../shared/contracts/index';
-import { AppInfoService } from './app/app-info';
-import { resolveDataDir } from './app/data-dir';
-import { probeKeychain as realProbe, type KeychainStatus } from './credentials/keychain-probe';
-import { createCredentialService, credentialHandlers } from './credentials/index';
+import { AppInfoService, resolveDataDir } from './app/index';
+import {
+  ConnectionManager,
+  connectionCredentials,
+  connectionHandlers,
+  type DemoFactory,
+} from './connections/index';
+import {
+  probeKeychain as realProbe,
+  type KeychainStatus,
+  createCredentialService,
+  credentialHandlers,
+} from './credentials/index';
 import { createInvestigation } from './investigation/index';
-import { createMcpDomain } from './mcp/app';
-import { OWNER_RELEASED, type Handlers } from './rpc/dispatcher';
+import { createMcpDomain } from './mcp/index';
+import { OWNER_RELEASED, type Handlers } from './rpc/index';
+import { startSimulator } from './sim/index';
 
 export interface CoreOptions {
   mode: 'electron' | 'browser';
@@ -31,6 +41,15 @@ export interface CoreServices {
   /** Stops background work and closes what the services opened. Safe to call twice. */
   dispose(): Promise<void>;
 }
+
+/**
+ * The demo server: the simulator, started in this process when the responder asks for it. Built
+ * here because only the composition root (and the CLI) may import sim/, the test double.
+ */
+const demoSimulator: DemoFactory = async () => {
+  const sim = await startSimulator({ host: '127.0.0.1' });
+  return { yaml: await sim.mintApiConfig('megaraptor-demo', ['administrator']), stop: () => sim.stop() };
+};
 
 export function createCoreServices(options: CoreOptions): CoreServices {
   const dataDir = resolveDataDir({
@@ -55,26 +74,34 @@ export function createCoreServices(options: CoreOptions): CoreServices {
 
   // One credential service, and with it one keychain store, for the whole process.
   const credentials = createCredentialService(dataDir, { probe });
-  const investigation = createInvestigation(dataDir, keychainAtStart, credentials);
+  // One connection manager: the UI, MCP and the Credentials page see the same servers.
+  const connections = new ConnectionManager({
+    dataDir,
+    secrets: keychainAtStart,
+    demo: demoSimulator,
+    credentials: connectionCredentials(credentials),
+  });
   // Re-open saved servers now, not on the first page that asks: that also lists servers saved by a
   // version without the credential index, so the Credentials page shows them from the start.
-  void investigation.connections.ready();
+  void connections.ready();
+  const investigation = createInvestigation(dataDir, connections);
 
   // Assistants (MCP): HTTP endpoint + approval socket start with the app.
-  // It shares the investigation's live connection manager: same servers, same selected server as the UI.
+  // It shares the live connection manager: same servers, same selected server as the UI.
   const mcp = createMcpDomain({
     dataDir,
     version: options.version,
     mode: options.mode,
     env: options.env ?? process.env,
     keychain: keychainAtStart,
-    liveConnections: investigation.connections,
+    liveConnections: connections,
     credentials,
   });
   void mcp.start();
 
   const handlers: Handlers<Contract> = {
     'app:info': () => appInfo.info(),
+    ...connectionHandlers(connections),
     ...investigation.handlers,
     ...mcp.handlers,
     ...credentialHandlers(credentials),
@@ -84,7 +111,7 @@ export function createCoreServices(options: CoreOptions): CoreServices {
 
   const disposers: Array<() => Promise<void> | void> = [
     () => credentials.dispose(),
-    () => investigation.dispose(),
+    () => connections.dispose(),
     () => mcp.dispose(),
   ];
   let disposed = false;

@@ -13,7 +13,7 @@ import {
 } from '../../shared/contract';
 import { IPC_CALL } from '../../shared/bridge';
 import type { ErrorPayload } from '../../shared/errors';
-import type { Dispatcher } from '../core/rpc/dispatcher';
+import type { Dispatcher } from '../core/rpc/index';
 import { isTrustedSender } from './sender';
 
 function facts(event: IpcMainEvent | IpcMainInvokeEvent) {

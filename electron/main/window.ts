@@ -5,7 +5,7 @@
 import { app, BrowserWindow, screen, shell, type WebContents } from 'electron';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import type { WindowStateStore } from '../core/app/window-state';
+import type { WindowStateStore } from '../core/app/index';
 import { APP_ORIGIN, isAllowedExternalUrl } from './sender';
 
 /** External links the app may open. Each opener names its URL literally (reviewable at a glance). */

@@ -88,6 +88,8 @@ export const McpStatus = z.object({
   approvalSocket: z.string().optional(),
   auditLog: z.string(),
   policy: McpPolicy,
+  /** The tools that wait for the policy or the responder (the ones an allow-list can name). */
+  gatedTools: z.array(z.string()),
   pendingApprovals: z.number().int(),
   /** Why the endpoint is not running, when it failed to start. */
   error: z.string().optional(),

@@ -6,14 +6,10 @@
  */
 import { readFile } from 'node:fs/promises';
 import { resolve } from 'node:path';
-import { AppError } from '../../../shared/errors';
-import { resolveDataDir } from '../../core/app/data-dir';
-import { AppConnections } from '../../core/mcp/app-connections';
-import { runStdio } from '../../core/mcp/stdio';
-import { VelociraptorBridge } from '../../core/mcp/velociraptor-port';
-import { loadApiConfig } from '../../core/velociraptor/config/api-config';
-import { ConnectionRegistry } from '../../core/velociraptor/registry';
-import { MemorySecretStore } from '../../core/velociraptor/secret-store';
+import { AppError, messageOf } from '../../../shared/errors';
+import { resolveDataDir } from '../../core/app/index';
+import { AppConnections, runStdio, RegistryServers } from '../../core/mcp/index';
+import { loadApiConfig, ConnectionRegistry } from '../../core/velociraptor/index';
 import type { CliIO, Command } from '../command';
 
 declare const __APP_VERSION__: string;
@@ -55,7 +51,7 @@ export const mcpCommand: Command = {
     }
     try {
       const dataDir = resolveDataDir({ env: io.env, cwd: io.cwd });
-      const registry = new ConnectionRegistry({ secrets: new MemorySecretStore() });
+      const registry = new ConnectionRegistry();
       const secrets: string[] = [];
       const configPath = flag(argv, '--api-config') ?? io.env.VELOCIRAPTOR_API_CONFIG;
       const connection = flag(argv, '--connection');
@@ -117,17 +113,17 @@ export const mcpCommand: Command = {
         name: string,
         readOnly: string | undefined,
       ): Promise<number> {
-        const port = new VelociraptorBridge({
+        const servers = new RegistryServers({
           registry: reg,
           defaultServer: () => name,
           readOnlyServer: () => readOnly,
         });
-        await runStdio({ dataDir, version: VERSION, port, secrets, stdin: io.stdin, stdout: io.stdout });
+        await runStdio({ dataDir, version: VERSION, servers, secrets, stdin: io.stdin, stdout: io.stdout });
         if (reg === registry) reg.close();
         return 0;
       }
     } catch (e) {
-      io.stderr.write(`megaraptor mcp: ${e instanceof Error ? e.message : String(e)}\n`);
+      io.stderr.write(`megaraptor mcp: ${messageOf(e)}\n`);
       return 1;
     }
   },

@@ -7,10 +7,11 @@ import { existsSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 import { contract } from '../../../shared/contracts/index';
-import { Dispatcher } from '../../core/rpc/dispatcher';
-import { isLoopbackHost, startBrowserServer } from '../../core/server/server';
+import { Dispatcher } from '../../core/rpc/index';
+import { isLoopbackHost, startBrowserServer } from '../../core/server/index';
 import { createCoreServices } from '../../core/services';
 import type { CliIO, Command } from '../command';
+import { messageOf } from '../../../shared/errors';
 
 declare const __APP_VERSION__: string;
 const VERSION = typeof __APP_VERSION__ === 'string' ? __APP_VERSION__ : '0.0.0-dev';
@@ -64,7 +65,7 @@ export const serveCommand: Command = {
         allowPositionals: false,
       }));
     } catch (e) {
-      io.stderr.write(`megaraptor serve: ${e instanceof Error ? e.message : String(e)}\n\n${usage}`);
+      io.stderr.write(`megaraptor serve: ${messageOf(e)}\n\n${usage}`);
       return 2;
     }
     const port = Number(values.port);

@@ -6,8 +6,15 @@
 import { chmodSync, readFileSync, writeFileSync } from 'node:fs';
 import { resolve } from 'node:path';
 import type { Command, CliIO } from '../command';
-import { localIdentity, parseClientConfig, runAgent } from '../../core/sim/agent';
-import { SIMULATOR_BANNER, SIM_VERSION, startSimulator, type SimulatorOptions } from '../../core/sim/index';
+import {
+  localIdentity,
+  parseClientConfig,
+  runAgent,
+  SIMULATOR_BANNER,
+  SIM_VERSION,
+  startSimulator,
+  type SimulatorOptions,
+} from '../../core/sim/index';
 
 const USAGE = `Usage: megaraptor sim [options]
        megaraptor sim agent --config client.config.yaml [--hostname NAME] [--os windows|linux|darwin]

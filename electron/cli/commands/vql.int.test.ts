@@ -2,19 +2,17 @@
  * The built CLI (out/cli/megaraptor.mjs, from `npm run build`) run as a separate process against
  * the simulator over mTLS: what a user, CI job or assistant sandbox runs.
  */
-import { spawn, spawnSync } from 'node:child_process';
-import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { spawn } from 'node:child_process';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { builtCli, onPath, REPO_ROOT } from '../../../test/real-parts';
 import { startSimulator, type RunningSimulator } from '../../core/sim/index';
 
-const CLI = join(process.cwd(), 'out', 'cli', 'megaraptor.mjs');
-const built = existsSync(CLI) && readFileSync(CLI, 'utf8').includes('megaraptor vql');
-const CI = process.env.CI === 'true' || process.env.CI === '1';
-const hasStrace = spawnSync('strace', ['-V']).status === 0;
-if (!built && CI) throw new Error(`${CLI} with the vql command is missing: run \`npm run build\` first.`);
-if (!built) console.warn(`vql.int.test: skipped, ${CLI} is not built with the vql command (npm run build).`);
+const CLI = join(REPO_ROOT, 'out', 'cli', 'megaraptor.mjs');
+const built = builtCli('vql');
+const strace = onPath(['strace'], 'scripts/setup-test-env.sh installs it');
 
 function cli(args: string[], env: NodeJS.ProcessEnv): Promise<{ code: number; out: string; err: string }> {
   return run(process.execPath, [CLI, ...args], env);
@@ -40,7 +38,9 @@ function run(
   });
 }
 
-describe.skipIf(!built)('megaraptor vql (built CLI)', () => {
+it(`has ${built.name} (required in CI)`, () => built.check());
+
+describe.runIf(built.run)('megaraptor vql (built CLI)', () => {
   let sim: RunningSimulator;
   let dir: string;
   let config: string;
@@ -92,10 +92,10 @@ describe.skipIf(!built)('megaraptor vql (built CLI)', () => {
   // Audit concern "temporary certificate files not securely deleted": key material stays in memory
   // (PEM buffers handed to grpc-js), so a whole query writes no file at all. strace sees every open
   // for writing, creation, rename or mkdir made by the process and its threads.
-  it.skipIf(!hasStrace && !CI)(
+  it.runIf(strace.run)(
     'writes no file while it connects and queries (no temp copies of the key)',
     async () => {
-      if (!hasStrace) throw new Error('strace is missing: scripts/setup-test-env.sh installs it.');
+      strace.check();
       const trace = join(dir, 'trace.txt');
       // Asynchronous: the simulator answering the CLI runs in this process.
       const r = await run(

@@ -125,4 +125,65 @@ describe('megaraptor vql', () => {
     expect(q?.orgId).toBe('O123');
     expect(q?.maxRow).toBe(1);
   });
+
+  it('leaves nothing on stdout when it fails before the first row', async () => {
+    const unreachable = join(dir, 'unreachable.yaml');
+    writeFileSync(
+      unreachable,
+      (await sim.mintApiConfig('cli-gone', ['api'])).replace(
+        /api_connection_string: .*/,
+        'api_connection_string: 127.0.0.1:1',
+      ),
+      { mode: 0o600 },
+    );
+    const r = await run(['vql', '--api-config', unreachable, 'SELECT 1 FROM scope()']);
+    expect(r.code).toBe(1);
+    expect(r.err).toContain('SERVER_UNREACHABLE');
+    expect(r.out).toBe('');
+    const reader = join(dir, 'reader-2.yaml');
+    writeFileSync(reader, await sim.mintApiConfig('cli-reader-2', ['reader']), { mode: 0o600 });
+    const denied = await run(['vql', '--api-config', reader, 'SELECT 1 FROM scope()']);
+    expect(denied.code).toBe(1);
+    expect(denied.out).toBe('');
+    const none = await run(['vql', '--api-config', config, '--quiet', 'SELECT * FROM clients() WHERE FALSE']);
+    expect(none).toMatchObject({ code: 0, out: '[]\n' });
+  });
+
+  it('strips terminal control characters from log lines and CSV; --raw keeps them', async () => {
+    const hostile = 'Evil\x1b]0;pwned\x07\x1b[2J\x1b[1A\u009b31m';
+    const log = ['vql', '--api-config', config, 'SELECT * FROM watch_monitoring(artifact=X)', '--env'];
+    const stripped = await run([...log, `X=${hostile}`]);
+    expect(stripped.err).toContain('Artifact Evil is not an event artifact');
+    // eslint-disable-next-line no-control-regex
+    expect(stripped.err).not.toMatch(/[\x1b\x07\u009b]/);
+    const raw = await run([...log, `X=${hostile}`, '--raw']);
+    expect(raw.err).toContain(hostile);
+    const csv = ['vql', '--api-config', config, '--format', 'csv', '--quiet', 'SELECT X FROM scope()'];
+    const cells = await run([...csv, '--env', `X=${hostile}`]);
+    expect(cells.out).toBe('X\r\nEvil\r\n');
+    expect((await run([...csv, '--env', `X=${hostile}`, '--raw'])).out).toContain(hostile);
+  });
+
+  it('writes JSON lines cut from the server batches, one row per line', async () => {
+    const q = 'SELECT client_id, labels, os_info FROM clients() LIMIT 5';
+    const lines = await run([
+      'vql',
+      '--api-config',
+      config,
+      '--format',
+      'jsonl',
+      '--quiet',
+      '--max-row',
+      '2',
+      q,
+    ]);
+    const array = await run(['vql', '--api-config', config, '--quiet', q]);
+    expect(lines.code).toBe(0);
+    const parsed = lines.out
+      .trim()
+      .split('\n')
+      .map((l) => JSON.parse(l) as unknown);
+    expect(parsed).toEqual(JSON.parse(array.out));
+    expect(parsed).toHaveLength(5);
+  });
 });

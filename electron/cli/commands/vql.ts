@@ -7,12 +7,16 @@
 import { readFile } from 'node:fs/promises';
 import { resolve } from 'node:path';
 import { once } from 'node:events';
-import { isAppError } from '../../../shared/errors';
-import { loadApiConfig } from '../../core/velociraptor/config/api-config';
-import { RowFormatter, type OutputFormat } from '../../core/velociraptor/output/format';
-import { ConnectionRegistry } from '../../core/velociraptor/registry';
-import { MemorySecretStore } from '../../core/velociraptor/secret-store';
-import { userQuery } from '../../core/velociraptor/vql/builder';
+import { isAppError, messageOf } from '../../../shared/errors';
+import {
+  loadApiConfig,
+  RowFormatter,
+  rawLines,
+  stripTerminalControls,
+  type OutputFormat,
+  ConnectionRegistry,
+  userQuery,
+} from '../../core/velociraptor/index';
 import type { CliIO, Command } from '../command';
 
 const USAGE = `Usage: megaraptor vql [options] "QUERY"
@@ -24,10 +28,11 @@ Options:
   --api-config FILE   API client config (velociraptor config api_client); default $VELOCIRAPTOR_API_CONFIG
   --org ID            org to run in (default: root)
   --env KEY=VALUE     a query variable, repeatable (values reach VQL only as variables)
-  --format F          json (default), jsonl or csv (formula-safe)
+  --format F          json (default), jsonl (the server's row text, unparsed) or csv (formula-safe)
   --max-row N         rows per response batch (default 1000)
   --timeout S         server-side query timeout in seconds
   --quiet             do not print log lines
+  --raw               keep terminal control characters in log lines and CSV (stripped by default)
 Encrypted private keys read their passphrase from $MEGARAPTOR_API_PASSPHRASE.
 `;
 
@@ -39,13 +44,14 @@ interface Args {
   maxRow: number;
   timeout?: number;
   quiet: boolean;
+  raw: boolean;
   query?: string;
 }
 
 class UsageError extends Error {}
 
 function parseArgs(argv: string[]): Args {
-  const a: Args = { org: '', env: {}, format: 'json', maxRow: 1000, quiet: false };
+  const a: Args = { org: '', env: {}, format: 'json', maxRow: 1000, quiet: false, raw: false };
   const value = (i: number, flag: string): string => {
     const v = argv[i + 1];
     if (v === undefined) throw new UsageError(`${flag} needs a value`);
@@ -91,6 +97,9 @@ function parseArgs(argv: string[]): Args {
       case '--quiet':
         a.quiet = true;
         break;
+      case '--raw':
+        a.raw = true;
+        break;
       default:
         if (arg.startsWith('--')) throw new UsageError(`unknown option ${arg}`);
         if (a.query !== undefined) throw new UsageError('give the query as one argument (quote it)');
@@ -100,8 +109,8 @@ function parseArgs(argv: string[]): Args {
   return a;
 }
 
-async function write(stream: NodeJS.WritableStream, text: string): Promise<void> {
-  if (text && !stream.write(text)) await once(stream, 'drain');
+async function write(stream: NodeJS.WritableStream, data: string | Buffer): Promise<void> {
+  if (data.length && !stream.write(data)) await once(stream, 'drain');
 }
 
 export const vqlCommand: Command = {
@@ -121,11 +130,12 @@ export const vqlCommand: Command = {
       io.stderr.write(`megaraptor vql: ${e.message}\n\n${USAGE}`);
       return 2;
     }
-    const registry = new ConnectionRegistry({ secrets: new MemorySecretStore() });
+    const registry = new ConnectionRegistry();
     const ac = new AbortController();
     const onSigint = (): void => ac.abort();
     process.once('SIGINT', onSigint);
-    const out = new RowFormatter(args.format);
+    const out = new RowFormatter(args.format, { stripControls: !args.raw });
+    const clean = (text: string): string => (args.raw ? text : stripTerminalControls(text));
     let failed = false;
     try {
       const text = await readFile(resolve(io.cwd, args.config), 'utf8');
@@ -138,20 +148,21 @@ export const vqlCommand: Command = {
         timeoutSeconds: args.timeout,
         signal: ac.signal,
         name: 'megaraptor-cli',
+        // JSON lines are the server's row bytes passed through: exact values, no parse.
+        raw: args.format === 'jsonl',
       })) {
         if (ev.type === 'rows') {
+          if (ev.raw) await write(io.stdout, rawLines(ev.raw));
           await write(io.stdout, out.rows(ev.rows, ev.columns, ev.queryId));
         } else {
           if (ev.problem) failed = true;
-          if (!args.quiet || ev.problem) io.stderr.write(`[${ev.level}] ${ev.message}\n`);
+          if (!args.quiet || ev.problem) io.stderr.write(`[${ev.level}] ${clean(ev.message)}\n`);
         }
       }
       await write(io.stdout, out.end());
       return failed ? 1 : 0;
     } catch (e) {
-      io.stderr.write(
-        `megaraptor vql: ${isAppError(e) ? `${e.code}: ${e.message}` : e instanceof Error ? e.message : String(e)}\n`,
-      );
+      io.stderr.write(`megaraptor vql: ${clean(isAppError(e) ? `${e.code}: ${e.message}` : messageOf(e))}\n`);
       return 1;
     } finally {
       process.removeListener('SIGINT', onSigint);

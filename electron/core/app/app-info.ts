@@ -3,7 +3,7 @@
  * probed once and the answer cached, because a probe writes to the keychain and may take seconds.
  */
 import type { AppInfo } from '../../../shared/contracts/app';
-import type { KeychainStatus } from '../credentials/keychain-probe';
+import type { KeychainStatus } from '../credentials/index';
 
 export interface AppInfoOptions {
   name: string;

@@ -3,9 +3,9 @@
  * untrusted input (hand-edited, from another monitor layout): it is validated and clamped, and a
  * damaged file means "use defaults", never a crash.
  */
-import { readFileSync, renameSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { z } from 'zod';
+import { JsonFile } from '../files/index';
 
 export const WindowState = z.object({
   x: z.number().int().optional(),
@@ -27,19 +27,22 @@ export interface Rect {
 
 export class WindowStateStore {
   readonly file: string;
+  private readonly json: JsonFile<typeof WindowState>;
 
   constructor(dataDir: string) {
     this.file = join(dataDir, 'window-state.json');
+    this.json = new JsonFile(this.file, WindowState);
   }
 
   /** The saved state, or defaults when missing or damaged; off-screen positions are dropped. */
   load(displays: Rect[] = []): WindowState {
-    let state: WindowState;
+    let state: WindowState | undefined;
     try {
-      state = WindowState.parse(JSON.parse(readFileSync(this.file, 'utf8')));
+      state = this.json.readSync();
     } catch {
-      return { ...DEFAULT_WINDOW_STATE };
+      // Damaged or unreadable: defaults, as for a first start.
     }
+    if (!state) return { ...DEFAULT_WINDOW_STATE };
     if (state.x !== undefined && state.y !== undefined && displays.length > 0) {
       const { x, y } = state;
       // Visible if the title bar's top-left area lies on some display.
@@ -51,11 +54,8 @@ export class WindowStateStore {
     return state;
   }
 
-  /** Atomic write (temp + rename), so a crash mid-write never leaves a half file. */
+  /** Blocking (the window is closing and the app may quit next); atomic, so never a half file. */
   save(state: WindowState): void {
-    const checked = WindowState.parse(state);
-    const tmp = `${this.file}.${process.pid}.tmp`;
-    writeFileSync(tmp, JSON.stringify(checked, null, 2) + '\n', { mode: 0o600 });
-    renameSync(tmp, this.file);
+    this.json.writeSync(state);
   }
 }

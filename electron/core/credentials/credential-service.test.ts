@@ -5,36 +5,18 @@ import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { credentialsContract } from '../../../shared/contracts/credentials';
 import { CredentialService } from './credential-service';
 import { credentialHandlers } from './handlers';
-import type { EnumerableSecretStore } from './secret-store';
-
-/** An in-memory keychain double (the real one is exercised in keychain-store.int.test.ts). */
-class MemoryStore implements EnumerableSecretStore {
-  readonly backend = 'memory';
-  readonly data = new Map<string, string>();
-  async get(ref: string) {
-    return this.data.get(ref);
-  }
-  async set(ref: string, value: string) {
-    this.data.set(ref, value);
-  }
-  async delete(ref: string) {
-    this.data.delete(ref);
-  }
-  async listRefs() {
-    return [...this.data.keys()];
-  }
-}
+import { MemorySecretStore } from './memory-store';
 
 const NOW = new Date('2026-03-01T00:00:00Z');
 const days = (n: number) => new Date(NOW.getTime() + n * 86_400_000);
 
 let dir: string;
-let store: MemoryStore;
+let store: MemorySecretStore;
 let service: CredentialService;
 let keychainAvailable = true;
 beforeEach(async () => {
   dir = await mkdtemp(join(tmpdir(), 'megaraptor-creds-'));
-  store = new MemoryStore();
+  store = new MemorySecretStore();
   keychainAvailable = true;
   service = new CredentialService({
     indexPath: join(dir, 'credentials.json'),

@@ -17,7 +17,7 @@ import { mkdir, readFile } from 'node:fs/promises';
 import { dirname } from 'node:path';
 import { z } from 'zod';
 import { AppError } from '../../../shared/errors';
-import { writeFileAtomic } from './atomic-file';
+import { writeFileAtomic } from '../files/index';
 import { withFileLock } from './file-lock';
 import { SECRET_REF_PATTERN, type EnumerableSecretStore, type SecretRef } from './secret-store';
 

@@ -16,13 +16,15 @@ export {
   type RegisterInput,
 } from './credential-service';
 export { credentialHandlers } from './handlers';
+export { probeKeychain, type KeychainStatus } from './keychain-probe';
 export { KeychainSecretStore, KEYCHAIN_SERVICE, type KeychainBackend } from './keychain-store';
 export { FileVaultSecretStore } from './file-vault';
 export { keychainServiceFor, LEGACY_KEYCHAIN_SERVICE } from './keychain-namespace';
 export { CredentialIndex } from './metadata-index';
 export { withFileLock } from './file-lock';
-export { writeFileAtomic } from './atomic-file';
 export type { SecretStore, EnumerableSecretStore, SecretRef } from './secret-store';
+export { MemorySecretStore } from './memory-store';
+export { KeychainOrMemory } from './keychain-or-memory';
 
 /**
  * The OS keychain store of `dataDir`: every secret the app writes lands under that data folder's

@@ -4,7 +4,7 @@
  * "locked" and "denied". The patterns below are the messages seen on Debian with gnome-keyring
  * (keychain-errors.test.ts lists them) plus the macOS/Windows wording of the same conditions.
  */
-import { AppError } from '../../../shared/errors';
+import { AppError, messageOf } from '../../../shared/errors';
 
 const LOCKED =
   /prompt was dismissed|is locked|locked collection|interaction is not allowed|errSecInteractionNotAllowed/i;
@@ -21,7 +21,7 @@ const LINUX_ADVICE =
 
 /** Classifies a keyring failure; `operation` names what we tried ("read", "store", "delete"). */
 export function keychainError(e: unknown, operation: string, backend: string): AppError {
-  const message = e instanceof Error ? e.message : String(e);
+  const message = messageOf(e);
   // Order matters: "Couldn't access platform storage: Secret Service: unlock prompt was dismissed"
   // is a locked keyring, not a missing one.
   if (LOCKED.test(message)) {

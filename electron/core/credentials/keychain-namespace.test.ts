@@ -4,7 +4,7 @@ import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { createMcpDomain } from '../mcp/app';
 import { McpService, TOKEN_REF } from '../mcp/service';
-import { FakePort } from '../mcp/testing/fake-port';
+import { noConnections } from '../mcp/testing/harness';
 import { createCredentialService } from './index';
 import {
   keychainServiceFor,
@@ -107,7 +107,7 @@ describe('keychain namespace per data folder', () => {
     const mcp = new McpService({
       dataDir,
       version: 't',
-      port: new FakePort(),
+      servers: noConnections(),
       secrets: cred.store,
       stdioCommand: ['node'],
       tokenRecord: cred,
@@ -135,7 +135,7 @@ describe('keychain namespace per data folder', () => {
     const mcp = new McpService({
       dataDir,
       version: 't',
-      port: new FakePort(),
+      servers: noConnections(),
       secrets: cred.store,
       stdioCommand: ['node'],
       tokenRecord: cred,

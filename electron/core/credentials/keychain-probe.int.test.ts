@@ -9,13 +9,16 @@ import { join, resolve } from 'node:path';
 import { promisify } from 'node:util';
 import { build } from 'esbuild';
 import { describe, expect, it } from 'vitest';
+import { keyringSession } from '../../../test/real-parts';
 import { probeKeychain } from './keychain-probe';
 
 const run = promisify(execFile);
-const inKeyringSession = process.env.MEGARAPTOR_TEST_KEYRING === '1';
+const keyring = keyringSession();
 
 describe('probeKeychain (real @napi-rs/keyring)', () => {
-  it.runIf(inKeyringSession)('finds the unlocked gnome-keyring of the test session', async () => {
+  it(`runs inside ${keyring.name} (required in CI)`, () => keyring.check());
+
+  it.runIf(keyring.run)('finds the unlocked gnome-keyring of the test session', async () => {
     const status = await probeKeychain({ timeoutMs: 10_000 });
     expect(status).toEqual({ available: true, backend: 'Secret Service' });
   });

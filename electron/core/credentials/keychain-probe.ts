@@ -6,6 +6,7 @@
  * @napi-rs/keyring is imported lazily: the CLI bundle keeps it external and must start without it.
  */
 import { randomBytes } from 'node:crypto';
+import { messageOf } from '../../../shared/errors';
 
 export interface KeychainStatus {
   available: boolean;
@@ -92,7 +93,7 @@ export async function probeKeychain(
   try {
     return await Promise.race([roundTrip(), timeout]);
   } catch (e) {
-    const message = e instanceof Error ? e.message : String(e);
+    const message = messageOf(e);
     return { available: false, backend, detail: adviceFor(message, platform) };
   } finally {
     clearTimeout(timer);

@@ -4,27 +4,25 @@
  * keyring fails. The failure modes (no bus, locked collection, a daemon that stops answering) each run
  * in a compiled child inside a session of their own, so they never disturb the shared keyring.
  */
-import { execFile, spawnSync } from 'node:child_process';
+import { execFile } from 'node:child_process';
 import { mkdtemp, mkdir, chmod, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { randomBytes } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { keyringSession, onPath } from '../../../test/real-parts';
 import { probeKeychain } from './keychain-probe';
 import { CredentialService } from './credential-service';
 import { bundleChild, type BundledChild } from './fixtures/bundle';
 import { KeychainSecretStore } from './keychain-store';
 
 const run = promisify(execFile);
-const CI = process.env.CI === 'true' || process.env.CI === '1';
-const inSession = process.env.MEGARAPTOR_TEST_KEYRING === '1';
-const haveDaemon =
-  spawnSync(
-    'sh',
-    ['-c', 'command -v dbus-run-session && command -v gnome-keyring-daemon && command -v gdbus'],
-    { stdio: 'ignore' },
-  ).status === 0;
+const keyring = keyringSession();
+const keyringPrograms = onPath(
+  ['dbus-run-session', 'gnome-keyring-daemon', 'gdbus'],
+  'scripts/setup-test-env.sh installs them',
+);
 
 let child: BundledChild;
 let dir: string;
@@ -81,17 +79,9 @@ async function inOwnSession(script: string): Promise<ChildResult> {
 }
 
 describe('keychain store: real Secret Service', () => {
-  it('runs inside a keyring session (required in CI)', () => {
-    if (!inSession && !CI) {
-      console.warn(
-        'keychain-store.int: not inside a keyring session (run through `npm test -- integration`); real-keyring cases skipped',
-      );
-      return;
-    }
-    expect(inSession, 'MEGARAPTOR_TEST_KEYRING=1 (gnome-keyring session) is required in CI').toBe(true);
-  });
+  it(`runs inside ${keyring.name} (required in CI)`, () => keyring.check());
 
-  it.runIf(inSession || CI)('stores, reads, lists and deletes one entry per secret', async () => {
+  it.runIf(keyring.run)('stores, reads, lists and deletes one entry per secret', async () => {
     const service = `megaraptor-test-${randomBytes(4).toString('hex')}`;
     const store = new KeychainSecretStore({ service, timeoutMs: 10_000 });
     await store.set('cred-a', '-----BEGIN RSA PRIVATE KEY-----\nAAA\n-----END RSA PRIVATE KEY-----\n');
@@ -106,42 +96,39 @@ describe('keychain store: real Secret Service', () => {
     expect(await store.listRefs()).toEqual([]);
   });
 
-  it.runIf(inSession || CI)(
-    'CredentialService over the real keychain: add, reveal, delete, repair',
-    async () => {
-      const keychain = new KeychainSecretStore({
-        service: `megaraptor-test-${randomBytes(4).toString('hex')}`,
-        timeoutMs: 10_000,
-      });
-      const service = new CredentialService({
-        indexPath: join(dir, 'svc', 'credentials.json'),
-        vaultPath: join(dir, 'svc', 'vault.json'),
-        keychain,
-        probe: () => probeKeychain({ timeoutMs: 10_000 }),
-      });
-      const a = await service.add({ name: 'api client key', kind: 'private-key', secret: 'KEY-A' });
-      const b = await service.add({ name: 'admin password', kind: 'password', secret: 'PW-B' });
-      expect(await service.reveal(a.id, true)).toEqual({ id: a.id, value: 'KEY-A' });
-      expect(await service.status()).toMatchObject({
-        store: 'keychain',
-        available: true,
-        count: 2,
-        vaultOffered: false,
-      });
-      // The keychain loses b; another app leaves an entry under our service name.
-      await keychain.delete(b.id);
-      await keychain.set('stray-entry', 'S');
-      await expect(service.secret(b.id)).rejects.toMatchObject({ code: 'SECRET_MISSING' });
-      const report = await service.repair({ dryRun: false });
-      expect(report.findings.map((f) => `${f.kind}:${f.id}:${f.action}`).sort()).toEqual([
-        `missing-secret:${b.id}:removed-from-index`,
-        'orphan-secret:stray-entry:added-to-index',
-      ]);
-      expect((await service.list()).items.map((i) => i.id).sort()).toEqual([a.id, 'stray-entry'].sort());
-      for (const id of [a.id, 'stray-entry']) expect(await service.delete(id)).toEqual({ deleted: true });
-      expect(await keychain.listRefs()).toEqual([]);
-    },
-  );
+  it.runIf(keyring.run)('CredentialService over the real keychain: add, reveal, delete, repair', async () => {
+    const keychain = new KeychainSecretStore({
+      service: `megaraptor-test-${randomBytes(4).toString('hex')}`,
+      timeoutMs: 10_000,
+    });
+    const service = new CredentialService({
+      indexPath: join(dir, 'svc', 'credentials.json'),
+      vaultPath: join(dir, 'svc', 'vault.json'),
+      keychain,
+      probe: () => probeKeychain({ timeoutMs: 10_000 }),
+    });
+    const a = await service.add({ name: 'api client key', kind: 'private-key', secret: 'KEY-A' });
+    const b = await service.add({ name: 'admin password', kind: 'password', secret: 'PW-B' });
+    expect(await service.reveal(a.id, true)).toEqual({ id: a.id, value: 'KEY-A' });
+    expect(await service.status()).toMatchObject({
+      store: 'keychain',
+      available: true,
+      count: 2,
+      vaultOffered: false,
+    });
+    // The keychain loses b; another app leaves an entry under our service name.
+    await keychain.delete(b.id);
+    await keychain.set('stray-entry', 'S');
+    await expect(service.secret(b.id)).rejects.toMatchObject({ code: 'SECRET_MISSING' });
+    const report = await service.repair({ dryRun: false });
+    expect(report.findings.map((f) => `${f.kind}:${f.id}:${f.action}`).sort()).toEqual([
+      `missing-secret:${b.id}:removed-from-index`,
+      'orphan-secret:stray-entry:added-to-index',
+    ]);
+    expect((await service.list()).items.map((i) => i.id).sort()).toEqual([a.id, 'stray-entry'].sort());
+    for (const id of [a.id, 'stray-entry']) expect(await service.delete(id)).toEqual({ deleted: true });
+    expect(await keychain.listRefs()).toEqual([]);
+  });
 
   it('without a D-Bus session: KEYCHAIN_UNAVAILABLE, fast, with advice', async () => {
     const env = { ...child.env };
@@ -157,7 +144,7 @@ describe('keychain store: real Secret Service', () => {
     expect(r.ms).toBeLessThan(5000);
   });
 
-  it.runIf(haveDaemon || CI)('locked collection: KEYCHAIN_LOCKED within the timeout', async () => {
+  it.runIf(keyringPrograms.run)('locked collection: KEYCHAIN_LOCKED within the timeout', async () => {
     const r = await inOwnSession(
       // Write first: gnome-keyring creates the login collection on first use.
       `"$NODE" "$CHILD" keychain-set warmup 3000 >/dev/null; gdbus call --session --dest org.freedesktop.secrets --object-path /org/freedesktop/secrets --method org.freedesktop.Secret.Service.Lock "['/org/freedesktop/secrets/collection/login']" >/dev/null; "$NODE" "$CHILD" keychain-set cred-x 3000`,
@@ -166,7 +153,7 @@ describe('keychain store: real Secret Service', () => {
     expect(r.ms).toBeLessThan(3500);
   });
 
-  it.runIf(haveDaemon || CI)(
+  it.runIf(keyringPrograms.run)(
     'a keyring daemon that stops answering: KEYCHAIN_LOCKED when the timeout fires',
     async () => {
       const r = await inOwnSession(

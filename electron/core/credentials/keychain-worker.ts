@@ -8,6 +8,7 @@
 import { createRequire } from 'node:module';
 import { Worker } from 'node:worker_threads';
 import type { KeychainBackend, KeychainEntry } from './keychain-store';
+import { asError } from '../../../shared/errors';
 
 // Plain CommonJS evaluated in the worker: no separate file to ship or bundle.
 const WORKER_SOURCE = `
@@ -84,7 +85,7 @@ export class WorkerKeychainBackend implements KeychainBackend {
     try {
       worker = this.ensureWorker();
     } catch (e) {
-      return Promise.reject(e instanceof Error ? e : new Error(String(e)));
+      return Promise.reject(asError(e));
     }
     const id = this.nextId++;
     return new Promise((resolve, reject) => {

@@ -11,8 +11,8 @@ import { createHash, randomBytes } from 'node:crypto';
 import { mkdir, readdir, readFile, rename, unlink } from 'node:fs/promises';
 import { basename, dirname, join } from 'node:path';
 import { CredentialMeta } from '../../../shared/contracts/credentials';
-import { AppError } from '../../../shared/errors';
-import { writeFileAtomic } from './atomic-file';
+import { AppError, messageOf } from '../../../shared/errors';
+import { writeFileAtomic } from '../files/index';
 import { withFileLock, type LockOptions } from './file-lock';
 
 export const INDEX_FORMAT = 'megaraptor-credential-index';
@@ -55,7 +55,7 @@ export function parseIndex(text: string): ParseResult {
   try {
     doc = JSON.parse(text);
   } catch (e) {
-    return { ok: false, reason: `not valid JSON (${(e as Error).message})` };
+    return { ok: false, reason: `not valid JSON (${messageOf(e)})` };
   }
   if (doc === null || typeof doc !== 'object') return { ok: false, reason: 'not a JSON object' };
   const d = doc as { format?: unknown; version?: unknown; checksum?: unknown; entries?: unknown };

@@ -1,22 +1,16 @@
 /**
- * The one interface every secret consumer depends on (connection registry, deployers, PKI rotation):
+ * The one interface every secret consumer depends on (saved connections, MCP token, deployers, PKI rotation):
  * secrets are addressed by an opaque reference and fetched only when needed, so nothing holds all
  * secrets in memory. Two implementations: the OS keychain (default) and the passphrase-encrypted file
  * vault (only when the responder explicitly chose it because no keychain exists).
  */
-
-import type { SecretStore as RegistrySecretStore } from '../velociraptor/secret-store';
 
 /** An opaque secret reference: `[A-Za-z0-9._:-]{1,200}` (safe as a keychain account name). */
 export type SecretRef = string;
 
 export const SECRET_REF_PATTERN = /^[A-Za-z0-9._:-]{1,200}$/;
 
-/**
- * Extends the interface the connection registry injects (electron/core/velociraptor/secret-store.ts),
- * so a KeychainSecretStore can be handed to it as is.
- */
-export interface SecretStore extends RegistrySecretStore {
+export interface SecretStore {
   /** Which store this is, for status displays ("Secret Service", "file vault"). */
   readonly backend: string;
   /** The secret, or undefined when no secret exists under `ref`. Rejects with KEYCHAIN_* errors. */

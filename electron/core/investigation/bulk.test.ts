@@ -7,7 +7,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { DownloadProgress } from '../../../shared/contracts/clients';
 import { startSimulator, type RunningSimulator } from '../sim/index';
 import { BulkActions, mapBounded } from './bulk';
-import { ConnectionManager, DEMO_NAME } from './connections';
+import { ConnectionManager, DEMO_NAME } from '../connections/index';
 import { InvestigationService } from './service';
 
 let sim: RunningSimulator;

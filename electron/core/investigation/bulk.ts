@@ -7,19 +7,15 @@
  */
 import type { ClientRef, FileRange, LabelOutcome } from '../../../shared/contracts/clients';
 import type { Target } from '../../../shared/contracts/connections';
-import { AppError } from '../../../shared/errors';
+import { AppError, messageOf } from '../../../shared/errors';
 import type { VelociraptorService } from '../velociraptor/index';
-import { searchClientIds } from '../velociraptor/operations/clients';
-import { readRange } from '../velociraptor/operations/vfs';
-import type { ConnectionManager } from './connections';
+import type { ConnectionManager } from '../connections/index';
 
 /** Concurrent per-client calls (Velociraptor's GUI labels one client per request; a few in flight keep the server responsive). */
 export const BULK_CONCURRENCY = 6;
 const DOWNLOAD_FILE = 'System.VFS.DownloadFile';
 /** How long a path → upload components resolution is reused while paging through a file. */
 const RESOLVE_MS = 60_000;
-
-const message = (e: unknown): string => (e instanceof Error ? e.message : String(e));
 
 /** Runs `fn` over `items` with at most `limit` in flight; results keep the input order. */
 export async function mapBounded<T, R>(
@@ -62,7 +58,7 @@ export class BulkActions {
   /** Every client a search matches (ids and host names only), up to `limit`. */
   async matching(t: Target, query: string, limit: number): Promise<{ clients: ClientRef[]; more: boolean }> {
     const ops = await this.ops(t);
-    const rows = await searchClientIds(ops.conn, query, Math.min(limit + 1, 10_000));
+    const rows = await ops.searchClientIds(query, Math.min(limit + 1, 10_000));
     return { clients: rows.slice(0, limit), more: rows.length > limit };
   }
 
@@ -85,7 +81,7 @@ export class BulkActions {
         const after = await ops.setLabels(clientId, wanted, op === 'add' ? 'set' : 'remove');
         return { clientId, ok: true, labels: after };
       } catch (e) {
-        return { clientId, ok: false, labels: [], message: message(e) };
+        return { clientId, ok: false, labels: [], message: messageOf(e) };
       }
     });
     return { results };
@@ -99,7 +95,7 @@ export class BulkActions {
         const f = await ops.flowStatus(clientId, flowId);
         return { clientId, flowId, state: f.state, status: f.status, rows: f.totalRows };
       } catch (e) {
-        return { clientId, flowId, state: 'UNKNOWN', status: '', rows: 0, error: message(e) };
+        return { clientId, flowId, state: 'UNKNOWN', status: '', rows: 0, error: messageOf(e) };
       }
     });
   }
@@ -120,8 +116,7 @@ export class BulkActions {
     const data =
       offset >= file.size
         ? Buffer.alloc(0)
-        : await readRange(
-            ops.conn,
+        : await ops.readRange(
             { components: file.components, clientId },
             offset,
             Math.min(length, file.size - offset),

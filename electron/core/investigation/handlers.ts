@@ -1,19 +1,17 @@
-/** Contract channels of the investigation domains → the connection manager, notebooks and service. */
+/** Contract channels of the investigation domain → its service, notebooks and bulk actions. */
 import type { clientsContract } from '../../../shared/contracts/clients';
 import type { collectionsContract } from '../../../shared/contracts/collections';
-import type { connectionsContract } from '../../../shared/contracts/connections';
 import type { huntsContract } from '../../../shared/contracts/hunts';
 import type { notebooksContract } from '../../../shared/contracts/notebooks';
 import type { vqlContract } from '../../../shared/contracts/vql';
-import { OWNER_RELEASED, type Handlers } from '../rpc/dispatcher';
+import { OWNER_RELEASED, type Handlers } from '../rpc/index';
 import { BulkActions } from './bulk';
-import type { ConnectionManager } from './connections';
-import { testConnection } from './connection-test';
+import type { ConnectionManager } from '../connections/index';
+import { evidenceFileName } from '../velociraptor/index';
 import type { NotebookStore } from './notebook-store';
-import { safeSegment, type InvestigationService } from './service';
+import type { InvestigationService } from './service';
 
-type InvestigationContract = typeof connectionsContract &
-  typeof clientsContract &
+type InvestigationContract = typeof clientsContract &
   typeof collectionsContract &
   typeof notebooksContract &
   typeof vqlContract &
@@ -26,14 +24,6 @@ export function investigationHandlers(
 ): Handlers<InvestigationContract> {
   const bulk = new BulkActions(conn);
   return {
-    'connections:list': () => conn.list(),
-    'connections:import': (i) => conn.import(i),
-    'connections:remove': async (i) => ({ removed: await conn.remove(i.name) }),
-    'connections:select': (i) => conn.select(i),
-    'connections:orgs': (i) => conn.orgs(i.server),
-    'connections:test': (i) => testConnection(conn.summary(i.name), conn.registry.config(i.name)),
-    'connections:demo': () => conn.startDemo(),
-
     'clients:search': (i) => svc.searchClients(i.target, i.query, i.limit),
     'clients:get': (i) => svc.client(i.target, i.clientId),
     'clients:setLabels': (i) => svc.setLabels(i.target, i.clientId, i.add, i.remove),
@@ -75,7 +65,9 @@ export function investigationHandlers(
     'results:export': (i) => {
       const set = svc.results.get(i.resultId);
       const r = set.exportText(i.format, i.columns, i.view);
-      const base = i.name ? safeSegment(i.name) : `results-${new Date().toISOString().replace(/[:.]/g, '-')}`;
+      const base = i.name
+        ? evidenceFileName(i.name)
+        : `results-${new Date().toISOString().replace(/[:.]/g, '-')}`;
       return {
         fileName: `${base}.${i.format === 'csv' ? 'csv' : 'jsonl'}`,
         text: r.text,

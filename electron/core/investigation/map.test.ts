@@ -3,7 +3,6 @@ import { ClientRowSchema, toClientSummary } from '../velociraptor/operations/cli
 import { parseRow } from '../velociraptor/operations/common';
 import type { Row } from '../velociraptor/query/json';
 import { HuntSummarySchema } from '../velociraptor/operations/hunts';
-import { encodeRef } from './keychain-adapter';
 import { toClient, toHunt } from './map';
 
 /** A server row as the typed operation reads it, then as the UI contract shows it. */
@@ -51,14 +50,5 @@ describe('row mapping units', () => {
     );
     expect(h.stats).toEqual({ scheduled: 10, completed: 8, withResults: 3, errors: 1 });
     expect(h.os).toBe('windows');
-  });
-});
-
-describe('keychain reference encoding', () => {
-  it('maps registry refs onto the keychain alphabet reversibly and without collisions', () => {
-    const a = encodeRef('velociraptor/lab server/api-config');
-    expect(a).toMatch(/^[A-Za-z0-9._:-]+$/);
-    expect(a).not.toBe(encodeRef('velociraptor/lab_server/api-config'));
-    expect(encodeRef('velociraptor/é/x')).toMatch(/^[A-Za-z0-9._:-]+$/);
   });
 });

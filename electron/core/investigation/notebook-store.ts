@@ -1,12 +1,13 @@
 /**
- * Notebooks as one JSON file each under <dataDir>/notebooks. Writes go to a temp file then rename,
- * so a crash never leaves half a notebook. Ids are generated here and validated on every path use.
+ * Notebooks as one JSON file each under <dataDir>/notebooks (JsonFile: atomic, so a crash never
+ * leaves half a notebook). Ids are generated here and validated on every path use.
  */
 import { randomBytes } from 'node:crypto';
-import { mkdir, readdir, readFile, rename, rm, writeFile } from 'node:fs/promises';
+import { readdir, rm } from 'node:fs/promises';
 import { join } from 'node:path';
 import { Notebook, type Cell, type NotebookSummary } from '../../../shared/contracts/notebooks';
 import { AppError } from '../../../shared/errors';
+import { JsonFile } from '../files/index';
 
 const ID = /^[A-Za-z0-9_-]{1,40}$/;
 
@@ -19,6 +20,12 @@ export class NotebookStore {
   private file(id: string): string {
     if (!ID.test(id)) throw new AppError('INVALID_ARGUMENT', 'Not a notebook id.');
     return join(this.dir, `${id}.json`);
+  }
+
+  private json(id: string): JsonFile<typeof Notebook> {
+    return new JsonFile(this.file(id), Notebook, {
+      damaged: () => `The notebook file ${id}.json is damaged; restore it from a backup or delete it.`,
+    });
   }
 
   async list(): Promise<NotebookSummary[]> {
@@ -41,19 +48,9 @@ export class NotebookStore {
   }
 
   async get(id: string): Promise<Notebook> {
-    let text: string;
-    try {
-      text = await readFile(this.file(id), 'utf8');
-    } catch (cause) {
-      throw new AppError('NOT_FOUND', `Notebook ${id} does not exist.`, { cause });
-    }
-    const parsed = Notebook.safeParse(JSON.parse(text));
-    if (!parsed.success)
-      throw new AppError(
-        'STORE_CORRUPT',
-        `The notebook file ${id}.json is damaged; restore it from a backup or delete it.`,
-      );
-    return parsed.data;
+    const nb = await this.json(id).read();
+    if (!nb) throw new AppError('NOT_FOUND', `Notebook ${id} does not exist.`);
+    return nb;
   }
 
   async create(title: string, now = new Date()): Promise<Notebook> {
@@ -102,10 +99,6 @@ export class NotebookStore {
   }
 
   private async write(nb: Notebook): Promise<void> {
-    await mkdir(this.dir, { recursive: true, mode: 0o700 });
-    const target = this.file(nb.id);
-    const tmp = `${target}.${randomBytes(4).toString('hex')}.tmp`;
-    await writeFile(tmp, JSON.stringify(nb, null, 2), { mode: 0o600 });
-    await rename(tmp, target);
+    await this.json(nb.id).write(nb);
   }
 }

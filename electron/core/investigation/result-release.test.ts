@@ -14,7 +14,7 @@ import type { ServerMessage } from '../../../shared/wire';
 import { Dispatcher } from '../rpc/dispatcher';
 import { startBrowserServer, type BrowserServer } from '../server/server';
 import { createCoreServices, type CoreServices } from '../services';
-import { DEMO_NAME } from './connections';
+import { DEMO_NAME } from '../connections/index';
 
 let dir: string;
 let core: CoreServices;

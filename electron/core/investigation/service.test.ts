@@ -7,8 +7,7 @@ import type { TestStep } from '../../../shared/contracts/connections';
 import type { RunEvent } from '../../../shared/contracts/vql';
 import { type AppError } from '../../../shared/errors';
 import { startSimulator, type RunningSimulator } from '../sim/index';
-import { testConnection } from './connection-test';
-import { ConnectionManager, DEMO_NAME } from './connections';
+import { ConnectionManager, DEMO_NAME, testConnection } from '../connections/index';
 import { InvestigationService } from './service';
 
 let sim: RunningSimulator;

@@ -3,7 +3,6 @@
  * operations of one server + org at a time. Files fetched from servers land under
  * <dataDir>/downloads (VFS files) and <dataDir>/exports (flow zips), hashed while written.
  */
-import { mkdir } from 'node:fs/promises';
 import { basename, join } from 'node:path';
 import type {
   ClientSummary,
@@ -15,10 +14,16 @@ import type { Target } from '../../../shared/contracts/connections';
 import type { ArtifactSummary, LogLine, Resources, UploadInfo } from '../../../shared/contracts/collections';
 import type { HuntFlow, HuntScope, HuntSummary } from '../../../shared/contracts/hunts';
 import type { CompletionItem, RunEvent } from '../../../shared/contracts/vql';
-import { AppError, isAppError } from '../../../shared/errors';
-import type { HuntOs, ResourceLimits, VelociraptorService } from '../velociraptor/index';
-import type { QueryEvent, RowsEvent } from '../velociraptor/query/stream';
-import type { ConnectionManager } from './connections';
+import { AppError, isAppError, messageOf } from '../../../shared/errors';
+import { matchesHuntScope } from '../../../shared/hunt-scope';
+import {
+  evidenceFileName,
+  type HuntOs,
+  type ResourceLimits,
+  type VelociraptorService,
+} from '../velociraptor/index';
+import type { QueryEvent, RowsEvent } from '../velociraptor/index';
+import type { ConnectionManager } from '../connections/index';
 import { isoToMs, toArtifact, toClient, toCompletion, toFlow, toHunt, toHuntFlow, toVfsEntry } from './map';
 import { ResultStore, type ResultSet } from './result-store';
 import { coalesce, RunProgress } from './run-stream';
@@ -141,15 +146,8 @@ export class InvestigationService {
     if (!upload || upload.components.length === 0)
       throw new AppError('NOT_FOUND', `The collection finished but uploaded no file for ${path}.`);
     const name = basename(path.replace(/\\/g, '/')) || 'file';
-    const dir = join(this.dataDir, 'downloads', safeSegment(t.server), safeSegment(clientId));
-    yield* this.fetchToFile(
-      ops,
-      upload.components,
-      upload.size,
-      dir,
-      `${flowId}-${safeSegment(name)}`,
-      signal,
-    );
+    const dir = join(this.dataDir, 'downloads', evidenceFileName(t.server), evidenceFileName(clientId));
+    yield* this.fetchToFile(ops, upload.components, upload.size, dir, `${flowId}-${name}`, signal);
   }
 
   async *exportFlow(
@@ -161,18 +159,15 @@ export class InvestigationService {
     const ops = await this.ops(t);
     yield { received: 0, total: 0, done: false };
     const components = await ops.prepareFlowZip(clientId, flowId, { signal, deadlineMs: 600_000 });
-    const dir = join(this.dataDir, 'exports', safeSegment(t.server));
-    yield* this.fetchToFile(
-      ops,
-      components,
-      0,
-      dir,
-      safeSegment(components[components.length - 1] ?? `${clientId}-${flowId}.zip`),
-      signal,
-    );
+    const dir = join(this.dataDir, 'exports', evidenceFileName(t.server));
+    const name = components[components.length - 1] ?? `${clientId}-${flowId}.zip`;
+    yield* this.fetchToFile(ops, components, 0, dir, name, signal);
   }
 
-  /** The operations' chunked, hashed download, its progress callbacks turned into stream events. */
+  /**
+   * The operations' chunked, hashed download into the app's own folders (a repeated export replaces
+   * its file), its progress callbacks turned into stream events.
+   */
   private async *fetchToFile(
     ops: VelociraptorService,
     components: string[],
@@ -181,12 +176,12 @@ export class InvestigationService {
     name: string,
     signal: AbortSignal,
   ): AsyncGenerator<DownloadProgress> {
-    await mkdir(dir, { recursive: true, mode: 0o700 });
     let latest: { bytes: number } | undefined;
     let wake: (() => void) | undefined;
     let settled = false;
     const run = ops
-      .downloadFile({ components }, join(dir, name), {
+      .downloadInto({ components }, dir, name, {
+        overwrite: true,
         signal,
         onProgress: (p) => {
           latest = p;
@@ -258,7 +253,7 @@ export class InvestigationService {
         });
         flows.push({ clientId, flowId });
       } catch (e) {
-        failures.push({ clientId, message: e instanceof Error ? e.message : String(e) });
+        failures.push({ clientId, message: messageOf(e) });
       }
     }
     if (flows.length === 0 && failures[0]) throw new AppError('VQL_ERROR', failures[0].message);
@@ -328,18 +323,9 @@ export class InvestigationService {
     return (await ops.searchClients({ search: 'all', limit: ALL })).map(toClient);
   }
 
-  /** Which clients a hunt with this scope would reach now (Velociraptor: OS beats include labels). */
+  /** Which clients a hunt with this scope would reach now (the server's rule: matchesHuntScope). */
   async estimate(t: Target, scope: HuntScope): Promise<{ count: number; online: number; sample: string[] }> {
-    const all = await this.allClients(await this.ops(t));
-    const lower = (xs: string[]) => xs.map((x) => x.toLowerCase());
-    const inc = lower(scope.includeLabels);
-    const exc = lower(scope.excludeLabels);
-    const matched = all.filter((c) => {
-      const labels = lower(c.labels);
-      if (exc.some((l) => labels.includes(l))) return false;
-      if (scope.os) return c.os.toLowerCase() === scope.os;
-      return inc.length === 0 || inc.some((l) => labels.includes(l));
-    });
+    const matched = (await this.allClients(await this.ops(t))).filter((c) => matchesHuntScope(scope, c));
     return {
       count: matched.length,
       online: matched.filter((c) => c.online).length,
@@ -495,14 +481,4 @@ async function drain(events: AsyncIterable<QueryEvent>): Promise<Array<Record<st
 function samePath(a: string, b: string): boolean {
   const norm = (p: string) => p.replace(/\\/g, '/').replace(/\/+$/, '').toLowerCase() || '/';
   return norm(a) === norm(b);
-}
-
-/** A name safe as one path segment on every file system (letters, digits, `._-`; at most 120). */
-export function safeSegment(s: string): string {
-  return (
-    s
-      .replace(/[^A-Za-z0-9._-]+/g, '_')
-      .replace(/^\.+/, '_')
-      .slice(0, 120) || '_'
-  );
 }

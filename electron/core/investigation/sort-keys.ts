@@ -5,7 +5,7 @@
  * matters; a million rows cost 12 MB plus the distinct values, instead of a million key strings.
  * Order: numbers before text, numbers by value, text by code unit after lower-casing (as before).
  */
-import { parseJsonExact, type BigIntMode } from '../velociraptor/query/json';
+import { parseJsonExact, type BigIntMode } from '../velociraptor/index';
 import { cellText } from './cell-text';
 
 export type SortKey = string | number;

@@ -14,15 +14,14 @@ import { StdioClientTransport } from '@modelcontextprotocol/sdk/client/stdio.js'
 import { StreamableHTTPClientTransport } from '@modelcontextprotocol/sdk/client/streamableHttp.js';
 import type { CallToolResult } from '@modelcontextprotocol/sdk/types.js';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { keyringSession } from '../../../test/real-parts';
 import { buildCli } from '../../../scripts/build-cli.mjs';
 import { KeychainSecretStore } from '../credentials/keychain-store';
-import { ConnectionManager } from '../investigation/connections';
-import { KeychainSecrets } from '../investigation/keychain-adapter';
+import { ConnectionManager } from '../connections/index';
 import { startSimulator, type RunningSimulator } from '../sim/index';
 import { createMcpDomain, type McpDomain } from './app';
 
-const CI = process.env.CI === 'true' || process.env.CI === '1';
-const inSession = process.env.MEGARAPTOR_TEST_KEYRING === '1';
+const keyring = keyringSession();
 // A space and a dot: the app encodes such names into keychain references; the CLI must read them back.
 const NAME = `saved lab.${process.pid}`;
 
@@ -38,7 +37,7 @@ function text(r: CallToolResult): string {
 }
 
 beforeAll(async () => {
-  if (!inSession && !CI) return;
+  if (!keyring.run) return;
   // Inside the project, so the bundle's one external (@napi-rs/keyring, the keychain) resolves.
   const cache = join(import.meta.dirname, '..', '..', '..', 'node_modules', '.cache');
   mkdirSync(cache, { recursive: true });
@@ -59,7 +58,7 @@ beforeAll(async () => {
   // Exactly how the app saves a server the responder imported with "Save in the keychain".
   manager = new ConnectionManager({
     dataDir,
-    secrets: () => Promise.resolve(new KeychainSecrets(new KeychainSecretStore())),
+    secrets: () => Promise.resolve(new KeychainSecretStore()),
     demo: () => Promise.reject(new Error('no demo in this test')),
   });
   await manager.import({
@@ -79,17 +78,9 @@ afterAll(async () => {
 });
 
 describe('saved app connections for MCP', () => {
-  it('runs inside a keyring session (required in CI)', () => {
-    if (!inSession && !CI) {
-      console.warn(
-        'app-connections.int: not inside a keyring session (run through `npm test -- integration`); keychain cases skipped',
-      );
-      return;
-    }
-    expect(inSession, 'MEGARAPTOR_TEST_KEYRING=1 (gnome-keyring session) is required in CI').toBe(true);
-  });
+  it(`runs inside ${keyring.name} (required in CI)`, () => keyring.check());
 
-  it.runIf(inSession || CI)(
+  it.runIf(keyring.run)(
     'megaraptor mcp --stdio --connection NAME opens the connection the app saved',
     async () => {
       const env: Record<string, string> = {};
@@ -133,7 +124,7 @@ describe('saved app connections for MCP', () => {
     60_000,
   );
 
-  it.runIf(inSession || CI)(
+  it.runIf(keyring.run)(
     'the in-app endpoint serves a connection saved after it started, as the default server',
     async () => {
       // Before any MCP call: the snippets already name the connection the app saved.

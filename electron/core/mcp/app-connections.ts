@@ -7,12 +7,10 @@
  * Re-read when the metadata file changes.
  */
 import { stat } from 'node:fs/promises';
-import { join } from 'node:path';
 import { AppError } from '../../../shared/errors';
-import type { SecretStore as KeychainStore } from '../credentials/secret-store';
-import { ConnectionManager } from '../investigation/connections';
-import { KeychainSecrets } from '../investigation/keychain-adapter';
-import type { ConnectionRegistry } from '../velociraptor/registry';
+import type { SecretStore as KeychainStore } from '../credentials/index';
+import { ConnectionManager, connectionsFile } from '../connections/index';
+import type { ConnectionRegistry } from '../velociraptor/index';
 
 export interface AppConnectionsDeps {
   dataDir: string;
@@ -34,7 +32,7 @@ export class AppConnections {
   constructor(private readonly deps: AppConnectionsDeps) {}
 
   private get metaFile(): string {
-    return join(this.deps.dataDir, 'connections.json');
+    return connectionsFile(this.deps.dataDir);
   }
 
   /** The registry as of the last refresh. */
@@ -71,7 +69,7 @@ export class AppConnections {
     const store = await this.store;
     const next = new ConnectionManager({
       dataDir: this.deps.dataDir,
-      secrets: () => Promise.resolve(store ? new KeychainSecrets(store) : null),
+      secrets: () => Promise.resolve(store),
       demo: () =>
         Promise.reject(
           new AppError(

@@ -1,64 +1,20 @@
 /**
  * Builds the assistants (MCP) domain for the composition root: the MCP service with its HTTP
  * endpoint on 127.0.0.1 (bearer token in the OS keychain; for this run only in memory when no
- * keychain answers), the approval socket for stdio servers, and the Velociraptor port over the
+ * keychain answers), the approval socket for stdio servers, and the Velociraptor servers over the
  * app's connections: the live investigation ConnectionManager when the composition root passes it
  * (same registry, same selected server as the UI), else the saved files (AppConnections).
  */
 import { resolve } from 'node:path';
-import type { SecretStore } from '../credentials/secret-store';
-import type { ConnectionManager } from '../investigation/connections';
-import type { ConnectionRegistry } from '../velociraptor/registry';
+import { KeychainOrMemory, type SecretStore } from '../credentials/index';
+import type { ConnectionManager } from '../connections/index';
+import type { ConnectionRegistry } from '../velociraptor';
 import { AppConnections } from './app-connections';
 import { McpService, mcpHandlers, type TokenRecord } from './service';
-import { VelociraptorBridge } from './velociraptor-port';
+import { RegistryServers } from './servers';
 
 /** The port the endpoint tries first, so a client's saved config keeps working across restarts. */
 export const DEFAULT_MCP_PORT = 47_810;
-
-/** Holds the token for this run only: used when no keychain is available. */
-export class RunOnlySecrets implements SecretStore {
-  readonly backend = 'memory (this run only: no OS keychain)';
-  private readonly values = new Map<string, string>();
-  get(ref: string): Promise<string | undefined> {
-    return Promise.resolve(this.values.get(ref));
-  }
-  set(ref: string, value: string): Promise<void> {
-    this.values.set(ref, value);
-    return Promise.resolve();
-  }
-  delete(ref: string): Promise<void> {
-    this.values.delete(ref);
-    return Promise.resolve();
-  }
-}
-
-/** The keychain once the probe answered, else run-only memory. */
-class KeychainOrRunOnly implements SecretStore {
-  private resolved: SecretStore | undefined;
-  private pending: Promise<SecretStore> | undefined;
-  constructor(private readonly keychain: () => Promise<SecretStore | null>) {}
-  get backend(): string {
-    return this.resolved?.backend ?? 'OS keychain (not checked yet)';
-  }
-  private async store(): Promise<SecretStore> {
-    this.pending ??= this.keychain().then(
-      (s) => s ?? new RunOnlySecrets(),
-      () => new RunOnlySecrets(),
-    );
-    this.resolved = await this.pending;
-    return this.resolved;
-  }
-  async get(ref: string): Promise<string | undefined> {
-    return (await this.store()).get(ref);
-  }
-  async set(ref: string, value: string): Promise<void> {
-    await (await this.store()).set(ref, value);
-  }
-  async delete(ref: string): Promise<void> {
-    await (await this.store()).delete(ref);
-  }
-}
 
 export interface McpDomainOptions {
   dataDir: string;
@@ -68,7 +24,7 @@ export interface McpDomainOptions {
   keychain: () => Promise<SecretStore | null>;
   env?: NodeJS.ProcessEnv;
   /**
-   * The app's live connection manager (createInvestigation's). Given, MCP uses its registry and
+   * The app's live connection manager (the composition root's). Given, MCP uses its registry and
    * selected server directly; without it, MCP re-reads the saved connections (AppConnections).
    */
   liveConnections?: ConnectionManager;
@@ -158,7 +114,7 @@ export function createMcpDomain(o: McpDomainOptions): McpDomain {
   const connections: McpConnections = o.liveConnections
     ? new LiveConnections(o.liveConnections)
     : new AppConnections({ dataDir: o.dataDir, keychain: once });
-  const port = new VelociraptorBridge({
+  const servers = new RegistryServers({
     registry: () => connections.registry(),
     refresh: () => connections.refresh(),
     defaultServer: () => connections.defaultServer(),
@@ -166,8 +122,8 @@ export function createMcpDomain(o: McpDomainOptions): McpDomain {
   const service = new McpService({
     dataDir: o.dataDir,
     version: o.version,
-    port,
-    secrets: new KeychainOrRunOnly(once),
+    servers,
+    secrets: new KeychainOrMemory(once),
     stdioCommand: stdioCommand(o.mode),
     httpPort: httpPort(o.env ?? process.env),
     defaultConnection: () => connections.defaultServer(),

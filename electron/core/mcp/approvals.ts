@@ -7,7 +7,6 @@
  * (approval-socket.ts). An unanswered request times out as APPROVAL_TIMEOUT.
  */
 import { randomUUID } from 'node:crypto';
-import { readFile, rename, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import {
   ApprovalAnswer,
@@ -17,6 +16,7 @@ import {
   PolicyMode,
 } from '../../../shared/contracts/mcp';
 import { AppError } from '../../../shared/errors';
+import { JsonFile } from '../files/index';
 
 export { ApprovalAnswer, ApprovalPlan, ApprovalRequest, McpPolicy, PolicyMode };
 
@@ -34,43 +34,25 @@ export interface Approver {
 /** The policy as a file in the data dir, shared by the app and stdio servers it did not start. */
 export class PolicyStore {
   readonly path: string;
+  private readonly file: JsonFile<ReturnType<typeof McpPolicy.partial>>;
+
   constructor(dataDir: string) {
     this.path = join(dataDir, 'mcp-policy.json');
+    this.file = new JsonFile(this.path, McpPolicy.partial(), {
+      damaged: (damage, path) =>
+        damage === 'not-json'
+          ? `The assistant policy file ${path} is not JSON. Fix or delete it.`
+          : `The assistant policy file ${path} does not match the policy format. Fix or delete it.`,
+    });
   }
 
   async get(): Promise<McpPolicy> {
-    let text: string;
-    try {
-      text = await readFile(this.path, 'utf8');
-    } catch (e) {
-      if ((e as NodeJS.ErrnoException).code === 'ENOENT') return { ...DEFAULT_POLICY };
-      throw e;
-    }
-    let raw: unknown;
-    try {
-      raw = JSON.parse(text);
-    } catch (e) {
-      throw new AppError(
-        'STORE_CORRUPT',
-        `The assistant policy file ${this.path} is not JSON. Fix or delete it.`,
-        { cause: e },
-      );
-    }
-    const parsed = McpPolicy.partial().safeParse(raw);
-    if (!parsed.success) {
-      throw new AppError(
-        'STORE_CORRUPT',
-        `The assistant policy file ${this.path} does not match the policy format. Fix or delete it.`,
-      );
-    }
-    return { ...DEFAULT_POLICY, ...parsed.data };
+    return { ...DEFAULT_POLICY, ...(await this.file.read()) };
   }
 
   async set(policy: McpPolicy): Promise<McpPolicy> {
     const valid = McpPolicy.parse(policy);
-    const tmp = `${this.path}.${process.pid}.tmp`;
-    await writeFile(tmp, JSON.stringify(valid, null, 2) + '\n', { mode: 0o600 });
-    await rename(tmp, this.path);
+    await this.file.write(valid);
     return valid;
   }
 }

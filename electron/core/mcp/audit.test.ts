@@ -11,8 +11,7 @@ import { describe, expect, it } from 'vitest';
 import { AuditLog, type AuditEntry } from './audit';
 import { Redactor } from './redact';
 import { runStdio } from './stdio';
-import { FakePort } from './testing/fake-port';
-import { makeHarness } from './testing/harness';
+import { makeHarness, noConnections } from './testing/harness';
 import { listConnections } from './tools/server';
 
 function entry(i: number): AuditEntry {
@@ -71,7 +70,7 @@ describe('AuditLog queue', () => {
 
 describe('tool calls and the audit log', () => {
   it('answers, then withholds results while the log cannot be written, and writes every entry in order once it can', async () => {
-    const h = makeHarness(new FakePort());
+    const h = makeHarness(noConnections());
     const call = async () => await listConnections.invoke({}, h.ctx);
     expect((await call()).isError).toBeFalsy();
     await h.audit.flush();
@@ -101,7 +100,7 @@ describe('tool calls and the audit log', () => {
     const dataDir = mkdtempSync(join(tmpdir(), 'mr-audit-stdio-'));
     const stdin = new PassThrough();
     const stdout = new PassThrough();
-    const done = runStdio({ dataDir, version: 'test', port: new FakePort(), secrets: [], stdin, stdout });
+    const done = runStdio({ dataDir, version: 'test', servers: noConnections(), secrets: [], stdin, stdout });
     const order: number[] = [];
     let buf = '';
     stdout.on('data', (c: Buffer) => {

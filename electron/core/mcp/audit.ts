@@ -16,6 +16,7 @@ import { open, stat, type FileHandle } from 'node:fs/promises';
 import { join } from 'node:path';
 import { AuditEntry } from '../../../shared/contracts/mcp';
 import type { Redactor } from './redact';
+import { asError } from '../../../shared/errors';
 
 export { AuditEntry };
 
@@ -101,7 +102,7 @@ export class AuditLog {
           // Keep order and lose nothing: the lines go back in front of those queued meanwhile, and
           // the next append (or flush) retries them, on a freshly opened file.
           this.queue = [...lines, ...this.queue];
-          this.lastError = e instanceof Error ? e : new Error(String(e));
+          this.lastError = asError(e);
           await this.closeFile();
           b.reject(this.lastError);
           return;

@@ -3,7 +3,7 @@
  * (names checked against Velociraptor's artifacts/definitions tree). The DFIR tools and the prompts
  * both read this table, so an artifact choice is written once.
  */
-import type { ClientOs } from './ports';
+import type { ClientOs } from '../velociraptor';
 
 export type DfirTopic = 'processes' | 'network' | 'persistence' | 'logons_users' | 'recent_activity';
 

@@ -3,14 +3,14 @@ import { Client } from '@modelcontextprotocol/sdk/client/index.js';
 import { StreamableHTTPClientTransport } from '@modelcontextprotocol/sdk/client/streamableHttp.js';
 import type { CallToolResult } from '@modelcontextprotocol/sdk/types.js';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { startSimulator, type RunningSimulator } from '../sim/index';
 import { startApprovalSocket, SocketApprover } from './approval-socket';
 import { ApprovalBroker, DEFAULT_POLICY } from './approvals';
 import { startHttpTransport, type RunningHttp } from './http';
 import { allTools } from './registry';
 import { createMcpServer } from './server';
-import { FakePort } from './testing/fake-port';
-import { makeHarness, type Harness } from './testing/harness';
-import { toolCases } from './testing/tool-cases';
+import { makeHarness, noConnections, type Harness } from './testing/harness';
+import { exampleIds, simServers, type SimServers } from './testing/sim-servers';
 
 const TOKEN = 'test-token-0123456789abcdef';
 
@@ -70,10 +70,14 @@ async function connect(url: string, token = TOKEN): Promise<Client> {
 }
 
 describe('Streamable HTTP transport', () => {
+  let sim: RunningSimulator;
+  let s: SimServers;
   let h: Harness;
   let http: RunningHttp;
   beforeAll(async () => {
-    h = makeHarness(new FakePort(), {
+    sim = await startSimulator({ host: '127.0.0.1', speed: 50 });
+    s = await simServers(sim);
+    h = makeHarness(s.servers, {
       policy: {
         mode: 'allow-listed',
         allowTools: allTools()
@@ -91,7 +95,9 @@ describe('Streamable HTTP transport', () => {
     });
   });
   afterAll(async () => {
-    await http.close();
+    await http?.close();
+    s?.close();
+    await sim?.stop();
   });
 
   it('binds 127.0.0.1 only', () => {
@@ -146,16 +152,12 @@ describe('Streamable HTTP transport', () => {
   it('calls every tool through the SDK client over HTTP and validates output schemas', async () => {
     const client = await connect(http.url);
     const byName = new Map(allTools().map((t) => [t.name, t]));
-    const cases = toolCases({
-      clientId: 'C.1111111111111111',
-      flowId: 'F.C1',
-      huntId: 'H.1',
-      source: 'Windows.System.Pslist',
-      folder: `${h.dataDir}/dl`,
-      vfsPath: '/x',
-    });
-    for (const [name, args] of Object.entries(cases)) {
-      const r = (await client.callTool({ name, arguments: args })) as CallToolResult;
+    const ids = await exampleIds(s.admin, `${h.dataDir}/dl`);
+    for (const tool of allTools()) {
+      const name = tool.name;
+      const r = (await client.callTool({ name, arguments: tool.example(ids) }, undefined, {
+        timeout: 60_000,
+      })) as CallToolResult;
       expect(r.isError, `${name}: ${JSON.stringify(r.content)}`).toBeFalsy();
       expect(byName.get(name)!.outputSchema.safeParse(r.structuredContent).success, name).toBe(true);
     }
@@ -184,7 +186,7 @@ describe('Streamable HTTP transport', () => {
 
 describe('approval socket (stdio server → running app)', () => {
   it("routes an ask to the app broker and returns the responder's answer", async () => {
-    const h = makeHarness(new FakePort());
+    const h = makeHarness(noConnections());
     const broker = new ApprovalBroker();
     const sock = await startApprovalSocket(h.dataDir, broker);
     try {
@@ -215,7 +217,7 @@ describe('approval socket (stdio server → running app)', () => {
   });
 
   it('refuses with POLICY_FORBIDDEN when no app is running, and a wrong token is refused', async () => {
-    const h = makeHarness(new FakePort());
+    const h = makeHarness(noConnections());
     const approver = new SocketApprover(h.dataDir);
     const req = {
       id: 'r1',
@@ -246,7 +248,7 @@ describe('answer framing', () => {
     [false, 'text/event-stream'],
     [true, 'application/json'],
   ])('jsonResponse=%s answers a tool call as %s, with the same result', async (jsonResponse, type) => {
-    const h = makeHarness(new FakePort());
+    const h = makeHarness(noConnections());
     const http = await startHttpTransport({
       token: () => TOKEN,
       jsonResponse,

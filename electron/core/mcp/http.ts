@@ -11,6 +11,7 @@ import type { AddressInfo } from 'node:net';
 import type { McpServer } from '@modelcontextprotocol/sdk/server/mcp.js';
 import { StreamableHTTPServerTransport } from '@modelcontextprotocol/sdk/server/streamableHttp.js';
 import { isInitializeRequest } from '@modelcontextprotocol/sdk/types.js';
+import { asError, messageOf } from '../../../shared/errors';
 
 export const MCP_PATH = '/mcp';
 const MAX_BODY = 4 * 1024 * 1024;
@@ -76,7 +77,7 @@ function readBody(req: IncomingMessage): Promise<unknown> {
       try {
         resolve(JSON.parse(Buffer.concat(chunks).toString('utf8')));
       } catch (e) {
-        reject(e instanceof Error ? e : new Error(String(e)));
+        reject(asError(e));
       }
     });
     req.on('error', reject);
@@ -167,9 +168,7 @@ export async function startHttpTransport(opts: HttpOptions): Promise<RunningHttp
   };
 
   const http: Server = createServer((req, res) => {
-    handle(req, res).catch((e: unknown) =>
-      send(res, 500, `Internal error: ${e instanceof Error ? e.message : String(e)}`),
-    );
+    handle(req, res).catch((e: unknown) => send(res, 500, `Internal error: ${messageOf(e)}`));
   });
   await new Promise<void>((resolve, reject) => {
     http.once('error', reject);

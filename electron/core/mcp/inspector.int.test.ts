@@ -7,17 +7,21 @@
  * 5 tool error, 4 unreachable, 3 auth required.
  */
 import { execFile } from 'node:child_process';
-import { existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, realpathSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { allOf, builtCli, files } from '../../../test/real-parts';
 import { startSimulator, type RunningSimulator } from '../sim/index';
 import { allTools } from './registry';
 
-const CI = process.env.CI === 'true' || process.env.CI === '1';
 const root = resolve(import.meta.dirname, '..', '..', '..');
 const node22 = join(root, 'tools', 'mcp-inspector', 'node_modules', 'node', 'bin', 'node');
-const inspectorCli = join(
+/**
+ * By its real path: the CLI runs only when argv[1] is its own file, and tools/mcp-inspector/node_modules
+ * may be a link (a git worktree sharing another checkout's install).
+ */
+const inspectorCliPath = join(
   root,
   'tools',
   'mcp-inspector',
@@ -29,14 +33,13 @@ const inspectorCli = join(
   'build',
   'index.js',
 );
+const inspectorCli = existsSync(inspectorCliPath) ? realpathSync(inspectorCliPath) : inspectorCliPath;
 const megaraptor = join(root, 'out', 'cli', 'megaraptor.mjs');
-const missing = [
-  ...(existsSync(node22) && existsSync(inspectorCli)
-    ? []
-    : ['the Inspector package (run: npm ci --prefix tools/mcp-inspector)']),
-  ...(existsSync(megaraptor) ? [] : ['out/cli/megaraptor.mjs (run: npm run build)']),
-];
-const ready = missing.length === 0;
+const parts = allOf('the pinned Inspector and the built CLI', [
+  files('the MCP Inspector package', [node22, inspectorCli], 'npm ci --prefix tools/mcp-inspector'),
+  builtCli('mcp'),
+]);
+const ready = parts.ready;
 
 let sim: RunningSimulator | undefined;
 let dir: string;
@@ -105,13 +108,7 @@ function json<T>(r: Run): T {
 }
 
 describe('MCP Inspector CLI against megaraptor mcp --stdio', () => {
-  it('has the pinned Inspector and the built CLI (required in CI)', () => {
-    if (!ready && !CI) {
-      console.warn(`inspector.int: skipped, missing ${missing.join('; ')}`);
-      return;
-    }
-    expect(missing, 'missing parts').toEqual([]);
-  });
+  it(`has ${parts.name} (required in CI)`, () => parts.check());
 
   it.runIf(ready)(
     'lists tools, resources and prompts',

@@ -7,7 +7,7 @@ import type { McpServer } from '@modelcontextprotocol/sdk/server/mcp.js';
 import type { GetPromptResult } from '@modelcontextprotocol/sdk/types.js';
 import { z } from 'zod';
 import { choicesFor, DFIR_CATALOG, FILE_FINDER, HASH_HUNTER, type DfirTopic } from './dfir-catalog';
-import type { ClientOs } from './ports';
+import type { ClientOs } from '../velociraptor';
 import type { McpContext } from './tool-kit';
 
 const SAFETY = [
@@ -36,7 +36,7 @@ function artifactsLine(topic: DfirTopic, os: ClientOs): string {
 async function lookupOs(ctx: McpContext, clientId: string | undefined): Promise<ClientOs> {
   if (!clientId || !/^C\.[0-9A-Za-z]{1,64}$/.test(clientId)) return 'unknown';
   try {
-    return await ctx.port.clientOs({}, clientId);
+    return await (await ctx.servers.service({})).clientOs(clientId);
   } catch {
     return 'unknown';
   }

@@ -9,7 +9,17 @@ import { mkdir, open } from 'node:fs/promises';
 import { join } from 'node:path';
 import { z } from 'zod';
 import { AppError } from '../../../shared/errors';
-import type { Row } from './ports';
+import type { JsonValue, Row as WireRow } from '../velociraptor/index';
+
+/** One result row exactly as the server sent it. Endpoint data: hostile until proven otherwise. */
+export type Row = Record<string, unknown>;
+
+/** Which rows of a result a tool call wants: the cursor's offset and the page size. */
+export interface Page {
+  offset: number;
+  /** Rows wanted; sources may return one more so the caller can tell there are more. */
+  limit: number;
+}
 
 export const DEFAULT_MAX_ROWS = 50;
 export const HARD_MAX_ROWS = 1000;
@@ -298,4 +308,38 @@ export async function pagedRead(
 /** Pages an array already in memory (results that the server cannot page for us). */
 export function sliceSource(all: Row[]): (page: { offset: number; limit: number }) => Promise<Row[]> {
   return async ({ offset, limit }) => all.slice(offset, offset + limit);
+}
+
+/** The operations' ceiling for one list read. */
+export const LIST_MAX = 10_000;
+
+/** Operations take a row limit from the start; the tools page with an offset. */
+export function upTo(page: Page, max = LIST_MAX): number {
+  const n = page.offset + page.limit;
+  if (n > max)
+    throw new AppError('INVALID_ARGUMENT', `Cannot page beyond row ${max} here; narrow the search instead.`);
+  return n;
+}
+
+/** The rows of `page` from a list read with `upTo(page)`. */
+export function pageOf<T>(rows: T[], page: Page): T[] {
+  return rows.slice(page.offset, page.offset + page.limit);
+}
+
+function plainValue(v: JsonValue): unknown {
+  if (typeof v === 'bigint') return v.toString();
+  if (Array.isArray(v)) return v.map(plainValue);
+  if (v !== null && typeof v === 'object') return plainRow(v);
+  return v;
+}
+
+function plainRow(r: WireRow): Row {
+  const out: Row = {};
+  for (const [k, v] of Object.entries(r)) out[k] = plainValue(v);
+  return out;
+}
+
+/** Exact big integers (beyond 2^53) arrive as BigInt; JSON for a model carries them as strings. */
+export function plainRows(rows: WireRow[]): Row[] {
+  return rows.map(plainRow);
 }

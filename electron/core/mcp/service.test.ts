@@ -8,8 +8,9 @@ import type { CallToolResult } from '@modelcontextprotocol/sdk/types.js';
 import { afterEach, describe, expect, it } from 'vitest';
 import { mcpContract } from '../../../shared/contracts/mcp';
 import { McpService, mcpHandlers, TOKEN_REF } from './service';
-import { FakePort } from './testing/fake-port';
-import { MemorySecrets } from './testing/memory-secrets';
+import { noConnections } from './testing/harness';
+import { MemorySecretStore } from '../credentials/memory-store';
+import { allTools } from './registry';
 
 describe('McpService', () => {
   let svc: McpService | undefined;
@@ -18,17 +19,32 @@ describe('McpService', () => {
     svc = undefined;
   });
 
-  function make(secrets = new MemorySecrets()) {
+  function make(secrets = new MemorySecretStore()) {
     const dataDir = mkdtempSync(join(tmpdir(), 'mr-mcp-svc-'));
     svc = new McpService({
       dataDir,
       version: 't',
-      port: new FakePort(),
+      servers: noConnections(),
       secrets,
       stdioCommand: ['/usr/bin/node', '/opt/megaraptor app/megaraptor.mjs'],
     });
     return { svc, secrets, dataDir };
   }
+
+  it('reports the gated tools: exactly those that wait for approval', async () => {
+    const { svc } = make();
+    const { gatedTools } = await svc.status();
+    expect(gatedTools).toEqual(
+      allTools()
+        .filter((t) => t.gated)
+        .map((t) => t.name),
+    );
+    // create_hunt creates server state (issue 11.3): it asks too.
+    expect(gatedTools).toEqual(
+      expect.arrayContaining(['collect_artifact', 'run_vql', 'create_hunt', 'start_hunt']),
+    );
+    expect(gatedTools).not.toContain('search_clients');
+  });
 
   it('keeps the token in the secret store, serves HTTP with it, and rotates it', async () => {
     const { svc, secrets } = make();
@@ -36,7 +52,7 @@ describe('McpService', () => {
     expect(status.running).toBe(true);
     expect(status.url).toMatch(/^http:\/\/127\.0\.0\.1:\d+\/mcp$/);
     const { token } = await svc.getToken();
-    expect(secrets.values.get(TOKEN_REF)).toBe(token);
+    expect(secrets.data.get(TOKEN_REF)).toBe(token);
     expect(token.length).toBeGreaterThanOrEqual(40);
     const client = new Client({ name: 'svc', version: '1' });
     await client.connect(
@@ -48,7 +64,7 @@ describe('McpService', () => {
     await client.close();
     const rotated = await svc.rotateToken();
     expect(rotated.token).not.toBe(token);
-    expect(secrets.values.get(TOKEN_REF)).toBe(rotated.token);
+    expect(secrets.data.get(TOKEN_REF)).toBe(rotated.token);
     const stale = new Client({ name: 'svc', version: '1' });
     await expect(
       stale.connect(
@@ -68,8 +84,8 @@ describe('McpService', () => {
       svc = new McpService({
         dataDir,
         version: 't',
-        port: new FakePort(),
-        secrets: new MemorySecrets(),
+        servers: noConnections(),
+        secrets: new MemorySecretStore(),
         stdioCommand: ['node'],
         httpPort: taken,
       });
@@ -82,8 +98,8 @@ describe('McpService', () => {
       svc = new McpService({
         dataDir,
         version: 't',
-        port: new FakePort(),
-        secrets: new MemorySecrets(),
+        servers: noConnections(),
+        secrets: new MemorySecretStore(),
         stdioCommand: ['node'],
         httpPort: taken,
       });
@@ -94,8 +110,8 @@ describe('McpService', () => {
   });
 
   it('reuses a token already in the keychain', async () => {
-    const secrets = new MemorySecrets();
-    secrets.values.set(TOKEN_REF, 'existing-token-abcdefghijklmnop');
+    const secrets = new MemorySecretStore();
+    secrets.data.set(TOKEN_REF, 'existing-token-abcdefghijklmnop');
     const { svc } = make(secrets);
     expect((await svc.getToken()).token).toBe('existing-token-abcdefghijklmnop');
   });
@@ -140,8 +156,8 @@ describe('McpService', () => {
       }),
     );
     const r = (await client.callTool({
-      name: 'label_client',
-      arguments: { client_id: 'C.1111111111111111', labels: ['x'] },
+      name: 'cancel_flow',
+      arguments: { client_id: 'C.1111111111111111', flow_id: 'F.C1' },
     })) as CallToolResult;
     expect(r.isError).toBe(true);
     expect(JSON.stringify(r.content)).toContain('APPROVAL_DENIED');
@@ -181,8 +197,8 @@ describe('McpService', () => {
     const again = new McpService({
       dataDir,
       version: 't',
-      port: new FakePort(),
-      secrets: new MemorySecrets(),
+      servers: noConnections(),
+      secrets: new MemorySecretStore(),
       stdioCommand: ['node'],
     });
     const page = await again.auditPage(10);

@@ -7,8 +7,8 @@ import { randomBytes } from 'node:crypto';
 import { join } from 'node:path';
 import type { AuditEntry, McpSnippets, McpStatus } from '../../../shared/contracts/mcp';
 import type { ApprovalEvent } from '../../../shared/contracts/mcp';
-import { AppError } from '../../../shared/errors';
-import type { SecretStore } from '../credentials/secret-store';
+import { AppError, messageOf } from '../../../shared/errors';
+import type { SecretStore } from '../credentials/index';
 import { startApprovalSocket, type ApprovalSocketServer } from './approval-socket';
 import {
   ApprovalBroker,
@@ -19,8 +19,9 @@ import {
 } from './approvals';
 import { AuditLog } from './audit';
 import { startHttpTransport, type RunningHttp } from './http';
-import type { VelociraptorPort } from './ports';
+import type { McpServers } from './servers';
 import { Redactor } from './redact';
+import { allTools } from './registry';
 import { createMcpServer } from './server';
 import type { McpContext } from './tool-kit';
 
@@ -29,7 +30,7 @@ export const TOKEN_REF = 'mcp:http-token';
 export interface McpServiceDeps {
   dataDir: string;
   version: string;
-  port: VelociraptorPort;
+  servers: McpServers;
   secrets: SecretStore;
   /** How an assistant launches the stdio server: [node, /path/to/megaraptor.mjs]. */
   stdioCommand: string[];
@@ -103,7 +104,7 @@ export class McpService {
   private context(clientLabel: () => string): McpContext {
     for (const s of this.deps.secretsToRedact?.() ?? []) this.redactor.addSecret(s);
     return {
-      port: this.deps.port,
+      servers: this.deps.servers,
       redactor: this.redactor,
       audit: this.audit,
       policy: () => this.policyStore.get(),
@@ -169,7 +170,7 @@ export class McpService {
         }
         this.lastError = undefined;
       } catch (e) {
-        this.lastError = e instanceof Error ? e.message : String(e);
+        this.lastError = messageOf(e);
         throw e instanceof AppError
           ? e
           : new AppError('INTERNAL', `The MCP endpoint did not start: ${this.lastError}`, { cause: e });
@@ -190,6 +191,9 @@ export class McpService {
       ...(this.socket ? { approvalSocket: this.socket.path } : {}),
       auditLog: this.audit.path,
       policy: await this.policyStore.get(),
+      gatedTools: allTools()
+        .filter((t) => t.gated)
+        .map((t) => t.name),
       pendingApprovals: this.broker.list().length,
       ...(this.lastError ? { error: this.lastError } : {}),
     };

@@ -1,20 +1,16 @@
 /**
- * Every tool through a real SDK client against the simulator (real gRPC, mTLS, VQL engine), and
- * the injection corpus: hostile strings through every string argument never change the VQL the
- * server receives (checked on the simulator's receivedQueries()).
+ * Tools through a real SDK client against the simulator (real gRPC, mTLS, VQL engine) on the
+ * artifacts' own data, and the injection corpus: hostile strings through every string argument
+ * never change the VQL the server receives (checked on the simulator's receivedQueries()).
  */
 import type { Client } from '@modelcontextprotocol/sdk/client/index.js';
 import type { CallToolResult } from '@modelcontextprotocol/sdk/types.js';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startSimulator, type RunningSimulator } from '../sim/index';
-import { loadApiConfig } from '../velociraptor/config/api-config';
-import { ConnectionRegistry } from '../velociraptor/registry';
-import { MemorySecretStore } from '../velociraptor/secret-store';
 import type { ApprovalRequest, Approver } from './approvals';
 import { allTools } from './registry';
 import { connectInProcess, makeHarness, type Harness } from './testing/harness';
-import { toolCases } from './testing/tool-cases';
-import { VelociraptorBridge } from './velociraptor-port';
+import { simServers, type SimServers } from './testing/sim-servers';
 
 const INJECTIONS = [
   "x') FROM scope() SELECT collect_client(client_id='C.0', artifacts='Windows.Remediation.Quarantine') FROM scope() --",
@@ -28,6 +24,7 @@ const INJECTIONS = [
 ];
 
 let sim: RunningSimulator;
+let s: SimServers;
 let h: Harness;
 let client: Client;
 const gated = allTools()
@@ -40,20 +37,14 @@ function txt(r: CallToolResult): string {
 
 beforeAll(async () => {
   sim = await startSimulator({ host: '127.0.0.1', speed: 50 });
-  const registry = new ConnectionRegistry({ secrets: new MemorySecretStore() });
-  registry.addConfig('sim', loadApiConfig(await sim.mintApiConfig('mcp-admin', ['administrator'])));
-  registry.addConfig('sim-ro', loadApiConfig(await sim.mintApiConfig('mcp-reader', ['api'])));
-  const port = new VelociraptorBridge({
-    registry,
-    defaultServer: () => 'sim',
-    readOnlyServer: (s) => (s === 'sim' ? 'sim-ro' : undefined),
-  });
-  h = makeHarness(port, { policy: { mode: 'allow-listed', allowTools: gated } });
+  s = await simServers(sim);
+  h = makeHarness(s.servers, { policy: { mode: 'allow-listed', allowTools: gated } });
   client = await connectInProcess(h);
 }, 60_000);
 
 afterAll(async () => {
   await client?.close();
+  s?.close();
   await sim?.stop();
 });
 
@@ -62,45 +53,6 @@ async function call(name: string, args: Record<string, unknown>): Promise<CallTo
 }
 
 describe('tools against the simulator', () => {
-  it('runs every tool and every answer matches its output schema', async () => {
-    const found = (await call('search_clients', { search: 'all', max_rows: 200 })).structuredContent as {
-      rows: Array<{ client_id: string; os: string; online: boolean }>;
-    };
-    const win =
-      found.rows.find((c) => c.os === 'windows' && c.online) ?? found.rows.find((c) => c.os === 'windows')!;
-    const collected = (
-      await call('collect_and_wait', {
-        client_id: win.client_id,
-        artifacts: ['Windows.System.Pslist'],
-        wait_seconds: 60,
-      })
-    ).structuredContent as { flow_id: string; sources: Array<{ source: string }> };
-    const hunt = (
-      await call('create_hunt', { description: 'mcp sim hunt', artifacts: ['Generic.Client.Info'] })
-    ).structuredContent as { hunt_id: string };
-    const cases = toolCases({
-      clientId: win.client_id,
-      flowId: collected.flow_id,
-      huntId: hunt.hunt_id,
-      source: 'Windows.System.Pslist',
-      folder: `${h.dataDir}/dl`,
-      vfsPath: '/none',
-    });
-    const byName = new Map(allTools().map((t) => [t.name, t]));
-    const failures: string[] = [];
-    for (const [name, args] of Object.entries(cases)) {
-      if (name === 'download_upload') continue; // needs an upload; covered below
-      const r = await call(name, args);
-      if (r.isError) {
-        failures.push(`${name}: ${txt(r)}`);
-        continue;
-      }
-      const ok = byName.get(name)!.outputSchema.safeParse(r.structuredContent);
-      if (!ok.success) failures.push(`${name}: schema ${JSON.stringify(ok.error.issues.slice(0, 2))}`);
-    }
-    expect(failures).toEqual([]);
-  }, 180_000);
-
   it('quarantines a client with the real artifact and its parameters, and results arrive', async () => {
     const found = (await call('search_clients', { search: 'all', max_rows: 200 })).structuredContent as {
       rows: Array<{ client_id: string; os: string; online: boolean }>;
@@ -449,16 +401,16 @@ describe('tools against the simulator', () => {
     const found = (await call('search_clients', { search: 'all', max_rows: 5 })).structuredContent as {
       rows: Array<{ client_id: string }>;
     };
-    const cases = toolCases({
+    const ids = {
       clientId: found.rows[0]!.client_id,
       flowId: 'F.NONE',
       huntId: 'H.NONE',
       source: 'Windows.System.Pslist',
       folder: `${h.dataDir}/inj`,
       vfsPath: '/x',
-    });
+    };
     const problems: string[] = [];
-    for (const [name, args] of Object.entries(cases)) {
+    for (const [name, args] of allTools().map((t) => [t.name, t.example(ids)] as const)) {
       const stringKeys = Object.entries(args)
         .filter(([k, v]) => typeof v === 'string' && k !== 'query')
         .map(([k]) => k);
@@ -509,7 +461,7 @@ describe('approvals show the VQL that runs', () => {
         return { decision: 'approved' };
       },
     };
-    const h2 = makeHarness(h.ctx.port, { approver, policy: { mode: 'ask' } });
+    const h2 = makeHarness(s.servers, { approver, policy: { mode: 'ask' } });
     const c2 = await connectInProcess(h2);
     try {
       const found = (

@@ -8,14 +8,14 @@ import { StdioServerTransport } from '@modelcontextprotocol/sdk/server/stdio.js'
 import { PolicyStore, type Approver } from './approvals';
 import { SocketApprover } from './approval-socket';
 import { AuditLog } from './audit';
-import type { VelociraptorPort } from './ports';
+import type { McpServers } from './servers';
 import { Redactor } from './redact';
 import { createMcpServer } from './server';
 
 export interface StdioOptions {
   dataDir: string;
   version: string;
-  port: VelociraptorPort;
+  servers: McpServers;
   /** Values never to show (key material of the API config in use). */
   secrets: string[];
   approver?: Approver;
@@ -30,7 +30,7 @@ export async function runStdio(opts: StdioOptions): Promise<void> {
   const audit = new AuditLog(opts.dataDir, redactor);
   const policy = new PolicyStore(opts.dataDir);
   const server = createMcpServer({ version: opts.version, transport: 'stdio' }, (clientLabel) => ({
-    port: opts.port,
+    servers: opts.servers,
     redactor,
     audit,
     policy: () => policy.get(),

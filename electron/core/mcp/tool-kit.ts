@@ -9,16 +9,18 @@ import { randomBytes } from 'node:crypto';
 import type { McpServer } from '@modelcontextprotocol/sdk/server/mcp.js';
 import type { CallToolResult } from '@modelcontextprotocol/sdk/types.js';
 import { z } from 'zod';
-import { AppError, isAppError } from '../../../shared/errors';
-import { toErrorPayload } from '../rpc/dispatcher';
+import { AppError, isAppError, messageOf } from '../../../shared/errors';
+import { toErrorPayload } from '../rpc/index';
 import { gate, type ApprovalPlan, type Approver, type GateOutcome, type McpPolicy } from './approvals';
 import type { AuditLog } from './audit';
-import type { Target, VelociraptorPort } from './ports';
 import type { Redactor } from './redact';
+import type { McpServers, Target } from './servers';
+import type { VelociraptorService } from '../velociraptor';
 
 /** Everything a tool may use. Built once per MCP server (per session over HTTP). */
 export interface McpContext {
-  port: VelociraptorPort;
+  /** Which Velociraptor connection a call goes to; every operation is that connection's service. */
+  servers: McpServers;
   redactor: Redactor;
   audit: AuditLog;
   policy: () => Promise<McpPolicy>;
@@ -29,11 +31,25 @@ export interface McpContext {
   clientLabel: () => string;
 }
 
-export interface ToolCall<A> {
+export interface ToolCall<A, D = undefined> {
   args: A;
   target: Target;
   ctx: McpContext;
   signal: AbortSignal;
+  /** The Velociraptor service of this call's target (read-only VQL asks for the least-privilege identity). */
+  service: (opts?: { readOnly?: boolean }) => Promise<VelociraptorService>;
+  /** What the tool's `decide` settled before the plan (undefined without one): run uses it as approved. */
+  decided: D;
+}
+
+/** Ids of a server's data that example arguments refer to (tests fill them from the simulator). */
+export interface ExampleIds {
+  clientId: string;
+  flowId: string;
+  huntId: string;
+  source: string;
+  folder: string;
+  vfsPath: string;
 }
 
 export interface ToolAnnotations {
@@ -62,7 +78,7 @@ export const targetInput = {
 type Shape = z.ZodRawShape;
 type Args<I extends Shape> = z.output<z.ZodObject<I & typeof targetInput>>;
 
-export interface ToolSpec<I extends Shape, O extends Shape> {
+export interface ToolSpec<I extends Shape, O extends Shape, D = undefined> {
   name: string;
   title: string;
   description: string;
@@ -71,9 +87,16 @@ export interface ToolSpec<I extends Shape, O extends Shape> {
   annotations: ToolAnnotations;
   /** True when the output carries data from endpoints (rows, file names, logs): framed as untrusted. */
   endpointData: boolean;
+  /** Valid arguments for one call (the tool's own test case: every tool is run with it against the simulator). */
+  example: (ids: ExampleIds) => Record<string, unknown>;
+  /**
+   * What a tool settles once per call, before its plan (e.g. which artifacts for the client's OS):
+   * the plan shows it and run acts on the same value, so what runs is what was approved.
+   */
+  decide?: (call: ToolCall<Args<I>>) => Promise<D>;
   /** Present on tools that change an endpoint, the server or this machine: what the responder approves. */
-  plan?: (call: ToolCall<Args<I>>) => Promise<ApprovalPlan | null> | ApprovalPlan | null;
-  run(call: ToolCall<Args<I>>): Promise<z.output<z.ZodObject<O>>>;
+  plan?: (call: ToolCall<Args<I>, D>) => Promise<ApprovalPlan | null> | ApprovalPlan | null;
+  run(call: ToolCall<Args<I>, D>): Promise<z.output<z.ZodObject<O>>>;
 }
 
 /** A tool with its types erased, for the registry. */
@@ -83,6 +106,7 @@ export interface McpTool {
   annotations: ToolAnnotations;
   inputSchema: z.ZodObject;
   outputSchema: z.ZodObject;
+  example: (ids: ExampleIds) => Record<string, unknown>;
   register(server: McpServer, ctx: McpContext): void;
   /** Runs the tool as a call through MCP would (gate, redaction, framing, audit), without MCP. */
   invoke(rawArgs: unknown, ctx: McpContext, signal?: AbortSignal): Promise<CallToolResult>;
@@ -111,7 +135,9 @@ function summarise(name: string, value: Record<string, unknown>): string {
   return `${name}: done.`;
 }
 
-export function defineTool<I extends Shape, O extends Shape>(spec: ToolSpec<I, O>): McpTool {
+export function defineTool<I extends Shape, O extends Shape, D = undefined>(
+  spec: ToolSpec<I, O, D>,
+): McpTool {
   const inputSchema = z.object({ ...spec.input, ...targetInput });
   const outputSchema = z.object(spec.output);
 
@@ -146,7 +172,18 @@ export function defineTool<I extends Shape, O extends Shape>(spec: ToolSpec<I, O
         server: typeof plain.server === 'string' ? plain.server : undefined,
         org: typeof plain.org === 'string' ? plain.org : undefined,
       };
-      const call: ToolCall<Args<I>> = { args, target, ctx, signal };
+      const base: ToolCall<Args<I>> = {
+        args,
+        target,
+        ctx,
+        signal,
+        service: (opts) => ctx.servers.service(target, opts),
+        decided: undefined,
+      };
+      const call: ToolCall<Args<I>, D> = {
+        ...base,
+        decided: spec.decide ? await spec.decide(base) : (undefined as D),
+      };
       const plan = spec.plan ? await spec.plan(call) : null;
       if (plan) {
         const shown = ctx.redactor.value(plan) as ApprovalPlan;
@@ -210,7 +247,7 @@ export function defineTool<I extends Shape, O extends Shape>(spec: ToolSpec<I, O
       if (ctx.audit.failing) await written;
     } catch (e) {
       // Fail closed: a call that cannot be audited does not return its data.
-      const msg = e instanceof Error ? e.message : String(e);
+      const msg = messageOf(e);
       return {
         isError: true,
         content: [
@@ -235,6 +272,7 @@ export function defineTool<I extends Shape, O extends Shape>(spec: ToolSpec<I, O
     annotations: spec.annotations,
     inputSchema,
     outputSchema,
+    example: spec.example,
     invoke,
     register(server, ctx) {
       server.registerTool(

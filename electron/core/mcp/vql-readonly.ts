@@ -14,6 +14,7 @@
  * belongs in a shared core module.
  */
 import { AppError } from '../../../shared/errors';
+// eslint-disable-next-line no-restricted-imports -- until the one VQL lexer leaves sim/ (issue 13, item 3)
 import { tokenize, VqlSyntaxError, type Token } from '../sim/vql/lexer';
 
 /** Plugins that read Velociraptor's own data (results, clients, hunts, artifacts) and nothing else. */

@@ -8,11 +8,11 @@ import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { MemorySecretStore } from '../credentials/memory-store';
 import { startSimulator, type RunningSimulator } from '../sim/index';
 import { connect, query } from '../sim/test-client';
-import { MemorySecretStore } from '../velociraptor/secret-store';
 import type { BuiltQuery } from '../velociraptor/vql/builder';
-import { DEFAULT_API_ROLES, revokeRolesQuery, userCreateQuery } from './api-identity';
+import { DEFAULT_API_ROLES, serverAdmin } from '../velociraptor/operations/users';
 import { issueApiClientCertificate } from './certificates';
 import { writeApiClientConfig, writeServerConfig } from './config-files';
 import { RotationService, type ServerAdmin } from './rotation/rotation-service';
@@ -62,14 +62,13 @@ async function canQuery(configYaml: string): Promise<{ ok: boolean; rows: number
 }
 
 let adminYaml: string;
-const admin: ServerAdmin = {
-  async run(q) {
-    const r = await run(adminYaml, q);
-    if (r.error) throw new Error(`admin query failed: ${r.error.details}`);
-    const failures = r.logs.filter((l) => /error|denied|invalid/i.test(l));
-    if (failures.length) throw new Error(`admin query logged: ${failures.join('; ')}`);
-  },
-};
+const admin: ServerAdmin = serverAdmin(async (q) => {
+  const r = await run(adminYaml, q);
+  if (r.error) throw new Error(`admin query failed: ${r.error.details}`);
+  const failures = r.logs.filter((l) => /error|denied|invalid/i.test(l));
+  if (failures.length) throw new Error(`admin query logged: ${failures.join('; ')}`);
+});
+const leastPrivilege = { allowAdministrator: false };
 
 beforeAll(async () => {
   dir = await mkdtemp(join(tmpdir(), 'megaraptor-sim-identity-'));
@@ -106,10 +105,10 @@ describe('API identities on the simulator started with our server config', () =>
     const yaml = await apiConfig('responder');
     expect(await canQuery(adminYaml)).toMatchObject({ ok: true, rows: 1 });
     expect((await canQuery(yaml)).ok).toBe(false); // a certificate alone lets no one in
-    await admin.run(userCreateQuery('responder', DEFAULT_API_ROLES));
+    await admin.createUser('responder', DEFAULT_API_ROLES, leastPrivilege);
     const created = await canQuery(yaml);
     expect(created.ok, created.detail).toBe(true);
-    await admin.run(revokeRolesQuery('responder'));
+    await admin.revokeRoles('responder');
     const after = await canQuery(yaml);
     expect(after.ok).toBe(false);
     expect(after.detail).toMatch(/^7 /); // PERMISSION_DENIED
@@ -118,7 +117,7 @@ describe('API identities on the simulator started with our server config', () =>
   it('API client rotation: both identities work until confirm, then only the new one', async () => {
     const { ca } = await testChain(2048);
     const oldYaml = await apiConfig('mcp-bot');
-    await admin.run(userCreateQuery('mcp-bot', DEFAULT_API_ROLES));
+    await admin.createUser('mcp-bot', DEFAULT_API_ROLES, leastPrivilege);
     const rotations = new RotationService({
       journalPath: join(dir, 'rotations.jsonl'),
       secrets: new MemorySecretStore(),

@@ -15,7 +15,7 @@ import type {
   StreamChannels,
   StreamEvent,
 } from '../../../shared/contract';
-import { AppError, type ErrorPayload } from '../../../shared/errors';
+import { AppError, type ErrorPayload, messageOf } from '../../../shared/errors';
 
 /** Who is calling: lets a handler scope resources (streams) to one window or socket. */
 export interface CallContext {
@@ -59,7 +59,7 @@ export function toErrorPayload(e: unknown): ErrorPayload {
       details: { issues: e.issues.map((i) => ({ path: i.path.map(String), message: i.message })) },
     };
   }
-  return { code: 'INTERNAL', message: e instanceof Error ? e.message : String(e) };
+  return { code: 'INTERNAL', message: messageOf(e) };
 }
 
 export function formatZodIssues(e: z.ZodError): string {

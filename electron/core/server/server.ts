@@ -10,8 +10,8 @@ import type { Duplex } from 'node:stream';
 import { WebSocketServer, type WebSocket } from 'ws';
 import { ClientMessage, WS_PATH, WS_TOKEN_PARAM, type ServerMessage } from '../../../shared/wire';
 import type { ContractShape } from '../../../shared/contract';
-import { AppError } from '../../../shared/errors';
-import { toErrorPayload, type Dispatcher } from '../rpc/dispatcher';
+import { AppError, messageOf } from '../../../shared/errors';
+import { toErrorPayload, type Dispatcher } from '../rpc/index';
 import { checkHost, checkUpgrade, policyFor, type AccessPolicy } from './access';
 import { RendererAssets } from './renderer-assets';
 
@@ -88,7 +88,7 @@ export async function startBrowserServer<C extends ContractShape>(
         res.end(req.method === 'HEAD' ? undefined : r.body);
       },
       (e: unknown) => {
-        res.writeHead(500, { 'Content-Type': 'text/plain' }).end(e instanceof Error ? e.message : 'error');
+        res.writeHead(500, { 'Content-Type': 'text/plain' }).end(messageOf(e));
       },
     );
   });

@@ -6,7 +6,7 @@
 import { request } from 'node:https';
 import { hostname as osHostname, networkInterfaces, release as osRelease, arch } from 'node:os';
 import { parse } from 'yaml';
-import { AppError } from '../../../shared/errors';
+import { AppError, asError } from '../../../shared/errors';
 import { SERVER_NAME } from './sim-pki';
 
 export interface AgentConfig {
@@ -87,7 +87,7 @@ function post(url: URL, caPem: string, body: unknown): Promise<Record<string, un
               reject(new Error(`enrolment refused (${res.statusCode ?? 0}): ${String(json.error)}`));
             else resolve(json);
           } catch (e) {
-            reject(e instanceof Error ? e : new Error(String(e)));
+            reject(asError(e));
           }
         });
       },

@@ -11,6 +11,7 @@ import { createServer, type Server } from 'node:https';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { SimPki } from './sim-pki';
 import type { World } from './world';
+import { messageOf } from '../../../shared/errors';
 
 export interface EnrolRequest {
   hostname: string;
@@ -88,7 +89,7 @@ export function startFrontendServer(
           const record = world.enrol(orgId, { ...enrol, ip });
           reply(200, { client_id: record.client_id, org_id: orgId, simulator: true });
         },
-        (e: unknown) => reply(400, { error: e instanceof Error ? e.message : String(e) }),
+        (e: unknown) => reply(400, { error: messageOf(e) }),
       );
     },
   );

@@ -17,6 +17,7 @@ import type { Permission } from './permissions';
 import { runQuery, type QueryRequest } from './query-stream';
 import type { SimPki } from './sim-pki';
 import type { FunctionDef, PluginDef } from './vql/scope';
+import { messageOf } from '../../../shared/errors';
 
 /** TLS 1.3 only, client certificate required and verified (grpc-js's createSsl cannot set minVersion). */
 class Tls13MutualCredentials extends grpc.ServerCredentials {
@@ -201,7 +202,7 @@ export async function startApiServer(
         },
         (e: unknown) => {
           active.delete(controller);
-          call.emit('error', statusError(grpc.status.INTERNAL, e instanceof Error ? e.message : String(e)));
+          call.emit('error', statusError(grpc.status.INTERNAL, messageOf(e)));
         },
       );
     },
@@ -230,8 +231,7 @@ export async function startApiServer(
       }
       backend.readFile(orgId, clientId, components, num(req.offset), num(req.length)).then(
         (data) => callback(null, { ...req, data: data ?? Buffer.alloc(0) }),
-        (e: unknown) =>
-          callback(statusError(grpc.status.UNKNOWN, e instanceof Error ? e.message : String(e))),
+        (e: unknown) => callback(statusError(grpc.status.UNKNOWN, messageOf(e))),
       );
     },
   });

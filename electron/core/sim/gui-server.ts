@@ -5,7 +5,7 @@
  */
 import { createServer, type Server } from 'node:https';
 import type { IncomingMessage, ServerResponse } from 'node:http';
-import { verifyPassword } from '../pki/password-hash';
+import { verifyPassword } from '../pki/index';
 import type { SimPki } from './sim-pki';
 import type { UserStore } from './users';
 

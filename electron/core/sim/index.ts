@@ -12,7 +12,7 @@ import { FileStore } from './filestore';
 import { startFrontendServer } from './frontend';
 import { startApiServer, type ReceivedQuery } from './grpc-server';
 import { startGuiServer } from './gui-server';
-import { serverPlugins, SIM_VERSION } from './server-plugins';
+import { serverPlugins, SIM_VERSION } from './server/index';
 import { parseServerConfig } from './server-config';
 import { mintApiClientConfig, setupPki } from './sim-pki';
 import { normaliseOrg, UserStore } from './users';
@@ -53,6 +53,14 @@ export interface RunningSimulator {
 
 export { SIM_VERSION };
 export { SIMULATOR_BANNER } from './gui-server';
+export {
+  localIdentity,
+  parseClientConfig,
+  runAgent,
+  type AgentConfig,
+  type AgentIdentity,
+  type RunningAgent,
+} from './agent';
 export type { ReceivedQuery };
 
 function trackSockets(server: Server): Set<Socket> {

@@ -20,6 +20,7 @@ import {
   type QueryContext,
 } from './vql/scope';
 import { toJson, type Row } from './vql/values';
+import { messageOf } from '../../../shared/errors';
 
 export interface QueryRequest {
   Query: Array<{ Name: string; VQL: string }>;
@@ -129,8 +130,7 @@ export async function runQuery(
       }
     }
   } catch (e) {
-    if (!isCancellation(e) && !controller.signal.aborted)
-      log(`VQL Error: ${e instanceof Error ? e.message : String(e)}.`);
+    if (!isCancellation(e) && !controller.signal.aborted) log(`VQL Error: ${messageOf(e)}.`);
   } finally {
     if (timer) clearTimeout(timer);
     options.signal.removeEventListener('abort', onOuterAbort);

@@ -4,7 +4,7 @@
  */
 import { parse } from 'yaml';
 import { AppError } from '../../../shared/errors';
-import type { PasswordHash } from '../pki/password-hash';
+import type { PasswordHash } from '../pki/index';
 
 export interface SimServerConfig {
   caCertificatePem: string;

@@ -11,7 +11,7 @@ import {
   loadCertificateAuthority,
   type CertificateAuthority,
   type IssuedCertificate,
-} from '../pki/certificates';
+} from '../pki/index';
 import type { SimServerConfig } from './server-config';
 
 export const SERVER_NAME = 'VelociraptorServer';

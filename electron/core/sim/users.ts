@@ -3,7 +3,7 @@
  * from GUI.initial_users (administrators), from SimulatorOptions.users / `--user` (the stand-in for
  * `velociraptor user add … --role`), from mintApiConfig, and from user_create / user_grant at run time.
  */
-import type { PasswordHash } from '../pki/password-hash';
+import type { PasswordHash } from '../pki/index';
 import { permissionsFor, ROOT_ORG, type Permission } from './permissions';
 
 export interface SimUser {

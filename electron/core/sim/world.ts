@@ -4,11 +4,13 @@
  * collection WAITING → IN_PROGRESS → FINISHED and grows a hunt's stats without timers; `speed`
  * divides every delay.
  */
-import { ARTIFACTS, findArtifact, sourceKeys, type ArtifactDefinition } from './dataset/artifacts';
+import { matchesHuntScope } from '../../../shared/hunt-scope';
+import { ARTIFACTS, findArtifact, type ArtifactDefinition } from './dataset/artifacts';
 import { AGENT_VERSION, seedClients, type ClientOs, type ClientRecord } from './dataset/clients';
 import { Rng } from './dataset/prng';
 import { generateArtifactResults } from './dataset/triage-rows';
 import type { FileStore } from './filestore';
+import { flowRow, logRow } from './server/rows';
 import type { Row } from './vql/values';
 
 export const ONLINE_WINDOW_MS = 15 * 60_000;
@@ -69,6 +71,8 @@ export interface HuntRecord {
   tags: string[];
   timeout: number;
   max_rows: number;
+  max_bytes: number;
+  cpu_limit: number;
   /** client id → flow id */
   flows: Map<string, string>;
 }
@@ -277,13 +281,12 @@ export class World {
   }
 
   private emitCompletion(orgId: string, flow: FlowRecord): void {
-    const flowRow = this.flowRow(orgId, flow);
     this.completions.push({
       seq: ++this.seq,
       orgId,
       row: {
         Timestamp: Math.floor(this.now() / 1000),
-        Flow: flowRow,
+        Flow: flowRow(this, orgId, flow),
         FlowId: flow.session_id,
         ClientId: flow.client_id,
       },
@@ -295,55 +298,13 @@ export class World {
     return this.seq;
   }
 
-  flowRow(orgId: string, flow: FlowRecord): Row {
-    const state = this.flowState(orgId, flow);
-    const done = flow.finalised || state === 'FINISHED';
-    const rows = [...flow.results.values()].reduce((n, r) => n + r.length, 0);
-    const uploaded = flow.uploads.reduce((n, u) => n + u.size, 0);
-    return {
-      client_id: flow.client_id,
-      session_id: flow.session_id,
-      request: this.flowRequest(flow),
-      create_time: Math.floor(flow.createMs * 1000),
-      start_time: state === 'WAITING' ? 0 : Math.floor(flow.startMs * 1000),
-      active_time: Math.floor(Math.min(this.now(), flow.finishMs) * 1000),
-      total_uploaded_files: flow.uploads.length,
-      total_expected_uploaded_bytes: uploaded,
-      total_uploaded_bytes: uploaded,
-      total_collected_rows: rows,
-      total_logs: flow.logs.length,
-      state,
-      status: flow.status,
-      artifacts_with_results: done
-        ? [...flow.results.entries()].filter(([, r]) => r.length > 0).map(([k]) => k)
-        : [],
-      execution_duration: done ? Math.floor((flow.finishMs - flow.startMs) * 1_000_000) : 0,
-    };
-  }
-
-  flowRequest(flow: FlowRecord): Row {
-    return {
-      creator: flow.creator,
-      client_id: flow.client_id,
-      flow_id: flow.session_id,
-      artifacts: flow.artifacts,
-      specs: flow.artifacts.map((a) => ({
-        artifact: a,
-        parameters: { env: Object.entries(flow.env[a] ?? {}).map(([key, value]) => ({ key, value })) },
-      })),
-      timeout: flow.timeout,
-      max_rows: flow.max_rows,
-      urgent: flow.urgent,
-    };
-  }
-
   // ---------------------------------------------------------------- hunts
 
   matchesHunt(hunt: HuntRecord, c: ClientRecord): boolean {
-    if (hunt.excludeLabels.some((l) => hasLabel(c, l))) return false;
-    if (hunt.os) return c.os === hunt.os;
-    if (hunt.includeLabels.length) return hunt.includeLabels.some((l) => hasLabel(c, l));
-    return true;
+    return matchesHuntScope(
+      { os: hunt.os ?? undefined, includeLabels: hunt.includeLabels, excludeLabels: hunt.excludeLabels },
+      c,
+    );
   }
 
   private scheduleHunt(org: OrgData, hunt: HuntRecord): void {
@@ -401,45 +362,6 @@ export class World {
       total_collected_rows: rows,
       total_finished_clients: finished + errors,
       stopped: hunt.state === 'STOPPED' || hunt.state === 'ARCHIVED',
-    };
-  }
-
-  huntRow(orgId: string, hunt: HuntRecord): Row {
-    const state = hunt.state === 'RUNNING' && this.now() > hunt.expiresMs ? 'STOPPED' : hunt.state;
-    const specs = hunt.artifacts.map((a) => ({
-      artifact: a,
-      parameters: { env: Object.entries(hunt.env[a] ?? {}).map(([key, value]) => ({ key, value })) },
-    }));
-    return {
-      hunt_id: hunt.hunt_id,
-      create_time: Math.floor(hunt.createMs * 1000),
-      start_time: hunt.startMs === null ? 0 : Math.floor(hunt.startMs * 1000),
-      hunt_description: hunt.description,
-      creator: hunt.creator,
-      condition: hunt.os
-        ? { os: { os: hunt.os.toUpperCase() } }
-        : hunt.includeLabels.length
-          ? { labels: { label: hunt.includeLabels } }
-          : {},
-      ...(hunt.excludeLabels.length ? { excluded_labels: { label: hunt.excludeLabels } } : {}),
-      state,
-      expires: Math.floor(hunt.expiresMs * 1000),
-      start_request: {
-        creator: hunt.creator,
-        artifacts: hunt.artifacts,
-        specs,
-        timeout: hunt.timeout,
-        max_rows: hunt.max_rows,
-      },
-      artifacts: hunt.artifacts,
-      artifact_sources: hunt.artifacts.flatMap((a) => {
-        const def = findArtifact(a);
-        return def ? sourceKeys(def) : [a];
-      }),
-      stats: this.huntStats(orgId, hunt),
-      tags: hunt.tags,
-      org_ids: [orgId],
-      version: Math.floor(this.now() * 1000),
     };
   }
 
@@ -636,6 +558,8 @@ export class World {
         tags: [],
         timeout: 600,
         max_rows: 0,
+        max_bytes: 0,
+        cpu_limit: 0,
         flows: new Map(),
         ...h,
       };
@@ -689,10 +613,6 @@ export function flowKey(clientId: string, flowId: string): string {
 
 export function hasLabel(c: ClientRecord, label: string): boolean {
   return c.labels.some((l) => l.toLowerCase() === label.toLowerCase());
-}
-
-function logRow(ms: number, level: string, message: string): Row {
-  return { _ts: Math.floor(ms / 1000), client_time: Math.floor(ms / 1000), level, message };
 }
 
 export { ARTIFACTS, type ArtifactDefinition };

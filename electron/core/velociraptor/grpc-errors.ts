@@ -4,7 +4,7 @@
  * in grpc-js as UNAVAILABLE with the OpenSSL reason in the details.
  */
 import { status, type ServiceError } from '@grpc/grpc-js';
-import { AppError, isAppError } from '../../../shared/errors';
+import { AppError, isAppError, messageOf } from '../../../shared/errors';
 
 export function isServiceError(e: unknown): e is ServiceError {
   return e instanceof Error && typeof (e as Partial<ServiceError>).code === 'number' && 'details' in e;
@@ -16,11 +16,7 @@ const TLS_HINT =
 export function mapGrpcError(e: unknown, server: string): AppError {
   if (isAppError(e)) return e;
   if (!isServiceError(e)) {
-    return new AppError(
-      'INTERNAL',
-      `Unexpected failure talking to ${server}: ${e instanceof Error ? e.message : String(e)}`,
-      { cause: e },
-    );
+    return new AppError('INTERNAL', `Unexpected failure talking to ${server}: ${messageOf(e)}`, { cause: e });
   }
   const details = e.details || e.message;
   const base = { cause: e, details: { grpcCode: e.code, server } };

@@ -10,13 +10,24 @@ export { parseConnectionString, type Endpoint } from './config/connection-string
 export { ConnectionRegistry, type RegistryDeps, type ServerSummary } from './registry';
 export { VelociraptorConnection } from './connection';
 export { VelociraptorService } from './service';
-export { MemorySecretStore, secretRefs, type SecretStore } from './secret-store';
-export { testConnection, type ConnectionTestReport, type ConnectionStep } from './test-connection';
+export {
+  connectionHint,
+  testConnection,
+  type ConnectionStep,
+  type ConnectionTestReport,
+  type StepId,
+  type TestConnectionOptions,
+} from './test-connection';
+export { RowFormatter, rawLines, type OutputFormat } from './output/format';
+export { stripTerminalControls } from './output/terminal';
 export { mapGrpcError } from './grpc-errors';
-export type { QueryEvent, RowsEvent, LogEvent, QueryOptions } from './query/stream';
+export type { QueryEvent, RowsEvent, LogEvent, QueryOptions, RawRows } from './query/stream';
+export { parseRowRange } from './query/batch-parse';
 export type { QueryResult, RowsOptions } from './query/rows';
 export { parseJsonExact, stringifyExact, type Row, type JsonValue, type BigIntMode } from './query/json';
 export * as vqlBuilder from './vql/builder';
+export { userQuery, type BuiltQuery } from './vql/builder';
+export { evidenceFileName } from './operations/vfs';
 export type * from './operations/clients';
 export type * from './operations/flows';
 export type * from './operations/hunts';

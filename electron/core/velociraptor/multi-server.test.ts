@@ -6,7 +6,6 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startSimulator, type RunningSimulator } from '../sim/index';
 import { ConnectionRegistry } from './registry';
-import { MemorySecretStore } from './secret-store';
 import { userQuery } from './vql/builder';
 
 let a: RunningSimulator;
@@ -35,10 +34,10 @@ async function count(reg: ConnectionRegistry, name: string, vql: string): Promis
 
 describe('several servers at once', () => {
   it('answers server B in full while a stream on server A is held open mid-way', async () => {
-    const reg = new ConnectionRegistry({ secrets: new MemorySecretStore() });
+    const reg = new ConnectionRegistry();
     try {
-      await reg.add('a', yamlA);
-      await reg.add('b', yamlB);
+      reg.add('a', yamlA);
+      reg.add('b', yamlB);
       // Pull A's first batch, then stop pulling: the call stays open with the server paused by flow control.
       const stream = reg
         .connection('a')
@@ -67,11 +66,11 @@ describe('several servers at once', () => {
   });
 
   it('keeps two registries in one process apart: closing one leaves the other working', async () => {
-    const one = new ConnectionRegistry({ secrets: new MemorySecretStore() });
-    const two = new ConnectionRegistry({ secrets: new MemorySecretStore() });
+    const one = new ConnectionRegistry();
+    const two = new ConnectionRegistry();
     try {
-      await one.add('lab', yamlA);
-      await two.add('lab', yamlB); // same name, other server: no shared state
+      one.add('lab', yamlA);
+      two.add('lab', yamlB); // same name, other server: no shared state
       expect(two.config('lab').connectionString).not.toBe(one.config('lab').connectionString);
       expect(await count(one, 'lab', 'SELECT client_id FROM clients() LIMIT 1')).toBe(1);
       one.close();

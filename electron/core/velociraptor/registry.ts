@@ -2,13 +2,13 @@
  * Named Velociraptor servers. Each validated config gets one grpc-js client per endpoint +
  * identity, created on first use, shared by every org connection and every call, and closed when
  * the last server using it is removed. No globals: the composition root owns one registry.
+ * Configs live here in memory only; saving them (the keychain) is the connections domain's job.
  */
 import type { ApiStub } from './query/wire';
 import { AppError } from '../../../shared/errors';
 import { loadApiConfig, type ApiConfig } from './config/api-config';
 import { channelKey, createApiClient } from './client';
 import { VelociraptorConnection } from './connection';
-import { secretRefs, type SecretStore } from './secret-store';
 
 export interface ServerSummary {
   name: string;
@@ -18,20 +18,9 @@ export interface ServerSummary {
   serverName: string;
   certNotBefore: string;
   certNotAfter: string;
-  persisted: boolean;
-}
-
-/** What `restore` re-opened: enough for the credential index to list a server saved before it kept one. */
-export interface RestoredServer {
-  summary: ServerSummary;
-  /** The validated config (its client certificate gives the fingerprint). Stays in the core. */
-  config: ApiConfig;
-  /** A key passphrase is saved with it. */
-  passphrase: boolean;
 }
 
 export interface RegistryDeps {
-  secrets: SecretStore;
   /** Injected for tests; defaults to a real grpc-js client. */
   createClient?: (config: ApiConfig) => ApiStub;
   now?: () => Date;
@@ -40,7 +29,6 @@ export interface RegistryDeps {
 interface Entry {
   config: ApiConfig;
   key: string;
-  persisted: boolean;
 }
 
 interface Channel {
@@ -56,47 +44,21 @@ export class ConnectionRegistry {
   private readonly users = new Map<string, number>();
   private readonly createClient: (config: ApiConfig) => ApiStub;
 
-  constructor(private readonly deps: RegistryDeps) {
+  constructor(private readonly deps: RegistryDeps = {}) {
     this.createClient = deps.createClient ?? createApiClient;
   }
 
-  /** Validates a config now (not at first call), stores it in the secret store when `persist`. */
-  async add(
-    name: string,
-    yamlText: string,
-    options: { passphrase?: string; persist?: boolean } = {},
-  ): Promise<ServerSummary> {
+  /** Validates a config now (not at first call) and holds it under `name`. */
+  add(name: string, yamlText: string, options: { passphrase?: string | undefined } = {}): ServerSummary {
     checkName(name);
-    const config = loadApiConfig(yamlText, { passphrase: options.passphrase, now: this.deps.now?.() });
-    const persist = options.persist ?? true;
-    if (persist) {
-      await this.deps.secrets.set(secretRefs.apiConfig(name), yamlText);
-      if (options.passphrase) await this.deps.secrets.set(secretRefs.passphrase(name), options.passphrase);
-      else await this.deps.secrets.delete(secretRefs.passphrase(name));
-    }
-    this.put(name, config, persist);
+    this.put(name, loadApiConfig(yamlText, { passphrase: options.passphrase, now: this.deps.now?.() }));
     return this.summary(name);
   }
 
-  /**
-   * Re-opens a server saved by `add` (app start). Returns the loaded config too, so the caller can
-   * list the saved secrets in the credential index (servers saved before it existed are not listed).
-   */
-  async restore(name: string): Promise<RestoredServer> {
-    checkName(name);
-    const text = await this.deps.secrets.get(secretRefs.apiConfig(name));
-    if (text === undefined)
-      throw new AppError('CONNECTION_NOT_FOUND', `No saved API config for "${name}". Import it again.`);
-    const passphrase = await this.deps.secrets.get(secretRefs.passphrase(name));
-    const config = loadApiConfig(text, { passphrase, now: this.deps.now?.() });
-    this.put(name, config, true);
-    return { summary: this.summary(name), config, passphrase: passphrase !== undefined };
-  }
-
-  /** An already validated config kept in memory only (CLI with --api-config). */
+  /** An already validated config (CLI with --api-config). */
   addConfig(name: string, config: ApiConfig): ServerSummary {
     checkName(name);
-    this.put(name, config, false);
+    this.put(name, config);
     return this.summary(name);
   }
 
@@ -117,7 +79,6 @@ export class ConnectionRegistry {
       serverName: e.config.serverName,
       certNotBefore: e.config.clientCertNotBefore.toISOString(),
       certNotAfter: e.config.clientCertNotAfter.toISOString(),
-      persisted: e.persisted,
     };
   }
 
@@ -137,15 +98,11 @@ export class ConnectionRegistry {
     return new VelociraptorConnection(name, orgId, ch.client, e.config);
   }
 
-  /** Forgets a server, closes its channel when no other server shares it, deletes its secrets. */
-  async remove(name: string, options: { keepSecrets?: boolean } = {}): Promise<void> {
+  /** Forgets a server and closes its channel when no other server shares it. */
+  remove(name: string): void {
     const e = this.entry(name);
     this.entries.delete(name);
     this.release(e.key);
-    if (e.persisted && !options.keepSecrets) {
-      await this.deps.secrets.delete(secretRefs.apiConfig(name));
-      await this.deps.secrets.delete(secretRefs.passphrase(name));
-    }
   }
 
   /** Closes every channel (app shutdown). Entries stay; channels reopen on next use. */
@@ -159,10 +116,10 @@ export class ConnectionRegistry {
     return this.channels.size;
   }
 
-  private put(name: string, config: ApiConfig, persisted: boolean): void {
+  private put(name: string, config: ApiConfig): void {
     const old = this.entries.get(name);
     const key = channelKey(config);
-    this.entries.set(name, { config, key, persisted });
+    this.entries.set(name, { config, key });
     this.retain(key);
     if (old) this.release(old.key);
   }

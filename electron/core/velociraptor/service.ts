@@ -1,7 +1,11 @@
 /**
- * One object per server + org, so the MCP tools, the UI handlers and the CLI call the same typed
- * operations. Obtain it from the registry: `new VelociraptorService(registry.connection(name, org))`.
+ * The one entry point to a Velociraptor server + org for every consumer: the UI services and bulk
+ * actions, the MCP tools, the CLI. Each method is the typed operation of `operations/` bound to this
+ * connection, so a new consumer never composes VQL or re-implements an operation, and approvals show
+ * the plan* queries the same operations then send. Obtain it from the registry:
+ * `new VelociraptorService(registry.connection(name, org))`.
  */
+import type { HuntScopeRule } from '../../../shared/hunt-scope';
 import type { VelociraptorConnection } from './connection';
 import type { QueryResult, RowsOptions } from './query/rows';
 import type { QueryEvent, QueryOptions } from './query/stream';
@@ -12,7 +16,7 @@ import * as flows from './operations/flows';
 import * as hunts from './operations/hunts';
 import * as server from './operations/server';
 import * as vfs from './operations/vfs';
-import { userQuery } from './vql/builder';
+import { userQuery, type BuiltQuery } from './vql/builder';
 
 export class VelociraptorService {
   constructor(readonly conn: VelociraptorConnection) {}
@@ -41,6 +45,9 @@ export class VelociraptorService {
   serverInfo(o?: OpOptions): Promise<server.ServerInfo> {
     return server.serverInfo(this.conn, o);
   }
+  identity(o?: OpOptions): ReturnType<typeof server.identity> {
+    return server.identity(this.conn, o);
+  }
   currentUser(o?: OpOptions): Promise<server.CurrentUser> {
     return server.currentUser(this.conn, o);
   }
@@ -61,11 +68,28 @@ export class VelociraptorService {
   searchClients(i?: clients.SearchClientsInput, o?: OpOptions): Promise<clients.ClientSummary[]> {
     return clients.searchClients(this.conn, i, o);
   }
+  searchClientIds(search: string, limit: number, o?: OpOptions): Promise<clients.ClientRef[]> {
+    return clients.searchClientIds(this.conn, search, limit, o);
+  }
   getClient(clientId: string, o?: OpOptions): Promise<clients.ClientSummary> {
     return clients.getClient(this.conn, clientId, o);
   }
+  clientOs(clientId: string, o?: OpOptions): Promise<clients.ClientOs> {
+    return clients.clientOs(this.conn, clientId, o);
+  }
+  planLabels(clientId: string, labels: string[], op: clients.LabelOp): BuiltQuery {
+    return clients.planLabels(clientId, labels, op);
+  }
   setLabels(clientId: string, labels: string[], op: clients.LabelOp, o?: OpOptions): Promise<string[]> {
     return clients.setLabels(this.conn, clientId, labels, op, o);
+  }
+  /** What quarantine() with the same input launches, for the client's OS as the server reports it. */
+  async planQuarantine(
+    i: clients.QuarantineInput,
+    o?: OpOptions,
+  ): Promise<clients.QuarantinePlan & { os: clients.ClientOs }> {
+    const os = await this.clientOs(i.clientId, o);
+    return { os, ...clients.planQuarantine(os, i) };
   }
   quarantine(i: clients.QuarantineInput, o?: OpOptions): Promise<flows.LaunchedFlow & { artifact: string }> {
     return clients.quarantine(this.conn, i, o);
@@ -80,12 +104,15 @@ export class VelociraptorService {
   }
 
   // Flows
+  planCollect(i: flows.CollectInput): BuiltQuery {
+    return flows.planCollect(i);
+  }
   collect(i: flows.CollectInput, o?: OpOptions): Promise<flows.LaunchedFlow> {
     return flows.collectArtifacts(this.conn, i, o);
   }
   collectAndWait(
     i: flows.CollectInput,
-    o?: flows.WaitOptions & { resultLimit?: number },
+    o?: flows.WaitOptions & { resultLimit?: number; logLimit?: number },
   ): Promise<flows.CollectAndWaitResult> {
     return flows.collectAndWait(this.conn, i, o);
   }
@@ -115,6 +142,9 @@ export class VelociraptorService {
   }
 
   // Files
+  planVfsRefresh(i: vfs.VfsPathInput): BuiltQuery {
+    return vfs.planVfsRefresh(i);
+  }
   vfsRefresh(i: vfs.VfsPathInput, o?: OpOptions): Promise<flows.LaunchedFlow> {
     return vfs.vfsRefresh(this.conn, i, o);
   }
@@ -130,6 +160,29 @@ export class VelociraptorService {
     o?: vfs.DownloadOptions,
   ): Promise<vfs.DownloadResult> {
     return vfs.downloadFile(this.conn, source, dest, o);
+  }
+  downloadInto(
+    source: { components: string[]; clientId?: string },
+    folder: string,
+    name: string,
+    o?: vfs.SaveOptions,
+  ): Promise<vfs.DownloadResult> {
+    return vfs.downloadInto(this.conn, source, folder, name, o);
+  }
+  saveUpload(
+    ref: { clientId: string; flowId: string; vfsPath: string },
+    folder: string,
+    o?: vfs.DownloadOptions,
+  ): Promise<vfs.DownloadResult> {
+    return vfs.saveUpload(this.conn, ref, folder, o);
+  }
+  readRange(
+    source: { components: string[]; clientId?: string },
+    offset: number,
+    length: number,
+    o?: OpOptions,
+  ): Promise<Buffer> {
+    return vfs.readRange(this.conn, source, offset, length, o);
   }
   exportFlowZip(
     clientId: string,
@@ -147,8 +200,17 @@ export class VelociraptorService {
   }
 
   // Hunts
+  planCreateHunt(i: hunts.CreateHuntInput): BuiltQuery {
+    return hunts.planCreateHunt(i);
+  }
   createHunt(i: hunts.CreateHuntInput, o?: OpOptions): Promise<{ huntId: string }> {
     return hunts.createHunt(this.conn, i, o);
+  }
+  previewHuntScope(scope: HuntScopeRule, o?: OpOptions): Promise<clients.ClientSummary[]> {
+    return hunts.previewHuntScope(this.conn, scope, o);
+  }
+  planHuntUpdate(huntId: string, action: 'start' | 'stop'): BuiltQuery {
+    return hunts.planHuntUpdate(huntId, action);
   }
   startHunt(huntId: string, o?: OpOptions): Promise<hunts.HuntSummary> {
     return hunts.startHunt(this.conn, huntId, o);
@@ -156,7 +218,7 @@ export class VelociraptorService {
   stopHunt(huntId: string, o?: OpOptions): Promise<hunts.HuntSummary> {
     return hunts.stopHunt(this.conn, huntId, o);
   }
-  listHunts(i?: { limit?: number } & OpOptions): Promise<hunts.HuntSummary[]> {
+  listHunts(i?: { limit?: number; state?: string } & OpOptions): Promise<hunts.HuntSummary[]> {
     return hunts.listHunts(this.conn, i);
   }
   huntStatus(huntId: string, o?: OpOptions): Promise<hunts.HuntSummary> {

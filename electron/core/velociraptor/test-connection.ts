@@ -6,7 +6,7 @@
  */
 import { connect as netConnect, type Socket } from 'node:net';
 import { connect as tlsConnect } from 'node:tls';
-import { AppError, isAppError, type ErrorCode } from '../../../shared/errors';
+import { AppError, isAppError, type ErrorCode, messageOf } from '../../../shared/errors';
 import type { ApiConfig } from './config/api-config';
 import { createApiClient } from './client';
 import { VelociraptorConnection } from './connection';
@@ -146,9 +146,7 @@ export async function testConnection(
       push({ id, status: 'ok', durationMs: Math.round(performance.now() - t), message });
       return true;
     } catch (e) {
-      const err = isAppError(e)
-        ? e
-        : new AppError('INTERNAL', e instanceof Error ? e.message : String(e), { cause: e });
+      const err = isAppError(e) ? e : new AppError('INTERNAL', messageOf(e), { cause: e });
       const hint = HINTS[err.code];
       push({
         id,

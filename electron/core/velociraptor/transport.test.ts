@@ -13,7 +13,6 @@ import { api } from '../../../proto/load';
 import { isAppError } from '../../../shared/errors';
 import { loadApiConfig } from './config/api-config';
 import { ConnectionRegistry } from './registry';
-import { MemorySecretStore } from './secret-store';
 import { testConnection } from './test-connection';
 import { createTestPki, mintApiConfigFields, toYaml, type TestPki } from './testing/mint';
 import { userQuery } from './vql/builder';
@@ -62,10 +61,8 @@ afterAll(() => {
 
 describe('transport', () => {
   it('queries over a unix:// socket with mTLS', async () => {
-    const reg = new ConnectionRegistry({ secrets: new MemorySecretStore() });
-    await reg.add('sock', toYaml(await mintApiConfigFields(pki, 'sock-user', `unix://${socket()}`)), {
-      persist: false,
-    });
+    const reg = new ConnectionRegistry();
+    reg.add('sock', toYaml(await mintApiConfigFields(pki, 'sock-user', `unix://${socket()}`)));
     const r = await reg.connection('sock').queryRows(userQuery('SELECT whoami() FROM scope()'));
     reg.close();
     expect(r.rows).toEqual([{ whoami: 'sock-user' }]);
@@ -80,12 +77,12 @@ describe('transport', () => {
   });
 
   it('a wrong pinned_server_name fails the handshake with a typed error', async () => {
-    const reg = new ConnectionRegistry({ secrets: new MemorySecretStore() });
+    const reg = new ConnectionRegistry();
     const fields = {
       ...(await mintApiConfigFields(pki, 'pin', `127.0.0.1:${tcpPort}`)),
       pinned_server_name: 'SomeOtherName',
     };
-    await reg.add('pin', toYaml(fields), { persist: false });
+    reg.add('pin', toYaml(fields));
     const e = await reg
       .connection('pin')
       .queryRows(userQuery('SELECT 1 FROM scope()'), { deadlineMs: 5_000 })

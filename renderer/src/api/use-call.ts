@@ -8,9 +8,9 @@
 import { useCallback, useEffect, useLayoutEffect, useRef, useState } from 'react';
 import type { CallChannels, InputOf, OutputOf } from '../../../shared/contract';
 import type { Contract } from '../../../shared/contracts/index';
-import { errorText } from '../components/investigation/errors';
 import { useApi } from './index';
 import { Loader, type PollPlan } from './loader';
+import { describeError } from '../../../shared/errors';
 
 export type { PollPlan } from './loader';
 
@@ -124,7 +124,7 @@ export function useLoad<T>(
   const current = state.key === key && key !== null;
   return {
     value: current || options.keepPrevious ? state.value : undefined,
-    error: current && state.failed ? errorText(state.failure) : null,
+    error: current && state.failed ? describeError(state.failure) : null,
     failure: current && state.failed ? state.failure : null,
     loading: key !== null && (!current || state.pending),
     reload,

@@ -1,6 +1,7 @@
 import { Alert, Button, Code, Stack } from '@mantine/core';
 import { IconAlertTriangle } from '@tabler/icons-react';
 import { Component, type ErrorInfo, type ReactNode } from 'react';
+import { asError } from '../../../shared/errors';
 
 interface State {
   error: Error | undefined;
@@ -14,7 +15,7 @@ export class ErrorBoundary extends Component<{ children: ReactNode }, State> {
   override state: State = { error: undefined };
 
   static getDerivedStateFromError(error: unknown): State {
-    return { error: error instanceof Error ? error : new Error(String(error)) };
+    return { error: asError(error) };
   }
 
   override componentDidCatch(error: Error, info: ErrorInfo): void {

@@ -9,7 +9,8 @@ import { AuditLog } from '../audit';
 import { Redactor } from '../redact';
 import { createMcpServer } from '../server';
 import type { McpContext } from '../tool-kit';
-import type { VelociraptorPort } from '../ports';
+import { ConnectionRegistry } from '../../velociraptor/registry';
+import { RegistryServers, type McpServers } from '../servers';
 
 export interface Harness {
   ctx: McpContext;
@@ -20,8 +21,16 @@ export interface Harness {
   setPolicy(p: Partial<McpPolicy>): void;
 }
 
+/** The servers seam with no Velociraptor connection: what an app without a saved server has. */
+export function noConnections(): McpServers {
+  return new RegistryServers({
+    registry: new ConnectionRegistry(),
+    defaultServer: () => undefined,
+  });
+}
+
 export function makeHarness(
-  port: VelociraptorPort,
+  servers: McpServers,
   opts: { dataDir?: string; approver?: Approver; policy?: Partial<McpPolicy>; clientLabel?: string } = {},
 ): Harness {
   const dataDir = opts.dataDir ?? mkdtempSync(join(tmpdir(), 'mr-mcp-'));
@@ -30,7 +39,7 @@ export function makeHarness(
   const broker = new ApprovalBroker();
   let policy: McpPolicy = { ...DEFAULT_POLICY, ...opts.policy };
   const ctx: McpContext = {
-    port,
+    servers,
     redactor,
     audit,
     policy: async () => policy,

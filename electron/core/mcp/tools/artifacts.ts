@@ -1,9 +1,9 @@
 /** Artifacts: what the server can collect, and the full definition of one. */
 import { z } from 'zod';
-import { pagedOutput, pagedRead, pagingInput } from '../results';
+import type { ArtifactSummary } from '../../velociraptor';
+import { pageOf, pagedOutput, pagedRead, pagingInput, upTo, type Row } from '../results';
 import { defineTool, READ, type McpTool } from '../tool-kit';
-import { artifactName, notFound } from './common';
-import type { ArtifactSummary, Row } from '../ports';
+import { artifactName, found, notFound } from './common';
 
 function shortArtifact(a: ArtifactSummary): Row {
   return {
@@ -33,12 +33,14 @@ export const listArtifacts = defineTool({
   output: pagedOutput,
   annotations: READ,
   endpointData: false,
-  async run({ args, target, ctx }) {
+  example: () => ({ search: 'Pslist' }),
+  async run({ args, ctx, service }) {
+    const svc = await service();
     return pagedRead(
       'list_artifacts',
       args,
       async (p) =>
-        (await ctx.port.listArtifacts(target, { search: args.search, type: args.type }, p)).map(
+        pageOf(await svc.listArtifacts({ search: args.search, type: args.type, limit: upTo(p) }), p).map(
           shortArtifact,
         ),
       ctx.resultsDir,
@@ -55,8 +57,9 @@ export const getArtifact = defineTool({
   output: { artifact: z.record(z.string(), z.unknown()) },
   annotations: READ,
   endpointData: false,
-  async run({ args, target, ctx }) {
-    const a = await ctx.port.artifactDefinition(target, args.name);
+  example: () => ({ name: 'Windows.System.Pslist' }),
+  async run({ args, service }) {
+    const [a] = await found((await service()).getArtifacts([args.name]), `Artifact ${args.name}`);
     if (!a) throw notFound(`Artifact ${args.name}`);
     return {
       artifact: {

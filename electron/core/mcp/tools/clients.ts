@@ -1,9 +1,9 @@
 /** Clients: find endpoints, read one, label them, quarantine them (with the artifact for their OS). */
 import { z } from 'zod';
-import { pagedOutput, pagedRead, pagingInput } from '../results';
+import type { ClientSummary } from '../../velociraptor';
+import { pageOf, pagedOutput, pagedRead, pagingInput, upTo, type Row } from '../results';
 import { defineTool, READ, type McpTool } from '../tool-kit';
-import { clientId, notFound, plan } from './common';
-import type { ClientSummary, Row } from '../ports';
+import { clientId, found, plan } from './common';
 
 /** A client in the tools' snake_case; `full` adds what only get_client needs. */
 export function clientSummary(c: ClientSummary, full = false): Row {
@@ -38,11 +38,16 @@ export const searchClients = defineTool({
   output: pagedOutput,
   annotations: READ,
   endpointData: true,
-  async run({ args, target, ctx }) {
+  example: () => ({ search: 'all' }),
+  async run({ args, ctx, service }) {
+    const svc = await service();
     return pagedRead(
       'search_clients',
       args,
-      async (p) => (await ctx.port.searchClients(target, args.search, p)).map((c) => clientSummary(c)),
+      async (p) =>
+        pageOf(await svc.searchClients({ search: args.search, limit: upTo(p) }), p).map((c) =>
+          clientSummary(c),
+        ),
       ctx.resultsDir,
     );
   },
@@ -57,9 +62,9 @@ export const getClient = defineTool({
   output: { client: z.record(z.string(), z.unknown()) },
   annotations: READ,
   endpointData: true,
-  async run({ args, target, ctx }) {
-    const c = await ctx.port.clientInfo(target, args.client_id);
-    if (!c) throw notFound(`Client ${args.client_id}`);
+  example: (ids) => ({ client_id: ids.clientId }),
+  async run({ args, service }) {
+    const c = await found((await service()).getClient(args.client_id), `Client ${args.client_id}`);
     return { client: clientSummary(c, true) };
   },
 });
@@ -77,26 +82,28 @@ export const labelClient = defineTool({
   output: { client_id: z.string(), labels: z.array(z.string()) },
   annotations: { readOnlyHint: false, destructiveHint: false, idempotentHint: true, openWorldHint: false },
   endpointData: false,
-  plan: ({ args, target, ctx }) => {
+  example: (ids) => ({ client_id: ids.clientId, labels: ['mcp-test'], operation: 'add' }),
+  plan: async ({ args, target, service }) => {
     const op = args.operation === 'add' ? 'set' : 'remove';
     return plan(
       `${args.operation === 'add' ? 'Add' : 'Remove'} labels ${JSON.stringify(args.labels)} ${args.operation === 'add' ? 'to' : 'from'} ${args.client_id}`,
       target,
       'label',
       { client_id: args.client_id, labels: args.labels, op },
-      ctx.port.planLabel(target, args.client_id, args.labels, op),
+      (await service()).planLabels(args.client_id, args.labels, op),
     );
   },
-  async run({ args, target, ctx }) {
-    const labels = await ctx.port.label(
-      target,
-      args.client_id,
-      args.labels,
-      args.operation === 'add' ? 'set' : 'remove',
-    );
+  async run({ args, service }) {
+    const op = args.operation === 'add' ? 'set' : 'remove';
+    const labels = await (await service()).setLabels(args.client_id, args.labels, op);
     return { client_id: args.client_id, labels };
   },
 });
+
+/** quarantine_client's plan and run launch the same collection. */
+function quarantineInput(a: { client_id: string; quarantine: boolean; message?: string | undefined }) {
+  return { clientId: a.client_id, remove: !a.quarantine, message: a.message, urgent: true };
+}
 
 export const quarantineClient = defineTool({
   name: 'quarantine_client',
@@ -117,9 +124,10 @@ export const quarantineClient = defineTool({
   output: { client_id: z.string(), flow_id: z.string(), artifact: z.string(), quarantine: z.boolean() },
   annotations: { readOnlyHint: false, destructiveHint: true, idempotentHint: true, openWorldHint: true },
   endpointData: false,
-  async plan({ args, target, ctx }) {
+  example: (ids) => ({ client_id: ids.clientId, quarantine: true }),
+  async plan({ args, target, service }) {
     // Fails with INVALID_ARGUMENT for an OS without a quarantine artifact (or one never reported).
-    const p = await ctx.port.planQuarantine(target, args.client_id, args.quarantine, args.message);
+    const p = await (await service()).planQuarantine(quarantineInput(args));
     return plan(
       `${args.quarantine ? 'Quarantine (network-isolate)' : 'Release from quarantine'} ${args.client_id} (${p.os})`,
       target,
@@ -132,8 +140,8 @@ export const quarantineClient = defineTool({
       p.query,
     );
   },
-  async run({ args, target, ctx }) {
-    const r = await ctx.port.quarantine(target, args.client_id, args.quarantine, args.message);
+  async run({ args, service }) {
+    const r = await (await service()).quarantine(quarantineInput(args));
     return {
       client_id: args.client_id,
       flow_id: r.flowId,

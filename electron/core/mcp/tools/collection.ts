@@ -5,18 +5,26 @@
 import { isAbsolute } from 'node:path';
 import { z } from 'zod';
 import { AppError } from '../../../../shared/errors';
+import type { CollectInput, FlowSummary } from '../../velociraptor';
 import {
   PageSummary,
+  pageOf,
   pagedOutput,
   pagedRead,
   pagingInput,
+  plainRows,
   queryKey,
   shapePage,
+  upTo,
   type PagingArgs,
+  type Row,
 } from '../results';
+import type { Target } from '../servers';
 import { defineTool, READ, type McpTool, type ToolCall } from '../tool-kit';
-import { artifactName, clientId, flowId, notFound, parameters, plan, sourceName } from './common';
-import type { CollectAndWaitResult, CollectRequest, FlowSummary, Row, Target } from '../ports';
+import { artifactName, clientId, flowId, found, parameters, plan, sourceName } from './common';
+
+/** Rows the collect-and-wait tools fetch per source; later pages come from get_flow_results. */
+const WAIT_RESULT_ROWS = 1000;
 
 const collectInput = {
   client_id: clientId,
@@ -54,7 +62,7 @@ function collectRequest(a: {
   urgent: boolean;
   max_rows?: number | undefined;
   cpu_limit?: number | undefined;
-}): CollectRequest {
+}): CollectInput {
   return {
     clientId: a.client_id,
     artifacts: a.artifacts,
@@ -75,18 +83,19 @@ export const collectArtifact = defineTool({
   output: { client_id: z.string(), flow_id: z.string(), artifacts: z.array(z.string()) },
   annotations: { readOnlyHint: false, destructiveHint: false, idempotentHint: false, openWorldHint: true },
   endpointData: false,
-  plan: ({ args, target, ctx }) => {
+  example: (ids) => ({ client_id: ids.clientId, artifacts: ['Windows.System.Pslist'] }),
+  plan: async ({ args, target, service }) => {
     const req = collectRequest(args);
     return plan(
       `Collect ${args.artifacts.join(', ')} on ${args.client_id}`,
       target,
       'collect',
       { ...req },
-      ctx.port.planCollect(target, req),
+      (await service()).planCollect(req),
     );
   },
-  async run({ args, target, ctx }) {
-    const r = await ctx.port.collect(target, collectRequest(args));
+  async run({ args, service }) {
+    const r = await (await service()).collect(collectRequest(args));
     return { client_id: args.client_id, flow_id: r.flowId, artifacts: args.artifacts };
   },
 });
@@ -99,21 +108,21 @@ const SourceResult = z.object({
 
 /** Shapes the rows of each source of a finished collection; cursors continue in get_flow_results. */
 export function shapeSources(
-  result: CollectAndWaitResult,
-  clientIdValue: string,
+  results: Record<string, Row[]>,
+  ids: { clientId: string; flowId: string },
   t: Target,
   paging: PagingArgs,
 ): Array<z.infer<typeof SourceResult>> {
-  return result.sources.map((s) => {
+  return Object.entries(results).map(([source, rows]) => {
     const key = queryKey('get_flow_results', {
-      client_id: clientIdValue,
-      flow_id: result.flowId,
-      source: s.source,
+      client_id: ids.clientId,
+      flow_id: ids.flowId,
+      source,
       server: t.server,
       org: t.org,
     });
-    const shaped = shapePage(s.rows, 0, key, paging);
-    return { source: s.source, rows: shaped.rows, page: shaped.page };
+    const shaped = shapePage(rows, 0, key, paging);
+    return { source, rows: shaped.rows, page: shaped.page };
   });
 }
 
@@ -131,20 +140,30 @@ export const CollectAndWaitOutput = {
  * collect_and_wait and every DFIR tool share.
  */
 export async function collectAndShape(
-  call: ToolCall<PagingArgs & { client_id: string; wait_seconds: number }>,
-  req: CollectRequest,
+  call: ToolCall<PagingArgs & { client_id: string; wait_seconds: number }, unknown>,
+  req: CollectInput,
 ): Promise<z.output<z.ZodObject<typeof CollectAndWaitOutput>>> {
-  const r = await call.ctx.port.collectAndWait(call.target, req, {
-    waitSeconds: call.args.wait_seconds,
+  const r = await (
+    await call.service()
+  ).collectAndWait(req, {
+    timeoutMs: call.args.wait_seconds * 1000,
+    pollMs: 500,
+    resultLimit: WAIT_RESULT_ROWS,
     signal: call.signal,
   });
+  const results = Object.fromEntries(Object.entries(r.results).map(([k, rows]) => [k, plainRows(rows)]));
   return {
     client_id: call.args.client_id,
     flow_id: r.flowId,
     state: r.state,
-    finished: r.state === 'FINISHED' || r.state === 'ERROR',
+    finished: r.finished,
     errors: r.errors,
-    sources: shapeSources(r, call.args.client_id, call.target, call.args),
+    sources: shapeSources(
+      results,
+      { clientId: call.args.client_id, flowId: r.flowId },
+      call.target,
+      call.args,
+    ),
   };
 }
 
@@ -167,14 +186,20 @@ export const collectAndWait = defineTool({
   output: CollectAndWaitOutput,
   annotations: { readOnlyHint: false, destructiveHint: false, idempotentHint: false, openWorldHint: true },
   endpointData: true,
-  plan: ({ args, target, ctx }) => {
+  example: (ids) => ({
+    client_id: ids.clientId,
+    artifacts: ['Windows.System.Pslist'],
+    wait_seconds: 30,
+    max_rows: 5,
+  }),
+  plan: async ({ args, target, service }) => {
     const req = collectRequest({ ...args, max_rows: args.row_limit });
     return plan(
       `Collect ${args.artifacts.join(', ')} on ${args.client_id} and wait up to ${args.wait_seconds} s`,
       target,
       'collect',
       { ...req },
-      ctx.port.planCollect(target, req),
+      (await service()).planCollect(req),
     );
   },
   run: (call) => collectAndShape(call, collectRequest({ ...call.args, max_rows: call.args.row_limit })),
@@ -206,11 +231,13 @@ export const listFlows = defineTool({
   output: pagedOutput,
   annotations: READ,
   endpointData: true,
-  async run({ args, target, ctx }) {
+  example: (ids) => ({ client_id: ids.clientId }),
+  async run({ args, ctx, service }) {
+    const svc = await service();
     return pagedRead(
       'list_flows',
       args,
-      async (p) => (await ctx.port.flows(target, args.client_id, p)).map(flowSummary),
+      async (p) => pageOf(await svc.listFlows(args.client_id, { limit: upTo(p) }), p).map(flowSummary),
       ctx.resultsDir,
     );
   },
@@ -225,9 +252,12 @@ export const getFlowStatus = defineTool({
   output: { flow: z.record(z.string(), z.unknown()), finished: z.boolean() },
   annotations: READ,
   endpointData: true,
-  async run({ args, target, ctx }) {
-    const f = await ctx.port.flowStatus(target, { clientId: args.client_id, flowId: args.flow_id });
-    if (!f) throw notFound(`Flow ${args.flow_id} of ${args.client_id}`);
+  example: (ids) => ({ client_id: ids.clientId, flow_id: ids.flowId }),
+  async run({ args, service }) {
+    const f = await found(
+      (await service()).flowStatus(args.client_id, args.flow_id),
+      `Flow ${args.flow_id} of ${args.client_id}`,
+    );
     return { flow: flowSummary(f), finished: f.done };
   },
 });
@@ -241,12 +271,14 @@ export const getFlowLogs = defineTool({
   output: pagedOutput,
   annotations: READ,
   endpointData: true,
-  async run({ args, target, ctx }) {
+  example: (ids) => ({ client_id: ids.clientId, flow_id: ids.flowId }),
+  async run({ args, ctx, service }) {
+    const svc = await service();
     return pagedRead(
       'get_flow_logs',
       args,
       async (p) =>
-        (await ctx.port.flowLogs(target, { clientId: args.client_id, flowId: args.flow_id }, p)).map((l) => ({
+        pageOf(await svc.flowLogs(args.client_id, args.flow_id, { limit: upTo(p) }), p).map((l) => ({
           time: l.time,
           level: l.level,
           message: l.message,
@@ -265,11 +297,22 @@ export const getFlowResults = defineTool({
   output: pagedOutput,
   annotations: READ,
   endpointData: true,
-  async run({ args, target, ctx }) {
+  example: (ids) => ({ client_id: ids.clientId, flow_id: ids.flowId, source: ids.source, max_rows: 5 }),
+  async run({ args, ctx, service }) {
+    const svc = await service();
     return pagedRead(
       'get_flow_results',
       args,
-      (p) => ctx.port.flowResults(target, { clientId: args.client_id, flowId: args.flow_id }, args.source, p),
+      async (p) =>
+        plainRows(
+          await svc.flowResults({
+            clientId: args.client_id,
+            flowId: args.flow_id,
+            artifact: args.source,
+            startRow: p.offset,
+            limit: p.limit,
+          }),
+        ),
       ctx.resultsDir,
     );
   },
@@ -283,13 +326,14 @@ export const cancelFlow = defineTool({
   output: { client_id: z.string(), flow_id: z.string(), cancelled: z.boolean() },
   annotations: { readOnlyHint: false, destructiveHint: true, idempotentHint: true, openWorldHint: true },
   endpointData: false,
+  example: (ids) => ({ client_id: ids.clientId, flow_id: ids.flowId }),
   plan: ({ args, target }) =>
     plan(`Cancel collection ${args.flow_id} on ${args.client_id}`, target, 'cancel_flow', {
       client_id: args.client_id,
       flow_id: args.flow_id,
     }),
-  async run({ args, target, ctx }) {
-    await ctx.port.cancelFlow(target, { clientId: args.client_id, flowId: args.flow_id });
+  async run({ args, service }) {
+    await (await service()).cancelFlow(args.client_id, args.flow_id);
     return { client_id: args.client_id, flow_id: args.flow_id, cancelled: true };
   },
 });
@@ -303,12 +347,14 @@ export const listFlowUploads = defineTool({
   output: pagedOutput,
   annotations: READ,
   endpointData: true,
-  async run({ args, target, ctx }) {
+  example: (ids) => ({ client_id: ids.clientId, flow_id: ids.flowId }),
+  async run({ args, ctx, service }) {
+    const svc = await service();
     return pagedRead(
       'list_flow_uploads',
       args,
       async (p) =>
-        (await ctx.port.uploads(target, { clientId: args.client_id, flowId: args.flow_id }, p)).map((u) => ({
+        pageOf(await svc.listUploads(args.client_id, args.flow_id), p).map((u) => ({
           vfs_path: u.vfsPath,
           client_path: u.clientPath,
           size: u.size,
@@ -339,20 +385,23 @@ export const downloadUpload = defineTool({
   output: { path: z.string(), sha256: z.string(), size: z.number().int() },
   annotations: { readOnlyHint: false, destructiveHint: false, idempotentHint: true, openWorldHint: false },
   endpointData: true,
+  example: (ids) => ({
+    client_id: ids.clientId,
+    flow_id: ids.flowId,
+    vfs_path: ids.vfsPath,
+    folder: ids.folder,
+  }),
   plan: ({ args, target }) =>
     plan(`Download ${args.vfs_path} from flow ${args.flow_id} into ${args.folder}`, target, 'download', {
       ...args,
     }),
-  async run({ args, target, ctx }) {
+  async run({ args, service }) {
     if (args.folder.includes('\0'))
       throw new AppError('INVALID_ARGUMENT', 'The folder path contains a NUL byte.');
-    const r = await ctx.port.downloadUpload(
-      target,
-      { clientId: args.client_id, flowId: args.flow_id },
-      args.vfs_path,
-      args.folder,
-    );
-    return { path: r.path, sha256: r.sha256, size: r.size };
+    const r = await (
+      await service()
+    ).saveUpload({ clientId: args.client_id, flowId: args.flow_id, vfsPath: args.vfs_path }, args.folder);
+    return { path: r.path, sha256: r.sha256, size: r.bytes };
   },
 });
 

@@ -3,9 +3,11 @@
  * quoting tricks at the door, and the values still only ever reach VQL through env.
  */
 import { z } from 'zod';
-import { AppError } from '../../../../shared/errors';
+import { AppError, isAppError } from '../../../../shared/errors';
 import type { ApprovalPlan } from '../approvals';
-import type { PlannedQuery, Row, Target } from '../ports';
+import type { Row } from '../results';
+import type { Target } from '../servers';
+import type { BuiltQuery } from '../../velociraptor';
 
 export const clientId = z
   .string()
@@ -41,14 +43,14 @@ export const parameters = z
 
 /**
  * An approval plan of one operation. `query` is the VQL the operation will send, built by the
- * operation's own builder (the port's plan* methods), so the responder approves exactly what runs.
+ * operation's own builder (the service's plan* methods), so the responder approves exactly what runs.
  */
 export function plan(
   summary: string,
   t: Target,
   operation: string,
   details: Record<string, unknown>,
-  query?: PlannedQuery,
+  query?: BuiltQuery,
 ): ApprovalPlan {
   return {
     summary,
@@ -60,6 +62,15 @@ export function plan(
 
 export function notFound(what: string): AppError {
   return new AppError('NOT_FOUND', `${what} was not found on the server. Check the id (and the org).`);
+}
+
+/** The operation's answer; when the server has no such thing, NOT_FOUND naming `what` for the model. */
+export async function found<T>(answer: Promise<T>, what: string): Promise<T> {
+  try {
+    return await answer;
+  } catch (e) {
+    throw isAppError(e, 'NOT_FOUND') ? notFound(what) : e;
+  }
 }
 
 /** Velociraptor timestamps come in seconds or microseconds; models read ISO strings best. */

@@ -2,17 +2,27 @@
  * Curated DFIR tools: one question each (processes, network, persistence, logons and users, recent
  * activity, file search), answered by collecting the right artifacts for the client's OS and
  * waiting for the rows. They are collections, so they go through the approval gate like
- * collect_and_wait; the plan names the exact artifacts and parameters.
+ * collect_and_wait: each decides its collection once (decide), the plan shows it, and the run
+ * sends exactly that collection.
  */
 import { z } from 'zod';
 import { AppError } from '../../../../shared/errors';
 import { choicesFor, FILE_FINDER, HASH_HUNTER, type DfirTopic } from '../dfir-catalog';
-import { pagingInput } from '../results';
+import { pagingInput, type PagingArgs } from '../results';
 import { defineTool, type McpTool, type ToolCall } from '../tool-kit';
 import { CollectAndWaitOutput, collectAndShape } from './collection';
 import { clientId, plan } from './common';
 import type { ApprovalPlan } from '../approvals';
-import type { ClientOs, CollectRequest } from '../ports';
+import type { ClientOs, CollectInput } from '../../velociraptor';
+
+type KnownOs = Exclude<ClientOs, 'unknown'>;
+
+/** The collection a DFIR tool decided on: what its plan shows and its run sends. */
+interface Decided {
+  os: KnownOs;
+  request: CollectInput;
+  artifacts: Array<{ artifact: string; why: string }>;
+}
 
 const COLLECT_ANNOTATIONS = {
   readOnlyHint: false,
@@ -35,8 +45,8 @@ const output = {
   artifacts: z.array(z.object({ artifact: z.string(), why: z.string() })),
 };
 
-async function osOf(call: ToolCall<{ client_id: string }>): Promise<Exclude<ClientOs, 'unknown'>> {
-  const os = await call.ctx.port.clientOs(call.target, call.args.client_id);
+async function osOf(call: ToolCall<{ client_id: string }>): Promise<KnownOs> {
+  const os = await (await call.service()).clientOs(call.args.client_id);
   if (os === 'unknown')
     throw new AppError(
       'INVALID_ARGUMENT',
@@ -46,7 +56,7 @@ async function osOf(call: ToolCall<{ client_id: string }>): Promise<Exclude<Clie
 }
 
 /** The urgent collection of a topic's artifacts for the client's OS (the plan shows it, the run sends it). */
-function topicRequest(clientIdValue: string, choices: Array<{ artifact: string }>): CollectRequest {
+function topicRequest(clientIdValue: string, choices: Array<{ artifact: string }>): CollectInput {
   return {
     clientId: clientIdValue,
     artifacts: choices.map((c) => c.artifact),
@@ -64,27 +74,39 @@ function topicTool(topic: DfirTopic, name: string, title: string, description: s
     output,
     annotations: COLLECT_ANNOTATIONS,
     endpointData: true,
-    async plan(call): Promise<ApprovalPlan> {
-      const os = await osOf(call);
-      const req = topicRequest(call.args.client_id, choicesFor(topic, os));
-      return plan(
-        `${title} on ${call.args.client_id} (${os}): collect ${req.artifacts.join(', ')}`,
-        call.target,
-        'collect',
-        { ...req },
-        call.ctx.port.planCollect(call.target, req),
-      );
-    },
-    async run(call) {
+    example: (ids) => ({ client_id: ids.clientId, wait_seconds: 30, max_rows: 5 }),
+    async decide(call): Promise<Decided> {
       const os = await osOf(call);
       const choices = choicesFor(topic, os);
-      return {
-        ...(await collectAndShape(call, topicRequest(call.args.client_id, choices))),
-        os,
-        artifacts: choices,
-      };
+      return { os, request: topicRequest(call.args.client_id, choices), artifacts: choices };
     },
+    plan: (call) => decidedPlan(call, `${title} on ${call.args.client_id} (${call.decided.os})`),
+    run: (call) => runDecided(call),
   });
+}
+
+/** The approval plan of a decided collection: its artifacts, parameters and the exact query. */
+async function decidedPlan(
+  call: ToolCall<{ client_id: string }, Decided>,
+  what: string,
+): Promise<ApprovalPlan> {
+  const { request } = call.decided;
+  return plan(
+    `${what}: collect ${request.artifacts.join(', ')}`,
+    call.target,
+    'collect',
+    { ...request, why: call.decided.artifacts },
+    (await call.service()).planCollect(request),
+  );
+}
+
+/** Runs the decided collection as approved (nothing is chosen again here). */
+async function runDecided(call: ToolCall<{ client_id: string; wait_seconds: number } & PagingArgs, Decided>) {
+  return {
+    ...(await collectAndShape(call, call.decided.request)),
+    os: call.decided.os,
+    artifacts: call.decided.artifacts,
+  };
 }
 
 export const dfirProcesses = topicTool(
@@ -124,9 +146,9 @@ const hexHash = z
 
 function fileSearchRequest(
   clientIdValue: string,
-  os: Exclude<ClientOs, 'unknown'>,
+  os: KnownOs,
   a: { glob: string; yara_rule?: string | undefined; hashes?: string[] | undefined },
-): CollectRequest {
+): CollectInput {
   if (a.hashes && a.hashes.length > 0) {
     const by = (len: number) => a.hashes!.filter((h) => h.length === len).join('\n');
     return {
@@ -177,29 +199,26 @@ export const dfirFileSearch = defineTool({
   output,
   annotations: COLLECT_ANNOTATIONS,
   endpointData: true,
-  async plan(call) {
+  example: (ids) => ({
+    client_id: ids.clientId,
+    glob: 'C:/Users/*/Downloads/*.exe',
+    wait_seconds: 30,
+    max_rows: 5,
+  }),
+  async decide(call): Promise<Decided> {
     const os = await osOf(call);
-    const req = fileSearchRequest(call.args.client_id, os, call.args);
-    return plan(
-      `Search files on ${call.args.client_id} (${os}) with ${req.artifacts.join(', ')}`,
-      call.target,
-      'collect',
-      { ...req },
-      call.ctx.port.planCollect(call.target, req),
-    );
-  },
-  async run(call) {
-    const os = await osOf(call);
-    const req = fileSearchRequest(call.args.client_id, os, call.args);
+    const request = fileSearchRequest(call.args.client_id, os, call.args);
     return {
-      ...(await collectAndShape(call, req)),
       os,
-      artifacts: req.artifacts.map((a) => ({
+      request,
+      artifacts: request.artifacts.map((a) => ({
         artifact: a,
         why: a === HASH_HUNTER ? 'hash sweep over the glob' : 'file finder (glob, YARA, hashes)',
       })),
     };
   },
+  plan: (call) => decidedPlan(call, `Search files on ${call.args.client_id} (${call.decided.os})`),
+  run: (call) => runDecided(call),
 });
 
 export const dfirTools: McpTool[] = [

@@ -1,13 +1,20 @@
 /**
  * Hunts: create (always paused), preview who a scope reaches, start, stop, list, status with stats,
- * results. Starting is a separate, approved step: a hunt runs on every matching endpoint.
+ * results. Creating and starting are approved steps: the plan shows the artifacts with every
+ * parameter, the scope the server will apply (and any labels it drops), the expiry and the limits.
  */
 import { z } from 'zod';
-import { pagedOutput, pagedRead, pagingInput } from '../results';
+import {
+  appliedHuntScope,
+  describeHuntScope,
+  droppedLabelsWarning,
+  type HuntScopeRule,
+} from '../../../../shared/hunt-scope';
+import type { CreateHuntInput, HuntSummary, VelociraptorService } from '../../velociraptor';
+import { LIST_MAX, pageOf, pagedOutput, pagedRead, pagingInput, plainRows, upTo, type Row } from '../results';
 import { defineTool, READ, type McpTool } from '../tool-kit';
-import { artifactName, huntId, notFound, parameters, plan, sourceName } from './common';
+import { artifactName, found, huntId, parameters, plan, sourceName } from './common';
 import { clientSummary } from './clients';
-import type { HuntSummary, Row } from '../ports';
 
 const scopeInput = {
   include_labels: z
@@ -43,6 +50,95 @@ export function huntSummary(h: HuntSummary): Row {
   };
 }
 
+interface HuntFacts {
+  description: string;
+  artifacts: string[];
+  /** The parameters the hunt gives each artifact. */
+  parameters: Record<string, Record<string, string>>;
+  scope: HuntScopeRule;
+  expires: { inHours?: number; at?: string };
+  limits: { timeoutSeconds?: number; maxRows?: number; maxBytes?: number; cpuLimit?: number };
+}
+
+/**
+ * What the responder approves for a hunt: each artifact with every parameter (the hunt's values and
+ * the artifact's defaults for the rest, from the server's definitions), the scope as asked and as
+ * the server applies it, with any label it drops said in words and the clients it reaches now, the
+ * expiry and the limits.
+ */
+async function huntDetails(svc: VelociraptorService, h: HuntFacts): Promise<Row> {
+  const defs = new Map((await svc.getArtifacts(h.artifacts)).map((d) => [d.name, d]));
+  const applied = appliedHuntScope(h.scope);
+  const reached = await svc.previewHuntScope(applied);
+  const warning = droppedLabelsWarning(h.scope);
+  return {
+    description: h.description,
+    artifacts: h.artifacts.map((name) => {
+      const given = h.parameters[name] ?? {};
+      const declared = defs.get(name)?.parameters ?? [];
+      return {
+        artifact: name,
+        parameters: [
+          ...Object.entries(given).map(([param, value]) => ({ name: param, value, from: 'this hunt' })),
+          ...declared
+            .filter((d) => !(d.name in given))
+            .map((d) => ({ name: d.name, value: d.default, from: 'artifact default' })),
+        ],
+      };
+    }),
+    scope: {
+      os: h.scope.os || 'any',
+      include_labels: [...(h.scope.includeLabels ?? [])],
+      exclude_labels: [...(h.scope.excludeLabels ?? [])],
+      applied_by_server: {
+        os: applied.os || 'any',
+        include_labels: applied.includeLabels,
+        exclude_labels: applied.excludeLabels,
+      },
+      ...(warning ? { warning } : {}),
+      clients_reached_now: reached.length,
+      sample: reached.slice(0, 10).map((c) => c.hostname || c.clientId),
+    },
+    expires: {
+      ...(h.expires.inHours !== undefined ? { in_hours: h.expires.inHours } : {}),
+      ...(h.expires.at ? { at: h.expires.at } : {}),
+    },
+    limits: {
+      timeout_seconds: h.limits.timeoutSeconds ?? 'server default',
+      max_rows: h.limits.maxRows ?? 'no limit',
+      max_bytes: h.limits.maxBytes ?? 'no limit',
+      cpu_limit_percent: h.limits.cpuLimit ?? 'no limit',
+    },
+  };
+}
+
+function createHuntInput(args: {
+  description: string;
+  artifacts: string[];
+  parameters?: Record<string, Record<string, string>> | undefined;
+  include_labels?: string[] | undefined;
+  exclude_labels?: string[] | undefined;
+  os?: 'windows' | 'linux' | 'darwin' | undefined;
+  expires_hours: number;
+  timeout_seconds: number;
+  max_rows?: number | undefined;
+  cpu_limit?: number | undefined;
+}): CreateHuntInput {
+  return {
+    description: args.description,
+    artifacts: args.artifacts,
+    parameters: args.parameters,
+    includeLabels: args.include_labels,
+    excludeLabels: args.exclude_labels,
+    os: args.os,
+    expiresInSeconds: Math.round(args.expires_hours * 3600),
+    timeoutSeconds: args.timeout_seconds,
+    maxRows: args.max_rows,
+    cpuLimit: args.cpu_limit,
+    start: false,
+  };
+}
+
 export const createHunt = defineTool({
   name: 'create_hunt',
   title: 'Create a hunt (paused)',
@@ -65,19 +161,33 @@ export const createHunt = defineTool({
   output: { hunt_id: z.string(), state: z.literal('PAUSED') },
   annotations: { readOnlyHint: false, destructiveHint: false, idempotentHint: false, openWorldHint: false },
   endpointData: false,
-  async run({ args, target, ctx }) {
-    const r = await ctx.port.createHunt(target, {
+  example: () => ({ description: 'mcp test hunt', artifacts: ['Windows.System.Pslist'], os: 'windows' }),
+  // It creates server state (a hunt anyone with START_HUNT can start): the responder approves it.
+  async plan({ args, target, service }) {
+    const svc = await service();
+    const input = createHuntInput(args);
+    const scope = { os: args.os, includeLabels: args.include_labels, excludeLabels: args.exclude_labels };
+    const details = await huntDetails(svc, {
       description: args.description,
       artifacts: args.artifacts,
-      parameters: args.parameters,
-      includeLabels: args.include_labels,
-      excludeLabels: args.exclude_labels,
-      os: args.os,
-      expiresHours: args.expires_hours,
-      timeoutSeconds: args.timeout_seconds,
-      maxRows: args.max_rows,
-      cpuLimit: args.cpu_limit,
+      parameters: args.parameters ?? {},
+      scope,
+      expires: {
+        inHours: args.expires_hours,
+        at: new Date(Date.now() + args.expires_hours * 3_600_000).toISOString(),
+      },
+      limits: { timeoutSeconds: args.timeout_seconds, maxRows: args.max_rows, cpuLimit: args.cpu_limit },
     });
+    return plan(
+      `Create hunt "${args.description}" (paused; start_hunt starts it) collecting ${args.artifacts.join(', ')} on ${describeHuntScope(appliedHuntScope(scope))}; expires in ${args.expires_hours} h`,
+      target,
+      'hunt',
+      { ...details, state_after: 'PAUSED' },
+      svc.planCreateHunt(input),
+    );
+  },
+  async run({ args, service }) {
+    const r = await (await service()).createHunt(createHuntInput(args));
     return { hunt_id: r.huntId, state: 'PAUSED' as const };
   },
 });
@@ -91,20 +201,17 @@ export const previewHuntScope = defineTool({
   output: { total: z.number().int(), ...pagedOutput },
   annotations: READ,
   endpointData: true,
-  async run({ args, target, ctx }) {
-    let total = 0;
+  example: () => ({ os: 'windows' }),
+  async run({ args, ctx, service }) {
     const scope = { includeLabels: args.include_labels, excludeLabels: args.exclude_labels, os: args.os };
+    const reached = await (await service()).previewHuntScope(scope);
     const paged = await pagedRead(
       'preview_hunt_scope',
       args,
-      async (p) => {
-        const r = await ctx.port.previewHuntScope(target, scope, p);
-        total = r.total;
-        return r.clients.map((c) => clientSummary(c));
-      },
+      async (p) => pageOf(reached, p).map((c) => clientSummary(c)),
       ctx.resultsDir,
     );
-    return { total, ...paged };
+    return { total: reached.length, ...paged };
   },
 });
 
@@ -117,20 +224,34 @@ export const startHunt = defineTool({
   output: { hunt_id: z.string(), state: z.string() },
   annotations: { readOnlyHint: false, destructiveHint: true, idempotentHint: true, openWorldHint: true },
   endpointData: false,
-  async plan({ args, target, ctx }) {
-    const h = await ctx.port.hunt(target, args.hunt_id);
-    if (!h) throw notFound(`Hunt ${args.hunt_id}`);
-    const s = huntSummary(h);
+  example: (ids) => ({ hunt_id: ids.huntId }),
+  // The plan reads the hunt from the server: what starts is what the server stored, not what was asked.
+  async plan({ args, target, service }) {
+    const svc = await service();
+    const h = await found(svc.huntStatus(args.hunt_id), `Hunt ${args.hunt_id}`);
+    const scope = {
+      os: h.os as HuntScopeRule['os'],
+      includeLabels: h.includeLabels,
+      excludeLabels: h.excludeLabels,
+    };
+    const details = await huntDetails(svc, {
+      description: h.description,
+      artifacts: h.artifacts,
+      parameters: h.parameters,
+      scope,
+      expires: { at: h.expires },
+      limits: h.limits,
+    });
     return plan(
-      `Start hunt ${args.hunt_id} (${h.description}) collecting ${JSON.stringify(h.artifacts)}`,
+      `Start hunt ${args.hunt_id} (${h.description}): collect ${h.artifacts.join(', ')} on ${describeHuntScope(scope)}, ${String((details.scope as { clients_reached_now: number }).clients_reached_now)} clients now`,
       target,
       'hunt_update',
-      { hunt_id: args.hunt_id, start: true, hunt: s },
-      ctx.port.planHuntUpdate(target, args.hunt_id, 'start'),
+      { hunt_id: args.hunt_id, state_before: h.state, start: true, ...details },
+      svc.planHuntUpdate(args.hunt_id, 'start'),
     );
   },
-  async run({ args, target, ctx }) {
-    const h = await ctx.port.startHunt(target, args.hunt_id);
+  async run({ args, service }) {
+    const h = await (await service()).startHunt(args.hunt_id);
     return { hunt_id: args.hunt_id, state: h.state };
   },
 });
@@ -143,16 +264,17 @@ export const stopHunt = defineTool({
   output: { hunt_id: z.string(), state: z.string() },
   annotations: { readOnlyHint: false, destructiveHint: true, idempotentHint: true, openWorldHint: false },
   endpointData: false,
-  plan: ({ args, target, ctx }) =>
+  example: (ids) => ({ hunt_id: ids.huntId }),
+  plan: async ({ args, target, service }) =>
     plan(
       `Stop hunt ${args.hunt_id}`,
       target,
       'hunt_update',
       { hunt_id: args.hunt_id, stop: true },
-      ctx.port.planHuntUpdate(target, args.hunt_id, 'stop'),
+      (await service()).planHuntUpdate(args.hunt_id, 'stop'),
     ),
-  async run({ args, target, ctx }) {
-    const h = await ctx.port.stopHunt(target, args.hunt_id);
+  async run({ args, service }) {
+    const h = await (await service()).stopHunt(args.hunt_id);
     return { hunt_id: args.hunt_id, state: h.state };
   },
 });
@@ -168,11 +290,13 @@ export const listHunts = defineTool({
   output: pagedOutput,
   annotations: READ,
   endpointData: false,
-  async run({ args, target, ctx }) {
+  example: () => ({}),
+  async run({ args, ctx, service }) {
+    const svc = await service();
     return pagedRead(
       'list_hunts',
       args,
-      async (p) => (await ctx.port.hunts(target, { state: args.state }, p)).map(huntSummary),
+      async (p) => pageOf(await svc.listHunts({ state: args.state, limit: upTo(p) }), p).map(huntSummary),
       ctx.resultsDir,
     );
   },
@@ -187,9 +311,9 @@ export const getHunt = defineTool({
   output: { hunt: z.record(z.string(), z.unknown()) },
   annotations: READ,
   endpointData: false,
-  async run({ args, target, ctx }) {
-    const h = await ctx.port.hunt(target, args.hunt_id);
-    if (!h) throw notFound(`Hunt ${args.hunt_id}`);
+  example: (ids) => ({ hunt_id: ids.huntId }),
+  async run({ args, service }) {
+    const h = await found((await service()).huntStatus(args.hunt_id), `Hunt ${args.hunt_id}`);
     return { hunt: huntSummary(h) };
   },
 });
@@ -203,11 +327,19 @@ export const getHuntResults = defineTool({
   output: pagedOutput,
   annotations: READ,
   endpointData: true,
-  async run({ args, target, ctx }) {
+  example: (ids) => ({ hunt_id: ids.huntId, source: ids.source, max_rows: 5 }),
+  async run({ args, ctx, service }) {
+    const svc = await service();
     return pagedRead(
       'get_hunt_results',
       args,
-      (p) => ctx.port.huntResults(target, args.hunt_id, args.source, p),
+      async (p) => {
+        const rows = await svc.huntResults(args.hunt_id, args.source, {
+          limit: upTo(p, 100 * LIST_MAX),
+          deadlineMs: 300_000,
+        });
+        return plainRows(pageOf(rows, p));
+      },
       ctx.resultsDir,
     );
   },

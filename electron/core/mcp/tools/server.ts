@@ -22,8 +22,9 @@ export const listConnections = defineTool({
   },
   annotations: READ,
   endpointData: false,
+  example: () => ({}),
   async run({ ctx }) {
-    const list = await ctx.port.connections();
+    const list = await ctx.servers.connections();
     return {
       connections: list.map((c) => ({
         name: c.name,
@@ -45,8 +46,10 @@ export const serverInfo = defineTool({
   output: { info: z.record(z.string(), z.unknown()) },
   annotations: READ,
   endpointData: false,
-  async run({ target, ctx }) {
-    return { info: await ctx.port.serverInfo(target) };
+  example: () => ({}),
+  async run({ service }) {
+    const id = await (await service()).identity();
+    return { info: id.info ? { user: id.user, ...id.info } : { user: id.user, info_error: id.infoError } };
   },
 });
 
@@ -59,11 +62,13 @@ export const listOrgs = defineTool({
   output: pagedOutput,
   annotations: READ,
   endpointData: false,
-  async run({ args, target, ctx }) {
+  example: () => ({}),
+  async run({ args, ctx, service }) {
+    const svc = await service();
     return pagedRead(
       'list_orgs',
       args,
-      async (p) => sliceSource((await ctx.port.orgs(target)).map((o) => ({ id: o.id, name: o.name })))(p),
+      async (p) => sliceSource((await svc.listOrgs()).map((o) => ({ id: o.id, name: o.name })))(p),
       ctx.resultsDir,
     );
   },

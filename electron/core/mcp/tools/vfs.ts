@@ -3,10 +3,9 @@
  * without waiting. Both run an artifact on the endpoint, so both go through the approval gate.
  */
 import { z } from 'zod';
-import { pagedOutput, pagedRead, pagingInput, sliceSource } from '../results';
+import { pagedOutput, pagedRead, pagingInput, plainRows, sliceSource, type Row } from '../results';
 import { defineTool, type McpTool } from '../tool-kit';
 import { clientId, plan } from './common';
-import type { Row } from '../ports';
 
 const VFS_ARTIFACT = 'System.VFS.ListDirectory';
 
@@ -35,7 +34,8 @@ export const vfsList = defineTool({
   output: { flow_id: z.string(), ...pagedOutput },
   annotations: { readOnlyHint: false, destructiveHint: false, idempotentHint: true, openWorldHint: true },
   endpointData: true,
-  plan: ({ args, target, ctx }) =>
+  example: (ids) => ({ client_id: ids.clientId, path: 'C:/', wait_seconds: 30 }),
+  plan: async ({ args, target, service }) =>
     plan(
       `List ${args.path} on ${args.client_id}`,
       target,
@@ -47,21 +47,30 @@ export const vfsList = defineTool({
         depth: 0,
         accessor: args.accessor ?? 'auto',
       },
-      ctx.port.planVfsRefresh(target, args.client_id, args.path, { depth: 0, accessor: args.accessor }),
+      (await service()).planVfsRefresh({
+        clientId: args.client_id,
+        path: args.path,
+        depth: 0,
+        accessor: args.accessor,
+      }),
     ),
-  async run({ args, target, ctx, signal }) {
+  async run({ args, ctx, signal, service }) {
     let flowId = '';
     let entries: Row[] | undefined;
     const paged = await pagedRead(
       'vfs_list',
       args,
       async (p) => {
-        if (!entries)
-          ({ flowId, entries } = await ctx.port.vfsList(target, args.client_id, args.path, {
-            accessor: args.accessor,
-            waitSeconds: args.wait_seconds,
-            signal,
-          }));
+        if (!entries) {
+          const r = await (
+            await service()
+          ).vfsList(
+            { clientId: args.client_id, path: args.path, accessor: args.accessor },
+            { timeoutMs: args.wait_seconds * 1000, pollMs: 500, signal },
+          );
+          flowId = r.flowId;
+          entries = plainRows(r.entries);
+        }
         return sliceSource(entries)(p);
       },
       ctx.resultsDir,
@@ -69,6 +78,15 @@ export const vfsList = defineTool({
     return { flow_id: flowId, ...paged };
   },
 });
+
+function vfsRefreshInput(a: {
+  client_id: string;
+  path: string;
+  depth: number;
+  accessor?: string | undefined;
+}) {
+  return { clientId: a.client_id, path: a.path, depth: a.depth, accessor: a.accessor };
+}
 
 export const vfsRefresh = defineTool({
   name: 'vfs_refresh',
@@ -90,7 +108,8 @@ export const vfsRefresh = defineTool({
   output: { client_id: z.string(), flow_id: z.string() },
   annotations: { readOnlyHint: false, destructiveHint: false, idempotentHint: true, openWorldHint: true },
   endpointData: false,
-  plan: ({ args, target, ctx }) =>
+  example: (ids) => ({ client_id: ids.clientId, path: 'C:/', depth: 0 }),
+  plan: async ({ args, target, service }) =>
     plan(
       `List ${args.path} on ${args.client_id} (depth ${args.depth})`,
       target,
@@ -102,16 +121,10 @@ export const vfsRefresh = defineTool({
         depth: args.depth,
         accessor: args.accessor ?? 'auto',
       },
-      ctx.port.planVfsRefresh(target, args.client_id, args.path, {
-        depth: args.depth,
-        accessor: args.accessor,
-      }),
+      (await service()).planVfsRefresh(vfsRefreshInput(args)),
     ),
-  async run({ args, target, ctx }) {
-    const r = await ctx.port.vfsRefresh(target, args.client_id, args.path, {
-      depth: args.depth,
-      accessor: args.accessor,
-    });
+  async run({ args, service }) {
+    const r = await (await service()).vfsRefresh(vfsRefreshInput(args));
     return { client_id: args.client_id, flow_id: r.flowId };
   },
 });

@@ -4,10 +4,9 @@
  */
 import { z } from 'zod';
 import { AppError } from '../../../../shared/errors';
-import { pagedOutput, pagedRead, pagingInput, sliceSource } from '../results';
+import { pagedOutput, pagedRead, pagingInput, plainRows, sliceSource, type Row } from '../results';
 import { assertReadOnlyVql } from '../vql-readonly';
 import { defineTool, READ, type McpTool } from '../tool-kit';
-import type { Row } from '../ports';
 
 const envName = z.string().regex(/^[A-Za-z_][A-Za-z0-9_]{0,63}$/, 'env names are identifiers');
 
@@ -29,6 +28,10 @@ export const runVql = defineTool({
   output: { ...pagedOutput, log_errors: z.array(z.string()) },
   annotations: { readOnlyHint: false, destructiveHint: true, idempotentHint: false, openWorldHint: true },
   endpointData: true,
+  example: (ids) => ({
+    query: 'SELECT * FROM clients() WHERE client_id = Id',
+    env: { Id: ids.clientId },
+  }),
   plan: ({ args, target }) => {
     // Read-only queries pass the allow-list instead of the responder.
     if (args.read_only) return null;
@@ -46,24 +49,29 @@ export const runVql = defineTool({
       ],
     };
   },
-  async run({ args, target, ctx, signal }) {
+  async run({ args, ctx, signal, service }) {
     if (args.read_only) assertReadOnlyVql(args.query);
     let errors: string[] = [];
     let all: Row[] | undefined;
     const fetchAll = async (): Promise<Row[]> => {
       if (!all) {
-        const r = await ctx.port.query(target, args.query, args.env, {
+        // Read-only VQL runs as the server's least-privilege identity when one is configured.
+        const r = await (
+          await service({ readOnly: args.read_only })
+        ).runVql(args.query, args.env, {
+          bigInts: 'string',
           timeoutSeconds: args.timeout_seconds,
-          readOnlyIdentity: args.read_only,
+          failOnLogErrors: false,
+          rowLimit: 100_000,
           signal,
         });
-        errors = r.errors;
-        all = r.rows;
-        if (r.rows.length === 0 && r.errors.length > 0) {
+        errors = r.logs.filter((l) => l.problem !== undefined).map((l) => l.message);
+        all = plainRows(r.rows);
+        if (all.length === 0 && errors.length > 0) {
           throw new AppError(
             'VQL_ERROR',
-            `The query failed on the server: ${r.errors.slice(0, 3).join(' | ')}`,
-            { details: { errors: r.errors.slice(0, 20) } },
+            `The query failed on the server: ${errors.slice(0, 3).join(' | ')}`,
+            { details: { errors: errors.slice(0, 20) } },
           );
         }
       }
@@ -96,7 +104,8 @@ export const vqlHelp = defineTool({
   output: pagedOutput,
   annotations: READ,
   endpointData: false,
-  async run({ args, target, ctx }) {
+  example: () => ({ search: 'glob' }),
+  async run({ args, ctx, service }) {
     let re: RegExp | undefined;
     if (args.search) {
       try {
@@ -105,7 +114,7 @@ export const vqlHelp = defineTool({
         throw new AppError('INVALID_ARGUMENT', `"${args.search}" is not a valid regular expression.`);
       }
     }
-    const ref = await ctx.port.vqlReference(target);
+    const ref = await (await service()).vqlHelp();
     const hits: Row[] = ref
       .filter(
         (r) => (!args.kind || r.kind === args.kind) && (!re || re.test(r.name) || re.test(r.description)),

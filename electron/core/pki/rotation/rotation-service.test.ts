@@ -5,12 +5,11 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { parse } from 'yaml';
-import { MemorySecretStore } from '../../velociraptor/secret-store';
-import type { BuiltQuery } from '../../velociraptor/vql/builder';
+import { MemorySecretStore } from '../../credentials/memory-store';
 import { writeServerConfig } from '../config-files';
 import { testChain } from '../testing/fixtures';
 import { fingerprintSha256 } from '../validate';
-import { RotationService, type AgentConfigReport } from './rotation-service';
+import { RotationService, type AgentConfigReport, type ServerAdmin } from './rotation-service';
 
 /** Does a TLS client trusting `caPem` accept a server presenting cert/key (name VelociraptorServer)? */
 async function handshake(cert: string, key: string, caPem: string): Promise<string> {
@@ -89,7 +88,7 @@ describe('RotationService', () => {
     const { config: restored } = await service.rollback(rotationId, { config: next });
     expect((restored as unknown as Cfg).Frontend).toMatchObject(before.Frontend);
     await expect(service.confirm(rotationId)).rejects.toMatchObject({ code: 'CONFLICT' });
-    expect(secrets.refs()).toEqual([]);
+    expect([...secrets.data.keys()]).toEqual([]);
   });
 
   it('rotates the GUI gateway certificate alone and confirms (backup dropped)', async () => {
@@ -101,16 +100,25 @@ describe('RotationService', () => {
     expect((next as unknown as Cfg).Frontend.certificate).toBe(
       (config as unknown as Cfg).Frontend.certificate,
     );
-    expect(secrets.refs()).toHaveLength(1);
+    expect([...secrets.data.keys()]).toHaveLength(1);
     await service.confirm(rotationId);
-    expect(secrets.refs()).toEqual([]);
+    expect([...secrets.data.keys()]).toEqual([]);
     expect((await service.history())[0]!.state).toBe('confirmed');
   });
 
   it('rotates an API client under a new user; old roles removed only on confirm', async () => {
     const { ca } = await serverConfig();
-    const ran: BuiltQuery[] = [];
-    const admin = { run: async (q: BuiltQuery) => void ran.push(q) };
+    const ran: string[] = [];
+    const admin: ServerAdmin = {
+      createUser: (name, roles) => {
+        ran.push(`create ${name} ${roles.join(',')}`);
+        return Promise.resolve([...roles]);
+      },
+      revokeRoles: (name) => {
+        ran.push(`revoke ${name}`);
+        return Promise.resolve();
+      },
+    };
     await expect(
       service.rotateApiClient({
         ca,
@@ -130,12 +138,9 @@ describe('RotationService', () => {
       apiConnectionString: '127.0.0.1:8001',
     });
     expect((parse(r.apiConfigYaml) as { name: string }).name).toBe('bot-2');
-    expect(ran).toHaveLength(1);
-    expect(ran[0]!.vql).toMatch(/user_create/);
-    expect(Object.values(ran[0]!.env)).toContain('bot-2');
+    expect(ran).toEqual(['create bot-2 api,investigator']);
     await service.confirm(r.rotationId, { admin });
-    expect(ran[1]!.vql).toMatch(/user_grant/);
-    expect(Object.values(ran[1]!.env)).toEqual(['bot', JSON.stringify([])]);
+    expect(ran).toEqual(['create bot-2 api,investigator', 'revoke bot']);
   });
 
   it('CA rotation: bundle + plan, switch gated on the share, bundle holders connect after the switch, others listed', async () => {

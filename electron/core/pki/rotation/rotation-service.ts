@@ -14,8 +14,7 @@
  */
 import { randomUUID } from 'node:crypto';
 import { AppError } from '../../../../shared/errors';
-import type { SecretStore } from '../../velociraptor/secret-store';
-import { revokeRolesQuery, userCreateQuery, validateRoles, type Role } from '../api-identity';
+import type { SecretStore } from '../../credentials/index';
 import {
   createCertificateAuthority,
   issueApiClientCertificate,
@@ -27,14 +26,27 @@ import {
 } from '../certificates';
 import { writeApiClientConfig, writeClientConfig } from '../config-files';
 import { fingerprintSha256, parseCertificateBundle } from '../validate';
-import type { BuiltQuery } from '../../velociraptor/vql/builder';
 import { RotationJournal, type JournalRecord } from './journal';
 
 type ServerConfig = Record<string, unknown>;
 
-/** Runs VQL on the server with an administrator identity (the connection registry provides it). */
+/**
+ * The server-side users an API client rotation needs, done with an administrator identity
+ * (velociraptor/operations/users.ts builds one over a connection). A port, so pki stays X.509 only.
+ */
 export interface ServerAdmin {
-  run(query: BuiltQuery): Promise<void>;
+  /**
+   * Creates (or updates) the user with exactly these roles and returns them as granted. Refuses
+   * (INVALID_ARGUMENT) an unknown role, and administrator unless `allowAdministrator`, before it
+   * reaches the server.
+   */
+  createUser(
+    name: string,
+    roles: readonly string[],
+    options: { allowAdministrator: boolean },
+  ): Promise<string[]>;
+  /** Removes every role of the user: its certificate then opens nothing (there is no revocation list). */
+  revokeRoles(name: string): Promise<void>;
 }
 
 /** What an agent last reported: the CA fingerprints in the config it runs with. */
@@ -176,18 +188,15 @@ export class RotationService {
         'INVALID_ARGUMENT',
         'The rotated identity needs a new user name: Velociraptor cannot revoke a certificate.',
       );
-    const roles: Role[] = validateRoles(input.roles, {
-      allowAdministrator: input.allowAdministrator ?? false,
-    });
     const client = await issueApiClientCertificate(
       input.ca,
       input.newName,
       input.algorithm ? { algorithm: input.algorithm } : {},
     );
     const rotationId = randomUUID();
-    await input.admin.run(
-      userCreateQuery(input.newName, roles, { allowAdministrator: input.allowAdministrator ?? false }),
-    );
+    const roles = await input.admin.createUser(input.newName, input.roles, {
+      allowAdministrator: input.allowAdministrator ?? false,
+    });
     await this.record({
       rotationId,
       kind: 'api-client',
@@ -356,7 +365,7 @@ export class RotationService {
           'INVALID_ARGUMENT',
           'Confirming an API client rotation removes the old user’s roles: an administrator connection is needed.',
         );
-      await options.admin.run(revokeRolesQuery(String(rec.details.oldName)));
+      await options.admin.revokeRoles(String(rec.details.oldName));
     }
     await this.options.secrets.delete(this.backupRef(rotationId));
     await this.record({ rotationId, kind: rec.kind, state: 'confirmed', details: {} });
@@ -377,7 +386,7 @@ export class RotationService {
           'INVALID_ARGUMENT',
           'Rolling back an API client rotation removes the new user’s roles: an administrator connection is needed.',
         );
-      await options.admin.run(revokeRolesQuery(String(rec.details.newName)));
+      await options.admin.revokeRoles(String(rec.details.newName));
     } else if (rec.state === 'applied') {
       if (!options.config)
         throw new AppError('INVALID_ARGUMENT', 'Pass the current server config to roll back into.');

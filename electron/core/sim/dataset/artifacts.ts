@@ -612,28 +612,3 @@ export function typedParameter(def: ArtifactDefinition, env: Record<string, stri
       return raw;
   }
 }
-
-/** Serialises a definition as artifact_definitions() rows do (sanitize drops the VQL and tools). */
-export function definitionRow(def: ArtifactDefinition, sanitize: boolean): Record<string, unknown> {
-  return {
-    name: def.name,
-    description: def.description,
-    type: def.type,
-    parameters: def.parameters.map((x) => ({
-      name: x.name,
-      default: x.default,
-      description: x.description,
-      type: x.type,
-      ...(x.choices ? { choices: x.choices } : {}),
-    })),
-    sources: def.sources.map((s) =>
-      sanitize
-        ? { name: s }
-        : {
-            name: s,
-            query: `-- Simulated by Megaraptor: rows are generated, this VQL is not executed.\nSELECT * FROM scope()`,
-          },
-    ),
-    ...(def.os.length ? { precondition: `SELECT OS From info() where OS IN ${JSON.stringify(def.os)}` } : {}),
-  };
-}

@@ -1,6 +1,6 @@
 /**
  * The general-purpose VQL functions and plugins a responder uses in notebooks (vfilter's and
- * Velociraptor's names and argument names). Server-specific plugins live in ../server-plugins.
+ * Velociraptor's names and argument names). Server-specific plugins live in ../server/.
  */
 import { goSprintf } from './format';
 import type { FunctionDef, PluginDef, PluginItem } from './scope';
@@ -15,6 +15,7 @@ import {
   type Row,
   compare,
 } from './values';
+import { messageOf } from '../../../../shared/errors';
 
 function fn(def: FunctionDef): FunctionDef {
   return def;
@@ -117,7 +118,7 @@ export const builtinFunctions: FunctionDef[] = [
         const parsed: unknown = JSON.parse(String(a.data));
         return parsed;
       } catch (e) {
-        throw new Error(`parse_json: ${e instanceof Error ? e.message : String(e)}`, { cause: e });
+        throw new Error(`parse_json: ${messageOf(e)}`, { cause: e });
       }
     },
   }),
@@ -132,7 +133,7 @@ export const builtinFunctions: FunctionDef[] = [
       try {
         parsed = JSON.parse(String(a.data));
       } catch (e) {
-        throw new Error(`parse_json_array: ${e instanceof Error ? e.message : String(e)}`, { cause: e });
+        throw new Error(`parse_json_array: ${messageOf(e)}`, { cause: e });
       }
       if (!Array.isArray(parsed)) throw new Error('parse_json_array: the data is not a JSON array');
       return parsed as unknown[];

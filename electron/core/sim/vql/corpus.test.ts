@@ -2,7 +2,7 @@
 import { describe, expect, it } from 'vitest';
 import { FileStore } from '../filestore';
 import { runQuery, type QueryResponseMessage } from '../query-stream';
-import { serverPlugins } from '../server-plugins';
+import { serverPlugins } from '../server/index';
 import { UserStore } from '../users';
 import { World } from '../world';
 import { builtinFunctions, builtinPlugins } from './builtins';

@@ -23,6 +23,7 @@ import {
   truthy,
   type Row,
 } from './values';
+import { messageOf } from '../../../../shared/errors';
 
 class Cancelled extends Error {}
 
@@ -189,7 +190,7 @@ async function callFunction(expr: Extract<Expr, { kind: 'call' }>, scope: Scope)
     return result === undefined ? null : result;
   } catch (e) {
     if (isCancellation(e)) throw e;
-    scope.log(`${fn.name}: ${e instanceof Error ? e.message : String(e)}`);
+    scope.log(`${fn.name}: ${messageOf(e)}`);
     return null;
   }
 }
@@ -227,7 +228,7 @@ async function* iterateSource(stmt: SelectStatement, scope: Scope): AsyncGenerat
       }
     } catch (e) {
       if (isCancellation(e) || scope.ctx.signal.aborted) throw new Cancelled('cancelled');
-      scope.log(`${plugin.name}: ${e instanceof Error ? e.message : String(e)}`);
+      scope.log(`${plugin.name}: ${messageOf(e)}`);
     }
     return;
   }

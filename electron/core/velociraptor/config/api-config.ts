@@ -17,7 +17,7 @@ import {
   parseCertificate,
   parsePrivateKey,
   type Remedies,
-} from '../../pki/validate';
+} from '../../pki/index';
 
 export const DEFAULT_SERVER_NAME = 'VelociraptorServer';
 export const DEFAULT_MAX_RECV_BYTES = 64 * 1024 * 1024;

@@ -127,6 +127,22 @@ export async function getClient(
   return toClientSummary(row, opts?.now?.() ?? Date.now());
 }
 
+/** A client's OS as the artifact catalogues name it; 'unknown' when the client never reported one. */
+export type ClientOs = 'windows' | 'linux' | 'darwin' | 'unknown';
+
+export function osOf(c: Pick<ClientSummary, 'os'>): ClientOs {
+  const s = c.os.toLowerCase();
+  return s === 'windows' || s === 'linux' || s === 'darwin' ? s : 'unknown';
+}
+
+export async function clientOs(
+  conn: VelociraptorConnection,
+  clientId: string,
+  opts?: OpOptions,
+): Promise<ClientOs> {
+  return osOf(await getClient(conn, clientId, opts));
+}
+
 export type LabelOp = 'set' | 'remove';
 
 /** The label() query setLabels sends, built without running it (approvals show exactly this). */

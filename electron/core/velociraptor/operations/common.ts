@@ -111,3 +111,32 @@ export function limitOf(limit: number | undefined, def: number, max = 10_000): n
     throw new AppError('INVALID_ARGUMENT', `limit must be 1–${max}.`);
   return n;
 }
+
+/** The `specs` of an ArtifactCollectorArgs (a flow's request, a hunt's start_request). */
+export const SpecsSchema = z
+  .array(
+    z.looseObject({
+      artifact: z.string().optional(),
+      parameters: z
+        .looseObject({
+          env: z
+            .array(z.looseObject({ key: z.string(), value: z.string().optional() }))
+            .nullable()
+            .optional(),
+        })
+        .nullable()
+        .optional(),
+    }),
+  )
+  .nullable()
+  .optional();
+
+/** Specs as per-artifact parameters `{Artifact: {Param: value}}`. */
+export function specParameters(specs: z.output<typeof SpecsSchema>): Record<string, Record<string, string>> {
+  return Object.fromEntries(
+    (specs ?? []).map((s) => [
+      s.artifact ?? '',
+      Object.fromEntries((s.parameters?.env ?? []).map((e) => [e.key, e.value ?? ''])),
+    ]),
+  );
+}

@@ -1,13 +1,11 @@
 /**
- * A wait that runs out reports TIMEOUT with the flow id in its details, so a caller that launched
- * the flow in the same call (collectAndWait, the MCP collect tools) can still report which flow
- * keeps running.
+ * A wait that runs out: waitForFlow reports TIMEOUT with the flow id in its details, and
+ * collectAndWait (the MCP collect tools) answers with the flow still running instead of failing.
  */
 import { afterAll, beforeAll, expect, it } from 'vitest';
 import { isAppError } from '../../../../shared/errors';
 import { startSimulator, type RunningSimulator } from '../../sim/index';
 import { ConnectionRegistry } from '../registry';
-import { MemorySecretStore } from '../secret-store';
 import { VelociraptorService } from '../service';
 
 let sim: RunningSimulator;
@@ -16,8 +14,8 @@ let svc: VelociraptorService;
 
 beforeAll(async () => {
   sim = await startSimulator({ host: '127.0.0.1', speed: 40 });
-  registry = new ConnectionRegistry({ secrets: new MemorySecretStore() });
-  await registry.add('lab', await sim.mintApiConfig('admin', ['administrator']));
+  registry = new ConnectionRegistry();
+  registry.add('lab', await sim.mintApiConfig('admin', ['administrator']));
   svc = new VelociraptorService(registry.connection('lab'));
 }, 60_000);
 
@@ -26,22 +24,27 @@ afterAll(async () => {
   await sim.stop();
 });
 
-it('collectAndWait on an offline client fails with TIMEOUT naming the launched flow', async () => {
+it('collectAndWait on an offline client reports the launched flow as unfinished when the wait runs out', async () => {
   const off = (await svc.searchClients({ search: 'all', limit: 100 })).find((c) => !c.online);
   expect(off, 'the dataset has an offline client').toBeDefined();
-  const err = await svc
-    .collectAndWait(
-      { clientId: off!.clientId, artifacts: ['Generic.Client.Info'] },
-      { timeoutMs: 800, pollMs: 200 },
-    )
-    .then(
-      () => undefined,
-      (e: unknown) => e,
-    );
-  expect(isAppError(err) && err.code).toBe('TIMEOUT');
-  const flowId = isAppError(err) ? err.details?.flowId : undefined;
-  expect(flowId).toMatch(/^F\./);
+  const r = await svc.collectAndWait(
+    { clientId: off!.clientId, artifacts: ['Generic.Client.Info'] },
+    { timeoutMs: 800, pollMs: 200 },
+  );
+  expect(r).toMatchObject({ finished: false, state: 'WAITING', results: {} });
+  expect(r.flowId).toMatch(/^F\./);
   // The id is the real flow: the server knows it, and it has not finished.
-  const st = await svc.flowStatus(off!.clientId, String(flowId));
+  const st = await svc.flowStatus(off!.clientId, r.flowId);
   expect(st.done).toBe(false);
+});
+
+it('waitForFlow that runs out fails with TIMEOUT naming the flow', async () => {
+  const off = (await svc.searchClients({ search: 'all', limit: 100 })).find((c) => !c.online)!;
+  const f = await svc.collect({ clientId: off.clientId, artifacts: ['Generic.Client.Info'] });
+  const err = await svc.waitForFlow(off.clientId, f.flowId, { timeoutMs: 600, pollMs: 200 }).then(
+    () => undefined,
+    (e: unknown) => e,
+  );
+  expect(isAppError(err) && err.code).toBe('TIMEOUT');
+  expect(isAppError(err) ? err.details?.flowId : undefined).toBe(f.flowId);
 });

@@ -1,6 +1,6 @@
 /** Flows: collect artifacts (with parameters and limits), status, logs, results, cancel, wait. */
 import { z } from 'zod';
-import { AppError } from '../../../../shared/errors';
+import { AppError, isAppError } from '../../../../shared/errors';
 import type { VelociraptorConnection } from '../connection';
 import type { Row } from '../query/json';
 import type { QueryEvent, QueryOptions } from '../query/stream';
@@ -27,6 +27,8 @@ import {
   optNum,
   queryTyped,
   rowsOptions,
+  SpecsSchema,
+  specParameters,
   strList,
   usToIso,
   type OpOptions,
@@ -155,23 +157,7 @@ const FlowRowSchema = z.looseObject({
     .looseObject({
       artifacts: strList,
       creator: z.string().optional(),
-      specs: z
-        .array(
-          z.looseObject({
-            artifact: z.string().optional(),
-            parameters: z
-              .looseObject({
-                env: z
-                  .array(z.looseObject({ key: z.string(), value: z.string().optional() }))
-                  .nullable()
-                  .optional(),
-              })
-              .nullable()
-              .optional(),
-          }),
-        )
-        .nullable()
-        .optional(),
+      specs: SpecsSchema,
     })
     .nullable()
     .optional(),
@@ -191,12 +177,7 @@ export const FlowSummarySchema = FlowRowSchema.transform((f) => ({
   totalUploadedBytes: f.total_uploaded_bytes ?? 0,
   artifactsWithResults: f.artifacts_with_results,
   /** The request's parameters per artifact (finds e.g. which path a VFS listing covered). */
-  parameters: Object.fromEntries(
-    (f.request?.specs ?? []).map((s) => [
-      s.artifact ?? '',
-      Object.fromEntries((s.parameters?.env ?? []).map((e) => [e.key, e.value ?? ''])),
-    ]),
-  ) satisfies ArtifactParameters,
+  parameters: specParameters(f.request?.specs) satisfies ArtifactParameters,
   done: f.state === 'FINISHED' || f.state === 'ERROR',
 }));
 export type FlowSummary = z.output<typeof FlowSummarySchema>;
@@ -397,31 +378,65 @@ function sleep(ms: number, signal: AbortSignal): Promise<void> {
 }
 
 export interface CollectAndWaitResult {
-  flow: FlowSummary;
-  /** Rows per `Artifact` or `Artifact/Source` that has results. */
+  clientId: string;
+  flowId: string;
+  /** FINISHED or ERROR; otherwise the state when the wait ran out (the flow keeps running). */
+  state: string;
+  finished: boolean;
+  /** The flow record when the wait ended (absent when it could not be read). */
+  flow: FlowSummary | undefined;
+  /** Rows per `Artifact` or `Artifact/Source` that has results (only once the flow finished). */
   results: Record<string, Row[]>;
+  /** The flow's log lines that report an error or a warning: VQL failures arrive only as logs. */
+  errors: string[];
 }
 
-/** Collects, waits for completion, and fetches the results of every source that produced rows. */
+/** A log line that reports a failure or a warning (by its level, or by a message that starts so). */
+export function isProblemLog(l: FlowLog): boolean {
+  return /^(ERROR|WARN)/i.test(l.level) || /^(ERROR|WARN)/i.test(l.message);
+}
+
+/**
+ * Collects, waits for completion, and fetches the results of every source that produced rows.
+ * When the wait runs out the answer says so (`finished: false`, the state at that moment) instead
+ * of failing: the flow keeps running and its results can be read later.
+ */
 export async function collectAndWait(
   conn: VelociraptorConnection,
   input: CollectInput,
-  options: WaitOptions & { resultLimit?: number } = {},
+  options: WaitOptions & { resultLimit?: number; logLimit?: number } = {},
 ): Promise<CollectAndWaitResult> {
   const launched = await collectArtifacts(conn, input, options);
-  const flow = await waitForFlow(conn, launched.clientId, launched.flowId, options);
-  const results: Record<string, Row[]> = {};
-  for (const source of flow.artifactsWithResults) {
-    results[source] = await flowResults(
-      conn,
-      {
-        clientId: launched.clientId,
-        flowId: launched.flowId,
-        artifact: source,
-        limit: options.resultLimit ?? 10_000,
-      },
-      options,
-    );
+  const { clientId, flowId } = launched;
+  let flow: FlowSummary | undefined;
+  try {
+    flow = await waitForFlow(conn, clientId, flowId, options);
+  } catch (e) {
+    if (!isAppError(e, 'TIMEOUT')) throw e;
+    flow = await flowStatus(conn, clientId, flowId, { signal: options.signal }).catch(() => undefined);
   }
-  return { flow, results };
+  const finished = flow?.done === true;
+  const results: Record<string, Row[]> = {};
+  if (finished) {
+    for (const source of flow?.artifactsWithResults ?? []) {
+      results[source] = await flowResults(
+        conn,
+        { clientId, flowId, artifact: source, limit: options.resultLimit ?? 10_000 },
+        options,
+      );
+    }
+  }
+  const logs = await flowLogs(conn, clientId, flowId, {
+    limit: options.logLimit ?? 1000,
+    signal: options.signal,
+  }).catch((): FlowLog[] => []);
+  return {
+    clientId,
+    flowId,
+    state: flow?.state ?? 'RUNNING',
+    finished,
+    flow,
+    results,
+    errors: logs.filter(isProblemLog).map((l) => `${l.level} ${l.message}`.trim()),
+  };
 }

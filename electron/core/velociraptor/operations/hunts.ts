@@ -5,6 +5,7 @@
  */
 import { z } from 'zod';
 import { AppError } from '../../../../shared/errors';
+import { matchesHuntScope, type HuntOs, type HuntScopeRule } from '../../../../shared/hunt-scope';
 import type { VelociraptorConnection } from '../connection';
 import type { Row } from '../query/json';
 import type { QueryEvent, QueryOptions } from '../query/stream';
@@ -29,13 +30,16 @@ import {
   optNum,
   queryTyped,
   rowsOptions,
+  SpecsSchema,
+  specParameters,
   strList,
   usToIso,
   type OpOptions,
 } from './common';
-import { limitArgs, specOf, type ArtifactParameters, type ResourceLimits } from './flows';
+import { searchClients, type ClientSummary } from './clients';
 
-export type HuntOs = 'windows' | 'linux' | 'darwin';
+export type { HuntOs, HuntScopeRule };
+import { limitArgs, specOf, type ArtifactParameters, type ResourceLimits } from './flows';
 
 export interface CreateHuntInput extends ResourceLimits {
   description: string;
@@ -154,6 +158,11 @@ const StatsSchema = z
     uploadedBytes: s?.total_uploaded_bytes ?? 0,
   }));
 
+/** Unset proto numbers arrive as 0: no limit was asked for. */
+function positive(n: number | undefined): number | undefined {
+  return n !== undefined && n > 0 ? n : undefined;
+}
+
 export const HuntSummarySchema = z
   .looseObject({
     hunt_id: z.string(),
@@ -164,7 +173,17 @@ export const HuntSummarySchema = z
     start_time: optNum,
     expires: optNum,
     artifacts: strList,
-    start_request: z.looseObject({ artifacts: strList }).nullable().optional(),
+    start_request: z
+      .looseObject({
+        artifacts: strList,
+        specs: SpecsSchema,
+        timeout: optNum,
+        max_rows: optNum,
+        max_upload_bytes: optNum,
+        cpu_limit: optNum,
+      })
+      .nullable()
+      .optional(),
     tags: strList,
     stats: StatsSchema,
     condition: z
@@ -186,6 +205,15 @@ export const HuntSummarySchema = z
     expires: usToIso(h.expires),
     artifacts: h.artifacts.length ? h.artifacts : (h.start_request?.artifacts ?? []),
     tags: h.tags,
+    /** The parameters each artifact was given (the others take their defaults). */
+    parameters: specParameters(h.start_request?.specs),
+    /** Resource limits of every collection the hunt starts (undefined: the server's default). */
+    limits: {
+      timeoutSeconds: positive(h.start_request?.timeout),
+      maxRows: positive(h.start_request?.max_rows),
+      maxBytes: positive(h.start_request?.max_upload_bytes),
+      cpuLimit: positive(h.start_request?.cpu_limit),
+    },
     stats: h.stats,
     includeLabels: h.condition?.labels?.label ?? [],
     excludeLabels: h.excluded_labels?.label ?? [],
@@ -196,11 +224,22 @@ export type HuntSummary = z.output<typeof HuntSummarySchema>;
 
 export async function listHunts(
   conn: VelociraptorConnection,
-  options: { limit?: number } & OpOptions = {},
+  options: { limit?: number; state?: string } & OpOptions = {},
 ): Promise<HuntSummary[]> {
+  const limit = limitOf(options.limit, 100);
+  if (options.state) {
+    // Hunts in one state: read them all, as the state filter happens here.
+    const all = await queryTyped(
+      conn,
+      vql`SELECT * FROM hunts()`,
+      HuntSummarySchema,
+      rowsOptions(options, true),
+    );
+    return all.filter((h) => h.state === options.state).slice(0, limit);
+  }
   return queryTyped(
     conn,
-    vql`SELECT * FROM hunts() LIMIT ${int(limitOf(options.limit, 100))}`,
+    vql`SELECT * FROM hunts() LIMIT ${int(limit)}`,
     HuntSummarySchema,
     rowsOptions(options, true),
   );
@@ -277,4 +316,17 @@ export function streamHuntResults(
     ),
     opts,
   );
+}
+
+/** The largest fleet a scope preview reads (the operations' ceiling for one list read). */
+const SCOPE_MAX_CLIENTS = 10_000;
+
+/** Which clients a hunt with this scope would reach now, by the server's own rule (matchesHuntScope). */
+export async function previewHuntScope(
+  conn: VelociraptorConnection,
+  scope: HuntScopeRule,
+  opts?: OpOptions,
+): Promise<ClientSummary[]> {
+  const all = await searchClients(conn, { search: 'all', limit: SCOPE_MAX_CLIENTS }, opts);
+  return all.filter((c) => matchesHuntScope(scope, c));
 }

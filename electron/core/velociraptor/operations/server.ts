@@ -1,6 +1,6 @@
 /** Server-level operations: identity, info, orgs, users, VQL help and completions. */
 import { z } from 'zod';
-import { AppError } from '../../../../shared/errors';
+import { AppError, isAppError } from '../../../../shared/errors';
 import type { VelociraptorConnection } from '../connection';
 import { vql } from '../vql/builder';
 import { callFunction, queryTyped, rowsOptions, strList, type OpOptions } from './common';
@@ -36,6 +36,23 @@ export async function serverInfo(conn: VelociraptorConnection, opts?: OpOptions)
 
 export async function whoami(conn: VelociraptorConnection, opts?: OpOptions): Promise<string> {
   return callFunction(conn, vql`whoami()`, z.string().min(1), rowsOptions(opts, true), 'whoami()');
+}
+
+/**
+ * Who this connection is, and the server's info() when the identity may read it (info() needs
+ * MACHINE_STATE; without it the answer still proves the connection works and says why info is missing).
+ */
+export async function identity(
+  conn: VelociraptorConnection,
+  opts?: OpOptions,
+): Promise<{ user: string; info?: ServerInfo; infoError?: string }> {
+  const user = await whoami(conn, opts);
+  try {
+    return { user, info: await serverInfo(conn, opts) };
+  } catch (e) {
+    if (!isAppError(e)) throw e;
+    return { user, infoError: `${e.code}: ${e.message}` };
+  }
 }
 
 export const CurrentUserSchema = z

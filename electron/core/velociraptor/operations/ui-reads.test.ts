@@ -6,7 +6,6 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startSimulator, type RunningSimulator } from '../../sim/index';
 import type { QueryEvent } from '../query/stream';
 import { ConnectionRegistry } from '../registry';
-import { MemorySecretStore } from '../secret-store';
 import { VelociraptorService } from '../service';
 
 let sim: RunningSimulator;
@@ -15,8 +14,8 @@ let svc: VelociraptorService;
 
 beforeAll(async () => {
   sim = await startSimulator({ speed: 40 });
-  registry = new ConnectionRegistry({ secrets: new MemorySecretStore() });
-  await registry.add('lab', await sim.mintApiConfig('admin', ['administrator']), { persist: false });
+  registry = new ConnectionRegistry();
+  registry.add('lab', await sim.mintApiConfig('admin', ['administrator']));
   svc = new VelociraptorService(registry.connection('lab'));
 });
 

@@ -4,7 +4,8 @@
  * hunts (create_*_download, then the same download path).
  */
 import { createHash } from 'node:crypto';
-import { open, rename, rm } from 'node:fs/promises';
+import { mkdir, open, rename, rm } from 'node:fs/promises';
+import { basename, join } from 'node:path';
 import { z } from 'zod';
 import { AppError } from '../../../../shared/errors';
 import type { VelociraptorConnection } from '../connection';
@@ -75,11 +76,18 @@ export async function vfsList(
   input: VfsPathInput,
   options: WaitOptions = {},
 ): Promise<{ flowId: string; entries: Row[] }> {
-  const r = await collectAndWait(conn, vfsCollect(input), { timeoutMs: 120_000, ...options });
+  const timeoutMs = options.timeoutMs ?? 120_000;
+  const r = await collectAndWait(conn, vfsCollect(input), { ...options, timeoutMs });
+  if (!r.finished)
+    throw new AppError(
+      'TIMEOUT',
+      `The listing of ${input.path} (flow ${r.flowId}) did not finish within ${Math.round(timeoutMs / 1000)} s. It keeps running on the client; read it later.`,
+      { details: { flowId: r.flowId } },
+    );
   const entries = Object.entries(r.results)
     .filter(([k]) => k.startsWith(VFS_LIST_ARTIFACT))
     .flatMap(([, rows]) => rows);
-  return { flowId: r.flow.flowId, entries };
+  return { flowId: r.flowId, entries };
 }
 
 export const UploadSchema = z
@@ -182,6 +190,82 @@ export async function downloadFile(
     await rm(part, { force: true });
     throw e;
   }
+}
+
+/**
+ * A safe local file or folder name for evidence, from a name a server or an endpoint chose: only
+ * letters, digits, `.`, `_` and `-`, no leading dot (no hidden files, no `..`), at most 120 characters.
+ */
+export function evidenceFileName(raw: string, fallback = 'file'): string {
+  return (
+    raw
+      .replace(/[^A-Za-z0-9._-]+/g, '_')
+      .replace(/^\.+/, '_')
+      .slice(0, 120) || fallback
+  );
+}
+
+export interface SaveOptions extends DownloadOptions {
+  /** Replace a file of that name (the app's own exports); by default existing evidence is never overwritten. */
+  overwrite?: boolean;
+}
+
+/**
+ * Downloads a filestore file into `folder` (created 0700) as `name` (made safe). Unless `overwrite`,
+ * the name is claimed first, so a file already there is never replaced: CONFLICT says so.
+ */
+export async function downloadInto(
+  conn: VelociraptorConnection,
+  source: { components: string[]; clientId?: string },
+  folder: string,
+  name: string,
+  options: SaveOptions = {},
+): Promise<DownloadResult> {
+  await mkdir(folder, { recursive: true, mode: 0o700 });
+  const path = join(folder, evidenceFileName(name));
+  if (options.overwrite) return downloadFile(conn, source, path, options);
+  const fh = await open(path, 'wx', 0o600).catch((e: NodeJS.ErrnoException) => {
+    throw new AppError(
+      e.code === 'EEXIST' ? 'CONFLICT' : 'INVALID_ARGUMENT',
+      e.code === 'EEXIST'
+        ? `${path} exists already; choose another folder.`
+        : `Cannot write into ${folder}: ${e.message}`,
+    );
+  });
+  await fh.close();
+  try {
+    return await downloadFile(conn, source, path, options);
+  } catch (e) {
+    await rm(path, { force: true });
+    throw e;
+  }
+}
+
+/**
+ * Fetches the upload of a flow that has `vfsPath` into `folder`, named after the uploaded file;
+ * evidence already in the folder is never overwritten.
+ */
+export async function saveUpload(
+  conn: VelociraptorConnection,
+  ref: { clientId: string; flowId: string; vfsPath: string },
+  folder: string,
+  options: DownloadOptions = {},
+): Promise<DownloadResult> {
+  const up = (await listUploads(conn, ref.clientId, ref.flowId, options)).find(
+    (u) => u.vfsPath === ref.vfsPath,
+  );
+  if (!up)
+    throw new AppError(
+      'NOT_FOUND',
+      `Flow ${ref.flowId} has no upload ${ref.vfsPath}. List the flow's uploads for the paths.`,
+    );
+  if (up.components.length === 0)
+    throw new AppError('VQL_ERROR', 'The server did not give the file store path of this upload.');
+  const name = basename(up.components[up.components.length - 1] ?? '');
+  return downloadInto(conn, { components: up.components }, folder, evidenceFileName(name, 'upload'), {
+    total: up.size,
+    ...options,
+  });
 }
 
 const PathSpecRowSchema = z.looseObject({ Components: strList });

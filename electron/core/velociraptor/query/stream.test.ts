@@ -10,7 +10,6 @@ import { api } from '../../../../proto/load';
 import { isAppError } from '../../../../shared/errors';
 import { loadApiConfig } from '../config/api-config';
 import { ConnectionRegistry } from '../registry';
-import { MemorySecretStore } from '../secret-store';
 import { createTestPki, mintApiConfigFields, toYaml } from '../testing/mint';
 import { userQuery } from '../vql/builder';
 import { parseRowRange } from './batch-parse';
@@ -61,7 +60,7 @@ beforeAll(async () => {
   const port = await new Promise<number>((res, rej) =>
     server.bindAsync('127.0.0.1:0', creds, (e, p) => (e ? rej(e) : res(p))),
   );
-  registry = new ConnectionRegistry({ secrets: new MemorySecretStore() });
+  registry = new ConnectionRegistry();
   registry.addConfig(
     'scripted',
     loadApiConfig(toYaml(await mintApiConfigFields(pki, 'tester', `127.0.0.1:${port}`))),

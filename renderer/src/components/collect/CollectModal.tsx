@@ -11,7 +11,6 @@ import { BULK_MAX_CLIENTS } from '../../../../shared/contracts/clients';
 import type { ArtifactSummary, Resources } from '../../../../shared/contracts/collections';
 import type { Target } from '../../../../shared/contracts/connections';
 import { useApi } from '../../api/index';
-import { errorText } from '../investigation/errors';
 import { ArtifactPicker } from './ArtifactPicker';
 import {
   ParameterStep,
@@ -20,6 +19,7 @@ import {
   type ParamValues,
   type WizardDraft,
 } from './ParameterStep';
+import { describeError } from '../../../../shared/errors';
 
 export interface LaunchResult {
   flows: Array<{ clientId: string; flowId: string }>;
@@ -80,7 +80,7 @@ export function CollectModal(props: {
         reset();
       })
       .catch((e: unknown) =>
-        notifications.show({ color: 'red', title: 'Collection not started', message: errorText(e) }),
+        notifications.show({ color: 'red', title: 'Collection not started', message: describeError(e) }),
       )
       .finally(() => setBusy(false));
   };

@@ -7,8 +7,8 @@
 import { Alert, Stack, Text } from '@mantine/core';
 import { useMemo } from 'react';
 import type { ArtifactSummary, Resources } from '../../../../shared/contracts/collections';
-import { errorText } from '../investigation/errors';
 import { buildParameters, ParamsEditor, ResourcesEditor, type ParamValues } from './ParamsAndResources';
+import { describeError } from '../../../../shared/errors';
 
 export type { ParamValues } from './ParamsAndResources';
 
@@ -28,7 +28,7 @@ export function useArtifactParameters(
     try {
       return { parameters: buildParameters(artifacts, values), error: null };
     } catch (e) {
-      return { parameters: {}, error: errorText(e) };
+      return { parameters: {}, error: describeError(e) };
     }
   }, [artifacts, values]);
 }

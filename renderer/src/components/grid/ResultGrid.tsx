@@ -25,7 +25,6 @@ import { memo, useCallback, useEffect, useMemo, useReducer, useRef, useState } f
 import type { SortSpec } from '../../../../shared/contracts/vql';
 import { useApi } from '../../api/index';
 import { go } from '../../app/router';
-import { errorText } from '../investigation/errors';
 import { useTimeZone } from '../investigation/time';
 import { columnKinds, displayText, type ColumnKind } from './cell-format';
 import { arrangeColumns, loadLayout, moveColumn, saveLayout, type ColumnLayout } from './column-layout';
@@ -33,6 +32,7 @@ import { DetailPanel, type DetailField } from './DetailPanel';
 import { GridBody } from './GridBody';
 import { fitWidth, ROW_H, wantedPages, WRAP_ROW_H } from './grid-layout';
 import { gridCounts, PAGE, WindowCache } from './window-cache';
+import { describeError } from '../../../../shared/errors';
 
 /** Window requests in flight at once: a fast scroll asks for where it is now, not for every page it passed. */
 const MAX_INFLIGHT = 3;
@@ -105,7 +105,11 @@ export const ResultGrid = memo(function ResultGrid(props: ResultGridProps) {
           },
           (e: unknown) => {
             cache.current.fail(p, ticket);
-            notifications.show({ color: 'red', title: 'Rows could not be loaded', message: errorText(e) });
+            notifications.show({
+              color: 'red',
+              title: 'Rows could not be loaded',
+              message: describeError(e),
+            });
           },
         );
       }
@@ -235,7 +239,7 @@ export const ResultGrid = memo(function ResultGrid(props: ResultGridProps) {
       const text = idx.map((j) => r[j] ?? '').join('\t');
       navigator.clipboard.writeText(text).then(
         () => notifications.show({ message: 'Row copied as tab-separated text.' }),
-        (e: unknown) => notifications.show({ color: 'red', message: `Copy failed: ${errorText(e)}` }),
+        (e: unknown) => notifications.show({ color: 'red', message: `Copy failed: ${describeError(e)}` }),
       );
     },
     [idx],
@@ -263,7 +267,8 @@ export const ResultGrid = memo(function ResultGrid(props: ResultGridProps) {
               message: `Exported ${r.rows.toLocaleString()} row${r.rows === 1 ? '' : 's'} as ${format.toUpperCase()} (${r.fileName}).`,
             });
           },
-          (e: unknown) => notifications.show({ color: 'red', title: 'Export failed', message: errorText(e) }),
+          (e: unknown) =>
+            notifications.show({ color: 'red', title: 'Export failed', message: describeError(e) }),
         );
     },
     [api, props.resultId, props.exportName, shown, view],

@@ -10,8 +10,8 @@ import { useApi } from '../../api/index';
 import { useCall } from '../../api/use-call';
 import { go } from '../../app/router';
 import { AreaEmptyState } from '../../app/AreaEmptyState';
-import { errorText } from './errors';
 import { refreshConnections, selectTarget, serverLabel, useConnections } from './target-store';
+import { describeError } from '../../../../shared/errors';
 
 export function ServerSwitcher() {
   const api = useApi();
@@ -26,7 +26,7 @@ export function ServerSwitcher() {
   if (!list || list.connections.length === 0) return null;
   const change = (server: string, org: string) =>
     selectTarget(api, { server, org }).catch((e: unknown) =>
-      notifications.show({ color: 'red', title: 'Could not switch', message: errorText(e) }),
+      notifications.show({ color: 'red', title: 'Could not switch', message: describeError(e) }),
     );
   return (
     <Group gap="xs" data-testid="server-switcher">
@@ -90,7 +90,7 @@ export function RequireServer(props: { children: ReactNode; what: string }) {
                 notifications.show({
                   color: 'red',
                   title: 'Demo server did not start',
-                  message: errorText(e),
+                  message: describeError(e),
                 }),
               )
               .finally(() => setStarting(false));

@@ -5,6 +5,7 @@
 import { useSyncExternalStore } from 'react';
 import type { ConnectionList, Target } from '../../../../shared/contracts/connections';
 import type { ApiClient } from '../../api/index';
+import { messageOf } from '../../../../shared/errors';
 
 interface State {
   list: ConnectionList | null;
@@ -30,7 +31,7 @@ export async function refreshConnections(api: ApiClient): Promise<ConnectionList
     set({ list, error: null });
     return list;
   } catch (e) {
-    set({ error: e instanceof Error ? e.message : String(e) });
+    set({ error: messageOf(e) });
     throw e;
   }
 }

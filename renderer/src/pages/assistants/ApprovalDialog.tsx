@@ -22,8 +22,8 @@ import { IconAlertTriangle } from '@tabler/icons-react';
 import { useState } from 'react';
 import type { ApprovalRequest } from '../../../../shared/contracts/mcp';
 import { useApi } from '../../api/index';
-import { errorText } from '../../components/investigation/errors';
 import { useApprovals, useSecondsLeft } from './hooks';
+import { describeError } from '../../../../shared/errors';
 
 function json(v: unknown): string {
   return JSON.stringify(v, null, 2);
@@ -138,7 +138,11 @@ export function ApprovalDialog() {
         setReason('');
       })
       .catch((e: unknown) =>
-        notifications.show({ color: 'red', title: 'The answer was not delivered', message: errorText(e) }),
+        notifications.show({
+          color: 'red',
+          title: 'The answer was not delivered',
+          message: describeError(e),
+        }),
       )
       .finally(() => setBusy(false));
   };

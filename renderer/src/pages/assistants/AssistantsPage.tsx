@@ -30,9 +30,9 @@ import { useState } from 'react';
 import type { McpPolicy, McpSnippets } from '../../../../shared/contracts/mcp';
 import { useApi } from '../../api/index';
 import { useCall, useLoad } from '../../api/use-call';
-import { errorText } from '../../components/investigation/errors';
 import { TimeText } from '../../components/investigation/Time';
 import { useAuditLog, useMcpStatus } from './hooks';
+import { describeError } from '../../../../shared/errors';
 
 function Copy({ value, label }: { value: string; label: string }) {
   return (
@@ -48,9 +48,9 @@ function Copy({ value, label }: { value: string; label: string }) {
   );
 }
 
-function EndpointCard({ onRotated }: { onRotated: () => void }) {
+function EndpointCard({ mcp, onRotated }: { mcp: ReturnType<typeof useMcpStatus>; onRotated: () => void }) {
   const api = useApi();
-  const { status, error, refresh, setStatus } = useMcpStatus();
+  const { status, error, refresh, setStatus } = mcp;
   const tokenCall = useCall('mcp:token', {});
   const token = tokenCall.value?.token;
   const [shown, setShown] = useState(false);
@@ -65,7 +65,7 @@ function EndpointCard({ onRotated }: { onRotated: () => void }) {
         notifications.show({
           color: 'red',
           title: enabled ? 'The endpoint did not start' : 'The endpoint did not stop',
-          message: errorText(e),
+          message: describeError(e),
         });
         refresh();
       })
@@ -87,7 +87,7 @@ function EndpointCard({ onRotated }: { onRotated: () => void }) {
         });
       })
       .catch((e: unknown) =>
-        notifications.show({ color: 'red', title: 'The token was not rotated', message: errorText(e) }),
+        notifications.show({ color: 'red', title: 'The token was not rotated', message: describeError(e) }),
       )
       .finally(() => setBusy(false));
   };
@@ -250,28 +250,8 @@ const MODES: Array<{ value: McpPolicy['mode']; label: string; help: string }> = 
   },
 ];
 
-const GATED_TOOLS = [
-  'collect_artifact',
-  'collect_and_wait',
-  'cancel_flow',
-  'download_upload',
-  'label_client',
-  'quarantine_client',
-  'vfs_list',
-  'vfs_refresh',
-  'create_hunt',
-  'start_hunt',
-  'stop_hunt',
-  'run_vql',
-  'dfir_processes',
-  'dfir_network_connections',
-  'dfir_persistence',
-  'dfir_logons_users',
-  'dfir_recent_activity',
-  'dfir_file_search',
-];
-
-function PolicyCard() {
+/** `gatedTools`: which tools wait for approval, as the core reports them (mcp:status). */
+function PolicyCard({ gatedTools }: { gatedTools: readonly string[] }) {
   const api = useApi();
   const policyCall = useCall('mcp:getPolicy', {});
   const policy = policyCall.value;
@@ -283,7 +263,7 @@ function PolicyCard() {
       .call('mcp:setPolicy', next)
       .then(setPolicy)
       .catch((e: unknown) =>
-        notifications.show({ color: 'red', title: 'The policy was not saved', message: errorText(e) }),
+        notifications.show({ color: 'red', title: 'The policy was not saved', message: describeError(e) }),
       )
       .finally(() => setBusy(false));
   };
@@ -311,7 +291,7 @@ function PolicyCard() {
         {policy.mode === 'allow-listed' ? (
           <MultiSelect
             label="Tools that run without asking"
-            data={[...new Set([...GATED_TOOLS, ...policy.allowTools])]}
+            data={[...new Set([...gatedTools, ...policy.allowTools])]}
             value={policy.allowTools}
             onChange={(allowTools) => save({ ...policy, allowTools })}
             disabled={busy}
@@ -426,6 +406,7 @@ function AuditCard() {
 }
 
 export function AssistantsPage() {
+  const mcp = useMcpStatus();
   const [snippetVersion, setSnippetVersion] = useState(0);
   return (
     <Stack>
@@ -434,9 +415,9 @@ export function AssistantsPage() {
         AI assistants reach Velociraptor through this app&apos;s MCP endpoint. You see every call below, and
         every action that changes an endpoint waits for your approval.
       </Text>
-      <EndpointCard onRotated={() => setSnippetVersion((v) => v + 1)} />
+      <EndpointCard mcp={mcp} onRotated={() => setSnippetVersion((v) => v + 1)} />
       <SnippetsCard version={snippetVersion} />
-      <PolicyCard />
+      <PolicyCard gatedTools={mcp.status?.gatedTools ?? []} />
       <AuditCard />
     </Stack>
   );

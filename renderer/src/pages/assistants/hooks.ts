@@ -6,7 +6,7 @@ import { useEffect, useState } from 'react';
 import type { ApprovalRequest, AuditEntry, McpStatus } from '../../../../shared/contracts/mcp';
 import { useApi } from '../../api/index';
 import { usePoll } from '../../api/use-call';
-import { errorText } from '../../components/investigation/errors';
+import { describeError } from '../../../../shared/errors';
 
 export function useMcpStatus(): {
   status: McpStatus | undefined;
@@ -56,7 +56,7 @@ export function useAuditLog(): { rows: AuditRow[]; total: number; live: boolean;
         end: () => setLive(false),
         error: (e) => {
           setLive(false);
-          setError(errorText(e));
+          setError(describeError(e));
         },
       },
     );
@@ -75,7 +75,7 @@ export function useAuditLog(): { rows: AuditRow[]; total: number; live: boolean;
         );
         setTotal(p.total + extra.length);
       })
-      .catch((e: unknown) => setError(errorText(e)));
+      .catch((e: unknown) => setError(describeError(e)));
     return () => {
       stopped = true;
       cancel();
@@ -100,7 +100,7 @@ export function useApprovals(): { pending: ApprovalRequest[]; error: string | un
               setPending((p) => [...p.filter((r) => r.id !== ev.request.id), ev.request]);
             else setPending((p) => p.filter((r) => r.id !== ev.id));
           },
-          error: (e) => setError(errorText(e)),
+          error: (e) => setError(describeError(e)),
         },
       ),
     [api],

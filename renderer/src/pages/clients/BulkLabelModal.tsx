@@ -8,7 +8,7 @@ import { useState } from 'react';
 import { LabelName, type LabelOutcome } from '../../../../shared/contracts/clients';
 import type { Target } from '../../../../shared/contracts/connections';
 import { useApi } from '../../api/index';
-import { errorText } from '../../components/investigation/errors';
+import { describeError } from '../../../../shared/errors';
 
 export function BulkLabelModal(props: {
   target: Target;
@@ -39,7 +39,7 @@ export function BulkLabelModal(props: {
         setResults(r.results);
         props.onDone();
       })
-      .catch((e: unknown) => setError(errorText(e)))
+      .catch((e: unknown) => setError(describeError(e)))
       .finally(() => setBusy(false));
   };
   const close = () => {

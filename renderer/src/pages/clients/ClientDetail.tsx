@@ -20,11 +20,11 @@ import { useApi } from '../../api/index';
 import { useCall } from '../../api/use-call';
 import { go } from '../../app/router';
 import { CollectModal } from '../../components/collect/CollectModal';
-import { errorText } from '../../components/investigation/errors';
 import { ago } from '../../components/investigation/time';
 import { TimeText } from '../../components/investigation/Time';
 import { FlowView } from './FlowView';
 import { VfsBrowser } from './VfsBrowser';
+import { describeError } from '../../../../shared/errors';
 
 export function ClientDetail(props: {
   target: Target;
@@ -49,7 +49,7 @@ export function ClientDetail(props: {
     api.call('clients:setLabels', { target, clientId, add, remove }).then(
       (r) => setClient({ ...client, labels: r.labels }),
       (e: unknown) =>
-        notifications.show({ color: 'red', title: 'Labels not changed', message: errorText(e) }),
+        notifications.show({ color: 'red', title: 'Labels not changed', message: describeError(e) }),
     );
   };
 

@@ -7,8 +7,8 @@ import type { Target } from '../../../../shared/contracts/connections';
 import { useApi } from '../../api/index';
 import { callKey, useCall, useLoad } from '../../api/use-call';
 import { ResultGrid } from '../../components/grid/ResultGrid';
-import { errorText } from '../../components/investigation/errors';
 import { TimeText } from '../../components/investigation/Time';
+import { describeError } from '../../../../shared/errors';
 
 const FINAL = new Set(['FINISHED', 'ERROR', 'UNRESPONSIVE']);
 
@@ -67,7 +67,7 @@ export function FlowView(props: { target: Target; clientId: string; hostname: st
         data: setExp,
         error: (e) => {
           setExp(null);
-          notifications.show({ color: 'red', title: 'Export failed', message: errorText(e) });
+          notifications.show({ color: 'red', title: 'Export failed', message: describeError(e) });
         },
       },
     );
@@ -100,7 +100,7 @@ export function FlowView(props: { target: Target; clientId: string; hostname: st
             onClick={() =>
               void api
                 .call('collections:cancel', { target, clientId, flowId })
-                .catch((e: unknown) => notifications.show({ color: 'red', message: errorText(e) }))
+                .catch((e: unknown) => notifications.show({ color: 'red', message: describeError(e) }))
             }
           >
             Cancel

@@ -9,7 +9,7 @@ import { LabelName } from '../../../../shared/contracts/clients';
 import type { Target } from '../../../../shared/contracts/connections';
 import type { HuntScope } from '../../../../shared/contracts/hunts';
 import { useApi } from '../../api/index';
-import { errorText } from '../../components/investigation/errors';
+import { describeError } from '../../../../shared/errors';
 
 /** The label a search like `label:Finance` selects, when the selection is every match of it. */
 export function labelOfSearch(query: string): string | null {
@@ -67,7 +67,7 @@ export function HuntScopeModal(props: {
           `${n - failed.length} selected clients (label ${label.trim()})${failed.length ? `; ${failed.length} could not be labelled` : ''}`,
         );
       })
-      .catch((e: unknown) => setError(errorText(e)))
+      .catch((e: unknown) => setError(describeError(e)))
       .finally(() => setBusy(false));
   };
 

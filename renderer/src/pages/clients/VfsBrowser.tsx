@@ -10,9 +10,9 @@ import type { DownloadProgress, VfsEntry } from '../../../../shared/contracts/cl
 import type { Target } from '../../../../shared/contracts/connections';
 import { useApi } from '../../api/index';
 import { useCall } from '../../api/use-call';
-import { errorText } from '../../components/investigation/errors';
 import { TimeText } from '../../components/investigation/Time';
 import { HexView } from './HexView';
+import { describeError } from '../../../../shared/errors';
 
 function parent(path: string, sep: string): string {
   const parts = path.split(/[\\/]/).filter(Boolean);
@@ -40,7 +40,7 @@ export function VfsBrowser(props: { target: Target; clientId: string; os: string
     setError(null);
     api
       .call('clients:vfsRefresh', { target, clientId, path })
-      .then(listing.reload, (e: unknown) => setError(errorText(e)))
+      .then(listing.reload, (e: unknown) => setError(describeError(e)))
       .finally(() => setBusy(false));
   };
 
@@ -54,7 +54,7 @@ export function VfsBrowser(props: { target: Target; clientId: string; os: string
         error: (err) =>
           setDownloads((d) => ({
             ...d,
-            [e.path]: { received: 0, total: 0, done: true, error: errorText(err) },
+            [e.path]: { received: 0, total: 0, done: true, error: describeError(err) },
           })),
       },
     );

@@ -4,7 +4,7 @@ import { IconCheck, IconMinus, IconX } from '@tabler/icons-react';
 import { useEffect, useRef, useState } from 'react';
 import type { TestStep, TestStepId } from '../../../../shared/contracts/connections';
 import { useApi } from '../../api/index';
-import { errorText } from '../../components/investigation/errors';
+import { describeError } from '../../../../shared/errors';
 
 const LABELS: Record<TestStepId, string> = {
   config: 'API config and certificate',
@@ -32,7 +32,7 @@ export function ConnectionTest(props: { name: string; autoStart?: boolean }) {
         data: (s) => setSteps((old) => ({ ...old, [s.step]: s })),
         end: () => setRunning(false),
         error: (e) => {
-          setError(errorText(e));
+          setError(describeError(e));
           setRunning(false);
         },
       },

@@ -4,7 +4,6 @@ import { IconFlask, IconTrash } from '@tabler/icons-react';
 import { useEffect, useState } from 'react';
 import { useApi } from '../../api/index';
 import { go } from '../../app/router';
-import { errorText } from '../../components/investigation/errors';
 import {
   refreshConnections,
   selectTarget,
@@ -14,6 +13,7 @@ import {
 import { TimeText } from '../../components/investigation/Time';
 import { ConnectionTest } from './ConnectionTest';
 import { ImportForm } from './ImportForm';
+import { describeError } from '../../../../shared/errors';
 
 export function ConnectionsPage() {
   const api = useApi();
@@ -34,7 +34,11 @@ export function ConnectionsPage() {
         await refreshConnections(api);
       })
       .catch((e: unknown) =>
-        notifications.show({ color: 'red', title: 'The demo server did not start', message: errorText(e) }),
+        notifications.show({
+          color: 'red',
+          title: 'The demo server did not start',
+          message: describeError(e),
+        }),
       )
       .finally(() => setDemoBusy(false));
   };
@@ -89,7 +93,7 @@ export function ConnectionsPage() {
                     onClick={() => {
                       api.call('connections:remove', { name: c.name }).then(
                         () => refreshConnections(api),
-                        (e: unknown) => notifications.show({ color: 'red', message: errorText(e) }),
+                        (e: unknown) => notifications.show({ color: 'red', message: describeError(e) }),
                       );
                     }}
                   >

@@ -18,7 +18,7 @@ import {
 import { IconFileUpload } from '@tabler/icons-react';
 import { useState } from 'react';
 import type { ConnectionInfo } from '../../../../shared/contracts/connections';
-import { isAppError } from '../../../../shared/errors';
+import { isAppError, messageOf } from '../../../../shared/errors';
 import { useApi } from '../../api/index';
 
 export function ImportForm(props: { keychainAvailable: boolean; onImported(c: ConnectionInfo): void }) {
@@ -73,7 +73,7 @@ export function ImportForm(props: { keychainAvailable: boolean; onImported(c: Co
       .catch((e: unknown) => {
         const code = isAppError(e) ? e.code : 'INTERNAL';
         if (code === 'CONFIG_PASSPHRASE_REQUIRED') setNeedsPass(true);
-        setError({ code, message: e instanceof Error ? e.message : String(e) });
+        setError({ code, message: messageOf(e) });
       })
       .finally(() => setBusy(false));
   };

@@ -26,7 +26,6 @@ import { useApi } from '../../api/index';
 import { useCall } from '../../api/use-call';
 import { AreaEmptyState } from '../../app/AreaEmptyState';
 import { navigate } from '../../app/router';
-import { errorText } from '../../components/investigation/errors';
 import { TimeText } from '../../components/investigation/Time';
 import {
   canReveal,
@@ -39,6 +38,7 @@ import {
 import { RepairPanel } from './RepairPanel';
 import { SecretModal } from './SecretModals';
 import { StatusBanner } from './StatusBanner';
+import { describeError } from '../../../../shared/errors';
 
 const PAGE_SIZE = 20;
 
@@ -195,7 +195,7 @@ export function CredentialsPage() {
       .call('credentials:repair', { dryRun: true })
       .then(setRepair)
       .catch((e: unknown) =>
-        notifications.show({ color: 'red', title: 'The check did not run', message: errorText(e) }),
+        notifications.show({ color: 'red', title: 'The check did not run', message: describeError(e) }),
       )
       .finally(() => setChecking(false));
   };

@@ -7,8 +7,8 @@ import { IconTool, IconX } from '@tabler/icons-react';
 import { useState } from 'react';
 import type { RepairReport } from '../../../../shared/contracts/credentials';
 import { useApi } from '../../api/index';
-import { errorText } from '../../components/investigation/errors';
 import { findingText } from './credential-view';
+import { describeError } from '../../../../shared/errors';
 
 export function RepairPanel({
   report,
@@ -34,7 +34,7 @@ export function RepairPanel({
         onReport(r);
         onApplied();
       })
-      .catch((e: unknown) => setError(errorText(e)))
+      .catch((e: unknown) => setError(describeError(e)))
       .finally(() => setBusy(false));
   };
 

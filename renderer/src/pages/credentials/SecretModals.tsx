@@ -10,8 +10,8 @@ import { IconCheck, IconCopy, IconEye, IconEyeOff, IconTrash } from '@tabler/ico
 import { useState, type ReactNode } from 'react';
 import type { CredentialListItem } from '../../../../shared/contracts/credentials';
 import { useApi } from '../../api/index';
-import { errorText } from '../../components/investigation/errors';
 import { kindLabel } from './credential-view';
+import { describeError } from '../../../../shared/errors';
 
 /** A fixed-length mask: the length of the secret is not shown either. */
 const MASK = '•'.repeat(32);
@@ -125,7 +125,7 @@ function SecretBody({
     spec
       .run(api, item)
       .then((v) => (v === undefined ? onDone?.(item) : setValue(v)))
-      .catch((e: unknown) => setError(errorText(e)))
+      .catch((e: unknown) => setError(describeError(e)))
       .finally(() => setBusy(false));
   };
 

@@ -8,7 +8,7 @@ import { IconAlertTriangle, IconLock, IconShieldCheck } from '@tabler/icons-reac
 import { useState, type FormEvent } from 'react';
 import type { CredentialStatus } from '../../../../shared/contracts/credentials';
 import { useApi } from '../../api/index';
-import { errorText } from '../../components/investigation/errors';
+import { describeError } from '../../../../shared/errors';
 
 function counts(s: CredentialStatus): string {
   return `${s.count} stored${s.expiringCount ? ` · ${s.expiringCount} expired or expiring within 30 days` : ''}`;
@@ -35,7 +35,7 @@ function VaultForm({ create, onOpened }: { create: boolean; onOpened: (s: Creden
         setConfirm('');
         onOpened(s);
       })
-      .catch((err: unknown) => setError(errorText(err)))
+      .catch((err: unknown) => setError(describeError(err)))
       .finally(() => setBusy(false));
   };
 

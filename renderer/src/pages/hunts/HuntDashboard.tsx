@@ -21,9 +21,9 @@ import type { HuntFlow, HuntSummary } from '../../../../shared/contracts/hunts';
 import { useApi } from '../../api/index';
 import { callKey, useLoad } from '../../api/use-call';
 import { ResultGrid } from '../../components/grid/ResultGrid';
-import { errorText } from '../../components/investigation/errors';
 import { formatTime, useTimeZone } from '../../components/investigation/time';
 import { TimeText } from '../../components/investigation/Time';
+import { describeError } from '../../../../shared/errors';
 
 /** A hunt's rows come from many hosts: which one comes first (hunt_results adds Fqdn and ClientId). */
 const HOST_FIRST = ['Fqdn', 'ClientId'];
@@ -71,7 +71,7 @@ export function HuntDashboard(props: { target: Target; huntId: string }) {
   const loadResults = (source: string) =>
     api.call('hunts:results', { target, huntId, source }).then(
       (r) => setResults({ source, id: r.resultId }),
-      (e: unknown) => notifications.show({ color: 'red', message: errorText(e) }),
+      (e: unknown) => notifications.show({ color: 'red', message: describeError(e) }),
     );
 
   const act = (action: 'hunts:start' | 'hunts:stop') =>
@@ -80,7 +80,8 @@ export function HuntDashboard(props: { target: Target; huntId: string }) {
         if (hunt) setHunt({ ...hunt, state: r.state });
         polled.reload();
       },
-      (e: unknown) => notifications.show({ color: 'red', title: 'Hunt not changed', message: errorText(e) }),
+      (e: unknown) =>
+        notifications.show({ color: 'red', title: 'Hunt not changed', message: describeError(e) }),
     );
 
   if (error) return <Text c="red">{error}</Text>;

@@ -33,7 +33,7 @@ import {
   type WizardDraft,
 } from '../../components/collect/ParameterStep';
 import { ResourcesEditor } from '../../components/collect/ParamsAndResources';
-import { errorText } from '../../components/investigation/errors';
+import { describeError } from '../../../../shared/errors';
 
 export interface HuntPrefill extends Partial<WizardDraft> {
   scope?: HuntScope;
@@ -87,7 +87,7 @@ export function HuntWizard(props: {
         props.onCreated(r.huntId);
       })
       .catch((e: unknown) =>
-        notifications.show({ color: 'red', title: 'Hunt not created', message: errorText(e) }),
+        notifications.show({ color: 'red', title: 'Hunt not created', message: describeError(e) }),
       )
       .finally(() => setBusy(false));
   };

@@ -26,10 +26,10 @@ import type { Target } from '../../../../shared/contracts/connections';
 import type { Cell, Notebook } from '../../../../shared/contracts/notebooks';
 import { useApi } from '../../api/index';
 import { callKey, useCall, useLoad } from '../../api/use-call';
-import { errorText } from '../../components/investigation/errors';
 import { SafeMarkdown } from '../../components/safe/SafeMarkdown';
 import { loadCompletionSetter } from '../../vql/LazyVqlEditor';
 import { VqlCell } from './VqlCell';
+import { describeError } from '../../../../shared/errors';
 
 function MarkdownCell(props: { id: string; source: string; onChange: (v: string) => void }) {
   const [editing, setEditing] = useState(false);
@@ -93,7 +93,7 @@ export function NotebookView(props: { id: string; target: Target }) {
       api
         .call('notebooks:save', { id: nb.id, title: nb.title, cells: nb.cells })
         .catch((e: unknown) =>
-          notifications.show({ color: 'red', title: 'Notebook not saved', message: errorText(e) }),
+          notifications.show({ color: 'red', title: 'Notebook not saved', message: describeError(e) }),
         );
     }, 600);
     return () => clearTimeout(t);
@@ -129,7 +129,7 @@ export function NotebookView(props: { id: string; target: Target }) {
         a.download = r.fileName;
         a.click();
       },
-      (e: unknown) => notifications.show({ color: 'red', message: errorText(e) }),
+      (e: unknown) => notifications.show({ color: 'red', message: describeError(e) }),
     );
 
   return (

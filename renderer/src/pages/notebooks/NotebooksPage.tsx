@@ -6,11 +6,11 @@ import { useApi } from '../../api/index';
 import { useCall } from '../../api/use-call';
 import { go, useQueryParam } from '../../app/router';
 import { AreaEmptyState } from '../../app/AreaEmptyState';
-import { errorText } from '../../components/investigation/errors';
 import { RequireServer } from '../../components/investigation/ServerSwitcher';
 import { useTarget } from '../../components/investigation/target-store';
 import { TimeText } from '../../components/investigation/Time';
 import { NotebookView } from './NotebookView';
+import { describeError } from '../../../../shared/errors';
 
 function NotebookList() {
   const api = useApi();
@@ -19,7 +19,7 @@ function NotebookList() {
   const create = () =>
     api.call('notebooks:create', { title: title.trim() || 'Untitled investigation' }).then(
       (nb) => go('/notebooks', { id: nb.id }),
-      (e: unknown) => notifications.show({ color: 'red', message: errorText(e) }),
+      (e: unknown) => notifications.show({ color: 'red', message: describeError(e) }),
     );
   return (
     <Stack>

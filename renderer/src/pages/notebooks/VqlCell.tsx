@@ -6,9 +6,9 @@ import type { Target } from '../../../../shared/contracts/connections';
 import type { LogLine } from '../../../../shared/contracts/vql';
 import { useApi } from '../../api/index';
 import { ResultGrid } from '../../components/grid/ResultGrid';
-import { errorText } from '../../components/investigation/errors';
 import { TimeText } from '../../components/investigation/Time';
 import { LazyVqlEditor } from '../../vql/LazyVqlEditor';
+import { describeError } from '../../../../shared/errors';
 
 /** Lines kept per run (the oldest go first) and lines rendered (the newest). */
 const KEEP_LINES = 10_000;
@@ -131,7 +131,7 @@ export function VqlCell(props: {
         error: (e) => {
           flush();
           setRunning(false);
-          if (e.code !== 'CANCELLED') setError(errorText(e));
+          if (e.code !== 'CANCELLED') setError(describeError(e));
           else setStats((s) => s ?? 'Cancelled.');
         },
       },

@@ -1,0 +1,65 @@
+/**
+ * MCP tests run their tools against the simulator (real gRPC, mTLS, the VQL engine): this binds the
+ * MCP servers seam to a running simulator, with an administrator identity ('sim') and the
+ * least-privilege one read-only VQL uses ('sim-ro', roles: api), and prepares the ids the tools'
+ * example arguments refer to.
+ */
+import type { RunningSimulator } from '../../sim/index';
+import { loadApiConfig } from '../../velociraptor/config/api-config';
+import { ConnectionRegistry } from '../../velociraptor/registry';
+import type { VelociraptorService } from '../../velociraptor';
+import { RegistryServers } from '../servers';
+import type { ExampleIds } from '../tool-kit';
+
+export interface SimServers {
+  servers: RegistryServers;
+  registry: ConnectionRegistry;
+  /** The administrator's service on the default server (for a test's own setup and checks). */
+  admin: VelociraptorService;
+  close(): void;
+}
+
+export async function simServers(sim: RunningSimulator): Promise<SimServers> {
+  const registry = new ConnectionRegistry();
+  registry.addConfig('sim', loadApiConfig(await sim.mintApiConfig('mcp-admin', ['administrator'])));
+  registry.addConfig('sim-ro', loadApiConfig(await sim.mintApiConfig('mcp-reader', ['api'])));
+  const servers = new RegistryServers({
+    registry,
+    defaultServer: () => 'sim',
+    readOnlyServer: (s) => (s === 'sim' ? 'sim-ro' : undefined),
+  });
+  return { servers, registry, admin: await servers.service({}), close: () => registry.close() };
+}
+
+export const EXAMPLE_ARTIFACT = 'Windows.Search.FileFinder';
+
+/**
+ * Data for every tool's example: an online Windows client, a finished collection on it that
+ * uploaded files (its first upload is `vfsPath`), and a paused hunt.
+ */
+export async function exampleIds(svc: VelociraptorService, folder: string): Promise<ExampleIds> {
+  const win = (await svc.searchClients({ search: 'all', onlineOnly: true, limit: 200 })).find(
+    (c) => c.os === 'windows',
+  );
+  if (!win) throw new Error('The simulator dataset has no online Windows client.');
+  const collected = await svc.collectAndWait(
+    {
+      clientId: win.clientId,
+      artifacts: [EXAMPLE_ARTIFACT],
+      parameters: { [EXAMPLE_ARTIFACT]: { SearchFilesGlob: 'C:/Users/**', Upload_File: 'Y' } },
+      urgent: true,
+    },
+    { timeoutMs: 60_000, pollMs: 100 },
+  );
+  const upload = (await svc.listUploads(win.clientId, collected.flowId))[0];
+  if (!upload) throw new Error('The example collection uploaded no file.');
+  const hunt = await svc.createHunt({ description: 'MCP example hunt', artifacts: ['Generic.Client.Info'] });
+  return {
+    clientId: win.clientId,
+    flowId: collected.flowId,
+    huntId: hunt.huntId,
+    source: EXAMPLE_ARTIFACT,
+    folder,
+    vfsPath: upload.vfsPath,
+  };
+}

@@ -1,0 +1,121 @@
+/** Clients and labels (VR vql/server/clients): clients(), client_info(), label(). */
+import type { ClientRecord } from '../dataset/clients';
+import type { PluginItem } from '../vql/scope';
+import { hasLabel, type World } from '../world';
+import { fn, plugin, window, type PluginGroup, type ServerContext } from './context';
+import { clientRow } from './rows';
+
+function glob(pattern: string): RegExp {
+  const escaped = pattern.replace(/[.+^${}()|[\]\\?]/g, '\\$&').replace(/\*/g, '.*');
+  return new RegExp(`^${escaped}${pattern.includes('*') ? '' : '.*'}$`, 'i');
+}
+
+/** The clients() search syntax (VR services/indexing): bare term ⇒ host:, label:, label:none, mac:, client:, ip:, recent, all. */
+export function searchClients(
+  world: World,
+  orgId: string,
+  search: string,
+  recent: Set<string>,
+): ClientRecord[] {
+  const all = [...world.org(orgId).clients.values()];
+  const term = search.trim();
+  if (term === '' || term === 'all' || term === '*') return all;
+  if (term === 'recent') return all.filter((c) => recent.has(c.client_id));
+  const colon = term.indexOf(':');
+  const [kind, value] =
+    colon > 0 ? [term.slice(0, colon).toLowerCase(), term.slice(colon + 1)] : ['host', term];
+  const re = glob(value);
+  switch (kind) {
+    case 'label':
+      return value.toLowerCase() === 'none'
+        ? all.filter((c) => c.labels.length === 0)
+        : all.filter((c) => c.labels.some((l) => re.test(l)));
+    case 'host':
+      return all.filter((c) => re.test(c.hostname) || re.test(c.fqdn));
+    case 'mac':
+      return all.filter((c) => c.mac_addresses.some((m) => re.test(m)));
+    case 'client':
+      return all.filter((c) => re.test(c.client_id));
+    case 'ip':
+      return all.filter((c) => re.test(c.last_ip));
+    default:
+      return all.filter((c) => re.test(c.hostname));
+  }
+}
+
+export function clientPlugins(ctx: ServerContext): PluginGroup {
+  const { world } = ctx;
+  return {
+    plugins: [
+      plugin({
+        name: 'clients',
+        doc: 'Retrieve the list of clients.',
+        args: {
+          search: { type: 'string' },
+          start: { type: 'int' },
+          count: { type: 'int' },
+          client_id: { type: 'string' },
+        },
+        async *run(a, scope): AsyncGenerator<PluginItem> {
+          if (!scope.require('READ_RESULTS', 'clients')) return;
+          const orgId = ctx.org(scope);
+          let list: ClientRecord[];
+          if (typeof a.client_id === 'string' && a.client_id) {
+            const c = world.org(orgId).clients.get(a.client_id);
+            list = c ? [c] : [];
+          } else
+            list = searchClients(
+              world,
+              orgId,
+              typeof a.search === 'string' ? a.search : '',
+              ctx.recent(scope.ctx.user),
+            );
+          for (const c of window(list, a.start, a.count)) yield clientRow(world, c);
+        },
+      }),
+    ],
+    functions: [
+      fn({
+        name: 'client_info',
+        doc: 'Returns client info (like the fqdn) for a client.',
+        args: { client_id: { type: 'string', required: true } },
+        call: (a, scope) => {
+          if (!scope.require('READ_RESULTS', 'client_info')) return null;
+          const c = world.org(ctx.org(scope)).clients.get(String(a.client_id));
+          return c ? clientRow(world, c) : null;
+        },
+      }),
+      fn({
+        name: 'label',
+        doc: "Add the labels to the client. If op is 'remove' then remove these labels.",
+        args: {
+          client_id: { type: 'string', required: true },
+          labels: { type: 'strings', required: true },
+          op: { type: 'string' },
+        },
+        call: (a, scope) => {
+          if (!scope.require('LABEL_CLIENT', 'label')) return null;
+          const c = world.org(ctx.org(scope)).clients.get(String(a.client_id));
+          if (!c) throw new Error(`client ${String(a.client_id)} not known`);
+          const labels = a.labels as string[];
+          ctx.touch(scope.ctx.user, c.client_id);
+          switch (a.op) {
+            case 'set':
+              for (const l of labels) if (!hasLabel(c, l)) c.labels.push(l);
+              c.last_label_timestamp = Math.floor(scope.ctx.now() * 1000);
+              return c.client_id;
+            case 'remove':
+              c.labels = c.labels.filter((l) => !labels.some((x) => x.toLowerCase() === l.toLowerCase()));
+              c.last_label_timestamp = Math.floor(scope.ctx.now() * 1000);
+              return c.client_id;
+            case 'check':
+              return labels.every((l) => hasLabel(c, l)) ? c.client_id : false;
+            default:
+              // As on the real server: without a known op nothing changes.
+              return c.client_id;
+          }
+        },
+      }),
+    ],
+  };
+}

@@ -1,0 +1,140 @@
+/** Flows (VR vql/server/flows): collect_client(), flows(), get_flow(), flow_logs(), cancel_flow(). */
+import { findArtifact } from '../dataset/artifacts';
+import { normaliseOrg } from '../users';
+import type { PluginItem } from '../vql/scope';
+import { isRow, toJson, VqlTime } from '../vql/values';
+import { fn, plugin, window, type PluginGroup, type ServerContext } from './context';
+import { flowRequest, flowRow } from './rows';
+
+/** Parses collect_client / hunt env= and spec= into per-artifact string parameters. */
+export function artifactEnv(
+  artifacts: string[],
+  env: unknown,
+  spec: unknown,
+): Record<string, Record<string, string>> {
+  const out: Record<string, Record<string, string>> = {};
+  const asStrings = (d: unknown): Record<string, string> => {
+    const r: Record<string, string> = {};
+    if (isRow(d))
+      for (const [k, v] of Object.entries(d))
+        r[k] = typeof v === 'string' ? v : v instanceof VqlTime ? v.toJSON() : toJson(v);
+    return r;
+  };
+  for (const a of artifacts) out[a] = { ...asStrings(env), ...(isRow(spec) ? asStrings(spec[a]) : {}) };
+  return out;
+}
+
+export function flowPlugins(ctx: ServerContext): PluginGroup {
+  const { world } = ctx;
+  return {
+    plugins: [
+      plugin({
+        name: 'flows',
+        doc: 'Retrieve the flows launched on each client.',
+        args: {
+          client_id: { type: 'string', required: true },
+          flow_id: { type: 'string' },
+          start: { type: 'int' },
+          count: { type: 'int' },
+        },
+        async *run(a, scope): AsyncGenerator<PluginItem> {
+          if (!scope.require('READ_RESULTS', 'flows')) return;
+          const orgId = ctx.org(scope);
+          const flows = [...world.org(orgId).flows.values()]
+            .filter((f) => f.client_id === a.client_id && (!a.flow_id || f.session_id === a.flow_id))
+            .sort((x, y) => y.createMs - x.createMs);
+          for (const f of window(flows, a.start, a.count)) yield flowRow(world, orgId, f);
+        },
+      }),
+      plugin({
+        name: 'flow_logs',
+        doc: 'Retrieve the logs of a flow.',
+        args: { client_id: { type: 'string', required: true }, flow_id: { type: 'string', required: true } },
+        async *run(a, scope): AsyncGenerator<PluginItem> {
+          if (!scope.require('READ_RESULTS', 'flow_logs')) return;
+          yield* ctx.flowOf(scope, a.client_id, a.flow_id)?.logs ?? [];
+        },
+      }),
+    ],
+    functions: [
+      fn({
+        name: 'collect_client',
+        doc: 'Launch an artifact collection against a client.',
+        args: {
+          client_id: { type: 'string', required: true },
+          artifacts: { type: 'strings', required: true },
+          env: { type: 'dict' },
+          spec: { type: 'dict' },
+          timeout: { type: 'int' },
+          ops_per_sec: { type: 'int' },
+          cpu_limit: { type: 'float' },
+          iops_limit: { type: 'float' },
+          max_rows: { type: 'int' },
+          max_bytes: { type: 'int' },
+          urgent: { type: 'bool' },
+          flow_id: { type: 'string' },
+          org_id: { type: 'string' },
+          request: { type: 'any' },
+        },
+        call: (a, scope) => {
+          const clientId = String(a.client_id);
+          const artifacts = a.artifacts as string[];
+          const orgId = typeof a.org_id === 'string' && a.org_id ? normaliseOrg(a.org_id) : ctx.org(scope);
+          if (clientId === 'server') {
+            if (!scope.require('COLLECT_SERVER', 'collect_client')) return null;
+          } else {
+            const basicOnly = artifacts.every((n) => findArtifact(n)?.basic === true);
+            if (
+              !scope.ctx.hasPermission('COLLECT_CLIENT') &&
+              !(basicOnly && scope.ctx.hasPermission('COLLECT_BASIC'))
+            ) {
+              scope.log(`collect_client: Permission denied: [COLLECT_CLIENT]`);
+              return null;
+            }
+            if (!world.org(orgId).clients.has(clientId)) throw new Error(`client ${clientId} not known`);
+          }
+          for (const n of artifacts) {
+            const def = findArtifact(n);
+            if (!def) throw new Error(`Artifact ${n} not found`);
+            if ((def.type === 'SERVER') !== (clientId === 'server'))
+              throw new Error(
+                `Artifact ${n} is a ${def.type} artifact and can not be collected on ${clientId === 'server' ? 'the server' : 'a client'}`,
+              );
+          }
+          const flow = world.collect(orgId, scope.ctx.user, {
+            clientId,
+            artifacts,
+            env: artifactEnv(artifacts, a.env, a.spec),
+            timeout: typeof a.timeout === 'number' ? a.timeout : 600,
+            maxRows: typeof a.max_rows === 'number' ? a.max_rows : 0,
+            urgent: a.urgent === true,
+            flowId: typeof a.flow_id === 'string' && a.flow_id ? a.flow_id : undefined,
+          });
+          if (clientId !== 'server') ctx.touch(scope.ctx.user, clientId);
+          return { flow_id: flow.session_id, request: flowRequest(flow) };
+        },
+      }),
+      fn({
+        name: 'cancel_flow',
+        doc: 'Cancels the flow.',
+        args: { client_id: { type: 'string', required: true }, flow_id: { type: 'string', required: true } },
+        call: (a, scope) => {
+          if (!scope.require(a.client_id === 'server' ? 'COLLECT_SERVER' : 'COLLECT_CLIENT', 'cancel_flow'))
+            return null;
+          const flow = world.cancel(ctx.org(scope), String(a.client_id), String(a.flow_id), scope.ctx.user);
+          return flow ? { flow_id: flow.session_id } : null;
+        },
+      }),
+      fn({
+        name: 'get_flow',
+        doc: 'Gets flow details.',
+        args: { client_id: { type: 'string', required: true }, flow_id: { type: 'string', required: true } },
+        call: (a, scope) => {
+          if (!scope.require('READ_RESULTS', 'get_flow')) return null;
+          const flow = ctx.flowOf(scope, a.client_id, a.flow_id);
+          return flow ? flowRow(world, scope.ctx.orgId, flow) : null;
+        },
+      }),
+    ],
+  };
+}

@@ -1,0 +1,88 @@
+/**
+ * The commit-message house rule (DEVELOPERS.md) as a function of the history: a subject is at most
+ * 72 characters, and a commit that is not a merge explains its why in a body.
+ */
+import { execFileSync } from 'node:child_process';
+
+export const MAX_SUBJECT = 72;
+
+/** The last commit before the rule was checked: older history is not held to it. */
+export const RULE_BASE = '73da686662eb8f79d5586198365752520d85d925';
+
+/** Subjects merged after RULE_BASE but before the check existed; history is not rewritten. */
+export const GRANDFATHERED = new Set([
+  '7bf07115c7dfc819bf05f312435d6c95de986785', // connections: move the connection manager … (77)
+  'f0efded81f5bfd752b663c485094b54655da8fd6', // Merge core-seams: VelociraptorService … (73)
+]);
+
+export interface Commit {
+  hash: string;
+  subject: string;
+  body: string;
+  merge: boolean;
+}
+
+export function problems(commits: readonly Commit[]): string[] {
+  const out: string[] = [];
+  for (const c of commits) {
+    if (GRANDFATHERED.has(c.hash)) continue;
+    const short = c.hash.slice(0, 10);
+    const length = [...c.subject].length;
+    if (length > MAX_SUBJECT)
+      out.push(`${short}: the subject has ${length} characters (at most ${MAX_SUBJECT}): ${c.subject}`);
+    if (!c.merge && c.body.trim() === '') out.push(`${short}: no body says why: ${c.subject}`);
+  }
+  return out;
+}
+
+function git(cwd: string, args: string[], input?: string): string {
+  return execFileSync('git', args, {
+    cwd,
+    encoding: 'utf8',
+    stdio: [input === undefined ? 'ignore' : 'pipe', 'pipe', 'pipe'],
+    ...(input === undefined ? {} : { input }),
+  });
+}
+
+/**
+ * Which commits are merges, from the commit objects themselves: at the edge of a shallow clone
+ * `git log` shows a commit without its parents, but the object still lists them.
+ */
+function merges(cwd: string, hashes: readonly string[]): Set<string> {
+  const raw = git(cwd, ['cat-file', '--batch'], hashes.join('\n') + '\n');
+  const found = new Set<string>();
+  for (const hash of hashes) {
+    const start = raw.indexOf(`${hash} commit `);
+    const header = raw.slice(start, raw.indexOf('\n\n', start));
+    if ((header.match(/^parent /gm) ?? []).length > 1) found.add(hash);
+  }
+  return found;
+}
+
+/**
+ * The commits of HEAD after RULE_BASE. A shallow clone that lacks RULE_BASE has only commits newer
+ * than it, so all of them are checked; one that lacks even some of those checks what it has.
+ */
+export function commitsSinceRule(cwd: string): Commit[] {
+  let haveBase = true;
+  try {
+    git(cwd, ['cat-file', '-e', `${RULE_BASE}^{commit}`]);
+  } catch {
+    haveBase = false;
+  }
+  const range = haveBase ? ['HEAD', `^${RULE_BASE}`] : ['HEAD'];
+  const out = git(cwd, ['log', '--format=%H%x1f%s%x1f%b%x1e', ...range]);
+  const records = out
+    .split('\x1e')
+    .map((r) => r.replace(/^\n/, ''))
+    .filter((r) => r.length > 0)
+    .map((r) => {
+      const [hash = '', subject = '', body = ''] = r.split('\x1f');
+      return { hash, subject, body };
+    });
+  const merged = merges(
+    cwd,
+    records.map((r) => r.hash),
+  );
+  return records.map((r) => ({ ...r, merge: merged.has(r.hash) }));
+}
