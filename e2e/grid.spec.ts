@@ -90,10 +90,13 @@ test('a click or Enter opens the row detail: full values, JSON folded, copy; Esc
   await page.keyboard.press('Enter');
   await expect(grid.detail).toHaveAttribute('aria-label', 'Row 2');
 
+  await page.setViewportSize({ width: 1440, height: 900 });
+  await grid.scroller.scrollIntoViewIfNeeded();
+  await saveScreenshot(page, 'grid-detail');
+
   // Wrap shows long values on taller rows.
   await grid.wrap.click();
   await expect.poll(async () => (await grid.row(0).boundingBox())?.height).toBe(64);
-  await saveScreenshot(page, 'grid-detail');
 });
 
 test('times follow the UTC/Local switch with the zone shown; sizes read for people, bytes on hover', async ({

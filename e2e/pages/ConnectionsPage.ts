@@ -42,6 +42,12 @@ export class ConnectionsPage {
     }
   }
 
+  /** Removes a connection from the app (its card's Remove) and waits until it is gone. */
+  async remove(name: string): Promise<void> {
+    await this.connection(name).getByRole('button', { name: 'Remove' }).click();
+    await expect(this.connection(name)).toHaveCount(0);
+  }
+
   /** Waits until every connection test step of `name` reports ok. */
   async expectTestPassed(name: string): Promise<void> {
     const box = this.page.getByTestId(`connection-test-${name}`);

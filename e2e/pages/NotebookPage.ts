@@ -10,6 +10,12 @@ export class NotebookPage {
   readonly addMarkdown: Locator;
   /** VQL cells in notebook order. */
   readonly vqlCells: Locator;
+  readonly exportMenu: Locator;
+  readonly exportMarkdown: Locator;
+  readonly exportHtml: Locator;
+  readonly offlineNotice: Locator;
+  readonly renameTitle: Locator;
+  readonly confirm: Locator;
 
   constructor(readonly page: Page) {
     this.newTitle = page.getByRole('textbox', { name: 'New notebook title' });
@@ -21,6 +27,33 @@ export class NotebookPage {
     this.vqlCells = page
       .locator('[data-testid^="cell-"]')
       .filter({ has: page.locator('[data-testid^="editor-"]') });
+    this.exportMenu = page.getByTestId('notebook-export');
+    this.exportMarkdown = page.getByTestId('export-markdown');
+    this.exportHtml = page.getByTestId('export-html');
+    this.offlineNotice = page.getByTestId('notebooks-offline');
+    this.renameTitle = page.getByTestId('rename-title');
+    this.confirm = page.getByTestId('notebook-confirm');
+  }
+
+  /** The card of a notebook in the list, by its title. */
+  card(title: string): Locator {
+    return this.page
+      .locator('[data-testid^="notebook-card-"]')
+      .filter({ has: this.page.getByText(title, { exact: true }) });
+  }
+
+  /** Runs an action from a card's menu (Rename…, Duplicate, Delete…). */
+  async cardAction(title: string, action: string): Promise<void> {
+    await this.card(title).getByTestId('notebook-actions').click();
+    await this.page.getByRole('menuitem', { name: action }).click();
+  }
+
+  /** What the notebook recorded about a cell's last run, and the note of a capped result. */
+  runRecord(cell: Locator): Locator {
+    return cell.getByTestId('cell-run-record');
+  }
+  savedNote(cell: Locator): Locator {
+    return cell.getByTestId('cell-saved-note');
   }
 
   /** Creates a notebook from the list and waits for its first editor (Monaco is a lazy chunk). */

@@ -33,8 +33,9 @@ export class ResultGridPage {
     return this.scroller.locator(`[data-row="${i}"]`);
   }
 
-  /** The cell of row i under a column header. */
+  /** The cell of row i under a column header (scrolled into view: the grid renders the columns in view). */
   async cell(i: number, column: string): Promise<Locator> {
+    await this.header(column).scrollIntoViewIfNeeded();
     const index = await this.header(column).getAttribute('aria-colindex');
     return this.row(i).locator(`[role="gridcell"][aria-colindex="${index}"]`);
   }

@@ -7,8 +7,10 @@ import type { vqlContract } from '../../../shared/contracts/vql';
 import { OWNER_RELEASED, type Handlers } from '../rpc/index';
 import { BulkActions } from './bulk';
 import type { ConnectionManager } from '../connections/index';
-import { evidenceFileName } from '../velociraptor/index';
+import { evidenceFileName, scanRows } from '../velociraptor/index';
+import { AppError } from '../../../shared/errors';
 import type { NotebookStore } from './notebook-store';
+import { recordRun } from './notebook-runs';
 import type { InvestigationService } from './service';
 
 type InvestigationContract = typeof clientsContract &
@@ -45,10 +47,40 @@ export function investigationHandlers(
     'notebooks:get': (i) => notebooks.get(i.id),
     'notebooks:create': (i) => notebooks.create(i.title),
     'notebooks:save': (i) => notebooks.save(i),
+    'notebooks:rename': (i) => notebooks.rename(i.id, i.title),
+    'notebooks:duplicate': (i) => notebooks.duplicate(i.id, i.title),
     'notebooks:delete': async (i) => ({ deleted: await notebooks.delete(i.id) }),
+    'notebooks:results': async (i, ctx) => {
+      const nb = await notebooks.get(i.id);
+      const run = nb.cells.find((c) => c.id === i.cellId)?.run;
+      const bytes = run ? await notebooks.savedRows(i.id, i.cellId) : null;
+      if (!run || !bytes)
+        throw new AppError('NOT_FOUND', 'This cell has no saved results: run it to see rows.');
+      const set = svc.results.create(ctx.owner);
+      set.pushRaw({ bytes, ...scanRows(bytes) }, run.columns);
+      set.complete = true;
+      return { resultId: set.id, saved: set.size, total: run.total, columns: [...set.columns] };
+    },
     'notebooks:export': (i) => notebooks.export(i.id, i.format),
 
-    'vql:run': (i, ctx) => svc.run(i.target, i.vql, i.timeoutSeconds, ctx.owner, ctx.signal),
+    'vql:run': (i, ctx) => {
+      const events = svc.run(i.target, i.vql, i.timeoutSeconds, ctx.owner, ctx.signal);
+      if (!i.notebook) return events;
+      const who = conn.summary(i.target.server);
+      return recordRun(
+        events,
+        {
+          notebookId: i.notebook.id,
+          cellId: i.notebook.cellId,
+          target: i.target,
+          vql: i.vql,
+          endpoint: who.connectionString,
+          identity: who.user,
+        },
+        notebooks,
+        svc.results,
+      );
+    },
     'vql:completions': async (i) => ({ items: await svc.completions(i.target) }),
     'results:window': (i) => {
       const set = svc.results.get(i.resultId);

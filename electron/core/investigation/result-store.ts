@@ -20,7 +20,7 @@ import { randomUUID } from 'node:crypto';
 import { brotliCompressSync, brotliDecompressSync, constants as zlib } from 'node:zlib';
 import { csvLine } from '../../../shared/csv';
 import { AppError } from '../../../shared/errors';
-import { parseRowRange } from '../velociraptor/index';
+import { parseRowRange, stringifyExact } from '../velociraptor/index';
 import type { BigIntMode, RawRows } from '../velociraptor/index';
 import { cellText } from './cell-text';
 import { columnRanges, filterCandidates, flatRows, rawNeedle } from './raw-scan';
@@ -394,6 +394,35 @@ export class ResultSet {
     // After the read: it may have met columns the batches' Columns lacked.
     const cols = this.columns;
     return { matched, rows: rows.map((r) => cols.map((c) => cellText(r[c]))) };
+  }
+
+  /**
+   * The JSON text of the first rows in arrival order, at most `limit` rows and about `maxBytes`: raw
+   * rows exactly as the server sent them (big integers and all), parsed ones serialized exactly.
+   */
+  rowsJson(limit: number, maxBytes: number): string[] {
+    const out: string[] = [];
+    let bytes = 0;
+    for (const c of this.chunks) {
+      if (c.rows) {
+        for (const r of c.rows) {
+          const text = stringifyExact(r);
+          if (out.length >= limit || bytes + text.length > maxBytes) return out;
+          out.push(text);
+          bytes += text.length;
+        }
+        continue;
+      }
+      const raw = c.raw as RawRows;
+      const buf = this.bytesOf(c);
+      for (let k = 0; k < raw.count; k++) {
+        const text = buf.toString('utf8', (raw.delims[k] as number) + 1, raw.delims[k + 1]).trim();
+        if (out.length >= limit || bytes + text.length > maxBytes) return out;
+        out.push(text);
+        bytes += text.length;
+      }
+    }
+    return out;
   }
 
   exportText(

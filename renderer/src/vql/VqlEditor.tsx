@@ -8,6 +8,10 @@ import { monaco, registerVql } from './monaco-vql';
 
 registerVql();
 
+/** Editor height bounds (px): small windows keep a short query short, long ones grow up to MAX_H. */
+const MIN_H = 72;
+const MAX_H = 480;
+
 export interface VqlEditorProps {
   value: string;
   onChange: (v: string) => void;
@@ -41,6 +45,13 @@ export default function VqlEditor(props: VqlEditorProps) {
       ariaLabel: 'VQL editor. Ctrl+Enter runs the cell.',
     });
     ed.onDidChangeModelContent(() => latest.current.onChange(ed.getValue()));
+    // The editor grows with its query (between MIN_H and MAX_H), so a long query needs no inner scroll.
+    const fit = () => {
+      const h = Math.min(MAX_H, Math.max(MIN_H, ed.getContentHeight() + 2));
+      if (host.current && host.current.style.height !== `${h}px`) host.current.style.height = `${h}px`;
+    };
+    ed.onDidContentSizeChange(fit);
+    fit();
     // An action, not addCommand: addCommand registers a page-wide keybinding (the last editor created
     // wins, so Ctrl+Enter in cell 1 ran another cell); an action's keybinding holds only in its editor.
     const runAction = ed.addAction({
@@ -65,7 +76,7 @@ export default function VqlEditor(props: VqlEditorProps) {
     <div
       ref={host}
       data-testid={props.testId}
-      style={{ height: 140, border: '1px solid var(--mantine-color-default-border)', borderRadius: 4 }}
+      style={{ height: MIN_H, border: '1px solid var(--mantine-color-default-border)', borderRadius: 4 }}
     />
   );
 }

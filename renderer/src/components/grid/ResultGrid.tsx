@@ -419,7 +419,7 @@ const GridToolbar = memo(function GridToolbar(p: {
   onExport: (f: 'csv' | 'json') => void;
 }) {
   return (
-    <Group gap="xs" mb={4} wrap="nowrap">
+    <Group gap="xs" mb={4} wrap="wrap">
       <TextInput
         size="xs"
         leftSection={<IconSearch size={14} />}
