@@ -63,7 +63,7 @@ export function HuntWizard(props: {
   const [paused, setPaused] = useState(true);
   const [busy, setBusy] = useState(false);
 
-  const { parameters, error: paramError } = useArtifactParameters(artifacts, values);
+  const { parameters, error: paramError } = useArtifactParameters(artifacts, values, resources);
   const create = () => {
     setBusy(true);
     api
