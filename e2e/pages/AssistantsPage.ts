@@ -31,6 +31,27 @@ export class AssistantsPage {
     this.audit = page.getByTestId('mcp-audit');
   }
 
+  /** A tab of "Connect an assistant" (Claude Desktop, Claude Code, Other clients (HTTP), Command (stdio)). */
+  async snippetTab(label: string): Promise<void> {
+    await this.page.getByRole('tab', { name: label }).click();
+  }
+  /** One snippet's text, the reason it is refused instead, its warning, its test button and what the test found. */
+  snippet(id: string): Locator {
+    return this.page.getByTestId(`snippet-${id}`);
+  }
+  snippetRefused(id: string): Locator {
+    return this.page.getByTestId(`snippet-refused-${id}`);
+  }
+  snippetTest(id: string): Locator {
+    return this.page.getByTestId(`snippet-test-${id}`);
+  }
+  snippetResult(id: string): Locator {
+    return this.page.getByTestId(`snippet-result-${id}`);
+  }
+  snippetSteps(id: string): Locator {
+    return this.page.getByTestId(`snippet-steps-${id}`);
+  }
+
   async endpointUrl(): Promise<string> {
     await expect(this.status).toHaveText('running');
     await expect(this.url).toHaveValue(/^http:\/\/127\.0\.0\.1:\d+\/mcp$/);

@@ -42,6 +42,15 @@ export class ConnectionsPage {
     }
   }
 
+  /** Makes `name` the active server (its card's Use; nothing to do when it is active already). */
+  async use(name: string): Promise<void> {
+    const card = this.connection(name);
+    await expect(card).toBeVisible();
+    const use = card.getByRole('button', { name: 'Use' });
+    if (await use.isVisible()) await use.click();
+    await expect(card.getByText('active', { exact: true })).toBeVisible();
+  }
+
   /** Removes a connection from the app (its card's Remove) and waits until it is gone. */
   async remove(name: string): Promise<void> {
     await this.connection(name).getByRole('button', { name: 'Remove' }).click();

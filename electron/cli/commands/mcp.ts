@@ -15,7 +15,7 @@ import type { CliIO, Command } from '../command';
 declare const __APP_VERSION__: string;
 const VERSION = typeof __APP_VERSION__ === 'string' ? __APP_VERSION__ : '0.0.0-dev';
 
-const USAGE = `Usage: megaraptor mcp --stdio [--api-config FILE | --connection NAME] [--read-only-api-config FILE]
+const USAGE = `Usage: megaraptor mcp --stdio [--api-config FILE | --connection NAME] [--read-only-api-config FILE] [--data-dir DIR]
 
 Serves the Megaraptor MCP tools, resources and prompts on stdin/stdout for an AI assistant.
 
@@ -24,6 +24,8 @@ Options:
   --api-config FILE            Velociraptor API client config (default: $VELOCIRAPTOR_API_CONFIG)
   --connection NAME            a connection saved in the app (needs the OS keychain)
   --read-only-api-config FILE  a least-privilege identity (roles: api) used for read-only VQL
+  --data-dir DIR               the app's data folder (default: $MEGARAPTOR_DATA_DIR, else the platform's);
+                               the Assistants page puts the app's own in its snippets
 
 Actions that change endpoints need the responder's approval in the running app; with no app
 running they are refused unless the assistant policy file (<data dir>/mcp-policy.json) allows them.
@@ -50,7 +52,9 @@ export const mcpCommand: Command = {
       return 2;
     }
     try {
-      const dataDir = resolveDataDir({ env: io.env, cwd: io.cwd });
+      // An assistant starts this with its own environment: the snippet names the app's data folder.
+      const dirFlag = flag(argv, '--data-dir');
+      const dataDir = dirFlag ? resolve(io.cwd, dirFlag) : resolveDataDir({ env: io.env, cwd: io.cwd });
       const registry = new ConnectionRegistry();
       const secrets: string[] = [];
       const configPath = flag(argv, '--api-config') ?? io.env.VELOCIRAPTOR_API_CONFIG;
