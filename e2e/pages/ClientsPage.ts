@@ -45,6 +45,8 @@ export class ClientsPage {
 
   // A flow, the VFS browser and the hex view.
   readonly flowView: Locator;
+  readonly exportZip: Locator;
+  readonly hostname: Locator;
   readonly flowState: Locator;
   readonly vfsRefresh: Locator;
   readonly vfsTable: Locator;
@@ -84,6 +86,8 @@ export class ClientsPage {
     this.huntScopeAll = id('hunt-scope-all');
     this.huntScopeNext = id('hunt-scope-next');
     this.flowView = id('flow-view');
+    this.exportZip = id('export-zip');
+    this.hostname = id('client-hostname');
     this.flowState = id('flow-state');
     this.vfsRefresh = id('vfs-refresh');
     this.vfsTable = id('vfs-table');

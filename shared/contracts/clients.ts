@@ -129,6 +129,15 @@ export const clientsContract = {
     z.object({ target: Target, clientId: z.string(), path: z.string().max(4096) }),
     DownloadProgress,
   ),
+  /**
+   * A file the app saved in its data folder (a download or an export: `savedTo`), read back in
+   * chunks so browser mode can hand it to the browser as a download. Nothing outside the folder's
+   * downloads/ and exports/ is readable.
+   */
+  'files:read': stream(
+    z.object({ path: z.string().min(1).max(4096) }),
+    z.object({ base64: z.string(), offset: z.number(), size: z.number() }),
+  ),
   /** Ids and host names of every client a search matches (for "select all matching"). */
   'clients:matching': call(
     z.object({

@@ -33,6 +33,7 @@ export function investigationHandlers(
     'clients:vfsList': (i) => svc.vfsList(i.target, i.clientId, i.path),
     'clients:vfsRefresh': (i) => svc.vfsRefresh(i.target, i.clientId, i.path),
     'clients:download': (i, ctx) => svc.download(i.target, i.clientId, i.path, ctx.signal),
+    'files:read': (i, ctx) => svc.readSaved(i.path, ctx.signal),
 
     'artifacts:list': (i) => svc.artifacts(i.target, i.search, i.kind),
     'collections:launch': (i) => svc.launch(i.target, i.clientIds, i.artifacts, i.parameters, i.resources),

@@ -3,7 +3,8 @@
  * operations of one server + org at a time. Files fetched from servers land under
  * <dataDir>/downloads (VFS files) and <dataDir>/exports (flow zips), hashed while written.
  */
-import { basename, join } from 'node:path';
+import { open, realpath } from 'node:fs/promises';
+import { basename, join, resolve, sep } from 'node:path';
 import type {
   ClientSummary,
   DownloadProgress,
@@ -31,6 +32,8 @@ import { coalesce, RunProgress } from './run-stream';
 const LIST_DIR = 'System.VFS.ListDirectory';
 const DOWNLOAD_FILE = 'System.VFS.DownloadFile';
 const CACHE_MS = 5 * 60_000;
+/** Bytes per chunk when a saved file is read back (base64 over IPC or WebSocket: ~340 kB a message). */
+const READ_CHUNK = 256 * 1024;
 /** The operations' ceiling for one list read; the UI's lists (clients for an estimate, hunts, logs) stay below it. */
 const ALL = 10_000;
 /** Result grids and cells keep big integers exact as text (rows go over IPC/WebSocket as JSON). */
@@ -162,6 +165,42 @@ export class InvestigationService {
     const dir = join(this.dataDir, 'exports', evidenceFileName(t.server));
     const name = components[components.length - 1] ?? `${clientId}-${flowId}.zip`;
     yield* this.fetchToFile(ops, components, 0, dir, name, signal);
+  }
+
+  /**
+   * A file the app saved under <dataDir>/downloads or <dataDir>/exports, read back in chunks (browser
+   * mode hands it to the browser). The real path must stay inside one of those folders: no other file
+   * of the machine is readable this way, whatever the path says (`..`, symbolic links).
+   */
+  async *readSaved(
+    path: string,
+    signal: AbortSignal,
+  ): AsyncGenerator<{ base64: string; offset: number; size: number }> {
+    const real = await realpath(resolve(path)).catch((cause: unknown) => {
+      throw new AppError('NOT_FOUND', `${path} is not there any more: download or export it again.`, {
+        cause,
+      });
+    });
+    const roots = await Promise.all(
+      ['downloads', 'exports'].map((d) => realpath(join(this.dataDir, d)).catch(() => null)),
+    );
+    if (!roots.some((r) => r !== null && real.startsWith(r + sep)))
+      throw new AppError('PERMISSION_DENIED', 'Only files the app downloaded or exported can be read back.');
+    const fh = await open(real, 'r');
+    try {
+      const { size } = await fh.stat();
+      const buf = Buffer.allocUnsafe(READ_CHUNK);
+      for (let offset = 0; offset < size;) {
+        if (signal.aborted) throw new AppError('CANCELLED', 'Stopped.');
+        const { bytesRead } = await fh.read(buf, 0, READ_CHUNK, offset);
+        if (bytesRead === 0) break;
+        yield { base64: buf.toString('base64', 0, bytesRead), offset, size };
+        offset += bytesRead;
+      }
+      if (size === 0) yield { base64: '', offset: 0, size: 0 };
+    } finally {
+      await fh.close();
+    }
   }
 
   /**

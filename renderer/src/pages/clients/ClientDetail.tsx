@@ -61,7 +61,9 @@ export function ClientDetail(props: {
           <Button variant="subtle" leftSection={<IconArrowLeft size={14} />} onClick={() => go('/clients')}>
             Clients
           </Button>
-          <Title order={3}>{client?.hostname ?? clientId}</Title>
+          <Title order={3} data-testid="client-hostname">
+            {client?.hostname ?? clientId}
+          </Title>
           {client ? (
             <Badge color={client.online ? 'green' : 'gray'}>
               {client.online ? 'online' : `offline, seen ${ago(client.lastSeenMs)}`}
@@ -199,7 +201,9 @@ export function ClientDetail(props: {
           )}
         </Tabs.Panel>
         <Tabs.Panel value="vfs" pt="sm">
-          {client ? <VfsBrowser target={target} clientId={clientId} os={client.os} /> : null}
+          {client ? (
+            <VfsBrowser target={target} clientId={clientId} hostname={client.hostname} os={client.os} />
+          ) : null}
         </Tabs.Panel>
       </Tabs>
       <CollectModal

@@ -5,6 +5,8 @@ import { useState } from 'react';
 import type { DownloadProgress } from '../../../../shared/contracts/clients';
 import type { Target } from '../../../../shared/contracts/connections';
 import { useApi } from '../../api/index';
+import { downloadName, handToBrowser } from '../../api/save-file';
+import { useAppInfo } from '../../app/app-info-context';
 import { callKey, useCall, useLoad } from '../../api/use-call';
 import { ResultGrid } from '../../components/grid/ResultGrid';
 import { TimeText } from '../../components/investigation/Time';
@@ -58,13 +60,29 @@ export function FlowView(props: { target: Target; clientId: string; hostname: st
   const [flow, logs, uploads] = polled.value ?? [null, [], []];
   const error = flow ? null : polled.error;
 
+  const browserMode = useAppInfo()?.mode === 'browser';
   const exportZip = () => {
     setExp({ received: 0, total: 0, done: false });
     api.stream(
       'collections:export',
       { target, clientId, flowId },
       {
-        data: setExp,
+        data: (p) => {
+          setExp(p);
+          // In a browser the zip also arrives as a browser download (the copy stays in the data folder).
+          if (browserMode && p.done && p.savedTo && flow)
+            handToBrowser(
+              api,
+              p.savedTo,
+              downloadName([props.hostname || clientId, flow.artifacts.join('+'), flowId], '.zip'),
+            ).catch((e: unknown) =>
+              notifications.show({
+                color: 'red',
+                title: 'The browser did not get the zip',
+                message: describeError(e),
+              }),
+            );
+        },
         error: (e) => {
           setExp(null);
           notifications.show({ color: 'red', title: 'Export failed', message: describeError(e) });

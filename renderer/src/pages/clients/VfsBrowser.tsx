@@ -4,11 +4,14 @@
  * downloaded file opens in the hex view (read page by page from the server's copy).
  */
 import { Anchor, Breadcrumbs, Button, Code, Group, Progress, Stack, Table, Text } from '@mantine/core';
+import { notifications } from '@mantine/notifications';
 import { IconBinary, IconDownload, IconFile, IconFolder, IconRefresh } from '@tabler/icons-react';
 import { useState } from 'react';
 import type { DownloadProgress, VfsEntry } from '../../../../shared/contracts/clients';
 import type { Target } from '../../../../shared/contracts/connections';
 import { useApi } from '../../api/index';
+import { downloadName, handToBrowser } from '../../api/save-file';
+import { useAppInfo } from '../../app/app-info-context';
 import { useCall } from '../../api/use-call';
 import { TimeText } from '../../components/investigation/Time';
 import { HexView } from './HexView';
@@ -20,7 +23,7 @@ function parent(path: string, sep: string): string {
   return sep === '\\' ? (parts.length ? parts.join('\\') + '\\' : path) : '/' + parts.join('/');
 }
 
-export function VfsBrowser(props: { target: Target; clientId: string; os: string }) {
+export function VfsBrowser(props: { target: Target; clientId: string; hostname: string; os: string }) {
   const api = useApi();
   const sep = props.os.toLowerCase() === 'windows' ? '\\' : '/';
   const [path, setPath] = useState(sep === '\\' ? 'C:\\' : '/');
@@ -44,13 +47,26 @@ export function VfsBrowser(props: { target: Target; clientId: string; os: string
       .finally(() => setBusy(false));
   };
 
+  const browserMode = useAppInfo()?.mode === 'browser';
   const download = (e: VfsEntry) => {
     setDownloads((d) => ({ ...d, [e.path]: { received: 0, total: e.size, done: false } }));
     api.stream(
       'clients:download',
       { target, clientId, path: e.path },
       {
-        data: (p) => setDownloads((d) => ({ ...d, [e.path]: p })),
+        data: (p) => {
+          setDownloads((d) => ({ ...d, [e.path]: p }));
+          // In a browser the file also arrives as a browser download (the copy stays in the data folder).
+          if (browserMode && p.done && p.savedTo)
+            handToBrowser(api, p.savedTo, downloadName([props.hostname || clientId, e.name], '')).catch(
+              (err: unknown) =>
+                notifications.show({
+                  color: 'red',
+                  title: 'The browser did not get the file',
+                  message: describeError(err),
+                }),
+            );
+        },
         error: (err) =>
           setDownloads((d) => ({
             ...d,
