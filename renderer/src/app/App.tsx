@@ -1,10 +1,26 @@
-import { Alert, Center, Loader } from '@mantine/core';
+import { Alert, Anchor, Center, Loader } from '@mantine/core';
 import { notifications } from '@mantine/notifications';
 import { IconPlugConnectedX } from '@tabler/icons-react';
 import { useEffect } from 'react';
 import { useCall } from '../api/use-call';
+import { go } from './router';
 import { AppInfoContext } from './app-info-context';
 import { Shell } from './Shell';
+
+/**
+ * True the first time `what` asks during this core start (the notice is not repeated on every page
+ * load or window of one app run); remembered in this browser's storage by the start time.
+ */
+function firstTimeThisStart(what: string, startedAt: string): boolean {
+  const key = `megaraptor.notice.${what}`;
+  try {
+    if (globalThis.localStorage.getItem(key) === startedAt) return false;
+    globalThis.localStorage.setItem(key, startedAt);
+  } catch {
+    // No storage: say it on this load.
+  }
+  return true;
+}
 
 /** The root element's data-app-state, which tests wait on. */
 function markState(root: HTMLElement, state: 'ready' | 'error'): void {
@@ -22,11 +38,26 @@ export function App(props: { root: HTMLElement }) {
     {},
     {
       onValue: (value) => {
-        if (!value.keychain.available) {
+        if (!value.keychain.available && firstTimeThisStart('keychain', value.startedAt)) {
           notifications.show({
+            id: 'no-keychain',
             color: 'orange',
             title: 'No OS keychain',
-            message: 'Secrets cannot be saved until a keychain is available. Details under Settings.',
+            autoClose: 15_000,
+            message: (
+              <>
+                Connections can be used for this session only, and secrets are not saved.{' '}
+                <Anchor
+                  component="button"
+                  size="sm"
+                  onClick={() => go('/settings')}
+                  data-testid="keychain-notice-fix"
+                >
+                  Settings → About
+                </Anchor>{' '}
+                says why and what to do.
+              </>
+            ),
           });
         }
       },

@@ -4,6 +4,7 @@
  */
 import { useComputedColorScheme } from '@mantine/core';
 import { useEffect, useRef } from 'react';
+import { errorMarkers } from './error-markers';
 import { monaco, registerVql } from './monaco-vql';
 
 registerVql();
@@ -16,6 +17,8 @@ export interface VqlEditorProps {
   value: string;
   onChange: (v: string) => void;
   onRun: () => void;
+  /** The last run's error: marked in the query where it points (error-markers.ts). */
+  error?: string | null | undefined;
   testId?: string;
 }
 
@@ -71,6 +74,18 @@ export default function VqlEditor(props: VqlEditorProps) {
   useEffect(() => {
     monaco.editor.setTheme(scheme === 'dark' ? 'vs-dark' : 'vs');
   }, [scheme]);
+
+  const { error } = props;
+  useEffect(() => {
+    const model = editor.current?.getModel();
+    if (!model) return;
+    const markers = error ? errorMarkers(model.getValue(), error) : [];
+    monaco.editor.setModelMarkers(
+      model,
+      'vql-run',
+      markers.map((m) => ({ ...m, severity: monaco.MarkerSeverity.Error, source: 'Velociraptor' })),
+    );
+  }, [error]);
 
   return (
     <div

@@ -25,6 +25,7 @@ import { memo, useCallback, useEffect, useMemo, useReducer, useRef, useState } f
 import type { SortSpec } from '../../../../shared/contracts/vql';
 import { useApi } from '../../api/index';
 import { go } from '../../app/router';
+import { countOf } from '../../app/words';
 import { useTimeZone } from '../investigation/time';
 import { columnKinds, displayText, type ColumnKind } from './cell-format';
 import { arrangeColumns, loadLayout, moveColumn, saveLayout, type ColumnLayout } from './column-layout';
@@ -264,7 +265,7 @@ export const ResultGrid = memo(function ResultGrid(props: ResultGridProps) {
             a.click();
             setTimeout(() => URL.revokeObjectURL(a.href), 10_000);
             notifications.show({
-              message: `Exported ${r.rows.toLocaleString()} row${r.rows === 1 ? '' : 's'} as ${format.toUpperCase()} (${r.fileName}).`,
+              message: `Exported ${countOf(r.rows, 'row')} as ${format.toUpperCase()} (${r.fileName}).`,
             });
           },
           (e: unknown) =>

@@ -45,7 +45,11 @@ export function ServerSwitcher() {
           aria-label="Org"
           allowDeselect={false}
           value={active?.org || orgs[0]?.id || null}
-          data={orgs.map((o) => ({ value: o.id, label: `${o.name} (${o.id})` }))}
+          data={orgs.map((o) => ({
+            value: o.id,
+            // Names only; the id only tells apart two orgs of one name.
+            label: orgs.filter((x) => x.name === o.name).length > 1 ? `${o.name} (${o.id})` : o.name,
+          }))}
           onChange={(v) => active && v && void change(active.server, v === 'root' ? '' : v)}
           w={180}
         />

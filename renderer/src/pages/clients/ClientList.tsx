@@ -5,7 +5,18 @@
  * selection into a hunt. The selection, the search and the last launch's result survive a visit
  * to a client page.
  */
-import { Autocomplete, Badge, Button, Checkbox, Group, Loader, Paper, Table, Text } from '@mantine/core';
+import {
+  Alert,
+  Autocomplete,
+  Badge,
+  Button,
+  Checkbox,
+  Group,
+  Loader,
+  Paper,
+  Table,
+  Text,
+} from '@mantine/core';
 import { useDebouncedValue } from '@mantine/hooks';
 import { IconPlayerPlay, IconSearch, IconTags, IconX } from '@tabler/icons-react';
 import { useEffect, useState, type KeyboardEvent } from 'react';
@@ -150,7 +161,22 @@ export function ClientList(props: { target: Target }) {
           onDismiss={() => setLaunch(null)}
         />
       ) : null}
-      {error ? <Text c="red">{error}</Text> : null}
+      {error ? (
+        <Alert color="red" title="The server did not answer" data-testid="clients-error">
+          {error}
+          <Group mt="xs">
+            <Button
+              size="xs"
+              variant="default"
+              loading={search.loading}
+              onClick={reloadAll}
+              data-testid="clients-retry"
+            >
+              Retry
+            </Button>
+          </Group>
+        </Alert>
+      ) : null}
       {shown.length > 0 || selected.size > 0 ? (
         <Paper withBorder p="xs" my="xs" data-testid="selection-bar" aria-live="polite">
           <Group justify="space-between">

@@ -5,6 +5,7 @@ import { useState } from 'react';
 import type { DownloadProgress } from '../../../../shared/contracts/clients';
 import type { Target } from '../../../../shared/contracts/connections';
 import { useApi } from '../../api/index';
+import { countOf } from '../../app/words';
 import { downloadName, handToBrowser } from '../../api/save-file';
 import { useAppInfo } from '../../app/app-info-context';
 import { callKey, useCall, useLoad } from '../../api/use-call';
@@ -107,8 +108,8 @@ export function FlowView(props: { target: Target; clientId: string; hostname: st
           {flow.state}
         </Badge>
         <Text size="sm" c="dimmed">
-          {flow.artifacts.join(', ')} · by {flow.creator} · <TimeText ms={flow.createdMs} /> · {flow.rows}{' '}
-          rows · {flow.uploads} uploads
+          {flow.artifacts.join(', ')} · by {flow.creator} · <TimeText ms={flow.createdMs} /> ·{' '}
+          {countOf(flow.rows, 'row')} · {countOf(flow.uploads, 'upload')}
         </Text>
         {!done ? (
           <Button

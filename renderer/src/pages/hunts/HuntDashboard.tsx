@@ -19,6 +19,7 @@ import { useState } from 'react';
 import type { Target } from '../../../../shared/contracts/connections';
 import type { HuntFlow, HuntSummary } from '../../../../shared/contracts/hunts';
 import { useApi } from '../../api/index';
+import { countOf } from '../../app/words';
 import { callKey, useLoad } from '../../api/use-call';
 import { ResultGrid } from '../../components/grid/ResultGrid';
 import { formatTime, useTimeZone } from '../../components/investigation/time';
@@ -185,7 +186,7 @@ export function HuntDashboard(props: { target: Target; huntId: string }) {
                       {f.state}
                     </Badge>
                   </Table.Td>
-                  <Table.Td>{f.rows} rows</Table.Td>
+                  <Table.Td>{countOf(f.rows, 'row')}</Table.Td>
                 </Table.Tr>
               ))}
             </Table.Tbody>

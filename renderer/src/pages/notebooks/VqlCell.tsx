@@ -11,6 +11,7 @@ import type { Target } from '../../../../shared/contracts/connections';
 import type { CellRun } from '../../../../shared/contracts/notebooks';
 import type { LogLine } from '../../../../shared/contracts/vql';
 import { useApi } from '../../api/index';
+import { countOf } from '../../app/words';
 import { useCall } from '../../api/use-call';
 import { serverLabel } from '../../components/investigation/target-store';
 import { ResultGrid } from '../../components/grid/ResultGrid';
@@ -150,9 +151,7 @@ export function VqlCell(props: {
             } else later();
           } else {
             flush();
-            setStats(
-              `${ev.total.toLocaleString()} row${ev.total === 1 ? '' : 's'} in ${(ev.elapsedMs / 1000).toFixed(2)} s`,
-            );
+            setStats(`${countOf(ev.total, 'row')} in ${(ev.elapsedMs / 1000).toFixed(2)} s`);
             if (ev.run) onRecorded(id, ev.run);
           }
         },
@@ -171,16 +170,20 @@ export function VqlCell(props: {
   }, [api, target, prepare, onRecorded, notebookId, id]);
   const runNow = useCallback(() => void run(), [run]);
 
+  // The error to mark in the query: this run's, or the recorded run's while the query is the one that ran.
+  const savedError = props.run?.error && props.run.vql === props.source ? props.run.error : null;
+  const markedError = running ? null : (error ?? (liveId ? null : savedError));
   const editor = useMemo(
     () => (
       <LazyVqlEditor
         value={props.source}
         onChange={props.onChange}
         onRun={runNow}
+        error={markedError}
         testId={`editor-${props.id}`}
       />
     ),
-    [props.source, props.onChange, props.id, runNow],
+    [props.source, props.onChange, props.id, runNow, markedError],
   );
   const hasLogs = logs.lines.length > 0;
 
@@ -212,7 +215,7 @@ export function VqlCell(props: {
             </Button>
           </Tooltip>
         )}
-        {running ? <Badge variant="light">running · {total.toLocaleString()} rows</Badge> : null}
+        {running ? <Badge variant="light">running · {countOf(total, 'row')}</Badge> : null}
         {stats ? (
           <Text size="xs" c="dimmed" data-testid="cell-stats">
             {stats}
