@@ -2,8 +2,9 @@
  * Approvals end to end in browser mode: the app connects to a simulator (an API config imported
  * through the Connections page and kept in the OS keychain, where the MCP endpoint finds it), an
  * MCP SDK client calls the app's HTTP endpoint with the token the Assistants page shows, a
- * destructive call (start_hunt, stop_hunt) opens the approval dialog with the exact tool, arguments
- * and plan, Approve lets it run, Deny answers APPROVAL_DENIED, and the audit log shows the calls.
+ * call that changes the server or an endpoint (create_hunt, start_hunt, stop_hunt) opens the approval
+ * dialog with the exact tool, arguments and plan, Approve lets it run, Deny answers APPROVAL_DENIED,
+ * and the audit log shows the calls.
  */
 import { Client } from '@modelcontextprotocol/sdk/client/index.js';
 import { StreamableHTTPClientTransport } from '@modelcontextprotocol/sdk/client/streamableHttp.js';
@@ -52,11 +53,20 @@ test('a destructive MCP call waits for the dialog; approve runs it, deny refuses
     }),
   );
   try {
-    // Creating a hunt does not touch endpoints (it is created paused): no approval.
-    const created = (await client.callTool({
-      name: 'create_hunt',
-      arguments: { description: 'e2e approval hunt', artifacts: ['Generic.Client.Info'] },
-    })) as CallToolResult;
+    // Creating a hunt creates server state (paused): it asks too, and the plan names the artifacts.
+    const creating = client.callTool(
+      {
+        name: 'create_hunt',
+        arguments: { description: 'e2e approval hunt', artifacts: ['Generic.Client.Info'] },
+      },
+      undefined,
+      { timeout: 60_000 },
+    );
+    await expect(assistants.dialog).toBeVisible();
+    await expect(assistants.approvalTool).toHaveText('create_hunt');
+    await expect(assistants.approvalOperation).toContainText('Generic.Client.Info');
+    await assistants.approve();
+    const created = (await creating) as CallToolResult;
     expect(created.isError, text(created)).toBeFalsy();
     const huntId = (created.structuredContent as { hunt_id: string }).hunt_id;
     await expect(assistants.dialog).toBeHidden();
@@ -99,6 +109,6 @@ test('a destructive MCP call waits for the dialog; approve runs it, deny refuses
   // The audit log on the page shows the calls live, with their approval outcome.
   await expect(assistants.auditRow('start_hunt', 'approved')).toHaveCount(1);
   await expect(assistants.auditRow('stop_hunt', 'denied')).toContainText('APPROVAL_DENIED');
-  await expect(assistants.auditRow('create_hunt', 'not-required')).toHaveCount(1);
+  await expect(assistants.auditRow('create_hunt', 'approved')).toHaveCount(1);
   await expect(assistants.auditRow('get_hunt', 'not-required')).toHaveCount(1);
 });

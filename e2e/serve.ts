@@ -32,7 +32,8 @@ export async function startServe(
   const dataDir = mkdtempSync(join(tmpdir(), 'megaraptor-e2e-'));
   const child = spawn(process.execPath, [CLI, 'serve', '--port', '0', '--json', ...(options.args ?? [])], {
     cwd: tmpdir(), // the CLI must find its files relative to itself, not the cwd
-    env: { ...process.env, ...options.env, MEGARAPTOR_DATA_DIR: dataDir },
+    // Port 0 for the MCP endpoint: parallel instances must not compete for its fixed default.
+    env: { ...process.env, MEGARAPTOR_MCP_PORT: '0', ...options.env, MEGARAPTOR_DATA_DIR: dataDir },
     stdio: ['ignore', 'pipe', 'pipe'],
   });
   let out = '';

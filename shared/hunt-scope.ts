@@ -2,9 +2,10 @@
  * Which clients a hunt reaches: the one rule the app's estimate, the MCP preview and the simulator's
  * scheduler share, so the app, an assistant and the test server answer alike for one scope.
  *
- * As Velociraptor's hunt manager decides (services/hunt_manager: huntMatchesOS, huntHasLabel,
- * huntHasExcludeLabel; services/labels IsLabelSet): labels compare without case, an excluded label
- * removes the client, and with an OS condition the include labels are ignored.
+ * As Velociraptor decides: hunt() stores only the OS when one is set, dropping the include AND the
+ * exclude labels (vql/server/hunts/create.go); the hunt manager then compares labels without case,
+ * lets an excluded label remove a client, and treats the label "all" as set on every client
+ * (services/hunt_manager huntMatchesOS, huntHasLabel, huntHasExcludeLabel; services/labels IsLabelSet).
  */
 
 export type HuntOs = 'windows' | 'linux' | 'darwin';
@@ -23,11 +24,15 @@ export interface ScopedClient {
 
 function hasAnyLabel(client: ScopedClient, wanted: readonly string[]): boolean {
   const own = new Set(client.labels.map((l) => l.toLowerCase()));
-  return wanted.some((l) => own.has(l.toLowerCase()));
+  return wanted.some((l) => l.toLowerCase() === 'all' || own.has(l.toLowerCase()));
 }
 
 /** The condition hunt() stores for a requested scope: with an OS, only the OS (the labels are dropped). */
-export function appliedHuntScope(scope: HuntScopeRule): Required<HuntScopeRule> {
+export function appliedHuntScope(scope: HuntScopeRule): {
+  os: HuntOs | '';
+  includeLabels: string[];
+  excludeLabels: string[];
+} {
   return scope.os
     ? { os: scope.os, includeLabels: [], excludeLabels: [] }
     : {
@@ -66,9 +71,10 @@ export function droppedLabelsWarning(scope: HuntScopeRule): string | undefined {
   return `Velociraptor replaces the hunt's whole condition when an OS is set: it drops the ${parts.join(' and the ')}, so the hunt reaches every ${scope.os ?? ''} client${d.exclude.length ? ', including the ones those labels were meant to exclude' : ''}.`;
 }
 
+/** Whether a hunt asked with `scope` reaches `client`: the scope the server applies (appliedHuntScope). */
 export function matchesHuntScope(scope: HuntScopeRule, client: ScopedClient): boolean {
-  if (hasAnyLabel(client, scope.excludeLabels ?? [])) return false;
-  if (scope.os) return client.os.toLowerCase() === scope.os;
-  const include = scope.includeLabels ?? [];
-  return include.length === 0 || hasAnyLabel(client, include);
+  const applied = appliedHuntScope(scope);
+  if (applied.os) return client.os.toLowerCase() === applied.os;
+  if (hasAnyLabel(client, applied.excludeLabels)) return false;
+  return applied.includeLabels.length === 0 || hasAnyLabel(client, applied.includeLabels);
 }

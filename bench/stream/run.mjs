@@ -2,9 +2,12 @@
 // Stream benchmark (issue 4): 1,000,000 rows (~300 B, batches of 1000) from a bench server over
 // mTLS, read by (b) the Python peers' way and (c) our client's public query path; (a) JSON.parse of
 // the same batches in memory. Each reader runs in its own process (peak RSS is per process) and
-// they alternate; medians of --runs (default 3). Usage: node bench/stream/run.mjs [--rows N] [--runs N]
+// they alternate; medians of --runs (default 3). The peer client is the session's shared
+// py-peer-client.py, found next to the repository (../shared/bench/), run by Debian's Python with
+// grpcio unless --python names another.
+// Usage: node bench/stream/run.mjs [--rows N] [--runs N] [--python PY]
 import { spawn, spawnSync } from 'node:child_process';
-import { mkdtempSync, rmSync } from 'node:fs';
+import { existsSync, mkdtempSync, rmSync } from 'node:fs';
 import { loadavg, tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { createInterface } from 'node:readline';
@@ -18,6 +21,15 @@ const arg = (name, def) => {
 };
 const ROWS = arg('--rows', 1_000_000);
 const RUNS = arg('--runs', 3);
+const pythonAt = process.argv.indexOf('--python');
+const PYTHON = pythonAt > 0 ? process.argv[pythonAt + 1] : '/usr/bin/python3';
+const PEER_CLIENT = join(here, '..', '..', '..', 'shared', 'bench', 'py-peer-client.py');
+if (!existsSync(PEER_CLIENT)) {
+  console.error(
+    `bench/stream: the peer client is missing: ${PEER_CLIENT} (../shared/bench/ next to the repository)`,
+  );
+  process.exit(2);
+}
 const out = mkdtempSync(join(tmpdir(), 'mr-bench-build-'));
 
 await bundleForNode(
@@ -45,14 +57,7 @@ try {
     const peer = [];
     const ours = [];
     for (let i = 0; i < RUNS; i++) {
-      peer.push(
-        runJson('/usr/bin/python3', [
-          '/work/shared/bench/py-peer-client.py',
-          '--api-config',
-          info.configPath,
-          query,
-        ]),
-      );
+      peer.push(runJson(PYTHON, [PEER_CLIENT, '--api-config', info.configPath, query]));
       ours.push(runJson(process.execPath, [join(out, 'ours.mjs'), info.configPath, query]));
     }
     for (const r of [...peer, ...ours])

@@ -2,9 +2,10 @@
  * `megaraptor` — the command-line entry. Built by scripts/build.mjs into out/cli/megaraptor.mjs, a
  * single file that plain `node` runs from any working directory.
  */
+import { describeError, messageOf } from '../../shared/errors';
+import { UsageError } from './args';
 import { commands } from './commands/index';
 import type { CliIO } from './command';
-import { messageOf } from '../../shared/errors';
 
 declare const __APP_VERSION__: string;
 const VERSION = typeof __APP_VERSION__ === 'string' ? __APP_VERSION__ : '0.0.0-dev';
@@ -45,7 +46,17 @@ export async function main(argv: string[], io: CliIO): Promise<number> {
     io.stdout.write(command.usage.endsWith('\n') ? command.usage : command.usage + '\n');
     return 0;
   }
-  return command.run(rest, io);
+  try {
+    return await command.run(rest, io);
+  } catch (e) {
+    // Every subcommand: a flag it does not know (or a missing value) exits 2 with its usage.
+    if (e instanceof UsageError) {
+      io.stderr.write(`megaraptor ${command.name}: ${e.message}\n\n${command.usage}`);
+      return 2;
+    }
+    io.stderr.write(`megaraptor ${command.name}: ${describeError(e)}\n`);
+    return 1;
+  }
 }
 
 const isEntry =

@@ -48,7 +48,12 @@ export interface CoreServices {
  */
 const demoSimulator: DemoFactory = async () => {
   const sim = await startSimulator({ host: '127.0.0.1' });
-  return { yaml: await sim.mintApiConfig('megaraptor-demo', ['administrator']), stop: () => sim.stop() };
+  return {
+    yaml: await sim.mintApiConfig('megaraptor-demo', ['administrator']),
+    // The assistants' read-only identity on the demo: the api role alone.
+    readOnlyYaml: await sim.mintApiConfig('megaraptor-demo-assistant-ro', ['api']),
+    stop: () => sim.stop(),
+  };
 };
 
 export function createCoreServices(options: CoreOptions): CoreServices {

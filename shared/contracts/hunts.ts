@@ -17,6 +17,8 @@ export const HuntSummary = z.object({
   description: z.string(),
   state: z.string(),
   artifacts: z.array(z.string()),
+  /** `Artifact/Source` for every source: the names hunts:results takes for artifacts with named sources. */
+  sources: z.array(z.string()),
   createdMs: z.number(),
   startedMs: z.number(),
   expiresMs: z.number(),
@@ -50,7 +52,13 @@ export const huntsContract = {
   'hunts:get': call(z.object({ target: Target, huntId: z.string() }), HuntSummary),
   'hunts:estimate': call(
     z.object({ target: Target, scope: HuntScope }),
-    z.object({ count: z.number(), online: z.number(), sample: z.array(z.string()) }),
+    z.object({
+      count: z.number(),
+      online: z.number(),
+      sample: z.array(z.string()),
+      /** Set when the server will not apply the scope as given (an OS drops the labels). */
+      warning: z.string().optional(),
+    }),
   ),
   'hunts:create': call(
     z.object({

@@ -64,8 +64,9 @@ export const AuditEntry = z.object({
   time: z.string(),
   /** MCP client name/version and transport, e.g. `claude-code 1.2 (http)`. */
   client: z.string(),
-  kind: z.enum(['tool', 'resource', 'prompt']),
-  /** Tool or prompt name, or resource URI. */
+  /** `app`: a change the responder made in the app (policy, read-only identities). */
+  kind: z.enum(['tool', 'resource', 'prompt', 'app']),
+  /** Tool or prompt name, resource URI, or what changed. */
   name: z.string(),
   arguments: z.record(z.string(), z.unknown()),
   approval: ApprovalOutcome,
@@ -74,11 +75,18 @@ export const AuditEntry = z.object({
   error: z.object({ code: z.string(), message: z.string() }).optional(),
   /** The VQL a gated call's plan showed (and the call then sent), with its env. */
   queries: z.array(z.object({ vql: z.string(), env: z.record(z.string(), z.string()) })).optional(),
+  /**
+   * run_vql with read_only: the least-privilege user the server ran it as, or null when there was
+   * none (then the call was not read-only and needed approval) with the reason.
+   */
+  readOnly: z.object({ identity: z.string().nullable(), reason: z.string().optional() }).optional(),
 });
 export type AuditEntry = z.infer<typeof AuditEntry>;
 
 export const McpStatus = z.object({
   running: z.boolean(),
+  /** Why the policy file was refused (then the default applies); set the policy again to fix it. */
+  policyNotice: z.string().optional(),
   /** http://127.0.0.1:PORT/mcp when running. */
   url: z.string().optional(),
   port: z.number().int().optional(),
@@ -125,6 +133,25 @@ export const ApprovalEvent = z.union([
 ]);
 export type ApprovalEvent = z.infer<typeof ApprovalEvent>;
 
+/** A connection's least-privilege identity for read-only VQL (role `api` alone). */
+export const ReadOnlyIdentityStatus = z.object({
+  server: z.string(),
+  /** none: read-only run_vql on this server needs the responder's approval. */
+  state: z.enum(['none', 'saved', 'session']),
+  /** The Velociraptor user it runs as. */
+  user: z.string().optional(),
+  /** Set by a check: why the server does not treat it as read-only. */
+  problem: z.string().optional(),
+});
+export type ReadOnlyIdentityStatus = z.infer<typeof ReadOnlyIdentityStatus>;
+
+const ServerName = z.string().min(1).max(64);
+/** Config files are a few kilobytes; the core refuses anything near this. */
+const ConfigText = z
+  .string()
+  .min(1)
+  .max(1024 * 1024);
+
 const Empty = z.object({}).strict();
 
 export const mcpContract = {
@@ -170,4 +197,24 @@ export const mcpContract = {
   ),
   'mcp:getPolicy': call(Empty, McpPolicy),
   'mcp:setPolicy': call(McpPolicy, McpPolicy),
+  'mcp:readOnlyIdentities': call(Empty, z.object({ identities: z.array(ReadOnlyIdentityStatus) })),
+  /**
+   * Creates the user on the server with the connection's own (administrator) identity and mints
+   * its certificate from the CA in `serverConfig` (server.config.yaml; the key is not kept).
+   */
+  'mcp:createReadOnlyIdentity': call(
+    z.object({
+      server: ServerName,
+      serverConfig: ConfigText,
+      userName: z.string().min(1).max(100).optional(),
+    }),
+    ReadOnlyIdentityStatus,
+  ),
+  /** An API config made on the server with `config api_client --role api`; checked before it is kept. */
+  'mcp:importReadOnlyIdentity': call(
+    z.object({ server: ServerName, yaml: ConfigText }),
+    ReadOnlyIdentityStatus,
+  ),
+  /** Forgets it here (the user stays on the server: remove it there with user_delete). */
+  'mcp:removeReadOnlyIdentity': call(z.object({ server: ServerName }), ReadOnlyIdentityStatus),
 };

@@ -2,14 +2,24 @@
  * `megaraptor mcp --stdio` — the MCP server for assistants that launch a command (Claude Desktop,
  * Claude Code, other stdio clients). With an API config file (--api-config or
  * VELOCIRAPTOR_API_CONFIG) it needs no keychain; with --connection it opens a connection the app
- * saved in the OS keychain.
+ * saved in the OS keychain, and that connection's read-only identity when the app set one up.
+ * --read-only-api-config gives the read-only identity as a file (it wins over the keychain's).
  */
-import { readFile } from 'node:fs/promises';
 import { resolve } from 'node:path';
-import { AppError, messageOf } from '../../../shared/errors';
+import { AppError } from '../../../shared/errors';
 import { resolveDataDir } from '../../core/app/index';
-import { AppConnections, runStdio, RegistryServers } from '../../core/mcp/index';
-import { loadApiConfig, ConnectionRegistry } from '../../core/velociraptor/index';
+import {
+  AppConnections,
+  keyMaterialForms,
+  ReadOnlyIdentities,
+  runStdio,
+  RegistryServers,
+  StoredReadOnlyIdentities,
+  type ReadOnlyConfigSource,
+} from '../../core/mcp/index';
+import { loadApiConfig, ConnectionRegistry, readConfigFile } from '../../core/velociraptor/index';
+import type { SecretStore } from '../../core/credentials/index';
+import { parseFlags, UsageError } from '../args';
 import type { CliIO, Command } from '../command';
 
 declare const __APP_VERSION__: string;
@@ -23,20 +33,29 @@ Options:
   --stdio                      serve over stdio (the HTTP endpoint runs inside the app)
   --api-config FILE            Velociraptor API client config (default: $VELOCIRAPTOR_API_CONFIG)
   --connection NAME            a connection saved in the app (needs the OS keychain)
-  --read-only-api-config FILE  a least-privilege identity (roles: api) used for read-only VQL
+  --read-only-api-config FILE  the least-privilege identity (role "api" alone) read-only VQL runs as
   --data-dir DIR               the app's data folder (default: $MEGARAPTOR_DATA_DIR, else the platform's);
                                the Assistants page puts the app's own in its snippets
 
-Actions that change endpoints need the responder's approval in the running app; with no app
-running they are refused unless the assistant policy file (<data dir>/mcp-policy.json) allows them.
+Read-only VQL (run_vql with read_only=true) runs as the read-only identity: the one given here, or
+the one the app saved for --connection. Without one, read-only queries need the responder's
+approval like any other action. Actions that change endpoints need the responder's approval in the
+running app; with no app running they are refused unless the assistant policy allows them. The
+policy is set in the app only: its file is signed with a key in the OS keychain, and a file that
+fails the check is refused (the default applies: every action asks).
 `;
 
-function flag(argv: string[], name: string): string | undefined {
-  const i = argv.indexOf(name);
-  if (i < 0) return undefined;
-  const v = argv[i + 1];
-  if (v === undefined || v.startsWith('--')) throw new AppError('INVALID_ARGUMENT', `${name} needs a value.`);
-  return v;
+const FLAGS = {
+  '--stdio': {},
+  '--api-config': { value: true },
+  '--connection': { value: true },
+  '--read-only-api-config': { value: true },
+  '--data-dir': { value: true },
+} as const;
+
+/** A source with one identity for one connection name (a file given on the command line). */
+function fixedSource(connection: string, yaml: string): ReadOnlyConfigSource {
+  return { get: (name) => Promise.resolve(name === connection ? yaml : undefined) };
 }
 
 export const mcpCommand: Command = {
@@ -44,91 +63,108 @@ export const mcpCommand: Command = {
   summary: 'serve MCP tools to an AI assistant over stdio',
   usage: USAGE,
   async run(argv: string[], io: CliIO): Promise<number> {
-    if (!argv.includes('--stdio')) {
-      io.stderr.write(
-        'megaraptor mcp: only --stdio is available from the command line (the HTTP endpoint runs in the app).\n' +
-          USAGE,
+    const flags = parseFlags(argv, FLAGS);
+    if (!flags.has('--stdio'))
+      throw new UsageError(
+        'only --stdio is available from the command line (the HTTP endpoint runs in the app)',
       );
-      return 2;
-    }
-    try {
-      // An assistant starts this with its own environment: the snippet names the app's data folder.
-      const dirFlag = flag(argv, '--data-dir');
-      const dataDir = dirFlag ? resolve(io.cwd, dirFlag) : resolveDataDir({ env: io.env, cwd: io.cwd });
-      const registry = new ConnectionRegistry();
-      const secrets: string[] = [];
-      const configPath = flag(argv, '--api-config') ?? io.env.VELOCIRAPTOR_API_CONFIG;
-      const connection = flag(argv, '--connection');
-      let server: string;
-      if (configPath) {
-        const cfg = loadApiConfig(await readFile(resolve(io.cwd, configPath), 'utf8'));
-        secrets.push(cfg.clientPrivateKeyPem);
-        server = cfg.name || 'default';
-        registry.addConfig(server, cfg);
-      } else if (connection) {
-        // The app's saved connections: its metadata file in the data dir, the API configs in the
-        // keychain under the references the app wrote them with (read by the app's own code).
-        // Under the data folder's own keychain namespace, as the app wrote them.
+    const configPath = flags.get('--api-config') ?? io.env.VELOCIRAPTOR_API_CONFIG;
+    const connection = flags.get('--connection');
+    if (configPath && connection) throw new UsageError('give --api-config or --connection, not both');
+    if (!configPath && !connection)
+      throw new UsageError('give --api-config FILE, set VELOCIRAPTOR_API_CONFIG, or --connection NAME');
+    const roPath = flags.get('--read-only-api-config');
+
+    // An assistant starts this with its own environment: the snippet names the app's data folder.
+    const dirFlag = flags.get('--data-dir');
+    const dataDir = dirFlag ? resolve(io.cwd, dirFlag) : resolveDataDir({ env: io.env, cwd: io.cwd });
+    const secrets: string[] = [];
+    const readFile = async (path: string, what: string) => readConfigFile(resolve(io.cwd, path), what);
+    const roYaml = roPath ? await readFile(roPath, 'read-only API config') : undefined;
+    if (roYaml) secrets.push(...keyMaterialForms(loadApiConfig(roYaml).clientPrivateKeyPem));
+
+    // The OS keychain, opened on first use: the policy's signing key (both modes) and, with
+    // --connection, the saved configs. Under the data folder's own namespace, as the app wrote them.
+    let backend: { reset(): void } | undefined;
+    let keychain: Promise<SecretStore | null> | undefined;
+    const openKeychain = (): Promise<SecretStore | null> =>
+      (keychain ??= (async () => {
         const { keychainStoreFor } = await import('../../core/credentials/index');
         const { WorkerKeychainBackend } = await import('../../core/credentials/keychain-worker');
-        const backend = new WorkerKeychainBackend();
-        const saved = new AppConnections({
-          dataDir,
-          keychain: () => Promise.resolve(keychainStoreFor(dataDir, { backend })),
-          closeDelayMs: 0,
-        });
-        try {
-          await saved.refresh();
-          const reg = saved.registry();
-          if (!reg.has(connection)) {
-            const names = reg.list().map((c) => c.name);
-            const problem = saved.problems().find((p) => p.name === connection);
-            throw new AppError(
-              'CONNECTION_NOT_FOUND',
-              problem
-                ? `The saved connection "${connection}" could not be opened: ${problem.message}`
-                : `No saved connection named "${connection}" in ${dataDir}. Saved: ${names.length ? names.join(', ') : 'none'}.`,
-            );
-          }
-          return await serve(reg, connection, undefined);
-        } finally {
-          await saved.dispose();
-          // Once a Secret Service call ran, its worker holds the process open at exit: end it.
-          backend.reset();
-        }
-      } else {
-        io.stderr.write(
-          'megaraptor mcp: give --api-config FILE, set VELOCIRAPTOR_API_CONFIG, or --connection NAME.\n',
-        );
-        return 2;
-      }
-      const roPath = flag(argv, '--read-only-api-config');
-      let ro: string | undefined;
-      if (roPath) {
-        const cfg = loadApiConfig(await readFile(resolve(io.cwd, roPath), 'utf8'));
-        secrets.push(cfg.clientPrivateKeyPem);
-        ro = `${server}-read-only`;
-        registry.addConfig(ro, cfg);
-      }
-      return await serve(registry, server, ro);
+        const worker = new WorkerKeychainBackend();
+        backend = worker;
+        return keychainStoreFor(dataDir, { backend: worker });
+      })().catch(() => null));
 
-      async function serve(
-        reg: ConnectionRegistry,
-        name: string,
-        readOnly: string | undefined,
-      ): Promise<number> {
-        const servers = new RegistryServers({
-          registry: reg,
-          defaultServer: () => name,
-          readOnlyServer: () => readOnly,
+    const serve = async (
+      registry: ConnectionRegistry,
+      server: string,
+      source: ReadOnlyConfigSource,
+    ): Promise<number> => {
+      const readOnly = new ReadOnlyIdentities({ source, defaultServer: () => server });
+      try {
+        await runStdio({
+          dataDir,
+          version: VERSION,
+          servers: new RegistryServers({ registry, defaultServer: () => server }),
+          secrets,
+          readOnly,
+          policySecrets: openKeychain,
+          warn: (line) => io.stderr.write(`megaraptor mcp: ${line}\n`),
+          stdin: io.stdin,
+          stdout: io.stdout,
         });
-        await runStdio({ dataDir, version: VERSION, servers, secrets, stdin: io.stdin, stdout: io.stdout });
-        if (reg === registry) reg.close();
-        return 0;
+      } finally {
+        readOnly.close();
+        // Once a Secret Service call ran, its worker holds the process open at exit: end it.
+        backend?.reset();
       }
-    } catch (e) {
-      io.stderr.write(`megaraptor mcp: ${messageOf(e)}\n`);
-      return 1;
+      return 0;
+    };
+
+    if (configPath) {
+      const cfg = loadApiConfig(await readFile(configPath, 'API config'));
+      secrets.push(...keyMaterialForms(cfg.clientPrivateKeyPem));
+      const server = cfg.name || 'default';
+      const registry = new ConnectionRegistry();
+      registry.addConfig(server, cfg);
+      try {
+        return await serve(
+          registry,
+          server,
+          roYaml ? fixedSource(server, roYaml) : { get: async () => undefined },
+        );
+      } finally {
+        registry.close();
+      }
+    }
+
+    // The app's saved connections: its metadata file in the data dir, the API configs in the
+    // keychain under the references the app wrote them with (read by the app's own code).
+    const name = connection as string;
+    const store = () => openKeychain();
+    const saved = new AppConnections({ dataDir, keychain: store, closeDelayMs: 0 });
+    try {
+      await saved.refresh();
+      const reg = saved.registry();
+      if (!reg.has(name)) {
+        const names = reg.list().map((c) => c.name);
+        const problem = saved.problems().find((p) => p.name === name);
+        throw new AppError(
+          'CONNECTION_NOT_FOUND',
+          problem
+            ? `The saved connection "${name}" could not be opened: ${problem.message}`
+            : `No saved connection named "${name}" in ${dataDir}. Saved: ${names.length ? names.join(', ') : 'none'}.`,
+        );
+      }
+      secrets.push(...keyMaterialForms(reg.config(name).clientPrivateKeyPem));
+      // Read now, so its key is known to the redactor before the first call.
+      const ro = roYaml ?? (await new StoredReadOnlyIdentities(store).get(name));
+      if (ro && !roYaml) secrets.push(...keyMaterialForms(loadApiConfig(ro).clientPrivateKeyPem));
+      return await serve(reg, name, ro ? fixedSource(name, ro) : { get: async () => undefined });
+    } finally {
+      await saved.dispose();
+      backend?.reset();
     }
   },
 };

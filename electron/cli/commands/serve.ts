@@ -5,13 +5,12 @@
  */
 import { existsSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
-import { parseArgs } from 'node:util';
 import { contract } from '../../../shared/contracts/index';
 import { Dispatcher } from '../../core/rpc/index';
 import { isLoopbackHost, startBrowserServer } from '../../core/server/index';
 import { createCoreServices } from '../../core/services';
+import { parseFlags, UsageError } from '../args';
 import type { CliIO, Command } from '../command';
-import { messageOf } from '../../../shared/errors';
 
 declare const __APP_VERSION__: string;
 const VERSION = typeof __APP_VERSION__ === 'string' ? __APP_VERSION__ : '0.0.0-dev';
@@ -50,32 +49,21 @@ export const serveCommand: Command = {
   summary: 'serve the UI to a browser on this machine (browser mode)',
   usage,
   async run(argv: string[], io: CliIO): Promise<number> {
-    let values;
-    try {
-      ({ values } = parseArgs({
-        args: argv,
-        options: {
-          port: { type: 'string', default: '0' },
-          host: { type: 'string', default: '127.0.0.1' },
-          'allow-remote': { type: 'boolean', default: false },
-          'renderer-dir': { type: 'string' },
-          json: { type: 'boolean', default: false },
-        },
-        strict: true,
-        allowPositionals: false,
-      }));
-    } catch (e) {
-      io.stderr.write(`megaraptor serve: ${messageOf(e)}\n\n${usage}`);
-      return 2;
-    }
-    const port = Number(values.port);
-    if (!Number.isInteger(port) || port < 0 || port > 65535) {
-      io.stderr.write(`megaraptor serve: --port must be 0..65535, got "${values.port}"\n`);
-      return 2;
-    }
-    const host = values.host;
+    const flags = parseFlags(argv, {
+      '--port': { value: true },
+      '--host': { value: true },
+      '--allow-remote': {},
+      '--renderer-dir': { value: true },
+      '--json': {},
+    });
+    const portText = flags.get('--port') ?? '0';
+    const port = Number(portText);
+    if (!/^\d+$/.test(portText) || port > 65535)
+      throw new UsageError(`--port must be 0..65535, got "${portText}"`);
+    const host = flags.get('--host') ?? '127.0.0.1';
+    const json = flags.has('--json');
     if (!isLoopbackHost(host)) {
-      if (!values['allow-remote']) {
+      if (!flags.has('--allow-remote')) {
         io.stderr.write(
           `megaraptor serve: refusing to bind ${host}: it is not a loopback address. ` +
             'Browser mode gives full control of the app; add --allow-remote only on a network you trust.\n',
@@ -86,7 +74,7 @@ export const serveCommand: Command = {
         `megaraptor serve: WARNING: binding ${host}; anyone who can reach it and has the URL controls this app.\n`,
       );
     }
-    const rendererDir = values['renderer-dir'] ?? defaultRendererDir();
+    const rendererDir = flags.get('--renderer-dir') ?? defaultRendererDir();
     if (!existsSync(rendererDir)) {
       io.stderr.write(
         `megaraptor serve: no built renderer at ${rendererDir}. Run \`npm run build\` first.\n`,
@@ -97,7 +85,7 @@ export const serveCommand: Command = {
     const core = createCoreServices({ mode: 'browser', version: VERSION, env: io.env });
     const dispatcher = new Dispatcher(contract, core.handlers);
     const server = await startBrowserServer({ dispatcher, rendererDir, host, port });
-    if (values.json) {
+    if (json) {
       io.stdout.write(
         JSON.stringify({
           event: 'listening',
@@ -116,7 +104,7 @@ export const serveCommand: Command = {
     const why = await untilStopped();
     await server.close();
     await core.dispose();
-    if (!values.json) io.stdout.write(`Stopped (${why}).\n`);
+    if (!json) io.stdout.write(`Stopped (${why}).\n`);
     return 0;
   },
 };

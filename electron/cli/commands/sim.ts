@@ -3,9 +3,11 @@
  * `megaraptor sim agent` — the stand-in agent that enrols with its frontend (our own simplified
  * protocol, not Velociraptor's client protocol).
  */
-import { chmodSync, readFileSync, writeFileSync } from 'node:fs';
+import { chmodSync, writeFileSync } from 'node:fs';
 import { resolve } from 'node:path';
+import { parseFlags, UsageError } from '../args';
 import type { Command, CliIO } from '../command';
+import { readConfigFile } from '../../core/velociraptor/index';
 import {
   localIdentity,
   parseClientConfig,
@@ -51,26 +53,23 @@ function waitForSignal(): Promise<string> {
 }
 
 async function runAgentCommand(argv: string[], io: CliIO): Promise<number> {
-  let config: string | undefined;
+  const flags = parseFlags(argv, {
+    '--config': { value: true },
+    '--hostname': { value: true },
+    '--os': { value: true },
+  });
+  const config = flags.get('--config');
+  if (!config) throw new UsageError('agent: --config client.config.yaml is required');
   const overrides: { hostname?: string; os?: 'windows' | 'linux' | 'darwin' } = {};
-  for (let i = 0; i < argv.length; i++) {
-    const a = argv[i];
-    const v = argv[i + 1];
-    if (a === '--config' && v) config = argv[++i];
-    else if (a === '--hostname' && v) overrides.hostname = argv[++i];
-    else if (a === '--os' && (v === 'windows' || v === 'linux' || v === 'darwin')) {
-      overrides.os = v;
-      i++;
-    } else {
-      io.stderr.write(`megaraptor sim agent: unknown or incomplete option "${String(a)}"\n${USAGE}`);
-      return 2;
-    }
+  const hostname = flags.get('--hostname');
+  if (hostname) overrides.hostname = hostname;
+  const os = flags.get('--os');
+  if (os !== undefined) {
+    if (os !== 'windows' && os !== 'linux' && os !== 'darwin')
+      throw new UsageError('agent: --os is windows, linux or darwin');
+    overrides.os = os;
   }
-  if (!config) {
-    io.stderr.write('megaraptor sim agent: --config client.config.yaml is required\n');
-    return 2;
-  }
-  const cfg = parseClientConfig(readFileSync(resolve(io.cwd, config), 'utf8'));
+  const cfg = parseClientConfig(await readConfigFile(resolve(io.cwd, config), 'client config'));
   const agent = await runAgent(cfg, localIdentity(overrides));
   io.stdout.write(
     `Stand-in agent (Megaraptor simulator protocol, not Velociraptor's) enrolled as ${agent.clientId}\n`,
@@ -86,68 +85,57 @@ export const simCommand: Command = {
   usage: USAGE,
   async run(argv: string[], io: CliIO): Promise<number> {
     if (argv[0] === 'agent') return runAgentCommand(argv.slice(1), io);
-    const options: SimulatorOptions = { users: [] };
-    let writeApiConfig: string | undefined;
-    let role = 'api';
-    let name = 'api-user';
-    const num = (v: string | undefined, flag: string): number => {
+    const flags = parseFlags(argv, {
+      '--port': { value: true },
+      '--gui-port': { value: true },
+      '--frontend-port': { value: true },
+      '--host': { value: true },
+      '--config': { value: true },
+      '--ca-key': { value: true },
+      '--datastore': { value: true },
+      '--speed': { value: true },
+      '--user': { value: true, repeat: true },
+      '--write-api-config': { value: true },
+      '--role': { value: true },
+      '--name': { value: true },
+    });
+    const num = (flag: string): number | undefined => {
+      const v = flags.get(flag);
+      if (v === undefined) return undefined;
       const n = Number(v);
-      if (!Number.isFinite(n) || n < 0) throw new Error(`${flag} needs a number`);
+      if (!Number.isFinite(n) || n < 0) throw new UsageError(`${flag} needs a number`);
       return n;
     };
-    for (let i = 0; i < argv.length; i++) {
-      const a = argv[i];
-      const v = argv[i + 1];
-      const need = (): string => {
-        if (v === undefined) throw new Error(`${String(a)} needs a value`);
-        i++;
-        return v;
-      };
-      switch (a) {
-        case '--port':
-          options.apiPort = num(need(), a);
-          break;
-        case '--gui-port':
-          options.guiPort = num(need(), a);
-          break;
-        case '--frontend-port':
-          options.frontendPort = num(need(), a);
-          break;
-        case '--host':
-          options.host = need();
-          break;
-        case '--config':
-          options.serverConfig = readFileSync(resolve(io.cwd, need()), 'utf8');
-          break;
-        case '--ca-key':
-          options.caKeyPem = readFileSync(resolve(io.cwd, need()), 'utf8');
-          break;
-        case '--datastore':
-          options.datastoreDir = resolve(io.cwd, need());
-          break;
-        case '--speed':
-          options.speed = num(need(), a);
-          break;
-        case '--user': {
-          const [user, roles] = need().split('=');
-          if (!user || !roles) throw new Error('--user takes NAME=ROLE[,ROLE]');
-          options.users?.push({ name: user, roles: roles.split(',').filter(Boolean) });
-          break;
-        }
-        case '--write-api-config':
-          writeApiConfig = resolve(io.cwd, need());
-          break;
-        case '--role':
-          role = need();
-          break;
-        case '--name':
-          name = need();
-          break;
-        default:
-          io.stderr.write(`megaraptor sim: unknown option "${String(a)}"\n${USAGE}`);
-          return 2;
-      }
+    const file = async (flag: string, what: string): Promise<string | undefined> => {
+      const v = flags.get(flag);
+      return v === undefined ? undefined : readConfigFile(resolve(io.cwd, v), what);
+    };
+    const options: SimulatorOptions = { users: [] };
+    const apiPort = num('--port');
+    const guiPort = num('--gui-port');
+    const frontendPort = num('--frontend-port');
+    const speed = num('--speed');
+    if (apiPort !== undefined) options.apiPort = apiPort;
+    if (guiPort !== undefined) options.guiPort = guiPort;
+    if (frontendPort !== undefined) options.frontendPort = frontendPort;
+    if (speed !== undefined) options.speed = speed;
+    const host = flags.get('--host');
+    if (host) options.host = host;
+    const serverConfig = await file('--config', 'server config');
+    if (serverConfig) options.serverConfig = serverConfig;
+    const caKey = await file('--ca-key', 'CA key');
+    if (caKey) options.caKeyPem = caKey;
+    const datastore = flags.get('--datastore');
+    if (datastore) options.datastoreDir = resolve(io.cwd, datastore);
+    for (const u of flags.all('--user')) {
+      const [user, roles] = u.split('=');
+      if (!user || !roles) throw new UsageError('--user takes NAME=ROLE[,ROLE]');
+      options.users?.push({ name: user, roles: roles.split(',').filter(Boolean) });
     }
+    const writeTo = flags.get('--write-api-config');
+    const writeApiConfig = writeTo ? resolve(io.cwd, writeTo) : undefined;
+    const role = flags.get('--role') ?? 'api';
+    const name = flags.get('--name') ?? 'api-user';
     const sim = await startSimulator(options);
     if (writeApiConfig) {
       const yaml = await sim.mintApiConfig(name, role.split(',').filter(Boolean));

@@ -4,12 +4,12 @@
  * keychain: the API config file holds the key (encrypted keys: passphrase from
  * MEGARAPTOR_API_PASSPHRASE).
  */
-import { readFile } from 'node:fs/promises';
 import { resolve } from 'node:path';
 import { once } from 'node:events';
 import { isAppError, messageOf } from '../../../shared/errors';
 import {
   loadApiConfig,
+  readConfigFile,
   RowFormatter,
   rawLines,
   stripTerminalControls,
@@ -17,7 +17,19 @@ import {
   ConnectionRegistry,
   userQuery,
 } from '../../core/velociraptor/index';
+import { unknownFlagMessage } from '../args';
 import type { CliIO, Command } from '../command';
+
+const KNOWN_FLAGS = [
+  '--api-config',
+  '--org',
+  '--env',
+  '--format',
+  '--max-row',
+  '--timeout',
+  '--quiet',
+  '--raw',
+];
 
 const USAGE = `Usage: megaraptor vql [options] "QUERY"
 
@@ -101,7 +113,7 @@ function parseArgs(argv: string[]): Args {
         a.raw = true;
         break;
       default:
-        if (arg.startsWith('--')) throw new UsageError(`unknown option ${arg}`);
+        if (arg.startsWith('--')) throw new UsageError(unknownFlagMessage(arg, KNOWN_FLAGS));
         if (a.query !== undefined) throw new UsageError('give the query as one argument (quote it)');
         a.query = arg;
     }
@@ -138,7 +150,7 @@ export const vqlCommand: Command = {
     const clean = (text: string): string => (args.raw ? text : stripTerminalControls(text));
     let failed = false;
     try {
-      const text = await readFile(resolve(io.cwd, args.config), 'utf8');
+      const text = await readConfigFile(resolve(io.cwd, args.config), 'API config');
       registry.addConfig('cli', loadApiConfig(text, { passphrase: io.env.MEGARAPTOR_API_PASSPHRASE }));
       const conn = registry.connection('cli', args.org);
       const q = userQuery(args.query, args.env);

@@ -16,6 +16,6 @@ export {
   clientCertFingerprint,
   type ConnectionCredentials,
 } from './credential-records';
-export { connectionSecretRefs, SavedConfigs } from './keychain-refs';
+export { connectionSecretRefs, keychainName, SavedConfigs } from './keychain-refs';
 export { connectionHandlers } from './handlers';
 export { testConnection } from './connection-test';

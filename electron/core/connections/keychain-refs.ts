@@ -9,9 +9,13 @@
 import { AppError } from '../../../shared/errors';
 import type { SecretRef, SecretStore } from '../credentials/index';
 
+/** A server name as it may appear in a keychain account. */
+export function keychainName(server: string): string {
+  return Buffer.from(server, 'utf8').toString('base64url').replaceAll('_', '_5f');
+}
+
 function account(server: string, what: 'api-config' | 'passphrase'): SecretRef {
-  const name = Buffer.from(server, 'utf8').toString('base64url').replaceAll('_', '_5f');
-  return `velociraptor:${name}:${what}`;
+  return `velociraptor:${keychainName(server)}:${what}`;
 }
 
 /** The keychain accounts of `server` (also its ids in the credential index). */

@@ -29,10 +29,11 @@ export function connectionsFile(dataDir: string): string {
 }
 
 /**
- * Starts a simulator and returns an API config for it. Injected by the composition root (the only
- * core module besides the CLI that imports sim/); tests pass their own.
+ * Starts a simulator and returns an API config for it, and one for a user with the `api` role
+ * alone (the assistants' read-only identity on the demo). Injected by the composition root (the
+ * only core module besides the CLI that imports sim/); tests pass their own.
  */
-export type DemoFactory = () => Promise<{ yaml: string; stop(): Promise<void> }>;
+export type DemoFactory = () => Promise<{ yaml: string; readOnlyYaml?: string; stop(): Promise<void> }>;
 
 export interface ConnectionManagerDeps {
   dataDir: string;
@@ -54,7 +55,7 @@ export class ConnectionManager {
   readonly registry: ConnectionRegistry;
   private meta: Meta = { servers: [], active: null };
   private problems: Array<{ name: string; message: string }> = [];
-  private demo: { stop(): Promise<void> } | undefined;
+  private demo: { readOnlyYaml?: string; stop(): Promise<void> } | undefined;
   private demoStarting: Promise<ConnectionInfo> | undefined;
   private loaded: Promise<void> | undefined;
   /** Set by ensureLoaded(): the keychain's saved configs, or null when no keychain answered. */
@@ -229,6 +230,11 @@ export class ConnectionManager {
     await this.ensureLoaded();
     const org = t.org === 'root' ? '' : t.org;
     return new VelociraptorService(this.registry.connection(t.server, org));
+  }
+
+  /** The demo simulator's read-only identity (API config), while it runs. */
+  demoReadOnlyConfig(name: string): string | undefined {
+    return name === DEMO_NAME && this.registry.has(DEMO_NAME) ? this.demo?.readOnlyYaml : undefined;
   }
 
   /** Starts the simulator once per app run and connects to it. */

@@ -2,7 +2,7 @@ import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { FileVaultSecretStore, type ScryptParams } from './file-vault';
+import { DEFAULT_SCRYPT, FileVaultSecretStore, kdfProblem, type ScryptParams } from './file-vault';
 
 // Low cost for speed; the production default is exercised once below.
 const FAST: ScryptParams = { N: 2 ** 10, r: 8, p: 1 };
@@ -74,5 +74,67 @@ describe('FileVaultSecretStore', () => {
     });
     vault.lock();
     await expect(vault.get('a')).rejects.toMatchObject({ code: 'KEYCHAIN_LOCKED' });
+  });
+
+  it('makes new vaults with scrypt N = 2^17 (and refuses weaker or absurd parameters to create one)', async () => {
+    expect(DEFAULT_SCRYPT.N).toBeGreaterThanOrEqual(2 ** 17);
+    const path = join(dir, 'vault.json');
+    await FileVaultSecretStore.create(path, 'correct horse battery');
+    const kdf = (JSON.parse(await readFile(path, 'utf8')) as { kdf: ScryptParams }).kdf;
+    expect(kdf).toMatchObject({ N: 2 ** 17, r: 8, p: 1 });
+    await expect(
+      FileVaultSecretStore.create(join(dir, 'b.json'), 'correct horse battery', { N: 3000, r: 8, p: 1 }),
+    ).rejects.toMatchObject({ code: 'INVALID_ARGUMENT' });
+  });
+
+  it('opens a vault made with weaker parameters and re-keys it on the next write', async () => {
+    const path = join(dir, 'vault.json');
+    const old = await FileVaultSecretStore.create(path, 'correct horse battery', FAST);
+    await old.set('a', 'alpha');
+    await old.set('b', 'bravo');
+    const before = JSON.parse(await readFile(path, 'utf8')) as { kdf: { N: number; salt: string } };
+    const vault = await FileVaultSecretStore.open(path, 'correct horse battery');
+    expect(vault.upgradePending).toBe(true);
+    expect(await vault.get('a')).toBe('alpha');
+    await vault.set('c', 'charlie');
+    expect(vault.upgradePending).toBe(false);
+    const after = JSON.parse(await readFile(path, 'utf8')) as { kdf: { N: number; salt: string } };
+    expect(after.kdf.N).toBe(2 ** 17);
+    expect(after.kdf.salt).not.toBe(before.kdf.salt);
+    // The same instance keeps working, a fresh open reads everything, the old key is gone.
+    expect(await vault.get('b')).toBe('bravo');
+    const again = await FileVaultSecretStore.open(path, 'correct horse battery');
+    expect(again.upgradePending).toBe(false);
+    expect([await again.get('a'), await again.get('b'), await again.get('c')]).toEqual([
+      'alpha',
+      'bravo',
+      'charlie',
+    ]);
+    // The instance opened before the upgrade is told to open the vault again.
+    await expect(old.get('a')).rejects.toMatchObject({ code: 'KEYCHAIN_LOCKED' });
+  }, 30_000);
+
+  it('bounds the KDF parameters it reads before deriving anything', async () => {
+    const path = join(dir, 'vault.json');
+    await FileVaultSecretStore.create(path, 'correct horse battery', FAST);
+    const doc = JSON.parse(await readFile(path, 'utf8')) as { kdf: Record<string, unknown> };
+    for (const bad of [
+      { N: 2 ** 30 },
+      { N: 1000 },
+      { r: 0 },
+      { p: 1000 },
+      { N: 2 ** 20, r: 32 },
+      { salt: Buffer.alloc(4).toString('base64') },
+    ]) {
+      await writeFile(path, JSON.stringify({ ...doc, kdf: { ...doc.kdf, ...bad } }));
+      await expect(
+        FileVaultSecretStore.open(path, 'correct horse battery'),
+        JSON.stringify(bad),
+      ).rejects.toMatchObject({
+        code: 'STORE_CORRUPT',
+        message: expect.stringContaining('key-derivation parameters'),
+      });
+    }
+    expect(kdfProblem({ N: 2 ** 17, r: 8, p: 1 })).toBeNull();
   });
 });

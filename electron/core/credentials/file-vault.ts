@@ -5,6 +5,11 @@
  * fails authentication), so opening the vault decrypts nothing but a verifier and each read decrypts
  * one secret. A wrong passphrase fails the verifier: VAULT_WRONG_PASSPHRASE, never an empty vault.
  * Same file discipline as the index: lock, re-read, atomic write.
+ *
+ * The KDF parameters come from the file, so they are bounded before use (KDF_BOUNDS: a doctored
+ * file must not make opening it allocate gigabytes or run for hours). New vaults use scrypt
+ * N = 2^17 (OWASP's floor); a vault made with weaker parameters still opens, and its next write
+ * re-keys it (new salt, current parameters, every entry sealed again).
  */
 import {
   createCipheriv,
@@ -51,8 +56,40 @@ export interface ScryptParams {
   r: number;
   p: number;
 }
-/** OWASP's scrypt floor is N=2^17; 2^15 keeps unlock under ~0.2 s on slow machines. Tests may lower it. */
-export const DEFAULT_SCRYPT: ScryptParams = { N: 2 ** 15, r: 8, p: 1 };
+/** OWASP's scrypt floor: N=2^17, r=8, p=1 (128 MiB, about half a second). Tests may lower it. */
+export const DEFAULT_SCRYPT: ScryptParams = { N: 2 ** 17, r: 8, p: 1 };
+
+/** What a vault file may ask for: N a power of two in [2^10, 2^20], at most 1 GiB and 2^24 N·r·p. */
+export const KDF_BOUNDS = {
+  minLogN: 10,
+  maxLogN: 20,
+  maxR: 32,
+  maxP: 16,
+  maxMemBytes: 2 ** 30,
+  maxWork: 2 ** 24,
+};
+
+/** Why the parameters are refused, or null. */
+export function kdfProblem(k: ScryptParams & { salt?: string }): string | null {
+  const logN = Math.log2(k.N);
+  if (!Number.isInteger(logN) || logN < KDF_BOUNDS.minLogN || logN > KDF_BOUNDS.maxLogN)
+    return `scrypt N=${k.N} is not a power of two between 2^${KDF_BOUNDS.minLogN} and 2^${KDF_BOUNDS.maxLogN}`;
+  if (k.r < 1 || k.r > KDF_BOUNDS.maxR) return `scrypt r=${k.r} is outside 1..${KDF_BOUNDS.maxR}`;
+  if (k.p < 1 || k.p > KDF_BOUNDS.maxP) return `scrypt p=${k.p} is outside 1..${KDF_BOUNDS.maxP}`;
+  if (128 * k.N * k.r > KDF_BOUNDS.maxMemBytes) return `scrypt N=${k.N}, r=${k.r} needs more than 1 GiB`;
+  if (k.N * k.r * k.p > KDF_BOUNDS.maxWork)
+    return `scrypt N·r·p=${k.N * k.r * k.p} is more work than allowed`;
+  if (k.salt !== undefined) {
+    const bytes = Buffer.from(k.salt, 'base64').length;
+    if (bytes < 16 || bytes > 64) return `the salt is ${bytes} bytes (16..64 expected)`;
+  }
+  return null;
+}
+
+/** A vault whose parameters are below the current ones is re-keyed on its next write. */
+function weaker(k: ScryptParams, than: ScryptParams = DEFAULT_SCRYPT): boolean {
+  return k.N < than.N || k.r < than.r;
+}
 
 function deriveKey(passphrase: string, salt: Buffer, params: ScryptParams): Promise<Buffer> {
   const options: ScryptOptions = {
@@ -113,7 +150,44 @@ async function readVault(path: string): Promise<VaultFile | undefined> {
     throw new AppError('STORE_CORRUPT', `The file vault ${path} is damaged (unexpected structure).`, {
       details: { path },
     });
+  const problem = kdfProblem(parsed.data.kdf);
+  if (problem)
+    throw new AppError(
+      'STORE_CORRUPT',
+      `The file vault ${path} asks for key-derivation parameters no vault of this app uses (${problem}); it is damaged or was altered. Restore it from a backup.`,
+      { details: { path } },
+    );
   return parsed.data;
+}
+
+/** A key from the current parameters, derived while the passphrase is at hand, for the next write. */
+interface Rekey {
+  key: Buffer;
+  salt: string;
+  params: ScryptParams;
+}
+
+/**
+ * The file with every entry and the verifier sealed again under `to` (the current parameters), or
+ * undefined when an entry does not open (a damaged entry: the write goes ahead without the upgrade).
+ */
+function resealed(file: VaultFile, key: Buffer, to: Rekey): { file: VaultFile; to: Rekey } | undefined {
+  const entries: Record<string, Sealed> = {};
+  try {
+    for (const [ref, sealed] of Object.entries(file.entries))
+      entries[ref] = seal(to.key, open(key, sealed, ref), ref);
+  } catch {
+    return undefined;
+  }
+  return {
+    to,
+    file: {
+      ...file,
+      kdf: { name: 'scrypt', salt: to.salt, ...to.params },
+      verifier: seal(to.key, VERIFIER_PLAINTEXT, VERIFIER_AAD),
+      entries,
+    },
+  };
 }
 
 export class FileVaultSecretStore implements EnumerableSecretStore {
@@ -123,6 +197,9 @@ export class FileVaultSecretStore implements EnumerableSecretStore {
   private constructor(
     readonly path: string,
     key: Buffer,
+    /** The salt the key was derived with: another process may re-key the file meanwhile. */
+    private salt: string,
+    private rekey?: Rekey,
   ) {
     this.key = key;
   }
@@ -139,6 +216,8 @@ export class FileVaultSecretStore implements EnumerableSecretStore {
   ): Promise<FileVaultSecretStore> {
     if (passphrase.length < 8)
       throw new AppError('INVALID_ARGUMENT', 'Choose a vault passphrase of at least 8 characters.');
+    const problem = kdfProblem(params);
+    if (problem) throw new AppError('INVALID_ARGUMENT', `Refusing to create a vault: ${problem}.`);
     await mkdir(dirname(path), { recursive: true, mode: 0o700 });
     const salt = randomBytes(16);
     const key = await deriveKey(passphrase, salt, params);
@@ -154,7 +233,7 @@ export class FileVaultSecretStore implements EnumerableSecretStore {
       };
       await writeFileAtomic(path, JSON.stringify(file, null, 1));
     });
-    return new FileVaultSecretStore(path, key);
+    return new FileVaultSecretStore(path, key, salt.toString('base64'));
   }
 
   /** Opens an existing vault: VAULT_WRONG_PASSPHRASE when the passphrase does not fit. */
@@ -173,7 +252,21 @@ export class FileVaultSecretStore implements EnumerableSecretStore {
     }
     if (plain !== VERIFIER_PLAINTEXT)
       throw new AppError('VAULT_WRONG_PASSPHRASE', 'The passphrase does not open the file vault.');
-    return new FileVaultSecretStore(path, key);
+    let rekey: Rekey | undefined;
+    if (weaker(file.kdf)) {
+      const salt = randomBytes(16);
+      rekey = {
+        key: await deriveKey(passphrase, salt, DEFAULT_SCRYPT),
+        salt: salt.toString('base64'),
+        params: DEFAULT_SCRYPT,
+      };
+    }
+    return new FileVaultSecretStore(path, key, file.kdf.salt, rekey);
+  }
+
+  /** True while the vault waits for its next write to move to the current KDF parameters. */
+  get upgradePending(): boolean {
+    return this.rekey !== undefined;
   }
 
   get locked(): boolean {
@@ -184,6 +277,8 @@ export class FileVaultSecretStore implements EnumerableSecretStore {
   lock(): void {
     this.key?.fill(0);
     this.key = undefined;
+    this.rekey?.key.fill(0);
+    this.rekey = undefined;
   }
 
   async get(ref: SecretRef): Promise<string | undefined> {
@@ -237,6 +332,11 @@ export class FileVaultSecretStore implements EnumerableSecretStore {
       throw new AppError('STORE_CORRUPT', `The file vault ${this.path} has disappeared.`, {
         details: { path: this.path },
       });
+    if (file.kdf.salt !== this.salt)
+      throw new AppError(
+        'KEYCHAIN_LOCKED',
+        'The file vault was re-keyed by another process (its key-derivation settings were upgraded): open it again with its passphrase.',
+      );
     return file;
   }
 
@@ -244,7 +344,15 @@ export class FileVaultSecretStore implements EnumerableSecretStore {
     await withFileLock(`${this.path}.lock`, async () => {
       const file = await this.requireFile();
       fn(file);
-      await writeFileAtomic(this.path, JSON.stringify(file, null, 1));
+      const key = this.key;
+      const rekey = this.rekey && key ? resealed(file, key, this.rekey) : undefined;
+      await writeFileAtomic(this.path, JSON.stringify(rekey?.file ?? file, null, 1));
+      if (rekey && key) {
+        key.fill(0);
+        this.key = rekey.to.key;
+        this.salt = rekey.to.salt;
+        this.rekey = undefined;
+      }
     });
   }
 }

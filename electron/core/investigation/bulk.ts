@@ -116,11 +116,9 @@ export class BulkActions {
     const data =
       offset >= file.size
         ? Buffer.alloc(0)
-        : await ops.readRange(
-            { components: file.components, clientId },
-            offset,
-            Math.min(length, file.size - offset),
-          );
+        : // The upload's components start at clients/<id>/…: VFSGetBuffer with client_id set would
+          // prefix that again and find nothing.
+          await ops.readRange({ components: file.components }, offset, Math.min(length, file.size - offset));
     return { offset, data: data.toString('base64'), size: file.size, flowId: file.flowId };
   }
 

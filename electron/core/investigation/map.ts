@@ -1,6 +1,6 @@
 /**
  * The typed Velociraptor operations' shapes → the UI contract's shapes. Units were already
- * converted by the operations (velociraptor-api.md §5); the contract carries times as epoch ms.
+ * converted by the operations (docs/velociraptor/vql.md); the contract carries times as epoch ms.
  */
 import type { ClientSummary, FlowSummary, VfsEntry } from '../../../shared/contracts/clients';
 import type { ArtifactSummary } from '../../../shared/contracts/collections';
@@ -57,13 +57,17 @@ export function toFlow(f: vr.FlowSummary): FlowSummary {
   };
 }
 
-/** A System.VFS.ListDirectory row (the artifact's own columns). */
+/**
+ * A System.VFS.ListDirectory/Listing row: `_OSPath`, `Name`, `Size`, `Mode` (a string like
+ * `drwxr-xr-x`: a directory starts with `d`, a symlink with `L`), times. There is no OSPath and no
+ * IsDir column.
+ */
 export function toVfsEntry(r: Row, downloaded: Set<string>): VfsEntry {
-  const path = s(r.OSPath);
+  const path = s(r._OSPath);
   return {
     name: s(r.Name),
     path,
-    isDir: r.IsDir === true,
+    isDir: s(r.Mode).startsWith('d'),
     size: n(r.Size),
     mode: s(r.Mode),
     mtime: s(r.mtime),
@@ -94,6 +98,7 @@ export function toHunt(h: vr.HuntSummary): HuntSummary {
     description: h.description,
     state: h.state,
     artifacts: h.artifacts,
+    sources: h.sources.length ? h.sources : h.artifacts,
     createdMs: isoToMs(h.createTime),
     startedMs: isoToMs(h.startTime),
     expiresMs: isoToMs(h.expires),

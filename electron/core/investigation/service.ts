@@ -16,7 +16,7 @@ import type { ArtifactSummary, LogLine, Resources, UploadInfo } from '../../../s
 import type { HuntFlow, HuntScope, HuntSummary } from '../../../shared/contracts/hunts';
 import type { CompletionItem, RunEvent } from '../../../shared/contracts/vql';
 import { AppError, isAppError, messageOf } from '../../../shared/errors';
-import { matchesHuntScope } from '../../../shared/hunt-scope';
+import { droppedLabelsWarning, matchesHuntScope } from '../../../shared/hunt-scope';
 import {
   evidenceFileName,
   type HuntOs,
@@ -130,15 +130,7 @@ export class InvestigationService {
   ): AsyncGenerator<DownloadProgress> {
     const ops = await this.ops(t);
     yield { received: 0, total: 0, done: false };
-    const { flowId } = await ops.collect(
-      {
-        clientId,
-        artifacts: [DOWNLOAD_FILE],
-        parameters: { [DOWNLOAD_FILE]: { Path: path, Accessor: 'auto' } },
-        urgent: true,
-      },
-      { signal },
-    );
+    const { flowId } = await ops.vfsDownload({ clientId, path, accessor: 'auto' }, { signal });
     const flow = await ops.waitForFlow(clientId, flowId, { timeoutMs: 300_000, signal });
     if (flow.state !== 'FINISHED')
       throw new AppError(
@@ -363,12 +355,17 @@ export class InvestigationService {
   }
 
   /** Which clients a hunt with this scope would reach now (the server's rule: matchesHuntScope). */
-  async estimate(t: Target, scope: HuntScope): Promise<{ count: number; online: number; sample: string[] }> {
+  async estimate(
+    t: Target,
+    scope: HuntScope,
+  ): Promise<{ count: number; online: number; sample: string[]; warning?: string }> {
     const matched = (await this.allClients(await this.ops(t))).filter((c) => matchesHuntScope(scope, c));
+    const warning = droppedLabelsWarning(scope);
     return {
       count: matched.length,
       online: matched.filter((c) => c.online).length,
       sample: matched.slice(0, 8).map((c) => c.hostname || c.clientId),
+      ...(warning ? { warning } : {}),
     };
   }
 

@@ -20,6 +20,8 @@ import { KeychainSecretStore } from '../credentials/keychain-store';
 import { ConnectionManager } from '../connections/index';
 import { startSimulator, type RunningSimulator } from '../sim/index';
 import { createMcpDomain, type McpDomain } from './app';
+import { StoredReadOnlyIdentities } from './read-only-identity';
+import { keyMaterialForms } from './redact';
 
 const keyring = keyringSession();
 // A space and a dot: the app encodes such names into keychain references; the CLI must read them back.
@@ -31,6 +33,8 @@ let out: string | undefined;
 let dataDir: string;
 let manager: ConnectionManager | undefined;
 let domain: McpDomain | undefined;
+let savedKey = '';
+const identities = new StoredReadOnlyIdentities(() => Promise.resolve(new KeychainSecretStore()));
 
 function text(r: CallToolResult): string {
   return r.content.map((c) => (c.type === 'text' ? c.text : '')).join('\n');
@@ -66,9 +70,13 @@ beforeAll(async () => {
     yaml: await sim.mintApiConfig('mcp-saved', ['administrator']),
     storage: 'keychain',
   });
+  savedKey = manager.registry.config(NAME).clientPrivateKeyPem;
+  // As the Assistants page keeps a connection's read-only identity.
+  await identities.set(NAME, await sim.mintApiConfig('mcp-saved-ro', ['api']));
 }, 120_000);
 
 afterAll(async () => {
+  await identities.delete(NAME).catch(() => undefined);
   await manager?.remove(NAME).catch(() => undefined); // deletes the keychain entry too
   await manager?.dispose();
   await domain?.dispose();
@@ -107,6 +115,21 @@ describe('saved app connections for MCP', () => {
         const info = (await client.callTool({ name: 'server_info', arguments: {} })) as CallToolResult;
         expect(info.isError, text(info)).toBeFalsy();
         expect(info.structuredContent).toMatchObject({ info: { user: 'mcp-saved' } });
+        // Read-only VQL runs as the identity the app saved for this connection, and the
+        // connection's key comes back redacted in every spelling.
+        const ro = (await client.callTool({
+          name: 'run_vql',
+          arguments: {
+            query:
+              "SELECT whoami() AS Me, base64encode(string=K) AS B, split(string=K, sep='\\n') AS L FROM scope()",
+            env: { K: savedKey },
+          },
+        })) as CallToolResult;
+        expect(ro.isError, text(ro)).toBeFalsy();
+        expect((ro.structuredContent as { rows: Array<{ Me: string }> }).rows[0]!.Me).toBe('mcp-saved-ro');
+        const seen = JSON.stringify(ro);
+        for (const form of keyMaterialForms(savedKey)) expect(seen).not.toContain(form);
+        expect(seen).toContain('[REDACTED]');
       } finally {
         await client.close();
       }

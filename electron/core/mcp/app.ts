@@ -9,7 +9,11 @@ import { resolve } from 'node:path';
 import { KeychainOrMemory, type SecretStore } from '../credentials/index';
 import type { ConnectionManager } from '../connections/index';
 import type { ConnectionRegistry } from '../velociraptor';
+import { loadApiConfig } from '../velociraptor/index';
 import { AppConnections } from './app-connections';
+import { ReadOnlyIdentities, StoredReadOnlyIdentities } from './read-only-identity';
+import { ReadOnlySetup, type IdentityRecord } from './read-only-setup';
+import { keyMaterialForms } from './redact';
 import { McpService, mcpHandlers, type TokenRecord } from './service';
 import { RegistryServers } from './servers';
 
@@ -28,15 +32,18 @@ export interface McpDomainOptions {
    * selected server directly; without it, MCP re-reads the saved connections (AppConnections).
    */
   liveConnections?: ConnectionManager;
-  /** The credential index (CredentialService): the HTTP token is listed there while it is in the keychain. */
-  credentials?: TokenRecord;
+  /** The credential index (CredentialService): the HTTP token and read-only identities are listed there. */
+  credentials?: TokenRecord & IdentityRecord;
 }
 
 /** What the MCP domain needs from the app's connections. */
 export type McpConnections = Pick<
   AppConnections,
   'registry' | 'defaultServer' | 'storageOf' | 'problems' | 'refresh' | 'dispose'
->;
+> & {
+  /** A read-only identity kept for this run only (the demo simulator's), by connection. */
+  sessionReadOnly?(name: string): string | undefined;
+};
 
 /** The live manager seen as McpConnections. The investigation domain owns (and disposes) it. */
 class LiveConnections implements McpConnections {
@@ -56,6 +63,10 @@ class LiveConnections implements McpConnections {
 
   problems(): Array<{ name: string; message: string }> {
     return this.problemList;
+  }
+
+  sessionReadOnly(name: string): string | undefined {
+    return this.manager.demoReadOnlyConfig(name);
   }
 
   /** Reads the selected server (the bridge refreshes before each call). */
@@ -131,7 +142,29 @@ export function createMcpDomain(o: McpDomainOptions): McpDomain {
     refresh: () => connections.refresh(),
     defaultServer: () => connections.defaultServer(),
   });
-  const service = new McpService({
+  const setup: ReadOnlySetup = new ReadOnlySetup({
+    registry: () => connections.registry(),
+    stored: new StoredReadOnlyIdentities(once),
+    session: (name) => connections.sessionReadOnly?.(name),
+    ...(o.credentials ? { credentials: o.credentials } : {}),
+    audit: (action, server, detail): Promise<void> => service.recordChange(action, { server, ...detail }),
+    changed: () => void refreshIdentityKeys().catch(() => undefined),
+  });
+  const readOnly: ReadOnlyIdentities = new ReadOnlyIdentities({
+    source: setup.source,
+    defaultServer: () => connections.defaultServer(),
+  });
+  // Key material of every connection (and read-only identity) is redacted from assistant output.
+  let identityKeys: string[] = [];
+  const refreshIdentityKeys = async () => {
+    const keys: string[] = [];
+    for (const s of connections.registry().list()) {
+      const yaml = await setup.source.get(s.name).catch(() => undefined);
+      if (yaml) keys.push(...keyMaterialForms(loadApiConfig(yaml).clientPrivateKeyPem));
+    }
+    identityKeys = keys;
+  };
+  const service: McpService = new McpService({
     dataDir: o.dataDir,
     version: o.version,
     servers,
@@ -142,6 +175,20 @@ export function createMcpDomain(o: McpDomainOptions): McpDomain {
     defaultConnection: () => connections.defaultServer(),
     connectionStorage: (name) => connections.storageOf(name),
     tokenPersists: () => once().then((k) => k !== null),
+    readOnly,
+    readOnlySetup: setup,
+    secretsToRedact: () => {
+      let registry: ConnectionRegistry;
+      try {
+        registry = connections.registry();
+      } catch {
+        return identityKeys;
+      }
+      return [
+        ...registry.list().flatMap((s) => keyMaterialForms(registry.config(s.name).clientPrivateKeyPem)),
+        ...identityKeys,
+      ];
+    },
     ...(o.credentials ? { tokenRecord: keychainOnlyRecord(o.credentials, once) } : {}),
   });
   return {
@@ -154,8 +201,17 @@ export function createMcpDomain(o: McpDomainOptions): McpDomain {
         await connections.refresh().catch(() => undefined);
         return service.snippets();
       },
+      // The list names the app's current connections: read the saved ones first.
+      'mcp:readOnlyIdentities': async () => {
+        await connections.refresh().catch(() => undefined);
+        return setup.list();
+      },
     },
     async start() {
+      await connections
+        .refresh()
+        .then(refreshIdentityKeys)
+        .catch(() => undefined);
       try {
         await service.start();
       } catch {
@@ -164,6 +220,7 @@ export function createMcpDomain(o: McpDomainOptions): McpDomain {
     },
     async dispose() {
       await service.dispose();
+      readOnly.close();
       await connections.dispose();
     },
   };

@@ -1,23 +1,29 @@
 /**
  * Routes approval requests from a stdio MCP server (started by an assistant, outside the app) to the
  * running app, where the responder answers them on the Assistants page. The app listens on a unix
- * socket (a named pipe on Windows) in the data dir and writes a random token to a 0600 file next to
- * it; a caller must present that token first. One newline-delimited JSON exchange per request:
- *   → {"type":"hello","token":…}  → {"type":"ask","request":{…}}  ← {"type":"answer",…} | {"type":"error",…}
- * With no app listening, the stdio side refuses (POLICY_FORBIDDEN) unless the policy file allows
- * the tool.
+ * socket in the data dir (on Windows a named pipe whose name is random for each run) and writes
+ * the endpoint and a random token to a 0600 file next to it. The token never crosses the socket:
+ * each side proves it holds it (HMAC over the other side's nonce), the app first, so a process that
+ * got to the socket or pipe name before the app (pipe squatting) learns nothing and can answer
+ * nothing. One newline-delimited JSON exchange per request:
+ *   → hello {nonce}  ← challenge {proof, nonce}  → auth {proof}  → ask {request}  ← answer | error
+ * On unix the stdio side also refuses a socket path that is not a socket owned by this user. With
+ * no app listening, the stdio side refuses (POLICY_FORBIDDEN) unless the policy allows the tool.
  */
-import { createHash, randomBytes, timingSafeEqual } from 'node:crypto';
-import { chmod, readFile, rm, writeFile } from 'node:fs/promises';
+import { createHmac, randomBytes, timingSafeEqual } from 'node:crypto';
+import { chmod, lstat, readFile, rm, writeFile } from 'node:fs/promises';
 import { connect, createServer, type Server, type Socket } from 'node:net';
 import { join } from 'node:path';
 import { z } from 'zod';
 import { AppError, isErrorCode } from '../../../shared/errors';
 import { ApprovalAnswer, ApprovalRequest, type Approver } from './approvals';
 
+/**
+ * Where the app listens: a socket in the data dir, or on Windows a pipe named with 128 random bits
+ * (a name derived from the data dir could be taken first by another process of the machine).
+ */
 export function approvalSocketPath(dataDir: string, platform: NodeJS.Platform = process.platform): string {
-  if (platform === 'win32')
-    return `\\\\.\\pipe\\megaraptor-mcp-${createHash('sha256').update(dataDir).digest('hex').slice(0, 16)}`;
+  if (platform === 'win32') return `\\\\.\\pipe\\megaraptor-mcp-${randomBytes(16).toString('hex')}`;
   return join(dataDir, 'mcp-approvals.sock');
 }
 
@@ -25,7 +31,43 @@ export function approvalTokenPath(dataDir: string): string {
   return join(dataDir, 'mcp-approvals.token');
 }
 
-const Hello = z.object({ type: z.literal('hello'), token: z.string() });
+const Endpoint = z.object({ path: z.string().min(1).max(500), token: z.string().min(32).max(200) });
+type Endpoint = z.infer<typeof Endpoint>;
+
+/** The proof of holding `token`, bound to the side that proves and the nonce the other side chose. */
+export function approvalProof(token: string, side: 'app' | 'stdio', nonce: string): string {
+  return createHmac('sha256', token).update(`megaraptor-approvals:${side}:${nonce}`).digest('base64url');
+}
+
+export function proofMatches(token: string, side: 'app' | 'stdio', nonce: string, proof: string): boolean {
+  const want = Buffer.from(approvalProof(token, side, nonce));
+  const given = Buffer.from(proof);
+  return given.length === want.length && timingSafeEqual(given, want);
+}
+
+/** On unix: the socket must be a socket (not a link or a file) owned by this user. */
+export async function checkSocketFile(path: string, uid = process.getuid?.()): Promise<string | null> {
+  let st;
+  try {
+    st = await lstat(path);
+  } catch {
+    return 'Megaraptor Desktop is not running';
+  }
+  if (!st.isSocket()) return `${path} is not the app's approval socket (not a socket)`;
+  if (uid !== undefined && st.uid !== uid)
+    return `${path} is not the app's approval socket (owned by user ${st.uid}, not ${uid})`;
+  return null;
+}
+
+const nonce = (): string => randomBytes(16).toString('base64url');
+
+const Hello = z.object({ type: z.literal('hello'), nonce: z.string().min(16).max(64) });
+const Challenge = z.object({
+  type: z.literal('challenge'),
+  proof: z.string().max(100),
+  nonce: z.string().min(16).max(64),
+});
+const Auth = z.object({ type: z.literal('auth'), proof: z.string().max(100) });
 const Ask = z.object({ type: z.literal('ask'), request: ApprovalRequest });
 const Reply = z.union([
   z.object({ type: z.literal('answer'), answer: ApprovalAnswer }),
@@ -47,6 +89,14 @@ function lines(socket: Socket, onLine: (line: string) => void): void {
   });
 }
 
+function parseLine(line: string): unknown {
+  try {
+    return JSON.parse(line);
+  } catch {
+    return undefined;
+  }
+}
+
 export interface ApprovalSocketServer {
   path: string;
   close(): Promise<void>;
@@ -60,38 +110,40 @@ export async function startApprovalSocket(
   const path = approvalSocketPath(dataDir);
   const token = randomBytes(32).toString('base64url');
   const tokenFile = approvalTokenPath(dataDir);
-  await writeFile(tokenFile, token + '\n', { mode: 0o600 });
-  await chmod(tokenFile, 0o600);
   if (process.platform !== 'win32') await rm(path, { force: true });
 
   const server: Server = createServer((socket) => {
-    let authed = false;
+    let stage: 'hello' | 'auth' | 'ask' = 'hello';
+    let mine = '';
     const abort = new AbortController();
     socket.on('close', () => abort.abort());
     socket.on('error', () => abort.abort());
+    const send = (msg: unknown) => {
+      if (!socket.destroyed) socket.write(JSON.stringify(msg) + '\n');
+    };
     const reply = (msg: unknown) => {
       if (!socket.destroyed) socket.end(JSON.stringify(msg) + '\n');
     };
     lines(socket, (line) => {
-      let msg: unknown;
-      try {
-        msg = JSON.parse(line);
-      } catch {
-        socket.destroy();
+      const msg = parseLine(line);
+      if (stage === 'hello') {
+        const h = Hello.safeParse(msg);
+        if (!h.success) return void socket.destroy();
+        mine = nonce();
+        stage = 'auth';
+        send({ type: 'challenge', proof: approvalProof(token, 'app', h.data.nonce), nonce: mine });
         return;
       }
-      if (!authed) {
-        const h = Hello.safeParse(msg);
-        const given = Buffer.from(h.success ? h.data.token : '');
-        const want = Buffer.from(token);
-        if (!h.success || given.length !== want.length || !timingSafeEqual(given, want)) {
+      if (stage === 'auth') {
+        const a = Auth.safeParse(msg);
+        if (!a.success || !proofMatches(token, 'stdio', mine, a.data.proof)) {
           reply({
             type: 'error',
-            error: { code: 'CONTRACT_FORBIDDEN_SENDER', message: 'Wrong approval-socket token.' },
+            error: { code: 'CONTRACT_FORBIDDEN_SENDER', message: 'Wrong approval-socket proof.' },
           });
           return;
         }
-        authed = true;
+        stage = 'ask';
         return;
       }
       const a = Ask.safeParse(msg);
@@ -120,6 +172,10 @@ export async function startApprovalSocket(
     server.listen(path, () => resolve());
   });
   if (process.platform !== 'win32') await chmod(path, 0o600);
+  // Written once the endpoint listens: a stdio server reads both from here.
+  const endpoint: Endpoint = { path, token };
+  await writeFile(tokenFile, JSON.stringify(endpoint) + '\n', { mode: 0o600 });
+  await chmod(tokenFile, 0o600);
   return {
     path,
     async close() {
@@ -130,7 +186,7 @@ export async function startApprovalSocket(
   };
 }
 
-/** The stdio side: asks the running app; refuses when no app answers. */
+/** The stdio side: asks the running app; refuses when no app (or not the app) answers. */
 export class SocketApprover implements Approver {
   constructor(private readonly dataDir: string) {}
 
@@ -138,19 +194,26 @@ export class SocketApprover implements Approver {
     const noApp = (why: string) =>
       new AppError(
         'POLICY_FORBIDDEN',
-        `${request.tool} needs the responder's approval, but ${why}. Start Megaraptor Desktop (its Assistants page answers approvals), or allow the tool in the assistant policy file.`,
+        `${request.tool} needs the responder's approval, but ${why}. Start Megaraptor Desktop (its Assistants page answers approvals), or have the responder allow the tool in the assistant policy there.`,
         {
           details: { outcome: 'forbidden-by-policy' },
         },
       );
-    let token: string;
+    let endpoint: Endpoint;
     try {
-      token = (await readFile(approvalTokenPath(this.dataDir), 'utf8')).trim();
+      endpoint = Endpoint.parse(JSON.parse(await readFile(approvalTokenPath(this.dataDir), 'utf8')));
     } catch {
       throw noApp('Megaraptor Desktop is not running');
     }
+    if (process.platform !== 'win32') {
+      const problem = await checkSocketFile(endpoint.path);
+      if (problem) throw noApp(problem);
+    }
+    const { path, token } = endpoint;
     return new Promise<ApprovalAnswer>((resolve, reject) => {
-      const socket = connect(approvalSocketPath(this.dataDir));
+      const socket = connect(path);
+      const mine = nonce();
+      let proven = false;
       let settled = false;
       const done = (f: () => void) => {
         if (settled) return;
@@ -166,24 +229,35 @@ export class SocketApprover implements Approver {
       signal?.addEventListener('abort', onAbort, { once: true });
       socket.on('error', () => done(() => reject(noApp('Megaraptor Desktop is not running'))));
       socket.on('close', () => done(() => reject(noApp('the app closed the approval connection'))));
-      socket.on('connect', () => {
-        socket.write(
-          JSON.stringify({ type: 'hello', token }) + '\n' + JSON.stringify({ type: 'ask', request }) + '\n',
-        );
-      });
+      socket.on('connect', () => socket.write(JSON.stringify({ type: 'hello', nonce: mine }) + '\n'));
       lines(socket, (line) => {
-        let parsed: z.infer<typeof Reply>;
-        try {
-          parsed = Reply.parse(JSON.parse(line));
-        } catch {
+        const msg = parseLine(line);
+        if (!proven) {
+          // The answering process must prove it holds the token before it sees anything else.
+          const c = Challenge.safeParse(msg);
+          if (!c.success || !proofMatches(token, 'app', mine, c.data.proof)) {
+            done(() => reject(noApp('the process answering on the approval socket is not the app')));
+            return;
+          }
+          proven = true;
+          socket.write(
+            JSON.stringify({ type: 'auth', proof: approvalProof(token, 'stdio', c.data.nonce) }) +
+              '\n' +
+              JSON.stringify({ type: 'ask', request }) +
+              '\n',
+          );
+          return;
+        }
+        const parsed = Reply.safeParse(msg);
+        if (!parsed.success) {
           done(() => reject(new AppError('INTERNAL', 'The app sent a malformed approval answer.')));
           return;
         }
-        if (parsed.type === 'answer') {
-          const answer = parsed.answer;
+        if (parsed.data.type === 'answer') {
+          const answer = parsed.data.answer;
           done(() => resolve(answer));
         } else {
-          const { code, message } = parsed.error;
+          const { code, message } = parsed.data.error;
           done(() =>
             reject(
               new AppError(isErrorCode(code) ? code : 'INTERNAL', message, {

@@ -1,5 +1,6 @@
 /**
- * Approvals and policy. A tool that changes an endpoint or a deployment asks the gate before it acts.
+ * Approvals and policy (kept, signed, in policy-store.ts). A tool that changes an endpoint or a
+ * deployment asks the gate before it acts.
  * The policy decides first: `read-only` refuses every such tool, `allow-listed` lets the listed tools
  * run without asking (others still ask), `ask` (the default) asks the responder every time. Asking
  * goes to an Approver: inside the app the ApprovalBroker (the Assistants page shows its pending list),
@@ -7,7 +8,6 @@
  * (approval-socket.ts). An unanswered request times out as APPROVAL_TIMEOUT.
  */
 import { randomUUID } from 'node:crypto';
-import { join } from 'node:path';
 import {
   ApprovalAnswer,
   ApprovalPlan,
@@ -16,11 +16,10 @@ import {
   PolicyMode,
 } from '../../../shared/contracts/mcp';
 import { AppError } from '../../../shared/errors';
-import { JsonFile } from '../files/index';
 
 export { ApprovalAnswer, ApprovalPlan, ApprovalRequest, McpPolicy, PolicyMode };
 
-export const DEFAULT_POLICY: McpPolicy = { mode: 'ask', allowTools: [], approvalTimeoutSeconds: 120 };
+export { DEFAULT_POLICY, POLICY_KEY_REF, PolicyStore, type EffectivePolicy } from './policy-store';
 
 /** How a gated call was let through (or why not), for the audit log. */
 export type GateOutcome =
@@ -29,32 +28,6 @@ export type GateOutcome =
 export interface Approver {
   /** Resolves with the responder's answer; rejects with APPROVAL_TIMEOUT or POLICY_FORBIDDEN. */
   ask(request: ApprovalRequest, signal?: AbortSignal): Promise<ApprovalAnswer>;
-}
-
-/** The policy as a file in the data dir, shared by the app and stdio servers it did not start. */
-export class PolicyStore {
-  readonly path: string;
-  private readonly file: JsonFile<ReturnType<typeof McpPolicy.partial>>;
-
-  constructor(dataDir: string) {
-    this.path = join(dataDir, 'mcp-policy.json');
-    this.file = new JsonFile(this.path, McpPolicy.partial(), {
-      damaged: (damage, path) =>
-        damage === 'not-json'
-          ? `The assistant policy file ${path} is not JSON. Fix or delete it.`
-          : `The assistant policy file ${path} does not match the policy format. Fix or delete it.`,
-    });
-  }
-
-  async get(): Promise<McpPolicy> {
-    return { ...DEFAULT_POLICY, ...(await this.file.read()) };
-  }
-
-  async set(policy: McpPolicy): Promise<McpPolicy> {
-    const valid = McpPolicy.parse(policy);
-    await this.file.write(valid);
-    return valid;
-  }
 }
 
 /**

@@ -16,7 +16,7 @@ describe('DFIR catalogue against the simulator catalogue', () => {
   it('the file-search artifacts take the parameters the tool sends', () => {
     for (const [os, f] of Object.entries(FILE_FINDER)) {
       const names = (findArtifact(f.artifact)?.parameters ?? []).map((p) => p.name);
-      expect({ os, missing: [f.glob, f.yara, f.hash].filter((n) => !names.includes(n)) }).toEqual({
+      expect({ os, missing: [f.glob.name, f.yara, f.hash].filter((n) => !names.includes(n)) }).toEqual({
         os,
         missing: [],
       });

@@ -69,23 +69,32 @@ export const DFIR_CATALOG: Record<DfirTopic, Record<Os, ArtifactChoice[]>> = {
   },
 };
 
-/** File search artifacts per OS, with the parameter names each takes. */
-export const FILE_FINDER: Record<Os, { artifact: string; glob: string; yara: string; hash: string }> = {
+/**
+ * File search artifacts per OS, with the parameter names each takes. Windows.Search.FileFinder's
+ * single-glob parameter changed between releases (SearchFilesGlob, gone in 0.74–0.75 and from
+ * 0.76.4, where it is Glob) and the server drops an undeclared one silently; its table form
+ * SearchFilesGlobTable (CSV with a Glob column) exists on every release. Linux and macOS keep
+ * SearchFilesGlob (their table is searched in addition to it, so the single value is the one to set).
+ */
+export const FILE_FINDER: Record<
+  Os,
+  { artifact: string; glob: { name: string; form: 'value' | 'table' }; yara: string; hash: string }
+> = {
   windows: {
     artifact: 'Windows.Search.FileFinder',
-    glob: 'SearchFilesGlob',
+    glob: { name: 'SearchFilesGlobTable', form: 'table' },
     yara: 'YaraRule',
     hash: 'Calculate_Hash',
   },
   linux: {
     artifact: 'Linux.Search.FileFinder',
-    glob: 'SearchFilesGlob',
+    glob: { name: 'SearchFilesGlob', form: 'value' },
     yara: 'YaraRule',
     hash: 'Calculate_Hash',
   },
   darwin: {
     artifact: 'MacOS.Search.FileFinder',
-    glob: 'SearchFilesGlob',
+    glob: { name: 'SearchFilesGlob', form: 'value' },
     yara: 'YaraRule',
     hash: 'Calculate_Hash',
   },

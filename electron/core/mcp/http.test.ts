@@ -232,9 +232,32 @@ describe('approval socket (stdio server → running app)', () => {
     const broker = new ApprovalBroker();
     const sock = await startApprovalSocket(h.dataDir, broker);
     try {
-      const { writeFile } = await import('node:fs/promises');
-      await writeFile(`${h.dataDir}/mcp-approvals.token`, 'forged\n');
-      await expect(approver.ask(req)).rejects.toMatchObject({ code: 'CONTRACT_FORBIDDEN_SENDER' });
+      const { readFile, writeFile } = await import('node:fs/promises');
+      const tokenFile = `${h.dataDir}/mcp-approvals.token`;
+      const endpoint = JSON.parse(await readFile(tokenFile, 'utf8')) as { path: string; token: string };
+      // A stdio side with the wrong token cannot check the app's proof: it refuses, sending nothing.
+      await writeFile(tokenFile, JSON.stringify({ ...endpoint, token: 'f'.repeat(43) }));
+      await expect(approver.ask(req)).rejects.toMatchObject({
+        code: 'POLICY_FORBIDDEN',
+        message: expect.stringContaining('is not the app'),
+      });
+      // A caller that cannot prove the token is refused by the app before it may ask.
+      const { connect } = await import('node:net');
+      const reply = await new Promise<string>((resolve) => {
+        const s = connect(endpoint.path);
+        let got = '';
+        s.on('data', (d: Buffer) => {
+          got += d.toString();
+          if (got.includes('"challenge"') && !got.includes('bogus-sent')) {
+            got += 'bogus-sent';
+            s.write(JSON.stringify({ type: 'auth', proof: 'x'.repeat(43) }) + '\n');
+            s.write(JSON.stringify({ type: 'ask', request: req }) + '\n');
+          }
+        });
+        s.on('close', () => resolve(got));
+        s.write(JSON.stringify({ type: 'hello', nonce: 'n'.repeat(22) }) + '\n');
+      });
+      expect(reply).toContain('CONTRACT_FORBIDDEN_SENDER');
       expect(broker.list()).toHaveLength(0);
     } finally {
       await sock.close();

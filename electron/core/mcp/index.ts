@@ -12,3 +12,9 @@ export {
 export { AppConnections, type AppConnectionsDeps } from './app-connections';
 export { runStdio, type StdioOptions } from './stdio';
 export { RegistryServers, type McpServers, type RegistryServersDeps } from './servers';
+export {
+  ReadOnlyIdentities,
+  StoredReadOnlyIdentities,
+  type ReadOnlyConfigSource,
+} from './read-only-identity';
+export { keyMaterialForms } from './redact';

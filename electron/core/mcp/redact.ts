@@ -12,8 +12,42 @@ const SECRET_KEY =
 const PEM_PRIVATE = /-----BEGIN [A-Z0-9 ]*PRIVATE KEY-----[\s\S]*?(-----END [A-Z0-9 ]*PRIVATE KEY-----|$)/g;
 const BEARER = /\bBearer\s+[A-Za-z0-9._~+/=-]{8,}/g;
 
+/** Shorter pieces of a key would match ordinary text: a PEM line is 64 characters, the last one less. */
+const MIN_PIECE = 16;
+
+function base64(text: string): string[] {
+  const b = Buffer.from(text, 'utf8');
+  return [b.toString('base64'), b.toString('base64url')];
+}
+
+/**
+ * The spellings a PEM private key can take in a query result: the PEM itself (also with CRLF line
+ * ends), its base64 body on one line (the DER as base64), each of its lines (a key split across
+ * rows or cells), and the whole PEM base64-encoded (VQL's base64encode) in both alphabets.
+ */
+export function keyMaterialForms(pem: string): string[] {
+  const text = pem.trim();
+  if (!text) return [];
+  const lines = text.split(/\r?\n/).map((l) => l.trim());
+  const body = lines.filter((l) => l !== '' && !l.startsWith('-----') && !/^[A-Za-z-]+:/.test(l));
+  const forms = [
+    text,
+    lines.join('\r\n'),
+    body.join(''),
+    ...body.filter((l) => l.length >= MIN_PIECE),
+    ...base64(text),
+    ...base64(text + '\n'),
+  ];
+  return [...new Set(forms.filter((f) => f.length >= MIN_PIECE))];
+}
+
 export class Redactor {
   private secrets: string[] = [];
+
+  /** Registers every spelling of a PEM private key (keyMaterialForms). */
+  addKeyMaterial(pem: string | undefined): void {
+    for (const f of keyMaterialForms(pem ?? '')) this.addSecret(f);
+  }
 
   /** Registers a secret value; strings shorter than 6 characters are ignored (too many false hits). */
   addSecret(value: string | undefined): void {

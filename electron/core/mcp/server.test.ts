@@ -10,6 +10,7 @@ import type { Client } from '@modelcontextprotocol/sdk/client/index.js';
 import type { CallToolResult } from '@modelcontextprotocol/sdk/types.js';
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { startSimulator, type ReceivedQuery, type RunningSimulator } from '../sim/index';
+import type { ReadOnlyVql } from './read-only-identity';
 import { allTools } from './registry';
 import { connectInProcess, makeHarness, type Harness } from './testing/harness';
 import { exampleIds, simServers, type SimServers } from './testing/sim-servers';
@@ -86,7 +87,10 @@ describe('MCP server (in-process SDK client, simulator)', () => {
   let client: Client;
 
   beforeEach(async () => {
-    h = makeHarness(s.servers, { policy: { mode: 'allow-listed', allowTools: gatedNames } });
+    h = makeHarness(s.servers, {
+      policy: { mode: 'allow-listed', allowTools: gatedNames },
+      readOnly: s.readOnly,
+    });
     client = await connectInProcess(h);
   });
   afterEach(async () => {
@@ -256,7 +260,9 @@ describe('MCP server (in-process SDK client, simulator)', () => {
       env: { Term: "x' OR 1" },
     });
     expect(ok.isError, text(ok)).toBeFalsy();
-    expect(sentSince(mark).map((q) => [q.user, q.queries[0]?.VQL, q.env])).toEqual([
+    // Before its first query in an org the identity reads its own record (roles): that check aside.
+    const sent = sentSince(mark).filter((q) => !q.queries[0]?.VQL.includes('user(user=whoami())'));
+    expect(sent.map((q) => [q.user, q.queries[0]?.VQL, q.env])).toEqual([
       ['mcp-reader', 'SELECT client_id FROM clients(search=Term)', [{ key: 'Term', value: "x' OR 1" }]],
     ]);
     const broken = await call('run_vql', { query: 'SELECT * FROM scope() WHERE broken' });
@@ -417,7 +423,10 @@ describe('secret canaries', () => {
     const canary = 'CANARY-7f3a9e-SECRET-VALUE';
     const pem = '-----BEGIN EC PRIVATE KEY-----\nMHcCAQEEIBk3\n-----END EC PRIVATE KEY-----';
     await s.admin.setLabels(ids.clientId, [canary], 'set');
-    const h = makeHarness(s.servers, { policy: { mode: 'allow-listed', allowTools: ['collect_and_wait'] } });
+    const h = makeHarness(s.servers, {
+      policy: { mode: 'allow-listed', allowTools: ['collect_and_wait'] },
+      readOnly: s.readOnly,
+    });
     h.redactor.addSecret(canary);
     const client = await connectInProcess(h);
     try {
@@ -457,6 +466,80 @@ describe('secret canaries', () => {
       await client.close();
       await s.admin.setLabels(ids.clientId, [canary], 'remove');
     }
+  });
+});
+
+describe('run_vql read_only: enforced by a least-privilege identity, else gated', () => {
+  const without: ReadOnlyVql = {
+    decide: async () => ({ kind: 'none', reason: 'no least-privilege identity is set up for "sim"' }),
+  };
+
+  async function lastAudit(h: Harness) {
+    await h.audit.flush();
+    return (await h.audit.page(1)).entries[0]!;
+  }
+
+  it('runs as the identity with no approval, and the audit names it', async () => {
+    const h = makeHarness(s.servers, { readOnly: s.readOnly });
+    const client = await connectInProcess(h);
+    const mark = sim.receivedQueries().length;
+    const r = await client.callTool({
+      name: 'run_vql',
+      arguments: { query: 'SELECT whoami() AS Me FROM scope()' },
+    });
+    expect((r as CallToolResult).structuredContent).toMatchObject({ rows: [{ Me: 'mcp-reader' }] });
+    expect(new Set(sentSince(mark).map((q) => q.user))).toEqual(new Set(['mcp-reader']));
+    expect(await lastAudit(h)).toMatchObject({
+      approval: 'not-required',
+      readOnly: { identity: 'mcp-reader' },
+    });
+    await client.close();
+  });
+
+  it('without an identity asks the responder (fail closed); denied, nothing reaches the server', async () => {
+    const h = makeHarness(s.servers, { readOnly: without });
+    const client = await connectInProcess(h);
+    const mark = sim.receivedQueries().length;
+    const pending = client.callTool({ name: 'run_vql', arguments: { query: 'SELECT * FROM hunts()' } });
+    await expect.poll(() => h.broker.list().length).toBe(1);
+    const asked = h.broker.list()[0]!;
+    expect(asked.plan.summary).toContain('no least-privilege identity is set up for "sim"');
+    expect(asked.plan.operations[0]!.details).toMatchObject({ read_only_requested: true });
+    h.broker.decide(asked.id, { decision: 'denied' });
+    expect(errorCode((await pending) as CallToolResult)).toBe('APPROVAL_DENIED');
+    expect(sentSince(mark)).toEqual([]);
+    expect(await lastAudit(h)).toMatchObject({
+      approval: 'denied',
+      readOnly: { identity: null, reason: 'no least-privilege identity is set up for "sim"' },
+    });
+    await client.close();
+  });
+
+  it('with no read-only identities at all, asks too and runs as the connection once approved', async () => {
+    const h = makeHarness(s.servers);
+    const client = await connectInProcess(h);
+    const bad = (await client.callTool({
+      name: 'run_vql',
+      arguments: {
+        query:
+          "LET label = SELECT 1 FROM scope() SELECT label(client_id='C.1', labels=['x'], op='set') FROM scope()",
+      },
+    })) as CallToolResult;
+    expect(errorCode(bad)).toBe('POLICY_FORBIDDEN');
+    expect(h.broker.list()).toHaveLength(0);
+    const mark = sim.receivedQueries().length;
+    const pending = client.callTool({
+      name: 'run_vql',
+      arguments: { query: 'SELECT whoami() AS Me FROM scope()' },
+    });
+    await expect.poll(() => h.broker.list().length).toBe(1);
+    h.broker.decide(h.broker.list()[0]!.id, { decision: 'approved' });
+    expect(((await pending) as CallToolResult).structuredContent).toMatchObject({
+      rows: [{ Me: 'mcp-admin' }],
+    });
+    expect(sentSince(mark).map((q) => q.user)).toEqual(['mcp-admin']);
+    expect(await lastAudit(h)).toMatchObject({ approval: 'approved', readOnly: { identity: null } });
+    await client.close();
   });
 });
 

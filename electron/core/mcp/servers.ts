@@ -1,7 +1,8 @@
 /**
- * Which Velociraptor connection an MCP call goes to: the server a tool names (or the default one),
- * the org, and for read-only VQL the least-privilege identity configured for that server. This is
- * the only thing MCP adds between a tool and `VelociraptorService`; every operation is the service's.
+ * Which Velociraptor connection an MCP call goes to: the server a tool names (or the default one)
+ * and the org. This is the only thing MCP adds between a tool and `VelociraptorService`; every
+ * operation is the service's. Read-only VQL does not come through here: it runs as a
+ * least-privilege identity, or is gated (read-only-identity.ts).
  */
 import { AppError } from '../../../shared/errors';
 import type { ConnectionRegistry } from '../velociraptor';
@@ -27,11 +28,8 @@ export interface ConnectionSummary {
 export interface McpServers {
   /** The connections a tool may name. */
   connections(): Promise<ConnectionSummary[]>;
-  /**
-   * The service for a call's target. `readOnly` asks for the server's least-privilege identity (the
-   * one read-only VQL runs as); without one configured it is the connection itself.
-   */
-  service(t: Target, opts?: { readOnly?: boolean }): Promise<VelociraptorService>;
+  /** The service for a call's target, as the connection's own identity. */
+  service(t: Target): Promise<VelociraptorService>;
 }
 
 export interface RegistryServersDeps {
@@ -41,11 +39,6 @@ export interface RegistryServersDeps {
   refresh?: () => Promise<void>;
   /** The server used when a call names none. */
   defaultServer: () => string | undefined;
-  /**
-   * The seam for read-only VQL: the registry name of the least-privilege identity (roles: api only)
-   * for `server`, when one is configured.
-   */
-  readOnlyServer?: (server: string) => string | undefined;
 }
 
 export class RegistryServers implements McpServers {
@@ -64,7 +57,7 @@ export class RegistryServers implements McpServers {
       .map((s) => ({ name: s.name, address: s.connectionString, user: s.user, isDefault: s.name === def }));
   }
 
-  async service(t: Target, opts: { readOnly?: boolean } = {}): Promise<VelociraptorService> {
+  async service(t: Target): Promise<VelociraptorService> {
     const registry = await this.registry();
     const server = t.server ?? this.deps.defaultServer();
     if (!server)
@@ -77,7 +70,6 @@ export class RegistryServers implements McpServers {
         'CONNECTION_NOT_FOUND',
         `No connection named "${server}". Call list_connections for the names.`,
       );
-    const name = (opts.readOnly === true && this.deps.readOnlyServer?.(server)) || server;
-    return new VelociraptorService(registry.connection(name, t.org ?? ''));
+    return new VelociraptorService(registry.connection(server, t.org ?? ''));
   }
 }

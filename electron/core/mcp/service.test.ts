@@ -1,4 +1,4 @@
-import { appendFileSync, mkdtempSync } from 'node:fs';
+import { appendFileSync, mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { createServer, type AddressInfo } from 'node:net';
 import { join } from 'node:path';
@@ -30,6 +30,27 @@ describe('McpService', () => {
     });
     return { svc, secrets, dataDir };
   }
+
+  it('changes the policy here only: signed, each change audited; a forged file is refused and shown', async () => {
+    const { svc, dataDir } = make();
+    await svc.setPolicy({ mode: 'allow-listed', allowTools: ['label_client'], approvalTimeoutSeconds: 30 });
+    await svc.setPolicy({ mode: 'read-only', allowTools: [], approvalTimeoutSeconds: 30 });
+    const changes = (await svc.auditPage(10)).entries.filter((e) => e.kind === 'app');
+    expect(changes.map((e) => [e.name, (e.arguments.to as { mode: string }).mode])).toEqual([
+      ['assistant policy changed', 'read-only'],
+      ['assistant policy changed', 'allow-listed'],
+    ]);
+    expect(changes[0]!.client).toBe('Megaraptor Desktop (responder)');
+    // An assistant's file tool (or anything but the app) writes the policy it would like.
+    writeFileSync(
+      join(dataDir, 'mcp-policy.json'),
+      JSON.stringify({ mode: 'allow-listed', allowTools: ['quarantine_client'], approvalTimeoutSeconds: 30 }),
+    );
+    const status = await svc.status();
+    expect(status.policy.mode).toBe('ask');
+    expect(status.policyNotice).toMatch(/was refused/);
+    expect(await svc.getPolicy()).toEqual({ mode: 'ask', allowTools: [], approvalTimeoutSeconds: 120 });
+  });
 
   it('reports the gated tools: exactly those that wait for approval', async () => {
     const { svc } = make();
@@ -75,35 +96,35 @@ describe('McpService', () => {
     ).rejects.toThrow();
   });
 
-  it('listens on the preferred port, and on a free one when another process holds it', async () => {
+  it('listens on its port; when another program holds it, says so and does not move', async () => {
     const blocker = createServer();
     await new Promise<void>((r) => blocker.listen(0, '127.0.0.1', r));
     const taken = (blocker.address() as AddressInfo).port;
     try {
       const dataDir = mkdtempSync(join(tmpdir(), 'mr-mcp-svc-'));
-      svc = new McpService({
-        dataDir,
-        version: 't',
-        servers: noConnections(),
-        secrets: new MemorySecretStore(),
-        stdioCommand: ['node'],
-        httpPort: taken,
-      });
-      const status = await svc.start();
-      expect(status.running).toBe(true);
-      expect(status.port).not.toBe(taken);
+      const make = () =>
+        new McpService({
+          dataDir,
+          version: 't',
+          servers: noConnections(),
+          secrets: new MemorySecretStore(),
+          stdioCommand: ['node'],
+          httpPort: taken,
+        });
+      svc = make();
+      await expect(svc.start()).rejects.toMatchObject({ code: 'CONFLICT' });
+      const status = await svc.status();
+      expect(status.running).toBe(false);
+      expect(status.error).toMatch(new RegExp(`Port ${taken} .* in use by another program`));
+      // The snippets name the port the endpoint is configured for, never one it did not take.
+      expect((await svc.snippets()).genericHttp).toContain(`127.0.0.1:${taken}/mcp`);
       await svc.dispose();
       blocker.close();
       await new Promise((r) => blocker.once('close', r));
-      svc = new McpService({
-        dataDir,
-        version: 't',
-        servers: noConnections(),
-        secrets: new MemorySecretStore(),
-        stdioCommand: ['node'],
-        httpPort: taken,
-      });
-      expect((await svc.start()).port).toBe(taken);
+      svc = make();
+      const running = await svc.start();
+      expect(running.port).toBe(taken);
+      expect((await svc.snippets()).genericHttp).toContain(running.url!);
     } finally {
       if (blocker.listening) blocker.close();
     }
@@ -171,7 +192,7 @@ describe('McpService', () => {
     expect(prod.stdio).toBe(`megaraptor mcp --stdio --data-dir ${dataDir} --connection prod`);
   });
 
-  it('tests the HTTP snippet with the real handshake, and warns when the preferred port was taken', async () => {
+  it('tests the HTTP snippet with the real handshake; when its port is taken the snippets say so', async () => {
     const blocker = createServer();
     await new Promise<void>((r) => blocker.listen(0, '127.0.0.1', r));
     const taken = (blocker.address() as AddressInfo).port;
@@ -184,19 +205,23 @@ describe('McpService', () => {
         stdioCommand: ['node'],
         httpPort: taken,
       });
-      const status = await svc.start();
-      const s = await svc.snippets();
-      expect(s.httpWarning).toBe(
-        `Port ${taken} was taken, so the endpoint listens on ${status.port} for this run. A client configured with ${taken} cannot connect until it is updated; free port ${taken} (or set MEGARAPTOR_MCP_PORT) to keep one address across restarts.`,
+      await svc.start().catch(() => undefined);
+      expect((await svc.snippets()).httpWarning).toMatch(
+        new RegExp(
+          `^These snippets do not work now: Port ${taken} on 127\\.0\\.0\\.1 is in use by another program`,
+        ),
       );
+      expect((await svc.testSnippet('http')).ok).toBe(false);
+      blocker.close();
+      await new Promise((r) => blocker.once('close', r));
+      const status = await svc.setEnabled(true);
+      expect((await svc.snippets()).httpWarning).toBeUndefined();
       const r = await svc.testSnippet('http');
       expect(r).toMatchObject({ ok: true, ran: status.url });
       expect(r.steps.map((x) => x.step)).toEqual(['handshake', 'tools']);
       expect(JSON.stringify(r)).not.toContain((await svc.getToken()).token);
-      await svc.setEnabled(false);
-      expect((await svc.testSnippet('http')).ok).toBe(false);
     } finally {
-      blocker.close();
+      if (blocker.listening) blocker.close();
     }
   });
 

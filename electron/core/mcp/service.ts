@@ -12,6 +12,7 @@ import type { SecretStore } from '../credentials/index';
 import { startApprovalSocket, type ApprovalSocketServer } from './approval-socket';
 import {
   ApprovalBroker,
+  POLICY_KEY_REF,
   PolicyStore,
   type ApprovalAnswer,
   type ApprovalRequest,
@@ -19,6 +20,8 @@ import {
 } from './approvals';
 import { AuditLog } from './audit';
 import { startHttpTransport, type RunningHttp } from './http';
+import type { ReadOnlyVql } from './read-only-identity';
+import type { ReadOnlySetup } from './read-only-setup';
 import type { McpServers } from './servers';
 import { Redactor } from './redact';
 import { allTools } from './registry';
@@ -41,7 +44,7 @@ export interface McpServiceDeps {
    * (the keychain holding the connection) cannot be reached.
    */
   stdioEnv?: Record<string, string>;
-  /** Preferred HTTP port (0 or absent: any free port; taken: falls back to a free one). */
+  /** The HTTP port (0 or absent: any free port). Taken by another program: the endpoint does not start. */
   httpPort?: number;
   /** The saved connection a stdio snippet should name (`--connection`), when there is one. */
   defaultConnection?: () => string | undefined;
@@ -56,7 +59,19 @@ export interface McpServiceDeps {
   secretsToRedact?: () => string[];
   /** Lists the token in the credential index (so repair does not take it for an orphan). */
   tokenRecord?: TokenRecord;
+  /** The least-privilege identities read-only VQL runs as. */
+  readOnly?: ReadOnlyVql;
+  /** Lists, creates, imports and forgets those identities (the Assistants page). */
+  readOnlySetup?: ReadOnlySetup;
+  /**
+   * Where the policy's signing key lives. Default: `secrets` (the keychain, or this run's memory
+   * when none answers: then the app's own endpoint follows the policy, stdio servers refuse it).
+   */
+  policySecrets?: () => Promise<SecretStore | null>;
 }
+
+/** Who made a change recorded with kind `app`. */
+export const RESPONDER = 'Megaraptor Desktop (responder)';
 
 /** The part of CredentialService the MCP domain uses for its token's index entry. */
 export interface TokenRecord {
@@ -112,7 +127,10 @@ export class McpService {
 
   constructor(private readonly deps: McpServiceDeps) {
     this.audit = new AuditLog(deps.dataDir, this.redactor);
-    this.policyStore = new PolicyStore(deps.dataDir);
+    this.policyStore = new PolicyStore(
+      deps.dataDir,
+      deps.policySecrets ?? (() => Promise.resolve(deps.secrets)),
+    );
   }
 
   private context(clientLabel: () => string): McpContext {
@@ -125,7 +143,22 @@ export class McpService {
       approver: this.broker,
       resultsDir: join(this.deps.dataDir, 'mcp-results'),
       clientLabel,
+      ...(this.deps.readOnly ? { readOnly: this.deps.readOnly } : {}),
     };
+  }
+
+  /** One audit line for a change the responder made in the app. */
+  async recordChange(name: string, details: Record<string, unknown>): Promise<void> {
+    await this.audit.append({
+      time: new Date().toISOString(),
+      client: RESPONDER,
+      kind: 'app',
+      name,
+      arguments: details,
+      approval: 'not-required',
+      durationMs: 0,
+      resultBytes: 0,
+    });
   }
 
   private async currentToken(): Promise<string> {
@@ -175,12 +208,17 @@ export class McpService {
                 this.context(label),
               ),
           });
+        const port = this.deps.httpPort ?? 0;
         try {
-          this.http = await listen(this.deps.httpPort ?? 0);
+          this.http = await listen(port);
         } catch (e) {
-          // The preferred port keeps client configs valid across runs; if it is taken, any port beats none.
-          if (!this.deps.httpPort || (e as NodeJS.ErrnoException).code !== 'EADDRINUSE') throw e;
-          this.http = await listen(0);
+          // Never move silently: assistants configured for this port would reach whoever holds it.
+          if ((e as NodeJS.ErrnoException).code !== 'EADDRINUSE') throw e;
+          throw new AppError(
+            'CONFLICT',
+            `Port ${port} on 127.0.0.1 is in use by another program, so the MCP endpoint did not start there (assistants configured for it would reach that program). Free the port and turn the endpoint on again, or set MEGARAPTOR_MCP_PORT to another port and update the assistants' configs.`,
+            { cause: e },
+          );
         }
         this.lastError = undefined;
       } catch (e) {
@@ -204,7 +242,10 @@ export class McpService {
       tokenStore: this.deps.secrets.backend,
       ...(this.socket ? { approvalSocket: this.socket.path } : {}),
       auditLog: this.audit.path,
-      policy: await this.policyStore.get(),
+      ...(await (async () => {
+        const { notice, ...policy } = await this.policyStore.get();
+        return { policy, ...(notice ? { policyNotice: notice } : {}) };
+      })()),
       gatedTools: allTools()
         .filter((t) => t.gated)
         .map((t) => t.name),
@@ -258,8 +299,6 @@ export class McpService {
     const conn = this.deps.defaultConnection?.();
     const stdioArgs = this.stdioArgs(conn);
     const stdioProblem = this.stdioProblem(conn);
-    const port = this.http?.port;
-    const preferred = this.deps.httpPort;
     return {
       claudeDesktop: JSON.stringify(
         {
@@ -282,9 +321,13 @@ export class McpService {
       ),
       stdio: commandLine([cmd, ...stdioArgs]),
       ...(stdioProblem ? { stdioProblem } : {}),
-      ...(preferred && port !== undefined && port !== preferred
+      // The endpoint never moves to another port (assistants would reach whoever holds it): when it could
+      // not start, the HTTP snippets say why they do not work now.
+      ...(!this.http
         ? {
-            httpWarning: `Port ${preferred} was taken, so the endpoint listens on ${port} for this run. A client configured with ${preferred} cannot connect until it is updated; free port ${preferred} (or set MEGARAPTOR_MCP_PORT) to keep one address across restarts.`,
+            httpWarning: this.lastError
+              ? `These snippets do not work now: ${this.lastError}`
+              : 'The HTTP endpoint is stopped: turn on "Serve over HTTP" for these snippets to work.',
           }
         : {}),
       tokenLifetime: (await (this.deps.tokenPersists?.() ?? Promise.resolve(true))) ? 'keychain' : 'session',
@@ -335,12 +378,37 @@ export class McpService {
     return { found: this.broker.decide(id, answer) };
   }
 
-  getPolicy(): Promise<McpPolicy> {
-    return this.policyStore.get();
+  async getPolicy(): Promise<McpPolicy> {
+    const { notice: _notice, ...policy } = await this.policyStore.get();
+    return policy;
   }
 
-  setPolicy(p: McpPolicy): Promise<McpPolicy> {
-    return this.policyStore.set(p);
+  /** Only here (the app) is the policy changed: signed with the keychain's key, and audited. */
+  async setPolicy(p: McpPolicy): Promise<McpPolicy> {
+    const { notice, ...before } = await this.policyStore.get();
+    const after = await this.policyStore.set(p);
+    await this.deps.tokenRecord
+      ?.register({
+        id: POLICY_KEY_REF,
+        name: 'MCP assistant policy signing key',
+        kind: 'token',
+        owner: {},
+        expiresAt: null,
+      })
+      .catch(() => undefined);
+    await this.recordChange('assistant policy changed', {
+      from: before,
+      ...(notice ? { replaced_refused_file: notice } : {}),
+      to: after,
+    });
+    return after;
+  }
+
+  /** The read-only identity setup, or an error saying this app has none. */
+  readOnlySetup(): ReadOnlySetup {
+    if (!this.deps.readOnlySetup)
+      throw new AppError('NOT_FOUND', 'Read-only identities are not available in this MCP server.');
+    return this.deps.readOnlySetup;
   }
 
   async dispose(): Promise<void> {
@@ -378,5 +446,13 @@ export function mcpHandlers(svc: McpService) {
       svc.decide(i.id, { decision: i.decision, ...(i.reason ? { reason: i.reason } : {}) }),
     'mcp:getPolicy': () => svc.getPolicy(),
     'mcp:setPolicy': (p: McpPolicy) => svc.setPolicy(p),
+    'mcp:readOnlyIdentities': () => svc.readOnlySetup().list(),
+    'mcp:createReadOnlyIdentity': (i: {
+      server: string;
+      serverConfig: string;
+      userName?: string | undefined;
+    }) => svc.readOnlySetup().create(i),
+    'mcp:importReadOnlyIdentity': (i: { server: string; yaml: string }) => svc.readOnlySetup().import(i),
+    'mcp:removeReadOnlyIdentity': (i: { server: string }) => svc.readOnlySetup().remove(i),
   };
 }

@@ -4,7 +4,7 @@
  * against the simulator. Gated tools are refused with no app running, and go through the approval
  * socket to an in-process broker when one listens.
  */
-import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Client } from '@modelcontextprotocol/sdk/client/index.js';
@@ -42,12 +42,12 @@ afterAll(async () => {
   await sim?.stop();
 });
 
-async function connect(): Promise<Client> {
+async function connect(extra: string[] = []): Promise<Client> {
   const client = new Client({ name: 'stdio-test', version: '1.0' });
   await client.connect(
     new StdioClientTransport({
       command: process.execPath,
-      args: [cli, 'mcp', '--stdio'],
+      args: [cli, 'mcp', '--stdio', ...extra],
       env: {
         PATH: process.env.PATH ?? '',
         VELOCIRAPTOR_API_CONFIG: configPath,
@@ -123,6 +123,59 @@ describe('megaraptor mcp --stdio (built CLI, simulator)', () => {
       }
     } finally {
       await client.close();
+    }
+  }, 60_000);
+
+  it('runs read-only VQL as --read-only-api-config; without one it is gated (refused with no app)', async () => {
+    const roPath = join(dataDir, 'ro.yaml');
+    writeFileSync(roPath, await sim.mintApiConfig('mcp-stdio-ro', ['api']), { mode: 0o600 });
+    const query = { name: 'run_vql', arguments: { query: 'SELECT whoami() AS Me FROM scope()' } };
+    const withRo = await connect(['--read-only-api-config', roPath]);
+    try {
+      const r = (await withRo.callTool(query)) as CallToolResult;
+      expect(r.isError, JSON.stringify(r.content)).toBeFalsy();
+      expect((r.structuredContent as { rows: unknown[] }).rows).toEqual([{ Me: 'mcp-stdio-ro' }]);
+    } finally {
+      await withRo.close();
+    }
+    const without = await connect();
+    try {
+      const r = (await without.callTool(query)) as CallToolResult;
+      expect(r.isError).toBe(true);
+      expect(JSON.stringify(r.content)).toContain('POLICY_FORBIDDEN');
+    } finally {
+      await without.close();
+    }
+    const log = readFileSync(join(dataDir, 'mcp-audit.jsonl'), 'utf8').trim().split('\n');
+    const last = log.slice(-2).map((l) => JSON.parse(l) as { readOnly?: unknown; approval: string });
+    expect(last[0]).toMatchObject({ approval: 'not-required', readOnly: { identity: 'mcp-stdio-ro' } });
+    expect(last[1]).toMatchObject({ approval: 'forbidden-by-policy', readOnly: { identity: null } });
+  }, 60_000);
+
+  it('refuses a policy file the app did not sign, saying why (no allow-listing from a file)', async () => {
+    const policyFile = join(dataDir, 'mcp-policy.json');
+    writeFileSync(
+      policyFile,
+      JSON.stringify({ mode: 'allow-listed', allowTools: ['label_client'], approvalTimeoutSeconds: 30 }),
+    );
+    const client = await connect();
+    try {
+      const found = (await client.callTool({
+        name: 'search_clients',
+        arguments: { search: 'all', max_rows: 1 },
+      })) as CallToolResult;
+      const clientId = (found.structuredContent as { rows: Array<{ client_id: string }> }).rows[0]!.client_id;
+      const r = (await client.callTool({
+        name: 'label_client',
+        arguments: { client_id: clientId, labels: ['forged-policy'] },
+      })) as CallToolResult;
+      expect(r.isError).toBe(true);
+      const body = JSON.stringify(r.content);
+      expect(body).toContain('POLICY_FORBIDDEN');
+      expect(body).toMatch(/policy file .* was refused/);
+    } finally {
+      await client.close();
+      rmSync(policyFile, { force: true });
     }
   }, 60_000);
 });

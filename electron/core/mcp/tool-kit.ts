@@ -11,8 +11,16 @@ import type { CallToolResult } from '@modelcontextprotocol/sdk/types.js';
 import { z } from 'zod';
 import { AppError, isAppError, messageOf } from '../../../shared/errors';
 import { toErrorPayload } from '../rpc/index';
-import { gate, type ApprovalPlan, type Approver, type GateOutcome, type McpPolicy } from './approvals';
-import type { AuditLog } from './audit';
+import {
+  gate,
+  type ApprovalPlan,
+  type Approver,
+  type EffectivePolicy,
+  type GateOutcome,
+  type McpPolicy,
+} from './approvals';
+import type { AuditEntry, AuditLog } from './audit';
+import type { ReadOnlyVql } from './read-only-identity';
 import type { Redactor } from './redact';
 import type { McpServers, Target } from './servers';
 import type { VelociraptorService } from '../velociraptor';
@@ -29,17 +37,24 @@ export interface McpContext {
   resultsDir: string;
   /** Who is calling: MCP client name/version and transport. */
   clientLabel: () => string;
+  /** The least-privilege identities for read-only VQL; absent, no query is read-only (fail closed). */
+  readOnly?: ReadOnlyVql;
 }
+
+/** What a tool adds to its call's audit line. */
+export type AuditNotes = Pick<AuditEntry, 'readOnly'>;
 
 export interface ToolCall<A, D = undefined> {
   args: A;
   target: Target;
   ctx: McpContext;
   signal: AbortSignal;
-  /** The Velociraptor service of this call's target (read-only VQL asks for the least-privilege identity). */
-  service: (opts?: { readOnly?: boolean }) => Promise<VelociraptorService>;
+  /** The Velociraptor service of this call's target (the connection's own identity). */
+  service: () => Promise<VelociraptorService>;
   /** What the tool's `decide` settled before the plan (undefined without one): run uses it as approved. */
   decided: D;
+  /** Filled by the tool (in plan or run); written with the call's audit line. */
+  notes: AuditNotes;
 }
 
 /** Ids of a server's data that example arguments refer to (tests fill them from the simulator). */
@@ -152,6 +167,7 @@ export function defineTool<I extends Shape, O extends Shape, D = undefined>(
     let errorPayload: { code: string; message: string } | undefined;
     let auditArgs: Record<string, unknown> = {};
     let queries: Array<{ vql: string; env: Record<string, string> }> = [];
+    const notes: AuditNotes = {};
     try {
       const parsed = inputSchema.safeParse(rawArgs ?? {});
       if (!parsed.success) {
@@ -177,8 +193,9 @@ export function defineTool<I extends Shape, O extends Shape, D = undefined>(
         target,
         ctx,
         signal,
-        service: (opts) => ctx.servers.service(target, opts),
+        service: () => ctx.servers.service(target),
         decided: undefined,
+        notes,
       };
       const call: ToolCall<Args<I>, D> = {
         ...base,
@@ -190,9 +207,10 @@ export function defineTool<I extends Shape, O extends Shape, D = undefined>(
         queries = shown.operations.flatMap((o) =>
           o.vql === undefined ? [] : [{ vql: o.vql, env: o.env ?? {} }],
         );
+        const policy: EffectivePolicy = await ctx.policy();
         try {
           approval = await gate(
-            await ctx.policy(),
+            policy,
             ctx.approver,
             {
               tool: spec.name,
@@ -208,6 +226,9 @@ export function defineTool<I extends Shape, O extends Shape, D = undefined>(
             outcome === 'denied' || outcome === 'timeout' || outcome === 'forbidden-by-policy'
               ? outcome
               : 'denied';
+          // A refused policy file is why this call asked at all: say so with the refusal.
+          if (policy.notice && isAppError(e) && outcome !== 'denied')
+            throw new AppError(e.code, `${e.message} ${policy.notice}`, { details: e.details, cause: e });
           throw e;
         }
       }
@@ -242,6 +263,7 @@ export function defineTool<I extends Shape, O extends Shape, D = undefined>(
         resultBytes,
         ...(errorPayload ? { error: errorPayload } : {}),
         ...(queries.length ? { queries } : {}),
+        ...notes,
       });
       // After a failed write, wait for this entry (the retry writes the earlier ones with it).
       if (ctx.audit.failing) await written;

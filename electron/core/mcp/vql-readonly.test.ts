@@ -1,85 +1,66 @@
 import { describe, expect, it } from 'vitest';
 import { isAppError } from '../../../shared/errors';
-import { assertReadOnlyVql, checkReadOnlyVql } from './vql-readonly';
+import { READ_ONLY_CORPUS } from './testing/readonly-corpus';
+import { VELOCIRAPTOR_FUNCTIONS, VELOCIRAPTOR_PLUGINS, VQL_CODE_ARGS } from './vql-catalog';
+import { assertReadOnlyVql, checkReadOnlyVql, READ_ONLY_FUNCTIONS, READ_ONLY_PLUGINS } from './vql-readonly';
 
-const ALLOWED = [
-  'SELECT * FROM clients()',
-  "SELECT client_id, os_info.hostname AS Host FROM clients(search='host:web*') WHERE last_seen_at > 0 LIMIT 10",
-  'SELECT * FROM info()',
-  'LET c = SELECT client_id FROM clients() SELECT * FROM foreach(row=c, query={ SELECT * FROM flows(client_id=client_id) })',
-  "SELECT * FROM source(client_id=ClientId, flow_id=FlowId, artifact='Windows.System.Pslist')",
-  "SELECT count() AS N, format(format='%v', args=[Name]) FROM hunts() GROUP BY state",
-  'LET recent(days) = SELECT * FROM hunts() WHERE create_time > now() - days * 86400 SELECT * FROM recent(days=3)',
-  "SELECT * FROM hunt_results(hunt_id=HuntId, artifact='Generic.Client.Info/BasicInformation')",
-  "SELECT Name FROM artifact_definitions() WHERE Name =~ 'collect_client\\(.*'",
-  "SELECT * FROM clients() WHERE os_info.hostname =~ '''it's raw'''",
-];
-
-const BYPASSES: Array<[string, string]> = [
-  [
-    'direct write',
-    "SELECT collect_client(client_id='C.1', artifacts='Windows.Remediation.Quarantine') FROM scope()",
-  ],
-  [
-    'query() string',
-    "SELECT * FROM query(query=\"SELECT collect_client(client_id='C.1', artifacts='X') FROM scope()\")",
-  ],
-  ['artifact plugin', 'SELECT * FROM Artifact.Windows.Remediation.Quarantine()'],
-  ['artifact plugin without parens', 'SELECT * FROM Artifact.Generic.Client.Info'],
-  ['artifact mixed case', 'SELECT * FROM artifact.Windows.System.Pslist()'],
-  ['backtick identifier', "SELECT `collect_client`(client_id='C.1', artifacts='X') FROM scope()"],
-  [
-    'foreach body',
-    "SELECT * FROM foreach(row={SELECT client_id FROM clients()}, query={SELECT label(client_id=client_id, labels=['x'], op='set') FROM scope()})",
-  ],
-  [
-    'foreach string query',
-    'SELECT * FROM foreach(row={SELECT * FROM scope()}, query=\'SELECT hunt_update(hunt_id="H.1", start=TRUE) FROM scope()\')',
-  ],
-  [
-    'LET body',
-    "LET x = SELECT hunt(artifacts='Windows.System.Pslist', description='d') FROM scope() SELECT * FROM x",
-  ],
-  ['LET alias of a function', "LET f = collect_client SELECT f(client_id='C.1') FROM scope()"],
-  [
-    'LET shadowing an allowed name',
-    "LET count = SELECT cancel_flow(client_id='C.1', flow_id='F.1') FROM scope() SELECT * FROM count()",
-  ],
-  ['comment hides a quote', "// it's\nSELECT collect_client(client_id='C.1') FROM scope() // '"],
-  ['block comment', "/* ' */ SELECT execve(argv=['id']) FROM scope() /* ' */"],
-  ['dash comment', "SELECT * FROM clients() -- '\n, execve(argv=['x'])"],
-  ['escaped quote', "SELECT * FROM clients(search='\\' , x=execve(argv=[\"id\"]) , y=\\'')"],
-  ['upper case', "SELECT COLLECT_CLIENT(client_id='C.1') FROM scope()"],
-  ['nested in where', "SELECT * FROM clients() WHERE label(client_id=client_id, labels=['x'], op='set')"],
-  ['file read', "SELECT * FROM read_file(filenames='/etc/passwd')"],
-  ['execve', "SELECT * FROM execve(argv=['id'])"],
-  ['unknown dotted call', 'SELECT * FROM server.collect_client()'],
-  ['if with string', "SELECT * FROM if(condition=TRUE, then='SELECT * FROM execve(argv=[1])')"],
-  ['user admin', "SELECT user_create(user='x', roles=['administrator'], password='p') FROM scope()"],
-  ['artifact_set', "SELECT artifact_set(definition='name: X') FROM scope()"],
-  ['unterminated string', "SELECT * FROM clients(search='x)"],
-];
-
-describe('read-only VQL allow-list', () => {
-  it.each(ALLOWED)('allows %s', (q) => {
-    const v = checkReadOnlyVql(q);
-    expect(v.reasons).toEqual([]);
-    expect(v.ok).toBe(true);
+describe('read-only VQL gate: the bypass corpus', () => {
+  it('has at least 40 cases, both verdicts, unique names', () => {
+    expect(READ_ONLY_CORPUS.length).toBeGreaterThanOrEqual(40);
+    expect(new Set(READ_ONLY_CORPUS.map((c) => c.name)).size).toBe(READ_ONLY_CORPUS.length);
+    expect(READ_ONLY_CORPUS.filter((c) => c.verdict === 'refused').length).toBeGreaterThanOrEqual(40);
   });
 
-  it.each(BYPASSES)('refuses %s', (_label, q) => {
-    const v = checkReadOnlyVql(q);
-    expect(v.ok).toBe(false);
-    expect(v.reasons.length).toBeGreaterThan(0);
-    expect(() => assertReadOnlyVql(q)).toThrow();
+  it.each(READ_ONLY_CORPUS.map((c) => [c.verdict, c.name, c] as const))('%s: %s', (_v, _n, c) => {
+    const v = checkReadOnlyVql(c.query);
+    if (c.verdict === 'allowed') {
+      expect(v.reasons).toEqual([]);
+      expect(v.ok).toBe(true);
+    } else {
+      expect(v.ok).toBe(false);
+      expect(v.reasons.length).toBeGreaterThan(0);
+      expect(() => assertReadOnlyVql(c.query)).toThrow();
+    }
+  });
+});
+
+describe('read-only VQL gate', () => {
+  it('allows only names that exist in Velociraptor, each for its own kind', () => {
+    for (const p of READ_ONLY_PLUGINS) expect(VELOCIRAPTOR_PLUGINS.has(p), p).toBe(true);
+    for (const f of READ_ONLY_FUNCTIONS) expect(VELOCIRAPTOR_FUNCTIONS.has(f), f).toBe(true);
   });
 
-  it('lists every call it saw', () => {
-    expect(checkReadOnlyVql('SELECT count() FROM flows(client_id=X) WHERE now() > 0').calls.sort()).toEqual([
-      'count',
-      'flows',
-      'now',
+  it('refuses every VQL-compiling argument of every allowed call', () => {
+    const cases = [
+      ...Object.entries(VQL_CODE_ARGS.plugin)
+        .filter(([n]) => READ_ONLY_PLUGINS.has(n))
+        .flatMap(([n, args]) => args.map((a) => `SELECT * FROM ${n}(${a}='x=>1')`)),
+      ...Object.entries(VQL_CODE_ARGS.function)
+        .filter(([n]) => READ_ONLY_FUNCTIONS.has(n))
+        .flatMap(([n, args]) => args.map((a) => `SELECT ${n}(${a}='x=>1') FROM scope()`)),
+    ];
+    expect(cases.length).toBeGreaterThan(0);
+    for (const q of cases) expect(checkReadOnlyVql(q).ok, q).toBe(false);
+  });
+
+  it('resolves each call by kind: plugins in FROM, functions elsewhere', () => {
+    expect(checkReadOnlyVql('SELECT count() AS N FROM flows(client_id=X) WHERE now() > 0').calls).toEqual([
+      'function:count',
+      'plugin:flows',
+      'function:now',
     ]);
+    // `if` is both; `scope` is an allowed plugin but not an allowed function.
+    expect(
+      checkReadOnlyVql(
+        'SELECT if(condition=TRUE, then=1) AS A FROM if(condition=TRUE, then={SELECT 1 FROM scope()})',
+      ).ok,
+    ).toBe(true);
+    expect(checkReadOnlyVql('SELECT scope() AS S FROM scope()').ok).toBe(false);
+  });
+
+  it('stays linear on deeply nested input', () => {
+    const q = `SELECT ${'dict(a='.repeat(3000)}1${')'.repeat(3000)} AS A FROM scope()`;
+    expect(checkReadOnlyVql(q).ok).toBe(true);
   });
 
   it('throws POLICY_FORBIDDEN naming the offender', () => {

@@ -1,8 +1,10 @@
 import { execFileSync } from 'node:child_process';
-import { X509Certificate } from 'node:crypto';
+import { webcrypto, X509Certificate } from 'node:crypto';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import 'reflect-metadata';
+import * as x509 from '@peculiar/x509';
 import { afterAll, describe, expect, it } from 'vitest';
 import {
   createCertificateAuthority,
@@ -38,7 +40,7 @@ function sans(cert: X509Certificate): string | undefined {
   return cert.subjectAltName;
 }
 
-describe('certificates shaped like Velociraptor (api.md §3.4)', () => {
+describe('certificates shaped like Velociraptor (docs/velociraptor/certificates.md)', () => {
   it('CA: O=Velociraptor CA without CN, SAN Velociraptor_ca.velocidex.com, 10 years, PKCS#1 key', async () => {
     const { ca } = await testChain(2048);
     const cert = new X509Certificate(ca.certificatePem);
@@ -153,5 +155,50 @@ describe('validation helpers', () => {
     expect(() => parseCertificate('-----BEGIN CERTIFICATE-----\nnope\n-----END CERTIFICATE-----')).toThrow(
       expect.objectContaining({ code: 'CONFIG_INVALID_PEM' }),
     );
+  });
+});
+
+describe('minting from a CA Velociraptor generated', () => {
+  it('chains to a CA named with a PrintableString and its own key identifier (as Go writes it)', async () => {
+    // Shaped like `velociraptor config generate`'s CA: the name is a PrintableString and the
+    // Subject Key Identifier is not what this library would compute from the key.
+    const keys = await webcrypto.subtle.generateKey(
+      {
+        name: 'RSASSA-PKCS1-v1_5',
+        hash: 'SHA-256',
+        publicExponent: new Uint8Array([1, 0, 1]),
+        modulusLength: 2048,
+      },
+      true,
+      ['sign', 'verify'],
+    );
+    const name = new x509.Name([{ '2.5.4.10': [{ printableString: 'Velociraptor CA' }] }]);
+    const goCa = await x509.X509CertificateGenerator.create({
+      serialNumber: '01',
+      subject: name,
+      issuer: name,
+      notBefore: new Date(Date.now() - 60_000),
+      notAfter: new Date(Date.now() + 86_400_000),
+      signingAlgorithm: { name: 'RSASSA-PKCS1-v1_5', hash: 'SHA-256' },
+      publicKey: keys.publicKey,
+      signingKey: keys.privateKey,
+      extensions: [
+        new x509.BasicConstraintsExtension(true, undefined, true),
+        new x509.KeyUsagesExtension(
+          x509.KeyUsageFlags.keyCertSign |
+            x509.KeyUsageFlags.digitalSignature |
+            x509.KeyUsageFlags.keyEncipherment,
+          true,
+        ),
+        new x509.SubjectKeyIdentifierExtension('d451dfa2342d362160d121ada25a00ad00a460fd'),
+      ],
+    });
+    const pkcs8 = Buffer.from(await webcrypto.subtle.exportKey('pkcs8', keys.privateKey));
+    const keyPem = `-----BEGIN PRIVATE KEY-----\n${pkcs8.toString('base64').replace(/(.{64})/g, '$1\n')}\n-----END PRIVATE KEY-----\n`;
+    const ca = await loadCertificateAuthority(goCa.toString('pem'), keyPem);
+    const leaf = await issueApiClientCertificate(ca, 'assistant-ro');
+    const cert = new X509Certificate(leaf.certificatePem);
+    expect(cert.checkIssued(new X509Certificate(ca.certificatePem))).toBe(true);
+    expect(opensslVerify(ca.certificatePem, leaf.certificatePem)).toMatch(/OK/);
   });
 });

@@ -1,5 +1,5 @@
 /**
- * Key and certificate minting for Velociraptor-compatible PKI (velociraptor-api.md §3.4).
+ * Key and certificate minting for Velociraptor-compatible PKI (docs/velociraptor/certificates.md).
  * Keys come from WebCrypto's generateKey, which Node runs on its thread pool: generating RSA-4096
  * never blocks the event loop. Certificates are built with @peculiar/x509. Private keys are
  * exported as PKCS#1 PEM ("RSA PRIVATE KEY"), the format Velociraptor writes and reads, or SEC1 PEM
@@ -164,6 +164,18 @@ export interface LeafOptions {
 
 const IPV4 = /^\d{1,3}(\.\d{1,3}){3}$/;
 
+/**
+ * The leaf's Authority Key Identifier: the CA certificate's own Subject Key Identifier when it has
+ * one (Velociraptor's CA computes it its own way, and a different value does not chain), else one
+ * derived from the CA's public key.
+ */
+async function authorityKeyId(ca: CertificateAuthority): Promise<x509.AuthorityKeyIdentifierExtension> {
+  const ski = ca.certificate.getExtension(x509.SubjectKeyIdentifierExtension);
+  return ski
+    ? new x509.AuthorityKeyIdentifierExtension(ski.keyId)
+    : x509.AuthorityKeyIdentifierExtension.create(ca.keys.publicKey);
+}
+
 /** A leaf certificate signed by `ca`, with ServerAuth+ClientAuth as Velociraptor mints them. */
 export async function issueCertificate(
   ca: CertificateAuthority,
@@ -190,7 +202,9 @@ export async function issueCertificate(
   const certificate = await x509.X509CertificateGenerator.create({
     serialNumber: serialNumber(),
     subject,
-    issuer: ca.certificate.subject,
+    // The CA's subject as encoded (a DER Name), not re-encoded from text: Velociraptor's CA names
+    // itself with a PrintableString, and a UTF8String issuer would not chain to it.
+    issuer: ca.certificate.subjectName,
     ...validity(options.validityDays ?? 365, options.notBefore),
     signingAlgorithm: signingAlgorithm(ca.keys.algorithm),
     publicKey: keys.publicKey,
@@ -200,7 +214,7 @@ export async function issueCertificate(
       new x509.KeyUsagesExtension(usage, true),
       new x509.ExtendedKeyUsageExtension([SERVER_AUTH, CLIENT_AUTH]),
       ...(names.length ? [new x509.SubjectAlternativeNameExtension(names)] : []),
-      await x509.AuthorityKeyIdentifierExtension.create(ca.keys.publicKey),
+      await authorityKeyId(ca),
     ],
   });
   return { certificatePem: certificate.toString('pem'), privateKeyPem: await exportPrivateKeyPem(keys) };

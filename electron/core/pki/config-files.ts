@@ -1,6 +1,7 @@
 /**
- * Velociraptor config files written by us (velociraptor-api.md §3.1, §3.5, §7): server.config.yaml,
- * client.config.yaml and API client configs. Key names, sections and defaults follow what
+ * Velociraptor config files written by us (docs/velociraptor/api-client-config.md and
+ * deployment.md): server.config.yaml, client.config.yaml and API client configs. Key names,
+ * sections and defaults follow what
  * `velociraptor config generate` / `config client` / `config api_client` write, because the Go loader
  * is strict about API client configs (UnmarshalStrict) and agents only read `version` + `Client`.
  *

@@ -1,4 +1,4 @@
-/** velociraptor-api.md §3–§6 facts, each checked over real gRPC + mTLS with a client built from proto/load.ts. */
+/** The facts of docs/velociraptor/ (API config and TLS, query streaming, permissions), each checked over real gRPC + mTLS with a client built from proto/load.ts. */
 import * as grpc from '@grpc/grpc-js';
 import { parse } from 'yaml';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -32,7 +32,7 @@ function getBuffer(
   return new Promise((resolve) => client.VFSGetBuffer(req, (err, res) => resolve({ err, res })));
 }
 
-describe('TLS and identity (§3)', () => {
+describe('TLS and identity (api-client-config.md)', () => {
   it('minted API config has exactly the keys Velociraptor writes, in order', async () => {
     const yaml = await sim.mintApiConfig('keys-check', ['api']);
     expect(Object.keys(parse(yaml) as object)).toEqual([
@@ -86,7 +86,7 @@ describe('TLS and identity (§3)', () => {
   });
 });
 
-describe('permissions (§4.1, §5, §6)', () => {
+describe('permissions (query-stream.md, vql.md, permissions.md)', () => {
   it('reader gets PermissionDenied for Query', async () => {
     const r = await query(reader, 'SELECT * FROM scope()');
     expect(r.error?.code).toBe(grpc.status.PERMISSION_DENIED);
@@ -167,7 +167,7 @@ describe('permissions (§4.1, §5, §6)', () => {
   });
 });
 
-describe('Query streaming (§4)', () => {
+describe('Query streaming (query-stream.md)', () => {
   it('empty Query list is an error', async () => {
     const r = await query(api, { Query: [], max_row: 10 });
     expect(r.error?.details).toBe('Query should be specified.');
@@ -306,7 +306,7 @@ describe('Query streaming (§4)', () => {
   });
 });
 
-describe('VFSGetBuffer (§2.6)', () => {
+describe('VFSGetBuffer (api-service.md)', () => {
   it('reads uploads by components with offset/length; empty data is EOF; no pathspec is InvalidArgument', async () => {
     const host = await query(admin, "SELECT client_id FROM clients(search='host:WKS-FIN-002')");
     const clientId = String(host.rows[0]?.client_id);

@@ -1,8 +1,9 @@
 /**
  * The API port: grpc-js with TLS 1.3 only, the server certificate from the simulator's PKI, a client
  * certificate required and verified against the CA, and the caller identified by its Subject CN
- * (velociraptor-api.md §3.3). Query needs ANY_QUERY in the chosen org (§4.1); VFSGetBuffer needs
- * READ_RESULTS (§2.6); Check always answers SERVING without an ACL check.
+ * (docs/velociraptor/api-client-config.md#server-tls-of-the-api-port). Query needs ANY_QUERY in
+ * the chosen org (query-stream.md#access-is-checked-first); VFSGetBuffer needs READ_RESULTS
+ * (api-service.md#vfsfilebuffer); Check always answers SERVING without an ACL check.
  */
 import * as grpc from '@grpc/grpc-js';
 import type { SecureServerOptions } from 'node:http2';
@@ -230,7 +231,10 @@ export async function startApiServer(
         return;
       }
       backend.readFile(orgId, clientId, components, num(req.offset), num(req.length)).then(
-        (data) => callback(null, { ...req, data: data ?? Buffer.alloc(0) }),
+        (data) =>
+          data === null
+            ? callback(statusError(grpc.status.NOT_FOUND, 'Not Found'))
+            : callback(null, { ...req, data }),
         (e: unknown) => callback(statusError(grpc.status.UNKNOWN, messageOf(e))),
       );
     },

@@ -1,6 +1,6 @@
 /**
  * The Velociraptor simulator: a faithful stand-in server for tests, demos and deployment checks
- * (velociraptor-api.md). It is labelled as a simulator wherever a user can see it. Free of electron
+ * (docs/velociraptor/). It is labelled as a simulator wherever a user can see it. Free of electron
  * and of native modules, so the bundled CLI runs it with no node_modules.
  */
 import { mkdtempSync } from 'node:fs';
@@ -105,8 +105,11 @@ export async function startSimulator(options: SimulatorOptions = {}): Promise<Ru
     functions,
     recordQuery: (q) => received.push(q),
     readFile: async (_orgId, clientId, components, offset, length) => {
-      const full =
-        clientId && components[0] !== 'clients' ? ['clients', clientId, ...components] : components;
+      // As the real server does (api/api.go → paths/client.go FSItem): with client_id set the
+      // components are relative to that client's folder and name a `.json` item, so the components
+      // uploads() gives (which start at clients/<id>/…) find nothing.
+      const last = components[components.length - 1] ?? '';
+      const full = clientId ? ['clients', clientId, ...components.slice(0, -1), `${last}.json`] : components;
       return world.store.read(full, offset, length);
     },
   });

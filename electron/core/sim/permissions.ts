@@ -1,5 +1,5 @@
 /**
- * Velociraptor's roles and the permissions each grants (velociraptor-api.md §6, VR acls/roles.go).
+ * Velociraptor's roles and the permissions each grants (docs/velociraptor/permissions.md).
  * Roles are per org; the administrator role also carries ORG_ADMIN in the root org only.
  */
 export type Permission =

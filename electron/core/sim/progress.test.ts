@@ -189,7 +189,12 @@ describe('a collection moves WAITING → IN_PROGRESS → FINISHED on the injecte
     );
     const hunt = h.H as { HuntId: string; Request: { state: string; condition: unknown } };
     expect(hunt.Request.state).toBe('RUNNING');
-    expect(hunt.Request.condition).toEqual({ os: { os: 'LINUX' } });
+    // As the real server: the OS replaces the condition (the include label is dropped).
+    expect(hunt.Request.condition).toEqual({
+      excluded_labels: { label: [] },
+      labels: { label: [] },
+      os: { os: 'LINUX' },
+    });
     const stats = async (): Promise<{ total_clients_scheduled: number; total_finished_clients: number }> =>
       (await one(inv, 'SELECT stats FROM hunts(hunt_id=H)', { H: hunt.HuntId })).stats as {
         total_clients_scheduled: number;
@@ -225,7 +230,10 @@ describe('a collection moves WAITING → IN_PROGRESS → FINISHED on the injecte
       'SELECT create_hunt_download(hunt_id=H, wait=TRUE).Components AS C FROM scope()',
       { H: hunt.HuntId },
     );
-    const zip = readZipEntries(await readAll(inv, dl.C as string[]));
+    // As on the real server, the components name the zip without its `.zip` (issue 12 item 8).
+    const given = dl.C as string[];
+    expect(given.at(-1)).toBe(hunt.HuntId);
+    const zip = readZipEntries(await readAll(inv, [...given.slice(0, -1), `${hunt.HuntId}.zip`]));
     expect([...zip.keys()].filter((k) => k.endsWith('Linux.Sys.Pslist.json'))).toHaveLength(
       s2.total_clients_scheduled,
     );

@@ -1,5 +1,5 @@
 /**
- * Runs one Query RPC the way Velociraptor's API does (velociraptor-api.md §4), independent of gRPC:
+ * Runs one Query RPC the way Velociraptor's API does (docs/velociraptor/query-stream.md), independent of gRPC:
  * the "Starting query execution." log, statements run in order sharing one scope, per-statement
  * batching by max_row / max_wait (0 → 10 s) with vfilter's check-before-append rule (so max_row = 0
  * gives an initial "[]" and then one row per message), a final batch at the end of every SELECT
@@ -9,7 +9,7 @@
 import type { Permission } from './permissions';
 import { humanizeBytes } from './vql/builtins';
 import { isCancellation, runLet, runSelect } from './vql/engine';
-import { VqlSyntaxError } from './vql/lexer';
+import { VqlSyntaxError } from '../../../shared/vql/lexer';
 import { parseVql } from './vql/parser';
 import {
   isBatch,

@@ -1,7 +1,8 @@
 /**
- * The simulator's certificates: its own CA (or the one from a server config), the API/Frontend server
- * certificate (CN and SAN VelociraptorServer, velociraptor-api.md §3.4), and API client configs minted
- * for users, with exactly the keys Velociraptor writes (§3.1).
+ * The simulator's certificates: its own CA (or the one from a server config), the API/Frontend
+ * server certificate (CN and SAN VelociraptorServer, docs/velociraptor/certificates.md), and API
+ * client configs minted for users, with exactly the keys Velociraptor writes
+ * (docs/velociraptor/api-client-config.md#keys-of-the-file).
  */
 import { stringify } from 'yaml';
 import { AppError } from '../../../shared/errors';

@@ -45,6 +45,8 @@ export interface FlowRecord {
   fixedState?: FlowState;
   status: string;
   cancelled?: { atMs: number; by: string };
+  /** The artifact's query failed (the flow is in ERROR). */
+  failed?: boolean;
   finalised: boolean;
   results: Map<string, Row[]>;
   logs: Row[];
@@ -203,13 +205,13 @@ export class World {
     if (this.flowState(orgId, flow) === 'FINISHED') return flow;
     flow.cancelled = { atMs: this.now(), by };
     flow.status = `Cancelled by ${by}`;
-    flow.logs.push(logRow(this.now(), 'DEFAULT', `Cancelled by ${by}`));
+    flow.logs.push(logRow(flow, this.now(), 'DEFAULT', `Cancelled by ${by}`));
     this.emitCompletion(orgId, flow);
     return flow;
   }
 
   flowState(orgId: string, flow: FlowRecord): FlowState {
-    if (flow.cancelled) return 'ERROR';
+    if (flow.cancelled || flow.failed) return 'ERROR';
     if (flow.fixedState) return flow.fixedState;
     if (flow.finalised) return 'FINISHED';
     const now = this.now();
@@ -239,14 +241,19 @@ export class World {
   private finalise(org: OrgData, flow: FlowRecord): void {
     flow.finalised = true;
     const client = flow.client_id === 'server' ? null : (org.clients.get(flow.client_id) ?? null);
-    flow.logs.push(logRow(flow.startMs, 'INFO', `Starting collection of ${flow.artifacts.join(', ')}`));
+    flow.logs.push(logRow(flow, flow.startMs, 'INFO', `Starting collection of ${flow.artifacts.join(', ')}`));
     for (const name of flow.artifacts) {
       const def = findArtifact(name);
       if (!def) continue;
       const gen = generateArtifactResults(def, client, flow.env[name] ?? {}, flow.session_id, flow.finishMs);
       for (const [key, rows] of gen.results)
         flow.results.set(key, flow.max_rows > 0 ? rows.slice(0, flow.max_rows) : rows);
-      for (const line of gen.logs) flow.logs.push(logRow(flow.finishMs, 'INFO', line));
+      for (const line of gen.logs) flow.logs.push(logRow(flow, flow.finishMs, 'INFO', line));
+      if (gen.failure) {
+        flow.failed = true;
+        flow.status = gen.failure;
+        flow.logs.push(logRow(flow, flow.finishMs, 'ERROR', gen.failure));
+      }
       for (const up of gen.uploads) {
         const components = [
           'clients',
@@ -272,6 +279,7 @@ export class World {
     }
     flow.logs.push(
       logRow(
+        flow,
         flow.finishMs,
         'DEFAULT',
         'Collection is done after ' + ((flow.finishMs - flow.startMs) / 1000).toFixed(3) + 's',
@@ -470,7 +478,7 @@ export class World {
       org,
       past(at('WKS-FIN-002'), ['Windows.Search.FileFinder'], 1.2, {
         'Windows.Search.FileFinder': {
-          SearchFilesGlob: 'C:\\Users\\**\\*.dll',
+          Glob: 'C:\\Users\\**\\*.dll',
           Upload_File: 'Y',
           Calculate_Hash: 'Y',
         },
@@ -490,7 +498,7 @@ export class World {
     const errored = past(at('DC01'), ['Windows.EventLogs.RDPAuth'], 0.7);
     errored.fixedState = 'ERROR';
     errored.status = 'Windows.EventLogs.RDPAuth: query timed out after 600s';
-    errored.logs.push(logRow(errored.finishMs, 'ERROR', errored.status));
+    errored.logs.push(logRow(errored, errored.finishMs, 'ERROR', errored.status));
     const unresponsive = past(at('FS01'), ['Generic.Detection.Yara.Glob'], 0.3);
     unresponsive.fixedState = 'UNRESPONSIVE';
     unresponsive.status = 'The client did not respond in time';

@@ -20,6 +20,7 @@ export {
 } from './test-connection';
 export { RowFormatter, rawLines, type OutputFormat } from './output/format';
 export { stripTerminalControls } from './output/terminal';
+export { readConfigFile } from './config/read-config-file';
 export { mapGrpcError } from './grpc-errors';
 export type { QueryEvent, RowsEvent, LogEvent, QueryOptions, RawRows } from './query/stream';
 export { parseRowRange } from './query/batch-parse';
@@ -35,3 +36,13 @@ export type * from './operations/hunts';
 export type * from './operations/artifacts';
 export type * from './operations/server';
 export type * from './operations/vfs';
+export {
+  DEFAULT_API_ROLES,
+  ROLES,
+  revokeRolesQuery,
+  serverAdmin,
+  userAddCommand,
+  userCreateQuery,
+  validateRoles,
+  type Role,
+} from './operations/users';

@@ -148,6 +148,9 @@ export class VelociraptorService {
   vfsRefresh(i: vfs.VfsPathInput, o?: OpOptions): Promise<flows.LaunchedFlow> {
     return vfs.vfsRefresh(this.conn, i, o);
   }
+  vfsDownload(i: Omit<vfs.VfsPathInput, 'depth'>, o?: OpOptions): Promise<flows.LaunchedFlow> {
+    return vfs.vfsDownload(this.conn, i, o);
+  }
   vfsList(i: vfs.VfsPathInput, o?: flows.WaitOptions): ReturnType<typeof vfs.vfsList> {
     return vfs.vfsList(this.conn, i, o);
   }

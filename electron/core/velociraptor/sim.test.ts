@@ -517,15 +517,11 @@ describe('hunts and orgs', () => {
     const finished = (await svc.listHunts()).find((h) => h.stats.withResults > 0)!;
     const hf = await svc.huntFlows(finished.huntId);
     expect(hf.length).toBeGreaterThan(0);
-    const rows = await svc.huntResults(
-      finished.huntId,
-      finished.artifacts[0]!.includes('/') ? finished.artifacts[0]! : `${finished.artifacts[0]!}`,
-      { limit: 10 },
-    );
+    const rows = await svc.huntResults(finished.huntId, finished.sources[0]!, { limit: 10 });
     expect(Array.isArray(rows)).toBe(true);
   });
 
-  it('refuses os together with include-labels', async () => {
+  it('refuses os together with labels the server would drop, unless told to accept it', async () => {
     expect(
       await codeOf(
         svc.createHunt({

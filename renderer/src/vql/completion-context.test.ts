@@ -43,6 +43,8 @@ describe('VQL completion context', () => {
     expect(completionContext("SELECT '''multi\nline FROM ")).toEqual({ kind: 'none' });
     expect(completionContext('-- SELECT * FROM ')).toEqual({ kind: 'none' });
     expect(completionContext('/* FROM ')).toEqual({ kind: 'none' });
+    // The engine starts a -- comment at any token, so the rest of this line is a comment.
+    expect(completionContext('SELECT x -- FROM ')).toEqual({ kind: 'none' });
   });
 
   it('treats a closed string as code again (escaped quotes included)', () => {

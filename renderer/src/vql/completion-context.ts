@@ -1,12 +1,14 @@
 /**
- * What to complete, decided from the text before the cursor only (pure, so it is unit-tested):
- * - after FROM / JOIN-like positions: plugin names;
- * - inside `name(` ... before the closing paren: that call's argument names (and after
- *   `artifact=` / `Artifact.` positions: artifact names);
+ * What to complete, decided from the text before the cursor only (pure, so it is unit-tested), on
+ * the tokens of the one VQL lexer (shared/vql/lexer) in its tolerant mode:
+ * - after FROM: plugin names;
+ * - inside `name(` ... before the closing paren: that call's argument names;
  * - after `Artifact.`: artifact names (VQL can call artifacts as plugins);
  * - inside a string or a comment: nothing;
  * - otherwise: functions and keywords.
  */
+import { isKeyword, isOp, lexVql, type VqlToken } from '../../../shared/vql/lexer';
+
 export type CompletionContext =
   | { kind: 'none' }
   | { kind: 'plugin'; prefix: string }
@@ -14,79 +16,61 @@ export type CompletionContext =
   | { kind: 'argument'; callee: string; prefix: string; used: string[] }
   | { kind: 'expression'; prefix: string };
 
-interface Scan {
-  inString: boolean;
-  inComment: boolean;
-  /** Open calls, innermost last: callee name and argument names already given. */
-  calls: Array<{ callee: string; used: string[]; depthStart: number }>;
+/** An open bracket; a '(' right after a name is a call, with the argument names given so far. */
+interface Open {
+  bracket: string;
+  call?: { callee: string; used: string[] };
 }
 
-function scan(text: string): Scan {
-  const calls: Scan['calls'] = [];
-  let quote: string | null = null;
-  let lineComment = false;
-  let blockComment = false;
-  const stack: Array<string | null> = [];
-  for (let i = 0; i < text.length; i++) {
-    const c = text[i]!;
-    if (lineComment) {
-      if (c === '\n') lineComment = false;
-      continue;
+const CLOSES: Record<string, string> = { ')': '(', ']': '[', '}': '{' };
+
+function openBrackets(tokens: VqlToken[]): Open[] {
+  const stack: Open[] = [];
+  tokens.forEach((t, i) => {
+    if (t.kind !== 'op') return;
+    const before = tokens[i - 1];
+    if (t.value === '(' || t.value === '[' || t.value === '{') {
+      const callee = t.value === '(' && before?.kind === 'ident' ? before.value : undefined;
+      stack.push({ bracket: t.value, ...(callee ? { call: { callee, used: [] } } : {}) });
+    } else if (CLOSES[t.value]) {
+      if (stack.at(-1)?.bracket === CLOSES[t.value]) stack.pop();
+    } else if (t.value === '=' && before?.kind === 'ident') {
+      // name= directly inside a call is an argument; after it, that name is used.
+      const prior = tokens[i - 2];
+      const top = stack.at(-1);
+      if (top?.call && (isOp(prior, '(') || isOp(prior, ','))) top.call.used.push(before.value);
     }
-    if (blockComment) {
-      if (c === '*' && text[i + 1] === '/') {
-        blockComment = false;
-        i++;
-      }
-      continue;
-    }
-    if (quote) {
-      if (quote === "'''" ? text.startsWith("'''", i) : c === quote) {
-        if (quote === "'''") i += 2;
-        quote = null;
-      } else if (c === '\\' && quote !== "'''") i++;
-      continue;
-    }
-    if (c === '/' && text[i + 1] === '/') lineComment = true;
-    else if (c === '-' && text[i + 1] === '-') lineComment = true;
-    else if (c === '/' && text[i + 1] === '*') blockComment = true;
-    else if (text.startsWith("'''", i)) {
-      quote = "'''";
-      i += 2;
-    } else if (c === '"' || c === "'") quote = c;
-    else if (c === '(') {
-      const m = /([A-Za-z_][A-Za-z0-9_.]*)\s*$/.exec(text.slice(0, i));
-      const callee = m?.[1] ?? null;
-      stack.push(callee);
-      if (callee) calls.push({ callee, used: [], depthStart: stack.length });
-    } else if (c === ')') {
-      const popped = stack.pop();
-      if (popped && calls.length && calls[calls.length - 1]!.depthStart === stack.length + 1) calls.pop();
-    } else if (c === '=' && calls.length && calls[calls.length - 1]!.depthStart === stack.length) {
-      const m = /([A-Za-z_][A-Za-z0-9_]*)\s*$/.exec(text.slice(0, i));
-      if (m && text[i + 1] !== '~' && text[i - 1] !== '!' && text[i - 1] !== '<' && text[i - 1] !== '>')
-        calls[calls.length - 1]!.used.push(m[1]!);
-    }
-  }
-  return { inString: quote !== null, inComment: lineComment || blockComment, calls };
+  });
+  return stack;
 }
 
 export function completionContext(before: string): CompletionContext {
-  const s = scan(before);
-  if (s.inString || s.inComment) return { kind: 'none' };
-  const word = /([A-Za-z_][A-Za-z0-9_]*)$/.exec(before)?.[1] ?? '';
-  const head = before.slice(0, before.length - word.length);
+  const all = lexVql(before, { tolerant: true, trivia: true });
+  const last = all.at(-1);
+  if (last?.unterminated) return { kind: 'none' };
+  if (last?.kind === 'comment' && last.end === before.length) return { kind: 'none' };
+  if (last?.kind === 'string' && last.end === before.length) return { kind: 'none' };
 
-  const art = /Artifact\.([A-Za-z0-9_.]*)$/.exec(before);
-  if (art) return { kind: 'artifact', prefix: art[1] ?? '' };
+  const tokens = all.filter((t) => t.kind !== 'whitespace' && t.kind !== 'comment');
+  const typing = last?.kind === 'ident' && !last.quoted && last.end === before.length ? last : undefined;
+  const prefix = typing?.value ?? '';
+  const head = typing ? tokens.slice(0, -1) : tokens;
 
-  if (/\bFROM\s+$/i.test(head)) return { kind: 'plugin', prefix: word };
-
-  const call = s.calls[s.calls.length - 1];
-  if (call) {
-    // Directly after "(" or ",": an argument name is expected.
-    if (/[(,]\s*$/.test(head))
-      return { kind: 'argument', callee: call.callee, prefix: word, used: call.used };
+  // Artifact.A.B. … : the dotted name typed so far after "Artifact."
+  let k = head.length;
+  const parts: string[] = [prefix];
+  while (isOp(head[k - 1], '.') && head[k - 2]?.kind === 'ident') {
+    parts.unshift((head[k - 2] as VqlToken).value);
+    k -= 2;
   }
-  return { kind: 'expression', prefix: word };
+  if (parts.length > 1 && parts[0] === 'Artifact')
+    return { kind: 'artifact', prefix: parts.slice(1).join('.') };
+
+  const prev = head.at(-1);
+  if (isKeyword(prev, 'FROM')) return { kind: 'plugin', prefix };
+
+  const top = openBrackets(head).at(-1);
+  if (top?.call && (isOp(prev, '(') || isOp(prev, ',')))
+    return { kind: 'argument', callee: top.call.callee, prefix, used: top.call.used };
+  return { kind: 'expression', prefix };
 }

@@ -10,6 +10,7 @@ import { Redactor } from '../redact';
 import { createMcpServer } from '../server';
 import type { McpContext } from '../tool-kit';
 import { ConnectionRegistry } from '../../velociraptor/registry';
+import type { ReadOnlyVql } from '../read-only-identity';
 import { RegistryServers, type McpServers } from '../servers';
 
 export interface Harness {
@@ -31,7 +32,13 @@ export function noConnections(): McpServers {
 
 export function makeHarness(
   servers: McpServers,
-  opts: { dataDir?: string; approver?: Approver; policy?: Partial<McpPolicy>; clientLabel?: string } = {},
+  opts: {
+    dataDir?: string;
+    approver?: Approver;
+    policy?: Partial<McpPolicy>;
+    clientLabel?: string;
+    readOnly?: ReadOnlyVql;
+  } = {},
 ): Harness {
   const dataDir = opts.dataDir ?? mkdtempSync(join(tmpdir(), 'mr-mcp-'));
   const redactor = new Redactor();
@@ -46,6 +53,7 @@ export function makeHarness(
     approver: opts.approver ?? broker,
     resultsDir: join(dataDir, 'mcp-results'),
     clientLabel: () => opts.clientLabel ?? 'test (direct)',
+    ...(opts.readOnly ? { readOnly: opts.readOnly } : {}),
   };
   return {
     ctx,

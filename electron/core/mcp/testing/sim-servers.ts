@@ -1,18 +1,22 @@
 /**
  * MCP tests run their tools against the simulator (real gRPC, mTLS, the VQL engine): this binds the
  * MCP servers seam to a running simulator, with an administrator identity ('sim') and the
- * least-privilege one read-only VQL uses ('sim-ro', roles: api), and prepares the ids the tools'
- * example arguments refer to.
+ * least-privilege one read-only VQL runs as ('mcp-reader', roles: api), and prepares the ids the
+ * tools' example arguments refer to.
  */
+import { toCsv } from '../../../../shared/csv';
 import type { RunningSimulator } from '../../sim/index';
 import { loadApiConfig } from '../../velociraptor/config/api-config';
 import { ConnectionRegistry } from '../../velociraptor/registry';
 import type { VelociraptorService } from '../../velociraptor';
+import { ReadOnlyIdentities } from '../read-only-identity';
 import { RegistryServers } from '../servers';
 import type { ExampleIds } from '../tool-kit';
 
 export interface SimServers {
   servers: RegistryServers;
+  /** The read-only identity of 'sim' (pass it to makeHarness as `readOnly`). */
+  readOnly: ReadOnlyIdentities;
   registry: ConnectionRegistry;
   /** The administrator's service on the default server (for a test's own setup and checks). */
   admin: VelociraptorService;
@@ -22,13 +26,22 @@ export interface SimServers {
 export async function simServers(sim: RunningSimulator): Promise<SimServers> {
   const registry = new ConnectionRegistry();
   registry.addConfig('sim', loadApiConfig(await sim.mintApiConfig('mcp-admin', ['administrator'])));
-  registry.addConfig('sim-ro', loadApiConfig(await sim.mintApiConfig('mcp-reader', ['api'])));
-  const servers = new RegistryServers({
-    registry,
+  const reader = await sim.mintApiConfig('mcp-reader', ['api']);
+  const servers = new RegistryServers({ registry, defaultServer: () => 'sim' });
+  const readOnly = new ReadOnlyIdentities({
+    source: { get: async (name) => (name === 'sim' ? reader : undefined) },
     defaultServer: () => 'sim',
-    readOnlyServer: (s) => (s === 'sim' ? 'sim-ro' : undefined),
   });
-  return { servers, registry, admin: await servers.service({}), close: () => registry.close() };
+  return {
+    servers,
+    readOnly,
+    registry,
+    admin: await servers.service({}),
+    close: () => {
+      readOnly.close();
+      registry.close();
+    },
+  };
 }
 
 export const EXAMPLE_ARTIFACT = 'Windows.Search.FileFinder';
@@ -46,7 +59,9 @@ export async function exampleIds(svc: VelociraptorService, folder: string): Prom
     {
       clientId: win.clientId,
       artifacts: [EXAMPLE_ARTIFACT],
-      parameters: { [EXAMPLE_ARTIFACT]: { SearchFilesGlob: 'C:/Users/**', Upload_File: 'Y' } },
+      parameters: {
+        [EXAMPLE_ARTIFACT]: { SearchFilesGlobTable: toCsv([{ Glob: 'C:/Users/**' }]), Upload_File: 'Y' },
+      },
       urgent: true,
     },
     { timeoutMs: 60_000, pollMs: 100 },

@@ -6,6 +6,7 @@
  * sends exactly that collection.
  */
 import { z } from 'zod';
+import { toCsv } from '../../../../shared/csv';
 import { AppError } from '../../../../shared/errors';
 import { choicesFor, FILE_FINDER, HASH_HUNTER, type DfirTopic } from '../dfir-catalog';
 import { pagingInput, type PagingArgs } from '../results';
@@ -150,7 +151,12 @@ function fileSearchRequest(
   a: { glob: string; yara_rule?: string | undefined; hashes?: string[] | undefined },
 ): CollectInput {
   if (a.hashes && a.hashes.length > 0) {
-    const by = (len: number) => a.hashes!.filter((h) => h.length === len).join('\n');
+    // hash() gives lower-case hex and the artifact compares with `in`, which is case-sensitive.
+    const by = (len: number) =>
+      a
+        .hashes!.filter((h) => h.length === len)
+        .map((h) => h.toLowerCase())
+        .join('\n');
     return {
       clientId: clientIdValue,
       artifacts: [HASH_HUNTER],
@@ -162,7 +168,10 @@ function fileSearchRequest(
     };
   }
   const f = FILE_FINDER[os];
-  const params: Record<string, string> = { [f.glob]: a.glob, [f.hash]: 'Y' };
+  const params: Record<string, string> = {
+    [f.glob.name]: f.glob.form === 'table' ? toCsv([{ Glob: a.glob }]) : a.glob,
+    [f.hash]: 'Y',
+  };
   if (a.yara_rule) params[f.yara] = a.yara_rule;
   return {
     clientId: clientIdValue,

@@ -27,7 +27,7 @@ const scopeInput = {
     .enum(['windows', 'linux', 'darwin'])
     .optional()
     .describe(
-      'Only clients of this OS. Velociraptor ignores include_labels when os is set: use one or the other.',
+      'Only clients of this OS. Velociraptor drops include_labels AND exclude_labels when os is set: the hunt then reaches every client of that OS. Use labels or an OS.',
     ),
 };
 
@@ -136,6 +136,8 @@ function createHuntInput(args: {
     maxRows: args.max_rows,
     cpuLimit: args.cpu_limit,
     start: false,
+    // The approval plan says which labels the server drops; the responder approves knowing it.
+    acceptDroppedLabels: true,
   };
 }
 
@@ -197,9 +199,13 @@ export const previewHuntScope = defineTool({
   name: 'preview_hunt_scope',
   title: 'Preview which clients a hunt reaches',
   description:
-    'How many clients (and which) a hunt with these label/OS conditions would reach now. Use it before create_hunt/start_hunt to avoid hunting the whole fleet by mistake.',
+    'How many clients (and which) a hunt with these label/OS conditions would reach now, as the server applies them (an OS drops the labels: warning says so). Use it before create_hunt/start_hunt to avoid hunting the whole fleet by mistake.',
   input: { ...scopeInput, ...pagingInput },
-  output: { total: z.number().int(), ...pagedOutput },
+  output: {
+    total: z.number().int(),
+    warning: z.string().optional().describe('Set when the server will not apply the scope as given.'),
+    ...pagedOutput,
+  },
   annotations: READ,
   endpointData: true,
   example: () => ({ os: 'windows' }),
@@ -212,7 +218,8 @@ export const previewHuntScope = defineTool({
       async (p) => pageOf(reached, p).map((c) => clientSummary(c)),
       ctx.resultsDir,
     );
-    return { total: reached.length, ...paged };
+    const warning = droppedLabelsWarning(scope);
+    return { total: reached.length, ...(warning ? { warning } : {}), ...paged };
   },
 });
 
@@ -231,7 +238,7 @@ export const startHunt = defineTool({
     const svc = await service();
     const h = await found(svc.huntStatus(args.hunt_id), `Hunt ${args.hunt_id}`);
     const scope = {
-      os: h.os as HuntScopeRule['os'],
+      os: h.os,
       includeLabels: h.includeLabels,
       excludeLabels: h.excludeLabels,
     };
@@ -285,7 +292,8 @@ export const listHunts = defineTool({
   title: 'List hunts',
   description: 'Hunts on the server, newest first, with state and client statistics. Filter by state.',
   input: {
-    state: z.enum(['RUNNING', 'PAUSED', 'STOPPED', 'COMPLETED', 'ARCHIVED']).optional(),
+    // The states a hunt has (there is no COMPLETED: a hunt runs until stopped or expired).
+    state: z.enum(['PAUSED', 'RUNNING', 'STOPPED', 'ARCHIVED']).optional(),
     ...pagingInput,
   },
   output: pagedOutput,

@@ -4,7 +4,19 @@
  * rows come from triage-rows.ts).
  */
 export type ParamType =
-  'string' | 'bool' | 'int' | 'regex' | 'csv' | 'choices' | 'timestamp' | 'upload' | 'yaml' | 'json';
+  | 'string'
+  | 'bool'
+  | 'int'
+  | 'regex'
+  | 'csv'
+  | 'choices'
+  | 'timestamp'
+  | 'upload'
+  | 'yaml'
+  | 'json'
+  | 'json_array'
+  | 'yara'
+  | 'hidden';
 
 export interface ArtifactParameter {
   name: string;
@@ -255,6 +267,116 @@ export const ARTIFACTS: ArtifactDefinition[] = [
     sources: [''],
   },
   {
+    name: 'Linux.Syslog.SSHLogin',
+    type: 'CLIENT',
+    os: ['linux'],
+    description: 'Parses the auth logs to identify all SSH login attempts.',
+    parameters: [
+      p('syslogAuthLogPath', 'string', '/var/log/{auth.log,secure}*', ''),
+      p(
+        'SSHGrok',
+        'string',
+        '%{SYSLOGTIMESTAMP:Timestamp} %{DATA:event} %{DATA:method} for %{DATA:user} from %{IPORHOST:ip} port %{NUMBER:port} ssh2',
+        'A Grok expression for parsing SSH auth lines.',
+      ),
+    ],
+    sources: [''],
+  },
+  {
+    name: 'Windows.EventLogs.ExplicitLogon',
+    type: 'CLIENT',
+    os: ['windows'],
+    description:
+      'Logons with explicit credentials (event 4648), as used by runas and lateral movement tools.',
+    parameters: [
+      p('EvtxGlob', 'string', '%SystemRoot%\\System32\\Winevt\\Logs\\Security.evtx', ''),
+      p('UsernameRegex', 'regex', '.', ''),
+      p('UsernameWhitelist', 'regex', '\\\\$$', ''),
+      p('ServerRegex', 'regex', '.', ''),
+      p('ServerWhitelist', 'regex', '', ''),
+      p('ProcessNameRegex', 'regex', '.', ''),
+      p('ProcessNameWhitelist', 'regex', '', ''),
+      p('VSSAnalysisAge', 'int', '0', ''),
+      p('DateAfter', 'timestamp', '', ''),
+      p('DateBefore', 'timestamp', '', ''),
+    ],
+    sources: [''],
+  },
+  {
+    name: 'Windows.EventLogs.ServiceCreationComspec',
+    type: 'CLIENT',
+    os: ['windows'],
+    description: 'Service creation events (7045) whose command line runs COMSPEC, cmd.exe or ADMIN$.',
+    parameters: [
+      p('EventLog', 'string', 'C:\\Windows\\system32\\winevt\\logs\\System.evtx', ''),
+      p('ComspecRegex', 'regex', '(COMSPEC|cmd.exe|ADMIN\\$)', ''),
+      p('VSSAnalysisAge', 'int', '0', ''),
+    ],
+    sources: ['ServiceCreation'],
+  },
+  {
+    name: 'Windows.EventLogs.Cleared',
+    type: 'CLIENT',
+    os: ['windows'],
+    description: 'Event log clearing events (1102, 104).',
+    parameters: [
+      p('TargetGlob', 'string', 'C:\\Windows\\System32\\Winevt\\Logs\\{System,Security}.evtx', ''),
+      p('DateAfter', 'timestamp', '', ''),
+      p('DateBefore', 'timestamp', '', ''),
+      p('VSSAnalysisAge', 'int', '0', ''),
+    ],
+    sources: [''],
+  },
+  {
+    name: 'Windows.Forensics.Timeline',
+    type: 'CLIENT',
+    os: ['windows'],
+    description: 'Win10 records recently used applications and files in a timeline database.',
+    parameters: [
+      p('UserFilter', 'regex', '', ''),
+      p('ExecutionTimeAfter', 'timestamp', '', ''),
+      p(
+        'Win10TimelineGlob',
+        'string',
+        'C:\\Users\\*\\AppData\\Local\\ConnectedDevicesPlatform\\*\\ActivitiesCache.db',
+        '',
+      ),
+    ],
+    sources: [''],
+  },
+  {
+    name: 'Windows.Detection.PsexecService',
+    type: 'CLIENT_EVENT',
+    os: ['windows'],
+    description:
+      'Detects PsExec-style service installation (an event artifact: add it to client monitoring).',
+    parameters: [p('yaraRule', 'yara', '', '')],
+    sources: [''],
+  },
+  {
+    name: 'Windows.Detection.WMIProcessCreation',
+    type: 'CLIENT_EVENT',
+    os: ['windows'],
+    description: 'WMI process creation events (an event artifact: add it to client monitoring).',
+    parameters: [],
+    sources: [''],
+  },
+  {
+    name: 'Generic.Collectors.File',
+    type: 'CLIENT',
+    os: [],
+    description: 'Collects files using a set of globs. All globs must be on the same device.',
+    parameters: [
+      p('collectionSpec', 'csv', 'Glob\nUsers\\*\\NTUser.dat\n', 'A CSV file with a Glob column.'),
+      p('Root', 'string', 'C:', 'On Windows, this is the device to apply all the glob on.'),
+      p('Accessor', 'string', 'auto', ''),
+      p('NTFS_CACHE_TIME', 'int', '1000000', ''),
+      p('UPLOAD_IS_RESUMABLE', 'bool', 'N', ''),
+      p('MaxFileSize', 'int', '', ''),
+    ],
+    sources: ['All Matches Metadata', 'Uploads'],
+  },
+  {
     name: 'Windows.EventLogs.RDPAuth',
     type: 'CLIENT',
     os: ['windows'],
@@ -293,14 +415,30 @@ export const ARTIFACTS: ArtifactDefinition[] = [
     name: 'Windows.Search.FileFinder',
     type: 'CLIENT',
     os: ['windows'],
-    description: 'Find files by glob, with optional hashing, YARA and upload.',
+    description:
+      'Searches for files by path glob, inspects file content via YARA, and provides file hash and upload options.',
     parameters: [
-      p('SearchFilesGlob', 'string', 'C:\\Users\\**\\*.exe', 'Glob to search.'),
-      p('Accessor', 'choices', 'auto', 'Accessor.', ['auto', 'ntfs', 'file']),
-      p('YaraRule', 'string', '', 'Optional YARA rule.'),
-      p('Upload_File', 'bool', 'N', 'Upload matching files.'),
-      p('Calculate_Hash', 'bool', 'N', 'Hash matching files.'),
-      p('MoreRecentThan', 'timestamp', '', 'Modified after.'),
+      p('Glob', 'string', '', 'Search for this file glob'),
+      p(
+        'SearchFilesGlobTable',
+        'csv',
+        'Glob\nC:/Users/SomeUser/*\n',
+        'Specify multiple globs to search for.',
+      ),
+      p('Accessor', 'choices', 'auto', 'The accessor to use', [
+        'auto',
+        'registry',
+        'file',
+        'ntfs',
+        'ntfs_vss',
+      ]),
+      p('YaraRule', 'yara', '', 'A yara rule to search for matching files.'),
+      p('Upload_File', 'bool', 'N', ''),
+      p('Calculate_Hash', 'bool', 'N', ''),
+      p('MoreRecentThan', 'timestamp', '', ''),
+      p('ModifiedBefore', 'timestamp', '', ''),
+      p('VSS_MAX_AGE_DAYS', 'int', '', 'If larger than 0 we restrict VSS age to this many days ago.'),
+      p('UPLOAD_IS_RESUMABLE', 'bool', 'N', 'If set, file uploads will be asynchronous and resumable.'),
     ],
     sources: [''],
   },
@@ -308,13 +446,27 @@ export const ARTIFACTS: ArtifactDefinition[] = [
     name: 'Linux.Search.FileFinder',
     type: 'CLIENT',
     os: ['linux'],
-    description: 'Find files by glob.',
+    description: 'Find files on the filesystem using the filename or content.',
     parameters: [
-      p('SearchFilesGlob', 'string', '/home/*/**', 'Glob to search.'),
-      p('YaraRule', 'string', '', 'Optional YARA rule.'),
-      p('Upload_File', 'bool', 'N', 'Upload matching files.'),
-      p('Calculate_Hash', 'bool', 'N', 'Hash matching files.'),
-      p('MoreRecentThan', 'timestamp', '', 'Modified after.'),
+      p('SearchFilesGlob', 'string', '/home/*', 'Use a glob to define the files that will be searched.'),
+      p(
+        'SearchFilesGlobTable',
+        'csv',
+        'Glob\n/home/someuser/*\n',
+        'Alternative specify multiple globs in a table',
+      ),
+      p('YaraRule', 'yara', '', 'A yara rule to search for matching files.'),
+      p('Upload_File', 'bool', 'N', ''),
+      p('Calculate_Hash', 'bool', 'N', ''),
+      p('MoreRecentThan', 'timestamp', '', ''),
+      p('ModifiedBefore', 'timestamp', '', ''),
+      p('ExcludePathRegex', 'regex', '^/(proc|sys|run|snap)', 'Directories not descended into.'),
+      p('LocalFilesystemOnly', 'bool', 'Y', 'Stay on local filesystems.'),
+      p('OneFilesystem', 'bool', 'N', 'Do not cross to another filesystem.'),
+      p('DoNotFollowSymlinks', 'bool', 'N', 'Do not follow symlinks while globbing.'),
+      p('ROOT', 'hidden', '', 'The root from which to start searching.'),
+      p('ACCESSOR', 'hidden', 'file', ''),
+      p('UPLOAD_IS_RESUMABLE', 'bool', 'N', 'If set the uploads can be resumed.'),
     ],
     sources: [''],
   },
@@ -322,13 +474,23 @@ export const ARTIFACTS: ArtifactDefinition[] = [
     name: 'MacOS.Search.FileFinder',
     type: 'CLIENT',
     os: ['darwin'],
-    description: 'Find files by glob.',
+    description: 'Find files on the filesystem using the filename or content.',
     parameters: [
-      p('SearchFilesGlob', 'string', '/Users/*/**', 'Glob to search.'),
-      p('YaraRule', 'string', '', 'Optional YARA rule.'),
-      p('Upload_File', 'bool', 'N', 'Upload matching files.'),
-      p('Calculate_Hash', 'bool', 'N', 'Hash matching files.'),
-      p('MoreRecentThan', 'timestamp', '', 'Modified after.'),
+      p('SearchFilesGlob', 'string', '/Users/*', 'Use a glob to define the files that will be searched.'),
+      p(
+        'SearchFilesGlobTable',
+        'csv',
+        'Glob\n/Users/someuser/*\n',
+        'Alternative specify multiple globs in a table',
+      ),
+      p('YaraRule', 'yara', '', 'A yara rule to search for matching files.'),
+      p('Fetch_Xattr', 'bool', 'N', ''),
+      p('Upload_File', 'bool', 'N', ''),
+      p('Calculate_Hash', 'bool', 'N', ''),
+      p('MoreRecentThan', 'timestamp', '', ''),
+      p('ModifiedBefore', 'timestamp', '', ''),
+      p('DoNotFollowSymlinks', 'bool', 'Y', ''),
+      p('UPLOAD_IS_RESUMABLE', 'bool', 'N', 'If set the uploads can be resumed.'),
     ],
     sources: [''],
   },
@@ -511,12 +673,12 @@ export const ARTIFACTS: ArtifactDefinition[] = [
     basic: true,
     description: 'List a single directory (the GUI VFS view).',
     parameters: [
-      p('Path', 'string', '/', 'Directory to list.'),
-      p('Components', 'json', '', 'Path components.'),
-      p('Accessor', 'string', 'auto', 'Accessor.'),
-      p('Depth', 'int', '0', 'Recursion depth.'),
+      p('Path', 'string', '/', 'The path of the directory (read only by clients without vfs_ls).'),
+      p('Components', 'json_array', '', 'Alternatively, this is an explicit list of components.'),
+      p('Accessor', 'string', 'file', 'An accessor to use.'),
+      p('Depth', 'int', '0', 'Depth of directory to list.'),
     ],
-    sources: ['Listing', 'Stats'],
+    sources: ['Listing', 'Stats', ''],
   },
   {
     name: 'System.VFS.DownloadFile',
@@ -525,10 +687,21 @@ export const ARTIFACTS: ArtifactDefinition[] = [
     basic: true,
     description: 'Download a file into the VFS.',
     parameters: [
-      p('Path', 'string', '/', 'File to download.'),
-      p('Components', 'json', '', 'Path components.'),
-      p('Accessor', 'string', 'auto', 'Accessor.'),
-      p('Recursively', 'bool', '', 'Download a directory.'),
+      p('Path', 'string', '/', 'The path of the file to download (read only by clients before 0.7.0).'),
+      p('Components', 'json_array', '', 'Alternatively, this is an explicit list of components.'),
+      p('Accessor', 'string', 'file', 'An accessor to use.'),
+      p(
+        'Recursively',
+        'bool',
+        '',
+        'If specified, Path is interpreted as a directory and we download all files below it.',
+      ),
+      p(
+        'UPLOAD_IS_RESUMABLE',
+        'bool',
+        '',
+        'If set the uploads can be resumed if the flow times out or errors.',
+      ),
     ],
     sources: [''],
   },
@@ -602,6 +775,7 @@ export function typedParameter(def: ArtifactDefinition, env: Record<string, stri
     case 'int':
       return Number.parseInt(raw, 10) || 0;
     case 'json':
+    case 'json_array':
     case 'yaml':
       try {
         return raw ? (JSON.parse(raw) as unknown) : null;

@@ -1,6 +1,6 @@
 /**
  * The seeded client fleet: Windows, Linux and macOS endpoints with Velociraptor's ApiClient fields
- * (velociraptor-api.md §2.8): first_seen_at in SECONDS, last_seen_at in MICROSECONDS.
+ * (docs/velociraptor/api-service.md#client-records): first_seen_at in SECONDS, last_seen_at in MICROSECONDS.
  */
 import { Rng } from './prng';
 

@@ -3,8 +3,9 @@
  * A few rows deliberately carry hostile strings (script tags, <img onerror>, CSV formulas, prompt
  * injection) so UI and MCP tests can show they stay inert.
  */
+import { createHash } from 'node:crypto';
 import type { ArtifactDefinition } from './artifacts';
-import { sourceKeys, typedParameter } from './artifacts';
+import { findArtifact, sourceKeys, typedParameter } from './artifacts';
 import type { ClientRecord } from './clients';
 import { Rng } from './prng';
 
@@ -29,6 +30,8 @@ export interface GeneratedResults {
   results: Map<string, Array<Record<string, unknown>>>;
   uploads: GeneratedUpload[];
   logs: string[];
+  /** Set when the artifact's query failed: the flow ends in ERROR with this status and an ERROR log. */
+  failure?: string;
 }
 
 function paramText(
@@ -735,71 +738,159 @@ const macMru: Gen = (c, rng, env, def, now) => {
   return rows;
 };
 
-function findFiles(c: ClientRecord, rng: Rng, glob: string, now: number): Array<Record<string, unknown>> {
-  const base =
-    c.os === 'windows'
+/** Files (and a home directory) each simulated endpoint has; searches and downloads see these. */
+function endpointFiles(c: ClientRecord): Array<{ path: string; dir?: true }> {
+  return c.os === 'windows'
+    ? [
+        { path: 'C:\\Users\\alice', dir: true },
+        { path: 'C:\\Users\\alice\\Downloads\\invoice_2024.pdf.exe' },
+        { path: 'C:\\Users\\alice\\Downloads\\notes-empty.txt' },
+        { path: 'C:\\Users\\Public\\update.dll' },
+        { path: 'C:\\Users\\alice\\AppData\\Roaming\\notes.txt' },
+      ]
+    : c.os === 'linux'
       ? [
-          'C:\\Users\\alice\\Downloads\\invoice_2024.pdf.exe',
-          'C:\\Users\\Public\\update.dll',
-          'C:\\Users\\alice\\AppData\\Roaming\\notes.txt',
+          { path: '/home/deploy', dir: true },
+          { path: '/tmp/.X11-unix/.x/kworker' },
+          { path: '/home/deploy/.bash_history' },
+          { path: '/home/deploy/.cache/empty' },
+          { path: '/var/www/html/shell.php' },
         ]
-      : c.os === 'linux'
-        ? ['/tmp/.X11-unix/.x/kworker', '/home/deploy/.bash_history', '/var/www/html/shell.php']
-        : [
-            '/Users/alice/.local/bin/updater',
-            '/Users/alice/Downloads/Invoice.pdf.app',
-            '/Users/alice/Documents/notes.txt',
-          ];
-  return base.map((path) => ({
-    OSPath: path,
-    Inode: null,
-    Mode: c.os === 'windows' ? '-rw-rw-rw-' : '-rwxr-xr-x',
-    Size: rng.int(1_000, 2_000_000),
-    MTime: iso(now - rng.int(1, 500) * 3_600_000),
-    ATime: iso(now - rng.int(1, 50) * 3_600_000),
-    CTime: iso(now - rng.int(1, 500) * 3_600_000),
-    BTime: iso(now - rng.int(500, 900) * 3_600_000),
-    Keywords: null,
-    IsDir: false,
-    Hash: null,
-    Upload: null,
-    _Glob: glob,
-  }));
+      : [
+          { path: '/Users/alice', dir: true },
+          { path: '/Users/alice/.local/bin/updater' },
+          { path: '/Users/alice/Downloads/Invoice.pdf.app' },
+          { path: '/Users/alice/Downloads/empty.txt' },
+          { path: '/Users/alice/Documents/notes.txt' },
+        ];
 }
 
+/** Zero-length files: their hashes are the real hashes of nothing (MD5 d41d8cd98f00b204e9800998ecf8427e). */
+const EMPTY_FILES = new Set([
+  'C:\\Users\\alice\\Downloads\\notes-empty.txt',
+  '/home/deploy/.cache/empty',
+  '/Users/alice/Downloads/empty.txt',
+]);
+
+function matchesAnyGlob(c: ClientRecord, path: string, globs: string[]): boolean {
+  const p = path.replace(/\\/g, '/');
+  return globs.some((g) => {
+    if (g === '') return false;
+    const re = globRegex(g.replace(/\\/g, '/'));
+    // Windows paths match without regard to case.
+    return (c.os === 'windows' ? new RegExp(re.source, 'i') : re).test(p);
+  });
+}
+
+/** The `Glob` column of a csv parameter (a header line, then one value per line; quotes as RFC 4180). */
+function csvColumn(text: string, column: string): string[] {
+  const lines = text
+    .replace(/\r/g, '')
+    .split('\n')
+    .filter((l) => l.trim() !== '');
+  const cells = (line: string): string[] => {
+    const out: string[] = [];
+    let cur = '';
+    let quoted = false;
+    for (let i = 0; i < line.length; i++) {
+      const ch = line[i]!;
+      if (quoted) {
+        if (ch === '"' && line[i + 1] === '"') {
+          cur += '"';
+          i++;
+        } else if (ch === '"') quoted = false;
+        else cur += ch;
+      } else if (ch === '"') quoted = true;
+      else if (ch === ',') {
+        out.push(cur);
+        cur = '';
+      } else cur += ch;
+    }
+    out.push(cur);
+    return out;
+  };
+  const [head, ...rest] = lines;
+  const at = head === undefined ? -1 : cells(head).indexOf(column);
+  return at < 0 ? [] : rest.map((l) => cells(l)[at] ?? '').filter(Boolean);
+}
+
+/** Content-derived hashes of a simulated file, lower-case hex as hash() gives them. */
+function fileHashes(c: ClientRecord, path: string): { MD5: string; SHA1: string; SHA256: string } {
+  const data = fileContent(c, path);
+  return {
+    MD5: createHash('md5').update(data).digest('hex'),
+    SHA1: createHash('sha1').update(data).digest('hex'),
+    SHA256: createHash('sha256').update(data).digest('hex'),
+  };
+}
+
+/** The endpoint files under `globs`, as the FileFinder artifacts' rows. */
+function findFiles(
+  c: ClientRecord,
+  rng: Rng,
+  globs: string[],
+  now: number,
+  hash: boolean,
+): Array<Record<string, unknown>> {
+  return endpointFiles(c)
+    .filter((f) => matchesAnyGlob(c, f.path, globs))
+    .map((f) => ({
+      OSPath: f.path,
+      Inode: null,
+      Mode: f.dir ? 'drwxr-xr-x' : c.os === 'windows' ? '-rw-rw-rw-' : '-rwxr-xr-x',
+      Size: f.dir ? 0 : fileContent(c, f.path).length,
+      MTime: iso(now - rng.int(1, 500) * 3_600_000),
+      ATime: iso(now - rng.int(1, 50) * 3_600_000),
+      CTime: iso(now - rng.int(1, 500) * 3_600_000),
+      BTime: iso(now - rng.int(500, 900) * 3_600_000),
+      Keywords: null,
+      IsDir: f.dir === true,
+      Hash: hash && !f.dir ? fileHashes(c, f.path) : null,
+      Upload: null,
+    }));
+}
+
+/**
+ * The FileFinder artifacts' globs, as each one reads its parameters: Windows (0.74+) searches `Glob`
+ * or else the `SearchFilesGlobTable` rows; Linux and macOS search the table rows and `SearchFilesGlob`.
+ */
 const fileFinder: Gen = (c, rng, env, def, now) => {
-  const glob = paramText(def, env, 'SearchFilesGlob', '');
-  const hash = typedParameter(def, env, 'Calculate_Hash') === true;
-  return findFiles(c, rng, glob, now).map((r) => ({
-    ...r,
-    Hash: hash ? { MD5: rng.hex(32), SHA1: rng.hex(40), SHA256: rng.hex(64) } : null,
-  }));
+  const table = csvColumn(paramText(def, env, 'SearchFilesGlobTable', ''), 'Glob');
+  const globs =
+    c.os === 'windows'
+      ? [paramText(def, env, 'Glob', '')].filter(Boolean).concat(paramText(def, env, 'Glob', '') ? [] : table)
+      : [...table, paramText(def, env, 'SearchFilesGlob', '')];
+  return findFiles(c, rng, globs, now, typedParameter(def, env, 'Calculate_Hash') === true);
 };
 
-/** Generic.Detection.HashHunter: the globbed files whose hash is on a list (the first hash of each given list matches). */
+/**
+ * Generic.Detection.HashHunter: the files under TargetGlob whose hash is on a list. hash() gives
+ * lower-case hex and the artifact compares with `in`, which is case-sensitive: upper-case hashes
+ * on a list never match.
+ */
 const hashHunter: Gen = (c, rng, env, def, now) => {
   const lists = (['MD5', 'SHA1', 'SHA256'] as const)
     .map((kind) => ({ kind, hashes: paramText(def, env, `${kind}List`, '').split(/\s+/).filter(Boolean) }))
     .filter((l) => l.hashes.length > 0);
   if (!lists.length) return [];
-  const glob = paramText(def, env, 'TargetGlob', '');
-  return findFiles(c, rng, glob, now)
-    .slice(0, lists.length)
-    .map((r, i) => {
-      const hit = lists[i]!;
-      const hash: Record<string, string> = {};
-      for (const l of lists)
-        hash[l.kind] =
-          l === hit ? l.hashes[0]! : rng.hex(l.kind === 'MD5' ? 32 : l.kind === 'SHA1' ? 40 : 64);
-      const path = String(r.OSPath);
-      return {
-        OSPath: path,
-        Name: path.split(/[\\/]/).at(-1),
-        Size: r.Size,
-        Timestamps: { Mtime: r.MTime, Atime: r.ATime, Ctime: r.CTime, Btime: r.BTime },
-        Hash: hash,
-      };
+  const files = findFiles(c, rng, [paramText(def, env, 'TargetGlob', '')], now, false).filter(
+    (f) => !f.IsDir,
+  );
+  const out: Array<Record<string, unknown>> = [];
+  for (const f of files) {
+    const path = String(f.OSPath);
+    const hashes = fileHashes(c, path);
+    const hit = lists.find((l) => l.hashes.includes(hashes[l.kind]));
+    if (!hit) continue;
+    out.push({
+      OSPath: path,
+      Name: path.split(/[\\/]/).at(-1),
+      Size: f.Size,
+      Timestamps: { Mtime: f.MTime, Atime: f.ATime, Ctime: f.CTime, Btime: f.BTime },
+      Hash: { MD5: '', SHA1: '', SHA256: '', [hit.kind]: hashes[hit.kind] },
     });
+  }
+  return out;
 };
 
 /** Windows.Forensics.RecentApps: RecentApps registry entries per user hive. */
@@ -904,6 +995,35 @@ const yara: Gen = (c, rng) => [
   },
 ];
 
+/**
+ * The path System.VFS.ListDirectory and System.VFS.DownloadFile act on: the JSON list `Components`
+ * the GUI sends (VR api/vfs.go). Modern clients read only that (vfs_ls(components=…), stat(filename=
+ * Components)): without it a listing is of the accessor root and a download finds no file.
+ */
+export function vfsComponents(def: ArtifactDefinition, env: Record<string, string>): string[] {
+  const v = typedParameter(def, env, 'Components');
+  return Array.isArray(v) ? v.filter((x): x is string => typeof x === 'string' && x !== '') : [];
+}
+
+/** A client path from components, as the client's OS writes it. */
+export function clientPathOf(c: ClientRecord, components: string[]): string {
+  return c.os === 'windows' ? components.join('\\') : '/' + components.join('/');
+}
+
+/** Names in every simulated directory (the drive list at the root of a Windows client). */
+function directoryNames(c: ClientRecord, components: string[]): string[] {
+  if (c.os === 'windows' && components.length === 0) return ['C:'];
+  return c.os === 'windows'
+    ? ['Program Files', 'ProgramData', 'Users', 'Windows', 'pagefile.sys', 'notes.txt']
+    : c.os === 'linux'
+      ? ['bin', 'etc', 'home', 'tmp', 'var', 'notes.txt']
+      : ['Applications', 'Library', 'System', 'Users', 'private', 'notes.txt'];
+}
+
+/** Rows a listing at most gives (a deep recursion over the stand-in tree would never end). */
+const MAX_LISTING_ROWS = 500;
+
+/** System.VFS.ListDirectory/Listing: the artifact's own columns (no OSPath, no IsDir; Mode says what a row is). */
 function vfsListing(
   c: ClientRecord,
   env: Record<string, string>,
@@ -911,31 +1031,33 @@ function vfsListing(
   now: number,
   rng: Rng,
 ): Array<Record<string, unknown>> {
-  const path = paramText(def, env, 'Path', c.os === 'windows' ? 'C:\\' : '/');
-  const names =
-    c.os === 'windows'
-      ? ['Program Files', 'ProgramData', 'Users', 'Windows', 'pagefile.sys', 'notes.txt']
-      : c.os === 'linux'
-        ? ['bin', 'etc', 'home', 'tmp', 'var', 'notes.txt']
-        : ['Applications', 'Library', 'System', 'Users', 'private', 'notes.txt'];
-  const sep = c.os === 'windows' ? '\\' : '/';
-  return names.map((name) => {
-    const isDir = !name.includes('.');
-    const full = path.endsWith(sep) ? path + name : path + sep + name;
-    return {
-      Name: name,
-      OSPath: full,
-      Size: isDir ? 0 : rng.int(100, 8_000_000_000),
-      Mode: isDir ? 'drwxr-xr-x' : '-rw-r--r--',
-      mtime: iso(now - rng.int(1, 9000) * 3_600_000),
-      atime: iso(now - rng.int(1, 100) * 3_600_000),
-      ctime: iso(now - rng.int(1, 9000) * 3_600_000),
-      btime: iso(now - rng.int(9000, 20000) * 3_600_000),
-      Data: { DevMajor: 0, DevMinor: 0 },
-      IsDir: isDir,
-      _Accessor: paramText(def, env, 'Accessor', 'auto'),
-    };
-  });
+  const accessor = paramText(def, env, 'Accessor', 'auto');
+  const depth = Math.max(0, Math.min(10, Number(typedParameter(def, env, 'Depth')) || 0));
+  const rows: Array<Record<string, unknown>> = [];
+  const list = (dir: string[], level: number): void => {
+    for (const name of directoryNames(c, dir)) {
+      if (rows.length >= MAX_LISTING_ROWS) return;
+      const components = [...dir, name];
+      const isDir = !name.includes('.') || name.endsWith(':');
+      rows.push({
+        _OSPath: clientPathOf(c, components),
+        _Components: components,
+        _Accessor: accessor,
+        _Data: { DevMajor: 0, DevMinor: 0 },
+        Name: name,
+        Size: isDir ? 0 : rng.int(100, 8_000_000_000),
+        Mode: isDir ? 'drwxr-xr-x' : '-rw-r--r--',
+        mtime: iso(now - rng.int(1, 9000) * 3_600_000),
+        atime: iso(now - rng.int(1, 100) * 3_600_000),
+        ctime: iso(now - rng.int(1, 9000) * 3_600_000),
+        btime: iso(now - rng.int(9000, 20000) * 3_600_000),
+        _Idx: rows.length,
+      });
+      if (isDir && level < depth) list(components, level + 1);
+    }
+  };
+  list(vfsComponents(def, env), 0);
+  return rows;
 }
 
 const clientInfo = (
@@ -1021,19 +1143,71 @@ const GENERATORS: Record<string, Gen> = {
   'Windows.Detection.Yara.Process': yara,
   'Linux.Detection.Yara.Process': yara,
   'System.VFS.ListDirectory/Listing': (c, rng, env, def, now) => vfsListing(c, env, def, now, rng),
-  'System.VFS.ListDirectory/Stats': (c, rng, env, def) => [
+  'System.VFS.ListDirectory/Stats': (c, rng, env, def, now) => [
     {
-      Components: paramText(def, env, 'Path', '/').split(/[\\/]/).filter(Boolean),
+      Components: vfsComponents(def, env),
       Accessor: paramText(def, env, 'Accessor', 'auto'),
-      Stats: { end_time: 0, total_files: 6 },
-      _Client: c.client_id,
-      _r: rng.int(0, 1),
+      Stats: { start_idx: 0, end_idx: vfsListing(c, env, def, now, rng).length },
     },
   ],
 };
 
 export const STAND_IN_NOTE =
   'STAND-IN FILE produced by the Megaraptor Velociraptor simulator. It is NOT a real installer or collector and contains no executable code.\n';
+
+/** The bytes of a simulated endpoint file, the same every time it is read (an empty one is empty). */
+function fileContent(c: ClientRecord, path: string): Buffer {
+  if (EMPTY_FILES.has(path)) return Buffer.alloc(0);
+  const size = new Rng(`${c.client_id}/${path}`).int(64, 4096);
+  return Buffer.from(
+    `Simulated content of ${path} on ${c.hostname} (Megaraptor simulator).\n${'A'.repeat(size)}\n`,
+  );
+}
+
+/**
+ * System.VFS.DownloadFile: stats and uploads the file named by Components. Without Components the
+ * client stats its root, a directory, and uploads nothing (the real answer, VR api/vfs.go).
+ */
+function downloadFile(
+  c: ClientRecord,
+  env: Record<string, string>,
+  def: ArtifactDefinition,
+): { rows: Array<Record<string, unknown>>; upload?: GeneratedUpload } {
+  const accessor = paramText(def, env, 'Accessor', 'auto');
+  const components = vfsComponents(def, env);
+  if (components.length === 0)
+    return {
+      rows: [
+        {
+          Path: '/',
+          Accessor: accessor,
+          Size: 0,
+          StoredSize: 0,
+          Sha256: '',
+          Md5: '',
+          Error: 'invalid argument: Directories not supported',
+          _Components: [],
+        },
+      ],
+    };
+  const path = clientPathOf(c, components);
+  const content = fileContent(c, path);
+  return {
+    rows: [
+      {
+        Path: path,
+        Accessor: accessor,
+        Size: content.length,
+        StoredSize: content.length,
+        Sha256: null,
+        Md5: null,
+        Error: null,
+        _Components: components,
+      },
+    ],
+    upload: { components, accessor, content },
+  };
+}
 
 /** Generates the results of one artifact of a flow on one client (or on the server for 'server'). */
 export function generateArtifactResults(
@@ -1048,6 +1222,14 @@ export function generateArtifactResults(
   const uploads: GeneratedUpload[] = [];
   const logs: string[] = [];
   if (def.type === 'SERVER') {
+    if (def.name === 'Server.Utils.CreateCollector') {
+      const wanted = typedParameter(def, env, 'artifacts');
+      const unknown = (Array.isArray(wanted) ? wanted : []).filter(
+        (n) => typeof n !== 'string' || !findArtifact(n),
+      );
+      if (unknown.length)
+        return { results, uploads, logs, failure: `CreateCollector: Unknown artifact ${String(unknown[0])}` };
+    }
     const files = serverArtifactFiles(def, env);
     for (const f of files)
       uploads.push({
@@ -1085,34 +1267,27 @@ export function generateArtifactResults(
     const gen = GENERATORS[key];
     results.set(key, gen ? gen(client, rng, env, def, nowMs) : []);
   }
+  if (def.name === 'System.VFS.DownloadFile') {
+    const { rows, upload } = downloadFile(client, env, def);
+    results.set(def.name, rows);
+    if (upload) uploads.push(upload);
+    return { results, uploads, logs };
+  }
   const wantsUpload =
-    typedParameter(def, env, 'Upload_File') === true ||
-    def.name === 'System.VFS.DownloadFile' ||
-    typedParameter(def, env, 'UploadHits') === true;
+    typedParameter(def, env, 'Upload_File') === true || typedParameter(def, env, 'UploadHits') === true;
   if (wantsUpload) {
-    const paths =
-      def.name === 'System.VFS.DownloadFile'
-        ? [paramText(def, env, 'Path', '/')]
-        : (results.get(def.name) ?? [])
-            .map((r) =>
-              typeof r.OSPath === 'string' ? r.OSPath : typeof r.FileName === 'string' ? r.FileName : '',
-            )
-            .filter(Boolean);
-    for (const path of paths) {
-      const components = path.split(/[\\/]/).filter(Boolean);
+    const paths = (results.get(def.name) ?? [])
+      .filter((r) => r.IsDir !== true)
+      .map((r) =>
+        typeof r.OSPath === 'string' ? r.OSPath : typeof r.FileName === 'string' ? r.FileName : '',
+      )
+      .filter(Boolean);
+    for (const path of paths)
       uploads.push({
-        components,
+        components: path.split(/[\\/]/).filter(Boolean),
         accessor: 'auto',
-        content: Buffer.from(
-          `Simulated content of ${path} on ${client.hostname} (Megaraptor simulator).\n${'A'.repeat(rng.int(64, 4096))}\n`,
-        ),
+        content: fileContent(client, path),
       });
-    }
-    if (def.name === 'System.VFS.DownloadFile')
-      results.set(
-        def.name,
-        paths.map((path) => ({ Path: path, Accessor: 'auto', Size: uploads[0]?.content.length ?? 0 })),
-      );
   }
   logs.push(`Collected ${[...results.values()].reduce((n, r) => n + r.length, 0)} rows for ${def.name}`);
   return { results, uploads, logs };

@@ -74,7 +74,8 @@ export function downloadPlugins(ctx: ServerContext): PluginGroup {
           if (!flow) throw new Error(`flow ${String(a.flow_id)} not found`);
           if (typeof a.password === 'string' && a.password)
             scope.log('create_flow_download: the simulator does not encrypt download zips; password ignored');
-          const name = `${typeof a.name === 'string' && a.name ? a.name : `${flow.client_id}-${flow.session_id}`}.zip`;
+          const host = world.org(orgId).clients.get(flow.client_id)?.hostname ?? flow.client_id;
+          const name = `${typeof a.name === 'string' && a.name ? a.name : `${host}-${flow.client_id}-${flow.session_id}`}.zip`;
           const components = ['downloads', flow.client_id, flow.session_id, name];
           world.store.write(
             components,
@@ -117,10 +118,10 @@ export function downloadPlugins(ctx: ServerContext): PluginGroup {
             typeof a.format === 'string' && a.format ? a.format : 'json',
             'clients/',
           );
-          const name = `${typeof a.filename === 'string' && a.filename ? a.filename : hunt.hunt_id}.zip`;
-          const components = ['downloads', 'hunts', hunt.hunt_id, name];
-          world.store.write(components, zip);
-          return new VqlPath(components);
+          const base = typeof a.filename === 'string' && a.filename ? a.filename : hunt.hunt_id;
+          world.store.write(['downloads', 'hunts', hunt.hunt_id, `${base}.zip`], zip);
+          // As the real function does (it does not convert the path type): the name lacks `.zip`.
+          return new VqlPath(['downloads', 'hunts', hunt.hunt_id, base]);
         },
       }),
     ],

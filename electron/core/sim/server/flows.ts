@@ -6,21 +6,29 @@ import { isRow, toJson, VqlTime } from '../vql/values';
 import { fn, plugin, window, type PluginGroup, type ServerContext } from './context';
 import { flowRequest, flowRow } from './rows';
 
-/** Parses collect_client / hunt env= and spec= into per-artifact string parameters. */
+/**
+ * Parses collect_client / hunt env= and spec= into per-artifact string parameters. As the server
+ * does (VR vql/tools/collector AddSpecProtobuf), a parameter the artifact does not declare is
+ * dropped without a word: the artifact then runs with its default.
+ */
 export function artifactEnv(
   artifacts: string[],
   env: unknown,
   spec: unknown,
 ): Record<string, Record<string, string>> {
   const out: Record<string, Record<string, string>> = {};
-  const asStrings = (d: unknown): Record<string, string> => {
-    const r: Record<string, string> = {};
-    if (isRow(d))
-      for (const [k, v] of Object.entries(d))
-        r[k] = typeof v === 'string' ? v : v instanceof VqlTime ? v.toJSON() : toJson(v);
-    return r;
-  };
-  for (const a of artifacts) out[a] = { ...asStrings(env), ...(isRow(spec) ? asStrings(spec[a]) : {}) };
+  for (const a of artifacts) {
+    const declared = new Set(findArtifact(a)?.parameters.map((p) => p.name) ?? []);
+    const asStrings = (d: unknown): Record<string, string> => {
+      const r: Record<string, string> = {};
+      if (isRow(d))
+        for (const [k, v] of Object.entries(d))
+          if (declared.has(k))
+            r[k] = typeof v === 'string' ? v : v instanceof VqlTime ? v.toJSON() : toJson(v);
+      return r;
+    };
+    out[a] = { ...asStrings(env), ...(isRow(spec) ? asStrings(spec[a]) : {}) };
+  }
   return out;
 }
 
@@ -40,9 +48,10 @@ export function flowPlugins(ctx: ServerContext): PluginGroup {
         async *run(a, scope): AsyncGenerator<PluginItem> {
           if (!scope.require('READ_RESULTS', 'flows')) return;
           const orgId = ctx.org(scope);
-          const flows = [...world.org(orgId).flows.values()]
-            .filter((f) => f.client_id === a.client_id && (!a.flow_id || f.session_id === a.flow_id))
-            .sort((x, y) => y.createMs - x.createMs);
+          // As the real flow index: in the order flows were added, oldest first (no sorting).
+          const flows = [...world.org(orgId).flows.values()].filter(
+            (f) => f.client_id === a.client_id && (!a.flow_id || f.session_id === a.flow_id),
+          );
           for (const f of window(flows, a.start, a.count)) yield flowRow(world, orgId, f);
         },
       }),

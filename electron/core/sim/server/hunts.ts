@@ -2,7 +2,8 @@
  * Hunts (VR vql/server/hunts): hunt() creates one, hunts() and hunt_info() read them,
  * hunt_update() starts, stops and edits, hunt_results() and hunt_flows() read what they collected.
  */
-import { findArtifact } from '../dataset/artifacts';
+import { appliedHuntScope, type HuntOs } from '../../../../shared/hunt-scope';
+import { findArtifact, sourceKeys } from '../dataset/artifacts';
 import type { PluginItem } from '../vql/scope';
 import { toText, VqlTime } from '../vql/values';
 import type { HuntRecord } from '../world';
@@ -22,9 +23,10 @@ export function huntPlugins(ctx: ServerContext): PluginGroup {
         async *run(a, scope): AsyncGenerator<PluginItem> {
           if (!scope.require('READ_RESULTS', 'hunts')) return;
           const orgId = ctx.org(scope);
+          // The real server walks a Go map: no order. Here the (random) hunt id orders them.
           const list = [...world.org(orgId).hunts.values()]
             .filter((h) => !a.hunt_id || h.hunt_id === a.hunt_id)
-            .sort((x, y) => y.createMs - x.createMs);
+            .sort((x, y) => x.hunt_id.localeCompare(y.hunt_id));
           for (const h of list) {
             const row = huntRow(world, orgId, h);
             yield a.summary ? huntSummaryRow(row) : row;
@@ -46,11 +48,19 @@ export function huntPlugins(ctx: ServerContext): PluginGroup {
           const hunt = ctx.huntOf(scope, a.hunt_id);
           if (!hunt) return;
           const [artifact, fromName] = splitSource(toText(a.artifact) || (hunt.artifacts[0] ?? ''));
-          const def = findArtifact(artifact);
-          const source =
-            typeof a.source === 'string' && a.source
-              ? a.source
-              : (fromName ?? (def && def.sources.length === 1 ? (def.sources[0] ?? '') : ''));
+          const source = typeof a.source === 'string' && a.source ? a.source : (fromName ?? '');
+          // Named sources must be asked for as Artifact/Source: a bare name is not "available".
+          const available = hunt.artifacts.flatMap((n) => {
+            const def = findArtifact(n);
+            return def ? sourceKeys(def) : [n];
+          });
+          const key = source ? `${artifact}/${source}` : artifact;
+          if (!available.includes(key)) {
+            scope.log(
+              `hunt_results: artifact ${key} not available in hunt. Available artifacts are ${available.join(', ')}`,
+            );
+            return;
+          }
           yield* huntResults(world, scope.ctx.orgId, hunt, artifact, source);
         },
       }),
@@ -117,8 +127,20 @@ export function huntPlugins(ctx: ServerContext): PluginGroup {
           }
           const artifacts = a.artifacts as string[];
           for (const n of artifacts) if (!findArtifact(n)) throw new Error(`Artifact ${n} not found`);
-          const os =
-            typeof a.os === 'string' && a.os ? (a.os.toLowerCase() as 'windows' | 'linux' | 'darwin') : null;
+          const os = typeof a.os === 'string' && a.os ? a.os : null;
+          if (os && !['windows', 'linux', 'darwin'].includes(os)) {
+            scope.log(`hunt: OS condition invalid ${os} (should be linux, windows, darwin)`);
+            return null;
+          }
+          const include = (a.include_labels as string[] | undefined) ?? [];
+          if (os && include.length)
+            scope.log('hunt: Both OS and label conditions set, ignoring include label conditions');
+          // With an OS the server stores only the OS condition: include and exclude labels are gone.
+          const applied = appliedHuntScope({
+            os: (os as HuntOs | null) ?? undefined,
+            includeLabels: include,
+            excludeLabels: (a.exclude_labels as string[] | undefined) ?? [],
+          });
           const hunt: HuntRecord = {
             hunt_id: world.newHuntId(),
             description: String(a.description),
@@ -130,9 +152,9 @@ export function huntPlugins(ctx: ServerContext): PluginGroup {
             stopMs: null,
             expiresMs,
             state: a.pause === true ? 'PAUSED' : 'RUNNING',
-            os,
-            includeLabels: os ? [] : ((a.include_labels as string[] | undefined) ?? []),
-            excludeLabels: (a.exclude_labels as string[] | undefined) ?? [],
+            os: applied.os || null,
+            includeLabels: applied.includeLabels,
+            excludeLabels: applied.excludeLabels,
             tags: (a.tags as string[] | undefined) ?? [],
             timeout: typeof a.timeout === 'number' ? a.timeout : 600,
             max_rows: typeof a.max_rows === 'number' ? a.max_rows : 0,

@@ -1,7 +1,7 @@
 /**
  * Velociraptor's server-side VQL plugins and functions over the simulated world, one module per
  * plugin group as in Velociraptor's own vql/server tree, with the names, arguments, row shapes
- * (rows.ts) and per-plugin permissions of velociraptor-api.md §5.
+ * (rows.ts) and per-plugin permissions of docs/velociraptor/vql.md.
  */
 import { bulkRowsPlugin } from '../bulk-rows';
 import type { FunctionDef, PluginDef } from '../vql/scope';

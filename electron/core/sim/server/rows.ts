@@ -93,6 +93,8 @@ export function flowRow(world: World, orgId: string, flow: FlowRecord): Row {
   };
 }
 
+const OS_ENUM = { windows: 'WINDOWS', linux: 'LINUX', darwin: 'OSX' } as const;
+
 /** A Hunt record (hunts(), hunt_info(), hunt()'s Request). */
 export function huntRow(world: World, orgId: string, hunt: HuntRecord): Row {
   const state = hunt.state === 'RUNNING' && world.now() > hunt.expiresMs ? 'STOPPED' : hunt.state;
@@ -102,12 +104,13 @@ export function huntRow(world: World, orgId: string, hunt: HuntRecord): Row {
     start_time: hunt.startMs === null ? 0 : Math.floor(hunt.startMs * 1000),
     hunt_description: hunt.description,
     creator: hunt.creator,
-    condition: hunt.os
-      ? { os: { os: hunt.os.toUpperCase() } }
-      : hunt.includeLabels.length
-        ? { labels: { label: hunt.includeLabels } }
-        : {},
-    ...(hunt.excludeLabels.length ? { excluded_labels: { label: hunt.excludeLabels } } : {}),
+    // The HuntCondition as the real server writes it: every field present, excluded labels inside
+    // the condition, the OS enum by name (ALL when there is none; macOS is OSX).
+    condition: {
+      excluded_labels: { label: hunt.excludeLabels },
+      labels: { label: hunt.includeLabels },
+      os: { os: hunt.os ? OS_ENUM[hunt.os] : 'ALL' },
+    },
     state,
     expires: Math.floor(hunt.expiresMs * 1000),
     start_request: {
@@ -157,9 +160,14 @@ export function huntFlowRow(world: World, orgId: string, huntId: string, flow: F
   };
 }
 
-/** A flow_logs() row of a client flow. */
-export function logRow(ms: number, level: string, message: string): Row {
-  return { _ts: Math.floor(ms / 1000), client_time: Math.floor(ms / 1000), level, message };
+/**
+ * A flow_logs() row: client flows `{client_time (s), level, message}`; server flows (client_id
+ * 'server') `{Timestamp (µs), Level, message}`, each message ending in a newline.
+ */
+export function logRow(flow: { client_id: string }, ms: number, level: string, message: string): Row {
+  return flow.client_id === 'server'
+    ? { Timestamp: Math.floor(ms * 1000), Level: level, message: `${message}\n` }
+    : { client_time: Math.floor(ms / 1000), level, message };
 }
 
 /** An uploads() row. */
@@ -230,19 +238,25 @@ export function orgRow(o: { id: string; name: string }): Row {
   return { Name: o.name, OrgId: o.id };
 }
 
-/** A gui_users() row: one user in one org. */
-export function guiUserRow(name: string, orgId: string, orgName: string, roles: string[]): Row {
+/** A user record (user(), gui_users()): one user in one org, with no `orgs` list. */
+export function userRecordRow(name: string, orgId: string, orgName: string, roles: string[]): Row {
   const perms = new Set<Permission>();
   for (const r of roles) for (const p of ROLE_PERMISSIONS[r] ?? []) perms.add(p);
   return {
     name,
     org_id: orgId,
     org_name: orgName,
-    roles,
-    _policy: { roles },
+    picture: '',
+    // An unset email is the boolean false on the real server.
+    email: false,
+    roles: roles.length ? roles : null,
+    _policy: roles.length ? { roles } : {},
     effective_policy: Object.fromEntries([...perms].map((p) => [p.toLowerCase(), true])),
   };
 }
+
+/** A gui_users() row. */
+export const guiUserRow = userRecordRow;
 
 /** An artifact_definitions() row (sanitize=TRUE drops the source queries). */
 export function definitionRow(def: ArtifactDefinition, sanitize: boolean): Row {

@@ -6,16 +6,29 @@ import { hashPassword } from '../../pki/index';
 import { isKnownRole } from '../permissions';
 import { normaliseOrg } from '../users';
 import type { PluginItem, Scope } from '../vql/scope';
-import type { Row } from '../vql/values';
+import { isRow, type Row } from '../vql/values';
 import { fn, plugin, type PluginGroup, type ServerContext } from './context';
-import { guiUserRow, orgRow } from './rows';
+import { guiUserRow, orgRow, userRecordRow } from './rows';
 
 export function userPlugins(ctx: ServerContext): PluginGroup {
   const { world, users } = ctx;
 
+  /**
+   * user_create / user_grant: the user's roles in each org become exactly the given ones (and the
+   * policy's). user_grant with neither roles nor a policy changes nothing and says so.
+   */
   function grantUser(a: Row, scope: Scope, name: string): unknown {
     if (!scope.require('SERVER_ADMIN', name)) return null;
-    const roles = (a.roles as string[] | undefined) ?? [];
+    const policy = isRow(a.policy) ? a.policy : undefined;
+    const policyRoles = Array.isArray(policy?.roles)
+      ? policy.roles.filter((r): r is string => typeof r === 'string')
+      : [];
+    const given = (a.roles as string[] | undefined) ?? [];
+    if (name === 'user_grant' && !policy && given.length === 0) {
+      scope.log('user_grant: You must provide either roles or a policy object');
+      return null;
+    }
+    const roles = [...new Set([...policyRoles, ...given])];
     const bad = roles.find((r) => !isKnownRole(r));
     if (bad) throw new Error(`Invalid role ${bad}`);
     const orgs = (a.orgs as string[] | undefined)?.length ? (a.orgs as string[]) : [scope.ctx.orgId];
@@ -50,7 +63,8 @@ export function userPlugins(ctx: ServerContext): PluginGroup {
           if (!scope.require('READ_RESULTS', 'gui_users')) return;
           for (const u of users.list()) {
             for (const [orgId, roles] of u.orgRoles) {
-              if (!a.all_orgs && orgId !== scope.ctx.orgId) continue;
+              // Users without roles in an org are not its users.
+              if ((!a.all_orgs && orgId !== scope.ctx.orgId) || roles.length === 0) continue;
               yield guiUserRow(u.name, orgId, world.orgs.get(orgId)?.name ?? orgId, roles);
             }
           }
@@ -97,17 +111,15 @@ export function userPlugins(ctx: ServerContext): PluginGroup {
       fn({
         name: 'user',
         doc: 'Retrieves information about the user.',
-        args: { user: { type: 'string' }, orgs: { type: 'strings' } },
+        // user= is required: user() alone answers null with "user: Field user is required".
+        args: { user: { type: 'string', required: true }, orgs: { type: 'strings' } },
         call: (a, scope) => {
-          const name = typeof a.user === 'string' && a.user ? a.user : scope.ctx.user;
+          const name = String(a.user);
           if (name !== scope.ctx.user && !scope.require('SERVER_ADMIN', 'user')) return null;
           const u = users.get(name);
+          const orgId = normaliseOrg(scope.ctx.orgId);
           return u
-            ? {
-                name: u.name,
-                roles: users.rolesIn(u.name, scope.ctx.orgId),
-                orgs: [...u.orgRoles.keys()].map((id) => ({ id, name: world.orgs.get(id)?.name ?? id })),
-              }
+            ? userRecordRow(u.name, orgId, world.orgs.get(orgId)?.name ?? orgId, users.rolesIn(u.name, orgId))
             : null;
         },
       }),

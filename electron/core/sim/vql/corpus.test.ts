@@ -7,7 +7,7 @@ import { UserStore } from '../users';
 import { World } from '../world';
 import { builtinFunctions, builtinPlugins } from './builtins';
 import { parseVql } from './parser';
-import { VqlSyntaxError } from './lexer';
+import { VqlSyntaxError } from '../../../../shared/vql/lexer';
 import { build, labels, vql } from '../../velociraptor/vql/builder';
 import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -62,7 +62,7 @@ describe('parser', () => {
       ).map((s) => s.kind),
     ).toEqual(['let', 'select']);
     expect(() => parseVql('SELECT FROM')).toThrow(VqlSyntaxError);
-    expect(() => parseVql("SELECT 'unterminated FROM scope()")).toThrow(/unterminated string/);
+    expect(() => parseVql("SELECT 'unterminated FROM scope()")).toThrow(/1:8: lexer: invalid input text/);
     expect(() => parseVql('SELECT * FROM scope() WHERE')).toThrow(/1:\d+: unexpected end of input/);
   });
 });

@@ -1,44 +1,34 @@
 /**
  * Recursive-descent parser for the simulator's VQL subset. Grammar (keywords case-insensitive):
  *
- *   program   := statement*            (optionally separated by ';')
+ *   program   := statement*
  *   statement := LET name ['(' names ')'] ('=' | '<=') (select | expr) | select
  *   select    := SELECT columns [FROM source] [WHERE expr] [GROUP BY expr,…]
- *                [ORDER BY name [DESC|ASC]] [LIMIT number]
+ *                [ORDER BY name [DESC|ASC]] [LIMIT number]   (ASC: the simulator's leniency)
  *   columns   := ('*' | expr [AS name]) (',' …)*
  *   source    := dotted.name ['(' args ')']
  *   args      := name '=' expr (',' …)*
- *   expr      := or; or := and (OR and)*; and := not (AND not)*; not := NOT not | cmp
- *   cmp       := add [('='|'!='|'<'|'>'|'<='|'>='|'=~'|IN) add]
+ *   expr      := or; or := and ((OR | '||') and)*; and := not ((AND | '&&') not)*; not := NOT not | cmp
+ *   cmp       := add [('='|'!='|'<>'|'<'|'>'|'<='|'>='|'=~'|IN) add]
  *   add       := mul (('+'|'-') mul)*; mul := unary (('*'|'/') unary)*; unary := '-' unary | postfix
  *   postfix   := primary ('.' name | '[' expr ']')*
- *   primary   := number | string | TRUE | FALSE | NULL | name ['(' args ')'] | '(' expr ')'
+ *   primary   := number | string | TRUE | FALSE | NULL | ['-']name ['(' args ')'] | '(' expr ')'
  *              | '[' expr,… ']' | '{' select '}'
+ *
+ * Tokens come from the product's one VQL lexer (shared/vql/lexer), the rules of Velociraptor's own.
  */
 import type { Arg, BinaryOp, Column, Expr, SelectStatement, Statement } from './ast';
-import { tokenize, VqlSyntaxError, type Token } from './lexer';
+import {
+  lexVql,
+  VqlSyntaxError,
+  type VqlKeyword,
+  type VqlToken as Token,
+} from '../../../../shared/vql/lexer';
 
-const KEYWORDS = new Set([
-  'SELECT',
-  'FROM',
-  'WHERE',
-  'LET',
-  'AND',
-  'OR',
-  'NOT',
-  'AS',
-  'ORDER',
-  'GROUP',
-  'BY',
-  'LIMIT',
-  'DESC',
-  'ASC',
-  'IN',
-]);
 const COMPARE: Record<string, BinaryOp> = {
   '=': '=',
-  '==': '=',
   '!=': '!=',
+  '<>': '!=',
   '<': '<',
   '>': '>',
   '<=': '<=',
@@ -52,50 +42,61 @@ export function parseVql(source: string): Statement[] {
 
 class Parser {
   private readonly tokens: Token[];
+  private readonly eof: Token;
   private pos = 0;
   private nextId = 1;
 
   constructor(private readonly source: string) {
-    this.tokens = tokenize(source);
+    this.tokens = lexVql(source);
+    const lines = source.split('\n');
+    this.eof = {
+      kind: 'op',
+      text: '',
+      value: '',
+      start: source.length,
+      end: source.length,
+      line: lines.length,
+      column: (lines[lines.length - 1]?.length ?? 0) + 1,
+    };
   }
 
   program(): Statement[] {
     const out: Statement[] = [];
-    while (!this.atEof()) {
-      if (this.isOp(';')) {
-        this.pos++;
-        continue;
-      }
-      out.push(this.statement());
-    }
+    while (!this.atEof()) out.push(this.statement());
     return out;
   }
 
   private peek(offset = 0): Token {
-    return this.tokens[Math.min(this.pos + offset, this.tokens.length - 1)] as Token;
+    return this.tokens[this.pos + offset] ?? this.eof;
   }
 
   private atEof(): boolean {
-    return this.peek().kind === 'eof';
+    return this.pos >= this.tokens.length;
   }
 
-  private isKeyword(word: string, offset = 0): boolean {
+  private isKeyword(word: VqlKeyword, offset = 0): boolean {
     const t = this.peek(offset);
-    return t.kind === 'ident' && !t.text.startsWith('`') && t.text.toUpperCase() === word;
+    return t.kind === 'keyword' && t.value === word;
+  }
+
+  /** A plain (unquoted) name the simulator treats as a word, e.g. ASC. */
+  private isWord(word: string): boolean {
+    const t = this.peek();
+    return t.kind === 'ident' && !t.quoted && !t.negated && t.value.toUpperCase() === word;
   }
 
   private isOp(op: string, offset = 0): boolean {
     const t = this.peek(offset);
-    return t.kind === 'op' && t.text === op;
+    return t !== this.eof && t.kind === 'op' && t.text === op;
   }
 
   private unexpected(expected?: string): never {
     const t = this.peek();
-    const what = t.kind === 'eof' ? 'unexpected end of input' : `unexpected token "${t.text}"`;
-    throw new VqlSyntaxError(`${t.line}:${t.column}: ${what}${expected ? ` (expected ${expected})` : ''}`);
+    const what = t === this.eof ? 'unexpected end of input' : `unexpected token "${t.text}"`;
+    throw new VqlSyntaxError(`${what}${expected ? ` (expected ${expected})` : ''}`, t.line, t.column);
   }
 
-  private expectKeyword(word: string): void {
+  private expectKeyword(word: VqlKeyword): void {
     if (!this.isKeyword(word)) this.unexpected(`"${word}"`);
     this.pos++;
   }
@@ -107,10 +108,9 @@ class Parser {
 
   private name(): string {
     const t = this.peek();
-    if (t.kind !== 'ident') this.unexpected('a name');
-    if (!t.text.startsWith('`') && KEYWORDS.has(t.text.toUpperCase())) this.unexpected('a name');
+    if (t.kind !== 'ident' || t.negated) this.unexpected('a name');
     this.pos++;
-    return String(t.value);
+    return t.value;
   }
 
   private id(): number {
@@ -182,9 +182,8 @@ class Parser {
       where = this.expr();
     }
     const groupBy: Expr[] = [];
-    if (this.isKeyword('GROUP')) {
+    if (this.isKeyword('GROUP BY')) {
       this.pos++;
-      this.expectKeyword('BY');
       groupBy.push(this.expr());
       while (this.isOp(',')) {
         this.pos++;
@@ -192,9 +191,8 @@ class Parser {
       }
     }
     let orderBy: SelectStatement['orderBy'] = null;
-    if (this.isKeyword('ORDER')) {
+    if (this.isKeyword('ORDER BY')) {
       this.pos++;
-      this.expectKeyword('BY');
       let column = this.name();
       while (this.isOp('.')) {
         this.pos++;
@@ -204,7 +202,7 @@ class Parser {
       if (this.isKeyword('DESC')) {
         desc = true;
         this.pos++;
-      } else if (this.isKeyword('ASC')) this.pos++;
+      } else if (this.isWord('ASC')) this.pos++;
       orderBy = { column, desc };
     }
     let limit: number | null = null;
@@ -238,7 +236,7 @@ class Parser {
 
   private or(): Expr {
     let left = this.and();
-    while (this.isKeyword('OR')) {
+    while (this.isKeyword('OR') || this.isOp('||')) {
       this.pos++;
       left = { kind: 'binary', id: this.id(), op: 'OR', left, right: this.and() };
     }
@@ -247,7 +245,7 @@ class Parser {
 
   private and(): Expr {
     let left = this.not();
-    while (this.isKeyword('AND')) {
+    while (this.isKeyword('AND') || this.isOp('&&')) {
       this.pos++;
       left = { kind: 'binary', id: this.id(), op: 'AND', left, right: this.not() };
     }
@@ -319,11 +317,19 @@ class Parser {
 
   private primary(): Expr {
     const t = this.peek();
-    if (t.kind === 'number' || t.kind === 'string') {
+    if (t.kind === 'number') {
+      this.pos++;
+      return { kind: 'literal', id: this.id(), value: Number(t.value) };
+    }
+    if (t.kind === 'string') {
       this.pos++;
       return { kind: 'literal', id: this.id(), value: t.value };
     }
-    if (t.kind === 'op') {
+    if (t.kind === 'keyword' && (t.value === 'TRUE' || t.value === 'FALSE' || t.value === 'NULL')) {
+      this.pos++;
+      return { kind: 'literal', id: this.id(), value: t.value === 'NULL' ? null : t.value === 'TRUE' };
+    }
+    if (t.kind === 'op' && t !== this.eof) {
       if (t.text === '(') {
         this.pos++;
         const inner = this.expr();
@@ -360,20 +366,13 @@ class Parser {
       return this.unexpected();
     }
     if (t.kind === 'ident') {
-      const upper = t.text.toUpperCase();
-      if (!t.text.startsWith('`')) {
-        if (upper === 'TRUE' || upper === 'FALSE') {
-          this.pos++;
-          return { kind: 'literal', id: this.id(), value: upper === 'TRUE' };
-        }
-        if (upper === 'NULL') {
-          this.pos++;
-          return { kind: 'literal', id: this.id(), value: null };
-        }
-      }
-      const name = this.name();
-      if (this.isOp('(')) return { kind: 'call', id: this.id(), name, args: this.args() };
-      return { kind: 'symbol', id: this.id(), name };
+      this.pos++;
+      const name = t.value;
+      const ref: Expr = this.isOp('(')
+        ? { kind: 'call', id: this.id(), name, args: this.args() }
+        : { kind: 'symbol', id: this.id(), name };
+      // `-name` (the engine's negated symbol) negates the value or the call's result.
+      return t.negated ? { kind: 'unary', id: this.id(), op: '-', operand: ref } : ref;
     }
     return this.unexpected();
   }

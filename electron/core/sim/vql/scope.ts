@@ -104,7 +104,7 @@ export class Scope {
     this.ctx.log(line);
   }
 
-  /** Per-plugin ACL check (velociraptor-api.md §5): logs "<name>: Permission denied: [PERM]" when missing. */
+  /** Per-plugin ACL check (docs/velociraptor/vql.md): logs "<name>: Permission denied: [PERM]" when missing. */
   require(permission: Permission, name: string): boolean {
     if (this.ctx.hasPermission(permission)) return true;
     this.log(`${name}: Permission denied: [${permission}]`);

@@ -182,6 +182,7 @@ export const FlowSummarySchema = FlowRowSchema.transform((f) => ({
 }));
 export type FlowSummary = z.output<typeof FlowSummarySchema>;
 
+/** The client's flows, newest first. flows() answers in no useful order, so the server sorts before LIMIT. */
 export async function listFlows(
   conn: VelociraptorConnection,
   clientId: string,
@@ -190,7 +191,7 @@ export async function listFlows(
   const limit = limitOf(options.limit, 50);
   return queryTyped(
     conn,
-    vql`SELECT * FROM flows(client_id=${clientIdArg(clientId)}) LIMIT ${int(limit)}`,
+    vql`SELECT * FROM flows(client_id=${clientIdArg(clientId)}) ORDER BY create_time DESC LIMIT ${int(limit)}`,
     FlowSummarySchema,
     rowsOptions(options, true),
   );
@@ -213,19 +214,37 @@ export async function flowStatus(
   return f;
 }
 
+/**
+ * A flow_logs() row. Client flows: `{client_time (s), level, message}`; server flows (client_id
+ * 'server'): `{Timestamp (µs), Level, message}` (VR flows/logs.go, services/server_artifacts/logger.go).
+ */
 export const FlowLogSchema = z
   .looseObject({
+    client_time: optNum,
     _ts: optNum,
-    Timestamp: z.unknown().optional(),
+    Timestamp: z.union([z.number(), z.bigint(), z.string()]).nullable().optional(),
     level: z.string().optional(),
+    Level: z.string().optional(),
     message: z.string().optional(),
     Message: z.string().optional(),
   })
   .transform((l) => ({
-    time: typeof l.Timestamp === 'string' ? l.Timestamp : l._ts ? new Date(l._ts * 1000).toISOString() : '',
-    level: l.level ?? '',
-    message: l.message ?? l.Message ?? '',
+    time: logTime(l),
+    level: l.level ?? l.Level ?? '',
+    message: (l.message ?? l.Message ?? '').replace(/\n$/, ''),
   }));
+
+function logTime(l: {
+  client_time?: number;
+  _ts?: number;
+  Timestamp?: number | bigint | string | null;
+}): string {
+  if (typeof l.Timestamp === 'string') return l.Timestamp;
+  if (typeof l.Timestamp === 'number' || typeof l.Timestamp === 'bigint')
+    return usToIso(Number(l.Timestamp)) ?? '';
+  const s = l.client_time ?? l._ts;
+  return s ? new Date(s * 1000).toISOString() : '';
+}
 export type FlowLog = z.output<typeof FlowLogSchema>;
 
 export async function flowLogs(

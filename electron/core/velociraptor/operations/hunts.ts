@@ -5,7 +5,12 @@
  */
 import { z } from 'zod';
 import { AppError } from '../../../../shared/errors';
-import { matchesHuntScope, type HuntOs, type HuntScopeRule } from '../../../../shared/hunt-scope';
+import {
+  droppedLabelsWarning,
+  matchesHuntScope,
+  type HuntOs,
+  type HuntScopeRule,
+} from '../../../../shared/hunt-scope';
 import type { VelociraptorConnection } from '../connection';
 import type { Row } from '../query/json';
 import type { QueryEvent, QueryOptions } from '../query/stream';
@@ -47,8 +52,13 @@ export interface CreateHuntInput extends ResourceLimits {
   parameters?: ArtifactParameters;
   includeLabels?: string[];
   excludeLabels?: string[];
-  /** Mutually exclusive with includeLabels (Velociraptor ignores labels when os is set). */
+  /** With an OS, Velociraptor drops the include and the exclude labels (see acceptDroppedLabels). */
   os?: HuntOs;
+  /**
+   * Send an OS together with labels although the server will drop the labels: only after the
+   * responder saw that said (an approval plan). Otherwise such a scope is refused.
+   */
+  acceptDroppedLabels?: boolean;
   /** Seconds from now until the hunt expires (default 7 days). */
   expiresInSeconds?: number;
   /** Start immediately instead of creating it paused. Default false. */
@@ -61,12 +71,12 @@ const HuntCreatedSchema = z.looseObject({ HuntId: z.string() });
 /** The hunt() query createHunt sends for `input`, built without running it (what an approval shows). */
 export function planCreateHunt(input: CreateHuntInput): BuiltQuery {
   if (input.artifacts.length === 0) throw new AppError('INVALID_ARGUMENT', 'Name at least one artifact.');
-  if (input.os && input.includeLabels?.length) {
+  const dropped = droppedLabelsWarning(input);
+  if (dropped && !input.acceptDroppedLabels)
     throw new AppError(
       'INVALID_ARGUMENT',
-      'Choose either an OS or include-labels: Velociraptor ignores labels when an OS is set.',
+      `${dropped} Choose labels or an OS: to keep clients out of an OS-wide hunt, scope it by labels instead.`,
     );
-  }
   if (input.os && !['windows', 'linux', 'darwin'].includes(input.os))
     throw new AppError('INVALID_ARGUMENT', 'os must be windows, linux or darwin.');
   const expires = input.expiresInSeconds ?? 7 * 86_400;
@@ -158,6 +168,20 @@ const StatsSchema = z
     uploadedBytes: s?.total_uploaded_bytes ?? 0,
   }));
 
+/** The HuntOsCondition enum name (ALL, WINDOWS, LINUX, OSX) as the OS the app names. */
+function huntOsOf(name: string | undefined): HuntOs | '' {
+  switch ((name ?? '').toUpperCase()) {
+    case 'WINDOWS':
+      return 'windows';
+    case 'LINUX':
+      return 'linux';
+    case 'OSX':
+      return 'darwin';
+    default:
+      return '';
+  }
+}
+
 /** Unset proto numbers arrive as 0: no limit was asked for. */
 function positive(n: number | undefined): number | undefined {
   return n !== undefined && n > 0 ? n : undefined;
@@ -189,11 +213,12 @@ export const HuntSummarySchema = z
     condition: z
       .looseObject({
         labels: z.looseObject({ label: strList }).nullable().optional(),
+        excluded_labels: z.looseObject({ label: strList }).nullable().optional(),
         os: z.looseObject({ os: z.string().optional() }).nullable().optional(),
       })
       .nullable()
       .optional(),
-    excluded_labels: z.looseObject({ label: strList }).nullable().optional(),
+    artifact_sources: strList,
   })
   .transform((h) => ({
     huntId: h.hunt_id,
@@ -215,13 +240,17 @@ export const HuntSummarySchema = z
       cpuLimit: positive(h.start_request?.cpu_limit),
     },
     stats: h.stats,
+    /** `Artifact/Source` for every source (what hunt_results() takes for named sources). */
+    sources: h.artifact_sources,
     includeLabels: h.condition?.labels?.label ?? [],
-    excludeLabels: h.excluded_labels?.label ?? [],
-    /** Lower case; '' when the hunt is not limited to one OS. */
-    os: (h.condition?.os?.os ?? '').toLowerCase(),
+    // Excluded labels live inside the condition (there is no top-level field).
+    excludeLabels: h.condition?.excluded_labels?.label ?? [],
+    /** '' when the hunt is not limited to one OS (the server writes ALL). */
+    os: huntOsOf(h.condition?.os?.os),
   }));
 export type HuntSummary = z.output<typeof HuntSummarySchema>;
 
+/** Hunts, newest first. hunts() walks a map (no order), so the server sorts before LIMIT. */
 export async function listHunts(
   conn: VelociraptorConnection,
   options: { limit?: number; state?: string } & OpOptions = {},
@@ -231,7 +260,7 @@ export async function listHunts(
     // Hunts in one state: read them all, as the state filter happens here.
     const all = await queryTyped(
       conn,
-      vql`SELECT * FROM hunts()`,
+      vql`SELECT * FROM hunts() ORDER BY create_time DESC`,
       HuntSummarySchema,
       rowsOptions(options, true),
     );
@@ -239,7 +268,7 @@ export async function listHunts(
   }
   return queryTyped(
     conn,
-    vql`SELECT * FROM hunts() LIMIT ${int(limit)}`,
+    vql`SELECT * FROM hunts() ORDER BY create_time DESC LIMIT ${int(limit)}`,
     HuntSummarySchema,
     rowsOptions(options, true),
   );
@@ -293,27 +322,52 @@ export async function huntFlows(
   );
 }
 
+/**
+ * The source name hunt_results() needs. For an artifact with named sources it takes only
+ * `Artifact/Source` (a bare name logs "not available in hunt" and returns no rows): a bare name
+ * with a single named source in the hunt is completed, one with several is refused, naming them.
+ */
+export async function huntSource(
+  conn: VelociraptorConnection,
+  huntId: string,
+  artifact: string,
+  opts?: OpOptions,
+): Promise<string> {
+  if (artifact.includes('/')) return artifact;
+  const sources = (await huntStatus(conn, huntId, opts)).sources;
+  if (sources.includes(artifact) || sources.length === 0) return artifact;
+  const named = sources.filter((s) => s.startsWith(`${artifact}/`));
+  if (named.length === 1) return named[0] ?? artifact;
+  if (named.length > 1)
+    throw new AppError(
+      'INVALID_ARGUMENT',
+      `${artifact} has several sources in hunt ${huntId}: name one of ${named.join(', ')}.`,
+      { details: { sources: named } },
+    );
+  return artifact;
+}
+
 export async function huntResults(
   conn: VelociraptorConnection,
   huntId: string,
   artifact: string,
   options: { limit?: number } & OpOptions = {},
 ): Promise<Row[]> {
-  const q = vql`SELECT * FROM hunt_results(hunt_id=${huntIdArg(huntId)}, artifact=${artifactSource(artifact)}) LIMIT ${int(limitOf(options.limit, 1000, 1_000_000))}`;
+  const source = await huntSource(conn, huntId, artifact, options);
+  const q = vql`SELECT * FROM hunt_results(hunt_id=${huntIdArg(huntId)}, artifact=${artifactSource(source)}) LIMIT ${int(limitOf(options.limit, 1000, 1_000_000))}`;
   return (await conn.queryRows(build(q), rowsOptions(options, true))).rows;
 }
 
 /** All rows of one hunt source as they arrive (for result grids; never buffered here). */
-export function streamHuntResults(
+export async function* streamHuntResults(
   conn: VelociraptorConnection,
   huntId: string,
   artifact: string,
   opts: QueryOptions = {},
 ): AsyncGenerator<QueryEvent, void, undefined> {
-  return conn.query(
-    build(
-      vql`SELECT * FROM hunt_results(hunt_id=${huntIdArg(huntId)}, artifact=${artifactSource(artifact)})`,
-    ),
+  const source = await huntSource(conn, huntId, artifact, { signal: opts.signal });
+  yield* conn.query(
+    build(vql`SELECT * FROM hunt_results(hunt_id=${huntIdArg(huntId)}, artifact=${artifactSource(source)})`),
     opts,
   );
 }

@@ -55,25 +55,38 @@ export async function identity(
   }
 }
 
+/** user()'s record: name, org_id, org_name, picture, email, roles, _policy, effective_policy (no orgs). */
 export const CurrentUserSchema = z
   .looseObject({
     name: z.string(),
+    org_id: z.string().nullable().optional(),
+    org_name: z.string().nullable().optional(),
     roles: strList,
-    orgs: z
-      .array(z.looseObject({ id: z.string(), name: z.string().optional() }))
-      .nullable()
-      .optional(),
+    /** Every permission the user holds in this org (roles and single grants), truthy ones only. */
+    effective_policy: z.record(z.string(), z.unknown()).nullable().optional(),
   })
   .transform((u) => ({
     name: u.name,
+    orgId: u.org_id ?? '',
+    orgName: u.org_name ?? '',
     roles: u.roles,
-    orgs: (u.orgs ?? []).map((o) => ({ id: o.id, name: o.name ?? o.id })),
+    ...(u.effective_policy ? { effectivePolicy: u.effective_policy } : {}),
   }));
 export type CurrentUser = z.output<typeof CurrentUserSchema>;
 
-/** The caller's own user record (roles in the connection's org). */
+/**
+ * The caller's own user record (roles in the connection's org; the record has no `orgs`). The server
+ * requires `user=` (without it: null, "user: Field user is required"), and any user may read their
+ * own record whatever their roles (VR services/users GetUserWithHashes).
+ */
 export async function currentUser(conn: VelociraptorConnection, opts?: OpOptions): Promise<CurrentUser> {
-  return callFunction(conn, vql`user()`, CurrentUserSchema, rowsOptions(opts, true), 'user()');
+  return callFunction(
+    conn,
+    vql`user(user=whoami())`,
+    CurrentUserSchema,
+    rowsOptions(opts, true),
+    'user(user=whoami())',
+  );
 }
 
 export const OrgSchema = z

@@ -43,7 +43,11 @@ describe('API identities', () => {
       /^SELECT user_create\(user=\w+, roles=parse_json_array\(data=\w+\)\) AS User FROM scope\(\)$/,
     );
     const r = revokeRolesQuery('mcp-bot');
-    expect(Object.values(r.env)).toContain(JSON.stringify([]));
+    expect(Object.values(r.env)).toEqual(['mcp-bot']);
+    // An explicit empty policy: roles=[] alone does nothing on the server (issue 12 item 10).
+    expect(r.vql).toMatch(
+      /^SELECT user_grant\(user=\w+, policy=dict\(roles=\[\]\)\) AS User FROM scope\(\)$/,
+    );
     expect(() => userCreateQuery('VelociraptorServer', ['api'])).toThrow();
   });
 
@@ -63,6 +67,6 @@ describe('API identities', () => {
     await admin.revokeRoles('bot');
     expect(ran.map((r) => r.vql.match(/user_\w+/)?.[0])).toEqual(['user_create', 'user_grant']);
     expect(ran[0]!.env).toEqual(['bot-2', JSON.stringify(['api', 'investigator'])]);
-    expect(ran[1]!.env).toEqual(['bot', JSON.stringify([])]);
+    expect(ran[1]!.env).toEqual(['bot']);
   });
 });

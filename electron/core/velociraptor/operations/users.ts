@@ -1,9 +1,10 @@
 /**
  * API identities on the server. A certificate alone lets no one in: Velociraptor maps the CN to a
- * user that must exist with roles (velociraptor-api.md §3.2, §6). So every identity we mint is paired
- * with its server-side user — at deploy time as a `user add` command run before the server starts,
- * at run time as VQL (user_create / user_grant) sent with an administrator identity. Roles default to
- * least privilege (api + investigator); administrator only when asked for.
+ * user that must exist with roles (docs/velociraptor/api-client-config.md#producing-it and
+ * permissions.md). So every identity we mint is paired with its server-side user — at deploy time
+ * as a `user add` command run before the server starts, at run time as VQL (user_create /
+ * user_grant) sent with an administrator identity. Roles default to least privilege
+ * (api + investigator); administrator only when asked for.
  */
 import { AppError } from '../../../../shared/errors';
 import { build, jsonArray, str, vql, type BuiltQuery } from '../vql/builder';
@@ -84,11 +85,12 @@ export function userCreateQuery(
 
 /**
  * Removes every role of a user: the way to make an API certificate useless, because Velociraptor has
- * no certificate revocation list.
+ * no certificate revocation list. It takes an explicit empty policy: user_grant() with `roles=[]` and
+ * no policy only logs "You must provide either roles or a policy object" and changes nothing.
  */
 export function revokeRolesQuery(name: string): BuiltQuery {
   validateUserName(name);
-  return build(vql`SELECT user_grant(user=${str(name)}, roles=${jsonArray([])}) AS User FROM scope()`);
+  return build(vql`SELECT user_grant(user=${str(name)}, policy=dict(roles=[])) AS User FROM scope()`);
 }
 
 /** `acl grant <name> --role ""` for deploy-time / offline revocation. */

@@ -30,6 +30,20 @@ import {
 } from './flows';
 
 export const VFS_LIST_ARTIFACT = 'System.VFS.ListDirectory';
+export const VFS_DOWNLOAD_ARTIFACT = 'System.VFS.DownloadFile';
+/** The listing's own rows; the artifact's …/Stats source says only how many there were. */
+export const VFS_LISTING_SOURCE = `${VFS_LIST_ARTIFACT}/Listing`;
+
+/**
+ * A client path as the list of its parts, as Velociraptor's VFS takes it (`Components`): `C:\Users`
+ * → ["C:", "Users"], `/etc/ssh` → ["etc", "ssh"], `/` → []. A Windows device path keeps its device
+ * as the first part (`\\.\C:\Windows` → ["\\.\C:", "Windows"]).
+ */
+export function pathComponents(path: string): string[] {
+  const device = /^(\\\\[.?]\\[^\\/]+)(.*)$/.exec(path);
+  const [head, rest] = device ? [[device[1] ?? ''], device[2] ?? ''] : [[], path];
+  return [...head, ...rest.split(/[\\/]+/).filter((p) => p !== '' && p !== '.')];
+}
 
 export interface VfsPathInput {
   clientId: string;
@@ -38,12 +52,25 @@ export interface VfsPathInput {
   depth?: number;
 }
 
+/**
+ * The parameters the GUI sends (VR api/vfs.go): `Components` is what clients read (without it every
+ * listing is of the accessor root and a download fetches nothing); `Path` is for clients too old to
+ * have vfs_ls, and names the path in the flow's request.
+ */
 function vfsParams(input: VfsPathInput): Record<string, string> {
+  if (input.path === '') throw new AppError('INVALID_ARGUMENT', 'Give a path.');
+  return {
+    Path: input.path,
+    Components: JSON.stringify(pathComponents(input.path)),
+    Accessor: input.accessor ?? 'auto',
+  };
+}
+
+function listParams(input: VfsPathInput): Record<string, string> {
   const depth = input.depth ?? 0;
   if (!Number.isSafeInteger(depth) || depth < 0 || depth > 10)
     throw new AppError('INVALID_ARGUMENT', 'depth must be 0–10.');
-  if (input.path === '') throw new AppError('INVALID_ARGUMENT', 'Give a directory path.');
-  return { Path: input.path, Accessor: input.accessor ?? 'auto', Depth: String(depth) };
+  return { ...vfsParams(input), Depth: String(depth) };
 }
 
 /** The directory-listing collection a refresh or a list launches. */
@@ -51,7 +78,17 @@ function vfsCollect(input: VfsPathInput): CollectInput {
   return {
     clientId: input.clientId,
     artifacts: [VFS_LIST_ARTIFACT],
-    parameters: { [VFS_LIST_ARTIFACT]: vfsParams(input) },
+    parameters: { [VFS_LIST_ARTIFACT]: listParams(input) },
+    urgent: true,
+  };
+}
+
+/** The collection that uploads one client file to the server (the GUI's "collect from client"). */
+export function vfsDownloadCollect(input: Omit<VfsPathInput, 'depth'>): CollectInput {
+  return {
+    clientId: input.clientId,
+    artifacts: [VFS_DOWNLOAD_ARTIFACT],
+    parameters: { [VFS_DOWNLOAD_ARTIFACT]: vfsParams(input) },
     urgent: true,
   };
 }
@@ -70,6 +107,15 @@ export async function vfsRefresh(
   return collectArtifacts(conn, vfsCollect(input), opts);
 }
 
+/** Starts the upload of one client file to the server; the file is then one of the flow's uploads. */
+export async function vfsDownload(
+  conn: VelociraptorConnection,
+  input: Omit<VfsPathInput, 'depth'>,
+  opts?: OpOptions,
+): Promise<LaunchedFlow> {
+  return collectArtifacts(conn, vfsDownloadCollect(input), opts);
+}
+
 /** Refreshes a directory and waits for its listing. */
 export async function vfsList(
   conn: VelociraptorConnection,
@@ -84,10 +130,7 @@ export async function vfsList(
       `The listing of ${input.path} (flow ${r.flowId}) did not finish within ${Math.round(timeoutMs / 1000)} s. It keeps running on the client; read it later.`,
       { details: { flowId: r.flowId } },
     );
-  const entries = Object.entries(r.results)
-    .filter(([k]) => k.startsWith(VFS_LIST_ARTIFACT))
-    .flatMap(([, rows]) => rows);
-  return { flowId: r.flowId, entries };
+  return { flowId: r.flowId, entries: r.results[VFS_LISTING_SOURCE] ?? [] };
 }
 
 export const UploadSchema = z
@@ -326,19 +369,26 @@ export function prepareFlowZip(
   return prepareZip(conn, flowZipCall(clientId, flowId), 'create_flow_download()', opts);
 }
 
-export function exportHuntZip(
+/**
+ * Builds the hunt's zip on the server and downloads it. create_hunt_download() answers components
+ * whose last part lacks the `.zip` the file is stored with (VR vql/server/downloads): it is added.
+ */
+export async function exportHuntZip(
   conn: VelociraptorConnection,
   huntId: string,
   dest: string,
   options: DownloadOptions = {},
 ): Promise<DownloadResult & { components: string[] }> {
-  return exportZip(
+  const given = await prepareZip(
     conn,
     vql`create_hunt_download(hunt_id=${huntIdArg(huntId)}, wait=${bool(true)})`,
     'create_hunt_download()',
-    dest,
     options,
   );
+  const last = given[given.length - 1] ?? '';
+  const components = last.endsWith('.zip') ? given : [...given.slice(0, -1), `${last}.zip`];
+  const r = await downloadFile(conn, { components }, dest, options);
+  return { ...r, components };
 }
 
 /** The largest range one readRange call returns (what a hex view page needs, never a whole file). */

@@ -1,6 +1,6 @@
 /**
- * Velociraptor reports VQL failures as log lines on an OK stream (velociraptor-api.md §4.5). This
- * classifies each line: its level (from an `ERROR:`/`WARN:`/… prefix) and, when it signals a
+ * Velociraptor reports VQL failures as log lines on an OK stream
+ * (docs/velociraptor/query-stream.md#errors-arrive-as-log-lines). This classifies each line: its level (from an `ERROR:`/`WARN:`/… prefix) and, when it signals a
  * failure, the AppError code a result-wanting caller should get.
  */
 import type { ErrorCode } from '../../../../shared/errors';

@@ -8,6 +8,7 @@
  */
 import { readFile } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
+import { messageOf } from '../../../../shared/errors';
 import { loadApiConfig } from '../config/api-config';
 import { recordScenario, recordingService, writeRecordings } from './record';
 
@@ -58,7 +59,7 @@ async function main(): Promise<number> {
 main().then(
   (code) => process.exit(code),
   (e: unknown) => {
-    process.stderr.write(`record-real-answers: ${e instanceof Error ? e.message : String(e)}\n`);
+    process.stderr.write(`record-real-answers: ${messageOf(e)}\n`);
     process.exit(1);
   },
 );

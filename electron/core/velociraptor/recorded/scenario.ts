@@ -12,7 +12,7 @@
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { AppError, isAppError } from '../../../../shared/errors';
+import { AppError, isAppError, messageOf } from '../../../../shared/errors';
 import { revokeRolesQuery, userCreateQuery } from '../operations/users';
 import type { VelociraptorService } from '../service';
 import { build, json, str, userName, vql } from '../vql/builder';
@@ -409,7 +409,7 @@ export async function runScenario(
           outcome: 'error',
           error: isAppError(e)
             ? { code: e.code, message: e.message }
-            : { code: 'INTERNAL', message: e instanceof Error ? e.message : String(e) },
+            : { code: 'INTERNAL', message: messageOf(e) },
         };
       }
     }

@@ -103,6 +103,15 @@ export function logForm(line: string): string {
     .replace(/\d+/g, '<n>');
 }
 
+/**
+ * What of a log form is compared: the parts that list the server's own plugin set or scope
+ * ("Did you mean …" suggestions, the variables of "Current Scope is …") are not reproducible by a
+ * simulator with another plugin set, so only the sentence up to them is.
+ */
+export function looseLogForm(form: string): string {
+  return form.replace(/Did you mean .*$/, 'Did you mean …').replace(/(Current Scope is:?) .*$/, '$1 …');
+}
+
 export interface QueryShape {
   /** The VQL text plus the artifact names among its env values (one source() per source). */
   key: string;
@@ -278,8 +287,10 @@ export function diffQuery(real: QueryShape, sim: QueryShape | undefined): string
     const bad = sim.order.filter((o) => o !== want);
     if (bad.length) out.push(`row order: real ${want}, simulator ${bad.join(', ')}`);
   }
-  const missingLogs = real.logForms.filter((f) => !sim.logForms.includes(f));
-  const extraLogs = sim.logForms.filter((f) => !real.logForms.includes(f));
+  const realLogs = real.logForms.map(looseLogForm);
+  const simLogs = sim.logForms.map(looseLogForm);
+  const missingLogs = [...new Set(realLogs.filter((f) => !simLogs.includes(f)))];
+  const extraLogs = [...new Set(simLogs.filter((f) => !realLogs.includes(f)))];
   if (missingLogs.length) out.push(`log lines the simulator does not give: ${JSON.stringify(missingLogs)}`);
   if (extraLogs.length) out.push(`log lines only the simulator gives: ${JSON.stringify(extraLogs)}`);
   if (real.errors.join('\n') !== sim.errors.join('\n'))

@@ -41,6 +41,7 @@ import { useApi } from '../../api/index';
 import { useCall, useLoad } from '../../api/use-call';
 import { TimeText } from '../../components/investigation/Time';
 import { useAuditLog, useMcpStatus } from './hooks';
+import { ReadOnlyIdentitiesCard } from './ReadOnlyIdentitiesCard';
 import { describeError } from '../../../../shared/errors';
 
 function Copy({ value, label }: { value: string; label: string }) {
@@ -365,17 +366,23 @@ const MODES: Array<{ value: McpPolicy['mode']; label: string; help: string }> = 
 ];
 
 /** `gatedTools`: which tools wait for approval, as the core reports them (mcp:status). */
-function PolicyCard({ gatedTools }: { gatedTools: readonly string[] }) {
+function PolicyCard({ gatedTools, notice }: { gatedTools: readonly string[]; notice?: string | undefined }) {
   const api = useApi();
   const policyCall = useCall('mcp:getPolicy', {});
   const policy = policyCall.value;
   const setPolicy = policyCall.set;
   const [busy, setBusy] = useState(false);
+  // The notice the responder answered by saving a policy (the status catches up on its next poll).
+  const [answered, setAnswered] = useState<string>();
+  const refused = notice !== undefined && notice !== answered ? notice : undefined;
   const save = (next: McpPolicy) => {
     setBusy(true);
     api
       .call('mcp:setPolicy', next)
-      .then(setPolicy)
+      .then((p) => {
+        setPolicy(p);
+        setAnswered(notice);
+      })
       .catch((e: unknown) =>
         notifications.show({ color: 'red', title: 'The policy was not saved', message: describeError(e) }),
       )
@@ -392,6 +399,11 @@ function PolicyCard({ gatedTools }: { gatedTools: readonly string[] }) {
     <Card withBorder>
       <Stack gap="sm">
         <Text fw={600}>Policy for actions that change endpoints</Text>
+        {refused ? (
+          <Alert color="orange" data-testid="mcp-policy-refused">
+            {refused} Choose the policy again here to sign a new one.
+          </Alert>
+        ) : null}
         <SegmentedControl
           data-testid="mcp-policy"
           value={policy.mode}
@@ -488,6 +500,17 @@ function AuditCard() {
                     </Table.Td>
                     <Table.Td>
                       <Code>{r.name}</Code>
+                      {r.readOnly ? (
+                        <Text
+                          size="xs"
+                          c={r.readOnly.identity ? 'dimmed' : 'orange'}
+                          title={r.readOnly.reason}
+                        >
+                          {r.readOnly.identity
+                            ? `read-only as ${r.readOnly.identity}`
+                            : 'read-only not enforced'}
+                        </Text>
+                      ) : null}
                     </Table.Td>
                     <Table.Td maw={320}>
                       <Text size="xs" ff="monospace" truncate="end" title={JSON.stringify(r.arguments)}>
@@ -531,7 +554,8 @@ export function AssistantsPage() {
       </Text>
       <EndpointCard mcp={mcp} onRotated={() => setSnippetVersion((v) => v + 1)} />
       <SnippetsCard version={snippetVersion} />
-      <PolicyCard gatedTools={mcp.status?.gatedTools ?? []} />
+      <PolicyCard gatedTools={mcp.status?.gatedTools ?? []} notice={mcp.status?.policyNotice} />
+      <ReadOnlyIdentitiesCard />
       <AuditCard />
     </Stack>
   );

@@ -153,6 +153,20 @@ export function ConnectionsPage() {
               void refreshConnections(api)
                 .then(() => selectTarget(api, { server: c.name, org: '' }))
                 .catch(() => undefined);
+              notifications.show({
+                color: 'blue',
+                autoClose: 12_000,
+                title: `Assistants on ${c.name}`,
+                message: (
+                  <span>
+                    Read-only queries from assistants run only as a least-privilege identity.{' '}
+                    <a href="/assistants" onClick={(e) => (e.preventDefault(), go('/assistants'))}>
+                      Set one up for {c.name}
+                    </a>
+                    .
+                  </span>
+                ),
+              });
             }}
           />
         ) : null}

@@ -194,7 +194,8 @@ export function HuntDashboard(props: { target: Target; huntId: string }) {
         </Tabs.Panel>
         <Tabs.Panel value="results" pt="sm">
           <Group mb="xs">
-            {hunt.artifacts.map((a) => (
+            {/* Artifacts with named sources are read per source (Artifact/Source). */}
+            {hunt.sources.map((a) => (
               <Button
                 key={a}
                 size="xs"
