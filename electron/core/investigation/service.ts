@@ -16,6 +16,7 @@ import type { ArtifactSummary, LogLine, Resources, UploadInfo } from '../../../s
 import type { HuntFlow, HuntScope, HuntSummary } from '../../../shared/contracts/hunts';
 import type { CompletionItem, RunEvent } from '../../../shared/contracts/vql';
 import { AppError, isAppError, messageOf } from '../../../shared/errors';
+import { parseClientQuery } from '../../../shared/client-search';
 import { droppedLabelsWarning, matchesHuntScope } from '../../../shared/hunt-scope';
 import {
   evidenceFileName,
@@ -63,7 +64,7 @@ export class InvestigationService {
     query: string,
     limit: number,
   ): Promise<{ clients: ClientSummary[]; more: boolean }> {
-    const rows = await (await this.ops(t)).searchClients({ search: query.trim(), limit: limit + 1 });
+    const rows = await (await this.ops(t)).searchClients({ ...parseClientQuery(query), limit: limit + 1 });
     return { clients: rows.slice(0, limit).map(toClient), more: rows.length > limit };
   }
 

@@ -68,7 +68,11 @@ export class VelociraptorService {
   searchClients(i?: clients.SearchClientsInput, o?: OpOptions): Promise<clients.ClientSummary[]> {
     return clients.searchClients(this.conn, i, o);
   }
-  searchClientIds(search: string, limit: number, o?: OpOptions): Promise<clients.ClientRef[]> {
+  searchClientIds(
+    search: string,
+    limit: number,
+    o?: OpOptions & { os?: 'windows' | 'linux' | 'darwin' | undefined },
+  ): Promise<clients.ClientRef[]> {
     return clients.searchClientIds(this.conn, search, limit, o);
   }
   getClient(clientId: string, o?: OpOptions): Promise<clients.ClientSummary> {

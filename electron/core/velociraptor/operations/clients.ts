@@ -91,6 +91,11 @@ export interface SearchClientsInput {
   limit?: number;
   /** Only clients seen within the online window. */
   onlineOnly?: boolean;
+  /**
+   * Only clients that reported this OS (os_info.system). Velociraptor's search has no `os:` operator
+   * (it refuses one), so this is a condition on the rows the search found.
+   */
+  os?: 'windows' | 'linux' | 'darwin';
 }
 
 export async function searchClients(
@@ -102,7 +107,9 @@ export async function searchClients(
   const search = (input.search ?? '').trim();
   const rows = await queryTyped(
     conn,
-    vql`SELECT * FROM clients(search=${str(search)}) LIMIT ${int(limit)}`,
+    input.os
+      ? vql`SELECT * FROM clients(search=${str(search)}) WHERE os_info.system = ${str(input.os)} LIMIT ${int(limit)}`
+      : vql`SELECT * FROM clients(search=${str(search)}) LIMIT ${int(limit)}`,
     ClientRowSchema,
     rowsOptions(opts, true),
   );
@@ -255,12 +262,15 @@ export async function searchClientIds(
   conn: VelociraptorConnection,
   search: string,
   limit: number,
-  opts?: OpOptions,
+  opts?: OpOptions & { os?: 'windows' | 'linux' | 'darwin' | undefined },
 ): Promise<ClientRef[]> {
   const n = limitOf(limit, 1000);
+  const s = str(search.trim());
   const rows = await queryTyped(
     conn,
-    vql`SELECT client_id, os_info.hostname AS Hostname FROM clients(search=${str(search.trim())}) LIMIT ${int(n)}`,
+    opts?.os
+      ? vql`SELECT client_id, os_info.hostname AS Hostname FROM clients(search=${s}) WHERE os_info.system = ${str(opts.os)} LIMIT ${int(n)}`
+      : vql`SELECT client_id, os_info.hostname AS Hostname FROM clients(search=${s}) LIMIT ${int(n)}`,
     ClientRefRowSchema,
     rowsOptions(opts, true),
   );
