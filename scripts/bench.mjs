@@ -7,6 +7,8 @@
 //   mcp     bench/mcp/overhead.ts MCP overhead, bundled here with esbuild (needs `npm run build`: stdio
 //                                 runs the built CLI)
 //   ui      bench/ui/run.mjs      investigation UI in Chromium (needs `npm run build`)
+//   deploy  bench/deploy/run.ts   Docker deployment to a verified, connected server (bundled here;
+//                                 needs `npm run build`; starts its own dockerd: root)
 // Arguments after the names are passed to each benchmark (useful with one name), e.g.
 // `npm run bench -- ui --rows 100000`.
 import { spawnSync } from 'node:child_process';
@@ -24,12 +26,29 @@ const BENCHES = {
   pki: { needs: [], run: (args) => node([join(ROOT, 'bench', 'pki', 'run.mjs'), ...args]) },
   mcp: { needs: [CLI], run: (args) => mcp(args) },
   ui: { needs: [CLI, RENDERER], run: (args) => node([join(ROOT, 'bench', 'ui', 'run.mjs'), ...args]) },
+  deploy: { needs: [CLI], run: (args) => bundled('deploy', join(ROOT, 'bench', 'deploy', 'run.ts'), args) },
 };
 
 function node(args) {
   const r = spawnSync(process.execPath, args, { cwd: ROOT, stdio: 'inherit' });
   if (r.error) console.error(r.error.message);
   return r.status ?? 1;
+}
+
+/** Bundles a TypeScript runner with esbuild (external packages resolve from node_modules) and runs it. */
+async function bundled(name, entry, args) {
+  const { bundleForNode } = await import('../bench/lib.mjs');
+  const cacheDir = join(ROOT, 'node_modules', '.cache');
+  mkdirSync(cacheDir, { recursive: true });
+  const out = mkdtempSync(join(cacheDir, `mr-bench-${name}-`));
+  try {
+    await bundleForNode({ [name]: entry }, out, {
+      external: ['@napi-rs/keyring', 'dockerode', 'ssh2', 'cpu-features', 'esbuild'],
+    });
+    return node([join(out, `${name}.mjs`), ...args]);
+  } finally {
+    rmSync(out, { recursive: true, force: true });
+  }
 }
 
 /** bench/mcp has no runner of its own: bundle overhead.ts as its header says, then run it. */

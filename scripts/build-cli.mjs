@@ -1,7 +1,7 @@
 #!/usr/bin/env node
 // Bundles the `megaraptor` CLI into out/cli/megaraptor.mjs: ONE self-contained ESM file that plain
 // `node` runs anywhere (the simulator runs from it in a container without node_modules). Only
-// @napi-rs/keyring (a native addon, imported lazily) and electron stay external. CommonJS
+// @napi-rs/keyring and dockerode (native addons, imported lazily) and electron stay external. CommonJS
 // dependencies get a real `require` through the createRequire banner.
 import { chmodSync, readFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
@@ -20,13 +20,21 @@ export async function buildCli(outfile = join(root, 'out', 'cli', 'megaraptor.mj
     platform: 'node',
     target: 'node20',
     format: 'esm',
-    external: ['@napi-rs/keyring', 'electron'],
+    // dockerode (through ssh2) carries native addons; the Docker deployer imports it lazily, on first
+    // use. The SSH layer imports ssh2 itself: its optional .node bindings are loaded in a try/catch
+    // with a pure-JS fallback, so leaving them out keeps the bundle self-contained.
+    external: ['@napi-rs/keyring', 'electron', 'dockerode', '*.node'],
     define: { __APP_VERSION__: JSON.stringify(pkg.version) },
     banner: {
       js: [
         '#!/usr/bin/env node',
         "import { createRequire as __mrCreateRequire } from 'node:module';",
         'const require = __mrCreateRequire(import.meta.url);',
+        // CommonJS dependencies (ssh2's agent module) read these at load time.
+        "import { fileURLToPath as __mrFileUrlToPath } from 'node:url';",
+        'const __filename = __mrFileUrlToPath(import.meta.url);',
+        "import { dirname as __mrDirname } from 'node:path';",
+        'const __dirname = __mrDirname(__filename);',
       ].join('\n'),
     },
     sourcemap: 'linked',

@@ -8,6 +8,7 @@ PACKAGES=(
   xvfb xauth            # a real X display for headful runs and Electron specs
   gnome-keyring dbus dbus-x11 libsecret-tools   # Secret Service for the OS-keychain tests
   openssh-server openssh-client                 # real sshd targets on loopback
+  sudo                                          # the sudo path of SSH deployments (inside the test hosts)
   docker.io runc                                # a real Docker engine on its own socket
   openssl                                       # `openssl verify` of generated chains
   python3-grpcio python3-protobuf               # the peers' client, the stream benchmark baseline

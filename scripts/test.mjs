@@ -1,13 +1,14 @@
 #!/usr/bin/env node
 // `npm test`: every stage a newcomer and CI run, in order, with the time of each. It starts what the
-// stages need (a private D-Bus session with an unlocked gnome-keyring for the integration tests);
-// sshd and dockerd are started by the test files that use them and stopped when they finish.
-// Benchmarks are not part of it (`npm run bench`).
+// stages need: for the integration tests a private D-Bus session with an unlocked gnome-keyring and a
+// Docker engine of the run's own (scripts/dockerd.mjs; MEGARAPTOR_TEST_DOCKER_HOST), stopped after;
+// sshd is started by the test files that use it. Benchmarks are not part of it (`npm run bench`).
 import { spawn, spawnSync } from 'node:child_process';
 import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, chmodSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, dirname } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { dockerdUnavailable, startDockerd, stopDockerd } from './dockerd.mjs';
 
 const root = join(dirname(fileURLToPath(import.meta.url)), '..');
 const CI = process.env.CI === 'true' || process.env.CI === '1';
@@ -128,20 +129,51 @@ const stages = [
         `--outputFile.json=${join(reports, 'integration.json')}`,
         '--passWithNoTests',
       ];
-      if (!have('dbus-run-session') || !have('gnome-keyring-daemon')) {
-        const msg = 'dbus-run-session / gnome-keyring-daemon not installed (run scripts/setup-test-env.sh)';
+      // A Docker engine of this run's own for the deployment tests (test-recipes.md).
+      let dockerd = null;
+      let dockerHost;
+      const noDocker = dockerdUnavailable();
+      if (noDocker) {
         if (CI) {
-          console.error(`test: ${msg}: required in CI`);
+          console.error(`test: ${noDocker}: a Docker engine is required in CI`);
           return 1;
         }
-        console.warn(`test: ${msg}; keychain tests will report the keychain as unavailable`);
-        return run(bin('vitest'), args);
+        console.warn(`test: ${noDocker}; the Docker deployment tests will be skipped`);
+        dockerHost = `unavailable:${noDocker}`;
+      } else {
+        try {
+          dockerd = await startDockerd();
+          dockerHost = dockerd.host;
+        } catch (e) {
+          if (CI) {
+            console.error(`test: dockerd did not start: ${e.message}`);
+            return 1;
+          }
+          console.warn(
+            `test: dockerd did not start (${e.message}); the Docker deployment tests will be skipped`,
+          );
+          dockerHost = `unavailable:dockerd did not start`;
+        }
       }
-      const s = keyringSession(bin('vitest'), args);
+      const withDocker = (env) => ({ ...env, MEGARAPTOR_TEST_DOCKER_HOST: dockerHost });
       try {
-        return await run(s.cmd, s.args, { env: s.env });
+        if (!have('dbus-run-session') || !have('gnome-keyring-daemon')) {
+          const msg = 'dbus-run-session / gnome-keyring-daemon not installed (run scripts/setup-test-env.sh)';
+          if (CI) {
+            console.error(`test: ${msg}: required in CI`);
+            return 1;
+          }
+          console.warn(`test: ${msg}; keychain tests will report the keychain as unavailable`);
+          return await run(bin('vitest'), args, { env: withDocker(process.env) });
+        }
+        const s = keyringSession(bin('vitest'), args);
+        try {
+          return await run(s.cmd, s.args, { env: withDocker(s.env) });
+        } finally {
+          s.cleanup();
+        }
       } finally {
-        s.cleanup();
+        if (dockerd) await stopDockerd(dockerd);
       }
     },
     counts: () => vitestCounts(join(reports, 'integration.json')),

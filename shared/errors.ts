@@ -57,6 +57,24 @@ export const ErrorCodes = {
   // Deployment
   DEPLOY_PREFLIGHT_FAILED: 'A pre-flight check failed; nothing was created.',
   DEPLOY_FAILED: 'The deployment failed.',
+  DEPLOY_PROFILE_VIOLATION: 'The deployment asks for something its profile does not allow.',
+  DEPLOY_VERIFY_FAILED: 'The deployed server did not pass verification.',
+  DEPLOY_ROLLBACK_INCOMPLETE: 'Some resources could not be removed; they are listed and kept in the journal.',
+  DEPLOY_IN_PROGRESS: 'Another process is working on this deployment.',
+  DEPLOY_TARGET_UNREACHABLE: 'The deployment target (Docker engine, host, cloud API) cannot be reached.',
+  RELEASE_UNAVAILABLE: 'The Velociraptor release or its list cannot be fetched.',
+  RELEASE_ASSET_MISSING: 'The release has no asset for this operating system and architecture.',
+  RELEASE_DOWNLOAD_INCOMPLETE: 'The download ended before the whole file arrived.',
+  RELEASE_SIGNATURE_INVALID: 'The file does not carry a valid signature of the trusted release key.',
+
+  // SSH targets (server hosts, agent pushes)
+  SSH_UNREACHABLE: 'The SSH host (or its jump host) cannot be reached.',
+  SSH_AUTH_FAILED: 'The SSH host refused the login (user, key, agent or password).',
+  SSH_HOST_KEY_UNKNOWN: 'The SSH host key is not known yet; confirm its fingerprint first.',
+  SSH_HOST_KEY_MISMATCH: 'The SSH host key differs from the one remembered for that host.',
+  SSH_SUDO_REFUSED: 'sudo on the SSH host refused to run the command as root.',
+  SSH_NO_SPACE: 'The SSH host has no space left where the file was to be written.',
+  SSH_COMMAND_FAILED: 'A command on the SSH host failed.',
 } as const;
 
 export type ErrorCode = keyof typeof ErrorCodes;

@@ -13,6 +13,7 @@ export const RULE_BASE = '73da686662eb8f79d5586198365752520d85d925';
 export const GRANDFATHERED = new Set([
   '7bf07115c7dfc819bf05f312435d6c95de986785', // connections: move the connection manager … (77)
   'f0efded81f5bfd752b663c485094b54655da8fd6', // Merge core-seams: VelociraptorService … (73)
+  'e29bf27cbbf65d4dbb1bc47b1fbfcfd72d394c3f', // deploy: SecretStore from credentials/ … (no body)
   '4dd505491b7dd08b381bf5918e012adf153a9091', // Merge security: lexer, gate, … (74)
   '1351da5f6be106277ed467bff4df2ea1565ab4fa', // Merge real-server: recorder, … (78)
   '25ff3c507732f283b99c1b86148e477a43c93b24', // The assistant policy is signed by the app; … (75)

@@ -20,6 +20,7 @@ import {
   createCredentialService,
   credentialHandlers,
 } from './credentials/index';
+import { DeploymentService, deployHandlers, releaseSourceFromEnv } from './deploy/index';
 import { createInvestigation } from './investigation/index';
 import { createMcpDomain } from './mcp/index';
 import { OWNER_RELEASED, type Handlers } from './rpc/index';
@@ -104,12 +105,22 @@ export function createCoreServices(options: CoreOptions): CoreServices {
   });
   void mcp.start();
 
+  // Deployments: one runner, one Docker client per engine; journals a dead process left unfinished
+  // are listed (deploy:list, `interrupted`) for the responder to resume or clean up.
+  const deployments = new DeploymentService({
+    dataDir,
+    secrets: keychainAtStart,
+    connections,
+    releaseSource: releaseSourceFromEnv(options.env ?? process.env),
+  });
+
   const handlers: Handlers<Contract> = {
     'app:info': () => appInfo.info(),
     ...connectionHandlers(connections),
     ...investigation.handlers,
     ...mcp.handlers,
     ...credentialHandlers(credentials),
+    ...deployHandlers(deployments),
     // Called by the Dispatcher when a window closes or a socket drops: the investigation drops its result sets.
     [OWNER_RELEASED]: (owner) => investigation.handlers[OWNER_RELEASED]?.(owner),
   };
@@ -118,6 +129,7 @@ export function createCoreServices(options: CoreOptions): CoreServices {
     () => credentials.dispose(),
     () => connections.dispose(),
     () => mcp.dispose(),
+    () => deployments.dispose(),
   ];
   let disposed = false;
   return {

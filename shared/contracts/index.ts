@@ -7,6 +7,7 @@ import { clientsContract } from './clients';
 import { collectionsContract } from './collections';
 import { connectionsContract } from './connections';
 import { credentialsContract } from './credentials';
+import { deployContract } from './deploy';
 import { huntsContract } from './hunts';
 import { mcpContract } from './mcp';
 import { notebooksContract } from './notebooks';
@@ -22,6 +23,7 @@ export const contract = {
   ...huntsContract,
   ...mcpContract,
   ...credentialsContract,
+  ...deployContract,
 };
 
 export type Contract = typeof contract;

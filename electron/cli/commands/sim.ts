@@ -11,7 +11,9 @@ import { readConfigFile } from '../../core/velociraptor/index';
 import {
   localIdentity,
   parseClientConfig,
+  parseVelociraptorArgs,
   runAgent,
+  runVelociraptorCommandLine,
   SIMULATOR_BANNER,
   SIM_VERSION,
   startSimulator,
@@ -20,8 +22,11 @@ import {
 
 const USAGE = `Usage: megaraptor sim [options]
        megaraptor sim agent --config client.config.yaml [--hostname NAME] [--os windows|linux|darwin]
+       megaraptor sim [--config F] frontend|user add NAME PW --role R|client|version|query VQL
 
 Runs the Megaraptor Velociraptor SIMULATOR (a stand-in server for tests and demos, not Velociraptor).
+With one of Velociraptor's own commands (frontend, user add, client, version, query) it takes
+Velociraptor's command line, so a launcher named \`velociraptor\` can stand in for the binary.
 
 Options:
   --port N                 gRPC API port (default: a free port, or API.bind_port of --config)
@@ -85,6 +90,8 @@ export const simCommand: Command = {
   usage: USAGE,
   async run(argv: string[], io: CliIO): Promise<number> {
     if (argv[0] === 'agent') return runAgentCommand(argv.slice(1), io);
+    // Velociraptor's own command line (frontend, user add, client, version, query): the drop-in mode.
+    if (parseVelociraptorArgs(argv)) return runVelociraptorCommandLine(argv, { ...io, waitForSignal });
     const flags = parseFlags(argv, {
       '--port': { value: true },
       '--gui-port': { value: true },

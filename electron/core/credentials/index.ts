@@ -23,6 +23,7 @@ export { keychainServiceFor, LEGACY_KEYCHAIN_SERVICE } from './keychain-namespac
 export { CredentialIndex } from './metadata-index';
 export { withFileLock } from './file-lock';
 export type { SecretStore, EnumerableSecretStore, SecretRef } from './secret-store';
+export { SECRET_REF_PATTERN } from './secret-store';
 export { MemorySecretStore } from './memory-store';
 export { KeychainOrMemory } from './keychain-or-memory';
 

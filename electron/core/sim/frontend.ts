@@ -69,6 +69,11 @@ export function startFrontendServer(
         res.writeHead(status, { 'Content-Type': 'application/json' });
         res.end(JSON.stringify(body));
       };
+      // Velociraptor's frontend answers /healthz with 200 once it serves (VR server/comms.go).
+      if (req.method === 'GET' && req.url === '/healthz') {
+        res.writeHead(200).end();
+        return;
+      }
       if (
         req.method !== 'POST' ||
         (req.url !== '/megaraptor-sim/enrol' && req.url !== '/megaraptor-sim/poll')

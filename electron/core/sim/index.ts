@@ -15,13 +15,18 @@ import { startGuiServer } from './gui-server';
 import { serverPlugins, SIM_VERSION } from './server/index';
 import { parseServerConfig } from './server-config';
 import { mintApiClientConfig, setupPki } from './sim-pki';
+import { readUserFile } from './user-file';
 import { normaliseOrg, UserStore } from './users';
 import { builtinFunctions, builtinPlugins } from './vql/builtins';
 import type { FunctionDef, PluginDef } from './vql/scope';
 import { World } from './world';
 
 export interface SimulatorOptions {
+  /** Bind address of every port unless the config or the per-port options say otherwise. */
   host?: string;
+  apiHost?: string;
+  guiHost?: string;
+  frontendHost?: string;
   apiPort?: number;
   guiPort?: number;
   frontendPort?: number;
@@ -62,6 +67,8 @@ export {
   type RunningAgent,
 } from './agent';
 export type { ReceivedQuery };
+export { parseVelociraptorArgs, runVelociraptorCommandLine, type VrIO } from './velociraptor-cli';
+export { velociraptorLauncher } from './launcher';
 
 function trackSockets(server: Server): Set<Socket> {
   const sockets = new Set<Socket>();
@@ -88,6 +95,10 @@ export async function startSimulator(options: SimulatorOptions = {}): Promise<Ru
       });
   }
   for (const u of options.users ?? []) users.grant(u.name, u.roles);
+  // Users `user add` wrote into the datastore before this start.
+  for (const u of await readUserFile(datastoreDir)) {
+    for (const [orgId, roles] of Object.entries(u.orgRoles)) users.grant(u.name, roles, orgId, u.password);
+  }
 
   const server = serverPlugins({ world, users, startMs: world.startMs });
   const plugins = new Map<string, PluginDef>([...builtinPlugins, ...server.plugins].map((p) => [p.name, p]));
@@ -96,7 +107,10 @@ export async function startSimulator(options: SimulatorOptions = {}): Promise<Ru
   );
   const received: ReceivedQuery[] = [];
 
-  const api = await startApiServer(host, options.apiPort ?? config?.apiPort ?? 0, pki, {
+  const apiHost = options.apiHost ?? config?.apiBindAddress ?? host;
+  const guiHost = options.guiHost ?? config?.guiBindAddress ?? host;
+  const frontendHost = options.frontendHost ?? config?.frontendBindAddress ?? host;
+  const api = await startApiServer(apiHost, options.apiPort ?? config?.apiPort ?? 0, pki, {
     userExists: (name) => users.get(name) !== undefined,
     orgExists: (orgId) => world.orgs.has(normaliseOrg(orgId)),
     hasPermission: (user, orgId, p) => users.has(user, orgId, p),
@@ -116,9 +130,9 @@ export async function startSimulator(options: SimulatorOptions = {}): Promise<Ru
   let gui: Server | undefined;
   let frontend: Server | undefined;
   try {
-    gui = await startGuiServer(host, options.guiPort ?? config?.guiPort ?? 0, pki, users, SIM_VERSION);
+    gui = await startGuiServer(guiHost, options.guiPort ?? config?.guiPort ?? 0, pki, users, SIM_VERSION);
     frontend = await startFrontendServer(
-      host,
+      frontendHost,
       options.frontendPort ?? config?.frontendPort ?? 0,
       pki,
       world,
@@ -136,7 +150,9 @@ export async function startSimulator(options: SimulatorOptions = {}): Promise<Ru
     return typeof a === 'object' && a ? a.port : 0;
   };
   const apiPort = api.port;
-  const connection = `${host.includes(':') ? `[${host}]` : host}:${apiPort}`;
+  // A wildcard bind is dialled on loopback.
+  const dialHost = apiHost === '0.0.0.0' || apiHost === '::' ? '127.0.0.1' : apiHost;
+  const connection = `${dialHost.includes(':') ? `[${dialHost}]` : dialHost}:${apiPort}`;
   const guiServer = gui;
   const frontendServer = frontend;
 

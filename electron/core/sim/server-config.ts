@@ -1,6 +1,7 @@
 /**
  * Reads the parts of a Velociraptor server.config.yaml the simulator serves with: the CA, the
- * Frontend certificate (also the API server certificate), GUI.initial_users, and bind ports.
+ * Frontend certificate (also the API server certificate), GUI.initial_users, bind addresses and
+ * ports, and the datastore location.
  */
 import { parse } from 'yaml';
 import { AppError } from '../../../shared/errors';
@@ -17,6 +18,12 @@ export interface SimServerConfig {
   frontendPort?: number;
   frontendHostname?: string;
   clientNonce?: string;
+  /** Where each port listens (API.bind_address, GUI.bind_address, Frontend.bind_address). */
+  apiBindAddress?: string;
+  guiBindAddress?: string;
+  frontendBindAddress?: string;
+  /** Datastore.location: where `user add` keeps users for the next start. */
+  datastoreLocation?: string;
 }
 
 function section(doc: Record<string, unknown>, key: string): Record<string, unknown> {
@@ -47,6 +54,7 @@ export function parseServerConfig(text: string): SimServerConfig {
   const frontend = section(root, 'Frontend');
   const gui = section(root, 'GUI');
   const api = section(root, 'API');
+  const datastore = section(root, 'Datastore');
   const caCertificatePem = str(client.ca_certificate);
   if (!caCertificatePem)
     throw new AppError('CONFIG_MISSING_KEY', 'The server config has no Client.ca_certificate.');
@@ -70,5 +78,9 @@ export function parseServerConfig(text: string): SimServerConfig {
     frontendPort: port(frontend.bind_port),
     frontendHostname: str(frontend.hostname),
     clientNonce: str(client.nonce),
+    apiBindAddress: str(api.bind_address),
+    guiBindAddress: str(gui.bind_address),
+    frontendBindAddress: str(frontend.bind_address),
+    datastoreLocation: str(datastore.location),
   };
 }

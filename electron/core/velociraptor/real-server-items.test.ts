@@ -195,9 +195,16 @@ describe('collections and hunts', () => {
       includeLabels: ['Servers'],
       start: true,
     });
+    // Wait for every scheduled client: comparing two reads while clients still finish races.
     await expect
-      .poll(async () => (await svc.huntStatus(huntId)).stats.finished, { timeout: 20_000 })
-      .toBeGreaterThan(0);
+      .poll(
+        async () => {
+          const { stats } = await svc.huntStatus(huntId);
+          return stats.scheduled > 0 && stats.finished === stats.scheduled;
+        },
+        { timeout: 30_000 },
+      )
+      .toBe(true);
     const hunt = await ui.hunt(demo, huntId);
     expect(hunt.sources).toEqual(
       expect.arrayContaining(['Generic.Client.Info/BasicInformation', 'Linux.Sys.Crontab/CronTabs']),

@@ -3,7 +3,7 @@
  * Velociraptor's names and argument names). Server-specific plugins live in ../server/.
  */
 import { goSprintf } from './format';
-import type { FunctionDef, PluginDef, PluginItem } from './scope';
+import type { FunctionDef, PluginDef, PluginItem, QueryContext } from './scope';
 import {
   isNull,
   isRow,
@@ -16,6 +16,8 @@ import {
   compare,
 } from './values';
 import { messageOf } from '../../../../shared/errors';
+
+const logDedup = new WeakMap<QueryContext, Map<string, number>>();
 
 function fn(def: FunctionDef): FunctionDef {
   return def;
@@ -82,6 +84,34 @@ export const builtinFunctions: FunctionDef[] = [
     doc: 'Format one or more items according to a format string.',
     args: { format: { type: 'string', required: true }, args: { type: 'any' } },
     call: (a) => goSprintf(String(a.format), Array.isArray(a.args) ? a.args : isNull(a.args) ? [] : [a.args]),
+  }),
+  fn({
+    name: 'log',
+    doc: 'Log a message to the query log stream. Always returns TRUE.',
+    args: {
+      message: { type: 'string', required: true },
+      args: { type: 'any' },
+      level: { type: 'string' },
+      dedup: { type: 'int' },
+    },
+    call: (a, scope) => {
+      const message = goSprintf(
+        String(a.message),
+        Array.isArray(a.args) ? a.args : isNull(a.args) ? [] : [a.args],
+      );
+      // Each distinct format string at most once per `dedup` seconds (default 60; -1: every time).
+      const dedup = typeof a.dedup === 'number' ? a.dedup : 60;
+      const seen = logDedup.get(scope.ctx) ?? new Map<string, number>();
+      logDedup.set(scope.ctx, seen);
+      const last = seen.get(String(a.message));
+      const now = scope.ctx.now();
+      if (dedup >= 0 && last !== undefined && now - last < dedup * 1000) return true;
+      seen.set(String(a.message), now);
+      const level = typeof a.level === 'string' ? a.level.toUpperCase() : 'DEFAULT';
+      // Velociraptor marks a level with a "LEVEL:" prefix (logging.SplitIntoLevelAndLog).
+      scope.ctx.log(level === 'DEFAULT' || level === 'INFO' ? message : `${level}:${message}`);
+      return true;
+    },
   }),
   fn({
     name: 'len',

@@ -11,7 +11,9 @@ import {
 
 describe('API identities', () => {
   it('plans the deploy-time user add with least privilege by default', () => {
-    const argv = userAddCommand('/etc/velociraptor/server.config.yaml', 'mcp-bot', DEFAULT_API_ROLES);
+    const argv = userAddCommand('/etc/velociraptor/server.config.yaml', 'mcp-bot', DEFAULT_API_ROLES, {
+      password: 'x9 random; not kept',
+    });
     expect(argv).toEqual([
       'velociraptor',
       '--config',
@@ -19,12 +21,14 @@ describe('API identities', () => {
       'user',
       'add',
       'mcp-bot',
+      'x9 random; not kept',
       '--role',
       'api,investigator',
     ]);
     expect(shellLine(argv)).toBe(
-      'velociraptor --config /etc/velociraptor/server.config.yaml user add mcp-bot --role api,investigator',
+      "velociraptor --config /etc/velociraptor/server.config.yaml user add mcp-bot 'x9 random; not kept' --role api,investigator",
     );
+    expect(() => userAddCommand('c', 'bot', ['api'], { password: 'short' })).toThrow(/too short/);
   });
 
   it('grants administrator only when asked', () => {

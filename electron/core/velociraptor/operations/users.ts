@@ -44,15 +44,25 @@ export function validateRoles(
   return unique as Role[];
 }
 
-/** argv for deploy time (run before the server starts; users are cached once it runs). */
+/**
+ * argv for deploy time (run before the server starts; users are cached once it runs). The password
+ * is positional because without one Velociraptor reads it from a terminal, which a container or a
+ * non-interactive SSH exec does not have (VR bin/users.go). An API identity signs in with its
+ * certificate, so deployers pass a random password nobody keeps.
+ */
 export function userAddCommand(
   configPath: string,
   name: string,
   roles: readonly string[],
-  options: { allowAdministrator?: boolean; binary?: string } = {},
+  options: { password: string; allowAdministrator?: boolean; binary?: string },
 ): string[] {
   validateUserName(name);
   const ok = validateRoles(roles, options);
+  if (options.password.length < 12)
+    throw new AppError(
+      'INVALID_ARGUMENT',
+      'The password given to `user add` is too short (12 characters minimum).',
+    );
   return [
     options.binary ?? 'velociraptor',
     '--config',
@@ -60,6 +70,7 @@ export function userAddCommand(
     'user',
     'add',
     name,
+    options.password,
     '--role',
     ok.join(','),
   ];

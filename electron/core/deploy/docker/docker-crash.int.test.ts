@@ -1,0 +1,220 @@
+/**
+ * Crash tests of the Docker target: a real child process deploys to the real engine and is SIGKILLed
+ * right after a journal write — every resource boundary (each container, volume, image, secret and
+ * connection, before and after it is made) and the step boundaries in between. After each kill a
+ * fresh app (runner, connections, same data dir and vault) lists the deployment as interrupted, and
+ * clean-up leaves nothing: no container, volume or image of it, no secret, no connection, no journal.
+ */
+import { randomBytes } from 'node:crypto';
+import { mkdtemp, readdir, readFile, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import type Docker from 'dockerode';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { bundleScript, type BundledScript } from '../testing/bundle';
+import { runChild } from '../testing/child-run';
+import type { CrashChildConfig } from '../testing/crash-child';
+import { openVault } from '../testing/vault';
+import { dockerEngine, startTestEngine, type TestEngine } from '../testing/docker-engine';
+import {
+  dockerWorld,
+  hostNetworkSettings,
+  SMALL,
+  TEST_ASSET,
+  TEST_TAG,
+  type DockerWorld,
+} from '../testing/docker-world';
+import { makeTestSigner, type TestSigner } from '../testing/gpg';
+import { startReleaseServer, type ReleaseServer } from '../testing/release-server';
+import { simRuntime, type SimRuntime } from '../testing/sim-runtime';
+import type { FileVaultSecretStore } from '../../credentials/file-vault';
+import { LABEL } from './spec';
+
+const part = dockerEngine();
+let engine: TestEngine;
+let child: BundledScript;
+let signer: TestSigner;
+let releases: ReleaseServer;
+let runtime: SimRuntime;
+let root: string;
+let vault: FileVaultSecretStore;
+let world: DockerWorld;
+let docker: Docker;
+const VAULT = { vaultPassphrase: 'crash-test-passphrase' };
+
+beforeAll(async () => {
+  if (!part.ready) return;
+  engine = await startTestEngine();
+  root = await mkdtemp(join(tmpdir(), 'megaraptor-docker-crash-'));
+  [child, signer, runtime] = await Promise.all([
+    bundleScript(join(__dirname, '..', 'testing', 'crash-child.ts')),
+    makeTestSigner(),
+    simRuntime(join(root, 'runtime')),
+  ]);
+  const launcher = await readFile(runtime.launcher);
+  releases = await startReleaseServer([
+    {
+      tag: TEST_TAG,
+      publishedAt: '2026-05-31T00:00:00Z',
+      assets: { [TEST_ASSET]: launcher, [`${TEST_ASSET}.sig`]: await signer.sign(launcher) },
+    },
+  ]);
+  vault = await openVault(join(root, 'vault.json'), VAULT.vaultPassphrase);
+  world = dockerWorld({
+    dataDir: join(root, 'data'),
+    engine: engine.ref,
+    release: { url: releases.url, caPem: releases.caPem, key: signer.key },
+    secrets: vault,
+    extraFiles: runtime.extraFiles,
+  });
+  docker = await world.engines.get(engine.ref);
+}, 240_000);
+
+afterAll(async () => {
+  if (!engine) return;
+  await world?.close();
+  await releases?.close();
+  await signer?.cleanup();
+  await child?.cleanup();
+  await engine.stop();
+  if (root) await rm(root, { recursive: true, force: true });
+}, 120_000);
+
+async function config(stopAt: number | null): Promise<CrashChildConfig> {
+  return {
+    target: 'docker',
+    mode: 'deploy',
+    stopAt,
+    name: `crash-${randomBytes(3).toString('hex')}`,
+    dataDir: join(root, 'data'),
+    vaultPath: join(root, 'vault.json'),
+    ...VAULT,
+    release: { url: releases.url, caPem: releases.caPem, key: signer.key },
+    extraFiles: runtime.extraFiles,
+    settings: await hostNetworkSettings(engine.ref, runtime.extraFiles),
+    overrides: SMALL,
+  };
+}
+
+/** Everything of the deployment that could be left on the engine, in the vault, the connections or the journal. */
+async function leftovers(id: string, name: string, w: DockerWorld = world) {
+  const byLabel = { label: [`${LABEL.deployment}=${id}`] };
+  const containers = (await docker.listContainers({ all: true })).filter(
+    (c) => c.Names.some((n) => n.includes(id)) || c.Labels[LABEL.deployment] === id,
+  );
+  const volumes = ((await docker.listVolumes()).Volumes ?? []).filter((v) => v.Name.includes(id));
+  const images = await docker.listImages({ filters: byLabel });
+  const refs = (await vault.listRefs()).filter((r) => r.includes(id));
+  const connections = (await w.connections.list()).connections.filter((c) => c.name === name);
+  const journals = (await readdir(w.journals.dir).catch(() => [] as string[])).filter((f) =>
+    f.startsWith(id),
+  );
+  return {
+    containers: containers.map((c) => c.Names[0]),
+    volumes: volumes.map((v) => v.Name),
+    images: images.map((i) => i.Id),
+    secrets: refs,
+    connections: connections.map((c) => c.name),
+    journals,
+  };
+}
+
+describe('a Docker deploy process killed at its step boundaries', () => {
+  it(`has ${part.name} (required in CI)`, () => part.check());
+
+  let boundaries: Array<{ n: number; label: string }> = [];
+
+  it.runIf(part.run)(
+    'runs to the end in a child and lists its journal writes',
+    async () => {
+      const c = await config(null);
+      const r = await runChild(child.file, [JSON.stringify(c)], child.env, { timeoutMs: 180_000 });
+      expect(r.stdout, r.stderr).toMatch(/DONE deployed/);
+      const writes = [...r.stdout.matchAll(/^W (\d+) (\S+)$/gm)].map((m) => ({
+        n: Number(m[1]),
+        label: m[2]!,
+      }));
+      // Every resource boundary, and a few step and state boundaries between them.
+      const id = /PLANNED (\S+)/.exec(r.stdout)![1]!;
+      boundaries = writes
+        .map((w) => ({ ...w, label: w.label.replaceAll(id, '<id>').replaceAll(c.name!, '<name>') }))
+        .filter(
+          (w) =>
+            w.label.startsWith('resource:') ||
+            [
+              'state:applying',
+              'step:start:running',
+              'step:verify-api:running',
+              'step:connect:running',
+              'state:verifying',
+            ].includes(w.label),
+        );
+      expect(boundaries.length).toBeGreaterThanOrEqual(20);
+      await world.runner.destroy(id);
+      expect(await leftovers(id, c.name!)).toEqual({
+        containers: [],
+        volumes: [],
+        images: [],
+        secrets: [],
+        connections: [],
+        journals: [],
+      });
+    },
+    240_000,
+  );
+
+  it.runIf(part.run)(
+    'is listed as interrupted after each kill, and clean-up leaves nothing',
+    async () => {
+      for (const b of boundaries) {
+        const c = await config(b.n);
+        const r = await runChild(child.file, [JSON.stringify(c)], child.env, {
+          killWhen: /BOUNDARY \d+/,
+          timeoutMs: 180_000,
+        });
+        const id = /PLANNED (\S+)/.exec(r.stdout)?.[1];
+        // A fresh app over the same data dir: the connections file changed behind the old manager's back.
+        const fresh = dockerWorld({
+          dataDir: join(root, 'data'),
+          engine: engine.ref,
+          release: { url: releases.url, caPem: releases.caPem, key: signer.key },
+          secrets: vault,
+          extraFiles: runtime.extraFiles,
+        });
+        let cleaned = false;
+        try {
+          expect(r.killed, `${b.label}: ${r.stdout}${r.stderr}`).toBe(true);
+          expect(id).toBeDefined();
+          if (!id) return;
+          expect(r.stdout.replaceAll(id, '<id>').replaceAll(c.name!, '<name>')).toContain(
+            `BOUNDARY ${b.n} ${b.label}`,
+          );
+          const interrupted = await fresh.runner.interrupted();
+          expect(
+            interrupted.map((j) => j.id),
+            b.label,
+          ).toEqual([id]);
+          const outcome = await fresh.runner.cleanup(id);
+          cleaned = true;
+          expect(
+            outcome.filter((o) => !o.ok),
+            b.label,
+          ).toEqual([]);
+          expect(await leftovers(id, c.name!, fresh), `after a kill at ${b.label}`).toEqual({
+            containers: [],
+            volumes: [],
+            images: [],
+            secrets: [],
+            connections: [],
+            journals: [],
+          });
+        } finally {
+          // A failed assertion must not leave this round's containers behind for the next tests.
+          if (id && !cleaned) await fresh.runner.cleanup(id).catch(() => undefined);
+          await fresh.close();
+        }
+      }
+    },
+    1_800_000,
+  );
+});

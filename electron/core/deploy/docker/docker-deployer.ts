@@ -1,0 +1,755 @@
+/**
+ * The Docker target: a Velociraptor server in a container on a local or remote Docker engine.
+ *
+ * Steps (each journaled by the runner; every Docker object labelled with the deployment):
+ *   binary    the verified release (linux-amd64-musl) from the cache, or the responder's own file
+ *   identity  CA, certificates, API identity, admin password → keychain (server-identity.ts)
+ *   image     a minimal image imported from a root filesystem with that binary (no registry), or
+ *             upstream's image pinned to a release tag or digest
+ *   volumes   config (read-only in the server) and data
+ *   register  a one-shot container without network: the config goes into the config volume over the
+ *             Docker API (PUT archive — never an environment variable, `docker inspect` shows those),
+ *             then `velociraptor --config F user add NAME RANDOM --role api,investigator`; removed after
+ *   container the server container: limits, Init, health check, ports published as chosen
+ *   start     start and wait until Docker reports it healthy
+ *   verify-api, verify-gui, connect   (verify phase) mTLS query as the registered identity, GUI login
+ *             with the admin password, then the server joins the app's connections
+ */
+import { z } from 'zod';
+import type Docker from 'dockerode';
+import type { PreflightCheck, ResourceRef } from '../../../../shared/deploy';
+import { AppError } from '../../../../shared/errors';
+import type { ConnectionSink } from '../connection-sink';
+import type {
+  Deployer,
+  DeploymentPlan,
+  DeployRequest,
+  PlanContext,
+  PreflightContext,
+  RemoveContext,
+  StepContext,
+  StepDefinition,
+} from '../model';
+import { CONTAINER_PLATFORM } from '../releases/assets';
+import { acceptLocalBinary, type ReleaseCache, type VerifiedBinary } from '../releases/cache';
+import type { TrustedKey } from '../releases/signature';
+import {
+  apiClientConfig,
+  checkUserNames,
+  identitySecrets,
+  loadAdminPassword,
+  loadServerConfig,
+  mintIdentities,
+  registerApiUserArgv,
+  type IdentitySettings,
+} from '../server-identity';
+import { verifyApi, verifyGui } from '../verify';
+import { dockerError, engineKey, isNotFound, type DockerEngines } from './engine';
+import { bindChecks, dockerPreflight, isLoopback } from './preflight';
+import {
+  checkOfficialReference,
+  CONFIG_DIR,
+  CONFIG_PATH,
+  DATA_DIR,
+  DEFAULT_HEALTH,
+  imageChanges,
+  initContainerSpec,
+  labelsFor,
+  LOCAL_BINARY_PATH,
+  namesFor,
+  OFFICIAL_BINARY_PATH,
+  rootfsEntries,
+  SERVER_UID,
+  serverContainerSpec,
+  type HealthSettings,
+  type PortChoice,
+} from './spec';
+import { tarBuffer, tarSize, tarStream } from './tar';
+
+const Port = z.number().int().min(1).max(65535);
+const PortChoiceSchema = z.object({
+  bindAddress: z.string().min(1),
+  port: Port.nullable(),
+  expose: z.boolean().optional(),
+});
+
+export const DockerSettings = z.object({
+  engine: z.union([
+    z.object({ kind: z.literal('socket'), path: z.string().min(1) }),
+    z.object({
+      kind: z.literal('tcp'),
+      host: z.string().min(1),
+      port: Port,
+      tls: z.object({ caPath: z.string(), certPath: z.string(), keyPath: z.string() }).optional(),
+    }),
+  ]),
+  image: z.union([
+    z.object({
+      kind: z.literal('local'),
+      binary: z.union([
+        z.object({ kind: z.literal('release'), tag: z.string().min(1) }),
+        z.object({ kind: z.literal('file'), path: z.string().min(1), signaturePath: z.string().optional() }),
+      ]),
+      /** Extra files for the image (tools for isolated networks; the test suite's simulator runtime). */
+      extraFiles: z
+        .array(z.object({ path: z.string().regex(/^\/[^\0]+$/), source: z.string(), mode: z.number().int() }))
+        .optional(),
+    }),
+    z.object({ kind: z.literal('official'), reference: z.string() }),
+  ]),
+  /** 'host' for engines without a usable bridge: the server binds on the engine's host directly. */
+  network: z.enum(['bridge', 'host']).default('bridge'),
+  frontend: z.object({ hostname: z.string().min(1).max(253), bindAddress: z.string().min(1), port: Port }),
+  gui: PortChoiceSchema,
+  api: PortChoiceSchema,
+  /** Ports inside the container with bridge networking (Velociraptor's defaults). */
+  containerPorts: z
+    .object({ frontend: Port, api: Port, gui: Port })
+    .default({ frontend: 8000, api: 8001, gui: 8889 }),
+  adminUser: z.string().default('admin'),
+  apiUser: z.string().default('megaraptor-app'),
+  health: z
+    .object({
+      intervalMs: z.number().int().min(500),
+      timeoutMs: z.number().int().min(500),
+      retries: z.number().int().min(1),
+      startPeriodMs: z.number().int().min(0),
+    })
+    .partial()
+    .optional(),
+  /** How long the server may take to become healthy; default 180 s. */
+  startTimeoutMs: z.number().int().min(1000).default(180_000),
+});
+export type DockerSettings = z.output<typeof DockerSettings>;
+export type DockerSettingsInput = z.input<typeof DockerSettings>;
+
+export interface DockerDeployerDeps {
+  engines: DockerEngines;
+  releases: ReleaseCache;
+  connections: ConnectionSink;
+  /** The key release signatures must verify against (Velocidex's by default; tests use their own). */
+  trustedKey?: TrustedKey;
+}
+
+const STEP_TITLES = {
+  binary: 'Verified Velociraptor binary',
+  identity: 'Certificates, API identity and admin password',
+  image: 'Server image',
+  volumes: 'Config and data volumes',
+  register: 'Register the API identity',
+  container: 'Server container',
+  start: 'Start and wait for health',
+  'verify-api': 'API answers as the registered identity',
+  'verify-gui': 'GUI accepts the admin password',
+  connect: "Add to the app's connections",
+} as const;
+type StepId = keyof typeof STEP_TITLES;
+
+/** A plan of this target with its settings checked (a plan read back from the runner or the journal). */
+export function dockerPlan(plan: DeploymentPlan): DeploymentPlan<DockerSettings> {
+  if (plan.target !== 'docker')
+    throw new AppError('INVALID_ARGUMENT', `Deployment ${plan.name} is not a Docker deployment.`);
+  return { ...plan, settings: DockerSettings.parse(plan.settings) };
+}
+
+export class DockerDeployer implements Deployer<DockerSettings> {
+  readonly target = 'docker' as const;
+  readonly kinds = ['container', 'volume', 'image'] as const;
+
+  constructor(private readonly deps: DockerDeployerDeps) {}
+
+  private official(s: DockerSettings): boolean {
+    return s.image.kind === 'official';
+  }
+
+  /** Where the server listens in its container (with host networking: on the engine's host). */
+  private serverPorts(s: DockerSettings): { frontend: number; api: number; gui: number } {
+    return s.network === 'host'
+      ? { frontend: s.frontend.port, api: s.api.port ?? 0, gui: s.gui.port ?? 0 }
+      : s.containerPorts;
+  }
+
+  private resources(plan: {
+    deploymentId: string;
+    settings: DockerSettings;
+    name: string;
+  }): Record<StepId, ResourceRef[]> {
+    const s = plan.settings;
+    const names = namesFor(plan.deploymentId);
+    const scope = engineKey(s.engine);
+    const secrets = identitySecrets(plan.deploymentId);
+    const imageRef: ResourceRef =
+      s.image.kind === 'official'
+        ? {
+            kind: 'image',
+            id: s.image.reference,
+            scope,
+            title: "upstream's server image (pulled if missing)",
+          }
+        : { kind: 'image', id: names.image, scope, title: 'server image built from the verified binary' };
+    return {
+      binary: [],
+      identity: [secrets.ca, secrets.serverConfig, secrets.apiIdentity, secrets.adminPassword],
+      image: [imageRef],
+      volumes: [
+        { kind: 'volume', id: names.configVolume, scope, title: 'config volume' },
+        { kind: 'volume', id: names.dataVolume, scope, title: 'data volume (datastore and logs)' },
+      ],
+      register: [
+        {
+          kind: 'container',
+          id: names.init,
+          scope,
+          title: 'one-shot registration container (removed after use)',
+        },
+      ],
+      container: [{ kind: 'container', id: names.server, scope, title: 'server container' }],
+      start: [],
+      'verify-api': [],
+      'verify-gui': [],
+      connect: [
+        {
+          kind: 'connection',
+          id: plan.name,
+          scope: 'app',
+          title: `connection "${plan.name}" (API config in the keychain)`,
+        },
+      ],
+    };
+  }
+
+  async plan(
+    request: DeployRequest<DockerSettingsInput>,
+    ctx: PlanContext,
+  ): Promise<DeploymentPlan<DockerSettings>> {
+    const parsed = DockerSettings.safeParse(request.settings);
+    if (!parsed.success)
+      throw new AppError(
+        'INVALID_ARGUMENT',
+        `The Docker settings are not valid: ${parsed.error.issues.map((i) => `${i.path.join('.')}: ${i.message}`).join('; ')}`,
+      );
+    const s = parsed.data;
+    checkUserNames(s);
+    const warnings: string[] = [];
+    if (s.network === 'host' && (s.api.port === null || s.gui.port === null))
+      throw new AppError(
+        'INVALID_ARGUMENT',
+        'With host networking the API and GUI ports must be chosen (nothing is published).',
+      );
+    if (s.image.kind === 'official') {
+      try {
+        checkOfficialReference(s.image.reference);
+      } catch (e) {
+        throw new AppError('INVALID_ARGUMENT', (e as Error).message);
+      }
+      warnings.push(
+        "Upstream's server image is not signed; only the local image is built from a signature-verified binary.",
+      );
+    } else if (s.image.binary.kind === 'file') {
+      const bin = await acceptLocalBinary(s.image.binary.path, {
+        ...(s.image.binary.signaturePath ? { signaturePath: s.image.binary.signaturePath } : {}),
+        ...(this.deps.trustedKey ? { trustedKey: this.deps.trustedKey } : {}),
+        platform: CONTAINER_PLATFORM,
+      });
+      if (bin.warning) warnings.push(bin.warning);
+    }
+    for (const c of bindChecks({ ports: { frontend: s.frontend, api: s.api, gui: s.gui } }))
+      if (c.status !== 'ok') warnings.push(`${c.title}: ${c.message}`);
+    const resources = this.resources({ deploymentId: ctx.deploymentId, settings: s, name: request.name });
+    return {
+      deploymentId: ctx.deploymentId,
+      name: request.name,
+      target: 'docker',
+      profile: ctx.profile,
+      settings: s,
+      steps: this.stepIds(s).map((id) => ({ id, title: STEP_TITLES[id], resources: resources[id] })),
+      warnings,
+      createdAt: ctx.now.toISOString(),
+      autoDestroyAt:
+        ctx.profile.autoDestroyHours === null
+          ? null
+          : new Date(ctx.now.getTime() + ctx.profile.autoDestroyHours * 3_600_000).toISOString(),
+    };
+  }
+
+  private stepIds(s: DockerSettings): StepId[] {
+    const all = Object.keys(STEP_TITLES) as StepId[];
+    return this.official(s) ? all.filter((x) => x !== 'binary') : all;
+  }
+
+  private ports(s: DockerSettings): Record<'frontend' | 'api' | 'gui', PortChoice> {
+    return {
+      frontend: { bindAddress: s.frontend.bindAddress, port: s.frontend.port },
+      api: s.api,
+      gui: s.gui,
+    };
+  }
+
+  async preflight(plan: DeploymentPlan<DockerSettings>, ctx: PreflightContext): Promise<PreflightCheck[]> {
+    const s = plan.settings;
+    ctx.progress({ message: `Checking the Docker engine ${engineKey(s.engine)}` });
+    let docker: Docker;
+    try {
+      docker = await this.deps.engines.get(s.engine);
+    } catch (e) {
+      return [
+        { id: 'engine', title: 'Docker engine reachable', status: 'failed', message: (e as Error).message },
+      ];
+    }
+    return dockerPreflight(docker, {
+      engine: s.engine,
+      profile: plan.profile,
+      deploymentId: plan.deploymentId,
+      network: s.network,
+      ports: this.ports(s),
+      connectionName: plan.name,
+      connectionExists: (n) => this.deps.connections.has(n),
+    });
+  }
+
+  steps(plan: DeploymentPlan<DockerSettings>): StepDefinition[] {
+    const run: Record<StepId, (ctx: StepContext) => Promise<void>> = {
+      binary: (ctx) => this.binary(plan, ctx),
+      identity: (ctx) => mintIdentities(ctx, this.identitySettings(plan, ctx)),
+      image: (ctx) => this.image(plan, ctx),
+      volumes: (ctx) => this.volumes(plan, ctx),
+      register: (ctx) => this.register(plan, ctx),
+      container: (ctx) => this.container(plan, ctx),
+      start: (ctx) => this.start(plan, ctx),
+      'verify-api': (ctx) => this.verifyApi(plan, ctx),
+      'verify-gui': (ctx) => this.verifyGui(plan, ctx),
+      connect: (ctx) => this.connect(plan, ctx),
+    };
+    return this.stepIds(plan.settings).map((id) => ({
+      id,
+      title: STEP_TITLES[id],
+      phase:
+        id === 'verify-api' || id === 'verify-gui' || id === 'connect'
+          ? ('verify' as const)
+          : ('apply' as const),
+      run: run[id],
+    }));
+  }
+
+  private docker(s: DockerSettings): Promise<Docker> {
+    return this.deps.engines.get(s.engine);
+  }
+
+  private identitySettings(plan: DeploymentPlan<DockerSettings>, ctx: StepContext): IdentitySettings {
+    const s = plan.settings;
+    const host = s.network === 'host';
+    const version = ctx.outputs.binaryVersion;
+    return {
+      frontendHostname: s.frontend.hostname,
+      ports: this.serverPorts(s),
+      frontendPublicPort: s.frontend.port,
+      // With host networking the server binds where the responder chose; in a container, everywhere.
+      frontendBindAddress: host ? s.frontend.bindAddress : '0.0.0.0',
+      placement: host ? 'host' : 'container',
+      ...(host && s.api.expose ? { exposeApi: true } : {}),
+      ...(host && s.gui.expose ? { exposeGui: true } : {}),
+      datastoreDir: DATA_DIR,
+      adminUser: s.adminUser,
+      apiUser: s.apiUser,
+      certificates: plan.profile.certificates,
+      logRetentionDays: plan.profile.logRetentionDays,
+      ...(typeof version === 'string' && version ? { version } : {}),
+    };
+  }
+
+  private async binary(plan: DeploymentPlan<DockerSettings>, ctx: StepContext): Promise<void> {
+    const image = plan.settings.image;
+    if (image.kind !== 'local') return;
+    let bin: VerifiedBinary;
+    if (image.binary.kind === 'release') {
+      ctx.log(`Fetching Velociraptor ${image.binary.tag} (linux-amd64-musl) into the release cache`);
+      bin = await this.deps.releases.obtain(image.binary.tag, CONTAINER_PLATFORM, {
+        signal: ctx.signal,
+        onProgress: (p) =>
+          ctx.progress({
+            done: p.done,
+            total: p.total,
+            fraction: p.total ? p.done / p.total : 0,
+            message: p.file,
+          }),
+      });
+    } else {
+      bin = await acceptLocalBinary(image.binary.path, {
+        ...(image.binary.signaturePath ? { signaturePath: image.binary.signaturePath } : {}),
+        ...(this.deps.trustedKey ? { trustedKey: this.deps.trustedKey } : {}),
+        platform: CONTAINER_PLATFORM,
+      });
+    }
+    if (bin.warning) ctx.log(bin.warning, 'warn');
+    else
+      ctx.log(
+        `Signature verified (key ${bin.signature.status === 'valid' ? bin.signature.fingerprint : '?'}); SHA-256 ${bin.sha256}`,
+      );
+    await ctx.setOutput('binaryPath', bin.path);
+    await ctx.setOutput('binarySha256', bin.sha256);
+    await ctx.setOutput('binarySigned', bin.signature.status === 'valid');
+    if (bin.version) await ctx.setOutput('binaryVersion', bin.version);
+    if (bin.tag) await ctx.setOutput('binaryTag', bin.tag);
+  }
+
+  private imageRef(plan: DeploymentPlan<DockerSettings>): ResourceRef {
+    return this.resources(plan).image[0]!;
+  }
+
+  private async image(plan: DeploymentPlan<DockerSettings>, ctx: StepContext): Promise<void> {
+    const s = plan.settings;
+    const docker = await this.docker(s);
+    const ref = this.imageRef(plan);
+    if (s.image.kind === 'official') {
+      const reference = s.image.reference;
+      try {
+        const existing = await docker.getImage(reference).inspect();
+        // Not ours: never removed with the deployment.
+        await ctx.setOutput('imageId', existing.Id);
+        ctx.log(`Using ${reference} already on the engine (${existing.Id})`);
+        return;
+      } catch (e) {
+        if (!isNotFound(e)) throw dockerError(e, `inspecting ${reference}`);
+      }
+      const id = await ctx.create(
+        ref,
+        async () => {
+          await pull(docker, reference, ctx);
+          return (await docker.getImage(reference).inspect()).Id;
+        },
+        (imageId) => ({ imageId }),
+      );
+      await ctx.setOutput('imageId', id);
+      return;
+    }
+    const binary = String(ctx.outputs.binaryPath ?? '');
+    if (!binary) throw new AppError('INTERNAL', 'The binary step left no verified binary.');
+    const entries = rootfsEntries(binary, s.image.extraFiles ?? []);
+    const total = await tarSize(entries);
+    const [repo, tag] = namesFor(plan.deploymentId).image.split(':') as [string, string];
+    const id = await ctx.create(
+      ref,
+      async () => {
+        const stream = tarStream(entries, (n) =>
+          ctx.progress({ done: n, total, fraction: n / total, message: 'Importing the root filesystem' }),
+        );
+        try {
+          const res = await docker.importImage(stream, {
+            repo,
+            tag,
+            changes: imageChanges(plan.deploymentId, plan.profile.name),
+          } as unknown as Record<string, unknown>);
+          await followProgress(docker, res);
+        } catch (e) {
+          throw dockerError(e, 'importing the server image');
+        }
+        return (await docker.getImage(namesFor(plan.deploymentId).image).inspect()).Id;
+      },
+      (imageId) => ({ imageId }),
+    );
+    await ctx.setOutput('imageId', id);
+  }
+
+  private async volumes(plan: DeploymentPlan<DockerSettings>, ctx: StepContext): Promise<void> {
+    const docker = await this.docker(plan.settings);
+    const [config, data] = this.resources(plan).volumes as [ResourceRef, ResourceRef];
+    for (const [ref, role] of [
+      [config, 'config'],
+      [data, 'data'],
+    ] as const) {
+      await ctx.create(ref, async () => {
+        try {
+          await docker.createVolume({
+            Name: ref.id,
+            Labels: labelsFor(plan.deploymentId, role, { profile: plan.profile.name }),
+          });
+        } catch (e) {
+          throw dockerError(e, `creating the volume ${ref.id}`);
+        }
+      });
+    }
+  }
+
+  private runAs(s: DockerSettings): { user: string; uid: number; binary: string; image: string } {
+    return s.image.kind === 'official'
+      ? { user: '0:0', uid: 0, binary: OFFICIAL_BINARY_PATH, image: s.image.reference }
+      : { user: `${SERVER_UID}:${SERVER_UID}`, uid: SERVER_UID, binary: LOCAL_BINARY_PATH, image: '' };
+  }
+
+  private async register(plan: DeploymentPlan<DockerSettings>, ctx: StepContext): Promise<void> {
+    const s = plan.settings;
+    const docker = await this.docker(s);
+    const run = this.runAs(s);
+    const image = run.image || namesFor(plan.deploymentId).image;
+    const ref = this.resources(plan).register[0]!;
+    const config = await loadServerConfig(ctx.secrets, plan.deploymentId);
+    const container = await ctx.create(
+      ref,
+      async () => {
+        try {
+          return await docker.createContainer(
+            initContainerSpec({
+              deploymentId: plan.deploymentId,
+              image,
+              user: run.user,
+              argv: registerApiUserArgv(CONFIG_PATH, s.apiUser, run.binary),
+              limits: plan.profile.limits,
+            }),
+          );
+        } catch (e) {
+          throw dockerError(e, 'creating the registration container');
+        }
+      },
+      (c) => ({ containerId: c.id }),
+    );
+    try {
+      // Over the Docker API into the config volume: the config never sits in an environment variable.
+      const archive = await tarBuffer([
+        { path: 'server.config.yaml', type: 'file', mode: 0o600, uid: run.uid, gid: run.uid, data: config },
+      ]);
+      await container.putArchive(archive, { path: CONFIG_DIR });
+      ctx.log(
+        `Server config delivered to ${CONFIG_PATH} (volume ${namesFor(plan.deploymentId).configVolume})`,
+      );
+      await container.start();
+      const result = await withTimeout<{ StatusCode: number }>(
+        container.wait() as Promise<{ StatusCode: number }>,
+        120_000,
+        'The registration did not finish in 2 minutes.',
+      );
+      const output = await containerLogs(container);
+      if (result.StatusCode !== 0)
+        throw new AppError(
+          'DEPLOY_FAILED',
+          `Registering the API identity failed (exit ${result.StatusCode}): ${output.slice(-2000) || 'no output'}`,
+        );
+      ctx.log(`API identity ${s.apiUser} registered with roles api, investigator`);
+    } catch (e) {
+      throw e instanceof AppError ? e : dockerError(e, 'registering the API identity');
+    }
+    await ctx.remove(ref);
+  }
+
+  /** The exact create request of the server container (the review step shows it; tests assert on it). */
+  containerSpec(plan: DeploymentPlan<DockerSettings>): Docker.ContainerCreateOptions {
+    const s = plan.settings;
+    const run = this.runAs(s);
+    const health: HealthSettings = { ...DEFAULT_HEALTH, ...s.health };
+    return serverContainerSpec({
+      deploymentId: plan.deploymentId,
+      profile: plan.profile.name,
+      destroyAt: plan.autoDestroyAt,
+      image: run.image || namesFor(plan.deploymentId).image,
+      binary: run.binary,
+      user: run.user,
+      network: s.network,
+      ports: this.serverPorts(s),
+      publish: this.ports(s),
+      limits: plan.profile.limits,
+      health,
+    });
+  }
+
+  private async container(plan: DeploymentPlan<DockerSettings>, ctx: StepContext): Promise<void> {
+    const docker = await this.docker(plan.settings);
+    const spec = this.containerSpec(plan);
+    await ctx.create(
+      this.resources(plan).container[0]!,
+      async () => {
+        try {
+          return (await docker.createContainer(spec)).id;
+        } catch (e) {
+          throw dockerError(e, 'creating the server container');
+        }
+      },
+      (containerId) => ({ containerId }),
+    );
+  }
+
+  private async start(plan: DeploymentPlan<DockerSettings>, ctx: StepContext): Promise<void> {
+    const s = plan.settings;
+    const docker = await this.docker(s);
+    const container = docker.getContainer(namesFor(plan.deploymentId).server);
+    try {
+      await container.start();
+    } catch (e) {
+      // 304: already running (a resumed step).
+      if ((e as { statusCode?: number }).statusCode !== 304)
+        throw dockerError(e, 'starting the server container');
+    }
+    const deadline = Date.now() + s.startTimeoutMs;
+    const t0 = Date.now();
+    let info: Docker.ContainerInspectInfo;
+    for (;;) {
+      if (ctx.signal.aborted) throw new AppError('CANCELLED', 'The deployment was cancelled.');
+      info = await container.inspect();
+      const health = info.State.Health?.Status;
+      if (!info.State.Running) {
+        const logs = await containerLogs(container);
+        throw new AppError(
+          'DEPLOY_FAILED',
+          `The server stopped (exit ${info.State.ExitCode}) instead of starting: ${logs.slice(-2000) || 'no output'}`,
+        );
+      }
+      if (health === 'healthy') break;
+      if (health === 'unhealthy') {
+        const last = info.State.Health?.Log?.at(-1)?.Output ?? '';
+        throw new AppError('DEPLOY_FAILED', `The server is unhealthy: ${last.slice(-1000)}`);
+      }
+      if (Date.now() > deadline)
+        throw new AppError(
+          'TIMEOUT',
+          `The server did not become healthy within ${Math.round(s.startTimeoutMs / 1000)} s.`,
+        );
+      ctx.progress({ message: `Waiting for the health check (${Math.round((Date.now() - t0) / 1000)} s)` });
+      await new Promise((r) => setTimeout(r, 250));
+    }
+    const published = (inside: number, choice: PortChoice): { host: string; port: number } => {
+      if (s.network === 'host') return { host: dialable(choice.bindAddress), port: inside };
+      const binding = info.NetworkSettings.Ports?.[`${inside}/tcp`]?.[0];
+      const port = Number(binding?.HostPort ?? choice.port ?? 0);
+      if (!port) throw new AppError('DEPLOY_FAILED', `Docker published no host port for ${inside}/tcp.`);
+      return { host: dialable(choice.bindAddress), port };
+    };
+    const ports = this.serverPorts(s);
+    const api = published(ports.api, s.api);
+    const gui = published(ports.gui, s.gui);
+    await ctx.setOutput('containerId', info.Id);
+    await ctx.setOutput('apiEndpoint', `${bracket(api.host)}:${api.port}`);
+    await ctx.setOutput('guiUrl', `https://${bracket(gui.host)}:${gui.port}/`);
+    await ctx.setOutput('frontendUrl', `https://${s.frontend.hostname}:${s.frontend.port}/`);
+    ctx.log(`Healthy after ${Math.round((Date.now() - t0) / 100) / 10} s`);
+  }
+
+  private async apiYaml(plan: DeploymentPlan<DockerSettings>, ctx: StepContext): Promise<string> {
+    return apiClientConfig(
+      ctx.secrets,
+      plan.deploymentId,
+      plan.settings.apiUser,
+      String(ctx.outputs.apiEndpoint),
+    );
+  }
+
+  private async verifyApi(plan: DeploymentPlan<DockerSettings>, ctx: StepContext): Promise<void> {
+    const user = await verifyApi(await this.apiYaml(plan, ctx), plan.settings.apiUser, {
+      signal: ctx.signal,
+      onAttempt: (n, err) => ctx.progress({ message: `API not answering yet (attempt ${n}): ${err}` }),
+    });
+    ctx.log(`The API at ${String(ctx.outputs.apiEndpoint)} answered over mTLS as ${user}`);
+  }
+
+  private async verifyGui(plan: DeploymentPlan<DockerSettings>, ctx: StepContext): Promise<void> {
+    const ca = JSON.parse((await ctx.secrets.get(identitySecrets(plan.deploymentId).ca.id)) ?? '{}') as {
+      certificatePem?: string;
+    };
+    if (!ca.certificatePem)
+      throw new AppError('SECRET_MISSING', "The deployment's CA is missing from the keychain.");
+    const password = await loadAdminPassword(ctx.secrets, plan.deploymentId);
+    await verifyGui(String(ctx.outputs.guiUrl), ca.certificatePem, plan.settings.adminUser, password, {
+      signal: ctx.signal,
+    });
+    ctx.log(
+      `The GUI at ${String(ctx.outputs.guiUrl)} accepted ${plan.settings.adminUser}'s password and refused a wrong one`,
+    );
+  }
+
+  private async connect(plan: DeploymentPlan<DockerSettings>, ctx: StepContext): Promise<void> {
+    const yaml = await this.apiYaml(plan, ctx);
+    await ctx.create(this.resources(plan).connect[0]!, () =>
+      this.deps.connections.import({ name: plan.name, yaml, storage: 'keychain' }),
+    );
+    await ctx.setOutput('connectionName', plan.name);
+  }
+
+  async remove(ref: ResourceRef, ctx: RemoveContext): Promise<void> {
+    const settings = DockerSettings.parse(ctx.settings);
+    const docker = await this.deps.engines.get(settings.engine);
+    try {
+      if (ref.kind === 'container') {
+        const c = docker.getContainer(ref.id);
+        await c.stop({ t: 10 }).catch((e: { statusCode?: number }) => {
+          // 304 not running, 404 gone: both fine here.
+          if (e.statusCode !== 304 && e.statusCode !== 404) throw e;
+        });
+        await c.remove({ force: true, v: false });
+      } else if (ref.kind === 'volume') await docker.getVolume(ref.id).remove();
+      else if (ref.kind === 'image') await docker.getImage(ref.id).remove({ noprune: false });
+      else throw new AppError('INTERNAL', `The Docker target does not make ${ref.kind} resources.`);
+      ctx.log(`Removed ${ref.kind} ${ref.id}`);
+    } catch (e) {
+      if (isNotFound(e)) {
+        ctx.log(`${ref.kind} ${ref.id} was already gone`);
+        return;
+      }
+      throw e instanceof AppError ? e : dockerError(e, `removing the ${ref.kind} ${ref.id}`);
+    }
+  }
+}
+
+function dialable(address: string): string {
+  // A wildcard publish is reached on loopback from this machine.
+  return address === '0.0.0.0' || address === '::' || address === 'localhost' ? '127.0.0.1' : address;
+}
+
+function bracket(host: string): string {
+  return host.includes(':') ? `[${host}]` : host;
+}
+
+async function withTimeout<T>(p: Promise<T>, ms: number, message: string): Promise<T> {
+  let timer: NodeJS.Timeout | undefined;
+  try {
+    return await Promise.race([
+      p,
+      new Promise<T>((_, reject) => {
+        timer = setTimeout(() => reject(new AppError('TIMEOUT', message)), ms);
+      }),
+    ]);
+  } finally {
+    clearTimeout(timer);
+  }
+}
+
+/** Reads a JSON progress stream to its end; an `error` entry in it is a failure (the HTTP status is 200). */
+function followProgress(docker: Docker, stream: NodeJS.ReadableStream): Promise<void> {
+  return new Promise((resolve, reject) => {
+    docker.modem.followProgress(
+      stream,
+      (err: Error | null, output: Array<{ error?: string; errorDetail?: { message?: string } }>) => {
+        if (err) return reject(err);
+        const failure = output.find((o) => o.error || o.errorDetail);
+        if (failure) return reject(new Error(failure.errorDetail?.message ?? failure.error ?? 'failed'));
+        resolve();
+      },
+    );
+  });
+}
+
+async function pull(docker: Docker, reference: string, ctx: StepContext): Promise<void> {
+  ctx.log(`Pulling ${reference}`);
+  try {
+    const stream = await docker.pull(reference);
+    await followProgress(docker, stream);
+  } catch (e) {
+    throw dockerError(e, `pulling ${reference}`);
+  }
+}
+
+/** The container's output (stdout and stderr, demultiplexed). */
+async function containerLogs(container: Docker.Container): Promise<string> {
+  const buf = await container.logs({
+    stdout: true,
+    stderr: true,
+    follow: false,
+    tail: 200,
+  });
+  // Docker multiplexes: 8-byte headers (stream, 0, 0, 0, size32) before each frame.
+  const out: Buffer[] = [];
+  for (let i = 0; i + 8 <= buf.length;) {
+    const size = buf.readUInt32BE(i + 4);
+    out.push(buf.subarray(i + 8, i + 8 + size));
+    i += 8 + size;
+  }
+  return Buffer.concat(out).toString('utf8').trim();
+}
+
+export { isLoopback };

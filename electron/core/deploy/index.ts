@@ -1,0 +1,43 @@
+/**
+ * Public API of the deployments domain. Targets implement `Deployer` (model.ts) and are run by the
+ * `DeploymentRunner` (journal, progress, rollback, resume, clean-up); `DeploymentService` is what the
+ * composition root builds. See README.md for what each module owns and how a new target plugs in.
+ */
+export type {
+  Deployer,
+  DeploymentPlan,
+  DeployRequest,
+  PlanContext,
+  PreflightContext,
+  RemoveContext,
+  ResourceRemover,
+  StepContext,
+  StepDefinition,
+} from './model';
+export { DeploymentRunner, type DeployOutcome, type RemovalOutcome, type RunOptions } from './runner';
+export { JournalStore, type JournalDoc } from './journal';
+export {
+  PROFILES,
+  resolveProfile,
+  checkTarget,
+  type Profile,
+  type ProfileOverrides,
+  type ResolvedProfile,
+} from './profiles';
+export { DeploymentService, releaseSourceFromEnv, summary } from './service';
+export { deployHandlers } from './handlers';
+export { connectionSink, ConnectionRemover, type ConnectionSink } from './connection-sink';
+export {
+  identitySecrets,
+  mintIdentities,
+  apiClientConfig,
+  loadServerConfig,
+  loadAdminPassword,
+} from './server-identity';
+export { verifyApi, verifyGui } from './verify';
+export { ReleaseCache, acceptLocalBinary, type VerifiedBinary } from './releases/cache';
+export { ReleaseSource, type ReleaseSourceConfig } from './releases/source';
+export { CONTAINER_PLATFORM, hostPlatform, pickAsset, type PlatformWanted } from './releases/assets';
+export { VELOCIDEX_RELEASE_KEY, type TrustedKey } from './releases/signature';
+export { DockerDeployer, DockerSettings, dockerPlan } from './docker/docker-deployer';
+export { DockerEngines, engineFromEnv, type EngineRef } from './docker/engine';

@@ -1,0 +1,119 @@
+/**
+ * Everything a Docker deployment test (and the crash child, and the benchmark) needs, built the way
+ * the app builds it: a release server (local HTTPS, test CA) publishing the simulator launcher as the
+ * linux-amd64-musl asset, signed by a key `gpg` made for the run; the release cache, journal folder
+ * and connections of a data dir; a secret store (the real keychain in the test run's keyring session,
+ * else the given store); the runner with the Docker deployer. Ports are free loopback ports.
+ */
+import { createServer, type AddressInfo } from 'node:net';
+import { join } from 'node:path';
+import { ConnectionManager } from '../../connections/index';
+import type { SecretStore } from '../../credentials/secret-store';
+import { connectionSink, ConnectionRemover } from '../connection-sink';
+import { DockerDeployer, type DockerSettingsInput } from '../docker/docker-deployer';
+import { DockerEngines, type EngineRef } from '../docker/engine';
+import { JournalStore } from '../journal';
+import { ReleaseCache } from '../releases/cache';
+import type { TrustedKey } from '../releases/signature';
+import { ReleaseSource } from '../releases/source';
+import { DeploymentRunner, type RunnerDeps } from '../runner';
+import type { ImageFile } from '../docker/spec';
+
+export const TEST_TAG = 'v0.77.2';
+export const TEST_ASSET = 'velociraptor-v0.77.2-linux-amd64-musl';
+
+export interface ReleaseFixture {
+  url: string;
+  caPem: string;
+  key: TrustedKey;
+}
+
+export interface DockerWorldOptions {
+  dataDir: string;
+  engine: EngineRef;
+  release: ReleaseFixture;
+  secrets: SecretStore;
+  extraFiles: ImageFile[];
+  afterJournalWrite?: RunnerDeps['afterJournalWrite'];
+}
+
+export interface DockerWorld {
+  engines: DockerEngines;
+  connections: ConnectionManager;
+  deployer: DockerDeployer;
+  runner: DeploymentRunner;
+  journals: JournalStore;
+  close(): Promise<void>;
+}
+
+export function dockerWorld(o: DockerWorldOptions): DockerWorld {
+  const engines = new DockerEngines();
+  const connections = new ConnectionManager({
+    dataDir: o.dataDir,
+    secrets: () => Promise.resolve(o.secrets),
+    demo: () => Promise.reject(new Error('no demo server in deployment tests')),
+  });
+  const sink = connectionSink(connections);
+  const releases = new ReleaseCache({
+    dir: join(o.dataDir, 'releases'),
+    source: new ReleaseSource({ kind: 'github', apiBase: o.release.url, caCertificates: o.release.caPem }),
+    trustedKey: o.release.key,
+  });
+  const deployer = new DockerDeployer({ engines, releases, connections: sink, trustedKey: o.release.key });
+  const journals = new JournalStore(join(o.dataDir, 'deployments'));
+  const runner = new DeploymentRunner({
+    journals,
+    secrets: o.secrets,
+    deployers: [deployer],
+    removers: [new ConnectionRemover(sink)],
+    ...(o.afterJournalWrite ? { afterJournalWrite: o.afterJournalWrite } : {}),
+  });
+  return {
+    engines,
+    connections,
+    deployer,
+    runner,
+    journals,
+    async close() {
+      await connections.dispose();
+      await engines.close();
+    },
+  };
+}
+
+export async function freePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const s = createServer();
+    s.once('error', reject);
+    s.listen(0, '127.0.0.1', () => {
+      const port = (s.address() as AddressInfo).port;
+      s.close(() => resolve(port));
+    });
+  });
+}
+
+/**
+ * Host networking on loopback (the test engine has no bridge): every port fixed and free, the
+ * simulator as the binary, a fast health check.
+ */
+export async function hostNetworkSettings(
+  engine: EngineRef,
+  extraFiles: ImageFile[],
+): Promise<DockerSettingsInput> {
+  const [frontend, api, gui] = [await freePort(), await freePort(), await freePort()];
+  return {
+    engine,
+    image: { kind: 'local', binary: { kind: 'release', tag: TEST_TAG }, extraFiles },
+    network: 'host',
+    frontend: { hostname: 'localhost', bindAddress: '127.0.0.1', port: frontend },
+    api: { bindAddress: '127.0.0.1', port: api },
+    gui: { bindAddress: '127.0.0.1', port: gui },
+    health: { intervalMs: 1000, timeoutMs: 10_000, retries: 3, startPeriodMs: 30_000 },
+  };
+}
+
+/** A machine of 2 CPUs runs the tests: the profile's minimums and limits scaled down to it. */
+export const SMALL = {
+  minimum: { cpus: 1, memoryBytes: 256 * 1024 ** 2, diskBytes: 1024 ** 3 },
+  limits: { memoryBytes: 1024 ** 3, nanoCpus: 1e9, pids: 1024 },
+};

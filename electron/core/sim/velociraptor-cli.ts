@@ -1,0 +1,246 @@
+/**
+ * The simulator as a drop-in for the Velociraptor binary: the part of Velociraptor's command line the
+ * deployers use, with the same words, flags and exit codes, so a deployment runs the product's own way
+ * with the simulator in the binary's place (a launcher named `velociraptor` runs
+ * `megaraptor sim <args>`; see launcher.ts):
+ *
+ *   velociraptor [--config F] frontend [-v]              serve (API, GUI, frontend) from the config
+ *   velociraptor --config F user add NAME [PW] --role R  register a user in the datastore before start
+ *   velociraptor --config F client [-v]                  the stand-in agent (our own enrolment protocol)
+ *   velociraptor version                                 version information (says it is the simulator)
+ *   velociraptor query [--format json|jsonl] VQL…        a local query (http_client, log(level=ERROR)
+ *                                                        makes the exit status 1, as Velociraptor's does)
+ *
+ * Everything it prints names the simulator; it is never mistaken for Velociraptor.
+ */
+import { messageOf } from '../../../shared/errors';
+import { mkdtempSync, readFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join, resolve } from 'node:path';
+import { hashPassword } from '../pki/index';
+import { localIdentity, parseClientConfig, runAgent } from './agent';
+import { SIMULATOR_BANNER } from './gui-server';
+import { isKnownRole } from './permissions';
+import { runQuery, type QueryResponseMessage } from './query-stream';
+import { parseServerConfig } from './server-config';
+import { validateUsername } from './sim-pki';
+import { addUser } from './user-file';
+import { SIM_VERSION, startSimulator } from './index';
+import { builtinFunctions, builtinPlugins } from './vql/builtins';
+import { httpClientPlugin } from './vql/http-client';
+
+export const VELOCIRAPTOR_COMMANDS = ['frontend', 'user', 'client', 'version', 'query'] as const;
+
+export interface VrIO {
+  stdout: NodeJS.WritableStream;
+  stderr: NodeJS.WritableStream;
+  stdin: NodeJS.ReadableStream & { isTTY?: boolean };
+  cwd: string;
+  /** Resolves on SIGINT/SIGTERM (long-running commands stop then). */
+  waitForSignal(): Promise<string>;
+}
+
+interface Parsed {
+  config?: string;
+  command: string;
+  rest: string[];
+}
+
+/** Global flags come before or after the command word (kingpin accepts both). */
+export function parseVelociraptorArgs(argv: string[]): Parsed | null {
+  let config: string | undefined;
+  let command: string | undefined;
+  const rest: string[] = [];
+  for (let i = 0; i < argv.length; i++) {
+    const a = argv[i]!;
+    if (a === '--config' || a === '-c') {
+      config = argv[++i];
+      continue;
+    }
+    if (a.startsWith('--config=')) {
+      config = a.slice('--config='.length);
+      continue;
+    }
+    if (a === '-v' || a === '--verbose' || a === '--nobanner') continue;
+    if (command === undefined && !a.startsWith('-')) {
+      if (!(VELOCIRAPTOR_COMMANDS as readonly string[]).includes(a)) return null;
+      command = a;
+      continue;
+    }
+    rest.push(a);
+  }
+  return command ? { ...(config !== undefined ? { config } : {}), command, rest } : null;
+}
+
+function fail(io: VrIO, command: string, message: string): number {
+  io.stderr.write(`velociraptor (Megaraptor simulator): error: ${command}: ${message}\n`);
+  return 1;
+}
+
+function readConfig(io: VrIO, path: string): string {
+  return readFileSync(resolve(io.cwd, path), 'utf8');
+}
+
+export async function runVelociraptorCommandLine(argv: string[], io: VrIO): Promise<number> {
+  const parsed = parseVelociraptorArgs(argv);
+  if (!parsed) return fail(io, 'usage', `expected one of: ${VELOCIRAPTOR_COMMANDS.join(', ')}`);
+  try {
+    switch (parsed.command) {
+      case 'version':
+        return version(io);
+      case 'frontend':
+        return await frontend(parsed, io);
+      case 'user':
+        return await userAdd(parsed, io);
+      case 'client':
+        return await client(parsed, io);
+      case 'query':
+        return await query(parsed, io);
+    }
+  } catch (e) {
+    return fail(io, parsed.command, messageOf(e));
+  }
+  return fail(io, parsed.command, 'not supported by the simulator');
+}
+
+function version(io: VrIO): number {
+  io.stdout.write(
+    [
+      'name: velociraptor',
+      `version: ${SIM_VERSION}`,
+      'commit: megaraptor-simulator',
+      'build_time: ""',
+      `simulator: ${SIMULATOR_BANNER}`,
+      '',
+    ].join('\n'),
+  );
+  return 0;
+}
+
+async function frontend(p: Parsed, io: VrIO): Promise<number> {
+  if (!p.config) return fail(io, 'frontend', 'a server config is required (--config server.config.yaml)');
+  const text = readConfig(io, p.config);
+  const config = parseServerConfig(text);
+  const datastoreDir = config.datastoreLocation ?? mkdtempSync(join(tmpdir(), 'megaraptor-sim-'));
+  const sim = await startSimulator({ serverConfig: text, datastoreDir });
+  io.stderr.write(
+    [
+      `${SIMULATOR_BANNER} (emulating Velociraptor ${SIM_VERSION})`,
+      `[INFO] Starting gRPC API server on ${config.apiBindAddress ?? '127.0.0.1'}:${sim.apiPort}`,
+      `[INFO] GUI is ready to handle TLS requests on https://${config.guiBindAddress ?? '127.0.0.1'}:${sim.guiPort}/`,
+      `[INFO] Frontend is ready to handle client TLS requests at https://${config.frontendBindAddress ?? '127.0.0.1'}:${sim.frontendPort}/`,
+      '',
+    ].join('\n'),
+  );
+  const sig = await io.waitForSignal();
+  io.stderr.write(`[INFO] ${sig}: stopping the simulator\n`);
+  await sim.stop();
+  return 0;
+}
+
+async function userAdd(p: Parsed, io: VrIO): Promise<number> {
+  const positional: string[] = [];
+  let roles = '';
+  for (let i = 0; i < p.rest.length; i++) {
+    const a = p.rest[i]!;
+    if (a === '--role') roles = p.rest[++i] ?? '';
+    else if (a.startsWith('--role=')) roles = a.slice('--role='.length);
+    else positional.push(a);
+  }
+  const [sub, name, password, ...more] = positional;
+  if (sub !== 'add') return fail(io, 'user', `only "user add" is simulated, not "user ${sub ?? ''}"`);
+  if (more.length) return fail(io, 'user add', `unexpected argument ${more[0]}`);
+  if (!name) return fail(io, 'user add', 'required argument "username" not provided');
+  if (!roles) return fail(io, 'user add', 'required flag --role not provided');
+  if (!p.config) return fail(io, 'user add', 'Unable to load config file: a config is required (--config)');
+  const config = parseServerConfig(readConfig(io, p.config));
+  if (!config.datastoreLocation) return fail(io, 'user add', 'the config has no Datastore.location');
+  validateUsername(name);
+  const list = roles.split(',').filter(Boolean);
+  const unknown = list.find((r) => !isKnownRole(r));
+  if (unknown) return fail(io, 'user add', `Invalid role ${unknown}`);
+  if (password === undefined) {
+    // Velociraptor reads the password from a terminal; without one it fails like this.
+    if (!io.stdin.isTTY)
+      return fail(io, 'user add', 'Unable to read password from terminal: inappropriate ioctl for device');
+    return fail(io, 'user add', 'the simulator does not prompt: give the password as an argument');
+  }
+  await addUser(config.datastoreLocation, { name, roles: list, password: hashPassword(password) });
+  io.stdout.write(
+    `Added user ${name} with roles ${list.join(',')} to the simulator's datastore ${config.datastoreLocation} (Megaraptor simulator).\n`,
+  );
+  return 0;
+}
+
+async function client(p: Parsed, io: VrIO): Promise<number> {
+  if (!p.config) return fail(io, 'client', 'a client config is required (--config client.config.yaml)');
+  const agent = await runAgent(parseClientConfig(readConfig(io, p.config)), localIdentity());
+  io.stderr.write(
+    `Stand-in agent (Megaraptor simulator protocol, not Velociraptor's) enrolled as ${agent.clientId}\n`,
+  );
+  await io.waitForSignal();
+  agent.stop();
+  return 0;
+}
+
+async function query(p: Parsed, io: VrIO): Promise<number> {
+  let format = 'json';
+  const queries: string[] = [];
+  const env: Array<{ key: string; value: string }> = [];
+  for (let i = 0; i < p.rest.length; i++) {
+    const a = p.rest[i]!;
+    if (a === '--format') format = p.rest[++i] ?? 'json';
+    else if (a.startsWith('--format=')) format = a.slice(9);
+    else if (a === '--env') {
+      const [k, ...v] = (p.rest[++i] ?? '').split('=');
+      if (k) env.push({ key: k, value: v.join('=') });
+    } else queries.push(a);
+  }
+  if (!queries.length) return fail(io, 'query', 'required argument "queries" not provided');
+  const rows: unknown[] = [];
+  const errors: string[] = [];
+  const controller = new AbortController();
+  const sink = {
+    write(m: QueryResponseMessage): void {
+      if (m.log) {
+        const line = m.log.trimEnd();
+        if (line.startsWith('ERROR:')) {
+          errors.push(line.slice(6));
+          io.stderr.write(`[ERROR] ${new Date().toISOString()} ${line.slice(6)}\n`);
+        } else if (line.startsWith('VQL Error:')) {
+          errors.push(line);
+          io.stderr.write(`[ERROR] ${new Date().toISOString()} ${line}\n`);
+        }
+        return;
+      }
+      if (m.Response) rows.push(...(JSON.parse(m.Response) as unknown[]));
+    },
+  };
+  await runQuery(
+    {
+      Query: queries.map((VQL) => ({ Name: '', VQL })),
+      env,
+      max_row: 1000,
+      max_wait: 1,
+      timeout: 0,
+      org_id: '',
+    },
+    sink,
+    {
+      user: 'megaraptor-sim-local',
+      orgId: '',
+      now: Date.now,
+      signal: controller.signal,
+      hasPermission: () => true,
+      plugins: new Map([...builtinPlugins, httpClientPlugin].map((x) => [x.name, x])),
+      functions: new Map(builtinFunctions.map((f) => [f.name, f])),
+    },
+  );
+  io.stdout.write(
+    format === 'jsonl'
+      ? rows.map((r) => JSON.stringify(r)).join('\n') + (rows.length ? '\n' : '')
+      : `${JSON.stringify(rows, null, 1)}\n`,
+  );
+  if (errors.length) return fail(io, 'query', errors[errors.length - 1]!);
+  return 0;
+}

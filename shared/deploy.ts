@@ -1,0 +1,158 @@
+/**
+ * Deployment domain types shared by the core, the contracts and the UI: targets, profiles, the
+ * resources a deployment creates, the journal's states and the progress events a deployment emits.
+ * Pure zod, no Node or DOM: the renderer draws the wizard's review step and its live progress bars
+ * from these very shapes, and the journal file is validated with them.
+ */
+import { z } from 'zod';
+
+export const TargetKind = z.enum(['docker', 'ssh', 'lab', 'aws', 'azure']);
+export type TargetKind = z.infer<typeof TargetKind>;
+
+export const ProfileName = z.enum(['rapid', 'standard', 'enterprise']);
+export type ProfileName = z.infer<typeof ProfileName>;
+
+/**
+ * Everything a deployment can leave behind. Each kind has one remover per target, so clean-up after a
+ * crash removes exactly what the journal lists.
+ */
+export const ResourceKind = z.enum([
+  'container',
+  'volume',
+  'image',
+  'network',
+  'remote-file',
+  'local-file',
+  'unit',
+  'system-user',
+  'secret',
+  'connection',
+  'cloud-stack',
+  'cloud-secret',
+  'process',
+]);
+export type ResourceKind = z.infer<typeof ResourceKind>;
+
+/** Facts about a resource (ids, names, paths, fingerprints) — never a secret value. */
+export const ResourceFacts = z.record(z.string(), z.union([z.string(), z.number(), z.boolean()]));
+export type ResourceFacts = z.infer<typeof ResourceFacts>;
+
+/**
+ * One resource: `id` is the name the target knows it by, chosen before it is made (container and
+ * volume names, a remote path, a keychain reference), so a crash between "asked for" and "made" still
+ * leaves a name to look for. `scope` says where it lives (a Docker engine, an SSH host, a region).
+ */
+export const ResourceRef = z.object({
+  kind: ResourceKind,
+  id: z.string().min(1).max(512),
+  scope: z.string().max(512),
+  /** What the plan shows the responder ("data volume", "API identity in the keychain"). */
+  title: z.string().max(200),
+  facts: ResourceFacts.optional(),
+});
+export type ResourceRef = z.infer<typeof ResourceRef>;
+
+/**
+ * A resource's life in the journal: `intended` is written before the target is asked, `created`
+ * after it answered; clean-up walks both (an intended resource may exist). `removed` / `retained` end it.
+ */
+export const ResourceState = z.enum(['intended', 'created', 'removing', 'removed', 'retained']);
+export type ResourceState = z.infer<typeof ResourceState>;
+
+export const DeploymentState = z.enum([
+  'planned',
+  'preflight',
+  'applying',
+  'verifying',
+  'deployed',
+  'rolling-back',
+  'rolled-back',
+  'rollback-failed',
+  'destroying',
+  'destroyed',
+  'failed',
+]);
+export type DeploymentState = z.infer<typeof DeploymentState>;
+
+/** States a process works in: a journal left in one of them by a dead process is an interrupted deployment. */
+export const ACTIVE_STATES: readonly DeploymentState[] = [
+  'planned',
+  'preflight',
+  'applying',
+  'verifying',
+  'rolling-back',
+  'destroying',
+];
+
+export const StepState = z.enum(['pending', 'running', 'done', 'failed', 'skipped']);
+export type StepState = z.infer<typeof StepState>;
+
+export const PlannedStep = z.object({
+  id: z.string().regex(/^[a-z][a-z0-9-]{0,63}$/),
+  title: z.string(),
+  /** The resources the step will create, shown in the review step. */
+  resources: z.array(ResourceRef),
+});
+export type PlannedStep = z.infer<typeof PlannedStep>;
+
+/** The phases every deployment walks through, in order. */
+export const Phase = z.enum(['plan', 'preflight', 'apply', 'verify', 'rollback', 'destroy']);
+export type Phase = z.infer<typeof Phase>;
+
+/**
+ * What a deployment tells its watchers while it runs: one `step` event per step state change, `progress`
+ * within a step (bytes downloaded, health polls), `log` lines to stream, `resource` on every journal
+ * write, `phase` when the phase changes. `at` is ms since the epoch.
+ */
+export const ProgressEvent = z.discriminatedUnion('type', [
+  z.object({ type: z.literal('phase'), deploymentId: z.string(), at: z.number(), phase: Phase }),
+  z.object({
+    type: z.literal('step'),
+    deploymentId: z.string(),
+    at: z.number(),
+    phase: Phase,
+    step: z.string(),
+    title: z.string(),
+    state: StepState,
+    /** Set when a step ends: how long it took. */
+    ms: z.number().optional(),
+    error: z.object({ code: z.string(), message: z.string() }).optional(),
+  }),
+  z.object({
+    type: z.literal('progress'),
+    deploymentId: z.string(),
+    at: z.number(),
+    step: z.string(),
+    /** 0..1, or absent when the total is unknown. */
+    fraction: z.number().min(0).max(1).optional(),
+    done: z.number().optional(),
+    total: z.number().optional(),
+    message: z.string().optional(),
+  }),
+  z.object({
+    type: z.literal('log'),
+    deploymentId: z.string(),
+    at: z.number(),
+    step: z.string(),
+    level: z.enum(['info', 'warn', 'error']),
+    line: z.string(),
+  }),
+  z.object({
+    type: z.literal('resource'),
+    deploymentId: z.string(),
+    at: z.number(),
+    step: z.string(),
+    resource: ResourceRef,
+    state: ResourceState,
+  }),
+]);
+export type ProgressEvent = z.infer<typeof ProgressEvent>;
+
+/** A check of a preflight: each is shown with its outcome, failed ones with what to do. */
+export const PreflightCheck = z.object({
+  id: z.string(),
+  title: z.string(),
+  status: z.enum(['ok', 'warn', 'failed']),
+  message: z.string(),
+});
+export type PreflightCheck = z.infer<typeof PreflightCheck>;
