@@ -7,6 +7,7 @@ import { ArtifactPicker } from './ArtifactPicker';
  */
 export class ClientsPage {
   readonly search: Locator;
+  readonly searchHint: Locator;
   readonly table: Locator;
   readonly noClients: Locator;
   /** Every listed client row. */
@@ -56,6 +57,7 @@ export class ClientsPage {
   constructor(readonly page: Page) {
     const id = (testId: string) => page.getByTestId(testId);
     this.search = id('client-search').getByRole('combobox');
+    this.searchHint = id('client-search-hint');
     this.table = id('client-table');
     this.noClients = id('no-clients');
     this.rows = page.locator('[data-testid^="client-row-"]');
@@ -130,6 +132,14 @@ export class ClientsPage {
   }
   async downloadedSha256(done: Locator): Promise<string> {
     return (await done.getByTestId('download-sha256').textContent())!.trim();
+  }
+
+  /** The sort button of a column (status, host, client, os, seen) and its header cell. */
+  sortBy(column: string): Locator {
+    return this.page.getByTestId(`client-sort-${column}`);
+  }
+  sortHeader(column: string): Locator {
+    return this.page.getByRole('columnheader').filter({ has: this.sortBy(column) });
   }
 
   async searchFor(query: string): Promise<void> {

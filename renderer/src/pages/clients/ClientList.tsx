@@ -16,12 +16,23 @@ import {
   Paper,
   Table,
   Text,
+  UnstyledButton,
 } from '@mantine/core';
 import { useDebouncedValue } from '@mantine/hooks';
-import { IconPlayerPlay, IconSearch, IconTags, IconX } from '@tabler/icons-react';
+import {
+  IconArrowsSort,
+  IconPlayerPlay,
+  IconSearch,
+  IconSortAscending,
+  IconSortDescending,
+  IconTags,
+  IconX,
+} from '@tabler/icons-react';
 import { useEffect, useState, type KeyboardEvent } from 'react';
+import { parseClientQuery, SEARCH_PREFIXES } from '../../../../shared/client-search';
 import type { ClientSummary } from '../../../../shared/contracts/clients';
 import type { Target } from '../../../../shared/contracts/connections';
+import { messageOf } from '../../../../shared/errors';
 import { useCall } from '../../api/use-call';
 import { go } from '../../app/router';
 import { CollectModal, type LaunchResult } from '../../components/collect/CollectModal';
@@ -30,11 +41,35 @@ import { ago } from '../../components/investigation/time';
 import { TimeText } from '../../components/investigation/Time';
 import { HuntWizard, type HuntPrefill } from '../hunts/HuntWizard';
 import { BulkLabelModal } from './BulkLabelModal';
+import { sortClients, type ClientSort, type ClientSortKey } from './client-sort';
 import { HuntScopeModal } from './HuntScopeModal';
 import { LaunchResultPanel } from './LaunchResultPanel';
 
-const SUGGESTIONS = ['all', 'recent', 'label:', 'label:none', 'host:', 'client:', 'mac:', 'ip:'];
+const SUGGESTIONS = [
+  'all',
+  'recent',
+  'label:',
+  'label:none',
+  'host:',
+  'os:windows',
+  'os:linux',
+  'os:darwin',
+  'client:',
+  'mac:',
+  'ip:',
+];
 const SHOWN = 200;
+const HOST_SUGGESTIONS = 8;
+
+/** The query's own mistake (an unknown os:), said at the field instead of asking the server. */
+function queryProblem(q: string): string | null {
+  try {
+    parseClientQuery(q);
+    return null;
+  } catch (e) {
+    return messageOf(e);
+  }
+}
 
 interface Remembered {
   query: string;
@@ -72,6 +107,8 @@ export function ClientList(props: { target: Target }) {
   const [draft, setDraft] = useState<WizardDraft | null>(null);
   const [prefill, setPrefill] = useState<HuntPrefill | null>(null);
   const busy = search.loading || q !== dq;
+  const problem = queryProblem(q);
+  const [sort, setSort] = useState<ClientSort | null>(null);
   const reloadAll = () => {
     search.reload();
     matchingCall.reload();
@@ -87,11 +124,40 @@ export function ClientList(props: { target: Target }) {
   };
   useEffect(() => remember(key, { query: q }), [key, q]);
 
-  const shown = res?.clients ?? [];
+  const shown = sortClients(res?.clients ?? [], sort);
   const labels = [...new Set(shown.flatMap((c) => c.labels))];
-  const data = [...SUGGESTIONS, ...labels.slice(0, 20).map((l) => `label:${l}`)].filter(
-    (s) => s.startsWith(q) || q === '' || s.includes(q),
-  );
+  // Host names complete from what the last search found (a bare word is a host-name prefix).
+  const typed = q.trim().toLowerCase();
+  const hosts =
+    typed && !typed.includes(':')
+      ? [...new Set(shown.map((c) => c.hostname))]
+          .filter((h) => h.toLowerCase().startsWith(typed) && h.toLowerCase() !== typed)
+          .slice(0, HOST_SUGGESTIONS)
+      : [];
+  const data = [
+    ...hosts,
+    ...[...SUGGESTIONS, ...labels.slice(0, 20).map((l) => `label:${l}`)].filter(
+      (s) => s.startsWith(q) || q === '' || s.includes(q),
+    ),
+  ];
+  const sortBy = (key: ClientSortKey) =>
+    setSort((s) => (s?.key === key ? (s.dir === 1 ? { key, dir: -1 } : null) : { key, dir: 1 }));
+  const header = (key: ClientSortKey, label: string) => {
+    const on = sort?.key === key ? sort.dir : 0;
+    const Icon = on === 1 ? IconSortAscending : on === -1 ? IconSortDescending : IconArrowsSort;
+    return (
+      <Table.Th aria-sort={on === 1 ? 'ascending' : on === -1 ? 'descending' : 'none'}>
+        <UnstyledButton onClick={() => sortBy(key)} data-testid={`client-sort-${key}`}>
+          <Group gap={4} wrap="nowrap">
+            <Text size="sm" fw={700}>
+              {label}
+            </Text>
+            <Icon size={14} aria-hidden />
+          </Group>
+        </UnstyledButton>
+      </Table.Th>
+    );
+  };
   const isSelected = (id: string) => selected.has(id);
   const allShown = shown.length > 0 && shown.every((c) => isSelected(c.clientId));
   const someShown = shown.some((c) => isSelected(c.clientId));
@@ -128,6 +194,23 @@ export function ClientList(props: { target: Target }) {
   const rowKey = (e: KeyboardEvent<HTMLTableRowElement>, c: ClientSummary) => {
     if (e.target !== e.currentTarget) return; // keys on the row's checkbox are the checkbox's
     if (e.key === 'Enter') go('/clients', { client: c.clientId });
+    // Arrow keys move through the rows (each row is one tab stop; its checkbox is reached by Space).
+    const rows = [...(e.currentTarget.parentElement?.children ?? [])] as HTMLElement[];
+    const at = rows.indexOf(e.currentTarget);
+    const to =
+      e.key === 'ArrowDown'
+        ? at + 1
+        : e.key === 'ArrowUp'
+          ? at - 1
+          : e.key === 'Home'
+            ? 0
+            : e.key === 'End'
+              ? rows.length - 1
+              : null;
+    if (to !== null) {
+      e.preventDefault();
+      rows[Math.max(0, Math.min(rows.length - 1, to))]?.focus();
+    }
     if (e.key === ' ') {
       e.preventDefault();
       toggle(c);
@@ -146,10 +229,15 @@ export function ClientList(props: { target: Target }) {
             data={[...new Set(data)]}
             value={q}
             onChange={setQ}
+            error={problem}
           />
         </div>
-        <Text size="sm" c="dimmed">
-          A bare word searches host names; * is a wildcard. Space on a row selects it.
+        <Text size="sm" c="dimmed" data-testid="client-search-hint">
+          A bare word or client id finds its client; * is a wildcard. Prefixes:{' '}
+          {SEARCH_PREFIXES.map((p) => (
+            <code key={p}>{p} </code>
+          ))}
+          · ↑↓ move, Space selects, Enter opens.
         </Text>
       </Group>
       {launch ? (
@@ -161,7 +249,7 @@ export function ClientList(props: { target: Target }) {
           onDismiss={() => setLaunch(null)}
         />
       ) : null}
-      {error ? (
+      {error && !problem ? (
         <Alert color="red" title="The server did not answer" data-testid="clients-error">
           {error}
           <Group mt="xs">
@@ -240,7 +328,7 @@ export function ClientList(props: { target: Target }) {
           </Group>
         </Paper>
       ) : null}
-      {res && res.clients.length === 0 ? (
+      {res && res.clients.length === 0 && !problem ? (
         <Text c="dimmed" data-testid="no-clients">
           No client matches “{dq}”. Try <code>all</code>, a host name with <code>*</code>, or{' '}
           <code>label:</code>.
@@ -259,12 +347,12 @@ export function ClientList(props: { target: Target }) {
                   data-testid="select-shown"
                 />
               </Table.Th>
-              <Table.Th>Status</Table.Th>
-              <Table.Th>Host</Table.Th>
-              <Table.Th>Client ID</Table.Th>
-              <Table.Th>OS</Table.Th>
+              {header('status', 'Status')}
+              {header('host', 'Host')}
+              {header('client', 'Client ID')}
+              {header('os', 'OS')}
               <Table.Th>Labels</Table.Th>
-              <Table.Th>Last seen</Table.Th>
+              {header('seen', 'Last seen')}
             </Table.Tr>
           </Table.Thead>
           <Table.Tbody>
@@ -283,6 +371,7 @@ export function ClientList(props: { target: Target }) {
                   <Checkbox
                     aria-label={`Select ${c.hostname || c.clientId}`}
                     checked={isSelected(c.clientId)}
+                    tabIndex={-1}
                     onChange={() => toggle(c)}
                     data-testid={`select-${c.clientId}`}
                   />
