@@ -91,6 +91,26 @@ export const FileRange = z.object({
 });
 export type FileRange = z.infer<typeof FileRange>;
 
+export const QuarantineInput = z.object({
+  target: Target,
+  clientId: z.string(),
+  /** true lifts the quarantine. */
+  remove: z.boolean(),
+  /** Shown to the logged-in users when applied; the artifacts cut it to 256 characters. */
+  message: z.string().max(256).optional(),
+});
+export const QuarantinePlan = z.object({
+  os: z.string(),
+  artifact: z.string(),
+  parameters: z.record(z.string(), z.string()),
+  label: z.object({ op: z.enum(['set', 'remove']), label: z.string() }),
+  /** The queries in the order they run, each with its env (user values travel only there). */
+  queries: z.array(z.object({ vql: z.string(), env: z.record(z.string(), z.string()) })),
+});
+export type QuarantinePlan = z.infer<typeof QuarantinePlan>;
+export const Deleted = z.object({ removed: z.number(), failed: z.array(z.string()) });
+export type Deleted = z.infer<typeof Deleted>;
+
 export const clientsContract = {
   'clients:search': call(
     z.object({
@@ -157,6 +177,22 @@ export const clientsContract = {
     }),
     z.object({ results: z.array(LabelOutcome) }),
   ),
+  /** Collects Generic.Client.Info at once (the server's Interrogate). */
+  'clients:interrogate': call(
+    z.object({ target: Target, clientId: z.string() }),
+    z.object({ flowId: z.string() }),
+  ),
+  /**
+   * What quarantining (or releasing) the client does, before it is done: the artifact for its OS,
+   * the parameters, the label and the exact queries.
+   */
+  'clients:quarantinePlan': call(QuarantineInput, QuarantinePlan),
+  /** Does what quarantinePlan showed for the same input. */
+  'clients:quarantine': call(QuarantineInput, z.object({ flowId: z.string(), artifact: z.string() })),
+  /** Deletes the client and everything stored for it (needs SERVER_ADMIN). */
+  'clients:delete': call(z.object({ target: Target, clientId: z.string() }), Deleted),
+  /** Deletes one collection's results, logs and uploads (needs DELETE_RESULTS). */
+  'clients:deleteFlow': call(z.object({ target: Target, clientId: z.string(), flowId: z.string() }), Deleted),
   /** One range of a file downloaded from the client (VFSGetBuffer on the server's copy); for the hex view. */
   'clients:vfsReadRange': call(
     z.object({

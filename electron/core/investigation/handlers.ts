@@ -34,6 +34,11 @@ export function investigationHandlers(
     'clients:vfsRefresh': (i) => svc.vfsRefresh(i.target, i.clientId, i.path),
     'clients:download': (i, ctx) => svc.download(i.target, i.clientId, i.path, ctx.signal),
     'files:read': (i, ctx) => svc.readSaved(i.path, ctx.signal),
+    'clients:interrogate': (i) => svc.interrogate(i.target, i.clientId),
+    'clients:quarantinePlan': (i) => svc.quarantinePlan(i.target, i.clientId, i.remove, i.message),
+    'clients:quarantine': (i) => svc.quarantine(i.target, i.clientId, i.remove, i.message),
+    'clients:delete': (i) => svc.deleteClient(i.target, i.clientId),
+    'clients:deleteFlow': (i) => svc.deleteFlow(i.target, i.clientId, i.flowId),
 
     'artifacts:list': (i) => svc.artifacts(i.target, i.search, i.kind),
     'collections:launch': (i) => svc.launch(i.target, i.clientIds, i.artifacts, i.parameters, i.resources),

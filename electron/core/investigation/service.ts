@@ -7,7 +7,9 @@ import { open, realpath } from 'node:fs/promises';
 import { basename, join, resolve, sep } from 'node:path';
 import type {
   ClientSummary,
+  Deleted,
   DownloadProgress,
+  QuarantinePlan,
   FlowSummary,
   VfsEntry,
 } from '../../../shared/contracts/clients';
@@ -82,6 +84,44 @@ export class InvestigationService {
     if (add.length) await ops.setLabels(clientId, add, 'set');
     if (remove.length) await ops.setLabels(clientId, remove, 'remove');
     return { labels: (await this.client(t, clientId)).labels };
+  }
+
+  async interrogate(t: Target, clientId: string): Promise<{ flowId: string }> {
+    return { flowId: (await (await this.ops(t)).interrogate(clientId)).flowId };
+  }
+
+  async quarantinePlan(
+    t: Target,
+    clientId: string,
+    remove: boolean,
+    message?: string,
+  ): Promise<QuarantinePlan> {
+    const p = await (await this.ops(t)).planQuarantine({ clientId, remove, message });
+    return {
+      os: p.os,
+      artifact: p.artifact,
+      parameters: p.parameters,
+      label: { op: p.label.op, label: p.label.label },
+      queries: [p.query, p.label.query],
+    };
+  }
+
+  async quarantine(
+    t: Target,
+    clientId: string,
+    remove: boolean,
+    message?: string,
+  ): Promise<{ flowId: string; artifact: string }> {
+    const r = await (await this.ops(t)).quarantine({ clientId, remove, message });
+    return { flowId: r.flowId, artifact: r.artifact };
+  }
+
+  async deleteClient(t: Target, clientId: string): Promise<Deleted> {
+    return (await this.ops(t)).deleteClient(clientId);
+  }
+
+  async deleteFlow(t: Target, clientId: string, flowId: string): Promise<Deleted> {
+    return (await this.ops(t)).deleteFlow(clientId, flowId);
   }
 
   async flows(t: Target, clientId: string, limit: number): Promise<FlowSummary[]> {

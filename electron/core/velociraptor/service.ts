@@ -98,6 +98,15 @@ export class VelociraptorService {
   quarantine(i: clients.QuarantineInput, o?: OpOptions): Promise<flows.LaunchedFlow & { artifact: string }> {
     return clients.quarantine(this.conn, i, o);
   }
+  interrogate(clientId: string, o?: OpOptions): Promise<flows.LaunchedFlow> {
+    return clients.interrogate(this.conn, clientId, o);
+  }
+  deleteClient(clientId: string, o?: OpOptions): Promise<clients.Deleted> {
+    return clients.deleteClient(this.conn, clientId, o);
+  }
+  deleteFlow(clientId: string, flowId: string, o?: OpOptions): Promise<clients.Deleted> {
+    return clients.deleteFlow(this.conn, clientId, flowId, o);
+  }
 
   // Artifacts
   listArtifacts(i?: artifacts.ListArtifactsInput, o?: OpOptions): Promise<artifacts.ArtifactSummary[]> {

@@ -118,6 +118,11 @@ describe('quarantine per OS', () => {
     );
     const r = await quarantine(conn, { clientId: 'C.1', message: 'hello' });
     expect(r).toMatchObject({ artifact: 'Linux.Remediation.Quarantine', flowId: 'F.Q' });
-    expect(sent[1]).toEqual(planQuarantine('linux', { clientId: 'C.1', message: 'hello' }).query);
+    const plan = planQuarantine('linux', { clientId: 'C.1', message: 'hello' });
+    expect(sent[1]).toEqual(plan.query);
+    // Labelled as Velociraptor's own button does, so label:Quarantine finds it.
+    expect(sent[2]).toEqual(plan.label.query);
+    expect(plan.label).toMatchObject({ op: 'set', label: 'Quarantine' });
+    expect(planQuarantine('linux', { clientId: 'C.1', remove: true }).label.op).toBe('remove');
   });
 });
