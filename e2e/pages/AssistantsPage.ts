@@ -12,6 +12,8 @@ export class AssistantsPage {
   readonly approvalTool: Locator;
   readonly approvalArguments: Locator;
   readonly approvalClient: Locator;
+  /** Host name and id of each client the call names. */
+  readonly approvalHosts: Locator;
   readonly approvalOperation: Locator;
   readonly approvalTimeLeft: Locator;
   readonly audit: Locator;
@@ -26,6 +28,7 @@ export class AssistantsPage {
     this.approvalTool = this.dialog.getByTestId('approval-tool');
     this.approvalArguments = this.dialog.getByTestId('approval-arguments');
     this.approvalClient = this.dialog.getByTestId('approval-client');
+    this.approvalHosts = this.dialog.getByTestId('approval-hosts');
     this.approvalOperation = this.dialog.getByTestId('approval-operation');
     this.approvalTimeLeft = this.dialog.getByTestId('approval-time-left');
     this.audit = page.getByTestId('mcp-audit');

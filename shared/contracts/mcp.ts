@@ -21,6 +21,8 @@ export const ApprovalPlan = z.object({
   summary: z.string(),
   server: z.string().optional(),
   org: z.string().optional(),
+  /** Host name of each client id the call names, so the responder sees which machine it is. */
+  hosts: z.record(z.string(), z.string()).optional(),
   operations: z.array(
     z.object({
       operation: z.string(),

@@ -273,3 +273,17 @@ describe('parameters are checked before any plan is shown (the wizards check the
     expect(sentSince(mark).map(vqlOf).join('\n')).not.toMatch(/collect_client|hunt\(/);
   });
 });
+
+describe('approvals name the machine, not only its id', () => {
+  it('quarantine_client shows the host name of its client id, and says when the id is unknown', async () => {
+    const win = (await s.admin.searchClients({ search: 'all', limit: 200 })).find((c) => c.os === 'windows')!;
+    answer = async () => ({ decision: 'denied', reason: 'checking the host' });
+    await call('quarantine_client', { client_id: win.clientId, quarantine: true });
+    expect(asked[0]?.plan.hosts).toEqual({ [win.clientId]: win.hostname });
+
+    asked.length = 0;
+    await call('label_client', { client_id: 'C.00000000000dead', labels: ['x'], operation: 'add' });
+    expect(asked).toHaveLength(1);
+    expect(asked[0]?.plan.hosts).toEqual({ 'C.00000000000dead': '(unknown to the server)' });
+  });
+});

@@ -1,5 +1,6 @@
 /** One client: overview, labels, recent flows, VFS, collect. */
 import {
+  ActionIcon,
   Badge,
   Button,
   Card,
@@ -13,7 +14,7 @@ import {
   Title,
 } from '@mantine/core';
 import { notifications } from '@mantine/notifications';
-import { IconArrowLeft, IconPlayerPlay } from '@tabler/icons-react';
+import { IconArrowLeft, IconPlayerPlay, IconTrash } from '@tabler/icons-react';
 import { useState } from 'react';
 import type { Target } from '../../../../shared/contracts/connections';
 import { useApi } from '../../api/index';
@@ -22,6 +23,7 @@ import { go } from '../../app/router';
 import { CollectModal } from '../../components/collect/CollectModal';
 import { ago } from '../../components/investigation/time';
 import { TimeText } from '../../components/investigation/Time';
+import { ClientActions, DeleteFlowModal } from './ClientActions';
 import { FlowView } from './FlowView';
 import { VfsBrowser } from './VfsBrowser';
 import { describeError } from '../../../../shared/errors';
@@ -40,6 +42,11 @@ export function ClientDetail(props: {
   const flows = flowsCall.value ?? [];
   const error = clientCall.error ?? flowsCall.error;
   const [collecting, setCollecting] = useState(false);
+  const [deleting, setDeleting] = useState<{ flowId: string; artifacts: string[] } | null>(null);
+  const openFlow = (flowId: string) => {
+    flowsCall.reload();
+    go('/clients', { client: clientId, tab: 'flows', flow: flowId });
+  };
   const setClient = clientCall.set;
 
   const setLabels = (next: string[]) => {
@@ -69,14 +76,30 @@ export function ClientDetail(props: {
               {client.online ? 'online' : `offline, seen ${ago(client.lastSeenMs)}`}
             </Badge>
           ) : null}
+          {client?.labels.includes('Quarantine') ? (
+            <Badge color="orange" data-testid="quarantined-badge">
+              quarantined
+            </Badge>
+          ) : null}
         </Group>
-        <Button
-          leftSection={<IconPlayerPlay size={14} />}
-          onClick={() => setCollecting(true)}
-          data-testid="collect-button"
-        >
-          Collect…
-        </Button>
+        <Group gap="xs">
+          {client ? (
+            <ClientActions
+              target={target}
+              client={client}
+              onFlow={openFlow}
+              onChanged={() => clientCall.reload()}
+              onDeleted={() => go('/clients')}
+            />
+          ) : null}
+          <Button
+            leftSection={<IconPlayerPlay size={14} />}
+            onClick={() => setCollecting(true)}
+            data-testid="collect-button"
+          >
+            Collect…
+          </Button>
+        </Group>
       </Group>
       {error ? <Text c="red">{error}</Text> : null}
       <Tabs
@@ -164,6 +187,7 @@ export function ClientDetail(props: {
                   <Table.Th>Created</Table.Th>
                   <Table.Th>Rows</Table.Th>
                   <Table.Th>By</Table.Th>
+                  <Table.Th w={40} aria-label="Actions" />
                 </Table.Tr>
               </Table.Thead>
               <Table.Tbody>
@@ -194,6 +218,17 @@ export function ClientDetail(props: {
                     </Table.Td>
                     <Table.Td>{f.rows}</Table.Td>
                     <Table.Td>{f.creator}</Table.Td>
+                    <Table.Td onClick={(e) => e.stopPropagation()} onKeyDown={(e) => e.stopPropagation()}>
+                      <ActionIcon
+                        variant="subtle"
+                        color="red"
+                        aria-label={`Delete collection ${f.flowId}`}
+                        onClick={() => setDeleting({ flowId: f.flowId, artifacts: f.artifacts })}
+                        data-testid={`delete-flow-${f.flowId}`}
+                      >
+                        <IconTrash size={14} />
+                      </ActionIcon>
+                    </Table.Td>
                   </Table.Tr>
                 ))}
               </Table.Tbody>
@@ -206,6 +241,20 @@ export function ClientDetail(props: {
           ) : null}
         </Tabs.Panel>
       </Tabs>
+      {deleting ? (
+        <DeleteFlowModal
+          target={target}
+          clientId={clientId}
+          hostname={client?.hostname ?? ''}
+          flowId={deleting.flowId}
+          artifacts={deleting.artifacts}
+          onClose={() => setDeleting(null)}
+          onDone={() => {
+            setDeleting(null);
+            flowsCall.reload();
+          }}
+        />
+      ) : null}
       <CollectModal
         target={target}
         clientIds={[clientId]}
