@@ -1,12 +1,14 @@
 /**
- * The client page's actions against the in-process simulator (loopback gRPC + mTLS): interrogate,
- * quarantine and release with the plan shown first, delete a flow and a client, and the refusal an
- * identity without the permission gets.
+ * The client page's and hunt dashboard's actions against the in-process simulator (loopback gRPC +
+ * mTLS): interrogate, quarantine and release with the plan shown first, delete a flow and a client,
+ * the refusal an identity without the permission gets; a hunt's flows with their end times (the
+ * dashboard's chart) and its zip export.
  */
-import { mkdtempSync } from 'node:fs';
+import { mkdtempSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { DownloadProgress } from '../../../shared/contracts/clients';
 import { startSimulator, type RunningSimulator } from '../sim/index';
 import { ConnectionManager, DEMO_NAME } from '../connections/index';
 import { InvestigationService } from './service';
@@ -97,5 +99,38 @@ describe('client actions on the simulator', () => {
     const c = await clientOf('linux');
     await expect(svc.deleteClient(inv, c.clientId)).rejects.toMatchObject({ code: 'PERMISSION_DENIED' });
     expect((await svc.client(demo, c.clientId)).clientId).toBe(c.clientId);
+  });
+});
+
+describe('hunts on the simulator', () => {
+  it('gives each finished hunt flow its start and end, and exports the hunt as one zip', async () => {
+    const created = await svc.createHunt(demo, {
+      description: 'hunt export test',
+      artifacts: ['Generic.Client.Info'],
+      parameters: {},
+      scope: { includeLabels: [], excludeLabels: [], os: 'linux' },
+      expiresHours: 1,
+      resources: {},
+      paused: false,
+    });
+    let flows = await svc.huntFlows(demo, created.huntId);
+    for (let i = 0; i < 100 && (flows.length === 0 || flows.some((f) => f.finishedMs === 0)); i++) {
+      await new Promise((r) => setTimeout(r, 100));
+      flows = await svc.huntFlows(demo, created.huntId);
+    }
+    expect(flows.length).toBeGreaterThan(0);
+    for (const f of flows) {
+      expect(f.state).toBe('FINISHED');
+      expect(f.startedMs).toBeGreaterThan(0);
+      expect(f.finishedMs).toBeGreaterThanOrEqual(f.startedMs);
+    }
+
+    let last: DownloadProgress | undefined;
+    for await (const p of svc.exportHunt(demo, created.huntId, new AbortController().signal)) last = p;
+    expect(last?.done).toBe(true);
+    expect(last?.savedTo).toMatch(/\.zip$/);
+    const zip = readFileSync(last!.savedTo!);
+    expect(zip.subarray(0, 4).toString('latin1')).toBe('PK\x03\x04');
+    expect(zip.length).toBe(last!.received);
   });
 });

@@ -48,6 +48,7 @@ export function investigationHandlers(
     'collections:uploads': (i) => svc.uploads(i.target, i.clientId, i.flowId),
     'collections:cancel': async (i) => ({ cancelled: await svc.cancel(i.target, i.clientId, i.flowId) }),
     'collections:export': (i, ctx) => svc.exportFlow(i.target, i.clientId, i.flowId, ctx.signal),
+    'hunts:export': (i, ctx) => svc.exportHunt(i.target, i.huntId, ctx.signal),
 
     'notebooks:list': () => notebooks.list(),
     'notebooks:get': (i) => notebooks.get(i.id),

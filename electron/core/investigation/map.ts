@@ -123,6 +123,7 @@ export function toHuntFlow(f: vr.HuntFlow, hostnames: Map<string, string>): Hunt
     state: f.state,
     rows: f.totalRows,
     startedMs: isoToMs(f.startTime),
+    finishedMs: f.endTime ? isoToMs(f.endTime) : 0,
   };
 }
 

@@ -200,6 +200,21 @@ export class InvestigationService {
     yield* this.fetchToFile(ops, components, 0, dir, name, signal);
   }
 
+  async *exportHunt(t: Target, huntId: string, signal: AbortSignal): AsyncGenerator<DownloadProgress> {
+    const ops = await this.ops(t);
+    yield { received: 0, total: 0, done: false };
+    const components = await ops.prepareHuntZip(huntId, { signal, deadlineMs: 600_000 });
+    const dir = join(this.dataDir, 'exports', evidenceFileName(t.server));
+    yield* this.fetchToFile(
+      ops,
+      components,
+      0,
+      dir,
+      components[components.length - 1] ?? `${huntId}.zip`,
+      signal,
+    );
+  }
+
   /**
    * A file the app saved under <dataDir>/downloads or <dataDir>/exports, read back in chunks (browser
    * mode hands it to the browser). The real path must stay inside one of those folders: no other file

@@ -211,6 +211,9 @@ export class VelociraptorService {
   prepareFlowZip(clientId: string, flowId: string, o?: OpOptions): Promise<string[]> {
     return vfs.prepareFlowZip(this.conn, clientId, flowId, o);
   }
+  prepareHuntZip(huntId: string, o?: OpOptions): Promise<string[]> {
+    return vfs.prepareHuntZip(this.conn, huntId, o);
+  }
   exportHuntZip(huntId: string, dest: string, o?: vfs.DownloadOptions): ReturnType<typeof vfs.exportHuntZip> {
     return vfs.exportHuntZip(this.conn, huntId, dest, o);
   }
