@@ -45,6 +45,10 @@ export const VfsEntry = z.object({
   size: z.number(),
   mode: z.string(),
   mtime: z.string(),
+  /** Last access, inode change and birth (creation) times, as the client reported them ('' = none). */
+  atime: z.string(),
+  ctime: z.string(),
+  btime: z.string(),
   /** Components to fetch the file from the server's file store, when it was downloaded. */
   downloaded: z.boolean(),
 });

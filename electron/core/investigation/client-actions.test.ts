@@ -110,7 +110,7 @@ describe('hunts on the simulator', () => {
       parameters: {},
       scope: { includeLabels: [], excludeLabels: [], os: 'linux' },
       expiresHours: 1,
-      resources: {},
+      resources: { urgent: false },
       paused: false,
     });
     let flows = await svc.huntFlows(demo, created.huntId);
@@ -132,5 +132,38 @@ describe('hunts on the simulator', () => {
     const zip = readFileSync(last!.savedTo!);
     expect(zip.subarray(0, 4).toString('latin1')).toBe('PK\x03\x04');
     expect(zip.length).toBe(last!.received);
+  });
+});
+
+describe('VFS on the simulator', () => {
+  it('gives each folder its own children, and a locked file downloads shorter than it is listed', async () => {
+    const c = await clientOf('windows');
+    const names = async (path: string) => {
+      await svc.vfsRefresh(demo, c.clientId, path);
+      return (await svc.vfsList(demo, c.clientId, path)).entries;
+    };
+    const root = await names('C:\\');
+    const users = await names('C:\\Users');
+    const windows = await names('C:\\Windows');
+    expect(users.map((e) => e.name)).toContain('Public');
+    expect(windows.map((e) => e.name)).toContain('System32');
+    expect(users.map((e) => e.name)).not.toEqual(windows.map((e) => e.name));
+    // A folder name with a space stays one entry with its whole path.
+    const programFiles = root.find((e) => e.name === 'Program Files')!;
+    expect(programFiles).toMatchObject({ path: 'C:\\Program Files', isDir: true });
+    // Every file time is there.
+    const pagefile = root.find((e) => e.name === 'pagefile.sys')!;
+    for (const t of [pagefile.mtime, pagefile.atime, pagefile.ctime, pagefile.btime])
+      expect(Date.parse(t)).toBeGreaterThan(0);
+
+    let last: DownloadProgress | undefined;
+    for await (const p of svc.download(demo, c.clientId, pagefile.path, new AbortController().signal))
+      last = p;
+    expect(last?.done).toBe(true);
+    expect(last!.received).toBeLessThan(pagefile.size);
+    // An ordinary file downloads whole: its listed size is its bytes.
+    const notes = root.find((e) => e.name === 'notes.txt')!;
+    for await (const p of svc.download(demo, c.clientId, notes.path, new AbortController().signal)) last = p;
+    expect(last!.received).toBe(notes.size);
   });
 });

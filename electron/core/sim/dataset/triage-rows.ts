@@ -1010,14 +1010,83 @@ export function clientPathOf(c: ClientRecord, components: string[]): string {
   return c.os === 'windows' ? components.join('\\') : '/' + components.join('/');
 }
 
-/** Names in every simulated directory (the drive list at the root of a Windows client). */
+/** Known folders of each OS: their own children, so a browse looks like a machine. */
+const KNOWN_DIRS: Record<string, Record<string, string[]>> = {
+  windows: {
+    '': ['C:'],
+    'C:': ['Program Files', 'ProgramData', 'Users', 'Windows', 'pagefile.sys', 'notes.txt'],
+    'C:\\Program Files': ['Common Files', 'Google', 'Microsoft Office', 'Velociraptor', 'Windows Defender'],
+    'C:\\Users': ['Administrator', 'Public', 'alice', 'bob'],
+    'C:\\Windows': ['System32', 'Temp', 'Tasks', 'explorer.exe', 'win.ini', 'notepad.exe'],
+    'C:\\Windows\\System32': ['config', 'drivers', 'winevt', 'cmd.exe', 'kernel32.dll', 'svchost.exe'],
+    'C:\\Windows\\System32\\config': ['SAM', 'SECURITY', 'SOFTWARE', 'SYSTEM'],
+  },
+  linux: {
+    '': ['bin', 'etc', 'home', 'tmp', 'var', 'notes.txt'],
+    '/etc': ['cron.d', 'ssh', 'systemd', 'hosts', 'passwd', 'shadow', 'sudoers'],
+    '/home': ['deploy', 'alice'],
+    '/var': ['log', 'lib', 'tmp'],
+    '/var/log': ['apt', 'auth.log', 'kern.log', 'syslog', 'wtmp'],
+    '/tmp': ['.X11-unix', 'systemd-private-1f2e', 'update.sh'],
+  },
+  darwin: {
+    '': ['Applications', 'Library', 'System', 'Users', 'private', 'notes.txt'],
+    '/Applications': ['Google Chrome.app', 'Safari.app', 'Slack.app', 'Utilities'],
+    '/Users': ['Shared', 'alice'],
+    '/Library': ['LaunchAgents', 'LaunchDaemons', 'Logs', 'Preferences'],
+  },
+};
+
+const OTHER_DIRS = ['cache', 'config', 'data', 'logs', 'backup', 'Local Settings', 'old'];
+const OTHER_FILES = ['readme.txt', 'settings.ini', 'report 2026.docx', 'install.log', 'data.db', 'notes.txt'];
+
+/**
+ * Names in a simulated directory: a known folder's own children, any other folder a few
+ * sub-folders and files picked from its path (the same every time, different between folders).
+ */
 function directoryNames(c: ClientRecord, components: string[]): string[] {
-  if (c.os === 'windows' && components.length === 0) return ['C:'];
-  return c.os === 'windows'
-    ? ['Program Files', 'ProgramData', 'Users', 'Windows', 'pagefile.sys', 'notes.txt']
-    : c.os === 'linux'
-      ? ['bin', 'etc', 'home', 'tmp', 'var', 'notes.txt']
-      : ['Applications', 'Library', 'System', 'Users', 'private', 'notes.txt'];
+  const known = KNOWN_DIRS[c.os] ?? KNOWN_DIRS.linux!;
+  const key = components.length === 0 ? '' : clientPathOf(c, components);
+  const own = known[key];
+  if (own) return own;
+  const rng = new Rng(`${c.os}/${key.toLowerCase()}`);
+  const pick = (pool: string[], n: number) => [...pool].sort(() => rng.next() - 0.5).slice(0, n);
+  return components.length >= 6
+    ? pick(OTHER_FILES, rng.int(1, 3))
+    : [...pick(OTHER_DIRS, rng.int(1, 3)), ...pick(OTHER_FILES, rng.int(2, 4))];
+}
+
+/**
+ * Files the client cannot read whole (locked by the OS, sparse): the listing gives their real size,
+ * a download gets only the readable start, as an upload of a locked or sparse file does.
+ */
+const PARTIAL_FILES: Record<string, number> = {
+  'pagefile.sys': 8_589_934_592,
+  SAM: 65_536,
+  SYSTEM: 18_874_368,
+};
+
+/** Files without an extension in the known folders (everything else without one is a folder). */
+const BARE_FILES = new Set([
+  'hosts',
+  'passwd',
+  'shadow',
+  'sudoers',
+  'wtmp',
+  'SAM',
+  'SECURITY',
+  'SOFTWARE',
+  'SYSTEM',
+]);
+
+function isDirName(name: string): boolean {
+  if (name.endsWith(':') || name.endsWith('.app')) return true;
+  return !BARE_FILES.has(name) && !/\.[a-z0-9]+$/i.test(name);
+}
+
+/** A file's size as a listing reports it: the bytes a download gets, or the true size of a partial one. */
+function listedSize(c: ClientRecord, path: string, name: string): number {
+  return PARTIAL_FILES[name] ?? fileContent(c, path).length;
 }
 
 /** Rows a listing at most gives (a deep recursion over the stand-in tree would never end). */
@@ -1038,14 +1107,14 @@ function vfsListing(
     for (const name of directoryNames(c, dir)) {
       if (rows.length >= MAX_LISTING_ROWS) return;
       const components = [...dir, name];
-      const isDir = !name.includes('.') || name.endsWith(':');
+      const isDir = isDirName(name);
       rows.push({
         _OSPath: clientPathOf(c, components),
         _Components: components,
         _Accessor: accessor,
         _Data: { DevMajor: 0, DevMinor: 0 },
         Name: name,
-        Size: isDir ? 0 : rng.int(100, 8_000_000_000),
+        Size: isDir ? 0 : listedSize(c, clientPathOf(c, components), name),
         Mode: isDir ? 'drwxr-xr-x' : '-rw-r--r--',
         mtime: iso(now - rng.int(1, 9000) * 3_600_000),
         atime: iso(now - rng.int(1, 100) * 3_600_000),
