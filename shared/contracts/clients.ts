@@ -38,6 +38,13 @@ export const FlowSummary = z.object({
 });
 export type FlowSummary = z.infer<typeof FlowSummary>;
 
+/**
+ * How the client reads a path: auto (the file API, falling back to raw NTFS for locked files), file,
+ * ntfs (raw NTFS: locked files, alternate streams) or registry (Windows hives as folders).
+ */
+export const VfsAccessor = z.enum(['auto', 'file', 'ntfs', 'registry']).default('auto');
+export type VfsAccessor = z.infer<typeof VfsAccessor>;
+
 export const VfsEntry = z.object({
   name: z.string(),
   path: z.string(),
@@ -140,17 +147,17 @@ export const clientsContract = {
   ),
   /** The server's cached listing of a directory (from the last refresh). */
   'clients:vfsList': call(
-    z.object({ target: Target, clientId: z.string(), path: z.string().max(4096) }),
+    z.object({ target: Target, clientId: z.string(), path: z.string().max(4096), accessor: VfsAccessor }),
     z.object({ entries: z.array(VfsEntry), refreshedMs: z.number().nullable() }),
   ),
   /** Asks the client to list the directory again; resolves when the listing flow finished. */
   'clients:vfsRefresh': call(
-    z.object({ target: Target, clientId: z.string(), path: z.string().max(4096) }),
+    z.object({ target: Target, clientId: z.string(), path: z.string().max(4096), accessor: VfsAccessor }),
     z.object({ flowId: z.string(), state: z.string() }),
   ),
   /** Fetches a file from the client into the server, then into the data dir, with progress. */
   'clients:download': stream(
-    z.object({ target: Target, clientId: z.string(), path: z.string().max(4096) }),
+    z.object({ target: Target, clientId: z.string(), path: z.string().max(4096), accessor: VfsAccessor }),
     DownloadProgress,
   ),
   /**

@@ -10,6 +10,7 @@ import type {
   Deleted,
   DownloadProgress,
   QuarantinePlan,
+  VfsAccessor,
   FlowSummary,
   VfsEntry,
 } from '../../../shared/contracts/clients';
@@ -135,11 +136,15 @@ export class InvestigationService {
     t: Target,
     clientId: string,
     path: string,
+    accessor: VfsAccessor = 'auto',
   ): Promise<{ entries: VfsEntry[]; refreshedMs: number | null }> {
     const ops = await this.ops(t);
     const done = (await ops.listFlows(clientId, { limit: 500 })).filter((f) => f.state === 'FINISHED');
     const listing = done.find(
-      (f) => f.artifacts.includes(LIST_DIR) && samePath(f.parameters[LIST_DIR]?.Path ?? '', path),
+      (f) =>
+        f.artifacts.includes(LIST_DIR) &&
+        samePath(f.parameters[LIST_DIR]?.Path ?? '', path) &&
+        (f.parameters[LIST_DIR]?.Accessor || 'auto') === accessor,
     );
     const downloaded = new Set(
       done
@@ -156,9 +161,14 @@ export class InvestigationService {
     return { entries, refreshedMs: isoToMs(listing.createTime) };
   }
 
-  async vfsRefresh(t: Target, clientId: string, path: string): Promise<{ flowId: string; state: string }> {
+  async vfsRefresh(
+    t: Target,
+    clientId: string,
+    path: string,
+    accessor: VfsAccessor = 'auto',
+  ): Promise<{ flowId: string; state: string }> {
     const ops = await this.ops(t);
-    const { flowId } = await ops.vfsRefresh({ clientId, path });
+    const { flowId } = await ops.vfsRefresh({ clientId, path, accessor });
     const f = await ops.waitForFlow(clientId, flowId, { timeoutMs: 120_000 });
     return { flowId, state: f.state };
   }
@@ -168,10 +178,11 @@ export class InvestigationService {
     clientId: string,
     path: string,
     signal: AbortSignal,
+    accessor: VfsAccessor = 'auto',
   ): AsyncGenerator<DownloadProgress> {
     const ops = await this.ops(t);
     yield { received: 0, total: 0, done: false };
-    const { flowId } = await ops.vfsDownload({ clientId, path, accessor: 'auto' }, { signal });
+    const { flowId } = await ops.vfsDownload({ clientId, path, accessor }, { signal });
     const flow = await ops.waitForFlow(clientId, flowId, { timeoutMs: 300_000, signal });
     if (flow.state !== 'FINISHED')
       throw new AppError(

@@ -16,6 +16,7 @@ import {
 import { notifications } from '@mantine/notifications';
 import { IconArrowLeft, IconPlayerPlay, IconTrash } from '@tabler/icons-react';
 import { useState } from 'react';
+import type { VfsAccessor } from '../../../../shared/contracts/clients';
 import type { Target } from '../../../../shared/contracts/connections';
 import { useApi } from '../../api/index';
 import { useCall } from '../../api/use-call';
@@ -33,6 +34,8 @@ export function ClientDetail(props: {
   clientId: string;
   flowId: string | undefined;
   tab: string | undefined;
+  vfsPath: string | undefined;
+  vfsAccessor: VfsAccessor;
 }) {
   const api = useApi();
   const { target, clientId } = props;
@@ -237,7 +240,22 @@ export function ClientDetail(props: {
         </Tabs.Panel>
         <Tabs.Panel value="vfs" pt="sm">
           {client ? (
-            <VfsBrowser target={target} clientId={clientId} hostname={client.hostname} os={client.os} />
+            <VfsBrowser
+              target={target}
+              clientId={clientId}
+              hostname={client.hostname}
+              os={client.os}
+              path={props.vfsPath}
+              accessor={props.vfsAccessor}
+              onNavigate={(path, accessor) =>
+                go('/clients', {
+                  client: clientId,
+                  tab: 'vfs',
+                  path,
+                  accessor: accessor === 'auto' ? undefined : accessor,
+                })
+              }
+            />
           ) : null}
         </Tabs.Panel>
       </Tabs>
