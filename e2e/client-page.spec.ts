@@ -7,6 +7,7 @@
 import { expect, test } from './fixtures';
 import { ClientsPage } from './pages/ClientsPage';
 import { ConnectionsPage } from './pages/ConnectionsPage';
+import { saveScreenshot } from './pages/screenshots';
 
 test.describe.configure({ timeout: 180_000 });
 
@@ -37,6 +38,7 @@ test('interrogate, quarantine with its plan and release, delete a collection and
   await expect(id('quarantine-label')).toContainText('adds Quarantine');
   await expect(id('quarantine-query').first()).toContainText('collect_client(');
   await expect(id('quarantined-badge')).toHaveCount(0);
+  await saveScreenshot(page, 'client-quarantine');
   await id('quarantine-confirm').click();
   await expect(dialog).toBeHidden();
   await expect(id('quarantined-badge')).toBeVisible();

@@ -43,6 +43,8 @@ test('labels offered, OS warning fixed, stop confirmed, zip exported, a row open
     .poll(async () => Number(await hunts.stat('finished').textContent()), { timeout: 60_000 })
     .toBeGreaterThan(0);
   const huntId = (await hunts.dashboard.locator('code').first().textContent())!.trim();
+  // The chart's axis names the zone its times are in (the UTC/Local switch applies).
+  await expect(id('hunt-chart')).toContainText(/time \((UTC|[+-]\d\d:\d\d)\)/);
 
   // Stop asks first; Cancel keeps it running.
   await hunts.stop.click();

@@ -31,7 +31,7 @@ import { go } from '../../app/router';
 import { countOf } from '../../app/words';
 import { callKey, useLoad } from '../../api/use-call';
 import { ResultGrid } from '../../components/grid/ResultGrid';
-import { formatTime, useTimeZone } from '../../components/investigation/time';
+import { formatTime, useTimeZone, zoneText } from '../../components/investigation/time';
 import { TimeText } from '../../components/investigation/Time';
 import { describeError } from '../../../../shared/errors';
 import { huntTimeline } from './hunt-timeline';
@@ -205,6 +205,7 @@ export function HuntDashboard(props: { target: Target; huntId: string }) {
           data-testid="hunt-chart"
           data={series}
           dataKey="time"
+          xAxisLabel={`${series.length && series[series.length - 1]!.ms - series[0]!.ms > 86_400_000 ? 'Date and time' : `${formatTime(polledAt, z).slice(0, 10)}, time`} (${zoneText(polledAt, z)})`}
           withLegend
           series={[
             { name: 'scheduled', color: 'blue.6' },
