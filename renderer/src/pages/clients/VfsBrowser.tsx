@@ -184,7 +184,7 @@ export function VfsBrowser(props: {
   const accessors: VfsAccessor[] = windows ? ['auto', 'file', 'ntfs', 'registry'] : ['auto', 'file'];
   return (
     <Group align="flex-start" wrap="nowrap" data-testid="vfs-browser">
-      <Paper withBorder p={4} w={240} miw={200} data-testid="vfs-tree">
+      <Paper withBorder p={4} w={200} miw={160} data-testid="vfs-tree">
         <ScrollArea.Autosize mah={520} type="auto">
           <TreeNode
             path={chain[0] ?? rootOf(sep)}
@@ -254,119 +254,125 @@ export function VfsBrowser(props: {
           </Text>
         ) : null}
         {entries && entries.length > 0 ? (
-          <Table highlightOnHover data-testid="vfs-table">
-            <Table.Thead>
-              <Table.Tr>
-                <Table.Th>Name</Table.Th>
-                <Table.Th>Size</Table.Th>
-                <Table.Th>Mode</Table.Th>
-                {TIMES.map(([, label]) => (
-                  <Table.Th key={label}>{label}</Table.Th>
-                ))}
-                <Table.Th />
-              </Table.Tr>
-            </Table.Thead>
-            <Table.Tbody>
-              {path !== '/' && path.split(/[\\/]/).filter(Boolean).length > (sep === '\\' ? 1 : 0) ? (
+          // The listing scrolls inside its own box: four times per row must not widen the page.
+          <Table.ScrollContainer minWidth={980}>
+            <Table highlightOnHover data-testid="vfs-table">
+              <Table.Thead>
                 <Table.Tr>
-                  <Table.Td colSpan={8}>
-                    <Anchor component="button" onClick={() => setPath(parent(path, sep))}>
-                      ..
-                    </Anchor>
-                  </Table.Td>
+                  <Table.Th>Name</Table.Th>
+                  <Table.Th>Size</Table.Th>
+                  <Table.Th>Mode</Table.Th>
+                  {TIMES.map(([, label]) => (
+                    <Table.Th key={label}>{label}</Table.Th>
+                  ))}
+                  <Table.Th />
                 </Table.Tr>
-              ) : null}
-              {entries.map((e) => {
-                const d = downloads[e.path];
-                return (
-                  <Table.Tr key={e.path} data-testid={`vfs-entry-${e.name}`}>
-                    <Table.Td>
-                      {e.isDir ? (
-                        <Anchor component="button" onClick={() => setPath(e.path)}>
-                          <Group gap={4}>
-                            <IconFolder size={14} />
-                            {e.name}
-                          </Group>
-                        </Anchor>
-                      ) : (
-                        <Group gap={4}>
-                          <IconFile size={14} />
-                          {e.name}
-                        </Group>
-                      )}
-                    </Table.Td>
-                    <Table.Td title={e.isDir ? undefined : `${e.size.toLocaleString()} bytes`}>
-                      {e.isDir ? '' : humanSize(e.size)}
-                    </Table.Td>
-                    <Table.Td>
-                      <code>{e.mode}</code>
-                    </Table.Td>
-                    {TIMES.map(([k]) => (
-                      <Table.Td key={k} data-testid={`vfs-${k}`} style={{ whiteSpace: 'nowrap' }}>
-                        {e[k] ? <TimeText ms={Date.parse(String(e[k]))} /> : ''}
-                      </Table.Td>
-                    ))}
-                    <Table.Td w={360}>
-                      {!e.isDir && !d ? (
-                        <Button
-                          size="xs"
-                          variant="default"
-                          leftSection={<IconDownload size={14} />}
-                          onClick={() => download(e)}
-                          data-testid={`download-${e.name}`}
-                        >
-                          Download
-                        </Button>
-                      ) : null}
-                      {d && !d.done ? (
-                        <Progress
-                          value={d.total ? (100 * d.received) / d.total : 5}
-                          animated
-                          aria-label={`Downloading ${e.name}`}
-                        />
-                      ) : null}
-                      {!e.isDir && (e.downloaded || (d?.done && d.sha256)) ? (
-                        <Button
-                          size="xs"
-                          variant="subtle"
-                          leftSection={<IconBinary size={14} />}
-                          onClick={() => setHexPath(e.path)}
-                          data-testid={`hex-${e.name}`}
-                        >
-                          Hex
-                        </Button>
-                      ) : null}
-                      {d?.error ? (
-                        <Text c="red" size="xs">
-                          {d.error}
-                        </Text>
-                      ) : null}
-                      {d?.done && d.sha256 && d.received < e.size ? (
-                        <Alert
-                          color="orange"
-                          p={6}
-                          icon={<IconAlertTriangle size={14} />}
-                          data-testid={`download-short-${e.name}`}
-                        >
-                          Only {d.received.toLocaleString()} of the {e.size.toLocaleString()} bytes listed
-                          arrived: the file is sparse, locked or was truncated. Try the ntfs accessor for a
-                          locked file.
-                        </Alert>
-                      ) : null}
-                      {d?.done && d.sha256 ? (
-                        <Text size="xs" data-testid={`download-done-${e.name}`}>
-                          {d.received.toLocaleString()} bytes · sha256{' '}
-                          <Code data-testid="download-sha256">{d.sha256}</Code>
-                          <br />
-                          <Code data-testid="download-path">{d.savedTo}</Code>
-                        </Text>
-                      ) : null}
+              </Table.Thead>
+              <Table.Tbody>
+                {path !== '/' && path.split(/[\\/]/).filter(Boolean).length > (sep === '\\' ? 1 : 0) ? (
+                  <Table.Tr>
+                    <Table.Td colSpan={8}>
+                      <Anchor component="button" onClick={() => setPath(parent(path, sep))}>
+                        ..
+                      </Anchor>
                     </Table.Td>
                   </Table.Tr>
-                );
-              })}
-            </Table.Tbody>
-          </Table>
+                ) : null}
+                {entries.map((e) => {
+                  const d = downloads[e.path];
+                  return (
+                    <Table.Tr key={e.path} data-testid={`vfs-entry-${e.name}`}>
+                      <Table.Td>
+                        {e.isDir ? (
+                          <Anchor component="button" onClick={() => setPath(e.path)}>
+                            <Group gap={4} wrap="nowrap">
+                              <IconFolder size={14} />
+                              {e.name}
+                            </Group>
+                          </Anchor>
+                        ) : (
+                          <Group gap={4} wrap="nowrap">
+                            <IconFile size={14} />
+                            {e.name}
+                          </Group>
+                        )}
+                      </Table.Td>
+                      <Table.Td
+                        title={e.isDir ? undefined : `${e.size.toLocaleString()} bytes`}
+                        style={{ whiteSpace: 'nowrap' }}
+                      >
+                        {e.isDir ? '' : humanSize(e.size)}
+                      </Table.Td>
+                      <Table.Td>
+                        <code>{e.mode}</code>
+                      </Table.Td>
+                      {TIMES.map(([k]) => (
+                        <Table.Td key={k} data-testid={`vfs-${k}`} style={{ whiteSpace: 'nowrap' }}>
+                          {e[k] ? <TimeText ms={Date.parse(String(e[k]))} /> : ''}
+                        </Table.Td>
+                      ))}
+                      <Table.Td miw={200} maw={320}>
+                        {!e.isDir && !d ? (
+                          <Button
+                            size="xs"
+                            variant="default"
+                            leftSection={<IconDownload size={14} />}
+                            onClick={() => download(e)}
+                            data-testid={`download-${e.name}`}
+                          >
+                            Download
+                          </Button>
+                        ) : null}
+                        {d && !d.done ? (
+                          <Progress
+                            value={d.total ? (100 * d.received) / d.total : 5}
+                            animated
+                            aria-label={`Downloading ${e.name}`}
+                          />
+                        ) : null}
+                        {!e.isDir && (e.downloaded || (d?.done && d.sha256)) ? (
+                          <Button
+                            size="xs"
+                            variant="subtle"
+                            leftSection={<IconBinary size={14} />}
+                            onClick={() => setHexPath(e.path)}
+                            data-testid={`hex-${e.name}`}
+                          >
+                            Hex
+                          </Button>
+                        ) : null}
+                        {d?.error ? (
+                          <Text c="red" size="xs">
+                            {d.error}
+                          </Text>
+                        ) : null}
+                        {d?.done && d.sha256 && d.received < e.size ? (
+                          <Alert
+                            color="orange"
+                            p={6}
+                            icon={<IconAlertTriangle size={14} />}
+                            data-testid={`download-short-${e.name}`}
+                          >
+                            Only {d.received.toLocaleString()} of the {e.size.toLocaleString()} bytes listed
+                            arrived: the file is sparse, locked or was truncated. Try the ntfs accessor for a
+                            locked file.
+                          </Alert>
+                        ) : null}
+                        {d?.done && d.sha256 ? (
+                          <Text size="xs" data-testid={`download-done-${e.name}`}>
+                            {d.received.toLocaleString()} bytes · sha256{' '}
+                            <Code data-testid="download-sha256">{d.sha256}</Code>
+                            <br />
+                            <Code data-testid="download-path">{d.savedTo}</Code>
+                          </Text>
+                        ) : null}
+                      </Table.Td>
+                    </Table.Tr>
+                  );
+                })}
+              </Table.Tbody>
+            </Table>
+          </Table.ScrollContainer>
         ) : null}
         {hexPath ? (
           <HexView target={target} clientId={clientId} path={hexPath} onClose={() => setHexPath(null)} />
