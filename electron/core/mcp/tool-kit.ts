@@ -338,7 +338,7 @@ const HOSTS_SHOWN = 50;
 /**
  * Host names of the client ids a call names (client_id, client_ids), for the approval: an id alone
  * does not tell a responder which machine an assistant wants to touch. An id the server does not
- * know, or may not read, is shown as such.
+ * know, or may not read, is shown as such; without a server to ask the ids stand alone.
  */
 async function hostsOf(
   args: Record<string, unknown>,
@@ -350,13 +350,22 @@ async function hostsOf(
   );
   const out: Record<string, string> = {};
   if (ids.length === 0) return out;
-  const svc = await service();
+  // No server to ask (none connected, unreachable): the approval shows the ids alone and the tool's
+  // own run reports why it cannot act.
+  let svc: VelociraptorService;
+  try {
+    svc = await service();
+  } catch (e) {
+    if (isAppError(e)) return out;
+    throw e;
+  }
   for (const id of [...new Set(ids)].slice(0, HOSTS_SHOWN)) {
     try {
       out[id] = (await svc.getClient(id)).hostname || '(no host name reported)';
     } catch (e) {
       if (isAppError(e, 'NOT_FOUND')) out[id] = '(unknown to the server)';
       else if (isAppError(e, 'PERMISSION_DENIED')) out[id] = '(this identity may not read clients)';
+      else if (isAppError(e)) return out;
       else throw e;
     }
   }
