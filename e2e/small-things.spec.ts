@@ -78,9 +78,9 @@ test('the org picker shows names only; Escape closes a dropdown first, then its 
   await clients.collectNext.click();
   const accessor = clients.parameterStep.getByRole('combobox', { name: 'Accessor' });
   await accessor.click();
-  await expect(page.getByRole('option', { name: 'ntfs' })).toBeVisible();
+  await expect(page.getByRole('option', { name: 'ntfs', exact: true })).toBeVisible();
   await page.keyboard.press('Escape');
-  await expect(page.getByRole('option', { name: 'ntfs' })).toBeHidden();
+  await expect(page.getByRole('option', { name: 'ntfs', exact: true })).toBeHidden();
   await expect(clients.parameterStep).toBeVisible();
   await page.keyboard.press('Escape');
   await expect(clients.parameterStep).toBeHidden();
