@@ -9,6 +9,7 @@
 //   ui      bench/ui/run.mjs      investigation UI in Chromium (needs `npm run build`)
 //   deploy  bench/deploy/run.ts   Docker deployment to a verified, connected server (bundled here;
 //                                 needs `npm run build`; starts its own dockerd: root)
+//   vql-gate bench/mcp/vql-gate.ts  the read-only VQL gate on the largest queries (bundled here)
 // Arguments after the names are passed to each benchmark (useful with one name), e.g.
 // `npm run bench -- ui --rows 100000`.
 import { spawnSync } from 'node:child_process';
@@ -27,6 +28,10 @@ const BENCHES = {
   mcp: { needs: [CLI], run: (args) => mcp(args) },
   ui: { needs: [CLI, RENDERER], run: (args) => node([join(ROOT, 'bench', 'ui', 'run.mjs'), ...args]) },
   deploy: { needs: [CLI], run: (args) => bundled('deploy', join(ROOT, 'bench', 'deploy', 'run.ts'), args) },
+  'vql-gate': {
+    needs: [],
+    run: (args) => bundled('vql-gate', join(ROOT, 'bench', 'mcp', 'vql-gate.ts'), args),
+  },
 };
 
 function node(args) {

@@ -1,7 +1,7 @@
 #!/usr/bin/env node
 // Bundles the `megaraptor` CLI into out/cli/megaraptor.mjs: ONE self-contained ESM file that plain
 // `node` runs anywhere (the simulator runs from it in a container without node_modules). Only
-// @napi-rs/keyring and dockerode (native addons, imported lazily) and electron stay external. CommonJS
+// @napi-rs/keyring (a native addon, imported lazily) and electron stay external. CommonJS
 // dependencies get a real `require` through the createRequire banner.
 import { chmodSync, readFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
@@ -20,10 +20,11 @@ export async function buildCli(outfile = join(root, 'out', 'cli', 'megaraptor.mj
     platform: 'node',
     target: 'node20',
     format: 'esm',
-    // dockerode (through ssh2) carries native addons; the Docker deployer imports it lazily, on first
-    // use. The SSH layer imports ssh2 itself: its optional .node bindings are loaded in a try/catch
-    // with a pure-JS fallback, so leaving them out keeps the bundle self-contained.
-    external: ['@napi-rs/keyring', 'electron', 'dockerode', '*.node'],
+    // dockerode is bundled (the Docker deployer imports it lazily, on first use, so other commands do
+    // not load it): an external dockerode fails with "Cannot find package" wherever the bundle runs
+    // without node_modules. Its ssh2 and the SSH layer's load their optional .node bindings in a
+    // try/catch with a pure-JS fallback, so leaving *.node out keeps the bundle self-contained.
+    external: ['@napi-rs/keyring', 'electron', '*.node'],
     define: { __APP_VERSION__: JSON.stringify(pkg.version) },
     banner: {
       js: [

@@ -95,8 +95,8 @@ export const PlannedStep = z.object({
 });
 export type PlannedStep = z.infer<typeof PlannedStep>;
 
-/** The phases every deployment walks through, in order. */
-export const Phase = z.enum(['plan', 'preflight', 'apply', 'verify', 'rollback', 'destroy']);
+/** The phases every deployment walks through, in order; `operate` is work on a deployed server. */
+export const Phase = z.enum(['plan', 'preflight', 'apply', 'verify', 'rollback', 'destroy', 'operate']);
 export type Phase = z.infer<typeof Phase>;
 
 /**
@@ -156,3 +156,55 @@ export const PreflightCheck = z.object({
   message: z.string(),
 });
 export type PreflightCheck = z.infer<typeof PreflightCheck>;
+
+/** The certificates a deployment lives on: its CA, the Frontend (also the API's), the GUI gateway, the app's API identity. */
+export const CertificateRole = z.enum(['ca', 'frontend', 'gateway', 'api']);
+export type CertificateRole = z.infer<typeof CertificateRole>;
+
+/** How close to expiry: warnings at 30, 7 and 1 days before. */
+export const ExpiryLevel = z.enum(['ok', 'within-30d', 'within-7d', 'within-1d', 'expired']);
+export type ExpiryLevel = z.infer<typeof ExpiryLevel>;
+
+export const CertificateStatus = z.object({
+  role: CertificateRole,
+  title: z.string(),
+  notAfter: z.string(),
+  /** Fractional days until notAfter (negative once expired). */
+  daysLeft: z.number(),
+  level: ExpiryLevel,
+  /** False for the CA: renewing it would change what every agent trusts (a CA rotation, not a renewal). */
+  renewable: z.boolean(),
+});
+export type CertificateStatus = z.infer<typeof CertificateStatus>;
+
+/** Work on a deployed server, journaled like a deployment's steps. */
+export const OperationKind = z.enum([
+  'renew-certificates',
+  'rotate-gateway',
+  'restart',
+  'extend',
+  'legal-hold',
+  'export-evidence',
+]);
+export type OperationKind = z.infer<typeof OperationKind>;
+
+/** What the app tells the responder about a deployment without being asked (expiry, certificates). */
+export const DeploymentNotice = z.object({
+  key: z.string(),
+  deploymentId: z.string(),
+  name: z.string(),
+  level: z.enum(['info', 'warning', 'critical']),
+  message: z.string(),
+  at: z.string(),
+});
+export type DeploymentNotice = z.infer<typeof DeploymentNotice>;
+
+/** The server as its target sees it right now (container state and health, unit state, process). */
+export const TargetHealth = z.object({
+  /** Running and ready (healthy container, active unit with its ports, live process with its ports). */
+  ok: z.boolean(),
+  state: z.string(),
+  detail: z.string(),
+  checkedAt: z.string(),
+});
+export type TargetHealth = z.infer<typeof TargetHealth>;

@@ -62,6 +62,8 @@ export const ErrorCodes = {
   DEPLOY_ROLLBACK_INCOMPLETE: 'Some resources could not be removed; they are listed and kept in the journal.',
   DEPLOY_IN_PROGRESS: 'Another process is working on this deployment.',
   DEPLOY_TARGET_UNREACHABLE: 'The deployment target (Docker engine, host, cloud API) cannot be reached.',
+  DEPLOY_LEGAL_HOLD: 'A legal hold keeps this deployment: nothing is destroyed until the hold is lifted.',
+  DEPLOY_EXPORT_FAILED: 'The evidence export before destruction did not complete; nothing was destroyed.',
   RELEASE_UNAVAILABLE: 'The Velociraptor release or its list cannot be fetched.',
   RELEASE_ASSET_MISSING: 'The release has no asset for this operating system and architecture.',
   RELEASE_DOWNLOAD_INCOMPLETE: 'The download ended before the whole file arrived.',

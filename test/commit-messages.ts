@@ -21,6 +21,8 @@ export const GRANDFATHERED = new Set([
   '0402bf7a112c8bcd21a3d5f06b0ca4632b81b433', // bench/real: megaraptor vql and MCP against pyvelociraptor … (74)
   '0739f58a0390467c8187da62fbc0a64c20b6cee0', // Merge main (core-seams servers seam, …) into security (75)
   'da6274ddd7bc3c827c4333ce7b472ca7cf686df7', // Merge core-seams: approvals show everything … (75)
+  '771994d029c6641cfc4dde7a92975f85d6cc6894', // deploy/ssh: reach credentials through its index (no body)
+  '9048e6e307a565545f22d5f032dd2e234572808d', // Fix the merge of main: sim drop-in mode … (75)
 ]);
 
 export interface Commit {

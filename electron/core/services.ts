@@ -92,6 +92,19 @@ export function createCoreServices(options: CoreOptions): CoreServices {
   void connections.ready();
   const investigation = createInvestigation(dataDir, connections);
 
+  // Deployments: one runner, one Docker client per engine; journals a dead process left unfinished
+  // are listed (deploy:list, `interrupted`) for the responder to resume or clean up.
+  const deployments = new DeploymentService({
+    dataDir,
+    secrets: keychainAtStart,
+    connections,
+    releaseSource: releaseSourceFromEnv(options.env ?? process.env),
+  });
+
+  // Rapid deployments past their time are destroyed (after their evidence is exported) and due
+  // certificates renewed, at start and every few minutes while the app runs.
+  deployments.watch();
+
   // Assistants (MCP): HTTP endpoint + approval socket start with the app.
   // It shares the live connection manager: same servers, same selected server as the UI.
   const mcp = createMcpDomain({
@@ -102,17 +115,9 @@ export function createCoreServices(options: CoreOptions): CoreServices {
     keychain: keychainAtStart,
     liveConnections: connections,
     credentials,
+    deployments,
   });
   void mcp.start();
-
-  // Deployments: one runner, one Docker client per engine; journals a dead process left unfinished
-  // are listed (deploy:list, `interrupted`) for the responder to resume or clean up.
-  const deployments = new DeploymentService({
-    dataDir,
-    secrets: keychainAtStart,
-    connections,
-    releaseSource: releaseSourceFromEnv(options.env ?? process.env),
-  });
 
   const handlers: Handlers<Contract> = {
     'app:info': () => appInfo.info(),
@@ -120,7 +125,7 @@ export function createCoreServices(options: CoreOptions): CoreServices {
     ...investigation.handlers,
     ...mcp.handlers,
     ...credentialHandlers(credentials),
-    ...deployHandlers(deployments),
+    ...deployHandlers(deployments, options.env ?? process.env),
     // Called by the Dispatcher when a window closes or a socket drops: the investigation drops its result sets.
     [OWNER_RELEASED]: (owner) => investigation.handlers[OWNER_RELEASED]?.(owner),
   };

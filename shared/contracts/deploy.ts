@@ -1,21 +1,36 @@
 /**
- * The deployments domain: what the app has deployed (or was deploying when it stopped), and the
- * crash-recovery actions on one deployment — resume it with live progress, clean up what it made,
- * destroy it. The wizard (plan / deploy) builds on the same service and types (shared/deploy.ts).
+ * The deployments domain: the wizard (profiles and defaults, plan for review, deploy with live
+ * progress), what the app has deployed (or was deploying when it stopped), and the operations on
+ * every deployment — status and health, logs, restart, certificate renewal, extension, legal hold,
+ * evidence and hand-over exports, destroy (with the evidence choice made explicitly), the reaper and
+ * the notices. Long operations are streams of ProgressEvents (data / end / error, cancellable).
  */
 import { z } from 'zod';
 import { call, stream } from '../contract';
 import {
+  CertificateStatus,
+  DeploymentNotice,
   DeploymentState,
+  OperationKind,
+  PlannedStep,
   ProfileName,
   ProgressEvent,
   ResourceKind,
   ResourceState,
+  TargetHealth,
   TargetKind,
 } from '../deploy';
 
 const Empty = z.object({}).strict();
-const Id = z.object({ id: z.string().regex(/^[a-z0-9][a-z0-9-]{2,63}$/) });
+const DeploymentId = z.string().regex(/^[a-z0-9][a-z0-9-]{2,63}$/);
+const Id = z.object({ id: DeploymentId });
+const Scalar = z.union([z.string(), z.number(), z.boolean()]);
+/** A folder of this machine the responder chose (absolute). */
+const Folder = z
+  .string()
+  .min(1)
+  .max(4096)
+  .regex(/^(\/|[A-Za-z]:[\\/]|\\\\)/, 'an absolute path');
 
 export const DeploymentSummary = z.object({
   id: z.string(),
@@ -38,9 +53,24 @@ export const DeploymentSummary = z.object({
     }),
   ),
   /** Public facts: URLs, fingerprints, certificate expiry dates, user names. Never a secret. */
-  outputs: z.record(z.string(), z.union([z.string(), z.number(), z.boolean()])),
+  outputs: z.record(z.string(), Scalar),
   warnings: z.array(z.string()),
   error: z.object({ code: z.string(), message: z.string() }).optional(),
+  certificates: z.array(CertificateStatus),
+  legalHold: z.object({ since: z.string(), reason: z.string() }).nullable(),
+  /** The last operations on it, newest last. */
+  operations: z.array(
+    z.object({
+      id: z.string(),
+      kind: OperationKind,
+      title: z.string(),
+      state: z.enum(['running', 'done', 'failed']),
+      startedAt: z.string(),
+      endedAt: z.string().optional(),
+      error: z.object({ code: z.string(), message: z.string() }).optional(),
+    }),
+  ),
+  notices: z.array(DeploymentNotice),
 });
 export type DeploymentSummary = z.infer<typeof DeploymentSummary>;
 
@@ -49,6 +79,67 @@ export const RemovalOutcome = z.object({
   id: z.string(),
   ok: z.boolean(),
   error: z.string().optional(),
+});
+
+export const ProfileView = z.object({
+  name: ProfileName,
+  title: z.string(),
+  description: z.string(),
+  allowedTargets: z.array(TargetKind),
+  limits: z.object({ memoryBytes: z.number(), nanoCpus: z.number(), pids: z.number() }),
+  minimum: z.object({ cpus: z.number(), memoryBytes: z.number(), diskBytes: z.number() }),
+  certificates: z.object({ caDays: z.number(), serverDays: z.number(), apiDays: z.number() }),
+  autoDestroyHours: z.number().nullable(),
+  logRetentionDays: z.number(),
+});
+export type ProfileView = z.infer<typeof ProfileView>;
+
+export const PlanInput = z.object({
+  target: z.enum(['docker', 'ssh', 'lab']),
+  name: z.string().min(1).max(100),
+  profile: ProfileName,
+  overrides: z
+    .object({
+      autoDestroyHours: z.number().nullable().optional(),
+      logRetentionDays: z.number().optional(),
+      limits: z
+        .object({ memoryBytes: z.number(), nanoCpus: z.number(), pids: z.number() })
+        .partial()
+        .optional(),
+      minimum: z
+        .object({ cpus: z.number(), memoryBytes: z.number(), diskBytes: z.number() })
+        .partial()
+        .optional(),
+      certificates: z
+        .object({ caDays: z.number(), serverDays: z.number(), apiDays: z.number() })
+        .partial()
+        .optional(),
+    })
+    .optional(),
+  /** The target's settings (checked by its deployer; journaled as they are, so never a secret). */
+  settings: z.record(z.string(), z.unknown()),
+});
+
+/** What the review step shows: every step with the resources it makes, and the warnings. */
+export const PlanView = z.object({
+  deploymentId: z.string(),
+  name: z.string(),
+  target: TargetKind,
+  profile: ProfileView.extend({ overridden: z.array(z.string()) }),
+  steps: z.array(PlannedStep),
+  warnings: z.array(z.string()),
+  autoDestroyAt: z.string().nullable(),
+  settings: z.record(z.string(), z.unknown()),
+});
+export type PlanView = z.infer<typeof PlanView>;
+
+const OperationResult = z.object({ operation: z.string(), state: z.string() });
+
+export const EvidenceExportView = z.object({
+  folder: z.string(),
+  files: z.number(),
+  manifest: z.string(),
+  failures: z.array(z.object({ what: z.string(), error: z.string() })),
 });
 
 export const deployContract = {
@@ -60,7 +151,87 @@ export const deployContract = {
       problems: z.array(z.object({ id: z.string(), message: z.string() })),
     }),
   ),
+  /** Profiles and the wizard's defaults (the Docker engine this machine would use). */
+  'deploy:options': call(
+    Empty,
+    z.object({
+      profiles: z.array(ProfileView),
+      dockerEngine: z.union([
+        z.object({ kind: z.literal('socket'), path: z.string() }),
+        z.object({ kind: z.literal('tcp'), host: z.string(), port: z.number() }),
+      ]),
+      defaultTag: z.string(),
+    }),
+  ),
+  'deploy:plan': call(PlanInput, PlanView),
+  /** Deploys a plan made by deploy:plan (kept for an hour, deployed once). */
+  'deploy:start': stream(Id, ProgressEvent),
   'deploy:resume': stream(Id, ProgressEvent),
   'deploy:cleanup': call(Id, z.object({ removed: z.array(RemovalOutcome) })),
-  'deploy:destroy': call(Id, z.object({ removed: z.array(RemovalOutcome) })),
+  'deploy:status': call(
+    Id,
+    z.object({
+      deployment: DeploymentSummary,
+      health: TargetHealth.nullable(),
+      healthError: z.string().optional(),
+    }),
+  ),
+  'deploy:logs': call(
+    z.object({ id: DeploymentId, lines: z.number().int().min(1).max(5000).default(200) }),
+    z.object({ text: z.string() }),
+  ),
+  'deploy:restart': stream(Id, ProgressEvent),
+  'deploy:renew': stream(
+    z.object({ id: DeploymentId, mode: z.enum(['renew', 'rotate-gateway']).default('renew') }),
+    ProgressEvent,
+  ),
+  'deploy:extend': stream(
+    z.object({
+      id: DeploymentId,
+      hours: z
+        .number()
+        .min(1 / 60)
+        .max(14 * 24),
+    }),
+    ProgressEvent,
+  ),
+  'deploy:legal-hold': call(
+    z.object({ id: DeploymentId, hold: z.boolean(), reason: z.string().max(500).default('') }),
+    OperationResult,
+  ),
+  'deploy:export-evidence': call(
+    z.object({ id: DeploymentId, folder: Folder.optional() }),
+    EvidenceExportView,
+  ),
+  'deploy:export-docs': call(
+    z.object({ id: DeploymentId, folder: Folder.optional() }),
+    z.object({ folder: z.string(), files: z.array(z.string()), readme: z.string() }),
+  ),
+  /**
+   * Destroys exactly what the journal lists. `evidence` is the responder's explicit choice: export
+   * every flow and hunt first (into `folder`, default the data dir's evidence folder), or skip.
+   */
+  'deploy:destroy': call(
+    z.object({
+      id: DeploymentId,
+      evidence: z.enum(['export', 'skip']),
+      folder: Folder.optional(),
+    }),
+    z.object({ removed: z.array(RemovalOutcome), evidence: EvidenceExportView.optional() }),
+  ),
+  /** Destroys what is past its time now (the app also does it at start and every few minutes). */
+  'deploy:reap': call(
+    Empty,
+    z.object({
+      outcomes: z.array(
+        z.object({
+          id: z.string(),
+          name: z.string(),
+          outcome: z.enum(['destroyed', 'held', 'busy', 'export-failed', 'failed']),
+          message: z.string(),
+        }),
+      ),
+    }),
+  ),
+  'deploy:notices': call(Empty, z.object({ notices: z.array(DeploymentNotice) })),
 };

@@ -15,7 +15,6 @@ import {
   runAgent,
   runVelociraptorCommandLine,
   SIMULATOR_BANNER,
-  SIM_VERSION,
   startSimulator,
   type SimulatorOptions,
 } from '../../core/sim/index';
@@ -37,6 +36,8 @@ Options:
   --ca-key FILE            CA private key when the config carries none (a deployed config)
   --datastore DIR          filestore folder (default: a fresh temporary folder)
   --speed X                progress pace multiplier (default 1)
+  --velociraptor-version V the release to play: 0.75 or 0.77 (default 0.77.2); its artifact
+                           catalogue, function arguments and record fields differ
   --user NAME=ROLE[,ROLE]  add an API user with roles (repeatable)
   --write-api-config FILE  mint an API client config (mode 0600) for a new user (needs the CA key)
   --role ROLE[,ROLE]       roles of that user (default api)
@@ -101,6 +102,7 @@ export const simCommand: Command = {
       '--ca-key': { value: true },
       '--datastore': { value: true },
       '--speed': { value: true },
+      '--velociraptor-version': { value: true },
       '--user': { value: true, repeat: true },
       '--write-api-config': { value: true },
       '--role': { value: true },
@@ -128,6 +130,12 @@ export const simCommand: Command = {
     if (speed !== undefined) options.speed = speed;
     const host = flags.get('--host');
     if (host) options.host = host;
+    const release = flags.get('--velociraptor-version');
+    if (release !== undefined) {
+      if (!/^0\.(75|77)(\.\d+)?$/.test(release.trim()))
+        throw new UsageError('--velociraptor-version is 0.75 or 0.77 (or 0.75.7, 0.77.2)');
+      options.velociraptorVersion = release.trim();
+    }
     const serverConfig = await file('--config', 'server config');
     if (serverConfig) options.serverConfig = serverConfig;
     const caKey = await file('--ca-key', 'CA key');
@@ -151,7 +159,7 @@ export const simCommand: Command = {
     }
     io.stdout.write(
       [
-        `${SIMULATOR_BANNER} (emulating Velociraptor ${SIM_VERSION})`,
+        `${SIMULATOR_BANNER} (emulating Velociraptor ${sim.version})`,
         `API (gRPC, mTLS):  ${sim.host}:${sim.apiPort}`,
         `GUI (HTTPS):       https://${sim.host}:${sim.guiPort}/`,
         `Frontend (agents): https://${sim.host}:${sim.frontendPort}/  (stand-in protocol, not Velociraptor's)`,

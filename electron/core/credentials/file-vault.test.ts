@@ -114,6 +114,17 @@ describe('FileVaultSecretStore', () => {
     await expect(old.get('a')).rejects.toMatchObject({ code: 'KEYCHAIN_LOCKED' });
   }, 30_000);
 
+  it('keeps weaker parameters when opened with upgrade: false, so processes sharing it stay in', async () => {
+    const path = join(dir, 'vault.json');
+    const first = await FileVaultSecretStore.create(path, 'correct horse battery', FAST);
+    const second = await FileVaultSecretStore.open(path, 'correct horse battery', { upgrade: false });
+    expect(second.upgradePending).toBe(false);
+    await second.set('a', 'alpha');
+    const after = JSON.parse(await readFile(path, 'utf8')) as { kdf: { N: number } };
+    expect(after.kdf.N).toBe(FAST.N);
+    expect(await first.get('a')).toBe('alpha');
+  });
+
   it('bounds the KDF parameters it reads before deriving anything', async () => {
     const path = join(dir, 'vault.json');
     await FileVaultSecretStore.create(path, 'correct horse battery', FAST);

@@ -236,8 +236,16 @@ export class FileVaultSecretStore implements EnumerableSecretStore {
     return new FileVaultSecretStore(path, key, salt.toString('base64'));
   }
 
-  /** Opens an existing vault: VAULT_WRONG_PASSPHRASE when the passphrase does not fit. */
-  static async open(path: string, passphrase: string): Promise<FileVaultSecretStore> {
+  /**
+   * Opens an existing vault: VAULT_WRONG_PASSPHRASE when the passphrase does not fit. A vault below
+   * the current KDF parameters is re-keyed on its next write unless `upgrade` is false — for tests
+   * whose processes share a vault made with cheap parameters (a re-key by one locks out the others).
+   */
+  static async open(
+    path: string,
+    passphrase: string,
+    { upgrade = true }: { upgrade?: boolean } = {},
+  ): Promise<FileVaultSecretStore> {
     const file = await readVault(path);
     if (!file) throw new AppError('NOT_FOUND', `There is no file vault at ${path}.`);
     const key = await deriveKey(passphrase, Buffer.from(file.kdf.salt, 'base64'), file.kdf);
@@ -253,7 +261,7 @@ export class FileVaultSecretStore implements EnumerableSecretStore {
     if (plain !== VERIFIER_PLAINTEXT)
       throw new AppError('VAULT_WRONG_PASSPHRASE', 'The passphrase does not open the file vault.');
     let rekey: Rekey | undefined;
-    if (weaker(file.kdf)) {
+    if (upgrade && weaker(file.kdf)) {
       const salt = randomBytes(16);
       rekey = {
         key: await deriveKey(passphrase, salt, DEFAULT_SCRYPT),

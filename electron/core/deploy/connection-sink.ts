@@ -14,6 +14,11 @@ export interface ConnectionSink {
   import(input: { name: string; yaml: string; storage: 'keychain' | 'session' }): Promise<unknown>;
   /** Forgets the server and deletes its saved API config; false when it was not there. */
   remove(name: string): Promise<boolean>;
+  /**
+   * Saves a new API config under the same name (a renewed identity, a moved endpoint), keeping the
+   * server selected if it was.
+   */
+  replace(input: { name: string; yaml: string }): Promise<void>;
 }
 
 export function connectionSink(manager: ConnectionManager): ConnectionSink {
@@ -21,6 +26,12 @@ export function connectionSink(manager: ConnectionManager): ConnectionSink {
     has: async (name) => (await manager.list()).connections.some((c) => c.name === name),
     import: (input) => manager.import(input),
     remove: (name) => manager.remove(name),
+    replace: async ({ name, yaml }) => {
+      const { active } = await manager.list();
+      await manager.remove(name);
+      await manager.import({ name, yaml, storage: 'keychain' });
+      if (active?.server === name) await manager.select(active);
+    },
   };
 }
 

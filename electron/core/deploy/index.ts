@@ -7,6 +7,7 @@ export type {
   Deployer,
   DeploymentPlan,
   DeployRequest,
+  OperationDefinition,
   PlanContext,
   PreflightContext,
   RemoveContext,
@@ -14,7 +15,14 @@ export type {
   StepContext,
   StepDefinition,
 } from './model';
-export { DeploymentRunner, type DeployOutcome, type RemovalOutcome, type RunOptions } from './runner';
+export {
+  DeploymentRunner,
+  refuseHeld,
+  type DeployOutcome,
+  type OperationOutcome,
+  type RemovalOutcome,
+  type RunOptions,
+} from './runner';
 export { JournalStore, type JournalDoc } from './journal';
 export {
   PROFILES,
@@ -24,8 +32,23 @@ export {
   type ProfileOverrides,
   type ResolvedProfile,
 } from './profiles';
-export { DeploymentService, releaseSourceFromEnv, summary } from './service';
-export { deployHandlers } from './handlers';
+export {
+  DeploymentService,
+  releaseSourceFromEnv,
+  summary,
+  planOf,
+  noticesOf,
+  type DeploymentStatus,
+  type DestroyOptions,
+  type ReapOutcome,
+} from './service';
+export { deployHandlers, planView, profileView, removedView, evidenceView } from './handlers';
+export { certificateStatuses, expiryLevel, renewalDue, EXPIRY_WARNING_DAYS } from './certificates';
+export { exportEvidence, type EvidenceExport, type EvidenceFile } from './evidence-export';
+export { deploymentDocs } from './docs-export';
+export type { TargetOperations } from './target-operations';
+export { builtInTargets, appKnownHostsFile, type DeploymentTarget, type TargetDeps } from './targets';
+export { RECOMMENDED_RELEASE } from './releases/source';
 export { connectionSink, ConnectionRemover, type ConnectionSink } from './connection-sink';
 export {
   identitySecrets,

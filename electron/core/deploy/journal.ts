@@ -18,6 +18,7 @@ import { z } from 'zod';
 import {
   ACTIVE_STATES,
   DeploymentState,
+  OperationKind,
   Phase,
   PlannedStep,
   type ResourceFacts,
@@ -60,6 +61,22 @@ export const JournalOwner = z.object({
 });
 export type JournalOwner = z.infer<typeof JournalOwner>;
 
+/** One piece of work on a deployed server (renewal, restart, extend…): its steps are journaled with phase `operate`. */
+export const JournalOperation = z.object({
+  id: z.string(),
+  kind: OperationKind,
+  title: z.string(),
+  state: z.enum(['running', 'done', 'failed']),
+  /** The step ids of this operation, in order (their states are in `steps`, phase `operate`). */
+  steps: z.array(z.string()),
+  startedAt: z.string(),
+  endedAt: z.string().optional(),
+  error: z.object({ code: z.string(), message: z.string() }).optional(),
+  /** Public facts of the outcome (new expiry dates, the new destruction time, the reason of a hold). */
+  details: z.record(z.string(), Scalar).optional(),
+});
+export type JournalOperation = z.infer<typeof JournalOperation>;
+
 export const JournalDoc = z.object({
   format: z.literal(JOURNAL_FORMAT),
   version: z.literal(1),
@@ -81,6 +98,12 @@ export const JournalDoc = z.object({
   resources: z.array(JournalResource),
   outputs: z.record(z.string(), Scalar),
   error: z.object({ code: z.string(), message: z.string() }).optional(),
+  /** While set, nothing destroys the deployment: not its timer, not the reaper, not a destroy. */
+  legalHold: z.object({ since: z.string(), reason: z.string() }).nullable().optional(),
+  /** Work done on it after deploy, newest last (kept to the last 50). */
+  operations: z.array(JournalOperation).optional(),
+  /** Notices already given (their keys), so each is given once. */
+  noticesGiven: z.array(z.string()).optional(),
 });
 export type JournalDoc = z.infer<typeof JournalDoc>;
 

@@ -17,7 +17,8 @@ import type {
   TargetKind,
 } from '../../../shared/deploy';
 import type { SecretStore } from '../credentials/index';
-import type { ProfileName } from '../../../shared/deploy';
+import type { DeploymentState, OperationKind, ProfileName } from '../../../shared/deploy';
+import type { JournalDoc } from './journal';
 import type { ProfileOverrides, ResolvedProfile } from './profiles';
 
 export type { PlannedStep, PreflightCheck, ProgressEvent, ResourceFacts, ResourceRef, TargetKind };
@@ -90,11 +91,34 @@ export interface PlanContext {
 }
 
 export interface StepDefinition {
-  /** Matches a PlannedStep id. */
+  /** Matches a PlannedStep id (an operation's steps have ids of their own). */
   id: string;
   title: string;
-  phase: 'apply' | 'verify';
+  /** `operate`: a step of work on a deployed server (runner.operate), never of a deployment. */
+  phase: 'apply' | 'verify' | 'operate';
   run(ctx: StepContext): Promise<void>;
+}
+
+/**
+ * Work on a deployed server (renew its certificates, restart it, move its self-destruction): steps
+ * journaled like a deployment's (phase `operate`), with the same StepContext, so a resource an
+ * operation makes on the way (a one-shot container) is journaled and removed like any other.
+ */
+export interface OperationDefinition {
+  kind: OperationKind;
+  title: string;
+  steps: Array<Omit<StepDefinition, 'phase'>>;
+  /**
+   * After a step failed and the resources the operation had made were removed: undo what earlier
+   * steps changed (restore the previous config). Its own failure is reported with the step's.
+   */
+  undo?: (ctx: StepContext) => Promise<void>;
+  /** Applied to the journal when every step is done (the new destruction time, a legal hold). */
+  apply?: (doc: JournalDoc) => void;
+  /** Public facts of the outcome, recorded with the operation. */
+  details?: (doc: JournalDoc) => Record<string, Scalar>;
+  /** States the deployment may be in (default: deployed only). */
+  allowedStates?: readonly DeploymentState[];
 }
 
 /** What a deployed server offers, from the journal's outputs (URLs, fingerprints, connection name). */

@@ -15,6 +15,7 @@ import {
   liveResources,
   newDeploymentId,
   type JournalDoc,
+  type JournalOperation,
   type JournalResource,
   type JournalStore,
   type JournalWriteListener,
@@ -23,6 +24,7 @@ import type {
   Deployer,
   DeploymentPlan,
   DeployRequest,
+  OperationDefinition,
   PreflightCheck,
   PreflightContext,
   ProgressReport,
@@ -56,9 +58,28 @@ export interface RemovalOutcome {
   error?: string;
 }
 
+export interface OperationOutcome {
+  journal: JournalDoc;
+  operation: JournalOperation;
+}
+
+/** How many operations a journal keeps (newest last). */
+const OPERATIONS_KEPT = 50;
+
 export interface DeployOutcome {
   deploymentId: string;
   journal: JournalDoc;
+}
+
+/** A legal hold blocks every removal path; lifting it is a deliberate act of the responder. */
+export function refuseHeld(doc: JournalDoc): JournalDoc {
+  if (doc.legalHold)
+    throw new AppError(
+      'DEPLOY_LEGAL_HOLD',
+      `Deployment ${doc.name} is under a legal hold since ${doc.legalHold.since} (${doc.legalHold.reason}). Lift the hold first if it may really be destroyed.`,
+      { details: { id: doc.id, legalHold: doc.legalHold } },
+    );
+  return doc;
 }
 
 function errorOf(e: unknown): { code: string; message: string } {
@@ -164,16 +185,142 @@ export class DeploymentRunner {
 
   /** Removes everything an interrupted or failed deployment made, then forgets it. */
   async cleanup(id: string, options: RunOptions = {}): Promise<RemovalOutcome[]> {
-    const handle = this.handle(await this.deps.journals.read(id));
+    const handle = this.handle(refuseHeld(await this.deps.journals.read(id)));
     await handle.claim(this.deps.heartbeatMs);
     return this.removeAll(handle, 'rollback', options, { forgetWhenClean: true });
   }
 
   /** Destroys a deployment (deployed or not): every resource it made, then its journal. */
   async destroy(id: string, options: RunOptions = {}): Promise<RemovalOutcome[]> {
-    const handle = this.handle(await this.deps.journals.read(id));
+    const handle = this.handle(refuseHeld(await this.deps.journals.read(id)));
     await handle.claim(this.deps.heartbeatMs);
     return this.removeAll(handle, 'destroy', options, { forgetWhenClean: true });
+  }
+
+  /**
+   * Runs work on a deployed server: every step journaled (phase `operate`) under an operation entry,
+   * the deployment owned by this process meanwhile. When a step fails, the resources the operation
+   * made are removed, `undo` runs, and the error says what could not be undone — never hidden.
+   */
+  async operate(id: string, op: OperationDefinition, options: RunOptions = {}): Promise<OperationOutcome> {
+    const handle = this.handle(await this.deps.journals.read(id));
+    const allowed = op.allowedStates ?? ['deployed'];
+    if (!allowed.includes(handle.doc.state))
+      throw new AppError(
+        'CONFLICT',
+        `Deployment ${handle.doc.name} is ${handle.doc.state}: "${op.title}" needs it ${allowed.join(' or ')}.`,
+        { details: { id, state: handle.doc.state } },
+      );
+    await handle.claim(this.deps.heartbeatMs);
+    const key = (r: { kind: string; id: string; scope: string }) => `${r.kind}\0${r.id}\0${r.scope}`;
+    const liveBefore = new Set(liveResources(handle.doc).map(key));
+    const opId = `op-${Date.now().toString(36)}`;
+    const stepIds = op.steps.map((s) => `${op.kind}-${s.id}`);
+    const entry: JournalOperation = {
+      id: opId,
+      kind: op.kind,
+      title: op.title,
+      state: 'running',
+      steps: stepIds,
+      startedAt: this.now().toISOString(),
+    };
+    const setOp = (label: string, change: (o: JournalOperation, d: JournalDoc) => void) =>
+      handle.update(label, (d) => {
+        const o = d.operations?.find((x) => x.id === opId);
+        if (o) change(o, d);
+      });
+    await handle.update(`operation:${op.kind}:start`, (d) => {
+      d.operations = [...(d.operations ?? []), entry].slice(-OPERATIONS_KEPT);
+    });
+    this.emit(options, { type: 'phase', deploymentId: id, at: Date.now(), phase: 'operate' });
+    const signal = options.signal ?? new AbortController().signal;
+    const base = (step: string): PreflightContext => ({
+      signal,
+      progress: (r: ProgressReport) =>
+        this.emit(options, { type: 'progress', deploymentId: id, at: Date.now(), step, ...r }),
+      log: (line, level = 'info') =>
+        this.emit(options, { type: 'log', deploymentId: id, at: Date.now(), step, level, line }),
+    });
+    let current = '';
+    try {
+      for (const [i, step] of op.steps.entries()) {
+        current = stepIds[i]!;
+        await this.runStep(handle, { ...step, id: current, phase: 'operate' }, base(current), options);
+      }
+      const details = op.details?.(handle.doc);
+      await setOp(`operation:${op.kind}:done`, (o, d) => {
+        op.apply?.(d);
+        o.state = 'done';
+        o.endedAt = this.now().toISOString();
+        if (details) o.details = details;
+      });
+      await handle.release();
+      return { journal: handle.doc, operation: this.operationOf(handle.doc, opId) };
+    } catch (e) {
+      const err = errorOf(e);
+      // What the failed operation made on the way (a one-shot container) goes; what the server
+      // lived on before it (a process it restarted) stays.
+      const made = liveResources(handle.doc).filter((r) => !liveBefore.has(key(r)));
+      const removals: RemovalOutcome[] = [];
+      for (const r of made) removals.push(await this.removeOne(handle, r, r.step, options));
+      let undoError: string | undefined;
+      if (op.undo) {
+        try {
+          await this.runStep(
+            handle,
+            { id: `${op.kind}-undo`, title: `Undo: ${op.title}`, phase: 'operate', run: op.undo },
+            base(`${op.kind}-undo`),
+            options,
+          );
+        } catch (u) {
+          undoError = errorOf(u).message;
+        }
+      }
+      const failed = removals.filter((r) => !r.ok);
+      const tail = [
+        ...(failed.length
+          ? [
+              `${failed.length} resource(s) it made could not be removed (${failed.map((f) => `${f.resource.kind} ${f.resource.id}`).join(', ')}); they stay listed.`,
+            ]
+          : []),
+        ...(undoError
+          ? [`Undoing it failed too: ${undoError}`]
+          : op.undo
+            ? ['What it had changed was undone.']
+            : []),
+      ].join(' ');
+      await setOp(`operation:${op.kind}:failed`, (o) => {
+        o.state = 'failed';
+        o.endedAt = this.now().toISOString();
+        o.error = err;
+      });
+      await handle.release();
+      throw new AppError(
+        isAppError(e) && e.code.startsWith('DEPLOY_') ? e.code : 'DEPLOY_FAILED',
+        `${op.title} failed at "${current}": ${err.message}${tail ? ` ${tail}` : ''}`,
+        {
+          details: {
+            deploymentId: id,
+            operation: opId,
+            step: current,
+            ...(undoError ? { undoError } : {}),
+            removed: removals.map((r) => ({
+              kind: r.resource.kind,
+              id: r.resource.id,
+              ok: r.ok,
+              error: r.error,
+            })),
+          },
+          cause: e,
+        },
+      );
+    }
+  }
+
+  private operationOf(doc: Readonly<JournalDoc>, opId: string): JournalOperation {
+    const o = doc.operations?.find((x) => x.id === opId);
+    if (!o) throw new AppError('INTERNAL', `Operation ${opId} is missing from the journal.`);
+    return o;
   }
 
   private handle(doc: JournalDoc): JournalHandle {
@@ -232,6 +379,8 @@ export class DeploymentRunner {
       }
       const steps = deployer.steps(plan);
       for (const step of steps) {
+        if (step.phase === 'operate')
+          throw new AppError('INTERNAL', `Step ${step.id} of a deployment has the operate phase.`);
         const done = handle.doc.steps.find((s) => s.id === step.id && s.phase === step.phase);
         if (done?.state === 'done') continue;
         current = step.id;

@@ -53,6 +53,11 @@ export interface IdentitySettings {
   logRetentionDays: number;
   /** The release version, written into the config's `version` (informational). */
   version?: string;
+  /**
+   * Monitoring.bind_port (Prometheus metrics on 127.0.0.1), when not Velociraptor's 8003: two servers
+   * on one machine would share it (the second runs without metrics, its bind error only logged).
+   */
+  monitoringPort?: number;
 }
 
 /** Keychain references of one deployment's secrets. */
@@ -119,12 +124,14 @@ export async function mintIdentities(ctx: StepContext, settings: IdentitySetting
   const refs = identitySecrets(ctx.deploymentId);
   const { caDays, serverDays, apiDays } = settings.certificates;
   ctx.progress({ fraction: 0, message: 'Making the CA' });
-  const ca = await createCertificateAuthority({ validityDays: caDays });
+  // From the runner's clock (a test's fake clock too), back-dated a little for peers slightly behind.
+  const notBefore = new Date(ctx.now().getTime() - 5 * 60_000);
+  const ca = await createCertificateAuthority({ validityDays: caDays, notBefore });
   ctx.progress({ fraction: 0.3, message: 'Making the server and API certificates' });
   const [frontend, gateway, api] = await Promise.all([
-    issueFrontendCertificate(ca, { validityDays: serverDays }),
-    issueGatewayCertificate(ca, { validityDays: serverDays }),
-    issueApiClientCertificate(ca, settings.apiUser, { validityDays: apiDays }),
+    issueFrontendCertificate(ca, { validityDays: serverDays, notBefore }),
+    issueGatewayCertificate(ca, { validityDays: serverDays, notBefore }),
+    issueApiClientCertificate(ca, settings.apiUser, { validityDays: apiDays, notBefore }),
   ]);
   const adminPassword = randomPassword();
   const config = serverConfigYaml(ca.certificatePem, frontend, gateway, settings, adminPassword);
@@ -174,6 +181,8 @@ export function serverConfigYaml(
   if (settings.frontendPublicPort !== undefined)
     client.server_urls = [`https://${settings.frontendHostname}:${settings.frontendPublicPort}/`];
   if (settings.frontendBindAddress) frontendSection.bind_address = settings.frontendBindAddress;
+  if (settings.monitoringPort !== undefined)
+    config.Monitoring = { bind_address: '127.0.0.1', bind_port: settings.monitoringPort };
   const logging = (config.Logging ?? {}) as Record<string, unknown>;
   // Velociraptor deletes log files older than Logging.max_age (seconds).
   config.Logging = { ...logging, max_age: settings.logRetentionDays * 86_400 };

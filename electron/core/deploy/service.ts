@@ -1,27 +1,59 @@
 /**
  * The deployments domain's one service, built once by the composition root: the runner with every
- * available target (Docker, SSH host, local lab; clouds join here), one Docker client per
- * engine, the release cache in the data dir, the journal folder, and the app's connections as where
- * verified servers land. At start it knows which deployments a dead process left unfinished; the UI
- * offers resume or clean-up for those.
+ * target (Docker, a Linux host over SSH, the local lab — each a Deployer with its TargetOperations),
+ * one Docker client per engine, the release cache in the data dir, the journal folder, and the app's
+ * connections as where verified servers land. Besides deploying it answers for every deployment:
+ * status and health, logs, restart, certificate renewal, extension of a rapid deployment's life,
+ * legal holds, evidence export, hand-over docs, destroy — and `reap`, which destroys what is past its
+ * time (at start, on a timer while the app runs, and from `megaraptor deployments reap`).
  */
-import { join } from 'node:path';
+import { mkdir, writeFile } from 'node:fs/promises';
+import { join, resolve } from 'node:path';
+import { parse } from 'yaml';
 import type { DeploymentSummary } from '../../../shared/contracts/deploy';
-import type { ProfileName, ProgressEvent, TargetKind } from '../../../shared/deploy';
-import { AppError, asError } from '../../../shared/errors';
+import type {
+  CertificateStatus,
+  DeploymentNotice,
+  ProfileName,
+  ProgressEvent,
+  TargetHealth,
+  TargetKind,
+} from '../../../shared/deploy';
+import { AppError, asError, isAppError, messageOf } from '../../../shared/errors';
 import type { ConnectionManager } from '../connections/index';
 import type { SecretStore } from '../credentials/index';
-import { connectionSink, ConnectionRemover } from './connection-sink';
-import { DockerDeployer } from './docker/docker-deployer';
+import { RotationService, writeClientConfig } from '../pki/index';
+import { ConnectionRegistry, VelociraptorService } from '../velociraptor/index';
+import { certificateOperation, certificateStatuses, renewalDue } from './certificates';
+import { connectionSink, ConnectionRemover, type ConnectionSink } from './connection-sink';
+import { deploymentDocs } from './docs-export';
 import { DockerEngines } from './docker/engine';
+import { exportEvidence, type EvidenceExport, type EvidenceProgress } from './evidence-export';
 import { isInterrupted, JournalStore, type JournalDoc } from './journal';
-import { LabDeployer } from './lab/lab-deployer';
-import { SshHostDeployer } from './ssh-host/ssh-host-deployer';
-import { HostKeyStore } from './ssh/host-keys';
-import type { DeploymentPlan, DeployRequest } from './model';
+import type { DeploymentPlan, DeployRequest, StepContext } from './model';
+import { resolveProfile, type ResolvedProfile } from './profiles';
 import { ReleaseCache } from './releases/cache';
 import { ReleaseSource, type ReleaseSourceConfig } from './releases/source';
-import { DeploymentRunner, type DeployOutcome, type RemovalOutcome, type RunOptions } from './runner';
+import {
+  DeploymentRunner,
+  refuseHeld,
+  type DeployOutcome,
+  type OperationOutcome,
+  type RemovalOutcome,
+  type RunOptions,
+} from './runner';
+import { apiClientConfig, loadServerConfig } from './server-identity';
+import { HostKeyStore } from './ssh/host-keys';
+import {
+  appKnownHostsFile,
+  builtInTargets,
+  targetOf,
+  type DeploymentTarget,
+  type TargetDeps,
+} from './targets';
+
+const HOUR_MS = 3_600_000;
+const DAY_MS = 86_400_000;
 
 export interface DeploymentServiceDeps {
   dataDir: string;
@@ -29,6 +61,10 @@ export interface DeploymentServiceDeps {
   secrets: () => Promise<SecretStore | null>;
   connections: ConnectionManager;
   releaseSource?: ReleaseSourceConfig;
+  /** Now, for expiry, notices and the reaper (tests pass a fake clock). */
+  clock?: () => Date;
+  /** The targets; default Docker, SSH host and lab (tests pass theirs, built on the same deps). */
+  targets?: (deps: TargetDeps) => DeploymentTarget[];
 }
 
 /**
@@ -43,27 +79,66 @@ export function releaseSourceFromEnv(env: NodeJS.ProcessEnv): ReleaseSourceConfi
   return { ...base, ...(proxy ? { proxy } : {}) };
 }
 
+/** The status page of one deployment: its journal summary, its target's view, its certificates. */
+export interface DeploymentStatus {
+  deployment: DeploymentSummary;
+  health: TargetHealth | null;
+  /** Why the health could not be read (the target unreachable), when it could not. */
+  healthError?: string;
+}
+
+export interface ReapOutcome {
+  id: string;
+  name: string;
+  outcome: 'destroyed' | 'held' | 'busy' | 'export-failed' | 'failed';
+  message: string;
+  evidence?: { folder: string; files: number };
+  removed?: RemovalOutcome[];
+}
+
+export interface DestroyOptions extends RunOptions {
+  /** Export every flow and hunt into this folder first; null: destroy without an export (chosen). */
+  exportTo: string | null;
+}
+
+interface Built {
+  runner: DeploymentRunner;
+  targets: DeploymentTarget[];
+  secrets: SecretStore;
+  rotations: RotationService;
+  sink: ConnectionSink;
+}
+
+/** Plans the wizard, the CLI or an MCP approval made, kept until deployed (or an hour). */
+const PLAN_TTL_MS = HOUR_MS;
+
 export class DeploymentService {
   readonly engines = new DockerEngines();
   readonly journals: JournalStore;
   readonly releases: ReleaseCache;
+  private built: Promise<Built> | undefined;
+  private readonly plans = new Map<string, { plan: DeploymentPlan; at: number }>();
+  private watcher: NodeJS.Timeout | undefined;
+  /** What the watch did lately (a reaped deployment has no journal left to show it). */
+  private recent: DeploymentNotice[] = [];
   /** SSH host keys the responder confirmed (OpenSSH format, hashed), besides ~/.ssh/known_hosts. */
   readonly hostKeys: HostKeyStore;
-  private sshHost: SshHostDeployer | undefined;
-  private runnerPromise: Promise<DeploymentRunner> | undefined;
 
   constructor(private readonly deps: DeploymentServiceDeps) {
     this.journals = new JournalStore(join(deps.dataDir, 'deployments'));
-    this.hostKeys = new HostKeyStore({ appFile: join(deps.dataDir, 'ssh', 'known_hosts') });
+    this.hostKeys = new HostKeyStore({ appFile: appKnownHostsFile(deps.dataDir) });
     this.releases = new ReleaseCache({
       dir: join(deps.dataDir, 'releases'),
       source: new ReleaseSource(deps.releaseSource ?? { kind: 'github' }),
     });
   }
 
-  /** The runner, once the keychain answered (every deployment keeps its secrets there). */
-  runner(): Promise<DeploymentRunner> {
-    this.runnerPromise ??= (async () => {
+  now(): Date {
+    return this.deps.clock?.() ?? new Date();
+  }
+
+  private build(): Promise<Built> {
+    this.built ??= (async () => {
       const secrets = await this.deps.secrets();
       if (!secrets)
         throw new AppError(
@@ -71,54 +146,361 @@ export class DeploymentService {
           'Deployments keep their CA key, API identity and admin password in the OS keychain, and none is available. Start a Secret Service (gnome-keyring) or unlock the keychain, then try again.',
         );
       const sink = connectionSink(this.deps.connections);
-      return new DeploymentRunner({
+      const targetDeps: TargetDeps = {
+        dataDir: this.deps.dataDir,
+        secrets,
+        engines: this.engines,
+        releases: this.releases,
+        connections: sink,
+        hostKeys: this.hostKeys,
+        ...(this.deps.clock ? { clock: this.deps.clock } : {}),
+      };
+      const targets = (this.deps.targets ?? builtInTargets)(targetDeps);
+      const runner = new DeploymentRunner({
         journals: this.journals,
         secrets,
-        deployers: [
-          new DockerDeployer({ engines: this.engines, releases: this.releases, connections: sink }),
-          (this.sshHost = new SshHostDeployer({
-            ssh: { secrets, hostKeys: this.hostKeys },
-            releases: this.releases,
-            connections: sink,
-          })),
-          new LabDeployer({
-            labsDir: join(this.deps.dataDir, 'labs'),
-            releases: this.releases,
-            connections: sink,
-          }),
-        ],
+        deployers: targets.map((t) => t.deployer),
         removers: [new ConnectionRemover(sink)],
+        ...(this.deps.clock ? { clock: this.deps.clock } : {}),
       });
+      const rotations = new RotationService({
+        journalPath: join(this.journals.dir, 'certificate-rotations.jsonl'),
+        secrets,
+        ...(this.deps.clock ? { clock: this.deps.clock } : {}),
+      });
+      return { runner, targets, secrets, rotations, sink };
     })();
-    this.runnerPromise.catch(() => {
-      this.runnerPromise = undefined;
+    this.built.catch(() => {
+      this.built = undefined;
     });
-    return this.runnerPromise;
+    return this.built;
   }
 
+  /** The runner, once the keychain answered (every deployment keeps its secrets there). */
+  async runner(): Promise<DeploymentRunner> {
+    return (await this.build()).runner;
+  }
+
+  private async target(kind: TargetKind): Promise<DeploymentTarget> {
+    const t = targetOf((await this.build()).targets, kind);
+    if (!t) throw new AppError('INVALID_ARGUMENT', `No deployer for the target "${kind}" is available.`);
+    return t;
+  }
+
+  // ---- Deploy -------------------------------------------------------------------------------
+
+  /** Plans a deployment (no side effects) and keeps the plan for `deployPlanned` (the review step). */
   async plan(
     target: TargetKind,
     request: DeployRequest<unknown> & { profile: ProfileName },
   ): Promise<DeploymentPlan> {
-    return (await this.runner()).plan(target, request);
+    const plan = await (await this.runner()).plan(target, request);
+    const now = Date.now();
+    for (const [k, v] of this.plans) if (now - v.at > PLAN_TTL_MS) this.plans.delete(k);
+    this.plans.set(plan.deploymentId, { plan, at: now });
+    return plan;
+  }
+
+  /** A plan made by `plan` and not deployed yet. */
+  planned(deploymentId: string): DeploymentPlan {
+    const p = this.plans.get(deploymentId);
+    if (!p)
+      throw new AppError(
+        'NOT_FOUND',
+        `No plan ${deploymentId} is waiting (plans are kept for an hour and deployed once). Plan again.`,
+      );
+    return p.plan;
   }
 
   async deploy(plan: DeploymentPlan, options: RunOptions = {}): Promise<DeployOutcome> {
+    this.plans.delete(plan.deploymentId);
     return (await this.runner()).deploy(plan, options);
   }
+
+  /** Deploys a kept plan as a stream of progress events (the wizard's live progress). */
+  deployEvents(deploymentId: string, signal: AbortSignal): AsyncIterable<ProgressEvent> {
+    const plan = this.planned(deploymentId);
+    return events((onEvent) => this.deploy(plan, { signal, onEvent }));
+  }
+
+  // ---- What exists ----------------------------------------------------------------------------
 
   async list(): Promise<{
     deployments: DeploymentSummary[];
     problems: Array<{ id: string; message: string }>;
   }> {
     const { journals, problems } = await this.journals.list();
-    return { deployments: journals.map((j) => summary(j)), problems };
+    const now = this.now();
+    return { deployments: journals.map((j) => summary(j, now)), problems };
   }
 
   /** Deployments a dead process left unfinished (checked at start). */
   async interrupted(): Promise<DeploymentSummary[]> {
     return (await this.list()).deployments.filter((d) => d.interrupted);
   }
+
+  /** A deployment by id, or by name when no id matches (the CLI and MCP take either). */
+  async find(idOrName: string): Promise<JournalDoc> {
+    if (/^[a-z0-9][a-z0-9-]{2,63}$/.test(idOrName)) {
+      try {
+        return await this.journals.read(idOrName);
+      } catch (e) {
+        if (!isAppError(e, 'NOT_FOUND')) throw e;
+      }
+    }
+    const { journals } = await this.journals.list();
+    const byName = journals.filter((j) => j.name === idOrName);
+    if (byName.length === 1) return byName[0]!;
+    if (byName.length > 1)
+      throw new AppError(
+        'CONFLICT',
+        `${byName.length} deployments are named "${idOrName}": use the id (${byName.map((j) => j.id).join(', ')}).`,
+      );
+    throw new AppError('NOT_FOUND', `No deployment "${idOrName}" is journaled.`, {
+      details: { id: idOrName },
+    });
+  }
+
+  async status(idOrName: string, signal = new AbortController().signal): Promise<DeploymentStatus> {
+    const doc = await this.find(idOrName);
+    const deployment = summary(doc, this.now());
+    if (doc.state !== 'deployed') return { deployment, health: null };
+    try {
+      const t = await this.target(doc.target);
+      return { deployment, health: await t.operations.health(planOf(doc), signal) };
+    } catch (e) {
+      return { deployment, health: null, healthError: messageOf(e) };
+    }
+  }
+
+  async logs(idOrName: string, lines = 200, signal = new AbortController().signal): Promise<string> {
+    const doc = await this.find(idOrName);
+    const t = await this.target(doc.target);
+    return t.operations.logs(planOf(doc), Math.min(Math.max(lines, 1), 5000), signal);
+  }
+
+  /** What every deployment needs the responder to know now (expiry, certificates, failures). */
+  async notices(): Promise<DeploymentNotice[]> {
+    const { journals } = await this.journals.list();
+    const now = this.now();
+    return [...journals.flatMap((j) => noticesOf(j, now)), ...this.recent];
+  }
+
+  private remember(n: Omit<DeploymentNotice, 'at'>): void {
+    this.recent = [
+      ...this.recent.filter((x) => x.key !== n.key),
+      { ...n, at: this.now().toISOString() },
+    ].slice(-50);
+  }
+
+  // ---- Operations ---------------------------------------------------------------------------
+
+  async restart(idOrName: string, options: RunOptions = {}): Promise<OperationOutcome> {
+    const doc = await this.find(idOrName);
+    const t = await this.target(doc.target);
+    const plan = planOf(doc);
+    return (await this.runner()).operate(
+      doc.id,
+      {
+        kind: 'restart',
+        title: 'Restart the server',
+        steps: [
+          {
+            id: 'restart',
+            title: 'Stop and start the server',
+            run: (ctx) => t.operations.restart(plan, ctx),
+          },
+          // Listening ports alone do not prove the new process serves them (the real binary's
+          // listeners can outlive a stop by a moment, or another program take a freed port).
+          ...t.deployer
+            .steps(plan)
+            .filter((s) => s.phase === 'verify' && s.id === 'verify-api')
+            .map((v) => ({ id: v.id, title: v.title, run: (ctx: StepContext) => v.run(ctx) })),
+        ],
+      },
+      options,
+    );
+  }
+
+  /**
+   * Renews the deployment's certificates under its CA, keeping their keys (`renew`), or gives the GUI
+   * gateway a new key (`rotate-gateway`), and pushes the config through the target.
+   */
+  async renewCertificates(
+    idOrName: string,
+    mode: 'renew' | 'rotate-gateway' = 'renew',
+    options: RunOptions = {},
+  ): Promise<OperationOutcome> {
+    const doc = await this.find(idOrName);
+    const built = await this.build();
+    const t = await this.target(doc.target);
+    const plan = planOf(doc);
+    return built.runner.operate(
+      doc.id,
+      certificateOperation({
+        plan,
+        mode,
+        deployer: t.deployer,
+        operations: t.operations,
+        rotations: built.rotations,
+        connections: built.sink,
+        lifetimes: plan.profile.certificates,
+      }),
+      options,
+    );
+  }
+
+  /**
+   * Moves a deployment's self-destruction to `hours` from now: the target's own timer first (Docker's
+   * timer container, the SSH host's systemd timer), then the journal the app's reaper reads.
+   */
+  async extend(idOrName: string, hours: number, options: RunOptions = {}): Promise<OperationOutcome> {
+    const doc = await this.find(idOrName);
+    if (doc.autoDestroyAt === null)
+      throw new AppError(
+        'CONFLICT',
+        `Deployment ${doc.name} does not destroy itself: there is nothing to extend.`,
+      );
+    const profile = doc.profile as unknown as ResolvedProfile;
+    // The same rules as at plan time (a rapid deployment lives two weeks at most).
+    resolveProfile(profile.name, { autoDestroyHours: hours });
+    const deployedAt = Date.parse(doc.deployedAt ?? doc.createdAt);
+    const at = new Date(this.now().getTime() + hours * HOUR_MS);
+    if (profile.name === 'rapid' && at.getTime() - deployedAt > 14 * DAY_MS)
+      throw new AppError(
+        'DEPLOY_PROFILE_VIOLATION',
+        `A rapid deployment lives two weeks at most; ${doc.name} was deployed ${new Date(deployedAt).toISOString()}. Deploy a standard server for longer work.`,
+      );
+    const t = await this.target(doc.target);
+    const plan = planOf(doc);
+    const reschedule = t.operations.rescheduleExpiry?.bind(t.operations);
+    const iso = at.toISOString();
+    return (await this.runner()).operate(
+      doc.id,
+      {
+        kind: 'extend',
+        title: `Extend until ${iso}`,
+        steps: reschedule
+          ? [
+              {
+                id: 'timer',
+                title: "Move the target's self-destruction timer",
+                run: (ctx) => reschedule(plan, at, ctx),
+              },
+            ]
+          : [
+              {
+                id: 'timer',
+                title: 'Record the new time (the app destroys this target)',
+                run: async (ctx: StepContext) => ctx.log(`The app's reaper destroys ${doc.name} at ${iso}`),
+              },
+            ],
+        apply: (d) => {
+          d.autoDestroyAt = iso;
+        },
+        details: () => ({ autoDestroyAt: iso, hours }),
+      },
+      options,
+    );
+  }
+
+  /** Puts a deployment under a legal hold (nothing destroys it) or lifts the hold. */
+  async setLegalHold(idOrName: string, hold: boolean, reason = ''): Promise<OperationOutcome> {
+    const doc = await this.find(idOrName);
+    if (hold && !reason.trim())
+      throw new AppError('INVALID_ARGUMENT', 'Say why the deployment is held (a case number, a request).');
+    const since = this.now().toISOString();
+    return (await this.runner()).operate(doc.id, {
+      kind: 'legal-hold',
+      title: hold ? 'Place a legal hold' : 'Lift the legal hold',
+      steps: [],
+      allowedStates: ['deployed', 'rollback-failed', 'failed', 'rolled-back'],
+      apply: (d) => {
+        d.legalHold = hold ? { since, reason: reason.trim() } : null;
+      },
+      details: () => ({ hold, reason: reason.trim() }),
+    });
+  }
+
+  /** Every flow and hunt of the deployed server into `folder` (zip + manifest with SHA-256). */
+  async exportEvidence(
+    idOrName: string,
+    folder?: string,
+    options: { signal?: AbortSignal; onProgress?: (p: EvidenceProgress) => void } = {},
+  ): Promise<EvidenceExport> {
+    const doc = await this.find(idOrName);
+    if (doc.state !== 'deployed')
+      throw new AppError(
+        'CONFLICT',
+        `Deployment ${doc.name} is ${doc.state}: there is no server to export from.`,
+      );
+    const built = await this.build();
+    const t = await this.target(doc.target);
+    const dest = resolve(folder ?? this.evidenceFolder(doc));
+    const plan = planOf(doc);
+    const run = async (endpoint: string) => {
+      const yaml = await apiClientConfig(built.secrets, doc.id, String(doc.outputs.apiUser), endpoint);
+      const registry = new ConnectionRegistry();
+      registry.add('evidence-export', yaml);
+      try {
+        return await exportEvidence(new VelociraptorService(registry.connection('evidence-export')), dest, {
+          deployment: { id: doc.id, name: doc.name },
+          now: this.now(),
+          ...(options.signal ? { signal: options.signal } : {}),
+          ...(options.onProgress ? { onProgress: options.onProgress } : {}),
+        });
+      } finally {
+        registry.close();
+      }
+    };
+    return t.operations.withApi ? t.operations.withApi(plan, run) : run(String(doc.outputs.apiEndpoint));
+  }
+
+  /** Where the evidence of a deployment goes by default: the data dir's evidence folder. */
+  evidenceFolder(doc: Pick<JournalDoc, 'id' | 'name'>): string {
+    const stamp = this.now().toISOString().replace(/[:.]/g, '-');
+    return join(
+      this.deps.dataDir,
+      'evidence',
+      `${doc.name.replace(/[^A-Za-z0-9._-]/g, '_')}-${doc.id}-${stamp}`,
+    );
+  }
+
+  /** The hand-over documents (README.md, client.config.yaml) into `folder`; returns the files. */
+  async exportDocs(
+    idOrName: string,
+    folder?: string,
+  ): Promise<{ folder: string; files: string[]; readme: string }> {
+    const doc = await this.find(idOrName);
+    const now = this.now();
+    let clientConfig: string | undefined;
+    try {
+      const secrets = (await this.build()).secrets;
+      clientConfig = writeClientConfig(
+        parse(await loadServerConfig(secrets, doc.id)) as Record<string, unknown>,
+      );
+    } catch {
+      // No keychain or no config (a deployment that never got that far): the README says how to make it.
+    }
+    const docs = deploymentDocs(doc, {
+      certificates: certificateStatuses(doc.outputs, now),
+      ...(clientConfig ? { clientConfig } : {}),
+      now,
+    });
+    const dest = resolve(
+      folder ?? join(this.deps.dataDir, 'docs', `${doc.name.replace(/[^A-Za-z0-9._-]/g, '_')}-${doc.id}`),
+    );
+    await mkdir(dest, { recursive: true, mode: 0o700 });
+    const files = [join(dest, 'README.md')];
+    await writeFile(files[0]!, docs.readme, { mode: 0o600 });
+    if (docs.clientConfig) {
+      files.push(join(dest, 'client.config.yaml'));
+      await writeFile(files[1]!, docs.clientConfig, { mode: 0o600 });
+    }
+    return { folder: dest, files, readme: docs.readme };
+  }
+
+  // ---- Removal --------------------------------------------------------------------------------
 
   async resume(id: string, options: RunOptions = {}): Promise<DeployOutcome> {
     return (await this.runner()).resume(id, options);
@@ -128,8 +510,200 @@ export class DeploymentService {
     return (await this.runner()).cleanup(id);
   }
 
-  async destroy(id: string): Promise<RemovalOutcome[]> {
-    return (await this.runner()).destroy(id);
+  /**
+   * Destroys a deployment: exactly what its journal lists. With `exportTo`, every flow and hunt is
+   * exported first and an incomplete export stops the destruction (DEPLOY_EXPORT_FAILED); a legal
+   * hold refuses it (DEPLOY_LEGAL_HOLD). A removal that fails is reported, never hidden.
+   */
+  async destroy(
+    idOrName: string,
+    options: DestroyOptions = { exportTo: null },
+  ): Promise<{ removed: RemovalOutcome[]; evidence?: EvidenceExport }> {
+    const doc = await this.find(idOrName);
+    refuseHeld(doc);
+    let evidence: EvidenceExport | undefined;
+    if (options.exportTo !== null) {
+      try {
+        evidence = await this.exportEvidence(
+          doc.id,
+          options.exportTo,
+          options.signal ? { signal: options.signal } : {},
+        );
+      } catch (e) {
+        throw new AppError(
+          'DEPLOY_EXPORT_FAILED',
+          `Nothing was destroyed: the evidence export of ${doc.name} failed (${messageOf(e)}). Fix it and retry, or destroy without an export.`,
+          { cause: e },
+        );
+      }
+      if (evidence.failures.length)
+        throw new AppError(
+          'DEPLOY_EXPORT_FAILED',
+          `Nothing was destroyed: ${evidence.failures.length} flow(s)/hunt(s) of ${doc.name} could not be exported (${evidence.failures
+            .slice(0, 3)
+            .map((f) => `${f.what}: ${f.error}`)
+            .join('; ')}). What was exported is in ${evidence.folder}.`,
+          { details: { folder: evidence.folder, failures: evidence.failures } },
+        );
+    }
+    const removed = await (await this.runner()).destroy(doc.id, options);
+    return { removed, ...(evidence ? { evidence } : {}) };
+  }
+
+  /**
+   * Destroys every deployment past its self-destruction time. Before each, its flows and hunts are
+   * exported into `exportRoot` (default the data dir's evidence folder) when its server still answers;
+   * a failed export keeps the deployment (reported; the target's own timer still ends it). A legal
+   * hold keeps it too. `export: false` destroys without exporting.
+   */
+  async reap(
+    options: { exportRoot?: string; export?: boolean; signal?: AbortSignal } = {},
+  ): Promise<ReapOutcome[]> {
+    const now = this.now().getTime();
+    const { journals } = await this.journals.list();
+    const due = journals.filter(
+      (j) =>
+        j.autoDestroyAt !== null &&
+        Date.parse(j.autoDestroyAt) <= now &&
+        !isInterrupted(j, now) &&
+        j.state !== 'destroying',
+    );
+    const out: ReapOutcome[] = [];
+    for (const j of due) {
+      const base = { id: j.id, name: j.name };
+      if (j.legalHold) {
+        out.push({
+          ...base,
+          outcome: 'held',
+          message: `Kept: legal hold since ${j.legalHold.since} (${j.legalHold.reason}).`,
+        });
+        continue;
+      }
+      let evidence: ReapOutcome['evidence'];
+      let note = '';
+      if (options.export !== false && j.state === 'deployed') {
+        const health = await this.status(j.id).catch(() => null);
+        if (health?.health?.ok) {
+          try {
+            const folder = options.exportRoot ? join(options.exportRoot, `${j.name}-${j.id}`) : undefined;
+            const e = await this.exportEvidence(
+              j.id,
+              folder,
+              options.signal ? { signal: options.signal } : {},
+            );
+            if (e.failures.length) {
+              out.push({
+                ...base,
+                outcome: 'export-failed',
+                message: `Kept for now: ${e.failures.length} flow(s)/hunt(s) could not be exported (${e.failures[0]!.what}: ${e.failures[0]!.error}); see ${e.folder}.`,
+              });
+              continue;
+            }
+            evidence = { folder: e.folder, files: e.files.length };
+          } catch (e) {
+            out.push({
+              ...base,
+              outcome: 'export-failed',
+              message: `Kept for now: the evidence export failed (${messageOf(e)}).`,
+            });
+            continue;
+          }
+        } else note = ' Its server no longer answered (its own timer had run): nothing to export.';
+      }
+      try {
+        const removed = await (
+          await this.runner()
+        ).destroy(j.id, options.signal ? { signal: options.signal } : {});
+        out.push({
+          ...base,
+          outcome: 'destroyed',
+          message: `Destroyed at its time (${j.autoDestroyAt}).${evidence ? ` Evidence: ${evidence.files} file(s) in ${evidence.folder}.` : ''}${note}`,
+          removed,
+          ...(evidence ? { evidence } : {}),
+        });
+      } catch (e) {
+        out.push({
+          ...base,
+          outcome: isAppError(e, 'DEPLOY_IN_PROGRESS') ? 'busy' : 'failed',
+          message: messageOf(e),
+        });
+      }
+    }
+    return out;
+  }
+
+  /**
+   * Renews, by itself, every certificate whose renewal is due (renewalDue) on deployed servers.
+   * Returns what it did; a failure is journaled with its operation and shown as a notice.
+   */
+  async renewDue(): Promise<Array<{ id: string; name: string; ok: boolean; message: string }>> {
+    const { journals } = await this.journals.list();
+    const now = this.now();
+    const out: Array<{ id: string; name: string; ok: boolean; message: string }> = [];
+    for (const j of journals) {
+      if (j.state !== 'deployed' || isInterrupted(j, now.getTime())) continue;
+      const profile = j.profile as unknown as ResolvedProfile;
+      const lifetime = (s: CertificateStatus) =>
+        s.role === 'api' ? profile.certificates.apiDays : profile.certificates.serverDays;
+      const due = certificateStatuses(j.outputs, now).filter((s) => renewalDue(s, lifetime(s)));
+      if (!due.length) continue;
+      try {
+        await this.renewCertificates(j.id, 'renew');
+        out.push({
+          id: j.id,
+          name: j.name,
+          ok: true,
+          message: `Renewed: ${due.map((d) => d.title).join(', ')}`,
+        });
+      } catch (e) {
+        out.push({ id: j.id, name: j.name, ok: false, message: messageOf(e) });
+      }
+    }
+    return out;
+  }
+
+  /**
+   * While the app runs: reap and renew at start and then every `everyMs` (default 5 minutes). What it
+   * did goes to `report` (the app logs it; the Deployments page shows the journal's operations).
+   */
+  watch(report: (line: string) => void = () => undefined, everyMs = 5 * 60_000): void {
+    if (this.watcher) return;
+    let running = false;
+    const tick = async () => {
+      if (running) return;
+      running = true;
+      try {
+        // No keychain, no secrets to act with: wait for one without failing the app.
+        if (!(await this.deps.secrets())) return;
+        for (const r of await this.reap()) {
+          report(`${r.name}: ${r.message}`);
+          this.remember({
+            key: `${r.id}:reap:${r.outcome}`,
+            deploymentId: r.id,
+            name: r.name,
+            level: r.outcome === 'destroyed' || r.outcome === 'held' ? 'info' : 'critical',
+            message: `${r.name}: ${r.message}`,
+          });
+        }
+        for (const r of await this.renewDue()) {
+          report(`${r.name}: ${r.message}`);
+          this.remember({
+            key: `${r.id}:renew:${r.ok ? 'ok' : 'failed'}`,
+            deploymentId: r.id,
+            name: r.name,
+            level: r.ok ? 'info' : 'critical',
+            message: `${r.name}: ${r.ok ? 'certificates renewed by the app' : 'the automatic renewal failed'} — ${r.message}`,
+          });
+        }
+      } catch (e) {
+        report(`The deployment watch failed: ${messageOf(e)}`);
+      } finally {
+        running = false;
+      }
+    };
+    void tick();
+    this.watcher = setInterval(() => void tick(), everyMs);
+    this.watcher.unref();
   }
 
   /** Resume as a stream of progress events (the live progress bars and log of the UI). */
@@ -137,21 +711,117 @@ export class DeploymentService {
     return events((onEvent) => this.resume(id, { signal, onEvent }));
   }
 
+  /** Any operation as a stream of its progress events (renewal, restart, extend, destroy). */
+  operationEvents(
+    run: (options: RunOptions) => Promise<unknown>,
+    signal: AbortSignal,
+  ): AsyncIterable<ProgressEvent> {
+    return events((onEvent) => run({ signal, onEvent }));
+  }
+
   async dispose(): Promise<void> {
-    this.sshHost?.close();
+    clearInterval(this.watcher);
+    this.watcher = undefined;
+    const built = await this.built?.catch(() => undefined);
+    for (const t of built?.targets ?? []) t.close?.();
     await this.engines.close();
   }
 }
 
+/** The plan a journal was made from (the settings and profile as journaled). */
+export function planOf(doc: JournalDoc): DeploymentPlan {
+  return {
+    deploymentId: doc.id,
+    name: doc.name,
+    target: doc.target,
+    profile: doc.profile as unknown as ResolvedProfile,
+    settings: doc.settings,
+    steps: doc.plannedSteps,
+    warnings: doc.warnings,
+    createdAt: doc.createdAt,
+    autoDestroyAt: doc.autoDestroyAt,
+  };
+}
+
+/** The notices of one deployment as of `now`: self-destruction 24 h and 1 h ahead, certificates, failures. */
+export function noticesOf(j: JournalDoc, now: Date): DeploymentNotice[] {
+  const at = now.toISOString();
+  const out: DeploymentNotice[] = [];
+  const notice = (key: string, level: DeploymentNotice['level'], message: string) =>
+    out.push({ key: `${j.id}:${key}`, deploymentId: j.id, name: j.name, level, message, at });
+  if (isInterrupted(j, now.getTime()))
+    notice(
+      'interrupted',
+      'warning',
+      `${j.name} was left ${j.state} by a process that stopped: resume it or clean it up.`,
+    );
+  if (j.state === 'rollback-failed')
+    notice(
+      'rollback-failed',
+      'critical',
+      `Some resources of ${j.name} could not be removed; they are listed. Fix the cause and clean up again.`,
+    );
+  if (j.state !== 'deployed') return out;
+  if (j.autoDestroyAt) {
+    const hours = (Date.parse(j.autoDestroyAt) - now.getTime()) / HOUR_MS;
+    if (j.legalHold) {
+      if (hours <= 24)
+        notice(
+          'held',
+          'info',
+          `${j.name} is under a legal hold: it stays past its destruction time (${j.autoDestroyAt}).`,
+        );
+    } else if (hours <= 0)
+      notice(
+        'destroy-due',
+        'critical',
+        `${j.name} is past its destruction time (${j.autoDestroyAt}): it is being destroyed.`,
+      );
+    else if (hours <= 1)
+      notice(
+        'destroy-1h',
+        'critical',
+        `${j.name} destroys itself within the hour (${j.autoDestroyAt}). Export its evidence now, or extend it.`,
+      );
+    else if (hours <= 24)
+      notice(
+        'destroy-24h',
+        'warning',
+        `${j.name} destroys itself within 24 hours (${j.autoDestroyAt}). Export its evidence, or extend it.`,
+      );
+  }
+  for (const c of certificateStatuses(j.outputs, now)) {
+    if (c.level === 'ok') continue;
+    const level = c.level === 'within-30d' ? 'info' : c.level === 'within-7d' ? 'warning' : 'critical';
+    const when =
+      c.level === 'expired'
+        ? `expired ${c.notAfter}`
+        : `expires ${c.notAfter} (${Math.max(0, Math.floor(c.daysLeft))} day(s) left)`;
+    notice(
+      `cert:${c.role}:${c.level}:${c.notAfter}`,
+      level,
+      `${j.name}: ${c.title} ${when}.${c.renewable ? ' Renew it (the app also renews by itself shortly before).' : ' The CA is not renewed: plan a CA rotation or a new deployment.'}`,
+    );
+  }
+  const last = j.operations?.at(-1);
+  if (last?.state === 'failed')
+    notice(
+      `op:${last.id}`,
+      'warning',
+      `${j.name}: "${last.title}" failed: ${last.error?.message ?? 'see the journal'}`,
+    );
+  return out;
+}
+
 /** What the Deployments page shows of a journal: never a secret (the journal holds none). */
-export function summary(j: JournalDoc): DeploymentSummary {
+export function summary(j: JournalDoc, now = new Date()): DeploymentSummary {
   return {
     id: j.id,
     name: j.name,
     target: j.target,
     profile: (j.profile as { name?: ProfileName }).name ?? 'standard',
     state: j.state,
-    interrupted: isInterrupted(j),
+    interrupted: isInterrupted(j, now.getTime()),
     createdAt: j.createdAt,
     deployedAt: j.deployedAt ?? null,
     autoDestroyAt: j.autoDestroyAt,
@@ -165,6 +835,18 @@ export function summary(j: JournalDoc): DeploymentSummary {
     outputs: j.outputs,
     warnings: j.warnings,
     ...(j.error ? { error: j.error } : {}),
+    certificates: certificateStatuses(j.outputs, now),
+    legalHold: j.legalHold ?? null,
+    operations: (j.operations ?? []).slice(-10).map((o) => ({
+      id: o.id,
+      kind: o.kind,
+      title: o.title,
+      state: o.state,
+      startedAt: o.startedAt,
+      ...(o.endedAt ? { endedAt: o.endedAt } : {}),
+      ...(o.error ? { error: o.error } : {}),
+    })),
+    notices: noticesOf(j, now),
   };
 }
 

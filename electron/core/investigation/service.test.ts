@@ -151,6 +151,28 @@ describe('investigation service on the simulator', () => {
     expect((await svc.updateHunt(demo, huntId, 'start')).state).toBe('RUNNING');
   });
 
+  it('launch refuses, once, a parameter the server does not declare; nothing is collected', async () => {
+    const { clients } = await svc.searchClients(demo, 'all', 500);
+    const linux = clients.filter((c) => c.os === 'linux').slice(0, 3);
+    const before = sim.receivedQueries().length;
+    const err = await svc
+      .launch(
+        demo,
+        linux.map((c) => c.clientId),
+        ['Linux.Search.FileFinder'],
+        { 'Linux.Search.FileFinder': { Glob: '/etc/*' } },
+        { urgent: false },
+      )
+      .catch((e: unknown) => e as AppError);
+    expect(err).toMatchObject({ code: 'INVALID_ARGUMENT' });
+    expect((err as AppError).message).toMatch(/does not declare parameter Glob.*SearchFilesGlob/);
+    const sent = sim
+      .receivedQueries()
+      .slice(before)
+      .flatMap((q) => q.queries.map((x) => x.VQL));
+    expect(sent.filter((q) => q.includes('collect_client('))).toEqual([]);
+  });
+
   it('offers plugin, function and artifact completions from the server', async () => {
     const items = await svc.completions(demo);
     expect(items.find((i) => i.name === 'clients' && i.kind === 'plugin')?.args.map((a) => a.name)).toContain(

@@ -47,7 +47,6 @@ const KEPT = { ...GRID, raw: true } as const;
 
 export class InvestigationService {
   readonly results = new ResultStore();
-  private readonly artifactCache = new Map<string, { at: number; list: ArtifactSummary[] }>();
   private readonly completionCache = new Map<string, { at: number; items: CompletionItem[] }>();
 
   constructor(
@@ -309,20 +308,13 @@ export class InvestigationService {
 
   // ---- collections -----------------------------------------------------------------------------
 
+  /** The server's artifacts (its catalogue, cached per server, org and version by the core). */
   async artifacts(t: Target, search: string, kind: 'CLIENT' | 'SERVER' | 'ANY'): Promise<ArtifactSummary[]> {
-    const key = t.server + '|' + t.org;
-    let cached = this.artifactCache.get(key);
-    if (!cached || this.now() - cached.at > CACHE_MS) {
-      cached = {
-        at: this.now(),
-        list: (await (await this.ops(t)).listArtifacts({ limit: ALL }))
-          .map(toArtifact)
-          .sort((a, b) => a.name.localeCompare(b.name)),
-      };
-      this.artifactCache.set(key, cached);
-    }
+    const list = (await (await this.ops(t)).allArtifacts())
+      .map(toArtifact)
+      .sort((a, b) => a.name.localeCompare(b.name));
     const q = search.trim().toLowerCase();
-    return cached.list.filter(
+    return list.filter(
       (a) =>
         (kind === 'ANY' || a.type === kind) &&
         (!q || a.name.toLowerCase().includes(q) || a.description.toLowerCase().includes(q)),
@@ -338,6 +330,9 @@ export class InvestigationService {
     r: Resources,
   ) {
     const ops = await this.ops(t);
+    // An artifact or parameter this server does not declare is refused once, with its own code,
+    // not as one identical failure per client.
+    await ops.checkDeclared(artifacts, parameters);
     const flows: Array<{ clientId: string; flowId: string }> = [];
     const failures: Array<{ clientId: string; message: string }> = [];
     for (const clientId of clientIds) {

@@ -16,6 +16,7 @@ import { ReadOnlySetup, type IdentityRecord } from './read-only-setup';
 import { keyMaterialForms } from './redact';
 import { McpService, mcpHandlers, type TokenRecord } from './service';
 import { RegistryServers } from './servers';
+import type { McpDeployments } from './tool-kit';
 
 /** The port the endpoint tries first, so a client's saved config keeps working across restarts. */
 export const DEFAULT_MCP_PORT = 47_810;
@@ -34,6 +35,8 @@ export interface McpDomainOptions {
   liveConnections?: ConnectionManager;
   /** The credential index (CredentialService): the HTTP token and read-only identities are listed there. */
   credentials?: TokenRecord & IdentityRecord;
+  /** The app's deployments (the composition root's DeploymentService): the deployment tools use them. */
+  deployments?: McpDeployments;
 }
 
 /** What the MCP domain needs from the app's connections. */
@@ -177,6 +180,7 @@ export function createMcpDomain(o: McpDomainOptions): McpDomain {
     tokenPersists: () => once().then((k) => k !== null),
     readOnly,
     readOnlySetup: setup,
+    ...(o.deployments ? { deployments: o.deployments } : {}),
     secretsToRedact: () => {
       let registry: ConnectionRegistry;
       try {

@@ -3,7 +3,7 @@
  * (names checked against Velociraptor's artifacts/definitions tree). The DFIR tools and the prompts
  * both read this table, so an artifact choice is written once.
  */
-import type { ClientOs } from '../velociraptor';
+import { FILE_FINDER, HASH_HUNTER, type ClientOs } from '../velociraptor';
 
 export type DfirTopic = 'processes' | 'network' | 'persistence' | 'logons_users' | 'recent_activity';
 
@@ -69,40 +69,6 @@ export const DFIR_CATALOG: Record<DfirTopic, Record<Os, ArtifactChoice[]>> = {
   },
 };
 
-/**
- * File search artifacts per OS, with the parameter names each takes. Windows.Search.FileFinder's
- * single-glob parameter changed between releases (SearchFilesGlob, gone in 0.74–0.75 and from
- * 0.76.4, where it is Glob) and the server drops an undeclared one silently; its table form
- * SearchFilesGlobTable (CSV with a Glob column) exists on every release. Linux and macOS keep
- * SearchFilesGlob (their table is searched in addition to it, so the single value is the one to set).
- */
-export const FILE_FINDER: Record<
-  Os,
-  { artifact: string; glob: { name: string; form: 'value' | 'table' }; yara: string; hash: string }
-> = {
-  windows: {
-    artifact: 'Windows.Search.FileFinder',
-    glob: { name: 'SearchFilesGlobTable', form: 'table' },
-    yara: 'YaraRule',
-    hash: 'Calculate_Hash',
-  },
-  linux: {
-    artifact: 'Linux.Search.FileFinder',
-    glob: { name: 'SearchFilesGlob', form: 'value' },
-    yara: 'YaraRule',
-    hash: 'Calculate_Hash',
-  },
-  darwin: {
-    artifact: 'MacOS.Search.FileFinder',
-    glob: { name: 'SearchFilesGlob', form: 'value' },
-    yara: 'YaraRule',
-    hash: 'Calculate_Hash',
-  },
-};
-
-/** Hash sweeps: Generic.Detection.HashHunter (TargetGlob + MD5List/SHA1List/SHA256List). */
-export const HASH_HUNTER = 'Generic.Detection.HashHunter';
-
 export function choicesFor(topic: DfirTopic, os: ClientOs): ArtifactChoice[] {
   if (os === 'unknown') return [];
   return DFIR_CATALOG[topic][os];
@@ -113,6 +79,6 @@ export function catalogArtifacts(): string[] {
   const names = new Set<string>([HASH_HUNTER]);
   for (const byOs of Object.values(DFIR_CATALOG))
     for (const list of Object.values(byOs)) for (const c of list) names.add(c.artifact);
-  for (const f of Object.values(FILE_FINDER)) names.add(f.artifact);
+  for (const f of Object.values(FILE_FINDER)) names.add(f);
   return [...names].sort();
 }

@@ -7,7 +7,7 @@ import { startSimulator, type RunningSimulator } from '../sim/index';
 import { startApprovalSocket, SocketApprover } from './approval-socket';
 import { ApprovalBroker, DEFAULT_POLICY } from './approvals';
 import { startHttpTransport, type RunningHttp } from './http';
-import { allTools } from './registry';
+import { allTools, toolsFor } from './registry';
 import { createMcpServer } from './server';
 import { makeHarness, noConnections, type Harness } from './testing/harness';
 import { exampleIds, simServers, type SimServers } from './testing/sim-servers';
@@ -151,9 +151,9 @@ describe('Streamable HTTP transport', () => {
 
   it('calls every tool through the SDK client over HTTP and validates output schemas', async () => {
     const client = await connect(http.url);
-    const byName = new Map(allTools().map((t) => [t.name, t]));
+    const byName = new Map(toolsFor(h.ctx).map((t) => [t.name, t]));
     const ids = await exampleIds(s.admin, `${h.dataDir}/dl`);
-    for (const tool of allTools()) {
+    for (const tool of toolsFor(h.ctx)) {
       const name = tool.name;
       const r = (await client.callTool({ name, arguments: tool.example(ids) }, undefined, {
         timeout: 60_000,

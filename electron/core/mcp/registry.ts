@@ -5,12 +5,13 @@
 import { artifactTools } from './tools/artifacts';
 import { clientTools } from './tools/clients';
 import { collectionTools } from './tools/collection';
+import { deployTools } from './tools/deploy';
 import { dfirTools } from './tools/dfir';
 import { huntTools } from './tools/hunts';
 import { serverTools } from './tools/server';
 import { vfsTools } from './tools/vfs';
 import { vqlTools } from './tools/vql';
-import type { McpTool } from './tool-kit';
+import type { McpContext, McpTool } from './tool-kit';
 
 export const toolGroups: Record<string, McpTool[]> = {
   server: serverTools,
@@ -21,6 +22,7 @@ export const toolGroups: Record<string, McpTool[]> = {
   hunts: huntTools,
   vql: vqlTools,
   dfir: dfirTools,
+  deploy: deployTools,
 };
 
 export function allTools(): McpTool[] {
@@ -31,4 +33,9 @@ export function allTools(): McpTool[] {
     seen.add(t.name);
   }
   return tools;
+}
+
+/** The tools a server on `ctx` offers: the deployment tools only where the app's deployments are. */
+export function toolsFor(ctx: Pick<McpContext, 'deployments'>): McpTool[] {
+  return allTools().filter((t) => t.needs !== 'deployments' || ctx.deployments !== undefined);
 }

@@ -13,6 +13,7 @@ import type { McpContext } from './tool-kit';
 import { artifactName, clientId, flowId, found, huntId, sourceName } from './tools/common';
 import { clientSummary } from './tools/clients';
 import { flowSummary } from './tools/collection';
+import { deploymentRef, deploymentResources } from './tools/deploy';
 import { huntSummary } from './tools/hunts';
 
 const ROWS = 100;
@@ -204,4 +205,23 @@ export function registerResources(server: McpServer, ctx: McpContext): void {
       return a;
     }),
   );
+  const deployments = ctx.deployments;
+  if (deployments)
+    for (const r of deploymentResources) {
+      const meta = { ...json, title: r.title, description: r.description };
+      if (r.variable === 'deployment')
+        server.registerResource(
+          r.name,
+          new ResourceTemplate(r.uri, { list: undefined }),
+          meta,
+          audited((_u, v) => r.read(deployments, one(v, 'deployment', deploymentRef))),
+        );
+      else
+        server.registerResource(
+          r.name,
+          r.uri,
+          meta,
+          fixed(() => r.read(deployments)),
+        );
+    }
 }

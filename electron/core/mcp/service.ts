@@ -27,7 +27,7 @@ import { Redactor } from './redact';
 import { allTools } from './registry';
 import { testHttpSnippet, testStdioSnippet, type SnippetTest } from './snippet-test';
 import { createMcpServer } from './server';
-import type { McpContext } from './tool-kit';
+import type { McpContext, McpDeployments } from './tool-kit';
 
 export const TOKEN_REF = 'mcp:http-token';
 
@@ -63,6 +63,8 @@ export interface McpServiceDeps {
   readOnly?: ReadOnlyVql;
   /** Lists, creates, imports and forgets those identities (the Assistants page). */
   readOnlySetup?: ReadOnlySetup;
+  /** The app's deployments: with them the endpoint offers the deployment tools, resources, prompts. */
+  deployments?: McpDeployments;
   /**
    * Where the policy's signing key lives. Default: `secrets` (the keychain, or this run's memory
    * when none answers: then the app's own endpoint follows the policy, stdio servers refuse it).
@@ -144,6 +146,7 @@ export class McpService {
       resultsDir: join(this.deps.dataDir, 'mcp-results'),
       clientLabel,
       ...(this.deps.readOnly ? { readOnly: this.deps.readOnly } : {}),
+      ...(this.deps.deployments ? { deployments: this.deps.deployments } : {}),
     };
   }
 

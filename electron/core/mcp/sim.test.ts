@@ -8,7 +8,7 @@ import type { CallToolResult } from '@modelcontextprotocol/sdk/types.js';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startSimulator, type RunningSimulator } from '../sim/index';
 import type { ApprovalRequest, Approver } from './approvals';
-import { allTools } from './registry';
+import { allTools, toolsFor } from './registry';
 import { connectInProcess, makeHarness, type Harness } from './testing/harness';
 import { simServers, type SimServers } from './testing/sim-servers';
 
@@ -415,7 +415,7 @@ describe('tools against the simulator', () => {
       vfsPath: '/x',
     };
     const problems: string[] = [];
-    for (const [name, args] of allTools().map((t) => [t.name, t.example(ids)] as const)) {
+    for (const [name, args] of toolsFor(h.ctx).map((t) => [t.name, t.example(ids)] as const)) {
       const stringKeys = Object.entries(args)
         .filter(([k, v]) => typeof v === 'string' && k !== 'query')
         .map(([k]) => k);

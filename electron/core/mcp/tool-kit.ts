@@ -24,6 +24,21 @@ import type { ReadOnlyVql } from './read-only-identity';
 import type { Redactor } from './redact';
 import type { McpServers, Target } from './servers';
 import type { VelociraptorService } from '../velociraptor';
+import type { DeploymentService } from '../deploy/index';
+
+/** What the deployment tools use of the app's deployments (the composition root's DeploymentService). */
+export type McpDeployments = Pick<
+  DeploymentService,
+  | 'plan'
+  | 'deploy'
+  | 'list'
+  | 'status'
+  | 'find'
+  | 'destroy'
+  | 'renewCertificates'
+  | 'exportDocs'
+  | 'evidenceFolder'
+>;
 
 /** Everything a tool may use. Built once per MCP server (per session over HTTP). */
 export interface McpContext {
@@ -39,10 +54,43 @@ export interface McpContext {
   clientLabel: () => string;
   /** The least-privilege identities for read-only VQL; absent, no query is read-only (fail closed). */
   readOnly?: ReadOnlyVql;
+  /** The app's deployments; absent (a stdio server), the deployment tools say where they run. */
+  deployments?: McpDeployments;
 }
 
 /** What a tool adds to its call's audit line. */
 export type AuditNotes = Pick<AuditEntry, 'readOnly'>;
+
+/**
+ * How far a long call is: MCP progress notifications when the client asked for them (a progressToken),
+ * nothing otherwise. Values that do not increase are dropped (the protocol wants them increasing).
+ */
+export type ProgressReporter = (progress: number, total: number | undefined, message: string) => void;
+
+const noProgress: ProgressReporter = () => undefined;
+
+function progressOf(extra: {
+  _meta?: { progressToken?: string | number };
+  sendNotification: (n: {
+    method: 'notifications/progress';
+    params: { progressToken: string | number; progress: number; total?: number; message?: string };
+  }) => Promise<void>;
+}): ProgressReporter {
+  const token = extra._meta?.progressToken;
+  if (token === undefined) return noProgress;
+  let last = -Infinity;
+  return (progress, total, message) => {
+    if (progress <= last) return;
+    last = progress;
+    extra
+      .sendNotification({
+        method: 'notifications/progress',
+        params: { progressToken: token, progress, ...(total !== undefined ? { total } : {}), message },
+      })
+      // A client gone meanwhile: the call's own answer says what happened.
+      .catch(() => undefined);
+  };
+}
 
 export interface ToolCall<A, D = undefined> {
   args: A;
@@ -55,6 +103,8 @@ export interface ToolCall<A, D = undefined> {
   decided: D;
   /** Filled by the tool (in plan or run); written with the call's audit line. */
   notes: AuditNotes;
+  /** Reports how far the call is (long tools: deployments). */
+  progress: ProgressReporter;
 }
 
 /** Ids of a server's data that example arguments refer to (tests fill them from the simulator). */
@@ -105,10 +155,22 @@ export interface ToolSpec<I extends Shape, O extends Shape, D = undefined> {
   /** Valid arguments for one call (the tool's own test case: every tool is run with it against the simulator). */
   example: (ids: ExampleIds) => Record<string, unknown>;
   /**
+   * False for tools that address no Velociraptor server (the deployment tools: they act on this
+   * app's deployments): then the `server` and `org` arguments are not offered.
+   */
+  targets?: false;
+  /** What the tool needs beyond a Velociraptor server (tests run such tools where it exists). */
+  needs?: 'deployments';
+  /**
    * What a tool settles once per call, before its plan (e.g. which artifacts for the client's OS):
    * the plan shows it and run acts on the same value, so what runs is what was approved.
    */
   decide?: (call: ToolCall<Args<I>>) => Promise<D>;
+  /**
+   * True for a change that cannot be undone (destroying a deployment): the responder is asked even
+   * when the policy allow-lists the tool.
+   */
+  alwaysAsk?: true;
   /** Present on tools that change an endpoint, the server or this machine: what the responder approves. */
   plan?: (call: ToolCall<Args<I>, D>) => Promise<ApprovalPlan | null> | ApprovalPlan | null;
   run(call: ToolCall<Args<I>, D>): Promise<z.output<z.ZodObject<O>>>;
@@ -122,9 +184,15 @@ export interface McpTool {
   inputSchema: z.ZodObject;
   outputSchema: z.ZodObject;
   example: (ids: ExampleIds) => Record<string, unknown>;
+  needs?: 'deployments';
   register(server: McpServer, ctx: McpContext): void;
   /** Runs the tool as a call through MCP would (gate, redaction, framing, audit), without MCP. */
-  invoke(rawArgs: unknown, ctx: McpContext, signal?: AbortSignal): Promise<CallToolResult>;
+  invoke(
+    rawArgs: unknown,
+    ctx: McpContext,
+    signal?: AbortSignal,
+    progress?: ProgressReporter,
+  ): Promise<CallToolResult>;
 }
 
 /** The delimiter that fences endpoint data; the nonce keeps data from closing the fence itself. */
@@ -153,13 +221,16 @@ function summarise(name: string, value: Record<string, unknown>): string {
 export function defineTool<I extends Shape, O extends Shape, D = undefined>(
   spec: ToolSpec<I, O, D>,
 ): McpTool {
-  const inputSchema = z.object({ ...spec.input, ...targetInput });
+  const inputSchema = z.object(
+    spec.targets === false ? { ...spec.input } : { ...spec.input, ...targetInput },
+  );
   const outputSchema = z.object(spec.output);
 
   async function invoke(
     rawArgs: unknown,
     ctx: McpContext,
     signal: AbortSignal = new AbortController().signal,
+    progress: ProgressReporter = noProgress,
   ): Promise<CallToolResult> {
     const started = performance.now();
     let approval: GateOutcome = 'not-required';
@@ -196,6 +267,7 @@ export function defineTool<I extends Shape, O extends Shape, D = undefined>(
         service: () => ctx.servers.service(target),
         decided: undefined,
         notes,
+        progress,
       };
       const call: ToolCall<Args<I>, D> = {
         ...base,
@@ -213,7 +285,9 @@ export function defineTool<I extends Shape, O extends Shape, D = undefined>(
         const policy: EffectivePolicy = await ctx.policy();
         try {
           approval = await gate(
-            policy,
+            spec.alwaysAsk
+              ? { ...policy, allowTools: policy.allowTools.filter((t) => t !== spec.name) }
+              : policy,
             ctx.approver,
             {
               tool: spec.name,
@@ -298,6 +372,7 @@ export function defineTool<I extends Shape, O extends Shape, D = undefined>(
     inputSchema,
     outputSchema,
     example: spec.example,
+    ...(spec.needs ? { needs: spec.needs } : {}),
     invoke,
     register(server, ctx) {
       server.registerTool(
@@ -313,7 +388,7 @@ export function defineTool<I extends Shape, O extends Shape, D = undefined>(
           outputSchema,
           annotations: { title: spec.title, ...spec.annotations },
         },
-        (args: unknown, extra) => invoke(args, ctx, extra.signal),
+        (args: unknown, extra) => invoke(args, ctx, extra.signal, progressOf(extra)),
       );
     },
   };

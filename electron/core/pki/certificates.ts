@@ -120,6 +120,35 @@ export async function createCertificateAuthority(options: CaOptions = {}): Promi
   };
 }
 
+/**
+ * The key pair of a PEM private key (PKCS#1, PKCS#8 or SEC1; RSA or P-256), as WebCrypto keys that can
+ * sign a renewed certificate for the same key.
+ */
+export async function importKeyPair(privateKeyPem: string): Promise<KeyPair> {
+  const keyObject = createPrivateKey(privateKeyPem);
+  const pkcs8 = keyObject.export({ type: 'pkcs8', format: 'der' });
+  // From the private key, not a certificate: the pair is consistent even if the PEMs are not.
+  const spki = createPublicKey(keyObject).export({ type: 'spki', format: 'der' });
+  if (keyObject.asymmetricKeyType === 'rsa') {
+    const params = { name: 'RSASSA-PKCS1-v1_5', hash: 'SHA-256' };
+    const bits = (keyObject.asymmetricKeyDetails?.modulusLength ?? 2048) as 2048 | 3072 | 4096;
+    return {
+      algorithm: { kind: 'rsa', bits },
+      privateKey: await webcrypto.subtle.importKey('pkcs8', pkcs8, params, true, ['sign']),
+      publicKey: await webcrypto.subtle.importKey('spki', spki, params, true, ['verify']),
+    };
+  }
+  if (keyObject.asymmetricKeyType === 'ec' && keyObject.asymmetricKeyDetails?.namedCurve === 'prime256v1') {
+    const params = { name: 'ECDSA', namedCurve: 'P-256' };
+    return {
+      algorithm: { kind: 'ecdsa-p256' },
+      privateKey: await webcrypto.subtle.importKey('pkcs8', pkcs8, params, true, ['sign']),
+      publicKey: await webcrypto.subtle.importKey('spki', spki, params, true, ['verify']),
+    };
+  }
+  throw new AppError('INVALID_ARGUMENT', 'Only RSA and P-256 keys can be used here.');
+}
+
 /** Loads a CA from PEM (a server config's Client.ca_certificate and CA.private_key). */
 export async function loadCertificateAuthority(
   certificatePem: string,
@@ -133,19 +162,7 @@ export async function loadCertificateAuthority(
   if (!new X509Certificate(certificatePem).checkPrivateKey(keyObject)) {
     throw new AppError('CERT_KEY_MISMATCH', 'The CA private key does not belong to the CA certificate.');
   }
-  const pkcs8 = keyObject.export({ type: 'pkcs8', format: 'der' });
-  const params = { name: 'RSASSA-PKCS1-v1_5', hash: 'SHA-256' };
-  const privateKey = await webcrypto.subtle.importKey('pkcs8', pkcs8, params, true, ['sign']);
-  // From the private key, not the certificate: the pair is consistent even if the PEMs are not.
-  const spki = createPublicKey(keyObject).export({ type: 'spki', format: 'der' });
-  const publicKey = await webcrypto.subtle.importKey('spki', spki, params, true, ['verify']);
-  const bits = (keyObject.asymmetricKeyDetails?.modulusLength ?? 2048) as 2048 | 3072 | 4096;
-  return {
-    certificate,
-    certificatePem,
-    privateKeyPem,
-    keys: { algorithm: { kind: 'rsa', bits }, publicKey, privateKey },
-  };
+  return { certificate, certificatePem, privateKeyPem, keys: await importKeyPair(privateKeyPem) };
 }
 
 export interface LeafOptions {
@@ -220,6 +237,43 @@ export async function issueCertificate(
   return { certificatePem: certificate.toString('pem'), privateKeyPem: await exportPrivateKeyPem(keys) };
 }
 
+/**
+ * The same certificate again with a new validity: same key, subject, organisation and names, signed by
+ * `ca`. Keeping the key is what makes a renewal safe where a rotation is not — agents encrypt to the
+ * Frontend key, so a new one would orphan collections encrypted to the old
+ * (docs/velociraptor/deployment.md#generating-a-server-config).
+ */
+export async function renewCertificate(
+  ca: CertificateAuthority,
+  current: IssuedCertificate,
+  options: { validityDays: number; notBefore?: Date },
+): Promise<IssuedCertificate> {
+  const old = new X509Certificate(current.certificatePem);
+  const keys = await importKeyPair(current.privateKeyPem);
+  if (!old.checkPrivateKey(createPrivateKey(current.privateKeyPem)))
+    throw new AppError('CERT_KEY_MISMATCH', 'The private key does not belong to the certificate to renew.');
+  const field = (name: string) => new RegExp(`(?:^|\\n)${name}=([^\\n]*)`).exec(old.subject)?.[1];
+  const commonName = field('CN');
+  if (!commonName) throw new AppError('INVALID_ARGUMENT', 'The certificate to renew has no common name.');
+  const san = old.subjectAltName ?? '';
+  const names = (tag: string) =>
+    san
+      .split(', ')
+      .filter((n) => n.startsWith(`${tag}:`))
+      .map((n) => n.slice(tag.length + 1));
+  const issued = await issueCertificate(ca, {
+    commonName,
+    dnsNames: names('DNS'),
+    ipAddresses: names('IP Address'),
+    organization: field('O') ?? 'Velociraptor',
+    keys,
+    validityDays: options.validityDays,
+    ...(options.notBefore ? { notBefore: options.notBefore } : {}),
+  });
+  // The PEM of the key as it was: a config compares it byte for byte.
+  return { certificatePem: issued.certificatePem, privateKeyPem: current.privateKeyPem };
+}
+
 /** Velociraptor's user-name rule (VR services/users ValidateUsername) and its two reserved names. */
 export const USER_NAME_PATTERN = /^[a-zA-Z0-9@.\-_#+]+$/;
 export const SERVER_NAME = 'VelociraptorServer';
@@ -257,7 +311,7 @@ export function issueFrontendCertificate(
 /** The GUI's gRPC gateway identity (GUI.gw_certificate): CN GRPC_GW; RSA by default, P-256 allowed. */
 export function issueGatewayCertificate(
   ca: CertificateAuthority,
-  options: { algorithm?: KeyAlgorithm; validityDays?: number } = {},
+  options: { algorithm?: KeyAlgorithm; validityDays?: number; notBefore?: Date } = {},
 ): Promise<IssuedCertificate> {
   return issueCertificate(ca, { commonName: GATEWAY_NAME, ...options });
 }

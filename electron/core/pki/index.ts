@@ -12,6 +12,7 @@ export {
   RotationService,
   type AgentConfigReport,
   type CaRotationPlan,
+  type RenewOptions,
   type ServerAdmin,
 } from './rotation/rotation-service';
 export { RotationJournal, type JournalRecord } from './rotation/journal';

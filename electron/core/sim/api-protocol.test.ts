@@ -254,11 +254,11 @@ describe('Query streaming (query-stream.md)', () => {
     const plugin = await query(api, 'SELECT * FROM no_such_plugin()');
     expect(plugin.error).toBeNull();
     expect(
-      plugin.logs.some((l) => l.startsWith('ERROR:Plugin no_such_plugin not found. Current Scope is: ')),
+      plugin.logs.some((l) => l.startsWith('ERROR:Plugin no_such_plugin not found. Current Scope is ')),
     ).toBe(true);
     const fn = await query(api, 'SELECT no_such_function() AS X FROM scope()');
     expect(
-      fn.logs.some((l) => l.startsWith('ERROR:Symbol no_such_function not found. Current Scope is: ')),
+      fn.logs.some((l) => l.startsWith('ERROR:Symbol no_such_function not found. Current Scope is ')),
     ).toBe(true);
     expect(fn.rows).toEqual([{ X: null }]);
     const badArg = await query(admin, "SELECT hunt_update(hunt_id='H.X', state='PAUSED') AS U FROM scope()");

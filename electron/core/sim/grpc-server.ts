@@ -16,6 +16,7 @@ import type { HealthCheckRequest__Output } from '../../../proto/gen/proto/Health
 import type { HealthCheckResponse } from '../../../proto/gen/proto/HealthCheckResponse';
 import type { Permission } from './permissions';
 import { runQuery, type QueryRequest } from './query-stream';
+import type { VersionProfile } from './version';
 import type { SimPki } from './sim-pki';
 import type { FunctionDef, PluginDef } from './vql/scope';
 import { messageOf } from '../../../shared/errors';
@@ -49,6 +50,8 @@ export interface ApiBackend {
   now(): number;
   plugins: ReadonlyMap<string, PluginDef>;
   functions: ReadonlyMap<string, FunctionDef>;
+  /** The Velociraptor release the simulator plays. */
+  profile: VersionProfile;
   recordQuery(entry: ReceivedQuery): void;
   /** Reads a filestore file for VFSGetBuffer; null when it does not exist. */
   readFile(
@@ -196,6 +199,7 @@ export async function startApiServer(
         hasPermission: (p) => backend.hasPermission(auth.user, orgId, p),
         plugins: backend.plugins,
         functions: backend.functions,
+        profile: backend.profile,
       }).then(
         () => {
           active.delete(controller);

@@ -12,7 +12,8 @@ import { FileStore } from './filestore';
 import { startFrontendServer } from './frontend';
 import { startApiServer, type ReceivedQuery } from './grpc-server';
 import { startGuiServer } from './gui-server';
-import { serverPlugins, SIM_VERSION } from './server/index';
+import { serverPlugins } from './server/index';
+import { DEFAULT_VERSION, versionProfile } from './version';
 import { parseServerConfig } from './server-config';
 import { mintApiClientConfig, setupPki } from './sim-pki';
 import { readUserFile } from './user-file';
@@ -36,9 +37,13 @@ export interface SimulatorOptions {
   speed?: number;
   users?: Array<{ name: string; roles: string[] }>;
   now?: () => number;
+  /** The Velociraptor release to play: 0.75 or 0.77 (its catalogue, records and errors). Default 0.77.2. */
+  velociraptorVersion?: string;
 }
 
 export interface RunningSimulator {
+  /** The Velociraptor release it plays, e.g. 0.77.2. */
+  version: string;
   host: string;
   apiPort: number;
   guiPort: number;
@@ -56,7 +61,8 @@ export interface RunningSimulator {
   kill(): void;
 }
 
-export { SIM_VERSION };
+/** The release the simulator plays unless told otherwise. */
+export const SIM_VERSION = DEFAULT_VERSION;
 export { SIMULATOR_BANNER } from './gui-server';
 export {
   localIdentity,
@@ -85,7 +91,8 @@ export async function startSimulator(options: SimulatorOptions = {}): Promise<Ru
   const config = options.serverConfig ? parseServerConfig(options.serverConfig) : undefined;
   const pki = await setupPki(config, options.caKeyPem);
   const datastoreDir = options.datastoreDir ?? mkdtempSync(join(tmpdir(), 'megaraptor-sim-'));
-  const world = new World(now, options.speed ?? 1, new FileStore(datastoreDir));
+  const profile = versionProfile(options.velociraptorVersion);
+  const world = new World(now, options.speed ?? 1, new FileStore(datastoreDir), undefined, profile);
   const users = new UserStore();
   for (const u of config?.initialUsers ?? []) {
     for (const orgId of world.orgs.keys())
@@ -100,7 +107,29 @@ export async function startSimulator(options: SimulatorOptions = {}): Promise<Ru
     for (const [orgId, roles] of Object.entries(u.orgRoles)) users.grant(u.name, roles, orgId, u.password);
   }
 
-  const server = serverPlugins({ world, users, startMs: world.startMs });
+  let frontendUrl = '';
+  const server = serverPlugins({
+    world,
+    users,
+    startMs: world.startMs,
+    clientConfig: (orgId) =>
+      [
+        'Client:',
+        '  server_urls:',
+        `  - ${frontendUrl}`,
+        '  ca_certificate: |',
+        ...pki.caCertificatePem
+          .trim()
+          .split('\n')
+          .map((l) => `    ${l}`),
+        `  nonce: ${config?.clientNonce ?? `megaraptor-sim-${orgId}`}`,
+        '  use_self_signed_ssl: true',
+        'version:',
+        '  name: velociraptor',
+        `  version: ${profile.version}`,
+        '',
+      ].join('\n'),
+  });
   const plugins = new Map<string, PluginDef>([...builtinPlugins, ...server.plugins].map((p) => [p.name, p]));
   const functions = new Map<string, FunctionDef>(
     [...builtinFunctions, ...server.functions].map((f) => [f.name, f]),
@@ -117,6 +146,7 @@ export async function startSimulator(options: SimulatorOptions = {}): Promise<Ru
     now,
     plugins,
     functions,
+    profile,
     recordQuery: (q) => received.push(q),
     readFile: async (_orgId, clientId, components, offset, length) => {
       // As the real server does (api/api.go → paths/client.go FSItem): with client_id set the
@@ -130,7 +160,7 @@ export async function startSimulator(options: SimulatorOptions = {}): Promise<Ru
   let gui: Server | undefined;
   let frontend: Server | undefined;
   try {
-    gui = await startGuiServer(guiHost, options.guiPort ?? config?.guiPort ?? 0, pki, users, SIM_VERSION);
+    gui = await startGuiServer(guiHost, options.guiPort ?? config?.guiPort ?? 0, pki, users, profile.version);
     frontend = await startFrontendServer(
       frontendHost,
       options.frontendPort ?? config?.frontendPort ?? 0,
@@ -156,7 +186,9 @@ export async function startSimulator(options: SimulatorOptions = {}): Promise<Ru
   const guiServer = gui;
   const frontendServer = frontend;
 
+  frontendUrl = `https://${host.includes(':') ? `[${host}]` : host}:${portOf(frontend)}/`;
   return {
+    version: profile.version,
     host,
     apiPort,
     guiPort: portOf(gui),

@@ -149,7 +149,8 @@ describe('a collection moves WAITING → IN_PROGRESS → FINISHED on the injecte
     await new Promise((r) => setTimeout(r, 300));
     clock += 10_000;
     const w = await watching;
-    expect(w.rows).toEqual([{ FlowId: f.F, ClientId: clientId, State: 'FINISHED' }]);
+    // The event's Flow is proto-JSON: the state is its enum number (2 = FINISHED).
+    expect(w.rows).toEqual([{ FlowId: f.F, ClientId: clientId, State: 2 }]);
 
     const g = await one(
       inv,
@@ -189,8 +190,10 @@ describe('a collection moves WAITING → IN_PROGRESS → FINISHED on the injecte
     );
     const hunt = h.H as { HuntId: string; Request: { state: string; condition: unknown } };
     expect(hunt.Request.state).toBe('RUNNING');
-    // As the real server: the OS replaces the condition (the include label is dropped).
-    expect(hunt.Request.condition).toEqual({
+    // As the real server: the OS replaces the condition (the include label is dropped); hunt()
+    // answers in proto-JSON (only the set fields), hunts() rows carry every field.
+    expect(hunt.Request.condition).toEqual({ os: { os: 'LINUX' } });
+    expect((await one(inv, 'SELECT condition FROM hunts(hunt_id=H)', { H: hunt.HuntId })).condition).toEqual({
       excluded_labels: { label: [] },
       labels: { label: [] },
       os: { os: 'LINUX' },
@@ -265,7 +268,7 @@ describe('a collection moves WAITING → IN_PROGRESS → FINISHED on the injecte
     expect(
       (await one(inv, "SELECT label(client_id=C, labels='Triage', op='check') AS X FROM scope()", { C: c }))
         .X,
-    ).toBe(c);
+    ).toEqual({ ClientId: c, Labels: ['Triage'], Op: 'check' });
     await one(inv, "SELECT label(client_id=C, labels='Triage') FROM scope()", { C: c });
     expect((await query(inv, "SELECT client_id FROM clients(search='label:triage')")).rows).toEqual([
       { client_id: c },

@@ -10,6 +10,7 @@ import type { Permission } from './permissions';
 import { humanizeBytes } from './vql/builtins';
 import { isCancellation, runLet, runSelect } from './vql/engine';
 import { VqlSyntaxError } from '../../../shared/vql/lexer';
+import type { VersionProfile } from './version';
 import { parseVql } from './vql/parser';
 import {
   isBatch,
@@ -54,6 +55,31 @@ export interface QueryRunOptions {
   hasPermission(permission: Permission): boolean;
   plugins: ReadonlyMap<string, PluginDef>;
   functions: ReadonlyMap<string, FunctionDef>;
+  /** The release played: the server's own scope variables and its parse error texts. */
+  profile: VersionProfile;
+}
+
+/** The grammar participle (0.77's vfilter) says it expected where an argument name should be. */
+const ARGUMENT_EXPECTED = '<ident> "=" (("{" _Select "}") | ("[" _CommaExpression? "]") | _AndExpression)';
+
+/**
+ * A parse error as the release's vfilter writes it: 0.77 quotes ten characters either side of the
+ * error (`ROM info( |WHER: 1:21: …`) and names the grammar it expected; 0.75 expected ")" where
+ * an argument name was missing.
+ */
+export function vfilterSyntaxError(e: VqlSyntaxError, source: string, profile: VersionProfile): string {
+  const lines = source.split('\n');
+  let offset = e.column - 1;
+  for (let i = 0; i < e.line - 1; i++) offset += (lines[i]?.length ?? 0) + 1;
+  const argumentName = e.message.endsWith('(expected a name)');
+  const expected = profile.parseErrorWindow ? ARGUMENT_EXPECTED : '")"';
+  const message = argumentName
+    ? e.message.replace(/\(expected a name\)$/, `(expected ${expected})`)
+    : e.message;
+  if (!profile.parseErrorWindow) return message;
+  const at = Math.max(0, Math.min(offset, source.length - 1));
+  const end = Math.max(0, Math.min(offset + 10, source.length - 1));
+  return `${source.slice(Math.max(0, offset - 10), at)}|${source.slice(at, end)}: ${message}`;
 }
 
 /** Go's time.Duration String() for whole seconds: 10s, 1m30s, 1h0m0s. */
@@ -103,7 +129,22 @@ export async function runQuery(
   };
   const env = new Map<string, unknown>([['NULL', null]]);
   for (const e of request.env) env.set(e.key, e.value);
-  const scope = new Scope(ctx, [env, new Map<string, unknown>()]);
+  // The server's own variables (config.version is how a caller learns the release).
+  const server = new Map<string, unknown>([
+    [
+      'config',
+      {
+        version: {
+          name: 'velociraptor',
+          version: options.profile.version,
+          compiler: 'megaraptor-simulator',
+          system: 'linux',
+          architecture: process.arch === 'x64' ? 'amd64' : process.arch,
+        },
+      },
+    ],
+  ]);
+  const scope = new Scope(ctx, [env, server, new Map<string, unknown>()]);
   const maxRow = request.max_row;
   const maxWait = request.max_wait === 0 ? 10 : request.max_wait;
 
@@ -115,7 +156,7 @@ export async function runQuery(
         statements = parseVql(vqlRequest.VQL);
       } catch (e) {
         if (e instanceof VqlSyntaxError) {
-          log(`VQL Error: ${e.message}.`);
+          log(`VQL Error: ${vfilterSyntaxError(e, vqlRequest.VQL, options.profile)}.`);
           break requests;
         }
         throw e;

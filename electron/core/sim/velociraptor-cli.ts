@@ -26,6 +26,7 @@ import { parseServerConfig } from './server-config';
 import { validateUsername } from './sim-pki';
 import { addUser } from './user-file';
 import { SIM_VERSION, startSimulator } from './index';
+import { versionProfile } from './version';
 import { builtinFunctions, builtinPlugins } from './vql/builtins';
 import { httpClientPlugin } from './vql/http-client';
 
@@ -232,6 +233,7 @@ async function query(p: Parsed, io: VrIO): Promise<number> {
       now: Date.now,
       signal: controller.signal,
       hasPermission: () => true,
+      profile: versionProfile(SIM_VERSION),
       plugins: new Map([...builtinPlugins, httpClientPlugin].map((x) => [x.name, x])),
       functions: new Map(builtinFunctions.map((f) => [f.name, f])),
     },

@@ -10,13 +10,15 @@ import { AGENT_VERSION, seedClients, type ClientOs, type ClientRecord } from './
 import { Rng } from './dataset/prng';
 import { generateArtifactResults } from './dataset/triage-rows';
 import type { FileStore } from './filestore';
-import { flowRow, logRow } from './server/rows';
+import { completionRow, logRow } from './server/rows';
+import { versionProfile, type VersionProfile } from './version';
 import type { Row } from './vql/values';
 
 export const ONLINE_WINDOW_MS = 15 * 60_000;
 const WAITING_MS = 1_500;
 const RUNNING_MS = 4_000;
 const HUNT_SCHEDULE_GAP_MS = 400;
+const SERVER_FLOW_MIN_MS = 150;
 
 export type FlowState = 'RUNNING' | 'WAITING' | 'IN_PROGRESS' | 'FINISHED' | 'ERROR' | 'UNRESPONSIVE';
 
@@ -37,6 +39,8 @@ export interface FlowRecord {
   env: Record<string, Record<string, string>>;
   timeout: number;
   max_rows: number;
+  max_bytes: number;
+  cpu_limit: number;
   urgent: boolean;
   createMs: number;
   startMs: number;
@@ -71,6 +75,8 @@ export interface HuntRecord {
   includeLabels: string[];
   excludeLabels: string[];
   tags: string[];
+  /** hunt() was called without spec or env: its answer's start_request then has no specs. */
+  withoutSpecs?: true;
   timeout: number;
   max_rows: number;
   max_bytes: number;
@@ -99,8 +105,21 @@ export interface CollectRequest {
   env: Record<string, Record<string, string>>;
   timeout: number;
   maxRows: number;
+  /** Upload limit; the release's default when absent. */
+  maxBytes?: number;
+  cpuLimit?: number;
   urgent: boolean;
   flowId?: string;
+}
+
+/** What a hunt's stats are made of (hunt rows format them per release). */
+export interface HuntCounts {
+  scheduled: number;
+  finished: number;
+  withResults: number;
+  errors: number;
+  rows: number;
+  bytes: number;
 }
 
 export class World {
@@ -115,6 +134,7 @@ export class World {
     readonly speed: number,
     readonly store: FileStore,
     seed = 'megaraptor-sim',
+    readonly profile: VersionProfile = versionProfile(),
   ) {
     this.rng = new Rng(`${seed}/ids`);
     this.startMs = now();
@@ -139,6 +159,11 @@ export class World {
     this.orgs.set(lab.id, lab);
     this.seedHistory(root);
     this.refresh('root');
+  }
+
+  /** An artifact of the release this world plays. */
+  artifact(name: string): ArtifactDefinition | undefined {
+    return findArtifact(name, this.profile.line);
   }
 
   org(orgId: string): OrgData {
@@ -181,10 +206,18 @@ export class World {
       env: req.env,
       timeout: req.timeout,
       max_rows: req.maxRows,
+      max_bytes: req.maxBytes ?? this.profile.defaultMaxUploadBytes,
+      cpu_limit: req.cpuLimit ?? 0,
       urgent: req.urgent,
       createMs,
       startMs: createMs + this.delay(req.clientId === 'server' ? 200 : WAITING_MS),
-      finishMs: createMs + this.delay(req.clientId === 'server' ? 1_200 : WAITING_MS + RUNNING_MS),
+      // A server collection takes at least a moment, as on the real server: a caller that starts
+      // watching for its completion right after launching it sees the event.
+      finishMs:
+        createMs +
+        (req.clientId === 'server'
+          ? Math.max(this.delay(1_200), SERVER_FLOW_MIN_MS)
+          : this.delay(WAITING_MS + RUNNING_MS)),
       status: '',
       finalised: false,
       results: new Map(),
@@ -192,6 +225,9 @@ export class World {
       uploads: [],
     };
     org.flows.set(flowKey(req.clientId, flow.session_id), flow);
+    // The real server then lists a pseudo-client "server" in clients() (never seen, no OS).
+    if (req.clientId === 'server' && !org.clients.has('server'))
+      org.clients.set('server', serverPseudoClient());
     return flow;
   }
 
@@ -240,12 +276,20 @@ export class World {
 
   private finalise(org: OrgData, flow: FlowRecord): void {
     flow.finalised = true;
-    const client = flow.client_id === 'server' ? null : (org.clients.get(flow.client_id) ?? null);
+    // Client artifacts collected on the server run on the server's own host.
+    const client = flow.client_id === 'server' ? SERVER_HOST : (org.clients.get(flow.client_id) ?? null);
     flow.logs.push(logRow(flow, flow.startMs, 'INFO', `Starting collection of ${flow.artifacts.join(', ')}`));
     for (const name of flow.artifacts) {
-      const def = findArtifact(name);
+      const def = this.artifact(name);
       if (!def) continue;
-      const gen = generateArtifactResults(def, client, flow.env[name] ?? {}, flow.session_id, flow.finishMs);
+      const gen = generateArtifactResults(
+        def,
+        client,
+        flow.env[name] ?? {},
+        flow.session_id,
+        flow.finishMs,
+        this.profile,
+      );
       for (const [key, rows] of gen.results)
         flow.results.set(key, flow.max_rows > 0 ? rows.slice(0, flow.max_rows) : rows);
       for (const line of gen.logs) flow.logs.push(logRow(flow, flow.finishMs, 'INFO', line));
@@ -292,12 +336,7 @@ export class World {
     this.completions.push({
       seq: ++this.seq,
       orgId,
-      row: {
-        Timestamp: Math.floor(this.now() / 1000),
-        Flow: flowRow(this, orgId, flow),
-        FlowId: flow.session_id,
-        ClientId: flow.client_id,
-      },
+      row: completionRow(this, orgId, flow),
     });
     if (this.completions.length > 10_000) this.completions.splice(0, this.completions.length - 10_000);
   }
@@ -344,33 +383,27 @@ export class World {
     });
   }
 
-  huntStats(orgId: string, hunt: HuntRecord): Row {
-    let finished = 0;
-    let withResults = 0;
-    let errors = 0;
-    let rows = 0;
-    let bytes = 0;
+  huntCounts(orgId: string, hunt: HuntRecord): HuntCounts {
+    const c: HuntCounts = {
+      scheduled: hunt.flows.size,
+      finished: 0,
+      withResults: 0,
+      errors: 0,
+      rows: 0,
+      bytes: 0,
+    };
     for (const [clientId, flowId] of hunt.flows) {
       const flow = this.getFlow(orgId, clientId, flowId);
       if (!flow) continue;
       const state = this.flowState(orgId, flow);
-      if (state === 'FINISHED') finished++;
-      if (state === 'ERROR') errors++;
+      if (state === 'FINISHED') c.finished++;
+      if (state === 'ERROR') c.errors++;
       const n = [...flow.results.values()].reduce((s, r) => s + r.length, 0);
-      if (n > 0) withResults++;
-      rows += n;
-      bytes += flow.uploads.reduce((s, u) => s + u.size, 0);
+      if (n > 0) c.withResults++;
+      c.rows += n;
+      c.bytes += flow.uploads.reduce((s, u) => s + u.size, 0);
     }
-    return {
-      total_clients_scheduled: hunt.flows.size,
-      total_clients_with_results: withResults,
-      total_clients_with_errors: errors,
-      total_clients_without_results: finished - withResults,
-      total_uploaded_bytes: bytes,
-      total_collected_rows: rows,
-      total_finished_clients: finished + errors,
-      stopped: hunt.state === 'STOPPED' || hunt.state === 'ARCHIVED',
-    };
+    return c;
   }
 
   // ---------------------------------------------------------------- enrolment (stand-in agents)
@@ -613,6 +646,35 @@ export class World {
       expiresMs: this.startMs - 23 * day,
     });
   }
+}
+
+/** The server's own host, for client artifacts collected with client_id 'server'. */
+const SERVER_HOST: ClientRecord = {
+  client_id: 'server',
+  hostname: 'server',
+  fqdn: 'server',
+  os: 'linux',
+  release: 'debian 12',
+  machine: 'x86_64',
+  mac_addresses: [],
+  first_seen_at: 0,
+  offline_last_seen_us: 0,
+  last_ip: '',
+  labels: [],
+  last_label_timestamp: 0,
+  last_interrogate_flow_id: '',
+  agent_version: AGENT_VERSION,
+};
+
+/** The record clients() shows for "server" once a server collection ran (real 0.75.7 and 0.77.2). */
+function serverPseudoClient(): ClientRecord {
+  return {
+    ...SERVER_HOST,
+    os: '' as ClientRecord['os'],
+    release: '',
+    machine: '',
+    agent_version: '',
+  };
 }
 
 export function flowKey(clientId: string, flowId: string): string {

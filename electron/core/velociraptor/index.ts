@@ -36,6 +36,9 @@ export type * from './operations/hunts';
 export type * from './operations/artifacts';
 export type * from './operations/server';
 export type * from './operations/vfs';
+export type * from './operations/file-search';
+export type { Declarations } from './operations/catalog';
+export { FILE_FINDER, HASH_HUNTER } from './operations/file-search';
 export {
   DEFAULT_API_ROLES,
   ROLES,

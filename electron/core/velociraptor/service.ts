@@ -10,8 +10,10 @@ import type { VelociraptorConnection } from './connection';
 import type { QueryResult, RowsOptions } from './query/rows';
 import type { QueryEvent, QueryOptions } from './query/stream';
 import * as artifacts from './operations/artifacts';
+import { artifactCatalog, type Declarations } from './operations/catalog';
 import * as clients from './operations/clients';
 import type { OpOptions } from './operations/common';
+import * as fileSearch from './operations/file-search';
 import * as flows from './operations/flows';
 import * as hunts from './operations/hunts';
 import * as server from './operations/server';
@@ -87,13 +89,17 @@ export class VelociraptorService {
   setLabels(clientId: string, labels: string[], op: clients.LabelOp, o?: OpOptions): Promise<string[]> {
     return clients.setLabels(this.conn, clientId, labels, op, o);
   }
-  /** What quarantine() with the same input launches, for the client's OS as the server reports it. */
+  /**
+   * What quarantine() with the same input launches, for the client's OS as the server reports it
+   * and in the form its quarantine artifact declares.
+   */
   async planQuarantine(
     i: clients.QuarantineInput,
     o?: OpOptions,
   ): Promise<clients.QuarantinePlan & { os: clients.ClientOs }> {
     const os = await this.clientOs(i.clientId, o);
-    return { os, ...clients.planQuarantine(os, i) };
+    const d = await this.declarations([clients.quarantineArtifact(os, i.clientId)], o);
+    return { os, ...clients.planQuarantine(d, os, i) };
   }
   quarantine(i: clients.QuarantineInput, o?: OpOptions): Promise<flows.LaunchedFlow & { artifact: string }> {
     return clients.quarantine(this.conn, i, o);
@@ -108,7 +114,29 @@ export class VelociraptorService {
     return clients.deleteFlow(this.conn, clientId, flowId, o);
   }
 
-  // Artifacts
+  // Artifacts (what this server declares: cached per server, org and version)
+  serverVersion(o?: OpOptions): Promise<string> {
+    return artifactCatalog.version(this.conn, o);
+  }
+  declarations(names: string[], o?: OpOptions): Promise<Declarations> {
+    return artifactCatalog.declarations(this.conn, names, o);
+  }
+  /** Every artifact the server declares, with parameters and sources (cached). */
+  allArtifacts(o?: OpOptions): Promise<artifacts.ArtifactSummary[]> {
+    return artifactCatalog.all(this.conn, o);
+  }
+  /** Refuses a request naming an artifact or parameter this server does not declare. */
+  checkDeclared(
+    artifactNames: string[],
+    parameters?: flows.ArtifactParameters,
+    o?: OpOptions,
+  ): Promise<Declarations> {
+    return artifactCatalog.check(this.conn, artifactNames, parameters, o);
+  }
+  /** The collection of a file search, in the parameter forms this server declares. */
+  async planFileSearch(i: fileSearch.FileSearchInput, o?: OpOptions): Promise<flows.CollectInput> {
+    return fileSearch.planFileSearch(await this.declarations([fileSearch.fileSearchArtifact(i)], o), i);
+  }
   listArtifacts(i?: artifacts.ListArtifactsInput, o?: OpOptions): Promise<artifacts.ArtifactSummary[]> {
     return artifacts.listArtifacts(this.conn, i, o);
   }

@@ -140,6 +140,7 @@ describe('Docker target on a real engine', () => {
         'register',
         'container',
         'start',
+        'expiry',
         'verify-api',
         'verify-gui',
         'connect',
@@ -147,6 +148,7 @@ describe('Docker target on a real engine', () => {
       expect(plan.steps.flatMap((s) => s.resources.map((r) => r.kind)).sort()).toEqual(
         [
           'connection',
+          'container',
           'container',
           'container',
           'image',

@@ -45,6 +45,7 @@ import {
 } from '../server-identity';
 import { verifyApi, verifyGui } from '../verify';
 import { dockerError, engineKey, isNotFound, type DockerEngines } from './engine';
+import { expiryContainerName, expiryContainerSpec } from './expiry';
 import { bindChecks, dockerPreflight, isLoopback } from './preflight';
 import {
   checkOfficialReference,
@@ -119,6 +120,14 @@ export const DockerSettings = z.object({
     .optional(),
   /** How long the server may take to become healthy; default 180 s. */
   startTimeoutMs: z.number().int().min(1000).default(180_000),
+  /**
+   * The engine's socket as its own host sees it (bind-mounted into the rapid profile's timer
+   * container). Default: the socket path for a local socket engine, /var/run/docker.sock otherwise.
+   */
+  engineSocketOnHost: z
+    .string()
+    .regex(/^\/[^\0]+$/)
+    .optional(),
 });
 export type DockerSettings = z.output<typeof DockerSettings>;
 export type DockerSettingsInput = z.input<typeof DockerSettings>;
@@ -139,6 +148,7 @@ const STEP_TITLES = {
   register: 'Register the API identity',
   container: 'Server container',
   start: 'Start and wait for health',
+  expiry: 'Self-destruction timer on the engine',
   'verify-api': 'API answers as the registered identity',
   'verify-gui': 'GUI accepts the admin password',
   connect: "Add to the app's connections",
@@ -205,6 +215,14 @@ export class DockerDeployer implements Deployer<DockerSettings> {
       ],
       container: [{ kind: 'container', id: names.server, scope, title: 'server container' }],
       start: [],
+      expiry: [
+        {
+          kind: 'container',
+          id: expiryContainerName(plan.deploymentId),
+          scope,
+          title: 'self-destruction timer container (removes the server at its time)',
+        },
+      ],
       'verify-api': [],
       'verify-gui': [],
       connect: [
@@ -255,6 +273,10 @@ export class DockerDeployer implements Deployer<DockerSettings> {
     }
     for (const c of bindChecks({ ports: { frontend: s.frontend, api: s.api, gui: s.gui } }))
       if (c.status !== 'ok') warnings.push(`${c.title}: ${c.message}`);
+    if (ctx.profile.autoDestroyHours !== null)
+      warnings.push(
+        `Self-destruction: a timer container on the engine gets the engine's socket (${this.engineSocket(s)}) to remove the server and its volumes at the destruction time, whether or not this machine is on. It removes nothing else; the image (Velociraptor's public binary) is removed by the app afterwards.`,
+      );
     const resources = this.resources({ deploymentId: ctx.deploymentId, settings: s, name: request.name });
     return {
       deploymentId: ctx.deploymentId,
@@ -262,7 +284,11 @@ export class DockerDeployer implements Deployer<DockerSettings> {
       target: 'docker',
       profile: ctx.profile,
       settings: s,
-      steps: this.stepIds(s).map((id) => ({ id, title: STEP_TITLES[id], resources: resources[id] })),
+      steps: this.stepIds(s, ctx.profile.autoDestroyHours !== null).map((id) => ({
+        id,
+        title: STEP_TITLES[id],
+        resources: resources[id],
+      })),
       warnings,
       createdAt: ctx.now.toISOString(),
       autoDestroyAt:
@@ -272,9 +298,9 @@ export class DockerDeployer implements Deployer<DockerSettings> {
     };
   }
 
-  private stepIds(s: DockerSettings): StepId[] {
+  private stepIds(s: DockerSettings, rapid: boolean): StepId[] {
     const all = Object.keys(STEP_TITLES) as StepId[];
-    return this.official(s) ? all.filter((x) => x !== 'binary') : all;
+    return all.filter((x) => !(x === 'binary' && this.official(s)) && !(x === 'expiry' && !rapid));
   }
 
   private ports(s: DockerSettings): Record<'frontend' | 'api' | 'gui', PortChoice> {
@@ -316,11 +342,12 @@ export class DockerDeployer implements Deployer<DockerSettings> {
       register: (ctx) => this.register(plan, ctx),
       container: (ctx) => this.container(plan, ctx),
       start: (ctx) => this.start(plan, ctx),
+      expiry: (ctx) => this.expiry(plan, ctx),
       'verify-api': (ctx) => this.verifyApi(plan, ctx),
       'verify-gui': (ctx) => this.verifyGui(plan, ctx),
       connect: (ctx) => this.connect(plan, ctx),
     };
-    return this.stepIds(plan.settings).map((id) => ({
+    return this.stepIds(plan.settings, plan.profile.autoDestroyHours !== null).map((id) => ({
       id,
       title: STEP_TITLES[id],
       phase:
@@ -470,7 +497,8 @@ export class DockerDeployer implements Deployer<DockerSettings> {
     }
   }
 
-  private runAs(s: DockerSettings): { user: string; uid: number; binary: string; image: string } {
+  /** Who runs the server in its image, and where its binary is (the one-shot containers use the same). */
+  runAs(s: DockerSettings): { user: string; uid: number; binary: string; image: string } {
     return s.image.kind === 'official'
       ? { user: '0:0', uid: 0, binary: OFFICIAL_BINARY_PATH, image: s.image.reference }
       : { user: `${SERVER_UID}:${SERVER_UID}`, uid: SERVER_UID, binary: LOCAL_BINARY_PATH, image: '' };
@@ -621,6 +649,62 @@ export class DockerDeployer implements Deployer<DockerSettings> {
     ctx.log(`Healthy after ${Math.round((Date.now() - t0) / 100) / 10} s`);
   }
 
+  /** The engine's socket on its own host, for the timer container's bind mount. */
+  engineSocket(s: DockerSettings): string {
+    if (s.engineSocketOnHost) return s.engineSocketOnHost;
+    return s.engine.kind === 'socket' && !s.engine.path.startsWith('//./pipe/')
+      ? s.engine.path
+      : '/var/run/docker.sock';
+  }
+
+  /**
+   * (Re)creates and starts the self-destruction timer for `at` (the expiry step, and the "extend"
+   * operation after removing the old one).
+   */
+  async startExpiryTimer(plan: DeploymentPlan<DockerSettings>, at: Date, ctx: StepContext): Promise<void> {
+    const s = plan.settings;
+    const docker = await this.docker(s);
+    const run = this.runAs(s);
+    const ref = this.resources(plan).expiry[0]!;
+    const container = await ctx.create(
+      ref,
+      async () => {
+        try {
+          return await docker.createContainer(
+            expiryContainerSpec({
+              deploymentId: plan.deploymentId,
+              image: run.image || namesFor(plan.deploymentId).image,
+              binary: run.binary,
+              at,
+              engineSocket: this.engineSocket(s),
+            }),
+          );
+        } catch (e) {
+          throw dockerError(e, 'creating the self-destruction timer');
+        }
+      },
+      (c) => ({ containerId: c.id, destroyAt: at.toISOString() }),
+    );
+    try {
+      await container.start();
+    } catch (e) {
+      throw dockerError(e, 'starting the self-destruction timer');
+    }
+    await ctx.setOutput('targetDestroyAt', at.toISOString());
+    ctx.log(`The engine removes this deployment by itself at ${at.toISOString()} (${ref.id})`);
+  }
+
+  private async expiry(plan: DeploymentPlan<DockerSettings>, ctx: StepContext): Promise<void> {
+    const hours = plan.profile.autoDestroyHours;
+    if (hours === null) return;
+    await this.startExpiryTimer(plan, new Date(ctx.now().getTime() + hours * 3_600_000), ctx);
+  }
+
+  /** The timer's container (the extend operation replaces it). */
+  expiryRef(plan: DeploymentPlan<DockerSettings>): ResourceRef {
+    return this.resources(plan).expiry[0]!;
+  }
+
   private async apiYaml(plan: DeploymentPlan<DockerSettings>, ctx: StepContext): Promise<string> {
     return apiClientConfig(
       ctx.secrets,
@@ -735,12 +819,12 @@ async function pull(docker: Docker, reference: string, ctx: StepContext): Promis
 }
 
 /** The container's output (stdout and stderr, demultiplexed). */
-async function containerLogs(container: Docker.Container): Promise<string> {
+export async function containerLogs(container: Docker.Container, tail = 200): Promise<string> {
   const buf = await container.logs({
     stdout: true,
     stderr: true,
     follow: false,
-    tail: 200,
+    tail,
   });
   // Docker multiplexes: 8-byte headers (stream, 0, 0, 0, size32) before each frame.
   const out: Buffer[] = [];

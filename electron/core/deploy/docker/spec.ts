@@ -79,7 +79,7 @@ export function namesFor(deploymentId: string): DockerNames {
 
 export function labelsFor(
   deploymentId: string,
-  role: 'server' | 'init' | 'config' | 'data' | 'image',
+  role: 'server' | 'init' | 'config' | 'data' | 'image' | 'expiry',
   extra: { profile?: string; destroyAt?: string | null } = {},
 ): Record<string, string> {
   return {

@@ -59,6 +59,8 @@ export const LabSettings = z.object({
   ]),
   /** Ports on 127.0.0.1; absent ones are Velociraptor's defaults when free, else free ports (chosen at plan). */
   ports: z.object({ frontend: Port, api: Port, gui: Port }).partial().default({}),
+  /** Velociraptor's metrics listener on 127.0.0.1: 8003 when free, else a free port (chosen at plan). */
+  monitoringPort: Port.optional(),
   /** Enrol a client of this machine (default yes). */
   client: z.boolean().default(true),
   adminUser: z.string().default('admin'),
@@ -73,7 +75,8 @@ export type LabSettings = z.output<typeof LabSettings> & {
   dir: string;
 };
 
-const Planned = LabSettings.extend({
+/** The settings as planned (ports chosen, folder named): what the journal holds. */
+export const PlannedLabSettings = LabSettings.extend({
   ports: z.object({ frontend: Port, api: Port, gui: Port }),
   dir: z.string().min(1),
 });
@@ -101,6 +104,8 @@ const STEP_TITLES = {
 type StepId = keyof typeof STEP_TITLES;
 const VERIFY: readonly StepId[] = ['verify-api', 'verify-gui', 'verify-client', 'connect'];
 const DEFAULT_PORTS = { frontend: 8000, api: 8001, gui: 8889 } as const;
+/** Velociraptor's Monitoring.bind_port (Prometheus metrics). */
+const DEFAULT_MONITORING_PORT = 8003;
 
 function tcpOpen(port: number): Promise<boolean> {
   return new Promise((done) => {
@@ -135,7 +140,8 @@ export class LabDeployer implements Deployer<LabSettings> {
 
   constructor(private readonly deps: LabDeployerDeps) {}
 
-  private paths(s: { dir: string }) {
+  /** Where the lab keeps its configs, logs and pid files. */
+  paths(s: { dir: string }) {
     return {
       dir: s.dir,
       serverConfig: join(s.dir, 'server.config.yaml'),
@@ -233,8 +239,12 @@ export class LabDeployer implements Deployer<LabSettings> {
       const wanted = DEFAULT_PORTS[k];
       ports[k] = (await portFree('127.0.0.1', wanted)) ? wanted : await freePort();
     }
+    const monitoringPort =
+      parsed.data.monitoringPort ??
+      ((await portFree('127.0.0.1', DEFAULT_MONITORING_PORT)) ? DEFAULT_MONITORING_PORT : await freePort());
     const s: LabSettings = {
       ...parsed.data,
+      monitoringPort,
       ports: ports as LabSettings['ports'],
       dir: join(this.deps.labsDir, ctx.deploymentId),
     };
@@ -259,7 +269,7 @@ export class LabDeployer implements Deployer<LabSettings> {
   }
 
   async preflight(plan: DeploymentPlan<LabSettings>, _ctx: PreflightContext): Promise<PreflightCheck[]> {
-    const s = Planned.parse(plan.settings);
+    const s = PlannedLabSettings.parse(plan.settings);
     const checks: PreflightCheck[] = [];
     const taken: string[] = [];
     for (const [k, port] of Object.entries(s.ports))
@@ -298,7 +308,7 @@ export class LabDeployer implements Deployer<LabSettings> {
   }
 
   steps(planIn: DeploymentPlan<LabSettings>): StepDefinition[] {
-    const plan = { ...planIn, settings: Planned.parse(planIn.settings) };
+    const plan = { ...planIn, settings: PlannedLabSettings.parse(planIn.settings) };
     const run: Record<StepId, (ctx: StepContext) => Promise<void>> = {
       binary: (ctx) => this.binary(plan, ctx),
       identity: (ctx) =>
@@ -306,6 +316,9 @@ export class LabDeployer implements Deployer<LabSettings> {
           frontendHostname: 'localhost',
           ports: plan.settings.ports,
           frontendBindAddress: '127.0.0.1',
+          ...(plan.settings.monitoringPort !== undefined
+            ? { monitoringPort: plan.settings.monitoringPort }
+            : {}),
           placement: 'host',
           datastoreDir: this.paths(plan.settings).datastore,
           adminUser: plan.settings.adminUser,

@@ -8,9 +8,11 @@
  * server started: the restarted app lists it, and clean-up ends the orphaned processes.
  */
 import { mkdtemp, readdir, readFile, rm, stat } from 'node:fs/promises';
+import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { parse } from 'yaml';
 import { buildCli } from '../../../../scripts/build-cli.mjs';
 import { keychainStoreFor } from '../../credentials/index';
 import { MemorySecretStore } from '../../credentials/memory-store';
@@ -75,6 +77,12 @@ describe('the local lab on this machine', () => {
       secrets,
       release: { url: releases.url, caPem: releases.caPem, key: signer.key },
     });
+    // Another server's metrics port (Velociraptor's 8003) is taken: the lab's goes elsewhere.
+    const blocker = createServer();
+    await new Promise<void>((resolve) => {
+      blocker.once('error', () => resolve()); // taken already: the same case
+      blocker.listen(8003, '127.0.0.1', () => resolve());
+    });
     try {
       // One click: the tag and nothing else (ports: the defaults when free, else free ones).
       const plan = await world.runner.plan('lab', {
@@ -106,6 +114,14 @@ describe('the local lab on this machine', () => {
       expect(await readFile(join(labDir, 'server.config.yaml'), 'utf8')).not.toMatch(
         /CA:\s*\n\s*private_key/,
       );
+      const monitoring = (plan.settings as { monitoringPort: number }).monitoringPort;
+      expect(monitoring).not.toBe(8003);
+      expect(
+        (parse(await readFile(join(labDir, 'server.config.yaml'), 'utf8')) as { Monitoring: unknown })
+          .Monitoring,
+      ).toEqual({ bind_address: '127.0.0.1', bind_port: monitoring });
+      // The real frontend serves its metrics there (the simulator has no metrics listener).
+      if (real) expect((await fetch(`http://127.0.0.1:${monitoring}/metrics`)).status).toBe(200);
       const procs = out.journal.resources.filter((r) => r.kind === 'process');
       expect(procs).toHaveLength(2);
       for (const p of procs) expect(alive(Number(p.facts?.pid))).toBe(true);
@@ -132,6 +148,7 @@ describe('the local lab on this machine', () => {
       expect((await world.connections.list()).connections.map((c) => c.name)).not.toContain('lab');
       expect(await readdir(world.journals.dir)).toEqual([]);
     } finally {
+      blocker.close();
       await world.close();
     }
   }, 300_000);

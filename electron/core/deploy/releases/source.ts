@@ -11,6 +11,8 @@ import { httpsGet, readBody, safeUrl, type HttpSettings } from './http';
 
 export const DEFAULT_GITHUB_API = 'https://api.github.com';
 export const DEFAULT_REPO = 'Velocidex/velociraptor';
+/** The release the wizard offers first: the newest one this version of the app was checked against (docs/real-server-conformance.md). */
+export const RECOMMENDED_RELEASE = 'v0.77.2';
 
 export type ReleaseSourceConfig = HttpSettings &
   ({ kind: 'github'; apiBase?: string; repo?: string } | { kind: 'mirror'; baseUrl: string });

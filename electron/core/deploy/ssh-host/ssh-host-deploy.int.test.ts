@@ -89,7 +89,8 @@ async function processesOf(host: SshdHost): Promise<number[]> {
   for (const pid of await readdir('/proc')) {
     if (!/^\d+$/.test(pid)) continue;
     const cmd = await readFile(`/proc/${pid}/cmdline`, 'utf8').catch(() => '');
-    if (cmd.includes(host.prefix)) out.push(Number(pid));
+    // The test service manager's supervisor shell names the host's run dir too; it is not the service.
+    if (cmd.includes(host.prefix) && !cmd.startsWith('sh\0-c\0')) out.push(Number(pid));
   }
   return out;
 }
@@ -112,7 +113,10 @@ describe.runIf(hosts.run)('Linux host over SSH, against real sshd hosts', () => 
   let b: SshdHost; // root login, and NOPASSWD sudo
   let small: SshdHost; // a tiny filesystem
   let real = false;
-  let now = new Date('2026-06-01T08:00:00Z');
+  // The fake clock stays near the real one: certificates are minted at the clock's time and the
+  // server's TLS peers check them at the real one.
+  const base = Math.floor(Date.now() / 60_000) * 60_000;
+  let now = new Date(base - 24 * HOUR);
 
   const deployer = {
     username: 'deployer',
@@ -405,7 +409,7 @@ describe.runIf(hosts.run)('Linux host over SSH, against real sshd hosts', () => 
   }, 300_000);
 
   it('destroys itself on the host at the auto-destroy time (fake clock), and the app finds nothing left', async () => {
-    now = new Date('2026-06-02T08:00:00Z');
+    now = new Date(base);
     const settings = await hostSettings(b, {
       username: 'nopass',
       auth: { method: 'key', keyPath: keys.plain },
@@ -451,6 +455,8 @@ describe.runIf(hosts.run)('Linux host over SSH, against real sshd hosts', () => 
     const removed = await world.runner.destroy(plan.deploymentId);
     expect(removed.filter((r) => !r.ok)).toEqual([]);
     expect(await readdir(world.journals.dir)).toEqual([]);
+    // Back to the present: later deployments mint certificates at the clock's time.
+    now = new Date(base);
   }, 300_000);
 
   it('refuses a host whose key changed, before logging in, and makes nothing', async () => {

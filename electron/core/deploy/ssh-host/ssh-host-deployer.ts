@@ -115,12 +115,12 @@ export class SshHostDeployer implements Deployer<SshHostSettings> {
     this.pool.closeAll();
   }
 
-  private layout(plan: { deploymentId: string; settings: SshHostSettings }): HostLayout {
+  layout(plan: { deploymentId: string; settings: SshHostSettings }): HostLayout {
     return hostLayout(plan.deploymentId, plan.settings.prefix, plan.settings.datastoreDir);
   }
 
   /** Runs `work` on the host with its files and service manager. */
-  private onHost<T>(
+  onHost<T>(
     s: SshHostSettings,
     layout: HostLayout,
     work: (h: { conn: SshConnection; files: RemoteFiles; services: ServiceManager }) => Promise<T>,
@@ -386,7 +386,7 @@ export class SshHostDeployer implements Deployer<SshHostSettings> {
   }
 
   /** Runs `work` with the staging folder made (journaled) before and removed after. */
-  private async staged(
+  async staged(
     plan: DeploymentPlan<SshHostSettings>,
     ctx: StepContext,
     work: (h: { conn: SshConnection; files: RemoteFiles; services: ServiceManager }) => Promise<void>,
@@ -607,7 +607,7 @@ export class SshHostDeployer implements Deployer<SshHostSettings> {
   }
 
   /** Runs `work` with `host:port` reachable from here: directly when exposed, else through a tunnel. */
-  private async reach<T>(
+  async reach<T>(
     plan: DeploymentPlan<SshHostSettings>,
     port: number,
     exposed: boolean,

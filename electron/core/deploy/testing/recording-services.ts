@@ -61,6 +61,11 @@ export class RecordingServiceManager implements ServiceManager {
     return `${this.runDir}/${name}.pid`;
   }
 
+  /** The service's own pid (systemd's MainPID); the pid file holds its supervisor, the group leader. */
+  private mainPidFile(name: string): string {
+    return `${this.runDir}/${name}.main-pid`;
+  }
+
   private record(op: ServiceCall['op'], unit: string): void {
     this.recorder.calls.push({ op, unit });
   }
@@ -130,26 +135,46 @@ export class RecordingServiceManager implements ServiceManager {
     }
     const pid = this.pidFile(name);
     const log = `${this.runDir}/${name}.log`;
+    // A root shell supervises the service and reaps it when it ends, as systemd does. Without it the
+    // service (running as its User=) would be re-parented to PID 1, which on these machines never
+    // reaps: its zombie keeps the user "in use" and `userdel` at clean-up fails.
+    const supervisor = [
+      `echo $$ > ${sh([pid])}`,
+      `${this.command(unit)} &`,
+      'c=$!',
+      `echo "$c" > ${sh([this.mainPidFile(name)])}`,
+      `trap 'kill -s TERM "$c" 2>/dev/null' TERM`,
+      'wait "$c"; wait "$c" 2>/dev/null; true',
+    ].join('\n');
     await this.conn.run(
       [
         `mkdir -p ${sh([this.runDir])}`,
-        `rm -f ${sh([pid])}`,
-        `cd / && setsid -f sh -c ${sh([`echo $$ > ${sh([pid])}; exec ${this.command(unit)}`])} </dev/null >>${sh([log])} 2>&1`,
-        `for i in $(seq 1 50); do [ -s ${sh([pid])} ] && exit 0; sleep 0.1; done`,
+        `rm -f ${sh([pid, this.mainPidFile(name)])}`,
+        `cd / && setsid -f sh -c ${sh([supervisor])} </dev/null >>${sh([log])} 2>&1`,
+        `for i in $(seq 1 50); do [ -s ${sh([this.mainPidFile(name)])} ] && exit 0; sleep 0.1; done`,
         'exit 1',
       ].join('\n'),
       { root: true, what: `Starting ${name}` },
     );
   }
 
+  /** Shell lines: exit 0 when the process group $p still has a process that is not a zombie. */
+  private static readonly ALIVE = `ps -eo pgid=,stat= | awk -v p="$p" '$1 == p && $2 !~ /^Z/ { f = 1 } END { exit !f }'`;
+
   private stopLines(name: string): string[] {
     const pid = sh([this.pidFile(name)]);
+    const main = sh([this.mainPidFile(name)]);
+    const alive = RecordingServiceManager.ALIVE;
     return [
-      // The whole process group (started with setsid), like systemd's KillMode=control-group.
+      // The whole process group (started with setsid), like systemd's KillMode=control-group; the
+      // supervisor reaps the service. A service that ignores TERM gets KILL — the service alone
+      // first, so its supervisor still reaps it, then whatever is left of the group.
       // (dash's kill takes a negative pid only as `kill -s SIG -- -PGID`.)
       `if [ -s ${pid} ]; then p=$(cat ${pid}); kill -s TERM -- -"$p" 2>/dev/null;`,
-      `  for i in $(seq 1 50); do kill -s 0 -- -"$p" 2>/dev/null || break; sleep 0.1; done; kill -s KILL -- -"$p" 2>/dev/null; fi`,
-      `rm -f ${pid} ${sh([`${this.runDir}/${name}.timer`, `${this.runDir}/${name}.enabled`, `${this.runDir}/${name}.log`])}`,
+      `  for i in $(seq 1 100); do ${alive} || break; sleep 0.1; done;`,
+      `  if ${alive}; then [ -s ${main} ] && kill -s KILL "$(cat ${main})" 2>/dev/null;`,
+      `    for i in $(seq 1 50); do ${alive} || break; sleep 0.1; done; kill -s KILL -- -"$p" 2>/dev/null; fi; fi`,
+      `rm -f ${pid} ${main} ${sh([`${this.runDir}/${name}.timer`, `${this.runDir}/${name}.enabled`, `${this.runDir}/${name}.log`])}`,
     ];
   }
 
@@ -160,9 +185,11 @@ export class RecordingServiceManager implements ServiceManager {
 
   async status(name: string): Promise<ServiceStatus> {
     const pid = sh([this.pidFile(name)]);
-    const r = await this.conn.exec(`p=$(cat ${pid} 2>/dev/null) && kill -0 "$p" 2>/dev/null && echo "$p"`, {
-      root: true,
-    });
+    const main = sh([this.mainPidFile(name)]);
+    const r = await this.conn.exec(
+      `p=$(cat ${pid} 2>/dev/null) && ${RecordingServiceManager.ALIVE} && cat ${main}`,
+      { root: true },
+    );
     const n = Number(r.stdout.trim());
     return r.code === 0 && n > 0
       ? { active: true, state: 'active', mainPid: n }

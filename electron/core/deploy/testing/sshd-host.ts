@@ -120,6 +120,25 @@ async function waitForBanner(port: number, timeoutMs = 10_000): Promise<boolean>
   return false;
 }
 
+/**
+ * Gives the host system uids/gids of its own (a block derived from its port, unique among running
+ * hosts). Hosts share this machine's kernel: with the same uid for `velociraptor` on two hosts, one
+ * host's server process makes `userdel` on the other fail ("user is currently used by process").
+ */
+async function ownSystemIds(loginDefs: string, port: number): Promise<void> {
+  const base = 100_000 + port * 8;
+  const ids: Record<string, number> = {
+    SYS_UID_MIN: base,
+    SYS_UID_MAX: base + 7,
+    SYS_GID_MIN: base,
+    SYS_GID_MAX: base + 7,
+  };
+  const kept = (await readFile(loginDefs, 'utf8').catch(() => ''))
+    .split('\n')
+    .filter((line) => !Object.keys(ids).some((k) => new RegExp(`^\\s*${k}\\s`).test(line)));
+  await writeFile(loginDefs, [...kept, ...Object.entries(ids).map(([k, v]) => `${k} ${v}`), ''].join('\n'));
+}
+
 /** Every pid whose mount namespace is `ns` (readlink of /proc/PID/ns/mnt). */
 async function pidsInNamespace(ns: string): Promise<number[]> {
   const out: number[] = [];
@@ -148,6 +167,7 @@ export async function startSshdHost(keys: ClientKeys, options: SshdHostOptions =
     { mode: 0o644 },
   );
   const port = await freePort();
+  await ownSystemIds(join(etc, 'login.defs'), port);
   await writeFile(
     join(dir, 'sshd_config'),
     [

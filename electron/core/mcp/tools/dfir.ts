@@ -6,15 +6,14 @@
  * sends exactly that collection.
  */
 import { z } from 'zod';
-import { toCsv } from '../../../../shared/csv';
 import { AppError } from '../../../../shared/errors';
-import { choicesFor, FILE_FINDER, HASH_HUNTER, type DfirTopic } from '../dfir-catalog';
+import { HASH_HUNTER, type ClientOs, type CollectInput } from '../../velociraptor';
+import { choicesFor, type ArtifactChoice, type DfirTopic } from '../dfir-catalog';
 import { pagingInput, type PagingArgs } from '../results';
 import { defineTool, type McpTool, type ToolCall } from '../tool-kit';
 import { CollectAndWaitOutput, collectAndShape } from './collection';
 import { clientId, plan } from './common';
 import type { ApprovalPlan } from '../approvals';
-import type { ClientOs, CollectInput } from '../../velociraptor';
 
 type KnownOs = Exclude<ClientOs, 'unknown'>;
 
@@ -22,7 +21,9 @@ type KnownOs = Exclude<ClientOs, 'unknown'>;
 interface Decided {
   os: KnownOs;
   request: CollectInput;
-  artifacts: Array<{ artifact: string; why: string }>;
+  artifacts: ArtifactChoice[];
+  /** Artifacts of the topic the connected server does not have (left out, and said so). */
+  missing: ArtifactChoice[];
 }
 
 const COLLECT_ANNOTATIONS = {
@@ -44,6 +45,9 @@ const output = {
   ...CollectAndWaitOutput,
   os: z.string(),
   artifacts: z.array(z.object({ artifact: z.string(), why: z.string() })),
+  missing: z
+    .array(z.object({ artifact: z.string(), why: z.string() }))
+    .describe('Artifacts of the topic this server does not have, so not collected.'),
 };
 
 async function osOf(call: ToolCall<{ client_id: string }>): Promise<KnownOs> {
@@ -79,7 +83,17 @@ function topicTool(topic: DfirTopic, name: string, title: string, description: s
     async decide(call): Promise<Decided> {
       const os = await osOf(call);
       const choices = choicesFor(topic, os);
-      return { os, request: topicRequest(call.args.client_id, choices), artifacts: choices };
+      // Only what this server has: a release without one of the topic's artifacts still answers
+      // with the others, and says which it left out.
+      const d = await (await call.service()).declarations(choices.map((c) => c.artifact));
+      const present = choices.filter((c) => d.artifacts.get(c.artifact));
+      const missing = choices.filter((c) => !d.artifacts.get(c.artifact));
+      if (present.length === 0)
+        throw new AppError(
+          'NOT_FOUND',
+          `${d.server} has none of the artifacts for ${title.toLowerCase()} on ${os} (${missing.map((c) => c.artifact).join(', ')}).`,
+        );
+      return { os, request: topicRequest(call.args.client_id, present), artifacts: present, missing };
     },
     plan: (call) => decidedPlan(call, `${title} on ${call.args.client_id} (${call.decided.os})`),
     run: (call) => runDecided(call),
@@ -96,7 +110,11 @@ async function decidedPlan(
     `${what}: collect ${request.artifacts.join(', ')}`,
     call.target,
     'collect',
-    { ...request, why: call.decided.artifacts },
+    {
+      ...request,
+      why: call.decided.artifacts,
+      ...(call.decided.missing.length ? { not_on_this_server: call.decided.missing } : {}),
+    },
     (await call.service()).planCollect(request),
   );
 }
@@ -107,6 +125,7 @@ async function runDecided(call: ToolCall<{ client_id: string; wait_seconds: numb
     ...(await collectAndShape(call, call.decided.request)),
     os: call.decided.os,
     artifacts: call.decided.artifacts,
+    missing: call.decided.missing,
   };
 }
 
@@ -145,43 +164,6 @@ const hexHash = z
   .string()
   .regex(/^([0-9a-fA-F]{32}|[0-9a-fA-F]{40}|[0-9a-fA-F]{64})$/, 'an MD5, SHA1 or SHA256 in hex');
 
-function fileSearchRequest(
-  clientIdValue: string,
-  os: KnownOs,
-  a: { glob: string; yara_rule?: string | undefined; hashes?: string[] | undefined },
-): CollectInput {
-  if (a.hashes && a.hashes.length > 0) {
-    // hash() gives lower-case hex and the artifact compares with `in`, which is case-sensitive.
-    const by = (len: number) =>
-      a
-        .hashes!.filter((h) => h.length === len)
-        .map((h) => h.toLowerCase())
-        .join('\n');
-    return {
-      clientId: clientIdValue,
-      artifacts: [HASH_HUNTER],
-      parameters: {
-        [HASH_HUNTER]: { TargetGlob: a.glob, MD5List: by(32), SHA1List: by(40), SHA256List: by(64) },
-      },
-      urgent: true,
-      timeoutSeconds: 1800,
-    };
-  }
-  const f = FILE_FINDER[os];
-  const params: Record<string, string> = {
-    [f.glob.name]: f.glob.form === 'table' ? toCsv([{ Glob: a.glob }]) : a.glob,
-    [f.hash]: 'Y',
-  };
-  if (a.yara_rule) params[f.yara] = a.yara_rule;
-  return {
-    clientId: clientIdValue,
-    artifacts: [f.artifact],
-    parameters: { [f.artifact]: params },
-    urgent: true,
-    timeoutSeconds: 1800,
-  };
-}
-
 export const dfirFileSearch = defineTool({
   name: 'dfir_file_search',
   title: 'Search files by name, hash or YARA',
@@ -216,7 +198,16 @@ export const dfirFileSearch = defineTool({
   }),
   async decide(call): Promise<Decided> {
     const os = await osOf(call);
-    const request = fileSearchRequest(call.args.client_id, os, call.args);
+    // The parameter forms (glob, table of globs, hash lists) this server's artifact declares.
+    const request = await (
+      await call.service()
+    ).planFileSearch({
+      clientId: call.args.client_id,
+      os,
+      glob: call.args.glob,
+      yaraRule: call.args.yara_rule,
+      hashes: call.args.hashes,
+    });
     return {
       os,
       request,
@@ -224,6 +215,7 @@ export const dfirFileSearch = defineTool({
         artifact: a,
         why: a === HASH_HUNTER ? 'hash sweep over the glob' : 'file finder (glob, YARA, hashes)',
       })),
+      missing: [],
     };
   },
   plan: (call) => decidedPlan(call, `Search files on ${call.args.client_id} (${call.decided.os})`),

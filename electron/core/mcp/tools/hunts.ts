@@ -37,6 +37,12 @@ export function huntSummary(h: HuntSummary): Row {
     description: h.description,
     state: h.state,
     artifacts: h.artifacts,
+    // The names get_hunt_results takes (Artifact/Source for artifacts with named sources).
+    sources: h.sources,
+    // The scope as the server stored it (an OS replaces the labels).
+    os: h.os || 'any',
+    include_labels: h.includeLabels,
+    exclude_labels: h.excludeLabels,
     tags: h.tags,
     creator: h.creator,
     created: h.createTime,

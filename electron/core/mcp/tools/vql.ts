@@ -14,9 +14,6 @@ import { assertReadOnlyVql } from '../vql-readonly';
 import { defineTool, READ, type McpTool } from '../tool-kit';
 import type { ReadOnlyDecision } from '../read-only-identity';
 
-/** The decision plan() made for a call's read-only query, for run() to act on (keyed by the call's args). */
-const decisions = new WeakMap<object, ReadOnlyDecision>();
-
 const envName = z.string().regex(/^[A-Za-z_][A-Za-z0-9_]{0,63}$/, 'env names are identifiers');
 
 export const runVql = defineTool({
@@ -41,21 +38,24 @@ export const runVql = defineTool({
     query: 'SELECT * FROM clients() WHERE client_id = Id',
     env: { Id: ids.clientId },
   }),
-  plan: async ({ args, target, ctx, notes }) => {
+  // Settled once, before the plan: the identity the plan reports is the one run() uses.
+  decide: async ({ args, target, ctx }): Promise<ReadOnlyDecision | undefined> => {
+    if (!args.read_only) return undefined;
+    // The allow-list first: a query it refuses is neither run nor put to the responder.
+    assertReadOnlyVql(args.query);
+    return ctx.readOnly
+      ? await ctx.readOnly.decide(target)
+      : { kind: 'none', reason: 'this MCP server has no read-only identities' };
+  },
+  plan: ({ args, target, decided, notes }) => {
     let why: string | undefined;
-    if (args.read_only) {
-      // The allow-list first: a query it refuses is neither run nor put to the responder.
-      assertReadOnlyVql(args.query);
-      const d: ReadOnlyDecision = ctx.readOnly
-        ? await ctx.readOnly.decide(target)
-        : { kind: 'none', reason: 'this MCP server has no read-only identities' };
-      decisions.set(args, d);
-      if (d.kind === 'identity') {
-        notes.readOnly = { identity: d.user };
+    if (decided) {
+      if (decided.kind === 'identity') {
+        notes.readOnly = { identity: decided.user };
         return null;
       }
-      notes.readOnly = { identity: null, reason: d.reason };
-      why = d.reason;
+      notes.readOnly = { identity: null, reason: decided.reason };
+      why = decided.reason;
     }
     return {
       summary: why
@@ -76,8 +76,7 @@ export const runVql = defineTool({
       ],
     };
   },
-  async run({ args, ctx, signal, service }) {
-    const d = decisions.get(args);
+  async run({ args, ctx, signal, service, decided: d }) {
     let errors: string[] = [];
     let all: Row[] | undefined;
     const fetchAll = async (): Promise<Row[]> => {

@@ -9,6 +9,9 @@
  *   plus a plan of every agent with the CA(s) of the config it last reported; stage 2 switches the
  *   server to a Frontend certificate from the new CA only when the chosen share of agents holds the
  *   bundle, and lists the others.
+ * - Renewal of any of these (`renew*`): the same key with a new validity, journaled and reversible
+ *   the same way. Renewal is what keeps a server whose CA key stays on the responder's machine
+ *   running past its certificates' first year; unlike a Frontend rotation it orphans nothing.
  * Rollback material (old certificates and keys, the new CA key) lives in the SecretStore, never in
  * the journal. Server configs are handled as parsed objects; callers write and deliver them.
  */
@@ -17,11 +20,13 @@ import { AppError } from '../../../../shared/errors';
 import type { SecretStore } from '../../credentials/index';
 import {
   createCertificateAuthority,
+  renewCertificate,
   issueApiClientCertificate,
   issueFrontendCertificate,
   issueGatewayCertificate,
   loadCertificateAuthority,
   type CertificateAuthority,
+  type IssuedCertificate,
   type KeyAlgorithm,
 } from '../certificates';
 import { writeApiClientConfig, writeClientConfig } from '../config-files';
@@ -29,6 +34,12 @@ import { fingerprintSha256, parseCertificateBundle } from '../validate';
 import { RotationJournal, type JournalRecord } from './journal';
 
 type ServerConfig = Record<string, unknown>;
+
+/** A renewal's validity: from `notBefore` (default: 5 minutes ago) for `validityDays`. */
+export interface RenewOptions {
+  validityDays: number;
+  notBefore?: Date;
+}
 
 /**
  * The server-side users an API client rotation needs, done with an administrator identity
@@ -68,7 +79,7 @@ export interface CaRotationPlan {
 }
 
 interface Backup {
-  section: 'Frontend' | 'GUI' | 'CA';
+  section: 'Frontend' | 'GUI' | 'CA' | 'ApiClient';
   certificatePem?: string;
   privateKeyPem?: string;
   caCertificatePem?: string;
@@ -123,6 +134,68 @@ export class RotationService {
     );
   }
 
+  /** The Frontend certificate renewed: same key (collections encrypted to it stay readable). */
+  async renewFrontend(config: ServerConfig, ca: CertificateAuthority, options: RenewOptions) {
+    const frontend = section(config, 'Frontend');
+    const current = {
+      certificatePem: String(frontend.certificate),
+      privateKeyPem: String(frontend.private_key),
+    };
+    return this.replaceLeaf(
+      config,
+      'frontend',
+      'Frontend',
+      ['certificate', 'private_key'],
+      current.certificatePem,
+      current.privateKeyPem,
+      await renewCertificate(ca, current, options),
+      { renewal: true },
+    );
+  }
+
+  /** The GUI gateway certificate renewed (same key). */
+  async renewGui(config: ServerConfig, ca: CertificateAuthority, options: RenewOptions) {
+    const gui = section(config, 'GUI');
+    const current = { certificatePem: String(gui.gw_certificate), privateKeyPem: String(gui.gw_private_key) };
+    return this.replaceLeaf(
+      config,
+      'gui',
+      'GUI',
+      ['gw_certificate', 'gw_private_key'],
+      current.certificatePem,
+      current.privateKeyPem,
+      await renewCertificate(ca, current, options),
+      { renewal: true },
+    );
+  }
+
+  /**
+   * An API client identity renewed: same key and user name, so the server maps it to the same user
+   * and nothing needs registering (contrast rotateApiClient, which must change the name).
+   */
+  async renewApiClient(
+    identity: IssuedCertificate,
+    ca: CertificateAuthority,
+    options: RenewOptions,
+  ): Promise<{ rotationId: string; identity: IssuedCertificate }> {
+    const rotationId = randomUUID();
+    const backup: Backup = { section: 'ApiClient', ...identity };
+    await this.options.secrets.set(this.backupRef(rotationId), JSON.stringify(backup));
+    const renewed = await renewCertificate(ca, identity, options);
+    await this.record({
+      rotationId,
+      kind: 'api-client',
+      state: 'applied',
+      details: {
+        renewal: true,
+        oldFingerprint: fingerprintSha256(identity.certificatePem),
+        newFingerprint: fingerprintSha256(renewed.certificatePem),
+        backupRef: this.backupRef(rotationId),
+      },
+    });
+    return { rotationId, identity: renewed };
+  }
+
   /** New GUI gateway certificate (GUI.gw_certificate / gw_private_key). */
   async rotateGui(
     config: ServerConfig,
@@ -150,6 +223,7 @@ export class RotationService {
     oldCert: string,
     oldKey: string,
     issued: { certificatePem: string; privateKeyPem: string },
+    extra: Record<string, unknown> = {},
   ): Promise<{ rotationId: string; config: ServerConfig }> {
     const rotationId = randomUUID();
     const backup: Backup = { section: name, certificatePem: oldCert, privateKeyPem: oldKey };
@@ -161,6 +235,7 @@ export class RotationService {
       kind,
       state: 'applied',
       details: {
+        ...extra,
         oldFingerprint: fingerprintSha256(oldCert),
         newFingerprint: fingerprintSha256(issued.certificatePem),
         backupRef: this.backupRef(rotationId),
@@ -359,7 +434,7 @@ export class RotationService {
         'CONFLICT',
         `Rotation ${rotationId} is ${rec.state}; only an applied rotation can be confirmed.`,
       );
-    if (rec.kind === 'api-client') {
+    if (rec.kind === 'api-client' && rec.details.renewal !== true) {
       if (!options.admin)
         throw new AppError(
           'INVALID_ARGUMENT',
@@ -375,11 +450,17 @@ export class RotationService {
   async rollback(
     rotationId: string,
     options: { config?: ServerConfig; admin?: ServerAdmin } = {},
-  ): Promise<{ config?: ServerConfig }> {
+  ): Promise<{ config?: ServerConfig; identity?: IssuedCertificate }> {
     const rec = await this.find(rotationId);
     if (rec.state === 'confirmed' || rec.state === 'rolled-back')
       throw new AppError('CONFLICT', `Rotation ${rotationId} is ${rec.state} and cannot be rolled back.`);
     let restored: ServerConfig | undefined;
+    if (rec.kind === 'api-client' && rec.details.renewal === true) {
+      const b = await this.backup(rotationId);
+      await this.options.secrets.delete(this.backupRef(rotationId));
+      await this.record({ rotationId, kind: rec.kind, state: 'rolled-back', details: {} });
+      return { identity: { certificatePem: b.certificatePem ?? '', privateKeyPem: b.privateKeyPem ?? '' } };
+    }
     if (rec.kind === 'api-client') {
       if (!options.admin)
         throw new AppError(
@@ -390,13 +471,7 @@ export class RotationService {
     } else if (rec.state === 'applied') {
       if (!options.config)
         throw new AppError('INVALID_ARGUMENT', 'Pass the current server config to roll back into.');
-      const raw = await this.options.secrets.get(this.backupRef(rotationId));
-      if (!raw)
-        throw new AppError(
-          'SECRET_MISSING',
-          `The rollback material of rotation ${rotationId} is missing from the keychain.`,
-        );
-      const b = JSON.parse(raw) as Backup;
+      const b = await this.backup(rotationId);
       restored = structuredClone(options.config);
       if (b.section === 'GUI')
         Object.assign(section(restored, 'GUI'), {
@@ -413,6 +488,16 @@ export class RotationService {
     }
     await this.record({ rotationId, kind: rec.kind, state: 'rolled-back', details: {} });
     return restored ? { config: restored } : {};
+  }
+
+  private async backup(rotationId: string): Promise<Backup> {
+    const raw = await this.options.secrets.get(this.backupRef(rotationId));
+    if (!raw)
+      throw new AppError(
+        'SECRET_MISSING',
+        `The rollback material of rotation ${rotationId} is missing from the keychain.`,
+      );
+    return JSON.parse(raw) as Backup;
   }
 
   private async newCa(rotationId: string): Promise<CertificateAuthority> {

@@ -1,8 +1,10 @@
 /**
- * The artifact catalogue the simulator knows: real Velociraptor artifact names with typed parameters
- * and named sources. The `query` text is illustrative (the simulator does not run it on endpoints; the
+ * The artifact catalogue the simulator knows (0.77 as written here, 0.75 derived from it): real
+ * Velociraptor artifact names with typed parameters and named sources. The `query` text is illustrative (the simulator does not run it on endpoints; the
  * rows come from triage-rows.ts).
  */
+import type { ReleaseLine } from '../version';
+
 export type ParamType =
   | 'string'
   | 'bool'
@@ -37,6 +39,12 @@ export interface ArtifactDefinition {
   sources: string[];
   /** Artifacts this one calls (artifact_definitions(deps=TRUE)). */
   deps?: string[];
+  /** Artifacts whose exports this one imports. */
+  imports?: string[];
+  /** The artifact exports VQL for others (its text is illustrative here). */
+  exports?: boolean;
+  /** Sources that run only on one OS (their precondition). */
+  sourceOs?: Record<string, 'windows' | 'linux' | 'darwin'>;
   /** Basic artifacts may be collected with COLLECT_BASIC. */
   basic?: boolean;
 }
@@ -59,7 +67,9 @@ export const ARTIFACTS: ArtifactDefinition[] = [
     description:
       'Collect basic information about the client. This artifact is collected when any new client is enrolled.',
     parameters: [],
-    sources: ['BasicInformation', 'Users'],
+    sources: ['BasicInformation', 'DetailedInfo', 'LinuxInfo', 'WindowsInfo', 'Users'],
+    sourceOs: { LinuxInfo: 'linux', WindowsInfo: 'windows', Users: 'windows' },
+    deps: ['Windows.Sys.Users'],
   },
   {
     name: 'Windows.System.Pslist',
@@ -188,8 +198,34 @@ export const ARTIFACTS: ArtifactDefinition[] = [
     type: 'CLIENT',
     os: ['windows'],
     description: 'List user accounts from the SAM and profiles.',
-    parameters: [],
+    parameters: [
+      p(
+        'remoteRegKey',
+        'string',
+        'HKEY_LOCAL_MACHINE\\SOFTWARE\\Microsoft\\Windows NT\\CurrentVersion\\ProfileList\\*',
+        '',
+      ),
+    ],
     sources: [''],
+    imports: ['Windows.Sys.AllUsers'],
+    deps: ['Windows.Sys.AllUsers'],
+  },
+  {
+    name: 'Windows.Sys.AllUsers',
+    type: 'CLIENT',
+    os: ['windows'],
+    description: 'Every user account: local (SAM), domain and roaming profiles.',
+    parameters: [
+      p(
+        'remoteRegKey',
+        'string',
+        'HKEY_LOCAL_MACHINE\\SOFTWARE\\Microsoft\\Windows NT\\CurrentVersion\\ProfileList\\*',
+        '',
+      ),
+      p('SAMPath', 'string', 'C:/Windows/System32/Config/SAM', ''),
+    ],
+    sources: [''],
+    exports: true,
   },
   {
     name: 'Linux.Sys.Users',
@@ -754,10 +790,30 @@ export const ARTIFACTS: ArtifactDefinition[] = [
   },
 ];
 
-const BY_NAME = new Map(ARTIFACTS.map((a) => [a.name, a]));
+/**
+ * The 0.75 catalogue: Windows.Search.FileFinder has only the table form of its glob (no Glob, no
+ * SearchFilesGlob), and MacOS.Remediation.Quarantine does not exist yet (it came with 0.77.2).
+ */
+function catalogue075(): ArtifactDefinition[] {
+  return ARTIFACTS.filter((a) => a.name !== 'MacOS.Remediation.Quarantine').map((a) =>
+    a.name === 'Windows.Search.FileFinder'
+      ? { ...a, parameters: a.parameters.filter((x) => x.name !== 'Glob') }
+      : a,
+  );
+}
 
-export function findArtifact(name: string): ArtifactDefinition | undefined {
-  return BY_NAME.get(name);
+const CATALOGUES: Record<ReleaseLine, Map<string, ArtifactDefinition>> = {
+  '0.77': new Map(ARTIFACTS.map((a) => [a.name, a])),
+  '0.75': new Map(catalogue075().map((a) => [a.name, a])),
+};
+
+/** Every artifact of a release line's catalogue. */
+export function catalogue(line: ReleaseLine = '0.77'): ArtifactDefinition[] {
+  return [...CATALOGUES[line].values()];
+}
+
+export function findArtifact(name: string, line: ReleaseLine = '0.77'): ArtifactDefinition | undefined {
+  return CATALOGUES[line].get(name);
 }
 
 /** Result keys as Velociraptor stores them: "Artifact" for an unnamed source, else "Artifact/Source". */

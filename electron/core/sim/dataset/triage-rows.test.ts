@@ -3,6 +3,7 @@ import { describe, expect, it } from 'vitest';
 import { findArtifact } from './artifacts';
 import { seedClients } from './clients';
 import { exeOf, generateArtifactResults } from './triage-rows';
+import { versionProfile } from '../version';
 
 const NOW = Date.parse('2026-12-06T12:00:00Z');
 const clients = seedClients(NOW);
@@ -11,7 +12,7 @@ const of = (os: string) => clients.find((c) => c.os === os)!;
 function pslist(os: string, env: Record<string, string>) {
   const name = os === 'windows' ? 'Windows.System.Pslist' : 'Linux.Sys.Pslist';
   const def = findArtifact(name)!;
-  return generateArtifactResults(def, of(os), env, 'F.TEST', NOW).results.get(name) ?? [];
+  return generateArtifactResults(def, of(os), env, 'F.TEST', NOW, versionProfile()).results.get(name) ?? [];
 }
 
 describe('simulated process lists', () => {

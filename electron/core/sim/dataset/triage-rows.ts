@@ -8,6 +8,7 @@ import type { ArtifactDefinition } from './artifacts';
 import { findArtifact, sourceKeys, typedParameter } from './artifacts';
 import type { ClientRecord } from './clients';
 import { Rng } from './prng';
+import { versionProfile, type VersionProfile } from '../version';
 
 export const HOSTILE = {
   script: '<script>alert("megaraptor-xss")</script>',
@@ -54,6 +55,7 @@ type Gen = (
   env: Record<string, string>,
   def: ArtifactDefinition,
   nowMs: number,
+  profile?: VersionProfile,
 ) => Array<Record<string, unknown>>;
 
 const iso = (ms: number): string => new Date(ms).toISOString().replace(/\.\d{3}Z$/, 'Z');
@@ -783,6 +785,7 @@ function endpointFiles(c: ClientRecord): Array<{ path: string; dir?: true }> {
         { path: 'C:\\Users\\alice\\Downloads\\notes-empty.txt' },
         { path: 'C:\\Users\\Public\\update.dll' },
         { path: 'C:\\Users\\alice\\AppData\\Roaming\\notes.txt' },
+        { path: 'C:\\Windows\\win.ini' },
       ]
     : c.os === 'linux'
       ? [
@@ -791,6 +794,7 @@ function endpointFiles(c: ClientRecord): Array<{ path: string; dir?: true }> {
           { path: '/home/deploy/.bash_history' },
           { path: '/home/deploy/.cache/empty' },
           { path: '/var/www/html/shell.php' },
+          { path: '/etc/passwd' },
         ]
       : [
           { path: '/Users/alice', dir: true },
@@ -798,6 +802,7 @@ function endpointFiles(c: ClientRecord): Array<{ path: string; dir?: true }> {
           { path: '/Users/alice/Downloads/Invoice.pdf.app' },
           { path: '/Users/alice/Downloads/empty.txt' },
           { path: '/Users/alice/Documents/notes.txt' },
+          { path: '/etc/passwd' },
         ];
 }
 
@@ -1058,8 +1063,6 @@ const KNOWN_DIRS: Record<string, Record<string, string[]>> = {
     'C:\\Windows\\System32\\config': ['SAM', 'SECURITY', 'SOFTWARE', 'SYSTEM'],
   },
   linux: {
-    '': ['bin', 'etc', 'home', 'tmp', 'var', 'notes.txt'],
-    '/etc': ['cron.d', 'ssh', 'systemd', 'hosts', 'passwd', 'shadow', 'sudoers'],
     '/home': ['deploy', 'alice'],
     '/var': ['log', 'lib', 'tmp'],
     '/var/log': ['apt', 'auth.log', 'kern.log', 'syslog', 'wtmp'],
@@ -1077,22 +1080,6 @@ const OTHER_DIRS = ['cache', 'config', 'data', 'logs', 'backup', 'Local Settings
 const OTHER_FILES = ['readme.txt', 'settings.ini', 'report 2026.docx', 'install.log', 'data.db', 'notes.txt'];
 
 /**
- * Names in a simulated directory: a known folder's own children, any other folder a few
- * sub-folders and files picked from its path (the same every time, different between folders).
- */
-function directoryNames(c: ClientRecord, components: string[]): string[] {
-  const known = KNOWN_DIRS[c.os] ?? KNOWN_DIRS.linux!;
-  const key = components.length === 0 ? '' : clientPathOf(c, components);
-  const own = known[key];
-  if (own) return own;
-  const rng = new Rng(`${c.os}/${key.toLowerCase()}`);
-  const pick = (pool: string[], n: number) => [...pool].sort(() => rng.next() - 0.5).slice(0, n);
-  return components.length >= 6
-    ? pick(OTHER_FILES, rng.int(1, 3))
-    : [...pick(OTHER_DIRS, rng.int(1, 3)), ...pick(OTHER_FILES, rng.int(2, 4))];
-}
-
-/**
  * Files the client cannot read whole (locked by the OS, sparse): the listing gives their real size,
  * a download gets only the readable start, as an upload of a locked or sparse file does.
  */
@@ -1101,6 +1088,18 @@ const PARTIAL_FILES: Record<string, number> = {
   SAM: 65_536,
   SYSTEM: 18_874_368,
 };
+
+/** A file's size as a listing reports it: the bytes a download gets, or the true size of a partial one. */
+function listedSize(c: ClientRecord, path: string, name: string): number {
+  return PARTIAL_FILES[name] ?? fileContent(c, path).length;
+}
+
+/** A simulated directory entry: a file, a directory, or a symlink (with its target). */
+interface DirEntry {
+  name: string;
+  kind: 'file' | 'dir' | 'link';
+  link?: string;
+}
 
 /** Files without an extension in the known folders (everything else without one is a folder). */
 const BARE_FILES = new Set([
@@ -1115,14 +1114,39 @@ const BARE_FILES = new Set([
   'SYSTEM',
 ]);
 
-function isDirName(name: string): boolean {
-  if (name.endsWith(':') || name.endsWith('.app')) return true;
-  return !BARE_FILES.has(name) && !/\.[a-z0-9]+$/i.test(name);
+function entryOf(name: string): DirEntry {
+  const dir =
+    name.endsWith(':') || name.endsWith('.app') || (!BARE_FILES.has(name) && !/\.[a-z0-9]+$/i.test(name));
+  return { name, kind: dir ? 'dir' : 'file' };
 }
 
-/** A file's size as a listing reports it: the bytes a download gets, or the true size of a partial one. */
-function listedSize(c: ClientRecord, path: string, name: string): number {
-  return PARTIAL_FILES[name] ?? fileContent(c, path).length;
+/**
+ * What a simulated directory holds: the Linux root and /etc as recorded from real clients (with
+ * their symlinks), a known folder its own children, any other folder a few sub-folders and files
+ * picked from its path (the same every time, different between folders).
+ */
+function directoryEntries(c: ClientRecord, components: string[]): DirEntry[] {
+  const key = components.length === 0 ? '' : clientPathOf(c, components);
+  if (c.os === 'linux' && key === '')
+    return [
+      { name: 'bin', kind: 'link', link: 'usr/bin' },
+      ...['etc', 'home', 'tmp', 'usr', 'var', 'notes.txt'].map(entryOf),
+    ];
+  if (c.os === 'linux' && key === '/etc')
+    return [
+      ...['ssh', 'hosts', 'passwd'].map(entryOf),
+      { name: 'os-release', kind: 'link', link: '../usr/lib/os-release' },
+      entryOf('notes.txt'),
+    ];
+  const own = (KNOWN_DIRS[c.os] ?? KNOWN_DIRS.linux!)[key];
+  if (own) return own.map(entryOf);
+  const rng = new Rng(`${c.os}/${key.toLowerCase()}`);
+  const pick = (pool: string[], n: number) => [...pool].sort(() => rng.next() - 0.5).slice(0, n);
+  return (
+    components.length >= 6
+      ? pick(OTHER_FILES, rng.int(1, 3))
+      : [...pick(OTHER_DIRS, rng.int(1, 3)), ...pick(OTHER_FILES, rng.int(2, 4))]
+  ).map(entryOf);
 }
 
 /** Rows a listing at most gives (a deep recursion over the stand-in tree would never end). */
@@ -1135,67 +1159,124 @@ function vfsListing(
   def: ArtifactDefinition,
   now: number,
   rng: Rng,
+  profile: VersionProfile = versionProfile(),
 ): Array<Record<string, unknown>> {
   const accessor = paramText(def, env, 'Accessor', 'auto');
   const depth = Math.max(0, Math.min(10, Number(typedParameter(def, env, 'Depth')) || 0));
   const rows: Array<Record<string, unknown>> = [];
+  // A directory's own entries first, then each subdirectory's (level by level).
   const list = (dir: string[], level: number): void => {
-    for (const name of directoryNames(c, dir)) {
+    const subdirs: string[][] = [];
+    for (const entry of directoryEntries(c, dir)) {
       if (rows.length >= MAX_LISTING_ROWS) return;
-      const components = [...dir, name];
-      const isDir = isDirName(name);
+      const components = [...dir, entry.name];
+      const path = clientPathOf(c, components);
+      const isDir = entry.kind === 'dir';
       rows.push({
-        _OSPath: clientPathOf(c, components),
+        _OSPath: path,
         _Components: components,
         _Accessor: accessor,
-        _Data: { DevMajor: 0, DevMinor: 0 },
-        Name: name,
-        Size: isDir ? 0 : listedSize(c, clientPathOf(c, components), name),
-        Mode: isDir ? 'drwxr-xr-x' : '-rw-r--r--',
+        _Data: {
+          DevMajor: 254,
+          DevMinor: 0,
+          FSType: c.os === 'windows' ? 'NTFS' : 'ext4',
+          ...(entry.link ? { Link: entry.link } : {}),
+        },
+        Name: entry.name,
+        Size:
+          entry.kind === 'file'
+            ? listedSize(c, path, entry.name)
+            : entry.kind === 'link'
+              ? (entry.link?.length ?? 0)
+              : 4096,
+        Mode: isDir ? 'drwxr-xr-x' : entry.kind === 'link' ? 'Lrwxrwxrwx' : '-rw-r--r--',
         mtime: iso(now - rng.int(1, 9000) * 3_600_000),
         atime: iso(now - rng.int(1, 100) * 3_600_000),
         ctime: iso(now - rng.int(1, 9000) * 3_600_000),
-        btime: iso(now - rng.int(9000, 20000) * 3_600_000),
+        // The file systems of these stand-in hosts do not record a birth time.
+        btime: profile.unknownBtime,
         _Idx: rows.length,
       });
-      if (isDir && level < depth) list(components, level + 1);
+      if (isDir && level < depth) subdirs.push(components);
     }
+    for (const sub of subdirs) list(sub, level + 1);
   };
   list(vfsComponents(def, env), 0);
   return rows;
 }
 
+/**
+ * Generic.Client.Info's sources, as a real client answers them: BasicInformation and DetailedInfo
+ * everywhere, LinuxInfo on Linux, WindowsInfo and Users on Windows (their preconditions).
+ */
 const clientInfo = (
   c: ClientRecord,
   _rng: Rng,
   _e: Record<string, string>,
   _d: ArtifactDefinition,
   now: number,
-): Map<string, Array<Record<string, unknown>>> =>
-  new Map<string, Array<Record<string, unknown>>>([
-    [
-      'Generic.Client.Info/BasicInformation',
-      [
-        {
-          Name: 'velociraptor',
-          BuildTime: '2026-08-21T00:00:00Z',
-          Version: c.agent_version,
-          build_url: '',
-          Labels: c.labels,
-          Hostname: c.hostname,
-          OS: c.os,
-          Architecture: c.machine === 'arm64' ? 'arm64' : 'amd64',
-          Platform:
-            c.os === 'windows' ? 'Microsoft Windows' : c.os === 'linux' ? c.release.split(' ')[0] : 'darwin',
-          PlatformVersion: c.release,
-          KernelVersion: c.os === 'linux' ? '6.1.0-18-amd64' : c.release,
-          Fqdn: c.fqdn,
-          MACAddresses: c.mac_addresses,
-          ClientStart: iso(now - 86_400_000),
+): Map<string, Array<Record<string, unknown>>> => {
+  const basic = {
+    Name: 'velociraptor',
+    BuildTime: '',
+    Version: c.agent_version,
+    build_url: '',
+    install_time: 0,
+    Labels: c.labels,
+    Hostname: c.hostname,
+    OS: c.os,
+    Architecture: c.machine === 'arm64' ? 'arm64' : 'amd64',
+    Platform:
+      c.os === 'windows' ? 'Microsoft Windows' : c.os === 'linux' ? c.release.split(' ')[0] : 'darwin',
+    PlatformVersion: c.release,
+    KernelVersion: c.os === 'linux' ? '6.1.0-18-amd64' : c.release,
+    Fqdn: c.fqdn,
+    MACAddresses: c.mac_addresses,
+  };
+  const detailed = Object.entries({
+    Hostname: c.hostname,
+    Uptime: 86_400,
+    BootTime: Math.floor((now - 86_400_000) / 1000),
+    OS: c.os,
+    Platform: basic.Platform,
+    PlatformVersion: c.release,
+    KernelVersion: basic.KernelVersion,
+    Fqdn: c.fqdn,
+    Architecture: basic.Architecture,
+  }).map(([Param, Value]) => ({ Param, Value }));
+  const out = new Map<string, Array<Record<string, unknown>>>([
+    ['Generic.Client.Info/BasicInformation', [basic]],
+    ['Generic.Client.Info/DetailedInfo', detailed],
+  ]);
+  if (c.os === 'linux')
+    out.set('Generic.Client.Info/LinuxInfo', [
+      {
+        'Computer Info': {
+          TotalPhysicalMemory: 17_179_869_184,
+          TotalFreeMemory: 8_589_934_592,
+          TotalSharedMemory: 10_551_296,
+          TotalSwap: 0,
+          FreeSwap: 0,
         },
-      ],
-    ],
-    [
+        'Network Info': c.mac_addresses.map((mac, i) => ({
+          Name: `eth${i}`,
+          MACAddress: mac,
+          Up: 'Y',
+          PointToPoint: 'N',
+          IPAddresses: [`${c.last_ip}/24`],
+        })),
+      },
+    ]);
+  if (c.os === 'windows') {
+    out.set('Generic.Client.Info/WindowsInfo', [
+      {
+        ComputerName: c.hostname,
+        Domain: c.fqdn.split('.').slice(1).join('.'),
+        DomainRole: 'Member Workstation',
+        ProductName: c.release,
+      },
+    ]);
+    out.set(
       'Generic.Client.Info/Users',
       users(c, new Rng(c.client_id), {}, _d, now).map((u) => ({
         Name: u.Name ?? u.User,
@@ -1205,8 +1286,10 @@ const clientInfo = (
         Type: u.Type ?? 'local',
         Directory: u.Directory ?? u.Homedir,
       })),
-    ],
-  ]);
+    );
+  }
+  return out;
+};
 
 const GENERATORS: Record<string, Gen> = {
   'Windows.System.Pslist': procs,
@@ -1247,12 +1330,13 @@ const GENERATORS: Record<string, Gen> = {
   'Generic.Detection.Yara.Glob': yara,
   'Windows.Detection.Yara.Process': yara,
   'Linux.Detection.Yara.Process': yara,
-  'System.VFS.ListDirectory/Listing': (c, rng, env, def, now) => vfsListing(c, env, def, now, rng),
-  'System.VFS.ListDirectory/Stats': (c, rng, env, def, now) => [
+  'System.VFS.ListDirectory/Listing': (c, rng, env, def, now, profile) =>
+    vfsListing(c, env, def, now, rng, profile),
+  'System.VFS.ListDirectory/Stats': (c, rng, env, def, now, profile) => [
     {
       Components: vfsComponents(def, env),
       Accessor: paramText(def, env, 'Accessor', 'auto'),
-      Stats: { start_idx: 0, end_idx: vfsListing(c, env, def, now, rng).length },
+      Stats: { start_idx: 0, end_idx: vfsListing(c, env, def, now, rng, profile).length },
     },
   ],
 };
@@ -1321,6 +1405,7 @@ export function generateArtifactResults(
   env: Record<string, string>,
   flowId: string,
   nowMs: number,
+  profile: VersionProfile,
 ): GeneratedResults {
   const rng = new Rng(`${flowId}/${def.name}`);
   const results = new Map<string, Array<Record<string, unknown>>>();
@@ -1370,7 +1455,7 @@ export function generateArtifactResults(
   }
   for (const key of sourceKeys(def)) {
     const gen = GENERATORS[key];
-    results.set(key, gen ? gen(client, rng, env, def, nowMs) : []);
+    results.set(key, gen ? gen(client, rng, env, def, nowMs, profile) : []);
   }
   if (def.name === 'System.VFS.DownloadFile') {
     const { rows, upload } = downloadFile(client, env, def);

@@ -3,7 +3,7 @@ import type { ClientRecord } from '../dataset/clients';
 import type { PluginItem } from '../vql/scope';
 import { hasLabel, type World } from '../world';
 import { fn, plugin, window, type PluginGroup, type ServerContext } from './context';
-import { clientRow } from './rows';
+import { clientRow, labelResultRow } from './rows';
 
 function glob(pattern: string): RegExp {
   const escaped = pattern.replace(/[.+^${}()|[\]\\?]/g, '\\$&').replace(/\*/g, '.*');
@@ -41,6 +41,26 @@ export function searchClients(
     default:
       return all.filter((c) => re.test(c.hostname));
   }
+}
+
+/** The record label() leaves for a client id the server never saw. */
+function ghostClient(clientId: string): ClientRecord {
+  return {
+    client_id: clientId,
+    hostname: '',
+    fqdn: '',
+    os: '' as ClientRecord['os'],
+    release: '',
+    machine: '',
+    mac_addresses: [],
+    first_seen_at: 0,
+    offline_last_seen_us: 0,
+    last_ip: '',
+    labels: [],
+    last_label_timestamp: 0,
+    last_interrogate_flow_id: '',
+    agent_version: '',
+  };
 }
 
 export function clientPlugins(ctx: ServerContext): PluginGroup {
@@ -124,25 +144,37 @@ export function clientPlugins(ctx: ServerContext): PluginGroup {
         },
         call: (a, scope) => {
           if (!scope.require('LABEL_CLIENT', 'label')) return null;
-          const c = world.org(ctx.org(scope)).clients.get(String(a.client_id));
-          if (!c) throw new Error(`client ${String(a.client_id)} not known`);
+          const clients = world.org(ctx.org(scope)).clients;
+          const clientId = String(a.client_id);
           const labels = a.labels as string[];
-          ctx.touch(scope.ctx.user, c.client_id);
-          switch (a.op) {
-            case 'set':
-              for (const l of labels) if (!hasLabel(c, l)) c.labels.push(l);
-              c.last_label_timestamp = Math.floor(scope.ctx.now() * 1000);
-              return c.client_id;
-            case 'remove':
-              c.labels = c.labels.filter((l) => !labels.some((x) => x.toLowerCase() === l.toLowerCase()));
-              c.last_label_timestamp = Math.floor(scope.ctx.now() * 1000);
-              return c.client_id;
-            case 'check':
-              return labels.every((l) => hasLabel(c, l)) ? c.client_id : false;
-            default:
-              // As on the real server: without a known op nothing changes.
-              return c.client_id;
+          const op = typeof a.op === 'string' ? a.op : '';
+          // As the real server: label() never fails; on an id it does not know it makes a ghost
+          // client (no OS, never seen) that then shows up in clients() and label searches.
+          let c = clients.get(clientId);
+          if (!c && (op === 'set' || op === 'remove')) {
+            c = ghostClient(clientId);
+            clients.set(clientId, c);
           }
+          if (c) ctx.touch(scope.ctx.user, c.client_id);
+          switch (op) {
+            case 'set':
+              if (c) {
+                for (const l of labels) if (!hasLabel(c, l)) c.labels.push(l);
+                c.last_label_timestamp = Math.floor(scope.ctx.now() * 1000);
+              }
+              break;
+            case 'remove':
+              if (c) {
+                c.labels = c.labels.filter((l) => !labels.some((x) => x.toLowerCase() === l.toLowerCase()));
+                c.last_label_timestamp = Math.floor(scope.ctx.now() * 1000);
+              }
+              break;
+            case 'check':
+              return c && labels.every((l) => hasLabel(c, l)) ? labelResultRow(clientId, labels, op) : false;
+            default:
+            // Without a known op nothing changes.
+          }
+          return labelResultRow(clientId, labels, op);
         },
       }),
     ],

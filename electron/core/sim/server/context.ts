@@ -13,6 +13,8 @@ export interface ServerEnv {
   world: World;
   users: UserStore;
   startMs: number;
+  /** An org's client config (YAML: server URLs, CA certificate, nonce), as orgs() shows it. */
+  clientConfig: (orgId: string) => string;
 }
 
 export interface PluginGroup {

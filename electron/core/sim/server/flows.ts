@@ -1,8 +1,8 @@
 /** Flows (VR vql/server/flows): collect_client(), flows(), get_flow(), flow_logs(), cancel_flow(). */
-import { findArtifact } from '../dataset/artifacts';
 import { normaliseOrg } from '../users';
 import type { PluginItem } from '../vql/scope';
 import { isRow, toJson, VqlTime } from '../vql/values';
+import type { World } from '../world';
 import { fn, plugin, window, type PluginGroup, type ServerContext } from './context';
 import { flowRequest, flowRow } from './rows';
 import { flowKey } from '../world';
@@ -13,13 +13,14 @@ import { flowKey } from '../world';
  * dropped without a word: the artifact then runs with its default.
  */
 export function artifactEnv(
+  world: World,
   artifacts: string[],
   env: unknown,
   spec: unknown,
 ): Record<string, Record<string, string>> {
   const out: Record<string, Record<string, string>> = {};
   for (const a of artifacts) {
-    const declared = new Set(findArtifact(a)?.parameters.map((p) => p.name) ?? []);
+    const declared = new Set(world.artifact(a)?.parameters.map((p) => p.name) ?? []);
     const asStrings = (d: unknown): Record<string, string> => {
       const r: Record<string, string> = {};
       if (isRow(d))
@@ -53,7 +54,9 @@ export function flowPlugins(ctx: ServerContext): PluginGroup {
           const flows = [...world.org(orgId).flows.values()].filter(
             (f) => f.client_id === a.client_id && (!a.flow_id || f.session_id === a.flow_id),
           );
-          for (const f of window(flows, a.start, a.count)) yield flowRow(world, orgId, f);
+          // Only a single flow (flow_id given) carries its AvailableDownloads.
+          for (const f of window(flows, a.start, a.count))
+            yield flowRow(world, orgId, f, typeof a.flow_id === 'string' && a.flow_id !== '');
         },
       }),
       plugin({
@@ -120,7 +123,7 @@ export function flowPlugins(ctx: ServerContext): PluginGroup {
           if (clientId === 'server') {
             if (!scope.require('COLLECT_SERVER', 'collect_client')) return null;
           } else {
-            const basicOnly = artifacts.every((n) => findArtifact(n)?.basic === true);
+            const basicOnly = artifacts.every((n) => world.artifact(n)?.basic === true);
             if (
               !scope.ctx.hasPermission('COLLECT_CLIENT') &&
               !(basicOnly && scope.ctx.hasPermission('COLLECT_BASIC'))
@@ -131,24 +134,26 @@ export function flowPlugins(ctx: ServerContext): PluginGroup {
             if (!world.org(orgId).clients.has(clientId)) throw new Error(`client ${clientId} not known`);
           }
           for (const n of artifacts) {
-            const def = findArtifact(n);
+            const def = world.artifact(n);
             if (!def) throw new Error(`Artifact ${n} not found`);
-            if ((def.type === 'SERVER') !== (clientId === 'server'))
-              throw new Error(
-                `Artifact ${n} is a ${def.type} artifact and can not be collected on ${clientId === 'server' ? 'the server' : 'a client'}`,
-              );
+            // The server runs client artifacts too when asked to (client_id 'server'); a client never
+            // runs a server artifact.
+            if (def.type === 'SERVER' && clientId !== 'server')
+              throw new Error(`Artifact ${n} is a SERVER artifact and can not be collected on a client`);
           }
           const flow = world.collect(orgId, scope.ctx.user, {
             clientId,
             artifacts,
-            env: artifactEnv(artifacts, a.env, a.spec),
-            timeout: typeof a.timeout === 'number' ? a.timeout : 600,
+            env: artifactEnv(world, artifacts, a.env, a.spec),
+            timeout: typeof a.timeout === 'number' ? a.timeout : 0,
             maxRows: typeof a.max_rows === 'number' ? a.max_rows : 0,
+            ...(typeof a.max_bytes === 'number' ? { maxBytes: a.max_bytes } : {}),
+            ...(typeof a.cpu_limit === 'number' ? { cpuLimit: a.cpu_limit } : {}),
             urgent: a.urgent === true,
             flowId: typeof a.flow_id === 'string' && a.flow_id ? a.flow_id : undefined,
           });
           if (clientId !== 'server') ctx.touch(scope.ctx.user, clientId);
-          return { flow_id: flow.session_id, request: flowRequest(flow) };
+          return { flow_id: flow.session_id, request: flowRequest(world.profile, flow) };
         },
       }),
       fn({

@@ -3,14 +3,14 @@
  * hunt_update() starts, stops and edits, hunt_results() and hunt_flows() read what they collected.
  */
 import { appliedHuntScope, type HuntOs } from '../../../../shared/hunt-scope';
-import { findArtifact, sourceKeys } from '../dataset/artifacts';
+import { sourceKeys } from '../dataset/artifacts';
 import type { PluginItem } from '../vql/scope';
 import { toText, VqlTime } from '../vql/values';
 import type { HuntRecord } from '../world';
 import { fn, plugin, splitSource, window, type PluginGroup, type ServerContext } from './context';
 import { artifactEnv } from './flows';
 import { huntResults } from './results';
-import { huntFlowRow, huntRow, huntSummaryRow } from './rows';
+import { huntCreatedRow, huntFlowRow, huntRow, huntSummaryRow } from './rows';
 
 export function huntPlugins(ctx: ServerContext): PluginGroup {
   const { world } = ctx;
@@ -51,7 +51,7 @@ export function huntPlugins(ctx: ServerContext): PluginGroup {
           const source = typeof a.source === 'string' && a.source ? a.source : (fromName ?? '');
           // Named sources must be asked for as Artifact/Source: a bare name is not "available".
           const available = hunt.artifacts.flatMap((n) => {
-            const def = findArtifact(n);
+            const def = world.artifact(n);
             return def ? sourceKeys(def) : [n];
           });
           const key = source ? `${artifact}/${source}` : artifact;
@@ -126,7 +126,7 @@ export function huntPlugins(ctx: ServerContext): PluginGroup {
             return null;
           }
           const artifacts = a.artifacts as string[];
-          for (const n of artifacts) if (!findArtifact(n)) throw new Error(`Artifact ${n} not found`);
+          for (const n of artifacts) if (!world.artifact(n)) throw new Error(`Artifact ${n} not found`);
           const os = typeof a.os === 'string' && a.os ? a.os : null;
           if (os && !['windows', 'linux', 'darwin'].includes(os)) {
             scope.log(`hunt: OS condition invalid ${os} (should be linux, windows, darwin)`);
@@ -146,7 +146,7 @@ export function huntPlugins(ctx: ServerContext): PluginGroup {
             description: String(a.description),
             creator: scope.ctx.user,
             artifacts,
-            env: artifactEnv(artifacts, a.env, a.spec),
+            env: artifactEnv(world, artifacts, a.env, a.spec),
             createMs: now,
             startMs: a.pause === true ? null : now,
             stopMs: null,
@@ -156,14 +156,15 @@ export function huntPlugins(ctx: ServerContext): PluginGroup {
             includeLabels: applied.includeLabels,
             excludeLabels: applied.excludeLabels,
             tags: (a.tags as string[] | undefined) ?? [],
-            timeout: typeof a.timeout === 'number' ? a.timeout : 600,
+            ...(a.spec === undefined && a.env === undefined ? { withoutSpecs: true as const } : {}),
+            timeout: typeof a.timeout === 'number' ? a.timeout : 0,
             max_rows: typeof a.max_rows === 'number' ? a.max_rows : 0,
-            max_bytes: typeof a.max_bytes === 'number' ? a.max_bytes : 0,
+            max_bytes: typeof a.max_bytes === 'number' ? a.max_bytes : world.profile.defaultMaxUploadBytes,
             cpu_limit: typeof a.cpu_limit === 'number' ? a.cpu_limit : 0,
             flows: new Map(),
           };
           world.org(orgId).hunts.set(hunt.hunt_id, hunt);
-          return { HuntId: hunt.hunt_id, Request: huntRow(world, orgId, hunt) };
+          return { HuntId: hunt.hunt_id, Request: huntCreatedRow(world, orgId, hunt) };
         },
       }),
       fn({

@@ -12,11 +12,12 @@ import { downloadPlugins } from './downloads';
 import { flowPlugins } from './flows';
 import { huntPlugins } from './hunts';
 import { monitoringPlugins } from './monitoring';
+import { notebookPlugins } from './notebooks';
 import { resultPlugins } from './results';
 import { serverInfoPlugins } from './server-info';
 import { userPlugins } from './users';
 
-export { SIM_HOSTNAME, SIM_VERSION } from './rows';
+export { SIM_HOSTNAME } from './rows';
 export { searchClients } from './clients';
 export type { ServerEnv };
 
@@ -29,14 +30,26 @@ const GROUPS: Array<(ctx: ServerContext) => PluginGroup> = [
   huntPlugins,
   artifactPlugins,
   monitoringPlugins,
+  notebookPlugins,
   userPlugins,
 ];
+
+/** A definition without the arguments the release does not have yet (passing one is "Unexpected arg"). */
+function forRelease<T extends PluginDef | FunctionDef>(
+  def: T,
+  missing: Record<string, readonly string[]>,
+): T {
+  const drop = missing[def.name];
+  if (!drop?.length) return def;
+  return { ...def, args: Object.fromEntries(Object.entries(def.args).filter(([k]) => !drop.includes(k))) };
+}
 
 export function serverPlugins(env: ServerEnv): { plugins: PluginDef[]; functions: FunctionDef[] } {
   const ctx = new ServerContext(env);
   const groups = GROUPS.map((g) => g(ctx));
+  const missing = env.world.profile.missingArgs;
   return {
-    plugins: [...groups.flatMap((g) => g.plugins), bulkRowsPlugin],
-    functions: groups.flatMap((g) => g.functions),
+    plugins: [...groups.flatMap((g) => g.plugins.map((p) => forRelease(p, missing))), bulkRowsPlugin],
+    functions: groups.flatMap((g) => g.functions.map((f) => forRelease(f, missing))),
   };
 }

@@ -2,7 +2,6 @@
  * Event queries (VR vql/server/monitoring): watch_monitoring() blocks and yields events until the
  * query is cancelled or times out; only System.Flow.Completion produces events here.
  */
-import { findArtifact } from '../dataset/artifacts';
 import type { PluginItem } from '../vql/scope';
 import { plugin, type PluginGroup, type ServerContext } from './context';
 
@@ -16,7 +15,7 @@ export function monitoringPlugins(ctx: ServerContext): PluginGroup {
         args: { artifact: { type: 'string', required: true }, client_id: { type: 'string' } },
         async *run(a, scope): AsyncGenerator<PluginItem> {
           if (!scope.require('READ_RESULTS', 'watch_monitoring')) return;
-          const def = findArtifact(String(a.artifact));
+          const def = world.artifact(String(a.artifact));
           if (
             !def ||
             (def.type !== 'INTERNAL' && def.type !== 'CLIENT_EVENT' && def.type !== 'SERVER_EVENT')

@@ -8,7 +8,7 @@ import { normaliseOrg } from '../users';
 import type { PluginItem, Scope } from '../vql/scope';
 import { isRow, type Row } from '../vql/values';
 import { fn, plugin, type PluginGroup, type ServerContext } from './context';
-import { guiUserRow, orgRow, userRecordRow } from './rows';
+import { orgRow, userRecordRow } from './rows';
 
 export function userPlugins(ctx: ServerContext): PluginGroup {
   const { world, users } = ctx;
@@ -52,7 +52,7 @@ export function userPlugins(ctx: ServerContext): PluginGroup {
         args: {},
         async *run(_a, scope): AsyncGenerator<PluginItem> {
           if (!scope.require('READ_RESULTS', 'orgs')) return;
-          for (const o of world.orgs.values()) yield orgRow(o);
+          for (const o of world.orgs.values()) yield orgRow(o, ctx.env.clientConfig(o.id));
         },
       }),
       plugin({
@@ -65,7 +65,7 @@ export function userPlugins(ctx: ServerContext): PluginGroup {
             for (const [orgId, roles] of u.orgRoles) {
               // Users without roles in an org are not its users.
               if ((!a.all_orgs && orgId !== scope.ctx.orgId) || roles.length === 0) continue;
-              yield guiUserRow(u.name, orgId, world.orgs.get(orgId)?.name ?? orgId, roles);
+              yield userRecordRow(world.profile, u.name, orgId, world.orgs.get(orgId)?.name ?? orgId, roles);
             }
           }
         },
@@ -119,7 +119,13 @@ export function userPlugins(ctx: ServerContext): PluginGroup {
           const u = users.get(name);
           const orgId = normaliseOrg(scope.ctx.orgId);
           return u
-            ? userRecordRow(u.name, orgId, world.orgs.get(orgId)?.name ?? orgId, users.rolesIn(u.name, orgId))
+            ? userRecordRow(
+                world.profile,
+                u.name,
+                orgId,
+                world.orgs.get(orgId)?.name ?? orgId,
+                users.rolesIn(u.name, orgId),
+              )
             : null;
         },
       }),

@@ -62,6 +62,26 @@ export const builtinFunctions: FunctionDef[] = [
     call: (_a, scope) => Math.floor(scope.ctx.now() / 1000),
   }),
   fn({
+    name: 'sleep',
+    doc: 'Sleep for the specified number of seconds. Always returns true.',
+    args: { time: { type: 'int' }, ms: { type: 'int' } },
+    call: async (a, scope) => {
+      const ms = toInt(a.ms) || (toInt(a.time) ?? 0) * 1000;
+      // As Velociraptor's: a negative or zero delay returns at once; cancelling the query ends it.
+      if (ms > 0)
+        await new Promise<void>((resolve) => {
+          const timer = setTimeout(done, ms);
+          function done() {
+            clearTimeout(timer);
+            scope.ctx.signal.removeEventListener('abort', done);
+            resolve();
+          }
+          scope.ctx.signal.addEventListener('abort', done);
+        });
+      return true;
+    },
+  }),
+  fn({
     name: 'timestamp',
     doc: 'Convert from different types to a time.Time.',
     args: {

@@ -17,7 +17,7 @@ const NOW = Date.UTC(2026, 5, 1, 12, 0, 0);
 const world = new World(() => NOW, 1000, new FileStore(mkdtempSync(join(tmpdir(), 'sim-corpus-'))));
 const users = new UserStore();
 users.grant('alice', ['administrator']);
-const server = serverPlugins({ world, users, startMs: NOW });
+const server = serverPlugins({ world, users, startMs: NOW, clientConfig: () => 'Client: {}\n' });
 const plugins = new Map([...builtinPlugins, ...server.plugins].map((p) => [p.name, p]));
 const functions = new Map([...builtinFunctions, ...server.functions].map((f) => [f.name, f]));
 
@@ -42,6 +42,7 @@ async function run(
       now: () => NOW,
       signal: new AbortController().signal,
       hasPermission: (p) => users.has('alice', 'root', p),
+      profile: world.profile,
       plugins,
       functions,
     },
@@ -138,6 +139,9 @@ describe('evaluator corpus', () => {
       'SELECT os_info.system AS OS, count() AS Count FROM clients() GROUP BY OS ORDER BY OS',
       (r) =>
         expect(r.rows).toEqual([
+          // The pseudo-client "server" (the seeded history has server collections), no OS, as on
+          // the real server.
+          { OS: '', Count: 1 },
           { OS: 'darwin', Count: 12 },
           { OS: 'linux', Count: 16 },
           { OS: 'windows', Count: 28 },
@@ -216,7 +220,11 @@ describe('evaluator corpus', () => {
       "SELECT name, sources.name AS Sources, parameters.name AS Params FROM artifact_definitions(names='Generic.Client.Info')",
       (r) =>
         expect(r.rows).toEqual([
-          { name: 'Generic.Client.Info', Sources: ['BasicInformation', 'Users'], Params: [] },
+          {
+            name: 'Generic.Client.Info',
+            Sources: ['BasicInformation', 'DetailedInfo', 'LinuxInfo', 'WindowsInfo', 'Users'],
+            Params: [],
+          },
         ]),
     ],
     [
@@ -242,7 +250,7 @@ describe('evaluator corpus', () => {
       (r) => {
         expect(r.rows).toEqual([{ Missing: null }]);
         expect(
-          r.logs.some((l) => l.startsWith('ERROR:Symbol Missing not found. Current Scope is: [NULL, Host]')),
+          r.logs.some((l) => l.startsWith('ERROR:Symbol Missing not found. Current Scope is [NULL, Host]')),
         ).toBe(true);
       },
     ],

@@ -47,33 +47,11 @@ async function evalArgs(args: Arg[], scope: Scope): Promise<Row> {
   return out;
 }
 
-function similar(name: string, candidates: Iterable<string>): string[] {
-  const lower = name.toLowerCase();
-  const out: string[] = [];
-  for (const c of candidates) {
-    const lc = c.toLowerCase();
-    if (lc !== lower && (lc.startsWith(lower) || lower.startsWith(lc) || editDistance(lc, lower) <= 2))
-      out.push(c);
-  }
-  return out.sort().slice(0, 5);
-}
-
-function editDistance(a: string, b: string): number {
-  if (Math.abs(a.length - b.length) > 2) return 3;
-  const d = Array.from({ length: a.length + 1 }, (_, i) => [i, ...Array<number>(b.length).fill(0)]);
-  for (let j = 1; j <= b.length; j++) (d[0] as number[])[j] = j;
-  for (let i = 1; i <= a.length; i++) {
-    for (let j = 1; j <= b.length; j++) {
-      const row = d[i] as number[];
-      const prev = d[i - 1] as number[];
-      row[j] = Math.min(
-        (prev[j] ?? 0) + 1,
-        (row[j - 1] ?? 0) + 1,
-        (prev[j - 1] ?? 0) + (a[i - 1] === b[j - 1] ? 0 : 1),
-      );
-    }
-  }
-  return (d[a.length] as number[])[b.length] ?? 0;
+/** vfilter's GetSimilarPlugins: the plugins whose name contains a part of the name (split at _), sorted. */
+function similarPlugins(name: string, candidates: Iterable<string>): string[] {
+  const parts = name.split('_').filter((p) => p !== '');
+  const names = [...candidates];
+  return [...new Set(parts.flatMap((part) => names.filter((c) => c.includes(part))))].sort();
 }
 
 export async function evalExpr(expr: Expr, scope: Scope): Promise<unknown> {
@@ -248,7 +226,7 @@ async function* iterateSource(stmt: SelectStatement, scope: Scope): AsyncGenerat
   }
   scope.log(`ERROR:Plugin ${from.name} not found. ${scope.printVars()}`);
   let message = `Plugin ${from.name} not found. `;
-  const options = similar(from.name, scope.ctx.plugins.keys());
+  const options = similarPlugins(from.name, scope.ctx.plugins.keys());
   if (options.length) message += `Did you mean ${options.join(' ')}? `;
   if (scope.ctx.functions.has(from.name)) {
     message += `There is a VQL function called "${from.name}" - did you mean to call this function instead?`;

@@ -2,13 +2,19 @@
  * `http_client()` for the simulator's local `query` command (Velociraptor's client-side plugin of the
  * same name and arguments): one request per URL, a row {Url, Content, Response, Headers}; a failed
  * request is a row with Response 500 and the error as Content, as Velociraptor answers. Deployments
- * use it in their container health check (`velociraptor query "… http_client(url=…/healthz) …"`).
+ * use it in their container health check (`velociraptor query "… http_client(url=…/healthz) …"`) and
+ * the Docker target's self-destruction timer, which speaks to the engine over its unix socket in
+ * Velociraptor's URL form `/var/run/docker.sock:unix/containers/NAME` (VR vql/networking/http_client.go
+ * parseURL).
  * Only the local query command registers it: the simulated API does not offer network access.
  */
 import { request as httpRequest, type IncomingMessage } from 'node:http';
 import { request as httpsRequest } from 'node:https';
 import type { PluginDef, PluginItem } from './scope';
 import { isRow, type Row } from './values';
+
+/** `/path/to.sock:unix/url/path` — HTTP over a unix domain socket, as Velociraptor spells it. */
+const UNIX_URL = /^(\/.+):unix(\/.+)$/;
 
 function fetchOnce(
   url: string,
@@ -18,9 +24,10 @@ function fetchOnce(
   signal: AbortSignal,
 ): Promise<Row> {
   return new Promise((resolve) => {
+    const unix = UNIX_URL.exec(url);
     let target: URL;
     try {
-      target = new URL(url);
+      target = new URL(unix ? `http://unix${unix[2]}` : url);
     } catch {
       resolve({ Url: url, Content: `Invalid URL ${url}`, Response: 500, Headers: {} });
       return;
@@ -33,6 +40,7 @@ function fetchOnce(
         headers,
         signal,
         timeout: 30_000,
+        ...(unix ? { socketPath: unix[1] } : {}),
         ...(target.protocol === 'https:' ? { rejectUnauthorized: !insecure } : {}),
       },
       (res: IncomingMessage) => {

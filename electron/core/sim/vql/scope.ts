@@ -95,9 +95,9 @@ export class Scope {
     return { found: false, value: null };
   }
 
-  /** vfilter's PrintVars: "Current Scope is: [a, b], [c]". */
+  /** vfilter's PrintVars: "Current Scope is [a, b], [c]". */
   printVars(): string {
-    return `Current Scope is: ${this.layers.map((l) => `[${[...l.keys()].join(', ')}]`).join(', ')}`;
+    return `Current Scope is ${this.layers.map((l) => `[${[...l.keys()].join(', ')}]`).join(', ')}`;
   }
 
   log(line: string): void {

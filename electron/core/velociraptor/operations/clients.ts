@@ -1,6 +1,6 @@
 /** Clients: search (Velociraptor's search syntax), details with online status, labels, quarantine. */
 import { z } from 'zod';
-import { AppError, isAppError } from '../../../../shared/errors';
+import { AppError } from '../../../../shared/errors';
 import type { VelociraptorConnection } from '../connection';
 import {
   clientId as clientIdArg,
@@ -25,6 +25,7 @@ import {
   type OpOptions,
 } from './common';
 import { collectArtifacts, planCollect, type CollectInput, type LaunchedFlow } from './flows';
+import { artifactCatalog, pickParameter, requireArtifact, type Declarations } from './catalog';
 
 /** A client counts as online when it was seen within this window (Velociraptor's GUI uses 15 min). */
 export const ONLINE_WINDOW_MS = 15 * 60_000;
@@ -115,7 +116,8 @@ export async function searchClients(
     rowsOptions(opts, true),
   );
   const now = opts?.now?.() ?? Date.now();
-  const out = rows.map((r) => toClientSummary(r, now));
+  // Once server collections ran, clients() also lists a pseudo-client "server": not an endpoint.
+  const out = rows.filter((r) => r.client_id !== 'server').map((r) => toClientSummary(r, now));
   return input.onlineOnly ? out.filter((c) => c.online) : out;
 }
 
@@ -163,7 +165,10 @@ export function planLabels(clientId: string, labels: string[], op: LabelOp): Bui
   );
 }
 
-/** Adds or removes labels. `op` is always sent: Velociraptor's label() does nothing without it. */
+/**
+ * Adds or removes labels. `op` is always sent: Velociraptor's label() does nothing without it. The
+ * client is checked first: label() on an id the server does not know creates a ghost client.
+ */
 export async function setLabels(
   conn: VelociraptorConnection,
   clientId: string,
@@ -171,19 +176,9 @@ export async function setLabels(
   op: LabelOp,
   opts?: OpOptions,
 ): Promise<string[]> {
-  try {
-    await callBuiltFunction(
-      conn,
-      planLabels(clientId, labels, op),
-      z.unknown(),
-      rowsOptions(opts, false),
-      `label(op=${op})`,
-    );
-  } catch (e) {
-    // label() answers nothing, with no log, for a client the server does not know: say which it was.
-    if (isAppError(e, 'VQL_ERROR')) await getClient(conn, clientId, opts);
-    throw e;
-  }
+  const query = planLabels(clientId, labels, op);
+  await getClient(conn, clientId, opts);
+  await callBuiltFunction(conn, query, z.unknown(), rowsOptions(opts, false), `label(op=${op})`);
   return (await getClient(conn, clientId, opts)).labels;
 }
 
@@ -222,15 +217,26 @@ export interface QuarantinePlan {
 
 export const QUARANTINE_LABEL = 'Quarantine';
 
-/** The quarantine collection for a client of OS `os` (as clients() reports it), built without running it. */
-export function planQuarantine(os: string, input: QuarantineInput): QuarantinePlan {
-  validateId('clientId', input.clientId);
+/** The quarantine artifact for a client of OS `os` (as clients() reports it). */
+export function quarantineArtifact(os: string, clientId: string): string {
   const artifact = QUARANTINE_ARTIFACTS[os.toLowerCase()];
   if (!artifact)
-    throw new AppError('INVALID_ARGUMENT', `No quarantine artifact for OS "${os}" of ${input.clientId}.`);
+    throw new AppError('INVALID_ARGUMENT', `No quarantine artifact for OS "${os}" of ${clientId}.`);
+  return artifact;
+}
+
+/**
+ * The quarantine collection for a client of OS `os`, built without running it, in the form the
+ * server declares (`d` holds its quarantine artifact's declaration): an artifact the server lacks
+ * (MacOS.Remediation.Quarantine before 0.77.2) is refused with the reason.
+ */
+export function planQuarantine(d: Declarations, os: string, input: QuarantineInput): QuarantinePlan {
+  validateId('clientId', input.clientId);
+  const artifact = quarantineArtifact(os, input.clientId);
+  requireArtifact(d, artifact);
   const parameters: Record<string, string> = {};
-  if (input.remove) parameters.RemovePolicy = 'Y';
-  else if (input.message) parameters.MessageBox = input.message;
+  if (input.remove) parameters[pickParameter(d, artifact, ['RemovePolicy'], 'a removal switch')] = 'Y';
+  else if (input.message) parameters[pickParameter(d, artifact, ['MessageBox'], 'a message')] = input.message;
   const request: CollectInput = {
     clientId: input.clientId,
     artifacts: [artifact],
@@ -254,7 +260,8 @@ export async function quarantine(
 ): Promise<LaunchedFlow & { artifact: string }> {
   validateId('clientId', input.clientId);
   const client = await getClient(conn, input.clientId, opts);
-  const planned = planQuarantine(client.os, input);
+  const d = await artifactCatalog.declarations(conn, [quarantineArtifact(client.os, input.clientId)], opts);
+  const planned = planQuarantine(d, client.os, input);
   const flow = await collectArtifacts(conn, planned.request, opts);
   await setLabels(conn, input.clientId, [QUARANTINE_LABEL], planned.label.op, opts);
   return { ...flow, artifact: planned.artifact };
@@ -290,7 +297,9 @@ export async function searchClientIds(
     ClientRefRowSchema,
     rowsOptions(opts, true),
   );
-  return rows.map((r) => ({ clientId: r.client_id, hostname: r.Hostname ?? '' }));
+  return rows
+    .filter((r) => r.client_id !== 'server')
+    .map((r) => ({ clientId: r.client_id, hostname: r.Hostname ?? '' }));
 }
 
 /** One item deleting a client or flow removed (VR client_delete / delete_flow rows). */

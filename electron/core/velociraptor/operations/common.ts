@@ -87,10 +87,19 @@ export async function callBuiltFunction<S extends z.ZodType>(
   opts: RowsOptions,
   what: string,
 ): Promise<z.output<S>> {
-  const { rows } = await conn.queryRows(query, opts);
+  const { rows, logs } = await conn.queryRows(query, opts);
   const value = rows[0]?.Result;
   if (value === undefined || value === null || value === false) {
-    throw new AppError('VQL_ERROR', `${conn.label}: ${what} returned nothing; the server logged no reason.`);
+    // A function that fails logs why as "<name>: <reason>" with no level prefix (no ERROR:).
+    const name = /^\w+/.exec(what)?.[0] ?? what;
+    const reasons = logs.map((l) => l.message.trim()).filter((m) => m.startsWith(`${name}: `));
+    throw new AppError(
+      'VQL_ERROR',
+      reasons.length
+        ? `${conn.label}: ${reasons.slice(0, 3).join(' | ')}`
+        : `${conn.label}: ${what} returned nothing; the server logged no reason.`,
+      reasons.length ? { details: { logs: reasons.slice(0, 20) } } : {},
+    );
   }
   const r = schema.safeParse(value);
   if (!r.success) throw new AppError('INTERNAL', `${conn.label}: ${what} returned an unexpected value.`);

@@ -33,6 +33,7 @@ import {
   usToIso,
   type OpOptions,
 } from './common';
+import { artifactCatalog } from './catalog';
 
 /** Per-artifact parameters; values are strings (Velociraptor converts per declared type). */
 export type ArtifactParameters = Record<string, Record<string, string>>;
@@ -123,9 +124,12 @@ export async function collectArtifacts(
   input: CollectInput,
   opts?: OpOptions,
 ): Promise<LaunchedFlow> {
+  const query = planCollect(input);
+  // Never send what the server would drop silently (an undeclared parameter runs the default).
+  await artifactCatalog.check(conn, input.artifacts, input.parameters, opts);
   const r = await callBuiltFunction(
     conn,
-    planCollect(input),
+    query,
     CollectResultSchema,
     rowsOptions(opts, false),
     'collect_client()',
@@ -349,10 +353,17 @@ export async function waitForFlow(
     })();
     let fired = false;
     void watch.then(() => (fired = true));
+    const started = Date.now();
     const poll = (async (): Promise<FlowSummary> => {
       for (;;) {
-        const f = await flowStatus(conn, clientId, flowId, { signal, deadlineMs: 30_000 });
-        if (f.done) return f;
+        let f: FlowSummary | undefined;
+        try {
+          f = await flowStatus(conn, clientId, flowId, { signal, deadlineMs: 30_000 });
+        } catch (e) {
+          // A server flow is not in flows() at once after collect_client() returns: not yet, not gone.
+          if (!isAppError(e, 'NOT_FOUND') || Date.now() - started > NOT_YET_VISIBLE_MS) throw e;
+        }
+        if (f?.done) return f;
         // After the completion event, the flow record may lag a moment: re-check shortly.
         await (fired ? sleep(200, signal) : Promise.race([watch, sleep(options.pollMs ?? 2_000, signal)]));
         if (signal.aborted) throw abortError(options.signal?.aborted === true, flowId, timeoutMs);
@@ -382,17 +393,19 @@ function abortError(cancelled: boolean, flowId: string, timeoutMs: number): AppE
       );
 }
 
+/** How long a just-launched flow may be missing from flows() before "not found" means it. */
+const NOT_YET_VISIBLE_MS = 5_000;
+
+/** Resolves after `ms`, or at once when `signal` aborts; never leaves a listener behind. */
 function sleep(ms: number, signal: AbortSignal): Promise<void> {
   return new Promise((resolve) => {
-    const t = setTimeout(resolve, ms);
-    signal.addEventListener(
-      'abort',
-      () => {
-        clearTimeout(t);
-        resolve();
-      },
-      { once: true },
-    );
+    const done = (): void => {
+      clearTimeout(t);
+      signal.removeEventListener('abort', done);
+      resolve();
+    };
+    const t = setTimeout(done, ms);
+    signal.addEventListener('abort', done, { once: true });
   });
 }
 

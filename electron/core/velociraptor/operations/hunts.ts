@@ -41,6 +41,7 @@ import {
   usToIso,
   type OpOptions,
 } from './common';
+import { artifactCatalog } from './catalog';
 import { searchClients, type ClientSummary } from './clients';
 
 export type { HuntOs, HuntScopeRule };
@@ -102,13 +103,12 @@ export async function createHunt(
   input: CreateHuntInput,
   opts?: OpOptions,
 ): Promise<{ huntId: string }> {
-  const r = await callBuiltFunction(
-    conn,
-    planCreateHunt(input),
-    HuntCreatedSchema,
-    rowsOptions(opts, false),
-    'hunt()',
-  );
+  const query = planCreateHunt(input);
+  // Never send what the server would drop silently (an undeclared parameter runs the default).
+  await artifactCatalog.check(conn, input.artifacts, input.parameters, opts);
+  // hunt() has no tags before 0.77: it would answer null and create nothing.
+  if (input.tags?.length) await artifactCatalog.requireFunctionArgs(conn, 'hunt', ['tags'], opts);
+  const r = await callBuiltFunction(conn, query, HuntCreatedSchema, rowsOptions(opts, false), 'hunt()');
   return { huntId: r.HuntId };
 }
 

@@ -4,10 +4,10 @@
  * captures exactly what the product sends and what the server answers. The same steps run against a
  * real server (scripts/record-real-answers.mjs) and against the simulator (sim-shape.test.ts).
  *
- * Some steps send today's form of a query that a real server answers differently from what the
- * product expects (issue 12: `user()` without `user=`, a bare artifact name for a multi-source
- * artifact, a VFS path without Components, revocation by empty roles): their answers are part of the
- * record on purpose, so the simulator can be held to the same answers.
+ * Some steps send, as raw queries, the forms a real server answers differently from what a caller
+ * may expect (issue 12: `user()` without `user=`, a bare artifact name for a multi-source artifact,
+ * a VFS path without Components, revocation by empty roles, hunt tags on 0.75): their answers are part of the record on
+ * purpose, so the simulator is held to the same answers. The product itself no longer sends them.
  */
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
@@ -15,7 +15,7 @@ import { join } from 'node:path';
 import { AppError, isAppError, messageOf } from '../../../../shared/errors';
 import { revokeRolesQuery, userCreateQuery } from '../operations/users';
 import type { VelociraptorService } from '../service';
-import { build, json, str, userName, vql } from '../vql/builder';
+import { artifactSource, build, huntId as huntIdArg, jsonArray, str, userName, vql } from '../vql/builder';
 
 export interface ScenarioTarget {
   svc: VelociraptorService;
@@ -301,6 +301,8 @@ export const STEPS: Step[] = [
         os: 'linux',
         excludeLabels: [RECORDER_EXCLUDED_LABEL],
         expiresInSeconds: 3600,
+        // The product refuses this scope unless told the server drops the labels (it records what it does).
+        acceptDroppedLabels: true,
       }),
   },
   {
@@ -312,6 +314,18 @@ export const STEPS: Step[] = [
         tags: ['megaraptor'],
         expiresInSeconds: 3600,
       }),
+  },
+  {
+    name: 'hunts.create-tags-raw',
+    // hunt(tags=…) as a raw query: 0.75 answers null with "hunt: Unexpected arg tags" (the product
+    // refuses tags there before sending, from help()), 0.77 creates the hunt.
+    run: (t) =>
+      runQuery(
+        t,
+        build(
+          vql`SELECT hunt(description=${str('megaraptor recorder: raw tags')}, artifacts=${jsonArray([INFO])}, tags=${jsonArray(['megaraptor'])}, pause=TRUE, expires=now() + 3600) AS Result FROM scope()`,
+        ),
+      ),
   },
   { name: 'hunts.status', needs: ['huntId'], run: (t, s) => t.svc.huntStatus(s.huntId ?? '') },
   { name: 'hunts.start', needs: ['huntId'], run: (t, s) => t.svc.startHunt(s.huntId ?? '') },
@@ -327,7 +341,14 @@ export const STEPS: Step[] = [
   {
     name: 'hunts.results-bare-name',
     needs: ['huntId'],
-    run: (t, s) => t.svc.huntResults(s.huntId ?? '', INFO),
+    // The bare name as a raw query: the product completes or refuses it before sending (huntSource).
+    run: (t, s) =>
+      runQuery(
+        t,
+        build(
+          vql`SELECT * FROM hunt_results(hunt_id=${huntIdArg(s.huntId ?? '')}, artifact=${artifactSource(INFO)}) LIMIT 1000`,
+        ),
+      ),
   },
   {
     name: 'hunts.results-source',
@@ -350,21 +371,22 @@ export const STEPS: Step[] = [
   { name: 'hunts.list', run: (t) => t.svc.listHunts({ limit: 100 }) },
   { name: 'clients.label-remove', run: (t) => t.svc.setLabels(t.clientId, [RECORDER_LABEL], 'remove') },
   { name: 'users.create', run: (t) => runQuery(t, userCreateQuery(RECORDER_USER, ['api'])) },
-  { name: 'users.revoke-empty-roles', run: (t) => runQuery(t, revokeRolesQuery(RECORDER_USER)) },
   {
-    name: 'users.read-back',
-    run: (t) => runQuery(t, build(vql`SELECT user(user=${userName(RECORDER_USER)}) AS Result FROM scope()`)),
-  },
-  {
-    name: 'users.revoke-policy',
+    name: 'users.revoke-empty-roles',
+    // The form that does nothing on a real server, as a raw query (the product sends users.revoke-policy's).
     run: (t) =>
       runQuery(
         t,
         build(
-          vql`SELECT user_grant(user=${userName(RECORDER_USER)}, policy=${json({ roles: [] })}) AS Result FROM scope()`,
+          vql`SELECT user_grant(user=${str(RECORDER_USER)}, roles=${jsonArray([])}) AS User FROM scope()`,
         ),
       ),
   },
+  {
+    name: 'users.read-back',
+    run: (t) => runQuery(t, build(vql`SELECT user(user=${userName(RECORDER_USER)}) AS Result FROM scope()`)),
+  },
+  { name: 'users.revoke-policy', run: (t) => runQuery(t, revokeRolesQuery(RECORDER_USER)) },
   {
     name: 'users.delete',
     run: (t) =>

@@ -3,7 +3,8 @@
  * MEGARAPTOR_CONFORMANCE_API_CONFIG (an administrator API config file) and
  * MEGARAPTOR_CONFORMANCE_CLIENT (an online client of that server) a real server. An optional
  * MEGARAPTOR_CONFORMANCE_READONLY_API_CONFIG gives the least-privilege identity (role `api`) that
- * read-only VQL runs under.
+ * read-only VQL runs under. MEGARAPTOR_CONFORMANCE_SIM_VERSION (0.75 or 0.77) chooses the release
+ * the simulator plays.
  */
 import { readFileSync } from 'node:fs';
 import { AppError } from '../../../../shared/errors';
@@ -26,6 +27,7 @@ export const ENV = {
   config: 'MEGARAPTOR_CONFORMANCE_API_CONFIG',
   client: 'MEGARAPTOR_CONFORMANCE_CLIENT',
   readOnly: 'MEGARAPTOR_CONFORMANCE_READONLY_API_CONFIG',
+  simVersion: 'MEGARAPTOR_CONFORMANCE_SIM_VERSION',
 } as const;
 
 export async function conformanceTarget(env: NodeJS.ProcessEnv = process.env): Promise<ConformanceTarget> {
@@ -46,7 +48,12 @@ export async function conformanceTarget(env: NodeJS.ProcessEnv = process.env): P
       stop: () => Promise.resolve(),
     };
   }
-  const sim = await startSimulator({ host: '127.0.0.1', speed: 50 });
+  const release = env[ENV.simVersion];
+  const sim = await startSimulator({
+    host: '127.0.0.1',
+    speed: 50,
+    ...(release ? { velociraptorVersion: release } : {}),
+  });
   const yaml = await sim.mintApiConfig('conformance-admin', ['administrator']);
   const readOnlyYaml = await sim.mintApiConfig('conformance-readonly', ['api']);
   const registry = new ConnectionRegistry();

@@ -1,0 +1,95 @@
+/**
+ * What `megaraptor deploy` and `megaraptor deployments` share: the deployments service over the app's
+ * data dir (the same journals, keychain namespace and connections as the desktop app), and the way
+ * progress and outcomes are printed. The keychain is opened through the worker backend, ended when
+ * the command ends.
+ */
+import type { ProgressEvent } from '../../../shared/deploy';
+import { resolveDataDir } from '../../core/app/index';
+import { ConnectionManager } from '../../core/connections/index';
+import type { SecretStore } from '../../core/credentials/index';
+import { DeploymentService, releaseSourceFromEnv } from '../../core/deploy/index';
+import { stripTerminalControls } from '../../core/velociraptor/index';
+import type { CliIO } from '../command';
+
+export interface CliDeployments {
+  service: DeploymentService;
+  dataDir: string;
+  close(): Promise<void>;
+}
+
+export async function openDeployments(io: CliIO): Promise<CliDeployments> {
+  const dataDir = resolveDataDir({ env: io.env, cwd: io.cwd });
+  let backend: { reset(): void } | undefined;
+  let keychain: Promise<SecretStore | null> | undefined;
+  const secrets = (): Promise<SecretStore | null> =>
+    (keychain ??= (async () => {
+      const { keychainStoreFor } = await import('../../core/credentials/index');
+      const { WorkerKeychainBackend } = await import('../../core/credentials/keychain-worker');
+      const worker = new WorkerKeychainBackend();
+      backend = worker;
+      return keychainStoreFor(dataDir, { backend: worker });
+    })().catch(() => null));
+  const connections = new ConnectionManager({
+    dataDir,
+    secrets,
+    demo: () => Promise.reject(new Error('The demo server runs in the app, not from the command line.')),
+  });
+  const service = new DeploymentService({
+    dataDir,
+    secrets,
+    connections,
+    releaseSource: releaseSourceFromEnv(io.env),
+  });
+  return {
+    service,
+    dataDir,
+    async close() {
+      await service.dispose();
+      await connections.dispose();
+      // Once a Secret Service call ran, its worker holds the process open at exit: end it.
+      backend?.reset();
+    },
+  };
+}
+
+/** Progress as lines on stderr: steps, resources, logs (control characters stripped). */
+export function progressPrinter(io: CliIO): (e: ProgressEvent) => void {
+  let lastProgress = 0;
+  return (e) => {
+    const clean = (s: string) => stripTerminalControls(s);
+    switch (e.type) {
+      case 'phase':
+        io.stderr.write(`== ${e.phase}\n`);
+        break;
+      case 'step':
+        if (e.state === 'running') io.stderr.write(`-> ${clean(e.title)}\n`);
+        else if (e.state === 'done')
+          io.stderr.write(
+            `   done ${clean(e.title)}${e.ms !== undefined ? ` (${(e.ms / 1000).toFixed(1)} s)` : ''}\n`,
+          );
+        else if (e.state === 'failed')
+          io.stderr.write(`   FAILED ${clean(e.title)}: ${clean(e.error?.message ?? '')}\n`);
+        break;
+      case 'resource':
+        if (e.state === 'created' || e.state === 'removed')
+          io.stderr.write(`   ${e.state} ${e.resource.kind} ${clean(e.resource.id)}\n`);
+        break;
+      case 'log':
+        io.stderr.write(`   ${e.level === 'info' ? '' : `${e.level}: `}${clean(e.line)}\n`);
+        break;
+      case 'progress':
+        // At most one progress line a second: downloads report often.
+        if (e.message && Date.now() - lastProgress > 1000) {
+          lastProgress = Date.now();
+          const pct = e.fraction !== undefined ? ` ${Math.round(e.fraction * 100)}%` : '';
+          io.stderr.write(`   ${clean(e.message)}${pct}\n`);
+        }
+        break;
+    }
+  };
+}
+
+export function writeJson(io: CliIO, value: unknown): void {
+  io.stdout.write(`${JSON.stringify(value, null, 2)}\n`);
+}

@@ -1,0 +1,300 @@
+/**
+ * `megaraptor deploy docker|ssh|lab …` — a Velociraptor server from the command line, the way the
+ * wizard deploys it: the plan is printed (every step with the resources it makes, and the warnings),
+ * then deployed with live progress on stderr; the outcome (URLs, CA fingerprint, connection) goes to
+ * stdout. `--dry-run` stops after the plan. Secrets stay in the keychain; nothing here takes one.
+ */
+import { resolve } from 'node:path';
+import { isAppError } from '../../../shared/errors';
+import type { ProfileName } from '../../../shared/deploy';
+import { engineFromEnv, RECOMMENDED_RELEASE } from '../../core/deploy/index';
+import { parseFlags, UsageError, type FlagSpec, type ParsedFlags } from '../args';
+import type { CliIO, Command } from '../command';
+import { openDeployments, progressPrinter, writeJson } from './deploy-common';
+
+const USAGE = `Usage: megaraptor deploy docker|ssh|lab --name NAME [options]
+
+Deploys a Velociraptor server: plan (printed), pre-flight checks, every step journaled, verified
+over the API and the GUI, added to the app's connections. Progress goes to stderr, the outcome to
+stdout. Secrets (CA key, API identity, admin password) go to the OS keychain only.
+
+Common options:
+  --name NAME                 deployment and connection name (required)
+  --profile P                 rapid (default: destroys itself after 72 h), standard or enterprise
+  --auto-destroy-hours H      when a rapid deployment destroys itself (default 72, at most 336)
+  --tag TAG                   Velociraptor release to download and verify (default ${RECOMMENDED_RELEASE})
+  --binary FILE               your own Velociraptor binary instead of a release (warned if unsigned)
+  --signature FILE            its detached .sig, checked against Velocidex's key
+  --dry-run                   print the plan and stop
+  --json                      print the plan / outcome as JSON
+
+docker:
+  --engine URL                unix:///path/docker.sock or tcp://host:port (default: DOCKER_HOST)
+  --network bridge|host       bridge (default) publishes ports; host binds on the engine's host
+  --hostname HOST             the name agents dial (default localhost)
+  --frontend-bind ADDR        where the agent frontend is published (default 0.0.0.0)
+  --frontend-port N           (default 8000)
+  --api-port N, --gui-port N  host ports (default: free ports on 127.0.0.1; required with host networking)
+  --expose-api, --expose-gui  publish them on all addresses (warned)
+  --official-image REF        ghcr.io/velocidex/velociraptor-server pinned to a tag or digest
+  --extra-file IMG=FILE[:MODE]  a file of this machine added to the image (repeatable)
+
+ssh (a Linux host with systemd):
+  --host HOST --user USER     the SSH login (--ssh-port N, default 22)
+  --key FILE | --agent        a private key file (passphrase: --key-passphrase-ref) or ssh-agent
+  --sudo                      become root with sudo (password: --sudo-password-ref)
+  --hostname HOST             the name agents dial (default: --host)
+  --expose-api, --expose-gui  listen on all addresses instead of the host's 127.0.0.1 (warned)
+  --datastore DIR             (default /opt/velociraptor)
+  Host keys are checked against known_hosts and the app's own list; confirm a new one in the app.
+
+lab (this machine):
+  --no-client                 no client of this machine
+`;
+
+const COMMON: Record<string, FlagSpec> = {
+  '--name': { value: true },
+  '--profile': { value: true },
+  '--auto-destroy-hours': { value: true },
+  '--tag': { value: true },
+  '--binary': { value: true },
+  '--signature': { value: true },
+  '--dry-run': {},
+  '--json': {},
+};
+
+const DOCKER: Record<string, FlagSpec> = {
+  ...COMMON,
+  '--engine': { value: true },
+  '--network': { value: true },
+  '--hostname': { value: true },
+  '--frontend-bind': { value: true },
+  '--frontend-port': { value: true },
+  '--api-port': { value: true },
+  '--gui-port': { value: true },
+  '--expose-api': {},
+  '--expose-gui': {},
+  '--official-image': { value: true },
+  '--extra-file': { value: true, repeat: true },
+};
+
+const SSH: Record<string, FlagSpec> = {
+  ...COMMON,
+  '--host': { value: true },
+  '--ssh-port': { value: true },
+  '--user': { value: true },
+  '--key': { value: true },
+  '--key-passphrase-ref': { value: true },
+  '--agent': {},
+  '--sudo': {},
+  '--sudo-password-ref': { value: true },
+  '--hostname': { value: true },
+  '--expose-api': {},
+  '--expose-gui': {},
+  '--datastore': { value: true },
+};
+
+const LAB: Record<string, FlagSpec> = { ...COMMON, '--no-client': {} };
+
+function port(flags: ParsedFlags, flag: string): number | undefined {
+  const v = flags.get(flag);
+  if (v === undefined) return undefined;
+  const n = Number(v);
+  if (!Number.isInteger(n) || n < 1 || n > 65535) throw new UsageError(`${flag} must be a port (1-65535)`);
+  return n;
+}
+
+function binary(flags: ParsedFlags, cwd: string): Record<string, unknown> {
+  const file = flags.get('--binary');
+  if (file)
+    return {
+      kind: 'file',
+      path: resolve(cwd, file),
+      ...(flags.get('--signature') ? { signaturePath: resolve(cwd, flags.get('--signature')!) } : {}),
+    };
+  if (flags.has('--signature')) throw new UsageError('--signature goes with --binary');
+  return { kind: 'release', tag: flags.get('--tag') ?? RECOMMENDED_RELEASE };
+}
+
+function engine(flags: ParsedFlags, io: CliIO): Record<string, unknown> {
+  const url = flags.get('--engine');
+  return engineFromEnv(
+    url
+      ? {
+          DOCKER_HOST: url,
+          DOCKER_TLS_VERIFY: io.env.DOCKER_TLS_VERIFY,
+          DOCKER_CERT_PATH: io.env.DOCKER_CERT_PATH,
+        }
+      : io.env,
+  );
+}
+
+function dockerSettings(flags: ParsedFlags, io: CliIO): Record<string, unknown> {
+  const network = flags.get('--network') ?? 'bridge';
+  if (network !== 'bridge' && network !== 'host') throw new UsageError('--network is bridge or host');
+  const official = flags.get('--official-image');
+  if (official && (flags.has('--binary') || flags.has('--tag')))
+    throw new UsageError('--official-image replaces --tag/--binary: give one');
+  const extraFiles = flags.all('--extra-file').map((spec) => {
+    const m = /^(\/[^=]+)=(.+?)(?::([0-7]{3,4}))?$/.exec(spec);
+    if (!m) throw new UsageError(`--extra-file is /path/in/image=/local/file[:mode], not "${spec}"`);
+    return { path: m[1]!, source: resolve(io.cwd, m[2]!), mode: m[3] ? parseInt(m[3], 8) : 0o644 };
+  });
+  const loopback = (flag: string, expose: boolean) => ({
+    bindAddress: expose ? '0.0.0.0' : '127.0.0.1',
+    port: port(flags, flag) ?? null,
+    ...(expose ? { expose: true } : {}),
+  });
+  return {
+    engine: engine(flags, io),
+    image: official
+      ? { kind: 'official', reference: official }
+      : { kind: 'local', binary: binary(flags, io.cwd), ...(extraFiles.length ? { extraFiles } : {}) },
+    network,
+    frontend: {
+      hostname: flags.get('--hostname') ?? 'localhost',
+      bindAddress: flags.get('--frontend-bind') ?? '0.0.0.0',
+      port: port(flags, '--frontend-port') ?? 8000,
+    },
+    api: loopback('--api-port', flags.has('--expose-api')),
+    gui: loopback('--gui-port', flags.has('--expose-gui')),
+  };
+}
+
+function sshSettings(flags: ParsedFlags, io: CliIO): Record<string, unknown> {
+  const host = flags.get('--host');
+  const user = flags.get('--user');
+  if (!host || !user) throw new UsageError('ssh needs --host and --user');
+  const key = flags.get('--key');
+  if (key && flags.has('--agent')) throw new UsageError('give --key or --agent, not both');
+  if (!key && !flags.has('--agent')) throw new UsageError('ssh needs --key FILE or --agent');
+  const auth = key
+    ? {
+        method: 'key',
+        keyPath: resolve(io.cwd, key),
+        ...(flags.get('--key-passphrase-ref') ? { passphraseRef: flags.get('--key-passphrase-ref') } : {}),
+      }
+    : { method: 'agent' };
+  return {
+    ssh: {
+      host,
+      port: port(flags, '--ssh-port') ?? 22,
+      username: user,
+      auth,
+      sudo: flags.has('--sudo')
+        ? {
+            mode: 'sudo',
+            ...(flags.get('--sudo-password-ref') ? { passwordRef: flags.get('--sudo-password-ref') } : {}),
+          }
+        : { mode: 'none' },
+    },
+    binary: binary(flags, io.cwd),
+    frontend: { hostname: flags.get('--hostname') ?? host },
+    api: { port: 8001, expose: flags.has('--expose-api') },
+    gui: { port: 8889, expose: flags.has('--expose-gui') },
+    ...(flags.get('--datastore') ? { datastoreDir: flags.get('--datastore') } : {}),
+  };
+}
+
+function labSettings(flags: ParsedFlags, io: CliIO): Record<string, unknown> {
+  return { binary: binary(flags, io.cwd), client: !flags.has('--no-client') };
+}
+
+export const deployCommand: Command = {
+  name: 'deploy',
+  summary: 'deploy a Velociraptor server (docker, ssh, lab) with live progress',
+  usage: USAGE,
+  async run(argv: string[], io: CliIO): Promise<number> {
+    const [target, ...rest] = argv;
+    const specs = { docker: DOCKER, ssh: SSH, lab: LAB } as const;
+    if (target !== 'docker' && target !== 'ssh' && target !== 'lab')
+      throw new UsageError(`the target is docker, ssh or lab${target ? `, not "${target}"` : ''}`);
+    const flags = parseFlags(rest, specs[target]);
+    const name = flags.get('--name');
+    if (!name) throw new UsageError('--name is required');
+    const profile = (flags.get('--profile') ?? 'rapid') as ProfileName;
+    if (!['rapid', 'standard', 'enterprise'].includes(profile))
+      throw new UsageError('--profile is rapid, standard or enterprise');
+    const hoursText = flags.get('--auto-destroy-hours');
+    const hours = hoursText === undefined ? undefined : Number(hoursText);
+    if (hours !== undefined && !(hours > 0))
+      throw new UsageError('--auto-destroy-hours must be a positive number');
+    const settings =
+      target === 'docker'
+        ? dockerSettings(flags, io)
+        : target === 'ssh'
+          ? sshSettings(flags, io)
+          : labSettings(flags, io);
+    const json = flags.has('--json');
+
+    const d = await openDeployments(io);
+    try {
+      const plan = await d.service.plan(target, {
+        name,
+        profile,
+        ...(hours !== undefined ? { overrides: { autoDestroyHours: hours } } : {}),
+        settings,
+      });
+      if (json && flags.has('--dry-run')) {
+        writeJson(io, {
+          plan: {
+            id: plan.deploymentId,
+            steps: plan.steps,
+            warnings: plan.warnings,
+            autoDestroyAt: plan.autoDestroyAt,
+          },
+        });
+        return 0;
+      }
+      io.stderr.write(
+        `Plan ${plan.deploymentId}: ${plan.name} on ${target}, ${plan.profile.title} profile\n`,
+      );
+      for (const s of plan.steps) {
+        io.stderr.write(`  ${s.title}\n`);
+        for (const r of s.resources) io.stderr.write(`    + ${r.kind} ${r.id} — ${r.title}\n`);
+      }
+      for (const w of plan.warnings) io.stderr.write(`  warning: ${w}\n`);
+      if (plan.autoDestroyAt) io.stderr.write(`  destroys itself about ${plan.autoDestroyAt}\n`);
+      if (flags.has('--dry-run')) return 0;
+
+      const out = await d.service.deploy(plan, { onEvent: progressPrinter(io) });
+      const o = out.journal.outputs;
+      const result = {
+        id: out.deploymentId,
+        name: out.journal.name,
+        state: out.journal.state,
+        guiUrl: o.guiUrl,
+        apiEndpoint: o.apiEndpoint,
+        frontendUrl: o.frontendUrl,
+        caFingerprint: o.caFingerprint,
+        connection: o.connectionName,
+        adminUser: o.adminUser,
+        autoDestroyAt: out.journal.autoDestroyAt,
+      };
+      if (json) writeJson(io, result);
+      else
+        io.stdout.write(
+          [
+            `Deployed ${result.name} (${result.id}).`,
+            `  GUI:            ${String(result.guiUrl)} (user ${String(result.adminUser)}; the password is in the keychain)`,
+            `  API:            ${String(result.apiEndpoint)} (connection "${String(result.connection)}")`,
+            `  Agents dial:    ${String(result.frontendUrl)}`,
+            `  CA fingerprint: ${String(result.caFingerprint)}`,
+            ...(result.autoDestroyAt ? [`  Destroys itself at ${result.autoDestroyAt}`] : []),
+            `Next: agents — megaraptor deployments docs ${result.id} writes their client config.`,
+            '',
+          ].join('\n'),
+        );
+      return 0;
+    } catch (e) {
+      if (isAppError(e) && e.code === 'DEPLOY_PREFLIGHT_FAILED') {
+        const checks = (e.details?.checks ?? []) as Array<{ title: string; status: string; message: string }>;
+        for (const c of checks)
+          io.stderr.write(`  ${c.status === 'failed' ? 'FAILED' : c.status}: ${c.title} — ${c.message}\n`);
+      }
+      throw e;
+    } finally {
+      await d.close();
+    }
+  },
+};

@@ -1,0 +1,69 @@
+/**
+ * `megaraptor deploy` and `megaraptor deployments` in process: strict flags (unknown ones exit 2 with
+ * the closest known one), destroy refuses without an explicit evidence choice and --yes, and list /
+ * reap / dry runs work on an empty data dir without a keychain.
+ */
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { PassThrough } from 'node:stream';
+import { afterAll, describe, expect, it } from 'vitest';
+import { main } from '../megaraptor';
+
+const dir = mkdtempSync(join(tmpdir(), 'mr-cli-deploy-'));
+afterAll(() => rmSync(dir, { recursive: true, force: true }));
+
+async function run(argv: string[]): Promise<{ code: number; out: string; err: string }> {
+  const stdout = new PassThrough();
+  const stderr = new PassThrough();
+  let out = '';
+  let err = '';
+  stdout.on('data', (d: Buffer) => (out += d.toString()));
+  stderr.on('data', (d: Buffer) => (err += d.toString()));
+  const code = await main(argv, {
+    stdout,
+    stderr,
+    stdin: new PassThrough(),
+    env: { MEGARAPTOR_DATA_DIR: dir },
+    cwd: dir,
+  });
+  return { code, out, err };
+}
+
+describe('megaraptor deploy / deployments', () => {
+  it('refuses unknown flags and subcommands with exit 2', async () => {
+    const a = await run(['deploy', 'docker', '--name', 'x', '--engin', 'unix:///x.sock']);
+    expect(a.code).toBe(2);
+    expect(a.err).toMatch(/unknown option --engin \(did you mean --engine\?\)/);
+    expect((await run(['deploy', 'kubernetes', '--name', 'x'])).code).toBe(2);
+    expect((await run(['deploy', 'lab'])).err).toMatch(/--name is required/);
+    expect((await run(['deploy', 'lab', '--name', 'x', '--profile', 'huge'])).code).toBe(2);
+    expect((await run(['deployments', 'frobnicate'])).code).toBe(2);
+    expect((await run(['deployments', 'list', '--all'])).code).toBe(2);
+    expect((await run(['deployments', 'extend', 'd1'])).err).toMatch(/--hours/);
+    expect((await run(['deployments', 'hold', 'd1'])).err).toMatch(/--reason TEXT \(place\) or --lift/);
+  });
+
+  it('asks for the evidence choice and a confirmation before destroying', async () => {
+    const none = await run(['deployments', 'destroy', 'd1', '--yes']);
+    expect(none.code).toBe(2);
+    expect(none.err).toMatch(/--export DIR .* or --no-export/);
+    const both = await run(['deployments', 'destroy', 'd1', '--export', '/tmp/x', '--no-export', '--yes']);
+    expect(both.code).toBe(2);
+    const unconfirmed = await run(['deployments', 'destroy', 'd1', '--no-export']);
+    expect(unconfirmed.code).toBe(2);
+    expect(unconfirmed.err).toMatch(/--yes/);
+  });
+
+  it('lists and reaps an empty data dir', async () => {
+    const list = await run(['deployments', 'list', '--json']);
+    expect(list.code, list.err).toBe(0);
+    expect(JSON.parse(list.out)).toEqual({ deployments: [], problems: [] });
+    const reap = await run(['deployments', 'reap', '--no-export']);
+    expect(reap.code, reap.err).toBe(0);
+    expect(reap.out).toBe('Nothing is past its time.\n');
+    const missing = await run(['deployments', 'status', 'nosuchdeployment']);
+    expect(missing.code).toBe(1);
+    expect(missing.err).toMatch(/No deployment "nosuchdeployment" is journaled/);
+  });
+});

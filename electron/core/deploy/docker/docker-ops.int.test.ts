@@ -1,0 +1,255 @@
+/**
+ * Operations on a Docker deployment on a REAL engine (Debian's dockerd, host networking on
+ * 127.0.0.1), with the simulator as the image's binary:
+ * - renewal with a fake clock: deployed "6.5 days ago" with 7-day certificates; renewed under the
+ *   keychain's CA keeping the keys, the config put into its volume over the Docker API, the container
+ *   restarted — and over mTLS the server serves the renewed certificate; restart, logs and health too;
+ * - self-destruction without the app: a rapid deployment's timer container (Velociraptor's own query
+ *   command on the engine's socket) — moved by "extend" — removes the server and its volumes at its
+ *   time; then the app's reaper finds the server gone and removes the rest: nothing is left.
+ */
+import { mkdtemp, readdir, readFile, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import type Docker from 'dockerode';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { keychainStoreFor } from '../../credentials/index';
+import { MemorySecretStore } from '../../credentials/memory-store';
+import type { SecretStore } from '../../credentials/secret-store';
+import { build, vql } from '../../velociraptor/vql/builder';
+import { identitySecrets } from '../server-identity';
+import { dockerEngine, startTestEngine, type TestEngine } from '../testing/docker-engine';
+import { hostNetworkSettings, SMALL, TEST_ASSET, TEST_TAG } from '../testing/docker-world';
+import { makeTestSigner, type TestSigner } from '../testing/gpg';
+import { startReleaseServer, type ReleaseServer } from '../testing/release-server';
+import { servedCertificate } from '../testing/served-certificate';
+import { serviceWorld, type ServiceWorld } from '../testing/service-world';
+import { simRuntime, type SimRuntime } from '../testing/sim-runtime';
+import { expiryContainerName } from './expiry';
+import { LABEL } from './spec';
+
+const inKeyringSession = process.env.MEGARAPTOR_TEST_KEYRING === '1';
+const DAY = 86_400_000;
+const HOUR = 3_600_000;
+
+const part = dockerEngine();
+let engine: TestEngine;
+let signer: TestSigner;
+let releases: ReleaseServer;
+let runtime: SimRuntime;
+let root: string;
+let world: ServiceWorld;
+let secrets: SecretStore;
+let docker: Docker;
+
+beforeAll(async () => {
+  if (!part.ready) return;
+  engine = await startTestEngine();
+  root = await mkdtemp(join(tmpdir(), 'megaraptor-docker-ops-'));
+  [signer, runtime] = await Promise.all([makeTestSigner(), simRuntime(join(root, 'runtime'))]);
+  const launcher = await readFile(runtime.launcher);
+  releases = await startReleaseServer([
+    {
+      tag: TEST_TAG,
+      publishedAt: '2026-05-31T00:00:00Z',
+      assets: { [TEST_ASSET]: launcher, [`${TEST_ASSET}.sig`]: await signer.sign(launcher) },
+    },
+  ]);
+  const dataDir = join(root, 'data');
+  secrets = inKeyringSession ? keychainStoreFor(dataDir) : new MemorySecretStore();
+  world = serviceWorld({
+    dataDir,
+    secrets,
+    release: { url: releases.url, caPem: releases.caPem, key: signer.key },
+    docker: true,
+  });
+  docker = await world.service.engines.get(engine.ref);
+}, 240_000);
+
+afterAll(async () => {
+  if (!engine) return;
+  await world?.close();
+  await releases?.close();
+  await signer?.cleanup();
+  await engine.stop();
+  if (root) await rm(root, { recursive: true, force: true });
+}, 120_000);
+
+async function identity(id: string) {
+  const refs = identitySecrets(id);
+  const ca = JSON.parse((await secrets.get(refs.ca.id))!) as { certificatePem: string };
+  const api = JSON.parse((await secrets.get(refs.apiIdentity.id))!) as {
+    certificatePem: string;
+    privateKeyPem: string;
+  };
+  return { ca: ca.certificatePem, cert: api.certificatePem, key: api.privateKeyPem };
+}
+
+async function leftovers(id: string) {
+  const byLabel = { label: [`${LABEL.deployment}=${id}`] };
+  const containers = (await docker.listContainers({ all: true })).filter((c) =>
+    c.Names.some((n) => n.includes(id)),
+  );
+  const volumes = ((await docker.listVolumes()).Volumes ?? []).filter((v) => v.Name.includes(id));
+  const images = await docker.listImages({ filters: byLabel });
+  const secretsLeft: string[] = [];
+  for (const r of Object.values(identitySecrets(id)))
+    if ((await secrets.get(r.id)) !== undefined) secretsLeft.push(r.id);
+  const journals = (await readdir(world.service.journals.dir)).filter((f) => f.startsWith(id));
+  return {
+    containers: containers.map((c) => c.Names[0]),
+    volumes: volumes.map((v) => v.Name),
+    images: images.map((i) => i.Id),
+    secrets: secretsLeft,
+    journals,
+  };
+}
+
+async function until<T>(what: string, probe: () => Promise<T | undefined>, ms: number): Promise<T> {
+  const deadline = Date.now() + ms;
+  for (;;) {
+    const v = await probe();
+    if (v !== undefined) return v;
+    if (Date.now() > deadline) throw new Error(`${what} did not happen within ${ms / 1000} s`);
+    await new Promise((r) => setTimeout(r, 500));
+  }
+}
+
+describe('operations on a Docker deployment', () => {
+  it(`has ${part.name} (required in CI)`, () => part.check());
+
+  it.runIf(part.run)(
+    'renews the certificates through the Docker API; the server then serves the renewed one',
+    async () => {
+      const s = world.service;
+      world.shift(-6.5 * DAY);
+      const plan = await s.plan('docker', {
+        name: 'docker-renew',
+        profile: 'standard',
+        overrides: { ...SMALL, certificates: { caDays: 60, serverDays: 7, apiDays: 7 } },
+        settings: await hostNetworkSettings(engine.ref, runtime.extraFiles),
+      });
+      const out = await s.deploy(plan);
+      world.shift(0);
+      const id = plan.deploymentId;
+      const endpoint = String(out.journal.outputs.apiEndpoint);
+      const old = await servedCertificate(endpoint, await identity(id));
+      expect((await s.status(id)).deployment.certificates.find((c) => c.role === 'frontend')?.level).toBe(
+        'within-1d',
+      );
+
+      const renewed = await s.renewCertificates(id);
+      expect(renewed.operation.steps).toEqual([
+        'renew-certificates-issue',
+        'renew-certificates-deliver',
+        'renew-certificates-restart',
+        'renew-certificates-verify-api',
+        'renew-certificates-verify-gui',
+        'renew-certificates-connection',
+        'renew-certificates-confirm',
+      ]);
+      const now = await servedCertificate(endpoint, await identity(id));
+      expect(now.publicKey).toBe(old.publicKey);
+      expect(Math.abs(now.validTo.getTime() - (Date.now() + 7 * DAY))).toBeLessThan(10 * 60_000);
+      expect(Date.parse(String(renewed.journal.outputs.frontendCertNotAfter))).toBe(now.validTo.getTime());
+      // The one-shot delivery container came and went, journaled.
+      const delivery = renewed.journal.resources.find((r) => r.id === `megaraptor-${id}-init`);
+      expect(delivery?.state).toBe('removed');
+      expect(await leftovers(id)).toMatchObject({ containers: [`/megaraptor-${id}-server`] });
+
+      // Through the app's connection, with the renewed identity.
+      await world.connections.service({ server: 'docker-renew', org: '' });
+      const conn = world.connections.registry.connection('docker-renew');
+      expect((await conn.queryRows(build(vql`SELECT whoami() AS User FROM scope()`))).rows).toEqual([
+        { User: 'megaraptor-app' },
+      ]);
+
+      const health = await s.status(id);
+      expect(health.health).toMatchObject({ ok: true, state: 'running (healthy)' });
+      const restarted = await s.restart(id);
+      expect(restarted.operation.state).toBe('done');
+      expect((await s.logs(id, 50)).length).toBeGreaterThan(0);
+
+      await s.destroy(id, { exportTo: null });
+      expect(await leftovers(id)).toEqual({
+        containers: [],
+        volumes: [],
+        images: [],
+        secrets: [],
+        journals: [],
+      });
+    },
+    400_000,
+  );
+
+  it.runIf(part.run)(
+    'destroys itself at its time on the engine (extend moves the timer); the reaper leaves nothing',
+    async () => {
+      const s = world.service;
+      // The timer's time comes from the deploy step's clock: an hour-long life that started 59 min 20 s ago.
+      world.shift(-(HOUR - 40_000));
+      const plan = await s.plan('docker', {
+        name: 'docker-expiry',
+        profile: 'rapid',
+        overrides: { ...SMALL, autoDestroyHours: 1 },
+        settings: await hostNetworkSettings(engine.ref, runtime.extraFiles),
+      });
+      expect(plan.warnings.join(' ')).toMatch(/timer container on the engine gets the engine's socket/);
+      const out = await s.deploy(plan);
+      world.shift(0);
+      const id = plan.deploymentId;
+      const timer = docker.getContainer(expiryContainerName(id));
+      const epochOf = async () =>
+        Number(
+          (await timer.inspect()).Config.Cmd.find((a) => a.startsWith('DestroyAtEpoch='))!.split('=')[1],
+        );
+      const first = await epochOf();
+      expect(first * 1000 - Date.now()).toBeLessThan(45_000);
+      expect((await timer.inspect()).HostConfig).toMatchObject({ NetworkMode: 'none', CapDrop: ['ALL'] });
+
+      // Extend by a minute: the timer on the engine moves, and so does the journal.
+      const t0 = Date.now();
+      const ext = await s.extend(id, 1 / 60);
+      const moved = await epochOf();
+      expect(moved * 1000).toBeGreaterThanOrEqual(Math.floor((t0 + 60_000) / 1000) * 1000 - 1000);
+      expect(Math.abs(Date.parse(ext.journal.autoDestroyAt!) - moved * 1000)).toBeLessThan(2000);
+
+      // The old time passes: the server still runs.
+      await new Promise((r) => setTimeout(r, Math.max(0, first * 1000 - Date.now() + 3000)));
+      expect((await s.status(id)).health?.ok).toBe(true);
+
+      // The new time comes: the engine removes the server, its volumes and the timer — no app involved.
+      await until(
+        'the on-engine destruction',
+        async () => {
+          const l = await leftovers(id);
+          return l.containers.length === 0 && l.volumes.length === 0 ? l : undefined;
+        },
+        120_000,
+      );
+      const left = await leftovers(id);
+      // What the engine cannot remove itself: the image its timer ran from; the journal and keychain.
+      expect(left.images).toHaveLength(1);
+      expect((await s.status(id)).health?.state).toBe('missing');
+
+      const reaped = await s.reap();
+      expect(reaped).toEqual([
+        expect.objectContaining({
+          id,
+          outcome: 'destroyed',
+          message: expect.stringMatching(/no longer answered/),
+        }),
+      ]);
+      expect(await leftovers(id)).toEqual({
+        containers: [],
+        volumes: [],
+        images: [],
+        secrets: [],
+        journals: [],
+      });
+      expect((await world.connections.list()).connections.map((c) => c.name)).not.toContain('docker-expiry');
+      expect(out.journal.state).toBe('deployed');
+    },
+    400_000,
+  );
+});

@@ -1,0 +1,281 @@
+/**
+ * Work on deployed servers, with the file-based test double target: operations journaled step by
+ * step (and undone on failure), legal holds that block every removal path, certificate expiry levels
+ * and notices with a fake clock, and the reaper — in a service that is then replaced by a new one over
+ * the same data dir (a restart), which reaps what the first left past its time.
+ */
+import { mkdtemp, readdir, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import type { TargetHealth } from '../../../shared/deploy';
+import { isAppError, type AppError } from '../../../shared/errors';
+import { ConnectionManager } from '../connections/index';
+import { MemorySecretStore } from '../credentials/memory-store';
+import { certificateStatuses, expiryLevel, renewalDue } from './certificates';
+import { JournalStore } from './journal';
+import type { DeploymentPlan, StepContext } from './model';
+import { DeploymentRunner } from './runner';
+import { DeploymentService, noticesOf } from './service';
+import type { TargetOperations } from './target-operations';
+import { FileDeployer, type FileSettings } from './testing/file-deployer';
+
+const HOUR = 3_600_000;
+const DAY = 24 * HOUR;
+
+let dir: string;
+let secrets: MemorySecretStore;
+
+beforeEach(async () => {
+  dir = await mkdtemp(join(tmpdir(), 'megaraptor-ops-'));
+  secrets = new MemorySecretStore();
+});
+afterEach(async () => {
+  await rm(dir, { recursive: true, force: true });
+});
+
+async function failure(p: Promise<unknown>): Promise<AppError> {
+  try {
+    await p;
+  } catch (e) {
+    if (isAppError(e)) return e;
+    throw e;
+  }
+  throw new Error('expected a failure');
+}
+
+const settings = (): FileSettings => ({ dir: join(dir, 'target'), filesPerStep: 1 });
+
+/** TEST DOUBLE operations for the file target: a timer is a recorded time, health is fixed. */
+class FileOperations implements TargetOperations {
+  readonly target = 'ssh' as const;
+  readonly timers: Array<{ id: string; at: string }> = [];
+  async health(): Promise<TargetHealth> {
+    return { ok: false, state: 'files', detail: 'a folder of files, no server', checkedAt: '' };
+  }
+  async logs(): Promise<string> {
+    return '';
+  }
+  async deliverConfig(): Promise<void> {}
+  async restart(_p: DeploymentPlan, ctx: StepContext): Promise<void> {
+    ctx.log('restarted');
+  }
+  async rescheduleExpiry(plan: DeploymentPlan, at: Date): Promise<void> {
+    this.timers.push({ id: plan.deploymentId, at: at.toISOString() });
+  }
+}
+
+describe('operations on a deployed server', () => {
+  it('journal each step under an operation; a failure removes what it made and runs undo', async () => {
+    const journals = new JournalStore(join(dir, 'deployments'));
+    const runner = new DeploymentRunner({ journals, secrets, deployers: [new FileDeployer()] });
+    const plan = await runner.plan('ssh', { name: 'files', profile: 'standard', settings: settings() });
+    await runner.deploy(plan);
+
+    const ok = await runner.operate(plan.deploymentId, {
+      kind: 'restart',
+      title: 'Restart',
+      steps: [{ id: 'one', title: 'One', run: (ctx) => ctx.setOutput('restarted', true) }],
+    });
+    expect(ok.operation).toMatchObject({ kind: 'restart', state: 'done', steps: ['restart-one'] });
+    expect(ok.journal.outputs.restarted).toBe(true);
+    expect(ok.journal.steps.find((s) => s.id === 'restart-one')).toMatchObject({
+      phase: 'operate',
+      state: 'done',
+    });
+    expect(ok.journal.owner).toBeNull();
+
+    const undone: string[] = [];
+    const err = await failure(
+      runner.operate(plan.deploymentId, {
+        kind: 'renew-certificates',
+        title: 'Renew',
+        steps: [
+          {
+            id: 'make',
+            title: 'Make a one-shot resource',
+            run: (ctx) =>
+              ctx.create(
+                { kind: 'secret', id: `deploy:${plan.deploymentId}:temp`, scope: 'keychain', title: 'temp' },
+                () => ctx.secrets.set(`deploy:${plan.deploymentId}:temp`, 'x'),
+              ),
+          },
+          {
+            id: 'boom',
+            title: 'Fail',
+            run: () => Promise.reject(new Error('the target said no')),
+          },
+        ],
+        undo: async () => {
+          undone.push('undo');
+        },
+      }),
+    );
+    expect(err.code).toBe('DEPLOY_FAILED');
+    expect(err.message).toMatch(/Renew failed at "renew-certificates-boom": the target said no/);
+    expect(err.message).toMatch(/What it had changed was undone/);
+    expect(undone).toEqual(['undo']);
+    expect(await secrets.get(`deploy:${plan.deploymentId}:temp`)).toBeUndefined();
+    const doc = await journals.read(plan.deploymentId);
+    expect(doc.state).toBe('deployed');
+    expect(doc.operations?.map((o) => [o.kind, o.state])).toEqual([
+      ['restart', 'done'],
+      ['renew-certificates', 'failed'],
+    ]);
+    // What the deployment made before the operation is still there.
+    expect((await readdir(settings().dir)).length).toBe(3);
+  });
+
+  it('refuses work on a deployment that is not deployed', async () => {
+    const journals = new JournalStore(join(dir, 'deployments'));
+    const runner = new DeploymentRunner({ journals, secrets, deployers: [new FileDeployer()] });
+    const plan = await runner.plan('ssh', {
+      name: 'files',
+      profile: 'standard',
+      settings: { ...settings(), failAt: 'files-b' },
+    });
+    await failure(runner.deploy(plan));
+    const err = await failure(
+      runner.operate(plan.deploymentId, { kind: 'restart', title: 'Restart', steps: [] }),
+    );
+    expect(err).toMatchObject({ code: 'CONFLICT' });
+  });
+});
+
+describe('certificate expiry', () => {
+  it('warns 30, 7 and 1 days ahead, by the clock it is given', () => {
+    expect([45, 30, 8, 7, 2, 1, 0.5, 0, -3].map(expiryLevel)).toEqual([
+      'ok',
+      'within-30d',
+      'within-30d',
+      'within-7d',
+      'within-7d',
+      'within-1d',
+      'within-1d',
+      'expired',
+      'expired',
+    ]);
+    const t0 = Date.parse('2031-01-01T00:00:00Z');
+    const outputs = {
+      frontendCertNotAfter: new Date(t0 + 365 * DAY).toISOString(),
+      gatewayCertNotAfter: new Date(t0 + 365 * DAY).toISOString(),
+      apiCertNotAfter: new Date(t0 + 90 * DAY).toISOString(),
+      caNotAfter: new Date(t0 + 3650 * DAY).toISOString(),
+    };
+    const at = (days: number) =>
+      Object.fromEntries(
+        certificateStatuses(outputs, new Date(t0 + days * DAY)).map((c) => [c.role, c.level]),
+      );
+    expect(at(0)).toEqual({ frontend: 'ok', gateway: 'ok', api: 'ok', ca: 'ok' });
+    expect(at(61)).toMatchObject({ api: 'within-30d', frontend: 'ok' });
+    expect(at(336)).toMatchObject({ frontend: 'within-30d', api: 'expired' });
+    expect(at(358.5)).toMatchObject({ frontend: 'within-7d' });
+    expect(at(364.5)).toMatchObject({ frontend: 'within-1d', gateway: 'within-1d', ca: 'ok' });
+    expect(at(366)).toMatchObject({ frontend: 'expired' });
+    // The CA is tracked, never renewed (that would change what every agent trusts).
+    expect(certificateStatuses(outputs, new Date(t0)).find((c) => c.role === 'ca')?.renewable).toBe(false);
+  });
+
+  it('renews by itself a third of the life ahead, at most 7 days and at least 1', () => {
+    const s = (daysLeft: number) => ({
+      role: 'frontend' as const,
+      title: '',
+      notAfter: '',
+      daysLeft,
+      level: expiryLevel(daysLeft),
+      renewable: true,
+    });
+    expect(renewalDue(s(8), 365)).toBe(false);
+    expect(renewalDue(s(7), 365)).toBe(true);
+    expect(renewalDue(s(2.5), 7)).toBe(false);
+    expect(renewalDue(s(2.3), 7)).toBe(true);
+    expect(renewalDue(s(1), 2)).toBe(true);
+    expect(renewalDue({ ...s(0.5), role: 'ca', renewable: false }, 3650)).toBe(false);
+  });
+});
+
+describe('self-destruction by the app', () => {
+  function service(clock: () => Date, ops: FileOperations, deployer = new FileDeployer()) {
+    return new DeploymentService({
+      dataDir: dir,
+      secrets: () => Promise.resolve(secrets),
+      connections: new ConnectionManager({
+        dataDir: dir,
+        secrets: () => Promise.resolve(secrets),
+        demo: () => Promise.reject(new Error('no demo')),
+      }),
+      clock,
+      targets: () => [{ deployer, operations: ops }],
+    });
+  }
+
+  it('gives notices 24 h and 1 h ahead, extends the target timer, honours a legal hold, and reaps after a restart', async () => {
+    const t0 = Date.parse('2031-03-01T12:00:00Z');
+    let now = t0;
+    const ops = new FileOperations();
+    const first = service(() => new Date(now), ops);
+    const plan = await first.plan('ssh', {
+      name: 'rapid-files',
+      profile: 'rapid',
+      overrides: { autoDestroyHours: 48 },
+      settings: settings(),
+    });
+    const out = await first.deploy(plan);
+    expect(out.journal.autoDestroyAt).toBe(new Date(t0 + 48 * HOUR).toISOString());
+    const keys = async () => (await first.notices()).map((n) => n.key.split(':').slice(1).join(':'));
+
+    now = t0 + 23 * HOUR;
+    expect(await keys()).toEqual([]);
+    now = t0 + 25 * HOUR;
+    expect(await keys()).toEqual(['destroy-24h']);
+    now = t0 + 47.5 * HOUR;
+    expect(await keys()).toEqual(['destroy-1h']);
+
+    // Extend: the target's timer moves first, then the journal.
+    const ext = await first.extend(plan.deploymentId, 30);
+    const moved = new Date(now + 30 * HOUR).toISOString();
+    expect(ops.timers).toEqual([{ id: plan.deploymentId, at: moved }]);
+    expect(ext.journal.autoDestroyAt).toBe(moved);
+    expect(await keys()).toEqual([]);
+    // Not past two weeks after deploy.
+    expect(await failure(first.extend(plan.deploymentId, 14 * 24))).toMatchObject({
+      code: 'DEPLOY_PROFILE_VIOLATION',
+    });
+
+    // A legal hold keeps it past its time: not the reaper, not a destroy.
+    await first.setLegalHold(plan.deploymentId, true, 'case 2031-044, counsel request');
+    now = t0 + 80 * HOUR;
+    expect((await first.reap({ export: false })).map((r) => r.outcome)).toEqual(['held']);
+    expect(await failure(first.destroy(plan.deploymentId, { exportTo: null }))).toMatchObject({
+      code: 'DEPLOY_LEGAL_HOLD',
+    });
+    expect(noticesOf(await first.find(plan.deploymentId), new Date(now)).map((n) => n.message)).toEqual([
+      expect.stringMatching(/legal hold: it stays past its destruction time/),
+    ]);
+    await first.setLegalHold(plan.deploymentId, false);
+    await first.dispose();
+
+    // A restart: a new service over the same data dir reads the journal and reaps.
+    const second = service(() => new Date(now), new FileOperations());
+    const reaped = await second.reap({ export: false });
+    expect(reaped.map((r) => [r.name, r.outcome])).toEqual([['rapid-files', 'destroyed']]);
+    expect(reaped[0]!.removed?.every((r) => r.ok)).toBe(true);
+    expect(await readdir(settings().dir)).toEqual([]);
+    expect((await second.list()).deployments).toEqual([]);
+    expect([...secrets.data.keys()]).toEqual([]);
+    await second.dispose();
+  });
+
+  it('leaves a standard deployment alone and says a legal hold needs a reason', async () => {
+    const now = Date.parse('2031-03-01T12:00:00Z');
+    const s = service(() => new Date(now), new FileOperations());
+    const plan = await s.plan('ssh', { name: 'keeps', profile: 'standard', settings: settings() });
+    await s.deploy(plan);
+    expect(await s.reap()).toEqual([]);
+    expect(await failure(s.extend(plan.deploymentId, 5))).toMatchObject({ code: 'CONFLICT' });
+    expect(await failure(s.setLegalHold(plan.deploymentId, true, ' '))).toMatchObject({
+      code: 'INVALID_ARGUMENT',
+    });
+    await s.dispose();
+  });
+});

@@ -1,0 +1,35 @@
+/**
+ * What every target offers on a deployed server, behind one small interface each target module
+ * implements (docker/operations.ts, ssh-host/operations.ts, lab/operations.ts): read its health and
+ * logs, put a new server config in place through the target's own channel (the Docker API, SFTP,
+ * a file of this machine), restart it, and move its on-target self-destruction. The service builds
+ * renewals, restarts and extensions from these, run by `DeploymentRunner.operate` so every step is
+ * journaled like a deployment's.
+ */
+import type { TargetHealth, TargetKind } from '../../../shared/deploy';
+import type { DeploymentPlan, StepContext } from './model';
+
+export interface TargetOperations {
+  readonly target: TargetKind;
+  /** The server's state on its target now. Read-only; nothing journaled. */
+  health(plan: DeploymentPlan, signal: AbortSignal): Promise<TargetHealth>;
+  /** The server's last log lines (container output, the unit's journal, the lab's log file). */
+  logs(plan: DeploymentPlan, lines: number, signal: AbortSignal): Promise<string>;
+  /**
+   * Replaces the server config the server reads at its next start, through the target's channel
+   * (never an environment variable, never a command line). Resources made on the way are journaled.
+   */
+  deliverConfig(plan: DeploymentPlan, yaml: string, ctx: StepContext): Promise<void>;
+  /** Stops and starts the server and waits until it serves again; refreshes the endpoint outputs. */
+  restart(plan: DeploymentPlan, ctx: StepContext): Promise<void>;
+  /**
+   * Moves the target's own self-destruction (a timer container, a systemd timer) to `at`. Absent on
+   * targets where the app's reaper is the timer (the local lab: the target is this machine).
+   */
+  rescheduleExpiry?(plan: DeploymentPlan, at: Date, ctx: StepContext): Promise<void>;
+  /**
+   * Runs `work` with an address of this machine that reaches the server's API: an SSH tunnel when
+   * the API listens on the host's loopback only. Absent: the journaled `apiEndpoint` is dialable.
+   */
+  withApi?<T>(plan: DeploymentPlan, work: (endpoint: string) => Promise<T>): Promise<T>;
+}
