@@ -42,8 +42,8 @@ async function importConnection(shell: ShellPage, page: Page, name: string): Pro
   await new ConnectionsPage(page).importFile(sim.apiConfigFile, name);
 }
 
-/** `2026-03-01 14:05 UTC`, as the page writes times. */
-const utc = (d: Date) => `${d.toISOString().slice(0, 16).replace('T', ' ')} UTC`;
+/** `2026-03-01 14:05:09 UTC`, as the app writes times (UTC is the default zone). */
+const utc = (d: Date) => `${d.toISOString().slice(0, 19).replace('T', ' ')} UTC`;
 
 /** The keychain reference (= credential id) of the MCP HTTP endpoint's bearer token. */
 const MCP_TOKEN_ID = 'mcp:http-token';

@@ -97,6 +97,21 @@ test('a destructive MCP call waits for the dialog; approve runs it, deny refuses
     const stoppedResult = (await stopped) as CallToolResult;
     expect(stoppedResult.isError).toBe(true);
     expect(text(stoppedResult)).toContain('APPROVAL_DENIED');
+    // A call on a client names the machine beside its id.
+    const found = text(
+      (await client.callTool({ name: 'search_clients', arguments: { search: 'all' } })) as CallToolResult,
+    );
+    const [, clientId, hostname] = /"client_id":"(C\.[0-9a-z]+)","hostname":"([^"]+)"/i.exec(found) ?? [];
+    expect(clientId, found.slice(0, 300)).toBeTruthy();
+    const labelling = client.callTool(
+      { name: 'label_client', arguments: { client_id: clientId, labels: ['e2e'], operation: 'add' } },
+      undefined,
+      { timeout: 60_000 },
+    );
+    await expect(assistants.approvalTool).toHaveText('label_client');
+    await expect(assistants.approvalHosts).toContainText(`${hostname!} ${clientId!}`);
+    await assistants.deny('wrong host');
+    expect(((await labelling) as CallToolResult).isError).toBe(true);
     const hunt = (await client.callTool({
       name: 'get_hunt',
       arguments: { hunt_id: huntId },

@@ -12,6 +12,8 @@ export class AssistantsPage {
   readonly approvalTool: Locator;
   readonly approvalArguments: Locator;
   readonly approvalClient: Locator;
+  /** Host name and id of each client the call names. */
+  readonly approvalHosts: Locator;
   readonly approvalOperation: Locator;
   readonly approvalTimeLeft: Locator;
   readonly audit: Locator;
@@ -26,9 +28,31 @@ export class AssistantsPage {
     this.approvalTool = this.dialog.getByTestId('approval-tool');
     this.approvalArguments = this.dialog.getByTestId('approval-arguments');
     this.approvalClient = this.dialog.getByTestId('approval-client');
+    this.approvalHosts = this.dialog.getByTestId('approval-hosts');
     this.approvalOperation = this.dialog.getByTestId('approval-operation');
     this.approvalTimeLeft = this.dialog.getByTestId('approval-time-left');
     this.audit = page.getByTestId('mcp-audit');
+  }
+
+  /** A tab of "Connect an assistant" (Claude Desktop, Claude Code, Other clients (HTTP), Command (stdio)). */
+  async snippetTab(label: string): Promise<void> {
+    await this.page.getByRole('tab', { name: label }).click();
+  }
+  /** One snippet's text, the reason it is refused instead, its warning, its test button and what the test found. */
+  snippet(id: string): Locator {
+    return this.page.getByTestId(`snippet-${id}`);
+  }
+  snippetRefused(id: string): Locator {
+    return this.page.getByTestId(`snippet-refused-${id}`);
+  }
+  snippetTest(id: string): Locator {
+    return this.page.getByTestId(`snippet-test-${id}`);
+  }
+  snippetResult(id: string): Locator {
+    return this.page.getByTestId(`snippet-result-${id}`);
+  }
+  snippetSteps(id: string): Locator {
+    return this.page.getByTestId(`snippet-steps-${id}`);
   }
 
   async endpointUrl(): Promise<string> {

@@ -7,6 +7,7 @@ import { ArtifactPicker } from './ArtifactPicker';
  */
 export class ClientsPage {
   readonly search: Locator;
+  readonly searchHint: Locator;
   readonly table: Locator;
   readonly noClients: Locator;
   /** Every listed client row. */
@@ -45,6 +46,8 @@ export class ClientsPage {
 
   // A flow, the VFS browser and the hex view.
   readonly flowView: Locator;
+  readonly exportZip: Locator;
+  readonly hostname: Locator;
   readonly flowState: Locator;
   readonly vfsRefresh: Locator;
   readonly vfsTable: Locator;
@@ -54,6 +57,7 @@ export class ClientsPage {
   constructor(readonly page: Page) {
     const id = (testId: string) => page.getByTestId(testId);
     this.search = id('client-search').getByRole('combobox');
+    this.searchHint = id('client-search-hint');
     this.table = id('client-table');
     this.noClients = id('no-clients');
     this.rows = page.locator('[data-testid^="client-row-"]');
@@ -84,6 +88,8 @@ export class ClientsPage {
     this.huntScopeAll = id('hunt-scope-all');
     this.huntScopeNext = id('hunt-scope-next');
     this.flowView = id('flow-view');
+    this.exportZip = id('export-zip');
+    this.hostname = id('client-hostname');
     this.flowState = id('flow-state');
     this.vfsRefresh = id('vfs-refresh');
     this.vfsTable = id('vfs-table');
@@ -126,6 +132,14 @@ export class ClientsPage {
   }
   async downloadedSha256(done: Locator): Promise<string> {
     return (await done.getByTestId('download-sha256').textContent())!.trim();
+  }
+
+  /** The sort button of a column (status, host, client, os, seen) and its header cell. */
+  sortBy(column: string): Locator {
+    return this.page.getByTestId(`client-sort-${column}`);
+  }
+  sortHeader(column: string): Locator {
+    return this.page.getByRole('columnheader').filter({ has: this.sortBy(column) });
   }
 
   async searchFor(query: string): Promise<void> {

@@ -33,13 +33,32 @@ export class ConnectionsPage {
     await expect(this.connection(name)).toBeVisible();
   }
 
-  /** Connects the demo server unless this server already has it: any test may run first. */
+  /**
+   * Connects the demo server unless this server already has it, and makes it the active one: any
+   * test may run first, including one that left another server active.
+   */
   async ensureDemo(): Promise<void> {
     await expect(this.startDemoButton.or(this.demo)).toBeVisible();
     if (await this.startDemoButton.isVisible()) {
       await this.startDemoButton.click();
       await expect(this.demo).toBeVisible({ timeout: 30_000 });
     }
+    await this.use('demo-simulator');
+  }
+
+  /** Makes `name` the active server (its card's Use; nothing to do when it is active already). */
+  async use(name: string): Promise<void> {
+    const card = this.connection(name);
+    await expect(card).toBeVisible();
+    const use = card.getByRole('button', { name: 'Use' });
+    if (await use.isVisible()) await use.click();
+    await expect(card.getByText('active', { exact: true })).toBeVisible();
+  }
+
+  /** Removes a connection from the app (its card's Remove) and waits until it is gone. */
+  async remove(name: string): Promise<void> {
+    await this.connection(name).getByRole('button', { name: 'Remove' }).click();
+    await expect(this.connection(name)).toHaveCount(0);
   }
 
   /** Waits until every connection test step of `name` reports ok. */

@@ -10,6 +10,7 @@ export class HuntsPage {
   readonly dashboard: Locator;
   readonly state: Locator;
   readonly start: Locator;
+  readonly stop: Locator;
 
   constructor(readonly page: Page) {
     this.newHunt = page.getByTestId('new-hunt');
@@ -19,6 +20,7 @@ export class HuntsPage {
     this.dashboard = page.getByTestId('hunt-dashboard');
     this.state = page.getByTestId('hunt-state');
     this.start = page.getByTestId('hunt-start');
+    this.stop = page.getByTestId('hunt-stop');
   }
 
   async pickArtifact(name: string): Promise<void> {

@@ -10,6 +10,8 @@ export const AppInfo = z.object({
   /** 'electron' inside the desktop shell, 'browser' when served by `megaraptor serve`. */
   mode: z.enum(['electron', 'browser']),
   dataDir: z.string(),
+  /** When the core started (ISO): one app start, whatever the windows or page reloads. */
+  startedAt: z.string(),
   keychain: z.object({
     available: z.boolean(),
     backend: z.string(),

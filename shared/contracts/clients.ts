@@ -38,6 +38,13 @@ export const FlowSummary = z.object({
 });
 export type FlowSummary = z.infer<typeof FlowSummary>;
 
+/**
+ * How the client reads a path: auto (the file API, falling back to raw NTFS for locked files), file,
+ * ntfs (raw NTFS: locked files, alternate streams) or registry (Windows hives as folders).
+ */
+export const VfsAccessor = z.enum(['auto', 'file', 'ntfs', 'registry']).default('auto');
+export type VfsAccessor = z.infer<typeof VfsAccessor>;
+
 export const VfsEntry = z.object({
   name: z.string(),
   path: z.string(),
@@ -45,6 +52,10 @@ export const VfsEntry = z.object({
   size: z.number(),
   mode: z.string(),
   mtime: z.string(),
+  /** Last access, inode change and birth (creation) times, as the client reported them ('' = none). */
+  atime: z.string(),
+  ctime: z.string(),
+  btime: z.string(),
   /** Components to fetch the file from the server's file store, when it was downloaded. */
   downloaded: z.boolean(),
 });
@@ -91,6 +102,26 @@ export const FileRange = z.object({
 });
 export type FileRange = z.infer<typeof FileRange>;
 
+export const QuarantineInput = z.object({
+  target: Target,
+  clientId: z.string(),
+  /** true lifts the quarantine. */
+  remove: z.boolean(),
+  /** Shown to the logged-in users when applied; the artifacts cut it to 256 characters. */
+  message: z.string().max(256).optional(),
+});
+export const QuarantinePlan = z.object({
+  os: z.string(),
+  artifact: z.string(),
+  parameters: z.record(z.string(), z.string()),
+  label: z.object({ op: z.enum(['set', 'remove']), label: z.string() }),
+  /** The queries in the order they run, each with its env (user values travel only there). */
+  queries: z.array(z.object({ vql: z.string(), env: z.record(z.string(), z.string()) })),
+});
+export type QuarantinePlan = z.infer<typeof QuarantinePlan>;
+export const Deleted = z.object({ removed: z.number(), failed: z.array(z.string()) });
+export type Deleted = z.infer<typeof Deleted>;
+
 export const clientsContract = {
   'clients:search': call(
     z.object({
@@ -116,18 +147,27 @@ export const clientsContract = {
   ),
   /** The server's cached listing of a directory (from the last refresh). */
   'clients:vfsList': call(
-    z.object({ target: Target, clientId: z.string(), path: z.string().max(4096) }),
+    z.object({ target: Target, clientId: z.string(), path: z.string().max(4096), accessor: VfsAccessor }),
     z.object({ entries: z.array(VfsEntry), refreshedMs: z.number().nullable() }),
   ),
   /** Asks the client to list the directory again; resolves when the listing flow finished. */
   'clients:vfsRefresh': call(
-    z.object({ target: Target, clientId: z.string(), path: z.string().max(4096) }),
+    z.object({ target: Target, clientId: z.string(), path: z.string().max(4096), accessor: VfsAccessor }),
     z.object({ flowId: z.string(), state: z.string() }),
   ),
   /** Fetches a file from the client into the server, then into the data dir, with progress. */
   'clients:download': stream(
-    z.object({ target: Target, clientId: z.string(), path: z.string().max(4096) }),
+    z.object({ target: Target, clientId: z.string(), path: z.string().max(4096), accessor: VfsAccessor }),
     DownloadProgress,
+  ),
+  /**
+   * A file the app saved in its data folder (a download or an export: `savedTo`), read back in
+   * chunks so browser mode can hand it to the browser as a download. Nothing outside the folder's
+   * downloads/ and exports/ is readable.
+   */
+  'files:read': stream(
+    z.object({ path: z.string().min(1).max(4096) }),
+    z.object({ base64: z.string(), offset: z.number(), size: z.number() }),
   ),
   /** Ids and host names of every client a search matches (for "select all matching"). */
   'clients:matching': call(
@@ -148,6 +188,22 @@ export const clientsContract = {
     }),
     z.object({ results: z.array(LabelOutcome) }),
   ),
+  /** Collects Generic.Client.Info at once (the server's Interrogate). */
+  'clients:interrogate': call(
+    z.object({ target: Target, clientId: z.string() }),
+    z.object({ flowId: z.string() }),
+  ),
+  /**
+   * What quarantining (or releasing) the client does, before it is done: the artifact for its OS,
+   * the parameters, the label and the exact queries.
+   */
+  'clients:quarantinePlan': call(QuarantineInput, QuarantinePlan),
+  /** Does what quarantinePlan showed for the same input. */
+  'clients:quarantine': call(QuarantineInput, z.object({ flowId: z.string(), artifact: z.string() })),
+  /** Deletes the client and everything stored for it (needs SERVER_ADMIN). */
+  'clients:delete': call(z.object({ target: Target, clientId: z.string() }), Deleted),
+  /** Deletes one collection's results, logs and uploads (needs DELETE_RESULTS). */
+  'clients:deleteFlow': call(z.object({ target: Target, clientId: z.string(), flowId: z.string() }), Deleted),
   /** One range of a file downloaded from the client (VFSGetBuffer on the server's copy); for the hex view. */
   'clients:vfsReadRange': call(
     z.object({

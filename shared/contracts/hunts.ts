@@ -1,6 +1,7 @@
 /** Hunts: list with progress, the creation wizard's estimate and create, the live dashboard. */
 import { z } from 'zod';
-import { call } from '../contract';
+import { call, stream } from '../contract';
+import { DownloadProgress } from './clients';
 import { ArtifactParameters, Resources } from './collections';
 import { Target } from './connections';
 
@@ -44,6 +45,8 @@ export const HuntFlow = z.object({
   state: z.string(),
   rows: z.number(),
   startedMs: z.number(),
+  /** When the flow finished or failed; 0 while it runs. */
+  finishedMs: z.number(),
 });
 export type HuntFlow = z.infer<typeof HuntFlow>;
 
@@ -79,6 +82,8 @@ export const huntsContract = {
   'hunts:start': call(z.object({ target: Target, huntId: z.string() }), z.object({ state: z.string() })),
   'hunts:stop': call(z.object({ target: Target, huntId: z.string() }), z.object({ state: z.string() })),
   'hunts:flows': call(z.object({ target: Target, huntId: z.string() }), z.array(HuntFlow)),
+  /** The hunt's zip (every client's results, logs and uploads) built on the server, then saved here. */
+  'hunts:export': stream(z.object({ target: Target, huntId: z.string() }), DownloadProgress),
   /** Loads a hunt's rows for one source into a result set for the grid. */
   'hunts:results': call(
     z.object({ target: Target, huntId: z.string(), source: z.string() }),

@@ -21,6 +21,8 @@ export const ApprovalPlan = z.object({
   summary: z.string(),
   server: z.string().optional(),
   org: z.string().optional(),
+  /** Host name of each client id the call names, so the responder sees which machine it is. */
+  hosts: z.record(z.string(), z.string()).optional(),
   operations: z.array(
     z.object({
       operation: z.string(),
@@ -109,6 +111,16 @@ export const McpSnippets = z.object({
   claudeCode: z.string(),
   genericHttp: z.string(),
   stdio: z.string(),
+  /**
+   * Why the stdio snippets (Claude Desktop, command) cannot work now: the server they would name is
+   * one another process cannot open (the demo simulator inside the app, a connection kept for this
+   * session only), or there is none. The page shows this instead of a snippet that fails.
+   */
+  stdioProblem: z.string().optional(),
+  /** The preferred HTTP port was taken: this run's port differs, and a saved config goes stale. */
+  httpWarning: z.string().optional(),
+  /** 'session': no keychain, so the token (and the HTTP snippets) last until the app quits. */
+  tokenLifetime: z.enum(['keychain', 'session']),
 });
 export type McpSnippets = z.infer<typeof McpSnippets>;
 
@@ -152,6 +164,21 @@ export const mcpContract = {
   /** A new token; sessions opened with the old one keep working until they end. */
   'mcp:rotateToken': call(Empty, z.object({ token: z.string() })),
   'mcp:snippets': call(Empty, McpSnippets),
+  /**
+   * Runs a snippet exactly as an assistant would (the stdio command as a new process, or the HTTP
+   * endpoint with the token) and reports each step of the MCP handshake.
+   */
+  'mcp:testSnippet': call(
+    z.object({ transport: z.enum(['stdio', 'http']) }),
+    z.object({
+      ok: z.boolean(),
+      /** What was run: the command line, or the URL. */
+      ran: z.string(),
+      steps: z.array(z.object({ step: z.string(), ok: z.boolean(), detail: z.string() })),
+      /** The last lines the stdio server wrote to stderr, when it failed. */
+      stderr: z.string().optional(),
+    }),
+  ),
   'mcp:auditPage': call(
     z.object({
       limit: z.number().int().min(1).max(500).default(100),

@@ -6,6 +6,7 @@
 import { z } from 'zod';
 import { call, stream } from '../contract';
 import { Target } from './connections';
+import { CellRun } from './notebooks';
 
 export const LogLine = z.object({
   timeMs: z.number(),
@@ -34,6 +35,8 @@ export const RunEvent = z.discriminatedUnion('type', [
     total: z.number(),
     elapsedMs: z.number(),
     firstRowsMs: z.number().nullable(),
+    /** A notebook cell's run as recorded with the notebook (its first rows saved beside it). */
+    run: CellRun.optional(),
   }),
 ]);
 export type RunEvent = z.infer<typeof RunEvent>;
@@ -80,6 +83,8 @@ export const vqlContract = {
       target: Target,
       vql: z.string().min(1).max(200_000),
       timeoutSeconds: z.number().int().min(1).max(86_400).default(600),
+      /** The notebook cell this runs for: the run and its first rows are saved with the notebook. */
+      notebook: z.object({ id: z.string().regex(/^[A-Za-z0-9_-]{1,40}$/), cellId: z.string() }).optional(),
     }),
     RunEvent,
   ),
@@ -100,6 +105,8 @@ export const vqlContract = {
       format: z.enum(['csv', 'json']),
       columns: z.array(z.string()).optional(),
       view: ViewSpec.default({ sort: null, filter: '' }),
+      /** The file's name without extension, e.g. host_artifact_flow (made safe for file systems). */
+      name: z.string().max(300).optional(),
     }),
     z.object({ fileName: z.string(), text: z.string(), rows: z.number() }),
   ),

@@ -25,7 +25,7 @@ import type { CliIO, Command } from '../command';
 declare const __APP_VERSION__: string;
 const VERSION = typeof __APP_VERSION__ === 'string' ? __APP_VERSION__ : '0.0.0-dev';
 
-const USAGE = `Usage: megaraptor mcp --stdio [--api-config FILE | --connection NAME] [--read-only-api-config FILE]
+const USAGE = `Usage: megaraptor mcp --stdio [--api-config FILE | --connection NAME] [--read-only-api-config FILE] [--data-dir DIR]
 
 Serves the Megaraptor MCP tools, resources and prompts on stdin/stdout for an AI assistant.
 
@@ -34,6 +34,8 @@ Options:
   --api-config FILE            Velociraptor API client config (default: $VELOCIRAPTOR_API_CONFIG)
   --connection NAME            a connection saved in the app (needs the OS keychain)
   --read-only-api-config FILE  the least-privilege identity (role "api" alone) read-only VQL runs as
+  --data-dir DIR               the app's data folder (default: $MEGARAPTOR_DATA_DIR, else the platform's);
+                               the Assistants page puts the app's own in its snippets
 
 Read-only VQL (run_vql with read_only=true) runs as the read-only identity: the one given here, or
 the one the app saved for --connection. Without one, read-only queries need the responder's
@@ -48,6 +50,7 @@ const FLAGS = {
   '--api-config': { value: true },
   '--connection': { value: true },
   '--read-only-api-config': { value: true },
+  '--data-dir': { value: true },
 } as const;
 
 /** A source with one identity for one connection name (a file given on the command line). */
@@ -72,7 +75,9 @@ export const mcpCommand: Command = {
       throw new UsageError('give --api-config FILE, set VELOCIRAPTOR_API_CONFIG, or --connection NAME');
     const roPath = flags.get('--read-only-api-config');
 
-    const dataDir = resolveDataDir({ env: io.env, cwd: io.cwd });
+    // An assistant starts this with its own environment: the snippet names the app's data folder.
+    const dirFlag = flags.get('--data-dir');
+    const dataDir = dirFlag ? resolve(io.cwd, dirFlag) : resolveDataDir({ env: io.env, cwd: io.cwd });
     const secrets: string[] = [];
     const readFile = async (path: string, what: string) => readConfigFile(resolve(io.cwd, path), what);
     const roYaml = roPath ? await readFile(roPath, 'read-only API config') : undefined;

@@ -69,9 +69,11 @@ describe('app:info through the composition root', () => {
         nodeVersion: process.versions.node,
         mode: 'browser',
         dataDir,
+        startedAt: expect.stringMatching(/^\d{4}-\d{2}-\d{2}T/),
         keychain: { available: false, backend: 'Secret Service', detail: 'no bus' },
       },
     });
+    // One app start: the same start time on every call (the keychain notice is shown once by it).
     expect(second).toEqual(first);
     expect(probes).toBe(1);
     await core.dispose();

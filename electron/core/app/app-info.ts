@@ -15,6 +15,8 @@ export interface AppInfoOptions {
 
 export class AppInfoService {
   private keychain: Promise<KeychainStatus> | undefined;
+  /** When this core started: the renderer says things "once per app start" by it. */
+  private readonly startedAt = new Date().toISOString();
 
   constructor(private readonly options: AppInfoOptions) {}
 
@@ -29,6 +31,7 @@ export class AppInfoService {
       nodeVersion: process.versions.node,
       mode: this.options.mode,
       dataDir: this.options.dataDir,
+      startedAt: this.startedAt,
       keychain,
     };
   }

@@ -71,6 +71,28 @@ describe('bulk actions on the simulator', () => {
     );
   });
 
+  it('finds clients by os:, a bare client id and a host-name prefix', async () => {
+    const all = (await svc.searchClients(demo, 'all', 500)).clients;
+    for (const os of ['windows', 'linux'] as const) {
+      const want = all.filter((c) => c.os.toLowerCase() === os).map((c) => c.clientId);
+      expect(want.length).toBeGreaterThan(0);
+      const found = await svc.searchClients(demo, `os:${os}`, 500);
+      expect(found.clients.map((c) => c.clientId).sort()).toEqual(want.sort());
+      expect((await bulk.matching(demo, `os:${os}`, 10_000)).clients.map((c) => c.clientId).sort()).toEqual(
+        want.sort(),
+      );
+    }
+    const one = all[3]!;
+    expect((await svc.searchClients(demo, one.clientId, 10)).clients.map((c) => c.clientId)).toEqual([
+      one.clientId,
+    ]);
+    const prefix = one.hostname.slice(0, Math.max(3, one.hostname.length - 2));
+    expect((await svc.searchClients(demo, prefix, 500)).clients.map((c) => c.clientId)).toContain(
+      one.clientId,
+    );
+    await expect(svc.searchClients(demo, 'os:beos', 10)).rejects.toMatchObject({ code: 'INVALID_ARGUMENT' });
+  });
+
   it('adds and removes a label on many clients, one outcome per client, and reports an unknown client', async () => {
     const ids = (await bulk.matching(demo, 'all', 7)).clients.map((c) => c.clientId);
     const added = await bulk.labelMany(

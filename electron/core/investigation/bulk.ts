@@ -8,6 +8,7 @@
 import type { ClientRef, FileRange, LabelOutcome } from '../../../shared/contracts/clients';
 import type { Target } from '../../../shared/contracts/connections';
 import { AppError, messageOf } from '../../../shared/errors';
+import { parseClientQuery } from '../../../shared/client-search';
 import type { VelociraptorService } from '../velociraptor/index';
 import type { ConnectionManager } from '../connections/index';
 
@@ -58,7 +59,8 @@ export class BulkActions {
   /** Every client a search matches (ids and host names only), up to `limit`. */
   async matching(t: Target, query: string, limit: number): Promise<{ clients: ClientRef[]; more: boolean }> {
     const ops = await this.ops(t);
-    const rows = await ops.searchClientIds(query, Math.min(limit + 1, 10_000));
+    const { search, os } = parseClientQuery(query);
+    const rows = await ops.searchClientIds(search, Math.min(limit + 1, 10_000), { os });
     return { clients: rows.slice(0, limit), more: rows.length > limit };
   }
 

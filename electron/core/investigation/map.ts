@@ -71,6 +71,9 @@ export function toVfsEntry(r: Row, downloaded: Set<string>): VfsEntry {
     size: n(r.Size),
     mode: s(r.Mode),
     mtime: s(r.mtime),
+    atime: s(r.atime),
+    ctime: s(r.ctime),
+    btime: s(r.btime),
     downloaded: downloaded.has(path),
   };
 }
@@ -123,6 +126,7 @@ export function toHuntFlow(f: vr.HuntFlow, hostnames: Map<string, string>): Hunt
     state: f.state,
     rows: f.totalRows,
     startedMs: isoToMs(f.startTime),
+    finishedMs: f.endTime ? isoToMs(f.endTime) : 0,
   };
 }
 

@@ -151,12 +151,23 @@ describe('ResultSet', () => {
   });
 
   it('sort, filter and export equal the parsed path (property)', () => {
+    // Raw views read keys and filter candidates from the bytes (raw-scan.ts): values with escapes,
+    // unicode, nested objects whose keys are cell text, and numbers in every form JSON allows.
     const cell = fc.oneof(
       fc.string({ maxLength: 6 }),
+      fc.string({ maxLength: 4, unit: 'binary' }),
       fc.integer({ min: -50, max: 50 }),
-      fc.constantFrom('10', '9', 'A', 'a', '-1.5'),
+      fc.double({ noNaN: true, min: -1e15, max: 1e15 }),
+      fc.constantFrom('10', '9', 'A', 'a', '-1.5', 'C:\\Users', 'say "hi"', 'İ', '\u212a', '{"k":1}', ''),
       fc.constant(null),
+      fc.boolean(),
       fc.array(fc.integer(), { maxLength: 2 }),
+      // Nested values (their big integers are text on the raw path by design: kept out here).
+      fc.dictionary(
+        fc.string({ maxLength: 3 }),
+        fc.oneof(fc.string({ maxLength: 4 }), fc.integer(), fc.boolean(), fc.constant(null)),
+        { maxKeys: 2 },
+      ),
     );
     const row = fc.record({ k: cell, n: cell, s: cell, x: cell }, { requiredKeys: ['k'] });
     const view = fc.record({
@@ -164,7 +175,26 @@ describe('ResultSet', () => {
         fc.record({ column: fc.constantFrom('k', 'n', 's', 'x', 'none'), desc: fc.boolean() }),
         { nil: null },
       ),
-      filter: fc.oneof(fc.constant(''), fc.constantFrom('a', '1', 'null', '[', ' A ')),
+      filter: fc.oneof(
+        fc.constant(''),
+        fc.constantFrom(
+          'a',
+          '1',
+          'null',
+          '[',
+          ' A ',
+          'k',
+          'i',
+          'users',
+          'c:\\',
+          '"hi"',
+          'true',
+          '1,',
+          ':1',
+          'e-',
+        ),
+        fc.string({ minLength: 1, maxLength: 3 }),
+      ),
     });
     fc.assert(
       fc.property(

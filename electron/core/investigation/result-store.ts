@@ -10,16 +10,21 @@
  * whole chunk when it needs a good part of it, then kept in a small LRU). Big integers stay exact
  * (parseRowRange). Columns are the union of the batches' Columns in arrival order plus the keys met
  * whenever rows are parsed: a later row may carry a column the batch's first row lacked, and it
- * appears once its rows were read. A view (sort + filter) is an index array built by reading the
- * chunks one by one without keeping their rows (only sort keys and matches), extended as rows arrive.
+ * appears once its rows were read. A view (sort + filter) is an index array, extended as rows arrive.
+ * Neither parses rows (raw-scan.ts): a sort reads one column's values straight from the bytes into
+ * compact keys kept per column (sort-keys.ts; the next sort on it, either way or with a filter, reuses
+ * them); a filter finds candidate rows with one search of the lower-cased bytes and parses only those
+ * to check them.
  */
 import { randomUUID } from 'node:crypto';
 import { brotliCompressSync, brotliDecompressSync, constants as zlib } from 'node:zlib';
 import { csvLine } from '../../../shared/csv';
 import { AppError } from '../../../shared/errors';
-import { parseRowRange } from '../velociraptor/index';
+import { parseRowRange, stringifyExact } from '../velociraptor/index';
 import type { BigIntMode, RawRows } from '../velociraptor/index';
 import { cellText } from './cell-text';
+import { columnRanges, filterCandidates, flatRows, rawNeedle } from './raw-scan';
+import { ColumnKeys, keyFromRaw, orderByRank, sortKey } from './sort-keys';
 
 type Row = Record<string, unknown>;
 
@@ -38,23 +43,27 @@ interface Chunk {
   readonly rows: readonly Row[] | null;
   /** Every row's keys are among the set's columns. */
   keysSeen: boolean;
+  /** Which rows hold no nested value (raw-scan.ts flatRows), once a view needed it. */
+  flat?: Uint8Array;
 }
 
-type SortKey = string | number;
-
-interface CachedView {
-  key: string;
+/** Rows that pass one filter, in arrival order, from the chunks read so far. */
+interface FilterState {
   filter: string;
-  sort: View['sort'];
-  /** Chunks read so far. */
   chunks: number;
-  /** Rows that pass the filter, in arrival order, and their sort keys. */
   ids: number[];
-  keys: SortKey[] | null;
-  index: Uint32Array | null;
-  /** The set's size when `index` was built. */
-  size: number;
 }
+
+/** One column's sort keys, from the chunks read so far. */
+interface SortState {
+  keys: ColumnKeys;
+  chunks: number;
+}
+
+/** Columns whose sort keys are kept (the most recently sorted). */
+const SORT_COLUMNS = 2;
+/** Restored batches kept for windows (a sorted page reads a few rows of many batches). */
+const UNPACKED = 16;
 
 export interface ResultSetOptions {
   /** Parsed raw chunks kept for windows (LRU). Default 8. */
@@ -91,8 +100,11 @@ export class ResultSet {
   private readonly known = new Set<string>();
   private readonly chunks: Chunk[] = [];
   private total = 0;
-  private cached: CachedView | undefined;
+  private filtering: FilterState | undefined;
+  private readonly sorting = new Map<string, SortState>();
+  private cachedIndex: { key: string; size: number; index: Uint32Array } | undefined;
   private readonly parsed = new Map<Chunk, readonly Row[]>();
+  private readonly unpacked = new Map<Chunk, Buffer>();
   private readonly maxParsed: number;
   private readonly mode: BigIntMode;
   private readonly compress: boolean;
@@ -162,12 +174,26 @@ export class ResultSet {
     });
   }
 
-  /** A raw chunk's batch bytes (restored when compressed: a new buffer each time). */
-  private bytesOf(c: Chunk): Buffer {
+  /** A raw chunk's batch bytes (restored when compressed; kept in a small LRU when `keep`). */
+  private bytesOf(c: Chunk, keep = false): Buffer {
     const raw = c.raw as RawRows;
-    return c.packedFrom
-      ? brotliDecompressSync(raw.bytes, { chunkSize: Math.max(1024, c.packedFrom) })
-      : raw.bytes;
+    if (!c.packedFrom) return raw.bytes;
+    const hit = this.unpacked.get(c);
+    if (hit) {
+      this.unpacked.delete(c);
+      this.unpacked.set(c, hit);
+      return hit;
+    }
+    const bytes = brotliDecompressSync(raw.bytes, { chunkSize: Math.max(1024, c.packedFrom) });
+    if (keep) {
+      this.unpacked.set(c, bytes);
+      while (this.unpacked.size > UNPACKED) {
+        const oldest = this.unpacked.keys().next().value;
+        if (oldest === undefined) break;
+        this.unpacked.delete(oldest);
+      }
+    }
+    return bytes;
   }
 
   private addChunk(c: Chunk): void {
@@ -245,7 +271,7 @@ export class ResultSet {
       } else {
         // Few rows of a big chunk (a sorted view's page touches many chunks): parse runs of adjacent rows.
         const raw = c.raw as RawRows;
-        const bytes = this.bytesOf(c);
+        const bytes = this.bytesOf(c, true);
         let r = k;
         while (r < k2) {
           let s = r;
@@ -272,35 +298,90 @@ export class ResultSet {
     const filter = view.filter.trim().toLowerCase();
     if (!view.sort && !filter) return null;
     const key = JSON.stringify([view.sort, filter]);
-    let v = this.cached;
-    if (!v || v.key !== key) {
-      v = {
-        key,
-        filter,
-        sort: view.sort,
-        chunks: 0,
-        ids: [],
-        keys: view.sort ? [] : null,
-        index: null,
-        size: -1,
-      };
-      this.cached = v;
+    const c = this.cachedIndex;
+    if (c?.key === key && c.size === this.total) return c.index;
+    const ids = filter ? this.filtered(filter) : null;
+    let index: Uint32Array;
+    if (view.sort) {
+      const { ranks, distinct } = this.sortKeys(view.sort.column).ranks();
+      index = orderByRank(ids, this.total, ranks, distinct, view.sort.desc);
+    } else index = Uint32Array.from(ids ?? []);
+    this.cachedIndex = { key, size: this.total, index };
+    return index;
+  }
+
+  /** Rows passing `filter` (lower-cased), reading only the chunks that arrived since the last call. */
+  private filtered(filter: string): number[] {
+    let f = this.filtering;
+    if (f?.filter !== filter) {
+      f = { filter, chunks: 0, ids: [] };
+      this.filtering = f;
     }
-    if (v.index && v.size === this.total) return v.index;
-    const column = v.sort?.column ?? '';
-    for (; v.chunks < this.chunks.length; v.chunks++) {
-      const c = this.chunks[v.chunks] as Chunk;
-      const rows = this.chunkRows(c, false);
-      for (let j = 0; j < rows.length; j++) {
-        const r = rows[j] as Row;
-        if (filter && !matches(r, filter)) continue;
-        v.ids.push(c.start + j);
-        if (v.keys) v.keys.push(sortKey(r[column]));
+    const needle = rawNeedle(filter);
+    for (; f.chunks < this.chunks.length; f.chunks++) {
+      const c = this.chunks[f.chunks] as Chunk;
+      const held = c.rows ?? this.parsed.get(c);
+      if (held || !needle) {
+        const rows = held ?? this.chunkRows(c, false);
+        for (let j = 0; j < rows.length; j++) if (matches(rows[j] as Row, filter)) f.ids.push(c.start + j);
+        continue;
+      }
+      // The bytes decide most rows; the doubtful ones are checked on their parsed rows (runs parsed at once).
+      const raw = c.raw as RawRows;
+      const bytes = this.bytesOf(c);
+      const { sure, check } = filterCandidates(bytes, raw.delims, raw.count, needle, this.flatOf(c, bytes));
+      const checked: number[] = [];
+      for (let k = 0; k < check.length;) {
+        let e = k;
+        while (e + 1 < check.length && check[e + 1] === (check[e] as number) + 1) e++;
+        const a = check[k] as number;
+        const parsed = parseRowRange(bytes, raw.delims, a, (check[e] as number) + 1, this.mode);
+        for (let t = 0; t < parsed.length; t++) if (matches(parsed[t] as Row, filter)) checked.push(a + t);
+        k = e + 1;
+      }
+      // Both lists ascend: merged in row order.
+      for (let i = 0, j = 0; i < sure.length || j < checked.length;) {
+        const take =
+          j >= checked.length || (i < sure.length && (sure[i] as number) < (checked[j] as number))
+            ? (sure[i++] as number)
+            : (checked[j++] as number);
+        f.ids.push(c.start + take);
       }
     }
-    v.index = v.keys ? sortedIndex(v.ids, v.keys, v.sort?.desc === true) : Uint32Array.from(v.ids);
-    v.size = this.total;
-    return v.index;
+    return f.ids;
+  }
+
+  private flatOf(c: Chunk, bytes: Buffer): Uint8Array {
+    const raw = c.raw as RawRows;
+    c.flat ??= flatRows(bytes, raw.delims, raw.count);
+    return c.flat;
+  }
+
+  /** The sort keys of `column` for every row, extended by the chunks that arrived since the last call. */
+  private sortKeys(column: string): ColumnKeys {
+    let s = this.sorting.get(column);
+    if (s) this.sorting.delete(column);
+    else s = { keys: new ColumnKeys(column), chunks: 0 };
+    this.sorting.set(column, s);
+    while (this.sorting.size > SORT_COLUMNS) {
+      const oldest = this.sorting.keys().next().value;
+      if (oldest === undefined) break;
+      this.sorting.delete(oldest);
+    }
+    for (; s.chunks < this.chunks.length; s.chunks++) {
+      const c = this.chunks[s.chunks] as Chunk;
+      const held = c.rows ?? this.parsed.get(c);
+      if (held) {
+        for (let j = 0; j < held.length; j++) s.keys.add(sortKey((held[j] as Row)[column]));
+        continue;
+      }
+      const raw = c.raw as RawRows;
+      const bytes = this.bytesOf(c);
+      const at = columnRanges(bytes, raw.delims, raw.count, column, this.flatOf(c, bytes));
+      for (let j = 0; j < raw.count; j++)
+        s.keys.add(keyFromRaw(bytes, at[2 * j]!, at[2 * j + 1]!, this.mode));
+    }
+    return s.keys;
   }
 
   window(offset: number, limit: number, view: View): { matched: number; rows: string[][] } {
@@ -313,6 +394,35 @@ export class ResultSet {
     // After the read: it may have met columns the batches' Columns lacked.
     const cols = this.columns;
     return { matched, rows: rows.map((r) => cols.map((c) => cellText(r[c]))) };
+  }
+
+  /**
+   * The JSON text of the first rows in arrival order, at most `limit` rows and about `maxBytes`: raw
+   * rows exactly as the server sent them (big integers and all), parsed ones serialized exactly.
+   */
+  rowsJson(limit: number, maxBytes: number): string[] {
+    const out: string[] = [];
+    let bytes = 0;
+    for (const c of this.chunks) {
+      if (c.rows) {
+        for (const r of c.rows) {
+          const text = stringifyExact(r);
+          if (out.length >= limit || bytes + text.length > maxBytes) return out;
+          out.push(text);
+          bytes += text.length;
+        }
+        continue;
+      }
+      const raw = c.raw as RawRows;
+      const buf = this.bytesOf(c);
+      for (let k = 0; k < raw.count; k++) {
+        const text = buf.toString('utf8', (raw.delims[k] as number) + 1, raw.delims[k + 1]).trim();
+        if (out.length >= limit || bytes + text.length > maxBytes) return out;
+        out.push(text);
+        bytes += text.length;
+      }
+    }
+    return out;
   }
 
   exportText(
@@ -369,44 +479,6 @@ export class ResultSet {
 function matches(r: Row, filter: string): boolean {
   for (const k in r) if (cellText(r[k]).toLowerCase().includes(filter)) return true;
   return false;
-}
-
-function sortKey(v: unknown): SortKey {
-  if (typeof v === 'number') return v;
-  if (typeof v === 'string' && v !== '' && /^-?\d+(\.\d+)?$/.test(v)) return Number(v);
-  return cellText(v).toLowerCase();
-}
-
-function compare(a: SortKey, b: SortKey): number {
-  if (typeof a === 'number' && typeof b === 'number') return a - b;
-  if (typeof a === 'number') return -1;
-  if (typeof b === 'number') return 1;
-  return a < b ? -1 : a > b ? 1 : 0;
-}
-
-/**
- * `ids` ordered by their keys, equal keys in arrival order. The distinct keys are sorted once and
- * the rows placed by rank (counting sort): results repeat values a lot (host names, users), and a
- * comparator sort over a million rows costs seconds.
- */
-function sortedIndex(ids: readonly number[], keys: readonly SortKey[], desc: boolean): Uint32Array {
-  const rankOf = new Map<SortKey, number>();
-  for (let i = 0; i < keys.length; i++)
-    if (!rankOf.has(keys[i] as SortKey)) rankOf.set(keys[i] as SortKey, 0);
-  const values = [...rankOf.keys()].sort(compare);
-  const d = values.length;
-  for (let r = 0; r < d; r++) rankOf.set(values[r] as SortKey, desc ? d - 1 - r : r);
-  const next = new Uint32Array(d + 1);
-  const rank = new Uint32Array(keys.length);
-  for (let i = 0; i < keys.length; i++) {
-    const r = rankOf.get(keys[i] as SortKey) as number;
-    rank[i] = r;
-    next[r + 1]!++;
-  }
-  for (let r = 0; r < d; r++) next[r + 1]! += next[r]!;
-  const out = new Uint32Array(keys.length);
-  for (let i = 0; i < keys.length; i++) out[next[rank[i]!]!++] = ids[i]!;
-  return out;
 }
 
 /** Result sets by id. A caller may hold a few; the oldest go when the cap is reached. */

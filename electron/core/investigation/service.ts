@@ -3,10 +3,14 @@
  * operations of one server + org at a time. Files fetched from servers land under
  * <dataDir>/downloads (VFS files) and <dataDir>/exports (flow zips), hashed while written.
  */
-import { basename, join } from 'node:path';
+import { open, realpath } from 'node:fs/promises';
+import { basename, join, resolve, sep } from 'node:path';
 import type {
   ClientSummary,
+  Deleted,
   DownloadProgress,
+  QuarantinePlan,
+  VfsAccessor,
   FlowSummary,
   VfsEntry,
 } from '../../../shared/contracts/clients';
@@ -15,6 +19,7 @@ import type { ArtifactSummary, LogLine, Resources, UploadInfo } from '../../../s
 import type { HuntFlow, HuntScope, HuntSummary } from '../../../shared/contracts/hunts';
 import type { CompletionItem, RunEvent } from '../../../shared/contracts/vql';
 import { AppError, isAppError, messageOf } from '../../../shared/errors';
+import { parseClientQuery } from '../../../shared/client-search';
 import { droppedLabelsWarning, matchesHuntScope } from '../../../shared/hunt-scope';
 import {
   evidenceFileName,
@@ -31,6 +36,8 @@ import { coalesce, RunProgress } from './run-stream';
 const LIST_DIR = 'System.VFS.ListDirectory';
 const DOWNLOAD_FILE = 'System.VFS.DownloadFile';
 const CACHE_MS = 5 * 60_000;
+/** Bytes per chunk when a saved file is read back (base64 over IPC or WebSocket: ~340 kB a message). */
+const READ_CHUNK = 256 * 1024;
 /** The operations' ceiling for one list read; the UI's lists (clients for an estimate, hunts, logs) stay below it. */
 const ALL = 10_000;
 /** Result grids and cells keep big integers exact as text (rows go over IPC/WebSocket as JSON). */
@@ -59,7 +66,7 @@ export class InvestigationService {
     query: string,
     limit: number,
   ): Promise<{ clients: ClientSummary[]; more: boolean }> {
-    const rows = await (await this.ops(t)).searchClients({ search: query.trim(), limit: limit + 1 });
+    const rows = await (await this.ops(t)).searchClients({ ...parseClientQuery(query), limit: limit + 1 });
     return { clients: rows.slice(0, limit).map(toClient), more: rows.length > limit };
   }
 
@@ -79,6 +86,44 @@ export class InvestigationService {
     return { labels: (await this.client(t, clientId)).labels };
   }
 
+  async interrogate(t: Target, clientId: string): Promise<{ flowId: string }> {
+    return { flowId: (await (await this.ops(t)).interrogate(clientId)).flowId };
+  }
+
+  async quarantinePlan(
+    t: Target,
+    clientId: string,
+    remove: boolean,
+    message?: string,
+  ): Promise<QuarantinePlan> {
+    const p = await (await this.ops(t)).planQuarantine({ clientId, remove, message });
+    return {
+      os: p.os,
+      artifact: p.artifact,
+      parameters: p.parameters,
+      label: { op: p.label.op, label: p.label.label },
+      queries: [p.query, p.label.query],
+    };
+  }
+
+  async quarantine(
+    t: Target,
+    clientId: string,
+    remove: boolean,
+    message?: string,
+  ): Promise<{ flowId: string; artifact: string }> {
+    const r = await (await this.ops(t)).quarantine({ clientId, remove, message });
+    return { flowId: r.flowId, artifact: r.artifact };
+  }
+
+  async deleteClient(t: Target, clientId: string): Promise<Deleted> {
+    return (await this.ops(t)).deleteClient(clientId);
+  }
+
+  async deleteFlow(t: Target, clientId: string, flowId: string): Promise<Deleted> {
+    return (await this.ops(t)).deleteFlow(clientId, flowId);
+  }
+
   async flows(t: Target, clientId: string, limit: number): Promise<FlowSummary[]> {
     return (await (await this.ops(t)).listFlows(clientId, { limit })).map(toFlow);
   }
@@ -90,11 +135,15 @@ export class InvestigationService {
     t: Target,
     clientId: string,
     path: string,
+    accessor: VfsAccessor = 'auto',
   ): Promise<{ entries: VfsEntry[]; refreshedMs: number | null }> {
     const ops = await this.ops(t);
     const done = (await ops.listFlows(clientId, { limit: 500 })).filter((f) => f.state === 'FINISHED');
     const listing = done.find(
-      (f) => f.artifacts.includes(LIST_DIR) && samePath(f.parameters[LIST_DIR]?.Path ?? '', path),
+      (f) =>
+        f.artifacts.includes(LIST_DIR) &&
+        samePath(f.parameters[LIST_DIR]?.Path ?? '', path) &&
+        (f.parameters[LIST_DIR]?.Accessor || 'auto') === accessor,
     );
     const downloaded = new Set(
       done
@@ -111,9 +160,14 @@ export class InvestigationService {
     return { entries, refreshedMs: isoToMs(listing.createTime) };
   }
 
-  async vfsRefresh(t: Target, clientId: string, path: string): Promise<{ flowId: string; state: string }> {
+  async vfsRefresh(
+    t: Target,
+    clientId: string,
+    path: string,
+    accessor: VfsAccessor = 'auto',
+  ): Promise<{ flowId: string; state: string }> {
     const ops = await this.ops(t);
-    const { flowId } = await ops.vfsRefresh({ clientId, path });
+    const { flowId } = await ops.vfsRefresh({ clientId, path, accessor });
     const f = await ops.waitForFlow(clientId, flowId, { timeoutMs: 120_000 });
     return { flowId, state: f.state };
   }
@@ -123,10 +177,11 @@ export class InvestigationService {
     clientId: string,
     path: string,
     signal: AbortSignal,
+    accessor: VfsAccessor = 'auto',
   ): AsyncGenerator<DownloadProgress> {
     const ops = await this.ops(t);
     yield { received: 0, total: 0, done: false };
-    const { flowId } = await ops.vfsDownload({ clientId, path, accessor: 'auto' }, { signal });
+    const { flowId } = await ops.vfsDownload({ clientId, path, accessor }, { signal });
     const flow = await ops.waitForFlow(clientId, flowId, { timeoutMs: 300_000, signal });
     if (flow.state !== 'FINISHED')
       throw new AppError(
@@ -153,6 +208,57 @@ export class InvestigationService {
     const dir = join(this.dataDir, 'exports', evidenceFileName(t.server));
     const name = components[components.length - 1] ?? `${clientId}-${flowId}.zip`;
     yield* this.fetchToFile(ops, components, 0, dir, name, signal);
+  }
+
+  async *exportHunt(t: Target, huntId: string, signal: AbortSignal): AsyncGenerator<DownloadProgress> {
+    const ops = await this.ops(t);
+    yield { received: 0, total: 0, done: false };
+    const components = await ops.prepareHuntZip(huntId, { signal, deadlineMs: 600_000 });
+    const dir = join(this.dataDir, 'exports', evidenceFileName(t.server));
+    yield* this.fetchToFile(
+      ops,
+      components,
+      0,
+      dir,
+      components[components.length - 1] ?? `${huntId}.zip`,
+      signal,
+    );
+  }
+
+  /**
+   * A file the app saved under <dataDir>/downloads or <dataDir>/exports, read back in chunks (browser
+   * mode hands it to the browser). The real path must stay inside one of those folders: no other file
+   * of the machine is readable this way, whatever the path says (`..`, symbolic links).
+   */
+  async *readSaved(
+    path: string,
+    signal: AbortSignal,
+  ): AsyncGenerator<{ base64: string; offset: number; size: number }> {
+    const real = await realpath(resolve(path)).catch((cause: unknown) => {
+      throw new AppError('NOT_FOUND', `${path} is not there any more: download or export it again.`, {
+        cause,
+      });
+    });
+    const roots = await Promise.all(
+      ['downloads', 'exports'].map((d) => realpath(join(this.dataDir, d)).catch(() => null)),
+    );
+    if (!roots.some((r) => r !== null && real.startsWith(r + sep)))
+      throw new AppError('PERMISSION_DENIED', 'Only files the app downloaded or exported can be read back.');
+    const fh = await open(real, 'r');
+    try {
+      const { size } = await fh.stat();
+      const buf = Buffer.allocUnsafe(READ_CHUNK);
+      for (let offset = 0; offset < size;) {
+        if (signal.aborted) throw new AppError('CANCELLED', 'Stopped.');
+        const { bytesRead } = await fh.read(buf, 0, READ_CHUNK, offset);
+        if (bytesRead === 0) break;
+        yield { base64: buf.toString('base64', 0, bytesRead), offset, size };
+        offset += bytesRead;
+      }
+      if (size === 0) yield { base64: '', offset: 0, size: 0 };
+    } finally {
+      await fh.close();
+    }
   }
 
   /**

@@ -42,6 +42,11 @@ export class AppConnections {
   }
 
   /** The server the app has selected, if it was re-opened. */
+  /** Every connection here was saved by the app, so it is in the keychain. */
+  storageOf(name: string): 'keychain' | 'session' | 'demo' | undefined {
+    return this.manager?.registry.has(name) ? 'keychain' : undefined;
+  }
+
   defaultServer(): string | undefined {
     return this.active;
   }

@@ -45,7 +45,7 @@ export interface McpDomainOptions {
 /** What the MCP domain needs from the app's connections. */
 export type McpConnections = Pick<
   AppConnections,
-  'registry' | 'defaultServer' | 'problems' | 'refresh' | 'dispose'
+  'registry' | 'defaultServer' | 'storageOf' | 'problems' | 'refresh' | 'dispose'
 > & {
   /** A read-only identity kept for this run only (the demo simulator's), by connection. */
   sessionReadOnly?(name: string): string | undefined;
@@ -55,6 +55,7 @@ export type McpConnections = Pick<
 class LiveConnections implements McpConnections {
   private active: string | undefined;
   private problemList: Array<{ name: string; message: string }> = [];
+  private storage = new Map<string, 'keychain' | 'session' | 'demo'>();
 
   constructor(private readonly manager: ConnectionManager) {}
 
@@ -81,6 +82,11 @@ class LiveConnections implements McpConnections {
     const active = list.active?.server;
     this.active = active && registry.has(active) ? active : registry.list()[0]?.name;
     this.problemList = list.problems;
+    this.storage = new Map(list.connections.map((c) => [c.name, c.storage]));
+  }
+
+  storageOf(name: string): 'keychain' | 'session' | 'demo' | undefined {
+    return this.storage.get(name);
   }
 
   async dispose(): Promise<void> {
@@ -102,6 +108,12 @@ function httpPort(env: NodeJS.ProcessEnv): number {
   if (v === undefined || v === '') return DEFAULT_MCP_PORT;
   const n = Number(v);
   return Number.isInteger(n) && n >= 0 && n < 65_536 ? n : DEFAULT_MCP_PORT;
+}
+
+/** On Linux the keychain is the Secret Service on the session bus, whose address MCP clients drop. */
+function stdioEnv(env: NodeJS.ProcessEnv): Record<string, string> {
+  const bus = env.DBUS_SESSION_BUS_ADDRESS;
+  return process.platform === 'linux' && bus ? { DBUS_SESSION_BUS_ADDRESS: bus } : {};
 }
 
 /** How an assistant launches the stdio server from this installation. */
@@ -164,8 +176,11 @@ export function createMcpDomain(o: McpDomainOptions): McpDomain {
     servers,
     secrets: new KeychainOrMemory(once),
     stdioCommand: stdioCommand(o.mode),
+    stdioEnv: stdioEnv(o.env ?? process.env),
     httpPort: httpPort(o.env ?? process.env),
     defaultConnection: () => connections.defaultServer(),
+    connectionStorage: (name) => connections.storageOf(name),
+    tokenPersists: () => once().then((k) => k !== null),
     readOnly,
     readOnlySetup: setup,
     ...(o.agents ? { agents: o.agents } : {}),

@@ -250,3 +250,40 @@ describe('DFIR tools run exactly what was approved', () => {
     },
   );
 });
+
+describe('parameters are checked before any plan is shown (the wizards check the same way)', () => {
+  it('refuses a regex RE2 cannot compile and a parameter the artifact does not declare, asking nothing', async () => {
+    const mark = sim.receivedQueries().length;
+    const bad = await call('collect_artifact', {
+      client_id: 'C.1234abcd5678ef90',
+      artifacts: ['Windows.System.Pslist'],
+      parameters: { 'Windows.System.Pslist': { ProcessRegex: 'cmd(?=\\.exe)' } },
+    });
+    expect(bad.isError).toBe(true);
+    expect(text(bad)).toMatch(/Windows\.System\.Pslist ProcessRegex: Not a valid RE2 regex: lookahead/);
+    const typo = await call('create_hunt', {
+      description: 'typo',
+      artifacts: ['Windows.System.Pslist'],
+      parameters: { 'Windows.System.Pslist': { ProcessRegx: 'cmd' } },
+    });
+    expect(typo.isError).toBe(true);
+    expect(text(typo)).toMatch(/has no parameter ProcessRegx \(it has .*ProcessRegex/);
+    expect(asked).toHaveLength(0);
+    // Only definition reads reached the server; nothing was collected or created.
+    expect(sentSince(mark).map(vqlOf).join('\n')).not.toMatch(/collect_client|hunt\(/);
+  });
+});
+
+describe('approvals name the machine, not only its id', () => {
+  it('quarantine_client shows the host name of its client id, and says when the id is unknown', async () => {
+    const win = (await s.admin.searchClients({ search: 'all', limit: 200 })).find((c) => c.os === 'windows')!;
+    answer = async () => ({ decision: 'denied', reason: 'checking the host' });
+    await call('quarantine_client', { client_id: win.clientId, quarantine: true });
+    expect(asked[0]?.plan.hosts).toEqual({ [win.clientId]: win.hostname });
+
+    asked.length = 0;
+    await call('label_client', { client_id: 'C.00000000000dead', labels: ['x'], operation: 'add' });
+    expect(asked).toHaveLength(1);
+    expect(asked[0]?.plan.hosts).toEqual({ 'C.00000000000dead': '(unknown to the server)' });
+  });
+});

@@ -138,7 +138,7 @@ describe('McpService', () => {
   });
 
   it('gives config snippets for Claude Desktop, Claude Code and generic clients', async () => {
-    const { svc } = make();
+    const { svc, dataDir } = make();
     await svc.start();
     const s = await svc.snippets();
     const { token } = await svc.getToken();
@@ -147,12 +147,82 @@ describe('McpService', () => {
     };
     expect(desktop.mcpServers.megaraptor).toEqual({
       command: '/usr/bin/node',
-      args: ['/opt/megaraptor app/megaraptor.mjs', 'mcp', '--stdio'],
+      args: ['/opt/megaraptor app/megaraptor.mjs', 'mcp', '--stdio', '--data-dir', dataDir],
     });
     expect(s.claudeCode).toContain(`Bearer ${token}`);
     expect(s.claudeCode).toContain((await svc.status()).url);
     expect(JSON.parse(s.genericHttp)).toMatchObject({ mcpServers: { megaraptor: { type: 'http' } } });
-    expect(s.stdio).toBe('/usr/bin/node "/opt/megaraptor app/megaraptor.mjs" mcp --stdio');
+    expect(s.stdio).toBe(
+      `/usr/bin/node "/opt/megaraptor app/megaraptor.mjs" mcp --stdio --data-dir ${dataDir}`,
+    );
+    expect(s.tokenLifetime).toBe('keychain');
+  });
+
+  it('refuses stdio snippets for servers another process cannot open, and says why', async () => {
+    const dataDir = mkdtempSync(join(tmpdir(), 'mr-mcp-svc-'));
+    let active: string | undefined;
+    const storage = new Map<string, 'keychain' | 'session' | 'demo'>([
+      ['demo-simulator', 'demo'],
+      ['lab', 'session'],
+      ['prod', 'keychain'],
+    ]);
+    svc = new McpService({
+      dataDir,
+      version: 't',
+      servers: noConnections(),
+      secrets: new MemorySecretStore(),
+      stdioCommand: ['megaraptor'],
+      defaultConnection: () => active,
+      connectionStorage: (n) => storage.get(n),
+      tokenPersists: async () => false,
+    });
+    expect((await svc.snippets()).stdioProblem).toMatch(/^No server is connected yet/);
+    active = 'demo-simulator';
+    expect((await svc.snippets()).stdioProblem).toMatch(/demo simulator, which runs inside this app/);
+    active = 'lab';
+    const lab = await svc.snippets();
+    expect(lab.stdioProblem).toMatch(/“lab” is kept for this app session only/);
+    expect(lab.tokenLifetime).toBe('session');
+    expect((await svc.testSnippet('stdio')).steps).toEqual([
+      { step: 'start', ok: false, detail: lab.stdioProblem },
+    ]);
+    active = 'prod';
+    const prod = await svc.snippets();
+    expect(prod.stdioProblem).toBeUndefined();
+    expect(prod.stdio).toBe(`megaraptor mcp --stdio --data-dir ${dataDir} --connection prod`);
+  });
+
+  it('tests the HTTP snippet with the real handshake; when its port is taken the snippets say so', async () => {
+    const blocker = createServer();
+    await new Promise<void>((r) => blocker.listen(0, '127.0.0.1', r));
+    const taken = (blocker.address() as AddressInfo).port;
+    try {
+      svc = new McpService({
+        dataDir: mkdtempSync(join(tmpdir(), 'mr-mcp-svc-')),
+        version: 't',
+        servers: noConnections(),
+        secrets: new MemorySecretStore(),
+        stdioCommand: ['node'],
+        httpPort: taken,
+      });
+      await svc.start().catch(() => undefined);
+      expect((await svc.snippets()).httpWarning).toMatch(
+        new RegExp(
+          `^These snippets do not work now: Port ${taken} on 127\\.0\\.0\\.1 is in use by another program`,
+        ),
+      );
+      expect((await svc.testSnippet('http')).ok).toBe(false);
+      blocker.close();
+      await new Promise((r) => blocker.once('close', r));
+      const status = await svc.setEnabled(true);
+      expect((await svc.snippets()).httpWarning).toBeUndefined();
+      const r = await svc.testSnippet('http');
+      expect(r).toMatchObject({ ok: true, ran: status.url });
+      expect(r.steps.map((x) => x.step)).toEqual(['handshake', 'tools']);
+      expect(JSON.stringify(r)).not.toContain((await svc.getToken()).token);
+    } finally {
+      if (blocker.listening) blocker.close();
+    }
   });
 
   it('streams approvals (snapshot, added, resolved) and answers them; handlers match the contract', async () => {

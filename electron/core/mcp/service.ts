@@ -25,6 +25,7 @@ import type { ReadOnlySetup } from './read-only-setup';
 import type { McpServers } from './servers';
 import { Redactor } from './redact';
 import { allTools } from './registry';
+import { testHttpSnippet, testStdioSnippet, type SnippetTest } from './snippet-test';
 import { createMcpServer } from './server';
 import type { McpContext, McpDeployments } from './tool-kit';
 import type { AgentPushes } from './tools/agents';
@@ -38,10 +39,23 @@ export interface McpServiceDeps {
   secrets: SecretStore;
   /** How an assistant launches the stdio server: [node, /path/to/megaraptor.mjs]. */
   stdioCommand: string[];
+  /**
+   * Environment the stdio server needs beyond what an MCP client passes (the SDK passes only HOME,
+   * PATH, USER and a few more): on Linux the session bus address, without which the Secret Service
+   * (the keychain holding the connection) cannot be reached.
+   */
+  stdioEnv?: Record<string, string>;
   /** The HTTP port (0 or absent: any free port). Taken by another program: the endpoint does not start. */
   httpPort?: number;
   /** The saved connection a stdio snippet should name (`--connection`), when there is one. */
   defaultConnection?: () => string | undefined;
+  /**
+   * Where a connection lives: only one in the keychain can be opened by another process (the stdio
+   * server an assistant starts); the demo runs inside the app, a session connection in its memory.
+   */
+  connectionStorage?: (name: string) => 'keychain' | 'session' | 'demo' | undefined;
+  /** Whether the token is in the OS keychain (else it lasts until the app quits). */
+  tokenPersists?: () => Promise<boolean>;
   /** Secret values to redact everywhere (API key material known to the app). */
   secretsToRedact?: () => string[];
   /** Lists the token in the credential index (so repair does not take it for an orphan). */
@@ -260,15 +274,49 @@ export class McpService {
     return { token: t };
   }
 
+  /** Why a stdio server started by an assistant could not open the server it would name, or undefined. */
+  private stdioProblem(conn: string | undefined): string | undefined {
+    if (!conn)
+      return 'No server is connected yet: import one under Connections (it is saved in the OS keychain), then the assistant can open it.';
+    const storage = this.deps.connectionStorage?.(conn) ?? 'keychain';
+    if (storage === 'demo')
+      return 'The active server is the demo simulator, which runs inside this app: the stdio server an assistant starts is another process and cannot reach it. Use the HTTP endpoint, or import a real server under Connections.';
+    if (storage === 'session')
+      return `“${conn}” is kept for this app session only (no OS keychain): the stdio server an assistant starts is another process and cannot read it. Use the HTTP endpoint, or save the connection in the keychain.`;
+    return undefined;
+  }
+
+  /** The stdio command an assistant runs: this installation's CLI, on the app's data folder. */
+  private stdioArgs(conn: string | undefined): string[] {
+    const [, ...args] = this.deps.stdioCommand;
+    return [
+      ...args,
+      'mcp',
+      '--stdio',
+      '--data-dir',
+      this.deps.dataDir,
+      ...(conn ? ['--connection', conn] : []),
+    ];
+  }
+
   async snippets(): Promise<McpSnippets> {
     const token = await this.currentToken();
     const url = this.http?.url ?? `http://127.0.0.1:${this.deps.httpPort ?? 'PORT'}/mcp`;
-    const [cmd, ...args] = this.deps.stdioCommand;
+    const cmd = this.deps.stdioCommand[0] ?? 'megaraptor';
     const conn = this.deps.defaultConnection?.();
-    const stdioArgs = [...args, 'mcp', '--stdio', ...(conn ? ['--connection', conn] : [])];
+    const stdioArgs = this.stdioArgs(conn);
+    const stdioProblem = this.stdioProblem(conn);
     return {
       claudeDesktop: JSON.stringify(
-        { mcpServers: { megaraptor: { command: cmd, args: stdioArgs } } },
+        {
+          mcpServers: {
+            megaraptor: {
+              command: cmd,
+              args: stdioArgs,
+              ...(Object.keys(this.deps.stdioEnv ?? {}).length ? { env: this.deps.stdioEnv } : {}),
+            },
+          },
+        },
         null,
         2,
       ),
@@ -278,8 +326,41 @@ export class McpService {
         null,
         2,
       ),
-      stdio: [cmd, ...stdioArgs].map((a) => (/\s/.test(a ?? '') ? JSON.stringify(a) : a)).join(' '),
+      stdio: commandLine([cmd, ...stdioArgs]),
+      ...(stdioProblem ? { stdioProblem } : {}),
+      // The endpoint never moves to another port (assistants would reach whoever holds it): when it could
+      // not start, the HTTP snippets say why they do not work now.
+      ...(!this.http
+        ? {
+            httpWarning: this.lastError
+              ? `These snippets do not work now: ${this.lastError}`
+              : 'The HTTP endpoint is stopped: turn on "Serve over HTTP" for these snippets to work.',
+          }
+        : {}),
+      tokenLifetime: (await (this.deps.tokenPersists?.() ?? Promise.resolve(true))) ? 'keychain' : 'session',
     };
+  }
+
+  /** Runs a snippet as an assistant would and reports the MCP handshake (snippet-test.ts). */
+  async testSnippet(transport: 'stdio' | 'http'): Promise<SnippetTest> {
+    if (transport === 'http') {
+      if (!this.http)
+        return {
+          ok: false,
+          ran: '(the HTTP endpoint)',
+          steps: [
+            { step: 'start', ok: false, detail: 'The HTTP endpoint is stopped: turn on "Serve over HTTP".' },
+          ],
+        };
+      return testHttpSnippet(this.http.url, await this.currentToken());
+    }
+    const conn = this.deps.defaultConnection?.();
+    const cmd = this.deps.stdioCommand[0] ?? 'megaraptor';
+    const full = [cmd, ...this.stdioArgs(conn)];
+    const problem = this.stdioProblem(conn);
+    if (problem)
+      return { ok: false, ran: commandLine(full), steps: [{ step: 'start', ok: false, detail: problem }] };
+    return testStdioSnippet(full, commandLine(full), this.deps.stdioEnv);
   }
 
   auditPage(limit: number, before?: number) {
@@ -349,6 +430,11 @@ export class McpService {
   }
 }
 
+/** A command as a shell line: arguments with spaces or quotes quoted. */
+function commandLine(argv: readonly string[]): string {
+  return argv.map((a) => (/[\s"']/.test(a) ? JSON.stringify(a) : a)).join(' ');
+}
+
 /** The `mcp:*` handlers for the composition root. */
 export function mcpHandlers(svc: McpService) {
   return {
@@ -357,6 +443,7 @@ export function mcpHandlers(svc: McpService) {
     'mcp:token': () => svc.getToken(),
     'mcp:rotateToken': () => svc.rotateToken(),
     'mcp:snippets': () => svc.snippets(),
+    'mcp:testSnippet': (i: { transport: 'stdio' | 'http' }) => svc.testSnippet(i.transport),
     'mcp:auditPage': (i: { limit: number; before?: number | undefined }) => svc.auditPage(i.limit, i.before),
     'mcp:auditTail': (_i: Record<string, never>, ctx: { signal: AbortSignal }) => svc.auditTail(ctx.signal),
     'mcp:approvals': () => svc.approvals(),

@@ -480,7 +480,8 @@ describe('approvals show the VQL that runs', () => {
           {
             client_id: lin.client_id,
             artifacts: ['Linux.Sys.BashHistory'],
-            parameters: { 'Linux.Sys.BashHistory': { SearchRegex: hostile } },
+            // A string parameter (a regex one would be refused as not a regex before any plan).
+            parameters: { 'Linux.Sys.BashHistory': { TargetGlob: hostile } },
             urgent: true,
           },
         ],

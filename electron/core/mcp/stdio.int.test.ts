@@ -16,6 +16,7 @@ import { startSimulator, type RunningSimulator } from '../sim/index';
 import { startApprovalSocket } from './approval-socket';
 import { ApprovalBroker } from './approvals';
 import { allTools, toolsFor } from './registry';
+import { testStdioSnippet } from './snippet-test';
 
 let sim: RunningSimulator;
 let cli: string;
@@ -177,5 +178,29 @@ describe('megaraptor mcp --stdio (built CLI, simulator)', () => {
       await client.close();
       rmSync(policyFile, { force: true });
     }
+  }, 60_000);
+});
+
+describe('"Test this snippet" (the Assistants page)', () => {
+  it('runs a stdio command as an assistant would and reports the handshake and the tools', async () => {
+    const r = await testStdioSnippet(
+      [process.execPath, cli, 'mcp', '--stdio', '--api-config', configPath, '--data-dir', dataDir],
+      'the command',
+    );
+    expect(r.ok, JSON.stringify(r)).toBe(true);
+    expect(r.steps).toEqual([
+      { step: 'handshake', ok: true, detail: expect.stringMatching(/^initialize answered by megaraptor/) },
+      { step: 'tools', ok: true, detail: `${allTools().length} tools listed` },
+    ]);
+  }, 60_000);
+
+  it('reports a command that fails, with the server’s own words', async () => {
+    const r = await testStdioSnippet(
+      [process.execPath, cli, 'mcp', '--stdio', '--connection', 'nope', '--data-dir', dataDir],
+      'the command',
+    );
+    expect(r.ok).toBe(false);
+    expect(r.steps.at(-1)).toMatchObject({ step: 'handshake', ok: false });
+    expect(r.stderr).toMatch(/No saved connection named "nope"/);
   }, 60_000);
 });

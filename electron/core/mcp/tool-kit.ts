@@ -278,7 +278,10 @@ export function defineTool<I extends Shape, O extends Shape, D = undefined>(
       };
       const plan = spec.plan ? await spec.plan(call) : null;
       if (plan) {
-        const shown = ctx.redactor.value(plan) as ApprovalPlan;
+        const hosts = await hostsOf(plain, call.service);
+        const shown = ctx.redactor.value(
+          Object.keys(hosts).length ? { ...plan, hosts } : plan,
+        ) as ApprovalPlan;
         queries = shown.operations.flatMap((o) =>
           o.vql === undefined ? [] : [{ vql: o.vql, env: o.env ?? {} }],
         );
@@ -407,3 +410,42 @@ export const READ_ENDPOINT: ToolAnnotations = {
   idempotentHint: true,
   openWorldHint: true,
 };
+
+const HOSTS_SHOWN = 50;
+
+/**
+ * Host names of the client ids a call names (client_id, client_ids), for the approval: an id alone
+ * does not tell a responder which machine an assistant wants to touch. An id the server does not
+ * know, or may not read, is shown as such; without a server to ask the ids stand alone.
+ */
+async function hostsOf(
+  args: Record<string, unknown>,
+  service: () => Promise<VelociraptorService>,
+): Promise<Record<string, string>> {
+  const many: unknown[] = Array.isArray(args.client_ids) ? (args.client_ids as unknown[]) : [];
+  const ids = [args.client_id, ...many].filter(
+    (v): v is string => typeof v === 'string' && /^C\.[0-9a-z]+$/i.test(v),
+  );
+  const out: Record<string, string> = {};
+  if (ids.length === 0) return out;
+  // No server to ask (none connected, unreachable): the approval shows the ids alone and the tool's
+  // own run reports why it cannot act.
+  let svc: VelociraptorService;
+  try {
+    svc = await service();
+  } catch (e) {
+    if (isAppError(e)) return out;
+    throw e;
+  }
+  for (const id of [...new Set(ids)].slice(0, HOSTS_SHOWN)) {
+    try {
+      out[id] = (await svc.getClient(id)).hostname || '(no host name reported)';
+    } catch (e) {
+      if (isAppError(e, 'NOT_FOUND')) out[id] = '(unknown to the server)';
+      else if (isAppError(e, 'PERMISSION_DENIED')) out[id] = '(this identity may not read clients)';
+      else if (isAppError(e)) return out;
+      else throw e;
+    }
+  }
+  return out;
+}

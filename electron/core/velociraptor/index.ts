@@ -24,6 +24,7 @@ export { readConfigFile } from './config/read-config-file';
 export { mapGrpcError } from './grpc-errors';
 export type { QueryEvent, RowsEvent, LogEvent, QueryOptions, RawRows } from './query/stream';
 export { parseRowRange } from './query/batch-parse';
+export { scanRows } from './query/row-scan';
 export type { QueryResult, RowsOptions } from './query/rows';
 export { parseJsonExact, stringifyExact, type Row, type JsonValue, type BigIntMode } from './query/json';
 export * as vqlBuilder from './vql/builder';

@@ -111,7 +111,7 @@ describe('VFS', () => {
     // The UI's refresh and listing of the same directory.
     await ui.vfsRefresh(demo, lin.clientId, '/etc');
     const listed = await ui.vfsList(demo, lin.clientId, '/etc');
-    expect(listed.entries.map((e) => e.path)).toContain('/etc/notes.txt');
+    expect(listed.entries.map((e) => e.path)).toContain('/etc/hosts');
   });
 
   it('12.1.2 a download sends Components, so the UI gets the file (Path alone uploads nothing)', async () => {

@@ -85,6 +85,9 @@ describe('ConnectionRegistry', () => {
         'INVALID_ARGUMENT',
       ),
     ).toBe(true);
+    // Parentheses are fine: "Demo server (simulator)", "lab (old)".
+    reg.add('lab (old)', toYaml(alice));
+    expect(reg.has('lab (old)')).toBe(true);
   });
 
   it('replacing a server closes the old channel when unused', () => {

@@ -35,7 +35,8 @@ interface Channel {
   client: ApiStub;
 }
 
-const SERVER_NAME = /^[\p{L}\p{N}_.@ -]{1,64}$/u;
+/** Connection names: letters, digits, spaces and _ . @ ( ) - (the demo's own label has parentheses). */
+const SERVER_NAME = /^[\p{L}\p{N}_.@ ()-]{1,64}$/u;
 
 export class ConnectionRegistry {
   private readonly entries = new Map<string, Entry>();
@@ -152,6 +153,6 @@ export class ConnectionRegistry {
 
 function checkName(name: string): void {
   if (!SERVER_NAME.test(name)) {
-    throw new AppError('INVALID_ARGUMENT', 'A server name is 1–64 letters, digits, spaces, _ . @ or -.');
+    throw new AppError('INVALID_ARGUMENT', 'A server name is 1–64 letters, digits, spaces, _ . @ ( ) or -.');
   }
 }

@@ -75,7 +75,11 @@ export class VelociraptorService {
   searchClients(i?: clients.SearchClientsInput, o?: OpOptions): Promise<clients.ClientSummary[]> {
     return clients.searchClients(this.conn, i, o);
   }
-  searchClientIds(search: string, limit: number, o?: OpOptions): Promise<clients.ClientRef[]> {
+  searchClientIds(
+    search: string,
+    limit: number,
+    o?: OpOptions & { os?: 'windows' | 'linux' | 'darwin' | undefined },
+  ): Promise<clients.ClientRef[]> {
     return clients.searchClientIds(this.conn, search, limit, o);
   }
   getClient(clientId: string, o?: OpOptions): Promise<clients.ClientSummary> {
@@ -104,6 +108,15 @@ export class VelociraptorService {
   }
   quarantine(i: clients.QuarantineInput, o?: OpOptions): Promise<flows.LaunchedFlow & { artifact: string }> {
     return clients.quarantine(this.conn, i, o);
+  }
+  interrogate(clientId: string, o?: OpOptions): Promise<flows.LaunchedFlow> {
+    return clients.interrogate(this.conn, clientId, o);
+  }
+  deleteClient(clientId: string, o?: OpOptions): Promise<clients.Deleted> {
+    return clients.deleteClient(this.conn, clientId, o);
+  }
+  deleteFlow(clientId: string, flowId: string, o?: OpOptions): Promise<clients.Deleted> {
+    return clients.deleteFlow(this.conn, clientId, flowId, o);
   }
 
   // Artifacts (what this server declares: cached per server, org and version)
@@ -230,6 +243,9 @@ export class VelociraptorService {
   }
   prepareFlowZip(clientId: string, flowId: string, o?: OpOptions): Promise<string[]> {
     return vfs.prepareFlowZip(this.conn, clientId, flowId, o);
+  }
+  prepareHuntZip(huntId: string, o?: OpOptions): Promise<string[]> {
+    return vfs.prepareHuntZip(this.conn, huntId, o);
   }
   exportHuntZip(huntId: string, dest: string, o?: vfs.DownloadOptions): ReturnType<typeof vfs.exportHuntZip> {
     return vfs.exportHuntZip(this.conn, huntId, dest, o);

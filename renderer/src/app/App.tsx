@@ -1,48 +1,72 @@
-import { Alert, Center, Loader } from '@mantine/core';
+import { Alert, Anchor, Center, Loader } from '@mantine/core';
 import { notifications } from '@mantine/notifications';
 import { IconPlugConnectedX } from '@tabler/icons-react';
-import { useEffect, useState } from 'react';
-import type { AppInfo } from '../../../shared/contracts/app';
-import { isAppError } from '../../../shared/errors';
-import { useApi } from '../api/index';
+import { useEffect } from 'react';
+import { useCall } from '../api/use-call';
+import { go } from './router';
 import { AppInfoContext } from './app-info-context';
 import { Shell } from './Shell';
+
+/**
+ * True the first time `what` asks during this core start (the notice is not repeated on every page
+ * load or window of one app run); remembered in this browser's storage by the start time.
+ */
+function firstTimeThisStart(what: string, startedAt: string): boolean {
+  const key = `megaraptor.notice.${what}`;
+  try {
+    if (globalThis.localStorage.getItem(key) === startedAt) return false;
+    globalThis.localStorage.setItem(key, startedAt);
+  } catch {
+    // No storage: say it on this load.
+  }
+  return true;
+}
+
+/** The root element's data-app-state, which tests wait on. */
+function markState(root: HTMLElement, state: 'ready' | 'error'): void {
+  root.dataset.appState = state;
+}
 
 /**
  * Asks the core for `app:info` once; the answer proves the transport works end to end. The root
  * element's data-app-state goes loading → ready | error, which tests wait on.
  */
 export function App(props: { root: HTMLElement }) {
-  const api = useApi();
-  const [info, setInfo] = useState<AppInfo>();
-  const [failure, setFailure] = useState<string>();
-
-  useEffect(() => {
-    let live = true;
-    api.call('app:info', {}).then(
-      (value) => {
-        if (!live) return;
-        setInfo(value);
-        props.root.dataset.appState = 'ready';
-        if (!value.keychain.available) {
+  const { root } = props;
+  const { value: info, error: failure } = useCall(
+    'app:info',
+    {},
+    {
+      onValue: (value) => {
+        if (!value.keychain.available && firstTimeThisStart('keychain', value.startedAt)) {
           notifications.show({
+            id: 'no-keychain',
             color: 'orange',
             title: 'No OS keychain',
-            message: 'Secrets cannot be saved until a keychain is available. Details under Settings.',
+            autoClose: 15_000,
+            message: (
+              <>
+                Connections can be used for this session only, and secrets are not saved.{' '}
+                <Anchor
+                  component="button"
+                  size="sm"
+                  onClick={() => go('/settings')}
+                  data-testid="keychain-notice-fix"
+                >
+                  Settings → About
+                </Anchor>{' '}
+                says why and what to do.
+              </>
+            ),
           });
         }
       },
-      (e: unknown) => {
-        if (!live) return;
-        const message = isAppError(e) ? `${e.message} (${e.code})` : String(e);
-        setFailure(message);
-        props.root.dataset.appState = 'error';
-      },
-    );
-    return () => {
-      live = false;
-    };
-  }, [api, props.root]);
+    },
+  );
+  useEffect(() => {
+    if (info) markState(root, 'ready');
+    else if (failure) markState(root, 'error');
+  }, [root, info, failure]);
 
   if (failure) {
     return (

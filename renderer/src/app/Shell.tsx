@@ -14,6 +14,7 @@ import { useDisclosure } from '@mantine/hooks';
 import { IconMoon, IconSun } from '@tabler/icons-react';
 import { useEffect } from 'react';
 import { ServerSwitcher } from '../components/investigation/ServerSwitcher';
+import { TimeZoneToggle } from '../components/investigation/Time';
 import { ApprovalDialog } from '../pages/assistants/ApprovalDialog';
 import { useAppInfo } from './app-info-context';
 import { ErrorBoundary } from './ErrorBoundary';
@@ -59,6 +60,7 @@ export function Shell() {
           <Group gap="sm" wrap="nowrap">
             {/* One server/org switcher for every page; the investigation pages read the same target store. */}
             <ServerSwitcher />
+            <TimeZoneToggle />
             <Tooltip label={scheme === 'dark' ? 'Light theme' : 'Dark theme'}>
               <ActionIcon
                 variant="default"

@@ -4,14 +4,21 @@
  */
 import { useComputedColorScheme } from '@mantine/core';
 import { useEffect, useRef } from 'react';
+import { errorMarkers } from './error-markers';
 import { monaco, registerVql } from './monaco-vql';
 
 registerVql();
+
+/** Editor height bounds (px): small windows keep a short query short, long ones grow up to MAX_H. */
+const MIN_H = 72;
+const MAX_H = 480;
 
 export interface VqlEditorProps {
   value: string;
   onChange: (v: string) => void;
   onRun: () => void;
+  /** The last run's error: marked in the query where it points (error-markers.ts). */
+  error?: string | null | undefined;
   testId?: string;
 }
 
@@ -41,9 +48,26 @@ export default function VqlEditor(props: VqlEditorProps) {
       ariaLabel: 'VQL editor. Ctrl+Enter runs the cell.',
     });
     ed.onDidChangeModelContent(() => latest.current.onChange(ed.getValue()));
-    ed.addCommand(monaco.KeyMod.CtrlCmd | monaco.KeyCode.Enter, () => latest.current.onRun());
+    // The editor grows with its query (between MIN_H and MAX_H), so a long query needs no inner scroll.
+    const fit = () => {
+      const h = Math.min(MAX_H, Math.max(MIN_H, ed.getContentHeight() + 2));
+      if (host.current && host.current.style.height !== `${h}px`) host.current.style.height = `${h}px`;
+    };
+    ed.onDidContentSizeChange(fit);
+    fit();
+    // An action, not addCommand: addCommand registers a page-wide keybinding (the last editor created
+    // wins, so Ctrl+Enter in cell 1 ran another cell); an action's keybinding holds only in its editor.
+    const runAction = ed.addAction({
+      id: 'megaraptor.runCell',
+      label: 'Run this cell',
+      keybindings: [monaco.KeyMod.CtrlCmd | monaco.KeyCode.Enter],
+      run: () => latest.current.onRun(),
+    });
     editor.current = ed;
-    return () => ed.dispose();
+    return () => {
+      runAction.dispose();
+      ed.dispose();
+    };
     // eslint-disable-next-line react-hooks/exhaustive-deps -- the editor is created once; value flows out through onChange
   }, []);
 
@@ -51,11 +75,23 @@ export default function VqlEditor(props: VqlEditorProps) {
     monaco.editor.setTheme(scheme === 'dark' ? 'vs-dark' : 'vs');
   }, [scheme]);
 
+  const { error } = props;
+  useEffect(() => {
+    const model = editor.current?.getModel();
+    if (!model) return;
+    const markers = error ? errorMarkers(model.getValue(), error) : [];
+    monaco.editor.setModelMarkers(
+      model,
+      'vql-run',
+      markers.map((m) => ({ ...m, severity: monaco.MarkerSeverity.Error, source: 'Velociraptor' })),
+    );
+  }, [error]);
+
   return (
     <div
       ref={host}
       data-testid={props.testId}
-      style={{ height: 140, border: '1px solid var(--mantine-color-default-border)', borderRadius: 4 }}
+      style={{ height: MIN_H, border: '1px solid var(--mantine-color-default-border)', borderRadius: 4 }}
     />
   );
 }

@@ -1,5 +1,6 @@
 /** Clients: find endpoints, read one, label them, quarantine them (with the artifact for their OS). */
 import { z } from 'zod';
+import { parseClientQuery } from '../../../../shared/client-search';
 import type { ClientSummary } from '../../velociraptor';
 import { pageOf, pagedOutput, pagedRead, pagingInput, upTo, type Row } from '../results';
 import { defineTool, READ, type McpTool } from '../tool-kit';
@@ -26,7 +27,7 @@ export const searchClients = defineTool({
   name: 'search_clients',
   title: 'Search clients',
   description:
-    'Find endpoints (Velociraptor clients) by hostname or other terms. Search syntax: a bare word matches host names; prefixes host:, label:, ip:, mac:, client:; * wildcards; "all" or empty lists every client. Start here to get a client_id for any other client tool.',
+    'Find endpoints (Velociraptor clients) by hostname or other terms. Search syntax: a bare word matches host names (a prefix is enough) and a bare client id finds its client; prefixes host:, label:, os:windows|linux|darwin, ip:, mac:, client:; * wildcards; "all" or empty lists every client. Start here to get a client_id for any other client tool.',
   input: {
     search: z
       .string()
@@ -45,7 +46,7 @@ export const searchClients = defineTool({
       'search_clients',
       args,
       async (p) =>
-        pageOf(await svc.searchClients({ search: args.search, limit: upTo(p) }), p).map((c) =>
+        pageOf(await svc.searchClients({ ...parseClientQuery(args.search), limit: upTo(p) }), p).map((c) =>
           clientSummary(c),
         ),
       ctx.resultsDir,

@@ -21,7 +21,16 @@ import {
 } from '../results';
 import type { Target } from '../servers';
 import { defineTool, READ, type McpTool, type ToolCall } from '../tool-kit';
-import { artifactName, clientId, flowId, found, parameters, plan, sourceName } from './common';
+import {
+  artifactName,
+  checkArtifactParameters,
+  clientId,
+  flowId,
+  found,
+  parameters,
+  plan,
+  sourceName,
+} from './common';
 
 /** Rows the collect-and-wait tools fetch per source; later pages come from get_flow_results. */
 const WAIT_RESULT_ROWS = 1000;
@@ -85,6 +94,7 @@ export const collectArtifact = defineTool({
   endpointData: false,
   example: (ids) => ({ client_id: ids.clientId, artifacts: ['Windows.System.Pslist'] }),
   plan: async ({ args, target, service }) => {
+    await checkArtifactParameters(await service(), args.artifacts, args.parameters);
     const req = collectRequest(args);
     return plan(
       `Collect ${args.artifacts.join(', ')} on ${args.client_id}`,
@@ -193,6 +203,7 @@ export const collectAndWait = defineTool({
     max_rows: 5,
   }),
   plan: async ({ args, target, service }) => {
+    await checkArtifactParameters(await service(), args.artifacts, args.parameters);
     const req = collectRequest({ ...args, max_rows: args.row_limit });
     return plan(
       `Collect ${args.artifacts.join(', ')} on ${args.client_id} and wait up to ${args.wait_seconds} s`,

@@ -7,7 +7,8 @@ import { AppError, isAppError } from '../../../../shared/errors';
 import type { ApprovalPlan } from '../approvals';
 import type { Row } from '../results';
 import type { Target } from '../servers';
-import type { BuiltQuery } from '../../velociraptor';
+import type { BuiltQuery, VelociraptorService } from '../../velociraptor';
+import { checkParameters } from '../../../../shared/params';
 
 export const clientId = z
   .string()
@@ -40,6 +41,37 @@ export const parameters = z
   .describe(
     'Artifact parameters: {"Artifact.Name": {"Param": "value"}}. Values are strings; the server converts them per declared type.',
   );
+
+/**
+ * Refuses, before any plan is shown, parameters the collected artifacts do not declare or whose values
+ * do not fit their declared type (shared/params.ts: RE2 regexes, numbers, choices, globs...): the
+ * same checks the wizards make at the field. Velociraptor would ignore a misspelt name and collect
+ * with the default, or fail on the endpoint.
+ */
+export async function checkArtifactParameters(
+  svc: VelociraptorService,
+  artifacts: readonly string[],
+  given: Readonly<Record<string, Readonly<Record<string, string>>>> | undefined,
+): Promise<void> {
+  const named = Object.keys(given ?? {});
+  if (named.length === 0) return;
+  const stray = named.filter((a) => !artifacts.includes(a));
+  if (stray.length)
+    throw new AppError(
+      'INVALID_ARGUMENT',
+      `Parameters were given for ${stray.join(', ')}, which ${stray.length === 1 ? 'is' : 'are'} not among the artifacts collected.`,
+    );
+  const defs = new Map((await svc.getArtifacts(named)).map((d) => [d.name, d.parameters]));
+  const problems = checkParameters(defs, given ?? {});
+  if (problems.length)
+    throw new AppError(
+      'INVALID_ARGUMENT',
+      `Fix the parameters before collecting: ${problems
+        .map((p) => `${p.parameter ? `${p.artifact} ${p.parameter}` : p.artifact}: ${p.message}`)
+        .join(' ')}`,
+      { details: { problems } },
+    );
+}
 
 /**
  * An approval plan of one operation. `query` is the VQL the operation will send, built by the

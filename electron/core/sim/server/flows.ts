@@ -5,6 +5,7 @@ import { isRow, toJson, VqlTime } from '../vql/values';
 import type { World } from '../world';
 import { fn, plugin, window, type PluginGroup, type ServerContext } from './context';
 import { flowRequest, flowRow } from './rows';
+import { flowKey } from '../world';
 
 /**
  * Parses collect_client / hunt env= and spec= into per-artifact string parameters. As the server
@@ -56,6 +57,33 @@ export function flowPlugins(ctx: ServerContext): PluginGroup {
           // Only a single flow (flow_id given) carries its AvailableDownloads.
           for (const f of window(flows, a.start, a.count))
             yield flowRow(world, orgId, f, typeof a.flow_id === 'string' && a.flow_id !== '');
+        },
+      }),
+      plugin({
+        name: 'delete_flow',
+        doc: 'Delete all the files that make up a flow.',
+        args: {
+          flow_id: { type: 'string', required: true },
+          client_id: { type: 'string', required: true },
+          really_do_it: { type: 'bool' },
+          sync: { type: 'bool' },
+        },
+        async *run(a, scope): AsyncGenerator<PluginItem> {
+          if (!scope.require('DELETE_RESULTS', 'delete_flow')) return;
+          const org = world.org(ctx.org(scope));
+          const key = flowKey(String(a.client_id), String(a.flow_id));
+          const flow = org.flows.get(key);
+          if (!flow) return;
+          // As the real server: one row per stored item; without really_do_it nothing is removed.
+          const base = `/clients/${flow.client_id}/collections/${flow.session_id}`;
+          const items = [
+            { type: 'CollectionContext', path: `${base}.json` },
+            { type: 'Logs', path: `${base}/logs.json` },
+            ...[...flow.results.keys()].map((k) => ({ type: 'Result', path: `${base}/${k}.json` })),
+            ...flow.uploads.map((u) => ({ type: 'Upload', path: u.vfs_path })),
+          ];
+          if (a.really_do_it === true) org.flows.delete(key);
+          for (const i of items) yield { type: i.type, data: { vfs_path: i.path }, error: '' };
         },
       }),
       plugin({

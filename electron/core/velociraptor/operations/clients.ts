@@ -4,6 +4,7 @@ import { AppError } from '../../../../shared/errors';
 import type { VelociraptorConnection } from '../connection';
 import {
   clientId as clientIdArg,
+  flowId as flowIdArg,
   int,
   labels as labelsArg,
   str,
@@ -92,6 +93,11 @@ export interface SearchClientsInput {
   limit?: number;
   /** Only clients seen within the online window. */
   onlineOnly?: boolean;
+  /**
+   * Only clients that reported this OS (os_info.system). Velociraptor's search has no `os:` operator
+   * (it refuses one), so this is a condition on the rows the search found.
+   */
+  os?: 'windows' | 'linux' | 'darwin';
 }
 
 export async function searchClients(
@@ -103,7 +109,9 @@ export async function searchClients(
   const search = (input.search ?? '').trim();
   const rows = await queryTyped(
     conn,
-    vql`SELECT * FROM clients(search=${str(search)}) LIMIT ${int(limit)}`,
+    input.os
+      ? vql`SELECT * FROM clients(search=${str(search)}) WHERE os_info.system = ${str(input.os)} LIMIT ${int(limit)}`
+      : vql`SELECT * FROM clients(search=${str(search)}) LIMIT ${int(limit)}`,
     ClientRowSchema,
     rowsOptions(opts, true),
   );
@@ -200,7 +208,14 @@ export interface QuarantinePlan {
   request: CollectInput;
   /** The collect_client() query it sends, as collectArtifacts() builds it. */
   query: BuiltQuery;
+  /**
+   * The label it sets (or removes when lifting): as Velociraptor's own Quarantine button does, the
+   * client is labelled `Quarantine` so hunts and searches (label:Quarantine) can tell.
+   */
+  label: { op: LabelOp; label: typeof QUARANTINE_LABEL; query: BuiltQuery };
 }
+
+export const QUARANTINE_LABEL = 'Quarantine';
 
 /** The quarantine artifact for a client of OS `os` (as clients() reports it). */
 export function quarantineArtifact(os: string, clientId: string): string {
@@ -228,7 +243,14 @@ export function planQuarantine(d: Declarations, os: string, input: QuarantineInp
     parameters: { [artifact]: parameters },
     urgent: input.urgent ?? true,
   };
-  return { artifact, parameters, request, query: planCollect(request) };
+  const op: LabelOp = input.remove ? 'remove' : 'set';
+  return {
+    artifact,
+    parameters,
+    request,
+    query: planCollect(request),
+    label: { op, label: QUARANTINE_LABEL, query: planLabels(input.clientId, [QUARANTINE_LABEL], op) },
+  };
 }
 
 export async function quarantine(
@@ -241,6 +263,7 @@ export async function quarantine(
   const d = await artifactCatalog.declarations(conn, [quarantineArtifact(client.os, input.clientId)], opts);
   const planned = planQuarantine(d, client.os, input);
   const flow = await collectArtifacts(conn, planned.request, opts);
+  await setLabels(conn, input.clientId, [QUARANTINE_LABEL], planned.label.op, opts);
   return { ...flow, artifact: planned.artifact };
 }
 
@@ -262,16 +285,88 @@ export async function searchClientIds(
   conn: VelociraptorConnection,
   search: string,
   limit: number,
-  opts?: OpOptions,
+  opts?: OpOptions & { os?: 'windows' | 'linux' | 'darwin' | undefined },
 ): Promise<ClientRef[]> {
   const n = limitOf(limit, 1000);
+  const s = str(search.trim());
   const rows = await queryTyped(
     conn,
-    vql`SELECT client_id, os_info.hostname AS Hostname FROM clients(search=${str(search.trim())}) LIMIT ${int(n)}`,
+    opts?.os
+      ? vql`SELECT client_id, os_info.hostname AS Hostname FROM clients(search=${s}) WHERE os_info.system = ${str(opts.os)} LIMIT ${int(n)}`
+      : vql`SELECT client_id, os_info.hostname AS Hostname FROM clients(search=${s}) LIMIT ${int(n)}`,
     ClientRefRowSchema,
     rowsOptions(opts, true),
   );
   return rows
     .filter((r) => r.client_id !== 'server')
     .map((r) => ({ clientId: r.client_id, hostname: r.Hostname ?? '' }));
+}
+
+/** One item deleting a client or flow removed (VR client_delete / delete_flow rows). */
+const DeletedRowSchema = z.looseObject({
+  type: z.string().nullable().optional(),
+  /** client_delete names the item here; delete_flow inside `data`. */
+  vfs_path: z.string().nullable().optional(),
+  data: z.looseObject({ vfs_path: z.string().optional() }).nullable().optional(),
+  error: z.string().nullable().optional(),
+});
+
+export interface Deleted {
+  /** How many stored items went. */
+  removed: number;
+  /** Items the server could not remove, with its reason. */
+  failed: string[];
+}
+
+function deletedOf(rows: Array<z.output<typeof DeletedRowSchema>>): Deleted {
+  const failed = rows
+    .filter((r) => r.error)
+    .map((r) => `${r.vfs_path ?? r.data?.vfs_path ?? r.type ?? ''}: ${r.error ?? ''}`);
+  return { removed: rows.length - failed.length, failed };
+}
+
+/**
+ * Deletes a client and everything stored for it (needs SERVER_ADMIN; the server logs a refusal,
+ * which arrives as PERMISSION_DENIED). An unknown client removes nothing: NOT_FOUND.
+ */
+export async function deleteClient(
+  conn: VelociraptorConnection,
+  clientId: string,
+  opts?: OpOptions,
+): Promise<Deleted> {
+  await getClient(conn, clientId, opts);
+  const rows = await queryTyped(
+    conn,
+    vql`SELECT * FROM client_delete(client_id=${clientIdArg(clientId)}, really_do_it=TRUE)`,
+    DeletedRowSchema,
+    rowsOptions(opts, false),
+  );
+  return deletedOf(rows);
+}
+
+/** Deletes one flow's results, logs and uploads (needs DELETE_RESULTS). */
+export async function deleteFlow(
+  conn: VelociraptorConnection,
+  clientId: string,
+  flowId: string,
+  opts?: OpOptions,
+): Promise<Deleted> {
+  const rows = await queryTyped(
+    conn,
+    vql`SELECT * FROM delete_flow(client_id=${clientIdArg(clientId)}, flow_id=${flowIdArg(flowId)}, really_do_it=TRUE, sync=TRUE)`,
+    DeletedRowSchema,
+    rowsOptions(opts, false),
+  );
+  if (rows.length === 0)
+    throw new AppError('NOT_FOUND', `${conn.label}: flow ${flowId} of ${clientId} has nothing to delete.`);
+  return deletedOf(rows);
+}
+
+/** Interrogate: collect Generic.Client.Info at once, as the server's own Interrogate button does. */
+export function interrogate(
+  conn: VelociraptorConnection,
+  clientId: string,
+  opts?: OpOptions,
+): Promise<LaunchedFlow> {
+  return collectArtifacts(conn, { clientId, artifacts: ['Generic.Client.Info'], urgent: true }, opts);
 }

@@ -296,7 +296,12 @@ export const HuntFlowSchema = z
     ClientId: z.string(),
     FlowId: z.string(),
     Flow: z
-      .looseObject({ state: z.string().optional(), total_collected_rows: optNum, start_time: optNum })
+      .looseObject({
+        state: z.string().optional(),
+        total_collected_rows: optNum,
+        start_time: optNum,
+        active_time: optNum,
+      })
       .nullable()
       .optional(),
   })
@@ -306,6 +311,9 @@ export const HuntFlowSchema = z
     state: f.Flow?.state ?? 'UNSET',
     totalRows: f.Flow?.total_collected_rows ?? 0,
     startTime: usToIso(f.Flow?.start_time),
+    /** When a final flow last reported (its end); absent while it runs. */
+    endTime:
+      f.Flow?.state === 'FINISHED' || f.Flow?.state === 'ERROR' ? usToIso(f.Flow.active_time) : undefined,
   }));
 export type HuntFlow = z.output<typeof HuntFlowSchema>;
 

@@ -153,11 +153,13 @@ describe('quarantine per OS', () => {
     );
     const r = await quarantine(conn, { clientId: 'C.1', message: 'hello' });
     expect(r).toMatchObject({ artifact: 'Linux.Remediation.Quarantine', flowId: 'F.Q' });
-    expect(sent[1]).toEqual(
-      planQuarantine(declared(['Linux.Remediation.Quarantine']), 'linux', {
-        clientId: 'C.1',
-        message: 'hello',
-      }).query,
-    );
+    const d = declared(['Linux.Remediation.Quarantine']);
+    const plan = planQuarantine(d, 'linux', { clientId: 'C.1', message: 'hello' });
+    expect(sent[1]).toEqual(plan.query);
+    // Labelled as Velociraptor's own button does, so label:Quarantine finds it: after the collection.
+    const labelled = sent.findIndex((q) => JSON.stringify(q) === JSON.stringify(plan.label.query));
+    expect(labelled).toBeGreaterThan(1);
+    expect(plan.label).toMatchObject({ op: 'set', label: 'Quarantine' });
+    expect(planQuarantine(d, 'linux', { clientId: 'C.1', remove: true }).label.op).toBe('remove');
   });
 });

@@ -379,16 +379,25 @@ export async function exportHuntZip(
   dest: string,
   options: DownloadOptions = {},
 ): Promise<DownloadResult & { components: string[] }> {
+  const components = await prepareHuntZip(conn, huntId, options);
+  const r = await downloadFile(conn, { components }, dest, options);
+  return { ...r, components };
+}
+
+/** Builds the hunt's zip on the server and returns its components, `.zip` included. */
+export async function prepareHuntZip(
+  conn: VelociraptorConnection,
+  huntId: string,
+  opts: OpOptions = {},
+): Promise<string[]> {
   const given = await prepareZip(
     conn,
     vql`create_hunt_download(hunt_id=${huntIdArg(huntId)}, wait=${bool(true)})`,
     'create_hunt_download()',
-    options,
+    opts,
   );
   const last = given[given.length - 1] ?? '';
-  const components = last.endsWith('.zip') ? given : [...given.slice(0, -1), `${last}.zip`];
-  const r = await downloadFile(conn, { components }, dest, options);
-  return { ...r, components };
+  return last.endsWith('.zip') ? given : [...given.slice(0, -1), `${last}.zip`];
 }
 
 /** The largest range one readRange call returns (what a hex view page needs, never a whole file). */

@@ -2,11 +2,10 @@
 import { Badge, Checkbox, Group, Loader, Paper, ScrollArea, Stack, Text, TextInput } from '@mantine/core';
 import { useDebouncedValue } from '@mantine/hooks';
 import { IconSearch } from '@tabler/icons-react';
-import { useEffect, useState } from 'react';
+import { useState } from 'react';
 import type { Target } from '../../../../shared/contracts/connections';
 import type { ArtifactSummary } from '../../../../shared/contracts/collections';
-import { useApi } from '../../api/index';
-import { describeError } from '../../../../shared/errors';
+import { useCall } from '../../api/use-call';
 
 export function ArtifactPicker(props: {
   target: Target;
@@ -14,21 +13,13 @@ export function ArtifactPicker(props: {
   onChange(next: ArtifactSummary[]): void;
   kind?: 'CLIENT' | 'SERVER';
 }) {
-  const api = useApi();
   const [q, setQ] = useState('');
   const [dq] = useDebouncedValue(q, 200);
-  const [list, setList] = useState<ArtifactSummary[] | null>(null);
-  const [error, setError] = useState<string | null>(null);
-  useEffect(() => {
-    let live = true;
-    api.call('artifacts:list', { target: props.target, search: dq, kind: props.kind ?? 'CLIENT' }).then(
-      (l) => live && (setList(l), setError(null)),
-      (e: unknown) => live && setError(describeError(e)),
-    );
-    return () => {
-      live = false;
-    };
-  }, [api, props.target, dq, props.kind]);
+  const { value: list, error } = useCall(
+    'artifacts:list',
+    { target: props.target, search: dq, kind: props.kind ?? 'CLIENT' },
+    { keepPrevious: true },
+  );
   const chosen = new Set(props.selected.map((a) => a.name));
   const toggle = (a: ArtifactSummary) =>
     props.onChange(

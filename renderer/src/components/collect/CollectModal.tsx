@@ -46,7 +46,7 @@ export function CollectModal(props: {
   const [values, setValues] = useState<ParamValues>({});
   const [resources, setResources] = useState<Resources>({ urgent: false });
   const [busy, setBusy] = useState(false);
-  const { parameters, error: paramError } = useArtifactParameters(artifacts, values);
+  const { parameters, error: paramError } = useArtifactParameters(artifacts, values, resources);
   const n = props.clientIds.length;
   const tooMany = n > BULK_MAX_CLIENTS;
   const many = n > HUNT_SUGGESTED_ABOVE;

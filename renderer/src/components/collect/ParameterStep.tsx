@@ -9,6 +9,7 @@ import { useMemo } from 'react';
 import type { ArtifactSummary, Resources } from '../../../../shared/contracts/collections';
 import { buildParameters, ParamsEditor, ResourcesEditor, type ParamValues } from './ParamsAndResources';
 import { describeError } from '../../../../shared/errors';
+import { checkLimits } from '../../../../shared/params';
 
 export type { ParamValues } from './ParamsAndResources';
 
@@ -19,18 +20,24 @@ export interface WizardDraft {
   resources: Resources;
 }
 
-/** The parameters to send, or the first validation error ("Name: what is wrong"). */
+/**
+ * The parameters to send, or the first validation error ("Name: what is wrong"), a resource limit's
+ * included: a wizard disables Next and Launch while there is one.
+ */
 export function useArtifactParameters(
   artifacts: ArtifactSummary[],
   values: ParamValues,
+  resources?: Resources,
 ): { parameters: Record<string, Record<string, string>>; error: string | null } {
   return useMemo(() => {
     try {
-      return { parameters: buildParameters(artifacts, values), error: null };
+      const parameters = buildParameters(artifacts, values);
+      const limit = resources ? Object.values(checkLimits(resources))[0] : undefined;
+      return { parameters, error: limit ?? null };
     } catch (e) {
       return { parameters: {}, error: describeError(e) };
     }
-  }, [artifacts, values]);
+  }, [artifacts, values, resources]);
 }
 
 export function ParameterStep(props: {

@@ -1,6 +1,7 @@
 /** Parameters of each chosen artifact plus resource limits; shared by collections and hunts. */
 import { Accordion, Group, NumberInput, Switch } from '@mantine/core';
 import type { ArtifactSummary, Resources } from '../../../../shared/contracts/collections';
+import { checkLimits } from '../../../../shared/params';
 import { fieldsFor, parametersToSend } from '../params/param-form';
 import { ParamForm } from '../params/ParamForm';
 
@@ -50,10 +51,15 @@ export function ResourcesEditor(props: {
 }) {
   const num = (v: string | number): number | undefined => (v === '' ? undefined : Number(v));
   const r = props.value;
+  // Out-of-range values stay as typed and are named (a CPU limit of 150 is an error, not 100).
+  const errors = checkLimits(r);
   return (
     <Group grow align="flex-start">
       <NumberInput
         label="Timeout (s)"
+        clampBehavior="none"
+        allowDecimal={false}
+        error={errors.timeoutSeconds}
         description="Default 600"
         min={1}
         value={r.timeoutSeconds ?? ''}
@@ -61,6 +67,9 @@ export function ResourcesEditor(props: {
       />
       <NumberInput
         label="CPU limit (%)"
+        clampBehavior="none"
+        allowDecimal={false}
+        error={errors.cpuLimit}
         description="0–100; empty: none"
         min={0}
         max={100}
@@ -69,12 +78,18 @@ export function ResourcesEditor(props: {
       />
       <NumberInput
         label="Max rows"
+        clampBehavior="none"
+        allowDecimal={false}
+        error={errors.maxRows}
         min={1}
         value={r.maxRows ?? ''}
         onChange={(v) => props.onChange({ ...r, maxRows: num(v) })}
       />
       <NumberInput
         label="Max upload bytes"
+        clampBehavior="none"
+        allowDecimal={false}
+        error={errors.maxBytes}
         min={1}
         value={r.maxBytes ?? ''}
         onChange={(v) => props.onChange({ ...r, maxBytes: num(v) })}

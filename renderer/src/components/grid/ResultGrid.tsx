@@ -4,39 +4,34 @@
  * Sorting and filtering run in the core over the whole set. Cells are plain text (React escapes
  * them), so endpoint data can never become markup here.
  *
- * Rendering: the toolbar and the scrolled body are separate memoized components; the rows are a
- * fixed pool of DOM elements outside React (row-pool.ts) that a scroll event rewrites slot by slot
- * (textContent only, no mount/unmount, no React render), with fixed-height arithmetic instead of
- * per-row measurement (grid-layout.ts) and only the columns in view. Pages are asked for centre first,
- * plus the next page in the scroll direction, a few at a time; far pages are dropped.
+ * Reading results: columns are sized to their content (a Pid is narrow, a CommandLine wide), resized
+ * by dragging a header's edge or fitted by double-clicking it, reordered by dragging a header, hidden
+ * from the Columns menu — and remembered per artifact (`layoutKey`, column-layout.ts). Times follow
+ * the app's time rule and sizes read as KiB/MiB with the exact value on hover (cell-format.ts). A
+ * click or Enter opens the row's detail beside the grid (DetailPanel.tsx); Wrap shows long values on
+ * three lines; a hunt's results lead with the host and a client id opens its client.
+ *
+ * Rendering: the toolbar and the scrolled body (GridBody.tsx) are separate memoized components; the rows
+ * are a fixed pool of DOM elements outside React (row-pool.ts) that a scroll event rewrites slot by slot,
+ * with fixed-height arithmetic instead of per-row measurement (grid-layout.ts) and only the columns in
+ * view. Pages are asked for centre first, plus the next page in the scroll direction, a few at a time;
+ * far pages are dropped.
  */
-import { ActionIcon, Badge, Button, Checkbox, Group, Menu, Text, TextInput, Tooltip } from '@mantine/core';
+import { ActionIcon, Badge, Button, Checkbox, Group, Menu, TextInput, Tooltip } from '@mantine/core';
 import { useDebouncedValue } from '@mantine/hooks';
 import { notifications } from '@mantine/notifications';
-import {
-  IconArrowDown,
-  IconArrowUp,
-  IconColumns,
-  IconCopy,
-  IconDownload,
-  IconSearch,
-} from '@tabler/icons-react';
-import {
-  memo,
-  useCallback,
-  useEffect,
-  useLayoutEffect,
-  useMemo,
-  useReducer,
-  useRef,
-  useState,
-  type CSSProperties,
-} from 'react';
+import { IconColumns, IconCopy, IconDownload, IconSearch, IconTextWrap } from '@tabler/icons-react';
+import { memo, useCallback, useEffect, useMemo, useReducer, useRef, useState } from 'react';
 import type { SortSpec } from '../../../../shared/contracts/vql';
 import { useApi } from '../../api/index';
-import css from './grid.module.css';
-import { COL_W, ROW_H, rowWindow, wantedPages } from './grid-layout';
-import { PLACEHOLDER, RowPool } from './row-pool';
+import { go } from '../../app/router';
+import { countOf } from '../../app/words';
+import { useTimeZone } from '../investigation/time';
+import { columnKinds, displayText, type ColumnKind } from './cell-format';
+import { arrangeColumns, loadLayout, moveColumn, saveLayout, type ColumnLayout } from './column-layout';
+import { DetailPanel, type DetailField } from './DetailPanel';
+import { GridBody } from './GridBody';
+import { fitWidth, ROW_H, wantedPages, WRAP_ROW_H } from './grid-layout';
 import { gridCounts, PAGE, WindowCache } from './window-cache';
 import { describeError } from '../../../../shared/errors';
 
@@ -44,6 +39,10 @@ import { describeError } from '../../../../shared/errors';
 const MAX_INFLIGHT = 3;
 /** Pages kept (200 rows each); the farthest from the view go first. */
 const MAX_PAGES = 40;
+/** Widest a double-click fit makes a column (a drag may go further). */
+const FIT_ON_DEMAND_W = 900;
+/** A client id: its cells open the client. */
+const CLIENT_ID = /^C\.[0-9a-f]{4,}$/i;
 
 export interface ResultGridProps {
   resultId: string;
@@ -55,6 +54,12 @@ export interface ResultGridProps {
   first?: string[][] | undefined;
   /** The columns of `first`. */
   columns?: string[] | undefined;
+  /** What the column layout is remembered by: the artifact (source) name; default, the column set. */
+  layoutKey?: string | undefined;
+  /** Columns shown first unless the responder arranged them (a hunt's results: the host). */
+  lead?: readonly string[] | undefined;
+  /** The exported file's name without extension (host_artifact_flow); default results-<time>. */
+  exportName?: string | undefined;
   height?: number;
   testId?: string;
 }
@@ -64,13 +69,16 @@ export const ResultGrid = memo(function ResultGrid(props: ResultGridProps) {
   const cache = useRef(new WindowCache());
   const [pages, repaint] = useReducer((n: number) => n + 1, 0);
   const [columns, setColumns] = useState<string[]>([]);
-  const [hidden, setHidden] = useState<Set<string>>(new Set());
+  /** The first page in arrival order: decides column kinds and content widths. */
+  const [sample, setSample] = useState<string[][] | null>(null);
   const [matched, setMatched] = useState(0);
   const [total, setTotal] = useState(0);
   const [sort, setSort] = useState<SortSpec | null>(null);
   const [filterText, setFilterText] = useState('');
   const [filter] = useDebouncedValue(filterText, 250);
   const [selected, setSelected] = useState<number | null>(null);
+  const [detail, setDetail] = useState<{ row: number; column: string | null } | null>(null);
+  const zone = useTimeZone();
   const view = useMemo(() => ({ sort, filter }), [sort, filter]);
   const range = useRef({ first: 0, last: PAGE - 1, dir: 0, count: 0 });
   const shownId = useRef<string | null>(null);
@@ -88,6 +96,9 @@ export const ResultGrid = memo(function ResultGrid(props: ResultGridProps) {
             const { first, last } = range.current;
             cache.current.evict(MAX_PAGES, Math.floor((first + last) / 2 / PAGE));
             setColumns((old) => (old.length === w.columns.length ? old : w.columns));
+            // The sample grows with the first page while the set streams (an early answer may be empty).
+            if (p === 0 && !view.sort && !view.filter)
+              setSample((old) => (old && old.length >= w.rows.length ? old : w.rows));
             setMatched(w.matched);
             setTotal(w.total);
             repaint();
@@ -134,8 +145,10 @@ export const ResultGrid = memo(function ResultGrid(props: ResultGridProps) {
       shownId.current = props.resultId;
       setMatched(0);
       setTotal(0);
+      setSample(null);
     }
     setSelected(null);
+    setDetail(null);
     repaint();
     fetchPages([0]);
     request();
@@ -146,6 +159,7 @@ export const ResultGrid = memo(function ResultGrid(props: ResultGridProps) {
     if (!props.first?.length || view.sort || view.filter) return;
     if (cache.current.put(0, props.first)) {
       if (props.columns) setColumns(props.columns);
+      setSample((old) => (old && old.length >= (props.first?.length ?? 0) ? old : (props.first ?? null)));
       repaint();
     }
     // eslint-disable-next-line react-hooks/exhaustive-deps -- only when the stream brings them
@@ -168,8 +182,56 @@ export const ResultGrid = memo(function ResultGrid(props: ResultGridProps) {
     if (count > 0) requestRef.current();
   }, []);
 
-  const shown = useMemo(() => columns.filter((c) => !hidden.has(c)), [columns, hidden]);
+  // Column layout: remembered per artifact, or per column set for ad-hoc VQL.
+  const layoutKey =
+    props.layoutKey ?? (columns.length ? `columns:${[...columns].sort().join(',')}` : undefined);
+  const [held, setHeld] = useState<{ key: string | undefined; layout: ColumnLayout } | null>(null);
+  const layout = useMemo(
+    () => (held && held.key === layoutKey ? held.layout : loadLayout(layoutKey)),
+    [held, layoutKey],
+  );
+  const setLayout = useCallback(
+    (change: (l: ColumnLayout) => ColumnLayout) => {
+      const next = change(layout);
+      setHeld({ key: layoutKey, layout: next });
+      saveLayout(layoutKey, next);
+    },
+    [layout, layoutKey],
+  );
+
+  const ordered = useMemo(() => arrangeColumns(columns, layout, props.lead), [columns, layout, props.lead]);
+  const hidden = useMemo(() => new Set(layout.hidden), [layout.hidden]);
+  const shown = useMemo(() => ordered.filter((c) => !hidden.has(c)), [ordered, hidden]);
   const idx = useMemo(() => shown.map((c) => columns.indexOf(c)), [shown, columns]);
+  const kindOf = useMemo(() => {
+    const kinds = columnKinds(columns, sample ?? []);
+    return new Map(columns.map((c, j) => [c, kinds[j] ?? 'text']));
+  }, [columns, sample]);
+  const kinds = useMemo<ColumnKind[]>(() => shown.map((c) => kindOf.get(c) ?? 'text'), [shown, kindOf]);
+  const autoWidth = useMemo(() => {
+    const rows = sample ?? [];
+    return new Map(
+      columns.map((c, j) => {
+        const kind = kindOf.get(c) ?? 'text';
+        return [
+          c,
+          fitWidth(
+            c,
+            rows.map((r) => displayText(kind, r[j] ?? '', zone)),
+          ),
+        ];
+      }),
+    );
+  }, [columns, sample, kindOf, zone]);
+  const widths = useMemo(
+    () => shown.map((c) => layout.widths[c] ?? autoWidth.get(c) ?? 120),
+    [shown, layout.widths, autoWidth],
+  );
+  const format = useMemo(
+    () => kinds.map((k) => (k === 'text' ? null : (t: string) => displayText(k, t, zone))),
+    [kinds, zone],
+  );
+  const links = useMemo(() => shown.map((c) => c === 'ClientId'), [shown]);
 
   const copyRow = useCallback(
     (i: number) => {
@@ -186,71 +248,159 @@ export const ResultGrid = memo(function ResultGrid(props: ResultGridProps) {
 
   const exportAs = useCallback(
     (format: 'csv' | 'json') => {
-      api.call('results:export', { resultId: props.resultId, format, columns: shown, view }).then(
-        (r) => {
-          const blob = new Blob([r.text], { type: format === 'csv' ? 'text/csv' : 'application/x-ndjson' });
-          const a = document.createElement('a');
-          a.href = URL.createObjectURL(blob);
-          a.download = r.fileName;
-          a.click();
-          setTimeout(() => URL.revokeObjectURL(a.href), 10_000);
-          notifications.show({
-            message: `Exported ${r.rows.toLocaleString()} rows as ${format.toUpperCase()}.`,
-          });
-        },
-        (e: unknown) =>
-          notifications.show({ color: 'red', title: 'Export failed', message: describeError(e) }),
-      );
+      api
+        .call('results:export', {
+          resultId: props.resultId,
+          format,
+          columns: shown,
+          view,
+          ...(props.exportName ? { name: props.exportName } : {}),
+        })
+        .then(
+          (r) => {
+            const blob = new Blob([r.text], { type: format === 'csv' ? 'text/csv' : 'application/x-ndjson' });
+            const a = document.createElement('a');
+            a.href = URL.createObjectURL(blob);
+            a.download = r.fileName;
+            a.click();
+            setTimeout(() => URL.revokeObjectURL(a.href), 10_000);
+            notifications.show({
+              message: `Exported ${countOf(r.rows, 'row')} as ${format.toUpperCase()} (${r.fileName}).`,
+            });
+          },
+          (e: unknown) =>
+            notifications.show({ color: 'red', title: 'Export failed', message: describeError(e) }),
+        );
     },
-    [api, props.resultId, shown, view],
+    [api, props.resultId, props.exportName, shown, view],
   );
 
-  const onToggle = useCallback((c: string) => {
-    setHidden((old) => {
-      const h = new Set(old);
-      if (h.has(c)) h.delete(c);
-      else h.add(c);
-      return h;
-    });
-  }, []);
+  const onToggle = useCallback(
+    (c: string) =>
+      setLayout((l) => ({
+        ...l,
+        hidden: l.hidden.includes(c) ? l.hidden.filter((x) => x !== c) : [...l.hidden, c],
+      })),
+    [setLayout],
+  );
+  const onWrap = useCallback(() => setLayout((l) => ({ ...l, wrap: !l.wrap })), [setLayout]);
   const onSort = useCallback((c: string) => {
     setSort((s) =>
       s?.column === c ? (s.desc ? null : { column: c, desc: true }) : { column: c, desc: false },
     );
   }, []);
+  const onResize = useCallback(
+    (c: string, width: number) => setLayout((l) => ({ ...l, widths: { ...l.widths, [c]: width } })),
+    [setLayout],
+  );
+  const onFit = useCallback(
+    (c: string) => {
+      const j = columns.indexOf(c);
+      const kind = kindOf.get(c) ?? 'text';
+      const values = cache.current.loadedRows(2000).map((r) => displayText(kind, r[j] ?? '', zone));
+      onResize(c, fitWidth(c, values, FIT_ON_DEMAND_W));
+    },
+    [columns, kindOf, zone, onResize],
+  );
+  const onMove = useCallback(
+    (c: string, before: string | null) => setLayout((l) => ({ ...l, order: moveColumn(ordered, c, before) })),
+    [setLayout, ordered],
+  );
+  const onOpen = useCallback(
+    (i: number, col: number | null) => {
+      setSelected(i);
+      setDetail({ row: i, column: col === null ? null : (shown[col] ?? null) });
+    },
+    [shown],
+  );
+  const rootRef = useRef<HTMLDivElement>(null);
+  // Closing (Escape in the grid or the panel, the close button) hands the keyboard back to the grid.
+  const onCloseDetail = useCallback(() => {
+    setDetail(null);
+    rootRef.current?.querySelector<HTMLElement>('[role="grid"]')?.focus();
+  }, []);
+  const onLink = useCallback(
+    (i: number, col: number) => {
+      const id = cache.current.row(i)?.[idx[col] ?? -1] ?? '';
+      if (CLIENT_ID.test(id)) go('/clients', { client: id });
+      else onOpen(i, col);
+    },
+    [idx, onOpen],
+  );
+  // Arrow keys move the selection: an open detail follows it.
+  const onSelect = useCallback((i: number) => {
+    setSelected(i);
+    setDetail((d) => (d ? { ...d, row: i } : d));
+  }, []);
 
   const countText = filter
     ? `${counts.rows.toLocaleString()} of ${counts.total.toLocaleString()}`
     : counts.total.toLocaleString();
+  const height = props.height ?? 360;
+  const detailRow = detail ? cache.current.row(detail.row) : undefined;
+  const fields: DetailField[] | null = detailRow
+    ? ordered.map((c) => ({
+        name: c,
+        text: detailRow[columns.indexOf(c)] ?? '',
+        kind: kindOf.get(c) ?? 'text',
+      }))
+    : null;
 
   return (
-    <div data-testid={props.testId ?? 'result-grid'}>
+    <div ref={rootRef} data-testid={props.testId ?? 'result-grid'}>
       <GridToolbar
         filterText={filterText}
         onFilter={setFilterText}
         countText={countText}
-        columns={columns}
+        count={counts.rows}
+        columns={ordered}
         hidden={hidden}
         onToggle={onToggle}
+        wrap={layout.wrap}
+        onWrap={onWrap}
         selected={selected}
         onCopy={copyRow}
         onExport={exportAs}
       />
-      <GridBody
-        count={counts.rows}
-        filtered={filter !== ''}
-        shown={shown}
-        idx={idx}
-        sort={sort}
-        onSort={onSort}
-        selected={selected}
-        onSelect={setSelected}
-        onCopy={copyRow}
-        onRange={onRange}
-        cache={cache.current}
-        pages={pages}
-        height={props.height ?? 360}
-      />
+      <div style={{ display: 'flex', gap: 8, alignItems: 'flex-start' }}>
+        <GridBody
+          count={counts.rows}
+          filtered={filter !== ''}
+          shown={shown}
+          idx={idx}
+          widths={widths}
+          kinds={kinds}
+          format={format}
+          links={links}
+          rowH={layout.wrap ? WRAP_ROW_H : ROW_H}
+          wrap={layout.wrap}
+          sort={sort}
+          onSort={onSort}
+          onResize={onResize}
+          onFit={onFit}
+          onMove={onMove}
+          selected={selected}
+          onSelect={onSelect}
+          onOpen={onOpen}
+          onCloseDetail={onCloseDetail}
+          onLink={onLink}
+          onCopy={copyRow}
+          onRange={onRange}
+          cache={cache.current}
+          pages={pages}
+          height={height}
+        />
+        {detail && fields ? (
+          <DetailPanel
+            row={detail.row}
+            fields={fields}
+            active={detail.column}
+            zone={zone}
+            height={height}
+            onClose={onCloseDetail}
+          />
+        ) : null}
+      </div>
     </div>
   );
 });
@@ -259,15 +409,18 @@ const GridToolbar = memo(function GridToolbar(p: {
   filterText: string;
   onFilter: (v: string) => void;
   countText: string;
+  count: number;
   columns: string[];
   hidden: Set<string>;
   onToggle: (c: string) => void;
+  wrap: boolean;
+  onWrap: () => void;
   selected: number | null;
   onCopy: (i: number) => void;
   onExport: (f: 'csv' | 'json') => void;
 }) {
   return (
-    <Group gap="xs" mb={4} wrap="nowrap">
+    <Group gap="xs" mb={4} wrap="wrap">
       <TextInput
         size="xs"
         leftSection={<IconSearch size={14} />}
@@ -277,8 +430,8 @@ const GridToolbar = memo(function GridToolbar(p: {
         onChange={(e) => p.onFilter(e.currentTarget.value)}
         w={220}
       />
-      <Badge variant="light" data-testid="grid-count">
-        {p.countText} rows
+      <Badge variant="light" data-testid="grid-count" style={{ flex: 'none', overflow: 'visible' }}>
+        {p.countText} {p.count === 1 ? 'row' : 'rows'}
       </Badge>
       <Menu closeOnItemClick={false}>
         <Menu.Target>
@@ -294,6 +447,18 @@ const GridToolbar = memo(function GridToolbar(p: {
           ))}
         </Menu.Dropdown>
       </Menu>
+      <Tooltip label="Show long values on three lines">
+        <Button
+          size="xs"
+          variant={p.wrap ? 'filled' : 'default'}
+          leftSection={<IconTextWrap size={14} />}
+          onClick={p.onWrap}
+          aria-pressed={p.wrap}
+          data-testid="grid-wrap"
+        >
+          Wrap
+        </Button>
+      </Tooltip>
       <Tooltip label="Copy the selected row (Ctrl+C)">
         <ActionIcon
           variant="default"
@@ -322,162 +487,5 @@ const GridToolbar = memo(function GridToolbar(p: {
         JSON
       </Button>
     </Group>
-  );
-});
-
-interface BodyProps {
-  count: number;
-  filtered: boolean;
-  shown: string[];
-  idx: number[];
-  sort: SortSpec | null;
-  onSort: (c: string) => void;
-  selected: number | null;
-  onSelect: (i: number) => void;
-  onCopy: (i: number) => void;
-  onRange: (first: number, last: number, dir: number, count: number) => void;
-  cache: WindowCache;
-  /** Bumped when a page arrived: the rows read the cache again. */
-  pages: number;
-  height: number;
-}
-
-/**
- * The scroller, header and body. React renders the frame only; the rows are a RowPool of DOM elements
- * written on scroll events (no React render per scroll), see row-pool.ts.
- */
-const GridBody = memo(function GridBody(p: BodyProps) {
-  const scrollRef = useRef<HTMLDivElement>(null);
-  const layerRef = useRef<HTMLDivElement>(null);
-  const pool = useRef<RowPool | null>(null);
-  const { onRange } = p;
-  const input = useMemo(
-    () => ({ count: p.count, idx: p.idx, cache: p.cache, selected: p.selected }),
-    [p.count, p.idx, p.cache, p.selected],
-  );
-
-  // The pool lives as long as the body; it hears of scrolls and resizes directly.
-  useLayoutEffect(() => {
-    const sc = scrollRef.current;
-    const layer = layerRef.current;
-    if (!sc || !layer) return;
-    const rp = new RowPool(layer, { h: sc.clientHeight - ROW_H, w: sc.clientWidth }, input, onRange);
-    pool.current = rp;
-    const onScroll = () => rp.scrolled(sc.scrollTop, sc.scrollLeft);
-    sc.addEventListener('scroll', onScroll, { passive: true });
-    const ro = new ResizeObserver(() => rp.resized(sc.clientHeight - ROW_H, sc.clientWidth));
-    ro.observe(sc);
-    return () => {
-      sc.removeEventListener('scroll', onScroll);
-      ro.disconnect();
-      pool.current = null;
-      layer.replaceChildren();
-    };
-    // eslint-disable-next-line react-hooks/exhaustive-deps -- created once; update() below feeds it
-  }, [onRange]);
-
-  // New count, columns, selection or a page arrived: the pool repaints what changed.
-  useLayoutEffect(() => {
-    pool.current?.update(input);
-  }, [input, p.pages]);
-
-  const width = Math.max(p.shown.length * COL_W, 300);
-  const sized = useMemo(() => ({ width, '--grid-row-w': `${width}px` }) as CSSProperties, [width]);
-  const bodyH = rowWindow(0, 0, p.count).bodyH;
-
-  const { count, selected, onSelect, onCopy } = p;
-  const onKey = useCallback(
-    (e: React.KeyboardEvent<HTMLDivElement>) => {
-      if (count === 0) return;
-      if (e.key === 'ArrowDown' || e.key === 'ArrowUp') {
-        e.preventDefault();
-        const next = Math.min(count - 1, Math.max(0, (selected ?? -1) + (e.key === 'ArrowDown' ? 1 : -1)));
-        onSelect(next);
-        const top = pool.current?.scrollTopFor(next);
-        if (top !== undefined && top !== e.currentTarget.scrollTop) e.currentTarget.scrollTop = top;
-      } else if ((e.ctrlKey || e.metaKey) && e.key === 'c' && selected !== null) {
-        e.preventDefault();
-        onCopy(selected);
-      }
-    },
-    [count, selected, onSelect, onCopy],
-  );
-
-  // One handler for every row: the row index is on the row element.
-  const onClick = useCallback(
-    (e: React.MouseEvent) => {
-      const row = e.target instanceof Element ? e.target.closest('[data-row]') : null;
-      const i = row ? Number(row.getAttribute('data-row')) : NaN;
-      if (Number.isInteger(i) && i >= 0) onSelect(i);
-    },
-    [onSelect],
-  );
-
-  return (
-    <div
-      ref={scrollRef}
-      role="grid"
-      aria-rowcount={p.count}
-      aria-colcount={p.shown.length}
-      tabIndex={0}
-      onKeyDown={onKey}
-      onMouseOver={showTitle}
-      data-testid="grid-scroll"
-      className={css.scroller}
-      style={{ height: p.height }}
-    >
-      <GridHeader shown={p.shown} sort={p.sort} onSort={p.onSort} style={sized} />
-      {p.count === 0 ? (
-        <Text c="dimmed" p="sm" size="sm">
-          {p.filtered ? 'No rows match the filter.' : 'No rows.'}
-        </Text>
-      ) : null}
-      <div className={css.body} style={{ ...sized, height: bodyH }} onClick={onClick}>
-        <div ref={layerRef} className={css.layer} />
-      </div>
-    </div>
-  );
-});
-
-/** Full cell text as a tooltip, set on hover only (a `title` on every cell costs every render). */
-function showTitle(e: React.MouseEvent) {
-  const t = e.target;
-  if (t instanceof HTMLElement && t.getAttribute('role') === 'gridcell') {
-    const text = t.textContent;
-    if (t.title !== text) t.title = text === PLACEHOLDER ? '' : text;
-  }
-}
-
-const GridHeader = memo(function GridHeader(p: {
-  shown: string[];
-  sort: SortSpec | null;
-  onSort: (c: string) => void;
-  style: CSSProperties;
-}) {
-  return (
-    <div role="row" className={css.header} style={p.style}>
-      {p.shown.map((c, k) => (
-        <div
-          key={c}
-          role="columnheader"
-          aria-colindex={k + 1}
-          tabIndex={0}
-          aria-sort={p.sort?.column === c ? (p.sort.desc ? 'descending' : 'ascending') : 'none'}
-          onClick={() => p.onSort(c)}
-          onKeyDown={(e) => e.key === 'Enter' && p.onSort(c)}
-          className={css.colhead}
-          title={`Sort by ${c}`}
-        >
-          {c}{' '}
-          {p.sort?.column === c ? (
-            p.sort.desc ? (
-              <IconArrowDown size={12} />
-            ) : (
-              <IconArrowUp size={12} />
-            )
-          ) : null}
-        </div>
-      ))}
-    </div>
   );
 });

@@ -2,8 +2,11 @@ import { describe, expect, it } from 'vitest';
 import {
   BASE_STEP,
   cellsPerRow,
-  COL_W,
+  columnOffsets,
   colWindow,
+  fitWidth,
+  FIT_MAX_W,
+  MIN_COL_W,
   MAX_BODY_H,
   OVERSCAN,
   poolSize,
@@ -116,18 +119,45 @@ describe('slots', () => {
 });
 
 describe('column window', () => {
+  const even = columnOffsets(Array.from({ length: 40 }, () => 200));
   it('renders the columns in view plus one either side', () => {
-    expect(colWindow(0, 900, 40)).toEqual({ from: 0, to: 5 });
-    expect(colWindow(10 * COL_W + 50, 900, 40)).toEqual({ from: 9, to: 15 });
-    expect(colWindow(0, 900, 3)).toEqual({ from: 0, to: 2 });
-    expect(colWindow(0, 900, 0)).toEqual({ from: 0, to: -1 });
+    expect(colWindow(0, 900, even)).toEqual({ from: 0, to: 5 });
+    expect(colWindow(10 * 200 + 50, 900, even)).toEqual({ from: 9, to: 15 });
+    expect(colWindow(0, 900, columnOffsets([200, 200, 200]))).toEqual({ from: 0, to: 2 });
+    expect(colWindow(0, 900, columnOffsets([]))).toEqual({ from: 0, to: -1 });
+  });
+  it('follows columns of their own widths', () => {
+    const offsets = columnOffsets([60, 400, 80, 80, 300, 60]);
+    expect(offsets).toEqual([0, 60, 460, 540, 620, 920, 980]);
+    // 470..770 shows columns 2..4; one more either side.
+    expect(colWindow(470, 300, offsets)).toEqual({ from: 1, to: 5 });
+    expect(colWindow(0, 50, offsets)).toEqual({ from: 0, to: 1 });
   });
   it('has enough cells per row for any window', () => {
-    for (const cols of [1, 3, 8, 40])
+    for (const widths of [
+      [200],
+      [200, 200, 200],
+      [56, 480, 56, 56, 90, 300, 56, 56, 56, 120],
+      Array(40).fill(75),
+    ])
       for (const left of [0, 33, 950, 4_321]) {
-        const w = colWindow(left, 900, cols);
-        expect(w.to - w.from + 1).toBeLessThanOrEqual(cellsPerRow(900, cols));
+        const w = colWindow(left, 900, columnOffsets(widths as number[]));
+        expect(w.to - w.from + 1).toBeLessThanOrEqual(cellsPerRow(900, widths as number[]));
       }
+  });
+  it('sizes a column to its header and most of its values, not to one outlier', () => {
+    const pids = Array.from({ length: 50 }, (_, i) => String(1000 + i));
+    const lines = Array.from(
+      { length: 50 },
+      () => 'C:\\Windows\\System32\\svchost.exe -k netsvcs -p -s Schedule',
+    );
+    const pid = fitWidth('Pid', [...pids, 'x'.repeat(300)]);
+    const cmd = fitWidth('CommandLine', lines);
+    expect(pid).toBeLessThan(90);
+    expect(cmd).toBeGreaterThan(3 * pid);
+    expect(fitWidth('X', [])).toBe(MIN_COL_W);
+    expect(fitWidth('X', ['y'.repeat(1000)])).toBe(FIT_MAX_W);
+    expect(fitWidth('X', ['y'.repeat(1000)], 900)).toBeGreaterThan(FIT_MAX_W);
   });
 });
 

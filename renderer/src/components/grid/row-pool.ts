@@ -8,10 +8,8 @@
 import css from './grid.module.css';
 import {
   cellsPerRow,
-  COL_W,
   colWindow,
   poolSize,
-  ROW_H,
   rowWindow,
   scrollTopFor,
   slotOf,
@@ -35,12 +33,22 @@ interface Slot {
   from: number;
   to: number;
   base: number;
+  /** The input whose widths the cells have. */
+  sized: PoolInput | null;
 }
 
 export interface PoolInput {
   count: number;
   /** For each shown column, its index in the row's cell array. */
   idx: number[];
+  /** For each shown column, its width (px), and the columns' left edges (columnOffsets). */
+  widths: number[];
+  offsets: number[];
+  /** For each shown column, how its text is shown (times, sizes; null: as it is). */
+  format: Array<((text: string) => string) | null>;
+  /** For each shown column, whether its cells are links (a client id opens the client). */
+  links: boolean[];
+  rowH: number;
   cache: WindowCache;
   selected: number | null;
 }
@@ -71,12 +79,21 @@ export class RowPool {
     this.build();
   }
 
-  /** New data (count, columns, pages, selection): repaint what changed. */
+  /** New data (count, columns, widths, formats, pages, selection): repaint what changed. */
   update(input: PoolInput): void {
-    const columnsChanged = input.idx !== this.input.idx;
+    const old = this.input;
+    const columnsChanged =
+      input.idx !== old.idx ||
+      input.widths !== old.widths ||
+      input.format !== old.format ||
+      input.links !== old.links;
     this.input = input;
-    if (columnsChanged && cellsPerRow(this.viewW, input.idx.length) !== this.cellCount) this.build();
-    this.paint(columnsChanged);
+    if (
+      input.rowH !== old.rowH ||
+      (columnsChanged && cellsPerRow(this.viewW, input.widths) !== this.cellCount)
+    )
+      this.build();
+    else this.paint(columnsChanged);
   }
 
   /** The scroller scrolled (values from the scroll event's target: no layout is forced after writes). */
@@ -91,19 +108,22 @@ export class RowPool {
     if (h === this.viewH && w === this.viewW) return;
     this.viewH = h;
     this.viewW = w;
-    if (poolSize(h) !== this.slots.length || cellsPerRow(w, this.input.idx.length) !== this.cellCount)
+    if (
+      poolSize(h, undefined, this.input.rowH) !== this.slots.length ||
+      cellsPerRow(w, this.input.widths) !== this.cellCount
+    )
       this.build();
     else this.paint(false);
   }
 
   /** The scrollTop that brings row i into view (the current one if it shows already). */
   scrollTopFor(i: number): number {
-    return scrollTopFor(i, this.top, this.viewH, this.input.count);
+    return scrollTopFor(i, this.top, this.viewH, this.input.count, this.input.rowH);
   }
 
   private build(): void {
-    const n = poolSize(this.viewH);
-    const c = cellsPerRow(this.viewW, this.input.idx.length);
+    const n = poolSize(this.viewH, undefined, this.input.rowH);
+    const c = cellsPerRow(this.viewW, this.input.widths);
     const doc = this.layer.ownerDocument;
     this.slots = [];
     this.cellCount = c;
@@ -125,16 +145,27 @@ export class RowPool {
         texts.push(t);
       }
       rows.push(el);
-      this.slots.push({ el, cells, texts, row: -1, data: undefined, cls: '', from: -1, to: -1, base: -1 });
+      this.slots.push({
+        el,
+        cells,
+        texts,
+        row: -1,
+        data: undefined,
+        cls: '',
+        from: -1,
+        to: -1,
+        base: -1,
+        sized: null,
+      });
     }
     this.layer.replaceChildren(...rows);
     this.paint(true);
   }
 
   private paint(force: boolean): void {
-    const { count, idx, cache, selected } = this.input;
-    const w = rowWindow(this.top, this.viewH, count);
-    const cols = colWindow(this.left, this.viewW, idx.length);
+    const { count, cache, selected, offsets, rowH } = this.input;
+    const w = rowWindow(this.top, this.viewH, count, undefined, rowH);
+    const cols = colWindow(this.left, this.viewW, offsets);
     if (w.layerY !== this.layerY) {
       this.layerY = w.layerY;
       this.layer.style.transform = `translateY(${w.layerY}px)`;
@@ -150,7 +181,8 @@ export class RowPool {
         s.data !== data ||
         s.from !== cols.from ||
         s.to !== cols.to ||
-        s.base !== w.base
+        s.base !== w.base ||
+        reshaped(s.sized, this.input)
       )
         this.write(s, i, data, w.base, cols.from, cols.to);
       const cls = rowClass(i, i === selected);
@@ -187,9 +219,10 @@ export class RowPool {
     from: number,
     to: number,
   ): void {
-    const { idx } = this.input;
-    if (s.row !== i || s.base !== base) {
-      s.el.style.transform = `translateY(${(i - base) * ROW_H}px)`;
+    const input = this.input;
+    const { idx, widths, offsets, format, links, rowH } = input;
+    if (s.row !== i || s.base !== base || s.sized?.rowH !== rowH) {
+      s.el.style.transform = `translateY(${(i - base) * rowH}px)`;
       s.base = base;
     }
     if (s.row !== i) {
@@ -198,26 +231,45 @@ export class RowPool {
       if (s.row === -1) s.el.hidden = false;
       s.row = i;
     }
-    if (s.from !== from || s.to !== to) {
-      if (s.from !== from) s.el.style.paddingLeft = from ? `${from * COL_W}px` : '';
+    const resized = s.sized === null || s.sized.widths !== widths || s.sized.links !== links;
+    if (s.from !== from || s.to !== to || resized) {
+      if (s.from !== from || resized) s.el.style.paddingLeft = from ? `${offsets[from]}px` : '';
       for (let k = 0; k < s.cells.length; k++) {
         const col = from + k;
         const cell = s.cells[k]!;
         cell.hidden = col > to;
+        if (col > to) continue;
         cell.setAttribute('aria-colindex', String(col + 1));
+        cell.style.width = `${widths[col]}px`;
+        cell.className = links[col] ? `${css.cell} ${css.link}` : (css.cell ?? '');
       }
       s.from = from;
       s.to = to;
     }
+    s.sized = input;
     s.data = data;
     for (let k = 0; k < s.texts.length; k++) {
       const col = from + k;
       if (col > to) continue;
-      const text = data ? (data[idx[col]!] ?? '') : PLACEHOLDER;
+      const raw = data ? (data[idx[col]!] ?? '') : PLACEHOLDER;
+      const f = data ? format[col] : null;
+      const text = f ? f(raw) : raw;
       const t = s.texts[k]!;
       if (t.data !== text) t.data = text;
     }
   }
+}
+
+/** Whether what a slot's cells were written with (columns, widths, formats, links, height) changed. */
+function reshaped(a: PoolInput | null, b: PoolInput): boolean {
+  return (
+    a === null ||
+    a.idx !== b.idx ||
+    a.widths !== b.widths ||
+    a.format !== b.format ||
+    a.links !== b.links ||
+    a.rowH !== b.rowH
+  );
 }
 
 function rowClass(i: number, selected: boolean): string {

@@ -31,6 +31,18 @@ export class WindowCache {
     return this.pages.get(Math.floor(i / PAGE))?.rows[i % PAGE];
   }
 
+  /** Up to `max` of the rows held (any pages), e.g. to fit a column to the values loaded. */
+  loadedRows(max: number): string[][] {
+    const out: string[][] = [];
+    for (const p of this.pages.values()) {
+      for (const r of p.rows) {
+        if (out.length >= max) return out;
+        out.push(r);
+      }
+    }
+    return out;
+  }
+
   /**
    * Page numbers covering [first, last] that are not being fetched and not cached, or cached short
    * of rows the range needs (read before the set grew; `last` is bounded by the known count).

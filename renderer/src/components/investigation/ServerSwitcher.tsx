@@ -6,35 +6,22 @@ import { Button, Group, Select } from '@mantine/core';
 import { notifications } from '@mantine/notifications';
 import { IconPlugConnected } from '@tabler/icons-react';
 import { useEffect, useState, type ReactNode } from 'react';
-import type { OrgInfo } from '../../../../shared/contracts/connections';
 import { useApi } from '../../api/index';
+import { useCall } from '../../api/use-call';
 import { go } from '../../app/router';
 import { AreaEmptyState } from '../../app/AreaEmptyState';
 import { refreshConnections, selectTarget, serverLabel, useConnections } from './target-store';
-import { TimeZoneToggle } from './Time';
 import { describeError } from '../../../../shared/errors';
 
 export function ServerSwitcher() {
   const api = useApi();
   const { list } = useConnections();
-  const [orgs, setOrgs] = useState<OrgInfo[]>([]);
   const active = list?.active ?? null;
+  const orgs = useCall('connections:orgs', active ? { server: active.server } : null).value ?? [];
 
   useEffect(() => {
     if (!list) void refreshConnections(api).catch(() => undefined);
   }, [api, list]);
-
-  useEffect(() => {
-    if (!active) return;
-    let live = true;
-    api.call('connections:orgs', { server: active.server }).then(
-      (o) => live && setOrgs(o),
-      () => live && setOrgs([]),
-    );
-    return () => {
-      live = false;
-    };
-  }, [api, active?.server]); // eslint-disable-line react-hooks/exhaustive-deps -- orgs depend on the server only
 
   if (!list || list.connections.length === 0) return null;
   const change = (server: string, org: string) =>
@@ -58,12 +45,15 @@ export function ServerSwitcher() {
           aria-label="Org"
           allowDeselect={false}
           value={active?.org || orgs[0]?.id || null}
-          data={orgs.map((o) => ({ value: o.id, label: `${o.name} (${o.id})` }))}
+          data={orgs.map((o) => ({
+            value: o.id,
+            // Names only; the id only tells apart two orgs of one name.
+            label: orgs.filter((x) => x.name === o.name).length > 1 ? `${o.name} (${o.id})` : o.name,
+          }))}
           onChange={(v) => active && v && void change(active.server, v === 'root' ? '' : v)}
           w={180}
         />
       ) : null}
-      <TimeZoneToggle />
     </Group>
   );
 }

@@ -73,3 +73,15 @@ describe('parameter form generator', () => {
     );
   });
 });
+
+describe('checks at the field (the same as MCP tools make)', () => {
+  it('marks a regex RE2 refuses, a glob left open, an emptied required number; defaults pass unchecked', () => {
+    const rx = fieldFor(p('ProcessRegex', 'regex', '.'));
+    expect(validate(rx, 'cmd(?=\\.exe)')).toMatch(/RE2.*lookahead/);
+    expect(validate(rx, 'cmd\\.exe')).toBeNull();
+    expect(validate(fieldFor(p('TargetGlob', 'string')), 'C:\\Users\\{a,b')).toMatch(/unclosed \{/);
+    expect(validate(fieldFor(p('Limit', 'int', '100')), '')).toMatch(/^Required/);
+    expect(validate(fieldFor(p('Odd', 'regex', '(?=default)')), '(?=default)')).toBeNull();
+    expect(() => parametersToSend([rx], { ProcessRegex: '(a' })).toThrow(/ProcessRegex: Not a valid regex/);
+  });
+});

@@ -5,11 +5,14 @@
  * Pure: the form component only renders what this decides.
  */
 import type { ArtifactParameter } from '../../../../shared/contracts/collections';
+import { checkParameter, isGlobParameter, type ParamDef } from '../../../../shared/params';
 
 export type FieldKind = 'bool' | 'select' | 'int' | 'float' | 'timestamp' | 'csv' | 'multiline' | 'text';
 
 export interface Field {
   name: string;
+  /** The declared parameter (shared/params.ts checks values against it). */
+  def: ParamDef;
   kind: FieldKind;
   description: string;
   /** The value the form starts with, in the field's own representation. */
@@ -28,6 +31,7 @@ export function fieldFor(p: ArtifactParameter): Field {
   const type = p.type.toLowerCase();
   const base = {
     name: p.name,
+    def: { name: p.name, type: p.type, default: p.default, choices: p.choices },
     description: p.description,
     choices: [] as string[],
     csvColumns: [] as string[],
@@ -64,7 +68,12 @@ export function fieldFor(p: ArtifactParameter): Field {
       };
     }
     case 'regex':
-      return { ...base, kind: 'text', initial: p.default, hint: 'A regular expression (RE2 syntax).' };
+      return {
+        ...base,
+        kind: 'text',
+        initial: p.default,
+        hint: 'A regular expression in RE2 syntax (no lookaround, no backreferences).',
+      };
     default:
       if (MULTILINE.has(type) || p.default.includes('\n'))
         return {
@@ -73,7 +82,12 @@ export function fieldFor(p: ArtifactParameter): Field {
           initial: p.default,
           hint: type === 'json' ? 'JSON.' : type === 'yaml' ? 'YAML.' : '',
         };
-      return { ...base, kind: 'text', initial: p.default };
+      return {
+        ...base,
+        kind: 'text',
+        initial: p.default,
+        hint: isGlobParameter(p.name) ? 'A file glob: *, ** (any depth), ?, [abc], {a,b}.' : '',
+      };
   }
 }
 
@@ -81,18 +95,16 @@ export function fieldsFor(params: readonly ArtifactParameter[]): Field[] {
   return params.map(fieldFor);
 }
 
-/** Validation message for one value, or null when it is acceptable. */
+/**
+ * Validation message for one value, or null when it is acceptable: the checks MCP tools make too
+ * (shared/params.ts). A value left at the artifact's default is not sent, so it is not checked.
+ */
 export function validate(f: Field, v: string | boolean): string | null {
-  if (typeof v === 'boolean') return null;
+  if (typeof v === 'boolean' || v === f.initial || f.kind === 'csv') return null;
   const t = v.trim();
-  if (t === '') return null;
-  if (f.kind === 'int' && !/^-?\d+$/.test(t)) return 'Enter a whole number.';
-  if (f.kind === 'float' && !Number.isFinite(Number(t))) return 'Enter a number.';
-  if (f.kind === 'timestamp' && Number.isNaN(Date.parse(t)))
+  if (f.kind === 'timestamp' && t !== '' && Number.isNaN(Date.parse(t)))
     return 'Enter a date and time, e.g. 2026-08-21T13:00:00Z.';
-  if (f.kind === 'select' && f.choices.length && !f.choices.includes(v))
-    return `Choose one of: ${f.choices.join(', ')}.`;
-  return null;
+  return checkParameter(f.def, v);
 }
 
 /** The Velociraptor string for one field value. */

@@ -50,6 +50,21 @@ function RequestView({ request }: { request: ApprovalRequest }) {
               <Code data-testid="approval-tool">{request.tool}</Code>
             </Table.Td>
           </Table.Tr>
+          {request.plan.hosts && Object.keys(request.plan.hosts).length ? (
+            <Table.Tr>
+              <Table.Th>Client{Object.keys(request.plan.hosts).length === 1 ? '' : 's'}</Table.Th>
+              <Table.Td data-testid="approval-hosts">
+                {Object.entries(request.plan.hosts).map(([id, host]) => (
+                  <div key={id}>
+                    <Text span fw={700}>
+                      {host}
+                    </Text>{' '}
+                    <Code>{id}</Code>
+                  </div>
+                ))}
+              </Table.Td>
+            </Table.Tr>
+          ) : null}
           {request.plan.server ? (
             <Table.Tr>
               <Table.Th>Server</Table.Th>

@@ -25,10 +25,21 @@ import {
   Tooltip,
 } from '@mantine/core';
 import { notifications } from '@mantine/notifications';
-import { IconCheck, IconCopy, IconEye, IconEyeOff, IconRefresh } from '@tabler/icons-react';
-import { useEffect, useState } from 'react';
-import type { McpPolicy, McpSnippets } from '../../../../shared/contracts/mcp';
+import {
+  IconCheck,
+  IconCopy,
+  IconEye,
+  IconEyeOff,
+  IconPlugConnected,
+  IconRefresh,
+} from '@tabler/icons-react';
+import { useState } from 'react';
+import type { OutputOf } from '../../../../shared/contract';
+import type { Contract } from '../../../../shared/contracts/index';
+import type { McpPolicy } from '../../../../shared/contracts/mcp';
 import { useApi } from '../../api/index';
+import { useCall, useLoad } from '../../api/use-call';
+import { TimeText } from '../../components/investigation/Time';
 import { useAuditLog, useMcpStatus } from './hooks';
 import { ReadOnlyIdentitiesCard } from './ReadOnlyIdentitiesCard';
 import { describeError } from '../../../../shared/errors';
@@ -50,16 +61,10 @@ function Copy({ value, label }: { value: string; label: string }) {
 function EndpointCard({ mcp, onRotated }: { mcp: ReturnType<typeof useMcpStatus>; onRotated: () => void }) {
   const api = useApi();
   const { status, error, refresh, setStatus } = mcp;
-  const [token, setToken] = useState<string>();
+  const tokenCall = useCall('mcp:token', {});
+  const token = tokenCall.value?.token;
   const [shown, setShown] = useState(false);
   const [busy, setBusy] = useState(false);
-
-  useEffect(() => {
-    api
-      .call('mcp:token', {})
-      .then((t) => setToken(t.token))
-      .catch(() => undefined);
-  }, [api]);
 
   const toggle = (enabled: boolean) => {
     setBusy(true);
@@ -82,7 +87,7 @@ function EndpointCard({ mcp, onRotated }: { mcp: ReturnType<typeof useMcpStatus>
     api
       .call('mcp:rotateToken', {})
       .then((t) => {
-        setToken(t.token);
+        tokenCall.set(t);
         onRotated();
         notifications.show({
           color: 'green',
@@ -178,40 +183,115 @@ function EndpointCard({ mcp, onRotated }: { mcp: ReturnType<typeof useMcpStatus>
   );
 }
 
+type SnippetId = 'claudeDesktop' | 'claudeCode' | 'genericHttp' | 'stdio';
+type SnippetTest = OutputOf<Contract['mcp:testSnippet']>;
+
+/** "Test this snippet": the exact command or endpoint, run as an assistant would; each handshake step. */
+function SnippetTestButton(props: { transport: 'stdio' | 'http'; disabled: boolean; id: SnippetId }) {
+  const api = useApi();
+  const [busy, setBusy] = useState(false);
+  const [result, setResult] = useState<SnippetTest | null>(null);
+  const [error, setError] = useState<string | null>(null);
+  const run = () => {
+    setBusy(true);
+    setError(null);
+    setResult(null);
+    api
+      .call('mcp:testSnippet', { transport: props.transport })
+      .then(setResult, (e: unknown) => setError(describeError(e)))
+      .finally(() => setBusy(false));
+  };
+  return (
+    <Stack gap={4}>
+      <Group>
+        <Button
+          size="xs"
+          variant="default"
+          leftSection={<IconPlugConnected size={14} />}
+          loading={busy}
+          disabled={props.disabled}
+          onClick={run}
+          data-testid={`snippet-test-${props.id}`}
+        >
+          Test this snippet
+        </Button>
+        {result ? (
+          <Badge color={result.ok ? 'green' : 'red'} data-testid={`snippet-result-${props.id}`}>
+            {result.ok ? 'works' : 'fails'}
+          </Badge>
+        ) : null}
+      </Group>
+      {error ? (
+        <Text size="sm" c="red">
+          {error}
+        </Text>
+      ) : null}
+      {result ? (
+        <Stack gap={2} data-testid={`snippet-steps-${props.id}`}>
+          <Text size="xs" c="dimmed">
+            Ran <Code>{result.ran}</Code>
+          </Text>
+          {result.steps.map((st, i) => (
+            <Text key={i} size="sm" c={st.ok ? undefined : 'red'}>
+              {st.ok ? '✓' : '✗'} {st.step}: {st.detail}
+            </Text>
+          ))}
+          {result.stderr ? (
+            <Code block c="red">
+              {result.stderr}
+            </Code>
+          ) : null}
+        </Stack>
+      ) : null}
+    </Stack>
+  );
+}
+
 function SnippetsCard({ version }: { version: number }) {
   const api = useApi();
-  const [snippets, setSnippets] = useState<McpSnippets>();
-  const [error, setError] = useState<string>();
-  useEffect(() => {
-    api
-      .call('mcp:snippets', {})
-      .then(setSnippets)
-      .catch((e: unknown) => setError(describeError(e)));
-  }, [api, version]);
-  const tabs: Array<{ id: keyof McpSnippets; label: string; where: string }> = [
+  // A rotated token changes the snippets: `version` asks again.
+  const { value: snippets, error } = useLoad(`mcp:snippets:${version}`, () => api.call('mcp:snippets', {}), {
+    keepPrevious: true,
+  });
+  const tabs: Array<{ id: SnippetId; label: string; where: string; transport: 'stdio' | 'http' }> = [
     {
       id: 'claudeDesktop',
       label: 'Claude Desktop',
       where:
         'Add to claude_desktop_config.json (Claude Desktop launches the stdio server; approvals come to this app).',
+      transport: 'stdio',
     },
     {
       id: 'claudeCode',
       label: 'Claude Code',
       where: 'Run in a terminal (HTTP endpoint; the token is included).',
+      transport: 'http',
     },
     {
       id: 'genericHttp',
       label: 'Other clients (HTTP)',
       where: 'For clients that take an mcpServers JSON with a URL and headers.',
+      transport: 'http',
     },
-    { id: 'stdio', label: 'Command (stdio)', where: 'For clients that launch a command.' },
+    {
+      id: 'stdio',
+      label: 'Command (stdio)',
+      where: 'For clients that launch a command.',
+      transport: 'stdio',
+    },
   ];
   return (
     <Card withBorder>
       <Stack gap="sm">
         <Text fw={600}>Connect an assistant</Text>
         {error ? <Alert color="red">{error}</Alert> : null}
+        {snippets?.tokenLifetime === 'session' ? (
+          <Alert color="orange" data-testid="token-session-only" title="The token lasts until the app quits">
+            No OS keychain answered, so the bearer token is kept in memory: the HTTP snippets work until this
+            app quits, then the next run makes a new token. Settings → About says why no keychain is
+            available.
+          </Alert>
+        ) : null}
         <Tabs defaultValue="claudeDesktop">
           <Tabs.List>
             {tabs.map((t) => (
@@ -220,21 +300,47 @@ function SnippetsCard({ version }: { version: number }) {
               </Tabs.Tab>
             ))}
           </Tabs.List>
-          {tabs.map((t) => (
-            <Tabs.Panel key={t.id} value={t.id} pt="xs">
-              <Stack gap={4}>
-                <Group justify="space-between">
-                  <Text size="sm" c="dimmed">
-                    {t.where}
-                  </Text>
-                  {snippets ? <Copy value={snippets[t.id]} label={`Copy ${t.label} config`} /> : null}
-                </Group>
-                <Code block data-testid={`snippet-${t.id}`}>
-                  {snippets ? snippets[t.id] : '…'}
-                </Code>
-              </Stack>
-            </Tabs.Panel>
-          ))}
+          {tabs.map((t) => {
+            const refused = t.transport === 'stdio' ? snippets?.stdioProblem : undefined;
+            const warning = t.transport === 'http' ? snippets?.httpWarning : undefined;
+            return (
+              <Tabs.Panel key={t.id} value={t.id} pt="xs">
+                <Stack gap={6}>
+                  <Group justify="space-between">
+                    <Text size="sm" c="dimmed">
+                      {t.where}
+                    </Text>
+                    {snippets && !refused ? (
+                      <Copy value={snippets[t.id]} label={`Copy ${t.label} config`} />
+                    ) : null}
+                  </Group>
+                  {warning ? (
+                    <Alert color="orange" data-testid={`snippet-warning-${t.id}`}>
+                      {warning}
+                    </Alert>
+                  ) : null}
+                  {refused ? (
+                    <Alert
+                      color="orange"
+                      title="This snippet would not work now"
+                      data-testid={`snippet-refused-${t.id}`}
+                    >
+                      {refused}
+                    </Alert>
+                  ) : (
+                    <Code block data-testid={`snippet-${t.id}`}>
+                      {snippets ? snippets[t.id] : '…'}
+                    </Code>
+                  )}
+                  <SnippetTestButton
+                    transport={t.transport}
+                    disabled={!snippets || refused !== undefined}
+                    id={t.id}
+                  />
+                </Stack>
+              </Tabs.Panel>
+            );
+          })}
         </Tabs>
       </Stack>
     </Card>
@@ -262,23 +368,13 @@ const MODES: Array<{ value: McpPolicy['mode']; label: string; help: string }> = 
 /** `gatedTools`: which tools wait for approval, as the core reports them (mcp:status). */
 function PolicyCard({ gatedTools, notice }: { gatedTools: readonly string[]; notice?: string | undefined }) {
   const api = useApi();
-  const [policy, setPolicy] = useState<McpPolicy>();
+  const policyCall = useCall('mcp:getPolicy', {});
+  const policy = policyCall.value;
+  const setPolicy = policyCall.set;
   const [busy, setBusy] = useState(false);
   // The notice the responder answered by saving a policy (the status catches up on its next poll).
   const [answered, setAnswered] = useState<string>();
   const refused = notice !== undefined && notice !== answered ? notice : undefined;
-  useEffect(() => {
-    api
-      .call('mcp:getPolicy', {})
-      .then(setPolicy)
-      .catch((e: unknown) =>
-        notifications.show({
-          color: 'red',
-          title: 'The policy could not be read',
-          message: describeError(e),
-        }),
-      );
-  }, [api]);
   const save = (next: McpPolicy) => {
     setBusy(true);
     api
@@ -292,6 +388,12 @@ function PolicyCard({ gatedTools, notice }: { gatedTools: readonly string[]; not
       )
       .finally(() => setBusy(false));
   };
+  if (policyCall.error)
+    return (
+      <Alert color="red" title="The policy could not be read">
+        {policyCall.error}
+      </Alert>
+    );
   if (!policy) return null;
   return (
     <Card withBorder>
@@ -389,7 +491,9 @@ function AuditCard() {
                 {rows.map((r) => (
                   <Table.Tr key={r.key} data-testid="mcp-audit-row">
                     <Table.Td>
-                      <Text size="xs">{new Date(r.time).toLocaleTimeString()}</Text>
+                      <Text size="xs">
+                        <TimeText ms={Date.parse(r.time)} />
+                      </Text>
                     </Table.Td>
                     <Table.Td>
                       <Text size="xs">{r.client}</Text>

@@ -2,9 +2,10 @@
  * Live data of the Assistants page: endpoint status, the audit log (a first page, then the live
  * tail) and the approvals waiting for the responder (a snapshot, then added/resolved events).
  */
-import { useCallback, useEffect, useState } from 'react';
+import { useEffect, useState } from 'react';
 import type { ApprovalRequest, AuditEntry, McpStatus } from '../../../../shared/contracts/mcp';
 import { useApi } from '../../api/index';
+import { usePoll } from '../../api/use-call';
 import { describeError } from '../../../../shared/errors';
 
 export function useMcpStatus(): {
@@ -13,25 +14,14 @@ export function useMcpStatus(): {
   refresh: () => void;
   setStatus: (s: McpStatus) => void;
 } {
-  const api = useApi();
-  const [status, setStatus] = useState<McpStatus>();
-  const [error, setError] = useState<string>();
-  const refresh = useCallback(() => {
-    api
-      .call('mcp:status', {})
-      .then((s) => {
-        setStatus(s);
-        setError(undefined);
-      })
-      .catch((e: unknown) => setError(describeError(e)));
-  }, [api]);
-  useEffect(() => {
-    refresh();
-    // Sessions and pending counts change without an event of their own.
-    const t = setInterval(refresh, 5000);
-    return () => clearInterval(t);
-  }, [refresh]);
-  return { status, error, refresh, setStatus };
+  // Sessions and pending counts change without an event of their own.
+  const polled = usePoll('mcp:status', {}, { everyMs: 5000, errorEveryMs: 5000 });
+  return {
+    status: polled.value,
+    error: polled.error ?? undefined,
+    refresh: polled.reload,
+    setStatus: polled.set,
+  };
 }
 
 export type AuditRow = AuditEntry & { key: string };

@@ -1,5 +1,6 @@
 /** One client: overview, labels, recent flows, VFS, collect. */
 import {
+  ActionIcon,
   Badge,
   Button,
   Card,
@@ -13,15 +14,17 @@ import {
   Title,
 } from '@mantine/core';
 import { notifications } from '@mantine/notifications';
-import { IconArrowLeft, IconPlayerPlay } from '@tabler/icons-react';
-import { useCallback, useEffect, useState } from 'react';
-import type { ClientSummary, FlowSummary } from '../../../../shared/contracts/clients';
+import { IconArrowLeft, IconPlayerPlay, IconTrash } from '@tabler/icons-react';
+import { useState } from 'react';
+import type { VfsAccessor } from '../../../../shared/contracts/clients';
 import type { Target } from '../../../../shared/contracts/connections';
 import { useApi } from '../../api/index';
+import { useCall } from '../../api/use-call';
 import { go } from '../../app/router';
 import { CollectModal } from '../../components/collect/CollectModal';
 import { ago } from '../../components/investigation/time';
 import { TimeText } from '../../components/investigation/Time';
+import { ClientActions, DeleteFlowModal } from './ClientActions';
 import { FlowView } from './FlowView';
 import { VfsBrowser } from './VfsBrowser';
 import { describeError } from '../../../../shared/errors';
@@ -31,21 +34,23 @@ export function ClientDetail(props: {
   clientId: string;
   flowId: string | undefined;
   tab: string | undefined;
+  vfsPath: string | undefined;
+  vfsAccessor: VfsAccessor;
 }) {
   const api = useApi();
   const { target, clientId } = props;
-  const [client, setClient] = useState<ClientSummary | null>(null);
-  const [flows, setFlows] = useState<FlowSummary[]>([]);
-  const [error, setError] = useState<string | null>(null);
+  const clientCall = useCall('clients:get', { target, clientId });
+  const flowsCall = useCall('clients:flows', { target, clientId, limit: 50 });
+  const client = clientCall.value ?? null;
+  const flows = flowsCall.value ?? [];
+  const error = clientCall.error ?? flowsCall.error;
   const [collecting, setCollecting] = useState(false);
-
-  const load = useCallback(() => {
-    api.call('clients:get', { target, clientId }).then(setClient, (e: unknown) => setError(describeError(e)));
-    api
-      .call('clients:flows', { target, clientId, limit: 50 })
-      .then(setFlows, (e: unknown) => setError(describeError(e)));
-  }, [api, target, clientId]);
-  useEffect(load, [load]);
+  const [deleting, setDeleting] = useState<{ flowId: string; artifacts: string[] } | null>(null);
+  const openFlow = (flowId: string) => {
+    flowsCall.reload();
+    go('/clients', { client: clientId, tab: 'flows', flow: flowId });
+  };
+  const setClient = clientCall.set;
 
   const setLabels = (next: string[]) => {
     if (!client) return;
@@ -66,20 +71,38 @@ export function ClientDetail(props: {
           <Button variant="subtle" leftSection={<IconArrowLeft size={14} />} onClick={() => go('/clients')}>
             Clients
           </Button>
-          <Title order={3}>{client?.hostname ?? clientId}</Title>
+          <Title order={3} data-testid="client-hostname">
+            {client?.hostname ?? clientId}
+          </Title>
           {client ? (
             <Badge color={client.online ? 'green' : 'gray'}>
               {client.online ? 'online' : `offline, seen ${ago(client.lastSeenMs)}`}
             </Badge>
           ) : null}
+          {client?.labels.includes('Quarantine') ? (
+            <Badge color="orange" data-testid="quarantined-badge">
+              quarantined
+            </Badge>
+          ) : null}
         </Group>
-        <Button
-          leftSection={<IconPlayerPlay size={14} />}
-          onClick={() => setCollecting(true)}
-          data-testid="collect-button"
-        >
-          Collect…
-        </Button>
+        <Group gap="xs">
+          {client ? (
+            <ClientActions
+              target={target}
+              client={client}
+              onFlow={openFlow}
+              onChanged={() => clientCall.reload()}
+              onDeleted={() => go('/clients')}
+            />
+          ) : null}
+          <Button
+            leftSection={<IconPlayerPlay size={14} />}
+            onClick={() => setCollecting(true)}
+            data-testid="collect-button"
+          >
+            Collect…
+          </Button>
+        </Group>
       </Group>
       {error ? <Text c="red">{error}</Text> : null}
       <Tabs
@@ -148,7 +171,12 @@ export function ClientDetail(props: {
               >
                 All collections
               </Button>
-              <FlowView target={target} clientId={clientId} flowId={props.flowId} />
+              <FlowView
+                target={target}
+                clientId={clientId}
+                hostname={client?.hostname ?? ''}
+                flowId={props.flowId}
+              />
             </>
           ) : flows.length === 0 ? (
             <Text c="dimmed">Nothing was collected from this client yet. Press “Collect…” to start.</Text>
@@ -162,6 +190,7 @@ export function ClientDetail(props: {
                   <Table.Th>Created</Table.Th>
                   <Table.Th>Rows</Table.Th>
                   <Table.Th>By</Table.Th>
+                  <Table.Th w={40} aria-label="Actions" />
                 </Table.Tr>
               </Table.Thead>
               <Table.Tbody>
@@ -192,6 +221,17 @@ export function ClientDetail(props: {
                     </Table.Td>
                     <Table.Td>{f.rows}</Table.Td>
                     <Table.Td>{f.creator}</Table.Td>
+                    <Table.Td onClick={(e) => e.stopPropagation()} onKeyDown={(e) => e.stopPropagation()}>
+                      <ActionIcon
+                        variant="subtle"
+                        color="red"
+                        aria-label={`Delete collection ${f.flowId}`}
+                        onClick={() => setDeleting({ flowId: f.flowId, artifacts: f.artifacts })}
+                        data-testid={`delete-flow-${f.flowId}`}
+                      >
+                        <IconTrash size={14} />
+                      </ActionIcon>
+                    </Table.Td>
                   </Table.Tr>
                 ))}
               </Table.Tbody>
@@ -199,9 +239,40 @@ export function ClientDetail(props: {
           )}
         </Tabs.Panel>
         <Tabs.Panel value="vfs" pt="sm">
-          {client ? <VfsBrowser target={target} clientId={clientId} os={client.os} /> : null}
+          {client ? (
+            <VfsBrowser
+              target={target}
+              clientId={clientId}
+              hostname={client.hostname}
+              os={client.os}
+              path={props.vfsPath}
+              accessor={props.vfsAccessor}
+              onNavigate={(path, accessor) =>
+                go('/clients', {
+                  client: clientId,
+                  tab: 'vfs',
+                  path,
+                  accessor: accessor === 'auto' ? undefined : accessor,
+                })
+              }
+            />
+          ) : null}
         </Tabs.Panel>
       </Tabs>
+      {deleting ? (
+        <DeleteFlowModal
+          target={target}
+          clientId={clientId}
+          hostname={client?.hostname ?? ''}
+          flowId={deleting.flowId}
+          artifacts={deleting.artifacts}
+          onClose={() => setDeleting(null)}
+          onDone={() => {
+            setDeleting(null);
+            flowsCall.reload();
+          }}
+        />
+      ) : null}
       <CollectModal
         target={target}
         clientIds={[clientId]}
@@ -210,7 +281,7 @@ export function ClientDetail(props: {
         names={client ? new Map([[clientId, client.hostname]]) : undefined}
         onLaunched={(r) => {
           setCollecting(false);
-          load();
+          flowsCall.reload();
           if (r.flows[0]) go('/clients', { client: clientId, tab: 'flows', flow: r.flows[0].flowId });
         }}
       />

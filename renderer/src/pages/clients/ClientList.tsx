@@ -5,13 +5,35 @@
  * selection into a hunt. The selection, the search and the last launch's result survive a visit
  * to a client page.
  */
-import { Autocomplete, Badge, Button, Checkbox, Group, Loader, Paper, Table, Text } from '@mantine/core';
+import {
+  Alert,
+  Autocomplete,
+  Badge,
+  Button,
+  Checkbox,
+  Group,
+  Loader,
+  Paper,
+  Table,
+  Text,
+  UnstyledButton,
+} from '@mantine/core';
 import { useDebouncedValue } from '@mantine/hooks';
-import { IconPlayerPlay, IconSearch, IconTags, IconX } from '@tabler/icons-react';
+import {
+  IconArrowsSort,
+  IconPlayerPlay,
+  IconSearch,
+  IconSortAscending,
+  IconSortDescending,
+  IconTags,
+  IconX,
+} from '@tabler/icons-react';
 import { useEffect, useState, type KeyboardEvent } from 'react';
-import type { ClientRef, ClientSummary } from '../../../../shared/contracts/clients';
+import { parseClientQuery, SEARCH_PREFIXES } from '../../../../shared/client-search';
+import type { ClientSummary } from '../../../../shared/contracts/clients';
 import type { Target } from '../../../../shared/contracts/connections';
-import { useApi } from '../../api/index';
+import { messageOf } from '../../../../shared/errors';
+import { useCall } from '../../api/use-call';
 import { go } from '../../app/router';
 import { CollectModal, type LaunchResult } from '../../components/collect/CollectModal';
 import type { WizardDraft } from '../../components/collect/ParameterStep';
@@ -19,12 +41,35 @@ import { ago } from '../../components/investigation/time';
 import { TimeText } from '../../components/investigation/Time';
 import { HuntWizard, type HuntPrefill } from '../hunts/HuntWizard';
 import { BulkLabelModal } from './BulkLabelModal';
+import { sortClients, type ClientSort, type ClientSortKey } from './client-sort';
 import { HuntScopeModal } from './HuntScopeModal';
 import { LaunchResultPanel } from './LaunchResultPanel';
-import { describeError } from '../../../../shared/errors';
 
-const SUGGESTIONS = ['all', 'recent', 'label:', 'label:none', 'host:', 'client:', 'mac:', 'ip:'];
+const SUGGESTIONS = [
+  'all',
+  'recent',
+  'label:',
+  'label:none',
+  'host:',
+  'os:windows',
+  'os:linux',
+  'os:darwin',
+  'client:',
+  'mac:',
+  'ip:',
+];
 const SHOWN = 200;
+const HOST_SUGGESTIONS = 8;
+
+/** The query's own mistake (an unknown os:), said at the field instead of asking the server. */
+function queryProblem(q: string): string | null {
+  try {
+    parseClientQuery(q);
+    return null;
+  } catch (e) {
+    return messageOf(e);
+  }
+}
 
 interface Remembered {
   query: string;
@@ -41,24 +86,33 @@ function remember(key: string, patch: Partial<Remembered>): void {
 }
 
 export function ClientList(props: { target: Target }) {
-  const api = useApi();
   const key = `${props.target.server}|${props.target.org}`;
   const mem = remembered(key);
   const [q, setQ] = useState(mem.query);
   const [dq] = useDebouncedValue(q, 250);
-  const [reload, setReload] = useState(0);
-  const [res, setRes] = useState<{ clients: ClientSummary[]; more: boolean } | null>(null);
-  const [matching, setMatching] = useState<{ query: string; clients: ClientRef[]; more: boolean } | null>(
-    null,
+  // The list stays while the next search loads (typing does not blank it).
+  const search = useCall(
+    'clients:search',
+    { target: props.target, query: dq, limit: SHOWN },
+    { keepPrevious: true },
   );
-  const [error, setError] = useState<string | null>(null);
-  const [loadedFor, setLoadedFor] = useState<string | null>(null);
+  // Ids of every match, for "select all matching" (light: no client records).
+  const matchingCall = useCall('clients:matching', { target: props.target, query: dq, limit: 10_000 });
+  const res = search.value ?? null;
+  const error = search.error;
+  const matching = matchingCall.value ? { query: dq, ...matchingCall.value } : null;
   const [selected, setSelectedState] = useState<Map<string, string>>(mem.selected);
   const [launch, setLaunchState] = useState(mem.launch);
   const [modal, setModal] = useState<'collect' | 'label' | 'scope' | 'hunt' | null>(null);
   const [draft, setDraft] = useState<WizardDraft | null>(null);
   const [prefill, setPrefill] = useState<HuntPrefill | null>(null);
-  const busy = loadedFor !== dq;
+  const busy = search.loading || q !== dq;
+  const problem = queryProblem(q);
+  const [sort, setSort] = useState<ClientSort | null>(null);
+  const reloadAll = () => {
+    search.reload();
+    matchingCall.reload();
+  };
 
   const setSelected = (next: Map<string, string>) => {
     remember(key, { selected: next });
@@ -70,30 +124,40 @@ export function ClientList(props: { target: Target }) {
   };
   useEffect(() => remember(key, { query: q }), [key, q]);
 
-  useEffect(() => {
-    let live = true;
-    api
-      .call('clients:search', { target: props.target, query: dq, limit: SHOWN })
-      .then(
-        (r) => live && (setRes(r), setError(null)),
-        (e: unknown) => live && setError(describeError(e)),
-      )
-      .finally(() => live && setLoadedFor(dq));
-    // Ids of every match, for "select all matching" (light: no client records).
-    api.call('clients:matching', { target: props.target, query: dq, limit: 10_000 }).then(
-      (m) => live && setMatching({ query: dq, ...m }),
-      () => live && setMatching(null),
-    );
-    return () => {
-      live = false;
-    };
-  }, [api, props.target, dq, reload]);
-
-  const shown = res?.clients ?? [];
+  const shown = sortClients(res?.clients ?? [], sort);
   const labels = [...new Set(shown.flatMap((c) => c.labels))];
-  const data = [...SUGGESTIONS, ...labels.slice(0, 20).map((l) => `label:${l}`)].filter(
-    (s) => s.startsWith(q) || q === '' || s.includes(q),
-  );
+  // Host names complete from what the last search found (a bare word is a host-name prefix).
+  const typed = q.trim().toLowerCase();
+  const hosts =
+    typed && !typed.includes(':')
+      ? [...new Set(shown.map((c) => c.hostname))]
+          .filter((h) => h.toLowerCase().startsWith(typed) && h.toLowerCase() !== typed)
+          .slice(0, HOST_SUGGESTIONS)
+      : [];
+  const data = [
+    ...hosts,
+    ...[...SUGGESTIONS, ...labels.slice(0, 20).map((l) => `label:${l}`)].filter(
+      (s) => s.startsWith(q) || q === '' || s.includes(q),
+    ),
+  ];
+  const sortBy = (key: ClientSortKey) =>
+    setSort((s) => (s?.key === key ? (s.dir === 1 ? { key, dir: -1 } : null) : { key, dir: 1 }));
+  const header = (key: ClientSortKey, label: string) => {
+    const on = sort?.key === key ? sort.dir : 0;
+    const Icon = on === 1 ? IconSortAscending : on === -1 ? IconSortDescending : IconArrowsSort;
+    return (
+      <Table.Th aria-sort={on === 1 ? 'ascending' : on === -1 ? 'descending' : 'none'}>
+        <UnstyledButton onClick={() => sortBy(key)} data-testid={`client-sort-${key}`}>
+          <Group gap={4} wrap="nowrap">
+            <Text size="sm" fw={700}>
+              {label}
+            </Text>
+            <Icon size={14} aria-hidden />
+          </Group>
+        </UnstyledButton>
+      </Table.Th>
+    );
+  };
   const isSelected = (id: string) => selected.has(id);
   const allShown = shown.length > 0 && shown.every((c) => isSelected(c.clientId));
   const someShown = shown.some((c) => isSelected(c.clientId));
@@ -130,6 +194,23 @@ export function ClientList(props: { target: Target }) {
   const rowKey = (e: KeyboardEvent<HTMLTableRowElement>, c: ClientSummary) => {
     if (e.target !== e.currentTarget) return; // keys on the row's checkbox are the checkbox's
     if (e.key === 'Enter') go('/clients', { client: c.clientId });
+    // Arrow keys move through the rows (each row is one tab stop; its checkbox is reached by Space).
+    const rows = [...(e.currentTarget.parentElement?.children ?? [])] as HTMLElement[];
+    const at = rows.indexOf(e.currentTarget);
+    const to =
+      e.key === 'ArrowDown'
+        ? at + 1
+        : e.key === 'ArrowUp'
+          ? at - 1
+          : e.key === 'Home'
+            ? 0
+            : e.key === 'End'
+              ? rows.length - 1
+              : null;
+    if (to !== null) {
+      e.preventDefault();
+      rows[Math.max(0, Math.min(rows.length - 1, to))]?.focus();
+    }
     if (e.key === ' ') {
       e.preventDefault();
       toggle(c);
@@ -148,10 +229,15 @@ export function ClientList(props: { target: Target }) {
             data={[...new Set(data)]}
             value={q}
             onChange={setQ}
+            error={problem}
           />
         </div>
-        <Text size="sm" c="dimmed">
-          A bare word searches host names; * is a wildcard. Space on a row selects it.
+        <Text size="sm" c="dimmed" data-testid="client-search-hint">
+          A bare word or client id finds its client; * is a wildcard. Prefixes:{' '}
+          {SEARCH_PREFIXES.map((p) => (
+            <code key={p}>{p} </code>
+          ))}
+          · ↑↓ move, Space selects, Enter opens.
         </Text>
       </Group>
       {launch ? (
@@ -163,7 +249,22 @@ export function ClientList(props: { target: Target }) {
           onDismiss={() => setLaunch(null)}
         />
       ) : null}
-      {error ? <Text c="red">{error}</Text> : null}
+      {error && !problem ? (
+        <Alert color="red" title="The server did not answer" data-testid="clients-error">
+          {error}
+          <Group mt="xs">
+            <Button
+              size="xs"
+              variant="default"
+              loading={search.loading}
+              onClick={reloadAll}
+              data-testid="clients-retry"
+            >
+              Retry
+            </Button>
+          </Group>
+        </Alert>
+      ) : null}
       {shown.length > 0 || selected.size > 0 ? (
         <Paper withBorder p="xs" my="xs" data-testid="selection-bar" aria-live="polite">
           <Group justify="space-between">
@@ -227,7 +328,7 @@ export function ClientList(props: { target: Target }) {
           </Group>
         </Paper>
       ) : null}
-      {res && res.clients.length === 0 ? (
+      {res && res.clients.length === 0 && !problem ? (
         <Text c="dimmed" data-testid="no-clients">
           No client matches “{dq}”. Try <code>all</code>, a host name with <code>*</code>, or{' '}
           <code>label:</code>.
@@ -246,12 +347,12 @@ export function ClientList(props: { target: Target }) {
                   data-testid="select-shown"
                 />
               </Table.Th>
-              <Table.Th>Status</Table.Th>
-              <Table.Th>Host</Table.Th>
-              <Table.Th>Client ID</Table.Th>
-              <Table.Th>OS</Table.Th>
+              {header('status', 'Status')}
+              {header('host', 'Host')}
+              {header('client', 'Client ID')}
+              {header('os', 'OS')}
               <Table.Th>Labels</Table.Th>
-              <Table.Th>Last seen</Table.Th>
+              {header('seen', 'Last seen')}
             </Table.Tr>
           </Table.Thead>
           <Table.Tbody>
@@ -270,6 +371,7 @@ export function ClientList(props: { target: Target }) {
                   <Checkbox
                     aria-label={`Select ${c.hostname || c.clientId}`}
                     checked={isSelected(c.clientId)}
+                    tabIndex={-1}
                     onChange={() => toggle(c)}
                     data-testid={`select-${c.clientId}`}
                   />
@@ -336,7 +438,7 @@ export function ClientList(props: { target: Target }) {
         known={labels}
         opened={modal === 'label'}
         onClose={() => setModal(null)}
-        onDone={() => setReload((r) => r + 1)}
+        onDone={() => reloadAll()}
       />
       {modal === 'scope' && draft ? (
         <HuntScopeModal
@@ -352,7 +454,7 @@ export function ClientList(props: { target: Target }) {
               scope,
               description: `${draft.artifacts.map((a) => a.name).join(', ')} on ${why}`,
             });
-            setReload((r) => r + 1);
+            reloadAll();
             setModal('hunt');
           }}
         />

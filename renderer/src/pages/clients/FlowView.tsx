@@ -1,88 +1,89 @@
 /** One flow: status, results per named source (grid), logs, uploads, zip export. */
 import { Badge, Button, Code, Group, Progress, Stack, Table, Tabs, Text } from '@mantine/core';
 import { notifications } from '@mantine/notifications';
-import { useEffect, useState } from 'react';
-import type { FlowSummary, DownloadProgress } from '../../../../shared/contracts/clients';
-import type { LogLine, UploadInfo } from '../../../../shared/contracts/collections';
+import { useState } from 'react';
+import type { DownloadProgress } from '../../../../shared/contracts/clients';
 import type { Target } from '../../../../shared/contracts/connections';
 import { useApi } from '../../api/index';
+import { countOf } from '../../app/words';
+import { downloadName, handToBrowser } from '../../api/save-file';
+import { useAppInfo } from '../../app/app-info-context';
+import { callKey, useCall, useLoad } from '../../api/use-call';
 import { ResultGrid } from '../../components/grid/ResultGrid';
 import { TimeText } from '../../components/investigation/Time';
 import { describeError } from '../../../../shared/errors';
 
 const FINAL = new Set(['FINISHED', 'ERROR', 'UNRESPONSIVE']);
 
-function SourceResults(props: { target: Target; clientId: string; flowId: string; source: string }) {
-  const api = useApi();
-  const [id, setId] = useState<string | null>(null);
-  const [error, setError] = useState<string | null>(null);
-  useEffect(() => {
-    let live = true;
-    api
-      .call('collections:results', {
-        target: props.target,
-        clientId: props.clientId,
-        flowId: props.flowId,
-        source: props.source,
-      })
-      .then(
-        (r) => live && setId(r.resultId),
-        (e: unknown) => live && setError(describeError(e)),
-      );
-    return () => {
-      live = false;
-    };
-  }, [api, props.target, props.clientId, props.flowId, props.source]);
+function SourceResults(props: {
+  target: Target;
+  clientId: string;
+  hostname: string;
+  flowId: string;
+  source: string;
+}) {
+  const { value, error } = useCall('collections:results', {
+    target: props.target,
+    clientId: props.clientId,
+    flowId: props.flowId,
+    source: props.source,
+  });
   if (error) return <Text c="red">{error}</Text>;
-  return id ? (
-    <ResultGrid resultId={id} version={0} testId={`results-${props.source}`} />
+  return value ? (
+    <ResultGrid
+      resultId={value.resultId}
+      version={0}
+      testId={`results-${props.source}`}
+      layoutKey={props.source}
+      exportName={`${props.hostname || props.clientId}_${props.source}_${props.flowId}`}
+    />
   ) : (
     <Text c="dimmed">Loading rows…</Text>
   );
 }
 
-export function FlowView(props: { target: Target; clientId: string; flowId: string }) {
+export function FlowView(props: { target: Target; clientId: string; hostname: string; flowId: string }) {
   const api = useApi();
-  const [flow, setFlow] = useState<FlowSummary | null>(null);
-  const [logs, setLogs] = useState<LogLine[]>([]);
-  const [uploads, setUploads] = useState<UploadInfo[]>([]);
-  const [error, setError] = useState<string | null>(null);
   const [exp, setExp] = useState<DownloadProgress | null>(null);
   const { target, clientId, flowId } = props;
-
-  useEffect(() => {
-    let live = true;
-    let timer: ReturnType<typeof setTimeout> | undefined;
-    const poll = () => {
+  const ids = { target, clientId, flowId };
+  // Status, logs and uploads together, every second until the flow is final.
+  const polled = useLoad(
+    callKey('collections:flow', ids),
+    () =>
       Promise.all([
-        api.call('collections:flow', { target, clientId, flowId }),
-        api.call('collections:logs', { target, clientId, flowId }),
-        api.call('collections:uploads', { target, clientId, flowId }),
-      ]).then(
-        ([f, l, u]) => {
-          if (!live) return;
-          setFlow(f);
-          setLogs(l);
-          setUploads(u);
-          if (!FINAL.has(f.state)) timer = setTimeout(poll, 1000);
-        },
-        (e: unknown) => live && setError(describeError(e)),
-      );
-    };
-    poll();
-    return () => {
-      live = false;
-      clearTimeout(timer);
-    };
-  }, [api, target, clientId, flowId]);
+        api.call('collections:flow', ids),
+        api.call('collections:logs', ids),
+        api.call('collections:uploads', ids),
+      ]),
+    { poll: { everyMs: 1000, until: ([f]) => FINAL.has(f.state) } },
+  );
+  const [flow, logs, uploads] = polled.value ?? [null, [], []];
+  const error = flow ? null : polled.error;
 
+  const browserMode = useAppInfo()?.mode === 'browser';
   const exportZip = () => {
     setExp({ received: 0, total: 0, done: false });
     api.stream(
       'collections:export',
       { target, clientId, flowId },
       {
-        data: setExp,
+        data: (p) => {
+          setExp(p);
+          // In a browser the zip also arrives as a browser download (the copy stays in the data folder).
+          if (browserMode && p.done && p.savedTo && flow)
+            handToBrowser(
+              api,
+              p.savedTo,
+              downloadName([props.hostname || clientId, flow.artifacts.join('+'), flowId], '.zip'),
+            ).catch((e: unknown) =>
+              notifications.show({
+                color: 'red',
+                title: 'The browser did not get the zip',
+                message: describeError(e),
+              }),
+            );
+        },
         error: (e) => {
           setExp(null);
           notifications.show({ color: 'red', title: 'Export failed', message: describeError(e) });
@@ -107,8 +108,8 @@ export function FlowView(props: { target: Target; clientId: string; flowId: stri
           {flow.state}
         </Badge>
         <Text size="sm" c="dimmed">
-          {flow.artifacts.join(', ')} · by {flow.creator} · <TimeText ms={flow.createdMs} /> · {flow.rows}{' '}
-          rows · {flow.uploads} uploads
+          {flow.artifacts.join(', ')} · by {flow.creator} · <TimeText ms={flow.createdMs} /> ·{' '}
+          {countOf(flow.rows, 'row')} · {countOf(flow.uploads, 'upload')}
         </Text>
         {!done ? (
           <Button
@@ -137,6 +138,11 @@ export function FlowView(props: { target: Target; clientId: string; flowId: stri
       </Group>
       {!done ? <Progress value={100} animated striped aria-label="Collection running" /> : null}
       {flow.status ? <Text c="red">{flow.status}</Text> : null}
+      {polled.error ? (
+        <Text c="orange" size="sm">
+          Could not refresh this flow: {polled.error}
+        </Text>
+      ) : null}
       {exp?.done ? (
         <Text size="sm" data-testid="export-done">
           Saved to <Code>{exp.savedTo}</Code> ({exp.received.toLocaleString()} bytes, sha256{' '}
@@ -167,7 +173,13 @@ export function FlowView(props: { target: Target; clientId: string; flowId: stri
               </Tabs.List>
               {flow.withResults.map((s) => (
                 <Tabs.Panel key={s} value={s} pt="xs">
-                  <SourceResults target={target} clientId={clientId} flowId={flowId} source={s} />
+                  <SourceResults
+                    target={target}
+                    clientId={clientId}
+                    hostname={props.hostname}
+                    flowId={flowId}
+                    source={s}
+                  />
                 </Tabs.Panel>
               ))}
             </Tabs>

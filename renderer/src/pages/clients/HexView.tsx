@@ -6,11 +6,10 @@
  */
 import { Button, Group, Modal, Stack, Text, TextInput } from '@mantine/core';
 import { IconChevronLeft, IconChevronRight, IconChevronsLeft, IconChevronsRight } from '@tabler/icons-react';
-import { useEffect, useState, type ReactNode } from 'react';
+import { useMemo, useState, type ReactNode } from 'react';
 import type { Target } from '../../../../shared/contracts/connections';
-import { useApi } from '../../api/index';
+import { useCall } from '../../api/use-call';
 import { fromBase64, hexOffset, hexRows, pageOf, PAGE_BYTES, parseOffset, ROW_BYTES } from './hex';
-import { describeError } from '../../../../shared/errors';
 
 interface Page {
   offset: number;
@@ -42,29 +41,23 @@ function PageButton(props: {
 }
 
 export function HexView(props: { target: Target; clientId: string; path: string; onClose: () => void }) {
-  const api = useApi();
   const [offset, setOffset] = useState(0);
-  const [page, setPage] = useState<Page | null>(null);
-  const [error, setError] = useState<string | null>(null);
   const [jump, setJump] = useState('');
   const [jumpError, setJumpError] = useState<string | null>(null);
   const [mark, setMark] = useState<number | null>(null);
   const { target, clientId, path } = props;
-
-  useEffect(() => {
-    let live = true;
-    api.call('clients:vfsReadRange', { target, clientId, path, offset, length: PAGE_BYTES }).then(
-      (r) => {
-        if (!live) return;
-        setError(null);
-        setPage({ offset: r.offset, bytes: fromBase64(r.data), size: r.size, flowId: r.flowId });
-      },
-      (e: unknown) => live && setError(describeError(e)),
-    );
-    return () => {
-      live = false;
-    };
-  }, [api, target, clientId, path, offset]);
+  // The page shown stays until the next one arrives (paging does not blank the view).
+  const read = useCall(
+    'clients:vfsReadRange',
+    { target, clientId, path, offset, length: PAGE_BYTES },
+    { keepPrevious: true },
+  );
+  const error = read.error;
+  const r = read.value;
+  const page = useMemo<Page | null>(
+    () => (r ? { offset: r.offset, bytes: fromBase64(r.data), size: r.size, flowId: r.flowId } : null),
+    [r],
+  );
 
   const size = page?.size ?? 0;
   const lastPage = pageOf(Math.max(0, size - 1), size);

@@ -4,12 +4,10 @@
  * flow is still waiting or running.
  */
 import { Alert, Anchor, Badge, Button, Group, Table, Text } from '@mantine/core';
-import { useEffect, useState } from 'react';
 import type { Target } from '../../../../shared/contracts/connections';
-import { useApi } from '../../api/index';
+import { usePoll } from '../../api/use-call';
 import { go } from '../../app/router';
 import type { LaunchResult } from '../../components/collect/CollectModal';
-import { describeError } from '../../../../shared/errors';
 
 const FINAL = new Set(['FINISHED', 'ERROR', 'CANCELLED', 'UNRESPONSIVE', 'UNKNOWN']);
 const POLL_MS = 2500;
@@ -30,38 +28,16 @@ export function LaunchResultPanel(props: {
   artifacts: string[];
   onDismiss: () => void;
 }) {
-  const api = useApi();
   const { flows, failures } = props.result;
-  const [states, setStates] = useState<Record<string, FlowState>>({});
-  const [pollError, setPollError] = useState<string | null>(null);
-
-  useEffect(() => {
-    if (flows.length === 0) return;
-    let live = true;
-    let timer: ReturnType<typeof setTimeout> | undefined;
-    const started = Date.now();
-    const poll = () => {
-      api
-        .call('collections:flowStates', { target: props.target, flows })
-        .then((list) => {
-          if (!live) return;
-          setPollError(null);
-          setStates(Object.fromEntries(list.map((s) => [s.flowId, s])));
-          const pending = list.some((s) => !FINAL.has(s.state));
-          if (pending && Date.now() - started < POLL_FOR_MS) timer = setTimeout(poll, POLL_MS);
-        })
-        .catch((e: unknown) => {
-          if (!live) return;
-          setPollError(describeError(e));
-          timer = setTimeout(poll, POLL_MS * 4);
-        });
-    };
-    poll();
-    return () => {
-      live = false;
-      clearTimeout(timer);
-    };
-  }, [api, props.target, flows]);
+  const polled = usePoll('collections:flowStates', flows.length ? { target: props.target, flows } : null, {
+    everyMs: POLL_MS,
+    until: (list) => list.every((s) => FINAL.has(s.state)),
+    forMs: POLL_FOR_MS,
+  });
+  const states: Record<string, FlowState> = Object.fromEntries(
+    (polled.value ?? []).map((s) => [s.flowId, s]),
+  );
+  const pollError = polled.error;
 
   const finished = flows.filter((f) => states[f.flowId]?.state === 'FINISHED').length;
   const host = (id: string) => props.names.get(id) ?? '';

@@ -149,7 +149,10 @@ export function ConnectionsPage() {
             keychainAvailable={list.keychainAvailable}
             onImported={(c) => {
               setFresh(c.name);
-              void refreshConnections(api);
+              // A server just imported is the one the responder wants to work on.
+              void refreshConnections(api)
+                .then(() => selectTarget(api, { server: c.name, org: '' }))
+                .catch(() => undefined);
               notifications.show({
                 color: 'blue',
                 autoClose: 12_000,

@@ -52,7 +52,7 @@ export function ImportForm(props: { keychainAvailable: boolean; onImported(c: Co
         setName(
           f.name
             .replace(/\.(ya?ml|config)$/i, '')
-            .replace(/[^\p{L}\p{N}_.@ -]/gu, '-')
+            .replace(/[^\p{L}\p{N}_.@ ()-]/gu, '-')
             .slice(0, 64),
         );
     });

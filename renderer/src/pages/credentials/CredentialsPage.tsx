@@ -2,7 +2,7 @@
  * Credentials: where secrets are kept (keychain status, or the file vault as the responder's
  * explicit choice), the paginated list of what is stored (from the metadata index; no secret is read
  * to draw it), reveal with confirmation, delete with confirmation, and repair (dry run first).
- * Times are UTC.
+ * Times follow the app's one time rule (components/investigation/time.ts).
  */
 import {
   ActionIcon,
@@ -20,21 +20,17 @@ import {
 } from '@mantine/core';
 import { notifications } from '@mantine/notifications';
 import { IconEye, IconKey, IconRefresh, IconStethoscope, IconTrash } from '@tabler/icons-react';
-import { useCallback, useEffect, useState } from 'react';
-import type {
-  CredentialListItem,
-  CredentialListOutput,
-  CredentialStatus,
-  RepairReport,
-} from '../../../../shared/contracts/credentials';
+import { useState } from 'react';
+import type { CredentialListItem, RepairReport } from '../../../../shared/contracts/credentials';
 import { useApi } from '../../api/index';
+import { useCall } from '../../api/use-call';
 import { AreaEmptyState } from '../../app/AreaEmptyState';
 import { navigate } from '../../app/router';
+import { TimeText } from '../../components/investigation/Time';
 import {
   canReveal,
   clampPage,
   expiryBadge,
-  formatUtc,
   kindLabel,
   ownerLabel,
   shortFingerprint,
@@ -51,7 +47,7 @@ function ExpiryCell({ item, now }: { item: CredentialListItem; now: Date }) {
   return (
     <Group gap={6} wrap="nowrap">
       <Text size="sm" style={{ whiteSpace: 'nowrap' }}>
-        {item.expiresAt === null ? 'never' : formatUtc(item.expiresAt)}
+        {item.expiresAt === null ? 'never' : <TimeText ms={Date.parse(item.expiresAt)} />}
       </Text>
       {badge ? (
         <Tooltip label={`${badge.label === 'expired' ? 'Expired' : 'Expires'} ${badge.when}`}>
@@ -94,7 +90,7 @@ function CredentialRow({
       </Table.Td>
       <Table.Td>
         <Text size="sm" style={{ whiteSpace: 'nowrap' }}>
-          {formatUtc(item.createdAt)}
+          <TimeText ms={Date.parse(item.createdAt)} />
         </Text>
       </Table.Td>
       <Table.Td data-testid="credential-expires">
@@ -159,10 +155,6 @@ function CredentialRow({
 
 export function CredentialsPage() {
   const api = useApi();
-  const [status, setStatus] = useState<CredentialStatus>();
-  const [statusError, setStatusError] = useState<string>();
-  const [list, setList] = useState<CredentialListOutput>();
-  const [listError, setListError] = useState<string>();
   const [page, setPage] = useState(1);
   const [onlyExpiring, setOnlyExpiring] = useState(false);
   const [revealing, setRevealing] = useState<CredentialListItem>();
@@ -171,36 +163,31 @@ export function CredentialsPage() {
   const [checking, setChecking] = useState(false);
   const [now, setNow] = useState(() => new Date());
 
-  const refreshStatus = useCallback(() => {
-    api
-      .call('credentials:status', {})
-      .then((s) => {
-        setStatus(s);
-        setStatusError(undefined);
-      })
-      .catch((e: unknown) => setStatusError(describeError(e)));
-  }, [api]);
-
-  const refreshList = useCallback(() => {
-    api
-      .call('credentials:list', { page, pageSize: PAGE_SIZE, onlyExpiring })
-      .then((l) => {
+  const statusCall = useCall('credentials:status', {});
+  const status = statusCall.value;
+  const statusError = statusCall.error ?? undefined;
+  const setStatus = statusCall.set;
+  // The page shown stays while the next one loads; a page past the end (after deletes) moves back.
+  const listCall = useCall(
+    'credentials:list',
+    { page, pageSize: PAGE_SIZE, onlyExpiring },
+    {
+      keepPrevious: true,
+      onValue: (l) => {
         setNow(new Date());
-        setListError(undefined);
         const fixed = clampPage(page, l.total, PAGE_SIZE);
         if (fixed !== page) setPage(fixed);
-        else setList(l);
-      })
-      .catch((e: unknown) => setListError(describeError(e)));
-  }, [api, page, onlyExpiring]);
+      },
+    },
+  );
+  const list = listCall.value;
+  const listError = listCall.error ?? undefined;
+  const refreshList = listCall.reload;
 
-  const refresh = useCallback(() => {
-    refreshStatus();
-    refreshList();
-  }, [refreshStatus, refreshList]);
-
-  useEffect(() => refreshStatus(), [refreshStatus]);
-  useEffect(() => refreshList(), [refreshList]);
+  const refresh = () => {
+    statusCall.reload();
+    listCall.reload();
+  };
 
   const checkRepair = () => {
     setChecking(true);

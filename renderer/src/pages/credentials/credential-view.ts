@@ -1,5 +1,5 @@
 /**
- * Pure display logic of the Credentials page: UTC times, expiry badges, kind and owner labels, and
+ * Pure display logic of the Credentials page: expiry badges, kind and owner labels, and
  * which kinds may be revealed at all.
  */
 import type {
@@ -10,14 +10,6 @@ import type {
 } from '../../../../shared/contracts/credentials';
 
 const DAY_MS = 86_400_000;
-
-/** `2026-03-01 14:05 UTC`; '—' for null or an unreadable value. */
-export function formatUtc(iso: string | null): string {
-  if (iso === null) return '—';
-  const t = Date.parse(iso);
-  if (Number.isNaN(t)) return '—';
-  return `${new Date(t).toISOString().slice(0, 16).replace('T', ' ')} UTC`;
-}
 
 export interface ExpiryBadge {
   label: 'expired' | 'expires soon';

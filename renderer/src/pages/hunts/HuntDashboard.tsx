@@ -1,11 +1,16 @@
 import '@mantine/charts/styles.css';
-/** A hunt's live dashboard: stats over time (polled), clients table, results grid, start/stop. */
+/**
+ * A hunt's live dashboard: stats over the hunt's whole life (from the server's flow records, polled),
+ * clients table (a row opens that client's flow), results grid, start / stop (confirmed), zip export.
+ */
 import { LineChart } from '@mantine/charts';
 import {
   Badge,
   Button,
   Card,
+  Code,
   Group,
+  Modal,
   Progress,
   SimpleGrid,
   Stack,
@@ -15,65 +20,49 @@ import {
   Title,
 } from '@mantine/core';
 import { notifications } from '@mantine/notifications';
-import { useEffect, useState } from 'react';
+import { useState } from 'react';
+import type { DownloadProgress } from '../../../../shared/contracts/clients';
 import type { Target } from '../../../../shared/contracts/connections';
 import type { HuntFlow, HuntSummary } from '../../../../shared/contracts/hunts';
 import { useApi } from '../../api/index';
+import { downloadName, handToBrowser } from '../../api/save-file';
+import { useAppInfo } from '../../app/app-info-context';
+import { go } from '../../app/router';
+import { countOf } from '../../app/words';
+import { callKey, useLoad } from '../../api/use-call';
 import { ResultGrid } from '../../components/grid/ResultGrid';
-import { formatTime, useTimeZone } from '../../components/investigation/time';
+import { formatTime, useTimeZone, zoneText } from '../../components/investigation/time';
 import { TimeText } from '../../components/investigation/Time';
 import { describeError } from '../../../../shared/errors';
+import { huntTimeline } from './hunt-timeline';
 
-interface Point {
-  time: string;
-  scheduled: number;
-  finished: number;
-  withResults: number;
-  errors: number;
-}
+/** A hunt's rows come from many hosts: which one comes first (hunt_results adds Fqdn and ClientId). */
+const HOST_FIRST = ['Fqdn', 'ClientId'];
 
 export function HuntDashboard(props: { target: Target; huntId: string }) {
   const api = useApi();
   const z = useTimeZone();
-  const [hunt, setHunt] = useState<HuntSummary | null>(null);
-  const [series, setSeries] = useState<Point[]>([]);
-  const [flows, setFlows] = useState<HuntFlow[]>([]);
-  const [error, setError] = useState<string | null>(null);
   const [results, setResults] = useState<{ source: string; id: string } | null>(null);
   const { target, huntId } = props;
 
-  useEffect(() => {
-    let live = true;
-    const tick = () => {
+  const polled = useLoad(
+    callKey('hunts:get', { target, huntId }),
+    // The chart ends at the moment of the poll that brought these records.
+    () =>
       Promise.all([
         api.call('hunts:get', { target, huntId }),
         api.call('hunts:flows', { target, huntId }),
-      ]).then(
-        ([h, f]) => {
-          if (!live) return;
-          setHunt(h);
-          setFlows(f);
-          setSeries((s) => [
-            ...s.slice(-119),
-            {
-              time: formatTime(Date.now(), z).slice(11, 19),
-              scheduled: h.stats.scheduled,
-              finished: h.stats.completed,
-              withResults: h.stats.withResults,
-              errors: h.stats.errors,
-            },
-          ]);
-        },
-        (e: unknown) => live && setError(describeError(e)),
-      );
-    };
-    tick();
-    const t = setInterval(tick, 2000);
-    return () => {
-      live = false;
-      clearInterval(t);
-    };
-  }, [api, target, huntId, z]);
+      ]).then(([h, f]) => [h, f, Date.now()] as const),
+    { poll: { everyMs: 2000 } },
+  );
+  const [confirmStop, setConfirmStop] = useState(false);
+  const [exp, setExp] = useState<DownloadProgress | null>(null);
+  const browserMode = useAppInfo()?.mode === 'browser';
+  const [polledHunt, flows, polledAt] = polled.value ?? [null, [] as HuntFlow[], 0];
+  const [acted, setHunt] = useState<HuntSummary | null>(null);
+  // An action's answer shows until the next poll brings the server's view.
+  const hunt = acted && acted.huntId === polledHunt?.huntId && polled.loading ? acted : polledHunt;
+  const error = polledHunt ? null : polled.error;
 
   const loadResults = (source: string) =>
     api.call('hunts:results', { target, huntId, source }).then(
@@ -83,14 +72,49 @@ export function HuntDashboard(props: { target: Target; huntId: string }) {
 
   const act = (action: 'hunts:start' | 'hunts:stop') =>
     api.call(action, { target, huntId }).then(
-      (r) => hunt && setHunt({ ...hunt, state: r.state }),
+      (r) => {
+        if (hunt) setHunt({ ...hunt, state: r.state });
+        polled.reload();
+      },
       (e: unknown) =>
         notifications.show({ color: 'red', title: 'Hunt not changed', message: describeError(e) }),
     );
 
+  const exportZip = () => {
+    setExp({ received: 0, total: 0, done: false });
+    api.stream(
+      'hunts:export',
+      { target, huntId },
+      {
+        data: (p) => {
+          setExp(p);
+          if (browserMode && p.done && p.savedTo)
+            handToBrowser(api, p.savedTo, downloadName([huntId, ...(hunt?.artifacts ?? [])], '.zip')).catch(
+              (e: unknown) =>
+                notifications.show({
+                  color: 'red',
+                  title: 'The browser did not get the zip',
+                  message: describeError(e),
+                }),
+            );
+        },
+        error: (e) => {
+          setExp(null);
+          notifications.show({ color: 'red', title: 'Export failed', message: describeError(e) });
+        },
+      },
+    );
+  };
+
   if (error) return <Text c="red">{error}</Text>;
   if (!hunt) return <Text c="dimmed">Loading hunt…</Text>;
   const s = hunt.stats;
+  // Long hunts show the date too; every label follows the UTC/Local switch.
+  const series = huntTimeline(hunt.startedMs || hunt.createdMs, flows, polledAt).map((p, _i, all) => {
+    const long = all.length > 1 && all[all.length - 1]!.ms - all[0]!.ms > 86_400_000;
+    const label = formatTime(p.ms, z);
+    return { ...p, time: long ? label.slice(5, 16) : label.slice(11, 19) };
+  });
   return (
     <Stack data-testid="hunt-dashboard">
       <Group justify="space-between">
@@ -110,21 +134,53 @@ export function HuntDashboard(props: { target: Target; huntId: string }) {
             </Button>
           ) : null}
           {hunt.state === 'RUNNING' ? (
-            <Button
-              color="red"
-              variant="light"
-              onClick={() => void act('hunts:stop')}
-              data-testid="hunt-stop"
-            >
-              Stop
+            <Button color="red" variant="light" onClick={() => setConfirmStop(true)} data-testid="hunt-stop">
+              Stop…
             </Button>
           ) : null}
+          <Button
+            variant="default"
+            onClick={exportZip}
+            loading={exp !== null && !exp.done}
+            data-testid="hunt-export"
+          >
+            Export zip
+          </Button>
         </Group>
       </Group>
       <Text size="sm" c="dimmed">
         <code>{hunt.huntId}</code> · {hunt.artifacts.join(', ')} · created <TimeText ms={hunt.createdMs} /> by{' '}
         {hunt.creator} · expires <TimeText ms={hunt.expiresMs} />
       </Text>
+      {exp?.done ? (
+        <Text size="sm" data-testid="hunt-export-done">
+          Saved to <Code>{exp.savedTo}</Code> ({exp.received.toLocaleString()} bytes, sha256{' '}
+          <Code>{exp.sha256}</Code>)
+        </Text>
+      ) : null}
+      <Modal opened={confirmStop} onClose={() => setConfirmStop(false)} title={`Stop hunt ${hunt.huntId}?`}>
+        <Stack>
+          <Text size="sm">
+            Clients that have not picked up “{hunt.description}” will not run it; collections already running
+            finish. Start resumes it.
+          </Text>
+          <Group justify="flex-end">
+            <Button variant="default" onClick={() => setConfirmStop(false)}>
+              Cancel
+            </Button>
+            <Button
+              color="red"
+              onClick={() => {
+                setConfirmStop(false);
+                void act('hunts:stop');
+              }}
+              data-testid="hunt-stop-confirm"
+            >
+              Stop hunt
+            </Button>
+          </Group>
+        </Stack>
+      </Modal>
       <SimpleGrid cols={4}>
         {[
           ['Scheduled', s.scheduled, 'stat-scheduled'],
@@ -146,8 +202,10 @@ export function HuntDashboard(props: { target: Target; huntId: string }) {
       <Card withBorder>
         <LineChart
           h={200}
+          data-testid="hunt-chart"
           data={series}
           dataKey="time"
+          xAxisLabel={`${series.length && series[series.length - 1]!.ms - series[0]!.ms > 86_400_000 ? 'Date and time' : `${formatTime(polledAt, z).slice(0, 10)}, time`} (${zoneText(polledAt, z)})`}
           withLegend
           series={[
             { name: 'scheduled', color: 'blue.6' },
@@ -173,7 +231,17 @@ export function HuntDashboard(props: { target: Target; huntId: string }) {
           <Table data-testid="hunt-clients">
             <Table.Tbody>
               {flows.slice(0, 500).map((f) => (
-                <Table.Tr key={f.clientId}>
+                <Table.Tr
+                  key={f.clientId}
+                  tabIndex={0}
+                  style={{ cursor: 'pointer' }}
+                  title={`Open ${f.hostname || f.clientId}'s collection ${f.flowId}`}
+                  data-testid={`hunt-client-${f.clientId}`}
+                  onClick={() => go('/clients', { client: f.clientId, tab: 'flows', flow: f.flowId })}
+                  onKeyDown={(e) =>
+                    e.key === 'Enter' && go('/clients', { client: f.clientId, tab: 'flows', flow: f.flowId })
+                  }
+                >
                   <Table.Td>{f.hostname}</Table.Td>
                   <Table.Td>
                     <code>{f.clientId}</code>
@@ -189,7 +257,7 @@ export function HuntDashboard(props: { target: Target; huntId: string }) {
                       {f.state}
                     </Badge>
                   </Table.Td>
-                  <Table.Td>{f.rows} rows</Table.Td>
+                  <Table.Td>{countOf(f.rows, 'row')}</Table.Td>
                 </Table.Tr>
               ))}
             </Table.Tbody>
@@ -210,7 +278,15 @@ export function HuntDashboard(props: { target: Target; huntId: string }) {
             ))}
           </Group>
           {results ? (
-            <ResultGrid key={results.id} resultId={results.id} version={0} testId="hunt-results" />
+            <ResultGrid
+              key={results.id}
+              resultId={results.id}
+              version={0}
+              testId="hunt-results"
+              layoutKey={`hunt:${results.source}`}
+              lead={HOST_FIRST}
+              exportName={`${huntId}_${results.source}`}
+            />
           ) : (
             <Text c="dimmed">
               Choose an artifact to load the rows all clients returned so far; export them as CSV or JSON from

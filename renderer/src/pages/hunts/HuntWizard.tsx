@@ -18,11 +18,13 @@ import {
 } from '@mantine/core';
 import { useDebouncedValue } from '@mantine/hooks';
 import { notifications } from '@mantine/notifications';
-import { useEffect, useState } from 'react';
+import { useState } from 'react';
+import { osMismatch } from '../../../../shared/artifact-os';
 import type { ArtifactSummary, Resources } from '../../../../shared/contracts/collections';
 import type { Target } from '../../../../shared/contracts/connections';
 import type { HuntScope } from '../../../../shared/contracts/hunts';
 import { useApi } from '../../api/index';
+import { useCall } from '../../api/use-call';
 import { ArtifactPicker } from '../../components/collect/ArtifactPicker';
 import {
   ParameterStep,
@@ -55,25 +57,22 @@ export function HuntWizard(props: {
     init?.scope ?? { includeLabels: [], excludeLabels: [], os: '' },
   );
   const [dScope] = useDebouncedValue(scope, 300);
-  const [estimate, setEstimate] = useState<{ count: number; online: number; sample: string[] } | null>(null);
+  const estimate = useCall('hunts:estimate', { target: props.target, scope: dScope }).value ?? null;
+  // Labels the server's clients carry, offered in the label fields.
+  const known = useCall('clients:search', { target: props.target, query: 'all', limit: 1000 }).value;
+  const labelChoices = [...new Set((known?.clients ?? []).flatMap((c) => c.labels))].sort();
+  const mismatch = osMismatch(
+    artifacts.map((a) => a.name),
+    scope.os,
+  );
+  const OS_NAMES: Record<string, string> = { windows: 'Windows', linux: 'Linux', darwin: 'macOS' };
   const [description, setDescription] = useState(init?.description ?? '');
   const [expiresHours, setExpiresHours] = useState(24 * 7);
   const [resources, setResources] = useState<Resources>({ ...(init?.resources ?? {}), urgent: false });
   const [paused, setPaused] = useState(true);
   const [busy, setBusy] = useState(false);
 
-  useEffect(() => {
-    let live = true;
-    api.call('hunts:estimate', { target: props.target, scope: dScope }).then(
-      (e) => live && setEstimate(e),
-      () => live && setEstimate(null),
-    );
-    return () => {
-      live = false;
-    };
-  }, [api, props.target, dScope]);
-
-  const { parameters, error: paramError } = useArtifactParameters(artifacts, values);
+  const { parameters, error: paramError } = useArtifactParameters(artifacts, values, resources);
   const create = () => {
     setBusy(true);
     api
@@ -130,6 +129,8 @@ export function HuntWizard(props: {
           <TagsInput
             mt="sm"
             label="Include clients with any of these labels"
+            data={labelChoices}
+            data-testid="hunt-include-labels"
             disabled={scope.os !== ''}
             value={scope.includeLabels}
             onChange={(v) => setScope({ ...scope, includeLabels: v })}
@@ -137,9 +138,33 @@ export function HuntWizard(props: {
           <TagsInput
             mt="sm"
             label="Exclude clients with these labels"
+            data={labelChoices}
             value={scope.excludeLabels}
             onChange={(v) => setScope({ ...scope, excludeLabels: v })}
           />
+          {mismatch ? (
+            <Alert
+              mt="sm"
+              color="orange"
+              title="OS-specific artifacts on other systems"
+              data-testid="hunt-os-warning"
+            >
+              {mismatch.specific.map((a) => `${a.name} is written for ${OS_NAMES[a.os]}`).join('; ')}.{' '}
+              {scope.os ? `Scoped to ${OS_NAMES[scope.os]}` : 'Scoped to any OS'}, the other machines get a
+              collection that errors or finds nothing.
+              {mismatch.only ? (
+                <Button
+                  size="compact-xs"
+                  ml="xs"
+                  variant="light"
+                  data-testid="hunt-os-fix"
+                  onClick={() => setScope({ ...scope, os: mismatch.only ?? '' })}
+                >
+                  Scope to {OS_NAMES[mismatch.only]}
+                </Button>
+              ) : null}
+            </Alert>
+          ) : null}
           <Alert mt="sm" color="blue" data-testid="hunt-estimate">
             {estimate
               ? `About ${estimate.count} clients match now (${estimate.online} online)${estimate.sample.length ? `, e.g. ${estimate.sample.join(', ')}` : ''}. Clients that appear later join while the hunt runs.`

@@ -1,9 +1,8 @@
 import { Badge, Button, Group, Progress, Stack, Table, Text, Title } from '@mantine/core';
 import { IconPlus, IconTarget } from '@tabler/icons-react';
-import { useEffect, useState } from 'react';
+import { useState } from 'react';
 import type { Target } from '../../../../shared/contracts/connections';
-import type { HuntSummary } from '../../../../shared/contracts/hunts';
-import { useApi } from '../../api/index';
+import { usePoll } from '../../api/use-call';
 import { go, useQueryParam } from '../../app/router';
 import { AreaEmptyState } from '../../app/AreaEmptyState';
 import { RequireServer } from '../../components/investigation/ServerSwitcher';
@@ -11,27 +10,10 @@ import { useTarget } from '../../components/investigation/target-store';
 import { TimeText } from '../../components/investigation/Time';
 import { HuntDashboard } from './HuntDashboard';
 import { HuntWizard } from './HuntWizard';
-import { describeError } from '../../../../shared/errors';
 
 function HuntList(props: { target: Target }) {
-  const api = useApi();
-  const [hunts, setHunts] = useState<HuntSummary[] | null>(null);
-  const [error, setError] = useState<string | null>(null);
+  const { value: hunts, error } = usePoll('hunts:list', { target: props.target }, { everyMs: 5000 });
   const [wizard, setWizard] = useState(false);
-  useEffect(() => {
-    let live = true;
-    const load = () =>
-      api.call('hunts:list', { target: props.target }).then(
-        (h) => live && setHunts(h),
-        (e: unknown) => live && setError(describeError(e)),
-      );
-    void load();
-    const t = setInterval(() => void load(), 5000);
-    return () => {
-      live = false;
-      clearInterval(t);
-    };
-  }, [api, props.target]);
   return (
     <Stack>
       <Group>

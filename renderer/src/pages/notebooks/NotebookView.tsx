@@ -1,4 +1,8 @@
-/** One notebook: Markdown and VQL cells, saved to the data dir (debounced), exportable. */
+/**
+ * One notebook: Markdown and VQL cells, saved to the data dir (debounced; at once before a cell runs,
+ * so the core can record the run with it), each VQL cell with its last run and saved rows, readable
+ * with no server. Exports a Markdown or HTML report for a case file, or the notebook file.
+ */
 import {
   ActionIcon,
   Button,
@@ -21,11 +25,13 @@ import {
   IconPencil,
   IconTrash,
 } from '@tabler/icons-react';
-import { useEffect, useRef, useState } from 'react';
+import { useCallback, useEffect, useRef, useState } from 'react';
 import type { Target } from '../../../../shared/contracts/connections';
-import type { Cell, Notebook } from '../../../../shared/contracts/notebooks';
+import type { Cell, CellRun, Notebook } from '../../../../shared/contracts/notebooks';
 import { useApi } from '../../api/index';
+import { callKey, useCall, useLoad } from '../../api/use-call';
 import { SafeMarkdown } from '../../components/safe/SafeMarkdown';
+import { reportHtml } from './report-html';
 import { loadCompletionSetter } from '../../vql/LazyVqlEditor';
 import { VqlCell } from './VqlCell';
 import { describeError } from '../../../../shared/errors';
@@ -66,40 +72,52 @@ function MarkdownCell(props: { id: string; source: string; onChange: (v: string)
 let counter = 0;
 const newId = () => `c${Date.now().toString(36)}${(counter++).toString(36)}`;
 
-export function NotebookView(props: { id: string; target: Target }) {
+export function NotebookView(props: { id: string; target: Target | null }) {
   const api = useApi();
-  const [nb, setNb] = useState<Notebook | null>(null);
-  const [error, setError] = useState<string | null>(null);
+  const loaded = useCall('notebooks:get', { id: props.id });
+  // Local edits replace the loaded notebook; they are saved (debounced) below.
+  const [edited, setNb] = useState<Notebook | null>(null);
+  const nb = edited ?? loaded.value ?? null;
+  const error = loaded.error;
   const dirty = useRef(false);
 
-  useEffect(() => {
-    api.call('notebooks:get', { id: props.id }).then(setNb, (e: unknown) => setError(describeError(e)));
-  }, [api, props.id]);
-
   // Completions come from the connected server; fetched once per server and handed to Monaco.
+  const target = props.target;
+  const completions = useLoad(target ? callKey('vql:completions', target) : null, () =>
+    Promise.all([api.call('vql:completions', { target: target as Target }), loadCompletionSetter()]),
+  ).value;
   useEffect(() => {
-    let live = true;
-    Promise.all([api.call('vql:completions', { target: props.target }), loadCompletionSetter()]).then(
-      ([r, set]) => live && set(r.items),
-      () => undefined,
-    );
-    return () => {
-      live = false;
-    };
-  }, [api, props.target]);
+    if (!completions) return;
+    const [r, set] = completions;
+    set(r.items);
+  }, [completions]);
 
+  const latest = useRef(nb);
+  useEffect(() => {
+    latest.current = nb;
+  }, [nb]);
+  /** Saves the edits not saved yet, now. */
+  const flush = useCallback(async () => {
+    const cur = latest.current;
+    if (!cur || !dirty.current) return;
+    dirty.current = false;
+    try {
+      await api.call('notebooks:save', { id: cur.id, title: cur.title, cells: cur.cells });
+    } catch (e) {
+      notifications.show({ color: 'red', title: 'Notebook not saved', message: describeError(e) });
+    }
+  }, [api]);
   useEffect(() => {
     if (!nb || !dirty.current) return;
-    const t = setTimeout(() => {
-      dirty.current = false;
-      api
-        .call('notebooks:save', { id: nb.id, title: nb.title, cells: nb.cells })
-        .catch((e: unknown) =>
-          notifications.show({ color: 'red', title: 'Notebook not saved', message: describeError(e) }),
-        );
-    }, 600);
+    const t = setTimeout(() => void flush(), 600);
     return () => clearTimeout(t);
-  }, [api, nb]);
+  }, [nb, flush]);
+  // What the core recorded about a run: shown at once, and already saved by the core.
+  const onRecorded = useCallback((cellId: string, run: CellRun) => {
+    const cur = latest.current;
+    if (!cur) return;
+    setNb({ ...cur, cells: cur.cells.map((c) => (c.id === cellId ? { ...c, run } : c)) });
+  }, []);
 
   if (error) return <Text c="red">{error}</Text>;
   if (!nb) return <Text c="dimmed">Loading…</Text>;
@@ -121,18 +139,26 @@ export function NotebookView(props: { id: string; target: Target }) {
       ...nb.cells,
       { id: newId(), kind, source: kind === 'vql' ? 'SELECT * FROM clients() LIMIT 10' : '' },
     ]);
-  const exportAs = (format: 'markdown' | 'json') =>
-    api.call('notebooks:export', { id: nb.id, format }).then(
-      (r) => {
-        const a = document.createElement('a');
-        a.href = URL.createObjectURL(
-          new Blob([r.text], { type: format === 'json' ? 'application/json' : 'text/markdown' }),
-        );
-        a.download = r.fileName;
-        a.click();
-      },
-      (e: unknown) => notifications.show({ color: 'red', message: describeError(e) }),
-    );
+  const exportAs = async (format: 'markdown' | 'html' | 'json') => {
+    try {
+      await flush();
+      const r = await api.call('notebooks:export', {
+        id: nb.id,
+        format: format === 'json' ? 'json' : 'markdown',
+      });
+      const [name, text, type] =
+        format === 'html'
+          ? [r.fileName.replace(/\.md$/, '.html'), reportHtml(nb.title, r.text), 'text/html']
+          : [r.fileName, r.text, format === 'json' ? 'application/json' : 'text/markdown'];
+      const a = document.createElement('a');
+      a.href = URL.createObjectURL(new Blob([text], { type }));
+      a.download = name;
+      a.click();
+      setTimeout(() => URL.revokeObjectURL(a.href), 10_000);
+    } catch (e) {
+      notifications.show({ color: 'red', title: 'The report was not written', message: describeError(e) });
+    }
+  };
 
   return (
     <Stack data-testid="notebook-view">
@@ -146,12 +172,17 @@ export function NotebookView(props: { id: string; target: Target }) {
         />
         <Menu>
           <Menu.Target>
-            <Button variant="default" leftSection={<IconDownload size={14} />}>
+            <Button variant="default" leftSection={<IconDownload size={14} />} data-testid="notebook-export">
               Export
             </Button>
           </Menu.Target>
           <Menu.Dropdown>
-            <Menu.Item onClick={() => void exportAs('markdown')}>Markdown report</Menu.Item>
+            <Menu.Item onClick={() => void exportAs('markdown')} data-testid="export-markdown">
+              Markdown report
+            </Menu.Item>
+            <Menu.Item onClick={() => void exportAs('html')} data-testid="export-html">
+              HTML report
+            </Menu.Item>
             <Menu.Item onClick={() => void exportAs('json')}>Notebook file (JSON)</Menu.Item>
           </Menu.Dropdown>
         </Menu>
@@ -194,7 +225,16 @@ export function NotebookView(props: { id: string; target: Target }) {
             </Tooltip>
           </Group>
           {c.kind === 'vql' ? (
-            <VqlCell id={c.id} source={c.source} target={props.target} onChange={(v) => setCell(i, v)} />
+            <VqlCell
+              id={c.id}
+              notebookId={nb.id}
+              source={c.source}
+              run={c.run}
+              target={target}
+              onChange={(v) => setCell(i, v)}
+              prepare={flush}
+              onRecorded={onRecorded}
+            />
           ) : (
             <MarkdownCell id={c.id} source={c.source} onChange={(v) => setCell(i, v)} />
           )}

@@ -1,10 +1,19 @@
-/** A VQL cell: editor, run/cancel, streaming results grid, log lines and the error beside it. */
-import { Alert, Badge, Button, Grid, Group, ScrollArea, Stack, Text } from '@mantine/core';
-import { IconPlayerPlay, IconPlayerStop } from '@tabler/icons-react';
+/**
+ * A VQL cell: editor, run/cancel, streaming results grid, log lines and the error beside it; and the
+ * last run as the notebook recorded it — when, where, as whom — with its saved rows, shown when the
+ * notebook opens (no server needed). A large result keeps its first rows; Re-run brings all.
+ */
+import { Alert, Badge, Button, Grid, Group, ScrollArea, Stack, Text, Tooltip } from '@mantine/core';
+import { notifications } from '@mantine/notifications';
+import { IconPlayerPlay, IconPlayerStop, IconRefresh } from '@tabler/icons-react';
 import { memo, useCallback, useEffect, useMemo, useRef, useState } from 'react';
 import type { Target } from '../../../../shared/contracts/connections';
+import type { CellRun } from '../../../../shared/contracts/notebooks';
 import type { LogLine } from '../../../../shared/contracts/vql';
 import { useApi } from '../../api/index';
+import { countOf } from '../../app/words';
+import { useCall } from '../../api/use-call';
+import { serverLabel } from '../../components/investigation/target-store';
 import { ResultGrid } from '../../components/grid/ResultGrid';
 import { TimeText } from '../../components/investigation/Time';
 import { LazyVqlEditor } from '../../vql/LazyVqlEditor';
@@ -41,12 +50,25 @@ interface Seed {
 
 export function VqlCell(props: {
   id: string;
+  notebookId: string;
   source: string;
-  target: Target;
+  /** The last run the notebook recorded (its rows are saved with the notebook). */
+  run: CellRun | undefined;
+  /** Null when no server is connected: the saved results show, running waits for a server. */
+  target: Target | null;
   onChange: (v: string) => void;
+  /** Called before a run (the notebook saves pending edits, so the core can record the run with it). */
+  prepare: () => Promise<void>;
+  onRecorded: (cellId: string, run: CellRun) => void;
 }) {
   const api = useApi();
-  const [resultId, setResultId] = useState<string | null>(null);
+  const [liveId, setResultId] = useState<string | null>(null);
+  // The saved rows of the last run, until this cell runs again in this view.
+  const saved = useCall(
+    'notebooks:results',
+    props.run && !liveId ? { id: props.notebookId, cellId: props.id } : null,
+  );
+  const resultId = liveId ?? saved.value?.resultId ?? null;
   const [version, setVersion] = useState(0);
   const [total, setTotal] = useState(0);
   const [seed, setSeed] = useState<Seed | null>(null);
@@ -68,8 +90,16 @@ export function VqlCell(props: {
     source.current = props.source;
   }, [props.source]);
 
-  const run = useCallback(() => {
+  const { target, prepare, onRecorded, notebookId, id } = props;
+  const run = useCallback(async () => {
+    if (!target) {
+      notifications.show({
+        message: 'Connect a server to run this cell; its saved results stay as they are.',
+      });
+      return;
+    }
     cancel.current?.();
+    await prepare();
     setError(null);
     setLogs(NO_LOGS);
     setStats(null);
@@ -103,7 +133,7 @@ export function VqlCell(props: {
     };
     cancel.current = api.stream(
       'vql:run',
-      { target: props.target, vql: source.current },
+      { target, vql: source.current, notebook: { id: notebookId, cellId: id } },
       {
         data: (ev) => {
           if (ev.type === 'started') {
@@ -121,7 +151,8 @@ export function VqlCell(props: {
             } else later();
           } else {
             flush();
-            setStats(`${ev.total.toLocaleString()} rows in ${(ev.elapsedMs / 1000).toFixed(2)} s`);
+            setStats(`${countOf(ev.total, 'row')} in ${(ev.elapsedMs / 1000).toFixed(2)} s`);
+            if (ev.run) onRecorded(id, ev.run);
           }
         },
         end: () => {
@@ -136,18 +167,23 @@ export function VqlCell(props: {
         },
       },
     );
-  }, [api, props.target]);
+  }, [api, target, prepare, onRecorded, notebookId, id]);
+  const runNow = useCallback(() => void run(), [run]);
 
+  // The error to mark in the query: this run's, or the recorded run's while the query is the one that ran.
+  const savedError = props.run?.error && props.run.vql === props.source ? props.run.error : null;
+  const markedError = running ? null : (error ?? (liveId ? null : savedError));
   const editor = useMemo(
     () => (
       <LazyVqlEditor
         value={props.source}
         onChange={props.onChange}
-        onRun={run}
+        onRun={runNow}
+        error={markedError}
         testId={`editor-${props.id}`}
       />
     ),
-    [props.source, props.onChange, props.id, run],
+    [props.source, props.onChange, props.id, runNow, markedError],
   );
   const hasLogs = logs.lines.length > 0;
 
@@ -167,27 +203,43 @@ export function VqlCell(props: {
             Cancel
           </Button>
         ) : (
-          <Button size="xs" leftSection={<IconPlayerPlay size={14} />} onClick={run} data-testid="cell-run">
-            Run (Ctrl+Enter)
-          </Button>
+          <Tooltip label="Connect a server to run this cell" disabled={target !== null}>
+            <Button
+              size="xs"
+              leftSection={<IconPlayerPlay size={14} />}
+              onClick={runNow}
+              disabled={!target}
+              data-testid="cell-run"
+            >
+              Run (Ctrl+Enter)
+            </Button>
+          </Tooltip>
         )}
-        {running ? <Badge variant="light">running · {total.toLocaleString()} rows</Badge> : null}
+        {running ? <Badge variant="light">running · {countOf(total, 'row')}</Badge> : null}
         {stats ? (
           <Text size="xs" c="dimmed" data-testid="cell-stats">
             {stats}
           </Text>
         ) : null}
       </Group>
+      {props.run && !running ? (
+        <RunRecord run={props.run} canRerun={target !== null} onRerun={runNow} />
+      ) : null}
+      {saved.error && !liveId ? (
+        <Text size="xs" c="red">
+          The saved results could not be read: {saved.error}
+        </Text>
+      ) : null}
       {resultId || hasLogs || error ? (
         <Grid>
           <Grid.Col span={{ base: 12, md: hasLogs || error ? 8 : 12 }}>
             {resultId ? (
               <ResultGrid
                 resultId={resultId}
-                version={version}
-                total={total}
-                first={seed?.first}
-                columns={seed?.columns}
+                version={liveId ? version : 0}
+                total={liveId ? total : saved.value?.saved}
+                first={liveId ? seed?.first : undefined}
+                columns={liveId ? seed?.columns : undefined}
               />
             ) : null}
           </Grid.Col>
@@ -202,6 +254,43 @@ export function VqlCell(props: {
             </Grid.Col>
           ) : null}
         </Grid>
+      ) : null}
+    </Stack>
+  );
+}
+
+/** What the notebook recorded about the last run, and how much of it is saved. */
+function RunRecord(props: { run: CellRun; canRerun: boolean; onRerun: () => void }) {
+  const r = props.run;
+  const partial = r.saved < r.total;
+  return (
+    <Stack gap={2} data-testid="cell-run-record">
+      <Text size="xs" c="dimmed">
+        Ran <TimeText ms={Date.parse(r.ranAt)} /> on {serverLabel(r.server)} ({r.endpoint}
+        {r.org ? `, org ${r.org}` : ''}) as {r.identity} · {r.total.toLocaleString()} row
+        {r.total === 1 ? '' : 's'} in {(r.elapsedMs / 1000).toFixed(2)} s
+      </Text>
+      {r.error ? (
+        <Text size="xs" c="red">
+          The query failed: {r.error}
+        </Text>
+      ) : null}
+      {partial ? (
+        <Group gap="xs">
+          <Text size="xs" c="orange" data-testid="cell-saved-note">
+            The notebook keeps the first {r.saved.toLocaleString()} of {r.total.toLocaleString()} rows.
+          </Text>
+          {props.canRerun ? (
+            <Button
+              size="compact-xs"
+              variant="subtle"
+              leftSection={<IconRefresh size={12} />}
+              onClick={props.onRerun}
+            >
+              Re-run for all rows
+            </Button>
+          ) : null}
+        </Group>
       ) : null}
     </Stack>
   );
