@@ -62,6 +62,11 @@ export function formatTime(ms: number, z: 'utc' | 'local', millis = false): stri
   return `${date} ${time}${frac} ${zoneText(ms, z)}`;
 }
 
+/** An ISO timestamp from the core, written the one way; '—' when absent. */
+export function formatIso(iso: string | null | undefined, z: 'utc' | 'local'): string {
+  return iso ? formatTime(Date.parse(iso), z) : '—';
+}
+
 /** The time of day only (chart ticks; the axis names the date and zone): `11:30:25`. */
 export function formatClock(ms: number, z: 'utc' | 'local'): string {
   return formatTime(ms, z).slice(11, 19);

@@ -30,7 +30,7 @@ import { useCallback, useEffect, useRef, useState, type ReactNode } from 'react'
 import type { DeploymentSummary, PlanView, ProfileView } from '../../../../shared/contracts/deploy';
 import { describeError } from '../../../../shared/errors';
 import { useApi } from '../../api/index';
-import { formatUtc } from '../credentials/credential-view';
+import { formatIso, useTimeZone } from '../../components/investigation/time';
 import { ProgressView } from './ProgressView';
 import { ResultPanel } from './ResultPanel';
 import { SettingsStep } from './SettingsStep';
@@ -410,6 +410,7 @@ function WizardBody({ onClose, onChanged }: { onClose: () => void; onChanged: ()
 
 /** Every step of the plan with the resources it creates, the profile as applied, and the warnings. */
 function Review({ plan }: { plan: PlanView }) {
+  const zone = useTimeZone();
   const count = plan.steps.reduce((n, s) => n + s.resources.length, 0);
   return (
     <Stack gap="sm" data-testid="wizard-review">
@@ -425,7 +426,7 @@ function Review({ plan }: { plan: PlanView }) {
       </Group>
       <Text size="sm">
         {plan.autoDestroyAt
-          ? `Destroys itself around ${formatUtc(plan.autoDestroyAt)} if deployed now (the countdown starts when it is deployed), unless extended.`
+          ? `Destroys itself around ${formatIso(plan.autoDestroyAt, zone)} if deployed now (the countdown starts when it is deployed), unless extended.`
           : 'No self-destruction.'}
       </Text>
       {plan.warnings.length ? (

@@ -24,7 +24,7 @@ import type { DeploymentSummary } from '../../../../shared/contracts/deploy';
 import type { TargetHealth } from '../../../../shared/deploy';
 import { describeError } from '../../../../shared/errors';
 import { useApi } from '../../api/index';
-import { formatUtc } from '../credentials/credential-view';
+import { formatIso, useTimeZone } from '../../components/investigation/time';
 import { daysLeftLabel, EXPIRY_COLORS, isFinished, TARGET_LABELS, urlsOf } from './deployment-view';
 
 const HIDDEN_FACTS = new Set(['guiUrl', 'frontendUrl', 'apiEndpoint']);
@@ -32,6 +32,7 @@ const HIDDEN_FACTS = new Set(['guiUrl', 'frontendUrl', 'apiEndpoint']);
 /** The target's view right now (`deploy:status`), read when the drawer opens and after each change. */
 function Health({ d }: { d: DeploymentSummary }) {
   const api = useApi();
+  const zone = useTimeZone();
   const [health, setHealth] = useState<{ health: TargetHealth | null; error?: string }>();
   const [error, setError] = useState<string>();
   useEffect(() => {
@@ -62,7 +63,7 @@ function Health({ d }: { d: DeploymentSummary }) {
         {h.ok ? 'healthy' : 'not healthy'}
       </Badge>
       <Text size="sm">{`${h.state} — ${h.detail}`}</Text>
-      <Text size="xs" c="dimmed">{`checked ${formatUtc(h.checkedAt)}`}</Text>
+      <Text size="xs" c="dimmed">{`checked ${formatIso(h.checkedAt, zone)}`}</Text>
     </Group>
   );
 }
@@ -74,6 +75,7 @@ export function DeploymentDetail({
   deployment: DeploymentSummary;
   actions: ReactNode;
 }) {
+  const zone = useTimeZone();
   const facts = Object.entries(d.outputs).filter(([k]) => !HIDDEN_FACTS.has(k) && !k.endsWith('NotAfter'));
   const urls = urlsOf(d.outputs);
   return (
@@ -96,7 +98,7 @@ export function DeploymentDetail({
       <Health d={d} />
       {d.legalHold ? (
         <Alert color="orange" title="Under legal hold">
-          {`Since ${formatUtc(d.legalHold.since)}${d.legalHold.reason ? `: ${d.legalHold.reason}` : ''}. Nothing destroys it until the hold is lifted.`}
+          {`Since ${formatIso(d.legalHold.since, zone)}${d.legalHold.reason ? `: ${d.legalHold.reason}` : ''}. Nothing destroys it until the hold is lifted.`}
         </Alert>
       ) : null}
       {d.notices.length ? (
@@ -153,7 +155,7 @@ export function DeploymentDetail({
               {d.certificates.map((c) => (
                 <Table.Tr key={c.role} data-level={c.level}>
                   <Table.Td>{c.title}</Table.Td>
-                  <Table.Td>{formatUtc(c.notAfter)}</Table.Td>
+                  <Table.Td>{formatIso(c.notAfter, zone)}</Table.Td>
                   <Table.Td>
                     <Badge variant="light" color={EXPIRY_COLORS[c.level]}>
                       {daysLeftLabel(c.daysLeft)}
@@ -187,7 +189,7 @@ export function DeploymentDetail({
                       {o.state}
                     </Badge>
                   </Table.Td>
-                  <Table.Td>{formatUtc(o.startedAt)}</Table.Td>
+                  <Table.Td>{formatIso(o.startedAt, zone)}</Table.Td>
                   <Table.Td>
                     {o.error ? (
                       <Text size="xs" c="red">
@@ -255,7 +257,7 @@ export function DeploymentDetail({
         </Table>
       </Stack>
       <Text size="xs" c="dimmed">
-        {`Created ${formatUtc(d.createdAt)}${d.deployedAt ? ` · deployed ${formatUtc(d.deployedAt)}` : ''}`}
+        {`Created ${formatIso(d.createdAt, zone)}${d.deployedAt ? ` · deployed ${formatIso(d.deployedAt, zone)}` : ''}`}
       </Text>
     </Stack>
   );

@@ -28,6 +28,7 @@ import {
 } from '@tabler/icons-react';
 import { useEffect, useRef, useState } from 'react';
 import type { StepState } from '../../../../shared/deploy';
+import { formatClock, useTimeZone } from '../../components/investigation/time';
 import { overallFraction, timeline, type ProgressModel, type StepView } from './progress-model';
 
 const STEP_COLORS: Record<StepState, string> = {
@@ -138,6 +139,8 @@ function Timeline({ model, now }: { model: ProgressModel; now: number }) {
 const LEVEL_COLORS = { info: undefined, warn: 'orange', error: 'red' } as const;
 
 function LogView({ model }: { model: ProgressModel }) {
+  // Log lines show the time of day; the zone follows the app's UTC/Local switch like every moment.
+  const zone = useTimeZone();
   const viewport = useRef<HTMLDivElement>(null);
   const last = model.logs.at(-1)?.seq;
   useEffect(() => {
@@ -158,7 +161,7 @@ function LogView({ model }: { model: ProgressModel }) {
             c={LEVEL_COLORS[l.level]}
             style={{ display: 'block' }}
           >
-            {`${new Date(l.at).toISOString().slice(11, 19)} [${l.step}] ${l.line}`}
+            {`${formatClock(l.at, zone)} [${l.step}] ${l.line}`}
           </Text>
         ))}
       </Code>
