@@ -72,6 +72,7 @@ export const ErrorCodes = {
   // SSH targets (server hosts, agent pushes)
   SSH_UNREACHABLE: 'The SSH host (or its jump host) cannot be reached.',
   SSH_AUTH_FAILED: 'The SSH host refused the login (user, key, agent or password).',
+  SSH_KEY_UNUSABLE: 'The private key file cannot be used (unreadable, not a key, public, or not opened).',
   SSH_HOST_KEY_UNKNOWN: 'The SSH host key is not known yet; confirm its fingerprint first.',
   SSH_HOST_KEY_MISMATCH: 'The SSH host key differs from the one remembered for that host.',
   SSH_SUDO_REFUSED: 'sudo on the SSH host refused to run the command as root.',

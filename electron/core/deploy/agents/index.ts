@@ -13,3 +13,11 @@ export { FULL_DISK_ACCESS_NOTE } from './mac-service';
 export { WinRmAgentPusher, WinRmPushSettings, type WinRmPushSettingsInput } from './winrm-push';
 export { WinRmClient, probeCertificate, type CertificatePolicy, type WinRmOptions } from './winrm/client';
 export { writeAnsibleKit, type AnsibleKit, type AnsibleKitInput } from './ansible-kit';
+export {
+  buildOfflineCollector,
+  collectorParameters,
+  OfflineCollectorSpec,
+  COLLECTOR_TOOLS,
+  type BuiltCollector,
+  type OfflineCollectorSpecInput,
+} from './offline-collector';

@@ -4,13 +4,13 @@
  * jump hosts chained like `ssh -J`: the next hop's TCP stream is a channel of the previous one.
  * Secrets are read from the SecretStore at the moment they are needed and handed to ssh2 only.
  */
-import { readFile } from 'node:fs/promises';
 import type { Duplex } from 'node:stream';
 import { Client, type ConnectConfig } from 'ssh2';
 import { AppError, isAppError } from '../../../../shared/errors';
 import type { SecretStore } from '../../credentials/index';
 import { SshConnection } from './connection';
 import { connectError } from './errors';
+import { readPrivateKey } from './private-key';
 import type { ConfirmHostKey, HostKeyStore, PresentedHostKey } from './host-keys';
 import { blobKeyType, fingerprintOf } from './known-hosts';
 import { SshTarget, describeHop, type SshHop, type SshTargetInput } from './target';
@@ -47,16 +47,6 @@ export function hostKeyAlgorithms(knownTypes: readonly string[]): string[] {
 async function authConfig(hop: SshHop, deps: SshDeps): Promise<Partial<ConnectConfig>> {
   const auth = hop.auth;
   if (auth.method === 'key') {
-    let privateKey: Buffer;
-    try {
-      privateKey = await readFile(auth.keyPath);
-    } catch (cause) {
-      throw new AppError(
-        'SSH_AUTH_FAILED',
-        `The private key file ${auth.keyPath} for ${describeHop(hop)} cannot be read: ${(cause as NodeJS.ErrnoException).code ?? 'error'}.`,
-        { details: { host: hop.host, keyPath: auth.keyPath }, cause },
-      );
-    }
     let passphrase: string | undefined;
     if (auth.passphraseRef) {
       passphrase = await deps.secrets.get(auth.passphraseRef);
@@ -66,6 +56,7 @@ async function authConfig(hop: SshHop, deps: SshDeps): Promise<Partial<ConnectCo
           `The passphrase of ${auth.keyPath} is missing from the keychain. Save it again.`,
         );
     }
+    const privateKey = await readPrivateKey(auth.keyPath, passphrase, describeHop(hop));
     return { privateKey, ...(passphrase !== undefined ? { passphrase } : {}), authHandler: ['publickey'] };
   }
   if (auth.method === 'agent') {
@@ -139,7 +130,7 @@ async function connectHop(
     try {
       client.connect(config);
     } catch (e) {
-      // ssh2 throws at once for a key it cannot parse (encrypted without a passphrase, a wrong one).
+      // ssh2 throws at once for a config it rejects; key files were checked by readPrivateKey already.
       fail(e);
     }
   });

@@ -38,10 +38,11 @@ export function connectError(e: unknown, hop: SshHop, via?: SshHop): AppError {
         cause: e,
       },
     );
+  // readPrivateKey checks key files first; this catches what ssh2 still rejects (an unsupported type).
   if (/passphrase|Encrypted private|bad decrypt|Cannot parse privateKey/i.test(msg))
     return new AppError(
-      'SSH_AUTH_FAILED',
-      `The private key ${hop.auth.method === 'key' ? hop.auth.keyPath : ''} for ${where} cannot be used: ${hop.auth.method === 'key' && !hop.auth.passphraseRef ? 'it is encrypted and no passphrase is saved in the keychain for it' : 'the passphrase saved in the keychain does not open it, or it is not an OpenSSH/PEM private key'}.`,
+      'SSH_KEY_UNUSABLE',
+      `The private key ${hop.auth.method === 'key' ? hop.auth.keyPath : ''} for ${where} cannot be used: ${msg}.`,
       { details: { host: hop.host, port: hop.port, username: hop.username }, cause: e },
     );
   if (/agent/i.test(msg) && hop.auth.method === 'agent')

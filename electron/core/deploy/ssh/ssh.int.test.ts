@@ -197,13 +197,14 @@ describe.runIf(hosts.run)('SSH layer against real sshd hosts', () => {
     expect(wrong.message).toContain(`refused the login as "root" with the key ${keys.stranger}`);
 
     const locked = await rejection(open({ ...root(a), auth: { method: 'key', keyPath: keys.encrypted } }));
-    expect(locked.code).toBe('SSH_AUTH_FAILED');
+    expect(locked.code).toBe('SSH_KEY_UNUSABLE');
     expect(locked.message).toContain('no passphrase is saved in the keychain');
 
     const badPass = await rejection(
       open({ ...root(a), auth: { method: 'key', keyPath: keys.encrypted, passphraseRef: 'ssh:wrong' } }),
     );
-    expect(badPass.code).toBe('SSH_AUTH_FAILED');
+    expect(badPass.code).toBe('SSH_KEY_UNUSABLE');
+    expect(badPass.message).toContain('does not open it');
     expect(badPass.message).not.toContain('not-the-password');
 
     const c = await open({
@@ -219,7 +220,8 @@ describe.runIf(hosts.run)('SSH layer against real sshd hosts', () => {
     const missingFile = await rejection(
       open({ ...root(a), auth: { method: 'key', keyPath: join(work, 'nope') } }),
     );
-    expect(missingFile.code).toBe('SSH_AUTH_FAILED');
+    expect(missingFile.code).toBe('SSH_KEY_UNUSABLE');
+    expect(missingFile.message).toContain('does not exist');
   });
 
   it('logs in with the keys of a real ssh-agent, and says so when there is none', async () => {

@@ -1517,7 +1517,10 @@ function serverArtifactFiles(
       const os = env.OS ?? 'Windows';
       return [
         {
-          name: `Collector_velociraptor-v0.77.2-${os.toLowerCase()}.STAND-IN${os.startsWith('Windows') ? '.exe' : ''}`,
+          // Upstream names it opt_collector_filename when given; the stand-in marker stays in the default only.
+          name:
+            env.opt_collector_filename ||
+            `Collector_velociraptor-v0.77.2-${os.toLowerCase()}.STAND-IN${os.startsWith('Windows') ? '.exe' : ''}`,
           description: `Stand-in for the ${os} offline collector`,
         },
       ];
