@@ -19,6 +19,15 @@ import { z } from 'zod';
 import type Docker from 'dockerode';
 import type { PreflightCheck, ResourceRef } from '../../../../shared/deploy';
 import { AppError } from '../../../../shared/errors';
+import {
+  acceptFileBinary,
+  autoDestroyAt,
+  binaryStep,
+  checkApi,
+  checkGui,
+  connectStep,
+  parseSettings,
+} from '../common-steps';
 import type { ConnectionSink } from '../connection-sink';
 import type {
   Deployer,
@@ -31,19 +40,17 @@ import type {
   StepDefinition,
 } from '../model';
 import { CONTAINER_PLATFORM } from '../releases/assets';
-import { acceptLocalBinary, type ReleaseCache, type VerifiedBinary } from '../releases/cache';
+import type { ReleaseCache } from '../releases/cache';
 import type { TrustedKey } from '../releases/signature';
 import {
   apiClientConfig,
   checkUserNames,
   identitySecrets,
-  loadAdminPassword,
   loadServerConfig,
   mintIdentities,
   registerApiUserArgv,
   type IdentitySettings,
 } from '../server-identity';
-import { verifyApi, verifyGui } from '../verify';
 import { dockerError, engineKey, isNotFound, type DockerEngines } from './engine';
 import { expiryContainerName, expiryContainerSpec } from './expiry';
 import { bindChecks, dockerPreflight, isLoopback } from './preflight';
@@ -240,13 +247,7 @@ export class DockerDeployer implements Deployer<DockerSettings> {
     request: DeployRequest<DockerSettingsInput>,
     ctx: PlanContext,
   ): Promise<DeploymentPlan<DockerSettings>> {
-    const parsed = DockerSettings.safeParse(request.settings);
-    if (!parsed.success)
-      throw new AppError(
-        'INVALID_ARGUMENT',
-        `The Docker settings are not valid: ${parsed.error.issues.map((i) => `${i.path.join('.')}: ${i.message}`).join('; ')}`,
-      );
-    const s = parsed.data;
+    const s = parseSettings(DockerSettings, request.settings, 'Docker');
     checkUserNames(s);
     const warnings: string[] = [];
     if (s.network === 'host' && (s.api.port === null || s.gui.port === null))
@@ -264,11 +265,7 @@ export class DockerDeployer implements Deployer<DockerSettings> {
         "Upstream's server image is not signed; only the local image is built from a signature-verified binary.",
       );
     } else if (s.image.binary.kind === 'file') {
-      const bin = await acceptLocalBinary(s.image.binary.path, {
-        ...(s.image.binary.signaturePath ? { signaturePath: s.image.binary.signaturePath } : {}),
-        ...(this.deps.trustedKey ? { trustedKey: this.deps.trustedKey } : {}),
-        platform: CONTAINER_PLATFORM,
-      });
+      const bin = await acceptFileBinary(s.image.binary, this.deps.trustedKey, CONTAINER_PLATFORM);
       if (bin.warning) warnings.push(bin.warning);
     }
     for (const c of bindChecks({ ports: { frontend: s.frontend, api: s.api, gui: s.gui } }))
@@ -291,10 +288,7 @@ export class DockerDeployer implements Deployer<DockerSettings> {
       })),
       warnings,
       createdAt: ctx.now.toISOString(),
-      autoDestroyAt:
-        ctx.profile.autoDestroyHours === null
-          ? null
-          : new Date(ctx.now.getTime() + ctx.profile.autoDestroyHours * 3_600_000).toISOString(),
+      autoDestroyAt: autoDestroyAt(ctx),
     };
   }
 
@@ -386,37 +380,7 @@ export class DockerDeployer implements Deployer<DockerSettings> {
 
   private async binary(plan: DeploymentPlan<DockerSettings>, ctx: StepContext): Promise<void> {
     const image = plan.settings.image;
-    if (image.kind !== 'local') return;
-    let bin: VerifiedBinary;
-    if (image.binary.kind === 'release') {
-      ctx.log(`Fetching Velociraptor ${image.binary.tag} (linux-amd64-musl) into the release cache`);
-      bin = await this.deps.releases.obtain(image.binary.tag, CONTAINER_PLATFORM, {
-        signal: ctx.signal,
-        onProgress: (p) =>
-          ctx.progress({
-            done: p.done,
-            total: p.total,
-            fraction: p.total ? p.done / p.total : 0,
-            message: p.file,
-          }),
-      });
-    } else {
-      bin = await acceptLocalBinary(image.binary.path, {
-        ...(image.binary.signaturePath ? { signaturePath: image.binary.signaturePath } : {}),
-        ...(this.deps.trustedKey ? { trustedKey: this.deps.trustedKey } : {}),
-        platform: CONTAINER_PLATFORM,
-      });
-    }
-    if (bin.warning) ctx.log(bin.warning, 'warn');
-    else
-      ctx.log(
-        `Signature verified (key ${bin.signature.status === 'valid' ? bin.signature.fingerprint : '?'}); SHA-256 ${bin.sha256}`,
-      );
-    await ctx.setOutput('binaryPath', bin.path);
-    await ctx.setOutput('binarySha256', bin.sha256);
-    await ctx.setOutput('binarySigned', bin.signature.status === 'valid');
-    if (bin.version) await ctx.setOutput('binaryVersion', bin.version);
-    if (bin.tag) await ctx.setOutput('binaryTag', bin.tag);
+    if (image.kind === 'local') await binaryStep(ctx, image.binary, CONTAINER_PLATFORM, this.deps);
   }
 
   private imageRef(plan: DeploymentPlan<DockerSettings>): ResourceRef {
@@ -715,34 +679,19 @@ export class DockerDeployer implements Deployer<DockerSettings> {
   }
 
   private async verifyApi(plan: DeploymentPlan<DockerSettings>, ctx: StepContext): Promise<void> {
-    const user = await verifyApi(await this.apiYaml(plan, ctx), plan.settings.apiUser, {
-      signal: ctx.signal,
-      onAttempt: (n, err) => ctx.progress({ message: `API not answering yet (attempt ${n}): ${err}` }),
-    });
+    const user = await checkApi(ctx, await this.apiYaml(plan, ctx), plan.settings.apiUser);
     ctx.log(`The API at ${String(ctx.outputs.apiEndpoint)} answered over mTLS as ${user}`);
   }
 
   private async verifyGui(plan: DeploymentPlan<DockerSettings>, ctx: StepContext): Promise<void> {
-    const ca = JSON.parse((await ctx.secrets.get(identitySecrets(plan.deploymentId).ca.id)) ?? '{}') as {
-      certificatePem?: string;
-    };
-    if (!ca.certificatePem)
-      throw new AppError('SECRET_MISSING', "The deployment's CA is missing from the keychain.");
-    const password = await loadAdminPassword(ctx.secrets, plan.deploymentId);
-    await verifyGui(String(ctx.outputs.guiUrl), ca.certificatePem, plan.settings.adminUser, password, {
-      signal: ctx.signal,
-    });
-    ctx.log(
-      `The GUI at ${String(ctx.outputs.guiUrl)} accepted ${plan.settings.adminUser}'s password and refused a wrong one`,
-    );
+    const url = String(ctx.outputs.guiUrl);
+    await checkGui(ctx, plan.deploymentId, plan.settings.adminUser, (check) => check(url));
+    ctx.log(`The GUI at ${url} accepted ${plan.settings.adminUser}'s password and refused a wrong one`);
   }
 
   private async connect(plan: DeploymentPlan<DockerSettings>, ctx: StepContext): Promise<void> {
-    const yaml = await this.apiYaml(plan, ctx);
-    await ctx.create(this.resources(plan).connect[0]!, () =>
-      this.deps.connections.import({ name: plan.name, yaml, storage: 'keychain' }),
-    );
-    await ctx.setOutput('connectionName', plan.name);
+    const ref = this.resources(plan).connect[0]!;
+    await connectStep(ctx, ref, this.deps.connections, plan.name, await this.apiYaml(plan, ctx));
   }
 
   async remove(ref: ResourceRef, ctx: RemoveContext): Promise<void> {
