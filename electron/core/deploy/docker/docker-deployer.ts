@@ -470,39 +470,14 @@ export class DockerDeployer implements Deployer<DockerSettings> {
 
   private async register(plan: DeploymentPlan<DockerSettings>, ctx: StepContext): Promise<void> {
     const s = plan.settings;
-    const docker = await this.docker(s);
-    const run = this.runAs(s);
-    const image = run.image || namesFor(plan.deploymentId).image;
     const ref = this.resources(plan).register[0]!;
-    const config = await loadServerConfig(ctx.secrets, plan.deploymentId);
-    const container = await ctx.create(
-      ref,
-      async () => {
-        try {
-          return await docker.createContainer(
-            initContainerSpec({
-              deploymentId: plan.deploymentId,
-              image,
-              user: run.user,
-              argv: registerApiUserArgv(CONFIG_PATH, s.apiUser, run.binary),
-              limits: plan.profile.limits,
-            }),
-          );
-        } catch (e) {
-          throw dockerError(e, 'creating the registration container');
-        }
-      },
-      (c) => ({ containerId: c.id }),
-    );
+    const container = await this.configContainer(plan, ctx, ref, {
+      argv: registerApiUserArgv(CONFIG_PATH, s.apiUser, this.runAs(s).binary),
+      what: 'registration container',
+      yaml: await loadServerConfig(ctx.secrets, plan.deploymentId),
+    });
+    ctx.log(`Server config delivered to ${CONFIG_PATH} (volume ${namesFor(plan.deploymentId).configVolume})`);
     try {
-      // Over the Docker API into the config volume: the config never sits in an environment variable.
-      const archive = await tarBuffer([
-        { path: 'server.config.yaml', type: 'file', mode: 0o600, uid: run.uid, gid: run.uid, data: config },
-      ]);
-      await container.putArchive(archive, { path: CONFIG_DIR });
-      ctx.log(
-        `Server config delivered to ${CONFIG_PATH} (volume ${namesFor(plan.deploymentId).configVolume})`,
-      );
       await container.start();
       const result = await withTimeout<{ StatusCode: number }>(
         container.wait() as Promise<{ StatusCode: number }>,
@@ -520,6 +495,49 @@ export class DockerDeployer implements Deployer<DockerSettings> {
       throw e instanceof AppError ? e : dockerError(e, 'registering the API identity');
     }
     await ctx.remove(ref);
+  }
+
+  /**
+   * A one-shot container on the deployment's volumes (journaled as `ref`, never started here) with
+   * `yaml` put into the config volume over the Docker API: the config never sits in an environment
+   * variable or on this machine's disk.
+   */
+  async configContainer(
+    plan: DeploymentPlan<DockerSettings>,
+    ctx: StepContext,
+    ref: ResourceRef,
+    o: { argv: string[]; what: string; yaml: string },
+  ): Promise<Docker.Container> {
+    const docker = await this.docker(plan.settings);
+    const run = this.runAs(plan.settings);
+    const container = await ctx.create(
+      ref,
+      async () => {
+        try {
+          return await docker.createContainer(
+            initContainerSpec({
+              deploymentId: plan.deploymentId,
+              image: run.image || namesFor(plan.deploymentId).image,
+              user: run.user,
+              argv: o.argv,
+              limits: plan.profile.limits,
+            }),
+          );
+        } catch (e) {
+          throw dockerError(e, `creating the ${o.what}`);
+        }
+      },
+      (c) => ({ containerId: c.id }),
+    );
+    try {
+      const archive = await tarBuffer([
+        { path: 'server.config.yaml', type: 'file', mode: 0o600, uid: run.uid, gid: run.uid, data: o.yaml },
+      ]);
+      await container.putArchive(archive, { path: CONFIG_DIR });
+    } catch (e) {
+      throw dockerError(e, 'writing the config into its volume');
+    }
+    return container;
   }
 
   /** The exact create request of the server container (the review step shows it; tests assert on it). */

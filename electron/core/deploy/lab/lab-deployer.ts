@@ -114,7 +114,8 @@ const DEFAULT_PORTS = { frontend: 8000, api: 8001, gui: 8889 } as const;
 /** Velociraptor's Monitoring.bind_port (Prometheus metrics). */
 const DEFAULT_MONITORING_PORT = 8003;
 
-function tcpOpen(port: number): Promise<boolean> {
+/** Something accepts TCP connections on 127.0.0.1:`port` (tried for at most a second). */
+export function tcpOpen(port: number): Promise<boolean> {
   return new Promise((done) => {
     const s = connect(port, '127.0.0.1');
     s.setTimeout(1000);
