@@ -234,14 +234,7 @@ export class DeploymentRunner {
       d.operations = [...(d.operations ?? []), entry].slice(-OPERATIONS_KEPT);
     });
     this.emit(options, { type: 'phase', deploymentId: id, at: Date.now(), phase: 'operate' });
-    const signal = options.signal ?? new AbortController().signal;
-    const base = (step: string): PreflightContext => ({
-      signal,
-      progress: (r: ProgressReport) =>
-        this.emit(options, { type: 'progress', deploymentId: id, at: Date.now(), step, ...r }),
-      log: (line, level = 'info') =>
-        this.emit(options, { type: 'log', deploymentId: id, at: Date.now(), step, level, line }),
-    });
+    const base = this.stepBase(id, options);
     let current = '';
     try {
       for (const [i, step] of op.steps.entries()) {
@@ -331,6 +324,18 @@ export class DeploymentRunner {
     });
   }
 
+  /** What a step's context reports through: its progress and log lines, as events of `id`. */
+  private stepBase(id: string, options: RunOptions): (step: string) => PreflightContext {
+    const signal = options.signal ?? new AbortController().signal;
+    return (step) => ({
+      signal,
+      progress: (r: ProgressReport) =>
+        this.emit(options, { type: 'progress', deploymentId: id, at: Date.now(), step, ...r }),
+      log: (line, level = 'info') =>
+        this.emit(options, { type: 'log', deploymentId: id, at: Date.now(), step, level, line }),
+    });
+  }
+
   private emit(options: RunOptions, e: ProgressEvent): void {
     try {
       options.onEvent?.(e);
@@ -347,14 +352,7 @@ export class DeploymentRunner {
   ): Promise<DeployOutcome> {
     const id = plan.deploymentId;
     const deployer = this.deployer(plan.target);
-    const signal = options.signal ?? new AbortController().signal;
-    const base = (step: string): PreflightContext => ({
-      signal,
-      progress: (r: ProgressReport) =>
-        this.emit(options, { type: 'progress', deploymentId: id, at: Date.now(), step, ...r }),
-      log: (line, level = 'info') =>
-        this.emit(options, { type: 'log', deploymentId: id, at: Date.now(), step, level, line }),
-    });
+    const base = this.stepBase(id, options);
 
     let current = 'preflight';
     let phase: 'preflight' | 'apply' | 'verify' = from === 'preflight' ? 'preflight' : 'apply';
