@@ -100,6 +100,8 @@ export const McpStatus = z.object({
   policy: McpPolicy,
   /** The tools that wait for the policy or the responder (the ones an allow-list can name). */
   gatedTools: z.array(z.string()),
+  /** The gated tools that ask the responder every time, whatever the allow-list says. */
+  alwaysAskTools: z.array(z.string()),
   pendingApprovals: z.number().int(),
   /** Why the endpoint is not running, when it failed to start. */
   error: z.string().optional(),

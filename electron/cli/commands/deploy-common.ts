@@ -7,10 +7,10 @@
 import type { ProgressEvent } from '../../../shared/deploy';
 import { resolveDataDir } from '../../core/app/index';
 import { ConnectionManager } from '../../core/connections/index';
-import type { SecretStore } from '../../core/credentials/index';
 import { DeploymentService, releaseSourceFromEnv } from '../../core/deploy/index';
 import { stripTerminalControls } from '../../core/velociraptor/index';
 import type { CliIO } from '../command';
+import { lazyKeychain } from '../keychain';
 
 export interface CliDeployments {
   service: DeploymentService;
@@ -20,16 +20,8 @@ export interface CliDeployments {
 
 export async function openDeployments(io: CliIO): Promise<CliDeployments> {
   const dataDir = resolveDataDir({ env: io.env, cwd: io.cwd });
-  let backend: { reset(): void } | undefined;
-  let keychain: Promise<SecretStore | null> | undefined;
-  const secrets = (): Promise<SecretStore | null> =>
-    (keychain ??= (async () => {
-      const { keychainStoreFor } = await import('../../core/credentials/index');
-      const { WorkerKeychainBackend } = await import('../../core/credentials/keychain-worker');
-      const worker = new WorkerKeychainBackend();
-      backend = worker;
-      return keychainStoreFor(dataDir, { backend: worker });
-    })().catch(() => null));
+  const keychain = lazyKeychain(dataDir);
+  const secrets = keychain.open;
   const connections = new ConnectionManager({
     dataDir,
     secrets,
@@ -47,8 +39,7 @@ export async function openDeployments(io: CliIO): Promise<CliDeployments> {
     async close() {
       await service.dispose();
       await connections.dispose();
-      // Once a Secret Service call ran, its worker holds the process open at exit: end it.
-      backend?.reset();
+      keychain.close();
     },
   };
 }

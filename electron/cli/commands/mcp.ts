@@ -18,9 +18,9 @@ import {
   type ReadOnlyConfigSource,
 } from '../../core/mcp/index';
 import { loadApiConfig, ConnectionRegistry, readConfigFile } from '../../core/velociraptor/index';
-import type { SecretStore } from '../../core/credentials/index';
 import { parseFlags, UsageError } from '../args';
 import type { CliIO, Command } from '../command';
+import { lazyKeychain } from '../keychain';
 
 declare const __APP_VERSION__: string;
 const VERSION = typeof __APP_VERSION__ === 'string' ? __APP_VERSION__ : '0.0.0-dev';
@@ -84,17 +84,9 @@ export const mcpCommand: Command = {
     if (roYaml) secrets.push(...keyMaterialForms(loadApiConfig(roYaml).clientPrivateKeyPem));
 
     // The OS keychain, opened on first use: the policy's signing key (both modes) and, with
-    // --connection, the saved configs. Under the data folder's own namespace, as the app wrote them.
-    let backend: { reset(): void } | undefined;
-    let keychain: Promise<SecretStore | null> | undefined;
-    const openKeychain = (): Promise<SecretStore | null> =>
-      (keychain ??= (async () => {
-        const { keychainStoreFor } = await import('../../core/credentials/index');
-        const { WorkerKeychainBackend } = await import('../../core/credentials/keychain-worker');
-        const worker = new WorkerKeychainBackend();
-        backend = worker;
-        return keychainStoreFor(dataDir, { backend: worker });
-      })().catch(() => null));
+    // --connection, the saved configs.
+    const keychain = lazyKeychain(dataDir);
+    const openKeychain = keychain.open;
 
     const serve = async (
       registry: ConnectionRegistry,
@@ -116,8 +108,7 @@ export const mcpCommand: Command = {
         });
       } finally {
         readOnly.close();
-        // Once a Secret Service call ran, its worker holds the process open at exit: end it.
-        backend?.reset();
+        keychain.close();
       }
       return 0;
     };
@@ -164,7 +155,7 @@ export const mcpCommand: Command = {
       return await serve(reg, name, ro ? fixedSource(name, ro) : { get: async () => undefined });
     } finally {
       await saved.dispose();
-      backend?.reset();
+      keychain.close();
     }
   },
 };

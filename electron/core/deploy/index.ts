@@ -23,7 +23,7 @@ export {
   type RemovalOutcome,
   type RunOptions,
 } from './runner';
-export { JournalStore, type JournalDoc } from './journal';
+export { JournalStore, planOf, type JournalDoc } from './journal';
 export {
   PROFILES,
   resolveProfile,
@@ -36,7 +36,6 @@ export {
   DeploymentService,
   releaseSourceFromEnv,
   summary,
-  planOf,
   noticesOf,
   type DeploymentStatus,
   type DestroyOptions,

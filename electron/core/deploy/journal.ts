@@ -29,6 +29,8 @@ import {
 } from '../../../shared/deploy';
 import { AppError, messageOf } from '../../../shared/errors';
 import { JsonFile } from '../files/index';
+import type { DeploymentPlan } from './model';
+import type { ResolvedProfile } from './profiles';
 
 export const JOURNAL_FORMAT = 'megaraptor-deployment-journal';
 
@@ -354,4 +356,19 @@ export class JournalHandle {
       if (r) r.facts = { ...r.facts, ...facts };
     });
   }
+}
+
+/** The plan a journal was made from (the settings and profile as journaled). */
+export function planOf(doc: JournalDoc): DeploymentPlan {
+  return {
+    deploymentId: doc.id,
+    name: doc.name,
+    target: doc.target,
+    profile: doc.profile as unknown as ResolvedProfile,
+    settings: doc.settings,
+    steps: doc.plannedSteps,
+    warnings: doc.warnings,
+    createdAt: doc.createdAt,
+    autoDestroyAt: doc.autoDestroyAt,
+  };
 }

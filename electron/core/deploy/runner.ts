@@ -14,6 +14,7 @@ import {
   JournalHandle,
   liveResources,
   newDeploymentId,
+  planOf,
   type JournalDoc,
   type JournalOperation,
   type JournalResource,
@@ -168,7 +169,7 @@ export class DeploymentRunner {
       await handle.release();
       throw new AppError('CONFLICT', `Deployment ${doc.name} is ${doc.state}; there is nothing to resume.`);
     }
-    const plan = this.planOf(doc);
+    const plan = planOf(doc);
     // The interrupted step may have made part of its resources: remove those, then run it again.
     const step = doc.steps.find((s) => s.state === 'running' || s.state === 'failed');
     if (step) {
@@ -233,14 +234,7 @@ export class DeploymentRunner {
       d.operations = [...(d.operations ?? []), entry].slice(-OPERATIONS_KEPT);
     });
     this.emit(options, { type: 'phase', deploymentId: id, at: Date.now(), phase: 'operate' });
-    const signal = options.signal ?? new AbortController().signal;
-    const base = (step: string): PreflightContext => ({
-      signal,
-      progress: (r: ProgressReport) =>
-        this.emit(options, { type: 'progress', deploymentId: id, at: Date.now(), step, ...r }),
-      log: (line, level = 'info') =>
-        this.emit(options, { type: 'log', deploymentId: id, at: Date.now(), step, level, line }),
-    });
+    const base = this.stepBase(id, options);
     let current = '';
     try {
       for (const [i, step] of op.steps.entries()) {
@@ -330,18 +324,16 @@ export class DeploymentRunner {
     });
   }
 
-  private planOf(doc: JournalDoc): DeploymentPlan {
-    return {
-      deploymentId: doc.id,
-      name: doc.name,
-      target: doc.target,
-      profile: doc.profile as unknown as ResolvedProfile,
-      settings: doc.settings,
-      steps: doc.plannedSteps,
-      warnings: doc.warnings,
-      createdAt: doc.createdAt,
-      autoDestroyAt: doc.autoDestroyAt,
-    };
+  /** What a step's context reports through: its progress and log lines, as events of `id`. */
+  private stepBase(id: string, options: RunOptions): (step: string) => PreflightContext {
+    const signal = options.signal ?? new AbortController().signal;
+    return (step) => ({
+      signal,
+      progress: (r: ProgressReport) =>
+        this.emit(options, { type: 'progress', deploymentId: id, at: Date.now(), step, ...r }),
+      log: (line, level = 'info') =>
+        this.emit(options, { type: 'log', deploymentId: id, at: Date.now(), step, level, line }),
+    });
   }
 
   private emit(options: RunOptions, e: ProgressEvent): void {
@@ -360,14 +352,7 @@ export class DeploymentRunner {
   ): Promise<DeployOutcome> {
     const id = plan.deploymentId;
     const deployer = this.deployer(plan.target);
-    const signal = options.signal ?? new AbortController().signal;
-    const base = (step: string): PreflightContext => ({
-      signal,
-      progress: (r: ProgressReport) =>
-        this.emit(options, { type: 'progress', deploymentId: id, at: Date.now(), step, ...r }),
-      log: (line, level = 'info') =>
-        this.emit(options, { type: 'log', deploymentId: id, at: Date.now(), step, level, line }),
-    });
+    const base = this.stepBase(id, options);
 
     let current = 'preflight';
     let phase: 'preflight' | 'apply' | 'verify' = from === 'preflight' ? 'preflight' : 'apply';
@@ -463,11 +448,7 @@ export class DeploymentRunner {
       title: 'Pre-flight checks',
       state: 'running',
     });
-    let checks: PreflightCheck[];
-    try {
-      checks = await deployer.preflight(plan, ctx);
-    } catch (e) {
-      const err = errorOf(e);
+    const failedEvent = (error: { code: string; message: string }): void =>
       this.emit(options, {
         type: 'step',
         deploymentId: id,
@@ -477,8 +458,14 @@ export class DeploymentRunner {
         title: 'Pre-flight checks',
         state: 'failed',
         ms: Date.now() - t0,
-        error: err,
+        error,
       });
+    let checks: PreflightCheck[];
+    try {
+      checks = await deployer.preflight(plan, ctx);
+    } catch (e) {
+      const err = errorOf(e);
+      failedEvent(err);
       throw isAppError(e) && e.code === 'DEPLOY_PREFLIGHT_FAILED'
         ? e
         : new AppError('DEPLOY_PREFLIGHT_FAILED', `Pre-flight checks could not run: ${err.message}`, {
@@ -497,17 +484,7 @@ export class DeploymentRunner {
         code: 'DEPLOY_PREFLIGHT_FAILED',
         message: failed.map((c) => `${c.title}: ${c.message}`).join(' '),
       };
-      this.emit(options, {
-        type: 'step',
-        deploymentId: id,
-        at: Date.now(),
-        phase: 'preflight',
-        step: 'preflight',
-        title: 'Pre-flight checks',
-        state: 'failed',
-        ms: Date.now() - t0,
-        error: err,
-      });
+      failedEvent(err);
       throw new AppError('DEPLOY_PREFLIGHT_FAILED', `Nothing was created. ${err.message}`, {
         details: { checks },
       });

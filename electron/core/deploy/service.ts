@@ -30,7 +30,7 @@ import { listedDeploymentSecrets, type CredentialRecords } from './credential-re
 import { deploymentDocs } from './docs-export';
 import { DockerEngines } from './docker/engine';
 import { exportEvidence, type EvidenceExport, type EvidenceProgress } from './evidence-export';
-import { isInterrupted, JournalStore, type JournalDoc } from './journal';
+import { isInterrupted, JournalStore, planOf, type JournalDoc } from './journal';
 import type { DeploymentPlan, DeployRequest, StepContext } from './model';
 import { resolveProfile, type ResolvedProfile } from './profiles';
 import { ReleaseCache } from './releases/cache';
@@ -736,21 +736,6 @@ export class DeploymentService {
     for (const t of built?.targets ?? []) t.close?.();
     await this.engines.close();
   }
-}
-
-/** The plan a journal was made from (the settings and profile as journaled). */
-export function planOf(doc: JournalDoc): DeploymentPlan {
-  return {
-    deploymentId: doc.id,
-    name: doc.name,
-    target: doc.target,
-    profile: doc.profile as unknown as ResolvedProfile,
-    settings: doc.settings,
-    steps: doc.plannedSteps,
-    warnings: doc.warnings,
-    createdAt: doc.createdAt,
-    autoDestroyAt: doc.autoDestroyAt,
-  };
 }
 
 /** The notices of one deployment as of `now`: self-destruction 24 h and 1 h ahead, certificates, failures. */

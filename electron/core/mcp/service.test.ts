@@ -67,6 +67,13 @@ describe('McpService', () => {
     expect(gatedTools).not.toContain('search_clients');
   });
 
+  it('reports the tools that always ask: destroying a deployment, whatever the allow-list says', async () => {
+    const { svc } = make();
+    const { gatedTools, alwaysAskTools } = await svc.status();
+    expect(alwaysAskTools).toEqual(['destroy_deployment']);
+    for (const t of alwaysAskTools) expect(gatedTools).toContain(t);
+  });
+
   it('keeps the token in the secret store, serves HTTP with it, and rotates it', async () => {
     const { svc, secrets } = make();
     const status = await svc.start();

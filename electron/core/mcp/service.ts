@@ -256,6 +256,9 @@ export class McpService {
       gatedTools: allTools()
         .filter((t) => t.gated)
         .map((t) => t.name),
+      alwaysAskTools: allTools()
+        .filter((t) => t.alwaysAsk)
+        .map((t) => t.name),
       pendingApprovals: this.broker.list().length,
       ...(this.lastError ? { error: this.lastError } : {}),
     };

@@ -183,6 +183,8 @@ export interface ToolSpec<I extends Shape, O extends Shape, D = undefined> {
 export interface McpTool {
   name: string;
   gated: boolean;
+  /** Gated and asks the responder every time: an allow-list never lets it through. */
+  alwaysAsk: boolean;
   annotations: ToolAnnotations;
   inputSchema: z.ZodObject;
   outputSchema: z.ZodObject;
@@ -371,6 +373,7 @@ export function defineTool<I extends Shape, O extends Shape, D = undefined>(
   return {
     name: spec.name,
     gated: spec.plan !== undefined,
+    alwaysAsk: spec.alwaysAsk === true,
     annotations: spec.annotations,
     inputSchema,
     outputSchema,

@@ -20,6 +20,15 @@ import type Docker from 'dockerode';
 import type { PreflightCheck, ResourceRef } from '../../../../shared/deploy';
 import { AppError } from '../../../../shared/errors';
 import { serverUrl, webUrl } from '../../pki/index';
+import {
+  acceptFileBinary,
+  autoDestroyAt,
+  binaryStep,
+  checkApi,
+  checkGui,
+  connectStep,
+  parseSettings,
+} from '../common-steps';
 import type { ConnectionSink } from '../connection-sink';
 import type {
   Deployer,
@@ -32,19 +41,17 @@ import type {
   StepDefinition,
 } from '../model';
 import { CONTAINER_PLATFORM } from '../releases/assets';
-import { acceptLocalBinary, type ReleaseCache, type VerifiedBinary } from '../releases/cache';
+import type { ReleaseCache } from '../releases/cache';
 import type { TrustedKey } from '../releases/signature';
 import {
   apiClientConfig,
   checkUserNames,
   identitySecrets,
-  loadAdminPassword,
   loadServerConfig,
   mintIdentities,
   registerApiUserArgv,
   type IdentitySettings,
 } from '../server-identity';
-import { verifyApi, verifyGui } from '../verify';
 import { dockerError, engineKey, isNotFound, type DockerEngines } from './engine';
 import { expiryContainerName, expiryContainerSpec } from './expiry';
 import { bindChecks, dockerPreflight, isLoopback } from './preflight';
@@ -241,13 +248,7 @@ export class DockerDeployer implements Deployer<DockerSettings> {
     request: DeployRequest<DockerSettingsInput>,
     ctx: PlanContext,
   ): Promise<DeploymentPlan<DockerSettings>> {
-    const parsed = DockerSettings.safeParse(request.settings);
-    if (!parsed.success)
-      throw new AppError(
-        'INVALID_ARGUMENT',
-        `The Docker settings are not valid: ${parsed.error.issues.map((i) => `${i.path.join('.')}: ${i.message}`).join('; ')}`,
-      );
-    const s = parsed.data;
+    const s = parseSettings(DockerSettings, request.settings, 'Docker');
     checkUserNames(s);
     const warnings: string[] = [];
     if (s.network === 'host' && (s.api.port === null || s.gui.port === null))
@@ -265,11 +266,7 @@ export class DockerDeployer implements Deployer<DockerSettings> {
         "Upstream's server image is not signed; only the local image is built from a signature-verified binary.",
       );
     } else if (s.image.binary.kind === 'file') {
-      const bin = await acceptLocalBinary(s.image.binary.path, {
-        ...(s.image.binary.signaturePath ? { signaturePath: s.image.binary.signaturePath } : {}),
-        ...(this.deps.trustedKey ? { trustedKey: this.deps.trustedKey } : {}),
-        platform: CONTAINER_PLATFORM,
-      });
+      const bin = await acceptFileBinary(s.image.binary, this.deps.trustedKey, CONTAINER_PLATFORM);
       if (bin.warning) warnings.push(bin.warning);
     }
     for (const c of bindChecks({ ports: { frontend: s.frontend, api: s.api, gui: s.gui } }))
@@ -292,10 +289,7 @@ export class DockerDeployer implements Deployer<DockerSettings> {
       })),
       warnings,
       createdAt: ctx.now.toISOString(),
-      autoDestroyAt:
-        ctx.profile.autoDestroyHours === null
-          ? null
-          : new Date(ctx.now.getTime() + ctx.profile.autoDestroyHours * 3_600_000).toISOString(),
+      autoDestroyAt: autoDestroyAt(ctx),
     };
   }
 
@@ -387,37 +381,7 @@ export class DockerDeployer implements Deployer<DockerSettings> {
 
   private async binary(plan: DeploymentPlan<DockerSettings>, ctx: StepContext): Promise<void> {
     const image = plan.settings.image;
-    if (image.kind !== 'local') return;
-    let bin: VerifiedBinary;
-    if (image.binary.kind === 'release') {
-      ctx.log(`Fetching Velociraptor ${image.binary.tag} (linux-amd64-musl) into the release cache`);
-      bin = await this.deps.releases.obtain(image.binary.tag, CONTAINER_PLATFORM, {
-        signal: ctx.signal,
-        onProgress: (p) =>
-          ctx.progress({
-            done: p.done,
-            total: p.total,
-            fraction: p.total ? p.done / p.total : 0,
-            message: p.file,
-          }),
-      });
-    } else {
-      bin = await acceptLocalBinary(image.binary.path, {
-        ...(image.binary.signaturePath ? { signaturePath: image.binary.signaturePath } : {}),
-        ...(this.deps.trustedKey ? { trustedKey: this.deps.trustedKey } : {}),
-        platform: CONTAINER_PLATFORM,
-      });
-    }
-    if (bin.warning) ctx.log(bin.warning, 'warn');
-    else
-      ctx.log(
-        `Signature verified (key ${bin.signature.status === 'valid' ? bin.signature.fingerprint : '?'}); SHA-256 ${bin.sha256}`,
-      );
-    await ctx.setOutput('binaryPath', bin.path);
-    await ctx.setOutput('binarySha256', bin.sha256);
-    await ctx.setOutput('binarySigned', bin.signature.status === 'valid');
-    if (bin.version) await ctx.setOutput('binaryVersion', bin.version);
-    if (bin.tag) await ctx.setOutput('binaryTag', bin.tag);
+    if (image.kind === 'local') await binaryStep(ctx, image.binary, CONTAINER_PLATFORM, this.deps);
   }
 
   private imageRef(plan: DeploymentPlan<DockerSettings>): ResourceRef {
@@ -507,39 +471,14 @@ export class DockerDeployer implements Deployer<DockerSettings> {
 
   private async register(plan: DeploymentPlan<DockerSettings>, ctx: StepContext): Promise<void> {
     const s = plan.settings;
-    const docker = await this.docker(s);
-    const run = this.runAs(s);
-    const image = run.image || namesFor(plan.deploymentId).image;
     const ref = this.resources(plan).register[0]!;
-    const config = await loadServerConfig(ctx.secrets, plan.deploymentId);
-    const container = await ctx.create(
-      ref,
-      async () => {
-        try {
-          return await docker.createContainer(
-            initContainerSpec({
-              deploymentId: plan.deploymentId,
-              image,
-              user: run.user,
-              argv: registerApiUserArgv(CONFIG_PATH, s.apiUser, run.binary),
-              limits: plan.profile.limits,
-            }),
-          );
-        } catch (e) {
-          throw dockerError(e, 'creating the registration container');
-        }
-      },
-      (c) => ({ containerId: c.id }),
-    );
+    const container = await this.configContainer(plan, ctx, ref, {
+      argv: registerApiUserArgv(CONFIG_PATH, s.apiUser, this.runAs(s).binary),
+      what: 'registration container',
+      yaml: await loadServerConfig(ctx.secrets, plan.deploymentId),
+    });
+    ctx.log(`Server config delivered to ${CONFIG_PATH} (volume ${namesFor(plan.deploymentId).configVolume})`);
     try {
-      // Over the Docker API into the config volume: the config never sits in an environment variable.
-      const archive = await tarBuffer([
-        { path: 'server.config.yaml', type: 'file', mode: 0o600, uid: run.uid, gid: run.uid, data: config },
-      ]);
-      await container.putArchive(archive, { path: CONFIG_DIR });
-      ctx.log(
-        `Server config delivered to ${CONFIG_PATH} (volume ${namesFor(plan.deploymentId).configVolume})`,
-      );
       await container.start();
       const result = await withTimeout<{ StatusCode: number }>(
         container.wait() as Promise<{ StatusCode: number }>,
@@ -557,6 +496,49 @@ export class DockerDeployer implements Deployer<DockerSettings> {
       throw e instanceof AppError ? e : dockerError(e, 'registering the API identity');
     }
     await ctx.remove(ref);
+  }
+
+  /**
+   * A one-shot container on the deployment's volumes (journaled as `ref`, never started here) with
+   * `yaml` put into the config volume over the Docker API: the config never sits in an environment
+   * variable or on this machine's disk.
+   */
+  async configContainer(
+    plan: DeploymentPlan<DockerSettings>,
+    ctx: StepContext,
+    ref: ResourceRef,
+    o: { argv: string[]; what: string; yaml: string },
+  ): Promise<Docker.Container> {
+    const docker = await this.docker(plan.settings);
+    const run = this.runAs(plan.settings);
+    const container = await ctx.create(
+      ref,
+      async () => {
+        try {
+          return await docker.createContainer(
+            initContainerSpec({
+              deploymentId: plan.deploymentId,
+              image: run.image || namesFor(plan.deploymentId).image,
+              user: run.user,
+              argv: o.argv,
+              limits: plan.profile.limits,
+            }),
+          );
+        } catch (e) {
+          throw dockerError(e, `creating the ${o.what}`);
+        }
+      },
+      (c) => ({ containerId: c.id }),
+    );
+    try {
+      const archive = await tarBuffer([
+        { path: 'server.config.yaml', type: 'file', mode: 0o600, uid: run.uid, gid: run.uid, data: o.yaml },
+      ]);
+      await container.putArchive(archive, { path: CONFIG_DIR });
+    } catch (e) {
+      throw dockerError(e, 'writing the config into its volume');
+    }
+    return container;
   }
 
   /** The exact create request of the server container (the review step shows it; tests assert on it). */
@@ -716,34 +698,19 @@ export class DockerDeployer implements Deployer<DockerSettings> {
   }
 
   private async verifyApi(plan: DeploymentPlan<DockerSettings>, ctx: StepContext): Promise<void> {
-    const user = await verifyApi(await this.apiYaml(plan, ctx), plan.settings.apiUser, {
-      signal: ctx.signal,
-      onAttempt: (n, err) => ctx.progress({ message: `API not answering yet (attempt ${n}): ${err}` }),
-    });
+    const user = await checkApi(ctx, await this.apiYaml(plan, ctx), plan.settings.apiUser);
     ctx.log(`The API at ${String(ctx.outputs.apiEndpoint)} answered over mTLS as ${user}`);
   }
 
   private async verifyGui(plan: DeploymentPlan<DockerSettings>, ctx: StepContext): Promise<void> {
-    const ca = JSON.parse((await ctx.secrets.get(identitySecrets(plan.deploymentId).ca.id)) ?? '{}') as {
-      certificatePem?: string;
-    };
-    if (!ca.certificatePem)
-      throw new AppError('SECRET_MISSING', "The deployment's CA is missing from the keychain.");
-    const password = await loadAdminPassword(ctx.secrets, plan.deploymentId);
-    await verifyGui(String(ctx.outputs.guiUrl), ca.certificatePem, plan.settings.adminUser, password, {
-      signal: ctx.signal,
-    });
-    ctx.log(
-      `The GUI at ${String(ctx.outputs.guiUrl)} accepted ${plan.settings.adminUser}'s password and refused a wrong one`,
-    );
+    const url = String(ctx.outputs.guiUrl);
+    await checkGui(ctx, plan.deploymentId, plan.settings.adminUser, (check) => check(url));
+    ctx.log(`The GUI at ${url} accepted ${plan.settings.adminUser}'s password and refused a wrong one`);
   }
 
   private async connect(plan: DeploymentPlan<DockerSettings>, ctx: StepContext): Promise<void> {
-    const yaml = await this.apiYaml(plan, ctx);
-    await ctx.create(this.resources(plan).connect[0]!, () =>
-      this.deps.connections.import({ name: plan.name, yaml, storage: 'keychain' }),
-    );
-    await ctx.setOutput('connectionName', plan.name);
+    const ref = this.resources(plan).connect[0]!;
+    await connectStep(ctx, ref, this.deps.connections, plan.name, await this.apiYaml(plan, ctx));
   }
 
   async remove(ref: ResourceRef, ctx: RemoveContext): Promise<void> {

@@ -16,7 +16,7 @@
  * The plan says so as a warning.
  */
 import type Docker from 'dockerode';
-import { labelsFor, namesFor } from './spec';
+import { confined, labelsFor, namesFor } from './spec';
 
 /** Where the engine's socket appears inside the timer container. */
 export const CONTAINER_SOCKET = '/var/run/docker.sock';
@@ -82,17 +82,9 @@ export function expiryContainerSpec(input: {
     HostConfig: {
       NetworkMode: 'none',
       Mounts: [{ Type: 'bind', Source: input.engineSocket, Target: CONTAINER_SOCKET, ReadOnly: false }],
-      Tmpfs: { '/tmp': 'rw,nosuid,nodev,size=64m' },
-      ReadonlyRootfs: true,
-      Memory: 256 * 1024 ** 2,
-      MemorySwap: 256 * 1024 ** 2,
-      NanoCpus: 250_000_000,
-      PidsLimit: 128,
-      Init: true,
+      ...confined({ memoryBytes: 256 * 1024 ** 2, nanoCpus: 250_000_000, pids: 128 }, '64m'),
       // Back after an engine restart; it sleeps only what is left, or acts at once when late.
       RestartPolicy: { Name: 'unless-stopped', MaximumRetryCount: 0 },
-      CapDrop: ['ALL'],
-      SecurityOpt: ['no-new-privileges'],
     },
   };
 }

@@ -10,8 +10,7 @@ import type { DeploymentPlan, StepContext } from '../model';
 import type { TargetOperations } from '../target-operations';
 import { containerLogs, dockerPlan, type DockerDeployer, type DockerSettings } from './docker-deployer';
 import { dockerError, engineKey, isNotFound, type DockerEngines } from './engine';
-import { CONFIG_DIR, CONFIG_PATH, initContainerSpec, namesFor } from './spec';
-import { tarBuffer } from './tar';
+import { CONFIG_PATH, namesFor } from './spec';
 
 export class DockerOperations implements TargetOperations {
   readonly target = 'docker' as const;
@@ -73,8 +72,6 @@ export class DockerOperations implements TargetOperations {
 
   async deliverConfig(planIn: DeploymentPlan, yaml: string, ctx: StepContext): Promise<void> {
     const plan = dockerPlan(planIn);
-    const docker = await this.deps.engines.get(plan.settings.engine);
-    const run = this.deps.deployer.runAs(plan.settings);
     const names = namesFor(plan.deploymentId);
     const ref: ResourceRef = {
       kind: 'container',
@@ -82,34 +79,12 @@ export class DockerOperations implements TargetOperations {
       scope: engineKey(plan.settings.engine),
       title: 'one-shot container that puts the config into its volume (removed after use)',
     };
-    const container = await ctx.create(
-      ref,
-      async () => {
-        try {
-          // Never started: Docker writes archives into a created container's volumes.
-          return await docker.createContainer(
-            initContainerSpec({
-              deploymentId: plan.deploymentId,
-              image: run.image || names.image,
-              user: run.user,
-              argv: [run.binary, 'version'],
-              limits: plan.profile.limits,
-            }),
-          );
-        } catch (e) {
-          throw dockerError(e, 'creating the config delivery container');
-        }
-      },
-      (c) => ({ containerId: c.id }),
-    );
-    try {
-      const archive = await tarBuffer([
-        { path: 'server.config.yaml', type: 'file', mode: 0o600, uid: run.uid, gid: run.uid, data: yaml },
-      ]);
-      await container.putArchive(archive, { path: CONFIG_DIR });
-    } catch (e) {
-      throw dockerError(e, 'writing the config into its volume');
-    }
+    // Never started: Docker writes archives into a created container's volumes.
+    await this.deps.deployer.configContainer(plan, ctx, ref, {
+      argv: [this.deps.deployer.runAs(plan.settings).binary, 'version'],
+      what: 'config delivery container',
+      yaml,
+    });
     ctx.log(`Config delivered to ${CONFIG_PATH} (volume ${names.configVolume}) over the Docker API`);
     await ctx.remove(ref);
   }

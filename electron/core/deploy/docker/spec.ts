@@ -238,18 +238,31 @@ export function serverContainerSpec(input: ServerContainerInput): Docker.Contain
         { Type: 'volume', Source: names.configVolume, Target: CONFIG_DIR, ReadOnly: true },
         { Type: 'volume', Source: names.dataVolume, Target: DATA_DIR, ReadOnly: false },
       ],
-      Tmpfs: { '/tmp': 'rw,nosuid,nodev,size=512m' },
-      ReadonlyRootfs: true,
-      Memory: input.limits.memoryBytes,
-      MemorySwap: input.limits.memoryBytes,
-      NanoCpus: input.limits.nanoCpus,
-      PidsLimit: input.limits.pids,
-      // Without an init, the server as PID 1 may ignore SIGTERM and stop only after the kill timeout.
-      Init: true,
+      ...confined(input.limits, '512m'),
       RestartPolicy: { Name: 'unless-stopped', MaximumRetryCount: 0 },
-      CapDrop: ['ALL'],
-      SecurityOpt: ['no-new-privileges'],
     },
+  };
+}
+
+/**
+ * What every container we run gets: a read-only root with a small /tmp, the profile's limits (no
+ * swap beyond them), no capabilities and no privilege gain, and an init as PID 1 — without one the
+ * program as PID 1 may ignore SIGTERM and stop only after the kill timeout.
+ */
+export function confined(
+  limits: { memoryBytes: number; nanoCpus: number; pids: number },
+  tmpSize: string,
+): Docker.HostConfig {
+  return {
+    Tmpfs: { '/tmp': `rw,nosuid,nodev,size=${tmpSize}` },
+    ReadonlyRootfs: true,
+    Memory: limits.memoryBytes,
+    MemorySwap: limits.memoryBytes,
+    NanoCpus: limits.nanoCpus,
+    PidsLimit: limits.pids,
+    Init: true,
+    CapDrop: ['ALL'],
+    SecurityOpt: ['no-new-privileges'],
   };
 }
 
@@ -275,15 +288,7 @@ export function initContainerSpec(input: {
         { Type: 'volume', Source: names.configVolume, Target: CONFIG_DIR, ReadOnly: false },
         { Type: 'volume', Source: names.dataVolume, Target: DATA_DIR, ReadOnly: false },
       ],
-      Tmpfs: { '/tmp': 'rw,nosuid,nodev,size=256m' },
-      ReadonlyRootfs: true,
-      Memory: input.limits.memoryBytes,
-      MemorySwap: input.limits.memoryBytes,
-      NanoCpus: input.limits.nanoCpus,
-      PidsLimit: input.limits.pids,
-      Init: true,
-      CapDrop: ['ALL'],
-      SecurityOpt: ['no-new-privileges'],
+      ...confined(input.limits, '256m'),
     },
   };
 }

@@ -23,6 +23,15 @@ import type { PreflightCheck, ResourceRef } from '../../../../shared/deploy';
 import { AppError, messageOf } from '../../../../shared/errors';
 import { writeClientConfig } from '../../pki/index';
 import { ConnectionRegistry, vqlBuilder } from '../../velociraptor/index';
+import {
+  acceptFileBinary,
+  autoDestroyAt,
+  binaryStep,
+  checkApi,
+  checkGui,
+  connectStep,
+  parseSettings,
+} from '../common-steps';
 import type { ConnectionSink } from '../connection-sink';
 import { portFree } from '../docker/preflight';
 import type {
@@ -36,18 +45,16 @@ import type {
   StepDefinition,
 } from '../model';
 import { hostPlatform } from '../releases/assets';
-import { acceptLocalBinary, type ReleaseCache, type VerifiedBinary } from '../releases/cache';
+import type { ReleaseCache } from '../releases/cache';
 import type { TrustedKey } from '../releases/signature';
 import {
   apiClientConfig,
   checkUserNames,
   identitySecrets,
-  loadAdminPassword,
   loadServerConfig,
   mintIdentities,
   registerApiUserArgv,
 } from '../server-identity';
-import { verifyApi, verifyGui } from '../verify';
 import { alive, readPidFile, startDetached, stopProcess } from './processes';
 
 const Port = z.number().int().min(1).max(65535);
@@ -107,7 +114,8 @@ const DEFAULT_PORTS = { frontend: 8000, api: 8001, gui: 8889 } as const;
 /** Velociraptor's Monitoring.bind_port (Prometheus metrics). */
 const DEFAULT_MONITORING_PORT = 8003;
 
-function tcpOpen(port: number): Promise<boolean> {
+/** Something accepts TCP connections on 127.0.0.1:`port` (tried for at most a second). */
+export function tcpOpen(port: number): Promise<boolean> {
   return new Promise((done) => {
     const s = connect(port, '127.0.0.1');
     s.setTimeout(1000);
@@ -217,33 +225,24 @@ export class LabDeployer implements Deployer<LabSettings> {
     request: DeployRequest<LabSettingsInput>,
     ctx: PlanContext,
   ): Promise<DeploymentPlan<LabSettings>> {
-    const parsed = LabSettings.safeParse(request.settings);
-    if (!parsed.success)
-      throw new AppError(
-        'INVALID_ARGUMENT',
-        `The lab settings are not valid: ${parsed.error.issues.map((i) => `${i.path.join('.')}: ${i.message}`).join('; ')}`,
-      );
-    checkUserNames(parsed.data);
+    const settings = parseSettings(LabSettings, request.settings, 'lab');
+    checkUserNames(settings);
     const warnings: string[] = [];
-    if (parsed.data.binary.kind === 'file') {
-      const bin = await acceptLocalBinary(parsed.data.binary.path, {
-        ...(parsed.data.binary.signaturePath ? { signaturePath: parsed.data.binary.signaturePath } : {}),
-        ...(this.deps.trustedKey ? { trustedKey: this.deps.trustedKey } : {}),
-        platform: hostPlatform(),
-      });
+    if (settings.binary.kind === 'file') {
+      const bin = await acceptFileBinary(settings.binary, this.deps.trustedKey, hostPlatform());
       if (bin.warning) warnings.push(bin.warning);
     }
-    const ports = { ...parsed.data.ports } as Partial<Record<keyof typeof DEFAULT_PORTS, number>>;
+    const ports = { ...settings.ports } as Partial<Record<keyof typeof DEFAULT_PORTS, number>>;
     for (const k of Object.keys(DEFAULT_PORTS) as Array<keyof typeof DEFAULT_PORTS>) {
       if (ports[k] !== undefined) continue;
       const wanted = DEFAULT_PORTS[k];
       ports[k] = (await portFree('127.0.0.1', wanted)) ? wanted : await freePort();
     }
     const monitoringPort =
-      parsed.data.monitoringPort ??
+      settings.monitoringPort ??
       ((await portFree('127.0.0.1', DEFAULT_MONITORING_PORT)) ? DEFAULT_MONITORING_PORT : await freePort());
     const s: LabSettings = {
-      ...parsed.data,
+      ...settings,
       monitoringPort,
       ports: ports as LabSettings['ports'],
       dir: join(this.deps.labsDir, ctx.deploymentId),
@@ -261,10 +260,7 @@ export class LabDeployer implements Deployer<LabSettings> {
       steps: this.stepIds(s).map((id) => ({ id, title: STEP_TITLES[id], resources: resources[id] })),
       warnings,
       createdAt: ctx.now.toISOString(),
-      autoDestroyAt:
-        ctx.profile.autoDestroyHours === null
-          ? null
-          : new Date(ctx.now.getTime() + ctx.profile.autoDestroyHours * 3_600_000).toISOString(),
+      autoDestroyAt: autoDestroyAt(ctx),
     };
   }
 
@@ -310,7 +306,7 @@ export class LabDeployer implements Deployer<LabSettings> {
   steps(planIn: DeploymentPlan<LabSettings>): StepDefinition[] {
     const plan = { ...planIn, settings: PlannedLabSettings.parse(planIn.settings) };
     const run: Record<StepId, (ctx: StepContext) => Promise<void>> = {
-      binary: (ctx) => this.binary(plan, ctx),
+      binary: (ctx) => binaryStep(ctx, plan.settings.binary, hostPlatform(), this.deps),
       identity: (ctx) =>
         mintIdentities(ctx, {
           frontendHostname: 'localhost',
@@ -342,37 +338,6 @@ export class LabDeployer implements Deployer<LabSettings> {
       phase: VERIFY.includes(id) ? ('verify' as const) : ('apply' as const),
       run: run[id],
     }));
-  }
-
-  private async binary(plan: DeploymentPlan<LabSettings>, ctx: StepContext): Promise<void> {
-    const b = plan.settings.binary;
-    const platform = hostPlatform();
-    let bin: VerifiedBinary;
-    if (b.kind === 'release') {
-      ctx.log(`Fetching Velociraptor ${b.tag} for ${platform.os}-${platform.arch}`);
-      bin = await this.deps.releases.obtain(b.tag, platform, {
-        signal: ctx.signal,
-        onProgress: (p) =>
-          ctx.progress({
-            done: p.done,
-            total: p.total,
-            fraction: p.total ? p.done / p.total : 0,
-            message: p.file,
-          }),
-      });
-    } else {
-      bin = await acceptLocalBinary(b.path, {
-        ...(b.signaturePath ? { signaturePath: b.signaturePath } : {}),
-        ...(this.deps.trustedKey ? { trustedKey: this.deps.trustedKey } : {}),
-        platform,
-      });
-    }
-    if (bin.warning) ctx.log(bin.warning, 'warn');
-    else ctx.log(`Signature verified; SHA-256 ${bin.sha256}`);
-    await ctx.setOutput('binaryPath', bin.path);
-    await ctx.setOutput('binarySha256', bin.sha256);
-    await ctx.setOutput('binarySigned', bin.signature.status === 'valid');
-    if (bin.version) await ctx.setOutput('binaryVersion', bin.version);
   }
 
   private async files(plan: DeploymentPlan<LabSettings>, ctx: StepContext): Promise<void> {
@@ -482,23 +447,14 @@ export class LabDeployer implements Deployer<LabSettings> {
   }
 
   private async verifyApi(plan: DeploymentPlan<LabSettings>, ctx: StepContext): Promise<void> {
-    const user = await verifyApi(await this.apiYaml(plan, ctx), plan.settings.apiUser, {
-      signal: ctx.signal,
-      onAttempt: (n, err) => ctx.progress({ message: `API not answering yet (attempt ${n}): ${err}` }),
-    });
+    const user = await checkApi(ctx, await this.apiYaml(plan, ctx), plan.settings.apiUser);
     ctx.log(`The API answered over mTLS as ${user}`);
   }
 
   private async verifyGui(plan: DeploymentPlan<LabSettings>, ctx: StepContext): Promise<void> {
-    const ca = JSON.parse((await ctx.secrets.get(identitySecrets(plan.deploymentId).ca.id)) ?? '{}') as {
-      certificatePem?: string;
-    };
-    if (!ca.certificatePem)
-      throw new AppError('SECRET_MISSING', "The lab's CA is missing from the keychain.");
-    const password = await loadAdminPassword(ctx.secrets, plan.deploymentId);
-    await verifyGui(String(ctx.outputs.guiUrl), ca.certificatePem, plan.settings.adminUser, password, {
-      signal: ctx.signal,
-    });
+    await checkGui(ctx, plan.deploymentId, plan.settings.adminUser, (check) =>
+      check(String(ctx.outputs.guiUrl)),
+    );
     ctx.log(`The GUI accepted ${plan.settings.adminUser}'s password and refused a wrong one`);
   }
 
@@ -539,11 +495,8 @@ export class LabDeployer implements Deployer<LabSettings> {
   }
 
   private async connect(plan: DeploymentPlan<LabSettings>, ctx: StepContext): Promise<void> {
-    const yaml = await this.apiYaml(plan, ctx);
-    await ctx.create(this.resources(plan).connect[0]!, () =>
-      this.deps.connections.import({ name: plan.name, yaml, storage: 'keychain' }),
-    );
-    await ctx.setOutput('connectionName', plan.name);
+    const ref = this.resources(plan).connect[0]!;
+    await connectStep(ctx, ref, this.deps.connections, plan.name, await this.apiYaml(plan, ctx));
   }
 
   async remove(ref: ResourceRef, ctx: RemoveContext): Promise<void> {

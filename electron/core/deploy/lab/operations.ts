@@ -5,29 +5,12 @@
  * own: its target is this machine, so the app's reaper is its self-destruction.
  */
 import { open, writeFile } from 'node:fs/promises';
-import { connect } from 'node:net';
 import { AppError } from '../../../../shared/errors';
 import type { TargetHealth } from '../../../../shared/deploy';
 import type { DeploymentPlan, StepContext } from '../model';
 import type { TargetOperations } from '../target-operations';
-import { PlannedLabSettings, type LabDeployer } from './lab-deployer';
+import { PlannedLabSettings, tcpOpen, type LabDeployer } from './lab-deployer';
 import { alive, readPidFile, stopProcess } from './processes';
-
-function listening(port: number): Promise<boolean> {
-  return new Promise((done) => {
-    const s = connect(port, '127.0.0.1');
-    s.setTimeout(1000);
-    s.once('connect', () => {
-      s.destroy();
-      done(true);
-    });
-    s.once('error', () => done(false));
-    s.once('timeout', () => {
-      s.destroy();
-      done(false);
-    });
-  });
-}
 
 /** The last `lines` lines of a file, reading at most its last 256 KiB. */
 async function tail(path: string, lines: number): Promise<string> {
@@ -67,7 +50,7 @@ export class LabOperations implements TargetOperations {
     const proc = await readPidFile(p.serverPid);
     const running = proc !== null && alive(proc.pid);
     const ports = Object.values(plan.settings.ports);
-    const open = await Promise.all(ports.map((port) => listening(port)));
+    const open = await Promise.all(ports.map((port) => tcpOpen(port)));
     const closed = ports.filter((_, i) => !open[i]);
     return {
       ok: running && closed.length === 0,

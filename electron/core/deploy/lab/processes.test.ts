@@ -6,7 +6,7 @@ import { mkdtemp, readFile, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { alive, processStartMark, readPidFile, startDetached, stopProcess } from './processes';
+import { alive, groupMembers, processStartMark, readPidFile, startDetached, stopProcess } from './processes';
 
 describe.runIf(process.platform === 'linux')('lab processes', () => {
   let dir: string;
@@ -50,5 +50,37 @@ describe.runIf(process.platform === 'linux')('lab processes', () => {
       expect(await stopProcess(p)).toBe('stopped');
     }
     expect(await readPidFile(join(dir, 'missing.pid'))).toBeNull();
+  });
+
+  it('returns only once nothing of the group runs and its pid is reaped, SIGKILL after the grace', async () => {
+    // Leader and child both ignore SIGTERM: only SIGKILL ends them. The check right after the
+    // return is the one a destroy's caller makes (no waiting loop here on purpose).
+    const p = await startDetached(
+      ['sh', '-c', "trap '' TERM; sh -c \"trap '' TERM; sleep 60\" & wait; sleep 60"],
+      join(dir, 'log3'),
+      dir,
+      join(dir, 'z.pid'),
+    );
+    for (let i = 0; i < 50 && (await groupMembers(p.pid)).length < 2; i++)
+      await new Promise((r) => setTimeout(r, 50));
+    expect((await groupMembers(p.pid)).length).toBeGreaterThanOrEqual(2);
+    expect(await stopProcess(p, 300)).toBe('stopped');
+    expect(alive(p.pid)).toBe(false);
+    expect(await groupMembers(p.pid)).toEqual([]);
+  });
+
+  it('ends what a leader that already exited left in its group', async () => {
+    // The leader exits at once and leaves a child in its group that ignores SIGTERM.
+    const p = await startDetached(
+      ['sh', '-c', 'sh -c "trap \'\' TERM; sleep 60" & sleep 0.3'],
+      join(dir, 'log4'),
+      dir,
+      join(dir, 'w.pid'),
+    );
+    for (let i = 0; i < 100 && (await processStartMark(p.pid)); i++)
+      await new Promise((r) => setTimeout(r, 50));
+    expect((await groupMembers(p.pid)).length).toBeGreaterThan(0);
+    expect(await stopProcess(p)).toBe('gone');
+    expect(await groupMembers(p.pid)).toEqual([]);
   });
 });

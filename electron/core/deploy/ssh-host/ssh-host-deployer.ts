@@ -22,6 +22,15 @@
 import type { PreflightCheck, ResourceRef } from '../../../../shared/deploy';
 import { AppError, isAppError, messageOf } from '../../../../shared/errors';
 import { serverUrl, webUrl } from '../../pki/index';
+import {
+  acceptFileBinary,
+  autoDestroyAt,
+  binaryStep,
+  checkApi,
+  checkGui,
+  connectStep,
+  parseSettings,
+} from '../common-steps';
 import type { ConnectionSink } from '../connection-sink';
 import type {
   Deployer,
@@ -34,13 +43,12 @@ import type {
   StepDefinition,
 } from '../model';
 import type { PlatformWanted } from '../releases/assets';
-import { acceptLocalBinary, type ReleaseCache, type VerifiedBinary } from '../releases/cache';
+import type { ReleaseCache } from '../releases/cache';
 import type { TrustedKey } from '../releases/signature';
 import {
   apiClientConfig,
   checkUserNames,
   identitySecrets,
-  loadAdminPassword,
   loadServerConfig,
   mintIdentities,
   registerApiUserArgv,
@@ -54,7 +62,6 @@ import { RemoteFiles } from '../ssh/remote-files';
 import { systemdServices, type ServiceManager, type ServiceManagerFactory } from '../ssh/services';
 import { sh } from '../ssh/shell';
 import { describeHop, targetScope } from '../ssh/target';
-import { verifyApi, verifyGui } from '../verify';
 import { hostLayout, type HostLayout } from './layout';
 import { hostChecks, settingsChecks } from './preflight';
 import { SshHostSettings, type SshHostSettingsInput } from './settings';
@@ -200,21 +207,13 @@ export class SshHostDeployer implements Deployer<SshHostSettings> {
     request: DeployRequest<SshHostSettingsInput>,
     ctx: PlanContext,
   ): Promise<DeploymentPlan<SshHostSettings>> {
-    const parsed = SshHostSettings.safeParse(request.settings);
-    if (!parsed.success)
-      throw new AppError(
-        'INVALID_ARGUMENT',
-        `The SSH host settings are not valid: ${parsed.error.issues.map((i) => `${i.path.join('.')}: ${i.message}`).join('; ')}`,
-      );
-    const s = parsed.data;
+    const s = parseSettings(SshHostSettings, request.settings, 'SSH host');
     checkUserNames(s);
     this.layout({ deploymentId: ctx.deploymentId, settings: s });
     const warnings: string[] = [];
     if (s.binary.kind === 'file') {
-      const bin = await acceptLocalBinary(s.binary.path, {
-        ...(s.binary.signaturePath ? { signaturePath: s.binary.signaturePath } : {}),
-        ...(this.deps.trustedKey ? { trustedKey: this.deps.trustedKey } : {}),
-      });
+      // The host's platform is learnt at the first step; here only the signature is checked.
+      const bin = await acceptFileBinary(s.binary, this.deps.trustedKey);
       if (bin.warning) warnings.push(bin.warning);
     }
     for (const c of settingsChecks(s)) if (c.status !== 'ok') warnings.push(`${c.title}: ${c.message}`);
@@ -233,9 +232,7 @@ export class SshHostDeployer implements Deployer<SshHostSettings> {
       steps: this.stepIds(rapid).map((id) => ({ id, title: STEP_TITLES[id], resources: resources[id] })),
       warnings,
       createdAt: ctx.now.toISOString(),
-      autoDestroyAt: rapid
-        ? new Date(ctx.now.getTime() + ctx.profile.autoDestroyHours! * 3_600_000).toISOString()
-        : null,
+      autoDestroyAt: autoDestroyAt(ctx),
     };
   }
 
@@ -333,38 +330,7 @@ export class SshHostDeployer implements Deployer<SshHostSettings> {
   private async binary(plan: DeploymentPlan<SshHostSettings>, ctx: StepContext): Promise<void> {
     const b = plan.settings.binary;
     const platform = releasePlatform(String(ctx.outputs.hostArch), b.kind === 'release' ? b.variant : '');
-    let bin: VerifiedBinary;
-    if (b.kind === 'release') {
-      ctx.log(
-        `Fetching Velociraptor ${b.tag} (linux-${platform.arch}${platform.variant ? `-${platform.variant}` : ''})`,
-      );
-      bin = await this.deps.releases.obtain(b.tag, platform, {
-        signal: ctx.signal,
-        onProgress: (p) =>
-          ctx.progress({
-            done: p.done,
-            total: p.total,
-            fraction: p.total ? p.done / p.total : 0,
-            message: p.file,
-          }),
-      });
-    } else {
-      bin = await acceptLocalBinary(b.path, {
-        ...(b.signaturePath ? { signaturePath: b.signaturePath } : {}),
-        ...(this.deps.trustedKey ? { trustedKey: this.deps.trustedKey } : {}),
-        platform,
-      });
-    }
-    if (bin.warning) ctx.log(bin.warning, 'warn');
-    else
-      ctx.log(
-        `Signature verified (key ${bin.signature.status === 'valid' ? bin.signature.fingerprint : '?'}); SHA-256 ${bin.sha256}`,
-      );
-    await ctx.setOutput('binaryPath', bin.path);
-    await ctx.setOutput('binarySha256', bin.sha256);
-    await ctx.setOutput('binarySigned', bin.signature.status === 'valid');
-    if (bin.version) await ctx.setOutput('binaryVersion', bin.version);
-    if (bin.tag) await ctx.setOutput('binaryTag', bin.tag);
+    await binaryStep(ctx, b, platform, this.deps);
   }
 
   private async account(plan: DeploymentPlan<SshHostSettings>, ctx: StepContext): Promise<void> {
@@ -626,24 +592,15 @@ export class SshHostDeployer implements Deployer<SshHostSettings> {
   private async verifyApi(plan: DeploymentPlan<SshHostSettings>, ctx: StepContext): Promise<void> {
     const s = plan.settings;
     const user = await this.reach(plan, s.api.port, s.api.expose, async (address) =>
-      verifyApi(await apiClientConfig(ctx.secrets, plan.deploymentId, s.apiUser, address), s.apiUser, {
-        signal: ctx.signal,
-        onAttempt: (n, err) => ctx.progress({ message: `API not answering yet (attempt ${n}): ${err}` }),
-      }),
+      checkApi(ctx, await apiClientConfig(ctx.secrets, plan.deploymentId, s.apiUser, address), s.apiUser),
     );
     ctx.log(`The API answered over mTLS as ${user}${s.api.expose ? '' : ' (through an SSH tunnel)'}`);
   }
 
   private async verifyGui(plan: DeploymentPlan<SshHostSettings>, ctx: StepContext): Promise<void> {
     const s = plan.settings;
-    const ca = JSON.parse((await ctx.secrets.get(identitySecrets(plan.deploymentId).ca.id)) ?? '{}') as {
-      certificatePem?: string;
-    };
-    if (!ca.certificatePem)
-      throw new AppError('SECRET_MISSING', "The deployment's CA is missing from the keychain.");
-    const password = await loadAdminPassword(ctx.secrets, plan.deploymentId);
-    await this.reach(plan, s.gui.port, s.gui.expose, (address) =>
-      verifyGui(`https://${address}/`, ca.certificatePem!, s.adminUser, password, { signal: ctx.signal }),
+    await checkGui(ctx, plan.deploymentId, s.adminUser, (check) =>
+      this.reach(plan, s.gui.port, s.gui.expose, (address) => check(`https://${address}/`)),
     );
     ctx.log(`The GUI accepted ${s.adminUser}'s password and refused a wrong one`);
   }
@@ -656,10 +613,7 @@ export class SshHostDeployer implements Deployer<SshHostSettings> {
       s.apiUser,
       String(ctx.outputs.apiEndpoint),
     );
-    await ctx.create(this.refs(plan).connect[0]!, () =>
-      this.deps.connections.import({ name: plan.name, yaml, storage: 'keychain' }),
-    );
-    await ctx.setOutput('connectionName', plan.name);
+    await connectStep(ctx, this.refs(plan).connect[0]!, this.deps.connections, plan.name, yaml);
   }
 
   async remove(ref: ResourceRef, ctx: RemoveContext): Promise<void> {

@@ -6,18 +6,14 @@
  * else the given store); the runner with the Docker deployer. Ports are free loopback ports.
  */
 import { createServer, type AddressInfo } from 'node:net';
-import { join } from 'node:path';
-import { ConnectionManager } from '../../connections/index';
-import type { SecretStore } from '../../credentials/secret-store';
-import { connectionSink, ConnectionRemover } from '../connection-sink';
+import type { ConnectionManager } from '../../connections/index';
 import { DockerDeployer, type DockerSettingsInput } from '../docker/docker-deployer';
 import { DockerEngines, type EngineRef } from '../docker/engine';
-import { JournalStore } from '../journal';
-import { ReleaseCache } from '../releases/cache';
+import type { JournalStore } from '../journal';
 import type { TrustedKey } from '../releases/signature';
-import { ReleaseSource } from '../releases/source';
-import { DeploymentRunner, type RunnerDeps } from '../runner';
+import type { DeploymentRunner } from '../runner';
 import type { ImageFile } from '../docker/spec';
+import { worldParts, type WorldOptions } from './world-parts';
 
 export const TEST_TAG = 'v0.77.2';
 export const TEST_ASSET = 'velociraptor-v0.77.2-linux-amd64-musl';
@@ -28,13 +24,9 @@ export interface ReleaseFixture {
   key: TrustedKey;
 }
 
-export interface DockerWorldOptions {
-  dataDir: string;
+export interface DockerWorldOptions extends WorldOptions {
   engine: EngineRef;
-  release: ReleaseFixture;
-  secrets: SecretStore;
   extraFiles: ImageFile[];
-  afterJournalWrite?: RunnerDeps['afterJournalWrite'];
 }
 
 export interface DockerWorld {
@@ -48,26 +40,9 @@ export interface DockerWorld {
 
 export function dockerWorld(o: DockerWorldOptions): DockerWorld {
   const engines = new DockerEngines();
-  const connections = new ConnectionManager({
-    dataDir: o.dataDir,
-    secrets: () => Promise.resolve(o.secrets),
-    demo: () => Promise.reject(new Error('no demo server in deployment tests')),
-  });
-  const sink = connectionSink(connections);
-  const releases = new ReleaseCache({
-    dir: join(o.dataDir, 'releases'),
-    source: new ReleaseSource({ kind: 'github', apiBase: o.release.url, caCertificates: o.release.caPem }),
-    trustedKey: o.release.key,
-  });
+  const { connections, sink, releases, journals, runnerFor } = worldParts(o);
   const deployer = new DockerDeployer({ engines, releases, connections: sink, trustedKey: o.release.key });
-  const journals = new JournalStore(join(o.dataDir, 'deployments'));
-  const runner = new DeploymentRunner({
-    journals,
-    secrets: o.secrets,
-    deployers: [deployer],
-    removers: [new ConnectionRemover(sink)],
-    ...(o.afterJournalWrite ? { afterJournalWrite: o.afterJournalWrite } : {}),
-  });
+  const runner = runnerFor(deployer);
   return {
     engines,
     connections,

@@ -8,20 +8,16 @@
  */
 import { chmod, mkdir, readFile, realpath } from 'node:fs/promises';
 import { join } from 'node:path';
-import { ConnectionManager } from '../../connections/index';
-import type { SecretStore } from '../../credentials/secret-store';
+import type { ConnectionManager } from '../../connections/index';
 import { velociraptorLauncher } from '../../sim/launcher';
-import { connectionSink, ConnectionRemover } from '../connection-sink';
-import { JournalStore } from '../journal';
-import { ReleaseCache } from '../releases/cache';
-import type { TrustedKey } from '../releases/signature';
-import { ReleaseSource } from '../releases/source';
-import { DeploymentRunner, type RunnerDeps } from '../runner';
+import type { JournalStore } from '../journal';
+import type { DeploymentRunner } from '../runner';
 import { HostKeyStore } from '../ssh/host-keys';
 import { SshHostDeployer } from '../ssh-host/ssh-host-deployer';
 import type { SshHostSettingsInput } from '../ssh-host/settings';
 import type { SshTargetInput } from '../ssh/target';
 import { freePort } from './docker-world';
+import { worldParts, type WorldOptions } from './world-parts';
 import type { ServedRelease } from './release-server';
 import { ServiceRecorder } from './recording-services';
 import type { SshdHost } from './sshd-host';
@@ -68,14 +64,9 @@ export async function signedRelease(
   return { tag, publishedAt: '2026-05-31T00:00:00Z', assets: out };
 }
 
-export interface SshWorldOptions {
-  dataDir: string;
-  release: { url: string; caPem: string; key: TrustedKey };
-  secrets: SecretStore;
+export interface SshWorldOptions extends WorldOptions {
   /** Hosts whose keys the responder confirmed (remembered in the app's known-hosts file). */
   hosts: Array<Pick<SshdHost, 'host' | 'port' | 'hostKeyBlob'>>;
-  clock?: () => Date;
-  afterJournalWrite?: RunnerDeps['afterJournalWrite'];
 }
 
 export interface SshWorld {
@@ -89,21 +80,7 @@ export interface SshWorld {
 }
 
 export async function sshWorld(o: SshWorldOptions): Promise<SshWorld> {
-  const connections = new ConnectionManager({
-    dataDir: o.dataDir,
-    secrets: () => Promise.resolve(o.secrets),
-    demo: () => Promise.reject(new Error('no demo server in deployment tests')),
-  });
-  const sink = connectionSink(connections);
-  const releases = new ReleaseCache({
-    dir: join(o.dataDir, 'releases'),
-    source: new ReleaseSource({
-      kind: 'github',
-      apiBase: o.release.url,
-      caCertificates: o.release.caPem,
-    }),
-    trustedKey: o.release.key,
-  });
+  const { connections, sink, releases, journals, runnerFor } = worldParts(o);
   const hostKeys = new HostKeyStore({ appFile: join(o.dataDir, 'ssh', 'known_hosts'), userFiles: [] });
   for (const h of o.hosts) await hostKeys.verify(h.host, h.port, h.hostKeyBlob, () => Promise.resolve(true));
   const services = new ServiceRecorder();
@@ -114,15 +91,7 @@ export async function sshWorld(o: SshWorldOptions): Promise<SshWorld> {
     trustedKey: o.release.key,
     services: services.factory,
   });
-  const journals = new JournalStore(join(o.dataDir, 'deployments'));
-  const runner = new DeploymentRunner({
-    journals,
-    secrets: o.secrets,
-    deployers: [deployer],
-    removers: [new ConnectionRemover(sink)],
-    ...(o.clock ? { clock: o.clock } : {}),
-    ...(o.afterJournalWrite ? { afterJournalWrite: o.afterJournalWrite } : {}),
-  });
+  const runner = runnerFor(deployer);
   return {
     connections,
     deployer,

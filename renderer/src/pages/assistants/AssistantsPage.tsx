@@ -36,10 +36,11 @@ import {
 import { useState } from 'react';
 import type { OutputOf } from '../../../../shared/contract';
 import type { Contract } from '../../../../shared/contracts/index';
-import type { McpPolicy } from '../../../../shared/contracts/mcp';
+import type { McpPolicy, McpStatus } from '../../../../shared/contracts/mcp';
 import { useApi } from '../../api/index';
 import { useCall, useLoad } from '../../api/use-call';
 import { TimeText } from '../../components/investigation/Time';
+import { allowListChoices } from './allow-list';
 import { useAuditLog, useMcpStatus } from './hooks';
 import { ReadOnlyIdentitiesCard } from './ReadOnlyIdentitiesCard';
 import { describeError } from '../../../../shared/errors';
@@ -365,8 +366,14 @@ const MODES: Array<{ value: McpPolicy['mode']; label: string; help: string }> = 
   },
 ];
 
-/** `gatedTools`: which tools wait for approval, as the core reports them (mcp:status). */
-function PolicyCard({ gatedTools, notice }: { gatedTools: readonly string[]; notice?: string | undefined }) {
+/** `tools`: which tools wait for approval, and which ask every time, as the core reports them (mcp:status). */
+function PolicyCard({
+  tools,
+  notice,
+}: {
+  tools: Pick<McpStatus, 'gatedTools' | 'alwaysAskTools'>;
+  notice?: string | undefined;
+}) {
   const api = useApi();
   const policyCall = useCall('mcp:getPolicy', {});
   const policy = policyCall.value;
@@ -417,7 +424,12 @@ function PolicyCard({ gatedTools, notice }: { gatedTools: readonly string[]; not
         {policy.mode === 'allow-listed' ? (
           <MultiSelect
             label="Tools that run without asking"
-            data={[...new Set([...gatedTools, ...policy.allowTools])]}
+            data={allowListChoices(tools, policy.allowTools)}
+            description={
+              tools.alwaysAskTools.length
+                ? `${tools.alwaysAskTools.join(', ')} always ask${tools.alwaysAskTools.length === 1 ? 's' : ''}, whatever this list says.`
+                : undefined
+            }
             value={policy.allowTools}
             onChange={(allowTools) => save({ ...policy, allowTools })}
             disabled={busy}
@@ -554,7 +566,13 @@ export function AssistantsPage() {
       </Text>
       <EndpointCard mcp={mcp} onRotated={() => setSnippetVersion((v) => v + 1)} />
       <SnippetsCard version={snippetVersion} />
-      <PolicyCard gatedTools={mcp.status?.gatedTools ?? []} notice={mcp.status?.policyNotice} />
+      <PolicyCard
+        tools={{
+          gatedTools: mcp.status?.gatedTools ?? [],
+          alwaysAskTools: mcp.status?.alwaysAskTools ?? [],
+        }}
+        notice={mcp.status?.policyNotice}
+      />
       <ReadOnlyIdentitiesCard />
       <AuditCard />
     </Stack>
