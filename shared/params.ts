@@ -7,6 +7,7 @@
  * atomic or possessive groups, repeats up to 1000. `checkRegex` rejects those by name, then compiles
  * the pattern (RE2-only syntax translated) to catch plain syntax errors. No Node, no DOM.
  */
+import { messageOf } from './errors';
 
 export interface ParamDef {
   name: string;
@@ -54,8 +55,7 @@ export function checkRegex(pattern: string): string | null {
     new RegExp(source, flags);
     return null;
   } catch (e) {
-    const why =
-      e instanceof Error ? e.message.replace(/^Invalid regular expression: \/.*\/\w*: /, '') : String(e);
+    const why = messageOf(e).replace(/^Invalid regular expression: \/.*\/\w*: /, '');
     return `Not a valid regex: ${why}.`;
   }
 }
