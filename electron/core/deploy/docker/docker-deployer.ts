@@ -52,7 +52,7 @@ import {
   registerApiUserArgv,
   type IdentitySettings,
 } from '../server-identity';
-import { dockerError, engineKey, isNotFound, type DockerEngines } from './engine';
+import { dockerError, engineKey, followProgress, isNotFound, type DockerEngines } from './engine';
 import { expiryContainerName, expiryContainerSpec } from './expiry';
 import { bindChecks, dockerPreflight, isLoopback } from './preflight';
 import {
@@ -431,7 +431,7 @@ export class DockerDeployer implements Deployer<DockerSettings> {
             tag,
             changes: imageChanges(plan.deploymentId, plan.profile.name),
           } as unknown as Record<string, unknown>);
-          await followProgress(docker, res);
+          await followProgress(docker, res, 'importing the server image');
         } catch (e) {
           throw dockerError(e, 'importing the server image');
         }
@@ -762,25 +762,11 @@ async function withTimeout<T>(p: Promise<T>, ms: number, message: string): Promi
 }
 
 /** Reads a JSON progress stream to its end; an `error` entry in it is a failure (the HTTP status is 200). */
-function followProgress(docker: Docker, stream: NodeJS.ReadableStream): Promise<void> {
-  return new Promise((resolve, reject) => {
-    docker.modem.followProgress(
-      stream,
-      (err: Error | null, output: Array<{ error?: string; errorDetail?: { message?: string } }>) => {
-        if (err) return reject(err);
-        const failure = output.find((o) => o.error || o.errorDetail);
-        if (failure) return reject(new Error(failure.errorDetail?.message ?? failure.error ?? 'failed'));
-        resolve();
-      },
-    );
-  });
-}
-
 async function pull(docker: Docker, reference: string, ctx: StepContext): Promise<void> {
   ctx.log(`Pulling ${reference}`);
   try {
     const stream = await docker.pull(reference);
-    await followProgress(docker, stream);
+    await followProgress(docker, stream, `pulling ${reference}`);
   } catch (e) {
     throw dockerError(e, `pulling ${reference}`);
   }

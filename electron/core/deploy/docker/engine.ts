@@ -7,7 +7,7 @@
 import { Agent as HttpAgent } from 'node:http';
 import { readFile } from 'node:fs/promises';
 import type Docker from 'dockerode';
-import { AppError } from '../../../../shared/errors';
+import { AppError, isAppError } from '../../../../shared/errors';
 
 export type EngineRef =
   | { kind: 'socket'; path: string }
@@ -142,7 +142,52 @@ export class DockerEngines {
 }
 
 /** A dockerode error as the responder should read it. */
+/** How long a pull or an image import may go without a progress message before it counts as stalled. */
+export const PROGRESS_IDLE_MS = 120_000;
+
+/**
+ * Follows a pull or import stream to its end; the engine's error messages in the stream reject it.
+ * A registry that stops sending (a dead proxy, a half-open connection) would otherwise leave the
+ * deployment waiting for ever: no progress message for `idleMs` ends the stream with TIMEOUT.
+ */
+export function followProgress(
+  docker: Docker,
+  stream: NodeJS.ReadableStream,
+  what: string,
+  idleMs = PROGRESS_IDLE_MS,
+): Promise<void> {
+  return new Promise((resolve, reject) => {
+    let timer: NodeJS.Timeout | undefined;
+    const arm = (): void => {
+      clearTimeout(timer);
+      timer = setTimeout(() => {
+        reject(
+          new AppError(
+            'TIMEOUT',
+            `Docker sent no progress for ${Math.round(idleMs / 1000)} s while ${what}: the registry or the engine stalled. Check the engine's network and proxy settings, then try again.`,
+            { details: { idleMs } },
+          ),
+        );
+        (stream as { destroy?: () => void }).destroy?.();
+      }, idleMs);
+    };
+    arm();
+    docker.modem.followProgress(
+      stream,
+      (err: Error | null, output: Array<{ error?: string; errorDetail?: { message?: string } }>) => {
+        clearTimeout(timer);
+        if (err) return reject(err);
+        const failure = output.find((o) => o.error || o.errorDetail);
+        if (failure) return reject(new Error(failure.errorDetail?.message ?? failure.error ?? 'failed'));
+        resolve();
+      },
+      arm,
+    );
+  });
+}
+
 export function dockerError(e: unknown, what: string): AppError {
+  if (isAppError(e)) return e;
   const err = e as { statusCode?: number; json?: { message?: string }; message?: string; code?: string };
   if (err.code === 'ENOENT' || err.code === 'ECONNREFUSED' || err.code === 'EACCES')
     return new AppError(
