@@ -23,6 +23,12 @@ export const GRANDFATHERED = new Set([
   'da6274ddd7bc3c827c4333ce7b472ca7cf686df7', // Merge core-seams: approvals show everything … (75)
   '771994d029c6641cfc4dde7a92975f85d6cc6894', // deploy/ssh: reach credentials through its index (no body)
   '9048e6e307a565545f22d5f032dd2e234572808d', // Fix the merge of main: sim drop-in mode … (75)
+  '23cb5c4f74da8db31a11c4c42614938faced89ec', // deploy/runner: one step context base for deploy and operate … (no body)
+  'b2f02bde7829864df3f3036e905b8ca5a7f46a6c', // Screenshot of the quarantine plan after merging main … (no body)
+  'b64d71b70fff591c3733ae7c262c67af9c82605d', // Simulator README: server collection timing and instantServer … (no body)
+  '2a416bbe73c2ebb92b30f7de684f25b3fa9e9b3b', // Conformance page: 28/28 again with the wait fix and N6 … (no body)
+  'a28c5591b4766734e73f4c70d14c75a1de2e9990', // README: 41 MCP tools in the app, 35 over stdio (no deploymen … (no body)
+  'f97412d5c5e05f59c2e2d809f8e8edf93a1ea1bb', // Screenshots from the e2e runs of this branch … (no body)
 ]);
 
 export interface Commit {
