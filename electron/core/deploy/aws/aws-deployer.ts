@@ -35,6 +35,7 @@ import { CloudReach, hostPort, type Dial } from '../cloud/reach';
 import { waitForServer } from '../cloud/server-wait';
 import { CloudCommon, minionPortsOf, type CloudAccess } from '../cloud/settings';
 import { bootScript, NODE_HOST_TOKEN } from '../cloud/vm-script';
+import { autoDestroyAt, parseSettings } from '../common-steps';
 import type { ConnectionSink } from '../connection-sink';
 import { nodeName, type FrontendNode } from '../frontends';
 import type {
@@ -343,13 +344,7 @@ export class AwsDeployer implements Deployer<AwsSettings> {
     request: DeployRequest<AwsSettingsInput>,
     ctx: PlanContext,
   ): Promise<DeploymentPlan<AwsSettings>> {
-    const parsed = AwsSettings.safeParse(request.settings);
-    if (!parsed.success)
-      throw new AppError(
-        'INVALID_ARGUMENT',
-        `The AWS settings are not valid: ${parsed.error.issues.map((i) => `${i.path.join('.')}: ${i.message}`).join('; ')}`,
-      );
-    const s = parsed.data;
+    const s = parseSettings(AwsSettings, request.settings, 'AWS');
     checkUserNames(s);
     if (s.minions > 0 && ctx.profile.name !== 'enterprise')
       throw new AppError(
@@ -361,10 +356,6 @@ export class AwsDeployer implements Deployer<AwsSettings> {
         'INVALID_ARGUMENT',
         'The SSH tunnel needs the EC2 key pair the VM should trust (keyPair).',
       );
-    const autoDestroyAt =
-      ctx.profile.autoDestroyHours === null
-        ? null
-        : new Date(ctx.now.getTime() + ctx.profile.autoDestroyHours * 3_600_000).toISOString();
     const base: DeploymentPlan<AwsSettings> = {
       deploymentId: ctx.deploymentId,
       name: request.name,
@@ -374,7 +365,7 @@ export class AwsDeployer implements Deployer<AwsSettings> {
       steps: [],
       warnings: [],
       createdAt: ctx.now.toISOString(),
-      autoDestroyAt,
+      autoDestroyAt: autoDestroyAt(ctx),
     };
     const template = this.preview(base);
     templateBody(template);

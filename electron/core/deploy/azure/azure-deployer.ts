@@ -28,6 +28,7 @@ import { CloudReach, hostPort, type Dial } from '../cloud/reach';
 import { waitForServer } from '../cloud/server-wait';
 import { CloudCommon } from '../cloud/settings';
 import { bootScript } from '../cloud/vm-script';
+import { autoDestroyAt, parseSettings } from '../common-steps';
 import type { ConnectionSink } from '../connection-sink';
 import type {
   Deployer,
@@ -325,13 +326,7 @@ export class AzureDeployer implements Deployer<AzureSettings> {
     request: DeployRequest<AzureSettingsInput>,
     ctx: PlanContext,
   ): Promise<DeploymentPlan<AzureSettings>> {
-    const parsed = AzureSettings.safeParse(request.settings);
-    if (!parsed.success)
-      throw new AppError(
-        'INVALID_ARGUMENT',
-        `The Azure settings are not valid: ${parsed.error.issues.map((i) => `${i.path.join('.')}: ${i.message}`).join('; ')}`,
-      );
-    const s = parsed.data;
+    const s = parseSettings(AzureSettings, request.settings, 'Azure');
     checkUserNames(s);
     if (s.minions > 0)
       throw new AppError(
@@ -343,10 +338,6 @@ export class AzureDeployer implements Deployer<AzureSettings> {
         'INVALID_ARGUMENT',
         'The SSH tunnel needs the public key the VM should trust (sshPublicKey).',
       );
-    const autoDestroyAt =
-      ctx.profile.autoDestroyHours === null
-        ? null
-        : new Date(ctx.now.getTime() + ctx.profile.autoDestroyHours * 3_600_000).toISOString();
     const base: DeploymentPlan<AzureSettings> = {
       deploymentId: ctx.deploymentId,
       name: request.name,
@@ -356,13 +347,13 @@ export class AzureDeployer implements Deployer<AzureSettings> {
       steps: [],
       warnings: [],
       createdAt: ctx.now.toISOString(),
-      autoDestroyAt,
+      autoDestroyAt: autoDestroyAt(ctx),
     };
     const preview = this.template(base, {
       release: { url: 'https://example.invalid/velociraptor', sha256: '0'.repeat(64) },
       tenantId: '00000000-0000-0000-0000-000000000000',
       appObjectId: '00000000-0000-0000-0000-000000000000',
-      destroyAt: autoDestroyAt,
+      destroyAt: base.autoDestroyAt,
       sshPublicKey: 'ssh-rsa AAAA preview',
     });
     const contents = Object.entries(templateContents(preview))
