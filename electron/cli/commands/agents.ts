@@ -35,8 +35,9 @@ import {
 } from '../../core/velociraptor/index';
 import { parseFlags, UsageError, type FlagSpec, type ParsedFlags } from '../args';
 import type { CliIO, Command } from '../command';
+import { check, collector, importZip, KITS_USAGE } from './agent-kits';
 
-const USAGE = `Usage: megaraptor agents push|runs|show|resume|kit …
+const USAGE = `Usage: megaraptor agents push|runs|show|resume|kit|collector|import|check …
 
   megaraptor agents push (--connection NAME | --api-config FILE) HOSTS LOGIN [options]
       Installs (or with --uninstall removes) the Velociraptor client on Linux and macOS hosts over SSH.
@@ -49,6 +50,7 @@ const USAGE = `Usage: megaraptor agents push|runs|show|resume|kit …
       writes an Ansible role, playbook and inventory that install the Linux agent (binary verified)
   megaraptor agents resume RUN [--retry-failed] [--api-config FILE]
       continues a run a stopped process (or Ctrl-C) left unfinished
+${KITS_USAGE}
 
 Server (where agents enrol):
   --connection NAME           a server saved in the app (its API identity is in the keychain)
@@ -358,7 +360,7 @@ function printOutcome(io: CliIO, doc: AgentRunDoc, flags: ParsedFlags): void {
   }
 }
 
-interface Opened {
+export interface Opened {
   service: AgentService;
   serverName: string;
   server(t: { server: string; org: string }): Promise<VelociraptorService>;
@@ -366,7 +368,7 @@ interface Opened {
   close(): Promise<void>;
 }
 
-async function openAgents(io: CliIO, flags: ParsedFlags | null): Promise<Opened> {
+export async function openAgents(io: CliIO, flags: ParsedFlags | null): Promise<Opened> {
   const dataDir = resolveDataDir({ env: io.env, cwd: io.cwd });
   let backend: { reset(): void } | undefined;
   let keychain: Promise<SecretStore | null> | undefined;
@@ -621,9 +623,15 @@ export const agentsCommand: Command = {
         return resume(rest, io);
       case 'kit':
         return kit(rest, io);
+      case 'collector':
+        return collector(rest, io);
+      case 'import':
+        return importZip(rest, io);
+      case 'check':
+        return check(rest, io);
       default:
         throw new UsageError(
-          `the subcommand is push, runs, show, resume or kit${sub ? `, not "${sub}"` : ''}`,
+          `the subcommand is push, runs, show, resume, kit, collector, import or check${sub ? `, not "${sub}"` : ''}`,
         );
     }
   },

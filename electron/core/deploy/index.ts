@@ -83,5 +83,6 @@ export {
   type ImportCollectionInput,
   type KitProgress,
   type ServerTarget,
+  type OfflineCollectorSpecInput,
 } from './agents/index';
 export { HostKeyStore, type ConfirmHostKey } from './ssh/index';
