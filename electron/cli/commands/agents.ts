@@ -14,11 +14,8 @@ import { resolveDataDir } from '../../core/app/index';
 import { ConnectionManager } from '../../core/connections/index';
 import type { SecretStore } from '../../core/credentials/index';
 import {
-  acceptLocalBinary,
   AgentService,
-  agentConfig,
   DeploymentService,
-  writeAnsibleKit,
   releaseSourceFromEnv,
   runSummary,
   summaryCsv,
@@ -569,7 +566,6 @@ async function kit(argv: string[], io: CliIO): Promise<number> {
   const hosts = await hostsOf(flags, io.cwd);
   const a = await openAgents(io, flags);
   try {
-    const server = await a.server({ server: a.serverName, org: flags.get('--org') ?? '' });
     const frontends = flags.all('--frontend').map((f) => {
       const m = /^(\[[0-9a-fA-F:]+\]|[^:[\]]+):(\d{1,5})$/.exec(f);
       if (!m) throw new UsageError(`--frontend is HOST:PORT, not "${f}"`);
@@ -579,19 +575,20 @@ async function kit(argv: string[], io: CliIO): Promise<number> {
         scheme: flags.has('--wss') ? ('wss' as const) : ('https' as const),
       };
     });
-    const config = agentConfig(await server.orgClientConfig(), { frontends, labels: flags.all('--label') });
     const file = flags.get('--binary');
-    const binary = file
-      ? await acceptLocalBinary(resolve(io.cwd, file))
-      : await a.releases.obtain(flags.get('--tag') ?? 'latest', { os: 'linux', arch: 'amd64', variant: '' });
-    if (binary.warning) io.stderr.write(`warning: ${binary.warning}\n`);
-    const made = await writeAnsibleKit({
-      configYaml: config.yaml,
-      binaryPath: binary.path,
-      hosts: hosts.map((h) => ({ host: h.host, ...(h.port ? { port: h.port } : {}), os: 'linux' as const })),
-      user,
-      dir: resolve(io.cwd, out),
-    });
+    const made = await a.service.ansibleKit(
+      { server: a.serverName, org: flags.get('--org') ?? '' },
+      {
+        hosts,
+        user,
+        dir: resolve(io.cwd, out),
+        binary: file ? { path: resolve(io.cwd, file) } : { tag: flags.get('--tag') ?? 'latest' },
+        labels: flags.all('--label'),
+        frontends,
+      },
+    );
+    if (made.binaryWarning) io.stderr.write(`warning: ${made.binaryWarning}\n`);
+    const config = { serverUrls: made.serverUrls };
     io.stdout.write(
       [
         `Ansible kit in ${resolve(io.cwd, out)} (agents dial ${config.serverUrls.join(', ')}; binary sha256 ${made.binarySha256}):`,

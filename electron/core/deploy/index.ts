@@ -84,5 +84,7 @@ export {
   type KitProgress,
   type ServerTarget,
   type OfflineCollectorSpecInput,
+  type AnsibleKit,
+  type AnsibleKitRequest,
 } from './agents/index';
 export { HostKeyStore, type ConfirmHostKey } from './ssh/index';

@@ -118,6 +118,10 @@ export interface ExampleIds {
   source: string;
   folder: string;
   vfsPath: string;
+  /** A small file the collector example preloads as its Velociraptor tool. */
+  toolFile: string;
+  /** A returned offline collection (ZIP) the import example imports. */
+  collectionZip: string;
 }
 
 export interface ToolAnnotations {

@@ -13,6 +13,9 @@ import type { SecretStore } from '../../credentials/index';
 import type { VelociraptorService } from '../../velociraptor/index';
 import type { ReleaseCache } from '../releases/cache';
 import type { ConfirmHostKey, HostKeyStore } from '../ssh/index';
+import { acceptLocalBinary, type VerifiedBinary } from '../releases/cache';
+import { writeAnsibleKit, type AnsibleKit } from './ansible-kit';
+import { agentConfig, type AgentConfigOptions } from './client-config';
 import { importCollection, type ImportCollectionInput } from './collection-import';
 import { AgentPushRunner, type RunOptions } from './fanout';
 import {
@@ -71,6 +74,19 @@ export interface CollectorBuild {
 export interface KitProgress {
   signal?: AbortSignal;
   onProgress?: (p: { step: string; sent?: number; total?: number }) => void;
+}
+
+/** Which verified Velociraptor build a kit carries: a release (verified once) or the responder's file. */
+export type KitBinary = { tag: string } | { path: string };
+
+export interface AnsibleKitRequest {
+  hosts: PushHostInput[];
+  /** The SSH user Ansible logs in as (become: sudo). */
+  user: string;
+  dir: string;
+  binary: KitBinary;
+  labels?: string[];
+  frontends?: AgentConfigOptions['frontends'];
 }
 
 /** One client asked about by an enrollment check. */
@@ -302,6 +318,48 @@ export class AgentService {
       ...(o.signal ? { signal: o.signal } : {}),
       onProgress: (sent, total) => o.onProgress?.({ step: 'upload', sent, total }),
     });
+  }
+
+  /** The agent config for a server (its own URLs or `frontends`, plus enrolment labels). */
+  async agentConfigFor(target: ServerTarget, o: Pick<AgentConfigOptions, 'frontends' | 'labels'> = {}) {
+    const server = await this.deps.server(target);
+    return agentConfig(await server.orgClientConfig(), o);
+  }
+
+  /** The verified binary a kit carries: a release for `platform`, or the responder's file. */
+  async kitBinary(
+    binary: KitBinary,
+    platform: Parameters<ReleaseCache['obtain']>[1],
+    signal?: AbortSignal,
+  ): Promise<VerifiedBinary> {
+    return 'path' in binary
+      ? acceptLocalBinary(binary.path)
+      : this.deps.releases.obtain(binary.tag, platform, signal ? { signal } : {});
+  }
+
+  /** An Ansible role, playbook and inventory installing the Linux agent with this server's config. */
+  async ansibleKit(
+    target: ServerTarget,
+    r: AnsibleKitRequest,
+    o: KitProgress = {},
+  ): Promise<AnsibleKit & { serverUrls: string[]; binaryWarning: string | null }> {
+    const config = await this.agentConfigFor(target, {
+      ...(r.frontends ? { frontends: r.frontends } : {}),
+      labels: r.labels ?? [],
+    });
+    const binary = await this.kitBinary(r.binary, { os: 'linux', arch: 'amd64', variant: '' }, o.signal);
+    const kit = await writeAnsibleKit({
+      configYaml: config.yaml,
+      binaryPath: binary.path,
+      hosts: r.hosts.map((h) => ({
+        host: h.host,
+        ...(h.port ? { port: h.port } : {}),
+        os: 'linux' as const,
+      })),
+      user: r.user,
+      dir: r.dir,
+    });
+    return { ...kit, serverUrls: config.serverUrls, binaryWarning: binary.warning };
   }
 
   /** Whether the server lists clients with these ids or host names (exact host match). */
