@@ -86,5 +86,7 @@ export {
   type OfflineCollectorSpecInput,
   type AnsibleKit,
   type AnsibleKitRequest,
+  type GpoKitRequest,
+  type InstallerRequest,
 } from './agents/index';
 export { HostKeyStore, type ConfirmHostKey } from './ssh/index';

@@ -11,6 +11,8 @@ export {
   type CollectorRequest,
   type AnsibleKitRequest,
   type EnrollmentStatus,
+  type GpoKitRequest,
+  type InstallerRequest,
   type KitBinary,
   type KitProgress,
   type ServerTarget,
@@ -37,3 +39,5 @@ export {
   type BuiltCollector,
   type OfflineCollectorSpecInput,
 } from './offline-collector';
+export { buildInstaller, installerCommand, MSI_RESIGN_NOTE } from './installers';
+export { writeGpoKit, gpoReadme } from './gpo-kit';

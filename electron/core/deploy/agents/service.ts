@@ -6,14 +6,24 @@
  * is resumed from its journal.
  */
 import { join } from 'node:path';
-import type { ImportedCollection, PreloadedTool, ToolPreloadPlan } from '../../../../shared/agent-kits';
+import type {
+  BuiltInstaller,
+  BuiltKit,
+  ImportedCollection,
+  InstallerKind,
+  PreloadedTool,
+  ToolPreloadPlan,
+} from '../../../../shared/agent-kits';
 import { HostName, type PushHostInput } from '../../../../shared/agents';
 import { AppError, isAppError } from '../../../../shared/errors';
 import type { SecretStore } from '../../credentials/index';
 import type { VelociraptorService } from '../../velociraptor/index';
 import type { ReleaseCache } from '../releases/cache';
 import type { ConfirmHostKey, HostKeyStore } from '../ssh/index';
+import { hostPlatform } from '../releases/assets';
 import { acceptLocalBinary, type VerifiedBinary } from '../releases/cache';
+import { writeGpoKit } from './gpo-kit';
+import { buildInstaller } from './installers';
 import { writeAnsibleKit, type AnsibleKit } from './ansible-kit';
 import { agentConfig, type AgentConfigOptions } from './client-config';
 import { importCollection, type ImportCollectionInput } from './collection-import';
@@ -43,6 +53,11 @@ export interface AgentServiceDeps {
   confirmHostKey?: ConfirmHostKey;
   /** Third-party tools for offline collectors, one folder per tool (default `<dataDir>/tool-cache`). */
   toolCacheDir?: string;
+  /**
+   * The Velociraptor executable that builds installers on this machine; default: the verified
+   * release for this machine's platform (tests: the simulator's drop-in launcher).
+   */
+  localVelociraptor?: () => Promise<string>;
 }
 
 /** A connected server and org, as `deps.server` takes it. */
@@ -87,6 +102,25 @@ export interface AnsibleKitRequest {
   binary: KitBinary;
   labels?: string[];
   frontends?: AgentConfigOptions['frontends'];
+}
+
+export interface InstallerRequest {
+  kind: InstallerKind;
+  outDir: string;
+  /** deb/rpm: the Linux client to package; msi: the release whose MSI is repacked (or `msi`). */
+  binary: KitBinary;
+  /** msi: the official MSI file to repack instead of the release's. */
+  msi?: string;
+  labels?: string[];
+  frontends?: AgentConfigOptions['frontends'];
+}
+
+export interface GpoKitRequest {
+  /** The (repacked) MSI; build it first with buildInstaller({ kind: 'msi' }). */
+  msi: string;
+  dir: string;
+  /** The UNC share the computers read it from. */
+  share?: string;
 }
 
 /** One client asked about by an enrollment check. */
@@ -360,6 +394,58 @@ export class AgentService {
       dir: r.dir,
     });
     return { ...kit, serverUrls: config.serverUrls, binaryWarning: binary.warning };
+  }
+
+  /**
+   * A deb, rpm or MSI carrying this server's agent config, built here by the verified binary's own
+   * `debian client` / `rpm client` / `config repack --msi`.
+   */
+  async buildInstaller(
+    target: ServerTarget,
+    r: InstallerRequest,
+    o: KitProgress = {},
+  ): Promise<BuiltInstaller> {
+    const config = await this.agentConfigFor(target, {
+      ...(r.frontends ? { frontends: r.frontends } : {}),
+      labels: r.labels ?? [],
+    });
+    o.onProgress?.({ step: 'binary' });
+    const runBinary = this.deps.localVelociraptor
+      ? await this.deps.localVelociraptor()
+      : (await this.kitBinary('tag' in r.binary ? r.binary : { tag: 'latest' }, hostPlatform(), o.signal))
+          .path;
+    let packed: VerifiedBinary;
+    if (r.kind === 'msi')
+      packed = r.msi
+        ? await acceptLocalBinary(r.msi)
+        : await this.kitBinary(
+            r.binary,
+            { os: 'windows', arch: 'amd64', variant: '', format: 'msi' },
+            o.signal,
+          );
+    else packed = await this.kitBinary(r.binary, { os: 'linux', arch: 'amd64', variant: '' }, o.signal);
+    o.onProgress?.({ step: `build ${r.kind}` });
+    const built = await buildInstaller({
+      kind: r.kind,
+      configYaml: config.yaml,
+      runBinary,
+      ...(r.kind === 'msi' ? { msi: packed.path } : { packBinary: packed.path }),
+      outDir: r.outDir,
+      binarySha256: packed.sha256,
+      ...(o.signal ? { signal: o.signal } : {}),
+    });
+    return packed.warning ? { ...built, notes: [...built.notes, packed.warning] } : built;
+  }
+
+  /** A GPO kit folder + ZIP: the MSI, the README with the real steps, a startup script, SHA256SUMS. */
+  async gpoKit(target: ServerTarget, r: GpoKitRequest): Promise<BuiltKit> {
+    const config = await this.agentConfigFor(target);
+    return writeGpoKit({
+      msi: r.msi,
+      dir: r.dir,
+      serverUrls: config.serverUrls,
+      ...(r.share ? { share: r.share } : {}),
+    });
   }
 
   /** Whether the server lists clients with these ids or host names (exact host match). */
