@@ -122,6 +122,8 @@ export interface ExampleIds {
   toolFile: string;
   /** A returned offline collection (ZIP) the import example imports. */
   collectionZip: string;
+  /** An MSI the GPO kit example packs. */
+  msiFile: string;
 }
 
 export interface ToolAnnotations {

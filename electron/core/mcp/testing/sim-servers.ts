@@ -83,6 +83,9 @@ export async function exampleIds(svc: VelociraptorService, folder: string): Prom
     `STAND-IN FILE\nParameters: ${JSON.stringify({ OS: 'Linux', artifacts: '["Generic.Client.Info"]' })}\n`,
   );
   const collectionZip = await runStandInCollector(collector, { outDir: kit, hostname: 'mcp-offline-1' });
+  // An MSI-headed file standing in for a repacked MSI (no official MSI can be fetched in tests).
+  const msiFile = join(kit, 'velociraptor-v0.77.2-windows-amd64-repacked.msi');
+  await writeFile(msiFile, Buffer.concat([Buffer.from('d0cf11e0a1b11ae1', 'hex'), Buffer.alloc(4096)]));
   return {
     clientId: win.clientId,
     flowId: collected.flowId,
@@ -92,5 +95,6 @@ export async function exampleIds(svc: VelociraptorService, folder: string): Prom
     vfsPath: upload.vfsPath,
     toolFile,
     collectionZip,
+    msiFile,
   };
 }

@@ -237,6 +237,40 @@ describe('offline collection kit through MCP', () => {
     expect(checked.hosts[0]!.clients[0]!.client_id).toBe(r.client_id);
   });
 
+  it('build_installer asks first, then writes a real .deb; build_gpo_kit packs an MSI with its steps', async () => {
+    const bin = join(dir, 'velociraptor-linux-client');
+    await writeFile(bin, 'ELF stand-in client');
+    answer = 'denied';
+    const args = { kind: 'deb', binary_path: bin, labels: ['IR-9'], out_dir: join(dir, 'deb') };
+    expect((await call('build_installer', args)).isError).toBe(true);
+    expect(asked[0]!.plan.operations[0]!.details).toMatchObject({
+      kind: 'deb',
+      labels: ['IR-9'],
+      binary: bin,
+    });
+    answer = 'approved';
+    const r = await call('build_installer', args);
+    expect(r.isError, text(r)).toBeFalsy();
+    const out = r.structuredContent as {
+      file: { name: string; path: string; sha256: string };
+      command: string[];
+    };
+    expect(out.file.name).toBe('velociraptor_client_0.77.2_amd64.deb');
+    expect(out.command.slice(1, 5)).toEqual(['--config', 'client.config.yaml', 'debian', 'client']);
+    const msi = join(dir, 'agent.msi');
+    await writeFile(msi, Buffer.concat([Buffer.from('d0cf11e0a1b11ae1', 'hex'), Buffer.alloc(512)]));
+    const kit = await call('build_gpo_kit', { msi_path: msi, out_dir: join(dir, 'gpo') });
+    expect(kit.isError, text(kit)).toBeFalsy();
+    const k = kit.structuredContent as { files: Array<{ name: string }>; zip: { name: string } };
+    expect(k.files.map((f) => f.name)).toEqual([
+      'agent.msi',
+      'README.md',
+      'install-velociraptor.ps1',
+      'SHA256SUMS',
+    ]);
+    expect(k.zip.name).toBe('gpo.zip');
+  }, 120_000);
+
   it('prompt "offline collection kit" names the tools in order', async () => {
     const p = await client.getPrompt({ name: 'offline_collection_kit', arguments: { os: 'Windows' } });
     const t = JSON.stringify(p.messages);

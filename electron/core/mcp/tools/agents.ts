@@ -17,14 +17,16 @@ import type {
   CollectorPlan,
   CollectorRequest,
   EnrollmentStatus,
+  GpoKitRequest,
   ImportCollectionInput,
+  InstallerRequest,
   KitProgress,
   ServerTarget,
   SshPushRequest,
   WinRmPushRequest,
 } from '../../deploy/index';
 import type { AnsibleKit } from '../../deploy/index';
-import type { ImportedCollection } from '../../../../shared/agent-kits';
+import type { BuiltInstaller, BuiltKit, ImportedCollection } from '../../../../shared/agent-kits';
 import { defineTool, type McpContext } from '../tool-kit';
 import type { Target } from '../servers';
 import { plan } from './common';
@@ -45,6 +47,8 @@ export interface AgentPushes {
   ): Promise<CollectorBuild>;
   importCollection(t: ServerTarget, i: ImportCollectionInput, o?: KitProgress): Promise<ImportedCollection>;
   checkEnrollment(t: ServerTarget, queries: string[]): Promise<EnrollmentStatus[]>;
+  buildInstaller(t: ServerTarget, r: InstallerRequest, o?: KitProgress): Promise<BuiltInstaller>;
+  gpoKit(t: ServerTarget, r: GpoKitRequest): Promise<BuiltKit>;
   ansibleKit(
     t: ServerTarget,
     r: AnsibleKitRequest,
@@ -204,6 +208,14 @@ const pushInput = {
 
 type PushArgs = z.output<z.ZodObject<typeof pushInput>>;
 
+/** `HOST:PORT` (or `[v6]:PORT`) of the frontend as the hosts reach it; none given → the server's own URLs. */
+function frontendsOf(text: string | undefined): Array<{ host: string; port: number }> {
+  if (!text) return [];
+  const m = /^(\[[0-9a-fA-F:]+\]|[^:[\]]+):(\d{1,5})$/.exec(text);
+  if (!m) throw new AppError('INVALID_ARGUMENT', `frontend is HOST:PORT, not "${text}".`);
+  return [{ host: m[1]!.replace(/^\[|\]$/g, ''), port: Number(m[2]) }];
+}
+
 function request(args: PushArgs, server: string, org: string): SshPushRequest {
   const list = parseHostList(args.hosts.join('\n'));
   const bad = list.problems[0];
@@ -222,12 +234,7 @@ function request(args: PushArgs, server: string, org: string): SshPushRequest {
     throw new AppError('INVALID_ARGUMENT', 'auth "key" needs key_path.');
   if (args.auth === 'password' && !args.password_ref)
     throw new AppError('INVALID_ARGUMENT', 'auth "password" needs password_ref (a keychain reference).');
-  let frontends: Array<{ host: string; port: number }> = [];
-  if (args.frontend) {
-    const m = /^(\[[0-9a-fA-F:]+\]|[^:[\]]+):(\d{1,5})$/.exec(args.frontend);
-    if (!m) throw new AppError('INVALID_ARGUMENT', `frontend is HOST:PORT, not "${args.frontend}".`);
-    frontends = [{ host: m[1]!.replace(/^\[|\]$/g, ''), port: Number(m[2]) }];
-  }
+  const frontends = frontendsOf(args.frontend);
   return {
     name: `mcp ${args.mode} ${new Date().toISOString().slice(0, 16)}`,
     hosts: list.hosts.map((h) => ({ ...h, os: h.os === 'auto' ? args.os : h.os })),
@@ -858,6 +865,112 @@ export const buildAnsibleKit = defineTool({
   },
 });
 
+const kitFileOut = z.object({ path: z.string(), name: z.string(), bytes: z.number(), sha256: z.string() });
+
+export const buildInstallerTool = defineTool({
+  name: 'build_installer',
+  title: 'Build an agent installer (MSI, deb, rpm)',
+  description:
+    "Builds an installer carrying this server's client config on the responder's machine, with the verified Velociraptor binary's own commands: deb (debian client) and rpm (rpm client) package the Linux client; msi repacks the official MSI (config repack --msi), which breaks its Authenticode signature — the notes say how to re-sign. Returns the file, its SHA-256 and the command line used.",
+  input: {
+    kind: z.enum(['msi', 'deb', 'rpm']),
+    labels: pushInput.labels,
+    frontend: pushInput.frontend,
+    release_tag: pushInput.release_tag,
+    binary_path: z
+      .string()
+      .min(1)
+      .max(1000)
+      .optional()
+      .describe(
+        'deb/rpm: a Linux client binary on this machine instead of the release (its .sig is checked).',
+      ),
+    msi_path: z
+      .string()
+      .min(1)
+      .max(1000)
+      .optional()
+      .describe('msi: the official MSI on this machine instead of the release’s.'),
+    out_dir: z.string().min(1).max(1000).optional(),
+  },
+  output: {
+    kind: z.string(),
+    file: kitFileOut,
+    command: z.array(z.string()),
+    binary_sha256: z.string(),
+    notes: z.array(z.string()),
+  },
+  annotations: { readOnlyHint: false, destructiveHint: false, idempotentHint: true, openWorldHint: false },
+  endpointData: false,
+  example: (ids) => ({
+    kind: 'deb',
+    binary_path: ids.toolFile,
+    labels: ['IR-1'],
+    out_dir: `${ids.folder}/deb`,
+  }),
+  plan: ({ args, target }) =>
+    plan(`Build a ${args.kind} installer for the server's agents on this machine`, target, 'installer', {
+      kind: args.kind,
+      labels: args.labels,
+      ...(args.frontend ? { frontend: args.frontend } : {}),
+      binary:
+        args.kind === 'msi'
+          ? (args.msi_path ?? `release ${args.release_tag} MSI`)
+          : (args.binary_path ?? `release ${args.release_tag}`),
+      ...(args.out_dir ? { out_dir: args.out_dir } : {}),
+    }),
+  async run({ args, target, ctx, progress }) {
+    const frontends = frontendsOf(args.frontend);
+    const r = await pushes(ctx).buildInstaller(
+      await kitTarget(ctx, target),
+      {
+        kind: args.kind,
+        outDir: kitFolder(ctx, args.kind, args.out_dir),
+        binary: args.binary_path ? { path: args.binary_path } : { tag: args.release_tag },
+        ...(args.msi_path ? { msi: args.msi_path } : {}),
+        labels: args.labels,
+        frontends,
+      },
+      { onProgress: (p) => progress(0, undefined, p.step) },
+    );
+    return { kind: r.kind, file: r.file, command: r.command, binary_sha256: r.binarySha256, notes: r.notes };
+  },
+});
+
+export const buildGpoKit = defineTool({
+  name: 'build_gpo_kit',
+  title: 'Build a Group Policy kit for Windows agents',
+  description:
+    'Writes a folder and ZIP with the (repacked) MSI, a README with the Group Policy Management steps for assigning the MSI from a share (share and NTFS permissions for Domain Computers), a startup-script alternative that checks the MSI hash, and SHA256SUMS. Build the MSI first with build_installer kind msi.',
+  input: {
+    msi_path: z.string().min(1).max(1000).describe('The MSI to deploy (on this machine).'),
+    share: z
+      .string()
+      .min(3)
+      .max(300)
+      .optional()
+      .describe('UNC path of the share, e.g. \\\\fileserver\\Velociraptor$'),
+    out_dir: z.string().min(1).max(1000).optional().describe('A new, empty folder for the kit.'),
+  },
+  output: { folder: z.string(), zip: kitFileOut.nullable(), files: z.array(kitFileOut) },
+  annotations: { readOnlyHint: false, destructiveHint: false, idempotentHint: false, openWorldHint: false },
+  endpointData: false,
+  example: (ids) => ({ msi_path: ids.msiFile, out_dir: `${ids.folder}/gpo-${Date.now()}` }),
+  plan: ({ args, target }) =>
+    plan(`Write a GPO kit around ${args.msi_path}`, target, 'gpo kit', {
+      msi: args.msi_path,
+      share: args.share ?? '\\\\fileserver\\Velociraptor$',
+      ...(args.out_dir ? { out_dir: args.out_dir } : {}),
+    }),
+  async run({ args, target, ctx }) {
+    return pushes(ctx).gpoKit(await kitTarget(ctx, target), {
+      msi: args.msi_path,
+      dir: kitFolder(ctx, 'gpo', args.out_dir),
+      ...(args.share ? { share: args.share } : {}),
+    });
+  },
+});
+
 export const agentTools = [
   pushAgentsSsh,
   pushAgentsWinrm,
@@ -867,4 +980,6 @@ export const agentTools = [
   importCollectionTool,
   checkEnrollment,
   buildAnsibleKit,
+  buildInstallerTool,
+  buildGpoKit,
 ];
