@@ -136,3 +136,29 @@ describe('megaraptor agents collector / import / check', () => {
     expect(t.err).toContain('--tool is NAME=FILE');
   });
 });
+
+describe('megaraptor agents kit gpo / installer', () => {
+  it('kit gpo writes the folder, SHA256SUMS and the ZIP', async () => {
+    const msi = join(dir, 'agent.msi');
+    writeFileSync(msi, Buffer.concat([Buffer.from('d0cf11e0a1b11ae1', 'hex'), Buffer.alloc(100)]));
+    const r = await run([
+      'agents',
+      'kit',
+      'gpo',
+      '--api-config',
+      config,
+      '--msi',
+      msi,
+      '--out',
+      join(dir, 'gpo'),
+    ]);
+    expect(r.code, r.err).toBe(0);
+    expect(r.out).toMatch(/^GPO kit in .*gpo and .*gpo\.zip \(sha256 [0-9a-f]{64}\):/);
+    expect(r.out).toMatch(/[0-9a-f]{64} {2}agent\.msi/);
+  });
+
+  it('installer refuses what it cannot build', async () => {
+    const r = await run(['agents', 'installer', 'pkg', '--api-config', config]);
+    expect(r.err).toContain('the installer is msi, deb or rpm, not "pkg"');
+  });
+});

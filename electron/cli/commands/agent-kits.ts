@@ -24,7 +24,13 @@ export const KITS_USAGE = `
       copies a returned collection to the server, imports it (Server.Utils.ImportCollection; the
       server decrypts X509 collections it built) and prints the client, flow and rows per source
   megaraptor agents check (--connection NAME | --api-config FILE) HOST-OR-CLIENT-ID…
-      whether the server lists a client for each (exit code 1 when one is not enrolled)`;
+      whether the server lists a client for each (exit code 1 when one is not enrolled)
+  megaraptor agents installer msi|deb|rpm (--connection NAME | --api-config FILE) --out DIR
+      [--label L]… [--frontend HOST:PORT] [--tag TAG | --binary FILE] [--msi FILE]
+      builds the installer with the verified binary's own debian client / rpm client /
+      config repack --msi; a repacked MSI must be re-signed (its Authenticode signature breaks)
+  megaraptor agents kit gpo (--connection NAME | --api-config FILE) --msi FILE --out DIR [--share UNC]
+      a folder + ZIP: the MSI, README with the Group Policy steps, a startup script, SHA256SUMS`;
 
 const COMMON: Record<string, FlagSpec> = {
   '--connection': { value: true },
@@ -217,6 +223,94 @@ export async function check(argv: string[], io: CliIO): Promise<number> {
           }\n`,
         );
     return r.every((s) => s.enrolled) ? 0 : 1;
+  } finally {
+    await a.close();
+  }
+}
+
+export async function installer(argv: string[], io: CliIO): Promise<number> {
+  const [kind, ...rest] = argv;
+  if (kind !== 'msi' && kind !== 'deb' && kind !== 'rpm')
+    throw new UsageError(`the installer is msi, deb or rpm${kind ? `, not "${kind}"` : ''}`);
+  const flags = parseFlags(rest, {
+    ...COMMON,
+    '--out': { value: true },
+    '--label': { value: true, repeat: true },
+    '--frontend': { value: true, repeat: true },
+    '--tag': { value: true },
+    '--binary': { value: true },
+    '--msi': { value: true },
+  });
+  needServer(flags);
+  const out = flags.get('--out');
+  if (!out) throw new UsageError('installer needs --out DIR');
+  if (flags.has('--tag') && flags.has('--binary')) throw new UsageError('give --tag or --binary, not both');
+  const frontends = flags.all('--frontend').map((f) => {
+    const m = /^(\[[0-9a-fA-F:]+\]|[^:[\]]+):(\d{1,5})$/.exec(f);
+    if (!m) throw new UsageError(`--frontend is HOST:PORT, not "${f}"`);
+    return { host: m[1]!.replace(/^\[|\]$/g, ''), port: Number(m[2]) };
+  });
+  const a = await openAgents(io, flags);
+  try {
+    const file = flags.get('--binary');
+    const msi = flags.get('--msi');
+    const r = await a.service.buildInstaller(
+      { server: a.serverName, org: flags.get('--org') ?? '' },
+      {
+        kind,
+        outDir: resolve(io.cwd, out),
+        binary: file ? { path: resolve(io.cwd, file) } : { tag: flags.get('--tag') ?? 'latest' },
+        ...(msi ? { msi: resolve(io.cwd, msi) } : {}),
+        labels: flags.all('--label'),
+        frontends,
+      },
+      { onProgress: (p) => io.stderr.write(`… ${p.step}\n`) },
+    );
+    if (flags.has('--json')) io.stdout.write(JSON.stringify(r, null, 2) + '\n');
+    else
+      io.stdout.write(
+        [
+          `${r.file.path} (${r.file.bytes} bytes, sha256 ${r.file.sha256})`,
+          `built with: ${r.command.join(' ')}`,
+          ...r.notes.map((n) => `note: ${n}`),
+          '',
+        ].join('\n'),
+      );
+    return 0;
+  } finally {
+    await a.close();
+  }
+}
+
+export async function gpoKit(argv: string[], io: CliIO): Promise<number> {
+  const flags = parseFlags(argv, {
+    ...COMMON,
+    '--msi': { value: true },
+    '--out': { value: true },
+    '--share': { value: true },
+  });
+  needServer(flags);
+  const msi = flags.get('--msi');
+  const out = flags.get('--out');
+  if (!msi || !out) throw new UsageError('kit gpo needs --msi FILE and --out DIR');
+  const a = await openAgents(io, flags);
+  try {
+    const share = flags.get('--share');
+    const kit = await a.service.gpoKit(
+      { server: a.serverName, org: flags.get('--org') ?? '' },
+      { msi: resolve(io.cwd, msi), dir: resolve(io.cwd, out), ...(share ? { share } : {}) },
+    );
+    if (flags.has('--json')) io.stdout.write(JSON.stringify(kit, null, 2) + '\n');
+    else
+      io.stdout.write(
+        [
+          `GPO kit in ${kit.folder}${kit.zip ? ` and ${kit.zip.path} (sha256 ${kit.zip.sha256})` : ''}:`,
+          ...kit.files.map((f) => `  ${f.sha256}  ${f.name}`),
+          'Follow README.md (Group Policy Management: Computer Configuration → Software installation).',
+          '',
+        ].join('\n'),
+      );
+    return 0;
   } finally {
     await a.close();
   }

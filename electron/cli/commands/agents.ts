@@ -32,9 +32,9 @@ import {
 } from '../../core/velociraptor/index';
 import { parseFlags, UsageError, type FlagSpec, type ParsedFlags } from '../args';
 import type { CliIO, Command } from '../command';
-import { check, collector, importZip, KITS_USAGE } from './agent-kits';
+import { check, collector, gpoKit, importZip, installer, KITS_USAGE } from './agent-kits';
 
-const USAGE = `Usage: megaraptor agents push|runs|show|resume|kit|collector|import|check …
+const USAGE = `Usage: megaraptor agents push|runs|show|resume|kit|collector|import|check|installer …
 
   megaraptor agents push (--connection NAME | --api-config FILE) HOSTS LOGIN [options]
       Installs (or with --uninstall removes) the Velociraptor client on Linux and macOS hosts over SSH.
@@ -555,7 +555,8 @@ const KIT: Record<string, FlagSpec> = {
 /** `agents kit ansible`: the role, playbook and inventory, with the server's config and a verified binary. */
 async function kit(argv: string[], io: CliIO): Promise<number> {
   const [kind, ...rest] = argv;
-  if (kind !== 'ansible') throw new UsageError(`the kit is ansible${kind ? `, not "${kind}"` : ''}`);
+  if (kind === 'gpo') return gpoKit(rest, io);
+  if (kind !== 'ansible') throw new UsageError(`the kit is ansible or gpo${kind ? `, not "${kind}"` : ''}`);
   const flags = parseFlags(rest, KIT);
   if (!flags.has('--connection') && !flags.has('--api-config'))
     throw new UsageError('give the server agents enrol with: --connection NAME or --api-config FILE');
@@ -626,9 +627,11 @@ export const agentsCommand: Command = {
         return importZip(rest, io);
       case 'check':
         return check(rest, io);
+      case 'installer':
+        return installer(rest, io);
       default:
         throw new UsageError(
-          `the subcommand is push, runs, show, resume, kit, collector, import or check${sub ? `, not "${sub}"` : ''}`,
+          `the subcommand is push, runs, show, resume, kit, collector, import, check or installer${sub ? `, not "${sub}"` : ''}`,
         );
     }
   },

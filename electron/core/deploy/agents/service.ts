@@ -410,10 +410,6 @@ export class AgentService {
       labels: r.labels ?? [],
     });
     o.onProgress?.({ step: 'binary' });
-    const runBinary = this.deps.localVelociraptor
-      ? await this.deps.localVelociraptor()
-      : (await this.kitBinary('tag' in r.binary ? r.binary : { tag: 'latest' }, hostPlatform(), o.signal))
-          .path;
     let packed: VerifiedBinary;
     if (r.kind === 'msi')
       packed = r.msi
@@ -424,6 +420,14 @@ export class AgentService {
             o.signal,
           );
     else packed = await this.kitBinary(r.binary, { os: 'linux', arch: 'amd64', variant: '' }, o.signal);
+    // What runs here: the test drop-in, or the Linux client itself on a Linux amd64 machine, or the
+    // verified release for this machine.
+    const host = hostPlatform();
+    const runBinary = this.deps.localVelociraptor
+      ? await this.deps.localVelociraptor()
+      : r.kind !== 'msi' && host.os === 'linux' && host.arch === 'amd64'
+        ? packed.path
+        : (await this.kitBinary('tag' in r.binary ? r.binary : { tag: 'latest' }, host, o.signal)).path;
     o.onProgress?.({ step: `build ${r.kind}` });
     const built = await buildInstaller({
       kind: r.kind,
