@@ -4,6 +4,7 @@
  * collection WAITING → IN_PROGRESS → FINISHED and grows a hunt's stats without timers; `speed`
  * divides every delay.
  */
+import { messageOf } from '../../../shared/errors';
 import { matchesHuntScope } from '../../../shared/hunt-scope';
 import { ARTIFACTS, findArtifact, type ArtifactDefinition } from './dataset/artifacts';
 import { AGENT_VERSION, seedClients, type ClientOs, type ClientRecord } from './dataset/clients';
@@ -486,7 +487,7 @@ export class World {
     try {
       parsed = parseCollection(readFileSync(path));
     } catch (e) {
-      out.logs.push(`import_collection: ${e instanceof Error ? e.message : String(e)}`);
+      out.logs.push(`import_collection: ${messageOf(e)}`);
       return out;
     }
     const hostname = parsed.hostname || env.Hostname || '';
