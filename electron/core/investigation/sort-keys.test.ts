@@ -41,6 +41,34 @@ describe('sort keys', () => {
     );
   });
 
+  it('integer-only columns (one packed native sort) keep ties in arrival order both ways (property)', () => {
+    fc.assert(
+      fc.property(
+        fc.array(
+          fc.oneof(fc.integer({ min: -3, max: 3 }), fc.constantFrom(-0, 2 ** 31, -(2 ** 31), 2 ** 40)),
+          {
+            maxLength: 60,
+          },
+        ),
+        fc.boolean(),
+        (values, desc) => {
+          const keys = new ColumnKeys('c');
+          for (const v of values) keys.add(sortKey(v));
+          const { ranks, distinct } = keys.ranks();
+          const got = [...orderByRank(null, values.length, ranks, distinct, desc)];
+          const want = values
+            .map((_, i) => i)
+            .sort((a, b) => {
+              const c = compare(sortKey(values[a]), sortKey(values[b]));
+              return (desc ? -c : c) || a - b;
+            });
+          expect(got).toEqual(want);
+        },
+      ),
+      { numRuns: 300 },
+    );
+  });
+
   it('extend as rows arrive: ranks follow the new rows', () => {
     const keys = new ColumnKeys('c');
     keys.add(sortKey('b'));

@@ -60,6 +60,10 @@ const CACHE_SLOTS = 1 << 16;
 const CACHE_VALUE = 512;
 const CACHE_BYTES = 4 << 20;
 
+/** Integer keys whose span and row count fit one exact double together (2^32 × 2^21 = 2^53). */
+const PACK_SPAN = 2 ** 32;
+const PACK_ROWS = 2 ** 21;
+
 export class ColumnKeys {
   private n = 0;
   /** Number keys; allocated when the column's first number comes. */
@@ -248,17 +252,8 @@ export class ColumnKeys {
     if (this.ranked?.n === this.n) return this.ranked;
     const n = this.n;
     const ids = this.ids;
-    const nums = this.nums;
-    let numbers = 0;
-    if (nums) for (let i = 0; i < n; i++) if (!ids || (ids[i] as number) < 0) numbers++;
-    // Distinct numbers, sorted (a typed-array sort is native and fast), then each row's by binary search.
-    const sorted = new Float64Array(numbers);
-    if (nums)
-      for (let i = 0, k = 0; i < n; i++) if (!ids || (ids[i] as number) < 0) sorted[k++] = nums[i] as number;
-    sorted.sort();
-    let distinctNums = 0;
-    for (let k = 0; k < sorted.length; k++)
-      if (k === 0 || sorted[k] !== sorted[k - 1]) sorted[distinctNums++] = sorted[k] as number;
+    const ranks = new Uint32Array(n);
+    const distinctNums = this.nums ? this.rankNumbers(ranks) : 0;
     const textOrder = this.texts
       .map((_, id) => id)
       .sort((a, b) => {
@@ -268,24 +263,73 @@ export class ColumnKeys {
       });
     const textRank = new Uint32Array(this.texts.length);
     for (let r = 0; r < textOrder.length; r++) textRank[textOrder[r] as number] = distinctNums + r;
-    const ranks = new Uint32Array(n);
-    for (let i = 0; i < n; i++) {
-      const id = ids ? (ids[i] as number) : -1;
-      if (id >= 0) ranks[i] = textRank[id] as number;
-      else {
-        const v = (nums as Float64Array)[i] as number;
-        let lo = 0;
-        let hi = distinctNums - 1;
-        while (lo < hi) {
-          const mid = (lo + hi) >>> 1;
-          if ((sorted[mid] as number) < v) lo = mid + 1;
-          else hi = mid;
-        }
-        ranks[i] = lo;
+    if (ids)
+      for (let i = 0; i < n; i++) {
+        const id = ids[i] as number;
+        if (id >= 0) ranks[i] = textRank[id] as number;
       }
-    }
     this.ranked = { n, ranks, distinct: distinctNums + this.texts.length };
     return this.ranked;
+  }
+
+  /** Writes the rank of every number key among the distinct numbers into `ranks`; returns how many there are. */
+  private rankNumbers(ranks: Uint32Array): number {
+    const n = this.n;
+    const ids = this.ids;
+    const nums = this.nums as Float64Array;
+    let numbers = 0;
+    let min = Infinity;
+    let max = -Infinity;
+    let ints = true;
+    for (let i = 0; i < n; i++) {
+      if (ids && (ids[i] as number) >= 0) continue;
+      const v = nums[i] as number;
+      numbers++;
+      if (v < min) min = v;
+      if (v > max) max = v;
+      if (ints && !Number.isInteger(v)) ints = false;
+    }
+    if (numbers === 0) return 0;
+    if (ints && max - min < PACK_SPAN && n <= PACK_ROWS) {
+      // Integers (Pids, sizes, epochs): value and row packed in one exact double, so one native sort
+      // orders the rows, and a walk gives the ranks.
+      const packed = new Float64Array(numbers);
+      for (let i = 0, k = 0; i < n; i++)
+        if (!ids || (ids[i] as number) < 0) packed[k++] = ((nums[i] as number) - min) * PACK_ROWS + i;
+      packed.sort();
+      let rank = -1;
+      let prev = -1;
+      for (let k = 0; k < numbers; k++) {
+        const p = packed[k] as number;
+        const v = Math.floor(p / PACK_ROWS);
+        if (v !== prev) {
+          rank++;
+          prev = v;
+        }
+        ranks[p - v * PACK_ROWS] = rank;
+      }
+      return rank + 1;
+    }
+    // Distinct numbers, sorted (a typed-array sort is native and fast), then each row's by binary search.
+    const sorted = new Float64Array(numbers);
+    for (let i = 0, k = 0; i < n; i++) if (!ids || (ids[i] as number) < 0) sorted[k++] = nums[i] as number;
+    sorted.sort();
+    let distinct = 0;
+    for (let k = 0; k < sorted.length; k++)
+      if (k === 0 || sorted[k] !== sorted[k - 1]) sorted[distinct++] = sorted[k] as number;
+    for (let i = 0; i < n; i++) {
+      if (ids && (ids[i] as number) >= 0) continue;
+      const v = nums[i] as number;
+      let lo = 0;
+      let hi = distinct - 1;
+      while (lo < hi) {
+        const mid = (lo + hi) >>> 1;
+        if ((sorted[mid] as number) < v) lo = mid + 1;
+        else hi = mid;
+      }
+      ranks[i] = lo;
+    }
+    return distinct;
   }
 
   /** Bytes held (typed arrays and an estimate for the distinct texts). */
