@@ -89,8 +89,9 @@ export function investigationHandlers(
       );
     },
     'vql:completions': async (i) => ({ items: await svc.completions(i.target) }),
-    'results:window': (i) => {
+    'results:window': async (i) => {
       const set = svc.results.get(i.resultId);
+      await set.prepare(i.view);
       const w = set.window(i.offset, i.limit, i.view);
       return {
         total: set.size,
