@@ -89,9 +89,8 @@ export function investigationHandlers(
       );
     },
     'vql:completions': async (i) => ({ items: await svc.completions(i.target) }),
-    'results:window': async (i) => {
+    'results:window': (i) => {
       const set = svc.results.get(i.resultId);
-      await set.prepare(i.view);
       const w = set.window(i.offset, i.limit, i.view);
       return {
         total: set.size,

@@ -224,47 +224,6 @@ describe('ResultSet', () => {
     );
   });
 
-  it('prepare reads compressed batches restored on the thread pool: the same windows, rows arriving meanwhile (property)', async () => {
-    // Rows that compress (a long repeated cell), so batches are kept packed and restored asynchronously.
-    const pad = 'C:\\Program Files\\Vendor\\'.repeat(12);
-    const cell = fc.oneof(
-      fc.string({ maxLength: 4 }),
-      fc.integer({ min: -20, max: 20 }),
-      fc.constantFrom('WKS-01', 'wks-02', 'İ', 'é', '😀', '10', '9', '', 'a"b'),
-      fc.constant(null),
-    );
-    const rows = fc.array(
-      fc.record({ k: cell, n: cell }).map((r) => ({ ...r, pad })),
-      { maxLength: 50 },
-    );
-    const view = fc.record({
-      sort: fc.option(fc.record({ column: fc.constantFrom('k', 'n', 'pad'), desc: fc.boolean() }), {
-        nil: null,
-      }),
-      filter: fc.constantFrom('', 'wks', '1', 'é', 'program', 'zz'),
-    });
-    await fc.assert(
-      fc.asyncProperty(
-        rows,
-        rows,
-        fc.array(fc.integer({ min: 1, max: 12 }), { minLength: 1, maxLength: 3 }),
-        fc.array(view, { minLength: 1, maxLength: 3 }),
-        async (data, later, sizes, views) => {
-          const want = rawSet([...data, ...later], sizes);
-          const got = rawSet(data, sizes);
-          // Several prepares at once, and a batch pushed while they run.
-          const runs = views.map((v) => got.prepare(v));
-          if (later.length) got.pushRaw(raw(later), Object.keys(later[0] ?? {}));
-          await Promise.all(runs);
-          for (const v of views) expect(records(got, 0, 100, v)).toEqual(records(want, 0, 100, v));
-          await got.prepare(views[0] as View);
-          expect(records(got, 0, 100, views[0] as View)).toEqual(records(want, 0, 100, views[0] as View));
-        },
-      ),
-      { numRuns: 80 },
-    );
-  });
-
   it('keeps integers beyond 2^53 exact in windows, sorts and exports', () => {
     const s = new ResultSet('big', 'o');
     s.pushRaw(

@@ -14,12 +14,10 @@
  * Neither parses rows (raw-scan.ts): a sort reads one column's values straight from the bytes into
  * compact keys kept per column (sort-keys.ts; the next sort on it, either way or with a filter, reuses
  * them); a filter finds candidate rows with one search of the lower-cased bytes and parses only those
- * to check them. `prepare` does that reading ahead of a window with the batches restored on the
- * thread pool, so restoring and reading run on two cores.
+ * to check them.
  */
 import { randomUUID } from 'node:crypto';
-import { promisify } from 'node:util';
-import { brotliCompressSync, brotliDecompress, brotliDecompressSync, constants as zlib } from 'node:zlib';
+import { brotliCompressSync, brotliDecompressSync, constants as zlib } from 'node:zlib';
 import { csvLine } from '../../../shared/csv';
 import { AppError } from '../../../shared/errors';
 import { parseRowRange, stringifyExact } from '../velociraptor/index';
@@ -81,9 +79,6 @@ export interface ResultSetOptions {
 // and a desktop keeps up to 24 sets. Brotli at quality 0 compresses a 300 kB batch in 0.2–0.6 ms
 // (5.5x on varied process rows, 27x on the simulator's repeated bulk rows) and restores it in ~0.8 ms.
 const PACK = { params: { [zlib.BROTLI_PARAM_QUALITY]: 0, [zlib.BROTLI_PARAM_MODE]: zlib.BROTLI_MODE_TEXT } };
-const restore = promisify(brotliDecompress);
-/** Batches restored ahead on the thread pool while the main thread reads earlier ones (prepare). */
-const AHEAD = 4;
 /** Kept plain when compression saves less than this share (base64 blobs save ~25%: not worth a decompression per read). */
 const MIN_SAVING = 0.3;
 
@@ -110,10 +105,6 @@ export class ResultSet {
   private cachedIndex: { key: string; size: number; index: Uint32Array } | undefined;
   private readonly parsed = new Map<Chunk, readonly Row[]>();
   private readonly unpacked = new Map<Chunk, Buffer>();
-  /** Batches restored by `prepare` for the step that reads them next (taken by bytesOf). */
-  private readonly restored = new Map<Chunk, Buffer>();
-  /** The running `prepare` (they run one at a time). */
-  private preparing: Promise<void> = Promise.resolve();
   private readonly maxParsed: number;
   private readonly mode: BigIntMode;
   private readonly compress: boolean;
@@ -187,8 +178,6 @@ export class ResultSet {
   private bytesOf(c: Chunk, keep = false): Buffer {
     const raw = c.raw as RawRows;
     if (!c.packedFrom) return raw.bytes;
-    const ready = this.restored.get(c);
-    if (ready) return ready;
     const hit = this.unpacked.get(c);
     if (hit) {
       this.unpacked.delete(c);
@@ -322,14 +311,14 @@ export class ResultSet {
   }
 
   /** Rows passing `filter` (lower-cased), reading only the chunks that arrived since the last call. */
-  private filtered(filter: string, upTo = this.chunks.length): number[] {
+  private filtered(filter: string): number[] {
     let f = this.filtering;
     if (f?.filter !== filter) {
       f = { filter, chunks: 0, ids: [] };
       this.filtering = f;
     }
     const needle = rawNeedle(filter);
-    for (; f.chunks < upTo; f.chunks++) {
+    for (; f.chunks < this.chunks.length; f.chunks++) {
       const c = this.chunks[f.chunks] as Chunk;
       const held = c.rows ?? this.parsed.get(c);
       if (held || !needle) {
@@ -369,7 +358,7 @@ export class ResultSet {
   }
 
   /** The sort keys of `column` for every row, extended by the chunks that arrived since the last call. */
-  private sortKeys(column: string, upTo = this.chunks.length): ColumnKeys {
+  private sortKeys(column: string): ColumnKeys {
     let s = this.sorting.get(column);
     if (s) this.sorting.delete(column);
     else s = { keys: new ColumnKeys(column), chunks: 0 };
@@ -379,7 +368,7 @@ export class ResultSet {
       if (oldest === undefined) break;
       this.sorting.delete(oldest);
     }
-    for (; s.chunks < upTo; s.chunks++) {
+    for (; s.chunks < this.chunks.length; s.chunks++) {
       const c = this.chunks[s.chunks] as Chunk;
       const held = c.rows ?? this.parsed.get(c);
       if (held) {
@@ -391,58 +380,6 @@ export class ResultSet {
       s.keys.addBatch(bytes, raw.delims, raw.count, this.flatOf(c, bytes), this.mode);
     }
     return s.keys;
-  }
-
-  /**
-   * Reads what `view` needs from the batches it has not read yet (its filter's matches, its sort
-   * column's keys), as `window` would, but restores the compressed batches on the thread pool, a few
-   * ahead of the one being read: restoring is about 40% of a first sort or filter of a million rows,
-   * and it then runs beside the reading on another core. A batch is restored once for both the filter
-   * and the sort. The main thread is free between batches (other calls are answered meanwhile).
-   */
-  prepare(view: View): Promise<void> {
-    const run = this.preparing.then(() => this.readAhead(view));
-    this.preparing = run.catch(() => undefined);
-    return run;
-  }
-
-  private async readAhead(view: View): Promise<void> {
-    const filter = view.filter.trim().toLowerCase();
-    const column = view.sort?.column;
-    if (!filter && column === undefined) return;
-    const from = (): number => {
-      const f = filter && this.filtering?.filter === filter ? this.filtering.chunks : filter ? 0 : Infinity;
-      const s = column === undefined ? Infinity : (this.sorting.get(column)?.chunks ?? 0);
-      return Math.min(f, s);
-    };
-    const end = this.chunks.length;
-    const pending = new Map<number, Promise<Buffer>>();
-    const ask = (k: number): void => {
-      const c = this.chunks[k];
-      if (k >= end || !c || pending.has(k) || !c.packedFrom || this.unpacked.has(c)) return;
-      const raw = c.raw as RawRows;
-      pending.set(k, restore(raw.bytes, { chunkSize: Math.max(1024, c.packedFrom) }));
-    };
-    try {
-      for (let k = from(); k < end; k = Math.max(k + 1, from())) {
-        for (let a = k; a < k + AHEAD; a++) ask(a);
-        const c = this.chunks[k] as Chunk;
-        const bytes = pending.get(k);
-        if (bytes) {
-          this.restored.set(c, await bytes);
-          pending.delete(k);
-        }
-        try {
-          if (filter) this.filtered(filter, k + 1);
-          if (column !== undefined) this.sortKeys(column, k + 1);
-        } finally {
-          this.restored.delete(c);
-        }
-      }
-    } finally {
-      // Restores asked for but not read (another call read those batches meanwhile, or one failed).
-      for (const p of pending.values()) p.catch(() => undefined);
-    }
   }
 
   window(offset: number, limit: number, view: View): { matched: number; rows: string[][] } {
