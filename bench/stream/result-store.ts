@@ -65,7 +65,7 @@ async function main(): Promise<void> {
   const sortedAgain = timed(() =>
     set.window(rows / 2 + 200, 200, { sort: { column: 'Hostname', desc: true }, filter: '' }),
   );
-  const filtered = timed(() => set.window(0, 200, { sort: null, filter: 'host-042' }));
+  const filtered = timed(() => set.window(0, 200, { sort: null, filter: 'wks-ops-148' }));
   process.stdout.write(
     JSON.stringify({
       mode,
