@@ -7,7 +7,7 @@
 import { readFileSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { isAppError } from '../../../shared/errors';
-import type { ProfileName } from '../../../shared/deploy';
+import { parseExtraFile, type ProfileName } from '../../../shared/deploy';
 import { engineFromEnv, RECOMMENDED_RELEASE } from '../../core/deploy/index';
 import { parseFlags, UsageError, type FlagSpec, type ParsedFlags } from '../args';
 import type { CliIO, Command } from '../command';
@@ -181,9 +181,9 @@ function dockerSettings(flags: ParsedFlags, io: CliIO): Record<string, unknown> 
   if (official && (flags.has('--binary') || flags.has('--tag')))
     throw new UsageError('--official-image replaces --tag/--binary: give one');
   const extraFiles = flags.all('--extra-file').map((spec) => {
-    const m = /^(\/[^=]+)=(.+?)(?::([0-7]{3,4}))?$/.exec(spec);
-    if (!m) throw new UsageError(`--extra-file is /path/in/image=/local/file[:mode], not "${spec}"`);
-    return { path: m[1]!, source: resolve(io.cwd, m[2]!), mode: m[3] ? parseInt(m[3], 8) : 0o644 };
+    const file = parseExtraFile(spec);
+    if (!file) throw new UsageError(`--extra-file is /path/in/image=/local/file[:mode], not "${spec}"`);
+    return { ...file, source: resolve(io.cwd, file.source) };
   });
   const loopback = (flag: string, expose: boolean) => ({
     bindAddress: expose ? '0.0.0.0' : '127.0.0.1',
