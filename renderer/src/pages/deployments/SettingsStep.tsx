@@ -261,6 +261,7 @@ function SshSettings({ form, update }: { form: WizardForm; update: Update }) {
           placeholder="~/.ssh/id_ed25519"
           value={s.keyPath}
           onChange={(e) => set({ keyPath: e.currentTarget.value })}
+          data-testid="settings-ssh-key"
         />
       ) : null}
       <Why>
