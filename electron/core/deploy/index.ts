@@ -77,4 +77,4 @@ export {
   type WinRmPushSettingsInput,
   type WinRmPushRequest,
 } from './agents/index';
-export { HostKeyStore, type ConfirmHostKey } from './ssh/index';
+export { HostKeyStore, checkHostKey, trustHostKey, type ConfirmHostKey } from './ssh/index';
