@@ -14,6 +14,9 @@
  * then tests the added connection, queries through it (the clients page), destroys the deployment
  * from the Deployments page and asserts that the engine holds nothing labelled with it.
  *
+ * By hand, MEGARAPTOR_REAL_VELOCIRAPTOR=/path/to/a static linux-amd64 velociraptor runs the same spec
+ * with the real binary as "a binary I have" and no extra files (docs/real-server-conformance.md).
+ *
  * Where no engine can run (not root, no dockerd) the spec skips with the reason; in CI it fails.
  */
 import { mkdtempSync, rmSync } from 'node:fs';
@@ -39,6 +42,7 @@ import { CLI, startServe, type RunningServer } from './serve';
 import { callOver, openSocket } from './ws-client';
 
 const engine = dockerEngine();
+const realBinary = process.env.MEGARAPTOR_REAL_VELOCIRAPTOR;
 let dir: string | undefined;
 let testEngine: TestEngine | undefined;
 let engines: DockerEngines | undefined;
@@ -120,14 +124,15 @@ test('the wizard deploys to Docker to the end: plan, progress, result, connectio
   const wizard = deployments.wizard;
   // The engine the wizard will use is the one DOCKER_HOST names.
   if (testEngine!.ref.kind === 'socket') await expect(wizard.getByText(testEngine!.ref.path)).toBeVisible();
-  await deployments.useBinaryFile(runtime.launcher);
-  await wizard
-    .getByTestId('settings-extra-files')
-    .fill(
-      runtime.extraFiles
-        .map((f) => `${f.path}=${f.source}:${f.mode.toString(8).padStart(4, '0')}`)
-        .join('\n'),
-    );
+  await deployments.useBinaryFile(realBinary ?? runtime.launcher);
+  if (!realBinary)
+    await wizard
+      .getByTestId('settings-extra-files')
+      .fill(
+        runtime.extraFiles
+          .map((f) => `${f.path}=${f.source}:${f.mode.toString(8).padStart(4, '0')}`)
+          .join('\n'),
+      );
   await wizard.getByTestId('settings-docker-network').getByText("Engine's host network").click();
   const ports = { frontend: await freePort(), gui: await freePort(), api: await freePort() };
   for (const [which, port] of Object.entries(ports))
