@@ -7,7 +7,8 @@
  */
 import type { ProgressEvent } from '../../../shared/deploy';
 import { resolveDataDir } from '../../core/app/index';
-import { createCredentialService } from '../../core/credentials/index';
+import type { ConnectionManager } from '../../core/connections/index';
+import { createCredentialService, type SecretStore } from '../../core/credentials/index';
 import type { DeploymentService } from '../../core/deploy/index';
 import { createServerStack } from '../../core/server-stack';
 import { stripTerminalControls } from '../../core/velociraptor/index';
@@ -16,6 +17,10 @@ import { lazyKeychain } from '../keychain';
 
 export interface CliDeployments {
   service: DeploymentService;
+  /** The app's connections of the data dir (what a deployment adds, what agents enrol with). */
+  connections: ConnectionManager;
+  /** The keychain of the data dir, opened on first use (null: none here). */
+  secrets: () => Promise<SecretStore | null>;
   dataDir: string;
   close(): Promise<void>;
 }
@@ -34,6 +39,8 @@ export async function openDeployments(io: CliIO): Promise<CliDeployments> {
   });
   return {
     service,
+    connections,
+    secrets: keychain.open,
     dataDir,
     async close() {
       await service.dispose();
