@@ -76,5 +76,12 @@ export {
   type SshPushSettingsInput,
   type WinRmPushSettingsInput,
   type WinRmPushRequest,
+  type CollectorBuild,
+  type CollectorPlan,
+  type CollectorRequest,
+  type EnrollmentStatus,
+  type ImportCollectionInput,
+  type KitProgress,
+  type ServerTarget,
 } from './agents/index';
 export { HostKeyStore, checkHostKey, trustHostKey, type ConfirmHostKey } from './ssh/index';
