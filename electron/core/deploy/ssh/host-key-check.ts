@@ -15,7 +15,8 @@ export interface HostKeyCheckOptions {
   timeoutMs?: number;
 }
 
-async function classify(store: HostKeyStore, key: PresentedHostKey): Promise<HostKeyCheck> {
+/** Whether `key` is trusted, new or changed for its host, by the store's own rule. Nothing is remembered. */
+export async function hostKeyStatus(store: HostKeyStore, key: PresentedHostKey): Promise<HostKeyCheck> {
   const view = { host: key.host, port: key.port, keyType: key.keyType, fingerprint: key.fingerprint };
   try {
     await store.verify(key.host, key.port, key.blob, () => Promise.resolve(false));
@@ -49,7 +50,7 @@ export async function checkHostKey(
   hop: { host: string; port: number },
   options: HostKeyCheckOptions = {},
 ): Promise<HostKeyCheck> {
-  return classify(store, await probeHostKey(hop, options));
+  return hostKeyStatus(store, await probeHostKey(hop, options));
 }
 
 /**
@@ -64,7 +65,7 @@ export async function trustHostKey(
   options: HostKeyCheckOptions = {},
 ): Promise<HostKeyCheck> {
   const key = await probeHostKey(hop, options);
-  const check = await classify(store, key);
+  const check = await hostKeyStatus(store, key);
   if (check.status === 'known') return check;
   if (check.status === 'changed')
     throw new AppError('SSH_HOST_KEY_MISMATCH', check.message ?? 'The host key changed.', {
