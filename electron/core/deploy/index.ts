@@ -84,4 +84,4 @@ export {
   type KitProgress,
   type ServerTarget,
 } from './agents/index';
-export { HostKeyStore, type ConfirmHostKey } from './ssh/index';
+export { HostKeyStore, checkHostKey, trustHostKey, type ConfirmHostKey } from './ssh/index';

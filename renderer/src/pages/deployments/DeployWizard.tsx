@@ -27,10 +27,16 @@ import {
 } from '@mantine/core';
 import { IconBrandDocker, IconFlask, IconServer, IconShieldCheck } from '@tabler/icons-react';
 import { useCallback, useEffect, useRef, useState, type ReactNode } from 'react';
-import type { DeploymentSummary, PlanView, ProfileView } from '../../../../shared/contracts/deploy';
+import type {
+  DeploymentSummary,
+  HostKeyCheck,
+  PlanView,
+  ProfileView,
+} from '../../../../shared/contracts/deploy';
 import { describeError } from '../../../../shared/errors';
 import { useApi } from '../../api/index';
 import { formatIso, useTimeZone } from '../../components/investigation/time';
+import { HostKeyPanel } from './HostKeyPanel';
 import { ProgressView } from './ProgressView';
 import { ResultPanel } from './ResultPanel';
 import { SettingsStep } from './SettingsStep';
@@ -105,6 +111,9 @@ function WizardBody({ onClose, onChanged }: { onClose: () => void; onChanged: ()
   const [error, setError] = useState<string>();
   const [result, setResult] = useState<DeploymentSummary>();
   const [asking, setAsking] = useState(false);
+  // The SSH host's key as the core checked it before the plan, for the host and port it was checked for.
+  const [hostKey, setHostKey] = useState<HostKeyCheck>();
+  const [trusting, setTrusting] = useState(false);
 
   useEffect(() => {
     api
@@ -190,11 +199,48 @@ function WizardBody({ onClose, onChanged }: { onClose: () => void; onChanged: ()
     run.start((h) => api.stream('deploy:start', { id: plan.deploymentId }, h), plan.steps);
   };
 
+  const sshHost = { host: form.ssh.host.trim(), port: form.ssh.port };
+  const shownHostKey =
+    hostKey && hostKey.host === sshHost.host && hostKey.port === sshHost.port ? hostKey : undefined;
+  // An SSH host's key is checked first: a new one is confirmed by the responder, a changed one stops here.
+  const checkHostKeyThenPlan = () => {
+    setPlanning(true);
+    setHostKey(undefined);
+    api
+      .call('deploy:host-key', sshHost)
+      .then((k) => {
+        if (k.status === 'known') makePlan();
+        else {
+          setHostKey(k);
+          setPlanning(false);
+        }
+      })
+      .catch((e: unknown) => {
+        setError(describeError(e));
+        setPlanning(false);
+      });
+  };
+  const trustHostKey = () => {
+    if (!shownHostKey) return;
+    setTrusting(true);
+    setError(undefined);
+    api
+      .call('deploy:trust-host-key', { ...sshHost, fingerprint: shownHostKey.fingerprint })
+      .then(() => {
+        setHostKey(undefined);
+        makePlan();
+      })
+      .catch((e: unknown) => setError(describeError(e)))
+      .finally(() => setTrusting(false));
+  };
+
   const running = run.status === 'running';
   const next = () => {
     setError(undefined);
-    if (step === STEP.settings) makePlan();
-    else setStep((s) => s + 1);
+    if (step === STEP.settings) {
+      if (form.target === 'ssh') checkHostKeyThenPlan();
+      else makePlan();
+    } else setStep((s) => s + 1);
   };
 
   const close = () => (running ? setAsking(true) : onClose());
@@ -297,6 +343,9 @@ function WizardBody({ onClose, onChanged }: { onClose: () => void; onChanged: ()
         </Stepper.Step>
         <Stepper.Step label="Settings">
           <SettingsStep form={form} update={update} />
+          {form.target === 'ssh' && shownHostKey ? (
+            <HostKeyPanel check={shownHostKey} trusting={trusting} onTrust={trustHostKey} />
+          ) : null}
         </Stepper.Step>
         <Stepper.Step label="Review">{plan ? <Review plan={plan} /> : null}</Stepper.Step>
         <Stepper.Step label="Deploy" loading={running}>
@@ -390,7 +439,8 @@ function WizardBody({ onClose, onChanged }: { onClose: () => void; onChanged: ()
               loading={planning}
               disabled={
                 (step === STEP.profile && !profile?.allowedTargets.includes(form.target)) ||
-                (step === STEP.settings && problems.length > 0)
+                (step === STEP.settings && problems.length > 0) ||
+                (step === STEP.settings && form.target === 'ssh' && shownHostKey?.status === 'changed')
               }
               data-testid="wizard-next"
             >

@@ -12,6 +12,7 @@ import {
   Stack,
   Switch,
   Text,
+  Textarea,
   TextInput,
 } from '@mantine/core';
 import type { ReactNode } from 'react';
@@ -150,6 +151,39 @@ function DockerSettings({ form, update }: { form: WizardForm; update: Update }) 
         The local image needs no registry and holds exactly the verified binary; upstream&apos;s image is
         unsigned and amd64 only, pinned to the release tag (never :latest, which is built from master).
       </Why>
+      {d.image === 'local' ? (
+        <>
+          <Textarea
+            label="Extra files for the image (optional)"
+            description="One a line: /path/in/image=/file/on/this/machine[:mode]"
+            placeholder="/usr/local/bin/tool=/home/me/tools/tool:0755"
+            autosize
+            minRows={1}
+            maxRows={8}
+            value={d.extraFiles}
+            onChange={(e) => set({ extraFiles: e.currentTarget.value })}
+            data-testid="settings-extra-files"
+          />
+          <Why>
+            For tools the server needs on an isolated network; they go into the image built here, next to the
+            binary.
+          </Why>
+        </>
+      ) : null}
+      <SegmentedControl
+        value={d.network}
+        onChange={(v) => set({ network: v === 'host' ? 'host' : 'bridge' })}
+        data={[
+          { value: 'bridge', label: 'Published ports' },
+          { value: 'host', label: "Engine's host network" },
+        ]}
+        data-testid="settings-docker-network"
+      />
+      <Why>
+        Published ports keep the server in its own network and publish only the three ports. The engine&apos;s
+        host network is for engines without a bridge: the server listens on the engine&apos;s host at the
+        addresses and ports below, so they must be free there.
+      </Why>
       <TextInput
         label="Name agents use to reach the server"
         value={d.frontendHostname}
@@ -227,6 +261,7 @@ function SshSettings({ form, update }: { form: WizardForm; update: Update }) {
           placeholder="~/.ssh/id_ed25519"
           value={s.keyPath}
           onChange={(e) => set({ keyPath: e.currentTarget.value })}
+          data-testid="settings-ssh-key"
         />
       ) : null}
       <Why>

@@ -40,6 +40,32 @@ describe('wizard form', () => {
     expect(s.api).toEqual({ bindAddress: '127.0.0.1', port: 8001 });
   });
 
+  it("maps the engine's host network and the extra image files, refusing a malformed line", () => {
+    const form = base();
+    form.name = 'ir-1';
+    form.docker.network = 'host';
+    form.docker.extraFiles = '/usr/bin/node=/usr/bin/node:0755\n\n  /opt/tool.mjs=/home/me/tool.mjs  \n';
+    expect(formProblems(form)).toEqual([]);
+    expect(settingsOf(form)).toMatchObject({
+      network: 'host',
+      image: {
+        kind: 'local',
+        extraFiles: [
+          { path: '/usr/bin/node', source: '/usr/bin/node', mode: 0o755 },
+          { path: '/opt/tool.mjs', source: '/home/me/tool.mjs', mode: 0o644 },
+        ],
+      },
+    });
+    form.docker.extraFiles = 'tool=relative/tool';
+    expect(formProblems(form)).toEqual([
+      'Extra file "tool=relative/tool" is not /path/in/image=/absolute/file/here[:mode].',
+    ]);
+    // Upstream's image takes no extra files: the lines are kept in the form but not sent.
+    form.docker.image = 'official';
+    expect(formProblems(form)).toEqual([]);
+    expect(settingsOf(form)).not.toHaveProperty('image.extraFiles');
+  });
+
   it('maps an SSH host: agent or key login, sudo, the frontend named after the host by default', () => {
     const form = base();
     form.target = 'ssh';

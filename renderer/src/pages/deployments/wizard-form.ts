@@ -8,7 +8,7 @@
  * frontend — the one port agents must reach — on the address the responder picks, Velociraptor's own
  * ports, and the signature-verified release rather than a local binary.
  */
-import type { ProfileName } from '../../../../shared/deploy';
+import { parseExtraFile, type ProfileName } from '../../../../shared/deploy';
 
 export type WizardTarget = 'docker' | 'ssh' | 'lab';
 
@@ -37,6 +37,13 @@ export interface WizardForm {
   docker: {
     engine: { kind: 'socket'; path: string } | { kind: 'tcp'; host: string; port: number };
     image: 'local' | 'official';
+    /**
+     * 'bridge' publishes the ports; 'host' binds the server on the engine's host directly (engines
+     * without a usable bridge network): every port is then a port of that host.
+     */
+    network: 'bridge' | 'host';
+    /** Files of this machine added to the local image, one `/path/in/image=/file/here[:mode]` a line. */
+    extraFiles: string;
     frontendHostname: string;
     frontend: PortChoice;
     gui: PortChoice;
@@ -80,6 +87,8 @@ export function defaultForm(options: {
     docker: {
       engine: options.dockerEngine,
       image: 'local',
+      network: 'bridge',
+      extraFiles: '',
       frontendHostname: 'localhost',
       frontend: { bindAddress: '127.0.0.1', port: VELOCIRAPTOR_PORTS.frontend },
       gui: { bindAddress: '127.0.0.1', port: VELOCIRAPTOR_PORTS.gui },
@@ -101,6 +110,12 @@ export function defaultForm(options: {
     lab: { ports: { frontend: 0, api: 0, gui: 0 }, client: true },
   };
 }
+
+const extraFileLines = (text: string): string[] =>
+  text
+    .split('\n')
+    .map((l) => l.trim())
+    .filter(Boolean);
 
 const LOOPBACK = /^(127\.\d{1,3}\.\d{1,3}\.\d{1,3}|::1|localhost)$/;
 export const isLoopback = (address: string): boolean => LOOPBACK.test(address.trim());
@@ -125,13 +140,19 @@ export function settingsOf(form: WizardForm): Record<string, unknown> {
       port: p.port,
       ...(!isLoopback(p.bindAddress) && d.exposeAdminPorts ? { expose: true } : {}),
     });
+    const extraFiles = extraFileLines(d.extraFiles).flatMap((l) => parseExtraFile(l) ?? []);
     return {
       ...admin,
       engine: d.engine,
       image:
         d.image === 'official'
           ? { kind: 'official', reference: `ghcr.io/velocidex/velociraptor-server:${form.binary.tag.trim()}` }
-          : { kind: 'local', binary: binarySettings(form.binary) },
+          : {
+              kind: 'local',
+              binary: binarySettings(form.binary),
+              ...(extraFiles.length ? { extraFiles } : {}),
+            },
+      ...(d.network === 'host' ? { network: 'host' } : {}),
       frontend: {
         hostname: d.frontendHostname.trim(),
         bindAddress: d.frontend.bindAddress.trim(),
@@ -192,6 +213,12 @@ export function formProblems(form: WizardForm): string[] {
     const nonLoopback = [form.docker.gui, form.docker.api].some((p) => !isLoopback(p.bindAddress));
     if (nonLoopback && !form.docker.exposeAdminPorts)
       out.push('The GUI or API would be reachable from the network: confirm it, or keep 127.0.0.1.');
+    if (form.docker.image === 'local')
+      for (const line of extraFileLines(form.docker.extraFiles)) {
+        const file = parseExtraFile(line);
+        if (!file || !file.source.startsWith('/'))
+          out.push(`Extra file "${line}" is not /path/in/image=/absolute/file/here[:mode].`);
+      }
   }
   if (form.target === 'ssh') {
     if (!form.ssh.host.trim()) out.push('Give the host to deploy to.');
