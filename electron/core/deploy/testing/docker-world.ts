@@ -5,7 +5,6 @@
  * and connections of a data dir; a secret store (the real keychain in the test run's keyring session,
  * else the given store); the runner with the Docker deployer. Ports are free loopback ports.
  */
-import { createServer, type AddressInfo } from 'node:net';
 import type { ConnectionManager } from '../../connections/index';
 import { DockerDeployer, type DockerSettingsInput } from '../docker/docker-deployer';
 import { DockerEngines, type EngineRef } from '../docker/engine';
@@ -14,6 +13,7 @@ import type { TrustedKey } from '../releases/signature';
 import type { DeploymentRunner } from '../runner';
 import type { ImageFile } from '../docker/spec';
 import { worldParts, type WorldOptions } from './world-parts';
+import { freePort } from './free-port';
 
 export const TEST_TAG = 'v0.77.2';
 export const TEST_ASSET = 'velociraptor-v0.77.2-linux-amd64-musl';
@@ -56,16 +56,7 @@ export function dockerWorld(o: DockerWorldOptions): DockerWorld {
   };
 }
 
-export async function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const s = createServer();
-    s.once('error', reject);
-    s.listen(0, '127.0.0.1', () => {
-      const port = (s.address() as AddressInfo).port;
-      s.close(() => resolve(port));
-    });
-  });
-}
+export { freePort };
 
 /**
  * Host networking on loopback (the test engine has no bridge): every port fixed and free, the
