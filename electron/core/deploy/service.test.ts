@@ -106,7 +106,7 @@ describe('DeploymentService', () => {
 
   it("runs a kept plan's pre-flight checks for the review, read-only, and refuses an unknown plan", async () => {
     const handlers = deployHandlers(service, {});
-    const ctx = { signal: new AbortController().signal };
+    const ctx = { owner: 't', signal: new AbortController().signal };
     const plan = (await handlers['deploy:plan'](
       {
         target: 'lab',
