@@ -14,6 +14,7 @@ import type { DeploymentSummary } from '../../../shared/contracts/deploy';
 import type {
   CertificateStatus,
   DeploymentNotice,
+  PreflightCheck,
   ProfileName,
   ProgressEvent,
   TargetHealth,
@@ -220,6 +221,11 @@ export class DeploymentService {
         `No plan ${deploymentId} is waiting (plans are kept for an hour and deployed once). Plan again.`,
       );
     return p.plan;
+  }
+
+  /** The pre-flight checks of a kept plan, for the review (nothing is made or journaled). */
+  async check(deploymentId: string, signal: AbortSignal): Promise<PreflightCheck[]> {
+    return (await this.runner()).check(this.planned(deploymentId), signal);
   }
 
   async deploy(plan: DeploymentPlan, options: RunOptions = {}): Promise<DeployOutcome> {
