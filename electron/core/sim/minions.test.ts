@@ -92,7 +92,7 @@ describe('simulator multi-frontend (master + minion from one config)', () => {
     expect(
       await runVelociraptorCommandLine(['--config', path, 'frontend', '--minion', '--node', 'x-1'], stray),
     ).toBe(1);
-    expect(stray.err()).toMatch(/Unable to find node x-1 in ExtraFrontends \(known: 127\.0\.0\.1-\d+\)/);
+    expect(stray.err()).toMatch(/Frontend x-1 not found! \(available frontends: 127\.0\.0\.1:\d+\)/);
 
     const sim: RunningSimulator = await startSimulator({
       serverConfig: text,

@@ -145,7 +145,7 @@ export async function startMinion(o: {
   if (!entry)
     throw new AppError(
       'CONFIG_MISSING_KEY',
-      `Unable to find node ${o.node} in ExtraFrontends (known: ${o.config.extraFrontends.map((f) => nodeNameOf(f.hostname, f.port)).join(', ') || 'none'}).`,
+      `Frontend ${o.node} not found! (available frontends: ${o.config.extraFrontends.map((f) => `${f.hostname}:${f.port}`).join(', ') || 'none'})`,
     );
   const now = o.now ?? Date.now;
   const intervalMs = o.intervalMs ?? METRICS_INTERVAL_MS;
