@@ -5,8 +5,13 @@
  * per node from the same image and config, all on the one data volume — verified through the master's
  * API (Server.Internal.FrontendMetrics); an agent enrolled through a minion shows up in the master's
  * clients(); scale-out adds a third minion as a journaled operation; destroy leaves nothing.
+ *
+ * By hand with a real Velociraptor (MEGARAPTOR_REAL_VELOCIRAPTOR=/path to a linux-amd64 static build):
+ * the same deployment with that binary in the image, and the real binary as the agent on this
+ * machine (its client enrols through the second minion) — docs/real-server-conformance.md.
  */
-import { mkdtemp, readdir, readFile, rm } from 'node:fs/promises';
+import { spawn } from 'node:child_process';
+import { mkdtemp, readdir, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type Docker from 'dockerode';
@@ -15,12 +20,14 @@ import { parse, stringify } from 'yaml';
 import { keychainStoreFor } from '../../credentials/index';
 import { MemorySecretStore } from '../../credentials/memory-store';
 import type { SecretStore } from '../../credentials/secret-store';
+import { clientIdOfKey } from '../../sim/agent';
 import { localIdentity, parseClientConfig, runAgent } from '../../sim/index';
-import { build, vql } from '../../velociraptor/vql/builder';
+import { build, str, vql } from '../../velociraptor/vql/builder';
 import { identitySecrets, loadServerConfig } from '../server-identity';
 import { dockerEngine, startTestEngine, type TestEngine } from '../testing/docker-engine';
 import { freePort, hostNetworkSettings, SMALL, TEST_ASSET, TEST_TAG } from '../testing/docker-world';
 import { makeTestSigner, type TestSigner } from '../testing/gpg';
+import { testServerBinary } from '../testing/ssh-world';
 import { startReleaseServer, type ReleaseServer } from '../testing/release-server';
 import { serviceWorld, type ServiceWorld } from '../testing/service-world';
 import { simRuntime, type SimRuntime } from '../testing/sim-runtime';
@@ -37,13 +44,16 @@ let root: string;
 let world: ServiceWorld;
 let secrets: SecretStore;
 let docker: Docker;
+let real = false;
 
 beforeAll(async () => {
   if (!part.ready) return;
   engine = await startTestEngine();
   root = await mkdtemp(join(tmpdir(), 'megaraptor-docker-multi-'));
   [signer, runtime] = await Promise.all([makeTestSigner(), simRuntime(join(root, 'runtime'))]);
-  const launcher = await readFile(runtime.launcher);
+  const served = await testServerBinary(runtime.cli);
+  real = served.real;
+  const launcher = real ? served.data : await readFile(runtime.launcher);
   releases = await startReleaseServer([
     {
       tag: TEST_TAG,
@@ -101,6 +111,51 @@ async function until<T>(what: string, probe: () => Promise<T | undefined>, ms: n
   }
 }
 
+/**
+ * An agent of this machine whose only frontend is `url`: the simulator's stand-in agent, or with a real
+ * binary Velociraptor's own client (its writeback in the test folder; its id from the writeback's key).
+ */
+async function startAgent(
+  client: Record<string, unknown>,
+  url: string,
+): Promise<{ clientId: () => Promise<string>; stop: () => void }> {
+  if (!real) {
+    const agent = await runAgent(
+      parseClientConfig(stringify({ Client: { ...client, server_urls: [url] } })),
+      localIdentity({ hostname: 'enrolled-via-minion' }),
+      60_000,
+    );
+    return { clientId: () => Promise.resolve(agent.clientId), stop: () => agent.stop() };
+  }
+  const dir = await mkdtemp(join(root, 'agent-'));
+  const writeback = join(dir, 'writeback.yaml');
+  const configPath = join(dir, 'client.config.yaml');
+  await writeFile(
+    configPath,
+    stringify({ Client: { ...client, server_urls: [url], writeback_linux: writeback } }),
+    { mode: 0o600 },
+  );
+  const child = spawn(process.env.MEGARAPTOR_REAL_VELOCIRAPTOR!, ['--config', configPath, 'client', '-v'], {
+    stdio: ['ignore', 'ignore', 'pipe'],
+  });
+  let log = '';
+  child.stderr.on('data', (d: Buffer) => (log = (log + d.toString()).slice(-4000)));
+  return {
+    clientId: () =>
+      until(
+        "the real client's writeback",
+        async () => {
+          const text = await readFile(writeback, 'utf8').catch(() => '');
+          const key = (parse(text) as { private_key?: string } | null)?.private_key;
+          if (child.exitCode !== null) throw new Error(`the real client exited: ${log}`);
+          return key ? clientIdOfKey(key) : undefined;
+        },
+        30_000,
+      ),
+    stop: () => child.kill('SIGTERM'),
+  };
+}
+
 describe('multi-frontend Docker deployment (master + minions on one volume)', () => {
   it(`has ${part.name} (required in CI)`, () => part.check());
 
@@ -139,7 +194,11 @@ describe('multi-frontend Docker deployment (master + minions on one volume)', ()
       const t0 = Date.now();
       const out = await s.deploy(plan);
       const seconds = (Date.now() - t0) / 1000;
-      console.log(`master + 2 minions deployed and verified in ${seconds.toFixed(1)} s`);
+      const took = (x: { startedAt?: string; endedAt?: string }) =>
+        ((Date.parse(x.endedAt ?? '') - Date.parse(x.startedAt ?? '')) / 1000).toFixed(1);
+      console.log(
+        `${real ? 'REAL Velociraptor' : 'simulator'}: master + 2 minions deployed and verified in ${seconds.toFixed(1)} s (${out.journal.steps.map((x) => `${x.id} ${took(x)} s`).join(', ')})`,
+      );
       expect(out.journal.state).toBe('deployed');
       const nodes = ports.map((p) => `localhost-${p}`);
       expect(out.journal.outputs.minionNodes).toBe(nodes.join(','));
@@ -180,29 +239,23 @@ describe('multi-frontend Docker deployment (master + minions on one volume)', ()
       expect(config.ExtraFrontends).toHaveLength(2);
 
       // An agent whose only frontend is the second minion enrols; the master's API lists it.
-      const agentConfig = parseClientConfig(
-        stringify({
-          Client: {
-            ...config.Client,
-            server_urls: [`https://127.0.0.1:${ports[1]}/`],
-          },
-        }),
-      );
-      const agent = await runAgent(agentConfig, localIdentity({ hostname: 'enrolled-via-minion' }), 60_000);
+      await world.connections.service({ server: 'docker-multi', org: '' });
+      const conn = world.connections.registry.connection('docker-multi');
+      const agent = await startAgent(config.Client, `https://127.0.0.1:${ports[1]}/`);
       try {
-        await world.connections.service({ server: 'docker-multi', org: '' });
-        const conn = world.connections.registry.connection('docker-multi');
+        const clientId = await agent.clientId();
         const rows = await until(
           'the agent in the master',
           async () => {
             const r = await conn.queryRows(
-              build(vql`SELECT client_id FROM clients(search='host:enrolled-via-minion')`),
+              build(vql`SELECT client_id FROM clients(client_id=${str(clientId)})`),
             );
             return r.rows.length ? r.rows : undefined;
           },
-          20_000,
+          60_000,
         );
-        expect(rows).toEqual([{ client_id: agent.clientId }]);
+        expect(rows).toEqual([{ client_id: clientId }]);
+        console.log(`agent ${clientId} enrolled through minion localhost-${ports[1]}, listed by the master`);
       } finally {
         agent.stop();
       }
