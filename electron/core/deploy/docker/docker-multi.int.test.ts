@@ -221,9 +221,9 @@ describe('multi-frontend Docker deployment (master + minions on one volume)', ()
           nodes[i],
           '-v',
         ]);
-        expect(m.Mounts.map((x) => [x.Name, x.Destination, x.RW])).toEqual(
-          master.Mounts.map((x) => [x.Name, x.Destination, x.RW]),
-        );
+        const mounts = (c: Docker.ContainerInspectInfo) =>
+          c.Mounts.map((x) => `${x.Name}:${x.Destination}:${x.RW}`).sort();
+        expect(mounts(m)).toEqual(mounts(master));
         expect(m.State.Health?.Status).toBe('healthy');
         expect(m.HostConfig).toMatchObject({ ReadonlyRootfs: true, CapDrop: ['ALL'], NetworkMode: 'host' });
       }
@@ -244,17 +244,26 @@ describe('multi-frontend Docker deployment (master + minions on one volume)', ()
       const agent = await startAgent(config.Client, `https://127.0.0.1:${ports[1]}/`);
       try {
         const clientId = await agent.clientId();
+        // The simulator's agent reports its host name at enrolment. A real client enrolled through a
+        // minion is registered by the master (first seen, its interrogation scheduled), but 0.77.2's
+        // minion delivered it no task within minutes here (docs/real-server-conformance.md): only
+        // the registration is checked then.
         const rows = await until(
           'the agent in the master',
           async () => {
             const r = await conn.queryRows(
-              build(vql`SELECT client_id FROM clients(client_id=${str(clientId)})`),
+              build(
+                vql`SELECT client_id, os_info.hostname AS Host, first_seen_at > 0 AS Seen FROM clients(client_id=${str(clientId)})`,
+              ),
             );
-            return r.rows.length ? r.rows : undefined;
+            const row = r.rows[0] as { Host?: string; Seen?: boolean } | undefined;
+            return row && (real ? row.Seen : row.Host) ? r.rows : undefined;
           },
           60_000,
         );
-        expect(rows).toEqual([{ client_id: clientId }]);
+        expect(rows).toEqual([
+          { client_id: clientId, Host: real ? expect.any(String) : 'enrolled-via-minion', Seen: true },
+        ]);
         console.log(`agent ${clientId} enrolled through minion localhost-${ports[1]}, listed by the master`);
       } finally {
         agent.stop();
