@@ -20,7 +20,13 @@ import {
   createCredentialService,
   credentialHandlers,
 } from './credentials/index';
-import { AgentService, DeploymentService, deployHandlers, releaseSourceFromEnv } from './deploy/index';
+import {
+  agentHandlers,
+  AgentService,
+  DeploymentService,
+  deployHandlers,
+  releaseSourceFromEnv,
+} from './deploy/index';
 import { createInvestigation } from './investigation/index';
 import { createMcpDomain } from './mcp/index';
 import { OWNER_RELEASED, type Handlers } from './rpc/index';
@@ -138,6 +144,13 @@ export function createCoreServices(options: CoreOptions): CoreServices {
     ...mcp.handlers,
     ...credentialHandlers(credentials),
     ...deployHandlers(deployments, options.env ?? process.env),
+    ...agentHandlers({
+      agents,
+      dataDir,
+      server: (t) => connections.service(t),
+      releases: deployments.releases,
+      secrets: keychainAtStart,
+    }),
     // Called by the Dispatcher when a window closes or a socket drops: the investigation drops its result sets.
     [OWNER_RELEASED]: (owner) => investigation.handlers[OWNER_RELEASED]?.(owner),
   };
@@ -147,6 +160,7 @@ export function createCoreServices(options: CoreOptions): CoreServices {
     () => connections.dispose(),
     () => mcp.dispose(),
     () => deployments.dispose(),
+    () => agents.dispose(),
   ];
   let disposed = false;
   return {

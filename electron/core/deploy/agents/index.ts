@@ -3,7 +3,14 @@
  * fan-out, the SSH pusher (Linux in upstream's client layout, macOS through `service install`), and the
  * service the app, the CLI and MCP build.
  */
-export { AgentService, type AgentServiceDeps, type SshPushRequest, type WinRmPushRequest } from './service';
+export { agentHandlers, type AgentHandlerDeps } from './handlers';
+export {
+  AgentService,
+  type AgentServiceDeps,
+  type HostKeyScanResult,
+  type SshPushRequest,
+  type WinRmPushRequest,
+} from './service';
 export { agentConfig, checkLabel, clientConfigOfServerConfig, type AgentConfig } from './client-config';
 export { AgentPushRunner, MAX_CONCURRENCY, type PushPlan, type RunOptions } from './fanout';
 export { AgentRunStore, type AgentRunDoc, type RunHost } from './run-journal';
