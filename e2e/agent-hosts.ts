@@ -8,7 +8,8 @@
  *     enable, disable and reset-failed do nothing; `start` runs the unit's ExecStart detached (the
  *     stand-in agent: the simulator launcher, which enrols for real); `stop` ends it; `show
  *     --property=ActiveState,MainPID` answers as systemd would;
- *   - private /usr/local/bin and /var/tmp, so what the push installs stays on that host
+ *   - a private /run in which /run/systemd/system exists (so the product sees "systemd runs"),
+ *     and private /usr/local/bin and /var/tmp, so what the push installs stays on that host
  *     (/etc is private already).
  * stop() ends sshd and everything its sessions started (the agent too).
  */
@@ -21,7 +22,8 @@ const FAKE_SYSTEMCTL = (state: string): string => `#!/bin/sh
 # TEST DOUBLE of systemctl (e2e sshd hosts have no systemd). See e2e/agent-hosts.ts.
 state=${state}
 unit_file() { echo "/etc/systemd/system/$1"; }
-alive() { [ -s "$state/$1.pid" ] && kill -0 "$(cat "$state/$1.pid")" 2>/dev/null; }
+# /proc, not kill -0: \`show\` runs as the login, which may not signal root's service.
+alive() { [ -s "$state/$1.pid" ] && [ -d "/proc/$(cat "$state/$1.pid")" ]; }
 cmd=$1; shift
 case "$cmd" in
   daemon-reload|enable|disable|reset-failed) exit 0 ;;
@@ -60,6 +62,9 @@ export async function startAgentE2eHost(
     hostname: name,
     ...(options.authorizedKeys ? { authorizedKeys: options.authorizedKeys } : {}),
     setupLines: [
+      // A private /run saying systemd runs (sd_booted: /run/systemd/system), with sshd's privsep dir.
+      'mount -t tmpfs -o mode=0755 tmpfs /run',
+      'mkdir -p /run/sshd /run/systemd/system',
       `mount --bind ${systemctl} /usr/bin/systemctl`,
       `mount --bind ${join(setup, 'bin')} /usr/local/bin`,
       `mount --bind ${join(setup, 'vartmp')} /var/tmp`,
