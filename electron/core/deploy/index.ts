@@ -77,5 +77,12 @@ export {
   type SshPushSettingsInput,
   type WinRmPushSettingsInput,
   type WinRmPushRequest,
+  type CollectorBuild,
+  type CollectorPlan,
+  type CollectorRequest,
+  type EnrollmentStatus,
+  type ImportCollectionInput,
+  type KitProgress,
+  type ServerTarget,
 } from './agents/index';
 export { HostKeyStore, type ConfirmHostKey } from './ssh/index';

@@ -8,8 +8,13 @@ import { matchesHuntScope } from '../../../shared/hunt-scope';
 import { ARTIFACTS, findArtifact, type ArtifactDefinition } from './dataset/artifacts';
 import { AGENT_VERSION, seedClients, type ClientOs, type ClientRecord } from './dataset/clients';
 import { Rng } from './dataset/prng';
-import { generateArtifactResults } from './dataset/triage-rows';
+import { generateArtifactResults, type GeneratedResults } from './dataset/triage-rows';
+import { readFileSync } from 'node:fs';
+import { resolve, sep } from 'node:path';
+import { parseCollection } from './collections';
 import type { FileStore } from './filestore';
+import { SIM_SERVER_FS_ROOT } from './server/filesystem';
+import { seedInventory, type InventoryTool } from './server/inventory';
 import { completionRow, logRow } from './server/rows';
 import { versionProfile, type VersionProfile } from './version';
 import type { Row } from './vql/values';
@@ -134,6 +139,8 @@ export class World {
    * short server artifacts now and then).
    */
   instantServerFlows = false;
+  /** The tool inventory (server/inventory.ts): tools without a file cannot be fetched (no internet). */
+  readonly inventory: Map<string, InventoryTool>;
 
   constructor(
     readonly now: () => number,
@@ -144,6 +151,7 @@ export class World {
   ) {
     this.rng = new Rng(`${seed}/ids`);
     this.startMs = now();
+    this.inventory = seedInventory(profile.version);
     const root: OrgData = {
       id: 'root',
       name: '<root>',
@@ -292,14 +300,12 @@ export class World {
     for (const name of flow.artifacts) {
       const def = this.artifact(name);
       if (!def) continue;
-      const gen = generateArtifactResults(
-        def,
-        client,
-        flow.env[name] ?? {},
-        flow.session_id,
-        flow.finishMs,
-        this.profile,
-      );
+      const env = flow.env[name] ?? {};
+      const gen =
+        def.name === IMPORT_COLLECTION
+          ? this.importCollection(org, env, flow.finishMs)
+          : (this.collectorTools(def, env) ??
+            generateArtifactResults(def, client, env, flow.session_id, flow.finishMs, this.profile));
       for (const [key, rows] of gen.results)
         flow.results.set(key, flow.max_rows > 0 ? rows.slice(0, flow.max_rows) : rows);
       for (const line of gen.logs) flow.logs.push(logRow(flow, flow.finishMs, 'INFO', line));
@@ -414,6 +420,149 @@ export class World {
       c.bytes += flow.uploads.reduce((s, u) => s + u.size, 0);
     }
     return c;
+  }
+
+  // ---------------------------------------------------------------- offline collectors
+
+  /**
+   * CreateCollector on an isolated server: every tool it repacks or embeds must be in the inventory
+   * with its file, otherwise the build fails as the real server's does (it tries to download the
+   * tool). When all are there, the stand-in collector lists the tools it carries.
+   */
+  private collectorTools(def: ArtifactDefinition, env: Record<string, string>): GeneratedResults | null {
+    if (def.name !== 'Server.Utils.CreateCollector') return null;
+    const os = env.OS ?? 'Windows';
+    const binary = COLLECTOR_BINARY[os] ?? 'VelociraptorWindows';
+    let wanted: unknown;
+    try {
+      wanted = JSON.parse(env.artifacts ?? '["Generic.Client.Info"]');
+    } catch {
+      wanted = [];
+    }
+    const list: unknown[] = Array.isArray(wanted) ? wanted : [];
+    // An unknown artifact fails the build before anything is repacked (generateArtifactResults says so).
+    if (list.some((a) => typeof a !== 'string' || !this.artifact(a))) return null;
+    const names = [binary];
+    for (const a of list)
+      for (const t of (typeof a === 'string' ? this.artifact(a)?.tools : undefined) ?? [])
+        if (!names.includes(t.name)) names.push(t.name);
+    const results: GeneratedResults = { results: new Map(), uploads: [], logs: [] };
+    for (const n of names) {
+      const tool = this.inventory.get(n);
+      if (tool?.hash) continue;
+      const url = tool?.url ?? this.artifactToolUrl(n);
+      const host = /^https?:\/\/([^/]+)/.exec(url)?.[1] ?? 'github.com';
+      results.failure = `client_repack: Get "${url}": dial tcp: lookup ${host}: no such host`;
+      return results;
+    }
+    const gen = generateArtifactResults(def, null, env, '', this.now(), this.profile);
+    const carried = names
+      .map((n) => this.inventory.get(n))
+      .map((t) => `Tool: ${t?.name ?? ''} ${t?.version || '-'} sha256 ${t?.hash ?? ''}\n`)
+      .join('');
+    for (const up of gen.uploads) up.content = Buffer.concat([up.content, Buffer.from(carried)]);
+    return gen;
+  }
+
+  private artifactToolUrl(name: string): string {
+    for (const a of ARTIFACTS) for (const t of a.tools ?? []) if (t.name === name) return t.url;
+    return '';
+  }
+
+  /**
+   * Server.Utils.ImportCollection (VR vql/tools/collector/import.go): reads the ZIP at Path on the
+   * server's disk, picks the client (ClientId; else one with the collection's host name; else
+   * C.<HostID up to its first "-">; else a new id), creates it when unknown, stores the flow under the
+   * collection's session id (a new one when that client has it already) and answers one row.
+   */
+  private importCollection(org: OrgData, env: Record<string, string>, nowMs: number): GeneratedResults {
+    const out: GeneratedResults = { results: new Map(), uploads: [], logs: [] };
+    const path = resolve(env.Path ?? '');
+    if (!path.startsWith(SIM_SERVER_FS_ROOT + sep)) {
+      out.logs.push(`import_collection: the simulator only reads files below ${SIM_SERVER_FS_ROOT}`);
+      return out;
+    }
+    let parsed;
+    try {
+      parsed = parseCollection(readFileSync(path));
+    } catch (e) {
+      out.logs.push(`import_collection: ${e instanceof Error ? e.message : String(e)}`);
+      return out;
+    }
+    const hostname = parsed.hostname || env.Hostname || '';
+    let clientId = env.ClientId && env.ClientId !== 'auto' ? env.ClientId : '';
+    if (!clientId && hostname) {
+      out.logs.push(`Searching for a client id with hostname '${hostname}'`);
+      const same = [...org.clients.values()].find((c) => c.hostname.toLowerCase() === hostname.toLowerCase());
+      if (same) {
+        clientId = same.client_id;
+        out.logs.push(`client id found '${clientId}'`);
+      }
+    }
+    if (!clientId && parsed.hostId) clientId = `C.${parsed.hostId.replace(/^C\./, '').split('-')[0] ?? ''}`;
+    if (!clientId) clientId = parsed.clientId.split('-')[0] ?? '';
+    if (clientId)
+      out.logs.push(
+        `Found client_info.json file in collection: Using client id '${clientId}' and hostname '${hostname}'`,
+      );
+    else {
+      clientId = `C.${this.rng.hex(16)}`;
+      out.logs.push(`Creating a new client id '${clientId}'`);
+    }
+    if (!org.clients.has(clientId))
+      org.clients.set(clientId, {
+        client_id: clientId,
+        hostname,
+        fqdn: parsed.fqdn || hostname,
+        os: (['windows', 'linux', 'darwin'].includes(parsed.os) ? parsed.os : 'linux') as ClientOs,
+        release: '',
+        machine: '',
+        mac_addresses: [],
+        first_seen_at: Math.floor(nowMs / 1000),
+        offline_last_seen_us: nowMs * 1000,
+        last_ip: '',
+        labels: [],
+        last_label_timestamp: 0,
+        last_interrogate_flow_id: '',
+        agent_version: '',
+      });
+    let sessionId = parsed.sessionId || this.newFlowId();
+    if (org.flows.has(flowKey(clientId, sessionId))) sessionId = this.newFlowId();
+    const createMs = parsed.createUs ? parsed.createUs / 1000 : nowMs;
+    const flow: FlowRecord = {
+      client_id: clientId,
+      session_id: sessionId,
+      creator: '',
+      artifacts: parsed.artifacts,
+      env: {},
+      timeout: 0,
+      max_rows: 0,
+      max_bytes: 0,
+      cpu_limit: 0,
+      urgent: false,
+      createMs,
+      startMs: createMs,
+      finishMs: nowMs,
+      status: '',
+      finalised: true,
+      results: parsed.results,
+      logs: parsed.logs,
+      uploads: [],
+    };
+    org.flows.set(flowKey(clientId, sessionId), flow);
+    this.emitCompletion(org.id, flow);
+    const total = [...parsed.results.values()].reduce((n, r) => n + r.length, 0);
+    out.results.set(IMPORT_COLLECTION, [
+      {
+        ClientId: clientId,
+        FlowId: sessionId,
+        TotalRows: total,
+        UploadedFiles: parsed.uploadedFiles,
+        UploadedBytes: parsed.uploadedBytes,
+        Artifacts: [...parsed.results.keys()],
+      },
+    ]);
+    return out;
   }
 
   // ---------------------------------------------------------------- enrolment (stand-in agents)
@@ -689,6 +838,18 @@ function serverPseudoClient(): ClientRecord {
     agent_version: '',
   };
 }
+
+export const IMPORT_COLLECTION = 'Server.Utils.ImportCollection';
+
+/** The inventory tool CreateCollector repacks per OS (its artifact's own table). */
+const COLLECTOR_BINARY: Record<string, string> = {
+  Windows: 'VelociraptorWindows',
+  Windows_x86: 'VelociraptorWindows_x86',
+  Linux: 'VelociraptorLinux',
+  MacOS: 'VelociraptorCollector',
+  MacOSArm: 'VelociraptorCollector',
+  Generic: 'VelociraptorCollector',
+};
 
 export function flowKey(clientId: string, flowId: string): string {
   return `${clientId}/${flowId}`;

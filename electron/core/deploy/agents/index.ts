@@ -7,10 +7,19 @@ export { agentHandlers, type AgentHandlerDeps } from './handlers';
 export {
   AgentService,
   type AgentServiceDeps,
+  type CollectorBuild,
+  type CollectorPlan,
+  type CollectorRequest,
+  type EnrollmentStatus,
   type HostKeyScanResult,
+  type KitProgress,
+  type ServerTarget,
   type SshPushRequest,
   type WinRmPushRequest,
 } from './service';
+export { importCollection, IMPORT_ARTIFACT, type ImportCollectionInput } from './collection-import';
+export { planToolPreload, preloadTools, declaredTools, type ToolSources } from './tool-preload';
+export { copyToServer, removeServerFile, serverSha256, type ServerFile } from './server-files';
 export { agentConfig, checkLabel, clientConfigOfServerConfig, type AgentConfig } from './client-config';
 export { AgentPushRunner, MAX_CONCURRENCY, type PushPlan, type RunOptions } from './fanout';
 export { AgentRunStore, type AgentRunDoc, type RunHost } from './run-journal';

@@ -127,6 +127,12 @@ describe('buildOfflineCollector (simulator)', () => {
     registry.addConfig('sim', loadApiConfig(await sim.mintApiConfig('collector-test', ['administrator'])));
     service = new VelociraptorService(registry.connection('sim'));
     dir = await mkdtemp(join(tmpdir(), 'mr-collector-'));
+    // The simulated server is isolated (it cannot download): its binaries are preloaded, as
+    // collection-import.test.ts does through the product.
+    for (const tool of ['VelociraptorLinux', 'VelociraptorWindows'])
+      await service.runVql(
+        `SELECT inventory_add(tool='${tool}', version='0.77.2', accessor='data', file='stand-in ${tool}') FROM scope()`,
+      );
   });
   afterAll(async () => {
     await sim.stop();

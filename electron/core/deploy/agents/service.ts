@@ -7,16 +7,26 @@
  */
 import { mkdir, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import type { PushHostInput } from '../../../../shared/agents';
+import type { ImportedCollection, PreloadedTool, ToolPreloadPlan } from '../../../../shared/agent-kits';
+import { HostName, type PushHostInput } from '../../../../shared/agents';
 import { AppError, isAppError, messageOf } from '../../../../shared/errors';
 import type { SecretStore } from '../../credentials/index';
 import type { VelociraptorService } from '../../velociraptor/index';
 import type { ReleaseCache } from '../releases/cache';
 import { probeHostKey, type ConfirmHostKey, type HostKeyStore } from '../ssh/index';
+import { importCollection, type ImportCollectionInput } from './collection-import';
 import { AgentPushRunner, type RunOptions } from './fanout';
+import {
+  buildOfflineCollector,
+  collectorParameters,
+  OfflineCollectorSpec,
+  type BuiltCollector,
+  type OfflineCollectorSpecInput,
+} from './offline-collector';
 import { AgentRunStore, type AgentRunDoc } from './run-journal';
 import { SshAgentPusher, type SshPushSettingsInput } from './ssh-push';
 import { runSummary, summaryCsv } from './summary';
+import { planToolPreload, preloadTools } from './tool-preload';
 import { WinRmAgentPusher, type WinRmPushSettingsInput } from './winrm-push';
 
 export interface AgentServiceDeps {
@@ -29,6 +39,52 @@ export interface AgentServiceDeps {
   hostKeys: HostKeyStore;
   /** Asks about a host key never seen before (the app's dialog; the CLI's --accept-host-key). */
   confirmHostKey?: ConfirmHostKey;
+  /** Third-party tools for offline collectors, one folder per tool (default `<dataDir>/tool-cache`). */
+  toolCacheDir?: string;
+}
+
+/** A connected server and org, as `deps.server` takes it. */
+export interface ServerTarget {
+  server: string;
+  org: string;
+}
+
+export interface CollectorRequest {
+  spec: OfflineCollectorSpecInput;
+  /** Tool files the responder names (tool name → path); they win over the tool cache. */
+  toolFiles?: Record<string, string>;
+}
+
+/** What building a collector will do, before anything changes on the server. */
+export interface CollectorPlan {
+  spec: ReturnType<typeof OfflineCollectorSpec.parse>;
+  /** Server.Utils.CreateCollector's parameters (a password shows as its keychain reference). */
+  parameters: Record<string, string>;
+  preload: ToolPreloadPlan;
+}
+
+export interface CollectorBuild {
+  plan: CollectorPlan;
+  preloaded: PreloadedTool[];
+  collector: BuiltCollector;
+}
+
+export interface KitProgress {
+  signal?: AbortSignal;
+  onProgress?: (p: { step: string; sent?: number; total?: number }) => void;
+}
+
+/** One client asked about by an enrollment check. */
+export interface EnrollmentStatus {
+  query: string;
+  enrolled: boolean;
+  clients: Array<{
+    clientId: string;
+    hostname: string;
+    online: boolean;
+    lastSeen: string | undefined;
+    labels: string[];
+  }>;
 }
 
 /**
@@ -322,6 +378,109 @@ export class AgentService {
     const savedTo = join(dir, name);
     await writeFile(savedTo, summaryCsv(doc));
     return { savedTo, name, rows: doc.hosts.length };
+  }
+
+  // ---- kits: offline collectors, returned collections, enrollment checks
+
+  private toolSources(files?: Record<string, string>) {
+    return {
+      releases: this.deps.releases,
+      toolCacheDir: this.deps.toolCacheDir ?? join(this.deps.dataDir, 'tool-cache'),
+      ...(files ? { files } : {}),
+    };
+  }
+
+  /** The collector's spec checked, its CreateCollector parameters and every tool with source and hash. */
+  async planCollector(
+    target: ServerTarget,
+    r: CollectorRequest,
+    o: KitProgress = {},
+  ): Promise<CollectorPlan> {
+    const spec = OfflineCollectorSpec.parse(r.spec);
+    const server = await this.deps.server(target);
+    const parameters = collectorParameters(
+      spec,
+      spec.encryption.scheme === 'password' ? `(keychain ${spec.encryption.passwordRef})` : undefined,
+    );
+    const preload = await planToolPreload(
+      server,
+      spec.os,
+      spec.artifacts,
+      this.toolSources(r.toolFiles),
+      o.signal,
+    );
+    return { spec, parameters, preload };
+  }
+
+  /**
+   * Preloads every tool into the server's inventory (refused while one has no file), then has the
+   * server build the collector and saves it into `folder`.
+   */
+  async buildCollector(
+    target: ServerTarget,
+    r: CollectorRequest & { folder: string },
+    o: KitProgress = {},
+  ): Promise<CollectorBuild> {
+    const plan = await this.planCollector(target, r, o);
+    const server = await this.deps.server(target);
+    const preloaded = await preloadTools(server, plan.preload, {
+      ...(o.signal ? { signal: o.signal } : {}),
+      onTool: (name) => o.onProgress?.({ step: `preload ${name}` }),
+      onProgress: (sent, total) => o.onProgress?.({ step: 'upload', sent, total }),
+    });
+    o.onProgress?.({ step: 'build' });
+    const collector = await buildOfflineCollector(
+      server,
+      keychainWhenNeeded(this.deps.secrets),
+      r.spec,
+      r.folder,
+      o.signal ? { signal: o.signal } : {},
+    );
+    return { plan, preloaded, collector };
+  }
+
+  /** Copies a returned collection ZIP to the server, imports it and reads every source's rows back. */
+  async importCollection(
+    target: ServerTarget,
+    input: ImportCollectionInput,
+    o: KitProgress = {},
+  ): Promise<ImportedCollection> {
+    const server = await this.deps.server(target);
+    return importCollection(server, input, {
+      ...(o.signal ? { signal: o.signal } : {}),
+      onProgress: (sent, total) => o.onProgress?.({ step: 'upload', sent, total }),
+    });
+  }
+
+  /** Whether the server lists clients with these ids or host names (exact host match). */
+  async checkEnrollment(target: ServerTarget, queries: string[]): Promise<EnrollmentStatus[]> {
+    const server = await this.deps.server(target);
+    const out: EnrollmentStatus[] = [];
+    for (const q of queries) {
+      const found = /^C\.[0-9a-f]{1,32}$/.test(q)
+        ? await server.getClient(q).then(
+            (c) => [c],
+            (e: unknown) => {
+              if (isAppError(e, 'NOT_FOUND')) return [];
+              throw e;
+            },
+          )
+        : (HostName.parse(q), await server.searchClients({ search: `host:${q}`, limit: 100 })).filter(
+            (c) => c.hostname.toLowerCase() === q.toLowerCase() || c.fqdn.toLowerCase() === q.toLowerCase(),
+          );
+      out.push({
+        query: q,
+        enrolled: found.length > 0,
+        clients: found.map((c) => ({
+          clientId: c.clientId,
+          hostname: c.hostname,
+          online: c.online,
+          lastSeen: c.lastSeen,
+          labels: c.labels,
+        })),
+      });
+    }
+    return out;
   }
 }
 

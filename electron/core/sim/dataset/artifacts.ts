@@ -47,6 +47,8 @@ export interface ArtifactDefinition {
   sourceOs?: Record<string, 'windows' | 'linux' | 'darwin'>;
   /** Basic artifacts may be collected with COLLECT_BASIC. */
   basic?: boolean;
+  /** Tools it declares (name, download URL, optional expected sha256 and version). */
+  tools?: Array<{ name: string; url: string; expected_hash?: string; version?: string }>;
 }
 
 const p = (
@@ -817,6 +819,36 @@ export const ARTIFACTS: ArtifactDefinition[] = [
       p('opt_delete_at_exit', 'bool', 'N', 'Delete the collection at exit.'),
     ],
     sources: [''],
+  },
+  {
+    name: 'Server.Utils.ImportCollection',
+    type: 'SERVER',
+    os: [],
+    description:
+      'Imports offline collector results (in zipped collection containers) into the server so they appear alongside regular client collections.',
+    parameters: [
+      p(
+        'ClientId',
+        'string',
+        'auto',
+        'The client id to upload this collection into. The default is "auto" which will create a new client id.',
+      ),
+      p('Hostname', 'string', '', 'If creating a new client, this must contain the hostname.'),
+      p('Path', 'string', '', 'A path on the server containing the zip file to upload.'),
+    ],
+    sources: [''],
+  },
+  {
+    name: 'Windows.Sysinternals.Autoruns',
+    type: 'CLIENT',
+    os: ['windows'],
+    description: 'Uses Sysinternals autoruns to scan the host (its tools as 0.77.2 declares them).',
+    parameters: [p('All', 'bool', 'Y', 'Collect all autorun entries.')],
+    sources: [''],
+    tools: [
+      { name: 'Autorun_386', url: 'https://live.sysinternals.com/tools/autorunsc.exe' },
+      { name: 'Autorun_amd64', url: 'https://live.sysinternals.com/tools/autorunsc64.exe' },
+    ],
   },
   {
     name: 'System.Flow.Completion',

@@ -9,8 +9,10 @@ import { artifactPlugins } from './artifacts';
 import { clientPlugins } from './clients';
 import { ServerContext, type PluginGroup, type ServerEnv } from './context';
 import { downloadPlugins } from './downloads';
+import { filesystemPlugins } from './filesystem';
 import { flowPlugins } from './flows';
 import { huntPlugins } from './hunts';
+import { inventoryPlugins } from './inventory';
 import { monitoringPlugins } from './monitoring';
 import { notebookPlugins } from './notebooks';
 import { resultPlugins } from './results';
@@ -32,6 +34,8 @@ const GROUPS: Array<(ctx: ServerContext) => PluginGroup> = [
   monitoringPlugins,
   notebookPlugins,
   userPlugins,
+  filesystemPlugins,
+  inventoryPlugins,
 ];
 
 /** A definition without the arguments the release does not have yet (passing one is "Unexpected arg"). */

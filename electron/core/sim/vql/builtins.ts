@@ -348,7 +348,12 @@ export const builtinFunctions: FunctionDef[] = [
     name: 'base64decode',
     doc: 'Decodes a base64 encoded string.',
     args: { string: { type: 'string', required: true } },
-    call: (a) => Buffer.from(String(a.string), 'base64').toString('utf8'),
+    // Go strings are bytes: binary data stays a Buffer (copy(accessor='data') writes it as is).
+    call: (a) => {
+      const bytes = Buffer.from(String(a.string), 'base64');
+      const text = bytes.toString('utf8');
+      return Buffer.from(text, 'utf8').equals(bytes) ? text : bytes;
+    },
   }),
   fn({
     name: 'serialize',

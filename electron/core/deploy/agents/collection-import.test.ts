@@ -1,0 +1,262 @@
+/**
+ * Offline collection kits against the simulator: tools preloaded into the server's inventory from the
+ * app's verified release cache (a local HTTPS release server answering like GitHub, assets signed by
+ * a key gpg made for this test) and its tool cache, then the collector built, "run" (the simulator's
+ * stand-in collector writes a collection ZIP in the real layout, unencrypted), copied to the server
+ * through the API and imported with Server.Utils.ImportCollection, and the rows read back.
+ */
+import { randomBytes } from 'node:crypto';
+import { mkdir, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { isAppError } from '../../../../shared/errors';
+import { runStandInCollector, startSimulator, type RunningSimulator } from '../../sim/index';
+import { buildZip } from '../../sim/zip';
+import { ConnectionRegistry, VelociraptorService, loadApiConfig } from '../../velociraptor/index';
+import { HostKeyStore } from '../ssh/index';
+import { ReleaseCache, sha256File } from '../releases/cache';
+import { ReleaseSource } from '../releases/source';
+import { makeTestSigner, type TestSigner } from '../testing/gpg';
+import { startReleaseServer, type ReleaseServer } from '../testing/release-server';
+import { copyToServer, removeServerFile, serverSha256, CHUNK_BYTES } from './server-files';
+import { AgentService } from './service';
+
+const MUSL = 'velociraptor-v0.77.2-linux-amd64-musl';
+
+let sim: RunningSimulator;
+let server: VelociraptorService;
+let signer: TestSigner;
+let releases: ReleaseServer;
+let linuxBinary: Buffer;
+let dir: string;
+let agents: AgentService;
+const target = { server: 'sim', org: '' };
+
+beforeAll(async () => {
+  signer = await makeTestSigner();
+  linuxBinary = randomBytes(2 * CHUNK_BYTES + 4321);
+  releases = await startReleaseServer([
+    {
+      tag: 'v0.77.2',
+      publishedAt: '2026-05-31T00:00:00Z',
+      assets: { [MUSL]: linuxBinary, [`${MUSL}.sig`]: await signer.sign(linuxBinary) },
+    },
+  ]);
+  sim = await startSimulator({ speed: 100 });
+  const registry = new ConnectionRegistry();
+  registry.addConfig('sim', loadApiConfig(await sim.mintApiConfig('kits-test', ['administrator'])));
+  server = new VelociraptorService(registry.connection('sim'));
+  dir = await mkdtemp(join(tmpdir(), 'mr-kits-'));
+  agents = new AgentService({
+    dataDir: dir,
+    secrets: () => Promise.resolve(null),
+    server: () => Promise.resolve(server),
+    releases: new ReleaseCache({
+      dir: join(dir, 'releases'),
+      source: new ReleaseSource({ kind: 'github', apiBase: releases.url, caCertificates: releases.caPem }),
+      trustedKey: signer.key,
+    }),
+    hostKeys: new HostKeyStore({ appFile: join(dir, 'known_hosts'), userFiles: [] }),
+  });
+}, 120_000);
+
+afterAll(async () => {
+  await sim?.stop();
+  await releases?.close();
+  await signer?.cleanup();
+  await rm(dir, { recursive: true, force: true });
+});
+
+describe('files onto the server through the API', () => {
+  it('copies binary data in chunks, checks the hash there, and removes it', async () => {
+    const local = join(dir, 'blob.bin');
+    const data = randomBytes(CHUNK_BYTES + 99);
+    await writeFile(local, data);
+    const seen: number[] = [];
+    const copied = await copyToServer(
+      server,
+      local,
+      { prefix: 't', extension: '.bin' },
+      {
+        onProgress: (sent) => seen.push(sent),
+      },
+    );
+    expect(copied.sha256).toBe(await sha256File(local));
+    expect(copied.bytes).toBe(data.length);
+    expect(seen).toEqual([CHUNK_BYTES, data.length]);
+    expect(await readFile(copied.path)).toEqual(data);
+    expect(await serverSha256(server, copied.path)).toEqual({ sha256: copied.sha256, bytes: data.length });
+    expect(await removeServerFile(server, copied.path)).toBe(true);
+    expect(await serverSha256(server, copied.path)).toBeNull();
+  });
+});
+
+describe('offline collector for an isolated network', () => {
+  it('a build without the tools fails as the server cannot download them', async () => {
+    const err: unknown = await server
+      .collectAndWait(
+        {
+          clientId: 'server',
+          artifacts: ['Server.Utils.CreateCollector'],
+          parameters: {
+            'Server.Utils.CreateCollector': { OS: 'Windows', artifacts: '["Generic.Client.Info"]' },
+          },
+        },
+        { timeoutMs: 30_000 },
+      )
+      .then((r) => r.errors.join('\n'));
+    expect(err).toMatch(/client_repack: Get "https:\/\/github\.com\/.*windows-amd64\.exe": .*no such host/);
+  });
+
+  it('plans every tool with its source and hash, and refuses while one has no file', async () => {
+    const spec = {
+      os: 'Windows' as const,
+      artifacts: ['Windows.Sysinternals.Autoruns', 'Generic.Client.Info'],
+    };
+    const plan = await agents.planCollector(target, { spec });
+    expect(plan.preload.serverVersion).toBe('0.77.2');
+    expect(plan.preload.tools.map((t) => [t.name, t.source])).toEqual([
+      ['VelociraptorWindows', 'missing'],
+      ['Autorun_386', 'missing'],
+      ['Autorun_amd64', 'missing'],
+    ]);
+    expect(plan.preload.missing).toEqual(['VelociraptorWindows', 'Autorun_386', 'Autorun_amd64']);
+    expect(plan.parameters).toMatchObject({ OS: 'Windows', encryption_scheme: 'X509' });
+    const err: unknown = await agents.buildCollector(target, { spec, folder: dir }).catch((e: unknown) => e);
+    expect(isAppError(err, 'DEPLOY_FAILED')).toBe(true);
+    expect((err as Error).message).toContain('No file for VelociraptorWindows, Autorun_386, Autorun_amd64');
+  });
+
+  it('refuses a tool file whose hash is not the one the artifact declares', async () => {
+    // Autoruns declares no hash: a wrong file is caught only where a hash is declared (below, by the server's check).
+    const f = join(dir, 'not-autoruns.exe');
+    await writeFile(f, 'MZ not autoruns');
+    const plan = await agents.planCollector(target, {
+      spec: { os: 'Windows', artifacts: ['Windows.Sysinternals.Autoruns'] },
+      toolFiles: { Autorun_386: f },
+    });
+    const t = plan.preload.tools.find((x) => x.name === 'Autorun_386');
+    expect(t).toMatchObject({ source: 'file', file: f, sha256: await sha256File(f) });
+    expect(t?.note).toContain('declares no hash');
+  });
+
+  let collectorPath = '';
+
+  it('preloads the release binary (signature verified) and builds; nothing downloaded', async () => {
+    const steps: string[] = [];
+    const built = await agents.buildCollector(
+      target,
+      {
+        spec: {
+          os: 'Linux',
+          artifacts: ['Generic.Client.Info', 'Linux.Sys.Users'],
+          fileName: 'mr-linux-collector',
+        },
+        folder: dir,
+      },
+      { onProgress: (p) => steps.push(p.step) },
+    );
+    const tool = built.plan.preload.tools[0];
+    expect(tool).toMatchObject({
+      name: 'VelociraptorLinux',
+      source: 'release',
+      version: '0.77.2',
+      sha256: await sha256File(join(dir, 'releases', 'v0.77.2', MUSL)),
+      bytes: linuxBinary.length,
+    });
+    expect(tool?.note).toContain('signature verified');
+    expect(built.preloaded).toEqual([
+      { name: 'VelociraptorLinux', version: '0.77.2', sha256: tool?.sha256, bytes: linuxBinary.length },
+    ]);
+    expect(steps).toContain('preload VelociraptorLinux');
+    expect(steps.indexOf('build')).toBeGreaterThan(steps.indexOf('preload VelociraptorLinux'));
+    const content = await readFile(built.collector.file.path, 'utf8');
+    expect(content).toContain(`Tool: VelociraptorLinux 0.77.2 sha256 ${tool?.sha256 ?? ''}`);
+    // Only the release listing and the asset: the server fetched nothing (it cannot, in the simulator).
+    expect(
+      releases.requests
+        .map((r) => r.path)
+        .filter((p) => !p.includes('/releases?') && !p.endsWith('/releases')),
+    ).toEqual(expect.arrayContaining([expect.stringContaining(MUSL)]));
+    const inventory = await server.runVql(
+      "SELECT name, version, hash FROM inventory() WHERE name = 'VelociraptorLinux'",
+    );
+    expect(inventory.rows).toEqual([{ name: 'VelociraptorLinux', version: '0.77.2', hash: tool?.sha256 }]);
+    // A second plan finds it on the server.
+    const again = await agents.planCollector(target, {
+      spec: { os: 'Linux', artifacts: ['Generic.Client.Info'] },
+    });
+    expect(again.preload.tools[0]).toMatchObject({ source: 'server', sha256: tool?.sha256 });
+    collectorPath = built.collector.file.path;
+  });
+
+  it('preloads third-party tools from the tool cache', async () => {
+    await mkdir(join(dir, 'tool-cache', 'Autorun_386'), { recursive: true });
+    await mkdir(join(dir, 'tool-cache', 'Autorun_amd64'), { recursive: true });
+    await mkdir(join(dir, 'tool-cache', 'VelociraptorWindows'), { recursive: true });
+    await writeFile(join(dir, 'tool-cache', 'Autorun_386', 'autorunsc.exe'), 'MZ autoruns 32');
+    await writeFile(join(dir, 'tool-cache', 'Autorun_amd64', 'autorunsc64.exe'), 'MZ autoruns 64');
+    await writeFile(
+      join(dir, 'tool-cache', 'VelociraptorWindows', 'velociraptor-v0.77.2-windows-amd64.exe'),
+      'MZ vr',
+    );
+    const built = await agents.buildCollector(target, {
+      spec: { os: 'Windows', artifacts: ['Windows.Sysinternals.Autoruns'] },
+      folder: dir,
+    });
+    expect(built.preloaded.map((t) => t.name)).toEqual([
+      'VelociraptorWindows',
+      'Autorun_386',
+      'Autorun_amd64',
+    ]);
+    const content = await readFile(built.collector.file.path, 'utf8');
+    for (const t of built.preloaded) expect(content).toContain(`Tool: ${t.name} `);
+    expect(content).toContain(
+      `sha256 ${await sha256File(join(dir, 'tool-cache', 'Autorun_amd64', 'autorunsc64.exe'))}`,
+    );
+  });
+
+  it('round trip: run the collector, import the collection, rows visible for its client', async () => {
+    expect(collectorPath).not.toBe('');
+    const outDir = join(dir, 'endpoint');
+    await mkdir(outDir);
+    const zip = await runStandInCollector(collectorPath, {
+      outDir,
+      hostname: 'isolated-web01',
+      hostId: '5e1f00d1-aaaa-bbbb-cccc-000000000001',
+    });
+    expect(zip).toMatch(/Collection-isolated-web01-.*\.zip$/);
+    const imported = await agents.importCollection(target, { file: zip, hostname: 'ignored-when-inside' });
+    expect(imported.clientId).toBe('C.5e1f00d1');
+    expect(imported.sha256).toBe(await sha256File(zip));
+    expect(imported.totalRows).toBeGreaterThan(0);
+    expect(imported.artifacts.map((a) => a.name)).toEqual(
+      expect.arrayContaining(['Generic.Client.Info/BasicInformation', 'Linux.Sys.Users']),
+    );
+    expect(imported.artifacts.reduce((n, a) => n + a.rows, 0)).toBe(imported.totalRows);
+    expect(imported.logs.join('\n')).toContain("Using client id 'C.5e1f00d1' and hostname 'isolated-web01'");
+    // The flow is listed for the client, and the client is known by its host name.
+    const flows = await server.listFlows(imported.clientId);
+    expect(flows.map((f) => f.flowId)).toContain(imported.flowId);
+    const [status] = await agents.checkEnrollment(target, ['isolated-web01']);
+    expect(status?.clients.map((c) => c.clientId)).toEqual(['C.5e1f00d1']);
+    // Imported again: same client, a new flow id.
+    const second = await agents.importCollection(target, { file: zip });
+    expect(second.clientId).toBe('C.5e1f00d1');
+    expect(second.flowId).not.toBe(imported.flowId);
+  });
+
+  it('says what is wrong with a file that is not a collection', async () => {
+    const notZip = join(dir, 'notes.txt');
+    await writeFile(notZip, 'hello');
+    const e1: unknown = await agents.importCollection(target, { file: notZip }).catch((e: unknown) => e);
+    expect(isAppError(e1, 'INVALID_ARGUMENT')).toBe(true);
+    expect((e1 as Error).message).toContain('is not a ZIP');
+    const emptyZip = join(dir, 'other.zip');
+    await writeFile(emptyZip, buildZip([{ name: 'readme.txt', data: Buffer.from('not a collection') }]));
+    const e2: unknown = await agents.importCollection(target, { file: emptyZip }).catch((e: unknown) => e);
+    expect(isAppError(e2, 'DEPLOY_FAILED')).toBe(true);
+    expect((e2 as Error).message).toContain('collection_context');
+  });
+});
