@@ -149,7 +149,6 @@ export function createCoreServices(options: CoreOptions): CoreServices {
       dataDir,
       server: (t) => connections.service(t),
       releases: deployments.releases,
-      secrets: keychainAtStart,
     }),
     // Called by the Dispatcher when a window closes or a socket drops: the investigation drops its result sets.
     [OWNER_RELEASED]: (owner) => investigation.handlers[OWNER_RELEASED]?.(owner),

@@ -6,6 +6,7 @@
  * secret: keychain references only).
  */
 import { z } from 'zod';
+import { ImportedCollection, PreloadedTool, ToolPreloadPlan } from '../agent-kits';
 import { AgentChannel, AgentRunSummary, PushHost } from '../agents';
 import { call } from '../contract';
 import { Target } from './connections';
@@ -105,9 +106,32 @@ export const agentsContract = {
     }),
     z.object({ savedTo: z.string(), name: z.string(), files: z.array(z.string()), binarySha256: z.string() }),
   ),
-  /** An offline collector built by the server (Server.Utils.CreateCollector), saved here. */
+  /** What building a collector will do: its parameters and every tool to preload, with source and hash. */
+  'agents:collector-plan': call(
+    z.object({ target: Target, spec: z.record(z.string(), z.unknown()) }),
+    z.object({ parameters: z.record(z.string(), z.string()), preload: ToolPreloadPlan }),
+  ),
+  /**
+   * An offline collector: its tools preloaded into the server's inventory (refused while one has no
+   * file), then built by the server (Server.Utils.CreateCollector) and saved here.
+   */
   'agents:kit-collector': call(
     z.object({ target: Target, spec: z.record(z.string(), z.unknown()) }),
-    z.object({ savedTo: z.string(), name: z.string(), sha256: z.string(), size: z.number() }),
+    z.object({
+      savedTo: z.string(),
+      name: z.string(),
+      sha256: z.string(),
+      size: z.number(),
+      preloaded: z.array(PreloadedTool),
+    }),
+  ),
+  /** A returned collection ZIP (a file on the machine the core runs on) copied to the server and imported. */
+  'agents:import-collection': call(
+    z.object({
+      target: Target,
+      file: z.string().min(1).max(4096),
+      hostname: z.string().max(253).optional(),
+    }),
+    ImportedCollection,
   ),
 };

@@ -3,17 +3,16 @@
  * (the run as it would be journaled, plus the agent config the server gives — where agents dial, the
  * CA they pin, the labels), runs started in the background and polled by the page, cancel, resume,
  * the CSV in the data folder's exports, host keys scanned and confirmed, and the kits (an Ansible kit
- * as a .tar.gz, an offline collector built by the server), saved under `exports/agent-kits/`.
+ * as a .tar.gz, an offline collector with its tools preloaded and built by the server), saved under
+ * `exports/agent-kits/`, and a returned collection imported.
  */
 import { createWriteStream } from 'node:fs';
 import { mkdir, mkdtemp, readdir, rm, stat } from 'node:fs/promises';
-import { join, relative } from 'node:path';
+import { basename, join, relative } from 'node:path';
 import { pipeline } from 'node:stream/promises';
 import { createGzip } from 'node:zlib';
 import type { AgentChannel } from '../../../../shared/agents';
 import type { agentsContract, PushReview } from '../../../../shared/contracts/agents';
-import { AppError } from '../../../../shared/errors';
-import type { SecretStore } from '../../credentials/index';
 import type { Handlers } from '../../rpc/index';
 import type { VelociraptorService } from '../../velociraptor/index';
 import { tarStream, type TarEntry } from '../docker/tar';
@@ -22,7 +21,7 @@ import { writeAnsibleKit } from './ansible-kit';
 import { agentConfig } from './client-config';
 import { darwinLayout, LINUX_CLIENT_UNIT, linuxLayout } from './layout';
 import { FULL_DISK_ACCESS_NOTE } from './mac-service';
-import { buildOfflineCollector, OfflineCollectorSpec } from './offline-collector';
+import { OfflineCollectorSpec } from './offline-collector';
 import type { AgentService, SshPushRequest, WinRmPushRequest } from './service';
 import { runSummary } from './summary';
 import { INSTALL_DIR, SERVICE_NAME } from './winrm/scripts';
@@ -32,7 +31,6 @@ export interface AgentHandlerDeps {
   dataDir: string;
   server: (target: { server: string; org: string }) => Promise<VelociraptorService>;
   releases: ReleaseCache;
-  secrets: () => Promise<SecretStore | null>;
 }
 
 interface RequestIn {
@@ -182,32 +180,18 @@ async function offlineCollector(
   i: { target: { server: string; org: string }; spec: Record<string, unknown> },
   signal: AbortSignal,
 ) {
-  const server = await deps.server(i.target);
-  const secrets = {
-    get: async (ref: string) => {
-      const s = await deps.secrets();
-      if (!s)
-        throw new AppError(
-          'KEYCHAIN_UNAVAILABLE',
-          'The collector password is read from the OS keychain, and none is available. Unlock it, or use X509 encryption.',
-        );
-      return s.get(ref);
-    },
-  };
-  const built = await buildOfflineCollector(
-    server,
-    secrets,
-    OfflineCollectorSpec.parse(i.spec),
-    await kitFolder(deps.dataDir),
-    {
-      signal,
-    },
+  const built = await deps.agents.buildCollector(
+    i.target,
+    { spec: OfflineCollectorSpec.parse(i.spec), folder: await kitFolder(deps.dataDir) },
+    { signal },
   );
+  const file = built.collector.file;
   return {
-    savedTo: built.file.path,
-    name: built.name,
-    sha256: built.file.sha256,
-    size: built.file.bytes,
+    savedTo: file.path,
+    name: basename(file.path),
+    sha256: file.sha256,
+    size: file.bytes,
+    preloaded: built.preloaded,
   };
 }
 
@@ -238,6 +222,20 @@ export function agentHandlers(deps: AgentHandlerDeps): Handlers<typeof agentsCon
     'agents:scan-host-keys': async (i) => ({ keys: await agents.scanHostKeys(i.hosts) }),
     'agents:trust-host-keys': (i) => agents.trustHostKeys(i.keys),
     'agents:kit-ansible': (i) => ansibleKit(deps, i),
+    'agents:collector-plan': async (i, ctx) => {
+      const plan = await agents.planCollector(
+        i.target,
+        { spec: OfflineCollectorSpec.parse(i.spec) },
+        { signal: ctx.signal },
+      );
+      return { parameters: plan.parameters, preload: plan.preload };
+    },
     'agents:kit-collector': (i, ctx) => offlineCollector(deps, i, ctx.signal),
+    'agents:import-collection': (i, ctx) =>
+      agents.importCollection(
+        i.target,
+        { file: i.file, ...(i.hostname ? { hostname: i.hostname } : {}) },
+        { signal: ctx.signal },
+      ),
   };
 }

@@ -2,9 +2,10 @@
  * Kits: installers built and saved for hosts a push cannot reach — the Ansible kit (role, inventory,
  * the verified Linux binary and the server's agent config, as a .tar.gz) and the offline collector
  * the server builds (Server.Utils.CreateCollector: OS, artifacts, encryption; every tool it needs
- * inside, nothing downloaded on the target). Saved in the data folder's exports; in browser mode also
- * handed to the browser as a download.
- * Test ids: `kit-ansible-*`, `kit-collector-*`, `kit-saved`.
+ * preloaded into the server's inventory first and shown with its source and hash, nothing downloaded
+ * on the target). Saved in the data folder's exports; in browser mode also handed to the browser as a
+ * download. And the way back: a returned collection imported, its results counted per artifact.
+ * Test ids: `kit-ansible-*`, `kit-collector-*`, `kit-import-*`, `kit-saved`.
  */
 import {
   Alert,
@@ -12,16 +13,21 @@ import {
   Card,
   Code,
   Group,
+  List,
   Select,
   SimpleGrid,
   Stack,
+  Table,
   Text,
   Textarea,
   TextInput,
   Title,
 } from '@mantine/core';
 import { useState } from 'react';
+import type { ImportedCollection } from '../../../../shared/agent-kits';
 import { parseHostList } from '../../../../shared/agent-hosts';
+import type { OutputOf } from '../../../../shared/contract';
+import type { Contract } from '../../../../shared/contracts/index';
 import { describeError } from '../../../../shared/errors';
 import { useApi } from '../../api/index';
 import { handToBrowser } from '../../api/save-file';
@@ -34,6 +40,14 @@ interface Saved {
   savedTo: string;
   detail: string;
 }
+
+type CollectorPlanView = OutputOf<Contract['agents:collector-plan']>;
+
+const splitList = (s: string) =>
+  s
+    .split(',')
+    .map((x) => x.trim())
+    .filter(Boolean);
 
 const COLLECTOR_OS = ['Windows', 'Windows_x86', 'Linux', 'MacOS', 'MacOSArm', 'Generic'];
 
@@ -70,13 +84,45 @@ export function KitsPanel() {
   const [artifacts, setArtifacts] = useState('Generic.Client.Info');
   const [encryption, setEncryption] = useState<string>('x509');
   const [zipPasswordRef, setZipPasswordRef] = useState('');
+  const [plan, setPlan] = useState<CollectorPlanView>();
+  // Import of a returned collection.
+  const [importFile, setImportFile] = useState('');
+  const [importHost, setImportHost] = useState('');
+  const [imported, setImported] = useState<ImportedCollection>();
 
   const target = server ? { server, org: '' } : null;
-  const splitList = (s: string) =>
-    s
-      .split(',')
-      .map((x) => x.trim())
-      .filter(Boolean);
+  const collectorSpec = () => ({
+    os,
+    artifacts: splitList(artifacts),
+    encryption:
+      encryption === 'password'
+        ? { scheme: 'password', passwordRef: zipPasswordRef }
+        : { scheme: encryption },
+  });
+  const planCollector = () => {
+    setBusy('plan');
+    setError(undefined);
+    setPlan(undefined);
+    api
+      .call('agents:collector-plan', { target: target!, spec: collectorSpec() })
+      .then(setPlan)
+      .catch((e: unknown) => setError(describeError(e)))
+      .finally(() => setBusy(undefined));
+  };
+  const importCollection = () => {
+    setBusy('import');
+    setError(undefined);
+    setImported(undefined);
+    api
+      .call('agents:import-collection', {
+        target: target!,
+        file: importFile.trim(),
+        ...(importHost.trim() ? { hostname: importHost.trim() } : {}),
+      })
+      .then(setImported)
+      .catch((e: unknown) => setError(describeError(e)))
+      .finally(() => setBusy(undefined));
+  };
 
   return (
     <Stack>
@@ -185,31 +231,120 @@ export function KitsPanel() {
               onChange={(e) => setArtifacts(e.currentTarget.value)}
               data-testid="kit-collector-artifacts"
             />
+            <Group>
+              <Button
+                variant="default"
+                disabled={!target || !splitList(artifacts).length}
+                loading={busy === 'plan'}
+                onClick={planCollector}
+                data-testid="kit-collector-plan"
+              >
+                Show the tools
+              </Button>
+              <Button
+                disabled={
+                  !target || !splitList(artifacts).length || (encryption === 'password' && !zipPasswordRef)
+                }
+                loading={busy === 'collector'}
+                onClick={() =>
+                  build('collector', async () => {
+                    const r = await api.call('agents:kit-collector', {
+                      target: target!,
+                      spec: collectorSpec(),
+                    });
+                    return {
+                      ...r,
+                      detail: `${r.size} bytes; sha256 ${r.sha256}; ${r.preloaded.length} tool(s) preloaded on the server`,
+                    };
+                  })
+                }
+                data-testid="kit-collector-build"
+              >
+                Preload, build and save
+              </Button>
+            </Group>
+            {plan ? (
+              <Table withTableBorder data-testid="kit-collector-tools">
+                <Table.Thead>
+                  <Table.Tr>
+                    <Table.Th>Tool</Table.Th>
+                    <Table.Th>Source</Table.Th>
+                    <Table.Th>sha256</Table.Th>
+                  </Table.Tr>
+                </Table.Thead>
+                <Table.Tbody>
+                  {plan.preload.tools.map((t) => (
+                    <Table.Tr key={t.name} data-source={t.source}>
+                      <Table.Td>
+                        {t.name}{' '}
+                        <Text span size="xs" c="dimmed">
+                          {t.version}
+                        </Text>
+                      </Table.Td>
+                      <Table.Td>
+                        <Text size="xs" c={t.source === 'missing' ? 'red' : undefined}>
+                          {t.source}: {t.note}
+                        </Text>
+                      </Table.Td>
+                      <Table.Td>
+                        <Text size="xs" ff="monospace">
+                          {t.sha256.slice(0, 16)}
+                        </Text>
+                      </Table.Td>
+                    </Table.Tr>
+                  ))}
+                </Table.Tbody>
+              </Table>
+            ) : null}
+            {plan?.preload.missing.length ? (
+              <Text size="xs" c="red">
+                No file for {plan.preload.missing.join(', ')}: put it into the tool cache; the build is
+                refused until every tool is there (nothing is downloaded on the target).
+              </Text>
+            ) : null}
+          </Stack>
+        </Card>
+        <Card withBorder data-testid="kit-import">
+          <Stack gap="xs">
+            <Title order={5}>Import a returned collection</Title>
+            <Text size="xs" c="dimmed">
+              The ZIP an offline collector wrote, as it came back: copied to the server, imported
+              (Server.Utils.ImportCollection) and its results read back. A file on the machine the app runs
+              on.
+            </Text>
+            <TextInput
+              label="Collection ZIP"
+              placeholder="/path/to/Collection-HOST-….zip"
+              value={importFile}
+              onChange={(e) => setImportFile(e.currentTarget.value)}
+              data-testid="kit-import-file"
+            />
+            <TextInput
+              label="Host name for a new client (optional)"
+              value={importHost}
+              onChange={(e) => setImportHost(e.currentTarget.value)}
+            />
             <Button
-              disabled={
-                !target || !splitList(artifacts).length || (encryption === 'password' && !zipPasswordRef)
-              }
-              loading={busy === 'collector'}
-              onClick={() =>
-                build('collector', async () => {
-                  const r = await api.call('agents:kit-collector', {
-                    target: target!,
-                    spec: {
-                      os,
-                      artifacts: splitList(artifacts),
-                      encryption:
-                        encryption === 'password'
-                          ? { scheme: 'password', passwordRef: zipPasswordRef }
-                          : { scheme: encryption },
-                    },
-                  });
-                  return { ...r, detail: `${r.size} bytes; sha256 ${r.sha256}` };
-                })
-              }
-              data-testid="kit-collector-build"
+              disabled={!target || !importFile.trim()}
+              loading={busy === 'import'}
+              onClick={importCollection}
+              data-testid="kit-import-run"
             >
-              Build and save
+              Import
             </Button>
+            {imported ? (
+              <Alert color="green" data-testid="kit-imported">
+                Imported into {imported.clientId} as flow {imported.flowId}: {imported.totalRows} rows,{' '}
+                {imported.uploadedFiles} files
+                <List size="xs">
+                  {imported.artifacts.map((a) => (
+                    <List.Item key={a.name}>
+                      {a.name}: {a.rows} rows
+                    </List.Item>
+                  ))}
+                </List>
+              </Alert>
+            ) : null}
           </Stack>
         </Card>
       </SimpleGrid>
