@@ -8,6 +8,7 @@
  * them does not accept our key. `megaraptor serve` pushes with the product's path; the "binary" is the
  * simulator launcher given as "a binary I have" (unsigned), whose `client` is the stand-in agent that
  * enrols with the demo simulator for real. The hosts' systemctl is a test double (no systemd here).
+ * Screenshots: docs/screenshots/agents-review.png, agents-run.png.
  */
 import { chmodSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -24,6 +25,7 @@ import { keyringSession } from '../test/real-parts';
 import { startAgentE2eHost, type AgentE2eHost } from './agent-hosts';
 import { expect, test } from './fixtures';
 import { AgentsPage } from './pages/AgentsPage';
+import { saveScreenshot } from './pages/screenshots';
 import { CLI } from './serve';
 import { callOver, openSocket } from './ws-client';
 
@@ -118,6 +120,7 @@ test('the wizard pushes agents to sshd hosts: enrolled, one failed with its reas
   await expect(agents.wizard.getByTestId('agents-review-installs')).toContainText(
     'velociraptor_client.service',
   );
+  await saveScreenshot(page, 'agents-review');
   await agents.start.click();
 
   // The live table: three enrolled, the host refusing our key failed with the reason.
@@ -133,6 +136,7 @@ test('the wizard pushes agents to sshd hosts: enrolled, one failed with its reas
   await expect(failed.getByTestId('run-host-error')).toContainText('SSH_AUTH_FAILED');
   await expect(failed.getByTestId('run-host-error')).toContainText('refused the login as "deployer"');
   await expect(page.getByTestId('run-state')).toHaveText('finished');
+  await saveScreenshot(page, 'agents-run');
 
   // The summary CSV, as the browser receives it.
   const download = page.waitForEvent('download');

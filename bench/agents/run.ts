@@ -3,7 +3,8 @@
  * loopback (each its own port, install root and namespaces: testing/sshd-host.ts), through the
  * product's fan-out and SSH pusher, at concurrency 1 and then 8 in the same run, on the same hosts
  * (reset between the two: agent stopped, installed files and identity removed, so both runs install
- * from scratch). Every host ends enrolled: the payload is the simulator launcher padded to 20 MB
+ * from scratch). The concurrency bounds hosts connecting, uploading and installing; hosts waiting for
+ * their agent to enrol hold no slot (fanout.ts), so even "concurrency 1" overlaps enrolments. Every host ends enrolled: the payload is the simulator launcher padded to 20 MB
  * (a JavaScript comment), whose `client` is the stand-in agent that enrols with the simulator.
  *
  * Per run: wall time; CPU time (this process — pusher, ssh2's crypto, the simulator — plus every
@@ -100,6 +101,10 @@ interface Measured {
   concurrency: number;
   wallMs: number;
   cpuMs: number;
+  /** Of cpuMs: this process (pusher, ssh2, the simulator). */
+  ownCpuMs: number;
+  /** Mean seconds a host spent in each state (from the run's host events). */
+  perState: Record<string, number>;
   waitMs: number;
   slowestHostMs: number;
   hostMs: number[];
@@ -138,18 +143,39 @@ async function main(): Promise<void> {
     };
 
     const runAt = async (concurrency: number): Promise<Measured> => {
-      const cpu0 = ownCpuMs() + (await namespaceCpuMs(namespaces));
+      const own0 = ownCpuMs();
+      const hosts0 = await namespaceCpuMs(namespaces);
+      const entered = new Map<string, { state: string; at: number }>();
+      const inState: Record<string, number> = {};
       const t0 = performance.now();
-      const doc = await world.runner.start({
-        name: `bench-c${concurrency}`,
-        channel: 'ssh',
-        settings,
-        hosts: hosts.map((h) => ({ host: h.host, port: h.port, os: 'linux' as const })),
-        concurrency,
-        retries: 0,
-      });
+      const doc = await world.runner.start(
+        {
+          name: `bench-c${concurrency}`,
+          channel: 'ssh',
+          settings,
+          hosts: hosts.map((h) => ({ host: h.host, port: h.port, os: 'linux' as const })),
+          concurrency,
+          retries: 0,
+        },
+        {
+          onEvent: (e) => {
+            if (e.type !== 'host') return;
+            const last = entered.get(e.host.key);
+            if (last?.state === e.host.state) return;
+            if (last) inState[last.state] = (inState[last.state] ?? 0) + (e.at - last.at);
+            entered.set(e.host.key, { state: e.host.state, at: e.at });
+          },
+        },
+      );
       const wallMs = performance.now() - t0;
-      const cpuMs = ownCpuMs() + (await namespaceCpuMs(namespaces)) - cpu0;
+      const ownMs = ownCpuMs() - own0;
+      const cpuMs = ownMs + (await namespaceCpuMs(namespaces)) - hosts0;
+      const perState = Object.fromEntries(
+        ['queued', 'connecting', 'uploading', 'installing', 'verifying'].map((st) => [
+          st,
+          (inState[st] ?? 0) / 1000 / hosts.length,
+        ]),
+      );
       const failed = doc.hosts.filter((h) => h.state !== 'enrolled');
       if (failed.length)
         throw new Error(
@@ -157,7 +183,17 @@ async function main(): Promise<void> {
         );
       const hostMs = doc.hosts.map((h) => Date.parse(h.endedAt!) - Date.parse(h.startedAt!));
       const waitMs = hostMs.reduce((a, b) => a + b, 0) - cpuMs;
-      return { concurrency, wallMs, cpuMs, waitMs, slowestHostMs: Math.max(...hostMs), hostMs, doc };
+      return {
+        concurrency,
+        wallMs,
+        cpuMs,
+        ownCpuMs: ownMs,
+        perState,
+        waitMs,
+        slowestHostMs: Math.max(...hostMs),
+        hostMs,
+        doc,
+      };
     };
 
     const one = await runAt(1);
@@ -169,6 +205,14 @@ async function main(): Promise<void> {
     console.log(
       `c8: wall ${sec(eight.wallMs)}, cpu ${sec(eight.cpuMs)}, waiting ${sec(eight.waitMs)}, slowest host ${sec(eight.slowestHostMs)}, load ${loadavg()[0]!.toFixed(1)}`,
     );
+    for (const m of [one, eight])
+      console.log(
+        `c${m.concurrency}: CPU here ${sec(m.ownCpuMs)}, on the hosts ${sec(m.cpuMs - m.ownCpuMs)}; mean per host: ${Object.entries(
+          m.perState,
+        )
+          .map(([k, v]) => `${k} ${v.toFixed(2)} s`)
+          .join(', ')}`,
+      );
     const bound = Math.max(eight.cpuMs / 2, one.slowestHostMs);
     const ratio = eight.wallMs / bound;
     console.log(
