@@ -146,6 +146,8 @@ export function RunView({ id, onChanged }: { id: string; onChanged: () => void }
           type="stacked"
           withDots={false}
           xAxisLabel="seconds"
+          // Time, not categories: points come when the counts change, not at a fixed pace.
+          xAxisProps={{ type: 'number', domain: ['dataMin', 'dataMax'] }}
           series={[
             { name: 'enrolled', color: 'green.6' },
             { name: 'failed', color: 'red.6' },
@@ -182,7 +184,7 @@ export function RunView({ id, onChanged }: { id: string; onChanged: () => void }
                   {h.progress !== undefined && h.state !== 'enrolled' && h.state !== 'failed' ? (
                     <Progress value={h.progress * 100} size="sm" />
                   ) : null}
-                  {h.message && h.state !== 'enrolled' ? (
+                  {h.message && h.state !== 'enrolled' && h.state !== 'failed' ? (
                     <Text size="xs" c="dimmed">
                       {h.message}
                     </Text>
