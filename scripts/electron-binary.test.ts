@@ -11,7 +11,7 @@ import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
-import { buildZip } from '../electron/core/sim/zip';
+import { buildZip } from '../electron/core/files/index';
 import {
   BROWSER_MODE_HINT,
   downloadElectron,

@@ -13,6 +13,7 @@ PACKAGES=(
   openssl                                       # `openssl verify` of generated chains
   python3-grpcio python3-protobuf               # the peers' client, the stream benchmark baseline
   strace                                        # proves the CLI writes no key material to disk
+  dpkg unzip rpm                                # read back the .deb, the kit ZIPs and (by hand) the .rpm
   procps iproute2 ca-certificates
 )
 

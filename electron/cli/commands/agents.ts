@@ -11,11 +11,8 @@ import { parseHostCsv, parseHostList } from '../../../shared/agent-hosts';
 import type { AgentRunEvent, PushHostInput } from '../../../shared/agents';
 import { messageOf } from '../../../shared/errors';
 import {
-  acceptLocalBinary,
   AgentService,
-  agentConfig,
   type DeploymentService,
-  writeAnsibleKit,
   runSummary,
   summaryCsv,
   type AgentRunDoc,
@@ -32,8 +29,9 @@ import {
 import { parseFlags, UsageError, type FlagSpec, type ParsedFlags } from '../args';
 import type { CliIO, Command } from '../command';
 import { openDeployments } from './deploy-common';
+import { check, collector, gpoKit, importZip, installer, KITS_USAGE } from './agent-kits';
 
-const USAGE = `Usage: megaraptor agents push|runs|show|resume|kit …
+const USAGE = `Usage: megaraptor agents push|runs|show|resume|kit|collector|import|check|installer …
 
   megaraptor agents push (--connection NAME | --api-config FILE) HOSTS LOGIN [options]
       Installs (or with --uninstall removes) the Velociraptor client on Linux and macOS hosts over SSH.
@@ -46,6 +44,7 @@ const USAGE = `Usage: megaraptor agents push|runs|show|resume|kit …
       writes an Ansible role, playbook and inventory that install the Linux agent (binary verified)
   megaraptor agents resume RUN [--retry-failed] [--api-config FILE]
       continues a run a stopped process (or Ctrl-C) left unfinished
+${KITS_USAGE}
 
 Server (where agents enrol):
   --connection NAME           a server saved in the app (its API identity is in the keychain)
@@ -355,7 +354,7 @@ function printOutcome(io: CliIO, doc: AgentRunDoc, flags: ParsedFlags): void {
   }
 }
 
-interface Opened {
+export interface Opened {
   service: AgentService;
   serverName: string;
   server(t: { server: string; org: string }): Promise<VelociraptorService>;
@@ -363,7 +362,7 @@ interface Opened {
   close(): Promise<void>;
 }
 
-async function openAgents(io: CliIO, flags: ParsedFlags | null): Promise<Opened> {
+export async function openAgents(io: CliIO, flags: ParsedFlags | null): Promise<Opened> {
   const configPath = flags?.get('--api-config');
   const connection = flags?.get('--connection');
   if (configPath && connection) throw new UsageError('give --connection or --api-config, not both');
@@ -529,7 +528,8 @@ const KIT: Record<string, FlagSpec> = {
 /** `agents kit ansible`: the role, playbook and inventory, with the server's config and a verified binary. */
 async function kit(argv: string[], io: CliIO): Promise<number> {
   const [kind, ...rest] = argv;
-  if (kind !== 'ansible') throw new UsageError(`the kit is ansible${kind ? `, not "${kind}"` : ''}`);
+  if (kind === 'gpo') return gpoKit(rest, io);
+  if (kind !== 'ansible') throw new UsageError(`the kit is ansible or gpo${kind ? `, not "${kind}"` : ''}`);
   const flags = parseFlags(rest, KIT);
   if (!flags.has('--connection') && !flags.has('--api-config'))
     throw new UsageError('give the server agents enrol with: --connection NAME or --api-config FILE');
@@ -540,7 +540,6 @@ async function kit(argv: string[], io: CliIO): Promise<number> {
   const hosts = await hostsOf(flags, io.cwd);
   const a = await openAgents(io, flags);
   try {
-    const server = await a.server({ server: a.serverName, org: flags.get('--org') ?? '' });
     const frontends = flags.all('--frontend').map((f) => {
       const m = /^(\[[0-9a-fA-F:]+\]|[^:[\]]+):(\d{1,5})$/.exec(f);
       if (!m) throw new UsageError(`--frontend is HOST:PORT, not "${f}"`);
@@ -550,19 +549,20 @@ async function kit(argv: string[], io: CliIO): Promise<number> {
         scheme: flags.has('--wss') ? ('wss' as const) : ('https' as const),
       };
     });
-    const config = agentConfig(await server.orgClientConfig(), { frontends, labels: flags.all('--label') });
     const file = flags.get('--binary');
-    const binary = file
-      ? await acceptLocalBinary(resolve(io.cwd, file))
-      : await a.releases.obtain(flags.get('--tag') ?? 'latest', { os: 'linux', arch: 'amd64', variant: '' });
-    if (binary.warning) io.stderr.write(`warning: ${binary.warning}\n`);
-    const made = await writeAnsibleKit({
-      configYaml: config.yaml,
-      binaryPath: binary.path,
-      hosts: hosts.map((h) => ({ host: h.host, ...(h.port ? { port: h.port } : {}), os: 'linux' as const })),
-      user,
-      dir: resolve(io.cwd, out),
-    });
+    const made = await a.service.ansibleKit(
+      { server: a.serverName, org: flags.get('--org') ?? '' },
+      {
+        hosts,
+        user,
+        dir: resolve(io.cwd, out),
+        binary: file ? { path: resolve(io.cwd, file) } : { tag: flags.get('--tag') ?? 'latest' },
+        labels: flags.all('--label'),
+        frontends,
+      },
+    );
+    if (made.binaryWarning) io.stderr.write(`warning: ${made.binaryWarning}\n`);
+    const config = { serverUrls: made.serverUrls };
     io.stdout.write(
       [
         `Ansible kit in ${resolve(io.cwd, out)} (agents dial ${config.serverUrls.join(', ')}; binary sha256 ${made.binarySha256}):`,
@@ -594,9 +594,17 @@ export const agentsCommand: Command = {
         return resume(rest, io);
       case 'kit':
         return kit(rest, io);
+      case 'collector':
+        return collector(rest, io);
+      case 'import':
+        return importZip(rest, io);
+      case 'check':
+        return check(rest, io);
+      case 'installer':
+        return installer(rest, io);
       default:
         throw new UsageError(
-          `the subcommand is push, runs, show, resume or kit${sub ? `, not "${sub}"` : ''}`,
+          `the subcommand is push, runs, show, resume, kit, collector, import, check or installer${sub ? `, not "${sub}"` : ''}`,
         );
     }
   },

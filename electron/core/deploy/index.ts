@@ -84,5 +84,10 @@ export {
   type ImportCollectionInput,
   type KitProgress,
   type ServerTarget,
+  type OfflineCollectorSpecInput,
+  type AnsibleKit,
+  type AnsibleKitRequest,
+  type GpoKitRequest,
+  type InstallerRequest,
 } from './agents/index';
 export { HostKeyStore, checkHostKey, trustHostKey, type ConfirmHostKey } from './ssh/index';

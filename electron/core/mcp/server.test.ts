@@ -545,7 +545,7 @@ describe('run_vql read_only: enforced by a least-privilege identity, else gated'
 });
 
 describe('prompts and resources', () => {
-  it('lists the 8 prompts and chooses artifacts by the client OS', async () => {
+  it('lists the 9 prompts and chooses artifacts by the client OS', async () => {
     const h = makeHarness(s.servers);
     const client = await connectInProcess(h);
     const prompts = await client.listPrompts();
@@ -554,6 +554,7 @@ describe('prompts and resources', () => {
       'ioc_sweep',
       'lateral_movement',
       'malware_analysis',
+      'offline_collection_kit',
       'persistence_review',
       'ransomware_triage',
       'threat_hunt',

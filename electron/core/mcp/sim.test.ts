@@ -413,6 +413,9 @@ describe('tools against the simulator', () => {
       source: 'Windows.System.Pslist',
       folder: `${h.dataDir}/inj`,
       vfsPath: '/x',
+      toolFile: `${h.dataDir}/inj/tool`,
+      collectionZip: `${h.dataDir}/inj/collection.zip`,
+      msiFile: `${h.dataDir}/inj/x.msi`,
     };
     const problems: string[] = [];
     for (const [name, args] of toolsFor(h.ctx).map((t) => [t.name, t.example(ids)] as const)) {

@@ -120,6 +120,12 @@ export interface ExampleIds {
   source: string;
   folder: string;
   vfsPath: string;
+  /** A small file the collector example preloads as its Velociraptor tool. */
+  toolFile: string;
+  /** A returned offline collection (ZIP) the import example imports. */
+  collectionZip: string;
+  /** An MSI the GPO kit example packs. */
+  msiFile: string;
 }
 
 export interface ToolAnnotations {

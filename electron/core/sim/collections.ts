@@ -21,7 +21,7 @@ import { AGENT_VERSION, type ClientOs, type ClientRecord } from './dataset/clien
 import { generateArtifactResults } from './dataset/triage-rows';
 import { versionProfile } from './version';
 import type { Row } from './vql/values';
-import { buildZip, readZipEntries } from './zip';
+import { buildZip, readZipEntries } from '../files/index';
 
 /** What an imported collection carries, parsed from its ZIP. */
 export interface ParsedCollection {

@@ -8,7 +8,7 @@ import { hashPassword } from '../pki/password-hash';
 import { runAgent } from './agent';
 import { startSimulator, type RunningSimulator } from './index';
 import { connect, query } from './test-client';
-import { readZipEntries } from './zip';
+import { readZipEntries } from '../files/index';
 
 let clock = Date.UTC(2026, 5, 1, 12, 0, 0);
 let sim: RunningSimulator;

@@ -24,6 +24,7 @@ import { tmpdir } from 'node:os';
 import { dirname, extname, join, resolve } from 'node:path';
 import { parse } from 'yaml';
 import { hashPassword } from '../pki/index';
+import { clientDeb } from './packages';
 import { loadOrCreateWriteback, localIdentity, parseClientConfig, runAgent } from './agent';
 import { SIMULATOR_BANNER } from './gui-server';
 import { isKnownRole } from './permissions';
@@ -37,7 +38,17 @@ import { versionProfile } from './version';
 import { builtinFunctions, builtinPlugins } from './vql/builtins';
 import { httpClientPlugin } from './vql/http-client';
 
-export const VELOCIRAPTOR_COMMANDS = ['frontend', 'user', 'client', 'version', 'query', 'service'] as const;
+export const VELOCIRAPTOR_COMMANDS = [
+  'frontend',
+  'user',
+  'client',
+  'version',
+  'query',
+  'service',
+  'debian',
+  'rpm',
+  'config',
+] as const;
 
 export interface VrIO {
   stdout: NodeJS.WritableStream;
@@ -106,6 +117,16 @@ export async function runVelociraptorCommandLine(argv: string[], io: VrIO): Prom
         return await query(parsed, io);
       case 'service':
         return serviceInstall(parsed, io);
+      case 'debian':
+        return debianClient(parsed, io);
+      case 'rpm':
+        return fail(io, 'rpm client', 'the simulator writes no RPM packages (use the real binary)');
+      case 'config':
+        return fail(
+          io,
+          `config ${parsed.rest[0] ?? ''}`.trim(),
+          'the simulator does not repack MSIs (use the real binary)',
+        );
     }
   } catch (e) {
     return fail(io, parsed.command, messageOf(e));
@@ -297,6 +318,36 @@ async function query(p: Parsed, io: VrIO): Promise<number> {
  * it. STAND-IN: no launchd here, so the plist goes under $MEGARAPTOR_SIM_ROOT (the test host's install
  * root) and loading is left to the test's launchd stand-in. Never on a real system.
  */
+/**
+ * `debian client [--binary B] [--output DIR] [--release R]` with --config: a real .deb (packages.ts),
+ * printed as `[{"OSPath": …}]` like the real command's JSON. Without --binary the launcher itself is
+ * packed (the real one packs its own executable).
+ */
+function debianClient(p: Parsed, io: VrIO): number {
+  const [sub, ...rest] = p.rest;
+  if (sub !== 'client')
+    return fail(io, 'debian', `only "debian client" is simulated, not "debian ${sub ?? ''}"`);
+  if (!p.config)
+    return fail(io, 'debian client', 'A server config must be specified using the --config flag');
+  const flag = (name: string): string | undefined => {
+    const i = rest.indexOf(name);
+    const eq = rest.find((a) => a.startsWith(`${name}=`));
+    return i >= 0 ? rest[i + 1] : eq?.slice(name.length + 1);
+  };
+  const binary = flag('--binary') ?? process.env.MEGARAPTOR_SIM_SELF;
+  if (!binary) return fail(io, 'debian client', 'give --binary (the binary to package)');
+  const output = resolve(io.cwd, flag('--output') ?? '.');
+  const deb = clientDeb(
+    readFileSync(resolve(io.cwd, p.config)),
+    readFileSync(resolve(io.cwd, binary)),
+    SIM_VERSION,
+  );
+  const path = join(output, deb.name);
+  writeFileSync(path, deb.data, { mode: 0o600 });
+  io.stdout.write(`[\n {\n  "OSPath": ${JSON.stringify(path)}\n }\n]`);
+  return 0;
+}
+
 function serviceInstall(p: Parsed, io: VrIO): number {
   if (p.rest[0] !== 'install')
     return fail(io, 'service', `only "service install" is simulated, not "service ${p.rest[0] ?? ''}"`);

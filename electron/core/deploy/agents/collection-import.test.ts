@@ -12,7 +12,7 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { isAppError } from '../../../../shared/errors';
 import { runStandInCollector, startSimulator, type RunningSimulator } from '../../sim/index';
-import { buildZip } from '../../sim/zip';
+import { buildZip } from '../../files/index';
 import { ConnectionRegistry, VelociraptorService, loadApiConfig } from '../../velociraptor/index';
 import { HostKeyStore } from '../ssh/index';
 import { ReleaseCache, sha256File } from '../releases/cache';

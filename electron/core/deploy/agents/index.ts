@@ -10,8 +10,12 @@ export {
   type CollectorBuild,
   type CollectorPlan,
   type CollectorRequest,
+  type AnsibleKitRequest,
   type EnrollmentStatus,
   type HostKeyScanResult,
+  type GpoKitRequest,
+  type InstallerRequest,
+  type KitBinary,
   type KitProgress,
   type ServerTarget,
   type SshPushRequest,
@@ -37,3 +41,5 @@ export {
   type BuiltCollector,
   type OfflineCollectorSpecInput,
 } from './offline-collector';
+export { buildInstaller, installerCommand, MSI_RESIGN_NOTE } from './installers';
+export { writeGpoKit, gpoReadme } from './gpo-kit';

@@ -7,13 +7,26 @@
  */
 import { mkdir, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import type { ImportedCollection, PreloadedTool, ToolPreloadPlan } from '../../../../shared/agent-kits';
+import type {
+  BuiltInstaller,
+  BuiltKit,
+  ImportedCollection,
+  InstallerKind,
+  PreloadedTool,
+  ToolPreloadPlan,
+} from '../../../../shared/agent-kits';
 import { HostName, type PushHostInput } from '../../../../shared/agents';
 import { AppError, isAppError, messageOf } from '../../../../shared/errors';
 import type { SecretStore } from '../../credentials/index';
 import type { VelociraptorService } from '../../velociraptor/index';
 import type { ReleaseCache } from '../releases/cache';
 import { probeHostKey, type ConfirmHostKey, type HostKeyStore } from '../ssh/index';
+import { hostPlatform } from '../releases/assets';
+import { acceptLocalBinary, type VerifiedBinary } from '../releases/cache';
+import { writeGpoKit } from './gpo-kit';
+import { buildInstaller } from './installers';
+import { writeAnsibleKit, type AnsibleKit } from './ansible-kit';
+import { agentConfig, type AgentConfigOptions } from './client-config';
 import { importCollection, type ImportCollectionInput } from './collection-import';
 import { AgentPushRunner, type RunOptions } from './fanout';
 import {
@@ -41,6 +54,11 @@ export interface AgentServiceDeps {
   confirmHostKey?: ConfirmHostKey;
   /** Third-party tools for offline collectors, one folder per tool (default `<dataDir>/tool-cache`). */
   toolCacheDir?: string;
+  /**
+   * The Velociraptor executable that builds installers on this machine; default: the verified
+   * release for this machine's platform (tests: the simulator's drop-in launcher).
+   */
+  localVelociraptor?: () => Promise<string>;
 }
 
 /** A connected server and org, as `deps.server` takes it. */
@@ -72,6 +90,38 @@ export interface CollectorBuild {
 export interface KitProgress {
   signal?: AbortSignal;
   onProgress?: (p: { step: string; sent?: number; total?: number }) => void;
+}
+
+/** Which verified Velociraptor build a kit carries: a release (verified once) or the responder's file. */
+export type KitBinary = { tag: string } | { path: string };
+
+export interface AnsibleKitRequest {
+  hosts: PushHostInput[];
+  /** The SSH user Ansible logs in as (become: sudo). */
+  user: string;
+  dir: string;
+  binary: KitBinary;
+  labels?: string[];
+  frontends?: AgentConfigOptions['frontends'];
+}
+
+export interface InstallerRequest {
+  kind: InstallerKind;
+  outDir: string;
+  /** deb/rpm: the Linux client to package; msi: the release whose MSI is repacked (or `msi`). */
+  binary: KitBinary;
+  /** msi: the official MSI file to repack instead of the release's. */
+  msi?: string;
+  labels?: string[];
+  frontends?: AgentConfigOptions['frontends'];
+}
+
+export interface GpoKitRequest {
+  /** The (repacked) MSI; build it first with buildInstaller({ kind: 'msi' }). */
+  msi: string;
+  dir: string;
+  /** The UNC share the computers read it from. */
+  share?: string;
 }
 
 /** One client asked about by an enrollment check. */
@@ -449,6 +499,104 @@ export class AgentService {
     return importCollection(server, input, {
       ...(o.signal ? { signal: o.signal } : {}),
       onProgress: (sent, total) => o.onProgress?.({ step: 'upload', sent, total }),
+    });
+  }
+
+  /** The agent config for a server (its own URLs or `frontends`, plus enrolment labels). */
+  async agentConfigFor(target: ServerTarget, o: Pick<AgentConfigOptions, 'frontends' | 'labels'> = {}) {
+    const server = await this.deps.server(target);
+    return agentConfig(await server.orgClientConfig(), o);
+  }
+
+  /** The verified binary a kit carries: a release for `platform`, or the responder's file. */
+  async kitBinary(
+    binary: KitBinary,
+    platform: Parameters<ReleaseCache['obtain']>[1],
+    signal?: AbortSignal,
+  ): Promise<VerifiedBinary> {
+    return 'path' in binary
+      ? acceptLocalBinary(binary.path)
+      : this.deps.releases.obtain(binary.tag, platform, signal ? { signal } : {});
+  }
+
+  /** An Ansible role, playbook and inventory installing the Linux agent with this server's config. */
+  async ansibleKit(
+    target: ServerTarget,
+    r: AnsibleKitRequest,
+    o: KitProgress = {},
+  ): Promise<AnsibleKit & { serverUrls: string[]; binaryWarning: string | null }> {
+    const config = await this.agentConfigFor(target, {
+      ...(r.frontends ? { frontends: r.frontends } : {}),
+      labels: r.labels ?? [],
+    });
+    const binary = await this.kitBinary(r.binary, { os: 'linux', arch: 'amd64', variant: '' }, o.signal);
+    const kit = await writeAnsibleKit({
+      configYaml: config.yaml,
+      binaryPath: binary.path,
+      hosts: r.hosts.map((h) => ({
+        host: h.host,
+        ...(h.port ? { port: h.port } : {}),
+        os: 'linux' as const,
+      })),
+      user: r.user,
+      dir: r.dir,
+    });
+    return { ...kit, serverUrls: config.serverUrls, binaryWarning: binary.warning };
+  }
+
+  /**
+   * A deb, rpm or MSI carrying this server's agent config, built here by the verified binary's own
+   * `debian client` / `rpm client` / `config repack --msi`.
+   */
+  async buildInstaller(
+    target: ServerTarget,
+    r: InstallerRequest,
+    o: KitProgress = {},
+  ): Promise<BuiltInstaller> {
+    const config = await this.agentConfigFor(target, {
+      ...(r.frontends ? { frontends: r.frontends } : {}),
+      labels: r.labels ?? [],
+    });
+    o.onProgress?.({ step: 'binary' });
+    let packed: VerifiedBinary;
+    if (r.kind === 'msi')
+      packed = r.msi
+        ? await acceptLocalBinary(r.msi)
+        : await this.kitBinary(
+            r.binary,
+            { os: 'windows', arch: 'amd64', variant: '', format: 'msi' },
+            o.signal,
+          );
+    else packed = await this.kitBinary(r.binary, { os: 'linux', arch: 'amd64', variant: '' }, o.signal);
+    // What runs here: the test drop-in, or the Linux client itself on a Linux amd64 machine, or the
+    // verified release for this machine.
+    const host = hostPlatform();
+    const runBinary = this.deps.localVelociraptor
+      ? await this.deps.localVelociraptor()
+      : r.kind !== 'msi' && host.os === 'linux' && host.arch === 'amd64'
+        ? packed.path
+        : (await this.kitBinary('tag' in r.binary ? r.binary : { tag: 'latest' }, host, o.signal)).path;
+    o.onProgress?.({ step: `build ${r.kind}` });
+    const built = await buildInstaller({
+      kind: r.kind,
+      configYaml: config.yaml,
+      runBinary,
+      ...(r.kind === 'msi' ? { msi: packed.path } : { packBinary: packed.path }),
+      outDir: r.outDir,
+      binarySha256: packed.sha256,
+      ...(o.signal ? { signal: o.signal } : {}),
+    });
+    return packed.warning ? { ...built, notes: [...built.notes, packed.warning] } : built;
+  }
+
+  /** A GPO kit folder + ZIP: the MSI, the README with the real steps, a startup script, SHA256SUMS. */
+  async gpoKit(target: ServerTarget, r: GpoKitRequest): Promise<BuiltKit> {
+    const config = await this.agentConfigFor(target);
+    return writeGpoKit({
+      msi: r.msi,
+      dir: r.dir,
+      serverUrls: config.serverUrls,
+      ...(r.share ? { share: r.share } : {}),
     });
   }
 

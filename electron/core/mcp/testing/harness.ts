@@ -1,5 +1,6 @@
 /** Builds an MCP context and an in-process SDK client for tests and the benchmark. */
 import { mkdtempSync } from 'node:fs';
+import { realpath, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Client } from '@modelcontextprotocol/sdk/client/index.js';
@@ -13,6 +14,25 @@ import { ConnectionRegistry } from '../../velociraptor/registry';
 import type { ReadOnlyVql } from '../read-only-identity';
 import { RegistryServers, type McpServers } from '../servers';
 import { AgentService, HostKeyStore, ReleaseCache, ReleaseSource } from '../../deploy/index';
+import { velociraptorLauncher } from '../../sim/index';
+import { buildCli } from '../../../../scripts/build-cli.mjs';
+
+let simBinary: Promise<string> | undefined;
+
+/**
+ * The simulator as the local `velociraptor` binary the installer tools run (the bundled CLI behind
+ * its launcher), built once per test process and only when an installer is built.
+ */
+function simVelociraptor(): Promise<string> {
+  simBinary ??= (async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'mr-mcp-vr-'));
+    const cli = await buildCli(join(dir, 'megaraptor.mjs'));
+    const launcher = join(dir, 'velociraptor');
+    await writeFile(launcher, velociraptorLauncher(cli, await realpath(process.execPath)), { mode: 0o755 });
+    return launcher;
+  })();
+  return simBinary;
+}
 
 export interface Harness {
   ctx: McpContext;
@@ -66,6 +86,7 @@ export function makeHarness(
         source: new ReleaseSource({ kind: 'mirror', baseUrl: 'https://127.0.0.1:9/' }),
       }),
       hostKeys: new HostKeyStore({ appFile: join(dataDir, 'ssh', 'known_hosts'), userFiles: [] }),
+      localVelociraptor: simVelociraptor,
     }),
   };
   return {

@@ -4,8 +4,10 @@
  * least-privilege one read-only VQL runs as ('mcp-reader', roles: api), and prepares the ids the
  * tools' example arguments refer to.
  */
+import { mkdir, writeFile } from 'node:fs/promises';
+import { join } from 'node:path';
 import { toCsv } from '../../../../shared/csv';
-import type { RunningSimulator } from '../../sim/index';
+import { runStandInCollector, type RunningSimulator } from '../../sim/index';
 import { loadApiConfig } from '../../velociraptor/config/api-config';
 import { ConnectionRegistry } from '../../velociraptor/registry';
 import type { VelociraptorService } from '../../velociraptor';
@@ -69,6 +71,21 @@ export async function exampleIds(svc: VelociraptorService, folder: string): Prom
   const upload = (await svc.listUploads(win.clientId, collected.flowId))[0];
   if (!upload) throw new Error('The example collection uploaded no file.');
   const hunt = await svc.createHunt({ description: 'MCP example hunt', artifacts: ['Generic.Client.Info'] });
+  // A tool file for the collector build, and a returned collection (the simulator's stand-in collector
+  // run on a host named mcp-offline-1) for the import.
+  const kit = join(folder, 'example-kit');
+  await mkdir(kit, { recursive: true });
+  const toolFile = join(kit, 'velociraptor-v0.77.2-linux-amd64-musl');
+  await writeFile(toolFile, 'stand-in Linux binary for the simulator');
+  const collector = join(kit, 'collector');
+  await writeFile(
+    collector,
+    `STAND-IN FILE\nParameters: ${JSON.stringify({ OS: 'Linux', artifacts: '["Generic.Client.Info"]' })}\n`,
+  );
+  const collectionZip = await runStandInCollector(collector, { outDir: kit, hostname: 'mcp-offline-1' });
+  // An MSI-headed file standing in for a repacked MSI (no official MSI can be fetched in tests).
+  const msiFile = join(kit, 'velociraptor-v0.77.2-windows-amd64-repacked.msi');
+  await writeFile(msiFile, Buffer.concat([Buffer.from('d0cf11e0a1b11ae1', 'hex'), Buffer.alloc(4096)]));
   return {
     clientId: win.clientId,
     flowId: collected.flowId,
@@ -76,5 +93,8 @@ export async function exampleIds(svc: VelociraptorService, folder: string): Prom
     source: EXAMPLE_ARTIFACT,
     folder,
     vfsPath: upload.vfsPath,
+    toolFile,
+    collectionZip,
+    msiFile,
   };
 }

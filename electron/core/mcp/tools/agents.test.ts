@@ -7,7 +7,10 @@
 import type { Client } from '@modelcontextprotocol/sdk/client/index.js';
 import type { CallToolResult } from '@modelcontextprotocol/sdk/types.js';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
-import { startSimulator, type RunningSimulator } from '../../sim/index';
+import { mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { runStandInCollector, startSimulator, type RunningSimulator } from '../../sim/index';
 import type { ApprovalAnswer, ApprovalRequest, Approver } from '../approvals';
 import { connectInProcess, makeHarness } from '../testing/harness';
 import { simServers, type SimServers } from '../testing/sim-servers';
@@ -151,5 +154,133 @@ describe('push_agents_winrm', () => {
     const { serve_host: _s, ...noServe } = win;
     expect(text(await call('push_agents_winrm', noServe))).toMatch(/serve_host is needed/);
     expect(asked).toHaveLength(0);
+  });
+});
+
+describe('offline collection kit through MCP', () => {
+  let dir: string;
+  beforeAll(async () => {
+    dir = await mkdtemp(join(tmpdir(), 'mr-mcp-kit-'));
+  });
+  afterAll(async () => {
+    await rm(dir, { recursive: true, force: true });
+  });
+
+  it('plan_offline_collector is read-only and names every tool with its source', async () => {
+    const r = await call('plan_offline_collector', {
+      os: 'Windows',
+      artifacts: ['Windows.Sysinternals.Autoruns'],
+    });
+    expect(r.isError, text(r)).toBeFalsy();
+    expect(asked).toHaveLength(0);
+    const out = r.structuredContent as { missing: string[]; tools: Array<{ name: string; source: string }> };
+    expect(out.missing).toEqual(['VelociraptorWindows', 'Autorun_386', 'Autorun_amd64']);
+  });
+
+  it('build_offline_collector asks with the tools and hashes it will preload; denied, nothing changes', async () => {
+    const tool = join(dir, 'velociraptor-linux');
+    await writeFile(tool, 'stand-in Linux binary');
+    answer = 'denied';
+    const args = {
+      os: 'Linux',
+      artifacts: ['Generic.Client.Info'],
+      tool_files: { VelociraptorLinux: tool },
+      out_dir: dir,
+    };
+    const denied = await call('build_offline_collector', args);
+    expect(denied.isError).toBe(true);
+    const p = asked[0]!.plan;
+    expect(p.summary).toBe(
+      "Preload 1 tool(s) into sim's inventory and build a Linux offline collector of 1 artifact(s)",
+    );
+    expect(p.operations[0]!.details).toMatchObject({
+      preload: [
+        {
+          tool: 'VelociraptorLinux',
+          version: '0.77.2',
+          file: tool,
+          sha256: expect.stringMatching(/^[0-9a-f]{64}$/) as string,
+        },
+      ],
+      encryption: 'x509',
+    });
+    const inv = await s.admin.runVql("SELECT hash FROM inventory() WHERE name = 'VelociraptorLinux'");
+    expect(inv.rows).toEqual([{ hash: '' }]);
+    answer = 'approved';
+    const built = await call('build_offline_collector', { ...args, file_name: 'mcp-collector' });
+    expect(built.isError, text(built)).toBeFalsy();
+    const out = built.structuredContent as {
+      preloaded: Array<{ name: string }>;
+      collector: { path: string };
+    };
+    expect(out.preloaded.map((t) => t.name)).toEqual(['VelociraptorLinux']);
+    expect(out.collector.path).toBe(join(dir, 'mcp-collector'));
+
+    // The way back: run it (the simulator's stand-in), import the ZIP, rows per source.
+    const zip = await runStandInCollector(out.collector.path, { outDir: dir, hostname: 'mcp-isolated-9' });
+    asked.length = 0;
+    const imported = await call('import_collection', { file: zip });
+    expect(imported.isError, text(imported)).toBeFalsy();
+    expect(asked[0]!.plan.operations[0]!.details).toMatchObject({ file: zip });
+    const r = imported.structuredContent as {
+      client_id: string;
+      total_rows: number;
+      sources: Array<{ source: string; rows: number }>;
+    };
+    expect(r.total_rows).toBeGreaterThan(0);
+    expect(r.sources.map((x) => x.source)).toContain('Generic.Client.Info/BasicInformation');
+    const checked = (await call('check_enrollment', { hosts: ['mcp-isolated-9'] })).structuredContent as {
+      enrolled: number;
+      hosts: Array<{ clients: Array<{ client_id: string }> }>;
+    };
+    expect(checked.enrolled).toBe(1);
+    expect(checked.hosts[0]!.clients[0]!.client_id).toBe(r.client_id);
+  });
+
+  it('build_installer asks first, then writes a real .deb; build_gpo_kit packs an MSI with its steps', async () => {
+    const bin = join(dir, 'velociraptor-linux-client');
+    await writeFile(bin, 'ELF stand-in client');
+    answer = 'denied';
+    const args = { kind: 'deb', binary_path: bin, labels: ['IR-9'], out_dir: join(dir, 'deb') };
+    expect((await call('build_installer', args)).isError).toBe(true);
+    expect(asked[0]!.plan.operations[0]!.details).toMatchObject({
+      kind: 'deb',
+      labels: ['IR-9'],
+      binary: bin,
+    });
+    answer = 'approved';
+    const r = await call('build_installer', args);
+    expect(r.isError, text(r)).toBeFalsy();
+    const out = r.structuredContent as {
+      file: { name: string; path: string; sha256: string };
+      command: string[];
+    };
+    expect(out.file.name).toBe('velociraptor_client_0.77.2_amd64.deb');
+    expect(out.command.slice(1, 5)).toEqual(['--config', 'client.config.yaml', 'debian', 'client']);
+    const msi = join(dir, 'agent.msi');
+    await writeFile(msi, Buffer.concat([Buffer.from('d0cf11e0a1b11ae1', 'hex'), Buffer.alloc(512)]));
+    const kit = await call('build_gpo_kit', { msi_path: msi, out_dir: join(dir, 'gpo') });
+    expect(kit.isError, text(kit)).toBeFalsy();
+    const k = kit.structuredContent as { files: Array<{ name: string }>; zip: { name: string } };
+    expect(k.files.map((f) => f.name)).toEqual([
+      'agent.msi',
+      'README.md',
+      'install-velociraptor.ps1',
+      'SHA256SUMS',
+    ]);
+    expect(k.zip.name).toBe('gpo.zip');
+  }, 120_000);
+
+  it('prompt "offline collection kit" names the tools in order', async () => {
+    const p = await client.getPrompt({ name: 'offline_collection_kit', arguments: { os: 'Windows' } });
+    const t = JSON.stringify(p.messages);
+    for (const name of [
+      'plan_offline_collector',
+      'build_offline_collector',
+      'import_collection',
+      'check_enrollment',
+    ])
+      expect(t).toContain(name);
+    expect(t.indexOf('plan_offline_collector')).toBeLessThan(t.indexOf('import_collection'));
   });
 });

@@ -9,7 +9,24 @@
 import { z } from 'zod';
 import { parseHostList } from '../../../../shared/agent-hosts';
 import { AppError } from '../../../../shared/errors';
-import type { AgentRunDoc, SshPushRequest, WinRmPushRequest } from '../../deploy/index';
+import { join } from 'node:path';
+import type {
+  AgentRunDoc,
+  AnsibleKitRequest,
+  CollectorBuild,
+  CollectorPlan,
+  CollectorRequest,
+  EnrollmentStatus,
+  GpoKitRequest,
+  ImportCollectionInput,
+  InstallerRequest,
+  KitProgress,
+  ServerTarget,
+  SshPushRequest,
+  WinRmPushRequest,
+} from '../../deploy/index';
+import type { AnsibleKit } from '../../deploy/index';
+import type { BuiltInstaller, BuiltKit, ImportedCollection } from '../../../../shared/agent-kits';
 import { defineTool, type McpContext } from '../tool-kit';
 import type { Target } from '../servers';
 import { plan } from './common';
@@ -22,6 +39,21 @@ export interface AgentPushes {
   pushWinrm(r: WinRmPushRequest, o?: { onEvent?: (e: { runId: string }) => void }): Promise<AgentRunDoc>;
   get(id: string): Promise<AgentRunDoc>;
   list(): Promise<AgentRunDoc[]>;
+  planCollector(t: ServerTarget, r: CollectorRequest, o?: KitProgress): Promise<CollectorPlan>;
+  buildCollector(
+    t: ServerTarget,
+    r: CollectorRequest & { folder: string },
+    o?: KitProgress,
+  ): Promise<CollectorBuild>;
+  importCollection(t: ServerTarget, i: ImportCollectionInput, o?: KitProgress): Promise<ImportedCollection>;
+  checkEnrollment(t: ServerTarget, queries: string[]): Promise<EnrollmentStatus[]>;
+  buildInstaller(t: ServerTarget, r: InstallerRequest, o?: KitProgress): Promise<BuiltInstaller>;
+  gpoKit(t: ServerTarget, r: GpoKitRequest): Promise<BuiltKit>;
+  ansibleKit(
+    t: ServerTarget,
+    r: AnsibleKitRequest,
+    o?: KitProgress,
+  ): Promise<AnsibleKit & { serverUrls: string[]; binaryWarning: string | null }>;
 }
 
 function pushes(ctx: McpContext): AgentPushes {
@@ -176,6 +208,14 @@ const pushInput = {
 
 type PushArgs = z.output<z.ZodObject<typeof pushInput>>;
 
+/** `HOST:PORT` (or `[v6]:PORT`) of the frontend as the hosts reach it; none given → the server's own URLs. */
+function frontendsOf(text: string | undefined): Array<{ host: string; port: number }> {
+  if (!text) return [];
+  const m = /^(\[[0-9a-fA-F:]+\]|[^:[\]]+):(\d{1,5})$/.exec(text);
+  if (!m) throw new AppError('INVALID_ARGUMENT', `frontend is HOST:PORT, not "${text}".`);
+  return [{ host: m[1]!.replace(/^\[|\]$/g, ''), port: Number(m[2]) }];
+}
+
 function request(args: PushArgs, server: string, org: string): SshPushRequest {
   const list = parseHostList(args.hosts.join('\n'));
   const bad = list.problems[0];
@@ -194,12 +234,7 @@ function request(args: PushArgs, server: string, org: string): SshPushRequest {
     throw new AppError('INVALID_ARGUMENT', 'auth "key" needs key_path.');
   if (args.auth === 'password' && !args.password_ref)
     throw new AppError('INVALID_ARGUMENT', 'auth "password" needs password_ref (a keychain reference).');
-  let frontends: Array<{ host: string; port: number }> = [];
-  if (args.frontend) {
-    const m = /^(\[[0-9a-fA-F:]+\]|[^:[\]]+):(\d{1,5})$/.exec(args.frontend);
-    if (!m) throw new AppError('INVALID_ARGUMENT', `frontend is HOST:PORT, not "${args.frontend}".`);
-    frontends = [{ host: m[1]!.replace(/^\[|\]$/g, ''), port: Number(m[2]) }];
-  }
+  const frontends = frontendsOf(args.frontend);
   return {
     name: `mcp ${args.mode} ${new Date().toISOString().slice(0, 16)}`,
     hosts: list.hosts.map((h) => ({ ...h, os: h.os === 'auto' ? args.os : h.os })),
@@ -459,4 +494,492 @@ export const agentRuns = defineTool({
   },
 });
 
-export const agentTools = [pushAgentsSsh, pushAgentsWinrm, agentRuns];
+// ---- kits: offline collectors (tools preloaded), returned collections, Ansible, enrollment checks
+
+const kitTarget = async (ctx: McpContext, t: Target): Promise<ServerTarget> => ({
+  server: await serverName(ctx, t),
+  org: t.org ?? '',
+});
+
+/** Where a kit goes when the call names no folder: inside the app's data dir. */
+const kitFolder = (ctx: McpContext, kind: string, given?: string): string =>
+  given ?? join(ctx.resultsDir, 'kits', `${kind}-${new Date().toISOString().replace(/[:.]/g, '-')}`);
+
+const collectorInput = {
+  os: z.enum(['Windows', 'Windows_x86', 'Linux', 'MacOS', 'MacOSArm', 'Generic']).describe('Target OS.'),
+  artifacts: z.array(z.string().min(1).max(200)).min(1).max(200).describe('Artifacts to collect.'),
+  parameters: z
+    .record(z.string(), z.record(z.string(), z.string()))
+    .default({})
+    .describe('Per artifact: parameter name → value.'),
+  encryption: z
+    .enum(['x509', 'password', 'none'])
+    .default('x509')
+    .describe('x509 (default): to the server’s certificate, so the server can import and decrypt it.'),
+  password_ref: z
+    .string()
+    .min(1)
+    .max(200)
+    .optional()
+    .describe('password: keychain reference of the ZIP password.'),
+  file_name: z.string().min(1).max(100).optional().describe('The collector’s file name.'),
+  require_admin: z.boolean().default(true),
+  timeout_seconds: z.number().int().min(0).max(604_800).default(0),
+  tool_files: z
+    .record(z.string(), z.string().min(1).max(1000))
+    .default({})
+    .describe(
+      "Tool name → a file on the responder's machine to preload; otherwise the verified release cache or <data>/tool-cache/<Tool>/.",
+    ),
+};
+
+type CollectorArgs = z.output<z.ZodObject<typeof collectorInput>>;
+
+function collectorRequest(a: CollectorArgs): CollectorRequest {
+  if (a.encryption === 'password' && !a.password_ref)
+    throw new AppError(
+      'INVALID_ARGUMENT',
+      'encryption "password" needs password_ref (a keychain reference).',
+    );
+  return {
+    spec: {
+      os: a.os,
+      artifacts: a.artifacts,
+      parameters: a.parameters,
+      encryption:
+        a.encryption === 'password'
+          ? { scheme: 'password', passwordRef: a.password_ref ?? '' }
+          : { scheme: a.encryption },
+      requireAdmin: a.require_admin,
+      timeoutSeconds: a.timeout_seconds,
+      ...(a.file_name ? { fileName: a.file_name } : {}),
+    },
+    toolFiles: a.tool_files,
+  };
+}
+
+const toolRow = z.object({
+  name: z.string(),
+  artifact: z.string(),
+  version: z.string(),
+  source: z.string(),
+  file: z.string(),
+  sha256: z.string(),
+  bytes: z.number(),
+  note: z.string(),
+});
+
+const planOutput = {
+  os: z.string(),
+  server_version: z.string(),
+  tools: z.array(toolRow),
+  missing: z.array(z.string()),
+  parameters: z.record(z.string(), z.string()),
+};
+
+function planRows(p: CollectorPlan) {
+  return {
+    os: p.preload.os,
+    server_version: p.preload.serverVersion,
+    tools: p.preload.tools.map((t) => ({
+      name: t.name,
+      artifact: t.artifact,
+      version: t.version,
+      source: t.source,
+      file: t.file,
+      sha256: t.sha256,
+      bytes: t.bytes,
+      note: t.note,
+    })),
+    missing: p.preload.missing,
+    parameters: p.parameters,
+  };
+}
+
+export const planOfflineCollector = defineTool({
+  name: 'plan_offline_collector',
+  title: 'Plan an offline collector (tools to preload)',
+  description:
+    'What building an offline collector would do, without changing anything: the Server.Utils.CreateCollector parameters and every tool it needs (the Velociraptor binary the server repacks and each tool the artifacts declare), where each file would come from (server inventory, verified release cache, tool cache, or missing) and its SHA-256. On an isolated network every tool must have a file.',
+  input: collectorInput,
+  output: planOutput,
+  annotations: { readOnlyHint: true, destructiveHint: false, idempotentHint: true, openWorldHint: false },
+  endpointData: false,
+  example: () => ({ os: 'Windows', artifacts: ['Generic.Client.Info'] }),
+  async run({ args, target, ctx }) {
+    return planRows(await pushes(ctx).planCollector(await kitTarget(ctx, target), collectorRequest(args)));
+  },
+});
+
+export const buildOfflineCollector = defineTool({
+  name: 'build_offline_collector',
+  title: 'Build an offline collector (tools preloaded)',
+  description:
+    "Adds every tool the collector needs to the server's tool inventory (files from the verified release cache, the tool cache or tool_files; hashes checked by the server), then has the server build the collector (Server.Utils.CreateCollector) and saves it on the responder's machine. Nothing is downloaded on the server or the target. Refused while a tool has no file (see plan_offline_collector).",
+  input: {
+    ...collectorInput,
+    out_dir: z
+      .string()
+      .min(1)
+      .max(1000)
+      .optional()
+      .describe('Folder for the collector (default: in the app data).'),
+  },
+  output: {
+    ...planOutput,
+    preloaded: z.array(
+      z.object({ name: z.string(), version: z.string(), sha256: z.string(), bytes: z.number() }),
+    ),
+    collector: z.object({ path: z.string(), bytes: z.number(), sha256: z.string(), flow_id: z.string() }),
+  },
+  annotations: { readOnlyHint: false, destructiveHint: false, idempotentHint: false, openWorldHint: false },
+  endpointData: false,
+  example: (ids) => ({
+    os: 'Linux',
+    artifacts: ['Generic.Client.Info'],
+    tool_files: { VelociraptorLinux: ids.toolFile },
+    out_dir: ids.folder,
+  }),
+  decide: async ({ args, target, ctx }) => {
+    const t = await kitTarget(ctx, target);
+    const request = collectorRequest(args);
+    return { target: t, request, plan: await pushes(ctx).planCollector(t, request) };
+  },
+  plan: ({ args, target, decided }) => {
+    const p = decided.plan;
+    const load = p.preload.tools.filter((t) => t.source === 'release' || t.source === 'file');
+    return plan(
+      `Preload ${load.length} tool(s) into ${decided.target.server}'s inventory and build a ${args.os} offline collector of ${args.artifacts.length} artifact(s)`,
+      target,
+      'offline collector',
+      {
+        artifacts: args.artifacts,
+        encryption: args.encryption,
+        preload: load.map((t) => ({ tool: t.name, version: t.version, sha256: t.sha256, file: t.file })),
+        already_on_server: p.preload.tools.filter((t) => t.source === 'server').map((t) => t.name),
+        missing: p.preload.missing,
+        out_dir: args.out_dir ?? 'a new folder in the app data (kits/)',
+      },
+    );
+  },
+  async run({ args, ctx, decided, progress }) {
+    const built = await pushes(ctx).buildCollector(
+      decided.target,
+      { ...decided.request, folder: kitFolder(ctx, 'collector', args.out_dir) },
+      { onProgress: (p) => progress(p.sent ?? 0, p.total, p.step) },
+    );
+    return {
+      ...planRows(built.plan),
+      preloaded: built.preloaded,
+      collector: {
+        path: built.collector.file.path,
+        bytes: built.collector.file.bytes,
+        sha256: built.collector.file.sha256,
+        flow_id: built.collector.flowId,
+      },
+    };
+  },
+});
+
+export const importCollectionTool = defineTool({
+  name: 'import_collection',
+  title: 'Import a returned offline collection',
+  description:
+    "Copies a returned offline collection ZIP from the responder's machine to the server (through the API, hash checked there), imports it with Server.Utils.ImportCollection (the server decrypts X509 collections it built) and reads every source's rows back. The collection becomes a flow of the client with the collection's host name (created when unknown).",
+  input: {
+    file: z.string().min(1).max(1000).describe('The Collection-<host>-<time>.zip the collector wrote.'),
+    hostname: z
+      .string()
+      .min(1)
+      .max(253)
+      .optional()
+      .describe('Host name for a new client (the collection’s own wins).'),
+    client_id: z
+      .string()
+      .min(1)
+      .max(40)
+      .optional()
+      .describe('Import into this existing client instead of auto.'),
+  },
+  output: {
+    client_id: z.string(),
+    flow_id: z.string(),
+    import_flow_id: z.string(),
+    total_rows: z.number(),
+    uploaded_files: z.number(),
+    sources: z.array(z.object({ source: z.string(), rows: z.number() })),
+    sha256: z.string(),
+    bytes: z.number(),
+  },
+  annotations: { readOnlyHint: false, destructiveHint: false, idempotentHint: false, openWorldHint: false },
+  endpointData: true,
+  example: (ids) => ({ file: ids.collectionZip }),
+  plan: ({ args, target }) =>
+    plan(
+      `Copy ${args.file} to the server and import it as an offline collection`,
+      target,
+      'import collection',
+      {
+        file: args.file,
+        client: args.client_id ?? 'auto (by the collection’s host name)',
+        ...(args.hostname ? { hostname: args.hostname } : {}),
+      },
+    ),
+  async run({ args, target, ctx, progress }) {
+    const r = await pushes(ctx).importCollection(
+      await kitTarget(ctx, target),
+      {
+        file: args.file,
+        ...(args.hostname ? { hostname: args.hostname } : {}),
+        ...(args.client_id ? { clientId: args.client_id } : {}),
+      },
+      { onProgress: (p) => progress(p.sent ?? 0, p.total, p.step) },
+    );
+    return {
+      client_id: r.clientId,
+      flow_id: r.flowId,
+      import_flow_id: r.importFlowId,
+      total_rows: r.totalRows,
+      uploaded_files: r.uploadedFiles,
+      sources: r.artifacts.map((a) => ({ source: a.name, rows: a.rows })),
+      sha256: r.sha256,
+      bytes: r.bytes,
+    };
+  },
+});
+
+export const checkEnrollment = defineTool({
+  name: 'check_enrollment',
+  title: 'Are these hosts enrolled?',
+  description:
+    'For each host name (exact match) or client id: whether the server lists a client, with its id, online state, last contact and labels. Use after a push, an installer rollout or a GPO deployment.',
+  input: {
+    hosts: z.array(z.string().min(1).max(253)).min(1).max(500).describe('Host names or client ids (C.…).'),
+  },
+  output: {
+    enrolled: z.number(),
+    missing: z.array(z.string()),
+    hosts: z.array(
+      z.object({
+        query: z.string(),
+        enrolled: z.boolean(),
+        clients: z.array(
+          z.object({
+            client_id: z.string(),
+            hostname: z.string(),
+            online: z.boolean(),
+            last_seen: z.string().optional(),
+            labels: z.array(z.string()),
+          }),
+        ),
+      }),
+    ),
+  },
+  annotations: { readOnlyHint: true, destructiveHint: false, idempotentHint: true, openWorldHint: false },
+  endpointData: true,
+  example: (ids) => ({ hosts: [ids.clientId, 'no-such-host'] }),
+  async run({ args, target, ctx }) {
+    const r = await pushes(ctx).checkEnrollment(await kitTarget(ctx, target), args.hosts);
+    return {
+      enrolled: r.filter((s) => s.enrolled).length,
+      missing: r.filter((s) => !s.enrolled).map((s) => s.query),
+      hosts: r.map((s) => ({
+        query: s.query,
+        enrolled: s.enrolled,
+        clients: s.clients.map((c) => ({
+          client_id: c.clientId,
+          hostname: c.hostname,
+          online: c.online,
+          ...(c.lastSeen ? { last_seen: c.lastSeen } : {}),
+          labels: c.labels,
+        })),
+      })),
+    };
+  },
+});
+
+export const buildAnsibleKit = defineTool({
+  name: 'build_ansible_kit',
+  title: 'Build an Ansible role for Linux agents',
+  description:
+    "Writes an Ansible role, playbook and inventory on the responder's machine that install the Velociraptor Linux client with this server's client config (upstream's package layout, binary checked by sha256 on each host). Nothing is sent to the hosts; run it with ansible-playbook.",
+  input: {
+    hosts: pushInput.hosts,
+    user: z.string().min(1).max(64).describe('The SSH user Ansible logs in as (become: sudo).'),
+    labels: pushInput.labels,
+    release_tag: pushInput.release_tag,
+    binary_path: z
+      .string()
+      .min(1)
+      .max(1000)
+      .optional()
+      .describe('Or a Linux client binary on this machine (its .sig is checked when present).'),
+    out_dir: z.string().min(1).max(1000).optional(),
+  },
+  output: {
+    folder: z.string(),
+    playbook: z.string(),
+    inventory: z.string(),
+    files: z.array(z.string()),
+    binary_sha256: z.string(),
+    server_urls: z.array(z.string()),
+    warning: z.string().optional(),
+  },
+  annotations: { readOnlyHint: false, destructiveHint: false, idempotentHint: true, openWorldHint: false },
+  endpointData: false,
+  example: (ids) => ({
+    hosts: ['10.0.0.1-3'],
+    user: 'ir',
+    binary_path: ids.toolFile,
+    out_dir: `${ids.folder}/ansible`,
+  }),
+  plan: ({ args, target }) =>
+    plan(`Write an Ansible kit for ${args.hosts.length} host line(s)`, target, 'ansible kit', {
+      hosts: args.hosts,
+      user: args.user,
+      labels: args.labels,
+      binary: args.binary_path ?? `release ${args.release_tag}`,
+      ...(args.out_dir ? { out_dir: args.out_dir } : {}),
+    }),
+  async run({ args, target, ctx }) {
+    const list = parseHostList(args.hosts.join('\n'));
+    const bad = list.problems[0];
+    if (bad) throw new AppError('INVALID_ARGUMENT', `Host "${bad.text}": ${bad.message}`);
+    const folder = kitFolder(ctx, 'ansible', args.out_dir);
+    const k = await pushes(ctx).ansibleKit(await kitTarget(ctx, target), {
+      hosts: list.hosts,
+      user: args.user,
+      dir: folder,
+      labels: args.labels,
+      binary: args.binary_path ? { path: args.binary_path } : { tag: args.release_tag },
+    });
+    return {
+      folder,
+      playbook: k.playbook,
+      inventory: k.inventory,
+      files: k.files,
+      binary_sha256: k.binarySha256,
+      server_urls: k.serverUrls,
+      ...(k.binaryWarning ? { warning: k.binaryWarning } : {}),
+    };
+  },
+});
+
+const kitFileOut = z.object({ path: z.string(), name: z.string(), bytes: z.number(), sha256: z.string() });
+
+export const buildInstallerTool = defineTool({
+  name: 'build_installer',
+  title: 'Build an agent installer (MSI, deb, rpm)',
+  description:
+    "Builds an installer carrying this server's client config on the responder's machine, with the verified Velociraptor binary's own commands: deb (debian client) and rpm (rpm client) package the Linux client; msi repacks the official MSI (config repack --msi), which breaks its Authenticode signature — the notes say how to re-sign. Returns the file, its SHA-256 and the command line used.",
+  input: {
+    kind: z.enum(['msi', 'deb', 'rpm']),
+    labels: pushInput.labels,
+    frontend: pushInput.frontend,
+    release_tag: pushInput.release_tag,
+    binary_path: z
+      .string()
+      .min(1)
+      .max(1000)
+      .optional()
+      .describe(
+        'deb/rpm: a Linux client binary on this machine instead of the release (its .sig is checked).',
+      ),
+    msi_path: z
+      .string()
+      .min(1)
+      .max(1000)
+      .optional()
+      .describe('msi: the official MSI on this machine instead of the release’s.'),
+    out_dir: z.string().min(1).max(1000).optional(),
+  },
+  output: {
+    kind: z.string(),
+    file: kitFileOut,
+    command: z.array(z.string()),
+    binary_sha256: z.string(),
+    notes: z.array(z.string()),
+  },
+  annotations: { readOnlyHint: false, destructiveHint: false, idempotentHint: true, openWorldHint: false },
+  endpointData: false,
+  example: (ids) => ({
+    kind: 'deb',
+    binary_path: ids.toolFile,
+    labels: ['IR-1'],
+    out_dir: `${ids.folder}/deb`,
+  }),
+  plan: ({ args, target }) =>
+    plan(`Build a ${args.kind} installer for the server's agents on this machine`, target, 'installer', {
+      kind: args.kind,
+      labels: args.labels,
+      ...(args.frontend ? { frontend: args.frontend } : {}),
+      binary:
+        args.kind === 'msi'
+          ? (args.msi_path ?? `release ${args.release_tag} MSI`)
+          : (args.binary_path ?? `release ${args.release_tag}`),
+      ...(args.out_dir ? { out_dir: args.out_dir } : {}),
+    }),
+  async run({ args, target, ctx, progress }) {
+    const frontends = frontendsOf(args.frontend);
+    const r = await pushes(ctx).buildInstaller(
+      await kitTarget(ctx, target),
+      {
+        kind: args.kind,
+        outDir: kitFolder(ctx, args.kind, args.out_dir),
+        binary: args.binary_path ? { path: args.binary_path } : { tag: args.release_tag },
+        ...(args.msi_path ? { msi: args.msi_path } : {}),
+        labels: args.labels,
+        frontends,
+      },
+      { onProgress: (p) => progress(0, undefined, p.step) },
+    );
+    return { kind: r.kind, file: r.file, command: r.command, binary_sha256: r.binarySha256, notes: r.notes };
+  },
+});
+
+export const buildGpoKit = defineTool({
+  name: 'build_gpo_kit',
+  title: 'Build a Group Policy kit for Windows agents',
+  description:
+    'Writes a folder and ZIP with the (repacked) MSI, a README with the Group Policy Management steps for assigning the MSI from a share (share and NTFS permissions for Domain Computers), a startup-script alternative that checks the MSI hash, and SHA256SUMS. Build the MSI first with build_installer kind msi.',
+  input: {
+    msi_path: z.string().min(1).max(1000).describe('The MSI to deploy (on this machine).'),
+    share: z
+      .string()
+      .min(3)
+      .max(300)
+      .optional()
+      .describe('UNC path of the share, e.g. \\\\fileserver\\Velociraptor$'),
+    out_dir: z.string().min(1).max(1000).optional().describe('A new, empty folder for the kit.'),
+  },
+  output: { folder: z.string(), zip: kitFileOut.nullable(), files: z.array(kitFileOut) },
+  annotations: { readOnlyHint: false, destructiveHint: false, idempotentHint: false, openWorldHint: false },
+  endpointData: false,
+  example: (ids) => ({ msi_path: ids.msiFile, out_dir: `${ids.folder}/gpo-${Date.now()}` }),
+  plan: ({ args, target }) =>
+    plan(`Write a GPO kit around ${args.msi_path}`, target, 'gpo kit', {
+      msi: args.msi_path,
+      share: args.share ?? '\\\\fileserver\\Velociraptor$',
+      ...(args.out_dir ? { out_dir: args.out_dir } : {}),
+    }),
+  async run({ args, target, ctx }) {
+    return pushes(ctx).gpoKit(await kitTarget(ctx, target), {
+      msi: args.msi_path,
+      dir: kitFolder(ctx, 'gpo', args.out_dir),
+      ...(args.share ? { share: args.share } : {}),
+    });
+  },
+});
+
+export const agentTools = [
+  pushAgentsSsh,
+  pushAgentsWinrm,
+  agentRuns,
+  planOfflineCollector,
+  buildOfflineCollector,
+  importCollectionTool,
+  checkEnrollment,
+  buildAnsibleKit,
+  buildInstallerTool,
+  buildGpoKit,
+];

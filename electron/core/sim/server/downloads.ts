@@ -3,7 +3,7 @@
  * write a real zip into the file store and return its path spec (read with VFSGetBuffer).
  */
 import { toCsv } from '../../../../shared/csv';
-import { buildZip } from '../zip';
+import { buildZip } from '../../files/index';
 import { toJson, VqlPath } from '../vql/values';
 import type { FlowRecord, World } from '../world';
 import { fn, type PluginGroup, type ServerContext } from './context';

@@ -1,4 +1,4 @@
-/** A minimal ZIP writer (deflate, no encryption) for create_flow_download / create_hunt_download. */
+/** A minimal ZIP writer and reader (deflate, no encryption): download zips in the simulator, kits in the app. */
 import { crc32, deflateRawSync, inflateRawSync } from 'node:zlib';
 
 export function buildZip(entries: Array<{ name: string; data: Buffer }>, mtime = new Date(0)): Buffer {

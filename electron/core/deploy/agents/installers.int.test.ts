@@ -1,0 +1,221 @@
+/**
+ * Installers as real files, built by a Velociraptor binary's own subcommands on this machine. CI: the
+ * simulator as the drop-in `velociraptor` binary (the bundled CLI behind a launcher) writes a REAL
+ * .deb, read back with dpkg-deb (a tool nobody here wrote): our agent config byte for byte, the
+ * binary we gave, the unit, the name and sha256. It writes no RPM and repacks no MSI (says so).
+ * By hand with MEGARAPTOR_INSTALLER_REAL_BINARY (e.g. /work/vr/velociraptor-0.77.2): the real binary
+ * builds the deb and the rpm (read back with rpm -qip and rpm2archive) —
+ * docs/real-server-conformance.md, "Agent kits".
+ * The GPO kit is built around an MSI-headed file (no official MSI can be fetched here).
+ */
+import { execFile } from 'node:child_process';
+import { mkdtemp, readFile, readdir, realpath, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { promisify } from 'node:util';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { parse } from 'yaml';
+import { buildCli } from '../../../../scripts/build-cli.mjs';
+import { isAppError } from '../../../../shared/errors';
+import { startSimulator, velociraptorLauncher, type RunningSimulator } from '../../sim/index';
+import { ConnectionRegistry, VelociraptorService, loadApiConfig } from '../../velociraptor/index';
+import { ReleaseCache, sha256File } from '../releases/cache';
+import { ReleaseSource } from '../releases/source';
+import { HostKeyStore } from '../ssh/index';
+import { AgentService } from './service';
+
+const run = promisify(execFile);
+const realBinary = process.env.MEGARAPTOR_INSTALLER_REAL_BINARY;
+
+let sim: RunningSimulator;
+let dir: string;
+let launcher: string;
+let packMe: string;
+let server: VelociraptorService;
+const target = { server: 'sim', org: '' };
+
+function agents(localVelociraptor: string): AgentService {
+  return new AgentService({
+    dataDir: dir,
+    secrets: () => Promise.resolve(null),
+    server: () => Promise.resolve(server),
+    releases: new ReleaseCache({
+      dir: join(dir, 'releases'),
+      source: new ReleaseSource({ kind: 'mirror', baseUrl: 'https://127.0.0.1:9/' }),
+    }),
+    hostKeys: new HostKeyStore({ appFile: join(dir, 'known_hosts'), userFiles: [] }),
+    localVelociraptor: () => Promise.resolve(localVelociraptor),
+  });
+}
+
+beforeAll(async () => {
+  dir = await mkdtemp(join(tmpdir(), 'mr-installers-'));
+  const cli = await buildCli(join(dir, 'megaraptor.mjs'));
+  launcher = join(dir, 'velociraptor');
+  await writeFile(launcher, velociraptorLauncher(cli, await realpath(process.execPath)), { mode: 0o755 });
+  packMe = join(dir, 'velociraptor-v0.77.2-linux-amd64');
+  await writeFile(packMe, Buffer.concat([Buffer.from('\x7fELF'), Buffer.alloc(300_000, 7)]));
+  sim = await startSimulator({ host: '127.0.0.1', speed: 50 });
+  const registry = new ConnectionRegistry();
+  registry.addConfig('sim', loadApiConfig(await sim.mintApiConfig('installers', ['administrator'])));
+  server = new VelociraptorService(registry.connection('sim'));
+}, 180_000);
+
+afterAll(async () => {
+  await sim?.stop();
+  await rm(dir, { recursive: true, force: true });
+});
+
+/**
+ * What an agent reads from the packaged config. The real binary re-serialises the config it packs
+ * (adds the version block, Client.version, max_poll 60; reorders keys), so the comparison is of the
+ * fields that decide where and how the agent enrols.
+ */
+function enrolment(yaml: string): Record<string, unknown> {
+  const c = (parse(yaml) as { Client: Record<string, unknown> }).Client;
+  return {
+    server_urls: c.server_urls,
+    ca_certificate: c.ca_certificate,
+    nonce: c.nonce,
+    labels: c.labels,
+    writeback_linux: c.writeback_linux,
+    use_self_signed_ssl: c.use_self_signed_ssl,
+  };
+}
+
+async function debField(deb: string, field: string): Promise<string> {
+  return (await run('dpkg-deb', ['-f', deb, field])).stdout.trim();
+}
+
+async function debFile(deb: string, path: string): Promise<Buffer> {
+  const { stdout } = await run('sh', ['-c', 'dpkg-deb --fsys-tarfile "$1" | tar -xO "$2"', 'x', deb, path], {
+    encoding: 'buffer',
+    maxBuffer: 256 * 1024 * 1024,
+  });
+  return stdout;
+}
+
+describe('installers with the simulator as the velociraptor binary', () => {
+  it('deb: a real package carrying our config and the binary given', async () => {
+    const a = agents(launcher);
+    const out = join(dir, 'deb');
+    const built = await a.buildInstaller(target, {
+      kind: 'deb',
+      outDir: out,
+      binary: { path: packMe },
+      labels: ['IR-2026-7'],
+    });
+    expect(built.file.name).toBe('velociraptor_client_0.77.2_amd64.deb');
+    expect(built.file.path).toBe(join(out, built.file.name));
+    expect(built.file.sha256).toBe(await sha256File(built.file.path));
+    expect(built.command).toEqual([
+      'velociraptor',
+      '--config',
+      'client.config.yaml',
+      'debian',
+      'client',
+      '--binary',
+      packMe,
+      '--output',
+      out,
+    ]);
+    expect(built.binarySha256).toBe(await sha256File(packMe));
+    // dpkg-deb reads it: control fields, file list, our config back.
+    expect(await debField(built.file.path, 'Package')).toBe('velociraptor-client');
+    expect(await debField(built.file.path, 'Version')).toBe('0.77.2');
+    const { stdout: list } = await run('dpkg-deb', ['-c', built.file.path]);
+    expect(list).toMatch(/etc\/velociraptor\/client\.config\.yaml/);
+    expect(list).toMatch(/-rwxr-xr-x .*usr\/local\/bin\/velociraptor_client/);
+    const expected = await a.agentConfigFor(target, { labels: ['IR-2026-7'] });
+    const packed = (await debFile(built.file.path, 'etc/velociraptor/client.config.yaml')).toString();
+    expect(enrolment(packed)).toEqual(enrolment(expected.yaml));
+    expect(enrolment(packed).labels).toEqual(['IR-2026-7']);
+    expect(await debFile(built.file.path, 'usr/local/bin/velociraptor_client')).toEqual(
+      await readFile(packMe),
+    );
+    const unit = (
+      await debFile(built.file.path, 'etc/systemd/system/velociraptor_client.service')
+    ).toString();
+    expect(unit).toContain(
+      'ExecStart=/usr/local/bin/velociraptor_client --config /etc/velociraptor/client.config.yaml client',
+    );
+    // No config copy is left behind in a temp folder of ours.
+    expect((await readdir(tmpdir())).filter((n) => n.startsWith('megaraptor-installer-'))).toEqual([]);
+  }, 120_000);
+
+  it('rpm and msi: the simulator says it builds neither', async () => {
+    const a = agents(launcher);
+    const rpm: unknown = await a
+      .buildInstaller(target, { kind: 'rpm', outDir: join(dir, 'rpm'), binary: { path: packMe } })
+      .catch((e: unknown) => e);
+    expect(isAppError(rpm, 'DEPLOY_FAILED')).toBe(true);
+    expect((rpm as Error).message).toContain('writes no RPM packages');
+  }, 60_000);
+
+  it('GPO kit: the MSI, README steps, startup script and SHA256SUMS that sha256sum accepts', async () => {
+    const msi = join(dir, 'velociraptor-v0.77.2-windows-amd64-repacked.msi');
+    await writeFile(msi, Buffer.concat([Buffer.from('d0cf11e0a1b11ae1', 'hex'), Buffer.alloc(4096, 1)]));
+    const a = agents(launcher);
+    const kit = await a.gpoKit(target, { msi, dir: join(dir, 'gpo'), share: '\\\\files01\\Velociraptor$' });
+    expect(kit.files.map((f) => f.name)).toEqual([
+      'velociraptor-v0.77.2-windows-amd64-repacked.msi',
+      'README.md',
+      'install-velociraptor.ps1',
+      'SHA256SUMS',
+    ]);
+    const { stdout } = await run('sha256sum', ['-c', 'SHA256SUMS'], { cwd: join(dir, 'gpo') });
+    expect(stdout.trim().split('\n')).toHaveLength(3);
+    const readme = await readFile(join(dir, 'gpo', 'README.md'), 'utf8');
+    expect(readme).toContain('Computer Configuration → Policies → Software Settings');
+    expect(readme).toContain('\\\\files01\\Velociraptor$\\velociraptor-v0.77.2-windows-amd64-repacked.msi');
+    expect(readme).toContain('Domain Computers');
+    const script = await readFile(join(dir, 'gpo', 'install-velociraptor.ps1'), 'utf8');
+    expect(script).toContain(`$Expected = '${await sha256File(msi)}'`);
+    const { stdout: zipList } = await run('unzip', ['-l', kit.zip?.path ?? '']);
+    for (const f of kit.files) expect(zipList).toContain(f.name);
+    const notMsi: unknown = await a
+      .gpoKit(target, { msi: packMe, dir: join(dir, 'gpo2') })
+      .catch((e: unknown) => e);
+    expect((notMsi as Error).message).toContain('is not an MSI');
+  });
+});
+
+describe.runIf(realBinary)('installers with the real Velociraptor binary', () => {
+  it('deb and rpm carry our config; rpm -qip and rpm2archive read them', async () => {
+    const bin = realBinary ?? '';
+    const a = agents(bin);
+    const expected = await a.agentConfigFor(target, { labels: ['real-kit'] });
+    const deb = await a.buildInstaller(target, {
+      kind: 'deb',
+      outDir: join(dir, 'real'),
+      binary: { path: bin },
+      labels: ['real-kit'],
+    });
+    expect(deb.file.name).toBe('velociraptor_client_0.77.2_amd64.deb');
+    expect(
+      enrolment((await debFile(deb.file.path, 'etc/velociraptor/client.config.yaml')).toString()),
+    ).toEqual(enrolment(expected.yaml));
+    const rpm = await a.buildInstaller(target, {
+      kind: 'rpm',
+      outDir: join(dir, 'real'),
+      binary: { path: bin },
+      labels: ['real-kit'],
+    });
+    expect(rpm.file.name).toBe('velociraptor_client_0.77.2_x86_64.rpm');
+    const { stdout: info } = await run('rpm', ['-qip', rpm.file.path]);
+    expect(info).toMatch(/Name\s+: velociraptor_client/);
+    const { stdout: files } = await run('rpm', ['-qlp', rpm.file.path]);
+    expect(files.trim().split('\n')).toEqual([
+      '/etc/velociraptor/client.config.yaml',
+      '/usr/local/bin/velociraptor_client',
+    ]);
+    const { stdout: cfg } = await run(
+      'sh',
+      ['-c', 'rpm2archive - < "$1" | tar -xzO ./etc/velociraptor/client.config.yaml', 'x', rpm.file.path],
+      { maxBuffer: 16 * 1024 * 1024 },
+    );
+    expect(enrolment(cfg)).toEqual(enrolment(expected.yaml));
+    expect(enrolment(cfg).labels).toEqual(['real-kit']);
+    console.log(JSON.stringify({ deb: deb.file, rpm: rpm.file }));
+  }, 600_000);
+});
