@@ -8,8 +8,7 @@
  * unsigned, so the review must warn. Everything else is the product's own path: the real keychain
  * (the e2e stage's gnome-keyring session), `user add` before the first start, `frontend` and `client`
  * as processes, the API verified over mTLS as the registered identity, the GUI login, the connection.
- * Docker is not driven here: the browser-mode server would need the suite's own dockerd and a
- * simulator runtime image; the Docker deployer is covered by its integration tests on a real engine.
+ * The Docker target is driven the same way, on the run's own dockerd, in deploy-docker.spec.ts.
  *
  * Every test removes what it deployed (afterEach, through the core), so it runs alone and in any order.
  * Screenshots: docs/screenshots/deploy-wizard.png (review), deploy-result.png,

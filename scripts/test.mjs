@@ -1,7 +1,7 @@
 #!/usr/bin/env node
 // `npm test`: every stage a newcomer and CI run, in order, with the time of each. It starts what the
 // stages need: for the integration tests a private D-Bus session with an unlocked gnome-keyring and a
-// Docker engine of the run's own (scripts/dockerd.mjs; MEGARAPTOR_TEST_DOCKER_HOST), stopped after;
+// Docker engine of the run's own (scripts/dockerd.mjs; MEGARAPTOR_TEST_DOCKER_HOST; also for e2e), stopped after;
 // sshd is started by the test files that use it. Benchmarks are not part of it (`npm run bench`).
 import { spawn, spawnSync } from 'node:child_process';
 import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, chmodSync } from 'node:fs';
@@ -54,6 +54,42 @@ function keyringSession(cmd, args) {
     env,
     cleanup: () => rmSync(home, { recursive: true, force: true }),
   };
+}
+
+/**
+ * Runs `fn(env)` with a Docker engine of this run's own for the deployment tests (test-recipes.md),
+ * MEGARAPTOR_TEST_DOCKER_HOST in `env` saying where it is or why there is none; stopped after.
+ * In CI a missing engine fails the stage.
+ */
+async function withDockerEngine(fn) {
+  let dockerd = null;
+  let dockerHost;
+  const noDocker = dockerdUnavailable();
+  if (noDocker) {
+    if (CI) {
+      console.error(`test: ${noDocker}: a Docker engine is required in CI`);
+      return 1;
+    }
+    console.warn(`test: ${noDocker}; the Docker deployment tests will be skipped`);
+    dockerHost = `unavailable:${noDocker}`;
+  } else {
+    try {
+      dockerd = await startDockerd();
+      dockerHost = dockerd.host;
+    } catch (e) {
+      if (CI) {
+        console.error(`test: dockerd did not start: ${e.message}`);
+        return 1;
+      }
+      console.warn(`test: dockerd did not start (${e.message}); the Docker deployment tests will be skipped`);
+      dockerHost = `unavailable:dockerd did not start`;
+    }
+  }
+  try {
+    return await fn((env) => ({ ...env, MEGARAPTOR_TEST_DOCKER_HOST: dockerHost }));
+  } finally {
+    if (dockerd) await stopDockerd(dockerd);
+  }
 }
 
 function vitestCounts(file) {
@@ -129,34 +165,7 @@ const stages = [
         `--outputFile.json=${join(reports, 'integration.json')}`,
         '--passWithNoTests',
       ];
-      // A Docker engine of this run's own for the deployment tests (test-recipes.md).
-      let dockerd = null;
-      let dockerHost;
-      const noDocker = dockerdUnavailable();
-      if (noDocker) {
-        if (CI) {
-          console.error(`test: ${noDocker}: a Docker engine is required in CI`);
-          return 1;
-        }
-        console.warn(`test: ${noDocker}; the Docker deployment tests will be skipped`);
-        dockerHost = `unavailable:${noDocker}`;
-      } else {
-        try {
-          dockerd = await startDockerd();
-          dockerHost = dockerd.host;
-        } catch (e) {
-          if (CI) {
-            console.error(`test: dockerd did not start: ${e.message}`);
-            return 1;
-          }
-          console.warn(
-            `test: dockerd did not start (${e.message}); the Docker deployment tests will be skipped`,
-          );
-          dockerHost = `unavailable:dockerd did not start`;
-        }
-      }
-      const withDocker = (env) => ({ ...env, MEGARAPTOR_TEST_DOCKER_HOST: dockerHost });
-      try {
+      return withDockerEngine(async (withDocker) => {
         if (!have('dbus-run-session') || !have('gnome-keyring-daemon')) {
           const msg = 'dbus-run-session / gnome-keyring-daemon not installed (run scripts/setup-test-env.sh)';
           if (CI) {
@@ -172,9 +181,7 @@ const stages = [
         } finally {
           s.cleanup();
         }
-      } finally {
-        if (dockerd) await stopDockerd(dockerd);
-      }
+      });
     },
     counts: () => vitestCounts(join(reports, 'integration.json')),
   },
@@ -196,18 +203,19 @@ const stages = [
         );
         return 1;
       }
-      const env = { ...process.env, PLAYWRIGHT_JSON_OUTPUT_NAME: join(reports, 'e2e.json') };
-      // Inside the keyring session the UI reports the real Secret Service (and the screenshot shows it).
-      if (!have('dbus-run-session') || !have('gnome-keyring-daemon'))
-        return run(bin('playwright'), ['test'], { env });
-      const s = keyringSession(bin('playwright'), ['test']);
-      try {
-        return await run(s.cmd, s.args, {
-          env: { ...s.env, PLAYWRIGHT_JSON_OUTPUT_NAME: env.PLAYWRIGHT_JSON_OUTPUT_NAME },
-        });
-      } finally {
-        s.cleanup();
-      }
+      const json = { PLAYWRIGHT_JSON_OUTPUT_NAME: join(reports, 'e2e.json') };
+      // The wizard's Docker deployment (e2e/deploy-docker.spec.ts) runs on the run's own engine.
+      return withDockerEngine(async (withDocker) => {
+        // Inside the keyring session the UI reports the real Secret Service (and the screenshot shows it).
+        if (!have('dbus-run-session') || !have('gnome-keyring-daemon'))
+          return run(bin('playwright'), ['test'], { env: withDocker({ ...process.env, ...json }) });
+        const s = keyringSession(bin('playwright'), ['test']);
+        try {
+          return await run(s.cmd, s.args, { env: withDocker({ ...s.env, ...json }) });
+        } finally {
+          s.cleanup();
+        }
+      });
     },
     counts: () => playwrightCounts(join(reports, 'e2e.json')),
   },

@@ -186,6 +186,7 @@ export const OperationKind = z.enum([
   'extend',
   'legal-hold',
   'export-evidence',
+  'scale-out',
 ]);
 export type OperationKind = z.infer<typeof OperationKind>;
 
@@ -226,3 +227,22 @@ export const CostHint = z.object({
   basis: z.string(),
 });
 export type CostHint = z.infer<typeof CostHint>;
+
+/** A file of the responder's machine added to a Docker image built locally (tools for isolated networks). */
+export interface ImageExtraFile {
+  /** Absolute path in the image. */
+  path: string;
+  /** The file on this machine. */
+  source: string;
+  mode: number;
+}
+
+/**
+ * `/path/in/image=/file/here[:mode]` (octal mode, default 0644): the CLI's `--extra-file` and the
+ * wizard's "extra files" lines, one syntax. Undefined when `spec` is not of that form.
+ */
+export function parseExtraFile(spec: string): ImageExtraFile | undefined {
+  const m = /^(\/[^=]+)=(.+?)(?::([0-7]{3,4}))?$/.exec(spec.trim());
+  if (!m) return undefined;
+  return { path: m[1]!, source: m[2]!, mode: m[3] ? parseInt(m[3], 8) : 0o644 };
+}

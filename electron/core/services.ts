@@ -8,22 +8,18 @@
  */
 import type { Contract } from '../../shared/contracts/index';
 import { AppInfoService, resolveDataDir } from './app/index';
-import {
-  ConnectionManager,
-  connectionCredentials,
-  connectionHandlers,
-  type DemoFactory,
-} from './connections/index';
+import { connectionHandlers, type DemoFactory } from './connections/index';
 import {
   probeKeychain as realProbe,
   type KeychainStatus,
   createCredentialService,
   credentialHandlers,
 } from './credentials/index';
-import { AgentService, DeploymentService, deployHandlers, releaseSourceFromEnv } from './deploy/index';
+import { agentHandlers, AgentService, deployHandlers } from './deploy/index';
 import { createInvestigation } from './investigation/index';
 import { createMcpDomain } from './mcp/index';
 import { OWNER_RELEASED, type Handlers } from './rpc/index';
+import { createServerStack } from './server-stack';
 import { startSimulator } from './sim/index';
 
 export interface CoreOptions {
@@ -81,26 +77,19 @@ export function createCoreServices(options: CoreOptions): CoreServices {
   // One credential service, and with it one keychain store, for the whole process.
   const credentials = createCredentialService(dataDir, { probe });
   // One connection manager: the UI, MCP and the Credentials page see the same servers.
-  const connections = new ConnectionManager({
+  // Deployments: one runner, one Docker client per engine; journals a dead process left unfinished
+  // are listed (deploy:list, `interrupted`) for the responder to resume or clean up.
+  const { connections, deployments } = createServerStack({
     dataDir,
     secrets: keychainAtStart,
+    credentials,
     demo: demoSimulator,
-    credentials: connectionCredentials(credentials),
+    env: options.env ?? process.env,
   });
   // Re-open saved servers now, not on the first page that asks: that also lists servers saved by a
   // version without the credential index, so the Credentials page shows them from the start.
   void connections.ready();
   const investigation = createInvestigation(dataDir, connections);
-
-  // Deployments: one runner, one Docker client per engine; journals a dead process left unfinished
-  // are listed (deploy:list, `interrupted`) for the responder to resume or clean up.
-  const deployments = new DeploymentService({
-    dataDir,
-    secrets: keychainAtStart,
-    connections,
-    credentials,
-    releaseSource: releaseSourceFromEnv(options.env ?? process.env),
-  });
 
   // Agent pushes: the same release cache and confirmed host keys as deployments; servers through the
   // live connections. MCP's agent tools use this service too.
@@ -138,6 +127,12 @@ export function createCoreServices(options: CoreOptions): CoreServices {
     ...mcp.handlers,
     ...credentialHandlers(credentials),
     ...deployHandlers(deployments, options.env ?? process.env),
+    ...agentHandlers({
+      agents,
+      dataDir,
+      server: (t) => connections.service(t),
+      releases: deployments.releases,
+    }),
     // Called by the Dispatcher when a window closes or a socket drops: the investigation drops its result sets.
     [OWNER_RELEASED]: (owner) => investigation.handlers[OWNER_RELEASED]?.(owner),
   };
@@ -147,6 +142,7 @@ export function createCoreServices(options: CoreOptions): CoreServices {
     () => connections.dispose(),
     () => mcp.dispose(),
     () => deployments.dispose(),
+    () => agents.dispose(),
   ];
   let disposed = false;
   return {

@@ -14,6 +14,7 @@ import {
   DeploymentState,
   OperationKind,
   PlannedStep,
+  PreflightCheck,
   ProfileName,
   ProgressEvent,
   ResourceKind,
@@ -96,7 +97,7 @@ export const ProfileView = z.object({
 export type ProfileView = z.infer<typeof ProfileView>;
 
 export const PlanInput = z.object({
-  target: z.enum(['docker', 'ssh', 'lab']),
+  target: TargetKind,
   name: z.string().min(1).max(100),
   profile: ProfileName,
   overrides: z
@@ -145,6 +146,36 @@ export const EvidenceExportView = z.object({
   failures: z.array(z.object({ what: z.string(), error: z.string() })),
 });
 
+/** A host of an SSH target, as the wizard names it (no jump hosts: the key of the host itself). */
+export const SshHostInput = z
+  .object({
+    host: z.string().min(1).max(253),
+    port: z.number().int().min(1).max(65535).default(22),
+  })
+  .strict();
+
+/**
+ * The host key an SSH host presents, checked against the responder's known_hosts and the app's file
+ * of confirmed keys (one store for server deployments and agent pushes): `known` — trusted;
+ * `unknown` — never seen, to be compared and confirmed once (deploy:trust-host-key); `changed` — a
+ * different key is known for the host (or this one is revoked): refused, `message` says both
+ * fingerprints and what to do, and nothing can confirm it from the app.
+ */
+export const HostKeyCheck = z.object({
+  host: z.string(),
+  port: z.number(),
+  keyType: z.string(),
+  /** `SHA256:…` as `ssh-keygen -l` prints it. */
+  fingerprint: z.string(),
+  status: z.enum(['known', 'unknown', 'changed']),
+  /** What the app knows for the host when the key changed: where each key is listed. */
+  known: z
+    .array(z.object({ keyType: z.string(), fingerprint: z.string(), source: z.string(), line: z.number() }))
+    .default([]),
+  message: z.string().optional(),
+});
+export type HostKeyCheck = z.infer<typeof HostKeyCheck>;
+
 export const deployContract = {
   'deploy:list': call(
     Empty,
@@ -166,7 +197,19 @@ export const deployContract = {
       defaultTag: z.string(),
     }),
   ),
+  /** The host key an SSH host presents now, and whether it is known, new or changed (nothing remembered). */
+  'deploy:host-key': call(SshHostInput, HostKeyCheck),
+  /**
+   * Remembers a key never seen before, which the responder compared: refused unless the host still
+   * presents exactly `fingerprint` and no other key is known for it (a changed key is never confirmed).
+   */
+  'deploy:trust-host-key': call(
+    SshHostInput.extend({ fingerprint: z.string().regex(/^SHA256:[A-Za-z0-9+/]{43}$/) }),
+    HostKeyCheck,
+  ),
   'deploy:plan': call(PlanInput, PlanView),
+  /** The target's pre-flight checks of a kept plan (the cloud account from STS, names free), read-only. */
+  'deploy:check': call(Id, z.object({ checks: z.array(PreflightCheck) })),
   /** Deploys a plan made by deploy:plan (kept for an hour, deployed once). */
   'deploy:start': stream(Id, ProgressEvent),
   'deploy:resume': stream(Id, ProgressEvent),

@@ -10,13 +10,9 @@ import { resolve } from 'node:path';
 import { parseHostCsv, parseHostList } from '../../../shared/agent-hosts';
 import type { AgentRunEvent, PushHostInput } from '../../../shared/agents';
 import { messageOf } from '../../../shared/errors';
-import { resolveDataDir } from '../../core/app/index';
-import { ConnectionManager } from '../../core/connections/index';
-import type { SecretStore } from '../../core/credentials/index';
 import {
   AgentService,
-  DeploymentService,
-  releaseSourceFromEnv,
+  type DeploymentService,
   runSummary,
   summaryCsv,
   type AgentRunDoc,
@@ -32,6 +28,7 @@ import {
 } from '../../core/velociraptor/index';
 import { parseFlags, UsageError, type FlagSpec, type ParsedFlags } from '../args';
 import type { CliIO, Command } from '../command';
+import { openDeployments } from './deploy-common';
 import { check, collector, gpoKit, importZip, installer, KITS_USAGE } from './agent-kits';
 
 const USAGE = `Usage: megaraptor agents push|runs|show|resume|kit|collector|import|check|installer …
@@ -366,32 +363,12 @@ export interface Opened {
 }
 
 export async function openAgents(io: CliIO, flags: ParsedFlags | null): Promise<Opened> {
-  const dataDir = resolveDataDir({ env: io.env, cwd: io.cwd });
-  let backend: { reset(): void } | undefined;
-  let keychain: Promise<SecretStore | null> | undefined;
-  const secrets = (): Promise<SecretStore | null> =>
-    (keychain ??= (async () => {
-      const { keychainStoreFor } = await import('../../core/credentials/index');
-      const { WorkerKeychainBackend } = await import('../../core/credentials/keychain-worker');
-      const worker = new WorkerKeychainBackend();
-      backend = worker;
-      return keychainStoreFor(dataDir, { backend: worker });
-    })().catch(() => null));
-  const connections = new ConnectionManager({
-    dataDir,
-    secrets,
-    demo: () => Promise.reject(new Error('The demo server runs in the app, not from the command line.')),
-  });
-  // The same release cache and confirmed host keys as server deployments.
-  const deployments = new DeploymentService({
-    dataDir,
-    secrets,
-    connections,
-    releaseSource: releaseSourceFromEnv(io.env),
-  });
   const configPath = flags?.get('--api-config');
   const connection = flags?.get('--connection');
   if (configPath && connection) throw new UsageError('give --connection or --api-config, not both');
+  // The same connections, keychain, release cache and confirmed host keys as server deployments.
+  const opened = await openDeployments(io);
+  const { dataDir, connections, secrets, service: deployments } = opened;
   let serverName = connection ?? '';
   let server = (t: { server: string; org: string }) => connections.service(t);
   if (configPath) {
@@ -418,11 +395,7 @@ export async function openAgents(io: CliIO, flags: ParsedFlags | null): Promise<
     serverName,
     server,
     releases: deployments.releases,
-    async close() {
-      await deployments.dispose();
-      await connections.dispose();
-      backend?.reset();
-    },
+    close: () => opened.close(),
   };
 }
 

@@ -1,19 +1,26 @@
 /**
  * What `megaraptor deploy` and `megaraptor deployments` share: the deployments service over the app's
  * data dir (the same journals, keychain namespace and connections as the desktop app), and the way
- * progress and outcomes are printed. The keychain is opened through the worker backend, ended when
- * the command ends.
+ * progress and outcomes are printed. Built by the app's own factory (core/server-stack.ts), so what a
+ * command saves is listed in the credential index the Credentials page reads. The keychain is opened
+ * through the worker backend, ended when the command ends.
  */
 import type { ProgressEvent } from '../../../shared/deploy';
 import { resolveDataDir } from '../../core/app/index';
-import { ConnectionManager } from '../../core/connections/index';
-import { DeploymentService, releaseSourceFromEnv } from '../../core/deploy/index';
+import type { ConnectionManager } from '../../core/connections/index';
+import { createCredentialService, type SecretStore } from '../../core/credentials/index';
+import type { DeploymentService } from '../../core/deploy/index';
+import { createServerStack } from '../../core/server-stack';
 import { stripTerminalControls } from '../../core/velociraptor/index';
 import type { CliIO } from '../command';
 import { lazyKeychain } from '../keychain';
 
 export interface CliDeployments {
   service: DeploymentService;
+  /** The app's connections of the data dir (what a deployment adds, what agents enrol with). */
+  connections: ConnectionManager;
+  /** The keychain of the data dir, opened on first use (null: none here). */
+  secrets: () => Promise<SecretStore | null>;
   dataDir: string;
   close(): Promise<void>;
 }
@@ -21,24 +28,24 @@ export interface CliDeployments {
 export async function openDeployments(io: CliIO): Promise<CliDeployments> {
   const dataDir = resolveDataDir({ env: io.env, cwd: io.cwd });
   const keychain = lazyKeychain(dataDir);
-  const secrets = keychain.open;
-  const connections = new ConnectionManager({
+  // Only its index is used here (register/unregister): secrets go through `keychain`.
+  const credentials = createCredentialService(dataDir);
+  const { connections, deployments: service } = createServerStack({
     dataDir,
-    secrets,
+    secrets: keychain.open,
+    credentials,
     demo: () => Promise.reject(new Error('The demo server runs in the app, not from the command line.')),
-  });
-  const service = new DeploymentService({
-    dataDir,
-    secrets,
-    connections,
-    releaseSource: releaseSourceFromEnv(io.env),
+    env: io.env,
   });
   return {
     service,
+    connections,
+    secrets: keychain.open,
     dataDir,
     async close() {
       await service.dispose();
       await connections.dispose();
+      credentials.dispose();
       keychain.close();
     },
   };

@@ -6,9 +6,15 @@
  */
 import { readFileSync } from 'node:fs';
 import { resolve } from 'node:path';
-import { isAppError } from '../../../shared/errors';
-import type { ProfileName } from '../../../shared/deploy';
-import { engineFromEnv, RECOMMENDED_RELEASE } from '../../core/deploy/index';
+import { AppError, isAppError } from '../../../shared/errors';
+import { parseExtraFile, type ProfileName } from '../../../shared/deploy';
+import {
+  checkHostKey,
+  engineFromEnv,
+  RECOMMENDED_RELEASE,
+  trustHostKey,
+  type DeploymentService,
+} from '../../core/deploy/index';
 import { parseFlags, UsageError, type FlagSpec, type ParsedFlags } from '../args';
 import type { CliIO, Command } from '../command';
 import { openDeployments, progressPrinter, writeJson } from './deploy-common';
@@ -38,6 +44,8 @@ docker:
   --api-port N, --gui-port N  host ports (default: free ports on 127.0.0.1; required with host networking)
   --expose-api, --expose-gui  publish them on all addresses (warned)
   --official-image REF        ghcr.io/velocidex/velociraptor-server pinned to a tag or digest
+  --minions N                 enterprise: Velociraptor minions beside the master on the same data
+                              volume, on the ports after --frontend-port (default 2; 0: one server)
   --extra-file IMG=FILE[:MODE]  a file of this machine added to the image (repeatable)
 
 ssh (a Linux host with systemd):
@@ -47,7 +55,9 @@ ssh (a Linux host with systemd):
   --hostname HOST             the name agents dial (default: --host)
   --expose-api, --expose-gui  listen on all addresses instead of the host's 127.0.0.1 (warned)
   --datastore DIR             (default /opt/velociraptor)
-  Host keys are checked against known_hosts and the app's own list; confirm a new one in the app.
+  --accept-host-key SHA256:…  trust the host's key, never seen before, when it has this fingerprint
+                              (compare it with ssh-keygen -lf on the host); a changed key is refused
+  Host keys are checked against known_hosts and the app's own list (where a trusted key is remembered).
 
 lab (this machine):
   --no-client                 no client of this machine
@@ -90,6 +100,7 @@ const DOCKER: Record<string, FlagSpec> = {
   '--expose-gui': {},
   '--official-image': { value: true },
   '--extra-file': { value: true, repeat: true },
+  '--minions': { value: true },
 };
 
 const SSH: Record<string, FlagSpec> = {
@@ -106,6 +117,7 @@ const SSH: Record<string, FlagSpec> = {
   '--expose-api': {},
   '--expose-gui': {},
   '--datastore': { value: true },
+  '--accept-host-key': { value: true },
 };
 
 const LAB: Record<string, FlagSpec> = { ...COMMON, '--no-client': {} };
@@ -181,10 +193,22 @@ function dockerSettings(flags: ParsedFlags, io: CliIO): Record<string, unknown> 
   if (official && (flags.has('--binary') || flags.has('--tag')))
     throw new UsageError('--official-image replaces --tag/--binary: give one');
   const extraFiles = flags.all('--extra-file').map((spec) => {
-    const m = /^(\/[^=]+)=(.+?)(?::([0-7]{3,4}))?$/.exec(spec);
-    if (!m) throw new UsageError(`--extra-file is /path/in/image=/local/file[:mode], not "${spec}"`);
-    return { path: m[1]!, source: resolve(io.cwd, m[2]!), mode: m[3] ? parseInt(m[3], 8) : 0o644 };
+    const file = parseExtraFile(spec);
+    if (!file) throw new UsageError(`--extra-file is /path/in/image=/local/file[:mode], not "${spec}"`);
+    return { ...file, source: resolve(io.cwd, file.source) };
   });
+  const enterprise = flags.get('--profile') === 'enterprise';
+  const minionFlag = flags.get('--minions');
+  if (minionFlag !== undefined && !/^\d$/.test(minionFlag))
+    throw new UsageError('--minions is a number from 0 to 8');
+  if (minionFlag !== undefined && minionFlag !== '0' && !enterprise)
+    throw new UsageError('--minions goes with --profile enterprise');
+  const frontendBind = flags.get('--frontend-bind') ?? '0.0.0.0';
+  const frontendPort = port(flags, '--frontend-port') ?? 8000;
+  const minions = Array.from({ length: enterprise ? Number(minionFlag ?? 2) : 0 }, (_, i) => ({
+    bindAddress: frontendBind,
+    port: frontendPort + 1 + i,
+  }));
   const loopback = (flag: string, expose: boolean) => ({
     bindAddress: expose ? '0.0.0.0' : '127.0.0.1',
     port: port(flags, flag) ?? null,
@@ -198,9 +222,10 @@ function dockerSettings(flags: ParsedFlags, io: CliIO): Record<string, unknown> 
     network,
     frontend: {
       hostname: flags.get('--hostname') ?? 'localhost',
-      bindAddress: flags.get('--frontend-bind') ?? '0.0.0.0',
-      port: port(flags, '--frontend-port') ?? 8000,
+      bindAddress: frontendBind,
+      port: frontendPort,
     },
+    ...(minions.length ? { minions } : {}),
     api: loopback('--api-port', flags.has('--expose-api')),
     gui: loopback('--gui-port', flags.has('--expose-gui')),
   };
@@ -303,6 +328,45 @@ function azureSettings(flags: ParsedFlags, io: CliIO): Record<string, unknown> {
   };
 }
 
+/**
+ * The SSH host's key before anything else happens on it: known — on; never seen — trusted only with
+ * `--accept-host-key` naming its fingerprint (never accepted by default); changed — refused with the
+ * old and the new fingerprint. A dry run says what it found and changes nothing.
+ */
+async function sshHostKey(
+  service: DeploymentService,
+  hop: { host: string; port: number },
+  accepted: string | undefined,
+  dryRun: boolean,
+  io: CliIO,
+): Promise<void> {
+  const check = await checkHostKey(service.hostKeys, hop);
+  const key = `${check.keyType} ${check.fingerprint}`;
+  if (check.status === 'changed')
+    throw new AppError('SSH_HOST_KEY_MISMATCH', check.message ?? `The host key of ${hop.host} changed.`, {
+      details: { host: hop.host, port: hop.port, presented: check.fingerprint, known: check.known },
+    });
+  if (check.status === 'known') {
+    io.stderr.write(`  host key ${key}: known\n`);
+    return;
+  }
+  const compare = `Compare it with the host's own key (ssh-keygen -lf /etc/ssh/ssh_host_*_key.pub on the host)`;
+  if (dryRun) {
+    io.stderr.write(
+      `  host key ${key}: never seen. ${compare}; deploy with --accept-host-key ${check.fingerprint}\n`,
+    );
+    return;
+  }
+  if (!accepted)
+    throw new AppError(
+      'SSH_HOST_KEY_UNKNOWN',
+      `${hop.host}:${hop.port} presents a host key never seen before: ${key}. ${compare}, then run again with --accept-host-key ${check.fingerprint}. Nothing was done on the host.`,
+      { details: { host: hop.host, port: hop.port, keyType: check.keyType, fingerprint: check.fingerprint } },
+    );
+  await trustHostKey(service.hostKeys, hop, accepted);
+  io.stderr.write(`  host key ${key}: trusted and remembered\n`);
+}
+
 function labSettings(flags: ParsedFlags, io: CliIO): Record<string, unknown> {
   return { binary: binary(flags, io.cwd), client: !flags.has('--no-client') };
 }
@@ -366,6 +430,16 @@ export const deployCommand: Command = {
       }
       for (const w of plan.warnings) io.stderr.write(`  warning: ${w}\n`);
       if (plan.autoDestroyAt) io.stderr.write(`  destroys itself about ${plan.autoDestroyAt}\n`);
+      if (kind === 'ssh') {
+        const ssh = (settings as { ssh: { host: string; port: number } }).ssh;
+        await sshHostKey(
+          d.service,
+          { host: ssh.host, port: ssh.port },
+          flags.get('--accept-host-key'),
+          flags.has('--dry-run'),
+          io,
+        );
+      }
       if (flags.has('--dry-run')) return 0;
 
       const out = await d.service.deploy(plan, { onEvent: progressPrinter(io) });

@@ -8,6 +8,7 @@ import { PROFILES, type Profile } from './profiles';
 import { RECOMMENDED_RELEASE } from './releases/source';
 import type { RemovalOutcome } from './runner';
 import type { DeploymentService } from './service';
+import { checkHostKey, trustHostKey } from './ssh/host-key-check';
 
 export const removedView = (removed: RemovalOutcome[]) =>
   removed.map((r) => ({
@@ -68,6 +69,8 @@ export function deployHandlers(
         defaultTag: RECOMMENDED_RELEASE,
       };
     },
+    'deploy:host-key': (i) => checkHostKey(service.hostKeys, i),
+    'deploy:trust-host-key': (i) => trustHostKey(service.hostKeys, i, i.fingerprint),
     'deploy:plan': async (i) =>
       planView(
         await service.plan(i.target, {
@@ -77,6 +80,7 @@ export function deployHandlers(
           settings: i.settings,
         }),
       ),
+    'deploy:check': async (i, ctx) => ({ checks: await service.check(i.id, ctx.signal) }),
     'deploy:start': (i, ctx) => service.deployEvents(i.id, ctx.signal),
     'deploy:resume': (i, ctx) => service.resumeEvents(i.id, ctx.signal),
     'deploy:cleanup': async (i) => ({ removed: removedView(await service.cleanup(i.id)) }),

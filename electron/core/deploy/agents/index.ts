@@ -3,6 +3,7 @@
  * fan-out, the SSH pusher (Linux in upstream's client layout, macOS through `service install`), and the
  * service the app, the CLI and MCP build.
  */
+export { agentHandlers, type AgentHandlerDeps } from './handlers';
 export {
   AgentService,
   type AgentServiceDeps,
@@ -11,6 +12,7 @@ export {
   type CollectorRequest,
   type AnsibleKitRequest,
   type EnrollmentStatus,
+  type HostKeyScanResult,
   type GpoKitRequest,
   type InstallerRequest,
   type KitBinary,

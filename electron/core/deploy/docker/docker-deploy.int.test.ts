@@ -303,6 +303,33 @@ describe('Docker target on a real engine', () => {
   );
 
   it.runIf(part.run)(
+    'refuses in pre-flight published ports on an engine without a bridge, and creates nothing',
+    async () => {
+      const plan = await world.runner.plan('docker', {
+        name: 'no-bridge',
+        profile: 'rapid',
+        overrides: SMALL,
+        settings: {
+          ...(await hostNetworkSettings(ref(), runtime.extraFiles)),
+          network: 'bridge' as const,
+          api: { bindAddress: '127.0.0.1', port: null },
+          gui: { bindAddress: '127.0.0.1', port: null },
+        },
+      });
+      const err = await failure(world.runner.deploy(plan));
+      expect(err.code).toBe('DEPLOY_PREFLIGHT_FAILED');
+      expect(err.message).toMatch(/no bridge network \(dockerd --bridge=none\).*host network/);
+      expect(await leftovers(plan.deploymentId)).toMatchObject({
+        containers: [],
+        volumes: [],
+        images: [],
+        secrets: [],
+      });
+    },
+    120_000,
+  );
+
+  it.runIf(part.run)(
     'refuses in pre-flight a taken port and creates nothing',
     async () => {
       const settings = await hostNetworkSettings(ref(), runtime.extraFiles);

@@ -13,11 +13,15 @@ const GiB = 1024 ** 3;
 function engine(
   info: Record<string, unknown>,
   version: Record<string, unknown> = { ApiVersion: '1.41' },
+  networks: string[] = ['bridge', 'host', 'none'],
 ): Docker {
   const notFound = () => Promise.reject(Object.assign(new Error('no such object'), { statusCode: 404 }));
   return {
     info: () => Promise.resolve(info),
     version: () => Promise.resolve(version),
+    getNetwork: (name: string) => ({
+      inspect: () => (networks.includes(name) ? Promise.resolve({ Name: name }) : notFound()),
+    }),
     getContainer: () => ({ inspect: notFound }),
     getVolume: () => ({ inspect: notFound }),
   } as unknown as Docker;
@@ -98,6 +102,20 @@ describe('Docker pre-flight', () => {
         message: expect.stringMatching(/does not answer \(ECONNREFUSED\)/),
       }),
     ]);
+  });
+
+  it('refuses published ports on an engine without a bridge and accepts its host network', async () => {
+    const noBridge = engine(linux, undefined, ['host', 'none']);
+    const bridged = await dockerPreflight(noBridge, input());
+    expect(bridged.find((c) => c.id === 'network')).toMatchObject({
+      status: 'failed',
+      message: expect.stringMatching(/no bridge network \(dockerd --bridge=none\).*host network/),
+    });
+    const host = await dockerPreflight(noBridge, input({ network: 'host' }));
+    expect(host.find((c) => c.id === 'network')).toBeUndefined();
+    expect((await dockerPreflight(engine(linux), input())).find((c) => c.id === 'network')?.status).toBe(
+      'ok',
+    );
   });
 
   it('refuses a connection name in use', async () => {

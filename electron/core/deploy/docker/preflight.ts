@@ -11,7 +11,7 @@ import { isIP } from 'node:net';
 import type Docker from 'dockerode';
 import type { PreflightCheck } from '../../../../shared/deploy';
 import type { ResolvedProfile } from '../profiles';
-import { engineIsLocal, engineKey, isNotFound, type EngineRef } from './engine';
+import { dockerError, engineIsLocal, engineKey, isNotFound, type EngineRef } from './engine';
 import { namesFor, type PortChoice } from './spec';
 
 /** Init, PidsLimit, Healthcheck.StartPeriod, Mounts: all in API 1.40 (Docker 19.03). */
@@ -201,6 +201,7 @@ export async function dockerPreflight(
       ),
     );
 
+  if (input.network === 'bridge') checks.push(await bridgeCheck(docker));
   checks.push(...bindChecks(input));
   checks.push(...(await portChecks(input)));
   checks.push(await nameCheck(docker, input));
@@ -218,6 +219,22 @@ export async function dockerPreflight(
         ),
   );
   return checks;
+}
+
+/** Published ports need the engine's bridge network; an engine started with `--bridge=none` has none. */
+async function bridgeCheck(docker: Docker): Promise<PreflightCheck> {
+  const title = 'Bridge network for published ports';
+  try {
+    await docker.getNetwork('bridge').inspect();
+    return ok('network', title, 'The server gets its own network; only its ports are published.');
+  } catch (e) {
+    if (!isNotFound(e)) throw dockerError(e, 'inspecting the bridge network');
+    return failed(
+      'network',
+      title,
+      "This engine has no bridge network (dockerd --bridge=none), so no port could be published. Choose the engine's host network.",
+    );
+  }
 }
 
 export function bindChecks(input: Pick<DockerPreflightInput, 'ports'>): PreflightCheck[] {

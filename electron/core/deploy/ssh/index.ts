@@ -10,6 +10,7 @@ export { HostKeyStore, defaultUserKnownHosts } from './host-keys';
 export type { ConfirmHostKey, PresentedHostKey, HostKeyStoreOptions } from './host-keys';
 export { fingerprintOf, knownHostsLine, parseKnownHosts } from './known-hosts';
 export { openSsh, probeHostKey, type SshDeps } from './connect';
+export { checkHostKey, trustHostKey, type HostKeyCheckOptions } from './host-key-check';
 export { SshConnection, type ExecOptions, type ExecResult, type UploadProgress } from './connection';
 export { SshPool } from './pool';
 export { quote, sh, isSafeAbsolutePath } from './shell';

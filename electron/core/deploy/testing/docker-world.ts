@@ -5,7 +5,6 @@
  * and connections of a data dir; a secret store (the real keychain in the test run's keyring session,
  * else the given store); the runner with the Docker deployer. Ports are free loopback ports.
  */
-import { createServer, type AddressInfo } from 'node:net';
 import type { ConnectionManager } from '../../connections/index';
 import { DockerDeployer, type DockerSettingsInput } from '../docker/docker-deployer';
 import { DockerEngines, type EngineRef } from '../docker/engine';
@@ -13,7 +12,10 @@ import type { JournalStore } from '../journal';
 import type { TrustedKey } from '../releases/signature';
 import type { DeploymentRunner } from '../runner';
 import type { ImageFile } from '../docker/spec';
+import { freePort } from './free-port';
 import { worldParts, type WorldOptions } from './world-parts';
+
+export { freePort };
 
 export const TEST_TAG = 'v0.77.2';
 export const TEST_ASSET = 'velociraptor-v0.77.2-linux-amd64-musl';
@@ -54,17 +56,6 @@ export function dockerWorld(o: DockerWorldOptions): DockerWorld {
       await engines.close();
     },
   };
-}
-
-export async function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const s = createServer();
-    s.once('error', reject);
-    s.listen(0, '127.0.0.1', () => {
-      const port = (s.address() as AddressInfo).port;
-      s.close(() => resolve(port));
-    });
-  });
 }
 
 /**

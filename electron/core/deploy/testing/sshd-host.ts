@@ -12,12 +12,13 @@
 import { execFile, spawn, type ChildProcess } from 'node:child_process';
 import { createWriteStream } from 'node:fs';
 import { chmod, mkdir, mkdtemp, readdir, readFile, readlink, rm, writeFile } from 'node:fs/promises';
-import { connect, createServer, type AddressInfo } from 'node:net';
+import { connect } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { allOf, files, onPath, RealPart } from '../../../../test/real-parts';
 import { parseKnownHosts } from '../ssh/known-hosts';
+import { freePort } from './free-port';
 
 const run = promisify(execFile);
 
@@ -94,14 +95,6 @@ export async function makeClientKeys(): Promise<ClientKeys> {
     publicLines,
     cleanup: () => rm(dir, { recursive: true, force: true }),
   };
-}
-
-async function freePort(): Promise<number> {
-  const server = createServer();
-  await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
-  const port = (server.address() as AddressInfo).port;
-  await new Promise<void>((r) => server.close(() => r()));
-  return port;
 }
 
 /** Resolves once the port answers with an SSH banner; bounded. */
