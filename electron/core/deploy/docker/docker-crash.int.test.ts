@@ -21,6 +21,7 @@ import {
   dockerWorld,
   freePort,
   hostNetworkSettings,
+  MULTI_HEALTH,
   SMALL,
   TEST_ASSET,
   TEST_TAG,
@@ -98,7 +99,11 @@ async function config(stopAt: number | null, minions = 0): Promise<CrashChildCon
     release: { url: releases.url, caPem: releases.caPem, key: signer.key },
     extraFiles: runtime.extraFiles,
     settings: minions
-      ? { ...settings, minions: ports.map((port) => ({ bindAddress: '127.0.0.1', port })) }
+      ? {
+          ...settings,
+          health: MULTI_HEALTH,
+          minions: ports.map((port) => ({ bindAddress: '127.0.0.1', port })),
+        }
       : settings,
     overrides: SMALL,
   };
