@@ -25,7 +25,14 @@ import { localIdentity, parseClientConfig, runAgent } from '../../sim/index';
 import { build, str, vql } from '../../velociraptor/vql/builder';
 import { identitySecrets, loadServerConfig } from '../server-identity';
 import { dockerEngine, startTestEngine, type TestEngine } from '../testing/docker-engine';
-import { freePort, hostNetworkSettings, SMALL, TEST_ASSET, TEST_TAG } from '../testing/docker-world';
+import {
+  freePort,
+  hostNetworkSettings,
+  MULTI_HEALTH,
+  SMALL,
+  TEST_ASSET,
+  TEST_TAG,
+} from '../testing/docker-world';
 import { makeTestSigner, type TestSigner } from '../testing/gpg';
 import { testServerBinary } from '../testing/ssh-world';
 import { startReleaseServer, type ReleaseServer } from '../testing/release-server';
@@ -169,7 +176,11 @@ describe('multi-frontend Docker deployment (master + minions on one volume)', ()
         name: 'docker-multi',
         profile: 'enterprise',
         overrides: SMALL,
-        settings: { ...base, minions: ports.map((port) => ({ bindAddress: '127.0.0.1', port })) },
+        settings: {
+          ...base,
+          health: MULTI_HEALTH,
+          minions: ports.map((port) => ({ bindAddress: '127.0.0.1', port })),
+        },
       });
       const id = plan.deploymentId;
       // The review step names every node before it exists (host networking: no network of its own).

@@ -78,6 +78,12 @@ export async function hostNetworkSettings(
   };
 }
 
+/**
+ * The health check of a multi-frontend test: every node runs Velociraptor's (here node's) own query as
+ * its check, so three nodes checking every second load a 2-CPU machine by themselves.
+ */
+export const MULTI_HEALTH = { intervalMs: 3000, timeoutMs: 30_000, retries: 5, startPeriodMs: 60_000 };
+
 /** A machine of 2 CPUs runs the tests: the profile's minimums and limits scaled down to it. */
 export const SMALL = {
   minimum: { cpus: 1, memoryBytes: 256 * 1024 ** 2, diskBytes: 1024 ** 3 },
