@@ -8,12 +8,17 @@ import { build } from 'esbuild';
 const REQUIRE_BANNER =
   "import { createRequire as __cr } from 'node:module'; const require = __cr(import.meta.url);";
 
+/** CommonJS code bundled in (ssh2) reads __dirname/__filename, which ESM has not. */
+const CJS_GLOBALS_BANNER =
+  "import { fileURLToPath as __fu } from 'node:url'; import { dirname as __dn } from 'node:path'; const __filename = __fu(import.meta.url); const __dirname = __dn(__filename);";
+
 /**
  * Bundles TS entries for node: `entries` maps an output name to a source path; each lands in
  * `<outdir>/<name>.mjs`. `external` keeps native packages (@napi-rs/keyring) out of the bundle — then
- * outdir must sit where node_modules resolves.
+ * outdir must sit where node_modules resolves. `cjsGlobals` defines __dirname/__filename for CommonJS
+ * packages bundled in.
  */
-export async function bundleForNode(entries, outdir, { external = [] } = {}) {
+export async function bundleForNode(entries, outdir, { external = [], cjsGlobals = false } = {}) {
   await build({
     entryPoints: entries,
     outdir,
@@ -23,7 +28,7 @@ export async function bundleForNode(entries, outdir, { external = [] } = {}) {
     target: 'node20',
     outExtension: { '.js': '.mjs' },
     external,
-    banner: { js: REQUIRE_BANNER },
+    banner: { js: cjsGlobals ? `${REQUIRE_BANNER} ${CJS_GLOBALS_BANNER}` : REQUIRE_BANNER },
     logLevel: 'warning',
   });
 }

@@ -10,6 +10,8 @@
 //   deploy  bench/deploy/run.ts   Docker deployment to a verified, connected server (bundled here;
 //                                 needs `npm run build`; starts its own dockerd: root)
 //   vql-gate bench/mcp/vql-gate.ts  the read-only VQL gate on the largest queries (bundled here)
+//   agents  bench/agents/run.ts   a 20 MB agent push to 20 real sshd hosts at concurrency 1 and 8
+//                                 (bundled here; needs `npm run build`; root: the hosts' namespaces)
 // Arguments after the names are passed to each benchmark (useful with one name), e.g.
 // `npm run bench -- ui --rows 100000`.
 import { spawnSync } from 'node:child_process';
@@ -28,6 +30,16 @@ const BENCHES = {
   mcp: { needs: [CLI], run: (args) => mcp(args) },
   ui: { needs: [CLI, RENDERER], run: (args) => node([join(ROOT, 'bench', 'ui', 'run.mjs'), ...args]) },
   deploy: { needs: [CLI], run: (args) => bundled('deploy', join(ROOT, 'bench', 'deploy', 'run.ts'), args) },
+  agents: {
+    needs: [CLI],
+    // ssh2 bundled in (as the CLI does): the SSH layer imports its named exports, which an external
+    // CommonJS ssh2 does not offer to ESM; its optional native bindings stay out.
+    run: (args) =>
+      bundled('agents', join(ROOT, 'bench', 'agents', 'run.ts'), args, {
+        external: ['@napi-rs/keyring', 'esbuild', 'cpu-features', '*.node'],
+        cjsGlobals: true,
+      }),
+  },
   'vql-gate': {
     needs: [],
     run: (args) => bundled('vql-gate', join(ROOT, 'bench', 'mcp', 'vql-gate.ts'), args),
@@ -41,15 +53,21 @@ function node(args) {
 }
 
 /** Bundles a TypeScript runner with esbuild (external packages resolve from node_modules) and runs it. */
-async function bundled(name, entry, args) {
+async function bundled(
+  name,
+  entry,
+  args,
+  {
+    external = ['@napi-rs/keyring', 'dockerode', 'ssh2', 'cpu-features', 'esbuild'],
+    cjsGlobals = false,
+  } = {},
+) {
   const { bundleForNode } = await import('../bench/lib.mjs');
   const cacheDir = join(ROOT, 'node_modules', '.cache');
   mkdirSync(cacheDir, { recursive: true });
   const out = mkdtempSync(join(cacheDir, `mr-bench-${name}-`));
   try {
-    await bundleForNode({ [name]: entry }, out, {
-      external: ['@napi-rs/keyring', 'dockerode', 'ssh2', 'cpu-features', 'esbuild'],
-    });
+    await bundleForNode({ [name]: entry }, out, { external, cjsGlobals });
     return node([join(out, `${name}.mjs`), ...args]);
   } finally {
     rmSync(out, { recursive: true, force: true });

@@ -186,6 +186,7 @@ export const OperationKind = z.enum([
   'extend',
   'legal-hold',
   'export-evidence',
+  'scale-out',
 ]);
 export type OperationKind = z.infer<typeof OperationKind>;
 

@@ -175,7 +175,7 @@ async function coreRun(cli, apiYaml, run) {
         resultId: done.resultId,
         offset: 0,
         limit: 200,
-        view: { sort: null, filter: 'host-042' },
+        view: { sort: null, filter: 'wks-ops-148' },
       }),
     );
     const cpuViews = cpuOf(pid) - cpu0 - cpu;

@@ -1,6 +1,6 @@
 /**
  * Result store ingestion, in one process per mode (so RSS is the mode's own): 1,000,000 rows of the
- * simulator's bulk shape (`simulator_bulk_rows`, ~313 B a row, 1,000 a batch), each batch arriving as
+ * simulator's bulk rows (`simulator_bulk_rows`, seeded, ~324 B a row, 1,000 a batch), each batch arriving as
  * its own buffer as a decoded gRPC message does, pushed into a ResultSet
  *   - parsed: parseRowsBuffer then ResultSet.push (every row an object, kept: the path before raw mode);
  *   - raw:    scanRows then ResultSet.pushRaw (the bytes kept, rows counted, parsed when read).
@@ -17,8 +17,9 @@ import { scanRows } from '../../electron/core/velociraptor/query/row-scan';
 const mode = process.argv[2] === 'parsed' ? 'parsed' : 'raw';
 const rows = Number(process.argv[3] ?? 1_000_000);
 const BATCH = 1000;
-const batch = bulkBatch(BATCH);
-const json = Buffer.from(batch.json);
+// The seeded fixture's batches in turn, as the simulator sends them (its pool repeats after 32).
+const batches = Array.from({ length: 32 }, (_, k) => Buffer.from(bulkBatch(BATCH, k).json));
+const columns = bulkBatch(BATCH).columns;
 const gc = (globalThis as { gc?: () => void }).gc ?? (() => undefined);
 const mb = (b: number): number => Math.round(b / 1048576);
 
@@ -43,10 +44,11 @@ async function main(): Promise<void> {
   gcMs = 0;
   for (let n = 0; n < rows; n += BATCH) {
     // A decoded message: its own buffer (grpc-js concatenates each message into a fresh one).
+    const json = batches[(n / BATCH) % batches.length] as Buffer;
     const bytes = Buffer.allocUnsafeSlow(json.length);
     json.copy(bytes);
-    if (mode === 'parsed') set.push(parseRowsBuffer(bytes, 'string'), batch.columns);
-    else set.pushRaw({ bytes, ...scanRows(bytes) }, batch.columns);
+    if (mode === 'parsed') set.push(parseRowsBuffer(bytes, 'string'), columns);
+    else set.pushRaw({ bytes, ...scanRows(bytes) }, columns);
   }
   const wallMs = performance.now() - t0;
   const cpu = process.cpuUsage(cpu0);
@@ -63,7 +65,7 @@ async function main(): Promise<void> {
   const sortedAgain = timed(() =>
     set.window(rows / 2 + 200, 200, { sort: { column: 'Hostname', desc: true }, filter: '' }),
   );
-  const filtered = timed(() => set.window(0, 200, { sort: null, filter: 'host-042' }));
+  const filtered = timed(() => set.window(0, 200, { sort: null, filter: 'wks-ops-148' }));
   process.stdout.write(
     JSON.stringify({
       mode,

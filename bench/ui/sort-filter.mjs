@@ -6,12 +6,18 @@
 // WebSocket, then asks `results:window` as the grid does:
 //   - sort by Hostname (desc): the first page (builds the view), the next five pages, a middle page;
 //   - the same column ascending (the keys are kept), then by Pid (another column);
-//   - filter "host-042": first page and next page; the same filter sorted by Pid;
-// and reads the serve process's RSS holding the rows before the views and after them (peak included).
+//   - filter "wks-ops-148" (one host of the seeded fixture, ~1.5% of the rows): first page and next
+//     page; the same filter sorted by Pid;
+// and reads the serve process's RSS holding the rows before the views and after them (peak included),
+// and the serve process's CPU time per call (/proc/<pid>/stat, 10 ms ticks): wall times on this shared
+// machine follow the load, CPU time much less.
+// The rows: the simulator's seeded bulk rows (electron/core/sim/bulk-rows.ts, seed 1), served by the
+// working tree's simulator to every build, so base and current read the same bytes in one run.
 // Builds alternate per run; the summary prints medians and current ÷ baseline ratios from the same run.
 //
 // Usage: node bench/ui/sort-filter.mjs [--rows 1000000] [--runs 2] [--base <git rev>] [--cli label=path ...]
-// --base defaults to main's commit before the sort-key change (the "today" of the issue); --cli adds
+// --base defaults to main when this change started (fd4525a: the sort keys of 73809e6, "today"; give
+// --base 73da686 for the code before any sort keys); --cli adds
 // builds as they are (default: the working tree, bundled fresh by scripts/build-cli.mjs).
 import { spawnSync } from 'node:child_process';
 import {
@@ -39,7 +45,8 @@ const opt = (name, def) => {
 };
 const ROWS = Number(opt('--rows', 1_000_000));
 const RUNS = Math.max(1, Number(opt('--runs', 2)));
-const BASE = opt('--base', '73da686');
+const BASE = opt('--base', 'fd4525a');
+const FILTER = opt('--filter', 'wks-ops-148');
 const QUERY = `SELECT * FROM simulator_bulk_rows(rows=${ROWS})`;
 const PAGE = 200;
 const TARGETS = { first_sorted_page_ms: 1000, page_after_ms: 50, extra_rss_mb: 100 };
@@ -47,6 +54,14 @@ const r1 = (x) => Math.round(x * 10) / 10;
 const r2 = (x) => Math.round(x * 100) / 100;
 const load = () => loadavg().map(r2);
 const emit = (o) => process.stdout.write(JSON.stringify(o) + '\n');
+
+/** CPU milliseconds (user + system) the process has used: /proc/<pid>/stat fields 14 and 15, in ticks. */
+function cpuMsOf(pid) {
+  const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+  const f = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+  return ((Number(f[11]) + Number(f[12])) * 1000) / TICKS;
+}
+const TICKS = Number(spawnSync('getconf', ['CLK_TCK'], { encoding: 'utf8' }).stdout.trim()) || 100;
 
 function rssOf(pid) {
   const s = readFileSync(`/proc/${pid}/status`, 'utf8');
@@ -147,8 +162,13 @@ async function run(build, apiYaml, n) {
     // Let the stream's garbage go before reading what holding the rows costs.
     await new Promise((r) => setTimeout(r, 1500));
     const holding = rssOf(pid);
-    const win = (offset, view) =>
-      timed(() => c.call('results:window', { resultId: done.resultId, offset, limit: PAGE, view }));
+    const win = async (offset, view) => {
+      const cpu0 = cpuMsOf(pid);
+      const t = await timed(() =>
+        c.call('results:window', { resultId: done.resultId, offset, limit: PAGE, view }),
+      );
+      return { ...t, cpu: Math.round(cpuMsOf(pid) - cpu0) };
+    };
     const byHost = { sort: { column: 'Hostname', desc: true }, filter: '' };
     const first = await win(0, byHost);
     const after = [];
@@ -156,10 +176,10 @@ async function run(build, apiYaml, n) {
     const middle = await win(Math.floor(ROWS / 2), byHost);
     const asc = await win(0, { sort: { column: 'Hostname', desc: false }, filter: '' });
     const byPid = await win(0, { sort: { column: 'Pid', desc: false }, filter: '' });
-    const filter = { sort: null, filter: 'host-042' };
+    const filter = { sort: null, filter: FILTER };
     const filtered = await win(0, filter);
     const filteredNext = await win(PAGE, filter);
-    const filteredSorted = await win(0, { sort: { column: 'Pid', desc: true }, filter: 'host-042' });
+    const filteredSorted = await win(0, { sort: { column: 'Pid', desc: true }, filter: FILTER });
     const views = rssOf(pid);
     c.ws.close();
     const hostCol = first.v.columns.indexOf('Hostname');
@@ -169,14 +189,18 @@ async function run(build, apiYaml, n) {
       rows: done.total,
       rss_mb_holding_rows: holding.rss,
       first_sorted_page_ms: first.ms,
+      first_sorted_page_cpu_ms: first.cpu,
       next_pages_ms: after,
       page_after_max_ms: Math.max(...after, middle.ms),
       middle_page_ms: middle.ms,
       same_column_ascending_ms: asc.ms,
       other_column_pid_ms: byPid.ms,
+      other_column_pid_cpu_ms: byPid.cpu,
       filtered_first_page_ms: filtered.ms,
+      filtered_first_page_cpu_ms: filtered.cpu,
       filtered_next_page_ms: filteredNext.ms,
       filtered_sorted_ms: filteredSorted.ms,
+      filtered_sorted_cpu_ms: filteredSorted.cpu,
       filtered_matched: filtered.v.matched,
       sorted_first: first.v.rows[0]?.[hostCol],
       sorted_last_of_first_page: first.v.rows.at(-1)?.[hostCol],
@@ -223,13 +247,17 @@ try {
   await stopProcess(sim.child);
   const keys = [
     'first_sorted_page_ms',
+    'first_sorted_page_cpu_ms',
     'page_after_max_ms',
     'middle_page_ms',
     'same_column_ascending_ms',
     'other_column_pid_ms',
+    'other_column_pid_cpu_ms',
     'filtered_first_page_ms',
+    'filtered_first_page_cpu_ms',
     'filtered_next_page_ms',
     'filtered_sorted_ms',
+    'filtered_sorted_cpu_ms',
     'rss_mb_holding_rows',
     'peak_rss_mb',
     'extra_rss_mb',

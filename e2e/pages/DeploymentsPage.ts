@@ -68,7 +68,7 @@ export class DeploymentsPage {
     this.releaseTag = this.wizard.getByTestId('settings-release-tag');
   }
 
-  target(id: 'docker' | 'ssh' | 'lab'): Locator {
+  target(id: 'docker' | 'ssh' | 'lab' | 'aws' | 'azure'): Locator {
     return this.wizard.getByTestId(`wizard-target-${id}`);
   }
 
@@ -122,7 +122,7 @@ export class DeploymentsPage {
 
   /** Opens the wizard and picks target and profile (and its self-destruction time, when given). */
   async start(
-    target: 'docker' | 'ssh' | 'lab',
+    target: 'docker' | 'ssh' | 'lab' | 'aws' | 'azure',
     profile: 'rapid' | 'standard' | 'enterprise',
     options: { autoDestroyHours?: number } = {},
   ): Promise<void> {

@@ -15,7 +15,7 @@ import {
   createCredentialService,
   credentialHandlers,
 } from './credentials/index';
-import { AgentService, deployHandlers } from './deploy/index';
+import { agentHandlers, AgentService, deployHandlers } from './deploy/index';
 import { createInvestigation } from './investigation/index';
 import { createMcpDomain } from './mcp/index';
 import { OWNER_RELEASED, type Handlers } from './rpc/index';
@@ -127,6 +127,12 @@ export function createCoreServices(options: CoreOptions): CoreServices {
     ...mcp.handlers,
     ...credentialHandlers(credentials),
     ...deployHandlers(deployments, options.env ?? process.env),
+    ...agentHandlers({
+      agents,
+      dataDir,
+      server: (t) => connections.service(t),
+      releases: deployments.releases,
+    }),
     // Called by the Dispatcher when a window closes or a socket drops: the investigation drops its result sets.
     [OWNER_RELEASED]: (owner) => investigation.handlers[OWNER_RELEASED]?.(owner),
   };
@@ -136,6 +142,7 @@ export function createCoreServices(options: CoreOptions): CoreServices {
     () => connections.dispose(),
     () => mcp.dispose(),
     () => deployments.dispose(),
+    () => agents.dispose(),
   ];
   let disposed = false;
   return {

@@ -108,6 +108,20 @@ export const credentialsContract = {
     z.object({ id: CredentialId, value: z.string() }),
   ),
   'credentials:status': call(z.object({}).strict(), CredentialStatus),
+  /**
+   * Stores a password or passphrase the responder typed (a login, sudo, a key's passphrase) in the
+   * keychain; what answers is its record, whose id is the keychain reference settings name.
+   */
+  'credentials:add': call(
+    z
+      .object({
+        name: z.string().trim().min(1).max(200),
+        kind: z.enum(['password', 'passphrase']),
+        secret: z.string().min(1).max(4096),
+      })
+      .strict(),
+    CredentialMeta,
+  ),
   /** The responder's explicit choice of the file vault when no keychain exists (create or open it). */
   'credentials:vault-open': call(
     z.object({ passphrase: z.string().min(8).max(1024), create: z.boolean().default(false) }).strict(),

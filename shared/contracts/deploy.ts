@@ -14,6 +14,7 @@ import {
   DeploymentState,
   OperationKind,
   PlannedStep,
+  PreflightCheck,
   ProfileName,
   ProgressEvent,
   ResourceKind,
@@ -96,7 +97,7 @@ export const ProfileView = z.object({
 export type ProfileView = z.infer<typeof ProfileView>;
 
 export const PlanInput = z.object({
-  target: z.enum(['docker', 'ssh', 'lab']),
+  target: TargetKind,
   name: z.string().min(1).max(100),
   profile: ProfileName,
   overrides: z
@@ -207,6 +208,8 @@ export const deployContract = {
     HostKeyCheck,
   ),
   'deploy:plan': call(PlanInput, PlanView),
+  /** The target's pre-flight checks of a kept plan (the cloud account from STS, names free), read-only. */
+  'deploy:check': call(Id, z.object({ checks: z.array(PreflightCheck) })),
   /** Deploys a plan made by deploy:plan (kept for an hour, deployed once). */
   'deploy:start': stream(Id, ProgressEvent),
   'deploy:resume': stream(Id, ProgressEvent),

@@ -2,6 +2,7 @@
  * The whole contract between the renderer and the core: one object per domain, merged here.
  * A new domain adds its file and one spread below.
  */
+import { agentsContract } from './agents';
 import { appContract } from './app';
 import { clientsContract } from './clients';
 import { collectionsContract } from './collections';
@@ -24,6 +25,7 @@ export const contract = {
   ...mcpContract,
   ...credentialsContract,
   ...deployContract,
+  ...agentsContract,
 };
 
 export type Contract = typeof contract;

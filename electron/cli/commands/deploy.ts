@@ -44,6 +44,8 @@ docker:
   --api-port N, --gui-port N  host ports (default: free ports on 127.0.0.1; required with host networking)
   --expose-api, --expose-gui  publish them on all addresses (warned)
   --official-image REF        ghcr.io/velocidex/velociraptor-server pinned to a tag or digest
+  --minions N                 enterprise: Velociraptor minions beside the master on the same data
+                              volume, on the ports after --frontend-port (default 2; 0: one server)
   --extra-file IMG=FILE[:MODE]  a file of this machine added to the image (repeatable)
 
 ssh (a Linux host with systemd):
@@ -98,6 +100,7 @@ const DOCKER: Record<string, FlagSpec> = {
   '--expose-gui': {},
   '--official-image': { value: true },
   '--extra-file': { value: true, repeat: true },
+  '--minions': { value: true },
 };
 
 const SSH: Record<string, FlagSpec> = {
@@ -194,6 +197,18 @@ function dockerSettings(flags: ParsedFlags, io: CliIO): Record<string, unknown> 
     if (!file) throw new UsageError(`--extra-file is /path/in/image=/local/file[:mode], not "${spec}"`);
     return { ...file, source: resolve(io.cwd, file.source) };
   });
+  const enterprise = flags.get('--profile') === 'enterprise';
+  const minionFlag = flags.get('--minions');
+  if (minionFlag !== undefined && !/^\d$/.test(minionFlag))
+    throw new UsageError('--minions is a number from 0 to 8');
+  if (minionFlag !== undefined && minionFlag !== '0' && !enterprise)
+    throw new UsageError('--minions goes with --profile enterprise');
+  const frontendBind = flags.get('--frontend-bind') ?? '0.0.0.0';
+  const frontendPort = port(flags, '--frontend-port') ?? 8000;
+  const minions = Array.from({ length: enterprise ? Number(minionFlag ?? 2) : 0 }, (_, i) => ({
+    bindAddress: frontendBind,
+    port: frontendPort + 1 + i,
+  }));
   const loopback = (flag: string, expose: boolean) => ({
     bindAddress: expose ? '0.0.0.0' : '127.0.0.1',
     port: port(flags, flag) ?? null,
@@ -207,9 +222,10 @@ function dockerSettings(flags: ParsedFlags, io: CliIO): Record<string, unknown> 
     network,
     frontend: {
       hostname: flags.get('--hostname') ?? 'localhost',
-      bindAddress: flags.get('--frontend-bind') ?? '0.0.0.0',
-      port: port(flags, '--frontend-port') ?? 8000,
+      bindAddress: frontendBind,
+      port: frontendPort,
     },
+    ...(minions.length ? { minions } : {}),
     api: loopback('--api-port', flags.has('--expose-api')),
     gui: loopback('--gui-port', flags.has('--expose-gui')),
   };

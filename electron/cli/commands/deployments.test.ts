@@ -72,6 +72,9 @@ describe('megaraptor deploy / deployments', () => {
     expect((await run(['deployments', 'list', '--all'])).code).toBe(2);
     expect((await run(['deployments', 'extend', 'd1'])).err).toMatch(/--hours/);
     expect((await run(['deployments', 'hold', 'd1'])).err).toMatch(/--reason TEXT \(place\) or --lift/);
+    const badPort = await run(['deployments', 'scale-out', 'd1', '--port', '70000']);
+    expect([badPort.code, badPort.err]).toEqual([2, expect.stringMatching(/--port must be a port number/)]);
+    expect((await run(['deployments', 'scale-out', 'd1', '--minions', '2'])).code).toBe(2);
   });
 
   it('asks for the evidence choice and a confirmation before destroying', async () => {
@@ -83,6 +86,23 @@ describe('megaraptor deploy / deployments', () => {
     const unconfirmed = await run(['deployments', 'destroy', 'd1', '--no-export']);
     expect(unconfirmed.code).toBe(2);
     expect(unconfirmed.err).toMatch(/--yes/);
+  });
+
+  it('plans an enterprise Docker deployment with two minions by default', async () => {
+    const base = ['deploy', 'docker', '--name', 'x', '--engine', 'unix:///x.sock', '--dry-run', '--json'];
+    const r = await run([...base, '--profile', 'enterprise', '--frontend-port', '9000']);
+    expect(r.code, r.err).toBe(0);
+    const { plan } = JSON.parse(r.out) as {
+      plan: { id: string; steps: Array<{ id: string; resources: Array<{ id: string }> }> };
+    };
+    expect(plan.steps.map((x) => x.id)).toEqual(
+      expect.arrayContaining(['network', 'minions', 'verify-frontends']),
+    );
+    expect(plan.steps.find((x) => x.id === 'minions')!.resources.map((x) => x.id)).toEqual([
+      `megaraptor-${plan.id}-minion-9001`,
+      `megaraptor-${plan.id}-minion-9002`,
+    ]);
+    expect((await run([...base, '--minions', '2'])).err).toMatch(/--minions goes with --profile enterprise/);
   });
 
   it('lists and reaps an empty data dir', async () => {

@@ -1,7 +1,7 @@
 /**
  * `megaraptor deployments …` — what the app has deployed, and the operations on it, from the command
  * line (the same journals, keychain and connections as the desktop app): list, status, logs, restart,
- * renew, extend, hold, export, docs, destroy, reap. `reap` is what a scheduler runs when the app is
+ * renew, extend, scale-out, hold, export, docs, destroy, reap. `reap` is what a scheduler runs when the app is
  * not open: it destroys every deployment past its time (after exporting its flows and hunts unless
  * told not to). Destroy asks for the evidence choice explicitly and for --yes.
  */
@@ -18,6 +18,9 @@ const USAGE = `Usage: megaraptor deployments <subcommand> [options]
   restart ID|NAME                            stop and start the server, wait until it serves
   renew ID|NAME [--rotate-gateway]           renew its certificates under its CA (same keys)
   extend ID|NAME --hours H                   move its self-destruction (and the target's timer)
+  scale-out ID|NAME [--port N] [--bind ADDR] [--plan]
+                                             one more Velociraptor minion (multi-frontend deployments);
+                                             --plan shows what it would add and changes nothing
   hold ID|NAME --reason TEXT | --lift        place or lift a legal hold (nothing destroys it meanwhile)
   export ID|NAME [--out DIR]                 every flow and hunt as zips + manifest (SHA-256)
   docs ID|NAME [--out DIR]                   hand-over docs: URLs, CA fingerprint, agents' config
@@ -36,6 +39,7 @@ const SUB: Record<string, Record<string, FlagSpec>> = {
   restart: {},
   renew: { '--rotate-gateway': {} },
   extend: { '--hours': { value: true } },
+  'scale-out': { '--port': { value: true }, '--bind': { value: true }, '--plan': {} },
   hold: { '--reason': { value: true }, '--lift': {} },
   export: { '--out': { value: true } },
   docs: { '--out': { value: true } },
@@ -75,6 +79,10 @@ export const deploymentsCommand: Command = {
       throw new UsageError('hold takes --reason TEXT (place) or --lift');
     const hours = sub === 'extend' ? Number(flags.get('--hours')) : NaN;
     if (sub === 'extend' && !(hours > 0)) throw new UsageError('extend needs --hours H (a positive number)');
+    const port = flags.get('--port') === undefined ? undefined : Number(flags.get('--port'));
+    if (port !== undefined && !(Number.isInteger(port) && port > 0 && port < 65536))
+      throw new UsageError('--port must be a port number (1-65535)');
+    const bind = flags.get('--bind');
     const lines = flags.get('--lines') === undefined ? 200 : Number(flags.get('--lines'));
     if (!Number.isInteger(lines) || lines < 1) throw new UsageError('--lines must be a positive integer');
 
@@ -157,6 +165,24 @@ export const deploymentsCommand: Command = {
         case 'extend': {
           const r = await s.extend(id!, hours, { onEvent });
           io.stdout.write(`Destroys itself at ${String(r.journal.autoDestroyAt)}.\n`);
+          return 0;
+        }
+        case 'scale-out': {
+          const request = { ...(port !== undefined ? { port } : {}), ...(bind ? { bindAddress: bind } : {}) };
+          if (flags.has('--plan')) {
+            const p = await s.scaleOutPlan(id!, request);
+            io.stdout.write(
+              [
+                `Scale-out of ${p.name} (${p.id}, ${p.target}): minion ${p.node}`,
+                ...p.steps.map((x) => `  step: ${x}`),
+                ...p.resources.map((r) => `  makes ${r.kind} ${r.id} (${r.title})`),
+                '',
+              ].join('\n'),
+            );
+            return 0;
+          }
+          const r = await s.scaleOut(id!, request, { onEvent });
+          io.stdout.write(`${r.operation.title}: done; the master reports it.\n`);
           return 0;
         }
         case 'hold': {

@@ -16,6 +16,8 @@ export function credentialHandlers(service: CredentialService) {
     'credentials:repair': (input: In<'credentials:repair'>) => service.repair({ dryRun: input.dryRun }),
     'credentials:reveal': (input: In<'credentials:reveal'>) => service.reveal(input.id, input.confirm),
     'credentials:status': () => service.status(),
+    'credentials:add': (input: In<'credentials:add'>) =>
+      service.add({ name: input.name, kind: input.kind, secret: input.secret }),
     'credentials:vault-open': (input: In<'credentials:vault-open'>) =>
       service.openVault(input.passphrase, input.create),
   };

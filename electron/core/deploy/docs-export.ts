@@ -19,6 +19,41 @@ function line(label: string, value: string | number | boolean | undefined): stri
   return value === undefined || value === '' ? null : `- **${label}:** ${String(value)}`;
 }
 
+/**
+ * Where a cloud deployment lives and what it holds there (the account, region or subscription, each
+ * cloud resource still journaled, the VMs): what the responder needs to find it in the cloud's console
+ * and what is billed until it is destroyed. Nothing for the other targets.
+ */
+function cloudSection(doc: JournalDoc): string[] {
+  const o = doc.outputs;
+  const held = doc.resources.filter(
+    (r) => r.kind.startsWith('cloud-') && r.state !== 'removed' && r.state !== 'retained',
+  );
+  if (doc.target !== 'aws' && doc.target !== 'azure') return [];
+  const vms = Object.keys(o)
+    .map((k) => /^node(\d+)Address$/.exec(k)?.[1])
+    .filter((i): i is string => i !== undefined)
+    .sort((a, b) => Number(a) - Number(b))
+    .map(
+      (i) =>
+        `- ${i === '0' ? 'Master' : `Minion ${i}`}: ${String(o[`node${i}Address`])}${o[`node${i}InstanceId`] ? ` (instance ${String(o[`node${i}InstanceId`])})` : ''}`,
+    );
+  return [
+    '## In the cloud',
+    '',
+    doc.target === 'aws'
+      ? line(
+          'AWS account and region',
+          o.awsAccountId ? `${String(o.awsAccountId)}, ${String(o.awsRegion)}` : undefined,
+        )
+      : line('Azure subscription', o.azureSubscriptionId),
+    ...vms,
+    ...held.map((r) => `- ${r.title}: \`${r.id}\` (${r.scope}, ${r.state})`),
+    '- Billed until destroyed: destroy it from Megaraptor Desktop (Deployments → Destroy), which removes exactly these.',
+    '',
+  ].filter((l): l is string => l !== null);
+}
+
 export function deploymentDocs(
   doc: JournalDoc,
   input: { certificates: CertificateStatus[]; clientConfig?: string; now: Date },
@@ -39,6 +74,7 @@ export function deploymentDocs(
     line('SSH tunnel for GUI and API', o.tunnelCommand ? `\`${String(o.tunnelCommand)}\`` : undefined),
     line('Connection in Megaraptor Desktop', o.connectionName),
     '',
+    ...cloudSection(doc),
     '## Trust',
     '',
     line('CA certificate SHA-256 fingerprint (agents and browsers must see this CA)', o.caFingerprint),

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { applyFrontends, frontendUrl, minionArgs, minionsOf, nodeName } from './frontends';
+import { addMinion, applyFrontends, frontendUrl, minionArgs, minionsOf, nodeName } from './frontends';
 
 function config(): Record<string, unknown> {
   return {
@@ -45,6 +45,37 @@ describe('applyFrontends', () => {
       { hostname: '203.0.113.11', port: 8000, bindAddress: '0.0.0.0' },
       { hostname: '203.0.113.10', port: 8100, bindAddress: '0.0.0.0' },
     ]);
+  });
+
+  it("keeps the master's published URL (a container binds 8000 and is published elsewhere)", () => {
+    const c = config();
+    (c.Client as { server_urls: string[] }).server_urls = ['https://localhost:18000/'];
+    (c.Frontend as { hostname: string }).hostname = 'localhost';
+    applyFrontends(c, {
+      minions: [{ hostname: 'localhost', port: 18001, bindAddress: '0.0.0.0' }],
+      apiHostname: 'megaraptor-x-server',
+    });
+    expect((c.Client as { server_urls: string[] }).server_urls).toEqual([
+      'https://localhost:18000/',
+      'https://localhost:18001/',
+    ]);
+  });
+
+  it('adds a minion for scale-out, refusing a taken node and a one-server config', () => {
+    const c = config();
+    applyFrontends(c, {
+      minions: [{ hostname: '203.0.113.10', port: 8100, bindAddress: '0.0.0.0' }],
+      apiHostname: '10.0.0.5',
+    });
+    addMinion(c, { hostname: '203.0.113.10', port: 8101, bindAddress: '0.0.0.0' });
+    expect(minionsOf(c).map(nodeName)).toEqual(['203.0.113.10-8100', '203.0.113.10-8101']);
+    expect((c.Client as { server_urls: string[] }).server_urls.at(-1)).toBe('https://203.0.113.10:8101/');
+    expect(() => addMinion(c, { hostname: '203.0.113.10', port: 8000, bindAddress: '0.0.0.0' })).toThrow(
+      /node "203\.0\.113\.10-8000" already exists/,
+    );
+    expect(() => addMinion(config(), { hostname: 'a', port: 1, bindAddress: '0.0.0.0' })).toThrow(
+      /runs without minions/,
+    );
   });
 
   it('leaves a one-server config as it is', () => {

@@ -74,17 +74,45 @@ export function applyFrontends(config: Record<string, unknown>, spec: FrontendsS
       'INVALID_ARGUMENT',
       `Two frontends would be the node "${dup}": every frontend needs its own host name or port.`,
     );
-  config.ExtraFrontends = spec.minions.map((m) => ({
-    hostname: m.hostname,
-    bind_address: m.bindAddress,
-    bind_port: m.port,
-  }));
+  config.ExtraFrontends = spec.minions.map(entryOf);
   api.hostname = spec.apiHostname;
   if (spec.apiBindAddress) api.bind_address = spec.apiBindAddress;
   datastore.implementation = '';
   datastore.master_implementation = 'MemcacheFileDataStore';
   datastore.minion_implementation = 'RemoteFileDataStore';
-  client.server_urls = [frontendUrl(master), ...spec.minions.map(frontendUrl)];
+  // The master's URL as agents dial it (a container publishes its port elsewhere than it binds).
+  const urls = Array.isArray(client.server_urls) ? (client.server_urls as unknown[]) : [];
+  const masterUrl = typeof urls[0] === 'string' ? urls[0] : frontendUrl(master);
+  client.server_urls = [masterUrl, ...spec.minions.map(frontendUrl)];
+}
+
+function entryOf(m: FrontendNode): Record<string, unknown> {
+  return { hostname: m.hostname, bind_address: m.bindAddress, bind_port: m.port };
+}
+
+/**
+ * Scale-out: one more minion in a multi-frontend config (in place): its ExtraFrontends entry and its
+ * URL at the end of Client.server_urls (agents configured before keep their list and their frontends).
+ */
+export function addMinion(config: Record<string, unknown>, minion: FrontendNode): void {
+  const existing = minionsOf(config);
+  if (!existing.length)
+    throw new AppError(
+      'CONFLICT',
+      'This server runs without minions (one frontend): scale-out needs a multi-frontend deployment.',
+    );
+  const frontend = section(config, 'Frontend');
+  const name = nodeName(minion);
+  const taken = [
+    nodeName({ hostname: String(frontend.hostname), port: Number(frontend.bind_port) }),
+    ...existing.map(nodeName),
+  ];
+  if (taken.includes(name))
+    throw new AppError('INVALID_ARGUMENT', `The node "${name}" already exists: choose another port.`);
+  config.ExtraFrontends = [...(config.ExtraFrontends as unknown[]), entryOf(minion)];
+  const client = section(config, 'Client');
+  const urls = Array.isArray(client.server_urls) ? (client.server_urls as unknown[]) : [];
+  client.server_urls = [...urls, frontendUrl(minion)];
 }
 
 /** The minions a config lists (ExtraFrontends), for scale-out and verification. */

@@ -80,6 +80,7 @@ export function deployHandlers(
           settings: i.settings,
         }),
       ),
+    'deploy:check': async (i, ctx) => ({ checks: await service.check(i.id, ctx.signal) }),
     'deploy:start': (i, ctx) => service.deployEvents(i.id, ctx.signal),
     'deploy:resume': (i, ctx) => service.resumeEvents(i.id, ctx.signal),
     'deploy:cleanup': async (i) => ({ removed: removedView(await service.cleanup(i.id)) }),

@@ -64,6 +64,7 @@ export { VELOCIDEX_RELEASE_KEY, type TrustedKey } from './releases/signature';
 export { DockerDeployer, DockerSettings, dockerPlan } from './docker/docker-deployer';
 export { DockerEngines, engineFromEnv, type EngineRef } from './docker/engine';
 export {
+  agentHandlers,
   AgentService,
   agentConfig,
   writeAnsibleKit,

@@ -143,6 +143,18 @@ export class DeploymentRunner {
     return this.run(handle, plan, 'preflight', options);
   }
 
+  /**
+   * The target's pre-flight checks of a plan, read-only and not journaled: what the review shows
+   * before anything is made (who the cloud credentials are, names free). The deployment runs them again.
+   */
+  async check(plan: DeploymentPlan, signal: AbortSignal): Promise<PreflightCheck[]> {
+    return this.deployer(plan.target).preflight(plan, {
+      signal,
+      progress: () => undefined,
+      log: () => undefined,
+    });
+  }
+
   /** Deployments a dead process left in an active state: offer resume or clean-up. */
   async interrupted(): Promise<JournalDoc[]> {
     const { journals } = await this.deps.journals.list();

@@ -104,6 +104,31 @@ describe('DeploymentService', () => {
     expect((await service.list()).deployments).toEqual([]);
   });
 
+  it("runs a kept plan's pre-flight checks for the review, read-only, and refuses an unknown plan", async () => {
+    const handlers = deployHandlers(service, {});
+    const ctx = { owner: 't', signal: new AbortController().signal };
+    const plan = (await handlers['deploy:plan'](
+      {
+        target: 'lab',
+        name: 'checked',
+        profile: 'rapid',
+        settings: { binary: { kind: 'release', tag: 'v0.77.2' } },
+      },
+      ctx,
+    )) as OutputOf<Contract['deploy:plan']>;
+    const out = (await handlers['deploy:check']({ id: plan.deploymentId }, ctx)) as OutputOf<
+      Contract['deploy:check']
+    >;
+    expect(out.checks.map((c) => c.id)).toEqual(expect.arrayContaining(['ports', 'connection']));
+    expect(out.checks.find((c) => c.id === 'connection')).toMatchObject({ status: 'ok', message: 'checked' });
+    // Nothing journaled: the plan is still waiting to be deployed.
+    expect((await service.list()).deployments).toEqual([]);
+    expect(service.planned(plan.deploymentId).name).toBe('checked');
+    await expect(handlers['deploy:check']({ id: 'dnoplan01' }, ctx)).rejects.toMatchObject({
+      code: 'NOT_FOUND',
+    });
+  });
+
   it('refuses to deploy without a keychain, and says what to do', async () => {
     const none = new DeploymentService({
       dataDir: dir,

@@ -14,8 +14,10 @@ import type { DeploymentSummary } from '../../../shared/contracts/deploy';
 import type {
   CertificateStatus,
   DeploymentNotice,
+  PreflightCheck,
   ProfileName,
   ProgressEvent,
+  ResourceRef,
   TargetHealth,
   TargetKind,
 } from '../../../shared/deploy';
@@ -45,6 +47,7 @@ import {
 } from './runner';
 import { apiClientConfig, loadServerConfig } from './server-identity';
 import { HostKeyStore } from './ssh/host-keys';
+import type { ScaleOutRequest, ScaleOutWork } from './target-operations';
 import {
   appKnownHostsFile,
   builtInTargets,
@@ -220,6 +223,11 @@ export class DeploymentService {
         `No plan ${deploymentId} is waiting (plans are kept for an hour and deployed once). Plan again.`,
       );
     return p.plan;
+  }
+
+  /** The pre-flight checks of a kept plan, for the review (nothing is made or journaled). */
+  async check(deploymentId: string, signal: AbortSignal): Promise<PreflightCheck[]> {
+    return (await this.runner()).check(this.planned(deploymentId), signal);
   }
 
   async deploy(plan: DeploymentPlan, options: RunOptions = {}): Promise<DeployOutcome> {
@@ -409,6 +417,73 @@ export class DeploymentService {
           d.autoDestroyAt = iso;
         },
         details: () => ({ autoDestroyAt: iso, hours }),
+      },
+      options,
+    );
+  }
+
+  /** The work of a scale-out on a deployment's target (checked, nothing done). */
+  private async scaleOutWork(
+    idOrName: string,
+    request: ScaleOutRequest,
+  ): Promise<{ doc: JournalDoc; work: ScaleOutWork }> {
+    const doc = await this.find(idOrName);
+    const t = await this.target(doc.target);
+    if (!t.operations.scaleOut)
+      throw new AppError(
+        'INVALID_ARGUMENT',
+        `Scale-out (one more Velociraptor minion) is not offered on the ${doc.target} target.`,
+      );
+    if (doc.state !== 'deployed')
+      throw new AppError('CONFLICT', `Deployment ${doc.name} is ${doc.state}: scale-out needs it deployed.`);
+    return { doc, work: t.operations.scaleOut(planOf(doc), request) };
+  }
+
+  /** What a scale-out would add: the minion's node name, its resources and steps (approval plans). */
+  async scaleOutPlan(
+    idOrName: string,
+    request: ScaleOutRequest = {},
+  ): Promise<{
+    id: string;
+    name: string;
+    target: TargetKind;
+    node: string;
+    resources: ResourceRef[];
+    steps: string[];
+  }> {
+    const { doc, work } = await this.scaleOutWork(idOrName, request);
+    return {
+      id: doc.id,
+      name: doc.name,
+      target: doc.target,
+      node: work.node,
+      resources: work.resources,
+      steps: work.steps.map((x) => x.title),
+    };
+  }
+
+  /**
+   * Adds one minion to a multi-frontend deployment (Velociraptor's master and minions): every step
+   * journaled; on failure the minion is removed and the previous config put back; when done the
+   * journal's settings list the minion (destroy removes it with the rest).
+   */
+  async scaleOut(
+    idOrName: string,
+    request: ScaleOutRequest = {},
+    options: RunOptions = {},
+  ): Promise<OperationOutcome> {
+    const { doc, work } = await this.scaleOutWork(idOrName, request);
+    return (await this.runner()).operate(
+      doc.id,
+      {
+        kind: 'scale-out',
+        title: `Add the minion ${work.node}`,
+        steps: work.steps,
+        ...(work.undo ? { undo: work.undo } : {}),
+        apply: (d) => {
+          d.settings = work.settings;
+        },
+        details: () => ({ node: work.node }),
       },
       options,
     );

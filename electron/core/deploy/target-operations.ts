@@ -6,8 +6,27 @@
  * renewals, restarts and extensions from these, run by `DeploymentRunner.operate` so every step is
  * journaled like a deployment's.
  */
-import type { TargetHealth, TargetKind } from '../../../shared/deploy';
-import type { DeploymentPlan, StepContext } from './model';
+import type { ResourceRef, TargetHealth, TargetKind } from '../../../shared/deploy';
+import type { DeploymentPlan, StepContext, StepDefinition } from './model';
+
+/** Where the responder wants the new minion; the target chooses what is left out. */
+export interface ScaleOutRequest {
+  port?: number;
+  bindAddress?: string;
+}
+
+/** One more minion of a multi-frontend deployment, as the target adds it. */
+export interface ScaleOutWork {
+  /** The minion's node name (`<hostname>-<port>`). */
+  node: string;
+  /** The deployment's settings with the minion (journaled when every step is done). */
+  settings: unknown;
+  /** What it makes (the approval plan lists these). */
+  resources: ResourceRef[];
+  steps: Array<Omit<StepDefinition, 'phase'>>;
+  /** Puts the previous config back after a failed step (the runner removed what the steps made). */
+  undo?: (ctx: StepContext) => Promise<void>;
+}
 
 export interface TargetOperations {
   readonly target: TargetKind;
@@ -32,4 +51,9 @@ export interface TargetOperations {
    * the API listens on the host's loopback only. Absent: the journaled `apiEndpoint` is dialable.
    */
   withApi?<T>(plan: DeploymentPlan, work: (endpoint: string) => Promise<T>): Promise<T>;
+  /**
+   * Scale-out of a multi-frontend deployment (Velociraptor's master and minions): the work that adds
+   * one minion. Absent: the target runs one server only. Pure: nothing happens until the steps run.
+   */
+  scaleOut?(plan: DeploymentPlan, request: ScaleOutRequest): ScaleOutWork;
 }

@@ -3,9 +3,10 @@
  * the row delimiters row-scan.ts found) without parsing its rows into objects: parsing is most of what
  * a sort or filter of a million kept rows cost (result-store.ts keeps rows as bytes).
  *
- * - `columnRanges`: where one column's value sits in each row (a walk of the row's top-level keys that
- *   jumps through strings with `Buffer.indexOf`; nested values are skipped by bracket depth). The last
- *   occurrence of a key wins, as with JSON.parse.
+ * - `topLevelValue`, `flatRows` and the token helpers: where one column's value sits in a row (a walk
+ *   of the row's top-level keys that jumps through strings with `Buffer.indexOf`; nested values are
+ *   skipped by bracket depth; the last occurrence of a key wins, as with JSON.parse), used by
+ *   sort-keys.ts `ColumnKeys.addBatch`, which finds a flat row's value with one search.
  * - `filterCandidates`: the rows whose bytes hold a filter text outside a key name, found by a native
  *   search of the bytes (`finder`). Candidates are then checked exactly on the parsed row; a row
  *   this misses must not match, so it is used only for needles whose JSON form is the text itself
@@ -38,7 +39,7 @@ export function stringEnd(buf: Buffer, open: number): number {
 }
 
 /** The end (exclusive) of the value starting at `i` (no leading space), bounded by `end`. */
-function valueEnd(buf: Buffer, i: number, end: number): number {
+export function valueEnd(buf: Buffer, i: number, end: number): number {
   const c = buf[i];
   if (c === QUOTE) {
     const q = stringEnd(buf, i);
@@ -132,47 +133,6 @@ function decodeKey(buf: Buffer, open: number, end: number): string | undefined {
 }
 
 /**
- * For rows 0..count-1 of a batch, the range of `column`'s value: out[2k], out[2k+1] (-1, -1 when the
- * row lacks it). `delims` as row-scan.ts gives them.
- *
- * Fast path, for rows with no nested object or array (no `{` or `[` besides the row's own brace):
- * one search for `"column":`. In such a row every unescaped quote opens or closes a top-level token,
- * so a match preceded by `{` or `,` is the key itself. Any other row (nested values, no match, more
- * than one, spaces around the colon) is walked key by key.
- */
-export function columnRanges(
-  buf: Buffer,
-  delims: Uint32Array,
-  count: number,
-  column: string,
-  flat: Uint8Array = flatRows(buf, delims, count),
-): Int32Array {
-  const json = JSON.stringify(column).slice(1, -1);
-  const key = Buffer.from(json);
-  const pattern = Buffer.from(`"${json}":`);
-  const out = new Int32Array(count * 2).fill(-1);
-  let next = buf.indexOf(pattern, (delims[0] as number) + 1);
-  for (let r = 0; r < count; r++) {
-    const from = (delims[r] as number) + 1;
-    const to = delims[r + 1] as number;
-    while (next >= 0 && next < from) next = buf.indexOf(pattern, from);
-    let v: [number, number] | null = null;
-    if (flat[r] === 1 && next >= 0 && next < to && opensToken(buf, from, next)) {
-      const vs = skipSpaces(buf, next + pattern.length, to);
-      const ve = valueEnd(buf, vs, to);
-      next = buf.indexOf(pattern, ve);
-      if (next < 0 || next >= to) v = [vs, ve];
-    }
-    v ??= topLevelValue(buf, from, to, key, column);
-    if (v) {
-      out[2 * r] = v[0];
-      out[2 * r + 1] = v[1];
-    }
-  }
-  return out;
-}
-
-/**
  * 1 for each row holding no `{` or `[` besides its opening brace (found with indexOf, not a byte loop).
  * The same for every column and filter of a batch: callers keep it.
  */
@@ -193,13 +153,13 @@ export function flatRows(buf: Buffer, delims: Uint32Array, count: number): Uint8
 }
 
 /** The byte before `at` (spaces skipped, not before `from`) is `{` or `,`: the quote at `at` opens a token. */
-function opensToken(buf: Buffer, from: number, at: number): boolean {
+export function opensToken(buf: Buffer, from: number, at: number): boolean {
   let k = at - 1;
   while (k >= from && isSpace(buf[k])) k--;
   return k >= from && (buf[k] === OPEN_OBJ || buf[k] === COMMA);
 }
 
-function skipSpaces(buf: Buffer, i: number, to: number): number {
+export function skipSpaces(buf: Buffer, i: number, to: number): number {
   while (i < to && isSpace(buf[i])) i++;
   return i;
 }

@@ -23,8 +23,8 @@ import { AppError } from '../../../shared/errors';
 import { parseRowRange, stringifyExact } from '../velociraptor/index';
 import type { BigIntMode, RawRows } from '../velociraptor/index';
 import { cellText } from './cell-text';
-import { columnRanges, filterCandidates, flatRows, rawNeedle } from './raw-scan';
-import { ColumnKeys, keyFromRaw, orderByRank, sortKey } from './sort-keys';
+import { filterCandidates, flatRows, rawNeedle } from './raw-scan';
+import { ColumnKeys, orderByRank, sortKey } from './sort-keys';
 
 type Row = Record<string, unknown>;
 
@@ -377,9 +377,7 @@ export class ResultSet {
       }
       const raw = c.raw as RawRows;
       const bytes = this.bytesOf(c);
-      const at = columnRanges(bytes, raw.delims, raw.count, column, this.flatOf(c, bytes));
-      for (let j = 0; j < raw.count; j++)
-        s.keys.add(keyFromRaw(bytes, at[2 * j]!, at[2 * j + 1]!, this.mode));
+      s.keys.addBatch(bytes, raw.delims, raw.count, this.flatOf(c, bytes), this.mode);
     }
     return s.keys;
   }

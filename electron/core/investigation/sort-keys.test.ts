@@ -1,5 +1,7 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
+import { scanRows } from '../velociraptor/query/row-scan';
+import { flatRows } from './raw-scan';
 import { ColumnKeys, keyFromRaw, orderByRank, sortKey, type SortKey } from './sort-keys';
 
 /** The reference order: numbers before text, numbers by value, text by code unit; ties by arrival. */
@@ -39,6 +41,34 @@ describe('sort keys', () => {
     );
   });
 
+  it('integer-only columns (one packed native sort) keep ties in arrival order both ways (property)', () => {
+    fc.assert(
+      fc.property(
+        fc.array(
+          fc.oneof(fc.integer({ min: -3, max: 3 }), fc.constantFrom(-0, 2 ** 31, -(2 ** 31), 2 ** 40)),
+          {
+            maxLength: 60,
+          },
+        ),
+        fc.boolean(),
+        (values, desc) => {
+          const keys = new ColumnKeys('c');
+          for (const v of values) keys.add(sortKey(v));
+          const { ranks, distinct } = keys.ranks();
+          const got = [...orderByRank(null, values.length, ranks, distinct, desc)];
+          const want = values
+            .map((_, i) => i)
+            .sort((a, b) => {
+              const c = compare(sortKey(values[a]), sortKey(values[b]));
+              return (desc ? -c : c) || a - b;
+            });
+          expect(got).toEqual(want);
+        },
+      ),
+      { numRuns: 300 },
+    );
+  });
+
   it('extend as rows arrive: ranks follow the new rows', () => {
     const keys = new ColumnKeys('c');
     keys.add(sortKey('b'));
@@ -62,5 +92,114 @@ describe('sort keys', () => {
     expect(keyFromRaw(Buffer.from('x'), -1, -1, 'string')).toBe('');
     expect(keyFromRaw(Buffer.from('"a\\"B"'), 0, 6, 'string')).toBe('a"b');
     expect(keyFromRaw(Buffer.from('-0'), 0, 2, 'string')).toBe(0);
+  });
+});
+
+describe('sort keys read from raw batches (ColumnKeys.addBatch)', () => {
+  /** Each row's key as today's parsed path makes it: sortKey of JSON.parse's value. */
+  function parsedKeys(rows: unknown[], column: string): ColumnKeys {
+    const keys = new ColumnKeys(column);
+    for (const r of rows) {
+      const v =
+        r !== null && typeof r === 'object' && Object.prototype.hasOwnProperty.call(r, column)
+          ? (r as Record<string, unknown>)[column]
+          : undefined;
+      keys.add(sortKey(v));
+    }
+    return keys;
+  }
+
+  function rawKeys(batches: string[], column: string): ColumnKeys {
+    const keys = new ColumnKeys(column);
+    for (const text of batches) {
+      const buf = Buffer.from(text);
+      const { count, delims } = scanRows(buf);
+      keys.addBatch(buf, delims, count, flatRows(buf, delims, count), 'string');
+    }
+    return keys;
+  }
+
+  // Values that repeat (the raw-value cache), in every form: unicode, escapes, case, numbers as text,
+  // long text (past the cache's sampled hash and its length limit), nulls, nested values.
+  const long = 'C:\\Program Files\\Vendor\\' + 'x'.repeat(600);
+  const pool = fc.array(
+    fc.oneof(
+      fc.string({ maxLength: 5 }),
+      fc.string({ maxLength: 4, unit: 'binary' }),
+      fc.constantFrom(
+        'WKS-01',
+        'wks-01',
+        'İ',
+        '\u212a',
+        'é',
+        'E\u0301',
+        '😀',
+        'a"b',
+        'C:\\Users',
+        '10',
+        '9',
+        '-1.5',
+      ),
+      fc.constantFrom(
+        long,
+        long.toUpperCase(),
+        `${'y'.repeat(40)}a${'y'.repeat(40)}`,
+        `${'y'.repeat(40)}b${'y'.repeat(40)}`,
+      ),
+      fc.integer({ min: -20, max: 20 }),
+      fc.double({ noNaN: true, noDefaultInfinity: true }),
+      fc.constant(null),
+      fc.boolean(),
+      fc.jsonValue({ maxDepth: 1 }),
+    ),
+    { minLength: 1, maxLength: 8 },
+  );
+  const column = fc.constantFrom('Hostname', 'a"b', 'é', 'x');
+
+  it("equal the parsed values' keys: same ranks, same order both ways (property)", () => {
+    fc.assert(
+      fc.property(
+        pool,
+        column,
+        fc.array(fc.tuple(fc.nat(), fc.nat(), fc.boolean()), { maxLength: 60 }),
+        fc.array(fc.integer({ min: 1, max: 20 }), { minLength: 1, maxLength: 4 }),
+        fc.boolean(),
+        (values, col, picks, sizes, desc) => {
+          const rows = picks.map(([v, other, has]) => {
+            const r: Record<string, unknown> = { Pid: other, Other: values[other % values.length] };
+            if (has) r[col] = values[v % values.length];
+            return r;
+          });
+          const batches: string[] = [];
+          for (let at = 0, k = 0; at < rows.length; k++) {
+            const n = sizes[k % sizes.length] as number;
+            batches.push(JSON.stringify(rows.slice(at, at + n)));
+            at += n;
+          }
+          const want = parsedKeys(rows, col);
+          const got = rawKeys(batches.length ? batches : ['[]'], col);
+          expect(got.size).toBe(rows.length);
+          const w = want.ranks();
+          const g = got.ranks();
+          const order = (k: { ranks: Uint32Array; distinct: number }) => [
+            ...orderByRank(null, rows.length, k.ranks, k.distinct, desc),
+          ];
+          expect(order(g)).toEqual(order(w));
+        },
+      ),
+      { numRuns: 400 },
+    );
+  });
+
+  it('read nested rows, spaces, escaped keys and duplicates as JSON.parse does', () => {
+    const text =
+      '[ {"x":{"Hostname":"nested"},"y":"\\"Hostname\\":no", "Hostname" : "B"} , {"Hostname":"c","Hostname":"A"},' +
+      ' 7, {"H\\u006fstname":"d"}, {"Hostname":"a\\u0041"}, {"Hostname":"{x}"}, {"Other":1} ]';
+    const keys = rawKeys([text], 'Hostname');
+    const rows = JSON.parse(text) as unknown[];
+    const order = (k: ColumnKeys) => [...orderByRank(null, 7, k.ranks().ranks, k.ranks().distinct, false)];
+    expect(order(keys)).toEqual(order(parsedKeys(rows, 'Hostname')));
+    // b, a (the last duplicate), '', d, aa, {x}, '': ascending is '' '' a aa b d {x}
+    expect(order(keys)).toEqual([2, 6, 1, 4, 0, 3, 5]);
   });
 });

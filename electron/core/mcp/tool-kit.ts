@@ -37,6 +37,8 @@ export type McpDeployments = Pick<
   | 'find'
   | 'destroy'
   | 'renewCertificates'
+  | 'scaleOutPlan'
+  | 'scaleOut'
   | 'exportDocs'
   | 'evidenceFolder'
 >;

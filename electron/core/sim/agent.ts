@@ -168,14 +168,26 @@ export async function runAgent(
   pollMs = 10_000,
   knownId?: string,
 ): Promise<RunningAgent> {
-  const base = new URL(config.serverUrls[0] ?? '');
   const body = {
     ...identity,
     nonce: config.nonce,
     labels: config.labels,
     ...(knownId ? { client_id: knownId } : {}),
   };
-  const enrolled = await post(new URL('/megaraptor-sim/enrol', base), config.caCertificatePem, body);
+  // Like Velociraptor's client, the next frontend of Client.server_urls when one does not answer.
+  let enrolled: Record<string, unknown> | undefined;
+  let base = new URL(config.serverUrls[0] ?? '');
+  let lastError: unknown;
+  for (const url of config.serverUrls) {
+    try {
+      base = new URL(url);
+      enrolled = await post(new URL('/megaraptor-sim/enrol', base), config.caCertificatePem, body);
+      break;
+    } catch (e) {
+      lastError = e;
+    }
+  }
+  if (!enrolled) throw asError(lastError);
   const clientId = String(enrolled.client_id);
   const timer = setInterval(() => {
     post(new URL('/megaraptor-sim/poll', base), config.caCertificatePem, {

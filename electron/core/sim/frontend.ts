@@ -10,7 +10,6 @@
 import { createServer, type Server } from 'node:https';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { SimPki } from './sim-pki';
-import type { World } from './world';
 import { messageOf } from '../../../shared/errors';
 
 export interface EnrolRequest {
@@ -24,6 +23,12 @@ export interface EnrolRequest {
   org_id?: string;
   nonce?: string;
   labels: string[];
+}
+
+/** Who records an enrolment: the master's world, or a minion that hands it to the master. */
+export interface Enroller {
+  hasOrg(orgId: string): boolean;
+  enrol(orgId: string, request: EnrolRequest, ip: string): { client_id: string };
 }
 
 async function readJson(req: IncomingMessage): Promise<unknown> {
@@ -63,7 +68,7 @@ export function startFrontendServer(
   host: string,
   port: number,
   pki: SimPki,
-  world: World,
+  enroller: Enroller,
   nonce: string | undefined,
 ): Promise<Server> {
   const server = createServer(
@@ -93,9 +98,9 @@ export function startFrontendServer(
           if (!enrol) return reply(400, { error: 'bad enrolment request' });
           if (nonce && enrol.nonce !== nonce)
             return reply(403, { error: 'nonce does not match this server' });
-          const orgId = enrol.org_id && world.orgs.has(enrol.org_id) ? enrol.org_id : 'root';
+          const orgId = enrol.org_id && enroller.hasOrg(enrol.org_id) ? enrol.org_id : 'root';
           const ip = (req.socket.remoteAddress ?? '').replace(/^::ffff:/, '');
-          const record = world.enrol(orgId, { ...enrol, ip });
+          const record = enroller.enrol(orgId, enrol, ip);
           reply(200, { client_id: record.client_id, org_id: orgId, simulator: true });
         },
         (e: unknown) => reply(400, { error: messageOf(e) }),

@@ -12,6 +12,7 @@ import { FileStore } from './filestore';
 import { startFrontendServer } from './frontend';
 import { startApiServer, type ReceivedQuery } from './grpc-server';
 import { startGuiServer } from './gui-server';
+import { EnrolmentTail, freshReports, metricsRow, METRICS_INTERVAL_MS } from './minions';
 import { serverPlugins } from './server/index';
 import { DEFAULT_VERSION, versionProfile } from './version';
 import { parseServerConfig } from './server-config';
@@ -44,6 +45,8 @@ export interface SimulatorOptions {
    * watch can start (the order a real server shows now and then with short server artifacts).
    */
   instantServerFlows?: boolean;
+  /** How often the frontends report their metrics (Server.Internal.FrontendMetrics); default 10 s. */
+  metricsIntervalMs?: number;
 }
 
 export interface RunningSimulator {
@@ -172,7 +175,10 @@ export async function startSimulator(options: SimulatorOptions = {}): Promise<Ru
       frontendHost,
       options.frontendPort ?? config?.frontendPort ?? 0,
       pki,
-      world,
+      {
+        hasOrg: (orgId) => world.orgs.has(orgId),
+        enrol: (orgId, request, ip) => world.enrol(orgId, { ...request, ip }),
+      },
       config?.clientNonce,
     );
   } catch (e) {
@@ -194,6 +200,7 @@ export async function startSimulator(options: SimulatorOptions = {}): Promise<Ru
   const frontendServer = frontend;
 
   frontendUrl = `https://${host.includes(':') ? `[${host}]` : host}:${portOf(frontend)}/`;
+  const stopRelay = relayFrontends(world, datastoreDir, options.metricsIntervalMs ?? METRICS_INTERVAL_MS);
   return {
     version: profile.version,
     host,
@@ -212,6 +219,7 @@ export async function startSimulator(options: SimulatorOptions = {}): Promise<Ru
     },
     receivedQueries: () => received.map((q) => ({ ...q, queries: [...q.queries], env: [...q.env] })),
     async stop() {
+      stopRelay();
       await Promise.all([
         api.stop(),
         new Promise<void>((resolve) => {
@@ -225,10 +233,51 @@ export async function startSimulator(options: SimulatorOptions = {}): Promise<Ru
       ]);
     },
     kill() {
+      stopRelay();
       api.kill();
       for (const s of [...guiSockets, ...frontendSockets]) s.destroy();
       guiServer.close();
       frontendServer.close();
     },
+  };
+}
+
+/**
+ * The master's side of multi-frontend (minions.ts): its own metrics and the fresh reports of its
+ * minions go to Server.Internal.FrontendMetrics every `intervalMs`; agents the minions enrolled join
+ * the master's world within a second. Returns the function that stops it.
+ */
+function relayFrontends(world: World, datastoreDir: string, intervalMs: number): () => void {
+  const tail = new EnrolmentTail(datastoreDir);
+  const report = (): void => {
+    const connected = [...world.orgs.values()].map(
+      (o) => [o.id, [...o.clients.values()].filter((c) => c.enrolled).length] as const,
+    );
+    world.emitFrontendMetrics(metricsRow('master', Object.fromEntries(connected), Date.now()));
+    for (const row of freshReports(datastoreDir, Date.now(), 3 * METRICS_INTERVAL_MS))
+      world.emitFrontendMetrics(row);
+  };
+  let reading = false;
+  const enrol = (): void => {
+    if (reading) return;
+    reading = true;
+    tail
+      .read()
+      .then((list) => {
+        for (const e of list) {
+          const orgId = world.orgs.has(e.orgId) ? e.orgId : 'root';
+          world.enrol(orgId, { ...e.request, ip: e.ip });
+        }
+      })
+      // The folder is being written by a minion: what was not read is read next round.
+      .catch(() => undefined)
+      .finally(() => {
+        reading = false;
+      });
+  };
+  const timers = [setInterval(report, intervalMs), setInterval(enrol, Math.min(1000, intervalMs))];
+  for (const t of timers) t.unref();
+  return () => {
+    for (const t of timers) clearInterval(t);
   };
 }

@@ -24,6 +24,8 @@ export interface SimServerConfig {
   frontendBindAddress?: string;
   /** Datastore.location: where `user add` keeps users for the next start. */
   datastoreLocation?: string;
+  /** The minions of a multi-frontend config (ExtraFrontends); a minion serves its own entry. */
+  extraFrontends: Array<{ hostname: string; bindAddress: string; port: number }>;
 }
 
 function section(doc: Record<string, unknown>, key: string): Record<string, unknown> {
@@ -82,5 +84,14 @@ export function parseServerConfig(text: string): SimServerConfig {
     guiBindAddress: str(gui.bind_address),
     frontendBindAddress: str(frontend.bind_address),
     datastoreLocation: str(datastore.location),
+    extraFrontends: (Array.isArray(root.ExtraFrontends) ? (root.ExtraFrontends as unknown[]) : []).flatMap(
+      (e) => {
+        if (typeof e !== 'object' || e === null) return [];
+        const r = e as Record<string, unknown>;
+        const hostname = str(r.hostname);
+        const p = port(r.bind_port);
+        return hostname && p ? [{ hostname, bindAddress: str(r.bind_address) ?? '0.0.0.0', port: p }] : [];
+      },
+    ),
   };
 }

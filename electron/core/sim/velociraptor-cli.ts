@@ -5,6 +5,8 @@
  * `megaraptor sim <args>`; see launcher.ts):
  *
  *   velociraptor [--config F] frontend [-v]              serve (API, GUI, frontend) from the config
+ *   velociraptor --config F frontend --minion --node N   a minion of a multi-frontend config: serves
+ *                                                        agents on its ExtraFrontends entry (minions.ts)
  *   velociraptor --config F user add NAME [PW] --role R  register a user in the datastore before start
  *   velociraptor --config F client [-v]                  the stand-in agent (our own enrolment protocol)
  *   velociraptor version                                 version information (says it is the simulator)
@@ -26,8 +28,9 @@ import { loadOrCreateWriteback, localIdentity, parseClientConfig, runAgent } fro
 import { SIMULATOR_BANNER } from './gui-server';
 import { isKnownRole } from './permissions';
 import { runQuery, type QueryResponseMessage } from './query-stream';
+import { startMinion } from './minions';
 import { parseServerConfig } from './server-config';
-import { validateUsername } from './sim-pki';
+import { setupPki, validateUsername } from './sim-pki';
 import { addUser } from './user-file';
 import { SIM_VERSION, startSimulator } from './index';
 import { versionProfile } from './version';
@@ -126,9 +129,33 @@ function version(io: VrIO): number {
 
 async function frontend(p: Parsed, io: VrIO): Promise<number> {
   if (!p.config) return fail(io, 'frontend', 'a server config is required (--config server.config.yaml)');
+  let minion = false;
+  let node: string | undefined;
+  for (let i = 0; i < p.rest.length; i++) {
+    const a = p.rest[i]!;
+    if (a === '--minion') minion = true;
+    else if (a === '--node') node = p.rest[++i];
+    else if (a.startsWith('--node=')) node = a.slice('--node='.length);
+  }
   const text = readConfig(io, p.config);
   const config = parseServerConfig(text);
   const datastoreDir = config.datastoreLocation ?? mkdtempSync(join(tmpdir(), 'megaraptor-sim-'));
+  if (minion) {
+    if (!node) return fail(io, 'frontend', 'a minion needs its node name (--node <hostname>-<port>)');
+    const m = await startMinion({ config, pki: await setupPki(config, undefined), node, datastoreDir });
+    io.stderr.write(
+      [
+        `${SIMULATOR_BANNER} (emulating Velociraptor ${SIM_VERSION}), minion ${m.node}`,
+        `[INFO] Frontend is ready to handle client TLS requests at https://${m.host}:${m.frontendPort}/`,
+        '',
+      ].join('\n'),
+    );
+    const sig = await io.waitForSignal();
+    io.stderr.write(`[INFO] ${sig}: stopping the simulator minion\n`);
+    await m.stop();
+    return 0;
+  }
+  if (node) return fail(io, 'frontend', '--node goes with --minion');
   const sim = await startSimulator({ serverConfig: text, datastoreDir });
   io.stderr.write(
     [

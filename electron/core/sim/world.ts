@@ -130,6 +130,8 @@ export interface HuntCounts {
 export class World {
   readonly orgs = new Map<string, OrgData>();
   readonly completions: CompletionEvent[] = [];
+  /** Server.Internal.FrontendMetrics reports (minions.ts), in the root org's queue. */
+  readonly frontendMetrics: CompletionEvent[] = [];
   private seq = 0;
   private readonly rng: Rng;
   readonly startMs: number;
@@ -355,6 +357,13 @@ export class World {
       row: completionRow(this, orgId, flow),
     });
     if (this.completions.length > 10_000) this.completions.splice(0, this.completions.length - 10_000);
+  }
+
+  /** Queues one frontend's metrics report (the master's and the minions', every 10 s). */
+  emitFrontendMetrics(row: Row): void {
+    this.frontendMetrics.push({ seq: ++this.seq, orgId: 'root', row });
+    if (this.frontendMetrics.length > 1000)
+      this.frontendMetrics.splice(0, this.frontendMetrics.length - 1000);
   }
 
   lastCompletionSeq(): number {

@@ -4,6 +4,7 @@
  */
 import {
   IconDeviceDesktop,
+  IconDevices,
   IconKey,
   IconNotebook,
   IconPlugConnected,
@@ -14,6 +15,7 @@ import {
   type Icon,
 } from '@tabler/icons-react';
 import type { ComponentType } from 'react';
+import { AgentsPage } from '../pages/agents/AgentsPage';
 import { AssistantsPage } from '../pages/assistants/AssistantsPage';
 import { ClientsPage } from '../pages/clients/ClientsPage';
 import { ConnectionsPage } from '../pages/connections/ConnectionsPage';
@@ -44,6 +46,7 @@ export const routes: readonly AppRoute[] = [
   { id: 'notebooks', path: '/notebooks', label: 'Notebooks', icon: IconNotebook, page: NotebooksPage },
   { id: 'hunts', path: '/hunts', label: 'Hunts', icon: IconTarget, page: HuntsPage },
   { id: 'deployments', path: '/deployments', label: 'Deployments', icon: IconServer2, page: DeploymentsPage },
+  { id: 'agents', path: '/agents', label: 'Agents', icon: IconDevices, page: AgentsPage },
   { id: 'credentials', path: '/credentials', label: 'Credentials', icon: IconKey, page: CredentialsPage },
   { id: 'assistants', path: '/assistants', label: 'Assistants (MCP)', icon: IconRobot, page: AssistantsPage },
   { id: 'settings', path: '/settings', label: 'Settings', icon: IconSettings, page: SettingsPage },

@@ -11,6 +11,7 @@ import {
   type HostPusher,
   type PushOutcome,
   type PushSession,
+  VERIFYING_PER_SLOT,
 } from './fanout';
 import { AgentRunStore, type AgentRunDoc } from './run-journal';
 import { runSummary, summaryCsv } from './summary';
@@ -22,8 +23,14 @@ import { runSummary, summaryCsv } from './summary';
  */
 class ScriptedPusher implements HostPusher {
   readonly channel = 'ssh' as const;
+  /** Hosts connecting, uploading or installing (what the concurrency bounds). */
   active = 0;
   maxActive = 0;
+  /** Hosts in flight in any state, verifying ones too. */
+  inFlight = 0;
+  maxInFlight = 0;
+  /** How long a host stays verifying (waiting for its agent to enrol). */
+  verifyMs: number;
   opened = 0;
   closed = 0;
   attempts = new Map<string, number>();
@@ -34,7 +41,9 @@ class ScriptedPusher implements HostPusher {
   constructor(
     private readonly store: AgentRunStore,
     private readonly stepMs = 5,
-  ) {}
+  ) {
+    this.verifyMs = stepMs;
+  }
 
   defaultPort(): number {
     return 22;
@@ -59,6 +68,9 @@ class ScriptedPusher implements HostPusher {
     this.attempts.set(name, (this.attempts.get(name) ?? 0) + 1);
     this.active++;
     this.maxActive = Math.max(this.maxActive, this.active);
+    this.inFlight++;
+    this.maxInFlight = Math.max(this.maxInFlight, this.inFlight);
+    let working = true;
     try {
       const wait = (ms: number): Promise<void> =>
         new Promise((resolve, reject) => {
@@ -85,13 +97,16 @@ class ScriptedPusher implements HostPusher {
       await ctx.enter('installing');
       if (name.startsWith('slow-') && this.slow) await wait(60_000);
       await ctx.enter('verifying');
-      await wait(this.stepMs);
+      working = false;
+      this.active--;
+      await wait(this.verifyMs);
       return {
         outcome: 'enrolled',
         clientId: `C.${Buffer.from(name).toString('hex').padEnd(16, '0').slice(0, 16)}`,
       };
     } finally {
-      this.active--;
+      if (working) this.active--;
+      this.inFlight--;
     }
   }
 }
@@ -110,6 +125,8 @@ const hosts = (...names: string[]) => names.map((host) => ({ host, os: 'auto' as
 describe('fan-out', () => {
   it('bounded concurrency; each state journaled before the host moves on; CSV summary', async () => {
     const pusher = new ScriptedPusher(store);
+    // Enrolment takes longer than an upload: hosts verifying give their slot to the next upload.
+    pusher.verifyMs = 40;
     const runner = new AgentPushRunner({ store, pushers: [pusher], retryDelayMs: () => 1 });
     const events: AgentRunEvent[] = [];
     const names = Array.from({ length: 30 }, (_, i) => `ok-${i}.lab`);
@@ -118,6 +135,8 @@ describe('fan-out', () => {
       { onEvent: (e) => events.push(e) },
     );
     expect(pusher.maxActive).toBe(4);
+    expect(pusher.maxInFlight).toBeGreaterThan(4);
+    expect(pusher.maxInFlight).toBeLessThanOrEqual(4 * VERIFYING_PER_SLOT);
     expect(pusher.opened).toBe(1);
     expect(pusher.closed).toBe(1);
     expect(doc.state).toBe('finished');

@@ -1,6 +1,7 @@
 /**
- * Pushing agents to many hosts at once, the same way for every channel (SSH, WinRM): a bounded pool of
- * workers (the run's concurrency) takes hosts from the queue; each host walks its state machine
+ * Pushing agents to many hosts at once, the same way for every channel (SSH, WinRM): the run's
+ * concurrency bounds the hosts being connected to, uploaded to and installed on (a host waiting for its
+ * agent to enrol gives its slot to the next one, up to VERIFYING_PER_SLOT per slot); each host walks its state machine
  * (queued → connecting → uploading → installing → verifying → enrolled, or failed with a reason, or
  * cancelled), every state journaled before the host moves on. Only transient failures (the host could
  * not be reached, a connection dropped) are retried, after a growing delay and up to the run's limit; a
@@ -21,7 +22,7 @@ import type {
   RunState,
 } from '../../../../shared/agents';
 import { FINAL_HOST_STATES } from '../../../../shared/agents';
-import { AppError, isAppError, messageOf } from '../../../../shared/errors';
+import { AppError, asError, isAppError, messageOf } from '../../../../shared/errors';
 import {
   countsOf,
   isInterruptedRun,
@@ -108,6 +109,9 @@ export interface FanoutDeps {
 }
 
 export const MAX_CONCURRENCY = 64;
+
+/** Hosts verifying (waiting for the agent to enrol) hold no slot; this many per slot may wait so. */
+export const VERIFYING_PER_SLOT = 4;
 
 /** Failures another attempt may cure: the host (or the way to it) was unreachable or dropped. */
 const TRANSIENT = new Set(['SSH_UNREACHABLE', 'WINRM_UNREACHABLE', 'DEPLOY_TARGET_UNREACHABLE']);
@@ -251,8 +255,8 @@ export class AgentPushRunner {
     };
 
     const controller = new AbortController();
-    // One listener per host in flight (at most the concurrency) plus the run's own.
-    setMaxListeners(MAX_CONCURRENCY + 16, controller.signal);
+    // One listener per host in flight (verifying ones too) plus the run's own.
+    setMaxListeners(MAX_CONCURRENCY * VERIFYING_PER_SLOT + 16, controller.signal);
     const onAbort = (): void => controller.abort();
     if (options.signal?.aborted) controller.abort();
     options.signal?.addEventListener('abort', onAbort, { once: true });
@@ -287,7 +291,7 @@ export class AgentPushRunner {
     let wake: () => void = () => undefined;
     // Hosts waiting for another attempt; cancelling ends the wait (workers return, timers are cleared).
     const retryTimers = new Set<NodeJS.Timeout>();
-    const pushOne = async (key: string): Promise<void> => {
+    const pushOne = async (key: string, release: () => void): Promise<void> => {
       const h = journal.host(key);
       const attempt = h.attempts + 1;
       const hostAbort = new AbortController();
@@ -312,6 +316,7 @@ export class AgentPushRunner {
             else delete h.message;
           });
           hostEvent(h);
+          if (next === 'verifying') release();
         },
         progress: (fraction, message) => {
           h.progress = Math.max(0, Math.min(1, fraction));
@@ -405,44 +410,55 @@ export class AgentPushRunner {
       }
     };
 
-    // Workers wait while a host is in flight or in a retry delay: either may queue it again.
+    // Slots bound the hosts being connected to, uploaded to and installed on. A host waiting for its
+    // agent to enrol (verifying: a status poll and an API query a second) gives its slot back, so the
+    // next upload starts; at most VERIFYING_PER_SLOT × the concurrency hosts are in flight in all.
+    const limit = journal.doc.concurrency;
+    let free = limit;
     let busy = 0;
-    const waiters = new Set<() => void>();
-    const notify = (): void => {
-      for (const w of [...waiters]) w();
-      waiters.clear();
+    let failure: unknown;
+    let finish: () => void = () => undefined;
+    const finished = new Promise<void>((r) => (finish = r));
+    const settle = (): void => {
+      if (busy === 0 && (signal.aborted || (waiting === 0 && ready.length === 0))) finish();
     };
-    wake = notify;
-    signal.addEventListener('abort', notify, { once: true });
-    const worker = async (): Promise<void> => {
-      for (;;) {
-        if (signal.aborted) return;
-        const next = ready.shift();
-        if (next) {
-          busy++;
-          try {
-            await pushOne(next.key);
-          } finally {
+    const launch = (): void => {
+      while (!signal.aborted && free > 0 && busy < limit * VERIFYING_PER_SLOT && ready.length) {
+        const next = ready.shift()!;
+        free--;
+        busy++;
+        let held = true;
+        const release = (): void => {
+          if (!held) return;
+          held = false;
+          free++;
+          launch();
+        };
+        pushOne(next.key, release)
+          .catch((e: unknown) => {
+            // The journal could not be written: stop the run and say why.
+            failure ??= e;
+            controller.abort();
+          })
+          .finally(() => {
             busy--;
+            release();
             runEvent('running');
-            notify();
-          }
-          continue;
-        }
-        if (waiting === 0 && busy === 0) return;
-        await new Promise<void>((r) => waiters.add(r));
+            settle();
+          });
       }
+      settle();
     };
+    wake = launch;
+    signal.addEventListener('abort', settle, { once: true });
 
     try {
-      const workers = Array.from(
-        { length: Math.min(journal.doc.concurrency, Math.max(1, ready.length)) },
-        worker,
-      );
-      await Promise.all(workers);
+      launch();
+      await finished;
+      if (failure !== undefined) throw asError(failure);
     } finally {
       for (const t of retryTimers) clearTimeout(t);
-      signal.removeEventListener('abort', notify);
+      signal.removeEventListener('abort', settle);
       await session
         .close()
         .catch((e: unknown) => log(`Closing the push session failed: ${messageOf(e)}`, 'warn'));

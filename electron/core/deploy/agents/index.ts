@@ -3,6 +3,7 @@
  * fan-out, the SSH pusher (Linux in upstream's client layout, macOS through `service install`), and the
  * service the app, the CLI and MCP build.
  */
+export { agentHandlers, type AgentHandlerDeps } from './handlers';
 export {
   AgentService,
   type AgentServiceDeps,
@@ -10,6 +11,7 @@ export {
   type CollectorPlan,
   type CollectorRequest,
   type EnrollmentStatus,
+  type HostKeyScanResult,
   type KitProgress,
   type ServerTarget,
   type SshPushRequest,

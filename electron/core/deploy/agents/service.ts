@@ -5,14 +5,15 @@
  * with through the app's connections. Runs in flight can be cancelled by id; a run a dead process left
  * is resumed from its journal.
  */
+import { mkdir, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { ImportedCollection, PreloadedTool, ToolPreloadPlan } from '../../../../shared/agent-kits';
 import { HostName, type PushHostInput } from '../../../../shared/agents';
-import { AppError, isAppError } from '../../../../shared/errors';
+import { AppError, isAppError, messageOf } from '../../../../shared/errors';
 import type { SecretStore } from '../../credentials/index';
 import type { VelociraptorService } from '../../velociraptor/index';
 import type { ReleaseCache } from '../releases/cache';
-import type { ConfirmHostKey, HostKeyStore } from '../ssh/index';
+import { probeHostKey, type ConfirmHostKey, type HostKeyStore } from '../ssh/index';
 import { importCollection, type ImportCollectionInput } from './collection-import';
 import { AgentPushRunner, type RunOptions } from './fanout';
 import {
@@ -232,6 +233,153 @@ export class AgentService {
     return summaryCsv(await this.store.read(id));
   }
 
+  // ---- For the app's agents page: runs in the background, host keys, the CSV on disk --------------
+
+  /**
+   * Starts a push in the background and answers its id once the run is journaled: the run goes on
+   * when the page (or the browser's socket) goes away; the page polls `get`/`summary`.
+   */
+  startInBackground(r: SshPushRequest | WinRmPushRequest, channel: 'ssh' | 'winrm'): Promise<string> {
+    return this.background((o) => this.runner.start(this.plan(r, channel), o));
+  }
+
+  /** `resume` in the background (the page's "resume" on an interrupted or cancelled run). */
+  resumeInBackground(id: string, retryFailed = false): Promise<string> {
+    return this.background((o) => this.runner.resume(id, { ...o, retryFailed }));
+  }
+
+  private background(go: (o: RunOptions) => Promise<AgentRunDoc>): Promise<string> {
+    return new Promise((resolve, reject) => {
+      let id: string | undefined;
+      const done = this.tracked(
+        {
+          onEvent: (e) => {
+            if (id) return;
+            id = e.runId;
+            resolve(id);
+          },
+        },
+        go,
+      );
+      this.running.add(done);
+      done.then(
+        (doc) => resolve(doc.id),
+        // After the start the journal says how the run ended; before it, the caller hears why.
+        (e: unknown) => (id ? undefined : reject(e instanceof Error ? e : new Error(messageOf(e)))),
+      );
+      void done.catch(() => undefined).finally(() => this.running.delete(done));
+    });
+  }
+
+  private readonly running = new Set<Promise<AgentRunDoc>>();
+
+  /** Cancels the runs of this process and waits for them to journal it (the app is closing). */
+  async dispose(): Promise<void> {
+    for (const c of this.inFlight.values()) c.abort();
+    await Promise.allSettled([...this.running]);
+  }
+
+  /**
+   * The host key each host presents, against the app's known_hosts and the user's: known, never
+   * seen (to confirm), changed (refused), or unreachable. Nothing is trusted here.
+   */
+  async scanHostKeys(
+    hosts: ReadonlyArray<{ host: string; port: number }>,
+    concurrency = 16,
+  ): Promise<HostKeyScanResult[]> {
+    const out: HostKeyScanResult[] = new Array<HostKeyScanResult>(hosts.length);
+    let next = 0;
+    const worker = async (): Promise<void> => {
+      while (next < hosts.length) {
+        const i = next++;
+        out[i] = await this.scanOne(hosts[i]!);
+      }
+    };
+    await Promise.all(Array.from({ length: Math.min(concurrency, hosts.length) }, worker));
+    return out;
+  }
+
+  private async scanOne(h: { host: string; port: number }): Promise<HostKeyScanResult> {
+    let presented;
+    try {
+      presented = await probeHostKey(h, { timeoutMs: 10_000 });
+    } catch (e) {
+      return { host: h.host, port: h.port, status: 'unreachable', message: messageOf(e) };
+    }
+    const seen = {
+      host: h.host,
+      port: h.port,
+      keyType: presented.keyType,
+      fingerprint: presented.fingerprint,
+    };
+    try {
+      await this.deps.hostKeys.verify(h.host, h.port, presented.blob, () => Promise.resolve(false));
+      return { ...seen, status: 'known' };
+    } catch (e) {
+      if (isAppError(e, 'SSH_HOST_KEY_UNKNOWN')) return { ...seen, status: 'unknown' };
+      if (isAppError(e, 'SSH_HOST_KEY_MISMATCH')) return { ...seen, status: 'changed', message: e.message };
+      throw e;
+    }
+  }
+
+  /**
+   * Remembers the keys the responder confirmed. Each host is asked again and must present exactly
+   * the fingerprint confirmed; a key that is already known differently stays refused.
+   */
+  async trustHostKeys(
+    keys: ReadonlyArray<{ host: string; port: number; fingerprint: string }>,
+  ): Promise<{ trusted: number; refused: HostKeyScanResult[] }> {
+    let trusted = 0;
+    const refused: HostKeyScanResult[] = [];
+    for (const k of keys) {
+      let presented;
+      try {
+        presented = await probeHostKey(k, { timeoutMs: 10_000 });
+      } catch (e) {
+        refused.push({ host: k.host, port: k.port, status: 'unreachable', message: messageOf(e) });
+        continue;
+      }
+      const seen = {
+        host: k.host,
+        port: k.port,
+        keyType: presented.keyType,
+        fingerprint: presented.fingerprint,
+      };
+      if (presented.fingerprint !== k.fingerprint) {
+        refused.push({
+          ...seen,
+          status: 'changed',
+          message: `${k.host}:${k.port} now presents ${presented.fingerprint}, not the ${k.fingerprint} you confirmed. Nothing was remembered; scan again.`,
+        });
+        continue;
+      }
+      try {
+        await this.deps.hostKeys.verify(k.host, k.port, presented.blob, () => Promise.resolve(true));
+        trusted++;
+      } catch (e) {
+        if (!isAppError(e, 'SSH_HOST_KEY_MISMATCH')) throw e;
+        refused.push({ ...seen, status: 'changed', message: e.message });
+      }
+    }
+    return { trusted, refused };
+  }
+
+  /** The run's summary CSV written to the data folder's exports (`exports/agent-runs/`). */
+  async exportCsv(id: string): Promise<{ savedTo: string; name: string; rows: number }> {
+    const doc = await this.store.read(id);
+    const dir = join(this.deps.dataDir, 'exports', 'agent-runs');
+    await mkdir(dir, { recursive: true });
+    const safe =
+      doc.name
+        .replace(/[^A-Za-z0-9._-]+/g, '_')
+        .replace(/^\.+/, '')
+        .slice(0, 80) || 'run';
+    const name = `agents-${safe}-${doc.id}.csv`;
+    const savedTo = join(dir, name);
+    await writeFile(savedTo, summaryCsv(doc));
+    return { savedTo, name, rows: doc.hosts.length };
+  }
+
   // ---- kits: offline collectors, returned collections, enrollment checks
 
   private toolSources(files?: Record<string, string>) {
@@ -334,4 +482,14 @@ export class AgentService {
     }
     return out;
   }
+}
+
+/** One host's answer to a host-key scan. */
+export interface HostKeyScanResult {
+  host: string;
+  port: number;
+  status: 'known' | 'unknown' | 'changed' | 'unreachable';
+  keyType?: string;
+  fingerprint?: string;
+  message?: string;
 }

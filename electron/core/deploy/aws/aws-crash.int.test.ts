@@ -16,17 +16,15 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { buildCli } from '../../../../scripts/build-cli.mjs';
-import type { AwsCrashChildConfig } from '../testing/aws-crash-child';
 import { AwsFleet } from '../testing/aws-fleet';
-import { AWS_TEST_REGION, awsLeftovers, awsTestSettings, awsWorld, NOTHING } from '../testing/aws-world';
+import { AWS_TEST_REGION, awsLeftovers, awsTestSettings, NOTHING } from '../testing/aws-world';
 import { bundleScript, type BundledScript } from '../testing/bundle';
-import { runChild } from '../testing/child-run';
+import { crashRound, killAtEachStep } from '../testing/cloud-crash';
 import { freePort } from '../testing/docker-world';
 import { makeTestSigner, type TestSigner } from '../testing/gpg';
 import { MOTO_CREDENTIALS, motoServer, startMoto, type Moto } from '../testing/moto';
 import { startReleaseServer, type ReleaseServer } from '../testing/release-server';
 import { signedRelease, SSH_TEST_TAG, testServerBinary } from '../testing/ssh-world';
-import { openVault } from '../testing/vault';
 
 const ASSET = 'velociraptor-v0.77.2-linux-amd64';
 const part = motoServer();
@@ -47,7 +45,7 @@ describe.runIf(part.run)('AWS deployment killed at each step', () => {
     root = await mkdtemp(join(tmpdir(), 'megaraptor-aws-crash-'));
     moto = await startMoto();
     signer = await makeTestSigner();
-    child = await bundleScript(join(__dirname, '..', 'testing', 'aws-crash-child.ts'));
+    child = await bundleScript(join(__dirname, '..', 'testing', 'cloud-crash-child.ts'));
     const binary = (await testServerBinary(await buildCli(join(root, 'megaraptor.mjs')))).data;
     releases = await startReleaseServer([
       await signedRelease(SSH_TEST_TAG, { [ASSET]: binary }, (d) => signer.sign(d)),
@@ -80,56 +78,23 @@ describe.runIf(part.run)('AWS deployment killed at each step', () => {
     if (root) await rm(root, { recursive: true, force: true });
   }, 120_000);
 
-  async function round(name: string): Promise<AwsCrashChildConfig> {
-    return {
-      dataDir: join(root, name),
-      vaultPath: join(root, name, 'vault.json'),
-      vaultPassphrase: 'crash-test-passphrase',
-      motoEndpoint: fleet.endpoint,
-      vmRoot: join(root, 'vm'),
-      release: { url: releases.url, caPem: releases.caPem, key: signer.key },
-      settings: awsTestSettings({ frontend: await freePort(), api: await freePort(), gui: await freePort() }),
-      stopAt: null,
-    };
-  }
-
-  /** A fresh app "after the restart" on the same data dir. */
-  async function restart(config: AwsCrashChildConfig) {
-    const secrets = await openVault(config.vaultPath, config.vaultPassphrase);
-    const world = awsWorld({
-      dataDir: config.dataDir,
-      motoEndpoint: fleet.endpoint,
-      vmRoot: config.vmRoot,
-      release: config.release,
-      secrets,
-    });
-    return { world, secrets };
-  }
-
   it('lists the interrupted deployment and cleans it up to nothing, at every kill point', async () => {
-    // One full run names every journal write; the kill points are picked from it.
-    const full = await round('full');
-    const r = await runChild(child.file, [JSON.stringify(full)], child.env, { timeoutMs: 240_000 });
-    expect(r.stdout).toMatch(/DONE deployed \d+/);
-    const id = /PLANNED (\S+)/.exec(r.stdout)![1]!;
-    const after = await restart(full);
-    expect((await after.world.runner.destroy(id)).filter((x) => !x.ok)).toEqual([]);
-    await expect
-      .poll(() => awsLeftovers(aws, after.world, after.secrets, id, 'crash'), { timeout: 10_000 })
-      .toEqual(NOTHING);
-    await after.world.close();
-
-    const writes = [...r.stdout.matchAll(/^WRITE (\d+) (.+)$/gm)].map((m) => ({
-      n: Number(m[1]),
-      label: m[2]!,
-    }));
-    const points = writes.filter(
-      (w) =>
-        /^step:[a-z-]+:running$/.test(w.label) ||
-        /^resource:cloud-(stack|secret):.*:(intended|created)$/.test(w.label),
-    );
-    expect(points.map((p) => p.label)).toEqual(
-      expect.arrayContaining([
+    await killAtEachStep({
+      child,
+      round: async (name) => ({
+        ...crashRound(root, name, { url: releases.url, caPem: releases.caPem, key: signer.key }),
+        target: 'aws',
+        motoEndpoint: fleet.endpoint,
+        settings: awsTestSettings({
+          frontend: await freePort(),
+          api: await freePort(),
+          gui: await freePort(),
+        }),
+      }),
+      leftovers: (world, secrets, id) => awsLeftovers(aws, world, secrets, id, 'crash'),
+      nothing: NOTHING,
+      resourceWrites: /^resource:cloud-(stack|secret):.*:(intended|created)$/,
+      mustKillAt: [
         'step:account:running',
         'step:stack:running',
         expect.stringMatching(/^resource:cloud-stack:.*:intended$/),
@@ -138,47 +103,7 @@ describe.runIf(part.run)('AWS deployment killed at each step', () => {
         'step:boot:running',
         'step:seal:running',
         'step:connect:running',
-      ]),
-    );
-    console.log(`${writes.length} journal writes; killing at ${points.length} of them`);
-    const resumeAt = points.find((p) => p.label === 'step:boot:running')?.n;
-
-    for (const point of points) {
-      const config = { ...(await round(`kill-${point.n}`)), stopAt: point.n };
-      const killed = await runChild(child.file, [JSON.stringify(config)], child.env, {
-        killWhen: /BOUNDARY \d+/,
-        timeoutMs: 240_000,
-      });
-      expect([point.label, killed.killed]).toEqual([point.label, true]);
-      const deploymentId = /PLANNED (\S+)/.exec(killed.stdout)![1]!;
-
-      const app = await restart(config);
-      try {
-        const interrupted = await app.world.runner.interrupted();
-        expect([point.label, interrupted.map((j) => j.id)]).toEqual([point.label, [deploymentId]]);
-        if (point.n === resumeAt) {
-          const out = await app.world.runner.resume(deploymentId);
-          expect([point.label, out.journal.state, out.journal.outputs.connectionName]).toEqual([
-            point.label,
-            'deployed',
-            'crash',
-          ]);
-          expect((await app.world.runner.destroy(deploymentId)).filter((x) => !x.ok)).toEqual([]);
-        } else {
-          const removed = await app.world.runner.cleanup(deploymentId);
-          expect([point.label, removed.filter((x) => !x.ok)]).toEqual([point.label, []]);
-        }
-        await expect
-          .poll(
-            async () => [point.label, await awsLeftovers(aws, app.world, app.secrets, deploymentId, 'crash')],
-            {
-              timeout: 10_000,
-            },
-          )
-          .toEqual([point.label, NOTHING]);
-      } finally {
-        await app.world.close();
-      }
-    }
+      ],
+    });
   }, 1_800_000);
 });

@@ -14,16 +14,14 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { buildCli } from '../../../../scripts/build-cli.mjs';
 import { FakeAzure } from '../testing/azure-arm';
-import type { AzureCrashChildConfig } from '../testing/azure-crash-child';
 import { AzureFleet } from '../testing/azure-fleet';
-import { AZURE_TEST, azureLeftovers, azureTestSettings, azureWorld, NOTHING } from '../testing/azure-world';
+import { AZURE_TEST, azureLeftovers, azureTestSettings, NOTHING } from '../testing/azure-world';
 import { bundleScript, type BundledScript } from '../testing/bundle';
-import { runChild } from '../testing/child-run';
+import { crashRound, killAtEachStep } from '../testing/cloud-crash';
 import { freePort } from '../testing/docker-world';
 import { makeTestSigner, type TestSigner } from '../testing/gpg';
 import { startReleaseServer, type ReleaseServer } from '../testing/release-server';
 import { signedRelease, SSH_TEST_TAG, testServerBinary } from '../testing/ssh-world';
-import { openVault } from '../testing/vault';
 
 const ASSET = 'velociraptor-v0.77.2-linux-amd64';
 
@@ -38,7 +36,7 @@ describe('Azure deployment killed at each step', () => {
   beforeAll(async () => {
     root = await mkdtemp(join(tmpdir(), 'megaraptor-azure-crash-'));
     signer = await makeTestSigner();
-    child = await bundleScript(join(__dirname, '..', 'testing', 'azure-crash-child.ts'));
+    child = await bundleScript(join(__dirname, '..', 'testing', 'cloud-crash-child.ts'));
     const binary = (await testServerBinary(await buildCli(join(root, 'megaraptor.mjs')))).data;
     releases = await startReleaseServer([
       await signedRelease(SSH_TEST_TAG, { [ASSET]: binary }, (d) => signer.sign(d)),
@@ -68,59 +66,23 @@ describe('Azure deployment killed at each step', () => {
     if (root) await rm(root, { recursive: true, force: true });
   }, 120_000);
 
-  async function round(name: string): Promise<AzureCrashChildConfig> {
-    return {
-      dataDir: join(root, name),
-      vaultPath: join(root, name, 'vault.json'),
-      vaultPassphrase: 'crash-test-passphrase',
-      fake: { endpoint: fake.endpoint, caPem: fake.caPem },
-      vmRoot: join(root, 'vm'),
-      release: { url: releases.url, caPem: releases.caPem, key: signer.key },
-      settings: azureTestSettings({
-        frontend: await freePort(),
-        api: await freePort(),
-        gui: await freePort(),
-      }),
-      stopAt: null,
-    };
-  }
-
-  /** A fresh app "after the restart" on the same data dir. */
-  async function restart(config: AzureCrashChildConfig) {
-    const secrets = await openVault(config.vaultPath, config.vaultPassphrase);
-    const world = azureWorld({
-      dataDir: config.dataDir,
-      fake: config.fake,
-      vmRoot: config.vmRoot,
-      release: config.release,
-      secrets,
-    });
-    return { world, secrets };
-  }
-
   it('lists the interrupted deployment and cleans it up to nothing, at every kill point', async () => {
-    const full = await round('full');
-    const r = await runChild(child.file, [JSON.stringify(full)], child.env, { timeoutMs: 240_000 });
-    expect(r.stdout).toMatch(/DONE deployed \d+/);
-    const id = /PLANNED (\S+)/.exec(r.stdout)![1]!;
-    const after = await restart(full);
-    expect((await after.world.runner.destroy(id)).filter((x) => !x.ok)).toEqual([]);
-    await expect
-      .poll(() => azureLeftovers(fake, fleet, after.world, after.secrets, id, 'crash'), { timeout: 10_000 })
-      .toEqual(NOTHING);
-    await after.world.close();
-
-    const writes = [...r.stdout.matchAll(/^WRITE (\d+) (.+)$/gm)].map((m) => ({
-      n: Number(m[1]),
-      label: m[2]!,
-    }));
-    const points = writes.filter(
-      (w) =>
-        /^step:[a-z-]+:running$/.test(w.label) ||
-        /^resource:cloud-(resource-group|secret):.*:(intended|created)$/.test(w.label),
-    );
-    expect(points.map((p) => p.label)).toEqual(
-      expect.arrayContaining([
+    await killAtEachStep({
+      child,
+      round: async (name) => ({
+        ...crashRound(root, name, { url: releases.url, caPem: releases.caPem, key: signer.key }),
+        target: 'azure',
+        fake: { endpoint: fake.endpoint, caPem: fake.caPem },
+        settings: azureTestSettings({
+          frontend: await freePort(),
+          api: await freePort(),
+          gui: await freePort(),
+        }),
+      }),
+      leftovers: (world, secrets, id) => azureLeftovers(fake, fleet, world, secrets, id, 'crash'),
+      nothing: NOTHING,
+      resourceWrites: /^resource:cloud-(resource-group|secret):.*:(intended|created)$/,
+      mustKillAt: [
         'step:account:running',
         expect.stringMatching(/^resource:cloud-resource-group:.*:intended$/),
         expect.stringMatching(/^resource:cloud-resource-group:.*:created$/),
@@ -129,48 +91,7 @@ describe('Azure deployment killed at each step', () => {
         'step:boot:running',
         'step:seal:running',
         'step:connect:running',
-      ]),
-    );
-    console.log(`${writes.length} journal writes; killing at ${points.length} of them`);
-    const resumeAt = points.find((p) => p.label === 'step:boot:running')?.n;
-
-    for (const point of points) {
-      const config = { ...(await round(`kill-${point.n}`)), stopAt: point.n };
-      const killed = await runChild(child.file, [JSON.stringify(config)], child.env, {
-        killWhen: /BOUNDARY \d+/,
-        timeoutMs: 240_000,
-      });
-      expect([point.label, killed.killed]).toEqual([point.label, true]);
-      const deploymentId = /PLANNED (\S+)/.exec(killed.stdout)![1]!;
-
-      const app = await restart(config);
-      try {
-        const interrupted = await app.world.runner.interrupted();
-        expect([point.label, interrupted.map((j) => j.id)]).toEqual([point.label, [deploymentId]]);
-        if (point.n === resumeAt) {
-          const out = await app.world.runner.resume(deploymentId);
-          expect([point.label, out.journal.state, out.journal.outputs.connectionName]).toEqual([
-            point.label,
-            'deployed',
-            'crash',
-          ]);
-          expect((await app.world.runner.destroy(deploymentId)).filter((x) => !x.ok)).toEqual([]);
-        } else {
-          const removed = await app.world.runner.cleanup(deploymentId);
-          expect([point.label, removed.filter((x) => !x.ok)]).toEqual([point.label, []]);
-        }
-        await expect
-          .poll(
-            async () => [
-              point.label,
-              await azureLeftovers(fake, fleet, app.world, app.secrets, deploymentId, 'crash'),
-            ],
-            { timeout: 10_000 },
-          )
-          .toEqual([point.label, NOTHING]);
-      } finally {
-        await app.world.close();
-      }
-    }
+      ],
+    });
   }, 1_800_000);
 });

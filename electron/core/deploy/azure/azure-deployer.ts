@@ -23,13 +23,20 @@ import { promisify } from 'node:util';
 import { z } from 'zod';
 import type { PreflightCheck, ResourceRef } from '../../../../shared/deploy';
 import { AppError, messageOf } from '../../../../shared/errors';
+import {
+  accessNotes,
+  CLOUD_VM,
+  CloudDeployer,
+  cloudPlanBase,
+  cloudStepTitles,
+  describeContents,
+  PreflightChecks,
+  type CloudDeployerDeps,
+} from '../cloud/cloud-steps';
 import { costHint, describeCost } from '../cloud/cost';
-import { CloudReach, hostPort, type Dial } from '../cloud/reach';
-import { waitForServer } from '../cloud/server-wait';
 import { CloudCommon } from '../cloud/settings';
 import { bootScript } from '../cloud/vm-script';
-import { autoDestroyAt, parseSettings } from '../common-steps';
-import type { ConnectionSink } from '../connection-sink';
+import { parseSettings } from '../common-steps';
 import type {
   Deployer,
   DeploymentPlan,
@@ -38,21 +45,8 @@ import type {
   PreflightContext,
   RemoveContext,
   StepContext,
-  StepDefinition,
 } from '../model';
-import type { PlatformWanted } from '../releases/assets';
-import type { ReleaseCache } from '../releases/cache';
-import {
-  apiClientConfig,
-  checkUserNames,
-  identitySecrets,
-  loadAdminPassword,
-  loadServerConfig,
-  mintIdentities,
-} from '../server-identity';
-import type { SshDeps } from '../ssh/connect';
-import { hostLayout, type HostLayout } from '../ssh-host/layout';
-import { verifyApi, verifyGui } from '../verify';
+import { checkUserNames, loadServerConfig } from '../server-identity';
 import {
   AzureClientPool,
   AzureCredentialSource,
@@ -106,44 +100,26 @@ export const AzureSettings = z.object({
 export type AzureSettings = z.output<typeof AzureSettings>;
 export type AzureSettingsInput = z.input<typeof AzureSettings>;
 
-export interface AzureDeployerDeps {
-  releases: ReleaseCache;
-  connections: ConnectionSink;
-  ssh?: SshDeps;
+export interface AzureDeployerDeps extends CloudDeployerDeps {
   /** Test seams: the local ARM endpoint, its CA, a test credential, the vault address. */
   azure?: AzureOverrides;
-  /** Test seam: where the VM's public address is dialled from here (loopback stand-ins). */
-  dial?: Dial;
-  /** Test seam: the stand-in VMs' root, their bind address and poll speed. Never set by the app. */
-  vm?: { root: string; bindAddress: string; pollSeconds?: number; configWaitSeconds?: number };
-  /** How often Azure and the boot are polled (5 s by default). */
-  pollMs?: number;
 }
 
-const STEP_TITLES = {
+const STEP_TITLES = cloudStepTitles({
   account: 'Azure subscription and account',
-  binary: 'Verified Velociraptor binary',
-  group: 'Resource group of this deployment',
-  infrastructure: 'VM, network security group, public IP, Key Vault (ARM template)',
-  identity: 'Certificates, API identity and admin password',
+  infrastructure: {
+    group: 'Resource group of this deployment',
+    infrastructure: 'VM, network security group, public IP, Key Vault (ARM template)',
+  },
   secret: 'Server config in Key Vault (for the VM only)',
-  boot: 'VM boots, reads its config, starts Velociraptor',
-  'verify-api': 'API answers as the registered identity',
-  'verify-gui': 'GUI accepts the admin password',
   seal: 'Config secret deleted and purged from Key Vault',
-  connect: "Add to the app's connections",
-} as const;
-type StepId = keyof typeof STEP_TITLES;
-const VERIFY: readonly StepId[] = ['verify-api', 'verify-gui', 'seal', 'connect'];
+});
 
 const PROFILE_MACHINE: Record<string, { size: string; diskGiB: number }> = {
   rapid: { size: 'Standard_B2s', diskGiB: 30 },
   standard: { size: 'Standard_D2s_v5', diskGiB: 100 },
   enterprise: { size: 'Standard_D4s_v5', diskGiB: 200 },
 };
-const LINUX_AMD64: PlatformWanted = { os: 'linux', arch: 'amd64', variant: '' };
-const SERVICE_USER = 'velociraptor';
-const DATASTORE = '/var/lib/velociraptor';
 
 export function azurePlan(plan: DeploymentPlan): DeploymentPlan<AzureSettings> {
   if (plan.target !== 'azure')
@@ -191,35 +167,28 @@ export async function throwAwayPublicKey(): Promise<string> {
   return `ssh-rsa ${blob.toString('base64')} megaraptor-no-login`;
 }
 
-export class AzureDeployer implements Deployer<AzureSettings> {
+export class AzureDeployer extends CloudDeployer<AzureSettings> implements Deployer<AzureSettings> {
   readonly target = 'azure' as const;
   readonly kinds = ['cloud-resource-group', 'cloud-secret'] as const;
   readonly clients: AzureClientPool;
-  readonly reach: CloudReach;
+  protected readonly titles = STEP_TITLES;
+  protected readonly sealNote =
+    'The config secret is deleted and purged from Key Vault: the keys live on the VM and in your keychain only';
+  protected readonly bootLogHint =
+    "The boot script logs to the VM's serial console (Azure portal → Boot diagnostics).";
 
-  constructor(private readonly deps: AzureDeployerDeps) {
+  constructor(deps: AzureDeployerDeps) {
+    super(deps, 'megaraptor');
     this.clients = new AzureClientPool(deps.azure);
-    this.reach = new CloudReach(
-      { ...(deps.ssh ? { ssh: deps.ssh } : {}), ...(deps.dial ? { dial: deps.dial } : {}) },
-      'megaraptor',
-    );
   }
 
-  close(): void {
+  override close(): void {
     this.clients.close();
-    this.reach.close();
-  }
-
-  private pollMs(): number {
-    return this.deps.pollMs ?? 5_000;
+    super.close();
   }
 
   connection(s: AzureSettings): AzureConnection {
     return connectionOf(s);
-  }
-
-  layout(deploymentId: string): HostLayout {
-    return hostLayout(deploymentId, this.deps.vm?.root ?? '', DATASTORE);
   }
 
   machine(plan: { settings: AzureSettings; profile: { name: string; minimum: { diskBytes: number } } }): {
@@ -234,44 +203,22 @@ export class AzureDeployer implements Deployer<AzureSettings> {
     };
   }
 
-  /** Journal entries, by step. */
-  refs(plan: { deploymentId: string; name: string; settings: AzureSettings }): Record<StepId, ResourceRef[]> {
-    const scope = `azure://${plan.settings.subscriptionId}`;
-    const secrets = identitySecrets(plan.deploymentId);
+  private groupRef(plan: { deploymentId: string; settings: AzureSettings }): ResourceRef {
     return {
-      account: [],
-      binary: [],
-      group: [
-        {
-          kind: 'cloud-resource-group',
-          id: resourceGroupOf(plan.deploymentId),
-          scope,
-          title: `resource group in ${plan.settings.location} (everything of the deployment; its Key Vault purged on delete)`,
-          facts: { location: plan.settings.location, vault: vaultNameOf(plan.deploymentId) },
-        },
-      ],
-      infrastructure: [],
-      identity: [secrets.ca, secrets.serverConfig, secrets.apiIdentity, secrets.adminPassword],
-      secret: [
-        {
-          kind: 'cloud-secret',
-          id: `${vaultNameOf(plan.deploymentId)}/${N.secret}`,
-          scope,
-          title: 'the server config in Key Vault (read by the VM, deleted and purged once verified)',
-        },
-      ],
-      boot: [],
-      'verify-api': [],
-      'verify-gui': [],
-      seal: [],
-      connect: [
-        {
-          kind: 'connection',
-          id: plan.name,
-          scope: 'app',
-          title: `connection "${plan.name}" (API config in the keychain)`,
-        },
-      ],
+      kind: 'cloud-resource-group',
+      id: resourceGroupOf(plan.deploymentId),
+      scope: `azure://${plan.settings.subscriptionId}`,
+      title: `resource group in ${plan.settings.location} (everything of the deployment; its Key Vault purged on delete)`,
+      facts: { location: plan.settings.location, vault: vaultNameOf(plan.deploymentId) },
+    };
+  }
+
+  secretRef(plan: { deploymentId: string; settings: AzureSettings }): ResourceRef {
+    return {
+      kind: 'cloud-secret',
+      id: `${vaultNameOf(plan.deploymentId)}/${N.secret}`,
+      scope: `azure://${plan.settings.subscriptionId}`,
+      title: 'the server config in Key Vault (read by the VM, deleted and purged once verified)',
     };
   }
 
@@ -286,21 +233,19 @@ export class AzureDeployer implements Deployer<AzureSettings> {
     },
   ): Record<string, unknown> {
     const s = plan.settings;
-    const layout = this.layout(plan.deploymentId);
     const m = this.machine(plan);
     const script = bootScript({
       deploymentId: plan.deploymentId,
       name: plan.name,
-      layout,
+      layout: this.layout(plan.deploymentId),
       role: 'master',
       nodePort: s.ports.frontend,
       release: input.release,
       apiUser: s.apiUser,
-      serviceUser: SERVICE_USER,
+      serviceUser: CLOUD_VM.serviceUser,
       destroyAt: input.destroyAt,
       limits: plan.profile.limits,
-      configWaitSeconds: this.deps.vm?.configWaitSeconds ?? 1800,
-      pollSeconds: this.deps.vm?.pollSeconds ?? 10,
+      ...this.vmTiming(),
       cloud: azureVmParts({ vaultUri: vaultUriOf(plan.deploymentId), secretName: N.secret }),
     });
     return azureTemplate({
@@ -338,17 +283,7 @@ export class AzureDeployer implements Deployer<AzureSettings> {
         'INVALID_ARGUMENT',
         'The SSH tunnel needs the public key the VM should trust (sshPublicKey).',
       );
-    const base: DeploymentPlan<AzureSettings> = {
-      deploymentId: ctx.deploymentId,
-      name: request.name,
-      target: 'azure',
-      profile: ctx.profile,
-      settings: s,
-      steps: [],
-      warnings: [],
-      createdAt: ctx.now.toISOString(),
-      autoDestroyAt: autoDestroyAt(ctx),
-    };
+    const base = cloudPlanBase(request, ctx, 'azure', s);
     const preview = this.template(base, {
       release: { url: 'https://example.invalid/velociraptor', sha256: '0'.repeat(64) },
       tenantId: '00000000-0000-0000-0000-000000000000',
@@ -356,10 +291,7 @@ export class AzureDeployer implements Deployer<AzureSettings> {
       destroyAt: base.autoDestroyAt,
       sshPublicKey: 'ssh-rsa AAAA preview',
     });
-    const contents = Object.entries(templateContents(preview))
-      .map(([type, n]) => `${n} × ${type.replace(/^Microsoft\./, '')}`)
-      .join(', ');
-    const refs = this.refs(base);
+    const contents = describeContents(templateContents(preview), /^Microsoft\./);
     const m = this.machine(base);
     const cost = costHint({
       instances: [{ type: m.size, count: 1, diskGiB: m.diskGiB }],
@@ -367,84 +299,65 @@ export class AzureDeployer implements Deployer<AzureSettings> {
       publicAddresses: 1,
       hours: ctx.profile.autoDestroyHours,
     });
-    const rules = nsgRules(s).length;
-    const warnings = [
-      describeCost(cost),
-      ...(s.access.agentCidrs.some((c) => c.endsWith('/0'))
-        ? [
-            `The frontend port ${s.ports.frontend} is open to the whole internet (agents anywhere). Narrow the agents' ranges if you know them.`,
-          ]
-        : []),
-      s.access.via.mode === 'direct'
-        ? `The GUI (${s.ports.gui}) and API (${s.ports.api}) are open to ${s.access.responderCidrs.join(', ')} only (${rules} inbound rule(s) in all).`
-        : `Only SSH (22) is open to ${s.access.responderCidrs.join(', ')}; the app reaches the GUI and API through an SSH tunnel (${rules} inbound rule(s) in all).`,
-    ];
     return {
       ...base,
-      steps: (Object.keys(STEP_TITLES) as StepId[]).map((id) => ({
-        id,
-        title: id === 'infrastructure' ? `${STEP_TITLES[id]}: ${contents}` : STEP_TITLES[id],
-        resources: refs[id],
-      })),
-      warnings,
+      steps: this.plannedSteps(
+        s,
+        { ...this.sharedRefs(base), group: [this.groupRef(base)], secret: [this.secretRef(base)] },
+        { ...STEP_TITLES, infrastructure: `${STEP_TITLES.infrastructure}: ${contents}` },
+      ),
+      warnings: [
+        describeCost(cost),
+        ...accessNotes(s.access, s.ports, this.nodePorts(s), nsgRules(s).length),
+      ],
       cost,
     };
   }
 
   async preflight(plan: DeploymentPlan<AzureSettings>, ctx: PreflightContext): Promise<PreflightCheck[]> {
     const s = plan.settings;
+    const checks = new PreflightChecks();
     ctx.progress({ message: 'Asking Azure who these credentials are' });
     try {
       const who = await this.clients.whoami(connectionOf(s), ctx.signal);
-      const checks: PreflightCheck[] = [
-        {
-          id: 'account',
-          title: 'Azure account',
-          status: 'ok',
-          message: `${who.name} (tenant ${who.tenantId}).`,
-        },
-      ];
-      const exists = await this.clients
-        .arm(connectionOf(s))
-        .resourceGroups.checkExistence(resourceGroupOf(plan.deploymentId))
-        .then((r) => r.body)
-        .catch((e: unknown) => {
-          throw azureError(e, 'reading the resource groups');
-        });
-      checks.push({
-        id: 'group',
-        title: 'Resource group name free',
-        status: exists ? 'failed' : 'ok',
-        message: exists
-          ? `A resource group ${resourceGroupOf(plan.deploymentId)} exists already.`
-          : resourceGroupOf(plan.deploymentId),
+      checks.list.push({
+        id: 'account',
+        title: 'Azure account',
+        status: 'ok',
+        message: `${who.name} (tenant ${who.tenantId}), subscription ${s.subscriptionId}.`,
       });
-      return checks;
     } catch (e) {
       return [{ id: 'account', title: 'Azure account', status: 'failed', message: messageOf(e) }];
     }
+    const rg = resourceGroupOf(plan.deploymentId);
+    await checks.run(
+      'group',
+      'Resource group name free',
+      async () => {
+        const exists = await this.clients
+          .arm(connectionOf(s))
+          .resourceGroups.checkExistence(rg)
+          .then((r) => r.body)
+          .catch((e: unknown) => {
+            throw azureError(e, 'reading the resource groups');
+          });
+        return exists ? ['failed', `A resource group ${rg} exists already.`] : 'ok';
+      },
+      rg,
+    );
+    await checks.connectionFree(this.base.connections, plan.name);
+    return checks.list;
   }
 
-  steps(plan: DeploymentPlan<AzureSettings>): StepDefinition[] {
-    const run: Record<StepId, (ctx: StepContext) => Promise<void>> = {
+  protected ownSteps(
+    plan: DeploymentPlan<AzureSettings>,
+  ): Record<string, (ctx: StepContext) => Promise<void>> {
+    return {
       account: (ctx) => this.account(plan, ctx),
-      binary: (ctx) => this.binary(plan, ctx),
       group: (ctx) => this.group(plan, ctx),
       infrastructure: (ctx) => this.infrastructure(plan, ctx),
-      identity: (ctx) => this.identity(plan, ctx),
       secret: (ctx) => this.secret(plan, ctx),
-      boot: (ctx) => this.boot(plan, ctx),
-      'verify-api': (ctx) => this.verifyApi(plan, ctx),
-      'verify-gui': (ctx) => this.verifyGui(plan, ctx),
-      seal: (ctx) => ctx.remove(this.refs(plan).secret[0]!),
-      connect: (ctx) => this.connect(plan, ctx),
     };
-    return (Object.keys(STEP_TITLES) as StepId[]).map((id) => ({
-      id,
-      title: STEP_TITLES[id],
-      phase: VERIFY.includes(id) ? ('verify' as const) : ('apply' as const),
-      run: run[id],
-    }));
   }
 
   private async account(plan: DeploymentPlan<AzureSettings>, ctx: StepContext): Promise<void> {
@@ -456,32 +369,10 @@ export class AzureDeployer implements Deployer<AzureSettings> {
     ctx.log(`Azure subscription ${plan.settings.subscriptionId} as ${who.name} (tenant ${who.tenantId})`);
   }
 
-  private async binary(plan: DeploymentPlan<AzureSettings>, ctx: StepContext): Promise<void> {
-    const bin = await this.deps.releases.obtain(plan.settings.release.tag, LINUX_AMD64, {
-      signal: ctx.signal,
-      onProgress: (p) =>
-        ctx.progress({
-          done: p.done,
-          total: p.total,
-          fraction: p.total ? p.done / p.total : 0,
-          message: p.file,
-        }),
-    });
-    if (!bin.url)
-      throw new AppError(
-        'RELEASE_UNAVAILABLE',
-        'The release list is out of reach, so the VM would not know where to download the binary. Try again when the release source answers.',
-      );
-    await ctx.setOutput('binaryUrl', bin.url);
-    await ctx.setOutput('binarySha256', bin.sha256);
-    if (bin.version) await ctx.setOutput('binaryVersion', bin.version);
-    ctx.log(`Verified release; the VM accepts only SHA-256 ${bin.sha256}`);
-  }
-
   private async group(plan: DeploymentPlan<AzureSettings>, ctx: StepContext): Promise<void> {
     const s = plan.settings;
     const arm = this.clients.arm(connectionOf(s));
-    const ref = this.refs(plan).group[0]!;
+    const ref = this.groupRef(plan);
     await ctx.create(
       ref,
       async () => {
@@ -506,10 +397,7 @@ export class AzureDeployer implements Deployer<AzureSettings> {
     const s = plan.settings;
     const arm = this.clients.arm(connectionOf(s));
     const rg = resourceGroupOf(plan.deploymentId);
-    const destroyAt =
-      plan.profile.autoDestroyHours === null
-        ? null
-        : new Date(ctx.now().getTime() + plan.profile.autoDestroyHours * 3_600_000).toISOString();
+    const destroyAt = this.vmDestroyAt(plan, ctx);
     const template = this.template(plan, {
       release: { url: String(ctx.outputs.binaryUrl), sha256: String(ctx.outputs.binarySha256) },
       tenantId: String(ctx.outputs.azureTenantId),
@@ -568,28 +456,9 @@ export class AzureDeployer implements Deployer<AzureSettings> {
     ctx.log(`VM ${N.vm} at ${ip.ipAddress}; Key Vault ${vault.vaultUri}`);
   }
 
-  private async identity(plan: DeploymentPlan<AzureSettings>, ctx: StepContext): Promise<void> {
-    const s = plan.settings;
-    const onLoopback = this.deps.vm?.bindAddress?.startsWith('127.') ?? false;
-    const direct = s.access.via.mode === 'direct';
-    await mintIdentities(ctx, {
-      frontendHostname: s.frontendHostname ?? String(ctx.outputs.node0Address),
-      ports: s.ports,
-      frontendBindAddress: this.deps.vm?.bindAddress ?? '0.0.0.0',
-      placement: 'host',
-      ...(direct && !onLoopback ? { exposeApi: true, exposeGui: true } : {}),
-      datastoreDir: this.layout(plan.deploymentId).datastore,
-      adminUser: s.adminUser,
-      apiUser: s.apiUser,
-      certificates: plan.profile.certificates,
-      logRetentionDays: plan.profile.logRetentionDays,
-      ...(typeof ctx.outputs.binaryVersion === 'string' ? { version: ctx.outputs.binaryVersion } : {}),
-    });
-  }
-
   /** Puts a server config in the deployment's vault for the VM (journaled until deleted). */
   async putConfig(plan: DeploymentPlan<AzureSettings>, yaml: string, ctx: StepContext): Promise<void> {
-    const ref = this.refs(plan).secret[0]!;
+    const ref = this.secretRef(plan);
     const vaultUri =
       typeof ctx.outputs.vaultUri === 'string' ? ctx.outputs.vaultUri : vaultUriOf(plan.deploymentId);
     const client = this.clients.vault(connectionOf(plan.settings), vaultUri);
@@ -614,97 +483,20 @@ export class AzureDeployer implements Deployer<AzureSettings> {
     ctx.log(`Server config in Key Vault as ${N.secret}; only the VM's identity may read it`);
   }
 
-  private apiYaml(plan: DeploymentPlan<AzureSettings>, ctx: StepContext, endpoint: string): Promise<string> {
-    return apiClientConfig(ctx.secrets, plan.deploymentId, plan.settings.apiUser, endpoint);
-  }
-
-  private withApi<T>(
-    plan: DeploymentPlan<AzureSettings>,
-    ctx: StepContext,
-    work: (endpoint: string) => Promise<T>,
-  ): Promise<T> {
-    return this.reach.with(
-      plan.settings.access,
-      String(ctx.outputs.node0Address),
-      plan.settings.ports.api,
-      work,
-    );
-  }
-
-  private async boot(plan: DeploymentPlan<AzureSettings>, ctx: StepContext): Promise<void> {
+  protected async stillThere(plan: DeploymentPlan<AzureSettings>): Promise<void> {
     const s = plan.settings;
-    const arm = this.clients.arm(connectionOf(s));
     const vmId = `/subscriptions/${s.subscriptionId}/resourceGroups/${resourceGroupOf(plan.deploymentId)}/providers/Microsoft.Compute/virtualMachines/${N.vm}`;
-    await waitForServer(
-      {
-        apiUser: s.apiUser,
-        timeoutMs: s.bootTimeoutMs,
-        pollMs: this.pollMs(),
-        withApiYaml: (work) =>
-          this.withApi(plan, ctx, async (endpoint) => work(await this.apiYaml(plan, ctx, endpoint))),
-        stillThere: async () => {
-          try {
-            const vm = await arm.resources.getById(vmId, API_VERSIONS.compute);
-            const state = (vm.properties as { provisioningState?: string } | undefined)?.provisioningState;
-            if (state === 'Failed' || state === 'Deleting')
-              throw new AppError(
-                'DEPLOY_FAILED',
-                `The VM ${N.vm} is ${state}: see its boot diagnostics in the Azure portal.`,
-              );
-          } catch (e) {
-            throw azureError(e, `reading the VM ${N.vm}`);
-          }
-        },
-        logHint: "The boot script logs to the VM's serial console (Azure portal → Boot diagnostics).",
-      },
-      ctx,
-    );
-  }
-
-  private async verifyApi(plan: DeploymentPlan<AzureSettings>, ctx: StepContext): Promise<void> {
-    const s = plan.settings;
-    const endpoint = await this.withApi(plan, ctx, async (at) => {
-      const user = await verifyApi(await this.apiYaml(plan, ctx, at), s.apiUser, {
-        signal: ctx.signal,
-        onAttempt: (n, err) => ctx.progress({ message: `API not answering yet (attempt ${n}): ${err}` }),
-      });
-      ctx.log(`The API answered over mTLS as ${user}`);
-      return at;
-    });
-    const direct = s.access.via.mode === 'direct';
-    const address = String(ctx.outputs.node0Address);
-    const gui = this.reach.dial(address, s.ports.gui);
-    await ctx.setOutput('apiEndpoint', direct ? endpoint : `127.0.0.1:${s.ports.api}`);
-    await ctx.setOutput(
-      'guiUrl',
-      direct ? `https://${hostPort(gui.host, gui.port)}/` : `https://127.0.0.1:${s.ports.gui}/`,
-    );
-    await ctx.setOutput(
-      'frontendUrl',
-      `https://${hostPort(s.frontendHostname ?? address, s.ports.frontend)}/`,
-    );
-  }
-
-  private async verifyGui(plan: DeploymentPlan<AzureSettings>, ctx: StepContext): Promise<void> {
-    const s = plan.settings;
-    const ca = JSON.parse((await ctx.secrets.get(identitySecrets(plan.deploymentId).ca.id)) ?? '{}') as {
-      certificatePem?: string;
-    };
-    if (!ca.certificatePem)
-      throw new AppError('SECRET_MISSING', "The deployment's CA is missing from the keychain.");
-    const password = await loadAdminPassword(ctx.secrets, plan.deploymentId);
-    await this.reach.with(s.access, String(ctx.outputs.node0Address), s.ports.gui, (at) =>
-      verifyGui(`https://${at}/`, ca.certificatePem!, s.adminUser, password, { signal: ctx.signal }),
-    );
-    ctx.log(`The GUI accepted ${s.adminUser}'s password and refused a wrong one`);
-  }
-
-  private async connect(plan: DeploymentPlan<AzureSettings>, ctx: StepContext): Promise<void> {
-    const yaml = await this.apiYaml(plan, ctx, String(ctx.outputs.apiEndpoint));
-    await ctx.create(this.refs(plan).connect[0]!, () =>
-      this.deps.connections.import({ name: plan.name, yaml, storage: 'keychain' }),
-    );
-    await ctx.setOutput('connectionName', plan.name);
+    try {
+      const vm = await this.clients.arm(connectionOf(s)).resources.getById(vmId, API_VERSIONS.compute);
+      const state = (vm.properties as { provisioningState?: string } | undefined)?.provisioningState;
+      if (state === 'Failed' || state === 'Deleting')
+        throw new AppError(
+          'DEPLOY_FAILED',
+          `The VM ${N.vm} is ${state}: see its boot diagnostics in the Azure portal.`,
+        );
+    } catch (e) {
+      throw azureError(e, `reading the VM ${N.vm}`);
+    }
   }
 
   async remove(ref: ResourceRef, ctx: RemoveContext): Promise<void> {

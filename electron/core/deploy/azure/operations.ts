@@ -94,7 +94,7 @@ export class AzureOperations implements TargetOperations {
     const boot = this.deps.deployer.steps(plan).find((x) => x.id === 'boot');
     if (!boot) throw new AppError('INTERNAL', 'The Azure deployer has no boot step.');
     await boot.run(ctx);
-    await ctx.remove(this.deps.deployer.refs(plan).secret[0]!);
+    await ctx.remove(this.deps.deployer.secretRef(plan));
     ctx.log('The server serves again; the config secret is deleted and purged');
   }
 

@@ -31,6 +31,11 @@ export class CloudReach {
     return (this.deps.dial ?? directDial)(address, port);
   }
 
+  /** The VM's login for the tunnel: the responder's choice, else the image's. */
+  login(access: CloudAccess): string {
+    return (access.via.mode === 'ssh-tunnel' && access.via.username) || this.defaultUser;
+  }
+
   /** The SSH login to the VM at `address` (tunnel mode). */
   sshTarget(access: CloudAccess, address: string): SshTargetInput {
     if (access.via.mode !== 'ssh-tunnel')
@@ -39,7 +44,7 @@ export class CloudReach {
     return {
       host: at.host,
       port: at.port,
-      username: access.via.username ?? this.defaultUser,
+      username: this.login(access),
       auth: access.via.auth,
     };
   }

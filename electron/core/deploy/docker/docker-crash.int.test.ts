@@ -4,6 +4,7 @@
  * connection, before and after it is made) and the step boundaries in between. After each kill a
  * fresh app (runner, connections, same data dir and vault) lists the deployment as interrupted, and
  * clean-up leaves nothing: no container, volume or image of it, no secret, no connection, no journal.
+ * The same at the minion boundaries of a multi-frontend (enterprise) deployment.
  */
 import { randomBytes } from 'node:crypto';
 import { mkdtemp, readdir, readFile, rm } from 'node:fs/promises';
@@ -18,6 +19,7 @@ import { openVault } from '../testing/vault';
 import { dockerEngine, startTestEngine, type TestEngine } from '../testing/docker-engine';
 import {
   dockerWorld,
+  freePort,
   hostNetworkSettings,
   SMALL,
   TEST_ASSET,
@@ -80,8 +82,12 @@ afterAll(async () => {
   if (root) await rm(root, { recursive: true, force: true });
 }, 120_000);
 
-async function config(stopAt: number | null): Promise<CrashChildConfig> {
+async function config(stopAt: number | null, minions = 0): Promise<CrashChildConfig> {
+  const settings = await hostNetworkSettings(engine.ref, runtime.extraFiles);
+  const ports: number[] = [];
+  for (let i = 0; i < minions; i++) ports.push(await freePort());
   return {
+    ...(minions ? { profile: 'enterprise' as const } : {}),
     target: 'docker',
     mode: 'deploy',
     stopAt,
@@ -91,7 +97,9 @@ async function config(stopAt: number | null): Promise<CrashChildConfig> {
     ...VAULT,
     release: { url: releases.url, caPem: releases.caPem, key: signer.key },
     extraFiles: runtime.extraFiles,
-    settings: await hostNetworkSettings(engine.ref, runtime.extraFiles),
+    settings: minions
+      ? { ...settings, minions: ports.map((port) => ({ bindAddress: '127.0.0.1', port })) }
+      : settings,
     overrides: SMALL,
   };
 }
@@ -165,56 +173,78 @@ describe('a Docker deploy process killed at its step boundaries', () => {
 
   it.runIf(part.run)(
     'is listed as interrupted after each kill, and clean-up leaves nothing',
+    () => killAtEach(boundaries),
+    1_800_000,
+  );
+
+  it.runIf(part.run)(
+    'cleans up a multi-frontend deployment killed at each minion boundary',
     async () => {
-      for (const b of boundaries) {
-        const c = await config(b.n);
-        const r = await runChild(child.file, [JSON.stringify(c)], child.env, {
-          killWhen: /BOUNDARY \d+/,
-          timeoutMs: 180_000,
-        });
-        const id = /PLANNED (\S+)/.exec(r.stdout)?.[1];
-        // A fresh app over the same data dir: the connections file changed behind the old manager's back.
-        const fresh = dockerWorld({
-          dataDir: join(root, 'data'),
-          engine: engine.ref,
-          release: { url: releases.url, caPem: releases.caPem, key: signer.key },
-          secrets: vault,
-          extraFiles: runtime.extraFiles,
-        });
-        let cleaned = false;
-        try {
-          expect(r.killed, `${b.label}: ${r.stdout}${r.stderr}`).toBe(true);
-          expect(id).toBeDefined();
-          if (!id) return;
-          expect(r.stdout.replaceAll(id, '<id>').replaceAll(c.name!, '<name>')).toContain(
-            `BOUNDARY ${b.n} ${b.label}`,
-          );
-          const interrupted = await fresh.runner.interrupted();
-          expect(
-            interrupted.map((j) => j.id),
-            b.label,
-          ).toEqual([id]);
-          const outcome = await fresh.runner.cleanup(id);
-          cleaned = true;
-          expect(
-            outcome.filter((o) => !o.ok),
-            b.label,
-          ).toEqual([]);
-          expect(await leftovers(id, c.name!, fresh), `after a kill at ${b.label}`).toEqual({
-            containers: [],
-            volumes: [],
-            images: [],
-            secrets: [],
-            connections: [],
-            journals: [],
-          });
-        } finally {
-          // A failed assertion must not leave this round's containers behind for the next tests.
-          if (id && !cleaned) await fresh.runner.cleanup(id).catch(() => undefined);
-          await fresh.close();
-        }
-      }
+      const c = await config(null, 2);
+      const r = await runChild(child.file, [JSON.stringify(c)], child.env, { timeoutMs: 240_000 });
+      expect(r.stdout, r.stderr).toMatch(/DONE deployed/);
+      const id = /PLANNED (\S+)/.exec(r.stdout)![1]!;
+      const minionWrites = [...r.stdout.matchAll(/^W (\d+) (\S+)$/gm)]
+        .map((m) => ({ n: Number(m[1]), label: m[2]!.replaceAll(id, '<id>').replaceAll(c.name!, '<name>') }))
+        .filter((w) => /minion/.test(w.label) || w.label === 'step:verify-frontends:running');
+      // Each minion container intended and created, and the verification step.
+      expect(minionWrites.length).toBeGreaterThanOrEqual(5);
+      await world.runner.destroy(id);
+      expect((await leftovers(id, c.name!)).containers).toEqual([]);
+      await killAtEach(minionWrites, 2);
     },
     1_800_000,
   );
 });
+
+/** Kills a child at each boundary; a fresh app then lists it interrupted and cleans up every trace. */
+async function killAtEach(bounds: Array<{ n: number; label: string }>, minions = 0): Promise<void> {
+  for (const b of bounds) {
+    const c = await config(b.n, minions);
+    const r = await runChild(child.file, [JSON.stringify(c)], child.env, {
+      killWhen: /BOUNDARY \d+/,
+      timeoutMs: 180_000,
+    });
+    const id = /PLANNED (\S+)/.exec(r.stdout)?.[1];
+    // A fresh app over the same data dir: the connections file changed behind the old manager's back.
+    const fresh = dockerWorld({
+      dataDir: join(root, 'data'),
+      engine: engine.ref,
+      release: { url: releases.url, caPem: releases.caPem, key: signer.key },
+      secrets: vault,
+      extraFiles: runtime.extraFiles,
+    });
+    let cleaned = false;
+    try {
+      expect(r.killed, `${b.label}: ${r.stdout}${r.stderr}`).toBe(true);
+      expect(id).toBeDefined();
+      if (!id) return;
+      expect(r.stdout.replaceAll(id, '<id>').replaceAll(c.name!, '<name>')).toContain(
+        `BOUNDARY ${b.n} ${b.label}`,
+      );
+      const interrupted = await fresh.runner.interrupted();
+      expect(
+        interrupted.map((j) => j.id),
+        b.label,
+      ).toEqual([id]);
+      const outcome = await fresh.runner.cleanup(id);
+      cleaned = true;
+      expect(
+        outcome.filter((o) => !o.ok),
+        b.label,
+      ).toEqual([]);
+      expect(await leftovers(id, c.name!, fresh), `after a kill at ${b.label}`).toEqual({
+        containers: [],
+        volumes: [],
+        images: [],
+        secrets: [],
+        connections: [],
+        journals: [],
+      });
+    } finally {
+      // A failed assertion must not leave this round's containers behind for the next tests.
+      if (id && !cleaned) await fresh.runner.cleanup(id).catch(() => undefined);
+      await fresh.close();
+    }
+  }
+}

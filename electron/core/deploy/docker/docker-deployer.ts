@@ -12,6 +12,12 @@
  *             then `velociraptor --config F user add NAME RANDOM --role api,investigator`; removed after
  *   container the server container: limits, Init, health check, ports published as chosen
  *   start     start and wait until Docker reports it healthy
+ *   network, minions, verify-frontends   (enterprise: Velociraptor's multi-frontend, frontends.ts) a
+ *             master and N minions from the same image and config, all on the one data volume (the
+ *             shared file store); each minion its own container `frontend --minion --node
+ *             <hostname>-<port>` serving agents on its port; on a bridge they share a network of the
+ *             deployment so minions reach the master's API by its container name; agents' server_urls
+ *             list every frontend; the master's API must report every minion
  *   verify-api, verify-gui, connect   (verify phase) mTLS query as the registered identity, GUI login
  *             with the admin password, then the server joins the app's connections
  */
@@ -52,6 +58,8 @@ import {
   registerApiUserArgv,
   type IdentitySettings,
 } from '../server-identity';
+import { addMinion, nodeName, type FrontendNode } from '../frontends';
+import { verifyFrontends } from '../verify-frontends';
 import { dockerError, engineKey, followProgress, isNotFound, type DockerEngines } from './engine';
 import { expiryContainerName, expiryContainerSpec } from './expiry';
 import { bindChecks, dockerPreflight, isLoopback } from './preflight';
@@ -65,6 +73,8 @@ import {
   initContainerSpec,
   labelsFor,
   LOCAL_BINARY_PATH,
+  minionContainerName,
+  minionContainerSpec,
   namesFor,
   OFFICIAL_BINARY_PATH,
   rootfsEntries,
@@ -109,6 +119,14 @@ export const DockerSettings = z.object({
   /** 'host' for engines without a usable bridge: the server binds on the engine's host directly. */
   network: z.enum(['bridge', 'host']).default('bridge'),
   frontend: z.object({ hostname: z.string().min(1).max(253), bindAddress: z.string().min(1), port: Port }),
+  /**
+   * Enterprise: the minions of a multi-frontend deployment, each serving agents on its own port
+   * (published where it binds; agents dial frontend.hostname on it). Scale-out adds one.
+   */
+  minions: z
+    .array(z.object({ bindAddress: z.string().min(1), port: Port }))
+    .max(8)
+    .default([]),
   gui: PortChoiceSchema,
   api: PortChoiceSchema,
   /** Ports inside the container with bridge networking (Velociraptor's defaults). */
@@ -154,10 +172,13 @@ const STEP_TITLES = {
   image: 'Server image',
   volumes: 'Config and data volumes',
   register: 'Register the API identity',
+  network: 'Network of the frontends',
   container: 'Server container',
+  minions: 'Minion containers on the shared data volume',
   start: 'Start and wait for health',
   expiry: 'Self-destruction timer on the engine',
   'verify-api': 'API answers as the registered identity',
+  'verify-frontends': 'Every minion reports to the master',
   'verify-gui': 'GUI accepts the admin password',
   connect: "Add to the app's connections",
 } as const;
@@ -172,7 +193,7 @@ export function dockerPlan(plan: DeploymentPlan): DeploymentPlan<DockerSettings>
 
 export class DockerDeployer implements Deployer<DockerSettings> {
   readonly target = 'docker' as const;
-  readonly kinds = ['container', 'volume', 'image'] as const;
+  readonly kinds = ['container', 'volume', 'image', 'network'] as const;
 
   constructor(private readonly deps: DockerDeployerDeps) {}
 
@@ -221,7 +242,9 @@ export class DockerDeployer implements Deployer<DockerSettings> {
           title: 'one-shot registration container (removed after use)',
         },
       ],
+      network: [{ kind: 'network', id: names.network, scope, title: 'network of master and minions' }],
       container: [{ kind: 'container', id: names.server, scope, title: 'server container' }],
+      minions: s.minions.map((m) => this.minionRef(plan, m)),
       start: [],
       expiry: [
         {
@@ -232,6 +255,7 @@ export class DockerDeployer implements Deployer<DockerSettings> {
         },
       ],
       'verify-api': [],
+      'verify-frontends': [],
       'verify-gui': [],
       connect: [
         {
@@ -244,12 +268,54 @@ export class DockerDeployer implements Deployer<DockerSettings> {
     };
   }
 
+  /** A minion's container as the journal lists it. */
+  minionRef(
+    plan: { deploymentId: string; settings: DockerSettings },
+    m: { bindAddress: string; port: number },
+  ): ResourceRef {
+    return {
+      kind: 'container',
+      id: minionContainerName(plan.deploymentId, m.port),
+      scope: engineKey(plan.settings.engine),
+      title: `minion ${this.minionNode(plan.settings, m).hostname}:${m.port} (frontend --minion)`,
+    };
+  }
+
+  /** A minion as Velociraptor's config names it: agents dial the frontend's host name on its port. */
+  minionNode(s: DockerSettings, m: { bindAddress: string; port: number }): FrontendNode {
+    return {
+      hostname: s.frontend.hostname,
+      port: m.port,
+      bindAddress: s.network === 'host' ? m.bindAddress : '0.0.0.0',
+    };
+  }
+
+  /** Refuses a minion port another frontend (or, with host networking, the API or GUI) already uses. */
+  checkMinions(s: DockerSettings, profile: string): void {
+    if (!s.minions.length) return;
+    if (profile !== 'enterprise')
+      throw new AppError(
+        'INVALID_ARGUMENT',
+        'Minions (multi-frontend) are for the enterprise profile: choose it, or deploy one server.',
+      );
+    const taken = [s.frontend.port, ...(s.network === 'host' ? [s.api.port, s.gui.port] : [])];
+    for (const m of s.minions) {
+      if (taken.includes(m.port))
+        throw new AppError(
+          'INVALID_ARGUMENT',
+          `Port ${m.port} is used twice: every minion needs a port of its own, apart from the frontend${s.network === 'host' ? ', API and GUI' : ''}.`,
+        );
+      taken.push(m.port);
+    }
+  }
+
   async plan(
     request: DeployRequest<DockerSettingsInput>,
     ctx: PlanContext,
   ): Promise<DeploymentPlan<DockerSettings>> {
     const s = parseSettings(DockerSettings, request.settings, 'Docker');
     checkUserNames(s);
+    this.checkMinions(s, ctx.profile.name);
     const warnings: string[] = [];
     if (s.network === 'host' && (s.api.port === null || s.gui.port === null))
       throw new AppError(
@@ -271,6 +337,10 @@ export class DockerDeployer implements Deployer<DockerSettings> {
     }
     for (const c of bindChecks({ ports: { frontend: s.frontend, api: s.api, gui: s.gui } }))
       if (c.status !== 'ok') warnings.push(`${c.title}: ${c.message}`);
+    for (const m of s.minions)
+      for (const c of bindChecks({ ports: { frontend: m, api: s.api, gui: s.gui } }))
+        if (c.id === 'bind-frontend' && c.status !== 'ok')
+          warnings.push(`Minion on port ${m.port}: ${c.message}`);
     if (ctx.profile.autoDestroyHours !== null)
       warnings.push(
         `Self-destruction: a timer container on the engine gets the engine's socket (${this.engineSocket(s)}) to remove the server and its volumes at the destruction time, whether or not this machine is on. It removes nothing else; the image (Velociraptor's public binary) is removed by the app afterwards.`,
@@ -295,7 +365,20 @@ export class DockerDeployer implements Deployer<DockerSettings> {
 
   private stepIds(s: DockerSettings, rapid: boolean): StepId[] {
     const all = Object.keys(STEP_TITLES) as StepId[];
-    return all.filter((x) => !(x === 'binary' && this.official(s)) && !(x === 'expiry' && !rapid));
+    const multi = s.minions.length > 0;
+    return all.filter(
+      (x) =>
+        !(x === 'binary' && this.official(s)) &&
+        !(x === 'expiry' && !rapid) &&
+        !((x === 'minions' || x === 'verify-frontends') && !multi) &&
+        !(x === 'network' && !(multi && s.network === 'bridge')),
+    );
+  }
+
+  /** The deployment's own network when minions share a bridge with the master; else none. */
+  private networkName(plan: { deploymentId: string; settings: DockerSettings }): string | undefined {
+    const s = plan.settings;
+    return s.minions.length && s.network === 'bridge' ? namesFor(plan.deploymentId).network : undefined;
   }
 
   private ports(s: DockerSettings): Record<'frontend' | 'api' | 'gui', PortChoice> {
@@ -335,10 +418,15 @@ export class DockerDeployer implements Deployer<DockerSettings> {
       image: (ctx) => this.image(plan, ctx),
       volumes: (ctx) => this.volumes(plan, ctx),
       register: (ctx) => this.register(plan, ctx),
+      network: (ctx) => this.network(plan, ctx),
       container: (ctx) => this.container(plan, ctx),
+      minions: async (ctx) => {
+        for (const m of plan.settings.minions) await this.createMinion(plan, m, ctx);
+      },
       start: (ctx) => this.start(plan, ctx),
       expiry: (ctx) => this.expiry(plan, ctx),
       'verify-api': (ctx) => this.verifyApi(plan, ctx),
+      'verify-frontends': (ctx) => this.verifyMinions(plan, ctx),
       'verify-gui': (ctx) => this.verifyGui(plan, ctx),
       connect: (ctx) => this.connect(plan, ctx),
     };
@@ -346,7 +434,7 @@ export class DockerDeployer implements Deployer<DockerSettings> {
       id,
       title: STEP_TITLES[id],
       phase:
-        id === 'verify-api' || id === 'verify-gui' || id === 'connect'
+        id === 'verify-api' || id === 'verify-frontends' || id === 'verify-gui' || id === 'connect'
           ? ('verify' as const)
           : ('apply' as const),
       run: run[id],
@@ -376,6 +464,16 @@ export class DockerDeployer implements Deployer<DockerSettings> {
       certificates: plan.profile.certificates,
       logRetentionDays: plan.profile.logRetentionDays,
       ...(typeof version === 'string' && version ? { version } : {}),
+      ...(s.minions.length
+        ? {
+            frontends: {
+              minions: s.minions.map((m) => this.minionNode(s, m)),
+              // On the deployment's network the master is reached by its container name; with host
+              // networking on the address its API binds.
+              apiHostname: host ? dialable(s.api.bindAddress) : namesFor(plan.deploymentId).server,
+            },
+          }
+        : {}),
     };
   }
 
@@ -554,6 +652,7 @@ export class DockerDeployer implements Deployer<DockerSettings> {
       binary: run.binary,
       user: run.user,
       network: s.network,
+      ...(this.networkName(plan) ? { networkName: this.networkName(plan)! } : {}),
       ports: this.serverPorts(s),
       publish: this.ports(s),
       limits: plan.profile.limits,
@@ -577,44 +676,131 @@ export class DockerDeployer implements Deployer<DockerSettings> {
     );
   }
 
-  private async start(plan: DeploymentPlan<DockerSettings>, ctx: StepContext): Promise<void> {
+  private async network(plan: DeploymentPlan<DockerSettings>, ctx: StepContext): Promise<void> {
+    const docker = await this.docker(plan.settings);
+    const ref = this.resources(plan).network[0]!;
+    await ctx.create(
+      ref,
+      async () => {
+        try {
+          return (
+            await docker.createNetwork({
+              Name: ref.id,
+              Driver: 'bridge',
+              Labels: labelsFor(plan.deploymentId, 'network', { profile: plan.profile.name }),
+            })
+          ).id;
+        } catch (e) {
+          throw dockerError(e, `creating the network ${ref.id}`);
+        }
+      },
+      (networkId) => ({ networkId }),
+    );
+  }
+
+  /** Creates one minion's container (journaled first); the start step or scale-out starts it. */
+  async createMinion(
+    plan: DeploymentPlan<DockerSettings>,
+    m: { bindAddress: string; port: number },
+    ctx: StepContext,
+  ): Promise<void> {
     const s = plan.settings;
     const docker = await this.docker(s);
-    const container = docker.getContainer(namesFor(plan.deploymentId).server);
+    const run = this.runAs(s);
+    const networkName = this.networkName(plan);
+    const spec = minionContainerSpec({
+      deploymentId: plan.deploymentId,
+      profile: plan.profile.name,
+      destroyAt: plan.autoDestroyAt,
+      image: run.image || namesFor(plan.deploymentId).image,
+      binary: run.binary,
+      user: run.user,
+      network: s.network,
+      ...(networkName ? { networkName } : {}),
+      node: nodeName(this.minionNode(s, m)),
+      port: m.port,
+      bindAddress: m.bindAddress,
+      limits: plan.profile.limits,
+      health: { ...DEFAULT_HEALTH, ...s.health },
+    });
+    await ctx.create(
+      this.minionRef(plan, m),
+      async () => {
+        try {
+          return (await docker.createContainer(spec)).id;
+        } catch (e) {
+          throw dockerError(e, `creating the minion on port ${m.port}`);
+        }
+      },
+      (containerId) => ({ containerId, node: nodeName(this.minionNode(s, m)) }),
+    );
+  }
+
+  /** Starts a container (running already is fine: a resumed step) and waits for Docker's "healthy". */
+  private async startHealthy(
+    plan: DeploymentPlan<DockerSettings>,
+    name: string,
+    what: string,
+    ctx: StepContext,
+  ): Promise<Docker.ContainerInspectInfo> {
+    const s = plan.settings;
+    const container = (await this.docker(s)).getContainer(name);
     try {
       await container.start();
     } catch (e) {
       // 304: already running (a resumed step).
-      if ((e as { statusCode?: number }).statusCode !== 304)
-        throw dockerError(e, 'starting the server container');
+      if ((e as { statusCode?: number }).statusCode !== 304) throw dockerError(e, `starting the ${what}`);
     }
     const deadline = Date.now() + s.startTimeoutMs;
     const t0 = Date.now();
-    let info: Docker.ContainerInspectInfo;
     for (;;) {
       if (ctx.signal.aborted) throw new AppError('CANCELLED', 'The deployment was cancelled.');
-      info = await container.inspect();
+      const info = await container.inspect();
       const health = info.State.Health?.Status;
       if (!info.State.Running) {
         const logs = await containerLogs(container);
         throw new AppError(
           'DEPLOY_FAILED',
-          `The server stopped (exit ${info.State.ExitCode}) instead of starting: ${logs.slice(-2000) || 'no output'}`,
+          `The ${what} stopped (exit ${info.State.ExitCode}) instead of starting: ${logs.slice(-2000) || 'no output'}`,
         );
       }
-      if (health === 'healthy') break;
+      if (health === 'healthy') {
+        ctx.log(`The ${what} is healthy after ${Math.round((Date.now() - t0) / 100) / 10} s`);
+        return info;
+      }
       if (health === 'unhealthy') {
         const last = info.State.Health?.Log?.at(-1)?.Output ?? '';
-        throw new AppError('DEPLOY_FAILED', `The server is unhealthy: ${last.slice(-1000)}`);
+        throw new AppError('DEPLOY_FAILED', `The ${what} is unhealthy: ${last.slice(-1000)}`);
       }
       if (Date.now() > deadline)
         throw new AppError(
           'TIMEOUT',
-          `The server did not become healthy within ${Math.round(s.startTimeoutMs / 1000)} s.`,
+          `The ${what} did not become healthy within ${Math.round(s.startTimeoutMs / 1000)} s.`,
         );
-      ctx.progress({ message: `Waiting for the health check (${Math.round((Date.now() - t0) / 1000)} s)` });
+      ctx.progress({
+        message: `Waiting for the ${what}'s health check (${Math.round((Date.now() - t0) / 1000)} s)`,
+      });
       await new Promise((r) => setTimeout(r, 250));
     }
+  }
+
+  /** Starts one minion and waits until it is healthy (the start step, scale-out). */
+  async startMinion(
+    plan: DeploymentPlan<DockerSettings>,
+    m: { bindAddress: string; port: number },
+    ctx: StepContext,
+  ): Promise<void> {
+    await this.startHealthy(
+      plan,
+      minionContainerName(plan.deploymentId, m.port),
+      `minion on port ${m.port}`,
+      ctx,
+    );
+  }
+
+  private async start(plan: DeploymentPlan<DockerSettings>, ctx: StepContext): Promise<void> {
+    const s = plan.settings;
+    const info = await this.startHealthy(plan, namesFor(plan.deploymentId).server, 'server', ctx);
     const published = (inside: number, choice: PortChoice): { host: string; port: number } => {
       if (s.network === 'host') return { host: dialable(choice.bindAddress), port: inside };
       const binding = info.NetworkSettings.Ports?.[`${inside}/tcp`]?.[0];
@@ -629,7 +815,10 @@ export class DockerDeployer implements Deployer<DockerSettings> {
     await ctx.setOutput('apiEndpoint', `${bracket(api.host)}:${api.port}`);
     await ctx.setOutput('guiUrl', webUrl(gui.host, gui.port));
     await ctx.setOutput('frontendUrl', serverUrl(s.frontend.hostname, s.frontend.port));
-    ctx.log(`Healthy after ${Math.round((Date.now() - t0) / 100) / 10} s`);
+    // Minions after the master: they dial its API at start.
+    for (const m of s.minions) await this.startMinion(plan, m, ctx);
+    if (s.minions.length)
+      await ctx.setOutput('minionNodes', s.minions.map((m) => nodeName(this.minionNode(s, m))).join(','));
   }
 
   /** The engine's socket on its own host, for the timer container's bind mount. */
@@ -702,6 +891,33 @@ export class DockerDeployer implements Deployer<DockerSettings> {
     ctx.log(`The API at ${String(ctx.outputs.apiEndpoint)} answered over mTLS as ${user}`);
   }
 
+  /** Every minion (or those named) reports to the master, seen through the master's API. */
+  async verifyMinions(
+    plan: DeploymentPlan<DockerSettings>,
+    ctx: StepContext,
+    minions = plan.settings.minions,
+  ): Promise<void> {
+    const nodes = minions.map((m) => nodeName(this.minionNode(plan.settings, m)));
+    const seen = await verifyFrontends(await this.apiYaml(plan, ctx), nodes, {
+      timeoutMs: 90_000,
+      signal: ctx.signal,
+      onNode: (n) => ctx.progress({ message: `${n} reported to the master` }),
+    });
+    ctx.log(`The master's API reports ${seen.join(', ')} (Server.Internal.FrontendMetrics)`);
+  }
+
+  /** Scale-out: the config with one more minion (frontends.ts addMinion); the settings with it. */
+  withMinion(
+    plan: DeploymentPlan<DockerSettings>,
+    config: Record<string, unknown>,
+    m: { bindAddress: string; port: number },
+  ): DockerSettings {
+    const s = { ...plan.settings, minions: [...plan.settings.minions, m] };
+    this.checkMinions(s, plan.profile.name);
+    addMinion(config, this.minionNode(s, m));
+    return s;
+  }
+
   private async verifyGui(plan: DeploymentPlan<DockerSettings>, ctx: StepContext): Promise<void> {
     const url = String(ctx.outputs.guiUrl);
     await checkGui(ctx, plan.deploymentId, plan.settings.adminUser, (check) => check(url));
@@ -725,6 +941,7 @@ export class DockerDeployer implements Deployer<DockerSettings> {
         });
         await c.remove({ force: true, v: false });
       } else if (ref.kind === 'volume') await docker.getVolume(ref.id).remove();
+      else if (ref.kind === 'network') await docker.getNetwork(ref.id).remove();
       else if (ref.kind === 'image') await docker.getImage(ref.id).remove({ noprune: false });
       else throw new AppError('INTERNAL', `The Docker target does not make ${ref.kind} resources.`);
       ctx.log(`Removed ${ref.kind} ${ref.id}`);

@@ -66,6 +66,8 @@ export const DEFAULT_HEALTH: HealthSettings = {
 
 export interface DockerNames {
   server: string;
+  /** The network of a multi-frontend deployment on a bridge (minions dial the master's API by name). */
+  network: string;
   init: string;
   configVolume: string;
   dataVolume: string;
@@ -75,6 +77,7 @@ export interface DockerNames {
 export function namesFor(deploymentId: string): DockerNames {
   return {
     server: `megaraptor-${deploymentId}-server`,
+    network: `megaraptor-${deploymentId}-net`,
     init: `megaraptor-${deploymentId}-init`,
     configVolume: `megaraptor-${deploymentId}-config`,
     dataVolume: `megaraptor-${deploymentId}-data`,
@@ -84,7 +87,7 @@ export function namesFor(deploymentId: string): DockerNames {
 
 export function labelsFor(
   deploymentId: string,
-  role: 'server' | 'init' | 'config' | 'data' | 'image' | 'expiry',
+  role: 'server' | 'minion' | 'network' | 'init' | 'config' | 'data' | 'image' | 'expiry',
   extra: { profile?: string; destroyAt?: string | null } = {},
 ): Record<string, string> {
   return {
@@ -193,6 +196,8 @@ export interface ServerContainerInput {
   binary: string;
   user: string;
   network: 'bridge' | 'host';
+  /** With minions on a bridge: the deployment's own network (names resolve there), not the default one. */
+  networkName?: string;
   /** Ports the server listens on in the container (= on the host with host networking). */
   ports: { frontend: number; api: number; gui: number };
   publish: { frontend: PortChoice; api: PortChoice; gui: PortChoice };
@@ -223,7 +228,7 @@ export function serverContainerSpec(input: ServerContainerInput): Docker.Contain
       : {}),
     Healthcheck: healthcheck(input.binary, input.ports.frontend, input.health),
     HostConfig: {
-      NetworkMode: input.network,
+      NetworkMode: bridge ? (input.networkName ?? 'bridge') : 'host',
       ...(bridge
         ? {
             PortBindings: {
@@ -238,6 +243,63 @@ export function serverContainerSpec(input: ServerContainerInput): Docker.Contain
               ],
             },
           }
+        : {}),
+      Mounts: [
+        { Type: 'volume', Source: names.configVolume, Target: CONFIG_DIR, ReadOnly: true },
+        { Type: 'volume', Source: names.dataVolume, Target: DATA_DIR, ReadOnly: false },
+      ],
+      ...confined(input.limits, '512m'),
+      RestartPolicy: { Name: 'unless-stopped', MaximumRetryCount: 0 },
+    },
+  };
+}
+
+export interface MinionContainerInput extends Pick<
+  ServerContainerInput,
+  | 'deploymentId'
+  | 'profile'
+  | 'destroyAt'
+  | 'image'
+  | 'binary'
+  | 'user'
+  | 'network'
+  | 'networkName'
+  | 'limits'
+  | 'health'
+> {
+  /** Velociraptor's node name (`<hostname>-<port>`), selecting the minion's ExtraFrontends entry. */
+  node: string;
+  /** The port it serves agents on, in the container and published on the host alike. */
+  port: number;
+  /** Where the host publishes it (bridge) or where it binds (host networking). */
+  bindAddress: string;
+}
+
+/** The container of one minion, named by its port (unique in the deployment, like its node name). */
+export function minionContainerName(deploymentId: string, port: number): string {
+  return `megaraptor-${deploymentId}-minion-${port}`;
+}
+
+/**
+ * A minion: the same image, config and data volume as the server (the shared file store), started as
+ * `frontend --minion --node <name>`; it serves agents only (no API, no GUI port to publish).
+ */
+export function minionContainerSpec(input: MinionContainerInput): Docker.ContainerCreateOptions {
+  const bridge = input.network === 'bridge';
+  const names = namesFor(input.deploymentId);
+  const tcp = `${input.port}/tcp`;
+  return {
+    name: minionContainerName(input.deploymentId, input.port),
+    Image: input.image,
+    User: input.user,
+    Cmd: [input.binary, '--config', CONFIG_PATH, 'frontend', '--minion', '--node', input.node, '-v'],
+    Labels: labelsFor(input.deploymentId, 'minion', { profile: input.profile, destroyAt: input.destroyAt }),
+    ...(bridge ? { ExposedPorts: { [tcp]: {} } } : {}),
+    Healthcheck: healthcheck(input.binary, input.port, input.health),
+    HostConfig: {
+      NetworkMode: bridge ? (input.networkName ?? 'bridge') : 'host',
+      ...(bridge
+        ? { PortBindings: { [tcp]: [{ HostIp: input.bindAddress, HostPort: String(input.port) }] } }
         : {}),
       Mounts: [
         { Type: 'volume', Source: names.configVolume, Target: CONFIG_DIR, ReadOnly: true },

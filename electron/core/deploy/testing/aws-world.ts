@@ -9,20 +9,15 @@ import { DescribeStacksCommand, type CloudFormationClient } from '@aws-sdk/clien
 import { DescribeInstancesCommand, DescribeSecurityGroupsCommand, type EC2Client } from '@aws-sdk/client-ec2';
 import { ListSecretsCommand, type SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
 import { readdir } from 'node:fs/promises';
-import { join } from 'node:path';
-import { ConnectionManager } from '../../connections/index';
 import type { EnumerableSecretStore, SecretStore } from '../../credentials/secret-store';
 import { AwsDeployer, type AwsSettingsInput } from '../aws/aws-deployer';
 import { AwsOperations } from '../aws/operations';
-import { connectionSink, ConnectionRemover } from '../connection-sink';
-import { JournalStore } from '../journal';
-import { ReleaseCache } from '../releases/cache';
 import type { TrustedKey } from '../releases/signature';
-import { ReleaseSource } from '../releases/source';
-import { DeploymentRunner, type RunnerDeps } from '../runner';
+import type { RunnerDeps } from '../runner';
 import { stackNameOf, TAG } from '../aws/names';
 import type { AwsFleet } from './aws-fleet';
 import { MOTO_CREDENTIALS } from './moto-credentials';
+import { CLOUD_TEST_ACCESS, standInVms, worldParts } from './world-parts';
 
 export const AWS_TEST_REGION = 'eu-west-1';
 
@@ -37,45 +32,23 @@ export interface AwsWorldOptions {
 }
 
 export function awsWorld(o: AwsWorldOptions) {
-  const connections = new ConnectionManager({
-    dataDir: o.dataDir,
-    secrets: () => Promise.resolve(o.secrets),
-    demo: () => Promise.reject(new Error('no demo server in deployment tests')),
-  });
-  const sink = connectionSink(connections);
+  const parts = worldParts(o);
   const deployer = new AwsDeployer({
-    releases: new ReleaseCache({
-      dir: join(o.dataDir, 'releases'),
-      source: new ReleaseSource({ kind: 'github', apiBase: o.release.url, caCertificates: o.release.caPem }),
-      trustedKey: o.release.key,
-    }),
-    connections: sink,
+    releases: parts.releases,
+    connections: parts.sink,
     secrets: o.secrets,
     trustedKey: o.release.key,
     aws: { endpoint: o.motoEndpoint, credentials: MOTO_CREDENTIALS },
-    dial: (_address, port) => ({ host: '127.0.0.1', port }),
-    vm: { root: o.vmRoot, bindAddress: '127.0.0.1', pollSeconds: 1, configWaitSeconds: 120 },
-    pollMs: 200,
-  });
-  const operations = new AwsOperations({ deployer, pollMs: 200 });
-  const journals = new JournalStore(join(o.dataDir, 'deployments'));
-  const runner = new DeploymentRunner({
-    journals,
-    secrets: o.secrets,
-    deployers: [deployer],
-    removers: [new ConnectionRemover(sink)],
-    ...(o.afterJournalWrite ? { afterJournalWrite: o.afterJournalWrite } : {}),
+    ...standInVms(o.vmRoot),
   });
   return {
-    connections,
+    ...parts,
     deployer,
-    operations,
-    sink,
-    runner,
-    journals,
+    operations: new AwsOperations({ deployer, pollMs: 200 }),
+    runner: parts.runnerFor(deployer),
     async close() {
       deployer.close();
-      await connections.dispose();
+      await parts.connections.dispose();
     },
   };
 }
@@ -89,10 +62,7 @@ export function awsTestSettings(
   return {
     credentials: { source: 'chain' },
     region: AWS_TEST_REGION,
-    access: {
-      agentCidrs: ['198.51.100.0/24', '2001:db8:1::/48'],
-      responderCidrs: ['203.0.113.7/32'],
-    },
+    access: CLOUD_TEST_ACCESS,
     ports,
     release: { tag: 'v0.77.2' },
     bootTimeoutMs: 90_000,

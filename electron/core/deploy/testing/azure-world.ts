@@ -8,20 +8,15 @@
 import type { AccessToken, TokenCredential } from '@azure/core-auth';
 import { readdir } from 'node:fs/promises';
 import { Agent } from 'node:https';
-import { join } from 'node:path';
-import { ConnectionManager } from '../../connections/index';
 import type { EnumerableSecretStore, SecretStore } from '../../credentials/secret-store';
 import { AzureDeployer, type AzureSettingsInput } from '../azure/azure-deployer';
 import { resourceGroupOf, vaultNameOf } from '../azure/names';
 import { AzureOperations } from '../azure/operations';
 import type { FakeAzure } from './azure-arm';
 import type { AzureFleet } from './azure-fleet';
-import { connectionSink, ConnectionRemover } from '../connection-sink';
-import { JournalStore } from '../journal';
-import { ReleaseCache } from '../releases/cache';
 import type { TrustedKey } from '../releases/signature';
-import { ReleaseSource } from '../releases/source';
-import { DeploymentRunner, type RunnerDeps } from '../runner';
+import type { RunnerDeps } from '../runner';
+import { CLOUD_TEST_ACCESS, standInVms, worldParts } from './world-parts';
 
 export const AZURE_TEST = {
   tenantId: '72f988bf-0000-4000-8000-000000000001',
@@ -51,19 +46,10 @@ export interface AzureWorldOptions {
 }
 
 export function azureWorld(o: AzureWorldOptions) {
-  const connections = new ConnectionManager({
-    dataDir: o.dataDir,
-    secrets: () => Promise.resolve(o.secrets),
-    demo: () => Promise.reject(new Error('no demo server in deployment tests')),
-  });
-  const sink = connectionSink(connections);
+  const parts = worldParts(o);
   const deployer = new AzureDeployer({
-    releases: new ReleaseCache({
-      dir: join(o.dataDir, 'releases'),
-      source: new ReleaseSource({ kind: 'github', apiBase: o.release.url, caCertificates: o.release.caPem }),
-      trustedKey: o.release.key,
-    }),
-    connections: sink,
+    releases: parts.releases,
+    connections: parts.sink,
     azure: {
       credential: testAzureCredential,
       endpoint: o.fake.endpoint,
@@ -84,29 +70,16 @@ export function azureWorld(o: AzureWorldOptions) {
         }),
       },
     },
-    dial: (_address, port) => ({ host: '127.0.0.1', port }),
-    vm: { root: o.vmRoot, bindAddress: '127.0.0.1', pollSeconds: 1, configWaitSeconds: 120 },
-    pollMs: 200,
-  });
-  const operations = new AzureOperations({ deployer, pollMs: 200 });
-  const journals = new JournalStore(join(o.dataDir, 'deployments'));
-  const runner = new DeploymentRunner({
-    journals,
-    secrets: o.secrets,
-    deployers: [deployer],
-    removers: [new ConnectionRemover(sink)],
-    ...(o.afterJournalWrite ? { afterJournalWrite: o.afterJournalWrite } : {}),
+    ...standInVms(o.vmRoot),
   });
   return {
-    connections,
+    ...parts,
     deployer,
-    operations,
-    sink,
-    runner,
-    journals,
+    operations: new AzureOperations({ deployer, pollMs: 200 }),
+    runner: parts.runnerFor(deployer),
     async close() {
       deployer.close();
-      await connections.dispose();
+      await parts.connections.dispose();
     },
   };
 }
@@ -119,7 +92,7 @@ export function azureTestSettings(
   return {
     subscriptionId: AZURE_TEST.subscriptionId,
     location: AZURE_TEST.location,
-    access: { agentCidrs: ['198.51.100.0/24', '2001:db8:1::/48'], responderCidrs: ['203.0.113.7/32'] },
+    access: CLOUD_TEST_ACCESS,
     ports,
     release: { tag: 'v0.77.2' },
     bootTimeoutMs: 90_000,

@@ -35,6 +35,8 @@ export type CrashChildConfig = Common &
         extraFiles: ImageFile[];
         settings: DockerSettingsInput;
         overrides: Record<string, unknown>;
+        /** Default rapid; enterprise for a multi-frontend deployment. */
+        profile?: 'rapid' | 'enterprise';
       }
   );
 
@@ -76,7 +78,7 @@ async function main(): Promise<void> {
   if (config.mode === 'deploy') {
     const plan = await runner.plan(config.target === 'files' ? 'ssh' : 'docker', {
       name: config.name ?? 'crash',
-      profile: config.target === 'files' ? 'standard' : 'rapid',
+      profile: config.target === 'files' ? 'standard' : (config.profile ?? 'rapid'),
       ...(config.target === 'docker' ? { overrides: config.overrides } : {}),
       settings: config.settings,
     });

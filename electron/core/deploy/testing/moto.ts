@@ -10,7 +10,7 @@ import { mkdtemp, readFile, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { REPO_ROOT, RealPart } from '../../../../test/real-parts';
-import { freePort } from './docker-world';
+import { freePort } from './free-port';
 
 export { MOTO_CREDENTIALS } from './moto-credentials';
 

@@ -57,3 +57,25 @@ export function worldParts(o: WorldOptions): {
       }),
   };
 }
+
+/**
+ * The cloud deployers' test seams: the VMs' public addresses dialled on loopback (the stand-in VMs
+ * listen there), their boot script's paths under `vmRoot`, and fast polling.
+ */
+export function standInVms(vmRoot: string): {
+  dial: (address: string, port: number) => { host: string; port: number };
+  vm: { root: string; bindAddress: string; pollSeconds: number; configWaitSeconds: number };
+  pollMs: number;
+} {
+  return {
+    dial: (_address, port) => ({ host: '127.0.0.1', port }),
+    vm: { root: vmRoot, bindAddress: '127.0.0.1', pollSeconds: 1, configWaitSeconds: 120 },
+    pollMs: 200,
+  };
+}
+
+/** Where the cloud test deployments' agents and responder are (documentation ranges). */
+export const CLOUD_TEST_ACCESS = {
+  agentCidrs: ['198.51.100.0/24', '2001:db8:1::/48'],
+  responderCidrs: ['203.0.113.7/32'],
+};

@@ -7,8 +7,9 @@ import { describe, expect, it } from 'vitest';
 import type { DeploymentPlan } from '../../deploy/index';
 import { toolsFor } from '../registry';
 import { makeHarness, noConnections } from '../testing/harness';
+import type { ApprovalRequest } from '../approvals';
 import type { McpDeployments } from '../tool-kit';
-import { deployApproval, deploymentPrompts, deployTools } from './deploy';
+import { deployApproval, deploymentPrompts, deployTools, scaleOutDeployment } from './deploy';
 
 const NAMES = deployTools.map((t) => t.name);
 
@@ -19,6 +20,7 @@ describe('MCP deployment tools', () => {
       'list_deployments',
       'deployment_status',
       'renew_deployment_certificates',
+      'scale_out_deployment',
       'export_deployment_docs',
       'destroy_deployment',
     ]);
@@ -36,6 +38,7 @@ describe('MCP deployment tools', () => {
       list_deployments: false,
       deployment_status: false,
       renew_deployment_certificates: true,
+      scale_out_deployment: true,
       export_deployment_docs: false,
       destroy_deployment: true,
     });
@@ -94,6 +97,52 @@ describe('MCP deployment tools', () => {
       expect(shown).toContain(id);
     expect(shown).toContain('0.0.0.0:8000');
     expect(shown).toContain('"network":"bridge"');
+  });
+
+  it('list the new minion container in a scale-out approval, then run what was approved', async () => {
+    const asked: ApprovalRequest[] = [];
+    const h = makeHarness(noConnections(), {
+      policy: { mode: 'ask' },
+      approver: {
+        ask: (request) => {
+          asked.push(request);
+          return Promise.resolve({ decision: 'approved' });
+        },
+      },
+    });
+    const ran: unknown[] = [];
+    h.ctx.deployments = {
+      scaleOutPlan: (_id: string, request: { port?: number }) =>
+        Promise.resolve({
+          id: 'dmulti',
+          name: 'ir-ent',
+          target: 'docker' as const,
+          node: `localhost-${request.port}`,
+          resources: [
+            {
+              kind: 'container' as const,
+              id: `megaraptor-dmulti-minion-${request.port}`,
+              scope: 'unix:///run/docker.sock',
+              title: 'minion',
+            },
+          ],
+          steps: ['Add the minion to the server config', 'Minion container', 'The master reports it'],
+        }),
+      scaleOut: (id: string, request: unknown) => {
+        ran.push([id, request]);
+        return Promise.resolve({
+          journal: { settings: { minions: [1, 2, 3] } },
+          operation: { id: 'op-1', state: 'done' },
+        });
+      },
+    } as unknown as McpDeployments;
+    const r = await scaleOutDeployment.invoke({ deployment: 'ir-ent', port: 9003 }, h.ctx);
+    expect(r.isError, JSON.stringify(r.content)).toBeFalsy();
+    expect(asked).toHaveLength(1);
+    expect(asked[0]!.plan.summary).toContain('localhost-9003');
+    expect(JSON.stringify(asked[0])).toContain('megaraptor-dmulti-minion-9003');
+    expect(ran).toEqual([['dmulti', { port: 9003 }]]);
+    expect(r.structuredContent).toMatchObject({ node: 'localhost-9003', minions: 3, state: 'done' });
   });
 
   it('prompts name the tools and the target, and carry no secret slot', () => {

@@ -1,7 +1,7 @@
 /**
  * Deployments through MCP, in one module: the tools (deploy a Velociraptor server to Docker, a Linux
- * host over SSH or the local lab; list; status and health; renew certificates; hand-over docs;
- * destroy), the resources (the deployments and each one) and the prompts ("rapid IR deployment",
+ * host over SSH or the local lab; list; status and health; renew certificates; scale-out of a
+ * multi-frontend deployment; hand-over docs; destroy), the resources (the deployments and each one) and the prompts ("rapid IR deployment",
  * "deploy and triage"). resources.ts and prompts.ts register the last two with their audit.
  *
  * Deploying, renewing and destroying are approved steps: the plan shows every step and every
@@ -311,6 +311,72 @@ export const renewDeploymentCertificates = defineTool({
   },
 });
 
+type ScaleOutDecision = Awaited<ReturnType<McpDeployments['scaleOutPlan']>> & {
+  request: { port?: number; bindAddress?: string };
+};
+
+export const scaleOutDeployment = defineTool({
+  name: 'scale_out_deployment',
+  title: 'Add a Velociraptor minion to a deployment',
+  description:
+    "Scale-out of a multi-frontend (enterprise) deployment: one more Velociraptor minion beside the master, sharing its file store, serving agents on its own port; the server config gets its entry and URL (keychain, then the target), and the master's API must report the new minion. Agents configured before keep their frontends; the hand-over docs then list every frontend. A one-server deployment refuses.",
+  input: {
+    deployment: deploymentRef,
+    port: z
+      .number()
+      .int()
+      .min(1)
+      .max(65535)
+      .optional()
+      .describe("The minion's port (default: the one after the highest frontend port)."),
+    bind_address: z
+      .string()
+      .min(1)
+      .max(100)
+      .optional()
+      .describe("Where it is published (default: the last minion's address)."),
+  },
+  output: { operation: z.string(), state: z.string(), node: z.string(), minions: z.number() },
+  annotations: { readOnlyHint: false, destructiveHint: false, idempotentHint: false, openWorldHint: true },
+  endpointData: false,
+  targets: false,
+  needs: 'deployments',
+  example: () => ({ deployment: 'ir-enterprise' }),
+  decide: async (call): Promise<ScaleOutDecision> => {
+    const request = {
+      ...(call.args.port !== undefined ? { port: call.args.port } : {}),
+      ...(call.args.bind_address !== undefined ? { bindAddress: call.args.bind_address } : {}),
+    };
+    // Checked before asking: a one-server deployment or a taken port is refused without an approval.
+    return { ...(await deployments(call).scaleOutPlan(call.args.deployment, request)), request };
+  },
+  plan: ({ decided }: ToolCall<unknown, ScaleOutDecision>) => ({
+    summary: `Add the Velociraptor minion ${decided.node} to "${decided.name}" (${decided.target})`,
+    operations: [
+      ...decided.steps.map((step) => ({ operation: step, details: {} })),
+      {
+        operation: 'Create',
+        details: {
+          resources: decided.resources.map((r) => ({
+            kind: r.kind,
+            id: r.id,
+            where: r.scope,
+            what: r.title,
+          })),
+        },
+      },
+    ],
+  }),
+  async run(call) {
+    const r = await deployments(call).scaleOut(call.decided.id, call.decided.request, {
+      signal: call.signal,
+      onEvent: stepProgress(call.progress),
+    });
+    const minions = (r.journal.settings as { minions?: unknown[] } | null)?.minions?.length ?? 0;
+    return { operation: r.operation.id, state: r.operation.state, node: call.decided.node, minions };
+  },
+});
+
 export const exportDeploymentDocs = defineTool({
   name: 'export_deployment_docs',
   title: "Write a deployment's hand-over docs",
@@ -405,6 +471,7 @@ export const deployTools: McpTool[] = [
   listDeployments,
   deploymentStatus,
   renewDeploymentCertificates,
+  scaleOutDeployment,
   exportDeploymentDocs,
   destroyDeployment,
 ];

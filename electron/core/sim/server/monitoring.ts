@@ -1,7 +1,10 @@
 /**
  * Event queries (VR vql/server/monitoring): watch_monitoring() blocks and yields events until the
- * query is cancelled or times out; only System.Flow.Completion produces events here.
+ * query is cancelled or times out. System.Flow.Completion and Server.Internal.FrontendMetrics (the
+ * frontends' reports, minions.ts; an internal queue with no artifact definition, as on the real
+ * server) produce events here.
  */
+import { FRONTEND_METRICS } from '../minions';
 import type { PluginItem } from '../vql/scope';
 import { plugin, type PluginGroup, type ServerContext } from './context';
 
@@ -15,10 +18,11 @@ export function monitoringPlugins(ctx: ServerContext): PluginGroup {
         args: { artifact: { type: 'string', required: true }, client_id: { type: 'string' } },
         async *run(a, scope): AsyncGenerator<PluginItem> {
           if (!scope.require('READ_RESULTS', 'watch_monitoring')) return;
-          const def = world.artifact(String(a.artifact));
+          const metrics = String(a.artifact) === FRONTEND_METRICS;
+          const def = metrics ? undefined : world.artifact(String(a.artifact));
           if (
-            !def ||
-            (def.type !== 'INTERNAL' && def.type !== 'CLIENT_EVENT' && def.type !== 'SERVER_EVENT')
+            (!metrics && !def) ||
+            (def && def.type !== 'INTERNAL' && def.type !== 'CLIENT_EVENT' && def.type !== 'SERVER_EVENT')
           ) {
             scope.log(`watch_monitoring: Artifact ${String(a.artifact)} is not an event artifact`);
             return;
@@ -26,7 +30,12 @@ export function monitoringPlugins(ctx: ServerContext): PluginGroup {
           let seen = world.lastCompletionSeq();
           const signal = scope.ctx.signal;
           while (!signal.aborted) {
-            if (def.name === 'System.Flow.Completion') {
+            if (metrics) {
+              for (const ev of world.frontendMetrics) {
+                if (ev.seq > seen && ev.orgId === scope.ctx.orgId) yield ev.row;
+              }
+              seen = world.lastCompletionSeq();
+            } else if (def?.name === 'System.Flow.Completion') {
               world.refresh(scope.ctx.orgId);
               for (const ev of world.completions) {
                 if (ev.seq > seen && ev.orgId === scope.ctx.orgId) yield ev.row;

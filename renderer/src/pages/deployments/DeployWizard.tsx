@@ -4,7 +4,8 @@
  * (`deploy:plan`), so what the review shows is exactly what `deploy:start` runs. While it runs the
  * wizard cannot be closed by accident: closing cancels the stream, and the core rolls back.
  * Test ids: `deploy-wizard`, `wizard-target-<t>`, `wizard-profile-<p>`, `wizard-next`, `wizard-back`,
- * `wizard-review`, `review-step-<id>`, `review-warnings`, `wizard-deploy`, `wizard-error`, `wizard-close`.
+ * `wizard-review`, `review-step-<id>`, `review-warnings`, `review-cost`, `review-checks`, `review-check-<id>`,
+ * `wizard-deploy`, `wizard-error`, `wizard-close`.
  */
 import {
   Accordion,
@@ -25,7 +26,14 @@ import {
   ThemeIcon,
   Title,
 } from '@mantine/core';
-import { IconBrandDocker, IconFlask, IconServer, IconShieldCheck } from '@tabler/icons-react';
+import {
+  IconBrandAws,
+  IconBrandAzure,
+  IconBrandDocker,
+  IconFlask,
+  IconServer,
+  IconShieldCheck,
+} from '@tabler/icons-react';
 import { useCallback, useEffect, useRef, useState, type ReactNode } from 'react';
 import type {
   DeploymentSummary,
@@ -33,6 +41,7 @@ import type {
   PlanView,
   ProfileView,
 } from '../../../../shared/contracts/deploy';
+import type { CostHint, PreflightCheck } from '../../../../shared/deploy';
 import { describeError } from '../../../../shared/errors';
 import { useApi } from '../../api/index';
 import { formatIso, useTimeZone } from '../../components/investigation/time';
@@ -71,6 +80,18 @@ const TARGETS: Array<{ id: WizardTarget; title: string; icon: ReactNode; text: s
     title: 'Local lab',
     icon: <IconFlask size={22} />,
     text: 'A server and a client on this machine, on 127.0.0.1, to try artifacts, notebooks and hunts before an incident.',
+  },
+  {
+    id: 'aws',
+    title: 'AWS',
+    icon: <IconBrandAws size={22} />,
+    text: 'An EC2 VM made by one CloudFormation stack; the config reaches it through Secrets Manager, deleted once verified. It destroys itself on time without this machine.',
+  },
+  {
+    id: 'azure',
+    title: 'Azure',
+    icon: <IconBrandAzure size={22} />,
+    text: 'A VM in a resource group of its own; the config reaches it through Key Vault, deleted and purged once verified. It shuts itself down on time without this machine.',
   },
 ];
 
@@ -347,7 +368,9 @@ function WizardBody({ onClose, onChanged }: { onClose: () => void; onChanged: ()
             <HostKeyPanel check={shownHostKey} trusting={trusting} onTrust={trustHostKey} />
           ) : null}
         </Stepper.Step>
-        <Stepper.Step label="Review">{plan ? <Review plan={plan} /> : null}</Stepper.Step>
+        <Stepper.Step label="Review">
+          {plan ? <Review plan={plan} checks={<TargetChecks deploymentId={plan.deploymentId} />} /> : null}
+        </Stepper.Step>
         <Stepper.Step label="Deploy" loading={running}>
           <ProgressView model={run.model} running={running} />
         </Stepper.Step>
@@ -458,8 +481,94 @@ function WizardBody({ onClose, onChanged }: { onClose: () => void; onChanged: ()
   );
 }
 
+/**
+ * The target's pre-flight checks of the plan, asked for as the review opens (read-only): who the cloud
+ * credentials are (the AWS account from STS, the Azure subscription), names free. Deploying runs them
+ * again before anything is made.
+ */
+function TargetChecks({ deploymentId }: { deploymentId: string }) {
+  const api = useApi();
+  const [checks, setChecks] = useState<PreflightCheck[]>();
+  const [error, setError] = useState<string>();
+  useEffect(() => {
+    let live = true;
+    api
+      .call('deploy:check', { id: deploymentId })
+      .then((r) => live && setChecks(r.checks))
+      .catch((e: unknown) => live && setError(describeError(e)));
+    return () => {
+      live = false;
+    };
+  }, [api, deploymentId]);
+  const color = { ok: 'green', warn: 'orange', failed: 'red' } as const;
+  return (
+    <Stack gap={4} data-testid="review-checks" data-done={checks !== undefined || error !== undefined}>
+      <Text size="sm" fw={500}>
+        Checked on the target now (nothing made yet):
+      </Text>
+      {error ? (
+        <Alert color="red">{error}</Alert>
+      ) : checks ? (
+        checks.map((c) => (
+          <Group
+            key={c.id}
+            gap="xs"
+            wrap="nowrap"
+            data-testid={`review-check-${c.id}`}
+            data-status={c.status}
+          >
+            <Badge size="xs" color={color[c.status]} style={{ flexShrink: 0 }}>
+              {c.status}
+            </Badge>
+            <Text size="xs">
+              <b>{c.title}</b>: {c.message}
+            </Text>
+          </Group>
+        ))
+      ) : (
+        <Loader size="xs" />
+      )}
+    </Stack>
+  );
+}
+
+/** What the cloud resources cost per hour and until the self-destruction (list prices). */
+function CostTable({ cost }: { cost: CostHint }) {
+  const usd = (n: number) => `$${n.toFixed(n < 1 ? 3 : 2)}`;
+  return (
+    <Stack gap={4} data-testid="review-cost">
+      <Text size="sm" fw={500}>
+        {cost.total === null
+          ? `About ${usd(cost.hourly)} an hour, with no self-destruction: it runs until you destroy it.`
+          : `About ${usd(cost.total)} in all: ${usd(cost.hourly)} an hour for ${cost.hours} hours until it destroys itself.`}
+      </Text>
+      <Table fz="xs" withTableBorder>
+        <Table.Thead>
+          <Table.Tr>
+            <Table.Th>Billed item</Table.Th>
+            <Table.Th>Count</Table.Th>
+            <Table.Th>Per hour</Table.Th>
+          </Table.Tr>
+        </Table.Thead>
+        <Table.Tbody>
+          {cost.items.map((i) => (
+            <Table.Tr key={i.what}>
+              <Table.Td>{i.what}</Table.Td>
+              <Table.Td>{i.count}</Table.Td>
+              <Table.Td>{usd(i.hourly)}</Table.Td>
+            </Table.Tr>
+          ))}
+        </Table.Tbody>
+      </Table>
+      <Text size="xs" c="dimmed">
+        {cost.basis}
+      </Text>
+    </Stack>
+  );
+}
+
 /** Every step of the plan with the resources it creates, the profile as applied, and the warnings. */
-function Review({ plan }: { plan: PlanView }) {
+function Review({ plan, checks }: { plan: PlanView; checks: ReactNode }) {
   const zone = useTimeZone();
   const count = plan.steps.reduce((n, s) => n + s.resources.length, 0);
   return (
@@ -488,6 +597,8 @@ function Review({ plan }: { plan: PlanView }) {
           </List>
         </Alert>
       ) : null}
+      {plan.cost ? <CostTable cost={plan.cost} /> : null}
+      {checks}
       <Text
         size="sm"
         fw={500}

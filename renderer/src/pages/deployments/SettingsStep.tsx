@@ -16,7 +16,7 @@ import {
   TextInput,
 } from '@mantine/core';
 import type { ReactNode } from 'react';
-import { isLoopback, type PortChoice, type WizardForm } from './wizard-form';
+import { isCloud, isLoopback, type PortChoice, type WizardForm } from './wizard-form';
 
 type Update = (change: (f: WizardForm) => WizardForm) => void;
 
@@ -65,6 +65,21 @@ function BinarySettings({ form, update }: { form: WizardForm; update: Update }) 
   const b = form.binary;
   const set = (change: Partial<WizardForm['binary']>) =>
     update((f) => ({ ...f, binary: { ...f.binary, ...change } }));
+  if (isCloud(form.target))
+    return (
+      <Stack gap={4}>
+        <TextInput
+          label="Release tag"
+          value={b.tag}
+          onChange={(e) => set({ tag: e.currentTarget.value })}
+          data-testid="settings-release-tag"
+        />
+        <Why>
+          The app verifies the release&apos;s signature here; the VM downloads the same file and refuses it
+          unless its SHA-256 is the one the app computed.
+        </Why>
+      </Stack>
+    );
   if (form.target === 'docker' && form.docker.image === 'official')
     return (
       <TextInput
@@ -338,6 +353,119 @@ function LabSettings({ form, update }: { form: WizardForm; update: Update }) {
   );
 }
 
+function CloudAccessSettings({ form, update }: { form: WizardForm; update: Update }) {
+  const c = form.cloud;
+  const set = (change: Partial<WizardForm['cloud']>) =>
+    update((f) => ({ ...f, cloud: { ...f.cloud, ...change } }));
+  return (
+    <Stack gap="xs">
+      <TextInput
+        label="Your address (the GUI and API are open to it only)"
+        placeholder="203.0.113.7"
+        value={c.responderCidrs}
+        onChange={(e) => set({ responderCidrs: e.currentTarget.value })}
+        data-testid="settings-responder-cidrs"
+      />
+      <Why>
+        Your public address as the internet sees it (a single address becomes a /32), or your VPN&apos;s
+        range. Nothing else reaches the GUI and API; the whole internet is refused.
+      </Why>
+      <TextInput
+        label="Where agents connect from"
+        placeholder="198.51.100.0/24, 2001:db8:1::/48"
+        value={c.agentCidrs}
+        onChange={(e) => set({ agentCidrs: e.currentTarget.value })}
+        data-testid="settings-agent-cidrs"
+      />
+      <Why>
+        The frontend port (8000) is open to these ranges only: your networks&apos; public ranges, or 0.0.0.0/0
+        when agents can be anywhere (the review then warns).
+      </Why>
+    </Stack>
+  );
+}
+
+function AwsSettings({ form, update }: { form: WizardForm; update: Update }) {
+  const a = form.aws;
+  const set = (change: Partial<WizardForm['aws']>) => update((f) => ({ ...f, aws: { ...f.aws, ...change } }));
+  return (
+    <Stack gap="xs">
+      <Group grow align="flex-start">
+        <TextInput
+          label="Region"
+          value={a.region}
+          onChange={(e) => set({ region: e.currentTarget.value })}
+          data-testid="settings-aws-region"
+        />
+        <TextInput
+          label="Instance type"
+          placeholder="the profile's (rapid: t3.medium)"
+          value={a.instanceType}
+          onChange={(e) => set({ instanceType: e.currentTarget.value })}
+          data-testid="settings-aws-instance-type"
+        />
+      </Group>
+      <SegmentedControl
+        value={a.credentials}
+        onChange={(v) => set({ credentials: v === 'profile' ? 'profile' : 'chain' })}
+        data={[
+          { value: 'chain', label: 'Credentials as the AWS CLI finds them' },
+          { value: 'profile', label: 'A named profile' },
+        ]}
+        data-testid="settings-aws-credentials"
+      />
+      {a.credentials === 'profile' ? (
+        <TextInput
+          label="Profile (from ~/.aws/config)"
+          value={a.profile}
+          onChange={(e) => set({ profile: e.currentTarget.value })}
+          data-testid="settings-aws-profile"
+        />
+      ) : null}
+      <Why>
+        The app keeps no AWS key of its own. The review shows the account these credentials belong to (STS)
+        before anything is made.
+      </Why>
+    </Stack>
+  );
+}
+
+function AzureSettings({ form, update }: { form: WizardForm; update: Update }) {
+  const z = form.azure;
+  const set = (change: Partial<WizardForm['azure']>) =>
+    update((f) => ({ ...f, azure: { ...f.azure, ...change } }));
+  return (
+    <Stack gap="xs">
+      <TextInput
+        label="Subscription id"
+        placeholder="00000000-0000-0000-0000-000000000000"
+        value={z.subscriptionId}
+        onChange={(e) => set({ subscriptionId: e.currentTarget.value })}
+        data-testid="settings-azure-subscription"
+      />
+      <Group grow align="flex-start">
+        <TextInput
+          label="Location"
+          value={z.location}
+          onChange={(e) => set({ location: e.currentTarget.value })}
+          data-testid="settings-azure-location"
+        />
+        <TextInput
+          label="VM size"
+          placeholder="the profile's (rapid: Standard_B2s)"
+          value={z.vmSize}
+          onChange={(e) => set({ vmSize: e.currentTarget.value })}
+          data-testid="settings-azure-vm-size"
+        />
+      </Group>
+      <Why>
+        Signed in as the Azure CLI is (az login) or the environment says. The review shows who that is and the
+        subscription before anything is made.
+      </Why>
+    </Stack>
+  );
+}
+
 export function SettingsStep({ form, update }: { form: WizardForm; update: Update }) {
   return (
     <Stack gap="sm" data-testid="wizard-settings">
@@ -368,6 +496,9 @@ export function SettingsStep({ form, update }: { form: WizardForm; update: Updat
       {form.target === 'docker' ? <DockerSettings form={form} update={update} /> : null}
       {form.target === 'ssh' ? <SshSettings form={form} update={update} /> : null}
       {form.target === 'lab' ? <LabSettings form={form} update={update} /> : null}
+      {form.target === 'aws' ? <AwsSettings form={form} update={update} /> : null}
+      {form.target === 'azure' ? <AzureSettings form={form} update={update} /> : null}
+      {isCloud(form.target) ? <CloudAccessSettings form={form} update={update} /> : null}
     </Stack>
   );
 }

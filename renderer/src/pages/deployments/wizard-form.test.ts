@@ -138,4 +138,55 @@ describe('wizard form', () => {
     // A profile that never destroys itself is not made to by a leftover value.
     expect(overridesOf({ autoDestroyHours: 12 }, { autoDestroyHours: null })).toBeUndefined();
   });
+
+  it('asks a cloud target for its ranges and opens the GUI and API to the responder only', () => {
+    const form: WizardForm = { ...base(), name: 'ir-aws', target: 'aws' };
+    expect(formProblems(form)).toEqual([
+      'Give the address ranges agents connect from (0.0.0.0/0 if they can be anywhere).',
+      'Give your own address: the GUI and API are open to it only.',
+    ]);
+    form.cloud = { agentCidrs: '198.51.100.0/24,\n2001:db8:1::/48', responderCidrs: '0.0.0.0/0' };
+    expect(formProblems(form)).toEqual([
+      'The GUI and API must not be open to the whole internet: give your own address or a VPN range.',
+    ]);
+    form.cloud.responderCidrs = '203.0.113.7 2001:db8::7';
+    expect(formProblems(form)).toEqual([]);
+    expect(settingsOf(form)).toEqual({
+      adminUser: 'admin',
+      access: {
+        agentCidrs: ['198.51.100.0/24', '2001:db8:1::/48'],
+        responderCidrs: ['203.0.113.7/32', '2001:db8::7/128'],
+      },
+      release: { tag: 'v0.77.2' },
+      region: 'eu-west-1',
+      credentials: { source: 'chain' },
+    });
+    form.aws = { ...form.aws, credentials: 'profile', profile: '', instanceType: 't3.large' };
+    expect(formProblems(form)).toEqual(['Give the AWS profile name (from ~/.aws/config).']);
+    form.aws.profile = 'ir';
+    expect(settingsOf(form)).toMatchObject({
+      credentials: { source: 'profile', profile: 'ir' },
+      instanceType: 't3.large',
+    });
+  });
+
+  it('gives Azure its subscription and location, and a cloud the release only (never a local file)', () => {
+    const form: WizardForm = {
+      ...base(),
+      name: 'ir-az',
+      target: 'azure',
+      cloud: { agentCidrs: '0.0.0.0/0', responderCidrs: '203.0.113.7/32' },
+      binary: { source: 'file', tag: 'v0.77.2', path: '', signaturePath: '' },
+    };
+    expect(formProblems(form)).toEqual(['Give the Azure subscription id.']);
+    form.azure.subscriptionId = '11111111-2222-4333-8444-555555555555';
+    expect(formProblems(form)).toEqual([]);
+    expect(settingsOf(form)).toEqual({
+      adminUser: 'admin',
+      access: { agentCidrs: ['0.0.0.0/0'], responderCidrs: ['203.0.113.7/32'] },
+      release: { tag: 'v0.77.2' },
+      subscriptionId: '11111111-2222-4333-8444-555555555555',
+      location: 'westeurope',
+    });
+  });
 });

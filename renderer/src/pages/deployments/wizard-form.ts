@@ -10,7 +10,9 @@
  */
 import { parseExtraFile, type ProfileName } from '../../../../shared/deploy';
 
-export type WizardTarget = 'docker' | 'ssh' | 'lab';
+export type WizardTarget = 'docker' | 'ssh' | 'lab' | 'aws' | 'azure';
+
+export const isCloud = (t: WizardTarget): t is 'aws' | 'azure' => t === 'aws' || t === 'azure';
 
 export interface BinaryChoice {
   source: 'release' | 'file';
@@ -69,6 +71,27 @@ export interface WizardForm {
     ports: { frontend: number; api: number; gui: number };
     client: boolean;
   };
+  /** What AWS and Azure share: who reaches which port (CIDRs, one a line or comma-separated). */
+  cloud: {
+    /** Where agents connect from: the frontend port is open to these only. */
+    agentCidrs: string;
+    /** The responder's own address(es): GUI and API are open to these only. */
+    responderCidrs: string;
+  };
+  aws: {
+    region: string;
+    /** The SDK's standard chain (environment, ~/.aws, SSO) or a named profile. */
+    credentials: 'chain' | 'profile';
+    profile: string;
+    /** Empty: the profile's instance type. */
+    instanceType: string;
+  };
+  azure: {
+    subscriptionId: string;
+    location: string;
+    /** Empty: the profile's VM size. */
+    vmSize: string;
+  };
 }
 
 export const VELOCIRAPTOR_PORTS = { frontend: 8000, api: 8001, gui: 8889 } as const;
@@ -108,6 +131,9 @@ export function defaultForm(options: {
       exposeApi: false,
     },
     lab: { ports: { frontend: 0, api: 0, gui: 0 }, client: true },
+    cloud: { agentCidrs: '', responderCidrs: '' },
+    aws: { region: 'eu-west-1', credentials: 'chain', profile: '', instanceType: '' },
+    azure: { subscriptionId: '', location: 'westeurope', vmSize: '' },
   };
 }
 
@@ -116,6 +142,22 @@ const extraFileLines = (text: string): string[] =>
     .split('\n')
     .map((l) => l.trim())
     .filter(Boolean);
+
+/** The CIDRs of a text field (one a line, or separated by commas or spaces). */
+export function cidrsOf(text: string): string[] {
+  return text
+    .split(/[\s,]+/)
+    .map((c) => c.trim())
+    .filter(Boolean);
+}
+
+/** The responder's address as a range of one: 203.0.113.7 → 203.0.113.7/32 (a range stays as it is). */
+export function singleAddress(cidr: string): string {
+  if (cidr.includes('/')) return cidr;
+  return cidr.includes(':') ? `${cidr}/128` : `${cidr}/32`;
+}
+
+const EVERYWHERE = /^(0\.0\.0\.0|::)\/0$/;
 
 const LOOPBACK = /^(127\.\d{1,3}\.\d{1,3}\.\d{1,3}|::1|localhost)$/;
 export const isLoopback = (address: string): boolean => LOOPBACK.test(address.trim());
@@ -183,6 +225,35 @@ export function settingsOf(form: WizardForm): Record<string, unknown> {
       gui: { port: VELOCIRAPTOR_PORTS.gui, expose: s.exposeGui },
     };
   }
+  if (isCloud(form.target)) {
+    const common = {
+      ...admin,
+      access: {
+        agentCidrs: cidrsOf(form.cloud.agentCidrs),
+        responderCidrs: cidrsOf(form.cloud.responderCidrs).map(singleAddress),
+      },
+      release: { tag: form.binary.tag.trim() },
+    };
+    if (form.target === 'aws') {
+      const a = form.aws;
+      return {
+        ...common,
+        region: a.region.trim(),
+        credentials:
+          a.credentials === 'profile'
+            ? { source: 'profile', profile: a.profile.trim() }
+            : { source: 'chain' },
+        ...(a.instanceType.trim() ? { instanceType: a.instanceType.trim() } : {}),
+      };
+    }
+    const z = form.azure;
+    return {
+      ...common,
+      subscriptionId: z.subscriptionId.trim(),
+      location: z.location.trim(),
+      ...(z.vmSize.trim() ? { vmSize: z.vmSize.trim() } : {}),
+    };
+  }
   const ports = Object.fromEntries(Object.entries(form.lab.ports).filter(([, p]) => p > 0));
   return { ...admin, binary: binarySettings(form.binary), ports, client: form.lab.client };
 }
@@ -206,8 +277,30 @@ export function overridesOf(
 export function formProblems(form: WizardForm): string[] {
   const out: string[] = [];
   if (!form.name.trim()) out.push('Give the deployment a name (it also names the connection).');
-  if (form.binary.source === 'release' && !form.binary.tag.trim()) out.push('Choose a release tag.');
-  if (form.binary.source === 'file' && !form.binary.path.trim()) out.push('Give the path of the binary.');
+  const cloud = isCloud(form.target);
+  if ((cloud || form.binary.source === 'release') && !form.binary.tag.trim())
+    out.push('Choose a release tag.');
+  if (!cloud && form.binary.source === 'file' && !form.binary.path.trim())
+    out.push('Give the path of the binary.');
+  if (cloud) {
+    if (!cidrsOf(form.cloud.agentCidrs).length)
+      out.push('Give the address ranges agents connect from (0.0.0.0/0 if they can be anywhere).');
+    const responder = cidrsOf(form.cloud.responderCidrs);
+    if (!responder.length) out.push('Give your own address: the GUI and API are open to it only.');
+    if (responder.some((c) => EVERYWHERE.test(c)))
+      out.push(
+        'The GUI and API must not be open to the whole internet: give your own address or a VPN range.',
+      );
+  }
+  if (form.target === 'aws') {
+    if (!form.aws.region.trim()) out.push('Choose the AWS region.');
+    if (form.aws.credentials === 'profile' && !form.aws.profile.trim())
+      out.push('Give the AWS profile name (from ~/.aws/config).');
+  }
+  if (form.target === 'azure') {
+    if (!form.azure.subscriptionId.trim()) out.push('Give the Azure subscription id.');
+    if (!form.azure.location.trim()) out.push('Choose the Azure location.');
+  }
   if (form.target === 'docker') {
     if (!form.docker.frontendHostname.trim()) out.push('Give the name agents will use to reach the server.');
     const nonLoopback = [form.docker.gui, form.docker.api].some((p) => !isLoopback(p.bindAddress));

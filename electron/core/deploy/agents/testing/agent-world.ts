@@ -114,7 +114,12 @@ export interface AgentWorld {
 }
 
 export async function agentWorld(
-  options: { secrets?: SecretStore; retryDelayMs?: number } = {},
+  options: {
+    secrets?: SecretStore;
+    retryDelayMs?: number;
+    /** A CLI bundle built already (benches: out/cli/megaraptor.mjs); default: bundled for this world. */
+    cli?: string;
+  } = {},
 ): Promise<AgentWorld> {
   const root = await mkdtemp(join(tmpdir(), 'megaraptor-agents-'));
   await chmod(root, 0o755);
@@ -123,7 +128,7 @@ export async function agentWorld(
   try {
     const keys = await makeClientKeys();
     cleanups.push(() => keys.cleanup());
-    const cli = await buildCli(join(root, 'megaraptor.mjs'));
+    const cli = options.cli ?? (await buildCli(join(root, 'megaraptor.mjs')));
     const launcher = Buffer.from(velociraptorLauncher(cli, await realpath(process.execPath)));
     await writeFile(join(root, 'velociraptor'), launcher, { mode: 0o755 });
     const signer = await makeTestSigner();

@@ -1,0 +1,310 @@
+/**
+ * Velociraptor's multi-frontend architecture on a REAL Docker engine (Debian's dockerd, host
+ * networking on 127.0.0.1), the simulator as the image's binary (sim/minions.ts plays the master and
+ * minion roles from the config): an enterprise deployment of a master and two minions — one container
+ * per node from the same image and config, all on the one data volume — verified through the master's
+ * API (Server.Internal.FrontendMetrics); an agent enrolled through a minion shows up in the master's
+ * clients(); scale-out adds a third minion as a journaled operation; destroy leaves nothing.
+ *
+ * By hand with a real Velociraptor (MEGARAPTOR_REAL_VELOCIRAPTOR=/path to a linux-amd64 static build):
+ * the same deployment with that binary in the image, and the real binary as the agent on this
+ * machine (its client enrols through the second minion) — docs/real-server-conformance.md.
+ */
+import { spawn } from 'node:child_process';
+import { mkdtemp, readdir, readFile, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import type Docker from 'dockerode';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { parse, stringify } from 'yaml';
+import { keychainStoreFor } from '../../credentials/index';
+import { MemorySecretStore } from '../../credentials/memory-store';
+import type { SecretStore } from '../../credentials/secret-store';
+import { clientIdOfKey } from '../../sim/agent';
+import { localIdentity, parseClientConfig, runAgent } from '../../sim/index';
+import { build, str, vql } from '../../velociraptor/vql/builder';
+import { identitySecrets, loadServerConfig } from '../server-identity';
+import { dockerEngine, startTestEngine, type TestEngine } from '../testing/docker-engine';
+import { freePort, hostNetworkSettings, SMALL, TEST_ASSET, TEST_TAG } from '../testing/docker-world';
+import { makeTestSigner, type TestSigner } from '../testing/gpg';
+import { testServerBinary } from '../testing/ssh-world';
+import { startReleaseServer, type ReleaseServer } from '../testing/release-server';
+import { serviceWorld, type ServiceWorld } from '../testing/service-world';
+import { simRuntime, type SimRuntime } from '../testing/sim-runtime';
+import { LABEL } from './spec';
+
+const inKeyringSession = process.env.MEGARAPTOR_TEST_KEYRING === '1';
+
+const part = dockerEngine();
+let engine: TestEngine;
+let signer: TestSigner;
+let releases: ReleaseServer;
+let runtime: SimRuntime;
+let root: string;
+let world: ServiceWorld;
+let secrets: SecretStore;
+let docker: Docker;
+let real = false;
+
+beforeAll(async () => {
+  if (!part.ready) return;
+  engine = await startTestEngine();
+  root = await mkdtemp(join(tmpdir(), 'megaraptor-docker-multi-'));
+  [signer, runtime] = await Promise.all([makeTestSigner(), simRuntime(join(root, 'runtime'))]);
+  const served = await testServerBinary(runtime.cli);
+  real = served.real;
+  const launcher = real ? served.data : await readFile(runtime.launcher);
+  releases = await startReleaseServer([
+    {
+      tag: TEST_TAG,
+      publishedAt: '2026-05-31T00:00:00Z',
+      assets: { [TEST_ASSET]: launcher, [`${TEST_ASSET}.sig`]: await signer.sign(launcher) },
+    },
+  ]);
+  const dataDir = join(root, 'data');
+  secrets = inKeyringSession ? keychainStoreFor(dataDir) : new MemorySecretStore();
+  world = serviceWorld({
+    dataDir,
+    secrets,
+    release: { url: releases.url, caPem: releases.caPem, key: signer.key },
+    docker: true,
+  });
+  docker = await world.service.engines.get(engine.ref);
+}, 240_000);
+
+afterAll(async () => {
+  if (!engine) return;
+  await world?.close();
+  await releases?.close();
+  await signer?.cleanup();
+  await engine.stop();
+  if (root) await rm(root, { recursive: true, force: true });
+}, 120_000);
+
+async function leftovers(id: string) {
+  const byLabel = { label: [`${LABEL.deployment}=${id}`] };
+  const containers = await docker.listContainers({ all: true, filters: byLabel });
+  const volumes = (await docker.listVolumes({ filters: byLabel })).Volumes ?? [];
+  const networks = await docker.listNetworks({ filters: byLabel });
+  const images = await docker.listImages({ filters: byLabel });
+  const secretsLeft: string[] = [];
+  for (const r of Object.values(identitySecrets(id)))
+    if ((await secrets.get(r.id)) !== undefined) secretsLeft.push(r.id);
+  const journals = (await readdir(world.service.journals.dir)).filter((f) => f.startsWith(id));
+  return {
+    containers: containers.map((c) => c.Names[0]),
+    volumes: volumes.map((v) => v.Name),
+    networks: networks.map((n) => n.Name),
+    images: images.map((i) => i.Id),
+    secrets: secretsLeft,
+    journals,
+  };
+}
+
+async function until<T>(what: string, probe: () => Promise<T | undefined>, ms: number): Promise<T> {
+  const deadline = Date.now() + ms;
+  for (;;) {
+    const v = await probe();
+    if (v !== undefined) return v;
+    if (Date.now() > deadline) throw new Error(`${what} did not happen within ${ms / 1000} s`);
+    await new Promise((r) => setTimeout(r, 500));
+  }
+}
+
+/**
+ * An agent of this machine whose only frontend is `url`: the simulator's stand-in agent, or with a real
+ * binary Velociraptor's own client (its writeback in the test folder; its id from the writeback's key).
+ */
+async function startAgent(
+  client: Record<string, unknown>,
+  url: string,
+): Promise<{ clientId: () => Promise<string>; stop: () => void }> {
+  if (!real) {
+    const agent = await runAgent(
+      parseClientConfig(stringify({ Client: { ...client, server_urls: [url] } })),
+      localIdentity({ hostname: 'enrolled-via-minion' }),
+      60_000,
+    );
+    return { clientId: () => Promise.resolve(agent.clientId), stop: () => agent.stop() };
+  }
+  const dir = await mkdtemp(join(root, 'agent-'));
+  const writeback = join(dir, 'writeback.yaml');
+  const configPath = join(dir, 'client.config.yaml');
+  await writeFile(
+    configPath,
+    stringify({ Client: { ...client, server_urls: [url], writeback_linux: writeback } }),
+    { mode: 0o600 },
+  );
+  const child = spawn(process.env.MEGARAPTOR_REAL_VELOCIRAPTOR!, ['--config', configPath, 'client', '-v'], {
+    stdio: ['ignore', 'ignore', 'pipe'],
+  });
+  let log = '';
+  child.stderr.on('data', (d: Buffer) => (log = (log + d.toString()).slice(-4000)));
+  return {
+    clientId: () =>
+      until(
+        "the real client's writeback",
+        async () => {
+          const text = await readFile(writeback, 'utf8').catch(() => '');
+          const key = (parse(text) as { private_key?: string } | null)?.private_key;
+          if (child.exitCode !== null) throw new Error(`the real client exited: ${log}`);
+          return key ? clientIdOfKey(key) : undefined;
+        },
+        30_000,
+      ),
+    stop: () => child.kill('SIGTERM'),
+  };
+}
+
+describe('multi-frontend Docker deployment (master + minions on one volume)', () => {
+  it(`has ${part.name} (required in CI)`, () => part.check());
+
+  it.runIf(part.run)(
+    'deploys a master and two minions, enrols through a minion, scales out, destroys all',
+    async () => {
+      const s = world.service;
+      const base = await hostNetworkSettings(engine.ref, runtime.extraFiles);
+      const ports = [await freePort(), await freePort()];
+      const plan = await s.plan('docker', {
+        name: 'docker-multi',
+        profile: 'enterprise',
+        overrides: SMALL,
+        settings: { ...base, minions: ports.map((port) => ({ bindAddress: '127.0.0.1', port })) },
+      });
+      const id = plan.deploymentId;
+      // The review step names every node before it exists (host networking: no network of its own).
+      expect(plan.steps.map((x) => x.id)).toEqual([
+        'binary',
+        'identity',
+        'image',
+        'volumes',
+        'register',
+        'container',
+        'minions',
+        'start',
+        'verify-api',
+        'verify-frontends',
+        'verify-gui',
+        'connect',
+      ]);
+      expect(plan.steps.find((x) => x.id === 'minions')!.resources.map((r) => r.id)).toEqual(
+        ports.map((p) => `megaraptor-${id}-minion-${p}`),
+      );
+
+      const t0 = Date.now();
+      const out = await s.deploy(plan);
+      const seconds = (Date.now() - t0) / 1000;
+      const took = (x: { startedAt?: string; endedAt?: string }) =>
+        ((Date.parse(x.endedAt ?? '') - Date.parse(x.startedAt ?? '')) / 1000).toFixed(1);
+      console.log(
+        `${real ? 'REAL Velociraptor' : 'simulator'}: master + 2 minions deployed and verified in ${seconds.toFixed(1)} s (${out.journal.steps.map((x) => `${x.id} ${took(x)} s`).join(', ')})`,
+      );
+      expect(out.journal.state).toBe('deployed');
+      const nodes = ports.map((p) => `localhost-${p}`);
+      expect(out.journal.outputs.minionNodes).toBe(nodes.join(','));
+      const verify = out.journal.steps.find((x) => x.id === 'verify-frontends');
+      expect(verify?.state).toBe('done');
+
+      // One container per node, same image, same volumes, labelled with the deployment.
+      const master = await docker.getContainer(`megaraptor-${id}-server`).inspect();
+      for (const [i, p] of ports.entries()) {
+        const m = await docker.getContainer(`megaraptor-${id}-minion-${p}`).inspect();
+        expect(m.Image).toBe(master.Image);
+        expect(m.Config.Labels).toMatchObject({ [LABEL.deployment]: id, [LABEL.role]: 'minion' });
+        expect(m.Config.Cmd).toEqual([
+          '/usr/local/bin/velociraptor',
+          '--config',
+          '/etc/velociraptor/server.config.yaml',
+          'frontend',
+          '--minion',
+          '--node',
+          nodes[i],
+          '-v',
+        ]);
+        const mounts = (c: Docker.ContainerInspectInfo) =>
+          c.Mounts.map((x) => `${x.Name}:${x.Destination}:${x.RW}`).sort();
+        expect(mounts(m)).toEqual(mounts(master));
+        expect(m.State.Health?.Status).toBe('healthy');
+        expect(m.HostConfig).toMatchObject({ ReadonlyRootfs: true, CapDrop: ['ALL'], NetworkMode: 'host' });
+      }
+      // Agents' server_urls list every frontend; the config carries the minions.
+      const config = parse(await loadServerConfig(secrets, id)) as {
+        Client: { server_urls: string[] };
+        ExtraFrontends: unknown[];
+      };
+      expect(config.Client.server_urls).toEqual([
+        `https://localhost:${(base.frontend as { port: number }).port}/`,
+        ...ports.map((p) => `https://localhost:${p}/`),
+      ]);
+      expect(config.ExtraFrontends).toHaveLength(2);
+
+      // An agent whose only frontend is the second minion enrols; the master's API lists it.
+      await world.connections.service({ server: 'docker-multi', org: '' });
+      const conn = world.connections.registry.connection('docker-multi');
+      const agent = await startAgent(config.Client, `https://127.0.0.1:${ports[1]}/`);
+      try {
+        const clientId = await agent.clientId();
+        // The simulator's agent reports its host name at enrolment. A real client enrolled through a
+        // minion is registered by the master (first seen, its interrogation scheduled), but 0.77.2's
+        // minion delivered it no task within minutes here (docs/real-server-conformance.md): only
+        // the registration is checked then.
+        const rows = await until(
+          'the agent in the master',
+          async () => {
+            const r = await conn.queryRows(
+              build(
+                vql`SELECT client_id, os_info.hostname AS Host, first_seen_at > 0 AS Seen FROM clients(client_id=${str(clientId)})`,
+              ),
+            );
+            const row = r.rows[0] as { Host?: string; Seen?: boolean } | undefined;
+            return row && (real ? row.Seen : row.Host) ? r.rows : undefined;
+          },
+          60_000,
+        );
+        expect(rows).toEqual([
+          { client_id: clientId, Host: real ? expect.any(String) : 'enrolled-via-minion', Seen: true },
+        ]);
+        console.log(`agent ${clientId} enrolled through minion localhost-${ports[1]}, listed by the master`);
+      } finally {
+        agent.stop();
+      }
+
+      const health = await s.status(id);
+      expect(health.health?.ok).toBe(true);
+      expect(health.health?.detail).toContain(`minion ${ports[0]}: running (healthy)`);
+
+      // Scale-out: what the approval shows, then the operation.
+      const third = await freePort();
+      const preview = await s.scaleOutPlan(id, { port: third });
+      expect(preview).toMatchObject({ node: `localhost-${third}` });
+      expect(preview.resources.map((r) => [r.kind, r.id])).toEqual([
+        ['container', `megaraptor-${id}-minion-${third}`],
+      ]);
+      const t1 = Date.now();
+      const grown = await s.scaleOut(id, { port: third });
+      console.log(`scale-out (third minion, verified) in ${((Date.now() - t1) / 1000).toFixed(1)} s`);
+      expect(grown.operation).toMatchObject({
+        kind: 'scale-out',
+        state: 'done',
+        steps: ['scale-out-config', 'scale-out-minion', 'scale-out-verify-frontends'],
+      });
+      expect((grown.journal.settings as { minions: unknown[] }).minions).toHaveLength(3);
+      const after = parse(await loadServerConfig(secrets, id)) as { Client: { server_urls: string[] } };
+      expect(after.Client.server_urls.at(-1)).toBe(`https://localhost:${third}/`);
+      expect((await s.status(id)).health?.ok).toBe(true);
+      // A taken port is refused before anything happens.
+      await expect(s.scaleOut(id, { port: third })).rejects.toThrow(/Port \d+ is used twice/);
+
+      await s.destroy(id, { exportTo: null });
+      expect(await leftovers(id)).toEqual({
+        containers: [],
+        volumes: [],
+        networks: [],
+        images: [],
+        secrets: [],
+        journals: [],
+      });
+    },
+    400_000,
+  );
+});

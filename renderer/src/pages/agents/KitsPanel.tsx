@@ -1,0 +1,364 @@
+/**
+ * Kits: installers built and saved for hosts a push cannot reach — the Ansible kit (role, inventory,
+ * the verified Linux binary and the server's agent config, as a .tar.gz) and the offline collector
+ * the server builds (Server.Utils.CreateCollector: OS, artifacts, encryption; every tool it needs
+ * preloaded into the server's inventory first and shown with its source and hash, nothing downloaded
+ * on the target). Saved in the data folder's exports; in browser mode also handed to the browser as a
+ * download. And the way back: a returned collection imported, its results counted per artifact.
+ * Test ids: `kit-ansible-*`, `kit-collector-*`, `kit-import-*`, `kit-saved`.
+ */
+import {
+  Alert,
+  Button,
+  Card,
+  Code,
+  Group,
+  List,
+  Select,
+  SimpleGrid,
+  Stack,
+  Table,
+  Text,
+  Textarea,
+  TextInput,
+  Title,
+} from '@mantine/core';
+import { useState } from 'react';
+import type { ImportedCollection } from '../../../../shared/agent-kits';
+import { parseHostList } from '../../../../shared/agent-hosts';
+import type { OutputOf } from '../../../../shared/contract';
+import type { Contract } from '../../../../shared/contracts/index';
+import { describeError } from '../../../../shared/errors';
+import { useApi } from '../../api/index';
+import { handToBrowser } from '../../api/save-file';
+import { useCall } from '../../api/use-call';
+import { useAppInfo } from '../../app/app-info-context';
+import { SecretPicker } from './SecretPicker';
+
+interface Saved {
+  what: string;
+  savedTo: string;
+  detail: string;
+}
+
+type CollectorPlanView = OutputOf<Contract['agents:collector-plan']>;
+
+const splitList = (s: string) =>
+  s
+    .split(',')
+    .map((x) => x.trim())
+    .filter(Boolean);
+
+const COLLECTOR_OS = ['Windows', 'Windows_x86', 'Linux', 'MacOS', 'MacOSArm', 'Generic'];
+
+export function KitsPanel() {
+  const api = useApi();
+  const browserMode = useAppInfo()?.mode === 'browser';
+  const connections = useCall('connections:list', {});
+  const servers = connections.value?.connections.map((c) => c.name) ?? [];
+  const [server, setServer] = useState<string | null>(null);
+  const [saved, setSaved] = useState<Saved>();
+  const [error, setError] = useState<string>();
+  const [busy, setBusy] = useState<string>();
+
+  const build = (what: string, go: () => Promise<{ savedTo: string; name: string; detail: string }>) => {
+    setBusy(what);
+    setError(undefined);
+    go()
+      .then(async (r) => {
+        if (browserMode) await handToBrowser(api, r.savedTo, r.name);
+        setSaved({ what, savedTo: r.savedTo, detail: r.detail });
+      })
+      .catch((e: unknown) => setError(describeError(e)))
+      .finally(() => setBusy(undefined));
+  };
+
+  // Ansible kit.
+  const [hostsText, setHostsText] = useState('');
+  const [user, setUser] = useState('');
+  const [labels, setLabels] = useState('');
+  const [tag, setTag] = useState('latest');
+  const hosts = parseHostList(hostsText);
+  // Offline collector.
+  const [os, setOs] = useState<string>('Windows');
+  const [artifacts, setArtifacts] = useState('Generic.Client.Info');
+  const [encryption, setEncryption] = useState<string>('x509');
+  const [zipPasswordRef, setZipPasswordRef] = useState('');
+  const [plan, setPlan] = useState<CollectorPlanView>();
+  // Import of a returned collection.
+  const [importFile, setImportFile] = useState('');
+  const [importHost, setImportHost] = useState('');
+  const [imported, setImported] = useState<ImportedCollection>();
+
+  const target = server ? { server, org: '' } : null;
+  const collectorSpec = () => ({
+    os,
+    artifacts: splitList(artifacts),
+    encryption:
+      encryption === 'password'
+        ? { scheme: 'password', passwordRef: zipPasswordRef }
+        : { scheme: encryption },
+  });
+  const planCollector = () => {
+    setBusy('plan');
+    setError(undefined);
+    setPlan(undefined);
+    api
+      .call('agents:collector-plan', { target: target!, spec: collectorSpec() })
+      .then(setPlan)
+      .catch((e: unknown) => setError(describeError(e)))
+      .finally(() => setBusy(undefined));
+  };
+  const importCollection = () => {
+    setBusy('import');
+    setError(undefined);
+    setImported(undefined);
+    api
+      .call('agents:import-collection', {
+        target: target!,
+        file: importFile.trim(),
+        ...(importHost.trim() ? { hostname: importHost.trim() } : {}),
+      })
+      .then(setImported)
+      .catch((e: unknown) => setError(describeError(e)))
+      .finally(() => setBusy(undefined));
+  };
+
+  return (
+    <Stack>
+      <Select
+        maw={420}
+        label="Server the agents enrol with (and that builds collectors)"
+        data={servers}
+        value={server}
+        onChange={setServer}
+        placeholder={servers.length ? 'Choose' : 'No server connected'}
+        data-testid="kit-server"
+      />
+      <SimpleGrid cols={{ base: 1, md: 2 }}>
+        <Card withBorder data-testid="kit-ansible">
+          <Stack gap="xs">
+            <Title order={5}>Ansible kit (Linux)</Title>
+            <Text size="xs" c="dimmed">
+              A role with inventory: the verified binary, the agent config (0600) and the velociraptor_client
+              unit. Run with <Code>ansible-playbook -i inventory.ini site.yml --ask-become-pass</Code>.
+            </Text>
+            <Textarea
+              label="Hosts"
+              autosize
+              minRows={3}
+              value={hostsText}
+              onChange={(e) => setHostsText(e.currentTarget.value)}
+              error={
+                hosts.problems[0] ? `Line ${hosts.problems[0].line}: ${hosts.problems[0].message}` : undefined
+              }
+              data-testid="kit-ansible-hosts"
+            />
+            <Group grow>
+              <TextInput
+                label="Ansible login"
+                value={user}
+                onChange={(e) => setUser(e.currentTarget.value)}
+                data-testid="kit-ansible-user"
+              />
+              <TextInput label="Release" value={tag} onChange={(e) => setTag(e.currentTarget.value)} />
+            </Group>
+            <TextInput
+              label="Labels (comma-separated)"
+              value={labels}
+              onChange={(e) => setLabels(e.currentTarget.value)}
+            />
+            <Button
+              disabled={!target || !hosts.hosts.length || hosts.problems.length > 0 || !user.trim()}
+              loading={busy === 'ansible'}
+              onClick={() =>
+                build('ansible', async () => {
+                  const r = await api.call('agents:kit-ansible', {
+                    target: target!,
+                    hosts: hosts.hosts,
+                    user: user.trim(),
+                    labels: splitList(labels),
+                    tag: tag.trim() || 'latest',
+                  });
+                  return { ...r, detail: `${r.files.length} files; binary sha256 ${r.binarySha256}` };
+                })
+              }
+              data-testid="kit-ansible-build"
+            >
+              Build and save
+            </Button>
+          </Stack>
+        </Card>
+        <Card withBorder data-testid="kit-collector">
+          <Stack gap="xs">
+            <Title order={5}>Offline collector</Title>
+            <Text size="xs" c="dimmed">
+              Built by the server with the artifacts and every tool they need inside: nothing is downloaded on
+              the target. X509 encrypts the results to the server&apos;s frontend certificate.
+            </Text>
+            <Group grow>
+              <Select
+                label="OS"
+                data={COLLECTOR_OS}
+                value={os}
+                onChange={(v) => setOs(v ?? 'Windows')}
+                allowDeselect={false}
+              />
+              <Select
+                label="Encryption"
+                data={[
+                  { value: 'x509', label: "X509 (server's certificate)" },
+                  { value: 'password', label: 'ZIP password (keychain)' },
+                  { value: 'none', label: 'None' },
+                ]}
+                value={encryption}
+                onChange={(v) => setEncryption(v ?? 'x509')}
+                allowDeselect={false}
+              />
+            </Group>
+            {encryption === 'password' ? (
+              <SecretPicker
+                label="ZIP password"
+                kind="password"
+                value={zipPasswordRef}
+                onChange={setZipPasswordRef}
+                testId="kit-collector-password"
+              />
+            ) : null}
+            <TextInput
+              label="Artifacts (comma-separated)"
+              value={artifacts}
+              onChange={(e) => setArtifacts(e.currentTarget.value)}
+              data-testid="kit-collector-artifacts"
+            />
+            <Group>
+              <Button
+                variant="default"
+                disabled={!target || !splitList(artifacts).length}
+                loading={busy === 'plan'}
+                onClick={planCollector}
+                data-testid="kit-collector-plan"
+              >
+                Show the tools
+              </Button>
+              <Button
+                disabled={
+                  !target || !splitList(artifacts).length || (encryption === 'password' && !zipPasswordRef)
+                }
+                loading={busy === 'collector'}
+                onClick={() =>
+                  build('collector', async () => {
+                    const r = await api.call('agents:kit-collector', {
+                      target: target!,
+                      spec: collectorSpec(),
+                    });
+                    return {
+                      ...r,
+                      detail: `${r.size} bytes; sha256 ${r.sha256}; ${r.preloaded.length} tool(s) preloaded on the server`,
+                    };
+                  })
+                }
+                data-testid="kit-collector-build"
+              >
+                Preload, build and save
+              </Button>
+            </Group>
+            {plan ? (
+              <Table withTableBorder data-testid="kit-collector-tools">
+                <Table.Thead>
+                  <Table.Tr>
+                    <Table.Th>Tool</Table.Th>
+                    <Table.Th>Source</Table.Th>
+                    <Table.Th>sha256</Table.Th>
+                  </Table.Tr>
+                </Table.Thead>
+                <Table.Tbody>
+                  {plan.preload.tools.map((t) => (
+                    <Table.Tr key={t.name} data-source={t.source}>
+                      <Table.Td>
+                        {t.name}{' '}
+                        <Text span size="xs" c="dimmed">
+                          {t.version}
+                        </Text>
+                      </Table.Td>
+                      <Table.Td>
+                        <Text size="xs" c={t.source === 'missing' ? 'red' : undefined}>
+                          {t.source}: {t.note}
+                        </Text>
+                      </Table.Td>
+                      <Table.Td>
+                        <Text size="xs" ff="monospace">
+                          {t.sha256.slice(0, 16)}
+                        </Text>
+                      </Table.Td>
+                    </Table.Tr>
+                  ))}
+                </Table.Tbody>
+              </Table>
+            ) : null}
+            {plan?.preload.missing.length ? (
+              <Text size="xs" c="red">
+                No file for {plan.preload.missing.join(', ')}: put it into the tool cache; the build is
+                refused until every tool is there (nothing is downloaded on the target).
+              </Text>
+            ) : null}
+          </Stack>
+        </Card>
+        <Card withBorder data-testid="kit-import">
+          <Stack gap="xs">
+            <Title order={5}>Import a returned collection</Title>
+            <Text size="xs" c="dimmed">
+              The ZIP an offline collector wrote, as it came back: copied to the server, imported
+              (Server.Utils.ImportCollection) and its results read back. A file on the machine the app runs
+              on.
+            </Text>
+            <TextInput
+              label="Collection ZIP"
+              placeholder="/path/to/Collection-HOST-….zip"
+              value={importFile}
+              onChange={(e) => setImportFile(e.currentTarget.value)}
+              data-testid="kit-import-file"
+            />
+            <TextInput
+              label="Host name for a new client (optional)"
+              value={importHost}
+              onChange={(e) => setImportHost(e.currentTarget.value)}
+            />
+            <Button
+              disabled={!target || !importFile.trim()}
+              loading={busy === 'import'}
+              onClick={importCollection}
+              data-testid="kit-import-run"
+            >
+              Import
+            </Button>
+            {imported ? (
+              <Alert color="green" data-testid="kit-imported">
+                Imported into {imported.clientId} as flow {imported.flowId}: {imported.totalRows} rows,{' '}
+                {imported.uploadedFiles} files
+                <List size="xs">
+                  {imported.artifacts.map((a) => (
+                    <List.Item key={a.name}>
+                      {a.name}: {a.rows} rows
+                    </List.Item>
+                  ))}
+                </List>
+              </Alert>
+            ) : null}
+          </Stack>
+        </Card>
+      </SimpleGrid>
+      {error ? (
+        <Alert color="red" data-testid="kit-error">
+          {error}
+        </Alert>
+      ) : null}
+      {saved ? (
+        <Alert color="green" data-testid="kit-saved">
+          Saved {saved.savedTo} — {saved.detail}
+          {browserMode ? ' (and handed to the browser as a download)' : ''}
+        </Alert>
+      ) : null}
+    </Stack>
+  );
+}

@@ -1,0 +1,73 @@
+import { describe, expect, it } from 'vitest';
+import { csvHeader, defaultAgentForm, formProblems, hostsOf, requestOf, type AgentForm } from './agent-form';
+
+const form = (change: Partial<AgentForm> = {}): AgentForm => ({ ...defaultAgentForm(), ...change });
+
+describe('agents wizard form', () => {
+  it('reads a CSV through its column mapping and prefills what its rows agree on', () => {
+    const csv =
+      'Computer,SSH Port,Method,Login,Labels\nweb1,2222,ssh,ops,Incident-17\nweb2,,ssh,ops,Incident-17\n';
+    const { guess, columns } = csvHeader(csv);
+    expect(columns).toEqual(['Computer', 'SSH Port', 'Method', 'Login', 'Labels']);
+    // "SSH Port" is no header name the guess knows: the responder maps it.
+    expect(guess).toEqual({ host: 0, port: -1, os: 2, user: 3, labels: 4 });
+    const r = hostsOf(form({ source: 'csv', csv, mapping: { ...guess, port: 1 } }));
+    expect(r.problems).toEqual([]);
+    expect(r.hosts).toEqual([
+      { host: 'web1', port: 2222, os: 'auto' },
+      { host: 'web2', os: 'auto' },
+    ]);
+    expect(r.fromCsv).toEqual({ user: 'ops', channel: 'ssh', labels: ['Incident-17'] });
+  });
+
+  it('refuses a CSV whose rows need two logins or mix Windows and SSH', () => {
+    const csv = 'host,os,user\na,linux,root\nb,windows,admin\n';
+    const r = hostsOf(form({ source: 'csv', csv, mapping: csvHeader(csv).guess }));
+    expect(r.problems.map((p) => p.message).join('\n')).toMatch(/2 logins[\s\S]*mix Windows/);
+  });
+
+  it('expands a range and bounds its size', () => {
+    expect(hostsOf(form({ source: 'range', range: '10.0.0.0/30' })).hosts.map((h) => h.host)).toEqual([
+      '10.0.0.1',
+      '10.0.0.2',
+    ]);
+    expect(hostsOf(form({ source: 'range', range: '10.0.0.0/8' })).problems[0]!.message).toMatch(
+      /more than one push takes/,
+    );
+  });
+
+  it('maps SSH choices to settings with keychain references only, and says what is missing', () => {
+    const f = form({ server: 'sim', paste: '127.0.0.1:2201', labels: 'a, b', frontends: '10.1.1.1:8000' });
+    const hosts = hostsOf(f).hosts;
+    expect(formProblems(f, hosts).map((p) => p.step)).toEqual(['login', 'login', 'login']);
+    f.ssh = { ...f.ssh, username: 'deployer', keyPath: '/k', sudoPasswordRef: 'cred-1' };
+    expect(formProblems(f, hosts)).toEqual([]);
+    const req = requestOf(f, hosts);
+    expect(req.settings).toEqual({
+      mode: 'install',
+      server: { connection: 'sim', org: '' },
+      login: {
+        username: 'deployer',
+        auth: { method: 'key', keyPath: '/k' },
+        sudo: { mode: 'sudo', passwordRef: 'cred-1' },
+      },
+      binary: { kind: 'release', tag: 'latest' },
+      config: { frontends: [{ host: '10.1.1.1', port: 8000, scheme: 'https' }], labels: ['a', 'b'] },
+    });
+    expect(JSON.stringify(req)).not.toMatch(/password"\s*:\s*"/i);
+  });
+
+  it('WinRM: pins per host, and no unchecked certificates without the acknowledgement', () => {
+    const f = form({ server: 'sim', paste: 'win1', channel: 'winrm' });
+    f.winrm = { ...f.winrm, user: 'Administrator', passwordRef: 'cred-2', tls: 'unchecked' };
+    expect(formProblems(f, hostsOf(f).hosts).map((p) => p.message)).toEqual([
+      'Acknowledge that certificates will not be checked, or choose a CA or pins.',
+    ]);
+    f.winrm = { ...f.winrm, tls: 'pinned', pins: 'win1 = AA:BB' };
+    expect(formProblems(f, hostsOf(f).hosts)).toEqual([]);
+    expect(requestOf(f, hostsOf(f).hosts).settings).toMatchObject({
+      tls: { kind: 'pinned', fingerprints: { win1: 'AA:BB' } },
+      login: { user: 'Administrator', auth: 'ntlm', passwordRef: 'cred-2' },
+    });
+  });
+});

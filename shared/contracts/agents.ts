@@ -1,0 +1,137 @@
+/**
+ * The agents domain (issue 17): the agents wizard (hosts, the server agents enrol with, SSH or WinRM,
+ * keychain references, host keys confirmed before the push), the runs and their live table (polled:
+ * a run goes on in the core when the page or the socket goes away), cancel, resume, the summary CSV,
+ * and the kits page. Settings are the channel's push settings as the core checks them (never a
+ * secret: keychain references only).
+ */
+import { z } from 'zod';
+import { ImportedCollection, PreloadedTool, ToolPreloadPlan } from '../agent-kits';
+import { AgentChannel, AgentRunSummary, PushHost } from '../agents';
+import { call } from '../contract';
+import { Target } from './connections';
+
+const Empty = z.object({}).strict();
+const RunId = z.string().regex(/^r[a-z0-9]{6,40}$/);
+const Id = z.object({ id: RunId });
+
+export const PushRequest = z.object({
+  channel: AgentChannel,
+  name: z.string().min(1).max(100),
+  hosts: z.array(PushHost).min(1).max(4096),
+  concurrency: z.number().int().min(1).max(64).default(8),
+  retries: z.number().int().min(0).max(10).default(2),
+  /** SshPushSettings or WinRmPushSettings (checked by the core's pusher). */
+  settings: z.record(z.string(), z.unknown()),
+});
+export type PushRequest = z.input<typeof PushRequest>;
+
+/** What the review step shows: the hosts as the run will list them, and what lands where. */
+export const PushReview = z.object({
+  channel: AgentChannel,
+  name: z.string(),
+  concurrency: z.number(),
+  retries: z.number(),
+  hosts: z.array(z.object({ key: z.string(), host: z.string(), port: z.number(), os: z.string() })),
+  /** The agent's config as the server gives it: where agents dial, its CA, the labels applied. */
+  config: z
+    .object({ serverUrls: z.array(z.string()), caFingerprint: z.string(), labels: z.array(z.string()) })
+    .nullable(),
+  /** What each kind of host gets (paths, services), in the channel's words. */
+  installs: z.array(z.object({ os: z.string(), what: z.string() })),
+  warnings: z.array(z.string()),
+});
+export type PushReview = z.infer<typeof PushReview>;
+
+export const RunListItem = AgentRunSummary.omit({ hosts: true });
+export type RunListItem = z.infer<typeof RunListItem>;
+
+export const HostKeyScan = z.object({
+  host: z.string(),
+  port: z.number(),
+  /** known: listed in known_hosts; unknown: never seen (confirm it); changed: differs (refused). */
+  status: z.enum(['known', 'unknown', 'changed', 'unreachable']),
+  keyType: z.string().optional(),
+  fingerprint: z.string().optional(),
+  message: z.string().optional(),
+});
+export type HostKeyScan = z.infer<typeof HostKeyScan>;
+
+const HostPort = z.object({ host: PushHost.shape.host, port: z.number().int().min(1).max(65535) });
+
+export const agentsContract = {
+  'agents:list': call(
+    Empty,
+    z.object({
+      runs: z.array(RunListItem),
+      problems: z.array(z.object({ id: z.string(), message: z.string() })),
+    }),
+  ),
+  'agents:run': call(Id, AgentRunSummary),
+  /** The run as it would start (hosts deduplicated, settings checked, the server's client config). */
+  'agents:review': call(PushRequest, PushReview),
+  /** Starts the run in the core and answers its id at once; the page polls agents:run. */
+  'agents:start': call(PushRequest, z.object({ id: RunId })),
+  'agents:cancel': call(Id, z.object({ cancelled: z.boolean() })),
+  /** Continues an interrupted or cancelled run (failed hosts again only when asked). */
+  'agents:resume': call(
+    z.object({ id: RunId, retryFailed: z.boolean().default(false) }),
+    z.object({ id: RunId }),
+  ),
+  /** The summary CSV saved in the data folder's exports (browser mode hands it on with files:read). */
+  'agents:export-csv': call(Id, z.object({ savedTo: z.string(), name: z.string(), rows: z.number() })),
+  /** The SSH host keys the hosts present, against what the app knows (nothing is trusted here). */
+  'agents:scan-host-keys': call(
+    z.object({ hosts: z.array(HostPort).min(1).max(4096) }),
+    z.object({ keys: z.array(HostKeyScan) }),
+  ),
+  /** Remembers keys the responder confirmed; each host is asked again and must present that key. */
+  'agents:trust-host-keys': call(
+    z.object({
+      keys: z
+        .array(HostPort.extend({ fingerprint: z.string().min(1) }))
+        .min(1)
+        .max(4096),
+    }),
+    z.object({ trusted: z.number(), refused: z.array(HostKeyScan) }),
+  ),
+  /** An Ansible kit (role, inventory, the verified binary, the server's agent config) as a ZIP. */
+  'agents:kit-ansible': call(
+    z.object({
+      target: Target,
+      hosts: z.array(PushHost).min(1).max(4096),
+      user: z.string().min(1).max(64),
+      labels: z.array(z.string()).max(32).default([]),
+      tag: z.string().min(1).default('latest'),
+    }),
+    z.object({ savedTo: z.string(), name: z.string(), files: z.array(z.string()), binarySha256: z.string() }),
+  ),
+  /** What building a collector will do: its parameters and every tool to preload, with source and hash. */
+  'agents:collector-plan': call(
+    z.object({ target: Target, spec: z.record(z.string(), z.unknown()) }),
+    z.object({ parameters: z.record(z.string(), z.string()), preload: ToolPreloadPlan }),
+  ),
+  /**
+   * An offline collector: its tools preloaded into the server's inventory (refused while one has no
+   * file), then built by the server (Server.Utils.CreateCollector) and saved here.
+   */
+  'agents:kit-collector': call(
+    z.object({ target: Target, spec: z.record(z.string(), z.unknown()) }),
+    z.object({
+      savedTo: z.string(),
+      name: z.string(),
+      sha256: z.string(),
+      size: z.number(),
+      preloaded: z.array(PreloadedTool),
+    }),
+  ),
+  /** A returned collection ZIP (a file on the machine the core runs on) copied to the server and imported. */
+  'agents:import-collection': call(
+    z.object({
+      target: Target,
+      file: z.string().min(1).max(4096),
+      hostname: z.string().max(253).optional(),
+    }),
+    ImportedCollection,
+  ),
+};
