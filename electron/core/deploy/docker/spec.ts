@@ -52,9 +52,14 @@ export interface HealthSettings {
   startPeriodMs: number;
 }
 
+/**
+ * A check that fails answers within a second (the query exits 1); only a busy engine host makes one
+ * slow, so a check may take Docker's own default of 30 s before it counts as failed: a healthy server
+ * on a loaded laptop must not be rolled back.
+ */
 export const DEFAULT_HEALTH: HealthSettings = {
   intervalMs: 5_000,
-  timeoutMs: 10_000,
+  timeoutMs: 30_000,
   retries: 3,
   startPeriodMs: 60_000,
 };
