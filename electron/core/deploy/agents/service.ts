@@ -9,7 +9,7 @@ import { mkdir, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { ImportedCollection, PreloadedTool, ToolPreloadPlan } from '../../../../shared/agent-kits';
 import { HostName, type PushHostInput } from '../../../../shared/agents';
-import { AppError, isAppError, messageOf } from '../../../../shared/errors';
+import { AppError, asError, isAppError, messageOf } from '../../../../shared/errors';
 import type { SecretStore } from '../../credentials/index';
 import type { VelociraptorService } from '../../velociraptor/index';
 import type { ReleaseCache } from '../releases/cache';
@@ -265,7 +265,7 @@ export class AgentService {
       done.then(
         (doc) => resolve(doc.id),
         // After the start the journal says how the run ended; before it, the caller hears why.
-        (e: unknown) => (id ? undefined : reject(e instanceof Error ? e : new Error(messageOf(e)))),
+        (e: unknown) => (id ? undefined : reject(asError(e))),
       );
       void done.catch(() => undefined).finally(() => this.running.delete(done));
     });
