@@ -16,7 +16,7 @@ import type {
   ToolPreloadPlan,
 } from '../../../../shared/agent-kits';
 import { HostName, type PushHostInput } from '../../../../shared/agents';
-import { AppError, isAppError, messageOf } from '../../../../shared/errors';
+import { AppError, asError, isAppError, messageOf } from '../../../../shared/errors';
 import type { SecretStore } from '../../credentials/index';
 import type { VelociraptorService } from '../../velociraptor/index';
 import type { ReleaseCache } from '../releases/cache';
@@ -315,7 +315,7 @@ export class AgentService {
       done.then(
         (doc) => resolve(doc.id),
         // After the start the journal says how the run ended; before it, the caller hears why.
-        (e: unknown) => (id ? undefined : reject(e instanceof Error ? e : new Error(messageOf(e)))),
+        (e: unknown) => (id ? undefined : reject(asError(e))),
       );
       void done.catch(() => undefined).finally(() => this.running.delete(done));
     });
