@@ -17,11 +17,12 @@
  * older than three periods is not relayed (it stopped, as a real minion stops reporting).
  */
 import { randomBytes } from 'node:crypto';
-import { appendFileSync, mkdirSync, readdirSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
+import { appendFileSync, mkdirSync, readdirSync, readFileSync } from 'node:fs';
 import { open } from 'node:fs/promises';
 import type { Server } from 'node:https';
 import { join } from 'node:path';
 import { AppError } from '../../../shared/errors';
+import { writeFileAtomicSync } from '../files/index';
 import { startFrontendServer, type EnrolRequest, type Enroller } from './frontend';
 import type { SimServerConfig } from './server-config';
 import type { SimPki } from './sim-pki';
@@ -184,8 +185,7 @@ export async function startMinion(o: {
       { root: connected.get('root') ?? 0, ...Object.fromEntries(connected) },
       now(),
     );
-    writeFileSync(`${file}.tmp`, JSON.stringify({ at: now(), row }), { mode: 0o600 });
-    renameSync(`${file}.tmp`, file);
+    writeFileAtomicSync(file, JSON.stringify({ at: now(), row }));
   };
   report();
   const timer = setInterval(report, intervalMs);
