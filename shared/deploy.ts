@@ -246,3 +246,25 @@ export function parseExtraFile(spec: string): ImageExtraFile | undefined {
   if (!m) return undefined;
   return { path: m[1]!, source: m[2]!, mode: m[3] ? parseInt(m[3], 8) : 0o644 };
 }
+
+/** How many minions an enterprise deployment runs beside its master unless the responder says otherwise. */
+export const DEFAULT_MINIONS = 2;
+/** The most minions one deployment runs (the Docker deployer's settings refuse more). */
+export const MAX_MINIONS = 8;
+
+/**
+ * The minions of a multi-frontend deployment on one engine: each binds where the master's frontend
+ * binds, on the free ports right after it (skipping `taken`, the deployment's other ports: the
+ * wizard's API default 8001 sits right after the frontend's 8000), so agents reach every frontend
+ * at the same name. The CLI's `--minions N` and the wizard's count follow this one rule.
+ */
+export function minionsBeside(
+  frontend: { bindAddress: string; port: number },
+  count: number,
+  taken: ReadonlyArray<number | null> = [],
+): Array<{ bindAddress: string; port: number }> {
+  const out: Array<{ bindAddress: string; port: number }> = [];
+  for (let port = frontend.port + 1; out.length < count && port <= 65535; port++)
+    if (!taken.includes(port)) out.push({ bindAddress: frontend.bindAddress, port });
+  return out;
+}

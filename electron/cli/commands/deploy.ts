@@ -7,7 +7,13 @@
 import { readFileSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { AppError, isAppError } from '../../../shared/errors';
-import { parseExtraFile, type ProfileName } from '../../../shared/deploy';
+import {
+  DEFAULT_MINIONS,
+  MAX_MINIONS,
+  minionsBeside,
+  parseExtraFile,
+  type ProfileName,
+} from '../../../shared/deploy';
 import {
   checkHostKey,
   engineFromEnv,
@@ -199,16 +205,17 @@ function dockerSettings(flags: ParsedFlags, io: CliIO): Record<string, unknown> 
   });
   const enterprise = flags.get('--profile') === 'enterprise';
   const minionFlag = flags.get('--minions');
-  if (minionFlag !== undefined && !/^\d$/.test(minionFlag))
-    throw new UsageError('--minions is a number from 0 to 8');
+  if (minionFlag !== undefined && !(/^\d+$/.test(minionFlag) && Number(minionFlag) <= MAX_MINIONS))
+    throw new UsageError(`--minions is a number from 0 to ${MAX_MINIONS}`);
   if (minionFlag !== undefined && minionFlag !== '0' && !enterprise)
     throw new UsageError('--minions goes with --profile enterprise');
   const frontendBind = flags.get('--frontend-bind') ?? '0.0.0.0';
   const frontendPort = port(flags, '--frontend-port') ?? 8000;
-  const minions = Array.from({ length: enterprise ? Number(minionFlag ?? 2) : 0 }, (_, i) => ({
-    bindAddress: frontendBind,
-    port: frontendPort + 1 + i,
-  }));
+  const minions = minionsBeside(
+    { bindAddress: frontendBind, port: frontendPort },
+    enterprise ? Number(minionFlag ?? DEFAULT_MINIONS) : 0,
+    [port(flags, '--api-port') ?? null, port(flags, '--gui-port') ?? null],
+  );
   const loopback = (flag: string, expose: boolean) => ({
     bindAddress: expose ? '0.0.0.0' : '127.0.0.1',
     port: port(flags, flag) ?? null,

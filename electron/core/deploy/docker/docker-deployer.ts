@@ -23,7 +23,7 @@
  */
 import { z } from 'zod';
 import type Docker from 'dockerode';
-import type { PreflightCheck, ResourceRef } from '../../../../shared/deploy';
+import { MAX_MINIONS, type PreflightCheck, type ResourceRef } from '../../../../shared/deploy';
 import { AppError } from '../../../../shared/errors';
 import { serverUrl, webUrl } from '../../pki/index';
 import {
@@ -125,7 +125,7 @@ export const DockerSettings = z.object({
    */
   minions: z
     .array(z.object({ bindAddress: z.string().min(1), port: Port }))
-    .max(8)
+    .max(MAX_MINIONS)
     .default([]),
   gui: PortChoiceSchema,
   api: PortChoiceSchema,

@@ -66,6 +66,23 @@ describe('wizard form', () => {
     expect(settingsOf(form)).not.toHaveProperty('image.extraFiles');
   });
 
+  it('gives an enterprise Docker deployment its minions on free ports after the frontend', () => {
+    const standard: WizardForm = { ...base(), name: 'ir-1', profile: 'standard' };
+    expect(settingsOf(standard)).not.toHaveProperty('minions');
+    const enterprise: WizardForm = { ...base(), name: 'ir-1', profile: 'enterprise' };
+    // 8001 is the API's: the two default minions take 8002 and 8003.
+    expect(settingsOf(enterprise)['minions']).toEqual([
+      { bindAddress: '127.0.0.1', port: 8002 },
+      { bindAddress: '127.0.0.1', port: 8003 },
+    ]);
+    const one: WizardForm = { ...enterprise, docker: { ...enterprise.docker, minions: 1 } };
+    expect(settingsOf(one)['minions']).toEqual([{ bindAddress: '127.0.0.1', port: 8002 }]);
+    const none: WizardForm = { ...enterprise, docker: { ...enterprise.docker, minions: 0 } };
+    expect(settingsOf(none)).not.toHaveProperty('minions');
+    const many: WizardForm = { ...enterprise, docker: { ...enterprise.docker, minions: 9 } };
+    expect(formProblems(many)).toEqual(['Minions are a whole number from 0 to 8.']);
+  });
+
   it('maps an SSH host: agent or key login, sudo, the frontend named after the host by default', () => {
     const form = base();
     form.target = 'ssh';

@@ -8,7 +8,13 @@
  * frontend — the one port agents must reach — on the address the responder picks, Velociraptor's own
  * ports, and the signature-verified release rather than a local binary.
  */
-import { parseExtraFile, type ProfileName } from '../../../../shared/deploy';
+import {
+  DEFAULT_MINIONS,
+  MAX_MINIONS,
+  minionsBeside,
+  parseExtraFile,
+  type ProfileName,
+} from '../../../../shared/deploy';
 
 export type WizardTarget = 'docker' | 'ssh' | 'lab' | 'aws' | 'azure';
 
@@ -52,6 +58,8 @@ export interface WizardForm {
     api: PortChoice;
     /** Confirms that a non-loopback GUI/API address is meant. */
     exposeAdminPorts: boolean;
+    /** Enterprise only: Velociraptor minions beside the master, each a frontend of its own. */
+    minions: number;
   };
   ssh: {
     host: string;
@@ -117,6 +125,7 @@ export function defaultForm(options: {
       gui: { bindAddress: '127.0.0.1', port: VELOCIRAPTOR_PORTS.gui },
       api: { bindAddress: '127.0.0.1', port: VELOCIRAPTOR_PORTS.api },
       exposeAdminPorts: false,
+      minions: DEFAULT_MINIONS,
     },
     ssh: {
       host: '',
@@ -202,6 +211,9 @@ export function settingsOf(form: WizardForm): Record<string, unknown> {
       },
       gui: exposed(d.gui),
       api: exposed(d.api),
+      ...(form.profile === 'enterprise' && d.minions > 0
+        ? { minions: minionsBeside(d.frontend, d.minions, [d.gui.port, d.api.port]) }
+        : {}),
     };
   }
   if (form.target === 'ssh') {
@@ -303,6 +315,9 @@ export function formProblems(form: WizardForm): string[] {
   }
   if (form.target === 'docker') {
     if (!form.docker.frontendHostname.trim()) out.push('Give the name agents will use to reach the server.');
+    const m = form.docker.minions;
+    if (form.profile === 'enterprise' && !(Number.isInteger(m) && m >= 0 && m <= MAX_MINIONS))
+      out.push(`Minions are a whole number from 0 to ${MAX_MINIONS}.`);
     const nonLoopback = [form.docker.gui, form.docker.api].some((p) => !isLoopback(p.bindAddress));
     if (nonLoopback && !form.docker.exposeAdminPorts)
       out.push('The GUI or API would be reachable from the network: confirm it, or keep 127.0.0.1.');
