@@ -39,7 +39,7 @@ import { ConnectionsPage } from './pages/ConnectionsPage';
 import { DeploymentsPage } from './pages/DeploymentsPage';
 import { ShellPage } from './pages/ShellPage';
 import { CLI, startServe, type RunningServer } from './serve';
-import { callOver, openSocket } from './ws-client';
+import { removeAllDeployments } from './ws-client';
 
 const engine = dockerEngine();
 const realBinary = process.env.MEGARAPTOR_REAL_VELOCIRAPTOR;
@@ -80,21 +80,7 @@ test.beforeEach(() => {
 
 /** Removes every deployment the app still lists (a failed test must not leave containers behind). */
 test.afterEach(async () => {
-  if (!app) return;
-  const ws = await openSocket(app);
-  try {
-    const list = await callOver(ws, 'deploy:list', {});
-    if (!list.ok) return;
-    for (const d of (
-      list.value as { deployments: Array<{ id: string; state: string; interrupted: boolean }> }
-    ).deployments) {
-      if (d.state === 'deployed' && !d.interrupted)
-        await callOver(ws, 'deploy:destroy', { id: d.id, evidence: 'skip' });
-      else if (d.state !== 'destroyed') await callOver(ws, 'deploy:cleanup', { id: d.id });
-    }
-  } finally {
-    ws.close();
-  }
+  if (app) await removeAllDeployments(app);
 });
 
 /** Every container, volume and image on the engine labelled with deployment `id`. */
