@@ -31,6 +31,7 @@ import {
   startTestEngine,
   type TestEngine,
 } from '../electron/core/deploy/testing/docker-engine';
+import { RAPID_DOCKER_STEPS } from '../electron/core/deploy/testing/docker-steps';
 import { freePort } from '../electron/core/deploy/testing/free-port';
 import { simRuntime, type SimRuntime } from '../electron/core/deploy/testing/sim-runtime';
 import { expect, test } from './fixtures';
@@ -128,20 +129,7 @@ test('the wizard deploys to Docker to the end: plan, progress, result, connectio
 
   // Review: every Docker step with what it creates, the unsigned binary said, the self-destruction.
   await expect(deployments.review).toBeVisible({ timeout: 60_000 });
-  for (const step of [
-    'binary',
-    'identity',
-    'image',
-    'volumes',
-    'register',
-    'container',
-    'start',
-    'expiry',
-    'verify-api',
-    'verify-gui',
-    'connect',
-  ])
-    await expect(deployments.reviewStep(step)).toBeVisible();
+  for (const step of RAPID_DOCKER_STEPS) await expect(deployments.reviewStep(step)).toBeVisible();
   await expect(deployments.reviewStep('volumes')).toContainText('volume');
   await expect(deployments.reviewStep('container')).toContainText('container');
   await expect(deployments.reviewWarnings).toContainText('carries no release signature');

@@ -28,6 +28,7 @@ import {
   type DockerBed,
 } from '../testing/docker-bed';
 import { dockerEngine } from '../testing/docker-engine';
+import { RAPID_DOCKER_STEPS } from '../testing/docker-steps';
 import { dockerWorld, freePort, hostNetworkSettings, SMALL, type DockerWorld } from '../testing/docker-world';
 import { identitySecrets } from '../server-identity';
 import { verifyGui } from '../verify';
@@ -101,19 +102,7 @@ describe('Docker target on a real engine', () => {
         settings,
       });
       // The review step: every resource, named before it exists.
-      expect(plan.steps.map((s) => s.id)).toEqual([
-        'binary',
-        'identity',
-        'image',
-        'volumes',
-        'register',
-        'container',
-        'start',
-        'expiry',
-        'verify-api',
-        'verify-gui',
-        'connect',
-      ]);
+      expect(plan.steps.map((s) => s.id)).toEqual(RAPID_DOCKER_STEPS);
       expect(plan.steps.flatMap((s) => s.resources.map((r) => r.kind)).sort()).toEqual(
         [
           'connection',
