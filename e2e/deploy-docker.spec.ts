@@ -31,6 +31,7 @@ import {
   startTestEngine,
   type TestEngine,
 } from '../electron/core/deploy/testing/docker-engine';
+import { RAPID_DOCKER_STEPS } from '../electron/core/deploy/testing/docker-steps';
 import { freePort } from '../electron/core/deploy/testing/free-port';
 import { simRuntime, type SimRuntime } from '../electron/core/deploy/testing/sim-runtime';
 import { expect, test } from './fixtures';
@@ -39,7 +40,7 @@ import { ConnectionsPage } from './pages/ConnectionsPage';
 import { DeploymentsPage } from './pages/DeploymentsPage';
 import { ShellPage } from './pages/ShellPage';
 import { CLI, startServe, type RunningServer } from './serve';
-import { callOver, openSocket } from './ws-client';
+import { removeAllDeployments } from './ws-client';
 
 const engine = dockerEngine();
 const realBinary = process.env.MEGARAPTOR_REAL_VELOCIRAPTOR;
@@ -80,21 +81,7 @@ test.beforeEach(() => {
 
 /** Removes every deployment the app still lists (a failed test must not leave containers behind). */
 test.afterEach(async () => {
-  if (!app) return;
-  const ws = await openSocket(app);
-  try {
-    const list = await callOver(ws, 'deploy:list', {});
-    if (!list.ok) return;
-    for (const d of (
-      list.value as { deployments: Array<{ id: string; state: string; interrupted: boolean }> }
-    ).deployments) {
-      if (d.state === 'deployed' && !d.interrupted)
-        await callOver(ws, 'deploy:destroy', { id: d.id, evidence: 'skip' });
-      else if (d.state !== 'destroyed') await callOver(ws, 'deploy:cleanup', { id: d.id });
-    }
-  } finally {
-    ws.close();
-  }
+  if (app) await removeAllDeployments(app);
 });
 
 /** Every container, volume and image on the engine labelled with deployment `id`. */
@@ -142,20 +129,7 @@ test('the wizard deploys to Docker to the end: plan, progress, result, connectio
 
   // Review: every Docker step with what it creates, the unsigned binary said, the self-destruction.
   await expect(deployments.review).toBeVisible({ timeout: 60_000 });
-  for (const step of [
-    'binary',
-    'identity',
-    'image',
-    'volumes',
-    'register',
-    'container',
-    'start',
-    'expiry',
-    'verify-api',
-    'verify-gui',
-    'connect',
-  ])
-    await expect(deployments.reviewStep(step)).toBeVisible();
+  for (const step of RAPID_DOCKER_STEPS) await expect(deployments.reviewStep(step)).toBeVisible();
   await expect(deployments.reviewStep('volumes')).toContainText('volume');
   await expect(deployments.reviewStep('container')).toContainText('container');
   await expect(deployments.reviewWarnings).toContainText('carries no release signature');

@@ -23,8 +23,8 @@ import { expect, test } from './fixtures';
 import { CredentialsPage } from './pages/CredentialsPage';
 import { DeploymentsPage } from './pages/DeploymentsPage';
 import { saveScreenshot } from './pages/screenshots';
-import { CLI, type ServeInfo } from './serve';
-import { callOver, openSocket } from './ws-client';
+import { CLI } from './serve';
+import { removeAllDeployments } from './ws-client';
 
 let dir: string;
 let launcher: string;
@@ -41,26 +41,8 @@ test.afterAll(() => {
   if (dir) rmSync(dir, { recursive: true, force: true });
 });
 
-/** Removes every deployment this server still lists (a failed test must not leave lab processes). */
-async function removeAll(server: ServeInfo): Promise<void> {
-  const ws = await openSocket(server);
-  try {
-    const list = await callOver(ws, 'deploy:list', {});
-    if (!list.ok) return;
-    for (const d of (
-      list.value as { deployments: Array<{ id: string; state: string; interrupted: boolean }> }
-    ).deployments) {
-      if (d.state === 'deployed' && !d.interrupted)
-        await callOver(ws, 'deploy:destroy', { id: d.id, evidence: 'skip' });
-      else if (d.state !== 'destroyed') await callOver(ws, 'deploy:cleanup', { id: d.id });
-    }
-  } finally {
-    ws.close();
-  }
-}
-
 test.beforeEach(() => keyringSession().skipOrFail((skip, why) => test.skip(skip, why)));
-test.afterEach(async ({ server }) => removeAll(server));
+test.afterEach(async ({ server }) => removeAllDeployments(server));
 
 test('the wizard deploys a local lab to the end: plan, live progress, result, countdown, destroy', async ({
   shell,

@@ -43,3 +43,21 @@ export async function callOver(ws: WebSocket, channel: string, input: unknown): 
   ws.send(JSON.stringify({ type: 'call', id, channel, input }));
   return answer;
 }
+
+/** Removes every deployment the server still lists (a failed test must not leave anything behind). */
+export async function removeAllDeployments(server: ServeInfo): Promise<void> {
+  const ws = await openSocket(server);
+  try {
+    const list = await callOver(ws, 'deploy:list', {});
+    if (!list.ok) return;
+    for (const d of (
+      list.value as { deployments: Array<{ id: string; state: string; interrupted: boolean }> }
+    ).deployments) {
+      if (d.state === 'deployed' && !d.interrupted)
+        await callOver(ws, 'deploy:destroy', { id: d.id, evidence: 'skip' });
+      else if (d.state !== 'destroyed') await callOver(ws, 'deploy:cleanup', { id: d.id });
+    }
+  } finally {
+    ws.close();
+  }
+}

@@ -7,8 +7,6 @@
  * The same at the minion boundaries of a multi-frontend (enterprise) deployment.
  */
 import { randomBytes } from 'node:crypto';
-import { mkdtemp, readdir, readFile, rm } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type Docker from 'dockerode';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -16,28 +14,23 @@ import { bundleScript, type BundledScript } from '../testing/bundle';
 import { runChild } from '../testing/child-run';
 import type { CrashChildConfig } from '../testing/crash-child';
 import { openVault } from '../testing/vault';
-import { dockerEngine, startTestEngine, type TestEngine } from '../testing/docker-engine';
+import { journalsLeft, startDockerBed, type DockerBed } from '../testing/docker-bed';
+import { dockerEngine } from '../testing/docker-engine';
 import {
   dockerWorld,
   freePort,
   hostNetworkSettings,
   MULTI_HEALTH,
   SMALL,
-  TEST_ASSET,
-  TEST_TAG,
   type DockerWorld,
 } from '../testing/docker-world';
-import { makeTestSigner, type TestSigner } from '../testing/gpg';
-import { startReleaseServer, type ReleaseServer } from '../testing/release-server';
-import { simRuntime, type SimRuntime } from '../testing/sim-runtime';
+import type { SimRuntime } from '../testing/sim-runtime';
 import type { FileVaultSecretStore } from '../../credentials/file-vault';
 import { LABEL } from './spec';
 
 const part = dockerEngine();
-let engine: TestEngine;
+let bed: DockerBed;
 let child: BundledScript;
-let signer: TestSigner;
-let releases: ReleaseServer;
 let runtime: SimRuntime;
 let root: string;
 let vault: FileVaultSecretStore;
@@ -47,44 +40,30 @@ const VAULT = { vaultPassphrase: 'crash-test-passphrase' };
 
 beforeAll(async () => {
   if (!part.ready) return;
-  engine = await startTestEngine();
-  root = await mkdtemp(join(tmpdir(), 'megaraptor-docker-crash-'));
-  [child, signer, runtime] = await Promise.all([
+  [bed, child] = await Promise.all([
+    startDockerBed('megaraptor-docker-crash-'),
     bundleScript(join(__dirname, '..', 'testing', 'crash-child.ts')),
-    makeTestSigner(),
-    simRuntime(join(root, 'runtime')),
   ]);
-  const launcher = await readFile(runtime.launcher);
-  releases = await startReleaseServer([
-    {
-      tag: TEST_TAG,
-      publishedAt: '2026-05-31T00:00:00Z',
-      assets: { [TEST_ASSET]: launcher, [`${TEST_ASSET}.sig`]: await signer.sign(launcher) },
-    },
-  ]);
+  ({ runtime, root } = bed);
   vault = await openVault(join(root, 'vault.json'), VAULT.vaultPassphrase);
   world = dockerWorld({
     dataDir: join(root, 'data'),
-    engine: engine.ref,
-    release: { url: releases.url, caPem: releases.caPem, key: signer.key },
+    engine: bed.engine.ref,
+    release: bed.release,
     secrets: vault,
     extraFiles: runtime.extraFiles,
   });
-  docker = await world.engines.get(engine.ref);
+  docker = await world.engines.get(bed.engine.ref);
 }, 240_000);
 
 afterAll(async () => {
-  if (!engine) return;
   await world?.close();
-  await releases?.close();
-  await signer?.cleanup();
   await child?.cleanup();
-  await engine.stop();
-  if (root) await rm(root, { recursive: true, force: true });
+  await bed?.close();
 }, 120_000);
 
 async function config(stopAt: number | null, minions = 0): Promise<CrashChildConfig> {
-  const settings = await hostNetworkSettings(engine.ref, runtime.extraFiles);
+  const settings = await hostNetworkSettings(bed.engine.ref, runtime.extraFiles);
   const ports: number[] = [];
   for (let i = 0; i < minions; i++) ports.push(await freePort());
   return {
@@ -96,7 +75,7 @@ async function config(stopAt: number | null, minions = 0): Promise<CrashChildCon
     dataDir: join(root, 'data'),
     vaultPath: join(root, 'vault.json'),
     ...VAULT,
-    release: { url: releases.url, caPem: releases.caPem, key: signer.key },
+    release: bed.release,
     extraFiles: runtime.extraFiles,
     settings: minions
       ? {
@@ -119,9 +98,7 @@ async function leftovers(id: string, name: string, w: DockerWorld = world) {
   const images = await docker.listImages({ filters: byLabel });
   const refs = (await vault.listRefs()).filter((r) => r.includes(id));
   const connections = (await w.connections.list()).connections.filter((c) => c.name === name);
-  const journals = (await readdir(w.journals.dir).catch(() => [] as string[])).filter((f) =>
-    f.startsWith(id),
-  );
+  const journals = await journalsLeft(w.journals.dir, id);
   return {
     containers: containers.map((c) => c.Names[0]),
     volumes: volumes.map((v) => v.Name),
@@ -220,8 +197,8 @@ async function killAtEach(bounds: Array<{ n: number; label: string }>, minions =
     // A fresh app over the same data dir: the connections file changed behind the old manager's back.
     const fresh = dockerWorld({
       dataDir: join(root, 'data'),
-      engine: engine.ref,
-      release: { url: releases.url, caPem: releases.caPem, key: signer.key },
+      engine: bed.engine.ref,
+      release: bed.release,
       secrets: vault,
       extraFiles: runtime.extraFiles,
     });

@@ -8,41 +8,33 @@
  * destroy leaves no container, volume, image, secret, connection or journal.
  */
 import { randomBytes } from 'node:crypto';
-import { mkdtemp, readdir, readFile, rm, writeFile } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
+import { writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import type Docker from 'dockerode';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { ProgressEvent } from '../../../../shared/deploy';
 import { isAppError, type AppError } from '../../../../shared/errors';
-import { keychainStoreFor } from '../../credentials/index';
-import { MemorySecretStore } from '../../credentials/memory-store';
 import type { SecretStore } from '../../credentials/secret-store';
 import { build, vql } from '../../velociraptor/vql/builder';
 import { dockerPlan } from './docker-deployer';
 import { LABEL } from './spec';
-import { makeTestSigner, type TestSigner } from '../testing/gpg';
-import { startReleaseServer, type ReleaseServer } from '../testing/release-server';
-import { simRuntime, type SimRuntime } from '../testing/sim-runtime';
-import { dockerEngine, startTestEngine, type TestEngine } from '../testing/docker-engine';
+import type { SimRuntime } from '../testing/sim-runtime';
 import {
-  dockerWorld,
-  freePort,
-  hostNetworkSettings,
-  SMALL,
-  TEST_ASSET,
-  TEST_TAG,
-  type DockerWorld,
-} from '../testing/docker-world';
+  journalsLeft,
+  labelledLeft,
+  secretsLeft,
+  startDockerBed,
+  testSecretStore,
+  type DockerBed,
+} from '../testing/docker-bed';
+import { dockerEngine } from '../testing/docker-engine';
+import { RAPID_DOCKER_STEPS } from '../testing/docker-steps';
+import { dockerWorld, freePort, hostNetworkSettings, SMALL, type DockerWorld } from '../testing/docker-world';
 import { identitySecrets } from '../server-identity';
 import { verifyGui } from '../verify';
 
-const inKeyringSession = process.env.MEGARAPTOR_TEST_KEYRING === '1';
-
 const part = dockerEngine();
-let engine: TestEngine;
-let signer: TestSigner;
-let releases: ReleaseServer;
+let bed: DockerBed;
 let runtime: SimRuntime;
 let root: string;
 let world: DockerWorld;
@@ -51,60 +43,38 @@ let docker: Docker;
 
 beforeAll(async () => {
   if (!part.ready) return;
-  engine = await startTestEngine();
-  root = await mkdtemp(join(tmpdir(), 'megaraptor-docker-int-'));
-  [signer, runtime] = await Promise.all([makeTestSigner(), simRuntime(join(root, 'runtime'))]);
-  const launcher = await readFile(runtime.launcher);
-  releases = await startReleaseServer([
-    {
-      tag: TEST_TAG,
-      publishedAt: '2026-05-31T00:00:00Z',
-      assets: { [TEST_ASSET]: launcher, [`${TEST_ASSET}.sig`]: await signer.sign(launcher) },
-    },
-  ]);
+  bed = await startDockerBed('megaraptor-docker-int-');
+  ({ runtime, root } = bed);
   const dataDir = join(root, 'data');
-  // The OS keychain in the test run's keyring session; elsewhere secrets stay in memory.
-  secrets = inKeyringSession ? keychainStoreFor(dataDir) : new MemorySecretStore();
+  secrets = testSecretStore(dataDir);
   world = dockerWorld({
     dataDir,
-    engine: engine.ref,
-    release: { url: releases.url, caPem: releases.caPem, key: signer.key },
+    engine: bed.engine.ref,
+    release: bed.release,
     secrets,
     extraFiles: runtime.extraFiles,
   });
-  docker = await world.engines.get(engine.ref);
+  docker = await world.engines.get(bed.engine.ref);
 }, 240_000);
 
 afterAll(async () => {
-  if (!engine) return;
+  if (!bed) return;
   await world?.close();
-  await releases?.close();
-  await signer?.cleanup();
-  await engine.stop();
-  if (root) await rm(root, { recursive: true, force: true });
+  await bed.close();
 }, 120_000);
 
 function ref() {
-  return engine.ref;
+  return bed.engine.ref;
 }
 
 async function leftovers(deploymentId: string) {
-  const filter = { label: [`${LABEL.deployment}=${deploymentId}`] };
-  const containers = await docker.listContainers({ all: true, filters: filter });
-  const volumes = (await docker.listVolumes({ filters: filter })).Volumes ?? [];
-  const images = await docker.listImages({ filters: filter });
-  const refs = identitySecrets(deploymentId);
-  const secretsLeft: string[] = [];
-  for (const r of Object.values(refs)) if ((await secrets.get(r.id)) !== undefined) secretsLeft.push(r.id);
-  const journals = (await readdir(world.journals.dir).catch(() => [] as string[])).filter((f) =>
-    f.startsWith(deploymentId),
-  );
+  const { containers, volumes, images } = await labelledLeft(docker, deploymentId);
   return {
     containers: containers.map((c) => c.Names[0]),
     volumes: volumes.map((v) => v.Name),
     images: images.map((i) => i.RepoTags?.[0] ?? i.Id),
-    secrets: secretsLeft,
-    journals,
+    secrets: await secretsLeft(secrets, deploymentId),
+    journals: await journalsLeft(world.journals.dir, deploymentId),
   };
 }
 
@@ -132,19 +102,7 @@ describe('Docker target on a real engine', () => {
         settings,
       });
       // The review step: every resource, named before it exists.
-      expect(plan.steps.map((s) => s.id)).toEqual([
-        'binary',
-        'identity',
-        'image',
-        'volumes',
-        'register',
-        'container',
-        'start',
-        'expiry',
-        'verify-api',
-        'verify-gui',
-        'connect',
-      ]);
+      expect(plan.steps.map((s) => s.id)).toEqual(RAPID_DOCKER_STEPS);
       expect(plan.steps.flatMap((s) => s.resources.map((r) => r.kind)).sort()).toEqual(
         [
           'connection',

@@ -11,41 +11,34 @@
  * machine (its client enrols through the second minion) — docs/real-server-conformance.md.
  */
 import { spawn } from 'node:child_process';
-import { mkdtemp, readdir, readFile, rm, writeFile } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
+import { mkdtemp, readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import type Docker from 'dockerode';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { parse, stringify } from 'yaml';
-import { keychainStoreFor } from '../../credentials/index';
-import { MemorySecretStore } from '../../credentials/memory-store';
 import type { SecretStore } from '../../credentials/secret-store';
 import { clientIdOfKey } from '../../sim/agent';
 import { localIdentity, parseClientConfig, runAgent } from '../../sim/index';
 import { build, str, vql } from '../../velociraptor/vql/builder';
-import { identitySecrets, loadServerConfig } from '../server-identity';
-import { dockerEngine, startTestEngine, type TestEngine } from '../testing/docker-engine';
+import { loadServerConfig } from '../server-identity';
 import {
-  freePort,
-  hostNetworkSettings,
-  MULTI_HEALTH,
-  SMALL,
-  TEST_ASSET,
-  TEST_TAG,
-} from '../testing/docker-world';
-import { makeTestSigner, type TestSigner } from '../testing/gpg';
+  journalsLeft,
+  labelledLeft,
+  secretsLeft,
+  startDockerBed,
+  testSecretStore,
+  until,
+  type DockerBed,
+} from '../testing/docker-bed';
+import { dockerEngine } from '../testing/docker-engine';
+import { freePort, hostNetworkSettings, MULTI_HEALTH, SMALL } from '../testing/docker-world';
 import { testServerBinary } from '../testing/ssh-world';
-import { startReleaseServer, type ReleaseServer } from '../testing/release-server';
 import { serviceWorld, type ServiceWorld } from '../testing/service-world';
-import { simRuntime, type SimRuntime } from '../testing/sim-runtime';
+import type { SimRuntime } from '../testing/sim-runtime';
 import { LABEL } from './spec';
 
-const inKeyringSession = process.env.MEGARAPTOR_TEST_KEYRING === '1';
-
 const part = dockerEngine();
-let engine: TestEngine;
-let signer: TestSigner;
-let releases: ReleaseServer;
+let bed: DockerBed;
 let runtime: SimRuntime;
 let root: string;
 let world: ServiceWorld;
@@ -55,67 +48,34 @@ let real = false;
 
 beforeAll(async () => {
   if (!part.ready) return;
-  engine = await startTestEngine();
-  root = await mkdtemp(join(tmpdir(), 'megaraptor-docker-multi-'));
-  [signer, runtime] = await Promise.all([makeTestSigner(), simRuntime(join(root, 'runtime'))]);
-  const served = await testServerBinary(runtime.cli);
-  real = served.real;
-  const launcher = real ? served.data : await readFile(runtime.launcher);
-  releases = await startReleaseServer([
-    {
-      tag: TEST_TAG,
-      publishedAt: '2026-05-31T00:00:00Z',
-      assets: { [TEST_ASSET]: launcher, [`${TEST_ASSET}.sig`]: await signer.sign(launcher) },
-    },
-  ]);
-  const dataDir = join(root, 'data');
-  secrets = inKeyringSession ? keychainStoreFor(dataDir) : new MemorySecretStore();
-  world = serviceWorld({
-    dataDir,
-    secrets,
-    release: { url: releases.url, caPem: releases.caPem, key: signer.key },
-    docker: true,
+  bed = await startDockerBed('megaraptor-docker-multi-', async (r) => {
+    const served = await testServerBinary(r.cli);
+    real = served.real;
+    return real ? served.data : readFile(r.launcher);
   });
-  docker = await world.service.engines.get(engine.ref);
+  ({ runtime, root } = bed);
+  const dataDir = join(root, 'data');
+  secrets = testSecretStore(dataDir);
+  world = serviceWorld({ dataDir, secrets, release: bed.release, docker: true });
+  docker = await world.service.engines.get(bed.engine.ref);
 }, 240_000);
 
 afterAll(async () => {
-  if (!engine) return;
+  if (!bed) return;
   await world?.close();
-  await releases?.close();
-  await signer?.cleanup();
-  await engine.stop();
-  if (root) await rm(root, { recursive: true, force: true });
+  await bed.close();
 }, 120_000);
 
 async function leftovers(id: string) {
-  const byLabel = { label: [`${LABEL.deployment}=${id}`] };
-  const containers = await docker.listContainers({ all: true, filters: byLabel });
-  const volumes = (await docker.listVolumes({ filters: byLabel })).Volumes ?? [];
-  const networks = await docker.listNetworks({ filters: byLabel });
-  const images = await docker.listImages({ filters: byLabel });
-  const secretsLeft: string[] = [];
-  for (const r of Object.values(identitySecrets(id)))
-    if ((await secrets.get(r.id)) !== undefined) secretsLeft.push(r.id);
-  const journals = (await readdir(world.service.journals.dir)).filter((f) => f.startsWith(id));
+  const { containers, volumes, networks, images } = await labelledLeft(docker, id);
   return {
     containers: containers.map((c) => c.Names[0]),
     volumes: volumes.map((v) => v.Name),
     networks: networks.map((n) => n.Name),
     images: images.map((i) => i.Id),
-    secrets: secretsLeft,
-    journals,
+    secrets: await secretsLeft(secrets, id),
+    journals: await journalsLeft(world.service.journals.dir, id),
   };
-}
-
-async function until<T>(what: string, probe: () => Promise<T | undefined>, ms: number): Promise<T> {
-  const deadline = Date.now() + ms;
-  for (;;) {
-    const v = await probe();
-    if (v !== undefined) return v;
-    if (Date.now() > deadline) throw new Error(`${what} did not happen within ${ms / 1000} s`);
-    await new Promise((r) => setTimeout(r, 500));
-  }
 }
 
 /**
@@ -170,7 +130,7 @@ describe('multi-frontend Docker deployment (master + minions on one volume)', ()
     'deploys a master and two minions, enrols through a minion, scales out, destroys all',
     async () => {
       const s = world.service;
-      const base = await hostNetworkSettings(engine.ref, runtime.extraFiles);
+      const base = await hostNetworkSettings(bed.engine.ref, runtime.extraFiles);
       const ports = [await freePort(), await freePort()];
       const plan = await s.plan('docker', {
         name: 'docker-multi',

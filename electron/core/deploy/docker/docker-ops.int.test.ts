@@ -8,71 +8,52 @@
  *   command on the engine's socket) — moved by "extend" — removes the server and its volumes at its
  *   time; then the app's reaper finds the server gone and removes the rest: nothing is left.
  */
-import { mkdtemp, readdir, readFile, rm } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type Docker from 'dockerode';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { keychainStoreFor } from '../../credentials/index';
-import { MemorySecretStore } from '../../credentials/memory-store';
 import type { SecretStore } from '../../credentials/secret-store';
 import { build, vql } from '../../velociraptor/vql/builder';
 import { identitySecrets } from '../server-identity';
-import { dockerEngine, startTestEngine, type TestEngine } from '../testing/docker-engine';
-import { hostNetworkSettings, SMALL, TEST_ASSET, TEST_TAG } from '../testing/docker-world';
-import { makeTestSigner, type TestSigner } from '../testing/gpg';
-import { startReleaseServer, type ReleaseServer } from '../testing/release-server';
+import {
+  journalsLeft,
+  secretsLeft,
+  startDockerBed,
+  testSecretStore,
+  until,
+  type DockerBed,
+} from '../testing/docker-bed';
+import { dockerEngine } from '../testing/docker-engine';
+import { hostNetworkSettings, SMALL } from '../testing/docker-world';
 import { servedCertificate } from '../testing/served-certificate';
 import { serviceWorld, type ServiceWorld } from '../testing/service-world';
-import { simRuntime, type SimRuntime } from '../testing/sim-runtime';
+import type { SimRuntime } from '../testing/sim-runtime';
 import { expiryContainerName } from './expiry';
 import { LABEL } from './spec';
 
-const inKeyringSession = process.env.MEGARAPTOR_TEST_KEYRING === '1';
 const DAY = 86_400_000;
 const HOUR = 3_600_000;
 
 const part = dockerEngine();
-let engine: TestEngine;
-let signer: TestSigner;
-let releases: ReleaseServer;
+let bed: DockerBed;
 let runtime: SimRuntime;
-let root: string;
 let world: ServiceWorld;
 let secrets: SecretStore;
 let docker: Docker;
 
 beforeAll(async () => {
   if (!part.ready) return;
-  engine = await startTestEngine();
-  root = await mkdtemp(join(tmpdir(), 'megaraptor-docker-ops-'));
-  [signer, runtime] = await Promise.all([makeTestSigner(), simRuntime(join(root, 'runtime'))]);
-  const launcher = await readFile(runtime.launcher);
-  releases = await startReleaseServer([
-    {
-      tag: TEST_TAG,
-      publishedAt: '2026-05-31T00:00:00Z',
-      assets: { [TEST_ASSET]: launcher, [`${TEST_ASSET}.sig`]: await signer.sign(launcher) },
-    },
-  ]);
-  const dataDir = join(root, 'data');
-  secrets = inKeyringSession ? keychainStoreFor(dataDir) : new MemorySecretStore();
-  world = serviceWorld({
-    dataDir,
-    secrets,
-    release: { url: releases.url, caPem: releases.caPem, key: signer.key },
-    docker: true,
-  });
-  docker = await world.service.engines.get(engine.ref);
+  bed = await startDockerBed('megaraptor-docker-ops-');
+  runtime = bed.runtime;
+  const dataDir = join(bed.root, 'data');
+  secrets = testSecretStore(dataDir);
+  world = serviceWorld({ dataDir, secrets, release: bed.release, docker: true });
+  docker = await world.service.engines.get(bed.engine.ref);
 }, 240_000);
 
 afterAll(async () => {
-  if (!engine) return;
+  if (!bed) return;
   await world?.close();
-  await releases?.close();
-  await signer?.cleanup();
-  await engine.stop();
-  if (root) await rm(root, { recursive: true, force: true });
+  await bed.close();
 }, 120_000);
 
 async function identity(id: string) {
@@ -92,27 +73,13 @@ async function leftovers(id: string) {
   );
   const volumes = ((await docker.listVolumes()).Volumes ?? []).filter((v) => v.Name.includes(id));
   const images = await docker.listImages({ filters: byLabel });
-  const secretsLeft: string[] = [];
-  for (const r of Object.values(identitySecrets(id)))
-    if ((await secrets.get(r.id)) !== undefined) secretsLeft.push(r.id);
-  const journals = (await readdir(world.service.journals.dir)).filter((f) => f.startsWith(id));
   return {
     containers: containers.map((c) => c.Names[0]),
     volumes: volumes.map((v) => v.Name),
     images: images.map((i) => i.Id),
-    secrets: secretsLeft,
-    journals,
+    secrets: await secretsLeft(secrets, id),
+    journals: await journalsLeft(world.service.journals.dir, id),
   };
-}
-
-async function until<T>(what: string, probe: () => Promise<T | undefined>, ms: number): Promise<T> {
-  const deadline = Date.now() + ms;
-  for (;;) {
-    const v = await probe();
-    if (v !== undefined) return v;
-    if (Date.now() > deadline) throw new Error(`${what} did not happen within ${ms / 1000} s`);
-    await new Promise((r) => setTimeout(r, 500));
-  }
 }
 
 describe('operations on a Docker deployment', () => {
@@ -127,7 +94,7 @@ describe('operations on a Docker deployment', () => {
         name: 'docker-renew',
         profile: 'standard',
         overrides: { ...SMALL, certificates: { caDays: 60, serverDays: 7, apiDays: 7 } },
-        settings: await hostNetworkSettings(engine.ref, runtime.extraFiles),
+        settings: await hostNetworkSettings(bed.engine.ref, runtime.extraFiles),
       });
       const out = await s.deploy(plan);
       world.shift(0);
@@ -192,7 +159,7 @@ describe('operations on a Docker deployment', () => {
         name: 'docker-expiry',
         profile: 'rapid',
         overrides: { ...SMALL, autoDestroyHours: 1 },
-        settings: await hostNetworkSettings(engine.ref, runtime.extraFiles),
+        settings: await hostNetworkSettings(bed.engine.ref, runtime.extraFiles),
       });
       expect(plan.warnings.join(' ')).toMatch(/timer container on the engine gets the engine's socket/);
       const out = await s.deploy(plan);

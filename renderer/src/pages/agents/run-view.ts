@@ -3,7 +3,7 @@
  * counts for the chart (one point per poll, deduplicated), the order of rows (failed and busy first),
  * and what can be done with the run. Pure, so the tests pin it.
  */
-import type { AgentRunSummary, HostState, HostStatus, RunCounts } from '../../../../shared/agents';
+import { HostState, type AgentRunSummary, type HostStatus, type RunCounts } from '../../../../shared/agents';
 
 export const STATE_COLORS: Record<HostState, string> = {
   queued: 'gray',
@@ -17,25 +17,13 @@ export const STATE_COLORS: Record<HostState, string> = {
   cancelled: 'orange',
 };
 
-export const HOST_STATES: readonly HostState[] = [
-  'queued',
-  'connecting',
-  'uploading',
-  'installing',
-  'verifying',
-  'enrolled',
-  'removed',
-  'failed',
-  'cancelled',
-];
-
 /** Hosts per state, in the state machine's order (zeros left out). */
 export function stateSegments(
   hosts: readonly Pick<HostStatus, 'state'>[],
 ): Array<{ state: HostState; count: number }> {
   const n = new Map<HostState, number>();
   for (const h of hosts) n.set(h.state, (n.get(h.state) ?? 0) + 1);
-  return HOST_STATES.filter((s) => n.get(s)).map((s) => ({ state: s, count: n.get(s)! }));
+  return HostState.options.filter((s) => n.get(s)).map((s) => ({ state: s, count: n.get(s)! }));
 }
 
 export interface CountsPoint {

@@ -15,12 +15,36 @@ import {
   Textarea,
   TextInput,
 } from '@mantine/core';
-import type { ReactNode } from 'react';
+import type { ChangeEvent, ReactNode } from 'react';
 import { isCloud, isLoopback, type PortChoice, type WizardForm } from './wizard-form';
 
 type Update = (change: (f: WizardForm) => WizardForm) => void;
 
 const port = (v: string | number) => (typeof v === 'number' ? v : Number(v) || 0);
+
+type Section = 'binary' | 'docker' | 'ssh' | 'lab' | 'cloud' | 'aws' | 'azure';
+type KeysOf<T, V> = { [K in keyof T]: T[K] extends V ? K : never }[keyof T] & string;
+
+/**
+ * One section of the form: its values, `set` to change some of them, and the value/onChange props
+ * that tie a text input (`text`) or a switch/checkbox (`flag`) to one of its fields.
+ */
+function sectionOf<S extends Section>(form: WizardForm, update: Update, section: S) {
+  type Values = WizardForm[S];
+  const values = form[section];
+  const set = (change: Partial<Values>) => update((f) => ({ ...f, [section]: { ...f[section], ...change } }));
+  const text = (key: KeysOf<Values, string>) => ({
+    value: values[key] as string,
+    onChange: (e: ChangeEvent<HTMLInputElement | HTMLTextAreaElement>) =>
+      set({ [key]: e.currentTarget.value } as Partial<Values>),
+  });
+  const flag = (key: KeysOf<Values, boolean>) => ({
+    checked: values[key] as boolean,
+    onChange: (e: ChangeEvent<HTMLInputElement>) =>
+      set({ [key]: e.currentTarget.checked } as Partial<Values>),
+  });
+  return { values, set, text, flag };
+}
 
 function Why({ children }: { children: ReactNode }) {
   return (
@@ -62,18 +86,11 @@ function PortRow({
 }
 
 function BinarySettings({ form, update }: { form: WizardForm; update: Update }) {
-  const b = form.binary;
-  const set = (change: Partial<WizardForm['binary']>) =>
-    update((f) => ({ ...f, binary: { ...f.binary, ...change } }));
+  const { values: b, set, text } = sectionOf(form, update, 'binary');
   if (isCloud(form.target))
     return (
       <Stack gap={4}>
-        <TextInput
-          label="Release tag"
-          value={b.tag}
-          onChange={(e) => set({ tag: e.currentTarget.value })}
-          data-testid="settings-release-tag"
-        />
+        <TextInput label="Release tag" {...text('tag')} data-testid="settings-release-tag" />
         <Why>
           The app verifies the release&apos;s signature here; the VM downloads the same file and refuses it
           unless its SHA-256 is the one the app computed.
@@ -84,8 +101,7 @@ function BinarySettings({ form, update }: { form: WizardForm; update: Update }) 
     return (
       <TextInput
         label="Release tag of upstream's image"
-        value={b.tag}
-        onChange={(e) => set({ tag: e.currentTarget.value })}
+        {...text('tag')}
         data-testid="settings-release-tag"
       />
     );
@@ -105,12 +121,7 @@ function BinarySettings({ form, update }: { form: WizardForm; update: Update }) 
       />
       {b.source === 'release' ? (
         <>
-          <TextInput
-            label="Release tag"
-            value={b.tag}
-            onChange={(e) => set({ tag: e.currentTarget.value })}
-            data-testid="settings-release-tag"
-          />
+          <TextInput label="Release tag" {...text('tag')} data-testid="settings-release-tag" />
           <Why>
             Downloaded once from the configured release source (GitHub, or a mirror for isolated networks),
             the asset picked for the target&apos;s OS and architecture, and its signature checked against
@@ -122,14 +133,12 @@ function BinarySettings({ form, update }: { form: WizardForm; update: Update }) 
           <TextInput
             label="Path of the binary on this machine"
             placeholder="/opt/velociraptor/velociraptor-v0.77.2-linux-amd64"
-            value={b.path}
-            onChange={(e) => set({ path: e.currentTarget.value })}
+            {...text('path')}
             data-testid="settings-binary-path"
           />
           <TextInput
             label="Its detached signature (.sig), if you have it"
-            value={b.signaturePath}
-            onChange={(e) => set({ signaturePath: e.currentTarget.value })}
+            {...text('signaturePath')}
             data-testid="settings-binary-signature"
           />
           <Why>
@@ -143,9 +152,7 @@ function BinarySettings({ form, update }: { form: WizardForm; update: Update }) 
 }
 
 function DockerSettings({ form, update }: { form: WizardForm; update: Update }) {
-  const d = form.docker;
-  const set = (change: Partial<WizardForm['docker']>) =>
-    update((f) => ({ ...f, docker: { ...f.docker, ...change } }));
+  const { values: d, set, text, flag } = sectionOf(form, update, 'docker');
   const engine = d.engine.kind === 'socket' ? d.engine.path : `tcp://${d.engine.host}:${d.engine.port}`;
   const exposed = !isLoopback(d.gui.bindAddress) || !isLoopback(d.api.bindAddress);
   return (
@@ -175,8 +182,7 @@ function DockerSettings({ form, update }: { form: WizardForm; update: Update }) 
             autosize
             minRows={1}
             maxRows={8}
-            value={d.extraFiles}
-            onChange={(e) => set({ extraFiles: e.currentTarget.value })}
+            {...text('extraFiles')}
             data-testid="settings-extra-files"
           />
           <Why>
@@ -201,8 +207,7 @@ function DockerSettings({ form, update }: { form: WizardForm; update: Update }) 
       </Why>
       <TextInput
         label="Name agents use to reach the server"
-        value={d.frontendHostname}
-        onChange={(e) => set({ frontendHostname: e.currentTarget.value })}
+        {...text('frontendHostname')}
         data-testid="settings-frontend-hostname"
       />
       <PortRow
@@ -225,8 +230,7 @@ function DockerSettings({ form, update }: { form: WizardForm; update: Update }) 
         <Alert color="orange">
           <Checkbox
             label="I mean it: make the GUI or API reachable from the network (restrict it with a firewall or a VPN)"
-            checked={d.exposeAdminPorts}
-            onChange={(e) => set({ exposeAdminPorts: e.currentTarget.checked })}
+            {...flag('exposeAdminPorts')}
             data-testid="settings-expose-confirm"
           />
         </Alert>
@@ -236,16 +240,14 @@ function DockerSettings({ form, update }: { form: WizardForm; update: Update }) 
 }
 
 function SshSettings({ form, update }: { form: WizardForm; update: Update }) {
-  const s = form.ssh;
-  const set = (change: Partial<WizardForm['ssh']>) => update((f) => ({ ...f, ssh: { ...f.ssh, ...change } }));
+  const { values: s, set, text, flag } = sectionOf(form, update, 'ssh');
   return (
     <Stack gap="xs">
       <Group grow align="flex-start">
         <TextInput
           label="Host"
           placeholder="ir-server.example.org"
-          value={s.host}
-          onChange={(e) => set({ host: e.currentTarget.value })}
+          {...text('host')}
           data-testid="settings-ssh-host"
         />
         <NumberInput
@@ -255,12 +257,7 @@ function SshSettings({ form, update }: { form: WizardForm; update: Update }) {
           value={s.port}
           onChange={(v) => set({ port: port(v) })}
         />
-        <TextInput
-          label="Login"
-          value={s.username}
-          onChange={(e) => set({ username: e.currentTarget.value })}
-          data-testid="settings-ssh-user"
-        />
+        <TextInput label="Login" {...text('username')} data-testid="settings-ssh-user" />
       </Group>
       <SegmentedControl
         value={s.auth}
@@ -274,8 +271,7 @@ function SshSettings({ form, update }: { form: WizardForm; update: Update }) {
         <TextInput
           label="Private key file"
           placeholder="~/.ssh/id_ed25519"
-          value={s.keyPath}
-          onChange={(e) => set({ keyPath: e.currentTarget.value })}
+          {...text('keyPath')}
           data-testid="settings-ssh-key"
         />
       ) : null}
@@ -283,16 +279,11 @@ function SshSettings({ form, update }: { form: WizardForm; update: Update }) {
         The host key is checked against known_hosts (or confirmed once and remembered); no password is stored
         in the plan.
       </Why>
-      <Switch
-        label="Become root with sudo (needed unless the login is root)"
-        checked={s.sudo}
-        onChange={(e) => set({ sudo: e.currentTarget.checked })}
-      />
+      <Switch label="Become root with sudo (needed unless the login is root)" {...flag('sudo')} />
       <TextInput
         label="Name agents use to reach the server"
         placeholder={s.host || 'the host'}
-        value={s.frontendHostname}
-        onChange={(e) => set({ frontendHostname: e.currentTarget.value })}
+        {...text('frontendHostname')}
       />
       <PortRow
         label="Frontend"
@@ -304,22 +295,14 @@ function SshSettings({ form, update }: { form: WizardForm; update: Update }) {
         Agents connect to the frontend, so it listens on every address of the host by default. The GUI (8889)
         and API (8001) stay on the host&apos;s 127.0.0.1; the app reaches them through an SSH tunnel.
       </Why>
-      <Switch
-        label="Expose the GUI on the network"
-        checked={s.exposeGui}
-        onChange={(e) => set({ exposeGui: e.currentTarget.checked })}
-      />
-      <Switch
-        label="Expose the API on the network"
-        checked={s.exposeApi}
-        onChange={(e) => set({ exposeApi: e.currentTarget.checked })}
-      />
+      <Switch label="Expose the GUI on the network" {...flag('exposeGui')} />
+      <Switch label="Expose the API on the network" {...flag('exposeApi')} />
     </Stack>
   );
 }
 
 function LabSettings({ form, update }: { form: WizardForm; update: Update }) {
-  const l = form.lab;
+  const { values: l, flag } = sectionOf(form, update, 'lab');
   const setPort = (which: keyof WizardForm['lab']['ports'], v: string | number) =>
     update((f) => ({ ...f, lab: { ...f.lab, ports: { ...f.lab.ports, [which]: port(v) } } }));
   return (
@@ -341,29 +324,19 @@ function LabSettings({ form, update }: { form: WizardForm; update: Update }) {
         Everything listens on 127.0.0.1 only. Empty: Velociraptor&apos;s default port when it is free, else a
         free one.
       </Why>
-      <Switch
-        label="Enrol a client of this machine"
-        checked={l.client}
-        onChange={(e) => {
-          const client = e.currentTarget.checked;
-          update((f) => ({ ...f, lab: { ...f.lab, client } }));
-        }}
-      />
+      <Switch label="Enrol a client of this machine" {...flag('client')} />
     </Stack>
   );
 }
 
 function CloudAccessSettings({ form, update }: { form: WizardForm; update: Update }) {
-  const c = form.cloud;
-  const set = (change: Partial<WizardForm['cloud']>) =>
-    update((f) => ({ ...f, cloud: { ...f.cloud, ...change } }));
+  const { text } = sectionOf(form, update, 'cloud');
   return (
     <Stack gap="xs">
       <TextInput
         label="Your address (the GUI and API are open to it only)"
         placeholder="203.0.113.7"
-        value={c.responderCidrs}
-        onChange={(e) => set({ responderCidrs: e.currentTarget.value })}
+        {...text('responderCidrs')}
         data-testid="settings-responder-cidrs"
       />
       <Why>
@@ -373,8 +346,7 @@ function CloudAccessSettings({ form, update }: { form: WizardForm; update: Updat
       <TextInput
         label="Where agents connect from"
         placeholder="198.51.100.0/24, 2001:db8:1::/48"
-        value={c.agentCidrs}
-        onChange={(e) => set({ agentCidrs: e.currentTarget.value })}
+        {...text('agentCidrs')}
         data-testid="settings-agent-cidrs"
       />
       <Why>
@@ -386,22 +358,15 @@ function CloudAccessSettings({ form, update }: { form: WizardForm; update: Updat
 }
 
 function AwsSettings({ form, update }: { form: WizardForm; update: Update }) {
-  const a = form.aws;
-  const set = (change: Partial<WizardForm['aws']>) => update((f) => ({ ...f, aws: { ...f.aws, ...change } }));
+  const { values: a, set, text } = sectionOf(form, update, 'aws');
   return (
     <Stack gap="xs">
       <Group grow align="flex-start">
-        <TextInput
-          label="Region"
-          value={a.region}
-          onChange={(e) => set({ region: e.currentTarget.value })}
-          data-testid="settings-aws-region"
-        />
+        <TextInput label="Region" {...text('region')} data-testid="settings-aws-region" />
         <TextInput
           label="Instance type"
           placeholder="the profile's (rapid: t3.medium)"
-          value={a.instanceType}
-          onChange={(e) => set({ instanceType: e.currentTarget.value })}
+          {...text('instanceType')}
           data-testid="settings-aws-instance-type"
         />
       </Group>
@@ -417,8 +382,7 @@ function AwsSettings({ form, update }: { form: WizardForm; update: Update }) {
       {a.credentials === 'profile' ? (
         <TextInput
           label="Profile (from ~/.aws/config)"
-          value={a.profile}
-          onChange={(e) => set({ profile: e.currentTarget.value })}
+          {...text('profile')}
           data-testid="settings-aws-profile"
         />
       ) : null}
@@ -431,30 +395,21 @@ function AwsSettings({ form, update }: { form: WizardForm; update: Update }) {
 }
 
 function AzureSettings({ form, update }: { form: WizardForm; update: Update }) {
-  const z = form.azure;
-  const set = (change: Partial<WizardForm['azure']>) =>
-    update((f) => ({ ...f, azure: { ...f.azure, ...change } }));
+  const { text } = sectionOf(form, update, 'azure');
   return (
     <Stack gap="xs">
       <TextInput
         label="Subscription id"
         placeholder="00000000-0000-0000-0000-000000000000"
-        value={z.subscriptionId}
-        onChange={(e) => set({ subscriptionId: e.currentTarget.value })}
+        {...text('subscriptionId')}
         data-testid="settings-azure-subscription"
       />
       <Group grow align="flex-start">
-        <TextInput
-          label="Location"
-          value={z.location}
-          onChange={(e) => set({ location: e.currentTarget.value })}
-          data-testid="settings-azure-location"
-        />
+        <TextInput label="Location" {...text('location')} data-testid="settings-azure-location" />
         <TextInput
           label="VM size"
           placeholder="the profile's (rapid: Standard_B2s)"
-          value={z.vmSize}
-          onChange={(e) => set({ vmSize: e.currentTarget.value })}
+          {...text('vmSize')}
           data-testid="settings-azure-vm-size"
         />
       </Group>
