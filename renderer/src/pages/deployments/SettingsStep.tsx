@@ -16,6 +16,7 @@ import {
   TextInput,
 } from '@mantine/core';
 import type { ChangeEvent, ReactNode } from 'react';
+import { MAX_MINIONS } from '../../../../shared/deploy';
 import { isCloud, isLoopback, type PortChoice, type WizardForm } from './wizard-form';
 
 type Update = (change: (f: WizardForm) => WizardForm) => void;
@@ -226,6 +227,23 @@ function DockerSettings({ form, update }: { form: WizardForm; update: Update }) 
         The GUI and the API give full control of the server: on 127.0.0.1 only this machine reaches them (the
         app connects there).
       </Why>
+      {form.profile === 'enterprise' ? (
+        <>
+          <NumberInput
+            label="Minions"
+            min={0}
+            max={MAX_MINIONS}
+            value={d.minions}
+            onChange={(v) => set({ minions: typeof v === 'number' ? v : Number(v) || 0 })}
+            data-testid="settings-minions"
+          />
+          <Why>
+            Velociraptor&apos;s multi-frontend: each minion is a container of its own serving agents on the
+            next free port after the frontend, sharing the master&apos;s data volume; agents get every
+            frontend in their server list. 0 runs one server. More can be added later (scale out).
+          </Why>
+        </>
+      ) : null}
       {exposed ? (
         <Alert color="orange">
           <Checkbox
