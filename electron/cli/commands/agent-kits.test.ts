@@ -5,10 +5,9 @@
 import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { PassThrough } from 'node:stream';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { runStandInCollector, startSimulator, type RunningSimulator } from '../../core/sim/index';
-import { main } from '../megaraptor';
+import { runInProcess } from '../testing/run-cli';
 
 let sim: RunningSimulator;
 let dir: string;
@@ -19,16 +18,7 @@ const env = (): NodeJS.ProcessEnv => ({
   MEGARAPTOR_RELEASE_MIRROR: 'https://127.0.0.1:9/',
 });
 
-async function run(argv: string[]): Promise<{ code: number; out: string; err: string }> {
-  const stdout = new PassThrough();
-  const stderr = new PassThrough();
-  let out = '';
-  let err = '';
-  stdout.on('data', (d: Buffer) => (out += d.toString()));
-  stderr.on('data', (d: Buffer) => (err += d.toString()));
-  const code = await main(argv, { stdout, stderr, stdin: new PassThrough(), env: env(), cwd: dir });
-  return { code, out, err };
-}
+const run = (argv: string[]) => runInProcess(argv, env(), dir);
 
 beforeAll(async () => {
   sim = await startSimulator({ host: '127.0.0.1', speed: 100 });
