@@ -28,7 +28,7 @@ import {
   type DockerBed,
 } from '../testing/docker-bed';
 import { dockerEngine } from '../testing/docker-engine';
-import { RAPID_DOCKER_STEPS } from '../testing/docker-steps';
+import { RAPID_DOCKER_STEPS } from '../testing/expected-steps';
 import { dockerWorld, freePort, hostNetworkSettings, SMALL, type DockerWorld } from '../testing/docker-world';
 import { identitySecrets } from '../server-identity';
 import { verifyGui } from '../verify';
