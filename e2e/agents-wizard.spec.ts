@@ -23,6 +23,7 @@ import {
 } from '../electron/core/deploy/testing/sshd-host';
 import { keyringSession } from '../test/real-parts';
 import { startAgentE2eHost, type AgentE2eHost } from './agent-hosts';
+import { SUMMARY_COLUMNS } from '../electron/core/deploy/agents/summary';
 import { expect, test } from './fixtures';
 import { AgentsPage } from './pages/AgentsPage';
 import { saveScreenshot } from './pages/screenshots';
@@ -143,28 +144,17 @@ test('the wizard pushes agents to sshd hosts: enrolled, one failed with its reas
   await page.getByTestId('run-export').click();
   const file = await (await download).path();
   const rows = parseCsvRows(readFileSync(file, 'utf8'));
-  expect(rows[0]).toEqual([
-    'host',
-    'port',
-    'channel',
-    'state',
-    'attempts',
-    'client_id',
-    'platform',
-    'error_code',
-    'error',
-    'started_at',
-    'ended_at',
-    'seconds',
-  ]);
-  const byPort = new Map(rows.slice(1).map((r) => [Number(r[1]), r]));
+  expect(rows[0]).toEqual([...SUMMARY_COLUMNS]);
+  const col = (name: (typeof SUMMARY_COLUMNS)[number]) => SUMMARY_COLUMNS.indexOf(name);
+  const byPort = new Map(rows.slice(1).map((r) => [Number(r[col('port')]), r]));
   expect(byPort.size).toBe(4);
   for (const h of hosts) {
     const r = byPort.get(h.port)!;
-    expect(r[3]).toBe('enrolled');
-    expect(r[5]).toMatch(/^C\.[0-9a-f]{16}$/);
-    expect(r[6]).toMatch(/^linux\/amd64/);
+    expect(r[col('state')]).toBe('enrolled');
+    expect(r[col('client_id')]).toMatch(/^C\.[0-9a-f]{16}$/);
+    expect(r[col('platform')]).toMatch(/^linux\/amd64/);
   }
-  expect(byPort.get(refusing.port)!.slice(3, 5)).toEqual(['failed', '1']);
-  expect(byPort.get(refusing.port)![7]).toBe('SSH_AUTH_FAILED');
+  const refused = byPort.get(refusing.port)!;
+  expect([refused[col('state')], refused[col('attempts')]]).toEqual(['failed', '1']);
+  expect(refused[col('error_code')]).toBe('SSH_AUTH_FAILED');
 });

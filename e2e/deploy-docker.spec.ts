@@ -31,7 +31,7 @@ import {
   startTestEngine,
   type TestEngine,
 } from '../electron/core/deploy/testing/docker-engine';
-import { RAPID_DOCKER_STEPS } from '../electron/core/deploy/testing/docker-steps';
+import { RAPID_DOCKER_STEPS } from '../electron/core/deploy/testing/expected-steps';
 import { freePort } from '../electron/core/deploy/testing/free-port';
 import { simRuntime, type SimRuntime } from '../electron/core/deploy/testing/sim-runtime';
 import { expect, test } from './fixtures';

@@ -51,6 +51,12 @@ describe('one way to do each thing', () => {
     ).toEqual([]);
   });
 
+  it('the AppError a promise rejects with, in a test: appErrorOf (test/app-error-of.ts)', () => {
+    expect(copies(/throw new Error\(['`]expected an? (failure|rejection)/, ['test/app-error-of.ts'])).toEqual(
+      [],
+    );
+  });
+
   it('a JSON file replaced by a temp file and a rename: JsonFile (files/json-file.ts)', () => {
     expect(
       copies(/`\$\{[\w.]+\}\.(\$\{[^}]+\}\.)*tmp`/, [

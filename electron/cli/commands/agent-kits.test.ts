@@ -5,10 +5,9 @@
 import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { PassThrough } from 'node:stream';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { runStandInCollector, startSimulator, type RunningSimulator } from '../../core/sim/index';
-import { main } from '../megaraptor';
+import { runInProcess } from '../testing/run-cli';
 
 let sim: RunningSimulator;
 let dir: string;
@@ -19,16 +18,10 @@ const env = (): NodeJS.ProcessEnv => ({
   MEGARAPTOR_RELEASE_MIRROR: 'https://127.0.0.1:9/',
 });
 
-async function run(argv: string[]): Promise<{ code: number; out: string; err: string }> {
-  const stdout = new PassThrough();
-  const stderr = new PassThrough();
-  let out = '';
-  let err = '';
-  stdout.on('data', (d: Buffer) => (out += d.toString()));
-  stderr.on('data', (d: Buffer) => (err += d.toString()));
-  const code = await main(argv, { stdout, stderr, stdin: new PassThrough(), env: env(), cwd: dir });
-  return { code, out, err };
-}
+const run = (argv: string[]) => runInProcess(argv, env(), dir);
+/** `agents collector` for the simulator's server: the target OS, one artifact, then `more` flags. */
+const collector = (os: string, artifact: string, ...more: string[]) =>
+  run(['agents', 'collector', '--api-config', config, '--os', os, '--artifact', artifact, ...more]);
 
 beforeAll(async () => {
   sim = await startSimulator({ host: '127.0.0.1', speed: 100 });
@@ -49,49 +42,23 @@ afterAll(async () => {
 
 describe('megaraptor agents collector / import / check', () => {
   it('--plan lists each tool with its source and hash; a missing one exits 1', async () => {
-    const win = await run([
-      'agents',
-      'collector',
-      '--api-config',
-      config,
-      '--os',
-      'Windows',
-      '--artifact',
-      'Generic.Client.Info',
-      '--plan',
-    ]);
+    const win = await collector('Windows', 'Generic.Client.Info', '--plan');
     expect(win.code).toBe(1);
     expect(win.out).toMatch(/VelociraptorWindows\s+missing/);
-    const linux = await run([
-      'agents',
-      'collector',
-      '--api-config',
-      config,
-      '--os',
-      'Linux',
-      '--artifact',
-      'Generic.Client.Info',
-      '--plan',
-    ]);
+    const linux = await collector('Linux', 'Generic.Client.Info', '--plan');
     expect(linux.code).toBe(0);
     expect(linux.out).toMatch(/VelociraptorLinux\s+file\s+[0-9a-f]{64} .*tool-cache/);
   });
 
   it('builds with the preload, then imports what the collector wrote', async () => {
-    const built = await run([
-      'agents',
-      'collector',
-      '--api-config',
-      config,
-      '--os',
+    const built = await collector(
       'Linux',
-      '--artifact',
       'Generic.Client.Info',
       '--file-name',
       'cli-collector',
       '--out',
       dir,
-    ]);
+    );
     expect(built.err).toBe('… preload VelociraptorLinux\n… build\n');
     expect(built.out).toContain('Preloaded: VelociraptorLinux');
     expect(built.out).toMatch(/Collector .*cli-collector \(\d+ bytes, sha256 [0-9a-f]{64}\)/);
@@ -120,19 +87,7 @@ describe('megaraptor agents collector / import / check', () => {
     const r = await run(['agents', 'import', '--api-config', config]);
     expect(r.code).not.toBe(0);
     expect(r.err).toContain('import takes one ZIP');
-    const t = await run([
-      'agents',
-      'collector',
-      '--api-config',
-      config,
-      '--os',
-      'Linux',
-      '--artifact',
-      'X.Y',
-      '--tool',
-      'nonsense',
-      '--plan',
-    ]);
+    const t = await collector('Linux', 'X.Y', '--tool', 'nonsense', '--plan');
     expect(t.err).toContain('--tool is NAME=FILE');
   });
 });

@@ -2,26 +2,16 @@ import { execFileSync } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { PassThrough } from 'node:stream';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startSimulator, type RunningSimulator } from '../../core/sim/index';
-import { main } from '../megaraptor';
+import { runInProcess } from '../testing/run-cli';
 
 let sim: RunningSimulator;
 let dir: string;
 let config: string;
 const env = (): NodeJS.ProcessEnv => ({ MEGARAPTOR_DATA_DIR: join(dir, 'data') });
 
-async function run(argv: string[]): Promise<{ code: number; out: string; err: string }> {
-  const stdout = new PassThrough();
-  const stderr = new PassThrough();
-  let out = '';
-  let err = '';
-  stdout.on('data', (d: Buffer) => (out += d.toString()));
-  stderr.on('data', (d: Buffer) => (err += d.toString()));
-  const code = await main(argv, { stdout, stderr, stdin: new PassThrough(), env: env(), cwd: dir });
-  return { code, out, err };
-}
+const run = (argv: string[]) => runInProcess(argv, env(), dir);
 
 beforeAll(async () => {
   sim = await startSimulator({ host: '127.0.0.1', speed: 40 });

@@ -6,33 +6,16 @@
  * The lab runs the simulator as its binary (sim/launcher.ts); the secrets go to the real keychain of
  * the test run's gnome-keyring session.
  */
-import { spawn } from 'node:child_process';
 import { chmod, mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { allOf, builtCli, keyringSession, REPO_ROOT } from '../../../test/real-parts';
+import { allOf, builtCli, keyringSession } from '../../../test/real-parts';
+import { BUILT_CLI, runBuiltCli } from '../testing/run-cli';
 import { createCredentialService } from '../../core/credentials/index';
 import { velociraptorLauncher } from '../../core/sim/launcher';
 
-const CLI = join(REPO_ROOT, 'out', 'cli', 'megaraptor.mjs');
 const parts = allOf('the built CLI in a keyring session', [builtCli('deploy'), keyringSession()]);
-
-function cli(args: string[], env: NodeJS.ProcessEnv): Promise<{ code: number; out: string; err: string }> {
-  return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, [CLI, ...args], { env: { ...process.env, ...env } });
-    let out = '';
-    let err = '';
-    child.stdout.on('data', (d: Buffer) => (out += d.toString()));
-    child.stderr.on('data', (d: Buffer) => (err += d.toString()));
-    const timer = setTimeout(() => child.kill('SIGKILL'), 120_000);
-    child.on('error', reject);
-    child.on('close', (code) => {
-      clearTimeout(timer);
-      resolve({ code: code ?? 1, out, err });
-    });
-  });
-}
 
 it(`has ${parts.name} (required in CI)`, () => parts.check());
 
@@ -44,7 +27,7 @@ describe.runIf(parts.ready)('megaraptor deploy and the credential index (built C
   beforeAll(async () => {
     root = await mkdtemp(join(tmpdir(), 'mr-cli-deploy-creds-'));
     launcher = join(root, 'velociraptor');
-    await writeFile(launcher, velociraptorLauncher(CLI, process.execPath));
+    await writeFile(launcher, velociraptorLauncher(BUILT_CLI, process.execPath));
     await chmod(launcher, 0o755);
     env = { MEGARAPTOR_DATA_DIR: join(root, 'data') };
   });
@@ -54,7 +37,7 @@ describe.runIf(parts.ready)('megaraptor deploy and the credential index (built C
   });
 
   it('lists what `deploy lab` saved, and forgets it after `deployments destroy`', async () => {
-    const deployed = await cli(
+    const deployed = await runBuiltCli(
       [
         'deploy',
         'lab',
@@ -72,7 +55,7 @@ describe.runIf(parts.ready)('megaraptor deploy and the credential index (built C
     expect(deployed.code, deployed.err).toBe(0);
     const { id, connection } = JSON.parse(deployed.out) as { id: string; connection: string };
     const credentials = createCredentialService(env.MEGARAPTOR_DATA_DIR!);
-    let destroyed: Awaited<ReturnType<typeof cli>> | undefined;
+    let destroyed: Awaited<ReturnType<typeof runBuiltCli>> | undefined;
     try {
       expect(connection).toBe('cli-lab');
 
@@ -90,10 +73,10 @@ describe.runIf(parts.ready)('megaraptor deploy and the credential index (built C
         'api-config',
       );
 
-      destroyed = await cli(['deployments', 'destroy', id, '--no-export', '--yes'], env);
+      destroyed = await runBuiltCli(['deployments', 'destroy', id, '--no-export', '--yes'], env);
     } finally {
       // A failed assertion must not leave the lab's processes running.
-      destroyed ??= await cli(['deployments', 'destroy', id, '--no-export', '--yes'], env);
+      destroyed ??= await runBuiltCli(['deployments', 'destroy', id, '--no-export', '--yes'], env);
     }
     expect(destroyed.code, destroyed.err).toBe(0);
     const after = (await credentials.list()).items;

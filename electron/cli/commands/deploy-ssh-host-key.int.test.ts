@@ -7,13 +7,13 @@
  * refused with the old and the new fingerprint. The test host has no systemd, so the deployment
  * itself stops at its pre-flight (the service manager): here only the host key matters.
  */
-import { spawn } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { chmod, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { allOf, builtCli, keyringSession, REPO_ROOT } from '../../../test/real-parts';
+import { allOf, builtCli, keyringSession } from '../../../test/real-parts';
+import { runBuiltCli } from '../testing/run-cli';
 import { appKnownHostsFile } from '../../core/deploy/index';
 import { fingerprintOf } from '../../core/deploy/ssh/known-hosts';
 import {
@@ -24,28 +24,11 @@ import {
   type SshdHost,
 } from '../../core/deploy/testing/sshd-host';
 
-const CLI = join(REPO_ROOT, 'out', 'cli', 'megaraptor.mjs');
 const parts = allOf('the built CLI, a keyring session and sshd test hosts', [
   builtCli('deploy'),
   keyringSession(),
   sshdHosts(),
 ]);
-
-function cli(args: string[], env: NodeJS.ProcessEnv): Promise<{ code: number; out: string; err: string }> {
-  return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, [CLI, ...args], { env: { ...process.env, ...env } });
-    let out = '';
-    let err = '';
-    child.stdout.on('data', (d: Buffer) => (out += d.toString()));
-    child.stderr.on('data', (d: Buffer) => (err += d.toString()));
-    const timer = setTimeout(() => child.kill('SIGKILL'), 120_000);
-    child.on('error', reject);
-    child.on('close', (code) => {
-      clearTimeout(timer);
-      resolve({ code: code ?? 1, out, err });
-    });
-  });
-}
 
 it(`has ${parts.name} (required in CI)`, () => parts.check());
 
@@ -95,34 +78,34 @@ describe.runIf(parts.ready)('megaraptor deploy ssh and host keys (built CLI, rea
     const fingerprint = fingerprintOf(host.hostKeyBlob);
     const file = appKnownHostsFile(env.MEGARAPTOR_DATA_DIR!);
 
-    const dry = await cli([...args, '--dry-run'], env);
+    const dry = await runBuiltCli([...args, '--dry-run'], env);
     expect(dry.code, dry.err).toBe(0);
     expect(dry.err).toContain(`host key ssh-ed25519 ${fingerprint}: never seen`);
     expect(dry.err).toContain(`--accept-host-key ${fingerprint}`);
 
-    const unconfirmed = await cli(args, env);
+    const unconfirmed = await runBuiltCli(args, env);
     expect(unconfirmed.code).not.toBe(0);
     expect(unconfirmed.err).toContain(`presents a host key never seen before: ssh-ed25519 ${fingerprint}`);
     expect(unconfirmed.err).toContain(`run again with --accept-host-key ${fingerprint}`);
     expect(existsSync(file)).toBe(false);
 
-    const wrong = await cli([...args, '--accept-host-key', `SHA256:${'A'.repeat(43)}`], env);
+    const wrong = await runBuiltCli([...args, '--accept-host-key', `SHA256:${'A'.repeat(43)}`], env);
     expect(wrong.code).not.toBe(0);
     expect(wrong.err).toContain(`not the SHA256:${'A'.repeat(43)} that was confirmed`);
     expect(existsSync(file)).toBe(false);
 
-    const confirmed = await cli([...args, '--accept-host-key', fingerprint], env);
+    const confirmed = await runBuiltCli([...args, '--accept-host-key', fingerprint], env);
     expect(confirmed.err).toContain(`host key ssh-ed25519 ${fingerprint}: trusted and remembered`);
     // It logged in with the key now trusted: what stops it is the host's missing systemd, not the key.
     expect(confirmed.err).not.toMatch(/SSH_HOST_KEY/);
     expect(confirmed.err).toMatch(/Service manager/);
     expect(await readFile(file, 'utf8')).toMatch(/^\|1\|/m);
 
-    const again = await cli([...args, '--dry-run'], env);
+    const again = await runBuiltCli([...args, '--dry-run'], env);
     expect(again.err).toContain(`host key ssh-ed25519 ${fingerprint}: known`);
 
     await host.rotateHostKey();
-    const changed = await cli([...args, '--dry-run'], env);
+    const changed = await runBuiltCli([...args, '--dry-run'], env);
     expect(changed.code).not.toBe(0);
     expect(changed.err).toContain(fingerprint);
     expect(changed.err).toContain(fingerprintOf(host.hostKeyBlob));

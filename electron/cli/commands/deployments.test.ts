@@ -6,29 +6,13 @@
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { PassThrough } from 'node:stream';
 import { afterAll, describe, expect, it } from 'vitest';
-import { main } from '../megaraptor';
+import { runInProcess } from '../testing/run-cli';
 
 const dir = mkdtempSync(join(tmpdir(), 'mr-cli-deploy-'));
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
 
-async function run(argv: string[]): Promise<{ code: number; out: string; err: string }> {
-  const stdout = new PassThrough();
-  const stderr = new PassThrough();
-  let out = '';
-  let err = '';
-  stdout.on('data', (d: Buffer) => (out += d.toString()));
-  stderr.on('data', (d: Buffer) => (err += d.toString()));
-  const code = await main(argv, {
-    stdout,
-    stderr,
-    stdin: new PassThrough(),
-    env: { MEGARAPTOR_DATA_DIR: dir },
-    cwd: dir,
-  });
-  return { code, out, err };
-}
+const run = (argv: string[]) => runInProcess(argv, { MEGARAPTOR_DATA_DIR: dir }, dir);
 
 describe('megaraptor deploy / deployments', () => {
   it('refuses unknown flags and subcommands with exit 2', async () => {

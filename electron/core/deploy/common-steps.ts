@@ -49,6 +49,25 @@ export function acceptFileBinary(
   });
 }
 
+/** Fetches release `tag` for `platform` into the cache, its download shown as the step's progress. */
+export function obtainRelease(
+  releases: ReleaseCache,
+  tag: string,
+  platform: PlatformWanted,
+  ctx: StepContext,
+): Promise<VerifiedBinary> {
+  return releases.obtain(tag, platform, {
+    signal: ctx.signal,
+    onProgress: (p) =>
+      ctx.progress({
+        done: p.done,
+        total: p.total,
+        fraction: p.total ? p.done / p.total : 0,
+        message: p.file,
+      }),
+  });
+}
+
 /**
  * The `binary` step: the verified binary for `platform`, its path, hash, signature state, version
  * and tag as the step's outputs.
@@ -64,16 +83,7 @@ export async function binaryStep(
     ctx.log(
       `Fetching Velociraptor ${b.tag} (${platform.os}-${platform.arch}${platform.variant ? `-${platform.variant}` : ''})`,
     );
-    bin = await deps.releases.obtain(b.tag, platform, {
-      signal: ctx.signal,
-      onProgress: (p) =>
-        ctx.progress({
-          done: p.done,
-          total: p.total,
-          fraction: p.total ? p.done / p.total : 0,
-          message: p.file,
-        }),
-    });
+    bin = await obtainRelease(deps.releases, b.tag, platform, ctx);
   } else bin = await acceptFileBinary(b, deps.trustedKey, platform);
   if (bin.warning) ctx.log(bin.warning, 'warn');
   else

@@ -9,7 +9,6 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import type { TargetHealth } from '../../../shared/deploy';
-import { isAppError, type AppError } from '../../../shared/errors';
 import { ConnectionManager } from '../connections/index';
 import { MemorySecretStore } from '../credentials/memory-store';
 import { certificateStatuses, expiryLevel, renewalDue } from './certificates';
@@ -19,6 +18,7 @@ import { DeploymentRunner } from './runner';
 import { DeploymentService, noticesOf } from './service';
 import type { TargetOperations } from './target-operations';
 import { FileDeployer, type FileSettings } from './testing/file-deployer';
+import { appErrorOf } from '../../../test/app-error-of';
 
 const HOUR = 3_600_000;
 const DAY = 24 * HOUR;
@@ -33,16 +33,6 @@ beforeEach(async () => {
 afterEach(async () => {
   await rm(dir, { recursive: true, force: true });
 });
-
-async function failure(p: Promise<unknown>): Promise<AppError> {
-  try {
-    await p;
-  } catch (e) {
-    if (isAppError(e)) return e;
-    throw e;
-  }
-  throw new Error('expected a failure');
-}
 
 const settings = (): FileSettings => ({ dir: join(dir, 'target'), filesPerStep: 1 });
 
@@ -86,7 +76,7 @@ describe('operations on a deployed server', () => {
     expect(ok.journal.owner).toBeNull();
 
     const undone: string[] = [];
-    const err = await failure(
+    const err = await appErrorOf(
       runner.operate(plan.deploymentId, {
         kind: 'renew-certificates',
         title: 'Renew',
@@ -134,8 +124,8 @@ describe('operations on a deployed server', () => {
       profile: 'standard',
       settings: { ...settings(), failAt: 'files-b' },
     });
-    await failure(runner.deploy(plan));
-    const err = await failure(
+    await appErrorOf(runner.deploy(plan));
+    const err = await appErrorOf(
       runner.operate(plan.deploymentId, { kind: 'restart', title: 'Restart', steps: [] }),
     );
     expect(err).toMatchObject({ code: 'CONFLICT' });
@@ -238,7 +228,7 @@ describe('self-destruction by the app', () => {
     expect(ext.journal.autoDestroyAt).toBe(moved);
     expect(await keys()).toEqual([]);
     // Not past two weeks after deploy.
-    expect(await failure(first.extend(plan.deploymentId, 14 * 24))).toMatchObject({
+    expect(await appErrorOf(first.extend(plan.deploymentId, 14 * 24))).toMatchObject({
       code: 'DEPLOY_PROFILE_VIOLATION',
     });
 
@@ -246,7 +236,7 @@ describe('self-destruction by the app', () => {
     await first.setLegalHold(plan.deploymentId, true, 'case 2031-044, counsel request');
     now = t0 + 80 * HOUR;
     expect((await first.reap({ export: false })).map((r) => r.outcome)).toEqual(['held']);
-    expect(await failure(first.destroy(plan.deploymentId, { exportTo: null }))).toMatchObject({
+    expect(await appErrorOf(first.destroy(plan.deploymentId, { exportTo: null }))).toMatchObject({
       code: 'DEPLOY_LEGAL_HOLD',
     });
     expect(noticesOf(await first.find(plan.deploymentId), new Date(now)).map((n) => n.message)).toEqual([
@@ -272,8 +262,8 @@ describe('self-destruction by the app', () => {
     const plan = await s.plan('ssh', { name: 'keeps', profile: 'standard', settings: settings() });
     await s.deploy(plan);
     expect(await s.reap()).toEqual([]);
-    expect(await failure(s.extend(plan.deploymentId, 5))).toMatchObject({ code: 'CONFLICT' });
-    expect(await failure(s.setLegalHold(plan.deploymentId, true, ' '))).toMatchObject({
+    expect(await appErrorOf(s.extend(plan.deploymentId, 5))).toMatchObject({ code: 'CONFLICT' });
+    expect(await appErrorOf(s.setLegalHold(plan.deploymentId, true, ' '))).toMatchObject({
       code: 'INVALID_ARGUMENT',
     });
     await s.dispose();

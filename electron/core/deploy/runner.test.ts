@@ -3,11 +3,11 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import type { ProgressEvent } from '../../../shared/deploy';
-import { type AppError, isAppError } from '../../../shared/errors';
 import { MemorySecretStore } from '../credentials/memory-store';
 import { JournalStore } from './journal';
 import { DeploymentRunner } from './runner';
 import { FileDeployer, type FileSettings } from './testing/file-deployer';
+import { appErrorOf } from '../../../test/app-error-of';
 
 let dir: string;
 let files: string;
@@ -36,16 +36,6 @@ const settings = (extra: Partial<FileSettings> = {}): FileSettings => ({
 
 async function targetFiles(): Promise<string[]> {
   return (await readdir(files).catch(() => [])).sort();
-}
-
-async function failure(p: Promise<unknown>): Promise<AppError> {
-  try {
-    await p;
-  } catch (e) {
-    if (isAppError(e)) return e;
-    throw e;
-  }
-  throw new Error('expected a failure');
 }
 
 describe('DeploymentRunner', () => {
@@ -96,7 +86,7 @@ describe('DeploymentRunner', () => {
       profile: 'standard',
       settings: settings({ failAt: 'files-c' }),
     });
-    const err = await failure(runner.deploy(plan, { onEvent: (e) => events.push(e) }));
+    const err = await appErrorOf(runner.deploy(plan, { onEvent: (e) => events.push(e) }));
     expect(err.code).toBe('DEPLOY_FAILED');
     expect(err.message).toMatch(/told to fail at files-c.*Everything it had made was removed/);
     expect(err.details).toMatchObject({ step: 'files-c' });
@@ -122,7 +112,7 @@ describe('DeploymentRunner', () => {
     });
     const stuck = plan.steps.find((s) => s.id === 'files-a')!.resources[1]!.id;
     deployer.refuseRemoval.add(stuck);
-    const err = await failure(runner.deploy(plan));
+    const err = await appErrorOf(runner.deploy(plan));
     expect(err.message).toMatch(/Rollback could not remove 1 resource/);
     expect(err.message).toContain(stuck);
     const rollback = (err.details as { rollback: Array<{ id: string; ok: boolean; error?: string }> })
@@ -151,7 +141,7 @@ describe('DeploymentRunner', () => {
       profile: 'standard',
       settings: settings({ preflightFails: true }),
     });
-    const err = await failure(runner.deploy(plan));
+    const err = await appErrorOf(runner.deploy(plan));
     expect(err.code).toBe('DEPLOY_PREFLIGHT_FAILED');
     expect(err.message).toMatch(/^Nothing was created\. Folder writable: told to fail/);
     expect(err.details).toMatchObject({ checks: [{ id: 'folder', status: 'failed' }] });
@@ -160,7 +150,7 @@ describe('DeploymentRunner', () => {
   });
 
   it('enforces the profile when planning', async () => {
-    const rapidForever = await failure(
+    const rapidForever = await appErrorOf(
       runner.plan('ssh', {
         name: 'f',
         profile: 'rapid',
@@ -169,7 +159,7 @@ describe('DeploymentRunner', () => {
       }),
     );
     expect(rapidForever.code).toBe('DEPLOY_PROFILE_VIOLATION');
-    const wrongTarget = await failure(
+    const wrongTarget = await appErrorOf(
       runner.plan('lab', { name: 'f', profile: 'enterprise', settings: settings() }),
     );
     expect(wrongTarget.code).toBe('DEPLOY_PROFILE_VIOLATION');

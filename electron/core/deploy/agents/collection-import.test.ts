@@ -14,13 +14,12 @@ import { isAppError } from '../../../../shared/errors';
 import { runStandInCollector, startSimulator, type RunningSimulator } from '../../sim/index';
 import { buildZip } from '../../files/index';
 import { ConnectionRegistry, VelociraptorService, loadApiConfig } from '../../velociraptor/index';
-import { HostKeyStore } from '../ssh/index';
-import { ReleaseCache, sha256File } from '../releases/cache';
-import { ReleaseSource } from '../releases/source';
+import { sha256File } from '../releases/cache';
 import { makeTestSigner, type TestSigner } from '../testing/gpg';
 import { startReleaseServer, type ReleaseServer } from '../testing/release-server';
 import { copyToServer, removeServerFile, serverSha256, CHUNK_BYTES } from './server-files';
-import { AgentService } from './service';
+import type { AgentService } from './service';
+import { testAgentService } from './testing/agent-service';
 
 const MUSL = 'velociraptor-v0.77.2-linux-amd64-musl';
 
@@ -48,16 +47,9 @@ beforeAll(async () => {
   registry.addConfig('sim', loadApiConfig(await sim.mintApiConfig('kits-test', ['administrator'])));
   server = new VelociraptorService(registry.connection('sim'));
   dir = await mkdtemp(join(tmpdir(), 'mr-kits-'));
-  agents = new AgentService({
-    dataDir: dir,
-    secrets: () => Promise.resolve(null),
-    server: () => Promise.resolve(server),
-    releases: new ReleaseCache({
-      dir: join(dir, 'releases'),
-      source: new ReleaseSource({ kind: 'github', apiBase: releases.url, caCertificates: releases.caPem }),
-      trustedKey: signer.key,
-    }),
-    hostKeys: new HostKeyStore({ appFile: join(dir, 'known_hosts'), userFiles: [] }),
+  agents = testAgentService(dir, () => server, {
+    source: { kind: 'github', apiBase: releases.url, caCertificates: releases.caPem },
+    trustedKey: signer.key,
   });
 }, 120_000);
 

@@ -19,10 +19,9 @@ import { buildCli } from '../../../../scripts/build-cli.mjs';
 import { isAppError } from '../../../../shared/errors';
 import { startSimulator, velociraptorLauncher, type RunningSimulator } from '../../sim/index';
 import { ConnectionRegistry, VelociraptorService, loadApiConfig } from '../../velociraptor/index';
-import { ReleaseCache, sha256File } from '../releases/cache';
-import { ReleaseSource } from '../releases/source';
-import { HostKeyStore } from '../ssh/index';
-import { AgentService } from './service';
+import { sha256File } from '../releases/cache';
+import type { AgentService } from './service';
+import { testAgentService } from './testing/agent-service';
 
 const run = promisify(execFile);
 const realBinary = process.env.MEGARAPTOR_INSTALLER_REAL_BINARY;
@@ -35,15 +34,8 @@ let server: VelociraptorService;
 const target = { server: 'sim', org: '' };
 
 function agents(localVelociraptor: string): AgentService {
-  return new AgentService({
-    dataDir: dir,
-    secrets: () => Promise.resolve(null),
-    server: () => Promise.resolve(server),
-    releases: new ReleaseCache({
-      dir: join(dir, 'releases'),
-      source: new ReleaseSource({ kind: 'mirror', baseUrl: 'https://127.0.0.1:9/' }),
-    }),
-    hostKeys: new HostKeyStore({ appFile: join(dir, 'known_hosts'), userFiles: [] }),
+  return testAgentService(dir, () => server, {
+    source: { kind: 'mirror', baseUrl: 'https://127.0.0.1:9/' },
     localVelociraptor: () => Promise.resolve(localVelociraptor),
   });
 }

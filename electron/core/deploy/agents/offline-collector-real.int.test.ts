@@ -17,10 +17,8 @@ import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ConnectionRegistry, loadApiConfig, VelociraptorService } from '../../velociraptor/index';
-import { ReleaseCache } from '../releases/cache';
-import { ReleaseSource } from '../releases/source';
-import { HostKeyStore } from '../ssh/index';
-import { AgentService } from './service';
+import type { AgentService } from './service';
+import { testAgentService } from './testing/agent-service';
 
 const apiConfig = process.env.MEGARAPTOR_COLLECTOR_REAL_API_CONFIG;
 const binary = process.env.MEGARAPTOR_COLLECTOR_REAL_BINARY;
@@ -37,17 +35,8 @@ describe.runIf(apiConfig && binary)('offline collector with a real server', () =
     registry.addConfig('real', loadApiConfig(await readFile(apiConfig ?? '', 'utf8')));
     server = new VelociraptorService(registry.connection('real'));
     dir = await mkdtemp(join(tmpdir(), 'mr-collector-real-'));
-    agents = new AgentService({
-      dataDir: dir,
-      secrets: () => Promise.resolve(null),
-      server: () => Promise.resolve(server),
-      // No release source is reachable here: the binary comes as a named tool file.
-      releases: new ReleaseCache({
-        dir: join(dir, 'releases'),
-        source: new ReleaseSource({ kind: 'github' }),
-      }),
-      hostKeys: new HostKeyStore({ appFile: join(dir, 'known_hosts'), userFiles: [] }),
-    });
+    // No release source is reachable here: the binary comes as a named tool file.
+    agents = testAgentService(dir, () => server, { source: { kind: 'github' } });
   });
   afterAll(async () => {
     await rm(dir, { recursive: true, force: true });

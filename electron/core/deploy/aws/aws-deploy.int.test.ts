@@ -55,6 +55,7 @@ import { MOTO_CREDENTIALS, motoServer, startMoto, type Moto } from '../testing/m
 import { startReleaseServer, type ReleaseServer } from '../testing/release-server';
 import { signedRelease, SSH_TEST_TAG, testServerBinary } from '../testing/ssh-world';
 import { stackNameOf } from './names';
+import { RAPID_AWS_STEPS } from '../testing/expected-steps';
 
 process.env.AWS_EC2_METADATA_DISABLED = 'true';
 const ASSET = 'velociraptor-v0.77.2-linux-amd64';
@@ -141,18 +142,7 @@ describe('an AWS deployment against moto', () => {
           overrides: SMALL,
           settings: awsTestSettings(p),
         });
-        expect(plan.steps.map((s) => s.id)).toEqual([
-          'account',
-          'binary',
-          'stack',
-          'identity',
-          'secret',
-          'boot',
-          'verify-api',
-          'verify-gui',
-          'seal',
-          'connect',
-        ]);
+        expect(plan.steps.map((s) => s.id)).toEqual(RAPID_AWS_STEPS);
         expect(plan.cost?.hourly).toBeGreaterThan(0);
         // The review step (IPC) gets the cost hint too.
         expect(PlanView.parse(planView(plan)).cost).toEqual(plan.cost);

@@ -36,6 +36,7 @@ import { makeTestSigner, type TestSigner } from '../testing/gpg';
 import { startReleaseServer, type ReleaseServer } from '../testing/release-server';
 import { signedRelease, SSH_TEST_TAG, testServerBinary } from '../testing/ssh-world';
 import { AZURE_NAMES, resourceGroupOf, vaultNameOf } from './names';
+import { RAPID_AZURE_STEPS } from '../testing/expected-steps';
 
 const ASSET = 'velociraptor-v0.77.2-linux-amd64';
 
@@ -108,19 +109,7 @@ describe('an Azure deployment against the fake ARM and Key Vault', () => {
         overrides: SMALL,
         settings: azureTestSettings(p),
       });
-      expect(plan.steps.map((s) => s.id)).toEqual([
-        'account',
-        'binary',
-        'group',
-        'infrastructure',
-        'identity',
-        'secret',
-        'boot',
-        'verify-api',
-        'verify-gui',
-        'seal',
-        'connect',
-      ]);
+      expect(plan.steps.map((s) => s.id)).toEqual(RAPID_AZURE_STEPS);
       expect(plan.warnings.join('\n')).toMatch(/Estimated cost: about \$.*until it destroys itself in 72 h/);
       const id = plan.deploymentId;
       const rg = resourceGroupOf(id);

@@ -10,6 +10,7 @@ import { resolveProfile } from '../profiles';
 import { ReleaseCache } from '../releases/cache';
 import { ReleaseSource } from '../releases/source';
 import { AzureDeployer } from './azure-deployer';
+import { RAPID_AZURE_STEPS } from '../testing/expected-steps';
 
 const deployer = new AzureDeployer({
   releases: new ReleaseCache({ dir: '/nonexistent', source: new ReleaseSource({ kind: 'github' }) }),
@@ -35,19 +36,7 @@ describe('an Azure plan', () => {
         profile: resolveProfile('rapid'),
       },
     );
-    expect(p.steps.map((s) => s.id)).toEqual([
-      'account',
-      'binary',
-      'group',
-      'infrastructure',
-      'identity',
-      'secret',
-      'boot',
-      'verify-api',
-      'verify-gui',
-      'seal',
-      'connect',
-    ]);
+    expect(p.steps.map((s) => s.id)).toEqual(RAPID_AZURE_STEPS);
     const approval = JSON.stringify(deployApproval(p));
     expect(approval).toContain(
       '"kind":"cloud-resource-group","id":"megaraptor-dplan000002","where":"azure://11111111-2222-4333-8444-555555555555"',

@@ -12,7 +12,7 @@
 import type { z } from 'zod';
 import type { PreflightCheck, ResourceRef } from '../../../../shared/deploy';
 import { AppError, messageOf } from '../../../../shared/errors';
-import { autoDestroyAt, checkApi, checkGui, connectStep } from '../common-steps';
+import { autoDestroyAt, checkApi, checkGui, connectStep, obtainRelease } from '../common-steps';
 import type { ConnectionSink } from '../connection-sink';
 import { nodeName, type FrontendNode } from '../frontends';
 import type {
@@ -281,16 +281,7 @@ export abstract class CloudDeployer<S extends CloudSettings> {
   private async binary(plan: DeploymentPlan<S>, ctx: StepContext): Promise<void> {
     const tag = plan.settings.release.tag;
     ctx.log(`Fetching Velociraptor ${tag} (linux-amd64) into the release cache`);
-    const bin = await this.base.releases.obtain(tag, CLOUD_VM.platform, {
-      signal: ctx.signal,
-      onProgress: (p) =>
-        ctx.progress({
-          done: p.done,
-          total: p.total,
-          fraction: p.total ? p.done / p.total : 0,
-          message: p.file,
-        }),
-    });
+    const bin = await obtainRelease(this.base.releases, tag, CLOUD_VM.platform, ctx);
     if (!bin.url)
       throw new AppError(
         'RELEASE_UNAVAILABLE',

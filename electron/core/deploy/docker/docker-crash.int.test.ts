@@ -88,6 +88,9 @@ async function config(stopAt: number | null, minions = 0): Promise<CrashChildCon
   };
 }
 
+/** What leftovers() finds once a deployment is cleaned up. */
+const NOTHING_LEFT = { containers: [], volumes: [], images: [], secrets: [], connections: [], journals: [] };
+
 /** Everything of the deployment that could be left on the engine, in the vault, the connections or the journal. */
 async function leftovers(id: string, name: string, w: DockerWorld = world) {
   const byLabel = { label: [`${LABEL.deployment}=${id}`] };
@@ -141,14 +144,7 @@ describe('a Docker deploy process killed at its step boundaries', () => {
         );
       expect(boundaries.length).toBeGreaterThanOrEqual(20);
       await world.runner.destroy(id);
-      expect(await leftovers(id, c.name!)).toEqual({
-        containers: [],
-        volumes: [],
-        images: [],
-        secrets: [],
-        connections: [],
-        journals: [],
-      });
+      expect(await leftovers(id, c.name!)).toEqual(NOTHING_LEFT);
     },
     240_000,
   );
@@ -225,14 +221,7 @@ async function killAtEach(bounds: Array<{ n: number; label: string }>, minions =
         outcome.filter((o) => !o.ok),
         b.label,
       ).toEqual([]);
-      expect(await leftovers(id, c.name!, fresh), `after a kill at ${b.label}`).toEqual({
-        containers: [],
-        volumes: [],
-        images: [],
-        secrets: [],
-        connections: [],
-        journals: [],
-      });
+      expect(await leftovers(id, c.name!, fresh), `after a kill at ${b.label}`).toEqual(NOTHING_LEFT);
     } finally {
       // A failed assertion must not leave this round's containers behind for the next tests.
       if (id && !cleaned) await fresh.runner.cleanup(id).catch(() => undefined);

@@ -13,7 +13,6 @@ import { join } from 'node:path';
 import type Docker from 'dockerode';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { ProgressEvent } from '../../../../shared/deploy';
-import { isAppError, type AppError } from '../../../../shared/errors';
 import type { SecretStore } from '../../credentials/secret-store';
 import { build, vql } from '../../velociraptor/vql/builder';
 import { dockerPlan } from './docker-deployer';
@@ -28,10 +27,11 @@ import {
   type DockerBed,
 } from '../testing/docker-bed';
 import { dockerEngine } from '../testing/docker-engine';
-import { RAPID_DOCKER_STEPS } from '../testing/docker-steps';
+import { RAPID_DOCKER_STEPS } from '../testing/expected-steps';
 import { dockerWorld, freePort, hostNetworkSettings, SMALL, type DockerWorld } from '../testing/docker-world';
 import { identitySecrets } from '../server-identity';
 import { verifyGui } from '../verify';
+import { appErrorOf } from '../../../../test/app-error-of';
 
 const part = dockerEngine();
 let bed: DockerBed;
@@ -76,16 +76,6 @@ async function leftovers(deploymentId: string) {
     secrets: await secretsLeft(secrets, deploymentId),
     journals: await journalsLeft(world.journals.dir, deploymentId),
   };
-}
-
-async function failure(p: Promise<unknown>): Promise<AppError> {
-  try {
-    await p;
-  } catch (e) {
-    if (isAppError(e)) return e;
-    throw e;
-  }
-  throw new Error('expected a failure');
 }
 
 describe('Docker target on a real engine', () => {
@@ -274,7 +264,7 @@ describe('Docker target on a real engine', () => {
           gui: { bindAddress: '127.0.0.1', port: null },
         },
       });
-      const err = await failure(world.runner.deploy(plan));
+      const err = await appErrorOf(world.runner.deploy(plan));
       expect(err.code).toBe('DEPLOY_PREFLIGHT_FAILED');
       expect(err.message).toMatch(/no bridge network \(dockerd --bridge=none\).*host network/);
       expect(await leftovers(plan.deploymentId)).toMatchObject({
@@ -301,7 +291,7 @@ describe('Docker target on a real engine', () => {
           overrides: SMALL,
           settings,
         });
-        const err = await failure(world.runner.deploy(plan));
+        const err = await appErrorOf(world.runner.deploy(plan));
         expect(err.code).toBe('DEPLOY_PREFLIGHT_FAILED');
         expect(err.message).toMatch(
           new RegExp(`127\\.0\\.0\\.1:${(settings.gui as { port: number }).port} is in use`),
@@ -343,7 +333,7 @@ describe('Docker target on a real engine', () => {
         settings,
       });
       expect(plan.warnings.join(' ')).toMatch(/carries no release signature.*SHA-256 [0-9a-f]{64}/);
-      const err = await failure(world.runner.deploy(plan));
+      const err = await appErrorOf(world.runner.deploy(plan));
       expect(err.code).toBe('DEPLOY_FAILED');
       expect(err.message).toMatch(/Registering the API identity failed \(exit 3\): user add refused/);
       expect(err.message).toMatch(/Everything it had made was removed/);

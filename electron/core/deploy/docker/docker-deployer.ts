@@ -75,6 +75,7 @@ import {
   LOCAL_BINARY_PATH,
   minionContainerName,
   minionContainerSpec,
+  type NodeContainerInput,
   namesFor,
   OFFICIAL_BINARY_PATH,
   rootfsEntries,
@@ -639,12 +640,13 @@ export class DockerDeployer implements Deployer<DockerSettings> {
     return container;
   }
 
-  /** The exact create request of the server container (the review step shows it; tests assert on it). */
-  containerSpec(plan: DeploymentPlan<DockerSettings>): Docker.ContainerCreateOptions {
+  /** What the server's and every minion's container share: image, user, network, limits, health. */
+  private nodeSpec(plan: DeploymentPlan<DockerSettings>): NodeContainerInput {
     const s = plan.settings;
     const run = this.runAs(s);
+    const networkName = this.networkName(plan);
     const health: HealthSettings = { ...DEFAULT_HEALTH, ...s.health };
-    return serverContainerSpec({
+    return {
       deploymentId: plan.deploymentId,
       profile: plan.profile.name,
       destroyAt: plan.autoDestroyAt,
@@ -652,11 +654,19 @@ export class DockerDeployer implements Deployer<DockerSettings> {
       binary: run.binary,
       user: run.user,
       network: s.network,
-      ...(this.networkName(plan) ? { networkName: this.networkName(plan)! } : {}),
-      ports: this.serverPorts(s),
-      publish: this.ports(s),
+      ...(networkName ? { networkName } : {}),
       limits: plan.profile.limits,
       health,
+    };
+  }
+
+  /** The exact create request of the server container (the review step shows it; tests assert on it). */
+  containerSpec(plan: DeploymentPlan<DockerSettings>): Docker.ContainerCreateOptions {
+    const s = plan.settings;
+    return serverContainerSpec({
+      ...this.nodeSpec(plan),
+      ports: this.serverPorts(s),
+      publish: this.ports(s),
     });
   }
 
@@ -706,22 +716,11 @@ export class DockerDeployer implements Deployer<DockerSettings> {
   ): Promise<void> {
     const s = plan.settings;
     const docker = await this.docker(s);
-    const run = this.runAs(s);
-    const networkName = this.networkName(plan);
     const spec = minionContainerSpec({
-      deploymentId: plan.deploymentId,
-      profile: plan.profile.name,
-      destroyAt: plan.autoDestroyAt,
-      image: run.image || namesFor(plan.deploymentId).image,
-      binary: run.binary,
-      user: run.user,
-      network: s.network,
-      ...(networkName ? { networkName } : {}),
+      ...this.nodeSpec(plan),
       node: nodeName(this.minionNode(s, m)),
       port: m.port,
       bindAddress: m.bindAddress,
-      limits: plan.profile.limits,
-      health: { ...DEFAULT_HEALTH, ...s.health },
     });
     await ctx.create(
       this.minionRef(plan, m),

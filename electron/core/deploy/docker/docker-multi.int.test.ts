@@ -22,18 +22,18 @@ import { localIdentity, parseClientConfig, runAgent } from '../../sim/index';
 import { build, str, vql } from '../../velociraptor/vql/builder';
 import { loadServerConfig } from '../server-identity';
 import {
+  bedServices,
   journalsLeft,
   labelledLeft,
   secretsLeft,
   startDockerBed,
-  testSecretStore,
   until,
   type DockerBed,
 } from '../testing/docker-bed';
 import { dockerEngine } from '../testing/docker-engine';
 import { freePort, hostNetworkSettings, MULTI_HEALTH, SMALL } from '../testing/docker-world';
 import { testServerBinary } from '../testing/ssh-world';
-import { serviceWorld, type ServiceWorld } from '../testing/service-world';
+import type { ServiceWorld } from '../testing/service-world';
 import type { SimRuntime } from '../testing/sim-runtime';
 import { LABEL } from './spec';
 
@@ -54,10 +54,7 @@ beforeAll(async () => {
     return real ? served.data : readFile(r.launcher);
   });
   ({ runtime, root } = bed);
-  const dataDir = join(root, 'data');
-  secrets = testSecretStore(dataDir);
-  world = serviceWorld({ dataDir, secrets, release: bed.release, docker: true });
-  docker = await world.service.engines.get(bed.engine.ref);
+  ({ world, secrets, docker } = await bedServices(bed));
 }, 240_000);
 
 afterAll(async () => {

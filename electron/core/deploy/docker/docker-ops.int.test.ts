@@ -8,24 +8,23 @@
  *   command on the engine's socket) — moved by "extend" — removes the server and its volumes at its
  *   time; then the app's reaper finds the server gone and removes the rest: nothing is left.
  */
-import { join } from 'node:path';
 import type Docker from 'dockerode';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { SecretStore } from '../../credentials/secret-store';
 import { build, vql } from '../../velociraptor/vql/builder';
 import { identitySecrets } from '../server-identity';
 import {
+  bedServices,
   journalsLeft,
   secretsLeft,
   startDockerBed,
-  testSecretStore,
   until,
   type DockerBed,
 } from '../testing/docker-bed';
 import { dockerEngine } from '../testing/docker-engine';
 import { hostNetworkSettings, SMALL } from '../testing/docker-world';
 import { servedCertificate } from '../testing/served-certificate';
-import { serviceWorld, type ServiceWorld } from '../testing/service-world';
+import type { ServiceWorld } from '../testing/service-world';
 import type { SimRuntime } from '../testing/sim-runtime';
 import { expiryContainerName } from './expiry';
 import { LABEL } from './spec';
@@ -44,10 +43,7 @@ beforeAll(async () => {
   if (!part.ready) return;
   bed = await startDockerBed('megaraptor-docker-ops-');
   runtime = bed.runtime;
-  const dataDir = join(bed.root, 'data');
-  secrets = testSecretStore(dataDir);
-  world = serviceWorld({ dataDir, secrets, release: bed.release, docker: true });
-  docker = await world.service.engines.get(bed.engine.ref);
+  ({ world, secrets, docker } = await bedServices(bed));
 }, 240_000);
 
 afterAll(async () => {

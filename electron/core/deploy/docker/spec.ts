@@ -254,19 +254,10 @@ export function serverContainerSpec(input: ServerContainerInput): Docker.Contain
   };
 }
 
-export interface MinionContainerInput extends Pick<
-  ServerContainerInput,
-  | 'deploymentId'
-  | 'profile'
-  | 'destroyAt'
-  | 'image'
-  | 'binary'
-  | 'user'
-  | 'network'
-  | 'networkName'
-  | 'limits'
-  | 'health'
-> {
+/** What every node's container (the server's, each minion's) is made from. */
+export type NodeContainerInput = Omit<ServerContainerInput, 'ports' | 'publish'>;
+
+export interface MinionContainerInput extends NodeContainerInput {
   /** Velociraptor's node name (`<hostname>-<port>`), selecting the minion's ExtraFrontends entry. */
   node: string;
   /** The port it serves agents on, in the container and published on the host alike. */

@@ -9,7 +9,6 @@ import { mkdir, mkdtemp, readdir, rm, stat, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
-import { type AppError, isAppError } from '../../../../shared/errors';
 import { makeTestSigner, type TestSigner } from '../testing/gpg';
 import { startConnectProxy, startReleaseServer, type ReleaseServer } from '../testing/release-server';
 import { CONTAINER_PLATFORM, parseAssetName, pickAsset } from './assets';
@@ -17,6 +16,7 @@ import { acceptLocalBinary, ReleaseCache, sha256File } from './cache';
 import { download } from './download';
 import { loadTrustedKey, VELOCIDEX_RELEASE_KEY } from './signature';
 import { ReleaseSource } from './source';
+import { appErrorOf } from '../../../../test/app-error-of';
 
 const MUSL = 'velociraptor-v0.77.2-linux-amd64-musl';
 const GLIBC = 'velociraptor-v0.77.2-linux-amd64';
@@ -94,16 +94,6 @@ function cache(source = github()): ReleaseCache {
   return new ReleaseCache({ dir: join(dir, 'releases'), source, trustedKey: signer.key });
 }
 
-async function failure(p: Promise<unknown>): Promise<AppError> {
-  try {
-    await p;
-  } catch (e) {
-    if (isAppError(e)) return e;
-    throw e;
-  }
-  throw new Error('expected a failure');
-}
-
 describe('release source', () => {
   it('lists releases newest first from the GitHub API', async () => {
     const list = await github().list();
@@ -148,10 +138,10 @@ describe('picking the asset from the list', () => {
 
   it('never falls back to the glibc build for a container', async () => {
     const release = (await github().list()).find((r) => r.tag === 'v0.76.0')!;
-    const err = await failure(Promise.resolve().then(() => pickAsset(release, CONTAINER_PLATFORM)));
+    const err = await appErrorOf(Promise.resolve().then(() => pickAsset(release, CONTAINER_PLATFORM)));
     expect(err.code).toBe('RELEASE_ASSET_MISSING');
     expect(err.message).toMatch(/has no linux-amd64-musl build\. It has: velociraptor-v0\.76\.0-linux-amd64/);
-    const err2 = await failure(cache().obtain('v0.76.0', CONTAINER_PLATFORM));
+    const err2 = await appErrorOf(cache().obtain('v0.76.0', CONTAINER_PLATFORM));
     expect(err2.code).toBe('RELEASE_ASSET_MISSING');
   });
 
@@ -192,14 +182,14 @@ describe('the release cache', () => {
   });
 
   it('refuses a signature by another key and keeps nothing', async () => {
-    const err = await failure(cache().obtain('v0.75.1', CONTAINER_PLATFORM));
+    const err = await appErrorOf(cache().obtain('v0.75.1', CONTAINER_PLATFORM));
     expect(err.code).toBe('RELEASE_SIGNATURE_INVALID');
     expect(err.message).toMatch(/does not carry a valid signature of the release key/);
     expect(await readdir(join(dir, 'releases', 'v0.75.1'))).toEqual([]);
   });
 
   it('refuses a file whose signature is over other bytes', async () => {
-    const err = await failure(cache().obtain('v0.75.0', CONTAINER_PLATFORM));
+    const err = await appErrorOf(cache().obtain('v0.75.0', CONTAINER_PLATFORM));
     expect(err.code).toBe('RELEASE_SIGNATURE_INVALID');
   });
 
@@ -211,7 +201,7 @@ describe('the release cache', () => {
     const dest = join(dir, 'releases', 'v0.77.2', MUSL);
     await mkdir(join(dir, 'releases', 'v0.77.2'), { recursive: true });
     // One attempt only: the cut shows as an incomplete download and the partial file stays.
-    const err = await failure(
+    const err = await appErrorOf(
       download(asset.url, dest, source.config, { expectedSize: asset.size, attempts: 1 }),
     );
     expect(err.code).toBe('RELEASE_DOWNLOAD_INCOMPLETE');
@@ -272,7 +262,7 @@ describe('keys and local binaries', () => {
   it("pins Velocidex's key by fingerprint", async () => {
     const key = await loadTrustedKey(VELOCIDEX_RELEASE_KEY);
     expect(key.getFingerprint().toUpperCase()).toBe('0572F28B4EF19A043F4CBBE0B22A7FB19CB6CFA1');
-    const err = await failure(
+    const err = await appErrorOf(
       loadTrustedKey({ armored: signer.key.armored, fingerprint: VELOCIDEX_RELEASE_KEY.fingerprint }),
     );
     expect(err.message).toMatch(/not the pinned 0572F28B4EF19A043F4CBBE0B22A7FB19CB6CFA1; it is refused/);
@@ -295,7 +285,7 @@ describe('keys and local binaries', () => {
     });
 
     await writeFile(`${path}.sig`, await other.sign(musl));
-    const err = await failure(acceptLocalBinary(path, { trustedKey: signer.key }));
+    const err = await appErrorOf(acceptLocalBinary(path, { trustedKey: signer.key }));
     expect(err.code).toBe('RELEASE_SIGNATURE_INVALID');
     expect(err.message).toMatch(/may have been altered/);
   });

@@ -16,7 +16,7 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { parse } from 'yaml';
 import type { ProgressEvent } from '../../../../shared/deploy';
-import { isAppError, type AppError } from '../../../../shared/errors';
+import type { AppError } from '../../../../shared/errors';
 import { keychainStoreFor } from '../../credentials/index';
 import { MemorySecretStore } from '../../credentials/memory-store';
 import type { SecretStore } from '../../credentials/secret-store';
@@ -51,20 +51,11 @@ import {
 } from '../testing/ssh-world';
 import { hostLayout } from './layout';
 import { sshHostPlan } from './ssh-host-deployer';
+import { appErrorOf } from '../../../../test/app-error-of';
 
 const hosts = sshdHosts();
 const inKeyringSession = process.env.MEGARAPTOR_TEST_KEYRING === '1';
 const HOUR = 3_600_000;
-
-async function failure(p: Promise<unknown>, what = ''): Promise<AppError> {
-  try {
-    await p;
-  } catch (e) {
-    if (isAppError(e)) return e;
-    throw e;
-  }
-  throw new Error(`expected a failure ${what}`);
-}
 
 /** Every path under the host's install root that is not part of the base system or the test manager. */
 async function leftOnHost(host: SshdHost): Promise<string[]> {
@@ -474,7 +465,7 @@ describe.runIf(hosts.run)('Linux host over SSH, against real sshd hosts', () => 
           auth: { method: 'key', keyPath: keys.plain },
         }),
       });
-      const e = await failure(world.runner.deploy(plan));
+      const e = await appErrorOf(world.runner.deploy(plan));
       expect(e.code).toBe('DEPLOY_PREFLIGHT_FAILED');
       expect(e.message).toMatch(/host key of \[127\.0\.0\.1\]:\d+ changed/);
       expect(await host.log()).not.toMatch(/Accepted publickey/);
@@ -493,7 +484,7 @@ describe.runIf(hosts.run)('Linux host over SSH, against real sshd hosts', () => 
       overrides: SMALL,
       settings: await hostSettings(a, { username: 'root', auth: { method: 'key', keyPath: keys.stranger } }),
     });
-    const e1 = await failure(world.runner.deploy(wrong));
+    const e1 = await appErrorOf(world.runner.deploy(wrong));
     expect(e1.code).toBe('DEPLOY_PREFLIGHT_FAILED');
     expect(e1.message).toContain(`refused the login as "root" with the key ${keys.stranger}`);
     await world.journals.delete(wrong.deploymentId);
@@ -509,7 +500,7 @@ describe.runIf(hosts.run)('Linux host over SSH, against real sshd hosts', () => 
       }),
     });
     await secrets.set('ssh:nosudo', TEST_PASSWORDS.nosudo);
-    const e2 = await failure(world.runner.deploy(nosudo));
+    const e2 = await appErrorOf(world.runner.deploy(nosudo));
     await secrets.delete('ssh:nosudo');
     expect(e2.message).toContain('"nosudo" may not use sudo');
     expect(await leftOnHost(a)).toEqual([]);
@@ -536,7 +527,7 @@ describe.runIf(hosts.run)('Linux host over SSH, against real sshd hosts', () => 
         overrides: SMALL,
         settings,
       });
-      const e = await failure(world.runner.deploy(plan), tag);
+      const e = await appErrorOf(world.runner.deploy(plan), tag);
       // The runner reports DEPLOY_FAILED with the step's own error as the cause.
       expect([tag, e.code, (e.cause as AppError).code]).toEqual([tag, 'DEPLOY_FAILED', code]);
       expect(e.message).toMatch(message);
@@ -573,7 +564,7 @@ describe.runIf(hosts.run)('Linux host over SSH, against real sshd hosts', () => 
         },
       ),
     });
-    const e = await failure(world.runner.deploy(full));
+    const e = await appErrorOf(world.runner.deploy(full));
     expect((e.cause as AppError).code).toBe('SSH_NO_SPACE');
     expect(e.message).toContain('KiB free');
     expect(e.details?.rollback).toEqual(expect.arrayContaining([expect.objectContaining({ ok: true })]));
@@ -607,7 +598,7 @@ describe.runIf(hosts.run)('Linux host over SSH, against real sshd hosts', () => 
         },
       ),
     });
-    const pre = await failure(world.runner.deploy(tooSmall));
+    const pre = await appErrorOf(world.runner.deploy(tooSmall));
     expect(pre.code).toBe('DEPLOY_PREFLIGHT_FAILED');
     expect(pre.message).toContain('Free disk for the datastore');
     await world.journals.delete(tooSmall.deploymentId);

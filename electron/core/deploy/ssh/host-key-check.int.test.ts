@@ -9,7 +9,6 @@ import { readFile, mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { type AppError, isAppError } from '../../../../shared/errors';
 import { MemorySecretStore } from '../../credentials/memory-store';
 import {
   makeClientKeys,
@@ -22,18 +21,9 @@ import { openSsh } from './connect';
 import { checkHostKey, trustHostKey } from './host-key-check';
 import { HostKeyStore } from './host-keys';
 import { fingerprintOf } from './known-hosts';
+import { appErrorOf } from '../../../../test/app-error-of';
 
 const hosts = sshdHosts();
-
-async function rejection(p: Promise<unknown>): Promise<AppError> {
-  try {
-    await p;
-  } catch (e) {
-    if (isAppError(e)) return e;
-    throw e;
-  }
-  throw new Error('expected a rejection');
-}
 
 it(`has ${hosts.name} (required in CI)`, () => hosts.check());
 
@@ -71,11 +61,11 @@ describe.runIf(hosts.run)('host keys confirmed once, changed keys refused (real 
     expect(first).toMatchObject({ status: 'unknown', keyType: 'ssh-ed25519', fingerprint, known: [] });
     expect(first.fingerprint).toMatch(/^SHA256:[A-Za-z0-9+/]{43}$/);
     await expect(readFile(appFile, 'utf8')).rejects.toThrow(/ENOENT/);
-    expect((await rejection(login())).code).toBe('SSH_HOST_KEY_UNKNOWN');
+    expect((await appErrorOf(login())).code).toBe('SSH_HOST_KEY_UNKNOWN');
 
     // Another fingerprint than the host's: refused, nothing written.
     const wrong = `SHA256:${'A'.repeat(43)}`;
-    const refused = await rejection(trustHostKey(store, hop, wrong));
+    const refused = await appErrorOf(trustHostKey(store, hop, wrong));
     expect(refused.code).toBe('SSH_HOST_KEY_MISMATCH');
     expect(refused.message).toContain(fingerprint);
     await expect(readFile(appFile, 'utf8')).rejects.toThrow(/ENOENT/);
@@ -97,10 +87,10 @@ describe.runIf(hosts.run)('host keys confirmed once, changed keys refused (real 
     expect(check.known.map((k) => k.fingerprint)).toEqual([old]);
     expect(check.message).toContain(old);
     expect(check.message).toContain(now);
-    const refused = await rejection(trustHostKey(store, hop, now));
+    const refused = await appErrorOf(trustHostKey(store, hop, now));
     expect(refused.code).toBe('SSH_HOST_KEY_MISMATCH');
     expect(refused.message).toContain(old);
     expect(await readFile(appFile, 'utf8')).toBe(before);
-    expect((await rejection(login())).code).toBe('SSH_HOST_KEY_MISMATCH');
+    expect((await appErrorOf(login())).code).toBe('SSH_HOST_KEY_MISMATCH');
   });
 });

@@ -13,7 +13,6 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { type AppError, isAppError } from '../../../../shared/errors';
 import { MemorySecretStore } from '../../credentials/memory-store';
 import {
   makeClientKeys,
@@ -31,19 +30,10 @@ import { fingerprintOf, knownHostsLine } from './known-hosts';
 import { detectPlatform, freeDiskBytes, listeningSockets } from './platform';
 import { RemoteFiles } from './remote-files';
 import type { SshTargetInput } from './target';
+import { appErrorOf } from '../../../../test/app-error-of';
 
 const run = promisify(execFile);
 const hosts = sshdHosts();
-
-async function rejection(p: Promise<unknown>): Promise<AppError> {
-  try {
-    await p;
-  } catch (e) {
-    if (isAppError(e)) return e;
-    throw e;
-  }
-  throw new Error('expected a rejection');
-}
 
 it(`has ${hosts.name} (required in CI)`, () => hosts.check());
 
@@ -122,16 +112,16 @@ describe.runIf(hosts.run)('SSH layer against real sshd hosts', () => {
     expect(big.stdoutTruncated).toBe(true);
     expect(big.stderrTruncated).toBe(true);
     expect(big.stderr.trim().endsWith('20000')).toBe(true);
-    const e = await rejection(c.run('ls /no/such/dir', { what: 'Listing' }));
+    const e = await appErrorOf(c.run('ls /no/such/dir', { what: 'Listing' }));
     expect(e.code).toBe('SSH_COMMAND_FAILED');
     expect(e.message).toMatch(/Listing on root@127\.0\.0\.1:\d+ failed \(exit 2\): .*No such file/);
-    const slow = await rejection(c.exec('sleep 30', { timeoutMs: 300 }));
+    const slow = await appErrorOf(c.exec('sleep 30', { timeoutMs: 300 }));
     expect(slow.code).toBe('TIMEOUT');
   });
 
   it('refuses a host key never seen, then remembers the one the responder confirmed', async () => {
     const hostKeys = new HostKeyStore({ appFile: join(work, 'confirmed_known_hosts'), userFiles: [] });
-    const unknown = await rejection(open(root(a), { secrets, hostKeys }));
+    const unknown = await appErrorOf(open(root(a), { secrets, hostKeys }));
     expect(unknown.code).toBe('SSH_HOST_KEY_UNKNOWN');
     expect(unknown.details).toMatchObject({
       fingerprint: fingerprintOf(a.hostKeyBlob),
@@ -169,7 +159,7 @@ describe.runIf(hosts.run)('SSH layer against real sshd hosts', () => {
       const old = fingerprintOf(host.hostKeyBlob);
       await host.rotateHostKey();
       let asked = false;
-      const e = await rejection(
+      const e = await appErrorOf(
         open(root(host), {
           secrets,
           hostKeys,
@@ -192,15 +182,15 @@ describe.runIf(hosts.run)('SSH layer against real sshd hosts', () => {
   });
 
   it('tells a wrong key, a locked key and a closed port apart', async () => {
-    const wrong = await rejection(open({ ...root(a), auth: { method: 'key', keyPath: keys.stranger } }));
+    const wrong = await appErrorOf(open({ ...root(a), auth: { method: 'key', keyPath: keys.stranger } }));
     expect(wrong.code).toBe('SSH_AUTH_FAILED');
     expect(wrong.message).toContain(`refused the login as "root" with the key ${keys.stranger}`);
 
-    const locked = await rejection(open({ ...root(a), auth: { method: 'key', keyPath: keys.encrypted } }));
+    const locked = await appErrorOf(open({ ...root(a), auth: { method: 'key', keyPath: keys.encrypted } }));
     expect(locked.code).toBe('SSH_KEY_UNUSABLE');
     expect(locked.message).toContain('no passphrase is saved in the keychain');
 
-    const badPass = await rejection(
+    const badPass = await appErrorOf(
       open({ ...root(a), auth: { method: 'key', keyPath: keys.encrypted, passphraseRef: 'ssh:wrong' } }),
     );
     expect(badPass.code).toBe('SSH_KEY_UNUSABLE');
@@ -213,11 +203,11 @@ describe.runIf(hosts.run)('SSH layer against real sshd hosts', () => {
     });
     expect((await c.exec('id -un')).stdout.trim()).toBe('root');
 
-    const closed = await rejection(open({ ...root(a), port: 1 }));
+    const closed = await appErrorOf(open({ ...root(a), port: 1 }));
     expect(closed.code).toBe('SSH_UNREACHABLE');
     expect(closed.message).toContain('127.0.0.1:1 cannot be reached');
 
-    const missingFile = await rejection(
+    const missingFile = await appErrorOf(
       open({ ...root(a), auth: { method: 'key', keyPath: join(work, 'nope') } }),
     );
     expect(missingFile.code).toBe('SSH_KEY_UNUSABLE');
@@ -244,7 +234,7 @@ describe.runIf(hosts.run)('SSH layer against real sshd hosts', () => {
       const saved = process.env.SSH_AUTH_SOCK;
       delete process.env.SSH_AUTH_SOCK;
       try {
-        const none = await rejection(open({ ...root(a), auth: { method: 'agent' } }));
+        const none = await appErrorOf(open({ ...root(a), auth: { method: 'agent' } }));
         expect(none.code).toBe('SSH_AUTH_FAILED');
         expect(none.message).toContain('No ssh-agent is running');
       } finally {
@@ -263,7 +253,7 @@ describe.runIf(hosts.run)('SSH layer against real sshd hosts', () => {
       auth: { method: 'password', passwordRef: 'ssh:deployer' },
     });
     expect((await ok.exec('id -un')).stdout.trim()).toBe('deployer');
-    const bad = await rejection(
+    const bad = await appErrorOf(
       open({
         host: b.host,
         port: b.port,
@@ -283,7 +273,7 @@ describe.runIf(hosts.run)('SSH layer against real sshd hosts', () => {
     // b's key unknown: refused even though the jump host's is known.
     const onlyJump = new HostKeyStore({ appFile: join(work, 'only-jump'), userFiles: [] });
     await onlyJump.remember(jump.host, jump.port, jump.hostKeyBlob);
-    const e = await rejection(open({ ...root(b), jumps: [root(jump)] }, { secrets, hostKeys: onlyJump }));
+    const e = await appErrorOf(open({ ...root(b), jumps: [root(jump)] }, { secrets, hostKeys: onlyJump }));
     expect(e.code).toBe('SSH_HOST_KEY_UNKNOWN');
     expect(e.details).toMatchObject({ port: b.port });
   });
@@ -306,23 +296,23 @@ describe.runIf(hosts.run)('SSH layer against real sshd hosts', () => {
     expect((await nopass.run('id -u', { root: true, what: 'id' })).stdout.trim()).toBe('0');
 
     const wrongPw = await open(as('deployer', { mode: 'sudo', passwordRef: 'ssh:wrong' }));
-    const refused = await rejection(wrongPw.run('id -u', { root: true, what: 'id' }));
+    const refused = await appErrorOf(wrongPw.run('id -u', { root: true, what: 'id' }));
     expect(refused.code).toBe('SSH_SUDO_REFUSED');
     expect(refused.message).toContain('did not accept the password');
     expect(refused.message).not.toContain('not-the-password');
     expect(await wrongPw.canBecomeRoot()).toMatchObject({ ok: false });
 
     const asks = await open(as('deployer', { mode: 'sudo' }));
-    expect((await rejection(asks.run('true', { root: true, what: 'x' }))).message).toContain(
+    expect((await appErrorOf(asks.run('true', { root: true, what: 'x' }))).message).toContain(
       'asks "deployer" for a password',
     );
 
     const nosudo = await open(as('nosudo', { mode: 'sudo' }));
-    const e = await rejection(nosudo.run('true', { root: true, what: 'x' }));
+    const e = await appErrorOf(nosudo.run('true', { root: true, what: 'x' }));
     expect(e.code).toBe('SSH_SUDO_REFUSED');
 
     const noPolicy = await open(as('deployer', undefined));
-    expect((await rejection(noPolicy.run('true', { root: true, what: 'Installing' }))).message).toContain(
+    expect((await appErrorOf(noPolicy.run('true', { root: true, what: 'Installing' }))).message).toContain(
       'needs root',
     );
   });
@@ -370,12 +360,12 @@ describe.runIf(hosts.run)('SSH layer against real sshd hosts', () => {
     const c = await open(root(small));
     const files = new RemoteFiles(c, `${small.prefix}/small/staging`);
     await files.prepareStaging();
-    const e = await rejection(
+    const e = await appErrorOf(
       files.install({ data: randomBytes(2 * 1024 * 1024) }, `${small.prefix}/small/big`, { mode: 0o600 }),
     );
     expect(e.code).toBe('SSH_NO_SPACE');
     expect(e.message).toMatch(/KiB free at .*small/);
-    const during = await rejection(
+    const during = await appErrorOf(
       c.run(`head -c 2000000 /dev/zero > ${small.prefix}/small/fill`, { what: 'Filling' }),
     );
     expect(during.code).toBe('SSH_NO_SPACE');

@@ -9,35 +9,21 @@
 import { cloudWorld, type CloudCrashChildConfig } from './cloud-world';
 import { SMALL } from './docker-world';
 import { openVault } from './vault';
-import { messageOf } from '../../../../shared/errors';
+import { crashCounter, deployReporting, runCrashChild } from './crash-protocol';
 
 async function main(): Promise<void> {
   process.env.AWS_EC2_METADATA_DISABLED = 'true';
   const config = JSON.parse(process.argv[2] ?? '{}') as CloudCrashChildConfig;
   const secrets = await openVault(config.vaultPath, config.vaultPassphrase);
-  let writes = 0;
-  const world = cloudWorld(config, secrets, async (_doc, label) => {
-    if (label === 'heartbeat') return;
-    writes++;
-    if (config.stopAt === null) process.stdout.write(`WRITE ${writes} ${label}\n`);
-    else if (writes === config.stopAt) {
-      process.stdout.write(`BOUNDARY ${writes} ${label}\n`);
-      await new Promise(() => undefined); // the parent kills us here
-    }
-  });
-  const plan = await world.runner.plan(config.target, {
-    name: 'crash',
-    profile: 'rapid',
-    overrides: SMALL,
-    settings: config.settings,
-  });
-  process.stdout.write(`PLANNED ${plan.deploymentId}\n`);
-  const out = await world.runner.deploy(plan);
-  process.stdout.write(`DONE ${out.journal.state} ${writes}\n`);
+  const counter = crashCounter(config.stopAt);
+  const world = cloudWorld(config, secrets, counter.afterJournalWrite);
+  await deployReporting(
+    world.runner,
+    config.target,
+    { name: 'crash', profile: 'rapid', overrides: SMALL, settings: config.settings },
+    counter,
+  );
   await world.close();
 }
 
-main().catch((e: unknown) => {
-  process.stdout.write(`ERROR ${messageOf(e)}\n`);
-  process.exitCode = 1;
-});
+runCrashChild(main);

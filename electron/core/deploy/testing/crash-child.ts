@@ -4,14 +4,14 @@
  * parent's SIGKILL. Secrets live in a real file vault so they survive the kill like keychain entries.
  * Input: one JSON argument (CrashChildConfig).
  */
-import { messageOf } from '../../../../shared/errors';
 import type { DockerSettingsInput } from '../docker/docker-deployer';
 import type { ImageFile } from '../docker/spec';
 import { JournalStore } from '../journal';
 import type { Deployer } from '../model';
-import { DeploymentRunner, type RunnerDeps } from '../runner';
+import { DeploymentRunner } from '../runner';
 import { dockerWorld, type ReleaseFixture } from './docker-world';
 import { FileDeployer, type FileSettings } from './file-deployer';
+import { crashCounter, deployReporting, resumeReporting, runCrashChild } from './crash-protocol';
 import { openVault } from './vault';
 
 interface Common {
@@ -43,16 +43,8 @@ export type CrashChildConfig = Common &
 async function main(): Promise<void> {
   const config = JSON.parse(process.argv[2] ?? '{}') as CrashChildConfig;
   const secrets = await openVault(config.vaultPath, config.vaultPassphrase);
-  let writes = 0;
-  const afterJournalWrite: RunnerDeps['afterJournalWrite'] = async (_doc, label) => {
-    if (label === 'heartbeat') return;
-    writes++;
-    if (config.stopAt === null) process.stdout.write(`W ${writes} ${label}\n`);
-    else if (writes === config.stopAt) {
-      process.stdout.write(`BOUNDARY ${writes} ${label}\n`);
-      await new Promise(() => undefined); // the parent kills us here
-    }
-  };
+  const counter = crashCounter(config.stopAt, 'W');
+  const { afterJournalWrite } = counter;
   let runner: DeploymentRunner;
   let close = async (): Promise<void> => undefined;
   if (config.target === 'files') {
@@ -75,24 +67,20 @@ async function main(): Promise<void> {
     runner = world.runner;
     close = () => world.close();
   }
-  if (config.mode === 'deploy') {
-    const plan = await runner.plan(config.target === 'files' ? 'ssh' : 'docker', {
-      name: config.name ?? 'crash',
-      profile: config.target === 'files' ? 'standard' : (config.profile ?? 'rapid'),
-      ...(config.target === 'docker' ? { overrides: config.overrides } : {}),
-      settings: config.settings,
-    });
-    process.stdout.write(`PLANNED ${plan.deploymentId}\n`);
-    const out = await runner.deploy(plan);
-    process.stdout.write(`DONE ${out.journal.state} ${writes}\n`);
-  } else {
-    const out = await runner.resume(config.deploymentId ?? '');
-    process.stdout.write(`DONE ${out.journal.state} ${writes}\n`);
-  }
+  if (config.mode === 'deploy')
+    await deployReporting(
+      runner,
+      config.target === 'files' ? 'ssh' : 'docker',
+      {
+        name: config.name ?? 'crash',
+        profile: config.target === 'files' ? 'standard' : (config.profile ?? 'rapid'),
+        ...(config.target === 'docker' ? { overrides: config.overrides } : {}),
+        settings: config.settings,
+      },
+      counter,
+    );
+  else await resumeReporting(runner, config.deploymentId ?? '', counter);
   await close();
 }
 
-main().catch((e: unknown) => {
-  process.stdout.write(`ERROR ${messageOf(e)}\n`);
-  process.exitCode = 1;
-});
+runCrashChild(main);

@@ -17,6 +17,7 @@ import { startTestEngine, type TestEngine } from './docker-engine';
 import { TEST_ASSET, TEST_TAG, type ReleaseFixture } from './docker-world';
 import { makeTestSigner, type TestSigner } from './gpg';
 import { startReleaseServer, type ReleaseServer } from './release-server';
+import { serviceWorld, type ServiceWorld } from './service-world';
 import { simRuntime, type SimRuntime } from './sim-runtime';
 import { signedRelease } from './ssh-world';
 
@@ -58,6 +59,16 @@ export async function startDockerBed(
       await rm(root, { recursive: true, force: true });
     },
   };
+}
+
+/** The app's services over the bed (data in `<root>/data`, the run's secret store), and its engine. */
+export async function bedServices(
+  bed: DockerBed,
+): Promise<{ world: ServiceWorld; secrets: SecretStore; docker: Docker }> {
+  const dataDir = join(bed.root, 'data');
+  const secrets = testSecretStore(dataDir);
+  const world = serviceWorld({ dataDir, secrets, release: bed.release, docker: true });
+  return { world, secrets, docker: await world.service.engines.get(bed.engine.ref) };
 }
 
 /** The OS keychain in the test run's keyring session; elsewhere secrets stay in memory. */

@@ -7,7 +7,7 @@
  */
 import type { SshHostSettingsInput } from '../ssh-host/settings';
 import { openVault } from './vault';
-import { messageOf } from '../../../../shared/errors';
+import { crashCounter, deployReporting, resumeReporting, runCrashChild } from './crash-protocol';
 import { SMALL } from './docker-world';
 import { sshWorld } from './ssh-world';
 
@@ -27,40 +27,23 @@ export interface SshCrashChildConfig {
 async function main(): Promise<void> {
   const config = JSON.parse(process.argv[2] ?? '{}') as SshCrashChildConfig;
   const secrets = await openVault(config.vaultPath, config.vaultPassphrase);
-  let writes = 0;
+  const counter = crashCounter(config.stopAt);
   const world = await sshWorld({
     dataDir: config.dataDir,
     release: config.release,
     secrets,
     hosts: config.hosts.map((h) => ({ ...h, hostKeyBlob: Buffer.from(h.hostKeyBlob, 'base64') })),
-    afterJournalWrite: async (_doc, label) => {
-      if (label === 'heartbeat') return;
-      writes++;
-      if (config.stopAt === null) process.stdout.write(`WRITE ${writes} ${label}\n`);
-      else if (writes === config.stopAt) {
-        process.stdout.write(`BOUNDARY ${writes} ${label}\n`);
-        await new Promise(() => undefined); // the parent kills us here
-      }
-    },
+    afterJournalWrite: counter.afterJournalWrite,
   });
-  if (config.mode === 'deploy') {
-    const plan = await world.runner.plan('ssh', {
-      name: 'crash',
-      profile: 'rapid',
-      overrides: SMALL,
-      settings: config.settings,
-    });
-    process.stdout.write(`PLANNED ${plan.deploymentId}\n`);
-    const out = await world.runner.deploy(plan);
-    process.stdout.write(`DONE ${out.journal.state} ${writes}\n`);
-  } else {
-    const out = await world.runner.resume(config.deploymentId ?? '');
-    process.stdout.write(`DONE ${out.journal.state} ${writes}\n`);
-  }
+  if (config.mode === 'deploy')
+    await deployReporting(
+      world.runner,
+      'ssh',
+      { name: 'crash', profile: 'rapid', overrides: SMALL, settings: config.settings },
+      counter,
+    );
+  else await resumeReporting(world.runner, config.deploymentId ?? '', counter);
   await world.close();
 }
 
-main().catch((e: unknown) => {
-  process.stdout.write(`ERROR ${messageOf(e)}\n`);
-  process.exitCode = 1;
-});
+runCrashChild(main);

@@ -11,7 +11,6 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { type AppError, isAppError } from '../../../../../shared/errors';
 import { files, REPO_ROOT } from '../../../../../test/real-parts';
 import { createCertificateAuthority } from '../../../pki/certificates';
 import { startWinRmFake, type WinRmFake } from '../testing/winrm-fake';
@@ -38,16 +37,7 @@ try:
 except Exception as e:
     print(json.dumps({'error': type(e).__name__, 'message': str(e)}))
 `;
-
-async function rejection(p: Promise<unknown>): Promise<AppError> {
-  try {
-    await p;
-  } catch (e) {
-    if (isAppError(e)) return e;
-    throw e;
-  }
-  throw new Error('expected a rejection');
-}
+import { appErrorOf } from '../../../../../test/app-error-of';
 
 let dir: string;
 let fake: WinRmFake;
@@ -182,7 +172,7 @@ describe('the product’s WinRM client against the test double', () => {
     const other = `SHA256:${'ab'.repeat(32)}`;
     const bad = new WinRmClient(options({ auth: 'basic', certificate: { kind: 'pinned', sha256: other } }));
     try {
-      const e = await rejection(bad.run('sc'));
+      const e = await appErrorOf(bad.run('sc'));
       expect(e.code).toBe('WINRM_CERT_UNTRUSTED');
       expect(e.message).toMatch(/changed: its fingerprint is/);
     } finally {
@@ -198,7 +188,7 @@ describe('the product’s WinRM client against the test double', () => {
       options({ auth: 'basic', certificate: { kind: 'ca', caPem: otherCa.certificatePem } }),
     );
     try {
-      const e = await rejection(c.run('sc'));
+      const e = await appErrorOf(c.run('sc'));
       expect(e.code).toBe('WINRM_CERT_UNTRUSTED');
       expect(e.message).toMatch(/not issued by the CA given/);
     } finally {
@@ -219,7 +209,7 @@ describe('the product’s WinRM client against the test double', () => {
   it('a wrong password: WINRM_AUTH_FAILED naming the account, never the password', async () => {
     const c = new WinRmClient(options({ password: 'Wr0ng-Secret' }));
     try {
-      const e = await rejection(c.run('sc'));
+      const e = await appErrorOf(c.run('sc'));
       expect(e.code).toBe('WINRM_AUTH_FAILED');
       expect(e.message).toMatch(/refused the NTLM login as CORP\\Administrator/);
       expect(JSON.stringify(e)).not.toMatch(/Wr0ng-Secret/);
@@ -233,7 +223,7 @@ describe('the product’s WinRM client against the test double', () => {
     try {
       await c.openShell();
       fake.shells.clear();
-      const e = await rejection(c.run('sc'));
+      const e = await appErrorOf(c.run('sc'));
       expect(e.code).toBe('WINRM_FAULT');
       expect(e.message).toMatch(/fault 2150858843.*shell was not found/);
     } finally {
@@ -244,7 +234,7 @@ describe('the product’s WinRM client against the test double', () => {
   it('an unreachable listener: WINRM_UNREACHABLE', async () => {
     const c = new WinRmClient(options({ port: 1 }));
     try {
-      expect((await rejection(c.run('sc'))).code).toBe('WINRM_UNREACHABLE');
+      expect((await appErrorOf(c.run('sc'))).code).toBe('WINRM_UNREACHABLE');
     } finally {
       c.close();
     }
