@@ -8,6 +8,7 @@ const AREAS = [
   ['notebooks', 'Notebooks'],
   ['hunts', 'Hunts'],
   ['deployments', 'Deployments'],
+  ['agents', 'Agents'],
   ['credentials', 'Credentials'],
   ['assistants', 'Assistants (MCP)'],
   ['settings', 'Settings'],
