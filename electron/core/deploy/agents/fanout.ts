@@ -70,16 +70,20 @@ export interface PushSession {
   close(): Promise<void>;
 }
 
+/** What a pusher gets when a run opens its session: the run, its cancel signal, its log. */
+export interface PushOpenContext {
+  runId: string;
+  signal: AbortSignal;
+  log(line: string, level?: 'info' | 'warn' | 'error'): void;
+}
+
 export interface HostPusher {
   readonly channel: AgentChannel;
   /** The default port of the channel for a host that names none. */
   defaultPort(settings: unknown): number;
   /** Validates settings (no side effects); the run journals the result. */
   parseSettings(settings: unknown): unknown;
-  open(
-    settings: unknown,
-    ctx: { runId: string; signal: AbortSignal; log(line: string, level?: 'info' | 'warn' | 'error'): void },
-  ): Promise<PushSession>;
+  open(settings: unknown, ctx: PushOpenContext): Promise<PushSession>;
 }
 
 export interface PushPlan {

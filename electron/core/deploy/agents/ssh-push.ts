@@ -27,7 +27,7 @@ import { sh } from '../ssh/shell';
 import { SshAuth, SshHop, SudoPolicy } from '../ssh/target';
 import { agentConfig, checkLabel, type AgentConfigOptions } from './client-config';
 import { pollFor, waitForEnrollment, writebackClientId } from './enrollment';
-import type { HostContext, HostPusher, PushOutcome, PushSession } from './fanout';
+import type { HostContext, HostPusher, PushOpenContext, PushOutcome, PushSession } from './fanout';
 import {
   darwinLayout,
   linuxClientUnit,
@@ -136,10 +136,7 @@ export class SshAgentPusher implements HostPusher {
     return SshPushSettings.parse(settings);
   }
 
-  async open(
-    raw: unknown,
-    ctx: { runId: string; signal: AbortSignal; log(line: string, level?: 'info' | 'warn' | 'error'): void },
-  ): Promise<PushSession> {
+  async open(raw: unknown, ctx: PushOpenContext): Promise<PushSession> {
     const settings = this.parseSettings(raw);
     const server = await this.deps.server({ server: settings.server.connection, org: settings.server.org });
     let source = '';
@@ -184,7 +181,7 @@ export class SshAgentPusher implements HostPusher {
   private async obtain(
     s: SshPushSettings,
     key: (typeof PLATFORM_KEYS)[number],
-    ctx: { signal: AbortSignal; log(line: string, level?: 'info' | 'warn' | 'error'): void },
+    ctx: Omit<PushOpenContext, 'runId'>,
   ): Promise<VerifiedBinary> {
     const [os, arch] = key.split('-') as ['linux' | 'darwin', 'amd64' | 'arm64'];
     if (s.binary.kind === 'release') {

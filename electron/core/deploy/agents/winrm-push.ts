@@ -23,7 +23,7 @@ import type { VelociraptorService } from '../../velociraptor/index';
 import { acceptLocalBinary, type ReleaseCache, type VerifiedBinary } from '../releases/cache';
 import { agentConfig, checkLabel } from './client-config';
 import { pollFor, waitForEnrollment } from './enrollment';
-import type { HostContext, HostPusher, PushOutcome, PushSession } from './fanout';
+import type { HostContext, HostPusher, PushOpenContext, PushOutcome, PushSession } from './fanout';
 import { normalizeFingerprint, WinRmClient, type CertificatePolicy } from './winrm/client';
 import {
   encodedCommand,
@@ -178,10 +178,7 @@ export class WinRmAgentPusher implements HostPusher {
     return WinRmPushSettings.parse(settings);
   }
 
-  async open(
-    raw: unknown,
-    ctx: { runId: string; signal: AbortSignal; log(line: string, level?: 'info' | 'warn' | 'error'): void },
-  ): Promise<PushSession> {
+  async open(raw: unknown, ctx: PushOpenContext): Promise<PushSession> {
     const s = this.parseSettings(raw);
     const server = await this.deps.server({ server: s.server.connection, org: s.server.org });
     if (s.tls.kind === 'unchecked')
@@ -221,7 +218,7 @@ export class WinRmAgentPusher implements HostPusher {
 
   private async obtainMsi(
     s: WinRmPushSettings,
-    ctx: { signal: AbortSignal; log(line: string, level?: 'info' | 'warn' | 'error'): void },
+    ctx: Omit<PushOpenContext, 'runId'>,
   ): Promise<VerifiedBinary> {
     if (s.msi.kind === 'release') {
       const b = await this.deps.releases.obtain(
