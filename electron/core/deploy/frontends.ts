@@ -33,6 +33,13 @@ import { AppError } from '../../../shared/errors';
  */
 export const CLIENT_INFO_WRITE_SECONDS = 15;
 
+/**
+ * What the responder is told after verifying a multi-frontend deployment and in its hand-over docs.
+ * The 30 s: the snapshot period plus the client's reader, which reconnects at once only 10 times and
+ * then every `max_poll`/2 (30 s; http_comms), measured 29 s on the real 0.77.2.
+ */
+export const MINION_FIRST_TASK_NOTE = `An agent that enrols through a minion gets its first task (its interrogation) once the master's client records snapshot names it and the minions reload it — every ${CLIENT_INFO_WRITE_SECONDS} s in this deployment (Frontend.resources.client_info_write_time; Velociraptor's default is 300 s) — so within about 30 s; until then the master lists it without a host name. Its later tasks arrive at once.`;
+
 export interface FrontendNode {
   /** The name agents dial (a public address or DNS name). */
   hostname: string;
