@@ -26,10 +26,11 @@ import { AppError } from '../../../shared/errors';
  * `Server.Internal.ClientInfoSnapshot` event). Until then the minion answers a newly enrolled
  * client's reader with nothing (server/comms.go send_client_messages: an unknown client is sent to
  * enrolment again) and drops the master's task notifications for it (ProcessNotification ignores an
- * unknown client), so with the default the client's first task waited for the next snapshot: 4.5 min
- * on the real 0.77.2, 29 s with this period (docs/real-server-conformance.md). Above 11 s on purpose: the master's write loop sleeps a whole
- * minute when its jittered timer fired less than 10 s after the last round. The cost is one rewrite
- * of the snapshot (every client's record) per period while any record changed.
+ * unknown client), so the client's first task waits for the next snapshot: 4.5 min with the default
+ * on the real 0.77.2, 29 s with this period (docs/real-server-conformance.md). Above 11 s on
+ * purpose: the master's write loop sleeps a whole minute when its jittered timer fired less than
+ * 10 s after the round began (under 9 s it never writes). The cost is one rewrite of the snapshot
+ * (every client's record) per period while any record changed, reread by every minion.
  */
 export const CLIENT_INFO_WRITE_SECONDS = 15;
 
@@ -38,7 +39,7 @@ export const CLIENT_INFO_WRITE_SECONDS = 15;
  * The 30 s: the snapshot period plus the client's reader, which reconnects at once only 10 times and
  * then every `max_poll`/2 (30 s; http_comms), measured 29 s on the real 0.77.2.
  */
-export const MINION_FIRST_TASK_NOTE = `An agent that enrols through a minion gets its first task (its interrogation) once the master's client records snapshot names it and the minions reload it — every ${CLIENT_INFO_WRITE_SECONDS} s in this deployment (Frontend.resources.client_info_write_time; Velociraptor's default is 300 s) — so within about 30 s; until then the master lists it without a host name. Its later tasks arrive at once.`;
+export const MINION_FIRST_TASK_NOTE = `An agent that enrols through a minion gets its first task (its interrogation) once the master's client records snapshot names it and the minions reload it — every ${CLIENT_INFO_WRITE_SECONDS} s in this deployment (Frontend.resources.client_info_write_time; Velociraptor's default is 300 s) — so within about 30 s; until then the master lists it without a host name. Later tasks reach it as they reach the master's agents.`;
 
 export interface FrontendNode {
   /** The name agents dial (a public address or DNS name). */
