@@ -70,7 +70,7 @@ describe('applyFrontends', () => {
     expect(CLIENT_INFO_WRITE_SECONDS * 0.9).toBeGreaterThan(10);
   });
 
-  it('keeps the other resource limits and a period the config already sets', () => {
+  it('keeps the other resource limits and a longer period the config already sets', () => {
     const c = config();
     (c.Frontend as Record<string, unknown>).resources = { connections_per_second: 100 };
     applyFrontends(c, {
@@ -88,6 +88,14 @@ describe('applyFrontends', () => {
       apiHostname: '10.0.0.5',
     });
     expect((own.Frontend as { resources?: unknown }).resources).toEqual({ client_info_write_time: 60 });
+    // A period the master would skip rounds with (under 9 s it never writes) is replaced.
+    const broken = config();
+    (broken.Frontend as Record<string, unknown>).resources = { client_info_write_time: 5 };
+    applyFrontends(broken, {
+      minions: [{ hostname: '203.0.113.11', port: 8000, bindAddress: '0.0.0.0' }],
+      apiHostname: '10.0.0.5',
+    });
+    expect((broken.Frontend as { resources?: unknown }).resources).toEqual({ client_info_write_time: 15 });
   });
 
   it("keeps the master's published URL (a container binds 8000 and is published elsewhere)", () => {

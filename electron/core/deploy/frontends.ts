@@ -111,12 +111,16 @@ export function applyFrontends(config: Record<string, unknown>, spec: FrontendsS
   client.server_urls = [masterUrl, ...spec.minions.map(frontendUrl)];
 }
 
-/** Keeps the responder's own period if the config has one (the master reads it when it starts). */
+/**
+ * Sets the snapshot period, keeping a longer one the config already has (the responder's choice for a
+ * large fleet); one under 12 s is replaced, since Velociraptor's write loop would skip rounds with it.
+ * The master reads it when it starts.
+ */
 function snapshotEvery(frontend: Record<string, unknown>): void {
   const current = frontend.resources;
   const resources =
     typeof current === 'object' && current !== null ? (current as Record<string, unknown>) : {};
-  if (Number(resources.client_info_write_time) > 0) return;
+  if (Number(resources.client_info_write_time) >= 12) return;
   frontend.resources = { ...resources, client_info_write_time: CLIENT_INFO_WRITE_SECONDS };
 }
 
