@@ -20,6 +20,7 @@ import type { SecretStore } from '../../credentials/secret-store';
 import { clientIdOfKey } from '../../sim/agent';
 import { localIdentity, parseClientConfig, runAgent } from '../../sim/index';
 import { build, str, vql } from '../../velociraptor/vql/builder';
+import { MINION_FIRST_TASK_NOTE } from '../frontends';
 import { loadServerConfig } from '../server-identity';
 import {
   bedServices,
@@ -160,7 +161,12 @@ describe('multi-frontend Docker deployment (master + minions on one volume)', ()
       );
 
       const t0 = Date.now();
-      const out = await s.deploy(plan);
+      const verifyLog: string[] = [];
+      const out = await s.deploy(plan, {
+        onEvent: (e) => {
+          if (e.type === 'log' && e.step === 'verify-frontends') verifyLog.push(e.line);
+        },
+      });
       const seconds = (Date.now() - t0) / 1000;
       const took = (x: { startedAt?: string; endedAt?: string }) =>
         ((Date.parse(x.endedAt ?? '') - Date.parse(x.startedAt ?? '')) / 1000).toFixed(1);
@@ -168,6 +174,8 @@ describe('multi-frontend Docker deployment (master + minions on one volume)', ()
         `${real ? 'REAL Velociraptor' : 'simulator'}: master + 2 minions deployed and verified in ${seconds.toFixed(1)} s (${out.journal.steps.map((x) => `${x.id} ${took(x)} s`).join(', ')})`,
       );
       expect(out.journal.state).toBe('deployed');
+      // The responder is told when an agent enrolling through a minion gets its first task.
+      expect(verifyLog).toContain(MINION_FIRST_TASK_NOTE);
       const nodes = ports.map((p) => `localhost-${p}`);
       expect(out.journal.outputs.minionNodes).toBe(nodes.join(','));
       const verify = out.journal.steps.find((x) => x.id === 'verify-frontends');
