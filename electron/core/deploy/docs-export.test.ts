@@ -113,7 +113,7 @@ describe('deployment docs', () => {
     const agents = multi.slice(multi.indexOf('## Next step: agents'));
     expect(agents).toContain('the master and the minions localhost-8100, localhost-8101.');
     expect(agents).toContain('every 15 s in this deployment (Frontend.resources.client_info_write_time');
-    expect(agents).toContain('within about 30 s');
+    expect(agents).toContain('within about 40 s');
     const single = deploymentDocs(
       doc({ target: 'docker', outputs: { frontendUrl: 'https://localhost:8000/' } }),
       { certificates: [], now },

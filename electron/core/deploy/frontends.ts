@@ -36,10 +36,11 @@ export const CLIENT_INFO_WRITE_SECONDS = 15;
 
 /**
  * What the responder is told after verifying a multi-frontend deployment and in its hand-over docs.
- * The 30 s: the snapshot period plus the client's reader, which reconnects at once only 10 times and
- * then every `max_poll`/2 (30 s; http_comms), measured 29 s on the real 0.77.2.
+ * The 40 s: a snapshot up to 16.5 s after enrolment, and the client's reader, which reconnects at
+ * once only 10 times and then every `max_poll`/2 (30 s; http_comms); measured 29 s to the task and
+ * 33–34 s to the host name on the real 0.77.2.
  */
-export const MINION_FIRST_TASK_NOTE = `An agent that enrols through a minion gets its first task (its interrogation) once the master's client records snapshot names it and the minions reload it — every ${CLIENT_INFO_WRITE_SECONDS} s in this deployment (Frontend.resources.client_info_write_time; Velociraptor's default is 300 s) — so within about 30 s; until then the master lists it without a host name. Later tasks reach it as they reach the master's agents.`;
+export const MINION_FIRST_TASK_NOTE = `An agent that enrols through a minion gets its first task (its interrogation) once the master's client records snapshot names it and the minions reload it — every ${CLIENT_INFO_WRITE_SECONDS} s in this deployment (Frontend.resources.client_info_write_time; Velociraptor's default is 300 s) — so within about 40 s; until then the master lists it without a host name. Later tasks reach it as they reach the master's agents.`;
 
 export interface FrontendNode {
   /** The name agents dial (a public address or DNS name). */
