@@ -16,6 +16,7 @@
  *                                                        binary and config as Velociraptor does and writes
  *                                                        its plist under $MEGARAPTOR_SIM_ROOT (tests)
  *   velociraptor --config F debian client [--binary B]   a real .deb (packages.ts)
+ *   velociraptor --config F rpm client [--binary B]      a real .rpm (rpm.ts)
  *   velociraptor config repack --msi M CONFIG OUT        the placeholder config inside an MSI replaced in
  *                                                        place, as Velociraptor does (msi-repack.ts)
  *
@@ -28,6 +29,7 @@ import { basename, dirname, extname, join, resolve } from 'node:path';
 import { parse } from 'yaml';
 import { hashPassword } from '../pki/index';
 import { clientDeb } from './packages';
+import { clientRpm } from './rpm';
 import { MSI_MAGIC, repackInfo, repackMsi } from './msi-repack';
 import { loadOrCreateWriteback, localIdentity, parseClientConfig, runAgent } from './agent';
 import { SIMULATOR_BANNER } from './gui-server';
@@ -122,9 +124,9 @@ export async function runVelociraptorCommandLine(argv: string[], io: VrIO): Prom
       case 'service':
         return serviceInstall(parsed, io);
       case 'debian':
-        return debianClient(parsed, io);
+        return packageClient('debian', parsed, io);
       case 'rpm':
-        return fail(io, 'rpm client', 'the simulator writes no RPM packages (use the real binary)');
+        return packageClient('rpm', parsed, io);
       case 'config':
         return configRepack(parsed, io);
     }
@@ -319,31 +321,32 @@ async function query(p: Parsed, io: VrIO): Promise<number> {
  * root) and loading is left to the test's launchd stand-in. Never on a real system.
  */
 /**
- * `debian client [--binary B] [--output DIR] [--release R]` with --config: a real .deb (packages.ts),
- * printed as `[{"OSPath": …}]` like the real command's JSON. Without --binary the launcher itself is
- * packed (the real one packs its own executable).
+ * `debian client` / `rpm client` `[--binary B] [--output DIR]` (rpm also `--release R`, default A) with
+ * --config: a real .deb (packages.ts) or .rpm (rpm.ts), printed as `[{"OSPath": …}]` like the real
+ * command's JSON. Without --binary the launcher itself is packed (the real one packs its own
+ * executable).
  */
-function debianClient(p: Parsed, io: VrIO): number {
+function packageClient(kind: 'debian' | 'rpm', p: Parsed, io: VrIO): number {
   const [sub, ...rest] = p.rest;
-  if (sub !== 'client')
-    return fail(io, 'debian', `only "debian client" is simulated, not "debian ${sub ?? ''}"`);
-  if (!p.config)
-    return fail(io, 'debian client', 'A server config must be specified using the --config flag');
+  const command = `${kind} client`;
+  if (sub !== 'client') return fail(io, kind, `only "${command}" is simulated, not "${kind} ${sub ?? ''}"`);
+  if (!p.config) return fail(io, command, 'A server config must be specified using the --config flag');
   const flag = (name: string): string | undefined => {
     const i = rest.indexOf(name);
     const eq = rest.find((a) => a.startsWith(`${name}=`));
     return i >= 0 ? rest[i + 1] : eq?.slice(name.length + 1);
   };
   const binary = flag('--binary') ?? process.env.MEGARAPTOR_SIM_SELF;
-  if (!binary) return fail(io, 'debian client', 'give --binary (the binary to package)');
+  if (!binary) return fail(io, command, 'give --binary (the binary to package)');
   const output = resolve(io.cwd, flag('--output') ?? '.');
-  const deb = clientDeb(
-    readFileSync(resolve(io.cwd, p.config)),
-    readFileSync(resolve(io.cwd, binary)),
-    SIM_VERSION,
-  );
-  const path = join(output, deb.name);
-  writeFileSync(path, deb.data, { mode: 0o600 });
+  const config = readFileSync(resolve(io.cwd, p.config));
+  const data = readFileSync(resolve(io.cwd, binary));
+  const pkg =
+    kind === 'debian'
+      ? clientDeb(config, data, SIM_VERSION)
+      : clientRpm(config, data, SIM_VERSION, flag('--release') || 'A');
+  const path = join(output, pkg.name);
+  writeFileSync(path, pkg.data, { mode: 0o600 });
   io.stdout.write(`[\n {\n  "OSPath": ${JSON.stringify(path)}\n }\n]`);
   return 0;
 }

@@ -4,7 +4,8 @@
  * .deb, read back with dpkg-deb (a tool nobody here wrote): our agent config byte for byte, the
  * binary we gave, the unit, the name and sha256. It repacks a REAL MSI — one shaped like the official
  * release's, built at run time by msitools (testing/test-msi.ts) — read back with msiextract and
- * msiinfo, and the GPO kit carries that MSI. It writes no RPM (says so).
+ * msiinfo, and the GPO kit carries that MSI. Its .rpm is read back with rpm -qip, rpm -Kv (header and
+ * payload digests), rpm -qlvp, --scripts and rpm2archive.
  * By hand with MEGARAPTOR_INSTALLER_REAL_BINARY (e.g. /work/vr/velociraptor-0.77.2): the real binary
  * builds the deb and the rpm (read back with rpm -qip and rpm2archive) and repacks the same test MSI
  * to the same bytes as the simulator — docs/real-server-conformance.md, "Agent kits", "MSI repack".
@@ -18,6 +19,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { parse } from 'yaml';
 import { buildCli } from '../../../../scripts/build-cli.mjs';
 import { isAppError } from '../../../../shared/errors';
+import { onPath } from '../../../../test/real-parts';
 import { startSimulator, velociraptorLauncher, type RunningSimulator } from '../../sim/index';
 import { ConnectionRegistry, VelociraptorService, loadApiConfig } from '../../velociraptor/index';
 import { sha256File } from '../releases/cache';
@@ -35,6 +37,7 @@ let packMe: string;
 /** The stand-in Velociraptor.exe of the test MSIs. */
 const standInExe = Buffer.concat([Buffer.from('MZ'), Buffer.alloc(200_000, 0x5a)]);
 const msiParts = msiTools();
+const rpmParts = onPath(['rpm', 'rpm2archive'], 'scripts/setup-test-env.sh (rpm)');
 let server: VelociraptorService;
 const target = { server: 'sim', org: '' };
 
@@ -93,6 +96,7 @@ async function debFile(deb: string, path: string): Promise<Buffer> {
 }
 
 it(`has ${msiParts.name} (required in CI)`, () => msiParts.check());
+it(`has ${rpmParts.name} (required in CI)`, () => rpmParts.check());
 
 const CONFIG_PATH = 'PFiles/Velociraptor/client.config.yaml';
 const EXE_PATH = 'PFiles/Velociraptor/Velociraptor.exe';
@@ -145,14 +149,75 @@ describe('installers with the simulator as the velociraptor binary', () => {
     expect((await readdir(tmpdir())).filter((n) => n.startsWith('megaraptor-installer-'))).toEqual([]);
   }, 120_000);
 
-  it('rpm: the simulator says it builds none', async () => {
-    const a = agents(launcher);
-    const rpm: unknown = await a
-      .buildInstaller(target, { kind: 'rpm', outDir: join(dir, 'rpm'), binary: { path: packMe } })
-      .catch((e: unknown) => e);
-    expect(isAppError(rpm, 'DEPLOY_FAILED')).toBe(true);
-    expect((rpm as Error).message).toContain('writes no RPM packages');
-  }, 60_000);
+  it.runIf(rpmParts.run)(
+    'rpm: a real package that rpm -qip, -K and rpm2archive read, our config byte for byte',
+    async () => {
+      // An x86-64 ELF header (rpm takes the architecture from the ELF machine), then filler.
+      const elf = Buffer.alloc(250_000, 9);
+      Buffer.from('7f454c4602010100000000000000000002003e00', 'hex').copy(elf);
+      const linuxClient = join(dir, 'velociraptor-v0.77.2-linux-amd64-elf');
+      await writeFile(linuxClient, elf);
+      const a = agents(launcher);
+      const out = join(dir, 'rpm');
+      const built = await a.buildInstaller(target, {
+        kind: 'rpm',
+        outDir: out,
+        binary: { path: linuxClient },
+        labels: ['IR-2026-7'],
+      });
+      expect(built.file.name).toBe('velociraptor_client_0.77.2_x86_64.rpm');
+      expect(built.file.sha256).toBe(await sha256File(built.file.path));
+      expect(built.command.slice(3, 5)).toEqual(['rpm', 'client']);
+      const { stdout: info } = await run('rpm', ['-qip', built.file.path]);
+      expect(info).toMatch(/Name\s+: velociraptor_client\n/);
+      expect(info).toMatch(/Version\s+: 0\.77\.2\n/);
+      expect(info).toMatch(/Release\s+: A\n/);
+      expect(info).toMatch(/Architecture: x86_64\n/);
+      const { stdout: digests } = await run('rpm', ['-Kv', built.file.path]);
+      expect(digests).toMatch(/Header SHA256 digest: OK/);
+      expect(digests).toMatch(/Payload SHA256 digest: OK/);
+      const expected = await a.agentConfigFor(target, { labels: ['IR-2026-7'] });
+      // rpm -qlvp: mode, links, owner, group, size, date (3 words), path.
+      const { stdout: files } = await run('rpm', ['-qlvp', built.file.path]);
+      const listed = files
+        .trim()
+        .split('\n')
+        .map((l) => l.split(/\s+/))
+        .map((w) => [...w.slice(0, 5), w[8]]);
+      expect(listed).toEqual([
+        [
+          '-rw-------',
+          '1',
+          'root',
+          'root',
+          String(Buffer.byteLength(expected.yaml)),
+          '/etc/velociraptor/client.config.yaml',
+        ],
+        ['-rwxr-xr-x', '1', 'root', 'root', String(elf.length), '/usr/local/bin/velociraptor_client'],
+      ]);
+      const { stdout: scripts } = await run('rpm', ['-qp', '--scripts', built.file.path]);
+      expect(scripts).toContain(
+        'ExecStart=/usr/local/bin/velociraptor_client --config /etc/velociraptor/client.config.yaml client',
+      );
+      expect(scripts).toContain('/bin/systemctl enable velociraptor_client.service');
+      const extract = async (path: string): Promise<Buffer> =>
+        (
+          await run('sh', ['-c', 'rpm2archive - < "$1" | tar -xzO "$2"', 'x', built.file.path, path], {
+            encoding: 'buffer',
+            maxBuffer: 64 * 1024 * 1024,
+          })
+        ).stdout;
+      expect((await extract('./etc/velociraptor/client.config.yaml')).toString()).toBe(expected.yaml);
+      expect(await extract('./usr/local/bin/velociraptor_client')).toEqual(elf);
+      // Not an ELF it can name: refused as the real binary refuses it.
+      const refused: unknown = await a
+        .buildInstaller(target, { kind: 'rpm', outDir: join(dir, 'rpm-bad'), binary: { path: packMe } })
+        .catch((e: unknown) => e);
+      expect(isAppError(refused, 'DEPLOY_FAILED')).toBe(true);
+      expect((refused as Error).message).toContain('unknown binary architecture');
+    },
+    60_000,
+  );
 
   it.runIf(msiParts.run)(
     'msi: the official-shaped MSI repacked with our config, read back by msiextract',
