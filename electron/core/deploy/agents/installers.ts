@@ -71,7 +71,8 @@ function repackedName(msi: string): string {
   return basename(msi).replace(/\.msi$/i, '') + '-repacked.msi';
 }
 
-const OLE_MAGIC = Buffer.from('d0cf11e0a1b11ae1', 'hex');
+/** The first 8 bytes of every MSI (an OLE compound file). */
+export const MSI_MAGIC = Buffer.from('d0cf11e0a1b11ae1', 'hex');
 /** The first line of the placeholder config Velociraptor's repack looks for (any MSI generation). */
 const PLACEHOLDER_MARKER = Buffer.from('## Velociraptor client configuration');
 
@@ -80,7 +81,7 @@ const PLACEHOLDER_MARKER = Buffer.from('## Velociraptor client configuration');
  * binary itself exits 0 and writes nothing when the placeholder is missing.
  */
 export function msiRepackProblem(msi: Buffer, name: string): string | null {
-  if (msi.length <= 8 || !msi.subarray(0, 8).equals(OLE_MAGIC))
+  if (msi.length <= 8 || !msi.subarray(0, 8).equals(MSI_MAGIC))
     return `${name} is not an MSI (no OLE compound file header): give Velociraptor's Windows MSI (velociraptor-v<version>-windows-amd64.msi).`;
   if (!msi.includes(PLACEHOLDER_MARKER))
     return `${name} carries no Velociraptor placeholder config (no "## Velociraptor client configuration" markers), so config repack cannot put the agent config into it. Use the official MSI of the release, or build yours from Velociraptor's placeholder config (docs/wix/output/client.config.yaml in its source) with the config in an uncompressed cabinet.`;
