@@ -11,7 +11,7 @@
  * to the same bytes as the simulator — docs/real-server-conformance.md, "Agent kits", "MSI repack".
  */
 import { execFile } from 'node:child_process';
-import { mkdtemp, readFile, readdir, realpath, rm, writeFile } from 'node:fs/promises';
+import { mkdir, mkdtemp, readFile, readdir, realpath, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
@@ -286,9 +286,12 @@ describe('installers with the simulator as the velociraptor binary', () => {
       expect((noPlaceholder as Error).message).toContain(
         'bare.msi carries no Velociraptor placeholder config',
       );
-      // Markers without the first one: Velociraptor (and the simulator) exit 0 and write nothing.
+      // Markers without the first one: Velociraptor (and the simulator) exit 0 and write nothing; an
+      // MSI of that name left by an earlier run is not taken for the result.
       const headless = placeholderConfig();
       headless.fill(' ', 0, 0x800);
+      await mkdir(join(dir, 'msi-err'), { recursive: true });
+      await writeFile(join(dir, 'msi-err', 'headless-repacked.msi'), 'an earlier run');
       const unusable = await attempt(
         await buildTestMsi(dir, 'headless.msi', { exe: standInExe, config: headless }),
       );
@@ -296,6 +299,7 @@ describe('installers with the simulator as the velociraptor binary', () => {
       expect((unusable as Error).message).toContain(
         'Velociraptor found no placeholder config it could replace in headless.msi and wrote no MSI',
       );
+      await rm(join(dir, 'msi-err', 'headless-repacked.msi'));
       const official = await buildTestMsi(dir, 'official-shaped.msi', { exe: standInExe });
       const many = Array.from({ length: 500 }, (_, i) => `case-2026-${i}-${'x'.repeat(40)}`);
       const tooBig = await attempt(official, many);

@@ -89,16 +89,18 @@ export function msiRepackProblem(msi: Buffer, name: string): string | null {
 }
 
 /** An error for what Velociraptor refused while repacking, when it is one the user can fix. */
-function repackRefusal(said: string, configBytes: number, msiName: string): AppError | null {
+function repackRefusal(said: string, configBytes: number, msiName: string, cause: unknown): AppError | null {
   if (/Insufficient space reserved in MSI file/.test(said))
     return new AppError(
       'INVALID_ARGUMENT',
       `The agent config (${configBytes} bytes) is larger than the placeholder ${msiName} reserves for it (about 24 KB in the official MSI; Velociraptor: ${said.replace(/^.*client_repack: /, '')}). Shorten the config — fewer labels or frontends — or build an MSI with a larger placeholder.`,
+      { cause },
     );
   if (/Provided config file not valid/.test(said))
     return new AppError(
       'INVALID_ARGUMENT',
       `Velociraptor rejected the agent config: ${said.replace(/^.*Provided config file not valid: /, '')}.`,
+      { cause },
     );
   return null;
 }
@@ -138,7 +140,9 @@ export async function buildInstaller(i: InstallerInput): Promise<BuiltInstaller>
       // Velociraptor's error is on stderr; stdout then only holds its `[{"RepackInfo": null}]` row.
       const said = lastWords(err.stderr) || lastWords(err.stdout);
       const refusal =
-        i.kind === 'msi' ? repackRefusal(said, Buffer.byteLength(i.configYaml), basename(i.msi ?? '')) : null;
+        i.kind === 'msi'
+          ? repackRefusal(said, Buffer.byteLength(i.configYaml), basename(i.msi ?? ''), e)
+          : null;
       if (refusal) throw refusal;
       throw new AppError(
         'DEPLOY_FAILED',
@@ -150,7 +154,8 @@ export async function buildInstaller(i: InstallerInput): Promise<BuiltInstaller>
       i.kind === 'msi' ? (command.at(-1) ?? '') : (/"OSPath":\s*("(?:[^"\\]|\\.)*")/.exec(stdout)?.[1] ?? '');
     const file = i.kind === 'msi' ? path : (JSON.parse(path || '""') as string);
     const info = file ? await stat(file).catch(() => null) : null;
-    if (i.kind === 'msi' && !info && /"RepackInfo":\s*null/.test(stdout))
+    // Checked on stdout, not on the file: an MSI left in the folder by an earlier run is not this one.
+    if (i.kind === 'msi' && /"RepackInfo":\s*null/.test(stdout))
       throw new AppError(
         'DEPLOY_FAILED',
         `Velociraptor found no placeholder config it could replace in ${basename(i.msi ?? '')} and wrote no MSI: use the official MSI of the release.`,
