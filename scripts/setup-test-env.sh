@@ -14,6 +14,7 @@ PACKAGES=(
   python3-grpcio python3-protobuf               # the peers' client, the stream benchmark baseline
   strace                                        # proves the CLI writes no key material to disk
   dpkg unzip rpm                                # read back the .deb, the kit ZIPs and (by hand) the .rpm
+  msitools wixl gcab                            # build the official-shaped test MSI, read repacked ones back
   procps iproute2 ca-certificates
 )
 

@@ -15,16 +15,22 @@
  *   velociraptor service install --config F              macOS service install, STAND-IN: copies the
  *                                                        binary and config as Velociraptor does and writes
  *                                                        its plist under $MEGARAPTOR_SIM_ROOT (tests)
+ *   velociraptor --config F debian client [--binary B]   a real .deb (packages.ts)
+ *   velociraptor --config F rpm client [--binary B]      a real .rpm (rpm.ts)
+ *   velociraptor config repack --msi M CONFIG OUT        the placeholder config inside an MSI replaced in
+ *                                                        place, as Velociraptor does (msi-repack.ts)
  *
  * Everything it prints names the simulator; it is never mistaken for Velociraptor.
  */
 import { messageOf } from '../../../shared/errors';
 import { chmodSync, copyFileSync, mkdirSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { dirname, extname, join, resolve } from 'node:path';
+import { basename, dirname, extname, join, resolve } from 'node:path';
 import { parse } from 'yaml';
 import { hashPassword } from '../pki/index';
 import { clientDeb } from './packages';
+import { clientRpm } from './rpm';
+import { MSI_MAGIC, repackInfo, repackMsi } from './msi-repack';
 import { loadOrCreateWriteback, localIdentity, parseClientConfig, runAgent } from './agent';
 import { SIMULATOR_BANNER } from './gui-server';
 import { isKnownRole } from './permissions';
@@ -118,15 +124,11 @@ export async function runVelociraptorCommandLine(argv: string[], io: VrIO): Prom
       case 'service':
         return serviceInstall(parsed, io);
       case 'debian':
-        return debianClient(parsed, io);
+        return packageClient('debian', parsed, io);
       case 'rpm':
-        return fail(io, 'rpm client', 'the simulator writes no RPM packages (use the real binary)');
+        return packageClient('rpm', parsed, io);
       case 'config':
-        return fail(
-          io,
-          `config ${parsed.rest[0] ?? ''}`.trim(),
-          'the simulator does not repack MSIs (use the real binary)',
-        );
+        return configRepack(parsed, io);
     }
   } catch (e) {
     return fail(io, parsed.command, messageOf(e));
@@ -319,33 +321,101 @@ async function query(p: Parsed, io: VrIO): Promise<number> {
  * root) and loading is left to the test's launchd stand-in. Never on a real system.
  */
 /**
- * `debian client [--binary B] [--output DIR] [--release R]` with --config: a real .deb (packages.ts),
- * printed as `[{"OSPath": …}]` like the real command's JSON. Without --binary the launcher itself is
- * packed (the real one packs its own executable).
+ * `debian client` / `rpm client` `[--binary B] [--output DIR]` (rpm also `--release R`, default A) with
+ * --config: a real .deb (packages.ts) or .rpm (rpm.ts), printed as `[{"OSPath": …}]` like the real
+ * command's JSON. Without --binary the launcher itself is packed (the real one packs its own
+ * executable).
  */
-function debianClient(p: Parsed, io: VrIO): number {
+function packageClient(kind: 'debian' | 'rpm', p: Parsed, io: VrIO): number {
   const [sub, ...rest] = p.rest;
-  if (sub !== 'client')
-    return fail(io, 'debian', `only "debian client" is simulated, not "debian ${sub ?? ''}"`);
-  if (!p.config)
-    return fail(io, 'debian client', 'A server config must be specified using the --config flag');
+  const command = `${kind} client`;
+  if (sub !== 'client') return fail(io, kind, `only "${command}" is simulated, not "${kind} ${sub ?? ''}"`);
+  if (!p.config) return fail(io, command, 'A server config must be specified using the --config flag');
   const flag = (name: string): string | undefined => {
     const i = rest.indexOf(name);
     const eq = rest.find((a) => a.startsWith(`${name}=`));
     return i >= 0 ? rest[i + 1] : eq?.slice(name.length + 1);
   };
   const binary = flag('--binary') ?? process.env.MEGARAPTOR_SIM_SELF;
-  if (!binary) return fail(io, 'debian client', 'give --binary (the binary to package)');
+  if (!binary) return fail(io, command, 'give --binary (the binary to package)');
   const output = resolve(io.cwd, flag('--output') ?? '.');
-  const deb = clientDeb(
-    readFileSync(resolve(io.cwd, p.config)),
-    readFileSync(resolve(io.cwd, binary)),
-    SIM_VERSION,
-  );
-  const path = join(output, deb.name);
-  writeFileSync(path, deb.data, { mode: 0o600 });
+  const config = readFileSync(resolve(io.cwd, p.config));
+  const data = readFileSync(resolve(io.cwd, binary));
+  const pkg =
+    kind === 'debian'
+      ? clientDeb(config, data, SIM_VERSION)
+      : clientRpm(config, data, SIM_VERSION, flag('--release') || 'A');
+  const path = join(output, pkg.name);
+  writeFileSync(path, pkg.data, { mode: 0o600 });
   io.stdout.write(`[\n {\n  "OSPath": ${JSON.stringify(path)}\n }\n]`);
   return 0;
+}
+
+/**
+ * `config repack [--msi M | --exe M] CONFIG OUT` (msi-repack.ts), in Velociraptor's order: the config
+ * is validated first (the client fields it requires), then the MSI read, then the placeholder
+ * rewritten; the file lands at OUT (mode 0700, as its uploader writes) and the command prints
+ * `[{"RepackInfo": {...}}]`. Like Velociraptor: an MSI without a placeholder writes nothing, prints
+ * `"RepackInfo": null` and still exits 0; a config the placeholder cannot hold fails. Repacking an
+ * executable (embedded config of a binary) is refused: the simulator has no Velociraptor binary.
+ */
+function configRepack(p: Parsed, io: VrIO): number {
+  const [sub, ...rest] = p.rest;
+  if (sub !== 'repack')
+    return fail(io, `config ${sub ?? ''}`.trim(), 'only "config repack --msi" is simulated');
+  const positional: string[] = [];
+  let msi: string | undefined;
+  for (let i = 0; i < rest.length; i++) {
+    const a = rest[i]!;
+    const eq = /^--(msi|exe)=(.*)$/.exec(a);
+    if (a === '--msi' || a === '--exe') msi = rest[++i];
+    else if (eq) msi = eq[2];
+    else if (a.startsWith('--')) return fail(io, 'config repack', `the simulator does not take ${a}`);
+    else positional.push(a);
+  }
+  const [configFile, output, ...more] = positional;
+  if (!configFile) return fail(io, 'config repack', "required argument 'config_file' not provided");
+  if (!output) return fail(io, 'config repack', "required argument 'output' not provided");
+  if (more.length) return fail(io, 'config repack', `unexpected ${more[0]}`);
+  if (!msi)
+    return fail(io, 'config repack', 'the simulator repacks only MSIs: give --msi <the official MSI>');
+  const config = readFileSync(resolve(io.cwd, configFile));
+  const invalid = clientConfigProblem(config.toString('utf8'));
+  if (invalid) return fail(io, 'config repack', `client_repack: Provided config file not valid: ${invalid}`);
+  const msiPath = resolve(io.cwd, msi);
+  const data = readFileSync(msiPath);
+  if (data.length <= 8 || !data.subarray(0, 8).equals(MSI_MAGIC))
+    return fail(
+      io,
+      'config repack',
+      `client_repack: ${msiPath} is not an MSI; the simulator does not repack executables (use the real binary)`,
+    );
+  const outcome = repackMsi(data, config);
+  if (outcome.kind === 'too-big') return fail(io, 'config repack', `client_repack: ${outcome.message}`);
+  let info: Record<string, unknown> | null = null;
+  if (outcome.kind === 'repacked') {
+    const path = resolve(io.cwd, output);
+    writeFileSync(path, outcome.data, { mode: 0o700 });
+    info = repackInfo(path, basename(path), outcome.data);
+  }
+  io.stdout.write(JSON.stringify([{ RepackInfo: info }], null, 1));
+  return 0;
+}
+
+/** What Velociraptor's client-config validation rejects, in its words; null when it passes. */
+function clientConfigProblem(yaml: string): string | null {
+  let doc: unknown;
+  try {
+    doc = parse(yaml);
+  } catch (e) {
+    return `LiteralLoader: ${messageOf(e)}`;
+  }
+  const c = (doc as { Client?: Record<string, unknown> } | null)?.Client;
+  if (!c || typeof c !== 'object') return 'No Client config';
+  if (!c.ca_certificate) return 'No Client.ca_certificate configured';
+  if (!c.nonce) return 'No Client.nonce configured';
+  if (!c.server_urls) return 'No Client.server_urls configured';
+  return null;
 }
 
 function serviceInstall(p: Parsed, io: VrIO): number {

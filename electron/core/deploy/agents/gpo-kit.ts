@@ -11,8 +11,7 @@ import type { BuiltKit, KitFile } from '../../../../shared/agent-kits';
 import { AppError } from '../../../../shared/errors';
 import { buildZip } from '../../files/index';
 import { sha256File } from '../releases/cache';
-
-const MSI_MAGIC = Buffer.from('d0cf11e0a1b11ae1', 'hex');
+import { MSI_MAGIC } from './installers';
 
 export interface GpoKitInput {
   /** The (repacked, ideally re-signed) MSI. */

@@ -13,11 +13,14 @@
  * config file byte for byte into /etc/velociraptor/client.config.yaml and the binary as
  * /usr/local/bin/velociraptor_client, and print `[{"OSPath": …}]`; repack of an MSI overwrites the
  * placeholder config's 4 KiB OLE pages inside the MSI in place (found by its "## Velociraptor client
- * configuration (offset)" markers) and zeroes the CAB checksum — which breaks the MSI's Authenticode
- * signature: re-sign it before handing it out (MSI_RESIGN_NOTE).
+ * configuration (offset)" markers) with the config byte for byte and zeroes the CAB checksum — which
+ * breaks the MSI's Authenticode signature: re-sign it before handing it out (MSI_RESIGN_NOTE).
+ * Velociraptor says nothing and exits 0 when an MSI has no placeholder, and fails with "Insufficient
+ * space reserved in MSI file!" when the config needs more pages than the placeholder spans: both are
+ * turned into errors that say what to do (msiRepackProblem, repackRefusal).
  */
 import { execFile } from 'node:child_process';
-import { mkdir, mkdtemp, rm, stat, writeFile } from 'node:fs/promises';
+import { mkdir, mkdtemp, readFile, rm, stat, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { basename, join, resolve } from 'node:path';
 import { promisify } from 'node:util';
@@ -68,6 +71,49 @@ function repackedName(msi: string): string {
   return basename(msi).replace(/\.msi$/i, '') + '-repacked.msi';
 }
 
+/** The first 8 bytes of every MSI (an OLE compound file). */
+export const MSI_MAGIC = Buffer.from('d0cf11e0a1b11ae1', 'hex');
+/** The first line of the placeholder config Velociraptor's repack looks for (any MSI generation). */
+const PLACEHOLDER_MARKER = Buffer.from('## Velociraptor client configuration');
+
+/**
+ * Why `config repack --msi` cannot work on this file, or null. Checked before running it because the
+ * binary itself exits 0 and writes nothing when the placeholder is missing.
+ */
+export function msiRepackProblem(msi: Buffer, name: string): string | null {
+  if (msi.length <= 8 || !msi.subarray(0, 8).equals(MSI_MAGIC))
+    return `${name} is not an MSI (no OLE compound file header): give Velociraptor's Windows MSI (velociraptor-v<version>-windows-amd64.msi).`;
+  if (!msi.includes(PLACEHOLDER_MARKER))
+    return `${name} carries no Velociraptor placeholder config (no "## Velociraptor client configuration" markers), so config repack cannot put the agent config into it. Use the official MSI of the release, or build yours from Velociraptor's placeholder config (docs/wix/output/client.config.yaml in its source) with the config in an uncompressed cabinet.`;
+  return null;
+}
+
+/** An error for what Velociraptor refused while repacking, when it is one the user can fix. */
+function repackRefusal(said: string, configBytes: number, msiName: string, cause: unknown): AppError | null {
+  if (/Insufficient space reserved in MSI file/.test(said))
+    return new AppError(
+      'INVALID_ARGUMENT',
+      `The agent config (${configBytes} bytes) is larger than the placeholder ${msiName} reserves for it (about 24 KB in the official MSI; Velociraptor: ${said.replace(/^.*client_repack: /, '')}). Shorten the config — fewer labels or frontends — or build an MSI with a larger placeholder.`,
+      { cause },
+    );
+  if (/Provided config file not valid/.test(said))
+    return new AppError(
+      'INVALID_ARGUMENT',
+      `Velociraptor rejected the agent config: ${said.replace(/^.*Provided config file not valid: /, '')}.`,
+      { cause },
+    );
+  return null;
+}
+
+function lastWords(output: string | undefined): string {
+  return (output ?? '')
+    .split('\n')
+    .map((l) => l.trim())
+    .filter((l) => l && !/^\[(INFO|DEBUG)\]/.test(l))
+    .slice(-3)
+    .join(' ');
+}
+
 export async function buildInstaller(i: InstallerInput): Promise<BuiltInstaller> {
   const outDir = resolve(i.outDir);
   await mkdir(outDir, { recursive: true });
@@ -77,6 +123,10 @@ export async function buildInstaller(i: InstallerInput): Promise<BuiltInstaller>
     const configPath = join(work, 'client.config.yaml');
     await writeFile(configPath, i.configYaml, { mode: 0o600 });
     const command = installerCommand({ ...i, outDir }, configPath);
+    if (i.kind === 'msi' && i.msi) {
+      const problem = msiRepackProblem(await readFile(i.msi), basename(i.msi));
+      if (problem) throw new AppError('INVALID_ARGUMENT', problem);
+    }
     let stdout: string;
     try {
       ({ stdout } = await run(i.runBinary, command, {
@@ -87,12 +137,13 @@ export async function buildInstaller(i: InstallerInput): Promise<BuiltInstaller>
       }));
     } catch (e) {
       const err = e as { stderr?: string; stdout?: string; code?: unknown };
-      const said = `${err.stderr ?? ''}\n${err.stdout ?? ''}`
-        .split('\n')
-        .map((l) => l.trim())
-        .filter((l) => l && !l.startsWith('[INFO]'))
-        .slice(-3)
-        .join(' ');
+      // Velociraptor's error is on stderr; stdout then only holds its `[{"RepackInfo": null}]` row.
+      const said = lastWords(err.stderr) || lastWords(err.stdout);
+      const refusal =
+        i.kind === 'msi'
+          ? repackRefusal(said, Buffer.byteLength(i.configYaml), basename(i.msi ?? ''), e)
+          : null;
+      if (refusal) throw refusal;
       throw new AppError(
         'DEPLOY_FAILED',
         `Velociraptor could not build the ${i.kind} (${command.slice(0, 4).join(' ')} …): ${said || `exit ${String(err.code)}`}.`,
@@ -103,6 +154,12 @@ export async function buildInstaller(i: InstallerInput): Promise<BuiltInstaller>
       i.kind === 'msi' ? (command.at(-1) ?? '') : (/"OSPath":\s*("(?:[^"\\]|\\.)*")/.exec(stdout)?.[1] ?? '');
     const file = i.kind === 'msi' ? path : (JSON.parse(path || '""') as string);
     const info = file ? await stat(file).catch(() => null) : null;
+    // Checked on stdout, not on the file: an MSI left in the folder by an earlier run is not this one.
+    if (i.kind === 'msi' && /"RepackInfo":\s*null/.test(stdout))
+      throw new AppError(
+        'DEPLOY_FAILED',
+        `Velociraptor found no placeholder config it could replace in ${basename(i.msi ?? '')} and wrote no MSI: use the official MSI of the release.`,
+      );
     if (!info?.isFile() || info.size === 0)
       throw new AppError(
         'DEPLOY_FAILED',
