@@ -24,6 +24,11 @@ export interface ScaleOutWork {
   /** What it makes (the approval plan lists these). */
   resources: ResourceRef[];
   steps: Array<Omit<StepDefinition, 'phase'>>;
+  /**
+   * What the steps made that the deployment's other resources own once the scale-out is done (a node
+   * in a cloud stack: deleting the stack deletes it): journaled as retained, so destroy leaves it to them.
+   */
+  retain?: ResourceRef[];
   /** Puts the previous config back after a failed step (the runner removed what the steps made). */
   undo?: (ctx: StepContext) => Promise<void>;
 }

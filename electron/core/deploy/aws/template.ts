@@ -80,13 +80,18 @@ function ingress(cidr: string, port: number, description: string): Json {
   };
 }
 
+const AGENTS_RULE = 'Velociraptor frontend (agents)';
+
+/** The inbound rules of one frontend port: from the agents' ranges only. */
+function frontendRules(agentCidrs: readonly string[], port: number): Json[] {
+  return agentCidrs.map((cidr) => ingress(cidr, port, AGENTS_RULE));
+}
+
 /** Every inbound rule of the security group: what the review lists and the tests compare. */
 export function ingressRules(input: Pick<AwsTemplateInput, 'access' | 'ports' | 'nodes'>): Json[] {
   const rules: Json[] = [];
   const frontendPorts = [...new Set(input.nodes.map((n) => n.port))];
-  for (const port of frontendPorts)
-    for (const cidr of input.access.agentCidrs)
-      rules.push(ingress(cidr, port, 'Velociraptor frontend (agents)'));
+  for (const port of frontendPorts) rules.push(...frontendRules(input.access.agentCidrs, port));
   for (const cidr of input.access.responderCidrs) {
     if (input.access.via.mode === 'direct') {
       rules.push(ingress(cidr, input.ports.gui, 'Velociraptor GUI (responder)'));
@@ -298,4 +303,75 @@ export function stackContents(template: Json): Record<string, number> {
   for (const r of Object.values(template.Resources as Record<string, { Type: string }>))
     out[r.Type] = (out[r.Type] ?? 0) + 1;
   return out;
+}
+
+type Resources = Record<string, { Type: string; Properties?: Json }>;
+
+/** Whether a logical id (a resource's or an output's) belongs to frontend node `index`. */
+function ofNode(index: number): (logicalId: string) => boolean {
+  const pattern = new RegExp(
+    `^${nodeLogicalId(index)}(Address|AddressAssociation|Ingress\\d+|InstanceId|PublicIp|PrivateIp)?$`,
+  );
+  return (logicalId) => pattern.test(logicalId);
+}
+
+/**
+ * Scale-out: the stack's current template with frontend node `index` of `grown` (the template of the
+ * settings with that node) added: its instance, Elastic IP and association exactly as a deploy makes a
+ * minion, and, when its port is one no rule opens yet, that port's rules from the agents' ranges.
+ * Nothing the stack holds changes, so CloudFormation's update only adds.
+ */
+export function withNode(
+  current: Json,
+  grown: Json,
+  index: number,
+  input: { agentCidrs: readonly string[]; port: number },
+): Json {
+  const id = nodeLogicalId(index);
+  const mine = ofNode(index);
+  const have = current.Resources as Resources;
+  if (Object.keys(have).some(mine))
+    throw new AppError('CONFLICT', `The stack already has the frontend node ${id}.`);
+  const added = Object.entries(grown.Resources as Resources).filter(
+    ([logicalId, r]) => mine(logicalId) && r.Type !== 'AWS::EC2::SecurityGroupIngress',
+  );
+  if (!added.some(([logicalId]) => logicalId === id))
+    throw new AppError('INTERNAL', `The grown template has no frontend node ${id}.`);
+  const open = Object.values(have).some(
+    (r) =>
+      r.Type === 'AWS::EC2::SecurityGroupIngress' &&
+      r.Properties?.Description === AGENTS_RULE &&
+      r.Properties.FromPort === input.port,
+  );
+  const rules = open ? [] : frontendRules(input.agentCidrs, input.port);
+  const groupId = { 'Fn::GetAtt': ['ServerSecurityGroup', 'GroupId'] };
+  return {
+    ...current,
+    Resources: {
+      ...have,
+      ...Object.fromEntries(added),
+      ...Object.fromEntries(
+        rules.map((rule, i) => [
+          `${id}Ingress${i + 1}`,
+          { Type: 'AWS::EC2::SecurityGroupIngress', Properties: { GroupId: groupId, ...rule } },
+        ]),
+      ),
+    },
+    Outputs: {
+      ...(current.Outputs as Json),
+      ...Object.fromEntries(Object.entries(grown.Outputs as Json).filter(([k]) => mine(k))),
+    },
+  };
+}
+
+/** The template without frontend node `index` (what withNode added): a failed scale-out's undo. */
+export function withoutNode(current: Json, index: number): Json {
+  const mine = ofNode(index);
+  const keep = (o: Json) => Object.fromEntries(Object.entries(o).filter(([k]) => !mine(k)));
+  return { ...current, Resources: keep(current.Resources as Json), Outputs: keep(current.Outputs as Json) };
+}
+
+/** Whether the template holds frontend node `index`. */
+export function hasNode(template: Json, index: number): boolean {
+  return Object.keys(template.Resources as Json).some(ofNode(index));
 }
