@@ -5,6 +5,12 @@
 import type { SecretStore } from '../../credentials/secret-store';
 import type { AwsSettingsInput } from '../aws/aws-deployer';
 import type { AzureSettingsInput } from '../azure/azure-deployer';
+import { readFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import { RotationService } from '../../pki/index';
+import { build, vql } from '../../velociraptor/vql/builder';
+import { certificateOperation } from '../certificates';
+import type { DeploymentPlan } from '../model';
 import type { RunnerDeps } from '../runner';
 import { DeploymentService } from '../service';
 import { awsWorld } from './aws-world';
@@ -59,4 +65,44 @@ export function cloudService(
     targets: () => [{ deployer: world.deployer, operations: world.operations }],
     ...(o.afterJournalWrite ? { afterJournalWrite: o.afterJournalWrite } : {}),
   });
+}
+
+type AnyCloudWorld = ReturnType<typeof cloudWorld>;
+
+/** The rows of `whoami()` through the app's connection `name` (a fresh channel each call). */
+export async function whoamiThrough(w: Pick<AnyCloudWorld, 'connections'>, name: string): Promise<unknown[]> {
+  await w.connections.service({ server: name, org: '' });
+  const conn = w.connections.registry.connection(name);
+  return (await conn.queryRows(build(vql`SELECT whoami() AS User FROM scope()`))).rows;
+}
+
+/** Renews the deployment's certificates as the app does: an operation through the target's channels. */
+export function renewCertificates(
+  w: AnyCloudWorld,
+  plan: DeploymentPlan,
+  secrets: SecretStore,
+  rotationsPath: string,
+) {
+  return w.runner.operate(
+    plan.deploymentId,
+    certificateOperation({
+      plan,
+      mode: 'renew',
+      deployer: w.deployer,
+      operations: w.operations,
+      rotations: new RotationService({ journalPath: rotationsPath, secrets }),
+      connections: w.sink,
+      lifetimes: plan.profile.certificates,
+    }),
+  );
+}
+
+/** The server config on a stand-in VM's disk (what its fetcher wrote), `vmRoot` being the deployer's. */
+export function configOnVm(
+  w: Pick<AnyCloudWorld, 'deployer'>,
+  vm: { o: { dir: string } },
+  deploymentId: string,
+  vmRoot: string,
+): Promise<string> {
+  return readFile(join(vm.o.dir, w.deployer.layout(deploymentId).config.slice(vmRoot.length)), 'utf8');
 }
