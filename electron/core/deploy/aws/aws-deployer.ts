@@ -282,7 +282,8 @@ export class AwsDeployer extends CloudDeployer<AwsSettings> implements Deployer<
     const base = cloudPlanBase(request, ctx, 'aws', s);
     const template = this.preview(base);
     templateBody(template);
-    const contents = describeContents(stackContents(template), /^AWS::/);
+    // EC2 names its types without the provider (EIP, Instance): the title fits the journal with 5 minions.
+    const contents = describeContents(stackContents(template), /^AWS::(EC2::)?/);
     const m = this.machine(base);
     const frontends = 1 + s.minions;
     const cost = costHint({
