@@ -53,12 +53,13 @@ function parseNodeRef(ref: ResourceRef): { stack: string; index: number } {
 type Json = Record<string, unknown>;
 
 /**
- * The image the running VMs were made from, kept for the update: an SSM parameter would be resolved
- * again (a newer Amazon Linux would replace every VM), so its resolved AMI becomes the parameter.
+ * The image the running VMs were made from, kept for the update: CloudFormation resolves an SSM
+ * parameter again on every update (a newer Amazon Linux would replace every VM), so the AMI it
+ * resolved at deploy becomes the parameter. An AMI id needs nothing: the template's default is it.
  */
-function keepImage(template: Json, stack: { Parameters?: Parameter[] }): Parameter[] {
+function keepImage(template: Json, stack: { Parameters?: Parameter[] }): Parameter[] | undefined {
   const resolved = stack.Parameters?.find((p) => p.ParameterKey === 'ImageId')?.ResolvedValue;
-  if (!resolved) return [{ ParameterKey: 'ImageId', UsePreviousValue: true }];
+  if (!resolved) return undefined;
   template.Parameters = {
     ...(template.Parameters as Json),
     ImageId: { Type: 'AWS::EC2::Image::Id', Default: resolved },
@@ -79,8 +80,12 @@ async function update(
     throw new AppError('NOT_FOUND', `The stack ${stack} is gone from ${settings.region}: nothing to update.`);
   const template = change(await stackTemplate(cfn, stack));
   const parameters = keepImage(template, before);
-  await updateStack(cfn, { name: stack, body: templateBody(template), parameters });
-  return outputsOf(await waitForStack(cfn, stack, 'UPDATE_COMPLETE', wait));
+  const asked = await updateStack(cfn, {
+    name: stack,
+    body: templateBody(template),
+    ...(parameters ? { parameters } : {}),
+  });
+  return outputsOf(asked ? await waitForStack(cfn, stack, 'UPDATE_COMPLETE', wait) : before);
 }
 
 /**

@@ -97,10 +97,11 @@ export async function createStack(
   }
 }
 
+/** Asks for a stack update; false when CloudFormation says the stack is that already (nothing to do). */
 export async function updateStack(
   cfn: CloudFormationClient,
   input: { name: string; body: string; parameters?: Parameter[] },
-): Promise<void> {
+): Promise<boolean> {
   try {
     await cfn.send(
       new UpdateStackCommand({
@@ -110,7 +111,9 @@ export async function updateStack(
         ...(input.parameters ? { Parameters: input.parameters } : {}),
       }),
     );
+    return true;
   } catch (e) {
+    if (/No updates are to be performed/i.test(messageOf(e))) return false;
     throw awsError(e, `updating the stack ${input.name}`);
   }
 }
