@@ -442,7 +442,8 @@ export class DeploymentService {
       );
     if (doc.state !== 'deployed')
       throw new AppError('CONFLICT', `Deployment ${doc.name} is ${doc.state}: scale-out needs it deployed.`);
-    return { doc, work: t.operations.scaleOut(planOf(doc), request) };
+    const attempt = (doc.operations ?? []).filter((o) => o.kind === 'scale-out').length + 1;
+    return { doc, work: t.operations.scaleOut(planOf(doc), { ...request, attempt }) };
   }
 
   /** What a scale-out would add: the minion's node name, its resources and steps (approval plans). */

@@ -13,6 +13,8 @@ import type { DeploymentPlan, StepContext, StepDefinition } from './model';
 export interface ScaleOutRequest {
   port?: number;
   bindAddress?: string;
+  /** Which scale-out of the deployment this is (1 for the first; the service counts its journal's). */
+  attempt?: number;
 }
 
 /** One more minion of a multi-frontend deployment, as the target adds it. */

@@ -8,11 +8,10 @@
  * and verified, then destroy to nothing. The stack's name is chosen before it exists, so a kill between
  * CreateStack and its journal entry still finds it.
  */
-import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { awsLeftovers, awsTestSettings, NOTHING } from '../testing/aws-world';
-import { bundleScript, type BundledScript } from '../testing/bundle';
-import { startAwsBed, type AwsBed } from '../testing/cloud-bed';
+import type { BundledScript } from '../testing/bundle';
+import { startAwsBed, withCrashChild, type AwsBed } from '../testing/cloud-bed';
 import { crashRound, killAtEachStep } from '../testing/cloud-crash';
 import { freePort } from '../testing/docker-world';
 import { motoServer } from '../testing/moto';
@@ -22,24 +21,19 @@ const part = motoServer();
 it(`has ${part.name} (required in CI)`, () => part.check());
 
 describe.runIf(part.run)('AWS deployment killed at each step', () => {
-  let bed: AwsBed;
-  let child: BundledScript;
+  let bed: AwsBed & { child: BundledScript };
 
   beforeAll(async () => {
-    [bed, child] = await Promise.all([
-      startAwsBed('megaraptor-aws-crash-'),
-      bundleScript(join(__dirname, '..', 'testing', 'cloud-crash-child.ts')),
-    ]);
+    bed = await withCrashChild(startAwsBed('megaraptor-aws-crash-'));
   }, 240_000);
 
   afterAll(async () => {
     await bed?.close();
-    await child?.cleanup();
   }, 120_000);
 
   it('lists the interrupted deployment and cleans it up to nothing, at every kill point', async () => {
     await killAtEachStep({
-      child,
+      child: bed.child,
       round: async (name) => ({
         ...crashRound(bed.root, name, bed.release),
         target: 'aws',

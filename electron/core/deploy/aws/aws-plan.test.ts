@@ -100,7 +100,7 @@ describe('an AWS plan', () => {
     const work = ops.scaleOut(multi, { port: 8100 });
     expect(work.settings).toMatchObject({ minions: 2, minionPorts: [8000, 8100] });
     expect(work.steps.map((x) => x.id)).toEqual(['stack', 'secret', 'verify-frontends', 'seal', 'record']);
-    expect(work.retain?.map((r) => r.id)).toEqual(['megaraptor-dplan000001/Minion2']);
+    expect(work.retain?.map((r) => r.id)).toEqual(['megaraptor-dplan000001/Minion2a1']);
 
     const asked: ApprovalRequest[] = [];
     const h = makeHarness(noConnections(), {
@@ -128,11 +128,11 @@ describe('an AWS plan', () => {
     await scaleOutDeployment.invoke({ deployment: 'ir', port: 8100 }, h.ctx);
     const shown = JSON.stringify(asked[0]);
     expect(shown).toContain(
-      '"kind":"cloud-stack-node","id":"megaraptor-dplan000001/Minion2","where":"aws://eu-west-1"',
+      '"kind":"cloud-stack-node","id":"megaraptor-dplan000001/Minion2a1","where":"aws://eu-west-1"',
     );
     expect(shown).toMatch(/EC2 instance.*Elastic IP.*1 inbound rule\(s\) for port 8100/);
     expect(shown).toContain('"kind":"cloud-secret","id":"megaraptor/dplan000001/server-config"');
-    expect(shown).toContain('CloudFormation stack update: Minion2 on port 8100');
+    expect(shown).toContain('CloudFormation stack update: Minion2a1 on port 8100');
 
     // The master's port needs no new rule; Docker's bind address, a one-server deployment and the
     // API's port are refused before anything is asked of AWS.

@@ -30,7 +30,7 @@ import type { ScaleOutRequest, ScaleOutWork, TargetOperations } from '../target-
 import { awsPlan, type AwsDeployer, type AwsSettings } from './aws-deployer';
 import { awsError } from './errors';
 import { nodeLogicalId, TAG } from './names';
-import { addStackNode, STACK_UPDATE_TIMEOUT_MS, stackNodeRef } from './scale-out';
+import { addStackNode, nodeTag, STACK_UPDATE_TIMEOUT_MS, stackNodeRef } from './scale-out';
 import { createConfigSecret, deleteConfigSecret } from './stack';
 import { templateBody } from './template';
 
@@ -237,9 +237,11 @@ export class AwsOperations implements TargetOperations {
       }),
     );
     const newPort = !minionPortsOf(s).includes(port) && port !== s.ports.frontend;
+    const tag = nodeTag(request.attempt ?? 1);
     const node = stackNodeRef(
       plan,
       index,
+      tag,
       `EC2 instance (encrypted volume, the shared EFS store), Elastic IP and its association${newPort ? `, ${s.access.agentCidrs.length} inbound rule(s) for port ${port} from the agents' ranges` : ''}`,
     );
     const secret = {
@@ -258,24 +260,24 @@ export class AwsOperations implements TargetOperations {
     let address = '';
     let yaml = '';
     return {
-      node: `${nodeLogicalId(index)} (<its Elastic IP>-${port})`,
+      node: `${nodeLogicalId(index)}${tag} (<its Elastic IP>-${port})`,
       settings,
       resources: [node, secret],
       steps: [
         {
           id: 'stack',
-          title: `CloudFormation stack update: ${nodeLogicalId(index)} on port ${port}`,
+          title: `CloudFormation stack update: ${nodeLogicalId(index)}${tag} on port ${port}`,
           run: async (ctx) => {
             const made = await ctx.create(
               node,
-              () => addStackNode(deployer, grown, ctx.outputs, wait(ctx)),
+              () => addStackNode(deployer, grown, ctx.outputs, tag, wait(ctx)),
               (o) => ({ instanceId: o.instanceId, address: o.address }),
             );
             address = made.address;
             await ctx.setOutput(`node${index}InstanceId`, made.instanceId);
             await ctx.setOutput(`node${index}Address`, made.address);
             await ctx.setOutput(`node${index}PrivateIp`, made.privateIp);
-            ctx.log(`${nodeLogicalId(index)} is ${made.instanceId} at ${made.address}`);
+            ctx.log(`${nodeLogicalId(index)}${tag} is ${made.instanceId} at ${made.address}`);
           },
         },
         {

@@ -30,24 +30,31 @@ import { hasNode, templateBody, withNode, withoutNode } from './template';
 /** A stack update takes minutes on AWS (an instance, an address); the same bound as the stack's creation. */
 export const STACK_UPDATE_TIMEOUT_MS = 30 * 60_000;
 
-/** The journal entry of frontend node `index` added to the stack by an update. */
+/** The tag of a scale-out's node: its attempt (`a2`), so no attempt reuses a removed logical id. */
+export function nodeTag(attempt: number): string {
+  return `a${attempt}`;
+}
+
+/** The journal entry of frontend node `index` (tagged `tag`) added to the stack by an update. */
 export function stackNodeRef(
   plan: { deploymentId: string; settings: Pick<AwsSettings, 'region'> },
   index: number,
+  tag: string,
   what: string,
 ): ResourceRef {
+  const id = `${nodeLogicalId(index)}${tag}`;
   return {
     kind: 'cloud-stack-node',
-    id: `${stackNameOf(plan.deploymentId)}/${nodeLogicalId(index)}`,
+    id: `${stackNameOf(plan.deploymentId)}/${id}`,
     scope: `aws://${plan.settings.region}`,
-    title: `${nodeLogicalId(index)} added to the CloudFormation stack: ${what}`,
+    title: `${id} added to the CloudFormation stack: ${what}`,
   };
 }
 
-function parseNodeRef(ref: ResourceRef): { stack: string; index: number } {
-  const m = /^(megaraptor-[^/]+)\/Minion(\d+)$/.exec(ref.id);
+function parseNodeRef(ref: ResourceRef): { stack: string; index: number; tag: string } {
+  const m = /^(megaraptor-[^/]+)\/Minion(\d+)(a\d+)?$/.exec(ref.id);
   if (!m) throw new AppError('INTERNAL', `${ref.id} does not name a minion of a stack.`);
-  return { stack: m[1]!, index: Number(m[2]) };
+  return { stack: m[1]!, index: Number(m[2]), tag: m[3] ?? '' };
 }
 
 type Json = Record<string, unknown>;
@@ -97,11 +104,12 @@ export async function addStackNode(
   deployer: AwsDeployer,
   grown: DeploymentPlan<AwsSettings>,
   outputs: Readonly<Record<string, unknown>>,
+  tag: string,
   wait: WaitOptions,
 ): Promise<{ instanceId: string; address: string; privateIp: string }> {
   const s = grown.settings;
   const index = s.minions;
-  const id = nodeLogicalId(index);
+  const id = `${nodeLogicalId(index)}${tag}`;
   const stack = stackNameOf(grown.deploymentId);
   const out = await update(
     deployer,
@@ -119,6 +127,7 @@ export async function addStackNode(
       return withNode(current, full, index, {
         agentCidrs: s.access.agentCidrs,
         port: s.minionPorts![index - 1]!,
+        tag,
       });
     },
     wait,
@@ -141,10 +150,10 @@ export async function removeStackNode(
   ref: ResourceRef,
   wait: WaitOptions,
 ): Promise<void> {
-  const { stack, index } = parseNodeRef(ref);
+  const { stack, index, tag } = parseNodeRef(ref);
   const cfn = deployer.aws(settings).cfn;
   // A crash may have left the update under way: let it end first.
   if (!(await settledStack(cfn, stack, wait))) return;
-  if (!hasNode(await stackTemplate(cfn, stack), index)) return;
-  await update(deployer, settings, stack, (t) => withoutNode(t, index), wait);
+  if (!hasNode(await stackTemplate(cfn, stack), index, tag)) return;
+  await update(deployer, settings, stack, (t) => withoutNode(t, index, tag), wait);
 }

@@ -45,6 +45,13 @@ function sleep(ms: number, signal: AbortSignal): Promise<void> {
   });
 }
 
+function stillBusy(name: string, status: string, timeoutMs: number): AppError {
+  return new AppError(
+    'TIMEOUT',
+    `The stack ${name} was still ${status} after ${Math.round(timeoutMs / 60_000)} minutes.`,
+  );
+}
+
 /** The stack, or null when AWS does not know it (never made, or deleted). */
 export async function describeStack(cfn: CloudFormationClient, name: string): Promise<Stack | null> {
   try {
@@ -155,11 +162,7 @@ export async function settledStack(
         );
       return s;
     }
-    if (Date.now() > deadline)
-      throw new AppError(
-        'TIMEOUT',
-        `The stack ${name} was still ${status} after ${Math.round(o.timeoutMs / 60_000)} minutes.`,
-      );
+    if (Date.now() > deadline) throw stillBusy(name, status, o.timeoutMs);
     o.progress?.(`Stack ${status}`);
     await sleep(o.pollMs, o.signal);
   }
@@ -204,11 +207,7 @@ export async function waitForStack(
         { details: { stack: name, status, reasons } },
       );
     }
-    if (Date.now() > deadline)
-      throw new AppError(
-        'TIMEOUT',
-        `The stack ${name} was still ${status} after ${Math.round(o.timeoutMs / 60_000)} minutes.`,
-      );
+    if (Date.now() > deadline) throw stillBusy(name, status, o.timeoutMs);
     const p = await resourceProgress(cfn, name);
     o.progress?.(`Stack ${status}: ${p.done}/${p.total} resources`, p.total ? p.done / p.total : undefined);
     await sleep(o.pollMs, o.signal);
@@ -238,11 +237,7 @@ export async function deleteStack(cfn: CloudFormationClient, name: string, o: Wa
         { details: { stack: name, reasons } },
       );
     }
-    if (Date.now() > deadline)
-      throw new AppError(
-        'TIMEOUT',
-        `The stack ${name} was still ${status} after ${Math.round(o.timeoutMs / 60_000)} minutes.`,
-      );
+    if (Date.now() > deadline) throw stillBusy(name, status, o.timeoutMs);
     o.progress?.(`Stack ${status}`);
     await sleep(o.pollMs, o.signal);
   }

@@ -307,36 +307,52 @@ export function stackContents(template: Json): Record<string, number> {
 
 type Resources = Record<string, { Type: string; Properties?: Json }>;
 
-/** Whether a logical id (a resource's or an output's) belongs to frontend node `index`. */
-function ofNode(index: number): (logicalId: string) => boolean {
-  const pattern = new RegExp(
-    `^${nodeLogicalId(index)}(Address|AddressAssociation|Ingress\\d+|InstanceId|PublicIp|PrivateIp)?$`,
-  );
+const NODE_PARTS = '(Address|AddressAssociation|Ingress\\d+|InstanceId|PublicIp|PrivateIp)?';
+
+/**
+ * Whether a logical id (a resource's or an output's) belongs to frontend node `index`; `tag` names
+ * one scale-out's node (`Minion3a2`), any tag when absent. A deploy's nodes have none.
+ */
+function ofNode(index: number, tag?: string): (logicalId: string) => boolean {
+  const pattern = new RegExp(`^${nodeLogicalId(index)}${tag ?? '(a\\d+)?'}${NODE_PARTS}$`);
   return (logicalId) => pattern.test(logicalId);
+}
+
+/** The entries with node `from`'s logical ids (keys, Refs, GetAtts) renamed to `to`. */
+function renamed<T>(entries: T, from: string, to: string): T {
+  if (from === to) return entries;
+  const id = new RegExp(`"${from}(?=${NODE_PARTS.slice(0, -1)}?")`, 'g');
+  return JSON.parse(JSON.stringify(entries).replace(id, `"${to}`)) as T;
 }
 
 /**
  * Scale-out: the stack's current template with frontend node `index` of `grown` (the template of the
- * settings with that node) added: its instance, Elastic IP and association exactly as a deploy makes a
- * minion, and, when its port is one no rule opens yet, that port's rules from the agents' ranges.
- * Nothing the stack holds changes, so CloudFormation's update only adds.
+ * settings with that node) added under the logical id `Minion<index><tag>` (a tag per scale-out, so a
+ * retried one never names what an earlier attempt removed): its instance, Elastic IP and association
+ * exactly as a deploy makes a minion, and, when its port is one no rule opens yet, that port's rules
+ * from the agents' ranges. Nothing the stack holds changes, so CloudFormation's update only adds.
  */
 export function withNode(
   current: Json,
   grown: Json,
   index: number,
-  input: { agentCidrs: readonly string[]; port: number },
+  input: { agentCidrs: readonly string[]; port: number; tag: string },
 ): Json {
-  const id = nodeLogicalId(index);
-  const mine = ofNode(index);
+  const plain = nodeLogicalId(index);
+  const id = `${plain}${input.tag}`;
   const have = current.Resources as Resources;
-  if (Object.keys(have).some(mine))
-    throw new AppError('CONFLICT', `The stack already has the frontend node ${id}.`);
-  const added = Object.entries(grown.Resources as Resources).filter(
-    ([logicalId, r]) => mine(logicalId) && r.Type !== 'AWS::EC2::SecurityGroupIngress',
+  if (Object.keys(have).some(ofNode(index)))
+    throw new AppError('CONFLICT', `The stack already has a frontend node ${plain}.`);
+  const mine = ofNode(index, '');
+  const added = renamed(
+    Object.entries(grown.Resources as Resources).filter(
+      ([logicalId, r]) => mine(logicalId) && r.Type !== 'AWS::EC2::SecurityGroupIngress',
+    ),
+    plain,
+    id,
   );
   if (!added.some(([logicalId]) => logicalId === id))
-    throw new AppError('INTERNAL', `The grown template has no frontend node ${id}.`);
+    throw new AppError('INTERNAL', `The grown template has no frontend node ${plain}.`);
   const open = Object.values(have).some(
     (r) =>
       r.Type === 'AWS::EC2::SecurityGroupIngress' &&
@@ -359,19 +375,23 @@ export function withNode(
     },
     Outputs: {
       ...(current.Outputs as Json),
-      ...Object.fromEntries(Object.entries(grown.Outputs as Json).filter(([k]) => mine(k))),
+      ...renamed(
+        Object.fromEntries(Object.entries(grown.Outputs as Json).filter(([k]) => mine(k))),
+        plain,
+        id,
+      ),
     },
   };
 }
 
-/** The template without frontend node `index` (what withNode added): a failed scale-out's undo. */
-export function withoutNode(current: Json, index: number): Json {
-  const mine = ofNode(index);
+/** The template without what withNode added for node `index` under `tag`: a failed scale-out's undo. */
+export function withoutNode(current: Json, index: number, tag: string): Json {
+  const mine = ofNode(index, tag);
   const keep = (o: Json) => Object.fromEntries(Object.entries(o).filter(([k]) => !mine(k)));
   return { ...current, Resources: keep(current.Resources as Json), Outputs: keep(current.Outputs as Json) };
 }
 
-/** Whether the template holds frontend node `index`. */
-export function hasNode(template: Json, index: number): boolean {
-  return Object.keys(template.Resources as Json).some(ofNode(index));
+/** Whether the template holds frontend node `index` under `tag`. */
+export function hasNode(template: Json, index: number, tag: string): boolean {
+  return Object.keys(template.Resources as Json).some(ofNode(index, tag));
 }

@@ -8,33 +8,27 @@
  * instead and must end deployed and verified, then destroy to nothing. The group's name is chosen
  * before it exists, so a kill between the request and its journal entry still finds it.
  */
-import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { azureLeftovers, azureTestSettings, NOTHING } from '../testing/azure-world';
-import { bundleScript, type BundledScript } from '../testing/bundle';
-import { startAzureBed, type AzureBed } from '../testing/cloud-bed';
+import type { BundledScript } from '../testing/bundle';
+import { startAzureBed, withCrashChild, type AzureBed } from '../testing/cloud-bed';
 import { crashRound, killAtEachStep } from '../testing/cloud-crash';
 import { freePort } from '../testing/docker-world';
 
 describe('Azure deployment killed at each step', () => {
-  let bed: AzureBed;
-  let child: BundledScript;
+  let bed: AzureBed & { child: BundledScript };
 
   beforeAll(async () => {
-    [bed, child] = await Promise.all([
-      startAzureBed('megaraptor-azure-crash-'),
-      bundleScript(join(__dirname, '..', 'testing', 'cloud-crash-child.ts')),
-    ]);
+    bed = await withCrashChild(startAzureBed('megaraptor-azure-crash-'));
   }, 240_000);
 
   afterAll(async () => {
     await bed?.close();
-    await child?.cleanup();
   }, 120_000);
 
   it('lists the interrupted deployment and cleans it up to nothing, at every kill point', async () => {
     await killAtEachStep({
-      child,
+      child: bed.child,
       round: async (name) => ({
         ...crashRound(bed.root, name, bed.release),
         target: 'azure',

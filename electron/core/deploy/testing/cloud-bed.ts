@@ -10,13 +10,15 @@ import { EC2Client } from '@aws-sdk/client-ec2';
 import { SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
 import { buildCli } from '../../../../scripts/build-cli.mjs';
 import { AwsFleet } from './aws-fleet';
 import { AWS_TEST_REGION } from './aws-world';
 import { FakeAzure } from './azure-arm';
 import { AzureFleet } from './azure-fleet';
 import { AZURE_TEST } from './azure-world';
+import { bundleScript, type BundledScript } from './bundle';
 import { makeTestSigner, type TestSigner } from './gpg';
 import { MOTO_CREDENTIALS, startMoto, type Moto } from './moto';
 import { startReleaseServer, type ReleaseServer } from './release-server';
@@ -137,6 +139,24 @@ export async function startAzureBed(prefix: string): Promise<AzureBed> {
       await fleet.stop();
       await fake.stop();
       await closeRelease(base);
+    },
+  };
+}
+
+/** A bed with the cloud crash child bundled (testing/cloud-crash-child.ts), closed with it. */
+export async function withCrashChild<B extends { close(): Promise<void> }>(
+  bed: Promise<B>,
+): Promise<B & { child: BundledScript }> {
+  const [b, child] = await Promise.all([
+    bed,
+    bundleScript(join(dirname(fileURLToPath(import.meta.url)), 'cloud-crash-child.ts')),
+  ]);
+  return {
+    ...b,
+    child,
+    async close() {
+      await b.close();
+      await child.cleanup();
     },
   };
 }
