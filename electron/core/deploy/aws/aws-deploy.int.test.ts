@@ -16,7 +16,6 @@
 import { GetTemplateCommand, ListStackResourcesCommand } from '@aws-sdk/client-cloudformation';
 import {
   DescribeAddressesCommand,
-  DescribeInstanceAttributeCommand,
   DescribeInstancesCommand,
   DescribeSecurityGroupsCommand,
   DescribeVolumesCommand,
@@ -29,7 +28,14 @@ import { PlanView } from '../../../../shared/contracts/deploy';
 import { planView } from '../handlers';
 import type { RunnerDeps } from '../runner';
 import { identitySecrets } from '../server-identity';
-import { awsLeftovers, awsTestSettings, awsWorld, NOTHING, type AwsWorld } from '../testing/aws-world';
+import {
+  awsLeftovers,
+  awsTestSettings,
+  awsWorld,
+  NOTHING,
+  userDataOf,
+  type AwsWorld,
+} from '../testing/aws-world';
 import { freePort, SMALL } from '../testing/docker-world';
 import { configOnVm, renewCertificates, whoamiThrough } from '../testing/cloud-world';
 import { CLOUD_ASSET, startAwsBed, type AwsBed } from '../testing/cloud-bed';
@@ -172,14 +178,7 @@ describe('an AWS deployment against moto', () => {
 
         // No secret in user-data; the volume encrypted; the Elastic IP is the frontend's address.
         const instanceId = String(out.journal.outputs.node0InstanceId);
-        const userData = Buffer.from(
-          (
-            await bed.aws.ec2.send(
-              new DescribeInstanceAttributeCommand({ InstanceId: instanceId, Attribute: 'userData' }),
-            )
-          ).UserData!.Value!,
-          'base64',
-        ).toString();
+        const userData = await userDataOf(bed.aws.ec2, instanceId);
         expect(userData).toContain(`megaraptor/${id}/server-config`);
         expect(userData).not.toMatch(/PRIVATE KEY|BEGIN CERTIFICATE|password_hash|gw_private_key/);
         expect(userData).not.toContain(await secrets.get(identitySecrets(id).adminPassword.id));

@@ -5,8 +5,7 @@
  */
 import { describe, expect, it } from 'vitest';
 import { ResourceRef } from '../../../../shared/deploy';
-import type { ApprovalRequest } from '../../mcp/approvals';
-import { makeHarness, noConnections } from '../../mcp/testing/harness';
+import { makeHarness, noConnections, recordingApprover } from '../../mcp/testing/harness';
 import type { McpDeployments } from '../../mcp/tool-kit';
 import { deployApproval, scaleOutDeployment } from '../../mcp/tools/deploy';
 import { ReleaseCache } from '../releases/cache';
@@ -102,16 +101,9 @@ describe('an AWS plan', () => {
     expect(work.steps.map((x) => x.id)).toEqual(['stack', 'secret', 'verify-frontends', 'seal', 'record']);
     expect(work.retain?.map((r) => r.id)).toEqual(['megaraptor-dplan000001/Minion2a1']);
 
-    const asked: ApprovalRequest[] = [];
-    const h = makeHarness(noConnections(), {
-      policy: { mode: 'ask' },
-      approver: {
-        ask: (request) => {
-          asked.push(request);
-          return Promise.resolve({ decision: 'denied' });
-        },
-      },
-    });
+    const approver = recordingApprover('denied');
+    const { asked } = approver;
+    const h = makeHarness(noConnections(), { policy: { mode: 'ask' }, approver });
     h.ctx.deployments = {
       scaleOutPlan: (_id: string, request: { port?: number }) => {
         const w = ops.scaleOut(multi, request);
