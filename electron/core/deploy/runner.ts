@@ -173,15 +173,6 @@ export class DeploymentRunner {
       await this.removeAll(handle, doc.state === 'destroying' ? 'destroy' : 'rollback', options);
       return { deploymentId: id, journal: handle.doc };
     }
-    if (
-      doc.state !== 'planned' &&
-      doc.state !== 'preflight' &&
-      doc.state !== 'applying' &&
-      doc.state !== 'verifying'
-    ) {
-      await handle.release();
-      throw new AppError('CONFLICT', `Deployment ${doc.name} is ${doc.state}; there is nothing to resume.`);
-    }
     const op = runningOperation(doc);
     if (op) {
       await handle.release();
@@ -190,6 +181,15 @@ export class DeploymentRunner {
         `"${op.title}" on ${doc.name} was interrupted; an operation is not continued after a crash. Clean up (it removes what the operation had made; ${doc.name} stays ${doc.state}), then run it again.`,
         { details: { id, operation: op.id } },
       );
+    }
+    if (
+      doc.state !== 'planned' &&
+      doc.state !== 'preflight' &&
+      doc.state !== 'applying' &&
+      doc.state !== 'verifying'
+    ) {
+      await handle.release();
+      throw new AppError('CONFLICT', `Deployment ${doc.name} is ${doc.state}; there is nothing to resume.`);
     }
     const plan = planOf(doc);
     // The interrupted step may have made part of its resources: remove those, then run it again.
