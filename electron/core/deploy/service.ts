@@ -437,7 +437,7 @@ export class DeploymentService {
       throw new AppError(
         'INVALID_ARGUMENT',
         doc.target === 'azure'
-          ? `Scale-out is not built for Azure yet (Docker and AWS have it): ${doc.name} keeps the minions it was deployed with. For more frontends on Azure, deploy a new enterprise deployment with the minions it needs.`
+          ? `Scale-out is not built for Azure: an Azure deployment runs one server (the multi-frontend, with its scale-out, is built for AWS and the local Docker engine). For more frontends, deploy an enterprise deployment with minions on AWS or Docker.`
           : `Scale-out (one more Velociraptor minion) is not offered on the ${doc.target} target: it runs one server.`,
       );
     if (doc.state !== 'deployed')
