@@ -28,6 +28,8 @@ export const ResourceKind = z.enum([
   'secret',
   'connection',
   'cloud-stack',
+  /** Resources a stack update added to a stack (a scale-out's minion); removed by updating it back. */
+  'cloud-stack-node',
   'cloud-resource-group',
   'cloud-secret',
   'process',

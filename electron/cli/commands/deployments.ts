@@ -19,8 +19,9 @@ const USAGE = `Usage: megaraptor deployments <subcommand> [options]
   renew ID|NAME [--rotate-gateway]           renew its certificates under its CA (same keys)
   extend ID|NAME --hours H                   move its self-destruction (and the target's timer)
   scale-out ID|NAME [--port N] [--bind ADDR] [--plan]
-                                             one more Velociraptor minion (multi-frontend deployments);
-                                             --plan shows what it would add and changes nothing
+                                             one more Velociraptor minion (multi-frontend deployments on
+                                             Docker or AWS; --bind is Docker's); --plan shows what it
+                                             would add and changes nothing
   hold ID|NAME --reason TEXT | --lift        place or lift a legal hold (nothing destroys it meanwhile)
   export ID|NAME [--out DIR]                 every flow and hunt as zips + manifest (SHA-256)
   docs ID|NAME [--out DIR]                   hand-over docs: URLs, CA fingerprint, agents' config

@@ -153,7 +153,15 @@ export function ownerAlive(owner: JournalOwner | null, now = Date.now()): boolea
 
 /** An active journal whose owner is gone: resume or clean it up. */
 export function isInterrupted(doc: JournalDoc, now = Date.now()): boolean {
-  return ACTIVE_STATES.includes(doc.state) && !ownerAlive(doc.owner, now);
+  return (ACTIVE_STATES.includes(doc.state) || !!runningOperation(doc)) && !ownerAlive(doc.owner, now);
+}
+
+/**
+ * The operation on a deployed server that has not ended (a dead process left it running when its
+ * owner is gone): clean-up removes what its steps made, the deployment stays as it was.
+ */
+export function runningOperation(doc: JournalDoc): JournalOperation | undefined {
+  return doc.operations?.find((o) => o.state === 'running');
 }
 
 /** Resources clean-up must still remove (anything that may exist), newest first. */

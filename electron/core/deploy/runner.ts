@@ -15,6 +15,7 @@ import {
   liveResources,
   newDeploymentId,
   planOf,
+  runningOperation,
   type JournalDoc,
   type JournalOperation,
   type JournalResource,
@@ -172,6 +173,15 @@ export class DeploymentRunner {
       await this.removeAll(handle, doc.state === 'destroying' ? 'destroy' : 'rollback', options);
       return { deploymentId: id, journal: handle.doc };
     }
+    const op = runningOperation(doc);
+    if (op) {
+      await handle.release();
+      throw new AppError(
+        'CONFLICT',
+        `"${op.title}" on ${doc.name} was interrupted; an operation is not continued after a crash. Clean up (it removes what the operation had made; ${doc.name} stays ${doc.state}), then run it again.`,
+        { details: { id, operation: op.id } },
+      );
+    }
     if (
       doc.state !== 'planned' &&
       doc.state !== 'preflight' &&
@@ -200,7 +210,39 @@ export class DeploymentRunner {
   async cleanup(id: string, options: RunOptions = {}): Promise<RemovalOutcome[]> {
     const handle = this.handle(refuseHeld(await this.deps.journals.read(id)));
     await handle.claim(this.deps.heartbeatMs);
+    const op = runningOperation(handle.doc);
+    if (op) return this.abandonOperation(handle, op, options);
     return this.removeAll(handle, 'rollback', options, { forgetWhenClean: true });
+  }
+
+  /**
+   * Clean-up of an operation a dead process left running: what its steps made goes (newest first,
+   * each journaled), the operation is marked failed, the deployment stays as it was. When something
+   * cannot be removed the operation stays running, so clean-up is offered again.
+   */
+  private async abandonOperation(
+    handle: JournalHandle,
+    op: JournalOperation,
+    options: RunOptions,
+  ): Promise<RemovalOutcome[]> {
+    const steps = new Set(op.steps);
+    const outcomes: RemovalOutcome[] = [];
+    for (const r of liveResources(handle.doc).filter((x) => steps.has(x.step)))
+      outcomes.push(await this.removeOne(handle, r, r.step, options));
+    const failed = outcomes.filter((o) => !o.ok);
+    if (!failed.length)
+      await handle.update(`operation:${op.kind}:failed`, (d) => {
+        const o = d.operations?.find((x) => x.id === op.id);
+        if (!o) return;
+        o.state = 'failed';
+        o.endedAt = this.now().toISOString();
+        o.error = {
+          code: 'INTERRUPTED',
+          message: `The process running it ended; clean-up removed the ${outcomes.length} resource(s) it had made.`,
+        };
+      });
+    await handle.release();
+    return outcomes;
   }
 
   /** Destroys a deployment (deployed or not): every resource it made, then its journal. */

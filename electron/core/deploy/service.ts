@@ -32,7 +32,7 @@ import { listedDeploymentSecrets, type CredentialRecords } from './credential-re
 import { deploymentDocs } from './docs-export';
 import { DockerEngines } from './docker/engine';
 import { exportEvidence, type EvidenceExport, type EvidenceProgress } from './evidence-export';
-import { isInterrupted, JournalStore, planOf, type JournalDoc } from './journal';
+import { isInterrupted, JournalStore, planOf, runningOperation, type JournalDoc } from './journal';
 import type { DeploymentPlan, DeployRequest, StepContext } from './model';
 import { resolveProfile, type ResolvedProfile } from './profiles';
 import { ReleaseCache } from './releases/cache';
@@ -43,6 +43,7 @@ import {
   type DeployOutcome,
   type OperationOutcome,
   type RemovalOutcome,
+  type RunnerDeps,
   type RunOptions,
 } from './runner';
 import { apiClientConfig, loadServerConfig } from './server-identity';
@@ -71,6 +72,8 @@ export interface DeploymentServiceDeps {
   clock?: () => Date;
   /** The targets; default Docker, SSH host and lab (tests pass theirs, built on the same deps). */
   targets?: (deps: TargetDeps) => DeploymentTarget[];
+  /** Test seam: told of every journal write (the crash tests stop a child there). Never set by the app. */
+  afterJournalWrite?: RunnerDeps['afterJournalWrite'];
 }
 
 /**
@@ -175,6 +178,7 @@ export class DeploymentService {
         deployers: targets.map((t) => t.deployer),
         removers: [new ConnectionRemover(sink)],
         ...(this.deps.clock ? { clock: this.deps.clock } : {}),
+        ...(this.deps.afterJournalWrite ? { afterJournalWrite: this.deps.afterJournalWrite } : {}),
       });
       const rotations = new RotationService({
         journalPath: join(this.journals.dir, 'certificate-rotations.jsonl'),
@@ -432,11 +436,14 @@ export class DeploymentService {
     if (!t.operations.scaleOut)
       throw new AppError(
         'INVALID_ARGUMENT',
-        `Scale-out (one more Velociraptor minion) is not offered on the ${doc.target} target.`,
+        doc.target === 'azure'
+          ? `Scale-out is not built for Azure: an Azure deployment runs one server (the multi-frontend, with its scale-out, is built for AWS and the local Docker engine). For more frontends, deploy an enterprise deployment with minions on AWS or Docker.`
+          : `Scale-out (one more Velociraptor minion) is not offered on the ${doc.target} target: it runs one server.`,
       );
     if (doc.state !== 'deployed')
       throw new AppError('CONFLICT', `Deployment ${doc.name} is ${doc.state}: scale-out needs it deployed.`);
-    return { doc, work: t.operations.scaleOut(planOf(doc), request) };
+    const attempt = (doc.operations ?? []).filter((o) => o.kind === 'scale-out').length + 1;
+    return { doc, work: t.operations.scaleOut(planOf(doc), { ...request, attempt }) };
   }
 
   /** What a scale-out would add: the minion's node name, its resources and steps (approval plans). */
@@ -482,6 +489,9 @@ export class DeploymentService {
         ...(work.undo ? { undo: work.undo } : {}),
         apply: (d) => {
           d.settings = work.settings;
+          const owned = (r: ResourceRef) =>
+            work.retain?.some((x) => x.kind === r.kind && x.id === r.id && x.scope === r.scope) ?? false;
+          for (const r of d.resources) if (r.state === 'created' && owned(r)) r.state = 'retained';
         },
         details: () => ({ node: work.node }),
       },
@@ -650,7 +660,8 @@ export class DeploymentService {
       (j) =>
         j.autoDestroyAt !== null &&
         Date.parse(j.autoDestroyAt) <= now &&
-        !isInterrupted(j, now) &&
+        // A deployed server whose operation was interrupted is still due: destroy removes that too.
+        (!isInterrupted(j, now) || j.state === 'deployed') &&
         j.state !== 'destroying',
     );
     const out: ReapOutcome[] = [];
@@ -819,11 +830,14 @@ export function noticesOf(j: JournalDoc, now: Date): DeploymentNotice[] {
   const out: DeploymentNotice[] = [];
   const notice = (key: string, level: DeploymentNotice['level'], message: string) =>
     out.push({ key: `${j.id}:${key}`, deploymentId: j.id, name: j.name, level, message, at });
+  const op = runningOperation(j);
   if (isInterrupted(j, now.getTime()))
     notice(
       'interrupted',
       'warning',
-      `${j.name} was left ${j.state} by a process that stopped: resume it or clean it up.`,
+      op
+        ? `"${op.title}" on ${j.name} was interrupted by a process that stopped: clean it up (what it made goes; ${j.name} stays ${j.state}), then run it again.`
+        : `${j.name} was left ${j.state} by a process that stopped: resume it or clean it up.`,
     );
   if (j.state === 'rollback-failed')
     notice(

@@ -13,6 +13,8 @@ import type { DeploymentPlan, StepContext, StepDefinition } from './model';
 export interface ScaleOutRequest {
   port?: number;
   bindAddress?: string;
+  /** Which scale-out of the deployment this is (1 for the first; the service counts its journal's). */
+  attempt?: number;
 }
 
 /** One more minion of a multi-frontend deployment, as the target adds it. */
@@ -24,6 +26,11 @@ export interface ScaleOutWork {
   /** What it makes (the approval plan lists these). */
   resources: ResourceRef[];
   steps: Array<Omit<StepDefinition, 'phase'>>;
+  /**
+   * What the steps made that the deployment's other resources own once the scale-out is done (a node
+   * in a cloud stack: deleting the stack deletes it): journaled as retained, so destroy leaves it to them.
+   */
+  retain?: ResourceRef[];
   /** Puts the previous config back after a failed step (the runner removed what the steps made). */
   undo?: (ctx: StepContext) => Promise<void>;
 }

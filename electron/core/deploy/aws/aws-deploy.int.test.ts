@@ -13,98 +13,50 @@
  * after verify, encrypted volumes; then a query through the app's connection and destroy leaving
  * nothing. A failure midway (a binary changed on its way to the VM) rolls everything back.
  */
-import {
-  CloudFormationClient,
-  GetTemplateCommand,
-  ListStackResourcesCommand,
-} from '@aws-sdk/client-cloudformation';
+import { GetTemplateCommand, ListStackResourcesCommand } from '@aws-sdk/client-cloudformation';
 import {
   DescribeAddressesCommand,
-  DescribeInstanceAttributeCommand,
   DescribeInstancesCommand,
   DescribeSecurityGroupsCommand,
   DescribeVolumesCommand,
-  EC2Client,
 } from '@aws-sdk/client-ec2';
-import { ListSecretsCommand, SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
-import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
+import { ListSecretsCommand } from '@aws-sdk/client-secrets-manager';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { buildCli } from '../../../../scripts/build-cli.mjs';
 import { MemorySecretStore } from '../../credentials/memory-store';
-import { RotationService } from '../../pki/index';
-import { build, vql } from '../../velociraptor/vql/builder';
 import { PlanView } from '../../../../shared/contracts/deploy';
-import { certificateOperation } from '../certificates';
 import { planView } from '../handlers';
 import type { RunnerDeps } from '../runner';
 import { identitySecrets } from '../server-identity';
-import { AwsFleet } from '../testing/aws-fleet';
 import {
-  AWS_TEST_REGION,
   awsLeftovers,
   awsTestSettings,
   awsWorld,
   NOTHING,
+  userDataOf,
   type AwsWorld,
 } from '../testing/aws-world';
 import { freePort, SMALL } from '../testing/docker-world';
-import { makeTestSigner, type TestSigner } from '../testing/gpg';
-import { MOTO_CREDENTIALS, motoServer, startMoto, type Moto } from '../testing/moto';
-import { startReleaseServer, type ReleaseServer } from '../testing/release-server';
-import { signedRelease, SSH_TEST_TAG, testServerBinary } from '../testing/ssh-world';
+import { configOnVm, renewCertificates, whoamiThrough } from '../testing/cloud-world';
+import { CLOUD_ASSET, startAwsBed, type AwsBed } from '../testing/cloud-bed';
+import { motoServer } from '../testing/moto';
 import { stackNameOf } from './names';
 import { RAPID_AWS_STEPS } from '../testing/expected-steps';
 
-process.env.AWS_EC2_METADATA_DISABLED = 'true';
-const ASSET = 'velociraptor-v0.77.2-linux-amd64';
 const part = motoServer();
 
-let moto: Moto;
-let fleet: AwsFleet;
-let signer: TestSigner;
-let releases: ReleaseServer;
-let root: string;
-let binary: Buffer;
-let ec2: EC2Client;
-let cfn: CloudFormationClient;
-let sm: SecretsManagerClient;
+let bed: AwsBed;
 
 async function ports() {
   return { frontend: await freePort(), api: await freePort(), gui: await freePort() };
 }
 
 beforeAll(async () => {
-  if (!part.ready) return;
-  root = await mkdtemp(join(tmpdir(), 'megaraptor-aws-int-'));
-  [moto, signer] = await Promise.all([startMoto(), makeTestSigner()]);
-  binary = (await testServerBinary(await buildCli(join(root, 'megaraptor.mjs')))).data;
-  releases = await startReleaseServer([
-    await signedRelease(SSH_TEST_TAG, { [ASSET]: binary }, (d) => signer.sign(d)),
-  ]);
-  await writeFile(join(root, 'release-ca.pem'), releases.caPem);
-  fleet = new AwsFleet({
-    moto,
-    region: AWS_TEST_REGION,
-    root: join(root, 'vm'),
-    dir: join(root, 'vms'),
-    caFile: join(root, 'release-ca.pem'),
-  });
-  await fleet.start();
-  const config = { region: AWS_TEST_REGION, endpoint: moto.endpoint, credentials: MOTO_CREDENTIALS };
-  ec2 = new EC2Client(config);
-  cfn = new CloudFormationClient(config);
-  sm = new SecretsManagerClient(config);
+  if (part.ready) bed = await startAwsBed('megaraptor-aws-int-');
 }, 240_000);
 
 afterAll(async () => {
-  await fleet?.stop();
-  for (const c of [ec2, cfn, sm]) c?.destroy();
-  await moto?.stop();
-  await releases?.close();
-  await signer?.cleanup();
-  if (root) await rm(root, { recursive: true, force: true });
+  await bed?.close();
 }, 120_000);
 
 function world(
@@ -113,17 +65,17 @@ function world(
   afterJournalWrite?: RunnerDeps['afterJournalWrite'],
 ): AwsWorld {
   return awsWorld({
-    dataDir: join(root, name),
-    motoEndpoint: fleet.endpoint,
-    vmRoot: join(root, 'vm'),
-    release: { url: releases.url, caPem: releases.caPem, key: signer.key },
+    dataDir: join(bed.root, name),
+    motoEndpoint: bed.fleet.endpoint,
+    vmRoot: bed.vmRoot,
+    release: bed.release,
     secrets,
     ...(afterJournalWrite ? { afterJournalWrite } : {}),
   });
 }
 
 function leftovers(w: AwsWorld, secrets: MemorySecretStore, id: string, name: string) {
-  return awsLeftovers({ ec2, cfn, sm, fleet }, w, secrets, id, name);
+  return awsLeftovers(bed.aws, w, secrets, id, name);
 }
 
 describe('an AWS deployment against moto', () => {
@@ -150,7 +102,7 @@ describe('an AWS deployment against moto', () => {
           /Estimated cost: about \$.*until it destroys itself in 72 h/,
         );
         expect(plan.steps.find((s) => s.id === 'stack')!.resources[0]!.title).toMatch(
-          /1 × EC2::Instance.*1 × EC2::EIP/,
+          /1 × Instance.*1 × EIP/,
         );
 
         const out = await w.runner.deploy(plan);
@@ -160,7 +112,7 @@ describe('an AWS deployment against moto', () => {
 
         // The stack and what it holds.
         const resources =
-          (await cfn.send(new ListStackResourcesCommand({ StackName: stackNameOf(id) })))
+          (await bed.aws.cfn.send(new ListStackResourcesCommand({ StackName: stackNameOf(id) })))
             .StackResourceSummaries ?? [];
         expect(Object.fromEntries(resources.map((r) => [r.LogicalResourceId, r.ResourceType]))).toMatchObject(
           {
@@ -173,7 +125,7 @@ describe('an AWS deployment against moto', () => {
         );
         // What moto does not model, on the template CloudFormation holds.
         const template = JSON.parse(
-          (await cfn.send(new GetTemplateCommand({ StackName: stackNameOf(id) }))).TemplateBody!,
+          (await bed.aws.cfn.send(new GetTemplateCommand({ StackName: stackNameOf(id) }))).TemplateBody!,
         ) as {
           Resources: Record<string, { Type: string; Properties: Record<string, unknown> }>;
         };
@@ -195,7 +147,7 @@ describe('an AWS deployment against moto', () => {
         const sgId = resources.find(
           (r) => r.LogicalResourceId === 'ServerSecurityGroup',
         )!.PhysicalResourceId!;
-        const sg = (await ec2.send(new DescribeSecurityGroupsCommand({ GroupIds: [sgId] })))
+        const sg = (await bed.aws.ec2.send(new DescribeSecurityGroupsCommand({ GroupIds: [sgId] })))
           .SecurityGroups![0]!;
         const rules = (sg.IpPermissions ?? []).flatMap((r) => [
           ...(r.IpRanges ?? []).map((x) => `${r.FromPort}-${r.ToPort} ${x.CidrIp}`),
@@ -226,32 +178,27 @@ describe('an AWS deployment against moto', () => {
 
         // No secret in user-data; the volume encrypted; the Elastic IP is the frontend's address.
         const instanceId = String(out.journal.outputs.node0InstanceId);
-        const userData = Buffer.from(
-          (
-            await ec2.send(
-              new DescribeInstanceAttributeCommand({ InstanceId: instanceId, Attribute: 'userData' }),
-            )
-          ).UserData!.Value!,
-          'base64',
-        ).toString();
+        const userData = await userDataOf(bed.aws.ec2, instanceId);
         expect(userData).toContain(`megaraptor/${id}/server-config`);
         expect(userData).not.toMatch(/PRIVATE KEY|BEGIN CERTIFICATE|password_hash|gw_private_key/);
         expect(userData).not.toContain(await secrets.get(identitySecrets(id).adminPassword.id));
         const volumes =
           (
-            await ec2.send(
+            await bed.aws.ec2.send(
               new DescribeVolumesCommand({
                 Filters: [{ Name: 'attachment.instance-id', Values: [instanceId] }],
               }),
             )
           ).Volumes ?? [];
         expect(volumes.map((v) => [v.Encrypted, v.Size])).toEqual([[true, 30]]);
-        const eips = (await ec2.send(new DescribeAddressesCommand({}))).Addresses?.map((a) => a.PublicIp);
+        const eips = (await bed.aws.ec2.send(new DescribeAddressesCommand({}))).Addresses?.map(
+          (a) => a.PublicIp,
+        );
         expect(eips).toContain(out.journal.outputs.node0Address);
         expect(String(out.journal.outputs.frontendUrl)).toContain(String(out.journal.outputs.node0Address));
 
         // The secret: read by the VM (its instance role), never by the app, and gone once verified.
-        const requests = await moto.requests();
+        const requests = await bed.moto.requests();
         const app = requests.filter((r) => r.userAgent.includes('aws-sdk-js'));
         const vmCalls = requests.filter((r) => /Boto3/i.test(r.userAgent));
         const action = (r: { action: string }) => r.action.split('.').pop();
@@ -260,43 +207,27 @@ describe('an AWS deployment against moto', () => {
         expect(
           app.map(action).filter((a) => /^(CreateStack|CreateSecret|DeleteSecret)$/.test(a ?? '')),
         ).toEqual(['CreateStack', 'CreateSecret', 'DeleteSecret']);
-        const [standIn] = fleet.of(id);
+        const [standIn] = bed.fleet.of(id);
         expect(await standIn!.vm.calls()).toContain('aws secretsmanager get-secret-value');
         expect((await standIn!.boot).code).toBe(0);
         expect(
-          ((await sm.send(new ListSecretsCommand({}))).SecretList ?? []).filter((s) => s.Name?.includes(id)),
+          ((await bed.aws.sm.send(new ListSecretsCommand({}))).SecretList ?? []).filter((s) =>
+            s.Name?.includes(id),
+          ),
         ).toEqual([]);
 
         // The app's connection answers as the registered identity.
-        await w.connections.service({ server: 'aws-one', org: '' });
-        const conn = w.connections.registry.connection('aws-one');
-        expect((await conn.queryRows(build(vql`SELECT whoami() AS User FROM scope()`))).rows).toEqual([
-          { User: 'megaraptor-app' },
-        ]);
+        expect(await whoamiThrough(w, 'aws-one')).toEqual([{ User: 'megaraptor-app' }]);
 
         // Operations through AWS's channels: renewal = a new config in Secrets Manager, a stop and start
         // (the fetcher puts it in place before the server starts), verify, the secret deleted again.
-        const renewed = await w.runner.operate(
-          id,
-          certificateOperation({
-            plan,
-            mode: 'renew',
-            deployer: w.deployer,
-            operations: w.operations,
-            rotations: new RotationService({ journalPath: join(root, 'one-rotations.jsonl'), secrets }),
-            connections: w.sink,
-            lifetimes: plan.profile.certificates,
-          }),
-        );
+        const renewed = await renewCertificates(w, plan, secrets, join(bed.root, 'one-rotations.jsonl'));
         expect(renewed.operation.state).toBe('done');
         expect(standIn!.restarts).toEqual(['StopInstances', 'StartInstances']);
-        const onDisk = await readFile(
-          join(standIn!.vm.o.dir, w.deployer.layout(id).config.slice(join(root, 'vm').length)),
-          'utf8',
-        );
+        const onDisk = await configOnVm(w, standIn!.vm, id, bed.vmRoot);
         // The fetcher writes what the CLI prints (one newline more).
         expect(onDisk.trimEnd()).toBe((await secrets.get(identitySecrets(id).serverConfig.id))?.trimEnd());
-        const appCalls = (await moto.requests())
+        const appCalls = (await bed.moto.requests())
           .filter((r) => r.userAgent.includes('aws-sdk-js'))
           .map(action);
         expect(
@@ -311,14 +242,12 @@ describe('an AWS deployment against moto', () => {
           'DeleteSecret',
         ]);
         expect(
-          ((await sm.send(new ListSecretsCommand({}))).SecretList ?? []).filter((s) => s.Name?.includes(id)),
+          ((await bed.aws.sm.send(new ListSecretsCommand({}))).SecretList ?? []).filter((s) =>
+            s.Name?.includes(id),
+          ),
         ).toEqual([]);
         // The connection now holds the renewed API identity (a new channel).
-        await w.connections.service({ server: 'aws-one', org: '' });
-        const renewedConn = w.connections.registry.connection('aws-one');
-        expect((await renewedConn.queryRows(build(vql`SELECT whoami() AS User FROM scope()`))).rows).toEqual([
-          { User: 'megaraptor-app' },
-        ]);
+        expect(await whoamiThrough(w, 'aws-one')).toEqual([{ User: 'megaraptor-app' }]);
 
         // Extending moves the instance's tag, which the on-instance timer reads; health reads AWS.
         const later = new Date(Date.now() + 96 * 3_600_000);
@@ -329,7 +258,7 @@ describe('an AWS deployment against moto', () => {
             { id: 'timer', title: 'Timer', run: (ctx) => w.operations.rescheduleExpiry(plan, later, ctx) },
           ],
         });
-        const tags = (await ec2.send(new DescribeInstancesCommand({ InstanceIds: [instanceId] })))
+        const tags = (await bed.aws.ec2.send(new DescribeInstancesCommand({ InstanceIds: [instanceId] })))
           .Reservations?.[0]?.Instances?.[0]?.Tags;
         expect(tags).toContainEqual({ Key: 'megaraptor:destroy-at', Value: later.toISOString() });
         // The fleet copies the tag into the stand-in's instance metadata; at the old deadline the
@@ -363,11 +292,11 @@ describe('an AWS deployment against moto', () => {
     'refuses a binary changed on its way to the VM and rolls everything back',
     async () => {
       const secrets = new MemorySecretStore();
-      const served = releases.releases[0]!.assets;
+      const served = bed.releases.releases[0]!.assets;
       const w = world('tampered', secrets, async (_doc, label) => {
         // The app verified and hashed the release; the copy the VM downloads is another file.
         if (label === 'step:binary:done')
-          served[ASSET] = Buffer.concat([binary, Buffer.from('// changed\n')]);
+          served[CLOUD_ASSET] = Buffer.concat([bed.binary, Buffer.from('// changed\n')]);
       });
       try {
         const plan = await w.runner.plan('aws', {
@@ -377,7 +306,7 @@ describe('an AWS deployment against moto', () => {
           settings: awsTestSettings(await ports(), { bootTimeoutMs: 15_000 }),
         });
         const deploying = w.runner.deploy(plan);
-        await expect.poll(() => fleet.of(plan.deploymentId).length, { timeout: 60_000 }).toBe(1);
+        await expect.poll(() => bed.fleet.of(plan.deploymentId).length, { timeout: 60_000 }).toBe(1);
         const error = await deploying.then(
           () => null,
           (e: unknown) => e as Error & { code?: string; details?: Record<string, unknown> },
@@ -389,7 +318,7 @@ describe('an AWS deployment against moto', () => {
           ),
           details: { step: 'boot', cause: { bootTimeoutMs: 15_000 } },
         });
-        const boot = await fleet.of(plan.deploymentId)[0]?.boot;
+        const boot = await bed.fleet.of(plan.deploymentId)[0]?.boot;
         expect(boot === undefined || /not the verified release/.test(boot.output)).toBe(true);
         await expect
           .poll(async () => leftovers(w, secrets, plan.deploymentId, 'aws-tampered'), { timeout: 10_000 })
@@ -399,7 +328,7 @@ describe('an AWS deployment against moto', () => {
             journals: expect.any(Array),
           });
       } finally {
-        served[ASSET] = binary;
+        served[CLOUD_ASSET] = bed.binary;
         await w.close();
       }
     },

@@ -75,6 +75,7 @@ import {
   templateBody,
   type AwsNodeSpec,
 } from './template';
+import { removeStackNode, STACK_UPDATE_TIMEOUT_MS } from './scale-out';
 import { awsVmParts } from './vm-parts';
 
 export const AwsSettings = z.object({
@@ -138,7 +139,7 @@ function scopeOf(s: Pick<AwsSettings, 'region'>): string {
 
 export class AwsDeployer extends CloudDeployer<AwsSettings> implements Deployer<AwsSettings> {
   readonly target = 'aws' as const;
-  readonly kinds = ['cloud-stack', 'cloud-secret'] as const;
+  readonly kinds = ['cloud-stack', 'cloud-stack-node', 'cloud-secret'] as const;
   readonly clients: AwsClientPool;
   protected readonly titles = STEP_TITLES;
   protected readonly sealNote =
@@ -281,7 +282,8 @@ export class AwsDeployer extends CloudDeployer<AwsSettings> implements Deployer<
     const base = cloudPlanBase(request, ctx, 'aws', s);
     const template = this.preview(base);
     templateBody(template);
-    const contents = describeContents(stackContents(template), /^AWS::/);
+    // EC2 names its types without the provider (EIP, Instance): the title fits the journal with 5 minions.
+    const contents = describeContents(stackContents(template), /^AWS::(EC2::)?/);
     const m = this.machine(base);
     const frontends = 1 + s.minions;
     const cost = costHint({
@@ -532,6 +534,14 @@ export class AwsDeployer extends CloudDeployer<AwsSettings> implements Deployer<
       ctx.log(
         `Stack ${ref.id} deleted (VMs, volumes, addresses, security group, role${s.minions ? ', file store' : ''})`,
       );
+    } else if (ref.kind === 'cloud-stack-node') {
+      await removeStackNode(this, s, ref, {
+        signal: ctx.signal,
+        pollMs: this.pollMs(),
+        timeoutMs: STACK_UPDATE_TIMEOUT_MS,
+        progress: (m) => ctx.log(m),
+      });
+      ctx.log(`${ref.id} taken out of its stack (its instance, Elastic IP and inbound rules)`);
     } else if (ref.kind === 'cloud-secret') {
       await deleteConfigSecret(aws.secrets, ref.id);
       ctx.log(`Secret ${ref.id} deleted`);

@@ -6,6 +6,8 @@
  * stopped state is something AWS confirms, unlike a reboot), and the self-destruction moved by
  * re-tagging the instances (the on-instance timer reads its time from the instance's tag).
  *
+ * Scale-out (scale-out.ts) adds a minion by a stack update, its config through a temporary secret.
+ *
  * The deployment's instances are found by their `megaraptor:deployment` tag, so the status page needs
  * nothing from the journal.
  */
@@ -19,15 +21,23 @@ import {
 } from '@aws-sdk/client-ec2';
 import type { TargetHealth } from '../../../../shared/deploy';
 import { AppError, messageOf } from '../../../../shared/errors';
+import { parse, stringify } from 'yaml';
+import { minionPortsOf } from '../cloud/settings';
+import { addMinion, nodeName } from '../frontends';
 import type { DeploymentPlan, StepContext } from '../model';
-import type { TargetOperations } from '../target-operations';
+import { identitySecrets, loadServerConfig } from '../server-identity';
+import type { ScaleOutRequest, ScaleOutWork, TargetOperations } from '../target-operations';
 import { awsPlan, type AwsDeployer, type AwsSettings } from './aws-deployer';
 import { awsError } from './errors';
-import { TAG } from './names';
+import { nodeLogicalId, TAG } from './names';
+import { addStackNode, nodeTag, STACK_UPDATE_TIMEOUT_MS, stackNodeRef } from './scale-out';
 import { createConfigSecret, deleteConfigSecret } from './stack';
+import { templateBody } from './template';
 
 /** How long an instance may take to stop or start before the restart gives up. */
 const STATE_TIMEOUT_MS = 10 * 60_000;
+/** The most minions a deployment takes (CloudCommon.minions). */
+const MAX_MINIONS = 5;
 
 export class AwsOperations implements TargetOperations {
   readonly target = 'aws' as const;
@@ -179,5 +189,150 @@ export class AwsOperations implements TargetOperations {
     ctx.log(
       `The instances' self-destruction timers now fire at ${at.toISOString()} (their ${TAG.destroyAt} tag)`,
     );
+  }
+
+  /**
+   * One more minion: a stack update adds its VM (scale-out.ts), the server config with its entry and
+   * URL reaches it through a temporary secret that its instance role reads once at boot, the master's
+   * API must report it (the master needs no list of its minions), the secret is deleted, and only then
+   * does the keychain's config list it — so a scale-out that fails or is cleaned up after a crash
+   * leaves the config as it was, with nothing to undo. The port defaults to the master's frontend port
+   * (each minion is a VM of its own with its own Elastic IP).
+   */
+  scaleOut(planIn: DeploymentPlan, request: ScaleOutRequest): ScaleOutWork {
+    const plan = awsPlan(planIn);
+    const s = plan.settings;
+    const deployer = this.deps.deployer;
+    if (!s.minions)
+      throw new AppError(
+        'CONFLICT',
+        `Deployment ${plan.name} runs one server (no minions): scale-out needs a multi-frontend (enterprise) deployment.`,
+      );
+    if (request.bindAddress !== undefined)
+      throw new AppError(
+        'INVALID_ARGUMENT',
+        'On AWS every minion is a VM of its own with its own Elastic IP: there is no address to bind it to. Leave the bind address out (a port may be chosen).',
+      );
+    if (s.minions >= MAX_MINIONS)
+      throw new AppError(
+        'INVALID_ARGUMENT',
+        `Deployment ${plan.name} has ${s.minions} minions, the most a deployment takes (${MAX_MINIONS}).`,
+      );
+    const port = request.port ?? s.ports.frontend;
+    if (port === s.ports.api || port === s.ports.gui)
+      throw new AppError(
+        'INVALID_ARGUMENT',
+        `Port ${port} is the server's ${port === s.ports.api ? 'API' : 'GUI'} port: choose another for the minion.`,
+      );
+    const index = s.minions + 1;
+    const settings: AwsSettings = { ...s, minions: index, minionPorts: [...minionPortsOf(s), port] };
+    const grown = { ...plan, settings };
+    // Checked now (CloudFormation's size limit), so a refused request changes nothing.
+    templateBody(
+      deployer.template(grown, {
+        release: { url: 'https://example.invalid/velociraptor', sha256: '0'.repeat(64) },
+        subnetId: 'subnet-00000000',
+        vpcId: 'vpc-00000000',
+        destroyAt: plan.autoDestroyAt,
+      }),
+    );
+    const newPort = !minionPortsOf(s).includes(port) && port !== s.ports.frontend;
+    const tag = nodeTag(request.attempt ?? 1);
+    const node = stackNodeRef(
+      plan,
+      index,
+      tag,
+      `EC2 instance (encrypted volume, the shared EFS store), Elastic IP and its association${newPort ? `, ${s.access.agentCidrs.length} inbound rule(s) for port ${port} from the agents' ranges` : ''}`,
+    );
+    const secret = {
+      ...deployer.secretRef(plan),
+      title:
+        'the server config with the new minion in Secrets Manager (read once by its VM, deleted once it reports)',
+    };
+    const wait = (ctx: StepContext) => ({
+      signal: ctx.signal,
+      pollMs: this.pollMs(),
+      timeoutMs: STACK_UPDATE_TIMEOUT_MS,
+      progress: (message: string, fraction?: number) =>
+        ctx.progress({ message, ...(fraction === undefined ? {} : { fraction }) }),
+    });
+    const name = () => nodeName({ hostname: address, port });
+    let address = '';
+    let yaml = '';
+    return {
+      node: `${nodeLogicalId(index)}${tag} (<its Elastic IP>-${port})`,
+      settings,
+      resources: [node, secret],
+      steps: [
+        {
+          id: 'stack',
+          title: `CloudFormation stack update: ${nodeLogicalId(index)}${tag} on port ${port}`,
+          run: async (ctx) => {
+            const made = await ctx.create(
+              node,
+              () => addStackNode(deployer, grown, ctx.outputs, tag, wait(ctx)),
+              (o) => ({ instanceId: o.instanceId, address: o.address }),
+            );
+            address = made.address;
+            await ctx.setOutput(`node${index}InstanceId`, made.instanceId);
+            await ctx.setOutput(`node${index}Address`, made.address);
+            await ctx.setOutput(`node${index}PrivateIp`, made.privateIp);
+            ctx.log(`${nodeLogicalId(index)}${tag} is ${made.instanceId} at ${made.address}`);
+          },
+        },
+        {
+          id: 'secret',
+          title: 'The server config with the new minion, in Secrets Manager for its boot',
+          run: async (ctx) => {
+            address ||= String(ctx.outputs[`node${index}Address`]);
+            const config = parse(await loadServerConfig(ctx.secrets, plan.deploymentId)) as Record<
+              string,
+              unknown
+            >;
+            const bindAddress = deployer.nodes(grown, ctx.outputs)[index]!.bindAddress;
+            addMinion(config, { hostname: address, port, bindAddress });
+            yaml = stringify(config, { lineWidth: 0 });
+            // One left by an interrupted delivery holds an older config: the VM must not read that one.
+            await deleteConfigSecret(deployer.aws(s).secrets, secret.id);
+            await ctx.create(
+              secret,
+              () =>
+                createConfigSecret(deployer.aws(s).secrets, {
+                  name: secret.id,
+                  value: yaml,
+                  deploymentId: plan.deploymentId,
+                }),
+              (arn) => ({ arn }),
+            );
+            ctx.log(`The config listing ${name()} is in Secrets Manager as ${secret.id}, for its VM only`);
+          },
+        },
+        {
+          id: 'verify-frontends',
+          title: 'The master reports the new minion',
+          // The VM boots meanwhile (packages, the release download): the boot's time, not a check's.
+          run: (ctx) => deployer.verifyNodes(grown, ctx, [name()], s.bootTimeoutMs),
+        },
+        {
+          id: 'seal',
+          title: 'Config secret deleted from Secrets Manager',
+          run: async (ctx) => {
+            await ctx.remove(secret);
+            ctx.log('The config secret is deleted: the keys live on the VMs and in your keychain only');
+          },
+        },
+        {
+          id: 'record',
+          title: 'The server config in the keychain lists the new minion',
+          run: async (ctx) => {
+            await ctx.secrets.set(identitySecrets(plan.deploymentId).serverConfig.id, yaml);
+            const before = String(ctx.outputs.minionNodes ?? '');
+            await ctx.setOutput('minionNodes', [before, name()].filter(Boolean).join(','));
+          },
+        },
+      ],
+      // The stack owns the node now: deleting the stack (destroy) deletes it, not a stack update.
+      retain: [node],
+    };
   }
 }

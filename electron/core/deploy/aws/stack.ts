@@ -8,9 +8,11 @@ import {
   DeleteStackCommand,
   DescribeStackEventsCommand,
   DescribeStacksCommand,
+  GetTemplateCommand,
   ListStackResourcesCommand,
   UpdateStackCommand,
   type CloudFormationClient,
+  type Parameter,
   type Stack,
 } from '@aws-sdk/client-cloudformation';
 import {
@@ -41,6 +43,13 @@ function sleep(ms: number, signal: AbortSignal): Promise<void> {
       { once: true },
     );
   });
+}
+
+function stillBusy(name: string, status: string, timeoutMs: number): AppError {
+  return new AppError(
+    'TIMEOUT',
+    `The stack ${name} was still ${status} after ${Math.round(timeoutMs / 60_000)} minutes.`,
+  );
 }
 
 /** The stack, or null when AWS does not know it (never made, or deleted). */
@@ -95,20 +104,67 @@ export async function createStack(
   }
 }
 
+/** Asks for a stack update; false when CloudFormation says the stack is that already (nothing to do). */
 export async function updateStack(
   cfn: CloudFormationClient,
-  input: { name: string; body: string },
-): Promise<void> {
+  input: { name: string; body: string; parameters?: Parameter[] },
+): Promise<boolean> {
   try {
     await cfn.send(
       new UpdateStackCommand({
         StackName: input.name,
         TemplateBody: input.body,
         Capabilities: ['CAPABILITY_IAM'],
+        ...(input.parameters ? { Parameters: input.parameters } : {}),
       }),
     );
+    return true;
   } catch (e) {
+    if (/No updates are to be performed/i.test(messageOf(e))) return false;
     throw awsError(e, `updating the stack ${input.name}`);
+  }
+}
+
+/** The template the stack holds now (as the app sent it: JSON). */
+export async function stackTemplate(
+  cfn: CloudFormationClient,
+  name: string,
+): Promise<Record<string, unknown>> {
+  let body: string | undefined;
+  try {
+    body = (await cfn.send(new GetTemplateCommand({ StackName: name }))).TemplateBody;
+  } catch (e) {
+    throw awsError(e, `reading the template of the stack ${name}`);
+  }
+  if (!body) throw new AppError('CLOUD_REQUEST_FAILED', `CloudFormation gave no template for ${name}.`);
+  return JSON.parse(body) as Record<string, unknown>;
+}
+
+/**
+ * Waits until no update of the stack is under way and says where it ended: `UPDATE_COMPLETE`,
+ * `UPDATE_ROLLBACK_COMPLETE` (CloudFormation undid a failed update), `CREATE_COMPLETE`, or null when the
+ * stack is gone. A stack that cannot settle (UPDATE_ROLLBACK_FAILED) is an error.
+ */
+export async function settledStack(
+  cfn: CloudFormationClient,
+  name: string,
+  o: WaitOptions,
+): Promise<Stack | null> {
+  const deadline = Date.now() + o.timeoutMs;
+  for (;;) {
+    const s = await describeStack(cfn, name);
+    const status = s?.StackStatus ?? '';
+    if (!s || !/IN_PROGRESS$/.test(status)) {
+      if (/FAILED$/.test(status))
+        throw new AppError(
+          'CLOUD_REQUEST_FAILED',
+          `The stack ${name} is ${status}: ${(await failureReasons(cfn, s?.StackId ?? name)).join('; ') || s?.StackStatusReason || 'no reason given'}. Continue its rollback in the CloudFormation console, then run clean-up again.`,
+        );
+      return s;
+    }
+    if (Date.now() > deadline) throw stillBusy(name, status, o.timeoutMs);
+    o.progress?.(`Stack ${status}`);
+    await sleep(o.pollMs, o.signal);
   }
 }
 
@@ -151,11 +207,7 @@ export async function waitForStack(
         { details: { stack: name, status, reasons } },
       );
     }
-    if (Date.now() > deadline)
-      throw new AppError(
-        'TIMEOUT',
-        `The stack ${name} was still ${status} after ${Math.round(o.timeoutMs / 60_000)} minutes.`,
-      );
+    if (Date.now() > deadline) throw stillBusy(name, status, o.timeoutMs);
     const p = await resourceProgress(cfn, name);
     o.progress?.(`Stack ${status}: ${p.done}/${p.total} resources`, p.total ? p.done / p.total : undefined);
     await sleep(o.pollMs, o.signal);
@@ -185,11 +237,7 @@ export async function deleteStack(cfn: CloudFormationClient, name: string, o: Wa
         { details: { stack: name, reasons } },
       );
     }
-    if (Date.now() > deadline)
-      throw new AppError(
-        'TIMEOUT',
-        `The stack ${name} was still ${status} after ${Math.round(o.timeoutMs / 60_000)} minutes.`,
-      );
+    if (Date.now() > deadline) throw stillBusy(name, status, o.timeoutMs);
     o.progress?.(`Stack ${status}`);
     await sleep(o.pollMs, o.signal);
   }

@@ -8,6 +8,8 @@ import {
   MAX_INGRESS_RULES,
   stackContents,
   templateBody,
+  withNode,
+  withoutNode,
   type AwsTemplateInput,
 } from './template';
 
@@ -140,5 +142,55 @@ describe('the AWS template', () => {
     expect(() =>
       templateBody({ Resources: { X: { Type: 'x', Properties: { Big: 'x'.repeat(52_000) } } } }),
     ).toThrow(/over CloudFormation's 51200/);
+  });
+
+  it('scale-out adds one node to the stack as a deploy makes it, and opens only a port no rule opens yet', () => {
+    const minion = (port: number) => ({ role: 'minion' as const, port, userData: `#!/bin/bash\n${port}\n` });
+    const master = { role: 'master' as const, port: 8000, userData: '#!/bin/bash\n' };
+    const current = awsTemplate(input({ profile: 'enterprise', nodes: [master, minion(8000)] }));
+    const grown = awsTemplate(input({ profile: 'enterprise', nodes: [master, minion(8000), minion(9100)] }));
+    const access = input().access;
+
+    const added = withNode(current, grown, 2, { agentCidrs: access.agentCidrs, port: 9100, tag: 'a1' });
+    const r = resources(added);
+    for (const [id, res] of Object.entries(resources(current))) expect([id, r[id]]).toEqual([id, res]);
+    expect(
+      Object.keys(r)
+        .filter((k) => !(k in resources(current)))
+        .sort(),
+    ).toEqual([
+      'Minion2a1',
+      'Minion2a1Address',
+      'Minion2a1AddressAssociation',
+      'Minion2a1Ingress1',
+      'Minion2a1Ingress2',
+    ]);
+    // The deploy's node under the scale-out's logical ids (its own address joined into its script).
+    expect(JSON.stringify(r.Minion2a1)).toBe(
+      JSON.stringify(resources(grown).Minion2).replaceAll('"Minion2Address"', '"Minion2a1Address"'),
+    );
+    expect(r.Minion2a1AddressAssociation!.Properties).toEqual({
+      AllocationId: { 'Fn::GetAtt': ['Minion2a1Address', 'AllocationId'] },
+      InstanceId: { Ref: 'Minion2a1' },
+    });
+    expect(rulesOf(added).filter((x) => x.startsWith('9100'))).toEqual([
+      '9100 198.51.100.0/24',
+      '9100 2001:db8:1::/48',
+    ]);
+    expect(added.Outputs).toMatchObject({
+      Minion2a1InstanceId: { Value: { Ref: 'Minion2a1' } },
+      Minion2a1PublicIp: { Value: { Ref: 'Minion2a1Address' } },
+      Minion2a1PrivateIp: { Value: { 'Fn::GetAtt': ['Minion2a1', 'PrivateIp'] } },
+    });
+    // On the port the agents reach already, no rule more; taking the node out gives the stack back.
+    const samePort = withNode(current, grown, 2, { agentCidrs: access.agentCidrs, port: 8000, tag: 'a1' });
+    expect(
+      Object.keys(resources(samePort)).filter((k) => k.includes('Ingress') && k.startsWith('Minion')),
+    ).toEqual([]);
+    expect(withoutNode(added, 2, 'a2')).toEqual(added);
+    expect(withoutNode(added, 2, 'a1')).toEqual(current);
+    expect(() => withNode(added, grown, 2, { agentCidrs: access.agentCidrs, port: 9100, tag: 'a2' })).toThrow(
+      /already has a frontend node Minion2/,
+    );
   });
 });

@@ -80,13 +80,18 @@ function ingress(cidr: string, port: number, description: string): Json {
   };
 }
 
+const AGENTS_RULE = 'Velociraptor frontend (agents)';
+
+/** The inbound rules of one frontend port: from the agents' ranges only. */
+function frontendRules(agentCidrs: readonly string[], port: number): Json[] {
+  return agentCidrs.map((cidr) => ingress(cidr, port, AGENTS_RULE));
+}
+
 /** Every inbound rule of the security group: what the review lists and the tests compare. */
 export function ingressRules(input: Pick<AwsTemplateInput, 'access' | 'ports' | 'nodes'>): Json[] {
   const rules: Json[] = [];
   const frontendPorts = [...new Set(input.nodes.map((n) => n.port))];
-  for (const port of frontendPorts)
-    for (const cidr of input.access.agentCidrs)
-      rules.push(ingress(cidr, port, 'Velociraptor frontend (agents)'));
+  for (const port of frontendPorts) rules.push(...frontendRules(input.access.agentCidrs, port));
   for (const cidr of input.access.responderCidrs) {
     if (input.access.via.mode === 'direct') {
       rules.push(ingress(cidr, input.ports.gui, 'Velociraptor GUI (responder)'));
@@ -298,4 +303,95 @@ export function stackContents(template: Json): Record<string, number> {
   for (const r of Object.values(template.Resources as Record<string, { Type: string }>))
     out[r.Type] = (out[r.Type] ?? 0) + 1;
   return out;
+}
+
+type Resources = Record<string, { Type: string; Properties?: Json }>;
+
+const NODE_PARTS = '(Address|AddressAssociation|Ingress\\d+|InstanceId|PublicIp|PrivateIp)?';
+
+/**
+ * Whether a logical id (a resource's or an output's) belongs to frontend node `index`; `tag` names
+ * one scale-out's node (`Minion3a2`), any tag when absent. A deploy's nodes have none.
+ */
+function ofNode(index: number, tag?: string): (logicalId: string) => boolean {
+  const pattern = new RegExp(`^${nodeLogicalId(index)}${tag ?? '(a\\d+)?'}${NODE_PARTS}$`);
+  return (logicalId) => pattern.test(logicalId);
+}
+
+/** The entries with node `from`'s logical ids (keys, Refs, GetAtts) renamed to `to`. */
+function renamed<T>(entries: T, from: string, to: string): T {
+  if (from === to) return entries;
+  const id = new RegExp(`"${from}(?=${NODE_PARTS.slice(0, -1)}?")`, 'g');
+  return JSON.parse(JSON.stringify(entries).replace(id, `"${to}`)) as T;
+}
+
+/**
+ * Scale-out: the stack's current template with frontend node `index` of `grown` (the template of the
+ * settings with that node) added under the logical id `Minion<index><tag>` (a tag per scale-out, so a
+ * retried one never names what an earlier attempt removed): its instance, Elastic IP and association
+ * exactly as a deploy makes a minion, and, when its port is one no rule opens yet, that port's rules
+ * from the agents' ranges. Nothing the stack holds changes, so CloudFormation's update only adds.
+ */
+export function withNode(
+  current: Json,
+  grown: Json,
+  index: number,
+  input: { agentCidrs: readonly string[]; port: number; tag: string },
+): Json {
+  const plain = nodeLogicalId(index);
+  const id = `${plain}${input.tag}`;
+  const have = current.Resources as Resources;
+  if (Object.keys(have).some(ofNode(index)))
+    throw new AppError('CONFLICT', `The stack already has a frontend node ${plain}.`);
+  const mine = ofNode(index, '');
+  const added = renamed(
+    Object.entries(grown.Resources as Resources).filter(
+      ([logicalId, r]) => mine(logicalId) && r.Type !== 'AWS::EC2::SecurityGroupIngress',
+    ),
+    plain,
+    id,
+  );
+  if (!added.some(([logicalId]) => logicalId === id))
+    throw new AppError('INTERNAL', `The grown template has no frontend node ${plain}.`);
+  const open = Object.values(have).some(
+    (r) =>
+      r.Type === 'AWS::EC2::SecurityGroupIngress' &&
+      r.Properties?.Description === AGENTS_RULE &&
+      r.Properties.FromPort === input.port,
+  );
+  const rules = open ? [] : frontendRules(input.agentCidrs, input.port);
+  const groupId = { 'Fn::GetAtt': ['ServerSecurityGroup', 'GroupId'] };
+  return {
+    ...current,
+    Resources: {
+      ...have,
+      ...Object.fromEntries(added),
+      ...Object.fromEntries(
+        rules.map((rule, i) => [
+          `${id}Ingress${i + 1}`,
+          { Type: 'AWS::EC2::SecurityGroupIngress', Properties: { GroupId: groupId, ...rule } },
+        ]),
+      ),
+    },
+    Outputs: {
+      ...(current.Outputs as Json),
+      ...renamed(
+        Object.fromEntries(Object.entries(grown.Outputs as Json).filter(([k]) => mine(k))),
+        plain,
+        id,
+      ),
+    },
+  };
+}
+
+/** The template without what withNode added for node `index` under `tag`: a failed scale-out's undo. */
+export function withoutNode(current: Json, index: number, tag: string): Json {
+  const mine = ofNode(index, tag);
+  const keep = (o: Json) => Object.fromEntries(Object.entries(o).filter(([k]) => !mine(k)));
+  return { ...current, Resources: keep(current.Resources as Json), Outputs: keep(current.Outputs as Json) };
+}
+
+/** Whether the template holds frontend node `index` under `tag`. */
+export function hasNode(template: Json, index: number, tag: string): boolean {
+  return Object.keys(template.Resources as Json).some(ofNode(index, tag));
 }

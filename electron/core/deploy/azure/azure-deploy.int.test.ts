@@ -11,18 +11,10 @@
  * verify; a query through the app's connection; destroy leaving nothing (the vault purged, not only
  * soft-deleted). A failure midway (the template fails) rolls everything back.
  */
-import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { buildCli } from '../../../../scripts/build-cli.mjs';
 import { MemorySecretStore } from '../../credentials/memory-store';
-import { RotationService } from '../../pki/index';
-import { build, vql } from '../../velociraptor/vql/builder';
-import { certificateOperation } from '../certificates';
 import { identitySecrets } from '../server-identity';
-import { FakeAzure } from '../testing/azure-arm';
-import { AzureFleet } from '../testing/azure-fleet';
 import {
   AZURE_TEST,
   azureLeftovers,
@@ -32,57 +24,27 @@ import {
   type AzureWorld,
 } from '../testing/azure-world';
 import { freePort, SMALL } from '../testing/docker-world';
-import { makeTestSigner, type TestSigner } from '../testing/gpg';
-import { startReleaseServer, type ReleaseServer } from '../testing/release-server';
-import { signedRelease, SSH_TEST_TAG, testServerBinary } from '../testing/ssh-world';
+import { configOnVm, renewCertificates, whoamiThrough } from '../testing/cloud-world';
+import { startAzureBed, type AzureBed } from '../testing/cloud-bed';
 import { AZURE_NAMES, resourceGroupOf, vaultNameOf } from './names';
 import { RAPID_AZURE_STEPS } from '../testing/expected-steps';
 
-const ASSET = 'velociraptor-v0.77.2-linux-amd64';
-
-let fake: FakeAzure;
-let fleet: AzureFleet;
-let signer: TestSigner;
-let releases: ReleaseServer;
-let root: string;
+let bed: AzureBed;
 
 beforeAll(async () => {
-  root = await mkdtemp(join(tmpdir(), 'megaraptor-azure-int-'));
-  signer = await makeTestSigner();
-  const binary = (await testServerBinary(await buildCli(join(root, 'megaraptor.mjs')))).data;
-  releases = await startReleaseServer([
-    await signedRelease(SSH_TEST_TAG, { [ASSET]: binary }, (d) => signer.sign(d)),
-  ]);
-  fleet = new AzureFleet({ root: join(root, 'vm'), dir: join(root, 'vms'), caFile: join(root, 'cas.pem') });
-  fake = new FakeAzure({
-    publicIp: AZURE_TEST.publicIp,
-    tenantId: AZURE_TEST.tenantId,
-    onVm: fleet.onVm,
-    onGroupDeleted: fleet.onGroupDeleted,
-    onPowerOff: fleet.onPowerOff,
-    onStart: fleet.onStart,
-    onTags: fleet.onTags,
-    serialLog: fleet.serialLog,
-  });
-  await fake.start();
-  fleet.fakePort = fake.port;
-  await writeFile(join(root, 'cas.pem'), `${releases.caPem}\n${fake.caPem}\n`);
+  bed = await startAzureBed('megaraptor-azure-int-');
 }, 240_000);
 
 afterAll(async () => {
-  await fleet?.stop();
-  await fake?.stop();
-  await releases?.close();
-  await signer?.cleanup();
-  if (root) await rm(root, { recursive: true, force: true });
+  await bed?.close();
 }, 120_000);
 
 function world(name: string, secrets: MemorySecretStore): AzureWorld {
   return azureWorld({
-    dataDir: join(root, name),
-    fake,
-    vmRoot: join(root, 'vm'),
-    release: { url: releases.url, caPem: releases.caPem, key: signer.key },
+    dataDir: join(bed.root, name),
+    fake: bed.fake,
+    vmRoot: bed.vmRoot,
+    release: bed.release,
     secrets,
   });
 }
@@ -92,7 +54,7 @@ async function ports() {
 }
 
 function leftovers(w: AzureWorld, secrets: MemorySecretStore, id: string, name: string) {
-  return azureLeftovers(fake, fleet, w, secrets, id, name);
+  return azureLeftovers(bed.fake, bed.fleet, w, secrets, id, name);
 }
 
 type Template = { resources: Array<{ type: string; name: string; properties: Record<string, unknown> }> };
@@ -125,7 +87,7 @@ describe('an Azure deployment against the fake ARM and Key Vault', () => {
       });
 
       // Every ARM call carried a bearer token; the group and the template are what we asked for.
-      const arm = fake.requests.filter((r) => !r.host.includes('vault.azure.net'));
+      const arm = bed.fake.requests.filter((r) => !r.host.includes('vault.azure.net'));
       expect(arm.every((r) => r.authorized)).toBe(true);
       const put = arm.find(
         (r) => r.method === 'PUT' && r.path.includes('/providers/Microsoft.Resources/deployments/'),
@@ -186,7 +148,7 @@ describe('an Azure deployment against the fake ARM and Key Vault', () => {
       });
 
       // The config: written by the app (after the bearer challenge), read by the VM, deleted and purged.
-      const kv = fake.requests.filter((r) => r.host.startsWith(`${vault}.`));
+      const kv = bed.fake.requests.filter((r) => r.host.startsWith(`${vault}.`));
       const line = (r: { method: string; path: string; userAgent: string; authorized: boolean }) =>
         `${r.userAgent.startsWith('curl/') ? 'vm' : 'app'} ${r.method} ${r.path.replace(/\?.*$/, '')}${r.authorized ? '' : ' (challenge)'}`;
       expect(kv.map(line)).toEqual(
@@ -203,45 +165,23 @@ describe('an Azure deployment against the fake ARM and Key Vault', () => {
           (r) => r.method === 'GET' && !r.userAgent.startsWith('curl/') && r.path.startsWith('/secrets/'),
         ),
       ).toEqual([]);
-      expect(fake.secretNames()).toEqual([]);
-      expect(fake.vaults.get(vault)?.deleted.size).toBe(0);
-      expect((await fleet.of(rg)!.boot).code).toBe(0);
+      expect(bed.fake.secretNames()).toEqual([]);
+      expect(bed.fake.vaults.get(vault)?.deleted.size).toBe(0);
+      expect((await bed.fleet.of(rg)!.boot).code).toBe(0);
 
-      await w.connections.service({ server: 'azure-one', org: '' });
-      const conn = w.connections.registry.connection('azure-one');
-      expect((await conn.queryRows(build(vql`SELECT whoami() AS User FROM scope()`))).rows).toEqual([
-        { User: 'megaraptor-app' },
-      ]);
+      expect(await whoamiThrough(w, 'azure-one')).toEqual([{ User: 'megaraptor-app' }]);
 
       // Renewal through Azure's channels: the config in Key Vault again, power-off and start (the
       // fetcher puts it in place before the server starts), verify, the secret deleted and purged.
-      const renewed = await w.runner.operate(
-        id,
-        certificateOperation({
-          plan,
-          mode: 'renew',
-          deployer: w.deployer,
-          operations: w.operations,
-          rotations: new RotationService({ journalPath: join(root, 'one-rotations.jsonl'), secrets }),
-          connections: w.sink,
-          lifetimes: plan.profile.certificates,
-        }),
-      );
+      const renewed = await renewCertificates(w, plan, secrets, join(bed.root, 'one-rotations.jsonl'));
       expect(renewed.operation.state).toBe('done');
-      const standIn = fleet.of(rg)!;
+      const standIn = bed.fleet.of(rg)!;
       expect(standIn.restarts).toEqual(['powerOff', 'start']);
-      const onDisk = await readFile(
-        join(standIn.vm.o.dir, w.deployer.layout(id).config.slice(join(root, 'vm').length)),
-        'utf8',
-      );
+      const onDisk = await configOnVm(w, standIn.vm, id, bed.vmRoot);
       expect(onDisk).toBe(await secrets.get(identitySecrets(id).serverConfig.id));
-      expect(fake.secretNames()).toEqual([]);
-      expect(fake.vaults.get(vault)?.deleted.size).toBe(0);
-      await w.connections.service({ server: 'azure-one', org: '' });
-      const renewedConn = w.connections.registry.connection('azure-one');
-      expect((await renewedConn.queryRows(build(vql`SELECT whoami() AS User FROM scope()`))).rows).toEqual([
-        { User: 'megaraptor-app' },
-      ]);
+      expect(bed.fake.secretNames()).toEqual([]);
+      expect(bed.fake.vaults.get(vault)?.deleted.size).toBe(0);
+      expect(await whoamiThrough(w, 'azure-one')).toEqual([{ User: 'megaraptor-app' }]);
 
       // Extending re-tags the VM; at the old deadline the on-VM timer reads the tag and moves itself.
       const later = new Date(Date.now() + 96 * 3_600_000);
@@ -263,7 +203,9 @@ describe('an Azure deployment against the fake ARM and Key Vault', () => {
       const removed = await w.runner.destroy(id);
       expect(removed.filter((r) => !r.ok)).toEqual([]);
       expect(
-        fake.requests.some((r) => r.method === 'POST' && r.path.includes(`/deletedVaults/${vault}/purge`)),
+        bed.fake.requests.some(
+          (r) => r.method === 'POST' && r.path.includes(`/deletedVaults/${vault}/purge`),
+        ),
       ).toBe(true);
       await expect
         .poll(async () => leftovers(w, secrets, id, 'azure-one'), { timeout: 10_000 })
@@ -276,7 +218,7 @@ describe('an Azure deployment against the fake ARM and Key Vault', () => {
   it('rolls everything back when the template fails midway', async () => {
     const secrets = new MemorySecretStore();
     const w = world('failing', secrets);
-    fake.failTypes.add('Microsoft.KeyVault/vaults');
+    bed.fake.failTypes.add('Microsoft.KeyVault/vaults');
     try {
       const plan = await w.runner.plan('azure', {
         name: 'azure-failing',
@@ -302,7 +244,7 @@ describe('an Azure deployment against the fake ARM and Key Vault', () => {
           journals: expect.any(Array),
         });
     } finally {
-      fake.failTypes.clear();
+      bed.fake.failTypes.clear();
       await w.close();
     }
   }, 300_000);

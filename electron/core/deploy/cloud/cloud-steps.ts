@@ -298,7 +298,7 @@ export abstract class CloudDeployer<S extends CloudSettings> {
   }
 
   /** The frontend nodes with the addresses the cloud gave them (`node<i>Address`). */
-  protected nodes(plan: DeploymentPlan<S>, outputs: Readonly<Record<string, unknown>>): FrontendNode[] {
+  nodes(plan: DeploymentPlan<S>, outputs: Readonly<Record<string, unknown>>): FrontendNode[] {
     const bind = this.base.vm?.bindAddress ?? '0.0.0.0';
     return this.nodePorts(plan.settings).map((port, i) => ({
       hostname:
@@ -401,9 +401,19 @@ export abstract class CloudDeployer<S extends CloudSettings> {
     const nodes = String(ctx.outputs.minionNodes ?? '')
       .split(',')
       .filter(Boolean);
+    await this.verifyNodes(plan, ctx, nodes, Math.min(plan.settings.bootTimeoutMs, 180_000));
+  }
+
+  /** Waits until the master's API reports each of `nodes` (node names) as a frontend. */
+  async verifyNodes(
+    plan: DeploymentPlan<S>,
+    ctx: StepContext,
+    nodes: string[],
+    timeoutMs: number,
+  ): Promise<void> {
     await this.withApi(plan, ctx.outputs, async (endpoint) =>
       verifyFrontends(await this.apiYaml(plan, ctx, endpoint), nodes, {
-        timeoutMs: Math.min(plan.settings.bootTimeoutMs, 180_000),
+        timeoutMs,
         signal: ctx.signal,
         onNode: (n) => ctx.log(`Frontend ${n} reports to the master`),
       }),

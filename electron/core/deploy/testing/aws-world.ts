@@ -6,7 +6,12 @@
  * its paths under the stand-ins' root folder.
  */
 import { DescribeStacksCommand, type CloudFormationClient } from '@aws-sdk/client-cloudformation';
-import { DescribeInstancesCommand, DescribeSecurityGroupsCommand, type EC2Client } from '@aws-sdk/client-ec2';
+import {
+  DescribeInstanceAttributeCommand,
+  DescribeInstancesCommand,
+  DescribeSecurityGroupsCommand,
+  type EC2Client,
+} from '@aws-sdk/client-ec2';
 import { ListSecretsCommand, type SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
 import { readdir } from 'node:fs/promises';
 import type { EnumerableSecretStore, SecretStore } from '../../credentials/secret-store';
@@ -116,3 +121,11 @@ export const NOTHING = {
   connections: [],
   journals: [],
 };
+
+/** The user-data moto holds for an instance, decoded (AWS keeps it base64). */
+export async function userDataOf(ec2: EC2Client, instanceId: string): Promise<string> {
+  const r = await ec2.send(
+    new DescribeInstanceAttributeCommand({ InstanceId: instanceId, Attribute: 'userData' }),
+  );
+  return Buffer.from(r.UserData?.Value ?? '', 'base64').toString();
+}

@@ -167,7 +167,9 @@ export class CloudVm {
   /** Makes the private folder, the stubs and the namespace (a holder process keeps it alive). */
   async create(): Promise<void> {
     await mkdir(this.o.root, { recursive: true });
-    for (const d of [this.run, this.imds, this.bin, this.o.sharedDir]) await mkdir(d, { recursive: true });
+    // A machine has its /etc (the boot script adds the shared store to its fstab).
+    for (const d of [this.run, this.imds, this.bin, this.o.sharedDir, join(this.o.dir, 'etc')])
+      await mkdir(d, { recursive: true });
     const stubs: Record<string, string> = { systemctl: SYSTEMCTL, aws: AWS, curl: CURL, ...SMALL_STUBS };
     for (const [name, text] of Object.entries(stubs)) {
       await writeFile(join(this.bin, name), text);

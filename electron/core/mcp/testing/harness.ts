@@ -5,7 +5,14 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Client } from '@modelcontextprotocol/sdk/client/index.js';
 import { InMemoryTransport } from '@modelcontextprotocol/sdk/inMemory.js';
-import { ApprovalBroker, DEFAULT_POLICY, type Approver, type McpPolicy } from '../approvals';
+import {
+  ApprovalBroker,
+  DEFAULT_POLICY,
+  type ApprovalAnswer,
+  type ApprovalRequest,
+  type Approver,
+  type McpPolicy,
+} from '../approvals';
 import { AuditLog } from '../audit';
 import { Redactor } from '../redact';
 import { createMcpServer } from '../server';
@@ -49,6 +56,20 @@ export function noConnections(): McpServers {
     registry: new ConnectionRegistry(),
     defaultServer: () => undefined,
   });
+}
+
+/** An approver that keeps every request it is asked and answers each with `decision`. */
+export function recordingApprover(
+  decision: ApprovalAnswer['decision'] = 'approved',
+): Approver & { asked: ApprovalRequest[] } {
+  const asked: ApprovalRequest[] = [];
+  return {
+    asked,
+    ask: (request) => {
+      asked.push(request);
+      return Promise.resolve({ decision });
+    },
+  };
 }
 
 export function makeHarness(

@@ -6,8 +6,7 @@
 import { describe, expect, it } from 'vitest';
 import type { DeploymentPlan } from '../../deploy/index';
 import { toolsFor } from '../registry';
-import { makeHarness, noConnections } from '../testing/harness';
-import type { ApprovalRequest } from '../approvals';
+import { makeHarness, noConnections, recordingApprover } from '../testing/harness';
 import type { McpDeployments } from '../tool-kit';
 import { deployApproval, deploymentPrompts, deployTools, scaleOutDeployment } from './deploy';
 
@@ -100,16 +99,9 @@ describe('MCP deployment tools', () => {
   });
 
   it('list the new minion container in a scale-out approval, then run what was approved', async () => {
-    const asked: ApprovalRequest[] = [];
-    const h = makeHarness(noConnections(), {
-      policy: { mode: 'ask' },
-      approver: {
-        ask: (request) => {
-          asked.push(request);
-          return Promise.resolve({ decision: 'approved' });
-        },
-      },
-    });
+    const approver = recordingApprover('approved');
+    const { asked } = approver;
+    const h = makeHarness(noConnections(), { policy: { mode: 'ask' }, approver });
     const ran: unknown[] = [];
     h.ctx.deployments = {
       scaleOutPlan: (_id: string, request: { port?: number }) =>

@@ -319,7 +319,7 @@ export const scaleOutDeployment = defineTool({
   name: 'scale_out_deployment',
   title: 'Add a Velociraptor minion to a deployment',
   description:
-    "Scale-out of a multi-frontend (enterprise) deployment: one more Velociraptor minion beside the master, sharing its file store, serving agents on its own port; the server config gets its entry and URL (keychain, then the target), and the master's API must report the new minion. Agents configured before keep their frontends; the hand-over docs then list every frontend. A one-server deployment refuses.",
+    "Scale-out of a multi-frontend (enterprise) deployment on Docker or AWS: one more Velociraptor minion beside the master, sharing its file store, serving agents on its own port; the server config gets its entry and URL, and the master's API must report the new minion. On AWS a CloudFormation stack update adds the minion's VM, Elastic IP and inbound rules, and its config reaches it through a temporary Secrets Manager secret deleted once it reports; the approval lists those resources. Agents configured before keep their frontends; the hand-over docs then list every frontend. A one-server deployment refuses; Azure has no scale-out yet.",
   input: {
     deployment: deploymentRef,
     port: z
@@ -328,13 +328,15 @@ export const scaleOutDeployment = defineTool({
       .min(1)
       .max(65535)
       .optional()
-      .describe("The minion's port (default: the one after the highest frontend port)."),
+      .describe(
+        "The minion's port (default on Docker: the one after the highest frontend port; on AWS: the master's frontend port, on the minion's own VM).",
+      ),
     bind_address: z
       .string()
       .min(1)
       .max(100)
       .optional()
-      .describe("Where it is published (default: the last minion's address)."),
+      .describe("Docker only: where it is published (default: the last minion's address)."),
   },
   output: { operation: z.string(), state: z.string(), node: z.string(), minions: z.number() },
   annotations: { readOnlyHint: false, destructiveHint: false, idempotentHint: false, openWorldHint: true },
@@ -372,7 +374,9 @@ export const scaleOutDeployment = defineTool({
       signal: call.signal,
       onEvent: stepProgress(call.progress),
     });
-    const minions = (r.journal.settings as { minions?: unknown[] } | null)?.minions?.length ?? 0;
+    // Docker lists its minions; the clouds count them.
+    const listed = (r.journal.settings as { minions?: unknown } | null)?.minions;
+    const minions = Array.isArray(listed) ? listed.length : typeof listed === 'number' ? listed : 0;
     return { operation: r.operation.id, state: r.operation.state, node: call.decided.node, minions };
   },
 });
