@@ -35,6 +35,7 @@ function mayBeNumber(v: string): boolean {
 
 const QUOTE = 0x22;
 const BACKSLASH = 0x5c;
+const NEWLINE = 0x0a;
 
 /**
  * The sort key of the JSON value in buf[s, e) (s < 0: the row lacks the column), read without
@@ -149,6 +150,20 @@ export class ColumnKeys {
       const v = topLevelValue(buf, from, to, key, this.column);
       if (v) this.add(keyFromRaw(buf, v[0], v[1], mode));
       else this.add('');
+    }
+  }
+
+  /**
+   * The keys of `count` rows from a column copy (column-copy.ts: each row's value as JSON text, one
+   * line per row, an empty line where the row lacks the column): the keys `addBatch` reads.
+   */
+  addLines(lines: Buffer, count: number, mode: BigIntMode): void {
+    let p = 0;
+    for (let r = 0; r < count; r++) {
+      if (lines[p] === NEWLINE) {
+        this.addText(this.textId(''));
+        p++;
+      } else p = this.addValue(lines, p, lines.length, mode) + 1;
     }
   }
 
