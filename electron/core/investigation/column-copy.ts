@@ -221,12 +221,19 @@ function pack(lines: Buffer, count: number): PackedLines | null {
   return { bytes: Buffer.from(packed), packedFrom: lines.length };
 }
 
-/** The batch's column copies, or null when the batch does not get them (see the module comment). */
-export function copyColumns(buf: Buffer, delims: Uint32Array, count: number): ColumnCopy | null {
+/** Each column's lines (not compressed), or null when the batch does not get copies. */
+export function columnLines(buf: Buffer, delims: Uint32Array, count: number): Map<string, Buffer> | null {
   const split = splitLines(buf, delims, count);
   if (!split) return null;
+  return new Map([...split].map(([name, l]) => [name, l.out.subarray(0, l.pos)]));
+}
+
+/** The batch's column copies, or null when the batch does not get them (see the module comment). */
+export function copyColumns(buf: Buffer, delims: Uint32Array, count: number): ColumnCopy | null {
+  const split = columnLines(buf, delims, count);
+  if (!split) return null;
   const out = new Map<string, PackedLines | null>();
-  for (const [name, l] of split) out.set(name, pack(l.out.subarray(0, l.pos), count));
+  for (const [name, lines] of split) out.set(name, pack(lines, count));
   return out;
 }
 
