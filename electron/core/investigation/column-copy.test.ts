@@ -120,6 +120,8 @@ describe('column copies (copyColumns)', () => {
               expect(split).not.toBeNull();
               const lines = split?.get(col);
               if (lines) fromCopy.addLines(lines, count, 'string');
+              else if (lines === null)
+                fromCopy.addBatch(buf, delims, count, flatRows(buf, delims, count), 'string'); // long values
               else for (let k = 0; k < count; k++) fromCopy.add('');
             }
             expect(fromCopy.size).toBe(rows.length);
