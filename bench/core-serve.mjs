@@ -3,7 +3,7 @@
 // run, a tiny client of the app's protocol, the notebook cell that streams the rows into a result set,
 // and the serve process's CPU time and memory from /proc.
 import { spawnSync } from 'node:child_process';
-import { existsSync, readFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { WebSocket } from 'ws';
 import { startProcess } from './lib.mjs';
@@ -44,12 +44,20 @@ export async function startSim({ cli, dir, name, children }) {
   return { child: sim.child, apiConfig, apiYaml: readFileSync(apiConfig, 'utf8') };
 }
 
-/** A fresh `megaraptor serve` of `cli` with its own data folder; resolves once it listens. */
-export function startServe({ cli, dir, dataDir, rendererDir, children, nodeArgs = [] }) {
+/**
+ * A fresh `megaraptor serve` of `cli` with its own data folder (`dir`/data-`label`) and an empty
+ * renderer (the benches talk to the core only); resolves once it listens.
+ */
+export function startServe({ cli, dir, label, children, nodeArgs = [] }) {
+  const rendererDir = join(dir, 'renderer');
+  if (!existsSync(rendererDir)) {
+    mkdirSync(rendererDir);
+    writeFileSync(join(rendererDir, 'index.html'), '<html></html>');
+  }
   return startProcess({
     script: cli,
     args: ['serve', '--port', '0', '--json', '--renderer-dir', rendererDir],
-    env: { MEGARAPTOR_DATA_DIR: dataDir },
+    env: { MEGARAPTOR_DATA_DIR: join(dir, `data-${label}`) },
     ready: (out) => {
       const line = out.split('\n').find((l) => l.startsWith('{"event":"listening"'));
       return line ? JSON.parse(line) : null;

@@ -20,7 +20,7 @@
 // batches; fd4525a is the sort keys of 73809e6, 73da686 the code before any sort keys); --cli adds
 // builds as they are (default: the working tree, bundled fresh by scripts/build-cli.mjs).
 import { spawnSync } from 'node:child_process';
-import { mkdirSync, mkdtempSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, rmSync, symlinkSync } from 'node:fs';
 import { loadavg, tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -70,13 +70,7 @@ function buildAt(rev) {
 }
 
 async function run(build, apiYaml, n) {
-  const serve = await startServe({
-    cli: build.path,
-    dir: tmp,
-    dataDir: join(tmp, `data-${build.label}-${n}`),
-    rendererDir: join(tmp, 'renderer'),
-    children,
-  });
+  const serve = await startServe({ cli: build.path, dir: tmp, label: `${build.label}-${n}`, children });
   const pid = serve.child.pid;
   try {
     const c = await connect(serve.value);
@@ -151,8 +145,6 @@ try {
   if (builds.length === 0)
     builds.push({ label: 'current', path: await buildCli(join(tmp, 'current', 'megaraptor.mjs')) });
   if (BASE !== 'none') builds.unshift({ label: `base ${BASE}`, path: buildAt(BASE) });
-  mkdirSync(join(tmp, 'renderer'));
-  writeFileSync(join(tmp, 'renderer', 'index.html'), '<html></html>');
   const sim = await startSim({ cli: builds.at(-1).path, dir: tmp, name: 'bench-sort', children });
   const apiYaml = sim.apiYaml;
   const loadBefore = load();

@@ -1,12 +1,9 @@
 import { randomBytes } from 'node:crypto';
-import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { bulkBatch } from '../sim/bulk-rows';
 import { scanRows } from '../velociraptor/query/row-scan';
-import { columnLines, copyColumns, unpackLines, type ColumnCopy } from './column-copy';
-import { flatRows } from './raw-scan';
+import { copyColumns, unpackLines, type ColumnCopy } from './column-copy';
 import { ResultSet, type View } from './result-store';
-import { ColumnKeys, orderByRank, sortKey } from './sort-keys';
 
 function copyOf(text: string): ColumnCopy | null {
   const buf = Buffer.from(text);
@@ -17,12 +14,6 @@ function copyOf(text: string): ColumnCopy | null {
 function linesOf(copy: ColumnCopy | null, column: string): string | undefined {
   const c = copy?.get(column);
   return c ? unpackLines(c).toString() : undefined;
-}
-
-/** Row order by one column's keys, `desc` or not: from ranks, as a view orders them. */
-function order(keys: ColumnKeys, n: number, desc: boolean): number[] {
-  const { ranks, distinct } = keys.ranks();
-  return [...orderByRank(null, n, ranks, distinct, desc)];
 }
 
 describe('column copies (copyColumns)', () => {
@@ -60,78 +51,6 @@ describe('column copies (copyColumns)', () => {
     const copy = copyOf(blobs);
     expect(copy?.get('b')).toBeNull(); // not copied: the sort reads the batch
     expect(copy?.has('b')).toBe(true);
-  });
-
-  // Values in every form the keys distinguish: mixed types, numbers as text, unicode (non-ASCII, case,
-  // combining marks, astral), escapes, long text, nulls, nested values.
-  const value = fc.oneof(
-    fc.string({ maxLength: 5 }),
-    fc.string({ maxLength: 4, unit: 'binary' }),
-    fc.constantFrom(
-      'WKS-01',
-      'wks-01',
-      'İ',
-      '\u212a',
-      'é',
-      'E\u0301',
-      '😀',
-      'a"b',
-      'C:\\Users',
-      '10',
-      '9',
-      '-1.5',
-      '',
-    ),
-    fc.constant('C:\\Program Files\\' + 'x'.repeat(600)),
-    fc.integer({ min: -20, max: 20 }),
-    fc.double({ noNaN: true, noDefaultInfinity: true }),
-    fc.constant(null),
-    fc.boolean(),
-    fc.jsonValue({ maxDepth: 1 }),
-  );
-  const column = fc.constantFrom('Hostname', 'a"b', 'é', 'x');
-
-  it("give the keys of the parsed values and of the batch's own bytes (property)", () => {
-    fc.assert(
-      fc.property(
-        fc.array(fc.tuple(fc.dictionary(column, value, { maxKeys: 4 }), fc.boolean()), { maxLength: 40 }),
-        fc.integer({ min: 1, max: 15 }),
-        fc.boolean(),
-        (rowSpecs, size, desc) => {
-          // Rows with the columns in varied orders, some missing, some pretty-printed.
-          const texts = rowSpecs.map(([r, spaced]) =>
-            spaced ? JSON.stringify(r, null, 1).replace(/\n/g, ' ') : JSON.stringify(r),
-          );
-          const rows = rowSpecs.map(([r]) => r);
-          const batches: string[] = [];
-          for (let at = 0; at < texts.length; at += size)
-            batches.push(`[${texts.slice(at, at + size).join(',')}]`);
-          for (const col of ['Hostname', 'a"b', 'é', 'x']) {
-            const parsed = new ColumnKeys(col);
-            for (const r of rows)
-              parsed.add(sortKey(Object.prototype.hasOwnProperty.call(r, col) ? r[col] : undefined));
-            const fromBytes = new ColumnKeys(col);
-            const fromCopy = new ColumnKeys(col);
-            for (const b of batches) {
-              const buf = Buffer.from(b);
-              const { count, delims } = scanRows(buf);
-              fromBytes.addBatch(buf, delims, count, flatRows(buf, delims, count), 'string');
-              const split = columnLines(buf, delims, count);
-              expect(split).not.toBeNull();
-              const lines = split?.get(col);
-              if (lines) fromCopy.addLines(lines, count, 'string');
-              else if (lines === null)
-                fromCopy.addBatch(buf, delims, count, flatRows(buf, delims, count), 'string'); // long values
-              else for (let k = 0; k < count; k++) fromCopy.add('');
-            }
-            expect(fromCopy.size).toBe(rows.length);
-            expect(order(fromCopy, rows.length, desc)).toEqual(order(parsed, rows.length, desc));
-            expect(order(fromCopy, rows.length, desc)).toEqual(order(fromBytes, rows.length, desc));
-          }
-        },
-      ),
-      { numRuns: 300 },
-    );
   });
 });
 
