@@ -75,7 +75,8 @@ interface Place {
 
 /**
  * Buffers the lines are written into, reused from batch to batch (the lines are copied out when
- * packed): a batch's columns would otherwise cost a dozen allocations and the collector's work.
+ * packed): a batch's columns would otherwise cost a dozen allocations and the collector's work. They
+ * hold about what the largest batch's copied columns took.
  */
 const scratch: Buffer[] = [];
 

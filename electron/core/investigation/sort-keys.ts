@@ -6,10 +6,11 @@
  * cost 4 MB plus the distinct values, instead of a million key strings.
  * Order: numbers before text, numbers by value, text by code unit after lower-casing (as before).
  *
- * A raw batch's keys are read from its bytes (`addBatch`), and a value met before is recognised by
- * its bytes (a small hash table over a bounded copy of them), so a repeated host or command line is
- * neither decoded nor lower-cased again: what a first sort of a million rows costs is mostly
- * restoring the compressed batches and one search per row for the column.
+ * A raw batch's keys are read from its column copy (`addLines`, column-copy.ts: the column's values
+ * alone, one per line) or, for a batch or column without one, from the batch's bytes (`addBatch`: the
+ * batch restored and searched for the column in every row). A value met before is recognised by its
+ * bytes (a small hash table over a bounded copy of them), so a repeated host or command line is
+ * neither decoded nor lower-cased again.
  */
 import { parseJsonExact, type BigIntMode } from '../velociraptor/index';
 import { cellText } from './cell-text';
