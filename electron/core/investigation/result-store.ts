@@ -376,7 +376,7 @@ export class ResultSet {
   private sortKeys(column: string): ColumnKeys {
     let s = this.sorting.get(column);
     if (s) this.sorting.delete(column);
-    else s = { keys: new ColumnKeys(column), chunks: 0 };
+    else s = { keys: new ColumnKeys(column, this.total), chunks: 0 };
     this.sorting.set(column, s);
     while (this.sorting.size > SORT_COLUMNS) {
       const oldest = this.sorting.keys().next().value;

@@ -72,7 +72,7 @@ export class ColumnKeys {
   private nums: Float64Array | null = null;
   /** Dictionary id of a text key, -1 for a number key; allocated when the first text comes. */
   private ids: Int32Array | null = null;
-  private capacity = 1024;
+  private capacity: number;
   private readonly dict = new Map<string, number>();
   private readonly texts: string[] = [];
   private ranked: { n: number; ranks: Uint32Array; distinct: number } | null = null;
@@ -86,7 +86,16 @@ export class ColumnKeys {
   private arena = Buffer.alloc(0);
   private arenaUsed = 0;
 
-  constructor(readonly column: string) {}
+  /**
+   * `rows`: how many rows are expected (a set's size when it is sorted): the arrays are made that
+   * large at once instead of doubling, which left their smaller copies for the collector.
+   */
+  constructor(
+    readonly column: string,
+    rows = 1024,
+  ) {
+    this.capacity = Math.max(1024, rows);
+  }
 
   /** Rows with a key. */
   get size(): number {
