@@ -11,12 +11,12 @@
 //        [--serve-node-args "--cpu-prof --cpu-prof-dir=/tmp/prof"]   (node flags for the serve processes)
 // Default --cli is out/cli/megaraptor.mjs (run `npm run build` or `node scripts/build-cli.mjs` first).
 import { spawnSync } from 'node:child_process';
-import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, rmSync } from 'node:fs';
 import { loadavg, tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { bundleForNode, median, startProcess, stopProcess } from '../lib.mjs';
-import { WebSocket } from 'ws';
+import { connect, cpuMsOf, rssOf, runCell, startServe, startSim, timed } from '../core-serve.mjs';
+import { bundleForNode, median, stopProcess } from '../lib.mjs';
 
 const here = dirname(fileURLToPath(import.meta.url));
 const ROOT = resolve(here, '..', '..');
@@ -46,110 +46,28 @@ for (const c of clis) {
 const si = argv.indexOf('--serve-node-args');
 const SERVE_NODE_ARGS = si >= 0 ? (argv[si + 1] ?? '').split(' ').filter(Boolean) : [];
 const QUERY = `SELECT * FROM simulator_bulk_rows(rows=${ROWS})`;
-const TICK = Number(spawnSync('getconf', ['CLK_TCK'], { encoding: 'utf8' }).stdout.trim()) || 100;
 const r2 = (x) => Math.round(x * 100) / 100;
 const load = () => loadavg().map(r2);
 const emit = (o) => process.stdout.write(JSON.stringify(o) + '\n');
 
-function cpuOf(pid) {
-  const raw = readFileSync(`/proc/${pid}/stat`, 'utf8');
-  const f = raw.slice(raw.lastIndexOf(')') + 2).split(' ');
-  return (Number(f[11]) + Number(f[12])) / TICK;
-}
-function rssOf(pid) {
-  const s = readFileSync(`/proc/${pid}/status`, 'utf8');
-  const kb = (k) => Number((s.match(new RegExp(`^${k}:\\s+(\\d+)`, 'm')) ?? [])[1] ?? NaN);
-  return { rss_mb: Math.round(kb('VmRSS') / 1024), peak_rss_mb: Math.round(kb('VmHWM') / 1024) };
-}
-
 const tmp = mkdtempSync(join(tmpdir(), 'mr-bench-corews-'));
 const children = [];
 
-function start(cli, args, env, ready, nodeArgs = []) {
-  return startProcess({ script: cli, args, env, ready, cwd: tmp, nodeArgs, children });
-}
-
-/** A tiny client of the app's WebSocket protocol: calls and one stream. */
-function connect(info) {
-  const ws = new WebSocket(`ws://127.0.0.1:${info.port}/rpc?token=${encodeURIComponent(info.token)}`, {
-    origin: info.origin,
-  });
-  const pending = new Map();
-  const streams = new Map();
-  let seq = 0;
-  ws.on('message', (raw) => {
-    const m = JSON.parse(raw.toString());
-    if (m.type === 'result') pending.get(m.id)?.(m.envelope);
-    else if (m.type === 'event') streams.get(m.event.id)?.(m.event);
-  });
-  const call = (channel, input) =>
-    new Promise((res, rej) => {
-      const id = `c${++seq}`;
-      pending.set(
-        id,
-        (env) => (
-          pending.delete(id),
-          env.ok ? res(env.value) : rej(new Error(`${channel}: ${JSON.stringify(env.error)}`))
-        ),
-      );
-      ws.send(JSON.stringify({ type: 'call', id, channel, input }));
-    });
-  const stream = (channel, input, onEvent) => {
-    const id = `s${++seq}`;
-    streams.set(id, onEvent);
-    ws.send(JSON.stringify({ type: 'stream', id, channel, input }));
-  };
-  return new Promise((res, rej) => {
-    ws.once('open', () => res({ ws, call, stream }));
-    ws.once('error', rej);
-  });
-}
-
-async function timed(f) {
-  const t = performance.now();
-  const v = await f();
-  return { ms: r2(performance.now() - t), v };
-}
-
 async function coreRun(cli, apiYaml, run) {
-  const rendererDir = join(tmp, 'renderer');
-  const dataDir = join(tmp, `data-${cli.label}-${run}`);
-  const serve = await start(
-    cli.path,
-    ['serve', '--port', '0', '--json', '--renderer-dir', rendererDir],
-    { MEGARAPTOR_DATA_DIR: dataDir },
-    (out) => {
-      const line = out.split('\n').find((l) => l.startsWith('{"event":"listening"'));
-      return line ? JSON.parse(line) : null;
-    },
-    SERVE_NODE_ARGS,
-  );
+  const label = `${cli.label}-${run}`;
+  const serve = await startServe({ cli: cli.path, dir: tmp, label, children, nodeArgs: SERVE_NODE_ARGS });
   const pid = serve.child.pid;
   try {
     const c = await connect(serve.value);
-    await c.call('connections:import', { name: 'bench', yaml: apiYaml, storage: 'session' });
-    const target = { server: 'bench', org: '' };
     const rss0 = rssOf(pid);
-    const cpu0 = cpuOf(pid);
-    const t0 = performance.now();
-    const done = await new Promise((res, rej) => {
-      let resultId = '';
-      let events = 0;
-      c.stream('vql:run', { target, vql: QUERY }, (ev) => {
-        if (ev.type === 'error') return rej(new Error(`vql:run failed: ${JSON.stringify(ev.error)}`));
-        if (ev.type !== 'data') return;
-        events++;
-        if (ev.data.type === 'started') resultId = ev.data.resultId;
-        if (ev.data.type === 'done') res({ ...ev.data, resultId, events });
-      });
-    });
-    const ms = performance.now() - t0;
-    const cpu = cpuOf(pid) - cpu0;
+    const { done, ms, cpuMs } = await runCell(c, pid, apiYaml, QUERY);
+    const cpu = cpuMs / 1000;
     if (done.total !== ROWS)
       throw new Error(`${cli.label}: the cell got ${done.total} rows, expected ${ROWS}`);
     // Let the stream's garbage go before reading what holding the rows costs.
     await new Promise((r) => setTimeout(r, 1500));
     const holding = rssOf(pid);
+    const cpu0 = cpuMsOf(pid);
     const view = { sort: null, filter: '' };
     const last = await timed(() =>
       c.call('results:window', { resultId: done.resultId, offset: ROWS - 200, limit: 200, view }),
@@ -178,7 +96,7 @@ async function coreRun(cli, apiYaml, run) {
         view: { sort: null, filter: 'wks-ops-148' },
       }),
     );
-    const cpuViews = cpuOf(pid) - cpu0 - cpu;
+    const cpuViews = (cpuMsOf(pid) - cpu0) / 1000;
     c.ws.close();
     const o = {
       step: 'core-only-over-websocket',
@@ -190,9 +108,9 @@ async function coreRun(cli, apiYaml, run) {
       core_serve_cpu_s: r2(cpu),
       core_cpu_s_per_1m_rows: r2((cpu * 1_000_000) / done.total),
       stream_events: done.events,
-      serve_rss_mb_before: rss0.rss_mb,
-      serve_rss_mb_holding_rows: holding.rss_mb,
-      serve_peak_rss_mb: holding.peak_rss_mb,
+      serve_rss_mb_before: rss0.rss,
+      serve_rss_mb_holding_rows: holding.rss,
+      serve_peak_rss_mb: holding.peak,
       window_last_page_ms: last.ms,
       window_sorted_first_page_ms: sorted.ms,
       window_sorted_middle_page_ms: sortedDeep.ms,
@@ -237,17 +155,9 @@ function clientOnly(ours, apiConfig) {
 }
 
 try {
-  mkdirSync(join(tmp, 'renderer'));
-  writeFileSync(join(tmp, 'renderer', 'index.html'), '<html></html>');
   await bundleForNode({ ours: join(here, 'ours.ts') }, tmp);
-  const apiConfig = join(tmp, 'api.config.yaml');
-  const sim = await start(
-    clis[0].path,
-    ['sim', '--write-api-config', apiConfig, '--role', 'investigator', '--name', 'bench-core'],
-    {},
-    () => existsSync(apiConfig) && readFileSync(apiConfig, 'utf8').includes('api_connection_string'),
-  );
-  const apiYaml = readFileSync(apiConfig, 'utf8');
+  const sim = await startSim({ cli: clis[0].path, dir: tmp, name: 'bench-core', children });
+  const { apiConfig, apiYaml } = sim;
   const loadBefore = load();
   const client = [];
   const core = Object.fromEntries(clis.map((c) => [c.label, []]));

@@ -9,32 +9,24 @@
 //   - filter "wks-ops-148" (one host of the seeded fixture, ~1.5% of the rows): first page and next
 //     page; the same filter sorted by Pid;
 // and reads the serve process's RSS holding the rows before the views and after them (peak included),
-// and the serve process's CPU time per call (/proc/<pid>/stat, 10 ms ticks): wall times on this shared
-// machine follow the load, CPU time much less.
+// and the serve process's CPU time per call and for the stream that filled the set (/proc/<pid>/stat,
+// 10 ms ticks): wall times on this shared machine follow the load, CPU time much less.
 // The rows: the simulator's seeded bulk rows (electron/core/sim/bulk-rows.ts, seed 1), served by the
 // working tree's simulator to every build, so base and current read the same bytes in one run.
 // Builds alternate per run; the summary prints medians and current ÷ baseline ratios from the same run.
 //
 // Usage: node bench/ui/sort-filter.mjs [--rows 1000000] [--runs 2] [--base <git rev>] [--cli label=path ...]
-// --base defaults to main when this change started (fd4525a: the sort keys of 73809e6, "today"; give
-// --base 73da686 for the code before any sort keys); --cli adds
+// --base defaults to main before the column copies (c1e306b: one-pass sort keys read from restored
+// batches; fd4525a is the sort keys of 73809e6, 73da686 the code before any sort keys); --cli adds
 // builds as they are (default: the working tree, bundled fresh by scripts/build-cli.mjs).
 import { spawnSync } from 'node:child_process';
-import {
-  existsSync,
-  mkdirSync,
-  mkdtempSync,
-  readFileSync,
-  rmSync,
-  symlinkSync,
-  writeFileSync,
-} from 'node:fs';
+import { mkdirSync, mkdtempSync, rmSync, symlinkSync } from 'node:fs';
 import { loadavg, tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { WebSocket } from 'ws';
 import { buildCli } from '../../scripts/build-cli.mjs';
-import { median, startProcess, stopProcess } from '../lib.mjs';
+import { connect, cpuMsOf, rssOf, runCell, startServe, startSim, timed } from '../core-serve.mjs';
+import { median, stopProcess } from '../lib.mjs';
 
 const here = dirname(fileURLToPath(import.meta.url));
 const ROOT = resolve(here, '..', '..');
@@ -45,7 +37,7 @@ const opt = (name, def) => {
 };
 const ROWS = Number(opt('--rows', 1_000_000));
 const RUNS = Math.max(1, Number(opt('--runs', 2)));
-const BASE = opt('--base', 'fd4525a');
+const BASE = opt('--base', 'c1e306b');
 const FILTER = opt('--filter', 'wks-ops-148');
 const QUERY = `SELECT * FROM simulator_bulk_rows(rows=${ROWS})`;
 const PAGE = 200;
@@ -54,20 +46,6 @@ const r1 = (x) => Math.round(x * 10) / 10;
 const r2 = (x) => Math.round(x * 100) / 100;
 const load = () => loadavg().map(r2);
 const emit = (o) => process.stdout.write(JSON.stringify(o) + '\n');
-
-/** CPU milliseconds (user + system) the process has used: /proc/<pid>/stat fields 14 and 15, in ticks. */
-function cpuMsOf(pid) {
-  const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
-  const f = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
-  return ((Number(f[11]) + Number(f[12])) * 1000) / TICKS;
-}
-const TICKS = Number(spawnSync('getconf', ['CLK_TCK'], { encoding: 'utf8' }).stdout.trim()) || 100;
-
-function rssOf(pid) {
-  const s = readFileSync(`/proc/${pid}/status`, 'utf8');
-  const kb = (k) => Number((s.match(new RegExp(`^${k}:\\s+(\\d+)`, 'm')) ?? [])[1] ?? NaN);
-  return { rss: Math.round(kb('VmRSS') / 1024), peak: Math.round(kb('VmHWM') / 1024) };
-}
 
 const tmp = mkdtempSync(join(tmpdir(), 'mr-bench-sort-'));
 const children = [];
@@ -91,73 +69,12 @@ function buildAt(rev) {
   return join(dir, 'out', 'cli', 'megaraptor.mjs');
 }
 
-/** A tiny client of the app's WebSocket protocol: calls and one stream. */
-function connect(info) {
-  const ws = new WebSocket(`ws://127.0.0.1:${info.port}/rpc?token=${encodeURIComponent(info.token)}`, {
-    origin: info.origin,
-  });
-  const pending = new Map();
-  const streams = new Map();
-  let seq = 0;
-  ws.on('message', (raw) => {
-    const m = JSON.parse(raw.toString());
-    if (m.type === 'result') pending.get(m.id)?.(m.envelope);
-    else if (m.type === 'event') streams.get(m.event.id)?.(m.event);
-  });
-  const call = (channel, input) =>
-    new Promise((res, rej) => {
-      const id = `c${++seq}`;
-      pending.set(id, (env) => {
-        pending.delete(id);
-        if (env.ok) res(env.value);
-        else rej(new Error(`${channel}: ${JSON.stringify(env.error)}`));
-      });
-      ws.send(JSON.stringify({ type: 'call', id, channel, input }));
-    });
-  const stream = (channel, input, onEvent) => {
-    const id = `s${++seq}`;
-    streams.set(id, onEvent);
-    ws.send(JSON.stringify({ type: 'stream', id, channel, input }));
-  };
-  return new Promise((res, rej) => {
-    ws.once('open', () => res({ ws, call, stream }));
-    ws.once('error', rej);
-  });
-}
-
-async function timed(f) {
-  const t = performance.now();
-  const v = await f();
-  return { ms: r1(performance.now() - t), v };
-}
-
 async function run(build, apiYaml, n) {
-  const rendererDir = join(tmp, 'renderer');
-  const serve = await startProcess({
-    script: build.path,
-    args: ['serve', '--port', '0', '--json', '--renderer-dir', rendererDir],
-    env: { MEGARAPTOR_DATA_DIR: join(tmp, `data-${build.label}-${n}`) },
-    ready: (out) => {
-      const line = out.split('\n').find((l) => l.startsWith('{"event":"listening"'));
-      return line ? JSON.parse(line) : null;
-    },
-    cwd: tmp,
-    children,
-  });
+  const serve = await startServe({ cli: build.path, dir: tmp, label: `${build.label}-${n}`, children });
   const pid = serve.child.pid;
   try {
     const c = await connect(serve.value);
-    await c.call('connections:import', { name: 'bench', yaml: apiYaml, storage: 'session' });
-    const target = { server: 'bench', org: '' };
-    const done = await new Promise((res, rej) => {
-      let resultId = '';
-      c.stream('vql:run', { target, vql: QUERY }, (ev) => {
-        if (ev.type === 'error') return rej(new Error(`vql:run failed: ${JSON.stringify(ev.error)}`));
-        if (ev.type !== 'data') return;
-        if (ev.data.type === 'started') resultId = ev.data.resultId;
-        if (ev.data.type === 'done') res({ ...ev.data, resultId });
-      });
-    });
+    const { done, cpuMs: ingestCpu } = await runCell(c, pid, apiYaml, QUERY);
     if (done.total !== ROWS) throw new Error(`${build.label}: ${done.total} rows, expected ${ROWS}`);
     // Let the stream's garbage go before reading what holding the rows costs.
     await new Promise((r) => setTimeout(r, 1500));
@@ -187,6 +104,7 @@ async function run(build, apiYaml, n) {
       build: build.label,
       run: n,
       rows: done.total,
+      ingest_cpu_ms: Math.round(ingestCpu),
       rss_mb_holding_rows: holding.rss,
       first_sorted_page_ms: first.ms,
       first_sorted_page_cpu_ms: first.cpu,
@@ -227,17 +145,8 @@ try {
   if (builds.length === 0)
     builds.push({ label: 'current', path: await buildCli(join(tmp, 'current', 'megaraptor.mjs')) });
   if (BASE !== 'none') builds.unshift({ label: `base ${BASE}`, path: buildAt(BASE) });
-  mkdirSync(join(tmp, 'renderer'));
-  writeFileSync(join(tmp, 'renderer', 'index.html'), '<html></html>');
-  const apiConfig = join(tmp, 'api.config.yaml');
-  const sim = await startProcess({
-    script: builds.at(-1).path,
-    args: ['sim', '--write-api-config', apiConfig, '--role', 'investigator', '--name', 'bench-sort'],
-    ready: () => existsSync(apiConfig) && readFileSync(apiConfig, 'utf8').includes('api_connection_string'),
-    cwd: tmp,
-    children,
-  });
-  const apiYaml = readFileSync(apiConfig, 'utf8');
+  const sim = await startSim({ cli: builds.at(-1).path, dir: tmp, name: 'bench-sort', children });
+  const apiYaml = sim.apiYaml;
   const loadBefore = load();
   const runs = Object.fromEntries(builds.map((b) => [b.label, []]));
   for (let n = 0; n < RUNS; n++) {
@@ -246,6 +155,7 @@ try {
   }
   await stopProcess(sim.child);
   const keys = [
+    'ingest_cpu_ms',
     'first_sorted_page_ms',
     'first_sorted_page_cpu_ms',
     'page_after_max_ms',

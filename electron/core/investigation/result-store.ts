@@ -11,9 +11,10 @@
  * (parseRowRange). Columns are the union of the batches' Columns in arrival order plus the keys met
  * whenever rows are parsed: a later row may carry a column the batch's first row lacked, and it
  * appears once its rows were read. A view (sort + filter) is an index array, extended as rows arrive.
- * Neither parses rows (raw-scan.ts): a sort reads one column's values straight from the bytes into
- * compact keys kept per column (sort-keys.ts; the next sort on it, either way or with a filter, reuses
- * them); a filter finds candidate rows with one search of the lower-cased bytes and parses only those
+ * Neither parses rows (raw-scan.ts): a sort reads one column's values from the batch's column copy
+ * (column-copy.ts, made when the batch arrived; else straight from the batch's bytes) into compact keys
+ * kept per column (sort-keys.ts; the next sort on it, either way or with a filter, reuses them); a
+ * filter finds candidate rows with one search of the lower-cased bytes and parses only those
  * to check them.
  */
 import { randomUUID } from 'node:crypto';
@@ -23,6 +24,7 @@ import { AppError } from '../../../shared/errors';
 import { parseRowRange, stringifyExact } from '../velociraptor/index';
 import type { BigIntMode, RawRows } from '../velociraptor/index';
 import { cellText } from './cell-text';
+import { copyBytes, copyColumns, unpackLines, type ColumnCopy } from './column-copy';
 import { filterCandidates, flatRows, rawNeedle } from './raw-scan';
 import { ColumnKeys, orderByRank, sortKey } from './sort-keys';
 
@@ -45,6 +47,8 @@ interface Chunk {
   keysSeen: boolean;
   /** Which rows hold no nested value (raw-scan.ts flatRows), once a view needed it. */
   flat?: Uint8Array;
+  /** The batch's values by column (column-copy.ts), made when it arrived; null when it has none. */
+  readonly copy: ColumnCopy | null;
 }
 
 /** Rows that pass one filter, in arrival order, from the chunks read so far. */
@@ -125,7 +129,7 @@ export class ResultSet {
     return this.total;
   }
 
-  /** Bytes held for raw batches (compressed or not; parsed rows not counted). */
+  /** Bytes held for raw batches and their column copies (compressed or not; parsed rows not counted). */
   get heldBytes(): number {
     return this.held;
   }
@@ -140,7 +144,15 @@ export class ResultSet {
     for (const c of columns) this.addColumn(c);
     if (rows.length === 0) return;
     this.learnKeys(rows);
-    this.addChunk({ start: this.total, count: rows.length, raw: null, packedFrom: 0, rows, keysSeen: true });
+    this.addChunk({
+      start: this.total,
+      count: rows.length,
+      raw: null,
+      packedFrom: 0,
+      rows,
+      keysSeen: true,
+      copy: null,
+    });
   }
 
   /** A raw batch (QueryOptions.raw): kept as bytes, parsed when read. */
@@ -163,7 +175,9 @@ export class ResultSet {
     // Kept as received: a decoded message's bytes share one buffer with the whole message, and a small
     // batch may sit in a pool slab other data shares; copied when that would pin much more.
     kept ??= { ...raw, bytes: ownBytes(raw.bytes, raw.bytes.length + 4096) };
-    this.held += kept.bytes.length;
+    // Made while the bytes are at hand: a first sort then reads one column, not every batch restored.
+    const copy = this.compress ? copyColumns(raw.bytes, raw.delims, raw.count) : null;
+    this.held += kept.bytes.length + (copy ? copyBytes(copy) : 0);
     this.addChunk({
       start: this.total,
       count: raw.count,
@@ -171,6 +185,7 @@ export class ResultSet {
       packedFrom,
       rows: null,
       keysSeen: false,
+      copy,
     });
   }
 
@@ -361,7 +376,7 @@ export class ResultSet {
   private sortKeys(column: string): ColumnKeys {
     let s = this.sorting.get(column);
     if (s) this.sorting.delete(column);
-    else s = { keys: new ColumnKeys(column), chunks: 0 };
+    else s = { keys: new ColumnKeys(column, this.total), chunks: 0 };
     this.sorting.set(column, s);
     while (this.sorting.size > SORT_COLUMNS) {
       const oldest = this.sorting.keys().next().value;
@@ -370,6 +385,12 @@ export class ResultSet {
     }
     for (; s.chunks < this.chunks.length; s.chunks++) {
       const c = this.chunks[s.chunks] as Chunk;
+      const lines = c.copy?.get(column);
+      if (c.copy && lines !== null) {
+        if (lines) s.keys.addLines(unpackLines(lines), c.count, this.mode);
+        else for (let j = 0; j < c.count; j++) s.keys.add(''); // no row of the batch has the column
+        continue;
+      }
       const held = c.rows ?? this.parsed.get(c);
       if (held) {
         for (let j = 0; j < held.length; j++) s.keys.add(sortKey((held[j] as Row)[column]));

@@ -1,6 +1,7 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { scanRows } from '../velociraptor/query/row-scan';
+import { columnLines } from './column-copy';
 import { flatRows } from './raw-scan';
 import { ColumnKeys, keyFromRaw, orderByRank, sortKey, type SortKey } from './sort-keys';
 
@@ -188,6 +189,52 @@ describe('sort keys read from raw batches (ColumnKeys.addBatch)', () => {
         },
       ),
       { numRuns: 400 },
+    );
+  });
+
+  it('read from column copies (column-copy.ts), equal the keys read from the batch (property)', () => {
+    fc.assert(
+      fc.property(
+        pool,
+        fc.array(fc.tuple(fc.dictionary(column, fc.nat(), { maxKeys: 4 }), fc.boolean()), { maxLength: 40 }),
+        fc.integer({ min: 1, max: 15 }),
+        fc.boolean(),
+        (values, specs, size, desc) => {
+          // Rows with the columns in varied orders, some missing, some with spaces between tokens.
+          const rows = specs.map(([r]) =>
+            Object.fromEntries(Object.entries(r).map(([k, v]) => [k, values[v % values.length]])),
+          );
+          const texts = rows.map((r, i) =>
+            specs[i]?.[1] ? JSON.stringify(r, null, 1).replace(/\n/g, ' ') : JSON.stringify(r),
+          );
+          const batches: string[] = [];
+          for (let at = 0; at < texts.length; at += size)
+            batches.push(`[${texts.slice(at, at + size).join(',')}]`);
+          for (const col of ['Hostname', 'a"b', 'é', 'x']) {
+            const fromCopy = new ColumnKeys(col);
+            for (const b of batches) {
+              const buf = Buffer.from(b);
+              const { count, delims } = scanRows(buf);
+              const split = columnLines(buf, delims, count);
+              expect(split).not.toBeNull();
+              const lines = split?.get(col);
+              if (lines) fromCopy.addLines(lines, count, 'string');
+              else if (lines === null)
+                fromCopy.addBatch(buf, delims, count, flatRows(buf, delims, count), 'string'); // long values
+              else for (let k = 0; k < count; k++) fromCopy.add(''); // no row of the batch has it
+            }
+            const want = rawKeys(batches.length ? batches : ['[]'], col);
+            expect(fromCopy.size).toBe(rows.length);
+            const order = (k: ColumnKeys) => {
+              const { ranks, distinct } = k.ranks();
+              return [...orderByRank(null, rows.length, ranks, distinct, desc)];
+            };
+            expect(order(fromCopy)).toEqual(order(want));
+            expect(order(fromCopy)).toEqual(order(parsedKeys(rows, col)));
+          }
+        },
+      ),
+      { numRuns: 300 },
     );
   });
 

@@ -6,10 +6,11 @@
  * cost 4 MB plus the distinct values, instead of a million key strings.
  * Order: numbers before text, numbers by value, text by code unit after lower-casing (as before).
  *
- * A raw batch's keys are read from its bytes (`addBatch`), and a value met before is recognised by
- * its bytes (a small hash table over a bounded copy of them), so a repeated host or command line is
- * neither decoded nor lower-cased again: what a first sort of a million rows costs is mostly
- * restoring the compressed batches and one search per row for the column.
+ * A raw batch's keys are read from its column copy (`addLines`, column-copy.ts: the column's values
+ * alone, one per line) or, for a batch or column without one, from the batch's bytes (`addBatch`: the
+ * batch restored and searched for the column in every row). A value met before is recognised by its
+ * bytes (a small hash table over a bounded copy of them), so a repeated host or command line is
+ * neither decoded nor lower-cased again.
  */
 import { parseJsonExact, type BigIntMode } from '../velociraptor/index';
 import { cellText } from './cell-text';
@@ -35,6 +36,7 @@ function mayBeNumber(v: string): boolean {
 
 const QUOTE = 0x22;
 const BACKSLASH = 0x5c;
+const NEWLINE = 0x0a;
 
 /**
  * The sort key of the JSON value in buf[s, e) (s < 0: the row lacks the column), read without
@@ -70,7 +72,7 @@ export class ColumnKeys {
   private nums: Float64Array | null = null;
   /** Dictionary id of a text key, -1 for a number key; allocated when the first text comes. */
   private ids: Int32Array | null = null;
-  private capacity = 1024;
+  private capacity: number;
   private readonly dict = new Map<string, number>();
   private readonly texts: string[] = [];
   private ranked: { n: number; ranks: Uint32Array; distinct: number } | null = null;
@@ -84,7 +86,16 @@ export class ColumnKeys {
   private arena = Buffer.alloc(0);
   private arenaUsed = 0;
 
-  constructor(readonly column: string) {}
+  /**
+   * `rows`: how many rows are expected (a set's size when it is sorted): the arrays are made that
+   * large at once instead of doubling, which left their smaller copies for the collector.
+   */
+  constructor(
+    readonly column: string,
+    rows = 1024,
+  ) {
+    this.capacity = Math.max(1024, rows);
+  }
 
   /** Rows with a key. */
   get size(): number {
@@ -149,6 +160,20 @@ export class ColumnKeys {
       const v = topLevelValue(buf, from, to, key, this.column);
       if (v) this.add(keyFromRaw(buf, v[0], v[1], mode));
       else this.add('');
+    }
+  }
+
+  /**
+   * The keys of `count` rows from a column copy (column-copy.ts: each row's value as JSON text, one
+   * line per row, an empty line where the row lacks the column): the keys `addBatch` reads.
+   */
+  addLines(lines: Buffer, count: number, mode: BigIntMode): void {
+    let p = 0;
+    for (let r = 0; r < count; r++) {
+      if (lines[p] === NEWLINE) {
+        this.addText(this.textId(''));
+        p++;
+      } else p = this.addValue(lines, p, lines.length, mode) + 1;
     }
   }
 
