@@ -94,6 +94,8 @@ export const EnrollmentStatus = z.object({
       clientId: z.string(),
       hostname: z.string(),
       online: z.boolean(),
+      /** ISO time of enrolment (first contact), when the server knows one. */
+      firstSeen: z.string().optional(),
       /** ISO time of the last contact, when the server knows one. */
       lastSeen: z.string().optional(),
       labels: z.array(z.string()),

@@ -60,6 +60,13 @@ export type HostKeyScan = z.infer<typeof HostKeyScan>;
 
 const HostPort = z.object({ host: PushHost.shape.host, port: z.number().int().min(1).max(65535) });
 
+export const EnrollmentCheck = EnrollmentStatus.extend({
+  status: z.enum(['enrolled', 'not-yet', 'unknown']),
+  /** Why the status is unknown. */
+  reason: z.string().optional(),
+});
+export type EnrollmentCheck = z.infer<typeof EnrollmentCheck>;
+
 export const agentsContract = {
   'agents:list': call(
     Empty,
@@ -148,9 +155,12 @@ export const agentsContract = {
       z.object({ type: z.literal('done'), result: ImportedCollection }),
     ]),
   ),
-  /** Whether the server lists these hosts (exact host name) or client ids, with last contact. */
+  /**
+   * Whether the server lists these hosts (exact host name) or client ids, since when and last
+   * contact. `unknown`: the check could not tell (not a host name, or the server did not answer).
+   */
   'agents:check-enrollment': call(
     z.object({ target: Target, hosts: z.array(z.string().min(1).max(253)).min(1).max(500) }),
-    z.object({ hosts: z.array(EnrollmentStatus) }),
+    z.object({ hosts: z.array(EnrollmentCheck) }),
   ),
 };

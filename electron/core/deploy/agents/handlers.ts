@@ -11,10 +11,11 @@ import { mkdir, mkdtemp, readdir, rm, stat } from 'node:fs/promises';
 import { basename, join, relative } from 'node:path';
 import { pipeline } from 'node:stream/promises';
 import { createGzip } from 'node:zlib';
-import type { AgentChannel } from '../../../../shared/agents';
-import type { agentsContract, PushReview } from '../../../../shared/contracts/agents';
+import { HostName, type AgentChannel } from '../../../../shared/agents';
+import type { agentsContract, EnrollmentCheck, PushReview } from '../../../../shared/contracts/agents';
+import { describeError } from '../../../../shared/errors';
 import type { ImportedCollection } from '../../../../shared/agent-kits';
-import type { UploadStore } from '../../files/uploads';
+import type { UploadStore } from '../../files/index';
 import { latestProgress, type CallContext, type Handlers } from '../../rpc/index';
 import type { VelociraptorService } from '../../velociraptor/index';
 import { tarStream, type TarEntry } from '../docker/tar';
@@ -234,6 +235,43 @@ async function* importUploaded(
   yield { type: 'done' as const, result };
 }
 
+const CHECKABLE = /^C\.[0-9a-f]{1,32}$/;
+
+/**
+ * Each host on its own, so one that is not a host name is `unknown` and the others are still answered;
+ * when the server itself fails, the hosts not asked yet are `unknown` for that reason too (not asked
+ * one by one against a server that does not answer).
+ */
+async function checkEach(
+  agents: AgentService,
+  target: { server: string; org: string },
+  hosts: string[],
+): Promise<EnrollmentCheck[]> {
+  const out: EnrollmentCheck[] = [];
+  const unknown = (query: string, reason: string): EnrollmentCheck => ({
+    query,
+    enrolled: false,
+    clients: [],
+    status: 'unknown',
+    reason,
+  });
+  let serverFailed: string | undefined;
+  for (const query of hosts) {
+    if (serverFailed) out.push(unknown(query, serverFailed));
+    else if (!CHECKABLE.test(query) && !HostName.safeParse(query).success)
+      out.push(unknown(query, 'Not a host name or client id (C.…).'));
+    else
+      try {
+        const [s] = await agents.checkEnrollment(target, [query]);
+        if (s) out.push({ ...s, status: s.enrolled ? 'enrolled' : 'not-yet' });
+      } catch (e) {
+        serverFailed = describeError(e);
+        out.push(unknown(query, serverFailed));
+      }
+  }
+  return out;
+}
+
 export function agentHandlers(deps: AgentHandlerDeps): Handlers<typeof agentsContract> {
   const { agents } = deps;
   return {
@@ -271,6 +309,6 @@ export function agentHandlers(deps: AgentHandlerDeps): Handlers<typeof agentsCon
     },
     'agents:kit-collector': (i, ctx) => offlineCollector(deps, i, ctx.signal),
     'agents:import-collection': (i, ctx) => importUploaded(deps, i, ctx),
-    'agents:check-enrollment': async (i) => ({ hosts: await agents.checkEnrollment(i.target, i.hosts) }),
+    'agents:check-enrollment': async (i) => ({ hosts: await checkEach(agents, i.target, i.hosts) }),
   };
 }

@@ -615,6 +615,7 @@ export class AgentService {
           clientId: c.clientId,
           hostname: c.hostname,
           online: c.online,
+          ...(c.firstSeen ? { firstSeen: c.firstSeen } : {}),
           ...(c.lastSeen ? { lastSeen: c.lastSeen } : {}),
           labels: c.labels,
         })),
