@@ -5,6 +5,7 @@
  * and links shown; files that are not collections refused with their reason; the temp folder empty
  * afterwards. Then the enrolment check: the imported host enrolled (with a link to its client), a host
  * never seen not yet, something that is no host name unknown.
+ * Screenshots: docs/screenshots/agents-import.png, agents-enrolment.png.
  */
 import { mkdtempSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -13,6 +14,7 @@ import { writeStandInCollection } from '../electron/core/sim/collections';
 import { buildZip } from '../electron/core/files/index';
 import { expect, test } from './fixtures';
 import { AgentsPage } from './pages/AgentsPage';
+import { saveScreenshot } from './pages/screenshots';
 import { callOver, openSocket } from './ws-client';
 
 const HOST = 'e2e-isolated-07';
@@ -83,6 +85,8 @@ test('a returned collection picked in the kits tab is imported; its host shows a
   await expect(sources.filter({ hasText: 'Linux.Sys.Users' })).toHaveCount(1);
   for (const rows of await sources.evaluateAll((els) => els.map((e) => Number(e.getAttribute('data-rows')))))
     expect(rows).toBeGreaterThan(0);
+  await imported.scrollIntoViewIfNeeded();
+  await saveScreenshot(page, 'agents-import');
   // The temp area holds nothing once the import is done (nor after the refusals above).
   expect(readdirSync(join(server.dataDir, 'tmp', 'uploads'))).toEqual([]);
 
@@ -103,6 +107,7 @@ test('a returned collection picked in the kits tab is imported; its host shows a
   await expect(page.getByTestId('enrol-row-not/a/host')).toHaveAttribute('data-status', 'unknown');
   await expect(page.getByTestId('enrol-row-not/a/host')).toContainText('Not a host name');
   await expect(page.getByTestId('enrol-summary')).toHaveText(`1 of 3 enrolled with ${demoName}`);
+  await saveScreenshot(page, 'agents-enrolment');
 
   // The link opens the client on the Clients page.
   await page.getByTestId(`enrol-client-${clientId}`).click();

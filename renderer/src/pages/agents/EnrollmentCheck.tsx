@@ -13,6 +13,7 @@ import type { Target } from '../../../../shared/contracts/connections';
 import { describeError } from '../../../../shared/errors';
 import { useApi } from '../../api/index';
 import { useCall } from '../../api/use-call';
+import { TimeText } from '../../components/investigation/Time';
 import { ClientLink } from './ClientLink';
 
 /** A check made elsewhere on the page (a push's row): shown here, its server and hosts filled in. */
@@ -46,7 +47,20 @@ export function hostQueries(text: string): string[] {
   ];
 }
 
-const when = (iso: string | undefined) => (iso ? new Date(iso).toLocaleString() : '—');
+/** Each client's moment (the app's one time rule and zone), or a dash. */
+function Moments({ times }: { times: Array<string | undefined> }) {
+  const known = times.filter((t): t is string => !!t && Number.isFinite(Date.parse(t)));
+  if (!known.length) return <Text size="xs">—</Text>;
+  return (
+    <Stack gap={0}>
+      {known.map((t, i) => (
+        <Text size="xs" key={i}>
+          <TimeText ms={Date.parse(t)} />
+        </Text>
+      ))}
+    </Stack>
+  );
+}
 
 /** Give it `key={done?.key}`: a new check from a row starts it afresh with that check's values. */
 export function EnrollmentCheck({ done }: { done?: CheckDone | undefined }) {
@@ -161,10 +175,10 @@ export function EnrollmentCheck({ done }: { done?: CheckDone | undefined }) {
                     </Stack>
                   </Table.Td>
                   <Table.Td>
-                    <Text size="xs">{h.clients.map((c) => when(c.firstSeen)).join(', ') || '—'}</Text>
+                    <Moments times={h.clients.map((c) => c.firstSeen)} />
                   </Table.Td>
                   <Table.Td>
-                    <Text size="xs">{h.clients.map((c) => when(c.lastSeen)).join(', ') || '—'}</Text>
+                    <Moments times={h.clients.map((c) => c.lastSeen)} />
                   </Table.Td>
                 </Table.Tr>
               ))}
