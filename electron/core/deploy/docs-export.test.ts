@@ -98,4 +98,26 @@ describe('deployment docs', () => {
     const docker = deploymentDocs(doc({ target: 'docker' }), { certificates: [], now }).readme;
     expect(docker).not.toContain('## In the cloud');
   });
+
+  it('tell how soon an agent enrolled through a minion gets its first task, only with minions', () => {
+    const multi = deploymentDocs(
+      doc({
+        target: 'docker',
+        outputs: {
+          frontendUrl: 'https://localhost:8000/',
+          minionNodes: 'localhost-8100,localhost-8101',
+        },
+      }),
+      { certificates: [], now },
+    ).readme;
+    const agents = multi.slice(multi.indexOf('## Next step: agents'));
+    expect(agents).toContain('the master and the minions localhost-8100, localhost-8101.');
+    expect(agents).toContain('every 15 s in this deployment (Frontend.resources.client_info_write_time');
+    expect(agents).toContain('within about 40 s');
+    const single = deploymentDocs(
+      doc({ target: 'docker', outputs: { frontendUrl: 'https://localhost:8000/' } }),
+      { certificates: [], now },
+    ).readme;
+    expect(single).not.toContain('minion');
+  });
 });

@@ -6,6 +6,7 @@
  * written: the journal holds none, and the client config carries none.
  */
 import type { CertificateStatus } from '../../../shared/deploy';
+import { MINION_FIRST_TASK_NOTE } from './frontends';
 import type { JournalDoc } from './journal';
 
 export interface DeploymentDocs {
@@ -110,6 +111,9 @@ export function deploymentDocs(
       ? "`client.config.yaml` next to this file is the agents' config (CA certificate, server URLs, nonce; no private key). On a Linux host: `velociraptor --config client.config.yaml client -v` to try it, then install it as a service (`velociraptor --config client.config.yaml debian client` builds a package). On Windows: `velociraptor config repack --msi velociraptor-windows-amd64.msi client.config.yaml agent.msi`."
       : "Make the agents' config from the server config: `velociraptor --config server.config.yaml config client > client.config.yaml`.",
     frontend ? `Agents must reach ${frontend} (TCP ${new URL(frontend).port || '443'}).` : null,
+    o.minionNodes
+      ? `Agents rotate through every frontend in their server URLs: the master and the minions ${String(o.minionNodes).split(',').join(', ')}. ${MINION_FIRST_TASK_NOTE}`
+      : null,
     '',
   ];
   return {

@@ -1,5 +1,13 @@
 import { describe, expect, it } from 'vitest';
-import { addMinion, applyFrontends, frontendUrl, minionArgs, minionsOf, nodeName } from './frontends';
+import {
+  addMinion,
+  applyFrontends,
+  CLIENT_INFO_WRITE_SECONDS,
+  frontendUrl,
+  minionArgs,
+  minionsOf,
+  nodeName,
+} from './frontends';
 
 function config(): Record<string, unknown> {
   return {
@@ -47,6 +55,49 @@ describe('applyFrontends', () => {
     ]);
   });
 
+  it('has the master write its client records snapshot every 15 s, so minions learn new clients', () => {
+    // Measured on the real 0.77.2: with Velociraptor's 300 s a client enrolled through a minion got
+    // its first task after 4.5 min; with 15 s, after 29 s (docs/real-server-conformance.md).
+    const c = config();
+    applyFrontends(c, {
+      minions: [{ hostname: '203.0.113.11', port: 8000, bindAddress: '0.0.0.0' }],
+      apiHostname: '10.0.0.5',
+    });
+    expect(CLIENT_INFO_WRITE_SECONDS).toBe(15);
+    expect((c.Frontend as { resources?: unknown }).resources).toEqual({ client_info_write_time: 15 });
+    // Above 11 s: the master's write loop sleeps a minute when its jittered (±10 %) timer fired less
+    // than 10 s after the last round.
+    expect(CLIENT_INFO_WRITE_SECONDS * 0.9).toBeGreaterThan(10);
+  });
+
+  it('keeps the other resource limits and a longer period the config already sets', () => {
+    const c = config();
+    (c.Frontend as Record<string, unknown>).resources = { connections_per_second: 100 };
+    applyFrontends(c, {
+      minions: [{ hostname: '203.0.113.11', port: 8000, bindAddress: '0.0.0.0' }],
+      apiHostname: '10.0.0.5',
+    });
+    expect((c.Frontend as { resources?: unknown }).resources).toEqual({
+      connections_per_second: 100,
+      client_info_write_time: 15,
+    });
+    const own = config();
+    (own.Frontend as Record<string, unknown>).resources = { client_info_write_time: 60 };
+    applyFrontends(own, {
+      minions: [{ hostname: '203.0.113.11', port: 8000, bindAddress: '0.0.0.0' }],
+      apiHostname: '10.0.0.5',
+    });
+    expect((own.Frontend as { resources?: unknown }).resources).toEqual({ client_info_write_time: 60 });
+    // A period the master would skip rounds with (under 9 s it never writes) is replaced.
+    const broken = config();
+    (broken.Frontend as Record<string, unknown>).resources = { client_info_write_time: 5 };
+    applyFrontends(broken, {
+      minions: [{ hostname: '203.0.113.11', port: 8000, bindAddress: '0.0.0.0' }],
+      apiHostname: '10.0.0.5',
+    });
+    expect((broken.Frontend as { resources?: unknown }).resources).toEqual({ client_info_write_time: 15 });
+  });
+
   it("keeps the master's published URL (a container binds 8000 and is published elsewhere)", () => {
     const c = config();
     (c.Client as { server_urls: string[] }).server_urls = ['https://localhost:18000/'];
@@ -76,6 +127,17 @@ describe('applyFrontends', () => {
     expect(() => addMinion(config(), { hostname: 'a', port: 1, bindAddress: '0.0.0.0' })).toThrow(
       /runs without minions/,
     );
+  });
+
+  it('gives a multi-frontend config made before the snapshot period the period at scale-out', () => {
+    const c = config();
+    applyFrontends(c, {
+      minions: [{ hostname: '203.0.113.10', port: 8100, bindAddress: '0.0.0.0' }],
+      apiHostname: '10.0.0.5',
+    });
+    delete (c.Frontend as Record<string, unknown>).resources;
+    addMinion(c, { hostname: '203.0.113.10', port: 8101, bindAddress: '0.0.0.0' });
+    expect((c.Frontend as { resources?: unknown }).resources).toEqual({ client_info_write_time: 15 });
   });
 
   it('leaves a one-server config as it is', () => {

@@ -79,6 +79,31 @@ describe('deployment identities', () => {
     expect(Math.round(days)).toBe(7);
   });
 
+  it('writes the multi-frontend config the master and minions start from (Docker and AWS)', async () => {
+    const ctx = recordingContext('dmulti1');
+    await mintIdentities(ctx, {
+      ...settings,
+      frontends: {
+        minions: [{ hostname: 'ir.example.org', port: 8100, bindAddress: '0.0.0.0' }],
+        apiHostname: 'megaraptor-dmulti1-server',
+      },
+    });
+    const config = parse(await loadServerConfig(ctx.secrets, 'dmulti1')) as Record<
+      string,
+      Record<string, unknown>
+    >;
+    expect(config.Datastore).toMatchObject({
+      implementation: '',
+      master_implementation: 'MemcacheFileDataStore',
+      minion_implementation: 'RemoteFileDataStore',
+    });
+    // Without it a real 0.77.2 minion served a client enrolled through it no task for 4.5 min.
+    expect(config.Frontend!.resources).toEqual({ client_info_write_time: 15 });
+    expect(config.ExtraFrontends).toEqual([
+      { hostname: 'ir.example.org', bind_address: '0.0.0.0', bind_port: 8100 },
+    ]);
+  });
+
   it('refuses a config with the CA key', () => {
     expect(() => assertNoCaKey({ CA: { private_key: 'x' } })).toThrow(/CA private key/);
     expect(() => assertNoCaKey('CA:\n  private_key: x\n')).toThrow(/CA private key/);

@@ -14,7 +14,7 @@ import type { PreflightCheck, ResourceRef } from '../../../../shared/deploy';
 import { AppError, messageOf } from '../../../../shared/errors';
 import { autoDestroyAt, checkApi, checkGui, connectStep, obtainRelease } from '../common-steps';
 import type { ConnectionSink } from '../connection-sink';
-import { nodeName, type FrontendNode } from '../frontends';
+import { MINION_FIRST_TASK_NOTE, nodeName, type FrontendNode } from '../frontends';
 import type {
   DeploymentPlan,
   DeployRequest,
@@ -408,6 +408,7 @@ export abstract class CloudDeployer<S extends CloudSettings> {
         onNode: (n) => ctx.log(`Frontend ${n} reports to the master`),
       }),
     );
+    ctx.log(MINION_FIRST_TASK_NOTE);
   }
 
   private async verifyGui(plan: DeploymentPlan<S>, ctx: StepContext): Promise<void> {

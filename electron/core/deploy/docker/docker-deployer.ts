@@ -58,7 +58,7 @@ import {
   registerApiUserArgv,
   type IdentitySettings,
 } from '../server-identity';
-import { addMinion, nodeName, type FrontendNode } from '../frontends';
+import { addMinion, MINION_FIRST_TASK_NOTE, nodeName, type FrontendNode } from '../frontends';
 import { verifyFrontends } from '../verify-frontends';
 import { dockerError, engineKey, followProgress, isNotFound, type DockerEngines } from './engine';
 import { expiryContainerName, expiryContainerSpec } from './expiry';
@@ -903,6 +903,7 @@ export class DockerDeployer implements Deployer<DockerSettings> {
       onNode: (n) => ctx.progress({ message: `${n} reported to the master` }),
     });
     ctx.log(`The master's API reports ${seen.join(', ')} (Server.Internal.FrontendMetrics)`);
+    ctx.log(MINION_FIRST_TASK_NOTE);
   }
 
   /** Scale-out: the config with one more minion (frontends.ts addMinion); the settings with it. */
