@@ -88,7 +88,8 @@ test('a returned collection picked in the kits tab is imported; its host shows a
   await imported.scrollIntoViewIfNeeded();
   await saveScreenshot(page, 'agents-import');
   // The temp area holds nothing once the import is done (nor after the refusals above).
-  expect(readdirSync(join(server.dataDir, 'tmp', 'uploads'))).toEqual([]);
+  const left = readdirSync(join(server.dataDir, 'tmp', 'uploads'), { recursive: true, encoding: 'utf8' });
+  expect(left.filter((f) => f.endsWith('.part'))).toEqual([]);
 
   // The flow link opens that collection on the Clients page.
   await imported.getByTestId('kit-imported-flow').click();

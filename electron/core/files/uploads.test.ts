@@ -94,11 +94,11 @@ describe('uploads', () => {
     ]);
     const seen = await s.consume('w1', id, 'collection', async (f) => {
       expect(f.name).toBe('x.bin');
-      expect(f.path.startsWith(dir)).toBe(true);
+      expect(f.path.startsWith(s.dir)).toBe(true);
       return readFile(f.path);
     });
     expect(seen).toEqual(data);
-    expect(await readdir(dir)).toEqual([]);
+    expect(await readdir(s.dir)).toEqual([]);
     // Used once: the id is gone.
     expect((await failure(s.consume('w1', id, 'collection', async () => 1))).code).toBe('NOT_FOUND');
   });
@@ -113,7 +113,7 @@ describe('uploads', () => {
       ),
     );
     expect(e.message).toBe('server refused');
-    expect(await readdir(dir)).toEqual([]);
+    expect(await readdir(s.dir)).toEqual([]);
   });
 
   it('refuses sizes past the limits, empty files and unknown kinds before a byte is sent', async () => {
@@ -131,7 +131,7 @@ describe('uploads', () => {
       'empty',
     );
     expect((await failure(s.begin('w', { kind: 'exe', name: 'e', size: 1 }))).message).toContain('"exe"');
-    expect(await readdir(dir)).toEqual([]);
+    expect(await readdir(s.dir)).toEqual([]);
   });
 
   it('refuses chunks out of order, too large, past the size, or not base64', async () => {
@@ -162,7 +162,7 @@ describe('uploads', () => {
     expect(await s.discard('w2', id)).toBe(false);
     const other = await s.begin('w2', { kind: 'collection', name: 'g', size: 4 });
     await s.release('w1');
-    expect(await readdir(dir)).toEqual([`${other.id}.part`]);
+    expect(await readdir(s.dir)).toEqual([`${other.id}.part`]);
     expect((await failure(s.append('w1', id, 0, Buffer.from('abcd')))).code).toBe('NOT_FOUND');
   });
 
@@ -173,7 +173,7 @@ describe('uploads', () => {
     now += 1001;
     // begin sweeps first: the three idle ones are gone, this one fits.
     const { id } = await s.begin('w', { kind: 'collection', name: 'f4', size: 4 });
-    expect(await readdir(dir)).toEqual([`${id}.part`]);
+    expect(await readdir(s.dir)).toEqual([`${id}.part`]);
   });
 
   it('cancel removes what arrived; a consumer cannot take a partial file', async () => {
@@ -186,7 +186,7 @@ describe('uploads', () => {
     );
     expect(await h.cancel(id, 'w')).toEqual({ removed: true });
     expect(await h.cancel(id, 'w')).toEqual({ removed: false });
-    expect(await readdir(dir)).toEqual([]);
+    expect(await readdir(s.dir)).toEqual([]);
   });
 
   it('runs the kind’s checks: the first bytes at once, the whole file at the end; a failure removes it', async () => {
@@ -197,7 +197,7 @@ describe('uploads', () => {
     const bad = await s.begin('w', { kind: 'zip', name: 'bad.zip', size: 6 });
     const e2 = await failure(s.append('w', bad.id, 0, Buffer.from('PK bad')));
     expect(e2.message).toBe('bad.zip is not good.');
-    expect(await readdir(dir)).toEqual([]);
+    expect(await readdir(s.dir)).toEqual([]);
     const good = await s.begin('w', { kind: 'zip', name: 'ok.zip', size: 7 });
     const done = await s.append('w', good.id, 0, Buffer.from('PK good'));
     expect(done.finished?.checked).toEqual({ good: true, name: 'ok.zip' });
@@ -210,14 +210,19 @@ describe('uploads', () => {
     ).toBe(true);
   });
 
-  it('starts clean (leftovers of a dead process) and removes everything on dispose', async () => {
-    mkdirSync(dir, { recursive: true });
-    writeFileSync(join(dir, 'u111111111111111111111111.part'), 'left over');
+  it('starts clean of what dead processes left, keeps a live one’s, removes its own on dispose', async () => {
+    mkdirSync(join(dir, '999999999'), { recursive: true });
+    writeFileSync(join(dir, '999999999', 'u111111111111111111111111.part'), 'left over');
+    writeFileSync(join(dir, 'stray.part'), 'left over');
+    // Another app process sharing the data folder (the desktop app beside `megaraptor serve`).
+    mkdirSync(join(dir, String(process.ppid)));
     const s = store();
-    expect(await readdir(dir)).toEqual([]);
+    expect((await readdir(dir)).sort()).toEqual([String(process.pid), String(process.ppid)].sort());
+    expect(await readdir(s.dir)).toEqual([]);
     await s.begin('w', { kind: 'collection', name: 'f', size: 4 });
     await s.dispose();
-    expect(existsSync(dir)).toBe(false);
+    expect(existsSync(s.dir)).toBe(false);
+    expect(existsSync(join(dir, String(process.ppid)))).toBe(true);
   });
 
   it('a 3 MiB file in 48 chunks arrives whole', async () => {

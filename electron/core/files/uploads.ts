@@ -1,13 +1,13 @@
 /**
  * Files the responder hands to the core from the window (browser mode, or the Electron renderer, which
  * reads no files itself): sent in order in chunks of at most `chunkBytes` over the contract, written
- * straight to a temp file in `<data>/tmp/uploads/` (one chunk in memory at a time), and checked by
+ * straight to a temp file in `<data>/tmp/uploads/<pid>/` (one chunk in memory at a time), and checked by
  * the kind's own check when the last byte arrived. An upload belongs to the window or socket that began
  * it; it is removed when its consumer is done with it, when it is cancelled, when its owner goes away,
  * after `idleMs` without a chunk, and at start (leftovers of a process that died).
  */
 import { randomBytes } from 'node:crypto';
-import { mkdirSync, rmSync } from 'node:fs';
+import { mkdirSync, readdirSync, rmSync } from 'node:fs';
 import { open, rm, type FileHandle } from 'node:fs/promises';
 import { join } from 'node:path';
 import { formatBytes } from '../../../shared/bytes';
@@ -68,22 +68,40 @@ interface Open {
 
 const ID = /^u[0-9a-f]{24}$/;
 
+function alive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (e) {
+    // EPERM: it exists, under another user.
+    return (e as NodeJS.ErrnoException).code === 'EPERM';
+  }
+}
+
 export class UploadStore {
   private readonly open = new Map<string, Open>();
   private readonly limits: UploadLimits;
   /** One write per upload at a time: a chunk waits for the previous one of its upload. */
   private readonly busy = new Set<string>();
 
+  /** This process's folder below `root`. */
+  readonly dir: string;
+
   constructor(
-    readonly dir: string,
+    readonly root: string,
     private readonly kinds: Record<string, UploadKind>,
     limits: Partial<UploadLimits> = {},
     private readonly now: () => number = Date.now,
   ) {
     this.limits = { ...DEFAULT_UPLOAD_LIMITS, ...limits };
-    // Leftovers of a process that died mid-upload: nobody can finish them.
-    rmSync(dir, { recursive: true, force: true });
-    mkdirSync(dir, { recursive: true, mode: 0o700 });
+    this.dir = join(root, String(process.pid));
+    // The desktop app and `megaraptor serve` may share a data folder: each process has its own
+    // folder, and removes only those of processes that are gone (nobody can finish their uploads).
+    mkdirSync(root, { recursive: true, mode: 0o700 });
+    for (const name of readdirSync(root))
+      if (name === String(process.pid) || !/^\d+$/.test(name) || !alive(Number(name)))
+        rmSync(join(root, name), { recursive: true, force: true });
+    mkdirSync(this.dir, { recursive: true, mode: 0o700 });
   }
 
   get chunkBytes(): number {
@@ -242,7 +260,7 @@ export class UploadStore {
     return n;
   }
 
-  /** Closes and removes every upload and the folder. */
+  /** Closes and removes every upload and this process's folder. */
   async dispose(): Promise<void> {
     for (const u of [...this.open.values()]) await this.discard(u.owner, u.id);
     await rm(this.dir, { recursive: true, force: true });

@@ -87,8 +87,8 @@ describe('agents:import-collection', () => {
       { type: 'done', result: RESULT },
     ]);
     expect(seen[0]?.name).toBe('Collection-h.zip');
-    expect(seen[0]?.file.startsWith(join(dir, 'tmp', 'uploads'))).toBe(true);
-    expect(await readdir(join(dir, 'tmp', 'uploads'))).toEqual([]);
+    expect(seen[0]?.file.startsWith(uploads.dir)).toBe(true);
+    expect(await readdir(uploads.dir)).toEqual([]);
   });
 
   it('removes the upload when the server refuses or the window cancels', async () => {
@@ -100,7 +100,7 @@ describe('agents:import-collection', () => {
       (x: unknown) => x,
     );
     expect((e as AppError).code).toBe('DEPLOY_FAILED');
-    expect(await readdir(join(dir, 'tmp', 'uploads'))).toEqual([]);
+    expect(await readdir(uploads.dir)).toEqual([]);
 
     const abort = new AbortController();
     const waits = handlers({
@@ -112,7 +112,7 @@ describe('agents:import-collection', () => {
     const run = drain(waits['agents:import-collection']({ target, upload: await sent() }, ctx(abort.signal)));
     abort.abort();
     expect(((await run.catch((x: unknown) => x)) as AppError).code).toBe('CANCELLED');
-    expect(await readdir(join(dir, 'tmp', 'uploads'))).toEqual([]);
+    expect(await readdir(uploads.dir)).toEqual([]);
   });
 
   it('refuses an upload of another window', async () => {
