@@ -8,7 +8,7 @@ import { mkdtemp, readdir, readFile, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { AppError, isAppError } from '../../../shared/errors';
+import { AppError, asError, isAppError } from '../../../shared/errors';
 import { uploadHandlers } from './upload-handlers';
 import { UploadStore, type UploadKind } from './uploads';
 
@@ -62,7 +62,7 @@ async function failure(p: unknown): Promise<AppError> {
     () => new Error('resolved'),
     (x: unknown) => x,
   );
-  if (!(e instanceof AppError)) throw e instanceof Error ? e : new Error(String(e));
+  if (!(e instanceof AppError)) throw asError(e);
   return e;
 }
 

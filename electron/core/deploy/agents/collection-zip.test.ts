@@ -6,7 +6,7 @@ import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { AppError } from '../../../../shared/errors';
+import { AppError, asError } from '../../../../shared/errors';
 import { buildZip } from '../../files/index';
 import { writeStandInCollection } from '../../sim/index';
 import { collectionHeadProblem, inspectCollectionZip } from './collection-zip';
@@ -30,7 +30,7 @@ async function refusal(path: string): Promise<AppError> {
     () => new Error('accepted'),
     (x: unknown) => x,
   );
-  if (!(e instanceof AppError)) throw e instanceof Error ? e : new Error(String(e));
+  if (!(e instanceof AppError)) throw asError(e);
   return e;
 }
 

@@ -10,7 +10,8 @@
  * a collection of gigabytes is checked without reading it whole.
  */
 import { open, type FileHandle } from 'node:fs/promises';
-import { inflateRawSync } from 'node:zlib';
+import { promisify } from 'node:util';
+import { inflateRaw } from 'node:zlib';
 import { AppError } from '../../../../shared/errors';
 
 export interface CollectionZipInfo {
@@ -39,6 +40,7 @@ const LOCAL = 0x04034b50;
 const MAX_DIRECTORY = 64 * 1024 * 1024;
 /** metadata.json and client_info.json are a few hundred bytes. */
 const MAX_SMALL_ENTRY = 1024 * 1024;
+const inflate = promisify(inflateRaw);
 
 const notZip = (label: string) =>
   new AppError(
@@ -174,7 +176,7 @@ async function small(fh: FileHandle, e: Entry, label: string): Promise<Buffer> {
   const dataAt = e.localOffset + 30 + local.readUInt16LE(26) + local.readUInt16LE(28);
   const raw = await read(fh, dataAt, e.compressedSize);
   try {
-    return e.method === 8 ? inflateRawSync(raw, { maxOutputLength: 16 * MAX_SMALL_ENTRY }) : raw;
+    return e.method === 8 ? await inflate(raw, { maxOutputLength: 16 * MAX_SMALL_ENTRY }) : raw;
   } catch {
     throw damaged();
   }
