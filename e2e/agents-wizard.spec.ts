@@ -157,4 +157,13 @@ test('the wizard pushes agents to sshd hosts: enrolled, one failed with its reas
   const refused = byPort.get(refusing.port)!;
   expect([refused[col('state')], refused[col('attempts')]]).toEqual(['failed', '1']);
   expect(refused[col('error_code')]).toBe('SSH_AUTH_FAILED');
+
+  // From the push's row: its hosts checked against the server they enrol with, by client id.
+  await page.locator('[data-testid^="agents-run-check-"]').first().click();
+  await expect(page.getByTestId('enrol-results')).toBeVisible();
+  for (const h of hosts) {
+    const id = byPort.get(h.port)![col('client_id')]!;
+    await expect(page.getByTestId(`enrol-row-${id}`)).toHaveAttribute('data-status', 'enrolled');
+    await expect(page.getByTestId(`enrol-client-${id}`)).toBeVisible();
+  }
 });

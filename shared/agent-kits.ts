@@ -85,6 +85,25 @@ export const ImportedCollection = z.object({
 });
 export type ImportedCollection = z.infer<typeof ImportedCollection>;
 
+/** One host name or client id asked about by an enrollment check, and the clients the server lists for it. */
+export const EnrollmentStatus = z.object({
+  query: z.string(),
+  enrolled: z.boolean(),
+  clients: z.array(
+    z.object({
+      clientId: z.string(),
+      hostname: z.string(),
+      online: z.boolean(),
+      /** ISO time of enrolment (first contact), when the server knows one. */
+      firstSeen: z.string().optional(),
+      /** ISO time of the last contact, when the server knows one. */
+      lastSeen: z.string().optional(),
+      labels: z.array(z.string()),
+    }),
+  ),
+});
+export type EnrollmentStatus = z.infer<typeof EnrollmentStatus>;
+
 export const InstallerKind = z.enum(['msi', 'deb', 'rpm']);
 export type InstallerKind = z.infer<typeof InstallerKind>;
 

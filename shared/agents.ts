@@ -114,6 +114,8 @@ export const AgentRunSummary = z.object({
   createdAt: z.string(),
   updatedAt: z.string(),
   concurrency: z.number(),
+  /** The server the agents enrol with (null for a run journaled without one). */
+  server: z.object({ server: z.string(), org: z.string() }).nullable(),
   counts: RunCounts,
   hosts: z.array(HostStatus),
 });

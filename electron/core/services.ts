@@ -15,7 +15,16 @@ import {
   createCredentialService,
   credentialHandlers,
 } from './credentials/index';
-import { agentHandlers, AgentService, deployHandlers } from './deploy/index';
+import { join } from 'node:path';
+import { UPLOAD_CHUNK_BYTES } from '../../shared/contracts/uploads';
+import {
+  agentHandlers,
+  AgentService,
+  collectionHeadProblem,
+  deployHandlers,
+  inspectCollectionZip,
+} from './deploy/index';
+import { uploadHandlers, UploadStore } from './files/index';
 import { createInvestigation } from './investigation/index';
 import { createMcpDomain } from './mcp/index';
 import { OWNER_RELEASED, type Handlers } from './rpc/index';
@@ -101,6 +110,20 @@ export function createCoreServices(options: CoreOptions): CoreServices {
     hostKeys: deployments.hostKeys,
   });
 
+  // Files the window sends (browser mode has no path here; the Electron renderer reads no files):
+  // returned collections, checked before the server is asked to import them.
+  const uploads = new UploadStore(
+    join(dataDir, 'tmp', 'uploads'),
+    {
+      collection: {
+        what: 'a collection ZIP',
+        head: collectionHeadProblem,
+        check: async (path, name) => ({ ...(await inspectCollectionZip(path, name)) }),
+      },
+    },
+    { chunkBytes: UPLOAD_CHUNK_BYTES },
+  );
+
   // Rapid deployments past their time are destroyed (after their evidence is exported) and due
   // certificates renewed, at start and every few minutes while the app runs.
   deployments.watch();
@@ -127,14 +150,20 @@ export function createCoreServices(options: CoreOptions): CoreServices {
     ...mcp.handlers,
     ...credentialHandlers(credentials),
     ...deployHandlers(deployments, options.env ?? process.env),
+    ...uploadHandlers(uploads),
     ...agentHandlers({
       agents,
       dataDir,
+      uploads,
       server: (t) => connections.service(t),
       releases: deployments.releases,
     }),
-    // Called by the Dispatcher when a window closes or a socket drops: the investigation drops its result sets.
-    [OWNER_RELEASED]: (owner) => investigation.handlers[OWNER_RELEASED]?.(owner),
+    // Called by the Dispatcher when a window closes or a socket drops: the investigation drops its
+    // result sets, and what the caller was sending is removed.
+    [OWNER_RELEASED]: (owner) => {
+      investigation.handlers[OWNER_RELEASED]?.(owner);
+      void uploads.release(owner);
+    },
   };
 
   const disposers: Array<() => Promise<void> | void> = [
@@ -143,6 +172,7 @@ export function createCoreServices(options: CoreOptions): CoreServices {
     () => mcp.dispose(),
     () => deployments.dispose(),
     () => agents.dispose(),
+    () => uploads.dispose(),
   ];
   let disposed = false;
   return {

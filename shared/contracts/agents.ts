@@ -6,10 +6,11 @@
  * secret: keychain references only).
  */
 import { z } from 'zod';
-import { ImportedCollection, PreloadedTool, ToolPreloadPlan } from '../agent-kits';
+import { EnrollmentStatus, ImportedCollection, PreloadedTool, ToolPreloadPlan } from '../agent-kits';
 import { AgentChannel, AgentRunSummary, PushHost } from '../agents';
-import { call } from '../contract';
+import { call, stream } from '../contract';
 import { Target } from './connections';
+import { UploadId } from './uploads';
 
 const Empty = z.object({}).strict();
 const RunId = z.string().regex(/^r[a-z0-9]{6,40}$/);
@@ -58,6 +59,13 @@ export const HostKeyScan = z.object({
 export type HostKeyScan = z.infer<typeof HostKeyScan>;
 
 const HostPort = z.object({ host: PushHost.shape.host, port: z.number().int().min(1).max(65535) });
+
+export const EnrollmentCheck = EnrollmentStatus.extend({
+  status: z.enum(['enrolled', 'not-yet', 'unknown']),
+  /** Why the status is unknown. */
+  reason: z.string().optional(),
+});
+export type EnrollmentCheck = z.infer<typeof EnrollmentCheck>;
 
 export const agentsContract = {
   'agents:list': call(
@@ -125,13 +133,34 @@ export const agentsContract = {
       preloaded: z.array(PreloadedTool),
     }),
   ),
-  /** A returned collection ZIP (a file on the machine the core runs on) copied to the server and imported. */
-  'agents:import-collection': call(
+  /**
+   * A returned collection ZIP, sent first with uploads:begin/chunk (kind `collection`), copied to the
+   * server and imported there; progress, then the result. The upload is removed afterwards, whether
+   * the import worked, failed or was cancelled.
+   */
+  'agents:import-collection': stream(
     z.object({
       target: Target,
-      file: z.string().min(1).max(4096),
+      upload: UploadId,
       hostname: z.string().max(253).optional(),
     }),
-    ImportedCollection,
+    z.discriminatedUnion('type', [
+      z.object({
+        type: z.literal('progress'),
+        /** upload: the copy onto the server's disk; import: the server imports; read: rows read back. */
+        step: z.enum(['upload', 'import', 'read']),
+        sent: z.number().optional(),
+        total: z.number().optional(),
+      }),
+      z.object({ type: z.literal('done'), result: ImportedCollection }),
+    ]),
+  ),
+  /**
+   * Whether the server lists these hosts (exact host name) or client ids, since when and last
+   * contact. `unknown`: the check could not tell (not a host name, or the server did not answer).
+   */
+  'agents:check-enrollment': call(
+    z.object({ target: Target, hosts: z.array(z.string().min(1).max(253)).min(1).max(500) }),
+    z.object({ hosts: z.array(EnrollmentCheck) }),
   ),
 };

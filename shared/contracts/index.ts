@@ -12,6 +12,7 @@ import { deployContract } from './deploy';
 import { huntsContract } from './hunts';
 import { mcpContract } from './mcp';
 import { notebooksContract } from './notebooks';
+import { uploadsContract } from './uploads';
 import { vqlContract } from './vql';
 
 export const contract = {
@@ -26,6 +27,7 @@ export const contract = {
   ...credentialsContract,
   ...deployContract,
   ...agentsContract,
+  ...uploadsContract,
 };
 
 export type Contract = typeof contract;

@@ -67,6 +67,8 @@ export {
   agentHandlers,
   AgentService,
   agentConfig,
+  collectionHeadProblem,
+  inspectCollectionZip,
   writeAnsibleKit,
   runSummary,
   summaryCsv,

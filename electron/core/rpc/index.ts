@@ -7,3 +7,4 @@ export {
   type CallContext,
   type Handlers,
 } from './dispatcher';
+export { latestProgress } from './progress';

@@ -112,6 +112,18 @@ export async function runStandInCollector(
 ): Promise<string> {
   const params = standInParameters(await readFile(collectorPath, 'utf8'));
   if (!params) throw new Error(`${collectorPath} is not a collector the Megaraptor simulator wrote`);
+  return writeStandInCollection(params, options);
+}
+
+/**
+ * The collection a stand-in collector with these CreateCollector parameters (OS, artifacts as a JSON
+ * list, parameters, opt_output_directory) writes: for tests that need a returned collection without
+ * building a collector first.
+ */
+export async function writeStandInCollection(
+  params: Record<string, string>,
+  options: { outDir: string; hostname: string; nowMs?: number; hostId?: string },
+): Promise<string> {
   const nowMs = options.nowMs ?? Date.now();
   const os = COLLECTOR_OS[params.OS ?? 'Windows'] ?? 'windows';
   const hostId = options.hostId ?? randomUUID();

@@ -83,7 +83,7 @@ export {
 export type { ReceivedQuery };
 export { parseVelociraptorArgs, runVelociraptorCommandLine, type VrIO } from './velociraptor-cli';
 export { velociraptorLauncher } from './launcher';
-export { runStandInCollector, parseCollection } from './collections';
+export { runStandInCollector, writeStandInCollection, parseCollection } from './collections';
 
 function trackSockets(server: Server): Set<Socket> {
   const sockets = new Set<Socket>();

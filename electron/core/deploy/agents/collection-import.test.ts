@@ -248,7 +248,8 @@ describe('offline collector for an isolated network', () => {
     const emptyZip = join(dir, 'other.zip');
     await writeFile(emptyZip, buildZip([{ name: 'readme.txt', data: Buffer.from('not a collection') }]));
     const e2: unknown = await agents.importCollection(target, { file: emptyZip }).catch((e: unknown) => e);
-    expect(isAppError(e2, 'DEPLOY_FAILED')).toBe(true);
-    expect((e2 as Error).message).toContain('collection_context');
+    // Told before the server is asked (it would only log "unable to load collection_context").
+    expect(isAppError(e2, 'INVALID_ARGUMENT')).toBe(true);
+    expect((e2 as Error).message).toContain('is a ZIP but not a Velociraptor collection');
   });
 });

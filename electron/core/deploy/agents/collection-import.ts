@@ -7,10 +7,10 @@
  * collection's host name, or a new client id derived from the collection's HostID); every source's
  * rows are then read back so the result says what is visible.
  */
-import { open, stat } from 'node:fs/promises';
 import type { ImportedCollection } from '../../../../shared/agent-kits';
 import { AppError } from '../../../../shared/errors';
 import type { VelociraptorService } from '../../velociraptor/index';
+import { inspectCollectionZip } from './collection-zip';
 import { copyToServer, removeServerFile, type CopyOptions } from './server-files';
 
 export const IMPORT_ARTIFACT = 'Server.Utils.ImportCollection';
@@ -18,6 +18,8 @@ export const IMPORT_ARTIFACT = 'Server.Utils.ImportCollection';
 export interface ImportCollectionInput {
   /** The returned collection ZIP on this machine. */
   file: string;
+  /** What messages call the file (an uploaded file's own name, not its temp path); default `file`. */
+  name?: string;
   /** When the server creates a client for it: its host name (the collection's own wins if it has one). */
   hostname?: string;
   /** `auto` (default): the server decides; or an existing client id to import into. */
@@ -27,9 +29,9 @@ export interface ImportCollectionInput {
 export interface ImportOptions extends CopyOptions {
   /** How long the server may take to import (default 10 min). */
   waitMs?: number;
+  /** After the copy: the server imports, then the rows are read back. */
+  onStep?: (step: 'import' | 'read') => void;
 }
-
-const ZIP_MAGIC = 'PK\x03\x04';
 
 export async function importCollection(
   velociraptor: VelociraptorService,
@@ -41,14 +43,8 @@ export async function importCollection(
     throw new AppError('INVALID_ARGUMENT', `"${clientId}" is not a client id (C.<hex>) or "auto".`);
   if (input.hostname !== undefined && !/^[A-Za-z0-9._-]{1,253}$/.test(input.hostname))
     throw new AppError('INVALID_ARGUMENT', 'The host name may hold letters, digits, ".", "_" and "-" only.');
-  const info = await stat(input.file).catch((cause: unknown) => {
-    throw new AppError('NOT_FOUND', `There is no file at ${input.file}.`, { cause });
-  });
-  if (!info.isFile() || info.size < 22 || (await head(input.file)) !== ZIP_MAGIC)
-    throw new AppError(
-      'INVALID_ARGUMENT',
-      `${input.file} is not a ZIP: give the Collection-<host>-<time>.zip the offline collector wrote.`,
-    );
+  // A wrong file gets a specific answer here, not the server's log line.
+  await inspectCollectionZip(input.file, input.name ?? input.file);
 
   const copied = await copyToServer(
     velociraptor,
@@ -57,6 +53,7 @@ export async function importCollection(
     options,
   );
   try {
+    options.onStep?.('import');
     const run = await velociraptor.collectAndWait(
       {
         clientId: 'server',
@@ -92,6 +89,7 @@ export async function importCollection(
       flowId: row.FlowId,
       names: Array.isArray(row.Artifacts) ? row.Artifacts.map(String) : [],
     };
+    options.onStep?.('read');
     const artifacts: ImportedCollection['artifacts'] = [];
     for (const name of imported.names) {
       const rows = await velociraptor.flowResults(
@@ -114,17 +112,6 @@ export async function importCollection(
     };
   } finally {
     await removeServerFile(velociraptor, copied.path).catch(() => undefined);
-  }
-}
-
-async function head(path: string): Promise<string> {
-  const fh = await open(path, 'r');
-  try {
-    const b = Buffer.alloc(4);
-    await fh.read(b, 0, 4, 0);
-    return b.toString('latin1');
-  } finally {
-    await fh.close();
   }
 }
 

@@ -11,9 +11,12 @@ import { mkdir, mkdtemp, readdir, rm, stat } from 'node:fs/promises';
 import { basename, join, relative } from 'node:path';
 import { pipeline } from 'node:stream/promises';
 import { createGzip } from 'node:zlib';
-import type { AgentChannel } from '../../../../shared/agents';
-import type { agentsContract, PushReview } from '../../../../shared/contracts/agents';
-import type { Handlers } from '../../rpc/index';
+import { HostName, type AgentChannel } from '../../../../shared/agents';
+import type { agentsContract, EnrollmentCheck, PushReview } from '../../../../shared/contracts/agents';
+import { describeError } from '../../../../shared/errors';
+import type { ImportedCollection } from '../../../../shared/agent-kits';
+import type { UploadStore } from '../../files/index';
+import { latestProgress, type CallContext, type Handlers } from '../../rpc/index';
 import type { VelociraptorService } from '../../velociraptor/index';
 import { tarStream, type TarEntry } from '../docker/tar';
 import type { ReleaseCache } from '../releases/cache';
@@ -29,6 +32,8 @@ import { INSTALL_DIR, SERVICE_NAME } from './winrm/scripts';
 export interface AgentHandlerDeps {
   agents: AgentService;
   dataDir: string;
+  /** Where a returned collection arrives from the window (uploads:*, kind `collection`). */
+  uploads: UploadStore;
   server: (target: { server: string; org: string }) => Promise<VelociraptorService>;
   releases: ReleaseCache;
 }
@@ -195,6 +200,78 @@ async function offlineCollector(
   };
 }
 
+type ImportStep = 'upload' | 'import' | 'read';
+const IMPORT_STEPS: readonly string[] = ['upload', 'import', 'read'] satisfies ImportStep[];
+
+/** A collection the window sent (uploads:*) imported; the upload is removed whatever happens. */
+async function* importUploaded(
+  deps: AgentHandlerDeps,
+  i: { target: { server: string; org: string }; upload: string; hostname?: string | undefined },
+  ctx: CallContext,
+) {
+  const result: ImportedCollection = yield* latestProgress<
+    { type: 'progress'; step: ImportStep; sent?: number; total?: number },
+    ImportedCollection
+  >((report) =>
+    deps.uploads.consume(ctx.owner, i.upload, 'collection', (file) =>
+      deps.agents.importCollection(
+        i.target,
+        { file: file.path, name: file.name, ...(i.hostname ? { hostname: i.hostname } : {}) },
+        {
+          signal: ctx.signal,
+          onProgress: (p) => {
+            if (IMPORT_STEPS.includes(p.step))
+              report({
+                type: 'progress',
+                step: p.step as ImportStep,
+                ...(p.sent !== undefined ? { sent: p.sent } : {}),
+                ...(p.total !== undefined ? { total: p.total } : {}),
+              });
+          },
+        },
+      ),
+    ),
+  );
+  yield { type: 'done' as const, result };
+}
+
+const CHECKABLE = /^C\.[0-9a-f]{1,32}$/;
+
+/**
+ * Each host on its own, so one that is not a host name is `unknown` and the others are still answered;
+ * when the server itself fails, the hosts not asked yet are `unknown` for that reason too (not asked
+ * one by one against a server that does not answer).
+ */
+async function checkEach(
+  agents: AgentService,
+  target: { server: string; org: string },
+  hosts: string[],
+): Promise<EnrollmentCheck[]> {
+  const out: EnrollmentCheck[] = [];
+  const unknown = (query: string, reason: string): EnrollmentCheck => ({
+    query,
+    enrolled: false,
+    clients: [],
+    status: 'unknown',
+    reason,
+  });
+  let serverFailed: string | undefined;
+  for (const query of hosts) {
+    if (serverFailed) out.push(unknown(query, serverFailed));
+    else if (!CHECKABLE.test(query) && !HostName.safeParse(query).success)
+      out.push(unknown(query, 'Not a host name or client id (C.…).'));
+    else
+      try {
+        const [s] = await agents.checkEnrollment(target, [query]);
+        if (s) out.push({ ...s, status: s.enrolled ? 'enrolled' : 'not-yet' });
+      } catch (e) {
+        serverFailed = describeError(e);
+        out.push(unknown(query, serverFailed));
+      }
+  }
+  return out;
+}
+
 export function agentHandlers(deps: AgentHandlerDeps): Handlers<typeof agentsContract> {
   const { agents } = deps;
   return {
@@ -231,11 +308,7 @@ export function agentHandlers(deps: AgentHandlerDeps): Handlers<typeof agentsCon
       return { parameters: plan.parameters, preload: plan.preload };
     },
     'agents:kit-collector': (i, ctx) => offlineCollector(deps, i, ctx.signal),
-    'agents:import-collection': (i, ctx) =>
-      agents.importCollection(
-        i.target,
-        { file: i.file, ...(i.hostname ? { hostname: i.hostname } : {}) },
-        { signal: ctx.signal },
-      ),
+    'agents:import-collection': (i, ctx) => importUploaded(deps, i, ctx),
+    'agents:check-enrollment': async (i) => ({ hosts: await checkEach(agents, i.target, i.hosts) }),
   };
 }

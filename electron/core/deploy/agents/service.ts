@@ -10,6 +10,7 @@ import { join } from 'node:path';
 import type {
   BuiltInstaller,
   BuiltKit,
+  EnrollmentStatus,
   ImportedCollection,
   InstallerKind,
   PreloadedTool,
@@ -87,6 +88,9 @@ export interface CollectorBuild {
   collector: BuiltCollector;
 }
 
+/** The shared shape (shared/agent-kits.ts), re-exported for the core's callers. */
+export type { EnrollmentStatus };
+
 export interface KitProgress {
   signal?: AbortSignal;
   onProgress?: (p: { step: string; sent?: number; total?: number }) => void;
@@ -122,19 +126,6 @@ export interface GpoKitRequest {
   dir: string;
   /** The UNC share the computers read it from. */
   share?: string;
-}
-
-/** One client asked about by an enrollment check. */
-export interface EnrollmentStatus {
-  query: string;
-  enrolled: boolean;
-  clients: Array<{
-    clientId: string;
-    hostname: string;
-    online: boolean;
-    lastSeen: string | undefined;
-    labels: string[];
-  }>;
 }
 
 /**
@@ -499,6 +490,7 @@ export class AgentService {
     return importCollection(server, input, {
       ...(o.signal ? { signal: o.signal } : {}),
       onProgress: (sent, total) => o.onProgress?.({ step: 'upload', sent, total }),
+      onStep: (step) => o.onProgress?.({ step }),
     });
   }
 
@@ -623,7 +615,8 @@ export class AgentService {
           clientId: c.clientId,
           hostname: c.hostname,
           online: c.online,
-          lastSeen: c.lastSeen,
+          ...(c.firstSeen ? { firstSeen: c.firstSeen } : {}),
+          ...(c.lastSeen ? { lastSeen: c.lastSeen } : {}),
           labels: c.labels,
         })),
       });

@@ -4,9 +4,16 @@
  * platform, error, times). Host names and error texts may come from the hosts themselves, so the CSV
  * neutralises spreadsheet formulas (shared/csv.ts).
  */
+import { z } from 'zod';
 import type { AgentRunSummary, HostStatus } from '../../../../shared/agents';
 import { toCsv } from '../../../../shared/csv';
 import { countsOf, isInterruptedRun, type AgentRunDoc } from './run-journal';
+
+/**
+ * Both pushers' settings name the server as `server: { connection, org }` (ssh-push's ServerTarget,
+ * not imported: this module stays light enough for the e2e specs that read SUMMARY_COLUMNS).
+ */
+const RunServer = z.object({ server: z.object({ connection: z.string(), org: z.string().default('') }) });
 
 export function runSummary(doc: AgentRunDoc, now = Date.now()): AgentRunSummary {
   return {
@@ -18,9 +25,15 @@ export function runSummary(doc: AgentRunDoc, now = Date.now()): AgentRunSummary 
     createdAt: doc.createdAt,
     updatedAt: doc.updatedAt,
     concurrency: doc.concurrency,
+    server: serverOf(doc),
     counts: countsOf(doc.hosts),
     hosts: doc.hosts.map(({ resources: _r, os: _o, ...status }): HostStatus => status),
   };
+}
+
+function serverOf(doc: AgentRunDoc): AgentRunSummary['server'] {
+  const s = RunServer.safeParse(doc.settings);
+  return s.success ? { server: s.data.server.connection, org: s.data.server.org } : null;
 }
 
 export const SUMMARY_COLUMNS = [

@@ -6,7 +6,9 @@
  * not depend on ssh2's wording; ssh2's parser then decides whether the key and passphrase really open.
  */
 import { readFile, stat } from 'node:fs/promises';
-import { utils } from 'ssh2';
+// ssh2 is CommonJS: Node's ESM loader (Playwright's specs) finds `Client` but not `utils` as a named
+// export, so it is read from the default export.
+import ssh2 from 'ssh2';
 import { AppError } from '../../../../shared/errors';
 
 /** Key files are a few KB; anything larger was chosen by mistake and is not read into memory. */
@@ -127,7 +129,7 @@ export async function readPrivateKey(
       'Save its passphrase with the key, or choose a key without one.',
       { reason: 'passphrase-missing', format: kind.format },
     );
-  const parsed = utils.parseKey(data, kind.encrypted ? passphrase : undefined);
+  const parsed = ssh2.utils.parseKey(data, kind.encrypted ? passphrase : undefined);
   if (parsed instanceof Error) {
     if (kind.encrypted)
       return fail(

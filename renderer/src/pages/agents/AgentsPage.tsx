@@ -1,19 +1,28 @@
 /**
  * Agents: the pushes the app ran or runs (newest first; a run a dead process left `running` is marked
- * interrupted, to resume), the wizard for a new one, the live table of the one chosen, and the kits.
+ * interrupted, to resume), the wizard for a new one, the live table of the one chosen, the kits, and
+ * the enrolment check (stand-alone, or for a push's hosts from its row).
  * Test ids: `page-agents` (the shell's), `agents-new`, `agents-runs`, `agents-run-row-<id>`
- * (data-state), `agents-tab-<runs|kits>`.
+ * (data-state), `agents-run-check-<id>`, `agents-tab-<runs|kits|enrolment>`.
  */
 import { Alert, Badge, Button, Group, Stack, Table, Tabs, Text, Title } from '@mantine/core';
-import { IconPlus } from '@tabler/icons-react';
+import { notifications } from '@mantine/notifications';
+import { IconPlus, IconUserCheck } from '@tabler/icons-react';
 import { useState } from 'react';
+import type { RunListItem } from '../../../../shared/contracts/agents';
+import { describeError } from '../../../../shared/errors';
+import { useApi } from '../../api/index';
 import { useCall } from '../../api/use-call';
 import { AgentWizard } from './AgentWizard';
+import { EnrollmentCheck, type CheckDone } from './EnrollmentCheck';
 import { KitsPanel } from './KitsPanel';
 import { RunView } from './RunView';
 
 export function AgentsPage() {
+  const api = useApi();
   const [wizard, setWizard] = useState(false);
+  const [checked, setChecked] = useState<CheckDone>();
+  const [checking, setChecking] = useState<string>();
   const [selected, setSelected] = useState<string>();
   const [tab, setTab] = useState<string | null>('runs');
   const runs = useCall(
@@ -21,6 +30,25 @@ export function AgentsPage() {
     {},
     { poll: { everyMs: 3000, until: (l) => !l.runs.some((r) => r.state === 'running' && !r.interrupted) } },
   );
+
+  // A push's hosts, by the client id it learned where it has one (exact), else by host name.
+  const checkRun = (r: RunListItem) => {
+    if (!r.server) return;
+    const target = r.server;
+    setChecking(r.id);
+    api
+      .call('agents:run', { id: r.id })
+      .then(async (run) => {
+        const hosts = [...new Set(run.hosts.map((h) => h.clientId ?? h.host))].slice(0, 500);
+        const { hosts: results } = await api.call('agents:check-enrollment', { target, hosts });
+        setChecked({ key: Date.now(), target, hosts, results });
+        setTab('enrolment');
+      })
+      .catch((e: unknown) =>
+        notifications.show({ color: 'red', title: 'Enrolment check failed', message: describeError(e) }),
+      )
+      .finally(() => setChecking(undefined));
+  };
 
   return (
     <Stack>
@@ -37,6 +65,9 @@ export function AgentsPage() {
           </Tabs.Tab>
           <Tabs.Tab value="kits" data-testid="agents-tab-kits">
             Kits
+          </Tabs.Tab>
+          <Tabs.Tab value="enrolment" data-testid="agents-tab-enrolment">
+            Enrolment check
           </Tabs.Tab>
         </Tabs.List>
         <Tabs.Panel value="runs" pt="md">
@@ -68,6 +99,7 @@ export function AgentsPage() {
                     <Table.Th>Failed</Table.Th>
                     <Table.Th>Hosts</Table.Th>
                     <Table.Th>Started</Table.Th>
+                    <Table.Th />
                   </Table.Tr>
                 </Table.Thead>
                 <Table.Tbody>
@@ -104,6 +136,22 @@ export function AgentsPage() {
                         <Table.Td>{r.counts.failed}</Table.Td>
                         <Table.Td>{r.counts.total}</Table.Td>
                         <Table.Td>{new Date(r.createdAt).toLocaleString()}</Table.Td>
+                        <Table.Td>
+                          <Button
+                            size="compact-xs"
+                            variant="subtle"
+                            leftSection={<IconUserCheck size={14} />}
+                            disabled={!r.server}
+                            loading={checking === r.id}
+                            onClick={(e) => {
+                              e.stopPropagation();
+                              checkRun(r);
+                            }}
+                            data-testid={`agents-run-check-${r.id}`}
+                          >
+                            Check enrolment
+                          </Button>
+                        </Table.Td>
                       </Table.Tr>
                     );
                   })}
@@ -115,6 +163,9 @@ export function AgentsPage() {
         </Tabs.Panel>
         <Tabs.Panel value="kits" pt="md">
           <KitsPanel />
+        </Tabs.Panel>
+        <Tabs.Panel value="enrolment" pt="md">
+          <EnrollmentCheck key={checked?.key} done={checked} />
         </Tabs.Panel>
       </Tabs>
       <AgentWizard

@@ -4,8 +4,8 @@
  * the server builds (Server.Utils.CreateCollector: OS, artifacts, encryption; every tool it needs
  * preloaded into the server's inventory first and shown with its source and hash, nothing downloaded
  * on the target). Saved in the data folder's exports; in browser mode also handed to the browser as a
- * download. And the way back: a returned collection imported, its results counted per artifact.
- * Test ids: `kit-ansible-*`, `kit-collector-*`, `kit-import-*`, `kit-saved`.
+ * download. And the way back: a returned collection sent from the window and imported
+ * (ImportCollection.tsx). Test ids: `kit-ansible-*`, `kit-collector-*`, `kit-import-*`, `kit-saved`.
  */
 import {
   Alert,
@@ -13,7 +13,6 @@ import {
   Card,
   Code,
   Group,
-  List,
   Select,
   SimpleGrid,
   Stack,
@@ -24,7 +23,6 @@ import {
   Title,
 } from '@mantine/core';
 import { useState } from 'react';
-import type { ImportedCollection } from '../../../../shared/agent-kits';
 import { parseHostList } from '../../../../shared/agent-hosts';
 import type { OutputOf } from '../../../../shared/contract';
 import type { Contract } from '../../../../shared/contracts/index';
@@ -33,6 +31,7 @@ import { useApi } from '../../api/index';
 import { handToBrowser } from '../../api/save-file';
 import { useCall } from '../../api/use-call';
 import { useAppInfo } from '../../app/app-info-context';
+import { ImportCollectionCard } from './ImportCollection';
 import { SecretPicker } from './SecretPicker';
 
 interface Saved {
@@ -85,10 +84,6 @@ export function KitsPanel() {
   const [encryption, setEncryption] = useState<string>('x509');
   const [zipPasswordRef, setZipPasswordRef] = useState('');
   const [plan, setPlan] = useState<CollectorPlanView>();
-  // Import of a returned collection.
-  const [importFile, setImportFile] = useState('');
-  const [importHost, setImportHost] = useState('');
-  const [imported, setImported] = useState<ImportedCollection>();
 
   const target = server ? { server, org: '' } : null;
   const collectorSpec = () => ({
@@ -109,21 +104,6 @@ export function KitsPanel() {
       .catch((e: unknown) => setError(describeError(e)))
       .finally(() => setBusy(undefined));
   };
-  const importCollection = () => {
-    setBusy('import');
-    setError(undefined);
-    setImported(undefined);
-    api
-      .call('agents:import-collection', {
-        target: target!,
-        file: importFile.trim(),
-        ...(importHost.trim() ? { hostname: importHost.trim() } : {}),
-      })
-      .then(setImported)
-      .catch((e: unknown) => setError(describeError(e)))
-      .finally(() => setBusy(undefined));
-  };
-
   return (
     <Stack>
       <Select
@@ -304,49 +284,7 @@ export function KitsPanel() {
             ) : null}
           </Stack>
         </Card>
-        <Card withBorder data-testid="kit-import">
-          <Stack gap="xs">
-            <Title order={5}>Import a returned collection</Title>
-            <Text size="xs" c="dimmed">
-              The ZIP an offline collector wrote, as it came back: copied to the server, imported
-              (Server.Utils.ImportCollection) and its results read back. A file on the machine the app runs
-              on.
-            </Text>
-            <TextInput
-              label="Collection ZIP"
-              placeholder="/path/to/Collection-HOST-….zip"
-              value={importFile}
-              onChange={(e) => setImportFile(e.currentTarget.value)}
-              data-testid="kit-import-file"
-            />
-            <TextInput
-              label="Host name for a new client (optional)"
-              value={importHost}
-              onChange={(e) => setImportHost(e.currentTarget.value)}
-            />
-            <Button
-              disabled={!target || !importFile.trim()}
-              loading={busy === 'import'}
-              onClick={importCollection}
-              data-testid="kit-import-run"
-            >
-              Import
-            </Button>
-            {imported ? (
-              <Alert color="green" data-testid="kit-imported">
-                Imported into {imported.clientId} as flow {imported.flowId}: {imported.totalRows} rows,{' '}
-                {imported.uploadedFiles} files
-                <List size="xs">
-                  {imported.artifacts.map((a) => (
-                    <List.Item key={a.name}>
-                      {a.name}: {a.rows} rows
-                    </List.Item>
-                  ))}
-                </List>
-              </Alert>
-            ) : null}
-          </Stack>
-        </Card>
+        <ImportCollectionCard target={target} />
       </SimpleGrid>
       {error ? (
         <Alert color="red" data-testid="kit-error">

@@ -19,6 +19,69 @@ function fail(title: string) {
   return (e: unknown) => notifications.show({ color: 'red', title, message: describeError(e) });
 }
 
+interface Removed {
+  removed: number;
+  failed: string[];
+}
+
+/**
+ * A delete (a client, a collection): busy while it runs, then what it removed (or could not) in a
+ * notification and `onDone`; on failure busy again off and the reason shown.
+ */
+function runDelete(
+  go: () => Promise<Removed>,
+  o: {
+    title: string;
+    partly: (r: Removed) => string;
+    failTitle: string;
+    setBusy: (busy: boolean) => void;
+    onDone: () => void;
+  },
+): void {
+  o.setBusy(true);
+  go().then(
+    (r) => {
+      notifications.show({
+        color: r.failed.length ? 'orange' : 'green',
+        title: o.title,
+        message: r.failed.length ? o.partly(r) : `${r.removed} stored items removed.`,
+      });
+      o.onDone();
+    },
+    (e: unknown) => {
+      o.setBusy(false);
+      fail(o.failTitle)(e);
+    },
+  );
+}
+
+/** Cancel and the red button that does it, at the foot of each of these dialogs. */
+function ConfirmFooter(props: {
+  onCancel: () => void;
+  onConfirm: () => void;
+  busy: boolean;
+  disabled?: boolean;
+  testId: string;
+  children: string;
+}) {
+  return (
+    <Group justify="flex-end">
+      <Button variant="default" onClick={props.onCancel}>
+        Cancel
+      </Button>
+      <Button
+        color="red"
+        loading={props.busy}
+        disabled={props.disabled}
+        onClick={props.onConfirm}
+        data-testid={props.testId}
+      >
+        {props.children}
+      </Button>
+    </Group>
+  );
+}
+
 /** The plan of a quarantine or release: artifact, parameters, label and the queries with their env. */
 function PlanView({ plan }: { plan: QuarantinePlan }) {
   return (
@@ -108,20 +171,15 @@ function QuarantineModal(props: {
         )}
         {plan.error ? <Text c="red">{plan.error}</Text> : null}
         {plan.value ? <PlanView plan={plan.value} /> : null}
-        <Group justify="flex-end">
-          <Button variant="default" onClick={props.onClose}>
-            Cancel
-          </Button>
-          <Button
-            color="red"
-            loading={busy}
-            disabled={!plan.value || plan.loading}
-            onClick={run}
-            data-testid="quarantine-confirm"
-          >
-            {props.remove ? 'Release' : 'Quarantine'}
-          </Button>
-        </Group>
+        <ConfirmFooter
+          onCancel={props.onClose}
+          busy={busy}
+          disabled={!plan.value || plan.loading}
+          onConfirm={run}
+          testId="quarantine-confirm"
+        >
+          {props.remove ? 'Release' : 'Quarantine'}
+        </ConfirmFooter>
       </Stack>
     </Modal>
   );
@@ -137,25 +195,14 @@ function DeleteClientModal(props: {
   const [typed, setTyped] = useState('');
   const [busy, setBusy] = useState(false);
   const name = props.client.hostname || props.client.clientId;
-  const run = () => {
-    setBusy(true);
-    api.call('clients:delete', { target: props.target, clientId: props.client.clientId }).then(
-      (r) => {
-        notifications.show({
-          color: r.failed.length ? 'orange' : 'green',
-          title: `${name} deleted`,
-          message: r.failed.length
-            ? `${r.removed} items removed; not removed: ${r.failed.join('; ')}`
-            : `${r.removed} stored items removed.`,
-        });
-        props.onDone();
-      },
-      (e: unknown) => {
-        setBusy(false);
-        fail('Client not deleted')(e);
-      },
-    );
-  };
+  const run = () =>
+    runDelete(() => api.call('clients:delete', { target: props.target, clientId: props.client.clientId }), {
+      title: `${name} deleted`,
+      partly: (r) => `${r.removed} items removed; not removed: ${r.failed.join('; ')}`,
+      failTitle: 'Client not deleted',
+      setBusy,
+      onDone: props.onDone,
+    });
   return (
     <Modal opened onClose={props.onClose} title={`Delete ${name} (${props.client.clientId})`}>
       <Stack>
@@ -169,20 +216,15 @@ function DeleteClientModal(props: {
           onChange={(e) => setTyped(e.currentTarget.value)}
           data-testid="delete-client-confirm-name"
         />
-        <Group justify="flex-end">
-          <Button variant="default" onClick={props.onClose}>
-            Cancel
-          </Button>
-          <Button
-            color="red"
-            loading={busy}
-            disabled={typed !== name}
-            onClick={run}
-            data-testid="delete-client-confirm"
-          >
-            Delete client
-          </Button>
-        </Group>
+        <ConfirmFooter
+          onCancel={props.onClose}
+          busy={busy}
+          disabled={typed !== name}
+          onConfirm={run}
+          testId="delete-client-confirm"
+        >
+          Delete client
+        </ConfirmFooter>
       </Stack>
     </Modal>
   );
@@ -200,27 +242,22 @@ export function DeleteFlowModal(props: {
 }) {
   const api = useApi();
   const [busy, setBusy] = useState(false);
-  const run = () => {
-    setBusy(true);
-    api
-      .call('clients:deleteFlow', { target: props.target, clientId: props.clientId, flowId: props.flowId })
-      .then(
-        (r) => {
-          notifications.show({
-            color: r.failed.length ? 'orange' : 'green',
-            title: `Collection ${props.flowId} deleted`,
-            message: r.failed.length
-              ? `Not removed: ${r.failed.join('; ')}`
-              : `${r.removed} stored items removed.`,
-          });
-          props.onDone();
-        },
-        (e: unknown) => {
-          setBusy(false);
-          fail('Collection not deleted')(e);
-        },
-      );
-  };
+  const run = () =>
+    runDelete(
+      () =>
+        api.call('clients:deleteFlow', {
+          target: props.target,
+          clientId: props.clientId,
+          flowId: props.flowId,
+        }),
+      {
+        title: `Collection ${props.flowId} deleted`,
+        partly: (r) => `Not removed: ${r.failed.join('; ')}`,
+        failTitle: 'Collection not deleted',
+        setBusy,
+        onDone: props.onDone,
+      },
+    );
   return (
     <Modal opened onClose={props.onClose} title={`Delete collection ${props.flowId}`}>
       <Stack>
@@ -228,17 +265,22 @@ export function DeleteFlowModal(props: {
           Deletes the results, logs and uploads of <Code>{props.artifacts.join(', ')}</Code> collected from{' '}
           {props.hostname} ({props.clientId}). This cannot be undone.
         </Text>
-        <Group justify="flex-end">
-          <Button variant="default" onClick={props.onClose}>
-            Cancel
-          </Button>
-          <Button color="red" loading={busy} onClick={run} data-testid="delete-flow-confirm">
-            Delete collection
-          </Button>
-        </Group>
+        <ConfirmFooter onCancel={props.onClose} busy={busy} onConfirm={run} testId="delete-flow-confirm">
+          Delete collection
+        </ConfirmFooter>
       </Stack>
     </Modal>
   );
+}
+
+interface HeaderAction {
+  testId: string;
+  label: string;
+  icon: typeof IconRefresh;
+  variant: 'default' | 'subtle';
+  color?: string;
+  loading?: boolean;
+  onClick: () => void;
 }
 
 /** Interrogate, Quarantine / Release and Delete for the client page's header. */
@@ -261,47 +303,57 @@ export function ClientActions(props: {
       .then((r) => props.onFlow(r.flowId), fail('Not interrogated'))
       .finally(() => setInterrogating(false));
   };
+  // One shape for the header's buttons: Interrogate, Quarantine or Release (by the label), Delete.
+  const actions: HeaderAction[] = [
+    {
+      testId: 'interrogate-button',
+      label: 'Interrogate',
+      icon: IconRefresh,
+      variant: 'default',
+      loading: interrogating,
+      onClick: interrogate,
+    },
+    quarantined
+      ? {
+          testId: 'release-button',
+          label: 'Release…',
+          icon: IconLockOpen,
+          variant: 'default',
+          color: 'orange',
+          onClick: () => setOpen('release'),
+        }
+      : {
+          testId: 'quarantine-button',
+          label: 'Quarantine…',
+          icon: IconLock,
+          variant: 'default',
+          color: 'orange',
+          onClick: () => setOpen('quarantine'),
+        },
+    {
+      testId: 'delete-client-button',
+      label: 'Delete…',
+      icon: IconTrash,
+      variant: 'subtle',
+      color: 'red',
+      onClick: () => setOpen('delete'),
+    },
+  ];
   return (
     <>
-      <Button
-        variant="default"
-        leftSection={<IconRefresh size={14} />}
-        loading={interrogating}
-        onClick={interrogate}
-        data-testid="interrogate-button"
-      >
-        Interrogate
-      </Button>
-      {quarantined ? (
+      {actions.map((a) => (
         <Button
-          variant="default"
-          color="orange"
-          leftSection={<IconLockOpen size={14} />}
-          onClick={() => setOpen('release')}
-          data-testid="release-button"
+          key={a.testId}
+          variant={a.variant}
+          color={a.color}
+          leftSection={<a.icon size={14} />}
+          loading={a.loading}
+          onClick={a.onClick}
+          data-testid={a.testId}
         >
-          Release…
+          {a.label}
         </Button>
-      ) : (
-        <Button
-          variant="default"
-          color="orange"
-          leftSection={<IconLock size={14} />}
-          onClick={() => setOpen('quarantine')}
-          data-testid="quarantine-button"
-        >
-          Quarantine…
-        </Button>
-      )}
-      <Button
-        variant="subtle"
-        color="red"
-        leftSection={<IconTrash size={14} />}
-        onClick={() => setOpen('delete')}
-        data-testid="delete-client-button"
-      >
-        Delete…
-      </Button>
+      ))}
       {open === 'quarantine' || open === 'release' ? (
         <QuarantineModal
           target={props.target}

@@ -1,0 +1,209 @@
+/**
+ * What a returned offline collection is, read from its ZIP before the server is asked to import it, so
+ * a wrong file gets a specific answer: not a ZIP; a ZIP but not a Velociraptor collection; a hunt
+ * export; a collection whose entries are encrypted with a ZIP password (Server.Utils.ImportCollection
+ * takes no password: upstream's collector accessor only finds one in an X509 container's
+ * metadata.json); a PGP container (the same accessor decrypts X509 only). An X509 container
+ * (`metadata.json` with Scheme x509 + `data.zip`) is fine: the server decrypts it with its own key.
+ *
+ * Only the central directory and two small JSON entries are read (bounded reads, ZIP64 understood), so
+ * a collection of gigabytes is checked without reading it whole.
+ */
+import { open, type FileHandle } from 'node:fs/promises';
+import { promisify } from 'node:util';
+import { inflateRaw } from 'node:zlib';
+import { AppError } from '../../../../shared/errors';
+
+export interface CollectionZipInfo {
+  entries: number;
+  /** x509: an encrypted container the server opens with its frontend key. */
+  encryption: 'none' | 'x509';
+  /** From client_info.json when the collection is not encrypted ('' when absent). */
+  hostname: string;
+}
+
+interface Entry {
+  name: string;
+  flags: number;
+  method: number;
+  compressedSize: number;
+  localOffset: number;
+}
+
+export const ZIP_MAGIC = Buffer.from('PK\x03\x04', 'latin1');
+const EOCD = 0x06054b50;
+const ZIP64_LOCATOR = 0x07064b50;
+const ZIP64_EOCD = 0x06064b50;
+const CENTRAL = 0x02014b50;
+const LOCAL = 0x04034b50;
+/** A central directory larger than this is not a collection's (it would list millions of files). */
+const MAX_DIRECTORY = 64 * 1024 * 1024;
+/** metadata.json and client_info.json are a few hundred bytes. */
+const MAX_SMALL_ENTRY = 1024 * 1024;
+const inflate = promisify(inflateRaw);
+
+const notZip = (label: string) =>
+  new AppError(
+    'INVALID_ARGUMENT',
+    `${label} is not a ZIP: give the Collection-<host>-<time>.zip the offline collector wrote.`,
+    { details: { reason: 'not-zip' } },
+  );
+
+/** A problem with the first bytes of a collection upload (null when they start a ZIP). */
+export function collectionHeadProblem(first: Buffer): string | null {
+  return first.subarray(0, 4).equals(ZIP_MAGIC)
+    ? null
+    : 'is not a ZIP: give the Collection-<host>-<time>.zip the offline collector wrote.';
+}
+
+export async function inspectCollectionZip(path: string, label = path): Promise<CollectionZipInfo> {
+  const fh = await open(path, 'r').catch((cause: unknown) => {
+    throw new AppError('NOT_FOUND', `There is no file at ${label}.`, { cause });
+  });
+  try {
+    const size = (await fh.stat()).size;
+    if (size < 22 || !(await read(fh, 0, 4)).equals(ZIP_MAGIC)) throw notZip(label);
+    const entries = await centralDirectory(fh, size, label);
+    const byName = new Map(entries.map((e) => [e.name, e]));
+    const meta = byName.get('metadata.json');
+    if (meta && byName.has('data.zip')) {
+      const scheme = containerScheme(await small(fh, meta, label));
+      if (scheme !== 'x509')
+        throw new AppError(
+          'INVALID_ARGUMENT',
+          `${label} is a collection encrypted with ${scheme || 'an unknown scheme'}: the server can only open X509 containers (encrypted to its own certificate). Decrypt it where its key is, then import the plain ZIP.`,
+          { details: { reason: 'encrypted', scheme } },
+        );
+      return { entries: entries.length, encryption: 'x509', hostname: '' };
+    }
+    if (!byName.has('collection_context.json')) {
+      if (byName.has('hunt_info.json'))
+        throw new AppError(
+          'INVALID_ARGUMENT',
+          `${label} is a hunt export, not an offline collection: import it from the server's Hunts page.`,
+          { details: { reason: 'hunt-export' } },
+        );
+      throw new AppError(
+        'INVALID_ARGUMENT',
+        `${label} is a ZIP but not a Velociraptor collection (it has no collection_context.json): give the Collection-<host>-<time>.zip the offline collector wrote.`,
+        { details: { reason: 'not-collection' } },
+      );
+    }
+    if (entries.some((e) => e.flags & 1))
+      throw new AppError(
+        'INVALID_ARGUMENT',
+        `${label} is encrypted with a ZIP password, and Server.Utils.ImportCollection takes none. Extract it with the password (7-Zip, unzip -P) and ZIP the files again without one, or build collectors with X509 encryption, which the server opens itself.`,
+        { details: { reason: 'encrypted', scheme: 'password' } },
+      );
+    const info = byName.get('client_info.json');
+    const hostname = info ? hostOf(await small(fh, info, label)) : '';
+    return { entries: entries.length, encryption: 'none', hostname };
+  } finally {
+    await fh.close();
+  }
+}
+
+async function read(fh: FileHandle, at: number, length: number): Promise<Buffer> {
+  const b = Buffer.alloc(length);
+  const { bytesRead } = await fh.read(b, 0, length, at);
+  return b.subarray(0, bytesRead);
+}
+
+async function centralDirectory(fh: FileHandle, size: number, label: string): Promise<Entry[]> {
+  // The end record is within the last 22 + 65535 (comment) bytes.
+  const tailAt = Math.max(0, size - (22 + 65_535));
+  const tail = await read(fh, tailAt, size - tailAt);
+  let at = -1;
+  for (let i = tail.length - 22; i >= 0; i--)
+    if (tail.readUInt32LE(i) === EOCD) {
+      at = i;
+      break;
+    }
+  if (at < 0) throw notZip(label);
+  let count = tail.readUInt16LE(at + 10);
+  let dirSize = tail.readUInt32LE(at + 12);
+  let dirAt = tail.readUInt32LE(at + 16);
+  if (count === 0xffff || dirSize === 0xffffffff || dirAt === 0xffffffff) {
+    const loc = at >= 20 ? tail.subarray(at - 20, at) : await read(fh, tailAt + at - 20, 20);
+    if (loc.length !== 20 || loc.readUInt32LE(0) !== ZIP64_LOCATOR) throw notZip(label);
+    const rec = await read(fh, Number(loc.readBigUInt64LE(8)), 56);
+    if (rec.length !== 56 || rec.readUInt32LE(0) !== ZIP64_EOCD) throw notZip(label);
+    count = Number(rec.readBigUInt64LE(32));
+    dirSize = Number(rec.readBigUInt64LE(40));
+    dirAt = Number(rec.readBigUInt64LE(48));
+  }
+  if (dirSize > MAX_DIRECTORY || dirAt + dirSize > size)
+    throw new AppError(
+      'INVALID_ARGUMENT',
+      `${label} is a damaged or unusual ZIP (its file list does not fit).`,
+      {
+        details: { reason: 'damaged' },
+      },
+    );
+  const dir = await read(fh, dirAt, dirSize);
+  const entries: Entry[] = [];
+  let p = 0;
+  for (let i = 0; i < count; i++) {
+    if (p + 46 > dir.length || dir.readUInt32LE(p) !== CENTRAL)
+      throw new AppError('INVALID_ARGUMENT', `${label} is a damaged ZIP (its file list ends early).`, {
+        details: { reason: 'damaged' },
+      });
+    const nameLen = dir.readUInt16LE(p + 28);
+    const extraLen = dir.readUInt16LE(p + 30);
+    const commentLen = dir.readUInt16LE(p + 32);
+    entries.push({
+      flags: dir.readUInt16LE(p + 8),
+      method: dir.readUInt16LE(p + 10),
+      compressedSize: dir.readUInt32LE(p + 20),
+      localOffset: dir.readUInt32LE(p + 42),
+      name: dir.subarray(p + 46, p + 46 + nameLen).toString('utf8'),
+    });
+    p += 46 + nameLen + extraLen + commentLen;
+  }
+  return entries;
+}
+
+/** A small, unencrypted entry's bytes. */
+async function small(fh: FileHandle, e: Entry, label: string): Promise<Buffer> {
+  const damaged = () =>
+    new AppError('INVALID_ARGUMENT', `${label} is a damaged ZIP (${e.name} cannot be read).`, {
+      details: { reason: 'damaged' },
+    });
+  if (e.compressedSize > MAX_SMALL_ENTRY || e.flags & 1 || (e.method !== 0 && e.method !== 8))
+    throw damaged();
+  const local = await read(fh, e.localOffset, 30);
+  if (local.length !== 30 || local.readUInt32LE(0) !== LOCAL) throw damaged();
+  const dataAt = e.localOffset + 30 + local.readUInt16LE(26) + local.readUInt16LE(28);
+  const raw = await read(fh, dataAt, e.compressedSize);
+  try {
+    return e.method === 8 ? await inflate(raw, { maxOutputLength: 16 * MAX_SMALL_ENTRY }) : raw;
+  } catch {
+    throw damaged();
+  }
+}
+
+function parse(b: Buffer): unknown {
+  try {
+    return JSON.parse(b.toString('utf8'));
+  } catch {
+    return null;
+  }
+}
+
+/** metadata.json: a list of rows, one with Scheme (upstream writes a single row). */
+function containerScheme(b: Buffer): string {
+  const v = parse(b);
+  const rows: unknown[] = Array.isArray(v) ? v : [v];
+  for (const r of rows)
+    if (r && typeof r === 'object' && typeof (r as { Scheme?: unknown }).Scheme === 'string')
+      return (r as { Scheme: string }).Scheme.toLowerCase();
+  return '';
+}
+
+function hostOf(b: Buffer): string {
+  const v = parse(b);
+  if (!v || typeof v !== 'object') return '';
+  const key = Object.keys(v).find((k) => k.toLowerCase() === 'hostname');
+  const h = key ? (v as Record<string, unknown>)[key] : undefined;
+  return typeof h === 'string' ? h : '';
+}
