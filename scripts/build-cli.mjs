@@ -4,7 +4,7 @@
 // @napi-rs/keyring and dockerode (native addons, imported lazily) and electron stay external. CommonJS
 // dependencies get a real `require` through the createRequire banner.
 import { chmodSync, readFileSync } from 'node:fs';
-import { dirname, join } from 'node:path';
+import { basename, dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { build } from 'esbuild';
 
@@ -46,7 +46,10 @@ export async function buildCli(outfile = join(root, 'out', 'cli', 'megaraptor.mj
   return outfile;
 }
 
-if (process.argv[1] && fileURLToPath(import.meta.url) === process.argv[1]) {
+// Run as a script only when this file itself was started: a runner that bundles this module in (the
+// agents benchmark) has the bundle's URL here, which is its own argv[1] too.
+const self = fileURLToPath(import.meta.url);
+if (process.argv[1] === self && basename(self) === 'build-cli.mjs') {
   await buildCli();
   console.log('build-cli: out/cli/megaraptor.mjs written');
 }
