@@ -7,11 +7,11 @@
 import { mkdtemp, readFile, rm, stat, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { PassThrough } from 'node:stream';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { PLACEHOLDER_BYTES, placeholderConfig } from '../deploy/agents/testing/test-msi';
 import { MSI_MAGIC, MSI_PAGE, placeholderPages, repackMsi } from './msi-repack';
-import { runVelociraptorCommandLine, type VrIO } from './velociraptor-cli';
+import { capturedIo } from './testing/captured-io';
+import { runVelociraptorCommandLine } from './velociraptor-cli';
 
 const STREAM = 3 * MSI_PAGE;
 const HEADER = 75;
@@ -100,21 +100,9 @@ describe('velociraptor config repack (simulator command line)', () => {
   });
 
   async function vr(args: string[]): Promise<{ code: number; out: string; err: string }> {
-    const stdout = new PassThrough();
-    const stderr = new PassThrough();
-    let out = '';
-    let err = '';
-    stdout.on('data', (d: Buffer) => (out += d.toString()));
-    stderr.on('data', (d: Buffer) => (err += d.toString()));
-    const io: VrIO = {
-      stdout,
-      stderr,
-      stdin: new PassThrough(),
-      cwd: dir,
-      waitForSignal: () => new Promise(() => undefined),
-    };
+    const io = capturedIo(dir);
     const code = await runVelociraptorCommandLine(args, io);
-    return { code, out, err };
+    return { code, out: io.out(), err: io.err() };
   }
 
   const valid = 'Client:\n  server_urls: [https://vr.example:8000/]\n  ca_certificate: PEM\n  nonce: abc\n';

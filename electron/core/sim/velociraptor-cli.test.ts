@@ -6,7 +6,6 @@
 import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { PassThrough } from 'node:stream';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { stringify } from 'yaml';
 import { writeApiClientConfig, writeServerConfig } from '../pki/config-files';
@@ -17,7 +16,8 @@ import { loadApiConfig } from '../velociraptor/config/api-config';
 import { VelociraptorConnection } from '../velociraptor/connection';
 import { build, vql } from '../velociraptor/vql/builder';
 import { USER_FILE } from './user-file';
-import { parseVelociraptorArgs, runVelociraptorCommandLine, type VrIO } from './velociraptor-cli';
+import { capturedIo, type CapturedIo } from './testing/captured-io';
+import { parseVelociraptorArgs, runVelociraptorCommandLine } from './velociraptor-cli';
 
 let dir: string;
 beforeEach(async () => {
@@ -27,26 +27,7 @@ afterEach(async () => {
   await rm(dir, { recursive: true, force: true });
 });
 
-function io(): VrIO & { out: () => string; err: () => string; stop: () => void; stdin: PassThrough } {
-  const stdout = new PassThrough();
-  const stderr = new PassThrough();
-  let out = '';
-  let err = '';
-  stdout.on('data', (d: Buffer) => (out += d.toString()));
-  stderr.on('data', (d: Buffer) => (err += d.toString()));
-  let stop: (s: string) => void = () => undefined;
-  const stopped = new Promise<string>((r) => (stop = r));
-  return {
-    stdout,
-    stderr,
-    stdin: new PassThrough(),
-    cwd: dir,
-    waitForSignal: () => stopped,
-    out: () => out,
-    err: () => err,
-    stop: () => stop('SIGTERM'),
-  };
-}
+const io = (): CapturedIo => capturedIo(dir);
 
 /** Resolves when `text()` matches, polling every 20 ms for up to 10 s. */
 async function until(text: () => string, re: RegExp): Promise<RegExpExecArray> {
