@@ -8,11 +8,11 @@
 import { execFile, spawn, type ChildProcess } from 'node:child_process';
 import { randomBytes, createHash } from 'node:crypto';
 import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
-import { connect } from 'node:net';
+import { connect, Socket } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { MemorySecretStore } from '../../credentials/memory-store';
 import {
   makeClientKeys,
@@ -354,6 +354,16 @@ describe.runIf(hosts.run)('SSH layer against real sshd hosts', () => {
     await expect(files.removeTree('/etc')).rejects.toThrow(/Refusing/);
     await expect(files.removeTree(`${a.prefix}/../x/../../etc`)).rejects.toThrow(/Refusing/);
     await files.removeStaging();
+  });
+
+  it('sends small packets at once (no Nagle delay waiting for the host to acknowledge)', async () => {
+    const noDelay = vi.spyOn(Socket.prototype, 'setNoDelay');
+    try {
+      await open(root(a));
+      expect(noDelay).toHaveBeenCalledWith(true);
+    } finally {
+      noDelay.mockRestore();
+    }
   });
 
   it('reports a full disk as SSH_NO_SPACE, before and during a transfer', async () => {
