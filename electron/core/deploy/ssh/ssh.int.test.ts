@@ -27,7 +27,7 @@ import { openSsh, probeHostKey, type SshDeps } from './connect';
 import type { SshConnection } from './connection';
 import { HostKeyStore } from './host-keys';
 import { fingerprintOf, knownHostsLine } from './known-hosts';
-import { detectPlatform, freeDiskBytes, listeningSockets } from './platform';
+import { detectPlatform, freeDiskBytes, freeDiskBytesAt, listeningSockets } from './platform';
 import { RemoteFiles } from './remote-files';
 import type { SshTargetInput } from './target';
 import { appErrorOf } from '../../../../test/app-error-of';
@@ -364,6 +364,29 @@ describe.runIf(hosts.run)('SSH layer against real sshd hosts', () => {
     } finally {
       noDelay.mockRestore();
     }
+  });
+
+  it('installs a file in two commands: one space check for every folder, one install', async () => {
+    const c = await open(root(small));
+    const files = new RemoteFiles(c, `${small.prefix}/small/staging-count`);
+    await files.prepareStaging();
+    const exec = vi.spyOn(c, 'exec');
+    try {
+      await files.install({ data: 'unit: text\n' }, `${small.prefix}/var/tmp/counted.conf`, { mode: 0o644 });
+      expect(exec.mock.calls.map(([command]) => command.split(' ')[0])).toEqual(['for', 'install']);
+    } finally {
+      exec.mockRestore();
+    }
+    expect((await c.run(`ls -A ${files.stagingDir}`, { what: 'ls' })).stdout).toBe('');
+    const [onSmall, onPrefix] = await freeDiskBytesAt(c, [
+      `${small.prefix}/small/not/yet`,
+      `${small.prefix}/var/tmp/counted.conf`,
+    ]);
+    expect(onSmall!.at).toBe(`${small.prefix}/small`);
+    expect(onSmall!.bytes).toBeLessThan(4 * 1024 * 1024);
+    expect(onPrefix!.at).toBe(`${small.prefix}/var/tmp/counted.conf`);
+    expect(onPrefix!.bytes).toBeGreaterThan(onSmall!.bytes);
+    await files.removeStaging();
   });
 
   it('reports a full disk as SSH_NO_SPACE, before and during a transfer', async () => {
