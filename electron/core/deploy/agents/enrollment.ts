@@ -69,8 +69,10 @@ export async function waitForWriteback(
   return pollFor(
     async () => {
       const seconds = Math.max(1, Math.ceil((o.timeoutMs - (Date.now() - t0)) / 1000));
-      // date +%s and a fractional sleep: coreutils, BSD (macOS) and busybox all have them.
-      const loop = `end=$(( $(date +%s) + ${seconds} )); while :; do id=$(${read}); [ -n "$id" ] && { printf '%s\\n' "$id"; exit 0; }; [ "$(date +%s)" -ge "$end" ] && exit 0; sleep 0.2; done`;
+      // Five looks a second, each a shell builtin test until the file has content (sed only then):
+      // the wait costs the host one `sleep` a look, not the agent's CPU. Fractional sleep: coreutils,
+      // BSD (macOS) and busybox all have it.
+      const loop = `n=${seconds * 5}; while [ "$n" -gt 0 ]; do if [ -s ${sh([writeback])} ]; then id=$(${read}); [ -n "$id" ] && { printf '%s\\n' "$id"; exit 0; }; fi; n=$((n - 1)); sleep 0.2; done`;
       const r = await conn.exec(loop, {
         root: true,
         timeoutMs: seconds * 1000 + 30_000,
