@@ -6,6 +6,8 @@
  */
 import { AppError, isAppError } from '../../../../shared/errors';
 import type { VelociraptorService } from '../../velociraptor/index';
+import type { SshConnection } from '../ssh/connection';
+import { sh } from '../ssh/shell';
 
 export const CLIENT_ID = /^C\.[0-9a-f]{16}$/;
 
@@ -49,6 +51,38 @@ export async function pollFor<T>(read: () => Promise<T | null>, o: WaitOptions):
     o.onWait?.(elapsed);
     await pause(Math.min(o.intervalMs ?? 1000, o.timeoutMs - elapsed), o.signal);
   }
+}
+
+/**
+ * Waits on the host, as root, until the writeback names a client id (null after the deadline). The
+ * waiting loop runs on the host in one command: one sudo and one round trip, however long the agent
+ * takes, where a poll from here costs both every half second (at 8 hosts at once, 16 sudo a second
+ * competing with the agents starting) and notices the id only at the next poll.
+ */
+export async function waitForWriteback(
+  conn: SshConnection,
+  writeback: string,
+  o: Omit<WaitOptions, 'intervalMs' | 'onWait'>,
+): Promise<string | null> {
+  const t0 = Date.now();
+  const read = `sed -n 's/^client_id: *//p' ${sh([writeback])} 2>/dev/null`;
+  return pollFor(
+    async () => {
+      const seconds = Math.max(1, Math.ceil((o.timeoutMs - (Date.now() - t0)) / 1000));
+      // Five looks a second, each a shell builtin test until the file has content (sed only then):
+      // the wait costs the host one `sleep` a look, not the agent's CPU. Fractional sleep: coreutils,
+      // BSD (macOS) and busybox all have it.
+      const loop = `n=${seconds * 5}; while [ "$n" -gt 0 ]; do if [ -s ${sh([writeback])} ]; then id=$(${read}); [ -n "$id" ] && { printf '%s\\n' "$id"; exit 0; }; fi; n=$((n - 1)); sleep 0.2; done`;
+      const r = await conn.exec(loop, {
+        root: true,
+        timeoutMs: seconds * 1000 + 30_000,
+        ...(o.signal ? { signal: o.signal } : {}),
+      });
+      return writebackClientId(`client_id: ${r.stdout.trim()}`);
+    },
+    // A half-written line (no full id yet) is read again after a moment.
+    { ...o, intervalMs: 200 },
+  );
 }
 
 /** Waits until the server lists `clientId`; AGENT_NOT_ENROLLED after the deadline. */

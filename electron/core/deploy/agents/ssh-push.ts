@@ -26,7 +26,7 @@ import { systemdServices, type ServiceManager, type ServiceManagerFactory } from
 import { sh } from '../ssh/shell';
 import { SshAuth, SshHop, SudoPolicy } from '../ssh/target';
 import { agentConfig, checkLabel, type AgentConfigOptions } from './client-config';
-import { pollFor, waitForEnrollment, writebackClientId } from './enrollment';
+import { pollFor, waitForEnrollment, waitForWriteback, writebackClientId } from './enrollment';
 import type { HostContext, HostPusher, PushOpenContext, PushOutcome, PushSession } from './fanout';
 import {
   darwinLayout,
@@ -373,15 +373,10 @@ export class SshAgentPusher implements HostPusher {
   ): Promise<PushOutcome> {
     const t0 = Date.now();
     // Only the client_id line is read: the private key beside it never leaves the host.
-    const clientId = await pollFor(
-      async () => {
-        const r = await conn.exec(`sed -n 's/^client_id: *//p' ${sh([writeback])} 2>/dev/null`, {
-          root: true,
-        });
-        return writebackClientId(`client_id: ${r.stdout.trim()}`);
-      },
-      { timeoutMs: s.enrollTimeoutMs, signal: ctx.signal, intervalMs: 500 },
-    );
+    const clientId = await waitForWriteback(conn, writeback, {
+      timeoutMs: s.enrollTimeoutMs,
+      signal: ctx.signal,
+    });
     if (!clientId)
       throw new AppError(
         'AGENT_NOT_ENROLLED',

@@ -96,6 +96,9 @@ async function connectHop(
     };
     client.once('ready', () => {
       client.removeListener('error', fail);
+      // Every command and SFTP request is a few small packets sent back to back; with Nagle's
+      // algorithm each waits for the peer's delayed ACK (40 ms on Linux, up to 200 ms elsewhere).
+      client.setNoDelay(true);
       // Later errors (a dropped connection) surface through the next command; keep them from crashing.
       client.on('error', () => undefined);
       resolve(client);

@@ -314,7 +314,7 @@ export class SshConnection {
         remotePath,
         {
           mode: options.mode ?? 0o600,
-          concurrency: 16,
+          concurrency: 64,
           chunkSize: 32 * 1024,
           step: (done, _nb, total) => options.onProgress?.({ done, total }),
         },

@@ -130,15 +130,31 @@ export async function freeDiskBytes(
   conn: SshConnection,
   path: string,
 ): Promise<{ bytes: number; at: string }> {
-  if (!isSafeAbsolutePath(path)) throw new AppError('INVALID_ARGUMENT', `"${path}" is not an absolute path.`);
-  const script = `p=${sh([path])}; while [ ! -e "$p" ]; do p=$(dirname "$p"); done; echo "$p"; df -Pk "$p" | tail -n 1`;
-  const r = await conn.run(script, { what: `Checking free disk space at ${path}`, timeoutMs: 30_000 });
-  const [at = path, line = ''] = r.stdout.trim().split('\n');
-  const fields = line.trim().split(/\s+/);
-  const availKb = Number(fields[3]);
-  if (!Number.isFinite(availKb))
-    throw new AppError('SSH_COMMAND_FAILED', `df on ${conn.name} gave an unexpected answer: ${line}`);
-  return { bytes: availKb * 1024, at };
+  return (await freeDiskBytesAt(conn, [path]))[0]!;
+}
+
+/** freeDiskBytes for several paths in one command (one round trip, however far the host is). */
+export async function freeDiskBytesAt(
+  conn: SshConnection,
+  paths: readonly string[],
+): Promise<Array<{ bytes: number; at: string }>> {
+  for (const path of paths)
+    if (!isSafeAbsolutePath(path))
+      throw new AppError('INVALID_ARGUMENT', `"${path}" is not an absolute path.`);
+  const script = `for p in ${sh([...paths])}; do while [ ! -e "$p" ]; do p=$(dirname "$p"); done; echo "$p"; df -Pk "$p" | tail -n 1; done`;
+  const r = await conn.run(script, {
+    what: `Checking free disk space at ${paths.join(', ')}`,
+    timeoutMs: 30_000,
+  });
+  const lines = r.stdout.trim().split('\n');
+  return paths.map((path, i) => {
+    const at = lines[2 * i] ?? path;
+    const line = lines[2 * i + 1] ?? '';
+    const availKb = Number(line.trim().split(/\s+/)[3]);
+    if (!Number.isFinite(availKb) || !line)
+      throw new AppError('SSH_COMMAND_FAILED', `df on ${conn.name} gave an unexpected answer: ${line}`);
+    return { bytes: availKb * 1024, at };
+  });
 }
 
 export interface ListeningSocket {

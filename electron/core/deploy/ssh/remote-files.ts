@@ -10,7 +10,7 @@ import { basename, posix } from 'node:path';
 import { stat } from 'node:fs/promises';
 import { AppError, isAppError } from '../../../../shared/errors';
 import type { SshConnection, UploadProgress } from './connection';
-import { freeDiskBytes } from './platform';
+import { freeDiskBytesAt } from './platform';
 import { isSafeAbsolutePath, sh } from './shell';
 
 export interface Ownership {
@@ -124,12 +124,15 @@ export class RemoteFiles {
     if (own.owner) argv.push('-o', own.owner);
     if (own.group) argv.push('-g', own.group);
     try {
+      // The command removes the staged copy whatever install did; only a command that did not run
+      // to its end (connection lost, sudo refused) needs another try at it.
       await this.conn.run(`${sh([...argv, staged, dest])}; rc=$?; rm -f -- ${sh([staged])}; exit $rc`, {
         root: true,
         what: `Installing ${dest}`,
       });
-    } finally {
+    } catch (e) {
       await this.conn.exec(`rm -f -- ${sh([staged])}`).catch(() => undefined);
+      throw e;
     }
   }
 
@@ -188,8 +191,7 @@ export class RemoteFiles {
   }
 
   private async ensureSpace(size: number, dirs: string[]): Promise<void> {
-    for (const dir of dirs) {
-      const free = await freeDiskBytes(this.conn, dir);
+    for (const free of await freeDiskBytesAt(this.conn, dirs)) {
       // A little headroom: filesystems keep blocks for metadata.
       if (free.bytes < size + 64 * 1024)
         throw new AppError(

@@ -8,11 +8,11 @@
 import { execFile, spawn, type ChildProcess } from 'node:child_process';
 import { randomBytes, createHash } from 'node:crypto';
 import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
-import { connect } from 'node:net';
+import { connect, Socket } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { MemorySecretStore } from '../../credentials/memory-store';
 import {
   makeClientKeys,
@@ -27,7 +27,7 @@ import { openSsh, probeHostKey, type SshDeps } from './connect';
 import type { SshConnection } from './connection';
 import { HostKeyStore } from './host-keys';
 import { fingerprintOf, knownHostsLine } from './known-hosts';
-import { detectPlatform, freeDiskBytes, listeningSockets } from './platform';
+import { detectPlatform, freeDiskBytes, freeDiskBytesAt, listeningSockets } from './platform';
 import { RemoteFiles } from './remote-files';
 import type { SshTargetInput } from './target';
 import { appErrorOf } from '../../../../test/app-error-of';
@@ -353,6 +353,39 @@ describe.runIf(hosts.run)('SSH layer against real sshd hosts', () => {
     expect(await files.exists(secret)).toBe(false);
     await expect(files.removeTree('/etc')).rejects.toThrow(/Refusing/);
     await expect(files.removeTree(`${a.prefix}/../x/../../etc`)).rejects.toThrow(/Refusing/);
+    await files.removeStaging();
+  });
+
+  it('sends small packets at once (no Nagle delay waiting for the host to acknowledge)', async () => {
+    const noDelay = vi.spyOn(Socket.prototype, 'setNoDelay');
+    try {
+      await open(root(a));
+      expect(noDelay).toHaveBeenCalledWith(true);
+    } finally {
+      noDelay.mockRestore();
+    }
+  });
+
+  it('installs a file in two commands: one space check for every folder, one install', async () => {
+    const c = await open(root(small));
+    const files = new RemoteFiles(c, `${small.prefix}/small/staging-count`);
+    await files.prepareStaging();
+    const exec = vi.spyOn(c, 'exec');
+    try {
+      await files.install({ data: 'unit: text\n' }, `${small.prefix}/var/tmp/counted.conf`, { mode: 0o644 });
+      expect(exec.mock.calls.map(([command]) => command.split(' ')[0])).toEqual(['for', 'install']);
+    } finally {
+      exec.mockRestore();
+    }
+    expect((await c.run(`ls -A ${files.stagingDir}`, { what: 'ls' })).stdout).toBe('');
+    const [onSmall, onPrefix] = await freeDiskBytesAt(c, [
+      `${small.prefix}/small/not/yet`,
+      `${small.prefix}/var/tmp/counted.conf`,
+    ]);
+    expect(onSmall!.at).toBe(`${small.prefix}/small`);
+    expect(onSmall!.bytes).toBeLessThan(4 * 1024 * 1024);
+    expect(onPrefix!.at).toBe(`${small.prefix}/var/tmp/counted.conf`);
+    expect(onPrefix!.bytes).toBeGreaterThan(onSmall!.bytes);
     await files.removeStaging();
   });
 

@@ -218,7 +218,15 @@ export async function startSshdHost(keys: ClientKeys, options: SshdHostOptions =
           ]
         : []),
       `grep -q '^deployer:' /etc/passwd || sh ${join(dir, 'users.sh')}`,
-      ...(options.hostname ? [`hostname ${options.hostname}`] : []),
+      // A real host finds its own name in /etc/hosts (installers write it). Without it, sudo
+      // asks DNS for the name on every call: a lookup that leaves the machine, and a 5 s resolver
+      // timeout whenever the resolver drops a burst of them.
+      ...(options.hostname
+        ? [
+            `hostname ${options.hostname}`,
+            `grep -q ' ${options.hostname}$' /etc/hosts || echo '127.0.1.1 ${options.hostname}' >> /etc/hosts`,
+          ]
+        : []),
       ...(options.setupLines ?? []),
       `exec /usr/sbin/sshd -D -e -f ${join(dir, 'sshd_config')}`,
       '',
