@@ -32,6 +32,7 @@ import type { ConnectionManager } from '../connections/index';
 import { isoToMs, toArtifact, toClient, toCompletion, toFlow, toHunt, toHuntFlow, toVfsEntry } from './map';
 import { ResultStore, type ResultSet } from './result-store';
 import { coalesce, RunProgress } from './run-stream';
+import { latestProgress } from '../rpc/index';
 
 const LIST_DIR = 'System.VFS.ListDirectory';
 const DOWNLOAD_FILE = 'System.VFS.DownloadFile';
@@ -273,36 +274,14 @@ export class InvestigationService {
     name: string,
     signal: AbortSignal,
   ): AsyncGenerator<DownloadProgress> {
-    let latest: { bytes: number } | undefined;
-    let wake: (() => void) | undefined;
-    let settled = false;
-    const run = ops
-      .downloadInto({ components }, dir, name, {
+    // Only the newest count is kept: a slow renderer never holds the download back or buffers it.
+    const r = yield* latestProgress((report: (p: DownloadProgress) => void) =>
+      ops.downloadInto({ components }, dir, name, {
         overwrite: true,
         signal,
-        onProgress: (p) => {
-          latest = p;
-          wake?.();
-        },
-      })
-      .finally(() => {
-        settled = true;
-        wake?.();
-      });
-    run.catch(() => undefined); // awaited below; this only stops an unhandled rejection meanwhile
-    for (;;) {
-      // Only the newest count is kept: a slow renderer never holds the download back or buffers it.
-      if (latest) {
-        const received = latest.bytes;
-        latest = undefined;
-        yield { received, total: Math.max(total, received), done: false };
-        continue;
-      }
-      if (settled) break;
-      await new Promise<void>((r) => (wake = r));
-      wake = undefined;
-    }
-    const r = await run;
+        onProgress: (p) => report({ received: p.bytes, total: Math.max(total, p.bytes), done: false }),
+      }),
+    );
     yield { received: r.bytes, total: r.bytes, done: true, sha256: r.sha256, savedTo: r.path };
   }
 
