@@ -8,14 +8,15 @@
  * (a JavaScript comment), whose `client` is the stand-in agent that enrols with the simulator.
  *
  * Per run: wall time; CPU time (this process — pusher, ssh2's crypto, the simulator — plus every
- * process in the hosts' namespaces: sshd, sftp-server, sudo, install, the agents); waiting time (the
- * sum of the hosts' push times minus that CPU time: network, disk, the enrolment poll, a busy CPU).
+ * process it starts: the hosts' sshd, sftp-server, sudo, install, the agents; counted by a cgroup);
+ * the machine's idle core time during the run (cores that waited); waiting time (the sum of the hosts'
+ * push times minus that CPU time: network, disk, the enrolment poll, a busy CPU).
  * Target: the concurrency-8 wall time within 1.3× of max(total CPU time / 2 cores, the slowest single
  * host at concurrency 1). Needs root (the sshd hosts' namespaces) and `npm run build` (the CLI). `npm run bench -- agents
  * [--hosts N] [--mb N]`.
  */
 import { randomBytes } from 'node:crypto';
-import { readdir, readFile, readlink, rm, writeFile } from 'node:fs/promises';
+import { mkdir, readFile, rm, rmdir, writeFile } from 'node:fs/promises';
 import { cpus, loadavg } from 'node:os';
 import { join } from 'node:path';
 import type { AgentRunDoc } from '../../electron/core/deploy/agents/run-journal';
@@ -34,20 +35,65 @@ const TICK = 100; // USER_HZ: /proc stat times are in clock ticks
 
 const sec = (ms: number): string => `${(ms / 1000).toFixed(2)} s`;
 
-/** CPU ms of every process whose mount namespace is one of `namespaces` (with reaped children). */
-async function namespaceCpuMs(namespaces: Set<string>): Promise<number> {
-  let ticks = 0;
-  for (const name of await readdir('/proc')) {
-    if (!/^\d+$/.test(name)) continue;
-    const ns = await readlink(`/proc/${name}/ns/mnt`).catch(() => null);
-    if (!ns || !namespaces.has(ns)) continue;
-    const stat = await readFile(`/proc/${name}/stat`, 'utf8').catch(() => null);
-    if (!stat) continue;
-    // Fields after the command (which may hold spaces): utime stime cutime cstime are 14–17.
-    const f = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
-    ticks += Number(f[11]) + Number(f[12]) + Number(f[13]) + Number(f[14]);
+/**
+ * CPU time of everything this process starts, alive or dead: a cpuacct cgroup (v1) or a cgroup v2 this
+ * process joins before the hosts start, so every sshd, sudo, install and agent inherits it whatever
+ * reaps it. Reading /proc per process (this bench's first way) missed about a third of the run's CPU:
+ * short-lived processes and those no living ancestor had waited for.
+ */
+class RunCgroup {
+  private constructor(
+    private readonly dir: string,
+    private readonly usageFile: string,
+    private readonly home: string,
+  ) {}
+
+  static async join(): Promise<RunCgroup> {
+    const name = `megaraptor-bench-${process.pid}`;
+    const kinds = [
+      { root: '/sys/fs/cgroup/cpuacct', usage: 'cpuacct.usage' }, // v1: nanoseconds
+      { root: '/sys/fs/cgroup/unified', usage: 'cpu.stat' }, // hybrid v2: usage_usec
+      { root: '/sys/fs/cgroup', usage: 'cpu.stat' }, // pure v2
+    ];
+    const tried: string[] = [];
+    for (const k of kinds) {
+      const dir = join(k.root, name);
+      try {
+        await mkdir(dir);
+        await writeFile(join(dir, 'cgroup.procs'), String(process.pid));
+        return new RunCgroup(dir, join(dir, k.usage), k.root);
+      } catch (e) {
+        tried.push(`${k.root}: ${(e as Error).message}`);
+        await rmdir(dir).catch(() => undefined);
+      }
+    }
+    throw new Error(`No cgroup to count the run's CPU in (${tried.join('; ')}).`);
   }
-  return (ticks * 1000) / TICK;
+
+  async usageMs(): Promise<number> {
+    const text = await readFile(this.usageFile, 'utf8');
+    if (this.usageFile.endsWith('cpuacct.usage')) return Number(text.trim()) / 1e6;
+    const usec = /^usage_usec (\d+)$/m.exec(text);
+    if (!usec) throw new Error(`${this.usageFile} has no usage_usec line.`);
+    return Number(usec[1]) / 1000;
+  }
+
+  /** Back to the root group, then removed (the hosts are gone by now). */
+  async leave(): Promise<void> {
+    await writeFile(join(this.home, 'cgroup.procs'), String(process.pid));
+    await rmdir(this.dir).catch((e: unknown) =>
+      console.warn(`cgroup ${this.dir} left behind: ${(e as Error).message}`),
+    );
+  }
+}
+
+/** The machine's busy and idle CPU ms so far (/proc/stat's first line), to see whether cores waited. */
+async function machineCpuMs(): Promise<{ busy: number; idle: number }> {
+  const line = (await readFile('/proc/stat', 'utf8')).split('\n')[0] ?? '';
+  // cpu user nice system idle iowait irq softirq steal …, in clock ticks.
+  const t = line.trim().split(/\s+/).slice(1).map(Number);
+  const sum = (...i: number[]): number => (i.reduce((a, k) => a + (t[k] ?? 0), 0) * 1000) / TICK;
+  return { busy: sum(0, 1, 2, 5, 6, 7), idle: sum(3, 4) };
 }
 
 const ownCpuMs = (): number => {
@@ -106,6 +152,10 @@ interface Measured {
   /** Mean seconds a host spent in each state (from the run's host events). */
   perState: Record<string, number>;
   waitMs: number;
+  /** Core time the machine spent idle during the run (both cores: up to 2 × wall). */
+  idleMs: number;
+  /** Busy core time not in the run's cgroup: other work on the machine, kernel threads. */
+  otherMs: number;
   slowestHostMs: number;
   hostMs: number[];
   doc: AgentRunDoc;
@@ -115,6 +165,7 @@ async function main(): Promise<void> {
   if (process.getuid?.() !== 0) throw new Error('The sshd hosts need root (namespaces of their own).');
   console.log(`agents bench: ${HOSTS} sshd hosts, ${MB} MiB payload, ${cpus().length} cores`);
   // The built CLI: bundled here, scripts/build-cli.mjs would look for the sources beside the bundle.
+  const cgroup = await RunCgroup.join();
   const world = await agentWorld({ cli: join(process.cwd(), 'out', 'cli', 'megaraptor.mjs') });
   try {
     const started = Date.now();
@@ -122,11 +173,6 @@ async function main(): Promise<void> {
     for (let i = 1; i <= HOSTS; i++)
       hosts.push(await world.addHost('linux', `bench-${String(i).padStart(2, '0')}`));
     console.log(`hosts up in ${sec(Date.now() - started)}`);
-    const namespaces = new Set<string>();
-    for (const h of hosts) {
-      const pid = (await readFile(join(h.dir, 'sshd.pid'), 'utf8')).trim();
-      namespaces.add(await readlink(`/proc/${pid}/ns/mnt`));
-    }
     const binary = join(world.root, `velociraptor-${MB}mb`);
     await payload(join(world.root, 'velociraptor'), binary, MB);
 
@@ -144,7 +190,8 @@ async function main(): Promise<void> {
 
     const runAt = async (concurrency: number): Promise<Measured> => {
       const own0 = ownCpuMs();
-      const hosts0 = await namespaceCpuMs(namespaces);
+      const all0 = await cgroup.usageMs();
+      const machine0 = await machineCpuMs();
       const entered = new Map<string, { state: string; at: number }>();
       const inState: Record<string, number> = {};
       const t0 = performance.now();
@@ -169,7 +216,10 @@ async function main(): Promise<void> {
       );
       const wallMs = performance.now() - t0;
       const ownMs = ownCpuMs() - own0;
-      const cpuMs = ownMs + (await namespaceCpuMs(namespaces)) - hosts0;
+      const cpuMs = (await cgroup.usageMs()) - all0;
+      const machine1 = await machineCpuMs();
+      const idleMs = machine1.idle - machine0.idle;
+      const otherMs = machine1.busy - machine0.busy - cpuMs;
       const perState = Object.fromEntries(
         ['queued', 'connecting', 'uploading', 'installing', 'verifying'].map((st) => [
           st,
@@ -190,6 +240,8 @@ async function main(): Promise<void> {
         ownCpuMs: ownMs,
         perState,
         waitMs,
+        idleMs,
+        otherMs,
         slowestHostMs: Math.max(...hostMs),
         hostMs,
         doc,
@@ -207,7 +259,7 @@ async function main(): Promise<void> {
     );
     for (const m of [one, eight])
       console.log(
-        `c${m.concurrency}: CPU here ${sec(m.ownCpuMs)}, on the hosts ${sec(m.cpuMs - m.ownCpuMs)}; mean per host: ${Object.entries(
+        `c${m.concurrency}: CPU here ${sec(m.ownCpuMs)}, in what it started ${sec(m.cpuMs - m.ownCpuMs)}; mean per host: ${Object.entries(
           m.perState,
         )
           .map(([k, v]) => `${k} ${v.toFixed(2)} s`)
@@ -216,11 +268,11 @@ async function main(): Promise<void> {
     const bound = Math.max(eight.cpuMs / 2, one.slowestHostMs);
     const ratio = eight.wallMs / bound;
     console.log(
-      `\n| run | wall | CPU | waiting | slowest host |\n| --- | --- | --- | --- | --- |\n` +
+      `\n| run | wall | CPU (here + started) | cores idle | other busy | waiting | slowest host |\n| --- | --- | --- | --- | --- | --- | --- |\n` +
         [one, eight]
           .map(
             (m) =>
-              `| concurrency ${m.concurrency} | ${sec(m.wallMs)} | ${sec(m.cpuMs)} | ${sec(m.waitMs)} | ${sec(m.slowestHostMs)} |`,
+              `| concurrency ${m.concurrency} | ${sec(m.wallMs)} | ${sec(m.cpuMs)} (${sec(m.ownCpuMs)} + ${sec(m.cpuMs - m.ownCpuMs)}) | ${sec(m.idleMs)} | ${sec(m.otherMs)} | ${sec(m.waitMs)} | ${sec(m.slowestHostMs)} |`,
           )
           .join('\n'),
     );
@@ -235,6 +287,7 @@ async function main(): Promise<void> {
     for (const h of hosts) await reset(h);
   } finally {
     await world.close();
+    await cgroup.leave();
   }
 }
 
