@@ -180,6 +180,23 @@ export const CertificateStatus = z.object({
 });
 export type CertificateStatus = z.infer<typeof CertificateStatus>;
 
+/**
+ * What a legal hold did to the target's own self-destruction: `disarmed` (its timer container or
+ * systemd timer is removed or stopped until the hold is lifted), `none` (the target has no timer of
+ * its own, or none was left: the app's reaper was the only one, and the hold stops it), `armed` (this
+ * target's timer cannot be disarmed: it still fires, and the hold protects from the app only).
+ * Absent in holds journaled before holds disarmed targets: unknown.
+ */
+export const HoldTargetTimer = z.enum(['disarmed', 'none', 'armed']);
+export type HoldTargetTimer = z.infer<typeof HoldTargetTimer>;
+
+export const LegalHold = z.object({
+  since: z.string(),
+  reason: z.string(),
+  targetTimer: HoldTargetTimer.optional(),
+});
+export type LegalHold = z.infer<typeof LegalHold>;
+
 /** Work on a deployed server, journaled like a deployment's steps. */
 export const OperationKind = z.enum([
   'renew-certificates',
