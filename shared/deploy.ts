@@ -197,6 +197,24 @@ export const LegalHold = z.object({
 });
 export type LegalHold = z.infer<typeof LegalHold>;
 
+/** What a hold protects the deployment from, in words (the Deployments page, the CLI, the docs). */
+export function holdProtection(hold: LegalHold): string {
+  switch (hold.targetTimer) {
+    case 'disarmed':
+      return "Its target's own self-destruction timer is disarmed and the app destroys nothing until the hold is lifted.";
+    case 'none':
+      return 'Nothing destroys it until the hold is lifted.';
+    case 'armed':
+      return "Its target's own self-destruction timer could not be disarmed and still fires: the hold stops the app only. Extend the deployment to keep it.";
+    default:
+      return "The app destroys nothing until the hold is lifted; this hold was placed before holds disarmed the target's own timer, which may still fire: lift the hold and place it again.";
+  }
+}
+
+/** What lifting a hold does to the self-destruction (the hold dialog, the CLI). */
+export const LIFT_EFFECT =
+  "Its target's self-destruction timer is armed again for its destruction time or, when that time has passed, for an hour after the lift (time to export its evidence or extend it); a destroy by hand works again.";
+
 /** Work on a deployed server, journaled like a deployment's steps. */
 export const OperationKind = z.enum([
   'renew-certificates',
