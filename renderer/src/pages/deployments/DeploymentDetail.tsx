@@ -86,8 +86,10 @@ export function DeploymentDetail({
           {d.profile}
         </Badge>
         {d.legalHold ? (
-          <Badge color="orange" data-testid="deployment-hold">
-            legal hold
+          <Badge color={d.legalHold.targetTimer === 'armed' ? 'red' : 'orange'} data-testid="deployment-hold">
+            {d.legalHold.targetTimer === 'armed'
+              ? "legal hold (app only: target's timer armed)"
+              : 'legal hold'}
           </Badge>
         ) : null}
         <Text size="xs" c="dimmed" ff="monospace">

@@ -20,7 +20,7 @@ import {
 } from '@mantine/core';
 import { useCallback, useEffect, useState, type ReactNode } from 'react';
 import type { DeploymentSummary } from '../../../../shared/contracts/deploy';
-import { LIFT_EFFECT } from '../../../../shared/deploy';
+import { holdProtection, LIFT_EFFECT } from '../../../../shared/deploy';
 import { describeError } from '../../../../shared/errors';
 import { useApi } from '../../api/index';
 
@@ -152,7 +152,7 @@ function DestroyBody({
   if (d.legalHold)
     return (
       <Alert color="orange" title="Under legal hold">
-        {`Held since ${d.legalHold.since}${d.legalHold.reason ? `: ${d.legalHold.reason}` : ''}. Nothing is destroyed until the hold is lifted.`}
+        {`Held since ${d.legalHold.since}${d.legalHold.reason ? `: ${d.legalHold.reason}` : ''}. A destroy is refused while the hold stands. ${holdProtection(d.legalHold)}`}
       </Alert>
     );
   return (
