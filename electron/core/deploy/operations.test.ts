@@ -337,6 +337,11 @@ describe('self-destruction by the app', () => {
     expect(lifted.journal.autoDestroyAt).toBe(later);
     expect(lifted.journal.legalHold).toBeNull();
     expect(lifted.operation.steps).toEqual(['legal-hold-rearm']);
+    // Ten minutes before its time is still before it: no grace added.
+    await s.setLegalHold(id, true, 'case 7, again');
+    now = Date.parse(later) - 10 * 60_000;
+    expect((await s.setLegalHold(id, false)).journal.autoDestroyAt).toBe(later);
+    expect(ops.timers.at(-1)).toEqual({ id, at: later });
     await s.dispose();
 
     // A target whose own timer cannot be disarmed: held from the app only, and said so, critically.

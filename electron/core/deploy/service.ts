@@ -610,8 +610,11 @@ export class DeploymentService {
       );
     }
     const due = doc.autoDestroyAt === null ? null : Date.parse(doc.autoDestroyAt);
+    // Its own time while that is ahead; once passed, a grace the responder is told of (not at once).
     const at =
-      due === null ? null : new Date(Math.max(due, now.getTime() + (this.deps.liftGraceMs ?? LIFT_GRACE_MS)));
+      due === null
+        ? null
+        : new Date(due > now.getTime() ? due : now.getTime() + (this.deps.liftGraceMs ?? LIFT_GRACE_MS));
     const rearm = timed && reschedule && doc.legalHold?.targetTimer === 'disarmed' && at ? at : null;
     return (await this.runner()).operate(
       doc.id,
