@@ -78,6 +78,7 @@ import {
   type NodeContainerInput,
   namesFor,
   OFFICIAL_BINARY_PATH,
+  officialVersion,
   rootfsEntries,
   SERVER_UID,
   serverContainerSpec,
@@ -449,7 +450,10 @@ export class DockerDeployer implements Deployer<DockerSettings> {
   private identitySettings(plan: DeploymentPlan<DockerSettings>, ctx: StepContext): IdentitySettings {
     const s = plan.settings;
     const host = s.network === 'host';
-    const version = ctx.outputs.binaryVersion;
+    // Upstream's image carries its binary: the pinned tag is its version.
+    const version =
+      ctx.outputs.binaryVersion ??
+      (s.image.kind === 'official' ? officialVersion(s.image.reference) : undefined);
     return {
       frontendHostname: s.frontend.hostname,
       ports: this.serverPorts(s),

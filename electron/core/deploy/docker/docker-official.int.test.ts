@@ -179,12 +179,14 @@ describe("Docker target with upstream's image layout on a real engine", () => {
       // The mounted config is ours: datastore on our volume, no first-start artifact, no custom
       // artifact folder, no CA private key.
       const config = parseYaml(await readContainerFile(server, CONFIG_PATH)) as {
+        version?: { version?: string };
         Datastore?: { location?: string };
         Frontend?: { initial_server_artifacts?: unknown };
         defaults?: { artifact_definitions_directories?: unknown };
         CA?: { private_key?: string };
       };
       expect(config.Datastore?.location).toBe('/data');
+      expect(config.version?.version).toBe('0.77.2');
       expect(config.Frontend?.initial_server_artifacts ?? []).toEqual([]);
       expect(config.defaults?.artifact_definitions_directories ?? []).toEqual([]);
       expect(config.CA?.private_key ?? '').toBe('');

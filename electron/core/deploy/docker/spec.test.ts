@@ -2,6 +2,7 @@ import { describe, expect, it } from 'vitest';
 import { bindChecks } from './preflight';
 import {
   checkOfficialReference,
+  officialVersion,
   DEFAULT_HEALTH,
   healthcheck,
   imageChanges,
@@ -124,6 +125,8 @@ describe('Docker create requests', () => {
       /Never :latest/,
     );
     expect(() => checkOfficialReference('ghcr.io/velocidex/velociraptor-server')).toThrow(/pinned/);
+    expect(officialVersion('ghcr.io/velocidex/velociraptor-server:0.77.2')).toBe('0.77.2');
+    expect(officialVersion(`ghcr.io/velocidex/velociraptor-server@sha256:${'a'.repeat(64)}`)).toBeUndefined();
     expect(() => checkOfficialReference('docker.io/evil/velociraptor-server:0.77.2')).toThrow(/pinned/);
   });
 

@@ -161,6 +161,19 @@ export function imageChanges(deploymentId: string, profile: string): string[] {
   ];
 }
 
+/** Upstream's repository, an optional `v` (refused), the version tag, the digest. */
+const OFFICIAL_REFERENCE =
+  /^ghcr\.io\/velocidex\/velociraptor-server(?::(v?)(\d+\.\d+(?:\.\d+)?(?:-\d+)?))?(?:@(sha256:[0-9a-f]{64}))?$/;
+
+/**
+ * The release an official reference is pinned to (its tag is the bare version), for the config's
+ * `version`; undefined for a digest-only pin.
+ */
+export function officialVersion(reference: string): string | undefined {
+  const m = OFFICIAL_REFERENCE.exec(reference);
+  return m && !m[1] ? m[2] : undefined;
+}
+
 /**
  * Refuses `:latest` and anything not pinned to a release tag or a digest. Upstream tags the image with
  * the bare version (`:0.77.2`: its magefile's Container target uses constants.VERSION), not with the
@@ -168,10 +181,7 @@ export function imageChanges(deploymentId: string, profile: string): string[] {
  * later as "manifest unknown").
  */
 export function checkOfficialReference(reference: string): string {
-  const m =
-    /^ghcr\.io\/velocidex\/velociraptor-server(?::(v?)(\d+\.\d+(?:\.\d+)?(?:-\d+)?))?(?:@(sha256:[0-9a-f]{64}))?$/.exec(
-      reference,
-    );
+  const m = OFFICIAL_REFERENCE.exec(reference);
   if (m?.[1])
     throw new Error(
       `Upstream tags its image with the bare version, not the release tag: use ${OFFICIAL_REPOSITORY}:${m[2]}${m[3] ? `@${m[3]}` : ''} instead of "${reference}".`,
