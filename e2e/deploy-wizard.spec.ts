@@ -186,7 +186,7 @@ function interruptedJournal(id: string, file: string): object {
   };
 }
 
-test('a deployment a dead process left unfinished is offered resume and clean-up, which removes what it made', async ({
+test('a deployment a dead process left unfinished is announced on every page, offered resume and clean-up, which removes what it made', async ({
   shell,
   page,
   server,
@@ -202,8 +202,16 @@ test('a deployment a dead process left unfinished is offered resume and clean-up
     JSON.stringify(interruptedJournal(id, file)),
   );
 
+  // At start, on whatever page the responder is: the badge on Deployments and the shell's alert,
+  // which leads to the page that offers resume and clean-up.
   await shell.open();
-  await shell.goTo('deployments');
+  await shell.goTo('clients');
+  await expect(shell.deploymentsBadge).toHaveText('1');
+  await expect(shell.deploymentNotices).toContainText('left unfinished when the app stopped');
+  await expect(shell.deploymentNotices).toContainText('left-behind');
+  await shell.deploymentNoticesOpen.click();
+  await expect(shell.area('deployments')).toBeVisible();
+  await expect(shell.deploymentNotices).toHaveCount(0);
   const deployments = new DeploymentsPage(page);
   await expect(deployments.interrupted).toContainText('left-behind');
   const row = deployments.rowsNamed('left-behind');
@@ -217,5 +225,6 @@ test('a deployment a dead process left unfinished is offered resume and clean-up
   await expect(deployments.confirmModal).toHaveCount(0, { timeout: 30_000 });
   await expect(deployments.rowsNamed('left-behind')).toHaveCount(0);
   await expect(deployments.interrupted).toHaveCount(0);
+  await expect(shell.deploymentsBadge).toHaveCount(0);
   expect(existsSync(file)).toBe(false);
 });
