@@ -28,7 +28,7 @@ export class ShellPage {
     this.coreUnreachable = page.getByTestId('core-unreachable');
     this.deploymentNotices = page.getByTestId('app-deployment-notices');
     this.deploymentNoticesOpen = page.getByTestId('app-deployment-notices-open');
-    this.deploymentsBadge = page.getByTestId('nav-deployments-badge');
+    this.deploymentsBadge = page.getByTestId('deployments-attention-badge');
   }
 
   /** The error boundary inside `scope` (present only when a page crashed). */

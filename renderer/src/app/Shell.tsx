@@ -92,7 +92,7 @@ export function Shell() {
                   <Badge
                     size="sm"
                     color={notices.level === 'critical' ? 'red' : 'orange'}
-                    data-testid="nav-deployments-badge"
+                    data-testid="deployments-attention-badge"
                   >
                     {notices.attention.length}
                   </Badge>

@@ -3,6 +3,7 @@
  * `deploy:notices` (deployments a dead process left unfinished, self-destruction within 24 h / 1 h,
  * certificate expiry, failed reaps and renewals) digested for the navigation badge and the shell's
  * alert. The Deployments page shows the same notices in full; this only points at it.
+ * Test ids: `deployments-attention-badge` (the count; not `nav-…`, which names the links themselves).
  */
 import { useCallback, useEffect, useState } from 'react';
 import type { DeploymentNotice } from '../../../shared/deploy';
