@@ -47,23 +47,34 @@ const STEP = { hosts: 0, server: 1, login: 2, keys: 3, review: 4 } as const;
 
 export function AgentWizard({
   opened,
+  server,
   onClose,
   onStarted,
 }: {
   opened: boolean;
+  /** A connection to prefill as the server agents enrol with (a deployment just made). */
+  server?: string;
   onClose: () => void;
   onStarted: (runId: string) => void;
 }) {
   return (
     <Modal opened={opened} onClose={onClose} size="xl" title="Push agents" closeOnClickOutside={false}>
-      {opened ? <WizardBody onClose={onClose} onStarted={onStarted} /> : null}
+      {opened ? <WizardBody server={server} onClose={onClose} onStarted={onStarted} /> : null}
     </Modal>
   );
 }
 
-function WizardBody({ onClose, onStarted }: { onClose: () => void; onStarted: (id: string) => void }) {
+function WizardBody({
+  server,
+  onClose,
+  onStarted,
+}: {
+  server: string | undefined;
+  onClose: () => void;
+  onStarted: (id: string) => void;
+}) {
   const api = useApi();
-  const [form, setForm] = useState<AgentForm>(defaultAgentForm);
+  const [form, setForm] = useState<AgentForm>(() => ({ ...defaultAgentForm(), server: server ?? '' }));
   const [step, setStep] = useState<number>(STEP.hosts);
   const [review, setReview] = useState<PushReview>();
   const [error, setError] = useState<string>();
