@@ -456,7 +456,12 @@ function WinRmLogin({ form, update }: StepProps) {
   return (
     <Stack>
       <Group grow>
-        <TextInput label="User" value={w.user} onChange={(e) => set({ user: e.currentTarget.value })} />
+        <TextInput
+          label="User"
+          value={w.user}
+          onChange={(e) => set({ user: e.currentTarget.value })}
+          data-testid="agents-winrm-user"
+        />
         <TextInput
           label="Domain ('' or '.' for a local account)"
           value={w.domain}
