@@ -63,10 +63,9 @@ export interface AgentForm {
     domain: string;
     auth: 'ntlm' | 'basic';
     passwordRef: string;
+    /** pinned: the certificates the responder confirmed once (the wizard's certificate step). */
     tls: 'pinned' | 'ca' | 'unchecked';
     caPem: string;
-    /** host → SHA-256 fingerprint the responder confirmed. */
-    pins: string;
     uncheckedAcknowledged: boolean;
     msi: 'release' | 'file';
     tag: string;
@@ -116,7 +115,6 @@ export function defaultAgentForm(): AgentForm {
       passwordRef: '',
       tls: 'pinned',
       caPem: '',
-      pins: '',
       uncheckedAcknowledged: false,
       msi: 'release',
       tag: 'latest',
@@ -266,27 +264,11 @@ export function formProblems(form: AgentForm, hosts: PushHost[]): FormProblem[] 
     if (!w.user.trim()) login('Give the Windows login.');
     if (!w.passwordRef) login('Choose the Windows password from the keychain.');
     if (w.tls === 'ca' && !w.caPem.includes('BEGIN CERTIFICATE')) login('Paste the CA certificate (PEM).');
-    if (w.tls === 'pinned' && !pinsOf(w.pins).ok)
-      login('Give each pin as HOST=SHA256 fingerprint, one per line.');
     if (w.tls === 'unchecked' && !w.uncheckedAcknowledged)
       login('Acknowledge that certificates will not be checked, or choose a CA or pins.');
     if (w.msi === 'file' && !w.msiPath.trim()) login('Give the MSI file.');
   }
   return p;
-}
-
-function pinsOf(text: string): { ok: boolean; pins: Record<string, string> } {
-  const pins: Record<string, string> = {};
-  let ok = true;
-  for (const line of text
-    .split('\n')
-    .map((l) => l.trim())
-    .filter(Boolean)) {
-    const m = /^([^=\s]+)\s*=\s*(\S+)$/.exec(line);
-    if (m) pins[m[1]!] = m[2]!;
-    else ok = false;
-  }
-  return { ok: ok && Object.keys(pins).length > 0, pins };
 }
 
 /** The push settings of the form's channel (keychain references only). */
@@ -308,7 +290,7 @@ export function settingsOf(form: AgentForm): Record<string, unknown> {
         w.tls === 'ca'
           ? { kind: 'ca', caPem: w.caPem }
           : w.tls === 'pinned'
-            ? { kind: 'pinned', fingerprints: pinsOf(w.pins).pins }
+            ? { kind: 'pinned' }
             : { kind: 'unchecked', acknowledged: true },
       msi:
         w.msi === 'file'

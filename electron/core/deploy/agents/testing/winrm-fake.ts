@@ -62,6 +62,8 @@ export interface WinRmFakeOptions {
   onCommand?: CommandHandler;
   /** The NetBIOS name the host gives in its CHALLENGE. */
   computerName?: string;
+  /** Listen on this port (a listener whose certificate was replaced); default any free port. */
+  port?: number;
 }
 
 export interface WinRmFake {
@@ -337,7 +339,7 @@ export async function startWinRmFake(o: WinRmFakeOptions): Promise<WinRmFake> {
       };
     },
   );
-  await new Promise<void>((r) => server.listen(0, '127.0.0.1', () => r()));
+  await new Promise<void>((r) => server.listen(o.port ?? 0, '127.0.0.1', () => r()));
   const port = (server.address() as { port: number }).port;
   return {
     url: `https://127.0.0.1:${port}/wsman`,
