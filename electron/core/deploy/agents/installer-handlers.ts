@@ -141,7 +141,13 @@ async function buildGpoSaved(
           ...(i.share ? { share: i.share } : {}),
         });
         if (!kit.zip) throw new AppError('INTERNAL', 'The GPO kit was written without its ZIP.');
-        return { savedTo: kit.zip.path, name: kit.zip.name, folder: kit.folder, files: kit.files, zip: kit.zip };
+        return {
+          savedTo: kit.zip.path,
+          name: kit.zip.name,
+          folder: kit.folder,
+          files: kit.files,
+          zip: kit.zip,
+        };
       } catch (e) {
         await rm(dir, { recursive: true, force: true });
         await rm(`${dir}.zip`, { force: true });

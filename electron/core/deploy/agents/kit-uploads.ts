@@ -10,9 +10,16 @@ import { MSI_MAGIC } from './installers';
 const MAX_BYTES = 1024 ** 3;
 
 /** ELF, PE (MZ), Mach-O (both byte orders, 32/64-bit, universal) and a `#!` launcher script. */
-const EXECUTABLE_MAGICS = ['7f454c46', '4d5a', 'feedface', 'feedfacf', 'cefaedfe', 'cffaedfe', 'cafebabe', '2321'].map(
-  (h) => Buffer.from(h, 'hex'),
-);
+const EXECUTABLE_MAGICS = [
+  '7f454c46',
+  '4d5a',
+  'feedface',
+  'feedfacf',
+  'cefaedfe',
+  'cffaedfe',
+  'cafebabe',
+  '2321',
+].map((h) => Buffer.from(h, 'hex'));
 
 export function msiHeadProblem(first: Buffer): string | null {
   return first.subarray(0, 8).equals(MSI_MAGIC)
