@@ -399,17 +399,14 @@ function GpoKit(props: { target: Target | null; browserMode: boolean; built: Ins
         value={from}
         onChange={(v) => setFrom(v === 'file' ? 'file' : 'built')}
         data={[
-          {
-            value: 'built',
-            label: props.built ? `The MSI built above (${props.built.name})` : 'The MSI built above',
-          },
+          { value: 'built', label: 'The MSI built above' },
           { value: 'file', label: 'My MSI (e.g. re-signed)' },
         ]}
         data-testid="kit-gpo-from"
       />
-      {useBuilt && !props.built ? (
-        <Text size="xs" c="dimmed">
-          Build a Windows MSI above first, or choose your MSI.
+      {useBuilt ? (
+        <Text size="xs" c={props.built ? undefined : 'dimmed'} data-testid="kit-gpo-built">
+          {props.built ? props.built.name : 'Build a Windows MSI above first, or choose your MSI.'}
         </Text>
       ) : null}
       {!useBuilt ? (
