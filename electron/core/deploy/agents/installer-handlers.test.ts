@@ -200,9 +200,16 @@ describe('agents:kit-installer', () => {
     expect(await readdir(uploads.dir)).toEqual([]);
 
     const notBinary = await send('msi', 'v.msi', MSI);
-    const wrong = InstallerBuildRequest.parse({ target, kind: 'deb', source: { upload: notBinary } });
+    const runner = await send('velociraptor-binary', 'velociraptor', ELF);
+    const wrong = InstallerBuildRequest.parse({
+      target,
+      kind: 'deb',
+      source: { upload: notBinary },
+      runner: { upload: runner },
+    });
     const w = await drain(h['agents:kit-installer'](wrong, ctx())).catch((x: unknown) => x);
     expect((w as AppError).message).toBe('v.msi was not sent as a Velociraptor executable.');
+    expect(await readdir(uploads.dir)).toEqual([]);
 
     await expect(send('msi', 'photos.zip', Buffer.from('PK\x03\x04zip'))).rejects.toThrow(
       /^photos\.zip is not an MSI/,

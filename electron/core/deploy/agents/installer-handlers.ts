@@ -99,6 +99,10 @@ async function buildInstallerSaved(
     throw e;
   } finally {
     await rm(work, { recursive: true, force: true });
+    // An upload refused before it was taken (sent as another kind, or the runner when the source
+    // was refused first) is removed all the same; one already consumed is gone (false).
+    if ('upload' in i.source) await deps.uploads.discard(owner, i.source.upload);
+    if (i.runner) await deps.uploads.discard(owner, i.runner.upload);
   }
 }
 
@@ -156,6 +160,7 @@ async function buildGpoSaved(
     });
   } finally {
     await rm(work, { recursive: true, force: true });
+    if ('upload' in i.msi) await deps.uploads.discard(owner, i.msi.upload);
   }
 }
 
