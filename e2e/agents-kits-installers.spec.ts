@@ -7,7 +7,7 @@
  * Every file the page lists is checked on disk (exports/agent-kits) against the SHA-256 it shows, and
  * the browser's downloads against the same. A file that is not an MSI is refused with its reason, and
  * the collector's parameter rows are checked as the CLI checks --param.
- * Screenshot: docs/screenshots/agents-installers.png.
+ * Screenshots: docs/screenshots/agents-installer-msi.png, agents-installers.png.
  */
 import { createHash } from 'node:crypto';
 import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
@@ -90,6 +90,8 @@ test('an MSI repacked and a GPO kit built from the kits page, saved with the sha
   expect(sha256(downloaded)).toBe(shownSha);
   await expect(card.getByTestId('kit-installer-notes')).toContainText('Authenticode signature');
   await expect(card.getByTestId('kit-installer-notes')).toContainText('osslsigncode sign');
+  await result.scrollIntoViewIfNeeded();
+  await saveScreenshot(page, 'agents-installer-msi');
 
   // The GPO kit from that MSI: folder + ZIP, every file as the page shows it.
   const gpo = card.getByTestId('kit-gpo');

@@ -35,6 +35,7 @@ import { AppError, describeError } from '../../../../shared/errors';
 import { useApi, type ApiClient } from '../../api/index';
 import { handToBrowser } from '../../api/save-file';
 import { uploadFile } from '../../api/upload-file';
+import { frontendOf } from './agent-form';
 
 type Kind = 'msi' | 'deb' | 'rpm';
 
@@ -44,30 +45,24 @@ const KINDS: Array<{ value: Kind; label: string }> = [
   { value: 'rpm', label: 'RHEL / Fedora / SUSE .rpm' },
 ];
 
-const FRONTEND = /^(\[[0-9a-fA-F:]+\]|[^:[\]\s]+):(\d{1,5})$/;
-
-/** "host:port, [::1]:8000" as the contract's frontends, or the first entry that is not one. */
-export function parseFrontends(
-  text: string,
-): { frontends: Array<{ host: string; port: number }> } | { problem: string } {
-  const frontends: Array<{ host: string; port: number }> = [];
-  for (const f of text
-    .split(',')
-    .map((s) => s.trim())
-    .filter(Boolean)) {
-    const m = FRONTEND.exec(f);
-    const port = Number(m?.[2]);
-    if (!m || port < 1 || port > 65535) return { problem: `"${f}" is not HOST:PORT.` };
-    frontends.push({ host: m[1]!.replace(/^\[|\]$/g, ''), port });
-  }
-  return { frontends };
-}
-
 const splitList = (s: string) =>
   s
     .split(',')
     .map((x) => x.trim())
     .filter(Boolean);
+
+/** "host:port, [::1]:8000" as the contract's frontends (the wizard's rule), or the first that is not one. */
+function parseFrontends(
+  text: string,
+): { frontends: Array<{ host: string; port: number }> } | { problem: string } {
+  const frontends: Array<{ host: string; port: number }> = [];
+  for (const f of splitList(text)) {
+    const fe = frontendOf(f);
+    if (!fe) return { problem: `"${f}" is not HOST:PORT.` };
+    frontends.push({ host: fe.host, port: fe.port });
+  }
+  return { frontends };
+}
 
 /** Runs a kit stream: each progress step to `onStep`, then its result. */
 function kitStream<K extends 'agents:kit-installer' | 'agents:kit-gpo'>(
