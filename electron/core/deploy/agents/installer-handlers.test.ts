@@ -73,7 +73,7 @@ function recordingInstaller(seen: Array<{ r: InstallerRequest; msi?: Buffer; run
     return {
       kind: r.kind,
       file: { path, name, bytes: (await stat(path)).size, sha256: await sha256File(path) },
-      command: ['velociraptor', 'config', 'repack'],
+      command: ['velociraptor', 'config', 'repack', '--msi', r.msi ?? '', 'client.config.yaml', path],
       binarySha256: 'b'.repeat(64),
       notes: r.kind === 'msi' ? ['Re-sign it.'] : [],
     };
@@ -147,7 +147,7 @@ describe('agents:kit-installer', () => {
     const events = await drain(h['agents:kit-installer'](input, ctx()));
     const done = events.at(-1) as {
       type: 'done';
-      result: { savedTo: string; files: Array<{ sha256: string }> };
+      result: { savedTo: string; files: Array<{ sha256: string }>; command: string[] };
     };
     expect(events.slice(0, -1)).toEqual(
       expect.arrayContaining([{ type: 'progress', step: 'build msi' }]) as unknown,
@@ -158,6 +158,8 @@ describe('agents:kit-installer', () => {
     expect(done.result.files[0]?.sha256).toBe(await sha256File(done.result.savedTo));
     expect(seen[0]?.msi?.equals(MSI)).toBe(true);
     expect(seen[0]?.runnerMode).toBe(0o700);
+    // The sent MSI's copy is gone after the build: the command names it by its file name.
+    expect(done.result.command.slice(3, 5)).toEqual(['--msi', 'velociraptor-v0.77.2-windows-amd64.msi']);
     expect(seen[0]?.r.labels).toEqual(['ir-2026']);
     expect(seen[0]?.r.arch).toBeUndefined();
     expect(await readdir(uploads.dir)).toEqual([]);

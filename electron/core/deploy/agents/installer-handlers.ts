@@ -90,7 +90,8 @@ async function buildInstallerSaved(
       savedTo: built.file.path,
       name: built.file.name,
       files: [built.file],
-      command: built.command,
+      // The sent files' copies are gone with the work folder: named by their file names instead.
+      command: built.command.map((a) => (a.startsWith(work) ? basename(a) : a)),
       binarySha256: built.binarySha256,
       notes: built.notes,
     };

@@ -322,15 +322,20 @@ export function InstallersCard({ target, browserMode }: { target: Target | null;
         ) : null}
         {built ? (
           <Stack gap="xs" data-testid="kit-installer-result" data-saved-to={built.savedTo}>
-            <Text size="xs" data-testid="kit-installer-saved">
+            <Text size="xs" style={{ overflowWrap: 'anywhere' }} data-testid="kit-installer-saved">
               Saved {built.savedTo}
             </Text>
             <KitFilesTable files={built.files} testId="kit-installer-files" />
-            <Text size="xs" c="dimmed">
+            <Text size="xs" c="dimmed" style={{ overflowWrap: 'anywhere' }}>
               Built with <Code>{built.command.join(' ')}</Code>; packed binary sha256 {built.binarySha256}
             </Text>
             {built.notes.length ? (
-              <Alert color="yellow" title="Notes" data-testid="kit-installer-notes">
+              <Alert
+                color="yellow"
+                title="Notes"
+                style={{ overflowWrap: 'anywhere' }}
+                data-testid="kit-installer-notes"
+              >
                 <List size="xs">
                   {built.notes.map((n) => (
                     <List.Item key={n}>{n}</List.Item>
@@ -437,7 +442,7 @@ function GpoKit(props: { target: Target | null; browserMode: boolean; built: Ins
       ) : null}
       {kit ? (
         <Stack gap="xs" data-testid="kit-gpo-result" data-saved-to={kit.savedTo}>
-          <Text size="xs" data-testid="kit-gpo-saved">
+          <Text size="xs" style={{ overflowWrap: 'anywhere' }} data-testid="kit-gpo-saved">
             Saved {kit.savedTo} (the same files in {kit.folder})
           </Text>
           <KitFilesTable files={[...kit.files, kit.zip]} testId="kit-gpo-files" />
