@@ -6,6 +6,7 @@
  */
 import { resolve } from 'node:path';
 import type { ToolPreloadPlan } from '../../../shared/agent-kits';
+import { parseParamAssignment } from '../../../shared/collector-params';
 import type { OfflineCollectorSpecInput } from '../../core/deploy/index';
 import { parseFlags, UsageError, type FlagSpec, type ParsedFlags } from '../args';
 import type { CliIO } from '../command';
@@ -77,9 +78,9 @@ async function collectorSpec(flags: ParsedFlags, cwd: string): Promise<OfflineCo
   if (!os || !artifacts.length) throw new UsageError('collector needs --os OS and --artifact NAME');
   const parameters: Record<string, Record<string, string>> = {};
   for (const p of flags.all('--param')) {
-    const m = /^(.+)\.([^.=]+)=(.*)$/s.exec(p);
-    if (!m) throw new UsageError(`--param is ARTIFACT.NAME=VALUE, not "${p}"`);
-    (parameters[m[1]!] ??= {})[m[2]!] = m[3]!;
+    const row = parseParamAssignment(p);
+    if (!row) throw new UsageError(`--param is ARTIFACT.NAME=VALUE, not "${p}"`);
+    (parameters[row.artifact] ??= {})[row.name] = row.value;
   }
   const scheme = flags.get('--encryption') ?? 'x509';
   let encryption: OfflineCollectorSpecInput['encryption'];

@@ -69,6 +69,7 @@ export {
   agentConfig,
   collectionHeadProblem,
   inspectCollectionZip,
+  KIT_UPLOAD_KINDS,
   writeAnsibleKit,
   runSummary,
   summaryCsv,

@@ -7,7 +7,7 @@
  * `exports/agent-kits/`, and a returned collection imported.
  */
 import { createWriteStream } from 'node:fs';
-import { mkdir, mkdtemp, readdir, rm, stat } from 'node:fs/promises';
+import { mkdtemp, readdir, rm, stat } from 'node:fs/promises';
 import { basename, join, relative } from 'node:path';
 import { pipeline } from 'node:stream/promises';
 import { createGzip } from 'node:zlib';
@@ -24,6 +24,8 @@ import { writeAnsibleKit } from './ansible-kit';
 import { agentConfig } from './client-config';
 import { darwinLayout, LINUX_CLIENT_UNIT, linuxLayout } from './layout';
 import { FULL_DISK_ACCESS_NOTE } from './mac-service';
+import { gpoKitStream, installerStream } from './installer-handlers';
+import { kitFolder, stamp } from './kit-folder';
 import { OfflineCollectorSpec } from './offline-collector';
 import type { AgentService, SshPushRequest, WinRmPushRequest } from './service';
 import { runSummary } from './summary';
@@ -115,14 +117,6 @@ async function review(deps: AgentHandlerDeps, i: RequestIn): Promise<PushReview>
     warnings,
   };
 }
-
-async function kitFolder(dataDir: string): Promise<string> {
-  const dir = join(dataDir, 'exports', 'agent-kits');
-  await mkdir(dir, { recursive: true });
-  return dir;
-}
-
-const stamp = (): string => new Date().toISOString().replace(/[-:]/g, '').slice(0, 15);
 
 /** The folder as a gzip'd tar (modes kept: the config stays 0600 for whoever unpacks it). */
 async function tarGz(dir: string, to: string): Promise<void> {
@@ -310,6 +304,8 @@ export function agentHandlers(deps: AgentHandlerDeps): Handlers<typeof agentsCon
       return { parameters: plan.parameters, preload: plan.preload };
     },
     'agents:kit-collector': (i, ctx) => offlineCollector(deps, i, ctx.signal),
+    'agents:kit-installer': (i, ctx) => installerStream(deps, i, ctx),
+    'agents:kit-gpo': (i, ctx) => gpoKitStream(deps, i, ctx),
     'agents:import-collection': (i, ctx) => importUploaded(deps, i, ctx),
     'agents:check-enrollment': async (i) => ({ hosts: await checkEach(agents, i.target, i.hosts) }),
   };

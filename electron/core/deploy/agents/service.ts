@@ -119,6 +119,13 @@ export interface InstallerRequest {
   binary: KitBinary;
   /** msi: the official MSI file to repack instead of the release's. */
   msi?: string;
+  /** deb/rpm from a release: the Linux client's architecture (amd64 when not said). */
+  arch?: 'amd64' | 'arm64';
+  /**
+   * A Velociraptor executable for this machine that builds the installer, instead of the release
+   * for this machine (which an isolated network cannot fetch).
+   */
+  runner?: string;
   labels?: string[];
   frontends?: AgentConfigOptions['frontends'];
 }
@@ -581,15 +588,22 @@ export class AgentService {
             { os: 'windows', arch: 'amd64', variant: '', format: 'msi' },
             o.signal,
           );
-    else packed = await this.kitBinary(r.binary, { os: 'linux', arch: 'amd64', variant: '' }, o.signal);
-    // What runs here: the test drop-in, or the Linux client itself on a Linux amd64 machine, or the
-    // verified release for this machine.
+    else
+      packed = await this.kitBinary(
+        r.binary,
+        { os: 'linux', arch: r.arch ?? 'amd64', variant: '' },
+        o.signal,
+      );
+    // What runs here: the test drop-in, the responder's runner, the Linux client itself on a Linux
+    // machine of its architecture, or the verified release for this machine.
     const host = hostPlatform();
     const runBinary = this.deps.localVelociraptor
       ? await this.deps.localVelociraptor()
-      : r.kind !== 'msi' && host.os === 'linux' && host.arch === 'amd64'
-        ? packed.path
-        : (await this.kitBinary('tag' in r.binary ? r.binary : { tag: 'latest' }, host, o.signal)).path;
+      : r.runner
+        ? (await acceptLocalBinary(r.runner)).path
+        : r.kind !== 'msi' && host.os === 'linux' && host.arch === (r.arch ?? 'amd64')
+          ? packed.path
+          : (await this.kitBinary('tag' in r.binary ? r.binary : { tag: 'latest' }, host, o.signal)).path;
     o.onProgress?.({ step: `build ${r.kind}` });
     const built = await buildInstaller({
       kind: r.kind,
