@@ -84,6 +84,7 @@ export {
   type CollectorRequest,
   type EnrollmentStatus,
   type ImportCollectionInput,
+  type ImportCollectionRequest,
   type KitProgress,
   type ServerTarget,
   type OfflineCollectorSpecInput,

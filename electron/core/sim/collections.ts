@@ -9,9 +9,11 @@
  *
  * SIMULATOR-ONLY: `runStandInCollector` plays the collector the simulator's CreateCollector wrote (a
  * STAND-IN text file, not a program): it reads the parameters recorded in it and writes such a ZIP
- * with generated rows, always UNENCRYPTED (the real one encrypts with X509 or a password; the
- * simulator neither encrypts nor decrypts — an encrypted container, `metadata.json` + `data.zip`,
- * is refused by its ImportCollection with a log that says so).
+ * with generated rows. Built with the Password scheme, it writes upstream's password container (one
+ * `data.zip`, WinZip AES-256, as reporting/container.go); X509 and PGP collectors are written
+ * UNENCRYPTED (the simulator has no certificate-encrypted containers: its ImportCollection refuses
+ * `metadata.json` + `data.zip` with a log that says so). Its ImportCollection cannot open a password
+ * container, as the real one cannot (the artifact takes no password), and logs the real line.
  */
 import { randomUUID } from 'node:crypto';
 import { readFile, writeFile } from 'node:fs/promises';
@@ -21,7 +23,7 @@ import { AGENT_VERSION, type ClientOs, type ClientRecord } from './dataset/clien
 import { generateArtifactResults } from './dataset/triage-rows';
 import { versionProfile } from './version';
 import type { Row } from './vql/values';
-import { buildZip, readZipEntries } from '../files/index';
+import { buildZip, passwordContainer, readZipEntries } from '../files/index';
 
 /** What an imported collection carries, parsed from its ZIP. */
 export interface ParsedCollection {
@@ -47,7 +49,11 @@ const jsonLines = (b: Buffer | undefined): Row[] =>
 
 const text = (v: unknown): string => (typeof v === 'string' ? v : '');
 
-/** Parses a collection ZIP; throws with the reason ImportCollection logs. */
+/**
+ * Parses a collection ZIP; throws with the reason ImportCollection logs. A password container (one
+ * encrypted data.zip) has no collection_context.json at its top, which is what the real server says:
+ * Server.Utils.ImportCollection cannot be given a password (docs/velociraptor/offline-collector-encryption.md).
+ */
 export function parseCollection(zip: Buffer): ParsedCollection {
   const entries = readZipEntries(zip);
   if (entries.has('metadata.json') && entries.has('data.zip'))
@@ -55,7 +61,10 @@ export function parseCollection(zip: Buffer): ParsedCollection {
       'the collection is encrypted (metadata.json + data.zip); the Megaraptor simulator cannot decrypt collections',
     );
   const ctxRaw = entries.get('collection_context.json');
-  if (!ctxRaw) throw new Error('unable to load collection_context: file does not exist');
+  if (!ctxRaw)
+    throw new Error(
+      'unable to load collection_context: Zip: NotFoundError: {"Path":"/collection_context.json"}.',
+    );
   const ctx = JSON.parse(ctxRaw.toString('utf8')) as Row;
   const info = entries.has('client_info.json')
     ? (JSON.parse(entries.get('client_info.json')?.toString('utf8') ?? '{}') as Row)
@@ -215,6 +224,23 @@ export async function writeStandInCollection(
     params.opt_output_directory || options.outDir,
     `Collection-${options.hostname}-${stamp}.zip`,
   );
-  await writeFile(out, buildZip(entries, new Date(nowMs)));
+  const plain = buildZip(entries, new Date(nowMs));
+  const password = collectorPassword(params);
+  await writeFile(out, password === null ? plain : passwordContainer(plain, password));
   return out;
+}
+
+/**
+ * The ZIP password a collector built with these parameters protects its collection with (null: none).
+ * As CreateCollector's own VQL: the scheme matches "password" (case-insensitive) and the password is
+ * encryption_args.password; an empty one means no protection (reporting.NewContainer).
+ */
+function collectorPassword(params: Record<string, string>): string | null {
+  if (!/password/i.test(params.encryption_scheme ?? '')) return null;
+  try {
+    const args = JSON.parse(params.encryption_args ?? '{}') as { password?: unknown };
+    return typeof args.password === 'string' && args.password !== '' ? args.password : null;
+  } catch {
+    return null;
+  }
 }

@@ -43,6 +43,11 @@ import { runSummary, summaryCsv } from './summary';
 import { planToolPreload, preloadTools } from './tool-preload';
 import { WinRmAgentPusher, type WinRmPushSettingsInput } from './winrm-push';
 
+/** What an import asks for: the password of a password collection by its keychain reference only. */
+export type ImportCollectionRequest = Omit<ImportCollectionInput, 'password'> & {
+  passwordRef?: string | undefined;
+};
+
 export interface AgentServiceDeps {
   dataDir: string;
   /** The keychain (sudo and login passwords, key passphrases); null when none is available. */
@@ -480,18 +485,36 @@ export class AgentService {
     return { plan, preloaded, collector };
   }
 
-  /** Copies a returned collection ZIP to the server, imports it and reads every source's rows back. */
+  /**
+   * Copies a returned collection ZIP to the server, imports it and reads every source's rows back. A
+   * password collection is opened with the keychain entry `passwordRef` (the one the collector was
+   * built with).
+   */
   async importCollection(
     target: ServerTarget,
-    input: ImportCollectionInput,
+    input: ImportCollectionRequest,
     o: KitProgress = {},
   ): Promise<ImportedCollection> {
+    const { passwordRef, ...rest } = input;
+    let password: string | undefined;
+    if (passwordRef) {
+      password = await keychainWhenNeeded(this.deps.secrets).get(passwordRef);
+      if (password === undefined)
+        throw new AppError(
+          'SECRET_MISSING',
+          'The collection password is missing from the keychain: save it again under the same name.',
+        );
+    }
     const server = await this.deps.server(target);
-    return importCollection(server, input, {
-      ...(o.signal ? { signal: o.signal } : {}),
-      onProgress: (sent, total) => o.onProgress?.({ step: 'upload', sent, total }),
-      onStep: (step) => o.onProgress?.({ step }),
-    });
+    return importCollection(
+      server,
+      { ...rest, ...(password ? { password } : {}) },
+      {
+        ...(o.signal ? { signal: o.signal } : {}),
+        onProgress: (sent, total) => o.onProgress?.({ step: 'upload', sent, total }),
+        onStep: (step) => o.onProgress?.({ step }),
+      },
+    );
   }
 
   /** The agent config for a server (its own URLs or `frontends`, plus enrolment labels). */
