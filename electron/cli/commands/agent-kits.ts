@@ -13,7 +13,7 @@ import { openAgents } from './agents';
 
 export const KITS_USAGE = `
   megaraptor agents collector (--connection NAME | --api-config FILE) --os OS --artifact NAME… --out DIR
-      [--param ARTIFACT.NAME=VALUE]… [--encryption x509|none|password] [--certificate PEM-FILE]
+      [--param ARTIFACT.NAME=VALUE]… [--encryption x509|app-key|none|password] [--certificate PEM-FILE]
       [--password-ref REF] [--file-name NAME] [--no-admin] [--timeout S] [--cpu-limit N]
       [--tool NAME=FILE]… [--plan]
       has the server build an offline collector (OS: Windows, Windows_x86, Linux, MacOS, MacOSArm,
@@ -97,7 +97,8 @@ async function collectorSpec(flags: ParsedFlags, cwd: string): Promise<OfflineCo
     encryption = cert
       ? { scheme: 'x509', certificatePem: await readFile(resolve(cwd, cert), 'utf8') }
       : { scheme: 'x509' };
-  } else throw new UsageError('--encryption is x509, none or password');
+  } else if (scheme === 'app-key') encryption = { scheme: 'app-key' };
+  else throw new UsageError('--encryption is x509, app-key, none or password');
   const int = (flag: string): number | undefined => {
     const v = flags.get(flag);
     if (v === undefined) return undefined;

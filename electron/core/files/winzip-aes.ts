@@ -19,6 +19,7 @@ import {
   type Hmac,
 } from 'node:crypto';
 import { promisify } from 'node:util';
+import { crc32 } from 'node:zlib';
 
 export const WINZIP_AES_EXTRA = 0x9901;
 const ITERATIONS = 1000;
@@ -120,44 +121,78 @@ export function verifierMatches(keys: WinZipAesKeys, stored: Buffer): boolean {
 }
 
 /**
- * Upstream's password container around a plain collection ZIP: an outer ZIP with one entry, `data.zip`,
- * stored (method 99 + the 0x9901 extra: AE-2, AES-256, real method 0), CRC 0 as AE-2 has it.
+ * Upstream's encrypted container around a plain collection ZIP: an outer ZIP with `metadata.json`
+ * (stored, only when given: X509/PGP) and `data.zip`, stored and encrypted (method 99 + the 0x9901
+ * extra: AE-2, AES-256, real method 0, CRC 0 as AE-2 has it).
  */
-export function passwordContainer(inner: Buffer, password: string): Buffer {
+export function passwordContainer(inner: Buffer, password: string, metadata?: Buffer): Buffer {
   const salt = randomBytes(16);
   const k = pbkdf2Sync(Buffer.from(password, 'utf8'), salt, ITERATIONS, 66, 'sha1');
   const encrypted = new WinZipCtr(k.subarray(0, 32)).transform(inner);
   const code = createHmac('sha1', k.subarray(32, 64)).update(encrypted).digest().subarray(0, AUTH_CODE);
-  const data = Buffer.concat([salt, k.subarray(64), encrypted, code]);
-  const name = Buffer.from('data.zip');
-  const extra = Buffer.alloc(11);
-  extra.writeUInt16LE(WINZIP_AES_EXTRA, 0);
-  extra.writeUInt16LE(7, 2);
-  extra.writeUInt16LE(2, 4);
-  extra.write('AE', 6, 'latin1');
-  extra.writeUInt8(3, 8);
-  extra.writeUInt16LE(0, 9);
-  const header = (central: boolean) => {
-    const h = Buffer.alloc(central ? 46 : 30);
-    const o = central ? 2 : 0; // the central record has "version made by" first
-    h.writeUInt32LE(central ? 0x02014b50 : 0x04034b50, 0);
-    if (central) h.writeUInt16LE(51, 4);
-    h.writeUInt16LE(51, 4 + o);
-    h.writeUInt16LE(1, 6 + o);
-    h.writeUInt16LE(99, 8 + o);
-    h.writeUInt32LE(data.length, 18 + o);
-    h.writeUInt32LE(inner.length, 22 + o);
-    h.writeUInt16LE(name.length, 26 + o);
-    h.writeUInt16LE(extra.length, 28 + o);
-    return h;
-  };
-  const local = Buffer.concat([header(false), name, extra, data]);
-  const central = Buffer.concat([header(true), name, extra]);
+  const aes = Buffer.alloc(11);
+  aes.writeUInt16LE(WINZIP_AES_EXTRA, 0);
+  aes.writeUInt16LE(7, 2);
+  aes.writeUInt16LE(2, 4);
+  aes.write('AE', 6, 'latin1');
+  aes.writeUInt8(3, 8);
+  aes.writeUInt16LE(0, 9);
+  const entries = [
+    ...(metadata
+      ? [
+          {
+            name: 'metadata.json',
+            flags: 0,
+            method: 0,
+            crc: crc32(metadata),
+            data: metadata,
+            size: metadata.length,
+            extra: Buffer.alloc(0),
+          },
+        ]
+      : []),
+    {
+      name: 'data.zip',
+      flags: 1,
+      method: 99,
+      crc: 0,
+      data: Buffer.concat([salt, k.subarray(64), encrypted, code]),
+      size: inner.length,
+      extra: aes,
+    },
+  ];
+  const locals: Buffer[] = [];
+  const centrals: Buffer[] = [];
+  let offset = 0;
+  for (const e of entries) {
+    const name = Buffer.from(e.name);
+    const header = (central: boolean) => {
+      const h = Buffer.alloc(central ? 46 : 30);
+      const o = central ? 2 : 0; // the central record has "version made by" first
+      h.writeUInt32LE(central ? 0x02014b50 : 0x04034b50, 0);
+      if (central) h.writeUInt16LE(51, 4);
+      h.writeUInt16LE(51, 4 + o);
+      h.writeUInt16LE(e.flags, 6 + o);
+      h.writeUInt16LE(e.method, 8 + o);
+      h.writeUInt32LE(e.crc, 14 + o);
+      h.writeUInt32LE(e.data.length, 18 + o);
+      h.writeUInt32LE(e.size, 22 + o);
+      h.writeUInt16LE(name.length, 26 + o);
+      h.writeUInt16LE(e.extra.length, 28 + o);
+      if (central) h.writeUInt32LE(offset, 42);
+      return h;
+    };
+    const local = Buffer.concat([header(false), name, e.extra, e.data]);
+    centrals.push(header(true), name, e.extra);
+    locals.push(local);
+    offset += local.length;
+  }
+  const central = Buffer.concat(centrals);
   const end = Buffer.alloc(22);
   end.writeUInt32LE(0x06054b50, 0);
-  end.writeUInt16LE(1, 8);
-  end.writeUInt16LE(1, 10);
+  end.writeUInt16LE(entries.length, 8);
+  end.writeUInt16LE(entries.length, 10);
   end.writeUInt32LE(central.length, 12);
-  end.writeUInt32LE(local.length, 16);
-  return Buffer.concat([local, central, end]);
+  end.writeUInt32LE(offset, 16);
+  return Buffer.concat([...locals, central, end]);
 }

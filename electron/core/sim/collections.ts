@@ -10,12 +10,14 @@
  * SIMULATOR-ONLY: `runStandInCollector` plays the collector the simulator's CreateCollector wrote (a
  * STAND-IN text file, not a program): it reads the parameters recorded in it and writes such a ZIP
  * with generated rows. Built with the Password scheme, it writes upstream's password container (one
- * `data.zip`, WinZip AES-256, as reporting/container.go); X509 and PGP collectors are written
- * UNENCRYPTED (the simulator has no certificate-encrypted containers: its ImportCollection refuses
- * `metadata.json` + `data.zip` with a log that says so). Its ImportCollection cannot open a password
+ * `data.zip`, WinZip AES-256, as reporting/container.go); built with X509 and an explicit certificate,
+ * the X509 container (metadata.json with the RSA-OAEP-encrypted session password + data.zip). X509
+ * without a certificate (the real one uses the server's frontend certificate) and PGP collectors are
+ * written UNENCRYPTED (its ImportCollection refuses `metadata.json` + `data.zip`: it holds no frontend
+ * key to decrypt with, with a log that says so). Its ImportCollection cannot open a password
  * container, as the real one cannot (the artifact takes no password), and logs the real line.
  */
-import { randomUUID } from 'node:crypto';
+import { constants, publicEncrypt, randomBytes, randomUUID, X509Certificate } from 'node:crypto';
 import { readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { findArtifact } from './dataset/artifacts';
@@ -226,8 +228,50 @@ export async function writeStandInCollection(
   );
   const plain = buildZip(entries, new Date(nowMs));
   const password = collectorPassword(params);
-  await writeFile(out, password === null ? plain : passwordContainer(plain, password));
+  const certificate = collectorCertificate(params);
+  await writeFile(
+    out,
+    password !== null
+      ? passwordContainer(plain, password)
+      : certificate !== null
+        ? x509Container(plain, certificate)
+        : plain,
+  );
   return out;
+}
+
+function encryptionArgs(params: Record<string, string>): Record<string, unknown> {
+  try {
+    const v = JSON.parse(params.encryption_args ?? '{}') as unknown;
+    return v && typeof v === 'object' ? (v as Record<string, unknown>) : {};
+  } catch {
+    return {};
+  }
+}
+
+/** The certificate an X509 collector built with an explicit `public_key` encrypts to (null: none). */
+function collectorCertificate(params: Record<string, string>): string | null {
+  if (!/x509/i.test(params.encryption_scheme ?? '')) return null;
+  const cert = encryptionArgs(params).public_key;
+  return typeof cert === 'string' && cert.includes('-----BEGIN CERTIFICATE-----') ? cert : null;
+}
+
+/**
+ * As CreateCollector's VQL: a random session password (25 random bytes as hex), RSA-OAEP-SHA512
+ * encrypted to the certificate's key (pk_encrypt), in metadata.json's one row with Scheme and PublicKey.
+ */
+function x509Container(plain: Buffer, certificate: string): Buffer {
+  const session = randomBytes(25).toString('hex');
+  const encrypted = publicEncrypt(
+    {
+      key: new X509Certificate(certificate).publicKey,
+      oaepHash: 'sha512',
+      padding: constants.RSA_PKCS1_OAEP_PADDING,
+    },
+    Buffer.from(session),
+  );
+  const metadata = [{ EncryptedPass: encrypted.toString('base64'), Scheme: 'X509', PublicKey: certificate }];
+  return passwordContainer(plain, session, Buffer.from(JSON.stringify(metadata, null, 1)));
 }
 
 /**
@@ -237,10 +281,6 @@ export async function writeStandInCollection(
  */
 function collectorPassword(params: Record<string, string>): string | null {
   if (!/password/i.test(params.encryption_scheme ?? '')) return null;
-  try {
-    const args = JSON.parse(params.encryption_args ?? '{}') as { password?: unknown };
-    return typeof args.password === 'string' && args.password !== '' ? args.password : null;
-  } catch {
-    return null;
-  }
+  const password = encryptionArgs(params).password;
+  return typeof password === 'string' && password !== '' ? password : null;
 }

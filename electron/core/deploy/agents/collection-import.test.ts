@@ -21,6 +21,7 @@ import { sha256File } from '../releases/cache';
 import { makeTestSigner, type TestSigner } from '../testing/gpg';
 import { startReleaseServer, type ReleaseServer } from '../testing/release-server';
 import { inspectCollectionZip } from './collection-zip';
+import { COLLECTOR_KEY_REF } from './collector-key';
 import { copyToServer, removeServerFile, serverSha256, CHUNK_BYTES } from './server-files';
 import type { AgentService } from './service';
 import { testAgentService } from './testing/agent-service';
@@ -347,6 +348,45 @@ describe('offline collector for an isolated network', () => {
       );
     } finally {
       await removeServerFile(server, copied.path);
+    }
+  });
+
+  it('round trip with the app’s own X509 key: built to it, decrypted here, imported', async () => {
+    const built = await agents.buildCollector(target, {
+      spec: {
+        os: 'Linux',
+        artifacts: ['Generic.Client.Info'],
+        fileName: 'mr-linux-appkey-collector',
+        encryption: { scheme: 'app-key' },
+      },
+      folder: dir,
+    });
+    expect(built.plan.parameters).toMatchObject({ encryption_scheme: 'X509' });
+    expect(keychain.data.get(COLLECTOR_KEY_REF)).toMatch(/PRIVATE KEY/);
+    const outDir = join(dir, 'endpoint-appkey');
+    await mkdir(outDir);
+    const zip = await runStandInCollector(built.collector.file.path, {
+      outDir,
+      hostname: 'isolated-key01',
+      hostId: '0ddba11a-aaaa-bbbb-cccc-000000000003',
+    });
+    const info = await inspectCollectionZip(zip);
+    expect(info).toMatchObject({ encryption: 'x509', entries: 2 });
+    expect(info.x509?.publicKey).toContain('-----BEGIN CERTIFICATE-----');
+    const imported = await agents.importCollection(target, { file: zip });
+    expect(imported.clientId).toBe('C.0ddba11a');
+    expect(imported.totalRows).toBeGreaterThan(0);
+    expect(imported.artifacts.map((a) => a.name)).toContain('Generic.Client.Info/BasicInformation');
+    // Without the app's key (another machine, or the key removed) it goes to the server, which cannot
+    // open a container encrypted to a key it does not hold.
+    const key = keychain.data.get(COLLECTOR_KEY_REF) ?? '';
+    keychain.data.delete(COLLECTOR_KEY_REF);
+    try {
+      const e = await failure(agents.importCollection(target, { file: zip }));
+      expect(e.code).toBe('DEPLOY_FAILED');
+      expect(e.message).toContain('The server could not import the collection');
+    } finally {
+      keychain.data.set(COLLECTOR_KEY_REF, key);
     }
   });
 });

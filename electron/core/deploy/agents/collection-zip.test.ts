@@ -72,6 +72,7 @@ describe('inspectCollectionZip', () => {
       entries: 2,
       encryption: 'x509',
       hostname: '',
+      x509: { publicKey: '', encryptedPass: 'x' },
     });
     const pgp = await refusal(await file('pgp.zip', container('PGP')));
     expect(pgp.details).toMatchObject({ reason: 'encrypted', scheme: 'pgp' });

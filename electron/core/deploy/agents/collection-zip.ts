@@ -24,6 +24,8 @@ export interface CollectionZipInfo {
   encryption: 'none' | 'x509' | 'password';
   /** From client_info.json when the collection is not encrypted ('' when absent). */
   hostname: string;
+  /** An X509 container's certificate and encrypted session password (metadata.json). */
+  x509?: { publicKey: string; encryptedPass: string };
 }
 
 export interface ZipEntry {
@@ -77,14 +79,20 @@ export async function inspectCollectionZip(path: string, label = path): Promise<
     if (!meta && data && data.flags & 1 && !byName.has('collection_context.json'))
       return { entries: entries.length, encryption: 'password', hostname: '' };
     if (meta && data) {
-      const scheme = containerScheme(await small(fh, meta, label));
+      const row = containerRow(await small(fh, meta, label));
+      const scheme = row.Scheme.toLowerCase();
       if (scheme !== 'x509')
         throw new AppError(
           'INVALID_ARGUMENT',
           `${label} is a collection encrypted with ${scheme || 'an unknown scheme'}: the server can only open X509 containers (encrypted to its own certificate). Decrypt it where its key is, then import the plain ZIP.`,
           { details: { reason: 'encrypted', scheme } },
         );
-      return { entries: entries.length, encryption: 'x509', hostname: '' };
+      return {
+        entries: entries.length,
+        encryption: 'x509',
+        hostname: '',
+        x509: { publicKey: row.PublicKey, encryptedPass: row.EncryptedPass },
+      };
     }
     if (!byName.has('collection_context.json')) {
       if (byName.has('hunt_info.json'))
@@ -249,14 +257,17 @@ function parse(b: Buffer): unknown {
   }
 }
 
-/** metadata.json: a list of rows, one with Scheme (upstream writes a single row). */
-function containerScheme(b: Buffer): string {
+/** metadata.json: a list of rows, the one with Scheme (upstream writes a single row). */
+function containerRow(b: Buffer): { Scheme: string; PublicKey: string; EncryptedPass: string } {
   const v = parse(b);
   const rows: unknown[] = Array.isArray(v) ? v : [v];
+  const str = (x: unknown) => (typeof x === 'string' ? x : '');
   for (const r of rows)
-    if (r && typeof r === 'object' && typeof (r as { Scheme?: unknown }).Scheme === 'string')
-      return (r as { Scheme: string }).Scheme.toLowerCase();
-  return '';
+    if (r && typeof r === 'object' && typeof (r as { Scheme?: unknown }).Scheme === 'string') {
+      const o = r as Record<string, unknown>;
+      return { Scheme: str(o.Scheme), PublicKey: str(o.PublicKey), EncryptedPass: str(o.EncryptedPass) };
+    }
+  return { Scheme: '', PublicKey: '', EncryptedPass: '' };
 }
 
 function hostOf(b: Buffer): string {

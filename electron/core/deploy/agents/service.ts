@@ -29,6 +29,7 @@ import { buildInstaller } from './installers';
 import { writeAnsibleKit, type AnsibleKit } from './ansible-kit';
 import { agentConfig, type AgentConfigOptions } from './client-config';
 import { importCollection, type ImportCollectionInput } from './collection-import';
+import { appKeySessionPassword, COLLECTOR_KEY_REF } from './collector-key';
 import { AgentPushRunner, type RunOptions } from './fanout';
 import {
   buildOfflineCollector,
@@ -446,7 +447,11 @@ export class AgentService {
     const server = await this.deps.server(target);
     const parameters = collectorParameters(
       spec,
-      spec.encryption.scheme === 'password' ? `(keychain ${spec.encryption.passwordRef})` : undefined,
+      spec.encryption.scheme === 'password'
+        ? `(keychain ${spec.encryption.passwordRef})`
+        : spec.encryption.scheme === 'app-key'
+          ? `(the certificate of the app's key, keychain ${COLLECTOR_KEY_REF})`
+          : undefined,
     );
     const preload = await planToolPreload(
       server,
@@ -513,6 +518,11 @@ export class AgentService {
         ...(o.signal ? { signal: o.signal } : {}),
         onProgress: (sent, total) => o.onProgress?.({ step: 'upload', sent, total }),
         onStep: (step) => o.onProgress?.({ step }),
+        // Only an X509 collection asks; without a keychain it cannot be the app's key.
+        x509Password: async (meta, label) => {
+          const keychain = await this.deps.secrets();
+          return keychain ? appKeySessionPassword(keychain, meta, label) : null;
+        },
       },
     );
   }

@@ -513,9 +513,11 @@ const collectorInput = {
     .default({})
     .describe('Per artifact: parameter name → value.'),
   encryption: z
-    .enum(['x509', 'password', 'none'])
+    .enum(['x509', 'app-key', 'password', 'none'])
     .default('x509')
-    .describe('x509 (default): to the server’s certificate, so the server can import and decrypt it.'),
+    .describe(
+      'x509 (default): to the server’s certificate, so the server can import and decrypt it; app-key: to this app’s own key (keychain), which the app decrypts on import, even after the server is rebuilt.',
+    ),
   password_ref: z
     .string()
     .min(1)
