@@ -129,4 +129,31 @@ describe.runIf(apiConfig && binary)('offline collector with a real server', () =
     expect(imported.totalRows).toBeGreaterThan(0);
     expect(imported.artifacts.map((a) => a.name)).toContain('Generic.Client.Info/BasicInformation');
   }, 600_000);
+
+  it('an app-key collector: built to the app’s certificate, run, decrypted here and imported', async () => {
+    const built = await agents.buildCollector(target, {
+      spec: {
+        os: 'Linux',
+        artifacts: ['Generic.Client.Info'],
+        fileName: 'mr-collector-linux-appkey',
+        requireAdmin: false,
+        encryption: { scheme: 'app-key' },
+      },
+      toolFiles: { VelociraptorLinux: binary ?? '' },
+      folder: dir,
+    });
+    const runDir = join(dir, 'endpoint-appkey');
+    await mkdir(runDir);
+    await chmod(built.collector.file.path, 0o700);
+    await run(built.collector.file.path, [], { cwd: runDir, timeout: 180_000, maxBuffer: 64 * 1024 * 1024 });
+    const zip = join(runDir, (await readdir(runDir)).find((f) => /^Collection-.*\.zip$/.test(f)) ?? '');
+    const info = await inspectCollectionZip(zip);
+    console.log('app-key container', JSON.stringify({ ...info, x509: info.x509 ? 'present' : 'absent' }));
+    expect(info.encryption).toBe('x509');
+    const imported = await agents.importCollection(target, { file: zip, hostname: 'mr-offline-appkey' });
+    console.log('imported (app key)', JSON.stringify(imported));
+    expect(imported.totalRows).toBeGreaterThan(0);
+    // What the server got was the plain collection, not the container.
+    expect(imported.bytes).toBeLessThan((await readFile(zip)).length);
+  }, 600_000);
 });
