@@ -385,6 +385,7 @@ describe('offline collector for an isolated network', () => {
       const e = await failure(agents.importCollection(target, { file: zip }));
       expect(e.code).toBe('DEPLOY_FAILED');
       expect(e.message).toContain('The server could not import the collection');
+      expect(e.message).toContain('Unable to extract zip password: crypto/rsa: decryption error');
     } finally {
       keychain.data.set(COLLECTOR_KEY_REF, key);
     }
