@@ -11,7 +11,7 @@ import { AppError } from '../../../../shared/errors';
 import type { SecretStore } from '../../credentials/index';
 import { exportPrivateKeyPem, generateKeyPair, selfSignedCertificate } from '../../pki/index';
 
-export const COLLECTOR_KEY_REF = 'megaraptor.offline-collector-key';
+export const COLLECTOR_KEY_REF = 'agents:collector-key';
 const COMMON_NAME = 'Megaraptor offline collections';
 
 /** The certificate to build collectors with; mints and stores the key the first time. */
