@@ -146,7 +146,7 @@ export function ImportCollectionCard({ target }: { target: Target | null }) {
   };
 
   const checkedText = checked
-    ? `${checked.encryption === 'x509' ? 'X509-encrypted collection (the server decrypts it)' : checked.encryption === 'password' ? 'Password-protected collection (the app decrypts it with the chosen keychain entry)' : `Collection${typeof checked.hostname === 'string' && checked.hostname ? ` from ${checked.hostname}` : ''}`}, ${String(checked.entries)} files inside.`
+    ? `${checked.encryption === 'x509' ? 'X509-encrypted collection (the app decrypts it when built with its own key, otherwise the server)' : checked.encryption === 'password' ? 'Password-protected collection (the app decrypts it with the chosen keychain entry)' : `Collection${typeof checked.hostname === 'string' && checked.hostname ? ` from ${checked.hostname}` : ''}`}, ${String(checked.entries)} files inside.`
     : '';
 
   return (
