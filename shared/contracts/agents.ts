@@ -255,6 +255,11 @@ export const agentsContract = {
       target: Target,
       upload: UploadId,
       hostname: z.string().max(253).optional(),
+      /** The keychain entry holding a password collection's ZIP password (the collector's own). */
+      passwordRef: z
+        .string()
+        .regex(/^[A-Za-z0-9._:-]{1,200}$/)
+        .optional(),
     }),
     z.discriminatedUnion('type', [
       z.object({

@@ -85,6 +85,7 @@ export {
   type CollectorRequest,
   type EnrollmentStatus,
   type ImportCollectionInput,
+  type ImportCollectionRequest,
   type KitProgress,
   type ServerTarget,
   type OfflineCollectorSpecInput,

@@ -200,7 +200,12 @@ const IMPORT_STEPS: readonly string[] = ['upload', 'import', 'read'] satisfies I
 /** A collection the window sent (uploads:*) imported; the upload is removed whatever happens. */
 async function* importUploaded(
   deps: AgentHandlerDeps,
-  i: { target: { server: string; org: string }; upload: string; hostname?: string | undefined },
+  i: {
+    target: { server: string; org: string };
+    upload: string;
+    hostname?: string | undefined;
+    passwordRef?: string | undefined;
+  },
   ctx: CallContext,
 ) {
   const result: ImportedCollection = yield* latestProgress<
@@ -210,7 +215,12 @@ async function* importUploaded(
     deps.uploads.consume(ctx.owner, i.upload, 'collection', (file) =>
       deps.agents.importCollection(
         i.target,
-        { file: file.path, name: file.name, ...(i.hostname ? { hostname: i.hostname } : {}) },
+        {
+          file: file.path,
+          name: file.name,
+          ...(i.hostname ? { hostname: i.hostname } : {}),
+          ...(i.passwordRef ? { passwordRef: i.passwordRef } : {}),
+        },
         {
           signal: ctx.signal,
           onProgress: (p) => {

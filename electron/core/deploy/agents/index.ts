@@ -13,6 +13,7 @@ export {
   type AnsibleKitRequest,
   type EnrollmentStatus,
   type HostKeyScanResult,
+  type ImportCollectionRequest,
   type GpoKitRequest,
   type InstallerRequest,
   type KitBinary,

@@ -30,6 +30,7 @@ import { buildInstaller } from './installers';
 import { writeAnsibleKit, type AnsibleKit } from './ansible-kit';
 import { agentConfig, type AgentConfigOptions } from './client-config';
 import { importCollection, type ImportCollectionInput } from './collection-import';
+import { appKeySessionPassword, COLLECTOR_KEY_REF } from './collector-key';
 import { AgentPushRunner, type RunOptions } from './fanout';
 import {
   buildOfflineCollector,
@@ -45,6 +46,11 @@ import { planToolPreload, preloadTools } from './tool-preload';
 import { WinRmAgentPusher, type WinRmPushSettingsInput } from './winrm-push';
 import { appWinRmCertsFile, WinRmCertStore } from './winrm/cert-store';
 import { scanCertificates, trustCertificates } from './winrm/certificates';
+
+/** What an import asks for: the password of a password collection by its keychain reference only. */
+export type ImportCollectionRequest = Omit<ImportCollectionInput, 'password'> & {
+  passwordRef?: string | undefined;
+};
 
 export interface AgentServiceDeps {
   dataDir: string;
@@ -470,7 +476,11 @@ export class AgentService {
     const server = await this.deps.server(target);
     const parameters = collectorParameters(
       spec,
-      spec.encryption.scheme === 'password' ? `(keychain ${spec.encryption.passwordRef})` : undefined,
+      spec.encryption.scheme === 'password'
+        ? `(keychain ${spec.encryption.passwordRef})`
+        : spec.encryption.scheme === 'app-key'
+          ? `(the certificate of the app's key, keychain ${COLLECTOR_KEY_REF})`
+          : undefined,
     );
     const preload = await planToolPreload(
       server,
@@ -509,18 +519,41 @@ export class AgentService {
     return { plan, preloaded, collector };
   }
 
-  /** Copies a returned collection ZIP to the server, imports it and reads every source's rows back. */
+  /**
+   * Copies a returned collection ZIP to the server, imports it and reads every source's rows back. A
+   * password collection is opened with the keychain entry `passwordRef` (the one the collector was
+   * built with).
+   */
   async importCollection(
     target: ServerTarget,
-    input: ImportCollectionInput,
+    input: ImportCollectionRequest,
     o: KitProgress = {},
   ): Promise<ImportedCollection> {
+    const { passwordRef, ...rest } = input;
+    let password: string | undefined;
+    if (passwordRef) {
+      password = await keychainWhenNeeded(this.deps.secrets).get(passwordRef);
+      if (password === undefined)
+        throw new AppError(
+          'SECRET_MISSING',
+          'The collection password is missing from the keychain: save it again under the same name.',
+        );
+    }
     const server = await this.deps.server(target);
-    return importCollection(server, input, {
-      ...(o.signal ? { signal: o.signal } : {}),
-      onProgress: (sent, total) => o.onProgress?.({ step: 'upload', sent, total }),
-      onStep: (step) => o.onProgress?.({ step }),
-    });
+    return importCollection(
+      server,
+      { ...rest, ...(password ? { password } : {}) },
+      {
+        ...(o.signal ? { signal: o.signal } : {}),
+        onProgress: (sent, total) => o.onProgress?.({ step: 'upload', sent, total }),
+        onStep: (step) => o.onProgress?.({ step }),
+        // Only an X509 collection asks; without a keychain it cannot be the app's key.
+        x509Password: async (meta, label) => {
+          const keychain = await this.deps.secrets();
+          return keychain ? appKeySessionPassword(keychain, meta, label) : null;
+        },
+      },
+    );
   }
 
   /** The agent config for a server (its own URLs or `frontends`, plus enrolment labels). */

@@ -202,6 +202,7 @@ export function KitsPanel() {
                 label="Encryption"
                 data={[
                   { value: 'x509', label: "X509 (server's certificate)" },
+                  { value: 'app-key', label: "X509 (this app's key, keychain)" },
                   { value: 'password', label: 'ZIP password (keychain)' },
                   { value: 'none', label: 'None' },
                 ]}
