@@ -67,10 +67,10 @@ describe('McpService', () => {
     expect(gatedTools).not.toContain('search_clients');
   });
 
-  it('reports the tools that always ask: destroying a deployment, whatever the allow-list says', async () => {
+  it('reports the tools that always ask: agent pushes and destroying a deployment, whatever the allow-list says', async () => {
     const { svc } = make();
     const { gatedTools, alwaysAskTools } = await svc.status();
-    expect(alwaysAskTools).toEqual(['destroy_deployment']);
+    expect(alwaysAskTools).toEqual(['push_agents_ssh', 'push_agents_winrm', 'destroy_deployment']);
     for (const t of alwaysAskTools) expect(gatedTools).toContain(t);
   });
 

@@ -178,8 +178,8 @@ export interface ToolSpec<I extends Shape, O extends Shape, D = undefined> {
    */
   decide?: (call: ToolCall<Args<I>>) => Promise<D>;
   /**
-   * True for a change that cannot be undone (destroying a deployment): the responder is asked even
-   * when the policy allow-lists the tool.
+   * True for a change that cannot be undone (destroying a deployment) or that installs or removes
+   * software on endpoints (agent pushes): the responder is asked even when the policy allow-lists the tool.
    */
   alwaysAsk?: true;
   /** Present on tools that change an endpoint, the server or this machine: what the responder approves. */

@@ -2,7 +2,7 @@
  * The agent tools through MCP against the simulator: push_agents_ssh is gated and its plan lists every
  * host (ranges expanded, duplicates once), the login without a secret, the server and labels; denied,
  * nothing is journaled; approved, the run is journaled and its hosts are reported (an unreachable host
- * fails with its reason), and agent_runs lists it.
+ * fails with its reason), and agent_runs lists it. The pushes ask even when a policy allow-lists them.
  */
 import type { Client } from '@modelcontextprotocol/sdk/client/index.js';
 import type { CallToolResult } from '@modelcontextprotocol/sdk/types.js';
@@ -153,6 +153,62 @@ describe('push_agents_winrm', () => {
     );
     const { serve_host: _s, ...noServe } = win;
     expect(text(await call('push_agents_winrm', noServe))).toMatch(/serve_host is needed/);
+    expect(asked).toHaveLength(0);
+  });
+});
+
+describe('a policy that allow-lists the pushes', () => {
+  let listed: Client;
+  beforeAll(async () => {
+    listed = await connectInProcess(
+      makeHarness(s.servers, {
+        approver,
+        policy: {
+          mode: 'allow-listed',
+          allowTools: ['push_agents_ssh', 'push_agents_winrm', 'build_gpo_kit'],
+        },
+      }),
+    );
+  });
+  afterAll(async () => {
+    await listed?.close();
+  });
+
+  it('still asks before an install or an uninstall on SSH and WinRM hosts', async () => {
+    answer = 'denied';
+    const calls: Array<[string, Record<string, unknown>]> = [
+      ['push_agents_ssh', push],
+      ['push_agents_ssh', { ...push, mode: 'uninstall', keep_writeback: false }],
+      [
+        'push_agents_winrm',
+        {
+          hosts: ['127.0.0.1:1'],
+          user: 'Administrator',
+          password_ref: 'winrm:admin',
+          certificate_fingerprints: { '127.0.0.1:1': 'AB'.repeat(32) },
+          mode: 'uninstall',
+          keep_writeback: true,
+          retries: 0,
+        },
+      ],
+    ];
+    for (const [name, args] of calls) {
+      const r = (await listed.callTool({ name, arguments: args })) as CallToolResult;
+      expect(r.isError, name).toBe(true);
+    }
+    expect(asked.map((a) => a.tool)).toEqual(['push_agents_ssh', 'push_agents_ssh', 'push_agents_winrm']);
+    expect(asked[1]!.plan.summary).toMatch(/^Remove the Velociraptor agent from 3 host/);
+  });
+
+  it('the same allow-list lets a kit tool through without asking', async () => {
+    answer = 'denied';
+    const r = (await listed.callTool({
+      name: 'build_gpo_kit',
+      arguments: { msi_path: join(tmpdir(), 'no-such-agent.msi') },
+    })) as CallToolResult;
+    // It ran (and failed on the missing MSI) without a question: the allow-list is in force.
+    expect(r.isError).toBe(true);
+    expect(text(r)).not.toMatch(/denied/i);
     expect(asked).toHaveLength(0);
   });
 });

@@ -261,11 +261,13 @@ export const pushAgentsSsh = defineTool({
   name: 'push_agents_ssh',
   title: 'Push Velociraptor agents over SSH',
   description:
-    'Install (or uninstall) the Velociraptor client on Linux and macOS hosts over SSH, enrolling with the server: client config from the server, a signature-verified release, upstream’s service layout, then each host is checked until the server lists its client. Host keys must be known or confirmed in the app; secrets are keychain references. Returns per-host state; long runs continue (agent_run_status).',
+    'Install (or uninstall) the Velociraptor client on Linux and macOS hosts over SSH, enrolling with the server: client config from the server, a signature-verified release, upstream’s service layout, then each host is checked until the server lists its client. Host keys must be known or confirmed in the app; secrets are keychain references. Returns per-host state; long runs continue (agent_run_status). The responder is asked every time, whatever the policy allows.',
   input: pushInput,
   output: runOutput,
   annotations: { readOnlyHint: false, destructiveHint: false, idempotentHint: true, openWorldHint: true },
   endpointData: true,
+  // Installs or removes software on every host it lists: an allow-list must not wave that through.
+  alwaysAsk: true,
   example: () => ({
     hosts: ['127.0.0.1:1'],
     user: 'ir',
@@ -412,11 +414,12 @@ export const pushAgentsWinrm = defineTool({
   name: 'push_agents_winrm',
   title: 'Push Velociraptor agents over WinRM (Windows)',
   description:
-    'Install (or uninstall) the Velociraptor MSI on Windows hosts over WinRM (HTTPS, NTLMv2 or Basic): each host downloads the signature-verified MSI and the client config from a server this app runs for the push (certificate pinned, sha256 checked), installs it quietly, and is checked until the server lists its client. Listener certificates are checked by confirmed fingerprint or CA. Kerberos is not supported.',
+    'Install (or uninstall) the Velociraptor MSI on Windows hosts over WinRM (HTTPS, NTLMv2 or Basic): each host downloads the signature-verified MSI and the client config from a server this app runs for the push (certificate pinned, sha256 checked), installs it quietly, and is checked until the server lists its client. Listener certificates are checked by confirmed fingerprint or CA. Kerberos is not supported. The responder is asked every time, whatever the policy allows.',
   input: winrmInput,
   output: runOutput,
   annotations: { readOnlyHint: false, destructiveHint: false, idempotentHint: true, openWorldHint: true },
   endpointData: true,
+  alwaysAsk: true,
   example: () => ({
     hosts: ['127.0.0.1:1'],
     user: 'Administrator',
