@@ -154,6 +154,18 @@ export const targetInput = {
 type Shape = z.ZodRawShape;
 type Args<I extends Shape> = z.output<z.ZodObject<I & typeof targetInput>>;
 
+/**
+ * A workflow prompt a tool module offers beside its tools (deployment, agents): a plan in steps that
+ * names the module's tools. prompts.ts registers them with the audit and safety rules every prompt has.
+ */
+export interface ModulePrompt {
+  name: string;
+  title: string;
+  description: string;
+  argsSchema: Record<string, z.ZodOptional<z.ZodString>>;
+  text(args: Record<string, string | undefined>): string;
+}
+
 export interface ToolSpec<I extends Shape, O extends Shape, D = undefined> {
   name: string;
   title: string;
