@@ -7,11 +7,12 @@
  */
 import { readFile } from 'node:fs/promises';
 import { resolve } from 'node:path';
-import { parseHostCsv, parseHostList } from '../../../shared/agent-hosts';
+import { parseHostCsv, parseHostList, parseJumpHost } from '../../../shared/agent-hosts';
 import type { AgentRunEvent, PushHostInput } from '../../../shared/agents';
 import { messageOf } from '../../../shared/errors';
 import {
   AgentService,
+  describeHop,
   type DeploymentService,
   runSummary,
   summaryCsv,
@@ -62,6 +63,9 @@ Login:
   --password-ref REF          or a password kept in the keychain under REF
   --sudo                      become root with sudo (password: --sudo-password-ref REF); without it the
                               user must be root
+  --jump USER@HOST[:PORT]     reach the hosts through this jump host (repeatable, outermost first, as
+                              ssh -J; at most 4); it logs in with the same key, agent or password, and
+                              its host key is checked like any other
   --accept-host-key FP        trust a host key seen for the first time when its SHA256 fingerprint is FP
                               (repeatable; checked out of band). Known keys come from ~/.ssh/known_hosts
                               and the app's list; a changed key is always refused.
@@ -112,6 +116,7 @@ const PUSH: Record<string, FlagSpec> = {
   '--password-ref': { value: true },
   '--sudo': {},
   '--sudo-password-ref': { value: true },
+  '--jump': { value: true, repeat: true },
   '--accept-host-key': { value: true, repeat: true },
   '--label': { value: true, repeat: true },
   '--frontend': { value: true, repeat: true },
@@ -200,6 +205,14 @@ export function pushSettings(flags: ParsedFlags, cwd: string, server: string): S
     : password
       ? { method: 'password' as const, passwordRef: password }
       : { method: 'agent' as const };
+  const jumps = flags.all('--jump').map((j) => {
+    try {
+      return { ...parseJumpHost(j), auth };
+    } catch (e) {
+      throw new UsageError(`--jump: ${messageOf(e)}`);
+    }
+  });
+  if (jumps.length > 4) throw new UsageError('--jump: at most 4 jump hosts');
   const binaries = flags.all('--binary');
   if (binaries.length && flags.has('--tag')) throw new UsageError('give --tag or --binary, not both');
   const files: Partial<Record<(typeof PLATFORMS)[number], string>> = {};
@@ -236,6 +249,7 @@ export function pushSettings(flags: ParsedFlags, cwd: string, server: string): S
             ...(flags.get('--sudo-password-ref') ? { passwordRef: flags.get('--sudo-password-ref')! } : {}),
           }
         : { mode: 'none' },
+      jumps,
     },
     binary: binaries.length
       ? { kind: 'files', files }
@@ -255,7 +269,7 @@ export async function winrmSettings(
   const user = flags.get('--user');
   const passwordRef = flags.get('--password-ref');
   if (!user || !passwordRef) throw new UsageError('--winrm needs --user and --password-ref');
-  for (const f of ['--key', '--agent', '--sudo', '--binary', '--os'])
+  for (const f of ['--key', '--agent', '--sudo', '--binary', '--os', '--jump'])
     if (flags.has(f)) throw new UsageError(`${f} is for SSH pushes, not --winrm`);
   const tlsWays = [
     flags.has('--winrm-ca'),
@@ -427,6 +441,11 @@ async function push(argv: string[], io: CliIO): Promise<number> {
     io.stderr.write(
       `${mode === 'uninstall' ? 'Uninstall from' : 'Push to'} ${draft.hosts.length} host(s) over ${winrm ? 'WinRM' : 'SSH'}, ${draft.concurrency} at once, ${draft.retries} retries; agents enrol with "${a.serverName}".\n`,
     );
+    const jumps = sshRequest?.settings.login.jumps ?? [];
+    if (jumps.length)
+      io.stderr.write(
+        `Through jump host(s) ${jumps.map((j) => describeHop({ ...j, port: j.port ?? 22 })).join(' → ')}.\n`,
+      );
     if (flags.has('--dry-run')) {
       for (const h of draft.hosts) io.stdout.write(`${h.key}${h.os === 'auto' ? '' : ` (${h.os})`}\n`);
       return 0;

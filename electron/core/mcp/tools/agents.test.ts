@@ -89,6 +89,19 @@ describe('push_agents_ssh', () => {
     expect(after.runs).toHaveLength(before.runs.length);
   });
 
+  it('jump hosts: in the request and the plan, in order; a bad one is refused before asking', async () => {
+    answer = 'denied';
+    await call('push_agents_ssh', { ...push, jump_hosts: ['ops@bastion.lab', 'ir@[fd00::7]:2222'] });
+    expect(asked[0]!.plan.operations[0]!.details).toMatchObject({
+      login: { through: ['ops@bastion.lab:22', 'ir@[fd00::7]:2222'] },
+    });
+    asked.length = 0;
+    const r = await call('push_agents_ssh', { ...push, jump_hosts: ['bastion.lab'] });
+    expect(r.isError).toBe(true);
+    expect(text(r)).toMatch(/USER@HOST\[:PORT\]/);
+    expect(asked).toHaveLength(0);
+  });
+
   it('refuses a bad host before asking', async () => {
     const r = await call('push_agents_ssh', { ...push, hosts: ['ir@host'] });
     expect(r.isError).toBe(true);

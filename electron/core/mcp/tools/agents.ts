@@ -8,8 +8,8 @@
  * its tools, as the deployment module keeps its own.
  */
 import { z } from 'zod';
-import { parseHostList } from '../../../../shared/agent-hosts';
-import { AppError } from '../../../../shared/errors';
+import { parseHostList, parseJumpHost } from '../../../../shared/agent-hosts';
+import { AppError, messageOf } from '../../../../shared/errors';
 import { join } from 'node:path';
 import type {
   AgentRunDoc,
@@ -27,6 +27,7 @@ import type {
   WinRmPushRequest,
 } from '../../deploy/index';
 import type { AnsibleKit } from '../../deploy/index';
+import { describeHop } from '../../deploy/index';
 import type { BuiltInstaller, BuiltKit, ImportedCollection } from '../../../../shared/agent-kits';
 import { defineTool, type McpContext, type ModulePrompt } from '../tool-kit';
 import type { Target } from '../servers';
@@ -168,6 +169,13 @@ const pushInput = {
     .optional()
     .describe('Keychain reference of the key passphrase.'),
   password_ref: z.string().min(1).max(200).optional().describe('Keychain reference of the login password.'),
+  jump_hosts: z
+    .array(z.string().min(3).max(330))
+    .max(4)
+    .default([])
+    .describe(
+      'Jump hosts as USER@HOST[:PORT], outermost first (ssh -J). They log in the same way as the hosts; their host keys must be known or confirmed in the app, like the hosts’.',
+    ),
   sudo: z.boolean().default(true).describe('Become root with sudo (else the user must be root).'),
   sudo_password_ref: z
     .string()
@@ -235,6 +243,13 @@ function request(args: PushArgs, server: string, org: string): SshPushRequest {
     throw new AppError('INVALID_ARGUMENT', 'auth "key" needs key_path.');
   if (args.auth === 'password' && !args.password_ref)
     throw new AppError('INVALID_ARGUMENT', 'auth "password" needs password_ref (a keychain reference).');
+  const jumps = args.jump_hosts.map((j) => {
+    try {
+      return { ...parseJumpHost(j), auth };
+    } catch (e) {
+      throw new AppError('INVALID_ARGUMENT', messageOf(e));
+    }
+  });
   const frontends = frontendsOf(args.frontend);
   return {
     name: `mcp ${args.mode} ${new Date().toISOString().slice(0, 16)}`,
@@ -250,6 +265,7 @@ function request(args: PushArgs, server: string, org: string): SshPushRequest {
         sudo: args.sudo
           ? { mode: 'sudo', ...(args.sudo_password_ref ? { passwordRef: args.sudo_password_ref } : {}) }
           : { mode: 'none' },
+        jumps,
       },
       binary: { kind: 'release', tag: args.release_tag },
       config: { frontends, labels: args.labels },
@@ -296,6 +312,9 @@ export const pushAgentsSsh = defineTool({
           auth: args.auth,
           ...(args.key_path ? { key_path: args.key_path } : {}),
           sudo: args.sudo,
+          ...(s.login.jumps?.length
+            ? { through: s.login.jumps.map((j) => describeHop({ ...j, port: j.port ?? 22 })) }
+            : {}),
         },
         server: s.server.connection,
         labels: args.labels,

@@ -37,10 +37,12 @@ import {
   defaultAgentForm,
   formProblems,
   hostsOf,
+  keyedHosts,
   requestOf,
   type AgentForm,
   type CsvMapping,
 } from './agent-form';
+import { JumpHostsField } from './JumpHostsField';
 import { SecretPicker } from './SecretPicker';
 
 const STEP = { hosts: 0, server: 1, login: 2, keys: 3, review: 4 } as const;
@@ -143,9 +145,7 @@ function WizardBody({ onClose, onStarted }: { onClose: () => void; onStarted: (i
           )}
         </Stepper.Step>
         <Stepper.Step label="Host keys">
-          {form.channel === 'ssh' ? (
-            <HostKeysStep hosts={hosts.hosts.map((h) => ({ host: h.host, port: h.port ?? 22 }))} />
-          ) : null}
+          {form.channel === 'ssh' ? <HostKeysStep hosts={keyedHosts(form, hosts.hosts)} /> : null}
         </Stepper.Step>
         <Stepper.Step label="Review">{review ? <Review review={review} /> : null}</Stepper.Step>
       </Stepper>
@@ -398,6 +398,7 @@ function SshLogin({ form, update }: StepProps) {
           testId="agents-ssh-password"
         />
       ) : null}
+      <JumpHostsField value={s.jumps} onChange={(jumps) => set({ jumps })} />
       <SegmentedControl
         value={s.sudo}
         onChange={(v) => set({ sudo: v })}

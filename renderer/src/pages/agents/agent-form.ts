@@ -13,6 +13,7 @@ import {
   parseCsvRows,
   parseHostCsv,
   parseHostList,
+  parseJumpHosts,
   type HostListResult,
 } from '../../../../shared/agent-hosts';
 import type { PushRequest } from '../../../../shared/contracts/agents';
@@ -54,6 +55,8 @@ export interface AgentForm {
     passwordRef: string;
     sudo: 'none' | 'nopasswd' | 'password';
     sudoPasswordRef: string;
+    /** Jump hosts, USER@HOST[:PORT], outermost first (comma or line separated); they log in the same way. */
+    jumps: string;
     binary: 'release' | 'file';
     tag: string;
     binaryPath: string;
@@ -105,6 +108,7 @@ export function defaultAgentForm(): AgentForm {
       passwordRef: '',
       sudo: 'password',
       sudoPasswordRef: '',
+      jumps: '',
       binary: 'release',
       tag: 'latest',
       binaryPath: '',
@@ -260,6 +264,7 @@ export function formProblems(form: AgentForm, hosts: PushHost[]): FormProblem[] 
     if (s.auth === 'password' && !s.passwordRef) login('Choose the login password from the keychain.');
     if (s.sudo === 'password' && !s.sudoPasswordRef && s.auth !== 'password')
       login('Choose the sudo password from the keychain (or sudo without a password).');
+    for (const problem of parseJumpHosts(s.jumps).problems) login(`Jump hosts: ${problem}.`);
     if (s.binary === 'file' && !s.binaryPath.trim()) login('Give the agent binary file.');
   } else {
     const w = form.winrm;
@@ -329,6 +334,7 @@ export function settingsOf(form: AgentForm): Record<string, unknown> {
             ...(s.passphraseRef ? { passphraseRef: s.passphraseRef } : {}),
           };
   const sudoRef = s.sudoPasswordRef || (s.auth === 'password' ? s.passwordRef : '');
+  const { jumps } = parseJumpHosts(s.jumps);
   return {
     mode: 'install',
     server,
@@ -341,6 +347,7 @@ export function settingsOf(form: AgentForm): Record<string, unknown> {
           : s.sudo === 'nopasswd'
             ? { mode: 'sudo' }
             : { mode: 'sudo', passwordRef: sudoRef },
+      ...(jumps.length ? { jumps: jumps.map((j) => ({ ...j, auth })) } : {}),
     },
     binary:
       s.binary === 'file'
@@ -348,6 +355,15 @@ export function settingsOf(form: AgentForm): Record<string, unknown> {
         : { kind: 'release', tag: s.tag || 'latest' },
     config,
   };
+}
+
+/**
+ * The hosts whose SSH keys the host-key step checks: the jump hosts first (the push reaches the
+ * others through them), then the hosts.
+ */
+export function keyedHosts(form: AgentForm, hosts: PushHost[]): Array<{ host: string; port: number }> {
+  const jumps = parseJumpHosts(form.ssh.jumps).jumps.map((j) => ({ host: j.host, port: j.port }));
+  return [...jumps, ...hosts.map((h) => ({ host: h.host, port: h.port ?? 22 }))];
 }
 
 export function requestOf(form: AgentForm, hosts: PushHost[]): PushRequest {
