@@ -92,6 +92,15 @@ describe('megaraptor agents push', () => {
   it.each([
     [['--host', 'h1', '--user', 'ir', '--sudo'], /one of --key FILE, --agent or --password-ref/],
     [['--host', 'h1', ...login, '--drop-writeback'], /--drop-writeback goes with --uninstall/],
+    [['--host', 'h1', ...login, '--keep-writeback'], /--keep-writeback goes with --uninstall/],
+    [
+      ['--host', 'h1', ...login, '--uninstall'],
+      /--uninstall needs --keep-writeback \(a reinstall keeps the same client id\) or --drop-writeback/,
+    ],
+    [
+      ['--host', 'h1', ...login, '--uninstall', '--keep-writeback', '--drop-writeback'],
+      /--keep-writeback or --drop-writeback, not both/,
+    ],
     [['--host', 'h1', ...login, '--binary', 'windows-amd64=x.exe'], /PLATFORM=FILE with PLATFORM one of/],
     [['--host', 'h1', ...login, '--frontend', 'no-port'], /--frontend is HOST:PORT/],
     [['--host', 'ir@h1', ...login], /--host line 1/],
@@ -182,6 +191,10 @@ describe('megaraptor agents push', () => {
     [
       ['--user', 'a', '--password-ref', 'r', '--winrm-unchecked', '--serve-host', 'h', '--sudo'],
       /--sudo is for SSH/,
+    ],
+    [
+      ['--user', 'a', '--password-ref', 'r', '--winrm-unchecked', '--uninstall'],
+      /--uninstall needs --keep-writeback/,
     ],
     [
       ['--user', 'a', '--password-ref', 'r', '--winrm-fingerprint', 'nofp', '--serve-host', 'h'],

@@ -90,14 +90,16 @@ Windows (--winrm: WinRM over HTTPS, port 5986 unless host:port says otherwise):
                               they download the MSI and config from a server of this run
   --serve-bind ADDR, --serve-port N  where that server listens (default 0.0.0.0, any free port)
   --msi FILE                  your own MSI instead of the release's windows-amd64.msi (--tag)
-  (--label, --frontend, --concurrency, --retries, --uninstall, --drop-writeback as above)
+  (--label, --frontend, --concurrency, --retries, --uninstall with --keep-writeback or
+   --drop-writeback as above)
 
 Run:
   --name NAME                 the run's name (default: agents-<date>)
   --concurrency N             hosts at once (default 8, at most 64)
   --retries N                 further attempts for unreachable hosts (default 2)
-  --uninstall                 remove the agent instead; keeps its identity (writeback) unless
-  --drop-writeback            is given too (a reinstall then enrols as a new client)
+  --uninstall                 remove the agent instead, with one of:
+  --keep-writeback            keep its identity (writeback): a reinstall is the same client id
+  --drop-writeback            remove it too: a reinstall enrols as a new client
   --dry-run                   print the hosts and settings and stop
   --json | --csv              the outcome as JSON, or the per-host summary as CSV
 `;
@@ -128,6 +130,7 @@ const PUSH: Record<string, FlagSpec> = {
   '--concurrency': { value: true },
   '--retries': { value: true },
   '--uninstall': {},
+  '--keep-writeback': {},
   '--drop-writeback': {},
   '--dry-run': {},
   '--json': {},
@@ -151,6 +154,27 @@ function integer(flags: ParsedFlags, flag: string, min: number, max: number): nu
   if (!Number.isInteger(n) || n < min || n > max)
     throw new UsageError(`${flag} must be a whole number ${min}–${max}`);
   return n;
+}
+
+/**
+ * Uninstall: whether the writeback (the client's identity) stays. The responder says it every time:
+ * kept, a reinstall is the same client; dropped, it enrols as a new one. Install: true (unused).
+ */
+export function keepWriteback(flags: ParsedFlags): boolean {
+  const keep = flags.has('--keep-writeback');
+  const drop = flags.has('--drop-writeback');
+  if (!flags.has('--uninstall')) {
+    if (keep || drop)
+      throw new UsageError(`${keep ? '--keep-writeback' : '--drop-writeback'} goes with --uninstall`);
+    return true;
+  }
+  if (keep === drop)
+    throw new UsageError(
+      keep
+        ? 'give --keep-writeback or --drop-writeback, not both'
+        : '--uninstall needs --keep-writeback (a reinstall keeps the same client id) or --drop-writeback (a reinstall enrols as a new client)',
+    );
+  return keep;
 }
 
 /** The hosts of --host and --hosts-file; every problem line is a usage error naming it. */
@@ -194,8 +218,6 @@ export function pushSettings(flags: ParsedFlags, cwd: string, server: string): S
   if (flags.has('--key-passphrase-ref') && !key) throw new UsageError('--key-passphrase-ref goes with --key');
   if (flags.has('--sudo-password-ref') && !flags.has('--sudo'))
     throw new UsageError('--sudo-password-ref goes with --sudo');
-  if (flags.has('--drop-writeback') && !flags.has('--uninstall'))
-    throw new UsageError('--drop-writeback goes with --uninstall');
   const auth = key
     ? {
         method: 'key' as const,
@@ -256,7 +278,7 @@ export function pushSettings(flags: ParsedFlags, cwd: string, server: string): S
       : { kind: 'release', tag: flags.get('--tag') ?? 'latest' },
     config: { frontends, labels: flags.all('--label') },
     ...(timeout ? { enrollTimeoutMs: timeout * 1000 } : {}),
-    keepWriteback: !flags.has('--drop-writeback'),
+    keepWriteback: keepWriteback(flags),
   };
 }
 
@@ -328,7 +350,7 @@ export async function winrmSettings(
       ...(servePort !== undefined ? { port: servePort } : {}),
     },
     ...(timeout ? { enrollTimeoutMs: timeout * 1000 } : {}),
-    keepWriteback: !flags.has('--drop-writeback'),
+    keepWriteback: keepWriteback(flags),
   };
 }
 

@@ -102,6 +102,16 @@ describe('push_agents_ssh', () => {
     expect(asked).toHaveLength(0);
   });
 
+  it('an uninstall must say whether the writeback stays; refused before asking when it does not', async () => {
+    const r = await call('push_agents_ssh', { ...push, mode: 'uninstall' });
+    expect(r.isError).toBe(true);
+    expect(text(r)).toMatch(/uninstall needs keep_writeback: true keeps the client identity/);
+    expect(asked).toHaveLength(0);
+    answer = 'denied';
+    await call('push_agents_ssh', { ...push, mode: 'uninstall', keep_writeback: false });
+    expect(asked[0]!.plan.operations[0]!.details).toMatchObject({ keep_writeback: false });
+  });
+
   it('refuses a bad host before asking', async () => {
     const r = await call('push_agents_ssh', { ...push, hosts: ['ir@host'] });
     expect(r.isError).toBe(true);

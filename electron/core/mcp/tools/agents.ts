@@ -202,8 +202,10 @@ const pushInput = {
   mode: z.enum(['install', 'uninstall']).default('install'),
   keep_writeback: z
     .boolean()
-    .default(true)
-    .describe('Uninstall: keep the client identity so a reinstall is the same client.'),
+    .optional()
+    .describe(
+      'Uninstall (required there): true keeps the writeback (the client identity) so a reinstall is the same client id; false removes it, and a reinstall enrols as a new client. Ask the responder.',
+    ),
   concurrency: z.number().int().min(1).max(64).default(8),
   retries: z.number().int().min(0).max(10).default(2),
   wait_seconds: z
@@ -216,6 +218,20 @@ const pushInput = {
 };
 
 type PushArgs = z.output<z.ZodObject<typeof pushInput>>;
+
+/** An uninstall says whether the client identity stays: never assumed for the responder. */
+function writebackChoice(args: {
+  mode: 'install' | 'uninstall';
+  keep_writeback?: boolean | undefined;
+}): boolean {
+  if (args.mode === 'install') return true;
+  if (args.keep_writeback === undefined)
+    throw new AppError(
+      'INVALID_ARGUMENT',
+      'An uninstall needs keep_writeback: true keeps the client identity (a reinstall is the same client id), false removes it. Ask the responder which.',
+    );
+  return args.keep_writeback;
+}
 
 /** `HOST:PORT` (or `[v6]:PORT`) of the frontend as the hosts reach it; none given → the server's own URLs. */
 function frontendsOf(text: string | undefined): Array<{ host: string; port: number }> {
@@ -269,7 +285,7 @@ function request(args: PushArgs, server: string, org: string): SshPushRequest {
       },
       binary: { kind: 'release', tag: args.release_tag },
       config: { frontends, labels: args.labels },
-      keepWriteback: args.keep_writeback,
+      keepWriteback: writebackChoice(args),
     },
   };
 }
@@ -425,7 +441,7 @@ function winrmRequest(args: WinRmArgs, server: string, org: string): WinRmPushRe
       msi: { kind: 'release', tag: args.release_tag },
       config: { frontends: [], labels: args.labels },
       serve: { host: args.serve_host ?? 'localhost' },
-      keepWriteback: args.keep_writeback,
+      keepWriteback: writebackChoice(args),
     },
   };
 }
@@ -446,6 +462,7 @@ export const pushAgentsWinrm = defineTool({
     password_ref: 'winrm:admin',
     certificate_fingerprints: { '127.0.0.1:1': 'AB'.repeat(32) },
     mode: 'uninstall',
+    keep_writeback: true,
     retries: 0,
     wait_seconds: 60,
   }),

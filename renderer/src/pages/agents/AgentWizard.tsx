@@ -43,6 +43,7 @@ import {
   type CsvMapping,
 } from './agent-form';
 import { JumpHostsField } from './JumpHostsField';
+import { PushModeChoice } from './PushModeChoice';
 import { SecretPicker } from './SecretPicker';
 
 const STEP = { hosts: 0, server: 1, login: 2, keys: 3, review: 4 } as const;
@@ -290,6 +291,7 @@ function ServerStep({ form, update }: StepProps) {
         }}
         data-testid="agents-name"
       />
+      <PushModeChoice form={form} update={update} />
       <Select
         label="Server agents enrol with"
         description="A connected server: the agents' config (server URLs, CA, nonce) comes from it"

@@ -105,4 +105,38 @@ describe('agents wizard form', () => {
       'Jump hosts: jump host "bastion" is USER@HOST[:PORT]: it needs the login for that host.',
     ]);
   });
+
+  it('uninstall: no writeback choice is made for the responder; each choice reaches the settings', () => {
+    const f = form({ server: 'sim', paste: '10.0.0.5', mode: 'uninstall' });
+    f.ssh = { ...f.ssh, username: 'ir', keyPath: '/k', sudo: 'nopasswd' };
+    const hosts = hostsOf(f).hosts;
+    expect(defaultAgentForm().writeback).toBe('');
+    expect(formProblems(f, hosts)).toEqual([
+      {
+        step: 'server',
+        message: 'Choose whether the uninstall keeps the writeback (the client id a reinstall would reuse).',
+      },
+    ]);
+    expect(requestOf({ ...f, writeback: 'keep' }, hosts).settings).toMatchObject({
+      mode: 'uninstall',
+      keepWriteback: true,
+    });
+    expect(requestOf({ ...f, writeback: 'remove' }, hosts).settings).toMatchObject({
+      mode: 'uninstall',
+      keepWriteback: false,
+    });
+    const win = form({
+      server: 'sim',
+      paste: 'win1',
+      channel: 'winrm',
+      mode: 'uninstall',
+      writeback: 'remove',
+    });
+    expect(requestOf(win, hostsOf(win).hosts).settings).toMatchObject({
+      mode: 'uninstall',
+      keepWriteback: false,
+    });
+    // An install carries no writeback choice at all.
+    expect(requestOf({ ...f, mode: 'install' }, hosts).settings).not.toHaveProperty('keepWriteback');
+  });
 });

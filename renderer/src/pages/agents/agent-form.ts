@@ -40,6 +40,9 @@ export interface AgentForm {
   server: string;
   org: string;
   channel: AgentChannel;
+  mode: 'install' | 'uninstall';
+  /** Uninstall: keep or remove the writeback (the client's identity); '' until the responder chooses. */
+  writeback: '' | 'keep' | 'remove';
   concurrency: number;
   retries: number;
   /** Comma-separated Client.labels applied at enrolment. */
@@ -96,6 +99,8 @@ export function defaultAgentForm(): AgentForm {
     server: '',
     org: '',
     channel: 'ssh',
+    mode: 'install',
+    writeback: '',
     concurrency: 8,
     retries: 2,
     labels: '',
@@ -256,6 +261,8 @@ export function formProblems(form: AgentForm, hosts: PushHost[]): FormProblem[] 
   if (!form.name.trim()) server('Name the push.');
   if (!hosts.length) at('hosts')('List at least one host.');
   if (!form.server) server('Choose the server agents enrol with.');
+  if (form.mode === 'uninstall' && !form.writeback)
+    server('Choose whether the uninstall keeps the writeback (the client id a reinstall would reuse).');
   for (const f of splitList(form.frontends)) if (!frontendOf(f)) server(`Frontend "${f}" is not HOST:PORT.`);
   if (form.channel === 'ssh') {
     const s = form.ssh;
@@ -297,6 +304,10 @@ function pinsOf(text: string): { ok: boolean; pins: Record<string, string> } {
 /** The push settings of the form's channel (keychain references only). */
 export function settingsOf(form: AgentForm): Record<string, unknown> {
   const server = { connection: form.server, org: form.org };
+  const mode =
+    form.mode === 'uninstall'
+      ? { mode: 'uninstall', keepWriteback: form.writeback === 'keep' }
+      : { mode: 'install' };
   const config = {
     frontends: splitList(form.frontends)
       .map(frontendOf)
@@ -306,7 +317,7 @@ export function settingsOf(form: AgentForm): Record<string, unknown> {
   if (form.channel === 'winrm') {
     const w = form.winrm;
     return {
-      mode: 'install',
+      ...mode,
       server,
       login: { user: w.user.trim(), domain: w.domain.trim(), auth: w.auth, passwordRef: w.passwordRef },
       tls:
@@ -336,7 +347,7 @@ export function settingsOf(form: AgentForm): Record<string, unknown> {
   const sudoRef = s.sudoPasswordRef || (s.auth === 'password' ? s.passwordRef : '');
   const { jumps } = parseJumpHosts(s.jumps);
   return {
-    mode: 'install',
+    ...mode,
     server,
     login: {
       username: s.username.trim(),
