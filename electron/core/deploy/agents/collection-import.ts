@@ -8,7 +8,7 @@
  * rows are then read back so the result says what is visible.
  */
 import type { ImportedCollection } from '../../../../shared/agent-kits';
-import { AppError } from '../../../../shared/errors';
+import { AppError, messageOf } from '../../../../shared/errors';
 import type { VelociraptorService } from '../../velociraptor/index';
 import { inspectCollectionZip } from './collection-zip';
 import { copyToServer, removeServerFile, type CopyOptions } from './server-files';
@@ -52,6 +52,8 @@ export async function importCollection(
     { prefix: 'megaraptor-import', extension: '.zip' },
     options,
   );
+  // The server's import log, then what this side has to add (a server copy that stayed).
+  const logs: string[] = [];
   try {
     options.onStep?.('import');
     const run = await velociraptor.collectAndWait(
@@ -74,8 +76,8 @@ export async function importCollection(
         `The server is still importing (flow ${run.flowId} on "server"); look at it later.`,
         { details: { flowId: run.flowId } },
       );
-    const logs = (await velociraptor.flowLogs('server', run.flowId, { limit: 200 })).map((l) =>
-      l.message.trim(),
+    logs.push(
+      ...(await velociraptor.flowLogs('server', run.flowId, { limit: 200 })).map((l) => l.message.trim()),
     );
     const row = run.results[IMPORT_ARTIFACT]?.[0] as Record<string, unknown> | undefined;
     if (run.state !== 'FINISHED' || !row || typeof row.FlowId !== 'string' || row.FlowId === '')
@@ -111,7 +113,12 @@ export async function importCollection(
       logs,
     };
   } finally {
-    await removeServerFile(velociraptor, copied.path).catch(() => undefined);
+    const removed = await removeServerFile(velociraptor, copied.path).catch((e: unknown) => messageOf(e));
+    // The import stands (or failed for its own reason); a copy left on the server is said, not hidden.
+    if (removed !== true)
+      logs.push(
+        `warning: the server copy ${copied.path} was not removed${typeof removed === 'string' ? ` (${removed})` : ''}; delete it on the server.`,
+      );
   }
 }
 
