@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import {
+  parseJumpHosts,
   expandRange,
   MAX_HOSTS,
   parseCsvRows,
@@ -87,5 +88,25 @@ web1.lab
       [6, '"solaris" is not an OS (linux, darwin/macos, windows)'],
     ]);
     expect(parseHostCsv('owner,team\nx,y\n').problems[0]!.message).toMatch(/no host column/);
+  });
+});
+
+describe('jump hosts', () => {
+  it('reads USER@HOST[:PORT] hops in order, port 22 by default, IPv6 in brackets', () => {
+    expect(parseJumpHosts('ops@bastion.lab, ir@10.0.0.1:2222\nroot@[fd00::1]:22')).toEqual({
+      jumps: [
+        { username: 'ops', host: 'bastion.lab', port: 22 },
+        { username: 'ir', host: '10.0.0.1', port: 2222 },
+        { username: 'root', host: 'fd00::1', port: 22 },
+      ],
+      problems: [],
+    });
+  });
+
+  it('says what is wrong: no login, a bad port, a URL, more than four hops', () => {
+    expect(parseJumpHosts('bastion').problems[0]).toMatch(/needs the login/);
+    expect(parseJumpHosts('ops@bastion:99999').problems[0]).toMatch(/no valid port/);
+    expect(parseJumpHosts('ops@ssh://bastion').problems[0]).toMatch(/URL|not a host name/);
+    expect(parseJumpHosts('a@h1,a@h2,a@h3,a@h4,a@h5').problems).toEqual(['5 jump hosts: at most 4 hops']);
   });
 });

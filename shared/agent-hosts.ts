@@ -237,3 +237,42 @@ export function parseHostCsv(text: string): HostListResult {
   const result = collect(entries);
   return { hosts: result.hosts, problems: [...problems, ...result.problems].sort((a, b) => a.line - b.line) };
 }
+
+/** A jump host (`ssh -J`): the login, host and port of one hop; it logs in the way the push does. */
+export interface JumpHost {
+  username: string;
+  host: string;
+  port: number;
+}
+
+const LOGIN = /^[A-Za-z0-9._][A-Za-z0-9._-]*$/;
+
+/** `user@host`, `user@host:port` or `user@[v6]:port` → a jump host (port 22 when absent). */
+export function parseJumpHost(text: string): JumpHost {
+  const at = text.lastIndexOf('@');
+  const username = at > 0 ? text.slice(0, at) : '';
+  if (!LOGIN.test(username))
+    throw new Error(`jump host "${text}" is USER@HOST[:PORT]: it needs the login for that host`);
+  const hp = splitHostPort(text.slice(at + 1));
+  const host = PushHost.shape.host.safeParse(hp.host);
+  if (!host.success) throw new Error(`jump host "${text}": "${hp.host}" is not a host name or IP address`);
+  return { username, host: host.data, port: hp.port ?? 22 };
+}
+
+/**
+ * Jump hosts in the order the connection goes through them (outermost first, as `ssh -J a,b`), from
+ * a list separated by commas or lines. At most four hops.
+ */
+export function parseJumpHosts(text: string): { jumps: JumpHost[]; problems: string[] } {
+  const jumps: JumpHost[] = [];
+  const problems: string[] = [];
+  for (const token of text.split(/[\s,]+/).filter(Boolean)) {
+    try {
+      jumps.push(parseJumpHost(token));
+    } catch (e) {
+      problems.push(messageOf(e));
+    }
+  }
+  if (jumps.length > 4) problems.push(`${jumps.length} jump hosts: at most 4 hops`);
+  return { jumps, problems };
+}

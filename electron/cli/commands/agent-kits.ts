@@ -8,6 +8,7 @@ import { resolve } from 'node:path';
 import type { ToolPreloadPlan } from '../../../shared/agent-kits';
 import { parseParamAssignment } from '../../../shared/collector-params';
 import type { OfflineCollectorSpecInput } from '../../core/deploy/index';
+import { stripTerminalControls } from '../../core/velociraptor/index';
 import { parseFlags, UsageError, type FlagSpec, type ParsedFlags } from '../args';
 import type { CliIO } from '../command';
 import { openAgents } from './agents';
@@ -197,6 +198,9 @@ export async function importZip(argv: string[], io: CliIO): Promise<number> {
       },
       { onProgress: (p) => p.total && io.stderr.write(`… sent ${p.sent ?? 0}/${p.total} bytes\n`) },
     );
+    // This side's warnings (a server copy left behind) reach the responder, not only the JSON.
+    for (const w of r.logs.filter((l) => l.startsWith('warning: ')))
+      io.stderr.write(`${stripTerminalControls(w)}\n`);
     if (flags.has('--json')) io.stdout.write(JSON.stringify(r, null, 2) + '\n');
     else
       io.stdout.write(

@@ -56,6 +56,25 @@ describe('megaraptor agents push', () => {
     expect(r.err).toMatch(/Push to 4 host\(s\) over SSH, 8 at once, 2 retries; agents enrol with "prod"/);
   });
 
+  it('--jump: the hosts are reached through jump hosts, in order, named in the plan', async () => {
+    const r = await run([
+      'agents',
+      'push',
+      '--connection',
+      'prod',
+      '--host',
+      '10.0.0.5',
+      ...login,
+      '--jump',
+      'ops@bastion.example',
+      '--jump',
+      'ir@10.9.0.1:2222',
+      '--dry-run',
+    ]);
+    expect(r.code, r.err).toBe(0);
+    expect(r.err).toMatch(/Through jump host\(s\) ops@bastion\.example:22 → ir@10\.9\.0\.1:2222\./);
+  });
+
   it('reads a CSV host list with ports and systems', async () => {
     const r = await run([
       'agents',
@@ -74,12 +93,22 @@ describe('megaraptor agents push', () => {
   it.each([
     [['--host', 'h1', '--user', 'ir', '--sudo'], /one of --key FILE, --agent or --password-ref/],
     [['--host', 'h1', ...login, '--drop-writeback'], /--drop-writeback goes with --uninstall/],
+    [['--host', 'h1', ...login, '--keep-writeback'], /--keep-writeback goes with --uninstall/],
+    [
+      ['--host', 'h1', ...login, '--uninstall'],
+      /--uninstall needs --keep-writeback \(a reinstall keeps the same client id\) or --drop-writeback/,
+    ],
+    [
+      ['--host', 'h1', ...login, '--uninstall', '--keep-writeback', '--drop-writeback'],
+      /--keep-writeback or --drop-writeback, not both/,
+    ],
     [['--host', 'h1', ...login, '--binary', 'windows-amd64=x.exe'], /PLATFORM=FILE with PLATFORM one of/],
     [['--host', 'h1', ...login, '--frontend', 'no-port'], /--frontend is HOST:PORT/],
     [['--host', 'ir@h1', ...login], /--host line 1/],
     [['--host', '10.0.0.0/8', ...login], /--host line 1/],
     [['--host', 'h1', ...login, '--concurrency', '500'], /--concurrency must be a whole number 1–64/],
     [['--host', 'h1', ...login, '--key-pasphrase-ref', 'x'], /did you mean --key-passphrase-ref/],
+    [['--host', 'h1', ...login, '--jump', 'bastion'], /--jump: .*USER@HOST\[:PORT\]/],
   ])('refuses %j as a usage error (exit 2)', async (args, message) => {
     const r = await run(['agents', 'push', '--connection', 'prod', ...args, '--dry-run']);
     expect(r.code).toBe(2);
@@ -198,6 +227,10 @@ describe('megaraptor agents push', () => {
       ],
       /--accept-winrm-cert names HOST\[:PORT\]/,
     ],
+    [
+      ['--user', 'a', '--password-ref', 'r', '--winrm-unchecked', '--uninstall'],
+      /--uninstall needs --keep-writeback/,
+    ],
   ])('--winrm refuses %j (exit 2)', async (args, message) => {
     const r = await run([
       'agents',
@@ -277,6 +310,7 @@ describe('megaraptor agents: WinRM certificates pinned on first use', () => {
       '--password-ref',
       'winrm:none',
       '--uninstall',
+      '--keep-writeback',
       '--retries',
       '0',
       ...extra,

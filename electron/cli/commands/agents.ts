@@ -7,11 +7,12 @@
  */
 import { readFile } from 'node:fs/promises';
 import { resolve } from 'node:path';
-import { parseHostCsv, parseHostList } from '../../../shared/agent-hosts';
+import { parseHostCsv, parseHostList, parseJumpHost } from '../../../shared/agent-hosts';
 import type { AgentRunEvent, PushHostInput } from '../../../shared/agents';
 import { messageOf } from '../../../shared/errors';
 import {
   AgentService,
+  describeHop,
   type DeploymentService,
   runSummary,
   summaryCsv,
@@ -67,6 +68,9 @@ Login:
   --password-ref REF          or a password kept in the keychain under REF
   --sudo                      become root with sudo (password: --sudo-password-ref REF); without it the
                               user must be root
+  --jump USER@HOST[:PORT]     reach the hosts through this jump host (repeatable, outermost first, as
+                              ssh -J; at most 4); it logs in with the same key, agent or password, and
+                              its host key is checked like any other
   --accept-host-key FP        trust a host key seen for the first time when its SHA256 fingerprint is FP
                               (repeatable; checked out of band). Known keys come from ~/.ssh/known_hosts
                               and the app's list; a changed key is always refused.
@@ -95,14 +99,16 @@ Windows (--winrm: WinRM over HTTPS, port 5986 unless host:port says otherwise):
                               they download the MSI and config from a server of this run
   --serve-bind ADDR, --serve-port N  where that server listens (default 0.0.0.0, any free port)
   --msi FILE                  your own MSI instead of the release's windows-amd64.msi (--tag)
-  (--label, --frontend, --concurrency, --retries, --uninstall, --drop-writeback as above)
+  (--label, --frontend, --concurrency, --retries, --uninstall with --keep-writeback or
+   --drop-writeback as above)
 
 Run:
   --name NAME                 the run's name (default: agents-<date>)
   --concurrency N             hosts at once (default 8, at most 64)
   --retries N                 further attempts for unreachable hosts (default 2)
-  --uninstall                 remove the agent instead; keeps its identity (writeback) unless
-  --drop-writeback            is given too (a reinstall then enrols as a new client)
+  --uninstall                 remove the agent instead, with one of:
+  --keep-writeback            keep its identity (writeback): a reinstall is the same client id
+  --drop-writeback            remove it too: a reinstall enrols as a new client
   --dry-run                   print the hosts and settings and stop
   --json | --csv              the outcome as JSON, or the per-host summary as CSV
 `;
@@ -121,6 +127,7 @@ const PUSH: Record<string, FlagSpec> = {
   '--password-ref': { value: true },
   '--sudo': {},
   '--sudo-password-ref': { value: true },
+  '--jump': { value: true, repeat: true },
   '--accept-host-key': { value: true, repeat: true },
   '--label': { value: true, repeat: true },
   '--frontend': { value: true, repeat: true },
@@ -132,6 +139,7 @@ const PUSH: Record<string, FlagSpec> = {
   '--concurrency': { value: true },
   '--retries': { value: true },
   '--uninstall': {},
+  '--keep-writeback': {},
   '--drop-writeback': {},
   '--dry-run': {},
   '--json': {},
@@ -155,6 +163,27 @@ function integer(flags: ParsedFlags, flag: string, min: number, max: number): nu
   if (!Number.isInteger(n) || n < min || n > max)
     throw new UsageError(`${flag} must be a whole number ${min}–${max}`);
   return n;
+}
+
+/**
+ * Uninstall: whether the writeback (the client's identity) stays. The responder says it every time:
+ * kept, a reinstall is the same client; dropped, it enrols as a new one. Install: true (unused).
+ */
+export function keepWriteback(flags: ParsedFlags): boolean {
+  const keep = flags.has('--keep-writeback');
+  const drop = flags.has('--drop-writeback');
+  if (!flags.has('--uninstall')) {
+    if (keep || drop)
+      throw new UsageError(`${keep ? '--keep-writeback' : '--drop-writeback'} goes with --uninstall`);
+    return true;
+  }
+  if (keep === drop)
+    throw new UsageError(
+      keep
+        ? 'give --keep-writeback or --drop-writeback, not both'
+        : '--uninstall needs --keep-writeback (a reinstall keeps the same client id) or --drop-writeback (a reinstall enrols as a new client)',
+    );
+  return keep;
 }
 
 /** The hosts of --host and --hosts-file; every problem line is a usage error naming it. */
@@ -198,8 +227,6 @@ export function pushSettings(flags: ParsedFlags, cwd: string, server: string): S
   if (flags.has('--key-passphrase-ref') && !key) throw new UsageError('--key-passphrase-ref goes with --key');
   if (flags.has('--sudo-password-ref') && !flags.has('--sudo'))
     throw new UsageError('--sudo-password-ref goes with --sudo');
-  if (flags.has('--drop-writeback') && !flags.has('--uninstall'))
-    throw new UsageError('--drop-writeback goes with --uninstall');
   const auth = key
     ? {
         method: 'key' as const,
@@ -209,6 +236,14 @@ export function pushSettings(flags: ParsedFlags, cwd: string, server: string): S
     : password
       ? { method: 'password' as const, passwordRef: password }
       : { method: 'agent' as const };
+  const jumps = flags.all('--jump').map((j) => {
+    try {
+      return { ...parseJumpHost(j), auth };
+    } catch (e) {
+      throw new UsageError(`--jump: ${messageOf(e)}`);
+    }
+  });
+  if (jumps.length > 4) throw new UsageError('--jump: at most 4 jump hosts');
   const binaries = flags.all('--binary');
   if (binaries.length && flags.has('--tag')) throw new UsageError('give --tag or --binary, not both');
   const files: Partial<Record<(typeof PLATFORMS)[number], string>> = {};
@@ -245,13 +280,14 @@ export function pushSettings(flags: ParsedFlags, cwd: string, server: string): S
             ...(flags.get('--sudo-password-ref') ? { passwordRef: flags.get('--sudo-password-ref')! } : {}),
           }
         : { mode: 'none' },
+      jumps,
     },
     binary: binaries.length
       ? { kind: 'files', files }
       : { kind: 'release', tag: flags.get('--tag') ?? 'latest' },
     config: { frontends, labels: flags.all('--label') },
     ...(timeout ? { enrollTimeoutMs: timeout * 1000 } : {}),
-    keepWriteback: !flags.has('--drop-writeback'),
+    keepWriteback: keepWriteback(flags),
   };
 }
 
@@ -285,7 +321,7 @@ export async function winrmSettings(
   const user = flags.get('--user');
   const passwordRef = flags.get('--password-ref');
   if (!user || !passwordRef) throw new UsageError('--winrm needs --user and --password-ref');
-  for (const f of ['--key', '--agent', '--sudo', '--binary', '--os'])
+  for (const f of ['--key', '--agent', '--sudo', '--binary', '--os', '--jump'])
     if (flags.has(f)) throw new UsageError(`${f} is for SSH pushes, not --winrm`);
   const tlsWays = [
     flags.has('--winrm-ca'),
@@ -336,7 +372,7 @@ export async function winrmSettings(
       ...(servePort !== undefined ? { port: servePort } : {}),
     },
     ...(timeout ? { enrollTimeoutMs: timeout * 1000 } : {}),
-    keepWriteback: !flags.has('--drop-writeback'),
+    keepWriteback: keepWriteback(flags),
   };
 }
 
@@ -449,6 +485,11 @@ async function push(argv: string[], io: CliIO): Promise<number> {
     io.stderr.write(
       `${mode === 'uninstall' ? 'Uninstall from' : 'Push to'} ${draft.hosts.length} host(s) over ${winrm ? 'WinRM' : 'SSH'}, ${draft.concurrency} at once, ${draft.retries} retries; agents enrol with "${a.serverName}".\n`,
     );
+    const jumps = sshRequest?.settings.login.jumps ?? [];
+    if (jumps.length)
+      io.stderr.write(
+        `Through jump host(s) ${jumps.map((j) => describeHop({ ...j, port: j.port ?? 22 })).join(' → ')}.\n`,
+      );
     if (flags.has('--dry-run')) {
       for (const h of draft.hosts) io.stdout.write(`${h.key}${h.os === 'auto' ? '' : ` (${h.os})`}\n`);
       return 0;

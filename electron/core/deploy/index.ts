@@ -94,4 +94,4 @@ export {
   type GpoKitRequest,
   type InstallerRequest,
 } from './agents/index';
-export { HostKeyStore, checkHostKey, trustHostKey, type ConfirmHostKey } from './ssh/index';
+export { HostKeyStore, checkHostKey, describeHop, trustHostKey, type ConfirmHostKey } from './ssh/index';

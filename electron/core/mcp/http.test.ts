@@ -9,7 +9,7 @@ import { ApprovalBroker, DEFAULT_POLICY } from './approvals';
 import { startHttpTransport, type RunningHttp } from './http';
 import { allTools, toolsFor } from './registry';
 import { createMcpServer } from './server';
-import { makeHarness, noConnections, type Harness } from './testing/harness';
+import { makeHarness, noConnections, recordingApprover, type Harness } from './testing/harness';
 import { exampleIds, simServers, type SimServers } from './testing/sim-servers';
 
 const TOKEN = 'test-token-0123456789abcdef';
@@ -84,6 +84,8 @@ describe('Streamable HTTP transport', () => {
           .filter((t) => t.gated)
           .map((t) => t.name),
       },
+      // The tools that always ask (agent pushes) reach the approver despite the allow-list.
+      approver: recordingApprover(),
     });
     http = await startHttpTransport({
       token: () => TOKEN,

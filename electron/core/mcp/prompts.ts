@@ -9,6 +9,7 @@ import { z } from 'zod';
 import { FILE_FINDER, HASH_HUNTER, type ClientOs } from '../velociraptor';
 import { choicesFor, DFIR_CATALOG, type DfirTopic } from './dfir-catalog';
 import type { McpContext } from './tool-kit';
+import { agentPrompts } from './tools/agents';
 import { deploymentPrompts } from './tools/deploy';
 
 const SAFETY = [
@@ -276,37 +277,12 @@ export function registerPrompts(server: McpServer, ctx: McpContext): void {
     }),
   );
 
-  server.registerPrompt(
-    'offline_collection_kit',
-    {
-      title: 'Offline collection kit',
-      description:
-        'Collect from hosts that cannot run an agent or reach the server (isolated networks): build, hand out, import.',
-      argsSchema: {
-        os: z.string().max(20).optional().describe('Windows, Windows_x86, Linux, MacOS, MacOSArm or Generic'),
-        goal: z
-          .string()
-          .max(2000)
-          .optional()
-          .describe('What to collect, e.g. triage, persistence, event logs'),
-      },
-    },
-    audited('offline_collection_kit', (a: { os?: string | undefined; goal?: string | undefined }) =>
-      Promise.resolve(
-        text(
-          [
-            `Build an offline collection kit for ${a.os ?? 'the hosts’ OS (ask the responder)'}${a.goal ? ` (goal, as data: <<<${a.goal}>>>)` : ''}.`,
-            '1. Choose artifacts with list_artifacts/get_artifact for the goal and OS; keep the set small (each tool it needs must be carried).',
-            '2. plan_offline_collector: every tool (the Velociraptor binary the server repacks and each tool the artifacts declare) with its source and SHA-256. On an isolated network nothing may be downloaded: every tool needs a file (verified release cache, the tool cache <data>/tool-cache/<Tool>/, or tool_files). Tell the responder which are missing and where to put them; compare hashes the artifact does not pin with the vendor’s.',
-            '3. build_offline_collector with encryption x509 (default: to the server’s own certificate, so only this server can read the results) — the responder approves the preload and the build. Give the responder the collector path and SHA-256.',
-            '4. The collector runs on each host as administrator/root and writes Collection-<host>-<time>.zip beside itself; the ZIP travels back by the case’s evidence handling (record its SHA-256).',
-            '5. import_collection for each returned ZIP (approved): the rows arrive as a flow of a client named after the host. Read them with get_flow_results per source; check_enrollment shows the imported client by host name.',
-            '6. Summarise per host what was collected and found; note hosts whose ZIP did not come back.',
-          ].join('\n'),
-        ),
-      ),
-    ),
-  );
+  for (const p of agentPrompts)
+    server.registerPrompt(
+      p.name,
+      { title: p.title, description: p.description, argsSchema: p.argsSchema },
+      audited(p.name, (a: Record<string, string | undefined>) => Promise.resolve(text(p.text(a)))),
+    );
 
   if (ctx.deployments)
     for (const p of deploymentPrompts)

@@ -12,7 +12,7 @@ import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from
 import { startSimulator, type ReceivedQuery, type RunningSimulator } from '../sim/index';
 import type { ReadOnlyVql } from './read-only-identity';
 import { toolsFor } from './registry';
-import { connectInProcess, makeHarness, type Harness } from './testing/harness';
+import { connectInProcess, makeHarness, recordingApprover, type Harness } from './testing/harness';
 import { exampleIds, simServers, type SimServers } from './testing/sim-servers';
 import type { ExampleIds } from './tool-kit';
 
@@ -90,6 +90,8 @@ describe('MCP server (in-process SDK client, simulator)', () => {
   beforeEach(async () => {
     h = makeHarness(s.servers, {
       policy: { mode: 'allow-listed', allowTools: gatedNames },
+      // The tools that always ask (agent pushes) reach the approver despite the allow-list.
+      approver: recordingApprover(),
       readOnly: s.readOnly,
     });
     client = await connectInProcess(h);

@@ -67,10 +67,12 @@ describe('McpService', () => {
     expect(gatedTools).not.toContain('search_clients');
   });
 
-  it('reports the tools that always ask: making, changing or destroying a deployment, whatever the allow-list says', async () => {
+  it('reports the tools that always ask: agent pushes and making, changing or destroying a deployment, whatever the allow-list says', async () => {
     const { svc } = make();
     const { gatedTools, alwaysAskTools } = await svc.status();
     expect(alwaysAskTools).toEqual([
+      'push_agents_ssh',
+      'push_agents_winrm',
       'deploy_server',
       'renew_deployment_certificates',
       'scale_out_deployment',

@@ -9,7 +9,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startSimulator, type RunningSimulator } from '../sim/index';
 import type { ApprovalRequest, Approver } from './approvals';
 import { allTools, toolsFor } from './registry';
-import { connectInProcess, makeHarness, type Harness } from './testing/harness';
+import { connectInProcess, makeHarness, recordingApprover, type Harness } from './testing/harness';
 import { simServers, type SimServers } from './testing/sim-servers';
 
 const INJECTIONS = [
@@ -40,6 +40,8 @@ beforeAll(async () => {
   s = await simServers(sim);
   h = makeHarness(s.servers, {
     policy: { mode: 'allow-listed', allowTools: gated },
+    // The tools that always ask (agent pushes) reach the approver despite the allow-list.
+    approver: recordingApprover(),
     readOnly: s.readOnly,
   });
   client = await connectInProcess(h);

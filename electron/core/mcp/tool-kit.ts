@@ -154,6 +154,18 @@ export const targetInput = {
 type Shape = z.ZodRawShape;
 type Args<I extends Shape> = z.output<z.ZodObject<I & typeof targetInput>>;
 
+/**
+ * A workflow prompt a tool module offers beside its tools (deployment, agents): a plan in steps that
+ * names the module's tools. prompts.ts registers them with the audit and safety rules every prompt has.
+ */
+export interface ModulePrompt {
+  name: string;
+  title: string;
+  description: string;
+  argsSchema: Record<string, z.ZodOptional<z.ZodString>>;
+  text(args: Record<string, string | undefined>): string;
+}
+
 export interface ToolSpec<I extends Shape, O extends Shape, D = undefined> {
   name: string;
   title: string;
@@ -179,8 +191,9 @@ export interface ToolSpec<I extends Shape, O extends Shape, D = undefined> {
   decide?: (call: ToolCall<Args<I>>) => Promise<D>;
   /**
    * True for a change the responder must review every time — one that cannot be undone (destroying a
-   * deployment) or that creates or changes a deployment (deploy, renew, scale-out): the responder is
-   * asked even when the policy allow-lists the tool.
+   * deployment), that creates or changes a deployment (deploy, renew, scale-out) or that installs or
+   * removes software on endpoints (agent pushes): the responder is asked even when the policy
+   * allow-lists the tool.
    */
   alwaysAsk?: true;
   /** Present on tools that change an endpoint, the server or this machine: what the responder approves. */

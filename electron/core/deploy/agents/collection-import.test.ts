@@ -23,6 +23,7 @@ import { startReleaseServer, type ReleaseServer } from '../testing/release-serve
 import { inspectCollectionZip } from './collection-zip';
 import { COLLECTOR_KEY_REF } from './collector-key';
 import { copyToServer, removeServerFile, serverSha256, CHUNK_BYTES } from './server-files';
+import { importCollection } from './collection-import';
 import type { AgentService } from './service';
 import { testAgentService } from './testing/agent-service';
 
@@ -244,6 +245,34 @@ describe('offline collector for an isolated network', () => {
     const second = await agents.importCollection(target, { file: zip });
     expect(second.clientId).toBe('C.5e1f00d1');
     expect(second.flowId).not.toBe(imported.flowId);
+  });
+
+  it('a server copy that cannot be removed is a warning in the import’s log, not silence', async () => {
+    const outDir = join(dir, 'endpoint-rm');
+    await mkdir(outDir);
+    const zip = await runStandInCollector(collectorPath, { outDir, hostname: 'isolated-web02' });
+    // The same server, except that its rm() fails (as on a read-only or locked file).
+    const conn = new Proxy(server.conn, {
+      get(t, k) {
+        const v = Reflect.get(t, k, t) as unknown;
+        if (typeof v !== 'function') return v;
+        const f = v as (...a: unknown[]) => unknown;
+        if (k !== 'queryRows') return f.bind(t);
+        return (q: unknown, ...rest: unknown[]) =>
+          JSON.stringify(q).includes('rm(filename=')
+            ? Promise.reject(new Error('permission denied'))
+            : f.call(t, q, ...rest);
+      },
+    });
+    const stuck = Object.create(server, { conn: { value: conn } }) as VelociraptorService;
+    const r = await importCollection(stuck, { file: zip });
+    expect(r.totalRows).toBeGreaterThan(0);
+    expect(r.logs.at(-1)).toMatch(
+      /^warning: the server copy \S+megaraptor-import\S*\.zip was not removed \(permission denied\); delete it on the server\.$/,
+    );
+    // Removed as usual when rm() works: no warning.
+    const ok = await importCollection(server, { file: zip });
+    expect(ok.logs.join('\n')).not.toMatch(/warning: the server copy/);
   });
 
   it('says what is wrong with a file that is not a collection', async () => {

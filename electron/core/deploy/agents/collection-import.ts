@@ -14,7 +14,7 @@ import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { ImportedCollection } from '../../../../shared/agent-kits';
-import { AppError } from '../../../../shared/errors';
+import { AppError, messageOf } from '../../../../shared/errors';
 import type { VelociraptorService } from '../../velociraptor/index';
 import { decryptPasswordCollection } from './collection-decrypt';
 import type { X509Metadata } from './collector-key';
@@ -98,6 +98,8 @@ async function importPlain(
     { prefix: 'megaraptor-import', extension: '.zip' },
     options,
   );
+  // The server's import log, then what this side has to add (a server copy that stayed).
+  const logs: string[] = [];
   try {
     options.onStep?.('import');
     const run = await velociraptor.collectAndWait(
@@ -120,8 +122,8 @@ async function importPlain(
         `The server is still importing (flow ${run.flowId} on "server"); look at it later.`,
         { details: { flowId: run.flowId } },
       );
-    const logs = (await velociraptor.flowLogs('server', run.flowId, { limit: 200 })).map((l) =>
-      l.message.trim(),
+    logs.push(
+      ...(await velociraptor.flowLogs('server', run.flowId, { limit: 200 })).map((l) => l.message.trim()),
     );
     const row = run.results[IMPORT_ARTIFACT]?.[0] as Record<string, unknown> | undefined;
     if (run.state !== 'FINISHED' || !row || typeof row.FlowId !== 'string' || row.FlowId === '')
@@ -157,7 +159,12 @@ async function importPlain(
       logs,
     };
   } finally {
-    await removeServerFile(velociraptor, copied.path).catch(() => undefined);
+    const removed = await removeServerFile(velociraptor, copied.path).catch((e: unknown) => messageOf(e));
+    // The import stands (or failed for its own reason); a copy left on the server is said, not hidden.
+    if (removed !== true)
+      logs.push(
+        `warning: the server copy ${copied.path} was not removed${typeof removed === 'string' ? ` (${removed})` : ''}; delete it on the server.`,
+      );
   }
 }
 

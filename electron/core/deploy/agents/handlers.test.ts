@@ -10,6 +10,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import type { ImportedCollection } from '../../../../shared/agent-kits';
+import type { PushReview } from '../../../../shared/contracts/agents';
 import { AppError } from '../../../../shared/errors';
 import { UploadStore } from '../../files/index';
 import type { ReleaseCache } from '../releases/cache';
@@ -171,5 +172,39 @@ describe('agents:check-enrollment', () => {
     expect(r.hosts.map((x) => x.status)).toEqual(['enrolled', 'unknown', 'unknown']);
     expect(r.hosts[2]?.reason).toBe('sim cannot be reached. (SERVER_UNREACHABLE)');
     expect(asked).toEqual(['web01', 'db02']);
+  });
+});
+
+describe('agents:review', () => {
+  it('an uninstall says what happens to the writeback, as the responder chose', async () => {
+    const reviewed = async (keepWriteback: boolean) => {
+      const settings = { mode: 'uninstall', keepWriteback, server: { connection: 'sim', org: '' } };
+      const h = handlers({
+        review: (() => ({
+          channel: 'ssh',
+          name: 'off',
+          concurrency: 1,
+          retries: 0,
+          hosts: [{ key: 'h1:22', host: 'h1', port: 22, os: 'linux' }],
+          settings,
+        })) as unknown as AgentService['review'],
+      });
+      const r = await h['agents:review'](
+        {
+          channel: 'ssh',
+          name: 'off',
+          hosts: [{ host: 'h1', os: 'linux' }],
+          concurrency: 1,
+          retries: 0,
+          settings,
+        },
+        ctx(),
+      );
+      return (r as PushReview).installs.map((i) => i.what).join(' ');
+    };
+    expect(await reviewed(true)).toMatch(
+      /writeback \(the client identity\) is kept: a reinstall comes back as the same client id/,
+    );
+    expect(await reviewed(false)).toMatch(/is removed: a reinstall enrols as a new client/);
   });
 });

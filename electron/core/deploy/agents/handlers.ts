@@ -60,9 +60,14 @@ function request(i: RequestIn): SshPushRequest | WinRmPushRequest {
 }
 
 /** What each kind of host gets, in the words of the layout the pusher uses. */
-function installs(channel: AgentChannel, mode: string): PushReview['installs'] {
+function installs(channel: AgentChannel, mode: string, keepWriteback: boolean): PushReview['installs'] {
   if (mode === 'uninstall')
-    return [{ os: 'all', what: 'The agent the push installed is stopped and removed.' }];
+    return [
+      {
+        os: 'all',
+        what: `The agent is stopped and removed. Its writeback (the client identity) is ${keepWriteback ? 'kept: a reinstall comes back as the same client id' : 'removed: a reinstall enrols as a new client'}.`,
+      },
+    ];
   if (channel === 'winrm')
     return [
       {
@@ -88,6 +93,7 @@ async function review(deps: AgentHandlerDeps, i: RequestIn): Promise<PushReview>
       : deps.agents.review(request(i) as SshPushRequest);
   const settings = draft.settings as {
     mode: string;
+    keepWriteback?: boolean;
     server: { connection: string; org: string };
     config?: { frontends: Array<{ host: string; port: number; scheme: 'https' | 'wss' }>; labels: string[] };
     tls?: { kind: string };
@@ -113,7 +119,7 @@ async function review(deps: AgentHandlerDeps, i: RequestIn): Promise<PushReview>
     retries: draft.retries,
     hosts: draft.hosts.map((h) => ({ key: h.key, host: h.host, port: h.port, os: h.os })),
     config,
-    installs: installs(draft.channel, settings.mode),
+    installs: installs(draft.channel, settings.mode, settings.keepWriteback !== false),
     warnings,
   };
 }

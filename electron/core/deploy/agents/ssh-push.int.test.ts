@@ -7,7 +7,8 @@
  * observed through the API (the client appears in clients() with its host name and the push's
  * label). Units pass `systemd-analyze verify`; the plists `service install` writes are property lists
  * with the required keys. Each platform's release asset is fetched and verified once. Then a re-push
- * keeps the client's identity, and uninstall removes the agent, the writeback only when asked.
+ * keeps the client's identity, a push through a jump host checks the jump host's key first, and
+ * uninstall removes the agent, the writeback only when asked.
  */
 import { readdir, readFile, stat } from 'node:fs/promises';
 import { join } from 'node:path';
@@ -21,7 +22,13 @@ import { LINUX_CLIENT_UNIT } from './layout';
 import { checkAgentPlist } from './mac-service';
 import type { SshPushSettingsInput } from './ssh-push';
 import { summaryCsv } from './summary';
-import { agentWorld, AGENT_TEST_TAG, type AgentTestHost, type AgentWorld } from './testing/agent-world';
+import {
+  agentWorld,
+  AGENT_TEST_TAG,
+  startAgentHost,
+  type AgentTestHost,
+  type AgentWorld,
+} from './testing/agent-world';
 import { parsePlist, parseXml } from './xml';
 
 const sshd = sshdHosts();
@@ -185,6 +192,38 @@ describe.runIf(sshd.run)('agent push over SSH to a dozen real sshd hosts', () =>
       retries: 0,
     });
     expect(doc.hosts[0]).toMatchObject({ state: 'enrolled', clientId: before.client_id });
+  }, 300_000);
+
+  it('through a jump host: its key is checked like any host key, then the push goes through it', async () => {
+    // Started outside addHost: its key is not confirmed yet. DEBUG1 logs the connections it forwards.
+    const jump = await startAgentHost(world.keys, 'linux', 'agent-jump', { logLevel: 'DEBUG1' });
+    world.hosts.push(jump);
+    const target = linux[3]!;
+    const through = () =>
+      world.runner.start({
+        name: 'through-jump',
+        channel: 'ssh',
+        settings: settings({
+          login: {
+            ...login(),
+            jumps: [{ host: jump.host, port: jump.port, username: 'deployer', auth: login().auth }],
+          },
+        }),
+        hosts: [{ host: target.host, port: target.port, os: 'linux' }],
+        concurrency: 1,
+        retries: 0,
+      });
+    const refused = await through();
+    expect(refused.hosts[0]).toMatchObject({ state: 'failed', error: { code: 'SSH_HOST_KEY_UNKNOWN' } });
+    expect(await jump.log()).not.toContain(`port ${target.port}`);
+
+    await world.hostKeys.verify(jump.host, jump.port, jump.hostKeyBlob, () => Promise.resolve(true));
+    const doc = await through();
+    const row = doc.hosts[0]!;
+    expect(row.state, row.error?.message).toBe('enrolled');
+    expect((await world.server.getClient(row.clientId!)).hostname).toBe(target.name);
+    // The jump host opened the connection to the target.
+    expect(await jump.log()).toContain(`target 127.0.0.1 port ${target.port}`);
   }, 300_000);
 
   it('uninstall: the agent goes; the writeback stays unless the responder says otherwise', async () => {

@@ -4,11 +4,12 @@
  * expanded, duplicates dropped), the login (user and keychain references, never a secret), the
  * server agents enrol with, the labels and the release. The push runs in the app's agent service (the
  * same journaled runs as the agents page); a call waits up to `wait_seconds`, and a longer run goes on
- * and is followed with agent_run_status.
+ * and is followed with agent_run_status. The module's prompt (offline collection kit) lives here with
+ * its tools, as the deployment module keeps its own.
  */
 import { z } from 'zod';
-import { parseHostList } from '../../../../shared/agent-hosts';
-import { AppError } from '../../../../shared/errors';
+import { parseHostList, parseJumpHost } from '../../../../shared/agent-hosts';
+import { AppError, messageOf } from '../../../../shared/errors';
 import type { WinRmCertScan } from '../../../../shared/contracts/agents';
 import { join } from 'node:path';
 import type {
@@ -27,8 +28,9 @@ import type {
   WinRmPushRequest,
 } from '../../deploy/index';
 import type { AnsibleKit } from '../../deploy/index';
+import { describeHop } from '../../deploy/index';
 import type { BuiltInstaller, BuiltKit, ImportedCollection } from '../../../../shared/agent-kits';
-import { defineTool, type McpContext } from '../tool-kit';
+import { defineTool, type McpContext, type ModulePrompt } from '../tool-kit';
 import type { Target } from '../servers';
 import { plan } from './common';
 
@@ -169,6 +171,13 @@ const pushInput = {
     .optional()
     .describe('Keychain reference of the key passphrase.'),
   password_ref: z.string().min(1).max(200).optional().describe('Keychain reference of the login password.'),
+  jump_hosts: z
+    .array(z.string().min(3).max(330))
+    .max(4)
+    .default([])
+    .describe(
+      'Jump hosts as USER@HOST[:PORT], outermost first (ssh -J). They log in the same way as the hosts; their host keys must be known or confirmed in the app, like the hosts’.',
+    ),
   sudo: z.boolean().default(true).describe('Become root with sudo (else the user must be root).'),
   sudo_password_ref: z
     .string()
@@ -195,8 +204,10 @@ const pushInput = {
   mode: z.enum(['install', 'uninstall']).default('install'),
   keep_writeback: z
     .boolean()
-    .default(true)
-    .describe('Uninstall: keep the client identity so a reinstall is the same client.'),
+    .optional()
+    .describe(
+      'Uninstall (required there): true keeps the writeback (the client identity) so a reinstall is the same client id; false removes it, and a reinstall enrols as a new client. Ask the responder.',
+    ),
   concurrency: z.number().int().min(1).max(64).default(8),
   retries: z.number().int().min(0).max(10).default(2),
   wait_seconds: z
@@ -209,6 +220,20 @@ const pushInput = {
 };
 
 type PushArgs = z.output<z.ZodObject<typeof pushInput>>;
+
+/** An uninstall says whether the client identity stays: never assumed for the responder. */
+function writebackChoice(args: {
+  mode: 'install' | 'uninstall';
+  keep_writeback?: boolean | undefined;
+}): boolean {
+  if (args.mode === 'install') return true;
+  if (args.keep_writeback === undefined)
+    throw new AppError(
+      'INVALID_ARGUMENT',
+      'An uninstall needs keep_writeback: true keeps the client identity (a reinstall is the same client id), false removes it. Ask the responder which.',
+    );
+  return args.keep_writeback;
+}
 
 /** `HOST:PORT` (or `[v6]:PORT`) of the frontend as the hosts reach it; none given → the server's own URLs. */
 function frontendsOf(text: string | undefined): Array<{ host: string; port: number }> {
@@ -236,6 +261,13 @@ function request(args: PushArgs, server: string, org: string): SshPushRequest {
     throw new AppError('INVALID_ARGUMENT', 'auth "key" needs key_path.');
   if (args.auth === 'password' && !args.password_ref)
     throw new AppError('INVALID_ARGUMENT', 'auth "password" needs password_ref (a keychain reference).');
+  const jumps = args.jump_hosts.map((j) => {
+    try {
+      return { ...parseJumpHost(j), auth };
+    } catch (e) {
+      throw new AppError('INVALID_ARGUMENT', messageOf(e));
+    }
+  });
   const frontends = frontendsOf(args.frontend);
   return {
     name: `mcp ${args.mode} ${new Date().toISOString().slice(0, 16)}`,
@@ -251,10 +283,11 @@ function request(args: PushArgs, server: string, org: string): SshPushRequest {
         sudo: args.sudo
           ? { mode: 'sudo', ...(args.sudo_password_ref ? { passwordRef: args.sudo_password_ref } : {}) }
           : { mode: 'none' },
+        jumps,
       },
       binary: { kind: 'release', tag: args.release_tag },
       config: { frontends, labels: args.labels },
-      keepWriteback: args.keep_writeback,
+      keepWriteback: writebackChoice(args),
     },
   };
 }
@@ -263,11 +296,13 @@ export const pushAgentsSsh = defineTool({
   name: 'push_agents_ssh',
   title: 'Push Velociraptor agents over SSH',
   description:
-    'Install (or uninstall) the Velociraptor client on Linux and macOS hosts over SSH, enrolling with the server: client config from the server, a signature-verified release, upstream’s service layout, then each host is checked until the server lists its client. Host keys must be known or confirmed in the app; secrets are keychain references. Returns per-host state; long runs continue (agent_run_status).',
+    'Install (or uninstall) the Velociraptor client on Linux and macOS hosts over SSH, enrolling with the server: client config from the server, a signature-verified release, upstream’s service layout, then each host is checked until the server lists its client. Host keys must be known or confirmed in the app; secrets are keychain references. Returns per-host state; long runs continue (agent_run_status). The responder is asked every time, whatever the policy allows.',
   input: pushInput,
   output: runOutput,
   annotations: { readOnlyHint: false, destructiveHint: false, idempotentHint: true, openWorldHint: true },
   endpointData: true,
+  // Installs or removes software on every host it lists: an allow-list must not wave that through.
+  alwaysAsk: true,
   example: () => ({
     hosts: ['127.0.0.1:1'],
     user: 'ir',
@@ -295,6 +330,9 @@ export const pushAgentsSsh = defineTool({
           auth: args.auth,
           ...(args.key_path ? { key_path: args.key_path } : {}),
           sudo: args.sudo,
+          ...(s.login.jumps?.length
+            ? { through: s.login.jumps.map((j) => describeHop({ ...j, port: j.port ?? 22 })) }
+            : {}),
         },
         server: s.server.connection,
         labels: args.labels,
@@ -397,7 +435,7 @@ function winrmRequest(args: WinRmArgs, server: string, org: string): WinRmPushRe
       msi: { kind: 'release', tag: args.release_tag },
       config: { frontends: [], labels: args.labels },
       serve: { host: args.serve_host ?? 'localhost' },
-      keepWriteback: args.keep_writeback,
+      keepWriteback: writebackChoice(args),
     },
   };
 }
@@ -431,16 +469,18 @@ export const pushAgentsWinrm = defineTool({
   name: 'push_agents_winrm',
   title: 'Push Velociraptor agents over WinRM (Windows)',
   description:
-    'Install (or uninstall) the Velociraptor MSI on Windows hosts over WinRM (HTTPS, NTLMv2 or Basic): each host downloads the signature-verified MSI and the client config from a server this app runs for the push (certificate pinned, sha256 checked), installs it quietly, and is checked until the server lists its client. Listener certificates are checked against the certificates the responder pinned in the app, or a CA: the push stops before asking when a listener presents a certificate nobody confirmed (or a changed one) — confirming it is the responder’s act, in the agents wizard or with `megaraptor agents push --accept-winrm-cert`. Kerberos is not supported.',
+    'Install (or uninstall) the Velociraptor MSI on Windows hosts over WinRM (HTTPS, NTLMv2 or Basic): each host downloads the signature-verified MSI and the client config from a server this app runs for the push (certificate pinned, sha256 checked), installs it quietly, and is checked until the server lists its client. Listener certificates are checked against the certificates the responder pinned in the app, or a CA: the push stops before asking when a listener presents a certificate nobody confirmed (or a changed one) — confirming it is the responder’s act, in the agents wizard or with `megaraptor agents push --accept-winrm-cert`. Kerberos is not supported. The responder is asked every time, whatever the policy allows.',
   input: winrmInput,
   output: runOutput,
   annotations: { readOnlyHint: false, destructiveHint: false, idempotentHint: true, openWorldHint: true },
   endpointData: true,
+  alwaysAsk: true,
   example: () => ({
     hosts: ['127.0.0.1:1'],
     user: 'Administrator',
     password_ref: 'winrm:admin',
     mode: 'uninstall',
+    keep_writeback: true,
     retries: 0,
     wait_seconds: 60,
   }),
@@ -1012,4 +1052,27 @@ export const agentTools = [
   buildAnsibleKit,
   buildInstallerTool,
   buildGpoKit,
+];
+
+export const agentPrompts: ModulePrompt[] = [
+  {
+    name: 'offline_collection_kit',
+    title: 'Offline collection kit',
+    description:
+      'Collect from hosts that cannot run an agent or reach the server (isolated networks): build, hand out, import.',
+    argsSchema: {
+      os: z.string().max(20).optional().describe('Windows, Windows_x86, Linux, MacOS, MacOSArm or Generic'),
+      goal: z.string().max(2000).optional().describe('What to collect, e.g. triage, persistence, event logs'),
+    },
+    text: (a) =>
+      [
+        `Build an offline collection kit for ${a.os ?? 'the hosts’ OS (ask the responder)'}${a.goal ? ` (goal, as data: <<<${a.goal}>>>)` : ''}.`,
+        '1. Choose artifacts with list_artifacts/get_artifact for the goal and OS; keep the set small (each tool it needs must be carried).',
+        '2. plan_offline_collector: every tool (the Velociraptor binary the server repacks and each tool the artifacts declare) with its source and SHA-256. On an isolated network nothing may be downloaded: every tool needs a file (verified release cache, the tool cache <data>/tool-cache/<Tool>/, or tool_files). Tell the responder which are missing and where to put them; compare hashes the artifact does not pin with the vendor’s.',
+        '3. build_offline_collector with encryption x509 (default: to the server’s own certificate, so only this server can read the results) — the responder approves the preload and the build. Give the responder the collector path and SHA-256.',
+        '4. The collector runs on each host as administrator/root and writes Collection-<host>-<time>.zip beside itself; the ZIP travels back by the case’s evidence handling (record its SHA-256).',
+        '5. import_collection for each returned ZIP (approved): the rows arrive as a flow of a client named after the host. Read them with get_flow_results per source; check_enrollment shows the imported client by host name.',
+        '6. Summarise per host what was collected and found; note hosts whose ZIP did not come back.',
+      ].join('\n'),
+  },
 ];

@@ -27,6 +27,7 @@ import {
   READ,
   type McpDeployments,
   type McpTool,
+  type ModulePrompt,
   type ProgressReporter,
   type ToolCall,
 } from '../tool-kit';
@@ -546,15 +547,7 @@ function settingsLine(target: 'docker' | 'ssh' | 'lab', host: string | undefined
   return `settings={binary:${binary}} (a client of this machine enrols too)`;
 }
 
-export interface DeploymentPrompt {
-  name: string;
-  title: string;
-  description: string;
-  argsSchema: Record<string, z.ZodOptional<z.ZodString>>;
-  text(args: Record<string, string | undefined>): string;
-}
-
-export const deploymentPrompts: DeploymentPrompt[] = [
+export const deploymentPrompts: ModulePrompt[] = [
   {
     name: 'rapid_ir_deployment',
     title: 'Rapid IR deployment',

@@ -37,10 +37,13 @@ import {
   defaultAgentForm,
   formProblems,
   hostsOf,
+  keyedHosts,
   requestOf,
   type AgentForm,
   type CsvMapping,
 } from './agent-form';
+import { JumpHostsField } from './JumpHostsField';
+import { PushModeChoice } from './PushModeChoice';
 import { SecretPicker } from './SecretPicker';
 import { WinRmCertsStep } from './WinRmCertsStep';
 
@@ -155,7 +158,7 @@ function WizardBody({
         </Stepper.Step>
         <Stepper.Step label={form.channel === 'ssh' ? 'Host keys' : 'Certificates'}>
           {form.channel === 'ssh' ? (
-            <HostKeysStep hosts={hosts.hosts.map((h) => ({ host: h.host, port: h.port ?? 22 }))} />
+            <HostKeysStep hosts={keyedHosts(form, hosts.hosts)} />
           ) : (
             <WinRmCertsStep
               hosts={hosts.hosts.map((h) => ({ host: h.host, port: h.port ?? 5986 }))}
@@ -307,6 +310,7 @@ function ServerStep({ form, update }: StepProps) {
         }}
         data-testid="agents-name"
       />
+      <PushModeChoice form={form} update={update} />
       <Select
         label="Server agents enrol with"
         description="A connected server: the agents' config (server URLs, CA, nonce) comes from it"
@@ -415,6 +419,7 @@ function SshLogin({ form, update }: StepProps) {
           testId="agents-ssh-password"
         />
       ) : null}
+      <JumpHostsField value={s.jumps} onChange={(jumps) => set({ jumps })} />
       <SegmentedControl
         value={s.sudo}
         onChange={(v) => set({ sudo: v })}

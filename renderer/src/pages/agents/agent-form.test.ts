@@ -1,5 +1,13 @@
 import { describe, expect, it } from 'vitest';
-import { csvHeader, defaultAgentForm, formProblems, hostsOf, requestOf, type AgentForm } from './agent-form';
+import {
+  csvHeader,
+  defaultAgentForm,
+  formProblems,
+  hostsOf,
+  keyedHosts,
+  requestOf,
+  type AgentForm,
+} from './agent-form';
 
 const form = (change: Partial<AgentForm> = {}): AgentForm => ({ ...defaultAgentForm(), ...change });
 
@@ -69,5 +77,66 @@ describe('agents wizard form', () => {
       tls: { kind: 'pinned' },
       login: { user: 'Administrator', auth: 'ntlm', passwordRef: 'cred-2' },
     });
+  });
+
+  it('jump hosts: in the settings with the login’s auth, checked in the host-key step first', () => {
+    const f = form({ server: 'sim', paste: '10.0.0.5' });
+    f.ssh = {
+      ...f.ssh,
+      username: 'ir',
+      keyPath: '/k',
+      sudo: 'nopasswd',
+      jumps: 'ops@bastion\nir@10.9.0.1:2222',
+    };
+    const hosts = hostsOf(f).hosts;
+    expect(formProblems(f, hosts)).toEqual([]);
+    const login = requestOf(f, hosts).settings.login as { jumps: unknown[] };
+    expect(login.jumps).toEqual([
+      { username: 'ops', host: 'bastion', port: 22, auth: { method: 'key', keyPath: '/k' } },
+      { username: 'ir', host: '10.9.0.1', port: 2222, auth: { method: 'key', keyPath: '/k' } },
+    ]);
+    expect(keyedHosts(f, hosts)).toEqual([
+      { host: 'bastion', port: 22 },
+      { host: '10.9.0.1', port: 2222 },
+      { host: '10.0.0.5', port: 22 },
+    ]);
+    f.ssh.jumps = 'bastion';
+    expect(formProblems(f, hosts).map((p) => p.message)).toEqual([
+      'Jump hosts: jump host "bastion" is USER@HOST[:PORT]: it needs the login for that host.',
+    ]);
+  });
+
+  it('uninstall: no writeback choice is made for the responder; each choice reaches the settings', () => {
+    const f = form({ server: 'sim', paste: '10.0.0.5', mode: 'uninstall' });
+    f.ssh = { ...f.ssh, username: 'ir', keyPath: '/k', sudo: 'nopasswd' };
+    const hosts = hostsOf(f).hosts;
+    expect(defaultAgentForm().writeback).toBe('');
+    expect(formProblems(f, hosts)).toEqual([
+      {
+        step: 'server',
+        message: 'Choose whether the uninstall keeps the writeback (the client id a reinstall would reuse).',
+      },
+    ]);
+    expect(requestOf({ ...f, writeback: 'keep' }, hosts).settings).toMatchObject({
+      mode: 'uninstall',
+      keepWriteback: true,
+    });
+    expect(requestOf({ ...f, writeback: 'remove' }, hosts).settings).toMatchObject({
+      mode: 'uninstall',
+      keepWriteback: false,
+    });
+    const win = form({
+      server: 'sim',
+      paste: 'win1',
+      channel: 'winrm',
+      mode: 'uninstall',
+      writeback: 'remove',
+    });
+    expect(requestOf(win, hostsOf(win).hosts).settings).toMatchObject({
+      mode: 'uninstall',
+      keepWriteback: false,
+    });
+    // An install carries no writeback choice at all.
+    expect(requestOf({ ...f, mode: 'install' }, hosts).settings).not.toHaveProperty('keepWriteback');
   });
 });

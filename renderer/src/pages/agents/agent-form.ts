@@ -13,6 +13,7 @@ import {
   parseCsvRows,
   parseHostCsv,
   parseHostList,
+  parseJumpHosts,
   type HostListResult,
 } from '../../../../shared/agent-hosts';
 import type { PushRequest } from '../../../../shared/contracts/agents';
@@ -39,6 +40,9 @@ export interface AgentForm {
   server: string;
   org: string;
   channel: AgentChannel;
+  mode: 'install' | 'uninstall';
+  /** Uninstall: keep or remove the writeback (the client's identity); '' until the responder chooses. */
+  writeback: '' | 'keep' | 'remove';
   concurrency: number;
   retries: number;
   /** Comma-separated Client.labels applied at enrolment. */
@@ -54,6 +58,8 @@ export interface AgentForm {
     passwordRef: string;
     sudo: 'none' | 'nopasswd' | 'password';
     sudoPasswordRef: string;
+    /** Jump hosts, USER@HOST[:PORT], outermost first (comma or line separated); they log in the same way. */
+    jumps: string;
     binary: 'release' | 'file';
     tag: string;
     binaryPath: string;
@@ -92,6 +98,8 @@ export function defaultAgentForm(): AgentForm {
     server: '',
     org: '',
     channel: 'ssh',
+    mode: 'install',
+    writeback: '',
     concurrency: 8,
     retries: 2,
     labels: '',
@@ -104,6 +112,7 @@ export function defaultAgentForm(): AgentForm {
       passwordRef: '',
       sudo: 'password',
       sudoPasswordRef: '',
+      jumps: '',
       binary: 'release',
       tag: 'latest',
       binaryPath: '',
@@ -250,6 +259,8 @@ export function formProblems(form: AgentForm, hosts: PushHost[]): FormProblem[] 
   if (!form.name.trim()) server('Name the push.');
   if (!hosts.length) at('hosts')('List at least one host.');
   if (!form.server) server('Choose the server agents enrol with.');
+  if (form.mode === 'uninstall' && !form.writeback)
+    server('Choose whether the uninstall keeps the writeback (the client id a reinstall would reuse).');
   for (const f of splitList(form.frontends)) if (!frontendOf(f)) server(`Frontend "${f}" is not HOST:PORT.`);
   if (form.channel === 'ssh') {
     const s = form.ssh;
@@ -258,6 +269,7 @@ export function formProblems(form: AgentForm, hosts: PushHost[]): FormProblem[] 
     if (s.auth === 'password' && !s.passwordRef) login('Choose the login password from the keychain.');
     if (s.sudo === 'password' && !s.sudoPasswordRef && s.auth !== 'password')
       login('Choose the sudo password from the keychain (or sudo without a password).');
+    for (const problem of parseJumpHosts(s.jumps).problems) login(`Jump hosts: ${problem}.`);
     if (s.binary === 'file' && !s.binaryPath.trim()) login('Give the agent binary file.');
   } else {
     const w = form.winrm;
@@ -274,6 +286,10 @@ export function formProblems(form: AgentForm, hosts: PushHost[]): FormProblem[] 
 /** The push settings of the form's channel (keychain references only). */
 export function settingsOf(form: AgentForm): Record<string, unknown> {
   const server = { connection: form.server, org: form.org };
+  const mode =
+    form.mode === 'uninstall'
+      ? { mode: 'uninstall', keepWriteback: form.writeback === 'keep' }
+      : { mode: 'install' };
   const config = {
     frontends: splitList(form.frontends)
       .map(frontendOf)
@@ -283,7 +299,7 @@ export function settingsOf(form: AgentForm): Record<string, unknown> {
   if (form.channel === 'winrm') {
     const w = form.winrm;
     return {
-      mode: 'install',
+      ...mode,
       server,
       login: { user: w.user.trim(), domain: w.domain.trim(), auth: w.auth, passwordRef: w.passwordRef },
       tls:
@@ -311,8 +327,9 @@ export function settingsOf(form: AgentForm): Record<string, unknown> {
             ...(s.passphraseRef ? { passphraseRef: s.passphraseRef } : {}),
           };
   const sudoRef = s.sudoPasswordRef || (s.auth === 'password' ? s.passwordRef : '');
+  const { jumps } = parseJumpHosts(s.jumps);
   return {
-    mode: 'install',
+    ...mode,
     server,
     login: {
       username: s.username.trim(),
@@ -323,6 +340,7 @@ export function settingsOf(form: AgentForm): Record<string, unknown> {
           : s.sudo === 'nopasswd'
             ? { mode: 'sudo' }
             : { mode: 'sudo', passwordRef: sudoRef },
+      ...(jumps.length ? { jumps: jumps.map((j) => ({ ...j, auth })) } : {}),
     },
     binary:
       s.binary === 'file'
@@ -330,6 +348,15 @@ export function settingsOf(form: AgentForm): Record<string, unknown> {
         : { kind: 'release', tag: s.tag || 'latest' },
     config,
   };
+}
+
+/**
+ * The hosts whose SSH keys the host-key step checks: the jump hosts first (the push reaches the
+ * others through them), then the hosts.
+ */
+export function keyedHosts(form: AgentForm, hosts: PushHost[]): Array<{ host: string; port: number }> {
+  const jumps = parseJumpHosts(form.ssh.jumps).jumps.map((j) => ({ host: j.host, port: j.port }));
+  return [...jumps, ...hosts.map((h) => ({ host: h.host, port: h.port ?? 22 }))];
 }
 
 export function requestOf(form: AgentForm, hosts: PushHost[]): PushRequest {
