@@ -242,7 +242,7 @@ export function authenticateMessage(
         clientChallenge,
       ]);
   let flags = ((challenge.flags & CLIENT_FLAGS) | FLAGS.UNICODE | FLAGS.NTLM) >>> 0;
-  let encryptedSessionKey = Buffer.alloc(0);
+  let encryptedSessionKey: Buffer = Buffer.alloc(0);
   if (o.exportedSessionKey) {
     if ((challenge.flags & SEALING_FLAGS) >>> 0 !== SEALING_FLAGS)
       throw new AppError(
