@@ -8,7 +8,7 @@
 import { readFile } from 'node:fs/promises';
 import { resolve } from 'node:path';
 import { parseHostCsv, parseHostList } from '../../../shared/agent-hosts';
-import type { AgentRunEvent, PushHostInput } from '../../../shared/agents';
+import { WINRM_HTTP_WARNING, type AgentRunEvent, type PushHostInput } from '../../../shared/agents';
 import { messageOf } from '../../../shared/errors';
 import {
   AgentService,
@@ -81,7 +81,9 @@ Windows (--winrm: WinRM over HTTPS, port 5986 unless host:port says otherwise):
   --domain DOMAIN             NTLM domain (default: a local account); --basic for Basic (local accounts)
   --winrm-ca FILE             the CA that issued the listeners' certificates, or
   --winrm-fingerprint HOST[:PORT]=SHA256  each listener's confirmed certificate (repeatable), or
-  --winrm-unchecked           do not check them (warned; never the default)
+  --winrm-unchecked           do not check them (warned; never the default), or
+  --winrm-http                the plain HTTP listener (port 5985) instead: NTLM only, every message
+                              sealed with NTLM (warned: no TLS, nothing proves the listener is the host)
   --serve-host HOST           the name or address of this machine as the Windows hosts reach it (required):
                               they download the MSI and config from a server of this run
   --serve-bind ADDR, --serve-port N  where that server listens (default 0.0.0.0, any free port)
@@ -133,6 +135,7 @@ const PUSH: Record<string, FlagSpec> = {
   '--winrm-ca': { value: true },
   '--winrm-fingerprint': { value: true, repeat: true },
   '--winrm-unchecked': {},
+  '--winrm-http': {},
   '--msi': { value: true },
   '--serve-host': { value: true },
   '--serve-bind': { value: true },
@@ -261,13 +264,17 @@ export async function winrmSettings(
     flags.has('--winrm-ca'),
     flags.has('--winrm-fingerprint'),
     flags.has('--winrm-unchecked'),
+    flags.has('--winrm-http'),
   ].filter(Boolean).length;
   if (tlsWays !== 1)
     throw new UsageError(
-      'give how listener certificates are checked: --winrm-ca FILE, --winrm-fingerprint HOST=FP, or --winrm-unchecked',
+      'give how listener certificates are checked: --winrm-ca FILE, --winrm-fingerprint HOST=FP, or --winrm-unchecked (or --winrm-http for the plain HTTP listener)',
     );
+  if (flags.has('--winrm-http') && flags.has('--basic'))
+    throw new UsageError('--basic over --winrm-http would send the password readable: use NTLM or HTTPS');
   let tls: WinRmPushSettingsInput['tls'];
-  if (flags.has('--winrm-ca'))
+  if (flags.has('--winrm-http')) tls = { kind: 'http', acknowledged: true };
+  else if (flags.has('--winrm-ca'))
     tls = { kind: 'ca', caPem: await readFile(resolve(cwd, flags.get('--winrm-ca')!), 'utf8') };
   else if (flags.has('--winrm-unchecked')) tls = { kind: 'unchecked', acknowledged: true };
   else {
@@ -427,6 +434,7 @@ async function push(argv: string[], io: CliIO): Promise<number> {
     io.stderr.write(
       `${mode === 'uninstall' ? 'Uninstall from' : 'Push to'} ${draft.hosts.length} host(s) over ${winrm ? 'WinRM' : 'SSH'}, ${draft.concurrency} at once, ${draft.retries} retries; agents enrol with "${a.serverName}".\n`,
     );
+    if (flags.has('--winrm-http')) io.stderr.write(`warning: ${WINRM_HTTP_WARNING}\n`);
     if (flags.has('--dry-run')) {
       for (const h of draft.hosts) io.stdout.write(`${h.key}${h.os === 'auto' ? '' : ` (${h.os})`}\n`);
       return 0;

@@ -8,14 +8,16 @@
  * is listed by the server. Uninstall removes the MSI's product; the writeback only when asked.
  *
  * Credentials: the password comes from the keychain at login. The listener's certificate is checked
- * against the CA given or a fingerprint confirmed per host; "unchecked" is an explicit opt-out.
+ * against the CA given or a fingerprint confirmed per host; "unchecked" is an explicit opt-out. Plain
+ * HTTP (the default 5985 listener) only when the responder chose it: NTLM with every message sealed,
+ * Basic refused, and the run's log warns.
  */
 import { createHash, randomBytes, X509Certificate } from 'node:crypto';
 import { createServer, type Server } from 'node:https';
 import type { AddressInfo } from 'node:net';
 import { readFile } from 'node:fs/promises';
 import { z } from 'zod';
-import type { AgentChannel } from '../../../../shared/agents';
+import { WINRM_HTTP_WARNING, type AgentChannel } from '../../../../shared/agents';
 import { AppError } from '../../../../shared/errors';
 import type { SecretStore } from '../../credentials/index';
 import { createCertificateAuthority, issueCertificate } from '../../pki/index';
@@ -52,6 +54,8 @@ export const WinRmPushSettings = z.object({
     /** Fingerprints the responder confirmed, by host (probeCertificate shows them). */
     z.object({ kind: z.literal('pinned'), fingerprints: z.record(z.string(), z.string()) }),
     z.object({ kind: z.literal('unchecked'), acknowledged: z.literal(true) }),
+    /** The plain HTTP listener (5985): no TLS at all; NTLM sealing protects the messages. */
+    z.object({ kind: z.literal('http'), acknowledged: z.literal(true) }),
   ]),
   msi: z
     .discriminatedUnion('kind', [
@@ -170,12 +174,18 @@ export class WinRmAgentPusher implements HostPusher {
 
   constructor(private readonly deps: WinRmPusherDeps) {}
 
-  defaultPort(): number {
-    return 5986;
+  defaultPort(settings: unknown): number {
+    return WinRmPushSettings.safeParse(settings).data?.tls.kind === 'http' ? 5985 : 5986;
   }
 
   parseSettings(settings: unknown): WinRmPushSettings {
-    return WinRmPushSettings.parse(settings);
+    const s = WinRmPushSettings.parse(settings);
+    if (s.tls.kind === 'http' && s.login.auth === 'basic')
+      throw new AppError(
+        'INVALID_ARGUMENT',
+        'Basic over plain HTTP would send the password readable on the network, so it is never done. Use NTLM (sealed over HTTP) or the HTTPS listener.',
+      );
+    return s;
   }
 
   async open(raw: unknown, ctx: PushOpenContext): Promise<PushSession> {
@@ -186,6 +196,7 @@ export class WinRmAgentPusher implements HostPusher {
         'WinRM certificates are NOT checked for this run (the responder turned the check off).',
         'warn',
       );
+    if (s.tls.kind === 'http') ctx.log(WINRM_HTTP_WARNING, 'warn');
     let run: RunServer | undefined;
     if (s.mode === 'install') {
       const config = agentConfig(await server.orgClientConfig({ signal: ctx.signal }), {
@@ -234,7 +245,8 @@ export class WinRmAgentPusher implements HostPusher {
     return b;
   }
 
-  private certificatePolicy(s: WinRmPushSettings, host: string, port: number): CertificatePolicy {
+  private certificatePolicy(s: WinRmPushSettings, host: string, port: number): CertificatePolicy | undefined {
+    if (s.tls.kind === 'http') return undefined;
     if (s.tls.kind === 'ca') return { kind: 'ca', caPem: s.tls.caPem };
     if (s.tls.kind === 'unchecked') return { kind: 'unchecked' };
     const fp = s.tls.fingerprints[`${host}:${port}`] ?? s.tls.fingerprints[host];
@@ -259,14 +271,15 @@ export class WinRmAgentPusher implements HostPusher {
         'WINRM_AUTH_FAILED',
         `No password is saved in the keychain under "${s.login.passwordRef}".`,
       );
+    const certificate = this.certificatePolicy(s, ctx.host.host, ctx.host.port);
     const client = new WinRmClient({
+      ...(certificate ? { certificate } : { transport: 'http' }),
       host: ctx.host.host,
       port: ctx.host.port,
       auth: s.login.auth,
       user: s.login.user,
       domain: s.login.domain,
       password,
-      certificate: this.certificatePolicy(s, ctx.host.host, ctx.host.port),
     });
     const onAbort = (): void => client.close();
     ctx.signal.addEventListener('abort', onAbort, { once: true });
