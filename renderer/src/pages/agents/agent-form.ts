@@ -63,11 +63,13 @@ export interface AgentForm {
     domain: string;
     auth: 'ntlm' | 'basic';
     passwordRef: string;
-    tls: 'pinned' | 'ca' | 'unchecked';
+    /** 'http': the plain HTTP listener (5985), NTLM with every message sealed. */
+    tls: 'pinned' | 'ca' | 'unchecked' | 'http';
     caPem: string;
     /** host → SHA-256 fingerprint the responder confirmed. */
     pins: string;
     uncheckedAcknowledged: boolean;
+    httpAcknowledged: boolean;
     msi: 'release' | 'file';
     tag: string;
     msiPath: string;
@@ -118,6 +120,7 @@ export function defaultAgentForm(): AgentForm {
       caPem: '',
       pins: '',
       uncheckedAcknowledged: false,
+      httpAcknowledged: false,
       msi: 'release',
       tag: 'latest',
       msiPath: '',
@@ -270,6 +273,10 @@ export function formProblems(form: AgentForm, hosts: PushHost[]): FormProblem[] 
       login('Give each pin as HOST=SHA256 fingerprint, one per line.');
     if (w.tls === 'unchecked' && !w.uncheckedAcknowledged)
       login('Acknowledge that certificates will not be checked, or choose a CA or pins.');
+    if (w.tls === 'http' && !w.httpAcknowledged)
+      login('Acknowledge that plain HTTP relies on NTLM sealing alone, or choose HTTPS.');
+    if (w.tls === 'http' && w.auth === 'basic')
+      login('Basic over plain HTTP would send the password readable: use NTLMv2, or HTTPS.');
     if (w.msi === 'file' && !w.msiPath.trim()) login('Give the MSI file.');
   }
   return p;
@@ -309,7 +316,9 @@ export function settingsOf(form: AgentForm): Record<string, unknown> {
           ? { kind: 'ca', caPem: w.caPem }
           : w.tls === 'pinned'
             ? { kind: 'pinned', fingerprints: pinsOf(w.pins).pins }
-            : { kind: 'unchecked', acknowledged: true },
+            : w.tls === 'http'
+              ? { kind: 'http', acknowledged: true }
+              : { kind: 'unchecked', acknowledged: true },
       msi:
         w.msi === 'file'
           ? { kind: 'file', path: w.msiPath.trim() }
