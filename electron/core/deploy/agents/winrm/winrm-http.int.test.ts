@@ -7,6 +7,8 @@
  * password refused clearly, Basic over HTTP refused before anything is sent.
  */
 import { execFile } from 'node:child_process';
+import { randomBytes } from 'node:crypto';
+import { Agent, request } from 'node:http';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -14,6 +16,9 @@ import { appErrorOf } from '../../../../../test/app-error-of';
 import { files, REPO_ROOT } from '../../../../../test/real-parts';
 import { startWinRmFake, type WinRmFake } from '../testing/winrm-fake';
 import { WinRmClient, type WinRmOptions } from './client';
+import { ENCRYPTED_CONTENT_TYPE, encryptBody } from './http-encryption';
+import { authenticateMessage, negotiateMessage, parseChallenge } from './ntlm';
+import { NtlmSession } from './ntlm-session';
 import { ACTION } from './wsman';
 
 const run = promisify(execFile);
@@ -191,6 +196,56 @@ describe('the product’s WinRM client over HTTP against the test double', () =>
       c.close();
     }
     expect(fake.auths.at(-1)).toMatchObject({ method: 'ntlm', ok: false });
+  });
+
+  it('the listener refuses a request whose seal was tampered with, and one not sealed', async () => {
+    // A login by hand on one connection, then sealed bodies the client module would never send.
+    const agent = new Agent({ keepAlive: true, maxSockets: 1 });
+    const post = (body: Buffer, headers: Record<string, string>) =>
+      new Promise<{ status: number; www: string }>((resolve, reject) => {
+        const req = request(fake.url, { method: 'POST', agent, headers }, (res) => {
+          res.resume();
+          res.on('end', () =>
+            resolve({ status: res.statusCode ?? 0, www: String(res.headers['www-authenticate'] ?? '') }),
+          );
+        });
+        req.on('error', reject);
+        req.end(body);
+      });
+    const login = async () => {
+      const first = await post(Buffer.alloc(0), {
+        Authorization: `Negotiate ${negotiateMessage({ seal: true }).toString('base64')}`,
+      });
+      const challenge = parseChallenge(Buffer.from(first.www.replace(/^Negotiate /, ''), 'base64'));
+      const key = randomBytes(16);
+      const auth = authenticateMessage(
+        challenge,
+        { user: 'Administrator', domain: 'CORP', password: 'Pa55-w0rd!' },
+        { exportedSessionKey: key },
+      );
+      expect(
+        (await post(Buffer.alloc(0), { Authorization: `Negotiate ${auth.toString('base64')}` })).status,
+      ).toBe(200);
+      return new NtlmSession(key, 'client');
+    };
+    const xml = Buffer.from('<s:Envelope xmlns:s="http://www.w3.org/2003/05/soap-envelope"/>');
+    const errors = fake.sealErrors.length;
+    const actions = fake.actions.length;
+    try {
+      const tampered = encryptBody(await login(), xml);
+      tampered[tampered.length - 30]! ^= 0x01;
+      expect((await post(tampered, { 'Content-Type': ENCRYPTED_CONTENT_TYPE })).status).toBe(400);
+      agent.destroy(); // the listener closed the connection; log in again on a new one
+      await login();
+      expect((await post(xml, { 'Content-Type': 'application/soap+xml;charset=UTF-8' })).status).toBe(400);
+    } finally {
+      agent.destroy();
+    }
+    expect(fake.sealErrors.slice(errors)).toEqual([
+      expect.stringMatching(/failed its NTLM signature check/),
+      expect.stringMatching(/not sealed/),
+    ]);
+    expect(fake.actions.length).toBe(actions); // neither reached WS-Management
   });
 
   it('Basic over HTTP is refused before anything is sent', () => {
