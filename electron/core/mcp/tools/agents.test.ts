@@ -146,6 +146,22 @@ describe('push_agents_winrm', () => {
     });
   });
 
+  it('plain_http: the plan says there is no TLS and why that is risky; Basic with it is refused', async () => {
+    answer = 'denied';
+    const { certificate_fingerprints: _f, ...rest } = win;
+    const r = await call('push_agents_winrm', { ...rest, hosts: ['win1.corp'], plain_http: true });
+    expect(r.isError).toBe(true);
+    expect(asked[0]!.plan.operations[0]!.details).toMatchObject({
+      hosts: ['win1.corp:5985'],
+      certificates: expect.stringMatching(/^none: WinRM over plain HTTP .*only NTLM sealing/),
+    });
+    asked.length = 0;
+    expect(text(await call('push_agents_winrm', { ...rest, plain_http: true, auth: 'basic' }))).toMatch(
+      /Basic over plain HTTP/,
+    );
+    expect(asked).toHaveLength(0);
+  });
+
   it('refuses without a certificate check, and an install without serve_host, before asking', async () => {
     const { certificate_fingerprints: _f, ...unchecked } = win;
     expect(text(await call('push_agents_winrm', unchecked))).toMatch(

@@ -8,6 +8,7 @@
  */
 import { z } from 'zod';
 import { parseHostList } from '../../../../shared/agent-hosts';
+import { WINRM_HTTP_WARNING } from '../../../../shared/agents';
 import { AppError } from '../../../../shared/errors';
 import { join } from 'node:path';
 import type {
@@ -350,6 +351,12 @@ const winrmInput = {
     .literal(true)
     .optional()
     .describe('Or do not check the listeners’ certificates: only when the responder said so.'),
+  plain_http: z
+    .literal(true)
+    .optional()
+    .describe(
+      'Or the plain HTTP listener (port 5985) instead of HTTPS: NTLM only, every message sealed with NTLM; no TLS, so only when the responder said so.',
+    ),
   serve_host: z
     .string()
     .min(1)
@@ -373,13 +380,16 @@ function winrmRequest(args: WinRmArgs, server: string, org: string): WinRmPushRe
   const list = parseHostList(args.hosts.join('\n'));
   const bad = list.problems[0];
   if (bad) throw new AppError('INVALID_ARGUMENT', `Host "${bad.text}": ${bad.message}`);
-  const ways = [args.certificate_fingerprints, args.ca_pem, args.certificates_unchecked].filter(
-    (x) => x !== undefined,
-  );
+  const ways = [
+    args.certificate_fingerprints,
+    args.ca_pem,
+    args.certificates_unchecked,
+    args.plain_http,
+  ].filter((x) => x !== undefined);
   if (ways.length !== 1)
     throw new AppError(
       'INVALID_ARGUMENT',
-      'Say how the WinRM certificates are checked: certificate_fingerprints, ca_pem, or certificates_unchecked.',
+      'Say how the WinRM certificates are checked: certificate_fingerprints, ca_pem, or certificates_unchecked (or plain_http for the HTTP listener).',
     );
   if (args.mode === 'install' && !args.serve_host)
     throw new AppError(
@@ -395,11 +405,13 @@ function winrmRequest(args: WinRmArgs, server: string, org: string): WinRmPushRe
       mode: args.mode,
       server: { connection: server, org },
       login: { user: args.user, domain: args.domain, auth: args.auth, passwordRef: args.password_ref },
-      tls: args.certificate_fingerprints
-        ? { kind: 'pinned', fingerprints: args.certificate_fingerprints }
-        : args.ca_pem
-          ? { kind: 'ca', caPem: args.ca_pem }
-          : { kind: 'unchecked', acknowledged: true },
+      tls: args.plain_http
+        ? { kind: 'http', acknowledged: true }
+        : args.certificate_fingerprints
+          ? { kind: 'pinned', fingerprints: args.certificate_fingerprints }
+          : args.ca_pem
+            ? { kind: 'ca', caPem: args.ca_pem }
+            : { kind: 'unchecked', acknowledged: true },
       msi: { kind: 'release', tag: args.release_tag },
       config: { frontends: [], labels: args.labels },
       serve: { host: args.serve_host ?? 'localhost' },
@@ -412,7 +424,7 @@ export const pushAgentsWinrm = defineTool({
   name: 'push_agents_winrm',
   title: 'Push Velociraptor agents over WinRM (Windows)',
   description:
-    'Install (or uninstall) the Velociraptor MSI on Windows hosts over WinRM (HTTPS, NTLMv2 or Basic): each host downloads the signature-verified MSI and the client config from a server this app runs for the push (certificate pinned, sha256 checked), installs it quietly, and is checked until the server lists its client. Listener certificates are checked by confirmed fingerprint or CA. Kerberos is not supported.',
+    'Install (or uninstall) the Velociraptor MSI on Windows hosts over WinRM (HTTPS, NTLMv2 or Basic; plain HTTP with NTLM sealing only when the responder chose it): each host downloads the signature-verified MSI and the client config from a server this app runs for the push (certificate pinned, sha256 checked), installs it quietly, and is checked until the server lists its client. Listener certificates are checked by confirmed fingerprint or CA. Kerberos is not supported.',
   input: winrmInput,
   output: runOutput,
   annotations: { readOnlyHint: false, destructiveHint: false, idempotentHint: true, openWorldHint: true },
@@ -445,7 +457,9 @@ export const pushAgentsWinrm = defineTool({
             ? { pinned: tls.fingerprints }
             : tls.kind === 'ca'
               ? 'checked against the CA given'
-              : 'NOT checked',
+              : tls.kind === 'http'
+                ? `none: ${WINRM_HTTP_WARNING}`
+                : 'NOT checked',
         server: r.settings.server.connection,
         labels: args.labels,
         release: args.release_tag,
