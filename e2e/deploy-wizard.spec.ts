@@ -1,7 +1,8 @@
 /**
  * The deployment wizard end to end in browser mode, on the local lab target: target → profile →
  * settings → review (the core's plan, every resource) → live progress → result, then the deployment
- * on the Deployments page with its countdown, and destroyed from there.
+ * on the Deployments page with its countdown, and destroyed from there; the result's next step opens
+ * the Agents wizard for the new server.
  *
  * The lab runs the SIMULATOR as a drop-in for the Velociraptor binary (electron/core/sim/launcher.ts:
  * an executable `velociraptor` running `megaraptor sim`), given to the wizard as "a binary I have" —
@@ -20,6 +21,7 @@ import { join } from 'node:path';
 import { keyringSession } from '../test/real-parts';
 import { velociraptorLauncher } from '../electron/core/sim/launcher';
 import { expect, test } from './fixtures';
+import { AgentsPage } from './pages/AgentsPage';
 import { CredentialsPage } from './pages/CredentialsPage';
 import { DeploymentsPage } from './pages/DeploymentsPage';
 import { saveScreenshot } from './pages/screenshots';
@@ -100,7 +102,18 @@ test('the wizard deploys a local lab to the end: plan, live progress, result, co
   await expect(creds.revealValue).toHaveValue(/^[A-Za-z0-9]{24}$/);
   await page.keyboard.press('Escape');
   await expect(creds.revealModal).toHaveCount(0);
-  await deployments.close.click();
+
+  // Next step, agents: the Agents wizard opens with the new server chosen as the one they enrol with.
+  await deployments.resultGoAgents.click();
+  await expect(shell.area('agents')).toBeVisible();
+  const agents = new AgentsPage(page);
+  await expect(agents.wizard).toBeVisible();
+  await page.getByTestId('agents-paste').fill('127.0.0.1:22');
+  await agents.next.click();
+  await expect(page.getByTestId('agents-server')).toHaveValue('e2e-lab');
+  await page.keyboard.press('Escape');
+  await expect(agents.wizard).toHaveCount(0);
+  await shell.goTo('deployments');
 
   // The list: deployed, rapid, counting down from 12 h.
   const row = deployments.rowsNamed('e2e-lab');
@@ -186,7 +199,7 @@ function interruptedJournal(id: string, file: string): object {
   };
 }
 
-test('a deployment a dead process left unfinished is offered resume and clean-up, which removes what it made', async ({
+test('a deployment a dead process left unfinished is announced on every page, offered resume and clean-up, which removes what it made', async ({
   shell,
   page,
   server,
@@ -202,8 +215,16 @@ test('a deployment a dead process left unfinished is offered resume and clean-up
     JSON.stringify(interruptedJournal(id, file)),
   );
 
+  // At start, on whatever page the responder is: the badge on Deployments and the shell's alert,
+  // which leads to the page that offers resume and clean-up.
   await shell.open();
-  await shell.goTo('deployments');
+  await shell.goTo('clients');
+  await expect(shell.deploymentsBadge).toHaveText('1');
+  await expect(shell.deploymentNotices).toContainText('left unfinished when the app stopped');
+  await expect(shell.deploymentNotices).toContainText('left-behind');
+  await shell.deploymentNoticesOpen.click();
+  await expect(shell.area('deployments')).toBeVisible();
+  await expect(shell.deploymentNotices).toHaveCount(0);
   const deployments = new DeploymentsPage(page);
   await expect(deployments.interrupted).toContainText('left-behind');
   const row = deployments.rowsNamed('left-behind');
@@ -217,5 +238,6 @@ test('a deployment a dead process left unfinished is offered resume and clean-up
   await expect(deployments.confirmModal).toHaveCount(0, { timeout: 30_000 });
   await expect(deployments.rowsNamed('left-behind')).toHaveCount(0);
   await expect(deployments.interrupted).toHaveCount(0);
+  await expect(shell.deploymentsBadge).toHaveCount(0);
   expect(existsSync(file)).toBe(false);
 });

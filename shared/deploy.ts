@@ -249,6 +249,17 @@ export function parseExtraFile(spec: string): ImageExtraFile | undefined {
   return { path: m[1]!, source: m[2]!, mode: m[3] ? parseInt(m[3], 8) : 0o644 };
 }
 
+/** Upstream's server image (Velociraptor's Docker/Dockerfile, pushed by its magefile's Container target). */
+export const OFFICIAL_REPOSITORY = 'ghcr.io/velocidex/velociraptor-server';
+
+/**
+ * The reference of upstream's image for a release tag as GitHub names it: the image is tagged with the
+ * bare version (constants.VERSION), so v0.77.2 → ghcr.io/velocidex/velociraptor-server:0.77.2.
+ */
+export function officialImageReference(releaseTag: string): string {
+  return `${OFFICIAL_REPOSITORY}:${releaseTag.trim().replace(/^v(?=\d)/, '')}`;
+}
+
 /** How many minions an enterprise deployment runs beside its master unless the responder says otherwise. */
 export const DEFAULT_MINIONS = 2;
 /** The most minions one deployment runs (the Docker deployer's settings refuse more). */

@@ -29,6 +29,8 @@ export class DeploymentsPage {
   readonly resultReveal: Locator;
   readonly resultAdminUser: Locator;
   readonly resultConnection: Locator;
+  /** The next step: the Agents wizard for the new server. */
+  readonly resultGoAgents: Locator;
   // The settings step.
   readonly name: Locator;
   readonly binarySource: Locator;
@@ -62,6 +64,7 @@ export class DeploymentsPage {
     this.resultReveal = this.wizard.getByTestId('result-reveal');
     this.resultAdminUser = this.wizard.getByTestId('result-admin-user');
     this.resultConnection = this.wizard.getByTestId('result-connection');
+    this.resultGoAgents = this.wizard.getByTestId('result-go-agents');
     this.name = this.wizard.getByTestId('settings-name');
     this.binarySource = this.wizard.getByTestId('settings-binary-source');
     this.binaryPath = this.wizard.getByTestId('settings-binary-path');

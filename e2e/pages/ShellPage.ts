@@ -10,6 +10,11 @@ export class ShellPage {
   readonly navLinks: Locator;
   /** What the page says when it cannot reach the core (opened without its token, server gone). */
   readonly coreUnreachable: Locator;
+  /** The shell's alert for deployments that need the responder (on every page but Deployments). */
+  readonly deploymentNotices: Locator;
+  readonly deploymentNoticesOpen: Locator;
+  /** The count of those notices on the Deployments navigation link. */
+  readonly deploymentsBadge: Locator;
 
   constructor(
     readonly page: Page,
@@ -21,6 +26,9 @@ export class ShellPage {
     this.headerMode = page.getByTestId('header-mode');
     this.navLinks = page.locator('[data-testid^="nav-"]');
     this.coreUnreachable = page.getByTestId('core-unreachable');
+    this.deploymentNotices = page.getByTestId('app-deployment-notices');
+    this.deploymentNoticesOpen = page.getByTestId('app-deployment-notices-open');
+    this.deploymentsBadge = page.getByTestId('deployments-attention-badge');
   }
 
   /** The error boundary inside `scope` (present only when a page crashed). */

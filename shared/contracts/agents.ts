@@ -60,6 +60,28 @@ export type HostKeyScan = z.infer<typeof HostKeyScan>;
 
 const HostPort = z.object({ host: PushHost.shape.host, port: z.number().int().min(1).max(65535) });
 
+/**
+ * A WinRM listener's certificate as the host presents it now. Against the app's pins: `known` — the
+ * pinned one; `new` — nothing pinned (compare and confirm it: agents:trust-winrm-certs); `changed` —
+ * another one is pinned (refused, `pinned` and `fingerprint` both shown). Against a CA the responder
+ * gives: `ca-valid` — issued by it, for this host name; `ca-invalid` — not (`message` says why).
+ */
+export const WinRmCertScan = z.object({
+  host: z.string(),
+  port: z.number(),
+  status: z.enum(['known', 'new', 'changed', 'ca-valid', 'ca-invalid', 'unreachable']),
+  /** SHA-256 of the certificate, `AA:BB:…` as certificate dialogs and certutil show it. */
+  fingerprint: z.string().optional(),
+  subject: z.string().optional(),
+  issuer: z.string().optional(),
+  validFrom: z.string().optional(),
+  validTo: z.string().optional(),
+  /** The fingerprint pinned before, when the certificate changed. */
+  pinned: z.string().optional(),
+  message: z.string().optional(),
+});
+export type WinRmCertScan = z.infer<typeof WinRmCertScan>;
+
 export const EnrollmentCheck = EnrollmentStatus.extend({
   status: z.enum(['enrolled', 'not-yet', 'unknown']),
   /** Why the status is unknown. */
@@ -102,6 +124,24 @@ export const agentsContract = {
         .max(4096),
     }),
     z.object({ trusted: z.number(), refused: z.array(HostKeyScan) }),
+  ),
+  /** The WinRM listeners' certificates, against the app's pins or a CA given (nothing is trusted here). */
+  'agents:scan-winrm-certs': call(
+    z.object({ hosts: z.array(HostPort).min(1).max(4096), caPem: z.string().min(1).optional() }),
+    z.object({ certs: z.array(WinRmCertScan) }),
+  ),
+  /**
+   * Pins certificates the responder confirmed: each host is asked again and must still present that
+   * fingerprint, and nothing else may be pinned for it (a changed certificate is never pinned here).
+   */
+  'agents:trust-winrm-certs': call(
+    z.object({
+      certs: z
+        .array(HostPort.extend({ fingerprint: z.string().min(1).max(200) }))
+        .min(1)
+        .max(4096),
+    }),
+    z.object({ trusted: z.number(), refused: z.array(WinRmCertScan) }),
   ),
   /** An Ansible kit (role, inventory, the verified binary, the server's agent config) as a ZIP. */
   'agents:kit-ansible': call(

@@ -3,6 +3,7 @@ import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { startWinRmFake, type WinRmFake } from '../../core/deploy/agents/testing/winrm-fake';
 import { startSimulator, type RunningSimulator } from '../../core/sim/index';
 import { runInProcess } from '../testing/run-cli';
 
@@ -144,7 +145,7 @@ describe('megaraptor agents push', () => {
       'CORP',
       '--password-ref',
       'winrm:admin',
-      '--winrm-fingerprint',
+      '--accept-winrm-cert',
       `10.0.1.5=SHA256:${'ab'.repeat(32)}`,
       '--serve-host',
       '10.0.0.2',
@@ -181,7 +182,24 @@ describe('megaraptor agents push', () => {
   });
 
   it.each([
-    [['--user', 'a', '--password-ref', 'r', '--serve-host', 'h'], /how listener certificates are checked/],
+    [
+      ['--user', 'a', '--password-ref', 'r', '--serve-host', 'h', '--winrm-unchecked', '--winrm-ca', 'x'],
+      /one way to check listener certificates/,
+    ],
+    [
+      [
+        '--user',
+        'a',
+        '--password-ref',
+        'r',
+        '--serve-host',
+        'h',
+        '--winrm-unchecked',
+        '--accept-winrm-cert',
+        `w1=${'ab'.repeat(32)}`,
+      ],
+      /one way to check listener certificates/,
+    ],
     [['--user', 'a', '--password-ref', 'r', '--winrm-unchecked'], /--winrm needs --serve-host/],
     [['--user', 'a', '--winrm-unchecked', '--serve-host', 'h'], /--winrm needs --user and --password-ref/],
     [
@@ -189,8 +207,21 @@ describe('megaraptor agents push', () => {
       /--sudo is for SSH/,
     ],
     [
-      ['--user', 'a', '--password-ref', 'r', '--winrm-fingerprint', 'nofp', '--serve-host', 'h'],
-      /HOST\[:PORT\]=SHA256/,
+      ['--user', 'a', '--password-ref', 'r', '--accept-winrm-cert', 'w1=nofp', '--serve-host', 'h'],
+      /--accept-winrm-cert is HOST\[:PORT\]=SHA256:FINGERPRINT/,
+    ],
+    [
+      [
+        '--user',
+        'a',
+        '--password-ref',
+        'r',
+        '--accept-winrm-cert',
+        `a:b:c=${'ab'.repeat(32)}`,
+        '--serve-host',
+        'h',
+      ],
+      /--accept-winrm-cert names HOST\[:PORT\]/,
     ],
     [
       ['--user', 'a', '--password-ref', 'r', '--winrm-http', '--basic', '--serve-host', 'h'],
@@ -198,7 +229,7 @@ describe('megaraptor agents push', () => {
     ],
     [
       ['--user', 'a', '--password-ref', 'r', '--winrm-http', '--winrm-unchecked', '--serve-host', 'h'],
-      /how listener certificates are checked/,
+      /one way to check listener certificates/,
     ],
   ])('--winrm refuses %j (exit 2)', async (args, message) => {
     const r = await run([
@@ -252,5 +283,65 @@ describe('megaraptor agents push', () => {
     expect(
       readFileSync(join(dir, 'kit', 'roles', 'velociraptor_agent', 'files', 'velociraptor_client'), 'utf8'),
     ).toBe('stand-in binary');
+  });
+});
+
+describe('megaraptor agents: WinRM certificates pinned on first use', () => {
+  let a: WinRmFake;
+  let b: WinRmFake;
+  beforeAll(async () => {
+    const options = { accounts: [{ user: 'Administrator', password: 'x' }] };
+    [a, b] = await Promise.all([startWinRmFake(options), startWinRmFake(options)]);
+  });
+  afterAll(async () => {
+    await Promise.all([a.close(), b.close()]);
+  });
+  const push = (host: WinRmFake, ...extra: string[]) =>
+    run([
+      'agents',
+      'push',
+      '--winrm',
+      '--api-config',
+      config,
+      '--host',
+      `127.0.0.1:${host.port}`,
+      '--user',
+      'Administrator',
+      '--password-ref',
+      'winrm:none',
+      '--uninstall',
+      '--retries',
+      '0',
+      ...extra,
+    ]);
+
+  it('winrm-certs shows a new certificate; a push refuses it with the fingerprint; nothing is pinned', async () => {
+    const seen = await run(['agents', 'winrm-certs', `127.0.0.1:${a.port}`]);
+    expect(seen.code, seen.err).toBe(0);
+    expect(seen.out).toContain(`127.0.0.1:${a.port}  new`);
+    expect(seen.out).toContain(`SHA256:${a.fingerprint256}`);
+    expect(seen.out).toMatch(/subject CN=localhost/);
+    const r = await push(a);
+    expect(r.code).toBe(1);
+    expect(r.out).toContain('WINRM_CERT_UNKNOWN');
+    expect(r.out).toContain(a.fingerprint256);
+    expect(r.out).toContain(`--accept-winrm-cert 127.0.0.1:${a.port}=${a.fingerprint256}`);
+    expect(a.auths).toHaveLength(0);
+  });
+
+  it('--accept-winrm-cert pins only the certificate the host presents; then it is known until forgotten', async () => {
+    const wrong = await push(b, '--accept-winrm-cert', `127.0.0.1:${b.port}=SHA256:${a.fingerprint256}`);
+    expect(wrong.err).toMatch(/not pinned: .*now presents SHA-256/);
+    expect(wrong.out).toContain('WINRM_CERT_UNKNOWN');
+    const r = await push(a, '--accept-winrm-cert', `127.0.0.1:${a.port}=SHA256:${a.fingerprint256}`);
+    expect(r.err).toContain('Pinned 1 WinRM certificate(s) you confirmed.');
+    // Past the certificate check: the host fails on the missing password, not on its certificate.
+    expect(r.out).not.toContain('WINRM_CERT');
+    const known = await run(['agents', 'winrm-certs', `127.0.0.1:${a.port}`, `127.0.0.1:${b.port}`]);
+    expect(known.out).toContain(`127.0.0.1:${a.port}  known`);
+    expect(known.out).toContain(`127.0.0.1:${b.port}  new`);
+    const forgot = await run(['agents', 'forget-winrm-cert', `127.0.0.1:${a.port}`]);
+    expect(forgot.out).toContain(`Forgot the pin SHA256:${a.fingerprint256}`);
+    expect((await run(['agents', 'winrm-certs', `127.0.0.1:${a.port}`])).out).toContain('  new');
   });
 });

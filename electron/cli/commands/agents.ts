@@ -44,6 +44,11 @@ const USAGE = `Usage: megaraptor agents push|runs|show|resume|kit|collector|impo
       writes an Ansible role, playbook and inventory that install the Linux agent (binary verified)
   megaraptor agents resume RUN [--retry-failed] [--api-config FILE]
       continues a run a stopped process (or Ctrl-C) left unfinished
+  megaraptor agents winrm-certs HOST[:PORT]… [--ca FILE] [--json]
+      each WinRM listener's certificate (SHA-256, subject, issuer, validity): pinned, new or changed
+      (or, with --ca, whether that CA issued it for the host); nothing is pinned
+  megaraptor agents forget-winrm-cert HOST[:PORT]
+      forgets a pinned listener certificate (it was replaced on purpose); confirm the new one next
 ${KITS_USAGE}
 
 Server (where agents enrol):
@@ -79,11 +84,16 @@ Windows (--winrm: WinRM over HTTPS, port 5986 unless host:port says otherwise):
   --winrm                     push the MSI to Windows hosts over WinRM instead of SSH
   --user USER --password-ref REF   the account and its password's keychain reference
   --domain DOMAIN             NTLM domain (default: a local account); --basic for Basic (local accounts)
-  --winrm-ca FILE             the CA that issued the listeners' certificates, or
-  --winrm-fingerprint HOST[:PORT]=SHA256  each listener's confirmed certificate (repeatable), or
-  --winrm-unchecked           do not check them (warned; never the default), or
-  --winrm-http                the plain HTTP listener (port 5985) instead: NTLM only, every message
-                              sealed with NTLM (warned: no TLS, nothing proves the listener is the host)
+  Listener certificates (default: pinned on first use, as SSH host keys): a host whose certificate
+  was never confirmed is refused with its SHA-256 fingerprint, a changed one with both fingerprints.
+  --accept-winrm-cert HOST[:PORT]=SHA256:FP  pin the certificate HOST presents when its SHA-256 is FP
+                              (repeatable; compare it on the host first, e.g. with
+                              \`megaraptor agents winrm-certs HOST\`); a changed certificate is refused
+  --winrm-ca FILE             or check them against the CA that issued them (and the host name)
+  --winrm-unchecked           or do not check them (warned; never the default)
+  --winrm-http                or use the plain HTTP listener (port 5985) instead: NTLM only, every
+                              message sealed with NTLM (warned: no TLS, nothing proves the listener
+                              is the host)
   --serve-host HOST           the name or address of this machine as the Windows hosts reach it (required):
                               they download the MSI and config from a server of this run
   --serve-bind ADDR, --serve-port N  where that server listens (default 0.0.0.0, any free port)
@@ -133,7 +143,7 @@ const PUSH: Record<string, FlagSpec> = {
   '--domain': { value: true },
   '--basic': {},
   '--winrm-ca': { value: true },
-  '--winrm-fingerprint': { value: true, repeat: true },
+  '--accept-winrm-cert': { value: true, repeat: true },
   '--winrm-unchecked': {},
   '--winrm-http': {},
   '--msi': { value: true },
@@ -249,6 +259,27 @@ export function pushSettings(flags: ParsedFlags, cwd: string, server: string): S
   };
 }
 
+/** `HOST`, `HOST:PORT` or `[v6]:PORT` (WinRM's 5986 when no port is given). */
+function winrmHostPort(spec: string, flag: string): { host: string; port: number } {
+  const m = /^(\[[0-9a-fA-F:.]+\]|[^:[\]\s]+)(?::(\d{1,5}))?$/.exec(spec);
+  const port = Number(m?.[2] ?? 5986);
+  if (!m || port < 1 || port > 65535) throw new UsageError(`${flag} names HOST[:PORT], not "${spec}"`);
+  return { host: m[1]!.replace(/^\[|\]$/g, ''), port };
+}
+
+/** The certificates of --accept-winrm-cert HOST[:PORT]=SHA256:FP, each pinned only if the host presents FP. */
+export function acceptedWinRmCerts(
+  flags: ParsedFlags,
+): Array<{ host: string; port: number; fingerprint: string }> {
+  return flags.all('--accept-winrm-cert').map((spec) => {
+    const at = spec.indexOf('=');
+    const fingerprint = spec.slice(at + 1);
+    if (at < 1 || !/^(sha256[:/]?)?([0-9a-f]{2}:?){32}$/i.test(fingerprint))
+      throw new UsageError(`--accept-winrm-cert is HOST[:PORT]=SHA256:FINGERPRINT, not "${spec}"`);
+    return { ...winrmHostPort(spec.slice(0, at), '--accept-winrm-cert'), fingerprint };
+  });
+}
+
 /** The WinRM push settings the flags describe (passwords as keychain references only). */
 export async function winrmSettings(
   flags: ParsedFlags,
@@ -262,30 +293,22 @@ export async function winrmSettings(
     if (flags.has(f)) throw new UsageError(`${f} is for SSH pushes, not --winrm`);
   const tlsWays = [
     flags.has('--winrm-ca'),
-    flags.has('--winrm-fingerprint'),
+    flags.has('--accept-winrm-cert'),
     flags.has('--winrm-unchecked'),
     flags.has('--winrm-http'),
   ].filter(Boolean).length;
-  if (tlsWays !== 1)
+  if (tlsWays > 1)
     throw new UsageError(
-      'give how listener certificates are checked: --winrm-ca FILE, --winrm-fingerprint HOST=FP, or --winrm-unchecked (or --winrm-http for the plain HTTP listener)',
+      'give one way to check listener certificates: pins (--accept-winrm-cert), --winrm-ca FILE or --winrm-unchecked (or --winrm-http for the plain HTTP listener)',
     );
   if (flags.has('--winrm-http') && flags.has('--basic'))
     throw new UsageError('--basic over --winrm-http would send the password readable: use NTLM or HTTPS');
-  let tls: WinRmPushSettingsInput['tls'];
+  acceptedWinRmCerts(flags);
+  let tls: WinRmPushSettingsInput['tls'] = { kind: 'pinned' };
   if (flags.has('--winrm-http')) tls = { kind: 'http', acknowledged: true };
   else if (flags.has('--winrm-ca'))
     tls = { kind: 'ca', caPem: await readFile(resolve(cwd, flags.get('--winrm-ca')!), 'utf8') };
   else if (flags.has('--winrm-unchecked')) tls = { kind: 'unchecked', acknowledged: true };
-  else {
-    const fingerprints: Record<string, string> = {};
-    for (const spec of flags.all('--winrm-fingerprint')) {
-      const m = /^([^=]+)=(.+)$/.exec(spec);
-      if (!m) throw new UsageError(`--winrm-fingerprint is HOST[:PORT]=SHA256, not "${spec}"`);
-      fingerprints[m[1]!] = m[2]!;
-    }
-    tls = { kind: 'pinned', fingerprints };
-  }
   const serveHost = flags.get('--serve-host');
   if (!serveHost && !flags.has('--uninstall'))
     throw new UsageError('--winrm needs --serve-host: how the Windows hosts reach this machine');
@@ -439,6 +462,15 @@ async function push(argv: string[], io: CliIO): Promise<number> {
       for (const h of draft.hosts) io.stdout.write(`${h.key}${h.os === 'auto' ? '' : ` (${h.os})`}\n`);
       return 0;
     }
+    const accepted = winrm ? acceptedWinRmCerts(flags) : [];
+    if (accepted.length) {
+      const r = await a.service.trustWinRmCerts(accepted);
+      io.stderr.write(`Pinned ${r.trusted} WinRM certificate(s) you confirmed.\n`);
+      for (const x of r.refused)
+        io.stderr.write(
+          `not pinned: ${stripTerminalControls(x.message ?? `${x.host}:${x.port} ${x.status}`)}\n`,
+        );
+    }
     const controller = new AbortController();
     const onSignal = (): void => {
       io.stderr.write('Cancelling: hosts in progress stop; `megaraptor agents resume` continues the run.\n');
@@ -455,6 +487,54 @@ async function push(argv: string[], io: CliIO): Promise<number> {
     } finally {
       process.off('SIGINT', onSignal);
     }
+  } finally {
+    await a.close();
+  }
+}
+
+/** Each listener's certificate (fingerprint, subject, issuer, validity) and whether it is pinned. */
+async function winrmCerts(argv: string[], io: CliIO): Promise<number> {
+  const flags = parseFlags(argv, { '--ca': { value: true }, '--json': {} }, { positionals: true });
+  if (!flags.positionals.length)
+    throw new UsageError('give the hosts: megaraptor agents winrm-certs HOST[:PORT]…');
+  const hosts = flags.positionals.map((p) => winrmHostPort(p, 'winrm-certs'));
+  const caPem = flags.get('--ca') ? await readFile(resolve(io.cwd, flags.get('--ca')!), 'utf8') : undefined;
+  const a = await openAgents(io, null);
+  try {
+    const certs = await a.service.scanWinRmCerts(hosts, caPem);
+    if (flags.has('--json')) io.stdout.write(`${JSON.stringify(certs, null, 2)}\n`);
+    else
+      for (const c of certs) {
+        const clean = stripTerminalControls;
+        io.stdout.write(`${clean(c.host)}:${c.port}  ${c.status}\n`);
+        if (c.fingerprint)
+          io.stdout.write(
+            `  SHA256:${c.fingerprint}\n  subject ${clean(c.subject ?? '')}\n  issuer  ${clean(c.issuer ?? '')}\n  valid   ${c.validFrom} to ${c.validTo}\n`,
+          );
+        if (c.pinned) io.stdout.write(`  pinned  SHA256:${c.pinned}\n`);
+        if (c.message) io.stdout.write(`  ${clean(c.message)}\n`);
+      }
+    return certs.some((c) => ['changed', 'ca-invalid', 'unreachable'].includes(c.status)) ? 1 : 0;
+  } finally {
+    await a.close();
+  }
+}
+
+/** Forgets a listener's pin (its certificate was replaced on purpose; confirm the new one next). */
+async function forgetWinRmCert(argv: string[], io: CliIO): Promise<number> {
+  const flags = parseFlags(argv, {}, { positionals: true });
+  if (flags.positionals.length !== 1) throw new UsageError('give one HOST[:PORT] to forget');
+  const hop = winrmHostPort(flags.positionals[0]!, 'forget-winrm-cert');
+  const a = await openAgents(io, null);
+  try {
+    const pinned = await a.service.winrmCerts.pinned(hop.host, hop.port);
+    await a.service.winrmCerts.forget(hop.host, hop.port);
+    io.stdout.write(
+      pinned
+        ? `Forgot the pin SHA256:${pinned} of ${stripTerminalControls(hop.host)}:${hop.port}.\n`
+        : `Nothing was pinned for ${stripTerminalControls(hop.host)}:${hop.port}.\n`,
+    );
+    return 0;
   } finally {
     await a.close();
   }
@@ -610,9 +690,13 @@ export const agentsCommand: Command = {
         return check(rest, io);
       case 'installer':
         return installer(rest, io);
+      case 'winrm-certs':
+        return winrmCerts(rest, io);
+      case 'forget-winrm-cert':
+        return forgetWinRmCert(rest, io);
       default:
         throw new UsageError(
-          `the subcommand is push, runs, show, resume, kit, collector, import, check or installer${sub ? `, not "${sub}"` : ''}`,
+          `the subcommand is push, runs, show, resume, kit, collector, import, check, installer, winrm-certs or forget-winrm-cert${sub ? `, not "${sub}"` : ''}`,
         );
     }
   },

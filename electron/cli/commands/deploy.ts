@@ -50,6 +50,7 @@ docker:
   --api-port N, --gui-port N  host ports (default: free ports on 127.0.0.1; required with host networking)
   --expose-api, --expose-gui  publish them on all addresses (warned)
   --official-image REF        ghcr.io/velocidex/velociraptor-server pinned to a tag or digest
+                              (the bare version: :0.77.2, or @sha256:…; never :latest)
   --minions N                 enterprise: Velociraptor minions beside the master on the same data
                               volume, on the ports after --frontend-port (default 2; 0: one server)
   --extra-file IMG=FILE[:MODE]  a file of this machine added to the image (repeatable)

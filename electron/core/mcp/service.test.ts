@@ -67,10 +67,15 @@ describe('McpService', () => {
     expect(gatedTools).not.toContain('search_clients');
   });
 
-  it('reports the tools that always ask: destroying a deployment, whatever the allow-list says', async () => {
+  it('reports the tools that always ask: making, changing or destroying a deployment, whatever the allow-list says', async () => {
     const { svc } = make();
     const { gatedTools, alwaysAskTools } = await svc.status();
-    expect(alwaysAskTools).toEqual(['destroy_deployment']);
+    expect(alwaysAskTools).toEqual([
+      'deploy_server',
+      'renew_deployment_certificates',
+      'scale_out_deployment',
+      'destroy_deployment',
+    ]);
     for (const t of alwaysAskTools) expect(gatedTools).toContain(t);
   });
 

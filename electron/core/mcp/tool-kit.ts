@@ -178,8 +178,9 @@ export interface ToolSpec<I extends Shape, O extends Shape, D = undefined> {
    */
   decide?: (call: ToolCall<Args<I>>) => Promise<D>;
   /**
-   * True for a change that cannot be undone (destroying a deployment): the responder is asked even
-   * when the policy allow-lists the tool.
+   * True for a change the responder must review every time — one that cannot be undone (destroying a
+   * deployment) or that creates or changes a deployment (deploy, renew, scale-out): the responder is
+   * asked even when the policy allow-lists the tool.
    */
   alwaysAsk?: true;
   /** Present on tools that change an endpoint, the server or this machine: what the responder approves. */

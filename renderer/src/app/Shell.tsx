@@ -17,6 +17,8 @@ import { ServerSwitcher } from '../components/investigation/ServerSwitcher';
 import { TimeZoneToggle } from '../components/investigation/Time';
 import { ApprovalDialog } from '../pages/assistants/ApprovalDialog';
 import { useAppInfo } from './app-info-context';
+import { DeploymentNoticesAlert } from './DeploymentNoticesAlert';
+import { useDeploymentNotices } from './deployment-notices';
 import { ErrorBoundary } from './ErrorBoundary';
 import { navigate, usePath } from './router';
 import { routeFor, routes } from './routes';
@@ -28,6 +30,7 @@ export function Shell() {
   const scheme = useComputedColorScheme('light');
   const info = useAppInfo();
   const current = routeFor(path);
+  const notices = useDeploymentNotices(path);
 
   useEffect(() => {
     if (!current) navigate(routes[0]!.path, true);
@@ -83,6 +86,19 @@ export function Shell() {
             label={r.label}
             leftSection={<r.icon size={18} stroke={1.6} />}
             active={current?.id === r.id}
+            rightSection={
+              r.id === 'deployments' && notices.attention.length ? (
+                <Tooltip label="Deployments that need you: unfinished, destroying themselves soon, certificates expiring">
+                  <Badge
+                    size="sm"
+                    color={notices.level === 'critical' ? 'red' : 'orange'}
+                    data-testid="deployments-attention-badge"
+                  >
+                    {notices.attention.length}
+                  </Badge>
+                </Tooltip>
+              ) : null
+            }
             data-testid={`nav-${r.id}`}
             onClick={(e) => {
               e.preventDefault();
@@ -93,6 +109,8 @@ export function Shell() {
         ))}
       </AppShell.Navbar>
       <AppShell.Main data-testid={current ? `page-${current.id}` : undefined}>
+        {/* The Deployments page lists these notices in full; every other page points at it. */}
+        {current?.id === 'deployments' ? null : <DeploymentNoticesAlert digest={notices} />}
         <ErrorBoundary key={current?.id}>{Page ? <Page /> : null}</ErrorBoundary>
       </AppShell.Main>
       {/* Mounted once here so an assistant's approval request appears on whatever page is open. */}

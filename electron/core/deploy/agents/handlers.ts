@@ -298,6 +298,8 @@ export function agentHandlers(deps: AgentHandlerDeps): Handlers<typeof agentsCon
     'agents:export-csv': (i) => agents.exportCsv(i.id),
     'agents:scan-host-keys': async (i) => ({ keys: await agents.scanHostKeys(i.hosts) }),
     'agents:trust-host-keys': (i) => agents.trustHostKeys(i.keys),
+    'agents:scan-winrm-certs': async (i) => ({ certs: await agents.scanWinRmCerts(i.hosts, i.caPem) }),
+    'agents:trust-winrm-certs': (i) => agents.trustWinRmCerts(i.certs),
     'agents:kit-ansible': (i) => ansibleKit(deps, i),
     'agents:collector-plan': async (i, ctx) => {
       const plan = await agents.planCollector(

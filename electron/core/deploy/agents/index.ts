@@ -32,7 +32,9 @@ export { SshAgentPusher, SshPushSettings, type SshPushSettingsInput } from './ss
 export { runSummary, summaryCsv, SUMMARY_COLUMNS } from './summary';
 export { FULL_DISK_ACCESS_NOTE } from './mac-service';
 export { WinRmAgentPusher, WinRmPushSettings, type WinRmPushSettingsInput } from './winrm-push';
-export { WinRmClient, probeCertificate, type CertificatePolicy, type WinRmOptions } from './winrm/client';
+export { WinRmClient, type CertificatePolicy, type WinRmOptions } from './winrm/client';
+export { probeCertificate, scanCertificates, trustCertificates } from './winrm/certificates';
+export { appWinRmCertsFile, WinRmCertStore } from './winrm/cert-store';
 export { writeAnsibleKit, type AnsibleKit, type AnsibleKitInput } from './ansible-kit';
 export {
   buildOfflineCollector,

@@ -17,6 +17,7 @@ import type {
   ToolPreloadPlan,
 } from '../../../../shared/agent-kits';
 import { HostName, type PushHostInput } from '../../../../shared/agents';
+import type { WinRmCertScan } from '../../../../shared/contracts/agents';
 import { AppError, asError, isAppError, messageOf } from '../../../../shared/errors';
 import type { SecretStore } from '../../credentials/index';
 import type { VelociraptorService } from '../../velociraptor/index';
@@ -42,6 +43,8 @@ import { SshAgentPusher, type SshPushSettingsInput } from './ssh-push';
 import { runSummary, summaryCsv } from './summary';
 import { planToolPreload, preloadTools } from './tool-preload';
 import { WinRmAgentPusher, type WinRmPushSettingsInput } from './winrm-push';
+import { appWinRmCertsFile, WinRmCertStore } from './winrm/cert-store';
+import { scanCertificates, trustCertificates } from './winrm/certificates';
 
 export interface AgentServiceDeps {
   dataDir: string;
@@ -169,6 +172,8 @@ export interface SshPushRequest {
 export class AgentService {
   readonly store: AgentRunStore;
   readonly runner: AgentPushRunner;
+  /** The WinRM listener certificates the responder confirmed (beside the SSH known_hosts). */
+  readonly winrmCerts: WinRmCertStore;
   private readonly inFlight = new Map<string, AbortController>();
 
   constructor(private readonly deps: AgentServiceDeps) {
@@ -182,7 +187,9 @@ export class AgentService {
       releases: deps.releases,
       server: deps.server,
     });
+    this.winrmCerts = new WinRmCertStore(appWinRmCertsFile(deps.dataDir));
     const winrm = new WinRmAgentPusher({
+      certs: this.winrmCerts,
       secrets: keychainWhenNeeded(deps.secrets),
       releases: deps.releases,
       server: deps.server,
@@ -403,6 +410,21 @@ export class AgentService {
       }
     }
     return { trusted, refused };
+  }
+
+  /** Each WinRM listener's certificate against the app's pins, or the CA given. Nothing is pinned. */
+  scanWinRmCerts(
+    hosts: ReadonlyArray<{ host: string; port: number }>,
+    caPem?: string,
+  ): Promise<WinRmCertScan[]> {
+    return scanCertificates(this.winrmCerts, hosts, { timeoutMs: 10_000, ...(caPem ? { caPem } : {}) });
+  }
+
+  /** Pins the certificates the responder confirmed (each host must still present that one). */
+  trustWinRmCerts(
+    certs: ReadonlyArray<{ host: string; port: number; fingerprint: string }>,
+  ): Promise<{ trusted: number; refused: WinRmCertScan[] }> {
+    return trustCertificates(this.winrmCerts, certs, { timeoutMs: 10_000 });
   }
 
   /** The run's summary CSV written to the data folder's exports (`exports/agent-runs/`). */

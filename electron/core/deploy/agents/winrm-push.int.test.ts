@@ -22,6 +22,8 @@ import { AgentPushRunner } from './fanout';
 import { AgentRunStore } from './run-journal';
 import { agentWorld, type AgentWorld } from './testing/agent-world';
 import { startWinRmFake, type RecordedCommand, type WinRmFake } from './testing/winrm-fake';
+import { WinRmCertStore } from './winrm/cert-store';
+import { trustCertificates } from './winrm/certificates';
 import { MARK, WRITEBACK } from './winrm/scripts';
 import { WinRmAgentPusher, type WinRmPushSettingsInput } from './winrm-push';
 
@@ -110,6 +112,7 @@ function windowsEmulation(host: EmulatedHost, launcher: string) {
 describe.runIf(parts.run)('agent push over WinRM (Windows emulated, see above)', () => {
   let world: AgentWorld;
   let runner: AgentPushRunner;
+  let certs: WinRmCertStore;
   const hosts: EmulatedHost[] = [];
   /** A host with only the plain HTTP listener (5985): NTLM, every message sealed. */
   let httpHost: EmulatedHost;
@@ -140,7 +143,17 @@ describe.runIf(parts.run)('agent push over WinRM (Windows emulated, see above)',
       accounts: [{ user: 'Administrator', password: 'Pa55-w0rd!', domain: 'CORP' }],
       onCommand: windowsEmulation(httpHost, launcher),
     });
+    certs = new WinRmCertStore(join(world.root, 'data', 'winrm', 'known_certificates'));
+    // The first two hosts' certificates were confirmed (pinned as the wizard's step does); the third's was not.
+    const trusted = await trustCertificates(
+      certs,
+      hosts
+        .slice(0, 2)
+        .map((h) => ({ host: '127.0.0.1', port: h.fake.port, fingerprint: h.fake.fingerprint256 })),
+    );
+    expect(trusted).toEqual({ trusted: 2, refused: [] });
     const pusher = new WinRmAgentPusher({
+      certs,
       secrets: world.secrets,
       releases: world.releases,
       server: () => Promise.resolve(world.server),
@@ -164,13 +177,7 @@ describe.runIf(parts.run)('agent push over WinRM (Windows emulated, see above)',
   const settings = (extra: Partial<WinRmPushSettingsInput> = {}): WinRmPushSettingsInput => ({
     server: { connection: 'sim' },
     login: { user: 'Administrator', domain: 'CORP', passwordRef: 'winrm:admin' },
-    // The first two hosts' certificates were confirmed; the third's was not.
-    tls: {
-      kind: 'pinned',
-      fingerprints: Object.fromEntries(
-        hosts.slice(0, 2).map((h) => [`127.0.0.1:${h.fake.port}`, h.fake.fingerprint256]),
-      ),
-    },
+    tls: { kind: 'pinned' },
     msi: { kind: 'file', path: msiPath },
     config: { labels: ['Incident-17'] },
     serve: { host: '127.0.0.1', bind: '127.0.0.1' },
@@ -212,7 +219,10 @@ describe.runIf(parts.run)('agent push over WinRM (Windows emulated, see above)',
     }
     const unconfirmed = by.get(hosts[2]!.fake.port)!;
     expect(unconfirmed).toMatchObject({ state: 'failed', error: { code: 'WINRM_CERT_UNKNOWN' } });
+    // Refused with the fingerprint to compare, before any login or command.
+    expect(unconfirmed.error!.message).toContain(hosts[2]!.fake.fingerprint256);
     expect(hosts[2]!.fake.auths).toHaveLength(0);
+    expect(hosts[2]!.fake.commands).toHaveLength(0);
     // The run's download server is gone with the run.
     await expect(fetchPinned(hosts[0]!.downloads[0]!.url, 'x')).rejects.toThrow();
   }, 300_000);
@@ -253,6 +263,33 @@ describe.runIf(parts.run)('agent push over WinRM (Windows emulated, see above)',
       }),
     ).toThrow(/Basic over plain HTTP/);
   }, 300_000);
+  it('a changed certificate blocks its host, naming both fingerprints; nothing reaches the host', async () => {
+    const host = hosts[2]!;
+    const earlier = 'C0:FF:EE'.padEnd(95, ':00').slice(0, 95);
+    expect(await certs.remember('127.0.0.1', host.fake.port, earlier)).toBe(true);
+    const doc = await runner.start({
+      name: 'windows-changed',
+      channel: 'winrm',
+      settings: settings({ mode: 'uninstall' }),
+      hosts: [{ host: '127.0.0.1', port: host.fake.port, os: 'windows' }],
+      concurrency: 1,
+      retries: 2,
+    });
+    const row = doc.hosts[0]!;
+    expect(row).toMatchObject({ state: 'failed', error: { code: 'WINRM_CERT_UNTRUSTED' } });
+    expect(row.error!.message).toContain(host.fake.fingerprint256);
+    expect(row.error!.message).toContain(earlier);
+    expect(row.attempts).toBe(1);
+    expect(host.fake.auths).toHaveLength(0);
+    // Trusting the presented certificate now is refused too: the old pin stays until forgotten.
+    const again = await trustCertificates(certs, [
+      { host: '127.0.0.1', port: host.fake.port, fingerprint: host.fake.fingerprint256 },
+    ]);
+    expect(again.trusted).toBe(0);
+    expect(again.refused[0]).toMatchObject({ status: 'changed', pinned: earlier });
+    expect(await certs.pinned('127.0.0.1', host.fake.port)).toBe(earlier);
+    await certs.forget('127.0.0.1', host.fake.port);
+  }, 120_000);
 
   it('uninstall removes the service; the writeback only when asked', async () => {
     const doc = await runner.start({

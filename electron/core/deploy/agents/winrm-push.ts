@@ -8,9 +8,10 @@
  * is listed by the server. Uninstall removes the MSI's product; the writeback only when asked.
  *
  * Credentials: the password comes from the keychain at login. The listener's certificate is checked
- * against the CA given or a fingerprint confirmed per host; "unchecked" is an explicit opt-out. Plain
- * HTTP (the default 5985 listener) only when the responder chose it: NTLM with every message sealed,
- * Basic refused, and the run's log warns.
+ * against the CA given or the pin the responder confirmed for that host:port (winrm/certificates.ts;
+ * an unpinned host is refused with its fingerprint, a changed one with both); "unchecked" is an
+ * explicit opt-out. Plain HTTP (the default 5985 listener) only when the responder chose it: NTLM with
+ * every message sealed, Basic refused, and the run's log warns.
  */
 import { createHash, randomBytes, X509Certificate } from 'node:crypto';
 import { createServer, type Server } from 'node:https';
@@ -18,7 +19,7 @@ import type { AddressInfo } from 'node:net';
 import { readFile } from 'node:fs/promises';
 import { z } from 'zod';
 import { WINRM_HTTP_WARNING, type AgentChannel } from '../../../../shared/agents';
-import { AppError } from '../../../../shared/errors';
+import { AppError, isAppError } from '../../../../shared/errors';
 import type { SecretStore } from '../../credentials/index';
 import { createCertificateAuthority, issueCertificate } from '../../pki/index';
 import type { VelociraptorService } from '../../velociraptor/index';
@@ -26,7 +27,9 @@ import { acceptLocalBinary, type ReleaseCache, type VerifiedBinary } from '../re
 import { agentConfig, checkLabel } from './client-config';
 import { pollFor, waitForEnrollment } from './enrollment';
 import type { HostContext, HostPusher, PushOpenContext, PushOutcome, PushSession } from './fanout';
-import { normalizeFingerprint, WinRmClient, type CertificatePolicy } from './winrm/client';
+import type { WinRmCertStore } from './winrm/cert-store';
+import { certificateFacts, changedMessage, probeCertificate } from './winrm/certificates';
+import { WinRmClient, type CertificatePolicy } from './winrm/client';
 import {
   encodedCommand,
   fetchScript,
@@ -51,8 +54,8 @@ export const WinRmPushSettings = z.object({
   }),
   tls: z.discriminatedUnion('kind', [
     z.object({ kind: z.literal('ca'), caPem: z.string().min(1) }),
-    /** Fingerprints the responder confirmed, by host (probeCertificate shows them). */
-    z.object({ kind: z.literal('pinned'), fingerprints: z.record(z.string(), z.string()) }),
+    /** The certificates the responder confirmed once, pinned in the app's store (winrm/cert-store.ts). */
+    z.object({ kind: z.literal('pinned') }),
     z.object({ kind: z.literal('unchecked'), acknowledged: z.literal(true) }),
     /** The plain HTTP listener (5985): no TLS at all; NTLM sealing protects the messages. */
     z.object({ kind: z.literal('http'), acknowledged: z.literal(true) }),
@@ -97,6 +100,8 @@ export type WinRmPushSettingsInput = z.input<typeof WinRmPushSettings>;
 export interface WinRmPusherDeps {
   secrets: SecretStore;
   releases: ReleaseCache;
+  /** The WinRM certificates the responder confirmed (pin on first use). */
+  certs: WinRmCertStore;
   server(target: { server: string; org: string }): Promise<VelociraptorService>;
   /** Seconds between two service/enrolment checks; default 2 s. */
   pollMs?: number;
@@ -245,18 +250,28 @@ export class WinRmAgentPusher implements HostPusher {
     return b;
   }
 
-  private certificatePolicy(s: WinRmPushSettings, host: string, port: number): CertificatePolicy | undefined {
+  /**
+   * How the listener's certificate is checked during the handshake (none over plain HTTP). Pinned: the
+   * pin the responder confirmed; with none, the certificate is only looked at, to name it in the
+   * refusal (never accepted).
+   */
+  private async certificatePolicy(
+    s: WinRmPushSettings,
+    host: string,
+    port: number,
+  ): Promise<CertificatePolicy | undefined> {
     if (s.tls.kind === 'http') return undefined;
     if (s.tls.kind === 'ca') return { kind: 'ca', caPem: s.tls.caPem };
     if (s.tls.kind === 'unchecked') return { kind: 'unchecked' };
-    const fp = s.tls.fingerprints[`${host}:${port}`] ?? s.tls.fingerprints[host];
-    if (!fp)
-      throw new AppError(
-        'WINRM_CERT_UNKNOWN',
-        `The WinRM certificate of ${host}:${port} is not confirmed yet. Look at its fingerprint and confirm it, or give the CA that issued it.`,
-        { details: { host, port } },
-      );
-    return { kind: 'pinned', sha256: normalizeFingerprint(fp) };
+    const pin = await this.deps.certs.pinned(host, port);
+    if (pin) return { kind: 'pinned', sha256: pin };
+    const { cert } = await probeCertificate(host, port, { timeoutMs: 15_000 });
+    const facts = certificateFacts(cert);
+    throw new AppError(
+      'WINRM_CERT_UNKNOWN',
+      `The WinRM certificate of ${host}:${port} was never confirmed: SHA-256 ${facts.fingerprint} (subject ${facts.subject}; issuer ${facts.issuer}; valid ${facts.validFrom} to ${facts.validTo}). Nothing was sent to the host. Compare it with the listener's certificate on the host and confirm it (the wizard's certificate step, or --accept-winrm-cert ${host}:${port}=${facts.fingerprint}), or give the CA that issued it.`,
+      { details: { host, port, ...facts } },
+    );
   }
 
   private async pushHost(
@@ -265,13 +280,14 @@ export class WinRmAgentPusher implements HostPusher {
     server: VelociraptorService,
     run: RunServer | undefined,
   ): Promise<PushOutcome> {
+    // The certificate first: an unconfirmed host is refused before the keychain is read.
+    const certificate = await this.certificatePolicy(s, ctx.host.host, ctx.host.port);
     const password = await this.deps.secrets.get(s.login.passwordRef);
     if (password === undefined)
       throw new AppError(
         'WINRM_AUTH_FAILED',
         `No password is saved in the keychain under "${s.login.passwordRef}".`,
       );
-    const certificate = this.certificatePolicy(s, ctx.host.host, ctx.host.port);
     const client = new WinRmClient({
       ...(certificate ? { certificate } : { transport: 'http' }),
       host: ctx.host.host,
@@ -363,6 +379,15 @@ export class WinRmAgentPusher implements HostPusher {
     } catch (e) {
       if (ctx.signal.aborted)
         throw new AppError('CANCELLED', `The push to ${ctx.host.host} was cancelled.`, { cause: e });
+      const changed = isAppError(e, 'WINRM_CERT_UNTRUSTED')
+        ? (e.details as { fingerprint?: string; pinned?: string } | undefined)
+        : undefined;
+      if (changed?.fingerprint && changed.pinned)
+        throw new AppError(
+          'WINRM_CERT_UNTRUSTED',
+          changedMessage(ctx.host.host, ctx.host.port, changed.fingerprint, changed.pinned),
+          { details: { host: ctx.host.host, port: ctx.host.port, ...changed }, cause: e },
+        );
       throw e;
     } finally {
       ctx.signal.removeEventListener('abort', onAbort);

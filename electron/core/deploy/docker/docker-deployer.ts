@@ -78,6 +78,7 @@ import {
   type NodeContainerInput,
   namesFor,
   OFFICIAL_BINARY_PATH,
+  officialVersion,
   rootfsEntries,
   SERVER_UID,
   serverContainerSpec,
@@ -449,7 +450,10 @@ export class DockerDeployer implements Deployer<DockerSettings> {
   private identitySettings(plan: DeploymentPlan<DockerSettings>, ctx: StepContext): IdentitySettings {
     const s = plan.settings;
     const host = s.network === 'host';
-    const version = ctx.outputs.binaryVersion;
+    // Upstream's image carries its binary: the pinned tag is its version.
+    const version =
+      ctx.outputs.binaryVersion ??
+      (s.image.kind === 'official' ? officialVersion(s.image.reference) : undefined);
     return {
       frontendHostname: s.frontend.hostname,
       ports: this.serverPorts(s),
@@ -493,14 +497,18 @@ export class DockerDeployer implements Deployer<DockerSettings> {
     const ref = this.imageRef(plan);
     if (s.image.kind === 'official') {
       const reference = s.image.reference;
+      let existing: Docker.ImageInspectInfo | undefined;
       try {
-        const existing = await docker.getImage(reference).inspect();
+        existing = await docker.getImage(reference).inspect();
+      } catch (e) {
+        if (!isNotFound(e)) throw dockerError(e, `inspecting ${reference}`);
+      }
+      if (existing) {
         // Not ours: never removed with the deployment.
+        checkOfficialPlatform(reference, existing);
         await ctx.setOutput('imageId', existing.Id);
         ctx.log(`Using ${reference} already on the engine (${existing.Id})`);
         return;
-      } catch (e) {
-        if (!isNotFound(e)) throw dockerError(e, `inspecting ${reference}`);
       }
       const id = await ctx.create(
         ref,
@@ -510,6 +518,8 @@ export class DockerDeployer implements Deployer<DockerSettings> {
         },
         (imageId) => ({ imageId }),
       );
+      // Journaled before the check: a refused pull is removed by the rollback.
+      checkOfficialPlatform(reference, await docker.getImage(id).inspect());
       await ctx.setOutput('imageId', id);
       return;
     }
@@ -953,6 +963,20 @@ export class DockerDeployer implements Deployer<DockerSettings> {
       throw e instanceof AppError ? e : dockerError(e, `removing the ${ref.kind} ${ref.id}`);
     }
   }
+}
+
+/**
+ * Upstream builds its image for linux/amd64 only (the musl binary, `docker buildx build` without a
+ * platform on an amd64 runner). Another platform under that name (an emulating engine, a re-tagged
+ * image) would run a binary the engine cannot execute or one that is not upstream's: refused before
+ * any container is made from it.
+ */
+function checkOfficialPlatform(reference: string, image: Docker.ImageInspectInfo): void {
+  if (image.Os === 'linux' && image.Architecture === 'amd64') return;
+  throw new AppError(
+    'DEPLOY_FAILED',
+    `${reference} on the engine is ${image.Os || 'unknown'}/${image.Architecture || 'unknown'}; upstream's server image exists for linux/amd64 only. Remove it from the engine (docker image rm ${reference}) or choose the image built here from the verified binary.`,
+  );
 }
 
 function dialable(address: string): string {

@@ -2,6 +2,7 @@ import { describe, expect, it } from 'vitest';
 import { bindChecks } from './preflight';
 import {
   checkOfficialReference,
+  officialVersion,
   DEFAULT_HEALTH,
   healthcheck,
   imageChanges,
@@ -112,7 +113,11 @@ describe('Docker create requests', () => {
   });
 
   it("pins upstream's image to a release tag or a digest, never :latest", () => {
-    expect(checkOfficialReference('ghcr.io/velocidex/velociraptor-server:v0.77.2')).toBeTruthy();
+    expect(checkOfficialReference('ghcr.io/velocidex/velociraptor-server:0.77.2')).toBeTruthy();
+    // The GitHub release tag is not the image's tag (the image has the bare version).
+    expect(() => checkOfficialReference('ghcr.io/velocidex/velociraptor-server:v0.77.2')).toThrow(
+      'use ghcr.io/velocidex/velociraptor-server:0.77.2 instead',
+    );
     expect(
       checkOfficialReference(`ghcr.io/velocidex/velociraptor-server@sha256:${'a'.repeat(64)}`),
     ).toBeTruthy();
@@ -120,7 +125,9 @@ describe('Docker create requests', () => {
       /Never :latest/,
     );
     expect(() => checkOfficialReference('ghcr.io/velocidex/velociraptor-server')).toThrow(/pinned/);
-    expect(() => checkOfficialReference('docker.io/evil/velociraptor-server:v0.77.2')).toThrow(/pinned/);
+    expect(officialVersion('ghcr.io/velocidex/velociraptor-server:0.77.2')).toBe('0.77.2');
+    expect(officialVersion(`ghcr.io/velocidex/velociraptor-server@sha256:${'a'.repeat(64)}`)).toBeUndefined();
+    expect(() => checkOfficialReference('docker.io/evil/velociraptor-server:0.77.2')).toThrow(/pinned/);
   });
 
   it('refuses to publish GUI or API beyond loopback unless confirmed', () => {

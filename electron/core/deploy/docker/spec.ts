@@ -9,7 +9,10 @@
  * published: the server binds like on a host (API and GUI on 127.0.0.1).
  */
 import type Docker from 'dockerode';
+import { OFFICIAL_REPOSITORY } from '../../../../shared/deploy';
 import type { TarEntry } from './tar';
+
+export { OFFICIAL_REPOSITORY };
 
 export const LABEL = {
   managedBy: 'org.megaraptor.managed-by',
@@ -27,7 +30,6 @@ export const SERVER_UID = 65532;
 export const LOCAL_BINARY_PATH = '/usr/local/bin/velociraptor';
 /** Upstream's image keeps the binary here and runs as root. */
 export const OFFICIAL_BINARY_PATH = '/bin/velociraptor';
-export const OFFICIAL_REPOSITORY = 'ghcr.io/velocidex/velociraptor-server';
 
 export interface ImageFile {
   /** Absolute path inside the image. */
@@ -159,15 +161,34 @@ export function imageChanges(deploymentId: string, profile: string): string[] {
   ];
 }
 
-/** Refuses `:latest` and anything not pinned to a release tag or a digest. */
+/** Upstream's repository, an optional `v` (refused), the version tag, the digest. */
+const OFFICIAL_REFERENCE =
+  /^ghcr\.io\/velocidex\/velociraptor-server(?::(v?)(\d+\.\d+(?:\.\d+)?(?:-\d+)?))?(?:@(sha256:[0-9a-f]{64}))?$/;
+
+/**
+ * The release an official reference is pinned to (its tag is the bare version), for the config's
+ * `version`; undefined for a digest-only pin.
+ */
+export function officialVersion(reference: string): string | undefined {
+  const m = OFFICIAL_REFERENCE.exec(reference);
+  return m && !m[1] ? m[2] : undefined;
+}
+
+/**
+ * Refuses `:latest` and anything not pinned to a release tag or a digest. Upstream tags the image with
+ * the bare version (`:0.77.2`: its magefile's Container target uses constants.VERSION), not with the
+ * GitHub release tag (`v0.77.2`), so a `v` tag is refused with the right one named (it would only fail
+ * later as "manifest unknown").
+ */
 export function checkOfficialReference(reference: string): string {
-  const m =
-    /^ghcr\.io\/velocidex\/velociraptor-server(?::(v?\d+\.\d+(?:\.\d+)?(?:-\d+)?))?(?:@(sha256:[0-9a-f]{64}))?$/.exec(
-      reference,
-    );
-  if (!m || (!m[1] && !m[2]))
+  const m = OFFICIAL_REFERENCE.exec(reference);
+  if (m?.[1])
     throw new Error(
-      `The official image must be ${OFFICIAL_REPOSITORY} pinned to a release tag (e.g. :v0.77.2) or a digest (@sha256:…); "${reference}" is not. Never :latest — it is built from master.`,
+      `Upstream tags its image with the bare version, not the release tag: use ${OFFICIAL_REPOSITORY}:${m[2]}${m[3] ? `@${m[3]}` : ''} instead of "${reference}".`,
+    );
+  if (!m || (!m[2] && !m[3]))
+    throw new Error(
+      `The official image must be ${OFFICIAL_REPOSITORY} pinned to a release tag (e.g. :0.77.2) or a digest (@sha256:…); "${reference}" is not. Never :latest — it is built from master.`,
     );
   return reference;
 }

@@ -4,8 +4,9 @@
  * server, signed by a key gpg made for the run → identities → lab folder → `user add` → `frontend` and
  * `client` as detached processes → API over mTLS as the registered identity → GUI login → the client
  * enrolled, seen through the API → connection. Then a query through the app's connection, and destroy:
- * no process, file, secret, connection or journal left. A crash of the deploying process after the
- * server started: the restarted app lists it, and clean-up ends the orphaned processes.
+ * no process, file, secret, connection or journal left. The deploying process killed after each of
+ * its journal writes (every step boundary, every resource before and after it is made): the restarted
+ * app lists it, and clean-up leaves no process, file, keychain entry, journal or connection.
  */
 import { mkdtemp, readdir, readFile, rm, stat } from 'node:fs/promises';
 import { createServer } from 'node:net';
@@ -153,38 +154,106 @@ describe('the local lab on this machine', () => {
     }
   }, 300_000);
 
-  it('after a crash with the server and client running: listed at restart, clean-up ends them', async () => {
-    for (const at of ['resource:process', 'step:client:done', 'step:verify-api:running']) {
-      const dataDir = join(root, `crash-${at.replace(/[^a-z-]/g, '')}`);
-      const config: LabCrashChildConfig = {
+  it('is listed after a kill at every journal write, and clean-up leaves nothing', async () => {
+    const release = { url: releases.url, caPem: releases.caPem, key: signer.key };
+    const configFor = (name: string, stopAt: number | null): LabCrashChildConfig => {
+      const dataDir = join(root, name);
+      return {
         dataDir,
         vaultPath: join(dataDir, 'vault.json'),
         vaultPassphrase: 'lab-crash-passphrase',
-        release: { url: releases.url, caPem: releases.caPem, key: signer.key },
-        stopAtLabel: at,
+        release,
+        stopAt,
       };
-      const r = await runChild(child.file, [JSON.stringify(config)], child.env, {
-        killWhen: /BOUNDARY /,
-        timeoutMs: 180_000,
-      });
-      expect([at, r.killed, r.stdout]).toEqual([at, true, expect.stringContaining('BOUNDARY')]);
-      const id = /PLANNED (\S+)/.exec(r.stdout)![1]!;
-      const labDir = join(dataDir, 'labs', id);
-      expect((await processesUnder(labDir)).length).toBeGreaterThan(0);
+    };
+    /** What a lab run can leave behind: processes, files, keychain entries, journals, the connection. */
+    const leftovers = async (
+      c: LabCrashChildConfig,
+      id: string,
+      secrets: Awaited<ReturnType<typeof openVault>>,
+    ) => ({
+      processes: await processesUnder(join(c.dataDir, 'labs', id)),
+      labs: await readdir(join(c.dataDir, 'labs')).catch(() => []),
+      secrets: (await secrets.listRefs()).filter((x) => x.startsWith('deploy:')),
+      journals: (await readdir(join(c.dataDir, 'deployments')).catch(() => [])).filter((f) =>
+        f.endsWith('.json'),
+      ),
+      connection: (await readFile(join(c.dataDir, 'connections.json'), 'utf8').catch(() => '')).includes(
+        '"lab-crash"',
+      ),
+    });
+    const NOTHING = { processes: [], labs: [], secrets: [], journals: [], connection: false };
 
-      const secrets = await openVault(config.vaultPath, config.vaultPassphrase);
-      const world = labWorld({ dataDir, secrets, release: config.release });
+    // One full run names every journal write (heartbeats aside); each one up to the deployment's end
+    // is a kill point (after `state:deployed` nothing is unfinished). Labels name the deployment and
+    // its folder, which differ per run: compared without them.
+    const full = configFor('crash-full', null);
+    const r = await runChild(child.file, [JSON.stringify(full)], child.env, { timeoutMs: 180_000 });
+    expect(r.stdout, r.stderr).toMatch(/DONE deployed \d+/);
+    const fullId = /PLANNED (\S+)/.exec(r.stdout)![1]!;
+    const general = (label: string, c: LabCrashChildConfig, id: string) =>
+      label.replaceAll(c.dataDir, '<data>').replaceAll(id, '<id>');
+    const writes = [...r.stdout.matchAll(/^WRITE (\d+) (.+)$/gm)].map((m) => ({
+      n: Number(m[1]),
+      label: general(m[2]!, full, fullId),
+    }));
+    const end = writes.findIndex((w) => w.label === 'state:deployed');
+    expect(end).toBeGreaterThan(0);
+    const points = writes.slice(0, end);
+    {
+      const secrets = await openVault(full.vaultPath, full.vaultPassphrase);
+      const world = labWorld({ dataDir: full.dataDir, secrets, release });
       try {
-        expect((await world.runner.interrupted()).map((j) => j.id)).toEqual([id]);
-        const removed = await world.runner.cleanup(id);
-        expect([at, removed.filter((x) => !x.ok)]).toEqual([at, []]);
-        expect([at, await processesUnder(labDir)]).toEqual([at, []]);
-        expect(await readdir(join(dataDir, 'labs'))).toEqual([]);
-        expect((await secrets.listRefs()).filter((x) => x.startsWith('deploy:'))).toEqual([]);
-        expect((await readdir(world.journals.dir)).filter((f) => f.endsWith('.json'))).toEqual([]);
+        expect((await world.runner.destroy(fullId)).filter((x) => !x.ok)).toEqual([]);
       } finally {
         await world.close();
       }
+      expect(await leftovers(full, fullId, secrets)).toEqual(NOTHING);
     }
-  }, 600_000);
+    // Every step's start and end, and every resource before and after it is made, are among them.
+    const labels = points.map((p) => p.label);
+    for (const step of ['binary', 'identity', 'files', 'register', 'server', 'client', 'connect'])
+      for (const at of ['running', 'done']) expect(labels).toContain(`step:${step}:${at}`);
+    for (const made of [
+      'secret:deploy:<id>:ca',
+      'local-file:<data>/labs/<id>/server.config.yaml',
+      'process:<data>/labs/<id>/server.pid',
+      'process:<data>/labs/<id>/client.pid',
+      'connection:lab-crash',
+    ])
+      for (const at of ['intended', 'created']) expect(labels).toContain(`resource:${made}:${at}`);
+    expect(points.length).toBeGreaterThanOrEqual(20);
+    console.log(`lab: ${writes.length} journal writes, a kill at each of the first ${points.length}`);
+
+    for (const point of points) {
+      const config = configFor(`crash-${point.n}`, point.n);
+      const killed = await runChild(child.file, [JSON.stringify(config)], child.env, {
+        killWhen: /BOUNDARY \d+/,
+        timeoutMs: 180_000,
+      });
+      const id = /PLANNED (\S+)/.exec(killed.stdout)![1]!;
+      const boundary = /^BOUNDARY \d+ (.+)$/m.exec(killed.stdout)?.[1];
+      expect([point.label, killed.killed, boundary && general(boundary, config, id)]).toEqual([
+        point.label,
+        true,
+        point.label,
+      ]);
+
+      // A fresh app over the data dir the dead process left.
+      const secrets = await openVault(config.vaultPath, config.vaultPassphrase);
+      const world = labWorld({ dataDir: config.dataDir, secrets, release });
+      try {
+        expect([point.label, (await world.runner.interrupted()).map((j) => j.id)]).toEqual([
+          point.label,
+          [id],
+        ]);
+        const removed = await world.runner.cleanup(id);
+        expect([point.label, removed.filter((x) => !x.ok)]).toEqual([point.label, []]);
+      } finally {
+        await world.close();
+      }
+      expect([point.label, await leftovers(config, id, secrets)]).toEqual([point.label, NOTHING]);
+      await rm(config.dataDir, { recursive: true, force: true });
+    }
+  }, 1_800_000);
 });

@@ -104,6 +104,12 @@ export function fingerprintOf(blob: Buffer): string {
   return `SHA256:${createHash('sha256').update(blob).digest('base64').replace(/=+$/, '')}`;
 }
 
+/** `|1|salt|hmac-sha1` of a host token, as `HashKnownHosts yes` writes it (fresh salt each time). */
+export function hashedHostName(token: string): string {
+  const salt = randomBytes(20);
+  return `|1|${salt.toString('base64')}|${createHmac('sha1', salt).update(token).digest('base64')}`;
+}
+
 /**
  * One known_hosts line for a host. Hashed like `HashKnownHosts yes` by default, so the file does not
  * list the hosts a responder works on.
@@ -115,11 +121,7 @@ export function knownHostsLine(
   options: { hashed?: boolean; comment?: string } = {},
 ): string {
   const token = hostToken(host, port);
-  let name = token;
-  if (options.hashed !== false) {
-    const salt = randomBytes(20);
-    name = `|1|${salt.toString('base64')}|${createHmac('sha1', salt).update(token).digest('base64')}`;
-  }
+  const name = options.hashed === false ? token : hashedHostName(token);
   return [
     name,
     blobKeyType(blob),

@@ -1,50 +1,41 @@
 /**
- * A local lab deployment run in a child process for the crash tests: it deploys and stops dead at the
- * first journal write whose label starts with `stopAtLabel` — printing `BOUNDARY <label>` and waiting
- * for the parent's SIGKILL, with the lab's server (and client) left running as orphans.
+ * A local lab deployment run in a child process for the crash tests: it deploys and, when told, stops
+ * dead after its Nth journal write — printing `BOUNDARY <n> <label>` and waiting for the parent's
+ * SIGKILL, with whatever the lab started (server, client) left running as orphans. A full run prints
+ * `WRITE <n> <label>` for every write, so the parent can pick its kill points (crash-protocol.ts).
+ * Secrets live in a real file vault so they survive the kill like keychain entries.
  * Input: one JSON argument (LabCrashChildConfig).
  */
+import { crashCounter, deployReporting, runCrashChild } from './crash-protocol';
 import { labWorld } from './lab-world';
 import { openVault } from './vault';
-import { messageOf } from '../../../../shared/errors';
 
 export interface LabCrashChildConfig {
   dataDir: string;
   vaultPath: string;
   vaultPassphrase: string;
   release: { url: string; caPem: string; key: { armored: string; fingerprint: string } };
-  stopAtLabel: string;
+  /** Stop after this many journal writes (heartbeats not counted); null = run to the end. */
+  stopAt: number | null;
 }
 
 async function main(): Promise<void> {
   const config = JSON.parse(process.argv[2] ?? '{}') as LabCrashChildConfig;
   const secrets = await openVault(config.vaultPath, config.vaultPassphrase);
-  const { runner } = labWorld({
+  const counter = crashCounter(config.stopAt);
+  const world = labWorld({
     dataDir: config.dataDir,
     secrets,
     release: config.release,
-    afterJournalWrite: async (_doc, label) => {
-      // Stop once the resource is recorded as made (its process runs) or at the named step boundary.
-      if (
-        label.startsWith(config.stopAtLabel) &&
-        (!label.startsWith('resource:') || label.endsWith(':created'))
-      ) {
-        process.stdout.write(`BOUNDARY ${label}\n`);
-        await new Promise(() => undefined);
-      }
-    },
+    afterJournalWrite: counter.afterJournalWrite,
   });
-  const plan = await runner.plan('lab', {
-    name: 'lab-crash',
-    profile: 'standard',
-    settings: { binary: { kind: 'release', tag: 'v0.77.2' } },
-  });
-  process.stdout.write(`PLANNED ${plan.deploymentId}\n`);
-  await runner.deploy(plan);
-  process.stdout.write('DONE\n');
+  await deployReporting(
+    world.runner,
+    'lab',
+    { name: 'lab-crash', profile: 'standard', settings: { binary: { kind: 'release', tag: 'v0.77.2' } } },
+    counter,
+  );
+  await world.close();
 }
 
-main().catch((e: unknown) => {
-  process.stdout.write(`ERROR ${messageOf(e)}\n`);
-  process.exitCode = 1;
-});
+runCrashChild(main);

@@ -12,6 +12,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { runStandInCollector, startSimulator, type RunningSimulator } from '../../sim/index';
 import type { ApprovalAnswer, ApprovalRequest, Approver } from '../approvals';
+import { startWinRmFake } from '../../deploy/agents/testing/winrm-fake';
 import { connectInProcess, makeHarness } from '../testing/harness';
 import { simServers, type SimServers } from '../testing/sim-servers';
 
@@ -124,7 +125,6 @@ describe('push_agents_winrm', () => {
     user: 'Administrator',
     domain: 'CORP',
     password_ref: 'winrm:admin',
-    certificate_fingerprints: { '127.0.0.1:1': 'AB'.repeat(32) },
     serve_host: '127.0.0.1',
     retries: 0,
     wait_seconds: 60,
@@ -141,32 +141,48 @@ describe('push_agents_winrm', () => {
     expect(p.operations[0]!.details).toMatchObject({
       hosts: ['127.0.0.1:1', '127.0.0.2:1'],
       login: { user: 'Administrator', domain: 'CORP', auth: 'ntlm' },
-      certificates: { pinned: { '127.0.0.1:1': 'AB'.repeat(32) } },
+      certificates: 'each listener presents the certificate the responder pinned',
       downloads_from: '127.0.0.1',
     });
   });
 
   it('plain_http: the plan says there is no TLS and why that is risky; Basic with it is refused', async () => {
     answer = 'denied';
-    const { certificate_fingerprints: _f, ...rest } = win;
-    const r = await call('push_agents_winrm', { ...rest, hosts: ['win1.corp'], plain_http: true });
+    const r = await call('push_agents_winrm', { ...win, hosts: ['win1.corp'], plain_http: true });
     expect(r.isError).toBe(true);
     expect(asked[0]!.plan.operations[0]!.details).toMatchObject({
       hosts: ['win1.corp:5985'],
       certificates: expect.stringMatching(/^none: WinRM over plain HTTP .*only NTLM sealing/),
     });
     asked.length = 0;
-    expect(text(await call('push_agents_winrm', { ...rest, plain_http: true, auth: 'basic' }))).toMatch(
+    expect(text(await call('push_agents_winrm', { ...win, plain_http: true, auth: 'basic' }))).toMatch(
       /Basic over plain HTTP/,
     );
+    expect(
+      text(await call('push_agents_winrm', { ...win, plain_http: true, certificates_unchecked: true })),
+    ).toMatch(/plain_http has no certificate to check/);
     expect(asked).toHaveLength(0);
   });
 
-  it('refuses without a certificate check, and an install without serve_host, before asking', async () => {
-    const { certificate_fingerprints: _f, ...unchecked } = win;
-    expect(text(await call('push_agents_winrm', unchecked))).toMatch(
-      /how the WinRM certificates are checked/,
-    );
+  it('stops on a listener certificate nobody confirmed, naming it, before asking', async () => {
+    const fake = await startWinRmFake({ accounts: [{ user: 'Administrator', password: 'x' }] });
+    try {
+      const r = await call('push_agents_winrm', { ...win, hosts: [`127.0.0.1:${fake.port}`] });
+      expect(r.isError).toBe(true);
+      expect(text(r)).toContain('WINRM_CERT_UNKNOWN');
+      expect(text(r)).toContain(`127.0.0.1:${fake.port} new: SHA-256 ${fake.fingerprint256}`);
+      expect(text(r)).toMatch(/Ask the responder to compare and confirm/);
+      expect(asked).toHaveLength(0);
+      expect(fake.auths).toHaveLength(0);
+    } finally {
+      await fake.close();
+    }
+  });
+
+  it('refuses two certificate checks at once, and an install without serve_host, before asking', async () => {
+    expect(
+      text(await call('push_agents_winrm', { ...win, ca_pem: 'x', certificates_unchecked: true })),
+    ).toMatch(/ca_pem or certificates_unchecked, not both/);
     const { serve_host: _s, ...noServe } = win;
     expect(text(await call('push_agents_winrm', noServe))).toMatch(/serve_host is needed/);
     expect(asked).toHaveLength(0);

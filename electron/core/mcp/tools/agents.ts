@@ -10,6 +10,7 @@ import { z } from 'zod';
 import { parseHostList } from '../../../../shared/agent-hosts';
 import { WINRM_HTTP_WARNING } from '../../../../shared/agents';
 import { AppError } from '../../../../shared/errors';
+import type { WinRmCertScan } from '../../../../shared/contracts/agents';
 import { join } from 'node:path';
 import type {
   AgentRunDoc,
@@ -48,6 +49,7 @@ export interface AgentPushes {
   ): Promise<CollectorBuild>;
   importCollection(t: ServerTarget, i: ImportCollectionInput, o?: KitProgress): Promise<ImportedCollection>;
   checkEnrollment(t: ServerTarget, queries: string[]): Promise<EnrollmentStatus[]>;
+  scanWinRmCerts(hosts: ReadonlyArray<{ host: string; port: number }>): Promise<WinRmCertScan[]>;
   buildInstaller(t: ServerTarget, r: InstallerRequest, o?: KitProgress): Promise<BuiltInstaller>;
   gpoKit(t: ServerTarget, r: GpoKitRequest): Promise<BuiltKit>;
   ansibleKit(
@@ -338,15 +340,13 @@ const winrmInput = {
   domain: z.string().max(255).default('').describe('NTLM domain; empty for a local account.'),
   auth: z.enum(['ntlm', 'basic']).default('ntlm').describe('basic works for local accounts only.'),
   password_ref: z.string().min(1).max(200).describe('Keychain reference of the password.'),
-  certificate_fingerprints: z
-    .record(z.string(), z.string())
-    .optional()
-    .describe('Confirmed SHA-256 fingerprints of the listeners, by host or host:port.'),
   ca_pem: z
     .string()
     .max(20000)
     .optional()
-    .describe('Or the CA that issued the listeners’ certificates (PEM).'),
+    .describe(
+      'The CA that issued the listeners’ certificates (PEM). Without it, each listener must present the certificate the responder pinned in the app.',
+    ),
   certificates_unchecked: z
     .literal(true)
     .optional()
@@ -380,16 +380,12 @@ function winrmRequest(args: WinRmArgs, server: string, org: string): WinRmPushRe
   const list = parseHostList(args.hosts.join('\n'));
   const bad = list.problems[0];
   if (bad) throw new AppError('INVALID_ARGUMENT', `Host "${bad.text}": ${bad.message}`);
-  const ways = [
-    args.certificate_fingerprints,
-    args.ca_pem,
-    args.certificates_unchecked,
-    args.plain_http,
-  ].filter((x) => x !== undefined);
-  if (ways.length !== 1)
+  if (args.ca_pem !== undefined && args.certificates_unchecked)
+    throw new AppError('INVALID_ARGUMENT', 'Give ca_pem or certificates_unchecked, not both.');
+  if (args.plain_http && (args.ca_pem !== undefined || args.certificates_unchecked))
     throw new AppError(
       'INVALID_ARGUMENT',
-      'Say how the WinRM certificates are checked: certificate_fingerprints, ca_pem, or certificates_unchecked (or plain_http for the HTTP listener).',
+      'plain_http has no certificate to check: give it without ca_pem or certificates_unchecked.',
     );
   if (args.mode === 'install' && !args.serve_host)
     throw new AppError(
@@ -407,11 +403,11 @@ function winrmRequest(args: WinRmArgs, server: string, org: string): WinRmPushRe
       login: { user: args.user, domain: args.domain, auth: args.auth, passwordRef: args.password_ref },
       tls: args.plain_http
         ? { kind: 'http', acknowledged: true }
-        : args.certificate_fingerprints
-          ? { kind: 'pinned', fingerprints: args.certificate_fingerprints }
-          : args.ca_pem
-            ? { kind: 'ca', caPem: args.ca_pem }
-            : { kind: 'unchecked', acknowledged: true },
+        : args.ca_pem
+          ? { kind: 'ca', caPem: args.ca_pem }
+          : args.certificates_unchecked
+            ? { kind: 'unchecked', acknowledged: true }
+            : { kind: 'pinned' },
       msi: { kind: 'release', tag: args.release_tag },
       config: { frontends: [], labels: args.labels },
       serve: { host: args.serve_host ?? 'localhost' },
@@ -420,11 +416,36 @@ function winrmRequest(args: WinRmArgs, server: string, org: string): WinRmPushRe
   };
 }
 
+/**
+ * Stops the push before it is asked for when a listener's certificate was never confirmed or changed:
+ * only the responder pins one (the agents wizard, the CLI), never the assistant. Unreachable hosts go
+ * on and fail in the run with their reason.
+ */
+async function requirePinned(agents: AgentPushes, hosts: ReadonlyArray<{ host: string; port: number }>) {
+  const certs = await agents.scanWinRmCerts(hosts);
+  const blocked = certs.filter((c) => c.status === 'new' || c.status === 'changed');
+  if (!blocked.length) return;
+  throw new AppError(
+    blocked.some((c) => c.status === 'changed') ? 'WINRM_CERT_UNTRUSTED' : 'WINRM_CERT_UNKNOWN',
+    `Not pushed: ${blocked.length} WinRM listener(s) present a certificate the responder has not confirmed. ${blocked
+      .slice(0, 20)
+      .map((c) =>
+        c.status === 'changed'
+          ? `${c.host}:${c.port} CHANGED: presents SHA-256 ${c.fingerprint}, pinned ${c.pinned}.`
+          : `${c.host}:${c.port} new: SHA-256 ${c.fingerprint} (subject ${c.subject}; issuer ${c.issuer}).`,
+      )
+      .join(
+        ' ',
+      )} Ask the responder to compare and confirm them in the agents wizard's certificate step (or with megaraptor agents push --accept-winrm-cert HOST:PORT=SHA256:…); a changed certificate must be checked on the host first.`,
+    { details: { certificates: blocked } },
+  );
+}
+
 export const pushAgentsWinrm = defineTool({
   name: 'push_agents_winrm',
   title: 'Push Velociraptor agents over WinRM (Windows)',
   description:
-    'Install (or uninstall) the Velociraptor MSI on Windows hosts over WinRM (HTTPS, NTLMv2 or Basic; plain HTTP with NTLM sealing only when the responder chose it): each host downloads the signature-verified MSI and the client config from a server this app runs for the push (certificate pinned, sha256 checked), installs it quietly, and is checked until the server lists its client. Listener certificates are checked by confirmed fingerprint or CA. Kerberos is not supported.',
+    'Install (or uninstall) the Velociraptor MSI on Windows hosts over WinRM (HTTPS, NTLMv2 or Basic; plain HTTP with NTLM sealing only when the responder chose it): each host downloads the signature-verified MSI and the client config from a server this app runs for the push (certificate pinned, sha256 checked), installs it quietly, and is checked until the server lists its client. Listener certificates are checked against the certificates the responder pinned in the app, or a CA: the push stops before asking when a listener presents a certificate nobody confirmed (or a changed one) — confirming it is the responder’s act, in the agents wizard or with `megaraptor agents push --accept-winrm-cert`. Kerberos is not supported.',
   input: winrmInput,
   output: runOutput,
   annotations: { readOnlyHint: false, destructiveHint: false, idempotentHint: true, openWorldHint: true },
@@ -433,14 +454,15 @@ export const pushAgentsWinrm = defineTool({
     hosts: ['127.0.0.1:1'],
     user: 'Administrator',
     password_ref: 'winrm:admin',
-    certificate_fingerprints: { '127.0.0.1:1': 'AB'.repeat(32) },
     mode: 'uninstall',
     retries: 0,
     wait_seconds: 60,
   }),
   decide: async ({ args, target, ctx }) => {
     const r = winrmRequest(args, await serverName(ctx, target), target.org ?? '');
-    return { request: r, draft: pushes(ctx).review(r, 'winrm') };
+    const draft = pushes(ctx).review(r, 'winrm');
+    if (r.settings.tls.kind === 'pinned') await requirePinned(pushes(ctx), draft.hosts);
+    return { request: r, draft };
   },
   plan: ({ args, target, decided }) => {
     const { draft, request: r } = decided;
@@ -454,7 +476,7 @@ export const pushAgentsWinrm = defineTool({
         login: { user: args.user, domain: args.domain, auth: args.auth },
         certificates:
           tls.kind === 'pinned'
-            ? { pinned: tls.fingerprints }
+            ? 'each listener presents the certificate the responder pinned'
             : tls.kind === 'ca'
               ? 'checked against the CA given'
               : tls.kind === 'http'

@@ -73,11 +73,19 @@ describe('MCP deployment tools on a local lab', () => {
       secrets,
       release: { url: releases.url, caPem: releases.caPem, key: signer.key },
     });
-    // Every deployment tool is allow-listed: destroy_deployment must still ask.
+    // Every deployment tool that changes something is allow-listed: each must still ask.
     h = makeHarness(noConnections(), {
       dataDir,
       approver,
-      policy: { mode: 'allow-listed', allowTools: ['destroy_deployment'] },
+      policy: {
+        mode: 'allow-listed',
+        allowTools: [
+          'deploy_server',
+          'renew_deployment_certificates',
+          'scale_out_deployment',
+          'destroy_deployment',
+        ],
+      },
     });
     h.ctx.deployments = world.service;
     client = await connectInProcess(h);

@@ -55,6 +55,75 @@ describe('MCP deployment tools', () => {
     expect(JSON.stringify(r.content)).toContain("use the app's MCP endpoint (HTTP)");
   });
 
+  it('ask before making, changing or destroying a deployment even when the policy allow-lists the tool', async () => {
+    const changing = [
+      'deploy_server',
+      'renew_deployment_certificates',
+      'scale_out_deployment',
+      'destroy_deployment',
+    ];
+    expect(deployTools.filter((t) => t.alwaysAsk).map((t) => t.name)).toEqual(changing);
+    const approver = recordingApprover('denied');
+    const h = makeHarness(noConnections(), {
+      approver,
+      policy: { mode: 'allow-listed', allowTools: changing },
+    });
+    const doc = {
+      id: 'dlab00000001',
+      name: 'ir-lab',
+      target: 'lab',
+      state: 'deployed',
+      outputs: {},
+      resources: [],
+    };
+    const ran: string[] = [];
+    const refuse = (what: string) => () => {
+      ran.push(what);
+      return Promise.reject(new Error(`${what} ran without the responder's approval`));
+    };
+    h.ctx.deployments = {
+      plan: () =>
+        Promise.resolve({
+          deploymentId: doc.id,
+          name: doc.name,
+          target: 'lab',
+          profile: { title: 'Standard', autoDestroyHours: null },
+          settings: {},
+          steps: [],
+          warnings: [],
+          autoDestroyAt: null,
+        }),
+      find: () => Promise.resolve(doc),
+      evidenceFolder: () => '/tmp/evidence',
+      scaleOutPlan: () =>
+        Promise.resolve({
+          id: doc.id,
+          name: doc.name,
+          target: 'docker',
+          node: 'localhost-9003',
+          resources: [],
+          steps: [],
+        }),
+      deploy: refuse('deploy'),
+      renewCertificates: refuse('renew'),
+      scaleOut: refuse('scale-out'),
+      destroy: refuse('destroy'),
+    } as unknown as McpDeployments;
+    const tool = (name: string) => deployTools.find((t) => t.name === name)!;
+    const results = [
+      await tool('deploy_server').invoke(
+        { target: 'lab', name: 'ir-lab', settings: { binary: { kind: 'release', tag: 'v0.77.2' } } },
+        h.ctx,
+      ),
+      await tool('renew_deployment_certificates').invoke({ deployment: 'ir-lab' }, h.ctx),
+      await tool('scale_out_deployment').invoke({ deployment: 'ir-lab' }, h.ctx),
+      await tool('destroy_deployment').invoke({ deployment: 'ir-lab', evidence: 'skip' }, h.ctx),
+    ];
+    expect(approver.asked.map((a) => a.tool)).toEqual(changing);
+    for (const r of results) expect(JSON.stringify(r.content)).toContain('APPROVAL_DENIED');
+    expect(ran).toEqual([]);
+  });
+
   it("show every step's resources, the settings, warnings and the self-destruction in a deploy approval", () => {
     const plan = {
       deploymentId: 'dtest0000000001',

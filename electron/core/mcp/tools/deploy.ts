@@ -174,7 +174,7 @@ export const deployServer = defineTool({
   name: 'deploy_server',
   title: 'Deploy a Velociraptor server',
   description:
-    "Deploy a Velociraptor server to Docker, a Linux host over SSH, this machine (lab), or a VM on AWS or Azure (config through Secrets Manager / Key Vault, GUI and API open to the responder's ranges only; the approval lists every cloud resource and the cost): verified release, certificates and identities made locally (the CA key stays in the keychain), every resource journaled, verified over the API and the GUI, added to the connections. The rapid profile destroys itself after 72 h (auto_destroy_hours changes it). Returns the URLs and the connection name; the admin password stays in the keychain.",
+    "Deploy a Velociraptor server to Docker, a Linux host over SSH, this machine (lab), or a VM on AWS or Azure (config through Secrets Manager / Key Vault, GUI and API open to the responder's ranges only; the approval lists every cloud resource and the cost): verified release, certificates and identities made locally (the CA key stays in the keychain), every resource journaled, verified over the API and the GUI, added to the connections. The rapid profile destroys itself after 72 h (auto_destroy_hours changes it). Returns the URLs and the connection name; the admin password stays in the keychain. The responder is asked every time, whatever the policy allows.",
   input: {
     target: z.enum(['docker', 'ssh', 'lab', 'aws', 'azure']),
     name: z.string().min(1).max(100).describe('Deployment and connection name.'),
@@ -198,6 +198,8 @@ export const deployServer = defineTool({
     profile: 'rapid',
     settings: { binary: { kind: 'release', tag: RECOMMENDED_RELEASE }, client: false },
   }),
+  // It creates servers, keys and cloud resources that cost money: the responder reviews every plan.
+  alwaysAsk: true,
   decide: async (call) =>
     deployments(call).plan(call.args.target, {
       name: call.args.name,
@@ -265,7 +267,7 @@ export const renewDeploymentCertificates = defineTool({
   name: 'renew_deployment_certificates',
   title: "Renew a deployment's certificates",
   description:
-    "Renew the server's Frontend and GUI gateway certificates and the app's API identity under the deployment's CA (kept in the keychain), keeping their keys; the config goes to the server through its target and the server restarts (a few seconds without service). The server cannot renew them itself: its config carries no CA key.",
+    "Renew the server's Frontend and GUI gateway certificates and the app's API identity under the deployment's CA (kept in the keychain), keeping their keys; the config goes to the server through its target and the server restarts (a few seconds without service). The server cannot renew them itself: its config carries no CA key. The responder is asked every time, whatever the policy allows.",
   input: { deployment: deploymentRef },
   output: {
     operation: z.string(),
@@ -278,6 +280,8 @@ export const renewDeploymentCertificates = defineTool({
   targets: false,
   needs: 'deployments',
   example: () => ({ deployment: 'mcp-lab' }),
+  // It restarts the server and replaces its certificates: the responder decides when.
+  alwaysAsk: true,
   decide: (call) => deployments(call).find(call.args.deployment),
   plan: ({ decided }: ToolCall<unknown, JournalDoc>) => ({
     summary: `Renew the certificates of "${decided.name}" (${decided.target}) and restart its server`,
@@ -319,7 +323,7 @@ export const scaleOutDeployment = defineTool({
   name: 'scale_out_deployment',
   title: 'Add a Velociraptor minion to a deployment',
   description:
-    "Scale-out of a multi-frontend (enterprise) deployment on Docker or AWS: one more Velociraptor minion beside the master, sharing its file store, serving agents on its own port; the server config gets its entry and URL, and the master's API must report the new minion. On AWS a CloudFormation stack update adds the minion's VM, Elastic IP and inbound rules, and its config reaches it through a temporary Secrets Manager secret deleted once it reports; the approval lists those resources. Agents configured before keep their frontends; the hand-over docs then list every frontend. A one-server deployment refuses; Azure has no scale-out yet.",
+    "Scale-out of a multi-frontend (enterprise) deployment on Docker or AWS: one more Velociraptor minion beside the master, sharing its file store, serving agents on its own port; the server config gets its entry and URL, and the master's API must report the new minion. On AWS a CloudFormation stack update adds the minion's VM, Elastic IP and inbound rules, and its config reaches it through a temporary Secrets Manager secret deleted once it reports; the approval lists those resources. Agents configured before keep their frontends; the hand-over docs then list every frontend. A one-server deployment refuses; Azure has no scale-out yet. The responder is asked every time, whatever the policy allows.",
   input: {
     deployment: deploymentRef,
     port: z
@@ -344,6 +348,8 @@ export const scaleOutDeployment = defineTool({
   targets: false,
   needs: 'deployments',
   example: () => ({ deployment: 'ir-enterprise' }),
+  // It adds servers (and on AWS billed VMs) to a deployment: the responder reviews every plan.
+  alwaysAsk: true,
   decide: async (call): Promise<ScaleOutDecision> => {
     const request = {
       ...(call.args.port !== undefined ? { port: call.args.port } : {}),

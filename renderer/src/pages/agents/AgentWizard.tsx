@@ -1,7 +1,7 @@
 /**
  * The agents wizard: hosts (paste, CSV with its columns mapped, or a range) → server and method → login
  * (keychain records only) → host keys (SSH: each host's key checked, new ones confirmed by the
- * responder) → review (the core's `agents:review`: the hosts as the run lists them, where agents dial,
+ * responder) or certificates (WinRM: WinRmCertsStep) → review (the core's `agents:review`: the hosts as the run lists them, where agents dial,
  * what lands where) → start. The run goes on in the core; the page shows its live table.
  * Test ids: `agent-wizard`, `agents-next`, `agents-back`, `agents-start`, `agents-error`,
  * `agents-problems`, `agents-host-count`, `agents-review`, `hostkeys-*`.
@@ -43,28 +43,40 @@ import {
   type CsvMapping,
 } from './agent-form';
 import { SecretPicker } from './SecretPicker';
+import { WinRmCertsStep } from './WinRmCertsStep';
 
 const STEP = { hosts: 0, server: 1, login: 2, keys: 3, review: 4 } as const;
 
 export function AgentWizard({
   opened,
+  server,
   onClose,
   onStarted,
 }: {
   opened: boolean;
+  /** A connection to prefill as the server agents enrol with (a deployment just made). */
+  server?: string;
   onClose: () => void;
   onStarted: (runId: string) => void;
 }) {
   return (
     <Modal opened={opened} onClose={onClose} size="xl" title="Push agents" closeOnClickOutside={false}>
-      {opened ? <WizardBody onClose={onClose} onStarted={onStarted} /> : null}
+      {opened ? <WizardBody server={server} onClose={onClose} onStarted={onStarted} /> : null}
     </Modal>
   );
 }
 
-function WizardBody({ onClose, onStarted }: { onClose: () => void; onStarted: (id: string) => void }) {
+function WizardBody({
+  server,
+  onClose,
+  onStarted,
+}: {
+  server: string | undefined;
+  onClose: () => void;
+  onStarted: (id: string) => void;
+}) {
   const api = useApi();
-  const [form, setForm] = useState<AgentForm>(defaultAgentForm);
+  const [form, setForm] = useState<AgentForm>(() => ({ ...defaultAgentForm(), server: server ?? '' }));
   const [step, setStep] = useState<number>(STEP.hosts);
   const [review, setReview] = useState<PushReview>();
   const [error, setError] = useState<string>();
@@ -118,13 +130,12 @@ function WizardBody({ onClose, onStarted }: { onClose: () => void; onStarted: (i
           : {}),
       }));
     }
-    if (step === STEP.login && form.channel === 'winrm') makeReview();
-    else if (step === STEP.keys) makeReview();
+    if (step === STEP.keys) makeReview();
     else setStep((s) => s + 1);
   };
   const back = () => {
     setError(undefined);
-    setStep((s) => (s === STEP.review && form.channel === 'winrm' ? STEP.login : s - 1));
+    setStep((s) => s - 1);
   };
 
   return (
@@ -143,10 +154,19 @@ function WizardBody({ onClose, onStarted }: { onClose: () => void; onStarted: (i
             <WinRmLogin form={form} update={update} />
           )}
         </Stepper.Step>
-        <Stepper.Step label="Host keys">
+        <Stepper.Step label={form.channel === 'ssh' ? 'Host keys' : 'Certificates'}>
           {form.channel === 'ssh' ? (
             <HostKeysStep hosts={hosts.hosts.map((h) => ({ host: h.host, port: h.port ?? 22 }))} />
-          ) : null}
+          ) : (
+            <WinRmCertsStep
+              hosts={hosts.hosts.map((h) => ({
+                host: h.host,
+                port: h.port ?? (form.winrm.tls === 'http' ? 5985 : 5986),
+              }))}
+              tls={form.winrm.tls}
+              caPem={form.winrm.caPem}
+            />
+          )}
         </Stepper.Step>
         <Stepper.Step label="Review">{review ? <Review review={review} /> : null}</Stepper.Step>
       </Stepper>
@@ -451,7 +471,12 @@ function WinRmLogin({ form, update }: StepProps) {
   return (
     <Stack>
       <Group grow>
-        <TextInput label="User" value={w.user} onChange={(e) => set({ user: e.currentTarget.value })} />
+        <TextInput
+          label="User"
+          value={w.user}
+          onChange={(e) => set({ user: e.currentTarget.value })}
+          data-testid="agents-winrm-user"
+        />
         <TextInput
           label="Domain ('' or '.' for a local account)"
           value={w.domain}
@@ -481,7 +506,7 @@ function WinRmLogin({ form, update }: StepProps) {
         value={w.tls}
         onChange={(v) => set({ tls: v })}
         data={[
-          { value: 'pinned', label: 'Pinned fingerprints' },
+          { value: 'pinned', label: 'Confirm and pin each' },
           { value: 'ca', label: 'A CA I give' },
           { value: 'unchecked', label: 'Do not check (warned)' },
           { value: 'http', label: 'Plain HTTP, NTLM sealing (warned)' },
@@ -489,14 +514,10 @@ function WinRmLogin({ form, update }: StepProps) {
         data-testid="agents-winrm-tls"
       />
       {w.tls === 'pinned' ? (
-        <Textarea
-          label="Listener certificates"
-          description="One per line: HOST=SHA-256 fingerprint, compared before anything is sent"
-          autosize
-          minRows={3}
-          value={w.pins}
-          onChange={(e) => set({ pins: e.currentTarget.value })}
-        />
+        <Text size="xs" c="dimmed">
+          The next step shows each listener&apos;s certificate to compare and confirm once; it is then pinned,
+          and a changed certificate is refused.
+        </Text>
       ) : null}
       {w.tls === 'ca' ? (
         <Textarea

@@ -1,6 +1,6 @@
 /**
  * Agents: the pushes the app ran or runs (newest first; a run a dead process left `running` is marked
- * interrupted, to resume), the wizard for a new one, the live table of the one chosen, the kits, and
+ * interrupted, to resume), the wizard for a new one (opened for a server by `/agents?server=NAME`), the live table of the one chosen, the kits, and
  * the enrolment check (stand-alone, or for a push's hosts from its row).
  * Test ids: `page-agents` (the shell's), `agents-new`, `agents-runs`, `agents-run-row-<id>`
  * (data-state), `agents-run-check-<id>`, `agents-tab-<runs|kits|enrolment>`.
@@ -13,6 +13,7 @@ import type { RunListItem } from '../../../../shared/contracts/agents';
 import { describeError } from '../../../../shared/errors';
 import { useApi } from '../../api/index';
 import { useCall } from '../../api/use-call';
+import { go, useQueryParam } from '../../app/router';
 import { AgentWizard } from './AgentWizard';
 import { EnrollmentCheck, type CheckDone } from './EnrollmentCheck';
 import { KitsPanel } from './KitsPanel';
@@ -20,7 +21,9 @@ import { RunView } from './RunView';
 
 export function AgentsPage() {
   const api = useApi();
-  const [wizard, setWizard] = useState(false);
+  // `/agents?server=NAME` (a deployment's result, "push agents"): the wizard opens for that server.
+  const preset = useQueryParam('server');
+  const [wizard, setWizard] = useState(preset !== undefined);
   const [checked, setChecked] = useState<CheckDone>();
   const [checking, setChecking] = useState<string>();
   const [selected, setSelected] = useState<string>();
@@ -170,9 +173,14 @@ export function AgentsPage() {
       </Tabs>
       <AgentWizard
         opened={wizard}
-        onClose={() => setWizard(false)}
+        server={preset}
+        onClose={() => {
+          setWizard(false);
+          if (preset !== undefined) go('/agents');
+        }}
         onStarted={(id) => {
           setWizard(false);
+          if (preset !== undefined) go('/agents');
           setSelected(id);
           setTab('runs');
           runs.reload();

@@ -57,16 +57,16 @@ describe('agents wizard form', () => {
     expect(JSON.stringify(req)).not.toMatch(/password"\s*:\s*"/i);
   });
 
-  it('WinRM: pins per host, and no unchecked certificates without the acknowledgement', () => {
+  it('WinRM: pinned certificates by default, and no unchecked ones without the acknowledgement', () => {
     const f = form({ server: 'sim', paste: 'win1', channel: 'winrm' });
     f.winrm = { ...f.winrm, user: 'Administrator', passwordRef: 'cred-2', tls: 'unchecked' };
     expect(formProblems(f, hostsOf(f).hosts).map((p) => p.message)).toEqual([
       'Acknowledge that certificates will not be checked, or choose a CA or pins.',
     ]);
-    f.winrm = { ...f.winrm, tls: 'pinned', pins: 'win1 = AA:BB' };
+    f.winrm = { ...f.winrm, tls: 'pinned' };
     expect(formProblems(f, hostsOf(f).hosts)).toEqual([]);
     expect(requestOf(f, hostsOf(f).hosts).settings).toMatchObject({
-      tls: { kind: 'pinned', fingerprints: { win1: 'AA:BB' } },
+      tls: { kind: 'pinned' },
       login: { user: 'Administrator', auth: 'ntlm', passwordRef: 'cred-2' },
     });
   });

@@ -63,11 +63,12 @@ export interface AgentForm {
     domain: string;
     auth: 'ntlm' | 'basic';
     passwordRef: string;
-    /** 'http': the plain HTTP listener (5985), NTLM with every message sealed. */
+    /**
+     * pinned: the certificates the responder confirmed once (the wizard's certificate step); http: the
+     * plain HTTP listener (5985), NTLM with every message sealed.
+     */
     tls: 'pinned' | 'ca' | 'unchecked' | 'http';
     caPem: string;
-    /** host → SHA-256 fingerprint the responder confirmed. */
-    pins: string;
     uncheckedAcknowledged: boolean;
     httpAcknowledged: boolean;
     msi: 'release' | 'file';
@@ -118,7 +119,6 @@ export function defaultAgentForm(): AgentForm {
       passwordRef: '',
       tls: 'pinned',
       caPem: '',
-      pins: '',
       uncheckedAcknowledged: false,
       httpAcknowledged: false,
       msi: 'release',
@@ -269,8 +269,6 @@ export function formProblems(form: AgentForm, hosts: PushHost[]): FormProblem[] 
     if (!w.user.trim()) login('Give the Windows login.');
     if (!w.passwordRef) login('Choose the Windows password from the keychain.');
     if (w.tls === 'ca' && !w.caPem.includes('BEGIN CERTIFICATE')) login('Paste the CA certificate (PEM).');
-    if (w.tls === 'pinned' && !pinsOf(w.pins).ok)
-      login('Give each pin as HOST=SHA256 fingerprint, one per line.');
     if (w.tls === 'unchecked' && !w.uncheckedAcknowledged)
       login('Acknowledge that certificates will not be checked, or choose a CA or pins.');
     if (w.tls === 'http' && !w.httpAcknowledged)
@@ -280,20 +278,6 @@ export function formProblems(form: AgentForm, hosts: PushHost[]): FormProblem[] 
     if (w.msi === 'file' && !w.msiPath.trim()) login('Give the MSI file.');
   }
   return p;
-}
-
-function pinsOf(text: string): { ok: boolean; pins: Record<string, string> } {
-  const pins: Record<string, string> = {};
-  let ok = true;
-  for (const line of text
-    .split('\n')
-    .map((l) => l.trim())
-    .filter(Boolean)) {
-    const m = /^([^=\s]+)\s*=\s*(\S+)$/.exec(line);
-    if (m) pins[m[1]!] = m[2]!;
-    else ok = false;
-  }
-  return { ok: ok && Object.keys(pins).length > 0, pins };
 }
 
 /** The push settings of the form's channel (keychain references only). */
@@ -315,7 +299,7 @@ export function settingsOf(form: AgentForm): Record<string, unknown> {
         w.tls === 'ca'
           ? { kind: 'ca', caPem: w.caPem }
           : w.tls === 'pinned'
-            ? { kind: 'pinned', fingerprints: pinsOf(w.pins).pins }
+            ? { kind: 'pinned' }
             : w.tls === 'http'
               ? { kind: 'http', acknowledged: true }
               : { kind: 'unchecked', acknowledged: true },

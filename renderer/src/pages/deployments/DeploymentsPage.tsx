@@ -40,6 +40,7 @@ import type { DeploymentSummary } from '../../../../shared/contracts/deploy';
 import { describeError } from '../../../../shared/errors';
 import { useApi } from '../../api/index';
 import { AreaEmptyState } from '../../app/AreaEmptyState';
+import { announceDeploymentsChanged } from '../../app/deployment-notices';
 import { ConfirmModal, type ConfirmRequest } from './ConfirmModal';
 import { DeploymentDetail } from './DeploymentDetail';
 import { DeployWizard } from './DeployWizard';
@@ -69,6 +70,8 @@ function useDeployments(): { list: ListOutput | undefined; error: string | undef
       .then((l) => {
         setList(l);
         setError(undefined);
+        // The navigation badge counts the same notices: keep it in step with what the page shows.
+        announceDeploymentsChanged();
       })
       .catch((e: unknown) => setError(describeError(e)));
   }, [api]);

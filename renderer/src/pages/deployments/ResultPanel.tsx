@@ -2,10 +2,11 @@
  * What a finished deployment gives the responder: its URLs, the administrator (the password stays in
  * the keychain and is revealed only after the same confirmation as on the Credentials page), the
  * connection the app added, the certificates, and the next step — agents.
- * Test ids: `deploy-result`, `result-url-<key>`, `result-admin-user`, `result-reveal`, `result-connection`.
+ * Test ids: `deploy-result`, `result-url-<key>`, `result-admin-user`, `result-reveal`, `result-connection`,
+ * `result-go-agents` (the Agents wizard for this server), `result-go-clients`.
  */
 import { Alert, Badge, Button, CopyButton, Group, List, Stack, Table, Text, Title } from '@mantine/core';
-import { IconDeviceDesktop, IconEye, IconPlugConnected } from '@tabler/icons-react';
+import { IconDeviceDesktop, IconDevices, IconEye, IconPlugConnected } from '@tabler/icons-react';
 import { useEffect, useState } from 'react';
 import type { CredentialListItem } from '../../../../shared/contracts/credentials';
 import type { DeploymentSummary } from '../../../../shared/contracts/deploy';
@@ -48,12 +49,12 @@ export function ResultPanel({ deployment: d }: { deployment: DeploymentSummary }
   const admin = typeof d.outputs.adminUser === 'string' ? d.outputs.adminUser : 'admin';
   const frontend = typeof d.outputs.frontendUrl === 'string' ? d.outputs.frontendUrl : undefined;
 
-  const openWith = (area: string) => {
+  const openWith = (area: string, params: Record<string, string> = {}) => {
     if (!connection) return;
     setSwitchError(undefined);
     refreshConnections(api)
       .then(() => selectTarget(api, { server: connection, org: '' }))
-      .then(() => go(area))
+      .then(() => go(area, params))
       .catch((e: unknown) => setSwitchError(describeError(e)));
   };
 
@@ -155,10 +156,22 @@ export function ResultPanel({ deployment: d }: { deployment: DeploymentSummary }
           <List.Item>
             {`Install Velociraptor clients with a client config of this server: they enrol at ${frontend ?? 'the frontend URL'}${typeof d.outputs.caFingerprint === 'string' ? ` and pin its CA (SHA-256 ${d.outputs.caFingerprint})` : ''}.`}
           </List.Item>
+          <List.Item>
+            The Agents page pushes them to your hosts over SSH or WinRM with this server&apos;s client config,
+            and checks that they enrolled.
+          </List.Item>
           <List.Item>Enrolled clients appear on the Clients page of this server.</List.Item>
         </List>
         {connection ? (
           <Group>
+            <Button
+              size="xs"
+              leftSection={<IconDevices size={14} />}
+              onClick={() => openWith('/agents', { server: connection })}
+              data-testid="result-go-agents"
+            >
+              Push agents to hosts
+            </Button>
             <Button
               size="xs"
               leftSection={<IconDeviceDesktop size={14} />}

@@ -64,6 +64,11 @@ describe('wizard form', () => {
     form.docker.image = 'official';
     expect(formProblems(form)).toEqual([]);
     expect(settingsOf(form)).not.toHaveProperty('image.extraFiles');
+    // Upstream tags its image with the bare version: the release tag v0.77.2 is the image's :0.77.2.
+    expect(settingsOf(form)['image']).toEqual({
+      kind: 'official',
+      reference: 'ghcr.io/velocidex/velociraptor-server:0.77.2',
+    });
   });
 
   it('gives an enterprise Docker deployment its minions on free ports after the frontend', () => {

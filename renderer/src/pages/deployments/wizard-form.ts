@@ -12,6 +12,7 @@ import {
   DEFAULT_MINIONS,
   MAX_MINIONS,
   minionsBeside,
+  officialImageReference,
   parseExtraFile,
   type ProfileName,
 } from '../../../../shared/deploy';
@@ -197,7 +198,7 @@ export function settingsOf(form: WizardForm): Record<string, unknown> {
       engine: d.engine,
       image:
         d.image === 'official'
-          ? { kind: 'official', reference: `ghcr.io/velocidex/velociraptor-server:${form.binary.tag.trim()}` }
+          ? { kind: 'official', reference: officialImageReference(form.binary.tag) }
           : {
               kind: 'local',
               binary: binarySettings(form.binary),

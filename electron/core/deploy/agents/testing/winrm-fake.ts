@@ -76,6 +76,8 @@ export interface WinRmFakeOptions {
   computerName?: string;
   /** 'http': the plain HTTP listener, NTLM with every envelope sealed (default 'https'). */
   scheme?: 'https' | 'http';
+  /** Listen on this port (a listener whose certificate was replaced); default any free port. */
+  port?: number;
 }
 
 export interface WinRmFake {
@@ -425,7 +427,7 @@ export async function startWinRmFake(o: WinRmFakeOptions): Promise<WinRmFake> {
       };
     },
   );
-  await new Promise<void>((r) => server.listen(0, '127.0.0.1', () => r()));
+  await new Promise<void>((r) => server.listen(o.port ?? 0, '127.0.0.1', () => r()));
   const port = (server.address() as { port: number }).port;
   return {
     url: `${http ? 'http' : 'https'}://127.0.0.1:${port}/wsman`,

@@ -86,7 +86,7 @@ function verify(
       : new AppError(
           'WINRM_CERT_UNTRUSTED',
           `The WinRM certificate of ${host} changed: its fingerprint is ${fingerprint}, not the ${normalizeFingerprint(policy.sha256)} confirmed before. Check the host before trusting the new one.`,
-          { details: { host, fingerprint } },
+          { details: { host, fingerprint, pinned: normalizeFingerprint(policy.sha256) } },
         );
   if (!socket.authorized)
     return new AppError(
@@ -100,31 +100,6 @@ function verify(
         details: { host, fingerprint },
       })
     : null;
-}
-
-/** The listener's certificate (to show its fingerprint for confirmation), without logging in. */
-export function probeCertificate(host: string, port = 5986, timeoutMs = 15_000): Promise<X509Certificate> {
-  return new Promise((resolve, reject) => {
-    const s = connect({ host, port, rejectUnauthorized: false, ...(isIP(host) ? {} : { servername: host }) });
-    const t = setTimeout(() => s.destroy(new Error('timeout')), timeoutMs);
-    s.once('secureConnect', () => {
-      clearTimeout(t);
-      const cert = s.getPeerX509Certificate();
-      s.end();
-      if (cert) resolve(cert);
-      else reject(new AppError('WINRM_CERT_UNTRUSTED', `${host}:${port} presented no certificate.`));
-    });
-    s.once('error', (e: Error) => {
-      clearTimeout(t);
-      reject(
-        new AppError(
-          'WINRM_UNREACHABLE',
-          `The WinRM listener ${host}:${port} cannot be reached: ${e.message}`,
-          { cause: e },
-        ),
-      );
-    });
-  });
 }
 
 /** An HTTPS agent whose one keep-alive socket sends nothing until the certificate passed. */

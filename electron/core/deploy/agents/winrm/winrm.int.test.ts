@@ -14,7 +14,8 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { files, REPO_ROOT } from '../../../../../test/real-parts';
 import { createCertificateAuthority } from '../../../pki/certificates';
 import { startWinRmFake, type WinRmFake } from '../testing/winrm-fake';
-import { probeCertificate, WinRmClient, type WinRmOptions } from './client';
+import { probeCertificate } from './certificates';
+import { WinRmClient, type WinRmOptions } from './client';
 import { ACTION } from './wsman';
 
 const run = promisify(execFile);
@@ -160,7 +161,7 @@ describe('the product’s WinRM client against the test double', () => {
   });
 
   it('the pinned fingerprint is what probeCertificate shows; a pin of another key sends nothing', async () => {
-    const cert = await probeCertificate('127.0.0.1', fake.port);
+    const { cert } = await probeCertificate('127.0.0.1', fake.port);
     expect(cert.fingerprint256).toBe(fake.fingerprint256);
     const ok = new WinRmClient(options({ certificate: { kind: 'pinned', sha256: cert.fingerprint256 } }));
     try {
