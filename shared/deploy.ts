@@ -180,6 +180,41 @@ export const CertificateStatus = z.object({
 });
 export type CertificateStatus = z.infer<typeof CertificateStatus>;
 
+/**
+ * What a legal hold did to the target's own self-destruction: `disarmed` (its timer container or
+ * systemd timer is removed or stopped until the hold is lifted), `none` (the target has no timer of
+ * its own, or none was left: the app's reaper was the only one, and the hold stops it), `armed` (this
+ * target's timer cannot be disarmed: it still fires, and the hold protects from the app only).
+ * Absent in holds journaled before holds disarmed targets: unknown.
+ */
+export const HoldTargetTimer = z.enum(['disarmed', 'none', 'armed']);
+export type HoldTargetTimer = z.infer<typeof HoldTargetTimer>;
+
+export const LegalHold = z.object({
+  since: z.string(),
+  reason: z.string(),
+  targetTimer: HoldTargetTimer.optional(),
+});
+export type LegalHold = z.infer<typeof LegalHold>;
+
+/** What a hold protects the deployment from, in words (the Deployments page, the CLI, the docs). */
+export function holdProtection(hold: LegalHold): string {
+  switch (hold.targetTimer) {
+    case 'disarmed':
+      return "Its target's own self-destruction timer is disarmed and the app destroys nothing until the hold is lifted.";
+    case 'none':
+      return 'Nothing destroys it until the hold is lifted.';
+    case 'armed':
+      return "Its target's own self-destruction timer could not be disarmed and still fires: the hold stops the app only. Extend the deployment to keep it.";
+    default:
+      return "The app destroys nothing until the hold is lifted; this hold was placed before holds disarmed the target's own timer, which may still fire: lift the hold and place it again.";
+  }
+}
+
+/** What lifting a hold does to the self-destruction (the hold dialog, the CLI). */
+export const LIFT_EFFECT =
+  "Its target's self-destruction timer is armed again for its destruction time or, when that time has passed, for an hour after the lift (time to export its evidence or extend it); a destroy by hand works again.";
+
 /** Work on a deployed server, journaled like a deployment's steps. */
 export const OperationKind = z.enum([
   'renew-certificates',

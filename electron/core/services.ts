@@ -23,6 +23,7 @@ import {
   collectionHeadProblem,
   deployHandlers,
   inspectCollectionZip,
+  KIT_UPLOAD_KINDS,
 } from './deploy/index';
 import { uploadHandlers, UploadStore } from './files/index';
 import { createInvestigation } from './investigation/index';
@@ -120,6 +121,8 @@ export function createCoreServices(options: CoreOptions): CoreServices {
         head: collectionHeadProblem,
         check: async (path, name) => ({ ...(await inspectCollectionZip(path, name)) }),
       },
+      // What the kits page's installers and GPO kit take: an MSI, a Velociraptor executable.
+      ...KIT_UPLOAD_KINDS,
     },
     { chunkBytes: UPLOAD_CHUNK_BYTES },
   );

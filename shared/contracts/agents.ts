@@ -6,7 +6,14 @@
  * secret: keychain references only).
  */
 import { z } from 'zod';
-import { EnrollmentStatus, ImportedCollection, PreloadedTool, ToolPreloadPlan } from '../agent-kits';
+import {
+  EnrollmentStatus,
+  ImportedCollection,
+  InstallerKind,
+  KitFile,
+  PreloadedTool,
+  ToolPreloadPlan,
+} from '../agent-kits';
 import { AgentChannel, AgentRunSummary, PushHost } from '../agents';
 import { call, stream } from '../contract';
 import { Target } from './connections';
@@ -88,6 +95,71 @@ export const EnrollmentCheck = EnrollmentStatus.extend({
   reason: z.string().optional(),
 });
 export type EnrollmentCheck = z.infer<typeof EnrollmentCheck>;
+
+const KitUpload = z.object({ upload: UploadId });
+
+/** HOST:PORT the agents dial instead of the server's own URLs (the CLI's --frontend). */
+const Frontend = z.object({
+  host: z.string().min(1).max(253),
+  port: z.number().int().min(1).max(65535),
+});
+
+export const InstallerBuildRequest = z
+  .object({
+    target: Target,
+    kind: InstallerKind,
+    /** A release tag, or the responder's file (the Linux client for deb/rpm, the MSI for msi). */
+    source: z.union([z.object({ tag: z.string().min(1).max(64) }), KitUpload]),
+    /** deb/rpm from a release: the Linux client's architecture. */
+    arch: z.enum(['amd64', 'arm64']).default('amd64'),
+    runner: KitUpload.optional(),
+    labels: z.array(z.string().min(1).max(128)).max(32).default([]),
+    frontends: z.array(Frontend).max(16).default([]),
+  })
+  .refine((r) => !(r.kind === 'msi' && r.arch !== 'amd64'), {
+    message: "Velociraptor's MSI is amd64 only.",
+    path: ['arch'],
+  });
+export type InstallerBuildRequest = z.input<typeof InstallerBuildRequest>;
+
+export const InstallerBuilt = z.object({
+  kind: InstallerKind,
+  savedTo: z.string(),
+  name: z.string(),
+  files: z.array(KitFile),
+  /** The command line that built it, with the config file's name in place of its path. */
+  command: z.array(z.string()),
+  binarySha256: z.string(),
+  /** What the CLI prints as notes (MSI: the Authenticode signature is broken; how to re-sign). */
+  notes: z.array(z.string()),
+});
+export type InstallerBuilt = z.infer<typeof InstallerBuilt>;
+
+export const GpoKitBuildRequest = z.object({
+  target: Target,
+  msi: z.union([z.object({ built: z.string().min(1).max(4096) }), KitUpload]),
+  /** The UNC share the README and startup script use (the core checks it is \\server\share). */
+  share: z.string().min(1).max(260).optional(),
+});
+export type GpoKitBuildRequest = z.input<typeof GpoKitBuildRequest>;
+
+export const GpoKitBuilt = z.object({
+  /** The ZIP (what browser mode downloads); the folder beside it holds the same files. */
+  savedTo: z.string(),
+  name: z.string(),
+  folder: z.string(),
+  files: z.array(KitFile),
+  zip: KitFile,
+});
+export type GpoKitBuilt = z.infer<typeof GpoKitBuilt>;
+
+/** A kit build's events: the step it is at, then what it made. */
+function KitEvent<T extends z.ZodType>(result: T) {
+  return z.discriminatedUnion('type', [
+    z.object({ type: z.literal('progress'), step: z.string() }),
+    z.object({ type: z.literal('done'), result }),
+  ]);
+}
 
 export const agentsContract = {
   'agents:list': call(
@@ -183,6 +255,11 @@ export const agentsContract = {
       target: Target,
       upload: UploadId,
       hostname: z.string().max(253).optional(),
+      /** The keychain entry holding a password collection's ZIP password (the collector's own). */
+      passwordRef: z
+        .string()
+        .regex(/^[A-Za-z0-9._:-]{1,200}$/)
+        .optional(),
     }),
     z.discriminatedUnion('type', [
       z.object({
@@ -195,6 +272,21 @@ export const agentsContract = {
       z.object({ type: z.literal('done'), result: ImportedCollection }),
     ]),
   ),
+  /**
+   * A deb, rpm or repacked MSI carrying the server's agent config, built here by Velociraptor's own
+   * `debian client` / `rpm client` / `config repack --msi` (the AgentService path the CLI and MCP use)
+   * and saved in the data folder's `exports/agent-kits/`. What is packed: a verified release (deb/rpm:
+   * the Linux client of `arch`; msi: the release's MSI) or the responder's file, sent first with
+   * uploads (kind `velociraptor-binary`, or `msi` for an MSI). `runner`: a Velociraptor for this
+   * machine that builds it, when the release for this machine cannot be fetched (isolated networks).
+   */
+  'agents:kit-installer': stream(InstallerBuildRequest, KitEvent(InstallerBuilt)),
+  /**
+   * A Group Policy kit (the MSI, README with the real steps, a startup script, SHA256SUMS) as a folder
+   * and its ZIP in `exports/agent-kits/`, from an MSI built here before (`built`: the savedTo that
+   * agents:kit-installer answered) or one the responder sends (e.g. after re-signing it).
+   */
+  'agents:kit-gpo': stream(GpoKitBuildRequest, KitEvent(GpoKitBuilt)),
   /**
    * Whether the server lists these hosts (exact host name) or client ids, since when and last
    * contact. `unknown`: the check could not tell (not a host name, or the server did not answer).

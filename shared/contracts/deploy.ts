@@ -12,6 +12,7 @@ import {
   CostHint,
   DeploymentNotice,
   DeploymentState,
+  LegalHold,
   OperationKind,
   PlannedStep,
   PreflightCheck,
@@ -59,7 +60,7 @@ export const DeploymentSummary = z.object({
   warnings: z.array(z.string()),
   error: z.object({ code: z.string(), message: z.string() }).optional(),
   certificates: z.array(CertificateStatus),
-  legalHold: z.object({ since: z.string(), reason: z.string() }).nullable(),
+  legalHold: LegalHold.nullable(),
   /** The last operations on it, newest last. */
   operations: z.array(
     z.object({

@@ -15,6 +15,10 @@ export const UPLOAD_CHUNK_BYTES = 1024 * 1024;
 export const UploadKind = z.enum([
   /** A returned offline collection ZIP (checked: a ZIP, a Velociraptor collection, not password-encrypted). */
   'collection',
+  /** An MSI to repack or to put into a GPO kit (checked: an OLE compound file, as every MSI is). */
+  'msi',
+  /** A Velociraptor executable: the client a deb/rpm packs, or the one that builds on this machine. */
+  'velociraptor-binary',
 ]);
 export type UploadKind = z.infer<typeof UploadKind>;
 

@@ -6,6 +6,7 @@
  */
 import { resolve } from 'node:path';
 import type { ToolPreloadPlan } from '../../../shared/agent-kits';
+import { parseParamAssignment } from '../../../shared/collector-params';
 import type { OfflineCollectorSpecInput } from '../../core/deploy/index';
 import { parseFlags, UsageError, type FlagSpec, type ParsedFlags } from '../args';
 import type { CliIO } from '../command';
@@ -13,7 +14,7 @@ import { openAgents } from './agents';
 
 export const KITS_USAGE = `
   megaraptor agents collector (--connection NAME | --api-config FILE) --os OS --artifact NAME… --out DIR
-      [--param ARTIFACT.NAME=VALUE]… [--encryption x509|none|password] [--certificate PEM-FILE]
+      [--param ARTIFACT.NAME=VALUE]… [--encryption x509|app-key|none|password] [--certificate PEM-FILE]
       [--password-ref REF] [--file-name NAME] [--no-admin] [--timeout S] [--cpu-limit N]
       [--tool NAME=FILE]… [--plan]
       has the server build an offline collector (OS: Windows, Windows_x86, Linux, MacOS, MacOSArm,
@@ -21,8 +22,11 @@ export const KITS_USAGE = `
       cache or <data>/tool-cache/<Tool>/ (or --tool), so nothing is downloaded on the server or the
       target; --plan prints the tools and their SHA-256 and stops.
   megaraptor agents import (--connection NAME | --api-config FILE) ZIP [--hostname NAME] [--client-id ID]
+      [--password-ref REF]
       copies a returned collection to the server, imports it (Server.Utils.ImportCollection; the
-      server decrypts X509 collections it built) and prints the client, flow and rows per source
+      server decrypts X509 collections it built; a password collection is decrypted here first with
+      the keychain entry REF, the one the collector was built with) and prints the client, flow and
+      rows per source
   megaraptor agents check (--connection NAME | --api-config FILE) HOST-OR-CLIENT-ID…
       whether the server lists a client for each (exit code 1 when one is not enrolled)
   megaraptor agents installer msi|deb|rpm (--connection NAME | --api-config FILE) --out DIR
@@ -77,9 +81,9 @@ async function collectorSpec(flags: ParsedFlags, cwd: string): Promise<OfflineCo
   if (!os || !artifacts.length) throw new UsageError('collector needs --os OS and --artifact NAME');
   const parameters: Record<string, Record<string, string>> = {};
   for (const p of flags.all('--param')) {
-    const m = /^(.+)\.([^.=]+)=(.*)$/s.exec(p);
-    if (!m) throw new UsageError(`--param is ARTIFACT.NAME=VALUE, not "${p}"`);
-    (parameters[m[1]!] ??= {})[m[2]!] = m[3]!;
+    const row = parseParamAssignment(p);
+    if (!row) throw new UsageError(`--param is ARTIFACT.NAME=VALUE, not "${p}"`);
+    (parameters[row.artifact] ??= {})[row.name] = row.value;
   }
   const scheme = flags.get('--encryption') ?? 'x509';
   let encryption: OfflineCollectorSpecInput['encryption'];
@@ -94,7 +98,8 @@ async function collectorSpec(flags: ParsedFlags, cwd: string): Promise<OfflineCo
     encryption = cert
       ? { scheme: 'x509', certificatePem: await readFile(resolve(cwd, cert), 'utf8') }
       : { scheme: 'x509' };
-  } else throw new UsageError('--encryption is x509, none or password');
+  } else if (scheme === 'app-key') encryption = { scheme: 'app-key' };
+  else throw new UsageError('--encryption is x509, app-key, none or password');
   const int = (flag: string): number | undefined => {
     const v = flags.get(flag);
     if (v === undefined) return undefined;
@@ -166,7 +171,12 @@ export async function collector(argv: string[], io: CliIO): Promise<number> {
 export async function importZip(argv: string[], io: CliIO): Promise<number> {
   const flags = parseFlags(
     argv,
-    { ...COMMON, '--hostname': { value: true }, '--client-id': { value: true } },
+    {
+      ...COMMON,
+      '--hostname': { value: true },
+      '--client-id': { value: true },
+      '--password-ref': { value: true },
+    },
     { positionals: true },
   );
   needServer(flags);
@@ -176,9 +186,15 @@ export async function importZip(argv: string[], io: CliIO): Promise<number> {
   try {
     const hostname = flags.get('--hostname');
     const clientId = flags.get('--client-id');
+    const passwordRef = flags.get('--password-ref');
     const r = await a.service.importCollection(
       { server: a.serverName, org: flags.get('--org') ?? '' },
-      { file: resolve(io.cwd, file), ...(hostname ? { hostname } : {}), ...(clientId ? { clientId } : {}) },
+      {
+        file: resolve(io.cwd, file),
+        ...(hostname ? { hostname } : {}),
+        ...(clientId ? { clientId } : {}),
+        ...(passwordRef ? { passwordRef } : {}),
+      },
       { onProgress: (p) => p.total && io.stderr.write(`… sent ${p.sent ?? 0}/${p.total} bytes\n`) },
     );
     if (flags.has('--json')) io.stdout.write(JSON.stringify(r, null, 2) + '\n');

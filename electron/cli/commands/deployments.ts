@@ -6,6 +6,7 @@
  * told not to). Destroy asks for the evidence choice explicitly and for --yes.
  */
 import { resolve } from 'node:path';
+import { holdProtection } from '../../../shared/deploy';
 import { parseFlags, UsageError, type FlagSpec } from '../args';
 import type { CliIO, Command } from '../command';
 import { openDeployments, progressPrinter, writeJson } from './deploy-common';
@@ -135,7 +136,11 @@ export const deploymentsCommand: Command = {
                   (c) => `  ${c.title}: until ${c.notAfter} (${days(c.daysLeft)}, ${c.level})`,
                 ),
                 x.autoDestroyAt ? `  destroys itself at ${x.autoDestroyAt}` : '  no self-destruction',
-                ...(x.legalHold ? [`  LEGAL HOLD since ${x.legalHold.since}: ${x.legalHold.reason}`] : []),
+                ...(x.legalHold
+                  ? [
+                      `  LEGAL HOLD since ${x.legalHold.since}: ${x.legalHold.reason}. ${holdProtection(x.legalHold)}`,
+                    ]
+                  : []),
                 ...x.notices.map((n) => `  ${n.level}: ${n.message}`),
                 '',
               ].join('\n'),
@@ -187,8 +192,12 @@ export const deploymentsCommand: Command = {
           return 0;
         }
         case 'hold': {
-          await s.setLegalHold(id!, !flags.has('--lift'), flags.get('--reason') ?? '');
-          io.stdout.write(flags.has('--lift') ? 'Legal hold lifted.\n' : 'Legal hold placed.\n');
+          const r = await s.setLegalHold(id!, !flags.has('--lift'), flags.get('--reason') ?? '', { onEvent });
+          io.stdout.write(
+            r.journal.legalHold
+              ? `Legal hold placed. ${holdProtection(r.journal.legalHold)}\n`
+              : `Legal hold lifted.${r.journal.autoDestroyAt ? ` It destroys itself at ${r.journal.autoDestroyAt}.` : ''}\n`,
+          );
           return 0;
         }
         case 'export': {

@@ -29,6 +29,27 @@ const at = { step: 'stack', at: '2026-12-06T20:01:00.000Z' };
 const now = new Date('2026-12-06T21:00:00Z');
 
 describe('deployment docs', () => {
+  it('say what a legal hold protects from: a disarmed target timer, or one that still fires', () => {
+    const held = (targetTimer: 'disarmed' | 'armed' | undefined) =>
+      deploymentDocs(
+        doc({
+          legalHold: {
+            since: '2026-12-07T01:00:00.000Z',
+            reason: 'case 44',
+            ...(targetTimer ? { targetTimer } : {}),
+          },
+        }),
+        { certificates: [], now },
+      ).readme;
+    expect(held('disarmed')).toContain(
+      "**Legal hold** since 2026-12-07T01:00:00.000Z: case 44. Its target's own self-destruction timer is disarmed",
+    );
+    expect(held('armed')).toMatch(/could not be disarmed and still fires: the hold stops the app only/);
+    expect(held(undefined)).toMatch(
+      /placed before holds disarmed the target's own timer, which may still fire/,
+    );
+  });
+
   it('say where an AWS deployment lives: account, region, each VM and every cloud resource still held', () => {
     const { readme } = deploymentDocs(
       doc({

@@ -5,7 +5,7 @@
  * client config they need (CA certificate, server URLs, nonce — no private key). Nothing secret is
  * written: the journal holds none, and the client config carries none.
  */
-import type { CertificateStatus } from '../../../shared/deploy';
+import { holdProtection, type CertificateStatus } from '../../../shared/deploy';
 import { MINION_FIRST_TASK_NOTE } from './frontends';
 import type { JournalDoc } from './journal';
 
@@ -102,7 +102,7 @@ export function deploymentDocs(
       ? `- Destroys itself at **${doc.autoDestroyAt}** (rapid profile)${o.targetDestroyAt ? `; the target's own timer fires at ${String(o.targetDestroyAt)}` : ''}. Export flows and hunts before then (Deployments → Export evidence).`
       : '- No self-destruction: it stays until destroyed by hand.',
     doc.legalHold
-      ? `- **Legal hold** since ${doc.legalHold.since}: ${doc.legalHold.reason}. Nothing destroys it until the hold is lifted.`
+      ? `- **Legal hold** since ${doc.legalHold.since}: ${doc.legalHold.reason}. ${holdProtection(doc.legalHold)}`
       : null,
     '',
     '## Next step: agents',

@@ -90,8 +90,8 @@ export function deployHandlers(
     'deploy:renew': (i, ctx) =>
       service.operationEvents((o) => service.renewCertificates(i.id, i.mode, o), ctx.signal),
     'deploy:extend': (i, ctx) => service.operationEvents((o) => service.extend(i.id, i.hours, o), ctx.signal),
-    'deploy:legal-hold': async (i) => {
-      const r = await service.setLegalHold(i.id, i.hold, i.reason);
+    'deploy:legal-hold': async (i, ctx) => {
+      const r = await service.setLegalHold(i.id, i.hold, i.reason, { signal: ctx.signal });
       return { operation: r.operation.id, state: r.operation.state };
     },
     'deploy:export-evidence': async (i, ctx) =>

@@ -18,6 +18,7 @@ import { z } from 'zod';
 import {
   ACTIVE_STATES,
   DeploymentState,
+  LegalHold,
   OperationKind,
   Phase,
   PlannedStep,
@@ -100,8 +101,11 @@ export const JournalDoc = z.object({
   resources: z.array(JournalResource),
   outputs: z.record(z.string(), Scalar),
   error: z.object({ code: z.string(), message: z.string() }).optional(),
-  /** While set, nothing destroys the deployment: not its timer, not the reaper, not a destroy. */
-  legalHold: z.object({ since: z.string(), reason: z.string() }).nullable().optional(),
+  /**
+   * While set, the app destroys nothing of the deployment: not the reaper, not a destroy; the target's
+   * own timer is disarmed where the target allows (`targetTimer` says).
+   */
+  legalHold: LegalHold.nullable().optional(),
   /** Work done on it after deploy, newest last (kept to the last 50). */
   operations: z.array(JournalOperation).optional(),
   /** Notices already given (their keys), so each is given once. */

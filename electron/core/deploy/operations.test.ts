@@ -8,7 +8,8 @@ import { mkdtemp, readdir, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import type { TargetHealth } from '../../../shared/deploy';
+import type { ProgressEvent, TargetHealth } from '../../../shared/deploy';
+import { AppError } from '../../../shared/errors';
 import { ConnectionManager } from '../connections/index';
 import { MemorySecretStore } from '../credentials/memory-store';
 import { certificateStatuses, expiryLevel, renewalDue } from './certificates';
@@ -36,10 +37,27 @@ afterEach(async () => {
 
 const settings = (): FileSettings => ({ dir: join(dir, 'target'), filesPerStep: 1 });
 
-/** TEST DOUBLE operations for the file target: a timer is a recorded time, health is fixed. */
+/**
+ * TEST DOUBLE operations for the file target: a timer is a recorded time (null while disarmed),
+ * health is fixed. `disarmable: false` is a target whose own timer cannot be disarmed (the clouds'
+ * on-VM timers); `disarmFails` makes the next disarm fail as an unreachable host would.
+ */
 class FileOperations implements TargetOperations {
   readonly target = 'ssh' as const;
-  readonly timers: Array<{ id: string; at: string }> = [];
+  readonly timers: Array<{ id: string; at: string | null }> = [];
+  disarmFails = false;
+  readonly disarmExpiry?: (plan: DeploymentPlan, ctx: StepContext) => Promise<boolean>;
+
+  constructor(disarmable = true) {
+    if (disarmable)
+      this.disarmExpiry = async (plan, ctx) => {
+        if (this.disarmFails)
+          throw new AppError('DEPLOY_TARGET_UNREACHABLE', 'The host did not answer on port 22.');
+        this.timers.push({ id: plan.deploymentId, at: null });
+        ctx.log('timer disarmed');
+        return true;
+      };
+  }
   async health(): Promise<TargetHealth> {
     return { ok: false, state: 'files', detail: 'a folder of files, no server', checkedAt: '' };
   }
@@ -232,20 +250,30 @@ describe('self-destruction by the app', () => {
       code: 'DEPLOY_PROFILE_VIOLATION',
     });
 
-    // A legal hold keeps it past its time: not the reaper, not a destroy.
+    // A legal hold keeps it past its time: not the target's timer (disarmed), not the reaper, not a destroy.
     await first.setLegalHold(plan.deploymentId, true, 'case 2031-044, counsel request');
+    expect(ops.timers.at(-1)).toEqual({ id: plan.deploymentId, at: null });
     now = t0 + 80 * HOUR;
     expect((await first.reap({ export: false })).map((r) => r.outcome)).toEqual(['held']);
     expect(await appErrorOf(first.destroy(plan.deploymentId, { exportTo: null }))).toMatchObject({
       code: 'DEPLOY_LEGAL_HOLD',
     });
     expect(noticesOf(await first.find(plan.deploymentId), new Date(now)).map((n) => n.message)).toEqual([
-      expect.stringMatching(/legal hold: it stays past its destruction time/),
+      expect.stringMatching(
+        /legal hold: its target's timer is disarmed and it stays past its destruction time .*1 h after the lift/,
+      ),
     ]);
-    await first.setLegalHold(plan.deploymentId, false);
+    // Lifted after its time: the timer comes back an hour later, and the reaper waits as long.
+    const lifted = await first.setLegalHold(plan.deploymentId, false);
+    const grace = new Date(now + HOUR).toISOString();
+    expect(ops.timers.at(-1)).toEqual({ id: plan.deploymentId, at: grace });
+    expect(lifted.journal.autoDestroyAt).toBe(grace);
+    expect(await keys()).toEqual(['destroy-1h']);
+    expect(await first.reap({ export: false })).toEqual([]);
     await first.dispose();
 
     // A restart: a new service over the same data dir reads the journal and reaps.
+    now += HOUR;
     const second = service(() => new Date(now), new FileOperations());
     const reaped = await second.reap({ export: false });
     expect(reaped.map((r) => [r.name, r.outcome])).toEqual([['rapid-files', 'destroyed']]);
@@ -254,6 +282,88 @@ describe('self-destruction by the app', () => {
     expect((await second.list()).deployments).toEqual([]);
     expect([...secrets.data.keys()]).toEqual([]);
     await second.dispose();
+  });
+
+  it("disarms the target's timer for a hold (journaled, with progress), re-arms it at its time on lift, and never shows a hold the target ignores as protecting", async () => {
+    const t0 = Date.parse('2031-03-01T12:00:00Z');
+    let now = t0;
+    const ops = new FileOperations();
+    const s = service(() => new Date(now), ops);
+    const plan = await s.plan('ssh', {
+      name: 'held-files',
+      profile: 'rapid',
+      overrides: { autoDestroyHours: 48 },
+      settings: settings(),
+    });
+    await s.deploy(plan);
+    const id = plan.deploymentId;
+    const due = new Date(t0 + 48 * HOUR).toISOString();
+
+    // The target cannot be reached: no hold, and the error says its timer still runs.
+    ops.disarmFails = true;
+    const failed = await appErrorOf(s.setLegalHold(id, true, 'case 7'));
+    expect(failed.code).toBe('DEPLOY_TARGET_UNREACHABLE');
+    expect(failed.message).toMatch(
+      new RegExp(
+        `could not be disarmed, so it may still destroy held-files at ${due}; the hold is not placed`,
+      ),
+    );
+    expect(failed.message).toMatch(/did not answer on port 22/);
+    expect((await s.find(id)).legalHold ?? null).toBeNull();
+    expect(ops.timers).toEqual([]);
+
+    ops.disarmFails = false;
+    const events: ProgressEvent[] = [];
+    const held = await s.setLegalHold(id, true, 'case 7', { onEvent: (e) => events.push(e) });
+    expect(held.journal.legalHold).toMatchObject({ reason: 'case 7', targetTimer: 'disarmed' });
+    expect(held.operation).toMatchObject({ kind: 'legal-hold', state: 'done', steps: ['legal-hold-disarm'] });
+    expect(held.journal.steps.find((x) => x.id === 'legal-hold-disarm')).toMatchObject({ state: 'done' });
+    expect(
+      events.some((e) => e.type === 'progress' && /Disarming the ssh target's timer/.test(e.message ?? '')),
+    ).toBe(true);
+    expect(ops.timers).toEqual([{ id, at: null }]);
+    expect(await appErrorOf(s.setLegalHold(id, true, 'again'))).toMatchObject({ code: 'CONFLICT' });
+
+    // Extending while held moves the journal's time only: the timer stays disarmed until the lift.
+    now = t0 + 10 * HOUR;
+    const ext = await s.extend(id, 60);
+    const later = new Date(now + 60 * HOUR).toISOString();
+    expect(ext.journal.autoDestroyAt).toBe(later);
+    expect(ops.timers).toEqual([{ id, at: null }]);
+
+    // Lifted before its time: armed again for exactly that time.
+    const lifted = await s.setLegalHold(id, false);
+    expect(ops.timers.at(-1)).toEqual({ id, at: later });
+    expect(lifted.journal.autoDestroyAt).toBe(later);
+    expect(lifted.journal.legalHold).toBeNull();
+    expect(lifted.operation.steps).toEqual(['legal-hold-rearm']);
+    // Ten minutes before its time is still before it: no grace added.
+    await s.setLegalHold(id, true, 'case 7, again');
+    now = Date.parse(later) - 10 * 60_000;
+    expect((await s.setLegalHold(id, false)).journal.autoDestroyAt).toBe(later);
+    expect(ops.timers.at(-1)).toEqual({ id, at: later });
+    await s.dispose();
+
+    // A target whose own timer cannot be disarmed: held from the app only, and said so, critically.
+    const cloudLike = new FileOperations(false);
+    const c = service(() => new Date(now), cloudLike);
+    const armed = await c.setLegalHold(id, true, 'case 8');
+    expect(armed.journal.legalHold).toMatchObject({ targetTimer: 'armed' });
+    expect(cloudLike.timers).toEqual([]);
+    now = Date.parse(later) - 2 * HOUR;
+    const notices = noticesOf(await c.find(id), new Date(now));
+    expect(notices.map((n) => [n.level, n.message])).toEqual([
+      [
+        'critical',
+        expect.stringMatching(
+          /its ssh target's own timer could not be disarmed: it still destroys it at .*The hold stops the app only; extend it/,
+        ),
+      ],
+    ]);
+    // Lifting re-arms nothing that was never disarmed.
+    await c.setLegalHold(id, false);
+    expect(cloudLike.timers).toEqual([]);
+    await c.dispose();
   });
 
   it('leaves a standard deployment alone and says a legal hold needs a reason', async () => {

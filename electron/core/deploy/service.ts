@@ -14,6 +14,8 @@ import type { DeploymentSummary } from '../../../shared/contracts/deploy';
 import type {
   CertificateStatus,
   DeploymentNotice,
+  DeploymentState,
+  HoldTargetTimer,
   PreflightCheck,
   ProfileName,
   ProgressEvent,
@@ -33,7 +35,7 @@ import { deploymentDocs } from './docs-export';
 import { DockerEngines } from './docker/engine';
 import { exportEvidence, type EvidenceExport, type EvidenceProgress } from './evidence-export';
 import { isInterrupted, JournalStore, planOf, runningOperation, type JournalDoc } from './journal';
-import type { DeploymentPlan, DeployRequest, StepContext } from './model';
+import type { DeploymentPlan, DeployRequest, StepContext, StepDefinition } from './model';
 import { resolveProfile, type ResolvedProfile } from './profiles';
 import { ReleaseCache } from './releases/cache';
 import { ReleaseSource, type ReleaseSourceConfig } from './releases/source';
@@ -59,6 +61,8 @@ import {
 
 const HOUR_MS = 3_600_000;
 const DAY_MS = 86_400_000;
+/** After a lifted hold, a deployment past its time lives this long (the last notice's lead). */
+export const LIFT_GRACE_MS = HOUR_MS;
 
 export interface DeploymentServiceDeps {
   dataDir: string;
@@ -72,6 +76,11 @@ export interface DeploymentServiceDeps {
   clock?: () => Date;
   /** The targets; default Docker, SSH host and lab (tests pass theirs, built on the same deps). */
   targets?: (deps: TargetDeps) => DeploymentTarget[];
+  /**
+   * How long after a legal hold is lifted a deployment past its time is destroyed (default 1 h, the
+   * last notice's lead: time for an export or an extension). Tests pass seconds.
+   */
+  liftGraceMs?: number;
   /** Test seam: told of every journal write (the crash tests stop a child there). Never set by the app. */
   afterJournalWrite?: RunnerDeps['afterJournalWrite'];
 }
@@ -397,26 +406,39 @@ export class DeploymentService {
     const plan = planOf(doc);
     const reschedule = t.operations.rescheduleExpiry?.bind(t.operations);
     const iso = at.toISOString();
+    // A hold keeps the target's timer disarmed: the new time waits in the journal for the lift.
+    const disarmed = doc.legalHold?.targetTimer === 'disarmed';
     return (await this.runner()).operate(
       doc.id,
       {
         kind: 'extend',
         title: `Extend until ${iso}`,
-        steps: reschedule
+        steps: disarmed
           ? [
               {
                 id: 'timer',
-                title: "Move the target's self-destruction timer",
-                run: (ctx) => reschedule(plan, at, ctx),
+                title: "Record the new time (the hold keeps the target's timer disarmed)",
+                run: async (ctx: StepContext) =>
+                  ctx.log(
+                    `${doc.name} is under a legal hold: its target's timer stays disarmed; lifting the hold arms it for ${iso}`,
+                  ),
               },
             ]
-          : [
-              {
-                id: 'timer',
-                title: 'Record the new time (the app destroys this target)',
-                run: async (ctx: StepContext) => ctx.log(`The app's reaper destroys ${doc.name} at ${iso}`),
-              },
-            ],
+          : reschedule
+            ? [
+                {
+                  id: 'timer',
+                  title: "Move the target's self-destruction timer",
+                  run: (ctx) => reschedule(plan, at, ctx),
+                },
+              ]
+            : [
+                {
+                  id: 'timer',
+                  title: 'Record the new time (the app destroys this target)',
+                  run: async (ctx: StepContext) => ctx.log(`The app's reaper destroys ${doc.name} at ${iso}`),
+                },
+              ],
         apply: (d) => {
           d.autoDestroyAt = iso;
         },
@@ -499,22 +521,136 @@ export class DeploymentService {
     );
   }
 
-  /** Puts a deployment under a legal hold (nothing destroys it) or lifts the hold. */
-  async setLegalHold(idOrName: string, hold: boolean, reason = ''): Promise<OperationOutcome> {
+  /**
+   * Puts a deployment under a legal hold or lifts it. Placing it disarms the target's own
+   * self-destruction first (Docker's timer container removed, the SSH host's timer stopped and
+   * disabled), journaled as a step: when that fails the hold is not placed and the error says the
+   * target's timer still runs. A target whose timer cannot be disarmed (the clouds' on-VM timers) is
+   * held from the app only, and the hold says so (`targetTimer: 'armed'`, a critical notice).
+   * Lifting arms the target's timer again at the deployment's time or, when that passed while held,
+   * `liftGraceMs` (1 h) after the lift — the journal's time moves with it, so the app's reaper waits
+   * as long. A failed re-arm keeps the hold.
+   */
+  async setLegalHold(
+    idOrName: string,
+    hold: boolean,
+    reason = '',
+    options: RunOptions = {},
+  ): Promise<OperationOutcome> {
     const doc = await this.find(idOrName);
     if (hold && !reason.trim())
       throw new AppError('INVALID_ARGUMENT', 'Say why the deployment is held (a case number, a request).');
-    const since = this.now().toISOString();
-    return (await this.runner()).operate(doc.id, {
-      kind: 'legal-hold',
-      title: hold ? 'Place a legal hold' : 'Lift the legal hold',
-      steps: [],
-      allowedStates: ['deployed', 'rollback-failed', 'failed', 'rolled-back'],
-      apply: (d) => {
-        d.legalHold = hold ? { since, reason: reason.trim() } : null;
+    if (hold === !!doc.legalHold)
+      throw new AppError(
+        'CONFLICT',
+        hold
+          ? `Deployment ${doc.name} is under a legal hold already (since ${doc.legalHold!.since}).`
+          : `Deployment ${doc.name} is not under a legal hold.`,
+      );
+    const now = this.now();
+    const since = now.toISOString();
+    const plan = planOf(doc);
+    // Only a deployed server has a timer left on its target (a failed one was rolled back).
+    const timed = doc.state === 'deployed' && doc.autoDestroyAt !== null;
+    const ops = timed ? (await this.target(doc.target)).operations : null;
+    const disarm = ops?.disarmExpiry?.bind(ops);
+    const reschedule = ops?.rescheduleExpiry?.bind(ops);
+    const allowedStates: DeploymentState[] = ['deployed', 'rollback-failed', 'failed', 'rolled-back'];
+    if (hold) {
+      let targetTimer: HoldTargetTimer = 'none';
+      const step: Omit<StepDefinition, 'phase'> =
+        timed && disarm
+          ? {
+              id: 'disarm',
+              title: "Disarm the target's self-destruction timer",
+              run: async (ctx) => {
+                ctx.progress({ message: `Disarming the ${doc.target} target's timer` });
+                try {
+                  targetTimer = (await disarm(plan, ctx)) ? 'disarmed' : 'none';
+                } catch (e) {
+                  throw new AppError(
+                    isAppError(e) && e.code.startsWith('DEPLOY_') ? e.code : 'DEPLOY_FAILED',
+                    `The ${doc.target} target's self-destruction timer could not be disarmed, so it may still destroy ${doc.name} at ${doc.autoDestroyAt}; the hold is not placed. ${messageOf(e)} Fix the cause and place the hold again, or extend the deployment.`,
+                    { cause: e },
+                  );
+                }
+              },
+            }
+          : {
+              id: 'disarm',
+              title: timed && reschedule ? "Check the target's timer" : 'Record the hold',
+              run: async (ctx) => {
+                if (timed && reschedule) {
+                  targetTimer = 'armed';
+                  ctx.log(
+                    `The ${doc.target} target's own timer cannot be disarmed: it still destroys ${doc.name} at ${doc.autoDestroyAt}. The hold stops the app only; extend the deployment to keep it.`,
+                    'warn',
+                  );
+                } else
+                  ctx.log(
+                    timed
+                      ? `The app's reaper is the only timer of ${doc.name}: the hold stops it`
+                      : `${doc.name} has no self-destruction timer: the hold stops any destroy`,
+                  );
+              },
+            };
+      return (await this.runner()).operate(
+        doc.id,
+        {
+          kind: 'legal-hold',
+          title: 'Place a legal hold',
+          steps: [step],
+          allowedStates,
+          apply: (d) => {
+            d.legalHold = { since, reason: reason.trim(), targetTimer };
+          },
+          details: () => ({ hold, reason: reason.trim(), targetTimer }),
+        },
+        options,
+      );
+    }
+    const due = doc.autoDestroyAt === null ? null : Date.parse(doc.autoDestroyAt);
+    // Its own time while that is ahead; once passed, a grace the responder is told of (not at once).
+    const at =
+      due === null
+        ? null
+        : new Date(due > now.getTime() ? due : now.getTime() + (this.deps.liftGraceMs ?? LIFT_GRACE_MS));
+    const rearm = timed && reschedule && doc.legalHold?.targetTimer === 'disarmed' && at ? at : null;
+    return (await this.runner()).operate(
+      doc.id,
+      {
+        kind: 'legal-hold',
+        title: 'Lift the legal hold',
+        steps: [
+          rearm && reschedule
+            ? {
+                id: 'rearm',
+                title: `Arm the target's self-destruction timer for ${rearm.toISOString()}`,
+                run: async (ctx) => {
+                  ctx.progress({ message: `Arming the ${doc.target} target's timer` });
+                  await reschedule(plan, rearm, ctx);
+                },
+              }
+            : {
+                id: 'rearm',
+                title: 'Record the lift',
+                run: async (ctx) =>
+                  ctx.log(
+                    at
+                      ? `The app's reaper destroys ${doc.name} at ${at.toISOString()}`
+                      : `${doc.name} has no self-destruction time`,
+                  ),
+              },
+        ],
+        allowedStates,
+        apply: (d) => {
+          d.legalHold = null;
+          if (at && timed) d.autoDestroyAt = at.toISOString();
+        },
+        details: () => ({ hold, ...(at && timed ? { autoDestroyAt: at.toISOString() } : {}) }),
       },
-      details: () => ({ hold, reason: reason.trim() }),
-    });
+      options,
+    );
   }
 
   /** Every flow and hunt of the deployed server into `folder` (zip + manifest with SHA-256). */
@@ -848,12 +984,18 @@ export function noticesOf(j: JournalDoc, now: Date): DeploymentNotice[] {
   if (j.state !== 'deployed') return out;
   if (j.autoDestroyAt) {
     const hours = (Date.parse(j.autoDestroyAt) - now.getTime()) / HOUR_MS;
-    if (j.legalHold) {
+    if (j.legalHold?.targetTimer === 'armed')
+      notice(
+        'held-armed',
+        hours <= 24 ? 'critical' : 'warning',
+        `${j.name} is under a legal hold, but its ${j.target} target's own timer could not be disarmed: it still destroys it at ${j.autoDestroyAt}. The hold stops the app only; extend it.`,
+      );
+    else if (j.legalHold) {
       if (hours <= 24)
         notice(
           'held',
           'info',
-          `${j.name} is under a legal hold: it stays past its destruction time (${j.autoDestroyAt}).`,
+          `${j.name} is under a legal hold: ${j.legalHold.targetTimer === 'disarmed' ? "its target's timer is disarmed and " : ''}it stays past its destruction time (${j.autoDestroyAt}). Lifting the hold arms it again for that time, or for ${LIFT_GRACE_MS / HOUR_MS} h after the lift once that time has passed.`,
         );
     } else if (hours <= 0)
       notice(

@@ -3,7 +3,7 @@
  * implements (docker/operations.ts, ssh-host/operations.ts, lab/operations.ts): read its health and
  * logs, put a new server config in place through the target's own channel (the Docker API, SFTP,
  * a file of this machine), restart it, and move its on-target self-destruction. The service builds
- * renewals, restarts and extensions from these, run by `DeploymentRunner.operate` so every step is
+ * renewals, restarts, extensions and legal holds from these, run by `DeploymentRunner.operate` so every step is
  * journaled like a deployment's.
  */
 import type { ResourceRef, TargetHealth, TargetKind } from '../../../shared/deploy';
@@ -53,6 +53,14 @@ export interface TargetOperations {
    * targets where the app's reaper is the timer (the local lab: the target is this machine).
    */
   rescheduleExpiry?(plan: DeploymentPlan, at: Date, ctx: StepContext): Promise<void>;
+  /**
+   * Stops the target's own self-destruction until `rescheduleExpiry` arms it again (a legal hold):
+   * afterwards nothing on the target destroys the server by itself. Fails when it cannot be sure of
+   * that. True when a timer was disarmed, false when the target had none left (it fired, or was
+   * removed there). Absent where the target has no timer of its own, or cannot disarm it (the service
+   * then says the hold protects from the app only).
+   */
+  disarmExpiry?(plan: DeploymentPlan, ctx: StepContext): Promise<boolean>;
   /**
    * Runs `work` with an address of this machine that reaches the server's API: an SSH tunnel when
    * the API listens on the host's loopback only. Absent: the journaled `apiEndpoint` is dialable.

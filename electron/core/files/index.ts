@@ -6,6 +6,16 @@ export { writeFileAtomic, writeFileAtomicSync, syncDir } from './atomic-file';
 export { JsonFile, type Damage, type JsonFileOptions } from './json-file';
 export { buildZip, readZipEntries } from './zip';
 export {
+  passwordContainer,
+  deriveKeys,
+  overhead,
+  saltBytes,
+  verifierMatches,
+  winZipAesField,
+  WinZipAesDecipher,
+  WinZipCtr,
+} from './winzip-aes';
+export {
   UploadStore,
   DEFAULT_UPLOAD_LIMITS,
   type UploadKind,

@@ -149,6 +149,30 @@ export async function importKeyPair(privateKeyPem: string): Promise<KeyPair> {
   throw new AppError('INVALID_ARGUMENT', 'Only RSA and P-256 keys can be used here.');
 }
 
+/**
+ * A self-signed certificate for an existing key (no CA flag, key encipherment only): what a program that
+ * encrypts *to* a certificate needs, e.g. an offline collector's X509 scheme, which uses only its key.
+ */
+export async function selfSignedCertificate(
+  privateKeyPem: string,
+  commonName: string,
+  validityDays = 3650,
+): Promise<string> {
+  const keys = await importKeyPair(privateKeyPem);
+  const certificate = await x509.X509CertificateGenerator.createSelfSigned({
+    serialNumber: serialNumber(),
+    name: `CN=${commonName}`,
+    ...validity(validityDays),
+    signingAlgorithm: signingAlgorithm(keys.algorithm),
+    keys: { publicKey: keys.publicKey, privateKey: keys.privateKey },
+    extensions: [
+      new x509.BasicConstraintsExtension(false, undefined, true),
+      new x509.KeyUsagesExtension(x509.KeyUsageFlags.keyEncipherment, true),
+    ],
+  });
+  return certificate.toString('pem');
+}
+
 /** Loads a CA from PEM (a server config's Client.ca_certificate and CA.private_key). */
 export async function loadCertificateAuthority(
   certificatePem: string,

@@ -9,11 +9,15 @@
  *
  * SIMULATOR-ONLY: `runStandInCollector` plays the collector the simulator's CreateCollector wrote (a
  * STAND-IN text file, not a program): it reads the parameters recorded in it and writes such a ZIP
- * with generated rows, always UNENCRYPTED (the real one encrypts with X509 or a password; the
- * simulator neither encrypts nor decrypts — an encrypted container, `metadata.json` + `data.zip`,
- * is refused by its ImportCollection with a log that says so).
+ * with generated rows. Built with the Password scheme, it writes upstream's password container (one
+ * `data.zip`, WinZip AES-256, as reporting/container.go); built with X509 and an explicit certificate,
+ * the X509 container (metadata.json with the RSA-OAEP-encrypted session password + data.zip). X509
+ * without a certificate (the real one uses the server's frontend certificate) and PGP collectors are
+ * written UNENCRYPTED (its ImportCollection refuses `metadata.json` + `data.zip`: it holds no frontend
+ * key to decrypt with, with a log that says so). Its ImportCollection cannot open a password
+ * container, as the real one cannot (the artifact takes no password), and logs the real line.
  */
-import { randomUUID } from 'node:crypto';
+import { constants, publicEncrypt, randomBytes, randomUUID, X509Certificate } from 'node:crypto';
 import { readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { findArtifact } from './dataset/artifacts';
@@ -21,7 +25,7 @@ import { AGENT_VERSION, type ClientOs, type ClientRecord } from './dataset/clien
 import { generateArtifactResults } from './dataset/triage-rows';
 import { versionProfile } from './version';
 import type { Row } from './vql/values';
-import { buildZip, readZipEntries } from '../files/index';
+import { buildZip, passwordContainer, readZipEntries } from '../files/index';
 
 /** What an imported collection carries, parsed from its ZIP. */
 export interface ParsedCollection {
@@ -47,15 +51,22 @@ const jsonLines = (b: Buffer | undefined): Row[] =>
 
 const text = (v: unknown): string => (typeof v === 'string' ? v : '');
 
-/** Parses a collection ZIP; throws with the reason ImportCollection logs. */
+/**
+ * Parses a collection ZIP; throws with the reason ImportCollection logs. A password container (one
+ * encrypted data.zip) has no collection_context.json at its top, which is what the real server says:
+ * Server.Utils.ImportCollection cannot be given a password (docs/velociraptor/offline-collector-encryption.md).
+ */
 export function parseCollection(zip: Buffer): ParsedCollection {
   const entries = readZipEntries(zip);
+  // An X509 container: the simulator holds no frontend key, so it answers as the real server does for
+  // a container encrypted to a certificate it has no key for (checked on 0.77.2).
   if (entries.has('metadata.json') && entries.has('data.zip'))
-    throw new Error(
-      'the collection is encrypted (metadata.json + data.zip); the Megaraptor simulator cannot decrypt collections',
-    );
+    throw new Error('Unable to extract zip password: crypto/rsa: decryption error');
   const ctxRaw = entries.get('collection_context.json');
-  if (!ctxRaw) throw new Error('unable to load collection_context: file does not exist');
+  if (!ctxRaw)
+    throw new Error(
+      'unable to load collection_context: Zip: NotFoundError: {"Path":"/collection_context.json"}.',
+    );
   const ctx = JSON.parse(ctxRaw.toString('utf8')) as Row;
   const info = entries.has('client_info.json')
     ? (JSON.parse(entries.get('client_info.json')?.toString('utf8') ?? '{}') as Row)
@@ -215,6 +226,61 @@ export async function writeStandInCollection(
     params.opt_output_directory || options.outDir,
     `Collection-${options.hostname}-${stamp}.zip`,
   );
-  await writeFile(out, buildZip(entries, new Date(nowMs)));
+  const plain = buildZip(entries, new Date(nowMs));
+  const password = collectorPassword(params);
+  const certificate = collectorCertificate(params);
+  await writeFile(
+    out,
+    password !== null
+      ? passwordContainer(plain, password)
+      : certificate !== null
+        ? x509Container(plain, certificate)
+        : plain,
+  );
   return out;
+}
+
+function encryptionArgs(params: Record<string, string>): Record<string, unknown> {
+  try {
+    const v = JSON.parse(params.encryption_args ?? '{}') as unknown;
+    return v && typeof v === 'object' ? (v as Record<string, unknown>) : {};
+  } catch {
+    return {};
+  }
+}
+
+/** The certificate an X509 collector built with an explicit `public_key` encrypts to (null: none). */
+function collectorCertificate(params: Record<string, string>): string | null {
+  if (!/x509/i.test(params.encryption_scheme ?? '')) return null;
+  const cert = encryptionArgs(params).public_key;
+  return typeof cert === 'string' && cert.includes('-----BEGIN CERTIFICATE-----') ? cert : null;
+}
+
+/**
+ * As CreateCollector's VQL: a random session password (25 random bytes as hex), RSA-OAEP-SHA512
+ * encrypted to the certificate's key (pk_encrypt), in metadata.json's one row with Scheme and PublicKey.
+ */
+function x509Container(plain: Buffer, certificate: string): Buffer {
+  const session = randomBytes(25).toString('hex');
+  const encrypted = publicEncrypt(
+    {
+      key: new X509Certificate(certificate).publicKey,
+      oaepHash: 'sha512',
+      padding: constants.RSA_PKCS1_OAEP_PADDING,
+    },
+    Buffer.from(session),
+  );
+  const metadata = [{ EncryptedPass: encrypted.toString('base64'), Scheme: 'X509', PublicKey: certificate }];
+  return passwordContainer(plain, session, Buffer.from(JSON.stringify(metadata, null, 1)));
+}
+
+/**
+ * The ZIP password a collector built with these parameters protects its collection with (null: none).
+ * As CreateCollector's own VQL: the scheme matches "password" (case-insensitive) and the password is
+ * encryption_args.password; an empty one means no protection (reporting.NewContainer).
+ */
+function collectorPassword(params: Record<string, string>): string | null {
+  if (!/password/i.test(params.encryption_scheme ?? '')) return null;
+  const password = encryptionArgs(params).password;
+  return typeof password === 'string' && password !== '' ? password : null;
 }

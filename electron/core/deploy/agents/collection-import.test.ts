@@ -2,21 +2,26 @@
  * Offline collection kits against the simulator: tools preloaded into the server's inventory from the
  * app's verified release cache (a local HTTPS release server answering like GitHub, assets signed by
  * a key gpg made for this test) and its tool cache, then the collector built, "run" (the simulator's
- * stand-in collector writes a collection ZIP in the real layout, unencrypted), copied to the server
- * through the API and imported with Server.Utils.ImportCollection, and the rows read back.
+ * stand-in collector writes a collection ZIP in the real layout: plain, or upstream's password
+ * container when built with a ZIP password), copied to the server through the API and imported with
+ * Server.Utils.ImportCollection, and the rows read back. The password comes from the keychain (a
+ * memory store here; the same SecretStore interface as the OS keychain).
  */
 import { randomBytes } from 'node:crypto';
 import { mkdir, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { isAppError } from '../../../../shared/errors';
+import { AppError, asError, isAppError } from '../../../../shared/errors';
+import { MemorySecretStore } from '../../credentials/index';
 import { runStandInCollector, startSimulator, type RunningSimulator } from '../../sim/index';
 import { buildZip } from '../../files/index';
 import { ConnectionRegistry, VelociraptorService, loadApiConfig } from '../../velociraptor/index';
 import { sha256File } from '../releases/cache';
 import { makeTestSigner, type TestSigner } from '../testing/gpg';
 import { startReleaseServer, type ReleaseServer } from '../testing/release-server';
+import { inspectCollectionZip } from './collection-zip';
+import { COLLECTOR_KEY_REF } from './collector-key';
 import { copyToServer, removeServerFile, serverSha256, CHUNK_BYTES } from './server-files';
 import type { AgentService } from './service';
 import { testAgentService } from './testing/agent-service';
@@ -30,6 +35,7 @@ let releases: ReleaseServer;
 let linuxBinary: Buffer;
 let dir: string;
 let agents: AgentService;
+const keychain = new MemorySecretStore();
 const target = { server: 'sim', org: '' };
 
 beforeAll(async () => {
@@ -50,6 +56,7 @@ beforeAll(async () => {
   agents = testAgentService(dir, () => server, {
     source: { kind: 'github', apiBase: releases.url, caCertificates: releases.caPem },
     trustedKey: signer.key,
+    secrets: keychain,
   });
 }, 120_000);
 
@@ -252,4 +259,144 @@ describe('offline collector for an isolated network', () => {
     expect(isAppError(e2, 'INVALID_ARGUMENT')).toBe(true);
     expect((e2 as Error).message).toContain('is a ZIP but not a Velociraptor collection');
   });
+
+  it('round trip with a ZIP password from the keychain: build, run, import, rows visible', async () => {
+    await keychain.set('collector-zip', 'Tr0ub4dor&3 zip');
+    const built = await agents.buildCollector(target, {
+      spec: {
+        os: 'Linux',
+        artifacts: ['Generic.Client.Info'],
+        fileName: 'mr-linux-pw-collector',
+        encryption: { scheme: 'password', passwordRef: 'collector-zip' },
+      },
+      folder: dir,
+    });
+    expect(built.plan.parameters).toMatchObject({ encryption_scheme: 'Password' });
+    const outDir = join(dir, 'endpoint-pw');
+    await mkdir(outDir);
+    const zip = await runStandInCollector(built.collector.file.path, {
+      outDir,
+      hostname: 'isolated-pw01',
+      hostId: '7a11ce00-aaaa-bbbb-cccc-000000000002',
+    });
+    expect(await inspectCollectionZip(zip)).toMatchObject({ encryption: 'password', entries: 1 });
+    const steps: string[] = [];
+    const imported = await agents.importCollection(
+      target,
+      { file: zip, passwordRef: 'collector-zip' },
+      { onProgress: (p) => steps.push(p.step) },
+    );
+    expect(imported.clientId).toBe('C.7a11ce00');
+    expect(imported.totalRows).toBeGreaterThan(0);
+    expect(imported.artifacts.map((a) => a.name)).toContain('Generic.Client.Info/BasicInformation');
+    expect(imported.artifacts.reduce((n, a) => n + a.rows, 0)).toBe(imported.totalRows);
+    expect(steps).toEqual(expect.arrayContaining(['upload', 'import', 'read']));
+    const rows = await server.flowResults({
+      clientId: imported.clientId,
+      flowId: imported.flowId,
+      artifact: 'Generic.Client.Info/BasicInformation',
+      limit: 10,
+    });
+    expect(rows[0]).toMatchObject({ Hostname: 'isolated-pw01' });
+    // The server got the plain collection (decrypted here), not the file the responder gave.
+    expect(imported.sha256).not.toBe(await sha256File(zip));
+    pwZip = zip;
+  });
+
+  let pwZip = '';
+
+  it('a password collection without a password, or with the wrong one: a specific error, nothing lost', async () => {
+    expect(pwZip).not.toBe('');
+    const before = await sha256File(pwZip);
+    const flowsBefore = (await server.listFlows('server')).length;
+    const none = await failure(agents.importCollection(target, { file: pwZip, name: 'Collection-pw01.zip' }));
+    expect(none.code).toBe('INVALID_ARGUMENT');
+    expect(none.details).toMatchObject({ reason: 'password-needed' });
+    expect(none.message).toBe(
+      "Collection-pw01.zip is protected with the collector's ZIP password: choose the keychain entry the collector was built with and import again.",
+    );
+    await keychain.set('other-zip', 'not the one');
+    const wrong = await failure(
+      agents.importCollection(target, { file: pwZip, name: 'Collection-pw01.zip', passwordRef: 'other-zip' }),
+    );
+    expect(wrong.details).toMatchObject({ reason: 'wrong-password' });
+    expect(wrong.message).toContain('The password does not open Collection-pw01.zip');
+    expect(wrong.message).not.toContain('not the one');
+    const missing = await failure(agents.importCollection(target, { file: pwZip, passwordRef: 'gone-zip' }));
+    expect(missing.code).toBe('SECRET_MISSING');
+    // Nothing was copied to or imported on the server, and the responder's file is as it was.
+    expect((await server.listFlows('server')).length).toBe(flowsBefore);
+    expect(await sha256File(pwZip)).toBe(before);
+  });
+
+  it('the simulator’s ImportCollection cannot open it either, with the real server’s log line', async () => {
+    expect(pwZip).not.toBe('');
+    const copied = await copyToServer(server, pwZip, { prefix: 't', extension: '.zip' });
+    try {
+      const run = await server.collectAndWait(
+        {
+          clientId: 'server',
+          artifacts: ['Server.Utils.ImportCollection'],
+          parameters: { 'Server.Utils.ImportCollection': { ClientId: 'auto', Path: copied.path } },
+        },
+        { timeoutMs: 60_000 },
+      );
+      expect(run.results['Server.Utils.ImportCollection'] ?? []).toEqual([]);
+      const logs = (await server.flowLogs('server', run.flowId, { limit: 50 })).map((l) => l.message);
+      expect(logs.join('\n')).toContain(
+        'import_collection: unable to load collection_context: Zip: NotFoundError',
+      );
+    } finally {
+      await removeServerFile(server, copied.path);
+    }
+  });
+
+  it('round trip with the app’s own X509 key: built to it, decrypted here, imported', async () => {
+    const built = await agents.buildCollector(target, {
+      spec: {
+        os: 'Linux',
+        artifacts: ['Generic.Client.Info'],
+        fileName: 'mr-linux-appkey-collector',
+        encryption: { scheme: 'app-key' },
+      },
+      folder: dir,
+    });
+    expect(built.plan.parameters).toMatchObject({ encryption_scheme: 'X509' });
+    expect(keychain.data.get(COLLECTOR_KEY_REF)).toMatch(/PRIVATE KEY/);
+    const outDir = join(dir, 'endpoint-appkey');
+    await mkdir(outDir);
+    const zip = await runStandInCollector(built.collector.file.path, {
+      outDir,
+      hostname: 'isolated-key01',
+      hostId: '0ddba11a-aaaa-bbbb-cccc-000000000003',
+    });
+    const info = await inspectCollectionZip(zip);
+    expect(info).toMatchObject({ encryption: 'x509', entries: 2 });
+    expect(info.x509?.publicKey).toContain('-----BEGIN CERTIFICATE-----');
+    const imported = await agents.importCollection(target, { file: zip });
+    expect(imported.clientId).toBe('C.0ddba11a');
+    expect(imported.totalRows).toBeGreaterThan(0);
+    expect(imported.artifacts.map((a) => a.name)).toContain('Generic.Client.Info/BasicInformation');
+    // Without the app's key (another machine, or the key removed) it goes to the server, which cannot
+    // open a container encrypted to a key it does not hold.
+    const key = keychain.data.get(COLLECTOR_KEY_REF) ?? '';
+    keychain.data.delete(COLLECTOR_KEY_REF);
+    try {
+      const e = await failure(agents.importCollection(target, { file: zip }));
+      expect(e.code).toBe('DEPLOY_FAILED');
+      expect(e.message).toContain('The server could not import the collection');
+      expect(e.message).toContain('Unable to extract zip password: crypto/rsa: decryption error');
+    } finally {
+      keychain.data.set(COLLECTOR_KEY_REF, key);
+    }
+  });
 });
+
+async function failure(p: Promise<unknown>): Promise<AppError> {
+  const e: unknown = await p.then(
+    () => new Error('it succeeded'),
+    (x: unknown) => x,
+  );
+  if (!(e instanceof AppError)) throw asError(e);
+  return e;
+}

@@ -3,13 +3,21 @@
  * or not) is copied to the server's disk, checked there by hash, imported with upstream's
  * `Server.Utils.ImportCollection` (parameters ClientId, Hostname, Path — the same in 0.75.7 and
  * 0.77.2), and the server copy removed. The server decrypts an X509 collection with its own frontend
- * key itself. The import lands as a flow of the client the server picks (an existing client with the
+ * key itself. A password collection is decrypted here first (collection-decrypt.ts: the server would
+ * need the password as a flow parameter, which it stores unredacted) into a private temporary folder,
+ * removed afterwards; the responder's file is never changed. So is an X509 collection built with the
+ * app's own key (collector-key.ts), whose session password the app decrypts. The import lands as a flow of the client the server picks (an existing client with the
  * collection's host name, or a new client id derived from the collection's HostID); every source's
  * rows are then read back so the result says what is visible.
  */
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import type { ImportedCollection } from '../../../../shared/agent-kits';
 import { AppError } from '../../../../shared/errors';
 import type { VelociraptorService } from '../../velociraptor/index';
+import { decryptPasswordCollection } from './collection-decrypt';
+import type { X509Metadata } from './collector-key';
 import { inspectCollectionZip } from './collection-zip';
 import { copyToServer, removeServerFile, type CopyOptions } from './server-files';
 
@@ -24,6 +32,8 @@ export interface ImportCollectionInput {
   hostname?: string;
   /** `auto` (default): the server decides; or an existing client id to import into. */
   clientId?: string;
+  /** The collector's ZIP password (from the keychain), for a password-protected collection. */
+  password?: string;
 }
 
 export interface ImportOptions extends CopyOptions {
@@ -31,6 +41,11 @@ export interface ImportOptions extends CopyOptions {
   waitMs?: number;
   /** After the copy: the server imports, then the rows are read back. */
   onStep?: (step: 'import' | 'read') => void;
+  /**
+   * The session password of an X509 collection when the app holds its key (collector-key.ts); null:
+   * not the app's key, the server opens it.
+   */
+  x509Password?: (meta: X509Metadata, label: string) => Promise<string | null>;
 }
 
 export async function importCollection(
@@ -43,12 +58,43 @@ export async function importCollection(
     throw new AppError('INVALID_ARGUMENT', `"${clientId}" is not a client id (C.<hex>) or "auto".`);
   if (input.hostname !== undefined && !/^[A-Za-z0-9._-]{1,253}$/.test(input.hostname))
     throw new AppError('INVALID_ARGUMENT', 'The host name may hold letters, digits, ".", "_" and "-" only.');
+  const label = input.name ?? input.file;
   // A wrong file gets a specific answer here, not the server's log line.
-  await inspectCollectionZip(input.file, input.name ?? input.file);
+  const info = await inspectCollectionZip(input.file, label);
+  let password: string | undefined;
+  if (info.encryption === 'x509' && info.x509 && options.x509Password)
+    password = (await options.x509Password(info.x509, label)) ?? undefined;
+  else if (info.encryption === 'password') {
+    if (!input.password)
+      throw new AppError(
+        'INVALID_ARGUMENT',
+        `${label} is protected with the collector's ZIP password: choose the keychain entry the collector was built with and import again.`,
+        { details: { reason: 'password-needed' } },
+      );
+    password = input.password;
+  }
+  if (password === undefined) return importPlain(velociraptor, input.file, input, options);
+  const scratch = await mkdtemp(join(tmpdir(), 'megaraptor-collection-'));
+  try {
+    const plain = join(scratch, 'collection.zip');
+    await decryptPasswordCollection(input.file, password, plain, label);
+    await inspectCollectionZip(plain, `${label} (decrypted)`);
+    return await importPlain(velociraptor, plain, input, options);
+  } finally {
+    await rm(scratch, { recursive: true, force: true });
+  }
+}
 
+async function importPlain(
+  velociraptor: VelociraptorService,
+  file: string,
+  input: ImportCollectionInput,
+  options: ImportOptions,
+): Promise<ImportedCollection> {
+  const clientId = input.clientId ?? 'auto';
   const copied = await copyToServer(
     velociraptor,
-    input.file,
+    file,
     { prefix: 'megaraptor-import', extension: '.zip' },
     options,
   );

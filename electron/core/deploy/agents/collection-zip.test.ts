@@ -1,13 +1,14 @@
 /**
  * What a returned collection is, read from its ZIP: the simulator's collection (the real layout),
- * X509 and PGP containers, entries encrypted with a ZIP password, and files that are not collections.
+ * X509 and PGP containers, upstream's password container (real and simulated), a re-zipped collection
+ * with its entries encrypted, and files that are not collections.
  */
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { AppError, asError } from '../../../../shared/errors';
-import { buildZip } from '../../files/index';
+import { buildZip, passwordContainer } from '../../files/index';
 import { writeStandInCollection } from '../../sim/index';
 import { collectionHeadProblem, inspectCollectionZip } from './collection-zip';
 
@@ -71,20 +72,32 @@ describe('inspectCollectionZip', () => {
       entries: 2,
       encryption: 'x509',
       hostname: '',
+      x509: { publicKey: '', encryptedPass: 'x' },
     });
     const pgp = await refusal(await file('pgp.zip', container('PGP')));
     expect(pgp.details).toMatchObject({ reason: 'encrypted', scheme: 'pgp' });
     expect(pgp.message).toContain('Returned.zip is a collection encrypted with pgp');
   });
 
-  it('refuses a collection encrypted with a ZIP password: the import takes none', async () => {
+  it('recognises upstream’s password container (data.zip alone, encrypted)', async () => {
+    const real = join(__dirname, 'fixtures', 'vr-0.77.2-password-collection.zip');
+    expect(await inspectCollectionZip(real)).toEqual({ entries: 1, encryption: 'password', hostname: '' });
+    const inner = buildZip([{ name: 'collection_context.json', data: Buffer.from('{}') }]);
+    expect(await inspectCollectionZip(await file('sim-pw.zip', passwordContainer(inner, 'p')))).toMatchObject(
+      {
+        encryption: 'password',
+      },
+    );
+  });
+
+  it('refuses a collection whose own files are encrypted (re-zipped with a password)', async () => {
     const plain = buildZip([
       { name: 'collection_context.json', data: Buffer.from('{"session_id":"F.1"}') },
       { name: 'results/Generic.Client.Info%2FBasicInformation.json', data: Buffer.from('{}\n') },
     ]);
     const e = await refusal(await file('password.zip', markEncrypted(plain)));
-    expect(e.details).toMatchObject({ reason: 'encrypted', scheme: 'password' });
-    expect(e.message).toContain('encrypted with a ZIP password');
+    expect(e.details).toMatchObject({ reason: 'encrypted', scheme: 'zip-entries' });
+    expect(e.message).toContain('has its files encrypted one by one');
   });
 
   it('says what a file is when it is not a collection', async () => {

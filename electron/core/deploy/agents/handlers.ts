@@ -7,7 +7,7 @@
  * `exports/agent-kits/`, and a returned collection imported.
  */
 import { createWriteStream } from 'node:fs';
-import { mkdir, mkdtemp, readdir, rm, stat } from 'node:fs/promises';
+import { mkdtemp, readdir, rm, stat } from 'node:fs/promises';
 import { basename, join, relative } from 'node:path';
 import { pipeline } from 'node:stream/promises';
 import { createGzip } from 'node:zlib';
@@ -24,6 +24,8 @@ import { writeAnsibleKit } from './ansible-kit';
 import { agentConfig } from './client-config';
 import { darwinLayout, LINUX_CLIENT_UNIT, linuxLayout } from './layout';
 import { FULL_DISK_ACCESS_NOTE } from './mac-service';
+import { gpoKitStream, installerStream } from './installer-handlers';
+import { kitFolder, stamp } from './kit-folder';
 import { OfflineCollectorSpec } from './offline-collector';
 import type { AgentService, SshPushRequest, WinRmPushRequest } from './service';
 import { runSummary } from './summary';
@@ -116,14 +118,6 @@ async function review(deps: AgentHandlerDeps, i: RequestIn): Promise<PushReview>
   };
 }
 
-async function kitFolder(dataDir: string): Promise<string> {
-  const dir = join(dataDir, 'exports', 'agent-kits');
-  await mkdir(dir, { recursive: true });
-  return dir;
-}
-
-const stamp = (): string => new Date().toISOString().replace(/[-:]/g, '').slice(0, 15);
-
 /** The folder as a gzip'd tar (modes kept: the config stays 0600 for whoever unpacks it). */
 async function tarGz(dir: string, to: string): Promise<void> {
   const entries: TarEntry[] = [];
@@ -206,7 +200,12 @@ const IMPORT_STEPS: readonly string[] = ['upload', 'import', 'read'] satisfies I
 /** A collection the window sent (uploads:*) imported; the upload is removed whatever happens. */
 async function* importUploaded(
   deps: AgentHandlerDeps,
-  i: { target: { server: string; org: string }; upload: string; hostname?: string | undefined },
+  i: {
+    target: { server: string; org: string };
+    upload: string;
+    hostname?: string | undefined;
+    passwordRef?: string | undefined;
+  },
   ctx: CallContext,
 ) {
   const result: ImportedCollection = yield* latestProgress<
@@ -216,7 +215,12 @@ async function* importUploaded(
     deps.uploads.consume(ctx.owner, i.upload, 'collection', (file) =>
       deps.agents.importCollection(
         i.target,
-        { file: file.path, name: file.name, ...(i.hostname ? { hostname: i.hostname } : {}) },
+        {
+          file: file.path,
+          name: file.name,
+          ...(i.hostname ? { hostname: i.hostname } : {}),
+          ...(i.passwordRef ? { passwordRef: i.passwordRef } : {}),
+        },
         {
           signal: ctx.signal,
           onProgress: (p) => {
@@ -310,6 +314,8 @@ export function agentHandlers(deps: AgentHandlerDeps): Handlers<typeof agentsCon
       return { parameters: plan.parameters, preload: plan.preload };
     },
     'agents:kit-collector': (i, ctx) => offlineCollector(deps, i, ctx.signal),
+    'agents:kit-installer': (i, ctx) => installerStream(deps, i, ctx),
+    'agents:kit-gpo': (i, ctx) => gpoKitStream(deps, i, ctx),
     'agents:import-collection': (i, ctx) => importUploaded(deps, i, ctx),
     'agents:check-enrollment': async (i) => ({ hosts: await checkEach(agents, i.target, i.hosts) }),
   };

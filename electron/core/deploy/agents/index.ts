@@ -13,6 +13,7 @@ export {
   type AnsibleKitRequest,
   type EnrollmentStatus,
   type HostKeyScanResult,
+  type ImportCollectionRequest,
   type GpoKitRequest,
   type InstallerRequest,
   type KitBinary,
@@ -23,6 +24,7 @@ export {
 } from './service';
 export { importCollection, IMPORT_ARTIFACT, type ImportCollectionInput } from './collection-import';
 export { inspectCollectionZip, collectionHeadProblem, type CollectionZipInfo } from './collection-zip';
+export { KIT_UPLOAD_KINDS } from './kit-uploads';
 export { planToolPreload, preloadTools, declaredTools, type ToolSources } from './tool-preload';
 export { copyToServer, removeServerFile, serverSha256, type ServerFile } from './server-files';
 export { agentConfig, checkLabel, clientConfigOfServerConfig, type AgentConfig } from './client-config';

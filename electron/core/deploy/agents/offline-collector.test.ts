@@ -12,7 +12,10 @@ import { startSimulator, type RunningSimulator } from '../../sim/index';
 import { ConnectionRegistry, VelociraptorService, loadApiConfig } from '../../velociraptor/index';
 import { OfflineCollectorSpec, buildOfflineCollector, collectorParameters } from './offline-collector';
 
-const noSecrets = { get: (): Promise<string | undefined> => Promise.resolve(undefined) };
+const noSecrets = {
+  get: (): Promise<string | undefined> => Promise.resolve(undefined),
+  set: (): Promise<void> => Promise.reject(new Error('this test stores nothing')),
+};
 
 describe('OfflineCollectorSpec', () => {
   it('fills upstream defaults and X509 with the server certificate', () => {
@@ -182,7 +185,7 @@ describe('buildOfflineCollector (simulator)', () => {
     expect(isAppError(err, 'SECRET_MISSING')).toBe(true);
     const built = await buildOfflineCollector(
       service,
-      { get: () => Promise.resolve('zip-pass-1') },
+      { ...noSecrets, get: () => Promise.resolve('zip-pass-1') },
       {
         os: 'Windows',
         artifacts: ['Generic.Client.Info'],

@@ -15,6 +15,7 @@ import { z } from 'zod';
 import { AppError } from '../../../../shared/errors';
 import { SECRET_REF_PATTERN, type SecretStore } from '../../credentials/index';
 import type { DownloadResult, VelociraptorService } from '../../velociraptor/index';
+import { appCollectorCertificate } from './collector-key';
 
 export const COLLECTOR_ARTIFACT = 'Server.Utils.CreateCollector';
 
@@ -45,6 +46,8 @@ export const OfflineCollectorSpec = z
         z.object({ scheme: z.literal('x509'), certificatePem: z.string().optional() }),
         /** The ZIP password, read from the keychain when the collector is built. */
         z.object({ scheme: z.literal('password'), passwordRef: SecretRef }),
+        /** X509 to the app's own key (collector-key.ts), which the app decrypts on import. */
+        z.object({ scheme: z.literal('app-key') }),
       ])
       .default({ scheme: 'x509' }),
     format: z.enum(['jsonl', 'csv']).default('jsonl'),
@@ -90,15 +93,19 @@ export type OfflineCollectorSpecValue = z.output<typeof OfflineCollectorSpec>;
 
 /**
  * The parameters of Server.Utils.CreateCollector for `spec` (every value a string, as collect_client's
- * spec carries them). `password` is the secret of a password-encrypted collector.
+ * spec carries them). `secret` is the password of a password-encrypted collector, or the app's
+ * certificate for `app-key`.
  */
 export function collectorParameters(
   spec: OfflineCollectorSpecValue,
-  password?: string,
+  secret?: string,
 ): Record<string, string> {
+  const password = secret;
   const perArtifact: Record<string, Record<string, string>> = {};
   for (const [a, params] of Object.entries(spec.parameters))
     if (Object.keys(params).length) perArtifact[a] = params;
+  if (spec.encryption.scheme === 'app-key')
+    return collectorParameters({ ...spec, encryption: { scheme: 'x509', certificatePem: secret ?? '' } });
   const encryption =
     spec.encryption.scheme === 'none'
       ? { encryption_scheme: '', encryption_args: '{}' }
@@ -152,7 +159,7 @@ export interface BuildCollectorOptions {
  */
 export async function buildOfflineCollector(
   velociraptor: VelociraptorService,
-  secrets: Pick<SecretStore, 'get'>,
+  secrets: Pick<SecretStore, 'get' | 'set'>,
   input: OfflineCollectorSpecInput,
   folder: string,
   options: BuildCollectorOptions = {},
@@ -166,7 +173,7 @@ export async function buildOfflineCollector(
         'SECRET_MISSING',
         'The collector password is missing from the keychain. Save it again.',
       );
-  }
+  } else if (spec.encryption.scheme === 'app-key') password = await appCollectorCertificate(secrets);
   const run = await velociraptor.collectAndWait(
     {
       clientId: 'server',

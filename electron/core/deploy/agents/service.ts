@@ -30,6 +30,7 @@ import { buildInstaller } from './installers';
 import { writeAnsibleKit, type AnsibleKit } from './ansible-kit';
 import { agentConfig, type AgentConfigOptions } from './client-config';
 import { importCollection, type ImportCollectionInput } from './collection-import';
+import { appKeySessionPassword, COLLECTOR_KEY_REF } from './collector-key';
 import { AgentPushRunner, type RunOptions } from './fanout';
 import {
   buildOfflineCollector,
@@ -45,6 +46,11 @@ import { planToolPreload, preloadTools } from './tool-preload';
 import { WinRmAgentPusher, type WinRmPushSettingsInput } from './winrm-push';
 import { appWinRmCertsFile, WinRmCertStore } from './winrm/cert-store';
 import { scanCertificates, trustCertificates } from './winrm/certificates';
+
+/** What an import asks for: the password of a password collection by its keychain reference only. */
+export type ImportCollectionRequest = Omit<ImportCollectionInput, 'password'> & {
+  passwordRef?: string | undefined;
+};
 
 export interface AgentServiceDeps {
   dataDir: string;
@@ -119,6 +125,13 @@ export interface InstallerRequest {
   binary: KitBinary;
   /** msi: the official MSI file to repack instead of the release's. */
   msi?: string;
+  /** deb/rpm from a release: the Linux client's architecture (amd64 when not said). */
+  arch?: 'amd64' | 'arm64';
+  /**
+   * A Velociraptor executable for this machine that builds the installer, instead of the release
+   * for this machine (which an isolated network cannot fetch).
+   */
+  runner?: string;
   labels?: string[];
   frontends?: AgentConfigOptions['frontends'];
 }
@@ -463,7 +476,11 @@ export class AgentService {
     const server = await this.deps.server(target);
     const parameters = collectorParameters(
       spec,
-      spec.encryption.scheme === 'password' ? `(keychain ${spec.encryption.passwordRef})` : undefined,
+      spec.encryption.scheme === 'password'
+        ? `(keychain ${spec.encryption.passwordRef})`
+        : spec.encryption.scheme === 'app-key'
+          ? `(the certificate of the app's key, keychain ${COLLECTOR_KEY_REF})`
+          : undefined,
     );
     const preload = await planToolPreload(
       server,
@@ -502,18 +519,41 @@ export class AgentService {
     return { plan, preloaded, collector };
   }
 
-  /** Copies a returned collection ZIP to the server, imports it and reads every source's rows back. */
+  /**
+   * Copies a returned collection ZIP to the server, imports it and reads every source's rows back. A
+   * password collection is opened with the keychain entry `passwordRef` (the one the collector was
+   * built with).
+   */
   async importCollection(
     target: ServerTarget,
-    input: ImportCollectionInput,
+    input: ImportCollectionRequest,
     o: KitProgress = {},
   ): Promise<ImportedCollection> {
+    const { passwordRef, ...rest } = input;
+    let password: string | undefined;
+    if (passwordRef) {
+      password = await keychainWhenNeeded(this.deps.secrets).get(passwordRef);
+      if (password === undefined)
+        throw new AppError(
+          'SECRET_MISSING',
+          'The collection password is missing from the keychain: save it again under the same name.',
+        );
+    }
     const server = await this.deps.server(target);
-    return importCollection(server, input, {
-      ...(o.signal ? { signal: o.signal } : {}),
-      onProgress: (sent, total) => o.onProgress?.({ step: 'upload', sent, total }),
-      onStep: (step) => o.onProgress?.({ step }),
-    });
+    return importCollection(
+      server,
+      { ...rest, ...(password ? { password } : {}) },
+      {
+        ...(o.signal ? { signal: o.signal } : {}),
+        onProgress: (sent, total) => o.onProgress?.({ step: 'upload', sent, total }),
+        onStep: (step) => o.onProgress?.({ step }),
+        // Only an X509 collection asks; without a keychain it cannot be the app's key.
+        x509Password: async (meta, label) => {
+          const keychain = await this.deps.secrets();
+          return keychain ? appKeySessionPassword(keychain, meta, label) : null;
+        },
+      },
+    );
   }
 
   /** The agent config for a server (its own URLs or `frontends`, plus enrolment labels). */
@@ -581,15 +621,22 @@ export class AgentService {
             { os: 'windows', arch: 'amd64', variant: '', format: 'msi' },
             o.signal,
           );
-    else packed = await this.kitBinary(r.binary, { os: 'linux', arch: 'amd64', variant: '' }, o.signal);
-    // What runs here: the test drop-in, or the Linux client itself on a Linux amd64 machine, or the
-    // verified release for this machine.
+    else
+      packed = await this.kitBinary(
+        r.binary,
+        { os: 'linux', arch: r.arch ?? 'amd64', variant: '' },
+        o.signal,
+      );
+    // What runs here: the test drop-in, the responder's runner, the Linux client itself on a Linux
+    // machine of its architecture, or the verified release for this machine.
     const host = hostPlatform();
     const runBinary = this.deps.localVelociraptor
       ? await this.deps.localVelociraptor()
-      : r.kind !== 'msi' && host.os === 'linux' && host.arch === 'amd64'
-        ? packed.path
-        : (await this.kitBinary('tag' in r.binary ? r.binary : { tag: 'latest' }, host, o.signal)).path;
+      : r.runner
+        ? (await acceptLocalBinary(r.runner)).path
+        : r.kind !== 'msi' && host.os === 'linux' && host.arch === (r.arch ?? 'amd64')
+          ? packed.path
+          : (await this.kitBinary('tag' in r.binary ? r.binary : { tag: 'latest' }, host, o.signal)).path;
     o.onProgress?.({ step: `build ${r.kind}` });
     const built = await buildInstaller({
       kind: r.kind,

@@ -6,7 +6,10 @@
  *   restarted — and over mTLS the server serves the renewed certificate; restart, logs and health too;
  * - self-destruction without the app: a rapid deployment's timer container (Velociraptor's own query
  *   command on the engine's socket) — moved by "extend" — removes the server and its volumes at its
- *   time; then the app's reaper finds the server gone and removes the rest: nothing is left.
+ *   time; then the app's reaper finds the server gone and removes the rest: nothing is left;
+ * - a legal hold removes that timer container: the server outlives its time on the engine; lifting the
+ *   hold after its time arms a new timer a grace period later (seconds here, an hour in the app), and
+ *   the engine destroys the server then, not before.
  */
 import type Docker from 'dockerode';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -31,6 +34,8 @@ import { LABEL } from './spec';
 
 const DAY = 86_400_000;
 const HOUR = 3_600_000;
+/** The grace after a lifted hold in these tests (the app's is an hour). */
+const LIFT_GRACE = 25_000;
 
 const part = dockerEngine();
 let bed: DockerBed;
@@ -43,7 +48,7 @@ beforeAll(async () => {
   if (!part.ready) return;
   bed = await startDockerBed('megaraptor-docker-ops-');
   runtime = bed.runtime;
-  ({ world, secrets, docker } = await bedServices(bed));
+  ({ world, secrets, docker } = await bedServices(bed, { liftGraceMs: LIFT_GRACE }));
 }, 240_000);
 
 afterAll(async () => {
@@ -215,4 +220,87 @@ describe('operations on a Docker deployment', () => {
     },
     400_000,
   );
+
+  it.runIf(part.run)(
+    'a legal hold removes the timer container: the server outlives its time; lifted, the engine destroys it at the re-armed time',
+    async () => {
+      const s = world.service;
+      world.shift(-(HOUR - 40_000));
+      const plan = await s.plan('docker', {
+        name: 'docker-held',
+        profile: 'rapid',
+        overrides: { ...SMALL, autoDestroyHours: 1 },
+        settings: await hostNetworkSettings(bed.engine.ref, runtime.extraFiles),
+      });
+      await s.deploy(plan);
+      world.shift(0);
+      const id = plan.deploymentId;
+      const timerName = expiryContainerName(id);
+      const epochOf = async () =>
+        Number(
+          (await docker.getContainer(timerName).inspect()).Config.Cmd.find((a) =>
+            a.startsWith('DestroyAtEpoch='),
+          )!.split('=')[1],
+        ) * 1000;
+      const first = await epochOf();
+      expect(first - Date.now()).toBeLessThan(45_000);
+
+      const messages: string[] = [];
+      const held = await s.setLegalHold(id, true, 'case 2031-107, preservation letter', {
+        onEvent: (e) => {
+          if (e.type === 'progress' && e.message) messages.push(e.message);
+        },
+      });
+      expect(messages).toContain("Disarming the docker target's timer");
+      expect(held.journal.legalHold).toMatchObject({ targetTimer: 'disarmed' });
+      expect(held.journal.resources.find((r) => r.id === timerName)?.state).toBe('removed');
+      expect((await leftovers(id)).containers).toEqual([`/megaraptor-${id}-server`]);
+
+      // Its time passes: nothing on the engine destroys it, the reaper keeps it.
+      await new Promise((r) => setTimeout(r, Math.max(0, first - Date.now() + 5000)));
+      expect((await s.status(id)).health?.ok).toBe(true);
+      expect((await s.reap({ export: false })).map((r) => r.outcome)).toEqual(['held']);
+      expect(noticesOfHeld(await s.notices(), id)).toMatch(/timer is disarmed/);
+
+      // Lifted after its time: a new timer for the grace period from now, and the journal agrees.
+      const t0 = Date.now();
+      const lifted = await s.setLegalHold(id, false);
+      const rearmed = await epochOf();
+      expect(rearmed).toBeGreaterThanOrEqual(Math.floor((t0 + LIFT_GRACE) / 1000) * 1000 - 1000);
+      expect(rearmed - t0).toBeLessThan(LIFT_GRACE + 5000);
+      expect(Math.abs(Date.parse(lifted.journal.autoDestroyAt!) - rearmed)).toBeLessThan(1000);
+      expect(lifted.journal.legalHold).toBeNull();
+
+      // Not before its time...
+      await new Promise((r) => setTimeout(r, Math.max(0, rearmed - Date.now() - 4000)));
+      expect((await leftovers(id)).containers).toHaveLength(2);
+      // ...but at it, by the engine alone.
+      const gone = await until(
+        'the on-engine destruction after the lift',
+        async () => {
+          const l = await leftovers(id);
+          return l.containers.length === 0 && l.volumes.length === 0 ? Date.now() : undefined;
+        },
+        120_000,
+      );
+      expect(gone).toBeGreaterThanOrEqual(rearmed - 1000);
+      const reaped = await s.reap({ export: false });
+      expect(reaped.map((r) => [r.id, r.outcome])).toEqual([[id, 'destroyed']]);
+      expect(await leftovers(id)).toEqual({
+        containers: [],
+        volumes: [],
+        images: [],
+        secrets: [],
+        journals: [],
+      });
+    },
+    400_000,
+  );
 });
+
+function noticesOfHeld(notices: Array<{ deploymentId: string; message: string }>, id: string): string {
+  return notices
+    .filter((n) => n.deploymentId === id)
+    .map((n) => n.message)
+    .join('\n');
+}

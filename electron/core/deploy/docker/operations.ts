@@ -2,7 +2,8 @@
  * Operations on a deployed Docker server: health and logs from the engine, a new config put into the
  * config volume over the Docker API (through a one-shot container that mounts it read-write, as the
  * register step does — never an environment variable), and restart (stop, then the deployer's own
- * start step, which waits for the health check and reads the published ports again), and scale-out
+ * start step, which waits for the health check and reads the published ports again), the timer
+ * container replaced (extend) or removed (legal hold), and scale-out
  * of a multi-frontend deployment (one more minion container on the shared data volume).
  */
 import { parse, stringify } from 'yaml';
@@ -139,6 +140,22 @@ export class DockerOperations implements TargetOperations {
     // The timer reads its time from its command line: a new timer replaces the old one.
     await ctx.remove(ref);
     await this.deps.deployer.startExpiryTimer(plan, at, ctx);
+  }
+
+  /**
+   * Removes the timer container (journaled): the engine has nothing left that destroys the server.
+   * `rescheduleExpiry` makes a new one (it needs nothing of the old). A timer already gone (removed
+   * by hand) is fine: the removal of a missing container succeeds.
+   */
+  async disarmExpiry(planIn: DeploymentPlan, ctx: StepContext): Promise<boolean> {
+    const plan = dockerPlan(planIn);
+    const ref = this.deps.deployer.expiryRef(plan);
+    await ctx.remove(ref);
+    await ctx.setOutput('targetDestroyAt', '');
+    ctx.log(
+      `The self-destruction timer ${ref.id} is removed from the engine: nothing there destroys the server`,
+    );
+    return true;
   }
 
   /**

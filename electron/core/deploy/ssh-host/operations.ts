@@ -2,7 +2,8 @@
  * Operations on a deployed Linux host over SSH: the unit's state and its ports, its journal, a new
  * config installed over SFTP (0600, owned by the service user, through the login user's staging
  * folder, journaled), restart (stop, then the deployer's own start step: start and wait for the
- * ports), and the host's self-destruction timer moved (the deployer's rescheduleExpiry).
+ * ports), and the host's self-destruction timer moved (the deployer's rescheduleExpiry) or stopped and
+ * disabled under a legal hold (its disarmExpiry).
  */
 import { AppError, messageOf } from '../../../../shared/errors';
 import type { TargetHealth } from '../../../../shared/deploy';
@@ -82,6 +83,18 @@ export class SshHostOperations implements TargetOperations {
     await this.deps.deployer.rescheduleExpiry(planIn, at);
     await ctx.setOutput('targetDestroyAt', at.toISOString());
     ctx.log(`The host's self-destruction timer now fires at ${at.toISOString()}`);
+  }
+
+  async disarmExpiry(planIn: DeploymentPlan, ctx: StepContext): Promise<boolean> {
+    const layout = this.deps.deployer.layout(sshHostPlan(planIn));
+    const disarmed = await this.deps.deployer.disarmExpiry(planIn);
+    await ctx.setOutput('targetDestroyAt', '');
+    ctx.log(
+      disarmed
+        ? `The host's self-destruction timer ${layout.expireTimer} is stopped and disabled: nothing there destroys the server`
+        : `The host has no self-destruction timer ${layout.expireTimer} (gone already): nothing to disarm`,
+    );
+    return disarmed;
   }
 
   withApi<T>(planIn: DeploymentPlan, work: (endpoint: string) => Promise<T>): Promise<T> {

@@ -508,7 +508,8 @@ export class SshHostDeployer implements Deployer<SshHostSettings> {
 
   /**
    * Moves the host's self-destruction to `at` (the "extend" action; the app's reaper records the new
-   * time in the journal). Refused when the timer is gone.
+   * time in the journal), and arms it again after a legal hold disarmed it (enabled, started). Refused
+   * when the timer is gone.
    */
   async rescheduleExpiry(planIn: DeploymentPlan, at: Date): Promise<void> {
     const plan = sshHostPlan(planIn);
@@ -520,10 +521,27 @@ export class SshHostDeployer implements Deployer<SshHostSettings> {
       try {
         await services.installUnit(layout.expireTimer, expireTimerUnit(layout, plan.deploymentId, at));
         await services.stop(layout.expireTimer);
+        await services.enable(layout.expireTimer);
         await services.start(layout.expireTimer);
       } finally {
         await files.removeStaging();
       }
+    });
+  }
+
+  /**
+   * Stops and disables the host's self-destruction timer (a legal hold): it neither fires nor comes
+   * back at a reboot. Its unit files stay, so `rescheduleExpiry` arms it again. Returns false when
+   * the timer's unit is gone from the host (it fired, or was removed there): nothing to disarm.
+   */
+  async disarmExpiry(planIn: DeploymentPlan): Promise<boolean> {
+    const plan = sshHostPlan(planIn);
+    const layout = this.layout(plan);
+    return this.onHost(plan.settings, layout, async ({ files, services }) => {
+      if (!(await files.exists(services.unitPath(layout.expireTimer)))) return false;
+      await services.stop(layout.expireTimer);
+      await services.disable(layout.expireTimer);
+      return true;
     });
   }
 

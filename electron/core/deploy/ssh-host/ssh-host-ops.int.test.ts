@@ -4,9 +4,11 @@
  * was deployed "6.5 days ago" with 7-day certificates; renewal goes over SFTP (the config, 0600,
  * owned by the service user) and a service restart, and through an SSH tunnel (the API listens on the
  * host's loopback only) the server then serves the renewed certificate; health, logs, restart, and the
- * evidence export through the same tunnel.
+ * evidence export through the same tunnel; and a legal hold, which stops and disables the host's
+ * self-destruction timer (the recording manager's timer then never fires) until it is lifted — after
+ * the deployment's time, so the timer is armed again an hour after the lift and fires then.
  */
-import { chmod, mkdtemp, readFile, rm, stat } from 'node:fs/promises';
+import { chmod, mkdtemp, readdir, readFile, rm, stat } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -16,6 +18,8 @@ import { MemorySecretStore } from '../../credentials/memory-store';
 import type { SecretStore } from '../../credentials/secret-store';
 import { identitySecrets } from '../server-identity';
 import { DeploymentService } from '../service';
+import { openSsh } from '../ssh/connect';
+import { RemoteFiles } from '../ssh/remote-files';
 import { SMALL } from '../testing/docker-world';
 import { makeTestSigner, type TestSigner } from '../testing/gpg';
 import { startReleaseServer, type ReleaseServer } from '../testing/release-server';
@@ -37,11 +41,13 @@ import {
   testServerBinary,
   type SshWorld,
 } from '../testing/ssh-world';
+import { hostLayout } from './layout';
 import { sshHostPlan } from './ssh-host-deployer';
 import { SshHostOperations } from './operations';
 
 const hosts = sshdHosts();
 const DAY = 86_400_000;
+const HOUR = 3_600_000;
 
 it(`has ${hosts.name} (required in CI)`, () => hosts.check());
 
@@ -169,5 +175,73 @@ describe.runIf(hosts.run)('operations on a Linux host over SSH', () => {
 
     await service.destroy(id, { exportTo: null });
     expect((await service.list()).deployments).toEqual([]);
+  }, 400_000);
+
+  it("a legal hold stops and disables the host's timer: past its time the server runs; lifted, the timer fires an hour later", async () => {
+    offset = 0;
+    const plan = await service.plan('ssh', {
+      name: 'ssh-held',
+      profile: 'rapid',
+      overrides: { ...SMALL, autoDestroyHours: 2 },
+      settings: await hostSettings(host, {
+        username: 'nopass',
+        auth: { method: 'key', keyPath: keys.plain },
+        sudo: { mode: 'sudo' },
+      }),
+    });
+    const out = await service.deploy(plan);
+    const id = plan.deploymentId;
+    const at = Date.parse(String(out.journal.outputs.targetDestroyAt));
+    const layout = hostLayout(id, host.prefix, '/opt/velociraptor');
+    const timer = layout.expireTimer;
+    const conn = await openSsh(
+      { host: host.host, port: host.port, username: 'root', auth: { method: 'key', keyPath: keys.plain } },
+      { secrets, hostKeys: world.hostKeys },
+    );
+    const m = world.services.factory(conn, new RemoteFiles(conn, layout.staging), layout);
+    const unitDir = join(host.prefix, 'etc/systemd/system');
+    try {
+      const callsBefore = world.services.calls.length;
+      const progress: string[] = [];
+      const held = await service.setLegalHold(id, true, 'case 2031-107', {
+        onEvent: (e) => {
+          if (e.type === 'progress' && e.message) progress.push(e.message);
+        },
+      });
+      expect(progress).toContain("Disarming the ssh target's timer");
+      expect(held.journal.legalHold).toMatchObject({ targetTimer: 'disarmed' });
+      expect(held.journal.outputs.targetDestroyAt).toBe('');
+      expect(world.services.calls.slice(callsBefore)).toEqual([
+        { op: 'stop', unit: timer },
+        { op: 'disable', unit: timer },
+      ]);
+      // The units stay for the lift; the timer no longer fires, at its time or long after.
+      expect(await readdir(unitDir)).toContain(timer);
+      expect(await m.fireDue(new Date(at + 1000))).toEqual([]);
+      expect(await m.fireDue(new Date(at + 30 * 24 * HOUR))).toEqual([]);
+      offset = at - Date.now() + 3 * HOUR;
+      expect((await service.status(id)).health?.ok).toBe(true);
+      expect((await service.reap({ export: false })).map((r) => r.outcome)).toEqual(['held']);
+
+      // Lifted three hours after its time: armed (enabled, started) for an hour after the lift.
+      const lifted = await service.setLegalHold(id, false);
+      const rearmed = Date.parse(lifted.journal.autoDestroyAt!);
+      expect(rearmed).toBeGreaterThanOrEqual(at + 4 * HOUR);
+      expect(rearmed).toBeLessThan(at + 4 * HOUR + 60_000);
+      expect(lifted.journal.outputs.targetDestroyAt).toBe(new Date(rearmed).toISOString());
+      expect(world.services.calls.slice(-3).map((c) => c.op)).toEqual(['stop', 'enable', 'start']);
+      expect(await m.fireDue(new Date(rearmed - 1000))).toEqual([]);
+      // OnCalendar has whole seconds, rounded up: never early.
+      expect(await m.fireDue(new Date(rearmed + 1000))).toEqual([timer]);
+    } finally {
+      conn.close();
+    }
+    // The host destroyed it by itself; the app's destroy finds every removal done.
+    expect(await readdir(unitDir)).not.toContain(timer);
+    expect((await service.status(id)).health?.ok).toBe(false);
+    const removed = await service.destroy(id, { exportTo: null });
+    expect(removed.removed.filter((r) => !r.ok)).toEqual([]);
+    expect((await service.list()).deployments).toEqual([]);
+    offset = 0;
   }, 400_000);
 });

@@ -43,6 +43,8 @@ export interface ServiceManager {
   /** Stops and disables the unit, deletes its file and forgets it. A unit already gone is fine. */
   removeUnit(name: string): Promise<void>;
   enable(name: string): Promise<void>;
+  /** Undoes `enable`: the unit no longer starts at boot (a stopped timer stays stopped). */
+  disable(name: string): Promise<void>;
   start(name: string): Promise<void>;
   stop(name: string): Promise<void>;
   status(name: string): Promise<ServiceStatus>;
@@ -99,6 +101,10 @@ export class SystemdServiceManager implements ServiceManager {
 
   enable(name: string): Promise<void> {
     return this.systemctl(['enable', name], `Enabling ${name}`);
+  }
+
+  disable(name: string): Promise<void> {
+    return this.systemctl(['disable', name], `Disabling ${name}`);
   }
 
   start(name: string): Promise<void> {

@@ -64,10 +64,11 @@ export async function startDockerBed(
 /** The app's services over the bed (data in `<root>/data`, the run's secret store), and its engine. */
 export async function bedServices(
   bed: DockerBed,
+  options: { liftGraceMs?: number } = {},
 ): Promise<{ world: ServiceWorld; secrets: SecretStore; docker: Docker }> {
   const dataDir = join(bed.root, 'data');
   const secrets = testSecretStore(dataDir);
-  const world = serviceWorld({ dataDir, secrets, release: bed.release, docker: true });
+  const world = serviceWorld({ dataDir, secrets, release: bed.release, docker: true, ...options });
   return { world, secrets, docker: await world.service.engines.get(bed.engine.ref) };
 }
 

@@ -23,7 +23,7 @@ import { parseExecLine, parseOnCalendarAt, parseUnit, unitValue } from '../ssh/s
 const run = promisify(execFile);
 
 export interface ServiceCall {
-  op: 'install' | 'remove' | 'enable' | 'start' | 'stop' | 'fire';
+  op: 'install' | 'remove' | 'enable' | 'disable' | 'start' | 'stop' | 'fire';
   unit: string;
 }
 
@@ -93,6 +93,14 @@ export class RecordingServiceManager implements ServiceManager {
       what: `Enabling ${name}`,
     });
     this.record('enable', name);
+  }
+
+  async disable(name: string): Promise<void> {
+    await this.conn.run(`rm -f ${sh([`${this.runDir}/${name}.enabled`])}`, {
+      root: true,
+      what: `Disabling ${name}`,
+    });
+    this.record('disable', name);
   }
 
   private async unit(name: string): Promise<Map<string, Array<[string, string]>>> {

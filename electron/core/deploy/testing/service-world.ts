@@ -30,6 +30,8 @@ export function serviceWorld(o: {
   release: { url: string; caPem: string; key: TrustedKey };
   /** Add the Docker target (its engine comes from each plan's settings). */
   docker?: boolean;
+  /** The service's grace after a lifted hold (tests wait seconds, not the app's hour). */
+  liftGraceMs?: number;
 }): ServiceWorld {
   let offset = 0;
   const clock = () => new Date(Date.now() + offset);
@@ -48,6 +50,7 @@ export function serviceWorld(o: {
     secrets: () => Promise.resolve(o.secrets),
     connections,
     clock,
+    ...(o.liftGraceMs !== undefined ? { liftGraceMs: o.liftGraceMs } : {}),
     targets: (d): DeploymentTarget[] => {
       const lab = new LabDeployer({
         labsDir: join(d.dataDir, 'labs'),

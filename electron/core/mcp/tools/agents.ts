@@ -20,7 +20,7 @@ import type {
   CollectorRequest,
   EnrollmentStatus,
   GpoKitRequest,
-  ImportCollectionInput,
+  ImportCollectionRequest,
   InstallerRequest,
   KitProgress,
   ServerTarget,
@@ -47,7 +47,7 @@ export interface AgentPushes {
     r: CollectorRequest & { folder: string },
     o?: KitProgress,
   ): Promise<CollectorBuild>;
-  importCollection(t: ServerTarget, i: ImportCollectionInput, o?: KitProgress): Promise<ImportedCollection>;
+  importCollection(t: ServerTarget, i: ImportCollectionRequest, o?: KitProgress): Promise<ImportedCollection>;
   checkEnrollment(t: ServerTarget, queries: string[]): Promise<EnrollmentStatus[]>;
   scanWinRmCerts(hosts: ReadonlyArray<{ host: string; port: number }>): Promise<WinRmCertScan[]>;
   buildInstaller(t: ServerTarget, r: InstallerRequest, o?: KitProgress): Promise<BuiltInstaller>;
@@ -549,9 +549,11 @@ const collectorInput = {
     .default({})
     .describe('Per artifact: parameter name → value.'),
   encryption: z
-    .enum(['x509', 'password', 'none'])
+    .enum(['x509', 'app-key', 'password', 'none'])
     .default('x509')
-    .describe('x509 (default): to the server’s certificate, so the server can import and decrypt it.'),
+    .describe(
+      'x509 (default): to the server’s certificate, so the server can import and decrypt it; app-key: to this app’s own key (keychain), which the app decrypts on import, even after the server is rebuilt.',
+    ),
   password_ref: z
     .string()
     .min(1)
@@ -721,7 +723,7 @@ export const importCollectionTool = defineTool({
   name: 'import_collection',
   title: 'Import a returned offline collection',
   description:
-    "Copies a returned offline collection ZIP from the responder's machine to the server (through the API, hash checked there), imports it with Server.Utils.ImportCollection (the server decrypts X509 collections it built) and reads every source's rows back. The collection becomes a flow of the client with the collection's host name (created when unknown).",
+    "Copies a returned offline collection ZIP from the responder's machine to the server (through the API, hash checked there), imports it with Server.Utils.ImportCollection (the server decrypts X509 collections it built; a password collection is decrypted on the responder's machine first with the keychain entry password_ref, the one the collector was built with) and reads every source's rows back. The collection becomes a flow of the client with the collection's host name (created when unknown).",
   input: {
     file: z.string().min(1).max(1000).describe('The Collection-<host>-<time>.zip the collector wrote.'),
     hostname: z
@@ -736,6 +738,12 @@ export const importCollectionTool = defineTool({
       .max(40)
       .optional()
       .describe('Import into this existing client instead of auto.'),
+    password_ref: z
+      .string()
+      .min(1)
+      .max(200)
+      .optional()
+      .describe('Keychain reference of the ZIP password, for a password-protected collection.'),
   },
   output: {
     client_id: z.string(),
@@ -759,6 +767,7 @@ export const importCollectionTool = defineTool({
         file: args.file,
         client: args.client_id ?? 'auto (by the collection’s host name)',
         ...(args.hostname ? { hostname: args.hostname } : {}),
+        ...(args.password_ref ? { password: `keychain entry ${args.password_ref}` } : {}),
       },
     ),
   async run({ args, target, ctx, progress }) {
@@ -768,6 +777,7 @@ export const importCollectionTool = defineTool({
         file: args.file,
         ...(args.hostname ? { hostname: args.hostname } : {}),
         ...(args.client_id ? { clientId: args.client_id } : {}),
+        ...(args.password_ref ? { passwordRef: args.password_ref } : {}),
       },
       { onProgress: (p) => progress(p.sent ?? 0, p.total, p.step) },
     );

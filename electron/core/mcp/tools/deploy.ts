@@ -12,7 +12,7 @@
  */
 import { z } from 'zod';
 import type { DeploymentSummary } from '../../../../shared/contracts/deploy';
-import type { ProgressEvent } from '../../../../shared/deploy';
+import { holdProtection, type ProgressEvent } from '../../../../shared/deploy';
 import { AppError } from '../../../../shared/errors';
 import {
   RECOMMENDED_RELEASE,
@@ -89,7 +89,9 @@ function deploymentRow(d: DeploymentSummary): z.output<typeof DeploymentRow> {
     state: d.state,
     interrupted: d.interrupted,
     auto_destroy_at: d.autoDestroyAt,
-    legal_hold: d.legalHold ? `${d.legalHold.since}: ${d.legalHold.reason}` : null,
+    legal_hold: d.legalHold
+      ? `${d.legalHold.since}: ${d.legalHold.reason}. ${holdProtection(d.legalHold)}`
+      : null,
     certificates: d.certificates.map((c) => ({
       certificate: c.title,
       not_after: c.notAfter,

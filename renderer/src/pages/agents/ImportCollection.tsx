@@ -1,10 +1,11 @@
 /**
  * The way back of an offline collection: the returned ZIP picked or dropped here is sent to the core in
- * chunks (size and progress shown, cancel), checked there (a Velociraptor collection, not
- * password-encrypted, a sane size), then copied to the server and imported
+ * chunks (size and progress shown, cancel), checked there (a Velociraptor collection, a sane size;
+ * a password-protected one decrypted with the keychain entry picked here), then copied to the server
+ * and imported
  * (Server.Utils.ImportCollection) with progress; the result names the client and flow, with links, and
  * the rows of each source. The same in browser mode and in the desktop app.
- * Test ids: `kit-import`, `kit-import-drop`, `kit-import-input`, `kit-import-file`, `kit-import-run`,
+ * Test ids: `kit-import`, `kit-import-drop`, `kit-import-input`, `kit-import-file`, `kit-import-password`, `kit-import-run`,
  * `kit-import-progress` (data-phase, data-step), `kit-import-cancel`, `kit-import-error` (data-code),
  * `kit-imported`, `kit-imported-client`, `kit-imported-flow`, `kit-imported-source`.
  */
@@ -30,6 +31,7 @@ import { AppError, describeError, isAppError } from '../../../../shared/errors';
 import { useApi, type ApiClient } from '../../api/index';
 import { uploadFile } from '../../api/upload-file';
 import { ClientLink } from './ClientLink';
+import { SecretPicker } from './SecretPicker';
 
 type Phase = 'idle' | 'sending' | 'importing' | 'done' | 'failed';
 
@@ -48,7 +50,7 @@ const STEP_WORDS: Record<Step['step'], string> = {
 /** Runs the import stream of an upload; `abort` stops it (the core removes the upload and the server copy). */
 function importStream(
   api: ApiClient,
-  input: { target: Target; upload: string; hostname?: string },
+  input: { target: Target; upload: string; hostname?: string; passwordRef?: string },
   onStep: (s: Step) => void,
   signal: AbortSignal,
 ): Promise<ImportedCollection> {
@@ -84,6 +86,7 @@ export function ImportCollectionCard({ target }: { target: Target | null }) {
   const abort = useRef<AbortController | null>(null);
   const [file, setFile] = useState<File | null>(null);
   const [hostname, setHostname] = useState('');
+  const [passwordRef, setPasswordRef] = useState('');
   const [phase, setPhase] = useState<Phase>('idle');
   const [sent, setSent] = useState(0);
   const [checked, setChecked] = useState<Record<string, unknown>>();
@@ -123,7 +126,12 @@ export function ImportCollectionCard({ target }: { target: Target | null }) {
       setPhase('importing');
       const imported = await importStream(
         api,
-        { target, upload: upload.id, ...(hostname.trim() ? { hostname: hostname.trim() } : {}) },
+        {
+          target,
+          upload: upload.id,
+          ...(hostname.trim() ? { hostname: hostname.trim() } : {}),
+          ...(passwordRef ? { passwordRef } : {}),
+        },
         setStep,
         ctl.signal,
       );
@@ -138,7 +146,7 @@ export function ImportCollectionCard({ target }: { target: Target | null }) {
   };
 
   const checkedText = checked
-    ? `${checked.encryption === 'x509' ? 'X509-encrypted collection (the server decrypts it)' : `Collection${typeof checked.hostname === 'string' && checked.hostname ? ` from ${checked.hostname}` : ''}`}, ${String(checked.entries)} files inside.`
+    ? `${checked.encryption === 'x509' ? 'X509-encrypted collection (the app decrypts it when built with its own key, otherwise the server)' : checked.encryption === 'password' ? 'Password-protected collection (the app decrypts it with the chosen keychain entry)' : `Collection${typeof checked.hostname === 'string' && checked.hostname ? ` from ${checked.hostname}` : ''}`}, ${String(checked.entries)} files inside.`
     : '';
 
   return (
@@ -186,6 +194,13 @@ export function ImportCollectionCard({ target }: { target: Target | null }) {
           value={hostname}
           onChange={(e) => setHostname(e.currentTarget.value)}
           disabled={busy}
+        />
+        <SecretPicker
+          label="ZIP password, for a collector built with one (the same keychain entry)"
+          kind="password"
+          value={passwordRef}
+          onChange={setPasswordRef}
+          testId="kit-import-password"
         />
         <Group>
           <Button

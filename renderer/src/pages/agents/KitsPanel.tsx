@@ -4,10 +4,14 @@
  * the server builds (Server.Utils.CreateCollector: OS, artifacts, encryption; every tool it needs
  * preloaded into the server's inventory first and shown with its source and hash, nothing downloaded
  * on the target). Saved in the data folder's exports; in browser mode also handed to the browser as a
- * download. And the way back: a returned collection sent from the window and imported
- * (ImportCollection.tsx). Test ids: `kit-ansible-*`, `kit-collector-*`, `kit-import-*`, `kit-saved`.
+ * download. The collector's artifact parameters are rows (artifact, name, value), checked by the
+ * CLI's rules (shared/collector-params.ts). Installers (MSI, deb, rpm) and the GPO kit: InstallersCard.
+ * And the way back: a returned collection sent from the window and imported (ImportCollection.tsx).
+ * Test ids: `kit-ansible-*`, `kit-collector-*` (`kit-collector-param*`), `kit-installer-*`, `kit-gpo-*`,
+ * `kit-import-*`, `kit-saved`.
  */
 import {
+  ActionIcon,
   Alert,
   Button,
   Card,
@@ -22,8 +26,10 @@ import {
   TextInput,
   Title,
 } from '@mantine/core';
+import { IconTrash } from '@tabler/icons-react';
 import { useState } from 'react';
 import { parseHostList } from '../../../../shared/agent-hosts';
+import { paramsFromRows, type ParamRow } from '../../../../shared/collector-params';
 import type { OutputOf } from '../../../../shared/contract';
 import type { Contract } from '../../../../shared/contracts/index';
 import { describeError } from '../../../../shared/errors';
@@ -32,6 +38,7 @@ import { handToBrowser } from '../../api/save-file';
 import { useCall } from '../../api/use-call';
 import { useAppInfo } from '../../app/app-info-context';
 import { ImportCollectionCard } from './ImportCollection';
+import { InstallersCard } from './InstallersCard';
 import { SecretPicker } from './SecretPicker';
 
 interface Saved {
@@ -84,11 +91,18 @@ export function KitsPanel() {
   const [encryption, setEncryption] = useState<string>('x509');
   const [zipPasswordRef, setZipPasswordRef] = useState('');
   const [plan, setPlan] = useState<CollectorPlanView>();
+  const [paramRows, setParamRows] = useState<ParamRow[]>([]);
+  const collected = splitList(artifacts);
+  const params = paramsFromRows(paramRows, collected);
+  const paramProblem = (index: number) => params.problems.find((p) => p.index === index)?.message;
+  const setParamRow = (index: number, patch: Partial<ParamRow>) =>
+    setParamRows((rows) => rows.map((r, i) => (i === index ? { ...r, ...patch } : r)));
 
   const target = server ? { server, org: '' } : null;
   const collectorSpec = () => ({
     os,
-    artifacts: splitList(artifacts),
+    artifacts: collected,
+    parameters: params.parameters,
     encryption:
       encryption === 'password'
         ? { scheme: 'password', passwordRef: zipPasswordRef }
@@ -188,6 +202,7 @@ export function KitsPanel() {
                 label="Encryption"
                 data={[
                   { value: 'x509', label: "X509 (server's certificate)" },
+                  { value: 'app-key', label: "X509 (this app's key, keychain)" },
                   { value: 'password', label: 'ZIP password (keychain)' },
                   { value: 'none', label: 'None' },
                 ]}
@@ -211,10 +226,73 @@ export function KitsPanel() {
               onChange={(e) => setArtifacts(e.currentTarget.value)}
               data-testid="kit-collector-artifacts"
             />
+            <Stack gap={4} data-testid="kit-collector-params">
+              <Text size="sm">Artifact parameters</Text>
+              {paramRows.map((row, index) => (
+                <Group
+                  key={index}
+                  gap="xs"
+                  align="flex-start"
+                  wrap="nowrap"
+                  data-testid="kit-collector-param"
+                >
+                  <Select
+                    aria-label="Artifact"
+                    placeholder="Artifact"
+                    data={[...new Set(collected)]}
+                    value={row.artifact || null}
+                    onChange={(v) => setParamRow(index, { artifact: v ?? '' })}
+                    style={{ flex: 2 }}
+                    data-testid="kit-collector-param-artifact"
+                  />
+                  <TextInput
+                    aria-label="Name"
+                    placeholder="Name"
+                    value={row.name}
+                    onChange={(e) => setParamRow(index, { name: e.currentTarget.value })}
+                    error={paramProblem(index)}
+                    style={{ flex: 1 }}
+                    data-testid="kit-collector-param-name"
+                  />
+                  <TextInput
+                    aria-label="Value"
+                    placeholder="Value"
+                    value={row.value}
+                    onChange={(e) => setParamRow(index, { value: e.currentTarget.value })}
+                    style={{ flex: 2 }}
+                    data-testid="kit-collector-param-value"
+                  />
+                  <ActionIcon
+                    variant="subtle"
+                    color="red"
+                    mt={4}
+                    aria-label="Remove the parameter"
+                    onClick={() => setParamRows((rows) => rows.filter((_, i) => i !== index))}
+                  >
+                    <IconTrash size={16} />
+                  </ActionIcon>
+                </Group>
+              ))}
+              <Group>
+                <Button
+                  size="xs"
+                  variant="subtle"
+                  onClick={() =>
+                    setParamRows((rows) => [...rows, { artifact: collected[0] ?? '', name: '', value: '' }])
+                  }
+                  data-testid="kit-collector-param-add"
+                >
+                  Add a parameter
+                </Button>
+                <Text size="xs" c="dimmed">
+                  As the artifact declares them (the CLI&apos;s --param ARTIFACT.NAME=VALUE).
+                </Text>
+              </Group>
+            </Stack>
             <Group>
               <Button
                 variant="default"
-                disabled={!target || !splitList(artifacts).length}
+                disabled={!target || !collected.length || params.problems.length > 0}
                 loading={busy === 'plan'}
                 onClick={planCollector}
                 data-testid="kit-collector-plan"
@@ -223,7 +301,10 @@ export function KitsPanel() {
               </Button>
               <Button
                 disabled={
-                  !target || !splitList(artifacts).length || (encryption === 'password' && !zipPasswordRef)
+                  !target ||
+                  !collected.length ||
+                  params.problems.length > 0 ||
+                  (encryption === 'password' && !zipPasswordRef)
                 }
                 loading={busy === 'collector'}
                 onClick={() =>
@@ -284,6 +365,7 @@ export function KitsPanel() {
             ) : null}
           </Stack>
         </Card>
+        <InstallersCard target={target} browserMode={browserMode} />
         <ImportCollectionCard target={target} />
       </SimpleGrid>
       {error ? (

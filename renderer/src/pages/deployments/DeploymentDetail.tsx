@@ -21,7 +21,7 @@ import {
 } from '@mantine/core';
 import { useEffect, useState, type ReactNode } from 'react';
 import type { DeploymentSummary } from '../../../../shared/contracts/deploy';
-import type { TargetHealth } from '../../../../shared/deploy';
+import { holdProtection, type TargetHealth } from '../../../../shared/deploy';
 import { describeError } from '../../../../shared/errors';
 import { useApi } from '../../api/index';
 import { formatIso, useTimeZone } from '../../components/investigation/time';
@@ -86,8 +86,10 @@ export function DeploymentDetail({
           {d.profile}
         </Badge>
         {d.legalHold ? (
-          <Badge color="orange" data-testid="deployment-hold">
-            legal hold
+          <Badge color={d.legalHold.targetTimer === 'armed' ? 'red' : 'orange'} data-testid="deployment-hold">
+            {d.legalHold.targetTimer === 'armed'
+              ? "legal hold (app only: target's timer armed)"
+              : 'legal hold'}
           </Badge>
         ) : null}
         <Text size="xs" c="dimmed" ff="monospace">
@@ -97,8 +99,12 @@ export function DeploymentDetail({
       {actions}
       <Health d={d} />
       {d.legalHold ? (
-        <Alert color="orange" title="Under legal hold">
-          {`Since ${formatIso(d.legalHold.since, zone)}${d.legalHold.reason ? `: ${d.legalHold.reason}` : ''}. Nothing destroys it until the hold is lifted.`}
+        <Alert
+          color={d.legalHold.targetTimer === 'armed' ? 'red' : 'orange'}
+          title="Under legal hold"
+          data-testid="deployment-hold-detail"
+        >
+          {`Since ${formatIso(d.legalHold.since, zone)}${d.legalHold.reason ? `: ${d.legalHold.reason}` : ''}. ${holdProtection(d.legalHold)}`}
         </Alert>
       ) : null}
       {d.notices.length ? (

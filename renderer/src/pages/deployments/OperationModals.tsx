@@ -20,6 +20,7 @@ import {
 } from '@mantine/core';
 import { useCallback, useEffect, useState, type ReactNode } from 'react';
 import type { DeploymentSummary } from '../../../../shared/contracts/deploy';
+import { holdProtection, LIFT_EFFECT } from '../../../../shared/deploy';
 import { describeError } from '../../../../shared/errors';
 import { useApi } from '../../api/index';
 
@@ -151,7 +152,7 @@ function DestroyBody({
   if (d.legalHold)
     return (
       <Alert color="orange" title="Under legal hold">
-        {`Held since ${d.legalHold.since}${d.legalHold.reason ? `: ${d.legalHold.reason}` : ''}. Nothing is destroyed until the hold is lifted.`}
+        {`Held since ${d.legalHold.since}${d.legalHold.reason ? `: ${d.legalHold.reason}` : ''}. A destroy is refused while the hold stands. ${holdProtection(d.legalHold)}`}
       </Alert>
     );
   return (
@@ -294,8 +295,8 @@ function HoldBody({
     <>
       <Text size="sm">
         {hold
-          ? 'Nothing destroys it while the hold stands — not the self-destruction timer, not the reaper, not a destroy by hand.'
-          : 'Once lifted, its self-destruction and a destroy by hand work again.'}
+          ? "Nothing destroys it while the hold stands — not the reaper, not a destroy by hand, and its target's own self-destruction timer is disarmed first (if that fails, no hold is placed). On a cloud VM the timer cannot be disarmed: the hold then says so."
+          : LIFT_EFFECT}
       </Text>
       {hold ? (
         <TextInput

@@ -1,8 +1,9 @@
 /**
- * The AgentService of a test: its data in `dir` (releases, known hosts), no keychain, every target on
- * the one server given, releases from `source` (checked against `trustedKey` when given).
+ * The AgentService of a test: its data in `dir` (releases, known hosts), no keychain unless `secrets`
+ * is given, every target on the one server given, releases from `source` (checked against `trustedKey` when given).
  */
 import { join } from 'node:path';
+import type { SecretStore } from '../../../credentials/index';
 import type { VelociraptorService } from '../../../velociraptor/index';
 import { ReleaseCache } from '../../releases/cache';
 import { ReleaseSource, type ReleaseSourceConfig } from '../../releases/source';
@@ -13,11 +14,14 @@ import { AgentService, type AgentServiceDeps } from '../service';
 export function testAgentService(
   dir: string,
   server: () => VelociraptorService,
-  o: { source: ReleaseSourceConfig; trustedKey?: TrustedKey } & Pick<AgentServiceDeps, 'localVelociraptor'>,
+  o: { source: ReleaseSourceConfig; trustedKey?: TrustedKey; secrets?: SecretStore } & Pick<
+    AgentServiceDeps,
+    'localVelociraptor'
+  >,
 ): AgentService {
   return new AgentService({
     dataDir: dir,
-    secrets: () => Promise.resolve(null),
+    secrets: () => Promise.resolve(o.secrets ?? null),
     server: () => Promise.resolve(server()),
     releases: new ReleaseCache({
       dir: join(dir, 'releases'),
