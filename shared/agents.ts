@@ -120,3 +120,7 @@ export const AgentRunSummary = z.object({
   hosts: z.array(HostStatus),
 });
 export type AgentRunSummary = z.infer<typeof AgentRunSummary>;
+
+/** What the responder is told when a WinRM run uses the plain HTTP listener (CLI, UI, the run's log). */
+export const WINRM_HTTP_WARNING =
+  'WinRM over plain HTTP (the responder chose it): only NTLM sealing (RC4, HMAC-MD5) protects the commands, and nothing proves the listener is the host — whoever answers for its address gets the NTLM login. Prefer the HTTPS listener (5986).';

@@ -86,6 +86,7 @@ export const ErrorCodes = {
   WINRM_CERT_UNKNOWN: 'The WinRM listener certificate is not pinned yet; confirm its fingerprint first.',
   WINRM_FAULT: 'The host answered a WS-Management request with a fault.',
   WINRM_COMMAND_FAILED: 'A command run over WinRM failed.',
+  WINRM_SEAL_INVALID: 'A WinRM message sealed with NTLM (plain HTTP) failed its signature check.',
   AGENT_PLATFORM_UNSUPPORTED: 'The host runs a system or architecture no agent can be pushed to.',
   AGENT_NOT_ENROLLED: 'The agent was installed but did not enroll with the server in time.',
   AGENT_INSTALL_FAILED: 'The agent could not be installed on the host.',

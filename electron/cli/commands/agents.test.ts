@@ -185,6 +185,31 @@ describe('megaraptor agents push', () => {
     expect(r.err).toMatch(/Push to 3 host\(s\) over WinRM/);
   });
 
+  it('--winrm --winrm-http --dry-run: the plain HTTP port by default, and the warning', async () => {
+    const r = await run([
+      'agents',
+      'push',
+      '--winrm',
+      '--connection',
+      'prod',
+      '--host',
+      'win1.corp',
+      '--host',
+      'win2.corp:5986',
+      '--user',
+      'Administrator',
+      '--password-ref',
+      'winrm:admin',
+      '--winrm-http',
+      '--serve-host',
+      '10.0.0.2',
+      '--dry-run',
+    ]);
+    expect(r.code, r.err).toBe(0);
+    expect(r.out.trim().split('\n')).toEqual(['win1.corp:5985', 'win2.corp:5986']);
+    expect(r.err).toMatch(/warning: WinRM over plain HTTP .*only NTLM sealing/);
+  });
+
   it.each([
     [
       ['--user', 'a', '--password-ref', 'r', '--serve-host', 'h', '--winrm-unchecked', '--winrm-ca', 'x'],
@@ -230,6 +255,14 @@ describe('megaraptor agents push', () => {
     [
       ['--user', 'a', '--password-ref', 'r', '--winrm-unchecked', '--uninstall'],
       /--uninstall needs --keep-writeback/,
+    ],
+    [
+      ['--user', 'a', '--password-ref', 'r', '--winrm-http', '--basic', '--serve-host', 'h'],
+      /--basic over --winrm-http would send the password readable/,
+    ],
+    [
+      ['--user', 'a', '--password-ref', 'r', '--winrm-http', '--winrm-unchecked', '--serve-host', 'h'],
+      /one way to check listener certificates/,
     ],
   ])('--winrm refuses %j (exit 2)', async (args, message) => {
     const r = await run([

@@ -8,7 +8,7 @@
 import { readFile } from 'node:fs/promises';
 import { resolve } from 'node:path';
 import { parseHostCsv, parseHostList, parseJumpHost } from '../../../shared/agent-hosts';
-import type { AgentRunEvent, PushHostInput } from '../../../shared/agents';
+import { WINRM_HTTP_WARNING, type AgentRunEvent, type PushHostInput } from '../../../shared/agents';
 import { messageOf } from '../../../shared/errors';
 import {
   AgentService,
@@ -95,6 +95,9 @@ Windows (--winrm: WinRM over HTTPS, port 5986 unless host:port says otherwise):
                               \`megaraptor agents winrm-certs HOST\`); a changed certificate is refused
   --winrm-ca FILE             or check them against the CA that issued them (and the host name)
   --winrm-unchecked           or do not check them (warned; never the default)
+  --winrm-http                or use the plain HTTP listener (port 5985) instead: NTLM only, every
+                              message sealed with NTLM (warned: no TLS, nothing proves the listener
+                              is the host)
   --serve-host HOST           the name or address of this machine as the Windows hosts reach it (required):
                               they download the MSI and config from a server of this run
   --serve-bind ADDR, --serve-port N  where that server listens (default 0.0.0.0, any free port)
@@ -150,6 +153,7 @@ const PUSH: Record<string, FlagSpec> = {
   '--winrm-ca': { value: true },
   '--accept-winrm-cert': { value: true, repeat: true },
   '--winrm-unchecked': {},
+  '--winrm-http': {},
   '--msi': { value: true },
   '--serve-host': { value: true },
   '--serve-bind': { value: true },
@@ -327,14 +331,18 @@ export async function winrmSettings(
     flags.has('--winrm-ca'),
     flags.has('--accept-winrm-cert'),
     flags.has('--winrm-unchecked'),
+    flags.has('--winrm-http'),
   ].filter(Boolean).length;
   if (tlsWays > 1)
     throw new UsageError(
-      'give one way to check listener certificates: pins (--accept-winrm-cert), --winrm-ca FILE or --winrm-unchecked',
+      'give one way to check listener certificates: pins (--accept-winrm-cert), --winrm-ca FILE or --winrm-unchecked (or --winrm-http for the plain HTTP listener)',
     );
+  if (flags.has('--winrm-http') && flags.has('--basic'))
+    throw new UsageError('--basic over --winrm-http would send the password readable: use NTLM or HTTPS');
   acceptedWinRmCerts(flags);
   let tls: WinRmPushSettingsInput['tls'] = { kind: 'pinned' };
-  if (flags.has('--winrm-ca'))
+  if (flags.has('--winrm-http')) tls = { kind: 'http', acknowledged: true };
+  else if (flags.has('--winrm-ca'))
     tls = { kind: 'ca', caPem: await readFile(resolve(cwd, flags.get('--winrm-ca')!), 'utf8') };
   else if (flags.has('--winrm-unchecked')) tls = { kind: 'unchecked', acknowledged: true };
   const serveHost = flags.get('--serve-host');
@@ -490,6 +498,7 @@ async function push(argv: string[], io: CliIO): Promise<number> {
       io.stderr.write(
         `Through jump host(s) ${jumps.map((j) => describeHop({ ...j, port: j.port ?? 22 })).join(' → ')}.\n`,
       );
+    if (flags.has('--winrm-http')) io.stderr.write(`warning: ${WINRM_HTTP_WARNING}\n`);
     if (flags.has('--dry-run')) {
       for (const h of draft.hosts) io.stdout.write(`${h.key}${h.os === 'auto' ? '' : ` (${h.os})`}\n`);
       return 0;

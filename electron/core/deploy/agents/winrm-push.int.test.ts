@@ -114,6 +114,8 @@ describe.runIf(parts.run)('agent push over WinRM (Windows emulated, see above)',
   let runner: AgentPushRunner;
   let certs: WinRmCertStore;
   const hosts: EmulatedHost[] = [];
+  /** A host with only the plain HTTP listener (5985): NTLM, every message sealed. */
+  let httpHost: EmulatedHost;
   let msiPath: string;
   const msi = Buffer.from('not a real MSI: the emulated msiexec does not read it\n'.repeat(1000));
 
@@ -135,6 +137,12 @@ describe.runIf(parts.run)('agent push over WinRM (Windows emulated, see above)',
       });
       hosts.push(host);
     }
+    httpHost = { dir: await mkdtemp(join(tmpdir(), 'mr-win-')), downloads: [] } as unknown as EmulatedHost;
+    httpHost.fake = await startWinRmFake({
+      scheme: 'http',
+      accounts: [{ user: 'Administrator', password: 'Pa55-w0rd!', domain: 'CORP' }],
+      onCommand: windowsEmulation(httpHost, launcher),
+    });
     certs = new WinRmCertStore(join(world.root, 'data', 'winrm', 'known_certificates'));
     // The first two hosts' certificates were confirmed (pinned as the wizard's step does); the third's was not.
     const trusted = await trustCertificates(
@@ -158,7 +166,7 @@ describe.runIf(parts.run)('agent push over WinRM (Windows emulated, see above)',
   }, 600_000);
 
   afterAll(async () => {
-    for (const h of hosts) {
+    for (const h of [...hosts, ...(httpHost ? [httpHost] : [])]) {
       h.agent?.kill();
       await h.fake.close();
       await rm(h.dir, { recursive: true, force: true });
@@ -219,6 +227,42 @@ describe.runIf(parts.run)('agent push over WinRM (Windows emulated, see above)',
     await expect(fetchPinned(hosts[0]!.downloads[0]!.url, 'x')).rejects.toThrow();
   }, 300_000);
 
+  it('over the plain HTTP listener when chosen: sealed NTLM, enrolled, nothing readable on the wire', async () => {
+    const doc = await runner.start({
+      name: 'windows-http',
+      channel: 'winrm',
+      settings: settings({ tls: { kind: 'http', acknowledged: true } }),
+      hosts: [{ host: '127.0.0.1', port: httpHost.fake.port, os: 'auto' }],
+      concurrency: 1,
+      retries: 0,
+    });
+    const row = doc.hosts[0]!;
+    expect(row.state, row.error?.message).toBe('enrolled');
+    expect(httpHost.downloads.map((d) => [d.url.split('/').pop(), d.ok])).toEqual([
+      ['velociraptor.msi', true],
+      ['client.config.yaml', true],
+    ]);
+    expect(httpHost.fake.auths.every((a) => a.method === 'ntlm' && a.ok)).toBe(true);
+    expect(httpHost.fake.sealErrors).toEqual([]);
+    const wire = Buffer.concat(httpHost.fake.wire);
+    expect(wire.length).toBeGreaterThan(0);
+    expect(wire.includes('powershell')).toBe(false);
+    expect(wire.includes('EncodedCommand')).toBe(false);
+    // Basic over HTTP is refused when the run is reviewed, before any host is touched.
+    expect(() =>
+      runner.draft({
+        name: 'basic-http',
+        channel: 'winrm',
+        settings: settings({
+          tls: { kind: 'http', acknowledged: true },
+          login: { user: 'a', auth: 'basic', passwordRef: 'winrm:admin' },
+        }),
+        hosts: [{ host: 'win1', os: 'auto' }],
+        concurrency: 1,
+        retries: 0,
+      }),
+    ).toThrow(/Basic over plain HTTP/);
+  }, 300_000);
   it('a changed certificate blocks its host, naming both fingerprints; nothing reaches the host', async () => {
     const host = hosts[2]!;
     const earlier = 'C0:FF:EE'.padEnd(95, ':00').slice(0, 95);

@@ -10,14 +10,15 @@
  * Credentials: the password comes from the keychain at login. The listener's certificate is checked
  * against the CA given or the pin the responder confirmed for that host:port (winrm/certificates.ts;
  * an unpinned host is refused with its fingerprint, a changed one with both); "unchecked" is an
- * explicit opt-out.
+ * explicit opt-out. Plain HTTP (the default 5985 listener) only when the responder chose it: NTLM with
+ * every message sealed, Basic refused, and the run's log warns.
  */
 import { createHash, randomBytes, X509Certificate } from 'node:crypto';
 import { createServer, type Server } from 'node:https';
 import type { AddressInfo } from 'node:net';
 import { readFile } from 'node:fs/promises';
 import { z } from 'zod';
-import type { AgentChannel } from '../../../../shared/agents';
+import { WINRM_HTTP_WARNING, type AgentChannel } from '../../../../shared/agents';
 import { AppError, isAppError } from '../../../../shared/errors';
 import type { SecretStore } from '../../credentials/index';
 import { createCertificateAuthority, issueCertificate } from '../../pki/index';
@@ -56,6 +57,8 @@ export const WinRmPushSettings = z.object({
     /** The certificates the responder confirmed once, pinned in the app's store (winrm/cert-store.ts). */
     z.object({ kind: z.literal('pinned') }),
     z.object({ kind: z.literal('unchecked'), acknowledged: z.literal(true) }),
+    /** The plain HTTP listener (5985): no TLS at all; NTLM sealing protects the messages. */
+    z.object({ kind: z.literal('http'), acknowledged: z.literal(true) }),
   ]),
   msi: z
     .discriminatedUnion('kind', [
@@ -176,12 +179,18 @@ export class WinRmAgentPusher implements HostPusher {
 
   constructor(private readonly deps: WinRmPusherDeps) {}
 
-  defaultPort(): number {
-    return 5986;
+  defaultPort(settings: unknown): number {
+    return WinRmPushSettings.safeParse(settings).data?.tls.kind === 'http' ? 5985 : 5986;
   }
 
   parseSettings(settings: unknown): WinRmPushSettings {
-    return WinRmPushSettings.parse(settings);
+    const s = WinRmPushSettings.parse(settings);
+    if (s.tls.kind === 'http' && s.login.auth === 'basic')
+      throw new AppError(
+        'INVALID_ARGUMENT',
+        'Basic over plain HTTP would send the password readable on the network, so it is never done. Use NTLM (sealed over HTTP) or the HTTPS listener.',
+      );
+    return s;
   }
 
   async open(raw: unknown, ctx: PushOpenContext): Promise<PushSession> {
@@ -192,6 +201,7 @@ export class WinRmAgentPusher implements HostPusher {
         'WinRM certificates are NOT checked for this run (the responder turned the check off).',
         'warn',
       );
+    if (s.tls.kind === 'http') ctx.log(WINRM_HTTP_WARNING, 'warn');
     let run: RunServer | undefined;
     if (s.mode === 'install') {
       const config = agentConfig(await server.orgClientConfig({ signal: ctx.signal }), {
@@ -241,14 +251,16 @@ export class WinRmAgentPusher implements HostPusher {
   }
 
   /**
-   * How the listener's certificate is checked during the handshake. Pinned: the pin the responder
-   * confirmed; with none, the certificate is only looked at, to name it in the refusal (never accepted).
+   * How the listener's certificate is checked during the handshake (none over plain HTTP). Pinned: the
+   * pin the responder confirmed; with none, the certificate is only looked at, to name it in the
+   * refusal (never accepted).
    */
   private async certificatePolicy(
     s: WinRmPushSettings,
     host: string,
     port: number,
-  ): Promise<CertificatePolicy> {
+  ): Promise<CertificatePolicy | undefined> {
+    if (s.tls.kind === 'http') return undefined;
     if (s.tls.kind === 'ca') return { kind: 'ca', caPem: s.tls.caPem };
     if (s.tls.kind === 'unchecked') return { kind: 'unchecked' };
     const pin = await this.deps.certs.pinned(host, port);
@@ -277,13 +289,13 @@ export class WinRmAgentPusher implements HostPusher {
         `No password is saved in the keychain under "${s.login.passwordRef}".`,
       );
     const client = new WinRmClient({
+      ...(certificate ? { certificate } : { transport: 'http' }),
       host: ctx.host.host,
       port: ctx.host.port,
       auth: s.login.auth,
       user: s.login.user,
       domain: s.login.domain,
       password,
-      certificate,
     });
     const onAbort = (): void => client.close();
     ctx.signal.addEventListener('abort', onAbort, { once: true });

@@ -170,6 +170,24 @@ describe('push_agents_winrm', () => {
     });
   });
 
+  it('plain_http: the plan says there is no TLS and why that is risky; Basic with it is refused', async () => {
+    answer = 'denied';
+    const r = await call('push_agents_winrm', { ...win, hosts: ['win1.corp'], plain_http: true });
+    expect(r.isError).toBe(true);
+    expect(asked[0]!.plan.operations[0]!.details).toMatchObject({
+      hosts: ['win1.corp:5985'],
+      certificates: expect.stringMatching(/^none: WinRM over plain HTTP .*only NTLM sealing/),
+    });
+    asked.length = 0;
+    expect(text(await call('push_agents_winrm', { ...win, plain_http: true, auth: 'basic' }))).toMatch(
+      /Basic over plain HTTP/,
+    );
+    expect(
+      text(await call('push_agents_winrm', { ...win, plain_http: true, certificates_unchecked: true })),
+    ).toMatch(/plain_http has no certificate to check/);
+    expect(asked).toHaveLength(0);
+  });
+
   it('stops on a listener certificate nobody confirmed, naming it, before asking', async () => {
     const fake = await startWinRmFake({ accounts: [{ user: 'Administrator', password: 'x' }] });
     try {

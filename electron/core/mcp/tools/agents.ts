@@ -9,6 +9,7 @@
  */
 import { z } from 'zod';
 import { parseHostList, parseJumpHost } from '../../../../shared/agent-hosts';
+import { WINRM_HTTP_WARNING } from '../../../../shared/agents';
 import { AppError, messageOf } from '../../../../shared/errors';
 import type { WinRmCertScan } from '../../../../shared/contracts/agents';
 import { join } from 'node:path';
@@ -388,6 +389,12 @@ const winrmInput = {
     .literal(true)
     .optional()
     .describe('Or do not check the listeners’ certificates: only when the responder said so.'),
+  plain_http: z
+    .literal(true)
+    .optional()
+    .describe(
+      'Or the plain HTTP listener (port 5985) instead of HTTPS: NTLM only, every message sealed with NTLM; no TLS, so only when the responder said so.',
+    ),
   serve_host: z
     .string()
     .min(1)
@@ -413,6 +420,11 @@ function winrmRequest(args: WinRmArgs, server: string, org: string): WinRmPushRe
   if (bad) throw new AppError('INVALID_ARGUMENT', `Host "${bad.text}": ${bad.message}`);
   if (args.ca_pem !== undefined && args.certificates_unchecked)
     throw new AppError('INVALID_ARGUMENT', 'Give ca_pem or certificates_unchecked, not both.');
+  if (args.plain_http && (args.ca_pem !== undefined || args.certificates_unchecked))
+    throw new AppError(
+      'INVALID_ARGUMENT',
+      'plain_http has no certificate to check: give it without ca_pem or certificates_unchecked.',
+    );
   if (args.mode === 'install' && !args.serve_host)
     throw new AppError(
       'INVALID_ARGUMENT',
@@ -427,11 +439,13 @@ function winrmRequest(args: WinRmArgs, server: string, org: string): WinRmPushRe
       mode: args.mode,
       server: { connection: server, org },
       login: { user: args.user, domain: args.domain, auth: args.auth, passwordRef: args.password_ref },
-      tls: args.ca_pem
-        ? { kind: 'ca', caPem: args.ca_pem }
-        : args.certificates_unchecked
-          ? { kind: 'unchecked', acknowledged: true }
-          : { kind: 'pinned' },
+      tls: args.plain_http
+        ? { kind: 'http', acknowledged: true }
+        : args.ca_pem
+          ? { kind: 'ca', caPem: args.ca_pem }
+          : args.certificates_unchecked
+            ? { kind: 'unchecked', acknowledged: true }
+            : { kind: 'pinned' },
       msi: { kind: 'release', tag: args.release_tag },
       config: { frontends: [], labels: args.labels },
       serve: { host: args.serve_host ?? 'localhost' },
@@ -469,7 +483,7 @@ export const pushAgentsWinrm = defineTool({
   name: 'push_agents_winrm',
   title: 'Push Velociraptor agents over WinRM (Windows)',
   description:
-    'Install (or uninstall) the Velociraptor MSI on Windows hosts over WinRM (HTTPS, NTLMv2 or Basic): each host downloads the signature-verified MSI and the client config from a server this app runs for the push (certificate pinned, sha256 checked), installs it quietly, and is checked until the server lists its client. Listener certificates are checked against the certificates the responder pinned in the app, or a CA: the push stops before asking when a listener presents a certificate nobody confirmed (or a changed one) — confirming it is the responder’s act, in the agents wizard or with `megaraptor agents push --accept-winrm-cert`. Kerberos is not supported. The responder is asked every time, whatever the policy allows.',
+    'Install (or uninstall) the Velociraptor MSI on Windows hosts over WinRM (HTTPS, NTLMv2 or Basic; plain HTTP with NTLM sealing only when the responder chose it): each host downloads the signature-verified MSI and the client config from a server this app runs for the push (certificate pinned, sha256 checked), installs it quietly, and is checked until the server lists its client. Listener certificates are checked against the certificates the responder pinned in the app, or a CA: the push stops before asking when a listener presents a certificate nobody confirmed (or a changed one) — confirming it is the responder’s act, in the agents wizard or with `megaraptor agents push --accept-winrm-cert`. Kerberos is not supported. The responder is asked every time, whatever the policy allows.',
   input: winrmInput,
   output: runOutput,
   annotations: { readOnlyHint: false, destructiveHint: false, idempotentHint: true, openWorldHint: true },
@@ -505,7 +519,9 @@ export const pushAgentsWinrm = defineTool({
             ? 'each listener presents the certificate the responder pinned'
             : tls.kind === 'ca'
               ? 'checked against the CA given'
-              : 'NOT checked',
+              : tls.kind === 'http'
+                ? `none: ${WINRM_HTTP_WARNING}`
+                : 'NOT checked',
         server: r.settings.server.connection,
         labels: args.labels,
         release: args.release_tag,

@@ -28,6 +28,7 @@ import {
   TextInput,
 } from '@mantine/core';
 import { useCallback, useMemo, useState } from 'react';
+import { WINRM_HTTP_WARNING } from '../../../../shared/agents';
 import type { HostKeyScan, PushReview } from '../../../../shared/contracts/agents';
 import { describeError } from '../../../../shared/errors';
 import { useApi } from '../../api/index';
@@ -161,7 +162,10 @@ function WizardBody({
             <HostKeysStep hosts={keyedHosts(form, hosts.hosts)} />
           ) : (
             <WinRmCertsStep
-              hosts={hosts.hosts.map((h) => ({ host: h.host, port: h.port ?? 5986 }))}
+              hosts={hosts.hosts.map((h) => ({
+                host: h.host,
+                port: h.port ?? (form.winrm.tls === 'http' ? 5985 : 5986),
+              }))}
               tls={form.winrm.tls}
               caPem={form.winrm.caPem}
             />
@@ -500,7 +504,8 @@ function WinRmLogin({ form, update }: StepProps) {
         testId="agents-winrm-password"
       />
       <Text size="xs" c="dimmed">
-        Kerberos is not supported: use NTLMv2 or Basic. WinRM runs over HTTPS only.
+        Kerberos is not supported: use NTLMv2 or Basic. WinRM runs over HTTPS (5986) unless you choose the
+        plain HTTP listener (5985), where NTLMv2 seals every message and Basic is refused.
       </Text>
       <SegmentedControl
         value={w.tls}
@@ -509,6 +514,7 @@ function WinRmLogin({ form, update }: StepProps) {
           { value: 'pinned', label: 'Confirm and pin each' },
           { value: 'ca', label: 'A CA I give' },
           { value: 'unchecked', label: 'Do not check (warned)' },
+          { value: 'http', label: 'Plain HTTP, NTLM sealing (warned)' },
         ]}
         data-testid="agents-winrm-tls"
       />
@@ -533,6 +539,15 @@ function WinRmLogin({ form, update }: StepProps) {
           label="I understand: anyone on the path can read the login and change what the hosts run"
           checked={w.uncheckedAcknowledged}
           onChange={(e) => set({ uncheckedAcknowledged: e.currentTarget.checked })}
+        />
+      ) : null}
+      {w.tls === 'http' ? (
+        <Switch
+          color="red"
+          label={`I understand: ${WINRM_HTTP_WARNING}`}
+          checked={w.httpAcknowledged}
+          onChange={(e) => set({ httpAcknowledged: e.currentTarget.checked })}
+          data-testid="agents-winrm-http-ack"
         />
       ) : null}
       <SegmentedControl

@@ -9,6 +9,7 @@
  */
 import { Alert, Badge, Button, Checkbox, Code, Group, Loader, Stack, Table, Text } from '@mantine/core';
 import { useState } from 'react';
+import { WINRM_HTTP_WARNING } from '../../../../shared/agents';
 import type { WinRmCertScan } from '../../../../shared/contracts/agents';
 import { describeError } from '../../../../shared/errors';
 import { useApi } from '../../api/index';
@@ -30,7 +31,7 @@ export function WinRmCertsStep({
   caPem,
 }: {
   hosts: Array<{ host: string; port: number }>;
-  tls: 'pinned' | 'ca' | 'unchecked';
+  tls: 'pinned' | 'ca' | 'unchecked' | 'http';
   caPem: string;
 }) {
   const api = useApi();
@@ -44,6 +45,13 @@ export function WinRmCertsStep({
       <Alert color="red" data-testid="winrmcerts-step" data-unchecked="true">
         The listeners&apos; certificates are NOT checked for this push, as you chose: anyone on the path can
         read the login and change what the hosts run. Go back to pin them or give a CA.
+      </Alert>
+    );
+
+  if (tls === 'http')
+    return (
+      <Alert color="red" data-testid="winrmcerts-step" data-http="true">
+        The plain HTTP listener has no certificate to check. {WINRM_HTTP_WARNING}
       </Alert>
     );
 

@@ -139,4 +139,19 @@ describe('agents wizard form', () => {
     // An install carries no writeback choice at all.
     expect(requestOf({ ...f, mode: 'install' }, hosts).settings).not.toHaveProperty('keepWriteback');
   });
+
+  it('WinRM over plain HTTP: acknowledged, never with Basic', () => {
+    const f = form({ server: 'sim', paste: 'win1', channel: 'winrm' });
+    f.winrm = { ...f.winrm, user: 'Administrator', passwordRef: 'cred-2', tls: 'http', auth: 'basic' };
+    expect(formProblems(f, hostsOf(f).hosts).map((p) => p.message)).toEqual([
+      'Acknowledge that plain HTTP relies on NTLM sealing alone, or choose HTTPS.',
+      'Basic over plain HTTP would send the password readable: use NTLMv2, or HTTPS.',
+    ]);
+    f.winrm = { ...f.winrm, auth: 'ntlm', httpAcknowledged: true };
+    expect(formProblems(f, hostsOf(f).hosts)).toEqual([]);
+    expect(requestOf(f, hostsOf(f).hosts).settings).toMatchObject({
+      tls: { kind: 'http', acknowledged: true },
+      login: { auth: 'ntlm' },
+    });
+  });
 });

@@ -69,10 +69,14 @@ export interface AgentForm {
     domain: string;
     auth: 'ntlm' | 'basic';
     passwordRef: string;
-    /** pinned: the certificates the responder confirmed once (the wizard's certificate step). */
-    tls: 'pinned' | 'ca' | 'unchecked';
+    /**
+     * pinned: the certificates the responder confirmed once (the wizard's certificate step); http: the
+     * plain HTTP listener (5985), NTLM with every message sealed.
+     */
+    tls: 'pinned' | 'ca' | 'unchecked' | 'http';
     caPem: string;
     uncheckedAcknowledged: boolean;
+    httpAcknowledged: boolean;
     msi: 'release' | 'file';
     tag: string;
     msiPath: string;
@@ -125,6 +129,7 @@ export function defaultAgentForm(): AgentForm {
       tls: 'pinned',
       caPem: '',
       uncheckedAcknowledged: false,
+      httpAcknowledged: false,
       msi: 'release',
       tag: 'latest',
       msiPath: '',
@@ -278,6 +283,10 @@ export function formProblems(form: AgentForm, hosts: PushHost[]): FormProblem[] 
     if (w.tls === 'ca' && !w.caPem.includes('BEGIN CERTIFICATE')) login('Paste the CA certificate (PEM).');
     if (w.tls === 'unchecked' && !w.uncheckedAcknowledged)
       login('Acknowledge that certificates will not be checked, or choose a CA or pins.');
+    if (w.tls === 'http' && !w.httpAcknowledged)
+      login('Acknowledge that plain HTTP relies on NTLM sealing alone, or choose HTTPS.');
+    if (w.tls === 'http' && w.auth === 'basic')
+      login('Basic over plain HTTP would send the password readable: use NTLMv2, or HTTPS.');
     if (w.msi === 'file' && !w.msiPath.trim()) login('Give the MSI file.');
   }
   return p;
@@ -307,7 +316,9 @@ export function settingsOf(form: AgentForm): Record<string, unknown> {
           ? { kind: 'ca', caPem: w.caPem }
           : w.tls === 'pinned'
             ? { kind: 'pinned' }
-            : { kind: 'unchecked', acknowledged: true },
+            : w.tls === 'http'
+              ? { kind: 'http', acknowledged: true }
+              : { kind: 'unchecked', acknowledged: true },
       msi:
         w.msi === 'file'
           ? { kind: 'file', path: w.msiPath.trim() }

@@ -6,13 +6,20 @@
  * response verified against the account's password, the channel binding checked when required) and
  * Basic. Commands are not executed: each is recorded and answered by the test's handler.
  *
+ * With `scheme: 'http'` it is the default 5985 listener instead: plain HTTP, NTLM only, and every
+ * envelope after the login must arrive sealed (MS-NLMP session security in WinRM's multipart/encrypted
+ * body, MS-WSMV 2.2.9.1.1) and is answered sealed; a request that is not sealed, or whose signature
+ * does not match, gets HTTP 400 and the connection is closed (the double's choice; recorded in
+ * `sealErrors`). `tamperAnswers` flips a byte in that many of the next sealed answers, for tests.
+ *
  * It is checked first against pywinrm (a client nobody here wrote; winrm-fake.int.test.ts) so it
  * speaks the real protocol; then the product's client is tested against it. What it does not do:
- * Kerberos, NTLM signing/sealing (HTTP message encryption), MIC checks, CredSSP, PowerShell remoting.
+ * Kerberos, MIC checks, CredSSP, PowerShell remoting, chunked multipart/x-multi-encrypted bodies.
  */
 import { createHmac, randomBytes, randomUUID, X509Certificate } from 'node:crypto';
 import type { Socket } from 'node:net';
-import { createServer, type Server } from 'node:https';
+import { createServer as createHttpServer, type RequestListener, type Server as HttpServer } from 'node:http';
+import { createServer, type Server as HttpsServer } from 'node:https';
 import { createCertificateAuthority, issueCertificate } from '../../../pki/certificates';
 import {
   AV,
@@ -22,7 +29,12 @@ import {
   ntowfv2,
   parseAuthenticate,
   parseAvPairs,
+  SEALING_FLAGS,
+  sessionBaseKey,
 } from '../winrm/ntlm';
+import { decryptBody, ENCRYPTED_CONTENT_TYPE, encryptBody, isEncrypted } from '../winrm/http-encryption';
+import { NtlmSession } from '../winrm/ntlm-session';
+import { rc4 } from '../winrm/rc4';
 import { ACTION, COMMAND_DONE, NS } from '../winrm/wsman';
 import { child, escapeXml, find, findAll, parseXml } from '../xml';
 
@@ -62,6 +74,8 @@ export interface WinRmFakeOptions {
   onCommand?: CommandHandler;
   /** The NetBIOS name the host gives in its CHALLENGE. */
   computerName?: string;
+  /** 'http': the plain HTTP listener, NTLM with every envelope sealed (default 'https'). */
+  scheme?: 'https' | 'http';
   /** Listen on this port (a listener whose certificate was replaced); default any free port. */
   port?: number;
 }
@@ -77,12 +91,20 @@ export interface WinRmFake {
   /** Every WS-Management action received, in order. */
   actions: string[];
   shells: Set<string>;
+  /** HTTP only: the request bodies as they crossed the wire. */
+  wire: Buffer[];
+  /** HTTP only: why sealed (or unsealed) requests were refused. */
+  sealErrors: string[];
+  /** HTTP only: flip a byte in this many of the next sealed answers. */
+  tamperAnswers: number;
   close(): Promise<void>;
 }
 
 interface SocketState {
   challenge?: Buffer;
+  requested?: number;
   user?: string;
+  session?: NtlmSession;
 }
 
 function answer(action: string, relatesTo: string, body: string): string {
@@ -102,6 +124,17 @@ function fault(relatesTo: string, subcode: string, code: string, message: string
   );
 }
 
+/** The HTTPS listener, or the plain HTTP one (same handler, no TLS). */
+function serve(
+  http: boolean,
+  tls: { cert: string; key: string; keepAliveTimeout: number },
+  handler: RequestListener,
+): HttpServer | HttpsServer {
+  return http
+    ? createHttpServer({ keepAliveTimeout: tls.keepAliveTimeout }, handler)
+    : createServer(tls, handler);
+}
+
 export async function startWinRmFake(o: WinRmFakeOptions): Promise<WinRmFake> {
   const ca = await createCertificateAuthority({ organization: 'Megaraptor test WinRM CA' });
   const leaf = await issueCertificate(ca, {
@@ -110,7 +143,9 @@ export async function startWinRmFake(o: WinRmFakeOptions): Promise<WinRmFake> {
     ipAddresses: ['127.0.0.1'],
   });
   const cert = new X509Certificate(leaf.certificatePem);
-  const methods = o.methods ?? ['ntlm', 'basic'];
+  const http = o.scheme === 'http';
+  // Windows refuses Basic on the unencrypted listener (AllowUnencrypted is false by default).
+  const methods = o.methods ?? (http ? ['ntlm'] : ['ntlm', 'basic']);
   const computer = o.computerName ?? 'WINFAKE01';
   const auths: AuthAttempt[] = [];
   const commands: RecordedCommand[] = [];
@@ -155,13 +190,19 @@ export async function startWinRmFake(o: WinRmFakeOptions): Promise<WinRmFake> {
       const type = token.length >= 12 ? token.readUInt32LE(8) : 0;
       if (type === 1) {
         st.challenge = randomBytes(8);
-        const msg = challengeMessage(st.challenge, computer, [
-          { id: AV.NB_DOMAIN, value: Buffer.from(computer, 'utf16le') },
-          { id: AV.NB_COMPUTER, value: Buffer.from(computer, 'utf16le') },
-          { id: AV.DNS_DOMAIN, value: Buffer.from(computer.toLowerCase(), 'utf16le') },
-          { id: AV.DNS_COMPUTER, value: Buffer.from(computer.toLowerCase(), 'utf16le') },
-          { id: AV.TIMESTAMP, value: fileTime(Date.now()) },
-        ]);
+        st.requested = token.length >= 16 ? token.readUInt32LE(12) : 0;
+        const msg = challengeMessage(
+          st.challenge,
+          computer,
+          [
+            { id: AV.NB_DOMAIN, value: Buffer.from(computer, 'utf16le') },
+            { id: AV.NB_COMPUTER, value: Buffer.from(computer, 'utf16le') },
+            { id: AV.DNS_DOMAIN, value: Buffer.from(computer.toLowerCase(), 'utf16le') },
+            { id: AV.DNS_COMPUTER, value: Buffer.from(computer.toLowerCase(), 'utf16le') },
+            { id: AV.TIMESTAMP, value: fileTime(Date.now()) },
+          ],
+          st.requested,
+        );
         send401([`Negotiate ${msg.toString('base64')}`]);
         return null;
       }
@@ -178,26 +219,35 @@ export async function startWinRmFake(o: WinRmFakeOptions): Promise<WinRmFake> {
         );
         let ok = false;
         let channelBinding: AuthAttempt['channelBinding'] = 'missing';
+        let session: NtlmSession | undefined;
         if (account && a.ntResponse.length > 48) {
           const proof = a.ntResponse.subarray(0, 16);
           const temp = a.ntResponse.subarray(16);
           // The key uses the domain exactly as the client sent it.
-          const expected = createHmac('md5', ntowfv2(account.password, a.user, a.domain))
+          const responseKey = ntowfv2(account.password, a.user, a.domain);
+          const expected = createHmac('md5', responseKey)
             .update(Buffer.concat([challenge, temp]))
             .digest();
           ok = expected.equals(proof);
+          if (ok && (a.flags & SEALING_FLAGS) >>> 0 === SEALING_FLAGS && a.encryptedSessionKey.length === 16)
+            session = new NtlmSession(
+              rc4(sessionBaseKey(responseKey, proof), a.encryptedSessionKey),
+              'server',
+            );
           const pairs = parseAvPairs(temp.subarray(28));
           const cb = pairs.find((p) => p.id === AV.CHANNEL_BINDINGS)?.value;
           if (cb && !cb.equals(Buffer.alloc(16)))
             channelBinding = cb.equals(channelBindingHash(cert.raw)) ? 'match' : 'mismatch';
         }
-        if (ok && o.requireChannelBinding && channelBinding !== 'match') ok = false;
+        if (ok && o.requireChannelBinding && !http && channelBinding !== 'match') ok = false;
+        if (http) channelBinding = 'n/a';
         auths.push({ method: 'ntlm', user: a.user, domain: a.domain, ok, channelBinding });
         if (!ok) {
           send401(offers);
           return null;
         }
         st.user = a.user;
+        if (session) st.session = session;
         return a.user;
       }
     }
@@ -205,28 +255,66 @@ export async function startWinRmFake(o: WinRmFakeOptions): Promise<WinRmFake> {
     return null;
   }
 
-  const server: Server = createServer(
+  const wire: Buffer[] = [];
+  const sealErrors: string[] = [];
+  const tamper = { answers: 0 };
+
+  const server = serve(
+    http,
     { cert: leaf.certificatePem, key: leaf.privateKeyPem, keepAliveTimeout: 30_000 },
     (req, res) => {
       const chunks: Buffer[] = [];
       req.on('data', (c: Buffer) => chunks.push(c));
       req.on('end', () => void handle());
       const handle = async (): Promise<void> => {
+        const st = stateOf(req.socket);
+        let sealedFor: NtlmSession | undefined;
         const send = (status: number, body: string, headers: Record<string, string | string[]> = {}) => {
+          let payload: Buffer = Buffer.from(body, 'utf8');
+          let type = 'application/soap+xml;charset=UTF-8';
+          if (sealedFor) {
+            payload = encryptBody(sealedFor, payload);
+            type = ENCRYPTED_CONTENT_TYPE;
+            if (tamper.answers > 0) {
+              tamper.answers--;
+              payload[payload.length - 40]! ^= 0x01; // inside the sealed envelope
+            }
+          }
           res.writeHead(status, {
-            'Content-Type': 'application/soap+xml;charset=UTF-8',
-            'Content-Length': Buffer.byteLength(body),
+            'Content-Type': type,
+            'Content-Length': payload.length,
             Server: 'Microsoft-HTTPAPI/2.0 (Megaraptor test double)',
             ...headers,
           });
-          res.end(body);
+          res.end(payload);
+        };
+        const refuse = (why: string) => {
+          sealErrors.push(why);
+          delete st.user;
+          delete st.session;
+          res.writeHead(400, { 'Content-Length': 0, Connection: 'close' });
+          res.end();
         };
         if (req.method !== 'POST' || req.url !== '/wsman') return send(404, '');
-        const user = authenticate(req.headers.authorization, stateOf(req.socket), (www) =>
+        const user = authenticate(req.headers.authorization, st, (www) =>
           send(401, '', { 'WWW-Authenticate': www }),
         );
         if (user === null) return;
-        const text = Buffer.concat(chunks).toString('utf8');
+        let raw: Buffer = Buffer.concat(chunks);
+        if (http) {
+          wire.push(raw);
+          if (raw.length) {
+            if (!st.session || !isEncrypted(req.headers['content-type']))
+              return refuse('the request is not sealed (plain HTTP needs NTLM sealing)');
+            try {
+              raw = decryptBody(st.session, raw);
+            } catch (e) {
+              return refuse((e as Error).message);
+            }
+            sealedFor = st.session;
+          }
+        }
+        const text = raw.toString('utf8');
         if (!text) return send(200, ''); // an authenticated empty request (NTLM's first leg)
         let messageId = '';
         try {
@@ -342,7 +430,7 @@ export async function startWinRmFake(o: WinRmFakeOptions): Promise<WinRmFake> {
   await new Promise<void>((r) => server.listen(o.port ?? 0, '127.0.0.1', () => r()));
   const port = (server.address() as { port: number }).port;
   return {
-    url: `https://127.0.0.1:${port}/wsman`,
+    url: `${http ? 'http' : 'https'}://127.0.0.1:${port}/wsman`,
     port,
     caPem: ca.certificatePem,
     certificateDer: cert.raw,
@@ -351,6 +439,14 @@ export async function startWinRmFake(o: WinRmFakeOptions): Promise<WinRmFake> {
     commands,
     actions,
     shells,
+    wire,
+    sealErrors,
+    get tamperAnswers() {
+      return tamper.answers;
+    },
+    set tamperAnswers(n: number) {
+      tamper.answers = n;
+    },
     close: () =>
       new Promise<void>((r) => {
         server.closeAllConnections();

@@ -3,18 +3,23 @@
  * pinned (its SHA-256 fingerprint, confirmed once) — or, only when the responder explicitly turns the
  * check off, not checked (the caller warns). Nothing is sent before the check: the TLS socket is corked
  * until the certificate passed. Logins: NTLMv2 (domain or local accounts; channel binding always sent,
- * as listeners with Extended Protection demand) or Basic (local accounts). Plain HTTP is refused:
- * WinRM over HTTP needs NTLM sealing, which is not built. Kerberos is out of scope.
+ * as listeners with Extended Protection demand) or Basic (local accounts). Kerberos is out of scope.
+ *
+ * Plain HTTP (the default 5985 listener) only when the responder chose it (`transport: 'http'`):
+ * NTLM with every envelope sealed (ntlm-session.ts, http-encryption.ts) — an answer that is not
+ * sealed or fails its signature is refused — and Basic never, as it would send the password readable.
  *
  * One connection per client (NTLM authenticates the connection); commands run in one cmd shell.
  */
-import { type X509Certificate } from 'node:crypto';
+import { randomBytes, type X509Certificate } from 'node:crypto';
 import { Agent, request, type AgentOptions } from 'node:https';
-import type { IncomingMessage } from 'node:http';
+import { Agent as HttpAgent, request as httpRequest, type IncomingMessage } from 'node:http';
 import { isIP } from 'node:net';
 import { connect, checkServerIdentity, type TLSSocket } from 'node:tls';
 import { AppError, isAppError } from '../../../../../shared/errors';
+import { decryptBody, ENCRYPTED_CONTENT_TYPE, encryptBody, isEncrypted } from './http-encryption';
 import { authenticateMessage, negotiateMessage, parseChallenge } from './ntlm';
+import { NtlmSession } from './ntlm-session';
 import {
   ACTION,
   commandBody,
@@ -35,14 +40,18 @@ export type CertificatePolicy =
   | { kind: 'unchecked' };
 
 export interface WinRmOptions {
+  /** 'http' only when the responder chose it (warned): NTLM sealing protects the messages; no Basic. */
+  transport?: 'https' | 'http';
+  /** How the HTTPS listener's certificate is checked: required over HTTPS, none over HTTP. */
+  certificate?: CertificatePolicy;
   host: string;
+  /** 5986 over HTTPS, 5985 over HTTP. */
   port?: number;
   auth: 'ntlm' | 'basic';
   user: string;
   /** NTLM domain ('' or '.' for a local account). */
   domain?: string;
   password: string;
-  certificate: CertificatePolicy;
   timeoutMs?: number;
 }
 
@@ -131,33 +140,57 @@ interface HttpAnswer {
   status: number;
   headers: IncomingMessage['headers'];
   body: string;
+  raw: Buffer;
 }
 
 export class WinRmClient {
-  private readonly agent: CheckedAgent;
+  private readonly agent: CheckedAgent | HttpAgent;
   private readonly url: string;
   private authenticated = false;
+  /** Plain HTTP: the NTLM session of the authenticated connection. */
+  private sealing: NtlmSession | undefined;
+  /** Plain HTTP: a sealed answer failed its check; the client is not used any more. */
+  private broken: AppError | undefined;
 
   constructor(private readonly o: WinRmOptions) {
-    const port = o.port ?? 5986;
+    const http = o.transport === 'http';
+    const port = o.port ?? (http ? 5985 : 5986);
     const host = o.host.includes(':') ? `[${o.host}]` : o.host;
-    this.url = `https://${host}:${port}/wsman`;
-    this.agent = new CheckedAgent(o.host, o.certificate, { keepAlive: true, maxSockets: 1 });
+    this.url = `${http ? 'http' : 'https'}://${host}:${port}/wsman`;
+    if (http && o.auth !== 'ntlm')
+      throw new AppError(
+        'INVALID_ARGUMENT',
+        `Basic over plain HTTP would send the password for ${o.host} readable on the network, so it is never done. Use NTLM (sealed) or the HTTPS listener.`,
+      );
+    if (http === Boolean(o.certificate))
+      throw new AppError(
+        'INVALID_ARGUMENT',
+        http
+          ? 'A plain HTTP listener has no certificate to check; give none.'
+          : `Give how the certificate of ${o.host}'s HTTPS listener is checked: a CA, a confirmed fingerprint, or unchecked.`,
+      );
+    this.agent = o.certificate
+      ? new CheckedAgent(o.host, o.certificate, { keepAlive: true, maxSockets: 1 })
+      : new HttpAgent({ keepAlive: true, maxSockets: 1 });
   }
 
   close(): void {
     this.agent.destroy();
   }
 
-  private http(body: string, authorization?: string): Promise<HttpAnswer> {
+  private http(
+    body: string | Buffer,
+    authorization?: string,
+    contentType = 'application/soap+xml;charset=UTF-8',
+  ): Promise<HttpAnswer> {
     return new Promise((resolve, reject) => {
-      const req = request(
+      const req = (this.agent instanceof CheckedAgent ? request : httpRequest)(
         this.url,
         {
           method: 'POST',
           agent: this.agent,
           headers: {
-            'Content-Type': 'application/soap+xml;charset=UTF-8',
+            'Content-Type': contentType,
             'Content-Length': Buffer.byteLength(body),
             'User-Agent': 'Megaraptor WinRM',
             ...(authorization ? { Authorization: authorization } : {}),
@@ -173,13 +206,10 @@ export class WinRmClient {
               req.destroy(new AppError('WINRM_FAULT', 'The host answered more than 8 MiB.'));
             else chunks.push(c);
           });
-          res.on('end', () =>
-            resolve({
-              status: res.statusCode ?? 0,
-              headers: res.headers,
-              body: Buffer.concat(chunks).toString('utf8'),
-            }),
-          );
+          res.on('end', () => {
+            const raw = Buffer.concat(chunks);
+            resolve({ status: res.statusCode ?? 0, headers: res.headers, body: raw.toString('utf8'), raw });
+          });
           res.on('error', reject);
         },
       );
@@ -214,7 +244,8 @@ export class WinRmClient {
       if (r.status === 401) throw this.refused();
       return r;
     }
-    const first = await this.http('', `Negotiate ${negotiateMessage().toString('base64')}`);
+    const seal = this.o.transport === 'http';
+    const first = await this.http('', `Negotiate ${negotiateMessage({ seal }).toString('base64')}`);
     const offer = [first.headers['www-authenticate'] ?? []]
       .flat()
       .map((h) => /^(?:Negotiate|NTLM) ([A-Za-z0-9+/=]+)$/.exec(h.trim())?.[1])
@@ -223,29 +254,82 @@ export class WinRmClient {
       throw new AppError('WINRM_AUTH_FAILED', `${this.o.host} does not offer NTLM (status ${first.status}).`);
     const challenge = parseChallenge(Buffer.from(offer, 'base64'));
     const domain = this.o.domain === '.' ? '' : (this.o.domain ?? '');
+    const exportedSessionKey = seal ? randomBytes(16) : undefined;
+    const peerCertificate = this.agent instanceof CheckedAgent ? this.agent.peerCertificate : undefined;
     const auth = authenticateMessage(
       challenge,
       { user: this.o.user, domain, password: this.o.password },
       {
-        ...(this.agent.peerCertificate ? { serverCertificate: this.agent.peerCertificate } : {}),
+        ...(peerCertificate ? { serverCertificate: peerCertificate } : {}),
+        ...(exportedSessionKey ? { exportedSessionKey } : {}),
         spn: `HTTP/${this.o.host}`,
       },
     );
     const r = await this.http(body, `Negotiate ${auth.toString('base64')}`);
     if (r.status === 401) throw this.refused();
+    if (exportedSessionKey) this.sealing = new NtlmSession(exportedSessionKey, 'client');
     return r;
+  }
+
+  /**
+   * Plain HTTP: logs in with an empty request (the envelope must not go out before the session keys
+   * exist), then sends the envelope sealed and unseals the answer. Over a new connection (the old one
+   * closed) the listener asks again (401), so the login and the envelope are repeated once.
+   */
+  private async sealedExchange(xml: string): Promise<HttpAnswer> {
+    if (this.broken) throw this.broken;
+    for (let attempt = 0; ; attempt++) {
+      if (!this.sealing) {
+        const r = await this.login('');
+        if (r.status !== 200 || !this.sealing)
+          throw new AppError(
+            'WINRM_AUTH_FAILED',
+            `${this.o.host} did not accept the sealed NTLM login (HTTP ${r.status}).`,
+          );
+      }
+      const r = await this.http(
+        encryptBody(this.sealing, Buffer.from(xml, 'utf8')),
+        undefined,
+        ENCRYPTED_CONTENT_TYPE,
+      );
+      if (r.status === 401 && attempt === 0) {
+        this.sealing = undefined;
+        continue;
+      }
+      if (!r.raw.length) return r;
+      try {
+        if (!isEncrypted(r.headers['content-type']))
+          throw new AppError(
+            'WINRM_SEAL_INVALID',
+            `${this.o.host} answered over plain HTTP without sealing (HTTP ${r.status}); the answer is not used, as anyone on the path could have written it.`,
+          );
+        const body = decryptBody(this.sealing, r.raw);
+        return { ...r, body: body.toString('utf8'), raw: body };
+      } catch (e) {
+        if (isAppError(e)) {
+          this.broken = e;
+          this.sealing = undefined;
+          this.agent.destroy();
+        }
+        throw e;
+      }
+    }
   }
 
   /** Sends one envelope; logs in on the connection first when it is not authenticated. */
   private async send(input: Parameters<typeof envelope>[0]): Promise<ReturnType<typeof readAnswer>> {
     const { xml, messageId } = envelope(input);
-    let r = this.authenticated ? await this.http(xml) : await this.login(xml);
-    if (r.status === 401 && this.authenticated) {
-      // The connection was closed and a new one is not authenticated yet.
-      this.authenticated = false;
-      r = await this.login(xml);
+    let r: HttpAnswer;
+    if (this.o.transport === 'http') r = await this.sealedExchange(xml);
+    else {
+      r = this.authenticated ? await this.http(xml) : await this.login(xml);
+      if (r.status === 401 && this.authenticated) {
+        // The connection was closed and a new one is not authenticated yet.
+        this.authenticated = false;
+        r = await this.login(xml);
+      }
+      this.authenticated = r.status !== 401;
     }
-    this.authenticated = r.status !== 401;
     if (r.status !== 200 && !(r.status === 500 && r.body.includes('Fault')))
       throw new AppError(
         'WINRM_FAULT',

@@ -2,25 +2,30 @@
  * NTLMv2 authentication (MS-NLMP) for WinRM over HTTPS, in plain TypeScript: NEGOTIATE, the server's
  * CHALLENGE, and AUTHENTICATE with the NTLMv2 response (HMAC-MD5 over the NT hash, MD4 of our own as
  * OpenSSL 3 has none). The AUTHENTICATE message carries the TLS channel binding (MsvAvChannelBindings,
- * RFC 5929 tls-server-end-point) for listeners with Extended Protection. No signing or sealing: the
- * channel is TLS (message encryption over plain HTTP is not built), no MIC, no session key exchange.
- * NTLMv1 and LM are never sent. The password is only an input of the hash; nothing here logs.
+ * RFC 5929 tls-server-end-point) for listeners with Extended Protection. Over HTTPS nothing is signed
+ * or sealed (TLS protects the channel); over plain HTTP the AUTHENTICATE message also carries a random
+ * session key, encrypted under the key exchange key, for the session security of ntlm-session.ts. No
+ * MIC. NTLMv1 and LM are never sent. The password is only an input of the hash; nothing here logs.
  */
 import { createHash, createHmac, randomBytes } from 'node:crypto';
 import { AppError } from '../../../../../shared/errors';
 import { md4 } from './md4';
+import { rc4 } from './rc4';
 
 const SIGNATURE = Buffer.from('NTLMSSP\0', 'latin1');
 
 export const FLAGS = {
   UNICODE: 0x00000001,
   REQUEST_TARGET: 0x00000004,
+  SIGN: 0x00000010,
+  SEAL: 0x00000020,
   NTLM: 0x00000200,
   ALWAYS_SIGN: 0x00008000,
   EXTENDED_SESSIONSECURITY: 0x00080000,
   TARGET_INFO: 0x00800000,
   VERSION: 0x02000000,
   N128: 0x20000000,
+  KEY_EXCH: 0x40000000,
   N56: 0x80000000,
 } as const;
 
@@ -34,6 +39,10 @@ const CLIENT_FLAGS =
     FLAGS.N128 |
     FLAGS.N56) >>>
   0;
+
+/** What sealing over plain HTTP needs the server to grant (MS-NLMP 3.4 with a 128-bit exported key). */
+export const SEALING_FLAGS =
+  (FLAGS.SIGN | FLAGS.SEAL | FLAGS.KEY_EXCH | FLAGS.EXTENDED_SESSIONSECURITY | FLAGS.N128) >>> 0;
 
 /** AV pair ids (MS-NLMP 2.2.2.1). */
 export const AV = {
@@ -111,12 +120,12 @@ export function channelBindingHash(
     .digest();
 }
 
-/** The NEGOTIATE message (type 1): flags only, no domain or workstation. */
-export function negotiateMessage(): Buffer {
+/** The NEGOTIATE message (type 1): flags only, no domain or workstation; `seal` asks for sealing. */
+export function negotiateMessage(o: { seal?: boolean } = {}): Buffer {
   const m = Buffer.alloc(32);
   SIGNATURE.copy(m, 0);
   m.writeUInt32LE(1, 8);
-  m.writeUInt32LE(CLIENT_FLAGS, 12);
+  m.writeUInt32LE((CLIENT_FLAGS | (o.seal ? SEALING_FLAGS : 0)) >>> 0, 12);
   return m;
 }
 
@@ -185,6 +194,11 @@ export function ntlmv2Response(
 }
 
 export interface AuthenticateOptions {
+  /**
+   * The random exported session key for sealing (plain HTTP): sent encrypted under the key exchange
+   * key, with SIGN, SEAL and KEY_EXCH, which the challenge must have granted.
+   */
+  exportedSessionKey?: Buffer;
   /** DER of the server's TLS certificate: its channel binding goes into the response. */
   serverCertificate?: Buffer;
   /** SPN of the target, e.g. HTTP/host (MsvAvTargetName). */
@@ -210,8 +224,9 @@ export function authenticateMessage(
     pairs.push({ id: AV.CHANNEL_BINDINGS, value: channelBindingHash(o.serverCertificate) });
   if (o.spn) pairs.push({ id: AV.TARGET_NAME, value: utf16(o.spn) });
   const clientChallenge = o.clientChallenge ?? randomBytes(8);
-  const { response } = ntlmv2Response(
-    ntowfv2(creds.password, creds.user, creds.domain),
+  const responseKey = ntowfv2(creds.password, creds.user, creds.domain);
+  const { response, ntProof } = ntlmv2Response(
+    responseKey,
     challenge.serverChallenge,
     clientChallenge,
     timestamp,
@@ -226,13 +241,25 @@ export function authenticateMessage(
           .digest(),
         clientChallenge,
       ]);
+  let flags = ((challenge.flags & CLIENT_FLAGS) | FLAGS.UNICODE | FLAGS.NTLM) >>> 0;
+  let encryptedSessionKey: Buffer = Buffer.alloc(0);
+  if (o.exportedSessionKey) {
+    if ((challenge.flags & SEALING_FLAGS) >>> 0 !== SEALING_FLAGS)
+      throw new AppError(
+        'WINRM_AUTH_FAILED',
+        'The host does not offer NTLM sealing (128-bit, with key exchange), which WinRM over plain HTTP needs. Use the HTTPS listener.',
+      );
+    flags = (flags | SEALING_FLAGS) >>> 0;
+    // NTLMv2: the key exchange key is the session base key (MS-NLMP 3.3.2, 3.4.5.1).
+    encryptedSessionKey = rc4(sessionBaseKey(responseKey, ntProof), o.exportedSessionKey);
+  }
   const payload = [
     lm,
     response,
     utf16(creds.domain),
     utf16(creds.user),
     utf16(o.workstation ?? ''),
-    Buffer.alloc(0),
+    encryptedSessionKey,
   ];
   const header = Buffer.alloc(64);
   SIGNATURE.copy(header, 0);
@@ -245,8 +272,13 @@ export function authenticateMessage(
     header.writeUInt32LE(off, at + 4);
     off += p.length;
   });
-  header.writeUInt32LE(((challenge.flags & CLIENT_FLAGS) | FLAGS.UNICODE | FLAGS.NTLM) >>> 0, 60);
+  header.writeUInt32LE(flags, 60);
   return Buffer.concat([header, ...payload]);
+}
+
+/** NTLMv2's SessionBaseKey (MS-NLMP 3.3.2): HMAC-MD5 keyed with NTOWFv2 over the NTProofStr. */
+export function sessionBaseKey(responseKeyNt: Buffer, ntProof: Buffer): Buffer {
+  return createHmac('md5', responseKeyNt).update(ntProof).digest();
 }
 
 export interface Authenticate {
@@ -256,6 +288,8 @@ export interface Authenticate {
   workstation: string;
   lmResponse: Buffer;
   ntResponse: Buffer;
+  /** EncryptedRandomSessionKey (empty without KEY_EXCH). */
+  encryptedSessionKey: Buffer;
 }
 
 /** Reads an AUTHENTICATE message (the WinRM test endpoint checks clients with it). */
@@ -271,11 +305,20 @@ export function parseAuthenticate(buf: Buffer): Authenticate {
     domain: text(field(buf, 28)),
     user: text(field(buf, 36)),
     workstation: text(field(buf, 44)),
+    encryptedSessionKey: Buffer.from(field(buf, 52)),
   };
 }
 
-/** The CHALLENGE message a server sends (the WinRM test endpoint's). */
-export function challengeMessage(serverChallenge: Buffer, targetName: string, targetInfo: AvPair[]): Buffer {
+/**
+ * The CHALLENGE message a server sends (the WinRM test endpoint's). Like Windows it grants signing,
+ * sealing and key exchange when the client's NEGOTIATE (`requested` flags) asked for them.
+ */
+export function challengeMessage(
+  serverChallenge: Buffer,
+  targetName: string,
+  targetInfo: AvPair[],
+  requested = 0,
+): Buffer {
   const name = utf16(targetName);
   const info = encodeAvPairs(targetInfo);
   const header = Buffer.alloc(56);
@@ -284,7 +327,10 @@ export function challengeMessage(serverChallenge: Buffer, targetName: string, ta
   header.writeUInt16LE(name.length, 12);
   header.writeUInt16LE(name.length, 14);
   header.writeUInt32LE(56, 16);
-  header.writeUInt32LE((CLIENT_FLAGS | FLAGS.TARGET_INFO | FLAGS.VERSION) >>> 0, 20);
+  header.writeUInt32LE(
+    (CLIENT_FLAGS | FLAGS.TARGET_INFO | FLAGS.VERSION | (requested & SEALING_FLAGS)) >>> 0,
+    20,
+  );
   serverChallenge.copy(header, 24);
   header.writeUInt16LE(info.length, 40);
   header.writeUInt16LE(info.length, 42);
