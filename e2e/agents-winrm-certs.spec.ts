@@ -75,6 +75,9 @@ test('WinRM certificates: a new one confirmed and pinned, a changed one refused 
   await agents.next.click();
   await page.getByTestId('agents-winrm-user').fill(account.user);
   await agents.addSecret('agents-winrm-password', 'winrm admin (e2e)', account.password);
+  // The hosts download the MSI from this machine: the wizard asks where they reach it.
+  await expect(agents.problems).toContainText('as the Windows hosts reach it');
+  await page.getByTestId('agents-winrm-serve-host').fill('127.0.0.1');
   await expect(agents.problems).toHaveCount(0);
   await agents.next.click();
 
@@ -96,4 +99,10 @@ test('WinRM certificates: a new one confirmed and pinned, a changed one refused 
   // Nothing reached either listener: the step only looks at the certificates.
   expect(fresh.auths).toHaveLength(0);
   expect(replaced.auths).toHaveLength(0);
+
+  // The core accepts what the wizard sends for WinRM (the review is the core's own draft).
+  await agents.next.click();
+  await expect(agents.review).toBeVisible({ timeout: 30_000 });
+  await expect(agents.review).toContainText('over WinRM');
+  await expect(agents.error).toHaveCount(0);
 });

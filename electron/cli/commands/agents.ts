@@ -374,11 +374,15 @@ export async function winrmSettings(
       ? { kind: 'file', path: resolve(cwd, flags.get('--msi')!) }
       : { kind: 'release', tag: flags.get('--tag') ?? 'latest' },
     config: { frontends, labels: flags.all('--label') },
-    serve: {
-      host: serveHost ?? 'localhost',
-      ...(flags.get('--serve-bind') ? { bind: flags.get('--serve-bind')! } : {}),
-      ...(servePort !== undefined ? { port: servePort } : {}),
-    },
+    ...(serveHost
+      ? {
+          serve: {
+            host: serveHost,
+            ...(flags.get('--serve-bind') ? { bind: flags.get('--serve-bind')! } : {}),
+            ...(servePort !== undefined ? { port: servePort } : {}),
+          },
+        }
+      : {}),
     ...(timeout ? { enrollTimeoutMs: timeout * 1000 } : {}),
     keepWriteback: keepWriteback(flags),
   };

@@ -85,12 +85,17 @@ export const WinRmPushSettings = z.object({
         .refine((l) => l.every((x) => checkLabel(x) === x)),
     })
     .default({ frontends: [], labels: [] }),
-  /** Where the Windows hosts reach this machine for the downloads, and where it listens. */
-  serve: z.object({
-    host: z.string().min(1).max(253),
-    bind: z.string().default('0.0.0.0'),
-    port: z.number().int().min(0).max(65535).default(0),
-  }),
+  /**
+   * Where the Windows hosts reach this machine for the downloads, and where it listens. An install
+   * needs it; an uninstall downloads nothing.
+   */
+  serve: z
+    .object({
+      host: z.string().min(1).max(253),
+      bind: z.string().default('0.0.0.0'),
+      port: z.number().int().min(0).max(65535).default(0),
+    })
+    .optional(),
   enrollTimeoutMs: z.number().int().min(5_000).max(3_600_000).default(300_000),
   keepWriteback: z.boolean().default(true),
 });
@@ -185,6 +190,11 @@ export class WinRmAgentPusher implements HostPusher {
 
   parseSettings(settings: unknown): WinRmPushSettings {
     const s = WinRmPushSettings.parse(settings);
+    if (s.mode === 'install' && !s.serve)
+      throw new AppError(
+        'INVALID_ARGUMENT',
+        'An install needs this machine as the Windows hosts reach it (serve host): they download the MSI and the client config from it.',
+      );
     if (s.tls.kind === 'http' && s.login.auth === 'basic')
       throw new AppError(
         'INVALID_ARGUMENT',
@@ -203,7 +213,8 @@ export class WinRmAgentPusher implements HostPusher {
       );
     if (s.tls.kind === 'http') ctx.log(WINRM_HTTP_WARNING, 'warn');
     let run: RunServer | undefined;
-    if (s.mode === 'install') {
+    if (s.mode === 'install' && s.serve) {
+      const serve = s.serve;
       const config = agentConfig(await server.orgClientConfig({ signal: ctx.signal }), {
         frontends: s.config.frontends,
         labels: s.config.labels,
@@ -212,7 +223,7 @@ export class WinRmAgentPusher implements HostPusher {
       });
       const msi = await this.obtainMsi(s, ctx);
       const configData = Buffer.from(config.yaml);
-      run = await serveRun(s.serve.host, s.serve.bind, s.serve.port, [
+      run = await serveRun(serve.host, serve.bind, serve.port, [
         { name: 'velociraptor.msi', data: await readFile(msi.path), sha256: msi.sha256 },
         {
           name: 'client.config.yaml',

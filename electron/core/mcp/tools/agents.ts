@@ -448,7 +448,7 @@ function winrmRequest(args: WinRmArgs, server: string, org: string): WinRmPushRe
             : { kind: 'pinned' },
       msi: { kind: 'release', tag: args.release_tag },
       config: { frontends: [], labels: args.labels },
-      serve: { host: args.serve_host ?? 'localhost' },
+      ...(args.serve_host ? { serve: { host: args.serve_host } } : {}),
       keepWriteback: writebackChoice(args),
     },
   };

@@ -558,6 +558,24 @@ function WinRmLogin({ form, update }: StepProps) {
           { value: 'file', label: 'An MSI I have' },
         ]}
       />
+      {form.mode !== 'uninstall' ? (
+        <Group grow align="flex-start">
+          <TextInput
+            label="This machine, as the Windows hosts reach it"
+            description="Name or address: each host downloads the MSI and its config from a server of this run here (HTTPS, its certificate pinned, sha256 checked)."
+            value={w.serveHost}
+            onChange={(e) => set({ serveHost: e.currentTarget.value })}
+            data-testid="agents-winrm-serve-host"
+          />
+          <TextInput
+            label="Download port"
+            description="Empty: any free port. Open it in this machine's firewall for the hosts."
+            value={w.servePort}
+            onChange={(e) => set({ servePort: e.currentTarget.value })}
+            data-testid="agents-winrm-serve-port"
+          />
+        </Group>
+      ) : null}
       {w.msi === 'file' ? (
         <TextInput
           label="MSI file"

@@ -67,7 +67,13 @@ describe('agents wizard form', () => {
 
   it('WinRM: pinned certificates by default, and no unchecked ones without the acknowledgement', () => {
     const f = form({ server: 'sim', paste: 'win1', channel: 'winrm' });
-    f.winrm = { ...f.winrm, user: 'Administrator', passwordRef: 'cred-2', tls: 'unchecked' };
+    f.winrm = {
+      ...f.winrm,
+      user: 'Administrator',
+      passwordRef: 'cred-2',
+      tls: 'unchecked',
+      serveHost: 'ir-laptop',
+    };
     expect(formProblems(f, hostsOf(f).hosts).map((p) => p.message)).toEqual([
       'Acknowledge that certificates will not be checked, or choose a CA or pins.',
     ]);
@@ -142,7 +148,14 @@ describe('agents wizard form', () => {
 
   it('WinRM over plain HTTP: acknowledged, never with Basic', () => {
     const f = form({ server: 'sim', paste: 'win1', channel: 'winrm' });
-    f.winrm = { ...f.winrm, user: 'Administrator', passwordRef: 'cred-2', tls: 'http', auth: 'basic' };
+    f.winrm = {
+      ...f.winrm,
+      user: 'Administrator',
+      passwordRef: 'cred-2',
+      tls: 'http',
+      auth: 'basic',
+      serveHost: 'ir-laptop',
+    };
     expect(formProblems(f, hostsOf(f).hosts).map((p) => p.message)).toEqual([
       'Acknowledge that plain HTTP relies on NTLM sealing alone, or choose HTTPS.',
       'Basic over plain HTTP would send the password readable: use NTLMv2, or HTTPS.',
@@ -153,5 +166,33 @@ describe('agents wizard form', () => {
       tls: { kind: 'http', acknowledged: true },
       login: { auth: 'ntlm' },
     });
+  });
+
+  it('WinRM install: the download host is asked for and reaches the settings; an uninstall needs none', () => {
+    const f = form({ server: 'sim', paste: 'win1', channel: 'winrm' });
+    f.winrm = { ...f.winrm, user: 'Administrator', passwordRef: 'cred-2' };
+    expect(formProblems(f, hostsOf(f).hosts).map((p) => p.message)).toEqual([
+      'Give this machine’s name or address as the Windows hosts reach it: they download the MSI from it.',
+    ]);
+    f.winrm = { ...f.winrm, serveHost: ' ir-laptop.corp ', servePort: '70000' };
+    expect(formProblems(f, hostsOf(f).hosts).map((p) => p.message)).toEqual([
+      'The download port is a number from 1 to 65535, or empty for any free port.',
+    ]);
+    f.winrm.servePort = '8443';
+    expect(formProblems(f, hostsOf(f).hosts)).toEqual([]);
+    expect(requestOf(f, hostsOf(f).hosts).settings).toMatchObject({
+      mode: 'install',
+      serve: { host: 'ir-laptop.corp', port: 8443 },
+    });
+    const off = form({
+      server: 'sim',
+      paste: 'win1',
+      channel: 'winrm',
+      mode: 'uninstall',
+      writeback: 'keep',
+    });
+    off.winrm = { ...off.winrm, user: 'Administrator', passwordRef: 'cred-2' };
+    expect(formProblems(off, hostsOf(off).hosts)).toEqual([]);
+    expect(requestOf(off, hostsOf(off).hosts).settings).not.toHaveProperty('serve');
   });
 });

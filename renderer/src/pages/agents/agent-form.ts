@@ -80,6 +80,10 @@ export interface AgentForm {
     msi: 'release' | 'file';
     tag: string;
     msiPath: string;
+    /** This machine as the Windows hosts reach it: they download the MSI and config from it (install). */
+    serveHost: string;
+    /** The port that download server listens on; '' for any free port. */
+    servePort: string;
   };
 }
 
@@ -133,6 +137,8 @@ export function defaultAgentForm(): AgentForm {
       msi: 'release',
       tag: 'latest',
       msiPath: '',
+      serveHost: '',
+      servePort: '',
     },
   };
 }
@@ -288,6 +294,13 @@ export function formProblems(form: AgentForm, hosts: PushHost[]): FormProblem[] 
     if (w.tls === 'http' && w.auth === 'basic')
       login('Basic over plain HTTP would send the password readable: use NTLMv2, or HTTPS.');
     if (w.msi === 'file' && !w.msiPath.trim()) login('Give the MSI file.');
+    if (form.mode !== 'uninstall' && !w.serveHost.trim())
+      login(
+        'Give this machine’s name or address as the Windows hosts reach it: they download the MSI from it.',
+      );
+    const port = w.servePort.trim();
+    if (port && !(/^\d{1,5}$/.test(port) && Number(port) >= 1 && Number(port) <= 65535))
+      login('The download port is a number from 1 to 65535, or empty for any free port.');
   }
   return p;
 }
@@ -324,6 +337,14 @@ export function settingsOf(form: AgentForm): Record<string, unknown> {
           ? { kind: 'file', path: w.msiPath.trim() }
           : { kind: 'release', tag: w.tag || 'latest' },
       config,
+      ...(w.serveHost.trim()
+        ? {
+            serve: {
+              host: w.serveHost.trim(),
+              ...(w.servePort.trim() ? { port: Number(w.servePort.trim()) } : {}),
+            },
+          }
+        : {}),
     };
   }
   const s = form.ssh;
