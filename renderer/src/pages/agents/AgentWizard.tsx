@@ -8,13 +8,10 @@
  */
 import {
   Alert,
-  Badge,
   Button,
-  Checkbox,
   Code,
   Group,
   List,
-  Loader,
   Modal,
   NumberInput,
   SegmentedControl,
@@ -46,6 +43,7 @@ import {
 import { JumpHostsField } from './JumpHostsField';
 import { PushModeChoice } from './PushModeChoice';
 import { SecretPicker } from './SecretPicker';
+import { ConfirmIdentitiesStep } from './ConfirmIdentitiesStep';
 import { WinRmCertsStep } from './WinRmCertsStep';
 
 const STEP = { hosts: 0, server: 1, login: 2, keys: 3, review: 4 } as const;
@@ -598,128 +596,26 @@ const KEY_COLOR: Record<HostKeyScan['status'], string> = {
 
 function HostKeysStep({ hosts }: { hosts: Array<{ host: string; port: number }> }) {
   const api = useApi();
-  const [keys, setKeys] = useState<HostKeyScan[]>();
-  const [picked, setPicked] = useState<Set<string>>(new Set());
-  const [busy, setBusy] = useState(false);
-  const [error, setError] = useState<string>();
-  const keyOf = (k: { host: string; port: number }) => `${k.host}:${k.port}`;
-  const scan = () => {
-    setBusy(true);
-    setError(undefined);
-    api
-      .call('agents:scan-host-keys', { hosts })
-      .then((r) => {
-        setKeys(r.keys);
-        setPicked(new Set());
-      })
-      .catch((e: unknown) => setError(describeError(e)))
-      .finally(() => setBusy(false));
-  };
-  const trust = () => {
-    if (!keys) return;
-    setBusy(true);
-    setError(undefined);
-    api
-      .call('agents:trust-host-keys', {
-        keys: keys
-          .filter((k) => k.status === 'unknown' && picked.has(keyOf(k)) && k.fingerprint)
-          .map((k) => ({ host: k.host, port: k.port, fingerprint: k.fingerprint! })),
-      })
-      .then((r) => {
-        if (r.refused.length)
-          setError(r.refused.map((x) => x.message ?? `${keyOf(x)}: ${x.status}`).join(' '));
-        scan();
-      })
-      .catch((e: unknown) => {
-        setError(describeError(e));
-        setBusy(false);
-      });
-  };
-  const unknown = keys?.filter((k) => k.status === 'unknown') ?? [];
   return (
-    <Stack data-testid="hostkeys-step">
-      <Text size="sm">
-        Each host&apos;s key is checked against known_hosts (the app&apos;s and yours). A key never seen is
-        shown here to compare and confirm once, then remembered; a key that changed is refused and the host is
-        not touched. Hosts you do not confirm fail with that reason.
-      </Text>
-      <Group>
-        <Button variant="default" onClick={scan} loading={busy} data-testid="hostkeys-scan">
-          Check host keys
-        </Button>
-        {unknown.length ? (
-          <>
-            <Button
-              variant="default"
-              onClick={() => setPicked(new Set(unknown.map(keyOf)))}
-              data-testid="hostkeys-pick-all"
-            >
-              Select all new keys ({unknown.length})
-            </Button>
-            <Button onClick={trust} disabled={!picked.size} loading={busy} data-testid="hostkeys-trust">
-              Trust the selected keys
-            </Button>
-          </>
-        ) : null}
-      </Group>
-      {error ? (
-        <Alert color="red" data-testid="hostkeys-error">
-          {error}
-        </Alert>
-      ) : null}
-      {keys ? (
-        <Table striped withTableBorder data-testid="hostkeys-table">
-          <Table.Thead>
-            <Table.Tr>
-              <Table.Th />
-              <Table.Th>Host</Table.Th>
-              <Table.Th>Key</Table.Th>
-              <Table.Th>State</Table.Th>
-            </Table.Tr>
-          </Table.Thead>
-          <Table.Tbody>
-            {keys.slice(0, 500).map((k) => (
-              <Table.Tr key={keyOf(k)} data-testid={`hostkey-${keyOf(k)}`} data-status={k.status}>
-                <Table.Td>
-                  {k.status === 'unknown' ? (
-                    <Checkbox
-                      checked={picked.has(keyOf(k))}
-                      onChange={(e) => {
-                        const on = e.currentTarget.checked;
-                        setPicked((p) => {
-                          const n = new Set(p);
-                          if (on) n.add(keyOf(k));
-                          else n.delete(keyOf(k));
-                          return n;
-                        });
-                      }}
-                      aria-label={`trust ${keyOf(k)}`}
-                    />
-                  ) : null}
-                </Table.Td>
-                <Table.Td>{keyOf(k)}</Table.Td>
-                <Table.Td>
-                  {k.fingerprint ? (
-                    <Code>
-                      {k.keyType} {k.fingerprint}
-                    </Code>
-                  ) : (
-                    <Text size="xs">{k.message}</Text>
-                  )}
-                </Table.Td>
-                <Table.Td>
-                  <Badge color={KEY_COLOR[k.status]} variant="light">
-                    {k.status}
-                  </Badge>
-                </Table.Td>
-              </Table.Tr>
-            ))}
-          </Table.Tbody>
-        </Table>
-      ) : busy ? (
-        <Loader size="sm" />
-      ) : null}
-    </Stack>
+    <ConfirmIdentitiesStep<HostKeyScan>
+      ids={{ step: 'hostkeys', row: 'hostkey' }}
+      intro="Each host's key is checked against known_hosts (the app's and yours). A key never seen is shown here to compare and confirm once, then remembered; a key that changed is refused and the host is not touched. Hosts you do not confirm fail with that reason."
+      labels={{
+        scan: 'Check host keys',
+        pickAll: (n) => `Select all new keys (${n})`,
+        trust: 'Trust the selected keys',
+        column: 'Key',
+      }}
+      newStatus="unknown"
+      colors={KEY_COLOR}
+      scan={() => api.call('agents:scan-host-keys', { hosts }).then((r) => r.keys)}
+      trust={(keys) => api.call('agents:trust-host-keys', { keys })}
+      identity={(k) => (
+        <Code>
+          {k.keyType} {k.fingerprint}
+        </Code>
+      )}
+    />
   );
 }
 
