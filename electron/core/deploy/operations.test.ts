@@ -8,7 +8,7 @@ import { mkdtemp, readdir, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import type { ProgressEvent, TargetHealth } from '../../../shared/deploy';
+import type { HoldTargetTimer, ProgressEvent, TargetHealth } from '../../../shared/deploy';
 import { AppError } from '../../../shared/errors';
 import { ConnectionManager } from '../connections/index';
 import { MemorySecretStore } from '../credentials/memory-store';
@@ -46,16 +46,19 @@ class FileOperations implements TargetOperations {
   readonly target = 'ssh' as const;
   readonly timers: Array<{ id: string; at: string | null }> = [];
   disarmFails = false;
-  readonly disarmExpiry?: (plan: DeploymentPlan, ctx: StepContext) => Promise<boolean>;
+  /** 'armed': a target that has a disarm but not for this deployment (cloud VMs made before holds). */
+  disarmAnswer: HoldTargetTimer = 'disarmed';
+  readonly disarmExpiry?: (plan: DeploymentPlan, ctx: StepContext) => Promise<HoldTargetTimer>;
 
   constructor(disarmable = true) {
     if (disarmable)
       this.disarmExpiry = async (plan, ctx) => {
         if (this.disarmFails)
           throw new AppError('DEPLOY_TARGET_UNREACHABLE', 'The host did not answer on port 22.');
+        if (this.disarmAnswer === 'armed') return 'armed';
         this.timers.push({ id: plan.deploymentId, at: null });
         ctx.log('timer disarmed');
-        return true;
+        return 'disarmed';
       };
   }
   async health(): Promise<TargetHealth> {
@@ -364,6 +367,18 @@ describe('self-destruction by the app', () => {
     await c.setLegalHold(id, false);
     expect(cloudLike.timers).toEqual([]);
     await c.dispose();
+
+    // A target that can disarm, but not this deployment's timer: the same app-only hold, logged.
+    const oldVms = new FileOperations();
+    oldVms.disarmAnswer = 'armed';
+    const o = service(() => new Date(now), oldVms);
+    const oldHeld = await o.setLegalHold(id, true, 'case 9');
+    expect(oldHeld.journal.legalHold).toMatchObject({ targetTimer: 'armed' });
+    expect(oldVms.timers).toEqual([]);
+    expect(noticesOf(await o.find(id), new Date(now)).map((n) => n.level)).toEqual(['critical']);
+    await o.setLegalHold(id, false);
+    expect(oldVms.timers).toEqual([]);
+    await o.dispose();
   });
 
   it('leaves a standard deployment alone and says a legal hold needs a reason', async () => {

@@ -558,6 +558,7 @@ export class DeploymentService {
     const allowedStates: DeploymentState[] = ['deployed', 'rollback-failed', 'failed', 'rolled-back'];
     if (hold) {
       let targetTimer: HoldTargetTimer = 'none';
+      const appOnly = `The ${doc.target} target's own timer cannot be disarmed: it still destroys ${doc.name} at ${doc.autoDestroyAt}. The hold stops the app only; extend the deployment to keep it.`;
       const step: Omit<StepDefinition, 'phase'> =
         timed && disarm
           ? {
@@ -566,7 +567,8 @@ export class DeploymentService {
               run: async (ctx) => {
                 ctx.progress({ message: `Disarming the ${doc.target} target's timer` });
                 try {
-                  targetTimer = (await disarm(plan, ctx)) ? 'disarmed' : 'none';
+                  targetTimer = await disarm(plan, ctx);
+                  if (targetTimer === 'armed') ctx.log(appOnly, 'warn');
                 } catch (e) {
                   throw new AppError(
                     isAppError(e) && e.code.startsWith('DEPLOY_') ? e.code : 'DEPLOY_FAILED',
@@ -582,10 +584,7 @@ export class DeploymentService {
               run: async (ctx) => {
                 if (timed && reschedule) {
                   targetTimer = 'armed';
-                  ctx.log(
-                    `The ${doc.target} target's own timer cannot be disarmed: it still destroys ${doc.name} at ${doc.autoDestroyAt}. The hold stops the app only; extend the deployment to keep it.`,
-                    'warn',
-                  );
+                  ctx.log(appOnly, 'warn');
                 } else
                   ctx.log(
                     timed

@@ -6,7 +6,7 @@
  * renewals, restarts, extensions and legal holds from these, run by `DeploymentRunner.operate` so every step is
  * journaled like a deployment's.
  */
-import type { ResourceRef, TargetHealth, TargetKind } from '../../../shared/deploy';
+import type { HoldTargetTimer, ResourceRef, TargetHealth, TargetKind } from '../../../shared/deploy';
 import type { DeploymentPlan, StepContext, StepDefinition } from './model';
 
 /** Where the responder wants the new minion; the target chooses what is left out. */
@@ -56,11 +56,12 @@ export interface TargetOperations {
   /**
    * Stops the target's own self-destruction until `rescheduleExpiry` arms it again (a legal hold):
    * afterwards nothing on the target destroys the server by itself. Fails when it cannot be sure of
-   * that. True when a timer was disarmed, false when the target had none left (it fired, or was
-   * removed there). Absent where the target has no timer of its own, or cannot disarm it (the service
-   * then says the hold protects from the app only).
+   * that. 'disarmed' when a timer was disarmed, 'none' when the target had none left (it fired, or
+   * was removed there), 'armed' when this deployment's target cannot be told (cloud VMs made before
+   * their timer knew holds): the service then says the hold protects from the app only. Absent where
+   * the target has no timer of its own, or none that can be disarmed.
    */
-  disarmExpiry?(plan: DeploymentPlan, ctx: StepContext): Promise<boolean>;
+  disarmExpiry?(plan: DeploymentPlan, ctx: StepContext): Promise<HoldTargetTimer>;
   /**
    * Runs `work` with an address of this machine that reaches the server's API: an SSH tunnel when
    * the API listens on the host's loopback only. Absent: the journaled `apiEndpoint` is dialable.

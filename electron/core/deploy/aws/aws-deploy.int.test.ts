@@ -269,6 +269,42 @@ describe('an AWS deployment against moto', () => {
           `self-destruction moved to ${later.toISOString()}`,
         );
         expect(standIn!.vm.shutdownRequested()).toBe(false);
+
+        // A legal hold tags the instance "held": when its timer fires — long past any time — it
+        // destroys nothing and asks again in an hour. Lifting tags a time again.
+        await w.runner.operate(id, {
+          kind: 'legal-hold',
+          title: 'Hold',
+          steps: [
+            {
+              id: 'disarm',
+              title: 'Disarm',
+              run: async (ctx) => expect(await w.operations.disarmExpiry(plan, ctx)).toBe('disarmed'),
+            },
+          ],
+        });
+        const held = (await bed.aws.ec2.send(new DescribeInstancesCommand({ InstanceIds: [instanceId] })))
+          .Reservations?.[0]?.Instances?.[0]?.Tags;
+        expect(held).toContainEqual({ Key: 'megaraptor:destroy-at', Value: 'held' });
+        const imdsTag = () => standIn!.vm.imdsValue('latest/meta-data/tags/instance/megaraptor:destroy-at');
+        await expect.poll(imdsTag, { timeout: 15_000 }).toBe('held');
+        const whileHeld = await standIn!.vm.fireTimers(new Date(Date.now() + 400 * 3_600_000));
+        expect(whileHeld.map((f) => f.output).join('\n')).toContain('legal hold: self-destruction suspended');
+        expect(standIn!.vm.shutdownRequested()).toBe(false);
+        const lifted = new Date(Date.now() + 48 * 3_600_000);
+        await w.runner.operate(id, {
+          kind: 'extend',
+          title: 'Lift',
+          steps: [
+            { id: 'timer', title: 'Timer', run: (ctx) => w.operations.rescheduleExpiry(plan, lifted, ctx) },
+          ],
+        });
+        await expect.poll(imdsTag, { timeout: 15_000 }).toBe(lifted.toISOString());
+        const afterLift = await standIn!.vm.fireTimers(new Date(Date.now() + 2 * 3_600_000));
+        expect(afterLift.map((f) => f.output).join('\n')).toContain(
+          `self-destruction moved to ${lifted.toISOString()}`,
+        );
+        expect(standIn!.vm.shutdownRequested()).toBe(false);
         expect(await w.operations.health(plan)).toMatchObject({
           ok: true,
           state: 'running',

@@ -481,7 +481,11 @@ export class AwsDeployer extends CloudDeployer<AwsSettings> implements Deployer<
       await ctx.setOutput(`node${i}PrivateIp`, privateIp);
     }
     if (out.SharedFileSystemId) await ctx.setOutput('sharedFileSystemId', out.SharedFileSystemId);
-    if (destroyAt) await ctx.setOutput('targetDestroyAt', destroyAt);
+    if (destroyAt) {
+      await ctx.setOutput('targetDestroyAt', destroyAt);
+      // Its timer reads HOLD_TAG_VALUE as a legal hold (vm-script.ts): a hold can disarm it.
+      await ctx.setOutput('targetHoldAware', true);
+    }
     ctx.log(
       `Stack ready: ${ports.map((p, i) => `${i ? `minion ${i}` : 'master'} ${String(ctx.outputs[`node${i}Address`])}`).join(', ')}`,
     );

@@ -19,10 +19,11 @@ import {
   StopInstancesCommand,
   type Instance,
 } from '@aws-sdk/client-ec2';
-import type { TargetHealth } from '../../../../shared/deploy';
+import type { HoldTargetTimer, TargetHealth } from '../../../../shared/deploy';
 import { AppError, messageOf } from '../../../../shared/errors';
 import { parse, stringify } from 'yaml';
 import { minionPortsOf } from '../cloud/settings';
+import { HOLD_TAG_VALUE } from '../cloud/vm-script';
 import { addMinion, nodeName } from '../frontends';
 import type { DeploymentPlan, StepContext } from '../model';
 import { identitySecrets, loadServerConfig } from '../server-identity';
@@ -174,21 +175,37 @@ export class AwsOperations implements TargetOperations {
   }
 
   async rescheduleExpiry(planIn: DeploymentPlan, at: Date, ctx: StepContext): Promise<void> {
-    const plan = awsPlan(planIn);
-    const ids = (await this.instances(plan)).map((i) => i.InstanceId).filter((x): x is string => !!x);
-    try {
-      await this.deps.deployer
-        .aws(plan.settings)
-        .ec2.send(
-          new CreateTagsCommand({ Resources: ids, Tags: [{ Key: TAG.destroyAt, Value: at.toISOString() }] }),
-        );
-    } catch (e) {
-      throw awsError(e, `re-tagging ${ids.join(', ')}`);
-    }
+    await this.tagDestroyAt(awsPlan(planIn), at.toISOString());
     await ctx.setOutput('targetDestroyAt', at.toISOString());
     ctx.log(
       `The instances' self-destruction timers now fire at ${at.toISOString()} (their ${TAG.destroyAt} tag)`,
     );
+  }
+
+  /**
+   * A legal hold: the instances' tag says "held", which their timers read when they fire and then
+   * destroy nothing (asking again hourly) until the lift tags a time again. Instances made before
+   * their timer knew that value would read it as "now": those are left armed, and the hold says so.
+   */
+  async disarmExpiry(planIn: DeploymentPlan, ctx: StepContext): Promise<HoldTargetTimer> {
+    if (ctx.outputs.targetHoldAware !== true) return 'armed';
+    await this.tagDestroyAt(awsPlan(planIn), HOLD_TAG_VALUE);
+    await ctx.setOutput('targetDestroyAt', '');
+    ctx.log(
+      `The instances' ${TAG.destroyAt} tag is "${HOLD_TAG_VALUE}": their self-destruction timers destroy nothing until the hold is lifted`,
+    );
+    return 'disarmed';
+  }
+
+  private async tagDestroyAt(plan: ReturnType<typeof awsPlan>, value: string): Promise<void> {
+    const ids = (await this.instances(plan)).map((i) => i.InstanceId).filter((x): x is string => !!x);
+    try {
+      await this.deps.deployer
+        .aws(plan.settings)
+        .ec2.send(new CreateTagsCommand({ Resources: ids, Tags: [{ Key: TAG.destroyAt, Value: value }] }));
+    } catch (e) {
+      throw awsError(e, `re-tagging ${ids.join(', ')}`);
+    }
   }
 
   /**

@@ -197,6 +197,36 @@ describe('an Azure deployment against the fake ARM and Key Vault', () => {
         `self-destruction moved to ${later.toISOString()}`,
       );
       expect(standIn.vm.shutdownRequested()).toBe(false);
+
+      // A legal hold tags the VM "held": its timer, fired long past any time, destroys nothing and
+      // asks again in an hour; lifting tags a time again, which the timer moves to.
+      await w.runner.operate(id, {
+        kind: 'legal-hold',
+        title: 'Hold',
+        steps: [
+          {
+            id: 'disarm',
+            title: 'Disarm',
+            run: async (ctx) => expect(await w.operations.disarmExpiry(plan, ctx)).toBe('disarmed'),
+          },
+        ],
+      });
+      const whileHeld = await standIn.vm.fireTimers(new Date(Date.now() + 400 * 3_600_000));
+      expect(whileHeld.map((f) => f.output).join('\n')).toContain('legal hold: self-destruction suspended');
+      expect(standIn.vm.shutdownRequested()).toBe(false);
+      const lifted = new Date(Date.now() + 48 * 3_600_000);
+      await w.runner.operate(id, {
+        kind: 'extend',
+        title: 'Lift',
+        steps: [
+          { id: 'timer', title: 'Timer', run: (ctx) => w.operations.rescheduleExpiry(plan, lifted, ctx) },
+        ],
+      });
+      const afterLift = await standIn.vm.fireTimers(new Date(Date.now() + 2 * 3_600_000));
+      expect(afterLift.map((f) => f.output).join('\n')).toContain(
+        `self-destruction moved to ${lifted.toISOString()}`,
+      );
+      expect(standIn.vm.shutdownRequested()).toBe(false);
       expect(await w.operations.health(plan)).toMatchObject({ ok: true, state: 'running' });
       expect(await w.operations.logs(plan, 200)).toContain('megaraptor-boot:');
 

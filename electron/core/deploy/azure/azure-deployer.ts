@@ -452,7 +452,11 @@ export class AzureDeployer extends CloudDeployer<AzureSettings> implements Deplo
       );
     await ctx.setOutput('node0Address', ip.ipAddress);
     await ctx.setOutput('vaultUri', vault.vaultUri);
-    if (destroyAt) await ctx.setOutput('targetDestroyAt', destroyAt);
+    if (destroyAt) {
+      await ctx.setOutput('targetDestroyAt', destroyAt);
+      // Its timer reads HOLD_TAG_VALUE as a legal hold (vm-script.ts): a hold can disarm it.
+      await ctx.setOutput('targetHoldAware', true);
+    }
     ctx.log(`VM ${N.vm} at ${ip.ipAddress}; Key Vault ${vault.vaultUri}`);
   }
 

@@ -6,8 +6,9 @@
  * fetcher before the server), and the self-destruction moved by re-tagging the VM (the on-VM timer
  * reads its tag from the instance metadata).
  */
-import type { TargetHealth } from '../../../../shared/deploy';
+import type { HoldTargetTimer, TargetHealth } from '../../../../shared/deploy';
 import { AppError, messageOf } from '../../../../shared/errors';
+import { HOLD_TAG_VALUE } from '../cloud/vm-script';
 import type { DeploymentPlan, StepContext } from '../model';
 import type { TargetOperations } from '../target-operations';
 import { azurePlan, type AzureDeployer, type AzureSettings } from './azure-deployer';
@@ -99,19 +100,37 @@ export class AzureOperations implements TargetOperations {
   }
 
   async rescheduleExpiry(planIn: DeploymentPlan, at: Date, ctx: StepContext): Promise<void> {
-    const plan = azurePlan(planIn);
-    const arm = this.deps.deployer.clients.arm(this.deps.deployer.connection(plan.settings));
-    try {
-      const vm = await arm.resources.getById(this.vmPath(plan), API_VERSIONS.compute);
-      await arm.resources.beginUpdateByIdAndWait(this.vmPath(plan), API_VERSIONS.compute, {
-        tags: { ...(vm.tags ?? {}), [AZURE_TAG.destroyAt]: at.toISOString() },
-      });
-    } catch (e) {
-      throw azureError(e, `re-tagging ${N.vm}`);
-    }
+    await this.tagDestroyAt(azurePlan(planIn), at.toISOString());
     await ctx.setOutput('targetDestroyAt', at.toISOString());
     ctx.log(
       `The VM's self-destruction timer now fires at ${at.toISOString()} (its ${AZURE_TAG.destroyAt} tag)`,
     );
+  }
+
+  /**
+   * A legal hold: the VM's tag says "held", which its timer reads when it fires and then destroys
+   * nothing (asking again hourly) until the lift tags a time again. A VM made before its timer knew
+   * that value would read it as "now": it is left armed, and the hold says so.
+   */
+  async disarmExpiry(planIn: DeploymentPlan, ctx: StepContext): Promise<HoldTargetTimer> {
+    if (ctx.outputs.targetHoldAware !== true) return 'armed';
+    await this.tagDestroyAt(azurePlan(planIn), HOLD_TAG_VALUE);
+    await ctx.setOutput('targetDestroyAt', '');
+    ctx.log(
+      `The VM's ${AZURE_TAG.destroyAt} tag is "${HOLD_TAG_VALUE}": its self-destruction timer destroys nothing until the hold is lifted`,
+    );
+    return 'disarmed';
+  }
+
+  private async tagDestroyAt(plan: ReturnType<typeof azurePlan>, value: string): Promise<void> {
+    const arm = this.deps.deployer.clients.arm(this.deps.deployer.connection(plan.settings));
+    try {
+      const vm = await arm.resources.getById(this.vmPath(plan), API_VERSIONS.compute);
+      await arm.resources.beginUpdateByIdAndWait(this.vmPath(plan), API_VERSIONS.compute, {
+        tags: { ...(vm.tags ?? {}), [AZURE_TAG.destroyAt]: value },
+      });
+    } catch (e) {
+      throw azureError(e, `re-tagging ${N.vm}`);
+    }
   }
 }

@@ -142,8 +142,19 @@ export function fetchScript(input: VmScriptInput): string {
   ].join('\n');
 }
 
-/** Run by the self-destruction timer: moves itself when the cloud asks for a later time, else destroys. */
-export function expireScript(input: VmScriptInput): string {
+/** The destruction-time tag's value while a legal hold stands: the VM's timer destroys nothing. */
+export const HOLD_TAG_VALUE = 'held';
+/** How long a timer that cannot ask the cloud waits (asking every 15 minutes) before it destroys. */
+export const UNREACHABLE_GRACE_SECONDS = 86_400;
+
+/**
+ * Run by the self-destruction timer: asks the cloud for the destruction time now (the tag the app
+ * moves on "extend"). A later time moves the timer; the hold value suspends it (asked again hourly);
+ * a cloud that cannot be asked — so a hold cannot be seen — delays it by 15 minutes at a time for up
+ * to a day past its time, then it destroys (the rapid profile's promise outlives a broken metadata
+ * service, but not by less than a responder's day to notice).
+ */
+export function expireScript(input: Pick<VmScriptInput, 'deploymentId' | 'layout' | 'cloud'>): string {
   const l = input.layout;
   return [
     '#!/bin/sh',
@@ -154,18 +165,42 @@ export function expireScript(input: VmScriptInput): string {
       TIMER: `${l.unitDir}/${l.expireTimer}`,
       TIMER_UNIT: l.expireTimer,
       SERVER_UNIT: l.serverUnit,
+      UNREACHABLE_SINCE: `${l.configDir}/.megaraptor-expire-unreachable-since`,
+      HOLD: HOLD_TAG_VALUE,
+      GRACE: String(UNREACHABLE_GRACE_SECONDS),
       ...input.cloud.vars,
     }),
     ...COMMON_FUNCTIONS,
     input.cloud.destroyAtNow ?? 'destroy_at_now() { :; }',
     input.cloud.selfDestruct,
-    'later=$(destroy_at_now 2>/dev/null || true)',
+    'move_timer() {',
+    '  sed -i "s|^OnCalendar=.*|OnCalendar=$(date -u -d "@$1" "+%Y-%m-%d %H:%M:%S") UTC|" "$TIMER"',
+    '  systemctl daemon-reload',
+    '  systemctl restart "$TIMER_UNIT"',
+    '}',
+    'now=$(date -u +%s)',
+    'if later=$(destroy_at_now 2>/dev/null); then',
+    '  rm -f "$UNREACHABLE_SINCE"',
+    'else',
+    '  [ -s "$UNREACHABLE_SINCE" ] || echo "$now" >"$UNREACHABLE_SINCE"',
+    '  since=$(cat "$UNREACHABLE_SINCE")',
+    '  if [ $(( now - since )) -lt "$GRACE" ]; then',
+    '    move_timer $(( now + 900 ))',
+    '    log "the cloud could not be asked for the destruction time (a legal hold would not be seen): asking again in 15 minutes"',
+    '    exit 0',
+    '  fi',
+    '  log "the cloud could not be asked for the destruction time for a day: destroying as scheduled"',
+    '  later=""',
+    'fi',
+    'if [ "$later" = "$HOLD" ]; then',
+    '  move_timer $(( now + 3600 ))',
+    '  log "legal hold: self-destruction suspended, asking again in an hour"',
+    '  exit 0',
+    'fi',
     'if [ -n "$later" ]; then',
     '  at=$(date -u -d "$later" +%s 2>/dev/null || echo 0)',
-    '  if [ "$at" -gt "$(date -u +%s)" ]; then',
-    '    sed -i "s|^OnCalendar=.*|OnCalendar=$(date -u -d "@$at" "+%Y-%m-%d %H:%M:%S") UTC|" "$TIMER"',
-    '    systemctl daemon-reload',
-    '    systemctl restart "$TIMER_UNIT"',
+    '  if [ "$at" -gt "$now" ]; then',
+    '    move_timer "$at"',
     '    log "self-destruction moved to $later"',
     '    exit 0',
     '  fi',

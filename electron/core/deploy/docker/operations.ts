@@ -8,7 +8,7 @@
  */
 import { parse, stringify } from 'yaml';
 import { AppError } from '../../../../shared/errors';
-import type { ResourceRef, TargetHealth } from '../../../../shared/deploy';
+import type { HoldTargetTimer, ResourceRef, TargetHealth } from '../../../../shared/deploy';
 import type { DeploymentPlan, StepContext } from '../model';
 import { identitySecrets, loadServerConfig } from '../server-identity';
 import type { ScaleOutRequest, ScaleOutWork, TargetOperations } from '../target-operations';
@@ -147,7 +147,7 @@ export class DockerOperations implements TargetOperations {
    * `rescheduleExpiry` makes a new one (it needs nothing of the old). A timer already gone (removed
    * by hand) is fine: the removal of a missing container succeeds.
    */
-  async disarmExpiry(planIn: DeploymentPlan, ctx: StepContext): Promise<boolean> {
+  async disarmExpiry(planIn: DeploymentPlan, ctx: StepContext): Promise<HoldTargetTimer> {
     const plan = dockerPlan(planIn);
     const ref = this.deps.deployer.expiryRef(plan);
     await ctx.remove(ref);
@@ -155,7 +155,7 @@ export class DockerOperations implements TargetOperations {
     ctx.log(
       `The self-destruction timer ${ref.id} is removed from the engine: nothing there destroys the server`,
     );
-    return true;
+    return 'disarmed';
   }
 
   /**

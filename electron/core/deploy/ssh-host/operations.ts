@@ -6,7 +6,7 @@
  * disabled under a legal hold (its disarmExpiry).
  */
 import { AppError, messageOf } from '../../../../shared/errors';
-import type { TargetHealth } from '../../../../shared/deploy';
+import type { HoldTargetTimer, TargetHealth } from '../../../../shared/deploy';
 import type { DeploymentPlan, StepContext } from '../model';
 import { listeningSockets } from '../ssh/platform';
 import { describeHop } from '../ssh/target';
@@ -85,7 +85,7 @@ export class SshHostOperations implements TargetOperations {
     ctx.log(`The host's self-destruction timer now fires at ${at.toISOString()}`);
   }
 
-  async disarmExpiry(planIn: DeploymentPlan, ctx: StepContext): Promise<boolean> {
+  async disarmExpiry(planIn: DeploymentPlan, ctx: StepContext): Promise<HoldTargetTimer> {
     const layout = this.deps.deployer.layout(sshHostPlan(planIn));
     const disarmed = await this.deps.deployer.disarmExpiry(planIn);
     await ctx.setOutput('targetDestroyAt', '');
@@ -94,7 +94,7 @@ export class SshHostOperations implements TargetOperations {
         ? `The host's self-destruction timer ${layout.expireTimer} is stopped and disabled: nothing there destroys the server`
         : `The host has no self-destruction timer ${layout.expireTimer} (gone already): nothing to disarm`,
     );
-    return disarmed;
+    return disarmed ? 'disarmed' : 'none';
   }
 
   withApi<T>(planIn: DeploymentPlan, work: (endpoint: string) => Promise<T>): Promise<T> {

@@ -22,7 +22,7 @@
  */
 import { spawn, type ChildProcess } from 'node:child_process';
 import { existsSync } from 'node:fs';
-import { chmod, mkdir, readdir, readFile, rm, writeFile } from 'node:fs/promises';
+import { chmod, mkdir, readdir, readFile, rename, rm, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { REPO_ROOT } from '../../../../test/real-parts';
 
@@ -271,8 +271,15 @@ export class CloudVm {
     if (value === null) await rm(file, { force: true });
     else {
       await mkdir(join(file, '..'), { recursive: true });
-      await writeFile(file, value);
+      // Written aside and renamed: a curl reading meanwhile sees the old value or the new, never "".
+      await writeFile(`${file}.new`, value);
+      await rename(`${file}.new`, file);
     }
+  }
+
+  /** What the instance metadata answers at `path` now (null: nothing there). */
+  imdsValue(path: string): Promise<string | null> {
+    return readFile(join(this.imds, path), 'utf8').catch(() => null);
   }
 
   calls(): Promise<string> {
