@@ -109,6 +109,7 @@ export function createCoreServices(options: CoreOptions): CoreServices {
     server: (t) => connections.service(t),
     releases: deployments.releases,
     hostKeys: deployments.hostKeys,
+    keyRecord: credentials,
   });
 
   // Files the window sends (browser mode has no path here; the Electron renderer reads no files):

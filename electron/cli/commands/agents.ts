@@ -458,6 +458,7 @@ export async function openAgents(io: CliIO, flags: ParsedFlags | null): Promise<
     server,
     releases: deployments.releases,
     hostKeys: deployments.hostKeys,
+    keyRecord: opened.credentials,
     ...(accepted.size ? { confirmHostKey: (k) => Promise.resolve(accepted.has(k.fingerprint)) } : {}),
   });
   return {

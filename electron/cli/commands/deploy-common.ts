@@ -8,7 +8,11 @@
 import type { ProgressEvent } from '../../../shared/deploy';
 import { resolveDataDir } from '../../core/app/index';
 import type { ConnectionManager } from '../../core/connections/index';
-import { createCredentialService, type SecretStore } from '../../core/credentials/index';
+import {
+  createCredentialService,
+  type CredentialService,
+  type SecretStore,
+} from '../../core/credentials/index';
 import type { DeploymentService } from '../../core/deploy/index';
 import { createServerStack } from '../../core/server-stack';
 import { stripTerminalControls } from '../../core/velociraptor/index';
@@ -21,6 +25,8 @@ export interface CliDeployments {
   connections: ConnectionManager;
   /** The keychain of the data dir, opened on first use (null: none here). */
   secrets: () => Promise<SecretStore | null>;
+  /** The credential index of the data dir (what the Credentials page lists). */
+  credentials: Pick<CredentialService, 'register' | 'unregister'>;
   dataDir: string;
   close(): Promise<void>;
 }
@@ -41,6 +47,7 @@ export async function openDeployments(io: CliIO): Promise<CliDeployments> {
     service,
     connections,
     secrets: keychain.open,
+    credentials,
     dataDir,
     async close() {
       await service.dispose();

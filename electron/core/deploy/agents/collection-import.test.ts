@@ -38,6 +38,8 @@ let dir: string;
 let agents: AgentService;
 const keychain = new MemorySecretStore();
 const target = { server: 'sim', org: '' };
+/** What the agent service listed in the credential index. */
+const listed: Array<{ id: string; name: string; kind: string }> = [];
 
 beforeAll(async () => {
   signer = await makeTestSigner();
@@ -58,6 +60,12 @@ beforeAll(async () => {
     source: { kind: 'github', apiBase: releases.url, caCertificates: releases.caPem },
     trustedKey: signer.key,
     secrets: keychain,
+    keyRecord: {
+      register: (input) => {
+        listed.push(input);
+        return Promise.resolve({ ...input, owner: {}, createdAt: '', expiresAt: null, fingerprint: null });
+      },
+    },
   });
 }, 120_000);
 
@@ -392,6 +400,14 @@ describe('offline collector for an isolated network', () => {
     });
     expect(built.plan.parameters).toMatchObject({ encryption_scheme: 'X509' });
     expect(keychain.data.get(COLLECTOR_KEY_REF)).toMatch(/PRIVATE KEY/);
+    // Listed on the Credentials page: imports of these collections need it.
+    expect(listed).toEqual([
+      expect.objectContaining({
+        id: COLLECTOR_KEY_REF,
+        kind: 'private-key',
+        name: expect.stringMatching(/collector key/),
+      }),
+    ]);
     const outDir = join(dir, 'endpoint-appkey');
     await mkdir(outDir);
     const zip = await runStandInCollector(built.collector.file.path, {

@@ -19,7 +19,7 @@ import type {
 import { HostName, type PushHostInput } from '../../../../shared/agents';
 import type { WinRmCertScan } from '../../../../shared/contracts/agents';
 import { AppError, asError, isAppError, messageOf } from '../../../../shared/errors';
-import type { SecretStore } from '../../credentials/index';
+import type { CredentialService, SecretStore } from '../../credentials/index';
 import type { VelociraptorService } from '../../velociraptor/index';
 import type { ReleaseCache } from '../releases/cache';
 import { probeHostKey, type ConfirmHostKey, type HostKeyStore } from '../ssh/index';
@@ -69,6 +69,11 @@ export interface AgentServiceDeps {
    * release for this machine's platform (tests: the simulator's drop-in launcher).
    */
   localVelociraptor?: () => Promise<string>;
+  /**
+   * The credential index: the app's collector key is listed there once a collector uses it, so the
+   * Credentials page shows what app-key collections need and repair does not call it an orphan.
+   */
+  keyRecord?: Pick<CredentialService, 'register'>;
 }
 
 /** A connected server and org, as `deps.server` takes it. */
@@ -516,6 +521,18 @@ export class AgentService {
       r.folder,
       o.signal ? { signal: o.signal } : {},
     );
+    if (plan.spec.encryption.scheme === 'app-key')
+      // The collector is built and saved either way; a failed index write only leaves the key unlisted
+      // until the next app-key build (or repair) lists it.
+      await this.deps.keyRecord
+        ?.register({
+          id: COLLECTOR_KEY_REF,
+          name: 'Offline collector key (the app’s own: collections built with it need it to import)',
+          kind: 'private-key',
+          owner: {},
+          expiresAt: null,
+        })
+        .catch(() => undefined);
     return { plan, preloaded, collector };
   }
 

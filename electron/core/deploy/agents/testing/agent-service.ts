@@ -16,7 +16,7 @@ export function testAgentService(
   server: () => VelociraptorService,
   o: { source: ReleaseSourceConfig; trustedKey?: TrustedKey; secrets?: SecretStore } & Pick<
     AgentServiceDeps,
-    'localVelociraptor'
+    'localVelociraptor' | 'keyRecord'
   >,
 ): AgentService {
   return new AgentService({
@@ -30,5 +30,6 @@ export function testAgentService(
     }),
     hostKeys: new HostKeyStore({ appFile: join(dir, 'known_hosts'), userFiles: [] }),
     ...(o.localVelociraptor ? { localVelociraptor: o.localVelociraptor } : {}),
+    ...(o.keyRecord ? { keyRecord: o.keyRecord } : {}),
   });
 }
