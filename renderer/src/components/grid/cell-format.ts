@@ -6,6 +6,7 @@
  *   - size: byte counts in columns named for sizes, written `1.4 MiB` (exact bytes on hover).
  * A column's kind is decided from its name and the rows of the first page. Pure (unit-tested).
  */
+import { formatBytes } from '../../../../shared/bytes';
 import { formatTime, parseTimeValue } from '../investigation/time';
 
 export type ColumnKind = 'text' | 'time' | 'size';
@@ -33,28 +34,13 @@ export function columnKinds(
   });
 }
 
-const UNITS = ['bytes', 'KiB', 'MiB', 'GiB', 'TiB', 'PiB'];
-
-/** `1 byte`, `512 bytes`, `1.4 MiB` (1024-based; the exact count is on hover). */
-export function humanSize(bytes: number): string {
-  if (!Number.isFinite(bytes) || bytes < 0) return String(bytes);
-  if (bytes === 1) return '1 byte';
-  let v = bytes;
-  let u = 0;
-  while (v >= 1024 && u < UNITS.length - 1) {
-    v /= 1024;
-    u++;
-  }
-  return u === 0 ? `${bytes} bytes` : `${v < 10 ? v.toFixed(1) : Math.round(v)} ${UNITS[u]}`;
-}
-
 /** What a cell shows. */
 export function displayText(kind: ColumnKind, text: string, zone: 'utc' | 'local'): string {
   if (kind === 'time') {
     const ms = parseTimeValue(text);
     return ms === null ? text : formatTime(ms, zone, true);
   }
-  if (kind === 'size' && INTEGER.test(text)) return humanSize(Number(text));
+  if (kind === 'size' && INTEGER.test(text)) return formatBytes(Number(text));
   return text;
 }
 

@@ -38,7 +38,7 @@ import { downloadName, handToBrowser } from '../../api/save-file';
 import { useAppInfo } from '../../app/app-info-context';
 import { useCall } from '../../api/use-call';
 import { TimeText } from '../../components/investigation/Time';
-import { humanSize } from '../../components/grid/cell-format';
+import { formatBytes } from '../../../../shared/bytes';
 import { HexView } from './HexView';
 import { describeError } from '../../../../shared/errors';
 
@@ -301,7 +301,7 @@ export function VfsBrowser(props: {
                         title={e.isDir ? undefined : `${e.size.toLocaleString()} bytes`}
                         style={{ whiteSpace: 'nowrap' }}
                       >
-                        {e.isDir ? '' : humanSize(e.size)}
+                        {e.isDir ? '' : formatBytes(e.size)}
                       </Table.Td>
                       <Table.Td>
                         <code>{e.mode}</code>

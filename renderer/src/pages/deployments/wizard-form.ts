@@ -8,6 +8,7 @@
  * frontend — the one port agents must reach — on the address the responder picks, Velociraptor's own
  * ports, and the signature-verified release rather than a local binary.
  */
+import { formatBytes } from '../../../../shared/bytes';
 import {
   DEFAULT_MINIONS,
   MAX_MINIONS,
@@ -335,14 +336,6 @@ export function formProblems(form: WizardForm): string[] {
     if (form.ssh.auth === 'key' && !form.ssh.keyPath.trim()) out.push('Give the path of the private key.');
   }
   return out;
-}
-
-const GiB = 1024 ** 3;
-
-/** `4 GiB`, `512 MiB`. */
-export function formatBytes(n: number): string {
-  if (n >= GiB) return `${+(n / GiB).toFixed(1)} GiB`;
-  return `${Math.round(n / 1024 ** 2)} MiB`;
 }
 
 /** What a profile enforces, one line each, for the profile step. */
