@@ -27,8 +27,9 @@ import { useRef, useState, type DragEvent } from 'react';
 import type { ImportedCollection } from '../../../../shared/agent-kits';
 import { formatBytes } from '../../../../shared/bytes';
 import type { Target } from '../../../../shared/contracts/connections';
-import { AppError, describeError, isAppError } from '../../../../shared/errors';
-import { useApi, type ApiClient } from '../../api/index';
+import { describeError, isAppError } from '../../../../shared/errors';
+import { useApi } from '../../api/index';
+import { streamResult } from '../../api/stream-result';
 import { uploadFile } from '../../api/upload-file';
 import { ClientLink } from './ClientLink';
 import { SecretPicker } from './SecretPicker';
@@ -46,39 +47,6 @@ const STEP_WORDS: Record<Step['step'], string> = {
   import: 'The server imports the collection',
   read: 'Reading the rows back',
 };
-
-/** Runs the import stream of an upload; `abort` stops it (the core removes the upload and the server copy). */
-function importStream(
-  api: ApiClient,
-  input: { target: Target; upload: string; hostname?: string; passwordRef?: string },
-  onStep: (s: Step) => void,
-  signal: AbortSignal,
-): Promise<ImportedCollection> {
-  return new Promise((resolve, reject) => {
-    let done = false;
-    const stop = api.stream('agents:import-collection', input, {
-      data: (e) => {
-        if (e.type === 'progress') onStep(e);
-        else {
-          done = true;
-          resolve(e.result);
-        }
-      },
-      end: () => {
-        if (!done) reject(new AppError('INTERNAL', 'The import ended without a result; look at the server.'));
-      },
-      error: reject,
-    });
-    signal.addEventListener(
-      'abort',
-      () => {
-        stop();
-        reject(new AppError('CANCELLED', 'The import was cancelled; the app removed its copies.'));
-      },
-      { once: true },
-    );
-  });
-}
 
 export function ImportCollectionCard({ target }: { target: Target | null }) {
   const api = useApi();
@@ -124,16 +92,21 @@ export function ImportCollectionCard({ target }: { target: Target | null }) {
       });
       setChecked(upload.checked);
       setPhase('importing');
-      const imported = await importStream(
+      const imported = await streamResult(
         api,
+        'agents:import-collection',
         {
           target,
           upload: upload.id,
           ...(hostname.trim() ? { hostname: hostname.trim() } : {}),
           ...(passwordRef ? { passwordRef } : {}),
         },
-        setStep,
-        ctl.signal,
+        {
+          onProgress: setStep,
+          endedEarly: 'The import ended without a result; look at the server.',
+          signal: ctl.signal,
+          cancelled: 'The import was cancelled; the app removed its copies.',
+        },
       );
       setResult({ target, imported });
       setPhase('done');

@@ -26,14 +26,13 @@ import {
 import { useState } from 'react';
 import type { KitFile } from '../../../../shared/agent-kits';
 import { formatBytes } from '../../../../shared/bytes';
-import type { InputOf } from '../../../../shared/contract';
-import type { Contract } from '../../../../shared/contracts/index';
 import type { GpoKitBuilt, InstallerBuilt } from '../../../../shared/contracts/agents';
 import type { Target } from '../../../../shared/contracts/connections';
 import type { UploadKind } from '../../../../shared/contracts/uploads';
-import { AppError, describeError } from '../../../../shared/errors';
+import { describeError } from '../../../../shared/errors';
 import { useApi, type ApiClient } from '../../api/index';
 import { handToBrowser } from '../../api/save-file';
+import { streamResult } from '../../api/stream-result';
 import { uploadFile } from '../../api/upload-file';
 import { frontendOf } from './agent-form';
 
@@ -64,31 +63,7 @@ function parseFrontends(
   return { frontends };
 }
 
-/** Runs a kit stream: each progress step to `onStep`, then its result. */
-function kitStream<K extends 'agents:kit-installer' | 'agents:kit-gpo'>(
-  api: ApiClient,
-  channel: K,
-  input: InputOf<Contract[K]>,
-  onStep: (step: string) => void,
-): Promise<K extends 'agents:kit-installer' ? InstallerBuilt : GpoKitBuilt> {
-  type R = K extends 'agents:kit-installer' ? InstallerBuilt : GpoKitBuilt;
-  return new Promise((resolve, reject) => {
-    let done = false;
-    api.stream(channel, input, {
-      data: (e: { type: 'progress'; step: string } | { type: 'done'; result: unknown }) => {
-        if (e.type === 'progress') onStep(e.step);
-        else {
-          done = true;
-          resolve(e.result as R);
-        }
-      },
-      end: () => {
-        if (!done) reject(new AppError('INTERNAL', 'The build ended without a result; look at the app log.'));
-      },
-      error: reject,
-    });
-  });
-}
+const BUILD_ENDED_EARLY = 'The build ended without a result; look at the app log.';
 
 function FileInput(props: {
   label: string;
@@ -180,7 +155,7 @@ export function InstallersCard({ target, browserMode }: { target: Target | null;
           ? await send(api, file, kind === 'msi' ? 'msi' : 'velociraptor-binary')
           : { tag: tag.trim() || 'latest' };
       const runnerInput = runner ? await send(api, runner, 'velociraptor-binary') : undefined;
-      const r = await kitStream(
+      const r = await streamResult(
         api,
         'agents:kit-installer',
         {
@@ -192,7 +167,7 @@ export function InstallersCard({ target, browserMode }: { target: Target | null;
           labels: splitList(labels),
           frontends: frontends.frontends,
         },
-        setStep,
+        { onProgress: (e) => setStep(e.step), endedEarly: BUILD_ENDED_EARLY },
       );
       if (browserMode) await handToBrowser(api, r.savedTo, r.name);
       setBuilt(r);
@@ -372,11 +347,11 @@ function GpoKit(props: { target: Target | null; browserMode: boolean; built: Ins
       const msi =
         useBuilt && props.built ? { built: props.built.savedTo } : file ? await send(api, file, 'msi') : null;
       if (!msi) return;
-      const r = await kitStream(
+      const r = await streamResult(
         api,
         'agents:kit-gpo',
         { target: props.target, msi, ...(share.trim() ? { share: share.trim() } : {}) },
-        setStep,
+        { onProgress: (e) => setStep(e.step), endedEarly: BUILD_ENDED_EARLY },
       );
       if (props.browserMode) await handToBrowser(api, r.savedTo, r.name);
       setKit(r);
